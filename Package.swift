@@ -1,0 +1,56 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "Tandem",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "Tandem", targets: ["Tandem"]),
+        .library(name: "TandemWorkloads", targets: ["TandemWorkloads"]),
+        .executable(name: "tandem", targets: ["TandemCLI"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.0.0"..<"5.0.0"),
+    ],
+    targets: [
+        // MARK: - Public API
+        .target(
+            name: "Tandem",
+            dependencies: ["TandemIR", "TandemCompiler", "TandemRuntime", "TandemInterpreter", "TandemCPU"],
+            swiftSettings: strict),
+        .target(name: "TandemWorkloads", dependencies: ["Tandem"], swiftSettings: strict),
+        .executableTarget(
+            name: "TandemCLI",
+            dependencies: [
+                "Tandem", "TandemWorkloads",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict),
+
+        // MARK: - Implementation (each layer imports only the layers below it)
+        .target(name: "TandemIR", swiftSettings: strict),
+        .target(name: "TandemCompiler", dependencies: ["TandemIR"], swiftSettings: strict),
+        .target(name: "TandemRuntime", dependencies: ["TandemIR", "TandemCompiler"], swiftSettings: strict),
+        .target(name: "TandemInterpreter", dependencies: ["TandemIR", "TandemRuntime"], swiftSettings: strict),
+        .target(
+            name: "TandemCPU",
+            dependencies: [
+                "TandemIR", "TandemCompiler", "TandemRuntime",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strict),
+
+        // MARK: - Tests
+        .target(name: "_TandemTestSupport", dependencies: ["Tandem"], swiftSettings: strict),
+        .testTarget(
+            name: "TandemTests",
+            dependencies: ["Tandem", "TandemWorkloads", "_TandemTestSupport"],
+            swiftSettings: strict),
+    ]
+)

@@ -1,0 +1,64 @@
+extension Tensor {
+    /// A tensor of `shape` with every element `value` (no memory until materialised).
+    ///
+    ///     let grid = Tensor<Double>.full([4, 4], 2.5)
+    public static func full(_ shape: [Int], _ value: Scalar) -> Tensor {
+        precondition(shape.allSatisfy { $0 >= 0 }, "full: negative extent in shape \(Shape.describe(shape))")
+        return Tensor(.fill(value.literal), shape: shape)
+    }
+}
+
+extension Tensor where Scalar: Numeric {
+    /// Zeros of `shape`.
+    ///
+    ///     var grid = Tensor<Double>.zeros([514, 514])
+    public static func zeros(_ shape: [Int]) -> Tensor { full(shape, 0) }
+
+    /// Ones of `shape`.
+    public static func ones(_ shape: [Int]) -> Tensor { full(shape, 1) }
+}
+
+extension Tensor where Scalar == Bool {
+    public static func zeros(_ shape: [Int]) -> Tensor { full(shape, false) }
+    public static func ones(_ shape: [Int]) -> Tensor { full(shape, true) }
+}
+
+extension Tensor where Scalar: NumericTensorScalar {
+    /// `start, start + step, ...` up to but excluding `end`, like `numpy.arange`.
+    ///
+    ///     let i = Tensor<Int64>.arange(0, 10)           // 0 ... 9
+    ///     let x = Tensor<Double>.arange(0, 1, step: 0.25)
+    public static func arange(_ start: Scalar, _ end: Scalar, step: Scalar = 1) -> Tensor {
+        precondition(step != 0, "arange: step must not be zero")
+        let span = (end.literal.asDouble - start.literal.asDouble) / step.literal.asDouble
+        let n = Swift.max(0, Int(span.rounded(.up)))
+        return Tensor(.iota(start: start.literal, step: step.literal), shape: [n])
+    }
+
+    /// `0, 1, ..., end - 1`.
+    public static func arange(_ end: Scalar) -> Tensor { arange(0, end) }
+}
+
+extension Tensor where Scalar: FloatingTensorScalar {
+    /// `count` evenly spaced values from `start` to `stop` inclusive, like `numpy.linspace`.
+    ///
+    ///     let x = Tensor<Double>.linspace(0, 1, count: 5)   // 0, 0.25, 0.5, 0.75, 1
+    public static func linspace(_ start: Scalar, _ stop: Scalar, count: Int) -> Tensor {
+        precondition(count >= 0, "linspace: count must be non-negative, got \(count)")
+        let a = start.literal.asDouble, b = stop.literal.asDouble
+        let step = count > 1 ? (b - a) / Double(count - 1) : 0
+        var t = Tensor(.iota(start: .float(a), step: .float(step)), shape: [count])
+        if count > 1 { t[count - 1] = Tensor(stop) }
+        return t
+    }
+
+    /// Counter-based uniform numbers in `range`, bit-identical on every device and in any order:
+    /// element i is `lo + (hi - lo) * u` computed in Double and rounded to `Scalar`, where u is
+    /// SplitMix64 of `(seed << 32) + i` as a multiple of 2^-53 (the definition in `reference.py`).
+    ///
+    ///     let x = Tensor<Float>.uniform([1024, 1024], seed: 7, in: -1...1)
+    public static func uniform(_ shape: [Int], seed: UInt64, in range: ClosedRange<Double> = 0...1) -> Tensor {
+        precondition(shape.allSatisfy { $0 >= 0 }, "uniform: negative extent in shape \(Shape.describe(shape))")
+        return Tensor(.uniform(seed: seed, lo: range.lowerBound, hi: range.upperBound), shape: shape)
+    }
+}

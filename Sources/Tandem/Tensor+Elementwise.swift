@@ -1,0 +1,171 @@
+// MARK: - Construction of elementwise nodes
+
+extension Tensor {
+    /// `self` viewed with the shape `shape` under NumPy broadcasting (a view, never a copy).
+    func broadcastNode(to shape: [Int]) -> Node {
+        if self.shape == shape { return node }
+        return Tensor.broadcastView(node, to: shape)
+    }
+
+    static func broadcastView(_ node: Node, to shape: [Int]) -> Node {
+        if case .fill = node.op { return Node(node.op, dtype: node.dtype, shape: shape) }
+        let r = shape.count, s = node.shape.count
+        var coef = [Int](repeating: 0, count: s * r)
+        for d in 0..<s where node.shape[d] != 1 { coef[d * r + d + (r - s)] = 1 }
+        let map = AffineMap(inRank: s, outRank: r, offset: [Int](repeating: 0, count: s), coef: coef)
+        return Node(.view(node, map), dtype: node.dtype, shape: shape)
+    }
+
+    static func broadcastShape(_ a: [Int], _ b: [Int], _ op: String) -> [Int] {
+        guard let s = Shape.broadcast(a, b) else {
+            preconditionFailure("\(op): operands could not be broadcast together with shapes \(Shape.describe(a)) \(Shape.describe(b))")
+        }
+        return s
+    }
+
+    static func binary<R: TensorScalar>(_ op: BinaryOp, _ a: Tensor, _ b: Tensor, _ name: String) -> Tensor<R> {
+        let shape = broadcastShape(a.shape, b.shape, name)
+        return Tensor<R>(.binary(op, a.broadcastNode(to: shape), b.broadcastNode(to: shape)), shape: shape)
+    }
+
+    func unary(_ op: UnaryOp) -> Tensor { Tensor(.unary(op, node), shape: shape) }
+
+    /// This tensor's elements converted to `T` (floats to integers truncate toward zero and
+    /// saturate, NaN becomes 0; anything to Bool is `!= 0`).
+    ///
+    ///     let counts = Tensor<Int32>(mask)      // false → 0, true → 1
+    public func cast<T: TensorScalar>(to type: T.Type) -> Tensor<T> {
+        if Scalar.self == T.self { return Tensor<T>(node: node) }
+        return Tensor<T>(.cast(node), shape: shape)
+    }
+}
+
+extension Tensor {
+    /// Conversion from another element type (see `cast(to:)`).
+    public init<S: TensorScalar>(_ other: Tensor<S>) { self = other.cast(to: Scalar.self) }
+}
+
+// MARK: - Arithmetic
+
+extension Tensor where Scalar: NumericTensorScalar {
+    public static func + (a: Tensor, b: Tensor) -> Tensor { binary(.add, a, b, "add") }
+    public static func - (a: Tensor, b: Tensor) -> Tensor { binary(.sub, a, b, "subtract") }
+    public static func * (a: Tensor, b: Tensor) -> Tensor { binary(.mul, a, b, "multiply") }
+    /// Floats: IEEE division. Integers: truncating like Swift's `/`, and `x / 0 == 0` (NumPy's result).
+    public static func / (a: Tensor, b: Tensor) -> Tensor { binary(.div, a, b, "divide") }
+    /// Remainder with the sign of the dividend (Swift's `%`, C's `fmod`); integer `x % 0 == 0`.
+    public static func % (a: Tensor, b: Tensor) -> Tensor { binary(.rem, a, b, "remainder") }
+
+    public static func + (a: Tensor, b: Scalar) -> Tensor { a + Tensor(b) }
+    public static func - (a: Tensor, b: Scalar) -> Tensor { a - Tensor(b) }
+    public static func * (a: Tensor, b: Scalar) -> Tensor { a * Tensor(b) }
+    public static func / (a: Tensor, b: Scalar) -> Tensor { a / Tensor(b) }
+    public static func % (a: Tensor, b: Scalar) -> Tensor { a % Tensor(b) }
+    public static func + (a: Scalar, b: Tensor) -> Tensor { Tensor(a) + b }
+    public static func - (a: Scalar, b: Tensor) -> Tensor { Tensor(a) - b }
+    public static func * (a: Scalar, b: Tensor) -> Tensor { Tensor(a) * b }
+    public static func / (a: Scalar, b: Tensor) -> Tensor { Tensor(a) / b }
+    public static func % (a: Scalar, b: Tensor) -> Tensor { Tensor(a) % b }
+
+    public static func += (a: inout Tensor, b: Tensor) { a = a + b }
+    public static func -= (a: inout Tensor, b: Tensor) { a = a - b }
+    public static func *= (a: inout Tensor, b: Tensor) { a = a * b }
+    public static func /= (a: inout Tensor, b: Tensor) { a = a / b }
+    public static func %= (a: inout Tensor, b: Tensor) { a = a % b }
+    public static func += (a: inout Tensor, b: Scalar) { a = a + b }
+    public static func -= (a: inout Tensor, b: Scalar) { a = a - b }
+    public static func *= (a: inout Tensor, b: Scalar) { a = a * b }
+    public static func /= (a: inout Tensor, b: Scalar) { a = a / b }
+
+    /// Negation (integers wrap, like `&-`).
+    public static prefix func - (a: Tensor) -> Tensor { a.unary(.neg) }
+
+    /// Absolute value (integers wrap at `.min`).
+    public func abs() -> Tensor { unary(.abs) }
+
+    /// Elementwise maximum; NaN propagates (like `numpy.maximum`).
+    public static func maximum(_ a: Tensor, _ b: Tensor) -> Tensor { binary(.max, a, b, "maximum") }
+    /// Elementwise minimum; NaN propagates (like `numpy.minimum`).
+    public static func minimum(_ a: Tensor, _ b: Tensor) -> Tensor { binary(.min, a, b, "minimum") }
+
+    /// `self` raised to `exponent`; integers: exact with wrapping, negative exponents give 0
+    /// (except for bases 1 and -1).
+    public func pow(_ exponent: Tensor) -> Tensor { Tensor.binary(.pow, self, exponent, "power") }
+    public func pow(_ exponent: Scalar) -> Tensor { pow(Tensor(exponent)) }
+    /// `self * self`.
+    public func squared() -> Tensor { self * self }
+
+    // MARK: Comparisons (elementwise, giving Bool tensors; spelled like SIMD's)
+
+    public static func .== (a: Tensor, b: Tensor) -> Tensor<Bool> { binary(.eq, a, b, "equal") }
+    public static func .!= (a: Tensor, b: Tensor) -> Tensor<Bool> { binary(.ne, a, b, "not_equal") }
+    public static func .< (a: Tensor, b: Tensor) -> Tensor<Bool> { binary(.lt, a, b, "less") }
+    public static func .<= (a: Tensor, b: Tensor) -> Tensor<Bool> { binary(.le, a, b, "less_equal") }
+    public static func .> (a: Tensor, b: Tensor) -> Tensor<Bool> { binary(.gt, a, b, "greater") }
+    public static func .>= (a: Tensor, b: Tensor) -> Tensor<Bool> { binary(.ge, a, b, "greater_equal") }
+    public static func .== (a: Tensor, b: Scalar) -> Tensor<Bool> { a .== Tensor(b) }
+    public static func .!= (a: Tensor, b: Scalar) -> Tensor<Bool> { a .!= Tensor(b) }
+    public static func .< (a: Tensor, b: Scalar) -> Tensor<Bool> { a .< Tensor(b) }
+    public static func .<= (a: Tensor, b: Scalar) -> Tensor<Bool> { a .<= Tensor(b) }
+    public static func .> (a: Tensor, b: Scalar) -> Tensor<Bool> { a .> Tensor(b) }
+    public static func .>= (a: Tensor, b: Scalar) -> Tensor<Bool> { a .>= Tensor(b) }
+}
+
+/// Elementwise maximum of two tensors (NaN propagates).
+public func max<S: NumericTensorScalar>(_ a: Tensor<S>, _ b: Tensor<S>) -> Tensor<S> { Tensor.maximum(a, b) }
+/// Elementwise minimum of two tensors (NaN propagates).
+public func min<S: NumericTensorScalar>(_ a: Tensor<S>, _ b: Tensor<S>) -> Tensor<S> { Tensor.minimum(a, b) }
+public func max<S: NumericTensorScalar>(_ a: Tensor<S>, _ b: S) -> Tensor<S> { Tensor.maximum(a, Tensor(b)) }
+public func min<S: NumericTensorScalar>(_ a: Tensor<S>, _ b: S) -> Tensor<S> { Tensor.minimum(a, Tensor(b)) }
+public func abs<S: NumericTensorScalar>(_ x: Tensor<S>) -> Tensor<S> { x.abs() }
+public func pow<S: NumericTensorScalar>(_ x: Tensor<S>, _ y: Tensor<S>) -> Tensor<S> { x.pow(y) }
+public func pow<S: NumericTensorScalar>(_ x: Tensor<S>, _ y: S) -> Tensor<S> { x.pow(y) }
+
+// MARK: - Floating-point functions
+
+extension Tensor where Scalar: FloatingTensorScalar {
+    public func sqrt() -> Tensor { unary(.sqrt) }
+    public func exp() -> Tensor { unary(.exp) }
+    public func log() -> Tensor { unary(.log) }
+    public func sin() -> Tensor { unary(.sin) }
+    public func cos() -> Tensor { unary(.cos) }
+    public func tanh() -> Tensor { unary(.tanh) }
+    public func erf() -> Tensor { unary(.erf) }
+    public func erfc() -> Tensor { unary(.erfc) }
+    public func floor() -> Tensor { unary(.floor) }
+    public func ceil() -> Tensor { unary(.ceil) }
+}
+
+public func sqrt<S: FloatingTensorScalar>(_ x: Tensor<S>) -> Tensor<S> { x.sqrt() }
+public func exp<S: FloatingTensorScalar>(_ x: Tensor<S>) -> Tensor<S> { x.exp() }
+public func log<S: FloatingTensorScalar>(_ x: Tensor<S>) -> Tensor<S> { x.log() }
+public func sin<S: FloatingTensorScalar>(_ x: Tensor<S>) -> Tensor<S> { x.sin() }
+public func cos<S: FloatingTensorScalar>(_ x: Tensor<S>) -> Tensor<S> { x.cos() }
+public func tanh<S: FloatingTensorScalar>(_ x: Tensor<S>) -> Tensor<S> { x.tanh() }
+public func erf<S: FloatingTensorScalar>(_ x: Tensor<S>) -> Tensor<S> { x.erf() }
+public func erfc<S: FloatingTensorScalar>(_ x: Tensor<S>) -> Tensor<S> { x.erfc() }
+public func floor<S: FloatingTensorScalar>(_ x: Tensor<S>) -> Tensor<S> { x.floor() }
+public func ceil<S: FloatingTensorScalar>(_ x: Tensor<S>) -> Tensor<S> { x.ceil() }
+
+// MARK: - Logic
+
+extension Tensor where Scalar == Bool {
+    /// Elementwise logical and.
+    public static func .& (a: Tensor, b: Tensor) -> Tensor { binary(.and, a, b, "logical_and") }
+    /// Elementwise logical or.
+    public static func .| (a: Tensor, b: Tensor) -> Tensor { binary(.or, a, b, "logical_or") }
+    /// Elementwise logical not.
+    public static prefix func .! (a: Tensor) -> Tensor { a.unary(.not) }
+}
+
+/// `condition ? a : b` elementwise, with broadcasting, like `numpy.where`.
+///
+///     let clipped = where(x .> 1.0, Tensor(1.0), x)
+public func `where`<S: TensorScalar>(_ condition: Tensor<Bool>, _ a: Tensor<S>, _ b: Tensor<S>) -> Tensor<S> {
+    let ab = Tensor<S>.broadcastShape(a.shape, b.shape, "where")
+    let shape = Tensor<S>.broadcastShape(condition.shape, ab, "where")
+    return Tensor<S>(.select(condition.broadcastNode(to: shape), a.broadcastNode(to: shape), b.broadcastNode(to: shape)), shape: shape)
+}
+
+public func `where`<S: TensorScalar>(_ condition: Tensor<Bool>, _ a: S, _ b: Tensor<S>) -> Tensor<S> { `where`(condition, Tensor(a), b) }
+public func `where`<S: TensorScalar>(_ condition: Tensor<Bool>, _ a: Tensor<S>, _ b: S) -> Tensor<S> { `where`(condition, a, Tensor(b)) }

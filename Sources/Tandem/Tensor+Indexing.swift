@@ -1,0 +1,236 @@
+import TandemRuntime
+
+/// One entry of a subscript: an integer (drops the axis), a range or stride (keeps it), or a marker.
+public enum TensorIndex: TensorIndexExpression, Sendable {
+    case index(Int)
+    /// Elements `start, start + step, ...` (count of them); `step` may be negative.
+    case slice(start: Int?, end: Int?, step: Int)
+    case _all
+    case _newAxis
+    case _ellipsis
+
+    public var tensorIndex: TensorIndex { self }
+}
+
+/// Things usable in a tensor subscript: `Int`, ranges and partial ranges, `stride(from:to:by:)`,
+/// `.all`, `.newAxis`, `.ellipsis` (and `...` in the first or last position).
+public protocol TensorIndexExpression {
+    var tensorIndex: TensorIndex { get }
+}
+
+extension TensorIndexExpression where Self == TensorIndex {
+    /// Every element of one axis (`:` in NumPy).
+    public static var all: TensorIndex { ._all }
+    /// A new axis of extent 1 (`None` / `np.newaxis`).
+    public static var newAxis: TensorIndex { ._newAxis }
+    /// As many `.all` as needed to cover the remaining axes (`...` in NumPy).
+    public static var ellipsis: TensorIndex { ._ellipsis }
+}
+
+extension Int: TensorIndexExpression { public var tensorIndex: TensorIndex { .index(self) } }
+extension Range: TensorIndexExpression where Bound == Int {
+    public var tensorIndex: TensorIndex { .slice(start: lowerBound, end: upperBound, step: 1) }
+}
+extension ClosedRange: TensorIndexExpression where Bound == Int {
+    public var tensorIndex: TensorIndex { .slice(start: lowerBound, end: upperBound + 1, step: 1) }
+}
+extension PartialRangeFrom: TensorIndexExpression where Bound == Int {
+    public var tensorIndex: TensorIndex { .slice(start: lowerBound, end: nil, step: 1) }
+}
+extension PartialRangeUpTo: TensorIndexExpression where Bound == Int {
+    public var tensorIndex: TensorIndex { .slice(start: nil, end: upperBound, step: 1) }
+}
+extension PartialRangeThrough: TensorIndexExpression where Bound == Int {
+    public var tensorIndex: TensorIndex { .slice(start: nil, end: upperBound + 1, step: 1) }
+}
+extension StrideTo: TensorIndexExpression where Element == Int {
+    public var tensorIndex: TensorIndex {
+        let (start, end, step) = strideParts(self)
+        return .slice(start: start, end: end, step: step)
+    }
+}
+extension StrideThrough: TensorIndexExpression where Element == Int {
+    public var tensorIndex: TensorIndex {
+        let (start, end, step) = strideParts(self)
+        return .slice(start: start, end: end + (step > 0 ? 1 : -1), step: step)
+    }
+}
+
+/// The start, end and step of a standard-library stride (they are not public API, so read them
+/// by reflection once per subscript).
+private func strideParts<S>(_ s: S) -> (Int, Int, Int) {
+    var start = 0, end = 0, step = 1
+    for child in Mirror(reflecting: s).children {
+        switch child.label {
+        case "_start": start = child.value as? Int ?? 0
+        case "_end": end = child.value as? Int ?? 0
+        case "_stride": step = child.value as? Int ?? 1
+        default: break
+        }
+    }
+    precondition(step != 0, "slice step cannot be zero")
+    return (start, end, step)
+}
+
+extension Tensor {
+    /// The view map (view index → this tensor's index) and the view's shape for `indices`.
+    func viewMap(_ indices: [TensorIndex]) -> (AffineMap, [Int]) {
+        var items = indices
+        let consumed = items.filter { if case .index = $0 { return true }; if case .slice = $0 { return true }; if case ._all = $0 { return true }; return false }.count
+        let ellipses = items.indices.filter { if case ._ellipsis = items[$0] { return true }; return false }
+        precondition(ellipses.count <= 1, "an index can only have a single ellipsis ('...')")
+        precondition(consumed <= rank, "too many indices for tensor: tensor is \(rank)-dimensional, but \(consumed) were indexed")
+        if let e = ellipses.first {
+            items.replaceSubrange(e...e, with: [TensorIndex](repeating: ._all, count: rank - consumed))
+        } else {
+            items += [TensorIndex](repeating: ._all, count: rank - consumed)
+        }
+        var offset = [Int](repeating: 0, count: rank)
+        var columns: [(source: Int?, step: Int)] = []
+        var outShape: [Int] = []
+        var d = 0
+        for item in items {
+            switch item {
+            case .index(let i):
+                let n = shape[d]
+                let j = i < 0 ? i + n : i
+                precondition(j >= 0 && j < n, "index \(i) is out of bounds for axis \(d) with size \(n)")
+                offset[d] = j
+                d += 1
+            case ._all:
+                columns.append((d, 1))
+                outShape.append(shape[d])
+                d += 1
+            case .slice(let s, let e, let step):
+                let n = shape[d]
+                let (start, count) = Tensor.sliceExtent(start: s, end: e, step: step, size: n, axis: d)
+                offset[d] = start
+                columns.append((d, step))
+                outShape.append(count)
+                d += 1
+            case ._newAxis:
+                columns.append((nil, 0))
+                outShape.append(1)
+            case ._ellipsis:
+                preconditionFailure("unreachable")
+            }
+        }
+        var coef = [Int](repeating: 0, count: rank * columns.count)
+        for (k, c) in columns.enumerated() { if let s = c.source { coef[s * columns.count + k] = c.step } }
+        return (AffineMap(inRank: rank, outRank: columns.count, offset: offset, coef: coef), outShape)
+    }
+
+    /// Start and count of a slice. Ranges must lie inside the axis (a Swift habit, unlike NumPy's
+    /// silent clamping): a mistake is reported where it is written.
+    static func sliceExtent(start: Int?, end: Int?, step: Int, size n: Int, axis: Int) -> (Int, Int) {
+        precondition(step != 0, "slice step cannot be zero")
+        if step > 0 {
+            let s = start ?? 0, e = end ?? n
+            precondition(s >= 0 && e <= n && s <= e, "range \(s)..<\(e) is out of bounds for axis \(axis) with size \(n)")
+            return (s, (e - s + step - 1) / step)
+        }
+        let s = start ?? n - 1, e = end ?? -1
+        precondition(s < n && e >= -1 && s >= e, "stride from \(s) to \(e) by \(step) is out of bounds for axis \(axis) with size \(n)")
+        return (s, (s - e + (-step) - 1) / (-step))
+    }
+
+    /// A view (never a copy), or a write into one: integers drop axes, ranges and strides keep them,
+    /// `.newAxis` inserts one, `.all`/`...` keep whole axes. Writes broadcast the right-hand side
+    /// and give this value a new version; other copies keep the old one.
+    ///
+    ///     let interior = grid[1..<513, 1..<513]
+    ///     let reds = a[stride(from: 1, to: 513, by: 2), .all]
+    ///     grid[0, .all] = Tensor(1.0)
+    public subscript(_ indices: any TensorIndexExpression...) -> Tensor {
+        get { view(indices.map(\.tensorIndex)) }
+        set { write(indices.map(\.tensorIndex), newValue) }
+    }
+
+    /// `grid[..., 0]`: `...` first covers the leading axes.
+    public subscript(_ all: UnboundedRange, _ indices: any TensorIndexExpression...) -> Tensor {
+        get { view([._ellipsis] + indices.map(\.tensorIndex)) }
+        set { write([._ellipsis] + indices.map(\.tensorIndex), newValue) }
+    }
+
+    /// `grid[0, ...]`: `...` last covers the trailing axes.
+    public subscript(_ first: any TensorIndexExpression, _ all: UnboundedRange) -> Tensor {
+        get { view([first.tensorIndex, ._ellipsis]) }
+        set { write([first.tensorIndex, ._ellipsis], newValue) }
+    }
+
+    /// `grid[0, 1, ...]`.
+    public subscript(_ first: any TensorIndexExpression, _ second: any TensorIndexExpression, _ all: UnboundedRange) -> Tensor {
+        get { view([first.tensorIndex, second.tensorIndex, ._ellipsis]) }
+        set { write([first.tensorIndex, second.tensorIndex, ._ellipsis], newValue) }
+    }
+
+    func view(_ indices: [TensorIndex]) -> Tensor {
+        let (map, outShape) = viewMap(indices)
+        if map.isIdentity && outShape == shape { return self }
+        return Tensor(.view(node, map), shape: outShape)
+    }
+
+    mutating func write(_ indices: [TensorIndex], _ value: Tensor) {
+        let (map, outShape) = viewMap(indices)
+        guard Shape.broadcast(value.shape, outShape) == outShape else {
+            preconditionFailure("could not broadcast input array from shape \(Shape.describe(value.shape)) into shape \(Shape.describe(outShape))")
+        }
+        let v = value.broadcastNode(to: outShape)
+        let updated = Node(.update(base: node, map: map, value: v), dtype: Scalar.dtype, shape: shape)
+        handle = TensorHandle(updated)
+        do { try Tandem.runtime.registerUpdate(updated) } catch {
+            // Only a flush for memory pressure can fail here; the graph is intact and the same
+            // error is thrown at the next sync point.
+        }
+    }
+
+    // MARK: - Shape views
+
+    /// Axes in a new order: axis k of the result is axis `order[k]` of this tensor (a view).
+    ///
+    ///     let t = m.permuted([1, 0])
+    public func permuted(_ order: [Int]) -> Tensor {
+        precondition(order.sorted() == Array(0..<rank), "permute: axes \(order) don't match array of dimension \(rank)")
+        var coef = [Int](repeating: 0, count: rank * rank)
+        for (k, d) in order.enumerated() { coef[d * rank + k] = 1 }
+        let map = AffineMap(inRank: rank, outRank: rank, offset: [Int](repeating: 0, count: rank), coef: coef)
+        return Tensor(.view(node, map), shape: order.map { shape[$0] })
+    }
+
+    /// The axes reversed (a view); for a matrix, its transpose.
+    public var transposed: Tensor { permuted(Array((0..<rank).reversed())) }
+
+    /// The same elements in row-major order with another shape. A view of contiguous data; an
+    /// expression or a strided view is materialised first. One extent may be -1 (inferred).
+    ///
+    ///     let m = Tensor<Double>.arange(0, 12).reshaped([3, -1])
+    public func reshaped(_ newShape: [Int]) -> Tensor {
+        var s = newShape
+        if let i = s.firstIndex(of: -1) {
+            let rest = s.enumerated().filter { $0.offset != i }.reduce(1) { $0 * $1.element }
+            precondition(rest > 0 && count % rest == 0, "cannot reshape array of size \(count) into shape \(Shape.describe(newShape))")
+            s[i] = count / rest
+        }
+        precondition(s.allSatisfy { $0 >= 0 } && Shape.count(s) == count,
+                     "cannot reshape array of size \(count) into shape \(Shape.describe(newShape))")
+        if s == shape { return self }
+        if case .fill = node.op { return Tensor(node.op, shape: s) }
+        return Tensor(.reshape(node), shape: s)
+    }
+
+    /// This tensor broadcast to `shape` (a view with zero strides, never a copy).
+    public func broadcast(to newShape: [Int]) -> Tensor {
+        precondition(Shape.broadcast(shape, newShape) == newShape,
+                     "broadcast_to: operands could not be broadcast together with remapped shapes \(Shape.describe(shape)) \(Shape.describe(newShape))")
+        return Tensor(node: broadcastNode(to: newShape))
+    }
+
+    /// A new axis of extent 1 at `axis` (a view).
+    public func expandingDims(at axis: Int) -> Tensor {
+        let a = axis < 0 ? axis + rank + 1 : axis
+        precondition(a >= 0 && a <= rank, "expand_dims: axis \(axis) is out of bounds for array of dimension \(rank + 1)")
+        var items = [TensorIndex](repeating: ._all, count: rank)
+        items.insert(._newAxis, at: a)
+        return view(items)
+    }
+}

@@ -1,0 +1,64 @@
+extension Tensor {
+    /// Normalised, sorted, unique axes (negative axes count from the end); all axes when nil.
+    func reductionAxes(_ axes: [Int]?, _ name: String) -> [Int] {
+        guard let axes else { return Array(0..<rank) }
+        let norm = axes.map { a -> Int in
+            let n = a < 0 ? a + rank : a
+            precondition(n >= 0 && n < rank, "\(name): axis \(a) is out of bounds for array of dimension \(rank)")
+            return n
+        }
+        precondition(Set(norm).count == norm.count, "\(name): duplicate value in 'axis'")
+        return norm.sorted()
+    }
+
+    func reduce<R: TensorScalar>(_ op: ReduceOp, _ axes: [Int]?, keepDims: Bool, _ name: String) -> Tensor<R> {
+        let ax = reductionAxes(axes, name)
+        if op == .max || op == .min || op.isArg {
+            precondition(ax.allSatisfy { shape[$0] > 0 },
+                         "\(name): zero-size array to reduction operation \(name) which has no identity")
+        }
+        let kept = (0..<rank).filter { !ax.contains($0) }
+        let reduced = Node(.reduce(op, node, axes: ax), dtype: R.dtype, shape: kept.map { shape[$0] })
+        guard keepDims else { return Tensor<R>(node: reduced) }
+        // Keep the reduced axes as extent 1: a view that ignores them.
+        let outShape = (0..<rank).map { ax.contains($0) ? 1 : shape[$0] }
+        var coef = [Int](repeating: 0, count: kept.count * rank)
+        for (i, d) in kept.enumerated() { coef[i * rank + d] = 1 }
+        let map = AffineMap(inRank: kept.count, outRank: rank, offset: [Int](repeating: 0, count: kept.count), coef: coef)
+        return Tensor<R>(.view(reduced, map), shape: outShape)
+    }
+}
+
+extension Tensor where Scalar: NumericTensorScalar {
+    /// Sum over `axes` (all when nil). Float sums accumulate in Double; integer sums wrap.
+    /// Parallel and deterministic: the same input gives the same bits on every run.
+    ///
+    ///     let total = x.sum()                         // rank 0
+    ///     let rows = m.sum(axes: [1], keepDims: true) // shape (n, 1)
+    public func sum(axes: [Int]? = nil, keepDims: Bool = false) -> Tensor { reduce(.sum, axes, keepDims: keepDims, "sum") }
+    public func sum(axis: Int, keepDims: Bool = false) -> Tensor { sum(axes: [axis], keepDims: keepDims) }
+    /// Product over `axes` (all when nil).
+    public func prod(axes: [Int]? = nil, keepDims: Bool = false) -> Tensor { reduce(.prod, axes, keepDims: keepDims, "prod") }
+    public func prod(axis: Int, keepDims: Bool = false) -> Tensor { prod(axes: [axis], keepDims: keepDims) }
+    /// Maximum over `axes` (all when nil); NaN propagates.
+    public func max(axes: [Int]? = nil, keepDims: Bool = false) -> Tensor { reduce(.max, axes, keepDims: keepDims, "maximum") }
+    public func max(axis: Int, keepDims: Bool = false) -> Tensor { max(axes: [axis], keepDims: keepDims) }
+    /// Minimum over `axes` (all when nil); NaN propagates.
+    public func min(axes: [Int]? = nil, keepDims: Bool = false) -> Tensor { reduce(.min, axes, keepDims: keepDims, "minimum") }
+    public func min(axis: Int, keepDims: Bool = false) -> Tensor { min(axes: [axis], keepDims: keepDims) }
+
+    /// Index of the first maximum along `axis` (the first NaN, if any), like `numpy.argmax`.
+    public func argmax(axis: Int, keepDims: Bool = false) -> Tensor<Int64> { reduce(.argmax, [axis], keepDims: keepDims, "argmax") }
+    /// Index of the first minimum along `axis` (the first NaN, if any), like `numpy.argmin`.
+    public func argmin(axis: Int, keepDims: Bool = false) -> Tensor<Int64> { reduce(.argmin, [axis], keepDims: keepDims, "argmin") }
+}
+
+extension Tensor where Scalar: FloatingTensorScalar {
+    /// Mean over `axes` (all when nil): the sum times the reciprocal count, fused with the sum.
+    public func mean(axes: [Int]? = nil, keepDims: Bool = false) -> Tensor {
+        let ax = reductionAxes(axes, "mean")
+        let n = ax.reduce(1) { $0 * shape[$1] }
+        return sum(axes: ax, keepDims: keepDims) / Scalar(n)
+    }
+    public func mean(axis: Int, keepDims: Bool = false) -> Tensor { mean(axes: [axis], keepDims: keepDims) }
+}

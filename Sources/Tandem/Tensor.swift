@@ -1,0 +1,96 @@
+import TandemRuntime
+
+/// An n-dimensional array of `Scalar` with value semantics whose operations are recorded lazily.
+///
+/// Building expressions does no work; reading values (`scalars`, `item()`, `description`) or
+/// `flush()` plans the pending graph into fused kernels and runs them on all cores.
+///
+///     let x = Tensor<Double>.uniform([1_000_000], seed: 1, in: -1...1)
+///     let energy = try (x * x).sum().item()     // one fused kernel, the only sync point
+///
+/// Copies are cheap and independent: writing into a view of one copy never changes another.
+public struct Tensor<Scalar: TensorScalar>: TensorProtocol, Sendable {
+    @usableFromInline var handle: TensorHandle
+
+    /// The lazy graph node behind this value.
+    public var node: Node { handle.node }
+
+    init(node: Node) {
+        precondition(node.dtype == Scalar.dtype, "internal: node type \(node.dtype) for Tensor<\(Scalar.self)>")
+        handle = TensorHandle(node)
+    }
+
+    init(_ op: Node.Op, shape: [Int]) {
+        self.init(node: Node(op, dtype: Scalar.dtype, shape: shape))
+    }
+
+    /// The extent of each axis.
+    public var shape: [Int] { node.shape }
+    /// The number of axes.
+    public var rank: Int { node.shape.count }
+    /// The number of elements.
+    public var count: Int { node.count }
+    public static var dtype: DType { Scalar.dtype }
+
+    /// A tensor from elements in row-major order.
+    ///
+    ///     let m = Tensor<Float>([1, 2, 3, 4, 5, 6], shape: [2, 3])
+    public init(_ scalars: [Scalar], shape: [Int]) {
+        precondition(shape.allSatisfy { $0 >= 0 }, "Tensor: negative extent in shape \(Shape.describe(shape))")
+        precondition(Shape.count(shape) == scalars.count,
+                     "Tensor: cannot reshape array of size \(scalars.count) into shape \(Shape.describe(shape))")
+        let buffer = Buffer(dtype: Scalar.dtype, count: scalars.count)
+        scalars.withUnsafeBytes { raw in
+            // This is safe: Swift's Float, Double, Int32, Int64 and Bool have the C layouts used.
+            if let base = raw.baseAddress { buffer.pointer.copyMemory(from: base, byteCount: raw.count) }
+        }
+        self.init(.storage(buffer), shape: shape)
+    }
+
+    /// A one-dimensional tensor of the elements.
+    public init(_ scalars: [Scalar]) { self.init(scalars, shape: [scalars.count]) }
+
+    /// A rank-0 tensor holding one value (broadcasts against any shape).
+    public init(_ scalar: Scalar) { self.init(.fill(scalar.literal), shape: []) }
+
+    // MARK: - Reading (sync points)
+
+    /// The elements in row-major order. A sync point: runs what this tensor needs and waits.
+    public var scalars: [Scalar] {
+        get throws {
+            let buffer = try Tandem.runtime.read(node)
+            return [Scalar](unsafeUninitializedCapacity: buffer.count) { out, n in
+                // This is safe: the buffer holds `count` elements of this exact layout.
+                if buffer.count > 0 {
+                    UnsafeMutableRawPointer(out.baseAddress!).copyMemory(from: buffer.pointer, byteCount: buffer.byteCount)
+                }
+                n = buffer.count
+            }
+        }
+    }
+
+    /// The single element of a one-element tensor. A sync point.
+    ///
+    ///     let total = try x.sum().item()
+    public func item() throws -> Scalar {
+        precondition(count == 1, "item: can only convert an array of size 1 to a Swift scalar, not shape \(Shape.describe(shape))")
+        return try scalars[0]
+    }
+
+    /// Queues the computation of this tensor and returns without waiting.
+    public func flush() throws { try Tandem.runtime.materialize([node]) }
+
+    /// The kernel IR a read of this tensor would run now, as text (nothing runs).
+    public var kernelIR: String { Tandem.kernelIR(self) }
+}
+
+/// Names a graph node on behalf of tensor values, so the planner knows it is still reachable.
+@usableFromInline
+final class TensorHandle: Sendable {
+    let node: Node
+    init(_ node: Node) {
+        self.node = node
+        node.holders.add(1, ordering: .relaxed)
+    }
+    deinit { node.holders.subtract(1, ordering: .relaxed) }
+}

@@ -1,0 +1,64 @@
+import TandemIR
+import TandemCompiler
+import TandemRuntime
+
+/// Compiled C on all CPU cores: kernel IR → C (`CRenderer`) → shared object (cached) → `dlopen`.
+public final class CPUDevice: KernelDevice, @unchecked Sendable {
+    public let name = "cpu"
+    public let toolchain: Result<CPUToolchain, ToolchainError>
+    public let cache: CPUKernelCache
+    let statistics: StatisticsBox
+
+    public init(statistics: StatisticsBox, cache: CPUKernelCache = CPUKernelCache()) {
+        self.statistics = statistics
+        self.cache = cache
+        self.toolchain = CPUToolchain.find()
+    }
+
+    public var availability: Availability {
+        switch toolchain {
+        case .success: .available
+        case .failure(let e): .unavailable(reason: e.description)
+        }
+    }
+
+    public func prepare(_ kernel: Kernel) throws -> any PreparedKernel {
+        let tc: CPUToolchain
+        switch toolchain {
+        case .success(let t): tc = t
+        case .failure(let e): throw TandemError.deviceUnavailable(device: "cpu", reason: e.description)
+        }
+        let source = CRenderer.render(kernel)
+        return CompiledKernel(library: try cache.library(source: source, toolchain: tc, statistics: statistics))
+    }
+}
+
+struct CompiledKernel: PreparedKernel {
+    let library: LoadedLibrary
+
+    private func withArgs(_ launch: Launch, _ body: (UnsafePointer<UnsafeMutableRawPointer?>, UnsafePointer<Int64>, UnsafePointer<Double>) -> Void) {
+        let pointers: [UnsafeMutableRawPointer?] = launch.buffers.map { $0.pointer }
+        pointers.withUnsafeBufferPointer { b in
+            launch.ints.withUnsafeBufferPointer { i in
+                launch.floats.withUnsafeBufferPointer { f in
+                    // Empty arrays may have no base address; the kernel never reads them then.
+                    let ip = i.baseAddress ?? UnsafePointer(bitPattern: 8)!
+                    let fp = f.baseAddress ?? UnsafePointer(bitPattern: 8)!
+                    body(b.baseAddress ?? UnsafePointer(bitPattern: 8)!, ip, fp)
+                }
+            }
+        }
+    }
+
+    func run(_ launch: Launch, lo: Int, hi: Int) {
+        withArgs(launch) { b, i, f in library.rows(b, i, f, Int64(lo), Int64(hi)) }
+    }
+
+    func runSplit(_ launch: Launch, lo: Int, hi: Int, partials: UnsafeMutableRawPointer) {
+        withArgs(launch) { b, i, f in library.split!(b, i, f, Int64(lo), Int64(hi), partials) }
+    }
+
+    func combine(_ launch: Launch, partials: UnsafeRawPointer, count: Int) {
+        withArgs(launch) { b, i, f in library.combine!(b, i, f, partials, Int64(count)) }
+    }
+}

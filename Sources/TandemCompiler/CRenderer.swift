@@ -1,0 +1,424 @@
+import TandemIR
+
+/// Renders kernel IR to C source: `CRenderer.render(_:)`.
+///
+/// Every kernel becomes `tandem_kernel` (parallel over a range of the first parallel axis) and, when
+/// it reduces, `tandem_kernel_split` (a range of the first reduce axis into partial accumulators)
+/// and `tandem_kernel_combine` (partials folded in chunk order, then the epilogue). Parameters are
+/// read once into locals; the innermost loop carries `#pragma omp simd` (with a reduction clause
+/// for sums and products), which clang honours under `-fopenmp-simd` without an OpenMP runtime.
+/// The expression syntax is shared with the CUDA dialect (see `Dialect`).
+public enum CRenderer {
+    public static let entry = "tandem_kernel"
+
+    public static func render(_ k: Kernel, dialect: Dialect = .c) -> String {
+        var e = Emitter(kernel: k, dialect: dialect)
+        return e.source()
+    }
+}
+
+/// The target language of the shared emitter.
+public enum Dialect: Sendable {
+    case c
+    case cuda
+
+    var restrict: String { self == .c ? "restrict" : "__restrict__" }
+}
+
+struct Emitter {
+    let kernel: Kernel
+    let dialect: Dialect
+    var out = ""
+
+    init(kernel: Kernel, dialect: Dialect) {
+        self.kernel = kernel
+        self.dialect = dialect
+    }
+
+    var P: Int { kernel.parallelAxes }
+    var R: Int { kernel.reduceAxes }
+
+    mutating func source() -> String {
+        out = Emitter.preamble
+        rows()
+        if kernel.hasReductions {
+            split()
+            combine()
+        }
+        return out
+    }
+
+    private mutating func line(_ s: String, _ depth: Int) { out += String(repeating: "  ", count: depth) + s + "\n" }
+
+    // MARK: - Functions
+
+    private mutating func header(_ name: String, _ extra: String) {
+        let r = dialect.restrict
+        out += "\nvoid \(name)(void *const *\(r) B, const int64_t *\(r) I, const double *\(r) F\(extra)) {\n"
+        for p in 0..<kernel.intParams { line("const int64_t I\(p) = I[\(p)];", 1) }
+        for p in 0..<kernel.floatParams { line("const double F\(p) = F[\(p)];", 1) }
+        line("(void)I; (void)F;", 1)
+        for (b, param) in kernel.buffers.enumerated() {
+            let t = Emitter.ctype(param.dtype)
+            line("\(param.isWritten ? "" : "const ")\(t) *\(dialect.restrict) b\(b) = (\(param.isWritten ? "" : "const ")\(t) *)B[\(b)];", 1)
+        }
+    }
+
+    /// Parallel over [lo, hi) of axis 0 (or once, when there are no parallel axes).
+    private mutating func rows() {
+        header(CRenderer.entry, ", int64_t lo, int64_t hi")
+        if P == 0 { line("(void)lo; (void)hi;", 1) }
+        var depth = 1
+        for a in 0..<P {
+            if a == kernel.rank - 1 { pragma(depth, reduction: false) }
+            line("for (int64_t i\(a) = \(a == 0 ? "lo" : "0"); i\(a) < \(a == 0 ? "hi" : "I\(a)"); i\(a)++) {", depth)
+            depth += 1
+        }
+        accInit(depth)
+        for a in P..<kernel.rank {
+            if a == kernel.rank - 1 { pragma(depth, reduction: true) }
+            line("for (int64_t i\(a) = 0; i\(a) < I\(a); i\(a)++) {", depth)
+            depth += 1
+        }
+        body(depth)
+        for _ in P..<kernel.rank { depth -= 1; line("}", depth) }
+        epilogue(depth)
+        for _ in 0..<P { depth -= 1; line("}", depth) }
+        out += "}\n"
+    }
+
+    /// Partial reductions over [lo, hi) of the first reduce axis, into `part[q][j]` (q: flat P index).
+    private mutating func split() {
+        header(CRenderer.entry + "_split", ", int64_t lo, int64_t hi, tandem_acc *\(dialect.restrict) part")
+        let nred = kernel.reductions.count
+        let r0 = P
+        if P == 0 {
+            accInit(1)
+            pragmaIf(r0 == kernel.rank - 1, 1, reduction: true)
+            line("for (int64_t i\(r0) = lo; i\(r0) < hi; i\(r0)++) {", 1)
+            var depth = 2
+            for a in (r0 + 1)..<kernel.rank {
+                if a == kernel.rank - 1 { pragma(depth, reduction: true) }
+                line("for (int64_t i\(a) = 0; i\(a) < I\(a); i\(a)++) {", depth)
+                depth += 1
+            }
+            body(depth)
+            for _ in r0..<kernel.rank { depth -= 1; line("}", depth) }
+            for j in 0..<nred { accSave(j, "part[\(2 * j)]", "part[\(2 * j + 1)]", 1) }
+            out += "}\n"
+            return
+        }
+        line("const int64_t np = \((0..<P).map { "I\($0)" }.joined(separator: " * "));", 1)
+        line("for (int64_t q = 0; q < np; q++) {", 1)
+        for (j, r) in kernel.reductions.enumerated() {
+            let (v, i) = identity(r)
+            line("part[q * \(2 * nred) + \(2 * j)].\(accField(r)) = \(v); part[q * \(2 * nred) + \(2 * j + 1)].i = \(i);", 2)
+        }
+        line("}", 1)
+        line("for (int64_t i\(r0) = lo; i\(r0) < hi; i\(r0)++) {", 1)
+        var depth = 2
+        for a in 0..<P {
+            if a == P - 1 && R == 1 { pragma(depth, reduction: false) }
+            line("for (int64_t i\(a) = 0; i\(a) < I\(a); i\(a)++) {", depth)
+            depth += 1
+        }
+        line("const int64_t q = \(flatP());", depth)
+        for (j, r) in kernel.reductions.enumerated() {
+            line("\(accType(r)) acc\(j) = part[q * \(2 * nred) + \(2 * j)].\(accField(r)); int64_t arg\(j) = part[q * \(2 * nred) + \(2 * j + 1)].i; (void)arg\(j);", depth)
+        }
+        let innerStart = depth
+        for a in (r0 + 1)..<kernel.rank {
+            if a == kernel.rank - 1 { pragma(depth, reduction: true) }
+            line("for (int64_t i\(a) = 0; i\(a) < I\(a); i\(a)++) {", depth)
+            depth += 1
+        }
+        body(depth)
+        for _ in (r0 + 1)..<kernel.rank { depth -= 1; line("}", depth) }
+        precondition(depth == innerStart)
+        for j in 0..<nred { accSave(j, "part[q * \(2 * nred) + \(2 * j)]", "part[q * \(2 * nred) + \(2 * j + 1)]", depth) }
+        for _ in 0..<P { depth -= 1; line("}", depth) }
+        line("}", 1)
+        out += "}\n"
+    }
+
+    /// Folds `nparts` partials in order and runs the epilogue.
+    private mutating func combine() {
+        header(CRenderer.entry + "_combine", ", const tandem_acc *\(dialect.restrict) parts, int64_t nparts")
+        let nred = kernel.reductions.count
+        var depth = 1
+        for a in 0..<P {
+            line("for (int64_t i\(a) = 0; i\(a) < I\(a); i\(a)++) {", depth)
+            depth += 1
+        }
+        line("const int64_t q = \(P == 0 ? "0" : flatP()); const int64_t np = \(P == 0 ? "1" : (0..<P).map { "I\($0)" }.joined(separator: " * ")); (void)np;", depth)
+        accInit(depth)
+        line("for (int64_t c = 0; c < nparts; c++) {", depth)
+        for (j, r) in kernel.reductions.enumerated() {
+            let slot = "parts[(c * np + q) * \(2 * nred) + \(2 * j)]"
+            let idx = "parts[(c * np + q) * \(2 * nred) + \(2 * j + 1)].i"
+            line(update(j, r, value: "\(slot).\(accField(r))", index: idx), depth + 1)
+        }
+        line("}", depth)
+        epilogue(depth)
+        for _ in 0..<P { depth -= 1; line("}", depth) }
+        out += "}\n"
+    }
+
+    private func flatP() -> String {
+        var s = "i0"
+        for a in 1..<max(P, 1) where a < P { s = "(\(s)) * I\(a) + i\(a)" }
+        return s
+    }
+
+    private mutating func pragma(_ depth: Int, reduction: Bool) {
+        guard dialect == .c else { return }
+        if !reduction || kernel.reductions.isEmpty {
+            line("#pragma omp simd", depth)
+            return
+        }
+        if kernel.reductions.allSatisfy({ $0.op == .sum || $0.op == .prod }) {
+            var clauses: [String] = []
+            let sums = kernel.reductions.indices.filter { kernel.reductions[$0].op == .sum }.map { "acc\($0)" }
+            let prods = kernel.reductions.indices.filter { kernel.reductions[$0].op == .prod }.map { "acc\($0)" }
+            if !sums.isEmpty { clauses.append("reduction(+:\(sums.joined(separator: ",")))") }
+            if !prods.isEmpty { clauses.append("reduction(*:\(prods.joined(separator: ",")))") }
+            line("#pragma omp simd " + clauses.joined(separator: " "), depth)
+        }
+    }
+
+    private mutating func pragmaIf(_ cond: Bool, _ depth: Int, reduction: Bool) {
+        if cond { pragma(depth, reduction: reduction) }
+    }
+
+    // MARK: - Accumulators
+
+    private func accType(_ r: Reduction) -> String {
+        if r.op.isArg { return kernel.instrs[r.value].dtype.isFloatingPoint ? "double" : "int64_t" }
+        return r.accumulator == .float64 ? "double" : "int64_t"
+    }
+
+    private func accField(_ r: Reduction) -> String { accType(r) == "double" ? "d" : "i" }
+
+    private func identity(_ r: Reduction) -> (String, String) {
+        let isFloat = accType(r) == "double"
+        switch r.op {
+        case .sum: return (isFloat ? "0.0" : "0", "0")
+        case .prod: return (isFloat ? "1.0" : "1", "0")
+        case .max, .argmax: return (isFloat ? "(-INFINITY)" : "INT64_MIN", "0")
+        case .min, .argmin: return (isFloat ? "INFINITY" : "INT64_MAX", "0")
+        }
+    }
+
+    private mutating func accInit(_ depth: Int) {
+        for (j, r) in kernel.reductions.enumerated() {
+            let (v, i) = identity(r)
+            line("\(accType(r)) acc\(j) = \(v); int64_t arg\(j) = \(i); (void)arg\(j);", depth)
+        }
+    }
+
+    private mutating func accSave(_ j: Int, _ slot: String, _ argSlot: String, _ depth: Int) {
+        let r = kernel.reductions[j]
+        line("\(slot).\(accField(r)) = acc\(j); \(argSlot).i = arg\(j);", depth)
+    }
+
+    /// `acc ⊕= value`; NaN propagates through max and min, and arg reductions keep the first extremum.
+    private func update(_ j: Int, _ r: Reduction, value v: String, index: String) -> String {
+        let isFloat = accType(r) == "double"
+        let a = "acc\(j)"
+        switch r.op {
+        case .sum:
+            return isFloat ? "\(a) += \(v);" : "\(a) = (int64_t)((uint64_t)\(a) + (uint64_t)(\(v)));"
+        case .prod:
+            return isFloat ? "\(a) *= \(v);" : "\(a) = (int64_t)((uint64_t)\(a) * (uint64_t)(\(v)));"
+        case .max, .min:
+            let cmp = r.op == .max ? ">" : "<"
+            return isFloat
+                ? "{ const double t_ = \(v); \(a) = (\(a) != \(a)) ? \(a) : ((t_ != t_ || t_ \(cmp) \(a)) ? t_ : \(a)); }"
+                : "{ const int64_t t_ = \(v); \(a) = t_ \(cmp) \(a) ? t_ : \(a); }"
+        case .argmax, .argmin:
+            let cmp = r.op == .argmax ? ">" : "<"
+            let nanRule = isFloat ? " || (t_ != t_ && \(a) == \(a))" : ""
+            return "{ const \(accType(r)) t_ = \(v); if (t_ \(cmp) \(a)\(nanRule)) { \(a) = t_; arg\(j) = \(index); } }"
+        }
+    }
+
+    // MARK: - Body
+
+    private mutating func body(_ depth: Int) {
+        for (i, instr) in kernel.instrs.enumerated() where !instr.epilogue {
+            line("const \(Emitter.ctype(instr.dtype)) v\(i) = \(expression(instr));", depth)
+        }
+        for s in kernel.stores where !s.epilogue {
+            line("b\(s.buffer)[\(index(kernel.accesses[s.access]))] = v\(s.value);", depth)
+        }
+        for (j, r) in kernel.reductions.enumerated() {
+            let v = kernel.instrs[r.value].dtype == .float32 ? "(double)v\(r.value)" : "v\(r.value)"
+            line(update(j, r, value: v, index: "i\(kernel.rank - 1)"), depth)
+        }
+    }
+
+    private mutating func epilogue(_ depth: Int) {
+        for (i, instr) in kernel.instrs.enumerated() where instr.epilogue {
+            line("const \(Emitter.ctype(instr.dtype)) v\(i) = \(expression(instr));", depth)
+        }
+        for s in kernel.stores where s.epilogue {
+            line("b\(s.buffer)[\(index(kernel.accesses[s.access]))] = v\(s.value);", depth)
+        }
+    }
+
+    func index(_ a: Access) -> String {
+        var terms = ["I\(a.offset)"]
+        for (k, s) in a.strides.enumerated() {
+            switch s {
+            case .zero: continue
+            case .one: terms.append("i\(k)")
+            case .param(let p): terms.append("i\(k) * I\(p)")
+            }
+        }
+        return terms.joined(separator: " + ")
+    }
+
+    // MARK: - Expressions
+
+    func expression(_ instr: Instr) -> String {
+        let t = instr.dtype
+        let f32 = t == .float32
+        func v(_ i: Int) -> String { "v\(i)" }
+        func fn(_ name: String) -> String { f32 ? name + "f" : name }
+        switch instr.op {
+        case .load(let b, let a): return "b\(b)[\(index(kernel.accesses[a]))]"
+        case .uniform(let a, let seed, let lo, let hi):
+            return "(\(Emitter.ctype(t)))(F\(lo) + (F\(hi) - F\(lo)) * tk_uniform((uint64_t)I\(seed), \(index(kernel.accesses[a]))))"
+        case .iota(let a, let start, let step):
+            if t.isFloatingPoint { return "(\(Emitter.ctype(t)))(F\(start) + F\(step) * (double)(\(index(kernel.accesses[a]))))" }
+            return "(\(Emitter.ctype(t)))(I\(start) + I\(step) * (\(index(kernel.accesses[a]))))"
+        case .param(let p):
+            return t.isFloatingPoint ? "(\(Emitter.ctype(t)))F\(p)" : "(\(Emitter.ctype(t)))I\(p)"
+        case .literal(let l):
+            switch l {
+            case .float(let d): return f32 ? "(float)\(HexFloat.c(d))" : HexFloat.c(d)
+            case .int(let i): return "(\(Emitter.ctype(t)))\(i)LL"
+            case .bool(let b): return b ? "1" : "0"
+            }
+        case .accumulated(let j):
+            let r = kernel.reductions[j]
+            return r.op.isArg ? "arg\(j)" : "(\(Emitter.ctype(t)))acc\(j)"
+        case .cast(let a):
+            let from = kernel.instrs[a].dtype
+            return Emitter.cast(v(a), from: from, to: t)
+        case .select(let c, let a, let b): return "(\(v(c)) ? \(v(a)) : \(v(b)))"
+        case .unary(let op, let a):
+            let x = v(a)
+            if t == .bool { return "(uint8_t)(\(x) ^ 1)" }  // not
+            if t.isInteger {
+                let u = t == .int32 ? "uint32_t" : "uint64_t"
+                switch op {
+                case .neg: return "(\(Emitter.ctype(t)))(0u - (\(u))\(x))"
+                case .abs: return "(\(x) < 0 ? (\(Emitter.ctype(t)))(0u - (\(u))\(x)) : \(x))"
+                default: preconditionFailure("\(op) is not defined for integers")
+                }
+            }
+            switch op {
+            case .neg: return "(-\(x))"
+            case .abs: return "\(fn("fabs"))(\(x))"
+            case .not: preconditionFailure("not is defined for Bool only")
+            default: return "\(fn(op.rawValue))(\(x))"
+            }
+        case .binary(let op, let a, let b):
+            let x = v(a), y = v(b)
+            let operand = kernel.instrs[a].dtype
+            switch op {
+            case .eq: return "(uint8_t)(\(x) == \(y))"
+            case .ne: return "(uint8_t)(\(x) != \(y))"
+            case .lt: return "(uint8_t)(\(x) < \(y))"
+            case .le: return "(uint8_t)(\(x) <= \(y))"
+            case .gt: return "(uint8_t)(\(x) > \(y))"
+            case .ge: return "(uint8_t)(\(x) >= \(y))"
+            case .and: return "(uint8_t)(\(x) & \(y))"
+            case .or: return "(uint8_t)(\(x) | \(y))"
+            default: break
+            }
+            if operand.isInteger {
+                let s = operand == .int32 ? "i32" : "i64"
+                let u = operand == .int32 ? "uint32_t" : "uint64_t"
+                let ct = Emitter.ctype(operand)
+                switch op {
+                case .add: return "(\(ct))((\(u))\(x) + (\(u))\(y))"
+                case .sub: return "(\(ct))((\(u))\(x) - (\(u))\(y))"
+                case .mul: return "(\(ct))((\(u))\(x) * (\(u))\(y))"
+                case .div: return "tk_div_\(s)(\(x), \(y))"
+                case .rem: return "tk_rem_\(s)(\(x), \(y))"
+                case .pow: return "tk_pow_\(s)(\(x), \(y))"
+                case .min: return "(\(x) < \(y) ? \(x) : \(y))"
+                case .max: return "(\(x) > \(y) ? \(x) : \(y))"
+                default: preconditionFailure("unreachable")
+                }
+            }
+            switch op {
+            case .add: return "(\(x) + \(y))"
+            case .sub: return "(\(x) - \(y))"
+            case .mul: return "(\(x) * \(y))"
+            case .div: return "(\(x) / \(y))"
+            case .rem: return "\(fn("fmod"))(\(x), \(y))"
+            case .pow: return "\(fn("pow"))(\(x), \(y))"
+            case .min: return "tk_min_\(f32 ? "f32" : "f64")(\(x), \(y))"
+            case .max: return "tk_max_\(f32 ? "f32" : "f64")(\(x), \(y))"
+            default: preconditionFailure("unreachable")
+            }
+        }
+    }
+
+    static func cast(_ x: String, from: DType, to: DType) -> String {
+        if from == to { return x }
+        switch to {
+        case .bool: return "(uint8_t)(\(x) != 0)"
+        case .int32: return from.isFloatingPoint ? "tk_f2i32((double)\(x))" : "(int32_t)\(x)"
+        case .int64: return from.isFloatingPoint ? "tk_f2i64((double)\(x))" : "(int64_t)\(x)"
+        case .float32: return "(float)\(x)"
+        case .float64: return "(double)\(x)"
+        }
+    }
+
+    static func ctype(_ t: DType) -> String {
+        switch t {
+        case .bool: "uint8_t"
+        case .int32: "int32_t"
+        case .int64: "int64_t"
+        case .float32: "float"
+        case .float64: "double"
+        }
+    }
+
+    static let preamble = """
+    // Generated by Tandem. Semantics: integer arithmetic wraps; integer x/0 and x%0 are 0;
+    // float-to-int casts truncate, saturate and send NaN to 0; max/min propagate NaN.
+    #include <stdint.h>
+    #include <math.h>
+    typedef union { double d; int64_t i; } tandem_acc;
+    static inline int32_t tk_div_i32(int32_t a, int32_t b) { return b == 0 ? 0 : (b == -1 ? (int32_t)(0u - (uint32_t)a) : a / b); }
+    static inline int64_t tk_div_i64(int64_t a, int64_t b) { return b == 0 ? 0 : (b == -1 ? (int64_t)(0u - (uint64_t)a) : a / b); }
+    static inline int32_t tk_rem_i32(int32_t a, int32_t b) { return (b == 0 || b == -1) ? 0 : a % b; }
+    static inline int64_t tk_rem_i64(int64_t a, int64_t b) { return (b == 0 || b == -1) ? 0 : a % b; }
+    static inline int64_t tk_pow_i64(int64_t a, int64_t b) {
+      if (b < 0) return a == 1 ? 1 : (a == -1 ? ((b & 1) ? -1 : 1) : 0);
+      uint64_t r = 1, x = (uint64_t)a;
+      while (b) { if (b & 1) r *= x; x *= x; b >>= 1; }
+      return (int64_t)r;
+    }
+    static inline int32_t tk_pow_i32(int32_t a, int32_t b) { return (int32_t)tk_pow_i64(a, b); }
+    static inline float tk_max_f32(float a, float b) { return a != a ? a : (b != b ? b : (a > b ? a : b)); }
+    static inline float tk_min_f32(float a, float b) { return a != a ? a : (b != b ? b : (a < b ? a : b)); }
+    static inline double tk_max_f64(double a, double b) { return a != a ? a : (b != b ? b : (a > b ? a : b)); }
+    static inline double tk_min_f64(double a, double b) { return a != a ? a : (b != b ? b : (a < b ? a : b)); }
+    static inline int32_t tk_f2i32(double x) { return x != x ? 0 : (x >= 2147483647.0 ? INT32_MAX : (x <= -2147483648.0 ? INT32_MIN : (int32_t)x)); }
+    static inline int64_t tk_f2i64(double x) { return x != x ? 0 : (x >= 0x1p63 ? INT64_MAX : (x <= -0x1p63 ? INT64_MIN : (int64_t)x)); }
+    static inline double tk_uniform(uint64_t seed, int64_t i) {
+      uint64_t z = (seed << 32) + (uint64_t)i + 0x9E3779B97F4A7C15ull;
+      z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+      z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+      z = z ^ (z >> 31);
+      return (double)(z >> 11) * 0x1p-53;
+    }
+
+    """
+}

@@ -1,0 +1,282 @@
+import TandemIR
+
+/// Lowers fused graph nodes over one iteration domain into kernel IR: `value(of:map:)` turns a node
+/// seen through an affine map into SSA, pushing views down to affine loads, sharing identical
+/// subexpressions, and storing materialised intermediates met on the way (multi-output fusion).
+final class KernelBuilder {
+    struct MemoKey: Hashable {
+        let node: ObjectIdentifier
+        let map: AffineMap
+    }
+
+    let extents: [Int]
+    let parallel: Int
+    unowned let planner: Planner
+    /// Update kernels must not store intermediates: their in-place analysis assumed pure loads.
+    let allowInline: Bool
+
+    private(set) var instrs: [Instr] = []
+    private var cse: [Instr: Int] = [:]
+    private var memo: [MemoKey: Int] = [:]
+    private(set) var buffers: [Buffer] = []
+    private var bufferIndex: [ObjectIdentifier: Int] = [:]
+    private var isRead: [Bool] = []
+    private var isWritten: [Bool] = []
+    private var accesses: [Overlap.FlatAccess] = []
+    private var accessIndex: [Overlap.FlatAccess: Int] = [:]
+    private var scalarInts: [Int64] = []
+    private var floats: [Double] = []
+    private var floatIndex: [UInt64: Int] = [:]
+    private var intIndex: [Int64: Int] = [:]
+    private(set) var reductions: [Reduction] = []
+    private(set) var stores: [Store] = []
+    private(set) var fused: [String] = []
+    private var fusedIDs: Set<ObjectIdentifier> = []
+
+    init(extents: [Int], parallel: Int, planner: Planner, allowInline: Bool = true) {
+        self.extents = extents
+        self.parallel = parallel
+        self.planner = planner
+        self.allowInline = allowInline
+    }
+
+    var rank: Int { extents.count }
+
+    // MARK: - Values
+
+    /// The SSA value of `node` at domain index `i`, where the node's own index is `map(i)`.
+    func value(of node: Node, map: AffineMap) -> Int {
+        let key = MemoKey(node: ObjectIdentifier(node), map: map)
+        if let v = memo[key] { return v }
+        let v: Int
+        if let buffer = planner.producedBuffer(node) {
+            v = load(buffer, flat(map, node.shape), node.dtype)
+        } else if planner.isMaterialized(node) {
+            precondition(allowInline && planner.canInline(node, at: map, domain: extents),
+                         "planner: node \(node.id) used before it was produced")
+            v = compute(node, map)
+            let target = planner.claimInline(node)
+            store(target, flat(map, node.shape), v, epilogue: false)
+        } else {
+            v = compute(node, map)
+        }
+        memo[key] = v
+        return v
+    }
+
+    private func compute(_ node: Node, _ map: AffineMap) -> Int {
+        let op = node.op
+        switch op {
+        case .storage(let buffer):
+            return load(buffer, flat(map, node.shape), node.dtype)
+        case .fill(let literal):
+            return param(literal.converted(to: node.dtype), node.dtype)
+        case .uniform(let seed, let lo, let hi):
+            note(node, "uniform")
+            let a = accessID(flat(map, node.shape))
+            return emit(Instr(.uniform(access: a, seed: intParam(Int64(bitPattern: seed)),
+                                       lo: floatParam(lo), hi: floatParam(hi)), node.dtype))
+        case .iota(let start, let step):
+            note(node, "iota")
+            let a = accessID(flat(map, node.shape))
+            if node.dtype.isFloatingPoint {
+                return emit(Instr(.iota(access: a, start: floatParam(start.asDouble), step: floatParam(step.asDouble)), node.dtype))
+            }
+            return emit(Instr(.iota(access: a, start: intParam(start.asInt64), step: intParam(step.asInt64)), node.dtype))
+        case .unary(let u, let x):
+            note(node, u.rawValue)
+            return emit(Instr(.unary(u, value(of: x, map: map)), node.dtype))
+        case .binary(let b, let x, let y):
+            note(node, b.rawValue)
+            return emit(Instr(.binary(b, value(of: x, map: map), value(of: y, map: map)), node.dtype))
+        case .select(let c, let x, let y):
+            note(node, "where")
+            return emit(Instr(.select(value(of: c, map: map), value(of: x, map: map), value(of: y, map: map)), node.dtype))
+        case .cast(let x):
+            note(node, "cast")
+            let v = value(of: x, map: map)
+            return x.dtype == node.dtype ? v : emit(Instr(.cast(v), node.dtype))
+        case .view(let source, let vmap):
+            return value(of: source, map: vmap.composed(with: map))
+        case .reshape(let source):
+            // The reshape's row-major flat index is the source's flat index.
+            let f = flat(map, node.shape)
+            if let buffer = planner.producedBuffer(source) { return load(buffer, f, node.dtype) }
+            switch source.op {
+            case .fill(let literal): return param(literal.converted(to: node.dtype), node.dtype)
+            case .uniform, .iota:
+                let reshaped = AffineMap(inRank: 1, outRank: rank, offset: [f.offset], coef: f.strides)
+                return value(of: source, map: reshaped.composedFlat(over: source.shape))
+            default:
+                preconditionFailure("planner: reshape of an unmaterialised node \(source.id)")
+            }
+        case .reduce, .update:
+            preconditionFailure("planner: \(op) node \(node.id) must be materialised")
+        }
+    }
+
+    private func note(_ node: Node, _ name: String) {
+        if fusedIDs.insert(ObjectIdentifier(node)).inserted { fused.append(name) }
+    }
+
+    // MARK: - Emission
+
+    func emit(_ instr: Instr) -> Int {
+        if let v = cse[instr] { return v }
+        instrs.append(instr)
+        cse[instr] = instrs.count - 1
+        return instrs.count - 1
+    }
+
+    func param(_ literal: Literal, _ dtype: DType) -> Int {
+        switch literal {
+        case .float(let v): emit(Instr(.param(floatParam(v)), dtype))
+        case .int(let v): emit(Instr(.param(intParam(v)), dtype))
+        case .bool(let v): emit(Instr(.param(intParam(v ? 1 : 0)), dtype))
+        }
+    }
+
+    func load(_ buffer: Buffer, _ access: Overlap.FlatAccess, _ dtype: DType) -> Int {
+        let b = bufferID(buffer)
+        isRead[b] = true
+        return emit(Instr(.load(buffer: b, access: accessID(access)), dtype))
+    }
+
+    func store(_ buffer: Buffer, _ access: Overlap.FlatAccess, _ value: Int, epilogue: Bool) {
+        let b = bufferID(buffer)
+        isWritten[b] = true
+        stores.append(Store(buffer: b, access: accessID(access), value: value, epilogue: epilogue))
+    }
+
+    func reduce(_ op: ReduceOp, _ value: Int, resultType: DType, sourceType: DType) -> Int {
+        let acc: DType = op.isArg ? .int64 : (sourceType.isFloatingPoint ? .float64 : .int64)
+        reductions.append(Reduction(op: op, value: value, accumulator: acc))
+        return emit(Instr(.accumulated(reductions.count - 1), resultType, epilogue: true))
+    }
+
+    func bufferID(_ buffer: Buffer) -> Int {
+        if let i = bufferIndex[ObjectIdentifier(buffer)] { return i }
+        buffers.append(buffer)
+        isRead.append(false)
+        isWritten.append(false)
+        bufferIndex[ObjectIdentifier(buffer)] = buffers.count - 1
+        return buffers.count - 1
+    }
+
+    private func accessID(_ a: Overlap.FlatAccess) -> Int {
+        if let i = accessIndex[a] { return i }
+        accesses.append(a)
+        accessIndex[a] = accesses.count - 1
+        return accesses.count - 1
+    }
+
+    private func intParam(_ v: Int64) -> Int {
+        if let i = intIndex[v] { return i }
+        scalarInts.append(v)
+        intIndex[v] = scalarInts.count - 1
+        return scalarInts.count - 1
+    }
+
+    private func floatParam(_ v: Double) -> Int {
+        if let i = floatIndex[v.bitPattern] { return i }
+        floats.append(v)
+        floatIndex[v.bitPattern] = floats.count - 1
+        return floats.count - 1
+    }
+
+    func flat(_ map: AffineMap, _ shape: [Int]) -> Overlap.FlatAccess {
+        let (offset, strides) = map.flatten(rowMajor: shape)
+        return Overlap.FlatAccess(offset: offset, strides: strides)
+    }
+
+    /// Flat accesses of buffer `buffer` made so far (for the in-place check).
+    func reads(of buffer: Buffer) -> [Overlap.FlatAccess] {
+        guard let b = bufferIndex[ObjectIdentifier(buffer)] else { return [] }
+        var out: [Overlap.FlatAccess] = []
+        for instr in instrs { if case .load(b, let a) = instr.op { out.append(accesses[a]) } }
+        return out
+    }
+
+    // MARK: - Finalisation
+
+    /// Squeezes unit axes, merges adjacent axes that every access walks contiguously, and turns
+    /// extents, offsets and strides into parameters. Returns the kernel and its launch.
+    func finish() -> (Kernel, Launch) {
+        let hasArg = reductions.contains { $0.op.isArg }
+        // Domain axes kept after squeezing (extent 1 axes contribute nothing).
+        var axes: [(extent: Int, parallel: Bool, members: [Int])] = []
+        for k in 0..<rank where extents[k] != 1 || (hasArg && k >= parallel) {
+            axes.append((extents[k], k < parallel, [k]))
+        }
+        // Merge axis j into j-1 when every access has stride[j-1] == stride[j] * extent[j].
+        if !hasArg {
+            var merged: [(extent: Int, parallel: Bool, members: [Int])] = []
+            for axis in axes {
+                if let last = merged.last, last.parallel == axis.parallel,
+                   accesses.allSatisfy({ a in
+                       let outer = a.strides[last.members.last!]
+                       return outer == a.strides[axis.members[0]] * axis.extent
+                   }) {
+                    merged[merged.count - 1].extent *= axis.extent
+                    merged[merged.count - 1].members.append(axis.members[0])
+                } else {
+                    merged.append(axis)
+                }
+            }
+            axes = merged
+        }
+        // An axis's stride for an access is the stride of its innermost member.
+        var ints: [Int64] = axes.map { Int64($0.extent) }
+        var symbolic: [Access] = []
+        for a in accesses {
+            let offsetParam = ints.count
+            ints.append(Int64(a.offset))
+            var strides: [Stride] = []
+            for axis in axes {
+                let s = a.strides[axis.members.last!]
+                if s == 0 { strides.append(.zero) } else if s == 1 { strides.append(.one) } else {
+                    strides.append(.param(ints.count))
+                    ints.append(Int64(s))
+                }
+            }
+            symbolic.append(Access(offset: offsetParam, strides: strides))
+        }
+        let scalarBase = ints.count
+        ints.append(contentsOf: scalarInts)
+        let remapped = instrs.map { instr -> Instr in
+            var i = instr
+            switch instr.op {
+            case .param(let p) where !instr.dtype.isFloatingPoint: i.op = .param(p + scalarBase)
+            case .uniform(let a, let seed, let lo, let hi): i.op = .uniform(access: a, seed: seed + scalarBase, lo: lo, hi: hi)
+            case .iota(let a, let start, let step) where !instr.dtype.isFloatingPoint:
+                i.op = .iota(access: a, start: start + scalarBase, step: step + scalarBase)
+            default: break
+            }
+            return i
+        }
+        let parallelCount = axes.filter(\.parallel).count
+        let kernel = Kernel(
+            rank: axes.count, parallelAxes: parallelCount,
+            buffers: buffers.indices.map { BufferParam(dtype: buffers[$0].dtype, isRead: isRead[$0], isWritten: isWritten[$0]) },
+            accesses: symbolic, instrs: remapped, reductions: reductions, stores: stores,
+            intParams: ints.count, floatParams: floats.count)
+        return (kernel, Launch(buffers: buffers, ints: ints, floats: floats))
+    }
+}
+
+extension AffineMap {
+    /// Given a map whose single output is a flat row-major index into `shape`, returns the map to
+    /// the multi-index of `shape` for leaves that are indexed by flat position (generators).
+    /// Generators only use the flat index, so this keeps the flat form in axis 0 of a rank-1 view.
+    func composedFlat(over shape: [Int]) -> AffineMap {
+        // Express flat index f as the multi-index (0, ..., 0, f) of a row-major shape: valid because
+        // generators compute from the flattened index, which equals f for that multi-index.
+        let r = shape.count
+        guard r > 0 else { return AffineMap(inRank: 0, outRank: outRank, offset: [], coef: []) }
+        var off = [Int](repeating: 0, count: r)
+        var co = [Int](repeating: 0, count: r * outRank)
+        off[r - 1] = offset[0]
+        for k in 0..<outRank { co[(r - 1) * outRank + k] = coef[k] }
+        return AffineMap(inRank: r, outRank: outRank, offset: off, coef: co)
+    }
+}

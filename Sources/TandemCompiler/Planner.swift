@@ -1,0 +1,486 @@
+import TandemIR
+
+/// One kernel of a plan, with the concrete arguments of its run.
+public struct PlannedKernel: @unchecked Sendable {
+    public var kernel: Kernel
+    public var launch: Launch
+    /// Graph operations fused into this kernel, by name, in order of appearance.
+    public var fusedOps: [String]
+    /// For kernels with reductions: the number of chunks the first reduce axis is split into
+    /// (partial results combined in chunk order), or 0 to parallelise over the parallel axes.
+    /// Chosen from sizes alone, so results do not depend on the number of threads.
+    public var splitChunks: Int
+    /// Domain points (product of extents).
+    public var points: Int
+
+    /// A short name from the fused operations, e.g. `sum(abs,sub,mul,add)`.
+    public var label: String {
+        let ops = fusedOps.prefix(6).joined(separator: ",") + (fusedOps.count > 6 ? ",…" : "")
+        if let r = kernel.reductions.first { return "\(r.op.rawValue)(\(ops))" }
+        return ops.isEmpty ? "copy" : ops
+    }
+
+    public var readBuffers: [Buffer] { kernel.buffers.indices.filter { kernel.buffers[$0].isRead }.map { launch.buffers[$0] } }
+    public var writtenBuffers: [Buffer] { kernel.buffers.indices.filter { kernel.buffers[$0].isWritten }.map { launch.buffers[$0] } }
+}
+
+/// The kernels a sync point runs, in an order that respects every dependency, and the nodes they
+/// materialise (to be realised as storage once the kernels are queued).
+public struct Plan: @unchecked Sendable {
+    public var kernels: [PlannedKernel] = []
+    public var realized: [(node: Node, buffer: Buffer)] = []
+    /// Updates that had to copy their base (another reader needed the old values).
+    public var copiedUpdates = 0
+    /// Updates stored in place.
+    public var inPlaceUpdates = 0
+}
+
+/// Plans pending graph nodes into kernels: `Planner.plan(roots:)` decides what is materialised,
+/// which updates may write in place, and groups the rest into as few kernels as possible.
+///
+/// Policy, in order:
+/// 1. Roots, reductions, updates and the inputs of non-trivial reshapes are materialised.
+/// 2. An elementwise node used more than once is materialised when its fused subtree is not
+///    trivial (recomputing a cheap expression beats a store and reloads; an expensive one does not).
+/// 3. An update writes into its base's buffer when nothing outside the plan can still read the old
+///    values and the kernel reads the base only at the written element or where it never writes;
+///    otherwise the right-hand side goes to a temporary (NumPy semantics) or the base is copied.
+/// 4. Kernels are emitted when their inputs are ready; a materialised elementwise node met at a
+///    bijective index map is computed inside its consumer's kernel and stored on the way, and ready
+///    nodes over the same domain share one kernel.
+///
+/// Call under the runtime's graph lock: the planner reads node operations.
+public final class Planner {
+    enum Kind: Equatable {
+        case map(shape: [Int])
+        case reduce(source: [Int], axes: [Int])
+        case update
+    }
+
+    private var nodes: [Node] = []
+    private var index: [ObjectIdentifier: Int] = [:]
+    private var uses: [Int] = []
+    private var consumersInPlan: [[Int]] = []
+    private var materialized: [Bool] = []
+    private var produced: [Bool] = []
+    private var buffers: [Buffer?] = []
+    private var inPlace: [Bool] = []
+    private var plan = Plan()
+    /// Minimum fused subtree size for a shared elementwise node to be stored rather than recomputed.
+    public static let shareThreshold = 3
+
+    public init() {}
+
+    /// Plans everything the roots need that is not yet materialised.
+    public func plan(roots: [Node]) -> Plan {
+        collect(roots)
+        for r in roots { mark(r) }
+        for i in nodes.indices { decideMaterialization(i) }
+        for i in nodes.indices { if case .update = nodes[i].op { decideUpdate(i) } }
+        schedule()
+        for i in nodes.indices where materialized[i] && nodes[i].storage == nil {
+            plan.realized.append((nodes[i], buffers[i]!))
+        }
+        return plan
+    }
+
+    // MARK: - Collection
+
+    private func collect(_ roots: [Node]) {
+        var stack: [(Node, Bool)] = roots.map { ($0, false) }
+        var visited: Set<ObjectIdentifier> = []
+        while let (node, expanded) = stack.popLast() {
+            let id = ObjectIdentifier(node)
+            if expanded {
+                index[id] = nodes.count
+                nodes.append(node)
+                continue
+            }
+            if visited.contains(id) { continue }
+            visited.insert(id)
+            stack.append((node, true))
+            for input in node.op.inputs where !visited.contains(ObjectIdentifier(input)) { stack.append((input, false)) }
+        }
+        uses = [Int](repeating: 0, count: nodes.count)
+        consumersInPlan = [[Int]](repeating: [], count: nodes.count)
+        materialized = nodes.map { $0.storage != nil }
+        produced = materialized
+        buffers = nodes.map(\.storage)
+        inPlace = [Bool](repeating: false, count: nodes.count)
+        for (i, node) in nodes.enumerated() {
+            for input in node.op.inputs {
+                let j = index[ObjectIdentifier(input)]!
+                uses[j] += 1
+                consumersInPlan[j].append(i)
+            }
+        }
+    }
+
+    private func mark(_ node: Node) { materialized[index[ObjectIdentifier(node)]!] = true }
+
+    private var subtreeCost: [Int: Int] = [:]
+
+    private func decideMaterialization(_ i: Int) {
+        let node = nodes[i]
+        switch node.op {
+        case .reduce: materialized[i] = true
+        case .update(let base, _, _):
+            materialized[i] = true
+            // A base that is an unrealised expression used only here is computed straight into the
+            // update's buffer (see decideUpdate), so it is not materialised on its own.
+            _ = base
+        case .reshape(let source):
+            let j = index[ObjectIdentifier(source)]!
+            switch source.op {
+            case .storage, .fill, .uniform, .iota: break
+            default: materialized[j] = true
+            }
+        default: break
+        }
+        if !materialized[i], uses[i] >= 2, isElementwise(node), cost(i) >= Planner.shareThreshold {
+            materialized[i] = true
+        }
+    }
+
+    /// Operations in the fused subtree of node i (views and leaves are free).
+    private func cost(_ i: Int) -> Int {
+        if let c = subtreeCost[i] { return c }
+        let node = nodes[i]
+        var c: Int
+        switch node.op {
+        case .storage, .fill, .iota: c = 0
+        case .uniform: c = 4
+        case .view: c = 0
+        case .reduce, .update, .reshape: c = 0
+        case .unary(let op, _): c = op.costClass == .simple ? 1 : 4
+        case .binary(let op, _, _): c = op.costClass == .simple ? 1 : 4
+        default: c = 1
+        }
+        for input in node.op.inputs {
+            let j = index[ObjectIdentifier(input)]!
+            if !materialized[j] { c += cost(j) }
+        }
+        subtreeCost[i] = c
+        return c
+    }
+
+    private func isElementwise(_ node: Node) -> Bool {
+        switch node.op {
+        case .unary, .binary, .select, .cast, .view, .uniform, .iota, .fill: true
+        default: false
+        }
+    }
+
+    // MARK: - Updates
+
+    private func decideUpdate(_ u: Int) {
+        guard case .update(let base, let map, let value) = nodes[u].op else { return }
+        let b = index[ObjectIdentifier(base)]!
+        let v = index[ObjectIdentifier(value)]!
+        // The base's buffer can be taken over when nobody else will read the old version.
+        if materialized[b], base.holders.load(ordering: .relaxed) == 0,
+           !nodes.indices.contains(where: { inPlace[$0] && baseIndex(of: $0) == b }),
+           base.storage.map({ $0.aliases.load(ordering: .relaxed) == 1 }) ?? true,
+           contained(b, excluding: u) {
+            // The right-hand side may read the base only where it writes or where it never writes.
+            let write = flat(map, base.shape)
+            var conflict = false
+            walkLoads(value, AffineMap.identity(value.shape.count)) { node, access in
+                if node === base, let access, Overlap.safe(read: access, write: write, extents: value.shape) { return }
+                if node === base { conflict = true }
+            }
+            if conflict { materialized[v] = true }
+            inPlace[u] = true
+            plan.inPlaceUpdates += 1
+        } else {
+            plan.copiedUpdates += base.storage == nil && !materialized[b] ? 0 : 1
+        }
+    }
+
+    private func baseIndex(of u: Int) -> Int? {
+        if case .update(let base, _, _) = nodes[u].op { return index[ObjectIdentifier(base)] }
+        return nil
+    }
+
+    /// True when every reader of node i other than `excluding` is in the plan and either
+    /// materialised by it or itself contained (so no value outside the plan can read i later).
+    private func contained(_ i: Int, excluding: Int) -> Bool {
+        guard nodes[i].consumers.load(ordering: .relaxed) == uses[i] else { return false }
+        for c in consumersInPlan[i] where c != excluding {
+            if materialized[c] { continue }
+            if nodes[c].holders.load(ordering: .relaxed) != 0 { return false }
+            if !contained(c, excluding: excluding) { return false }
+        }
+        return true
+    }
+
+    private func flat(_ map: AffineMap, _ shape: [Int]) -> Overlap.FlatAccess {
+        let (o, s) = map.flatten(rowMajor: shape)
+        return Overlap.FlatAccess(offset: o, strides: s)
+    }
+
+    /// Calls `visit` for each materialised or stored node reached from `node` through fused
+    /// operations, with the flat access (nil when the index is not affine, as through a reshape).
+    private func walkLoads(_ node: Node, _ map: AffineMap, _ visit: (Node, Overlap.FlatAccess?) -> Void) {
+        var seen: Set<KernelBuilder.MemoKey> = []
+        func go(_ n: Node, _ m: AffineMap?) {
+            guard let m else { visit(n, nil); return }
+            if !seen.insert(.init(node: ObjectIdentifier(n), map: m)).inserted { return }
+            let i = index[ObjectIdentifier(n)]!
+            if materialized[i] { visit(n, flat(m, n.shape)); return }
+            switch n.op {
+            case .view(let s, let vm): go(s, vm.composed(with: m))
+            case .reshape(let s): go(s, nil)
+            default: for input in n.op.inputs { go(input, m) }
+            }
+        }
+        go(node, map)
+    }
+
+    // MARK: - Scheduling
+
+    private func kind(_ i: Int) -> Kind {
+        switch nodes[i].op {
+        case .reduce(_, let source, let axes): .reduce(source: source.shape, axes: axes)
+        case .update: .update
+        default: .map(shape: nodes[i].shape)
+        }
+    }
+
+    /// The map from node i's kernel domain to its source (reductions) or itself.
+    private func domainMap(_ i: Int) -> (extents: [Int], parallel: Int, map: AffineMap) {
+        let node = nodes[i]
+        switch node.op {
+        case .reduce(_, let source, let axes):
+            let kept = (0..<source.shape.count).filter { !axes.contains($0) }
+            let order = kept + axes
+            var coef = [Int](repeating: 0, count: order.count * order.count)
+            for (pos, d) in order.enumerated() { coef[d * order.count + pos] = 1 }
+            let map = AffineMap(inRank: order.count, outRank: order.count, offset: [Int](repeating: 0, count: order.count), coef: coef)
+            return (order.map { source.shape[$0] }, kept.count, map)
+        case .update(_, _, let value):
+            return (value.shape, value.shape.count, .identity(value.shape.count))
+        default:
+            return (node.shape, node.shape.count, .identity(node.shape.count))
+        }
+    }
+
+    /// Materialised nodes that must be produced before node i's kernel can run.
+    private func blockers(_ i: Int) -> [Int] {
+        var out: Set<Int> = []
+        let node = nodes[i]
+        let (extents, _, map) = domainMap(i)
+        let inlineOK = kind(i) != .update
+        var seen: Set<KernelBuilder.MemoKey> = []
+        func go(_ n: Node, _ m: AffineMap?, top: Bool) {
+            let j = index[ObjectIdentifier(n)]!
+            if !top, let m, !seen.insert(.init(node: ObjectIdentifier(n), map: m)).inserted { return }
+            if !top && materialized[j] {
+                if produced[j] { return }
+                if inlineOK, let m, canInline(n, at: m, domain: extents) {
+                    for input in n.op.inputs { go(input, composedInput(n, m), top: false) }
+                    return
+                }
+                out.insert(j)
+                return
+            }
+            switch n.op {
+            case .view(let s, let vm): go(s, m.map { vm.composed(with: $0) }, top: false)
+            case .reshape(let s): go(s, nil, top: false)
+            default: for input in n.op.inputs { go(input, m, top: false) }
+            }
+        }
+        switch node.op {
+        case .reduce(_, let source, _): go(source, map, top: false)
+        case .update(let base, _, let value):
+            go(value, map, top: false)
+            let b = index[ObjectIdentifier(base)]!
+            if !inPlace[i] { go(base, .identity(base.shape.count), top: false) }
+            if inPlace[i] {
+                if !produced[b] { out.insert(b) }
+                // Every other kernel reading the old version runs first.
+                for r in nodes.indices where r != i && materialized[r] && !produced[r] && reads(r, b) { out.insert(r) }
+            }
+        default: go(node, map, top: true)
+        }
+        out.remove(i)
+        return Array(out)
+    }
+
+    private func composedInput(_ n: Node, _ m: AffineMap) -> AffineMap? {
+        if case .view(_, let vm) = n.op { return vm.composed(with: m) }
+        if case .reshape = n.op { return nil }
+        return m
+    }
+
+    private var readCache: [Int: Set<Int>] = [:]
+
+    /// Whether materialised node r's kernel reads node b (materialised) directly.
+    private func reads(_ r: Int, _ b: Int) -> Bool {
+        if let s = readCache[r] { return s.contains(b) }
+        var s: Set<Int> = []
+        var seen: Set<ObjectIdentifier> = []
+        func go(_ n: Node, top: Bool) {
+            let j = index[ObjectIdentifier(n)]!
+            if !top && materialized[j] { s.insert(j); return }
+            if !seen.insert(ObjectIdentifier(n)).inserted { return }
+            for input in n.op.inputs { go(input, top: false) }
+        }
+        go(nodes[r], top: true)
+        if case .update = nodes[r].op, !inPlace[r], let base = baseIndex(of: r) { s.insert(base) }
+        readCache[r] = s
+        return s.contains(b)
+    }
+
+    /// Whether a materialised node met at `map` inside a kernel over `domain` can be computed
+    /// there and stored on the way: elementwise, and the map visits each of its elements once.
+    func canInline(_ node: Node, at map: AffineMap, domain: [Int]) -> Bool {
+        guard isElementwise(node), map.inRank == domain.count, map.outRank == domain.count,
+              map.offset.allSatisfy({ $0 == 0 }) else { return false }
+        for d in 0..<map.inRank {
+            var found = false
+            for k in 0..<map.outRank where map.c(d, k) != 0 {
+                guard map.c(d, k) == 1, !found, domain[k] == node.shape[d] else { return false }
+                found = true
+            }
+            if !found { return false }
+        }
+        return true
+    }
+
+    func isMaterialized(_ node: Node) -> Bool { materialized[index[ObjectIdentifier(node)]!] }
+
+    func producedBuffer(_ node: Node) -> Buffer? {
+        if let s = node.storage { return s }
+        let i = index[ObjectIdentifier(node)]!
+        return produced[i] ? buffers[i] : nil
+    }
+
+    func claimInline(_ node: Node) -> Buffer {
+        let i = index[ObjectIdentifier(node)]!
+        produced[i] = true
+        return buffer(i)
+    }
+
+    private func buffer(_ i: Int) -> Buffer {
+        if let b = buffers[i] { return b }
+        let b: Buffer
+        if inPlace[i], let base = baseIndex(of: i) {
+            b = buffer(base)
+        } else {
+            b = Buffer(dtype: nodes[i].dtype, count: nodes[i].count)
+        }
+        buffers[i] = b
+        return b
+    }
+
+    private func schedule() {
+        var pending = nodes.indices.filter { materialized[$0] && !produced[$0] }
+        while !pending.isEmpty {
+            let ready = pending.filter { blockers($0).isEmpty }
+            // Prefer a node that no pending consumer will compute inline anyway.
+            let pick = ready.first { !willBeInlined($0, pending: pending) } ?? ready.first
+            guard let first = pick else {
+                demoteAnInPlaceUpdate(pending)
+                continue
+            }
+            var group = [first]
+            let k = kind(first)
+            if k != .update {
+                for j in ready where j != first && kind(j) == k && !produced[j] { group.append(j) }
+            }
+            emitKernel(group)
+            pending.removeAll { produced[$0] }
+        }
+    }
+
+    private func willBeInlined(_ i: Int, pending: [Int]) -> Bool {
+        guard isElementwise(nodes[i]) else { return false }
+        for c in pending where c != i && kind(c) != .update {
+            let (extents, _, map) = domainMap(c)
+            var found = false
+            var seen: Set<ObjectIdentifier> = []
+            func go(_ n: Node, _ m: AffineMap?, top: Bool) {
+                if found { return }
+                let j = index[ObjectIdentifier(n)]!
+                if j == i { if let m, canInline(n, at: m, domain: extents) { found = true }; return }
+                if !top && materialized[j] && !produced[j] { return }
+                if !top && produced[j] { return }
+                if !seen.insert(ObjectIdentifier(n)).inserted { return }
+                switch n.op {
+                case .view(let s, let vm): go(s, m.map { vm.composed(with: $0) }, top: false)
+                case .reshape(let s): go(s, nil, top: false)
+                default: for input in n.op.inputs { go(input, m, top: false) }
+                }
+            }
+            if case .reduce(_, let source, _) = nodes[c].op { go(source, map, top: false) } else { go(nodes[c], map, top: true) }
+            if found { return true }
+        }
+        return false
+    }
+
+    /// Breaks a cycle of in-place updates waiting on each other's readers by copying one base.
+    private func demoteAnInPlaceUpdate(_ pending: [Int]) {
+        guard let u = pending.first(where: { inPlace[$0] }) else {
+            preconditionFailure("planner: no kernel is ready and no in-place update can be demoted")
+        }
+        inPlace[u] = false
+        plan.inPlaceUpdates -= 1
+        plan.copiedUpdates += 1
+        readCache.removeAll()
+    }
+
+    private func emitKernel(_ group: [Int]) {
+        let (extents, parallel, map) = domainMap(group[0])
+        if case .update(let base, let umap, let value) = nodes[group[0]].op {
+            let u = group[0]
+            let target = buffer(u)
+            if !inPlace[u] {
+                // Fill the fresh buffer with the base's values first.
+                let copy = KernelBuilder(extents: base.shape, parallel: base.shape.count, planner: self)
+                let v = copy.value(of: base, map: .identity(base.shape.count))
+                copy.store(target, copy.flat(.identity(base.shape.count), base.shape), v, epilogue: false)
+                append(copy, reductions: false)
+            }
+            let kb = KernelBuilder(extents: extents, parallel: parallel, planner: self, allowInline: false)
+            let v = kb.value(of: value, map: map)
+            kb.store(target, kb.flat(umap, base.shape), v, epilogue: false)
+            produced[u] = true
+            append(kb, reductions: false)
+            return
+        }
+        let kb = KernelBuilder(extents: extents, parallel: parallel, planner: self)
+        for i in group where !produced[i] {
+            let node = nodes[i]
+            if case .reduce(let op, let source, _) = node.op {
+                let v = kb.value(of: source, map: map)
+                let acc = kb.reduce(op, v, resultType: node.dtype, sourceType: source.dtype)
+                let outMap = AffineMap(inRank: parallel, outRank: extents.count, offset: [Int](repeating: 0, count: parallel),
+                                       coef: (0..<parallel).flatMap { d in (0..<extents.count).map { $0 == d ? 1 : 0 } })
+                kb.store(buffer(i), kb.flat(outMap, node.shape), acc, epilogue: true)
+                produced[i] = true
+            } else {
+                let v = kb.value(of: node, map: map)
+                if !produced[i] { kb.store(buffer(i), kb.flat(map, node.shape), v, epilogue: false) }
+                produced[i] = true
+            }
+        }
+        append(kb, reductions: true)
+    }
+
+    private func append(_ kb: KernelBuilder, reductions: Bool) {
+        let (kernel, launch) = kb.finish()
+        var chunks = 0
+        if kernel.hasReductions {
+            let p = (0..<kernel.parallelAxes).reduce(1) { $0 * launch.extent($1) }
+            let r0 = kernel.reduceAxes > 0 ? launch.extent(kernel.parallelAxes) : 1
+            let total = (0..<kernel.rank).reduce(1) { $0 * launch.extent($1) }
+            if p < 256 && r0 >= 2 {
+                chunks = max(1, min(r0, min(64, total / 16384)))
+                if chunks == 1 { chunks = 0 }
+            }
+        }
+        let points = (0..<kernel.rank).reduce(1) { $0 * launch.extent($1) }
+        plan.kernels.append(PlannedKernel(kernel: kernel, launch: launch, fusedOps: kb.fused, splitChunks: chunks, points: points))
+    }
+}

@@ -1,0 +1,175 @@
+/// A fused kernel in Tandem's device-neutral loop-nest IR.
+///
+/// The iteration domain has `rank` axes; axes `0..<parallelAxes` are independent (any order, any
+/// device, any split), the rest are reduced sequentially inside them:
+///
+///     for p in P (parallel):                 // extents are int parameters 0..<rank
+///         acc_j = identity(op_j)
+///         for r in R (sequential):
+///             body (SSA, per point); inner stores; acc_j = acc_j ⊕ value_j
+///         epilogue (SSA over p and acc_j); epilogue stores
+///
+/// Loads, stores and generated values use affine accesses: `offset + Σ_k stride_k * i_k` into a flat
+/// buffer. Extents, offsets and non-unit strides are parameters, so one compiled kernel serves many
+/// sizes; strides of 0 and 1 are part of the structure because they decide vectorisation.
+/// The `Kernel` value is the structure (hashable, the key of compiled code); `Launch` holds the
+/// concrete parameters and buffers of one run.
+public struct Kernel: Hashable, Sendable {
+    public var rank: Int
+    public var parallelAxes: Int
+    public var buffers: [BufferParam]
+    public var accesses: [Access]
+    public var instrs: [Instr]
+    public var reductions: [Reduction]
+    public var stores: [Store]
+    public var intParams: Int
+    public var floatParams: Int
+
+    public init(rank: Int, parallelAxes: Int, buffers: [BufferParam], accesses: [Access], instrs: [Instr],
+                reductions: [Reduction], stores: [Store], intParams: Int, floatParams: Int) {
+        self.rank = rank
+        self.parallelAxes = parallelAxes
+        self.buffers = buffers
+        self.accesses = accesses
+        self.instrs = instrs
+        self.reductions = reductions
+        self.stores = stores
+        self.intParams = intParams
+        self.floatParams = floatParams
+    }
+
+    public var reduceAxes: Int { rank - parallelAxes }
+    public var hasReductions: Bool { !reductions.isEmpty }
+
+    /// Operation counts by cost class, per innermost point (static features for the cost model).
+    public var opCounts: [OpClass: Int] {
+        var counts: [OpClass: Int] = [:]
+        for instr in instrs where !instr.epilogue {
+            switch instr.op {
+            case .unary(let op, _): counts[op.costClass, default: 0] += 1
+            case .binary(let op, _, _): counts[op.costClass, default: 0] += 1
+            case .select, .cast: counts[.simple, default: 0] += 1
+            case .uniform: counts[.simple, default: 0] += 12
+            default: break
+            }
+        }
+        return counts
+    }
+}
+
+public struct BufferParam: Hashable, Sendable {
+    public var dtype: DType
+    public var isRead: Bool
+    public var isWritten: Bool
+    public init(dtype: DType, isRead: Bool, isWritten: Bool) {
+        self.dtype = dtype
+        self.isRead = isRead
+        self.isWritten = isWritten
+    }
+}
+
+/// The stride of an access along one domain axis.
+public enum Stride: Hashable, Sendable {
+    case zero, one
+    /// The value is int parameter `n`.
+    case param(Int)
+}
+
+/// `I[offset] + Σ_k stride_k * i_k`.
+public struct Access: Hashable, Sendable {
+    /// Int parameter holding the offset.
+    public var offset: Int
+    public var strides: [Stride]
+    public init(offset: Int, strides: [Stride]) {
+        self.offset = offset
+        self.strides = strides
+    }
+}
+
+/// One SSA instruction; operands name earlier instructions by index.
+public struct Instr: Hashable, Sendable {
+    public enum Op: Hashable, Sendable {
+        /// Element of buffer `buffer` at access `access`.
+        case load(buffer: Int, access: Int)
+        /// SplitMix64 uniform at flat index `access` of stream int param `seed`, scaled to [F[lo], F[hi]).
+        case uniform(access: Int, seed: Int, lo: Int, hi: Int)
+        /// `start + step * index`: float params for float types, int params for integers.
+        case iota(access: Int, start: Int, step: Int)
+        /// A scalar parameter: float param for float types, int param otherwise.
+        case param(Int)
+        /// A constant of the instruction's type, rendered into the code.
+        case literal(Literal)
+        case unary(UnaryOp, Int)
+        case binary(BinaryOp, Int, Int)
+        case select(Int, Int, Int)
+        /// Conversion of the operand to the instruction's type.
+        case cast(Int)
+        /// Result of reduction `n`, in the instruction's type (epilogue only).
+        case accumulated(Int)
+    }
+
+    public var op: Op
+    public var dtype: DType
+    /// Evaluated once per parallel point after the reduction loop, not per domain point.
+    public var epilogue: Bool
+
+    public init(_ op: Op, _ dtype: DType, epilogue: Bool = false) {
+        self.op = op
+        self.dtype = dtype
+        self.epilogue = epilogue
+    }
+
+    public var operands: [Int] {
+        switch op {
+        case .unary(_, let a), .cast(let a): [a]
+        case .binary(_, let a, let b): [a, b]
+        case .select(let c, let a, let b): [c, a, b]
+        default: []
+        }
+    }
+}
+
+public struct Reduction: Hashable, Sendable {
+    public var op: ReduceOp
+    /// The inner value reduced.
+    public var value: Int
+    /// The accumulator type: float64 for floating sums and products (Float accumulates in Double),
+    /// int64 for integer sums, products and every arg reduction's index.
+    public var accumulator: DType
+    public init(op: ReduceOp, value: Int, accumulator: DType) {
+        self.op = op
+        self.value = value
+        self.accumulator = accumulator
+    }
+}
+
+public struct Store: Hashable, Sendable {
+    public var buffer: Int
+    public var access: Int
+    public var value: Int
+    /// Stored once per parallel point after the reductions (its access ignores reduce axes).
+    public var epilogue: Bool
+    public init(buffer: Int, access: Int, value: Int, epilogue: Bool) {
+        self.buffer = buffer
+        self.access = access
+        self.value = value
+        self.epilogue = epilogue
+    }
+}
+
+/// The concrete arguments of one kernel run.
+public struct Launch: @unchecked Sendable {
+    /// Buffers in the kernel's buffer order. Unchecked: buffers are shared and the scheduler
+    /// orders every read and write of them by task dependencies.
+    public var buffers: [Buffer]
+    /// Extents (0..<rank), then offsets and strides, then int scalars.
+    public var ints: [Int64]
+    public var floats: [Double]
+    public init(buffers: [Buffer], ints: [Int64], floats: [Double]) {
+        self.buffers = buffers
+        self.ints = ints
+        self.floats = floats
+    }
+
+    public func extent(_ axis: Int) -> Int { Int(ints[axis]) }
+}

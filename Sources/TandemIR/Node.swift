@@ -1,0 +1,95 @@
+import Synchronization
+
+/// One node of the lazy graph: an operation, its element type and shape.
+///
+/// Nodes are built by the public API and never do work. A sync point plans the pending nodes into
+/// kernels; every node the plan materialises is then *realised*: its operation is replaced by
+/// `.storage(buffer)` and it lets go of its inputs, so the graph behind a live tensor stays short.
+///
+/// `holders` counts the tensor values that name this node; `consumers` counts the nodes that take it
+/// as an input. The planner uses both to decide whether an update may overwrite a buffer in place.
+public final class Node: @unchecked Sendable {
+    public indirect enum Op: Sendable {
+        /// Materialised elements, row-major.
+        case storage(Buffer)
+        /// Every element equals the value (a kernel parameter, so kernels are reused across values).
+        case fill(Literal)
+        /// Counter-based uniform numbers: element i is `lo + (hi - lo) * u(seed, i)` (SplitMix64).
+        case uniform(seed: UInt64, lo: Double, hi: Double)
+        /// `start + step * i` for flat index i, computed in the element type (floats via double).
+        case iota(start: Literal, step: Literal)
+        case unary(UnaryOp, Node)
+        /// Operands have the node's shape (broadcasting is a view) and the same type.
+        case binary(BinaryOp, Node, Node)
+        /// `condition ? a : b`; all three have the node's shape.
+        case select(Node, Node, Node)
+        /// Conversion to the node's type.
+        case cast(Node)
+        /// A view: element `j` of this node is element `map(j)` of the source.
+        case view(Node, AffineMap)
+        /// The source's elements in row-major order, in the node's shape.
+        case reshape(Node)
+        /// Reduction of the source over `axes` (sorted); the node's shape is the source's without them.
+        case reduce(ReduceOp, Node, axes: [Int])
+        /// The base with `value` written at `map(j)` for each index `j` of the value.
+        case update(base: Node, map: AffineMap, value: Node)
+
+        public var inputs: [Node] {
+            switch self {
+            case .storage, .fill, .uniform, .iota: []
+            case .unary(_, let a), .cast(let a), .view(let a, _), .reshape(let a), .reduce(_, let a, _): [a]
+            case .binary(_, let a, let b): [a, b]
+            case .select(let c, let a, let b): [c, a, b]
+            case .update(let base, _, let value): [base, value]
+            }
+        }
+    }
+
+    public let id: UInt64
+    public let dtype: DType
+    public let shape: [Int]
+    /// The operation. Read and replaced only under the runtime's graph lock once the node is shared.
+    public nonisolated(unsafe) private(set) var op: Op
+    /// Tensor values naming this node.
+    public let holders = Atomic<Int>(0)
+    /// Nodes taking this node as an input.
+    public let consumers = Atomic<Int>(0)
+
+    private static let nextID = Atomic<UInt64>(1)
+
+    public init(_ op: Op, dtype: DType, shape: [Int]) {
+        self.op = op
+        self.dtype = dtype
+        self.shape = shape
+        self.id = Node.nextID.add(1, ordering: .relaxed).oldValue
+        Node.retain(op)
+    }
+
+    deinit { Node.release(op) }
+
+    public var count: Int { Shape.count(shape) }
+
+    /// The buffer when the node is materialised.
+    public var storage: Buffer? {
+        if case .storage(let b) = op { return b }
+        return nil
+    }
+
+    /// Replaces the operation by its result. Call under the runtime's graph lock.
+    public func realize(_ buffer: Buffer) {
+        let old = op
+        op = .storage(buffer)
+        Node.retain(op)
+        Node.release(old)
+    }
+
+    private static func retain(_ op: Op) {
+        if case .storage(let b) = op { b.aliases.add(1, ordering: .relaxed) }
+        for input in op.inputs { input.consumers.add(1, ordering: .relaxed) }
+    }
+
+    private static func release(_ op: Op) {
+        if case .storage(let b) = op { b.aliases.subtract(1, ordering: .relaxed) }
+        for input in op.inputs { input.consumers.subtract(1, ordering: .relaxed) }
+    }
+}

@@ -1,0 +1,33 @@
+/// Shape arithmetic shared by every layer: row-major strides, element counts, broadcasting.
+public enum Shape {
+    /// Number of elements of a shape (1 for a scalar).
+    public static func count(_ shape: [Int]) -> Int { shape.reduce(1, *) }
+
+    /// Row-major (C order) strides in elements.
+    public static func rowMajorStrides(_ shape: [Int]) -> [Int] {
+        var strides = [Int](repeating: 0, count: shape.count)
+        var s = 1
+        for axis in stride(from: shape.count - 1, through: 0, by: -1) {
+            strides[axis] = s
+            s *= shape[axis]
+        }
+        return strides
+    }
+
+    /// NumPy's spelling of a shape: `(3, 4)`, `(5,)`, `()`.
+    public static func describe(_ shape: [Int]) -> String {
+        shape.count == 1 ? "(\(shape[0]),)" : "(" + shape.map(String.init).joined(separator: ", ") + ")"
+    }
+
+    /// The broadcast shape of two shapes under NumPy's rules, or nil when they are incompatible.
+    public static func broadcast(_ a: [Int], _ b: [Int]) -> [Int]? {
+        let rank = max(a.count, b.count)
+        var out = [Int](repeating: 1, count: rank)
+        for i in 0..<rank {
+            let da = i < rank - a.count ? 1 : a[i - (rank - a.count)]
+            let db = i < rank - b.count ? 1 : b[i - (rank - b.count)]
+            if da == db || db == 1 { out[i] = da } else if da == 1 { out[i] = db } else { return nil }
+        }
+        return out
+    }
+}

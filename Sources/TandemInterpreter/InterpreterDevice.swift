@@ -1,0 +1,423 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import TandemIR
+import TandemRuntime
+
+/// Runs kernel IR in Swift, point by point, with exactly the semantics of the generated C
+/// (wrapping integers, saturating casts, NaN-propagating max/min, Float rounded after every
+/// operation). It is the reference for differential tests and the path when no compiler exists;
+/// it is about two orders of magnitude slower than compiled code.
+public struct InterpreterDevice: KernelDevice {
+    public init() {}
+    public var name: String { "interpreter" }
+    public var availability: Availability { .available }
+    public func prepare(_ kernel: Kernel) throws -> any PreparedKernel { InterpretedKernel(kernel: kernel) }
+}
+
+struct InterpretedKernel: PreparedKernel {
+    let kernel: Kernel
+
+    func run(_ launch: Launch, lo: Int, hi: Int) {
+        var st = State(kernel, launch)
+        let P = kernel.parallelAxes
+        if P == 0 {
+            st.point(parallel: [], reduceFrom: nil)
+            return
+        }
+        var idx = [Int](repeating: 0, count: P)
+        for i0 in lo..<hi {
+            idx[0] = i0
+            st.forEach(axes: 1..<P, &idx) { st, p in st.point(parallel: p, reduceFrom: nil) }
+        }
+    }
+
+    func runSplit(_ launch: Launch, lo: Int, hi: Int, partials: UnsafeMutableRawPointer) {
+        var st = State(kernel, launch)
+        let P = kernel.parallelAxes
+        let nred = kernel.reductions.count
+        var idx = [Int](repeating: 0, count: P)
+        var q = 0
+        st.forEach(axes: 0..<P, &idx) { st, p in
+            for j in 0..<nred { st.writeAcc(st.identity(j), partials, q * nred + j) }
+            q += 1
+        }
+        for r0 in lo..<hi {
+            q = 0
+            st.forEach(axes: 0..<P, &idx) { st, p in
+                for j in 0..<nred { st.accs[j] = st.readAcc(partials, q * nred + j, j) }
+                st.reduceLoop(parallel: p, r0: r0)
+                for j in 0..<nred { st.writeAcc(st.accs[j], partials, q * nred + j) }
+                q += 1
+            }
+        }
+    }
+
+    func combine(_ launch: Launch, partials: UnsafeRawPointer, count: Int) {
+        var st = State(kernel, launch)
+        let P = kernel.parallelAxes
+        let nred = kernel.reductions.count
+        var idx = [Int](repeating: 0, count: P)
+        let np = (0..<P).reduce(1) { $0 * launch.extent($1) }
+        var q = 0
+        st.forEach(axes: 0..<P, &idx) { st, p in
+            for j in 0..<nred { st.accs[j] = st.identity(j) }
+            for c in 0..<count {
+                for j in 0..<nred {
+                    let part = st.readPart(UnsafeMutableRawPointer(mutating: partials), (c * np + q) * nred + j, j)
+                    st.fold(j, part.value, index: part.index)
+                }
+            }
+            st.epilogue(parallel: p)
+            q += 1
+        }
+    }
+}
+
+/// An accumulator: value as Double or Int64 bits (by the reduction's type) and an arg index.
+struct Acc {
+    var f: Double = 0
+    var i: Int64 = 0
+    var index: Int64 = 0
+    var value: Value { Value(f: f, i: i) }
+}
+
+struct Value {
+    var f: Double
+    var i: Int64
+}
+
+struct State {
+    let k: Kernel
+    let launch: Launch
+    var regs: [Value]
+    var accs: [Acc]
+    var domain: [Int]
+
+    init(_ k: Kernel, _ launch: Launch) {
+        self.k = k
+        self.launch = launch
+        regs = [Value](repeating: Value(f: 0, i: 0), count: k.instrs.count)
+        accs = [Acc](repeating: Acc(), count: k.reductions.count)
+        domain = [Int](repeating: 0, count: k.rank)
+    }
+
+    func extent(_ a: Int) -> Int { launch.extent(a) }
+
+    mutating func forEach(axes: Range<Int>, _ idx: inout [Int], _ body: (inout State, [Int]) -> Void) {
+        if axes.isEmpty {
+            body(&self, idx)
+            return
+        }
+        let a = axes.lowerBound
+        for v in 0..<extent(a) {
+            idx[a] = v
+            forEach(axes: (a + 1)..<axes.upperBound, &idx, body)
+        }
+    }
+
+    mutating func point(parallel p: [Int], reduceFrom: Int?) {
+        for j in accs.indices { accs[j] = identity(j) }
+        for (a, v) in p.enumerated() { domain[a] = v }
+        reduceLoop(parallel: p, r0: nil)
+        epilogue(parallel: p)
+    }
+
+    /// Runs the reduce axes (all of them, or those after a fixed first one) for one parallel point.
+    mutating func reduceLoop(parallel p: [Int], r0: Int?) {
+        for (a, v) in p.enumerated() { domain[a] = v }
+        let P = k.parallelAxes
+        var first = P
+        if let r0 {
+            domain[P] = r0
+            first = P + 1
+        }
+        inner(axis: first)
+    }
+
+    private mutating func inner(axis: Int) {
+        if axis == k.rank {
+            evaluateBody()
+            return
+        }
+        for v in 0..<extent(axis) {
+            domain[axis] = v
+            inner(axis: axis + 1)
+        }
+    }
+
+    private func index(_ a: Access) -> Int {
+        var i = Int(launch.ints[a.offset])
+        for (axis, s) in a.strides.enumerated() {
+            switch s {
+            case .zero: continue
+            case .one: i += domain[axis]
+            case .param(let p): i += domain[axis] * Int(launch.ints[p])
+            }
+        }
+        return i
+    }
+
+    private mutating func evaluateBody() {
+        for (n, instr) in k.instrs.enumerated() where !instr.epilogue { regs[n] = evaluate(instr) }
+        for s in k.stores where !s.epilogue { store(s) }
+        for (j, r) in k.reductions.enumerated() {
+            let idx = k.rank > 0 ? Int64(domain[k.rank - 1]) : 0
+            fold(j, regs[r.value], index: idx)
+        }
+    }
+
+    mutating func epilogue(parallel p: [Int]) {
+        for (a, v) in p.enumerated() { domain[a] = v }
+        for (n, instr) in k.instrs.enumerated() where instr.epilogue { regs[n] = evaluate(instr) }
+        for s in k.stores where s.epilogue { store(s) }
+    }
+
+    private func store(_ s: Store) {
+        let b = launch.buffers[s.buffer]
+        let v = regs[s.value]
+        let i = index(k.accesses[s.access])
+        let p = b.pointer
+        switch b.dtype {
+        case .bool: p.storeBytes(of: UInt8(truncatingIfNeeded: v.i), toByteOffset: i, as: UInt8.self)
+        case .int32: p.storeBytes(of: Int32(truncatingIfNeeded: v.i), toByteOffset: i * 4, as: Int32.self)
+        case .int64: p.storeBytes(of: v.i, toByteOffset: i * 8, as: Int64.self)
+        case .float32: p.storeBytes(of: Float(v.f), toByteOffset: i * 4, as: Float.self)
+        case .float64: p.storeBytes(of: v.f, toByteOffset: i * 8, as: Double.self)
+        }
+    }
+
+    // MARK: - Reductions
+
+    private func accIsFloat(_ j: Int) -> Bool {
+        let r = k.reductions[j]
+        if r.op.isArg { return k.instrs[r.value].dtype.isFloatingPoint }
+        return r.accumulator == .float64
+    }
+
+    func identity(_ j: Int) -> Acc {
+        let isFloat = accIsFloat(j)
+        switch k.reductions[j].op {
+        case .sum: return Acc()
+        case .prod: return Acc(f: 1, i: 1)
+        case .max, .argmax: return isFloat ? Acc(f: -.infinity) : Acc(i: .min)
+        case .min, .argmin: return isFloat ? Acc(f: .infinity) : Acc(i: .max)
+        }
+    }
+
+    mutating func fold(_ j: Int, _ v: Value, index: Int64) {
+        let isFloat = accIsFloat(j)
+        var a = accs[j]
+        switch k.reductions[j].op {
+        case .sum: if isFloat { a.f += v.f } else { a.i = a.i &+ v.i }
+        case .prod: if isFloat { a.f *= v.f } else { a.i = a.i &* v.i }
+        case .max:
+            if isFloat { if !a.f.isNaN && (v.f.isNaN || v.f > a.f) { a.f = v.f } } else if v.i > a.i { a.i = v.i }
+        case .min:
+            if isFloat { if !a.f.isNaN && (v.f.isNaN || v.f < a.f) { a.f = v.f } } else if v.i < a.i { a.i = v.i }
+        case .argmax:
+            if isFloat {
+                if v.f > a.f || (v.f.isNaN && !a.f.isNaN) { a.f = v.f; a.index = index }
+            } else if v.i > a.i { a.i = v.i; a.index = index }
+        case .argmin:
+            if isFloat {
+                if v.f < a.f || (v.f.isNaN && !a.f.isNaN) { a.f = v.f; a.index = index }
+            } else if v.i < a.i { a.i = v.i; a.index = index }
+        }
+        accs[j] = a
+    }
+
+    func readPart(_ p: UnsafeMutableRawPointer, _ slot: Int, _ j: Int) -> (value: Value, index: Int64, acc: Acc) {
+        let base = slot * 16
+        let isFloat = accIsFloat(j)
+        let f = isFloat ? p.load(fromByteOffset: base, as: Double.self) : 0
+        let i = isFloat ? 0 : p.load(fromByteOffset: base, as: Int64.self)
+        let idx = p.load(fromByteOffset: base + 8, as: Int64.self)
+        return (Value(f: f, i: i), idx, Acc(f: f, i: i, index: idx))
+    }
+
+    func readAcc(_ p: UnsafeMutableRawPointer, _ slot: Int, _ j: Int) -> Acc {
+        readPart(p, slot, j).acc
+    }
+
+    func writeAcc(_ a: Acc, _ p: UnsafeMutableRawPointer, _ slot: Int) {
+        let j = slot % max(k.reductions.count, 1)
+        if accIsFloat(j) { p.storeBytes(of: a.f, toByteOffset: slot * 16, as: Double.self) } else {
+            p.storeBytes(of: a.i, toByteOffset: slot * 16, as: Int64.self)
+        }
+        p.storeBytes(of: a.index, toByteOffset: slot * 16 + 8, as: Int64.self)
+    }
+
+    // MARK: - Instructions
+
+    private func load(_ b: Buffer, _ i: Int) -> Value {
+        let p = b.pointer
+        switch b.dtype {
+        case .bool: return Value(f: 0, i: Int64(p.load(fromByteOffset: i, as: UInt8.self)))
+        case .int32: return Value(f: 0, i: Int64(p.load(fromByteOffset: i * 4, as: Int32.self)))
+        case .int64: return Value(f: 0, i: p.load(fromByteOffset: i * 8, as: Int64.self))
+        case .float32: return Value(f: Double(p.load(fromByteOffset: i * 4, as: Float.self)), i: 0)
+        case .float64: return Value(f: p.load(fromByteOffset: i * 8, as: Double.self), i: 0)
+        }
+    }
+
+    private func evaluate(_ instr: Instr) -> Value {
+        let t = instr.dtype
+        switch instr.op {
+        case .load(let b, let a): return load(launch.buffers[b], index(k.accesses[a]))
+        case .uniform(let a, let seed, let lo, let hi):
+            let u = Uniform.unit(seed: UInt64(bitPattern: launch.ints[seed]), index: Int64(index(k.accesses[a])))
+            let flo = launch.floats[lo], fhi = launch.floats[hi]
+            return fromDouble(flo + (fhi - flo) * u, t)
+        case .iota(let a, let start, let step):
+            let i = index(k.accesses[a])
+            if t.isFloatingPoint { return fromDouble(launch.floats[start] + launch.floats[step] * Double(i), t) }
+            return fromInt(launch.ints[start] &+ launch.ints[step] &* Int64(i), t)
+        case .param(let p):
+            return t.isFloatingPoint ? fromDouble(launch.floats[p], t) : fromInt(launch.ints[p], t)
+        case .literal(let l):
+            return t.isFloatingPoint ? fromDouble(l.asDouble, t) : fromInt(l.asInt64, t)
+        case .accumulated(let j):
+            let r = k.reductions[j]
+            if r.op.isArg { return Value(f: 0, i: accs[j].index) }
+            return accIsFloat(j) ? fromDouble(accs[j].f, t) : fromInt(accs[j].i, t)
+        case .cast(let a):
+            let from = k.instrs[a].dtype
+            let v = regs[a]
+            switch t {
+            case .bool: return Value(f: 0, i: (from.isFloatingPoint ? v.f != 0 : v.i != 0) ? 1 : 0)
+            case .int32: return Value(f: 0, i: from.isFloatingPoint ? Int64(Literal.saturatingInt32(v.f)) : Int64(Int32(truncatingIfNeeded: v.i)))
+            case .int64: return Value(f: 0, i: from.isFloatingPoint ? Literal.saturatingInt64(v.f) : v.i)
+            case .float32, .float64: return fromDouble(from.isFloatingPoint ? v.f : Double(v.i), t)
+            }
+        case .select(let c, let a, let b): return regs[c].i != 0 ? regs[a] : regs[b]
+        case .unary(let op, let a):
+            let v = regs[a]
+            if t == .bool { return Value(f: 0, i: v.i ^ 1) }
+            if t.isInteger {
+                switch op {
+                case .neg: return fromInt(0 &- v.i, t)
+                case .abs: return fromInt(v.i < 0 ? 0 &- v.i : v.i, t)
+                default: preconditionFailure("\(op) is not defined for integers")
+                }
+            }
+            let x = v.f
+            let r: Double
+            if t == .float32 {
+                let xf = Float(x)
+                switch op {
+                case .neg: r = Double(-xf)
+                case .abs: r = Double(Swift.abs(xf))
+                case .sqrt: r = Double(xf.squareRoot())
+                case .exp: r = Double(expf(xf))
+                case .log: r = Double(logf(xf))
+                case .sin: r = Double(sinf(xf))
+                case .cos: r = Double(cosf(xf))
+                case .tanh: r = Double(tanhf(xf))
+                case .erf: r = Double(erff(xf))
+                case .erfc: r = Double(erfcf(xf))
+                case .floor: r = Double(xf.rounded(.down))
+                case .ceil: r = Double(xf.rounded(.up))
+                case .not: preconditionFailure("not is defined for Bool only")
+                }
+            } else {
+                switch op {
+                case .neg: r = -x
+                case .abs: r = Swift.abs(x)
+                case .sqrt: r = x.squareRoot()
+                case .exp: r = Glibc.exp(x)
+                case .log: r = Glibc.log(x)
+                case .sin: r = Glibc.sin(x)
+                case .cos: r = Glibc.cos(x)
+                case .tanh: r = Glibc.tanh(x)
+                case .erf: r = Glibc.erf(x)
+                case .erfc: r = Glibc.erfc(x)
+                case .floor: r = x.rounded(.down)
+                case .ceil: r = x.rounded(.up)
+                case .not: preconditionFailure("not is defined for Bool only")
+                }
+            }
+            return Value(f: r, i: 0)
+        case .binary(let op, let a, let b):
+            let x = regs[a], y = regs[b]
+            let operand = k.instrs[a].dtype
+            switch op {
+            case .eq: return bool(operand.isFloatingPoint ? x.f == y.f : x.i == y.i)
+            case .ne: return bool(operand.isFloatingPoint ? x.f != y.f : x.i != y.i)
+            case .lt: return bool(operand.isFloatingPoint ? x.f < y.f : x.i < y.i)
+            case .le: return bool(operand.isFloatingPoint ? x.f <= y.f : x.i <= y.i)
+            case .gt: return bool(operand.isFloatingPoint ? x.f > y.f : x.i > y.i)
+            case .ge: return bool(operand.isFloatingPoint ? x.f >= y.f : x.i >= y.i)
+            case .and: return Value(f: 0, i: x.i & y.i)
+            case .or: return Value(f: 0, i: x.i | y.i)
+            default: break
+            }
+            if operand.isInteger {
+                let p = x.i, q = y.i
+                let r: Int64
+                switch op {
+                case .add: r = p &+ q
+                case .sub: r = p &- q
+                case .mul: r = p &* q
+                case .div: r = q == 0 ? 0 : (q == -1 ? 0 &- p : p / q)
+                case .rem: r = (q == 0 || q == -1) ? 0 : p % q
+                case .pow: r = Self.intPow(p, q)
+                case .min: r = Swift.min(p, q)
+                case .max: r = Swift.max(p, q)
+                default: preconditionFailure("unreachable")
+                }
+                // Wrap to the operand width, as the C does.
+                return fromInt(operand == .int32 ? Int64(Int32(truncatingIfNeeded: r)) : r, t)
+            }
+            let p = x.f, q = y.f
+            var r: Double
+            let f32 = t == .float32
+            switch op {
+            case .add: r = p + q
+            case .sub: r = p - q
+            case .mul: r = p * q
+            case .div: r = p / q
+            case .rem: r = f32 ? Double(fmodf(Float(p), Float(q))) : fmod(p, q)
+            case .pow: r = f32 ? Double(powf(Float(p), Float(q))) : Glibc.pow(p, q)
+            case .min: r = p.isNaN ? p : (q.isNaN ? q : (p < q ? p : q))
+            case .max: r = p.isNaN ? p : (q.isNaN ? q : (p > q ? p : q))
+            default: preconditionFailure("unreachable")
+            }
+            if f32 { r = Double(Float(r)) }
+            return Value(f: r, i: 0)
+        }
+    }
+
+    static func intPow(_ a: Int64, _ b: Int64) -> Int64 {
+        if b < 0 { return a == 1 ? 1 : (a == -1 ? ((b & 1) != 0 ? -1 : 1) : 0) }
+        var r: UInt64 = 1, x = UInt64(bitPattern: a), e = b
+        while e != 0 {
+            if e & 1 != 0 { r = r &* x }
+            x = x &* x
+            e >>= 1
+        }
+        return Int64(bitPattern: r)
+    }
+
+    private func bool(_ b: Bool) -> Value { Value(f: 0, i: b ? 1 : 0) }
+
+    private func fromDouble(_ d: Double, _ t: DType) -> Value {
+        switch t {
+        case .float32: Value(f: Double(Float(d)), i: 0)
+        case .float64: Value(f: d, i: 0)
+        default: fromInt(Literal.saturatingInt64(d), t)
+        }
+    }
+
+    private func fromInt(_ i: Int64, _ t: DType) -> Value {
+        switch t {
+        case .bool: Value(f: 0, i: i != 0 ? 1 : 0)
+        case .int32: Value(f: 0, i: Int64(Int32(truncatingIfNeeded: i)))
+        case .int64: Value(f: 0, i: i)
+        case .float32: Value(f: Double(Float(i)), i: 0)
+        case .float64: Value(f: Double(i), i: 0)
+        }
+    }
+}

@@ -1,0 +1,137 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import TandemIR
+
+/// A unit of the asynchronous task graph: one kernel run, split into chunks over workers.
+public final class KernelTask: @unchecked Sendable {
+    // All mutable state is guarded by the executor's condition lock.
+    fileprivate var remainingDeps = 0
+    fileprivate var successors: [KernelTask] = []
+    fileprivate var remainingChunks = 0
+    fileprivate(set) var done = false
+    fileprivate let chunks: [@Sendable () -> Void]
+    fileprivate let finish: (@Sendable () -> Void)?
+    public let label: String
+    /// Wall time from the first chunk's start to the end, in nanoseconds (set when done).
+    public private(set) var elapsedNanos: UInt64 = 0
+    fileprivate var started: UInt64 = 0
+    fileprivate let onDone: (@Sendable (KernelTask) -> Void)?
+
+    init(label: String, chunks: [@Sendable () -> Void], finish: (@Sendable () -> Void)?, onDone: (@Sendable (KernelTask) -> Void)?) {
+        self.label = label
+        self.chunks = chunks
+        self.finish = finish
+        self.onDone = onDone
+    }
+
+    fileprivate func markElapsed(_ now: UInt64) { elapsedNanos = now &- started }
+}
+
+/// Runs kernel tasks on a pool of worker threads as their dependencies complete.
+///
+/// Tasks are submitted in a valid order with explicit dependencies; a task's chunks are queued when
+/// its last dependency finishes, and any idle worker takes the next chunk, so independent kernels
+/// run concurrently. Waiting for a task blocks the caller (readers), never a worker.
+public final class Executor: @unchecked Sendable {
+    public let workers: Int
+    private let cond = Condition()
+    private var queue: [(KernelTask, Int)] = []
+    private var head = 0
+
+    public init(workers: Int) {
+        self.workers = max(1, workers)
+        for _ in 0..<self.workers { spawn() }
+    }
+
+    private func spawn() {
+        let box = Unmanaged.passRetained(self)
+        var thread = pthread_t()
+        let rc = pthread_create(&thread, nil, { arg in
+            let executor = Unmanaged<Executor>.fromOpaque(arg!).takeRetainedValue()
+            executor.workLoop()
+            return nil
+        }, box.toOpaque())
+        precondition(rc == 0, "could not start a worker thread: \(rc)")
+        pthread_detach(thread)
+    }
+
+    /// Submits a task that runs after `dependencies`. Chunks run in any order and concurrently;
+    /// `finish` runs after all of them (for reductions: combining partial results).
+    @discardableResult
+    public func submit(label: String, dependencies: [KernelTask], chunks: [@Sendable () -> Void],
+                       finish: (@Sendable () -> Void)? = nil, onDone: (@Sendable (KernelTask) -> Void)? = nil) -> KernelTask {
+        let task = KernelTask(label: label, chunks: chunks, finish: finish, onDone: onDone)
+        cond.withLock {
+            for d in dependencies where !d.done {
+                d.successors.append(task)
+                task.remainingDeps += 1
+            }
+            if task.remainingDeps == 0 { enqueueLocked(task) }
+        }
+        return task
+    }
+
+    private func enqueueLocked(_ task: KernelTask) {
+        task.remainingChunks = task.chunks.count
+        task.started = Executor.now()
+        if task.chunks.isEmpty {
+            completeLocked(task)
+            return
+        }
+        for i in task.chunks.indices { queue.append((task, i)) }
+        cond.broadcast()
+    }
+
+    private func completeLocked(_ task: KernelTask) {
+        task.markElapsed(Executor.now())
+        task.done = true
+        for s in task.successors {
+            s.remainingDeps -= 1
+            if s.remainingDeps == 0 { enqueueLocked(s) }
+        }
+        task.successors = []
+        cond.broadcast()
+    }
+
+    private func workLoop() {
+        while true {
+            cond.lock()
+            while head >= queue.count { cond.wait() }
+            let (task, i) = queue[head]
+            head += 1
+            if head > 1024 && head * 2 > queue.count {
+                queue.removeFirst(head)
+                head = 0
+            }
+            cond.unlock()
+            task.chunks[i]()
+            cond.lock()
+            task.remainingChunks -= 1
+            let last = task.remainingChunks == 0
+            cond.unlock()
+            if last {
+                task.finish?()
+                cond.withLock { completeLocked(task) }
+                task.onDone?(task)
+            }
+        }
+    }
+
+    /// Blocks until `task` is done.
+    public func wait(_ task: KernelTask) {
+        cond.lock()
+        while !task.done { cond.wait() }
+        cond.unlock()
+    }
+
+    public func isDone(_ task: KernelTask) -> Bool { cond.withLock { task.done } }
+
+    static func now() -> UInt64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+    }
+}

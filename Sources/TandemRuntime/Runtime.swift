@@ -1,0 +1,245 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Synchronization
+import TandemIR
+import TandemCompiler
+
+/// Per-buffer ordering state: the task that last wrote the buffer and the tasks reading it since.
+final class BufferSchedule {
+    var lastWriter: KernelTask?
+    var readers: [KernelTask] = []
+}
+
+/// The process-wide runtime: plans pending graphs at sync points, compiles kernels through the
+/// chosen device, and queues them on the executor in dependency order.
+///
+/// One lock (the graph lock) covers planning, node realisation and task registration; building
+/// tensors takes no lock, and kernels run outside it.
+public final class Runtime: @unchecked Sendable {
+    /// The device chosen for the current task (`Tandem.withDevice`), overriding `TANDEM_DEVICE`.
+    @TaskLocal public static var scopedDevice: DeviceChoice?
+
+    public let executor: Executor
+    public let statistics: StatisticsBox
+    private let graphLock = Mutex(())
+    private let devices: [String: any KernelDevice]
+    private let defaultChoice: DeviceChoice
+    private let pendingUpdates = Mutex<[WeakNode]>([])
+    private let warnedFallback = Atomic<Bool>(false)
+    /// Pending updates that trigger a flush (memory pressure of the lazy graph).
+    public static let maxPendingUpdates = 48
+
+    struct WeakNode: @unchecked Sendable { weak var node: Node? }
+
+    public init(devices: [any KernelDevice], statistics: StatisticsBox, workers: Int? = nil) {
+        self.statistics = statistics
+        var table: [String: any KernelDevice] = [:]
+        for d in devices { table[d.name] = d }
+        self.devices = table
+        let env = ProcessInfoLite.environment("TANDEM_THREADS").flatMap(Int.init)
+        self.executor = Executor(workers: workers ?? env ?? ProcessInfoLite.cores)
+        let choice = ProcessInfoLite.environment("TANDEM_DEVICE").map { $0.lowercased() }
+        self.defaultChoice = choice.flatMap(DeviceChoice.init(rawValue:)) ?? .auto
+    }
+
+    // MARK: - Devices
+
+    /// The device kernels run on under the current choice; records a fallback when `auto` cannot
+    /// have compiled C.
+    func device() throws -> any KernelDevice {
+        let choice = Runtime.scopedDevice ?? defaultChoice
+        let cpu = devices["cpu"], interp = devices["interpreter"]!
+        switch choice {
+        case .interpreter: return interp
+        case .cpu:
+            guard let cpu else { throw TandemError.deviceUnavailable(device: "cpu", reason: "not registered") }
+            if case .unavailable(let reason) = cpu.availability {
+                throw TandemError.deviceUnavailable(device: "cpu", reason: reason)
+            }
+            return cpu
+        case .auto:
+            if let cpu, cpu.availability == .available { return cpu }
+            let reason: String
+            if case .unavailable(let r)? = cpu?.availability { reason = r } else { reason = "no CPU compiler device" }
+            if !warnedFallback.exchange(true, ordering: .relaxed) {
+                ProcessInfoLite.warn("tandem: running kernels in the interpreter: \(reason)")
+            }
+            statistics.update { $0.fallbacks += 1 }
+            return interp
+        }
+    }
+
+    public func availability(of name: String) -> Availability {
+        devices[name]?.availability ?? .unavailable(reason: "not registered")
+    }
+
+    // MARK: - Pending updates
+
+    /// Remembers an update node so the next sync flushes it with everything else, and flushes
+    /// when too many are pending (the lazy graph's memory pressure).
+    public func registerUpdate(_ node: Node) throws {
+        let count = pendingUpdates.withLock { list -> Int in
+            list.removeAll { $0.node == nil }
+            list.append(WeakNode(node: node))
+            return list.count
+        }
+        if count > Runtime.maxPendingUpdates { try materialize([]) }
+    }
+
+    private func takePendingUpdates() -> [Node] {
+        pendingUpdates.withLock { list in
+            let nodes = list.compactMap(\.node).filter {
+                if case .update = $0.op { return $0.holders.load(ordering: .relaxed) > 0 }
+                return false
+            }
+            list.removeAll()
+            return nodes
+        }
+    }
+
+    // MARK: - Sync
+
+    /// Plans and queues everything `nodes` need, plus pending updates held by live tensors.
+    /// Returns once the work is queued; nothing is lost if compilation throws.
+    public func materialize(_ nodes: [Node]) throws {
+        try graphLock.withLock { _ in
+            let roots = nodes.filter { $0.storage == nil } + takePendingUpdates()
+            if roots.isEmpty { return }
+            let device = try device()
+            let plan = Planner().plan(roots: roots)
+            var prepared: [any PreparedKernel] = []
+            do {
+                for k in plan.kernels { prepared.append(try device.prepare(k.kernel)) }
+            } catch {
+                // Give the pending updates back: the graph is untouched.
+                pendingUpdates.withLock { list in list.append(contentsOf: roots.map { WeakNode(node: $0) }) }
+                throw error
+            }
+            var bytes = 0, points = 0, fused = 0
+            for (k, code) in zip(plan.kernels, prepared) {
+                submit(k, code)
+                points += k.points
+                fused += k.fusedOps.count
+                bytes += k.readBuffers.reduce(0) { $0 + $1.byteCount } + k.writtenBuffers.reduce(0) { $0 + $1.byteCount }
+            }
+            for (node, buffer) in plan.realized { node.realize(buffer) }
+            statistics.update { s in
+                s.plans += 1
+                s.kernelsRun += plan.kernels.count
+                s.opsFused += fused
+                s.elements += points
+                s.bytesMoved += bytes
+                s.inPlaceUpdates += plan.inPlaceUpdates
+                s.copiedUpdates += plan.copiedUpdates
+                s.kernelsByDevice[device.name, default: 0] += plan.kernels.count
+            }
+        }
+    }
+
+    /// Materialises `node` and blocks until its buffer holds its values.
+    public func read(_ node: Node) throws -> Buffer {
+        statistics.update { $0.syncs += 1 }
+        try materialize([node])
+        let (buffer, writer) = graphLock.withLock { _ -> (Buffer, KernelTask?) in
+            let b = node.storage!
+            return (b, (b.schedule as? BufferSchedule)?.lastWriter)
+        }
+        if let writer { executor.wait(writer) }
+        return buffer
+    }
+
+    /// The plan a sync of `nodes` would run, without running it (for printing kernel IR).
+    public func preview(_ nodes: [Node]) -> Plan {
+        graphLock.withLock { _ in Planner().plan(roots: nodes.filter { $0.storage == nil }) }
+    }
+
+    /// Blocks until every queued kernel that writes one of `buffers` is done.
+    public func wait(for buffers: [Buffer]) {
+        let writers = graphLock.withLock { _ in buffers.compactMap { ($0.schedule as? BufferSchedule)?.lastWriter } }
+        for w in writers { executor.wait(w) }
+    }
+
+    private func schedule(of b: Buffer) -> BufferSchedule {
+        if let s = b.schedule as? BufferSchedule { return s }
+        let s = BufferSchedule()
+        b.schedule = s
+        return s
+    }
+
+    private func submit(_ k: PlannedKernel, _ code: any PreparedKernel) {
+        var deps: [KernelTask] = []
+        let reads = k.readBuffers, writes = k.writtenBuffers
+        for b in reads { if let w = schedule(of: b).lastWriter { deps.append(w) } }
+        for b in writes {
+            let s = schedule(of: b)
+            if let w = s.lastWriter { deps.append(w) }
+            deps.append(contentsOf: s.readers.filter { !executor.isDone($0) })
+        }
+        let launch = k.launch
+        var chunks: [@Sendable () -> Void] = []
+        var finish: (@Sendable () -> Void)? = nil
+        if k.splitChunks > 0 {
+            let n = k.splitChunks
+            let r0 = launch.extent(k.kernel.parallelAxes)
+            let p = (0..<k.kernel.parallelAxes).reduce(1) { $0 * launch.extent($1) }
+            let stride = p * k.kernel.reductions.count * 16
+            let partials = Partials(byteCount: n * stride)
+            for c in 0..<n {
+                let lo = r0 * c / n, hi = r0 * (c + 1) / n
+                chunks.append { code.runSplit(launch, lo: lo, hi: hi, partials: partials.pointer + c * stride) }
+            }
+            finish = { code.combine(launch, partials: UnsafeRawPointer(partials.pointer), count: n) }
+        } else if k.kernel.parallelAxes == 0 {
+            chunks.append { code.run(launch, lo: 0, hi: 1) }
+        } else {
+            let n0 = launch.extent(0)
+            let perRow = max(1, k.points / max(n0, 1))
+            let target = max(1, min(n0, min(executor.workers * 4, k.points / 32768)))
+            _ = perRow
+            for c in 0..<target {
+                let lo = n0 * c / target, hi = n0 * (c + 1) / target
+                if lo < hi { chunks.append { code.run(launch, lo: lo, hi: hi) } }
+            }
+            if chunks.isEmpty { chunks.append { code.run(launch, lo: 0, hi: n0) } }
+        }
+        let task = executor.submit(label: k.label, dependencies: deps, chunks: chunks, finish: finish)
+        for b in reads where !writes.contains(where: { $0 === b }) {
+            let s = schedule(of: b)
+            s.readers.removeAll { executor.isDone($0) }
+            s.readers.append(task)
+        }
+        for b in writes {
+            let s = schedule(of: b)
+            s.lastWriter = task
+            s.readers = []
+        }
+    }
+}
+
+/// Scratch memory for partial reductions, freed when the last chunk closure lets go.
+final class Partials: @unchecked Sendable {
+    // This is safe: each chunk writes only its own disjoint block; the combine reads after all.
+    let pointer: UnsafeMutableRawPointer
+    init(byteCount: Int) { pointer = UnsafeMutableRawPointer.allocate(byteCount: max(byteCount, 16), alignment: 64) }
+    deinit { pointer.deallocate() }
+}
+
+/// Environment and machine facts without Foundation.
+public enum ProcessInfoLite {
+    public static func environment(_ name: String) -> String? {
+        guard let v = getenv(name) else { return nil }
+        let s = String(cString: v)
+        return s.isEmpty ? nil : s
+    }
+
+    /// Writes one line to standard error.
+    public static func warn(_ message: String) {
+        let line = Array((message + "\n").utf8)
+        _ = line.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
+    }
+
+    public static var cores: Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
+}

@@ -1,0 +1,53 @@
+import Synchronization
+
+/// Counters of what the runtime did since start (or the last `reset`).
+public struct Statistics: Sendable, Equatable, CustomStringConvertible {
+    public var syncs = 0
+    public var plans = 0
+    public var kernelsRun = 0
+    /// Graph operations fused into kernels, summed over kernels.
+    public var opsFused = 0
+    /// Elements processed (domain points of kernels run).
+    public var elements = 0
+    /// Bytes kernels read and wrote (one pass over each access).
+    public var bytesMoved = 0
+    public var compileMisses = 0
+    public var compileMemoryHits = 0
+    public var compileDiskHits = 0
+    /// Disk entries that failed their ownership, permission or content-hash check and were rebuilt.
+    public var cacheRejected = 0
+    public var compileNanos: UInt64 = 0
+    /// Kernels that ran on another device than asked (for example the interpreter with no compiler).
+    public var fallbacks = 0
+    public var inPlaceUpdates = 0
+    public var copiedUpdates = 0
+    public var kernelsByDevice: [String: Int] = [:]
+
+    public init() {}
+
+    public var compiles: Int { compileMisses }
+
+    public var description: String {
+        """
+        syncs \(syncs), plans \(plans), kernels \(kernelsRun) (ops fused \(opsFused), \
+        \(String(format2(Double(opsFused) / Double(max(kernelsRun, 1))))) per kernel), elements \(elements), \
+        bytes \(bytesMoved), compiles \(compileMisses) (memory hits \(compileMemoryHits), disk hits \(compileDiskHits), \
+        rejected \(cacheRejected), \(String(format2(Double(compileNanos) / 1e9)))s), fallbacks \(fallbacks), \
+        updates in place \(inPlaceUpdates) / copied \(copiedUpdates), by device \(kernelsByDevice.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", "))
+        """
+    }
+}
+
+func format2(_ x: Double) -> String {
+    let r = (x * 100).rounded() / 100
+    return "\(r)"
+}
+
+/// Thread-safe holder of the counters.
+public final class StatisticsBox: Sendable {
+    private let state = Mutex(Statistics())
+    public init() {}
+    public var snapshot: Statistics { state.withLock { $0 } }
+    public func update(_ body: (inout Statistics) -> Void) { state.withLock { body(&$0) } }
+    public func reset() { state.withLock { $0 = Statistics() } }
+}

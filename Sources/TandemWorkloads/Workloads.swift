@@ -1,0 +1,1 @@
+// Standard workloads (issue 3) live here.
