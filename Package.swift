@@ -47,7 +47,7 @@ let package = Package(
             swiftSettings: strict),
 
         // MARK: - Tests
-        .target(name: "_TandemTestSupport", dependencies: ["Tandem"], swiftSettings: strict),
+        .target(name: "_TandemTestSupport", swiftSettings: strict),
         .testTarget(
             name: "TandemTests",
             dependencies: ["Tandem", "TandemWorkloads", "_TandemTestSupport"],

@@ -146,6 +146,15 @@ extension Tensor {
         set { write(indices.map(\.tensorIndex), newValue) }
     }
 
+    /// A view or write with a subscript built at run time.
+    ///
+    ///     let items: [TensorIndex] = [.index(0), .slice(start: 1, end: nil, step: 2)]
+    ///     let v = t[indices: items]
+    public subscript(indices indices: [TensorIndex]) -> Tensor {
+        get { view(indices) }
+        set { write(indices, newValue) }
+    }
+
     /// `grid[..., 0]`: `...` first covers the leading axes.
     public subscript(_ all: UnboundedRange, _ indices: any TensorIndexExpression...) -> Tensor {
         get { view([._ellipsis] + indices.map(\.tensorIndex)) }

@@ -41,7 +41,7 @@ struct Emitter {
     mutating func source() -> String {
         out = Emitter.preamble
         rows()
-        if kernel.hasReductions {
+        if kernel.hasReductions && kernel.reduceAxes > 0 {
             split()
             combine()
         }

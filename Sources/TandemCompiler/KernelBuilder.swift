@@ -49,20 +49,34 @@ final class KernelBuilder {
         let key = MemoKey(node: ObjectIdentifier(node), map: map)
         if let v = memo[key] { return v }
         let v: Int
-        if let buffer = planner.producedBuffer(node) {
+        if let stored = storedHere[ObjectIdentifier(node)], stored != map {
+            // Stored by this very kernel at another index: its buffer is not complete yet, so
+            // compute the value again instead of loading it.
+            v = compute(node, map)
+        } else if let buffer = planner.producedBuffer(node) {
             v = load(buffer, flat(map, node.shape), node.dtype)
         } else if planner.isMaterialized(node) {
             precondition(allowInline && planner.canInline(node, at: map, domain: extents),
-                         "planner: node \(node.id) used before it was produced")
-            v = compute(node, map)
-            let target = planner.claimInline(node)
-            store(target, flat(map, node.shape), v, epilogue: false)
+                         "planner: node \(node.id) \(node.op) shape \(node.shape) at map [\(map)] over \(extents) used before it was produced (inline allowed: \(allowInline))")
+            v = produce(node, map: map, into: planner.claimInline(node))
         } else {
             v = compute(node, map)
         }
         memo[key] = v
         return v
     }
+
+    /// Computes `node` at `map` (bijective over the domain) and stores it into `buffer`.
+    @discardableResult
+    func produce(_ node: Node, map: AffineMap, into buffer: Buffer) -> Int {
+        storedHere[ObjectIdentifier(node)] = map
+        let v = compute(node, map)
+        store(buffer, flat(map, node.shape), v, epilogue: false)
+        memo[MemoKey(node: ObjectIdentifier(node), map: map)] = v
+        return v
+    }
+
+    private var storedHere: [ObjectIdentifier: AffineMap] = [:]
 
     private func compute(_ node: Node, _ map: AffineMap) -> Int {
         let op = node.op

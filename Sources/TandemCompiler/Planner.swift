@@ -460,9 +460,8 @@ public final class Planner {
                 kb.store(buffer(i), kb.flat(outMap, node.shape), acc, epilogue: true)
                 produced[i] = true
             } else {
-                let v = kb.value(of: node, map: map)
-                if !produced[i] { kb.store(buffer(i), kb.flat(map, node.shape), v, epilogue: false) }
                 produced[i] = true
+                kb.produce(node, map: map, into: buffer(i))
             }
         }
         append(kb, reductions: true)

@@ -1,0 +1,255 @@
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+@testable import Tandem
+import _TandemTestSupport
+
+/// Random graphs of ops (broadcasts, strided views, slice writes with aliasing, reductions,
+/// reshapes, intermediate syncs) evaluated by compiled C, by the interpreter, and by the eager
+/// Double reference; fresh random inputs every time.
+@Suite("Differential", .serialized)
+struct DifferentialTests {
+    @Test("float64 random graphs", arguments: 0..<24)
+    func float64(seed: Int) throws { try check(Double.self, seed: UInt64(seed)) }
+
+    @Test("float32 random graphs", arguments: 0..<16)
+    func float32(seed: Int) throws { try check(Float.self, seed: UInt64(1000 + seed)) }
+
+    @Test("int32 random graphs", arguments: 0..<12)
+    func int32(seed: Int) throws { try check(Int32.self, seed: UInt64(2000 + seed)) }
+
+    @Test("int64 random graphs", arguments: 0..<12)
+    func int64(seed: Int) throws { try check(Int64.self, seed: UInt64(3000 + seed)) }
+
+    func check<T: NumericTensorScalar>(_: T.Type, seed: UInt64) throws {
+        let compiled = try Tandem.withDevice(.cpu) { try Program<T>(seed: seed).run() }
+        let interpreted = try Tandem.withDevice(.interpreter) { try Program<T>(seed: seed).run() }
+        let reference = Program<T>(seed: seed).reference()
+        #expect(compiled.count == reference.count)
+        let (rel, abs): (Double, Double) = switch T.dtype {
+        case .float64: (1e-9, 1e-9)
+        case .float32: (2e-4, 2e-4)
+        default: (0, 0)
+        }
+        for (i, ref) in reference.enumerated() {
+            #expect(ref.matches(compiled[i], relative: rel, absolute: abs),
+                    "seed \(seed) value \(i) compiled: \(compiled[i].prefix(6)) vs reference \(ref)")
+            #expect(ref.matches(interpreted[i], relative: rel, absolute: abs),
+                    "seed \(seed) value \(i) interpreted: \(interpreted[i].prefix(6)) vs reference \(ref)")
+        }
+    }
+}
+
+/// A random program applied in lockstep to tensors and to reference arrays. Building it twice
+/// from the same seed gives the same program; each run draws its own inputs from the seed.
+final class Program<T: NumericTensorScalar> {
+    var rng: SeededGenerator
+    var tensors: [Tensor<T>] = []
+    var refs: [RefArray] = []
+    var extra: [RefArray] = []
+    var extraTensors: [() throws -> [Double]] = []
+    let isFloat = T.dtype.isFloatingPoint
+    var useTensors = true
+
+    init(seed: UInt64) { rng = SeededGenerator(seed: seed &* 0x2545F4914F6CDD1D &+ 17) }
+
+    func run() throws -> [[Double]] {
+        useTensors = true
+        try build()
+        var out: [[Double]] = []
+        for t in tensors { out.append(try t.scalars.map { $0.literal.asDouble }) }
+        for e in extraTensors { out.append(try e()) }
+        return out
+    }
+
+    func reference() -> [RefArray] {
+        useTensors = false
+        try! build()
+        return refs + extra
+    }
+
+    /// Rounds a reference value to what the element type holds.
+    func round(_ x: Double) -> Double {
+        switch T.dtype {
+        case .float32: Double(Float(x))
+        case .int32: Double(Int32(truncatingIfNeeded: Int64(x)))
+        default: x
+        }
+    }
+
+    func rounded(_ r: RefArray) -> RefArray { r.map(round) }
+
+    func randomShape() -> [Int] {
+        let rank = Int.random(in: 0...3, using: &rng)
+        return (0..<rank).map { _ in Int.random(in: 1...6, using: &rng) }
+    }
+
+    func input(_ shape: [Int]) {
+        let n = shape.reduce(1, *)
+        let data: [Double] = (0..<n).map { _ in
+            isFloat ? round(Double.random(in: -2...2, using: &rng)) : Double(Int.random(in: -20...20, using: &rng))
+        }
+        refs.append(RefArray(shape: shape, data: data))
+        if useTensors { tensors.append(Tensor<T>(data.map { T(literal: Literal.float($0).converted(to: T.dtype)) }, shape: shape)) }
+    }
+
+    /// A shape that broadcasts with `s`: some axes set to 1, maybe fewer leading axes.
+    func partner(_ s: [Int]) -> [Int] {
+        var p = s.map { Bool.random(using: &rng) && Int.random(in: 0..<3, using: &rng) == 0 ? 1 : $0 }
+        if !p.isEmpty && Int.random(in: 0..<4, using: &rng) == 0 { p.removeFirst() }
+        return p
+    }
+
+    func push(_ t: @autoclosure () -> Tensor<T>, _ r: RefArray, replacing i: Int? = nil) {
+        if let i {
+            refs[i] = r
+            if useTensors { tensors[i] = t() }
+        } else {
+            refs.append(r)
+            if useTensors { tensors.append(t()) }
+        }
+    }
+
+    func pick() -> Int { Int.random(in: 0..<refs.count, using: &rng) }
+
+    func randomIndex(_ shape: [Int], allowIndex: Bool = true) -> ([TensorIndex], [RefArray.Index]) {
+        var t: [TensorIndex] = [], r: [RefArray.Index] = []
+        for n in shape {
+            let choice = Int.random(in: 0..<6, using: &rng)
+            if allowIndex && choice == 0 {
+                let i = Int.random(in: 0..<n, using: &rng)
+                t.append(.index(i)); r.append(.index(i))
+            } else if choice == 1 {
+                let step = [-1, -2].randomElement(using: &rng)!
+                let start = Int.random(in: 0..<n, using: &rng)
+                let count = (start + (-step)) / (-step)
+                let c = Int.random(in: 1...count, using: &rng)
+                let end = Swift.max(-1, start + step * c)
+                t.append(.slice(start: start, end: end, step: step)); r.append(.slice(start: start, count: c, step: step))
+            } else if choice == 2 && allowIndex {
+                t.append(._newAxis); r.append(.newAxis)
+                t.append(._all); r.append(.slice(start: 0, count: n, step: 1))
+            } else {
+                let step = [1, 1, 2, 3].randomElement(using: &rng)!
+                let start = Int.random(in: 0..<n, using: &rng)
+                let maxCount = (n - start + step - 1) / step
+                let c = Int.random(in: 1...maxCount, using: &rng)
+                t.append(.slice(start: start, end: Swift.min(n, start + step * c), step: step)); r.append(.slice(start: start, count: c, step: step))
+            }
+        }
+        return (t, r)
+    }
+
+    func build() throws {
+        for _ in 0..<3 { input(randomShape()) }
+        let steps = Int.random(in: 6...14, using: &rng)
+        for _ in 0..<steps { try step() }
+    }
+
+    func step() throws {
+        let i = pick()
+        let a = refs[i]
+        let ta = useTensors ? tensors[i] : nil
+        let replace: Int? = Bool.random(using: &rng) ? i : nil
+        switch Int.random(in: 0..<12, using: &rng) {
+        case 0, 1: // binary with broadcasting against a fresh input
+            input(partner(a.shape))
+            let b = refs.last!, tb = useTensors ? tensors.last! : nil
+            let op = Int.random(in: 0..<(isFloat ? 6 : 5), using: &rng)
+            let fs: [(Double, Double) -> Double] = [(+), (-), { Swift.max($0, $1) }, { Swift.min($0, $1) }, { $0 * $1 }, { $0 / (Swift.abs($1) + 1) }]
+            let r = rounded(RefArray.zip(a, b, fs[op]))
+            if !isFloat && op == 4 { return }  // integer products can leave Double's exact range
+            push({
+                switch op {
+                case 0: return ta! + tb!
+                case 1: return ta! - tb!
+                case 2: return Tensor.maximum(ta!, tb!)
+                case 3: return Tensor.minimum(ta!, tb!)
+                case 4: return ta! * tb!
+                default: return ta! / (tb!.abs() + T(literal: Literal.int(1).converted(to: T.dtype)))
+                }
+            }(), r, replacing: replace)
+        case 2: // unary
+            if isFloat {
+                let op = Int.random(in: 0..<7, using: &rng)
+                let fs: [(Double) -> Double] = [{ ($0.magnitude + 0.5).squareRoot() }, { Glibc.tanh($0) }, { Glibc.sin($0) },
+                                                { Glibc.erf($0) }, { $0.rounded(.down) }, { Glibc.log($0.magnitude + 1) }, { Glibc.exp($0 * 0.25) }]
+                let ops: [UnaryOp] = [.sqrt, .tanh, .sin, .erf, .floor, .log, .exp]
+                let pre: (Tensor<T>) -> Tensor<T> = { t in
+                    switch op {
+                    case 0: return t.abs() + T(literal: Literal.float(0.5).converted(to: T.dtype))
+                    case 5: return t.abs() + T(literal: Literal.int(1).converted(to: T.dtype))
+                    case 6: return t * T(literal: Literal.float(0.25).converted(to: T.dtype))
+                    default: return t
+                    }
+                }
+                push(pre(ta!).unary(ops[op]), rounded(a.map(fs[op])), replacing: replace)
+            } else {
+                if Bool.random(using: &rng) { push(-ta!, rounded(a.map { -$0 }), replacing: replace) } else {
+                    push(ta! % T(literal: Literal.int(7).converted(to: T.dtype)), a.map { Double(Int64($0) % 7) }, replacing: replace)
+                }
+            }
+        case 3: // scalar on either side
+            let c = isFloat ? round(Double.random(in: -1.5...1.5, using: &rng)) : Double(Int.random(in: -3...3, using: &rng))
+            let ct = T(literal: Literal.float(c).converted(to: T.dtype))
+            if Bool.random(using: &rng) { push(ta! * ct, rounded(a.map { $0 * c }), replacing: replace) } else {
+                push(ct - ta!, rounded(a.map { c - $0 }), replacing: replace)
+            }
+        case 4: // view
+            let (ti, ri) = randomIndex(a.shape)
+            push(ta![indices: ti], a.view(ri))
+        case 5: // transpose
+            guard a.rank >= 2 else { return }
+            let order = Array((0..<a.rank).shuffled(using: &rng))
+            push(ta!.permuted(order), a.permuted(order))
+        case 6: // reduction
+            guard a.rank >= 1 else { return }
+            let axes = (0..<a.rank).filter { _ in Bool.random(using: &rng) }
+            let keep = Bool.random(using: &rng)
+            let op = Int.random(in: 0..<3, using: &rng)
+            let kinds: [RefArray.Reduction] = [.sum, .max, .min]
+            let r = rounded(a.reduce(kinds[op], axes: axes.isEmpty ? Array(0..<a.rank) : axes, keepDims: keep))
+            let ax: [Int]? = axes.isEmpty ? nil : axes
+            push(op == 0 ? ta!.sum(axes: ax, keepDims: keep) : (op == 1 ? ta!.max(axes: ax, keepDims: keep) : ta!.min(axes: ax, keepDims: keep)), r)
+        case 7: // slice write with a broadcast right-hand side
+            let (ti, ri) = randomIndex(a.shape, allowIndex: Bool.random(using: &rng))
+            let viewShape = a.view(ri).shape
+            input(partner(viewShape))
+            let v = refs.last!, tv = useTensors ? tensors.last! : nil
+            var t = ta
+            if useTensors { precondition(t!.shape == a.shape, "desync \(t!.shape) \(a.shape) \(ti)"); t![indices: ti] = tv! }
+            push(t!, a.writing(ri, v), replacing: replace)
+        case 8: // aliasing write: a[0..<n-1] = f(a[1..<n]) or the reverse (SOR-like)
+            guard a.rank >= 1, a.shape[0] >= 2 else { return }
+            let n = a.shape[0]
+            let forward = Bool.random(using: &rng)
+            let dst: [RefArray.Index] = [.slice(start: forward ? 0 : 1, count: n - 1, step: 1)]
+            let src: [RefArray.Index] = [.slice(start: forward ? 1 : 0, count: n - 1, step: 1)]
+            let tdst: [TensorIndex] = [.slice(start: forward ? 0 : 1, end: forward ? n - 1 : n, step: 1)]
+            let tsrc: [TensorIndex] = [.slice(start: forward ? 1 : 0, end: forward ? n : n - 1, step: 1)]
+            var t = ta
+            if useTensors { t![indices: tdst] = t![indices: tsrc] + t![indices: tdst] }
+            push(t!, rounded(a.writing(dst, RefArray.zip(a.view(src), a.view(dst), +))), replacing: i)
+        case 9: // where
+            input(partner(a.shape))
+            let b = refs.last!, tb = useTensors ? tensors.last! : nil
+            let c = RefArray.zip(a, b) { $0 > $1 ? 1 : 0 }
+            push(useTensors ? `where`(ta! .> tb!, ta!, tb! * T(literal: Literal.int(2).converted(to: T.dtype))) : ta!, rounded(RefArray.select(c, a, b.map { $0 * 2 })), replacing: replace)
+        case 10: // reshape
+            guard a.count > 0 else { return }
+            let flat = [a.count]
+            push(ta!.reshaped(flat), a.reshaped(flat))
+        default: // an intermediate sync, then keep building on the realised value
+            if useTensors { _ = try ta!.sum().item() }
+            if a.rank >= 1 {
+                let r = a.reduce(.argmax, axes: [a.rank - 1], keepDims: false)
+                extra.append(r)
+                if useTensors {
+                    let arg = ta!.argmax(axis: a.rank - 1)
+                    extraTensors.append { try arg.scalars.map { Double($0) } }
+                }
+            }
+        }
+    }
+}
