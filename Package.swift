@@ -50,7 +50,7 @@ let package = Package(
         .target(name: "_TandemTestSupport", swiftSettings: strict),
         .testTarget(
             name: "TandemTests",
-            dependencies: ["Tandem", "TandemWorkloads", "_TandemTestSupport"],
+            dependencies: ["Tandem", "TandemWorkloads", "TandemCPU", "TandemRuntime", "TandemInterpreter", "TandemCompiler", "_TandemTestSupport"],
             swiftSettings: strict),
     ]
 )

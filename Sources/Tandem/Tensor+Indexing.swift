@@ -56,19 +56,23 @@ extension StrideThrough: TensorIndexExpression where Element == Int {
     }
 }
 
-/// The start, end and step of a standard-library stride (they are not public API, so read them
-/// by reflection once per subscript).
-private func strideParts<S>(_ s: S) -> (Int, Int, Int) {
-    var start = 0, end = 0, step = 1
+/// The start, end and step of a standard-library stride. They are not public API, so they are
+/// read by reflection (labels `from`/`to`/`through`/`by`, or the older underscored ones) and
+/// checked against the sequence itself.
+private func strideParts<S: Sequence<Int>>(_ s: S) -> (Int, Int, Int) {
+    var start: Int?, end: Int?, step: Int?
     for child in Mirror(reflecting: s).children {
         switch child.label {
-        case "_start": start = child.value as? Int ?? 0
-        case "_end": end = child.value as? Int ?? 0
-        case "_stride": step = child.value as? Int ?? 1
+        case "from", "_start": start = child.value as? Int
+        case "to", "through", "_end": end = child.value as? Int
+        case "by", "_stride": step = child.value as? Int
         default: break
         }
     }
+    guard let start, let end, let step else { preconditionFailure("cannot read the bounds of \(s)") }
     precondition(step != 0, "slice step cannot be zero")
+    var it = s.makeIterator()
+    if let first = it.next() { precondition(first == start, "cannot read the bounds of \(s)") }
     return (start, end, step)
 }
 

@@ -9,10 +9,13 @@ public final class CPUDevice: KernelDevice, @unchecked Sendable {
     public let cache: CPUKernelCache
     let statistics: StatisticsBox
 
-    public init(statistics: StatisticsBox, cache: CPUKernelCache = CPUKernelCache()) {
+    /// A CPU device; by default with the compiler found by `CPUToolchain.find()` and the cache in
+    /// `TANDEM_CACHE_DIR` or `~/.cache/tandem`.
+    public init(statistics: StatisticsBox, cache: CPUKernelCache = CPUKernelCache(),
+                toolchain: Result<CPUToolchain, ToolchainError>? = nil) {
         self.statistics = statistics
         self.cache = cache
-        self.toolchain = CPUToolchain.find()
+        self.toolchain = toolchain ?? CPUToolchain.find()
     }
 
     public var availability: Availability {

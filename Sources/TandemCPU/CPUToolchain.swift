@@ -17,6 +17,12 @@ public struct CPUToolchain: Sendable {
     public static let flags = ["-O3", "-march=native", "-fno-math-errno", "-fopenmp-simd", "-std=c11",
                                "-fPIC", "-shared", "-w"]
 
+    /// A toolchain at an explicit path (tests use this to simulate a broken compiler).
+    public init(path: String, identity: String) {
+        self.path = path
+        self.identity = identity
+    }
+
     public static func find() -> Result<CPUToolchain, ToolchainError> {
         var candidates: [String] = []
         if let cc = ProcessInfoLite.environment("TANDEM_CC") {

@@ -76,6 +76,7 @@ public final class Planner {
         collect(roots)
         for r in roots { mark(r) }
         for i in nodes.indices { decideMaterialization(i) }
+        decideSharing()
         for i in nodes.indices { if case .update = nodes[i].op { decideUpdate(i) } }
         schedule()
         for i in nodes.indices where materialized[i] && nodes[i].storage == nil {
@@ -137,8 +138,49 @@ public final class Planner {
             }
         default: break
         }
-        if !materialized[i], uses[i] >= 2, isElementwise(node), cost(i) >= Planner.shareThreshold {
-            materialized[i] = true
+    }
+
+    /// Marks elementwise nodes that would be computed more than once: reached from kernels over
+    /// different domains, or through different index maps (a stencil's shifted views). Uses at the
+    /// same index inside one kernel are shared by common-subexpression elimination instead.
+    private func decideSharing() {
+        struct Reach: Hashable { let domain: String; let map: AffineMap }
+        var reach = [[Reach]](repeating: [], count: nodes.count)
+        func add(_ j: Int, _ r: Reach) {
+            if reach[j].count < 4 && !reach[j].contains(r) { reach[j].append(r) }
+        }
+        func propagate(_ i: Int, _ r: Reach) {
+            let node = nodes[i]
+            for input in node.op.inputs {
+                let j = index[ObjectIdentifier(input)]!
+                switch node.op {
+                case .view(_, let vm): add(j, Reach(domain: r.domain, map: vm.composed(with: r.map)))
+                case .reshape: break
+                default: add(j, r)
+                }
+            }
+        }
+        for i in nodes.indices.reversed() {
+            let node = nodes[i]
+            if !materialized[i], uses[i] >= 2, isElementwise(node), reach[i].count >= 2, cost(i) >= Planner.shareThreshold {
+                materialized[i] = true
+            }
+            if materialized[i] {
+                if node.storage != nil { continue }
+                let (extents, parallel, map) = domainMap(i)
+                let domain = "\(kind(i))|\(extents)|\(parallel)"
+                switch node.op {
+                case .reduce(_, let source, _):
+                    add(index[ObjectIdentifier(source)]!, Reach(domain: domain, map: map))
+                case .update(let base, _, let value):
+                    add(index[ObjectIdentifier(value)]!, Reach(domain: domain, map: map))
+                    add(index[ObjectIdentifier(base)]!, Reach(domain: "copy|\(base.shape)", map: .identity(base.shape.count)))
+                default:
+                    propagate(i, Reach(domain: domain, map: map))
+                }
+            } else {
+                for r in reach[i] { propagate(i, r) }
+            }
         }
     }
 

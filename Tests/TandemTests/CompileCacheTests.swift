@@ -1,0 +1,108 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Testing
+@testable import Tandem
+import TandemInterpreter
+import TandemCPU
+import TandemRuntime
+import TandemCompiler
+
+@Suite("Compile cache", .serialized)
+struct CompileCacheTests {
+    /// A fresh private cache folder and a CPU device of its own (its own counters).
+    func device() -> (CPUDevice, StatisticsBox, String) {
+        let dir = "/tmp/tandem-cache-test-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let stats = StatisticsBox()
+        return (CPUDevice(statistics: stats, cache: CPUKernelCache(directory: dir)), stats, dir)
+    }
+
+    func sampleKernel() -> PlannedKernel {
+        let x = Tensor<Double>.uniform([1000], seed: 4, in: -1...1)
+        return Tandem.plan((x * x + 1).sum()).kernels[0]
+    }
+
+    @Test("the second evaluation compiles nothing; a new process finds it on disk")
+    func secondRunCompilesNothing() throws {
+        let (cpu, stats, dir) = device()
+        defer { _ = dir }
+        let k = sampleKernel()
+        _ = try cpu.prepare(k.kernel)
+        #expect(stats.snapshot.compileMisses == 1)
+        _ = try cpu.prepare(k.kernel)
+        #expect(stats.snapshot.compileMisses == 1 && stats.snapshot.compileMemoryHits == 1)
+        cpu.cache.dropMemory()  // as a new process would start
+        _ = try cpu.prepare(k.kernel)
+        #expect(stats.snapshot.compileMisses == 1 && stats.snapshot.compileDiskHits == 1)
+        var st = stat()
+        #expect(stat(dir, &st) == 0 && st.st_mode & 0o777 == 0o700)
+    }
+
+    @Test("a corrupted cache entry is detected and rebuilt, not loaded")
+    func corruptedEntryIsRebuilt() throws {
+        let (cpu, stats, _) = device()
+        let k = sampleKernel()
+        _ = try cpu.prepare(k.kernel)
+        let key = CPUKernelCache.key(source: CRenderer.render(k.kernel), toolchain: try cpu.toolchain.get())
+        let path = cpu.cache.entryPath(key)
+        // Flip bytes in the middle of the shared object.
+        let fd = open(path, O_WRONLY)
+        #expect(fd >= 0)
+        var junk: [UInt8] = Array(repeating: 0xCC, count: 64)
+        _ = pwrite(fd, &junk, 64, 512)
+        close(fd)
+        cpu.cache.dropMemory()
+        let code = try cpu.prepare(k.kernel)
+        #expect(stats.snapshot.cacheRejected == 1)
+        #expect(stats.snapshot.compileMisses == 2)
+        // The rebuilt kernel computes the right thing.
+        let out = Buffer(dtype: .float64, count: 1)
+        var launch = k.launch
+        launch.buffers = launch.buffers.map { $0.count == 1 ? out : $0 }
+        code.run(launch, lo: 0, hi: 1)
+        let xs = try Tensor<Double>.uniform([1000], seed: 4, in: -1...1).scalars
+        let want = xs.reduce(0) { $0 + $1 * $1 + 1 }
+        #expect(Swift.abs(out.pointer.load(as: Double.self) - want) < 1e-9 * want)
+    }
+
+    @Test("a cache folder others can write is refused")
+    func insecureFolderRefused() throws {
+        let (cpu, _, dir) = device()
+        mkdir(dir, 0o700)
+        chmod(dir, 0o777)
+        #expect(throws: TandemError.self) { _ = try cpu.prepare(sampleKernel().kernel) }
+    }
+
+    @Test("a failed compile throws with the compiler's log and the source")
+    func failedCompileCarriesLog() throws {
+        let script = "/tmp/tandem-bad-cc-\(getpid()).sh"
+        let text = "#!/bin/sh\necho 'error: the compiler is broken today' >&2\nexit 1\n"
+        let fd = open(script, O_WRONLY | O_CREAT | O_TRUNC, 0o700)
+        _ = text.withCString { write(fd, $0, strlen($0)) }
+        close(fd)
+        let stats = StatisticsBox()
+        let cpu = CPUDevice(statistics: stats, cache: CPUKernelCache(directory: "/tmp/tandem-cache-bad-\(getpid())"),
+                            toolchain: .success(CPUToolchain(path: script, identity: "broken")))
+        do {
+            _ = try cpu.prepare(sampleKernel().kernel)
+            Issue.record("expected a compile error")
+        } catch let TandemError.compileFailed(_, log, source) {
+            #expect(log.contains("the compiler is broken today"))
+            #expect(source.contains("tandem_kernel"))
+        }
+    }
+
+    @Test("without a C compiler the runtime uses the interpreter, says so and counts it")
+    func missingCompilerFallsBack() throws {
+        let stats = StatisticsBox()
+        let cpu = CPUDevice(statistics: stats, toolchain: .failure(.notFound("no C compiler found (test)")))
+        #expect(cpu.availability == .unavailable(reason: "no C compiler found (test)"))
+        let runtime = Runtime(devices: [cpu, InterpreterDevice()], statistics: stats, workers: 2)
+        let x = Tensor<Double>([1, 2, 3])
+        let node = (x * x).sum().node
+        let b = try runtime.read(node)
+        #expect(b.pointer.load(as: Double.self) == 14)
+        #expect(stats.snapshot.fallbacks == 1)
+        #expect(stats.snapshot.kernelsByDevice["interpreter"] == 1)
+    }
+}

@@ -1,0 +1,119 @@
+import Testing
+@testable import Tandem
+
+@Suite("Fusion")
+struct FusionTests {
+    @Test("a 20-op elementwise chain ending in sum is one kernel")
+    func chainIsOneKernel() throws {
+        let x = Tensor<Double>.uniform([10_000], seed: 3, in: -1...1)
+        var y = x
+        var expected = (try x.scalars)
+        for i in 0..<10 {
+            y = y * 1.5 + Double(i)          // two ops per round
+            expected = expected.map { $0 * 1.5 + Double(i) }
+        }
+        let total = y.abs().sum()
+        let plan = Tandem.plan(total)
+        #expect(plan.kernels.count == 1)
+        #expect(plan.kernels[0].fusedOps.count == 21)
+        let got = try total.item()
+        let want = expected.map(Swift.abs).reduce(0, +)
+        #expect(Swift.abs(got - want) <= 1e-9 * want)
+    }
+
+    @Test("an N x N pairwise computation reduced along an axis allocates no N x N buffer")
+    func pairwiseAllocatesNoSquare() throws {
+        let n = 300
+        let x = Tensor<Double>.uniform([n], seed: 10, in: -1...1)
+        let dx = x[.newAxis, .all] - x[.all, .newAxis]          // n x n, never materialised
+        let force = (dx / (dx * dx + 0.01).sqrt()).sum(axis: 1)
+        let plan = Tandem.plan(force)
+        // x feeds the square twice, so it is generated once into n elements; the square itself
+        // lives only inside the reduction kernel.
+        #expect(plan.kernels.count == 2)
+        #expect(plan.kernels.filter { $0.kernel.hasReductions }.count == 1)
+        for k in plan.kernels { for b in k.launch.buffers { #expect(b.count < n * n) } }
+        let xs = try x.scalars
+        let got = try force.scalars
+        for i in stride(from: 0, to: n, by: 37) {
+            let want = (0..<n).reduce(0.0) { acc, j in
+                let d = xs[j] - xs[i]
+                return acc + d / (d * d + 0.01).squareRoot()
+            }
+            #expect(Swift.abs(got[i] - want) <= 1e-9 * Swift.max(1, Swift.abs(want)))
+        }
+    }
+
+    @Test("SOR: the stencil, its delta and the temporary are one kernel; the write-back is in place")
+    func sorPlan() throws {
+        var a = Tensor<Double>.zeros([66, 66])
+        a[0, .all] = Tensor(1.0)
+        try a.flush()
+        func sweep(_ a: Tensor<Double>) -> (Tensor<Double>, Tensor<Double>) {
+            let c = a[1..<65, 1..<65]
+            let work = 0.2 * (c + a[0..<64, 1..<65] + a[2..<66, 1..<65] + a[1..<65, 0..<64] + a[1..<65, 2..<66])
+            return (work, (work - c).abs().sum())
+        }
+        var (work, delta) = sweep(a)
+        a[1..<65, 1..<65] = work
+        work = Tensor(0.0)
+        let plan = Tandem.plan(delta, a)
+        #expect(plan.kernels.count == 2)
+        #expect(plan.inPlaceUpdates == 1 && plan.copiedUpdates == 0)
+        #expect(Swift.abs(try delta.item() - 12.8) < 1e-12)
+    }
+
+    @Test("red-black SOR writes each colour in place: reads of the other colour never conflict")
+    func redBlackInPlace() throws {
+        var a = Tensor<Double>.zeros([10, 10])
+        a[0, .all] = Tensor(1.0)
+        try a.flush()
+        let rows = stride(from: 1, to: 9, by: 2), cols = stride(from: 1, to: 9, by: 2)
+        func relaxed(_ a: Tensor<Double>) -> Tensor<Double> {
+            let nb = a[stride(from: 0, to: 8, by: 2), cols] + a[stride(from: 2, to: 10, by: 2), cols]
+                + a[rows, stride(from: 0, to: 8, by: 2)] + a[rows, stride(from: 2, to: 10, by: 2)]
+            return -0.5 * a[rows, cols] + 0.375 * nb
+        }
+        a[rows, cols] = relaxed(a)
+        let plan = Tandem.plan(a)
+        #expect(plan.kernels.count == 1)
+        #expect(plan.inPlaceUpdates == 1)
+        let s = try a.sum().item()
+        #expect(Swift.abs(s - (10 + 0.375 * 4)) < 1e-12)
+    }
+
+    @Test("a live view of the old version forces a copy, with the same result")
+    func liveReaderForcesCopy() throws {
+        var a = Tensor<Double>.zeros([10, 10])
+        a[0, .all] = Tensor(1.0)
+        try a.flush()
+        let rows = stride(from: 1, to: 9, by: 2), cols = stride(from: 1, to: 9, by: 2)
+        let nb = a[stride(from: 0, to: 8, by: 2), cols] + a[stride(from: 2, to: 10, by: 2), cols]
+        a[rows, cols] = 0.5 * nb
+        #expect(Tandem.plan(a).copiedUpdates == 1)
+        #expect(try a.sum().item() == 12)
+        #expect(try nb.sum().item() == 4)
+    }
+
+    @Test("value semantics: a copy never sees a later write to another")
+    func valueSemantics() throws {
+        var a = Tensor<Int64>.arange(0, 6)
+        let b = a
+        a[2..<4] = Tensor(Int64(-1))
+        #expect(try a.scalars == [0, 1, -1, -1, 4, 5])
+        #expect(try b.scalars == [0, 1, 2, 3, 4, 5])
+        var c = b
+        c[0] = Tensor(Int64(9))
+        #expect(try b.scalars == [0, 1, 2, 3, 4, 5])
+        #expect(try c.scalars == [9, 1, 2, 3, 4, 5])
+    }
+
+    @Test("a held view keeps the old values after the base is overwritten")
+    func heldViewKeepsOldValues() throws {
+        var a = Tensor<Double>([1, 2, 3, 4])
+        let head = a[0..<2]
+        a[0..<2] = Tensor(0.0)
+        #expect(try a.scalars == [0, 0, 3, 4])
+        #expect(try head.scalars == [1, 2])
+    }
+}
