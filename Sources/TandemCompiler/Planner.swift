@@ -68,6 +68,8 @@ public final class Planner {
     private var plan = Plan()
     /// Minimum fused subtree size for a shared elementwise node to be stored rather than recomputed.
     public static let shareThreshold = 3
+    /// Minimum fused subtree cost (a transcendental is 4) for a broadcast expression to be hoisted.
+    public static let hoistThreshold = 4
 
     public init() {}
 
@@ -144,7 +146,7 @@ public final class Planner {
     /// different domains, or through different index maps (a stencil's shifted views). Uses at the
     /// same index inside one kernel are shared by common-subexpression elimination instead.
     private func decideSharing() {
-        struct Reach: Hashable { let domain: String; let map: AffineMap }
+        struct Reach: Hashable { let domain: String; let map: AffineMap; let points: Int }
         var reach = [[Reach]](repeating: [], count: nodes.count)
         func add(_ j: Int, _ r: Reach) {
             if reach[j].count < 4 && !reach[j].contains(r) { reach[j].append(r) }
@@ -154,7 +156,7 @@ public final class Planner {
             for input in node.op.inputs {
                 let j = index[ObjectIdentifier(input)]!
                 switch node.op {
-                case .view(_, let vm): add(j, Reach(domain: r.domain, map: vm.composed(with: r.map)))
+                case .view(_, let vm): add(j, Reach(domain: r.domain, map: vm.composed(with: r.map), points: r.points))
                 case .reshape: break
                 default: add(j, r)
                 }
@@ -165,18 +167,25 @@ public final class Planner {
             if !materialized[i], uses[i] >= 2, isElementwise(node), reach[i].count >= 2, cost(i) >= Planner.shareThreshold {
                 materialized[i] = true
             }
+            // Loop-invariant hoisting: an expensive expression broadcast over a domain many times
+            // its size is computed once into its own small buffer.
+            if !materialized[i], isElementwise(node), cost(i) >= Planner.hoistThreshold,
+               reach[i].contains(where: { $0.points >= 8 * max(node.count, 1) }) {
+                materialized[i] = true
+            }
             if materialized[i] {
                 if node.storage != nil { continue }
                 let (extents, parallel, map) = domainMap(i)
                 let domain = "\(kind(i))|\(extents)|\(parallel)"
+                let points = extents.reduce(1, *)
                 switch node.op {
                 case .reduce(_, let source, _):
-                    add(index[ObjectIdentifier(source)]!, Reach(domain: domain, map: map))
+                    add(index[ObjectIdentifier(source)]!, Reach(domain: domain, map: map, points: points))
                 case .update(let base, _, let value):
-                    add(index[ObjectIdentifier(value)]!, Reach(domain: domain, map: map))
-                    add(index[ObjectIdentifier(base)]!, Reach(domain: "copy|\(base.shape)", map: .identity(base.shape.count)))
+                    add(index[ObjectIdentifier(value)]!, Reach(domain: domain, map: map, points: points))
+                    add(index[ObjectIdentifier(base)]!, Reach(domain: "copy|\(base.shape)", map: .identity(base.shape.count), points: base.count))
                 default:
-                    propagate(i, Reach(domain: domain, map: map))
+                    propagate(i, Reach(domain: domain, map: map, points: points))
                 }
             } else {
                 for r in reach[i] { propagate(i, r) }

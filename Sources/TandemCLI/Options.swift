@@ -1,0 +1,106 @@
+import ArgumentParser
+#if canImport(Glibc)
+import Glibc
+#endif
+import TandemRuntime
+import Tandem
+import TandemWorkloads
+
+/// `f32` / `f64` on the command line.
+enum DTypeOption: String, ExpressibleByArgument, CaseIterable {
+    case f32, f64
+    var dtype: DType { self == .f32 ? .float32 : .float64 }
+    var tolerance: Double { self == .f32 ? 1e-4 : 1e-8 }
+}
+
+/// A problem with the command line: one line on standard error, exit code 2.
+struct UsageError: Error, CustomStringConvertible {
+    let description: String
+}
+
+/// Parses `k=v` parameters against a workload's parameter list.
+func parseParameters(_ items: [String], for workload: Workload) throws -> [String: Double] {
+    var out: [String: Double] = [:]
+    let known = Set(workload.parameters.map(\.name))
+    for item in items {
+        let parts = item.split(separator: "=", maxSplits: 1).map(String.init)
+        guard parts.count == 2, !parts[0].isEmpty else {
+            throw UsageError(description: "malformed parameter '\(item)': expected name=value")
+        }
+        let (name, text) = (parts[0], parts[1])
+        guard known.contains(name) else {
+            throw UsageError(description: "unknown parameter '\(name)' for \(workload.name); it takes \(workload.parameters.map(\.name).joined(separator: ", "))")
+        }
+        guard let value = Double(text.replacingOccurrences(of: "_", with: "")), value.isFinite else {
+            throw UsageError(description: "parameter \(name)=\(text) is not a number")
+        }
+        if workload.integerParameters.contains(name) {
+            guard value == value.rounded(), value >= 1, value <= 1e12 else {
+                throw UsageError(description: "parameter \(name)=\(text) must be a positive whole number")
+            }
+        }
+        out[name] = value
+    }
+    try checkFeasible(workload, out)
+    return out
+}
+
+/// Refuses sizes that cannot run here (memory), before any work starts.
+func checkFeasible(_ w: Workload, _ p: [String: Double]) throws {
+    func v(_ k: String) -> Double { p[k] ?? w.parameters.first { $0.name == k }!.defaultValue }
+    let bytes: Double
+    switch w.name {
+    case "black_scholes": bytes = 3 * 8 * v("n")
+    case "sor", "red_black_sor", "shallow_water": bytes = 8 * 8 * (v("n") + 2) * (v("n") + 2)
+    case "nbody": bytes = 8 * 8 * v("n")
+    case "gmm_em": bytes = 8 * v("n") * (3 * v("k") + 2 * v("d"))
+    default: bytes = 0
+    }
+    let limit = physicalMemory()
+    if bytes > limit * 0.8 {
+        throw UsageError(description: "impossible size for \(w.name): about \(Int(bytes / 1e9)) GB needed, \(Int(limit / 1e9)) GB present")
+    }
+}
+
+func physicalMemory() -> Double {
+    guard let text = try? String(contentsOfFileLite: "/proc/meminfo") else { return 64e9 }
+    for line in text.split(separator: "\n") where line.hasPrefix("MemTotal:") {
+        let kb = line.split(separator: " ").compactMap { Double($0) }.first ?? 0
+        return kb * 1024
+    }
+    return 64e9
+}
+
+extension String {
+    init(contentsOfFileLite path: String) throws {
+        guard let f = fopen(path, "r") else { throw UsageError(description: "cannot read \(path)") }
+        defer { fclose(f) }
+        var bytes: [UInt8] = []
+        var buf = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let n = fread(&buf, 1, 4096, f)
+            if n <= 0 { break }
+            bytes.append(contentsOf: buf[0..<n])
+        }
+        self = String(decoding: bytes, as: UTF8.self)
+    }
+
+    func replacingOccurrences(of a: String, with b: String) -> String {
+        split(separator: Character(a), omittingEmptySubsequences: false).joined(separator: b)
+    }
+}
+
+/// Monotonic seconds.
+func now() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
+}
+
+/// Runs a workload under the CLI's error conventions (usage errors exit 2).
+func withUsageErrors<R>(_ body: () throws -> R) throws -> R {
+    do { return try body() } catch let e as UsageError {
+        ProcessInfoLite.warn("tandem: \(e.description)")
+        throw ExitCode(2)
+    }
+}

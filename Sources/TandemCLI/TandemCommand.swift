@@ -1,0 +1,11 @@
+import ArgumentParser
+import Tandem
+import TandemWorkloads
+
+@main
+struct TandemCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tandem",
+        abstract: "Run NumPy-style array programs fused and compiled on all CPU cores.",
+        subcommands: [Run.self, Bench.self, Devices.self])
+}

@@ -1,0 +1,44 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Runs a program with an argument vector and collects its combined output.
+public enum Subprocess {
+    public struct Result: Sendable { public var status: Int32; public var output: String }
+    public struct Failure: Error, CustomStringConvertible { public var description: String }
+
+    /// Runs `argv` (no shell), waits, and returns the exit status and combined output.
+    public static func run(_ argv: [String]) -> Swift.Result<Result, Failure> {
+        var template = Array("/tmp/tandem-out-XXXXXX".utf8CString)
+        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+        guard fd >= 0 else { return .failure(Failure(description: "mkstemp failed: errno \(errno)")) }
+        let outPath = String(cString: template)
+        defer { close(fd); unlink(outPath) }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_adddup2(&actions, fd, 1)
+        posix_spawn_file_actions_adddup2(&actions, fd, 2)
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        var cargs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
+        defer { for p in cargs { free(p) } }
+        var pid = pid_t()
+        let rc = posix_spawn(&pid, argv[0], &actions, nil, &cargs, environ)
+        guard rc == 0 else { return .failure(Failure(description: "could not start \(argv[0]): \(String(cString: strerror(rc)))")) }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        let exited = (status & 0x7f) == 0
+        let code = exited ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+        lseek(fd, 0, SEEK_SET)
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, 65536) }
+            if n <= 0 { break }
+            bytes.append(contentsOf: chunk[0..<n])
+        }
+        return .success(Result(status: code, output: String(decoding: bytes, as: UTF8.self)))
+    }
+}

@@ -1,1 +1,0 @@
-// Standard workloads (issue 3) live here.
