@@ -20,6 +20,22 @@ public struct PlannedKernel: @unchecked Sendable {
         return ops.isEmpty ? "copy" : ops
     }
 
+    /// Bytes the kernel reads and writes, each access counted once over the axes it varies along.
+    public var bytesAccessed: Int {
+        var seen: Set<[Int]> = []
+        var total = 0
+        func count(_ buffer: Int, _ access: Int) {
+            guard seen.insert([buffer, access]).inserted else { return }
+            let a = kernel.accesses[access]
+            var elements = 1
+            for (axis, s) in a.strides.enumerated() where s != .zero { elements *= launch.extent(axis) }
+            total += elements * kernel.buffers[buffer].dtype.byteSize
+        }
+        for instr in kernel.instrs { if case .load(let b, let a) = instr.op { count(b, a) } }
+        for s in kernel.stores { count(s.buffer, s.access) }
+        return total
+    }
+
     public var readBuffers: [Buffer] { kernel.buffers.indices.filter { kernel.buffers[$0].isRead }.map { launch.buffers[$0] } }
     public var writtenBuffers: [Buffer] { kernel.buffers.indices.filter { kernel.buffers[$0].isWritten }.map { launch.buffers[$0] } }
 }

@@ -12,8 +12,8 @@ public final class KernelTask: @unchecked Sendable {
     fileprivate var successors: [KernelTask] = []
     fileprivate var remainingChunks = 0
     fileprivate(set) var done = false
-    fileprivate let chunks: [@Sendable () -> Void]
-    fileprivate let finish: (@Sendable () -> Void)?
+    fileprivate var chunks: [@Sendable () -> Void]
+    fileprivate var finish: (@Sendable () -> Void)?
     public let label: String
     /// Wall time from the first chunk's start to the end, in nanoseconds (set when done).
     public private(set) var elapsedNanos: UInt64 = 0
@@ -88,6 +88,10 @@ public final class Executor: @unchecked Sendable {
     private func completeLocked(_ task: KernelTask) {
         task.markElapsed(Executor.now())
         task.done = true
+        // Let go of the launch arguments: buffers name their last writer, so keeping the closures
+        // would keep every buffer alive through a cycle.
+        task.chunks = []
+        task.finish = nil
         for s in task.successors {
             s.remainingDeps -= 1
             if s.remainingDeps == 0 { enqueueLocked(s) }
@@ -106,14 +110,16 @@ public final class Executor: @unchecked Sendable {
                 queue.removeFirst(head)
                 head = 0
             }
+            let chunk = task.chunks[i]
             cond.unlock()
-            task.chunks[i]()
+            chunk()
             cond.lock()
             task.remainingChunks -= 1
             let last = task.remainingChunks == 0
             cond.unlock()
             if last {
-                task.finish?()
+                let finish = cond.withLock { task.finish }
+                finish?()
                 cond.withLock { completeLocked(task) }
                 task.onDone?(task)
             }

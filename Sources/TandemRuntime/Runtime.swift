@@ -123,7 +123,7 @@ public final class Runtime: @unchecked Sendable {
                 submit(k, code)
                 points += k.points
                 fused += k.fusedOps.count
-                bytes += k.readBuffers.reduce(0) { $0 + $1.byteCount } + k.writtenBuffers.reduce(0) { $0 + $1.byteCount }
+                bytes += k.bytesAccessed
             }
             for (node, buffer) in plan.realized { node.realize(buffer) }
             statistics.update { s in

@@ -1,0 +1,98 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Testing
+import Tandem
+import TandemWorkloads
+import TandemRuntime
+
+/// Every workload at the small cases of expected.json (copied here), in float64 and float32,
+/// through compiled C and through the interpreter.
+@Suite("Workloads", .serialized)
+struct WorkloadTests {
+    struct Case: Sendable, CustomTestStringConvertible {
+        let workload: String
+        let params: [String: Double]
+        let outputs: [String: Double]
+        var testDescription: String { workload }
+    }
+
+    // From shared/workloads/expected.json (NumPy float64).
+    static let cases: [Case] = [
+        Case(workload: "black_scholes", params: ["n": 1000, "iterations": 1],
+             outputs: ["call_sum": 2945.501166934582, "put_sum": 31335.87269608432]),
+        Case(workload: "sor", params: ["n": 30, "max_iterations": 1000, "epsilon": 0.001],
+             outputs: ["sweeps": 1000, "last_delta": 0.010606183432569931, "sum": 254.4265944636242]),
+        Case(workload: "red_black_sor", params: ["n": 31, "iterations": 10],
+             outputs: ["sum": 137.1431076532016]),
+        Case(workload: "shallow_water", params: ["n": 20, "steps": 10],
+             outputs: ["h_sum": 488.9242107516251, "energy": 9.829743995751477]),
+        Case(workload: "nbody", params: ["n": 100, "steps": 3],
+             outputs: ["x_sum": -2.2858435817456684, "y_sum": 5.715698328042736, "z_sum": -0.7183307190370818, "kinetic": 0.0033140339155915085]),
+        Case(workload: "gmm_em", params: ["n": 1000, "d": 3, "k": 4, "iterations": 3],
+             outputs: ["loglik_first": -26701.097557117882, "loglik_last": -6163.832354106301, "mu_abs_sum": 50.728352530462764, "var_sum": 24.21830592472846]),
+    ]
+
+    func check(_ c: Case, _ dtype: DType, _ device: DeviceChoice) throws {
+        let w = try #require(Workloads.named(c.workload))
+        let got = try Tandem.withDevice(device) { try w.run(c.params, dtype: dtype) }
+        let tolerance = dtype == .float64 ? 1e-8 : 1e-4
+        for (k, want) in c.outputs {
+            let g = try #require(got[k], "missing output \(k)")
+            #expect(Swift.abs(g - want) <= tolerance * Swift.abs(want), "\(c.workload) \(dtype) \(device) \(k): \(g) vs \(want)")
+        }
+    }
+
+    @Test("compiled, float64", arguments: cases) func compiled64(_ c: Case) throws { try check(c, .float64, .cpu) }
+    @Test("compiled, float32", arguments: cases) func compiled32(_ c: Case) throws { try check(c, .float32, .cpu) }
+    @Test("interpreter, float64", arguments: cases) func interpreted64(_ c: Case) throws { try check(c, .float64, .interpreter) }
+    @Test("interpreter, float32", arguments: cases) func interpreted32(_ c: Case) throws { try check(c, .float32, .interpreter) }
+}
+
+/// `tandem run` argument errors: one clear line and exit code 2.
+@Suite("CLI")
+struct CLITests {
+    /// The `tandem` executable SwiftPM built beside the tests.
+    static var binary: String? {
+        var buf = [CChar](repeating: 0, count: 4096)
+        let n = readlink("/proc/self/exe", &buf, 4095)
+        guard n > 0 else { return nil }
+        var path = String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        // .../.build/<triple>/debug/TandemPackageTests.xctest → .../.build/<triple>/debug/tandem
+        while let slash = path.lastIndex(of: "/"), !path.hasSuffix("/debug"), !path.hasSuffix("/release") {
+            path = String(path[..<slash])
+            if path.isEmpty { return nil }
+        }
+        let tandem = path + "/tandem"
+        return access(tandem, X_OK) == 0 ? tandem : nil
+    }
+
+    func run(_ args: [String]) throws -> (Int32, String) {
+        let bin = try #require(CLITests.binary, "the tandem executable was not built")
+        guard case .success(let r) = Subprocess.run([bin] + args) else { Issue.record("could not start tandem"); return (-1, "") }
+        return (r.status, r.output)
+    }
+
+    @Test(arguments: [
+        (["run", "nope"], "unknown workload 'nope'"),
+        (["run", "sor", "n=abc"], "parameter n=abc is not a number"),
+        (["run", "sor", "m=3"], "unknown parameter 'm' for sor"),
+        (["run", "sor", "n"], "malformed parameter 'n'"),
+        (["run", "sor", "n=2.5"], "must be a positive whole number"),
+        (["run", "sor", "n=10000000"], "impossible size for sor"),
+    ])
+    func argumentErrors(_ args: [String], _ message: String) throws {
+        let (status, output) = try run(args)
+        #expect(status == 2)
+        #expect(output.contains(message), "\(output)")
+        #expect(output.split(separator: "\n").count == 1, "one line: \(output)")
+    }
+
+    @Test func runChecksAndPrintsJSON() throws {
+        let (status, output) = try run(["run", "nbody", "n=100", "steps=3", "--check", "--json"])
+        #expect(status == 0)
+        #expect(output.contains("\"workload\": \"nbody\""))
+        #expect(output.contains("\"check\": \"pass\""))
+        #expect(output.contains("\"kernels\": "))
+    }
+}
