@@ -31,7 +31,7 @@ public final class CPUKernelCache: Sendable {
 
     public static func key(source: String, toolchain: CPUToolchain) -> String {
         var h = SHA256()
-        for part in [source, toolchain.identity, CPUToolchain.flags.joined(separator: " "), CPUIdentity.current] {
+        for part in [source, toolchain.identity, toolchain.flags.joined(separator: " "), CPUIdentity.current] {
             h.update(data: Array(part.utf8))
             h.update(data: [0])
         }

@@ -14,8 +14,18 @@ public struct CPUToolchain: Sendable {
     public let path: String
     /// The first line of `--version`, part of every cache key.
     public let identity: String
-    public static let flags = ["-O3", "-march=native", "-fno-math-errno", "-fopenmp-simd", "-std=c11",
-                               "-fPIC", "-shared", "-w"]
+    public static let baseFlags = ["-O3", "-march=native", "-fno-math-errno", "-fopenmp-simd", "-std=c11",
+                                   "-fPIC", "-shared", "-w"]
+
+    /// The flags for this compiler: clang with glibc's vector math library (libmvec) also
+    /// vectorises exp, log, sin, cos and pow (to within 4 ulp of libm).
+    public var flags: [String] { usesLibmvec ? CPUToolchain.baseFlags + ["-fveclib=libmvec"] : CPUToolchain.baseFlags }
+
+    /// Whether kernels link glibc's libmvec.
+    public var usesLibmvec: Bool {
+        let candidates: [String] = ["/lib/x86_64-linux-gnu/libmvec.so.1", "/usr/lib/x86_64-linux-gnu/libmvec.so.1", "/lib64/libmvec.so.1"]
+        return identity.contains("clang") && candidates.contains { (path: String) in access(path, R_OK) == 0 }
+    }
 
     /// A toolchain at an explicit path (tests use this to simulate a broken compiler).
     public init(path: String, identity: String) {
@@ -61,7 +71,7 @@ public struct CPUToolchain: Sendable {
 
     /// Compiles `sourcePath` into the shared object `outputPath`; on failure returns the log.
     func compile(sourcePath: String, outputPath: String) -> (ok: Bool, log: String) {
-        let args = [path] + CPUToolchain.flags + ["-o", outputPath, sourcePath, "-lm"]
+        let args = [path] + flags + ["-o", outputPath, sourcePath] + (usesLibmvec ? ["-lmvec"] : []) + ["-lm"]
         switch Subprocess.run(args) {
         case .success(let r): return (r.status == 0, r.output)
         case .failure(let e): return (false, "\(e)")

@@ -27,8 +27,7 @@ public final class Buffer: @unchecked Sendable {
         self.dtype = dtype
         self.count = count
         self.byteCount = count * dtype.byteSize
-        // This is safe: alignment is a power of two and the size is at least one byte.
-        self.pointer = UnsafeMutableRawPointer.allocate(byteCount: max(byteCount, 1), alignment: 64)
+        self.pointer = BufferPool.shared.take(byteCount: byteCount)
         self.id = Buffer.nextID.add(1, ordering: .relaxed).oldValue
         Buffer.liveBytes.add(byteCount, ordering: .relaxed)
         var peak = Buffer.peakAllocation.load(ordering: .relaxed)
@@ -42,7 +41,7 @@ public final class Buffer: @unchecked Sendable {
 
     deinit {
         Buffer.liveBytes.subtract(byteCount, ordering: .relaxed)
-        pointer.deallocate()
+        BufferPool.shared.give(pointer, byteCount: byteCount)
     }
 
     public static func resetPeak() { peakAllocation.store(0, ordering: .relaxed) }
@@ -67,5 +66,73 @@ public final class Buffer: @unchecked Sendable {
         case (.float32, let v): pointer.storeBytes(of: Float(v.asDouble), toByteOffset: i * 4, as: Float.self)
         case (.float64, let v): pointer.storeBytes(of: v.asDouble, toByteOffset: i * 8, as: Double.self)
         }
+    }
+}
+
+/// Recently freed buffer memory, kept by size for reuse.
+///
+/// Iterative programs free and allocate same-sized temporaries every step (a sweep's new values,
+/// a stencil's faces). Handing back memory that is already mapped and warm in the cache avoids a
+/// page fault per 4 KiB of every fresh allocation, which otherwise costs as much as the kernel.
+/// The pool holds at most `limit` bytes; past that, the oldest blocks are released.
+public final class BufferPool: Sendable {
+    public static let shared = BufferPool(limit: 2 << 30)
+    /// Addresses (as integers, so the state is plain data) of free blocks by size, oldest first.
+    private struct State {
+        var free: [Int: [UInt]] = [:]
+        var order: [(size: Int, address: UInt)] = []
+        var bytes = 0
+    }
+    private let state = Mutex(State())
+    private let limit: Int
+    /// Allocations served from the pool / fresh, for statistics and tests.
+    public let hits = Atomic<Int>(0)
+    public let misses = Atomic<Int>(0)
+
+    init(limit: Int) { self.limit = limit }
+
+    func take(byteCount: Int) -> UnsafeMutableRawPointer {
+        let size = max(byteCount, 1)
+        let reused: UInt? = state.withLock { s in
+            guard var list = s.free[size], let p = list.popLast() else { return nil }
+            s.free[size] = list.isEmpty ? nil : list
+            s.bytes -= size
+            if let i = s.order.firstIndex(where: { $0.address == p }) { s.order.remove(at: i) }
+            return p
+        }
+        if let reused, let p = UnsafeMutableRawPointer(bitPattern: reused) {
+            hits.add(1, ordering: .relaxed)
+            return p
+        }
+        misses.add(1, ordering: .relaxed)
+        // This is safe: alignment is a power of two and the size is at least one byte.
+        return UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 64)
+    }
+
+    func give(_ pointer: UnsafeMutableRawPointer, byteCount: Int) {
+        let size = max(byteCount, 1)
+        // Small blocks are cheap to allocate; keep what is worth a page or more.
+        guard size >= 4096, size <= limit / 4 else {
+            pointer.deallocate()
+            return
+        }
+        let address = UInt(bitPattern: pointer)
+        let evicted: [UInt] = state.withLock { s in
+            s.free[size, default: []].append(address)
+            s.order.append((size, address))
+            s.bytes += size
+            var out: [UInt] = []
+            while s.bytes > limit, !s.order.isEmpty {
+                let (sz, p) = s.order.removeFirst()
+                if var list = s.free[sz], let i = list.firstIndex(of: p) {
+                    list.remove(at: i)
+                    s.free[sz] = list.isEmpty ? nil : list
+                }
+                s.bytes -= sz
+                out.append(p)
+            }
+            return out
+        }
+        for p in evicted { UnsafeMutableRawPointer(bitPattern: p)?.deallocate() }
     }
 }
