@@ -49,8 +49,12 @@ struct Run: ParsableCommand {
         } else {
             print("\(w.name) \(full.sorted { $0.key < $1.key }.map { "\($0.key)=\(JSON.number($0.value))" }.joined(separator: " ")) [\(dtype.dtype), \(device)]")
             for (k, v) in outputs.sorted(by: { $0.key < $1.key }) { print("  \(k) = \(JSON.number(v))") }
-            print("  time \(String(format3(seconds))) s, kernels \(stats.kernelsRun), ops fused \(stats.opsFused), bytes moved \(stats.bytesMoved), compiles \(stats.compileMisses)")
+            print("  time \(String(format3(seconds))) s, kernels \(stats.kernelsRun), ops fused \(stats.opsFused), bytes moved \(stats.bytesMoved), compiles \(stats.compileMisses), planning \(format3(Double(stats.planNanos) / 1e9)) s")
             if check { print("  check: \(checkResult)" + (mismatches.isEmpty ? "" : " (" + mismatches.joined(separator: "; ") + ")")) }
+        }
+        if ProcessInfoLite.environment("TANDEM_DEBUG_POOL") != nil {
+            ProcessInfoLite.warn("\(Tandem.statistics)")
+            ProcessInfoLite.warn("pool hits \(BufferPool.shared.hits.load(ordering: .relaxed)) misses \(BufferPool.shared.misses.load(ordering: .relaxed))")
         }
         if checkResult == "fail" { throw ExitCode(1) }
     }

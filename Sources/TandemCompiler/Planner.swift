@@ -180,12 +180,12 @@ public final class Planner {
         }
         for i in nodes.indices.reversed() {
             let node = nodes[i]
-            if !materialized[i], uses[i] >= 2, isElementwise(node), reach[i].count >= 2, cost(i) >= Planner.shareThreshold {
+            if !materialized[i], uses[i] >= 2, isCompute(node), reach[i].count >= 2, cost(i) >= Planner.shareThreshold {
                 materialized[i] = true
             }
             // Loop-invariant hoisting: an expensive expression broadcast over a domain many times
             // its size is computed once into its own small buffer.
-            if !materialized[i], isElementwise(node), cost(i) >= Planner.hoistThreshold,
+            if !materialized[i], isCompute(node), cost(i) >= Planner.hoistThreshold,
                reach[i].contains(where: { $0.points >= 8 * max(node.count, 1) }) {
                 materialized[i] = true
             }
@@ -229,6 +229,14 @@ public final class Planner {
         }
         subtreeCost[i] = c
         return c
+    }
+
+    /// Nodes that compute values (views and fills are index maps and constants: never stored for reuse).
+    private func isCompute(_ node: Node) -> Bool {
+        switch node.op {
+        case .unary, .binary, .select, .cast, .uniform, .iota: true
+        default: false
+        }
     }
 
     private func isElementwise(_ node: Node) -> Bool {
@@ -435,7 +443,7 @@ public final class Planner {
         if inPlace[i], let base = baseIndex(of: i) {
             b = buffer(base)
         } else {
-            b = Buffer(dtype: nodes[i].dtype, count: nodes[i].count)
+            b = Buffer(dtype: nodes[i].dtype, count: nodes[i].count, deferred: true)
         }
         buffers[i] = b
         return b

@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Synchronization
 
 /// A block of host memory holding the elements of one materialised tensor, row-major.
@@ -9,8 +14,12 @@ public final class Buffer: @unchecked Sendable {
     public let dtype: DType
     public let count: Int
     public let byteCount: Int
-    /// 64-byte aligned host memory; never nil (zero-size buffers get one byte).
-    public let pointer: UnsafeMutableRawPointer
+    /// 64-byte aligned host memory (zero-size buffers get one byte). A buffer planned for a
+    /// kernel's output gets its memory only when that kernel is about to run (`allocate()`), so
+    /// temporaries live from their producer to their last consumer, not for the whole plan.
+    public var pointer: UnsafeMutableRawPointer { memory! }
+    // Set once, by the first writer's task before any access (ordered by the executor's lock).
+    private nonisolated(unsafe) var memory: UnsafeMutableRawPointer?
     public let id: UInt64
     /// Graph leaves currently naming this buffer; an in-place write needs this to be one.
     public let aliases = Atomic<Int>(0)
@@ -23,11 +32,12 @@ public final class Buffer: @unchecked Sendable {
     /// Largest single allocation seen since the last `resetPeak()`, for tests of fusion.
     public static let peakAllocation = Atomic<Int>(0)
 
-    public init(dtype: DType, count: Int) {
+    /// A buffer of `count` elements; with `deferred`, the memory comes at `allocate()`.
+    public init(dtype: DType, count: Int, deferred: Bool = false) {
         self.dtype = dtype
         self.count = count
         self.byteCount = count * dtype.byteSize
-        self.pointer = BufferPool.shared.take(byteCount: byteCount)
+        self.memory = deferred ? nil : BufferPool.shared.take(byteCount: count * dtype.byteSize)
         self.id = Buffer.nextID.add(1, ordering: .relaxed).oldValue
         Buffer.liveBytes.add(byteCount, ordering: .relaxed)
         var peak = Buffer.peakAllocation.load(ordering: .relaxed)
@@ -41,8 +51,16 @@ public final class Buffer: @unchecked Sendable {
 
     deinit {
         Buffer.liveBytes.subtract(byteCount, ordering: .relaxed)
-        BufferPool.shared.give(pointer, byteCount: byteCount)
+        if let memory { BufferPool.shared.give(memory, byteCount: byteCount) }
     }
+
+    /// Gives a deferred buffer its memory. Called by the runtime when the first task writing the
+    /// buffer becomes ready, under the executor's lock; does nothing the second time.
+    public func allocate() {
+        if memory == nil { memory = BufferPool.shared.take(byteCount: byteCount) }
+    }
+
+    public var isAllocated: Bool { memory != nil }
 
     public static func resetPeak() { peakAllocation.store(0, ordering: .relaxed) }
 
@@ -76,7 +94,13 @@ public final class Buffer: @unchecked Sendable {
 /// page fault per 4 KiB of every fresh allocation, which otherwise costs as much as the kernel.
 /// The pool holds at most `limit` bytes; past that, the oldest blocks are released.
 public final class BufferPool: Sendable {
-    public static let shared = BufferPool(limit: 2 << 30)
+    /// A quarter of physical memory: enough for the temporaries of several steps in flight.
+    public static let shared = BufferPool(limit: physicalBytes() / 4)
+
+    static func physicalBytes() -> Int {
+        let pages = sysconf(Int32(_SC_PHYS_PAGES)), size = sysconf(Int32(_SC_PAGESIZE))
+        return pages > 0 && size > 0 ? pages * size : 8 << 30
+    }
     /// Addresses (as integers, so the state is plain data) of free blocks by size, oldest first.
     private struct State {
         var free: [Int: [UInt]] = [:]

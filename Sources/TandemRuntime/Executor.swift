@@ -19,8 +19,11 @@ public final class KernelTask: @unchecked Sendable {
     public private(set) var elapsedNanos: UInt64 = 0
     fileprivate var started: UInt64 = 0
     fileprivate let onDone: (@Sendable (KernelTask) -> Void)?
+    fileprivate var onReady: (@Sendable () -> Void)?
 
-    init(label: String, chunks: [@Sendable () -> Void], finish: (@Sendable () -> Void)?, onDone: (@Sendable (KernelTask) -> Void)?) {
+    init(label: String, chunks: [@Sendable () -> Void], finish: (@Sendable () -> Void)?, onDone: (@Sendable (KernelTask) -> Void)?,
+         onReady: (@Sendable () -> Void)? = nil) {
+        self.onReady = onReady
         self.label = label
         self.chunks = chunks
         self.finish = finish
@@ -62,8 +65,9 @@ public final class Executor: @unchecked Sendable {
     /// `finish` runs after all of them (for reductions: combining partial results).
     @discardableResult
     public func submit(label: String, dependencies: [KernelTask], chunks: [@Sendable () -> Void],
-                       finish: (@Sendable () -> Void)? = nil, onDone: (@Sendable (KernelTask) -> Void)? = nil) -> KernelTask {
-        let task = KernelTask(label: label, chunks: chunks, finish: finish, onDone: onDone)
+                       finish: (@Sendable () -> Void)? = nil, onDone: (@Sendable (KernelTask) -> Void)? = nil,
+                       onReady: (@Sendable () -> Void)? = nil) -> KernelTask {
+        let task = KernelTask(label: label, chunks: chunks, finish: finish, onDone: onDone, onReady: onReady)
         cond.withLock {
             for d in dependencies where !d.done {
                 d.successors.append(task)
@@ -75,6 +79,8 @@ public final class Executor: @unchecked Sendable {
     }
 
     private func enqueueLocked(_ task: KernelTask) {
+        task.onReady?()
+        task.onReady = nil
         task.remainingChunks = task.chunks.count
         task.started = Executor.now()
         if task.chunks.isEmpty {

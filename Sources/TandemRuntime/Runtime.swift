@@ -109,7 +109,9 @@ public final class Runtime: @unchecked Sendable {
             let roots = nodes.filter { $0.storage == nil } + takePendingUpdates()
             if roots.isEmpty { return }
             let device = try device()
+            let planStart = Executor.now()
             let plan = Planner().plan(roots: roots)
+            let planNanos = Executor.now() - planStart
             var prepared: [any PreparedKernel] = []
             do {
                 for k in plan.kernels { prepared.append(try device.prepare(k.kernel)) }
@@ -128,6 +130,7 @@ public final class Runtime: @unchecked Sendable {
             for (node, buffer) in plan.realized { node.realize(buffer) }
             statistics.update { s in
                 s.plans += 1
+                s.planNanos += planNanos
                 s.kernelsRun += plan.kernels.count
                 s.opsFused += fused
                 s.elements += points
@@ -205,7 +208,8 @@ public final class Runtime: @unchecked Sendable {
             }
             if chunks.isEmpty { chunks.append { code.run(launch, lo: 0, hi: n0) } }
         }
-        let task = executor.submit(label: k.label, dependencies: deps, chunks: chunks, finish: finish)
+        let task = executor.submit(label: k.label, dependencies: deps, chunks: chunks, finish: finish,
+                                   onReady: { for b in writes { b.allocate() } })
         for b in reads where !writes.contains(where: { $0 === b }) {
             let s = schedule(of: b)
             s.readers.removeAll { executor.isDone($0) }

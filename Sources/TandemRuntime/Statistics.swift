@@ -17,6 +17,8 @@ public struct Statistics: Sendable, Equatable, CustomStringConvertible {
     /// Disk entries that failed their ownership, permission or content-hash check and were rebuilt.
     public var cacheRejected = 0
     public var compileNanos: UInt64 = 0
+    /// Time spent planning (fusion, in-place analysis, scheduling) at sync points.
+    public var planNanos: UInt64 = 0
     /// Kernels that ran on another device than asked (for example the interpreter with no compiler).
     public var fallbacks = 0
     public var inPlaceUpdates = 0
@@ -32,7 +34,7 @@ public struct Statistics: Sendable, Equatable, CustomStringConvertible {
         syncs \(syncs), plans \(plans), kernels \(kernelsRun) (ops fused \(opsFused), \
         \(String(format2(Double(opsFused) / Double(max(kernelsRun, 1))))) per kernel), elements \(elements), \
         bytes \(bytesMoved), compiles \(compileMisses) (memory hits \(compileMemoryHits), disk hits \(compileDiskHits), \
-        rejected \(cacheRejected), \(String(format2(Double(compileNanos) / 1e9)))s), fallbacks \(fallbacks), \
+        rejected \(cacheRejected), \(String(format2(Double(compileNanos) / 1e9)))s), planning \(String(format2(Double(planNanos) / 1e9)))s, fallbacks \(fallbacks), \
         updates in place \(inPlaceUpdates) / copied \(copiedUpdates), by device \(kernelsByDevice.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", "))
         """
     }
