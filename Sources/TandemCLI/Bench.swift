@@ -46,6 +46,7 @@ struct Bench: ParsableCommand {
     @Option(help: "Only these workloads (comma separated).") var workloads: String?
     @Flag(help: "Also run the NumPy, numexpr, Numba and JAX peers (bench/peers/run_peers.py) in the same run.") var peers = false
     @Flag(help: "Print one JSON object.") var json = false
+    @Flag(inversion: .prefixedNo, help: "Measure memory bandwidth and report the fraction memory-bound workloads reach.") var memory = true
 
     struct Row: Codable {
         var workload: String
@@ -59,6 +60,8 @@ struct Bench: ParsableCommand {
         var check: String
         var outputs: [String: Double]
         var peers: [String: Double] = [:]
+        var mustMoveBytes: Double?
+        var bandwidthFraction: Double?
     }
 
     func run() throws {
@@ -108,7 +111,7 @@ struct Bench: ParsableCommand {
                 times.sort()
                 let median = times[times.count / 2]
                 var check = "no reference"
-                if let want = Reference.outputs(w.name, full) {
+                if let want = Reference.outputs(w.name, full) ?? PythonReference.outputs(w.name, full) {
                     let bad = want.filter { k, v in !(Swift.abs((outputs[k] ?? .nan) - v) <= t.tolerance * Swift.max(Swift.abs(v), 1e-300)) }
                     check = bad.isEmpty ? "pass" : "FAIL " + bad.keys.sorted().map { "\($0)=\(outputs[$0] ?? .nan) want \(want[$0]!)" }.joined(separator: ", ")
                     if !bad.isEmpty { failed = true }
@@ -121,14 +124,32 @@ struct Bench: ParsableCommand {
             }
             if !peerNote.isEmpty && !json { print(peerNote) }
         }
+        var bandwidth: Bandwidth.Result? = nil
+        if memory {
+            bandwidth = try Bandwidth.measure()
+            for i in rows.indices {
+                let elementBytes = rows[i].dtype == "f32" ? 4.0 : 8.0
+                if let bytes = Bandwidth.mustMove(rows[i].workload, rows[i].params, elementBytes: elementBytes) {
+                    rows[i].mustMoveBytes = bytes
+                    rows[i].bandwidthFraction = bytes / rows[i].seconds / 1e9 / bandwidth!.machineGBs
+                }
+            }
+        }
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
             let machine = Machine.current
-            struct Out: Codable { var size: String; var machine: Machine; var rows: [Row] }
-            print(String(decoding: try encoder.encode(Out(size: size.rawValue, machine: machine, rows: rows)), as: UTF8.self))
+            struct Out: Codable { var size: String; var machine: Machine; var rows: [Row]; var machineGBs: Double?; var fusedKernelGBs: Double? }
+            print(String(decoding: try encoder.encode(Out(size: size.rawValue, machine: machine, rows: rows,
+                                                          machineGBs: bandwidth?.machineGBs, fusedKernelGBs: bandwidth?.tandemGBs)), as: UTF8.self))
         } else {
             print(table(rows))
+            if let bandwidth {
+                print("memory bandwidth: machine \(format2(bandwidth.machineGBs)) GB/s (parallel copy), fused Tandem kernel on 10^7 doubles \(format2(bandwidth.tandemGBs)) GB/s (\(Int((100 * bandwidth.tandemGBs / bandwidth.machineGBs).rounded()))%)")
+                for r in rows { if let b = r.mustMoveBytes, let f = r.bandwidthFraction {
+                    print("  \(r.workload) \(r.dtype): must move \(format2(b / 1e9)) GB, reaches \(Int((100 * f).rounded()))% of the machine's bandwidth")
+                } }
+            }
         }
         if failed { throw ExitCode(1) }
     }

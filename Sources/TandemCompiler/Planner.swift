@@ -469,19 +469,24 @@ public final class Planner {
         }
     }
 
-    private func willBeInlined(_ i: Int, pending: [Int]) -> Bool {
-        guard isElementwise(nodes[i]) else { return false }
-        for c in pending where c != i && kind(c) != .update {
+    /// For each kernel-forming node, the materialised elementwise nodes its kernel would compute
+    /// inline. The walk stops at every materialised node, so it does not change as nodes are
+    /// produced and is computed once per node.
+    private var inlineTargets: [Int: Set<Int>] = [:]
+
+    private func targets(_ c: Int) -> Set<Int> {
+        if let t = inlineTargets[c] { return t }
+        var found: Set<Int> = []
+        if kind(c) != .update {
             let (extents, _, map) = domainMap(c)
-            var found = false
-            var seen: Set<ObjectIdentifier> = []
+            var seen: Set<KernelBuilder.MemoKey> = []
             func go(_ n: Node, _ m: AffineMap?, top: Bool) {
-                if found { return }
                 let j = index[ObjectIdentifier(n)]!
-                if j == i { if let m, canInline(n, at: m, domain: extents) { found = true }; return }
-                if !top && materialized[j] && !produced[j] { return }
-                if !top && produced[j] { return }
-                if !seen.insert(ObjectIdentifier(n)).inserted { return }
+                if !top && materialized[j] {
+                    if isElementwise(n), let m, canInline(n, at: m, domain: extents) { found.insert(j) }
+                    return
+                }
+                if let m, !seen.insert(.init(node: ObjectIdentifier(n), map: m)).inserted { return }
                 switch n.op {
                 case .view(let s, let vm): go(s, m.map { vm.composed(with: $0) }, top: false)
                 case .reshape(let s): go(s, nil, top: false)
@@ -489,9 +494,15 @@ public final class Planner {
                 }
             }
             if case .reduce(_, let source, _) = nodes[c].op { go(source, map, top: false) } else { go(nodes[c], map, top: true) }
-            if found { return true }
         }
-        return false
+        inlineTargets[c] = found
+        return found
+    }
+
+    /// Whether a pending consumer's kernel will compute node i inline (so i needs no kernel).
+    private func willBeInlined(_ i: Int, pending: [Int]) -> Bool {
+        guard isElementwise(nodes[i]) else { return false }
+        return pending.contains { $0 != i && targets($0).contains(i) }
     }
 
     /// Breaks a cycle of in-place updates waiting on each other's readers by copying one base.

@@ -1,0 +1,75 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Tandem
+import TandemRuntime
+
+/// Memory bandwidth, measured: the machine's (a parallel copy on all cores through the executor)
+/// and what a fused Tandem kernel reaches on 10^7 doubles (`y = a * 1.5 + b`: 3 x 8 bytes each).
+enum Bandwidth {
+    struct Result {
+        var machineGBs: Double
+        var tandemGBs: Double
+    }
+
+    static func measure() throws -> Result {
+        let n = 40_000_000  // 320 MB per buffer: far beyond any cache
+        let src = Buffer(dtype: .float64, count: n), dst = Buffer(dtype: .float64, count: n)
+        memset(src.pointer, 1, src.byteCount)
+        memset(dst.pointer, 2, dst.byteCount)
+        let executor = Tandem.runtime.executor
+        let parts = executor.workers * 4
+        var best = 0.0
+        for _ in 0..<5 {
+            let start = now()
+            let chunks: [@Sendable () -> Void] = (0..<parts).map { c in
+                let lo = src.byteCount * c / parts, hi = src.byteCount * (c + 1) / parts
+                return { memcpy(dst.pointer + lo, src.pointer + lo, hi - lo); _ = (src, dst) }
+            }
+            executor.wait(executor.submit(label: "memcpy", dependencies: [], chunks: chunks))
+            best = Swift.max(best, 2 * Double(src.byteCount) / (now() - start) / 1e9)
+        }
+        let m = 10_000_000
+        let a = Tensor<Double>.uniform([m], seed: 1), b = Tensor<Double>.uniform([m], seed: 2)
+        try a.flush(); try b.flush()
+        _ = try a[0].item(); _ = try b[0].item()
+        var tandem = 0.0
+        for i in 0..<6 {
+            let y = a * 1.5 + b
+            let start = now()
+            try y.flush()
+            Tandem.runtime.wait(for: [y.node.storage!])
+            if i > 0 { tandem = Swift.max(tandem, 3 * 8 * Double(m) / (now() - start) / 1e9) }
+        }
+        return Result(machineGBs: best, tandemGBs: tandem)
+    }
+
+    /// Bytes a memory-bound workload must move at least (every array read once and written once
+    /// per sweep or step), or nil for compute-bound ones.
+    static func mustMove(_ workload: String, _ p: [String: Double], elementBytes: Double) -> Double? {
+        let n = (p["n"] ?? 0) + 2
+        switch workload {
+        case "sor": return (p["max_iterations"] ?? 0) * (n * n + (n - 2) * (n - 2)) * elementBytes
+        case "red_black_sor": return (p["iterations"] ?? 0) * (n * n + (n - 2) * (n - 2)) * elementBytes
+        case "shallow_water": return (p["steps"] ?? 0) * 3 * 2 * n * n * elementBytes
+        default: return nil
+        }
+    }
+}
+
+/// Reference outputs computed by `reference.py` (NumPy) for parameters the built-in table lacks.
+enum PythonReference {
+    static func outputs(_ workload: String, _ params: [String: Double]) -> [String: Double]? {
+        guard let python = CPUToolchainLookup.find("python3"), access("bench/peers/reference.py", R_OK) == 0 else { return nil }
+        let args = params.sorted { $0.key < $1.key }.map { "\($0.key)=\(JSON.number($0.value))" }
+        ProcessInfoLite.warn("bench: computing the reference for \(workload) with bench/peers/reference.py")
+        guard case .success(let r) = Subprocess.run([python, "bench/peers/reference.py", workload] + args), r.status == 0,
+              let start = r.output.range(of: "\"outputs\": {"), let end = r.output[start.upperBound...].firstIndex(of: "}") else { return nil }
+        var out: [String: Double] = [:]
+        for item in r.output[start.upperBound..<end].split(separator: ",") {
+            let kv = item.split(separator: ":").map { $0.filter { $0 != "\"" && $0 != " " } }
+            if kv.count == 2, let v = Double(kv[1]) { out[kv[0]] = v }
+        }
+        return out.isEmpty ? nil : out
+    }
+}
