@@ -63,10 +63,12 @@ enum PythonReference {
         guard let python = CPUToolchainLookup.find("python3"), access("bench/peers/reference.py", R_OK) == 0 else { return nil }
         let args = params.sorted { $0.key < $1.key }.map { "\($0.key)=\(JSON.number($0.value))" }
         ProcessInfoLite.warn("bench: computing the reference for \(workload) with bench/peers/reference.py")
-        guard case .success(let r) = Subprocess.run([python, "bench/peers/reference.py", workload] + args), r.status == 0,
-              let start = r.output.range(of: "\"outputs\": {"), let end = r.output[start.upperBound...].firstIndex(of: "}") else { return nil }
+        guard case .success(let r) = Subprocess.run([python, "bench/peers/reference.py", workload] + args), r.status == 0 else { return nil }
+        // The line is {"workload": ..., "outputs": {"k": v, ...}, "seconds": ...}.
+        let parts = r.output.split(separator: "{")
+        guard parts.count >= 3, let body = parts[2].split(separator: "}").first else { return nil }
         var out: [String: Double] = [:]
-        for item in r.output[start.upperBound..<end].split(separator: ",") {
+        for item in body.split(separator: ",") {
             let kv = item.split(separator: ":").map { $0.filter { $0 != "\"" && $0 != " " } }
             if kv.count == 2, let v = Double(kv[1]) { out[kv[0]] = v }
         }

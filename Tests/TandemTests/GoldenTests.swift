@@ -152,44 +152,44 @@ static inline double tk_uniform(uint64_t seed, int64_t i) {
 #define TK_INLINE static inline __attribute__((always_inline))
 TK_INLINE double tk_erfc_abs(double y) {
   /* erfc(y) for y > 0.46875: exp(-y*y) * R(y), with y*y split for accuracy. */
-  const double y2 = y < 4.0 ? y : 4.0;
-  double n = 2.15311535474403846e-8 * y2, d = y2;
-  n = (n + 5.64188496988670089e-1) * y2; d = (d + 1.57449261107098347e1) * y2;
-  n = (n + 8.88314979438837594e0) * y2;  d = (d + 1.17693950891312499e2) * y2;
-  n = (n + 6.61191906371416295e1) * y2;  d = (d + 5.37181101862009858e2) * y2;
-  n = (n + 2.98635138197400131e2) * y2;  d = (d + 1.62138957456669019e3) * y2;
-  n = (n + 8.81952221241769090e2) * y2;  d = (d + 3.29079923573345963e3) * y2;
-  n = (n + 1.71204761263407058e3) * y2;  d = (d + 4.36261909014324716e3) * y2;
-  n = (n + 2.05107837782607147e3) * y2;  d = (d + 3.43936767414372164e3) * y2;
-  const double r2 = (n + 1.23033935479799725e3) / (d + 1.23033935480374942e3);
-  const double y3 = y > 4.0 ? y : 4.0, s = 1.0 / (y3 * y3);
-  double n3 = 1.63153871373020978e-2 * s, d3 = s;
-  n3 = (n3 + 3.05326634961232344e-1) * s; d3 = (d3 + 2.56852019228982242e0) * s;
-  n3 = (n3 + 3.60344899949804439e-1) * s; d3 = (d3 + 1.87295284992346047e0) * s;
-  n3 = (n3 + 1.25781726111229246e-1) * s; d3 = (d3 + 5.27905102951428412e-1) * s;
-  n3 = (n3 + 1.60837851487422766e-2) * s; d3 = (d3 + 6.05183413124413191e-2) * s;
-  const double r3 = (0.56418958354775628695 - s * (n3 + 6.58749161529837803e-4) / (d3 + 2.33520497626869185e-3)) / y3;
-  const double yc = y < 27.0 ? y : 27.0;
-  const double t = floor(yc * 16.0) / 16.0, del = (yc - t) * (yc + t);
-  const double r = (y <= 4.0 ? r2 : r3) * exp(-t * t) * exp(-del);
-  return y >= 26.543 ? 0.0 : r;
+  const double y2 = y < 0x1p+2 ? y : 0x1p+2;
+  double n = 0x1.71e703c5f5815p-26 * y2, d = y2;
+  n = (n + 0x1.20dd508eb103ep-1) * y2; d = (d + 0x1.f7d66f486ded5p+3) * y2;
+  n = (n + 0x1.1c42c35b8bc02p+3) * y2;  d = (d + 0x1.d6c69b0ffcde7p+6) * y2;
+  n = (n + 0x1.087a0d1c420dp+6) * y2;  d = (d + 0x1.0c972e588749ep+9) * y2;
+  n = (n + 0x1.2aa2986aba462p+8) * y2;  d = (d + 0x1.9558eeca29d27p+10) * y2;
+  n = (n + 0x1.b8f9e262b9fa3p+9) * y2;  d = (d + 0x1.9b599356d1202p+11) * y2;
+  n = (n + 0x1.ac030c15dc8d7p+10) * y2;  d = (d + 0x1.10a9e7cb10e86p+12) * y2;
+  n = (n + 0x1.0062821236f6bp+11) * y2;  d = (d + 0x1.adebc3fc90dbdp+11) * y2;
+  const double r2 = (n + 0x1.3395b7fd2fc8ep+10) / (d + 0x1.3395b7fd35f61p+10);
+  const double y3 = y > 0x1p+2 ? y : 0x1p+2, s = 0x1p+0 / (y3 * y3);
+  double n3 = 0x1.0b4fb18b485c7p-6 * s, d3 = s;
+  n3 = (n3 + 0x1.38a78b9f065f6p-2) * s; d3 = (d3 + 0x1.48c54508800dbp+1) * s;
+  n3 = (n3 + 0x1.70fe40e2425b8p-2) * s; d3 = (d3 + 0x1.df79d6855f0adp+0) * s;
+  n3 = (n3 + 0x1.0199d980a842fp-3) * s; d3 = (d3 + 0x1.0e4993e122c39p-1) * s;
+  n3 = (n3 + 0x1.078448cd6c5b5p-6) * s; d3 = (d3 + 0x1.efc42917d7de7p-5) * s;
+  const double r3 = (0x1.20dd750429b6dp-1 - s * (n3 + 0x1.595fd0d71e33cp-11) / (d3 + 0x1.32147a014bad1p-9)) / y3;
+  const double yc = y < 0x1.bp+4 ? y : 0x1.bp+4;
+  const double t = floor(yc * 0x1p+4) / 0x1p+4, del = (yc - t) * (yc + t);
+  const double r = (y <= 0x1p+2 ? r2 : r3) * exp(-t * t) * exp(-del);
+  return y >= 0x1.a8b020c49ba5ep+4 ? 0x0p+0 : r;
 }
 TK_INLINE double tk_erf_small(double x) {
   /* erf(x) for |x| <= 0.46875. */
   const double z = x * x;
-  double n = 1.85777706184603153e-1 * z, d = z;
-  n = (n + 3.16112374387056560e0) * z; d = (d + 2.36012909523441209e1) * z;
-  n = (n + 1.13864154151050156e2) * z; d = (d + 2.44024637934444173e2) * z;
-  n = (n + 3.77485237685302021e2) * z; d = (d + 1.28261652607737228e3) * z;
-  return x * (n + 3.20937758913846947e3) / (d + 2.84423683343917062e3);
+  double n = 0x1.7c7905a31c322p-3 * z, d = z;
+  n = (n + 0x1.949fb3ed443e9p+1) * z; d = (d + 0x1.799ee342fb2dep+4) * z;
+  n = (n + 0x1.c774e4d365da3p+6) * z; d = (d + 0x1.e80c9d57e55b8p+7) * z;
+  n = (n + 0x1.797c38897528bp+8) * z; d = (d + 0x1.40a77529cadc8p+10) * z;
+  return x * (n + 0x1.912c1535d121ap+11) / (d + 0x1.63879423b87adp+11);
 }
 TK_INLINE double tk_erfc(double x) {
-  const double y = fabs(x), small = 1.0 - tk_erf_small(y <= 0.46875 ? x : 0.0), big = tk_erfc_abs(y > 0.46875 ? y : 1.0);
-  return x != x ? x : (y <= 0.46875 ? small : (x < 0.0 ? 2.0 - big : big));
+  const double y = fabs(x), small = 0x1p+0 - tk_erf_small(y <= 0x1.ep-2 ? x : 0x0p+0), big = tk_erfc_abs(y > 0x1.ep-2 ? y : 0x1p+0);
+  return x != x ? x : (y <= 0x1.ep-2 ? small : (x < 0x0p+0 ? 0x1p+1 - big : big));
 }
 TK_INLINE double tk_erf(double x) {
-  const double y = fabs(x), small = tk_erf_small(y <= 0.46875 ? x : 0.0), big = 1.0 - tk_erfc_abs(y > 0.46875 ? y : 1.0);
-  return x != x ? x : (y <= 0.46875 ? small : (x < 0.0 ? -big : big));
+  const double y = fabs(x), small = tk_erf_small(y <= 0x1.ep-2 ? x : 0x0p+0), big = 0x1p+0 - tk_erfc_abs(y > 0x1.ep-2 ? y : 0x1p+0);
+  return x != x ? x : (y <= 0x1.ep-2 ? small : (x < 0x0p+0 ? -big : big));
 }
 
 void tandem_kernel(void *const *restrict B, const int64_t *restrict I, const double *restrict F, int64_t lo, int64_t hi) {
