@@ -29,8 +29,17 @@ public final class Runtime: @unchecked Sendable {
     private let defaultChoice: DeviceChoice
     private let pendingUpdates = Mutex<[WeakNode]>([])
     private let warnedFallback = Atomic<Bool>(false)
+    /// Measured kernel time and count per kernel label (fused ops), for `TANDEM_PROFILE`.
+    public let kernelProfile = Mutex<[String: (count: Int, nanos: UInt64)]>([:])
+
     /// Pending updates that trigger a flush (memory pressure of the lazy graph).
     public static let maxPendingUpdates = 48
+
+    /// The kernels that took the most time, one line each.
+    public func profileSummary(top: Int = 12) -> String {
+        let rows = kernelProfile.withLock { $0 }.sorted { $0.value.nanos > $1.value.nanos }.prefix(top)
+        return rows.map { "  \(String(format2(Double($0.value.nanos) / 1e9)))s  x\($0.value.count)  \($0.key)" }.joined(separator: "\n")
+    }
 
     struct WeakNode: @unchecked Sendable { weak var node: Node? }
 
@@ -208,7 +217,12 @@ public final class Runtime: @unchecked Sendable {
             }
             if chunks.isEmpty { chunks.append { code.run(launch, lo: 0, hi: n0) } }
         }
-        let task = executor.submit(label: k.label, dependencies: deps, chunks: chunks, finish: finish,
+        let label = k.label
+        let task = executor.submit(label: label, dependencies: deps, chunks: chunks, finish: finish,
+                                   onDone: { [self] t in kernelProfile.withLock { p in
+                                       let old = p[label] ?? (0, 0)
+                                       p[label] = (old.count + 1, old.nanos + t.elapsedNanos)
+                                   } },
                                    onReady: { for b in writes { b.allocate() } })
         for b in reads where !writes.contains(where: { $0 === b }) {
             let s = schedule(of: b)

@@ -214,6 +214,7 @@ void tandem_kernel(void *const *restrict B, const int64_t *restrict I, const dou
   double acc0 = 0.0; int64_t arg0 = 0; (void)arg0;
   for (int64_t i0 = 0; i0 < I0; i0++) {
     #pragma omp simd reduction(+:acc0)
+    #pragma clang loop interleave_count(1)
     for (int64_t i1 = 0; i1 < I1; i1++) {
       const double v0 = (double)F0;
       const double v1 = b0[I2 + i0 * I3 + i1];
@@ -256,6 +257,7 @@ void tandem_kernel_split(void *const *restrict B, const int64_t *restrict I, con
   double acc0 = 0.0; int64_t arg0 = 0; (void)arg0;
   for (int64_t i0 = lo; i0 < hi; i0++) {
     #pragma omp simd reduction(+:acc0)
+    #pragma clang loop interleave_count(1)
     for (int64_t i1 = 0; i1 < I1; i1++) {
       const double v0 = (double)F0;
       const double v1 = b0[I2 + i0 * I3 + i1];
