@@ -1,5 +1,6 @@
 import ArgumentParser
 import Tandem
+import TandemRuntime
 
 /// Prints the kernel IR and C of a small SOR sweep (for inspecting code generation).
 struct DebugPlan: ParsableCommand {
@@ -10,7 +11,10 @@ struct DebugPlan: ParsableCommand {
         let c = a[1..<5, 1..<5]
         let work = 0.2 * (c + a[0..<4, 1..<5] + a[2..<6, 1..<5] + a[1..<5, 0..<4] + a[1..<5, 2..<6])
         let delta = (work - c).abs().sum()
-        print(Tandem.kernelIR(delta))
+        if ProcessInfoLite.environment("TANDEM_DEBUG_IR") != nil {
+            print(Tandem.kernelIR(delta, work))
+            return
+        }
         print(Tandem.generatedC(delta)[2], terminator: "")
     }
 }

@@ -53,12 +53,12 @@ final class KernelBuilder {
             // Stored by this very kernel at another index: its buffer is not complete yet, so
             // compute the value again instead of loading it.
             v = compute(node, map)
-        } else if let buffer = planner.producedBuffer(node) {
-            v = load(buffer, flat(map, node.shape), node.dtype)
+        } else if let (buffer, access) = planner.producedLocation(node, map) {
+            v = load(buffer, access, node.dtype)
         } else if planner.isMaterialized(node) {
             precondition(allowInline && planner.canInline(node, at: map, domain: extents),
                          "planner: node \(node.id) \(node.op) shape \(node.shape) at map [\(map)] over \(extents) used before it was produced (inline allowed: \(allowInline))")
-            v = produce(node, map: map, into: planner.claimInline(node))
+            v = produce(node, map: map, at: planner.claimInline(node, map))
         } else {
             v = compute(node, map)
         }
@@ -66,12 +66,12 @@ final class KernelBuilder {
         return v
     }
 
-    /// Computes `node` at `map` (bijective over the domain) and stores it into `buffer`.
+    /// Computes `node` at `map` (bijective over the domain) and stores it at `location`.
     @discardableResult
-    func produce(_ node: Node, map: AffineMap, into buffer: Buffer) -> Int {
+    func produce(_ node: Node, map: AffineMap, at location: (Buffer, Overlap.FlatAccess)) -> Int {
         storedHere[ObjectIdentifier(node)] = map
         let v = compute(node, map)
-        store(buffer, flat(map, node.shape), v, epilogue: false)
+        store(location.0, location.1, v, epilogue: false)
         memo[MemoKey(node: ObjectIdentifier(node), map: map)] = v
         return v
     }

@@ -45,6 +45,10 @@ public struct PlannedKernel: @unchecked Sendable {
 public struct Plan: @unchecked Sendable {
     public var kernels: [PlannedKernel] = []
     public var realized: [(node: Node, buffer: Buffer)] = []
+    /// Nodes computed straight into the view of an update's buffer: realised as that view.
+    public var realizedViews: [(node: Node, base: Node, map: AffineMap)] = []
+    /// Updates written to a fresh buffer with only the border copied from the old version.
+    public var freshUpdates = 0
     /// Updates that had to copy their base (another reader needed the old values).
     public var copiedUpdates = 0
     /// Updates stored in place.
@@ -81,6 +85,11 @@ public final class Planner {
     private var produced: [Bool] = []
     private var buffers: [Buffer?] = []
     private var inPlace: [Bool] = []
+    /// Updates written into a fresh buffer: the value inside the view, the base's border around it.
+    private var fresh: [Bool] = []
+    /// Values computed straight into their update's fresh buffer: value index -> update index.
+    private var placement: [Int: Int] = [:]
+    private var roots: Set<Int> = []
     private var plan = Plan()
     /// Minimum fused subtree size for a shared elementwise node to be stored rather than recomputed.
     public static let shareThreshold = 3
@@ -93,12 +102,17 @@ public final class Planner {
     public func plan(roots: [Node]) -> Plan {
         collect(roots)
         for r in roots { mark(r) }
+        self.roots = Set(roots.map { index[ObjectIdentifier($0)]! })
         for i in nodes.indices { decideMaterialization(i) }
         decideSharing()
         for i in nodes.indices { if case .update = nodes[i].op { decideUpdate(i) } }
         schedule()
         for i in nodes.indices where materialized[i] && nodes[i].storage == nil {
-            plan.realized.append((nodes[i], buffers[i]!))
+            if let u = placement[i], case .update(_, let umap, _) = nodes[u].op {
+                plan.realizedViews.append((nodes[i], nodes[u], umap))
+            } else {
+                plan.realized.append((nodes[i], buffers[i]!))
+            }
         }
         return plan
     }
@@ -126,6 +140,7 @@ public final class Planner {
         produced = materialized
         buffers = nodes.map(\.storage)
         inPlace = [Bool](repeating: false, count: nodes.count)
+        fresh = [Bool](repeating: false, count: nodes.count)
         for (i, node) in nodes.enumerated() {
             for input in node.op.inputs {
                 let j = index[ObjectIdentifier(input)]!
@@ -252,11 +267,17 @@ public final class Planner {
         guard case .update(let base, let map, let value) = nodes[u].op else { return }
         let b = index[ObjectIdentifier(base)]!
         let v = index[ObjectIdentifier(value)]!
+        let box = Planner.complementBoxes(map, base: base.shape, value: value.shape)
+        // A materialised value can be computed straight into a fresh buffer for the new version,
+        // leaving only the border to copy: cheaper than storing it and copying it over the base.
+        let placeable = box != nil && materialized[v] && value.storage == nil && !roots.contains(v)
+            && placement[v] == nil && !consumersInPlan[v].contains { if case .reshape = nodes[$0].op { return true }; return false }
+            && { if case .update = value.op { return false }; return true }()
         // The base's buffer can be taken over when nobody else will read the old version.
         if materialized[b], base.holders.load(ordering: .relaxed) == 0,
            !nodes.indices.contains(where: { inPlace[$0] && baseIndex(of: $0) == b }),
            base.storage.map({ $0.aliases.load(ordering: .relaxed) == 1 }) ?? true,
-           contained(b, excluding: u) {
+           contained(b, excluding: u), !placeable {
             // The right-hand side may read the base only where it writes or where it never writes.
             let write = flat(map, base.shape)
             var conflict = false
@@ -264,12 +285,52 @@ public final class Planner {
                 if node === base, let access, Overlap.safe(read: access, write: write, extents: value.shape) { return }
                 if node === base { conflict = true }
             }
+            if conflict && box != nil {
+                fresh[u] = true
+                plan.freshUpdates += 1
+                return
+            }
             if conflict { materialized[v] = true }
             inPlace[u] = true
             plan.inPlaceUpdates += 1
+        } else if box != nil {
+            fresh[u] = true
+            if placeable { placement[v] = u }
+            plan.freshUpdates += 1
         } else {
             plan.copiedUpdates += base.storage == nil && !materialized[b] ? 0 : 1
         }
+    }
+
+    /// The boxes that cover `base` minus the box an update writes, or nil when the update's view
+    /// is not a box (unit steps, each value axis on its own base axis).
+    static func complementBoxes(_ map: AffineMap, base: [Int], value: [Int]) -> [(start: [Int], shape: [Int])]? {
+        var lo: [Int] = [], hi: [Int] = []
+        var used: Set<Int> = []
+        for d in 0..<map.inRank {
+            let nz = (0..<map.outRank).filter { map.c(d, $0) != 0 }
+            if nz.isEmpty {
+                lo.append(map.offset[d]); hi.append(map.offset[d] + 1)
+            } else if nz.count == 1, map.c(d, nz[0]) == 1, used.insert(nz[0]).inserted {
+                lo.append(map.offset[d]); hi.append(map.offset[d] + value[nz[0]])
+            } else {
+                return nil
+            }
+        }
+        for k in 0..<map.outRank where !used.contains(k) && value[k] != 1 { return nil }
+        var boxes: [(start: [Int], shape: [Int])] = []
+        for d in 0..<base.count {
+            for (a, z) in [(0, lo[d]), (hi[d], base[d])] where z > a {
+                var start: [Int] = [], shape: [Int] = []
+                for e in 0..<base.count {
+                    if e < d { start.append(lo[e]); shape.append(hi[e] - lo[e]) }
+                    else if e == d { start.append(a); shape.append(z - a) }
+                    else { start.append(0); shape.append(base[e]) }
+                }
+                boxes.append((start, shape))
+            }
+        }
+        return boxes
     }
 
     private func baseIndex(of u: Int) -> Int? {
@@ -425,22 +486,42 @@ public final class Planner {
 
     func isMaterialized(_ node: Node) -> Bool { materialized[index[ObjectIdentifier(node)]!] }
 
+    /// The dense buffer of a produced node (not of one placed inside an update's buffer).
     func producedBuffer(_ node: Node) -> Buffer? {
         if let s = node.storage { return s }
         let i = index[ObjectIdentifier(node)]!
-        return produced[i] ? buffers[i] : nil
+        return produced[i] && placement[i] == nil ? buffers[i] : nil
     }
 
-    func claimInline(_ node: Node) -> Buffer {
+    /// Where a produced node's element `map(j)` lives, or nil when it is not produced yet.
+    func producedLocation(_ node: Node, _ map: AffineMap) -> (Buffer, Overlap.FlatAccess)? {
+        if let s = node.storage { return (s, flat(map, node.shape)) }
+        let i = index[ObjectIdentifier(node)]!
+        return produced[i] ? location(i, map) : nil
+    }
+
+    /// Marks a node produced by the kernel being built and says where to store it.
+    func claimInline(_ node: Node, _ map: AffineMap) -> (Buffer, Overlap.FlatAccess) {
         let i = index[ObjectIdentifier(node)]!
         produced[i] = true
-        return buffer(i)
+        return location(i, map)
+    }
+
+    /// The buffer and flat access of node i's element `map(j)`: its own dense buffer, or the view of
+    /// the fresh buffer of the update it was placed into.
+    private func location(_ i: Int, _ map: AffineMap) -> (Buffer, Overlap.FlatAccess) {
+        if let u = placement[i], case .update(let base, let umap, _) = nodes[u].op {
+            return (buffer(u), flat(umap.composed(with: map), base.shape))
+        }
+        return (buffer(i), flat(map, nodes[i].shape))
     }
 
     private func buffer(_ i: Int) -> Buffer {
         if let b = buffers[i] { return b }
         let b: Buffer
-        if inPlace[i], let base = baseIndex(of: i) {
+        if let u = placement[i] {
+            b = buffer(u)
+        } else if inPlace[i], let base = baseIndex(of: i) {
             b = buffer(base)
         } else {
             b = Buffer(dtype: nodes[i].dtype, count: nodes[i].count, deferred: true)
@@ -521,7 +602,21 @@ public final class Planner {
         if case .update(let base, let umap, let value) = nodes[group[0]].op {
             let u = group[0]
             let target = buffer(u)
-            if !inPlace[u] {
+            if fresh[u] {
+                // Copy the base's values around the written box; the box itself is the value's.
+                for box in Planner.complementBoxes(umap, base: base.shape, value: value.shape) ?? [] {
+                    let rank = base.shape.count
+                    let boxMap = AffineMap(inRank: rank, outRank: rank, offset: box.start, coef: AffineMap.identity(rank).coef)
+                    let border = KernelBuilder(extents: box.shape, parallel: rank, planner: self)
+                    let v = border.value(of: base, map: boxMap)
+                    border.store(target, border.flat(boxMap, base.shape), v, epilogue: false)
+                    append(border, reductions: false)
+                }
+                if placement[index[ObjectIdentifier(value)]!] == u {
+                    produced[u] = true
+                    return
+                }
+            } else if !inPlace[u] {
                 // Fill the fresh buffer with the base's values first.
                 let copy = KernelBuilder(extents: base.shape, parallel: base.shape.count, planner: self)
                 let v = copy.value(of: base, map: .identity(base.shape.count))
@@ -543,11 +638,12 @@ public final class Planner {
                 let acc = kb.reduce(op, v, resultType: node.dtype, sourceType: source.dtype)
                 let outMap = AffineMap(inRank: parallel, outRank: extents.count, offset: [Int](repeating: 0, count: parallel),
                                        coef: (0..<parallel).flatMap { d in (0..<extents.count).map { $0 == d ? 1 : 0 } })
-                kb.store(buffer(i), kb.flat(outMap, node.shape), acc, epilogue: true)
+                let (b, access) = location(i, outMap)
+                kb.store(b, access, acc, epilogue: true)
                 produced[i] = true
             } else {
                 produced[i] = true
-                kb.produce(node, map: map, into: buffer(i))
+                kb.produce(node, map: map, at: location(i, map))
             }
         }
         append(kb, reductions: true)

@@ -83,6 +83,15 @@ public final class Node: @unchecked Sendable {
         Node.release(old)
     }
 
+    /// Replaces the operation by a view of another (realised) node: for results computed
+    /// straight into part of another buffer. Call under the runtime's graph lock.
+    public func realize(viewOf base: Node, map: AffineMap) {
+        let old = op
+        op = .view(base, map)
+        Node.retain(op)
+        Node.release(old)
+    }
+
     private static func retain(_ op: Op) {
         if case .storage(let b) = op { b.aliases.add(1, ordering: .relaxed) }
         for input in op.inputs { input.consumers.add(1, ordering: .relaxed) }

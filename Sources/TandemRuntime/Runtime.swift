@@ -137,6 +137,7 @@ public final class Runtime: @unchecked Sendable {
                 bytes += k.bytesAccessed
             }
             for (node, buffer) in plan.realized { node.realize(buffer) }
+            for (node, base, map) in plan.realizedViews { node.realize(viewOf: base, map: map) }
             statistics.update { s in
                 s.plans += 1
                 s.planNanos += planNanos
@@ -146,6 +147,7 @@ public final class Runtime: @unchecked Sendable {
                 s.bytesMoved += bytes
                 s.inPlaceUpdates += plan.inPlaceUpdates
                 s.copiedUpdates += plan.copiedUpdates
+                s.freshUpdates += plan.freshUpdates
                 s.kernelsByDevice[device.name, default: 0] += plan.kernels.count
             }
         }

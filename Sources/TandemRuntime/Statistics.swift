@@ -23,6 +23,8 @@ public struct Statistics: Sendable, Equatable, CustomStringConvertible {
     public var fallbacks = 0
     public var inPlaceUpdates = 0
     public var copiedUpdates = 0
+    /// Updates written to a fresh buffer, copying only the border from the old version.
+    public var freshUpdates = 0
     public var kernelsByDevice: [String: Int] = [:]
 
     public init() {}
@@ -35,7 +37,7 @@ public struct Statistics: Sendable, Equatable, CustomStringConvertible {
         \(String(format2(Double(opsFused) / Double(max(kernelsRun, 1))))) per kernel), elements \(elements), \
         bytes \(bytesMoved), compiles \(compileMisses) (memory hits \(compileMemoryHits), disk hits \(compileDiskHits), \
         rejected \(cacheRejected), \(String(format2(Double(compileNanos) / 1e9)))s), planning \(String(format2(Double(planNanos) / 1e9)))s, fallbacks \(fallbacks), \
-        updates in place \(inPlaceUpdates) / copied \(copiedUpdates), by device \(kernelsByDevice.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", "))
+        updates in place \(inPlaceUpdates) / fresh \(freshUpdates) / copied \(copiedUpdates), by device \(kernelsByDevice.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", "))
         """
     }
 }

@@ -44,7 +44,7 @@ struct FusionTests {
         }
     }
 
-    @Test("SOR: the stencil, its delta and the temporary are one kernel; the write-back is in place")
+    @Test("SOR: the stencil and its delta are one kernel writing the new interior straight into the new version; only the border is copied")
     func sorPlan() throws {
         var a = Tensor<Double>.zeros([66, 66])
         a[0, .all] = Tensor(1.0)
@@ -58,8 +58,12 @@ struct FusionTests {
         a[1..<65, 1..<65] = work
         work = Tensor(0.0)
         let plan = Tandem.plan(delta, a)
-        #expect(plan.kernels.count == 2)
-        #expect(plan.inPlaceUpdates == 1 && plan.copiedUpdates == 0)
+        #expect(plan.kernels.count == 5)
+        #expect(plan.freshUpdates == 1 && plan.inPlaceUpdates == 0 && plan.copiedUpdates == 0)
+        // One kernel touches the interior (64 x 64 points); the four others copy the border.
+        #expect(plan.kernels.filter { $0.points == 64 * 64 }.count == 1)
+        #expect(plan.kernels.filter { $0.kernel.hasReductions }.count == 1)
+        #expect(plan.kernels.filter { $0.points != 64 * 64 }.allSatisfy { $0.points <= 66 })
         #expect(Swift.abs(try delta.item() - 12.8) < 1e-12)
     }
 

@@ -13,7 +13,7 @@ struct GoldenTests {
         return ((work - c).abs().sum(), work)
     }
 
-    @Test("SOR sweep: stencil, stored temporary and delta in one kernel")
+    @Test("SOR sweep: border-only fill, then stencil, stored temporary and delta in one kernel")
     func sorIR() {
         let (delta, work) = sor()
         #expect(Tandem.kernelIR(delta, work) == SOR_IR)
@@ -43,10 +43,10 @@ struct GoldenTests {
 
 let SOR_IR = """
 // kernel 0: copy
-kernel rank=1 parallel=1 extents=[36]
+kernel rank=1 parallel=1 extents=[30]
   b0: f64 out
   %0 = param F0 = 0.0 : f64
-  store b0[0 + i0] = %0
+  store b0[6 + i0] = %0
 
 // kernel 1: copy
 kernel rank=1 parallel=1 extents=[6]
