@@ -60,7 +60,7 @@ enum Bandwidth {
 /// Reference outputs computed by `reference.py` (NumPy) for parameters the built-in table lacks.
 enum PythonReference {
     static func outputs(_ workload: String, _ params: [String: Double]) -> [String: Double]? {
-        guard let python = CPUToolchainLookup.find("python3"), access("bench/peers/reference.py", R_OK) == 0 else { return nil }
+        guard let python = ProcessInfoLite.executable("python3"), access("bench/peers/reference.py", R_OK) == 0 else { return nil }
         let args = params.sorted { $0.key < $1.key }.map { "\($0.key)=\(JSON.number($0.value))" }
         ProcessInfoLite.warn("bench: computing the reference for \(workload) with bench/peers/reference.py")
         guard case .success(let r) = Subprocess.run([python, "bench/peers/reference.py", workload] + args), r.status == 0 else { return nil }

@@ -156,7 +156,7 @@ struct Bench: ParsableCommand {
 
     /// Runs the Python peers in this same process tree and returns their times per workload.
     func runPeers(_ t: DTypeOption, _ names: [String]) -> ([String: [String: Double]], String) {
-        guard let python = CPUToolchainLookup.find("python3") else { return ([:], "peers: python3 not found") }
+        guard let python = ProcessInfoLite.executable("python3") else { return ([:], "peers: python3 not found") }
         let script = "bench/peers/run_peers.py"
         guard access(script, R_OK) == 0 else { return ([:], "peers: \(script) not found (run from the repository root)") }
         let argv = [python, script, "--size", size.rawValue, "--dtype", t.rawValue, "--repeats", String(repeats),
@@ -228,20 +228,10 @@ struct Machine: Codable {
     var compiler: String
 
     static var current: Machine {
-        let text = (try? String(contentsOfFileLite: "/proc/cpuinfo")) ?? ""
+        let text = String(decoding: ProcessInfoLite.contents(of: "/proc/cpuinfo") ?? [], as: UTF8.self)
         let model = text.split(separator: "\n").first { $0.hasPrefix("model name") }
             .map { String(($0.split(separator: ":", maxSplits: 1).last ?? "").drop { $0 == " " }) } ?? "unknown"
         let compiler = (try? Tandem.cpu.toolchain.get().identity) ?? "none"
         return Machine(cpu: model, cores: ProcessInfoLite.cores, compiler: compiler)
-    }
-}
-
-enum CPUToolchainLookup {
-    static func find(_ name: String) -> String? {
-        for dir in (ProcessInfoLite.environment("PATH") ?? "/usr/bin:/bin").split(separator: ":") {
-            let p = "\(dir)/\(name)"
-            if access(p, X_OK) == 0 { return p }
-        }
-        return nil
     }
 }

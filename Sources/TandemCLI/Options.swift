@@ -62,45 +62,21 @@ func checkFeasible(_ w: Workload, _ p: [String: Double]) throws {
     }
 }
 
-func physicalMemory() -> Double {
-    guard let text = try? String(contentsOfFileLite: "/proc/meminfo") else { return 64e9 }
-    for line in text.split(separator: "\n") where line.hasPrefix("MemTotal:") {
-        let kb = line.split(separator: " ").compactMap { Double($0) }.first ?? 0
-        return kb * 1024
-    }
-    return 64e9
-}
-
-extension String {
-    init(contentsOfFileLite path: String) throws {
-        guard let f = fopen(path, "r") else { throw UsageError(description: "cannot read \(path)") }
-        defer { fclose(f) }
-        var bytes: [UInt8] = []
-        var buf = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let n = fread(&buf, 1, 4096, f)
-            if n <= 0 { break }
-            bytes.append(contentsOf: buf[0..<n])
-        }
-        self = String(decoding: bytes, as: UTF8.self)
-    }
-
-    func replacingOccurrences(of a: String, with b: String) -> String {
-        split(separator: Character(a), omittingEmptySubsequences: false).joined(separator: b)
-    }
-}
+func physicalMemory() -> Double { Double(BufferPool.physicalBytes()) }
 
 /// Monotonic seconds.
-func now() -> Double {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
-}
+func now() -> Double { Double(ProcessInfoLite.monotonicNanos()) * 1e-9 }
 
 /// Runs a workload under the CLI's error conventions (usage errors exit 2).
 func withUsageErrors<R>(_ body: () throws -> R) throws -> R {
     do { return try body() } catch let e as UsageError {
         ProcessInfoLite.warn("tandem: \(e.description)")
         throw ExitCode(2)
+    }
+}
+
+extension String {
+    func replacingOccurrences(of a: String, with b: String) -> String {
+        split(separator: Character(a), omittingEmptySubsequences: false).joined(separator: b)
     }
 }

@@ -69,7 +69,7 @@ public final class CPUKernelCache: Sendable {
             statistics.update { $0.cacheRejected += 1 }
             unlink(path)
         }
-        let start = monotonicNanos()
+        let start = ProcessInfoLite.monotonicNanos()
         let tmp = "\(directory)/cpu/.\(key).\(getpid()).\(UInt64.random(in: 0...UInt64.max))"
         let src = tmp + ".c", obj = tmp + ".so"
         defer { unlink(src); unlink(obj) }
@@ -82,7 +82,7 @@ public final class CPUKernelCache: Sendable {
             throw TandemError.loadFailed(path: path, reason: "could not move the compiled kernel into the cache: errno \(errno)")
         }
         let lib = try LoadedLibrary(path: path)
-        let elapsed = monotonicNanos() - start
+        let elapsed = ProcessInfoLite.monotonicNanos() - start
         statistics.update {
             $0.compileMisses += 1
             $0.compileNanos += elapsed
@@ -122,23 +122,9 @@ public final class CPUKernelCache: Sendable {
     }
 }
 
-func monotonicNanos() -> UInt64 {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
-}
-
 func readFile(_ path: String) throws -> [UInt8] {
-    let fd = open(path, O_RDONLY)
-    guard fd >= 0 else { throw TandemError.loadFailed(path: path, reason: "cannot open: errno \(errno)") }
-    defer { close(fd) }
-    var bytes: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 1 << 16)
-    while true {
-        let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, 1 << 16) }
-        if n < 0 { throw TandemError.loadFailed(path: path, reason: "read failed: errno \(errno)") }
-        if n == 0 { break }
-        bytes.append(contentsOf: chunk[0..<n])
+    guard let bytes = ProcessInfoLite.contents(of: path) else {
+        throw TandemError.loadFailed(path: path, reason: "cannot read: errno \(errno)")
     }
     return bytes
 }

@@ -36,17 +36,17 @@ public struct CPUToolchain: Sendable {
     public static func find() -> Result<CPUToolchain, ToolchainError> {
         var candidates: [String] = []
         if let cc = ProcessInfoLite.environment("TANDEM_CC") {
-            guard let p = resolve(cc) else { return .failure(.notFound("TANDEM_CC=\(cc) is not an executable")) }
+            guard let p = ProcessInfoLite.executable(cc) else { return .failure(.notFound("TANDEM_CC=\(cc) is not an executable")) }
             candidates = [p]
         } else {
             for swift in ["swiftc", "swift"] {
-                if let s = resolve(swift) {
+                if let s = ProcessInfoLite.executable(swift) {
                     let real = realpath(s, nil).map { p -> String in defer { free(p) }; return String(cString: p) } ?? s
                     let dir = String(real[..<(real.lastIndex(of: "/") ?? real.endIndex)])
                     candidates.append(dir + "/clang")
                 }
             }
-            for name in ["clang", "cc", "gcc"] { if let p = resolve(name) { candidates.append(p) } }
+            for name in ["clang", "cc", "gcc"] { if let p = ProcessInfoLite.executable(name) { candidates.append(p) } }
         }
         for c in candidates where access(c, X_OK) == 0 {
             switch Subprocess.run([c, "--version"]) {
@@ -57,16 +57,6 @@ public struct CPUToolchain: Sendable {
             }
         }
         return .failure(.notFound("no C compiler found (set TANDEM_CC, or install clang or gcc)"))
-    }
-
-    /// Finds an executable by path or on `PATH`.
-    static func resolve(_ name: String) -> String? {
-        if name.contains("/") { return access(name, X_OK) == 0 ? name : nil }
-        for dir in (ProcessInfoLite.environment("PATH") ?? "/usr/bin:/bin").split(separator: ":") {
-            let p = "\(dir)/\(name)"
-            if access(p, X_OK) == 0 { return p }
-        }
-        return nil
     }
 
     /// Compiles `sourcePath` into the shared object `outputPath`; on failure returns the log.

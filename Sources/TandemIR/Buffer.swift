@@ -97,7 +97,7 @@ public final class BufferPool: Sendable {
     /// A quarter of physical memory: enough for the temporaries of several steps in flight.
     public static let shared = BufferPool(limit: physicalBytes() / 4)
 
-    static func physicalBytes() -> Int {
+    public static func physicalBytes() -> Int {
         let pages = sysconf(Int32(_SC_PHYS_PAGES)), size = sysconf(Int32(_SC_PAGESIZE))
         return pages > 0 && size > 0 ? pages * size : 8 << 30
     }

@@ -141,9 +141,5 @@ public final class Executor: @unchecked Sendable {
 
     public func isDone(_ task: KernelTask) -> Bool { cond.withLock { task.done } }
 
-    static func now() -> UInt64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
-    }
+    static func now() -> UInt64 { ProcessInfoLite.monotonicNanos() }
 }

@@ -3,6 +3,14 @@ import Testing
 
 @Suite("Fusion")
 struct FusionTests {
+    /// An n x n plate with a hot top edge, materialised.
+    func hotPlate(_ n: Int) throws -> Tensor<Double> {
+        var a = Tensor<Double>.zeros([n, n])
+        a[0, .all] = Tensor(1.0)
+        try a.flush()
+        return a
+    }
+
     @Test("a 20-op elementwise chain ending in sum is one kernel")
     func chainIsOneKernel() throws {
         let x = Tensor<Double>.uniform([10_000], seed: 3, in: -1...1)
@@ -46,9 +54,7 @@ struct FusionTests {
 
     @Test("SOR: the stencil and its delta are one kernel writing the new interior straight into the new version; only the border is copied")
     func sorPlan() throws {
-        var a = Tensor<Double>.zeros([66, 66])
-        a[0, .all] = Tensor(1.0)
-        try a.flush()
+        var a = try hotPlate(66)
         func sweep(_ a: Tensor<Double>) -> (Tensor<Double>, Tensor<Double>) {
             let c = a[1..<65, 1..<65]
             let work = 0.2 * (c + a[0..<64, 1..<65] + a[2..<66, 1..<65] + a[1..<65, 0..<64] + a[1..<65, 2..<66])
@@ -69,9 +75,7 @@ struct FusionTests {
 
     @Test("red-black SOR writes each colour in place: reads of the other colour never conflict")
     func redBlackInPlace() throws {
-        var a = Tensor<Double>.zeros([10, 10])
-        a[0, .all] = Tensor(1.0)
-        try a.flush()
+        var a = try hotPlate(10)
         let rows = stride(from: 1, to: 9, by: 2), cols = stride(from: 1, to: 9, by: 2)
         func relaxed(_ a: Tensor<Double>) -> Tensor<Double> {
             let nb = a[stride(from: 0, to: 8, by: 2), cols] + a[stride(from: 2, to: 10, by: 2), cols]
@@ -88,9 +92,7 @@ struct FusionTests {
 
     @Test("a live view of the old version forces a copy, with the same result")
     func liveReaderForcesCopy() throws {
-        var a = Tensor<Double>.zeros([10, 10])
-        a[0, .all] = Tensor(1.0)
-        try a.flush()
+        var a = try hotPlate(10)
         let rows = stride(from: 1, to: 9, by: 2), cols = stride(from: 1, to: 9, by: 2)
         let nb = a[stride(from: 0, to: 8, by: 2), cols] + a[stride(from: 2, to: 10, by: 2), cols]
         a[rows, cols] = 0.5 * nb
