@@ -544,6 +544,12 @@ public final class Planner {
             let k = kind(first)
             if k != .update {
                 for j in ready where j != first && kind(j) == k && !produced[j] { group.append(j) }
+            } else if inPlace[first] {
+                // In-place updates over the same domain share a kernel: being ready, none of them
+                // reads another's base (a reader of a base blocks that base's in-place update).
+                let extents = domainMap(first).extents
+                for j in ready where j != first && kind(j) == .update && inPlace[j] && !produced[j]
+                    && domainMap(j).extents == extents { group.append(j) }
             }
             emitKernel(group)
             pending.removeAll { produced[$0] }
@@ -627,6 +633,12 @@ public final class Planner {
             let v = kb.value(of: value, map: map)
             kb.store(target, kb.flat(umap, base.shape), v, epilogue: false)
             produced[u] = true
+            for other in group.dropFirst() {
+                guard case .update(let b2, let m2, let v2) = nodes[other].op else { continue }
+                let value2 = kb.value(of: v2, map: map)
+                kb.store(buffer(other), kb.flat(m2, b2.shape), value2, epilogue: false)
+                produced[other] = true
+            }
             append(kb, reductions: false)
             return
         }

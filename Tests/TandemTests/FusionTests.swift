@@ -90,6 +90,18 @@ struct FusionTests {
         #expect(Swift.abs(s - (10 + 0.375 * 4)) < 1e-12)
     }
 
+    @Test("in-place updates of different tensors over the same domain share one kernel")
+    func groupedUpdates() throws {
+        var h = try hotPlate(8), u = try hotPlate(8)
+        h[.all, 0] = h[.all, 1]
+        u[.all, 0] = -u[.all, 1]
+        let plan = Tandem.plan(h, u)
+        #expect(plan.kernels.count == 1)
+        #expect(plan.inPlaceUpdates == 2)
+        #expect(try h[.all, 0].scalars == [1, 0, 0, 0, 0, 0, 0, 0])
+        #expect(try u[.all, 0].scalars == [-1, 0, 0, 0, 0, 0, 0, 0])
+    }
+
     @Test("a live view of the old version forces a copy, with the same result")
     func liveReaderForcesCopy() throws {
         var a = try hotPlate(10)
