@@ -48,9 +48,10 @@ let package = Package(
 
         // MARK: - Tests
         .target(name: "_TandemTestSupport", swiftSettings: strict),
+        .target(name: "_TandemTestShims"),
         .testTarget(
             name: "TandemTests",
-            dependencies: ["Tandem", "TandemWorkloads", "TandemCPU", "TandemRuntime", "TandemInterpreter", "TandemCompiler", "_TandemTestSupport"],
+            dependencies: ["Tandem", "TandemWorkloads", "TandemCPU", "TandemRuntime", "TandemInterpreter", "TandemCompiler", "_TandemTestSupport", "_TandemTestShims"],
             swiftSettings: strict),
     ]
 )

@@ -3,10 +3,15 @@ import TandemCompiler
 import TandemRuntime
 import TandemInterpreter
 import TandemCPU
+#if canImport(Glibc)
+import Glibc
+#endif
 
 @_exported import enum TandemRuntime.DeviceChoice
 @_exported import struct TandemRuntime.Statistics
 @_exported import enum TandemRuntime.TandemError
+@_exported import struct TandemRuntime.Trace
+@_exported import struct TandemRuntime.TraceEvent
 
 /// Process-wide entry points: devices, statistics, explicit flushes and plan inspection.
 ///
@@ -16,8 +21,68 @@ public enum Tandem {
     private static let shared: (runtime: Runtime, cpu: CPUDevice) = {
         let statistics = StatisticsBox()
         let cpu = CPUDevice(statistics: statistics)
-        return (Runtime(devices: [cpu, InterpreterDevice()], statistics: statistics), cpu)
+        let runtime = Runtime(devices: [cpu, InterpreterDevice()], statistics: statistics)
+        if ProcessInfoLite.environment("TANDEM_TRACE") != nil {
+            Tracer.shared.start()
+            atexit { Tandem.writeTraceAtExit() }
+        }
+        if ProcessInfoLite.environment("TANDEM_PROFILE") != nil {
+            atexit { ProcessInfoLite.warn(Tandem.profileSummary()) }
+        }
+        return (runtime, cpu)
     }()
+
+    static func writeTraceAtExit() {
+        guard let path = ProcessInfoLite.environment("TANDEM_TRACE") else { return }
+        do {
+            try Tracer.shared.stop().write(to: path)
+            ProcessInfoLite.warn("tandem: trace written to \(path) (open it in ui.perfetto.dev or chrome://tracing)")
+        } catch {
+            ProcessInfoLite.warn("tandem: could not write the trace: \(error)")
+        }
+    }
+
+    /// A compact account of the run, in the spirit of Bohrium's `prof`: counters, then the
+    /// kernels that took the most time (`TANDEM_PROFILE=1` prints it at exit).
+    public static func profileSummary() -> String {
+        let s = statistics
+        let fusedPerKernel = Double(s.opsFused) / Double(max(s.kernelsRun, 1))
+        var lines = ["tandem profile:",
+                     "  syncs \(s.syncs), plans \(s.plans) (planning \(seconds(s.planNanos))), kernels \(s.kernelsRun), ops fused \(s.opsFused) (\((fusedPerKernel * 100).rounded() / 100) per kernel)",
+                     "  elements \(s.elements), bytes accessed \(s.bytesMoved)",
+                     "  compiles \(s.compileMisses) (\(seconds(s.compileNanos))), cache hits memory \(s.compileMemoryHits) disk \(s.compileDiskHits), rejected \(s.cacheRejected)",
+                     "  updates in place \(s.inPlaceUpdates), fresh \(s.freshUpdates), copied \(s.copiedUpdates); fallbacks \(s.fallbacks)",
+                     "  kernels by device: " + s.kernelsByDevice.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "),
+                     "  kernels by time:"]
+        lines.append(runtime.profileSummary())
+        return lines.joined(separator: "\n")
+    }
+
+    private static func seconds(_ nanos: UInt64) -> String { "\((Double(nanos) / 1e7).rounded() / 100) s" }
+
+    /// Records every kernel, compile, plan, sync, allocation and fallback while `body` runs.
+    ///
+    ///     let (energy, trace) = try Tandem.trace { try (x * x).sum().item() }
+    ///     try trace.write(to: "run.json")       // open in ui.perfetto.dev or chrome://tracing
+    public static func trace<R>(_ body: () throws -> R) rethrows -> (R, Trace) {
+        _ = runtime
+        Tracer.shared.start()
+        do {
+            let r = try body()
+            return (r, Tracer.shared.stop())
+        } catch {
+            Tracer.shared.stop()
+            throw error
+        }
+    }
+
+    /// Graphviz DOT of what a sync of `tensors` would run now: the pending graph, with each
+    /// kernel of the plan drawn as a cluster around the nodes it fuses (nothing runs).
+    ///
+    ///     print(Tandem.graphviz(delta, grid))   // render with `dot -Tsvg`
+    public static func graphviz(_ tensors: any TensorProtocol...) -> String {
+        runtime.graphviz(tensors.map(\.node))
+    }
 
     /// The runtime every tensor uses, created at first use with the CPU and interpreter devices.
     public static var runtime: Runtime { shared.runtime }

@@ -57,28 +57,45 @@ public struct Tensor<Scalar: TensorScalar>: TensorProtocol, Sendable {
 
     /// The elements in row-major order. A sync point: runs what this tensor needs and waits.
     public var scalars: [Scalar] {
-        get throws {
-            let buffer = try Tandem.runtime.read(node)
-            return [Scalar](unsafeUninitializedCapacity: buffer.count) { out, n in
-                // This is safe: the buffer holds `count` elements of this exact layout.
-                if buffer.count > 0 {
-                    UnsafeMutableRawPointer(out.baseAddress!).copyMemory(from: buffer.pointer, byteCount: buffer.byteCount)
-                }
-                n = buffer.count
+        get throws { try read(call: "scalars") }
+    }
+
+    /// The elements, recording the caller's source line in traces (a sync point).
+    ///
+    ///     let values = try t.scalars()       // the trace names this file and line
+    public func scalars(file: StaticString = #fileID, line: UInt = #line) throws -> [Scalar] {
+        try read(call: "scalars() at \(file):\(line)")
+    }
+
+    func read(call: @autoclosure () -> String) throws -> [Scalar] {
+        let buffer = try Tandem.runtime.read(node, call: call())
+        return [Scalar](unsafeUninitializedCapacity: buffer.count) { out, n in
+            // This is safe: the buffer holds `count` elements of this exact layout.
+            if buffer.count > 0 {
+                UnsafeMutableRawPointer(out.baseAddress!).copyMemory(from: buffer.pointer, byteCount: buffer.byteCount)
             }
+            n = buffer.count
         }
     }
 
     /// The single element of a one-element tensor. A sync point.
     ///
     ///     let total = try x.sum().item()
-    public func item() throws -> Scalar {
+    public func item(file: StaticString = #fileID, line: UInt = #line) throws -> Scalar {
         precondition(count == 1, "item: can only convert an array of size 1 to a Swift scalar, not shape \(Shape.describe(shape))")
-        return try scalars[0]
+        return try read(call: "item() at \(file):\(line)")[0]
     }
 
     /// Queues the computation of this tensor and returns without waiting.
-    public func flush() throws { try Tandem.runtime.materialize([node]) }
+    public func flush(file: StaticString = #fileID, line: UInt = #line) throws {
+        let start = ProcessInfoLite.monotonicNanos()
+        try Tandem.runtime.materialize([node])
+        Tracer.shared.record(TraceEvent(kind: .sync, name: "flush() at \(file):\(line)", start: start,
+                                        duration: ProcessInfoLite.monotonicNanos() - start))
+    }
+
+    /// Graphviz DOT of this tensor's pending graph and the kernels a read would run (nothing runs).
+    public func graphviz() -> String { Tandem.graphviz(self) }
 
     /// The kernel IR a read of this tensor would run now, as text (nothing runs).
     public var kernelIR: String { Tandem.kernelIR(self) }

@@ -22,9 +22,9 @@ enum Bandwidth {
         var best = 0.0
         for _ in 0..<5 {
             let start = now()
-            let chunks: [@Sendable () -> Void] = (0..<parts).map { c in
+            let chunks: [@Sendable (Int) -> Void] = (0..<parts).map { c in
                 let lo = src.byteCount * c / parts, hi = src.byteCount * (c + 1) / parts
-                return { memcpy(dst.pointer + lo, src.pointer + lo, hi - lo); _ = (src, dst) }
+                return { _ in memcpy(dst.pointer + lo, src.pointer + lo, hi - lo); _ = (src, dst) }
             }
             executor.wait(executor.submit(label: "memcpy", dependencies: [], chunks: chunks))
             best = Swift.max(best, 2 * Double(src.byteCount) / (now() - start) / 1e9)

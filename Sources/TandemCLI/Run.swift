@@ -52,9 +52,6 @@ struct Run: ParsableCommand {
             print("  time \(String(format3(seconds))) s, kernels \(stats.kernelsRun), ops fused \(stats.opsFused), bytes moved \(stats.bytesMoved), compiles \(stats.compileMisses), planning \(format3(Double(stats.planNanos) / 1e9)) s")
             if check { print("  check: \(checkResult)" + (mismatches.isEmpty ? "" : " (" + mismatches.joined(separator: "; ") + ")")) }
         }
-        if ProcessInfoLite.environment("TANDEM_PROFILE") != nil {
-            ProcessInfoLite.warn("\(Tandem.statistics)\nkernels by time:\n\(Tandem.runtime.profileSummary())")
-        }
         if ProcessInfoLite.environment("TANDEM_DEBUG_POOL") != nil {
             ProcessInfoLite.warn("\(Tandem.statistics)")
             ProcessInfoLite.warn("pool hits \(BufferPool.shared.hits.load(ordering: .relaxed)) misses \(BufferPool.shared.misses.load(ordering: .relaxed))")

@@ -55,6 +55,7 @@ public final class CPUKernelCache: Sendable {
         let key = CPUKernelCache.key(source: source, toolchain: toolchain)
         if let lib = loaded.withLock({ $0[key] }) {
             statistics.update { $0.compileMemoryHits += 1 }
+            Tracer.shared.record(TraceEvent(kind: .compile, name: "compile (memory hit)", start: ProcessInfoLite.monotonicNanos(), detail: "memory"))
             return lib
         }
         try ensurePrivateDirectory(directory)
@@ -63,6 +64,7 @@ public final class CPUKernelCache: Sendable {
         if access(path, F_OK) == 0 {
             if verified(path: path, key: key), let lib = try? LoadedLibrary(path: path) {
                 statistics.update { $0.compileDiskHits += 1 }
+                Tracer.shared.record(TraceEvent(kind: .compile, name: "compile (disk hit)", start: ProcessInfoLite.monotonicNanos(), detail: "disk"))
                 loaded.withLock { $0[key] = lib }
                 return lib
             }
@@ -87,6 +89,7 @@ public final class CPUKernelCache: Sendable {
             $0.compileMisses += 1
             $0.compileNanos += elapsed
         }
+        Tracer.shared.record(TraceEvent(kind: .compile, name: "compile", start: start, duration: elapsed, detail: "miss \(key.prefix(12))"))
         loaded.withLock { $0[key] = lib }
         return lib
     }

@@ -31,6 +31,8 @@ final class KernelBuilder {
     private(set) var reductions: [Reduction] = []
     private(set) var stores: [Store] = []
     private(set) var fused: [String] = []
+    /// Ids of the graph nodes this kernel computes or stores (its fusion group).
+    private(set) var members: [UInt64] = []
     private var fusedIDs: Set<ObjectIdentifier> = []
 
     init(extents: [Int], parallel: Int, planner: Planner, allowInline: Bool = true) {
@@ -79,6 +81,7 @@ final class KernelBuilder {
     private var storedHere: [ObjectIdentifier: AffineMap] = [:]
 
     private func compute(_ node: Node, _ map: AffineMap) -> Int {
+        members.append(node.id)
         let op = node.op
         switch op {
         case .storage(let buffer):
@@ -132,6 +135,9 @@ final class KernelBuilder {
     private func note(_ node: Node, _ name: String) {
         if fusedIDs.insert(ObjectIdentifier(node)).inserted { fused.append(name) }
     }
+
+    /// Records a node this kernel produces without computing it elementwise (a reduction, an update).
+    func note(member node: Node) { members.append(node.id) }
 
     // MARK: - Emission
 

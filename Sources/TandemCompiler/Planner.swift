@@ -12,6 +12,8 @@ public struct PlannedKernel: @unchecked Sendable {
     public var splitChunks: Int
     /// Domain points (product of extents).
     public var points: Int
+    /// Ids of the graph nodes computed or stored by this kernel (its fusion group).
+    public var memberIDs: Set<UInt64> = []
 
     /// A short name from the fused operations, e.g. `sum(abs,sub,mul,add)`.
     public var label: String {
@@ -632,11 +634,13 @@ public final class Planner {
             let kb = KernelBuilder(extents: extents, parallel: parallel, planner: self, allowInline: false)
             let v = kb.value(of: value, map: map)
             kb.store(target, kb.flat(umap, base.shape), v, epilogue: false)
+            kb.note(member: nodes[u])
             produced[u] = true
             for other in group.dropFirst() {
                 guard case .update(let b2, let m2, let v2) = nodes[other].op else { continue }
                 let value2 = kb.value(of: v2, map: map)
                 kb.store(buffer(other), kb.flat(m2, b2.shape), value2, epilogue: false)
+                kb.note(member: nodes[other])
                 produced[other] = true
             }
             append(kb, reductions: false)
@@ -652,6 +656,7 @@ public final class Planner {
                                        coef: (0..<parallel).flatMap { d in (0..<extents.count).map { $0 == d ? 1 : 0 } })
                 let (b, access) = location(i, outMap)
                 kb.store(b, access, acc, epilogue: true)
+                kb.note(member: node)
                 produced[i] = true
             } else {
                 produced[i] = true
@@ -674,6 +679,7 @@ public final class Planner {
             }
         }
         let points = (0..<kernel.rank).reduce(1) { $0 * launch.extent($1) }
-        plan.kernels.append(PlannedKernel(kernel: kernel, launch: launch, fusedOps: kb.fused, splitChunks: chunks, points: points))
+        plan.kernels.append(PlannedKernel(kernel: kernel, launch: launch, fusedOps: kb.fused, splitChunks: chunks, points: points,
+                                          memberIDs: Set(kb.members)))
     }
 }

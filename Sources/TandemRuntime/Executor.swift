@@ -12,7 +12,7 @@ public final class KernelTask: @unchecked Sendable {
     fileprivate var successors: [KernelTask] = []
     fileprivate var remainingChunks = 0
     fileprivate(set) var done = false
-    fileprivate var chunks: [@Sendable () -> Void]
+    fileprivate var chunks: [@Sendable (Int) -> Void]
     fileprivate var finish: (@Sendable () -> Void)?
     public let label: String
     /// Wall time from the first chunk's start to the end, in nanoseconds (set when done).
@@ -21,7 +21,7 @@ public final class KernelTask: @unchecked Sendable {
     fileprivate let onDone: (@Sendable (KernelTask) -> Void)?
     fileprivate var onReady: (@Sendable () -> Void)?
 
-    init(label: String, chunks: [@Sendable () -> Void], finish: (@Sendable () -> Void)?, onDone: (@Sendable (KernelTask) -> Void)?,
+    init(label: String, chunks: [@Sendable (Int) -> Void], finish: (@Sendable () -> Void)?, onDone: (@Sendable (KernelTask) -> Void)?,
          onReady: (@Sendable () -> Void)? = nil) {
         self.onReady = onReady
         self.label = label
@@ -46,15 +46,21 @@ public final class Executor: @unchecked Sendable {
 
     public init(workers: Int) {
         self.workers = max(1, workers)
-        for _ in 0..<self.workers { spawn() }
+        for w in 0..<self.workers { spawn(w) }
     }
 
-    private func spawn() {
-        let box = Unmanaged.passRetained(self)
+    private final class Start {
+        let executor: Executor
+        let index: Int
+        init(_ e: Executor, _ i: Int) { executor = e; index = i }
+    }
+
+    private func spawn(_ index: Int) {
+        let box = Unmanaged.passRetained(Start(self, index))
         var thread = pthread_t()
         let rc = pthread_create(&thread, nil, { arg in
-            let executor = Unmanaged<Executor>.fromOpaque(arg!).takeRetainedValue()
-            executor.workLoop()
+            let start = Unmanaged<Start>.fromOpaque(arg!).takeRetainedValue()
+            start.executor.workLoop(start.index)
             return nil
         }, box.toOpaque())
         precondition(rc == 0, "could not start a worker thread: \(rc)")
@@ -64,7 +70,7 @@ public final class Executor: @unchecked Sendable {
     /// Submits a task that runs after `dependencies`. Chunks run in any order and concurrently;
     /// `finish` runs after all of them (for reductions: combining partial results).
     @discardableResult
-    public func submit(label: String, dependencies: [KernelTask], chunks: [@Sendable () -> Void],
+    public func submit(label: String, dependencies: [KernelTask], chunks: [@Sendable (Int) -> Void],
                        finish: (@Sendable () -> Void)? = nil, onDone: (@Sendable (KernelTask) -> Void)? = nil,
                        onReady: (@Sendable () -> Void)? = nil) -> KernelTask {
         let task = KernelTask(label: label, chunks: chunks, finish: finish, onDone: onDone, onReady: onReady)
@@ -106,7 +112,7 @@ public final class Executor: @unchecked Sendable {
         cond.broadcast()
     }
 
-    private func workLoop() {
+    private func workLoop(_ worker: Int) {
         while true {
             cond.lock()
             while head >= queue.count { cond.wait() }
@@ -118,7 +124,7 @@ public final class Executor: @unchecked Sendable {
             }
             let chunk = task.chunks[i]
             cond.unlock()
-            chunk()
+            chunk(worker)
             cond.lock()
             task.remainingChunks -= 1
             let last = task.remainingChunks == 0

@@ -77,6 +77,7 @@ public final class Runtime: @unchecked Sendable {
                 ProcessInfoLite.warn("tandem: running kernels in the interpreter: \(reason)")
             }
             statistics.update { $0.fallbacks += 1 }
+            Tracer.shared.record(TraceEvent(kind: .fallback, name: "fallback to the interpreter", start: ProcessInfoLite.monotonicNanos(), detail: reason))
             return interp
         }
     }
@@ -120,7 +121,21 @@ public final class Runtime: @unchecked Sendable {
             let device = try device()
             let planStart = Executor.now()
             let plan = Planner().plan(roots: roots)
+            if let dir = graphDirectory {
+                // One file per sync: the graph as planned, before the nodes are realised.
+                let n = graphCount.add(1, ordering: .relaxed).newValue
+                let name = "\(dir)/sync-\(String(repeating: "0", count: max(0, 5 - String(n).count)))\(n).dot"
+                let text = Array(GraphDOT.render(roots: roots, plan: plan).utf8)
+                mkdir(dir, 0o755)
+                let fd = open(name, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+                if fd >= 0 {
+                    _ = text.withUnsafeBytes { write(fd, $0.baseAddress, text.count) }
+                    close(fd)
+                }
+            }
             let planNanos = Executor.now() - planStart
+            Tracer.shared.record(TraceEvent(kind: .plan, name: "plan \(plan.kernels.count) kernels", start: planStart, duration: planNanos,
+                                            detail: plan.kernels.map(\.label).joined(separator: "; ")))
             var prepared: [any PreparedKernel] = []
             do {
                 for k in plan.kernels { prepared.append(try device.prepare(k.kernel)) }
@@ -131,7 +146,7 @@ public final class Runtime: @unchecked Sendable {
             }
             var bytes = 0, points = 0, fused = 0
             for (k, code) in zip(plan.kernels, prepared) {
-                submit(k, code)
+                submit(k, code, deviceName: device.name)
                 points += k.points
                 fused += k.fusedOps.count
                 bytes += k.bytesAccessed
@@ -153,9 +168,15 @@ public final class Runtime: @unchecked Sendable {
         }
     }
 
-    /// Materialises `node` and blocks until its buffer holds its values.
-    public func read(_ node: Node) throws -> Buffer {
+    /// Materialises `node` and blocks until its buffer holds its values. `call` names the reading
+    /// API and its source line (for traces).
+    public func read(_ node: Node, call: @autoclosure () -> String = "read") throws -> Buffer {
         statistics.update { $0.syncs += 1 }
+        let start = ProcessInfoLite.monotonicNanos()
+        defer {
+            Tracer.shared.record(TraceEvent(kind: .sync, name: call(), start: start, duration: ProcessInfoLite.monotonicNanos() - start,
+                                            bytes: node.count * node.dtype.byteSize))
+        }
         try materialize([node])
         let (buffer, writer) = graphLock.withLock { _ -> (Buffer, KernelTask?) in
             let b = node.storage!
@@ -164,6 +185,17 @@ public final class Runtime: @unchecked Sendable {
         if let writer { executor.wait(writer) }
         return buffer
     }
+
+    /// DOT of the pending graph behind `nodes` and the plan a sync would run (nothing runs).
+    public func graphviz(_ nodes: [Node]) -> String {
+        graphLock.withLock { _ in
+            let roots = nodes.filter { $0.storage == nil }
+            return GraphDOT.render(roots: nodes, plan: roots.isEmpty ? nil : Planner().plan(roots: roots))
+        }
+    }
+
+    private let graphDirectory = ProcessInfoLite.environment("TANDEM_GRAPH")
+    private let graphCount = Atomic<Int>(0)
 
     /// The plan a sync of `nodes` would run, without running it (for printing kernel IR).
     public func preview(_ nodes: [Node]) -> Plan {
@@ -183,7 +215,7 @@ public final class Runtime: @unchecked Sendable {
         return s
     }
 
-    private func submit(_ k: PlannedKernel, _ code: any PreparedKernel) {
+    private func submit(_ k: PlannedKernel, _ code: any PreparedKernel, deviceName: String) {
         var deps: [KernelTask] = []
         let reads = k.readBuffers, writes = k.writtenBuffers
         for b in reads { if let w = schedule(of: b).lastWriter { deps.append(w) } }
@@ -193,7 +225,19 @@ public final class Runtime: @unchecked Sendable {
             deps.append(contentsOf: s.readers.filter { !executor.isDone($0) })
         }
         let launch = k.launch
-        var chunks: [@Sendable () -> Void] = []
+        var chunks: [@Sendable (Int) -> Void] = []
+        let label = k.label, device = deviceName, perRowPoints = k.points
+        /// Runs one chunk, recording it as a kernel event on its worker's track when tracing.
+        @Sendable func traced(_ lo: Int, _ hi: Int, _ body: @escaping @Sendable () -> Void) -> @Sendable (Int) -> Void {
+            { worker in
+                guard Tracer.shared.isEnabled else { body(); return }
+                let t0 = ProcessInfoLite.monotonicNanos()
+                body()
+                let t1 = ProcessInfoLite.monotonicNanos()
+                Tracer.shared.record(TraceEvent(kind: .kernel, name: label, start: t0, duration: t1 - t0, track: worker,
+                                                points: perRowPoints, device: device, detail: "\(lo)..<\(hi)"))
+            }
+        }
         var finish: (@Sendable () -> Void)? = nil
         if k.splitChunks > 0 {
             let n = k.splitChunks
@@ -203,11 +247,11 @@ public final class Runtime: @unchecked Sendable {
             let partials = Partials(byteCount: n * stride)
             for c in 0..<n {
                 let lo = r0 * c / n, hi = r0 * (c + 1) / n
-                chunks.append { code.runSplit(launch, lo: lo, hi: hi, partials: partials.pointer + c * stride) }
+                chunks.append(traced(lo, hi) { code.runSplit(launch, lo: lo, hi: hi, partials: partials.pointer + c * stride) })
             }
             finish = { code.combine(launch, partials: UnsafeRawPointer(partials.pointer), count: n) }
         } else if k.kernel.parallelAxes == 0 {
-            chunks.append { code.run(launch, lo: 0, hi: 1) }
+            chunks.append(traced(0, 1) { code.run(launch, lo: 0, hi: 1) })
         } else {
             let n0 = launch.extent(0)
             let perRow = max(1, k.points / max(n0, 1))
@@ -215,17 +259,21 @@ public final class Runtime: @unchecked Sendable {
             _ = perRow
             for c in 0..<target {
                 let lo = n0 * c / target, hi = n0 * (c + 1) / target
-                if lo < hi { chunks.append { code.run(launch, lo: lo, hi: hi) } }
+                if lo < hi { chunks.append(traced(lo, hi) { code.run(launch, lo: lo, hi: hi) }) }
             }
-            if chunks.isEmpty { chunks.append { code.run(launch, lo: 0, hi: n0) } }
+            if chunks.isEmpty { chunks.append(traced(0, n0) { code.run(launch, lo: 0, hi: n0) }) }
         }
-        let label = k.label
         let task = executor.submit(label: label, dependencies: deps, chunks: chunks, finish: finish,
                                    onDone: { [self] t in kernelProfile.withLock { p in
                                        let old = p[label] ?? (0, 0)
                                        p[label] = (old.count + 1, old.nanos + t.elapsedNanos)
                                    } },
-                                   onReady: { for b in writes { b.allocate() } })
+                                   onReady: {
+                                       for b in writes where !b.isAllocated {
+                                           b.allocate()
+                                           Tracer.shared.record(TraceEvent(kind: .allocation, name: "allocate", start: ProcessInfoLite.monotonicNanos(), bytes: b.byteCount))
+                                       }
+                                   })
         for b in reads where !writes.contains(where: { $0 === b }) {
             let s = schedule(of: b)
             s.readers.removeAll { executor.isDone($0) }

@@ -1,0 +1,166 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Synchronization
+
+/// One thing that happened, for traces and reports. Times are monotonic nanoseconds.
+public struct TraceEvent: Sendable {
+    public enum Kind: String, Sendable {
+        /// One chunk of a kernel on one worker (`track` is the worker).
+        case kernel
+        /// A compile: `detail` is "miss", "memory" or "disk".
+        case compile
+        /// A read or flush: `detail` is the call and its source line.
+        case sync
+        /// Planning a sync point into kernels.
+        case plan
+        /// A buffer given memory: `bytes`.
+        case allocation
+        /// A kernel run elsewhere than asked: `detail` is the reason.
+        case fallback
+        /// A copy between host and device: `bytes`, `detail` is the direction.
+        case copy
+    }
+
+    public var kind: Kind
+    public var name: String
+    public var start: UInt64
+    public var duration: UInt64
+    /// Worker index for kernels; -1 for the calling thread.
+    public var track: Int
+    public var bytes: Int
+    public var points: Int
+    public var device: String
+    public var detail: String
+    /// The cost model's prediction for kernels, in seconds, when there is one.
+    public var predicted: Double?
+
+    public init(kind: Kind, name: String, start: UInt64, duration: UInt64 = 0, track: Int = -1, bytes: Int = 0,
+                points: Int = 0, device: String = "", detail: String = "", predicted: Double? = nil) {
+        self.kind = kind
+        self.name = name
+        self.start = start
+        self.duration = duration
+        self.track = track
+        self.bytes = bytes
+        self.points = points
+        self.device = device
+        self.detail = detail
+        self.predicted = predicted
+    }
+}
+
+/// Records events while tracing is on, at the cost of one atomic load per event site when off
+/// (the event is built in an autoclosure that is not called).
+///
+///     Tracer.shared.start()
+///     ... run tensors ...
+///     let json = Tracer.shared.stop().chromeJSON()
+public final class Tracer: Sendable {
+    public static let shared = Tracer()
+    private let enabled = Atomic<Bool>(false)
+    private let events = Mutex<[TraceEvent]>([])
+    private let origin = Atomic<UInt64>(0)
+
+    public var isEnabled: Bool { enabled.load(ordering: .relaxed) }
+
+    /// Starts recording (clearing earlier events).
+    public func start() {
+        events.withLock { $0.removeAll() }
+        origin.store(ProcessInfoLite.monotonicNanos(), ordering: .relaxed)
+        enabled.store(true, ordering: .releasing)
+    }
+
+    /// Stops recording and returns what was recorded.
+    @discardableResult
+    public func stop() -> Trace {
+        enabled.store(false, ordering: .releasing)
+        return snapshot()
+    }
+
+    /// The events so far (recording goes on).
+    public func snapshot() -> Trace {
+        Trace(events: events.withLock { $0 }, origin: origin.load(ordering: .relaxed))
+    }
+
+    @inline(__always)
+    public func record(_ event: @autoclosure () -> TraceEvent) {
+        guard enabled.load(ordering: .relaxed) else { return }
+        let e = event()
+        events.withLock { $0.append(e) }
+    }
+}
+
+/// Recorded events, exportable as Chrome / Perfetto trace JSON.
+public struct Trace: Sendable {
+    public var events: [TraceEvent]
+    public var origin: UInt64
+
+    public init(events: [TraceEvent], origin: UInt64) {
+        self.events = events
+        self.origin = origin
+    }
+
+    /// The Trace Event Format (`{"traceEvents": [...]}`) that Perfetto's UI and chrome://tracing
+    /// load: process 1 is the host (syncs, planning, compiles on the calling thread), process 2 the
+    /// CPU with one thread per worker; kernels are complete events named by their fused ops.
+    public func chromeJSON() -> String {
+        var out: [String] = []
+        func meta(_ pid: Int, _ tid: Int?, _ what: String, _ name: String) {
+            let t = tid.map { ", \"tid\": \($0)" } ?? ""
+            out.append("{\"ph\": \"M\", \"pid\": \(pid)\(t), \"name\": \"\(what)\", \"args\": {\"name\": \(Trace.quote(name))}}")
+        }
+        meta(1, nil, "process_name", "host")
+        meta(1, 0, "thread_name", "calling thread")
+        meta(2, nil, "process_name", "CPU")
+        let workers = Set(events.filter { $0.kind == .kernel }.map(\.track)).sorted()
+        for w in workers { meta(2, w, "thread_name", "worker \(w)") }
+        if events.contains(where: { $0.kind == .copy }) { meta(3, nil, "process_name", "copies") }
+        for e in events {
+            let ts = Double(e.start &- min(origin, e.start)) / 1000
+            let dur = Double(e.duration) / 1000
+            var args: [String] = []
+            if e.bytes != 0 { args.append("\"bytes\": \(e.bytes)") }
+            if e.points != 0 { args.append("\"points\": \(e.points)") }
+            if !e.device.isEmpty { args.append("\"device\": \(Trace.quote(e.device))") }
+            if !e.detail.isEmpty { args.append("\"detail\": \(Trace.quote(e.detail))") }
+            if let p = e.predicted { args.append("\"predicted_us\": \(p * 1e6)") }
+            let (pid, tid) = e.kind == .kernel ? (2, e.track) : (e.kind == .copy ? (3, 0) : (1, 0))
+            let phase = e.duration > 0 || e.kind == .kernel ? "\"ph\": \"X\", \"dur\": \(dur)" : "\"ph\": \"i\", \"s\": \"t\""
+            out.append("{\"name\": \(Trace.quote(e.name)), \"cat\": \"\(e.kind.rawValue)\", \(phase), \"ts\": \(ts), \"pid\": \(pid), \"tid\": \(tid), \"args\": {\(args.joined(separator: ", "))}}")
+        }
+        return "{\"displayTimeUnit\": \"ns\", \"traceEvents\": [\n" + out.joined(separator: ",\n") + "\n]}\n"
+    }
+
+    /// A JSON string literal.
+    static func quote(_ s: String) -> String {
+        var r = "\""
+        for u in s.unicodeScalars {
+            switch u {
+            case "\"": r += "\\\""
+            case "\\": r += "\\\\"
+            case "\n": r += "\\n"
+            case "\t": r += "\\t"
+            default:
+                if u.value < 0x20 { r += String(format4(u.value)) } else { r.unicodeScalars.append(u) }
+            }
+        }
+        return r + "\""
+    }
+
+    private static func format4(_ v: UInt32) -> String {
+        let h = String(v, radix: 16)
+        return "\\u" + String(repeating: "0", count: 4 - h.count) + h
+    }
+
+    /// Writes the Chrome JSON to `path`.
+    public func write(to path: String) throws {
+        let bytes = Array(chromeJSON().utf8)
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        guard fd >= 0 else { throw TandemError.loadFailed(path: path, reason: "cannot write the trace: errno \(errno)") }
+        defer { close(fd) }
+        _ = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, bytes.count) }
+    }
+}

@@ -1,0 +1,113 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+import Testing
+@testable import Tandem
+import TandemRuntime
+import TandemCPU
+import TandemInterpreter
+import _TandemTestShims
+
+@Suite("Introspection", .serialized)
+struct IntrospectionTests {
+    @Test("the trace is valid Chrome JSON with the kernels, compiles, plan and sync of a known program")
+    func traceOfKnownProgram() throws {
+        let x = Tensor<Double>.uniform([50_000], seed: 77, in: -1...1)
+        let (total, trace) = try Tandem.trace { try (x * x + 3).sum().item() }
+        #expect(total > 150_000)
+        let json = try JSONSerialization.jsonObject(with: Data(trace.chromeJSON().utf8)) as? [String: Any]
+        let events = try #require(json?["traceEvents"] as? [[String: Any]])
+        let kernels = events.filter { $0["cat"] as? String == "kernel" }
+        #expect(kernels.contains { ($0["name"] as? String)?.hasPrefix("sum(") == true && ($0["pid"] as? Int) == 2 })
+        #expect(events.contains { $0["cat"] as? String == "plan" })
+        #expect(events.contains { $0["cat"] as? String == "compile" })
+        // The sync names the reading call and this file's line.
+        #expect(events.contains { ($0["name"] as? String)?.contains("item() at TandemTests/IntrospectionTests.swift:") == true })
+        // One track per worker, named.
+        #expect(events.contains { $0["ph"] as? String == "M" && (($0["args"] as? [String: Any])?["name"] as? String)?.hasPrefix("worker") == true })
+        for e in kernels { #expect(e["dur"] != nil && e["ts"] != nil && e["tid"] != nil) }
+    }
+
+    @Test("DOT of a small graph and its plan")
+    func dotGolden() {
+        let a = Tensor<Double>([1, 2, 3]), b = Tensor<Double>([4, 5, 6])
+        #expect(Tandem.graphviz(((a + b) * 2).sum()) == """
+        digraph tandem {
+          rankdir=BT;
+          node [fontname="Helvetica", fontsize=10];
+          subgraph cluster_k0 {
+            label="kernel 0: sum(mul,add)";
+            style=rounded;
+            n0 [shape=doubleoctagon, label="sum axes [0] () float64"];
+            n1 [shape=ellipse, label="mul (3,) float64"];
+            n2 [shape=ellipse, label="add (3,) float64"];
+            n5 [shape=ellipse, label="fill 2.0 (3,) float64"];
+          }
+          n3 [shape=box, style=filled, fillcolor="#dddddd", label="buffer (3,) float64"];
+          n4 [shape=box, style=filled, fillcolor="#dddddd", label="buffer (3,) float64"];
+          n1 -> n0;
+          n2 -> n1;
+          n5 -> n1;
+          n3 -> n2;
+          n4 -> n2;
+        }
+
+        """)
+    }
+
+    @Test("counters match a program whose kernels are known")
+    func countersMatch() throws {
+        let stats = StatisticsBox()
+        let dir = "/tmp/tandem-counters-\(getpid())"
+        let cpu = CPUDevice(statistics: stats, cache: CPUKernelCache(directory: dir))
+        let runtime = Runtime(devices: [cpu, InterpreterDevice()], statistics: stats, workers: 2)
+        func program() -> Tensor<Double> {
+            let x = Tensor<Double>([1, 2, 3, 4])
+            var y = x * 2 + 1                  // a map kernel (y is needed whole by the update)...
+            y[0] = Tensor(0.0)                 // ...an update...
+            return (y * y).sum()               // ...and a reduction
+        }
+        let first = try runtime.read(program().node)
+        #expect(first.pointer.load(as: Double.self) == 0 + 25 + 49 + 81)
+        let s = stats.snapshot
+        #expect(s.syncs == 1 && s.plans == 1)
+        #expect(s.kernelsRun >= 2)
+        #expect(s.kernelsByDevice["cpu"] == s.kernelsRun)
+        #expect(s.compileMisses == s.kernelsRun)        // a fresh cache: each kernel compiled once
+        #expect(s.opsFused >= 3)                        // mul, add (map) and mul (reduction) at least
+        #expect(s.fallbacks == 0)
+        _ = try runtime.read(program().node)
+        let t = stats.snapshot
+        #expect(t.syncs == 2 && t.plans == 2 && t.kernelsRun == 2 * s.kernelsRun)
+        #expect(t.compileMisses == s.compileMisses)     // the same program again compiles nothing
+        #expect(t.compileMemoryHits == s.kernelsRun)
+    }
+
+    @Test("recording with tracing off allocates nothing (malloc calls counted in a separate process)")
+    func tracingOffAllocatesNothing() async throws {
+        let result = await #expect(processExitsWith: .success, observing: [\.standardErrorContent]) {
+            func burst() {
+                for i in 0..<10_000 {
+                    Tracer.shared.record(TraceEvent(kind: .kernel, name: "k\(i)", start: UInt64(i), detail: String(repeating: "x", count: 64)))
+                }
+            }
+            _ = Tracer.shared.isEnabled      // the tracer's one-time initialisation is not per event
+            let before = tandem_test_malloc_count()
+            burst()
+            let off = tandem_test_malloc_count() - before
+            Tracer.shared.start()
+            let before2 = tandem_test_malloc_count()
+            burst()
+            let on = tandem_test_malloc_count() - before2
+            Tracer.shared.stop()
+            ProcessInfoLite.warn("malloc calls: off=\(off) on=\(on)")
+        }
+        let text = String(decoding: try #require(result).standardErrorContent, as: UTF8.self)
+        let numbers = text.split(whereSeparator: { !$0.isNumber }).compactMap { Int($0) }
+        try #require(numbers.count >= 2, "\(text)")
+        let (off, on) = (numbers[numbers.count - 2], numbers[numbers.count - 1])
+        #expect(off == 0, "tracing off: \(off) mallocs for 10,000 events")
+        #expect(on >= 10_000, "the counter sees the events built with tracing on: \(on)")
+    }
+}
