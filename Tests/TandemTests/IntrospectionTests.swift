@@ -111,3 +111,40 @@ struct IntrospectionTests {
         #expect(on >= 10_000, "the counter sees the events built with tracing on: \(on)")
     }
 }
+
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
+
+/// Part of the serialized introspection suite: the tracer is process-wide, and tracing tests
+/// running side by side would clear each other's events.
+extension IntrospectionTests {
+    /// Collects element ids while parsing, and whether the document is well formed.
+    final class Collector: NSObject, XMLParserDelegate {
+        var ids: [String: String] = [:]
+        var rects = 0
+        func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?,
+                    attributes: [String: String] = [:]) {
+            if let id = attributes["id"] { ids[id] = name }
+            if name == "rect" { rects += 1 }
+        }
+    }
+
+    @Test("the HTML report parses and contains its timeline, breakdown and scatter charts")
+    func reportParses() throws {
+        let x = Tensor<Double>.uniform([20_000], seed: 5, in: 0...1)
+        let (_, trace) = try Tandem.trace { try (x.sqrt() * 2).sum().item() }
+        let html = trace.htmlReport(title: "test <&> report", facts: [("kernels", "1")])
+        let parser = XMLParser(data: Data(html.utf8))
+        let collector = Collector()
+        parser.delegate = collector
+        #expect(parser.parse(), "not well formed: \(String(describing: parser.parserError))")
+        #expect(collector.ids["timeline"] == "svg")
+        #expect(collector.ids["breakdown"] == "svg")
+        #expect(collector.ids["scatter"] == "svg")
+        #expect(collector.rects > 5)
+        #expect(html.contains("test &lt;&amp;&gt; report"))
+        #expect(!html.contains("<script"))
+        #expect(!html.contains("http://") || html.contains("xmlns=\"http://www.w3.org"))
+    }
+}

@@ -1,0 +1,89 @@
+import ArgumentParser
+import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#endif
+import Tandem
+import TandemRuntime
+import TandemWorkloads
+
+struct Report: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run a workload (or read a trace) and write one self-contained HTML report.",
+        discussion: "Examples: tandem report sor n=512 --output sor.html; tandem report --trace run.json --output run.html")
+
+    @Argument(help: "The workload, then name=value parameters.") var arguments: [String] = []
+    @Option(help: "Element type: f32 or f64.") var dtype: DTypeOption = .f64
+    @Option(help: "Read this Chrome trace (from TANDEM_TRACE) instead of running a workload.") var trace: String?
+    @Option(help: "Where to write the HTML.") var output: String
+    @Option(help: "Also write the trace JSON here.") var traceOutput: String?
+
+    func run() throws {
+        let recorded: Trace
+        var facts: [(String, String)] = []
+        let title: String
+        if let path = trace {
+            guard let bytes = ProcessInfoLite.contents(of: path) else { throw ValidationError("cannot read \(path)") }
+            recorded = try ChromeTrace.decode(bytes)
+            title = path
+        } else {
+            let (w, params) = try withUsageErrors { () -> (Workload, [String: Double]) in
+                guard let name = arguments.first else { throw UsageError(description: "name a workload or pass --trace FILE") }
+                guard let w = Workloads.named(name) else {
+                    throw UsageError(description: "unknown workload '\(name)'; try one of \(Workloads.all.map(\.name).joined(separator: ", "))")
+                }
+                return (w, try parseParameters(Array(arguments.dropFirst()), for: w))
+            }
+            Tandem.resetStatistics()
+            let (outputs, t) = try Tandem.trace { try w.run(params, dtype: dtype.dtype) }
+            recorded = t
+            title = "\(w.name) " + params.sorted { $0.key < $1.key }.map { "\($0.key)=\(JSON.number($0.value))" }.joined(separator: " ")
+            let s = Tandem.statistics
+            facts = [("dtype", "\(dtype.dtype)"),
+                     ("outputs", outputs.sorted { $0.key < $1.key }.map { "\($0.key) = \(JSON.number($0.value))" }.joined(separator: ", ")),
+                     ("kernels", "\(s.kernelsRun) (ops fused \(s.opsFused))"),
+                     ("compiles", "\(s.compileMisses) (memory hits \(s.compileMemoryHits), disk hits \(s.compileDiskHits))"),
+                     ("updates", "in place \(s.inPlaceUpdates), fresh \(s.freshUpdates), copied \(s.copiedUpdates)"),
+                     ("machine", "\(Machine.current.cpu), \(Machine.current.cores) cores")]
+        }
+        if let traceOutput { try recorded.write(to: traceOutput) }
+        let html = Array(recorded.htmlReport(title: title, facts: facts).utf8)
+        let fd = open(output, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        guard fd >= 0 else { throw ValidationError("cannot write \(output)") }
+        defer { close(fd) }
+        _ = html.withUnsafeBytes { write(fd, $0.baseAddress, html.count) }
+        print("report written to \(output)")
+    }
+}
+
+/// Reads the Chrome trace JSON that `Trace.chromeJSON()` writes back into events.
+enum ChromeTrace {
+    struct File: Decodable { var traceEvents: [Event] }
+    struct Event: Decodable {
+        var name: String?
+        var cat: String?
+        var ph: String
+        var ts: Double?
+        var dur: Double?
+        var tid: Int?
+        var args: Args?
+    }
+    struct Args: Decodable {
+        var bytes: Int?
+        var points: Int?
+        var device: String?
+        var detail: String?
+        var predicted_us: Double?
+    }
+
+    static func decode(_ bytes: [UInt8]) throws -> Trace {
+        let file = try JSONDecoder().decode(File.self, from: Data(bytes))
+        let events: [TraceEvent] = file.traceEvents.compactMap { e in
+            guard e.ph != "M", let cat = e.cat, let kind = TraceEvent.Kind(rawValue: cat) else { return nil }
+            return TraceEvent(kind: kind, name: e.name ?? cat, start: UInt64((e.ts ?? 0) * 1000), duration: UInt64((e.dur ?? 0) * 1000),
+                              track: kind == .kernel ? (e.tid ?? 0) : -1, bytes: e.args?.bytes ?? 0, points: e.args?.points ?? 0,
+                              device: e.args?.device ?? "", detail: e.args?.detail ?? "", predicted: e.args?.predicted_us.map { $0 / 1e6 })
+        }
+        return Trace(events: events, origin: 0)
+    }
+}
