@@ -65,7 +65,7 @@ enum PythonReference {
         ProcessInfoLite.warn("bench: computing the reference for \(workload) with bench/peers/reference.py")
         guard case .success(let r) = Subprocess.run([python, "bench/peers/reference.py", workload] + args), r.status == 0 else { return nil }
         // The line is {"workload": ..., "outputs": {"k": v, ...}, "seconds": ...}.
-        let parts = r.output.split(separator: "{")
+        let parts = r.output.split(separator: "{", omittingEmptySubsequences: false)
         guard parts.count >= 3, let body = parts[2].split(separator: "}").first else { return nil }
         var out: [String: Double] = [:]
         for item in body.split(separator: ",") {

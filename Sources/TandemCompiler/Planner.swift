@@ -403,7 +403,17 @@ public final class Planner {
         }
     }
 
-    /// Materialised nodes that must be produced before node i's kernel can run.
+    /// Materialised nodes that must be produced before node i's kernel can run, computed once as
+    /// if nothing were produced (producing a node only removes it and what it stood for).
+    private var blockerCache: [Int: [Int]] = [:]
+
+    private func isReady(_ i: Int) -> Bool {
+        if let b = blockerCache[i] { return b.allSatisfy { produced[$0] } }
+        let b = blockers(i)
+        blockerCache[i] = b
+        return b.allSatisfy { produced[$0] }
+    }
+
     private func blockers(_ i: Int) -> [Int] {
         var out: Set<Int> = []
         let node = nodes[i]
@@ -414,7 +424,7 @@ public final class Planner {
             let j = index[ObjectIdentifier(n)]!
             if !top, let m, !seen.insert(.init(node: ObjectIdentifier(n), map: m)).inserted { return }
             if !top && materialized[j] {
-                if produced[j] { return }
+                if n.storage != nil { return }
                 if inlineOK, let m, canInline(n, at: m, domain: extents) {
                     for input in n.op.inputs { go(input, composedInput(n, m), top: false) }
                     return
@@ -435,9 +445,9 @@ public final class Planner {
             let b = index[ObjectIdentifier(base)]!
             if !inPlace[i] { go(base, .identity(base.shape.count), top: false) }
             if inPlace[i] {
-                if !produced[b] { out.insert(b) }
+                if base.storage == nil { out.insert(b) }
                 // Every other kernel reading the old version runs first.
-                for r in nodes.indices where r != i && materialized[r] && !produced[r] && reads(r, b) { out.insert(r) }
+                for r in nodes.indices where r != i && materialized[r] && nodes[r].storage == nil && reads(r, b) { out.insert(r) }
             }
         default: go(node, map, top: true)
         }
@@ -535,7 +545,7 @@ public final class Planner {
     private func schedule() {
         var pending = nodes.indices.filter { materialized[$0] && !produced[$0] }
         while !pending.isEmpty {
-            let ready = pending.filter { blockers($0).isEmpty }
+            let ready = pending.filter { isReady($0) }
             // Prefer a node that no pending consumer will compute inline anyway.
             let pick = ready.first { !willBeInlined($0, pending: pending) } ?? ready.first
             guard let first = pick else {
@@ -603,6 +613,7 @@ public final class Planner {
         plan.inPlaceUpdates -= 1
         plan.copiedUpdates += 1
         readCache.removeAll()
+        blockerCache.removeAll()
     }
 
     private func emitKernel(_ group: [Int]) {
