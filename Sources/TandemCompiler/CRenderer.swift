@@ -327,8 +327,8 @@ struct Emitter {
             case .abs: return "\(fn("fabs"))(\(x))"
             case .not: preconditionFailure("not is defined for Bool only")
             case .erf, .erfc:
-                // Tandem's own branch-free erf/erfc (vectorisable); Float goes through Double.
-                return f32 ? "(float)tk_\(op.rawValue)((double)\(x))" : "tk_\(op.rawValue)(\(x))"
+                // Tandem's own branch-free erf/erfc (vectorisable), in the element's precision.
+                return f32 ? "tk_\(op.rawValue)f(\(x))" : "tk_\(op.rawValue)(\(x))"
             default: return "\(fn(op.rawValue))(\(x))"
             }
         case .binary(let op, let a, let b):
@@ -396,6 +396,60 @@ struct Emitter {
         }
     }
 
+    /// erf and erfc for `double`, or for `float` (suffix `f`: the same approximation in single
+    /// precision, so Float kernels vectorise at twice the width).
+    static func erfSource(double: Bool) -> String {
+        let t = double ? "double" : "float", sfx = double ? "" : "f"
+        func lit(_ v: Double) -> String { double ? HexFloat.c(v) : HexFloat.c(Double(Float(v))) + "f" }
+        func fn(_ name: String) -> String { double ? name : name + "f" }
+        return """
+        // erf and erfc from W. J. Cody's rational Chebyshev approximations (Math. Comp. 1969), written
+        // without branches: every interval is evaluated and the right one selected, so the loop
+        // vectorises (libm's erfc is scalar and stops vectorisation of the whole kernel).
+        TK_INLINE \(t) tk_erfc_abs\(sfx)(\(t) y) {
+          /* erfc(y) for y > 0.46875: \(fn("exp"))(-y*y) * R(y), with y*y split for accuracy. */
+          const \(t) y2 = y < \(lit(4.0)) ? y : \(lit(4.0));
+          \(t) n = \(lit(2.15311535474403846e-8)) * y2, d = y2;
+          n = (n + \(lit(5.64188496988670089e-1))) * y2; d = (d + \(lit(1.57449261107098347e1))) * y2;
+          n = (n + \(lit(8.88314979438837594e0))) * y2;  d = (d + \(lit(1.17693950891312499e2))) * y2;
+          n = (n + \(lit(6.61191906371416295e1))) * y2;  d = (d + \(lit(5.37181101862009858e2))) * y2;
+          n = (n + \(lit(2.98635138197400131e2))) * y2;  d = (d + \(lit(1.62138957456669019e3))) * y2;
+          n = (n + \(lit(8.81952221241769090e2))) * y2;  d = (d + \(lit(3.29079923573345963e3))) * y2;
+          n = (n + \(lit(1.71204761263407058e3))) * y2;  d = (d + \(lit(4.36261909014324716e3))) * y2;
+          n = (n + \(lit(2.05107837782607147e3))) * y2;  d = (d + \(lit(3.43936767414372164e3))) * y2;
+          const \(t) r2 = (n + \(lit(1.23033935479799725e3))) / (d + \(lit(1.23033935480374942e3)));
+          const \(t) y3 = y > \(lit(4.0)) ? y : \(lit(4.0)), s = \(lit(1.0)) / (y3 * y3);
+          \(t) n3 = \(lit(1.63153871373020978e-2)) * s, d3 = s;
+          n3 = (n3 + \(lit(3.05326634961232344e-1))) * s; d3 = (d3 + \(lit(2.56852019228982242e0))) * s;
+          n3 = (n3 + \(lit(3.60344899949804439e-1))) * s; d3 = (d3 + \(lit(1.87295284992346047e0))) * s;
+          n3 = (n3 + \(lit(1.25781726111229246e-1))) * s; d3 = (d3 + \(lit(5.27905102951428412e-1))) * s;
+          n3 = (n3 + \(lit(1.60837851487422766e-2))) * s; d3 = (d3 + \(lit(6.05183413124413191e-2))) * s;
+          const \(t) r3 = (\(lit(0.56418958354775628695)) - s * (n3 + \(lit(6.58749161529837803e-4))) / (d3 + \(lit(2.33520497626869185e-3)))) / y3;
+          const \(t) yc = y < \(lit(27.0)) ? y : \(lit(27.0));
+          const \(t) t = \(fn("floor"))(yc * \(lit(16.0))) / \(lit(16.0)), del = (yc - t) * (yc + t);
+          const \(t) r = (y <= \(lit(4.0)) ? r2 : r3) * \(fn("exp"))(-t * t) * \(fn("exp"))(-del);
+          return y >= \(lit(26.543)) ? \(lit(0.0)) : r;
+        }
+        TK_INLINE \(t) tk_erf_small\(sfx)(\(t) x) {
+          /* erf(x) for |x| <= 0.46875. */
+          const \(t) z = x * x;
+          \(t) n = \(lit(1.85777706184603153e-1)) * z, d = z;
+          n = (n + \(lit(3.16112374387056560e0))) * z; d = (d + \(lit(2.36012909523441209e1))) * z;
+          n = (n + \(lit(1.13864154151050156e2))) * z; d = (d + \(lit(2.44024637934444173e2))) * z;
+          n = (n + \(lit(3.77485237685302021e2))) * z; d = (d + \(lit(1.28261652607737228e3))) * z;
+          return x * (n + \(lit(3.20937758913846947e3))) / (d + \(lit(2.84423683343917062e3)));
+        }
+        TK_INLINE \(t) tk_erfc\(sfx)(\(t) x) {
+          const \(t) y = \(fn("fabs"))(x), small = \(lit(1.0)) - tk_erf_small\(sfx)(y <= \(lit(0.46875)) ? x : \(lit(0.0))), big = tk_erfc_abs\(sfx)(y > \(lit(0.46875)) ? y : \(lit(1.0)));
+          return x != x ? x : (y <= \(lit(0.46875)) ? small : (x < \(lit(0.0)) ? \(lit(2.0)) - big : big));
+        }
+        TK_INLINE \(t) tk_erf\(sfx)(\(t) x) {
+          const \(t) y = \(fn("fabs"))(x), small = tk_erf_small\(sfx)(y <= \(lit(0.46875)) ? x : \(lit(0.0))), big = \(lit(1.0)) - tk_erfc_abs\(sfx)(y > \(lit(0.46875)) ? y : \(lit(1.0)));
+          return x != x ? x : (y <= \(lit(0.46875)) ? small : (x < \(lit(0.0)) ? -big : big));
+        }
+        """
+    }
+
     /// Helpers shared by every kernel. Constants are emitted as hex-float literals (exact).
     static let preamble = """
     // Generated by Tandem. Semantics: integer arithmetic wraps; integer x/0 and x%0 are 0;
@@ -427,51 +481,8 @@ struct Emitter {
       z = z ^ (z >> 31);
       return (double)(z >> 11) * 0x1p-53;
     }
-    // erf and erfc from W. J. Cody's rational Chebyshev approximations (Math. Comp. 1969), written
-    // without branches: every interval is evaluated and the right one selected, so the loop
-    // vectorises (libm's erfc is scalar and stops vectorisation of the whole kernel).
     #define TK_INLINE static inline __attribute__((always_inline))
-    TK_INLINE double tk_erfc_abs(double y) {
-      /* erfc(y) for y > 0.46875: exp(-y*y) * R(y), with y*y split for accuracy. */
-      const double y2 = y < \(HexFloat.c(4.0)) ? y : \(HexFloat.c(4.0));
-      double n = \(HexFloat.c(2.15311535474403846e-8)) * y2, d = y2;
-      n = (n + \(HexFloat.c(5.64188496988670089e-1))) * y2; d = (d + \(HexFloat.c(1.57449261107098347e1))) * y2;
-      n = (n + \(HexFloat.c(8.88314979438837594e0))) * y2;  d = (d + \(HexFloat.c(1.17693950891312499e2))) * y2;
-      n = (n + \(HexFloat.c(6.61191906371416295e1))) * y2;  d = (d + \(HexFloat.c(5.37181101862009858e2))) * y2;
-      n = (n + \(HexFloat.c(2.98635138197400131e2))) * y2;  d = (d + \(HexFloat.c(1.62138957456669019e3))) * y2;
-      n = (n + \(HexFloat.c(8.81952221241769090e2))) * y2;  d = (d + \(HexFloat.c(3.29079923573345963e3))) * y2;
-      n = (n + \(HexFloat.c(1.71204761263407058e3))) * y2;  d = (d + \(HexFloat.c(4.36261909014324716e3))) * y2;
-      n = (n + \(HexFloat.c(2.05107837782607147e3))) * y2;  d = (d + \(HexFloat.c(3.43936767414372164e3))) * y2;
-      const double r2 = (n + \(HexFloat.c(1.23033935479799725e3))) / (d + \(HexFloat.c(1.23033935480374942e3)));
-      const double y3 = y > \(HexFloat.c(4.0)) ? y : \(HexFloat.c(4.0)), s = \(HexFloat.c(1.0)) / (y3 * y3);
-      double n3 = \(HexFloat.c(1.63153871373020978e-2)) * s, d3 = s;
-      n3 = (n3 + \(HexFloat.c(3.05326634961232344e-1))) * s; d3 = (d3 + \(HexFloat.c(2.56852019228982242e0))) * s;
-      n3 = (n3 + \(HexFloat.c(3.60344899949804439e-1))) * s; d3 = (d3 + \(HexFloat.c(1.87295284992346047e0))) * s;
-      n3 = (n3 + \(HexFloat.c(1.25781726111229246e-1))) * s; d3 = (d3 + \(HexFloat.c(5.27905102951428412e-1))) * s;
-      n3 = (n3 + \(HexFloat.c(1.60837851487422766e-2))) * s; d3 = (d3 + \(HexFloat.c(6.05183413124413191e-2))) * s;
-      const double r3 = (\(HexFloat.c(0.56418958354775628695)) - s * (n3 + \(HexFloat.c(6.58749161529837803e-4))) / (d3 + \(HexFloat.c(2.33520497626869185e-3)))) / y3;
-      const double yc = y < \(HexFloat.c(27.0)) ? y : \(HexFloat.c(27.0));
-      const double t = floor(yc * \(HexFloat.c(16.0))) / \(HexFloat.c(16.0)), del = (yc - t) * (yc + t);
-      const double r = (y <= \(HexFloat.c(4.0)) ? r2 : r3) * exp(-t * t) * exp(-del);
-      return y >= \(HexFloat.c(26.543)) ? \(HexFloat.c(0.0)) : r;
-    }
-    TK_INLINE double tk_erf_small(double x) {
-      /* erf(x) for |x| <= 0.46875. */
-      const double z = x * x;
-      double n = \(HexFloat.c(1.85777706184603153e-1)) * z, d = z;
-      n = (n + \(HexFloat.c(3.16112374387056560e0))) * z; d = (d + \(HexFloat.c(2.36012909523441209e1))) * z;
-      n = (n + \(HexFloat.c(1.13864154151050156e2))) * z; d = (d + \(HexFloat.c(2.44024637934444173e2))) * z;
-      n = (n + \(HexFloat.c(3.77485237685302021e2))) * z; d = (d + \(HexFloat.c(1.28261652607737228e3))) * z;
-      return x * (n + \(HexFloat.c(3.20937758913846947e3))) / (d + \(HexFloat.c(2.84423683343917062e3)));
-    }
-    TK_INLINE double tk_erfc(double x) {
-      const double y = fabs(x), small = \(HexFloat.c(1.0)) - tk_erf_small(y <= \(HexFloat.c(0.46875)) ? x : \(HexFloat.c(0.0))), big = tk_erfc_abs(y > \(HexFloat.c(0.46875)) ? y : \(HexFloat.c(1.0)));
-      return x != x ? x : (y <= \(HexFloat.c(0.46875)) ? small : (x < \(HexFloat.c(0.0)) ? \(HexFloat.c(2.0)) - big : big));
-    }
-    TK_INLINE double tk_erf(double x) {
-      const double y = fabs(x), small = tk_erf_small(y <= \(HexFloat.c(0.46875)) ? x : \(HexFloat.c(0.0))), big = \(HexFloat.c(1.0)) - tk_erfc_abs(y > \(HexFloat.c(0.46875)) ? y : \(HexFloat.c(1.0)));
-      return x != x ? x : (y <= \(HexFloat.c(0.46875)) ? small : (x < \(HexFloat.c(0.0)) ? -big : big));
-    }
-
+    \(erfSource(double: true))
+    \(erfSource(double: false))
     """
 }

@@ -1,4 +1,7 @@
 import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
 import Tandem
 
 @Suite("API")
@@ -98,6 +101,30 @@ struct APITests {
         #expect(try Tensor<Int32>(Tensor<Double>([2.9, -2.9, .nan, 1e20])).scalars == [2, -2, 0, Int32.max])
         #expect(try Tensor<Double>(Tensor<Bool>([true, false])).scalars == [1, 0])
         #expect(try (Tensor<Double>([0.5]).erf() + Tensor<Double>([0.5]).erfc()).item() == 1)
+    }
+
+    @Test("compiled erf and erfc (Cody's approximations, float and double) agree with libm across the range")
+    func erfAccuracy() throws {
+        let n = 36_001
+        let xs = (0..<n).map { -9 + 18 * Double($0) / Double(n - 1) }
+        let x64 = Tensor<Double>(xs), x32 = Tensor<Float>(xs.map { Float($0) })
+        let (e64, c64, e32, c32) = try Tandem.withDevice(.cpu) {
+            (try x64.erf().scalars, try x64.erfc().scalars, try x32.erf().scalars, try x32.erfc().scalars)
+        }
+        var worst = (erf64: 0.0, erfc64: 0.0, erf32: 0.0, erfc32: 0.0)
+        for i in 0..<n {
+            let x = xs[i], xf = Double(Float(xs[i]))
+            worst.erf64 = Swift.max(worst.erf64, Swift.abs(e64[i] - Glibc.erf(x)))
+            worst.erfc64 = Swift.max(worst.erfc64, Swift.abs(c64[i] - Glibc.erfc(x)) / Glibc.erfc(x))
+            worst.erf32 = Swift.max(worst.erf32, Swift.abs(Double(e32[i]) - Glibc.erf(xf)))
+            if Glibc.erfc(xf) > 1e-30 {
+                worst.erfc32 = Swift.max(worst.erfc32, Swift.abs(Double(c32[i]) - Glibc.erfc(xf)) / Glibc.erfc(xf))
+            }
+        }
+        #expect(worst.erf64 < 1e-15, "erf f64 absolute error \(worst.erf64)")
+        #expect(worst.erfc64 < 1e-13, "erfc f64 relative error \(worst.erfc64)")
+        #expect(worst.erf32 < 1e-6, "erf f32 absolute error \(worst.erf32)")
+        #expect(worst.erfc32 < 2e-5, "erfc f32 relative error \(worst.erfc32)")
     }
 
     @Test func description() throws {

@@ -146,10 +146,10 @@ static inline double tk_uniform(uint64_t seed, int64_t i) {
   z = z ^ (z >> 31);
   return (double)(z >> 11) * 0x1p-53;
 }
+#define TK_INLINE static inline __attribute__((always_inline))
 // erf and erfc from W. J. Cody's rational Chebyshev approximations (Math. Comp. 1969), written
 // without branches: every interval is evaluated and the right one selected, so the loop
 // vectorises (libm's erfc is scalar and stops vectorisation of the whole kernel).
-#define TK_INLINE static inline __attribute__((always_inline))
 TK_INLINE double tk_erfc_abs(double y) {
   /* erfc(y) for y > 0.46875: exp(-y*y) * R(y), with y*y split for accuracy. */
   const double y2 = y < 0x1p+2 ? y : 0x1p+2;
@@ -191,7 +191,50 @@ TK_INLINE double tk_erf(double x) {
   const double y = fabs(x), small = tk_erf_small(y <= 0x1.ep-2 ? x : 0x0p+0), big = 0x1p+0 - tk_erfc_abs(y > 0x1.ep-2 ? y : 0x1p+0);
   return x != x ? x : (y <= 0x1.ep-2 ? small : (x < 0x0p+0 ? -big : big));
 }
-
+// erf and erfc from W. J. Cody's rational Chebyshev approximations (Math. Comp. 1969), written
+// without branches: every interval is evaluated and the right one selected, so the loop
+// vectorises (libm's erfc is scalar and stops vectorisation of the whole kernel).
+TK_INLINE float tk_erfc_absf(float y) {
+  /* erfc(y) for y > 0.46875: expf(-y*y) * R(y), with y*y split for accuracy. */
+  const float y2 = y < 0x1p+2f ? y : 0x1p+2f;
+  float n = 0x1.71e704p-26f * y2, d = y2;
+  n = (n + 0x1.20dd5p-1f) * y2; d = (d + 0x1.f7d67p+3f) * y2;
+  n = (n + 0x1.1c42c4p+3f) * y2;  d = (d + 0x1.d6c69cp+6f) * y2;
+  n = (n + 0x1.087a0ep+6f) * y2;  d = (d + 0x1.0c972ep+9f) * y2;
+  n = (n + 0x1.2aa298p+8f) * y2;  d = (d + 0x1.9558eep+10f) * y2;
+  n = (n + 0x1.b8f9e2p+9f) * y2;  d = (d + 0x1.9b5994p+11f) * y2;
+  n = (n + 0x1.ac030cp+10f) * y2;  d = (d + 0x1.10a9e8p+12f) * y2;
+  n = (n + 0x1.006282p+11f) * y2;  d = (d + 0x1.adebc4p+11f) * y2;
+  const float r2 = (n + 0x1.3395b8p+10f) / (d + 0x1.3395b8p+10f);
+  const float y3 = y > 0x1p+2f ? y : 0x1p+2f, s = 0x1p+0f / (y3 * y3);
+  float n3 = 0x1.0b4fb2p-6f * s, d3 = s;
+  n3 = (n3 + 0x1.38a78cp-2f) * s; d3 = (d3 + 0x1.48c546p+1f) * s;
+  n3 = (n3 + 0x1.70fe4p-2f) * s; d3 = (d3 + 0x1.df79d6p+0f) * s;
+  n3 = (n3 + 0x1.0199dap-3f) * s; d3 = (d3 + 0x1.0e4994p-1f) * s;
+  n3 = (n3 + 0x1.078448p-6f) * s; d3 = (d3 + 0x1.efc42ap-5f) * s;
+  const float r3 = (0x1.20dd76p-1f - s * (n3 + 0x1.595fdp-11f) / (d3 + 0x1.32147ap-9f)) / y3;
+  const float yc = y < 0x1.bp+4f ? y : 0x1.bp+4f;
+  const float t = floorf(yc * 0x1p+4f) / 0x1p+4f, del = (yc - t) * (yc + t);
+  const float r = (y <= 0x1p+2f ? r2 : r3) * expf(-t * t) * expf(-del);
+  return y >= 0x1.a8b02p+4f ? 0x0p+0f : r;
+}
+TK_INLINE float tk_erf_smallf(float x) {
+  /* erf(x) for |x| <= 0.46875. */
+  const float z = x * x;
+  float n = 0x1.7c7906p-3f * z, d = z;
+  n = (n + 0x1.949fb4p+1f) * z; d = (d + 0x1.799ee4p+4f) * z;
+  n = (n + 0x1.c774e4p+6f) * z; d = (d + 0x1.e80c9ep+7f) * z;
+  n = (n + 0x1.797c38p+8f) * z; d = (d + 0x1.40a776p+10f) * z;
+  return x * (n + 0x1.912c16p+11f) / (d + 0x1.638794p+11f);
+}
+TK_INLINE float tk_erfcf(float x) {
+  const float y = fabsf(x), small = 0x1p+0f - tk_erf_smallf(y <= 0x1.ep-2f ? x : 0x0p+0f), big = tk_erfc_absf(y > 0x1.ep-2f ? y : 0x1p+0f);
+  return x != x ? x : (y <= 0x1.ep-2f ? small : (x < 0x0p+0f ? 0x1p+1f - big : big));
+}
+TK_INLINE float tk_erff(float x) {
+  const float y = fabsf(x), small = tk_erf_smallf(y <= 0x1.ep-2f ? x : 0x0p+0f), big = 0x1p+0f - tk_erfc_absf(y > 0x1.ep-2f ? y : 0x1p+0f);
+  return x != x ? x : (y <= 0x1.ep-2f ? small : (x < 0x0p+0f ? -big : big));
+}
 void tandem_kernel(void *const *restrict B, const int64_t *restrict I, const double *restrict F, int64_t lo, int64_t hi) {
   const int64_t I0 = I[0];
   const int64_t I1 = I[1];
