@@ -11,6 +11,15 @@ struct DebugPlan: ParsableCommand {
         let c = a[1..<5, 1..<5]
         let work = 0.2 * (c + a[0..<4, 1..<5] + a[2..<6, 1..<5] + a[1..<5, 0..<4] + a[1..<5, 2..<6])
         let delta = (work - c).abs().sum()
+        if ProcessInfoLite.environment("TANDEM_DEBUG_LSE") != nil {
+            let logp = Tensor<Float>.uniform([1000, 16], seed: 3, in: -5...0)
+            try logp.flush()
+            let top = logp.max(axis: 1)
+            let lse = top + (logp - top[.all, .newAxis]).exp().sum(axis: 1).log()
+            let resp = (logp - lse[.all, .newAxis]).exp()
+            for c in Tandem.generatedC(lse, resp.sum(axis: 0)) { print(c) }
+            return
+        }
         if ProcessInfoLite.environment("TANDEM_DEBUG_IR") != nil {
             print(Tandem.kernelIR(delta, work))
             return
