@@ -51,6 +51,8 @@ public struct Plan: @unchecked Sendable {
     public var realizedViews: [(node: Node, base: Node, map: AffineMap)] = []
     /// Updates written to a fresh buffer with only the border copied from the old version.
     public var freshUpdates = 0
+    /// Kernels merged into the kernel before them (same code, other offsets).
+    public var stackedKernels = 0
     /// Updates that had to copy their base (another reader needed the old values).
     public var copiedUpdates = 0
     /// Updates stored in place.
@@ -690,6 +692,13 @@ public final class Planner {
             }
         }
         let points = (0..<kernel.rank).reduce(1) { $0 * launch.extent($1) }
+        let next = PlannedKernel(kernel: kernel, launch: launch, fusedOps: kb.fused, splitChunks: chunks, points: points,
+                                 memberIDs: Set(kb.members))
+        if let last = plan.kernels.last, let stacked = Stacking.stack(last, next) {
+            plan.kernels[plan.kernels.count - 1] = stacked
+            plan.stackedKernels += 1
+            return
+        }
         plan.kernels.append(PlannedKernel(kernel: kernel, launch: launch, fusedOps: kb.fused, splitChunks: chunks, points: points,
                                           memberIDs: Set(kb.members)))
     }

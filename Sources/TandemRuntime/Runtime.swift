@@ -41,7 +41,13 @@ public final class Runtime: @unchecked Sendable {
         return rows.map { "  \(String(format2(Double($0.value.nanos) / 1e9)))s  x\($0.value.count)  \($0.key)" }.joined(separator: "\n")
     }
 
-    struct WeakNode: @unchecked Sendable { weak var node: Node? }
+    /// A pending update and the thread that made it: a sync flushes its own thread's updates.
+    struct WeakNode: @unchecked Sendable {
+        weak var node: Node?
+        var thread: UInt = Runtime.currentThread
+    }
+
+    static var currentThread: UInt { UInt(bitPattern: Int(bitPattern: UnsafeRawPointer(bitPattern: UInt(pthread_self())))) }
 
     public init(devices: [any KernelDevice], statistics: StatisticsBox, workers: Int? = nil) {
         self.statistics = statistics
@@ -91,22 +97,26 @@ public final class Runtime: @unchecked Sendable {
     /// Remembers an update node so the next sync flushes it with everything else, and flushes
     /// when too many are pending (the lazy graph's memory pressure).
     public func registerUpdate(_ node: Node) throws {
+        let me = Runtime.currentThread
         let count = pendingUpdates.withLock { list -> Int in
             list.removeAll { $0.node == nil }
             list.append(WeakNode(node: node))
-            return list.count
+            return list.filter { $0.thread == me }.count
         }
         if count > Runtime.maxPendingUpdates { try materialize([]) }
     }
 
+    /// The calling thread's pending updates that live tensors still hold (the others are dropped
+    /// from the list; other threads' updates wait for their own sync points).
     private func takePendingUpdates() -> [Node] {
-        pendingUpdates.withLock { list in
-            let nodes = list.compactMap(\.node).filter {
+        let me = Runtime.currentThread
+        return pendingUpdates.withLock { list in
+            let mine = list.filter { $0.thread == me }.compactMap(\.node).filter {
                 if case .update = $0.op { return $0.holders.load(ordering: .relaxed) > 0 }
                 return false
             }
-            list.removeAll()
-            return nodes
+            list.removeAll { $0.thread == me || $0.node == nil }
+            return mine
         }
     }
 
@@ -141,7 +151,9 @@ public final class Runtime: @unchecked Sendable {
                 for k in plan.kernels { prepared.append(try device.prepare(k.kernel)) }
             } catch {
                 // Give the pending updates back: the graph is untouched.
-                pendingUpdates.withLock { list in list.append(contentsOf: roots.map { WeakNode(node: $0) }) }
+                pendingUpdates.withLock { list in
+                    list.append(contentsOf: roots.filter { if case .update = $0.op { return true }; return false }.map { WeakNode(node: $0) })
+                }
                 throw error
             }
             var bytes = 0, points = 0, fused = 0

@@ -64,12 +64,14 @@ struct FusionTests {
         a[1..<65, 1..<65] = work
         work = Tensor(0.0)
         let plan = Tandem.plan(delta, a)
-        #expect(plan.kernels.count == 5)
+        #expect(plan.kernels.count == 3)
         #expect(plan.freshUpdates == 1 && plan.inPlaceUpdates == 0 && plan.copiedUpdates == 0)
-        // One kernel touches the interior (64 x 64 points); the four others copy the border.
+        // One kernel touches the interior (64 x 64 points); two copy the border (top and bottom
+        // rows stacked into one kernel, left and right columns into the other).
         #expect(plan.kernels.filter { $0.points == 64 * 64 }.count == 1)
         #expect(plan.kernels.filter { $0.kernel.hasReductions }.count == 1)
-        #expect(plan.kernels.filter { $0.points != 64 * 64 }.allSatisfy { $0.points <= 66 })
+        #expect(plan.kernels.filter { $0.points != 64 * 64 }.allSatisfy { $0.points <= 2 * 66 })
+        #expect(plan.stackedKernels == 2)
         #expect(Swift.abs(try delta.item() - 12.8) < 1e-12)
     }
 
@@ -88,6 +90,33 @@ struct FusionTests {
         #expect(plan.inPlaceUpdates == 1)
         let s = try a.sum().item()
         #expect(Swift.abs(s - (10 + 0.375 * 4)) < 1e-12)
+    }
+
+    @Test("the two quarter-grid updates of one red-black colour are stacked into one kernel")
+    func stackedQuarterUpdates() throws {
+        let n = 8
+        var a = try hotPlate(n + 2)
+        func relaxed(_ a: Tensor<Double>, _ i0: Int, _ j0: Int) -> Tensor<Double> {
+            let rows = stride(from: i0, to: n + 1, by: 2), cols = stride(from: j0, to: n + 1, by: 2)
+            let nb = a[stride(from: i0 - 1, to: n, by: 2), cols] + a[stride(from: i0 + 1, to: n + 2, by: 2), cols]
+                + a[rows, stride(from: j0 - 1, to: n, by: 2)] + a[rows, stride(from: j0 + 1, to: n + 2, by: 2)]
+            return -0.5 * a[rows, cols] + 0.375 * nb
+        }
+        for i0 in 1...2 {
+            let j0 = 1 + ((i0 + 1) % 2)
+            a[stride(from: i0, to: n + 1, by: 2), stride(from: j0, to: n + 1, by: 2)] = relaxed(a, i0, j0)
+        }
+        let plan = Tandem.plan(a)
+        #expect(plan.kernels.count == 1)
+        #expect(plan.stackedKernels == 1)
+        // The same colour sweep in plain Swift.
+        var g = [[Double]](repeating: [Double](repeating: 0, count: n + 2), count: n + 2)
+        for j in 0..<(n + 2) { g[0][j] = 1 }
+        let old = g
+        for i in 1...n { for j in 1...n where (i + j) % 2 == 0 {
+            g[i][j] = -0.5 * old[i][j] + 0.375 * (old[i - 1][j] + old[i + 1][j] + old[i][j - 1] + old[i][j + 1])
+        } }
+        #expect(try a.scalars == g.flatMap { $0 })
     }
 
     @Test("in-place updates of different tensors over the same domain share one kernel")
