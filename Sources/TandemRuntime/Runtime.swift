@@ -238,7 +238,7 @@ public final class Runtime: @unchecked Sendable {
         }
         let launch = k.launch
         var chunks: [@Sendable (Int) -> Void] = []
-        let label = k.label, device = deviceName, perRowPoints = k.points
+        let label = k.label, device = deviceName, points = k.points
         /// Runs one chunk, recording it as a kernel event on its worker's track when tracing.
         @Sendable func traced(_ lo: Int, _ hi: Int, _ body: @escaping @Sendable () -> Void) -> @Sendable (Int) -> Void {
             { worker in
@@ -247,7 +247,7 @@ public final class Runtime: @unchecked Sendable {
                 body()
                 let t1 = ProcessInfoLite.monotonicNanos()
                 Tracer.shared.record(TraceEvent(kind: .kernel, name: label, start: t0, duration: t1 - t0, track: worker,
-                                                points: perRowPoints, device: device, detail: "\(lo)..<\(hi)"))
+                                                points: points, device: device, detail: "\(lo)..<\(hi)"))
             }
         }
         var finish: (@Sendable () -> Void)? = nil
@@ -266,9 +266,7 @@ public final class Runtime: @unchecked Sendable {
             chunks.append(traced(0, 1) { code.run(launch, lo: 0, hi: 1) })
         } else {
             let n0 = launch.extent(0)
-            let perRow = max(1, k.points / max(n0, 1))
             let target = max(1, min(n0, min(executor.workers * 4, k.points / 32768)))
-            _ = perRow
             for c in 0..<target {
                 let lo = n0 * c / target, hi = n0 * (c + 1) / target
                 if lo < hi { chunks.append(traced(lo, hi) { code.run(launch, lo: lo, hi: hi) }) }
