@@ -204,18 +204,7 @@ final class KernelBuilder {
         return floats.count - 1
     }
 
-    func flat(_ map: AffineMap, _ shape: [Int]) -> Overlap.FlatAccess {
-        let (offset, strides) = map.flatten(rowMajor: shape)
-        return Overlap.FlatAccess(offset: offset, strides: strides)
-    }
-
-    /// Flat accesses of buffer `buffer` made so far (for the in-place check).
-    func reads(of buffer: Buffer) -> [Overlap.FlatAccess] {
-        guard let b = bufferIndex[ObjectIdentifier(buffer)] else { return [] }
-        var out: [Overlap.FlatAccess] = []
-        for instr in instrs { if case .load(b, let a) = instr.op { out.append(accesses[a]) } }
-        return out
-    }
+    func flat(_ map: AffineMap, _ shape: [Int]) -> Overlap.FlatAccess { Overlap.FlatAccess(map, rowMajor: shape) }
 
     // MARK: - Finalisation
 

@@ -15,6 +15,11 @@ public enum Overlap {
             self.offset = offset
             self.strides = strides
         }
+
+        /// The flat access that `map` makes into a row-major array of `shape`.
+        public init(_ map: AffineMap, rowMajor shape: [Int]) {
+            (offset, strides) = map.flatten(rowMajor: shape)
+        }
     }
 
     public static func safe(read: FlatAccess, write: FlatAccess, extents: [Int]) -> Bool {

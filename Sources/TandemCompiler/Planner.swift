@@ -162,11 +162,10 @@ public final class Planner {
         let node = nodes[i]
         switch node.op {
         case .reduce: materialized[i] = true
-        case .update(let base, _, _):
-            materialized[i] = true
+        case .update:
             // A base that is an unrealised expression used only here is computed straight into the
             // update's buffer (see decideUpdate), so it is not materialised on its own.
-            _ = base
+            materialized[i] = true
         case .reshape(let source):
             let j = index[ObjectIdentifier(source)]!
             switch source.op {
@@ -187,14 +186,9 @@ public final class Planner {
             if reach[j].count < 4 && !reach[j].contains(r) { reach[j].append(r) }
         }
         func propagate(_ i: Int, _ r: Reach) {
-            let node = nodes[i]
-            for input in node.op.inputs {
-                let j = index[ObjectIdentifier(input)]!
-                switch node.op {
-                case .view(_, let vm): add(j, Reach(domain: r.domain, map: vm.composed(with: r.map), points: r.points))
-                case .reshape: break
-                default: add(j, r)
-                }
+            // Through a reshape the index is not affine: such uses are not counted as reaches.
+            for (input, m) in inputMaps(nodes[i], r.map) {
+                if let m { add(index[ObjectIdentifier(input)]!, Reach(domain: r.domain, map: m, points: r.points)) }
             }
         }
         for i in nodes.indices.reversed() {
@@ -354,10 +348,7 @@ public final class Planner {
         return true
     }
 
-    private func flat(_ map: AffineMap, _ shape: [Int]) -> Overlap.FlatAccess {
-        let (o, s) = map.flatten(rowMajor: shape)
-        return Overlap.FlatAccess(offset: o, strides: s)
-    }
+    private func flat(_ map: AffineMap, _ shape: [Int]) -> Overlap.FlatAccess { Overlap.FlatAccess(map, rowMajor: shape) }
 
     /// Calls `visit` for each materialised or stored node reached from `node` through fused
     /// operations, with the flat access (nil when the index is not affine, as through a reshape).
@@ -368,11 +359,7 @@ public final class Planner {
             if !seen.insert(.init(node: ObjectIdentifier(n), map: m)).inserted { return }
             let i = index[ObjectIdentifier(n)]!
             if materialized[i] { visit(n, flat(m, n.shape)); return }
-            switch n.op {
-            case .view(let s, let vm): go(s, vm.composed(with: m))
-            case .reshape(let s): go(s, nil)
-            default: for input in n.op.inputs { go(input, m) }
-            }
+            for (input, im) in inputMaps(n, m) { go(input, im) }
         }
         go(node, map)
     }
@@ -428,17 +415,13 @@ public final class Planner {
             if !top && materialized[j] {
                 if n.storage != nil { return }
                 if inlineOK, let m, canInline(n, at: m, domain: extents) {
-                    for input in n.op.inputs { go(input, composedInput(n, m), top: false) }
+                    for (input, im) in inputMaps(n, m) { go(input, im, top: false) }
                     return
                 }
                 out.insert(j)
                 return
             }
-            switch n.op {
-            case .view(let s, let vm): go(s, m.map { vm.composed(with: $0) }, top: false)
-            case .reshape(let s): go(s, nil, top: false)
-            default: for input in n.op.inputs { go(input, m, top: false) }
-            }
+            for (input, im) in inputMaps(n, m) { go(input, im, top: false) }
         }
         switch node.op {
         case .reduce(_, let source, _): go(source, map, top: false)
@@ -457,10 +440,14 @@ public final class Planner {
         return Array(out)
     }
 
-    private func composedInput(_ n: Node, _ m: AffineMap) -> AffineMap? {
-        if case .view(_, let vm) = n.op { return vm.composed(with: m) }
-        if case .reshape = n.op { return nil }
-        return m
+    /// How an index map reaches a node's inputs: a view composes its map, a reshape is not affine
+    /// in the index (nil), every other operation reads its inputs at the same index.
+    private func inputMaps(_ n: Node, _ m: AffineMap?) -> [(node: Node, map: AffineMap?)] {
+        switch n.op {
+        case .view(let s, let vm): [(s, m.map { vm.composed(with: $0) })]
+        case .reshape(let s): [(s, nil)]
+        default: n.op.inputs.map { ($0, m) }
+        }
     }
 
     private var readCache: [Int: Set<Int>] = [:]
@@ -588,11 +575,7 @@ public final class Planner {
                     return
                 }
                 if let m, !seen.insert(.init(node: ObjectIdentifier(n), map: m)).inserted { return }
-                switch n.op {
-                case .view(let s, let vm): go(s, m.map { vm.composed(with: $0) }, top: false)
-                case .reshape(let s): go(s, nil, top: false)
-                default: for input in n.op.inputs { go(input, m, top: false) }
-                }
+                for (input, im) in inputMaps(n, m) { go(input, im, top: false) }
             }
             if case .reduce(_, let source, _) = nodes[c].op { go(source, map, top: false) } else { go(nodes[c], map, top: true) }
         }
