@@ -47,11 +47,9 @@ struct Report: ParsableCommand {
                      ("machine", "\(Machine.current.cpu), \(Machine.current.cores) cores")]
         }
         if let traceOutput { try recorded.write(to: traceOutput) }
-        let html = Array(recorded.htmlReport(title: title, facts: facts).utf8)
-        let fd = open(output, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        guard fd >= 0 else { throw ValidationError("cannot write \(output)") }
-        defer { close(fd) }
-        _ = html.withUnsafeBytes { write(fd, $0.baseAddress, html.count) }
+        guard ProcessInfoLite.write(Array(recorded.htmlReport(title: title, facts: facts).utf8), to: output) else {
+            throw ValidationError("cannot write \(output)")
+        }
         print("report written to \(output)")
     }
 }

@@ -135,13 +135,8 @@ public final class Runtime: @unchecked Sendable {
                 // One file per sync: the graph as planned, before the nodes are realised.
                 let n = graphCount.add(1, ordering: .relaxed).newValue
                 let name = "\(dir)/sync-\(String(repeating: "0", count: max(0, 5 - String(n).count)))\(n).dot"
-                let text = Array(GraphDOT.render(roots: roots, plan: plan).utf8)
                 mkdir(dir, 0o755)
-                let fd = open(name, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-                if fd >= 0 {
-                    _ = text.withUnsafeBytes { write(fd, $0.baseAddress, text.count) }
-                    close(fd)
-                }
+                ProcessInfoLite.write(Array(GraphDOT.render(roots: roots, plan: plan).utf8), to: name)
             }
             let planNanos = Executor.now() - planStart
             Tracer.shared.record(TraceEvent(kind: .plan, name: "plan \(plan.kernels.count) kernels", start: planStart, duration: planNanos,
@@ -335,6 +330,15 @@ public enum ProcessInfoLite {
         }
     }
 
+    /// Writes `bytes` to `path` (created or truncated, mode 0644). Returns false on failure.
+    @discardableResult
+    public static func write(_ bytes: [UInt8], to path: String) -> Bool {
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        return bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, bytes.count) } == bytes.count
+    }
+
     /// An executable by path, or by name on `PATH`.
     public static func executable(_ name: String) -> String? {
         if name.contains("/") { return access(name, X_OK) == 0 ? name : nil }
@@ -348,7 +352,7 @@ public enum ProcessInfoLite {
     /// Writes one line to standard error.
     public static func warn(_ message: String) {
         let line = Array((message + "\n").utf8)
-        _ = line.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
+        _ = line.withUnsafeBytes { Glibc.write(2, $0.baseAddress, $0.count) }
     }
 
     public static var cores: Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }

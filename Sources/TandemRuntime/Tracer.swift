@@ -157,10 +157,8 @@ public struct Trace: Sendable {
 
     /// Writes the Chrome JSON to `path`.
     public func write(to path: String) throws {
-        let bytes = Array(chromeJSON().utf8)
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        guard fd >= 0 else { throw TandemError.loadFailed(path: path, reason: "cannot write the trace: errno \(errno)") }
-        defer { close(fd) }
-        _ = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, bytes.count) }
+        guard ProcessInfoLite.write(Array(chromeJSON().utf8), to: path) else {
+            throw TandemError.loadFailed(path: path, reason: "cannot write the trace: errno \(errno)")
+        }
     }
 }
