@@ -22,7 +22,7 @@ let package = Package(
         // MARK: - Public API
         .target(
             name: "Tandem",
-            dependencies: ["TandemIR", "TandemCompiler", "TandemRuntime", "TandemInterpreter", "TandemCPU"],
+            dependencies: ["TandemIR", "TandemCompiler", "TandemModel", "TandemRuntime", "TandemInterpreter", "TandemCPU"],
             swiftSettings: strict),
         .target(name: "TandemWorkloads", dependencies: ["Tandem"], swiftSettings: strict),
         .executableTarget(
@@ -36,7 +36,8 @@ let package = Package(
         // MARK: - Implementation (each layer imports only the layers below it)
         .target(name: "TandemIR", swiftSettings: strict),
         .target(name: "TandemCompiler", dependencies: ["TandemIR"], swiftSettings: strict),
-        .target(name: "TandemRuntime", dependencies: ["TandemIR", "TandemCompiler"], swiftSettings: strict),
+        .target(name: "TandemModel", dependencies: ["TandemIR"], swiftSettings: strict),
+        .target(name: "TandemRuntime", dependencies: ["TandemIR", "TandemCompiler", "TandemModel"], swiftSettings: strict),
         .target(name: "TandemInterpreter", dependencies: ["TandemIR", "TandemRuntime"], swiftSettings: strict),
         .target(
             name: "TandemCPU",
@@ -51,7 +52,7 @@ let package = Package(
         .target(name: "_TandemTestShims"),
         .testTarget(
             name: "TandemTests",
-            dependencies: ["Tandem", "TandemWorkloads", "TandemCPU", "TandemRuntime", "TandemInterpreter", "TandemCompiler", "_TandemTestSupport", "_TandemTestShims"],
+            dependencies: ["Tandem", "TandemWorkloads", "TandemCPU", "TandemRuntime", "TandemInterpreter", "TandemCompiler", "TandemModel", "_TandemTestSupport", "_TandemTestShims"],
             swiftSettings: strict),
     ]
 )

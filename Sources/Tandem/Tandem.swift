@@ -12,6 +12,8 @@ import Glibc
 @_exported import enum TandemRuntime.TandemError
 @_exported import struct TandemRuntime.Trace
 @_exported import struct TandemRuntime.TraceEvent
+@_exported import enum TandemModel.Placement
+@_exported import struct TandemModel.MachineProfile
 
 /// Process-wide entry points: devices, statistics, explicit flushes and plan inspection.
 ///
@@ -21,7 +23,8 @@ public enum Tandem {
     private static let shared: (runtime: Runtime, cpu: CPUDevice) = {
         let statistics = StatisticsBox()
         let cpu = CPUDevice(statistics: statistics)
-        let runtime = Runtime(devices: [cpu, InterpreterDevice()], statistics: statistics)
+        let runtime = Runtime(devices: [cpu, InterpreterDevice()], statistics: statistics,
+                              profile: { Calibration.profileForRuntime(workers: Tandem.runtime.executor.workers) })
         if ProcessInfoLite.environment("TANDEM_TRACE") != nil {
             Tracer.shared.start()
             atexit { Tandem.writeTraceAtExit() }

@@ -1,6 +1,7 @@
 import TandemIR
 import TandemCompiler
 import TandemRuntime
+import Synchronization
 
 /// Compiled C on all CPU cores: kernel IR → C (`CRenderer`) → shared object (cached) → `dlopen`.
 public final class CPUDevice: KernelDevice, @unchecked Sendable {
@@ -8,6 +9,8 @@ public final class CPUDevice: KernelDevice, @unchecked Sendable {
     public let toolchain: Result<CPUToolchain, ToolchainError>
     public let cache: CPUKernelCache
     let statistics: StatisticsBox
+    /// Kernels prepared in this process, by structure: a repeat skips rendering and hashing.
+    private let prepared = Mutex<[Kernel: CompiledKernel]>([:])
 
     /// A CPU device; by default with the compiler found by `CPUToolchain.find()` and the cache in
     /// `TANDEM_CACHE_DIR` or `~/.cache/tandem`.
@@ -31,8 +34,27 @@ public final class CPUDevice: KernelDevice, @unchecked Sendable {
         case .success(let t): tc = t
         case .failure(let e): throw TandemError.deviceUnavailable(device: "cpu", reason: e.description)
         }
+        if let k = prepared.withLock({ $0[kernel] }) {
+            statistics.update { $0.compileMemoryHits += 1 }
+            return k
+        }
         let source = CRenderer.render(kernel)
-        return CompiledKernel(library: try cache.library(source: source, toolchain: tc, statistics: statistics))
+        let k = CompiledKernel(library: try cache.library(source: source, toolchain: tc, statistics: statistics))
+        prepared.withLock { $0[kernel] = k }
+        return k
+    }
+
+    public func codeState(_ kernel: Kernel) -> CodeState {
+        guard case .success(let tc) = toolchain else { return .missing }
+        if prepared.withLock({ $0[kernel] }) != nil { return .ready }
+        return cache.state(source: CRenderer.render(kernel), toolchain: tc)
+    }
+
+    /// Forgets every kernel loaded in this process, as a new process would start (the disk
+    /// cache stays).
+    public func dropMemory() {
+        prepared.withLock { $0.removeAll() }
+        cache.dropMemory()
     }
 }
 

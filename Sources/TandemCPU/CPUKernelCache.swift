@@ -48,6 +48,35 @@ public final class CPUKernelCache: Sendable {
     /// Forgets loaded libraries (the disk stays), so the next lookup goes to disk.
     public func dropMemory() { loaded.withLock { $0.removeAll() } }
 
+    /// Whether `library(source:...)` would find the code loaded, on disk, or compile it (for the
+    /// cost model; the disk entry is verified only when it is loaded).
+    public func state(source: String, toolchain: CPUToolchain) -> CodeState {
+        let key = CPUKernelCache.key(source: source, toolchain: toolchain)
+        if loaded.withLock({ $0[key] }) != nil { return .ready }
+        return access(entryPath(key), F_OK) == 0 ? .onDisk : .missing
+    }
+
+    /// Compiles `source` outside the cache and loads it once, returning both times in seconds
+    /// (the calibrator measures the compiler this way; nothing is kept).
+    public func measureCompile(source: String, toolchain: CPUToolchain) throws -> (compile: Double, load: Double) {
+        try ensurePrivateDirectory(directory)
+        try ensurePrivateDirectory(directory + "/cpu")
+        let tmp = "\(directory)/cpu/.calibrate.\(getpid()).\(UInt64.random(in: 0...UInt64.max))"
+        let src = tmp + ".c", obj = tmp + ".so"
+        defer { unlink(src); unlink(obj) }
+        try writeFile(src, Array(source.utf8))
+        let t0 = ProcessInfoLite.monotonicNanos()
+        let (ok, log) = toolchain.compile(sourcePath: src, outputPath: obj)
+        guard ok else { throw TandemError.compileFailed(compiler: toolchain.path, log: log, source: source) }
+        let t1 = ProcessInfoLite.monotonicNanos()
+        guard let handle = dlopen(obj, RTLD_NOW | RTLD_LOCAL) else {
+            throw TandemError.loadFailed(path: obj, reason: dlerror().map { String(cString: $0) } ?? "dlopen failed")
+        }
+        let t2 = ProcessInfoLite.monotonicNanos()
+        dlclose(handle)
+        return (Double(t1 - t0) / 1e9, Double(t2 - t1) / 1e9)
+    }
+
     enum Outcome { case memory, disk, compiled }
 
     /// The library for `source`, from memory, from a verified disk entry, or compiled now.

@@ -115,6 +115,9 @@ public final class BufferPool: Sendable {
 
     init(limit: Int) { self.limit = limit }
 
+    /// Whether a freed block of this size is waiting (the next allocation of it is warm memory).
+    public func hasFree(byteCount: Int) -> Bool { state.withLock { $0.free[max(byteCount, 1)] != nil } }
+
     func take(byteCount: Int) -> UnsafeMutableRawPointer {
         let size = max(byteCount, 1)
         let reused: UInt? = state.withLock { s in

@@ -1,4 +1,5 @@
 import TandemIR
+@_exported import TandemModel
 
 /// Where kernels run. The runtime knows devices only through this protocol; the public layer
 /// registers the concrete ones (compiled C on the CPU, the interpreter, later CUDA).
@@ -9,6 +10,13 @@ public protocol KernelDevice: Sendable {
     var availability: Availability { get }
     /// Compiles (or fetches from cache) the code for a kernel. Throws with the compiler's log.
     func prepare(_ kernel: Kernel) throws -> any PreparedKernel
+    /// Whether `prepare` would find the kernel's code loaded, on disk, or have to compile it
+    /// (the cost model charges a load or an amortised compile). Cheap after the first call.
+    func codeState(_ kernel: Kernel) -> CodeState
+}
+
+extension KernelDevice {
+    public func codeState(_ kernel: Kernel) -> CodeState { .ready }
 }
 
 public enum Availability: Sendable, Equatable {
@@ -26,14 +34,28 @@ public protocol PreparedKernel: Sendable {
     func combine(_ launch: Launch, partials: UnsafeRawPointer, count: Int)
 }
 
-/// Which device runs kernels.
+/// Which device runs kernels (`TANDEM_DEVICE`, `Tandem.withDevice`).
 public enum DeviceChoice: String, Sendable, CaseIterable {
-    /// Compiled C on all CPU cores when a compiler exists, else the interpreter (said once).
+    /// Each kernel where the cost model predicts it finishes first, among the available options
+    /// (the interpreter, compiled C on one thread or on all cores). Without a C compiler only the
+    /// interpreter is left: that is said once and counted as a fallback.
     case auto
     /// Compiled C on all CPU cores (an error if no C compiler is found).
     case cpu
+    /// Compiled C on one worker thread, each kernel in one piece.
+    case cpu1 = "cpu-1"
     /// The Swift interpreter of kernel IR: slow, always available, the reference.
     case interpreter
+
+    /// The one placement a forced choice allows (nil for `auto`).
+    public var forcedPlacement: Placement? {
+        switch self {
+        case .auto: nil
+        case .cpu: .cpuAll
+        case .cpu1: .cpu1
+        case .interpreter: .interpreter
+        }
+    }
 }
 
 /// Errors thrown from sync points.

@@ -18,6 +18,9 @@ public final class KernelTask: @unchecked Sendable {
     /// Wall time from the first chunk's start to the end, in nanoseconds (set when done).
     public private(set) var elapsedNanos: UInt64 = 0
     fileprivate var started: UInt64 = 0
+    /// When a worker began the task's first chunk (monotonic nanoseconds): the task's time runs
+    /// from there, not from queueing, so time spent waiting behind other tasks is not counted.
+    public var startedNanos: UInt64 { started }
     fileprivate let onDone: (@Sendable (KernelTask) -> Void)?
     fileprivate var onReady: (@Sendable () -> Void)?
 
@@ -30,7 +33,7 @@ public final class KernelTask: @unchecked Sendable {
         self.onDone = onDone
     }
 
-    fileprivate func markElapsed(_ now: UInt64) { elapsedNanos = now &- started }
+    fileprivate func markElapsed(_ now: UInt64) { elapsedNanos = started == 0 ? 0 : now &- started }
 }
 
 /// Runs kernel tasks on a pool of worker threads as their dependencies complete.
@@ -88,7 +91,6 @@ public final class Executor: @unchecked Sendable {
         task.onReady?()
         task.onReady = nil
         task.remainingChunks = task.chunks.count
-        task.started = Executor.now()
         if task.chunks.isEmpty {
             completeLocked(task)
             return
@@ -97,8 +99,8 @@ public final class Executor: @unchecked Sendable {
         cond.broadcast()
     }
 
-    private func completeLocked(_ task: KernelTask) {
-        task.markElapsed(Executor.now())
+    private func completeLocked(_ task: KernelTask, timed: Bool = false) {
+        if !timed { task.markElapsed(Executor.now()) }
         task.done = true
         // Let go of the launch arguments: buffers name their last writer, so keeping the closures
         // would keep every buffer alive through a cycle.
@@ -123,6 +125,7 @@ public final class Executor: @unchecked Sendable {
                 head = 0
             }
             let chunk = task.chunks[i]
+            if task.started == 0 { task.started = Executor.now() }
             cond.unlock()
             chunk(worker)
             cond.lock()
@@ -132,8 +135,11 @@ public final class Executor: @unchecked Sendable {
             if last {
                 let finish = cond.withLock { task.finish }
                 finish?()
-                cond.withLock { completeLocked(task) }
+                // onDone (profile, placement record) runs before waiters are released, so a
+                // reader sees the counters of the kernels it waited for.
+                task.markElapsed(Executor.now())
                 task.onDone?(task)
+                cond.withLock { completeLocked(task, timed: true) }
             }
         }
     }

@@ -49,7 +49,10 @@ public final class Runtime: @unchecked Sendable {
 
     static var currentThread: UInt { UInt(bitPattern: Int(bitPattern: UnsafeRawPointer(bitPattern: UInt(pthread_self())))) }
 
-    public init(devices: [any KernelDevice], statistics: StatisticsBox, workers: Int? = nil) {
+    /// A runtime over `devices`. `profile` gives the machine profile the cost model prices
+    /// kernels with; it is called once, at the first sync (it may calibrate the machine).
+    public init(devices: [any KernelDevice], statistics: StatisticsBox, workers: Int? = nil,
+                profile: @escaping @Sendable () -> MachineProfile) {
         self.statistics = statistics
         var table: [String: any KernelDevice] = [:]
         for d in devices { table[d.name] = d }
@@ -58,34 +61,99 @@ public final class Runtime: @unchecked Sendable {
         self.executor = Executor(workers: workers ?? env ?? ProcessInfoLite.cores)
         let choice = ProcessInfoLite.environment("TANDEM_DEVICE").map { $0.lowercased() }
         self.defaultChoice = choice.flatMap(DeviceChoice.init(rawValue:)) ?? .auto
+        if let choice, DeviceChoice(rawValue: choice) == nil {
+            ProcessInfoLite.warn("tandem: TANDEM_DEVICE=\(choice) is not one of \(DeviceChoice.allCases.map(\.rawValue).joined(separator: ", ")); using auto")
+        }
+        self.profileSource = profile
     }
 
-    // MARK: - Devices
+    // MARK: - Placement
 
-    /// The device kernels run on under the current choice; records a fallback when `auto` cannot
-    /// have compiled C.
-    func device() throws -> any KernelDevice {
+    private let profileSource: @Sendable () -> MachineProfile
+    private let modelState = Mutex<CostModel?>(nil)
+    /// Static features and run counts per kernel structure (graph lock).
+    private var history: [Kernel: (features: KernelFeatures, runs: Int)] = [:]
+    /// When each resource is predicted to be done with what was queued on it (graph lock).
+    private var busyUntil: [Placement.Resource: UInt64] = [:]
+
+    /// The cost model, built from the machine profile at first use.
+    public var costModel: CostModel {
+        if let m = modelState.withLock({ $0 }) { return m }
+        // Outside the lock: the profile source may calibrate, which takes a while.
+        let m = CostModel(profile: profileSource())
+        return modelState.withLock { state in
+            if let existing = state { return existing }
+            state = m
+            return m
+        }
+    }
+
+    /// Replaces the machine profile (after `tandem calibrate`, or with a synthetic one in tests).
+    public func setProfile(_ profile: MachineProfile) {
+        modelState.withLock { $0 = CostModel(profile: profile) }
+    }
+
+    /// The device that runs a placement.
+    private func device(for p: Placement) -> (any KernelDevice)? {
+        switch p {
+        case .interpreter: devices["interpreter"]
+        case .cpu1, .cpuAll: devices["cpu"]
+        case .cuda: devices["cuda"]
+        }
+    }
+
+    private func isAvailable(_ p: Placement) -> Bool { device(for: p)?.availability == .available }
+
+    /// The placements the current choice allows; throws when a forced device is unavailable, and
+    /// records a fallback when `auto` has nothing but the interpreter.
+    func options() throws -> (options: [Placement], forced: Bool) {
         let choice = Runtime.scopedDevice ?? defaultChoice
-        let cpu = devices["cpu"], interp = devices["interpreter"]!
-        switch choice {
-        case .interpreter: return interp
-        case .cpu:
-            guard let cpu else { throw TandemError.deviceUnavailable(device: "cpu", reason: "not registered") }
-            if case .unavailable(let reason) = cpu.availability {
-                throw TandemError.deviceUnavailable(device: "cpu", reason: reason)
-            }
-            return cpu
-        case .auto:
-            if let cpu, cpu.availability == .available { return cpu }
+        if let forced = choice.forcedPlacement {
+            guard let d = device(for: forced) else { throw TandemError.deviceUnavailable(device: forced.rawValue, reason: "not registered") }
+            if case .unavailable(let reason) = d.availability { throw TandemError.deviceUnavailable(device: forced.rawValue, reason: reason) }
+            return ([forced], true)
+        }
+        var options: [Placement] = [.interpreter]
+        if isAvailable(.cpuAll) {
+            options += [.cpu1, .cpuAll]
+        } else {
             let reason: String
-            if case .unavailable(let r)? = cpu?.availability { reason = r } else { reason = "no CPU compiler device" }
+            if case .unavailable(let r)? = devices["cpu"]?.availability { reason = r } else { reason = "no CPU compiler device" }
             if !warnedFallback.exchange(true, ordering: .relaxed) {
                 ProcessInfoLite.warn("tandem: running kernels in the interpreter: \(reason)")
             }
             statistics.update { $0.fallbacks += 1 }
             Tracer.shared.record(TraceEvent(kind: .fallback, name: "fallback to the interpreter", start: ProcessInfoLite.monotonicNanos(), detail: reason))
-            return interp
         }
+        if isAvailable(.cuda) { options.append(.cuda) }
+        return (options, false)
+    }
+
+    /// Prices `k` on every option and picks the earliest finish (graph lock held).
+    func decide(_ k: PlannedKernel, options: [Placement], forced: Bool, model: CostModel) -> PlacementDecision {
+        let entry = history[k.kernel] ?? (KernelFeatures(k.kernel), 0)
+        var code: [Placement: CodeState] = [:]
+        for p in options where p != .interpreter { code[p] = device(for: p)?.codeState(k.kernel) ?? .missing }
+        let launch = k.launch
+        var run = KernelRun(points: k.points,
+                            parallelPoints: (0..<k.kernel.parallelAxes).reduce(1) { $0 * launch.extent($1) },
+                            firstExtent: k.kernel.rank > 0 ? launch.extent(0) : 1,
+                            splitChunks: k.splitChunks, bytes: k.bytesAccessed, code: code, previousRuns: entry.runs)
+        run.innerExtent = k.kernel.rank > 0 ? launch.extent(k.kernel.rank - 1) : 1
+        var pending: [Int: Int] = [:]      // sizes this kernel will allocate, to match the pool's blocks
+        for b in k.writtenBuffers where !b.isAllocated {
+            pending[b.byteCount, default: 0] += 1
+            if pending[b.byteCount]! > 1 || !BufferPool.shared.hasFree(byteCount: b.byteCount) { run.freshBytes += b.byteCount }
+        }
+        let predictions = model.predictAll(entry.features, run, options: options)
+        let now = ProcessInfoLite.monotonicNanos()
+        var busy: [Placement.Resource: Double] = [:]
+        for (r, t) in busyUntil where t > now { busy[r] = Double(t - now) / 1e9 }
+        let chosen = model.choose(predictions, busy: busy)
+        let start = max(now, busyUntil[chosen.placement.resource] ?? 0)
+        busyUntil[chosen.placement.resource] = start + UInt64(min(chosen.total, 1e6) * 1e9)
+        history[k.kernel] = (entry.features, entry.runs + 1)
+        return PlacementDecision(chosen: chosen, options: predictions, forced: forced)
     }
 
     public func availability(of name: String) -> Availability {
@@ -125,10 +193,11 @@ public final class Runtime: @unchecked Sendable {
     /// Plans and queues everything `nodes` need, plus pending updates held by live tensors.
     /// Returns once the work is queued; nothing is lost if compilation throws.
     public func materialize(_ nodes: [Node]) throws {
+        let model = costModel
         try graphLock.withLock { _ in
             let roots = nodes.filter { $0.storage == nil } + takePendingUpdates()
             if roots.isEmpty { return }
-            let device = try device()
+            let (options, forced) = try self.options()
             let planStart = Executor.now()
             let plan = Planner().plan(roots: roots)
             if let dir = graphDirectory {
@@ -141,9 +210,12 @@ public final class Runtime: @unchecked Sendable {
             let planNanos = Executor.now() - planStart
             Tracer.shared.record(TraceEvent(kind: .plan, name: "plan \(plan.kernels.count) kernels", start: planStart, duration: planNanos,
                                             detail: plan.kernels.map(\.label).joined(separator: "; ")))
-            var prepared: [any PreparedKernel] = []
+            var prepared: [(any PreparedKernel, PlacementDecision)] = []
             do {
-                for k in plan.kernels { prepared.append(try device.prepare(k.kernel)) }
+                for k in plan.kernels {
+                    let decision = decide(k, options: options, forced: forced, model: model)
+                    prepared.append((try device(for: decision.chosen.placement)!.prepare(k.kernel), decision))
+                }
             } catch {
                 // Give the pending updates back: the graph is untouched.
                 pendingUpdates.withLock { list in
@@ -152,11 +224,13 @@ public final class Runtime: @unchecked Sendable {
                 throw error
             }
             var bytes = 0, points = 0, fused = 0
-            for (k, code) in zip(plan.kernels, prepared) {
-                submit(k, code, deviceName: device.name)
+            var byPlacement: [String: Int] = [:]
+            for (k, (code, decision)) in zip(plan.kernels, prepared) {
+                submit(k, code, decision: decision)
                 points += k.points
                 fused += k.fusedOps.count
                 bytes += k.bytesAccessed
+                byPlacement[decision.chosen.placement.rawValue, default: 0] += 1
             }
             for (node, buffer) in plan.realized { node.realize(buffer) }
             for (node, base, map) in plan.realizedViews { node.realize(viewOf: base, map: map) }
@@ -170,7 +244,8 @@ public final class Runtime: @unchecked Sendable {
                 s.inPlaceUpdates += plan.inPlaceUpdates
                 s.copiedUpdates += plan.copiedUpdates
                 s.freshUpdates += plan.freshUpdates
-                s.kernelsByDevice[device.name, default: 0] += plan.kernels.count
+                for (p, n) in byPlacement { s.kernelsByDevice[p, default: 0] += n }
+                if forced { s.forcedPlacements += plan.kernels.count }
             }
         }
     }
@@ -222,7 +297,7 @@ public final class Runtime: @unchecked Sendable {
         return s
     }
 
-    private func submit(_ k: PlannedKernel, _ code: any PreparedKernel, deviceName: String) {
+    private func submit(_ k: PlannedKernel, _ code: any PreparedKernel, decision: PlacementDecision) {
         var deps: [KernelTask] = []
         let reads = k.readBuffers, writes = k.writtenBuffers
         for b in reads { if let w = schedule(of: b).lastWriter { deps.append(w) } }
@@ -233,7 +308,8 @@ public final class Runtime: @unchecked Sendable {
         }
         let launch = k.launch
         var chunks: [@Sendable (Int) -> Void] = []
-        let label = k.label, device = deviceName, points = k.points
+        let label = k.label, device = decision.chosen.placement.rawValue, points = k.points
+        let oneThread = decision.chosen.placement == .cpu1
         /// Runs one chunk, recording it as a kernel event on its worker's track when tracing.
         @Sendable func traced(_ lo: Int, _ hi: Int, _ body: @escaping @Sendable () -> Void) -> @Sendable (Int) -> Void {
             { worker in
@@ -246,22 +322,29 @@ public final class Runtime: @unchecked Sendable {
             }
         }
         var finish: (@Sendable () -> Void)? = nil
+        let chunkCount = CostModel.cpuChunks(points: k.points, firstExtent: k.kernel.rank > 0 ? launch.extent(0) : 1,
+                                             parallelAxes: k.kernel.parallelAxes, splitChunks: k.splitChunks, workers: executor.workers)
         if k.splitChunks > 0 {
+            // The partial count is fixed by the sizes (determinism); one thread runs them in turn.
             let n = k.splitChunks
             let r0 = launch.extent(k.kernel.parallelAxes)
             let p = (0..<k.kernel.parallelAxes).reduce(1) { $0 * launch.extent($1) }
             let stride = p * k.kernel.reductions.count * 16
             let partials = Partials(byteCount: n * stride)
-            for c in 0..<n {
-                let lo = r0 * c / n, hi = r0 * (c + 1) / n
-                chunks.append(traced(lo, hi) { code.runSplit(launch, lo: lo, hi: hi, partials: partials.pointer + c * stride) })
+            let piece: @Sendable (Int) -> Void = { c in
+                code.runSplit(launch, lo: r0 * c / n, hi: r0 * (c + 1) / n, partials: partials.pointer + c * stride)
+            }
+            if oneThread {
+                chunks.append(traced(0, r0) { for c in 0..<n { piece(c) } })
+            } else {
+                for c in 0..<n { chunks.append(traced(r0 * c / n, r0 * (c + 1) / n) { piece(c) }) }
             }
             finish = { code.combine(launch, partials: UnsafeRawPointer(partials.pointer), count: n) }
         } else if k.kernel.parallelAxes == 0 {
             chunks.append(traced(0, 1) { code.run(launch, lo: 0, hi: 1) })
         } else {
             let n0 = launch.extent(0)
-            let target = max(1, min(n0, min(executor.workers * 4, k.points / 32768)))
+            let target = oneThread ? 1 : chunkCount
             for c in 0..<target {
                 let lo = n0 * c / target, hi = n0 * (c + 1) / target
                 if lo < hi { chunks.append(traced(lo, hi) { code.run(launch, lo: lo, hi: hi) }) }
@@ -269,10 +352,13 @@ public final class Runtime: @unchecked Sendable {
             if chunks.isEmpty { chunks.append(traced(0, n0) { code.run(launch, lo: 0, hi: n0) }) }
         }
         let task = executor.submit(label: label, dependencies: deps, chunks: chunks, finish: finish,
-                                   onDone: { [self] t in kernelProfile.withLock { p in
-                                       let old = p[label] ?? (0, 0)
-                                       p[label] = (old.count + 1, old.nanos + t.elapsedNanos)
-                                   } },
+                                   onDone: { [self] t in
+                                       kernelProfile.withLock { p in
+                                           let old = p[label] ?? (0, 0)
+                                           p[label] = (old.count + 1, old.nanos + t.elapsedNanos)
+                                       }
+                                       record(decision, label: label, points: points, started: t.startedNanos, measured: t.elapsedNanos)
+                                   },
                                    onReady: {
                                        for b in writes where !b.isAllocated {
                                            b.allocate()
@@ -289,6 +375,36 @@ public final class Runtime: @unchecked Sendable {
             s.lastWriter = task
             s.readers = []
         }
+    }
+}
+
+extension Runtime {
+    /// Records a decision with its prediction and the measured time (statistics, trace).
+    fileprivate func record(_ d: PlacementDecision, label: String, points: Int, started: UInt64, measured: UInt64) {
+        let predicted = d.chosen.compute
+        let error = abs(Double(measured) / 1e9 - predicted)
+        statistics.update { s in
+            s.decisions += 1
+            s.predictedNanos += UInt64(min(predicted, 1e6) * 1e9)
+            s.measuredNanos += measured
+            s.modelAbsErrorNanos += UInt64(min(error, 1e6) * 1e9)
+            s.modelRelErrorSum += min(error / max(Double(measured) / 1e9, 1e-9), 1e6)
+        }
+        Tracer.shared.record(TraceEvent(kind: .placement, name: label, start: started, duration: measured, points: points,
+                                        device: d.chosen.placement.rawValue, detail: d.summary, predicted: predicted))
+    }
+}
+
+/// Where one kernel was placed and why: every option's prediction, and whether it was forced.
+public struct PlacementDecision: Sendable {
+    public var chosen: Prediction
+    public var options: [Prediction]
+    public var forced: Bool
+
+    /// "auto: cpu 1.2 ms < cpu-1 2.3 ms < interpreter 40 ms", or "forced cpu (predicted 1.2 ms)".
+    public var summary: String {
+        if forced { return "forced \(chosen.placement) (predicted \(CostModel.format(chosen.total)), \(chosen.bound))" }
+        return "auto: " + options.sorted { $0.total < $1.total }.map(\.description).joined(separator: " < ")
     }
 }
 

@@ -25,7 +25,21 @@ public struct Statistics: Sendable, Equatable, CustomStringConvertible {
     public var copiedUpdates = 0
     /// Updates written to a fresh buffer, copying only the border from the old version.
     public var freshUpdates = 0
+    /// Kernels run per placement (`interpreter`, `cpu-1`, `cpu`, `cuda`).
     public var kernelsByDevice: [String: Int] = [:]
+    /// Kernels whose placement was forced (`TANDEM_DEVICE` or `withDevice`) rather than chosen.
+    public var forcedPlacements = 0
+    /// Placement decisions whose kernel has finished, with the sums of predicted and measured
+    /// times and of the absolute difference (the model's error).
+    public var decisions = 0
+    public var predictedNanos: UInt64 = 0
+    public var measuredNanos: UInt64 = 0
+    public var modelAbsErrorNanos: UInt64 = 0
+    /// Sum over decisions of |predicted − measured| / measured.
+    public var modelRelErrorSum = 0.0
+
+    /// Mean absolute error of the predicted kernel times, in seconds.
+    public var meanAbsPredictionError: Double { decisions == 0 ? 0 : Double(modelAbsErrorNanos) / 1e9 / Double(decisions) }
 
     public init() {}
 
@@ -37,7 +51,8 @@ public struct Statistics: Sendable, Equatable, CustomStringConvertible {
         \(String(format2(Double(opsFused) / Double(max(kernelsRun, 1))))) per kernel), elements \(elements), \
         bytes \(bytesMoved), compiles \(compileMisses) (memory hits \(compileMemoryHits), disk hits \(compileDiskHits), \
         rejected \(cacheRejected), \(String(format2(Double(compileNanos) / 1e9)))s), planning \(String(format2(Double(planNanos) / 1e9)))s, fallbacks \(fallbacks), \
-        updates in place \(inPlaceUpdates) / fresh \(freshUpdates) / copied \(copiedUpdates), by device \(kernelsByDevice.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", "))
+        updates in place \(inPlaceUpdates) / fresh \(freshUpdates) / copied \(copiedUpdates), by device \(kernelsByDevice.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", ")) \
+        (forced \(forcedPlacements)), model error \(String(format2(meanAbsPredictionError * 1e6))) µs mean over \(decisions) kernels
         """
     }
 }

@@ -22,6 +22,9 @@ public struct TraceEvent: Sendable {
         case fallback
         /// A copy between host and device: `bytes`, `detail` is the direction.
         case copy
+        /// One kernel's placement: `device` chosen, `predicted` time, measured `duration`, and in
+        /// `detail` every option's prediction (or that it was forced).
+        case placement
     }
 
     public var kind: Kind
@@ -118,6 +121,7 @@ public struct Trace: Sendable {
         let workers = Set(events.filter { $0.kind == .kernel }.map(\.track)).sorted()
         for w in workers { meta(2, w, "thread_name", "worker \(w)") }
         if events.contains(where: { $0.kind == .copy }) { meta(3, nil, "process_name", "copies") }
+        if events.contains(where: { $0.kind == .placement }) { meta(4, nil, "process_name", "placement (predicted vs measured)") }
         for e in events {
             let ts = Double(e.start &- min(origin, e.start)) / 1000
             let dur = Double(e.duration) / 1000
@@ -127,7 +131,12 @@ public struct Trace: Sendable {
             if !e.device.isEmpty { args.append("\"device\": \(Trace.quote(e.device))") }
             if !e.detail.isEmpty { args.append("\"detail\": \(Trace.quote(e.detail))") }
             if let p = e.predicted { args.append("\"predicted_us\": \(p * 1e6)") }
-            let (pid, tid) = e.kind == .kernel ? (2, e.track) : (e.kind == .copy ? (3, 0) : (1, 0))
+            let (pid, tid) = switch e.kind {
+            case .kernel: (2, e.track)
+            case .copy: (3, 0)
+            case .placement: (4, 0)
+            default: (1, 0)
+            }
             let phase = e.duration > 0 || e.kind == .kernel ? "\"ph\": \"X\", \"dur\": \(dur)" : "\"ph\": \"i\", \"s\": \"t\""
             out.append("{\"name\": \(Trace.quote(e.name)), \"cat\": \"\(e.kind.rawValue)\", \(phase), \"ts\": \(ts), \"pid\": \(pid), \"tid\": \(tid), \"args\": {\(args.joined(separator: ", "))}}")
         }

@@ -31,7 +31,7 @@ struct CompileCacheTests {
         #expect(stats.snapshot.compileMisses == 1)
         _ = try cpu.prepare(k.kernel)
         #expect(stats.snapshot.compileMisses == 1 && stats.snapshot.compileMemoryHits == 1)
-        cpu.cache.dropMemory()  // as a new process would start
+        cpu.dropMemory()  // as a new process would start
         _ = try cpu.prepare(k.kernel)
         #expect(stats.snapshot.compileMisses == 1 && stats.snapshot.compileDiskHits == 1)
         var st = stat()
@@ -51,7 +51,7 @@ struct CompileCacheTests {
         var junk: [UInt8] = Array(repeating: 0xCC, count: 64)
         _ = pwrite(fd, &junk, 64, 512)
         close(fd)
-        cpu.cache.dropMemory()
+        cpu.dropMemory()
         let code = try cpu.prepare(k.kernel)
         #expect(stats.snapshot.cacheRejected == 1)
         #expect(stats.snapshot.compileMisses == 2)
@@ -97,7 +97,7 @@ struct CompileCacheTests {
         let stats = StatisticsBox()
         let cpu = CPUDevice(statistics: stats, toolchain: .failure(.notFound("no C compiler found (test)")))
         #expect(cpu.availability == .unavailable(reason: "no C compiler found (test)"))
-        let runtime = Runtime(devices: [cpu, InterpreterDevice()], statistics: stats, workers: 2)
+        let runtime = Runtime(devices: [cpu, InterpreterDevice()], statistics: stats, workers: 2, profile: { SyntheticProfiles.cpu() })
         let x = Tensor<Double>([1, 2, 3])
         let node = (x * x).sum().node
         let b = try runtime.read(node)

@@ -1,0 +1,48 @@
+import ArgumentParser
+import Tandem
+import TandemRuntime
+
+struct Calibrate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Measure this machine for the cost model and save the profile in the cache folder.",
+        discussion: """
+        Measures memory bandwidth (one thread and all workers), the per-element cost of each \
+        operation class in f32 and f64, the worker pool's launch and per-chunk costs, the \
+        interpreter's rate and the C compiler's compile and load times, with kernels Tandem \
+        generates itself. The profile is written as JSON to the cache folder \
+        (TANDEM_CACHE_DIR or ~/.cache/tandem) and used by every later run on this machine.
+        """)
+
+    @Flag(help: "The quick calibration a first run makes by itself (smaller sizes, fewer repeats).") var quick = false
+    @Flag(help: "Print the profile as JSON instead of a summary.") var json = false
+
+    func run() throws {
+        let profile = try Calibration.measure(quick: quick)
+        try Calibration.save(profile)
+        Tandem.runtime.setProfile(profile)
+        if json {
+            print(String(decoding: ProcessInfoLite.contents(of: Calibration.profilePath) ?? [], as: UTF8.self))
+            return
+        }
+        let c = profile.cpu
+        func gb(_ x: Double) -> String { "\(format2(x / 1e9)) GB/s" }
+        func ns(_ x: Double) -> String { "\(format3(x * 1e9)) ns" }
+        print("machine: \(profile.identity.cpuModel) on \(profile.identity.host), \(profile.identity.workers) workers")
+        print("compiler: \(profile.identity.compiler)")
+        print("memory bandwidth: one thread \(gb(c.bandwidthOneThread)), all workers \(gb(c.bandwidthAllThreads))")
+        print("per element per operation (one thread, data in cache):")
+        for cls in OpClassKey.allCases {
+            print("  \(cls.rawValue.padding(14)) f32 \(ns(c.f32[cls]).padding(10)) f64 \(ns(c.f64[cls]))")
+        }
+        print("worker pool: launch \(CostModel.format(c.launchSeconds)), each further chunk \(CostModel.format(c.chunkSeconds))")
+        print("interpreter: \(ns(c.interpreterSecondsPerInstruction)) per instruction per point")
+        print("C compiler: compile \(CostModel.format(c.compileSeconds)), load \(CostModel.format(c.loadSeconds))")
+        print("gpu: \(profile.gpu.map { "\($0.name)" } ?? "none measured (no CUDA device in this build)")")
+        print("calibration took \(format2(profile.calibrationSeconds)) s; saved to \(Calibration.profilePath)")
+    }
+}
+
+extension String {
+    /// Left-aligned in a field of `width` characters.
+    func padding(_ width: Int) -> String { count >= width ? self : self + String(repeating: " ", count: width - count) }
+}

@@ -1,0 +1,159 @@
+import ArgumentParser
+import FoundationEssentials
+import Tandem
+import TandemRuntime
+import TandemWorkloads
+
+/// The placement experiment of ALPyNA's "Pricing Python Parallelism": every workload over a sweep
+/// of sizes, under every forced placement and under `auto`, on the same inputs.
+struct PlacementEval: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "placement-eval",
+        abstract: "Run every workload under every forced placement and under auto; report auto's slowdown against the oracle.",
+        discussion: """
+        For each workload and size, the inputs are made once; each placement (interpreter, cpu-1, \
+        cpu, cuda where available, and auto) runs once to warm up (so every kernel is compiled and \
+        loaded: this measures steady-state placement, not first-run compile choices), then \
+        --repeats timed runs, interleaved across placements; the median counts. The oracle is the \
+        fastest forced placement. auto "hits" the oracle when all its kernels went there, or when it \
+        was no slower than the oracle. The model's error is the mean absolute difference between \
+        predicted and measured kernel times over all timed runs.
+        """)
+
+    @Option(help: "Timed runs per placement (the median is reported).") var repeats: Int = 5
+    @Option(help: "Only these workloads (comma separated).") var workloads: String?
+    @Option(help: "Element type: f32 or f64.") var dtype: DTypeOption = .f64
+    @Flag(help: "Print one JSON object.") var json = false
+
+    /// The default sweep, tiny (where nothing but the interpreter can pay) to large enough that
+    /// all cores pay; capped so the interpreter's runs keep the whole sweep to a few minutes here.
+    static let sweep: [(String, [[String: Double]])] = [
+        ("black_scholes", [["n": 100], ["n": 10_000], ["n": 1_000_000]]),
+        ("sor", [["n": 16, "max_iterations": 20], ["n": 128, "max_iterations": 20], ["n": 512, "max_iterations": 20]]),
+        ("red_black_sor", [["n": 16, "iterations": 10], ["n": 128, "iterations": 10], ["n": 512, "iterations": 10]]),
+        ("shallow_water", [["n": 16, "steps": 10], ["n": 64, "steps": 10], ["n": 256, "steps": 10]]),
+        ("nbody", [["n": 16, "steps": 2], ["n": 256, "steps": 2], ["n": 1024, "steps": 2]]),
+        ("gmm_em", [["n": 100, "iterations": 2], ["n": 5000, "iterations": 2], ["n": 50_000, "iterations": 2]]),
+    ]
+
+    struct Case: Codable {
+        var workload: String
+        var params: [String: Double]
+        /// Median seconds per placement ("interpreter", "cpu-1", "cpu", "cuda", "auto").
+        var seconds: [String: Double]
+        var oracle: String
+        var oracleSeconds: Double
+        /// Kernels auto placed on each option, over its timed runs.
+        var autoPlacements: [String: Int]
+        var slowdown: Double
+        var hit: Bool
+    }
+
+    struct Summary: Codable {
+        var mean_slowdown: Double
+        var max_slowdown: Double
+        var oracle_hit_rate: Double
+        /// Seconds.
+        var mean_abs_prediction_error: Double
+        /// |predicted − measured| / measured, averaged over kernels.
+        var mean_abs_relative_prediction_error: Double
+        var kernels_predicted: Int
+        var placements: [String]
+        var dtype: String
+        var repeats: Int
+        var machine: String
+        var cases: [Case]
+    }
+
+    func run() throws {
+        guard repeats >= 1 else { throw ValidationError("--repeats must be at least 1") }
+        let names = workloads?.split(separator: ",").map(String.init)
+        try withUsageErrors {
+            for n in names ?? [] where Workloads.named(n) == nil { throw UsageError(description: "unknown workload '\(n)'") }
+        }
+        var forced: [DeviceChoice] = [.interpreter, .cpu1, .cpu]
+        for choice in forced where Tandem.runtime.availability(of: choice == .interpreter ? "interpreter" : "cpu") != .available {
+            forced.removeAll { $0 == choice }
+        }
+        guard forced.contains(.cpu) else {
+            throw ValidationError("placement-eval needs compiled C on the CPU: \(Tandem.runtime.availability(of: "cpu"))")
+        }
+        let choices = forced + [.auto]
+        let model = Tandem.runtime.costModel      // calibrates first if there is no profile
+        var cases: [Case] = []
+        let before = Tandem.statistics
+        for (name, sizes) in Self.sweep where names == nil || names!.contains(name) {
+            let w = Workloads.named(name)!
+            for params in sizes {
+                let prepared = try w.prepare(params, dtype: dtype.dtype)
+                var times: [DeviceChoice: [Double]] = [:]
+                var autoPlacements: [String: Int] = [:]
+                for c in choices { _ = try Tandem.withDevice(c) { try prepared.run() } }     // warm-up
+                for _ in 0..<repeats {
+                    for c in choices {
+                        let s0 = Tandem.statistics
+                        try Tandem.withDevice(c) {
+                            let t0 = now()
+                            _ = try prepared.run()
+                            times[c, default: []].append(now() - t0)
+                        }
+                        if c == .auto {
+                            let s1 = Tandem.statistics
+                            for (k, v) in s1.kernelsByDevice { autoPlacements[k, default: 0] += v - (s0.kernelsByDevice[k] ?? 0) }
+                        }
+                    }
+                }
+                func median(_ c: DeviceChoice) -> Double { let t = times[c]!.sorted(); return t[t.count / 2] }
+                let oracle = forced.min { median($0) < median($1) }!
+                let autoTime = median(.auto)
+                let oraclePlacement = oracle.forcedPlacement!.rawValue
+                let onlyOracle = autoPlacements.filter { $0.value > 0 }.keys.allSatisfy { $0 == oraclePlacement }
+                let row = Case(workload: name, params: params,
+                               seconds: Dictionary(uniqueKeysWithValues: choices.map { ($0.rawValue, median($0)) }),
+                               oracle: oraclePlacement, oracleSeconds: median(oracle),
+                               autoPlacements: autoPlacements.filter { $0.value > 0 },
+                               slowdown: autoTime / median(oracle), hit: onlyOracle || autoTime <= median(oracle))
+                cases.append(row)
+                if !json {
+                    ProcessInfoLite.warn("placement-eval: \(name) \(params.sorted { $0.key < $1.key }.map { "\($0.key)=\(JSON.number($0.value))" }.joined(separator: " ")): oracle \(row.oracle), auto \(format3(row.slowdown))x")
+                }
+            }
+        }
+        let after = Tandem.statistics
+        let decisions = after.decisions - before.decisions
+        let slowdowns = cases.map(\.slowdown)
+        let summary = Summary(
+            mean_slowdown: slowdowns.reduce(0, +) / Double(Swift.max(slowdowns.count, 1)),
+            max_slowdown: slowdowns.max() ?? 1,
+            oracle_hit_rate: Double(cases.filter(\.hit).count) / Double(Swift.max(cases.count, 1)),
+            mean_abs_prediction_error: Double(after.modelAbsErrorNanos - before.modelAbsErrorNanos) / 1e9 / Double(Swift.max(decisions, 1)),
+            mean_abs_relative_prediction_error: (after.modelRelErrorSum - before.modelRelErrorSum) / Double(Swift.max(decisions, 1)),
+            kernels_predicted: decisions,
+            placements: choices.map(\.rawValue), dtype: dtype.rawValue, repeats: repeats,
+            machine: "\(model.profile.identity.cpuModel), \(model.profile.identity.workers) workers", cases: cases)
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            print(String(decoding: try encoder.encode(summary), as: UTF8.self))
+        } else {
+            print(table(summary, forced: forced))
+        }
+    }
+
+    func table(_ s: Summary, forced: [DeviceChoice]) -> String {
+        func ms(_ x: Double) -> String { format3(x * 1e3) }
+        var lines = ["| workload | params | " + forced.map { "\($0.rawValue) ms" }.joined(separator: " | ") + " | auto ms | oracle | auto placed | slowdown |",
+                     "|---|---|" + String(repeating: "---:|", count: forced.count) + "---:|---|---|---:|"]
+        for c in s.cases {
+            let params = c.params.sorted { $0.key < $1.key }.map { "\($0.key)=\(JSON.number($0.value))" }.joined(separator: " ")
+            let placed = c.autoPlacements.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+            lines.append("| \(c.workload) | \(params) | " + forced.map { ms(c.seconds[$0.rawValue]!) }.joined(separator: " | ")
+                         + " | \(ms(c.seconds["auto"]!)) | \(c.oracle) | \(placed) | \(format3(c.slowdown)) |")
+        }
+        lines.append("")
+        lines.append("mean slowdown \(format3(s.mean_slowdown)), max \(format3(s.max_slowdown)), oracle hit rate \(format3(s.oracle_hit_rate)), "
+                     + "model error: mean |predicted − measured| \(CostModel.format(s.mean_abs_prediction_error)) per kernel "
+                     + "(\(format3(s.mean_abs_relative_prediction_error * 100)) % relative) over \(s.kernels_predicted) kernels")
+        return lines.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,285 @@
+import TandemIR
+
+/// Where one kernel can run. The runtime offers the options whose device is available.
+public enum Placement: String, Sendable, Hashable, CaseIterable, Codable, CustomStringConvertible {
+    /// The Swift interpreter of kernel IR, chunked over all workers: no compile, slow per point.
+    case interpreter
+    /// Compiled C as one chunk on one worker: no fork/join cost.
+    case cpu1 = "cpu-1"
+    /// Compiled C split over all workers.
+    case cpuAll = "cpu"
+    /// CUDA C on the GPU.
+    case cuda
+
+    public var description: String { rawValue }
+
+    /// The resource the option occupies (options on one resource queue behind each other).
+    public var resource: Resource { self == .cuda ? .gpu : .cpu }
+
+    public enum Resource: Sendable, Hashable { case cpu, gpu }
+}
+
+/// Whether a kernel's code is ready on a device.
+public enum CodeState: Sendable, Equatable {
+    /// Loaded in this process.
+    case ready
+    /// Compiled earlier, in the on-disk cache: costs a load.
+    case onDisk
+    /// Must be compiled.
+    case missing
+}
+
+/// Static features of a kernel, computed once per kernel structure at codegen (no sizes).
+public struct KernelFeatures: Sendable, Equatable {
+    /// Operations per domain point by class, for 4-byte-or-narrower and for 8-byte types.
+    public var narrowOps: [OpClassKey: Int] = [:]
+    public var wideOps: [OpClassKey: Int] = [:]
+    /// IR instructions per domain point, loads and stores included (what the interpreter pays).
+    public var instructions: Int = 0
+    /// Loads and stores per domain point.
+    public var loads: Int = 0
+    public var stores: Int = 0
+    public var rank: Int
+    public var parallelAxes: Int
+    public var reductions: Int
+
+    public init(_ kernel: Kernel) {
+        rank = kernel.rank
+        parallelAxes = kernel.parallelAxes
+        reductions = kernel.reductions.count
+        for instr in kernel.instrs where !instr.epilogue {
+            instructions += 1
+            let cls: OpClassKey?
+            var count = 1
+            switch instr.op {
+            case .unary(let op, _): cls = OpClassKey(op.costClass)
+            case .binary(let op, _, _): cls = OpClassKey(op.costClass)
+            case .select, .cast: cls = .simple
+            // SplitMix64 and the scaling: about a dozen integer and float operations.
+            case .uniform: cls = .random
+            case .iota: cls = .simple
+            case .load: loads += 1; cls = nil
+            default: cls = nil
+            }
+            guard let cls else { continue }
+            if instr.dtype.byteSize == 8 { wideOps[cls, default: 0] += count } else { narrowOps[cls, default: 0] += count }
+        }
+        stores = kernel.stores.filter { !$0.epilogue }.count
+        instructions += stores + kernel.reductions.count
+    }
+
+    /// Operations per point by class, whatever their width.
+    public var allOps: [OpClassKey: Int] { narrowOps.merging(wideOps, uniquingKeysWith: +) }
+
+    /// Seconds per point of compute with `narrow` and `wide` per-op costs.
+    func computePerPoint(narrow: OpCosts, wide: OpCosts) -> Double {
+        var s = 0.0
+        for (c, n) in narrowOps { s += Double(n) * narrow[c] }
+        for (c, n) in wideOps { s += Double(n) * wide[c] }
+        return s
+    }
+}
+
+extension OpClassKey {
+    public init(_ c: OpClass) {
+        switch c {
+        case .simple: self = .simple
+        case .divide: self = .divide
+        case .sqrt: self = .sqrt
+        case .transcendental: self = .transcendental
+        case .erf: self = .erf
+        case .pow: self = .pow
+        }
+    }
+}
+
+/// What the runtime knows about one run of a kernel: sizes, residency, compiled state, history.
+public struct KernelRun: Sendable {
+    /// Domain points (product of all extents).
+    public var points: Int
+    /// Points of the parallel axes (product of their extents).
+    public var parallelPoints: Int
+    /// Extent of the first axis (CPU chunks split it).
+    public var firstExtent: Int
+    /// For split reductions, the number of partial chunks (fixed by the sizes); else 0.
+    public var splitChunks: Int
+    /// Bytes read and written, each access once.
+    public var bytes: Int
+    /// Extent of the innermost axis (each run of it is one inner loop).
+    public var innerExtent: Int = 1
+    /// Bytes written into memory never touched before (the allocator has no warm block).
+    public var freshBytes: Int = 0
+    /// Bytes of inputs valid only on the host (a GPU option must copy them over first).
+    public var hostOnlyBytes: Int
+    /// Bytes of inputs valid only on the device (a CPU option must copy them back first).
+    public var deviceOnlyBytes: Int
+    /// Whether compiled code exists, per option that compiles (interpreter is always ready).
+    public var code: [Placement: CodeState]
+    /// How many times this kernel structure has run in this process (amortises compiling).
+    public var previousRuns: Int
+
+    public init(points: Int, parallelPoints: Int, firstExtent: Int, splitChunks: Int, bytes: Int,
+                hostOnlyBytes: Int = 0, deviceOnlyBytes: Int = 0, code: [Placement: CodeState] = [:], previousRuns: Int = 0) {
+        self.points = points
+        self.parallelPoints = parallelPoints
+        self.firstExtent = firstExtent
+        self.splitChunks = splitChunks
+        self.bytes = bytes
+        self.hostOnlyBytes = hostOnlyBytes
+        self.deviceOnlyBytes = deviceOnlyBytes
+        self.code = code
+        self.previousRuns = previousRuns
+    }
+}
+
+/// A predicted time, in seconds, by component. `compute` is the kernel's own run time (first
+/// chunk start to end, as the runtime measures kernels); `launch`, `compile` and `transfer` are
+/// paid around it.
+public struct Prediction: Sendable, Equatable, CustomStringConvertible {
+    public var placement: Placement
+    public var transfer = 0.0
+    public var compile = 0.0
+    public var launch = 0.0
+    public var compute = 0.0
+    /// The component that bounds compute: "memory" or "compute" (or "interpreter").
+    public var bound = ""
+
+    public var total: Double { transfer + compile + launch + compute }
+
+    public var description: String { "\(placement) \(CostModel.format(total))" }
+}
+
+/// The staged cost model: static features from codegen, sizes and residency at run time, rates
+/// from the machine profile.
+///
+/// Compiled CPU kernels follow a roofline: the larger of compute (per-op costs measured with data
+/// in cache, divided over the threads that get a chunk) and memory traffic (bytes over the
+/// bandwidth of that many threads), plus the pool's launch and per-chunk costs. The GPU adds
+/// transfers of operands not resident there, launch latency, and wave quantisation: blocks run
+/// in waves of `multiprocessors × blocksPerMultiprocessor`, a partly filled wave costs a full
+/// one, so a domain too small to fill the device is starved (it pays a wave for little work).
+/// Compiling is charged when the code is not cached, amortised over the runs this kernel has had
+/// (`compile / (previousRuns + 1)`): a kernel seen once stays in the interpreter unless compiling
+/// pays back at once, one that keeps coming back gets compiled (the ski-rental rule).
+///
+///     let model = CostModel(profile: profile)
+///     let best = model.choose(model.predictAll(features, run, options: [.interpreter, .cpu1, .cpuAll]))
+public struct CostModel: Sendable {
+    public var profile: MachineProfile
+
+    public init(profile: MachineProfile) { self.profile = profile }
+
+    /// The number of chunks the runtime splits a CPU kernel into (one source of truth for the
+    /// executor and the model): split reductions use their fixed chunk count; other kernels split
+    /// the first axis into at most 4 chunks per worker of at least 32768 points each.
+    public static func cpuChunks(points: Int, firstExtent: Int, parallelAxes: Int, splitChunks: Int, workers: Int) -> Int {
+        if splitChunks > 0 { return splitChunks }
+        if parallelAxes == 0 { return 1 }
+        return max(1, min(firstExtent, min(workers * 4, points / 32768)))
+    }
+
+    public var workers: Int { max(1, profile.identity.workers) }
+
+    public func predict(_ f: KernelFeatures, _ run: KernelRun, on placement: Placement) -> Prediction {
+        var p = Prediction(placement: placement)
+        let cpu = profile.cpu
+        switch placement {
+        case .interpreter, .cpu1, .cpuAll:
+            let chunks = CostModel.cpuChunks(points: run.points, firstExtent: run.firstExtent, parallelAxes: f.parallelAxes,
+                                             splitChunks: run.splitChunks, workers: workers)
+            let threads = placement == .cpu1 ? 1 : min(workers, chunks)
+            p.transfer = transfer(run.deviceOnlyBytes, gpu: profile.gpu, toDevice: false)
+            let firstTouch = Double(run.freshBytes) * cpu.firstTouchSecondsPerByte / Double(threads)
+            // Dispatch once; each further chunk costs a little (cpu-1 runs one chunk).
+            p.launch = cpu.launchSeconds
+            let chunkCost = placement == .cpu1 ? 0 : Double(chunks - 1) * cpu.chunkSeconds
+            if placement == .interpreter {
+                var perPoint = Double(f.instructions) * cpu.interpreterSecondsPerInstruction
+                for (c, n) in f.allOps { perPoint += Double(n) * cpu.interpreterOps[c] }
+                perPoint += Double(f.loads) * cpu.interpreterAccessSeconds
+                p.compute = Double(run.points) * perPoint / Double(threads) + chunkCost + firstTouch
+                p.bound = "interpreter"
+            } else {
+                let perPoint = f.computePerPoint(narrow: cpu.f32, wide: cpu.f64) + Double(f.loads + f.stores) * cpu.accessSeconds
+                let loops = Double(run.points) / Double(max(run.innerExtent, 1))
+                let compute = (Double(run.points) * perPoint + loops * cpu.loopSeconds) / Double(threads)
+                let bandwidth = threads <= 1 || workers <= 1 ? cpu.bandwidthOneThread
+                    : cpu.bandwidthOneThread + (cpu.bandwidthAllThreads - cpu.bandwidthOneThread) * Double(threads - 1) / Double(workers - 1)
+                let memory = Double(run.bytes) / bandwidth
+                p.compute = max(compute, memory) + chunkCost + firstTouch
+                p.bound = memory >= compute ? "memory" : "compute"
+                p.compile = codeCost(run.code[placement] ?? run.code[.cpuAll] ?? .ready, compile: cpu.compileSeconds, load: cpu.loadSeconds,
+                                     previousRuns: run.previousRuns)
+            }
+        case .cuda:
+            guard let gpu = profile.gpu else {
+                p.compute = .infinity
+                return p
+            }
+            p.transfer = transfer(run.hostOnlyBytes, gpu: gpu, toDevice: true)
+            p.launch = gpu.launchSeconds * (f.reductions > 0 ? 2 : 1)
+            let points = max(run.points, 1)
+            let perPoint = max(Double(run.bytes) / Double(points) / gpu.bandwidth,
+                               f.computePerPoint(narrow: gpu.f32, wide: gpu.f64))
+            p.compute = Double(CostModel.gpuPaddedPoints(points: points, gpu: gpu)) * perPoint
+            p.bound = Double(run.bytes) / Double(points) / gpu.bandwidth >= f.computePerPoint(narrow: gpu.f32, wide: gpu.f64) ? "memory" : "compute"
+            p.compile = codeCost(run.code[.cuda] ?? .missing, compile: gpu.compileSeconds, load: gpu.loadSeconds,
+                                 previousRuns: run.previousRuns)
+        }
+        return p
+    }
+
+    /// Points the GPU spends time on: blocks of one point per thread, rounded up to whole waves
+    /// (wave quantisation; a domain smaller than one wave pays the whole wave: starvation).
+    public static func gpuPaddedPoints(points: Int, gpu: GPUProfile) -> Int {
+        let threads = max(gpu.threadsPerBlock, 1)
+        let blocks = (points + threads - 1) / threads
+        let wave = max(gpu.waveBlocks, 1)
+        let waves = max(1, (blocks + wave - 1) / wave)
+        return waves * wave * threads
+    }
+
+    /// Copy time for `bytes` across the link (zero bytes cost nothing).
+    func transfer(_ bytes: Int, gpu: GPUProfile?, toDevice: Bool) -> Double {
+        guard bytes > 0, let gpu else { return 0 }
+        let link = toDevice ? gpu.hostToDevice : gpu.deviceToHost
+        let bw = bytes >= gpu.pinnedThreshold ? link.pinnedBandwidth : link.pageableBandwidth
+        return link.latencySeconds + Double(bytes) / bw
+    }
+
+    func codeCost(_ state: CodeState, compile: Double, load: Double, previousRuns: Int) -> Double {
+        switch state {
+        case .ready: 0
+        case .onDisk: load
+        case .missing: compile / Double(previousRuns + 1)
+        }
+    }
+
+    public func predictAll(_ f: KernelFeatures, _ run: KernelRun, options: [Placement]) -> [Prediction] {
+        options.map { predict(f, run, on: $0) }
+    }
+
+    /// The option that finishes first, given how long each resource is already busy (seconds from
+    /// now, predicted). Ties go to the earlier option in `predictions`.
+    public func choose(_ predictions: [Prediction], busy: [Placement.Resource: Double] = [:]) -> Prediction {
+        var best = predictions[0]
+        var bestFinish = Double.infinity
+        for p in predictions {
+            let finish = (busy[p.placement.resource] ?? 0) + p.total
+            if finish < bestFinish {
+                best = p
+                bestFinish = finish
+            }
+        }
+        return best
+    }
+
+    /// Seconds with a unit that fits (`12.3 µs`, `4.56 ms`, `1.23 s`).
+    public static func format(_ s: Double) -> String {
+        func r(_ x: Double) -> String { "\((x * 100).rounded() / 100)" }
+        if !s.isFinite { return "∞" }
+        if s < 1e-3 { return r(s * 1e6) + " µs" }
+        if s < 1 { return r(s * 1e3) + " ms" }
+        return r(s) + " s"
+    }
+}

@@ -1,0 +1,215 @@
+/// What the cost model knows about this machine: rates and latencies measured by the calibrator
+/// (`tandem calibrate`, or a quick calibration at first use), never constants.
+///
+/// Stored as readable JSON in the cache folder (`machine-profile.json`) with the machine's
+/// identity; a profile whose identity differs from the running machine is recalibrated.
+///
+///     let profile = MachineProfile(identity: id, cpu: measured, gpu: nil)
+///     let t = CostModel(profile: profile).predict(features, run, on: .cpuAll)
+public struct MachineProfile: Codable, Sendable, Equatable {
+    /// Bumped when the meaning of a field changes; older files are recalibrated.
+    public static let currentVersion = 3
+
+    public var version: Int
+    public var identity: MachineIdentity
+    /// True for the quick calibration made at first use (fewer, smaller measurements).
+    public var quick: Bool
+    /// Seconds the calibration took.
+    public var calibrationSeconds: Double
+    public var cpu: CPUProfile
+    /// Nil when no GPU was usable at calibration time (the model then never offers one).
+    public var gpu: GPUProfile?
+
+    public init(identity: MachineIdentity, quick: Bool, calibrationSeconds: Double, cpu: CPUProfile, gpu: GPUProfile?) {
+        self.version = MachineProfile.currentVersion
+        self.identity = identity
+        self.quick = quick
+        self.calibrationSeconds = calibrationSeconds
+        self.cpu = cpu
+        self.gpu = gpu
+    }
+}
+
+/// Which machine a profile was measured on.
+public struct MachineIdentity: Codable, Sendable, Equatable {
+    public var host: String
+    public var cpuModel: String
+    /// Worker threads the runtime uses (`TANDEM_THREADS` or the online cores).
+    public var workers: Int
+    /// The C compiler's identity, or "none".
+    public var compiler: String
+    /// The GPU's name and driver, or nil.
+    public var gpu: String?
+
+    public init(host: String, cpuModel: String, workers: Int, compiler: String, gpu: String?) {
+        self.host = host
+        self.cpuModel = cpuModel
+        self.workers = workers
+        self.compiler = compiler
+        self.gpu = gpu
+    }
+}
+
+/// Seconds per element for one operation of each class, by element type (`f32`, `f64`).
+///
+/// Integer and Boolean operations are priced as the float type of their width (i32 and b8 as
+/// f32, i64 as f64): the calibrator does not measure them separately because no standard
+/// workload spends its time there.
+public struct OpCosts: Codable, Sendable, Equatable {
+    public var simple: Double
+    public var divide: Double
+    public var sqrt: Double
+    public var transcendental: Double
+    public var erf: Double
+    public var pow: Double
+    /// One counter-based uniform (SplitMix64, scaled to the type): integer multiplies that do not
+    /// vectorise everywhere.
+    public var random: Double
+
+    public init(simple: Double, divide: Double, sqrt: Double, transcendental: Double, erf: Double, pow: Double, random: Double) {
+        self.simple = simple
+        self.divide = divide
+        self.sqrt = sqrt
+        self.transcendental = transcendental
+        self.erf = erf
+        self.pow = pow
+        self.random = random
+    }
+
+    public subscript(_ c: OpClassKey) -> Double {
+        get {
+            switch c {
+            case .simple: simple
+            case .divide: divide
+            case .sqrt: sqrt
+            case .transcendental: transcendental
+            case .erf: erf
+            case .pow: pow
+            case .random: random
+            }
+        }
+        set {
+            switch c {
+            case .simple: simple = newValue
+            case .divide: divide = newValue
+            case .sqrt: sqrt = newValue
+            case .transcendental: transcendental = newValue
+            case .erf: erf = newValue
+            case .pow: pow = newValue
+            case .random: random = newValue
+            }
+        }
+    }
+
+    public static func uniform(_ s: Double) -> OpCosts { OpCosts(simple: s, divide: s, sqrt: s, transcendental: s, erf: s, pow: s, random: s) }
+}
+
+/// The operation classes the model prices (mirrors `OpClass` of the IR, kept here so the profile
+/// file's keys do not depend on the IR's spelling).
+public enum OpClassKey: String, Codable, Sendable, CaseIterable {
+    case simple, divide, sqrt, transcendental, erf, pow, random
+}
+
+public struct CPUProfile: Codable, Sendable, Equatable {
+    /// Streaming bandwidth (bytes read plus written per second) of one thread and of all workers.
+    public var bandwidthOneThread: Double
+    public var bandwidthAllThreads: Double
+    /// Per-element compute cost on one thread of compiled C, data in cache.
+    public var f32: OpCosts
+    public var f64: OpCosts
+    /// Per access (a load or a store) per point, and per start of an innermost loop, one thread,
+    /// data in cache: what a point costs besides its operations.
+    public var accessSeconds: Double
+    public var loopSeconds: Double
+    /// Writing memory for the first time (page faults and zeroing by the kernel), per byte.
+    public var firstTouchSecondsPerByte: Double
+    /// From queueing a one-chunk task on the worker pool to its completion (empty kernel).
+    public var launchSeconds: Double
+    /// Extra cost of each further chunk of a task (queueing, waking a worker).
+    public var chunkSeconds: Double
+    /// The interpreter's cost per IR instruction per point, one thread, and the extra cost of an
+    /// operation of each class on top of that (its scalar math library call).
+    public var interpreterSecondsPerInstruction: Double
+    public var interpreterOps: OpCosts
+    /// The interpreter's extra cost per load (address arithmetic through the access's strides).
+    public var interpreterAccessSeconds: Double
+    /// Compiling one typical kernel with the C compiler, and loading a cached one (`dlopen`).
+    public var compileSeconds: Double
+    public var loadSeconds: Double
+
+    public init(bandwidthOneThread: Double, bandwidthAllThreads: Double, f32: OpCosts, f64: OpCosts, launchSeconds: Double,
+                chunkSeconds: Double, interpreterSecondsPerInstruction: Double, interpreterOps: OpCosts = .uniform(0),
+                interpreterAccessSeconds: Double = 0, accessSeconds: Double = 0, loopSeconds: Double = 0,
+                firstTouchSecondsPerByte: Double = 0, compileSeconds: Double, loadSeconds: Double) {
+        self.interpreterOps = interpreterOps
+        self.interpreterAccessSeconds = interpreterAccessSeconds
+        self.accessSeconds = accessSeconds
+        self.loopSeconds = loopSeconds
+        self.firstTouchSecondsPerByte = firstTouchSecondsPerByte
+        self.bandwidthOneThread = bandwidthOneThread
+        self.bandwidthAllThreads = bandwidthAllThreads
+        self.f32 = f32
+        self.f64 = f64
+        self.launchSeconds = launchSeconds
+        self.chunkSeconds = chunkSeconds
+        self.interpreterSecondsPerInstruction = interpreterSecondsPerInstruction
+        self.compileSeconds = compileSeconds
+        self.loadSeconds = loadSeconds
+    }
+}
+
+/// One direction of the host–device link.
+public struct LinkProfile: Codable, Sendable, Equatable {
+    public var pageableBandwidth: Double
+    public var pinnedBandwidth: Double
+    public var latencySeconds: Double
+    public init(pageableBandwidth: Double, pinnedBandwidth: Double, latencySeconds: Double) {
+        self.pageableBandwidth = pageableBandwidth
+        self.pinnedBandwidth = pinnedBandwidth
+        self.latencySeconds = latencySeconds
+    }
+}
+
+public struct GPUProfile: Codable, Sendable, Equatable {
+    public var name: String
+    public var multiprocessors: Int
+    /// Blocks of `threadsPerBlock` threads resident on one multiprocessor at once.
+    public var blocksPerMultiprocessor: Int
+    public var threadsPerBlock: Int
+    /// Device memory bandwidth (bytes read plus written per second) of a full wave.
+    public var bandwidth: Double
+    /// Per-element cost of one operation for the whole device at full occupancy (seconds per
+    /// element, that is the inverse of the device's element throughput).
+    public var f32: OpCosts
+    public var f64: OpCosts
+    /// Kernel launch latency (enqueue to start, empty kernel).
+    public var launchSeconds: Double
+    /// NVRTC compile plus module load of one typical kernel, and loading a cached CUBIN.
+    public var compileSeconds: Double
+    public var loadSeconds: Double
+    public var hostToDevice: LinkProfile
+    public var deviceToHost: LinkProfile
+    /// Copies of at least this many bytes go through pinned staging.
+    public var pinnedThreshold: Int
+
+    public init(name: String, multiprocessors: Int, blocksPerMultiprocessor: Int, threadsPerBlock: Int, bandwidth: Double,
+                f32: OpCosts, f64: OpCosts, launchSeconds: Double, compileSeconds: Double, loadSeconds: Double,
+                hostToDevice: LinkProfile, deviceToHost: LinkProfile, pinnedThreshold: Int) {
+        self.name = name
+        self.multiprocessors = multiprocessors
+        self.blocksPerMultiprocessor = blocksPerMultiprocessor
+        self.threadsPerBlock = threadsPerBlock
+        self.bandwidth = bandwidth
+        self.f32 = f32
+        self.f64 = f64
+        self.launchSeconds = launchSeconds
+        self.compileSeconds = compileSeconds
+        self.loadSeconds = loadSeconds
+        self.hostToDevice = hostToDevice
+        self.deviceToHost = deviceToHost
+        self.pinnedThreshold = pinnedThreshold
+    }
+
+    /// Blocks the device holds at once: one wave.
+    public var waveBlocks: Int { multiprocessors * blocksPerMultiprocessor }
+}

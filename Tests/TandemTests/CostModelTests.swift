@@ -1,0 +1,258 @@
+import Testing
+import Tandem
+import TandemIR
+import TandemModel
+import TandemRuntime
+import TandemCPU
+import TandemInterpreter
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Machine profiles with round numbers, so predictions can be computed by hand.
+enum SyntheticProfiles {
+    /// Two workers; 10 GB/s on one thread, 20 GB/s on both; f64 ops: simple 1 ns, divide and sqrt
+    /// 4 ns, transcendental 10 ns, erf 20 ns, pow 30 ns (f32 half); launch 10 µs, 1 µs per
+    /// further chunk; interpreter 10 ns per instruction; compile 0.1 s, load 1 ms.
+    static func cpu(compileSeconds: Double = 0.1) -> MachineProfile {
+        let f64 = OpCosts(simple: 1e-9, divide: 4e-9, sqrt: 4e-9, transcendental: 10e-9, erf: 20e-9, pow: 30e-9, random: 5e-9)
+        let f32 = OpCosts(simple: 0.5e-9, divide: 2e-9, sqrt: 2e-9, transcendental: 5e-9, erf: 10e-9, pow: 15e-9, random: 5e-9)
+        return MachineProfile(
+            identity: MachineIdentity(host: "synthetic", cpuModel: "synthetic", workers: 2, compiler: "synthetic", gpu: nil),
+            quick: false, calibrationSeconds: 0,
+            cpu: CPUProfile(bandwidthOneThread: 10e9, bandwidthAllThreads: 20e9, f32: f32, f64: f64, launchSeconds: 10e-6,
+                            chunkSeconds: 1e-6, interpreterSecondsPerInstruction: 10e-9, compileSeconds: compileSeconds,
+                            loadSeconds: 1e-3),
+            gpu: nil)
+    }
+
+    /// The CPU above plus a GPU: 100 SMs × 4 blocks of 256 threads (a wave is 102,400 points),
+    /// 1 TB/s, f64 simple op 1 ps per element; launch 5 µs; links 20 GB/s pinned, 5 GB/s
+    /// pageable, 10 µs latency; pinned from 1 MB.
+    static func gpu(hostToDevice: Double = 20e9, launch: Double = 5e-6) -> MachineProfile {
+        var p = cpu()
+        p.identity.gpu = "synthetic GPU"
+        p.gpu = GPUProfile(name: "synthetic GPU", multiprocessors: 100, blocksPerMultiprocessor: 4, threadsPerBlock: 256,
+                           bandwidth: 1e12, f32: .uniform(0.5e-12), f64: .uniform(1e-12), launchSeconds: launch,
+                           compileSeconds: 0.2, loadSeconds: 1e-3,
+                           hostToDevice: LinkProfile(pageableBandwidth: hostToDevice / 4, pinnedBandwidth: hostToDevice, latencySeconds: 10e-6),
+                           deviceToHost: LinkProfile(pageableBandwidth: 5e9, pinnedBandwidth: 20e9, latencySeconds: 10e-6),
+                           pinnedThreshold: 1 << 20)
+        return p
+    }
+}
+
+@Suite("Cost model")
+struct CostModelTests {
+    /// `y = x * 2 + 1` over f64, written as kernel IR by hand: 5 instructions and a store per
+    /// point (6 for the interpreter), 2 simple operations, 16 bytes per point.
+    static let axpb: Kernel = Kernel(
+        rank: 1, parallelAxes: 1,
+        buffers: [BufferParam(dtype: .float64, isRead: true, isWritten: false), BufferParam(dtype: .float64, isRead: false, isWritten: true)],
+        accesses: [Access(offset: 1, strides: [.one])],
+        instrs: [Instr(.load(buffer: 0, access: 0), .float64), Instr(.literal(.float(2)), .float64), Instr(.binary(.mul, 0, 1), .float64),
+                 Instr(.literal(.float(1)), .float64), Instr(.binary(.add, 2, 3), .float64)],
+        reductions: [], stores: [Store(buffer: 1, access: 0, value: 4, epilogue: false)], intParams: 2, floatParams: 0)
+
+    static func run(_ n: Int, hostOnly: Int = 0, code: CodeState = .ready, previousRuns: Int = 0) -> KernelRun {
+        KernelRun(points: n, parallelPoints: n, firstExtent: n, splitChunks: 0, bytes: 16 * n, hostOnlyBytes: hostOnly,
+                  code: [.cpu1: code, .cpuAll: code, .cuda: code], previousRuns: previousRuns)
+    }
+
+    @Test("static features count operations by class and width, and the interpreter's instructions")
+    func features() {
+        let f = KernelFeatures(Self.axpb)
+        #expect(f.wideOps == [.simple: 2])
+        #expect(f.narrowOps.isEmpty)
+        #expect(f.instructions == 6)
+        #expect(f.reductions == 0 && f.parallelAxes == 1)
+    }
+
+    @Test("predictions for a hand-computed kernel on every option")
+    func handComputed() {
+        let model = CostModel(profile: SyntheticProfiles.gpu())
+        let f = KernelFeatures(Self.axpb)
+        let n = 1_000_000
+        // cpu: 8 chunks (4 per worker, each ≥ 32768 points) over 2 threads; compute 1e6 × 2 ns / 2
+        // = 1 ms beats memory 16 MB / 20 GB/s = 0.8 ms, plus 7 further chunks × 1 µs; launch 10 µs.
+        let all = model.predict(f, Self.run(n), on: .cpuAll)
+        #expect(abs(all.compute - 1.007e-3) < 1e-12 && abs(all.launch - 10e-6) < 1e-12 && all.bound == "compute")
+        #expect(abs(all.total - 1.017e-3) < 1e-12)
+        // cpu-1: compute 2 ms, memory 16 MB / 10 GB/s = 1.6 ms; launch 10 µs.
+        #expect(abs(model.predict(f, Self.run(n), on: .cpu1).total - 2.010e-3) < 1e-12)
+        // interpreter: 1e6 × 6 instructions × 10 ns over 2 threads, with cpu's launch and chunks.
+        #expect(abs(model.predict(f, Self.run(n), on: .interpreter).total - (0.03 + 17e-6)) < 1e-12)
+        // cuda with x on the host: 10 µs + 8 MB / 20 GB/s (pinned) = 410 µs; launch 5 µs; 3907
+        // blocks = 10 waves of 400 → 1,024,000 points × 16 B / 1 TB/s = 16.384 µs.
+        let gpu = model.predict(f, Self.run(n, hostOnly: 8 * n), on: .cuda)
+        #expect(abs(gpu.transfer - 410e-6) < 1e-12)
+        #expect(abs(gpu.compute - 16.384e-6) < 1e-12)
+        #expect(abs(gpu.total - 431.384e-6) < 1e-12)
+        #expect(model.choose(model.predictAll(f, Self.run(n, hostOnly: 8 * n), options: [.interpreter, .cpu1, .cpuAll, .cuda])).placement == .cuda)
+    }
+
+    @Test("compiling is charged when the code is missing, amortised over earlier runs; a disk hit costs a load")
+    func compileAmortised() {
+        let model = CostModel(profile: SyntheticProfiles.cpu())
+        let f = KernelFeatures(Self.axpb)
+        #expect(model.predict(f, Self.run(1000, code: .missing), on: .cpuAll).compile == 0.1)
+        #expect(model.predict(f, Self.run(1000, code: .missing, previousRuns: 9), on: .cpuAll).compile == 0.01)
+        #expect(model.predict(f, Self.run(1000, code: .onDisk), on: .cpuAll).compile == 1e-3)
+        #expect(model.predict(f, Self.run(1000, code: .ready), on: .cpuAll).compile == 0)
+        // A small kernel seen once stays in the interpreter; a large one is compiled at once.
+        let options: [Placement] = [.interpreter, .cpu1, .cpuAll]
+        #expect(model.choose(model.predictAll(f, Self.run(1000, code: .missing), options: options)).placement == .interpreter)
+        #expect(model.choose(model.predictAll(f, Self.run(10_000_000, code: .missing), options: options)).placement != .interpreter)
+        // The small one moves to compiled code once it has come back often enough.
+        let runs = (0..<100_000).first { r in
+            model.choose(model.predictAll(f, Self.run(1000, code: .missing, previousRuns: r), options: options)).placement != .interpreter
+        }
+        #expect(runs != nil && runs! > 100)
+    }
+
+    @Test("one thread wins below the chunk size, all threads above")
+    func threads() {
+        let model = CostModel(profile: SyntheticProfiles.cpu())
+        let f = KernelFeatures(Self.axpb)
+        func best(_ n: Int) -> Placement { model.choose(model.predictAll(f, Self.run(n), options: [.cpu1, .cpuAll])).placement }
+        #expect(best(1000) == .cpu1)       // one chunk either way: cpu-1 is listed first on a tie
+        #expect(best(1 << 22) == .cpuAll)
+    }
+
+    /// The smallest power of two where the GPU is predicted to beat the best CPU option.
+    static func breakEven(_ profile: MachineProfile, resident: Bool) -> Int {
+        let model = CostModel(profile: profile)
+        let f = KernelFeatures(Self.axpb)
+        for e in 4...30 {
+            let n = 1 << e
+            let r = Self.run(n, hostOnly: resident ? 0 : 8 * n)
+            let cpu = min(model.predict(f, r, on: .cpuAll).total, model.predict(f, r, on: .cpu1).total)
+            if model.predict(f, r, on: .cuda).total < cpu { return n }
+        }
+        return Int.max
+    }
+
+    @Test("the CPU/GPU break-even size moves the right way with link bandwidth, launch latency and residency")
+    func breakEvenMoves() {
+        let base = Self.breakEven(SyntheticProfiles.gpu(), resident: false)
+        #expect(base > 1 << 4 && base < 1 << 30)
+        #expect(Self.breakEven(SyntheticProfiles.gpu(hostToDevice: 2e9), resident: false) > base)
+        #expect(Self.breakEven(SyntheticProfiles.gpu(hostToDevice: 200e9), resident: false) <= base)
+        #expect(Self.breakEven(SyntheticProfiles.gpu(launch: 500e-6), resident: false) > base)
+        #expect(Self.breakEven(SyntheticProfiles.gpu(), resident: true) < base)
+    }
+
+    @Test("inputs already on the GPU make it the choice at sizes where host-resident inputs would not")
+    func residencyDecides() {
+        let model = CostModel(profile: SyntheticProfiles.gpu())
+        let f = KernelFeatures(Self.axpb)
+        let options: [Placement] = [.interpreter, .cpu1, .cpuAll, .cuda]
+        let n = 65536
+        #expect(model.choose(model.predictAll(f, Self.run(n, hostOnly: 8 * n), options: options)).placement != .cuda)
+        #expect(model.choose(model.predictAll(f, Self.run(n, hostOnly: 0), options: options)).placement == .cuda)
+        // And a CPU option pays to bring device-only inputs back.
+        var back = Self.run(n)
+        back.deviceOnlyBytes = 8 * n
+        #expect(model.predict(f, back, on: .cpuAll).transfer > 0)
+    }
+
+    @Test("wave quantisation: time steps at whole waves and is flat within one; a tiny domain pays a wave")
+    func waves() {
+        let profile = SyntheticProfiles.gpu()
+        let gpu = profile.gpu!
+        let wave = gpu.waveBlocks * gpu.threadsPerBlock    // 102,400 points
+        #expect(CostModel.gpuPaddedPoints(points: 1, gpu: gpu) == wave)
+        #expect(CostModel.gpuPaddedPoints(points: wave, gpu: gpu) == wave)
+        #expect(CostModel.gpuPaddedPoints(points: wave + 1, gpu: gpu) == 2 * wave)
+        #expect(CostModel.gpuPaddedPoints(points: 2 * wave, gpu: gpu) == 2 * wave)
+        let model = CostModel(profile: profile)
+        let f = KernelFeatures(Self.axpb)
+        func t(_ n: Int) -> Double { model.predict(f, Self.run(n), on: .cuda).compute }
+        #expect(t(wave + 1) > 1.9 * t(wave))
+        #expect(t(wave + 1) == t(2 * wave))
+        #expect(t(1) == t(wave))
+    }
+
+    @Test("earliest finish: a busy resource loses to an idle one")
+    func queueAware() {
+        let model = CostModel(profile: SyntheticProfiles.gpu())
+        let f = KernelFeatures(Self.axpb)
+        let preds = model.predictAll(f, Self.run(1 << 22, hostOnly: 0), options: [.cpuAll, .cuda])
+        #expect(model.choose(preds).placement == .cuda)
+        #expect(model.choose(preds, busy: [.gpu: 1.0]).placement == .cpuAll)
+    }
+
+    @Test("a profile round-trips through its JSON file; another machine's profile is not used")
+    func profileFile() throws {
+        let path = "/tmp/tandem-profile-\(getpid()).json"
+        defer { unlink(path) }
+        let synthetic = SyntheticProfiles.gpu()
+        try Calibration.save(synthetic, path: path)
+        let text = String(decoding: ProcessInfoLite.contents(of: path) ?? [], as: UTF8.self)
+        #expect(text.contains("\"bandwidthAllThreads\"") && text.contains("\"multiprocessors\" : 100"))
+        #expect(Calibration.load(path: path, workers: 2) == nil)    // identity "synthetic" is not this machine
+        var mine = synthetic
+        mine.identity = Calibration.identity(workers: 3)
+        try Calibration.save(mine, path: path)
+        #expect(Calibration.load(path: path, workers: 3) == mine)
+        #expect(Calibration.load(path: path, workers: 4) == nil)
+    }
+}
+
+@Suite("Placement in the runtime")
+struct PlacementTests {
+    func runtime(_ dir: String, _ profile: MachineProfile) -> (Runtime, StatisticsBox) {
+        let stats = StatisticsBox()
+        let cpu = CPUDevice(statistics: stats, cache: CPUKernelCache(directory: dir))
+        return (Runtime(devices: [cpu, InterpreterDevice()], statistics: stats, workers: 2, profile: { profile }), stats)
+    }
+
+    @Test("auto keeps a tiny one-off kernel in the interpreter and compiles a large one; each decision is recorded")
+    func autoChooses() throws {
+        let dir = "/tmp/tandem-placement-\(getpid())"
+        let (rt, stats) = runtime(dir, SyntheticProfiles.cpu(compileSeconds: 0.01))
+        let ((), trace) = try Tandem.trace {
+            let small = Tensor<Double>([1, 2, 3, 4])
+            let b = try rt.read((small * 2 + 1).sum().node)
+            #expect(b.pointer.load(as: Double.self) == 24)
+            let big = Tensor<Double>.arange(0, Double(1 << 20))
+            let c = try rt.read(((big * 1e-7).exp() * 0 + 1).sum().node)
+            #expect(c.pointer.load(as: Double.self) == Double(1 << 20))
+        }
+        let s = stats.snapshot
+        #expect(s.kernelsByDevice["interpreter"] == 1)
+        #expect((s.kernelsByDevice["cpu"] ?? 0) + (s.kernelsByDevice["cpu-1"] ?? 0) == 1)
+        #expect(s.decisions == 2 && s.forcedPlacements == 0 && s.measuredNanos > 0 && s.predictedNanos > 0)
+        // Other tests run meanwhile and trace too: look at this test's two kernels.
+        let placements = trace.events.filter { $0.kind == .placement && ($0.points == 4 || $0.name.contains("exp")) }
+        #expect(placements.count >= 2)
+        #expect(placements.allSatisfy { $0.predicted != nil && $0.detail.hasPrefix("auto: ") && $0.detail.contains("interpreter") })
+        #expect(placements.contains { $0.device == "interpreter" } && placements.contains { $0.device.hasPrefix("cpu") })
+    }
+
+    @Test("a forced placement is obeyed and recorded with its prediction")
+    func forced() throws {
+        let dir = "/tmp/tandem-placement-forced-\(getpid())"
+        let (rt, stats) = runtime(dir, SyntheticProfiles.cpu())
+        let x = Tensor<Double>.arange(0, 100_000)
+        let b = try Tandem.withDevice(.cpu1) { try rt.read((x * 2).sum().node) }
+        #expect(b.pointer.load(as: Double.self) == 99_999 * 100_000)
+        let s = stats.snapshot
+        #expect(s.kernelsByDevice["cpu-1"] == 1 && s.forcedPlacements == 1 && s.decisions == 1)
+    }
+
+    @Test("results do not depend on the placement: split reductions keep their chunking on one thread")
+    func samePlacementResults() throws {
+        let x = Tensor<Double>.uniform([300_000], seed: 7)
+        let y = Tensor<Float>.uniform([64, 4096], seed: 8)
+        func values() throws -> [Double] {
+            [try (x * x).sum().item(), Double(try y.sum().item()), Double(try y.max(axes: [1]).sum().item())]
+        }
+        let all = try Tandem.withDevice(.cpu) { try values() }
+        let one = try Tandem.withDevice(.cpu1) { try values() }
+        let interp = try Tandem.withDevice(.interpreter) { try values() }
+        #expect(all == one)
+        // The interpreter sums in another order than vectorised C: equal to rounding.
+        for (a, b) in zip(all, interp) { #expect(abs(a - b) <= 1e-12 * abs(a)) }
+    }
+}
