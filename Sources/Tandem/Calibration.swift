@@ -121,6 +121,9 @@ public enum Calibration {
         let interpLoads = kernel(sum8)
         let loadFeatures = KernelFeatures(interpLoads.kernel)
         let interpreterAccess = max(0, (try interpreted(interpLoads) - Double(loadFeatures.instructions) * interpreterRate) / Double(loadFeatures.loads))
+        let tiny = kernel(input(Double.self, 1) * 1.5)
+        let tinyInterp = try interpreter.prepare(tiny.kernel)
+        let interpreterCall = taskTime(quick ? 40 : 200) { tinyInterp.run(tiny.launch, lo: 0, hi: 1) }
         var interpreterOps = OpCosts.uniform(0)
         for c in OpClassKey.allCases where c != .simple {
             let k = c == .random ? kernel(Tensor<Double>.uniform([interpN], seed: 3) * 1.5) : kernel(chain(c, input(Double.self, interpN), steps: steps(c)))
@@ -131,7 +134,8 @@ public enum Calibration {
         var cpuProfile = CPUProfile(bandwidthOneThread: 1, bandwidthAllThreads: 1, f32: .uniform(0), f64: .uniform(0),
                                     launchSeconds: launch, chunkSeconds: chunkSeconds,
                                     interpreterSecondsPerInstruction: interpreterRate, interpreterOps: interpreterOps,
-                                    interpreterAccessSeconds: interpreterAccess, compileSeconds: 0, loadSeconds: 0)
+                                    interpreterAccessSeconds: interpreterAccess, interpreterCallSeconds: interpreterCall,
+                                    compileSeconds: 0, loadSeconds: 0)
         if canCompile, case .success(let tc) = cpu.toolchain {
             // Plan every calibration kernel, then compile them concurrently on the pool.
             let bwN = quick ? 1 << 23 : 1 << 24      // 64 or 128 MiB each way: past any cache
@@ -152,6 +156,12 @@ public enum Calibration {
             // Short inner loops: rows of 4 summed (one load per point, a store per row).
             let loopJob = jobs.count
             jobs.append(kernel(input(Double.self, opN).reshaped([opN / 4, 4]).sum(axis: 1)))
+            // Gathers: every 8th element (one strided load, a multiply, a store per point).
+            let gatherJob = jobs.count
+            jobs.append(kernel(input(Double.self, opN * 8)[stride(from: 0, to: opN * 8, by: 8)] * 1.5))
+            // A call on one point: the entry point's fixed cost.
+            let callJob = jobs.count
+            jobs.append(tiny)
             let codes = Mutex<[Int: any PreparedKernel]>([:])
             let failure = Mutex<(any Error)?>(nil)
             let jobList = jobs
@@ -171,10 +181,10 @@ public enum Calibration {
             // Bandwidth: one pass reads and writes each element once.
             let bw = jobs[0], bwCode = code[0]!
             let bytes = Double(bw.bytesAccessed)
-            let oneThread = median(repeats) { bwCode.run(bw.launch, lo: 0, hi: bw.launch.extent(0)) }
+            let oneThread = best(repeats) { bwCode.run(bw.launch, lo: 0, hi: bw.launch.extent(0)) }
             let n0 = bw.launch.extent(0)
             let chunks = CostModel.cpuChunks(points: bw.points, firstExtent: n0, parallelAxes: 1, splitChunks: 0, workers: workers)
-            let all = median(repeats) {
+            let all = best(repeats) {
                 executor.wait(executor.submit(label: "calibrate", dependencies: [], chunks: (0..<chunks).map { c in
                     { _ in bwCode.run(bw.launch, lo: n0 * c / chunks, hi: n0 * (c + 1) / chunks) }
                 }))
@@ -186,7 +196,7 @@ public enum Calibration {
             // less the time of the same pass with one multiply.
             var baseline: [DType: Double] = [:]
             var costs: [DType: OpCosts] = [.float64: .uniform(0), .float32: .uniform(0)]
-            for (i, k) in jobs.enumerated() where i > 0 && i != loopJob {
+            for (i, k) in jobs.enumerated() where i > 0 && i < loopJob {
                 let t = timeRepeated(repeats) { code[i]!.run(k.launch, lo: 0, hi: k.launch.extent(0)) }
                 let dtype = k.kernel.buffers[0].dtype
                 guard let (_, cls, _, n) = costJobs.first(where: { $0.2 == i }) else {
@@ -205,13 +215,17 @@ public enum Calibration {
             cpuProfile.accessSeconds = access
             let loopTime = timeRepeated(repeats) { code[loopJob]!.run(jobs[loopJob].launch, lo: 0, hi: jobs[loopJob].launch.extent(0)) }
             cpuProfile.loopSeconds = max(0, (loopTime - Double(opN) * (access + costs[.float64]!.simple)) / Double(opN / 4))
+            let gatherTime = timeRepeated(repeats) { code[gatherJob]!.run(jobs[gatherJob].launch, lo: 0, hi: jobs[gatherJob].launch.extent(0)) }
+            cpuProfile.stridedAccessSeconds = max(0, gatherTime / Double(opN) - baseline[.float64]! / Double(opN))
+            let tinyCode = code[callJob]!
+            cpuProfile.callSeconds = taskTime(quick ? 40 : 200) { tinyCode.run(tiny.launch, lo: 0, hi: 1) }
 
             // First touch: the same copy into memory never written before, against the warm runs.
             let fresh = kernel(input(Double.self, quick ? 1 << 20 : 1 << 22) * 1.5)
             let freshCode = try cpu.prepare(fresh.kernel)
             let written = Double(fresh.launch.buffers[fresh.kernel.buffers.firstIndex { $0.isWritten }!].byteCount)
             let cold = median(1) { freshCode.run(fresh.launch, lo: 0, hi: fresh.launch.extent(0)) }
-            let warm = median(repeats) { freshCode.run(fresh.launch, lo: 0, hi: fresh.launch.extent(0)) }
+            let warm = best(repeats) { freshCode.run(fresh.launch, lo: 0, hi: fresh.launch.extent(0)) }
             cpuProfile.firstTouchSecondsPerByte = max(0, cold - warm) / written
 
             // The compiler, on the largest calibration kernel, outside the cache.
@@ -269,23 +283,41 @@ public enum Calibration {
         return k
     }
 
-    /// Seconds per call of `body`: the median of `n` samples, each calling it often enough to
-    /// last at least 0.2 ms (a single short call is at the clock's mercy).
+    /// Seconds per call of `body`: the best of `n` samples, each calling it often enough to last
+    /// at least 0.2 ms (a single short call is at the clock's mercy).
     private static func timeRepeated(_ n: Int, _ body: () -> Void) -> Double {
         let once = median(3, body)
         let inner = max(1, Int(2e-4 / max(once, 1e-9)))
-        return median(n) { for _ in 0..<inner { body() } } / Double(inner)
+        return best(n) { for _ in 0..<inner { body() } } / Double(inner)
     }
 
-    /// Median seconds of `n` runs of `body`.
-    private static func median(_ n: Int, _ body: () -> Void) -> Double {
+    /// A one-point kernel's time as the runtime measures kernels (first chunk start to done, on a
+    /// worker, cold: the median of `n` tasks).
+    private static func taskTime(_ n: Int, _ body: @escaping @Sendable () -> Void) -> Double {
+        let executor = Tandem.runtime.executor
+        var times: [Double] = []
+        for _ in 0..<n {
+            let t = executor.submit(label: "calibrate", dependencies: [], chunks: [{ _ in body() }])
+            executor.wait(t)
+            times.append(Double(t.elapsedNanos) / 1e9)
+        }
+        return times.sorted()[n / 2]
+    }
+
+    /// Median seconds of `n` runs of `body` (latencies: what a typical call costs).
+    private static func median(_ n: Int, _ body: () -> Void) -> Double { sortedTimes(n, body).sorted()[n / 2] }
+
+    /// The fastest of `n` runs (rates: what the machine can do when nothing else runs; a busy
+    /// machine only ever makes a run slower).
+    private static func best(_ n: Int, _ body: () -> Void) -> Double { sortedTimes(n, body).min()! }
+
+    private static func sortedTimes(_ n: Int, _ body: () -> Void) -> [Double] {
         var times: [Double] = []
         for _ in 0..<max(n, 1) {
             let t0 = ProcessInfoLite.monotonicNanos()
             body()
             times.append(Double(ProcessInfoLite.monotonicNanos() - t0) / 1e9)
         }
-        times.sort()
-        return times[times.count / 2]
+        return times.sorted()
     }
 }

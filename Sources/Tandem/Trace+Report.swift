@@ -75,7 +75,7 @@ extension Trace {
 
         // Predicted against measured kernel time.
         html += "<h2>Predicted against measured kernel time</h2>\n"
-        let predicted = kernels.filter { $0.predicted != nil }
+        let predicted = events.filter { $0.kind == .placement && $0.predicted != nil && $0.duration > 0 }
         html += "<svg id=\"scatter\" xmlns=\"http://www.w3.org/2000/svg\" width=\"420\" height=\"420\">\n"
         html += "<rect x=\"50\" y=\"10\" width=\"350\" height=\"350\" fill=\"#fbfbfb\" stroke=\"#999\"/>"
         html += "<line x1=\"50\" y1=\"360\" x2=\"400\" y2=\"10\" stroke=\"#ccc\" stroke-dasharray=\"4 3\"/>"
@@ -87,8 +87,12 @@ extension Trace {
             let lo = log10(values.min() ?? 1e-6), hi = max(log10(values.max() ?? 1), lo + 1)
             func pos(_ v: Double) -> Double { (log10(max(v, 1e-12)) - lo) / (hi - lo) * 350 }
             for e in predicted {
-                html += "<circle cx=\"\(f(50 + pos(Double(e.duration) / 1e9)))\" cy=\"\(f(360 - pos(e.predicted!)))\" r=\"3\" fill=\"#4e79a7\" fill-opacity=\"0.6\"><title>\(escape(e.name))</title></circle>\n"
+                let fill = e.device == "interpreter" ? "#e15759" : (e.device == "cpu-1" ? "#59a14f" : "#4e79a7")
+                html += "<circle cx=\"\(f(50 + pos(Double(e.duration) / 1e9)))\" cy=\"\(f(360 - pos(e.predicted!)))\" r=\"3\" fill=\"\(fill)\" fill-opacity=\"0.6\"><title>\(escape(e.name)) on \(escape(e.device)): predicted \(us(e.predicted! * 1e9)) µs, measured \(us(Double(e.duration))) µs; \(escape(e.detail))</title></circle>\n"
             }
+            let errors = predicted.map { Swift.abs($0.predicted! - Double($0.duration) / 1e9) }
+            html += "<text x=\"60\" y=\"30\" font-size=\"12\">\(predicted.count) kernels; mean |error| \(us(errors.reduce(0, +) / Double(errors.count) * 1e9)) µs</text>\n"
+            html += "<text x=\"60\" y=\"46\" font-size=\"11\" fill=\"#4e79a7\">● cpu</text><text x=\"110\" y=\"46\" font-size=\"11\" fill=\"#59a14f\">● cpu-1</text><text x=\"170\" y=\"46\" font-size=\"11\" fill=\"#e15759\">● interpreter</text>\n"
         }
         html += "</svg>\n"
 

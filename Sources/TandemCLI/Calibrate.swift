@@ -34,8 +34,10 @@ struct Calibrate: ParsableCommand {
         for cls in OpClassKey.allCases {
             print("  \(cls.rawValue.padding(14)) f32 \(ns(c.f32[cls]).padding(10)) f64 \(ns(c.f64[cls]))")
         }
+        print("per point: \(ns(c.accessSeconds)) per load or store, \(ns(c.loopSeconds)) per inner loop; first touch \(format3(c.firstTouchSecondsPerByte * 1e12)) ns per KB")
         print("worker pool: launch \(CostModel.format(c.launchSeconds)), each further chunk \(CostModel.format(c.chunkSeconds))")
-        print("interpreter: \(ns(c.interpreterSecondsPerInstruction)) per instruction per point")
+        print("interpreter: \(ns(c.interpreterSecondsPerInstruction)) per instruction per point, \(ns(c.interpreterAccessSeconds)) more per load; more per op: "
+              + OpClassKey.allCases.filter { $0 != .simple }.map { "\($0.rawValue) \(ns(c.interpreterOps[$0]))" }.joined(separator: ", "))
         print("C compiler: compile \(CostModel.format(c.compileSeconds)), load \(CostModel.format(c.loadSeconds))")
         print("gpu: \(profile.gpu.map { "\($0.name)" } ?? "none measured (no CUDA device in this build)")")
         print("calibration took \(format2(profile.calibrationSeconds)) s; saved to \(Calibration.profilePath)")

@@ -42,14 +42,16 @@ struct Run: ParsableCommand {
             checkResult = mismatches.isEmpty ? "pass" : "fail"
         }
         let device = stats.kernelsByDevice.keys.sorted().joined(separator: "+")
+        let placements = stats.kernelsByDevice.sorted { $0.key < $1.key }
         if json {
             let params = full.sorted { $0.key < $1.key }.map { "\"\($0.key)\": \(JSON.number($0.value))" }.joined(separator: ", ")
             let outs = outputs.sorted { $0.key < $1.key }.map { "\"\($0.key)\": \(JSON.number($0.value))" }.joined(separator: ", ")
-            print("{\"workload\": \"\(w.name)\", \"params\": {\(params)}, \"dtype\": \"\(dtype.dtype)\", \"device\": \"\(device)\", \"outputs\": {\(outs)}, \"seconds\": \(JSON.number(seconds)), \"kernels\": \(stats.kernelsRun), \"ops_fused\": \(stats.opsFused), \"bytes_moved\": \(stats.bytesMoved), \"check\": \"\(checkResult)\"}")
+            print("{\"workload\": \"\(w.name)\", \"params\": {\(params)}, \"dtype\": \"\(dtype.dtype)\", \"device\": \"\(device)\", \"outputs\": {\(outs)}, \"seconds\": \(JSON.number(seconds)), \"kernels\": \(stats.kernelsRun), \"ops_fused\": \(stats.opsFused), \"bytes_moved\": \(stats.bytesMoved), \"placements\": {\(placements.map { "\"\($0.key)\": \($0.value)" }.joined(separator: ", "))}, \"predicted_kernel_seconds\": \(JSON.number(Double(stats.predictedNanos) / 1e9)), \"measured_kernel_seconds\": \(JSON.number(Double(stats.measuredNanos) / 1e9)), \"check\": \"\(checkResult)\"}")
         } else {
             print("\(w.name) \(full.sorted { $0.key < $1.key }.map { "\($0.key)=\(JSON.number($0.value))" }.joined(separator: " ")) [\(dtype.dtype), \(device)]")
             for (k, v) in outputs.sorted(by: { $0.key < $1.key }) { print("  \(k) = \(JSON.number(v))") }
             print("  time \(String(format3(seconds))) s, kernels \(stats.kernelsRun), ops fused \(stats.opsFused), bytes moved \(stats.bytesMoved), compiles \(stats.compileMisses), planning \(format3(Double(stats.planNanos) / 1e9)) s")
+            print("  placed: \(placements.map { "\($0.key) \($0.value)" }.joined(separator: ", "))\(stats.forcedPlacements > 0 ? " (forced)" : " (auto)"); kernel time predicted \(CostModel.format(Double(stats.predictedNanos) / 1e9)), measured \(CostModel.format(Double(stats.measuredNanos) / 1e9))")
             if check { print("  check: \(checkResult)" + (mismatches.isEmpty ? "" : " (" + mismatches.joined(separator: "; ") + ")")) }
         }
         if ProcessInfoLite.environment("TANDEM_DEBUG_POOL") != nil {

@@ -106,6 +106,7 @@ public final class BufferPool: Sendable {
         var free: [Int: [UInt]] = [:]
         var order: [(size: Int, address: UInt)] = []
         var bytes = 0
+        var seen: Set<Int> = []
     }
     private let state = Mutex(State())
     private let limit: Int
@@ -115,8 +116,10 @@ public final class BufferPool: Sendable {
 
     init(limit: Int) { self.limit = limit }
 
-    /// Whether a freed block of this size is waiting (the next allocation of it is warm memory).
-    public func hasFree(byteCount: Int) -> Bool { state.withLock { $0.free[max(byteCount, 1)] != nil } }
+    /// Whether blocks of this size have come back to the pool before: then an allocation of it
+    /// is most likely served warm (in a pipeline, the block is often freed only after the next
+    /// kernel is planned, so "one is free right now" would say no too often).
+    public func recycles(byteCount: Int) -> Bool { state.withLock { $0.seen.contains(max(byteCount, 1)) } }
 
     func take(byteCount: Int) -> UnsafeMutableRawPointer {
         let size = max(byteCount, 1)
@@ -146,6 +149,7 @@ public final class BufferPool: Sendable {
         let address = UInt(bitPattern: pointer)
         let evicted: [UInt] = state.withLock { s in
             s.free[size, default: []].append(address)
+            s.seen.insert(size)
             s.order.append((size, address))
             s.bytes += size
             var out: [UInt] = []

@@ -36,7 +36,9 @@ public struct KernelFeatures: Sendable, Equatable {
     public var wideOps: [OpClassKey: Int] = [:]
     /// IR instructions per domain point, loads and stores included (what the interpreter pays).
     public var instructions: Int = 0
-    /// Loads and stores per domain point.
+    /// Loads and stores per domain point; `stridedLoads` of the loads step through memory along
+    /// the innermost axis with a stride other than 0 or 1.
+    public var stridedLoads: Int = 0
     public var loads: Int = 0
     public var stores: Int = 0
     public var rank: Int
@@ -58,7 +60,10 @@ public struct KernelFeatures: Sendable, Equatable {
             // SplitMix64 and the scaling: about a dozen integer and float operations.
             case .uniform: cls = .random
             case .iota: cls = .simple
-            case .load: loads += 1; cls = nil
+            case .load(_, let a):
+                loads += 1
+                if let last = kernel.accesses[a].strides.last, case .param = last { stridedLoads += 1 }
+                cls = nil
             default: cls = nil
             }
             guard let cls else { continue }
@@ -198,15 +203,18 @@ public struct CostModel: Sendable {
                 for (c, n) in f.allOps { perPoint += Double(n) * cpu.interpreterOps[c] }
                 perPoint += Double(f.loads) * cpu.interpreterAccessSeconds
                 p.compute = Double(run.points) * perPoint / Double(threads) + chunkCost + firstTouch
+                    + Double(chunks) / Double(threads) * cpu.interpreterCallSeconds
                 p.bound = "interpreter"
             } else {
                 let perPoint = f.computePerPoint(narrow: cpu.f32, wide: cpu.f64) + Double(f.loads + f.stores) * cpu.accessSeconds
+                    + Double(f.stridedLoads) * cpu.stridedAccessSeconds
                 let loops = Double(run.points) / Double(max(run.innerExtent, 1))
                 let compute = (Double(run.points) * perPoint + loops * cpu.loopSeconds) / Double(threads)
                 let bandwidth = threads <= 1 || workers <= 1 ? cpu.bandwidthOneThread
                     : cpu.bandwidthOneThread + (cpu.bandwidthAllThreads - cpu.bandwidthOneThread) * Double(threads - 1) / Double(workers - 1)
                 let memory = Double(run.bytes) / bandwidth
                 p.compute = max(compute, memory) + chunkCost + firstTouch
+                    + Double(placement == .cpu1 ? 1 : chunks) / Double(threads) * cpu.callSeconds
                 p.bound = memory >= compute ? "memory" : "compute"
                 p.compile = codeCost(run.code[placement] ?? run.code[.cpuAll] ?? .ready, compile: cpu.compileSeconds, load: cpu.loadSeconds,
                                      previousRuns: run.previousRuns)

@@ -8,7 +8,7 @@
 ///     let t = CostModel(profile: profile).predict(features, run, on: .cpuAll)
 public struct MachineProfile: Codable, Sendable, Equatable {
     /// Bumped when the meaning of a field changes; older files are recalibrated.
-    public static let currentVersion = 3
+    public static let currentVersion = 4
 
     public var version: Int
     public var identity: MachineIdentity
@@ -121,6 +121,12 @@ public struct CPUProfile: Codable, Sendable, Equatable {
     /// data in cache: what a point costs besides its operations.
     public var accessSeconds: Double
     public var loopSeconds: Double
+    /// Per load whose innermost stride is neither 0 nor 1 (a gather: no vector load, a cache line
+    /// per element), one thread, data in L2.
+    public var stridedAccessSeconds: Double
+    /// One call of a compiled kernel's entry point on a tiny range, and of the interpreter's.
+    public var callSeconds: Double
+    public var interpreterCallSeconds: Double
     /// Writing memory for the first time (page faults and zeroing by the kernel), per byte.
     public var firstTouchSecondsPerByte: Double
     /// From queueing a one-chunk task on the worker pool to its completion (empty kernel).
@@ -140,7 +146,11 @@ public struct CPUProfile: Codable, Sendable, Equatable {
     public init(bandwidthOneThread: Double, bandwidthAllThreads: Double, f32: OpCosts, f64: OpCosts, launchSeconds: Double,
                 chunkSeconds: Double, interpreterSecondsPerInstruction: Double, interpreterOps: OpCosts = .uniform(0),
                 interpreterAccessSeconds: Double = 0, accessSeconds: Double = 0, loopSeconds: Double = 0,
-                firstTouchSecondsPerByte: Double = 0, compileSeconds: Double, loadSeconds: Double) {
+                firstTouchSecondsPerByte: Double = 0, stridedAccessSeconds: Double = 0, callSeconds: Double = 0,
+                interpreterCallSeconds: Double = 0, compileSeconds: Double, loadSeconds: Double) {
+        self.stridedAccessSeconds = stridedAccessSeconds
+        self.callSeconds = callSeconds
+        self.interpreterCallSeconds = interpreterCallSeconds
         self.interpreterOps = interpreterOps
         self.interpreterAccessSeconds = interpreterAccessSeconds
         self.accessSeconds = accessSeconds

@@ -141,9 +141,13 @@ public final class Runtime: @unchecked Sendable {
                             splitChunks: k.splitChunks, bytes: k.bytesAccessed, code: code, previousRuns: entry.runs)
         run.innerExtent = k.kernel.rank > 0 ? launch.extent(k.kernel.rank - 1) : 1
         var pending: [Int: Int] = [:]      // sizes this kernel will allocate, to match the pool's blocks
-        for b in k.writtenBuffers where !b.isAllocated {
+        for i in k.kernel.buffers.indices where k.kernel.buffers[i].isWritten {
+            let b = launch.buffers[i]
+            guard !b.isAllocated else { continue }
             pending[b.byteCount, default: 0] += 1
-            if pending[b.byteCount]! > 1 || !BufferPool.shared.hasFree(byteCount: b.byteCount) { run.freshBytes += b.byteCount }
+            // Only the pages this kernel writes are touched (a border copy writes a few).
+            let written = min(b.byteCount, k.points * b.dtype.byteSize)
+            if pending[b.byteCount]! > 1 || !BufferPool.shared.recycles(byteCount: b.byteCount) { run.freshBytes += written }
         }
         let predictions = model.predictAll(entry.features, run, options: options)
         let now = ProcessInfoLite.monotonicNanos()
