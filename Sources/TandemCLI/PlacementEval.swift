@@ -1,4 +1,7 @@
 import ArgumentParser
+#if canImport(Glibc)
+import Glibc
+#endif
 import FoundationEssentials
 import Tandem
 import TandemRuntime
@@ -24,6 +27,7 @@ struct PlacementEval: ParsableCommand {
     @Option(help: "Only these workloads (comma separated).") var workloads: String?
     @Option(help: "Element type: f32 or f64.") var dtype: DTypeOption = .f64
     @Flag(help: "Print one JSON object.") var json = false
+    @Flag(help: "Cold runs: each placement runs in a new process with an empty kernel cache, so compiling is part of the time (the machine profile is kept).") var cold = false
 
     /// The default sweep, tiny (where nothing but the interpreter can pay) to large enough that
     /// all cores pay; capped so the interpreter's runs keep the whole sweep to a few minutes here.
@@ -61,6 +65,8 @@ struct PlacementEval: ParsableCommand {
         var placements: [String]
         var dtype: String
         var repeats: Int
+        /// "warm" (kernels compiled and loaded before timing) or "cold" (new process, empty cache).
+        var mode: String
         var machine: String
         var cases: [Case]
     }
@@ -85,9 +91,18 @@ struct PlacementEval: ParsableCommand {
         for (name, sizes) in Self.sweep where names == nil || names!.contains(name) {
             let w = Workloads.named(name)!
             for params in sizes {
-                let prepared = try w.prepare(params, dtype: dtype.dtype)
                 var times: [DeviceChoice: [Double]] = [:]
                 var autoPlacements: [String: Int] = [:]
+                if cold {
+                    for _ in 0..<repeats {
+                        for c in choices {
+                            let r = try coldRun(name, params, c)
+                            times[c, default: []].append(r.seconds)
+                            if c == .auto { for (k, v) in r.placements { autoPlacements[k, default: 0] += v } }
+                        }
+                    }
+                } else {
+                let prepared = try w.prepare(params, dtype: dtype.dtype)
                 for c in choices { _ = try Tandem.withDevice(c) { try prepared.run() } }     // warm-up
                 for _ in 0..<repeats {
                     for c in choices {
@@ -102,6 +117,7 @@ struct PlacementEval: ParsableCommand {
                             for (k, v) in s1.kernelsByDevice { autoPlacements[k, default: 0] += v - (s0.kernelsByDevice[k] ?? 0) }
                         }
                     }
+                }
                 }
                 func median(_ c: DeviceChoice) -> Double { let t = times[c]!.sorted(); return t[t.count / 2] }
                 let oracle = forced.min { median($0) < median($1) }!
@@ -120,16 +136,16 @@ struct PlacementEval: ParsableCommand {
             }
         }
         let after = Tandem.statistics
-        let decisions = after.decisions - before.decisions
+        let decisions = after.decisions - before.decisions + Self.coldErrors.decisions
         let slowdowns = cases.map(\.slowdown)
         let summary = Summary(
             mean_slowdown: slowdowns.reduce(0, +) / Double(Swift.max(slowdowns.count, 1)),
             max_slowdown: slowdowns.max() ?? 1,
             oracle_hit_rate: Double(cases.filter(\.hit).count) / Double(Swift.max(cases.count, 1)),
-            mean_abs_prediction_error: Double(after.modelAbsErrorNanos - before.modelAbsErrorNanos) / 1e9 / Double(Swift.max(decisions, 1)),
-            mean_abs_relative_prediction_error: (after.modelRelErrorSum - before.modelRelErrorSum) / Double(Swift.max(decisions, 1)),
+            mean_abs_prediction_error: (Double(after.modelAbsErrorNanos - before.modelAbsErrorNanos) / 1e9 + Self.coldErrors.abs) / Double(Swift.max(decisions, 1)),
+            mean_abs_relative_prediction_error: (after.modelRelErrorSum - before.modelRelErrorSum + Self.coldErrors.rel) / Double(Swift.max(decisions, 1)),
             kernels_predicted: decisions,
-            placements: choices.map(\.rawValue), dtype: dtype.rawValue, repeats: repeats,
+            placements: choices.map(\.rawValue), dtype: dtype.rawValue, repeats: repeats, mode: cold ? "cold" : "warm",
             machine: "\(model.profile.identity.cpuModel), \(model.profile.identity.workers) workers", cases: cases)
         if json {
             let encoder = JSONEncoder()
@@ -138,6 +154,45 @@ struct PlacementEval: ParsableCommand {
         } else {
             print(table(summary, forced: forced))
         }
+    }
+
+    /// The part of `tandem run --json` a cold run reads.
+    struct RunOutput: Decodable {
+        var seconds: Double
+        var placements: [String: Int]
+        var decisions: Int
+        var model_abs_error_seconds: Double
+        var model_rel_error_sum: Double
+    }
+
+    /// Model error gathered from the cold runs' processes.
+    final class ColdErrors: @unchecked Sendable {
+        var decisions = 0, abs = 0.0, rel = 0.0
+    }
+    static let coldErrors = ColdErrors()
+
+    /// One run of `tandem run` in a new process whose kernel cache holds only the machine profile.
+    func coldRun(_ workload: String, _ params: [String: Double], _ choice: DeviceChoice) throws -> (seconds: Double, placements: [String: Int]) {
+        let dir = "/tmp/tandem-cold-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        mkdir(dir, 0o700)
+        defer { _ = Subprocess.run(["/bin/rm", "-rf", dir]) }
+        if let profile = ProcessInfoLite.contents(of: Calibration.profilePath) {
+            ProcessInfoLite.write(profile, to: dir + "/machine-profile.json")
+        }
+        var exe = [CChar](repeating: 0, count: 4096)
+        let n = readlink("/proc/self/exe", &exe, 4095)
+        guard n > 0 else { throw ValidationError("cannot find this executable for the cold runs") }
+        let argv = ["/usr/bin/env", "TANDEM_CACHE_DIR=\(dir)", "TANDEM_DEVICE=\(choice.rawValue)", String(cString: Array(exe[0..<n]) + [0]),
+                    "run", workload, "--dtype", dtype.rawValue, "--json"] + params.map { "\($0.key)=\(JSON.number($0.value))" }
+        guard case .success(let r) = Subprocess.run(argv), r.status == 0,
+              let line = r.output.split(separator: "\n").last(where: { $0.hasPrefix("{") }),
+              let object = try? JSONDecoder().decode(RunOutput.self, from: Data(line.utf8)) else {
+            throw ValidationError("a cold run of \(workload) on \(choice.rawValue) failed")
+        }
+        Self.coldErrors.decisions += object.decisions
+        Self.coldErrors.abs += object.model_abs_error_seconds
+        Self.coldErrors.rel += object.model_rel_error_sum
+        return (object.seconds, object.placements)
     }
 
     func table(_ s: Summary, forced: [DeviceChoice]) -> String {

@@ -11,6 +11,9 @@ public final class CPUDevice: KernelDevice, @unchecked Sendable {
     let statistics: StatisticsBox
     /// Kernels prepared in this process, by structure: a repeat skips rendering and hashing.
     private let prepared = Mutex<[Kernel: CompiledKernel]>([:])
+    /// Code states already looked up (rendering and hashing a kernel costs tens of µs): a kernel
+    /// not prepared in this process keeps the state it was first found in.
+    private let states = Mutex<[Kernel: CodeState]>([:])
 
     /// A CPU device; by default with the compiler found by `CPUToolchain.find()` and the cache in
     /// `TANDEM_CACHE_DIR` or `~/.cache/tandem`.
@@ -47,13 +50,17 @@ public final class CPUDevice: KernelDevice, @unchecked Sendable {
     public func codeState(_ kernel: Kernel) -> CodeState {
         guard case .success(let tc) = toolchain else { return .missing }
         if prepared.withLock({ $0[kernel] }) != nil { return .ready }
-        return cache.state(source: CRenderer.render(kernel), toolchain: tc)
+        if let known = states.withLock({ $0[kernel] }) { return known }
+        let state = cache.state(source: CRenderer.render(kernel), toolchain: tc)
+        states.withLock { $0[kernel] = state }
+        return state
     }
 
     /// Forgets every kernel loaded in this process, as a new process would start (the disk
     /// cache stays).
     public func dropMemory() {
         prepared.withLock { $0.removeAll() }
+        states.withLock { $0.removeAll() }
         cache.dropMemory()
     }
 }

@@ -73,6 +73,12 @@ public final class Runtime: @unchecked Sendable {
     private let modelState = Mutex<CostModel?>(nil)
     /// Static features and run counts per kernel structure (graph lock).
     private var history: [Kernel: (features: KernelFeatures, runs: Int)] = [:]
+    /// Compiles kernels that run in the interpreter but would run faster compiled.
+    let background = BackgroundCompiler()
+
+    /// Waits for the background compiles queued so far (tests and measurements).
+    public func drainBackgroundCompiles() { background.drain() }
+
     /// When each resource is predicted to be done with what was queued on it (graph lock).
     private var busyUntil: [Placement.Resource: UInt64] = [:]
 
@@ -132,13 +138,11 @@ public final class Runtime: @unchecked Sendable {
     /// Prices `k` on every option and picks the earliest finish (graph lock held).
     func decide(_ k: PlannedKernel, options: [Placement], forced: Bool, model: CostModel) -> PlacementDecision {
         let entry = history[k.kernel] ?? (KernelFeatures(k.kernel), 0)
-        var code: [Placement: CodeState] = [:]
-        for p in options where p != .interpreter { code[p] = device(for: p)?.codeState(k.kernel) ?? .missing }
         let launch = k.launch
         var run = KernelRun(points: k.points,
                             parallelPoints: (0..<k.kernel.parallelAxes).reduce(1) { $0 * launch.extent($1) },
                             firstExtent: k.kernel.rank > 0 ? launch.extent(0) : 1,
-                            splitChunks: k.splitChunks, bytes: k.bytesAccessed, code: code, previousRuns: entry.runs)
+                            splitChunks: k.splitChunks, bytes: k.bytesAccessed, previousRuns: entry.runs)
         run.innerExtent = k.kernel.rank > 0 ? launch.extent(k.kernel.rank - 1) : 1
         var pending: [Int: Int] = [:]      // sizes this kernel will allocate, to match the pool's blocks
         for i in k.kernel.buffers.indices where k.kernel.buffers[i].isWritten {
@@ -149,7 +153,18 @@ public final class Runtime: @unchecked Sendable {
             let written = min(b.byteCount, k.points * b.dtype.byteSize)
             if pending[b.byteCount]! > 1 || !BufferPool.shared.recycles(byteCount: b.byteCount) { run.freshBytes += written }
         }
-        let predictions = model.predictAll(entry.features, run, options: options)
+        // Where the code is (loaded, on disk, missing) only matters when compiled code could win
+        // at all: looking it up renders and hashes the kernel, so ask only then.
+        var code: [Placement: CodeState] = [:]
+        for p in options where p != .interpreter { code[p] = .ready }
+        run.code = code
+        var predictions = model.predictAll(entry.features, run, options: options)
+        let interpreterTime = predictions.first { $0.placement == .interpreter }?.total
+        if options.count > 1, interpreterTime == nil || predictions.contains(where: { $0.placement != .interpreter && $0.total < interpreterTime! }) {
+            for p in options where p != .interpreter { code[p] = device(for: p)?.codeState(k.kernel) ?? .missing }
+            run.code = code
+            predictions = model.predictAll(entry.features, run, options: options)
+        }
         let now = ProcessInfoLite.monotonicNanos()
         var busy: [Placement.Resource: Double] = [:]
         for (r, t) in busyUntil where t > now { busy[r] = Double(t - now) / 1e9 }
@@ -157,6 +172,19 @@ public final class Runtime: @unchecked Sendable {
         let start = max(now, busyUntil[chosen.placement.resource] ?? 0)
         busyUntil[chosen.placement.resource] = start + UInt64(min(chosen.total, 1e6) * 1e9)
         history[k.kernel] = (entry.features, entry.runs + 1)
+        // Tiering: the interpreter won only because the code is not compiled yet, and compiled
+        // code would pay back: compile it on the side, so a later run finds it ready, without
+        // making this one wait.
+        if !forced, chosen.placement == .interpreter, let cpuState = code[.cpuAll], cpuState != .ready,
+           let cpu = device(for: .cpuAll) {
+            var ready = run
+            ready.code = [.cpu1: .ready, .cpuAll: .ready]
+            let compiledTime = min(model.predict(entry.features, ready, on: .cpuAll).total, model.predict(entry.features, ready, on: .cpu1).total)
+            // Expect as many runs ahead as behind (the doubling rule): start when the expected
+            // saving reaches half a compile (the compile takes a core for that long).
+            let saving = Double(entry.runs + 1) * (chosen.total - compiledTime)
+            if saving >= model.profile.cpu.compileSeconds / 2 { background.request(k.kernel, on: cpu) }
+        }
         return PlacementDecision(chosen: chosen, options: predictions, forced: forced)
     }
 

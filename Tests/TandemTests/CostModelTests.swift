@@ -230,6 +230,27 @@ struct PlacementTests {
         #expect(placements.contains { $0.device == "interpreter" } && placements.contains { $0.device.hasPrefix("cpu") })
     }
 
+    @Test("tiering: a kernel that keeps coming back is compiled on the side and then runs compiled")
+    func tiering() throws {
+        let dir = "/tmp/tandem-placement-tier-\(getpid())"
+        let (rt, stats) = runtime(dir, SyntheticProfiles.cpu(compileSeconds: 0.02))
+        let x = Tensor<Double>.arange(0, 100_000)
+        var placements: [String] = []
+        for i in 0..<5 {
+            if i == 4 { rt.drainBackgroundCompiles() }
+            let before = stats.snapshot.kernelsByDevice
+            let b = try rt.read((x * 2 + 1).sum().node)
+            #expect(b.pointer.load(as: Double.self) == 100_000.0 * 99_999 + 100_000)
+            placements += stats.snapshot.kernelsByDevice.filter { $0.value != (before[$0.key] ?? 0) }.map(\.key)
+        }
+        // Interpreted while the code is missing (a compile would not pay back yet), compiled in the
+        // background once the expected saving reaches half a compile, then run compiled: before
+        // the foreground rule (compile / (runs + 1) < saving) would have compiled it.
+        #expect(placements.prefix(4).allSatisfy { $0 == "interpreter" })
+        #expect(placements.last?.hasPrefix("cpu") == true)
+        #expect(stats.snapshot.compileMisses == 1)
+    }
+
     @Test("a forced placement is obeyed and recorded with its prediction")
     func forced() throws {
         let dir = "/tmp/tandem-placement-forced-\(getpid())"

@@ -1,0 +1,68 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import TandemIR
+
+/// Compiles kernels on a thread of its own while they keep running in the interpreter: the
+/// tiered path for kernels that come back (an iterative solver's sweep). Once the code is in
+/// place, the cost model sees it as ready and moves the kernel to compiled C.
+///
+/// One thread, one compile at a time, each kernel at most once; a failed compile is dropped (the
+/// interpreter goes on, and a forced or foreground compile reports the error).
+final class BackgroundCompiler: @unchecked Sendable {
+    // All mutable state is guarded by `cond`.
+    private let cond = Condition()
+    private var queue: [(Kernel, any KernelDevice)] = []
+    private var requested: Set<Kernel> = []
+    private var started = false
+    private var busy = false
+
+    /// Queues `kernel` for `device` unless it was queued before.
+    func request(_ kernel: Kernel, on device: any KernelDevice) {
+        cond.withLock {
+            guard requested.insert(kernel).inserted else { return }
+            queue.append((kernel, device))
+            if !started {
+                started = true
+                let box = Unmanaged.passRetained(self)
+                var thread = pthread_t()
+                let rc = pthread_create(&thread, nil, { arg in
+                    Unmanaged<BackgroundCompiler>.fromOpaque(arg!).takeRetainedValue().loop()
+                    return nil
+                }, box.toOpaque())
+                if rc == 0 { pthread_detach(thread) } else { box.release(); started = false }
+            }
+            cond.broadcast()
+        }
+    }
+
+    /// Whether `kernel` was queued and is not compiled yet (tests, statistics).
+    func isPending(_ kernel: Kernel) -> Bool { cond.withLock { requested.contains(kernel) && (busy || !queue.isEmpty) } }
+
+    /// Blocks until every queued compile has finished.
+    func drain() {
+        cond.lock()
+        while busy || !queue.isEmpty { cond.wait() }
+        cond.unlock()
+    }
+
+    private func loop() {
+        while true {
+            cond.lock()
+            while queue.isEmpty { cond.wait() }
+            let (kernel, device) = queue.removeFirst()
+            busy = true
+            cond.unlock()
+            let start = ProcessInfoLite.monotonicNanos()
+            let ok = (try? device.prepare(kernel)) != nil
+            Tracer.shared.record(TraceEvent(kind: .compile, name: "compile (background)", start: start,
+                                            duration: ProcessInfoLite.monotonicNanos() - start, detail: ok ? "background" : "background, failed"))
+            cond.withLock {
+                busy = false
+                cond.broadcast()
+            }
+        }
+    }
+}
