@@ -22,7 +22,7 @@ let package = Package(
         // MARK: - Public API
         .target(
             name: "Tandem",
-            dependencies: ["TandemIR", "TandemCompiler", "TandemRuntime", "TandemInterpreter", "TandemCPU"],
+            dependencies: ["TandemIR", "TandemCompiler", "TandemRuntime", "TandemInterpreter", "TandemCPU", "TandemCUDA"],
             swiftSettings: strict),
         .target(name: "TandemWorkloads", dependencies: ["Tandem"], swiftSettings: strict),
         .executableTarget(
@@ -45,13 +45,22 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strict),
+        // The driver API and NVRTC are loaded with dlopen at first use, never linked: the package
+        // builds and runs on machines without CUDA.
+        .target(
+            name: "TandemCUDA",
+            dependencies: [
+                "TandemIR", "TandemCompiler", "TandemRuntime",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strict),
 
         // MARK: - Tests
         .target(name: "_TandemTestSupport", swiftSettings: strict),
         .target(name: "_TandemTestShims"),
         .testTarget(
             name: "TandemTests",
-            dependencies: ["Tandem", "TandemWorkloads", "TandemCPU", "TandemRuntime", "TandemInterpreter", "TandemCompiler", "_TandemTestSupport", "_TandemTestShims"],
+            dependencies: ["Tandem", "TandemWorkloads", "TandemCPU", "TandemRuntime", "TandemInterpreter", "TandemCompiler", "TandemCUDA", "_TandemTestSupport", "_TandemTestShims"],
             swiftSettings: strict),
     ]
 )
