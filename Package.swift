@@ -36,7 +36,10 @@ let package = Package(
         // MARK: - Implementation (each layer imports only the layers below it)
         .target(name: "TandemIR", swiftSettings: strict),
         .target(name: "TandemCompiler", dependencies: ["TandemIR"], swiftSettings: strict),
-        .target(name: "TandemRuntime", dependencies: ["TandemIR", "TandemCompiler"], swiftSettings: strict),
+        .target(
+            name: "TandemRuntime",
+            dependencies: ["TandemIR", "TandemCompiler", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strict),
         .target(name: "TandemInterpreter", dependencies: ["TandemIR", "TandemRuntime"], swiftSettings: strict),
         .target(
             name: "TandemCPU",

@@ -1,4 +1,7 @@
 import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
 @testable import Tandem
 import TandemCompiler
 import TandemCUDA
@@ -90,6 +93,36 @@ struct NVRTCTests {
             #expect(src == source)
             #expect(compiler.contains("NVRTC") && compiler.contains("sm_90"))
         }
+    }
+
+    @Test("CUBIN cache: memory, then a verified disk entry; a corrupted entry is rebuilt")
+    func cubinCache() throws {
+        let nvrtc = try NVRTC.shared.get()
+        let dir = "/tmp/tandem-cubin-test-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let cache = CUDAKernelCache(directory: dir), stats = StatisticsBox()
+        let x = Tensor<Double>.uniform([100], seed: 9)
+        let source = Tandem.generatedCUDA((x * x).sum())[0]
+        let first = try cache.cubin(source: source, architecture: "sm_90", nvrtc: nvrtc, statistics: stats)
+        #expect(stats.snapshot.compileMisses == 1)
+        #expect(try cache.cubin(source: source, architecture: "sm_90", nvrtc: nvrtc, statistics: stats) == first)
+        #expect(stats.snapshot.compileMemoryHits == 1)
+        cache.dropMemory()
+        #expect(try cache.cubin(source: source, architecture: "sm_90", nvrtc: nvrtc, statistics: stats) == first)
+        #expect(stats.snapshot.compileDiskHits == 1 && stats.snapshot.compileMisses == 1)
+        // Another architecture is another entry.
+        _ = try cache.cubin(source: source, architecture: "sm_80", nvrtc: nvrtc, statistics: stats)
+        #expect(stats.snapshot.compileMisses == 2)
+        var st = stat()
+        #expect(stat(dir + "/cuda", &st) == 0 && st.st_mode & 0o777 == 0o700)
+        // Corrupt the sm_90 image: rejected, rebuilt, never returned.
+        let path = cache.entryPath(CUDAKernelCache.key(source: source, nvrtc: nvrtc.identity, architecture: "sm_90"))
+        let fd = open(path, O_WRONLY)
+        var junk: [UInt8] = Array(repeating: 0xCC, count: 32)
+        _ = pwrite(fd, &junk, 32, 128)
+        close(fd)
+        cache.dropMemory()
+        #expect(try cache.cubin(source: source, architecture: "sm_90", nvrtc: nvrtc, statistics: stats) == first)
+        #expect(stats.snapshot.cacheRejected == 1 && stats.snapshot.compileMisses == 3)
     }
 
     @Test("an unknown architecture is an NVRTC error naming the call")
