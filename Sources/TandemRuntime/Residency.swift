@@ -176,6 +176,13 @@ public final class DeviceResidency {
         throw DeviceMemoryError.outOfMemory(device: device, requested: bytes, pinned: pinnedBytes, cached: pool.cachedBytes)
     }
 
+    /// Scratch device memory for one kernel (partial reductions), with the out-of-memory policy
+    /// of buffers; `keeping` are the kernel's own buffers, which are not evicted. Give it back
+    /// with `pool.release(_:bytes:)`.
+    public func scratch(bytes: Int, keeping: [Buffer]) throws -> UInt64 {
+        try allocate(bytes, pinned: Set(keeping.map(\.id)))
+    }
+
     /// Moves a buffer off the device: copied back if the device holds its only values.
     public func evict(_ id: UInt64) throws {
         guard var e = entries[id], let a = e.address else { return }
