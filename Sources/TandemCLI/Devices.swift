@@ -1,5 +1,6 @@
 import ArgumentParser
 import Tandem
+import TandemCUDA
 import TandemRuntime
 
 struct Devices: ParsableCommand {
@@ -13,6 +14,20 @@ struct Devices: ParsableCommand {
             print("cpu: no compiled kernels: \(e.description); the interpreter runs them")
         }
         print("interpreter: always available")
-        print("cuda: not built into this version")
+        let nvrtc: String
+        switch NVRTC.shared {
+        case .success(let n): nvrtc = "\(n.identity) at \(n.path)"
+        case .failure(let e): nvrtc = e.reason
+        }
+        switch CUDADeviceInfo.probe() {
+        case .success(let gpus):
+            for g in gpus { print("cuda: \(g.summary)") }
+            print("cuda: compiler: \(nvrtc); CUBIN cache \(Tandem.cuda.cache.directory)/cuda")
+            if case .unavailable(let why) = Tandem.cuda.availability { print("cuda: unavailable: \(why)") }
+            print("cuda: not yet used by the runtime's placement (TANDEM_DEVICE=cuda runs on the CPU); `tandem selftest` runs kernels on it")
+        case .failure(let e):
+            print("cuda: unavailable: \(e.reason)")
+            print("cuda: compiler: \(nvrtc)")
+        }
     }
 }

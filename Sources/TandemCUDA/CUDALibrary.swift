@@ -68,6 +68,15 @@ public enum CUDALibraryPaths {
 
     public static func nvrtcCandidates() -> [String] {
         if let explicit = ProcessInfoLite.environment("TANDEM_NVRTC") { return [explicit] }
+        var out: [String] = []
+        for d in nvrtcFolders() where access(d, F_OK) == 0 {
+            for n in nvrtcNames where access(d + "/" + n, F_OK) == 0 { out.append(d + "/" + n) }
+        }
+        return out + nvrtcNames
+    }
+
+    /// The folders searched for NVRTC before the loader path, in order.
+    public static func nvrtcFolders() -> [String] {
         var dirs: [String] = []
         if let home = ProcessInfoLite.environment("CUDA_HOME") { dirs += [home + "/lib64", home + "/lib"] }
         if let home = ProcessInfoLite.environment("CUDA_PATH") { dirs += [home + "/lib64"] }
@@ -81,11 +90,7 @@ public enum CUDALibraryPaths {
         for site in sitePatterns.flatMap(glob) {
             dirs += [site + "/nvidia/cuda_nvrtc/lib", site + "/nvidia/cu13/lib"]
         }
-        var out: [String] = []
-        for d in dirs where access(d, F_OK) == 0 {
-            for n in nvrtcNames where access(d + "/" + n, F_OK) == 0 { out.append(d + "/" + n) }
-        }
-        return out + nvrtcNames
+        return dirs
     }
 
     /// Paths matching a shell pattern, sorted (newest Python last).

@@ -30,7 +30,9 @@ public final class NVRTC: @unchecked Sendable {
     public static func load(candidates: [String]) -> Result<NVRTC, CUDAUnavailable> {
         switch DynamicLibrary.open(candidates: candidates) {
         case .failure(let e):
-            return .failure(CUDAUnavailable(reason: "no NVRTC (set TANDEM_NVRTC or CUDA_HOME, or pip install nvidia-cuda-nvrtc-cu12): \(e.description)"))
+            let folders = CUDALibraryPaths.nvrtcFolders().filter { !$0.contains("/nvidia/") }
+            return .failure(CUDAUnavailable(reason: "no NVRTC (set TANDEM_NVRTC or CUDA_HOME, or pip install nvidia-cuda-nvrtc-cu12): "
+                + "searched \(folders.joined(separator: ", ")), the nvidia/cuda_nvrtc/lib folders of Python's site-packages, then \(e.description)"))
         case .success(let lib):
             do { return .success(try NVRTC(lib)) } catch {
                 return .failure(CUDAUnavailable(reason: "NVRTC at \(lib.path) is unusable: \(error)"))
