@@ -6,6 +6,8 @@ import TandemRuntime
 struct Devices: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "List the devices Tandem can use, or why not.")
 
+    @Flag(help: "Also measure the GPU's device-to-device copy bandwidth (cuMemcpyDtoDAsync of 1 GiB, best of 10).") var bandwidth = false
+
     func run() throws {
         switch Tandem.cpu.toolchain {
         case .success(let tc):
@@ -24,6 +26,10 @@ struct Devices: ParsableCommand {
             for g in gpus { print("cuda: \(g.summary)") }
             print("cuda: compiler: \(nvrtc); CUBIN cache \(Tandem.cuda.cache.directory)/cuda")
             if case .unavailable(let why) = Tandem.cuda.availability { print("cuda: unavailable: \(why)") }
+            if bandwidth, Tandem.cuda.availability == .available {
+                let gbs = try Tandem.cuda.copyBandwidth() / 1e9
+                print("cuda: device-to-device copy bandwidth \((gbs * 10).rounded() / 10) GB/s (read + write)")
+            }
             print("cuda: not yet used by the runtime's placement (TANDEM_DEVICE=cuda runs on the CPU); `tandem selftest` runs kernels on it")
         case .failure(let e):
             print("cuda: unavailable: \(e.reason)")
