@@ -4,6 +4,7 @@ import TandemCompiler
 import TandemCUDA
 import TandemRuntime
 import TandemWorkloads
+import TandemInterpreter
 
 /// `tandem selftest`: the differential checks on every available device, one line per check.
 ///
@@ -109,11 +110,13 @@ struct Selftest: ParsableCommand {
         switch Tandem.cuda.availability {
         case .available:
             let info = Tandem.cuda.info!
-            print("cuda: \(info.summary); checking \(kernels.count) kernels against compiled C")
+            // Compiled C is the reference; without a C compiler (a GPU machine without one), the interpreter.
+            let reference: any KernelDevice = Tandem.cpu.availability == .available ? Tandem.cpu : InterpreterDevice()
+            print("cuda: \(info.summary); checking \(kernels.count) kernels against \(reference.name)")
             for (i, k) in kernels.enumerated() {
                 let name = "cuda kernel \(i) \(k.label)"
                 do {
-                    let r = try KernelCheck.run(k, on: Tandem.cuda, reference: Tandem.cpu, seed: UInt64(i))
+                    let r = try KernelCheck.run(k, on: Tandem.cuda, reference: reference, seed: UInt64(i))
                     report(tally, r.passed ? "pass" : "FAIL", name, r.detail)
                 } catch {
                     report(tally, "FAIL", name, "\(error)")

@@ -205,7 +205,8 @@ final class CUDAContextState: @unchecked Sendable {
 
     func enqueue(_ code: CUDAKernel, _ launch: Launch, overwrites: Set<UInt64>) throws {
         let k = code.kernel
-        let reads = k.buffers.indices.filter { k.buffers[$0].isRead }.map { launch.buffers[$0] }
+        // A buffer the kernel neither reads nor writes still needs an address: treat it as read.
+        let reads = k.buffers.indices.filter { k.buffers[$0].isRead || !k.buffers[$0].isWritten }.map { launch.buffers[$0] }
         let writes = k.buffers.indices.filter { k.buffers[$0].isWritten }.map { launch.buffers[$0] }
         memory.copiesQueued = false
         let copies = try residency.deviceUse(reads: reads, writes: writes, overwrites: overwrites)
