@@ -90,7 +90,14 @@ public final class CUDADevice: QueuedKernelDevice, @unchecked Sendable {
     }
 
     public func makeHostValid(_ buffer: Buffer) throws {
-        try withContext { s in _ = try s.residency.hostRead(buffer) }
+        try withContext { s in
+            let start = ProcessInfoLite.monotonicNanos()
+            for c in try s.residency.hostRead(buffer) {
+                Tracer.shared.record(TraceEvent(kind: .copy, name: "copy \(c.direction.rawValue)", start: start,
+                                                duration: ProcessInfoLite.monotonicNanos() - start, bytes: c.bytes, device: "cuda",
+                                                detail: c.direction.rawValue))
+            }
+        }
     }
 
     public func hostWillWrite(_ buffer: Buffer, overwrites: Bool) throws {
@@ -158,6 +165,8 @@ final class CUDAContextState: @unchecked Sendable {
     let memory: CUDAMemory
     let residency: DeviceResidency
     var modules: [Kernel: CUDAKernel] = [:]
+    /// Launches since dead buffers' device blocks were last returned to the pool.
+    var sinceCollect = 0
 
     init(driver: CUDADriver, nvrtc: NVRTC, info: CUDADeviceInfo, statistics: StatisticsBox) throws {
         self.driver = driver
@@ -208,6 +217,12 @@ final class CUDAContextState: @unchecked Sendable {
         // A buffer the kernel neither reads nor writes still needs an address: treat it as read.
         let reads = k.buffers.indices.filter { k.buffers[$0].isRead || !k.buffers[$0].isWritten }.map { launch.buffers[$0] }
         let writes = k.buffers.indices.filter { k.buffers[$0].isWritten }.map { launch.buffers[$0] }
+        sinceCollect += 1
+        if sinceCollect >= 64 {
+            // Buffers freed on the host give their device blocks back to the pool (also done on out-of-memory).
+            residency.collect()
+            sinceCollect = 0
+        }
         memory.copiesQueued = false
         let copies = try residency.deviceUse(reads: reads, writes: writes, overwrites: overwrites)
         for c in copies {
