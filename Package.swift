@@ -22,7 +22,7 @@ let package = Package(
         // MARK: - Public API
         .target(
             name: "Tandem",
-            dependencies: ["TandemIR", "TandemCompiler", "TandemModel", "TandemRuntime", "TandemInterpreter", "TandemCPU"],
+            dependencies: ["TandemIR", "TandemCompiler", "TandemModel", "TandemRuntime", "TandemInterpreter", "TandemCPU", "TandemCUDA"],
             swiftSettings: strict),
         .target(name: "TandemWorkloads", dependencies: ["Tandem"], swiftSettings: strict),
         .executableTarget(
@@ -37,10 +37,22 @@ let package = Package(
         .target(name: "TandemIR", swiftSettings: strict),
         .target(name: "TandemCompiler", dependencies: ["TandemIR"], swiftSettings: strict),
         .target(name: "TandemModel", dependencies: ["TandemIR"], swiftSettings: strict),
-        .target(name: "TandemRuntime", dependencies: ["TandemIR", "TandemCompiler", "TandemModel"], swiftSettings: strict),
+        .target(
+            name: "TandemRuntime",
+            dependencies: ["TandemIR", "TandemCompiler", "TandemModel", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strict),
         .target(name: "TandemInterpreter", dependencies: ["TandemIR", "TandemRuntime"], swiftSettings: strict),
         .target(
             name: "TandemCPU",
+            dependencies: [
+                "TandemIR", "TandemCompiler", "TandemRuntime",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strict),
+        // The driver API and NVRTC are loaded with dlopen at first use, never linked: the package
+        // builds and runs on machines without CUDA.
+        .target(
+            name: "TandemCUDA",
             dependencies: [
                 "TandemIR", "TandemCompiler", "TandemRuntime",
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -52,7 +64,7 @@ let package = Package(
         .target(name: "_TandemTestShims"),
         .testTarget(
             name: "TandemTests",
-            dependencies: ["Tandem", "TandemWorkloads", "TandemCPU", "TandemRuntime", "TandemInterpreter", "TandemCompiler", "TandemModel", "_TandemTestSupport", "_TandemTestShims"],
+            dependencies: ["Tandem", "TandemWorkloads", "TandemCPU", "TandemRuntime", "TandemInterpreter", "TandemCompiler", "TandemModel", "TandemCUDA", "_TandemTestSupport", "_TandemTestShims"],
             swiftSettings: strict),
     ]
 )

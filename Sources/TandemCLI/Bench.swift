@@ -60,6 +60,8 @@ struct Bench: ParsableCommand {
         var check: String
         var outputs: [String: Double]
         var peers: [String: Double] = [:]
+        /// The devices the timed runs' kernels actually ran on (from the statistics), e.g. "cpu".
+        var device: String = ""
         var mustMoveBytes: Double?
         var bandwidthFraction: Double?
     }
@@ -81,6 +83,10 @@ struct Bench: ParsableCommand {
         }
         var rows: [Row] = []
         var failed = false
+        if let asked = ProcessInfoLite.environment("TANDEM_DEVICE"), DeviceChoice(rawValue: asked.lowercased()) == nil {
+            // Said once, and every row names the device its kernels really ran on.
+            ProcessInfoLite.warn("bench: TANDEM_DEVICE=\(asked) is not a placement the runtime knows yet (\(DeviceChoice.allCases.map(\.rawValue).joined(separator: ", "))); kernels run on the default device")
+        }
         for t in types {
             var peerTimes: [String: [String: Double]] = [:]
             var peerNote = ""
@@ -98,6 +104,7 @@ struct Bench: ParsableCommand {
                 var times: [Double] = []
                 var outputs: [String: Double] = [:]
                 var stats = Tandem.statistics
+                let devicesBefore = Tandem.statistics.kernelsByDevice
                 for _ in 0..<repeats {
                     let s0 = Tandem.statistics
                     let start = now()
@@ -110,6 +117,7 @@ struct Bench: ParsableCommand {
                 }
                 times.sort()
                 let median = times[times.count / 2]
+                let ran = Tandem.statistics.kernelsByDevice.filter { $0.value > (devicesBefore[$0.key] ?? 0) }.keys.sorted().joined(separator: "+")
                 var check = "no reference"
                 if let want = Reference.outputs(w.name, full) ?? PythonReference.outputs(w.name, full) {
                     let bad = want.filter { k, v in !(Swift.abs((outputs[k] ?? .nan) - v) <= t.tolerance * Swift.max(Swift.abs(v), 1e-300)) }
@@ -119,7 +127,7 @@ struct Bench: ParsableCommand {
                 rows.append(Row(workload: w.name, dtype: t.rawValue, params: full, seconds: median,
                                 compileSeconds: Swift.max(0, Swift.min(compile, warm - median)),
                                 kernels: stats.kernelsRun, opsFused: stats.opsFused, bytesMoved: stats.bytesMoved,
-                                check: check, outputs: outputs, peers: peerTimes[w.name] ?? [:]))
+                                check: check, outputs: outputs, peers: peerTimes[w.name] ?? [:], device: ran))
                 if !json { ProcessInfoLite.warn("bench: \(w.name) \(t.rawValue) \(format3(median)) s (\(check))") }
             }
             if !peerNote.isEmpty && !json { print(peerNote) }
@@ -197,12 +205,12 @@ struct Bench: ParsableCommand {
 
     func table(_ rows: [Row]) -> String {
         let peerNames = ["numpy", "numexpr", "numba", "jax"].filter { p in rows.contains { $0.peers[p] != nil } }
-        var header = ["workload", "dtype", "tandem s", "kernels", "check"]
+        var header = ["workload", "dtype", "device", "tandem s", "kernels", "check"]
         for p in peerNames { header.append("\(p) s (x)") }
         if !peerNames.isEmpty { header.append("vs fastest peer") }
         var lines = [header]
         for r in rows {
-            var cells = [r.workload, r.dtype, format3(r.seconds), String(r.kernels), r.check]
+            var cells = [r.workload, r.dtype, r.device, format3(r.seconds), String(r.kernels), r.check]
             for p in peerNames {
                 if let s = r.peers[p] { cells.append("\(format3(s)) (\(format2(s / r.seconds))x)") } else { cells.append("-") }
             }

@@ -1,9 +1,12 @@
 import ArgumentParser
 import Tandem
+import TandemCUDA
 import TandemRuntime
 
 struct Devices: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "List the devices Tandem can use, or why not.")
+
+    @Flag(help: "Also measure the GPU's device-to-device copy bandwidth (cuMemcpyDtoDAsync of 1 GiB, best of 10).") var bandwidth = false
 
     func run() throws {
         switch Tandem.cpu.toolchain {
@@ -13,6 +16,24 @@ struct Devices: ParsableCommand {
             print("cpu: no compiled kernels: \(e.description); the interpreter runs them")
         }
         print("interpreter: always available")
-        print("cuda: not built into this version")
+        let nvrtc: String
+        switch NVRTC.shared {
+        case .success(let n): nvrtc = "\(n.identity) at \(n.path)"
+        case .failure(let e): nvrtc = e.reason
+        }
+        switch CUDADeviceInfo.probe() {
+        case .success(let gpus):
+            for g in gpus { print("cuda: \(g.summary)") }
+            print("cuda: compiler: \(nvrtc); CUBIN cache \(Tandem.cuda.cache.directory)/cuda")
+            if case .unavailable(let why) = Tandem.cuda.availability { print("cuda: unavailable: \(why)") }
+            if bandwidth, Tandem.cuda.availability == .available {
+                let gbs = try Tandem.cuda.copyBandwidth() / 1e9
+                print("cuda: device-to-device copy bandwidth \((gbs * 10).rounded() / 10) GB/s (read + write)")
+            }
+            print("cuda: not yet used by the runtime's placement (TANDEM_DEVICE=cuda runs on the CPU); `tandem selftest` runs kernels on it")
+        case .failure(let e):
+            print("cuda: unavailable: \(e.reason)")
+            print("cuda: compiler: \(nvrtc)")
+        }
     }
 }

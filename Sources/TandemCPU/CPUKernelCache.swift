@@ -3,47 +3,30 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Crypto
 import Synchronization
 import TandemRuntime
 
 /// Compiled kernels in memory and on disk, keyed by SHA-256 of (source, compiler identity, flags,
 /// CPU identity), so a second run of a program compiles nothing.
 ///
-/// Loading native code from a folder is a way in for an attacker, so the cache trusts an entry only
-/// when: the folder is owned by the user and writable by no one else (it is created 0700), the file
-/// is owned by the user and not group- or world-writable, and its SHA-256 matches the one recorded
-/// when it was built. Anything else is rebuilt (and counted as rejected), never loaded.
+/// The disk side is a `VerifiedFileCache` (`cpu/` under the cache root): an entry is loaded only
+/// from a private folder, owned by the user, with the SHA-256 recorded when it was built.
+/// Anything else is rebuilt (and counted as rejected), never loaded.
 public final class CPUKernelCache: Sendable {
     public let directory: String
+    let files: VerifiedFileCache
     private let loaded = Mutex<[String: LoadedLibrary]>([:])
 
     public init(directory: String? = nil) {
-        if let d = directory {
-            self.directory = d
-        } else if let d = ProcessInfoLite.environment("TANDEM_CACHE_DIR") {
-            self.directory = d
-        } else {
-            let home = ProcessInfoLite.environment("HOME") ?? "/tmp"
-            self.directory = home + "/.cache/tandem"
-        }
+        self.directory = directory ?? VerifiedFileCache.defaultRoot
+        self.files = VerifiedFileCache(root: self.directory, subfolder: "cpu", suffix: ".so")
     }
 
     public static func key(source: String, toolchain: CPUToolchain) -> String {
-        var h = SHA256()
-        for part in [source, toolchain.identity, toolchain.flags.joined(separator: " "), CPUIdentity.current] {
-            h.update(data: Array(part.utf8))
-            h.update(data: [0])
-        }
-        return hex(h.finalize())
+        VerifiedFileCache.key([source, toolchain.identity, toolchain.flags.joined(separator: " "), CPUIdentity.current])
     }
 
-    static func hex<D: Sequence>(_ d: D) -> String where D.Element == UInt8 {
-        d.map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
-    }
-
-    public func entryPath(_ key: String) -> String { "\(directory)/cpu/\(key).so" }
-    private func hashPath(_ key: String) -> String { "\(directory)/cpu/\(key).sha256" }
+    public func entryPath(_ key: String) -> String { files.entryPath(key) }
 
     /// Forgets loaded libraries (the disk stays), so the next lookup goes to disk.
     public func dropMemory() { loaded.withLock { $0.removeAll() } }
@@ -59,12 +42,11 @@ public final class CPUKernelCache: Sendable {
     /// Compiles `source` outside the cache and loads it once, returning both times in seconds
     /// (the calibrator measures the compiler this way; nothing is kept).
     public func measureCompile(source: String, toolchain: CPUToolchain) throws -> (compile: Double, load: Double) {
-        try ensurePrivateDirectory(directory)
-        try ensurePrivateDirectory(directory + "/cpu")
-        let tmp = "\(directory)/cpu/.calibrate.\(getpid()).\(UInt64.random(in: 0...UInt64.max))"
+        try files.ensureFolders()
+        let tmp = "\(files.folder)/.calibrate.\(getpid()).\(UInt64.random(in: 0...UInt64.max))"
         let src = tmp + ".c", obj = tmp + ".so"
         defer { unlink(src); unlink(obj) }
-        try writeFile(src, Array(source.utf8))
+        try VerifiedFileCache.writeFile(src, Array(source.utf8))
         let t0 = ProcessInfoLite.monotonicNanos()
         let (ok, log) = toolchain.compile(sourcePath: src, outputPath: obj)
         guard ok else { throw TandemError.compileFailed(compiler: toolchain.path, log: log, source: source) }
@@ -77,8 +59,6 @@ public final class CPUKernelCache: Sendable {
         return (Double(t1 - t0) / 1e9, Double(t2 - t1) / 1e9)
     }
 
-    enum Outcome { case memory, disk, compiled }
-
     /// The library for `source`, from memory, from a verified disk entry, or compiled now.
     func library(source: String, toolchain: CPUToolchain, statistics: StatisticsBox) throws -> LoadedLibrary {
         let key = CPUKernelCache.key(source: source, toolchain: toolchain)
@@ -87,30 +67,28 @@ public final class CPUKernelCache: Sendable {
             Tracer.shared.record(TraceEvent(kind: .compile, name: "compile (memory hit)", start: ProcessInfoLite.monotonicNanos(), detail: "memory"))
             return lib
         }
-        try ensurePrivateDirectory(directory)
-        try ensurePrivateDirectory(directory + "/cpu")
-        let path = entryPath(key)
-        if access(path, F_OK) == 0 {
-            if verified(path: path, key: key), let lib = try? LoadedLibrary(path: path) {
+        try files.ensureFolders()
+        switch files.lookup(key) {
+        case .hit(let path, _):
+            if let lib = try? LoadedLibrary(path: path) {
                 statistics.update { $0.compileDiskHits += 1 }
                 Tracer.shared.record(TraceEvent(kind: .compile, name: "compile (disk hit)", start: ProcessInfoLite.monotonicNanos(), detail: "disk"))
                 loaded.withLock { $0[key] = lib }
                 return lib
             }
             statistics.update { $0.cacheRejected += 1 }
-            unlink(path)
+        case .rejected:
+            statistics.update { $0.cacheRejected += 1 }
+        case .miss:
+            break
         }
         let start = ProcessInfoLite.monotonicNanos()
-        let tmp = "\(directory)/cpu/.\(key).\(getpid()).\(UInt64.random(in: 0...UInt64.max))"
-        let src = tmp + ".c", obj = tmp + ".so"
-        defer { unlink(src); unlink(obj) }
-        try writeFile(src, Array(source.utf8))
-        let (ok, log) = toolchain.compile(sourcePath: src, outputPath: obj)
-        guard ok else { throw TandemError.compileFailed(compiler: toolchain.path, log: log, source: source) }
-        let digest = try sha256(file: obj)
-        try writeFile(hashPath(key) + ".tmp", Array(digest.utf8))
-        guard rename(hashPath(key) + ".tmp", hashPath(key)) == 0, rename(obj, path) == 0 else {
-            throw TandemError.loadFailed(path: path, reason: "could not move the compiled kernel into the cache: errno \(errno)")
+        let path = try files.store(key) { obj in
+            let src = obj + ".c"
+            defer { unlink(src) }
+            try VerifiedFileCache.writeFile(src, Array(source.utf8))
+            let (ok, log) = toolchain.compile(sourcePath: src, outputPath: obj)
+            guard ok else { throw TandemError.compileFailed(compiler: toolchain.path, log: log, source: source) }
         }
         let lib = try LoadedLibrary(path: path)
         let elapsed = ProcessInfoLite.monotonicNanos() - start
@@ -122,57 +100,12 @@ public final class CPUKernelCache: Sendable {
         loaded.withLock { $0[key] = lib }
         return lib
     }
-
-    private func verified(path: String, key: String) -> Bool {
-        var st = stat()
-        guard stat(path, &st) == 0, st.st_uid == getuid(), st.st_mode & 0o022 == 0,
-              let recorded = try? readFile(hashPath(key)), let actual = try? sha256(file: path) else { return false }
-        return String(decoding: recorded, as: UTF8.self) == actual
-    }
-
-    private func ensurePrivateDirectory(_ dir: String) throws {
-        var st = stat()
-        if stat(dir, &st) != 0 {
-            // Create parents as needed; the cache folder itself is private to the user.
-            var path = ""
-            for part in dir.split(separator: "/") {
-                path += "/" + part
-                if stat(path, &st) != 0 { mkdir(path, path == dir ? 0o700 : 0o755) }
-            }
-            guard stat(dir, &st) == 0 else {
-                throw TandemError.loadFailed(path: dir, reason: "cannot create the cache folder: errno \(errno)")
-            }
-        }
-        guard (st.st_mode & S_IFMT) == S_IFDIR, st.st_uid == getuid(), st.st_mode & 0o022 == 0 else {
-            throw TandemError.loadFailed(
-                path: dir, reason: "the cache folder must be a directory owned by you and writable by no one else")
-        }
-    }
-
-    private func sha256(file: String) throws -> String {
-        CPUKernelCache.hex(SHA256.hash(data: try readFile(file)))
-    }
-}
-
-func readFile(_ path: String) throws -> [UInt8] {
-    guard let bytes = ProcessInfoLite.contents(of: path) else {
-        throw TandemError.loadFailed(path: path, reason: "cannot read: errno \(errno)")
-    }
-    return bytes
-}
-
-func writeFile(_ path: String, _ bytes: [UInt8]) throws {
-    let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_EXCL, 0o600)
-    guard fd >= 0 else { throw TandemError.loadFailed(path: path, reason: "cannot create: errno \(errno)") }
-    defer { close(fd) }
-    let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress, bytes.count) }
-    guard n == bytes.count else { throw TandemError.loadFailed(path: path, reason: "short write") }
 }
 
 /// The machine's CPU model and feature flags (`-march=native` code is only valid on the same CPU).
 enum CPUIdentity {
     static let current: String = {
-        guard let bytes = try? readFile("/proc/cpuinfo") else { return "unknown-cpu" }
+        guard let bytes = ProcessInfoLite.contents(of: "/proc/cpuinfo") else { return "unknown-cpu" }
         let text = String(decoding: bytes, as: UTF8.self)
         var model = "", flags = ""
         for line in text.split(separator: "\n") {

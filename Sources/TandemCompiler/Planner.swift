@@ -118,6 +118,7 @@ public final class Planner {
                 plan.realized.append((nodes[i], buffers[i]!))
             }
         }
+        PlanRecorder.current?.record(plan.kernels)
         return plan
     }
 

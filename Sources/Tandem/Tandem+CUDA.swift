@@ -1,0 +1,12 @@
+import TandemCompiler
+import TandemRuntime
+
+extension Tandem {
+    /// The CUDA C of the kernels a sync of `tensors` would run now (nothing runs, no GPU needed):
+    /// the shared emitter's CUDA dialect, what the CUDA device hands to NVRTC.
+    ///
+    ///     print(Tandem.generatedCUDA((x * x).sum())[0])
+    public static func generatedCUDA(_ tensors: any TensorProtocol...) -> [String] {
+        runtime.preview(tensors.map(\.node)).kernels.map { CRenderer.render($0.kernel, dialect: .cuda) }
+    }
+}

@@ -1,0 +1,330 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Synchronization
+import TandemIR
+import TandemCompiler
+import TandemRuntime
+
+/// An NVIDIA GPU through the driver API: kernel IR → CUDA C (the shared emitter's CUDA dialect)
+/// → CUBIN for the device's own architecture (NVRTC, cached) → `cuModuleLoadData` → launches
+/// queued on a compute stream; buffers move by the residency rules (`DeviceResidency`) on a copy
+/// stream, ordered with the kernels by events; device memory comes from a pool.
+///
+/// Nothing is loaded or initialised until first use (`availability`, `prepareQueued`), so a
+/// machine without CUDA pays nothing.
+///
+///     let gpu = CUDADevice(statistics: StatisticsBox())
+///     guard gpu.availability == .available else { print(gpu.availability); return }
+///     let code = try gpu.prepareQueued(planned.kernel)
+///     try gpu.enqueue(code, planned.launch, overwrites: [])
+///     try gpu.makeHostValid(planned.launch.buffers[0])
+public final class CUDADevice: QueuedKernelDevice, @unchecked Sendable {
+    // Unchecked: all mutable state is inside `state` (a Mutex); the rest is immutable.
+    public let name = "cuda"
+    public let statistics: StatisticsBox
+    public let cache: CUDAKernelCache
+    /// Which GPU (`TANDEM_CUDA_DEVICE`, default 0).
+    public let ordinal: Int
+    private let probed = Mutex<Result<(CUDADriver, NVRTC, CUDADeviceInfo), CUDAUnavailable>?>(nil)
+    private let state = Mutex<CUDAContextState?>(nil)
+
+    public init(statistics: StatisticsBox, cache: CUDAKernelCache = CUDAKernelCache(), ordinal: Int? = nil) {
+        self.statistics = statistics
+        self.cache = cache
+        self.ordinal = ordinal ?? ProcessInfoLite.environment("TANDEM_CUDA_DEVICE").flatMap(Int.init) ?? 0
+    }
+
+    /// Driver, NVRTC and the device's properties, found at first use.
+    public func probe() -> Result<(CUDADriver, NVRTC, CUDADeviceInfo), CUDAUnavailable> {
+        probed.withLock { p in
+            if let p { return p }
+            let r: Result<(CUDADriver, NVRTC, CUDADeviceInfo), CUDAUnavailable>
+            switch (CUDADriver.shared, CUDADeviceInfo.probe(), NVRTC.shared) {
+            case (.failure(let e), _, _), (_, .failure(let e), _): r = .failure(e)
+            case (_, _, .failure(let e)): r = .failure(CUDAUnavailable(reason: "a GPU is present but \(e.reason)"))
+            case (.success(let d), .success(let gpus), .success(let n)):
+                if ordinal < gpus.count { r = .success((d, n, gpus[ordinal])) } else {
+                    r = .failure(CUDAUnavailable(reason: "TANDEM_CUDA_DEVICE=\(ordinal) but the driver lists \(gpus.count) GPU(s)"))
+                }
+            }
+            p = r
+            return r
+        }
+    }
+
+    public var availability: Availability {
+        switch probe() {
+        case .success: .available
+        case .failure(let e): .unavailable(reason: e.reason)
+        }
+    }
+
+    /// The device's properties, when there is one.
+    public var info: CUDADeviceInfo? { try? probe().get().2 }
+
+    /// Runs `body` with the context current on this thread (created at first use).
+    private func withContext<R>(_ body: (CUDAContextState) throws -> R) throws -> R {
+        let (driver, nvrtc, info) = try probe().mapError { TandemError.deviceUnavailable(device: "cuda", reason: $0.reason) }.get()
+        return try state.withLock { s in
+            if s == nil { s = try CUDAContextState(driver: driver, nvrtc: nvrtc, info: info, statistics: statistics) }
+            // The primary context must be current on the calling thread for every driver call.
+            try driver.check(driver.cuCtxSetCurrent(s!.context), "cuCtxSetCurrent")
+            return try body(s!)
+        }
+    }
+
+    // MARK: - QueuedKernelDevice
+
+    public func prepareQueued(_ kernel: Kernel) throws -> any QueuedKernel {
+        let words = CRenderer.cudaArgumentWords(kernel)
+        guard (words.buffers + words.ints + words.floats) * 8 <= CUDALaunch.maxArgumentBytes else {
+            throw TandemError.deviceUnavailable(device: "cuda", reason: "kernel arguments exceed \(CUDALaunch.maxArgumentBytes) bytes")
+        }
+        return try withContext { s in try s.module(for: kernel, cache: cache) }
+    }
+
+    public func enqueue(_ kernel: any QueuedKernel, _ launch: Launch, overwrites: Set<UInt64>) throws {
+        guard let code = kernel as? CUDAKernel else { preconditionFailure("a kernel prepared by another device was enqueued on cuda") }
+        try withContext { s in try s.enqueue(code, launch, overwrites: overwrites) }
+    }
+
+    public func makeHostValid(_ buffer: Buffer) throws {
+        try withContext { s in
+            let start = ProcessInfoLite.monotonicNanos()
+            for c in try s.residency.hostRead(buffer) {
+                Tracer.shared.record(TraceEvent(kind: .copy, name: "copy \(c.direction.rawValue)", start: start,
+                                                duration: ProcessInfoLite.monotonicNanos() - start, bytes: c.bytes, device: "cuda",
+                                                detail: c.direction.rawValue))
+            }
+        }
+    }
+
+    public func hostWillWrite(_ buffer: Buffer, overwrites: Bool) throws {
+        try withContext { s in _ = try s.residency.hostWrite(buffer, overwrites: overwrites) }
+    }
+
+    public func synchronize() throws {
+        try withContext { s in
+            try s.compute.synchronize()
+            try s.copy.synchronize()
+        }
+    }
+
+    /// Device-to-device copy bandwidth in bytes per second, measured with events over a copy of
+    /// `bytes` (the reference for "fraction of the memory bandwidth" of the benchmarks).
+    public func copyBandwidth(bytes: Int = 1 << 30, repeats: Int = 10) throws -> Double {
+        try withContext { s in
+            var a: CUdeviceptr = 0, b: CUdeviceptr = 0
+            try s.driver.check(s.driver.cuMemAlloc(&a, bytes), "cuMemAlloc_v2")
+            defer { _ = s.driver.cuMemFree(a) }
+            try s.driver.check(s.driver.cuMemAlloc(&b, bytes), "cuMemAlloc_v2")
+            defer { _ = s.driver.cuMemFree(b) }
+            var best = Double.infinity
+            for _ in 0..<repeats {
+                let start = try s.compute.record(timing: true)
+                try s.driver.check(s.driver.cuMemcpyDtoDAsync(b, a, bytes, s.compute.handle), "cuMemcpyDtoDAsync_v2")
+                let end = try s.compute.record(timing: true)
+                try end.synchronize()
+                best = min(best, try end.milliseconds(since: start))
+            }
+            return 2 * Double(bytes) / (best * 1e-3)  // read + write
+        }
+    }
+}
+
+/// A loaded module and its entry points.
+final class CUDAKernel: QueuedKernel, @unchecked Sendable {
+    // This is safe: the handles are set once and used under the device's lock.
+    let kernel: Kernel
+    let module: CUmodule
+    let rows: CUfunction
+    let split: CUfunction?
+    let combine: CUfunction?
+
+    init(kernel: Kernel, module: CUmodule, rows: CUfunction, split: CUfunction?, combine: CUfunction?) {
+        self.kernel = kernel
+        self.module = module
+        self.rows = rows
+        self.split = split
+        self.combine = combine
+    }
+}
+
+/// The primary context, the streams, the memory and the loaded modules of one GPU.
+// Unchecked: only used inside `CUDADevice.withContext`, under the device's lock.
+final class CUDAContextState: @unchecked Sendable {
+    let driver: CUDADriver
+    let nvrtc: NVRTC
+    let info: CUDADeviceInfo
+    let statistics: StatisticsBox
+    let device: CUdevice
+    let context: CUcontext
+    let compute: CUDAStream
+    let copy: CUDAStream
+    let memory: CUDAMemory
+    let residency: DeviceResidency
+    var modules: [Kernel: CUDAKernel] = [:]
+    /// Launches since dead buffers' device blocks were last returned to the pool.
+    var sinceCollect = 0
+
+    init(driver: CUDADriver, nvrtc: NVRTC, info: CUDADeviceInfo, statistics: StatisticsBox) throws {
+        self.driver = driver
+        self.nvrtc = nvrtc
+        self.info = info
+        self.statistics = statistics
+        var dev: CUdevice = 0
+        try driver.check(driver.cuDeviceGet(&dev, Int32(info.ordinal)), "cuDeviceGet")
+        device = dev
+        var ctx: CUcontext? = nil
+        // The primary context (shared with CuPy, PyTorch and the runtime API in this process),
+        // not cuCtxCreate, whose signature changed in CUDA 13.
+        try driver.check(driver.cuDevicePrimaryCtxRetain(&ctx, dev), "cuDevicePrimaryCtxRetain")
+        context = ctx!
+        try driver.check(driver.cuCtxSetCurrent(context), "cuCtxSetCurrent")
+        compute = try CUDAStream(driver)
+        copy = try CUDAStream(driver)
+        memory = try CUDAMemory(driver: driver, compute: compute, copy: copy)
+        residency = DeviceResidency(pool: DeviceMemoryPool(backend: memory), device: "cuda")
+    }
+
+    deinit {
+        modules.values.forEach { _ = driver.cuModuleUnload($0.module) }
+        _ = driver.cuDevicePrimaryCtxRelease(device)
+    }
+
+    func module(for kernel: Kernel, cache: CUDAKernelCache) throws -> CUDAKernel {
+        if let m = modules[kernel] { return m }
+        let source = CRenderer.render(kernel, dialect: .cuda)
+        let image = try cache.cubin(source: source, architecture: info.architecture, nvrtc: nvrtc, statistics: statistics)
+        var mod: CUmodule? = nil
+        try image.withUnsafeBytes { try driver.check(driver.cuModuleLoadData(&mod, $0.baseAddress), "cuModuleLoadData") }
+        func function(_ name: String) throws -> CUfunction {
+            var f: CUfunction? = nil
+            try driver.check(driver.cuModuleGetFunction(&f, mod, name), "cuModuleGetFunction(\(name))")
+            return f!
+        }
+        let reduces = kernel.hasReductions && kernel.reduceAxes > 0
+        let k = CUDAKernel(kernel: kernel, module: mod!, rows: try function(CRenderer.entry),
+                           split: reduces ? try function(CRenderer.entry + "_split") : nil,
+                           combine: reduces ? try function(CRenderer.entry + "_combine") : nil)
+        modules[kernel] = k
+        return k
+    }
+
+    func enqueue(_ code: CUDAKernel, _ launch: Launch, overwrites: Set<UInt64>) throws {
+        let k = code.kernel
+        // A buffer the kernel neither reads nor writes still needs an address: treat it as read.
+        let reads = k.buffers.indices.filter { k.buffers[$0].isRead || !k.buffers[$0].isWritten }.map { launch.buffers[$0] }
+        let writes = k.buffers.indices.filter { k.buffers[$0].isWritten }.map { launch.buffers[$0] }
+        sinceCollect += 1
+        if sinceCollect >= 64 {
+            // Buffers freed on the host give their device blocks back to the pool (also done on out-of-memory).
+            residency.collect()
+            sinceCollect = 0
+        }
+        memory.copiesQueued = false
+        let copies = try residency.deviceUse(reads: reads, writes: writes, overwrites: overwrites)
+        for c in copies {
+            Tracer.shared.record(TraceEvent(kind: .copy, name: "copy \(c.direction.rawValue)", start: ProcessInfoLite.monotonicNanos(),
+                                            bytes: c.bytes, device: "cuda", detail: c.direction.rawValue))
+        }
+        // The kernel starts after the copies it needs.
+        if memory.copiesQueued { try compute.wait(try copy.record()) }
+        let addresses = launch.buffers.map { residency.address(of: $0)! }
+        var blob = CUDALaunch.argumentWords(kernel: k, addresses: addresses, ints: launch.ints, floats: launch.floats)
+        let plan = CUDALaunch.plan(k, ints: launch.ints, multiprocessors: info.multiprocessors)
+        let start = ProcessInfoLite.monotonicNanos()
+        try blob.withUnsafeMutableBytes { args in
+            switch plan {
+            case .rows(let blocks):
+                try launchKernel(code.rows, grid: (blocks, 1), args.baseAddress!, extra: [])
+            case .splitCombine(let parts, let gridY, let combineBlocks, let partialBytes):
+                let temp = try residency.scratch(bytes: partialBytes, keeping: reads + writes)
+                defer { residency.pool.release(temp, bytes: partialBytes) }  // stream-ordered: reused only by later work
+                var p = temp, n = Int64(parts)
+                try withUnsafeMutableBytes(of: &p) { pp in
+                    try withUnsafeMutableBytes(of: &n) { np in
+                        try launchKernel(code.split!, grid: (parts, gridY), args.baseAddress!, extra: [pp.baseAddress!, np.baseAddress!])
+                        try launchKernel(code.combine!, grid: (combineBlocks, 1), args.baseAddress!, extra: [pp.baseAddress!, np.baseAddress!])
+                    }
+                }
+            }
+        }
+        memory.lastCompute = try compute.record()
+        Tracer.shared.record(TraceEvent(kind: .kernel, name: "enqueue", start: start, duration: ProcessInfoLite.monotonicNanos() - start,
+                                        device: "cuda", detail: "\(plan)"))
+    }
+
+    private func launchKernel(_ f: CUfunction, grid: (Int, Int), _ args: UnsafeMutableRawPointer, extra: [UnsafeMutableRawPointer]) throws {
+        var params: [UnsafeMutableRawPointer?] = [args] + extra
+        try params.withUnsafeMutableBufferPointer { p in
+            try driver.check(driver.cuLaunchKernel(f, UInt32(grid.0), UInt32(grid.1), 1, UInt32(CRenderer.cudaThreads), 1, 1, 0,
+                                                   compute.handle, p.baseAddress, nil), "cuLaunchKernel")
+        }
+    }
+}
+
+/// Device memory and copies through the driver, for `DeviceResidency`.
+///
+/// Ordering: copies go on the copy stream after the last kernel queued on the compute stream
+/// (a pooled block may have been released by a buffer that queued kernel still reads); a kernel
+/// waits for the copies queued for it. Host reads wait for their copy to finish. This keeps the
+/// host free to build the next graph while the GPU works; what it gives up is overlapping a
+/// kernel with the copies of the next one (a per-block "free after" event would allow that).
+final class CUDAMemory: DeviceMemoryBackend {
+    let driver: CUDADriver
+    let compute: CUDAStream
+    let copy: CUDAStream
+    let staging: PinnedStaging
+    var lastCompute: CUDAEvent?
+    /// Set when a host-to-device copy was queued since the flag was cleared.
+    var copiesQueued = false
+
+    init(driver: CUDADriver, compute: CUDAStream, copy: CUDAStream) throws {
+        self.driver = driver
+        self.compute = compute
+        self.copy = copy
+        staging = try PinnedStaging(driver)
+    }
+
+    func allocate(bytes: Int) throws -> UInt64? {
+        var p: CUdeviceptr = 0
+        let r = driver.cuMemAlloc(&p, bytes)
+        if r == CUDAStatus.outOfMemory { return nil }
+        try driver.check(r, "cuMemAlloc_v2")
+        return p
+    }
+
+    func free(_ address: UInt64, bytes: Int) throws {
+        // The block may still be used by queued work: wait for it before giving it back.
+        try compute.synchronize()
+        try copy.synchronize()
+        try driver.check(driver.cuMemFree(address), "cuMemFree_v2")
+    }
+
+    private func afterCompute() throws {
+        if let e = lastCompute { try copy.wait(e) }
+    }
+
+    func copyToDevice(_ buffer: Buffer, address: UInt64) throws {
+        try afterCompute()
+        if buffer.byteCount >= PinnedStaging.threshold {
+            try staging.copyToDevice(address, from: buffer.pointer, bytes: buffer.byteCount, stream: copy)
+        } else {
+            try driver.check(driver.cuMemcpyHtoDAsync(address, buffer.pointer, buffer.byteCount, copy.handle), "cuMemcpyHtoDAsync_v2")
+        }
+        copiesQueued = true
+    }
+
+    func copyToHost(_ buffer: Buffer, address: UInt64) throws {
+        try afterCompute()
+        buffer.allocate()
+        if buffer.byteCount >= PinnedStaging.threshold {
+            try staging.copyToHost(buffer.pointer, from: address, bytes: buffer.byteCount, stream: copy)
+        } else {
+            try driver.check(driver.cuMemcpyDtoHAsync(buffer.pointer, address, buffer.byteCount, copy.handle), "cuMemcpyDtoHAsync_v2")
+            try copy.synchronize()
+        }
+    }
+}

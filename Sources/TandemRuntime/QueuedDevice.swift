@@ -1,0 +1,43 @@
+import TandemIR
+
+/// A device with its own memory that runs kernels asynchronously, in queue order (a GPU).
+///
+/// `KernelDevice`/`PreparedKernel` describe host-memory devices run in chunks by the executor's
+/// workers (`run(lo:hi:)` on host pointers); that model does not fit a GPU, whose kernels are
+/// queued whole on a stream and whose buffers live in device memory. This protocol is the
+/// minimal extension: the runtime prepares the kernel once, then *enqueues* each launch (the
+/// device moves buffers by its residency rules and returns at once), tells the device about host
+/// reads and host writes, and about buffers that are gone.
+///
+/// Integration into `Runtime.submit` (not done in this file): for a kernel placed on such a
+/// device, call `enqueue` instead of building executor chunks, in submission order (the device's
+/// stream orders its own kernels and copies); at a sync point, call `makeHostValid` on the read
+/// buffer instead of (or after) waiting for its last executor task; before a CPU task writes or
+/// reads a buffer the device may hold, call `hostWillWrite` / `makeHostValid` from that task.
+///
+///     let code = try cuda.prepareQueued(k.kernel)
+///     try cuda.enqueue(code, k.launch, overwrites: [])    // returns before the GPU is done
+///     try cuda.makeHostValid(result)                       // copies back, waits for it
+public protocol QueuedKernelDevice: AnyObject, Sendable {
+    /// Stable name used in statistics, traces and `TANDEM_DEVICE`.
+    var name: String { get }
+    var availability: Availability { get }
+    /// Compiles (or fetches from cache) the code for a kernel. Throws with the compiler's log.
+    func prepareQueued(_ kernel: Kernel) throws -> any QueuedKernel
+    /// Queues one run of `kernel`, after every copy its buffers need. `overwrites` names written
+    /// buffers (by `Buffer.id`) the kernel stores completely, so their old values need not move.
+    func enqueue(_ kernel: any QueuedKernel, _ launch: Launch, overwrites: Set<UInt64>) throws
+    /// Makes the buffer's host memory hold its current values (copying back if the device has
+    /// the only copy) and returns when they are there.
+    func makeHostValid(_ buffer: Buffer) throws
+    /// The host is about to write the buffer (a CPU kernel): a partial write of values that are
+    /// only on the device brings them back first; afterwards the device copy is stale.
+    func hostWillWrite(_ buffer: Buffer, overwrites: Bool) throws
+    /// Blocks until everything queued has finished.
+    func synchronize() throws
+}
+
+/// Code for one kernel on a `QueuedKernelDevice`.
+public protocol QueuedKernel: Sendable {
+    var kernel: Kernel { get }
+}

@@ -1,0 +1,203 @@
+import TandemIR
+
+/// Where a buffer's current values are: on the host, on the device, both, or nowhere yet (a
+/// planned output before its producer ran).
+public struct Validity: OptionSet, Sendable, Hashable, CustomStringConvertible {
+    public let rawValue: UInt8
+    public init(rawValue: UInt8) { self.rawValue = rawValue }
+    public static let host = Validity(rawValue: 1)
+    public static let device = Validity(rawValue: 2)
+    public static let both: Validity = [.host, .device]
+    public var description: String {
+        switch self {
+        case []: "none"
+        case .host: "host"
+        case .device: "device"
+        default: "both"
+        }
+    }
+}
+
+/// One copy the residency logic made, for tests, traces and statistics.
+public struct Copy: Equatable, Sendable, CustomStringConvertible {
+    public enum Direction: String, Sendable { case toDevice = "H->D", toHost = "D->H" }
+    public var direction: Direction
+    public var buffer: UInt64
+    public var bytes: Int
+    public init(_ direction: Direction, buffer: UInt64, bytes: Int) {
+        self.direction = direction
+        self.buffer = buffer
+        self.bytes = bytes
+    }
+    public var description: String { "\(direction.rawValue) #\(buffer) \(bytes) B" }
+}
+
+/// Which buffers of one device are valid where, and the copies a sequence of uses needs: data
+/// moves only when a consumer on the other side needs it, and results go back to the host only
+/// when the host reads them.
+///
+/// Rules, per use:
+/// - **kernel on the device**: every read buffer must be valid on the device (copied in if it
+///   is valid only on the host); a written buffer that holds values only on the host is copied in
+///   first unless the kernel overwrites all of it (a partial store must not lose the rest);
+///   afterwards written buffers are valid on the device only.
+/// - **host read** (a sync point, or a CPU kernel reading): copied back if valid only on the device.
+/// - **host write** (a CPU kernel writing): like a device write, mirrored; afterwards host only.
+///
+/// Device memory comes from a `DeviceMemoryPool`. Out of memory: the pool releases its cached
+/// blocks and retries; then the least recently used buffers that the current use does not need
+/// are evicted (copied back to the host if the device holds their only copy, marked host-only,
+/// their blocks freed) one at a time with a retry after each; when nothing is left to evict,
+/// `DeviceMemoryError.outOfMemory` is thrown. No data is lost on any of these paths.
+///
+/// Not thread-safe by itself: the device owning it serialises calls (the runtime submits under
+/// its graph lock).
+///
+///     let r = DeviceResidency(pool: DeviceMemoryPool(backend: backend), device: "cuda")
+///     let copies = try r.deviceUse(reads: [a, b], writes: [c])   // [H->D a, H->D b]
+///     let back = try r.hostRead(c)                               // [D->H c]
+public final class DeviceResidency {
+    public let pool: DeviceMemoryPool
+    public let device: String
+
+    struct Entry {
+        // Weak: the residency must not keep buffers alive; `forget` is called from the buffer's owner.
+        weak var buffer: Buffer?
+        var bytes: Int
+        var validity: Validity
+        var address: UInt64?
+        var lastUse: UInt64
+    }
+
+    private var entries: [UInt64: Entry] = [:]
+    private var clock: UInt64 = 0
+    /// Every copy made so far, in order (tests and statistics).
+    public private(set) var log: [Copy] = []
+
+    public init(pool: DeviceMemoryPool, device: String) {
+        self.pool = pool
+        self.device = device
+    }
+
+    /// Where `buffer` is valid. A buffer never seen is taken to hold its values on the host
+    /// when it has host memory, else nowhere.
+    public func validity(of buffer: Buffer) -> Validity {
+        entries[buffer.id]?.validity ?? (buffer.isAllocated ? .host : [])
+    }
+
+    /// The device address of `buffer`, if it has device memory.
+    public func address(of buffer: Buffer) -> UInt64? { entries[buffer.id]?.address }
+
+    /// Bytes of device memory held by buffers.
+    public var residentBytes: Int { entries.values.reduce(0) { $0 + ($1.address == nil ? 0 : DeviceMemoryPool.sizeClass($1.bytes)) } }
+
+    private func entry(_ b: Buffer) -> Entry {
+        entries[b.id] ?? Entry(buffer: b, bytes: b.byteCount, validity: b.isAllocated ? .host : [], address: nil, lastUse: 0)
+    }
+
+    /// Makes the buffers of a kernel on the device ready and records its writes. `overwrites`
+    /// are written buffers the kernel stores completely (no copy-in needed). Returns the copies
+    /// this use caused, in order; afterwards every buffer has a device address.
+    @discardableResult
+    public func deviceUse(reads: [Buffer], writes: [Buffer], overwrites: Set<UInt64> = []) throws -> [Copy] {
+        clock += 1
+        let start = log.count
+        let all = unique(reads + writes)
+        let pinned = Set(all.map(\.id))
+        for b in all {
+            var e = entry(b)
+            e.lastUse = clock
+            if e.address == nil {
+                entries[b.id] = e
+                e.address = try allocate(e.bytes, pinned: pinned)
+            }
+            let read = reads.contains { $0 === b }
+            let needsValues = read || !overwrites.contains(b.id)
+            if needsValues && !e.validity.contains(.device) && e.validity.contains(.host) {
+                try pool.backend.copyToDevice(b, address: e.address!)
+                log.append(Copy(.toDevice, buffer: b.id, bytes: e.bytes))
+                e.validity.insert(.device)
+            }
+            entries[b.id] = e
+        }
+        for b in unique(writes) { entries[b.id]!.validity = .device }
+        return Array(log[start...])
+    }
+
+    /// Makes `buffer` valid on the host (a read of its values there). Returns the copies made.
+    @discardableResult
+    public func hostRead(_ buffer: Buffer) throws -> [Copy] {
+        guard var e = entries[buffer.id], !e.validity.contains(.host), e.validity.contains(.device), let a = e.address else { return [] }
+        try pool.backend.copyToHost(buffer, address: a)
+        let c = Copy(.toHost, buffer: buffer.id, bytes: e.bytes)
+        log.append(c)
+        e.validity.insert(.host)
+        entries[buffer.id] = e
+        return [c]
+    }
+
+    /// Records a write of `buffer` on the host (a CPU kernel). A partial write of a buffer whose
+    /// only values are on the device brings them back first.
+    @discardableResult
+    public func hostWrite(_ buffer: Buffer, overwrites: Bool = false) throws -> [Copy] {
+        let copies = overwrites ? [] : try hostRead(buffer)
+        if entries[buffer.id] != nil { entries[buffer.id]!.validity = .host }
+        return copies
+    }
+
+    /// Forgets a buffer that is gone (its device block returns to the pool).
+    public func forget(_ id: UInt64) {
+        guard let e = entries.removeValue(forKey: id) else { return }
+        if let a = e.address { pool.release(a, bytes: e.bytes) }
+    }
+
+    /// Forgets entries whose buffers have been freed.
+    public func collect() {
+        for (id, e) in entries where e.buffer == nil { forget(id) }
+    }
+
+    private func unique(_ buffers: [Buffer]) -> [Buffer] {
+        var seen: Set<UInt64> = []
+        return buffers.filter { seen.insert($0.id).inserted }
+    }
+
+    /// A block for `bytes`: from the pool (which releases its cache when needed), else after
+    /// evicting least recently used buffers outside `pinned`, one at a time.
+    private func allocate(_ bytes: Int, pinned: Set<UInt64>) throws -> UInt64 {
+        if let a = try pool.allocate(bytes: bytes) { return a }
+        collect()
+        if let a = try pool.allocate(bytes: bytes) { return a }
+        while let victim = entries.filter({ !pinned.contains($0.key) && $0.value.address != nil }).min(by: { $0.value.lastUse < $1.value.lastUse }) {
+            try evict(victim.key)
+            try pool.releaseCache()
+            if let a = try pool.allocate(bytes: bytes) { return a }
+        }
+        let pinnedBytes = pinned.compactMap { entries[$0] }.filter { $0.address != nil }.reduce(0) { $0 + $1.bytes }
+        throw DeviceMemoryError.outOfMemory(device: device, requested: bytes, pinned: pinnedBytes, cached: pool.cachedBytes)
+    }
+
+    /// Scratch device memory for one kernel (partial reductions), with the out-of-memory policy
+    /// of buffers; `keeping` are the kernel's own buffers, which are not evicted. Give it back
+    /// with `pool.release(_:bytes:)`.
+    public func scratch(bytes: Int, keeping: [Buffer]) throws -> UInt64 {
+        try allocate(bytes, pinned: Set(keeping.map(\.id)))
+    }
+
+    /// Moves a buffer off the device: copied back if the device holds its only values.
+    public func evict(_ id: UInt64) throws {
+        guard var e = entries[id], let a = e.address else { return }
+        if e.validity == .device {
+            guard let b = e.buffer else {
+                // Nobody can read it any more: nothing to keep.
+                forget(id)
+                return
+            }
+            try pool.backend.copyToHost(b, address: a)
+            log.append(Copy(.toHost, buffer: id, bytes: e.bytes))
+        }
+        e.validity = e.validity.contains(.device) ? .host : e.validity
+        pool.release(a, bytes: e.bytes)
+        e.address = nil
+        entries[id] = e
+    }
+}
