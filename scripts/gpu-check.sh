@@ -13,6 +13,9 @@
 #   peers     bench/peers/gpu_peers.py: CuPy, PyTorch, JAX on the same workloads and sizes,
 #             plus the device-to-device copy bandwidth
 #   summary   scripts/gpu_summary.py: one Markdown table for bench/RESULTS.md
+#   placement `tandem calibrate` (CPU and GPU profile), then `tandem placement-eval` warm and
+#             --cold with the GPU among the options (issue 5); not in the default list: run it
+#             as its own step (it needs several minutes)
 #
 # With the device tool: run `scripts/gpu-check.sh build` here, then
 #   run(command: "scripts/gpu-check.sh run", carry: [".bin"])
@@ -37,7 +40,7 @@ if [ "$mode" = build ]; then
 fi
 
 if [ "$mode" != run ]; then
-    echo "usage: $0 build | run [info selftest bench peers summary]" >&2
+    echo "usage: $0 build | run [info selftest bench peers summary placement]" >&2
     exit 2
 fi
 
@@ -90,6 +93,14 @@ PY
         ;;
     summary)
         python3 scripts/gpu_summary.py "$OUT" | tee "$OUT/RESULTS-gpu.md" || status=1
+        ;;
+    placement)
+        "$T" calibrate > "$OUT/calibrate.txt" 2>&1 || status=1
+        cat "$OUT/calibrate.txt"
+        "$T" placement-eval --json > "$OUT/placement-warm.json" 2> "$OUT/placement-warm.log" || status=1
+        "$T" placement-eval > "$OUT/placement-warm.md" 2>> "$OUT/placement-warm.log" || status=1
+        "$T" placement-eval --cold --repeats 3 > "$OUT/placement-cold.md" 2> "$OUT/placement-cold.log" || status=1
+        tail -n 1 "$OUT/placement-warm.md" "$OUT/placement-cold.md"
         ;;
     *)
         echo "unknown step $step" >&2

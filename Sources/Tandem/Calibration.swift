@@ -3,6 +3,7 @@ import TandemCompiler
 import TandemRuntime
 import TandemInterpreter
 import TandemCPU
+import TandemCUDA
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -33,7 +34,8 @@ public enum Calibration {
         case .success(let tc): compiler = tc.identity
         case .failure: compiler = "none"
         }
-        return MachineIdentity(host: String(cString: host), cpuModel: model, workers: workers, compiler: compiler, gpu: nil)
+        let gpu = Tandem.cuda.availability == .available ? Tandem.cuda.info.map { "\($0.name) \($0.architecture)" } : nil
+        return MachineIdentity(host: String(cString: host), cpuModel: model, workers: workers, compiler: compiler, gpu: gpu)
     }
 
     /// The saved profile if it was measured on this machine (same identity and format), else nil.
@@ -106,21 +108,39 @@ public enum Calibration {
 
         // The interpreter's rate on a chain of simple operations, then the extra cost of each
         // other class (its scalar math call) on chains of that class.
-        let interpN = quick ? 1024 : 8192
+        let interpN = quick ? 8192 : 65536
         let interpreter = InterpreterDevice()
         func interpreted(_ k: PlannedKernel) throws -> Double {
             let code = try interpreter.prepare(k.kernel)
             return timeRepeated(repeats) { code.run(k.launch, lo: 0, hi: k.launch.extent(0)) } / Double(interpN)
         }
+        // Two chains of simple operations, 1 and 17 long: the slope is the cost per instruction,
+        // the rest the cost of a point (walking the domain, loading and storing).
+        let interpShort = kernel(input(Double.self, interpN) * 1.5)
         let interpSimple = kernel(chain(.simple, input(Double.self, interpN), steps: 16))
-        let interpreterRate = try interpreted(interpSimple) / Double(KernelFeatures(interpSimple.kernel).instructions)
+        let shortInstructions = Double(KernelFeatures(interpShort.kernel).instructions)
+        let tShort = try interpreted(interpShort), tLong = try interpreted(interpSimple)
+        let interpreterRate = max(0, (tLong - tShort) / (Double(KernelFeatures(interpSimple.kernel).instructions) - shortInstructions))
+        let interpreterPoint = max(0, tShort - shortInstructions * interpreterRate)
+        // The same long chain split over all workers, as the runtime splits it.
+        let longCode = try interpreter.prepare(interpSimple.kernel)
+        let parts = max(workers, 1)
+        let tAll = best(repeats) {
+            executor.wait(executor.submit(label: "calibrate", dependencies: [], chunks: (0..<parts).map { c in
+                { _ in longCode.run(interpSimple.launch, lo: interpN * c / parts, hi: interpN * (c + 1) / parts) }
+            }))
+        }
+        let interpreterSpeedup = max(1, tLong * Double(interpN) / tAll)
+        let interpSum = kernel(input(Double.self, interpN).sum())
+        let sumFeatures = KernelFeatures(interpSum.kernel)
+        let interpreterReduction = max(0, try interpreted(interpSum) - interpreterPoint - Double(sumFeatures.instructions) * interpreterRate)
         // Loads: eight shifted views of one input summed (8 loads, 7 adds, a store).
         let shifted = input(Double.self, interpN + 8)
         var sum8 = shifted[0..<interpN]
         for i in 1..<8 { sum8 = sum8 + shifted[i..<(interpN + i)] }
         let interpLoads = kernel(sum8)
         let loadFeatures = KernelFeatures(interpLoads.kernel)
-        let interpreterAccess = max(0, (try interpreted(interpLoads) - Double(loadFeatures.instructions) * interpreterRate) / Double(loadFeatures.loads))
+        let interpreterAccess = max(0, (try interpreted(interpLoads) - interpreterPoint - Double(loadFeatures.instructions) * interpreterRate) / Double(loadFeatures.loads))
         let tiny = kernel(input(Double.self, 1) * 1.5)
         let tinyInterp = try interpreter.prepare(tiny.kernel)
         let interpreterCall = taskTime(quick ? 40 : 200) { tinyInterp.run(tiny.launch, lo: 0, hi: 1) }
@@ -128,13 +148,15 @@ public enum Calibration {
         for c in OpClassKey.allCases where c != .simple {
             let k = c == .random ? kernel(Tensor<Double>.uniform([interpN], seed: 3) * 1.5) : kernel(chain(c, input(Double.self, interpN), steps: steps(c)))
             let f = KernelFeatures(k.kernel)
-            interpreterOps[c] = max(0, (try interpreted(k) - Double(f.instructions) * interpreterRate) / Double(f.allOps[c] ?? 1))
+            interpreterOps[c] = max(0, (try interpreted(k) - interpreterPoint - Double(f.instructions) * interpreterRate) / Double(f.allOps[c] ?? 1))
         }
 
         var cpuProfile = CPUProfile(bandwidthOneThread: 1, bandwidthAllThreads: 1, f32: .uniform(0), f64: .uniform(0),
                                     launchSeconds: launch, chunkSeconds: chunkSeconds,
                                     interpreterSecondsPerInstruction: interpreterRate, interpreterOps: interpreterOps,
                                     interpreterAccessSeconds: interpreterAccess, interpreterCallSeconds: interpreterCall,
+                                    interpreterPointSeconds: interpreterPoint, interpreterReductionSeconds: interpreterReduction,
+                                    interpreterSpeedup: interpreterSpeedup,
                                     compileSeconds: 0, loadSeconds: 0)
         if canCompile, case .success(let tc) = cpu.toolchain {
             // Plan every calibration kernel, then compile them concurrently on the pool.
@@ -234,8 +256,129 @@ public enum Calibration {
             cpuProfile.compileSeconds = compile
             cpuProfile.loadSeconds = load
         }
+        var gpu: GPUProfile? = nil
+        if Tandem.cuda.availability == .available {
+            do {
+                gpu = try measureGPU(Tandem.cuda, quick: quick)
+            } catch {
+                ProcessInfoLite.warn("tandem: the GPU could not be calibrated (\(error)); the cost model will not offer it")
+            }
+        }
         let seconds = Double(ProcessInfoLite.monotonicNanos() - start) / 1e9
-        return MachineProfile(identity: identity(workers: workers), quick: quick, calibrationSeconds: seconds, cpu: cpuProfile, gpu: nil)
+        return MachineProfile(identity: identity(workers: workers), quick: quick, calibrationSeconds: seconds, cpu: cpuProfile, gpu: gpu)
+    }
+
+    /// The GPU: device bandwidth (device-to-device copy), per-element cost of each operation
+    /// class on a domain that fills the device, launch latency, NVRTC compile and module load,
+    /// and both directions of the link, pinned (staged, large copies) and pageable (small ones).
+    /// Everything runs through the same queued-device calls the runtime uses.
+    static func measureGPU(_ cuda: CUDADevice, quick: Bool) throws -> GPUProfile {
+        guard let info = cuda.info else { throw TandemError.deviceUnavailable(device: "cuda", reason: "no device information") }
+        let repeats = quick ? 3 : 9
+        let n = quick ? 1 << 22 : 1 << 25
+        /// Seconds of `body` followed by a device synchronisation: the best of `repeats`.
+        func timed(_ body: () throws -> Void) throws -> Double {
+            var bestTime = Double.infinity
+            for _ in 0..<repeats {
+                try cuda.synchronize()
+                let t0 = ProcessInfoLite.monotonicNanos()
+                try body()
+                try cuda.synchronize()
+                bestTime = min(bestTime, Double(ProcessInfoLite.monotonicNanos() - t0) / 1e9)
+            }
+            return bestTime
+        }
+        func run(_ k: PlannedKernel, _ code: any QueuedKernel) throws {
+            let full = Set(k.kernel.stores.map { k.launch.buffers[$0.buffer].id })
+            try cuda.enqueue(code, k.launch, overwrites: full)
+        }
+
+        // Compile: a kernel no cache has seen (a fresh constant in its source).
+        let x = input(Double.self, n)
+        let fresh = kernel(x * (1.5 + Double(UInt32.random(in: 1...UInt32.max)) * 0x1p-60))
+        let c0 = ProcessInfoLite.monotonicNanos()
+        let freshCode = try cuda.prepareQueued(fresh.kernel)
+        let compile = Double(ProcessInfoLite.monotonicNanos() - c0) / 1e9
+        // NVRTC alone on another fresh kernel of the same shape: the rest of `compile` is the
+        // module load that a cached CUBIN still pays.
+        let other = kernel(x * (2.5 + Double(UInt32.random(in: 1...UInt32.max)) * 0x1p-60))
+        guard case .success(let (_, nvrtc, _)) = cuda.probe() else { throw TandemError.deviceUnavailable(device: "cuda", reason: "NVRTC") }
+        let n0 = ProcessInfoLite.monotonicNanos()
+        _ = try cuda.cache.cubin(source: CRenderer.render(other.kernel, dialect: .cuda), architecture: info.architecture, nvrtc: nvrtc,
+                                 statistics: StatisticsBox())
+        let load = max(compile - Double(ProcessInfoLite.monotonicNanos() - n0) / 1e9, 1e-6)
+
+        // Host to device, pinned: the first run copies x over; later runs find it there.
+        let bytes = Double(x.node.count * 8)
+        var first = Double.infinity
+        for _ in 0..<repeats {
+            try cuda.hostWillWrite(x.node.storage!, overwrites: true)     // the device copy is stale again
+            first = min(first, try timed { try run(fresh, freshCode) })
+        }
+        let resident = try timed { try run(fresh, freshCode) }
+        let out = fresh.launch.buffers[fresh.kernel.stores[0].buffer]
+        var back = Double.infinity
+        for _ in 0..<repeats {
+            try run(fresh, freshCode)
+            try cuda.synchronize()
+            let t0 = ProcessInfoLite.monotonicNanos()
+            try cuda.makeHostValid(out)
+            back = min(back, Double(ProcessInfoLite.monotonicNanos() - t0) / 1e9)
+        }
+        // Small (pageable) copies: latency from 8 bytes, rate from 512 KiB.
+        func link(_ count: Int) throws -> (toDevice: Double, toHost: Double) {
+            let small = input(Double.self, count)
+            let k = kernel(small * 1.5)
+            let code = try cuda.prepareQueued(k.kernel)
+            let alone = try timed { try run(k, code) }
+            var to = Double.infinity, from = Double.infinity
+            for _ in 0..<repeats {
+                try cuda.hostWillWrite(small.node.storage!, overwrites: true)
+                to = min(to, try timed { try run(k, code) } - alone)
+                try run(k, code)
+                try cuda.synchronize()
+                let t0 = ProcessInfoLite.monotonicNanos()
+                try cuda.makeHostValid(k.launch.buffers[k.kernel.stores[0].buffer])
+                from = min(from, Double(ProcessInfoLite.monotonicNanos() - t0) / 1e9)
+            }
+            return (max(to, 1e-7), max(from, 1e-7))
+        }
+        let tiny = try link(1), mid = try link(1 << 16)
+        let midBytes = Double((1 << 16) * 8)
+
+        // Launch latency: a one-point kernel, queued and waited for.
+        let one = kernel(input(Double.self, 1) * 1.5)
+        let oneCode = try cuda.prepareQueued(one.kernel)
+        _ = try timed { try run(one, oneCode) }
+        let launch = try timed { try run(one, oneCode) }
+
+        // Operation classes over a domain that fills the device, data resident.
+        func costs<S: FloatingTensorScalar>(_: S.Type) throws -> OpCosts {
+            let base = kernel(input(S.self, n) * S(1.5))
+            let baseCode = try cuda.prepareQueued(base.kernel)
+            try run(base, baseCode)
+            let tBase = try timed { try run(base, baseCode) }
+            var c = OpCosts.uniform(0)
+            for cls in OpClassKey.allCases {
+                let k = cls == .random ? kernel(Tensor<S>.uniform([n], seed: 3) * S(1.5)) : kernel(chain(cls, input(S.self, n), steps: steps(cls)))
+                let code = try cuda.prepareQueued(k.kernel)
+                try run(k, code)
+                let t = try timed { try run(k, code) }
+                c[cls] = max((t - tBase) / Double(n) / Double(steps(cls)), 1e-15)
+            }
+            return c
+        }
+        let threads = CRenderer.cudaThreads
+        return GPUProfile(name: info.name, multiprocessors: info.multiprocessors,
+                          blocksPerMultiprocessor: max(1, info.maxThreadsPerMultiprocessor / threads), threadsPerBlock: threads,
+                          bandwidth: try cuda.copyBandwidth(bytes: quick ? 1 << 26 : 1 << 29, repeats: repeats),
+                          f32: try costs(Float.self), f64: try costs(Double.self),
+                          launchSeconds: launch, compileSeconds: compile, loadSeconds: load,
+                          hostToDevice: LinkProfile(pageableBandwidth: midBytes / max(mid.toDevice - tiny.toDevice, 1e-7),
+                                                    pinnedBandwidth: bytes / max(first - resident, 1e-7), latencySeconds: tiny.toDevice),
+                          deviceToHost: LinkProfile(pageableBandwidth: midBytes / max(mid.toHost - tiny.toHost, 1e-7),
+                                                    pinnedBandwidth: bytes / back, latencySeconds: tiny.toHost),
+                          pinnedThreshold: CUDADevice.pinnedThreshold)
     }
 
     private static func cpuCompile(source: String, toolchain: CPUToolchain, cache: CPUKernelCache) throws -> (Double, Double) {

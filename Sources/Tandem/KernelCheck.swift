@@ -74,5 +74,5 @@ extension Tandem {
     /// The CUDA device (found and initialised at first use; `availability` says why not).
     /// Not yet wired into the runtime's placement: the runtime runs kernels on `cpu` or the
     /// interpreter; this device is driven directly (`KernelCheck`, `tandem selftest`).
-    public static let cuda = CUDADevice(statistics: runtime.statistics)
+    public static var cuda: CUDADevice { shared.cuda }
 }

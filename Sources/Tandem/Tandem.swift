@@ -3,6 +3,7 @@ import TandemCompiler
 import TandemRuntime
 import TandemInterpreter
 import TandemCPU
+import TandemCUDA
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -20,10 +21,12 @@ import Glibc
 ///     let s = Tandem.statistics          // kernels run, ops fused, compiles, ...
 ///     try Tandem.withDevice(.interpreter) { try x.sum().item() }
 public enum Tandem {
-    private static let shared: (runtime: Runtime, cpu: CPUDevice) = {
+    static let shared: (runtime: Runtime, cpu: CPUDevice, cuda: CUDADevice) = {
         let statistics = StatisticsBox()
         let cpu = CPUDevice(statistics: statistics)
-        let runtime = Runtime(devices: [cpu, InterpreterDevice()], statistics: statistics,
+        // The GPU is probed at the first sync that could use it, never at link time.
+        let cuda = CUDADevice(statistics: statistics)
+        let runtime = Runtime(devices: [cpu, InterpreterDevice()], queued: [cuda], statistics: statistics,
                               profile: { Calibration.profileForRuntime(workers: Tandem.runtime.executor.workers) })
         if ProcessInfoLite.environment("TANDEM_TRACE") != nil {
             Tracer.shared.start()
@@ -32,7 +35,7 @@ public enum Tandem {
         if ProcessInfoLite.environment("TANDEM_PROFILE") != nil {
             atexit { ProcessInfoLite.warn(Tandem.profileSummary()) }
         }
-        return (runtime, cpu)
+        return (runtime, cpu, cuda)
     }()
 
     static func writeTraceAtExit() {

@@ -38,7 +38,7 @@ enum Bandwidth {
             let y = a * 1.5 + b
             let start = now()
             try y.flush()
-            Tandem.runtime.wait(for: [y.node.storage!])
+            try Tandem.runtime.wait(for: [y.node.storage!])
             if i > 0 { tandem = Swift.max(tandem, 3 * 8 * Double(m) / (now() - start) / 1e9) }
         }
         return Result(machineGBs: best, tandemGBs: tandem)

@@ -81,6 +81,7 @@ struct PlacementEval: ParsableCommand {
         for choice in forced where Tandem.runtime.availability(of: choice == .interpreter ? "interpreter" : "cpu") != .available {
             forced.removeAll { $0 == choice }
         }
+        if Tandem.cuda.availability == .available { forced.append(.cuda) }
         guard forced.contains(.cpu) else {
             throw ValidationError("placement-eval needs compiled C on the CPU: \(Tandem.runtime.availability(of: "cpu"))")
         }

@@ -47,6 +47,8 @@ public final class CPUDevice: KernelDevice, @unchecked Sendable {
         return k
     }
 
+    public func readyCode(_ kernel: Kernel) -> (any PreparedKernel)? { prepared.withLock { $0[kernel] } }
+
     public func codeState(_ kernel: Kernel) -> CodeState {
         guard case .success(let tc) = toolchain else { return .missing }
         if prepared.withLock({ $0[kernel] }) != nil { return .ready }

@@ -22,6 +22,8 @@ import TandemRuntime
 public final class CUDADevice: QueuedKernelDevice, @unchecked Sendable {
     // Unchecked: all mutable state is inside `state` (a Mutex); the rest is immutable.
     public let name = "cuda"
+    /// Copies of at least this many bytes go through pinned staging.
+    public static let pinnedThreshold = PinnedStaging.threshold
     public let statistics: StatisticsBox
     public let cache: CUDAKernelCache
     /// Which GPU (`TANDEM_CUDA_DEVICE`, default 0).
@@ -93,6 +95,7 @@ public final class CUDADevice: QueuedKernelDevice, @unchecked Sendable {
         try withContext { s in
             let start = ProcessInfoLite.monotonicNanos()
             for c in try s.residency.hostRead(buffer) {
+                statistics.update { $0.bytesToHost += c.bytes }
                 Tracer.shared.record(TraceEvent(kind: .copy, name: "copy \(c.direction.rawValue)", start: start,
                                                 duration: ProcessInfoLite.monotonicNanos() - start, bytes: c.bytes, device: "cuda",
                                                 detail: c.direction.rawValue))
@@ -101,7 +104,23 @@ public final class CUDADevice: QueuedKernelDevice, @unchecked Sendable {
     }
 
     public func hostWillWrite(_ buffer: Buffer, overwrites: Bool) throws {
-        try withContext { s in _ = try s.residency.hostWrite(buffer, overwrites: overwrites) }
+        try withContext { s in
+            for c in try s.residency.hostWrite(buffer, overwrites: overwrites) {
+                statistics.update { $0.bytesToHost += c.bytes }
+                Tracer.shared.record(TraceEvent(kind: .copy, name: "copy \(c.direction.rawValue)", start: ProcessInfoLite.monotonicNanos(),
+                                                bytes: c.bytes, device: "cuda", detail: c.direction.rawValue))
+            }
+        }
+    }
+
+    public func validity(of buffer: Buffer) -> Validity {
+        (try? withContext { s in s.residency.validity(of: buffer) }) ?? .host
+    }
+
+    public func codeState(_ kernel: Kernel) -> CodeState {
+        guard case .success(let (_, nvrtc, info)) = probe() else { return .missing }
+        if state.withLock({ $0?.modules[kernel] }) != nil { return .ready }
+        return cache.state(source: CRenderer.render(kernel, dialect: .cuda), architecture: info.architecture, nvrtc: nvrtc)
     }
 
     public func synchronize() throws {
@@ -226,6 +245,7 @@ final class CUDAContextState: @unchecked Sendable {
         memory.copiesQueued = false
         let copies = try residency.deviceUse(reads: reads, writes: writes, overwrites: overwrites)
         for c in copies {
+            statistics.update { if c.direction == .toDevice { $0.bytesToDevice += c.bytes } else { $0.bytesToHost += c.bytes } }
             Tracer.shared.record(TraceEvent(kind: .copy, name: "copy \(c.direction.rawValue)", start: ProcessInfoLite.monotonicNanos(),
                                             bytes: c.bytes, device: "cuda", detail: c.direction.rawValue))
         }

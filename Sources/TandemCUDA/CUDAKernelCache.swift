@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Synchronization
 import TandemRuntime
 
@@ -25,6 +28,13 @@ public final class CUDAKernelCache: Sendable {
     }
 
     public func entryPath(_ key: String) -> String { files.entryPath(key) }
+
+    /// Whether `cubin(source:...)` would find the image in memory, on disk, or compile it.
+    public func state(source: String, architecture: String, nvrtc: NVRTC) -> CodeState {
+        let key = CUDAKernelCache.key(source: source, nvrtc: nvrtc.identity, architecture: architecture)
+        if images.withLock({ $0[key] }) != nil { return .onDisk }     // still to be loaded as a module
+        return access(entryPath(key), F_OK) == 0 ? .onDisk : .missing
+    }
 
     /// Forgets the images in memory (the disk stays), as a new process would start.
     public func dropMemory() { images.withLock { $0.removeAll() } }

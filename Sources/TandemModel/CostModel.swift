@@ -201,8 +201,10 @@ public struct CostModel: Sendable {
             if placement == .interpreter {
                 var perPoint = Double(f.instructions) * cpu.interpreterSecondsPerInstruction
                 for (c, n) in f.allOps { perPoint += Double(n) * cpu.interpreterOps[c] }
-                perPoint += Double(f.loads) * cpu.interpreterAccessSeconds
-                p.compute = Double(run.points) * perPoint / Double(threads) + chunkCost + firstTouch
+                perPoint += Double(f.loads) * cpu.interpreterAccessSeconds + cpu.interpreterPointSeconds
+                    + Double(f.reductions) * cpu.interpreterReductionSeconds
+                let speedup = min(Double(threads), max(cpu.interpreterSpeedup, 1))
+                p.compute = Double(run.points) * perPoint / speedup + chunkCost + firstTouch
                     + Double(chunks) / Double(threads) * cpu.interpreterCallSeconds
                 p.bound = "interpreter"
             } else {

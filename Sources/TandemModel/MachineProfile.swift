@@ -8,7 +8,7 @@
 ///     let t = CostModel(profile: profile).predict(features, run, on: .cpuAll)
 public struct MachineProfile: Codable, Sendable, Equatable {
     /// Bumped when the meaning of a field changes; older files are recalibrated.
-    public static let currentVersion = 4
+    public static let currentVersion = 6
 
     public var version: Int
     public var identity: MachineIdentity
@@ -137,8 +137,14 @@ public struct CPUProfile: Codable, Sendable, Equatable {
     /// operation of each class on top of that (its scalar math library call).
     public var interpreterSecondsPerInstruction: Double
     public var interpreterOps: OpCosts
-    /// The interpreter's extra cost per load (address arithmetic through the access's strides).
+    /// The interpreter's extra cost per load (address arithmetic through the access's strides),
+    /// per point whatever it computes (walking the domain), and per reduction per point.
     public var interpreterAccessSeconds: Double
+    public var interpreterPointSeconds: Double
+    /// How much faster the interpreter runs on all workers than on one (it allocates as it goes,
+    /// so it scales worse than compiled code).
+    public var interpreterSpeedup: Double
+    public var interpreterReductionSeconds: Double
     /// Compiling one typical kernel with the C compiler, and loading a cached one (`dlopen`).
     public var compileSeconds: Double
     public var loadSeconds: Double
@@ -147,7 +153,12 @@ public struct CPUProfile: Codable, Sendable, Equatable {
                 chunkSeconds: Double, interpreterSecondsPerInstruction: Double, interpreterOps: OpCosts = .uniform(0),
                 interpreterAccessSeconds: Double = 0, accessSeconds: Double = 0, loopSeconds: Double = 0,
                 firstTouchSecondsPerByte: Double = 0, stridedAccessSeconds: Double = 0, callSeconds: Double = 0,
-                interpreterCallSeconds: Double = 0, compileSeconds: Double, loadSeconds: Double) {
+                interpreterCallSeconds: Double = 0, interpreterPointSeconds: Double = 0, interpreterReductionSeconds: Double = 0,
+                interpreterSpeedup: Double = 1,
+                compileSeconds: Double, loadSeconds: Double) {
+        self.interpreterPointSeconds = interpreterPointSeconds
+        self.interpreterSpeedup = interpreterSpeedup
+        self.interpreterReductionSeconds = interpreterReductionSeconds
         self.stridedAccessSeconds = stridedAccessSeconds
         self.callSeconds = callSeconds
         self.interpreterCallSeconds = interpreterCallSeconds

@@ -16,6 +16,7 @@ final class BackgroundCompiler: @unchecked Sendable {
     private let cond = Condition()
     private var queue: [(Kernel, any KernelDevice)] = []
     private var requested: Set<Kernel> = []
+    private var finished: Set<Kernel> = []
     private var started = false
     private var busy = false
 
@@ -39,7 +40,7 @@ final class BackgroundCompiler: @unchecked Sendable {
     }
 
     /// Whether `kernel` was queued and is not compiled yet (tests, statistics).
-    func isPending(_ kernel: Kernel) -> Bool { cond.withLock { requested.contains(kernel) && (busy || !queue.isEmpty) } }
+    func isPending(_ kernel: Kernel) -> Bool { cond.withLock { requested.contains(kernel) && !finished.contains(kernel) } }
 
     /// Blocks until every queued compile has finished.
     func drain() {
@@ -60,6 +61,7 @@ final class BackgroundCompiler: @unchecked Sendable {
             Tracer.shared.record(TraceEvent(kind: .compile, name: "compile (background)", start: start,
                                             duration: ProcessInfoLite.monotonicNanos() - start, detail: ok ? "background" : "background, failed"))
             cond.withLock {
+                finished.insert(kernel)
                 busy = false
                 cond.broadcast()
             }

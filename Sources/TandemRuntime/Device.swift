@@ -13,10 +13,13 @@ public protocol KernelDevice: Sendable {
     /// Whether `prepare` would find the kernel's code loaded, on disk, or have to compile it
     /// (the cost model charges a load or an amortised compile). Cheap after the first call.
     func codeState(_ kernel: Kernel) -> CodeState
+    /// The kernel's code if it is loaded already, without compiling or loading anything.
+    func readyCode(_ kernel: Kernel) -> (any PreparedKernel)?
 }
 
 extension KernelDevice {
     public func codeState(_ kernel: Kernel) -> CodeState { .ready }
+    public func readyCode(_ kernel: Kernel) -> (any PreparedKernel)? { nil }
 }
 
 public enum Availability: Sendable, Equatable {
@@ -37,7 +40,7 @@ public protocol PreparedKernel: Sendable {
 /// Which device runs kernels (`TANDEM_DEVICE`, `Tandem.withDevice`).
 public enum DeviceChoice: String, Sendable, CaseIterable {
     /// Each kernel where the cost model predicts it finishes first, among the available options
-    /// (the interpreter, compiled C on one thread or on all cores). Without a C compiler only the
+    /// (the interpreter, compiled C on one thread or on all cores, CUDA when a GPU is usable). Without a C compiler only the
     /// interpreter is left: that is said once and counted as a fallback.
     case auto
     /// Compiled C on all CPU cores (an error if no C compiler is found).
@@ -46,6 +49,8 @@ public enum DeviceChoice: String, Sendable, CaseIterable {
     case cpu1 = "cpu-1"
     /// The Swift interpreter of kernel IR: slow, always available, the reference.
     case interpreter
+    /// CUDA C on the GPU (an error if no usable CUDA device is found).
+    case cuda
 
     /// The one placement a forced choice allows (nil for `auto`).
     public var forcedPlacement: Placement? {
@@ -54,6 +59,7 @@ public enum DeviceChoice: String, Sendable, CaseIterable {
         case .cpu: .cpuAll
         case .cpu1: .cpu1
         case .interpreter: .interpreter
+        case .cuda: .cuda
         }
     }
 }

@@ -35,6 +35,10 @@ public protocol QueuedKernelDevice: AnyObject, Sendable {
     func hostWillWrite(_ buffer: Buffer, overwrites: Bool) throws
     /// Blocks until everything queued has finished.
     func synchronize() throws
+    /// Where the buffer's current values are (host, device or both), as the device knows it.
+    func validity(of buffer: Buffer) -> Validity
+    /// Whether `prepareQueued` would find the kernel loaded, cached on disk, or compile it.
+    func codeState(_ kernel: Kernel) -> CodeState
 }
 
 /// Code for one kernel on a `QueuedKernelDevice`.

@@ -11,6 +11,28 @@ import TandemCompiler
 final class BufferSchedule {
     var lastWriter: KernelTask?
     var readers: [KernelTask] = []
+    /// Where the values will be once everything queued so far has run (for the cost model;
+    /// the device's own residency is the truth when work runs).
+    var planned: Validity = .host
+    /// Whether a GPU kernel has used the buffer: host access must then go through the device.
+    var deviceSeen = false
+}
+
+/// The code a host task runs, chosen when it starts (see late binding in `submit`). Written in
+/// `onReady` under the executor's lock before any chunk is queued, read by the chunks after.
+final class TaskCode: @unchecked Sendable {
+    var code: any PreparedKernel
+    var placement: Placement
+    init(code: any PreparedKernel, placement: Placement) {
+        self.code = code
+        self.placement = placement
+    }
+}
+
+/// Code ready for one kernel: host code run in chunks by the workers, or a queued device's.
+enum ReadyCode {
+    case host(any PreparedKernel)
+    case queued(any QueuedKernel)
 }
 
 /// The process-wide runtime: plans pending graphs at sync points, compiles kernels through the
@@ -26,6 +48,10 @@ public final class Runtime: @unchecked Sendable {
     public let statistics: StatisticsBox
     private let graphLock = Mutex(())
     private let devices: [String: any KernelDevice]
+    /// The GPU, when one is registered (it may still be unavailable on this machine).
+    private let cuda: (any QueuedKernelDevice)?
+    /// The first error a queued device reported from a worker; thrown at the next sync.
+    private let asyncError = Mutex<(any Error)?>(nil)
     private let defaultChoice: DeviceChoice
     private let pendingUpdates = Mutex<[WeakNode]>([])
     private let warnedFallback = Atomic<Bool>(false)
@@ -51,8 +77,9 @@ public final class Runtime: @unchecked Sendable {
 
     /// A runtime over `devices`. `profile` gives the machine profile the cost model prices
     /// kernels with; it is called once, at the first sync (it may calibrate the machine).
-    public init(devices: [any KernelDevice], statistics: StatisticsBox, workers: Int? = nil,
+    public init(devices: [any KernelDevice], queued: [any QueuedKernelDevice] = [], statistics: StatisticsBox, workers: Int? = nil,
                 profile: @escaping @Sendable () -> MachineProfile) {
+        self.cuda = queued.first { $0.name == "cuda" }
         self.statistics = statistics
         var table: [String: any KernelDevice] = [:]
         for d in devices { table[d.name] = d }
@@ -78,6 +105,9 @@ public final class Runtime: @unchecked Sendable {
 
     /// Waits for the background compiles queued so far (tests and measurements).
     public func drainBackgroundCompiles() { background.drain() }
+
+    /// Code-state lookups made and the time they took (graph lock).
+    private var lookups: (count: Int, nanos: UInt64) = (0, 0)
 
     /// When each resource is predicted to be done with what was queued on it (graph lock).
     private var busyUntil: [Placement.Resource: UInt64] = [:]
@@ -108,12 +138,19 @@ public final class Runtime: @unchecked Sendable {
         }
     }
 
-    private func isAvailable(_ p: Placement) -> Bool { device(for: p)?.availability == .available }
+    private func isAvailable(_ p: Placement) -> Bool {
+        p == .cuda ? cuda?.availability == .available : device(for: p)?.availability == .available
+    }
 
     /// The placements the current choice allows; throws when a forced device is unavailable, and
     /// records a fallback when `auto` has nothing but the interpreter.
     func options() throws -> (options: [Placement], forced: Bool) {
         let choice = Runtime.scopedDevice ?? defaultChoice
+        if choice == .cuda {
+            guard let cuda else { throw TandemError.deviceUnavailable(device: "cuda", reason: "not registered") }
+            if case .unavailable(let reason) = cuda.availability { throw TandemError.deviceUnavailable(device: "cuda", reason: reason) }
+            return ([.cuda], true)
+        }
         if let forced = choice.forcedPlacement {
             guard let d = device(for: forced) else { throw TandemError.deviceUnavailable(device: forced.rawValue, reason: "not registered") }
             if case .unavailable(let reason) = d.availability { throw TandemError.deviceUnavailable(device: forced.rawValue, reason: reason) }
@@ -144,6 +181,14 @@ public final class Runtime: @unchecked Sendable {
                             firstExtent: k.kernel.rank > 0 ? launch.extent(0) : 1,
                             splitChunks: k.splitChunks, bytes: k.bytesAccessed, previousRuns: entry.runs)
         run.innerExtent = k.kernel.rank > 0 ? launch.extent(k.kernel.rank - 1) : 1
+        if cuda != nil {
+            // Operands on the wrong side for an option cost a copy there first.
+            for b in Set(k.readBuffers.map(ObjectIdentifier.init)).compactMap({ id in k.readBuffers.first { ObjectIdentifier($0) == id } }) {
+                let where_ = schedule(of: b).planned
+                if !where_.contains(.device) { run.hostOnlyBytes += b.byteCount }
+                if where_ == .device { run.deviceOnlyBytes += b.byteCount }
+            }
+        }
         var pending: [Int: Int] = [:]      // sizes this kernel will allocate, to match the pool's blocks
         for i in k.kernel.buffers.indices where k.kernel.buffers[i].isWritten {
             let b = launch.buffers[i]
@@ -159,11 +204,30 @@ public final class Runtime: @unchecked Sendable {
         for p in options where p != .interpreter { code[p] = .ready }
         run.code = code
         var predictions = model.predictAll(entry.features, run, options: options)
+        var allPredictions: [Prediction]? = nil     // every option's, when some cannot be chosen now
         let interpreterTime = predictions.first { $0.placement == .interpreter }?.total
-        if options.count > 1, interpreterTime == nil || predictions.contains(where: { $0.placement != .interpreter && $0.total < interpreterTime! }) {
-            for p in options where p != .interpreter { code[p] = device(for: p)?.codeState(k.kernel) ?? .missing }
+        // Worth a look only if ready code would beat the interpreter by more than looking costs
+        // (a kernel's first lookup renders and hashes it; the average is measured here).
+        let lookupCost = lookups.count == 0 ? 0 : Double(lookups.nanos) / Double(lookups.count) / 1e9
+        let bestReady = predictions.filter { $0.placement != .interpreter }.map(\.total).min() ?? .infinity
+        if options.count > 1, interpreterTime == nil || bestReady + lookupCost < interpreterTime! {
+            let t0 = ProcessInfoLite.monotonicNanos()
+            for p in options where p != .interpreter {
+                code[p] = p == .cuda ? (cuda?.codeState(k.kernel) ?? .missing) : (device(for: p)?.codeState(k.kernel) ?? .missing)
+            }
+            lookups.count += 1
+            lookups.nanos += ProcessInfoLite.monotonicNanos() - t0
             run.code = code
             predictions = model.predictAll(entry.features, run, options: options)
+            // While a background compile of this kernel runs, do not compile it here too.
+            if !forced, interpreterTime != nil, background.isPending(k.kernel) {
+                allPredictions = predictions
+                predictions = predictions.filter { $0.placement == .interpreter || $0.placement == .cuda }
+            }
+        } else if options.count > 1, interpreterTime != nil {
+            // Not looked up: code not known to be ready could only cost more; the interpreter it is.
+            allPredictions = predictions
+            predictions = predictions.filter { $0.placement == .interpreter }
         }
         let now = ProcessInfoLite.monotonicNanos()
         var busy: [Placement.Resource: Double] = [:]
@@ -180,12 +244,16 @@ public final class Runtime: @unchecked Sendable {
             var ready = run
             ready.code = [.cpu1: .ready, .cpuAll: .ready]
             let compiledTime = min(model.predict(entry.features, ready, on: .cpuAll).total, model.predict(entry.features, ready, on: .cpu1).total)
-            // Expect as many runs ahead as behind (the doubling rule): start when the expected
-            // saving reaches half a compile (the compile takes a core for that long).
+            // Expect as many runs ahead as behind (the doubling rule), and weigh the compile by
+            // the share of the machine it takes from the interpreter: one core of `workers`,
+            // of which the interpreter (which scales poorly) would have used only so much.
+            let cpuProfile = model.profile.cpu
+            let workers = Double(model.workers)
+            let lost = max(0.05, (min(cpuProfile.interpreterSpeedup, workers) - 1) / max(workers - 1, 1))
             let saving = Double(entry.runs + 1) * (chosen.total - compiledTime)
-            if saving >= model.profile.cpu.compileSeconds / 2 { background.request(k.kernel, on: cpu) }
+            if saving >= cpuProfile.compileSeconds * lost { background.request(k.kernel, on: cpu) }
         }
-        return PlacementDecision(chosen: chosen, options: predictions, forced: forced)
+        return PlacementDecision(chosen: chosen, options: allPredictions ?? predictions, forced: forced)
     }
 
     public func availability(of name: String) -> Availability {
@@ -242,11 +310,14 @@ public final class Runtime: @unchecked Sendable {
             let planNanos = Executor.now() - planStart
             Tracer.shared.record(TraceEvent(kind: .plan, name: "plan \(plan.kernels.count) kernels", start: planStart, duration: planNanos,
                                             detail: plan.kernels.map(\.label).joined(separator: "; ")))
-            var prepared: [(any PreparedKernel, PlacementDecision)] = []
+            var prepared: [(ReadyCode, PlacementDecision)] = []
             do {
                 for k in plan.kernels {
                     let decision = decide(k, options: options, forced: forced, model: model)
-                    prepared.append((try device(for: decision.chosen.placement)!.prepare(k.kernel), decision))
+                    let code: ReadyCode = decision.chosen.placement == .cuda
+                        ? .queued(try cuda!.prepareQueued(k.kernel))
+                        : .host(try device(for: decision.chosen.placement)!.prepare(k.kernel))
+                    prepared.append((code, decision))
                 }
             } catch {
                 // Give the pending updates back: the graph is untouched.
@@ -256,13 +327,11 @@ public final class Runtime: @unchecked Sendable {
                 throw error
             }
             var bytes = 0, points = 0, fused = 0
-            var byPlacement: [String: Int] = [:]
             for (k, (code, decision)) in zip(plan.kernels, prepared) {
                 submit(k, code, decision: decision)
                 points += k.points
                 fused += k.fusedOps.count
                 bytes += k.bytesAccessed
-                byPlacement[decision.chosen.placement.rawValue, default: 0] += 1
             }
             for (node, buffer) in plan.realized { node.realize(buffer) }
             for (node, base, map) in plan.realizedViews { node.realize(viewOf: base, map: map) }
@@ -276,7 +345,6 @@ public final class Runtime: @unchecked Sendable {
                 s.inPlaceUpdates += plan.inPlaceUpdates
                 s.copiedUpdates += plan.copiedUpdates
                 s.freshUpdates += plan.freshUpdates
-                for (p, n) in byPlacement { s.kernelsByDevice[p, default: 0] += n }
                 if forced { s.forcedPlacements += plan.kernels.count }
             }
         }
@@ -292,11 +360,15 @@ public final class Runtime: @unchecked Sendable {
                                             bytes: node.count * node.dtype.byteSize))
         }
         try materialize([node])
-        let (buffer, writer) = graphLock.withLock { _ -> (Buffer, KernelTask?) in
+        let (buffer, writer, onDevice) = graphLock.withLock { _ -> (Buffer, KernelTask?, Bool) in
             let b = node.storage!
-            return (b, (b.schedule as? BufferSchedule)?.lastWriter)
+            let s = b.schedule as? BufferSchedule
+            if s?.deviceSeen == true { s?.planned.insert(.host) }
+            return (b, s?.lastWriter, s?.deviceSeen ?? false)
         }
         if let writer { executor.wait(writer) }
+        try throwAsyncError()
+        if onDevice, let cuda { try cuda.makeHostValid(buffer) }
         return buffer
     }
 
@@ -316,10 +388,35 @@ public final class Runtime: @unchecked Sendable {
         graphLock.withLock { _ in Planner().plan(roots: nodes.filter { $0.storage == nil }) }
     }
 
-    /// Blocks until every queued kernel that writes one of `buffers` is done.
-    public func wait(for buffers: [Buffer]) {
+    /// Blocks until every queued kernel that writes one of `buffers` is done and their host
+    /// memory holds the values (copied back from the GPU if it has the only copy).
+    public func wait(for buffers: [Buffer]) throws {
         let writers = graphLock.withLock { _ in buffers.compactMap { ($0.schedule as? BufferSchedule)?.lastWriter } }
         for w in writers { executor.wait(w) }
+        try throwAsyncError()
+        if let cuda {
+            for b in buffers where (b.schedule as? BufferSchedule)?.deviceSeen == true { try cuda.makeHostValid(b) }
+        }
+    }
+
+    /// Throws (once) the first error a queued device reported from a worker thread.
+    private func throwAsyncError() throws {
+        if let e = asyncError.withLock({ e -> (any Error)? in defer { e = nil }; return e }) { throw e }
+    }
+
+    /// Buffers `k` writes completely (every element), by id: their old values need not move.
+    private func fullyWritten(_ k: PlannedKernel) -> Set<UInt64> {
+        var out: Set<UInt64> = []
+        for st in k.kernel.stores {
+            let a = k.kernel.accesses[st.access]
+            var elements = 1
+            for (axis, stride) in a.strides.enumerated() where stride != .zero && (!st.epilogue || axis < k.kernel.parallelAxes) {
+                elements *= k.launch.extent(axis)
+            }
+            let b = k.launch.buffers[st.buffer]
+            if elements >= b.count { out.insert(b.id) }
+        }
+        return out
     }
 
     private func schedule(of b: Buffer) -> BufferSchedule {
@@ -329,7 +426,7 @@ public final class Runtime: @unchecked Sendable {
         return s
     }
 
-    private func submit(_ k: PlannedKernel, _ code: any PreparedKernel, decision: PlacementDecision) {
+    private func submit(_ k: PlannedKernel, _ ready: ReadyCode, decision: PlacementDecision) {
         var deps: [KernelTask] = []
         let reads = k.readBuffers, writes = k.writtenBuffers
         for b in reads { if let w = schedule(of: b).lastWriter { deps.append(w) } }
@@ -339,6 +436,40 @@ public final class Runtime: @unchecked Sendable {
             deps.append(contentsOf: s.readers.filter { !executor.isDone($0) })
         }
         let launch = k.launch
+        let prepared: any PreparedKernel
+        switch ready {
+        case .queued(let q):
+            submitQueued(k, q, deps: deps, decision: decision)
+            return
+        case .host(let c):
+            prepared = c
+        }
+        // Late binding: an interpreted kernel whose compiled code is being built on the side
+        // switches to it if it is ready when the task starts (same chunks, same results).
+        let choice = TaskCode(code: prepared, placement: decision.chosen.placement)
+        let tiered = decision.chosen.placement == .interpreter && background.isPending(k.kernel)
+        let cpuDevice = device(for: .cpuAll), kernel = k.kernel
+        if let cuda {
+            // Host code after GPU work: bring device-only inputs back, and tell the device its
+            // copies of what this kernel writes go stale (in a task of their own, after the GPU
+            // kernels they depend on were queued).
+            let toHost = reads.filter { schedule(of: $0).deviceSeen }
+            let stale = writes.filter { schedule(of: $0).deviceSeen }
+            if !toHost.isEmpty || !stale.isEmpty {
+                let full = fullyWritten(k)
+                let sync = executor.submit(label: "to host", dependencies: deps, chunks: [{ [self] _ in
+                    do {
+                        for b in toHost { try cuda.makeHostValid(b) }
+                        for b in stale { try cuda.hostWillWrite(b, overwrites: full.contains(b.id)) }
+                    } catch {
+                        asyncError.withLock { $0 = $0 ?? error }
+                    }
+                }])
+                deps = [sync]
+            }
+            for b in reads { schedule(of: b).planned.insert(.host) }
+            for b in writes { schedule(of: b).planned = .host }
+        }
         var chunks: [@Sendable (Int) -> Void] = []
         let label = k.label, device = decision.chosen.placement.rawValue, points = k.points
         let oneThread = decision.chosen.placement == .cpu1
@@ -350,7 +481,7 @@ public final class Runtime: @unchecked Sendable {
                 body()
                 let t1 = ProcessInfoLite.monotonicNanos()
                 Tracer.shared.record(TraceEvent(kind: .kernel, name: label, start: t0, duration: t1 - t0, track: worker,
-                                                points: points, device: device, detail: "\(lo)..<\(hi)"))
+                                                points: points, device: choice.placement.rawValue, detail: "\(lo)..<\(hi)"))
             }
         }
         var finish: (@Sendable () -> Void)? = nil
@@ -364,24 +495,24 @@ public final class Runtime: @unchecked Sendable {
             let stride = p * k.kernel.reductions.count * 16
             let partials = Partials(byteCount: n * stride)
             let piece: @Sendable (Int) -> Void = { c in
-                code.runSplit(launch, lo: r0 * c / n, hi: r0 * (c + 1) / n, partials: partials.pointer + c * stride)
+                choice.code.runSplit(launch, lo: r0 * c / n, hi: r0 * (c + 1) / n, partials: partials.pointer + c * stride)
             }
             if oneThread {
                 chunks.append(traced(0, r0) { for c in 0..<n { piece(c) } })
             } else {
                 for c in 0..<n { chunks.append(traced(r0 * c / n, r0 * (c + 1) / n) { piece(c) }) }
             }
-            finish = { code.combine(launch, partials: UnsafeRawPointer(partials.pointer), count: n) }
+            finish = { choice.code.combine(launch, partials: UnsafeRawPointer(partials.pointer), count: n) }
         } else if k.kernel.parallelAxes == 0 {
-            chunks.append(traced(0, 1) { code.run(launch, lo: 0, hi: 1) })
+            chunks.append(traced(0, 1) { choice.code.run(launch, lo: 0, hi: 1) })
         } else {
             let n0 = launch.extent(0)
             let target = oneThread ? 1 : chunkCount
             for c in 0..<target {
                 let lo = n0 * c / target, hi = n0 * (c + 1) / target
-                if lo < hi { chunks.append(traced(lo, hi) { code.run(launch, lo: lo, hi: hi) }) }
+                if lo < hi { chunks.append(traced(lo, hi) { choice.code.run(launch, lo: lo, hi: hi) }) }
             }
-            if chunks.isEmpty { chunks.append(traced(0, n0) { code.run(launch, lo: 0, hi: n0) }) }
+            if chunks.isEmpty { chunks.append(traced(0, n0) { choice.code.run(launch, lo: 0, hi: n0) }) }
         }
         let task = executor.submit(label: label, dependencies: deps, chunks: chunks, finish: finish,
                                    onDone: { [self] t in
@@ -389,9 +520,18 @@ public final class Runtime: @unchecked Sendable {
                                            let old = p[label] ?? (0, 0)
                                            p[label] = (old.count + 1, old.nanos + t.elapsedNanos)
                                        }
-                                       record(decision, label: label, points: points, started: t.startedNanos, measured: t.elapsedNanos)
+                                       var d = decision
+                                       if choice.placement != d.chosen.placement, let p = d.options.first(where: { $0.placement == choice.placement }) {
+                                           d.chosen = p
+                                           d.switched = true
+                                       }
+                                       record(d, label: label, points: points, started: t.startedNanos, measured: t.elapsedNanos)
                                    },
                                    onReady: {
+                                       if tiered, let c = cpuDevice?.readyCode(kernel) {
+                                           choice.code = c
+                                           choice.placement = .cpuAll
+                                       }
                                        for b in writes where !b.isAllocated {
                                            b.allocate()
                                            Tracer.shared.record(TraceEvent(kind: .allocation, name: "allocate", start: ProcessInfoLite.monotonicNanos(), bytes: b.byteCount))
@@ -408,12 +548,51 @@ public final class Runtime: @unchecked Sendable {
             s.readers = []
         }
     }
+
+    /// Queues a GPU kernel: a task that enqueues it once its inputs' producers are done (the
+    /// device copies what it needs and returns at once); the GPU runs it in stream order.
+    private func submitQueued(_ k: PlannedKernel, _ code: any QueuedKernel, deps: [KernelTask], decision: PlacementDecision) {
+        guard let cuda else { return }
+        let launch = k.launch, label = k.label, points = k.points
+        let full = fullyWritten(k)
+        let reads = k.readBuffers, writes = k.writtenBuffers
+        let task = executor.submit(label: label, dependencies: deps, chunks: [{ [self] _ in
+            do { try cuda.enqueue(code, launch, overwrites: full) } catch { asyncError.withLock { $0 = $0 ?? error } }
+        }], onDone: { [self] t in
+            // The task's time is the enqueue, not the GPU's run: the decision is recorded without
+            // a model error (GPU kernel times need events; see the CUDA device's trace).
+            record(decision, label: label, points: points, started: t.startedNanos, measured: nil)
+        })
+        for b in reads {
+            let s = schedule(of: b)
+            s.deviceSeen = true
+            s.planned.insert(.device)
+            if !writes.contains(where: { $0 === b }) {
+                s.readers.removeAll { executor.isDone($0) }
+                s.readers.append(task)
+            }
+        }
+        for b in writes {
+            let s = schedule(of: b)
+            s.deviceSeen = true
+            s.planned = .device
+            s.lastWriter = task
+            s.readers = []
+        }
+    }
 }
 
 extension Runtime {
     /// Records a decision with its prediction and the measured time (statistics, trace).
-    fileprivate func record(_ d: PlacementDecision, label: String, points: Int, started: UInt64, measured: UInt64) {
+    fileprivate func record(_ d: PlacementDecision, label: String, points: Int, started: UInt64, measured: UInt64?) {
         let predicted = d.chosen.compute
+        statistics.update { $0.kernelsByDevice[d.chosen.placement.rawValue, default: 0] += 1 }
+        guard let measured else {
+            statistics.update { $0.predictedNanos += UInt64(min(predicted, 1e6) * 1e9) }
+            Tracer.shared.record(TraceEvent(kind: .placement, name: label, start: started, points: points,
+                                            device: d.chosen.placement.rawValue, detail: d.summary + " (queued; measured on the device)", predicted: predicted))
+            return
+        }
         let error = abs(Double(measured) / 1e9 - predicted)
         statistics.update { s in
             s.decisions += 1
@@ -432,10 +611,13 @@ public struct PlacementDecision: Sendable {
     public var chosen: Prediction
     public var options: [Prediction]
     public var forced: Bool
+    /// Planned for the interpreter, run compiled: the code compiled on the side was ready.
+    public var switched = false
 
     /// "auto: cpu 1.2 ms < cpu-1 2.3 ms < interpreter 40 ms", or "forced cpu (predicted 1.2 ms)".
     public var summary: String {
         if forced { return "forced \(chosen.placement) (predicted \(CostModel.format(chosen.total)), \(chosen.bound))" }
+        if switched { return "auto: interpreter planned, compiled code ready when it ran: \(chosen.placement) (predicted \(CostModel.format(chosen.compute)))" }
         return "auto: " + options.sorted { $0.total < $1.total }.map(\.description).joined(separator: " < ")
     }
 }

@@ -25,6 +25,9 @@ public struct Statistics: Sendable, Equatable, CustomStringConvertible {
     public var copiedUpdates = 0
     /// Updates written to a fresh buffer, copying only the border from the old version.
     public var freshUpdates = 0
+    /// Bytes copied host to device and device to host.
+    public var bytesToDevice = 0
+    public var bytesToHost = 0
     /// Kernels run per placement (`interpreter`, `cpu-1`, `cpu`, `cuda`).
     public var kernelsByDevice: [String: Int] = [:]
     /// Kernels whose placement was forced (`TANDEM_DEVICE` or `withDevice`) rather than chosen.

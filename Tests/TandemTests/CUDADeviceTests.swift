@@ -38,6 +38,8 @@ final class HostQueuedDevice: QueuedKernelDevice, @unchecked Sendable {
     func makeHostValid(_ buffer: Buffer) throws {}
     func hostWillWrite(_ buffer: Buffer, overwrites: Bool) throws {}
     func synchronize() throws {}
+    func validity(of buffer: Buffer) -> Validity { .host }
+    func codeState(_ kernel: Kernel) -> CodeState { .ready }
 }
 
 @Suite("CUDA device without a GPU")

@@ -14,14 +14,15 @@ enum SyntheticProfiles {
     /// Two workers; 10 GB/s on one thread, 20 GB/s on both; f64 ops: simple 1 ns, divide and sqrt
     /// 4 ns, transcendental 10 ns, erf 20 ns, pow 30 ns (f32 half); launch 10 µs, 1 µs per
     /// further chunk; interpreter 10 ns per instruction; compile 0.1 s, load 1 ms.
-    static func cpu(compileSeconds: Double = 0.1) -> MachineProfile {
+    /// `interpreterSpeedup`: how much faster the interpreter runs on both workers than on one.
+    static func cpu(compileSeconds: Double = 0.1, interpreterSpeedup: Double = 2) -> MachineProfile {
         let f64 = OpCosts(simple: 1e-9, divide: 4e-9, sqrt: 4e-9, transcendental: 10e-9, erf: 20e-9, pow: 30e-9, random: 5e-9)
         let f32 = OpCosts(simple: 0.5e-9, divide: 2e-9, sqrt: 2e-9, transcendental: 5e-9, erf: 10e-9, pow: 15e-9, random: 5e-9)
         return MachineProfile(
             identity: MachineIdentity(host: "synthetic", cpuModel: "synthetic", workers: 2, compiler: "synthetic", gpu: nil),
             quick: false, calibrationSeconds: 0,
             cpu: CPUProfile(bandwidthOneThread: 10e9, bandwidthAllThreads: 20e9, f32: f32, f64: f64, launchSeconds: 10e-6,
-                            chunkSeconds: 1e-6, interpreterSecondsPerInstruction: 10e-9, compileSeconds: compileSeconds,
+                            chunkSeconds: 1e-6, interpreterSecondsPerInstruction: 10e-9, interpreterSpeedup: interpreterSpeedup, compileSeconds: compileSeconds,
                             loadSeconds: 1e-3),
             gpu: nil)
     }
@@ -233,21 +234,22 @@ struct PlacementTests {
     @Test("tiering: a kernel that keeps coming back is compiled on the side and then runs compiled")
     func tiering() throws {
         let dir = "/tmp/tandem-placement-tier-\(getpid())"
-        let (rt, stats) = runtime(dir, SyntheticProfiles.cpu(compileSeconds: 0.02))
+        let (rt, stats) = runtime(dir, SyntheticProfiles.cpu(compileSeconds: 0.02, interpreterSpeedup: 1))
         let x = Tensor<Double>.arange(0, 100_000)
         var placements: [String] = []
-        for i in 0..<5 {
-            if i == 4 { rt.drainBackgroundCompiles() }
+        for i in 0..<2 {
+            if i == 1 { rt.drainBackgroundCompiles() }
             let before = stats.snapshot.kernelsByDevice
             let b = try rt.read((x * 2 + 1).sum().node)
             #expect(b.pointer.load(as: Double.self) == 100_000.0 * 99_999 + 100_000)
             placements += stats.snapshot.kernelsByDevice.filter { $0.value != (before[$0.key] ?? 0) }.map(\.key)
         }
-        // Interpreted while the code is missing (a compile would not pay back yet), compiled in the
-        // background once the expected saving reaches half a compile, then run compiled: before
-        // the foreground rule (compile / (runs + 1) < saving) would have compiled it.
-        #expect(placements.prefix(4).allSatisfy { $0 == "interpreter" })
-        #expect(placements.last?.hasPrefix("cpu") == true)
+        // The first run is interpreted (compiling first would not pay back at once: 20 ms
+        // against 6 ms), but it saves enough per run to start a compile on the side (with
+        // the interpreter using one core of two, the compile costs the foreground little);
+        // the next run finds the code and runs compiled, long before the foreground rule
+        // (compile / (runs + 1) < saving) would have compiled it.
+        #expect(placements == ["interpreter", "cpu"] || placements == ["interpreter", "cpu-1"])
         #expect(stats.snapshot.compileMisses == 1)
     }
 
