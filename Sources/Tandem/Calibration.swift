@@ -211,6 +211,7 @@ public enum Calibration {
                     { _ in bwCode.run(bw.launch, lo: n0 * c / chunks, hi: n0 * (c + 1) / chunks) }
                 }))
             }
+            cpuProfile.cacheBandwidth = try cacheLevels(cpu: cpu, workers: workers, repeats: repeats, launch: launch)
             cpuProfile.bandwidthOneThread = bytes / oneThread
             cpuProfile.bandwidthAllThreads = bytes / max(all - launch - Double(chunks - 1) * chunkSeconds, all * 0.5)
 
@@ -379,6 +380,45 @@ public enum Calibration {
                           deviceToHost: LinkProfile(pageableBandwidth: midBytes / max(mid.toHost - tiny.toHost, 1e-7),
                                                     pinnedBandwidth: bytes / back, latencySeconds: tiny.toHost),
                           pinnedThreshold: CUDADevice.pinnedThreshold)
+    }
+
+    /// Cache sizes from sysfs (`/sys/devices/system/cpu/cpu0/cache/index*/`): level 2 (per
+    /// core) and the last level, in bytes.
+    static func cacheSizes() -> [(name: String, bytes: Int)] {
+        var out: [(String, Int)] = []
+        for i in 0..<8 {
+            let dir = "/sys/devices/system/cpu/cpu0/cache/index\(i)"
+            guard let level = ProcessInfoLite.contents(of: dir + "/level").flatMap({ Int(String(decoding: $0, as: UTF8.self).filter(\.isNumber)) }),
+                  let type = ProcessInfoLite.contents(of: dir + "/type").map({ String(decoding: $0, as: UTF8.self) }),
+                  !type.hasPrefix("Instruction"),
+                  let sizeText = ProcessInfoLite.contents(of: dir + "/size").map({ String(decoding: $0, as: UTF8.self) }) else { continue }
+            let digits = Int(sizeText.filter(\.isNumber)) ?? 0
+            let bytes = sizeText.contains("M") ? digits << 20 : (sizeText.contains("K") ? digits << 10 : digits)
+            if level >= 2, bytes > 0 { out.append(("L\(level)", bytes)) }
+        }
+        return out.sorted { $0.1 < $1.1 }
+    }
+
+    /// Bandwidth of the copy kernel over working sets that fit each cache level (half of it).
+    /// `launch`, the pool's cost for a task, is taken off the all-workers time (the model adds it
+    /// separately).
+    private static func cacheLevels(cpu: CPUDevice, workers: Int, repeats: Int, launch: Double) throws -> [BandwidthLevel] {
+        let executor = Tandem.runtime.executor
+        var levels: [BandwidthLevel] = []
+        for (name, size) in cacheSizes() {
+            let n = max(1024, size / 2 / 16)             // in + out fill half the level
+            let k = kernel(input(Double.self, n) * 1.5)
+            let code = try cpu.prepare(k.kernel)
+            let bytes = Double(k.bytesAccessed)
+            let one = timeRepeated(repeats) { code.run(k.launch, lo: 0, hi: n) }
+            let all = timeRepeated(repeats) {
+                executor.wait(executor.submit(label: "calibrate", dependencies: [], chunks: (0..<workers).map { c in
+                    { _ in code.run(k.launch, lo: n * c / workers, hi: n * (c + 1) / workers) }
+                }))
+            }
+            levels.append(BandwidthLevel(name: name, maxBytes: size, oneThread: bytes / one, allThreads: bytes / max(all - launch, all * 0.25)))
+        }
+        return levels
     }
 
     private static func cpuCompile(source: String, toolchain: CPUToolchain, cache: CPUKernelCache) throws -> (Double, Double) {

@@ -30,6 +30,9 @@ struct Calibrate: ParsableCommand {
         print("machine: \(profile.identity.cpuModel) on \(profile.identity.host), \(profile.identity.workers) workers")
         print("compiler: \(profile.identity.compiler)")
         print("memory bandwidth: one thread \(gb(c.bandwidthOneThread)), all workers \(gb(c.bandwidthAllThreads))")
+        for l in c.cacheBandwidth {
+            print("  \(l.name) (\(l.maxBytes >> 10) KiB): one thread \(gb(l.oneThread)), all workers \(gb(l.allThreads))")
+        }
         print("per element per operation (one thread, data in cache):")
         for cls in OpClassKey.allCases {
             print("  \(cls.rawValue.padding(14)) f32 \(ns(c.f32[cls]).padding(10)) f64 \(ns(c.f64[cls]))")

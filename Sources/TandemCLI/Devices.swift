@@ -30,7 +30,7 @@ struct Devices: ParsableCommand {
                 let gbs = try Tandem.cuda.copyBandwidth() / 1e9
                 print("cuda: device-to-device copy bandwidth \((gbs * 10).rounded() / 10) GB/s (read + write)")
             }
-            print("cuda: not yet used by the runtime's placement (TANDEM_DEVICE=cuda runs on the CPU); `tandem selftest` runs kernels on it")
+            print("cuda: used under TANDEM_DEVICE=cuda and, where the cost model predicts it finishes first, under auto")
         case .failure(let e):
             print("cuda: unavailable: \(e.reason)")
             print("cuda: compiler: \(nvrtc)")

@@ -17,8 +17,8 @@ import TandemInterpreter
 ///    compile of the kernel for sm_90 (reported as "compiled", never as "pass": nothing ran);
 ///    otherwise one line saying why CUDA was skipped.
 ///
-/// The CUDA device is not yet wired into the runtime's placement, so CUDA is checked kernel by
-/// kernel, not by running whole workloads with `TANDEM_DEVICE=cuda`.
+/// 4. With a GPU, every workload at its small size run whole on `cuda` (f64 and f32) and under
+///    `auto` against the reference values: the runtime's copies between host and device.
 struct Selftest: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run the differential checks on every available device (compared with the CPU), one pass/fail line per check.")
@@ -53,7 +53,8 @@ struct Selftest: ParsableCommand {
     }
 
     func workloadChecks(_ tally: Tally) throws {
-        let runs: [(DeviceChoice, DTypeOption)] = [(.cpu, .f64), (.cpu, .f32), (.interpreter, .f64)]
+        var runs: [(DeviceChoice, DTypeOption)] = [(.cpu, .f64), (.cpu, .f32), (.interpreter, .f64), (.auto, .f64)]
+        if Tandem.cuda.availability == .available { runs += [(.cuda, .f64), (.cuda, .f32)] }
         for w in Workloads.all {
             let params = SizeOption.small.parameters(w.name)
             var full: [String: Double] = [:]

@@ -212,8 +212,10 @@ public struct CostModel: Sendable {
                     + Double(f.stridedLoads) * cpu.stridedAccessSeconds
                 let loops = Double(run.points) / Double(max(run.innerExtent, 1))
                 let compute = (Double(run.points) * perPoint + loops * cpu.loopSeconds) / Double(threads)
-                let bandwidth = threads <= 1 || workers <= 1 ? cpu.bandwidthOneThread
-                    : cpu.bandwidthOneThread + (cpu.bandwidthAllThreads - cpu.bandwidthOneThread) * Double(threads - 1) / Double(workers - 1)
+                // The level the kernel's bytes fit in (a cache), else memory.
+                let level = cpu.cacheBandwidth.first { run.bytes <= $0.maxBytes }
+                let one = level?.oneThread ?? cpu.bandwidthOneThread, all = level?.allThreads ?? cpu.bandwidthAllThreads
+                let bandwidth = threads <= 1 || workers <= 1 ? one : one + (all - one) * Double(threads - 1) / Double(workers - 1)
                 let memory = Double(run.bytes) / bandwidth
                 p.compute = max(compute, memory) + chunkCost + firstTouch
                     + Double(placement == .cpu1 ? 1 : chunks) / Double(threads) * cpu.callSeconds

@@ -8,7 +8,7 @@
 ///     let t = CostModel(profile: profile).predict(features, run, on: .cpuAll)
 public struct MachineProfile: Codable, Sendable, Equatable {
     /// Bumped when the meaning of a field changes; older files are recalibrated.
-    public static let currentVersion = 6
+    public static let currentVersion = 7
 
     public var version: Int
     public var identity: MachineIdentity
@@ -110,10 +110,26 @@ public enum OpClassKey: String, Codable, Sendable, CaseIterable {
     case simple, divide, sqrt, transcendental, erf, pow, random
 }
 
+/// Streaming bandwidth for kernels whose bytes fit in `maxBytes` (a cache level).
+public struct BandwidthLevel: Codable, Sendable, Equatable {
+    public var name: String
+    public var maxBytes: Int
+    public var oneThread: Double
+    public var allThreads: Double
+    public init(name: String, maxBytes: Int, oneThread: Double, allThreads: Double) {
+        self.name = name
+        self.maxBytes = maxBytes
+        self.oneThread = oneThread
+        self.allThreads = allThreads
+    }
+}
+
 public struct CPUProfile: Codable, Sendable, Equatable {
-    /// Streaming bandwidth (bytes read plus written per second) of one thread and of all workers.
+    /// Streaming bandwidth (bytes read plus written per second) from memory, of one thread and of
+    /// all workers, and the faster levels for kernels whose bytes fit in a cache (ascending).
     public var bandwidthOneThread: Double
     public var bandwidthAllThreads: Double
+    public var cacheBandwidth: [BandwidthLevel] = []
     /// Per-element compute cost on one thread of compiled C, data in cache.
     public var f32: OpCosts
     public var f64: OpCosts

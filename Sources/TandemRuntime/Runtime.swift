@@ -210,7 +210,11 @@ public final class Runtime: @unchecked Sendable {
         // (a kernel's first lookup renders and hashes it; the average is measured here).
         let lookupCost = lookups.count == 0 ? 0 : Double(lookups.nanos) / Double(lookups.count) / 1e9
         let bestReady = predictions.filter { $0.placement != .interpreter }.map(\.total).min() ?? .infinity
-        if options.count > 1, interpreterTime == nil || bestReady + lookupCost < interpreterTime! {
+        // Loaded code is known at once (no rendering): the usual case for a kernel seen before.
+        let loaded = options.contains(.cpuAll) && device(for: .cpuAll)?.readyCode(k.kernel) != nil
+        if loaded && !options.contains(.cuda) {
+            // Ready as assumed: the predictions stand.
+        } else if options.count > 1, interpreterTime == nil || bestReady + lookupCost < interpreterTime! {
             let t0 = ProcessInfoLite.monotonicNanos()
             for p in options where p != .interpreter {
                 code[p] = p == .cuda ? (cuda?.codeState(k.kernel) ?? .missing) : (device(for: p)?.codeState(k.kernel) ?? .missing)
