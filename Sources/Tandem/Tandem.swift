@@ -55,7 +55,7 @@ public enum Tandem {
         let fusedPerKernel = Double(s.opsFused) / Double(max(s.kernelsRun, 1))
         var lines = ["tandem profile:",
                      "  syncs \(s.syncs), plans \(s.plans) (planning \(seconds(s.planNanos))), kernels \(s.kernelsRun), ops fused \(s.opsFused) (\((fusedPerKernel * 100).rounded() / 100) per kernel)",
-                     "  elements \(s.elements), bytes accessed \(s.bytesMoved)",
+                     "  elements \(s.elements), bytes accessed \(s.bytesMoved), copied to the GPU \(s.bytesToDevice), back to the host \(s.bytesToHost)",
                      "  compiles \(s.compileMisses) (\(seconds(s.compileNanos))), cache hits memory \(s.compileMemoryHits) disk \(s.compileDiskHits), rejected \(s.cacheRejected)",
                      "  updates in place \(s.inPlaceUpdates), fresh \(s.freshUpdates), copied \(s.copiedUpdates); fallbacks \(s.fallbacks)",
                      "  kernels by placement: " + s.kernelsByDevice.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")

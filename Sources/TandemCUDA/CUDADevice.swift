@@ -94,22 +94,14 @@ public final class CUDADevice: QueuedKernelDevice, @unchecked Sendable {
     public func makeHostValid(_ buffer: Buffer) throws {
         try withContext { s in
             let start = ProcessInfoLite.monotonicNanos()
-            for c in try s.residency.hostRead(buffer) {
-                statistics.update { $0.bytesToHost += c.bytes }
-                Tracer.shared.record(TraceEvent(kind: .copy, name: "copy \(c.direction.rawValue)", start: start,
-                                                duration: ProcessInfoLite.monotonicNanos() - start, bytes: c.bytes, device: "cuda",
-                                                detail: c.direction.rawValue))
-            }
+            s.residency.account(try s.residency.hostRead(buffer), statistics: statistics, since: start)
         }
     }
 
     public func hostWillWrite(_ buffer: Buffer, overwrites: Bool) throws {
         try withContext { s in
-            for c in try s.residency.hostWrite(buffer, overwrites: overwrites) {
-                statistics.update { $0.bytesToHost += c.bytes }
-                Tracer.shared.record(TraceEvent(kind: .copy, name: "copy \(c.direction.rawValue)", start: ProcessInfoLite.monotonicNanos(),
-                                                bytes: c.bytes, device: "cuda", detail: c.direction.rawValue))
-            }
+            let start = ProcessInfoLite.monotonicNanos()
+            s.residency.account(try s.residency.hostWrite(buffer, overwrites: overwrites), statistics: statistics, since: start)
         }
     }
 
@@ -243,12 +235,8 @@ final class CUDAContextState: @unchecked Sendable {
             sinceCollect = 0
         }
         memory.copiesQueued = false
-        let copies = try residency.deviceUse(reads: reads, writes: writes, overwrites: overwrites)
-        for c in copies {
-            statistics.update { if c.direction == .toDevice { $0.bytesToDevice += c.bytes } else { $0.bytesToHost += c.bytes } }
-            Tracer.shared.record(TraceEvent(kind: .copy, name: "copy \(c.direction.rawValue)", start: ProcessInfoLite.monotonicNanos(),
-                                            bytes: c.bytes, device: "cuda", detail: c.direction.rawValue))
-        }
+        let copyStart = ProcessInfoLite.monotonicNanos()
+        residency.account(try residency.deviceUse(reads: reads, writes: writes, overwrites: overwrites), statistics: statistics, since: copyStart)
         // The kernel starts after the copies it needs.
         if memory.copiesQueued { try compute.wait(try copy.record()) }
         let addresses = launch.buffers.map { residency.address(of: $0)! }

@@ -124,6 +124,20 @@ public final class DeviceResidency {
         return Array(log[start...])
     }
 
+    /// Counts `copies` in the statistics (bytes each way) and records each as a copy event on the
+    /// trace's copy track, timed from `since` (copies queued on a stream are timed as issued).
+    public func account(_ copies: [Copy], statistics: StatisticsBox, since start: UInt64) {
+        guard !copies.isEmpty else { return }
+        let end = ProcessInfoLite.monotonicNanos()
+        statistics.update { s in
+            for c in copies { if c.direction == .toDevice { s.bytesToDevice += c.bytes } else { s.bytesToHost += c.bytes } }
+        }
+        for c in copies {
+            Tracer.shared.record(TraceEvent(kind: .copy, name: "copy \(c.direction.rawValue)", start: start, duration: end - start,
+                                            bytes: c.bytes, device: device, detail: c.direction.rawValue))
+        }
+    }
+
     /// Makes `buffer` valid on the host (a read of its values there). Returns the copies made.
     @discardableResult
     public func hostRead(_ buffer: Buffer) throws -> [Copy] {

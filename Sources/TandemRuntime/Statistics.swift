@@ -52,7 +52,7 @@ public struct Statistics: Sendable, Equatable, CustomStringConvertible {
         """
         syncs \(syncs), plans \(plans), kernels \(kernelsRun) (ops fused \(opsFused), \
         \(String(format2(Double(opsFused) / Double(max(kernelsRun, 1))))) per kernel), elements \(elements), \
-        bytes \(bytesMoved), compiles \(compileMisses) (memory hits \(compileMemoryHits), disk hits \(compileDiskHits), \
+        bytes \(bytesMoved) (to GPU \(bytesToDevice), to host \(bytesToHost)), compiles \(compileMisses) (memory hits \(compileMemoryHits), disk hits \(compileDiskHits), \
         rejected \(cacheRejected), \(String(format2(Double(compileNanos) / 1e9)))s), planning \(String(format2(Double(planNanos) / 1e9)))s, fallbacks \(fallbacks), \
         updates in place \(inPlaceUpdates) / fresh \(freshUpdates) / copied \(copiedUpdates), by device \(kernelsByDevice.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", ")) \
         (forced \(forcedPlacements)), model error \(String(format2(meanAbsPredictionError * 1e6))) µs mean over \(decisions) kernels

@@ -108,7 +108,9 @@ public struct Trace: Sendable {
 
     /// The Trace Event Format (`{"traceEvents": [...]}`) that Perfetto's UI and chrome://tracing
     /// load: process 1 is the host (syncs, planning, compiles on the calling thread), process 2 the
-    /// CPU with one thread per worker; kernels are complete events named by their fused ops.
+    /// CPU with one thread per worker, process 3 the host–device copies, process 4 the placement
+    /// decisions (predicted time in the arguments), process 5 the GPU's compute stream; kernels
+    /// are complete events named by their fused ops.
     public func chromeJSON() -> String {
         var out: [String] = []
         func meta(_ pid: Int, _ tid: Int?, _ what: String, _ name: String) {
@@ -118,10 +120,14 @@ public struct Trace: Sendable {
         meta(1, nil, "process_name", "host")
         meta(1, 0, "thread_name", "calling thread")
         meta(2, nil, "process_name", "CPU")
-        let workers = Set(events.filter { $0.kind == .kernel }.map(\.track)).sorted()
+        let workers = Set(events.filter { $0.kind == .kernel && $0.device != "cuda" }.map(\.track)).sorted()
         for w in workers { meta(2, w, "thread_name", "worker \(w)") }
         if events.contains(where: { $0.kind == .copy }) { meta(3, nil, "process_name", "copies") }
         if events.contains(where: { $0.kind == .placement }) { meta(4, nil, "process_name", "placement (predicted vs measured)") }
+        if events.contains(where: { $0.kind == .kernel && $0.device == "cuda" }) {
+            meta(5, nil, "process_name", "GPU")
+            meta(5, 0, "thread_name", "compute stream")
+        }
         for e in events {
             let ts = Double(e.start &- min(origin, e.start)) / 1000
             let dur = Double(e.duration) / 1000
@@ -132,6 +138,7 @@ public struct Trace: Sendable {
             if !e.detail.isEmpty { args.append("\"detail\": \(Trace.quote(e.detail))") }
             if let p = e.predicted { args.append("\"predicted_us\": \(p * 1e6)") }
             let (pid, tid) = switch e.kind {
+            case .kernel where e.device == "cuda": (5, 0)
             case .kernel: (2, e.track)
             case .copy: (3, 0)
             case .placement: (4, 0)

@@ -10,27 +10,53 @@ import TandemInterpreter
 import Glibc
 #endif
 
-/// A GPU simulated on the host: its memory is separate host buffers, its copies are `memcpy`,
-/// its kernels run in the interpreter on its own memory. Nothing reaches the host's buffers
+/// Device memory for the simulated GPU: blocks are host buffers, addresses their pointers.
+final class HostBackedMemory: DeviceMemoryBackend {
+    var blocks: [UInt64: Buffer] = [:]
+    func allocate(bytes: Int) throws -> UInt64? {
+        let b = Buffer(dtype: .bool, count: max(bytes, 1))
+        let address = UInt64(UInt(bitPattern: b.pointer))
+        blocks[address] = b
+        return address
+    }
+    func free(_ address: UInt64, bytes: Int) throws { blocks[address] = nil }
+    func copyToDevice(_ buffer: Buffer, address: UInt64) throws {
+        memcpy(UnsafeMutableRawPointer(bitPattern: UInt(address))!, buffer.pointer, buffer.byteCount)
+    }
+    func copyToHost(_ buffer: Buffer, address: UInt64) throws {
+        buffer.allocate()
+        memcpy(buffer.pointer, UnsafeRawPointer(bitPattern: UInt(address))!, buffer.byteCount)
+    }
+}
+
+/// A GPU simulated on the host: the product's residency and memory pool over separate host
+/// memory, kernels run by the interpreter on that memory. Nothing reaches the host's buffers
 /// unless the runtime asks for a copy, so a missing or misplaced copy gives wrong results.
 final class FakeGPU: QueuedKernelDevice, @unchecked Sendable {
     let name = "cuda"
     var availability: Availability { .available }
+    let statistics: StatisticsBox
     private struct State {
-        var shadow: [UInt64: Buffer] = [:]
-        var valid: [UInt64: Validity] = [:]
-        var log: [String] = []
+        var residency: DeviceResidency
+        var memory: HostBackedMemory
         var kernels = 0
     }
-    private let state = Mutex(State())
+    private let state: Mutex<State>
     private let interpreter = InterpreterDevice()
+
+    init(statistics: StatisticsBox) {
+        self.statistics = statistics
+        let memory = HostBackedMemory()
+        state = Mutex(State(residency: DeviceResidency(pool: DeviceMemoryPool(backend: memory), device: "cuda"), memory: memory))
+    }
 
     struct Code: QueuedKernel {
         let kernel: Kernel
         let code: any PreparedKernel
     }
 
-    var log: [String] { state.withLock { $0.log } }
+    /// Every copy so far, in order, as "H->D n" / "D->H n" (element counts).
+    var log: [String] { state.withLock { s in s.residency.log.map { "\($0.direction.rawValue) \($0.bytes / 8)" } } }
     var kernelsRun: Int { state.withLock { $0.kernels } }
 
     func prepareQueued(_ kernel: Kernel) throws -> any QueuedKernel { Code(kernel: kernel, code: try interpreter.prepare(kernel)) }
@@ -38,49 +64,41 @@ final class FakeGPU: QueuedKernelDevice, @unchecked Sendable {
     func enqueue(_ kernel: any QueuedKernel, _ launch: Launch, overwrites: Set<UInt64>) throws {
         let code = kernel as! Code
         let k = code.kernel
-        state.withLock { s in
-            var done: Set<UInt64> = []
-            var shadows: [Buffer] = []
-            for (i, b) in launch.buffers.enumerated() {
-                if s.shadow[b.id] == nil { s.shadow[b.id] = Buffer(dtype: b.dtype, count: b.count) }
-                let d = s.shadow[b.id]!
-                shadows.append(d)
-                let needsOld = k.buffers[i].isRead || !overwrites.contains(b.id)
-                // A host buffer never given memory has no values yet: nothing to copy.
-                if done.insert(b.id).inserted, needsOld, b.isAllocated, !(s.valid[b.id] ?? .host).contains(.device) {
-                    memcpy(d.pointer, b.pointer, b.byteCount)
-                    s.log.append("H->D \(b.count)")
-                    s.valid[b.id, default: .host].insert(.device)
-                }
+        try state.withLock { s in
+            let reads = k.buffers.indices.filter { k.buffers[$0].isRead || !k.buffers[$0].isWritten }.map { launch.buffers[$0] }
+            let writes = k.buffers.indices.filter { k.buffers[$0].isWritten }.map { launch.buffers[$0] }
+            let start = ProcessInfoLite.monotonicNanos()
+            s.residency.account(try s.residency.deviceUse(reads: reads, writes: writes, overwrites: overwrites), statistics: statistics, since: start)
+            // The kernel works on the device's memory: typed scratch copies of the blocks the
+            // residency chose, written back to the blocks afterwards.
+            let blocks = launch.buffers.map { UnsafeMutableRawPointer(bitPattern: UInt(s.residency.address(of: $0)!))! }
+            let shadows = zip(launch.buffers, blocks).map { b, block -> Buffer in
+                let d = Buffer(dtype: b.dtype, count: b.count)
+                memcpy(d.pointer, block, b.byteCount)
+                return d
             }
-            let device = Launch(buffers: shadows, ints: launch.ints, floats: launch.floats)
-            code.code.run(device, lo: 0, hi: k.parallelAxes > 0 ? launch.extent(0) : 1)
-            for (i, b) in launch.buffers.enumerated() where k.buffers[i].isWritten { s.valid[b.id] = .device }
+            code.code.run(Launch(buffers: shadows, ints: launch.ints, floats: launch.floats), lo: 0, hi: k.parallelAxes > 0 ? launch.extent(0) : 1)
+            for (i, d) in shadows.enumerated() where k.buffers[i].isWritten { memcpy(blocks[i], d.pointer, d.byteCount) }
             s.kernels += 1
         }
     }
 
     func makeHostValid(_ buffer: Buffer) throws {
-        state.withLock { s in
-            guard s.valid[buffer.id] == .device, let d = s.shadow[buffer.id] else { return }
-            buffer.allocate()
-            memcpy(buffer.pointer, d.pointer, buffer.byteCount)
-            s.log.append("D->H \(buffer.count)")
-            s.valid[buffer.id] = .both
+        try state.withLock { s in
+            let start = ProcessInfoLite.monotonicNanos()
+            s.residency.account(try s.residency.hostRead(buffer), statistics: statistics, since: start)
         }
     }
 
     func hostWillWrite(_ buffer: Buffer, overwrites: Bool) throws {
-        try makeHostValidIfPartial(buffer, overwrites)
-        state.withLock { s in if s.valid[buffer.id] != nil { s.valid[buffer.id] = .host } }
-    }
-
-    private func makeHostValidIfPartial(_ buffer: Buffer, _ overwrites: Bool) throws {
-        if !overwrites { try makeHostValid(buffer) }
+        try state.withLock { s in
+            let start = ProcessInfoLite.monotonicNanos()
+            s.residency.account(try s.residency.hostWrite(buffer, overwrites: overwrites), statistics: statistics, since: start)
+        }
     }
 
     func synchronize() throws {}
-    func validity(of buffer: Buffer) -> Validity { state.withLock { $0.valid[buffer.id] ?? .host } }
+    func validity(of buffer: Buffer) -> Validity { state.withLock { $0.residency.validity(of: buffer) } }
     func codeState(_ kernel: Kernel) -> CodeState { .ready }
 }
 
@@ -88,7 +106,7 @@ final class FakeGPU: QueuedKernelDevice, @unchecked Sendable {
 struct QueuedDeviceTests {
     func runtime(_ profile: MachineProfile = SyntheticProfiles.gpu()) -> (Runtime, FakeGPU, StatisticsBox) {
         let stats = StatisticsBox()
-        let gpu = FakeGPU()
+        let gpu = FakeGPU(statistics: stats)
         let cpu = CPUDevice(statistics: stats, cache: CPUKernelCache(directory: "/tmp/tandem-queued-\(getpid())"))
         return (Runtime(devices: [cpu, InterpreterDevice()], queued: [gpu], statistics: stats, workers: 2, profile: { profile }), gpu, stats)
     }
@@ -103,9 +121,25 @@ struct QueuedDeviceTests {
         #expect(gpu.kernelsRun >= 1 && stats.snapshot.kernelsByDevice["cuda"] == stats.snapshot.kernelsRun)
         // x went over; only the one-element sum came back.
         #expect(gpu.log == ["H->D 1000", "D->H 1"])
+        #expect(stats.snapshot.bytesToDevice == 8000 && stats.snapshot.bytesToHost == 8)
         // A second GPU kernel on y's result reuses what is there (y itself was fused, x is resident).
         _ = try Tandem.withDevice(.cuda) { try rt.read((x * 3).sum().node) }
         #expect(gpu.log == ["H->D 1000", "D->H 1", "D->H 1"])
+    }
+
+    @Test("copies are events on the trace's copy track, with bytes and direction")
+    func copyEvents() throws {
+        let (rt, _, _) = runtime()
+        let x = Tensor<Double>((0..<512).map(Double.init))
+        let ((), trace) = try Tandem.trace {
+            _ = try Tandem.withDevice(.cuda) { try rt.read((x * x).node) }
+        }
+        // Other tests trace meanwhile: this test's copies are the 4096-byte ones.
+        let copies = trace.events.filter { $0.kind == .copy && $0.bytes == 4096 }
+        #expect(copies.contains { $0.detail == "H->D" } && copies.contains { $0.detail == "D->H" })
+        let json = trace.chromeJSON()
+        #expect(json.contains("\"name\": \"copies\"") && json.contains("\"cat\": \"copy\""))
+        #expect(json.contains("queued; measured on the device"))
     }
 
     @Test("alternating CPU and GPU kernels give the interpreter's results, copying at each switch")
