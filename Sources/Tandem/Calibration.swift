@@ -20,7 +20,17 @@ import Glibc
 ///     try Calibration.save(profile)            // the cache folder's machine-profile.json
 public enum Calibration {
     /// The file the profile lives in: `machine-profile.json` in the kernel cache folder.
-    public static var profilePath: String { Tandem.cpu.cache.directory + "/machine-profile.json" }
+    public static var profilePath: String { Tandem.cpu.cache.directory + "/machine-profile\(buildSuffix).json" }
+
+    /// A debug build of Tandem runs its own Swift (the interpreter, the runtime) many times slower
+    /// than a release build: it keeps a profile of its own, measured on smaller sizes.
+    #if DEBUG
+    static let buildSuffix = "-debug"
+    static let debugShrink = 16
+    #else
+    static let buildSuffix = ""
+    static let debugShrink = 1
+    #endif
 
     /// This machine as the runtime sees it.
     public static func identity(workers: Int) -> MachineIdentity {
@@ -94,7 +104,7 @@ public enum Calibration {
         let statistics = StatisticsBox()     // calibration compiles are not the user's
         let cpu = CPUDevice(statistics: statistics, cache: Tandem.cpu.cache, toolchain: Tandem.cpu.toolchain)
         let canCompile = compiled && cpu.availability == .available
-        let repeats = quick ? 5 : 21
+        let repeats = quick ? (debugShrink > 1 ? 3 : 5) : 21
 
         // Pool costs: an empty one-chunk task, then one with a chunk per 4 × workers.
         let empty: @Sendable (Int) -> Void = { _ in }
@@ -108,7 +118,7 @@ public enum Calibration {
 
         // The interpreter's rate on a chain of simple operations, then the extra cost of each
         // other class (its scalar math call) on chains of that class.
-        let interpN = quick ? 8192 : 65536
+        let interpN = (quick ? 8192 : 65536) / debugShrink
         let interpreter = InterpreterDevice()
         func interpreted(_ k: PlannedKernel) throws -> Double {
             let code = try interpreter.prepare(k.kernel)
@@ -160,7 +170,8 @@ public enum Calibration {
                                     compileSeconds: 0, loadSeconds: 0)
         if canCompile, case .success(let tc) = cpu.toolchain {
             // Plan every calibration kernel, then compile them concurrently on the pool.
-            let bwN = quick ? 1 << 23 : 1 << 24      // 64 or 128 MiB each way: past any cache
+            // 64 or 128 MiB each way: past any cache (a debug build measures less, only roughly).
+            let bwN = (quick ? 1 << 23 : 1 << 24) / debugShrink
             let opN = quick ? 4096 : 16384
             var jobs: [PlannedKernel] = [kernel(input(Double.self, bwN) * 1.5)]
             var costJobs: [(DType, OpClassKey, Int, Int)] = []    // dtype, class, job index, ops per point
@@ -244,7 +255,7 @@ public enum Calibration {
             cpuProfile.callSeconds = taskTime(quick ? 40 : 200) { tinyCode.run(tiny.launch, lo: 0, hi: 1) }
 
             // First touch: the same copy into memory never written before, against the warm runs.
-            let fresh = kernel(input(Double.self, quick ? 1 << 20 : 1 << 22) * 1.5)
+            let fresh = kernel(input(Double.self, (quick ? 1 << 20 : 1 << 22) / debugShrink) * 1.5)
             let freshCode = try cpu.prepare(fresh.kernel)
             let written = Double(fresh.launch.buffers[fresh.kernel.buffers.firstIndex { $0.isWritten }!].byteCount)
             let cold = median(1) { freshCode.run(fresh.launch, lo: 0, hi: fresh.launch.extent(0)) }
@@ -406,7 +417,7 @@ public enum Calibration {
         let executor = Tandem.runtime.executor
         var levels: [BandwidthLevel] = []
         for (name, size) in cacheSizes() {
-            let n = max(1024, size / 2 / 16)             // in + out fill half the level
+            let n = max(1024, size / 2 / 16 / debugShrink)    // in + out fill half the level
             let k = kernel(input(Double.self, n) * 1.5)
             let code = try cpu.prepare(k.kernel)
             let bytes = Double(k.bytesAccessed)
