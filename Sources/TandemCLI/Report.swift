@@ -44,6 +44,10 @@ struct Report: ParsableCommand {
                      ("kernels", "\(s.kernelsRun) (ops fused \(s.opsFused))"),
                      ("compiles", "\(s.compileMisses) (memory hits \(s.compileMemoryHits), disk hits \(s.compileDiskHits))"),
                      ("updates", "in place \(s.inPlaceUpdates), fresh \(s.freshUpdates), copied \(s.copiedUpdates)"),
+                     ("placed", s.kernelsByDevice.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+                        + (s.forcedPlacements > 0 ? " (forced)" : " (auto)")),
+                     ("cost model", "kernel time predicted \(CostModel.format(Double(s.predictedNanos) / 1e9)), measured \(CostModel.format(Double(s.measuredNanos) / 1e9)), mean |error| \(CostModel.format(s.meanAbsPredictionError)) per kernel"),
+                     ("copies", "to the GPU \(s.bytesToDevice) B, to the host \(s.bytesToHost) B"),
                      ("machine", "\(Machine.current.cpu), \(Machine.current.cores) cores")]
         }
         if let traceOutput { try recorded.write(to: traceOutput) }
