@@ -89,22 +89,36 @@ struct Value {
     var i: Int64
 }
 
+/// One chunk's interpreter state. It holds private copies of the kernel's arrays, the launch's
+/// parameters and raw buffer pointers: reading shared arrays and `Buffer` objects from every
+/// worker would retain and release the same reference counts on each point, and those atomic
+/// updates on shared cache lines kept the interpreter from scaling past one worker.
 struct State {
     let k: Kernel
-    let launch: Launch
+    let ints: [Int64]
+    let floats: [Double]
+    let pointers: [UnsafeMutableRawPointer]
+    let dtypes: [DType]
     var regs: [Value]
     var accs: [Acc]
     var domain: [Int]
 
-    init(_ k: Kernel, _ launch: Launch) {
-        self.k = k
-        self.launch = launch
+    init(_ kernel: Kernel, _ launch: Launch) {
+        k = Kernel(rank: kernel.rank, parallelAxes: kernel.parallelAxes, buffers: kernel.buffers.map { $0 },
+                   accesses: kernel.accesses.map { Access(offset: $0.offset, strides: $0.strides.map { $0 }) },
+                   instrs: kernel.instrs.map { $0 }, reductions: kernel.reductions.map { $0 }, stores: kernel.stores.map { $0 },
+                   intParams: kernel.intParams, floatParams: kernel.floatParams)
+        ints = launch.ints.map { $0 }
+        floats = launch.floats.map { $0 }
+        // A buffer the kernel never touches may have no memory; it is never dereferenced.
+        pointers = launch.buffers.map { $0.isAllocated ? $0.pointer : UnsafeMutableRawPointer(bitPattern: 64)! }
+        dtypes = launch.buffers.map(\.dtype)
         regs = [Value](repeating: Value(f: 0, i: 0), count: k.instrs.count)
         accs = [Acc](repeating: Acc(), count: k.reductions.count)
         domain = [Int](repeating: 0, count: k.rank)
     }
 
-    func extent(_ a: Int) -> Int { launch.extent(a) }
+    func extent(_ a: Int) -> Int { Int(ints[a]) }
 
     mutating func forEach(axes: Range<Int>, _ idx: inout [Int], _ body: (inout State, [Int]) -> Void) {
         if axes.isEmpty {
@@ -149,12 +163,12 @@ struct State {
     }
 
     private func index(_ a: Access) -> Int {
-        var i = Int(launch.ints[a.offset])
+        var i = Int(ints[a.offset])
         for (axis, s) in a.strides.enumerated() {
             switch s {
             case .zero: continue
             case .one: i += domain[axis]
-            case .param(let p): i += domain[axis] * Int(launch.ints[p])
+            case .param(let p): i += domain[axis] * Int(ints[p])
             }
         }
         return i
@@ -176,11 +190,10 @@ struct State {
     }
 
     private func store(_ s: Store) {
-        let b = launch.buffers[s.buffer]
         let v = regs[s.value]
         let i = index(k.accesses[s.access])
-        let p = b.pointer
-        switch b.dtype {
+        let p = pointers[s.buffer]
+        switch dtypes[s.buffer] {
         case .bool: p.storeBytes(of: UInt8(truncatingIfNeeded: v.i), toByteOffset: i, as: UInt8.self)
         case .int32: p.storeBytes(of: Int32(truncatingIfNeeded: v.i), toByteOffset: i * 4, as: Int32.self)
         case .int64: p.storeBytes(of: v.i, toByteOffset: i * 8, as: Int64.self)
@@ -252,9 +265,9 @@ struct State {
 
     // MARK: - Instructions
 
-    private func load(_ b: Buffer, _ i: Int) -> Value {
-        let p = b.pointer
-        switch b.dtype {
+    private func load(_ b: Int, _ i: Int) -> Value {
+        let p = pointers[b]
+        switch dtypes[b] {
         case .bool: return Value(f: 0, i: Int64(p.load(fromByteOffset: i, as: UInt8.self)))
         case .int32: return Value(f: 0, i: Int64(p.load(fromByteOffset: i * 4, as: Int32.self)))
         case .int64: return Value(f: 0, i: p.load(fromByteOffset: i * 8, as: Int64.self))
@@ -266,17 +279,17 @@ struct State {
     private func evaluate(_ instr: Instr) -> Value {
         let t = instr.dtype
         switch instr.op {
-        case .load(let b, let a): return load(launch.buffers[b], index(k.accesses[a]))
+        case .load(let b, let a): return load(b, index(k.accesses[a]))
         case .uniform(let a, let seed, let lo, let hi):
-            let u = Uniform.unit(seed: UInt64(bitPattern: launch.ints[seed]), index: Int64(index(k.accesses[a])))
-            let flo = launch.floats[lo], fhi = launch.floats[hi]
+            let u = Uniform.unit(seed: UInt64(bitPattern: ints[seed]), index: Int64(index(k.accesses[a])))
+            let flo = floats[lo], fhi = floats[hi]
             return fromDouble(flo + (fhi - flo) * u, t)
         case .iota(let a, let start, let step):
             let i = index(k.accesses[a])
-            if t.isFloatingPoint { return fromDouble(launch.floats[start] + launch.floats[step] * Double(i), t) }
-            return fromInt(launch.ints[start] &+ launch.ints[step] &* Int64(i), t)
+            if t.isFloatingPoint { return fromDouble(floats[start] + floats[step] * Double(i), t) }
+            return fromInt(ints[start] &+ ints[step] &* Int64(i), t)
         case .param(let p):
-            return t.isFloatingPoint ? fromDouble(launch.floats[p], t) : fromInt(launch.ints[p], t)
+            return t.isFloatingPoint ? fromDouble(floats[p], t) : fromInt(ints[p], t)
         case .literal(let l):
             return t.isFloatingPoint ? fromDouble(l.asDouble, t) : fromInt(l.asInt64, t)
         case .accumulated(let j):
