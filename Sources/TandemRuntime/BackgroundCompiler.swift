@@ -19,6 +19,9 @@ final class BackgroundCompiler: @unchecked Sendable {
     private var finished: Set<Kernel> = []
     private var started = false
     private var busy = false
+    /// Compiles that failed (their kernels stay interpreted); only the loop thread sets `warned`.
+    private(set) var failures = 0
+    private var warned = false
 
     /// Queues `kernel` for `device` unless it was queued before.
     func request(_ kernel: Kernel, on device: any KernelDevice) {
@@ -57,9 +60,20 @@ final class BackgroundCompiler: @unchecked Sendable {
             busy = true
             cond.unlock()
             let start = ProcessInfoLite.monotonicNanos()
-            let ok = (try? device.prepare(kernel)) != nil
+            var failure: String? = nil
+            do { _ = try device.prepare(kernel) } catch { failure = "\(error)" }
             Tracer.shared.record(TraceEvent(kind: .compile, name: "compile (background)", start: start,
-                                            duration: ProcessInfoLite.monotonicNanos() - start, detail: ok ? "background" : "background, failed"))
+                                            duration: ProcessInfoLite.monotonicNanos() - start,
+                                            detail: failure.map { "background, failed: \($0)" } ?? "background"))
+            if let failure {
+                // The kernel goes on in the interpreter; say why once (a foreground compile of it
+                // would throw the same error to the caller).
+                if !warned {
+                    warned = true
+                    ProcessInfoLite.warn("tandem: a background compile failed; the kernel stays in the interpreter: \(failure.prefix(2000))")
+                }
+                cond.withLock { failures += 1 }
+            }
             cond.withLock {
                 finished.insert(kernel)
                 busy = false
