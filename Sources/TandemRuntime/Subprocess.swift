@@ -25,7 +25,15 @@ public enum Subprocess {
         var cargs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
         defer { for p in cargs { free(p) } }
         var pid = pid_t()
-        let rc = posix_spawn(&pid, argv[0], &actions, nil, &cargs, environ)
+        // A machine busy starting processes can refuse one for a moment (EAGAIN): try again
+        // briefly rather than report a compiler as missing.
+        var rc = posix_spawn(&pid, argv[0], &actions, nil, &cargs, environ)
+        var attempts = 1
+        while rc == EAGAIN && attempts < 20 {
+            usleep(UInt32(5_000 * attempts))
+            rc = posix_spawn(&pid, argv[0], &actions, nil, &cargs, environ)
+            attempts += 1
+        }
         guard rc == 0 else { return .failure(Failure(description: "could not start \(argv[0]): \(String(cString: strerror(rc)))")) }
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
