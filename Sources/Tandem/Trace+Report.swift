@@ -11,7 +11,8 @@ extension Trace {
     ///     let (_, trace) = try Tandem.trace { try run() }
     ///     let html = trace.htmlReport(title: "sor n=2048")
     public func htmlReport(title: String, facts: [(String, String)] = []) -> String {
-        let kernels = events.filter { $0.kind == .kernel }
+        let kernels = events.filter { $0.kind == .kernel && $0.device != "cuda" }
+        let gpuKernels = events.filter { $0.kind == .kernel && $0.device == "cuda" }
         let start = events.map(\.start).min() ?? origin
         let end = events.map { $0.start + $0.duration }.max() ?? start
         let wall = Double(max(end - start, 1))
@@ -44,6 +45,7 @@ extension Trace {
         let width = 1000.0, rowH = 22.0, left = 110.0
         let rows: [(String, [TraceEvent])] = [("host", events.filter { [.plan, .compile, .sync].contains($0.kind) && $0.duration > 0 })]
             + workers.map { w in ("CPU worker \(w)", kernels.filter { $0.track == w }) }
+            + (gpuKernels.isEmpty ? [] : [("GPU (enqueues)", gpuKernels)])
             + (events.contains { $0.kind == .copy } ? [("copies", events.filter { $0.kind == .copy })] : [])
         let height = Double(rows.count) * rowH + 30
         html += "<svg id=\"timeline\" xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(left + width + 10))\" height=\"\(Int(height))\">\n"
