@@ -4,8 +4,8 @@
   python3 bench/peers/gpu_peers.py --size medium --dtype f64 [--peers cupy,torch,jax]
       [--workloads a,b] [--repeats K] [--json] [--backend-check numpy]
 
-The workloads are the reference's (reference.py, via the NumPy peer's port) written once
-against a small array backend (`Backend`): CuPy and PyTorch differ only in that table, so the
+The workloads are the reference's, written once against a small array backend
+(workloads_array.py, which the NumPy peer runs too): CuPy and PyTorch differ only in that table, so the
 workload code is checked on any machine with `--backend-check numpy` (the same code on NumPy,
 compared with the reference values). JAX is the JAX peer (workloads_jax.py, one jax.jit per
 workload), which runs on the GPU when jax has a CUDA backend.
@@ -37,35 +37,7 @@ import run_peers  # noqa: E402
 
 
 # ------------------------------------------------------------------ backends
-class Backend:
-    """The array operations the workloads use, for one library."""
-    name = "numpy"
-    xp = np
-
-    def asarray(self, a):
-        return self.xp.asarray(a)
-
-    def sum64(self, a):
-        return float(self.xp.sum(a, dtype=self.xp.float64))
-
-    def sum(self, a, axis):
-        return self.xp.sum(a, axis=axis)
-
-    def max(self, a, axis):
-        return self.xp.max(a, axis=axis)
-
-    def zeros_like(self, a):
-        return self.xp.zeros_like(a)
-
-    def erfc(self, a):
-        from scipy.special import erfc
-        return erfc(a)
-
-    def sync(self):
-        pass
-
-    def versions(self):
-        return {"numpy": np.__version__}
+from workloads_array import Backend, WORKLOAD_FUNCTIONS  # noqa: E402  (the NumPy one and the workloads)
 
 
 class CuPyBackend(Backend):
@@ -116,6 +88,9 @@ class TorchBackend(Backend):
     def erfc(self, a):
         return self.torch.special.erfc(a)
 
+    def fn(self, name):
+        return getattr(self.torch, name)
+
     def sync(self):
         if self.device == "cuda":
             self.torch.cuda.synchronize()
@@ -125,144 +100,6 @@ class TorchBackend(Backend):
         if self.device == "cuda":
             out["torch_device"] = self.torch.cuda.get_device_name(0)
         return out
-
-
-# The elementwise functions the workloads call, dispatched on the array's library.
-def _fn(b, name):
-    if isinstance(b, TorchBackend):
-        return getattr(b.torch, name)
-    return getattr(b.xp, name)
-
-
-# ------------------------------------------------------------------ workloads (reference.py's)
-def black_scholes(b, inp, n, iterations):
-    S, X, T = inp["S"], inp["X"], inp["T"]
-    sqrt, log, exp = _fn(b, "sqrt"), _fn(b, "log"), _fn(b, "exp")
-    R, V = 0.02, 0.30
-    call_sum = put_sum = 0.0
-    for it in range(iterations):
-        r = R * (1.0 + it / max(iterations, 1) * 0.01)
-        sqrtT = sqrt(T)
-        d1 = (log(S / X) + (r + 0.5 * V * V) * T) / (V * sqrtT)
-        d2 = d1 - V * sqrtT
-        cnd1 = 0.5 * b.erfc(-d1 / math.sqrt(2.0))
-        cnd2 = 0.5 * b.erfc(-d2 / math.sqrt(2.0))
-        expRT = exp(-r * T)
-        call = S * cnd1 - X * expRT * cnd2
-        put = X * expRT * (1.0 - cnd2) - S * (1.0 - cnd1)
-        call_sum += b.sum64(call)
-        put_sum += b.sum64(put)
-    return {"call_sum": call_sum, "put_sum": put_sum}
-
-
-def sor(b, inp, n, max_iterations, epsilon):
-    A = inp["A"]
-    absf = _fn(b, "abs")
-    center = A[1:-1, 1:-1]
-    north, south = A[:-2, 1:-1], A[2:, 1:-1]
-    west, east = A[1:-1, :-2], A[1:-1, 2:]
-    delta = float("inf")
-    sweeps = 0
-    while sweeps < max_iterations and delta >= epsilon:
-        work = 0.2 * (center + north + south + west + east)
-        delta = b.sum64(absf(work - center))
-        center[:] = work
-        sweeps += 1
-    return {"sweeps": sweeps, "last_delta": delta, "sum": b.sum64(A)}
-
-
-def red_black_sor(b, inp, n, iterations, omega):
-    A = inp["A"]
-    for _ in range(iterations):
-        for color in (0, 1):
-            for i0 in (1, 2):
-                j0 = 1 + ((i0 + 1 + color) % 2)
-                c = A[i0:n + 1:2, j0:n + 1:2]
-                nb = (A[i0 - 1:n:2, j0:n + 1:2] + A[i0 + 1:n + 2:2, j0:n + 1:2]
-                      + A[i0:n + 1:2, j0 - 1:n:2] + A[i0:n + 1:2, j0 + 1:n + 2:2])
-                c[:] = (1.0 - omega) * c + omega * 0.25 * nb
-    return {"sum": b.sum64(A)}
-
-
-def shallow_water(b, inp, n, steps, dt, dx, dy, g):
-    H, U, V = inp["H"], inp["U"], inp["V"]
-    for _ in range(steps):
-        H[:, 0] = H[:, 1];   U[:, 0] = U[:, 1];    V[:, 0] = -V[:, 1]
-        H[:, -1] = H[:, -2]; U[:, -1] = U[:, -2];  V[:, -1] = -V[:, -2]
-        H[0, :] = H[1, :];   U[0, :] = -U[1, :];   V[0, :] = V[1, :]
-        H[-1, :] = H[-2, :]; U[-1, :] = -U[-2, :]; V[-1, :] = V[-2, :]
-
-        Hx = (H[1:, 1:-1] + H[:-1, 1:-1]) / 2 - dt / (2 * dx) * (U[1:, 1:-1] - U[:-1, 1:-1])
-        Ux = (U[1:, 1:-1] + U[:-1, 1:-1]) / 2 - dt / (2 * dx) * (
-            (U[1:, 1:-1] ** 2 / H[1:, 1:-1] + g / 2 * H[1:, 1:-1] ** 2)
-            - (U[:-1, 1:-1] ** 2 / H[:-1, 1:-1] + g / 2 * H[:-1, 1:-1] ** 2))
-        Vx = (V[1:, 1:-1] + V[:-1, 1:-1]) / 2 - dt / (2 * dx) * (
-            (U[1:, 1:-1] * V[1:, 1:-1] / H[1:, 1:-1])
-            - (U[:-1, 1:-1] * V[:-1, 1:-1] / H[:-1, 1:-1]))
-
-        Hy = (H[1:-1, 1:] + H[1:-1, :-1]) / 2 - dt / (2 * dy) * (V[1:-1, 1:] - V[1:-1, :-1])
-        Uy = (U[1:-1, 1:] + U[1:-1, :-1]) / 2 - dt / (2 * dy) * (
-            (V[1:-1, 1:] * U[1:-1, 1:] / H[1:-1, 1:])
-            - (V[1:-1, :-1] * U[1:-1, :-1] / H[1:-1, :-1]))
-        Vy = (V[1:-1, 1:] + V[1:-1, :-1]) / 2 - dt / (2 * dy) * (
-            (V[1:-1, 1:] ** 2 / H[1:-1, 1:] + g / 2 * H[1:-1, 1:] ** 2)
-            - (V[1:-1, :-1] ** 2 / H[1:-1, :-1] + g / 2 * H[1:-1, :-1] ** 2))
-
-        H[1:-1, 1:-1] = (H[1:-1, 1:-1] - (dt / dx) * (Ux[1:, :] - Ux[:-1, :])
-                         - (dt / dy) * (Vy[:, 1:] - Vy[:, :-1]))
-        U[1:-1, 1:-1] = (U[1:-1, 1:-1]
-                         - (dt / dx) * ((Ux[1:, :] ** 2 / Hx[1:, :] + g / 2 * Hx[1:, :] ** 2)
-                                        - (Ux[:-1, :] ** 2 / Hx[:-1, :] + g / 2 * Hx[:-1, :] ** 2))
-                         - (dt / dy) * ((Vy[:, 1:] * Uy[:, 1:] / Hy[:, 1:])
-                                        - (Vy[:, :-1] * Uy[:, :-1] / Hy[:, :-1])))
-        V[1:-1, 1:-1] = (V[1:-1, 1:-1]
-                         - (dt / dx) * ((Ux[1:, :] * Vx[1:, :] / Hx[1:, :])
-                                        - (Ux[:-1, :] * Vx[:-1, :] / Hx[:-1, :]))
-                         - (dt / dy) * ((Vy[:, 1:] ** 2 / Hy[:, 1:] + g / 2 * Hy[:, 1:] ** 2)
-                                        - (Vy[:, :-1] ** 2 / Hy[:, :-1] + g / 2 * Hy[:, :-1] ** 2)))
-    return {"h_sum": b.sum64(H), "energy": b.sum64(U * U + V * V)}
-
-
-def nbody(b, inp, n, steps, dt, G, eps):
-    x, y, z, m = inp["x"], inp["y"], inp["z"], inp["m"]
-    sqrt = _fn(b, "sqrt")
-    vx, vy, vz = (b.zeros_like(x) for _ in range(3))
-    for _ in range(steps):
-        dx = x[None, :] - x[:, None]
-        dy = y[None, :] - y[:, None]
-        dz = z[None, :] - z[:, None]
-        r2 = dx * dx + dy * dy + dz * dz + eps * eps
-        w = G * m[None, :] / (r2 * sqrt(r2))
-        vx = vx + dt * b.sum(dx * w, 1)
-        vy = vy + dt * b.sum(dy * w, 1)
-        vz = vz + dt * b.sum(dz * w, 1)
-        x, y, z = x + dt * vx, y + dt * vy, z + dt * vz
-    kinetic = 0.5 * b.sum64(m * (vx * vx + vy * vy + vz * vz))
-    return {"x_sum": b.sum64(x), "y_sum": b.sum64(y), "z_sum": b.sum64(z), "kinetic": kinetic}
-
-
-def gmm_em(b, inp, n, d, k, iterations):
-    X, mu, var, w = inp["X"], inp["mu"], inp["var"], inp["w"]
-    log, exp, absf = _fn(b, "log"), _fn(b, "exp"), _fn(b, "abs")
-    logliks = []
-    for _ in range(iterations):
-        diff = X[:, None, :] - mu[None, :, :]
-        logp = (log(w)[None, :]
-                - 0.5 * b.sum(log(2 * np.pi * var)[None, :, :] + diff * diff / var[None, :, :], 2))
-        top = b.max(logp, 1)
-        lse = top + log(b.sum(exp(logp - top[:, None]), 1))
-        resp = exp(logp - lse[:, None])
-        logliks.append(b.sum64(lse))
-        nk = b.sum(resp, 0) + 1e-10
-        w = nk / n
-        mu = b.sum(resp[:, :, None] * X[:, None, :], 0) / nk[:, None]
-        dev = X[:, None, :] - mu[None, :, :]
-        var = b.sum(resp[:, :, None] * dev * dev, 0) / nk[:, None] + 1e-6
-    return {"loglik_first": logliks[0], "loglik_last": logliks[-1],
-            "mu_abs_sum": b.sum64(absf(mu)), "var_sum": b.sum64(var)}
-
-
-WORKLOAD_FUNCTIONS = {f.__name__: f for f in (black_scholes, sor, red_black_sor, shallow_water, nbody, gmm_em)}
 
 
 class Peer:
