@@ -148,13 +148,22 @@ struct Emitter {
     /// Folds `nparts` partials in order and runs the epilogue.
     private mutating func combine() {
         header(CRenderer.entry + "_combine", ", const tandem_acc *\(dialect.restrict) parts, int64_t nparts")
-        let nred = kernel.reductions.count
         var depth = 1
         for a in 0..<P {
             line("for (int64_t i\(a) = 0; i\(a) < I\(a); i\(a)++) {", depth)
             depth += 1
         }
         line("const int64_t q = \(P == 0 ? "0" : flatP()); const int64_t np = \(P == 0 ? "1" : (0..<P).map { "I\($0)" }.joined(separator: " * ")); (void)np;", depth)
+        foldPartials(depth)
+        epilogue(depth)
+        for _ in 0..<P { depth -= 1; line("}", depth) }
+        out += "}\n"
+    }
+
+    /// Accumulators from their identities, then the `nparts` partials of parallel point `q` folded
+    /// in chunk order (both dialects' combine entry points).
+    mutating func foldPartials(_ depth: Int) {
+        let nred = kernel.reductions.count
         accInit(depth)
         line("for (int64_t c = 0; c < nparts; c++) {", depth)
         for (j, r) in kernel.reductions.enumerated() {
@@ -163,9 +172,6 @@ struct Emitter {
             line(update(j, r, value: "\(slot).\(accField(r))", index: idx), depth + 1)
         }
         line("}", depth)
-        epilogue(depth)
-        for _ in 0..<P { depth -= 1; line("}", depth) }
-        out += "}\n"
     }
 
     func flatP() -> String {

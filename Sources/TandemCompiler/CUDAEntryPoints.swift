@@ -192,19 +192,11 @@ extension Emitter {
     /// One thread per parallel point folds the partials in chunk order, then runs the epilogue.
     private mutating func cudaCombine() {
         cudaHeader(CRenderer.entry + "_combine", ", const tandem_acc *__restrict__ parts, const int64_t nparts")
-        let nred = kernel.reductions.count
         line("const int64_t np = \(parallelCount);", 1)
         gridStride(over: "np", 1)
         let depth = 2
         cudaDecompose(depth)
-        accInit(depth)
-        line("for (int64_t c = 0; c < nparts; c++) {", depth)
-        for (j, r) in kernel.reductions.enumerated() {
-            let slot = "parts[(c * np + q) * \(2 * nred) + \(2 * j)]"
-            let idx = "parts[(c * np + q) * \(2 * nred) + \(2 * j + 1)].i"
-            line(update(j, r, value: "\(slot).\(accField(r))", index: idx), depth + 1)
-        }
-        line("}", depth)
+        foldPartials(depth)
         epilogue(depth)
         line("}", 1)
         out += "}\n"
