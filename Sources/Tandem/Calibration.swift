@@ -264,7 +264,7 @@ public enum Calibration {
 
             // The compiler, on the largest calibration kernel, outside the cache.
             let source = CRenderer.render(jobs[costJobs.first { $0.1 == .erf }!.2].kernel)
-            let (compile, load) = try Calibration.cpuCompile(source: source, toolchain: tc, cache: cpu.cache)
+            let (compile, load) = try cpu.cache.measureCompile(source: source, toolchain: tc)
             cpuProfile.compileSeconds = compile
             cpuProfile.loadSeconds = load
         }
@@ -432,10 +432,6 @@ public enum Calibration {
         return levels
     }
 
-    private static func cpuCompile(source: String, toolchain: CPUToolchain, cache: CPUKernelCache) throws -> (Double, Double) {
-        try cache.measureCompile(source: source, toolchain: toolchain)
-    }
-
     /// Operations of class `c` per point in its calibration chain.
     private static func steps(_ c: OpClassKey) -> Int {
         switch c {
@@ -499,11 +495,11 @@ public enum Calibration {
     }
 
     /// Median seconds of `n` runs of `body` (latencies: what a typical call costs).
-    private static func median(_ n: Int, _ body: () -> Void) -> Double { sortedTimes(n, body).sorted()[n / 2] }
+    private static func median(_ n: Int, _ body: () -> Void) -> Double { let t = sortedTimes(n, body); return t[t.count / 2] }
 
     /// The fastest of `n` runs (rates: what the machine can do when nothing else runs; a busy
     /// machine only ever makes a run slower).
-    private static func best(_ n: Int, _ body: () -> Void) -> Double { sortedTimes(n, body).min()! }
+    private static func best(_ n: Int, _ body: () -> Void) -> Double { sortedTimes(n, body)[0] }
 
     private static func sortedTimes(_ n: Int, _ body: () -> Void) -> [Double] {
         var times: [Double] = []

@@ -231,10 +231,10 @@ public struct CostModel: Sendable {
             p.transfer = transfer(run.hostOnlyBytes, gpu: gpu, toDevice: true)
             p.launch = gpu.launchSeconds * (f.reductions > 0 ? 2 : 1)
             let points = max(run.points, 1)
-            let perPoint = max(Double(run.bytes) / Double(points) / gpu.bandwidth,
-                               f.computePerPoint(narrow: gpu.f32, wide: gpu.f64))
-            p.compute = Double(CostModel.gpuPaddedPoints(points: points, gpu: gpu)) * perPoint
-            p.bound = Double(run.bytes) / Double(points) / gpu.bandwidth >= f.computePerPoint(narrow: gpu.f32, wide: gpu.f64) ? "memory" : "compute"
+            let memory = Double(run.bytes) / Double(points) / gpu.bandwidth
+            let compute = f.computePerPoint(narrow: gpu.f32, wide: gpu.f64)
+            p.compute = Double(CostModel.gpuPaddedPoints(points: points, gpu: gpu)) * max(memory, compute)
+            p.bound = memory >= compute ? "memory" : "compute"
             p.compile = codeCost(run.code[.cuda] ?? .missing, compile: gpu.compileSeconds, load: gpu.loadSeconds,
                                  previousRuns: run.previousRuns)
         }

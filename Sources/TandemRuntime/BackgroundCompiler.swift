@@ -19,8 +19,7 @@ final class BackgroundCompiler: @unchecked Sendable {
     private var finished: Set<Kernel> = []
     private var started = false
     private var busy = false
-    /// Compiles that failed (their kernels stay interpreted); only the loop thread sets `warned`.
-    private(set) var failures = 0
+    /// Whether a failed compile was reported (only the loop thread touches it).
     private var warned = false
 
     /// Queues `kernel` for `device` unless it was queued before.
@@ -42,7 +41,7 @@ final class BackgroundCompiler: @unchecked Sendable {
         }
     }
 
-    /// Whether `kernel` was queued and is not compiled yet (tests, statistics).
+    /// Whether `kernel` was queued and its compile has not finished.
     func isPending(_ kernel: Kernel) -> Bool { cond.withLock { requested.contains(kernel) && !finished.contains(kernel) } }
 
     /// Blocks until every queued compile has finished.
@@ -65,14 +64,11 @@ final class BackgroundCompiler: @unchecked Sendable {
             Tracer.shared.record(TraceEvent(kind: .compile, name: "compile (background)", start: start,
                                             duration: ProcessInfoLite.monotonicNanos() - start,
                                             detail: failure.map { "background, failed: \($0)" } ?? "background"))
-            if let failure {
-                // The kernel goes on in the interpreter; say why once (a foreground compile of it
-                // would throw the same error to the caller).
-                if !warned {
-                    warned = true
-                    ProcessInfoLite.warn("tandem: a background compile failed; the kernel stays in the interpreter: \(failure.prefix(2000))")
-                }
-                cond.withLock { failures += 1 }
+            // The kernel goes on in the interpreter; say why once (a foreground compile of it
+            // would throw the same error to the caller).
+            if let failure, !warned {
+                warned = true
+                ProcessInfoLite.warn("tandem: a background compile failed; the kernel stays in the interpreter: \(failure.prefix(2000))")
             }
             cond.withLock {
                 finished.insert(kernel)

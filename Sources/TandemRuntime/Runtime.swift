@@ -183,7 +183,8 @@ public final class Runtime: @unchecked Sendable {
         run.innerExtent = k.kernel.rank > 0 ? launch.extent(k.kernel.rank - 1) : 1
         if cuda != nil {
             // Operands on the wrong side for an option cost a copy there first.
-            for b in Set(k.readBuffers.map(ObjectIdentifier.init)).compactMap({ id in k.readBuffers.first { ObjectIdentifier($0) == id } }) {
+            var seen: Set<ObjectIdentifier> = []
+            for b in k.readBuffers where seen.insert(ObjectIdentifier(b)).inserted {
                 let where_ = schedule(of: b).planned
                 if !where_.contains(.device) { run.hostOnlyBytes += b.byteCount }
                 if where_ == .device { run.deviceOnlyBytes += b.byteCount }
@@ -210,11 +211,11 @@ public final class Runtime: @unchecked Sendable {
         // (a kernel's first lookup renders and hashes it; the average is measured here).
         let lookupCost = lookups.count == 0 ? 0 : Double(lookups.nanos) / Double(lookups.count) / 1e9
         let bestReady = predictions.filter { $0.placement != .interpreter }.map(\.total).min() ?? .infinity
-        // Loaded code is known at once (no rendering): the usual case for a kernel seen before.
-        let loaded = options.contains(.cpuAll) && device(for: .cpuAll)?.readyCode(k.kernel) != nil
-        if loaded && !options.contains(.cuda) {
-            // Ready as assumed: the predictions stand.
-        } else if options.count > 1, interpreterTime == nil || bestReady + lookupCost < interpreterTime! {
+        // Loaded code is known at once (no rendering): the usual case for a kernel seen before,
+        // and then the predictions made with ready code stand.
+        let loaded = options.contains(.cpuAll) && !options.contains(.cuda) && device(for: .cpuAll)?.readyCode(k.kernel) != nil
+        if loaded || options.count == 1 {
+        } else if interpreterTime == nil || bestReady + lookupCost < interpreterTime! {
             let t0 = ProcessInfoLite.monotonicNanos()
             for p in options where p != .interpreter {
                 code[p] = p == .cuda ? (cuda?.codeState(k.kernel) ?? .missing) : (device(for: p)?.codeState(k.kernel) ?? .missing)
@@ -228,7 +229,7 @@ public final class Runtime: @unchecked Sendable {
                 allPredictions = predictions
                 predictions = predictions.filter { $0.placement == .interpreter || $0.placement == .cuda }
             }
-        } else if options.count > 1, interpreterTime != nil {
+        } else if interpreterTime != nil {
             // Not looked up: code not known to be ready could only cost more; the interpreter it is.
             allPredictions = predictions
             predictions = predictions.filter { $0.placement == .interpreter }
