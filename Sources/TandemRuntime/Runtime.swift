@@ -590,25 +590,24 @@ public final class Runtime: @unchecked Sendable {
 extension Runtime {
     /// Records a decision with its prediction and the measured time (statistics, trace).
     fileprivate func record(_ d: PlacementDecision, label: String, points: Int, started: UInt64, measured: UInt64?) {
-        let predicted = d.chosen.compute
-        statistics.update { $0.kernelsByDevice[d.chosen.placement.rawValue, default: 0] += 1 }
-        guard let measured else {
-            statistics.update { $0.predictedNanos += UInt64(min(predicted, 1e6) * 1e9) }
-            Tracer.shared.record(TraceEvent(kind: .placement, name: label, start: started, points: points,
-                                            device: d.chosen.placement.rawValue, detail: d.summary + " (queued; measured on the device)", predicted: predicted))
-            return
-        }
-        let error = abs(Double(measured) / 1e9 - predicted)
+        let predicted = d.chosen.compute, device = d.chosen.placement.rawValue
+        // A queued kernel's task only enqueued it: its time on the device is not measured here.
+        let error = measured.map { abs(Double($0) / 1e9 - predicted) }
         statistics.update { s in
-            s.decisions += 1
+            s.kernelsByDevice[device, default: 0] += 1
             s.predictedNanos += UInt64(min(predicted, 1e6) * 1e9)
-            s.measuredNanos += measured
-            s.modelAbsErrorNanos += UInt64(min(error, 1e6) * 1e9)
-            s.modelRelErrorSum += min(error / max(Double(measured) / 1e9, 1e-9), 1e6)
+            if let measured, let error {
+                s.decisions += 1
+                s.measuredNanos += measured
+                s.modelAbsErrorNanos += UInt64(min(error, 1e6) * 1e9)
+                s.modelRelErrorSum += min(error / max(Double(measured) / 1e9, 1e-9), 1e6)
+            }
         }
-        Tracer.shared.record(TraceEvent(kind: .placement, name: label, start: started, duration: measured, points: points,
-                                        device: d.chosen.placement.rawValue, detail: d.summary, predicted: predicted))
+        Tracer.shared.record(TraceEvent(kind: .placement, name: label, start: started, duration: measured ?? 0, points: points, device: device,
+                                        detail: measured == nil ? d.summary + " (queued; measured on the device)" : d.summary,
+                                        predicted: predicted))
     }
+
 }
 
 /// Where one kernel was placed and why: every option's prediction, and whether it was forced.
