@@ -32,16 +32,9 @@ struct NVRTCTests {
         }
     }
 
-    /// The kernels planned while `body` runs.
-    func recorded(_ body: () throws -> Void) rethrows -> [PlanRecorder.Recorded] {
-        let recorder = PlanRecorder()
-        try PlanRecorder.$current.withValue(recorder) { try body() }
-        return recorder.kernels
-    }
-
     @Test("the golden kernels compile for sm_80 and sm_90", arguments: ["sm_80", "sm_90"])
     func goldenKernels(architecture: String) throws {
-        let kernels = recorded {
+        let kernels = recordKernels {
             var a = Tensor<Double>.zeros([6, 6])
             a[0, .all] = Tensor(1.0)
             let c = a[1..<5, 1..<5]
@@ -64,7 +57,7 @@ struct NVRTCTests {
             "nbody": ["n": 100, "steps": 2], "gmm_em": ["n": 1000, "d": 3, "k": 4, "iterations": 2],
         ]
         for w in Workloads.all {
-            let kernels = try recorded { _ = try w.run(sizes[w.name]!, dtype: dtype == "f32" ? .float32 : .float64) }
+            let kernels = try recordKernels { _ = try w.run(sizes[w.name]!, dtype: dtype == "f32" ? .float32 : .float64) }
             #expect(!kernels.isEmpty, "\(w.name) planned no kernels")
             try compile(kernels, architecture: "sm_90")
         }
@@ -73,10 +66,10 @@ struct NVRTCTests {
     @Test("the kernels of random differential programs compile for sm_90")
     func randomPrograms() throws {
         var kernels: [PlanRecorder.Recorded] = []
-        kernels += try recorded { for s in 0..<6 { _ = try Program<Double>(seed: UInt64(s)).run() } }
-        kernels += try recorded { for s in 0..<4 { _ = try Program<Float>(seed: UInt64(1000 + s)).run() } }
-        kernels += try recorded { for s in 0..<4 { _ = try Program<Int32>(seed: UInt64(2000 + s)).run() } }
-        kernels += try recorded { for s in 0..<4 { _ = try Program<Int64>(seed: UInt64(3000 + s)).run() } }
+        kernels += try recordKernels { for s in 0..<6 { _ = try Program<Double>(seed: UInt64(s)).run() } }
+        kernels += try recordKernels { for s in 0..<4 { _ = try Program<Float>(seed: UInt64(1000 + s)).run() } }
+        kernels += try recordKernels { for s in 0..<4 { _ = try Program<Int32>(seed: UInt64(2000 + s)).run() } }
+        kernels += try recordKernels { for s in 0..<4 { _ = try Program<Int64>(seed: UInt64(3000 + s)).run() } }
         #expect(kernels.count > 20)
         try compile(kernels, architecture: "sm_90")
     }
