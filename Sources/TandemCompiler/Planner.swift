@@ -75,6 +75,11 @@ public struct Plan: @unchecked Sendable {
 ///
 /// Call under the runtime's graph lock: the planner reads node operations.
 public final class Planner {
+    /// A reduction kernel with at most this many parallel points (and a reduce axis) is split
+    /// over its first reduce axis instead of its parallel points, which could not keep the
+    /// workers busy; the C emitter keeps that many accumulators in local arrays.
+    public static let maxSplitParallelPoints = 256
+
     enum Kind: Equatable {
         case map(shape: [Int])
         case reduce(source: [Int], axes: [Int])
@@ -670,7 +675,7 @@ public final class Planner {
             let p = (0..<kernel.parallelAxes).reduce(1) { $0 * launch.extent($1) }
             let r0 = kernel.reduceAxes > 0 ? launch.extent(kernel.parallelAxes) : 1
             let total = (0..<kernel.rank).reduce(1) { $0 * launch.extent($1) }
-            if p < 256 && r0 >= 2 {
+            if p <= Planner.maxSplitParallelPoints && r0 >= 2 {
                 chunks = max(1, min(r0, min(64, total / 16384)))
                 if chunks == 1 { chunks = 0 }
             }

@@ -127,6 +127,34 @@ struct APITests {
         #expect(worst.erfc32 < 2e-5, "erfc f32 relative error \(worst.erfc32)")
     }
 
+    @Test("compiled exp (Tandem's own, float and double) is within 1 ulp of libm, subnormal results and the limits included")
+    func expAccuracy() throws {
+        let n = 200_001
+        let xs = (0..<n).map { -750 + 1470 * Double($0) / Double(n - 1) } + [-2, -0.5, 0, 1e-300, 0.5, 2]
+        let fs = (0..<n).map { Float(-110 + 205 * Double($0) / Double(n - 1)) } + [-1, 0, 1e-30, 1]
+        let specials: [Double] = [.nan, .infinity, -.infinity, 709.78, 709.8, -745.1, -745.2, -1e308, 1e308]
+        let (e64, e32, s64, s32) = try Tandem.withDevice(.cpu) {
+            (try Tensor<Double>(xs).exp().scalars, try Tensor<Float>(fs).exp().scalars,
+             try Tensor<Double>(specials).exp().scalars, try Tensor<Float>(specials.map { Float($0) }).exp().scalars)
+        }
+        var worst64: UInt64 = 0, worst32: UInt32 = 0
+        for (x, got) in zip(xs, e64) {
+            let want = Glibc.exp(x)
+            worst64 = Swift.max(worst64, got.bitPattern > want.bitPattern ? got.bitPattern - want.bitPattern : want.bitPattern - got.bitPattern)
+        }
+        for (x, got) in zip(fs, e32) {
+            let want = Glibc.expf(x)
+            worst32 = Swift.max(worst32, got.bitPattern > want.bitPattern ? got.bitPattern - want.bitPattern : want.bitPattern - got.bitPattern)
+        }
+        #expect(worst64 <= 1, "exp f64: \(worst64) ulp from libm")
+        #expect(worst32 <= 1, "exp f32: \(worst32) ulp from libm")
+        #expect(s64[0].isNaN && s32[0].isNaN)
+        for i in 1..<specials.count {
+            #expect(s64[i] == Glibc.exp(specials[i]), "exp(\(specials[i]))")
+            #expect(s32[i] == Glibc.expf(Float(specials[i])), "expf(\(Float(specials[i])))")
+        }
+    }
+
     @Test func description() throws {
         #expect(Tensor<Int32>([1, 2, 3, 4], shape: [2, 2]).description == "[[1 2]\n [3 4]]")
         #expect(Tensor<Double>([1.5, -2]).description == "[ 1.5 -2.0]")

@@ -50,9 +50,17 @@ struct CUDAGoldenTests {
         #expect(!cuda.contains("static inline"))
         #expect(cuda.contains("static __device__ __forceinline__ double tk_uniform(uint64_t seed, int64_t i) {"))
         #expect(cuda.contains("typedef long long int64_t;"))
-        // The shared text: the helpers' bodies are the same lines in both dialects.
+        // The shared text: the helpers' bodies are the same lines in both dialects, except that
+        // C kernels call Tandem's own exp (tk_exp, tk_expf: C only) where CUDA uses the device's.
         let body = { (s: String) in s.split(separator: "\n").filter { $0.hasPrefix("  ") && !$0.contains("a.I[") && !$0.contains("I[") } }
-        let cLines = Set(body(String(c[..<c.range(of: "void tandem_kernel")!.lowerBound])))
+        #expect(c.contains("TK_INLINE double tk_exp(double x) {") && !cuda.contains("tk_exp"))
+        var inExp = false
+        let cHelpers = String(c[..<c.range(of: "void tandem_kernel")!.lowerBound]).split(separator: "\n").filter { line in
+            if line.contains(" tk_exp(double x) {") || line.contains(" tk_expf(float x) {") { inExp = true }
+            defer { if line == "}" { inExp = false } }
+            return !inExp
+        }
+        let cLines = Set(body(cHelpers.joined(separator: "\n").replacing("tk_exp", with: "exp")))
         let cudaLines = Set(body(String(cuda[..<cuda.range(of: "typedef struct {")!.lowerBound])))
         #expect(!cLines.isEmpty && cLines == cudaLines)
     }

@@ -22,6 +22,41 @@ struct DifferentialTests {
     @Test("int64 random graphs", arguments: 0..<12)
     func int64(seed: Int) throws { try check(Int64.self, seed: UInt64(3000 + seed)) }
 
+    /// Few parallel points over a long reduce axis: the planner splits the reduce axis over the
+    /// workers, and the C partials live in local arrays (up to `maxSplitParallelPoints` of them).
+    @Test("split reductions (sum, max, argmax, argmin; 1 to 256 columns, NaN included) agree with the interpreter and a direct fold")
+    func splitReductions() throws {
+        for columns in [1, 3, 16, 256] {
+            let rows = 70_000 / columns * 2
+            let x = Tensor<Double>.uniform([rows, columns], seed: UInt64(columns), in: -3...3)
+            var y = x * 1
+            y[rows / 2, 0] = Tensor(.nan)
+            let run = { (d: DeviceChoice) in
+                try Tandem.withDevice(d) {
+                    (try x.sum(axis: 0).scalars, try y.max(axis: 0).scalars, try x.argmax(axis: 0).scalars, try x.argmin(axis: 0).scalars)
+                }
+            }
+            let compiled = try run(.cpu), interpreted = try run(.interpreter)
+            let xs = try x.scalars
+            for c in 0..<columns {
+                var sum = 0.0, best = -Double.infinity, worst = Double.infinity, arg = 0, argMin = 0
+                for r in 0..<rows {
+                    let v = xs[r * columns + c]
+                    sum += v
+                    if v > best { best = v; arg = r }
+                    if v < worst { worst = v; argMin = r }
+                }
+                #expect(Swift.abs(compiled.0[c] - sum) <= 1e-9 * Swift.max(1, Swift.abs(sum)), "\(columns) columns: sum \(compiled.0[c]) vs \(sum)")
+                #expect(Swift.abs(interpreted.0[c] - sum) <= 1e-9 * Swift.max(1, Swift.abs(sum)))
+                #expect(c == 0 ? compiled.1[c].isNaN : compiled.1[c] == best, "\(columns) columns: max \(compiled.1[c]) vs \(best)")
+                #expect(c == 0 ? interpreted.1[c].isNaN : interpreted.1[c] == best)
+                #expect(compiled.2[c] == Int64(arg) && interpreted.2[c] == Int64(arg), "\(columns) columns: argmax")
+                #expect(compiled.3[c] == Int64(argMin) && interpreted.3[c] == Int64(argMin), "\(columns) columns: argmin")
+            }
+            #expect(Tandem.plan(x.sum(axis: 0)).kernels.allSatisfy { $0.splitChunks > 1 }, "\(columns) columns: the sum is split")
+        }
+    }
+
     func check<T: NumericTensorScalar>(_: T.Type, seed: UInt64) throws {
         let compiled = try Tandem.withDevice(.cpu) { try Program<T>(seed: seed).run() }
         let interpreted = try Tandem.withDevice(.interpreter) { try Program<T>(seed: seed).run() }

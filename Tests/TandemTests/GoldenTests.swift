@@ -147,11 +147,52 @@ static inline double tk_uniform(uint64_t seed, int64_t i) {
   return (double)(z >> 11) * 0x1p-53;
 }
 #define TK_INLINE static inline __attribute__((always_inline))
+TK_INLINE float tk_expf(float x) {
+  const float xc = x < -0x1.ap+6f ? -0x1.ap+6f : (x > 0x1.64p+6f ? 0x1.64p+6f : x);
+  const float kf = rintf(xc * 0x1.715476p+0f);
+  float r = fmaf(kf, -0x1.62e4p-1f, xc);
+  r = fmaf(kf, -0x1.7f7d1cp-20f, r);
+  float p = 0x1.a0d2cep-13f;
+  p = fmaf(p, r, 0x1.6e879cp-10f);
+  p = fmaf(p, r, 0x1.11121p-7f);
+  p = fmaf(p, r, 0x1.555382p-5f);
+  p = fmaf(p, r, 0x1.555554p-3f);
+  p = fmaf(p, r, 0x1p-1f);
+  p = fmaf(p, r * r, r + 0x1p+0f);
+  const int32_t k = (int32_t)kf, k1 = k >> 1, k2 = k - k1;
+  union { int32_t i; float f; } s1 = { (k1 + 127) << 23 }, s2 = { (k2 + 127) << 23 };
+  const float y = p * s1.f * s2.f;
+  return x != x ? x : y;
+}
+TK_INLINE double tk_exp(double x) {
+  const double xc = x < -0x1.75p+9 ? -0x1.75p+9 : (x > 0x1.63p+9 ? 0x1.63p+9 : x);
+  const double kd = rint(xc * 0x1.71547652b82fep+0);
+  double r = fma(kd, -0x1.62e42feep-1, xc);
+  r = fma(kd, -0x1.a39ef35793c76p-33, r);
+  double p = 0x1.6124613a86d09p-33;
+  p = fma(p, r, 0x1.1eed8eff8d898p-29);
+  p = fma(p, r, 0x1.ae64567f544e4p-26);
+  p = fma(p, r, 0x1.27e4fb7789f5cp-22);
+  p = fma(p, r, 0x1.71de3a556c734p-19);
+  p = fma(p, r, 0x1.a01a01a01a01ap-16);
+  p = fma(p, r, 0x1.a01a01a01a01ap-13);
+  p = fma(p, r, 0x1.6c16c16c16c17p-10);
+  p = fma(p, r, 0x1.1111111111111p-7);
+  p = fma(p, r, 0x1.5555555555555p-5);
+  p = fma(p, r, 0x1.5555555555555p-3);
+  p = fma(p, r, 0x1p-1);
+  p = fma(p, r, 0x1p+0);
+  p = fma(p, r, 0x1p+0);
+  const int64_t k = (int64_t)kd, k1 = k >> 1, k2 = k - k1;
+  union { int64_t i; double d; } s1 = { (k1 + 1023) << 52 }, s2 = { (k2 + 1023) << 52 };
+  const double y = p * s1.d * s2.d;
+  return x != x ? x : y;
+}
 // erf and erfc from W. J. Cody's rational Chebyshev approximations (Math. Comp. 1969), written
 // without branches: every interval is evaluated and the right one selected, so the loop
 // vectorises (libm's erfc is scalar and stops vectorisation of the whole kernel).
 TK_INLINE double tk_erfc_abs(double y) {
-  /* erfc(y) for y > 0.46875: exp(-y*y) * R(y), with y*y split for accuracy. */
+  /* erfc(y) for y > 0.46875: tk_exp(-y*y) * R(y), with y*y split for accuracy. */
   const double y2 = y < 0x1p+2 ? y : 0x1p+2;
   double n = 0x1.71e703c5f5815p-26 * y2, d = y2;
   n = (n + 0x1.20dd508eb103ep-1) * y2; d = (d + 0x1.f7d66f486ded5p+3) * y2;
@@ -171,7 +212,7 @@ TK_INLINE double tk_erfc_abs(double y) {
   const double r3 = (0x1.20dd750429b6dp-1 - s * (n3 + 0x1.595fd0d71e33cp-11) / (d3 + 0x1.32147a014bad1p-9)) / y3;
   const double yc = y < 0x1.bp+4 ? y : 0x1.bp+4;
   const double t = floor(yc * 0x1p+4) / 0x1p+4, del = (yc - t) * (yc + t);
-  const double r = (y <= 0x1p+2 ? r2 : r3) * exp(-t * t) * exp(-del);
+  const double r = (y <= 0x1p+2 ? r2 : r3) * tk_exp(-t * t) * tk_exp(-del);
   return y >= 0x1.a8b020c49ba5ep+4 ? 0x0p+0 : r;
 }
 TK_INLINE double tk_erf_small(double x) {
@@ -195,7 +236,7 @@ TK_INLINE double tk_erf(double x) {
 // without branches: every interval is evaluated and the right one selected, so the loop
 // vectorises (libm's erfc is scalar and stops vectorisation of the whole kernel).
 TK_INLINE float tk_erfc_absf(float y) {
-  /* erfc(y) for y > 0.46875: expf(-y*y) * R(y), with y*y split for accuracy. */
+  /* erfc(y) for y > 0.46875: tk_expf(-y*y) * R(y), with y*y split for accuracy. */
   const float y2 = y < 0x1p+2f ? y : 0x1p+2f;
   float n = 0x1.71e704p-26f * y2, d = y2;
   n = (n + 0x1.20dd5p-1f) * y2; d = (d + 0x1.f7d67p+3f) * y2;
@@ -215,7 +256,7 @@ TK_INLINE float tk_erfc_absf(float y) {
   const float r3 = (0x1.20dd76p-1f - s * (n3 + 0x1.595fdp-11f) / (d3 + 0x1.32147ap-9f)) / y3;
   const float yc = y < 0x1.bp+4f ? y : 0x1.bp+4f;
   const float t = floorf(yc * 0x1p+4f) / 0x1p+4f, del = (yc - t) * (yc + t);
-  const float r = (y <= 0x1p+2f ? r2 : r3) * expf(-t * t) * expf(-del);
+  const float r = (y <= 0x1p+2f ? r2 : r3) * tk_expf(-t * t) * tk_expf(-del);
   return y >= 0x1.a8b02p+4f ? 0x0p+0f : r;
 }
 TK_INLINE float tk_erf_smallf(float x) {
