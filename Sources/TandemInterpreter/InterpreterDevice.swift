@@ -169,6 +169,7 @@ struct State {
             case .zero: continue
             case .one: i += domain[axis]
             case .param(let p): i += domain[axis] * Int(ints[p])
+            case .fixed(let s): i += domain[axis] * s
             }
         }
         return i

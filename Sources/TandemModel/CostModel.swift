@@ -62,7 +62,7 @@ public struct KernelFeatures: Sendable, Equatable {
             case .iota: cls = .simple
             case .load(_, let a):
                 loads += 1
-                if let last = kernel.accesses[a].strides.last, case .param = last { stridedLoads += 1 }
+                if let last = kernel.accesses[a].strides.last, last != .zero, last != .one { stridedLoads += 1 }
                 cls = nil
             default: cls = nil
             }

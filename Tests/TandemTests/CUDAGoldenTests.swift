@@ -67,7 +67,7 @@ struct CUDAGoldenTests {
 }
 
 let STENCIL_CUDA = """
-typedef struct { void *B[2]; int64_t I[14]; double F[1]; } tk_args;
+typedef struct { void *B[2]; int64_t I[13]; double F[1]; } tk_args;
 
 extern "C" __global__ void __launch_bounds__(TK_THREADS) tandem_kernel(const tk_args a) {
   const int64_t I0 = a.I[0];
@@ -83,7 +83,6 @@ extern "C" __global__ void __launch_bounds__(TK_THREADS) tandem_kernel(const tk_
   const int64_t I10 = a.I[10];
   const int64_t I11 = a.I[11];
   const int64_t I12 = a.I[12];
-  const int64_t I13 = a.I[13];
   const double F0 = a.F[0];
   const double *__restrict__ b0 = (const double *)a.B[0];
   double *__restrict__ b1 = (double *)a.B[1];
@@ -103,7 +102,7 @@ extern "C" __global__ void __launch_bounds__(TK_THREADS) tandem_kernel(const tk_
     const double v8 = b0[I10 + i0 * I11 + i1];
     const double v9 = (v7 + v8);
     const double v10 = (v0 * v9);
-    b1[I12 + i0 * I13 + i1] = v10;
+    b1[I12 + i0 * 4 + i1] = v10;
   }
 }
 
