@@ -20,23 +20,6 @@ struct DebugPlan: ParsableCommand {
             for c in Tandem.generatedC(lse, resp.sum(axis: 0)) { print(c) }
             return
         }
-        if ProcessInfoLite.environment("TANDEM_DEBUG_GMM") != nil {
-            let n = 1000, k = 16, d = 8
-            let X = Tensor<Float>.uniform([n, d], seed: 3, in: -5...5), mu = Tensor<Float>.uniform([k, d], seed: 4, in: -5...5)
-            let variance = Tensor<Float>.ones([k, d]), w = Tensor<Float>.full([k], 1.0 / 16)
-            try Tandem.flush(X, mu, variance, w)
-            let diff = X[.all, .newAxis, .all] - mu[.newAxis]
-            let logp = w.log()[.newAxis] - 0.5 * ((6.28 * variance).log()[.newAxis] + diff * diff / variance[.newAxis]).sum(axis: 2)
-            let top = logp.max(axis: 1)
-            let lse = top + (logp - top[.all, .newAxis]).exp().sum(axis: 1).log()
-            let resp = (logp - lse[.all, .newAxis]).exp()
-            let nk = resp.sum(axis: 0) + 1e-10
-            let mu2 = (resp[.all, .all, .newAxis] * X[.all, .newAxis, .all]).sum(axis: 0) / nk[.all, .newAxis]
-            let dev = X[.all, .newAxis, .all] - mu2[.newAxis]
-            let var2 = (resp[.all, .all, .newAxis] * dev * dev).sum(axis: 0) / nk[.all, .newAxis] + 1e-6
-            print(Tandem.kernelIR(lse.sum(), mu2, var2, nk))
-            return
-        }
         if ProcessInfoLite.environment("TANDEM_DEBUG_IR") != nil {
             print(Tandem.kernelIR(delta, work))
             return

@@ -113,62 +113,34 @@ struct Emitter {
             return
         }
         line("const int64_t np = \((0..<P).map { "I\($0)" }.joined(separator: " * "));", 1)
-        // The planner splits only kernels with fewer than `splitLocal` parallel points: their
-        // accumulators live in contiguous local arrays during the chunk (the innermost parallel
-        // loop then vectorises with plain loads and stores), and go to `part` once at the end.
-        // Updating `part` in place would gather and scatter through its interleaved layout at
-        // every point (GMM's 16 responsibilities summed over a million points: 14 ns a point).
-        line("if (np <= \(Emitter.splitLocal)) {", 1)
+        // The accumulators of every parallel point live in contiguous local arrays during the
+        // chunk (the innermost parallel loop then vectorises with plain loads and stores) and go
+        // to `part` once at the end. Updating `part` in place gathered and scattered through its
+        // interleaved layout at every point (GMM's 16 responsibilities summed over a million
+        // points: 14 ns a point). The planner splits no kernel with more parallel points than the
+        // arrays hold; one that did would be a planner bug, and stops here rather than overrun.
+        let room = Planner.maxSplitParallelPoints
+        line("if (np > \(room)) __builtin_trap();", 1)
         let reds = kernel.reductions
         for (j, r) in reds.enumerated() {
-            line("\(accType(r)) la\(j)[\(Emitter.splitLocal)];" + (r.op.isArg ? " int64_t lg\(j)[\(Emitter.splitLocal)];" : ""), 2)
+            line("\(accType(r)) la\(j)[\(room)];" + (r.op.isArg ? " int64_t lg\(j)[\(room)];" : ""), 1)
         }
-        line("for (int64_t q = 0; q < np; q++) {", 2)
-        for (j, r) in reds.enumerated() {
-            let (v, i) = identity(r)
-            line("la\(j)[q] = \(v);" + (r.op.isArg ? " lg\(j)[q] = \(i);" : ""), 3)
-        }
-        line("}", 2)
-        splitChunk(depth: 2, loads: reds.indices.map { ("la\($0)[q]", reds[$0].op.isArg ? "lg\($0)[q]" : "0") },
-                   stores: reds.indices.map { "la\($0)[q] = acc\($0);" + (reds[$0].op.isArg ? " lg\($0)[q] = arg\($0);" : "") })
-        line("for (int64_t q = 0; q < np; q++) {", 2)
-        for (j, r) in reds.enumerated() {
-            line("part[q * \(2 * nred) + \(2 * j)].\(accField(r)) = la\(j)[q]; part[q * \(2 * nred) + \(2 * j + 1)].i = \(r.op.isArg ? "lg\(j)[q]" : "0");", 3)
-        }
-        line("}", 2)
-        line("return;", 2)
-        line("}", 1)
         line("for (int64_t q = 0; q < np; q++) {", 1)
-        for (j, r) in kernel.reductions.enumerated() {
+        for (j, r) in reds.enumerated() {
             let (v, i) = identity(r)
-            line("part[q * \(2 * nred) + \(2 * j)].\(accField(r)) = \(v); part[q * \(2 * nred) + \(2 * j + 1)].i = \(i);", 2)
+            line("la\(j)[q] = \(v);" + (r.op.isArg ? " lg\(j)[q] = \(i);" : ""), 2)
         }
         line("}", 1)
-        let slots = kernel.reductions.enumerated().map { j, r in
-            ("part[q * \(2 * nred) + \(2 * j)].\(accField(r))", "part[q * \(2 * nred) + \(2 * j + 1)].i")
-        }
-        splitChunk(depth: 1, loads: slots, stores: slots.indices.map { "\(slots[$0].0) = acc\($0); \(slots[$0].1) = arg\($0);" })
-        out += "}\n"
-    }
-
-    /// Room for every parallel point of a split kernel in local arrays.
-    static let splitLocal = Planner.maxSplitParallelPoints
-
-    /// The loops of one split chunk: over [lo, hi) of the first reduce axis, then every parallel
-    /// point `q`, whose accumulators are read from `loads` (value, index) and written back by `stores`.
-    private mutating func splitChunk(depth start: Int, loads: [(String, String)], stores: [String]) {
-        let r0 = P
-        line("for (int64_t i\(r0) = lo; i\(r0) < hi; i\(r0)++) {", start)
-        var depth = start + 1
+        line("for (int64_t i\(r0) = lo; i\(r0) < hi; i\(r0)++) {", 1)
+        var depth = 2
         for a in 0..<P {
             if a == P - 1 && R == 1 { pragma(depth, reduction: false) }
             line("for (int64_t i\(a) = 0; i\(a) < I\(a); i\(a)++) {", depth)
             depth += 1
         }
         line("const int64_t q = \(flatP());", depth)
-        for (j, r) in kernel.reductions.enumerated() {
-            let (acc, arg) = loads[j]
-            line("\(accType(r)) acc\(j) = \(acc); int64_t arg\(j) = \(arg); (void)arg\(j);", depth)
+        for (j, r) in reds.enumerated() {
+            line("\(accType(r)) acc\(j) = la\(j)[q]; int64_t arg\(j) = \(r.op.isArg ? "lg\(j)[q]" : "0"); (void)arg\(j);", depth)
         }
         let innerStart = depth
         for a in (r0 + 1)..<kernel.rank {
@@ -179,9 +151,15 @@ struct Emitter {
         body(depth)
         for _ in (r0 + 1)..<kernel.rank { depth -= 1; line("}", depth) }
         precondition(depth == innerStart)
-        for s in stores { line(s, depth) }
+        for (j, r) in reds.enumerated() { line("la\(j)[q] = acc\(j);" + (r.op.isArg ? " lg\(j)[q] = arg\(j);" : ""), depth) }
         for _ in 0..<P { depth -= 1; line("}", depth) }
-        line("}", start)
+        line("}", 1)
+        line("for (int64_t q = 0; q < np; q++) {", 1)
+        for (j, r) in reds.enumerated() {
+            line("part[q * \(2 * nred) + \(2 * j)].\(accField(r)) = la\(j)[q]; part[q * \(2 * nred) + \(2 * j + 1)].i = \(r.op.isArg ? "lg\(j)[q]" : "0");", 2)
+        }
+        line("}", 1)
+        out += "}\n"
     }
 
     /// Folds `nparts` partials in order and runs the epilogue.
@@ -383,10 +361,7 @@ struct Emitter {
             case .erf, .erfc:
                 // Tandem's own branch-free erf/erfc (vectorisable), in the element's precision.
                 return f32 ? "tk_\(op.rawValue)f(\(x))" : "tk_\(op.rawValue)(\(x))"
-            case .exp where dialect == .c:
-                // Tandem's own exp: libmvec's leaves the vector path for results outside the
-                // normal range, which made GMM's exp(logp - top) 30x slower in float.
-                return f32 ? "tk_expf(\(x))" : "tk_exp(\(x))"
+            case .exp: return "\(Emitter.exp(float: f32, dialect))(\(x))"
             default: return "\(fn(op.rawValue))(\(x))"
             }
         case .binary(let op, let a, let b):
@@ -459,10 +434,7 @@ struct Emitter {
     static func erfSource(double: Bool, dialect: Dialect) -> String {
         let t = double ? "double" : "float", sfx = double ? "" : "f"
         func lit(_ v: Double) -> String { double ? HexFloat.c(v) : HexFloat.c(Double(Float(v))) + "f" }
-        func fn(_ name: String) -> String {
-            let f = double ? name : name + "f"
-            return name == "exp" && dialect == .c ? "tk_" + f : f
-        }
+        func fn(_ name: String) -> String { name == "exp" ? exp(float: !double, dialect) : double ? name : name + "f" }
         return """
         // erf and erfc from W. J. Cody's rational Chebyshev approximations (Math. Comp. 1969), written
         // without branches: every interval is evaluated and the right one selected, so the loop
@@ -565,6 +537,11 @@ struct Emitter {
       return x != x ? x : y;
     }
     """
+
+    /// The exp a kernel calls: Tandem's own (`expSource`) in C, the device's own in CUDA.
+    static func exp(float: Bool, _ dialect: Dialect) -> String {
+        (dialect == .c ? "tk_exp" : "exp") + (float ? "f" : "")
+    }
 
     /// Helpers shared by every kernel. Constants are emitted as hex-float literals (exact).
     /// The CUDA dialect declares the integer types and limits itself (NVRTC has no standard

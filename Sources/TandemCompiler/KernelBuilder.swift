@@ -242,10 +242,7 @@ final class KernelBuilder {
             ints.append(Int64(a.offset))
             var strides: [Stride] = []
             for axis in axes {
-                let s = a.strides[axis.members.last!]
-                let stride = Stride.of(s, param: ints.count)
-                strides.append(stride)
-                if case .param = stride { ints.append(Int64(s)) }
+                strides.append(Stride.of(a.strides[axis.members.last!], appendingTo: &ints))
             }
             symbolic.append(Access(offset: offsetParam, strides: strides))
         }

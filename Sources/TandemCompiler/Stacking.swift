@@ -31,9 +31,7 @@ public enum Stacking {
                 if case .param(let p) = s { return .param(remap(p)) }
                 return s
             }
-            let stride = Stride.of(Int(delta), param: ints.count)
-            if case .param = stride { ints.append(delta) }
-            strides.insert(stride, at: pos)
+            strides.insert(Stride.of(Int(delta), appendingTo: &ints), at: pos)
             accesses.append(Access(offset: remap(access.offset), strides: strides))
         }
         let instrs = k.instrs.map { instr -> Instr in

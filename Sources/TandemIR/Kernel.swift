@@ -81,14 +81,16 @@ public enum Stride: Hashable, Sendable {
     /// Largest |stride| kept in the structure; one compiled kernel serves every larger stride.
     public static let fixedLimit = 4
 
-    /// The stride for a concrete value: `.zero`, `.one` and small values are structure, others
-    /// the int parameter `param`.
-    public static func of(_ s: Int, param: Int) -> Stride {
+    /// The stride for a concrete value: `.zero`, `.one` and small values are structure; any
+    /// other value is appended to the int parameters `ints` and named by its index there.
+    public static func of(_ s: Int, appendingTo ints: inout [Int64]) -> Stride {
         switch s {
-        case 0: .zero
-        case 1: .one
-        case -fixedLimit...fixedLimit: .fixed(s)
-        default: .param(param)
+        case 0: return .zero
+        case 1: return .one
+        case -fixedLimit...fixedLimit: return .fixed(s)
+        default:
+            ints.append(Int64(s))
+            return .param(ints.count - 1)
         }
     }
 
