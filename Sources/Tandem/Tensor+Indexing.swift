@@ -188,13 +188,14 @@ extension Tensor {
         guard Shape.broadcast(value.shape, outShape) == outShape else {
             preconditionFailure("could not broadcast input array from shape \(Shape.describe(value.shape)) into shape \(Shape.describe(outShape))")
         }
-        let v = value.broadcastNode(to: outShape)
-        let updated = Node(.update(base: node, map: map, value: v), dtype: Scalar.dtype, shape: shape)
-        handle = TensorHandle(updated)
-        do { try Tandem.runtime.registerUpdate(updated) } catch {
+        do { try Tandem.runtime.relieveGraphPressure() } catch {
             // Only a flush for memory pressure can fail here; the graph is intact and the same
             // error is thrown at the next sync point.
         }
+        let v = value.broadcastNode(to: outShape)
+        let updated = Node(.update(base: node, map: map, value: v), dtype: Scalar.dtype, shape: shape)
+        handle = TensorHandle(updated)
+        Tandem.runtime.registerUpdate(updated)
     }
 
     // MARK: - Shape views

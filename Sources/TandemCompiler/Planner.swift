@@ -51,6 +51,9 @@ public struct Plan: @unchecked Sendable {
     public var realizedViews: [(node: Node, base: Node, map: AffineMap)] = []
     /// Updates written to a fresh buffer with only the border copied from the old version.
     public var freshUpdates = 0
+    /// Of those, updates whose border copy was left out: later in-place updates of the plan
+    /// overwrite the whole border before anything reads it (a stencil step followed by its walls).
+    public var elidedBorders = 0
     /// Kernels merged into the kernel before them (same code, other offsets).
     public var stackedKernels = 0
     /// Updates that had to copy their base (another reader needed the old values).
@@ -96,12 +99,20 @@ public final class Planner {
     private var inPlace: [Bool] = []
     /// Updates written into a fresh buffer: the value inside the view, the base's border around it.
     private var fresh: [Bool] = []
+    /// Fresh updates whose border needs no copy (see `decideDeadBorders`).
+    private var deadBorder: Set<Int> = []
     /// Values computed straight into their update's fresh buffer: value index -> update index.
     private var placement: [Int: Int] = [:]
     private var roots: Set<Int> = []
     private var plan = Plan()
     /// Minimum fused subtree size for a shared elementwise node to be stored rather than recomputed.
     public static let shareThreshold = 3
+    /// Most extra operations per point (a division or a transcendental counts 4) a stencil may
+    /// spend recomputing a shared value at its shifts instead of storing it (see
+    /// `recomputedInStencil`): shallow water's costliest face is 23.
+    public static let recomputeBudget = 32
+    /// Most shifts of one value a kernel recomputes (reaches are tracked up to 4).
+    public static let maxStencilShifts = 3
     /// Minimum fused subtree cost (a transcendental is 4) for a broadcast expression to be hoisted.
     public static let hoistThreshold = 4
 
@@ -115,6 +126,7 @@ public final class Planner {
         for i in nodes.indices { decideMaterialization(i) }
         decideSharing()
         for i in nodes.indices { if case .update = nodes[i].op { decideUpdate(i) } }
+        decideDeadBorders()
         schedule()
         for i in nodes.indices where materialized[i] && nodes[i].storage == nil {
             if let u = placement[i], case .update(_, let umap, _) = nodes[u].op {
@@ -199,7 +211,8 @@ public final class Planner {
         }
         for i in nodes.indices.reversed() {
             let node = nodes[i]
-            if !materialized[i], uses[i] >= 2, isCompute(node), reach[i].count >= 2, cost(i) >= Planner.shareThreshold {
+            if !materialized[i], uses[i] >= 2, isCompute(node), reach[i].count >= 2, cost(i) >= Planner.shareThreshold,
+               !recomputedInStencil(cost(i), reach[i].map { ($0.domain, $0.map) }) {
                 materialized[i] = true
             }
             // Loop-invariant hoisting: an expensive expression broadcast over a domain many times
@@ -226,6 +239,21 @@ public final class Planner {
                 for r in reach[i] { propagate(i, r) }
             }
         }
+    }
+
+    /// Whether a shared value read by one kernel through shifted views of it (a stencil over a
+    /// computed field: shallow water's half-step faces) is cheaper recomputed at each shift than
+    /// stored and read back. Recomputing costs `cost` more operations per extra shift; storing
+    /// costs a write, its read for ownership and a read per point of memory traffic, and the
+    /// kernel that stores it can no longer run in place over what it reads, so its reader must
+    /// wait. Measured on shallow_water (2 cores, double, n = 2048): the two face kernels and the
+    /// update took 0.55 s for 50 steps as hand-written C, one fused kernel recomputing the faces
+    /// 0.32 s. Reads from other kernels, or through maps that are not translations of each other
+    /// (broadcasts, transposes), keep the stored value.
+    private func recomputedInStencil(_ cost: Int, _ reaches: [(domain: String, map: AffineMap)]) -> Bool {
+        guard let first = reaches.first, reaches.count <= Planner.maxStencilShifts,
+              cost * (reaches.count - 1) <= Planner.recomputeBudget else { return false }
+        return reaches.allSatisfy { $0.domain == first.domain && $0.map.inRank == first.map.inRank && $0.map.coef == first.map.coef }
     }
 
     /// Operations in the fused subtree of node i (views and leaves are free).
@@ -306,9 +334,9 @@ public final class Planner {
         }
     }
 
-    /// The boxes that cover `base` minus the box an update writes, or nil when the update's view
-    /// is not a box (unit steps, each value axis on its own base axis).
-    static func complementBoxes(_ map: AffineMap, base: [Int], value: [Int]) -> [(start: [Int], shape: [Int])]? {
+    /// The box an update writes, `lo ..< hi` per base axis, or nil when its view is not a box
+    /// (unit steps, each value axis on its own base axis).
+    static func writtenBox(_ map: AffineMap, value: [Int]) -> (lo: [Int], hi: [Int])? {
         var lo: [Int] = [], hi: [Int] = []
         var used: Set<Int> = []
         for d in 0..<map.inRank {
@@ -322,6 +350,13 @@ public final class Planner {
             }
         }
         for k in 0..<map.outRank where !used.contains(k) && value[k] != 1 { return nil }
+        return (lo, hi)
+    }
+
+    /// The boxes that cover `base` minus the box an update writes, or nil when the update's view
+    /// is not a box (see `writtenBox`).
+    static func complementBoxes(_ map: AffineMap, base: [Int], value: [Int]) -> [(start: [Int], shape: [Int])]? {
+        guard let (lo, hi) = writtenBox(map, value: value) else { return nil }
         var boxes: [(start: [Int], shape: [Int])] = []
         for d in 0..<base.count {
             for (a, z) in [(0, lo[d]), (hi[d], base[d])] where z > a {
@@ -335,6 +370,172 @@ public final class Planner {
             }
         }
         return boxes
+    }
+
+    /// A box `lo ..< hi` per axis.
+    struct Box { var lo: [Int]; var hi: [Int] }
+
+    /// Finds fresh updates whose border copy is dead: the new version is only ever read through
+    /// a chain of in-place updates of it (each the only update of the one before, none held by a
+    /// tensor or a root of the plan) that together write the whole border before any other
+    /// kernel of the plan reads a part of it. Shallow water's interior update is followed by its
+    /// reflecting walls, which rewrite every border cell from the interior; its border copy was
+    /// six small kernels a step (a fifth of the step's time in float32).
+    ///
+    /// The walls themselves read border cells not yet written (the column walls copy rows 0 and
+    /// n+1 too, before the row walls rewrite them): a chain update's value may read unwritten
+    /// cells, and the cells it computes from them stay unwritten (the exact preimage through
+    /// axis-aligned maps, the whole written box otherwise).
+    ///
+    /// Runs after every in-place decision. If scheduling later demotes a chain member to a copy,
+    /// the copy carries the unwritten cells along and the chain's later writes still cover them.
+    private func decideDeadBorders() {
+        let candidates = nodes.indices.filter { fresh[$0] }
+        guard !candidates.isEmpty else { return }
+        let reads = kernelReads()
+        func overlaps(_ a: Box, _ b: Box) -> Bool { (0..<a.lo.count).allSatisfy { a.lo[$0] < b.hi[$0] && b.lo[$0] < a.hi[$0] } }
+        func isEmpty(_ b: Box) -> Bool { zip(b.lo, b.hi).contains { $0 >= $1 } }
+        for u in candidates {
+            guard case .update(let base, let map, let value) = nodes[u].op,
+                  let boxes = Planner.complementBoxes(map, base: base.shape, value: value.shape) else { continue }
+            var pending = boxes.map { Box(lo: $0.start, hi: zip($0.start, $0.shape).map { $0 + $1 }) }
+            var x = u
+            var dead = false
+            while true {
+                pending.removeAll(where: isEmpty)
+                if pending.isEmpty { dead = true; break }
+                guard !roots.contains(x), nodes[x].holders.load(ordering: .relaxed) == 0,
+                      nodes[x].consumers.load(ordering: .relaxed) == uses[x] else { break }
+                let next = consumersInPlan[x].filter { baseIndex(of: $0) == x }
+                guard next.count == 1, let w = next.first, inPlace[w],
+                      case .update(_, let wmap, let wvalue) = nodes[w].op,
+                      let written = Planner.writtenBox(wmap, value: wvalue.shape) else { break }
+                var tainted: [Box] = []
+                var unsafe = false
+                for read in reads[x] ?? [] {
+                    guard let m = read.map else { unsafe = true; break }
+                    for p in pending {
+                        guard overlaps(Planner.bounds(m, read.extents), p) else { continue }
+                        // Another kernel reading an unwritten cell sees garbage.
+                        guard read.reader == w, let cells = Planner.preimage(m, read.extents, p) else { unsafe = true; break }
+                        tainted.append(Planner.image(wmap, cells))
+                    }
+                    if unsafe { break }
+                }
+                if unsafe { break }
+                pending = pending.flatMap { Planner.subtract(Box(lo: written.lo, hi: written.hi), from: $0) } + tainted
+                x = w
+            }
+            if dead {
+                deadBorder.insert(u)
+                plan.elidedBorders += 1
+            }
+        }
+    }
+
+    /// The domain points (a box) that `map` sends into `box`, for a map whose every output axis
+    /// follows at most one domain axis with step 1 or -1; nil otherwise.
+    static func preimage(_ map: AffineMap, _ extents: [Int], _ box: Box) -> Box? {
+        var lo = extents.map { _ in 0 }, hi = extents
+        for d in 0..<map.inRank {
+            let axes = (0..<map.outRank).filter { map.c(d, $0) != 0 }
+            switch axes.count {
+            case 0:
+                if map.offset[d] < box.lo[d] || map.offset[d] >= box.hi[d] { return Box(lo: lo, hi: lo) }
+            case 1:
+                let k = axes[0], c = map.c(d, k)
+                guard c == 1 || c == -1 else { return nil }
+                // box.lo <= offset + c i < box.hi
+                let (a, b) = c == 1 ? (box.lo[d] - map.offset[d], box.hi[d] - map.offset[d])
+                                    : (map.offset[d] - box.hi[d] + 1, map.offset[d] - box.lo[d] + 1)
+                lo[k] = max(lo[k], a); hi[k] = min(hi[k], b)
+            default:
+                return nil
+            }
+        }
+        return Box(lo: lo, hi: zip(lo, hi).map { max($0, $1) })
+    }
+
+    /// The bounding box of what `map` sends a domain box to.
+    static func image(_ map: AffineMap, _ cells: Box) -> Box {
+        let extents = zip(cells.lo, cells.hi).map { $1 - $0 }
+        if extents.contains(where: { $0 <= 0 }) { return Box(lo: map.offset, hi: map.offset) }
+        var shifted = map
+        for d in 0..<map.inRank {
+            for k in 0..<map.outRank { shifted.offset[d] += map.c(d, k) * cells.lo[k] }
+        }
+        return bounds(shifted, extents)
+    }
+
+    /// `a` minus `b`, as disjoint boxes.
+    static func subtract(_ b: Box, from a: Box) -> [Box] {
+        let rank = a.lo.count
+        guard (0..<rank).allSatisfy({ a.lo[$0] < b.hi[$0] && b.lo[$0] < a.hi[$0] }) else { return [a] }
+        var out: [Box] = []
+        var rest = a
+        for d in 0..<rank {
+            if rest.lo[d] < b.lo[d] {
+                var piece = rest; piece.hi[d] = b.lo[d]; out.append(piece); rest.lo[d] = b.lo[d]
+            }
+            if b.hi[d] < rest.hi[d] {
+                var piece = rest; piece.lo[d] = b.hi[d]; out.append(piece); rest.hi[d] = b.hi[d]
+            }
+        }
+        return out
+    }
+
+    /// A kernel's read of a materialised node: which node's kernel reads it, through which map
+    /// (nil where the index is not affine) over which domain.
+    struct Read { var reader: Int; var map: AffineMap?; var extents: [Int] }
+
+    /// For each materialised node, what the plan's kernels read of it, leaving out an in-place
+    /// update's read of its own base.
+    private func kernelReads() -> [Int: [Read]] {
+        var out: [Int: [Read]] = [:]
+        for r in nodes.indices where materialized[r] && nodes[r].storage == nil {
+            var seen: Set<KernelBuilder.MemoKey> = []
+            var extents: [Int] = []
+            func go(_ n: Node, _ m: AffineMap?, top: Bool) {
+                let j = index[ObjectIdentifier(n)]!
+                if !top {
+                    if let m, !seen.insert(.init(node: ObjectIdentifier(n), map: m)).inserted { return }
+                    if materialized[j] {
+                        out[j, default: []].append(Read(reader: r, map: m, extents: extents))
+                        return
+                    }
+                }
+                for (input, im) in inputMaps(n, m) { go(input, im, top: false) }
+            }
+            switch nodes[r].op {
+            case .reduce(_, let source, _):
+                let dm = domainMap(r)
+                extents = dm.extents
+                go(source, dm.map, top: false)
+            case .update(let base, _, let value):
+                extents = value.shape
+                go(value, .identity(value.shape.count), top: false)
+                if !inPlace[r] {
+                    out[index[ObjectIdentifier(base)]!, default: []].append(Read(reader: r, map: .identity(base.shape.count), extents: base.shape))
+                }
+            default:
+                extents = nodes[r].shape
+                go(nodes[r], .identity(extents.count), top: true)
+            }
+        }
+        return out
+    }
+
+    /// The bounding box of `map` over a domain of `extents`.
+    static func bounds(_ map: AffineMap, _ extents: [Int]) -> Box {
+        var lo = map.offset, hi = map.offset
+        if extents.contains(0) { return Box(lo: lo, hi: hi) }
+        for d in 0..<map.inRank {
+            for k in 0..<map.outRank {
+                let reach = map.c(d, k) * (extents[k] - 1)
+                if reach < 0 { lo[d] += reach } else { hi[d] += reach }
+            }
+        }
+        return Box(lo: lo, hi: hi.map { $0 + 1 })
     }
 
     private func baseIndex(of u: Int) -> Int? {
@@ -557,10 +758,22 @@ public final class Planner {
                 let extents = domainMap(first).extents
                 for j in ready where j != first && kind(j) == .update && inPlace[j] && !produced[j]
                     && domainMap(j).extents == extents { group.append(j) }
+            } else if fresh[first], !isPlaced(first) {
+                // So do updates into fresh buffers: each reads only old versions (a ready update
+                // reads no pending one), and values they share (stencil terms) are computed once.
+                let extents = domainMap(first).extents
+                for j in ready where j != first && kind(j) == .update && fresh[j] && !isPlaced(j) && !produced[j]
+                    && domainMap(j).extents == extents { group.append(j) }
             }
             emitKernel(group)
             pending.removeAll { produced[$0] }
         }
+    }
+
+    /// Whether update u's value is computed straight into u's fresh buffer by a kernel of its own.
+    private func isPlaced(_ u: Int) -> Bool {
+        guard case .update(_, _, let value) = nodes[u].op else { return false }
+        return placement[index[ObjectIdentifier(value)]!] == u
     }
 
     /// For each kernel-forming node, the materialised elementwise nodes its kernel would compute
@@ -613,16 +826,19 @@ public final class Planner {
             let u = group[0]
             let target = buffer(u)
             if fresh[u] {
-                // Copy the base's values around the written box; the box itself is the value's.
-                for box in Planner.complementBoxes(umap, base: base.shape, value: value.shape) ?? [] {
-                    let rank = base.shape.count
-                    let boxMap = AffineMap(inRank: rank, outRank: rank, offset: box.start, coef: AffineMap.identity(rank).coef)
-                    let border = KernelBuilder(extents: box.shape, parallel: rank, planner: self)
-                    let v = border.value(of: base, map: boxMap)
-                    border.store(target, border.flat(boxMap, base.shape), v, epilogue: false)
-                    append(border, reductions: false)
+                // Copy each base's values around the written box; the box itself is the value's.
+                for f in group where !deadBorder.contains(f) {
+                    guard case .update(let fb, let fm, let fv) = nodes[f].op else { continue }
+                    for box in Planner.complementBoxes(fm, base: fb.shape, value: fv.shape) ?? [] {
+                        let rank = fb.shape.count
+                        let boxMap = AffineMap(inRank: rank, outRank: rank, offset: box.start, coef: AffineMap.identity(rank).coef)
+                        let border = KernelBuilder(extents: box.shape, parallel: rank, planner: self)
+                        let v = border.value(of: fb, map: boxMap)
+                        border.store(buffer(f), border.flat(boxMap, fb.shape), v, epilogue: false)
+                        append(border, reductions: false)
+                    }
                 }
-                if placement[index[ObjectIdentifier(value)]!] == u {
+                if isPlaced(u) {
                     produced[u] = true
                     return
                 }

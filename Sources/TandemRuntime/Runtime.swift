@@ -214,6 +214,7 @@ public final class Runtime: @unchecked Sendable {
         // Loaded code is known at once (no rendering): the usual case for a kernel seen before,
         // and then the predictions made with ready code stand.
         let loaded = options.contains(.cpuAll) && !options.contains(.cuda) && device(for: .cpuAll)?.readyCode(k.kernel) != nil
+        var lookedUp = false
         if loaded || options.count == 1 {
         } else if interpreterTime == nil || bestReady + lookupCost < interpreterTime! {
             let t0 = ProcessInfoLite.monotonicNanos()
@@ -221,6 +222,7 @@ public final class Runtime: @unchecked Sendable {
                 code[p] = p == .cuda ? (cuda?.codeState(k.kernel) ?? .missing) : (device(for: p)?.codeState(k.kernel) ?? .missing)
             }
             lookups.count += 1
+            lookedUp = true
             lookups.nanos += ProcessInfoLite.monotonicNanos() - t0
             run.code = code
             predictions = model.predictAll(entry.features, run, options: options)
@@ -241,10 +243,11 @@ public final class Runtime: @unchecked Sendable {
         let start = max(now, busyUntil[chosen.placement.resource] ?? 0)
         busyUntil[chosen.placement.resource] = start + UInt64(min(chosen.total, 1e6) * 1e9)
         history[k.kernel] = (entry.features, entry.runs + 1)
-        // Tiering: the interpreter won only because the code is not compiled yet, and compiled
-        // code would pay back: compile it on the side, so a later run finds it ready, without
-        // making this one wait.
-        if !forced, chosen.placement == .interpreter, let cpuState = code[.cpuAll], cpuState != .ready,
+        // Tiering: the interpreter won only because the code is not compiled yet (or, not looked
+        // up, not known to be loaded), and compiled code would pay back: compile it on the side,
+        // so a later run finds it ready, without making this one wait. A kernel never looked up
+        // used to stay in the interpreter for good (shallow_water's wall copies, every step).
+        if !forced, chosen.placement == .interpreter, !loaded, let cpuState = code[.cpuAll], cpuState != .ready || !lookedUp,
            let cpu = device(for: .cpuAll) {
             var ready = run
             ready.code = [.cpu1: .ready, .cpuAll: .ready]
@@ -267,16 +270,25 @@ public final class Runtime: @unchecked Sendable {
 
     // MARK: - Pending updates
 
-    /// Remembers an update node so the next sync flushes it with everything else, and flushes
-    /// when too many are pending (the lazy graph's memory pressure).
-    public func registerUpdate(_ node: Node) throws {
+    /// Remembers an update node so the next sync flushes it with everything else.
+    public func registerUpdate(_ node: Node) {
+        pendingUpdates.withLock { list in
+            list.removeAll { $0.node == nil }
+            list.append(WeakNode(node: node))
+        }
+    }
+
+    /// Flushes when too many updates are pending (the lazy graph's memory pressure). Called
+    /// before an update is built, not after: while the assignment runs, its right-hand side is
+    /// still held, and a flush then would see every base it views as still readable and copy
+    /// the whole base instead of writing in place (shallow_water's walls did, every 48 updates).
+    public func relieveGraphPressure() throws {
         let me = Runtime.currentThread
         let count = pendingUpdates.withLock { list -> Int in
             list.removeAll { $0.node == nil }
-            list.append(WeakNode(node: node))
             return list.filter { $0.thread == me }.count
         }
-        if count > Runtime.maxPendingUpdates { try materialize([]) }
+        if count >= Runtime.maxPendingUpdates { try materialize([]) }
     }
 
     /// The calling thread's pending updates that live tensors still hold (the others are dropped
