@@ -68,10 +68,14 @@ public struct Plan: @unchecked Sendable {
 /// Policy, in order:
 /// 1. Roots, reductions, updates and the inputs of non-trivial reshapes are materialised.
 /// 2. An elementwise node used more than once is materialised when its fused subtree is not
-///    trivial (recomputing a cheap expression beats a store and reloads; an expensive one does not).
+///    trivial (recomputing a cheap expression beats a store and reloads; an expensive one does not),
+///    except when one kernel reads it through a few shifted views (a stencil over a computed field)
+///    and recomputing it at each shift stays within `recomputeBudget` operations.
 /// 3. An update writes into its base's buffer when nothing outside the plan can still read the old
 ///    values and the kernel reads the base only at the written element or where it never writes;
-///    otherwise the right-hand side goes to a temporary (NumPy semantics) or the base is copied.
+///    otherwise the value goes to a fresh buffer with the base's border copied around it (the
+///    copy is left out when later in-place updates rewrite the whole border unread), or the
+///    right-hand side to a temporary (NumPy semantics), or the base is copied.
 /// 4. Kernels are emitted when their inputs are ready; a materialised elementwise node met at a
 ///    bijective index map is computed inside its consumer's kernel and stored on the way, and ready
 ///    nodes over the same domain share one kernel.
