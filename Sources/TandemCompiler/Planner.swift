@@ -317,8 +317,8 @@ public final class Planner {
             // The right-hand side may read the base only where it writes or where it never writes.
             let write = flat(map, base.shape)
             var conflict = false
-            walkLoads(value, AffineMap.identity(value.shape.count)) { node, access in
-                if node === base, let access, Overlap.safe(read: access, write: write, extents: value.shape) { return }
+            walkLoads([(value, .identity(value.shape.count))]) { node, m in
+                if node === base, let m, Overlap.safe(read: flat(m, node.shape), write: write, extents: value.shape) { return }
                 if node === base { conflict = true }
             }
             if conflict && box != nil {
@@ -377,7 +377,12 @@ public final class Planner {
     }
 
     /// A box `lo ..< hi` per axis.
-    struct Box { var lo: [Int]; var hi: [Int] }
+    struct Box {
+        var lo: [Int]
+        var hi: [Int]
+        var isEmpty: Bool { zip(lo, hi).contains { $0 >= $1 } }
+        func overlaps(_ other: Box) -> Bool { lo.indices.allSatisfy { lo[$0] < other.hi[$0] && other.lo[$0] < hi[$0] } }
+    }
 
     /// Finds fresh updates whose border copy is dead: the new version is only ever read through
     /// a chain of in-place updates of it (each the only update of the one before, none held by a
@@ -397,8 +402,6 @@ public final class Planner {
         let candidates = nodes.indices.filter { fresh[$0] }
         guard !candidates.isEmpty else { return }
         let reads = kernelReads()
-        func overlaps(_ a: Box, _ b: Box) -> Bool { (0..<a.lo.count).allSatisfy { a.lo[$0] < b.hi[$0] && b.lo[$0] < a.hi[$0] } }
-        func isEmpty(_ b: Box) -> Bool { zip(b.lo, b.hi).contains { $0 >= $1 } }
         for u in candidates {
             guard case .update(let base, let map, let value) = nodes[u].op,
                   let boxes = Planner.complementBoxes(map, base: base.shape, value: value.shape) else { continue }
@@ -406,7 +409,7 @@ public final class Planner {
             var x = u
             var dead = false
             while true {
-                pending.removeAll(where: isEmpty)
+                pending.removeAll(where: \.isEmpty)
                 if pending.isEmpty { dead = true; break }
                 guard !roots.contains(x), nodes[x].holders.load(ordering: .relaxed) == 0,
                       nodes[x].consumers.load(ordering: .relaxed) == uses[x] else { break }
@@ -419,7 +422,7 @@ public final class Planner {
                 for read in reads[x] ?? [] {
                     guard let m = read.map else { unsafe = true; break }
                     for p in pending {
-                        guard overlaps(Planner.bounds(m, read.extents), p) else { continue }
+                        guard Planner.bounds(m, read.extents).overlaps(p) else { continue }
                         // Another kernel reading an unwritten cell sees garbage.
                         guard read.reader == w, let cells = Planner.preimage(m, read.extents, p) else { unsafe = true; break }
                         tainted.append(Planner.image(wmap, cells))
@@ -473,11 +476,10 @@ public final class Planner {
 
     /// `a` minus `b`, as disjoint boxes.
     static func subtract(_ b: Box, from a: Box) -> [Box] {
-        let rank = a.lo.count
-        guard (0..<rank).allSatisfy({ a.lo[$0] < b.hi[$0] && b.lo[$0] < a.hi[$0] }) else { return [a] }
+        guard a.overlaps(b) else { return [a] }
         var out: [Box] = []
         var rest = a
-        for d in 0..<rank {
+        for d in a.lo.indices {
             if rest.lo[d] < b.lo[d] {
                 var piece = rest; piece.hi[d] = b.lo[d]; out.append(piece); rest.lo[d] = b.lo[d]
             }
@@ -497,34 +499,22 @@ public final class Planner {
     private func kernelReads() -> [Int: [Read]] {
         var out: [Int: [Read]] = [:]
         for r in nodes.indices where materialized[r] && nodes[r].storage == nil {
-            var seen: Set<KernelBuilder.MemoKey> = []
-            var extents: [Int] = []
-            func go(_ n: Node, _ m: AffineMap?, top: Bool) {
-                let j = index[ObjectIdentifier(n)]!
-                if !top {
-                    if let m, !seen.insert(.init(node: ObjectIdentifier(n), map: m)).inserted { return }
-                    if materialized[j] {
-                        out[j, default: []].append(Read(reader: r, map: m, extents: extents))
-                        return
-                    }
-                }
-                for (input, im) in inputMaps(n, m) { go(input, im, top: false) }
-            }
+            let starts: [(node: Node, map: AffineMap?)]
+            let extents: [Int]
             switch nodes[r].op {
             case .reduce(_, let source, _):
                 let dm = domainMap(r)
-                extents = dm.extents
-                go(source, dm.map, top: false)
+                (starts, extents) = ([(source, dm.map)], dm.extents)
             case .update(let base, _, let value):
-                extents = value.shape
-                go(value, .identity(value.shape.count), top: false)
+                (starts, extents) = ([(value, .identity(value.shape.count))], value.shape)
                 if !inPlace[r] {
                     out[index[ObjectIdentifier(base)]!, default: []].append(Read(reader: r, map: .identity(base.shape.count), extents: base.shape))
                 }
             default:
                 extents = nodes[r].shape
-                go(nodes[r], .identity(extents.count), top: true)
+                starts = inputMaps(nodes[r], .identity(extents.count))
             }
+            walkLoads(starts) { n, m in out[index[ObjectIdentifier(n)]!, default: []].append(Read(reader: r, map: m, extents: extents)) }
         }
         return out
     }
@@ -561,18 +551,19 @@ public final class Planner {
 
     private func flat(_ map: AffineMap, _ shape: [Int]) -> Overlap.FlatAccess { Overlap.FlatAccess(map, rowMajor: shape) }
 
-    /// Calls `visit` for each materialised or stored node reached from `node` through fused
-    /// operations, with the flat access (nil when the index is not affine, as through a reshape).
-    private func walkLoads(_ node: Node, _ map: AffineMap, _ visit: (Node, Overlap.FlatAccess?) -> Void) {
+    /// Calls `visit` for each materialised or stored node reached from `starts` through fused
+    /// operations, with the index map it is read through (nil when the index is not affine, as
+    /// through a reshape, whose input is always materialised or a leaf).
+    private func walkLoads(_ starts: [(node: Node, map: AffineMap?)], _ visit: (Node, AffineMap?) -> Void) {
         var seen: Set<KernelBuilder.MemoKey> = []
         func go(_ n: Node, _ m: AffineMap?) {
             guard let m else { visit(n, nil); return }
             if !seen.insert(.init(node: ObjectIdentifier(n), map: m)).inserted { return }
             let i = index[ObjectIdentifier(n)]!
-            if materialized[i] { visit(n, flat(m, n.shape)); return }
+            if materialized[i] { visit(n, m); return }
             for (input, im) in inputMaps(n, m) { go(input, im) }
         }
-        go(node, map)
+        for (node, map) in starts { go(node, map) }
     }
 
     // MARK: - Scheduling

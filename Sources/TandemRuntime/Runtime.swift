@@ -247,8 +247,8 @@ public final class Runtime: @unchecked Sendable {
         // up, not known to be loaded), and compiled code would pay back: compile it on the side,
         // so a later run finds it ready, without making this one wait. A kernel never looked up
         // used to stay in the interpreter for good (shallow_water's wall copies, every step).
-        if !forced, chosen.placement == .interpreter, !loaded, let cpuState = code[.cpuAll], cpuState != .ready || !lookedUp,
-           let cpu = device(for: .cpuAll) {
+        let knownReady = loaded || (lookedUp && code[.cpuAll] == .ready)
+        if !forced, chosen.placement == .interpreter, !knownReady, options.contains(.cpuAll), let cpu = device(for: .cpuAll) {
             var ready = run
             ready.code = [.cpu1: .ready, .cpuAll: .ready]
             let compiledTime = min(model.predict(entry.features, ready, on: .cpuAll).total, model.predict(entry.features, ready, on: .cpu1).total)
