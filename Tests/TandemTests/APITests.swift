@@ -149,6 +149,13 @@ struct APITests {
         #expect(worst64 <= 1, "exp f64: \(worst64) ulp from libm")
         #expect(worst32 <= 1, "exp f32: \(worst32) ulp from libm")
         #expect(s64[0].isNaN && s32[0].isNaN)
+        // Either side of ln(2^-1075) and ln(2^-150), below which the polynomial is replaced by 0.
+        let edges64: [Double] = [-0x1.74910d52d3053p+9, -0x1.74910d52d3052p+9, -0x1.74910d52d3051p+9, -0x1.74910d52d3050p+9]
+        let edges32: [Float] = [-0x1.9fe36cp+6, -0x1.9fe36ap+6, -0x1.9fe368p+6, -0x1.9fe366p+6]
+        let (g64, g32) = try Tandem.withDevice(.cpu) { (try Tensor<Double>(edges64).exp().scalars, try Tensor<Float>(edges32).exp().scalars) }
+        for (x, got) in zip(edges64, g64) { #expect(got == Glibc.exp(x), "exp(\(x))") }
+        for (x, got) in zip(edges32, g32) { #expect(got == Glibc.expf(x), "expf(\(x))") }
+        #expect(g64[2] > 0 && g32[2] > 0, "the smallest subnormal, not 0")
         for i in 1..<specials.count {
             #expect(s64[i] == Glibc.exp(specials[i]), "exp(\(specials[i]))")
             #expect(s32[i] == Glibc.expf(Float(specials[i])), "expf(\(Float(specials[i])))")

@@ -57,6 +57,34 @@ struct DifferentialTests {
         }
     }
 
+    /// Max and min along the innermost axis vectorise in C (`__builtin_elementwise_maximum`):
+    /// a NaN in any lane, vector body or remainder, must win; -inf rows and empty-ish rows keep
+    /// their value; float32 rows accumulate in double and store back exactly.
+    @Test("row-wise max and min (vectorised): NaN in any lane wins, -inf rows kept, float and double")
+    func rowReductions() throws {
+        func run<T: FloatingTensorScalar>(_: T.Type, columns: Int) throws {
+            let rows = 4_000
+            var x = Tensor<T>.uniform([rows, columns], seed: UInt64(40 + columns), in: -5...5)
+            // NaN at the first, a middle and the last column of three rows; a row of -inf.
+            for (r, c) in [(1, 0), (2, columns / 2), (rows - 1, columns - 1)] { x[r, c] = Tensor<T>(T.nan) }
+            x[3, .all] = Tensor<T>(-T.infinity)
+            let (mx, mn) = try Tandem.withDevice(.cpu) { (try x.max(axis: 1).scalars, try x.min(axis: 1).scalars) }
+            let xs = try x.scalars
+            for r in 0..<rows {
+                let row = xs[(r * columns)..<((r + 1) * columns)]
+                if row.contains(where: { $0.isNaN }) {
+                    #expect(mx[r].isNaN && mn[r].isNaN, "\(T.self) \(columns) columns, row \(r): max \(mx[r]), min \(mn[r])")
+                } else {
+                    #expect(mx[r] == row.max()! && mn[r] == row.min()!, "\(T.self) \(columns) columns, row \(r)")
+                }
+            }
+        }
+        for columns in [1, 7, 16, 37] {
+            try run(Float.self, columns: columns)
+            try run(Double.self, columns: columns)
+        }
+    }
+
     func check<T: NumericTensorScalar>(_: T.Type, seed: UInt64) throws {
         let compiled = try Tandem.withDevice(.cpu) { try Program<T>(seed: seed).run() }
         let interpreted = try Tandem.withDevice(.interpreter) { try Program<T>(seed: seed).run() }

@@ -147,6 +147,18 @@ static inline double tk_uniform(uint64_t seed, int64_t i) {
   return (double)(z >> 11) * 0x1p-53;
 }
 #define TK_INLINE static inline __attribute__((always_inline))
+#if defined(__has_builtin)
+#if __has_builtin(__builtin_elementwise_maximum) && __has_builtin(__builtin_elementwise_minimum)
+#define TK_ELEMENTWISE_MAXIMUM 1
+#endif
+#endif
+#ifdef TK_ELEMENTWISE_MAXIMUM
+#define tk_fmaximum(a, b) __builtin_elementwise_maximum((double)(a), (double)(b))
+#define tk_fminimum(a, b) __builtin_elementwise_minimum((double)(a), (double)(b))
+#else
+#define tk_fmaximum(a, b) tk_max_f64(a, b)
+#define tk_fminimum(a, b) tk_min_f64(a, b)
+#endif
 TK_INLINE float tk_expf(float x) {
   const float xc = x < -0x1.ap+6f ? -0x1.ap+6f : (x > 0x1.64p+6f ? 0x1.64p+6f : x);
   const float kf = rintf(xc * 0x1.715476p+0f);
@@ -159,6 +171,7 @@ TK_INLINE float tk_expf(float x) {
   p = fmaf(p, r, 0x1.555554p-3f);
   p = fmaf(p, r, 0x1p-1f);
   p = fmaf(p, r * r, r + 0x1p+0f);
+  p = x < -0x1.9fe36ap+6f ? 0x0p+0f : p;
   const int32_t k = (int32_t)kf, k1 = k >> 1, k2 = k - k1;
   union { int32_t i; float f; } s1 = { (k1 + 127) << 23 }, s2 = { (k2 + 127) << 23 };
   const float y = p * s1.f * s2.f;
@@ -183,6 +196,7 @@ TK_INLINE double tk_exp(double x) {
   p = fma(p, r, 0x1p-1);
   p = fma(p, r, 0x1p+0);
   p = fma(p, r, 0x1p+0);
+  p = x < -0x1.74910d52d3052p+9 ? 0x0p+0 : p;
   const int64_t k = (int64_t)kd, k1 = k >> 1, k2 = k - k1;
   union { int64_t i; double d; } s1 = { (k1 + 1023) << 52 }, s2 = { (k2 + 1023) << 52 };
   const double y = p * s1.d * s2.d;
