@@ -59,7 +59,10 @@ struct Emitter {
     mutating func header(_ name: String, _ extra: String) {
         let r = dialect.restrict
         out += "\nvoid \(name)(void *const *\(r) B, const int64_t *\(r) I, const double *\(r) F\(extra)) {\n"
-        for p in 0..<kernel.intParams { line("const int64_t I\(p) = I[\(p)];", 1) }
+        for p in 0..<kernel.intParams {
+            if p == kernel.rank - 1, let e = kernel.innerExtent { line("const int64_t I\(p) = \(e);", 1); continue }
+            line("const int64_t I\(p) = I[\(p)];", 1)
+        }
         for p in 0..<kernel.floatParams { line("const double F\(p) = F[\(p)];", 1) }
         line("(void)I; (void)F;", 1)
         for (b, param) in kernel.buffers.enumerated() {

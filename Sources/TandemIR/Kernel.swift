@@ -24,9 +24,12 @@ public struct Kernel: Hashable, Sendable {
     public var stores: [Store]
     public var intParams: Int
     public var floatParams: Int
+    /// The innermost axis's extent, when it is part of the structure rather than parameter
+    /// `rank - 1` (a short reduce axis under a parallel one; see `KernelBuilder.shortRowBytes`).
+    public var innerExtent: Int?
 
     public init(rank: Int, parallelAxes: Int, buffers: [BufferParam], accesses: [Access], instrs: [Instr],
-                reductions: [Reduction], stores: [Store], intParams: Int, floatParams: Int) {
+                reductions: [Reduction], stores: [Store], intParams: Int, floatParams: Int, innerExtent: Int? = nil) {
         self.rank = rank
         self.parallelAxes = parallelAxes
         self.buffers = buffers
@@ -36,6 +39,7 @@ public struct Kernel: Hashable, Sendable {
         self.stores = stores
         self.intParams = intParams
         self.floatParams = floatParams
+        self.innerExtent = innerExtent
     }
 
     public var reduceAxes: Int { rank - parallelAxes }

@@ -85,6 +85,43 @@ struct DifferentialTests {
         }
     }
 
+    /// Short rows reduced under a parallel axis compile their length and row stride in
+    /// (`KernelBuilder.shortRowBytes`): GMM's log-density shape, for several row lengths in one
+    /// process, must each get their own code and agree with a direct fold.
+    @Test("short-row reductions (GMM's shape, rows of 1 to 9) compile their length in and agree with a direct fold")
+    func shortRows() throws {
+        func run<T: FloatingTensorScalar>(_: T.Type, d: Int, tolerance: Double) throws {
+            let n = 3_000, k = 5
+            let x = Tensor<T>.uniform([n, d], seed: UInt64(d), in: -2...2)
+            let mu = Tensor<T>.uniform([k, d], seed: UInt64(100 + d), in: -2...2)
+            let v = Tensor<T>.uniform([k, d], seed: UInt64(200 + d), in: 0.5...1.5)
+            let diff = x[.all, .newAxis, .all] - mu[.newAxis]
+            let s = (diff * diff / v[.newAxis]).sum(axis: 2), m = (diff * v[.newAxis]).max(axis: 2)
+            let plan = Tandem.plan(s)
+            let short = d * T.dtype.byteSize <= 32 && d > 1
+            #expect(plan.kernels.contains { $0.kernel.innerExtent == (short ? d : nil) && $0.kernel.reductions.count == 1 } ,
+                    "\(T.self) d=\(d): inner extent \(plan.kernels.map { $0.kernel.innerExtent as Any })")
+            let (gs, gm) = try Tandem.withDevice(.cpu) { (try s.scalars, try m.scalars) }
+            let xs = try x.scalars, ms = try mu.scalars, vs = try v.scalars
+            for i in stride(from: 0, to: n, by: 7) {
+                for c in 0..<k {
+                    var want = 0.0, top = -Double.infinity
+                    for j in 0..<d {
+                        let t = Double(xs[i * d + j]) - Double(ms[c * d + j])
+                        want += t * t / Double(vs[c * d + j])
+                        top = Swift.max(top, Double(T(t) * vs[c * d + j]))
+                    }
+                    #expect(Swift.abs(Double(gs[i * k + c]) - want) <= tolerance * Swift.max(1, Swift.abs(want)), "\(T.self) d=\(d) (\(i), \(c))")
+                    #expect(Double(gm[i * k + c]) == top, "\(T.self) d=\(d) max (\(i), \(c))")
+                }
+            }
+        }
+        for d in [1, 2, 3, 4, 5, 8, 9] {
+            try run(Float.self, d: d, tolerance: 1e-5)
+            try run(Double.self, d: d, tolerance: 1e-12)
+        }
+    }
+
     func check<T: NumericTensorScalar>(_: T.Type, seed: UInt64) throws {
         let compiled = try Tandem.withDevice(.cpu) { try Program<T>(seed: seed).run() }
         let interpreted = try Tandem.withDevice(.interpreter) { try Program<T>(seed: seed).run() }
