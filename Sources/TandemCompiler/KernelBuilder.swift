@@ -247,12 +247,8 @@ final class KernelBuilder {
             ints.append(Int64(a.offset))
             var strides: [Stride] = []
             for (j, axis) in axes.enumerated() {
-                let s = a.strides[axis.members.last!]
-                if shortRow && j == axes.count - 2 && Swift.abs(s) <= KernelBuilder.shortRowStrideLimit && s != 0 && s != 1 {
-                    strides.append(.fixed(s))
-                } else {
-                    strides.append(Stride.of(s, appendingTo: &ints))
-                }
+                let limit = shortRow && j == axes.count - 2 ? KernelBuilder.shortRowStrideLimit : Stride.fixedLimit
+                strides.append(Stride.of(a.strides[axis.members.last!], appendingTo: &ints, fixedUpTo: limit))
             }
             symbolic.append(Access(offset: offsetParam, strides: strides))
         }
@@ -279,8 +275,8 @@ final class KernelBuilder {
     }
 
     /// A reduce axis under a parallel axis whose rows fit one AVX2 vector (at most 32 bytes of
-    /// the widest type the kernel loads or computes: 8 floats, 4 doubles) has its extent, and the strides of the axis
-    /// outside it (up to `shortRowStrideLimit`), compiled in. Clang then unrolls the row and
+    /// the widest type the kernel loads or computes: 8 floats, 4 doubles) has its extent, and the
+    /// strides of the axis outside it (up to `shortRowStrideLimit`), compiled in. Clang then unrolls the row and
     /// vectorises across rows with interleaved loads instead of running a vector loop shorter than
     /// its width with a horizontal sum at every point. GMM's log-density (16 components x 8
     /// features, one thread, ns a point, runtime -> compiled in): float d=8 0.37 -> 0.20, d=4

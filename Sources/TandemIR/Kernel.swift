@@ -85,13 +85,13 @@ public enum Stride: Hashable, Sendable {
     /// Largest |stride| kept in the structure; one compiled kernel serves every larger stride.
     public static let fixedLimit = 4
 
-    /// The stride for a concrete value: `.zero`, `.one` and small values are structure; any
-    /// other value is appended to the int parameters `ints` and named by its index there.
-    public static func of(_ s: Int, appendingTo ints: inout [Int64]) -> Stride {
+    /// The stride for a concrete value: `.zero`, `.one` and values up to `limit` are structure;
+    /// any other value is appended to the int parameters `ints` and named by its index there.
+    public static func of(_ s: Int, appendingTo ints: inout [Int64], fixedUpTo limit: Int = fixedLimit) -> Stride {
         switch s {
         case 0: return .zero
         case 1: return .one
-        case -fixedLimit...fixedLimit: return .fixed(s)
+        case -limit...limit: return .fixed(s)
         default:
             ints.append(Int64(s))
             return .param(ints.count - 1)

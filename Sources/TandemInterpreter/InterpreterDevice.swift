@@ -107,7 +107,7 @@ struct State {
         k = Kernel(rank: kernel.rank, parallelAxes: kernel.parallelAxes, buffers: kernel.buffers.map { $0 },
                    accesses: kernel.accesses.map { Access(offset: $0.offset, strides: $0.strides.map { $0 }) },
                    instrs: kernel.instrs.map { $0 }, reductions: kernel.reductions.map { $0 }, stores: kernel.stores.map { $0 },
-                   intParams: kernel.intParams, floatParams: kernel.floatParams)
+                   intParams: kernel.intParams, floatParams: kernel.floatParams, innerExtent: kernel.innerExtent)
         ints = launch.ints.map { $0 }
         floats = launch.floats.map { $0 }
         // A buffer the kernel never touches may have no memory; it is never dereferenced.
