@@ -124,10 +124,14 @@ public final class Executor: @unchecked Sendable {
                 queue.removeFirst(head)
                 head = 0
             }
-            let chunk = task.chunks[i]
+            // Held in an optional and let go right after it runs: a closure kept until the end
+            // of the iteration would still hold its launch's buffers after the task completed
+            // and its readers woke (they may expect those buffers freed).
+            var chunk: (@Sendable (Int) -> Void)? = task.chunks[i]
             if task.started == 0 { task.started = Executor.now() }
             cond.unlock()
-            chunk(worker)
+            chunk?(worker)
+            chunk = nil
             cond.lock()
             task.remainingChunks -= 1
             let last = task.remainingChunks == 0

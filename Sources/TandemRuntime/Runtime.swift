@@ -343,9 +343,21 @@ public final class Runtime: @unchecked Sendable {
                 }
                 throw error
             }
-            var bytes = 0, points = 0, fused = 0
-            for (k, (code, decision)) in zip(plan.kernels, prepared) {
-                submit(k, code, decision: decision)
+            var bytes = 0, points = 0, fused = 0, lagged = 0
+            var i = 0
+            while i < plan.kernels.count {
+                if i + 1 < plan.kernels.count, let bounds = plan.kernels[i + 1].lagBehindPrevious,
+                   case .host(let c1) = prepared[i].0, case .host(let c2) = prepared[i + 1].0,
+                   lagsOnHost(plan.kernels[i], prepared[i].1, plan.kernels[i + 1], prepared[i + 1].1) {
+                    submitLagged((plan.kernels[i], c1, prepared[i].1), (plan.kernels[i + 1], c2, prepared[i + 1].1), bounds: bounds)
+                    lagged += 1
+                    i += 2
+                    continue
+                }
+                submit(plan.kernels[i], prepared[i].0, decision: prepared[i].1)
+                i += 1
+            }
+            for k in plan.kernels {
                 points += k.points
                 fused += k.fusedOps.count
                 bytes += k.bytesAccessed
@@ -362,6 +374,7 @@ public final class Runtime: @unchecked Sendable {
                 s.inPlaceUpdates += plan.inPlaceUpdates
                 s.copiedUpdates += plan.copiedUpdates
                 s.freshUpdates += plan.freshUpdates
+                s.laggedPairs += lagged
                 if forced { s.forcedPlacements += plan.kernels.count }
             }
         }
@@ -443,15 +456,63 @@ public final class Runtime: @unchecked Sendable {
         return s
     }
 
-    private func submit(_ k: PlannedKernel, _ ready: ReadyCode, decision: PlacementDecision) {
+    /// The tasks a task reading `reads` and writing `writes` must wait for (graph lock).
+    private func dependencies(reads: [Buffer], writes: [Buffer]) -> [KernelTask] {
         var deps: [KernelTask] = []
-        let reads = k.readBuffers, writes = k.writtenBuffers
         for b in reads { if let w = schedule(of: b).lastWriter { deps.append(w) } }
         for b in writes {
             let s = schedule(of: b)
             if let w = s.lastWriter { deps.append(w) }
             deps.append(contentsOf: s.readers.filter { !executor.isDone($0) })
         }
+        return deps
+    }
+
+    /// Makes `task` the last writer of `writes` and a reader of the rest of `reads` (graph lock).
+    private func register(_ task: KernelTask, reads: [Buffer], writes: [Buffer]) {
+        for b in reads where !writes.contains(where: { $0 === b }) {
+            let s = schedule(of: b)
+            s.readers.removeAll { executor.isDone($0) }
+            s.readers.append(task)
+        }
+        for b in writes {
+            let s = schedule(of: b)
+            s.lastWriter = task
+            s.readers = []
+        }
+    }
+
+    /// Allocates the buffers among `writes` that have no memory yet (when their writer starts).
+    private static func allocate(_ writes: [Buffer]) {
+        for b in writes where !b.isAllocated {
+            b.allocate()
+            Tracer.shared.record(TraceEvent(kind: .allocation, name: "allocate", start: ProcessInfoLite.monotonicNanos(), bytes: b.byteCount))
+        }
+    }
+
+    /// Runs one chunk, recording it as a kernel event on its worker's track when tracing.
+    private static func traced(_ label: String, points: Int, device: @escaping @Sendable () -> String, _ lo: Int, _ hi: Int,
+                               _ body: @escaping @Sendable () -> Void) -> @Sendable (Int) -> Void {
+        { worker in
+            guard Tracer.shared.isEnabled else { body(); return }
+            let t0 = ProcessInfoLite.monotonicNanos()
+            body()
+            let t1 = ProcessInfoLite.monotonicNanos()
+            Tracer.shared.record(TraceEvent(kind: .kernel, name: label, start: t0, duration: t1 - t0, track: worker,
+                                            points: points, device: device(), detail: "\(lo)..<\(hi)"))
+        }
+    }
+
+    private func profile(_ label: String, _ nanos: UInt64) {
+        kernelProfile.withLock { p in
+            let old = p[label] ?? (0, 0)
+            p[label] = (old.count + 1, old.nanos + nanos)
+        }
+    }
+
+    private func submit(_ k: PlannedKernel, _ ready: ReadyCode, decision: PlacementDecision) {
+        let reads = k.readBuffers, writes = k.writtenBuffers
+        var deps = dependencies(reads: reads, writes: writes)
         let launch = k.launch
         let prepared: any PreparedKernel
         switch ready {
@@ -490,16 +551,8 @@ public final class Runtime: @unchecked Sendable {
         var chunks: [@Sendable (Int) -> Void] = []
         let label = k.label, device = decision.chosen.placement.rawValue, points = k.points
         let oneThread = decision.chosen.placement == .cpu1
-        /// Runs one chunk, recording it as a kernel event on its worker's track when tracing.
         @Sendable func traced(_ lo: Int, _ hi: Int, _ body: @escaping @Sendable () -> Void) -> @Sendable (Int) -> Void {
-            { worker in
-                guard Tracer.shared.isEnabled else { body(); return }
-                let t0 = ProcessInfoLite.monotonicNanos()
-                body()
-                let t1 = ProcessInfoLite.monotonicNanos()
-                Tracer.shared.record(TraceEvent(kind: .kernel, name: label, start: t0, duration: t1 - t0, track: worker,
-                                                points: points, device: choice.placement.rawValue, detail: "\(lo)..<\(hi)"))
-            }
+            Runtime.traced(label, points: points, device: { choice.placement.rawValue }, lo, hi, body)
         }
         var finish: (@Sendable () -> Void)? = nil
         let chunkCount = CostModel.cpuChunks(points: k.points, firstExtent: k.kernel.rank > 0 ? launch.extent(0) : 1,
@@ -533,10 +586,7 @@ public final class Runtime: @unchecked Sendable {
         }
         let task = executor.submit(label: label, dependencies: deps, chunks: chunks, finish: finish,
                                    onDone: { [self] t in
-                                       kernelProfile.withLock { p in
-                                           let old = p[label] ?? (0, 0)
-                                           p[label] = (old.count + 1, old.nanos + t.elapsedNanos)
-                                       }
+                                       profile(label, t.elapsedNanos)
                                        var d = decision
                                        if choice.placement != d.chosen.placement, let p = d.options.first(where: { $0.placement == choice.placement }) {
                                            d.chosen = p
@@ -549,21 +599,85 @@ public final class Runtime: @unchecked Sendable {
                                            choice.code = c
                                            choice.placement = .cpuAll
                                        }
-                                       for b in writes where !b.isAllocated {
-                                           b.allocate()
-                                           Tracer.shared.record(TraceEvent(kind: .allocation, name: "allocate", start: ProcessInfoLite.monotonicNanos(), bytes: b.byteCount))
-                                       }
+                                       Runtime.allocate(writes)
                                    })
-        for b in reads where !writes.contains(where: { $0 === b }) {
-            let s = schedule(of: b)
-            s.readers.removeAll { executor.isDone($0) }
-            s.readers.append(task)
+        register(task, reads: reads, writes: writes)
+    }
+
+    /// Whether two kernels the planner paired (`Lagging`) run as one lagged pass: both compiled on
+    /// the host with the same placement, and no buffer of theirs touched by the GPU (host code
+    /// after GPU work needs copies first, which `submit` arranges kernel by kernel).
+    private func lagsOnHost(_ k1: PlannedKernel, _ d1: PlacementDecision, _ k2: PlannedKernel, _ d2: PlacementDecision) -> Bool {
+        let p = d1.chosen.placement
+        guard p == d2.chosen.placement, p == .cpuAll || p == .cpu1 else { return false }
+        if cuda != nil {
+            for b in k1.launch.buffers + k2.launch.buffers where schedule(of: b).deviceSeen { return false }
         }
-        for b in writes {
-            let s = schedule(of: b)
-            s.lastWriter = task
-            s.readers = []
+        return true
+    }
+
+    /// Queues a lagged pair (see `Lagging`): a task whose chunks each run `first` over their rows
+    /// with `second` following `bounds.lag` rows behind, then a task for the rows of `second` that
+    /// border another chunk. The two kernels keep their own compiled code and launches.
+    private func submitLagged(_ first: (PlannedKernel, any PreparedKernel, PlacementDecision),
+                              _ second: (PlannedKernel, any PreparedKernel, PlacementDecision), bounds: LagBounds) {
+        let (k1, code1, d1) = first, (k2, code2, d2) = second
+        func distinct(_ list: [Buffer]) -> [Buffer] {
+            var out: [Buffer] = []
+            for b in list where !out.contains(where: { $0 === b }) { out.append(b) }
+            return out
         }
+        let reads = distinct(k1.readBuffers + k2.readBuffers), writes = distinct(k1.writtenBuffers + k2.writtenBuffers)
+        let deps = dependencies(reads: reads, writes: writes)
+        let l1 = k1.launch, l2 = k2.launch
+        let n0 = l1.extent(0)
+        let label = "\(k1.label) ⇢ \(k2.label)", points = k1.points + k2.points
+        let device = d1.chosen.placement.rawValue
+        // Chunks: as many as the first kernel alone would get, but each chunk costs its border
+        // rows a second pass, so no more than two per worker.
+        let target = d1.chosen.placement == .cpu1 ? 1 : min(executor.workers * 2,
+            CostModel.cpuChunks(points: k1.points, firstExtent: n0, parallelAxes: k1.kernel.parallelAxes, splitChunks: 0, workers: executor.workers))
+        let ranges = (0..<target).map { c in (n0 * c / target)..<(n0 * (c + 1) / target) }.filter { !$0.isEmpty }
+        // Rows of `first` run in groups of about `Lagging.groupBytes` (one call each), `second`
+        // following the group as far as the lag allows.
+        let group = max(1, Lagging.groupBytes / max(1, bounds.rowBytes))
+        let pass = ranges.map { r in
+            Runtime.traced(label, points: points, device: { device }, r.lowerBound, r.upperBound) {
+                let behind = Lagging.inline(lo: r.lowerBound, hi: r.upperBound, bounds)
+                var done = behind.lowerBound
+                var t = r.lowerBound
+                while t < r.upperBound {
+                    let end = min(t + group, r.upperBound)
+                    code1.run(l1, lo: t, hi: end)
+                    let upTo = min(behind.upperBound, end - bounds.lag)
+                    if upTo > done {
+                        code2.run(l2, lo: done, hi: upTo)
+                        done = upTo
+                    }
+                    t = end
+                }
+            }
+        }
+        let borders = ranges.map { r in
+            Runtime.traced(label + " (borders)", points: points, device: { device }, r.lowerBound, r.upperBound) {
+                for rows in Lagging.deferred(lo: r.lowerBound, hi: r.upperBound, bounds) { code2.run(l2, lo: rows.lowerBound, hi: rows.upperBound) }
+            }
+        }
+        let passTask = executor.submit(label: label, dependencies: deps, chunks: pass, onReady: { Runtime.allocate(writes) })
+        // The completion handler captures names and counts only: a task stays referenced as its
+        // buffers' last writer, and a handler holding the launches would keep those buffers alive.
+        let (label1, points1, label2, points2) = (k1.label, k1.points, k2.label, k2.points)
+        let task = executor.submit(label: label + " (borders)", dependencies: [passTask], chunks: borders,
+                                   onDone: { [self, weak passTask] t in
+            // The pair is timed as a whole, from the first task's start to the second's end.
+            let started = passTask?.startedNanos ?? t.startedNanos
+            let nanos = t.startedNanos &+ t.elapsedNanos &- started
+            profile(label, nanos)
+            let note = "one lagged pass \(label), lag \(bounds.lag) lead \(bounds.lead), timed together: \(CostModel.format(Double(nanos) / 1e9))"
+            record(d1, label: label1, points: points1, started: started, measured: nil, note: note)
+            record(d2, label: label2, points: points2, started: started, measured: nil, note: note)
+        })
+        register(task, reads: reads, writes: writes)
     }
 
     /// Queues a GPU kernel: a task that enqueues it once its inputs' producers are done (the
@@ -601,7 +715,7 @@ public final class Runtime: @unchecked Sendable {
 
 extension Runtime {
     /// Records a decision with its prediction and the measured time (statistics, trace).
-    fileprivate func record(_ d: PlacementDecision, label: String, points: Int, started: UInt64, measured: UInt64?) {
+    fileprivate func record(_ d: PlacementDecision, label: String, points: Int, started: UInt64, measured: UInt64?, note: String? = nil) {
         let predicted = d.chosen.compute, device = d.chosen.placement.rawValue
         // A queued kernel's task only enqueued it: its time on the device is not measured here.
         let error = measured.map { abs(Double($0) / 1e9 - predicted) }
@@ -616,7 +730,7 @@ extension Runtime {
             }
         }
         Tracer.shared.record(TraceEvent(kind: .placement, name: label, start: started, duration: measured ?? 0, points: points, device: device,
-                                        detail: measured == nil ? d.summary + " (queued; measured on the device)" : d.summary,
+                                        detail: measured == nil ? d.summary + " (\(note ?? "queued; measured on the device"))" : d.summary,
                                         predicted: predicted))
     }
 
