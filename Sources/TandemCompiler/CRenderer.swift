@@ -60,6 +60,7 @@ struct Emitter {
         let r = dialect.restrict
         out += "\nvoid \(name)(void *const *\(r) B, const int64_t *\(r) I, const double *\(r) F\(extra)) {\n"
         for p in 0..<kernel.intParams {
+            if let values = kernel.literalInts { line("const int64_t I\(p) = \(values[p]);", 1); continue }
             if p == kernel.rank - 1, let e = kernel.innerExtent { line("const int64_t I\(p) = \(e);", 1); continue }
             line("const int64_t I\(p) = I[\(p)];", 1)
         }

@@ -27,6 +27,9 @@ public struct Kernel: Hashable, Sendable {
     /// The innermost axis's extent, when it is part of the structure rather than parameter
     /// `rank - 1` (a short reduce axis under a parallel one; see `KernelBuilder.shortRowBytes`).
     public var innerExtent: Int?
+    /// Every int parameter's value, when they are part of the structure (a kernel specialised to
+    /// one launch; see `Specialization`): the code ignores the launch's ints then.
+    public var literalInts: [Int64]? = nil
 
     public init(rank: Int, parallelAxes: Int, buffers: [BufferParam], accesses: [Access], instrs: [Instr],
                 reductions: [Reduction], stores: [Store], intParams: Int, floatParams: Int, innerExtent: Int? = nil) {

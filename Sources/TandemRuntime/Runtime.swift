@@ -331,9 +331,10 @@ public final class Runtime: @unchecked Sendable {
             do {
                 for k in plan.kernels {
                     let decision = decide(k, options: options, forced: forced, model: model)
-                    let code: ReadyCode = decision.chosen.placement == .cuda
+                    let p = decision.chosen.placement
+                    let code: ReadyCode = p == .cuda
                         ? .queued(try cuda!.prepareQueued(k.kernel))
-                        : .host(try device(for: decision.chosen.placement)!.prepare(k.kernel))
+                        : .host(try specializedCode(k, on: p) ?? device(for: p)!.prepare(k.kernel))
                     prepared.append((code, decision))
                 }
             } catch {
@@ -602,6 +603,34 @@ public final class Runtime: @unchecked Sendable {
                                        Runtime.allocate(writes)
                                    })
         register(task, reads: reads, writes: writes)
+    }
+
+    /// Launches seen per kernel and ints, for kernels `Specialization` applies to (graph lock).
+    private var launchCounts: [SpecializationKey: Int] = [:]
+
+    struct SpecializationKey: Hashable {
+        var kernel: Kernel
+        var ints: [Int64]
+    }
+
+    /// The code of `k` compiled for its launch's ints, when `Specialization` applies, the launch
+    /// has come back often enough and the code is ready; otherwise nil (and, once the launch has
+    /// come back often enough, its compile is queued on the side) (graph lock).
+    private func specializedCode(_ k: PlannedKernel, on p: Placement) -> (any PreparedKernel)? {
+        guard p == .cpuAll || p == .cpu1, Specialization.applies(to: k.kernel), let cpu = device(for: p) else { return nil }
+        let key = SpecializationKey(kernel: k.kernel, ints: k.launch.ints)
+        // A program whose launches never repeat would grow this without bound.
+        if launchCounts.count > 4096 && launchCounts[key] == nil { launchCounts.removeAll() }
+        let runs = launchCounts[key, default: 0] + 1
+        launchCounts[key] = runs
+        guard runs >= Specialization.minimumRuns else { return nil }
+        let special = Specialization.specialized(k.kernel, ints: k.launch.ints)
+        if let code = cpu.readyCode(special) {
+            statistics.update { $0.specializedRuns += 1 }
+            return code
+        }
+        background.request(special, on: cpu)
+        return nil
     }
 
     /// Whether two kernels the planner paired (`Lagging`) run as one lagged pass: both compiled on

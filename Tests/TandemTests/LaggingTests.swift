@@ -56,6 +56,49 @@ struct LaggingTests {
         if float { try run(Float.self, n: 470, tolerance: 1e-5) } else { try run(Double.self, n: 380, tolerance: 1e-12) }
     }
 
+    /// An in-place sweep over every other column (`Specialization`) runs general code until its
+    /// launch has come back `Specialization.minimumRuns` times, then code with every int
+    /// parameter compiled in (compiled on the side); the results stay the interpreter's.
+    @Test("in-place strided sweeps switch to code compiled for their launch once it comes back, with the interpreter's results")
+    func specialisedSweeps() throws {
+        let n = 40
+        func make() -> Tensor<Double> {
+            var a = Tensor<Double>.uniform([n + 2, n + 2], seed: 9, in: 0...1)
+            a[0, .all] = Tensor(1)
+            return a
+        }
+        let before = Tandem.statistics.specializedRuns
+        let compiled = try Tandem.withDevice(.cpu) { () throws -> [Double] in
+            var a = make()
+            for _ in 0..<8 {
+                LaggingTests.redBlack(&a, n: n)
+                try Tandem.flush(a)
+                Tandem.runtime.drainBackgroundCompiles()
+            }
+            return try a.scalars
+        }
+        // Both colours' launches come back every iteration: from the third on, their code is
+        // compiled for them (ready by the fourth, the background compile drained).
+        #expect(Tandem.statistics.specializedRuns - before >= 8, "runs with specialised code: \(Tandem.statistics.specializedRuns - before)")
+        let interpreted = try Tandem.withDevice(.interpreter) { () throws -> [Double] in
+            var a = make()
+            for _ in 0..<8 { LaggingTests.redBlack(&a, n: n) }
+            return try a.scalars
+        }
+        var worst = 0.0
+        for (c, i) in zip(compiled, interpreted) { worst = Swift.max(worst, Swift.abs(c - i)) }
+        #expect(worst <= 1e-12, "largest difference \(worst)")
+
+        // The specialised source names every int parameter's value.
+        var probe = make()
+        try Tandem.flush(probe)
+        LaggingTests.redBlack(&probe, n: n)
+        let k = try #require(Tandem.plan(probe).kernels.first)
+        #expect(Specialization.applies(to: k.kernel))
+        let source = CRenderer.render(Specialization.specialized(k.kernel, ints: k.launch.ints))
+        for (p, v) in k.launch.ints.enumerated() { #expect(source.contains("const int64_t I\(p) = \(v);"), "I\(p)") }
+    }
+
     /// `b[m + t] = a[t] + a[t + 2m] / 2`, then `a[m + t] = b[t] / 4 + b[t + 2m] - a[m + t]`: the
     /// second reads the first's rows `m` either side, so it runs `m` rows behind (lag and lead
     /// `m` rows; the planner may see the contiguous rows as one axis, then `m * cols` elements),
