@@ -58,7 +58,7 @@ public enum Tandem {
                      "  elements \(s.elements), bytes accessed \(s.bytesMoved), copied to the GPU \(s.bytesToDevice), back to the host \(s.bytesToHost)",
                      "  compiles \(s.compileMisses) (\(seconds(s.compileNanos))), cache hits memory \(s.compileMemoryHits) disk \(s.compileDiskHits), rejected \(s.cacheRejected)",
                      "  updates in place \(s.inPlaceUpdates), fresh \(s.freshUpdates), copied \(s.copiedUpdates); fallbacks \(s.fallbacks)",
-                     "  lagged pairs \(s.laggedPairs), runs of code specialised to their launch \(s.specializedRuns)",
+                     "  lagged passes \(s.laggedPasses), runs of code specialised to their launch \(s.specializedRuns)",
                      "  kernels by placement: " + s.kernelsByDevice.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
                         + " (\(s.forcedPlacements) forced)",
                      "  cost model: kernel time predicted \(seconds(s.predictedNanos)), measured \(seconds(s.measuredNanos)), mean |error| \((s.meanAbsPredictionError * 1e8).rounded() / 100) µs per kernel",

@@ -14,9 +14,10 @@ public struct PlannedKernel: @unchecked Sendable {
     public var points: Int
     /// Ids of the graph nodes computed or stored by this kernel (its fusion group).
     public var memberIDs: Set<UInt64> = []
-    /// Set when this kernel may run row by row behind the kernel before it in the plan, in one
-    /// pass over their first axis (see `Lagging`); the runtime does so when both run on the host.
-    public var lagBehindPrevious: LagBounds?
+    /// Set when this kernel and the next `count - 1` of the plan may run as one pass over their
+    /// first axis, each a few rows behind the one before (see `Lagging`); the runtime does so
+    /// when all of them run on the host.
+    public var lagChain: LagChain?
 
     /// A short name from the fused operations, e.g. `sum(abs,sub,mul,add)`.
     public var label: String {
@@ -59,8 +60,8 @@ public struct Plan: @unchecked Sendable {
     public var elidedBorders = 0
     /// Kernels merged into the kernel before them (same code, other offsets).
     public var stackedKernels = 0
-    /// Kernels that may run behind the kernel before them in one pass (`Lagging`).
-    public var laggedPairs = 0
+    /// Runs of kernels that may run as one lagged pass (`Lagging`).
+    public var laggedChains = 0
     /// Updates that had to copy their base (another reader needed the old values).
     public var copiedUpdates = 0
     /// Updates stored in place.
@@ -144,11 +145,13 @@ public final class Planner {
                 plan.realized.append((nodes[i], buffers[i]!))
             }
         }
-        for i in plan.kernels.indices.dropFirst() where plan.kernels[i - 1].lagBehindPrevious == nil {
-            let (a, b) = (plan.kernels[i - 1], plan.kernels[i])
-            if a.bytesAccessed + b.bytesAccessed >= Lagging.minimumBytes { plan.kernels[i].lagBehindPrevious = Lagging.bounds(a, b) }
+        var i = 0
+        while i < plan.kernels.count {
+            guard let chain = Lagging.chain(plan.kernels[i...]) else { i += 1; continue }
+            plan.kernels[i].lagChain = chain
+            plan.laggedChains += 1
+            i += chain.count
         }
-        plan.laggedPairs = plan.kernels.filter { $0.lagBehindPrevious != nil }.count
         PlanRecorder.current?.record(plan.kernels)
         return plan
     }

@@ -347,13 +347,17 @@ public final class Runtime: @unchecked Sendable {
             var bytes = 0, points = 0, fused = 0, lagged = 0
             var i = 0
             while i < plan.kernels.count {
-                if i + 1 < plan.kernels.count, let bounds = plan.kernels[i + 1].lagBehindPrevious,
-                   case .host(let c1) = prepared[i].0, case .host(let c2) = prepared[i + 1].0,
-                   lagsOnHost(plan.kernels[i], prepared[i].1, plan.kernels[i + 1], prepared[i + 1].1) {
-                    submitLagged((plan.kernels[i], c1, prepared[i].1), (plan.kernels[i + 1], c2, prepared[i + 1].1), bounds: bounds)
-                    lagged += 1
-                    i += 2
-                    continue
+                if let chain = plan.kernels[i].lagChain, i + chain.count <= plan.kernels.count {
+                    let members = (i..<(i + chain.count)).compactMap { j -> (PlannedKernel, any PreparedKernel, PlacementDecision)? in
+                        if case .host(let c) = prepared[j].0 { return (plan.kernels[j], c, prepared[j].1) }
+                        return nil
+                    }
+                    if members.count == chain.count, lagsOnHost(members.map { ($0.0, $0.2) }) {
+                        submitLagged(members, chain: chain)
+                        lagged += 1
+                        i += chain.count
+                        continue
+                    }
                 }
                 submit(plan.kernels[i], prepared[i].0, decision: prepared[i].1)
                 i += 1
@@ -375,7 +379,7 @@ public final class Runtime: @unchecked Sendable {
                 s.inPlaceUpdates += plan.inPlaceUpdates
                 s.copiedUpdates += plan.copiedUpdates
                 s.freshUpdates += plan.freshUpdates
-                s.laggedPairs += lagged
+                s.laggedPasses += lagged
                 if forced { s.forcedPlacements += plan.kernels.count }
             }
         }
@@ -633,78 +637,90 @@ public final class Runtime: @unchecked Sendable {
         return nil
     }
 
-    /// Whether two kernels the planner paired (`Lagging`) run as one lagged pass: both compiled on
+    /// Whether kernels the planner chained (`Lagging`) run as one lagged pass: all compiled on
     /// the host with the same placement, and no buffer of theirs touched by the GPU (host code
     /// after GPU work needs copies first, which `submit` arranges kernel by kernel).
-    private func lagsOnHost(_ k1: PlannedKernel, _ d1: PlacementDecision, _ k2: PlannedKernel, _ d2: PlacementDecision) -> Bool {
-        let p = d1.chosen.placement
-        guard p == d2.chosen.placement, p == .cpuAll || p == .cpu1 else { return false }
+    private func lagsOnHost(_ members: [(PlannedKernel, PlacementDecision)]) -> Bool {
+        let p = members[0].1.chosen.placement
+        guard p == .cpuAll || p == .cpu1, members.allSatisfy({ $0.1.chosen.placement == p }) else { return false }
         if cuda != nil {
-            for b in k1.launch.buffers + k2.launch.buffers where schedule(of: b).deviceSeen { return false }
+            for (k, _) in members { for b in k.launch.buffers where schedule(of: b).deviceSeen { return false } }
         }
         return true
     }
 
-    /// Queues a lagged pair (see `Lagging`): a task whose chunks each run `first` over their rows
-    /// with `second` following `bounds.lag` rows behind, then a task for the rows of `second` that
-    /// border another chunk. The two kernels keep their own compiled code and launches.
-    private func submitLagged(_ first: (PlannedKernel, any PreparedKernel, PlacementDecision),
-                              _ second: (PlannedKernel, any PreparedKernel, PlacementDecision), bounds: LagBounds) {
-        let (k1, code1, d1) = first, (k2, code2, d2) = second
+    /// Queues a lagged chain (see `Lagging`): a task whose chunks each run the first kernel over
+    /// their rows with every later one following `chain.shifts[j]` rows behind, then a task for
+    /// the rows next to each chunk boundary, kernel by kernel. The kernels keep their own compiled
+    /// code and launches.
+    private func submitLagged(_ members: [(PlannedKernel, any PreparedKernel, PlacementDecision)], chain: LagChain) {
         func distinct(_ list: [Buffer]) -> [Buffer] {
             var out: [Buffer] = []
             for b in list where !out.contains(where: { $0 === b }) { out.append(b) }
             return out
         }
-        let reads = distinct(k1.readBuffers + k2.readBuffers), writes = distinct(k1.writtenBuffers + k2.writtenBuffers)
+        let reads = distinct(members.flatMap { $0.0.readBuffers }), writes = distinct(members.flatMap { $0.0.writtenBuffers })
         let deps = dependencies(reads: reads, writes: writes)
-        let l1 = k1.launch, l2 = k2.launch
-        let n0 = l1.extent(0)
-        let label = "\(k1.label) ⇢ \(k2.label)", points = k1.points + k2.points
-        let device = d1.chosen.placement.rawValue
+        let steps = members.map { (code: $0.1, launch: $0.0.launch) }
+        let k1 = members[0].0
+        let n0 = k1.launch.extent(0), m = members.count
+        let label = members.map(\.0.label).joined(separator: " ⇢ "), points = members.reduce(0) { $0 + $1.0.points }
+        let device = members[0].2.chosen.placement.rawValue
         // Chunks: as many as the first kernel alone would get, but each chunk costs its border
-        // rows a second pass, so no more than two per worker.
-        let target = d1.chosen.placement == .cpu1 ? 1 : min(executor.workers * 2,
-            CostModel.cpuChunks(points: k1.points, firstExtent: n0, parallelAxes: k1.kernel.parallelAxes, splitChunks: 0, workers: executor.workers))
-        let ranges = (0..<target).map { c in (n0 * c / target)..<(n0 * (c + 1) / target) }.filter { !$0.isEmpty }
-        // Rows of `first` run in groups of about `Lagging.groupBytes` (one call each), `second`
-        // following the group as far as the lag allows.
-        let group = max(1, Lagging.groupBytes / max(1, bounds.rowBytes))
+        // rows a second pass, so no more than two per worker, and none shorter than the chain
+        // needs for its boundaries to stay apart.
+        let target = members[0].2.chosen.placement == .cpu1 ? 1 : max(1, min(executor.workers * 2, n0 / chain.minimumChunk,
+            CostModel.cpuChunks(points: k1.points, firstExtent: n0, parallelAxes: k1.kernel.parallelAxes, splitChunks: 0, workers: executor.workers)))
+        let ranges = (0..<target).map { c in (n0 * c / target)..<(n0 * (c + 1) / target) }
+        // Rows of the first kernel run in groups of about `Lagging.groupBytes` (one call each),
+        // each later kernel following as far as its shift allows.
+        let group = max(1, Lagging.groupBytes / max(1, chain.rowBytes))
         let pass = ranges.map { r in
             Runtime.traced(label, points: points, device: { device }, r.lowerBound, r.upperBound) {
-                let behind = Lagging.inline(lo: r.lowerBound, hi: r.upperBound, bounds)
-                var done = behind.lowerBound
+                var done = (0..<m).map { chain.inline($0, lo: r.lowerBound, hi: r.upperBound).lowerBound }
                 var t = r.lowerBound
                 while t < r.upperBound {
                     let end = min(t + group, r.upperBound)
-                    code1.run(l1, lo: t, hi: end)
-                    let upTo = min(behind.upperBound, end - bounds.lag)
-                    if upTo > done {
-                        code2.run(l2, lo: done, hi: upTo)
-                        done = upTo
+                    for j in 0..<m {
+                        let upTo = min(chain.inline(j, lo: r.lowerBound, hi: r.upperBound).upperBound, end - chain.shifts[j])
+                        if upTo > done[j] {
+                            steps[j].code.run(steps[j].launch, lo: done[j], hi: upTo)
+                            done[j] = upTo
+                        }
                     }
                     t = end
                 }
             }
         }
-        let borders = ranges.map { r in
-            Runtime.traced(label + " (borders)", points: points, device: { device }, r.lowerBound, r.upperBound) {
-                for rows in Lagging.deferred(lo: r.lowerBound, hi: r.upperBound, bounds) { code2.run(l2, lo: rows.lowerBound, hi: rows.upperBound) }
+        // Boundary b (0 ... chunks) holds the tail rows of the chunk before it and the head rows
+        // of the chunk after it; kernels in order, boundaries concurrently.
+        let borders = (0...ranges.count).map { b in
+            Runtime.traced(label + " (borders)", points: points, device: { device }, b, b + 1) {
+                for j in 0..<m {
+                    if b > 0 {
+                        let tail = chain.deferred(j, lo: ranges[b - 1].lowerBound, hi: ranges[b - 1].upperBound).tail
+                        if !tail.isEmpty { steps[j].code.run(steps[j].launch, lo: tail.lowerBound, hi: tail.upperBound) }
+                    }
+                    if b < ranges.count {
+                        let head = chain.deferred(j, lo: ranges[b].lowerBound, hi: ranges[b].upperBound).head
+                        if !head.isEmpty { steps[j].code.run(steps[j].launch, lo: head.lowerBound, hi: head.upperBound) }
+                    }
+                }
             }
         }
         let passTask = executor.submit(label: label, dependencies: deps, chunks: pass, onReady: { Runtime.allocate(writes) })
-        // The completion handler captures names and counts only: a task stays referenced as its
-        // buffers' last writer, and a handler holding the launches would keep those buffers alive.
-        let (label1, points1, label2, points2) = (k1.label, k1.points, k2.label, k2.points)
+        // The completion handler captures names and decisions only: a task stays referenced as
+        // its buffers' last writer, and a handler holding the launches would keep those buffers
+        // alive.
+        let records = members.map { (decision: $0.2, label: $0.0.label, points: $0.0.points) }
         let task = executor.submit(label: label + " (borders)", dependencies: [passTask], chunks: borders,
                                    onDone: { [self, weak passTask] t in
-            // The pair is timed as a whole, from the first task's start to the second's end.
+            // The chain is timed as a whole, from the first task's start to the second's end.
             let started = passTask?.startedNanos ?? t.startedNanos
             let nanos = t.startedNanos &+ t.elapsedNanos &- started
             profile(label, nanos)
-            let note = "one lagged pass \(label), lag \(bounds.lag) lead \(bounds.lead), timed together: \(CostModel.format(Double(nanos) / 1e9))"
-            record(d1, label: label1, points: points1, started: started, measured: nil, note: note)
-            record(d2, label: label2, points: points2, started: started, measured: nil, note: note)
+            let note = "one lagged pass of \(m) kernels, shifts \(chain.shifts), timed together: \(CostModel.format(Double(nanos) / 1e9))"
+            for r in records { record(r.decision, label: r.label, points: r.points, started: started, measured: nil, note: note) }
         })
         register(task, reads: reads, writes: writes)
     }

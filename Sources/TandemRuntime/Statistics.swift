@@ -25,8 +25,8 @@ public struct Statistics: Sendable, Equatable, CustomStringConvertible {
     public var copiedUpdates = 0
     /// Updates written to a fresh buffer, copying only the border from the old version.
     public var freshUpdates = 0
-    /// Pairs of kernels run as one lagged pass (`Lagging`): each pair is two of `kernelsRun`.
-    public var laggedPairs = 0
+    /// Lagged passes run (`Lagging`): each runs two or more of `kernelsRun` in one pass.
+    public var laggedPasses = 0
     /// Kernel runs with code compiled for their launch's ints (`Specialization`).
     public var specializedRuns = 0
     /// Bytes copied host to device and device to host.
@@ -58,7 +58,7 @@ public struct Statistics: Sendable, Equatable, CustomStringConvertible {
         \(String(format2(Double(opsFused) / Double(max(kernelsRun, 1))))) per kernel), elements \(elements), \
         bytes \(bytesMoved) (to GPU \(bytesToDevice), to host \(bytesToHost)), compiles \(compileMisses) (memory hits \(compileMemoryHits), disk hits \(compileDiskHits), \
         rejected \(cacheRejected), \(String(format2(Double(compileNanos) / 1e9)))s), planning \(String(format2(Double(planNanos) / 1e9)))s, fallbacks \(fallbacks), \
-        updates in place \(inPlaceUpdates) / fresh \(freshUpdates) / copied \(copiedUpdates), lagged pairs \(laggedPairs), specialised runs \(specializedRuns), by device \(kernelsByDevice.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", ")) \
+        updates in place \(inPlaceUpdates) / fresh \(freshUpdates) / copied \(copiedUpdates), lagged passes \(laggedPasses), specialised runs \(specializedRuns), by device \(kernelsByDevice.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", ")) \
         (forced \(forcedPlacements)), model error \(String(format2(meanAbsPredictionError * 1e6))) µs mean over \(decisions) kernels
         """
     }

@@ -3,10 +3,10 @@ import Testing
 import TandemCompiler
 import TandemIR
 
-/// Two in-place sweeps where the second reads what the first wrote a few rows away run as one
-/// lagged pass on the host (`Lagging`): the planner pairs them with the right lag and lead, and
-/// the pass, chunked over the workers with the border rows run after, gives the interpreter's
-/// results (which runs the two kernels one after the other).
+/// In-place sweeps where each reads what the one before wrote a few rows away run as one lagged
+/// pass on the host (`Lagging`): the planner chains them with the right shifts, and the pass,
+/// chunked over the workers with the rows around chunk boundaries run after, gives the
+/// interpreter's results (which runs the kernels one after the other).
 @Suite("Lagged passes", .serialized)
 struct LaggingTests {
     /// One red-black SOR iteration, both colours (the workload's form).
@@ -22,7 +22,7 @@ struct LaggingTests {
         }
     }
 
-    @Test("red-black SOR: the black sweep follows the red one a row behind (lag 1, lead 1), as the interpreter computes it",
+    @Test("red-black SOR: three iterations run as one pass, each sweep a row behind the one before, as the interpreter computes it",
           arguments: [false, true])
     func redBlackSOR(float: Bool) throws {
         func run<T: FloatingTensorScalar>(_: T.Type, n: Int, tolerance: Double) throws {
@@ -31,22 +31,25 @@ struct LaggingTests {
                 a[0, .all] = Tensor(1)
                 return a
             }
+            // Three iterations, six colour sweeps: one chain, each sweep a row behind the one
+            // before (the next red sweep conflicts with the last black one a row away).
             var probe = make()
             try Tandem.flush(probe)
-            LaggingTests.redBlack(&probe, n: n)
+            for _ in 0..<3 { LaggingTests.redBlack(&probe, n: n) }
             let plan = Tandem.plan(probe)
-            let bounds = plan.kernels.last?.lagBehindPrevious
-            #expect(plan.kernels.count == 2 && bounds?.lag == 1 && bounds?.lead == 1, "\(T.self): \(bounds as Any)")
+            let chain = plan.kernels.first?.lagChain
+            #expect(plan.kernels.count == 6 && chain?.shifts == Array(0..<6) && chain?.heads == Array(0..<6) && chain?.reach == 1,
+                    "\(T.self): \(chain as Any)")
             let sweep = { (d: DeviceChoice) throws -> [T] in
                 try Tandem.withDevice(d) {
                     var a = make()
-                    for _ in 0..<2 { LaggingTests.redBlack(&a, n: n) }
+                    for _ in 0..<3 { LaggingTests.redBlack(&a, n: n) }
                     return try a.scalars
                 }
             }
-            let before = Tandem.statistics.laggedPairs
+            let before = Tandem.statistics.laggedPasses
             let compiled = try sweep(.cpu)
-            #expect(Tandem.statistics.laggedPairs - before >= 2, "\(T.self): both iterations ran lagged")
+            #expect(Tandem.statistics.laggedPasses - before >= 1, "\(T.self): the iterations ran lagged")
             let interpreted = try sweep(.interpreter)
             var worst = 0.0
             for (c, i) in zip(compiled, interpreted) { worst = Swift.max(worst, Swift.abs(Double(c) - Double(i))) }
@@ -120,12 +123,12 @@ struct LaggingTests {
         sweep(&pa, &pb)
         let plan = Tandem.plan(pa, pb)
         let elements = plan.kernels.last?.kernel.rank == 1 ? m * cols : m
-        let bounds = plan.kernels.last?.lagBehindPrevious
+        let chain = plan.kernels.first?.lagChain
         #expect(plan.kernels.count == 2, "m=\(m): \(plan.kernels.count) kernels")
         if elements * 2 * 8 * (plan.kernels.last?.kernel.rank == 1 ? 1 : cols) <= Lagging.maxLagBytes {
-            #expect(bounds?.lag == elements && bounds?.lead == elements, "m=\(m): \(bounds as Any)")
+            #expect(chain?.shifts == [0, elements] && chain?.heads == [0, elements], "m=\(m): \(chain as Any)")
         } else {
-            #expect(bounds == nil, "m=\(m): more than maxLagBytes in flight, yet paired: \(bounds as Any)")
+            #expect(chain == nil, "m=\(m): more than maxLagBytes in flight, yet chained: \(chain as Any)")
         }
         let run = { (d: DeviceChoice) throws -> ([Double], [Double]) in
             try Tandem.withDevice(d) {
