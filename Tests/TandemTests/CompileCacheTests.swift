@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Testing
+import _TandemTestSupport
 @testable import Tandem
 import TandemInterpreter
 import TandemCPU
@@ -12,7 +13,7 @@ import TandemCompiler
 struct CompileCacheTests {
     /// A fresh private cache folder and a CPU device of its own (its own counters).
     func device() -> (CPUDevice, StatisticsBox, String) {
-        let dir = "/tmp/tandem-cache-test-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let dir = TestScratch.path("cache-\(UInt32.random(in: 0...UInt32.max))")
         let stats = StatisticsBox()
         return (CPUDevice(statistics: stats, cache: CPUKernelCache(directory: dir)), stats, dir)
     }
@@ -25,7 +26,6 @@ struct CompileCacheTests {
     @Test("the second evaluation compiles nothing; a new process finds it on disk")
     func secondRunCompilesNothing() throws {
         let (cpu, stats, dir) = device()
-        defer { _ = dir }
         let k = sampleKernel()
         _ = try cpu.prepare(k.kernel)
         #expect(stats.snapshot.compileMisses == 1)
@@ -75,13 +75,13 @@ struct CompileCacheTests {
 
     @Test("a failed compile throws with the compiler's log and the source")
     func failedCompileCarriesLog() throws {
-        let script = "/tmp/tandem-bad-cc-\(getpid()).sh"
+        let script = TestScratch.path("bad-cc.sh")
         let text = "#!/bin/sh\necho 'error: the compiler is broken today' >&2\nexit 1\n"
         let fd = open(script, O_WRONLY | O_CREAT | O_TRUNC, 0o700)
         _ = text.withCString { write(fd, $0, strlen($0)) }
         close(fd)
         let stats = StatisticsBox()
-        let cpu = CPUDevice(statistics: stats, cache: CPUKernelCache(directory: "/tmp/tandem-cache-bad-\(getpid())"),
+        let cpu = CPUDevice(statistics: stats, cache: CPUKernelCache(directory: TestScratch.path("cache-bad")),
                             toolchain: .success(CPUToolchain(path: script, identity: "broken")))
         do {
             _ = try cpu.prepare(sampleKernel().kernel)

@@ -1,4 +1,5 @@
 import Testing
+import _TandemTestSupport
 import Tandem
 import TandemIR
 import TandemModel
@@ -185,7 +186,7 @@ struct CostModelTests {
 
     @Test("a profile round-trips through its JSON file; another machine's profile is not used")
     func profileFile() throws {
-        let path = "/tmp/tandem-profile-\(getpid()).json"
+        let path = TestScratch.path("profile.json")
         defer { unlink(path) }
         let synthetic = SyntheticProfiles.gpu()
         try Calibration.save(synthetic, path: path)
@@ -210,7 +211,7 @@ struct PlacementTests {
 
     @Test("auto keeps a tiny one-off kernel in the interpreter and compiles a large one; each decision is recorded")
     func autoChooses() throws {
-        let dir = "/tmp/tandem-placement-\(getpid())"
+        let dir = TestScratch.path("placement")
         let (rt, stats) = runtime(dir, SyntheticProfiles.cpu(compileSeconds: 0.01))
         let ((), trace) = try Tandem.trace {
             let small = Tensor<Double>([1, 2, 3, 4])
@@ -233,7 +234,7 @@ struct PlacementTests {
 
     @Test("tiering: a kernel that keeps coming back is compiled on the side and then runs compiled")
     func tiering() throws {
-        let dir = "/tmp/tandem-placement-tier-\(getpid())"
+        let dir = TestScratch.path("placement-tier")
         let (rt, stats) = runtime(dir, SyntheticProfiles.cpu(compileSeconds: 0.02, interpreterSpeedup: 1))
         let x = Tensor<Double>.arange(0, 100_000)
         var placements: [String] = []
@@ -255,7 +256,7 @@ struct PlacementTests {
 
     @Test("a forced placement is obeyed and recorded with its prediction")
     func forced() throws {
-        let dir = "/tmp/tandem-placement-forced-\(getpid())"
+        let dir = TestScratch.path("placement-forced")
         let (rt, stats) = runtime(dir, SyntheticProfiles.cpu())
         let x = Tensor<Double>.arange(0, 100_000)
         let b = try Tandem.withDevice(.cpu1) { try rt.read((x * 2).sum().node) }

@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Foundation
 import Testing
+import _TandemTestSupport
 @testable import Tandem
 import TandemRuntime
 import TandemCPU
@@ -59,7 +60,7 @@ struct IntrospectionTests {
     @Test("counters match a program whose kernels are known")
     func countersMatch() throws {
         let stats = StatisticsBox()
-        let dir = "/tmp/tandem-counters-\(getpid())"
+        let dir = TestScratch.path("counters")
         let cpu = CPUDevice(statistics: stats, cache: CPUKernelCache(directory: dir))
         let runtime = Runtime(devices: [cpu, InterpreterDevice()], statistics: stats, workers: 2, profile: { SyntheticProfiles.cpu() })
         func program() -> Tensor<Double> {

@@ -1,4 +1,5 @@
 import Testing
+import _TandemTestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -91,7 +92,7 @@ struct NVRTCTests {
     @Test("CUBIN cache: memory, then a verified disk entry; a corrupted entry is rebuilt")
     func cubinCache() throws {
         let nvrtc = try NVRTC.shared.get()
-        let dir = "/tmp/tandem-cubin-test-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let dir = TestScratch.path("cubin-\(UInt32.random(in: 0...UInt32.max))")
         let cache = CUDAKernelCache(directory: dir), stats = StatisticsBox()
         let x = Tensor<Double>.uniform([100], seed: 9)
         let source = Tandem.generatedCUDA((x * x).sum())[0]

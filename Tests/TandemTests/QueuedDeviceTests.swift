@@ -1,4 +1,5 @@
 import Testing
+import _TandemTestSupport
 import Synchronization
 import Tandem
 import TandemIR
@@ -107,7 +108,7 @@ struct QueuedDeviceTests {
     func runtime(_ profile: MachineProfile = SyntheticProfiles.gpu()) -> (Runtime, FakeGPU, StatisticsBox) {
         let stats = StatisticsBox()
         let gpu = FakeGPU(statistics: stats)
-        let cpu = CPUDevice(statistics: stats, cache: CPUKernelCache(directory: "/tmp/tandem-queued-\(getpid())"))
+        let cpu = CPUDevice(statistics: stats, cache: CPUKernelCache(directory: TestScratch.path("queued")))
         return (Runtime(devices: [cpu, InterpreterDevice()], queued: [gpu], statistics: stats, workers: 2, profile: { profile }), gpu, stats)
     }
 
