@@ -69,7 +69,7 @@ public enum Lagging {
     public static let groupBytes = 128 << 10
 
     /// How two kernels' accesses meet, row by row.
-    public enum Conflict: Equatable, Sendable {
+    enum Conflict: Equatable, Sendable {
         /// No buffer in common.
         case disjoint
         /// Buffers in common; every conflict has `-lead <= t1 - t2 <= lag` (both at least 0; 0
@@ -108,7 +108,7 @@ public enum Lagging {
         return out
     }
 
-    /// How the accesses of `first` and of `second` (run after it) meet.
+    /// How the accesses `u1` of a kernel and `u2` of one run after it meet.
     ///
     /// Conflicts are bounded by address intervals: an access at row `t` touches flat elements
     /// `offset + s0 * t + [lo, hi]`, where `[lo, hi]` spans its inner axes. Two accesses of one
@@ -116,10 +116,6 @@ public enum Lagging {
     /// `t1 - t2` in `[(o2 - o1 + lo2 - hi1) / s0, (o2 - o1 + hi2 - lo1) / s0]`; any other pair of
     /// strides is unbounded. The bound ignores parity (red and black cells of one row count as
     /// meeting), which costs a row of shift at most.
-    public static func conflict(_ first: PlannedKernel, _ second: PlannedKernel) -> Conflict {
-        conflict(uses(first), uses(second))
-    }
-
     static func conflict(_ u1: [Use], _ u2: [Use]) -> Conflict {
         var shared = false
         var lag = 0, lead = 0
@@ -150,50 +146,45 @@ public enum Lagging {
         }
         guard eligible(first), n0 > 1 else { return nil }
         var members: [[Use]] = [uses(first)]
-        var buffers: [Buffer] = []
-        var rowBytes = 0
-        func addBuffers(_ u: [Use]) -> Int {
-            var bytes = rowBytes
-            var seen = buffers
-            for use in u where !seen.contains(where: { $0 === use.buffer }) {
-                seen.append(use.buffer)
-                bytes += abs(use.rowStride) * use.buffer.dtype.byteSize
+        /// The buffers the chain uses, each with the bytes one row step advances through it.
+        var rows: [(buffer: Buffer, bytes: Int)] = []
+        func adding(_ u: [Use]) -> [(buffer: Buffer, bytes: Int)] {
+            var out = rows
+            for use in u where !out.contains(where: { $0.buffer === use.buffer }) {
+                out.append((use.buffer, abs(use.rowStride) * use.buffer.dtype.byteSize))
             }
-            return bytes
+            return out
         }
-        rowBytes = addBuffers(members[0])
-        for use in members[0] where !buffers.contains(where: { $0 === use.buffer }) { buffers.append(use.buffer) }
+        rows = adding(members[0])
         var shifts = [0], heads = [0], reach = 0
         var bytes = first.bytesAccessed
-        for next in kernels.dropFirst() {
+        extend: for next in kernels.dropFirst() {
             guard members.count < maxChain, eligible(next) else { break }
             let u = uses(next)
             var shift = shifts.last!, head = heads.last!, furthest = reach
-            var refused = false, touchesPrevious = false
+            var touchesPrevious = false
             for (i, earlier) in members.enumerated() {
                 switch conflict(earlier, u) {
                 case .disjoint: continue
-                case .unbounded: refused = true
+                case .unbounded: break extend
                 case .bounded(let lag, let lead):
                     if i == members.count - 1 { touchesPrevious = true }
                     shift = max(shift, shifts[i] + lag)
                     head = max(head, heads[i] + lead)
                     furthest = max(furthest, lag, lead)
                 }
-                if refused { break }
             }
-            let widened = addBuffers(u)
-            guard !refused, touchesPrevious, max(shift, head) * widened <= maxLagBytes else { break }
+            let widened = adding(u)
+            guard touchesPrevious, max(shift, head) * widened.reduce(0, { $0 + $1.bytes }) <= maxLagBytes else { break }
             members.append(u)
-            for use in u where !buffers.contains(where: { $0 === use.buffer }) { buffers.append(use.buffer) }
-            rowBytes = widened
+            rows = widened
             shifts.append(shift)
             heads.append(head)
             reach = furthest
             bytes += next.bytesAccessed
         }
         guard members.count >= 2, bytes >= minimumBytes else { return nil }
-        return LagChain(shifts: shifts, heads: heads, reach: reach, rowBytes: rowBytes)
+        return LagChain(shifts: shifts, heads: heads, reach: reach, rowBytes: rows.reduce(0) { $0 + $1.bytes })
     }
 
     private static func floorDiv(_ a: Int, _ b: Int) -> Int {

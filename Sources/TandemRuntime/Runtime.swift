@@ -554,7 +554,7 @@ public final class Runtime: @unchecked Sendable {
             for b in writes { schedule(of: b).planned = .host }
         }
         var chunks: [@Sendable (Int) -> Void] = []
-        let label = k.label, device = decision.chosen.placement.rawValue, points = k.points
+        let label = k.label, points = k.points
         let oneThread = decision.chosen.placement == .cpu1
         @Sendable func traced(_ lo: Int, _ hi: Int, _ body: @escaping @Sendable () -> Void) -> @Sendable (Int) -> Void {
             Runtime.traced(label, points: points, device: { choice.placement.rawValue }, lo, hi, body)
@@ -677,12 +677,13 @@ public final class Runtime: @unchecked Sendable {
         let group = max(1, Lagging.groupBytes / max(1, chain.rowBytes))
         let pass = ranges.map { r in
             Runtime.traced(label, points: points, device: { device }, r.lowerBound, r.upperBound) {
-                var done = (0..<m).map { chain.inline($0, lo: r.lowerBound, hi: r.upperBound).lowerBound }
+                let inline = (0..<m).map { chain.inline($0, lo: r.lowerBound, hi: r.upperBound) }
+                var done = inline.map(\.lowerBound)
                 var t = r.lowerBound
                 while t < r.upperBound {
                     let end = min(t + group, r.upperBound)
                     for j in 0..<m {
-                        let upTo = min(chain.inline(j, lo: r.lowerBound, hi: r.upperBound).upperBound, end - chain.shifts[j])
+                        let upTo = min(inline[j].upperBound, end - chain.shifts[j])
                         if upTo > done[j] {
                             steps[j].code.run(steps[j].launch, lo: done[j], hi: upTo)
                             done[j] = upTo
