@@ -8,7 +8,8 @@ work and the reductions), iterating with lax.fori_loop / lax.while_loop inside t
   interior is put in place by _embed (concatenation).
 - red_black_sor: fori_loop; each colour updates the reference's strided views with
   .at[...].set (functional updates, done in place by XLA).
-- shallow_water: fori_loop over steps, the reference's slices and wall copies verbatim;
+- shallow_water: fori_loop over steps, the reference's wall copies verbatim and its half
+  steps and update from workloads_array.shallow_water_interiors (the array peers' code);
   the interiors are written back by concatenation (_embed) rather than .at[1:-1, 1:-1].set,
   which XLA:CPU runs markedly slower inside a loop (same values either way).
 - nbody: fori_loop over steps with the reference's N x N broadcasting, left to XLA to fuse.
@@ -23,6 +24,8 @@ import math
 from functools import partial
 
 import numpy as np
+
+from workloads_array import shallow_water_interiors
 
 NAME = "jax"
 INSTALL = 'pip install "jax[cpu]"'
@@ -134,34 +137,8 @@ if AVAILABLE:
             H = H.at[0, :].set(H[1, :]);   U = U.at[0, :].set(-U[1, :]);   V = V.at[0, :].set(V[1, :])
             H = H.at[-1, :].set(H[-2, :]); U = U.at[-1, :].set(-U[-2, :]); V = V.at[-1, :].set(V[-2, :])
 
-            Hx = (H[1:, 1:-1] + H[:-1, 1:-1]) / 2 - dt / (2 * dx) * (U[1:, 1:-1] - U[:-1, 1:-1])
-            Ux = (U[1:, 1:-1] + U[:-1, 1:-1]) / 2 - dt / (2 * dx) * (
-                (U[1:, 1:-1] ** 2 / H[1:, 1:-1] + g / 2 * H[1:, 1:-1] ** 2)
-                - (U[:-1, 1:-1] ** 2 / H[:-1, 1:-1] + g / 2 * H[:-1, 1:-1] ** 2))
-            Vx = (V[1:, 1:-1] + V[:-1, 1:-1]) / 2 - dt / (2 * dx) * (
-                (U[1:, 1:-1] * V[1:, 1:-1] / H[1:, 1:-1])
-                - (U[:-1, 1:-1] * V[:-1, 1:-1] / H[:-1, 1:-1]))
-
-            Hy = (H[1:-1, 1:] + H[1:-1, :-1]) / 2 - dt / (2 * dy) * (V[1:-1, 1:] - V[1:-1, :-1])
-            Uy = (U[1:-1, 1:] + U[1:-1, :-1]) / 2 - dt / (2 * dy) * (
-                (V[1:-1, 1:] * U[1:-1, 1:] / H[1:-1, 1:])
-                - (V[1:-1, :-1] * U[1:-1, :-1] / H[1:-1, :-1]))
-            Vy = (V[1:-1, 1:] + V[1:-1, :-1]) / 2 - dt / (2 * dy) * (
-                (V[1:-1, 1:] ** 2 / H[1:-1, 1:] + g / 2 * H[1:-1, 1:] ** 2)
-                - (V[1:-1, :-1] ** 2 / H[1:-1, :-1] + g / 2 * H[1:-1, :-1] ** 2))
-
-            H = _embed(H, H[1:-1, 1:-1] - (dt / dx) * (Ux[1:, :] - Ux[:-1, :])
-                                     - (dt / dy) * (Vy[:, 1:] - Vy[:, :-1]))
-            U = _embed(U, U[1:-1, 1:-1]
-                                     - (dt / dx) * ((Ux[1:, :] ** 2 / Hx[1:, :] + g / 2 * Hx[1:, :] ** 2)
-                                                    - (Ux[:-1, :] ** 2 / Hx[:-1, :] + g / 2 * Hx[:-1, :] ** 2))
-                                     - (dt / dy) * ((Vy[:, 1:] * Uy[:, 1:] / Hy[:, 1:])
-                                                    - (Vy[:, :-1] * Uy[:, :-1] / Hy[:, :-1])))
-            V = _embed(V, V[1:-1, 1:-1]
-                                     - (dt / dx) * ((Ux[1:, :] * Vx[1:, :] / Hx[1:, :])
-                                                    - (Ux[:-1, :] * Vx[:-1, :] / Hx[:-1, :]))
-                                     - (dt / dy) * ((Vy[:, 1:] ** 2 / Hy[:, 1:] + g / 2 * Hy[:, 1:] ** 2)
-                                                    - (Vy[:, :-1] ** 2 / Hy[:, :-1] + g / 2 * Hy[:, :-1] ** 2)))
+            h, u, v = shallow_water_interiors(H, U, V, dt, dx, dy, g)
+            H, U, V = _embed(H, h), _embed(U, u), _embed(V, v)
             return H, U, V
 
         H, U, V = lax.fori_loop(0, steps, body, (H, U, V))
