@@ -54,9 +54,10 @@ public enum Tandem {
         let s = statistics
         let fusedPerKernel = Double(s.opsFused) / Double(max(s.kernelsRun, 1))
         var lines = ["tandem profile:",
-                     "  syncs \(s.syncs), plans \(s.plans) (planning \(seconds(s.planNanos))), kernels \(s.kernelsRun), ops fused \(s.opsFused) (\((fusedPerKernel * 100).rounded() / 100) per kernel)",
+                     "  syncs \(s.syncs), plans \(s.plans) (planning \(seconds(s.planNanos)), \(s.planNodes) nodes, \(microsPerNode(s)) µs a node), kernels \(s.kernelsRun), ops fused \(s.opsFused) (\((fusedPerKernel * 100).rounded() / 100) per kernel)",
                      "  elements \(s.elements), bytes accessed \(s.bytesMoved), copied to the GPU \(s.bytesToDevice), back to the host \(s.bytesToHost)",
                      "  compiles \(s.compileMisses) (\(seconds(s.compileNanos))), cache hits memory \(s.compileMemoryHits) disk \(s.compileDiskHits), rejected \(s.cacheRejected)",
+                     "  nodes kept for their holders \(s.keptNodes)",
                      "  updates in place \(s.inPlaceUpdates), fresh \(s.freshUpdates), copied \(s.copiedUpdates); fallbacks \(s.fallbacks)",
                      "  lagged passes \(s.laggedPasses), runs of code specialised to their launch \(s.specializedRuns)",
                      "  kernels by placement: " + s.kernelsByDevice.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
@@ -65,6 +66,10 @@ public enum Tandem {
                      "  kernels by time:"]
         lines.append(runtime.profileSummary())
         return lines.joined(separator: "\n")
+    }
+
+    private static func microsPerNode(_ s: Statistics) -> Double {
+        (Double(s.planNanos) / 1e3 / Double(max(s.planNodes, 1)) * 100).rounded() / 100
     }
 
     private static func seconds(_ nanos: UInt64) -> String { "\((Double(nanos) / 1e7).rounded() / 100) s" }

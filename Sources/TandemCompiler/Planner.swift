@@ -66,6 +66,13 @@ public struct Plan: @unchecked Sendable {
     public var copiedUpdates = 0
     /// Updates stored in place.
     public var inPlaceUpdates = 0
+    /// Computed nodes stored because a live tensor holds them (see `Planner.decideDepthAndKeep`).
+    public var keptNodes = 0
+    /// Graph nodes the planner walked.
+    public var nodeCount = 0
+    /// Nodes the kernels compute without storing them (marked `computedWithoutStore` once the
+    /// plan is queued).
+    public var unstored: [Node] = []
 }
 
 /// Plans pending graph nodes into kernels: `Planner.plan(roots:)` decides what is materialised,
@@ -107,6 +114,8 @@ public final class Planner {
     private var produced: [Bool] = []
     private var buffers: [Buffer?] = []
     private var inPlace: [Bool] = []
+    /// Nodes stored by a kernel of their own, never computed inside a consumer's (depth bound).
+    private var cut: [Bool] = []
     /// Updates written into a fresh buffer: the value inside the view, the base's border around it.
     private var fresh: [Bool] = []
     /// Fresh updates whose border needs no copy (see `decideDeadBorders`).
@@ -125,19 +134,29 @@ public final class Planner {
     public static let maxStencilShifts = 3
     /// Minimum fused subtree cost (a transcendental is 4) for a broadcast expression to be hoisted.
     public static let hoistThreshold = 4
+    /// Minimum pending cost per point of a computed node that a live tensor holds for the plan
+    /// that computes it to store it (see `decideDepthAndKeep`).
+    public static let keepThreshold = 3
+    /// Longest chain of nodes one kernel computes before a node of it is stored on its own.
+    public static let maxFusedDepth = 192
+    /// Where `cost` stops counting.
+    static let costCap = 64
 
     public init() {}
 
     /// Plans everything the roots need that is not yet materialised.
     public func plan(roots: [Node]) -> Plan {
         collect(roots)
+        plan.nodeCount = nodes.count
         for r in roots { mark(r) }
         self.roots = Set(roots.map { index[ObjectIdentifier($0)]! })
         for i in nodes.indices { decideMaterialization(i) }
+        decideDepthAndKeep()
         decideSharing()
         for i in nodes.indices { if case .update = nodes[i].op { decideUpdate(i) } }
         decideDeadBorders()
         schedule()
+        plan.unstored = nodes.indices.filter { !materialized[$0] && isCompute(nodes[$0]) }.map { nodes[$0] }
         for i in nodes.indices where materialized[i] && nodes[i].storage == nil {
             if let u = placement[i], case .update(_, let umap, _) = nodes[u].op {
                 plan.realizedViews.append((nodes[i], nodes[u], umap))
@@ -179,6 +198,7 @@ public final class Planner {
         produced = materialized
         buffers = nodes.map(\.storage)
         inPlace = [Bool](repeating: false, count: nodes.count)
+        cut = [Bool](repeating: false, count: nodes.count)
         fresh = [Bool](repeating: false, count: nodes.count)
         for (i, node) in nodes.enumerated() {
             for input in node.op.inputs {
@@ -234,8 +254,8 @@ public final class Planner {
             }
             // Loop-invariant hoisting: an expensive expression broadcast over a domain many times
             // its size is computed once into its own small buffer.
-            if !materialized[i], isCompute(node), cost(i) >= Planner.hoistThreshold,
-               reach[i].contains(where: { $0.points >= 8 * max(node.count, 1) }) {
+            if !materialized[i], isCompute(node), reach[i].contains(where: { $0.points >= 8 * max(node.count, 1) }),
+               cost(i) >= Planner.hoistThreshold {
                 materialized[i] = true
             }
             if materialized[i] {
@@ -273,26 +293,86 @@ public final class Planner {
         return reaches.allSatisfy { $0.domain == first.domain && $0.map.inRank == first.map.inRank && $0.map.coef == first.map.coef }
     }
 
-    /// Operations in the fused subtree of node i (views and leaves are free).
+    /// Operations in the fused subtree of node i, each shared node counted once (views and
+    /// leaves are free), up to `costCap`: the thresholds it is compared with are far below it.
+    /// A diamond ladder (`z = z * z`, 64 times) has 2^64 paths but 64 nodes; summing per path
+    /// overflowed. The walk is iterative and visits at most `costCap * 16` nodes, so its price
+    /// per node is bounded whatever the graph.
     private func cost(_ i: Int) -> Int {
         if let c = subtreeCost[i] { return c }
-        let node = nodes[i]
-        var c: Int
-        switch node.op {
-        case .storage, .fill, .iota: c = 0
-        case .uniform: c = 4
-        case .view: c = 0
-        case .reduce, .update, .reshape: c = 0
-        case .unary(let op, _): c = op.costClass == .simple ? 1 : 4
-        case .binary(let op, _, _): c = op.costClass == .simple ? 1 : 4
-        default: c = 1
+        var total = 0, visits = 0
+        var seen: Set<Int> = [i]
+        var stack = [i]
+        while let k = stack.popLast(), total < Planner.costCap, visits < Planner.costCap * 16 {
+            visits += 1
+            total += Planner.opCost(nodes[k].op)
+            for input in nodes[k].op.inputs {
+                let j = index[ObjectIdentifier(input)]!
+                if !materialized[j], seen.insert(j).inserted { stack.append(j) }
+            }
         }
-        for input in node.op.inputs {
-            let j = index[ObjectIdentifier(input)]!
-            if !materialized[j] { c += cost(j) }
-        }
+        let c = min(total, Planner.costCap)
         subtreeCost[i] = c
         return c
+    }
+
+    /// The operations one node adds to a kernel (a transcendental or a division counts 4).
+    private static func opCost(_ op: Node.Op) -> Int {
+        switch op {
+        case .storage, .fill, .iota, .view, .reduce, .update, .reshape: 0
+        case .uniform: 4
+        case .unary(let u, _): u.costClass == .simple ? 1 : 4
+        case .binary(let b, _, _): b.costClass == .simple ? 1 : 4
+        default: 1
+        }
+    }
+
+    /// Bounds what one kernel fuses, and keeps what a live tensor holds. In one pass from the
+    /// leaves (`nodes` is in dependency order):
+    /// - a node whose chain of fused nodes below it is longer than `maxFusedDepth` is stored by a
+    ///   kernel of its own (`cut`), so kernels, and every walk over them, stay shallow: a loop of
+    ///   10,000 updates without a sync is a few dozen kernels, not one recursion 20,000 deep;
+    /// - a computed node that a tensor still holds is stored when its pending history recomputes
+    ///   what an earlier sync computed without storing, and costs at least `keepThreshold`
+    ///   operations a point. Reading `x.sum()` in a loop over `x = x * 0.5 + 1` then stores `x`
+    ///   on the way (one more output of the sum's kernel) every other iteration instead of
+    ///   leaving its whole history to be recomputed at each read: the price of a read stays flat
+    ///   over the iterations. A held value whose history is computed for the first time is not
+    ///   stored: locals of a loop body (Black-Scholes' `d1`, `d2`) are never read again, and
+    ///   storing them cost 2.5x (a store and a fresh buffer per value and iteration, measured).
+    ///   Recomputing is also kept for cheap values (a view, a single operation on stored data),
+    ///   for generators (`uniform`, `arange`), whose price does not grow, and for values larger
+    ///   than anything they read (a pairwise `dx` broadcast from two vectors: storing N x N for
+    ///   N inputs is what fusion avoids).
+    private func decideDepthAndKeep() {
+        var depth = [Int](repeating: 0, count: nodes.count)
+        // The most elements of any stored or generated value the node's fused history reads.
+        var widest = [Int](repeating: 0, count: nodes.count)
+        // Whether the node's fused history holds a node an earlier sync computed without storing.
+        var recomputes = [Bool](repeating: false, count: nodes.count)
+        for i in nodes.indices where nodes[i].storage == nil {
+            let node = nodes[i]
+            var d = 0
+            for input in node.op.inputs {
+                let j = index[ObjectIdentifier(input)]!
+                // A materialised elementwise node may still be computed inside its consumer.
+                if !(nodes[j].storage != nil || cut[j] || (materialized[j] && !isElementwise(nodes[j]))) { d = max(d, depth[j]) }
+                widest[i] = max(widest[i], materialized[j] || input.op.inputs.isEmpty ? input.count : widest[j])
+                if !materialized[j] && recomputes[j] { recomputes[i] = true }
+            }
+            depth[i] = d + 1
+            if node.computedWithoutStore { recomputes[i] = true }
+            guard isElementwise(node) else { continue }
+            if depth[i] > Planner.maxFusedDepth {
+                cut[i] = true
+                materialized[i] = true
+            } else if !materialized[i], recomputes[i], isCompute(node), !node.op.inputs.isEmpty, node.count <= widest[i],
+                      node.holders.load(ordering: .relaxed) > 0, cost(i) >= Planner.keepThreshold {
+                materialized[i] = true
+                plan.keptNodes += 1
+            }
+        }
+        subtreeCost.removeAll()
     }
 
     /// Nodes that compute values (views and fills are index maps and constants: never stored for reuse).
@@ -687,7 +767,7 @@ public final class Planner {
     /// Whether a materialised node met at `map` inside a kernel over `domain` can be computed
     /// there and stored on the way: elementwise, and the map visits each of its elements once.
     func canInline(_ node: Node, at map: AffineMap, domain: [Int]) -> Bool {
-        guard isElementwise(node), map.inRank == domain.count, map.outRank == domain.count,
+        guard isElementwise(node), !cut[index[ObjectIdentifier(node)]!], map.inRank == domain.count, map.outRank == domain.count,
               map.offset.allSatisfy({ $0 == 0 }) else { return false }
         for d in 0..<map.inRank {
             var found = false

@@ -50,6 +50,10 @@ public final class Node: @unchecked Sendable {
     public let shape: [Int]
     /// The operation. Read and replaced only under the runtime's graph lock once the node is shared.
     public nonisolated(unsafe) private(set) var op: Op
+    /// Set when a sync computed this node inside a kernel without storing it: a later plan that
+    /// computes it again is recomputing history (see `Planner.decideDepthAndKeep`). Read and
+    /// written only under the runtime's graph lock.
+    public nonisolated(unsafe) var computedWithoutStore = false
     /// Tensor values naming this node.
     public let holders = Atomic<Int>(0)
     /// Nodes taking this node as an input.
@@ -65,7 +69,33 @@ public final class Node: @unchecked Sendable {
         Node.retain(op)
     }
 
-    deinit { Node.release(op) }
+    /// Releases the operation's inputs without recursion: a chain of thousands of unplanned
+    /// nodes (a loop that never syncs) would otherwise free itself one nested `deinit` per node
+    /// and overflow the stack. Inputs this node was the last owner of are taken apart here,
+    /// their own inputs moved to a work list, so every `deinit` below finds no inputs.
+    deinit {
+        Node.release(op)
+        var pending = op.inputs
+        guard !pending.isEmpty else { return }
+        op = .fill(.int(0))
+        while !pending.isEmpty {
+            if isKnownUniquelyReferenced(&pending[pending.count - 1]) {
+                let last = pending.removeLast()
+                pending.append(contentsOf: last.detachInputs())
+            } else {
+                pending.removeLast()
+            }
+        }
+    }
+
+    /// Gives up the operation's inputs (for `deinit`, on a node nobody else can reach).
+    private func detachInputs() -> [Node] {
+        let inputs = op.inputs
+        guard !inputs.isEmpty else { return [] }
+        Node.release(op)
+        op = .fill(.int(0))
+        return inputs
+    }
 
     public var count: Int { Shape.count(shape) }
 

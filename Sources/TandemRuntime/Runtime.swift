@@ -367,11 +367,14 @@ public final class Runtime: @unchecked Sendable {
                 fused += k.fusedOps.count
                 bytes += k.bytesAccessed
             }
+            for node in plan.unstored { node.computedWithoutStore = true }
             for (node, buffer) in plan.realized { node.realize(buffer) }
             for (node, base, map) in plan.realizedViews { node.realize(viewOf: base, map: map) }
             statistics.update { s in
                 s.plans += 1
                 s.planNanos += planNanos
+                s.planNodes += plan.nodeCount
+                s.keptNodes += plan.keptNodes
                 s.kernelsRun += plan.kernels.count
                 s.opsFused += fused
                 s.elements += points

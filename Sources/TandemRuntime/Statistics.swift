@@ -19,6 +19,11 @@ public struct Statistics: Sendable, Equatable, CustomStringConvertible {
     public var compileNanos: UInt64 = 0
     /// Time spent planning (fusion, in-place analysis, scheduling) at sync points.
     public var planNanos: UInt64 = 0
+    /// Graph nodes those plans walked (planning time per node is `planNanos / planNodes`).
+    public var planNodes = 0
+    /// Computed nodes stored because a live tensor still held them (so a later read of the
+    /// tensor does not recompute its history).
+    public var keptNodes = 0
     /// Kernels that ran on another device than asked (for example the interpreter with no compiler).
     public var fallbacks = 0
     public var inPlaceUpdates = 0
@@ -57,7 +62,7 @@ public struct Statistics: Sendable, Equatable, CustomStringConvertible {
         syncs \(syncs), plans \(plans), kernels \(kernelsRun) (ops fused \(opsFused), \
         \(String(format2(Double(opsFused) / Double(max(kernelsRun, 1))))) per kernel), elements \(elements), \
         bytes \(bytesMoved) (to GPU \(bytesToDevice), to host \(bytesToHost)), compiles \(compileMisses) (memory hits \(compileMemoryHits), disk hits \(compileDiskHits), \
-        rejected \(cacheRejected), \(String(format2(Double(compileNanos) / 1e9)))s), planning \(String(format2(Double(planNanos) / 1e9)))s, fallbacks \(fallbacks), \
+        rejected \(cacheRejected), \(String(format2(Double(compileNanos) / 1e9)))s), planning \(String(format2(Double(planNanos) / 1e9)))s (\(planNodes) nodes), fallbacks \(fallbacks), \
         updates in place \(inPlaceUpdates) / fresh \(freshUpdates) / copied \(copiedUpdates), lagged passes \(laggedPasses), specialised runs \(specializedRuns), by device \(kernelsByDevice.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", ")) \
         (forced \(forcedPlacements)), model error \(String(format2(meanAbsPredictionError * 1e6))) µs mean over \(decisions) kernels
         """
