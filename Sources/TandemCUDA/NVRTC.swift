@@ -73,7 +73,9 @@ public final class NVRTC: @unchecked Sendable {
     /// Options passed to every compile besides the architecture. No `--use_fast_math`: it would
     /// flush denormals and approximate division, sqrt, exp and log, and results must match the
     /// CPU's to the tolerance of the differential tests.
-    public static let options = ["--std=c++17", "-default-device", "--diag-suppress=177,550"]
+    /// `--fmad=false`: no multiply-add contracted into an FMA, as on the CPU
+    /// (`CPUToolchain.baseFlags`), so elementwise results agree with the host's bit for bit.
+    public static let options = ["--std=c++17", "-default-device", "--fmad=false", "--diag-suppress=177,550"]
 
     /// Compiles CUDA C `source` to CUBIN for `architecture` (`sm_90`). A failed compile throws
     /// `TandemError.compileFailed` with NVRTC's log and the source; other failures throw

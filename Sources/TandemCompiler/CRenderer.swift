@@ -83,13 +83,16 @@ struct Emitter {
             depth += 1
         }
         accInit(depth)
-        for a in P..<kernel.rank {
-            if a == kernel.rank - 1 { pragma(depth, reduction: true) }
-            line("for (int64_t i\(a) = 0; i\(a) < I\(a); i\(a)++) {", depth)
-            depth += 1
+        if R > 0 {
+            for a in P..<(kernel.rank - 1) {
+                line("for (int64_t i\(a) = 0; i\(a) < I\(a); i\(a)++) {", depth)
+                depth += 1
+            }
+            innermostReduce(kernel.rank - 1, from: "0", to: "I\(kernel.rank - 1)", depth)
+            for _ in P..<(kernel.rank - 1) { depth -= 1; line("}", depth) }
+        } else {
+            body(depth)
         }
-        body(depth)
-        for _ in P..<kernel.rank { depth -= 1; line("}", depth) }
         epilogue(depth)
         for _ in 0..<P { depth -= 1; line("}", depth) }
         out += "}\n"
@@ -102,16 +105,18 @@ struct Emitter {
         let r0 = P
         if P == 0 {
             accInit(1)
-            pragmaIf(r0 == kernel.rank - 1, 1, reduction: true)
-            line("for (int64_t i\(r0) = lo; i\(r0) < hi; i\(r0)++) {", 1)
-            var depth = 2
-            for a in (r0 + 1)..<kernel.rank {
-                if a == kernel.rank - 1 { pragma(depth, reduction: true) }
-                line("for (int64_t i\(a) = 0; i\(a) < I\(a); i\(a)++) {", depth)
-                depth += 1
+            if r0 == kernel.rank - 1 {
+                innermostReduce(r0, from: "lo", to: "hi", 1)
+            } else {
+                line("for (int64_t i\(r0) = lo; i\(r0) < hi; i\(r0)++) {", 1)
+                var depth = 2
+                for a in (r0 + 1)..<(kernel.rank - 1) {
+                    line("for (int64_t i\(a) = 0; i\(a) < I\(a); i\(a)++) {", depth)
+                    depth += 1
+                }
+                innermostReduce(kernel.rank - 1, from: "0", to: "I\(kernel.rank - 1)", depth)
+                for _ in r0..<(kernel.rank - 1) { depth -= 1; line("}", depth) }
             }
-            body(depth)
-            for _ in r0..<kernel.rank { depth -= 1; line("}", depth) }
             for j in 0..<nred { accSave(j, "part[\(2 * j)]", "part[\(2 * j + 1)]", 1) }
             out += "}\n"
             return
@@ -147,13 +152,16 @@ struct Emitter {
             line("\(accType(r)) acc\(j) = la\(j)[q]; int64_t arg\(j) = \(r.op.isArg ? "lg\(j)[q]" : "0"); (void)arg\(j);", depth)
         }
         let innerStart = depth
-        for a in (r0 + 1)..<kernel.rank {
-            if a == kernel.rank - 1 { pragma(depth, reduction: true) }
-            line("for (int64_t i\(a) = 0; i\(a) < I\(a); i\(a)++) {", depth)
-            depth += 1
+        if R == 1 {
+            body(depth)
+        } else {
+            for a in (r0 + 1)..<(kernel.rank - 1) {
+                line("for (int64_t i\(a) = 0; i\(a) < I\(a); i\(a)++) {", depth)
+                depth += 1
+            }
+            innermostReduce(kernel.rank - 1, from: "0", to: "I\(kernel.rank - 1)", depth)
+            for _ in (r0 + 1)..<(kernel.rank - 1) { depth -= 1; line("}", depth) }
         }
-        body(depth)
-        for _ in (r0 + 1)..<kernel.rank { depth -= 1; line("}", depth) }
         precondition(depth == innerStart)
         for (j, r) in reds.enumerated() { line("la\(j)[q] = acc\(j);" + (r.op.isArg ? " lg\(j)[q] = arg\(j);" : ""), depth) }
         for _ in 0..<P { depth -= 1; line("}", depth) }
@@ -214,7 +222,11 @@ struct Emitter {
         }
         // Max and min vectorise as recurrences clang recognises (see `maximumSource`), without a
         // clause; arg reductions (first extremum and its index) stay scalar.
-        if kernel.reductions.allSatisfy({ !$0.op.isArg }) {
+        // A compiled-in short row of a floating sum or product is added in order (see
+        // `Kernel.lanedReduction`): no clause that would let the compiler reassociate it.
+        let ordered = kernel.innerExtent != nil
+            && kernel.reductions.contains { ($0.op == .sum || $0.op == .prod) && $0.accumulator.isFloatingPoint }
+        if kernel.reductions.allSatisfy({ !$0.op.isArg }) && !ordered {
             var clauses: [String] = []
             let sums = kernel.reductions.indices.filter { kernel.reductions[$0].op == .sum }.map { "acc\($0)" }
             let prods = kernel.reductions.indices.filter { kernel.reductions[$0].op == .prod }.map { "acc\($0)" }
@@ -227,8 +239,104 @@ struct Emitter {
         }
     }
 
-    private mutating func pragmaIf(_ cond: Bool, _ depth: Int, reduction: Bool) {
-        if cond { pragma(depth, reduction: reduction) }
+    /// The innermost loop, a reduce loop over `start ..< end` of axis `a`, with the body. A laned
+    /// reduction (`Kernel.lanedReduction`) runs in blocks of eight: the block's values go into a
+    /// vector of eight (the loop over the block is an `omp simd` loop like any elementwise one)
+    /// that is added lane by lane to a vector of eight lane accumulators; a tail shorter than a
+    /// block continues the lanes one element at a time, and the lanes are combined in a fixed tree
+    /// and folded into the accumulators after the loop. Nothing is left to the compiler's
+    /// reassociation, so the sum is the interpreter's to the bit, on any number of workers.
+    ///
+    /// The block's values go to a plain array, copied into a vector after the loop: with a
+    /// vector-typed block, clang keeps the vector in a register across iterations and gives up
+    /// on large bodies ("loop control flow is not understood"; Black-Scholes ran scalar, 2.5x
+    /// slower). Measured on SOR's sweep-and-residual kernel (`bench/micro/laned_sum.c`, 1022^2,
+    /// ns a point, `omp simd reduction` against this form): float 0.52-0.60 against 0.37-0.50,
+    /// double 0.69-0.72 against 0.70-0.74; on a Black-Scholes-like body
+    /// (`bench/micro/bs_lanes.c`) 2.6-3.0 against 2.7-2.9. Accumulating into a lane array
+    /// inside the block loop was 0.86-0.92 in float: clang unrolls the block and vectorises it
+    /// piecemeal.
+    mutating func innermostReduce(_ a: Int, from start: String, to end: String, _ depth: Int) {
+        guard kernel.lanedReduction, dialect == .c else {
+            pragma(depth, reduction: true)
+            line("for (int64_t i\(a) = \(start); i\(a) < \(end); i\(a)++) {", depth)
+            body(depth + 1)
+            line("}", depth)
+            return
+        }
+        let L = Kernel.reductionLanes
+        let reds = kernel.reductions
+        func vectorType(_ r: Reduction) -> String { accType(r) == "double" ? "tk_lanes_f64" : "tk_lanes_u64" }
+        line("{", depth)
+        let d = depth + 1
+        for (j, r) in reds.enumerated() {
+            let id = identity(r).0
+            line("\(vectorType(r)) L\(j)_ = {" + Array(repeating: accType(r) == "double" ? id : "(uint64_t)\(id)", count: L).joined(separator: ", ") + "};", d)
+        }
+        let W = Emitter.laneBlock
+        line("const int64_t s_ = \(start), e_ = \(end), w_ = s_ + ((e_ - s_) & ~(int64_t)\(W - 1)), m_ = s_ + ((e_ - s_) & ~(int64_t)\(L - 1));", d)
+        // Blocks of W, then of L (rows shorter than W: GMM's 16 components), then the tail. Every
+        // block starts a multiple of L after s_, so element i always goes to lane (i - s_) % L.
+        for (width, from, to) in [(W, "s_", "w_"), (L, "w_", "m_")] {
+            line("for (int64_t b_ = \(from); b_ < \(to); b_ += \(width)) {", d)
+            for (j, r) in reds.enumerated() { line("\(accType(r) == "double" ? "double" : "uint64_t") t\(j)_[\(width)];", d + 1) }
+            line("#pragma omp simd", d + 1)
+            line("for (int64_t l_ = 0; l_ < \(width); l_++) {", d + 1)
+            line("const int64_t i\(a) = b_ + l_;", d + 2)
+            body(d + 2, lane: .block)
+            line("}", d + 1)
+            for (j, r) in reds.enumerated() {
+                let isFloat = accType(r) == "double"
+                let add = "for (int q_ = 0; q_ < \(width); q_ += \(L)) { \(vectorType(r)) v_; __builtin_memcpy(&v_, t\(j)_ + q_, sizeof v_); "
+                switch r.op {
+                case .sum: line(add + "L\(j)_ = L\(j)_ + v_; }", d + 1)
+                case .prod: line(add + "L\(j)_ = L\(j)_ * v_; }", d + 1)
+                case .max, .min:
+                    let step = isFloat ? "\(r.op == .max ? "tk_fmaximum" : "tk_fminimum")(L\(j)_[l_], t\(j)_[q_ + l_])"
+                        : "((int64_t)t\(j)_[q_ + l_] \(r.op == .max ? ">" : "<") (int64_t)L\(j)_[l_] ? t\(j)_[q_ + l_] : L\(j)_[l_])"
+                    line("for (int q_ = 0; q_ < \(width); q_ += \(L)) { for (int l_ = 0; l_ < \(L); l_++) { L\(j)_[l_] = \(step); } }", d + 1)
+                case .argmax, .argmin: preconditionFailure("arg reductions are never laned")
+                }
+            }
+            line("}", d)
+        }
+        for (j, r) in reds.enumerated() {
+            line("\(accType(r)) l\(j)_[\(L)]; for (int l_ = 0; l_ < \(L); l_++) { l\(j)_[l_] = (\(accType(r)))L\(j)_[l_]; }", d)
+        }
+        line("for (int64_t i\(a) = m_; i\(a) < e_; i\(a)++) {", d)
+        line("const int64_t l_ = (i\(a) - m_) & \(L - 1);", d + 1)
+        body(d + 1, lane: .tail)
+        line("}", d)
+        for (j, r) in reds.enumerated() {
+            line(update(j, r, value: laneTree(j, r, 0..<L), index: "0"), d)
+        }
+        line("}", depth)
+    }
+
+    /// Elements a laned loop computes in one `omp simd` block before adding them to the lanes,
+    /// eight at a time: a block of 8 is fully unrolled by clang before vectorisation and then
+    /// vectorised piecemeal (SOR's float kernel, `bench/micro/laned_sum.c` harness: 4.8 ns a
+    /// point against 3.2 with blocks of 32 and 3.6 with `omp simd reduction`). What is left of a
+    /// row after the blocks of 32 runs in blocks of 8, so short rows (GMM's 16 components) still
+    /// vectorise.
+    static let laneBlock = 32
+
+    /// Where a laned body's reductions go: the block's vector of values, or the lanes (tail).
+    enum Lane { case block, tail }
+
+    /// Lanes `range` of reduction j combined pairwise: `((l0 ⊕ l1) ⊕ (l2 ⊕ l3)) ⊕ ...`.
+    func laneTree(_ j: Int, _ r: Reduction, _ range: Range<Int>) -> String {
+        if range.count == 1 { return "l\(j)_[\(range.lowerBound)]" }
+        let mid = range.lowerBound + range.count / 2
+        let (x, y) = (laneTree(j, r, range.lowerBound..<mid), laneTree(j, r, mid..<range.upperBound))
+        let isFloat = accType(r) == "double"
+        switch r.op {
+        case .sum: return isFloat ? "(\(x) + \(y))" : "(int64_t)((uint64_t)\(x) + (uint64_t)\(y))"
+        case .prod: return isFloat ? "(\(x) * \(y))" : "(int64_t)((uint64_t)\(x) * (uint64_t)\(y))"
+        case .max: return isFloat ? "tk_fmaximum(\(x), \(y))" : "(\(x) > \(y) ? \(x) : \(y))"
+        case .min: return isFloat ? "tk_fminimum(\(x), \(y))" : "(\(x) < \(y) ? \(x) : \(y))"
+        case .argmax, .argmin: preconditionFailure("arg reductions are never laned")
+        }
     }
 
     // MARK: - Accumulators
@@ -263,9 +371,9 @@ struct Emitter {
     }
 
     /// `acc ⊕= value`; NaN propagates through max and min, and arg reductions keep the first extremum.
-    func update(_ j: Int, _ r: Reduction, value v: String, index: String) -> String {
+    func update(_ j: Int, _ r: Reduction, value v: String, index: String, into target: String? = nil) -> String {
         let isFloat = accType(r) == "double"
-        let a = "acc\(j)"
+        let a = target ?? "acc\(j)"
         switch r.op {
         case .sum:
             return isFloat ? "\(a) += \(v);" : "\(a) = (int64_t)((uint64_t)\(a) + (uint64_t)(\(v)));"
@@ -286,7 +394,8 @@ struct Emitter {
 
     // MARK: - Body
 
-    mutating func body(_ depth: Int) {
+    /// The loop body; in a laned loop, reductions set their block value or fold into their lane.
+    mutating func body(_ depth: Int, lane: Lane? = nil) {
         for (i, instr) in kernel.instrs.enumerated() where !instr.epilogue {
             line("const \(Emitter.ctype(instr.dtype)) v\(i) = \(expression(instr));", depth)
         }
@@ -295,7 +404,11 @@ struct Emitter {
         }
         for (j, r) in kernel.reductions.enumerated() {
             let v = kernel.instrs[r.value].dtype == .float32 ? "(double)v\(r.value)" : "v\(r.value)"
-            line(update(j, r, value: v, index: "i\(kernel.rank - 1)"), depth)
+            switch lane {
+            case nil: line(update(j, r, value: v, index: "i\(kernel.rank - 1)"), depth)
+            case .tail: line(update(j, r, value: v, index: "i\(kernel.rank - 1)", into: "l\(j)_[l_]"), depth)
+            case .block: line("t\(j)_[l_] = \(accType(r) == "double" ? v : "(uint64_t)(\(v))");", depth)
+            }
         }
     }
 
@@ -581,6 +694,12 @@ struct Emitter {
         (dialect == .c ? "tk_exp" : "exp") + (float ? "f" : "")
     }
 
+    /// The vectors of eight lane accumulators of laned reductions (GCC and clang vector extension).
+    static let lanesTypes = """
+    typedef double tk_lanes_f64 __attribute__((vector_size(64)));
+    typedef uint64_t tk_lanes_u64 __attribute__((vector_size(64)));
+    """
+
     /// Helpers shared by every kernel. Constants are emitted as hex-float literals (exact).
     /// The CUDA dialect declares the integer types and limits itself (NVRTC has no standard
     /// headers by default) and makes every helper a `__device__` function; the text is otherwise
@@ -588,7 +707,7 @@ struct Emitter {
     static func preamble(_ dialect: Dialect) -> String {
         let fn = dialect == .c ? "static inline" : "static __device__ __forceinline__"
         let inline = dialect == .c ? "static inline __attribute__((always_inline))" : "static __device__ __forceinline__"
-        let headers = dialect == .c ? "#include <stdint.h>\n#include <math.h>" : cudaHeaders
+        let headers = dialect == .c ? "#include <stdint.h>\n#include <math.h>\n" + lanesTypes : cudaHeaders
         return """
     // Generated by Tandem. Semantics: integer arithmetic wraps; integer x/0 and x%0 are 0;
     // float-to-int casts truncate, saturate and send NaN to 0; max/min propagate NaN.

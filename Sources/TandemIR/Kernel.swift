@@ -48,6 +48,27 @@ public struct Kernel: Hashable, Sendable {
     public var reduceAxes: Int { rank - parallelAxes }
     public var hasReductions: Bool { !reductions.isEmpty }
 
+    /// Lanes of a laned reduction loop (see `lanedReduction`).
+    public static let reductionLanes = 8
+
+    /// Whether each run of the innermost loop, a reduce loop, folds its elements in lanes: element
+    /// `i` of the run `start ..< end` goes into lane `(i - start) % 8`, each lane in order from its
+    /// identity, and the lanes are combined as `((l0 ⊕ l1) ⊕ (l2 ⊕ l3)) ⊕ ((l4 ⊕ l5) ⊕ (l6 ⊕ l7))`
+    /// into the accumulator after the run. That is the one order in which the interpreter and
+    /// the C code on any number of workers add floating-point sums and products, so they agree
+    /// bit for bit; the C code vectorises it as written (eight independent lanes, no
+    /// reassociation left to the compiler), as fast as the `omp simd reduction` it replaces.
+    ///
+    /// It applies when a floating sum or product is reduced over the innermost axis, with no arg
+    /// reduction (those keep the first extremum, in order) and no compiled-in short row (a row of
+    /// at most 32 bytes is added in order: clang unrolls it and vectorises across rows). Other
+    /// reductions do not depend on the order: integer sums wrap, max and min pick a value.
+    public var lanedReduction: Bool {
+        rank > parallelAxes && innerExtent == nil && !reductions.isEmpty
+            && reductions.allSatisfy { !$0.op.isArg }
+            && reductions.contains { ($0.op == .sum || $0.op == .prod) && $0.accumulator.isFloatingPoint }
+    }
+
     /// Operation counts by cost class, per innermost point (static features for the cost model).
     public var opCounts: [OpClass: Int] {
         var counts: [OpClass: Int] = [:]

@@ -8,8 +8,11 @@ import TandemRuntime
 
 /// Runs kernel IR in Swift, point by point, with exactly the semantics of the generated C
 /// (wrapping integers, saturating casts, NaN-propagating max/min, Float rounded after every
-/// operation). It is the reference for differential tests and the path when no compiler exists;
-/// it is about two orders of magnitude slower than compiled code.
+/// operation, Tandem's own exp and erf, floating sums folded in the C code's lanes), so that its
+/// results equal compiled code's bit for bit; log, sin, cos, tanh and pow come from libm here and
+/// from glibc's vector library in compiled code (within 4 ulp, see the README). It is the
+/// reference for differential tests and the path when no compiler exists; it is about two orders
+/// of magnitude slower than compiled code.
 public struct InterpreterDevice: KernelDevice {
     public init() {}
     public var name: String { "interpreter" }
@@ -38,6 +41,13 @@ struct InterpretedKernel: PreparedKernel {
         var st = State(kernel, launch)
         let P = kernel.parallelAxes
         let nred = kernel.reductions.count
+        if P == 0 && kernel.rank == 1 && kernel.lanedReduction {
+            // The split axis is the innermost loop: one laned run over the chunk, as in C.
+            for j in 0..<nred { st.accs[j] = st.identity(j) }
+            st.lanedLoop(axis: 0, from: lo, to: hi)
+            for j in 0..<nred { st.writeAcc(st.accs[j], partials, j) }
+            return
+        }
         var idx = [Int](repeating: 0, count: P)
         var q = 0
         st.forEach(axes: 0..<P, &idx) { st, p in
@@ -102,6 +112,9 @@ struct State {
     var regs: [Value]
     var accs: [Acc]
     var domain: [Int]
+    /// Whether the innermost reduce loop runs in lanes (`Kernel.lanedReduction`), and the lanes.
+    let laned: Bool
+    var lanes: [Acc]
 
     init(_ kernel: Kernel, _ launch: Launch) {
         k = Kernel(rank: kernel.rank, parallelAxes: kernel.parallelAxes, buffers: kernel.buffers.map { $0 },
@@ -116,6 +129,8 @@ struct State {
         regs = [Value](repeating: Value(f: 0, i: 0), count: k.instrs.count)
         accs = [Acc](repeating: Acc(), count: k.reductions.count)
         domain = [Int](repeating: 0, count: k.rank)
+        laned = kernel.lanedReduction
+        lanes = laned ? [Acc](repeating: Acc(), count: Kernel.reductionLanes * k.reductions.count) : []
     }
 
     func extent(_ a: Int) -> Int { Int(ints[a]) }
@@ -156,10 +171,41 @@ struct State {
             evaluateBody()
             return
         }
+        if laned && axis == k.rank - 1 && axis >= k.parallelAxes {
+            lanedLoop(axis: axis, from: 0, to: extent(axis))
+            return
+        }
         for v in 0..<extent(axis) {
             domain[axis] = v
             inner(axis: axis + 1)
         }
+    }
+
+    /// The innermost reduce loop over `start ..< end` in lanes, as the C code runs it: element i
+    /// folds into lane `(i - start) % 8`, the lanes combine pairwise, and the result folds into
+    /// the accumulators (see `Kernel.lanedReduction`).
+    mutating func lanedLoop(axis: Int, from start: Int, to end: Int) {
+        let L = Kernel.reductionLanes, n = accs.count
+        let outer = accs
+        for l in 0..<L { for j in 0..<n { lanes[l * n + j] = identity(j) } }
+        for v in start..<end {
+            domain[axis] = v
+            let l = (v - start) % L
+            for j in 0..<n { accs[j] = lanes[l * n + j] }
+            evaluateBody()
+            for j in 0..<n { lanes[l * n + j] = accs[j] }
+        }
+        var width = L
+        while width > 1 {
+            width /= 2
+            for l in 0..<width {
+                for j in 0..<n { accs[j] = lanes[2 * l * n + j] }
+                for j in 0..<n { fold(j, lanes[(2 * l + 1) * n + j].value, index: 0) }
+                for j in 0..<n { lanes[l * n + j] = accs[j] }
+            }
+        }
+        accs = outer
+        for j in 0..<n { fold(j, lanes[j].value, index: 0) }
     }
 
     private func index(_ a: Access) -> Int {
@@ -325,13 +371,13 @@ struct State {
                 case .neg: r = Double(-xf)
                 case .abs: r = Double(Swift.abs(xf))
                 case .sqrt: r = Double(xf.squareRoot())
-                case .exp: r = Double(expf(xf))
+                case .exp: r = Double(Float.tkExp(xf))
                 case .log: r = Double(logf(xf))
                 case .sin: r = Double(sinf(xf))
                 case .cos: r = Double(cosf(xf))
                 case .tanh: r = Double(tanhf(xf))
-                case .erf: r = Double(erff(xf))
-                case .erfc: r = Double(erfcf(xf))
+                case .erf: r = Double(TandemMath.erf(xf))
+                case .erfc: r = Double(TandemMath.erfc(xf))
                 case .floor: r = Double(xf.rounded(.down))
                 case .ceil: r = Double(xf.rounded(.up))
                 case .not: preconditionFailure("not is defined for Bool only")
@@ -341,13 +387,13 @@ struct State {
                 case .neg: r = -x
                 case .abs: r = Swift.abs(x)
                 case .sqrt: r = x.squareRoot()
-                case .exp: r = Glibc.exp(x)
+                case .exp: r = Double.tkExp(x)
                 case .log: r = Glibc.log(x)
                 case .sin: r = Glibc.sin(x)
                 case .cos: r = Glibc.cos(x)
                 case .tanh: r = Glibc.tanh(x)
-                case .erf: r = Glibc.erf(x)
-                case .erfc: r = Glibc.erfc(x)
+                case .erf: r = TandemMath.erf(x)
+                case .erfc: r = TandemMath.erfc(x)
                 case .floor: r = x.rounded(.down)
                 case .ceil: r = x.rounded(.up)
                 case .not: preconditionFailure("not is defined for Bool only")

@@ -121,6 +121,8 @@ let SOR_C = """
 // float-to-int casts truncate, saturate and send NaN to 0; max/min propagate NaN.
 #include <stdint.h>
 #include <math.h>
+typedef double tk_lanes_f64 __attribute__((vector_size(64)));
+typedef uint64_t tk_lanes_u64 __attribute__((vector_size(64)));
 typedef union { double d; int64_t i; } tandem_acc;
 static inline int32_t tk_div_i32(int32_t a, int32_t b) { return b == 0 ? 0 : (b == -1 ? (int32_t)(0u - (uint32_t)a) : a / b); }
 static inline int64_t tk_div_i64(int64_t a, int64_t b) { return b == 0 ? 0 : (b == -1 ? (int64_t)(0u - (uint64_t)a) : a / b); }
@@ -311,23 +313,72 @@ void tandem_kernel(void *const *restrict B, const int64_t *restrict I, const dou
   (void)lo; (void)hi;
   double acc0 = 0.0; int64_t arg0 = 0; (void)arg0;
   for (int64_t i0 = 0; i0 < I0; i0++) {
-    #pragma omp simd reduction(+:acc0)
-    #pragma clang loop interleave_count(1)
-    for (int64_t i1 = 0; i1 < I1; i1++) {
-      const double v0 = (double)F0;
-      const double v1 = b0[I2 + i0 * I3 + i1];
-      const double v2 = b0[I4 + i0 * I5 + i1];
-      const double v3 = (v1 + v2);
-      const double v4 = b0[I6 + i0 * I7 + i1];
-      const double v5 = (v3 + v4);
-      const double v6 = b0[I8 + i0 * I9 + i1];
-      const double v7 = (v5 + v6);
-      const double v8 = b0[I10 + i0 * I11 + i1];
-      const double v9 = (v7 + v8);
-      const double v10 = (v0 * v9);
-      const double v11 = (v10 - v1);
-      const double v12 = fabs(v11);
-      acc0 += v12;
+    {
+      tk_lanes_f64 L0_ = {0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0};
+      const int64_t s_ = 0, e_ = I1, w_ = s_ + ((e_ - s_) & ~(int64_t)31), m_ = s_ + ((e_ - s_) & ~(int64_t)7);
+      for (int64_t b_ = s_; b_ < w_; b_ += 32) {
+        double t0_[32];
+        #pragma omp simd
+        for (int64_t l_ = 0; l_ < 32; l_++) {
+          const int64_t i1 = b_ + l_;
+          const double v0 = (double)F0;
+          const double v1 = b0[I2 + i0 * I3 + i1];
+          const double v2 = b0[I4 + i0 * I5 + i1];
+          const double v3 = (v1 + v2);
+          const double v4 = b0[I6 + i0 * I7 + i1];
+          const double v5 = (v3 + v4);
+          const double v6 = b0[I8 + i0 * I9 + i1];
+          const double v7 = (v5 + v6);
+          const double v8 = b0[I10 + i0 * I11 + i1];
+          const double v9 = (v7 + v8);
+          const double v10 = (v0 * v9);
+          const double v11 = (v10 - v1);
+          const double v12 = fabs(v11);
+          t0_[l_] = v12;
+        }
+        for (int q_ = 0; q_ < 32; q_ += 8) { tk_lanes_f64 v_; __builtin_memcpy(&v_, t0_ + q_, sizeof v_); L0_ = L0_ + v_; }
+      }
+      for (int64_t b_ = w_; b_ < m_; b_ += 8) {
+        double t0_[8];
+        #pragma omp simd
+        for (int64_t l_ = 0; l_ < 8; l_++) {
+          const int64_t i1 = b_ + l_;
+          const double v0 = (double)F0;
+          const double v1 = b0[I2 + i0 * I3 + i1];
+          const double v2 = b0[I4 + i0 * I5 + i1];
+          const double v3 = (v1 + v2);
+          const double v4 = b0[I6 + i0 * I7 + i1];
+          const double v5 = (v3 + v4);
+          const double v6 = b0[I8 + i0 * I9 + i1];
+          const double v7 = (v5 + v6);
+          const double v8 = b0[I10 + i0 * I11 + i1];
+          const double v9 = (v7 + v8);
+          const double v10 = (v0 * v9);
+          const double v11 = (v10 - v1);
+          const double v12 = fabs(v11);
+          t0_[l_] = v12;
+        }
+        for (int q_ = 0; q_ < 8; q_ += 8) { tk_lanes_f64 v_; __builtin_memcpy(&v_, t0_ + q_, sizeof v_); L0_ = L0_ + v_; }
+      }
+      double l0_[8]; for (int l_ = 0; l_ < 8; l_++) { l0_[l_] = (double)L0_[l_]; }
+      for (int64_t i1 = m_; i1 < e_; i1++) {
+        const int64_t l_ = (i1 - m_) & 7;
+        const double v0 = (double)F0;
+        const double v1 = b0[I2 + i0 * I3 + i1];
+        const double v2 = b0[I4 + i0 * I5 + i1];
+        const double v3 = (v1 + v2);
+        const double v4 = b0[I6 + i0 * I7 + i1];
+        const double v5 = (v3 + v4);
+        const double v6 = b0[I8 + i0 * I9 + i1];
+        const double v7 = (v5 + v6);
+        const double v8 = b0[I10 + i0 * I11 + i1];
+        const double v9 = (v7 + v8);
+        const double v10 = (v0 * v9);
+        const double v11 = (v10 - v1);
+        const double v12 = fabs(v11);
+        l0_[l_] += v12;
+      }
+      acc0 += (((l0_[0] + l0_[1]) + (l0_[2] + l0_[3])) + ((l0_[4] + l0_[5]) + (l0_[6] + l0_[7])));
     }
   }
   const double v13 = (double)acc0;
@@ -354,23 +405,72 @@ void tandem_kernel_split(void *const *restrict B, const int64_t *restrict I, con
   double *restrict b1 = (double *)B[1];
   double acc0 = 0.0; int64_t arg0 = 0; (void)arg0;
   for (int64_t i0 = lo; i0 < hi; i0++) {
-    #pragma omp simd reduction(+:acc0)
-    #pragma clang loop interleave_count(1)
-    for (int64_t i1 = 0; i1 < I1; i1++) {
-      const double v0 = (double)F0;
-      const double v1 = b0[I2 + i0 * I3 + i1];
-      const double v2 = b0[I4 + i0 * I5 + i1];
-      const double v3 = (v1 + v2);
-      const double v4 = b0[I6 + i0 * I7 + i1];
-      const double v5 = (v3 + v4);
-      const double v6 = b0[I8 + i0 * I9 + i1];
-      const double v7 = (v5 + v6);
-      const double v8 = b0[I10 + i0 * I11 + i1];
-      const double v9 = (v7 + v8);
-      const double v10 = (v0 * v9);
-      const double v11 = (v10 - v1);
-      const double v12 = fabs(v11);
-      acc0 += v12;
+    {
+      tk_lanes_f64 L0_ = {0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0};
+      const int64_t s_ = 0, e_ = I1, w_ = s_ + ((e_ - s_) & ~(int64_t)31), m_ = s_ + ((e_ - s_) & ~(int64_t)7);
+      for (int64_t b_ = s_; b_ < w_; b_ += 32) {
+        double t0_[32];
+        #pragma omp simd
+        for (int64_t l_ = 0; l_ < 32; l_++) {
+          const int64_t i1 = b_ + l_;
+          const double v0 = (double)F0;
+          const double v1 = b0[I2 + i0 * I3 + i1];
+          const double v2 = b0[I4 + i0 * I5 + i1];
+          const double v3 = (v1 + v2);
+          const double v4 = b0[I6 + i0 * I7 + i1];
+          const double v5 = (v3 + v4);
+          const double v6 = b0[I8 + i0 * I9 + i1];
+          const double v7 = (v5 + v6);
+          const double v8 = b0[I10 + i0 * I11 + i1];
+          const double v9 = (v7 + v8);
+          const double v10 = (v0 * v9);
+          const double v11 = (v10 - v1);
+          const double v12 = fabs(v11);
+          t0_[l_] = v12;
+        }
+        for (int q_ = 0; q_ < 32; q_ += 8) { tk_lanes_f64 v_; __builtin_memcpy(&v_, t0_ + q_, sizeof v_); L0_ = L0_ + v_; }
+      }
+      for (int64_t b_ = w_; b_ < m_; b_ += 8) {
+        double t0_[8];
+        #pragma omp simd
+        for (int64_t l_ = 0; l_ < 8; l_++) {
+          const int64_t i1 = b_ + l_;
+          const double v0 = (double)F0;
+          const double v1 = b0[I2 + i0 * I3 + i1];
+          const double v2 = b0[I4 + i0 * I5 + i1];
+          const double v3 = (v1 + v2);
+          const double v4 = b0[I6 + i0 * I7 + i1];
+          const double v5 = (v3 + v4);
+          const double v6 = b0[I8 + i0 * I9 + i1];
+          const double v7 = (v5 + v6);
+          const double v8 = b0[I10 + i0 * I11 + i1];
+          const double v9 = (v7 + v8);
+          const double v10 = (v0 * v9);
+          const double v11 = (v10 - v1);
+          const double v12 = fabs(v11);
+          t0_[l_] = v12;
+        }
+        for (int q_ = 0; q_ < 8; q_ += 8) { tk_lanes_f64 v_; __builtin_memcpy(&v_, t0_ + q_, sizeof v_); L0_ = L0_ + v_; }
+      }
+      double l0_[8]; for (int l_ = 0; l_ < 8; l_++) { l0_[l_] = (double)L0_[l_]; }
+      for (int64_t i1 = m_; i1 < e_; i1++) {
+        const int64_t l_ = (i1 - m_) & 7;
+        const double v0 = (double)F0;
+        const double v1 = b0[I2 + i0 * I3 + i1];
+        const double v2 = b0[I4 + i0 * I5 + i1];
+        const double v3 = (v1 + v2);
+        const double v4 = b0[I6 + i0 * I7 + i1];
+        const double v5 = (v3 + v4);
+        const double v6 = b0[I8 + i0 * I9 + i1];
+        const double v7 = (v5 + v6);
+        const double v8 = b0[I10 + i0 * I11 + i1];
+        const double v9 = (v7 + v8);
+        const double v10 = (v0 * v9);
+        const double v11 = (v10 - v1);
+        const double v12 = fabs(v11);
+        l0_[l_] += v12;
+      }
+      acc0 += (((l0_[0] + l0_[1]) + (l0_[2] + l0_[3])) + ((l0_[4] + l0_[5]) + (l0_[6] + l0_[7])));
     }
   }
   part[0].d = acc0; part[1].i = arg0;

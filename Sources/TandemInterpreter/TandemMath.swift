@@ -1,0 +1,111 @@
+/// Tandem's own exp and erf, operation for operation as the C kernels compute them
+/// (`Emitter.expSource`, `Emitter.erfSource`): the same constants, the same fused multiply-adds
+/// where the C code writes `fma`, every other operation rounded on its own. The interpreter calls
+/// these instead of libm so that it and compiled code give the same bits (libm's exp is within
+/// 1 ulp of them, not equal).
+protocol TandemMathFloat: BinaryFloatingPoint {
+    static func tkExp(_ x: Self) -> Self
+}
+
+extension Float: TandemMathFloat {
+    static func tkExp(_ x: Float) -> Float {
+        let xc: Float = x < -0x1.ap+6 ? -0x1.ap+6 : (x > 0x1.64p+6 ? 0x1.64p+6 : x)
+        let kf = (xc * 0x1.715476p+0).rounded(.toNearestOrEven)
+        var r = xc.addingProduct(kf, -0x1.62e4p-1)
+        r = r.addingProduct(kf, -0x1.7f7d1cp-20)
+        var p: Float = 0x1.a0d2cep-13
+        p = Float(0x1.6e879cp-10).addingProduct(p, r)
+        p = Float(0x1.11121p-7).addingProduct(p, r)
+        p = Float(0x1.555382p-5).addingProduct(p, r)
+        p = Float(0x1.555554p-3).addingProduct(p, r)
+        p = Float(0x1p-1).addingProduct(p, r)
+        p = (r + 1).addingProduct(p, r * r)
+        p = x < -0x1.9fe36ap+6 ? 0 : p
+        let k = Int32(kf), k1 = k >> 1, k2 = k - k1
+        let s1 = Float(bitPattern: UInt32(bitPattern: (k1 &+ 127) << 23))
+        let s2 = Float(bitPattern: UInt32(bitPattern: (k2 &+ 127) << 23))
+        let y = p * s1 * s2
+        return x.isNaN ? x : y
+    }
+}
+
+extension Double: TandemMathFloat {
+    static func tkExp(_ x: Double) -> Double {
+        let xc: Double = x < -0x1.75p+9 ? -0x1.75p+9 : (x > 0x1.63p+9 ? 0x1.63p+9 : x)
+        let kd = (xc * 0x1.71547652b82fep+0).rounded(.toNearestOrEven)
+        var r = xc.addingProduct(kd, -0x1.62e42feep-1)
+        r = r.addingProduct(kd, -0x1.a39ef35793c76p-33)
+        var p: Double = 0x1.6124613a86d09p-33
+        for c: Double in [0x1.1eed8eff8d898p-29, 0x1.ae64567f544e4p-26, 0x1.27e4fb7789f5cp-22, 0x1.71de3a556c734p-19,
+                          0x1.a01a01a01a01ap-16, 0x1.a01a01a01a01ap-13, 0x1.6c16c16c16c17p-10, 0x1.1111111111111p-7,
+                          0x1.5555555555555p-5, 0x1.5555555555555p-3, 0x1p-1, 0x1p+0, 0x1p+0] {
+            p = c.addingProduct(p, r)
+        }
+        p = x < -0x1.74910d52d3052p+9 ? 0 : p
+        let k = Int64(kd), k1 = k >> 1, k2 = k - k1
+        let s1 = Double(bitPattern: UInt64(bitPattern: (k1 &+ 1023) << 52))
+        let s2 = Double(bitPattern: UInt64(bitPattern: (k2 &+ 1023) << 52))
+        let y = p * s1 * s2
+        return x.isNaN ? x : y
+    }
+}
+
+enum TandemMath {
+    /// A constant of `erfSource`, as the C literal of type T (`Float(v)` for float code).
+    @inline(__always) private static func c<T: TandemMathFloat>(_ v: Double) -> T { T(v) }
+
+    /// erfc(y) for y > 0.46875 (Cody), as `tk_erfc_abs`.
+    static func erfcAbs<T: TandemMathFloat>(_ y: T) -> T {
+        let y2: T = y < c(4.0) ? y : c(4.0)
+        var n: T = c(2.15311535474403846e-8) * y2, d = y2
+        let nc: [Double] = [5.64188496988670089e-1, 8.88314979438837594e0, 6.61191906371416295e1, 2.98635138197400131e2,
+                            8.81952221241769090e2, 1.71204761263407058e3, 2.05107837782607147e3]
+        let dc: [Double] = [1.57449261107098347e1, 1.17693950891312499e2, 5.37181101862009858e2, 1.62138957456669019e3,
+                            3.29079923573345963e3, 4.36261909014324716e3, 3.43936767414372164e3]
+        for (a, b) in zip(nc, dc) {
+            n = (n + c(a)) * y2
+            d = (d + c(b)) * y2
+        }
+        let r2 = (n + c(1.23033935479799725e3)) / (d + c(1.23033935480374942e3))
+        let y3: T = y > c(4.0) ? y : c(4.0)
+        let s = c(1.0) / (y3 * y3)
+        var n3: T = c(1.63153871373020978e-2) * s, d3 = s
+        let n3c: [Double] = [3.05326634961232344e-1, 3.60344899949804439e-1, 1.25781726111229246e-1, 1.60837851487422766e-2]
+        let d3c: [Double] = [2.56852019228982242e0, 1.87295284992346047e0, 5.27905102951428412e-1, 6.05183413124413191e-2]
+        for (a, b) in zip(n3c, d3c) {
+            n3 = (n3 + c(a)) * s
+            d3 = (d3 + c(b)) * s
+        }
+        let r3 = (c(0.56418958354775628695) - s * (n3 + c(6.58749161529837803e-4)) / (d3 + c(2.33520497626869185e-3))) / y3
+        let yc: T = y < c(27.0) ? y : c(27.0)
+        let t = (yc * c(16.0)).rounded(.down) / c(16.0), del = (yc - t) * (yc + t)
+        let r = (y <= c(4.0) ? r2 : r3) * T.tkExp(-t * t) * T.tkExp(-del)
+        return y >= c(26.543) ? c(0.0) : r
+    }
+
+    /// erf(x) for |x| <= 0.46875, as `tk_erf_small`.
+    static func erfSmall<T: TandemMathFloat>(_ x: T) -> T {
+        let z = x * x
+        var n: T = c(1.85777706184603153e-1) * z, d = z
+        for (a, b) in zip([3.16112374387056560e0, 1.13864154151050156e2, 3.77485237685302021e2],
+                          [2.36012909523441209e1, 2.44024637934444173e2, 1.28261652607737228e3]) {
+            n = (n + c(a)) * z
+            d = (d + c(b)) * z
+        }
+        return x * (n + c(3.20937758913846947e3)) / (d + c(2.84423683343917062e3))
+    }
+
+    static func erfc<T: TandemMathFloat>(_ x: T) -> T {
+        let y = Swift.abs(x)
+        let small = c(1.0) - erfSmall(y <= c(0.46875) ? x : c(0.0))
+        let big = erfcAbs(y > c(0.46875) ? y : c(1.0))
+        return x.isNaN ? x : (y <= c(0.46875) ? small : (x < c(0.0) ? c(2.0) - big : big))
+    }
+
+    static func erf<T: TandemMathFloat>(_ x: T) -> T {
+        let y = Swift.abs(x)
+        let small = erfSmall(y <= c(0.46875) ? x : c(0.0))
+        let big = c(1.0) - erfcAbs(y > c(0.46875) ? y : c(1.0))
+        return x.isNaN ? x : (y <= c(0.46875) ? small : (x < c(0.0)) ? -big : big)
+    }
+}

@@ -1,0 +1,65 @@
+import Testing
+@testable import Tandem
+
+/// One answer whatever the placement (issue 14, point 3): the interpreter, compiled C on one
+/// worker and compiled C on all workers give the same bits, compared with `==`, not a tolerance.
+@Suite("Placements agree bit for bit")
+struct PlacementBitwiseTests {
+    static let placements: [DeviceChoice] = [.interpreter, .cpu1, .cpu]
+
+    /// The value of `make()` under every CPU placement, each computed from scratch.
+    func everywhere<T: TensorScalar>(_ make: () -> Tensor<T>) throws -> [[T]] {
+        try Self.placements.map { p in try Tandem.withDevice(p) { try make().scalars } }
+    }
+
+    func expectSameBits<T: TensorScalar & Equatable>(_ results: [[T]], _ what: String,
+                                                    sourceLocation: SourceLocation = #_sourceLocation) {
+        for (p, r) in zip(Self.placements.dropFirst(), results.dropFirst()) {
+            #expect(r == results[0], "\(what): \(p) differs from the interpreter", sourceLocation: sourceLocation)
+        }
+    }
+
+    @Test("sums of every length around the lane width, and split sums", arguments: [1, 7, 8, 9, 17, 1000, 4099, 300_001])
+    func sums(_ n: Int) throws {
+        expectSameBits(try everywhere { Tensor<Double>.uniform([n], seed: 30, in: 0...100).sum() }, "f64 sum of \(n)")
+        expectSameBits(try everywhere { Tensor<Float>.uniform([n], seed: 31, in: -1...1).sum() }, "f32 sum of \(n)")
+        expectSameBits(try everywhere { (Tensor<Double>.uniform([n], seed: 32, in: 0.999...1.001)).prod() }, "f64 prod of \(n)")
+        expectSameBits(try everywhere { Tensor<Double>.uniform([n], seed: 33, in: -1...1).mean() }, "f64 mean of \(n)")
+    }
+
+    @Test("the issue's example: one sum, one answer")
+    func issueExample() throws {
+        let results = try everywhere { Tensor<Double>.uniform([1000], seed: 30, in: 0...100).sum() }
+        expectSameBits(results, "sum")
+    }
+
+    @Test("row, column and multi-axis sums, with fused expressions and stores on the way",
+          arguments: [[37, 1001], [5, 3, 129], [300, 2], [2, 64, 700]])
+    func axisSums(_ shape: [Int]) throws {
+        let x = { Tensor<Double>.uniform(shape, seed: 34, in: -2...2) }
+        for axis in 0..<shape.count {
+            expectSameBits(try everywhere { (x() * x() + 0.5).sum(axis: axis) }, "sum(axis: \(axis)) of \(shape)")
+        }
+        expectSameBits(try everywhere { x().sum(axes: Array(1..<shape.count)) }, "sum over trailing axes of \(shape)")
+        expectSameBits(try everywhere { x().exp().sum(axes: [0, shape.count - 1]) }, "sum(exp) over the first and last axes of \(shape)")
+        expectSameBits(try everywhere { Tensor<Float>(x()).sum(axis: shape.count - 1) }, "f32 row sums of \(shape)")
+    }
+
+    @Test("multiply-adds are not contracted into FMAs: linspace matches NumPy's i * step + start")
+    func noContraction() throws {
+        let n = 250
+        let step = (0.25 - -1.75) / Double(n - 1)
+        var want = (0..<n).map { Double($0) * step + -1.75 }
+        want[n - 1] = 0.25
+        for p in Self.placements {
+            let got = try Tandem.withDevice(p) { try Tensor<Double>.linspace(-1.75, 0.25, count: n).scalars }
+            #expect(got == want, "linspace on \(p)")
+        }
+        let a = { Tensor<Double>.uniform([4099], seed: 35, in: -3...3) }
+        let b = { Tensor<Double>.uniform([4099], seed: 36, in: -3...3) }
+        expectSameBits(try everywhere { a() * b() + a() - b() * 0.3 }, "a * b + a - b * 0.3")
+        let (xa, xb) = (try a().scalars, try b().scalars)
+        let eager = zip(xa, xb).map { $0 * $1 + $0 - $1 * 0.3 }
+        #expect(try Tandem.withDevice(.cpu) { try (a() * b() + a() - b() * 0.3).scalars } == eager)
+    }
+}
