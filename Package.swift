@@ -12,6 +12,7 @@ let package = Package(
     products: [
         .library(name: "Tandem", targets: ["Tandem"]),
         .library(name: "TandemWorkloads", targets: ["TandemWorkloads"]),
+        .library(name: "TandemExamples", targets: ["TandemExamples"]),
         .executable(name: "tandem", targets: ["TandemCLI"]),
     ],
     dependencies: [
@@ -25,10 +26,12 @@ let package = Package(
             dependencies: ["TandemIR", "TandemCompiler", "TandemModel", "TandemRuntime", "TandemInterpreter", "TandemCPU", "TandemCUDA"],
             swiftSettings: strict),
         .target(name: "TandemWorkloads", dependencies: ["Tandem"], swiftSettings: strict),
+        // The gallery of small programs a user copies from (Examples/, checked against bench/examples/).
+        .target(name: "TandemExamples", dependencies: ["Tandem"], path: "Examples", swiftSettings: strict),
         .executableTarget(
             name: "TandemCLI",
             dependencies: [
-                "Tandem", "TandemWorkloads",
+                "Tandem", "TandemWorkloads", "TandemExamples",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict),
@@ -64,7 +67,7 @@ let package = Package(
         .target(name: "_TandemTestShims"),
         .testTarget(
             name: "TandemTests",
-            dependencies: ["Tandem", "TandemWorkloads", "TandemCPU", "TandemRuntime", "TandemInterpreter", "TandemCompiler", "TandemModel", "TandemCUDA", "_TandemTestSupport", "_TandemTestShims"],
+            dependencies: ["Tandem", "TandemWorkloads", "TandemExamples", "TandemCPU", "TandemRuntime", "TandemInterpreter", "TandemCompiler", "TandemModel", "TandemCUDA", "_TandemTestSupport", "_TandemTestShims"],
             swiftSettings: strict),
     ]
 )

@@ -1,0 +1,88 @@
+import Tandem
+
+/// One program of the gallery: its parameters with their defaults and a run that returns its
+/// named outputs. The defaults are the medium size (a few tenths of a second in NumPy, what
+/// `tandem example` runs and what placement is measured on); `small` is the size the tests and
+/// CI run and check against `bench/examples/expected.json`.
+public struct Example: Sendable {
+    public let name: String
+    /// One line: what the program computes.
+    public let summary: String
+    /// Parameter names with their medium-size defaults, in the NumPy version's order.
+    public let parameters: [(name: String, defaultValue: Double)]
+    /// Parameters that must be whole numbers (sizes, counts).
+    public let integerParameters: Set<String>
+    /// The small size: the parameters that differ from the defaults.
+    public let small: [String: Double]
+    let body: @Sendable (_ params: [String: Double]) throws -> [String: Double]
+
+    /// Every parameter, `params` first, then the defaults.
+    public func filled(_ params: [String: Double]) -> [String: Double] {
+        var full: [String: Double] = [:]
+        for p in parameters { full[p.name] = params[p.name] ?? p.defaultValue }
+        return full
+    }
+
+    /// Every parameter of the small size.
+    public var smallParameters: [String: Double] { filled(small) }
+
+    /// Runs the program with `params` (missing ones take their defaults).
+    public func run(_ params: [String: Double] = [:]) throws -> [String: Double] {
+        try body(filled(params))
+    }
+}
+
+public enum Examples {
+    /// Every example of the gallery.
+    public static let all: [Example] = [
+        Example(name: "heat", summary: "steady heat on a plate with a heater disc: Jacobi iterations until the update is below a tolerance",
+                parameters: [("n", 64), ("tolerance", 1e-6), ("max_iterations", 20_000), ("check_every", 10)],
+                integerParameters: ["n", "max_iterations", "check_every"],
+                small: ["n": 12, "tolerance": 1e-5, "max_iterations": 1000, "check_every": 5]) { p in
+            try HeatEquation.run(n: int(p, "n"), tolerance: p["tolerance"]!, maxIterations: int(p, "max_iterations"),
+                                 checkEvery: int(p, "check_every"))
+        },
+        Example(name: "kmeans", summary: "k-means clustering of points drawn around k centres, until no point changes cluster",
+                parameters: [("n", 50_000), ("d", 4), ("k", 8), ("max_iterations", 30)],
+                integerParameters: ["n", "d", "k", "max_iterations"],
+                small: ["n": 600, "d": 2, "k": 4, "max_iterations": 20]) { p in
+            try KMeans.run(n: int(p, "n"), d: int(p, "d"), k: int(p, "k"), maxIterations: int(p, "max_iterations"))
+        },
+        Example(name: "logistic_regression", summary: "logistic regression trained by full-batch gradient descent, the loss read every epoch",
+                parameters: [("n", 500_000), ("d", 8), ("epochs", 30), ("learning_rate", 0.5)],
+                integerParameters: ["n", "d", "epochs"],
+                small: ["n": 1000, "d": 4, "epochs": 15]) { p in
+            try LogisticRegression.run(n: int(p, "n"), d: int(p, "d"), epochs: int(p, "epochs"), learningRate: p["learning_rate"]!)
+        },
+        Example(name: "mandelbrot", summary: "escape-time counts of the Mandelbrot set on a grid of the complex plane",
+                parameters: [("width", 600), ("height", 400), ("max_iterations", 100)],
+                integerParameters: ["width", "height", "max_iterations"],
+                small: ["width": 60, "height": 40, "max_iterations": 30]) { p in
+            try Mandelbrot.run(width: int(p, "width"), height: int(p, "height"), maxIterations: int(p, "max_iterations"))
+        },
+        Example(name: "asian_option", summary: "Monte Carlo price of an arithmetic-average Asian call under geometric Brownian motion",
+                parameters: [("paths", 100_000), ("steps", 50), ("s0", 100), ("strike", 100), ("rate", 0.05), ("sigma", 0.2), ("maturity", 1)],
+                integerParameters: ["paths", "steps"],
+                small: ["paths": 2000, "steps": 12]) { p in
+            try AsianOption.run(paths: int(p, "paths"), steps: int(p, "steps"), s0: p["s0"]!, strike: p["strike"]!,
+                                rate: p["rate"]!, sigma: p["sigma"]!, maturity: p["maturity"]!)
+        },
+        Example(name: "fir_filter", summary: "a noisy two-tone signal through a windowed-sinc low-pass FIR filter, then decimated",
+                parameters: [("n", 2_000_000), ("taps", 101), ("cutoff", 30), ("rate", 1000)],
+                integerParameters: ["n", "taps"],
+                small: ["n": 2000, "taps": 31]) { p in
+            try FIRFilter.run(n: int(p, "n"), taps: int(p, "taps"), cutoff: p["cutoff"]!, sampleRate: p["rate"]!)
+        },
+        Example(name: "life", summary: "Conway's Game of Life on a random board with a dead border, the population read every step",
+                parameters: [("n", 1024), ("steps", 50), ("density", 0.35)],
+                integerParameters: ["n", "steps"],
+                small: ["n": 32, "steps": 20]) { p in
+            try GameOfLife.run(n: int(p, "n"), steps: int(p, "steps"), density: p["density"]!)
+        },
+    ]
+
+    public static func named(_ name: String) -> Example? { all.first { $0.name == name } }
+}
+
+/// Reads a whole-number parameter.
+private func int(_ p: [String: Double], _ name: String) -> Int { Int(p[name]!) }

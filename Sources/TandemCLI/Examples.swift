@@ -1,0 +1,155 @@
+import ArgumentParser
+#if canImport(Glibc)
+import Glibc
+#endif
+import Tandem
+import TandemExamples
+import TandemRuntime
+
+/// `tandem example NAME [k=v ...]`: one program of the Examples gallery (Examples/*.swift).
+struct ExampleCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "example",
+        abstract: "Run one program of the Examples gallery and print its outputs and time.",
+        discussion: """
+            Examples: \(Examples.all.map(\.name).joined(separator: ", ")). Parameters are name=value; \
+            missing ones take the medium size (--small: the small size CI checks). --check compares with \
+            NumPy (bench/examples/): built-in values at the small size, else bench/examples/run_examples.py.
+            """)
+
+    @Argument(help: "The example (see --list).") var name: String?
+    @Argument(help: "Parameters, name=value.") var parameters: [String] = []
+    @Flag(help: "List the examples with their parameters.") var list = false
+    @Flag(help: "Start from the small size (the size CI checks) instead of the medium one.") var small = false
+    @Flag(help: "Compare the outputs with NumPy's; exit 1 on a mismatch.") var check = false
+    @Flag(help: "Print one JSON object.") var json = false
+
+    /// Relative tolerance of --check (float64 against NumPy); whole-number outputs (counts) must be equal.
+    static let tolerance = 1e-9
+
+    func run() throws {
+        if list {
+            for e in Examples.all {
+                print("\(e.name): \(e.summary)")
+                print("  medium: \(describe(e.filled([:])))")
+                print("  small:  \(describe(e.smallParameters))")
+            }
+            return
+        }
+        let (example, params) = try withUsageErrors { () -> (Example, [String: Double]) in
+            guard let name else { throw UsageError(description: "name an example or use --list; examples: \(Examples.all.map(\.name).joined(separator: ", "))") }
+            guard let e = Examples.named(name) else {
+                throw UsageError(description: "unknown example '\(name)'; try one of \(Examples.all.map(\.name).joined(separator: ", "))")
+            }
+            var p = small ? e.small : [:]
+            for (k, v) in try parseExampleParameters(parameters, for: e) { p[k] = v }
+            return (e, e.filled(p))
+        }
+        var expected: [String: Double]?
+        if check {
+            expected = try withUsageErrors {
+                if let values = ExpectedExamples.outputs(example.name, params) { return values }
+                if let values = ExpectedExamples.numpy(example.name, params) { return values }
+                throw UsageError(description: "no NumPy values for \(example.name) with these parameters: use --small, or run from the package folder with python3 and numpy (bench/examples/run_examples.py)")
+            }
+        }
+        Tandem.resetStatistics()
+        let start = now()
+        let outputs = try example.run(params)
+        let seconds = now() - start
+        let stats = Tandem.statistics
+
+        var mismatches: [String] = []
+        if let expected {
+            for (k, want) in expected.sorted(by: { $0.key < $1.key }) {
+                let got = outputs[k] ?? .nan
+                let ok = want == want.rounded() ? got == want
+                    : Swift.abs(got - want) <= ExampleCommand.tolerance * Swift.abs(want)
+                if !ok { mismatches.append("\(k): \(got) vs \(want)") }
+            }
+        }
+        let checkResult = expected == nil ? "skipped" : mismatches.isEmpty ? "pass" : "fail"
+        let device = stats.kernelsByDevice.keys.sorted().joined(separator: "+")
+        if json {
+            let ps = params.sorted { $0.key < $1.key }.map { "\"\($0.key)\": \(JSON.number($0.value))" }.joined(separator: ", ")
+            let outs = outputs.sorted { $0.key < $1.key }.map { "\"\($0.key)\": \(JSON.number($0.value))" }.joined(separator: ", ")
+            print("{\"example\": \"\(example.name)\", \"params\": {\(ps)}, \"device\": \"\(device)\", \"outputs\": {\(outs)}, \"seconds\": \(JSON.number(seconds)), \"syncs\": \(stats.syncs), \"kernels\": \(stats.kernelsRun), \"ops_fused\": \(stats.opsFused), \"compiles\": \(stats.compileMisses), \"planning_seconds\": \(JSON.number(Double(stats.planNanos) / 1e9)), \"check\": \"\(checkResult)\"}")
+        } else {
+            print("\(example.name) \(describe(params)) [\(device)]")
+            for (k, v) in outputs.sorted(by: { $0.key < $1.key }) { print("  \(k) = \(JSON.number(v))") }
+            print("  time \(format3(seconds)) s, syncs \(stats.syncs), kernels \(stats.kernelsRun), ops fused \(stats.opsFused), compiles \(stats.compileMisses), planning \(format3(Double(stats.planNanos) / 1e9)) s")
+            if check { print("  check: \(checkResult)" + (mismatches.isEmpty ? "" : " (" + mismatches.joined(separator: "; ") + ")")) }
+        }
+        if checkResult == "fail" { throw ExitCode(1) }
+    }
+
+    func describe(_ p: [String: Double]) -> String {
+        p.sorted { $0.key < $1.key }.map { "\($0.key)=\(JSON.number($0.value))" }.joined(separator: " ")
+    }
+}
+
+/// Parses `k=v` parameters against an example's parameter list (the rules of `tandem run`).
+func parseExampleParameters(_ items: [String], for example: Example) throws -> [String: Double] {
+    var out: [String: Double] = [:]
+    let known = example.parameters.map(\.name)
+    for item in items {
+        let parts = item.split(separator: "=", maxSplits: 1).map(String.init)
+        guard parts.count == 2, !parts[0].isEmpty else {
+            throw UsageError(description: "malformed parameter '\(item)': expected name=value")
+        }
+        let (name, text) = (parts[0], parts[1])
+        guard known.contains(name) else {
+            throw UsageError(description: "unknown parameter '\(name)' for \(example.name); it takes \(known.joined(separator: ", "))")
+        }
+        guard let value = Double(text.replacingOccurrences(of: "_", with: "")), value.isFinite else {
+            throw UsageError(description: "parameter \(name)=\(text) is not a number")
+        }
+        if example.integerParameters.contains(name) {
+            guard value == value.rounded(), value >= 1, value <= 1e9 else {
+                throw UsageError(description: "parameter \(name)=\(text) must be a positive whole number")
+            }
+        }
+        out[name] = value
+    }
+    return out
+}
+
+/// NumPy's outputs for the examples (bench/examples/expected.json, float64): built in for the small
+/// sizes, computed by bench/examples/run_examples.py for any other parameters.
+enum ExpectedExamples {
+    static let small: [String: [String: Double]] = [
+        "heat": ["iterations": 290, "residual": 9.633807495967872e-06, "total": 131.14517753995398, "center": 1.8134817661612432],
+        "kmeans": ["iterations": 12, "inertia_first": 14659.422602769844, "inertia_last": 3120.959532993503,
+                   "centroid_abs_sum": 23.48502070068462, "largest_cluster": 155],
+        "logistic_regression": ["loss_first": 0.6931471805599454, "loss_last": 0.5474602051758518, "accuracy": 0.771,
+                                "weight_sum": -0.06479930647896415, "bias": 0.414815164055754],
+        "mandelbrot": ["total": 24881, "inside": 558, "area": 1.6740000000000002],
+        "asian_option": ["price": 5.720736425023185, "std_error": 0.1876496204040373, "mean_final": 103.76524754761786],
+        "fir_filter": ["rms_error_before": 0.31088582308185897, "rms_error_after": 0.06123199470155155,
+                       "filtered_sum": 1.6420812164169902, "decimated_sum": 0.6096483009851781],
+        "life": ["population_first": 371, "population_last": 175, "population_max": 371, "population_min": 170, "population_sum": 5108],
+    ]
+
+    static func outputs(_ name: String, _ params: [String: Double]) -> [String: Double]? {
+        guard let e = Examples.named(name), params == e.smallParameters else { return nil }
+        return small[name]
+    }
+
+    /// Runs the NumPy version (from the package folder) and reads its "outputs" object.
+    static func numpy(_ name: String, _ params: [String: Double]) -> [String: Double]? {
+        let script = "bench/examples/run_examples.py"
+        guard let python = ProcessInfoLite.executable("python3"), access(script, R_OK) == 0 else { return nil }
+        let args = params.sorted { $0.key < $1.key }.map { "\($0.key)=\(JSON.number($0.value))" }
+        ProcessInfoLite.warn("example: computing NumPy's values with \(script)")
+        guard case .success(let r) = Subprocess.run([python, script, name] + args), r.status == 0 else { return nil }
+        // The line is {"example": ..., "params": {...}, "outputs": {"k": v, ...}, "seconds": ...}.
+        guard let start = r.output.firstRange(of: "\"outputs\": {")?.upperBound,
+              let end = r.output[start...].firstIndex(of: "}") else { return nil }
+        var out: [String: Double] = [:]
+        for item in r.output[start..<end].split(separator: ",") {
+            let kv = item.split(separator: ":").map { $0.filter { $0 != "\"" && $0 != " " } }
+            if kv.count == 2, let v = Double(kv[1]) { out[kv[0]] = v }
+        }
+        return out.isEmpty ? nil : out
+    }
+}

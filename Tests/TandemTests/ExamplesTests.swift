@@ -1,0 +1,98 @@
+import Testing
+import Tandem
+import TandemExamples
+import TandemRuntime
+
+/// Every program of the Examples gallery at its small size, against NumPy (bench/examples/,
+/// values copied from expected.json): under the default placement, through the interpreter and
+/// through compiled C. Whole-number outputs (iteration counts, populations, escape counts) must
+/// be equal; the others agree within 1e-9 relative.
+@Suite("Examples", .serialized)
+struct ExamplesTests {
+    struct Case: Sendable, CustomTestStringConvertible {
+        let example: String
+        let params: [String: Double]
+        let outputs: [String: Double]
+        var testDescription: String { example }
+    }
+
+    // From bench/examples/expected.json (python3 bench/examples/run_examples.py --expected).
+    static let cases: [Case] = [
+        Case(example: "heat", params: ["n": 12, "tolerance": 1e-5, "max_iterations": 1000, "check_every": 5],
+             outputs: ["iterations": 290, "residual": 9.633807495967872e-06, "total": 131.14517753995398, "center": 1.8134817661612432]),
+        Case(example: "kmeans", params: ["n": 600, "d": 2, "k": 4, "max_iterations": 20],
+             outputs: ["iterations": 12, "inertia_first": 14659.422602769844, "inertia_last": 3120.959532993503,
+                       "centroid_abs_sum": 23.48502070068462, "largest_cluster": 155]),
+        Case(example: "logistic_regression", params: ["n": 1000, "d": 4, "epochs": 15, "learning_rate": 0.5],
+             outputs: ["loss_first": 0.6931471805599454, "loss_last": 0.5474602051758518, "accuracy": 0.771,
+                       "weight_sum": -0.06479930647896415, "bias": 0.414815164055754]),
+        Case(example: "mandelbrot", params: ["width": 60, "height": 40, "max_iterations": 30],
+             outputs: ["total": 24881, "inside": 558, "area": 1.6740000000000002]),
+        Case(example: "asian_option", params: ["paths": 2000, "steps": 12, "s0": 100, "strike": 100, "rate": 0.05, "sigma": 0.2, "maturity": 1],
+             outputs: ["price": 5.720736425023185, "std_error": 0.1876496204040373, "mean_final": 103.76524754761786]),
+        Case(example: "fir_filter", params: ["n": 2000, "taps": 31, "cutoff": 30, "rate": 1000],
+             outputs: ["rms_error_before": 0.31088582308185897, "rms_error_after": 0.06123199470155155,
+                       "filtered_sum": 1.6420812164169902, "decimated_sum": 0.6096483009851781]),
+        Case(example: "life", params: ["n": 32, "steps": 20, "density": 0.35],
+             outputs: ["population_first": 371, "population_last": 175, "population_max": 371, "population_min": 170, "population_sum": 5108]),
+    ]
+
+    func check(_ c: Case, _ device: DeviceChoice?) throws {
+        let example = try #require(Examples.named(c.example))
+        #expect(example.smallParameters == c.params, "the small size of \(c.example) is not the one NumPy ran")
+        let got = try device.map { d in try Tandem.withDevice(d) { try example.run(c.params) } } ?? example.run(c.params)
+        #expect(Set(got.keys) == Set(c.outputs.keys), "\(c.example): outputs \(got.keys.sorted())")
+        for (k, want) in c.outputs {
+            let g = try #require(got[k], "missing output \(k)")
+            if want == want.rounded() {
+                #expect(g == want, "\(c.example) \(device?.rawValue ?? "default") \(k): \(g) vs \(want)")
+            } else {
+                #expect(Swift.abs(g - want) <= 1e-9 * Swift.abs(want), "\(c.example) \(device?.rawValue ?? "default") \(k): \(g) vs \(want)")
+            }
+        }
+    }
+
+    @Test("every example is checked here") func coverage() {
+        #expect(Examples.all.map(\.name).sorted() == ExamplesTests.cases.map(\.example).sorted())
+    }
+
+    @Test("default placement", arguments: cases) func automatic(_ c: Case) throws { try check(c, nil) }
+    @Test("interpreter", arguments: cases) func interpreted(_ c: Case) throws { try check(c, .interpreter) }
+    @Test("compiled C", arguments: cases) func compiled(_ c: Case) throws { try check(c, .cpu) }
+}
+
+/// `tandem example`: the check passes at the small size; mistakes give one line and exit code 2.
+@Suite("Examples CLI")
+struct ExamplesCLITests {
+    func run(_ args: [String]) throws -> (Int32, String) {
+        let bin = try #require(CLITests.binary, "the tandem executable was not built")
+        guard case .success(let r) = Subprocess.run([bin] + args) else { Issue.record("could not start tandem"); return (-1, "") }
+        return (r.status, r.output)
+    }
+
+    @Test func checkPasses() throws {
+        let (status, output) = try run(["example", "life", "--small", "--check"])
+        #expect(status == 0, "\(output)")
+        #expect(output.contains("check: pass"), "\(output)")
+    }
+
+    @Test func lists() throws {
+        let (status, output) = try run(["example", "--list"])
+        #expect(status == 0)
+        for e in Examples.all { #expect(output.contains(e.name + ":"), "\(e.name) missing from --list") }
+    }
+
+    @Test(arguments: [
+        (["example", "nope"], "unknown example 'nope'"),
+        (["example", "heat", "n=abc"], "parameter n=abc is not a number"),
+        (["example", "heat", "m=3"], "unknown parameter 'm' for heat"),
+        (["example", "heat", "n"], "malformed parameter 'n'"),
+        (["example", "life", "steps=0"], "must be a positive whole number"),
+        (["example"], "name an example or use --list"),
+    ])
+    func badInput(_ args: [String], _ message: String) throws {
+        let (status, output) = try run(args)
+        #expect(status == 2, "\(args): \(output)")
+        #expect(output.contains(message), "\(args): \(output)")
+    }
+}
