@@ -15,16 +15,13 @@ public enum Mandelbrot {
         var zr = Tensor<Double>.zeros([height, width])
         var zi = Tensor<Double>.zeros([height, width])
         var counts = Tensor<Double>.zeros([height, width])
-        for iteration in 1...maxIterations {
+        for _ in 1...maxIterations {
             let bounded = zr * zr + zi * zi .<= 4.0
             let nextR = zr * zr - zi * zi + cr
             let nextI = 2.0 * zr * zi + ci
             zr = `where`(bounded, nextR, zr)
             zi = `where`(bounded, nextI, zi)
             counts += Tensor<Double>(bounded)
-            // Nothing is read inside the loop: queue the work every few iterations so that the
-            // pending graph stays short (a long unread chain of iterations overflows the planner).
-            if iteration % 10 == 0 { try Tandem.flush(zr, zi, counts) }
         }
         let inside = try Tensor<Double>(counts .== Double(maxIterations)).sum().item()
         return ["total": try counts.sum().item(), "inside": inside, "area": inside * dx * dy]

@@ -14,7 +14,7 @@ struct ExampleCommand: ParsableCommand {
         discussion: """
             Examples: \(Examples.all.map(\.name).joined(separator: ", ")). Parameters are name=value; \
             missing ones take the medium size (--small: the small size CI checks). --check compares with \
-            NumPy (bench/examples/): built-in values at the small size, else bench/examples/run_examples.py.
+            NumPy's values built in for the small size (bench/examples/run_examples.py computes them for any size).
             """)
 
     @Argument(help: "The example (see --list).") var name: String?
@@ -49,8 +49,8 @@ struct ExampleCommand: ParsableCommand {
         if check {
             expected = try withUsageErrors {
                 if let values = ExpectedExamples.outputs(example.name, params) { return values }
-                if let values = ExpectedExamples.numpy(example.name, params) { return values }
-                throw UsageError(description: "no NumPy values for \(example.name) with these parameters: use --small, or run from the package folder with python3 and numpy (bench/examples/run_examples.py)")
+                // Only built-in values: a --check never runs a script found in the current folder.
+                throw UsageError(description: "no NumPy values built in for \(example.name) with these parameters: use --small, or compare with python3 bench/examples/run_examples.py \(example.name) k=v")
             }
         }
         Tandem.resetStatistics()
@@ -114,8 +114,7 @@ func parseExampleParameters(_ items: [String], for example: Example) throws -> [
     return out
 }
 
-/// NumPy's outputs for the examples (bench/examples/expected.json, float64): built in for the small
-/// sizes, computed by bench/examples/run_examples.py for any other parameters.
+/// NumPy's outputs for the examples at their small sizes (bench/examples/expected.json, float64).
 enum ExpectedExamples {
     static let small: [String: [String: Double]] = [
         "heat": ["iterations": 290, "residual": 9.633807495967872e-06, "total": 131.14517753995398, "center": 1.8134817661612432],
@@ -133,23 +132,5 @@ enum ExpectedExamples {
     static func outputs(_ name: String, _ params: [String: Double]) -> [String: Double]? {
         guard let e = Examples.named(name), params == e.smallParameters else { return nil }
         return small[name]
-    }
-
-    /// Runs the NumPy version (from the package folder) and reads its "outputs" object.
-    static func numpy(_ name: String, _ params: [String: Double]) -> [String: Double]? {
-        let script = "bench/examples/run_examples.py"
-        guard let python = ProcessInfoLite.executable("python3"), access(script, R_OK) == 0 else { return nil }
-        let args = params.sorted { $0.key < $1.key }.map { "\($0.key)=\(JSON.number($0.value))" }
-        ProcessInfoLite.warn("example: computing NumPy's values with \(script)")
-        guard case .success(let r) = Subprocess.run([python, script, name] + args), r.status == 0 else { return nil }
-        // The line is {"example": ..., "params": {...}, "outputs": {"k": v, ...}, "seconds": ...}.
-        guard let start = r.output.firstRange(of: "\"outputs\": {")?.upperBound,
-              let end = r.output[start...].firstIndex(of: "}") else { return nil }
-        var out: [String: Double] = [:]
-        for item in r.output[start..<end].split(separator: ",") {
-            let kv = item.split(separator: ":").map { $0.filter { $0 != "\"" && $0 != " " } }
-            if kv.count == 2, let v = Double(kv[1]) { out[kv[0]] = v }
-        }
-        return out.isEmpty ? nil : out
     }
 }
