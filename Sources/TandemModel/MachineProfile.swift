@@ -30,6 +30,48 @@ public struct MachineProfile: Codable, Sendable, Equatable {
     }
 }
 
+extension MachineProfile {
+    /// What the model assumes before this machine has been measured: the rates of a two-core
+    /// x86-64 server VM (Xeon, AVX2, clang 21; a quick calibration of 2026-12-02, rounded to one
+    /// or two significant digits), with memory bandwidth scaled to `identity.workers` up to four.
+    /// It only has to place kernels sensibly for the first run (compiled code for real work,
+    /// the interpreter for tiny one-off kernels) while the real measurement runs on the side
+    /// (`Calibration.profileForRuntime`); `calibrationSeconds` is 0 and `quick` true.
+    public static func builtIn(identity: MachineIdentity) -> MachineProfile {
+        let w = Double(max(1, min(identity.workers, 4)))
+        let cpu = CPUProfile(
+            bandwidthOneThread: 1.0e10, bandwidthAllThreads: 1.0e10 * (1 + 0.1 * (w - 1)),
+            f32: OpCosts(simple: 2e-11, divide: 2e-10, sqrt: 2.5e-10, transcendental: 1.6e-9, erf: 5.6e-9, pow: 5.4e-9, random: 6.6e-10),
+            f64: OpCosts(simple: 2.5e-11, divide: 6.5e-10, sqrt: 1e-9, transcendental: 5.3e-9, erf: 1.5e-8, pow: 1.2e-8, random: 4.3e-10),
+            launchSeconds: 7e-5, chunkSeconds: 6.5e-7, interpreterSecondsPerInstruction: 1.7e-8,
+            interpreterOps: OpCosts(simple: 0, divide: 0, sqrt: 0, transcendental: 1.5e-9, erf: 7.4e-9, pow: 2.2e-8, random: 3.2e-9),
+            accessSeconds: 9.6e-11, loopSeconds: 1.4e-10, firstTouchSecondsPerByte: 3.3e-10, stridedAccessSeconds: 3.9e-10,
+            callSeconds: 8e-7, interpreterCallSeconds: 3.2e-6, interpreterPointSeconds: 6.3e-8, interpreterSpeedup: 1 + 0.6 * (w - 1),
+            compileSeconds: 0.32, loadSeconds: 8.4e-5)
+        var p = MachineProfile(identity: identity, quick: true, calibrationSeconds: 0, cpu: cpu, gpu: nil)
+        p.cpu.cacheBandwidth = [BandwidthLevel(name: "L2", maxBytes: 1 << 20, oneThread: 6.9e10, allThreads: 6.9e10 * w),
+                                BandwidthLevel(name: "L3", maxBytes: 32 << 20, oneThread: 1.2e10, allThreads: 1.2e10 * (1 + 0.1 * (w - 1)))]
+        return p
+    }
+
+    /// The largest ratio between two measurements of the same machine over the rates that decide
+    /// placements (bandwidths, simple and transcendental op costs, launch and chunk costs): 1
+    /// when they agree, large when something else ran on the machine during one of them.
+    public static func spread(_ a: MachineProfile, _ b: MachineProfile) -> Double {
+        let pairs: [(Double, Double)] = [
+            (a.cpu.bandwidthOneThread, b.cpu.bandwidthOneThread), (a.cpu.bandwidthAllThreads, b.cpu.bandwidthAllThreads),
+            (a.cpu.f64.simple, b.cpu.f64.simple), (a.cpu.f64.transcendental, b.cpu.f64.transcendental),
+            (a.cpu.f32.simple, b.cpu.f32.simple), (a.cpu.launchSeconds, b.cpu.launchSeconds),
+            (a.cpu.chunkSeconds, b.cpu.chunkSeconds), (a.cpu.interpreterSecondsPerInstruction, b.cpu.interpreterSecondsPerInstruction),
+        ]
+        return pairs.reduce(1.0) { worst, pair in
+            let (x, y) = pair
+            guard x > 0, y > 0, x.isFinite, y.isFinite else { return worst }
+            return max(worst, max(x, y) / min(x, y))
+        }
+    }
+}
+
 /// Which machine a profile was measured on.
 public struct MachineIdentity: Codable, Sendable, Equatable {
     public var host: String

@@ -129,6 +129,17 @@ public final class Runtime: @unchecked Sendable {
         modelState.withLock { $0 = CostModel(profile: profile) }
     }
 
+    /// Replaces the machine profile only if the one in use is still `expected` (a calibration
+    /// finished on the side must not undo a profile set meanwhile). Returns whether it did.
+    @discardableResult
+    public func replaceProfile(_ expected: MachineProfile, with profile: MachineProfile) -> Bool {
+        modelState.withLock { state in
+            guard state == nil || state?.profile == expected else { return false }
+            state = CostModel(profile: profile)
+            return true
+        }
+    }
+
     /// The device that runs a placement.
     private func device(for p: Placement) -> (any KernelDevice)? {
         switch p {

@@ -67,9 +67,11 @@ struct CLITests {
         return access(tandem, X_OK) == 0 ? tandem : nil
     }
 
-    func run(_ args: [String]) throws -> (Int32, String) {
+    /// Runs `tandem args`, with `environment` (`NAME=value`) added through `/usr/bin/env`.
+    func run(_ args: [String], environment: [String] = []) throws -> (Int32, String) {
         let bin = try #require(CLITests.binary, "the tandem executable was not built")
-        guard case .success(let r) = Subprocess.run([bin] + args) else { Issue.record("could not start tandem"); return (-1, "") }
+        let argv = environment.isEmpty ? [bin] + args : ["/usr/bin/env"] + environment + [bin] + args
+        guard case .success(let r) = Subprocess.run(argv) else { Issue.record("could not start tandem"); return (-1, "") }
         return (r.status, r.output)
     }
 

@@ -1,0 +1,66 @@
+import Testing
+@testable import Tandem
+import TandemModel
+import TandemRuntime
+import _TandemTestSupport
+
+/// The first run on a machine without a profile (issue 14, point 4): kernels are placed with
+/// built-in estimates at once, and the calibration runs on the side, trusted only when two
+/// measurements agree.
+@Suite("First run")
+struct FirstRunTests {
+    static let id = MachineIdentity(host: "test", cpuModel: "test", workers: 2, compiler: "clang", gpu: nil)
+
+    @Test("the built-in estimates are complete: every rate the model uses is positive and finite")
+    func builtInIsComplete() {
+        let p = MachineProfile.builtIn(identity: Self.id)
+        let c = p.cpu
+        for v in [c.bandwidthOneThread, c.bandwidthAllThreads, c.launchSeconds, c.chunkSeconds, c.compileSeconds, c.loadSeconds,
+                  c.interpreterSecondsPerInstruction, c.callSeconds, c.interpreterCallSeconds, c.accessSeconds] {
+            #expect(v > 0 && v.isFinite)
+        }
+        for costs in [c.f32, c.f64] {
+            for v in [costs.simple, costs.divide, costs.sqrt, costs.transcendental, costs.erf, costs.pow, costs.random] {
+                #expect(v > 0 && v.isFinite)
+            }
+        }
+        #expect(p.version == MachineProfile.currentVersion && p.calibrationSeconds == 0)
+    }
+
+    @Test("two measurements that disagree are flagged as disturbed")
+    func spread() {
+        let a = MachineProfile.builtIn(identity: Self.id)
+        #expect(MachineProfile.spread(a, a) == 1)
+        var b = a
+        b.cpu.bandwidthAllThreads /= 2.5          // another process streamed memory meanwhile
+        #expect(MachineProfile.spread(a, b) == 2.5)
+        #expect(MachineProfile.spread(a, b) > Calibration.maxSpread)
+        var c = a
+        c.cpu.f64.simple *= 1.1
+        #expect(MachineProfile.spread(a, c) <= Calibration.maxSpread)
+    }
+
+    @Test("a calibration finishing on the side does not undo a profile set meanwhile")
+    func sideCalibrationDoesNotOverride() {
+        let runtime = Runtime(devices: [], statistics: StatisticsBox()) { MachineProfile.builtIn(identity: Self.id) }
+        let estimates = runtime.costModel.profile
+        var set = estimates
+        set.cpu.launchSeconds = 1e-3
+        runtime.setProfile(set)
+        var measured = estimates
+        measured.cpu.launchSeconds = 5e-5
+        #expect(!runtime.replaceProfile(estimates, with: measured))
+        #expect(runtime.costModel.profile == set)
+        #expect(runtime.replaceProfile(set, with: measured))
+        #expect(runtime.costModel.profile == measured)
+    }
+
+    @Test("without a profile, a run starts at once on the estimates and says so once")
+    func firstRunSaysSo() throws {
+        let dir = TestScratch.path("first-run-cache")
+        let (status, output) = try CLITests().run(["run", "sor", "n=32", "max_iterations=3"], environment: ["TANDEM_CACHE_DIR=\(dir)"])
+        #expect(status == 0, "\(output)")
+        let lines = output.split(separator: "\n").filter { $0.contains("built-in estimates") }
+        #expect(lines.count == 1, "\(output)")
+    }
+}
