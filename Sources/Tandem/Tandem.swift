@@ -28,6 +28,9 @@ public enum Tandem {
         let cuda = CUDADevice(statistics: statistics)
         let runtime = Runtime(devices: [cpu, InterpreterDevice()], queued: [cuda], statistics: statistics,
                               profile: { Calibration.profileForRuntime(workers: Tandem.runtime.executor.workers) })
+        // Kernel runs count across processes, so a compile is amortised over a kernel's life.
+        runtime.kernelHistory = KernelHistory(path: cpu.cache.directory + "/kernel-history")
+        atexit { Tandem.runtime.kernelHistory?.save() }
         if ProcessInfoLite.environment("TANDEM_TRACE") != nil {
             Tracer.shared.start()
             atexit { Tandem.writeTraceAtExit() }

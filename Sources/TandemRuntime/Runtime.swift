@@ -98,8 +98,12 @@ public final class Runtime: @unchecked Sendable {
 
     private let profileSource: @Sendable () -> MachineProfile
     private let modelState = Mutex<CostModel?>(nil)
-    /// Static features and run counts per kernel structure (graph lock).
+    /// Static features and run counts per kernel structure (graph lock); a kernel's first count
+    /// comes from `kernelHistory`, the runs of earlier processes.
     private var history: [Kernel: (features: KernelFeatures, runs: Int)] = [:]
+    /// Runs of each kernel across processes (`Tandem` sets it to the cache folder's file and
+    /// saves it at exit); nil counts this process's runs only.
+    public var kernelHistory: KernelHistory?
     /// Compiles kernels that run in the interpreter but would run faster compiled.
     let background = BackgroundCompiler()
 
@@ -185,7 +189,7 @@ public final class Runtime: @unchecked Sendable {
 
     /// Prices `k` on every option and picks the earliest finish (graph lock held).
     func decide(_ k: PlannedKernel, options: [Placement], forced: Bool, model: CostModel) -> PlacementDecision {
-        let entry = history[k.kernel] ?? (KernelFeatures(k.kernel), 0)
+        let entry = history[k.kernel] ?? (KernelFeatures(k.kernel), kernelHistory?.runs(k.kernel) ?? 0)
         let launch = k.launch
         var run = KernelRun(points: k.points,
                             parallelPoints: (0..<k.kernel.parallelAxes).reduce(1) { $0 * launch.extent($1) },
@@ -254,6 +258,7 @@ public final class Runtime: @unchecked Sendable {
         let start = max(now, busyUntil[chosen.placement.resource] ?? 0)
         busyUntil[chosen.placement.resource] = start + UInt64(min(chosen.total, 1e6) * 1e9)
         history[k.kernel] = (entry.features, entry.runs + 1)
+        kernelHistory?.record(k.kernel)
         // Tiering: the interpreter won only because the code is not compiled yet (or, not looked
         // up, not known to be loaded), and compiled code would pay back: compile it on the side,
         // so a later run finds it ready, without making this one wait. A kernel never looked up

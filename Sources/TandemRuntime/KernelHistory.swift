@@ -1,0 +1,126 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Crypto
+import Synchronization
+import TandemIR
+
+/// How often each kernel structure has run, across processes: `kernel-history` in the cache
+/// folder, one line `<SHA-256 of the structure> <runs>` per kernel.
+///
+/// The cost model amortises a compile over the runs a kernel has had (`KernelRun.previousRuns`).
+/// Counted per process, a kernel run once per program run (a border copy, an initialisation)
+/// was charged its whole compile in every process and stayed in the interpreter forever; with
+/// the history, its second process sees one earlier run, its third two, and so on, until
+/// compiling pays.
+///
+/// The file only steers placement: a corrupt, missing or unreadable one counts as empty, and
+/// what it says can at worst make a kernel compile sooner or later. It is read once (at most
+/// `maxBytes`, never through a link), and written at exit to a private temporary file renamed
+/// over it, merged with what other processes wrote meanwhile (runs add up; a race loses a few
+/// counts, never corrupts the file).
+public final class KernelHistory: Sendable {
+    public let path: String
+    /// Largest file read; a larger one is ignored (and rewritten at the next exit).
+    public static let maxBytes = 4 << 20
+    /// Most kernels kept: the most-run ones.
+    public static let maxEntries = 20_000
+
+    private struct State {
+        var loaded: [String: Int]? = nil
+        /// Runs added by this process, by key.
+        var added: [String: Int] = [:]
+        var keys: [Kernel: String] = [:]
+
+        mutating func key(_ kernel: Kernel) -> String {
+            if let k = keys[kernel] { return k }
+            let k = KernelHistory.key(kernel)
+            keys[kernel] = k
+            return k
+        }
+
+        mutating func load(_ path: String) -> [String: Int] {
+            if let loaded { return loaded }
+            let table = KernelHistory.readTable(path)
+            loaded = table
+            return table
+        }
+    }
+    private let state = Mutex(State())
+
+    public init(path: String) { self.path = path }
+
+    /// The stable key of a kernel's structure (the same in every process).
+    public static func key(_ kernel: Kernel) -> String {
+        SHA256.hash(data: Array(String(describing: kernel).utf8)).map { String(format2hex: $0) }.joined()
+    }
+
+    /// Runs of `kernel` recorded by earlier processes and by this one.
+    public func runs(_ kernel: Kernel) -> Int {
+        state.withLock { s in
+            let k = s.key(kernel)
+            return (s.load(path)[k] ?? 0) + (s.added[k] ?? 0)
+        }
+    }
+
+    /// Counts one more run of `kernel`.
+    public func record(_ kernel: Kernel) {
+        state.withLock { s in s.added[s.key(kernel), default: 0] += 1 }
+    }
+
+    /// Writes the merged history (at exit). Returns false when it could not be written.
+    @discardableResult
+    public func save() -> Bool {
+        state.withLock { s in
+            guard !s.added.isEmpty else { return true }
+            var merged = KernelHistory.readTable(path)      // what others wrote since this process read it
+            for (k, n) in s.added { merged[k, default: 0] += n }
+            if merged.count > KernelHistory.maxEntries {
+                merged = Dictionary(uniqueKeysWithValues: merged.sorted { $0.value > $1.value }.prefix(KernelHistory.maxEntries).map { ($0.key, $0.value) })
+            }
+            let text = merged.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)\n" }.joined()
+            let tmp = "\(path).\(getpid()).tmp"
+            unlink(tmp)
+            let fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600)
+            guard fd >= 0 else { return false }
+            let bytes = Array(text.utf8)
+            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress, bytes.count) }
+            close(fd)
+            guard n == bytes.count, rename(tmp, path) == 0 else { unlink(tmp); return false }
+            s.added = [:]
+            s.loaded = merged
+            return true
+        }
+    }
+
+    /// The runs recorded in `path`; empty when it is missing, not a regular file, too large or
+    /// malformed (malformed lines are skipped).
+    static func readTable(_ path: String) -> [String: Int] {
+        let fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK)
+        guard fd >= 0 else { return [:] }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, st.st_size <= maxBytes else { return [:] }
+        var bytes = [UInt8](repeating: 0, count: Int(st.st_size))
+        let n = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress, Int(st.st_size)) }
+        guard n == Int(st.st_size) else { return [:] }
+        var out: [String: Int] = [:]
+        for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n") {
+            let parts = line.split(separator: " ")
+            guard parts.count == 2, parts[0].count == 64, parts[0].allSatisfy(\.isHexDigit),
+                  let runs = Int(parts[1]), runs > 0 else { continue }
+            out[String(parts[0]), default: 0] += runs
+        }
+        return out
+    }
+}
+
+extension String {
+    /// Two lowercase hex digits of a byte.
+    init(format2hex byte: UInt8) {
+        let digits = Array("0123456789abcdef")
+        self = String([digits[Int(byte >> 4)], digits[Int(byte & 15)]])
+    }
+}
