@@ -90,6 +90,15 @@ struct CLITests {
         #expect(output.split(separator: "\n").count == 1, "one line: \(output)")
     }
 
+    @Test("tandem overhead times the read-every-iteration loop at each count; bad options exit 2")
+    func overhead() throws {
+        let (status, output) = try run(["overhead", "--iterations", "10,30", "--n", "16", "--read", "element"])
+        #expect(status == 0, "\(output)")
+        #expect(output.contains("10 iterations:") && output.contains("30 iterations:") && output.contains("last 1.99"), "\(output)")
+        let (bad, message) = try run(["overhead", "--read", "twice"])
+        #expect(bad == 2 && message.contains("--read is sum, element or none"), "\(message)")
+    }
+
     @Test func runChecksAndPrintsJSON() throws {
         let (status, output) = try run(["run", "nbody", "n=100", "steps=3", "--check", "--json"])
         #expect(status == 0)
