@@ -90,28 +90,8 @@ struct ExampleCommand: ParsableCommand {
 
 /// Parses `k=v` parameters against an example's parameter list (the rules of `tandem run`).
 func parseExampleParameters(_ items: [String], for example: Example) throws -> [String: Double] {
-    var out: [String: Double] = [:]
-    let known = example.parameters.map(\.name)
-    for item in items {
-        let parts = item.split(separator: "=", maxSplits: 1).map(String.init)
-        guard parts.count == 2, !parts[0].isEmpty else {
-            throw UsageError(description: "malformed parameter '\(item)': expected name=value")
-        }
-        let (name, text) = (parts[0], parts[1])
-        guard known.contains(name) else {
-            throw UsageError(description: "unknown parameter '\(name)' for \(example.name); it takes \(known.joined(separator: ", "))")
-        }
-        guard let value = Double(text.replacingOccurrences(of: "_", with: "")), value.isFinite else {
-            throw UsageError(description: "parameter \(name)=\(text) is not a number")
-        }
-        if example.integerParameters.contains(name) {
-            guard value == value.rounded(), value >= 1, value <= 1e9 else {
-                throw UsageError(description: "parameter \(name)=\(text) must be a positive whole number")
-            }
-        }
-        out[name] = value
-    }
-    return out
+    try parseParameters(items, program: example.name, names: example.parameters.map(\.name),
+                        integers: example.integerParameters, maxWhole: 1e9)
 }
 
 /// NumPy's outputs for the examples at their small sizes (bench/examples/expected.json, float64).

@@ -18,29 +18,37 @@ struct UsageError: Error, CustomStringConvertible {
     let description: String
 }
 
-/// Parses `k=v` parameters against a workload's parameter list.
-func parseParameters(_ items: [String], for workload: Workload) throws -> [String: Double] {
+/// Parses `k=v` parameters against a program's parameter names: one clear error per malformed,
+/// unknown or non-numeric item, and whole numbers from 1 to `maxWhole` for `integers`.
+func parseParameters(_ items: [String], program: String, names: [String], integers: Set<String>,
+                     maxWhole: Double) throws -> [String: Double] {
     var out: [String: Double] = [:]
-    let known = Set(workload.parameters.map(\.name))
     for item in items {
         let parts = item.split(separator: "=", maxSplits: 1).map(String.init)
         guard parts.count == 2, !parts[0].isEmpty else {
             throw UsageError(description: "malformed parameter '\(item)': expected name=value")
         }
         let (name, text) = (parts[0], parts[1])
-        guard known.contains(name) else {
-            throw UsageError(description: "unknown parameter '\(name)' for \(workload.name); it takes \(workload.parameters.map(\.name).joined(separator: ", "))")
+        guard names.contains(name) else {
+            throw UsageError(description: "unknown parameter '\(name)' for \(program); it takes \(names.joined(separator: ", "))")
         }
         guard let value = Double(text.replacingOccurrences(of: "_", with: "")), value.isFinite else {
             throw UsageError(description: "parameter \(name)=\(text) is not a number")
         }
-        if workload.integerParameters.contains(name) {
-            guard value == value.rounded(), value >= 1, value <= 1e12 else {
+        if integers.contains(name) {
+            guard value == value.rounded(), value >= 1, value <= maxWhole else {
                 throw UsageError(description: "parameter \(name)=\(text) must be a positive whole number")
             }
         }
         out[name] = value
     }
+    return out
+}
+
+/// Parses `k=v` parameters against a workload's parameter list.
+func parseParameters(_ items: [String], for workload: Workload) throws -> [String: Double] {
+    let out = try parseParameters(items, program: workload.name, names: workload.parameters.map(\.name),
+                                  integers: workload.integerParameters, maxWhole: 1e12)
     try checkFeasible(workload, out)
     return out
 }
