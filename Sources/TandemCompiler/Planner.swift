@@ -338,8 +338,9 @@ public final class Planner {
     ///   on the way (one more output of the sum's kernel) every other iteration instead of
     ///   leaving its whole history to be recomputed at each read: the price of a read stays flat
     ///   over the iterations. A held value whose history is computed for the first time is not
-    ///   stored: locals of a loop body (Black-Scholes' `d1`, `d2`) are never read again, and
-    ///   storing them cost 2.5x (a store and a fresh buffer per value and iteration, measured).
+    ///   stored: locals of a loop body (Black-Scholes' `d1`, `d2`) are usually never read again,
+    ///   and storing them would cost a store and a fresh buffer per value and iteration, the
+    ///   traffic fusion exists to save (not measured: the rule was chosen before measuring).
     ///   Recomputing is also kept for cheap values (a view, a single operation on stored data),
     ///   for generators (`uniform`, `arange`), whose price does not grow, and for values larger
     ///   than anything they read (a pairwise `dx` broadcast from two vectors: storing N x N for
