@@ -5,7 +5,6 @@ import TandemInterpreter
 import TandemCPU
 import TandemCUDA
 import Synchronization
-import Dispatch
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -92,7 +91,9 @@ public enum Calibration {
     /// it shares the cores with the program for a second or two of the first run.
     static func calibrateOnTheSide(workers: Int, replacing estimates: MachineProfile) {
         ProcessInfoLite.warn("tandem: no machine profile for this machine: kernels are placed with built-in estimates while a quick calibration runs on the side (`tandem calibrate` measures a full one)")
-        DispatchQueue.global(qos: .utility).async {
+        // At the lowest priority (the calibration's compiler runs inherit it): the program's own
+        // work comes first, and measurements it disturbs are caught by the spread check.
+        let started = startBackgroundThread(niceness: 19) {
             do {
                 let first = try measure(quick: true, workers: workers)
                 let second = try measure(quick: true, workers: workers)
@@ -114,6 +115,7 @@ public enum Calibration {
                 ProcessInfoLite.warn("tandem: calibration failed (\(error)); the built-in estimates stay in use")
             }
         }
+        if !started { ProcessInfoLite.warn("tandem: could not start the calibration thread; the built-in estimates stay in use") }
     }
 
     /// Measures this machine. `quick` uses small sizes and few repeats (well under a second once

@@ -50,3 +50,29 @@ public enum Subprocess {
         return .success(Result(status: code, output: String(decoding: bytes, as: UTF8.self)))
     }
 }
+
+/// Runs `body` on a new detached thread whose scheduling priority is lowered by `niceness`
+/// (Linux: per thread; the processes it starts, such as compiler runs, inherit it), so that work
+/// on the side yields the cores to the program. Returns false when no thread could be started.
+@discardableResult
+public func startBackgroundThread(niceness: Int32, _ body: @escaping @Sendable () -> Void) -> Bool {
+    final class Box: @unchecked Sendable {
+        let body: @Sendable () -> Void
+        let niceness: Int32
+        init(_ body: @escaping @Sendable () -> Void, _ niceness: Int32) { self.body = body; self.niceness = niceness }
+    }
+    let box = Unmanaged.passRetained(Box(body, niceness))
+    var thread = pthread_t()
+    let rc = pthread_create(&thread, nil, { arg in
+        let box = Unmanaged<Box>.fromOpaque(arg!).takeRetainedValue()
+        #if os(Linux)
+        // On Linux PRIO_PROCESS with id 0 is the calling thread (the nice value is per thread).
+        _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, box.niceness)
+        #endif
+        box.body()
+        return nil
+    }, box.toOpaque())
+    guard rc == 0 else { box.release(); return false }
+    pthread_detach(thread)
+    return true
+}
