@@ -85,7 +85,7 @@ struct CompiledKernel: PreparedKernel {
     }
 
     func run(_ launch: Launch, lo: Int, hi: Int) {
-        withArgs(launch) { b, i, f in library.rows(b, i, f, Int64(lo), Int64(hi)) }
+        withArgs(launch) { b, i, f in library.rows!(b, i, f, Int64(lo), Int64(hi)) }
     }
 
     func runSplit(_ launch: Launch, lo: Int, hi: Int, partials: UnsafeMutableRawPointer) {

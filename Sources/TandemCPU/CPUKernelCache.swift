@@ -125,7 +125,7 @@ final class LoadedLibrary: @unchecked Sendable {
 
     // This is safe: the handle stays open for the life of the process-wide cache entry.
     let handle: UnsafeMutableRawPointer
-    let rows: Rows
+    let rows: Rows?
     let split: Split?
     let combine: Combine?
 
@@ -134,11 +134,12 @@ final class LoadedLibrary: @unchecked Sendable {
             throw TandemError.loadFailed(path: path, reason: String(cString: dlerror()))
         }
         handle = h
-        guard let r = dlsym(h, "tandem_kernel") else {
-            throw TandemError.loadFailed(path: path, reason: "no tandem_kernel symbol")
-        }
-        rows = unsafeBitCast(r, to: Rows.self)
+        rows = dlsym(h, "tandem_kernel").map { unsafeBitCast($0, to: Rows.self) }
         split = dlsym(h, "tandem_kernel_split").map { unsafeBitCast($0, to: Split.self) }
         combine = dlsym(h, "tandem_kernel_combine").map { unsafeBitCast($0, to: Combine.self) }
+        // A kernel has rows, or split and combine (`Kernel.entries`), or all three.
+        guard rows != nil || (split != nil && combine != nil) else {
+            throw TandemError.loadFailed(path: path, reason: "no tandem_kernel or tandem_kernel_split/_combine symbols")
+        }
     }
 }

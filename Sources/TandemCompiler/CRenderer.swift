@@ -44,8 +44,8 @@ struct Emitter {
             cudaEntryPoints()
             return out
         }
-        rows()
-        if kernel.hasReductions && kernel.reduceAxes > 0 {
+        if kernel.entries != .split || !(kernel.hasReductions && kernel.reduceAxes > 0) { rows() }
+        if kernel.hasReductions && kernel.reduceAxes > 0 && kernel.entries != .rows {
             split()
             combine()
         }

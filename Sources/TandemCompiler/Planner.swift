@@ -974,7 +974,7 @@ public final class Planner {
     }
 
     private func append(_ kb: KernelBuilder, reductions: Bool) {
-        let (kernel, launch) = kb.finish()
+        var (kernel, launch) = kb.finish()
         var chunks = 0
         if kernel.hasReductions {
             let p = (0..<kernel.parallelAxes).reduce(1) { $0 * launch.extent($1) }
@@ -985,6 +985,7 @@ public final class Planner {
                 if chunks == 1 { chunks = 0 }
             }
         }
+        if kernel.hasReductions && kernel.reduceAxes > 0 { kernel.entries = chunks > 0 ? .split : .rows }
         let points = (0..<kernel.rank).reduce(1) { $0 * launch.extent($1) }
         let next = PlannedKernel(kernel: kernel, launch: launch, fusedOps: kb.fused, splitChunks: chunks, points: points,
                                  memberIDs: Set(kb.members))

@@ -30,6 +30,19 @@ public struct Kernel: Hashable, Sendable {
     /// Every int parameter's value, when they are part of the structure (a kernel specialised to
     /// one launch; see `Specialization`): the code ignores the launch's ints then.
     public var literalInts: [Int64]? = nil
+    /// Which entry points compiled C code has: a reduction kernel runs either over rows
+    /// (`tandem_kernel`) or split into chunks (`tandem_kernel_split` and `_combine`), as the
+    /// planner decides from its sizes (`PlannedKernel.splitChunks`), never both. Emitting only
+    /// the one it needs halves the source of a reduction kernel and its compile time (the body
+    /// is in the source once per entry and three times in a laned loop).
+    public var entries: Entries = .all
+
+    public enum Entries: Hashable, Sendable {
+        /// Every entry point (the interpreter, the CUDA dialect, hand-built kernels).
+        case all
+        case rows
+        case split
+    }
 
     public init(rank: Int, parallelAxes: Int, buffers: [BufferParam], accesses: [Access], instrs: [Instr],
                 reductions: [Reduction], stores: [Store], intParams: Int, floatParams: Int, innerExtent: Int? = nil) {

@@ -1,5 +1,6 @@
 import Testing
 import Tandem
+import TandemCompiler
 
 /// Golden text of the kernel IR and generated C for representative graphs: a change in planning
 /// or code generation shows up here, in review.
@@ -32,6 +33,21 @@ struct GoldenTests {
         let x = Tensor<Float>.uniform([3, 5], seed: 2, in: -1...1)
         let y = `where`(x .> 0, x.exp(), Tensor<Float>(Tensor<Int32>.arange(0, 5))).transposed
         #expect(Tandem.kernelIR(y) == MAPPED_IR)
+    }
+
+    @Test("a reduction kernel's C has only the entry points its plan runs: rows, or split and combine")
+    func entryPoints() {
+        let small = Tandem.plan(Tensor<Double>.uniform([1000], seed: 41, in: 0...1).sum()).kernels[0]
+        let large = Tandem.plan(Tensor<Double>.uniform([1 << 20], seed: 41, in: 0...1).sum()).kernels[0]
+        #expect(small.splitChunks == 0 && small.kernel.entries == .rows)
+        #expect(large.splitChunks > 0 && large.kernel.entries == .split)
+        let (rows, split) = (CRenderer.render(small.kernel), CRenderer.render(large.kernel))
+        #expect(rows.contains("void tandem_kernel(") && !rows.contains("tandem_kernel_split"))
+        #expect(!split.contains("void tandem_kernel(") && split.contains("tandem_kernel_split") && split.contains("tandem_kernel_combine"))
+        var all = small.kernel
+        all.entries = .all
+        let both = CRenderer.render(all)
+        #expect(both.contains("void tandem_kernel(") && both.contains("tandem_kernel_split"))
     }
 
     @Test("C for the SOR kernel")
@@ -380,124 +396,6 @@ void tandem_kernel(void *const *restrict B, const int64_t *restrict I, const dou
       }
       acc0 += (((l0_[0] + l0_[1]) + (l0_[2] + l0_[3])) + ((l0_[4] + l0_[5]) + (l0_[6] + l0_[7])));
     }
-  }
-  const double v13 = (double)acc0;
-  b1[I12] = v13;
-}
-
-void tandem_kernel_split(void *const *restrict B, const int64_t *restrict I, const double *restrict F, int64_t lo, int64_t hi, tandem_acc *restrict part) {
-  const int64_t I0 = I[0];
-  const int64_t I1 = I[1];
-  const int64_t I2 = I[2];
-  const int64_t I3 = I[3];
-  const int64_t I4 = I[4];
-  const int64_t I5 = I[5];
-  const int64_t I6 = I[6];
-  const int64_t I7 = I[7];
-  const int64_t I8 = I[8];
-  const int64_t I9 = I[9];
-  const int64_t I10 = I[10];
-  const int64_t I11 = I[11];
-  const int64_t I12 = I[12];
-  const double F0 = F[0];
-  (void)I; (void)F;
-  const double *restrict b0 = (const double *)B[0];
-  double *restrict b1 = (double *)B[1];
-  double acc0 = 0.0; int64_t arg0 = 0; (void)arg0;
-  for (int64_t i0 = lo; i0 < hi; i0++) {
-    {
-      tk_lanes_f64 L0_ = {0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0};
-      const int64_t s_ = 0, e_ = I1, w_ = s_ + ((e_ - s_) & ~(int64_t)31), m_ = s_ + ((e_ - s_) & ~(int64_t)7);
-      for (int64_t b_ = s_; b_ < w_; b_ += 32) {
-        double t0_[32];
-        #pragma omp simd
-        for (int64_t l_ = 0; l_ < 32; l_++) {
-          const int64_t i1 = b_ + l_;
-          const double v0 = (double)F0;
-          const double v1 = b0[I2 + i0 * I3 + i1];
-          const double v2 = b0[I4 + i0 * I5 + i1];
-          const double v3 = (v1 + v2);
-          const double v4 = b0[I6 + i0 * I7 + i1];
-          const double v5 = (v3 + v4);
-          const double v6 = b0[I8 + i0 * I9 + i1];
-          const double v7 = (v5 + v6);
-          const double v8 = b0[I10 + i0 * I11 + i1];
-          const double v9 = (v7 + v8);
-          const double v10 = (v0 * v9);
-          const double v11 = (v10 - v1);
-          const double v12 = fabs(v11);
-          t0_[l_] = v12;
-        }
-        for (int q_ = 0; q_ < 32; q_ += 8) { tk_lanes_f64 v_; __builtin_memcpy(&v_, t0_ + q_, sizeof v_); L0_ = L0_ + v_; }
-      }
-      for (int64_t b_ = w_; b_ < m_; b_ += 8) {
-        double t0_[8];
-        #pragma omp simd
-        for (int64_t l_ = 0; l_ < 8; l_++) {
-          const int64_t i1 = b_ + l_;
-          const double v0 = (double)F0;
-          const double v1 = b0[I2 + i0 * I3 + i1];
-          const double v2 = b0[I4 + i0 * I5 + i1];
-          const double v3 = (v1 + v2);
-          const double v4 = b0[I6 + i0 * I7 + i1];
-          const double v5 = (v3 + v4);
-          const double v6 = b0[I8 + i0 * I9 + i1];
-          const double v7 = (v5 + v6);
-          const double v8 = b0[I10 + i0 * I11 + i1];
-          const double v9 = (v7 + v8);
-          const double v10 = (v0 * v9);
-          const double v11 = (v10 - v1);
-          const double v12 = fabs(v11);
-          t0_[l_] = v12;
-        }
-        for (int q_ = 0; q_ < 8; q_ += 8) { tk_lanes_f64 v_; __builtin_memcpy(&v_, t0_ + q_, sizeof v_); L0_ = L0_ + v_; }
-      }
-      double l0_[8]; for (int l_ = 0; l_ < 8; l_++) { l0_[l_] = (double)L0_[l_]; }
-      for (int64_t i1 = m_; i1 < e_; i1++) {
-        const int64_t l_ = (i1 - m_) & 7;
-        const double v0 = (double)F0;
-        const double v1 = b0[I2 + i0 * I3 + i1];
-        const double v2 = b0[I4 + i0 * I5 + i1];
-        const double v3 = (v1 + v2);
-        const double v4 = b0[I6 + i0 * I7 + i1];
-        const double v5 = (v3 + v4);
-        const double v6 = b0[I8 + i0 * I9 + i1];
-        const double v7 = (v5 + v6);
-        const double v8 = b0[I10 + i0 * I11 + i1];
-        const double v9 = (v7 + v8);
-        const double v10 = (v0 * v9);
-        const double v11 = (v10 - v1);
-        const double v12 = fabs(v11);
-        l0_[l_] += v12;
-      }
-      acc0 += (((l0_[0] + l0_[1]) + (l0_[2] + l0_[3])) + ((l0_[4] + l0_[5]) + (l0_[6] + l0_[7])));
-    }
-  }
-  part[0].d = acc0; part[1].i = arg0;
-}
-
-void tandem_kernel_combine(void *const *restrict B, const int64_t *restrict I, const double *restrict F, const tandem_acc *restrict parts, int64_t nparts) {
-  const int64_t I0 = I[0];
-  const int64_t I1 = I[1];
-  const int64_t I2 = I[2];
-  const int64_t I3 = I[3];
-  const int64_t I4 = I[4];
-  const int64_t I5 = I[5];
-  const int64_t I6 = I[6];
-  const int64_t I7 = I[7];
-  const int64_t I8 = I[8];
-  const int64_t I9 = I[9];
-  const int64_t I10 = I[10];
-  const int64_t I11 = I[11];
-  const int64_t I12 = I[12];
-  const double F0 = F[0];
-  (void)I; (void)F;
-  const double *restrict b0 = (const double *)B[0];
-  double *restrict b1 = (double *)B[1];
-  const int64_t q = 0; const int64_t np = 1; (void)np;
-  double acc0 = 0.0; int64_t arg0 = 0; (void)arg0;
-  for (int64_t c = 0; c < nparts; c++) {
-    acc0 += parts[(c * np + q) * 2 + 0].d;
   }
   const double v13 = (double)acc0;
   b1[I12] = v13;
