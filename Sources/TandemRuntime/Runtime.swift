@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Dispatch
 import Synchronization
 import TandemIR
 import TandemCompiler
@@ -188,7 +189,21 @@ public final class Runtime: @unchecked Sendable {
     }
 
     /// Prices `k` on every option and picks the earliest finish (graph lock held).
-    func decide(_ k: PlannedKernel, options: [Placement], forced: Bool, model: CostModel) -> PlacementDecision {
+    /// Compiles `kernels` for the CPU device, as many at once as there are workers, when there
+    /// is more than one (a failure is left for the in-order `prepare` to report).
+    private func precompile(_ kernels: Set<Kernel>) {
+        guard kernels.count > 1, let cpu = devices["cpu"] else { return }
+        let list = Array(kernels)
+        let width = min(list.count, max(1, executor.workers))
+        DispatchQueue.concurrentPerform(iterations: width) { w in
+            for i in stride(from: w, to: list.count, by: width) { _ = try? cpu.prepare(list[i]) }
+        }
+    }
+
+    /// Places one kernel. `compiling`: kernels of this sync already placed on compiled code,
+    /// which will be ready when this one runs.
+    func decide(_ k: PlannedKernel, options: [Placement], forced: Bool, model: CostModel,
+                compiling: Set<Kernel> = []) -> PlacementDecision {
         let entry = history[k.kernel] ?? (KernelFeatures(k.kernel), kernelHistory?.runs(k.kernel) ?? 0)
         let launch = k.launch
         var run = KernelRun(points: k.points,
@@ -228,7 +243,8 @@ public final class Runtime: @unchecked Sendable {
         let bestReady = predictions.filter { $0.placement != .interpreter }.map(\.total).min() ?? .infinity
         // Loaded code is known at once (no rendering): the usual case for a kernel seen before,
         // and then the predictions made with ready code stand.
-        let loaded = options.contains(.cpuAll) && !options.contains(.cuda) && device(for: .cpuAll)?.readyCode(k.kernel) != nil
+        let loaded = options.contains(.cpuAll) && !options.contains(.cuda)
+            && (compiling.contains(k.kernel) || device(for: .cpuAll)?.readyCode(k.kernel) != nil)
         var lookedUp = false
         if loaded || options.count == 1 {
         } else if interpreterTime == nil || bestReady + lookupCost < interpreterTime! {
@@ -345,12 +361,25 @@ public final class Runtime: @unchecked Sendable {
                                             detail: plan.kernels.map(\.label).joined(separator: "; ")))
             var prepared: [(ReadyCode, PlacementDecision)] = []
             do {
+                // Every kernel is placed first; the compiled code the host placements still lack
+                // is then compiled in parallel, one compiler run per core (a first run's time is
+                // its compiles), and the code is prepared in order.
+                var decisions: [PlacementDecision] = []
+                var compiling: Set<Kernel> = []
                 for k in plan.kernels {
-                    let decision = decide(k, options: options, forced: forced, model: model)
+                    let decision = decide(k, options: options, forced: forced, model: model, compiling: compiling)
+                    decisions.append(decision)
                     let p = decision.chosen.placement
+                    if p == .cpu1 || p == .cpuAll, device(for: p)?.readyCode(k.kernel) == nil { compiling.insert(k.kernel) }
+                }
+                precompile(compiling)
+                for (k, decision) in zip(plan.kernels, decisions) {
+                    let p = decision.chosen.placement
+                    // Code compiled just above is taken as it is (not counted as a cache hit).
+                    let fresh = compiling.contains(k.kernel) ? device(for: p)?.readyCode(k.kernel) : nil
                     let code: ReadyCode = p == .cuda
                         ? .queued(try cuda!.prepareQueued(k.kernel))
-                        : .host(try specializedCode(k, on: p) ?? device(for: p)!.prepare(k.kernel))
+                        : .host(try specializedCode(k, on: p) ?? fresh ?? device(for: p)!.prepare(k.kernel))
                     prepared.append((code, decision))
                 }
             } catch {
