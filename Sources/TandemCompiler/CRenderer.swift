@@ -2,11 +2,13 @@ import TandemIR
 
 /// Renders kernel IR to C source: `CRenderer.render(_:)`.
 ///
-/// Every kernel becomes `tandem_kernel` (parallel over a range of the first parallel axis) and, when
-/// it reduces, `tandem_kernel_split` (a range of the first reduce axis into partial accumulators)
-/// and `tandem_kernel_combine` (partials folded in chunk order, then the epilogue). Parameters are
-/// read once into locals; the innermost loop carries `#pragma omp simd` (with a reduction clause
-/// for sums and products), which clang honours under `-fopenmp-simd` without an OpenMP runtime.
+/// A kernel becomes `tandem_kernel` (parallel over a range of the first parallel axis) or, when it
+/// reduces and its plan splits it, `tandem_kernel_split` (a range of the first reduce axis into
+/// partial accumulators) and `tandem_kernel_combine` (partials folded in chunk order, then the
+/// epilogue); `Kernel.entries` says which. Parameters are read once into locals; the innermost
+/// loop carries `#pragma omp simd`, which clang honours under `-fopenmp-simd` without an OpenMP
+/// runtime; a floating sum or product over the innermost axis runs in eight fixed lanes
+/// (`innermostReduce`, `Kernel.lanedReduction`) instead of a reassociating reduction clause.
 /// The expression syntax is shared with the CUDA dialect (see `Dialect`).
 public enum CRenderer {
     public static let entry = "tandem_kernel"
