@@ -63,3 +63,25 @@ struct PlacementBitwiseTests {
         #expect(try Tandem.withDevice(.cpu) { try (a() * b() + a() - b() * 0.3).scalars } == eager)
     }
 }
+
+/// The same program in separate processes with 1 and 3 worker threads, on the interpreter and on
+/// one worker: every output printed with all its digits is the same.
+@Suite("Thread counts agree bit for bit")
+struct ThreadCountBitwiseTests {
+    @Test("workloads give the same outputs with 1 and 3 threads, on the interpreter and on one worker",
+          arguments: [["black_scholes", "n=5000"], ["sor", "n=48", "max_iterations=30"], ["nbody", "n=100", "steps=3"],
+                      ["shallow_water", "n=32", "steps=5"]])
+    func workloads(_ args: [String]) throws {
+        var outputs: [String: String] = [:]
+        for env in ["TANDEM_THREADS=1", "TANDEM_THREADS=3", "TANDEM_DEVICE=interpreter", "TANDEM_DEVICE=cpu-1"] {
+            let (status, output) = try CLITests().run(["run"] + args + ["--json"], environment: [env])
+            #expect(status == 0, "\(env): \(output)")
+            // The JSON line's "outputs" object, as printed (shortest round-trip digits).
+            let line = output.split(separator: "\n").first { $0.contains("\"outputs\"") }.map(String.init) ?? ""
+            let start = line.range(of: "\"outputs\": {")?.upperBound
+            let values = start.flatMap { s in line[s...].firstIndex(of: "}").map { String(line[s..<$0]) } } ?? "missing: \(output)"
+            outputs[env] = values
+        }
+        #expect(Set(outputs.values).count == 1, "\(outputs)")
+    }
+}
