@@ -86,12 +86,7 @@ struct Emitter {
         }
         accInit(depth)
         if R > 0 {
-            for a in P..<(kernel.rank - 1) {
-                line("for (int64_t i\(a) = 0; i\(a) < I\(a); i\(a)++) {", depth)
-                depth += 1
-            }
-            innermostReduce(kernel.rank - 1, from: "0", to: "I\(kernel.rank - 1)", depth)
-            for _ in P..<(kernel.rank - 1) { depth -= 1; line("}", depth) }
+            reduceLoops(from: P, depth)
         } else {
             body(depth)
         }
@@ -111,13 +106,8 @@ struct Emitter {
                 innermostReduce(r0, from: "lo", to: "hi", 1)
             } else {
                 line("for (int64_t i\(r0) = lo; i\(r0) < hi; i\(r0)++) {", 1)
-                var depth = 2
-                for a in (r0 + 1)..<(kernel.rank - 1) {
-                    line("for (int64_t i\(a) = 0; i\(a) < I\(a); i\(a)++) {", depth)
-                    depth += 1
-                }
-                innermostReduce(kernel.rank - 1, from: "0", to: "I\(kernel.rank - 1)", depth)
-                for _ in r0..<(kernel.rank - 1) { depth -= 1; line("}", depth) }
+                reduceLoops(from: r0 + 1, 2)
+                line("}", 1)
             }
             for j in 0..<nred { accSave(j, "part[\(2 * j)]", "part[\(2 * j + 1)]", 1) }
             out += "}\n"
@@ -157,12 +147,7 @@ struct Emitter {
         if R == 1 {
             body(depth)
         } else {
-            for a in (r0 + 1)..<(kernel.rank - 1) {
-                line("for (int64_t i\(a) = 0; i\(a) < I\(a); i\(a)++) {", depth)
-                depth += 1
-            }
-            innermostReduce(kernel.rank - 1, from: "0", to: "I\(kernel.rank - 1)", depth)
-            for _ in (r0 + 1)..<(kernel.rank - 1) { depth -= 1; line("}", depth) }
+            reduceLoops(from: r0 + 1, depth)
         }
         precondition(depth == innerStart)
         for (j, r) in reds.enumerated() { line("la\(j)[q] = acc\(j);" + (r.op.isArg ? " lg\(j)[q] = arg\(j);" : ""), depth) }
@@ -241,12 +226,21 @@ struct Emitter {
         }
     }
 
+    /// The loops over reduce axes `first ..< rank - 1` (each from 0) around the innermost reduce
+    /// loop over the whole last axis, with the body, from `depth`.
+    mutating func reduceLoops(from first: Int, _ depth: Int) {
+        let last = kernel.rank - 1
+        for a in first..<last { line("for (int64_t i\(a) = 0; i\(a) < I\(a); i\(a)++) {", depth + a - first) }
+        innermostReduce(last, from: "0", to: "I\(last)", depth + last - first)
+        for a in (first..<last).reversed() { line("}", depth + a - first) }
+    }
+
     /// The innermost loop, a reduce loop over `start ..< end` of axis `a`, with the body. A laned
-    /// reduction (`Kernel.lanedReduction`) runs in blocks of eight: the block's values go into a
-    /// vector of eight (the loop over the block is an `omp simd` loop like any elementwise one)
-    /// that is added lane by lane to a vector of eight lane accumulators; a tail shorter than a
-    /// block continues the lanes one element at a time, and the lanes are combined in a fixed tree
-    /// and folded into the accumulators after the loop. Nothing is left to the compiler's
+    /// reduction (`Kernel.lanedReduction`) runs in blocks of 32, then of 8: each block's values
+    /// are computed by an `omp simd` loop like any elementwise one and added, eight at a time, to
+    /// a vector of eight lane accumulators; a tail shorter than eight continues the lanes one
+    /// element at a time, and the lanes are combined in a fixed tree and folded into the
+    /// accumulators after the loop. Nothing is left to the compiler's
     /// reassociation, so the sum is the interpreter's to the bit, on any number of workers.
     ///
     /// The block's values go to a plain array, copied into a vector after the loop: with a

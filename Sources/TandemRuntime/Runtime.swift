@@ -188,7 +188,6 @@ public final class Runtime: @unchecked Sendable {
         return (options, false)
     }
 
-    /// Prices `k` on every option and picks the earliest finish (graph lock held).
     /// Compiles `kernels` for the CPU device, as many at once as there are workers, when there
     /// is more than one (a failure is left for the in-order `prepare` to report).
     private func precompile(_ kernels: Set<Kernel>) {
@@ -200,8 +199,8 @@ public final class Runtime: @unchecked Sendable {
         }
     }
 
-    /// Places one kernel. `compiling`: kernels of this sync already placed on compiled code,
-    /// which will be ready when this one runs.
+    /// Prices `k` on every option and picks the earliest finish (graph lock held). `compiling`:
+    /// kernels of this sync already placed on compiled code, which will be ready when `k` runs.
     func decide(_ k: PlannedKernel, options: [Placement], forced: Bool, model: CostModel,
                 compiling: Set<Kernel> = []) -> PlacementDecision {
         let entry = history[k.kernel] ?? (KernelFeatures(k.kernel), kernelHistory?.runs(k.kernel) ?? 0)
