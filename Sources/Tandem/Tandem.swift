@@ -30,7 +30,7 @@ public enum Tandem {
                               profile: { Calibration.profileForRuntime(workers: Tandem.runtime.executor.workers) })
         // Kernel runs count across processes, so a compile is amortised over a kernel's life.
         runtime.kernelHistory = KernelHistory(path: cpu.cache.directory + "/kernel-history")
-        atexit { Tandem.runtime.kernelHistory?.save() }
+        atexit { Tandem.runtime.saveKernelHistory() }
         if ProcessInfoLite.environment("TANDEM_TRACE") != nil {
             Tracer.shared.start()
             atexit { Tandem.writeTraceAtExit() }
@@ -60,6 +60,7 @@ public enum Tandem {
                      "  syncs \(s.syncs), plans \(s.plans) (planning \(seconds(s.planNanos)), \(s.planNodes) nodes, \(microsPerNode(s)) µs a node), kernels \(s.kernelsRun), ops fused \(s.opsFused) (\((fusedPerKernel * 100).rounded() / 100) per kernel)",
                      "  elements \(s.elements), bytes accessed \(s.bytesMoved), copied to the GPU \(s.bytesToDevice), back to the host \(s.bytesToHost)",
                      "  compiles \(s.compileMisses) (\(seconds(s.compileNanos))), cache hits memory \(s.compileMemoryHits) disk \(s.compileDiskHits), rejected \(s.cacheRejected)",
+                     "  plan cache: hits \(s.planCacheHits), misses \(s.planCacheMisses); planning \(microsPerKernel(s)) µs a kernel",
                      "  nodes kept for their holders \(s.keptNodes)",
                      "  updates in place \(s.inPlaceUpdates), fresh \(s.freshUpdates), copied \(s.copiedUpdates); fallbacks \(s.fallbacks)",
                      "  lagged passes \(s.laggedPasses), runs of code specialised to their launch \(s.specializedRuns)",
@@ -73,6 +74,10 @@ public enum Tandem {
 
     private static func microsPerNode(_ s: Statistics) -> Double {
         (Double(s.planNanos) / 1e3 / Double(max(s.planNodes, 1)) * 100).rounded() / 100
+    }
+
+    private static func microsPerKernel(_ s: Statistics) -> Double {
+        (Double(s.planNanos) / 1e3 / Double(max(s.kernelsRun, 1)) * 100).rounded() / 100
     }
 
     private static func seconds(_ nanos: UInt64) -> String { "\((Double(nanos) / 1e7).rounded() / 100) s" }

@@ -42,7 +42,7 @@ struct Overhead: ParsableCommand {
             if read == "none" { last = try x.sum().item() }
             let seconds = now() - start
             let s = Tandem.statistics
-            print("  \(count) iterations: \(format(seconds / Double(count) * 1e6)) µs an iteration, planning \(format(Double(s.planNanos) / 1e3 / Double(count))) µs an iteration (\(s.planNodes) nodes), kernels \(s.kernelsRun), last \(last)")
+            print("  \(count) iterations: \(format(seconds / Double(count) * 1e6)) µs an iteration, planning \(format(Double(s.planNanos) / 1e3 / Double(count))) µs an iteration (\(s.planNodes) nodes, plan cache hits \(s.planCacheHits) of \(s.plans)), kernels \(s.kernelsRun), last \(last)")
         }
     }
 

@@ -100,7 +100,14 @@ public final class Planner {
     /// workers busy; the C emitter keeps that many accumulators in local arrays.
     public static let maxSplitParallelPoints = 256
 
-    enum Kind: Equatable {
+    /// The domain of a kernel that reads a node (compared, never printed: a string built per
+    /// node cost microseconds a sync).
+    enum ReachDomain: Hashable {
+        case kernel(Kind, [Int], Int)
+        case copy([Int])
+    }
+
+    enum Kind: Hashable {
         case map(shape: [Int])
         case reduce(source: [Int], axes: [Int])
         case update
@@ -146,7 +153,13 @@ public final class Planner {
 
     /// Plans everything the roots need that is not yet materialised.
     public func plan(roots: [Node]) -> Plan {
-        collect(roots)
+        let (nodes, index) = Planner.postorder(roots)
+        return plan(roots: roots, nodes: nodes, index: index)
+    }
+
+    /// Plans with the graph already walked by `postorder` (the plan cache walks it for its key).
+    func plan(roots: [Node], nodes: [Node], index: [ObjectIdentifier: Int]) -> Plan {
+        collect(nodes, index)
         plan.nodeCount = nodes.count
         for r in roots { mark(r) }
         self.roots = Set(roots.map { index[ObjectIdentifier($0)]! })
@@ -177,7 +190,11 @@ public final class Planner {
 
     // MARK: - Collection
 
-    private func collect(_ roots: [Node]) {
+    /// Every node the roots reach, each once, inputs before their consumers (the order every
+    /// later pass and the plan cache's key use), and each node's position in it.
+    static func postorder(_ roots: [Node]) -> (nodes: [Node], index: [ObjectIdentifier: Int]) {
+        var nodes: [Node] = []
+        var index: [ObjectIdentifier: Int] = [:]
         var stack: [(Node, Bool)] = roots.map { ($0, false) }
         var visited: Set<ObjectIdentifier> = []
         while let (node, expanded) = stack.popLast() {
@@ -192,6 +209,12 @@ public final class Planner {
             stack.append((node, true))
             for input in node.op.inputs where !visited.contains(ObjectIdentifier(input)) { stack.append((input, false)) }
         }
+        return (nodes, index)
+    }
+
+    private func collect(_ nodes: [Node], _ index: [ObjectIdentifier: Int]) {
+        self.nodes = nodes
+        self.index = index
         uses = [Int](repeating: 0, count: nodes.count)
         consumersInPlan = [[Int]](repeating: [], count: nodes.count)
         materialized = nodes.map { $0.storage != nil }
@@ -235,7 +258,7 @@ public final class Planner {
     /// different domains, or through different index maps (a stencil's shifted views). Uses at the
     /// same index inside one kernel are shared by common-subexpression elimination instead.
     private func decideSharing() {
-        struct Reach: Hashable { let domain: String; let map: AffineMap; let points: Int }
+        struct Reach: Hashable { let domain: ReachDomain; let map: AffineMap; let points: Int }
         var reach = [[Reach]](repeating: [], count: nodes.count)
         func add(_ j: Int, _ r: Reach) {
             if reach[j].count < 4 && !reach[j].contains(r) { reach[j].append(r) }
@@ -261,14 +284,14 @@ public final class Planner {
             if materialized[i] {
                 if node.storage != nil { continue }
                 let (extents, parallel, map) = domainMap(i)
-                let domain = "\(kind(i))|\(extents)|\(parallel)"
+                let domain = ReachDomain.kernel(kind(i), extents, parallel)
                 let points = extents.reduce(1, *)
                 switch node.op {
                 case .reduce(_, let source, _):
                     add(index[ObjectIdentifier(source)]!, Reach(domain: domain, map: map, points: points))
                 case .update(let base, _, let value):
                     add(index[ObjectIdentifier(value)]!, Reach(domain: domain, map: map, points: points))
-                    add(index[ObjectIdentifier(base)]!, Reach(domain: "copy|\(base.shape)", map: .identity(base.shape.count), points: base.count))
+                    add(index[ObjectIdentifier(base)]!, Reach(domain: .copy(base.shape), map: .identity(base.shape.count), points: base.count))
                 default:
                     propagate(i, Reach(domain: domain, map: map, points: points))
                 }
@@ -287,7 +310,7 @@ public final class Planner {
     /// update took 0.55 s for 50 steps as hand-written C, one fused kernel recomputing the faces
     /// 0.32 s. Reads from other kernels, or through maps that are not translations of each other
     /// (broadcasts, transposes), keep the stored value.
-    private func recomputedInStencil(_ cost: Int, _ reaches: [(domain: String, map: AffineMap)]) -> Bool {
+    private func recomputedInStencil(_ cost: Int, _ reaches: [(domain: ReachDomain, map: AffineMap)]) -> Bool {
         guard let first = reaches.first, reaches.count <= Planner.maxStencilShifts,
               cost * (reaches.count - 1) <= Planner.recomputeBudget else { return false }
         return reaches.allSatisfy { $0.domain == first.domain && $0.map.inRank == first.map.inRank && $0.map.coef == first.map.coef }

@@ -148,6 +148,9 @@ public struct Prediction: Sendable, Equatable, CustomStringConvertible {
     public var compute = 0.0
     /// The component that bounds compute: "memory" or "compute" (or "interpreter").
     public var bound = ""
+    /// Run on the calling thread instead of the worker pool (host placements, one chunk): a
+    /// kernel whose run is shorter than waking a worker costs less there (see `CostModel.inline`).
+    public var inline = false
 
     public var total: Double { transfer + compile + launch + compute }
 
@@ -222,6 +225,11 @@ public struct CostModel: Sendable {
                 p.bound = memory >= compute ? "memory" : "compute"
                 p.compile = codeCost(run.code[placement] ?? run.code[.cpuAll] ?? .ready, compile: cpu.compileSeconds, load: cpu.loadSeconds,
                                      previousRuns: run.previousRuns)
+            }
+            // One chunk that runs in less time than waking a worker: the caller runs it.
+            if placement != .cpuAll || chunks == 1, p.compute <= cpu.launchSeconds {
+                p.inline = true
+                p.launch = 0
             }
         case .cuda:
             guard let gpu = profile.gpu else {

@@ -87,6 +87,29 @@ public final class Executor: @unchecked Sendable {
         return task
     }
 
+    /// The track the calling thread's inline runs are traced on (workers are 0..<workers).
+    public static let callerTrack = -1
+
+    /// Runs a task on the calling thread, now, when all of `dependencies` are done; returns nil
+    /// (running nothing) when one is not. For kernels too small to pay for waking a worker: a
+    /// worker's wake-up and the caller's wait cost two thread switches, tens of microseconds,
+    /// more than such a kernel's whole run. The task is done when this returns.
+    public func runInline(label: String, dependencies: [KernelTask], chunks: [@Sendable (Int) -> Void],
+                          finish: (@Sendable () -> Void)? = nil, onDone: (@Sendable (KernelTask) -> Void)? = nil,
+                          onReady: (@Sendable () -> Void)? = nil) -> KernelTask? {
+        guard cond.withLock({ dependencies.allSatisfy(\.done) }) else { return nil }
+        let task = KernelTask(label: label, chunks: [], finish: nil, onDone: onDone)
+        onReady?()
+        task.started = Executor.now()
+        for chunk in chunks { chunk(Executor.callerTrack) }
+        finish?()
+        task.markElapsed(Executor.now())
+        onDone?(task)
+        // No successor can exist yet (the task was not visible to anyone), so no waiter to wake.
+        cond.withLock { task.done = true }
+        return task
+    }
+
     private func enqueueLocked(_ task: KernelTask) {
         task.onReady?()
         task.onReady = nil

@@ -65,9 +65,10 @@ public final class KernelHistory: Sendable {
         }
     }
 
-    /// Counts one more run of `kernel`.
-    public func record(_ kernel: Kernel) {
-        state.withLock { s in s.added[s.key(kernel), default: 0] += 1 }
+    /// Counts `runs` more runs of `kernel`.
+    public func record(_ kernel: Kernel, runs: Int = 1) {
+        guard runs > 0 else { return }
+        state.withLock { s in s.added[s.key(kernel), default: 0] += runs }
     }
 
     /// Writes the merged history (at exit). Returns false when it could not be written.

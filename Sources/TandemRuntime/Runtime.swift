@@ -101,15 +101,35 @@ public final class Runtime: @unchecked Sendable {
     private let modelState = Mutex<CostModel?>(nil)
     /// Static features and run counts per kernel structure (graph lock); a kernel's first count
     /// comes from `kernelHistory`, the runs of earlier processes.
-    private var history: [Kernel: (features: KernelFeatures, runs: Int)] = [:]
+    private var history: [Kernel: (features: KernelFeatures, runs: Int, earlier: Int)] = [:]
     /// Runs of each kernel across processes (`Tandem` sets it to the cache folder's file and
     /// saves it at exit); nil counts this process's runs only.
     public var kernelHistory: KernelHistory?
+
+    /// Adds this process's runs to `kernelHistory` and writes it (at exit). Counted here, not
+    /// per run: hashing a kernel into the history at every decision cost microseconds a sync.
+    @discardableResult
+    public func saveKernelHistory() -> Bool {
+        guard let kernelHistory else { return true }
+        // At exit another thread may hold the lock mid-sync: then this process's runs are lost
+        // (they only steer placement), rather than the exit hanging.
+        _ = graphLock.withLockIfAvailable { _ in
+            for (kernel, entry) in history where entry.runs > entry.earlier {
+                kernelHistory.record(kernel, runs: entry.runs - entry.earlier)
+                history[kernel]!.earlier = entry.runs
+            }
+        }
+        return kernelHistory.save()
+    }
     /// Compiles kernels that run in the interpreter but would run faster compiled.
     let background = BackgroundCompiler()
 
     /// Waits for the background compiles queued so far (tests and measurements).
     public func drainBackgroundCompiles() { background.drain() }
+
+    /// Plans of graphs seen before, reused with this sync's buffers (graph lock); nil when
+    /// `TANDEM_PLAN_CACHE=off` (every sync plans from scratch: for checking the cache).
+    private let planCache: PlanCache? = ProcessInfoLite.environment("TANDEM_PLAN_CACHE") == "off" ? nil : PlanCache()
 
     /// Code-state lookups made and the time they took (graph lock).
     private var lookups: (count: Int, nanos: UInt64) = (0, 0)
@@ -203,7 +223,10 @@ public final class Runtime: @unchecked Sendable {
     /// kernels of this sync already placed on compiled code, which will be ready when `k` runs.
     func decide(_ k: PlannedKernel, options: [Placement], forced: Bool, model: CostModel,
                 compiling: Set<Kernel> = []) -> PlacementDecision {
-        let entry = history[k.kernel] ?? (KernelFeatures(k.kernel), kernelHistory?.runs(k.kernel) ?? 0)
+        let entry = history[k.kernel] ?? { () -> (features: KernelFeatures, runs: Int, earlier: Int) in
+            let earlier = kernelHistory?.runs(k.kernel) ?? 0
+            return (KernelFeatures(k.kernel), earlier, earlier)
+        }()
         let launch = k.launch
         var run = KernelRun(points: k.points,
                             parallelPoints: (0..<k.kernel.parallelAxes).reduce(1) { $0 * launch.extent($1) },
@@ -272,8 +295,7 @@ public final class Runtime: @unchecked Sendable {
         let chosen = model.choose(predictions, busy: busy)
         let start = max(now, busyUntil[chosen.placement.resource] ?? 0)
         busyUntil[chosen.placement.resource] = start + UInt64(min(chosen.total, 1e6) * 1e9)
-        history[k.kernel] = (entry.features, entry.runs + 1)
-        kernelHistory?.record(k.kernel)
+        history[k.kernel] = (entry.features, entry.runs + 1, entry.earlier)
         // Tiering: the interpreter won only because the code is not compiled yet (or, not looked
         // up, not known to be loaded), and compiled code would pay back: compile it on the side,
         // so a later run finds it ready, without making this one wait. A kernel never looked up
@@ -347,7 +369,7 @@ public final class Runtime: @unchecked Sendable {
             if roots.isEmpty { return }
             let (options, forced) = try self.options()
             let planStart = Executor.now()
-            let plan = Planner().plan(roots: roots)
+            let (plan, hit) = planCache.map { $0.plan(roots: roots) } ?? (Planner().plan(roots: roots), false)
             if let dir = graphDirectory {
                 // One file per sync: the graph as planned, before the nodes are realised.
                 let n = graphCount.add(1, ordering: .relaxed).newValue
@@ -416,6 +438,7 @@ public final class Runtime: @unchecked Sendable {
             for (node, base, map) in plan.realizedViews { node.realize(viewOf: base, map: map) }
             statistics.update { s in
                 s.plans += 1
+                if planCache != nil { if hit { s.planCacheHits += 1 } else { s.planCacheMisses += 1 } }
                 s.planNanos += planNanos
                 s.planNodes += plan.nodeCount
                 s.keptNodes += plan.keptNodes
@@ -636,23 +659,27 @@ public final class Runtime: @unchecked Sendable {
             }
             if chunks.isEmpty { chunks.append(traced(0, n0) { choice.code.run(launch, lo: 0, hi: n0) }) }
         }
-        let task = executor.submit(label: label, dependencies: deps, chunks: chunks, finish: finish,
-                                   onDone: { [self] t in
-                                       profile(label, t.elapsedNanos)
-                                       var d = decision
-                                       if choice.placement != d.chosen.placement, let p = d.options.first(where: { $0.placement == choice.placement }) {
-                                           d.chosen = p
-                                           d.switched = true
-                                       }
-                                       record(d, label: label, points: points, started: t.startedNanos, measured: t.elapsedNanos)
-                                   },
-                                   onReady: {
-                                       if tiered, let c = cpuDevice?.readyCode(kernel) {
-                                           choice.code = c
-                                           choice.placement = .cpuAll
-                                       }
-                                       Runtime.allocate(writes)
-                                   })
+        let onDone: @Sendable (KernelTask) -> Void = { [self] t in
+            profile(label, t.elapsedNanos)
+            var d = decision
+            if choice.placement != d.chosen.placement, let p = d.options.first(where: { $0.placement == choice.placement }) {
+                d.chosen = p
+                d.switched = true
+            }
+            record(d, label: label, points: points, started: t.startedNanos, measured: t.elapsedNanos)
+        }
+        let onReady: @Sendable () -> Void = {
+            if tiered, let c = cpuDevice?.readyCode(kernel) {
+                choice.code = c
+                choice.placement = .cpuAll
+            }
+            Runtime.allocate(writes)
+        }
+        // A kernel shorter than a worker's wake-up runs here, when what it waits for is done.
+        let task = (decision.chosen.inline && chunks.count == 1
+                    ? executor.runInline(label: label, dependencies: deps, chunks: chunks, finish: finish, onDone: onDone, onReady: onReady)
+                    : nil)
+            ?? executor.submit(label: label, dependencies: deps, chunks: chunks, finish: finish, onDone: onDone, onReady: onReady)
         register(task, reads: reads, writes: writes)
     }
 

@@ -19,6 +19,9 @@ public struct Statistics: Sendable, Equatable, CustomStringConvertible {
     public var compileNanos: UInt64 = 0
     /// Time spent planning (fusion, in-place analysis, scheduling) at sync points.
     public var planNanos: UInt64 = 0
+    /// Plans taken from the plan cache (the same graph seen before) and planned from scratch.
+    public var planCacheHits = 0
+    public var planCacheMisses = 0
     /// Graph nodes those plans walked (planning time per node is `planNanos / planNodes`).
     public var planNodes = 0
     /// Computed nodes stored because a live tensor still held them (so a later read of the

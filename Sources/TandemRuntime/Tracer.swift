@@ -121,7 +121,7 @@ public struct Trace: Sendable {
         meta(1, 0, "thread_name", "calling thread")
         meta(2, nil, "process_name", "CPU")
         let workers = Set(events.filter { $0.kind == .kernel && $0.device != "cuda" }.map(\.track)).sorted()
-        for w in workers { meta(2, w, "thread_name", "worker \(w)") }
+        for w in workers { meta(2, w, "thread_name", w < 0 ? "calling thread (kernels run inline)" : "worker \(w)") }
         if events.contains(where: { $0.kind == .copy }) { meta(3, nil, "process_name", "copies") }
         if events.contains(where: { $0.kind == .placement }) { meta(4, nil, "process_name", "placement (predicted vs measured)") }
         if events.contains(where: { $0.kind == .kernel && $0.device == "cuda" }) {

@@ -68,12 +68,12 @@ struct PlacementBitwiseTests {
 /// one worker: every output printed with all its digits is the same.
 @Suite("Thread counts agree bit for bit")
 struct ThreadCountBitwiseTests {
-    @Test("workloads give the same outputs with 1 and 3 threads, on the interpreter and on one worker",
+    @Test("workloads give the same outputs with 1 and 3 threads, on the interpreter, on one worker and without the plan cache",
           arguments: [["black_scholes", "n=5000"], ["sor", "n=48", "max_iterations=30"], ["nbody", "n=100", "steps=3"],
                       ["shallow_water", "n=32", "steps=5"]])
     func workloads(_ args: [String]) throws {
         var outputs: [String: String] = [:]
-        for env in ["TANDEM_THREADS=1", "TANDEM_THREADS=3", "TANDEM_DEVICE=interpreter", "TANDEM_DEVICE=cpu-1"] {
+        for env in ["TANDEM_THREADS=1", "TANDEM_THREADS=3", "TANDEM_DEVICE=interpreter", "TANDEM_DEVICE=cpu-1", "TANDEM_PLAN_CACHE=off"] {
             let (status, output) = try CLITests().run(["run"] + args + ["--json"], environment: [env])
             #expect(status == 0, "\(env): \(output)")
             // The JSON line's "outputs" object, as printed (shortest round-trip digits).

@@ -1,0 +1,233 @@
+import TandemIR
+
+/// Reuses plans across syncs whose pending graphs are the same: an iterative program builds the
+/// same graph every step, and planning it from scratch cost tens of microseconds a node.
+///
+/// The key is everything the planner reads, over the nodes in the order it walks them
+/// (`Planner.postorder`): each node's operation and its parameters (view maps, axes, literal
+/// values, seeds), type and shape, which inputs it takes (by position), whether a tensor holds
+/// it, how many nodes consume it, whether an earlier sync computed it without storing it, which
+/// nodes are roots; for a materialised node, which of the others share its buffer, the buffer's
+/// size and how many nodes alias it. Two graphs with equal keys get the same plan from the
+/// planner, up to the buffers, so a hit takes the plan recorded for the key and binds this
+/// graph's buffers into it: the leaves' buffers by position, fresh buffers for what the plan
+/// materialises. Only a graph not seen before plans from scratch.
+///
+/// A scalar that changes every step (`x * dt` with a new `dt`) changes the key: such a graph
+/// misses every time and plans as before. At most `maxEntries` plans are kept; beyond that the
+/// table starts again (a program whose graphs never repeat would otherwise grow it forever).
+///
+///     let cache = PlanCache()
+///     let (plan, hit) = cache.plan(roots: roots)   // under the runtime's graph lock
+public final class PlanCache {
+    public static let maxEntries = 512
+    /// Graphs larger than this are planned without the cache (their key would cost more to
+    /// build and compare than it saves, and they are rarely repeated).
+    public static let maxNodes = 4096
+
+    /// A buffer of a recorded plan: a leaf's storage (by node position) or one the plan makes.
+    enum BufferRef {
+        case leaf(Int)
+        case fresh(Int)
+    }
+
+    struct Template {
+        var plan: Plan                      // kernels without buffers, no nodes
+        var kernelBuffers: [[BufferRef]]
+        var kernelMembers: [[Int]]
+        var fresh: [(dtype: DType, count: Int)]
+        var realized: [(node: Int, buffer: BufferRef)]
+        var realizedViews: [(node: Int, base: Int, map: AffineMap)]
+        var unstored: [Int]
+    }
+
+    private var entries: [[Int]: Template] = [:]
+
+    public init() {}
+
+    /// The plan for `roots`, and whether it came from the cache. Call under the graph lock.
+    public func plan(roots: [Node]) -> (plan: Plan, hit: Bool) {
+        let (nodes, index) = Planner.postorder(roots)
+        guard nodes.count <= PlanCache.maxNodes else {
+            return (Planner().plan(roots: roots, nodes: nodes, index: index), false)
+        }
+        let key = PlanCache.key(roots: roots, nodes: nodes, index: index)
+        if let t = entries[key] { return (PlanCache.bind(t, nodes), true) }
+        let plan = Planner().plan(roots: roots, nodes: nodes, index: index)
+        if let t = PlanCache.template(plan, nodes: nodes, index: index) {
+            if entries.count >= PlanCache.maxEntries { entries.removeAll() }
+            entries[key] = t
+        }
+        return (plan, false)
+    }
+
+    /// Plans kept (for tests).
+    public var count: Int { entries.count }
+
+    // MARK: - Key
+
+    static func key(roots: [Node], nodes: [Node], index: [ObjectIdentifier: Int]) -> [Int] {
+        var w: [Int] = []
+        w.reserveCapacity(nodes.count * 10 + roots.count + 1)
+        var bufferOwner: [ObjectIdentifier: Int] = [:]
+        func map(_ m: AffineMap) {
+            w.append(m.inRank)
+            w.append(m.outRank)
+            w.append(contentsOf: m.offset)
+            w.append(contentsOf: m.coef)
+        }
+        func literal(_ l: Literal) {
+            switch l {
+            case .float(let v): w.append(0); w.append(Int(bitPattern: UInt(v.bitPattern)))
+            case .int(let v): w.append(1); w.append(Int(v))
+            case .bool(let v): w.append(2); w.append(v ? 1 : 0)
+            }
+        }
+        func input(_ n: Node) { w.append(index[ObjectIdentifier(n)]!) }
+        for (i, node) in nodes.enumerated() {
+            w.append(Int(node.dtype.rawValue))
+            w.append(node.shape.count)
+            w.append(contentsOf: node.shape)
+            w.append((node.holders.load(ordering: .relaxed) > 0 ? 1 : 0) | (node.computedWithoutStore ? 2 : 0))
+            w.append(node.consumers.load(ordering: .relaxed))
+            switch node.op {
+            case .storage(let b):
+                w.append(-1)
+                let owner = bufferOwner[ObjectIdentifier(b)] ?? i
+                bufferOwner[ObjectIdentifier(b)] = owner
+                w.append(owner)
+                w.append(b.count)
+                w.append(Int(b.dtype.rawValue))
+                w.append(b.aliases.load(ordering: .relaxed))
+            case .fill(let l):
+                w.append(-2)
+                literal(l)
+            case .uniform(let seed, let lo, let hi):
+                w.append(-3)
+                w.append(Int(bitPattern: UInt(seed)))
+                w.append(Int(bitPattern: UInt(lo.bitPattern)))
+                w.append(Int(bitPattern: UInt(hi.bitPattern)))
+            case .iota(let start, let step):
+                w.append(-4)
+                literal(start)
+                literal(step)
+            case .unary(let op, let a):
+                w.append(-5)
+                w.append(UnaryOp.allCases.firstIndex(of: op)!)
+                input(a)
+            case .binary(let op, let a, let b):
+                w.append(-6)
+                w.append(BinaryOp.allCases.firstIndex(of: op)!)
+                input(a)
+                input(b)
+            case .select(let c, let a, let b):
+                w.append(-7)
+                input(c)
+                input(a)
+                input(b)
+            case .cast(let a):
+                w.append(-8)
+                input(a)
+            case .view(let a, let m):
+                w.append(-9)
+                input(a)
+                map(m)
+            case .reshape(let a):
+                w.append(-10)
+                input(a)
+            case .reduce(let op, let a, let axes):
+                w.append(-11)
+                w.append(ReduceOp.allCases.firstIndex(of: op)!)
+                input(a)
+                w.append(axes.count)
+                w.append(contentsOf: axes)
+            case .update(let base, let m, let value):
+                w.append(-12)
+                input(base)
+                input(value)
+                map(m)
+            }
+        }
+        w.append(-100)
+        for r in roots { input(r) }
+        return w
+    }
+
+    // MARK: - Recording and binding
+
+    /// The plan with its buffers and nodes replaced by positions; nil when a buffer or member
+    /// of it cannot be named that way (then the graph is not cached).
+    static func template(_ plan: Plan, nodes: [Node], index: [ObjectIdentifier: Int]) -> Template? {
+        var refs: [ObjectIdentifier: BufferRef] = [:]
+        for (i, n) in nodes.enumerated() {
+            if let b = n.storage, refs[ObjectIdentifier(b)] == nil { refs[ObjectIdentifier(b)] = .leaf(i) }
+        }
+        var fresh: [(dtype: DType, count: Int)] = []
+        func ref(_ b: Buffer) -> BufferRef {
+            if let r = refs[ObjectIdentifier(b)] { return r }
+            fresh.append((b.dtype, b.count))
+            let r = BufferRef.fresh(fresh.count - 1)
+            refs[ObjectIdentifier(b)] = r
+            return r
+        }
+        var idOf: [UInt64: Int] = [:]
+        for (i, n) in nodes.enumerated() { idOf[n.id] = i }
+        var t = Template(plan: plan, kernelBuffers: [], kernelMembers: [], fresh: [], realized: [], realizedViews: [], unstored: [])
+        for k in plan.kernels {
+            t.kernelBuffers.append(k.launch.buffers.map(ref))
+            var members: [Int] = []
+            for id in k.memberIDs {
+                guard let i = idOf[id] else { return nil }
+                members.append(i)
+            }
+            t.kernelMembers.append(members)
+        }
+        for (node, buffer) in plan.realized {
+            guard let i = index[ObjectIdentifier(node)] else { return nil }
+            t.realized.append((i, ref(buffer)))
+        }
+        for (node, base, map) in plan.realizedViews {
+            guard let i = index[ObjectIdentifier(node)], let j = index[ObjectIdentifier(base)] else { return nil }
+            t.realizedViews.append((i, j, map))
+        }
+        for node in plan.unstored {
+            guard let i = index[ObjectIdentifier(node)] else { return nil }
+            t.unstored.append(i)
+        }
+        t.fresh = fresh
+        // Keep no buffer or node of this graph alive in the table.
+        for k in t.plan.kernels.indices {
+            t.plan.kernels[k].launch.buffers = []
+            t.plan.kernels[k].memberIDs = []
+        }
+        t.plan.realized = []
+        t.plan.realizedViews = []
+        t.plan.unstored = []
+        return t
+    }
+
+    /// The recorded plan with this graph's buffers and nodes bound in.
+    static func bind(_ t: Template, _ nodes: [Node]) -> Plan {
+        var fresh = [Buffer?](repeating: nil, count: t.fresh.count)
+        func buffer(_ r: BufferRef) -> Buffer {
+            switch r {
+            case .leaf(let i): return nodes[i].storage!
+            case .fresh(let s):
+                if let b = fresh[s] { return b }
+                let b = Buffer(dtype: t.fresh[s].dtype, count: t.fresh[s].count, deferred: true)
+                fresh[s] = b
+                return b
+            }
+        }
+        var plan = t.plan
+        for k in plan.kernels.indices {
+            plan.kernels[k].launch.buffers = t.kernelBuffers[k].map(buffer)
+            plan.kernels[k].memberIDs = Set(t.kernelMembers[k].map { nodes[$0].id })
+        }
+        plan.realized = t.realized.map { (nodes[$0.node], buffer($0.buffer)) }
+        plan.realizedViews = t.realizedViews.map { (nodes[$0.node], nodes[$0.base], $0.map) }
+        plan.unstored = t.unstored.map { nodes[$0] }
+        PlanRecorder.current?.record(plan.kernels)
+        return plan
+    }
+}

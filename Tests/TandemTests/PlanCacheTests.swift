@@ -1,0 +1,143 @@
+import Testing
+@testable import Tandem
+import TandemIR
+import TandemCompiler
+import TandemRuntime
+import _TandemTestSupport
+
+/// Plans reused by shape (issue 15, point 1): a graph seen before takes its recorded plan with
+/// this sync's buffers bound in, and that plan is the planner's own for the graph.
+@Suite("Plan cache")
+struct PlanCacheTests {
+    /// A random time step over `u` (n x n): stencils over shifted views, slice writes, a row of
+    /// reductions, broadcasts, shared values; the same `seed` builds the same structure.
+    static func step(_ u: inout Tensor<Double>, _ v: inout Tensor<Double>, seed: UInt64, n: Int) -> Tensor<Double> {
+        var rng = SeededGenerator(seed: seed)
+        var out = u.sum()
+        for _ in 0..<6 {
+            switch rng.next() % 6 {
+            case 0:
+                let next = 0.25 * (u[0..<(n - 2), 1..<(n - 1)] + u[2..<n, 1..<(n - 1)] + u[1..<(n - 1), 0..<(n - 2)] + u[1..<(n - 1), 2..<n])
+                u[1..<(n - 1), 1..<(n - 1)] = next
+            case 1:
+                u[0, .all] = u[1, .all]                            // a boundary copy
+                u[.all, n - 1] = Tensor(0.5)
+            case 2:
+                let rows = u.sum(axis: 1)                          // a reduction, broadcast back
+                v = v * 0.5 + rows[.all, .newAxis] / Double(n)
+            case 3:
+                let shared = (u * v).sqrt() + 1                    // used twice
+                u = shared * 0.5 + shared.squared() * 0.01
+            case 4:
+                out = out + (u - v).abs().max()
+            default:
+                v[1..<(n - 1), .all] = u[0..<(n - 2), .all] * 0.75 + v[2..<n, .all] * 0.25
+            }
+        }
+        return out
+    }
+
+    /// Whether two plans are the same up to the names of the buffers they make.
+    static func samePlan(_ a: Plan, _ b: Plan) -> Bool {
+        guard a.kernels.count == b.kernels.count, a.realized.count == b.realized.count,
+              a.realizedViews.count == b.realizedViews.count else { return false }
+        var forward: [ObjectIdentifier: ObjectIdentifier] = [:], backward: [ObjectIdentifier: ObjectIdentifier] = [:]
+        func same(_ x: Buffer, _ y: Buffer) -> Bool {
+            let (i, j) = (ObjectIdentifier(x), ObjectIdentifier(y))
+            if forward[i] == nil && backward[j] == nil { forward[i] = j; backward[j] = i }
+            return forward[i] == j && backward[j] == i && x.dtype == y.dtype && x.count == y.count
+        }
+        for (k, l) in zip(a.kernels, b.kernels) {
+            guard k.kernel == l.kernel, k.launch.ints == l.launch.ints, k.launch.floats == l.launch.floats,
+                  k.splitChunks == l.splitChunks, k.points == l.points, k.fusedOps == l.fusedOps, k.memberIDs == l.memberIDs,
+                  (k.lagChain == nil) == (l.lagChain == nil), k.launch.buffers.count == l.launch.buffers.count,
+                  zip(k.launch.buffers, l.launch.buffers).allSatisfy(same) else { return false }
+        }
+        for (x, y) in zip(a.realized, b.realized) { guard x.node === y.node, same(x.buffer, y.buffer) else { return false } }
+        for (x, y) in zip(a.realizedViews, b.realizedViews) { guard x.node === y.node, x.base === y.base, x.map == y.map else { return false } }
+        return a.unstored.map(ObjectIdentifier.init) == b.unstored.map(ObjectIdentifier.init)
+            && a.inPlaceUpdates == b.inPlaceUpdates && a.freshUpdates == b.freshUpdates && a.copiedUpdates == b.copiedUpdates
+            && a.keptNodes == b.keptNodes && a.nodeCount == b.nodeCount
+    }
+
+    @Test("a graph seen before gets the plan the planner makes for it, with its own buffers", arguments: [41, 42, 43, 44, 45, 46])
+    func replayIsThePlannersPlan(_ seed: Int) throws {
+        let n = 12
+        let cache = PlanCache()
+        var hits = 0
+        var u = Tensor<Double>.uniform([n, n], seed: UInt64(seed), in: 0...1)
+        var v = Tensor<Double>.uniform([n, n], seed: UInt64(seed) + 100, in: 0...1)
+        try u.flush(); try v.flush()
+        for iteration in 0..<4 {
+            let out = PlanCacheTests.step(&u, &v, seed: UInt64(seed), n: n)
+            let roots = [out.node, u.node, v.node].filter { $0.storage == nil }
+            let (cached, hit) = cache.plan(roots: roots)
+            if hit { hits += 1 }
+            let fresh = Planner().plan(roots: roots)
+            let same = PlanCacheTests.samePlan(cached, fresh)
+            #expect(same, "iteration \(iteration): the cached plan differs from the planner's")
+            // Run the step for real, so the next one starts from materialised tensors.
+            _ = try out.item()
+            try u.flush(); try v.flush()
+        }
+        // The first step starts from uniform inputs, the second from realised ones; from the
+        // third on the graphs repeat.
+        #expect(hits >= 2)
+    }
+
+    @Test("a time-stepped loop plans once per shape and matches the planner's results")
+    func loopHitsTheCache() throws {
+        Tandem.resetStatistics()
+        var x = Tensor<Double>.uniform([1000], seed: 47, in: 0...1)
+        var expected = try x.scalars
+        for _ in 0..<200 {
+            x = x * 0.5 + 1
+            expected = expected.map { $0 * 0.5 + 1 }
+            let s = try x.sum().item()
+            #expect(Swift.abs(s - expected.reduce(0, +)) <= 1e-9 * 2000)
+        }
+        let stats = Tandem.statistics
+        #expect(stats.planCacheHits >= 190, "\(stats.planCacheHits) hits of \(stats.plans)")
+        #expect(try x.scalars == expected)
+    }
+
+    @Test("a key tells apart graphs that differ only in a literal, a view or whether a tensor holds a node")
+    func keysDistinguish() throws {
+        let a = Tensor<Double>.uniform([16], seed: 48, in: 0...1)
+        try a.flush()
+        let cache = PlanCache()
+        func plan(_ t: Tensor<Double>) -> Bool { cache.plan(roots: [t.node]).hit }
+        #expect(!plan((a * 0.5).sum()))
+        #expect(plan((a * 0.5).sum()))
+        #expect(!plan((a * 0.25).sum()))                     // another literal
+        #expect(!plan((a[0..<15] * 0.5).sum()))
+        #expect(!plan((a[1...] * 0.5).sum()))                // the same shape through another view
+        let held = a * 0.5
+        #expect(!plan(held.sum()))                           // a tensor holds the product
+        #expect(cache.count == 5)
+    }
+}
+
+/// Dispatch in microseconds (issue 15, point 2): a kernel shorter than waking a worker runs on
+/// the calling thread; a large one still goes to the pool.
+@Suite("Inline kernels")
+struct InlineKernelTests {
+    @Test("a tiny kernel runs on the calling thread, a large one on the workers, with the same results")
+    func tinyRunsInline() throws {
+        let small = Tensor<Double>.uniform([64], seed: 49, in: 0...1)
+        let large = Tensor<Double>.uniform([4_000_000], seed: 50, in: 0...1)
+        try small.flush(); try large.flush()
+        for _ in 0..<3 { _ = try (small * 2).sum().item(); _ = try (large * 2).sum().item() }   // compiled, warm
+        let (values, trace) = try Tandem.withDevice(.cpu) {
+            try Tandem.trace { (try (small * 3 + 1).sum().item(), try (large * 3 + 1).sum().item()) }
+        }
+        let kernels = trace.events.filter { $0.kind == .kernel }
+        let tiny = kernels.filter { $0.points == 64 }, big = kernels.filter { $0.points == 4_000_000 }
+        #expect(!tiny.isEmpty && tiny.allSatisfy { $0.track == Executor.callerTrack }, "\(tiny.map(\.track))")
+        #expect(!big.isEmpty && big.allSatisfy { $0.track >= 0 }, "\(big.map(\.track))")
+        let s = try small.scalars, l = try large.scalars
+        #expect(values.0 == (try Tandem.withDevice(.interpreter) { try (small * 3 + 1).sum().item() }))
+        #expect(Swift.abs(values.1 - l.reduce(0) { $0 + $1 * 3 + 1 }) <= 1e-6 * values.1)
+        #expect(s.count == 64)
+    }
+}
