@@ -28,10 +28,13 @@ public struct PlannedKernel: @unchecked Sendable {
 
     /// Bytes the kernel reads and writes, each access counted once over the axes it varies along.
     public var bytesAccessed: Int {
-        var seen: Set<[Int]> = []
+        // (buffer, access) pairs seen, as bits: a kernel has few of each.
+        let accessCount = kernel.accesses.count
+        var seen = [Bool](repeating: false, count: kernel.buffers.count * accessCount)
         var total = 0
         func count(_ buffer: Int, _ access: Int) {
-            guard seen.insert([buffer, access]).inserted else { return }
+            guard !seen[buffer * accessCount + access] else { return }
+            seen[buffer * accessCount + access] = true
             let a = kernel.accesses[access]
             var elements = 1
             for (axis, s) in a.strides.enumerated() where s != .zero { elements *= launch.extent(axis) }
@@ -207,7 +210,7 @@ public final class Planner {
             if visited.contains(id) { continue }
             visited.insert(id)
             stack.append((node, true))
-            for input in node.op.inputs where !visited.contains(ObjectIdentifier(input)) { stack.append((input, false)) }
+            node.op.forEachInput { input in if !visited.contains(ObjectIdentifier(input)) { stack.append((input, false)) } }
         }
         return (nodes, index)
     }

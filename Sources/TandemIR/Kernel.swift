@@ -1,3 +1,5 @@
+import Synchronization
+
 /// A fused kernel in Tandem's device-neutral loop-nest IR.
 ///
 /// The iteration domain has `rank` axes; axes `0..<parallelAxes` are independent (any order, any
@@ -15,27 +17,36 @@
 /// The `Kernel` value is the structure (hashable, the key of compiled code); `Launch` holds the
 /// concrete parameters and buffers of one run.
 public struct Kernel: Hashable, Sendable {
-    public var rank: Int
-    public var parallelAxes: Int
-    public var buffers: [BufferParam]
-    public var accesses: [Access]
-    public var instrs: [Instr]
-    public var reductions: [Reduction]
-    public var stores: [Store]
-    public var intParams: Int
-    public var floatParams: Int
+    /// The structural hash, computed once per value and shared by its copies (a kernel is looked
+    /// up in several tables at every run; hashing its whole structure each time cost
+    /// microseconds a kernel). Any change to a field starts a new one.
+    private var memo = HashMemo()
+
+    private final class HashMemo: Sendable {
+        let value = Atomic<Int>(0)
+    }
+
+    public var rank: Int { didSet { memo = HashMemo() } }
+    public var parallelAxes: Int { didSet { memo = HashMemo() } }
+    public var buffers: [BufferParam] { didSet { memo = HashMemo() } }
+    public var accesses: [Access] { didSet { memo = HashMemo() } }
+    public var instrs: [Instr] { didSet { memo = HashMemo() } }
+    public var reductions: [Reduction] { didSet { memo = HashMemo() } }
+    public var stores: [Store] { didSet { memo = HashMemo() } }
+    public var intParams: Int { didSet { memo = HashMemo() } }
+    public var floatParams: Int { didSet { memo = HashMemo() } }
     /// The innermost axis's extent, when it is part of the structure rather than parameter
     /// `rank - 1` (a short reduce axis under a parallel one; see `KernelBuilder.shortRowBytes`).
-    public var innerExtent: Int?
+    public var innerExtent: Int? { didSet { memo = HashMemo() } }
     /// Every int parameter's value, when they are part of the structure (a kernel specialised to
     /// one launch; see `Specialization`): the code ignores the launch's ints then.
-    public var literalInts: [Int64]? = nil
+    public var literalInts: [Int64]? = nil { didSet { memo = HashMemo() } }
     /// Which entry points compiled C code has: a reduction kernel runs either over rows
     /// (`tandem_kernel`) or split into chunks (`tandem_kernel_split` and `_combine`), as the
     /// planner decides from its sizes (`PlannedKernel.splitChunks`), never both. Emitting only
     /// the one it needs halves the source of a reduction kernel and its compile time (the body
     /// is in the source once per entry and three times in a laned loop).
-    public var entries: Entries = .all
+    public var entries: Entries = .all { didSet { memo = HashMemo() } }
 
     public enum Entries: Hashable, Sendable {
         /// Every entry point (the interpreter, the CUDA dialect, hand-built kernels).
@@ -56,6 +67,46 @@ public struct Kernel: Hashable, Sendable {
         self.intParams = intParams
         self.floatParams = floatParams
         self.innerExtent = innerExtent
+    }
+
+    public static func == (a: Kernel, b: Kernel) -> Bool {
+        if a.memo === b.memo { return true }
+        return a.rank == b.rank && a.parallelAxes == b.parallelAxes && a.buffers == b.buffers && a.accesses == b.accesses
+            && a.instrs == b.instrs && a.reductions == b.reductions && a.stores == b.stores && a.intParams == b.intParams
+            && a.floatParams == b.floatParams && a.innerExtent == b.innerExtent && a.literalInts == b.literalInts && a.entries == b.entries
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        var h = memo.value.load(ordering: .relaxed)
+        if h == 0 {
+            var full = Hasher()
+            full.combine(rank)
+            full.combine(parallelAxes)
+            full.combine(buffers)
+            full.combine(accesses)
+            full.combine(instrs)
+            full.combine(reductions)
+            full.combine(stores)
+            full.combine(intParams)
+            full.combine(floatParams)
+            full.combine(innerExtent)
+            full.combine(literalInts)
+            full.combine(entries)
+            h = full.finalize()
+            if h == 0 { h = 1 }
+            memo.value.store(h, ordering: .relaxed)
+        }
+        hasher.combine(h)
+    }
+
+    /// The structure as text, field by field, in the form `String(describing:)` gave before the
+    /// hash memo was a field (persisted keys such as the kernel history's hash it, so it must
+    /// not change with the memo).
+    public var structureDescription: String {
+        "Kernel(rank: \(rank), parallelAxes: \(parallelAxes), buffers: \(buffers), accesses: \(accesses), instrs: \(instrs), "
+            + "reductions: \(reductions), stores: \(stores), intParams: \(intParams), floatParams: \(floatParams), "
+            + "innerExtent: \(String(describing: innerExtent)), literalInts: \(String(describing: literalInts)), "
+            + "entries: TandemIR.Kernel.Entries.\(entries))"
     }
 
     public var reduceAxes: Int { rank - parallelAxes }

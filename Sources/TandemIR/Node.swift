@@ -34,6 +34,19 @@ public final class Node: @unchecked Sendable {
         /// The base with `value` written at `map(j)` for each index `j` of the value.
         case update(base: Node, map: AffineMap, value: Node)
 
+        /// Calls `body` with each input, in `inputs` order, without building an array (nodes
+        /// are made and freed by the thousand a second).
+        @inline(__always)
+        public func forEachInput(_ body: (Node) -> Void) {
+            switch self {
+            case .storage, .fill, .uniform, .iota: break
+            case .unary(_, let a), .cast(let a), .view(let a, _), .reshape(let a), .reduce(_, let a, _): body(a)
+            case .binary(_, let a, let b): body(a); body(b)
+            case .select(let c, let a, let b): body(c); body(a); body(b)
+            case .update(let base, _, let value): body(base); body(value)
+            }
+        }
+
         public var inputs: [Node] {
             switch self {
             case .storage, .fill, .uniform, .iota: []
@@ -75,8 +88,12 @@ public final class Node: @unchecked Sendable {
     /// their own inputs moved to a work list, so every `deinit` below finds no inputs.
     deinit {
         Node.release(op)
+        // Only an input nothing else names can be freed with this node (a consumer holds its
+        // inputs, a tensor its node): without one, there is nothing to take apart.
+        var mayFree = false
+        op.forEachInput { if $0.consumers.load(ordering: .relaxed) == 0 && $0.holders.load(ordering: .relaxed) == 0 { mayFree = true } }
+        guard mayFree else { return }
         var pending = op.inputs
-        guard !pending.isEmpty else { return }
         op = .fill(.int(0))
         while !pending.isEmpty {
             if isKnownUniquelyReferenced(&pending[pending.count - 1]) {
@@ -124,11 +141,11 @@ public final class Node: @unchecked Sendable {
 
     private static func retain(_ op: Op) {
         if case .storage(let b) = op { b.aliases.add(1, ordering: .relaxed) }
-        for input in op.inputs { input.consumers.add(1, ordering: .relaxed) }
+        op.forEachInput { $0.consumers.add(1, ordering: .relaxed) }
     }
 
     private static func release(_ op: Op) {
         if case .storage(let b) = op { b.aliases.subtract(1, ordering: .relaxed) }
-        for input in op.inputs { input.consumers.subtract(1, ordering: .relaxed) }
+        op.forEachInput { $0.consumers.subtract(1, ordering: .relaxed) }
     }
 }

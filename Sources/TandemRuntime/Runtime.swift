@@ -269,7 +269,11 @@ public final class Runtime: @unchecked Sendable {
             && (compiling.contains(k.kernel) || device(for: .cpuAll)?.readyCode(k.kernel) != nil)
         var lookedUp = false
         if loaded || options.count == 1 {
-        } else if interpreterTime == nil || bestReady + lookupCost < interpreterTime! {
+        } else if interpreterTime == nil || bestReady + lookupCost / Double(entry.runs + 1) < interpreterTime! {
+            // A lookup is made once per kernel and process (its answer is kept), so it is
+            // amortised like a compile, over as many runs ahead as behind: a kernel too cheap
+            // to look up at its first run (a border copy) is looked up once it keeps coming
+            // back, and its code found on disk.
             let t0 = ProcessInfoLite.monotonicNanos()
             for p in options where p != .interpreter {
                 code[p] = p == .cuda ? (cuda?.codeState(k.kernel) ?? .missing) : (device(for: p)?.codeState(k.kernel) ?? .missing)

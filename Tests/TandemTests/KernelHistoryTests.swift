@@ -41,6 +41,14 @@ struct KernelHistoryTests {
         #expect(KernelHistory.key(a) == KernelHistory.key(a2))
         #expect(KernelHistory.key(a) != KernelHistory.key(b))
         #expect(KernelHistory.key(a).count == 64)
+        // A copy changed and changed back has another hash memo but the same structure: equal,
+        // the same hash and the same key.
+        var c = a
+        c.entries = .split
+        #expect(c != a && KernelHistory.key(c) != KernelHistory.key(a))
+        c.entries = a.entries
+        #expect(c == a && c.hashValue == a.hashValue && KernelHistory.key(c) == KernelHistory.key(a))
+        #expect(a.structureDescription.hasPrefix("Kernel(rank: ") && !a.structureDescription.contains("memo"))
     }
 
     @Test("a corrupt, oversized or linked file counts as empty and is replaced at the next save")
