@@ -430,10 +430,22 @@ public final class Planner {
             && placement[v] == nil && !consumersInPlan[v].contains { if case .reshape = nodes[$0].op { return true }; return false }
             && { if case .update = value.op { return false }; return true }()
         // The base's buffer can be taken over when nobody else will read the old version.
-        if materialized[b], base.holders.load(ordering: .relaxed) == 0,
-           !nodes.indices.contains(where: { inPlace[$0] && baseIndex(of: $0) == b }),
-           base.storage.map({ $0.aliases.load(ordering: .relaxed) == 1 }) ?? true,
-           contained(b, excluding: u), !placeable {
+        let canTakeBase = materialized[b] && base.holders.load(ordering: .relaxed) == 0
+            && !nodes.indices.contains(where: { inPlace[$0] && baseIndex(of: $0) == b })
+            && (base.storage.map({ $0.aliases.load(ordering: .relaxed) == 1 }) ?? true)
+            && contained(b, excluding: u)
+        // A materialised value that does not read the base at all (a reduction written into a
+        // row) is computed straight into the base's buffer: nothing is copied. A fresh buffer
+        // would copy the whole border, the rest of the array, at every such write: a loop of
+        // row writes moved gigabytes for a result of a megabyte. Its kernel then writes the
+        // base, so it waits for the old version's readers as an in-place update does.
+        if canTakeBase, placeable, !reaches(value, base) {
+            inPlace[u] = true
+            placement[v] = u
+            plan.inPlaceUpdates += 1
+            return
+        }
+        if canTakeBase, !placeable {
             // The right-hand side may read the base only where it writes or where it never writes.
             let write = flat(map, base.shape)
             var conflict = false
@@ -456,6 +468,18 @@ public final class Planner {
         } else {
             plan.copiedUpdates += base.storage == nil && !materialized[b] ? 0 : 1
         }
+    }
+
+    /// Whether `target` is among the nodes `start` is computed from (itself included).
+    private func reaches(_ start: Node, _ target: Node) -> Bool {
+        var stack = [start]
+        var seen: Set<ObjectIdentifier> = []
+        while let n = stack.popLast() {
+            if n === target { return true }
+            guard seen.insert(ObjectIdentifier(n)).inserted else { continue }
+            n.op.forEachInput { stack.append($0) }
+        }
+        return false
     }
 
     /// The box an update writes, `lo ..< hi` per base axis, or nil when its view is not a box
@@ -758,6 +782,12 @@ public final class Planner {
             }
         default: go(node, map, top: true)
         }
+        // A value computed straight into the buffer of an in-place update writes its base:
+        // the base first, and every other kernel reading the old version, as for the update.
+        if let u = placement[i], inPlace[u], let b = baseIndex(of: u) {
+            if nodes[b].storage == nil { out.insert(b) }
+            for r in nodes.indices where r != i && r != u && materialized[r] && nodes[r].storage == nil && reads(r, b) { out.insert(r) }
+        }
         out.remove(i)
         return Array(out)
     }
@@ -925,8 +955,19 @@ public final class Planner {
 
     /// Breaks a cycle of in-place updates waiting on each other's readers by copying one base.
     private func demoteAnInPlaceUpdate(_ pending: [Int]) {
-        guard let u = pending.first(where: { inPlace[$0] }) else {
+        // An update whose value was placed into the base can be demoted only while that value
+        // is unwritten: it goes back to a buffer of its own.
+        func placedValue(_ u: Int) -> Int? {
+            guard case .update(_, _, let value) = nodes[u].op else { return nil }
+            let v = index[ObjectIdentifier(value)]!
+            return placement[v] == u ? v : nil
+        }
+        guard let u = pending.first(where: { inPlace[$0] && placedValue($0).map { !produced[$0] } ?? true }) else {
             preconditionFailure("planner: no kernel is ready and no in-place update can be demoted")
+        }
+        if let v = placedValue(u) {
+            placement[v] = nil
+            buffers[v] = nil
         }
         inPlace[u] = false
         plan.inPlaceUpdates -= 1
@@ -957,6 +998,10 @@ public final class Planner {
                     produced[u] = true
                     return
                 }
+            } else if inPlace[u] && isPlaced(u) {
+                // The value's kernel wrote it into the base's buffer: nothing left to do.
+                produced[u] = true
+                return
             } else if !inPlace[u] {
                 // Fill the fresh buffer with the base's values first.
                 let copy = KernelBuilder(extents: base.shape, parallel: base.shape.count, planner: self)
