@@ -8,6 +8,20 @@ import numpy as np
 sys.path.insert(0, __file__.rsplit("/", 2)[0] + "/peers")
 from reference import uniform  # noqa: E402  (the same counter-based inputs as Tandem's)
 
+if len(sys.argv) > 2 and sys.argv[1] == "--rows":
+    # `tandem overhead --rows N`: a reduction written into each row.
+    rows = int(sys.argv[2])
+    print(f"out[i, :] = x[i].sum(axis=1), x of shape [{rows}, 64, 16], {rows} rows")
+    for _ in range(2):
+        x = uniform(1, rows * 64 * 16, 0.0, 1.0).reshape(rows, 64, 16)
+        out = np.zeros((rows, 64))
+        start = time.perf_counter()
+        for i in range(rows):
+            out[i, :] = x[i].sum(axis=1)
+        total = float(out.sum())
+        print(f"  {(time.perf_counter() - start) * 1e3:.2f} ms, total {total}")
+    sys.exit(0)
+
 n = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
 read = sys.argv[2] if len(sys.argv) > 2 else "sum"
 print(f"x = x * 0.5 + 1 on {n} doubles, read: {read}")
