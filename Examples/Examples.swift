@@ -79,6 +79,13 @@ public enum Examples {
                 small: ["n": 32, "steps": 20]) { p in
             try GameOfLife.run(n: int(p, "n"), steps: int(p, "steps"), density: p["density"]!)
         },
+        Example(name: "cavity_flow", summary: "lid-driven cavity flow: Navier-Stokes by finite differences, a pressure Poisson relaxation every time step",
+                parameters: [("n", 41), ("steps", 100), ("poisson_iterations", 50), ("rho", 1), ("nu", 0.1), ("dt", 0.001)],
+                integerParameters: ["n", "steps", "poisson_iterations"],
+                small: ["n": 17, "steps": 20, "poisson_iterations": 20]) { p in
+            try CavityFlow.run(n: int(p, "n"), steps: int(p, "steps"), poissonIterations: int(p, "poisson_iterations"),
+                               rho: p["rho"]!, nu: p["nu"]!, dt: p["dt"]!)
+        },
     ]
 
     public static func named(_ name: String) -> Example? { all.first { $0.name == name } }

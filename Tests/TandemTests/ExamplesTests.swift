@@ -35,6 +35,8 @@ struct ExamplesTests {
                        "filtered_sum": 1.6420812164169902, "decimated_sum": 0.6096483009851781]),
         Case(example: "life", params: ["n": 32, "steps": 20, "density": 0.35],
              outputs: ["population_first": 371, "population_last": 175, "population_max": 371, "population_min": 170, "population_sum": 5108]),
+        Case(example: "cavity_flow", params: ["n": 17, "steps": 20, "poisson_iterations": 20, "rho": 1, "nu": 0.1, "dt": 0.001],
+             outputs: ["u_center": -0.002136238109871586, "v_center": -7.606888369060695e-07, "p_sum": 0.06669011442858952, "energy": 17.137864290554937]),
     ]
 
     func check(_ c: Case, _ device: DeviceChoice?) throws {

@@ -22,7 +22,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-NAMES = ("heat", "kmeans", "logistic_regression", "mandelbrot", "asian_option", "fir_filter", "life")
+NAMES = ("heat", "kmeans", "logistic_regression", "mandelbrot", "asian_option", "fir_filter", "life", "cavity_flow")
 
 SMALL = {
     "heat": {"n": 12, "tolerance": 1e-5, "max_iterations": 1000, "check_every": 5},
@@ -32,6 +32,7 @@ SMALL = {
     "asian_option": {"paths": 2000, "steps": 12},
     "fir_filter": {"n": 2000, "taps": 31},
     "life": {"n": 32, "steps": 20},
+    "cavity_flow": {"n": 17, "steps": 20, "poisson_iterations": 20},
 }
 
 
