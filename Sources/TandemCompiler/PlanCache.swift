@@ -195,10 +195,12 @@ public final class PlanCache {
             t.unstored.append(i)
         }
         t.fresh = fresh
-        // Keep no buffer or node of this graph alive in the table.
+        // Keep no buffer or node of this graph alive in the table; each kernel gets the memo
+        // its replays share.
         for k in t.plan.kernels.indices {
             t.plan.kernels[k].launch.buffers = []
             t.plan.kernels[k].memberIDs = []
+            t.plan.kernels[k].memo = KernelMemo()
         }
         t.plan.realized = []
         t.plan.realizedViews = []

@@ -18,6 +18,9 @@ public struct PlannedKernel: @unchecked Sendable {
     /// first axis, each a few rows behind the one before (see `Lagging`); the runtime does so
     /// when all of them run on the host.
     public var lagChain: LagChain?
+    /// State the runtime keeps for this kernel across the syncs that reuse its plan (see
+    /// `PlanCache`); nil for a plan made from scratch.
+    public var memo: KernelMemo?
 
     /// A short name from the fused operations, e.g. `sum(abs,sub,mul,add)`.
     public var label: String {
@@ -47,6 +50,14 @@ public struct PlannedKernel: @unchecked Sendable {
 
     public var readBuffers: [Buffer] { kernel.buffers.indices.filter { kernel.buffers[$0].isRead }.map { launch.buffers[$0] } }
     public var writtenBuffers: [Buffer] { kernel.buffers.indices.filter { kernel.buffers[$0].isWritten }.map { launch.buffers[$0] } }
+}
+
+/// What the runtime remembers about one kernel of a cached plan between the syncs that reuse
+/// it (its placement decision): shared by every copy of the plan. Read and written under the
+/// runtime's graph lock.
+public final class KernelMemo: @unchecked Sendable {
+    public var state: AnyObject?
+    public init() {}
 }
 
 /// The kernels a sync point runs, in an order that respects every dependency, and the nodes they

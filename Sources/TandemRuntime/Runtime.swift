@@ -321,6 +321,50 @@ public final class Runtime: @unchecked Sendable {
         return PlacementDecision(chosen: chosen, options: allPredictions ?? predictions, forced: forced)
     }
 
+    /// A kernel of a reused plan takes the decision made for it at an earlier sync while that
+    /// stays sound: the same options, compiled code still loaded, and not too many reuses since
+    /// the last full decision (interpreted kernels are revisited sooner: their history may make
+    /// compiling pay). Deciding costs microseconds a kernel, as much as running a small one.
+    static let decisionReuses = (compiled: 64, interpreted: 8)
+
+    private final class DecisionMemo {
+        let decision: PlacementDecision
+        let options: [Placement]
+        var uses = 0
+        init(_ decision: PlacementDecision, options: [Placement]) {
+            self.decision = decision
+            self.options = options
+        }
+    }
+
+    /// The earlier decision for `k`, or nil when it must be decided again (then it records the
+    /// new one when `k` has a memo) (graph lock).
+    private func reusedDecision(_ k: PlannedKernel, options: [Placement], forced: Bool) -> PlacementDecision? {
+        guard let memo = k.memo else { return nil }
+        if let m = memo.state.map({ unsafeDowncast($0, to: DecisionMemo.self) }), m.options == options, m.decision.forced == forced {
+            let p = m.decision.chosen.placement
+            m.uses += 1
+            let limit = p == .interpreter ? Runtime.decisionReuses.interpreted : Runtime.decisionReuses.compiled
+            let ready = p == .interpreter || ((p == .cpu1 || p == .cpuAll) && device(for: p)?.readyCode(k.kernel) != nil)
+            if m.uses < limit, ready, var entry = history[k.kernel] {
+                entry.runs += 1
+                history[k.kernel] = entry
+                let now = ProcessInfoLite.monotonicNanos()
+                let start = max(now, busyUntil[p.resource] ?? 0)
+                busyUntil[p.resource] = start + UInt64(min(m.decision.chosen.total, 1e6) * 1e9)
+                return m.decision
+            }
+        }
+        memo.state = nil
+        return nil
+    }
+
+    /// Remembers a fresh decision for the next reuse of `k`'s plan (graph lock).
+    private func remember(_ decision: PlacementDecision, for k: PlannedKernel, options: [Placement]) {
+        guard let memo = k.memo, memo.state == nil else { return }
+        memo.state = DecisionMemo(decision, options: options)
+    }
+
     public func availability(of name: String) -> Availability {
         devices[name]?.availability ?? .unavailable(reason: "not registered")
     }
@@ -330,7 +374,9 @@ public final class Runtime: @unchecked Sendable {
     /// Remembers an update node so the next sync flushes it with everything else.
     public func registerUpdate(_ node: Node) {
         pendingUpdates.withLock { list in
-            list.removeAll { $0.node == nil }
+            // Loading a weak reference costs more than the rest of an update: dead entries are
+            // swept only once the list is well past the flush threshold.
+            if list.count >= 4 * Runtime.maxPendingUpdates { list.removeAll { $0.node == nil } }
             list.append(WeakNode(node: node))
         }
     }
@@ -342,6 +388,11 @@ public final class Runtime: @unchecked Sendable {
     public func relieveGraphPressure() throws {
         let me = Runtime.currentThread
         let count = pendingUpdates.withLock { list -> Int in
+            // Counted without loading the weak references; only a count at the threshold is
+            // checked for dead entries (an update already dropped needs no flush).
+            var mine = 0
+            for entry in list where entry.thread == me { mine += 1 }
+            guard mine >= Runtime.maxPendingUpdates else { return mine }
             list.removeAll { $0.node == nil }
             return list.filter { $0.thread == me }.count
         }
@@ -392,7 +443,13 @@ public final class Runtime: @unchecked Sendable {
                 var decisions: [PlacementDecision] = []
                 var compiling: Set<Kernel> = []
                 for k in plan.kernels {
-                    let decision = decide(k, options: options, forced: forced, model: model, compiling: compiling)
+                    let decision: PlacementDecision
+                    if let reused = reusedDecision(k, options: options, forced: forced) {
+                        decision = reused
+                    } else {
+                        decision = decide(k, options: options, forced: forced, model: model, compiling: compiling)
+                        remember(decision, for: k, options: options)
+                    }
                     decisions.append(decision)
                     let p = decision.chosen.placement
                     if p == .cpu1 || p == .cpuAll, device(for: p)?.readyCode(k.kernel) == nil { compiling.insert(k.kernel) }

@@ -136,3 +136,28 @@ struct InlineKernelTests {
         #expect(s.count == 64)
     }
 }
+
+/// Placement decisions reused with a cached plan (issue 15, point 2) follow a change of device.
+@Suite("Decision reuse")
+struct DecisionReuseTests {
+    @Test("a reused plan's kernels move when the device choice changes, and give the same values")
+    func followsTheDeviceChoice() throws {
+        var x = Tensor<Double>.uniform([500], seed: 54, in: 0...1)
+        try x.flush()
+        func steps(_ count: Int) throws -> [Double] {
+            var out: [Double] = []
+            for _ in 0..<count {
+                x = x * 0.5 + 1
+                out.append(try x.sum().item())
+            }
+            return out
+        }
+        _ = try Tandem.withDevice(.cpu) { try steps(20) }          // plans cached, decisions remembered
+        let (interpreted, trace) = try Tandem.withDevice(.interpreter) { try Tandem.trace { try steps(20) } }
+        let devices = Set(trace.events.filter { $0.kind == .placement }.map(\.device))
+        #expect(devices == ["interpreter"], "\(devices)")
+        let (compiled, again) = try Tandem.withDevice(.cpu1) { try Tandem.trace { try steps(20) } }
+        #expect(Set(again.events.filter { $0.kind == .placement }.map(\.device)) == ["cpu-1"])
+        #expect(interpreted.count == 20 && compiled.count == 20 && (interpreted + compiled).allSatisfy { Swift.abs($0 - 1000) < 500 })
+    }
+}
