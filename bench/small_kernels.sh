@@ -12,7 +12,7 @@ for r in sum element none; do $NEW overhead --read $r; python3 bench/micro/overh
 echo "# row writes"
 $NEW overhead --rows 1600; python3 bench/micro/overhead.py --rows 1600
 echo "# time-stepped examples (best of 3, warm), auto and NumPy; small grids and medium"
-for spec in "heat" "heat n=24" "life" "life n=64 steps=200"; do
+for spec in "heat" "heat n=24" "life" "life n=64 steps=200" "cavity_flow" "cavity_flow n=21"; do
   e=${spec%% *}; args=${spec#"$e"}
   $NEW example $e $args >/dev/null 2>&1
   best=999; for k in 1 2 3; do t=$($NEW example $e $args --json 2>/dev/null | seconds); best=$(python3 -c "print(min($best,$t))"); done

@@ -69,9 +69,15 @@ public final class Runtime: @unchecked Sendable {
     }
 
     /// A pending update and the thread that made it: a sync flushes its own thread's updates.
-    struct WeakNode: @unchecked Sendable {
+    /// A class, not a struct: copying a struct with a weak field copies the weak reference (a
+    /// side-table operation), and the list is scanned at every slice write.
+    final class WeakNode: @unchecked Sendable {
         weak var node: Node?
-        var thread: UInt = Runtime.currentThread
+        let thread: UInt
+        init(node: Node, thread: UInt = Runtime.currentThread) {
+            self.node = node
+            self.thread = thread
+        }
     }
 
     static var currentThread: UInt { UInt(bitPattern: Int(bitPattern: UnsafeRawPointer(bitPattern: UInt(pthread_self())))) }
