@@ -22,15 +22,31 @@ public struct PlannedKernel: @unchecked Sendable {
     /// `PlanCache`); nil for a plan made from scratch.
     public var memo: KernelMemo?
 
-    /// A short name from the fused operations, e.g. `sum(abs,sub,mul,add)`.
+    /// A short name from the fused operations, e.g. `sum(abs,sub,mul,add)` (kept in the memo of
+    /// a cached plan's kernel: it is asked for at every run).
     public var label: String {
+        if let l = memo?.label { return l }
+        let l = makeLabel
+        memo?.label = l
+        return l
+    }
+
+    private var makeLabel: String {
         let ops = fusedOps.prefix(6).joined(separator: ",") + (fusedOps.count > 6 ? ",…" : "")
         if let r = kernel.reductions.first { return "\(r.op.rawValue)(\(ops))" }
         return ops.isEmpty ? "copy" : ops
     }
 
-    /// Bytes the kernel reads and writes, each access counted once over the axes it varies along.
+    /// Bytes the kernel reads and writes, each access counted once over the axes it varies along
+    /// (kept in the memo of a cached plan's kernel, whose launch sizes are fixed).
     public var bytesAccessed: Int {
+        if let b = memo?.bytes { return b }
+        let b = countBytes
+        memo?.bytes = b
+        return b
+    }
+
+    private var countBytes: Int {
         // (buffer, access) pairs seen, as bits: a kernel has few of each.
         let accessCount = kernel.accesses.count
         var seen = [Bool](repeating: false, count: kernel.buffers.count * accessCount)
@@ -57,6 +73,8 @@ public struct PlannedKernel: @unchecked Sendable {
 /// runtime's graph lock.
 public final class KernelMemo: @unchecked Sendable {
     public var state: AnyObject?
+    public var label: String?
+    public var bytes: Int?
     public init() {}
 }
 
@@ -208,9 +226,9 @@ public final class Planner {
     /// later pass and the plan cache's key use), and each node's position in it.
     static func postorder(_ roots: [Node]) -> (nodes: [Node], index: [ObjectIdentifier: Int]) {
         var nodes: [Node] = []
+        // One table for both marks: -1 while a node is being visited, its position once done.
         var index: [ObjectIdentifier: Int] = [:]
         var stack: [(Node, Bool)] = roots.map { ($0, false) }
-        var visited: Set<ObjectIdentifier> = []
         while let (node, expanded) = stack.popLast() {
             let id = ObjectIdentifier(node)
             if expanded {
@@ -218,10 +236,10 @@ public final class Planner {
                 nodes.append(node)
                 continue
             }
-            if visited.contains(id) { continue }
-            visited.insert(id)
+            if index[id] != nil { continue }
+            index[id] = -1
             stack.append((node, true))
-            node.op.forEachInput { input in if !visited.contains(ObjectIdentifier(input)) { stack.append((input, false)) } }
+            node.op.forEachInput { input in if index[ObjectIdentifier(input)] == nil { stack.append((input, false)) } }
         }
         return (nodes, index)
     }
