@@ -13,9 +13,14 @@ import TandemIR
 /// graph's buffers into it: the leaves' buffers by position, fresh buffers for what the plan
 /// materialises. Only a graph not seen before plans from scratch.
 ///
-/// A scalar that changes every step (`x * dt` with a new `dt`) changes the key: such a graph
-/// misses every time and plans as before. At most `maxEntries` plans are kept; beyond that the
-/// table starts again (a program whose graphs never repeat would otherwise grow it forever).
+/// Floating-point constants (`x * dt`, a boundary value that changes with time) are not part of
+/// the key, only which of them are equal: they are kernel parameters, so a graph that differs
+/// from a cached one only in their values takes the cached plan with the new values put into
+/// its launches. Where a constant's value equals another float parameter of the graph (a
+/// `uniform` bound, an `iota` start or step), the two would share one parameter, so the values
+/// themselves go into the key. Integer and Bool constants are keyed by value. At most
+/// `maxEntries` plans are kept; beyond that the table starts again (a program whose graphs
+/// never repeat would otherwise grow it forever).
 ///
 ///     let cache = PlanCache()
 ///     let (plan, hit) = cache.plan(roots: roots)   // under the runtime's graph lock
@@ -39,6 +44,9 @@ public final class PlanCache {
         var realized: [(node: Int, buffer: BufferRef)]
         var realizedViews: [(node: Int, base: Int, map: AffineMap)]
         var unstored: [Int]
+        /// For each kernel, for each float parameter: the constant class it carries (its value
+        /// is that class's value in the graph being bound), or nil for a value of the key.
+        var floatSources: [[Int?]]
     }
 
     private var entries: [[Int]: Template] = [:]
@@ -51,10 +59,10 @@ public final class PlanCache {
         guard nodes.count <= PlanCache.maxNodes else {
             return (Planner().plan(roots: roots, nodes: nodes, index: index), false)
         }
-        let key = PlanCache.key(roots: roots, nodes: nodes, index: index)
-        if let t = entries[key] { return (PlanCache.bind(t, nodes), true) }
+        let (key, constants) = PlanCache.key(roots: roots, nodes: nodes, index: index)
+        if let t = entries[key] { return (PlanCache.bind(t, nodes, constants: constants), true) }
         let plan = Planner().plan(roots: roots, nodes: nodes, index: index)
-        if let t = PlanCache.template(plan, nodes: nodes, index: index) {
+        if let t = PlanCache.template(plan, nodes: nodes, index: index, constants: constants) {
             if entries.count >= PlanCache.maxEntries { entries.removeAll() }
             entries[key] = t
         }
@@ -66,10 +74,15 @@ public final class PlanCache {
 
     // MARK: - Key
 
-    static func key(roots: [Node], nodes: [Node], index: [ObjectIdentifier: Int]) -> [Int] {
+    /// The key, and the distinct floating-point constants of the graph as bit patterns (class
+    /// `c` of the key is `constants[c]`).
+    static func key(roots: [Node], nodes: [Node], index: [ObjectIdentifier: Int]) -> (key: [Int], constants: [UInt64]) {
         var w: [Int] = []
         w.reserveCapacity(nodes.count * 10 + roots.count + 1)
         var bufferOwner: [ObjectIdentifier: Int] = [:]
+        var constants: [UInt64] = []
+        var classOf: [UInt64: Int] = [:]
+        var otherFloats: Set<UInt64> = []
         func map(_ m: AffineMap) {
             w.append(m.inRank)
             w.append(m.outRank)
@@ -101,16 +114,31 @@ public final class PlanCache {
                 w.append(b.aliases.load(ordering: .relaxed))
             case .fill(let l):
                 w.append(-2)
-                literal(l)
+                if case .float(let v) = l.converted(to: node.dtype) {
+                    // A kernel parameter: only its class (which constants are equal) is keyed.
+                    let bits = v.bitPattern
+                    let c = classOf[bits] ?? constants.count
+                    if c == constants.count { constants.append(bits); classOf[bits] = c }
+                    w.append(3)
+                    w.append(c)
+                } else {
+                    literal(l)
+                }
             case .uniform(let seed, let lo, let hi):
                 w.append(-3)
                 w.append(Int(bitPattern: UInt(seed)))
                 w.append(Int(bitPattern: UInt(lo.bitPattern)))
                 w.append(Int(bitPattern: UInt(hi.bitPattern)))
+                otherFloats.insert(lo.bitPattern)
+                otherFloats.insert(hi.bitPattern)
             case .iota(let start, let step):
                 w.append(-4)
                 literal(start)
                 literal(step)
+                if node.dtype.isFloatingPoint {
+                    otherFloats.insert(start.asDouble.bitPattern)
+                    otherFloats.insert(step.asDouble.bitPattern)
+                }
             case .unary(let op, let a):
                 w.append(-5)
                 w.append(UnaryOp.allCases.firstIndex(of: op)!)
@@ -150,14 +178,19 @@ public final class PlanCache {
         }
         w.append(-100)
         for r in roots { input(r) }
-        return w
+        // A constant equal to another float parameter shares its parameter: key the values.
+        if constants.contains(where: otherFloats.contains) {
+            w.append(-101)
+            for c in constants { w.append(Int(bitPattern: UInt(c))) }
+        }
+        return (w, constants)
     }
 
     // MARK: - Recording and binding
 
     /// The plan with its buffers and nodes replaced by positions; nil when a buffer or member
     /// of it cannot be named that way (then the graph is not cached).
-    static func template(_ plan: Plan, nodes: [Node], index: [ObjectIdentifier: Int]) -> Template? {
+    static func template(_ plan: Plan, nodes: [Node], index: [ObjectIdentifier: Int], constants: [UInt64]) -> Template? {
         var refs: [ObjectIdentifier: BufferRef] = [:]
         for (i, n) in nodes.enumerated() {
             if let b = n.storage, refs[ObjectIdentifier(b)] == nil { refs[ObjectIdentifier(b)] = .leaf(i) }
@@ -172,8 +205,14 @@ public final class PlanCache {
         }
         var idOf: [UInt64: Int] = [:]
         for (i, n) in nodes.enumerated() { idOf[n.id] = i }
-        var t = Template(plan: plan, kernelBuffers: [], kernelMembers: [], fresh: [], realized: [], realizedViews: [], unstored: [])
+        var t = Template(plan: plan, kernelBuffers: [], kernelMembers: [], fresh: [], realized: [], realizedViews: [], unstored: [],
+                         floatSources: [])
+        var classOf: [UInt64: Int] = [:]
+        for (c, bits) in constants.enumerated() { classOf[bits] = c }
         for k in plan.kernels {
+            // A float parameter equal to a constant class carries it (the key made sure no
+            // other float parameter has that value, or holds the values themselves).
+            t.floatSources.append(k.launch.floats.map { classOf[$0.bitPattern] })
             t.kernelBuffers.append(k.launch.buffers.map(ref))
             var members: [Int] = []
             for id in k.memberIDs {
@@ -209,7 +248,7 @@ public final class PlanCache {
     }
 
     /// The recorded plan with this graph's buffers and nodes bound in.
-    static func bind(_ t: Template, _ nodes: [Node]) -> Plan {
+    static func bind(_ t: Template, _ nodes: [Node], constants: [UInt64]) -> Plan {
         var fresh = [Buffer?](repeating: nil, count: t.fresh.count)
         func buffer(_ r: BufferRef) -> Buffer {
             switch r {
@@ -224,6 +263,9 @@ public final class PlanCache {
         var plan = t.plan
         for k in plan.kernels.indices {
             plan.kernels[k].launch.buffers = t.kernelBuffers[k].map(buffer)
+            for (j, source) in t.floatSources[k].enumerated() {
+                if let c = source { plan.kernels[k].launch.floats[j] = Double(bitPattern: constants[c]) }
+            }
             plan.kernels[k].memberIDs = Set(t.kernelMembers[k].map { nodes[$0].id })
         }
         plan.realized = t.realized.map { (nodes[$0.node], buffer($0.buffer)) }
