@@ -55,12 +55,13 @@ public final class PlanCache {
 
     /// The plan for `roots`, and whether it came from the cache. Call under the graph lock.
     public func plan(roots: [Node]) -> (plan: Plan, hit: Bool) {
-        let (nodes, index) = Planner.postorder(roots)
+        let nodes = Planner.postorder(roots).nodes
         guard nodes.count <= PlanCache.maxNodes else {
-            return (Planner().plan(roots: roots, nodes: nodes, index: index), false)
+            return (Planner().plan(roots: roots, nodes: nodes, index: Planner.positions(nodes)), false)
         }
-        let (key, constants) = PlanCache.key(roots: roots, nodes: nodes, index: index)
+        let (key, constants) = PlanCache.key(roots: roots, nodes: nodes)
         if let t = entries[key] { return (PlanCache.bind(t, nodes, constants: constants), true) }
+        let index = Planner.positions(nodes)
         let plan = Planner().plan(roots: roots, nodes: nodes, index: index)
         if let t = PlanCache.template(plan, nodes: nodes, index: index, constants: constants) {
             if entries.count >= PlanCache.maxEntries { entries.removeAll() }
@@ -76,7 +77,8 @@ public final class PlanCache {
 
     /// The key, and the distinct floating-point constants of the graph as bit patterns (class
     /// `c` of the key is `constants[c]`).
-    static func key(roots: [Node], nodes: [Node], index: [ObjectIdentifier: Int]) -> (key: [Int], constants: [UInt64]) {
+    /// `nodes` must come from `Planner.postorder` just before (it reads the walk's positions).
+    static func key(roots: [Node], nodes: [Node]) -> (key: [Int], constants: [UInt64]) {
         var w: [Int] = []
         w.reserveCapacity(nodes.count * 10 + roots.count + 1)
         var bufferOwner: [ObjectIdentifier: Int] = [:]
@@ -96,7 +98,7 @@ public final class PlanCache {
             case .bool(let v): w.append(2); w.append(v ? 1 : 0)
             }
         }
-        func input(_ n: Node) { w.append(index[ObjectIdentifier(n)]!) }
+        func input(_ n: Node) { w.append(n.walkIndex) }
         for (i, node) in nodes.enumerated() {
             w.append(Int(node.dtype.rawValue))
             w.append(node.shape.count)

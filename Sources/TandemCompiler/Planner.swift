@@ -1,3 +1,4 @@
+import Synchronization
 import TandemIR
 
 /// One kernel of a plan, with the concrete arguments of its run.
@@ -185,8 +186,8 @@ public final class Planner {
 
     /// Plans everything the roots need that is not yet materialised.
     public func plan(roots: [Node]) -> Plan {
-        let (nodes, index) = Planner.postorder(roots)
-        return plan(roots: roots, nodes: nodes, index: index)
+        let nodes = Planner.postorder(roots).nodes
+        return plan(roots: roots, nodes: nodes, index: Planner.positions(nodes))
     }
 
     /// Plans with the graph already walked by `postorder` (the plan cache walks it for its key).
@@ -222,26 +223,36 @@ public final class Planner {
 
     // MARK: - Collection
 
+    private static let walks = Atomic<UInt64>(0)
+
     /// Every node the roots reach, each once, inputs before their consumers (the order every
-    /// later pass and the plan cache's key use), and each node's position in it.
-    static func postorder(_ roots: [Node]) -> (nodes: [Node], index: [ObjectIdentifier: Int]) {
+    /// later pass and the plan cache's key use). Each node's `walkIndex` is its position when
+    /// its `walkEpoch` is the returned epoch. Call under the graph lock.
+    static func postorder(_ roots: [Node]) -> (nodes: [Node], epoch: UInt64) {
+        let epoch = walks.add(1, ordering: .relaxed).newValue
         var nodes: [Node] = []
-        // One table for both marks: -1 while a node is being visited, its position once done.
-        var index: [ObjectIdentifier: Int] = [:]
         var stack: [(Node, Bool)] = roots.map { ($0, false) }
         while let (node, expanded) = stack.popLast() {
-            let id = ObjectIdentifier(node)
             if expanded {
-                index[id] = nodes.count
+                node.walkIndex = nodes.count
                 nodes.append(node)
                 continue
             }
-            if index[id] != nil { continue }
-            index[id] = -1
+            if node.walkEpoch == epoch { continue }
+            node.walkEpoch = epoch
+            node.walkIndex = -1
             stack.append((node, true))
-            node.op.forEachInput { input in if index[ObjectIdentifier(input)] == nil { stack.append((input, false)) } }
+            node.op.forEachInput { input in if input.walkEpoch != epoch { stack.append((input, false)) } }
         }
-        return (nodes, index)
+        return (nodes, epoch)
+    }
+
+    /// The position of each node in `nodes`, as a table (for the planner's many lookups).
+    static func positions(_ nodes: [Node]) -> [ObjectIdentifier: Int] {
+        var index: [ObjectIdentifier: Int] = [:]
+        index.reserveCapacity(nodes.count)
+        for (i, n) in nodes.enumerated() { index[ObjectIdentifier(n)] = i }
+        return index
     }
 
     private func collect(_ nodes: [Node], _ index: [ObjectIdentifier: Int]) {

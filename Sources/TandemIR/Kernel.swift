@@ -16,37 +16,118 @@ import Synchronization
 /// sizes; strides of 0 and 1 are part of the structure because they decide vectorisation.
 /// The `Kernel` value is the structure (hashable, the key of compiled code); `Launch` holds the
 /// concrete parameters and buffers of one run.
-public struct Kernel: Hashable, Sendable {
-    /// The structural hash, computed once per value and shared by its copies (a kernel is looked
-    /// up in several tables at every run; hashing its whole structure each time cost
-    /// microseconds a kernel). Any change to a field starts a new one.
-    private var memo = HashMemo()
+public struct Kernel: Hashable, Sendable, CustomStringConvertible {
+    /// The fields live in one copy-on-write box: a kernel is copied into plans, tables and tasks
+    /// at every run, and copying a struct of eight arrays cost eight reference counts each way.
+    /// The box also keeps the structural hash, computed once (a kernel is looked up in several
+    /// tables at every run); copies share both, and a change to a field gets a box of its own.
+    private final class Storage: @unchecked Sendable {
+        // Mutated only through `Kernel`'s accessors, and only while uniquely referenced.
+        var rank: Int
+        var parallelAxes: Int
+        var buffers: [BufferParam]
+        var accesses: [Access]
+        var instrs: [Instr]
+        var reductions: [Reduction]
+        var stores: [Store]
+        var intParams: Int
+        var floatParams: Int
+        var innerExtent: Int?
+        var literalInts: [Int64]?
+        var entries: Entries
+        let hash = Atomic<Int>(0)
 
-    private final class HashMemo: Sendable {
-        let value = Atomic<Int>(0)
+        init(rank: Int, parallelAxes: Int, buffers: [BufferParam], accesses: [Access], instrs: [Instr], reductions: [Reduction],
+             stores: [Store], intParams: Int, floatParams: Int, innerExtent: Int?, literalInts: [Int64]?, entries: Entries) {
+            self.rank = rank
+            self.parallelAxes = parallelAxes
+            self.buffers = buffers
+            self.accesses = accesses
+            self.instrs = instrs
+            self.reductions = reductions
+            self.stores = stores
+            self.intParams = intParams
+            self.floatParams = floatParams
+            self.innerExtent = innerExtent
+            self.literalInts = literalInts
+            self.entries = entries
+        }
+
+        func copy() -> Storage {
+            Storage(rank: rank, parallelAxes: parallelAxes, buffers: buffers, accesses: accesses, instrs: instrs, reductions: reductions,
+                    stores: stores, intParams: intParams, floatParams: floatParams, innerExtent: innerExtent, literalInts: literalInts,
+                    entries: entries)
+        }
     }
 
-    public var rank: Int { didSet { memo = HashMemo() } }
-    public var parallelAxes: Int { didSet { memo = HashMemo() } }
-    public var buffers: [BufferParam] { didSet { memo = HashMemo() } }
-    public var accesses: [Access] { didSet { memo = HashMemo() } }
-    public var instrs: [Instr] { didSet { memo = HashMemo() } }
-    public var reductions: [Reduction] { didSet { memo = HashMemo() } }
-    public var stores: [Store] { didSet { memo = HashMemo() } }
-    public var intParams: Int { didSet { memo = HashMemo() } }
-    public var floatParams: Int { didSet { memo = HashMemo() } }
+    private var storage: Storage
+
+    /// Makes the box ready to be changed: copied when shared, its hash forgotten.
+    private mutating func makeUnique() {
+        if isKnownUniquelyReferenced(&storage) {
+            storage.hash.store(0, ordering: .relaxed)
+        } else {
+            storage = storage.copy()
+        }
+    }
+
+    public var rank: Int {
+        get { storage.rank }
+        set { makeUnique(); storage.rank = newValue }
+    }
+    public var parallelAxes: Int {
+        get { storage.parallelAxes }
+        set { makeUnique(); storage.parallelAxes = newValue }
+    }
+    public var buffers: [BufferParam] {
+        get { storage.buffers }
+        set { makeUnique(); storage.buffers = newValue }
+    }
+    public var accesses: [Access] {
+        get { storage.accesses }
+        set { makeUnique(); storage.accesses = newValue }
+    }
+    public var instrs: [Instr] {
+        get { storage.instrs }
+        set { makeUnique(); storage.instrs = newValue }
+    }
+    public var reductions: [Reduction] {
+        get { storage.reductions }
+        set { makeUnique(); storage.reductions = newValue }
+    }
+    public var stores: [Store] {
+        get { storage.stores }
+        set { makeUnique(); storage.stores = newValue }
+    }
+    public var intParams: Int {
+        get { storage.intParams }
+        set { makeUnique(); storage.intParams = newValue }
+    }
+    public var floatParams: Int {
+        get { storage.floatParams }
+        set { makeUnique(); storage.floatParams = newValue }
+    }
     /// The innermost axis's extent, when it is part of the structure rather than parameter
     /// `rank - 1` (a short reduce axis under a parallel one; see `KernelBuilder.shortRowBytes`).
-    public var innerExtent: Int? { didSet { memo = HashMemo() } }
+    public var innerExtent: Int? {
+        get { storage.innerExtent }
+        set { makeUnique(); storage.innerExtent = newValue }
+    }
     /// Every int parameter's value, when they are part of the structure (a kernel specialised to
     /// one launch; see `Specialization`): the code ignores the launch's ints then.
-    public var literalInts: [Int64]? = nil { didSet { memo = HashMemo() } }
+    public var literalInts: [Int64]? {
+        get { storage.literalInts }
+        set { makeUnique(); storage.literalInts = newValue }
+    }
     /// Which entry points compiled C code has: a reduction kernel runs either over rows
     /// (`tandem_kernel`) or split into chunks (`tandem_kernel_split` and `_combine`), as the
     /// planner decides from its sizes (`PlannedKernel.splitChunks`), never both. Emitting only
     /// the one it needs halves the source of a reduction kernel and its compile time (the body
     /// is in the source once per entry and three times in a laned loop).
-    public var entries: Entries = .all { didSet { memo = HashMemo() } }
+    public var entries: Entries {
+        get { storage.entries }
+        set { makeUnique(); storage.entries = newValue }
+    }
 
     public enum Entries: Hashable, Sendable {
         /// Every entry point (the interpreter, the CUDA dialect, hand-built kernels).
@@ -57,27 +138,20 @@ public struct Kernel: Hashable, Sendable {
 
     public init(rank: Int, parallelAxes: Int, buffers: [BufferParam], accesses: [Access], instrs: [Instr],
                 reductions: [Reduction], stores: [Store], intParams: Int, floatParams: Int, innerExtent: Int? = nil) {
-        self.rank = rank
-        self.parallelAxes = parallelAxes
-        self.buffers = buffers
-        self.accesses = accesses
-        self.instrs = instrs
-        self.reductions = reductions
-        self.stores = stores
-        self.intParams = intParams
-        self.floatParams = floatParams
-        self.innerExtent = innerExtent
+        storage = Storage(rank: rank, parallelAxes: parallelAxes, buffers: buffers, accesses: accesses, instrs: instrs,
+                          reductions: reductions, stores: stores, intParams: intParams, floatParams: floatParams,
+                          innerExtent: innerExtent, literalInts: nil, entries: .all)
     }
 
     public static func == (a: Kernel, b: Kernel) -> Bool {
-        if a.memo === b.memo { return true }
+        if a.storage === b.storage { return true }
         return a.rank == b.rank && a.parallelAxes == b.parallelAxes && a.buffers == b.buffers && a.accesses == b.accesses
             && a.instrs == b.instrs && a.reductions == b.reductions && a.stores == b.stores && a.intParams == b.intParams
             && a.floatParams == b.floatParams && a.innerExtent == b.innerExtent && a.literalInts == b.literalInts && a.entries == b.entries
     }
 
     public func hash(into hasher: inout Hasher) {
-        var h = memo.value.load(ordering: .relaxed)
+        var h = storage.hash.load(ordering: .relaxed)
         if h == 0 {
             var full = Hasher()
             full.combine(rank)
@@ -94,14 +168,16 @@ public struct Kernel: Hashable, Sendable {
             full.combine(entries)
             h = full.finalize()
             if h == 0 { h = 1 }
-            memo.value.store(h, ordering: .relaxed)
+            storage.hash.store(h, ordering: .relaxed)
         }
         hasher.combine(h)
     }
 
-    /// The structure as text, field by field, in the form `String(describing:)` gave before the
-    /// hash memo was a field (persisted keys such as the kernel history's hash it, so it must
-    /// not change with the memo).
+    public var description: String { structureDescription }
+
+    /// The structure as text, field by field, in the form `String(describing:)` gave when the
+    /// fields were stored in the struct itself (persisted keys such as the kernel history's hash
+    /// it, so it must not change with the layout).
     public var structureDescription: String {
         "Kernel(rank: \(rank), parallelAxes: \(parallelAxes), buffers: \(buffers), accesses: \(accesses), instrs: \(instrs), "
             + "reductions: \(reductions), stores: \(stores), intParams: \(intParams), floatParams: \(floatParams), "

@@ -67,6 +67,11 @@ public final class Node: @unchecked Sendable {
     /// computes it again is recomputing history (see `Planner.decideDepthAndKeep`). Read and
     /// written only under the runtime's graph lock.
     public nonisolated(unsafe) var computedWithoutStore = false
+    /// Scratch of the planner's walk (`Planner.postorder`, under the graph lock): the walk that
+    /// last reached this node, and the node's position in that walk's order (-1 while it is
+    /// being visited). Marking nodes in place costs no table: the walk runs at every sync.
+    public nonisolated(unsafe) var walkEpoch: UInt64 = 0
+    public nonisolated(unsafe) var walkIndex = 0
     /// Tensor values naming this node.
     public let holders = Atomic<Int>(0)
     /// Nodes taking this node as an input.
