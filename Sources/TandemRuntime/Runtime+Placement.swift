@@ -1,0 +1,234 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Dispatch
+import Synchronization
+import TandemIR
+import TandemCompiler
+import TandemModel
+
+// Where each kernel of a sync runs: the options the device choice allows, the cost model's
+// decision (and its reuse with a cached plan), and compiling what the host placements lack.
+extension Runtime {
+    /// The device that runs a placement.
+    func device(for p: Placement) -> (any KernelDevice)? {
+        switch p {
+        case .interpreter: devices["interpreter"]
+        case .cpu1, .cpuAll: devices["cpu"]
+        case .cuda: devices["cuda"]
+        }
+    }
+
+    func isAvailable(_ p: Placement) -> Bool {
+        p == .cuda ? cuda?.availability == .available : device(for: p)?.availability == .available
+    }
+
+    /// The placements the current choice allows; throws when a forced device is unavailable, and
+    /// records a fallback when `auto` has nothing but the interpreter.
+    func options() throws -> (options: [Placement], forced: Bool) {
+        let choice = Runtime.scopedDevice ?? defaultChoice
+        if choice == .cuda {
+            guard let cuda else { throw TandemError.deviceUnavailable(device: "cuda", reason: "not registered") }
+            if case .unavailable(let reason) = cuda.availability { throw TandemError.deviceUnavailable(device: "cuda", reason: reason) }
+            return ([.cuda], true)
+        }
+        if let forced = choice.forcedPlacement {
+            guard let d = device(for: forced) else { throw TandemError.deviceUnavailable(device: forced.rawValue, reason: "not registered") }
+            if case .unavailable(let reason) = d.availability { throw TandemError.deviceUnavailable(device: forced.rawValue, reason: reason) }
+            return ([forced], true)
+        }
+        var options: [Placement] = [.interpreter]
+        if isAvailable(.cpuAll) {
+            options += [.cpu1, .cpuAll]
+        } else {
+            let reason: String
+            if case .unavailable(let r)? = devices["cpu"]?.availability { reason = r } else { reason = "no CPU compiler device" }
+            if !warnedFallback.exchange(true, ordering: .relaxed) {
+                ProcessInfoLite.warn("tandem: running kernels in the interpreter: \(reason)")
+            }
+            statistics.update { $0.fallbacks += 1 }
+            Tracer.shared.record(TraceEvent(kind: .fallback, name: "fallback to the interpreter", start: ProcessInfoLite.monotonicNanos(), detail: reason))
+        }
+        if isAvailable(.cuda) { options.append(.cuda) }
+        return (options, false)
+    }
+
+    /// Compiles `kernels` for the CPU device, as many at once as there are workers, when there
+    /// is more than one (a failure is left for the in-order `prepare` to report).
+    func precompile(_ kernels: Set<Kernel>) {
+        guard kernels.count > 1, let cpu = devices["cpu"] else { return }
+        let list = Array(kernels)
+        let width = min(list.count, max(1, executor.workers))
+        DispatchQueue.concurrentPerform(iterations: width) { w in
+            for i in stride(from: w, to: list.count, by: width) { _ = try? cpu.prepare(list[i]) }
+        }
+    }
+
+    /// Prices `k` on every option and picks the earliest finish (graph lock held). `compiling`:
+    /// kernels of this sync already placed on compiled code, which will be ready when `k` runs.
+    func decide(_ k: PlannedKernel, options: [Placement], forced: Bool, model: CostModel,
+                compiling: Set<Kernel> = []) -> PlacementDecision {
+        let entry = history[k.kernel] ?? { () -> (features: KernelFeatures, runs: Int, earlier: Int) in
+            let earlier = kernelHistory?.runs(k.kernel) ?? 0
+            return (KernelFeatures(k.kernel), earlier, earlier)
+        }()
+        let launch = k.launch
+        var run = KernelRun(points: k.points,
+                            parallelPoints: (0..<k.kernel.parallelAxes).reduce(1) { $0 * launch.extent($1) },
+                            firstExtent: k.kernel.rank > 0 ? launch.extent(0) : 1,
+                            splitChunks: k.splitChunks, bytes: k.bytesAccessed, previousRuns: entry.runs)
+        run.innerExtent = k.kernel.rank > 0 ? launch.extent(k.kernel.rank - 1) : 1
+        if cuda != nil {
+            // Operands on the wrong side for an option cost a copy there first.
+            var seen: Set<ObjectIdentifier> = []
+            for b in k.readBuffers where seen.insert(ObjectIdentifier(b)).inserted {
+                let where_ = schedule(of: b).planned
+                if !where_.contains(.device) { run.hostOnlyBytes += b.byteCount }
+                if where_ == .device { run.deviceOnlyBytes += b.byteCount }
+            }
+        }
+        var pending: [Int: Int] = [:]      // sizes this kernel will allocate, to match the pool's blocks
+        for i in k.kernel.buffers.indices where k.kernel.buffers[i].isWritten {
+            let b = launch.buffers[i]
+            guard !b.isAllocated else { continue }
+            pending[b.byteCount, default: 0] += 1
+            // Only the pages this kernel writes are touched (a border copy writes a few).
+            let written = min(b.byteCount, k.points * b.dtype.byteSize)
+            if pending[b.byteCount]! > 1 || !BufferPool.shared.recycles(byteCount: b.byteCount) { run.freshBytes += written }
+        }
+        // Where the code is (loaded, on disk, missing) only matters when compiled code could win
+        // at all: looking it up renders and hashes the kernel, so ask only then.
+        var code: [Placement: CodeState] = [:]
+        for p in options where p != .interpreter { code[p] = .ready }
+        run.code = code
+        var predictions = model.predictAll(entry.features, run, options: options)
+        var allPredictions: [Prediction]? = nil     // every option's, when some cannot be chosen now
+        let interpreterTime = predictions.first { $0.placement == .interpreter }?.total
+        // Worth a look only if ready code would beat the interpreter by more than looking costs
+        // (a kernel's first lookup renders and hashes it; the average is measured here).
+        let lookupCost = lookups.count == 0 ? 0 : Double(lookups.nanos) / Double(lookups.count) / 1e9
+        let bestReady = predictions.filter { $0.placement != .interpreter }.map(\.total).min() ?? .infinity
+        // Loaded code is known at once (no rendering): the usual case for a kernel seen before,
+        // and then the predictions made with ready code stand.
+        let loaded = options.contains(.cpuAll) && !options.contains(.cuda)
+            && (compiling.contains(k.kernel) || device(for: .cpuAll)?.readyCode(k.kernel) != nil)
+        var lookedUp = false
+        if loaded || options.count == 1 {
+        } else if interpreterTime == nil || bestReady + lookupCost / Double(entry.runs + 1) < interpreterTime! {
+            // A lookup is made once per kernel and process (its answer is kept), so it is
+            // amortised like a compile, over as many runs ahead as behind: a kernel too cheap
+            // to look up at its first run (a border copy) is looked up once it keeps coming
+            // back, and its code found on disk.
+            let t0 = ProcessInfoLite.monotonicNanos()
+            for p in options where p != .interpreter {
+                code[p] = p == .cuda ? (cuda?.codeState(k.kernel) ?? .missing) : (device(for: p)?.codeState(k.kernel) ?? .missing)
+            }
+            lookups.count += 1
+            lookedUp = true
+            lookups.nanos += ProcessInfoLite.monotonicNanos() - t0
+            run.code = code
+            predictions = model.predictAll(entry.features, run, options: options)
+            // While a background compile of this kernel runs, do not compile it here too.
+            if !forced, interpreterTime != nil, background.isPending(k.kernel) {
+                allPredictions = predictions
+                predictions = predictions.filter { $0.placement == .interpreter || $0.placement == .cuda }
+            }
+        } else if interpreterTime != nil {
+            // Not looked up: code not known to be ready could only cost more; the interpreter it is.
+            allPredictions = predictions
+            predictions = predictions.filter { $0.placement == .interpreter }
+        }
+        let now = ProcessInfoLite.monotonicNanos()
+        var busy: [Placement.Resource: Double] = [:]
+        for (r, t) in busyUntil where t > now { busy[r] = Double(t - now) / 1e9 }
+        let chosen = model.choose(predictions, busy: busy)
+        let start = max(now, busyUntil[chosen.placement.resource] ?? 0)
+        busyUntil[chosen.placement.resource] = start + UInt64(min(chosen.total, 1e6) * 1e9)
+        history[k.kernel] = (entry.features, entry.runs + 1, entry.earlier)
+        // Tiering: the interpreter won only because the code is not compiled yet (or, not looked
+        // up, not known to be loaded), and compiled code would pay back: compile it on the side,
+        // so a later run finds it ready, without making this one wait. A kernel never looked up
+        // used to stay in the interpreter for good (shallow_water's wall copies, every step).
+        let knownReady = loaded || (lookedUp && code[.cpuAll] == .ready)
+        if !forced, chosen.placement == .interpreter, !knownReady, options.contains(.cpuAll), let cpu = device(for: .cpuAll) {
+            var ready = run
+            ready.code = [.cpu1: .ready, .cpuAll: .ready]
+            let compiledTime = min(model.predict(entry.features, ready, on: .cpuAll).total, model.predict(entry.features, ready, on: .cpu1).total)
+            // Expect as many runs ahead as behind (the doubling rule), and weigh the compile by
+            // the share of the machine it takes from the interpreter: one core of `workers`,
+            // of which the interpreter (which scales poorly) would have used only so much.
+            let cpuProfile = model.profile.cpu
+            let workers = Double(model.workers)
+            let lost = max(0.05, (min(cpuProfile.interpreterSpeedup, workers) - 1) / max(workers - 1, 1))
+            let saving = Double(entry.runs + 1) * (chosen.total - compiledTime)
+            if saving >= cpuProfile.compileSeconds * lost { background.request(k.kernel, on: cpu) }
+        }
+        return PlacementDecision(chosen: chosen, options: allPredictions ?? predictions, forced: forced)
+    }
+
+    /// A kernel of a reused plan takes the decision made for it at an earlier sync while that
+    /// stays sound: the same options, compiled code still loaded, and not too many reuses since
+    /// the last full decision (interpreted kernels are revisited sooner: their history may make
+    /// compiling pay). Deciding costs microseconds a kernel, as much as running a small one.
+    static let decisionReuses = (compiled: 64, interpreted: 8)
+
+    final class DecisionMemo {
+        let decision: PlacementDecision
+        let options: [Placement]
+        var uses = 0
+        init(_ decision: PlacementDecision, options: [Placement]) {
+            self.decision = decision
+            self.options = options
+        }
+    }
+
+    /// The earlier decision for `k`, or nil when it must be decided again (then it records the
+    /// new one when `k` has a memo) (graph lock).
+    func reusedDecision(_ k: PlannedKernel, options: [Placement], forced: Bool) -> PlacementDecision? {
+        guard let memo = k.memo else { return nil }
+        if let m = memo.state.map({ unsafeDowncast($0, to: DecisionMemo.self) }), m.options == options, m.decision.forced == forced {
+            let p = m.decision.chosen.placement
+            m.uses += 1
+            let limit = p == .interpreter ? Runtime.decisionReuses.interpreted : Runtime.decisionReuses.compiled
+            let ready = p == .interpreter || ((p == .cpu1 || p == .cpuAll) && device(for: p)?.readyCode(k.kernel) != nil)
+            if m.uses < limit, ready, var entry = history[k.kernel] {
+                entry.runs += 1
+                history[k.kernel] = entry
+                let now = ProcessInfoLite.monotonicNanos()
+                let start = max(now, busyUntil[p.resource] ?? 0)
+                busyUntil[p.resource] = start + UInt64(min(m.decision.chosen.total, 1e6) * 1e9)
+                return m.decision
+            }
+        }
+        memo.state = nil
+        return nil
+    }
+
+    /// Remembers a fresh decision for the next reuse of `k`'s plan (graph lock).
+    func remember(_ decision: PlacementDecision, for k: PlannedKernel, options: [Placement]) {
+        guard let memo = k.memo, memo.state == nil else { return }
+        memo.state = DecisionMemo(decision, options: options)
+    }
+
+    public func availability(of name: String) -> Availability {
+        devices[name]?.availability ?? .unavailable(reason: "not registered")
+    }
+}
+
+/// Where one kernel was placed and why: every option's prediction, and whether it was forced.
+public struct PlacementDecision: Sendable {
+    public var chosen: Prediction
+    public var options: [Prediction]
+    public var forced: Bool
+    /// Planned for the interpreter, run compiled: the code compiled on the side was ready.
+    public var switched = false
+
+    /// "auto: cpu 1.2 ms < cpu-1 2.3 ms < interpreter 40 ms", or "forced cpu (predicted 1.2 ms)".
+    public var summary: String {
+        if forced { return "forced \(chosen.placement) (predicted \(CostModel.format(chosen.total)), \(chosen.bound))" }
+        if switched { return "auto: interpreter planned, compiled code ready when it ran: \(chosen.placement) (predicted \(CostModel.format(chosen.compute)))" }
+        return "auto: " + options.sorted { $0.total < $1.total }.map(\.description).joined(separator: " < ")
+    }
+}

@@ -1,0 +1,360 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Dispatch
+import Synchronization
+import TandemIR
+import TandemCompiler
+import TandemModel
+
+// Queuing a planned kernel: its dependencies by buffer, its chunks on the workers (or inline on
+// the calling thread), lagged chains, queued devices, and the record of what ran.
+extension Runtime {
+    /// Buffers `k` writes completely (every element), by id: their old values need not move.
+    func fullyWritten(_ k: PlannedKernel) -> Set<UInt64> {
+        var out: Set<UInt64> = []
+        for st in k.kernel.stores {
+            let a = k.kernel.accesses[st.access]
+            var elements = 1
+            for (axis, stride) in a.strides.enumerated() where stride != .zero && (!st.epilogue || axis < k.kernel.parallelAxes) {
+                elements *= k.launch.extent(axis)
+            }
+            let b = k.launch.buffers[st.buffer]
+            if elements >= b.count { out.insert(b.id) }
+        }
+        return out
+    }
+
+    func schedule(of b: Buffer) -> BufferSchedule {
+        if let s = b.schedule as? BufferSchedule { return s }
+        let s = BufferSchedule()
+        b.schedule = s
+        return s
+    }
+
+    /// The tasks a task reading `reads` and writing `writes` must wait for (graph lock).
+    func dependencies(reads: [Buffer], writes: [Buffer]) -> [KernelTask] {
+        var deps: [KernelTask] = []
+        for b in reads { if let w = schedule(of: b).lastWriter { deps.append(w) } }
+        for b in writes {
+            let s = schedule(of: b)
+            if let w = s.lastWriter { deps.append(w) }
+            deps.append(contentsOf: s.readers.filter { !executor.isDone($0) })
+        }
+        return deps
+    }
+
+    /// Makes `task` the last writer of `writes` and a reader of the rest of `reads` (graph lock).
+    func register(_ task: KernelTask, reads: [Buffer], writes: [Buffer]) {
+        for b in reads where !writes.contains(where: { $0 === b }) {
+            let s = schedule(of: b)
+            s.readers.removeAll { executor.isDone($0) }
+            s.readers.append(task)
+        }
+        for b in writes {
+            let s = schedule(of: b)
+            s.lastWriter = task
+            s.readers = []
+        }
+    }
+
+    /// Allocates the buffers among `writes` that have no memory yet (when their writer starts).
+    static func allocate(_ writes: [Buffer]) {
+        for b in writes where !b.isAllocated {
+            b.allocate()
+            Tracer.shared.record(TraceEvent(kind: .allocation, name: "allocate", start: ProcessInfoLite.monotonicNanos(), bytes: b.byteCount))
+        }
+    }
+
+    /// Runs one chunk, recording it as a kernel event on its worker's track when tracing.
+    static func traced(_ label: String, points: Int, device: @escaping @Sendable () -> String, _ lo: Int, _ hi: Int,
+                               _ body: @escaping @Sendable () -> Void) -> @Sendable (Int) -> Void {
+        { worker in
+            guard Tracer.shared.isEnabled else { body(); return }
+            let t0 = ProcessInfoLite.monotonicNanos()
+            body()
+            let t1 = ProcessInfoLite.monotonicNanos()
+            Tracer.shared.record(TraceEvent(kind: .kernel, name: label, start: t0, duration: t1 - t0, track: worker,
+                                            points: points, device: device(), detail: "\(lo)..<\(hi)"))
+        }
+    }
+
+    func profile(_ label: String, _ nanos: UInt64) {
+        kernelProfile.withLock { p in
+            let old = p[label] ?? (0, 0)
+            p[label] = (old.count + 1, old.nanos + nanos)
+        }
+    }
+
+    func submit(_ k: PlannedKernel, _ ready: ReadyCode, decision: PlacementDecision) {
+        let reads = k.readBuffers, writes = k.writtenBuffers
+        var deps = dependencies(reads: reads, writes: writes)
+        let launch = k.launch
+        let prepared: any PreparedKernel
+        switch ready {
+        case .queued(let q):
+            submitQueued(k, q, deps: deps, decision: decision)
+            return
+        case .host(let c):
+            prepared = c
+        }
+        // Late binding: an interpreted kernel whose compiled code is being built on the side
+        // switches to it if it is ready when the task starts (same chunks, same results).
+        let choice = TaskCode(code: prepared, placement: decision.chosen.placement)
+        let tiered = decision.chosen.placement == .interpreter && background.isPending(k.kernel)
+        let cpuDevice = device(for: .cpuAll), kernel = k.kernel
+        if let cuda {
+            // Host code after GPU work: bring device-only inputs back, and tell the device its
+            // copies of what this kernel writes go stale (in a task of their own, after the GPU
+            // kernels they depend on were queued).
+            let toHost = reads.filter { schedule(of: $0).deviceSeen }
+            let stale = writes.filter { schedule(of: $0).deviceSeen }
+            if !toHost.isEmpty || !stale.isEmpty {
+                let full = fullyWritten(k)
+                let sync = executor.submit(label: "to host", dependencies: deps, chunks: [{ [self] _ in
+                    do {
+                        for b in toHost { try cuda.makeHostValid(b) }
+                        for b in stale { try cuda.hostWillWrite(b, overwrites: full.contains(b.id)) }
+                    } catch {
+                        asyncError.withLock { $0 = $0 ?? error }
+                    }
+                }])
+                deps = [sync]
+            }
+            for b in reads { schedule(of: b).planned.insert(.host) }
+            for b in writes { schedule(of: b).planned = .host }
+        }
+        var chunks: [@Sendable (Int) -> Void] = []
+        let label = k.label, points = k.points
+        let oneThread = decision.chosen.placement == .cpu1
+        @Sendable func traced(_ lo: Int, _ hi: Int, _ body: @escaping @Sendable () -> Void) -> @Sendable (Int) -> Void {
+            Runtime.traced(label, points: points, device: { choice.placement.rawValue }, lo, hi, body)
+        }
+        var finish: (@Sendable () -> Void)? = nil
+        let chunkCount = CostModel.cpuChunks(points: k.points, firstExtent: k.kernel.rank > 0 ? launch.extent(0) : 1,
+                                             parallelAxes: k.kernel.parallelAxes, splitChunks: k.splitChunks, workers: executor.workers)
+        if k.splitChunks > 0 {
+            // The partial count is fixed by the sizes (determinism); one thread runs them in turn.
+            let n = k.splitChunks
+            let r0 = launch.extent(k.kernel.parallelAxes)
+            let p = (0..<k.kernel.parallelAxes).reduce(1) { $0 * launch.extent($1) }
+            let stride = p * k.kernel.reductions.count * 16
+            let partials = Partials(byteCount: n * stride)
+            let piece: @Sendable (Int) -> Void = { c in
+                choice.code.runSplit(launch, lo: r0 * c / n, hi: r0 * (c + 1) / n, partials: partials.pointer + c * stride)
+            }
+            if oneThread {
+                chunks.append(traced(0, r0) { for c in 0..<n { piece(c) } })
+            } else {
+                for c in 0..<n { chunks.append(traced(r0 * c / n, r0 * (c + 1) / n) { piece(c) }) }
+            }
+            finish = { choice.code.combine(launch, partials: UnsafeRawPointer(partials.pointer), count: n) }
+        } else if k.kernel.parallelAxes == 0 {
+            chunks.append(traced(0, 1) { choice.code.run(launch, lo: 0, hi: 1) })
+        } else {
+            let n0 = launch.extent(0)
+            let target = oneThread ? 1 : chunkCount
+            for c in 0..<target {
+                let lo = n0 * c / target, hi = n0 * (c + 1) / target
+                if lo < hi { chunks.append(traced(lo, hi) { choice.code.run(launch, lo: lo, hi: hi) }) }
+            }
+            if chunks.isEmpty { chunks.append(traced(0, n0) { choice.code.run(launch, lo: 0, hi: n0) }) }
+        }
+        let onDone: @Sendable (KernelTask) -> Void = { [self] t in
+            profile(label, t.elapsedNanos)
+            var d = decision
+            if choice.placement != d.chosen.placement, let p = d.options.first(where: { $0.placement == choice.placement }) {
+                d.chosen = p
+                d.switched = true
+            }
+            record(d, label: label, points: points, started: t.startedNanos, measured: t.elapsedNanos)
+        }
+        let onReady: @Sendable () -> Void = {
+            if tiered, let c = cpuDevice?.readyCode(kernel) {
+                choice.code = c
+                choice.placement = .cpuAll
+            }
+            Runtime.allocate(writes)
+        }
+        // A kernel shorter than a worker's wake-up runs here, when what it waits for is done.
+        let task = (decision.chosen.inline && chunks.count == 1
+                    ? executor.runInline(label: label, dependencies: deps, chunks: chunks, finish: finish, onDone: onDone, onReady: onReady)
+                    : nil)
+            ?? executor.submit(label: label, dependencies: deps, chunks: chunks, finish: finish, onDone: onDone, onReady: onReady)
+        register(task, reads: reads, writes: writes)
+    }
+
+    /// The code of `k` compiled for its launch's ints, when `Specialization` applies, the launch
+    /// has come back often enough and the code is ready; otherwise nil (and, once the launch has
+    /// come back often enough, its compile is queued on the side) (graph lock).
+    func specializedCode(_ k: PlannedKernel, on p: Placement) -> (any PreparedKernel)? {
+        guard p == .cpuAll || p == .cpu1, Specialization.applies(to: k.kernel), let cpu = device(for: p) else { return nil }
+        let key = SpecializationKey(kernel: k.kernel, ints: k.launch.ints)
+        // A program whose launches never repeat would grow this without bound.
+        if launchCounts.count > 4096 && launchCounts[key] == nil { launchCounts.removeAll() }
+        let runs = launchCounts[key, default: 0] + 1
+        launchCounts[key] = runs
+        guard runs >= Specialization.minimumRuns else { return nil }
+        let special = Specialization.specialized(k.kernel, ints: k.launch.ints)
+        if let code = cpu.readyCode(special) {
+            statistics.update { $0.specializedRuns += 1 }
+            return code
+        }
+        background.request(special, on: cpu)
+        return nil
+    }
+
+    /// Whether kernels the planner chained (`Lagging`) run as one lagged pass: all compiled on
+    /// the host with the same placement, and no buffer of theirs touched by the GPU (host code
+    /// after GPU work needs copies first, which `submit` arranges kernel by kernel).
+    func lagsOnHost(_ members: [(PlannedKernel, PlacementDecision)]) -> Bool {
+        let p = members[0].1.chosen.placement
+        guard p == .cpuAll || p == .cpu1, members.allSatisfy({ $0.1.chosen.placement == p }) else { return false }
+        if cuda != nil {
+            for (k, _) in members { for b in k.launch.buffers where schedule(of: b).deviceSeen { return false } }
+        }
+        return true
+    }
+
+    /// Queues a lagged chain (see `Lagging`): a task whose chunks each run the first kernel over
+    /// their rows with every later one following `chain.shifts[j]` rows behind, then a task for
+    /// the rows next to each chunk boundary, kernel by kernel. The kernels keep their own compiled
+    /// code and launches.
+    func submitLagged(_ members: [(PlannedKernel, any PreparedKernel, PlacementDecision)], chain: LagChain) {
+        func distinct(_ list: [Buffer]) -> [Buffer] {
+            var out: [Buffer] = []
+            for b in list where !out.contains(where: { $0 === b }) { out.append(b) }
+            return out
+        }
+        let reads = distinct(members.flatMap { $0.0.readBuffers }), writes = distinct(members.flatMap { $0.0.writtenBuffers })
+        let deps = dependencies(reads: reads, writes: writes)
+        let steps = members.map { (code: $0.1, launch: $0.0.launch) }
+        let k1 = members[0].0
+        let n0 = k1.launch.extent(0), m = members.count
+        let label = members.map(\.0.label).joined(separator: " ⇢ "), points = members.reduce(0) { $0 + $1.0.points }
+        let device = members[0].2.chosen.placement.rawValue
+        // Chunks: as many as the first kernel alone would get, but each chunk costs its border
+        // rows a second pass, so no more than two per worker, and none shorter than the chain
+        // needs for its boundaries to stay apart.
+        let target = members[0].2.chosen.placement == .cpu1 ? 1 : max(1, min(executor.workers * 2, n0 / chain.minimumChunk,
+            CostModel.cpuChunks(points: k1.points, firstExtent: n0, parallelAxes: k1.kernel.parallelAxes, splitChunks: 0, workers: executor.workers)))
+        let ranges = (0..<target).map { c in (n0 * c / target)..<(n0 * (c + 1) / target) }
+        // Rows of the first kernel run in groups of about `Lagging.groupBytes` (one call each),
+        // each later kernel following as far as its shift allows.
+        let group = max(1, Lagging.groupBytes / max(1, chain.rowBytes))
+        let pass = ranges.map { r in
+            Runtime.traced(label, points: points, device: { device }, r.lowerBound, r.upperBound) {
+                let inline = (0..<m).map { chain.inline($0, lo: r.lowerBound, hi: r.upperBound) }
+                var done = inline.map(\.lowerBound)
+                var t = r.lowerBound
+                while t < r.upperBound {
+                    let end = min(t + group, r.upperBound)
+                    for j in 0..<m {
+                        let upTo = min(inline[j].upperBound, end - chain.shifts[j])
+                        if upTo > done[j] {
+                            steps[j].code.run(steps[j].launch, lo: done[j], hi: upTo)
+                            done[j] = upTo
+                        }
+                    }
+                    t = end
+                }
+            }
+        }
+        // Boundary b (0 ... chunks) holds the tail rows of the chunk before it and the head rows
+        // of the chunk after it; kernels in order, boundaries concurrently.
+        let borders = (0...ranges.count).map { b in
+            Runtime.traced(label + " (borders)", points: points, device: { device }, b, b + 1) {
+                for j in 0..<m {
+                    if b > 0 {
+                        let tail = chain.deferred(j, lo: ranges[b - 1].lowerBound, hi: ranges[b - 1].upperBound).tail
+                        if !tail.isEmpty { steps[j].code.run(steps[j].launch, lo: tail.lowerBound, hi: tail.upperBound) }
+                    }
+                    if b < ranges.count {
+                        let head = chain.deferred(j, lo: ranges[b].lowerBound, hi: ranges[b].upperBound).head
+                        if !head.isEmpty { steps[j].code.run(steps[j].launch, lo: head.lowerBound, hi: head.upperBound) }
+                    }
+                }
+            }
+        }
+        let passTask = executor.submit(label: label, dependencies: deps, chunks: pass, onReady: { Runtime.allocate(writes) })
+        // The completion handler captures names and decisions only: a task stays referenced as
+        // its buffers' last writer, and a handler holding the launches would keep those buffers
+        // alive.
+        let records = members.map { (decision: $0.2, label: $0.0.label, points: $0.0.points) }
+        let task = executor.submit(label: label + " (borders)", dependencies: [passTask], chunks: borders,
+                                   onDone: { [self, weak passTask] t in
+            // The chain is timed as a whole, from the first task's start to the second's end.
+            let started = passTask?.startedNanos ?? t.startedNanos
+            let nanos = t.startedNanos &+ t.elapsedNanos &- started
+            profile(label, nanos)
+            let note = "one lagged pass of \(m) kernels, shifts \(chain.shifts), timed together: \(CostModel.format(Double(nanos) / 1e9))"
+            for r in records { record(r.decision, label: r.label, points: r.points, started: started, measured: nil, note: note) }
+        })
+        register(task, reads: reads, writes: writes)
+    }
+
+    /// Queues a GPU kernel: a task that enqueues it once its inputs' producers are done (the
+    /// device copies what it needs and returns at once); the GPU runs it in stream order.
+    func submitQueued(_ k: PlannedKernel, _ code: any QueuedKernel, deps: [KernelTask], decision: PlacementDecision) {
+        guard let cuda else { return }
+        let launch = k.launch, label = k.label, points = k.points
+        let full = fullyWritten(k)
+        let reads = k.readBuffers, writes = k.writtenBuffers
+        let task = executor.submit(label: label, dependencies: deps, chunks: [{ [self] _ in
+            do { try cuda.enqueue(code, launch, overwrites: full) } catch { asyncError.withLock { $0 = $0 ?? error } }
+        }], onDone: { [self] t in
+            // The task's time is the enqueue, not the GPU's run: the decision is recorded without
+            // a model error (GPU kernel times need events; see the CUDA device's trace).
+            record(decision, label: label, points: points, started: t.startedNanos, measured: nil)
+        })
+        for b in reads {
+            let s = schedule(of: b)
+            s.deviceSeen = true
+            s.planned.insert(.device)
+            if !writes.contains(where: { $0 === b }) {
+                s.readers.removeAll { executor.isDone($0) }
+                s.readers.append(task)
+            }
+        }
+        for b in writes {
+            let s = schedule(of: b)
+            s.deviceSeen = true
+            s.planned = .device
+            s.lastWriter = task
+            s.readers = []
+        }
+    }
+}
+
+extension Runtime {
+    /// Records a decision with its prediction and the measured time (statistics, trace).
+    func record(_ d: PlacementDecision, label: String, points: Int, started: UInt64, measured: UInt64?, note: String? = nil) {
+        let predicted = d.chosen.compute, device = d.chosen.placement.rawValue
+        // A queued kernel's task only enqueued it: its time on the device is not measured here.
+        let error = measured.map { abs(Double($0) / 1e9 - predicted) }
+        statistics.update { s in
+            s.kernelsByDevice[device, default: 0] += 1
+            s.predictedNanos += UInt64(min(predicted, 1e6) * 1e9)
+            if let measured, let error {
+                s.decisions += 1
+                s.measuredNanos += measured
+                s.modelAbsErrorNanos += UInt64(min(error, 1e6) * 1e9)
+                s.modelRelErrorSum += min(error / max(Double(measured) / 1e9, 1e-9), 1e6)
+            }
+        }
+        Tracer.shared.record(TraceEvent(kind: .placement, name: label, start: started, duration: measured ?? 0, points: points, device: device,
+                                        detail: measured == nil ? d.summary + " (\(note ?? "queued; measured on the device"))" : d.summary,
+                                        predicted: predicted))
+    }
+
+}
+
+/// Scratch memory for partial reductions, freed when the last chunk closure lets go.
+final class Partials: @unchecked Sendable {
+    // This is safe: each chunk writes only its own disjoint block; the combine reads after all.
+    let pointer: UnsafeMutableRawPointer
+    init(byteCount: Int) { pointer = UnsafeMutableRawPointer.allocate(byteCount: max(byteCount, 16), alignment: 64) }
+    deinit { pointer.deallocate() }
+}
