@@ -67,6 +67,7 @@ public enum Tandem {
                      "  kernels by placement: " + s.kernelsByDevice.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
                         + " (\(s.forcedPlacements) forced)",
                      "  cost model: kernel time predicted \(seconds(s.predictedNanos)), measured \(seconds(s.measuredNanos)), mean |error| \((s.meanAbsPredictionError * 1e8).rounded() / 100) µs per kernel",
+                     "  rate corrections from measured kernels: " + rateCorrectionsSummary(),
                      "  kernels by time:"]
         lines.append(runtime.profileSummary())
         return lines.joined(separator: "\n")
@@ -74,6 +75,15 @@ public enum Tandem {
 
     private static func microsPerNode(_ s: Statistics) -> Double {
         (Double(s.planNanos) / 1e3 / Double(max(s.planNodes, 1)) * 100).rounded() / 100
+    }
+
+    private static func rateCorrectionsSummary() -> String {
+        let c = runtime.rateCorrections.withLock { $0 }
+        let rows = Placement.allCases.compactMap { p -> String? in
+            guard let n = c.samples[p] else { return nil }
+            return "\(p) x\((c.factor(p) * 100).rounded() / 100) (\(n) kernels)"
+        }
+        return rows.isEmpty ? "none (no kernel took 50 µs)" : rows.joined(separator: ", ")
     }
 
     private static func microsPerKernel(_ s: Statistics) -> Double {

@@ -154,6 +154,14 @@ public struct Prediction: Sendable, Equatable, CustomStringConvertible {
 
     public var total: Double { transfer + compile + launch + compute }
 
+    public init(placement: Placement, transfer: Double = 0, compile: Double = 0, launch: Double = 0, compute: Double = 0) {
+        self.placement = placement
+        self.transfer = transfer
+        self.compile = compile
+        self.launch = launch
+        self.compute = compute
+    }
+
     public var description: String { "\(placement) \(CostModel.format(total))" }
 }
 

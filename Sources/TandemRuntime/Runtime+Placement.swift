@@ -103,7 +103,8 @@ extension Runtime {
         var code: [Placement: CodeState] = [:]
         for p in options where p != .interpreter { code[p] = .ready }
         run.code = code
-        var predictions = model.predictAll(entry.features, run, options: options)
+        let corrections = rateCorrections.withLock { $0 }
+        var predictions = corrections.applied(to: model.predictAll(entry.features, run, options: options))
         var allPredictions: [Prediction]? = nil     // every option's, when some cannot be chosen now
         let interpreterTime = predictions.first { $0.placement == .interpreter }?.total
         // Worth a look only if ready code would beat the interpreter by more than looking costs
@@ -129,7 +130,7 @@ extension Runtime {
             lookedUp = true
             lookups.nanos += ProcessInfoLite.monotonicNanos() - t0
             run.code = code
-            predictions = model.predictAll(entry.features, run, options: options)
+            predictions = corrections.applied(to: model.predictAll(entry.features, run, options: options))
             // While a background compile of this kernel runs, do not compile it here too.
             if !forced, interpreterTime != nil, background.isPending(k.kernel) {
                 allPredictions = predictions
@@ -155,7 +156,8 @@ extension Runtime {
         if !forced, chosen.placement == .interpreter, !knownReady, options.contains(.cpuAll), let cpu = device(for: .cpuAll) {
             var ready = run
             ready.code = [.cpu1: .ready, .cpuAll: .ready]
-            let compiledTime = min(model.predict(entry.features, ready, on: .cpuAll).total, model.predict(entry.features, ready, on: .cpu1).total)
+            let compiledTime = corrections.applied(to: [model.predict(entry.features, ready, on: .cpuAll),
+                                                        model.predict(entry.features, ready, on: .cpu1)]).map(\.total).min()!
             // Expect as many runs ahead as behind (the doubling rule), and weigh the compile by
             // the share of the machine it takes from the interpreter: one core of `workers`,
             // of which the interpreter (which scales poorly) would have used only so much.
@@ -165,7 +167,9 @@ extension Runtime {
             let saving = Double(entry.runs + 1) * (chosen.total - compiledTime)
             if saving >= cpuProfile.compileSeconds * lost { background.request(k.kernel, on: cpu) }
         }
-        return PlacementDecision(chosen: chosen, options: allPredictions ?? predictions, forced: forced)
+        var decision = PlacementDecision(chosen: chosen, options: allPredictions ?? predictions, forced: forced)
+        decision.correction = corrections.factor(chosen.placement)
+        return decision
     }
 
     /// A kernel of a reused plan takes the decision made for it at an earlier sync while that
@@ -224,6 +228,8 @@ public struct PlacementDecision: Sendable {
     public var forced: Bool
     /// Planned for the interpreter, run compiled: the code compiled on the side was ready.
     public var switched = false
+    /// The factor `RateCorrections` multiplied the chosen prediction's compute time by.
+    public var correction = 1.0
 
     /// "auto: cpu 1.2 ms < cpu-1 2.3 ms < interpreter 40 ms", or "forced cpu (predicted 1.2 ms)".
     public var summary: String {

@@ -330,8 +330,12 @@ extension Runtime {
 
 extension Runtime {
     /// Records a decision with its prediction and the measured time (statistics, trace).
+    /// A measured host kernel also corrects the profile's rates (`rateCorrections`).
     func record(_ d: PlacementDecision, label: String, points: Int, started: UInt64, measured: UInt64?, note: String? = nil) {
         let predicted = d.chosen.compute, device = d.chosen.placement.rawValue
+        if let measured, !d.switched, d.chosen.placement != .cuda {
+            rateCorrections.withLock { $0.learn(d.chosen.placement, predicted: predicted / d.correction, measured: Double(measured) / 1e9) }
+        }
         // A queued kernel's task only enqueued it: its time on the device is not measured here.
         let error = measured.map { abs(Double($0) / 1e9 - predicted) }
         statistics.update { s in

@@ -140,6 +140,10 @@ public final class Runtime: @unchecked Sendable {
     /// Code-state lookups made and the time they took (graph lock).
     var lookups: (count: Int, nanos: UInt64) = (0, 0)
 
+    /// The profile's rates as corrected by measured kernel times (see `RateCorrections`):
+    /// learned by workers as kernels finish, applied to every prediction.
+    public let rateCorrections = Mutex(RateCorrections())
+
     /// When each resource is predicted to be done with what was queued on it (graph lock).
     var busyUntil: [Placement.Resource: UInt64] = [:]
 

@@ -201,6 +201,26 @@ struct CostModelTests {
     }
 }
 
+@Suite("Rate corrections")
+struct RateCorrectionTests {
+    @Test("a placement's factor follows measured / predicted, within its limit, and ignores tiny or preempted kernels")
+    func learns() {
+        var c = RateCorrections()
+        #expect(c.factor(.interpreter) == 1)
+        for _ in 0..<60 { c.learn(.interpreter, predicted: 1e-3, measured: 3e-3) }
+        #expect(Swift.abs(c.factor(.interpreter) - 3) < 0.01)
+        #expect(c.factor(.cpuAll) == 1 && c.samples[.interpreter] == 60)
+        for _ in 0..<60 { c.learn(.cpuAll, predicted: 1e-4, measured: 1) }        // far off: bounded
+        #expect(Swift.abs(c.factor(.cpuAll) - RateCorrections.limit) < 1e-9)
+        let before = c
+        c.learn(.cpu1, predicted: 1e-7, measured: 1e-3)       // a tiny kernel preempted once
+        c.learn(.cpu1, predicted: 1e-3, measured: 1e-5)       // too short to measure well
+        #expect(c == before)
+        let p = Prediction(placement: .interpreter, compute: 2e-3)
+        #expect(Swift.abs(c.applied(to: [p])[0].compute - 6e-3) < 1e-5)
+    }
+}
+
 @Suite("Placement in the runtime")
 struct PlacementTests {
     func runtime(_ dir: String, _ profile: MachineProfile) -> (Runtime, StatisticsBox) {
@@ -230,6 +250,30 @@ struct PlacementTests {
         #expect(placements.count >= 2)
         #expect(placements.allSatisfy { $0.predicted != nil && $0.detail.hasPrefix("auto: ") && $0.detail.contains("interpreter") })
         #expect(placements.contains { $0.device == "interpreter" } && placements.contains { $0.device.hasPrefix("cpu") })
+    }
+
+    @Test("measured times correct a profile that flatters the interpreter: the kernel moves to compiled code")
+    func correctionsMoveKernels() throws {
+        let dir = TestScratch.path("placement-corrections")
+        var profile = SyntheticProfiles.cpu(compileSeconds: 0.01)
+        profile.cpu.bandwidthOneThread = 1e9          // compiled code predicted slow (1.6 ms)
+        profile.cpu.bandwidthAllThreads = 1e9
+        profile.cpu.interpreterSecondsPerInstruction = 1e-9   // the interpreter predicted fast (0.6 ms)
+        let (rt, stats) = runtime(dir, profile)
+        let x = Tensor<Double>.arange(0, 200_000)
+        _ = try rt.read(x.node)
+        var devices: [String] = []
+        for _ in 0..<40 {
+            let before = stats.snapshot.kernelsByDevice
+            let b = try rt.read((x * 2 + 1).sum().node)
+            #expect(b.pointer.load(as: Double.self) == 200_000.0 * 199_999 + 200_000)
+            devices += stats.snapshot.kernelsByDevice.filter { $0.value != (before[$0.key] ?? 0) }.map(\.key)
+        }
+        // The profile sends the first runs to the interpreter; their measured times (tens of
+        // times the prediction) correct its rate until compiled code wins.
+        #expect(devices.first == "interpreter", "\(devices)")
+        #expect(devices.suffix(10).allSatisfy { $0.hasPrefix("cpu") }, "\(devices)")
+        #expect(rt.rateCorrections.withLock { $0.factor(.interpreter) } > 2)
     }
 
     @Test("tiering: a kernel that keeps coming back is compiled on the side and then runs compiled")
