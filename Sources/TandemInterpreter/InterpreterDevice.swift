@@ -105,6 +105,14 @@ struct Value {
 /// updates on shared cache lines kept the interpreter from scaling past one worker.
 struct State {
     let k: Kernel
+    // The kernel's fields, held here: `Kernel` keeps them in a shared box, and reading one
+    // through it at every point (a retain and a release of the array) halved the speed.
+    let instrs: [Instr]
+    let accesses: [Access]
+    let reductions: [Reduction]
+    let stores: [Store]
+    let rank: Int
+    let parallelAxes: Int
     let ints: [Int64]
     let floats: [Double]
     let pointers: [UnsafeMutableRawPointer]
@@ -121,16 +129,22 @@ struct State {
                    accesses: kernel.accesses.map { Access(offset: $0.offset, strides: $0.strides.map { $0 }) },
                    instrs: kernel.instrs.map { $0 }, reductions: kernel.reductions.map { $0 }, stores: kernel.stores.map { $0 },
                    intParams: kernel.intParams, floatParams: kernel.floatParams, innerExtent: kernel.innerExtent)
+        instrs = k.instrs
+        accesses = k.accesses
+        reductions = k.reductions
+        stores = k.stores
+        rank = k.rank
+        parallelAxes = k.parallelAxes
         ints = launch.ints.map { $0 }
         floats = launch.floats.map { $0 }
         // A buffer the kernel never touches may have no memory; it is never dereferenced.
         pointers = launch.buffers.map { $0.isAllocated ? $0.pointer : UnsafeMutableRawPointer(bitPattern: 64)! }
         dtypes = launch.buffers.map(\.dtype)
-        regs = [Value](repeating: Value(f: 0, i: 0), count: k.instrs.count)
-        accs = [Acc](repeating: Acc(), count: k.reductions.count)
-        domain = [Int](repeating: 0, count: k.rank)
+        regs = [Value](repeating: Value(f: 0, i: 0), count: instrs.count)
+        accs = [Acc](repeating: Acc(), count: reductions.count)
+        domain = [Int](repeating: 0, count: rank)
         laned = kernel.lanedReduction
-        lanes = laned ? [Acc](repeating: Acc(), count: Kernel.reductionLanes * k.reductions.count) : []
+        lanes = laned ? [Acc](repeating: Acc(), count: Kernel.reductionLanes * reductions.count) : []
     }
 
     func extent(_ a: Int) -> Int { Int(ints[a]) }
@@ -157,7 +171,7 @@ struct State {
     /// Runs the reduce axes (all of them, or those after a fixed first one) for one parallel point.
     mutating func reduceLoop(parallel p: [Int], r0: Int?) {
         for (a, v) in p.enumerated() { domain[a] = v }
-        let P = k.parallelAxes
+        let P = parallelAxes
         var first = P
         if let r0 {
             domain[P] = r0
@@ -167,11 +181,11 @@ struct State {
     }
 
     private mutating func inner(axis: Int) {
-        if axis == k.rank {
+        if axis == rank {
             evaluateBody()
             return
         }
-        if laned && axis == k.rank - 1 && axis >= k.parallelAxes {
+        if laned && axis == rank - 1 && axis >= parallelAxes {
             lanedLoop(axis: axis, from: 0, to: extent(axis))
             return
         }
@@ -222,23 +236,23 @@ struct State {
     }
 
     private mutating func evaluateBody() {
-        for (n, instr) in k.instrs.enumerated() where !instr.epilogue { regs[n] = evaluate(instr) }
-        for s in k.stores where !s.epilogue { store(s) }
-        for (j, r) in k.reductions.enumerated() {
-            let idx = k.rank > 0 ? Int64(domain[k.rank - 1]) : 0
+        for (n, instr) in instrs.enumerated() where !instr.epilogue { regs[n] = evaluate(instr) }
+        for s in stores where !s.epilogue { store(s) }
+        for (j, r) in reductions.enumerated() {
+            let idx = rank > 0 ? Int64(domain[rank - 1]) : 0
             fold(j, regs[r.value], index: idx)
         }
     }
 
     mutating func epilogue(parallel p: [Int]) {
         for (a, v) in p.enumerated() { domain[a] = v }
-        for (n, instr) in k.instrs.enumerated() where instr.epilogue { regs[n] = evaluate(instr) }
-        for s in k.stores where s.epilogue { store(s) }
+        for (n, instr) in instrs.enumerated() where instr.epilogue { regs[n] = evaluate(instr) }
+        for s in stores where s.epilogue { store(s) }
     }
 
     private func store(_ s: Store) {
         let v = regs[s.value]
-        let i = index(k.accesses[s.access])
+        let i = index(accesses[s.access])
         let p = pointers[s.buffer]
         switch dtypes[s.buffer] {
         case .bool: p.storeBytes(of: UInt8(truncatingIfNeeded: v.i), toByteOffset: i, as: UInt8.self)
@@ -252,14 +266,14 @@ struct State {
     // MARK: - Reductions
 
     private func accIsFloat(_ j: Int) -> Bool {
-        let r = k.reductions[j]
-        if r.op.isArg { return k.instrs[r.value].dtype.isFloatingPoint }
+        let r = reductions[j]
+        if r.op.isArg { return instrs[r.value].dtype.isFloatingPoint }
         return r.accumulator == .float64
     }
 
     func identity(_ j: Int) -> Acc {
         let isFloat = accIsFloat(j)
-        switch k.reductions[j].op {
+        switch reductions[j].op {
         case .sum: return Acc()
         case .prod: return Acc(f: 1, i: 1)
         case .max, .argmax: return isFloat ? Acc(f: -.infinity) : Acc(i: .min)
@@ -270,7 +284,7 @@ struct State {
     mutating func fold(_ j: Int, _ v: Value, index: Int64) {
         let isFloat = accIsFloat(j)
         var a = accs[j]
-        switch k.reductions[j].op {
+        switch reductions[j].op {
         case .sum: if isFloat { a.f += v.f } else { a.i = a.i &+ v.i }
         case .prod: if isFloat { a.f *= v.f } else { a.i = a.i &* v.i }
         case .max:
@@ -303,7 +317,7 @@ struct State {
     }
 
     func writeAcc(_ a: Acc, _ p: UnsafeMutableRawPointer, _ slot: Int) {
-        let j = slot % max(k.reductions.count, 1)
+        let j = slot % max(reductions.count, 1)
         if accIsFloat(j) { p.storeBytes(of: a.f, toByteOffset: slot * 16, as: Double.self) } else {
             p.storeBytes(of: a.i, toByteOffset: slot * 16, as: Int64.self)
         }
@@ -326,13 +340,13 @@ struct State {
     private func evaluate(_ instr: Instr) -> Value {
         let t = instr.dtype
         switch instr.op {
-        case .load(let b, let a): return load(b, index(k.accesses[a]))
+        case .load(let b, let a): return load(b, index(accesses[a]))
         case .uniform(let a, let seed, let lo, let hi):
-            let u = Uniform.unit(seed: UInt64(bitPattern: ints[seed]), index: Int64(index(k.accesses[a])))
+            let u = Uniform.unit(seed: UInt64(bitPattern: ints[seed]), index: Int64(index(accesses[a])))
             let flo = floats[lo], fhi = floats[hi]
             return fromDouble(flo + (fhi - flo) * u, t)
         case .iota(let a, let start, let step):
-            let i = index(k.accesses[a])
+            let i = index(accesses[a])
             if t.isFloatingPoint { return fromDouble(floats[start] + floats[step] * Double(i), t) }
             return fromInt(ints[start] &+ ints[step] &* Int64(i), t)
         case .param(let p):
@@ -340,11 +354,11 @@ struct State {
         case .literal(let l):
             return t.isFloatingPoint ? fromDouble(l.asDouble, t) : fromInt(l.asInt64, t)
         case .accumulated(let j):
-            let r = k.reductions[j]
+            let r = reductions[j]
             if r.op.isArg { return Value(f: 0, i: accs[j].index) }
             return accIsFloat(j) ? fromDouble(accs[j].f, t) : fromInt(accs[j].i, t)
         case .cast(let a):
-            let from = k.instrs[a].dtype
+            let from = instrs[a].dtype
             let v = regs[a]
             switch t {
             case .bool: return Value(f: 0, i: (from.isFloatingPoint ? v.f != 0 : v.i != 0) ? 1 : 0)
@@ -402,7 +416,7 @@ struct State {
             return Value(f: r, i: 0)
         case .binary(let op, let a, let b):
             let x = regs[a], y = regs[b]
-            let operand = k.instrs[a].dtype
+            let operand = instrs[a].dtype
             switch op {
             case .eq: return bool(operand.isFloatingPoint ? x.f == y.f : x.i == y.i)
             case .ne: return bool(operand.isFloatingPoint ? x.f != y.f : x.i != y.i)

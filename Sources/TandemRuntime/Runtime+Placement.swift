@@ -173,10 +173,14 @@ extension Runtime {
     }
 
     /// A kernel of a reused plan takes the decision made for it at an earlier sync while that
-    /// stays sound: the same options, compiled code still loaded, and not too many reuses since
-    /// the last full decision (interpreted kernels are revisited sooner: their history may make
-    /// compiling pay). Deciding costs microseconds a kernel, as much as running a small one.
+    /// stays sound: a small kernel (predicted under `decisionReuseSeconds`: deciding costs
+    /// microseconds, as much as running it), the same options, compiled code still loaded, and
+    /// not too many reuses since the last full decision (interpreted kernels are revisited
+    /// sooner: their history may make compiling pay). A larger kernel is decided at every run:
+    /// reusing an interpreter decision for eight runs of an 85 ms kernel cost logistic
+    /// regression's first run 0.6 s, while compiled code would have paid from the fourth.
     static let decisionReuses = (compiled: 64, interpreted: 8)
+    static let decisionReuseSeconds = 200e-6
 
     final class DecisionMemo {
         let decision: PlacementDecision
@@ -212,7 +216,7 @@ extension Runtime {
 
     /// Remembers a fresh decision for the next reuse of `k`'s plan (graph lock).
     func remember(_ decision: PlacementDecision, for k: PlannedKernel, options: [Placement]) {
-        guard let memo = k.memo, memo.state == nil else { return }
+        guard let memo = k.memo, memo.state == nil, decision.chosen.total < Runtime.decisionReuseSeconds else { return }
         memo.state = DecisionMemo(decision, options: options)
     }
 
