@@ -162,17 +162,22 @@ public final class Runtime: @unchecked Sendable {
     /// Replaces the machine profile (after `tandem calibrate`, or with a synthetic one in tests).
     public func setProfile(_ profile: MachineProfile) {
         modelState.withLock { $0 = CostModel(profile: profile) }
+        // Corrections were learned against the old rates.
+        rateCorrections.withLock { $0 = RateCorrections() }
     }
 
     /// Replaces the machine profile only if the one in use is still `expected` (a calibration
     /// finished on the side must not undo a profile set meanwhile). Returns whether it did.
     @discardableResult
     public func replaceProfile(_ expected: MachineProfile, with profile: MachineProfile) -> Bool {
-        modelState.withLock { state in
+        let replaced = modelState.withLock { state in
             guard state == nil || state?.profile == expected else { return false }
             state = CostModel(profile: profile)
             return true
         }
+        // Corrections were learned against the old rates.
+        if replaced { rateCorrections.withLock { $0 = RateCorrections() } }
+        return replaced
     }
 
     // MARK: - Pending updates

@@ -51,8 +51,11 @@ struct FirstRunTests {
         measured.cpu.launchSeconds = 5e-5
         #expect(!runtime.replaceProfile(estimates, with: measured))
         #expect(runtime.costModel.profile == set)
+        runtime.rateCorrections.withLock { $0.learn(.interpreter, predicted: 1e-3, measured: 4e-3) }
         #expect(runtime.replaceProfile(set, with: measured))
         #expect(runtime.costModel.profile == measured)
+        // Corrections learned against the replaced rates are dropped with them.
+        #expect(runtime.rateCorrections.withLock { $0 } == RateCorrections())
     }
 
     @Test("without a profile, a run starts at once on the estimates and says so once")
