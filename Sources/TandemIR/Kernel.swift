@@ -21,8 +21,8 @@ public struct Kernel: Hashable, Sendable, CustomStringConvertible {
     /// at every run, and copying a struct of eight arrays cost eight reference counts each way.
     /// The box also keeps the structural hash, computed once (a kernel is looked up in several
     /// tables at every run); copies share both, and a change to a field gets a box of its own.
-    private final class Storage: @unchecked Sendable {
-        // Mutated only through `Kernel`'s accessors, and only while uniquely referenced.
+    /// The fields themselves (equality and hashing synthesized from them).
+    private struct Fields: Hashable {
         var rank: Int
         var parallelAxes: Int
         var buffers: [BufferParam]
@@ -35,29 +35,13 @@ public struct Kernel: Hashable, Sendable, CustomStringConvertible {
         var innerExtent: Int?
         var literalInts: [Int64]?
         var entries: Entries
+    }
+
+    private final class Storage: @unchecked Sendable {
+        // Mutated only through `Kernel`'s accessors, and only while uniquely referenced.
+        var fields: Fields
         let hash = Atomic<Int>(0)
-
-        init(rank: Int, parallelAxes: Int, buffers: [BufferParam], accesses: [Access], instrs: [Instr], reductions: [Reduction],
-             stores: [Store], intParams: Int, floatParams: Int, innerExtent: Int?, literalInts: [Int64]?, entries: Entries) {
-            self.rank = rank
-            self.parallelAxes = parallelAxes
-            self.buffers = buffers
-            self.accesses = accesses
-            self.instrs = instrs
-            self.reductions = reductions
-            self.stores = stores
-            self.intParams = intParams
-            self.floatParams = floatParams
-            self.innerExtent = innerExtent
-            self.literalInts = literalInts
-            self.entries = entries
-        }
-
-        func copy() -> Storage {
-            Storage(rank: rank, parallelAxes: parallelAxes, buffers: buffers, accesses: accesses, instrs: instrs, reductions: reductions,
-                    stores: stores, intParams: intParams, floatParams: floatParams, innerExtent: innerExtent, literalInts: literalInts,
-                    entries: entries)
-        }
+        init(_ fields: Fields) { self.fields = fields }
     }
 
     private var storage: Storage
@@ -67,57 +51,57 @@ public struct Kernel: Hashable, Sendable, CustomStringConvertible {
         if isKnownUniquelyReferenced(&storage) {
             storage.hash.store(0, ordering: .relaxed)
         } else {
-            storage = storage.copy()
+            storage = Storage(storage.fields)
         }
     }
 
     public var rank: Int {
-        get { storage.rank }
-        set { makeUnique(); storage.rank = newValue }
+        get { storage.fields.rank }
+        set { makeUnique(); storage.fields.rank = newValue }
     }
     public var parallelAxes: Int {
-        get { storage.parallelAxes }
-        set { makeUnique(); storage.parallelAxes = newValue }
+        get { storage.fields.parallelAxes }
+        set { makeUnique(); storage.fields.parallelAxes = newValue }
     }
     public var buffers: [BufferParam] {
-        get { storage.buffers }
-        set { makeUnique(); storage.buffers = newValue }
+        get { storage.fields.buffers }
+        set { makeUnique(); storage.fields.buffers = newValue }
     }
     public var accesses: [Access] {
-        get { storage.accesses }
-        set { makeUnique(); storage.accesses = newValue }
+        get { storage.fields.accesses }
+        set { makeUnique(); storage.fields.accesses = newValue }
     }
     public var instrs: [Instr] {
-        get { storage.instrs }
-        set { makeUnique(); storage.instrs = newValue }
+        get { storage.fields.instrs }
+        set { makeUnique(); storage.fields.instrs = newValue }
     }
     public var reductions: [Reduction] {
-        get { storage.reductions }
-        set { makeUnique(); storage.reductions = newValue }
+        get { storage.fields.reductions }
+        set { makeUnique(); storage.fields.reductions = newValue }
     }
     public var stores: [Store] {
-        get { storage.stores }
-        set { makeUnique(); storage.stores = newValue }
+        get { storage.fields.stores }
+        set { makeUnique(); storage.fields.stores = newValue }
     }
     public var intParams: Int {
-        get { storage.intParams }
-        set { makeUnique(); storage.intParams = newValue }
+        get { storage.fields.intParams }
+        set { makeUnique(); storage.fields.intParams = newValue }
     }
     public var floatParams: Int {
-        get { storage.floatParams }
-        set { makeUnique(); storage.floatParams = newValue }
+        get { storage.fields.floatParams }
+        set { makeUnique(); storage.fields.floatParams = newValue }
     }
     /// The innermost axis's extent, when it is part of the structure rather than parameter
     /// `rank - 1` (a short reduce axis under a parallel one; see `KernelBuilder.shortRowBytes`).
     public var innerExtent: Int? {
-        get { storage.innerExtent }
-        set { makeUnique(); storage.innerExtent = newValue }
+        get { storage.fields.innerExtent }
+        set { makeUnique(); storage.fields.innerExtent = newValue }
     }
     /// Every int parameter's value, when they are part of the structure (a kernel specialised to
     /// one launch; see `Specialization`): the code ignores the launch's ints then.
     public var literalInts: [Int64]? {
-        get { storage.literalInts }
-        set { makeUnique(); storage.literalInts = newValue }
+        get { storage.fields.literalInts }
+        set { makeUnique(); storage.fields.literalInts = newValue }
     }
     /// Which entry points compiled C code has: a reduction kernel runs either over rows
     /// (`tandem_kernel`) or split into chunks (`tandem_kernel_split` and `_combine`), as the
@@ -125,8 +109,8 @@ public struct Kernel: Hashable, Sendable, CustomStringConvertible {
     /// the one it needs halves the source of a reduction kernel and its compile time (the body
     /// is in the source once per entry and three times in a laned loop).
     public var entries: Entries {
-        get { storage.entries }
-        set { makeUnique(); storage.entries = newValue }
+        get { storage.fields.entries }
+        set { makeUnique(); storage.fields.entries = newValue }
     }
 
     public enum Entries: Hashable, Sendable {
@@ -138,35 +122,19 @@ public struct Kernel: Hashable, Sendable, CustomStringConvertible {
 
     public init(rank: Int, parallelAxes: Int, buffers: [BufferParam], accesses: [Access], instrs: [Instr],
                 reductions: [Reduction], stores: [Store], intParams: Int, floatParams: Int, innerExtent: Int? = nil) {
-        storage = Storage(rank: rank, parallelAxes: parallelAxes, buffers: buffers, accesses: accesses, instrs: instrs,
-                          reductions: reductions, stores: stores, intParams: intParams, floatParams: floatParams,
-                          innerExtent: innerExtent, literalInts: nil, entries: .all)
+        storage = Storage(Fields(rank: rank, parallelAxes: parallelAxes, buffers: buffers, accesses: accesses, instrs: instrs,
+                                 reductions: reductions, stores: stores, intParams: intParams, floatParams: floatParams,
+                                 innerExtent: innerExtent, literalInts: nil, entries: .all))
     }
 
     public static func == (a: Kernel, b: Kernel) -> Bool {
-        if a.storage === b.storage { return true }
-        return a.rank == b.rank && a.parallelAxes == b.parallelAxes && a.buffers == b.buffers && a.accesses == b.accesses
-            && a.instrs == b.instrs && a.reductions == b.reductions && a.stores == b.stores && a.intParams == b.intParams
-            && a.floatParams == b.floatParams && a.innerExtent == b.innerExtent && a.literalInts == b.literalInts && a.entries == b.entries
+        a.storage === b.storage || a.storage.fields == b.storage.fields
     }
 
     public func hash(into hasher: inout Hasher) {
         var h = storage.hash.load(ordering: .relaxed)
         if h == 0 {
-            var full = Hasher()
-            full.combine(rank)
-            full.combine(parallelAxes)
-            full.combine(buffers)
-            full.combine(accesses)
-            full.combine(instrs)
-            full.combine(reductions)
-            full.combine(stores)
-            full.combine(intParams)
-            full.combine(floatParams)
-            full.combine(innerExtent)
-            full.combine(literalInts)
-            full.combine(entries)
-            h = full.finalize()
+            h = storage.fields.hashValue
             if h == 0 { h = 1 }
             storage.hash.store(h, ordering: .relaxed)
         }

@@ -104,8 +104,7 @@ struct Value {
 /// worker would retain and release the same reference counts on each point, and those atomic
 /// updates on shared cache lines kept the interpreter from scaling past one worker.
 struct State {
-    let k: Kernel
-    // The kernel's fields, held here: `Kernel` keeps them in a shared box, and reading one
+    // The kernel's fields, copied here: `Kernel` keeps them in a shared box, and reading one
     // through it at every point (a retain and a release of the array) halved the speed.
     let instrs: [Instr]
     let accesses: [Access]
@@ -125,16 +124,12 @@ struct State {
     var lanes: [Acc]
 
     init(_ kernel: Kernel, _ launch: Launch) {
-        k = Kernel(rank: kernel.rank, parallelAxes: kernel.parallelAxes, buffers: kernel.buffers.map { $0 },
-                   accesses: kernel.accesses.map { Access(offset: $0.offset, strides: $0.strides.map { $0 }) },
-                   instrs: kernel.instrs.map { $0 }, reductions: kernel.reductions.map { $0 }, stores: kernel.stores.map { $0 },
-                   intParams: kernel.intParams, floatParams: kernel.floatParams, innerExtent: kernel.innerExtent)
-        instrs = k.instrs
-        accesses = k.accesses
-        reductions = k.reductions
-        stores = k.stores
-        rank = k.rank
-        parallelAxes = k.parallelAxes
+        instrs = kernel.instrs.map { $0 }
+        accesses = kernel.accesses.map { Access(offset: $0.offset, strides: $0.strides.map { $0 }) }
+        reductions = kernel.reductions.map { $0 }
+        stores = kernel.stores.map { $0 }
+        rank = kernel.rank
+        parallelAxes = kernel.parallelAxes
         ints = launch.ints.map { $0 }
         floats = launch.floats.map { $0 }
         // A buffer the kernel never touches may have no memory; it is never dereferenced.
