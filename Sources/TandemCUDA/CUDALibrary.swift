@@ -3,54 +3,6 @@ import Glibc
 #endif
 import TandemRuntime
 
-/// A shared library opened with `dlopen` (never closed: its functions live as long as the process).
-///
-///     switch DynamicLibrary.open(candidates: ["libcuda.so.1", "libcuda.so"]) {
-///     case .success(let lib): let f = try lib.symbol("cuInit", as: PFN_cuInit.self)
-///     case .failure(let why): print(why)          // every candidate and dlerror's reason
-///     }
-struct DynamicLibrary: @unchecked Sendable {
-    // This is safe: the handle is never closed, so it stays valid for the process.
-    let handle: UnsafeMutableRawPointer
-    /// The candidate that opened.
-    let path: String
-
-    /// The first candidate that opens; otherwise a reason naming every candidate tried (with
-    /// `dlerror`'s text for those that exist but would not load).
-    static func open(candidates: [String]) -> Result<DynamicLibrary, LibraryNotFound> {
-        var failures: [String] = []
-        for c in candidates {
-            if c.contains("/") && access(c, F_OK) != 0 {
-                failures.append(c + " (absent)")
-                continue
-            }
-            if let h = dlopen(c, RTLD_NOW | RTLD_LOCAL) { return .success(DynamicLibrary(handle: h, path: c)) }
-            let why = dlerror().map { String(cString: $0) } ?? "unknown"
-            failures.append(c.contains("/") ? "\(c) (\(why))" : "\(c) (not on the loader path)")
-        }
-        return .failure(LibraryNotFound(tried: failures))
-    }
-
-    /// The function `name` as `T`; throws naming the symbol and the library when it is absent.
-    func symbol<T>(_ name: String, as: T.Type) throws -> T {
-        guard let p = dlsym(handle, name) else {
-            throw LibraryNotFound(tried: ["\(path) has no symbol \(name) (too old?)"])
-        }
-        return unsafeBitCast(p, to: T.self)
-    }
-
-    /// The function `name` as `T`, or nil.
-    func optionalSymbol<T>(_ name: String, as: T.Type) -> T? {
-        dlsym(handle, name).map { unsafeBitCast($0, to: T.self) }
-    }
-}
-
-/// Why a library could not be used: what was tried, in order.
-struct LibraryNotFound: Error, CustomStringConvertible {
-    var tried: [String]
-    var description: String { "tried " + tried.joined(separator: ", ") }
-}
-
 /// Where the CUDA libraries are looked for, in order.
 ///
 /// Driver: `libcuda.so.1`, then `libcuda.so`, on the loader's path (the driver is installed with
