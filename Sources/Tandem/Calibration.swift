@@ -45,7 +45,7 @@ public enum Calibration {
         case .failure: compiler = "none"
         }
         let gpu = Tandem.cuda.availability == .available ? Tandem.cuda.info.map { "\($0.name) \($0.architecture)" } : nil
-        return MachineIdentity(host: String(cString: host), cpuModel: model, workers: workers, compiler: compiler, gpu: gpu)
+        return MachineIdentity(host: String(decoding: host.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self), cpuModel: model, workers: workers, compiler: compiler, gpu: gpu)
     }
 
     /// The saved profile if it was measured on this machine (same identity and format), else nil.

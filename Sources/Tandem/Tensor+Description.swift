@@ -14,7 +14,7 @@ extension Tensor: CustomStringConvertible {
             let summarise = count > 1000 && n > 6
             let idx = summarise ? Array(0..<3) + [-1] + Array((n - 3)..<n) : Array(0..<n)
             let parts = idx.map { $0 < 0 ? "..." : render(axis + 1, offset + $0 * strides[axis], indent + 1) }
-            let sep = axis == shape.count - 1 ? " " : "\n" + String(repeating: "\n", count: max(0, shape.count - axis - 2)) + String(repeating: " ", count: indent + 1)
+            let sep = axis == shape.count - 1 ? " " : "\n" + String(repeating: "\n", count: Swift.max(0, shape.count - axis - 2)) + String(repeating: " ", count: indent + 1)
             return "[" + parts.joined(separator: sep) + "]"
         }
         return render(0, 0, 0)

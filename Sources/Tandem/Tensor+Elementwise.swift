@@ -158,14 +158,11 @@ extension Tensor where Scalar == Bool {
     public static prefix func .! (a: Tensor) -> Tensor { a.unary(.not) }
 }
 
-/// `condition ? a : b` elementwise, with broadcasting, like `numpy.where`.
+/// `condition ? a : b` elementwise, with broadcasting, like `numpy.where` (the same as
+/// `select(_:_:_:)`, which needs no backticks).
 ///
-///     let clipped = where(x .> 1.0, Tensor(1.0), x)
-public func `where`<S: TensorScalar>(_ condition: Tensor<Bool>, _ a: Tensor<S>, _ b: Tensor<S>) -> Tensor<S> {
-    let ab = Tensor<S>.broadcastShape(a.shape, b.shape, "where")
-    let shape = Tensor<S>.broadcastShape(condition.shape, ab, "where")
-    return Tensor<S>(.select(condition.broadcastNode(to: shape), a.broadcastNode(to: shape), b.broadcastNode(to: shape)), shape: shape)
-}
-
-public func `where`<S: TensorScalar>(_ condition: Tensor<Bool>, _ a: S, _ b: Tensor<S>) -> Tensor<S> { `where`(condition, Tensor(a), b) }
-public func `where`<S: TensorScalar>(_ condition: Tensor<Bool>, _ a: Tensor<S>, _ b: S) -> Tensor<S> { `where`(condition, a, Tensor(b)) }
+///     let x = Tensor<Double>([-1, 0.5, 2])
+///     let clipped = `where`(x .> 1.0, Tensor(1.0), x)
+public func `where`<S: TensorScalar>(_ condition: Tensor<Bool>, _ a: Tensor<S>, _ b: Tensor<S>) -> Tensor<S> { select(condition, a, b) }
+public func `where`<S: TensorScalar>(_ condition: Tensor<Bool>, _ a: S, _ b: Tensor<S>) -> Tensor<S> { select(condition, Tensor(a), b) }
+public func `where`<S: TensorScalar>(_ condition: Tensor<Bool>, _ a: Tensor<S>, _ b: S) -> Tensor<S> { select(condition, a, Tensor(b)) }

@@ -519,6 +519,7 @@ struct Emitter {
             case .pow: return "\(fn("pow"))(\(x), \(y))"
             case .min: return "tk_min_\(f32 ? "f32" : "f64")(\(x), \(y))"
             case .max: return "tk_max_\(f32 ? "f32" : "f64")(\(x), \(y))"
+            case .atan2, .hypot: return "\(fn(op.rawValue))(\(x), \(y))"
             default: preconditionFailure("unreachable")
             }
         }

@@ -1,6 +1,13 @@
 /// Elementwise operations of one operand.
 public enum UnaryOp: String, Sendable, Hashable, CaseIterable {
     case neg, abs, sqrt, exp, log, sin, cos, tanh, erf, erfc, floor, ceil
+    // The rest of C99's <math.h> that NumPy names (the raw value is the C function's name).
+    case tan, asin, acos, atan, sinh, cosh, asinh, acosh, atanh
+    case log1p, expm1, log2, log10, exp2, cbrt
+    /// Round toward zero.
+    case trunc
+    /// Round to the nearest integer, ties to even (`numpy.round`/`numpy.rint`).
+    case rint
     /// Logical not (Bool only).
     case not
 
@@ -15,9 +22,10 @@ public enum UnaryOp: String, Sendable, Hashable, CaseIterable {
     /// The cost class used by the cost model.
     public var costClass: OpClass {
         switch self {
-        case .neg, .abs, .not, .floor, .ceil: .simple
+        case .neg, .abs, .not, .floor, .ceil, .trunc, .rint: .simple
         case .sqrt: .sqrt
-        case .exp, .log, .tanh, .sin, .cos: .transcendental
+        case .exp, .log, .tanh, .sin, .cos, .tan, .asin, .acos, .atan, .sinh, .cosh, .asinh, .acosh, .atanh,
+             .log1p, .expm1, .log2, .log10, .exp2, .cbrt: .transcendental
         case .erf, .erfc: .erf
         }
     }
@@ -26,6 +34,8 @@ public enum UnaryOp: String, Sendable, Hashable, CaseIterable {
 /// Elementwise operations of two operands of the same type.
 public enum BinaryOp: String, Sendable, Hashable, CaseIterable {
     case add, sub, mul, div, rem, pow, min, max
+    /// Floating-point only: `atan2(a, b)` and `hypot(a, b)` as in C99.
+    case atan2, hypot
     case eq, ne, lt, le, gt, ge
     /// Logical and / or (Bool only).
     case and, or
@@ -44,6 +54,8 @@ public enum BinaryOp: String, Sendable, Hashable, CaseIterable {
         switch self {
         case .div, .rem: .divide
         case .pow: .pow
+        case .atan2: .transcendental
+        case .hypot: .sqrt
         default: .simple
         }
     }

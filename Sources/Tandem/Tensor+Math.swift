@@ -1,0 +1,242 @@
+import TandemIR
+
+// NumPy's elementwise mathematics beyond the basic arithmetic of `Tensor+Elementwise.swift`.
+// Each is one fused elementwise operation (C99 <math.h> on the CPU and CUDA, the same libm in the
+// interpreter, so compiled and interpreted results agree bit for bit), or a composition of
+// existing ones where that is exact (`isNaN` is `x .!= x`, `sign` two selects).
+
+extension Tensor where Scalar: FloatingTensorScalar {
+    public func tan() -> Tensor { unary(.tan) }
+    public func asin() -> Tensor { unary(.asin) }
+    public func acos() -> Tensor { unary(.acos) }
+    public func atan() -> Tensor { unary(.atan) }
+    public func sinh() -> Tensor { unary(.sinh) }
+    public func cosh() -> Tensor { unary(.cosh) }
+    public func asinh() -> Tensor { unary(.asinh) }
+    public func acosh() -> Tensor { unary(.acosh) }
+    public func atanh() -> Tensor { unary(.atanh) }
+    /// `log(1 + x)`, accurate for small `x` (`numpy.log1p`).
+    ///
+    ///     let nll = (-z).exp().log1p()      // log(1 + e^-z) without cancellation
+    public func log1p() -> Tensor { unary(.log1p) }
+    /// `exp(x) - 1`, accurate for small `x` (`numpy.expm1`).
+    public func expm1() -> Tensor { unary(.expm1) }
+    public func log2() -> Tensor { unary(.log2) }
+    public func log10() -> Tensor { unary(.log10) }
+    public func exp2() -> Tensor { unary(.exp2) }
+    /// Cube root (`numpy.cbrt`); negative inputs give negative roots.
+    public func cbrt() -> Tensor { unary(.cbrt) }
+    /// Rounds toward zero (`numpy.trunc`).
+    public func trunc() -> Tensor { unary(.trunc) }
+    /// Rounds to the nearest integer, ties to even, like `numpy.round` and `numpy.rint`
+    /// (not Swift's `rounded()`, which rounds ties away from zero).
+    ///
+    ///     Tensor<Double>([0.5, 1.5, 2.5]).round()   // 0, 2, 2
+    public func round() -> Tensor { unary(.rint) }
+
+    /// The angle of the point `(x, y)` in radians, in `-π...π` (`numpy.arctan2(y, x)`).
+    ///
+    ///     let theta = Tensor.atan2(y, x)
+    public static func atan2(_ y: Tensor, _ x: Tensor) -> Tensor { binary(.atan2, y, x, "arctan2") }
+    /// `sqrt(x² + y²)` without overflow or underflow in between (`numpy.hypot`).
+    public static func hypot(_ x: Tensor, _ y: Tensor) -> Tensor { binary(.hypot, x, y, "hypot") }
+
+    /// Whether each element is NaN (`numpy.isnan`).
+    ///
+    ///     let bad = x.isNaN().sum()          // how many NaNs
+    public func isNaN() -> Tensor<Bool> { self .!= self }
+    /// Whether each element is neither infinite nor NaN (`numpy.isfinite`).
+    public func isFinite() -> Tensor<Bool> { abs() .< Scalar.infinity }
+    /// Whether each element is +∞ or -∞ (`numpy.isinf`).
+    public func isInfinite() -> Tensor<Bool> { abs() .== Scalar.infinity }
+    /// `1 / x` (`numpy.reciprocal`).
+    public func reciprocal() -> Tensor { Scalar(1) / self }
+}
+
+extension Tensor where Scalar: NumericTensorScalar {
+    /// -1, 0 or 1 by the sign of each element; NaN stays NaN and -0.0 gives 0 (`numpy.sign`).
+    ///
+    ///     let s = Tensor<Double>([-2, 0, 3]).sign()   // -1, 0, 1
+    public func sign() -> Tensor {
+        // x - x is +0 for ±0 and every integer, NaN for NaN; ±∞ are caught by the comparisons.
+        select(self .> Scalar.zero, Tensor(1), select(self .< Scalar.zero, Tensor(Scalar.zero - 1), self - self))
+    }
+
+    /// `x * x` (`numpy.square`).
+    public func square() -> Tensor { self * self }
+
+    /// Each element limited to `lower...upper`: `minimum(maximum(x, lower), upper)` as in
+    /// `numpy.clip`; NaN stays NaN.
+    ///
+    ///     let p = probabilities.clip(1e-12, 1 - 1e-12)
+    public func clip(_ lower: Scalar, _ upper: Scalar) -> Tensor {
+        Tensor.minimum(Tensor.maximum(self, Tensor(lower)), Tensor(upper))
+    }
+    /// `clip` with tensor bounds (broadcast).
+    public func clip(_ lower: Tensor, _ upper: Tensor) -> Tensor { Tensor.minimum(Tensor.maximum(self, lower), upper) }
+}
+
+public func tan<S: FloatingTensorScalar>(_ x: Tensor<S>) -> Tensor<S> { x.tan() }
+public func asin<S: FloatingTensorScalar>(_ x: Tensor<S>) -> Tensor<S> { x.asin() }
+public func acos<S: FloatingTensorScalar>(_ x: Tensor<S>) -> Tensor<S> { x.acos() }
+public func atan<S: FloatingTensorScalar>(_ x: Tensor<S>) -> Tensor<S> { x.atan() }
+public func sinh<S: FloatingTensorScalar>(_ x: Tensor<S>) -> Tensor<S> { x.sinh() }
+public func cosh<S: FloatingTensorScalar>(_ x: Tensor<S>) -> Tensor<S> { x.cosh() }
+public func asinh<S: FloatingTensorScalar>(_ x: Tensor<S>) -> Tensor<S> { x.asinh() }
+public func acosh<S: FloatingTensorScalar>(_ x: Tensor<S>) -> Tensor<S> { x.acosh() }
+public func atanh<S: FloatingTensorScalar>(_ x: Tensor<S>) -> Tensor<S> { x.atanh() }
+public func log1p<S: FloatingTensorScalar>(_ x: Tensor<S>) -> Tensor<S> { x.log1p() }
+public func expm1<S: FloatingTensorScalar>(_ x: Tensor<S>) -> Tensor<S> { x.expm1() }
+public func log2<S: FloatingTensorScalar>(_ x: Tensor<S>) -> Tensor<S> { x.log2() }
+public func log10<S: FloatingTensorScalar>(_ x: Tensor<S>) -> Tensor<S> { x.log10() }
+public func exp2<S: FloatingTensorScalar>(_ x: Tensor<S>) -> Tensor<S> { x.exp2() }
+public func cbrt<S: FloatingTensorScalar>(_ x: Tensor<S>) -> Tensor<S> { x.cbrt() }
+public func trunc<S: FloatingTensorScalar>(_ x: Tensor<S>) -> Tensor<S> { x.trunc() }
+public func round<S: FloatingTensorScalar>(_ x: Tensor<S>) -> Tensor<S> { x.round() }
+/// `numpy.arctan2(y, x)`.
+public func atan2<S: FloatingTensorScalar>(_ y: Tensor<S>, _ x: Tensor<S>) -> Tensor<S> { Tensor.atan2(y, x) }
+/// `numpy.hypot(x, y)`.
+public func hypot<S: FloatingTensorScalar>(_ x: Tensor<S>, _ y: Tensor<S>) -> Tensor<S> { Tensor.hypot(x, y) }
+public func square<S: NumericTensorScalar>(_ x: Tensor<S>) -> Tensor<S> { x.square() }
+public func sign<S: NumericTensorScalar>(_ x: Tensor<S>) -> Tensor<S> { x.sign() }
+/// `numpy.clip(x, lower, upper)`.
+public func clip<S: NumericTensorScalar>(_ x: Tensor<S>, _ lower: S, _ upper: S) -> Tensor<S> { x.clip(lower, upper) }
+
+// MARK: - Selection
+
+/// `condition ? a : b` elementwise, with broadcasting: `numpy.where` under a name Swift accepts
+/// without backticks (`where` is a keyword; the backticked spelling stays for NumPy habits).
+///
+///     let x = Tensor<Double>([-1, 0.5, 2])
+///     let clipped = select(x .> 1.0, Tensor(1.0), x)        // -1, 0.5, 1
+///     let relu = select(x .> 0.0, x, 0)
+public func select<S: TensorScalar>(_ condition: Tensor<Bool>, _ a: Tensor<S>, _ b: Tensor<S>) -> Tensor<S> {
+    let ab = Tensor<S>.broadcastShape(a.shape, b.shape, "where")
+    let shape = Tensor<S>.broadcastShape(condition.shape, ab, "where")
+    return Tensor<S>(.select(condition.broadcastNode(to: shape), a.broadcastNode(to: shape), b.broadcastNode(to: shape)), shape: shape)
+}
+public func select<S: TensorScalar>(_ condition: Tensor<Bool>, _ a: S, _ b: Tensor<S>) -> Tensor<S> { select(condition, Tensor(a), b) }
+public func select<S: TensorScalar>(_ condition: Tensor<Bool>, _ a: Tensor<S>, _ b: S) -> Tensor<S> { select(condition, a, Tensor(b)) }
+public func select<S: TensorScalar>(_ condition: Tensor<Bool>, _ a: S, _ b: S) -> Tensor<S> { select(condition, Tensor(a), Tensor(b)) }
+
+// MARK: - Bool tensors
+
+extension Tensor where Scalar == Bool {
+    /// Elementwise equality of truth values (`numpy.equal` on bool arrays).
+    ///
+    ///     let accuracy = (predicted .== labels).mean()
+    public static func .== (a: Tensor, b: Tensor) -> Tensor { binary(.eq, a, b, "equal") }
+    /// Elementwise inequality, which is exclusive or (`numpy.not_equal`, `^` on bool arrays).
+    public static func .!= (a: Tensor, b: Tensor) -> Tensor { binary(.ne, a, b, "not_equal") }
+    public static func .== (a: Tensor, b: Bool) -> Tensor { a .== Tensor(b) }
+    public static func .!= (a: Tensor, b: Bool) -> Tensor { a .!= Tensor(b) }
+    /// Elementwise exclusive or (`numpy.logical_xor`).
+    public static func .^ (a: Tensor, b: Tensor) -> Tensor { a .!= b }
+
+    /// How many elements are true over `axes` (all when nil), as `Int64` like NumPy's `sum`.
+    ///
+    ///     let inside = (x * x + y * y .<= 1.0).sum()     // a count
+    public func sum(axes: [Int]? = nil, keepDims: Bool = false) -> Tensor<Int64> {
+        cast(to: Int64.self).sum(axes: axes, keepDims: keepDims)
+    }
+    public func sum(axis: Int, keepDims: Bool = false) -> Tensor<Int64> { sum(axes: [axis], keepDims: keepDims) }
+    /// The fraction of true elements over `axes` (all when nil), in `Double`.
+    public func mean(axes: [Int]? = nil, keepDims: Bool = false) -> Tensor<Double> {
+        cast(to: Double.self).mean(axes: axes, keepDims: keepDims)
+    }
+    public func mean(axis: Int, keepDims: Bool = false) -> Tensor<Double> { mean(axes: [axis], keepDims: keepDims) }
+    /// Whether any element is true over `axes` (all when nil), like `numpy.any`.
+    ///
+    ///     if try (x.isNaN()).any().item() { print("NaN found") }
+    public func any(axes: [Int]? = nil, keepDims: Bool = false) -> Tensor {
+        // Counts (not max/min): an empty tensor has an answer, false for any and true for all.
+        sum(axes: axes, keepDims: keepDims) .> Int64(0)
+    }
+    public func any(axis: Int, keepDims: Bool = false) -> Tensor { any(axes: [axis], keepDims: keepDims) }
+    /// Whether every element is true over `axes` (all when nil), like `numpy.all`.
+    public func all(axes: [Int]? = nil, keepDims: Bool = false) -> Tensor {
+        (.!self).sum(axes: axes, keepDims: keepDims) .== Int64(0)
+    }
+    public func all(axis: Int, keepDims: Bool = false) -> Tensor { all(axes: [axis], keepDims: keepDims) }
+}
+
+// NumPy promotes Bool to the other operand's type in arithmetic (`count + inside`).
+extension Tensor where Scalar: NumericTensorScalar {
+    public static func + (a: Tensor, b: Tensor<Bool>) -> Tensor { a + b.cast(to: Scalar.self) }
+    public static func + (a: Tensor<Bool>, b: Tensor) -> Tensor { a.cast(to: Scalar.self) + b }
+    public static func - (a: Tensor, b: Tensor<Bool>) -> Tensor { a - b.cast(to: Scalar.self) }
+    public static func * (a: Tensor, b: Tensor<Bool>) -> Tensor { a * b.cast(to: Scalar.self) }
+    public static func * (a: Tensor<Bool>, b: Tensor) -> Tensor { a.cast(to: Scalar.self) * b }
+    public static func += (a: inout Tensor, b: Tensor<Bool>) { a = a + b }
+}
+
+// MARK: - Statistics
+
+extension Tensor where Scalar: FloatingTensorScalar {
+    /// Variance over `axes` (all when nil) with `ddof` delta degrees of freedom, like
+    /// `numpy.var`: the mean of squared deviations from the mean, times `n / (n - ddof)`.
+    /// Two passes (the mean, then the deviations), so it is as accurate as NumPy's.
+    ///
+    ///     let sampleVariance = x.variance(ddof: 1)
+    public func variance(axes: [Int]? = nil, ddof: Int = 0, keepDims: Bool = false) -> Tensor {
+        let ax = reductionAxes(axes, "var")
+        let n = ax.reduce(1) { $0 * shape[$1] }
+        let d = self - mean(axes: ax, keepDims: true)
+        return (d * d).sum(axes: ax, keepDims: keepDims) / Scalar(Swift.max(n - ddof, 0))
+    }
+    public func variance(axis: Int, ddof: Int = 0, keepDims: Bool = false) -> Tensor {
+        variance(axes: [axis], ddof: ddof, keepDims: keepDims)
+    }
+    /// Standard deviation: the square root of `variance` (`numpy.std`, same `ddof`).
+    public func std(axes: [Int]? = nil, ddof: Int = 0, keepDims: Bool = false) -> Tensor {
+        variance(axes: axes, ddof: ddof, keepDims: keepDims).sqrt()
+    }
+    public func std(axis: Int, ddof: Int = 0, keepDims: Bool = false) -> Tensor { std(axes: [axis], ddof: ddof, keepDims: keepDims) }
+}
+
+extension Tensor where Scalar: BinaryInteger & NumericTensorScalar {
+    /// The mean of integers, in `Double` (as NumPy's `mean` of an integer array).
+    public func mean(axes: [Int]? = nil, keepDims: Bool = false) -> Tensor<Double> {
+        cast(to: Double.self).mean(axes: axes, keepDims: keepDims)
+    }
+    public func mean(axis: Int, keepDims: Bool = false) -> Tensor<Double> { mean(axes: [axis], keepDims: keepDims) }
+}
+
+extension Tensor where Scalar: NumericTensorScalar {
+    /// The flat (row-major) index of the first maximum, like `numpy.argmax` without an axis.
+    public func argmax() -> Tensor<Int64> { reshaped([-1]).argmax(axis: 0) }
+    /// The flat (row-major) index of the first minimum, like `numpy.argmin` without an axis.
+    public func argmin() -> Tensor<Int64> { reshaped([-1]).argmin(axis: 0) }
+}
+
+// MARK: - Creation alike another tensor
+
+extension Tensor {
+    /// A tensor of `other`'s shape with every element `value` (`numpy.full_like`).
+    public static func full<T: TensorScalar>(like other: Tensor<T>, _ value: Scalar) -> Tensor { full(other.shape, value) }
+}
+
+extension Tensor where Scalar: Numeric {
+    /// Zeros of `other`'s shape (`numpy.zeros_like`; the element type is this tensor type's).
+    ///
+    ///     var next = Tensor<Double>.zeros(like: grid)
+    public static func zeros<T: TensorScalar>(like other: Tensor<T>) -> Tensor { zeros(other.shape) }
+    /// Ones of `other`'s shape (`numpy.ones_like`).
+    public static func ones<T: TensorScalar>(like other: Tensor<T>) -> Tensor { ones(other.shape) }
+}
+
+extension Tensor where Scalar: FloatingTensorScalar {
+    /// Counter-based standard normal numbers scaled to `mean` and `std`, reproducible (the same
+    /// values on every run and in any order; across placements within the last bits of `log`
+    /// and `cos`, see the README): element i is the Box–Muller transform
+    /// `sqrt(-2 log(1 - u1)) * cos(2π u2)` of the uniforms `u1` (seed `seed`) and `u2` (seed
+    /// `seed ^ 0x9E3779B9`) at the same index, computed in `Scalar`, then `mean + std * z`.
+    /// (Not NumPy's stream: NumPy's generators are sequential.)
+    ///
+    ///     let noise = Tensor<Double>.normal([1000], seed: 3, std: 0.1)
+    public static func normal(_ shape: [Int], seed: UInt64, mean: Double = 0, std: Double = 1) -> Tensor {
+        let u1 = Tensor.uniform(shape, seed: seed), u2 = Tensor.uniform(shape, seed: seed ^ 0x9E37_79B9)
+        let z = ((Scalar(1) - u1).log() * Scalar(-2)).sqrt() * (u2 * Scalar(2 * Double.pi)).cos()
+        return z * Scalar(std) + Scalar(mean)
+    }
+}
