@@ -124,17 +124,24 @@ extension Tensor {
         return (AffineMap(inRank: rank, outRank: columns.count, offset: offset, coef: coef), outShape)
     }
 
-    /// Start and count of a slice. Ranges must lie inside the axis (a Swift habit, unlike NumPy's
-    /// silent clamping): a mistake is reported where it is written.
+    /// Start and count of a slice. Negative bounds count from the end as in NumPy (`-3...` is the
+    /// last three elements, `..<(-1)` all but the last); for a negative step an end of -1 means
+    /// "past the first element", as in `stride(from: n - 1, to: -1, by: -1)`. Bounds must then lie
+    /// inside the axis (a Swift habit, unlike NumPy's silent clamping): a mistake is reported
+    /// where it is written.
     static func sliceExtent(start: Int?, end: Int?, step: Int, size n: Int, axis: Int) -> (Int, Int) {
         precondition(step != 0, "slice step cannot be zero")
         if step > 0 {
-            let s = start ?? 0, e = end ?? n
-            precondition(s >= 0 && e <= n && s <= e, "range \(s)..<\(e) is out of bounds for axis \(axis) with size \(n)")
+            var s = start ?? 0, e = end ?? n
+            if s < 0 { s += n }
+            if e < 0 { e += n }
+            precondition(s >= 0 && e <= n && s <= e, "range \(start ?? 0)..<\(end ?? n) is out of bounds for axis \(axis) with size \(n)")
             return (s, (e - s + step - 1) / step)
         }
-        let s = start ?? n - 1, e = end ?? -1
-        precondition(s < n && e >= -1 && s >= e, "stride from \(s) to \(e) by \(step) is out of bounds for axis \(axis) with size \(n)")
+        var s = start ?? n - 1, e = end ?? -1
+        if s < 0 { s += n }
+        if e < -1 { e += n }
+        precondition(s < n && e >= -1 && s >= e, "stride from \(start ?? n - 1) to \(end ?? -1) by \(step) is out of bounds for axis \(axis) with size \(n)")
         return (s, (s - e + (-step) - 1) / (-step))
     }
 
