@@ -23,7 +23,7 @@ let package = Package(
         // MARK: - Public API
         .target(
             name: "Tandem",
-            dependencies: ["TandemIR", "TandemCompiler", "TandemModel", "TandemRuntime", "TandemInterpreter", "TandemCPU", "TandemCUDA"],
+            dependencies: ["TandemIR", "TandemCompiler", "TandemModel", "TandemRuntime", "TandemInterpreter", "TandemCPU", "TandemCUDA", "TandemBLAS"],
             swiftSettings: strict),
         .target(name: "TandemWorkloads", dependencies: ["Tandem"], swiftSettings: strict),
         // The gallery of small programs a user copies from (Examples/, checked against bench/examples/).
@@ -52,6 +52,8 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strict),
+        // The system's CBLAS (OpenBLAS, BLIS, MKL, libblas), loaded with dlopen at first use.
+        .target(name: "TandemBLAS", dependencies: ["TandemRuntime"], swiftSettings: strict),
         // The driver API and NVRTC are loaded with dlopen at first use, never linked: the package
         // builds and runs on machines without CUDA.
         .target(
@@ -67,7 +69,7 @@ let package = Package(
         .target(name: "_TandemTestShims"),
         .testTarget(
             name: "TandemTests",
-            dependencies: ["Tandem", "TandemWorkloads", "TandemExamples", "TandemCPU", "TandemRuntime", "TandemInterpreter", "TandemCompiler", "TandemModel", "TandemCUDA", "_TandemTestSupport", "_TandemTestShims"],
+            dependencies: ["Tandem", "TandemWorkloads", "TandemExamples", "TandemCPU", "TandemRuntime", "TandemInterpreter", "TandemCompiler", "TandemModel", "TandemCUDA", "TandemBLAS", "_TandemTestSupport", "_TandemTestShims"],
             swiftSettings: strict),
     ]
 )

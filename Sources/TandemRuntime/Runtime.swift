@@ -54,6 +54,8 @@ public final class Runtime: @unchecked Sendable {
     /// The first error a queued device reported from a worker; thrown at the next sync.
     let asyncError = Mutex<(any Error)?>(nil)
     let defaultChoice: DeviceChoice
+    /// The device choice in effect here (`withDevice`'s scope, else `TANDEM_DEVICE`, else `auto`).
+    public var deviceChoice: DeviceChoice { Runtime.scopedDevice ?? defaultChoice }
     let pendingUpdates = Mutex<[WeakNode]>([])
     let warnedFallback = Atomic<Bool>(false)
     /// Measured kernel time and count per kernel label (fused ops), for `TANDEM_PROFILE`.

@@ -1,0 +1,246 @@
+import TandemBLAS
+import TandemIR
+import TandemRuntime
+
+// Matrix products with NumPy's meaning. Two paths, chosen per call:
+//
+// - Generated: `(a[..., n, k, newAxis] * b[..., newAxis, k, m]).sum(axis: -2)`, a lazy reduction
+//   the planner fuses with its neighbours (a matrix–vector product inside an elementwise
+//   expression is one kernel), on every device, floats accumulated in Double.
+// - BLAS: a large floating-point matrix–matrix product (both result sides ≥ 8 and at least 2^18
+//   multiply-adds) when the placement is `auto` or `cpu` and a CBLAS was found. The product is
+//   computed when `matmul` is called: a sync point for its two operands (they are computed
+//   first, then `cblas_dgemm`/`cblas_sgemm` runs on the calling thread, with the BLAS's own
+//   threads). The trade-off: such a product is compute-bound (O(n³) work on O(n²) data), so the
+//   lost fusion costs nothing measurable, while a tuned BLAS is 10–50x a generated kernel.
+//   Matrix–vector products stay generated: they are bandwidth-bound and fuse.
+//
+// `TANDEM_BLAS=off` forces the generated path; `tandem devices` says which BLAS was found.
+
+extension Tensor where Scalar: NumericTensorScalar {
+    /// The matrix product, as NumPy's `matmul` (`a @ b`): 2-D × 2-D is the matrix product;
+    /// a 1-D operand is a row (left) or column (right) vector whose axis is removed from the
+    /// result; more axes are batches, broadcast against each other.
+    ///
+    ///     let a = Tensor<Double>.uniform([3, 4], seed: 1), b = Tensor<Double>.uniform([4, 2], seed: 2)
+    ///     let c = a.matmul(b)                                    // shape (3, 2)
+    ///     let y = a.matmul(Tensor<Double>.ones([4]))             // shape (3,): row sums
+    public func matmul(_ other: Tensor) -> Tensor { Tensor.matmul(self, other) }
+
+    static func matmul(_ a: Tensor, _ b: Tensor) -> Tensor {
+        precondition(a.rank >= 1 && b.rank >= 1, "matmul: Input operand \(a.rank == 0 ? 0 : 1) does not have enough dimensions (has 0, gufunc core with signature (n?,k),(k,m?)->(n?,m?) requires 1)")
+        let a2 = a.rank == 1 ? a.reshaped([1, a.count]) : a
+        let b2 = b.rank == 1 ? b.reshaped([b.count, 1]) : b
+        let k = a2.shape[a2.rank - 1]
+        precondition(b2.shape[b2.rank - 2] == k,
+                     "matmul: Input operand 1 has a mismatch in its core dimension 0, with gufunc signature (n?,k),(k,m?)->(n?,m?) (size \(b2.shape[b2.rank - 2]) is different from \(k))")
+        let n = a2.shape[a2.rank - 2], m = b2.shape[b2.rank - 1]
+        let batch = broadcastShape(Array(a2.shape.dropLast(2)), Array(b2.shape.dropLast(2)), "matmul")
+        if var product = blasProduct(a2, b2, batch: batch, n: n, k: k, m: m) {
+            if a.rank == 1 { product = product.squeezed(axes: [product.rank - 2]) }
+            if b.rank == 1 { product = product.squeezed(axes: [product.rank - 1]) }
+            return product
+        }
+        // Generated: one broadcast product and one sum, without the vector's extent-1 axis (so
+        // that what consumes a matrix-vector product fuses into the reduction's epilogue).
+        if a.rank == 1 && b.rank == 1 { return (a * b).sum() }
+        if b.rank == 1 { return (a * b).sum(axis: -1) }
+        if a.rank == 1 { return (a.reshaped([k, 1]) * b).sum(axis: -2) }
+        return (a2.expandingDims(at: a2.rank).broadcast(to: batch + [n, k, m])
+                * b2.expandingDims(at: b2.rank - 2).broadcast(to: batch + [n, k, m])).sum(axis: batch.count + 1)
+    }
+
+    /// The product on the BLAS, or nil where the generated path is used (see the top of this file).
+    private static func blasProduct(_ a: Tensor, _ b: Tensor, batch: [Int], n: Int, k: Int, m: Int) -> Tensor? {
+        guard usesBLAS(n: n, k: k, m: m) else { return nil }
+        let ra = [Int](repeating: 1, count: batch.count - (a.rank - 2)) + a.shape.dropLast(2)
+        let rb = [Int](repeating: 1, count: batch.count - (b.rank - 2)) + b.shape.dropLast(2)
+        let bufferA: Buffer, bufferB: Buffer
+        do {
+            bufferA = try Tandem.runtime.read(a.node, call: "matmul operand")
+            bufferB = try Tandem.runtime.read(b.node, call: "matmul operand")
+        } catch {
+            // The same error is thrown at the next sync point, which runs the generated product.
+            return nil
+        }
+        let batches = Shape.count(batch)
+        let out = Buffer(dtype: Scalar.dtype, count: batches * n * m)
+        let size = Scalar.dtype.byteSize
+        let start = ProcessInfoLite.monotonicNanos()
+        var index = [Int](repeating: 0, count: batch.count)
+        for c in 0..<batches {
+            // Offsets of this batch in each operand: broadcast axes (extent 1) stay at 0.
+            var offA = 0, offB = 0
+            for d in 0..<batch.count {
+                offA = offA * ra[d] + (ra[d] == 1 ? 0 : index[d])
+                offB = offB * rb[d] + (rb[d] == 1 ? 0 : index[d])
+            }
+            BLAS.shared.gemm(float32: Scalar.dtype == .float32, m: n, n: m, k: k,
+                             a: bufferA.pointer + offA * n * k * size, lda: k,
+                             b: bufferB.pointer + offB * k * m * size, ldb: m,
+                             c: out.pointer + c * n * m * size, ldc: m)
+            var d = batch.count - 1
+            while d >= 0 {
+                index[d] += 1
+                if index[d] < batch[d] { break }
+                index[d] = 0
+                d -= 1
+            }
+        }
+        let nanos = ProcessInfoLite.monotonicNanos() - start
+        Tandem.runtime.statistics.update { s in
+            s.blasCalls += batches
+            s.blasNanos += nanos
+        }
+        Tracer.shared.record(TraceEvent(kind: .kernel, name: "blas \(Scalar.dtype == .float32 ? "sgemm" : "dgemm") \(n)x\(k)x\(m)" + (batches > 1 ? " x\(batches)" : ""),
+                                        start: start, duration: nanos, bytes: (n * k + k * m + n * m) * batches * size,
+                                        points: n * m * batches, device: "blas", detail: BLAS.shared.availability.description))
+        return Tensor(.storage(out), shape: batch + [n, m])
+    }
+
+    /// Whether an `n × k` by `k × m` product of this element type goes to the BLAS.
+    static func usesBLAS(n: Int, k: Int, m: Int) -> Bool {
+        guard Scalar.dtype.isFloatingPoint, n >= 8, m >= 8, n * k * m >= 1 << 18, BLAS.shared.accepts(m: n, n: m, k: k) else { return false }
+        let choice = Tandem.runtime.deviceChoice
+        return choice == .auto || choice == .cpu
+    }
+
+    /// The dot product as NumPy's `dot`: 1-D · 1-D is the inner product (rank 0), 2-D · 2-D the
+    /// matrix product, N-D · 1-D a sum over the last axis, and N-D · M-D a sum over the last
+    /// axis of `self` and the second-to-last of `other`.
+    ///
+    ///     let s = Tensor<Double>([1, 2, 3]).dot(Tensor<Double>([4, 5, 6]))   // 32
+    public func dot(_ other: Tensor) -> Tensor {
+        if rank == 0 || other.rank == 0 { return self * other }
+        if rank == 1 && other.rank == 1 {
+            precondition(count == other.count, "dot: shapes \(Shape.describe(shape)) and \(Shape.describe(other.shape)) not aligned: \(count) (dim 0) != \(other.count) (dim 0)")
+            return (self * other).sum()
+        }
+        if other.rank <= 2 { return matmul(other) }
+        // N-D · M-D: contract the last axis of self with axis -2 of other, keeping all the rest.
+        let k = shape[rank - 1]
+        precondition(other.shape[other.rank - 2] == k, "dot: shapes \(Shape.describe(shape)) and \(Shape.describe(other.shape)) not aligned: \(k) (dim \(rank - 1)) != \(other.shape[other.rank - 2]) (dim \(other.rank - 2))")
+        var order = Array(0..<other.rank)
+        order.remove(at: other.rank - 2)
+        order.insert(other.rank - 2, at: 0)
+        let right = other.permuted(order)                         // (k, rest...)
+        let product = reshaped([-1, k]).matmul(right.reshaped([k, -1]))
+        return product.reshaped(Array(shape.dropLast()) + Array(right.shape.dropFirst()))
+    }
+}
+
+/// `numpy.matmul(a, b)` (`a @ b`): see `Tensor.matmul(_:)`.
+///
+///     let c = matmul(Tensor<Double>.ones([2, 3]), Tensor<Double>.ones([3, 4]))   // all 3
+public func matmul<S: NumericTensorScalar>(_ a: Tensor<S>, _ b: Tensor<S>) -> Tensor<S> { a.matmul(b) }
+/// `numpy.dot(a, b)`: see `Tensor.dot(_:)`.
+public func dot<S: NumericTensorScalar>(_ a: Tensor<S>, _ b: Tensor<S>) -> Tensor<S> { a.dot(b) }
+/// The outer product of the flattened inputs, shape `(a.count, b.count)` (`numpy.outer`; a view
+/// product, fused with what uses it).
+///
+///     let table = outer(Tensor<Int64>.arange(1, 4), Tensor<Int64>.arange(1, 4))   // 3x3 times table
+public func outer<S: NumericTensorScalar>(_ a: Tensor<S>, _ b: Tensor<S>) -> Tensor<S> {
+    a.flattened().reshaped([a.count, 1]) * b.flattened().reshaped([1, b.count])
+}
+
+/// Einstein summation over the operands' axes named in `subscripts` (`numpy.einsum`): each
+/// operand's axes get one letter; letters missing from the output (after `->`, or, without it,
+/// the letters that appear once, in alphabetical order) are summed over; a letter repeated
+/// within one operand takes its diagonal. Computed as one broadcast product and one
+/// reduction (fused); a two-operand contraction that is a large matrix product runs on the BLAS.
+///
+///     let c = einsum("ij,jk->ik", a, b)          // matmul
+///     let t = einsum("ii", m)                    // trace
+///     let g = einsum("bi,bj->ij", x, x)          // Gram matrix over a batch
+public func einsum<S: NumericTensorScalar>(_ subscripts: String, _ operands: Tensor<S>...) -> Tensor<S> {
+    Einsum.evaluate(subscripts, operands)
+}
+
+enum Einsum {
+    static func evaluate<S: NumericTensorScalar>(_ subscripts: String, _ operands: [Tensor<S>]) -> Tensor<S> {
+        let spec = subscripts.filter { $0 != " " }
+        precondition(!spec.contains("."), "einsum: ellipses ('...') are not supported; name every axis")
+        var parts = [spec]
+        if let arrow = spec.firstRange(of: "->") {
+            parts = [String(spec[..<arrow.lowerBound]), String(spec[arrow.upperBound...])]
+        }
+        precondition(!parts.joined().contains("-") && !parts.joined().contains(">"), "einsum: invalid subscripts '\(subscripts)' (one '->' at most)")
+        let inputs = parts[0].split(separator: ",", omittingEmptySubsequences: false).map { Array($0) }
+        precondition(inputs.count == operands.count, "einsum: \(inputs.count) operand subscripts for \(operands.count) operands")
+        for label in inputs.joined() + (parts.count == 2 ? Array(parts[1]) : []) {
+            precondition(label.isLetter && label.isASCII, "einsum: invalid subscript '\(label)' in '\(subscripts)' (letters only)")
+        }
+        var extent: [Character: Int] = [:]
+        for (k, (labels, t)) in zip(inputs, operands).enumerated() {
+            precondition(labels.count == t.rank, "einsum: operand \(k) has \(t.rank) dimensions but subscripts '\(String(labels))' name \(labels.count)")
+            for (d, l) in labels.enumerated() {
+                if let e = extent[l], e != t.shape[d] {
+                    // NumPy broadcasts extent-1 axes; keep the larger extent.
+                    precondition(e == 1 || t.shape[d] == 1, "einsum: operands could not be broadcast together: label '\(l)' has extents \(e) and \(t.shape[d])")
+                    extent[l] = Swift.max(e, t.shape[d])
+                } else {
+                    extent[l] = t.shape[d]
+                }
+            }
+        }
+        let output: [Character]
+        if parts.count == 2 {
+            output = Array(parts[1])
+            precondition(Set(output).count == output.count, "einsum: output subscript '\(parts[1])' repeats a label")
+            for l in output { precondition(extent[l] != nil, "einsum: output subscript '\(l)' appears in no operand") }
+        } else {
+            let all = inputs.joined()
+            output = Set(all).filter { l in all.filter { $0 == l }.count == 1 }.sorted()
+        }
+        let summed = Set(inputs.joined()).subtracting(output).sorted()
+        if operands.count == 2, let product = asMatmul(inputs[0], inputs[1], output: output, summed: summed, operands[0], operands[1], extent: extent) {
+            return product
+        }
+        let space = output + summed
+        // Each operand as a view over the whole label space: diagonals for repeated labels,
+        // permuted into `space` order, extent-1 axes for labels it lacks, then broadcast.
+        var product: Tensor<S>?
+        for (labels, t) in zip(inputs, operands) {
+            let term = view(t, labels: labels, space: space, extent: extent)
+            product = product.map { $0 * term } ?? term
+        }
+        var result = product!
+        if !summed.isEmpty { result = result.sum(axes: Array(output.count..<space.count)) }
+        return result
+    }
+
+    /// A two-operand contraction as a (batched) matrix product, when it is one and large enough
+    /// for the BLAS: batch labels (in both and the output), the left's own, the contracted ones,
+    /// the right's own. Nil otherwise (the broadcast product is used).
+    static func asMatmul<S: NumericTensorScalar>(_ la: [Character], _ lb: [Character], output: [Character], summed: [Character],
+                                                 _ a: Tensor<S>, _ b: Tensor<S>, extent: [Character: Int]) -> Tensor<S>? {
+        guard Set(la).count == la.count, Set(lb).count == lb.count,
+              zip(la, a.shape).allSatisfy({ extent[$0] == $1 }), zip(lb, b.shape).allSatisfy({ extent[$0] == $1 }),
+              summed.allSatisfy({ la.contains($0) && lb.contains($0) }) else { return nil }
+        let batch = output.filter { la.contains($0) && lb.contains($0) }
+        let left = output.filter { la.contains($0) && !lb.contains($0) }
+        let right = output.filter { !la.contains($0) && lb.contains($0) }
+        func size(_ ls: [Character]) -> Int { ls.reduce(1) { $0 * extent[$1]! } }
+        let n = size(left), k = size(summed), m = size(right)
+        guard Tensor<S>.usesBLAS(n: n, k: k, m: m) else { return nil }
+        let batchShape = batch.map { extent[$0]! }
+        let ap = a.permuted((batch + left + summed).map { la.firstIndex(of: $0)! }).reshaped(batchShape + [n, k])
+        let bp = b.permuted((batch + summed + right).map { lb.firstIndex(of: $0)! }).reshaped(batchShape + [k, m])
+        let c = ap.matmul(bp).reshaped((batch + left + right).map { extent[$0]! })
+        let order = output.map { (batch + left + right).firstIndex(of: $0)! }
+        return c.permuted(order)
+    }
+
+    /// `t` (axes named `labels`) as a tensor over `space` (each label's extent in `extent`).
+    static func view<S: NumericTensorScalar>(_ t: Tensor<S>, labels: [Character], space: [Character], extent: [Character: Int]) -> Tensor<S> {
+        // Source axis d reads space axis position(labels[d]); a label the operand lacks is a
+        // broadcast (coefficient 0); a repeated label makes two source axes follow one space axis.
+        let r = space.count
+        var coef = [Int](repeating: 0, count: t.rank * r)
+        for (d, l) in labels.enumerated() where t.shape[d] != 1 || extent[l] == 1 {
+            coef[d * r + space.firstIndex(of: l)!] = 1
+        }
+        let map = AffineMap(inRank: t.rank, outRank: r, offset: [Int](repeating: 0, count: t.rank), coef: coef)
+        return Tensor<S>(.view(t.node, map), shape: space.map { extent[$0]! })
+    }
+}

@@ -1,0 +1,131 @@
+import Testing
+import Tandem
+import TandemBLAS
+
+/// Issue 16 point 1: matmul, dot, outer and einsum against a direct triple loop, on the
+/// generated path and (when a BLAS is present) on the BLAS.
+@Suite("Linear algebra")
+struct LinearAlgebraTests {
+    /// Row-major `a` (n × k) times `b` (k × m), added in order in Double.
+    func naive(_ a: [Double], _ b: [Double], n: Int, k: Int, m: Int) -> [Double] {
+        var c = [Double](repeating: 0, count: n * m)
+        for i in 0..<n { for j in 0..<m { var s = 0.0; for l in 0..<k { s += a[i * k + l] * b[l * m + j] }; c[i * m + j] = s } }
+        return c
+    }
+
+    func close(_ x: [Double], _ y: [Double], _ tol: Double = 1e-12) -> Bool {
+        x.count == y.count && zip(x, y).allSatisfy { abs($0 - $1) <= tol * Swift.max(1, abs($1)) }
+    }
+
+    @Test("matmul of vectors, matrices and broadcast batches (generated path)")
+    func matmulShapes() throws {
+        let a = Tensor<Double>.uniform([3, 4], seed: 1, in: -1...1), b = Tensor<Double>.uniform([4, 5], seed: 2, in: -1...1)
+        let (as_, bs) = (try a.scalars, try b.scalars)
+        #expect(close(try a.matmul(b).scalars, naive(as_, bs, n: 3, k: 4, m: 5)))
+        #expect(a.matmul(b).shape == [3, 5])
+        let v = Tensor<Double>([1, 2, 3, 4])
+        #expect(a.matmul(v).shape == [3])
+        #expect(close(try a.matmul(v).scalars, naive(as_, [1, 2, 3, 4], n: 3, k: 4, m: 1)))
+        #expect(v.matmul(b).shape == [5])
+        #expect(close(try v.matmul(b).scalars, naive([1, 2, 3, 4], bs, n: 1, k: 4, m: 5)))
+        #expect(try v.matmul(v).item() == 30)
+        // Batches broadcast: (2, 1, 3, 4) @ (5?, ...) — here (2, 3, 4) @ (4, 5) and (2, 3, 4) @ (2, 4, 5).
+        let batch = Tensor<Double>.uniform([2, 3, 4], seed: 3, in: -1...1)
+        let bb = Tensor<Double>.uniform([2, 4, 5], seed: 4, in: -1...1)
+        let (xs, ys) = (try batch.scalars, try bb.scalars)
+        let c1 = try batch.matmul(b).scalars
+        let c2 = try batch.matmul(bb).scalars
+        for p in 0..<2 {
+            let ap = Array(xs[(p * 12)..<((p + 1) * 12)])
+            #expect(close(Array(c1[(p * 15)..<((p + 1) * 15)]), naive(ap, bs, n: 3, k: 4, m: 5)))
+            #expect(close(Array(c2[(p * 15)..<((p + 1) * 15)]), naive(ap, Array(ys[(p * 20)..<((p + 1) * 20)]), n: 3, k: 4, m: 5)))
+        }
+        #expect(Tensor<Double>.zeros([7, 1, 3, 4]).matmul(Tensor<Double>.zeros([2, 4, 6])).shape == [7, 2, 3, 6])
+        // Integers are exact.
+        let i = Tensor<Int64>.arange(0, 6).reshaped([2, 3])
+        #expect(try i.matmul(i.transposed).scalars == [5, 14, 14, 50])
+    }
+
+    @Test("a matrix-vector product fuses with the expression computing its operand")
+    func matvecFuses() throws {
+        let x = Tensor<Double>.uniform([101, 7], seed: 5), w = Tensor<Double>([1, 2, 3, 4, 5, 6, 7])
+        let p = (x * 2 + 1).matmul(w)
+        let kernels = Tandem.plan(p).kernels
+        #expect(kernels.count == 1)
+        #expect(kernels[0].label.hasPrefix("sum("))
+        let xs = try x.scalars
+        var want = [Double](repeating: 0, count: 101)
+        for i in 0..<101 {
+            for j in 0..<7 {
+                let v: Double = xs[i * 7 + j] * 2 + 1
+                want[i] += v * Double(j + 1)
+            }
+        }
+        #expect(zip(try p.scalars, want).allSatisfy { abs($0 - $1) < 1e-12 })
+    }
+
+    @Test("large products: BLAS when present, equal to the generated path and the triple loop")
+    func largeProducts() throws {
+        let n = 96, k = 80, m = 72  // 552,960 multiply-adds: over the BLAS threshold
+        let a = Tensor<Double>.uniform([n, k], seed: 7, in: -1...1), b = Tensor<Double>.uniform([k, m], seed: 8, in: -1...1)
+        let want = naive(try a.scalars, try b.scalars, n: n, k: k, m: m)
+        let before = Tandem.statistics.blasCalls
+        let c = try a.matmul(b).scalars
+        #expect(close(c, want, 1e-12))
+        if BLAS.shared.isAvailable && Tandem.runtime.deviceChoice == .auto {
+            #expect(Tandem.statistics.blasCalls > before)
+        }
+        // Forced onto the interpreter, the product is generated, and agrees.
+        let g = try Tandem.withDevice(.interpreter) { try a.matmul(b).scalars }
+        #expect(close(g, want, 1e-12))
+        // Float and batches through the BLAS path; transposed operands.
+        let af = Tensor<Float>(a), bf = Tensor<Float>(b)
+        let cf = try af.matmul(bf).scalars
+        #expect(zip(cf, want).allSatisfy { abs(Double($0) - $1) < 1e-4 })
+        let stacked = Tensor.stack([a, a * 2])
+        let cs = try stacked.matmul(b).scalars
+        #expect(close(Array(cs[(n * m)...]), want.map { $0 * 2 }, 1e-12))
+        let ct = try b.transposed.matmul(a.transposed).scalars   // (m × k)(k × n) = (ab)^T
+        for i in 0..<m { for j in 0..<n { #expect(abs(ct[i * n + j] - want[j * m + i]) < 1e-12) } }
+    }
+
+    @Test func dotAndOuter() throws {
+        #expect(try Tensor<Double>([1, 2, 3]).dot(Tensor<Double>([4, 5, 6])).item() == 32)
+        let m = Tensor<Int64>.arange(0, 6).reshaped([2, 3])
+        #expect(try m.dot(Tensor<Int64>([1, 1, 1])).scalars == [3, 12])
+        #expect(try dot(m, m.transposed).scalars == [5, 14, 14, 50])
+        // N-D · M-D: dot(a, b)[i, j, k, m] = sum(a[i, j, :] * b[k, :, m])
+        let a = Tensor<Int64>.arange(0, 12).reshaped([2, 2, 3]), b = Tensor<Int64>.arange(0, 12).reshaped([2, 3, 2])
+        let d = a.dot(b)
+        #expect(d.shape == [2, 2, 2, 2])
+        let (av, bv, dv) = (try a.scalars, try b.scalars, try d.scalars)
+        for i in 0..<2 { for j in 0..<2 { for k in 0..<2 { for mm in 0..<2 {
+            let s = (0..<3).reduce(Int64(0)) { $0 + av[i * 6 + j * 3 + $1] * bv[k * 6 + $1 * 2 + mm] }
+            #expect(dv[((i * 2 + j) * 2 + k) * 2 + mm] == s)
+        } } } }
+        #expect(try outer(Tensor<Int64>.arange(1, 4), Tensor<Int64>([10, 20])).scalars == [10, 20, 20, 40, 30, 60])
+    }
+
+    @Test("einsum: products, traces, diagonals, transposes, implicit output, BLAS-sized contractions")
+    func einsumForms() throws {
+        let a = Tensor<Double>.uniform([3, 4], seed: 9), b = Tensor<Double>.uniform([4, 5], seed: 10)
+        #expect(close(try einsum("ij,jk->ik", a, b).scalars, try a.matmul(b).scalars))
+        #expect(close(try einsum("ij,jk", a, b).scalars, try a.matmul(b).scalars))  // implicit: ik
+        #expect(try einsum("ij->ji", a).scalars == a.transposed.scalars)
+        let s = Tensor<Int64>.arange(0, 9).reshaped([3, 3])
+        #expect(try einsum("ii", s).item() == 12)
+        #expect(try einsum("ii->i", s).scalars == [0, 4, 8])
+        #expect(try einsum("ij->", s).item() == 36)
+        #expect(try einsum("i,i", Tensor<Int64>([1, 2]), Tensor<Int64>([3, 4])).item() == 11)
+        #expect(try einsum("i,j->ij", Tensor<Int64>([1, 2]), Tensor<Int64>([3, 4])).scalars == [3, 4, 6, 8])
+        let x = Tensor<Double>.uniform([2, 3, 4], seed: 11), y = Tensor<Double>.uniform([2, 4, 5], seed: 12)
+        #expect(close(try einsum("bij,bjk->bik", x, y).scalars, try x.matmul(y).scalars))
+        // Large enough for the BLAS: a Gram matrix over a batch, and a transposed output.
+        let big = Tensor<Double>.uniform([300, 64], seed: 13)
+        let gram = try einsum("bi,bj->ij", big, big).scalars
+        let want = try big.transposed.matmul(big).scalars
+        #expect(close(gram, want, 1e-12))
+        let z = Tensor<Double>.uniform([70, 90], seed: 14), w = Tensor<Double>.uniform([90, 80], seed: 15)
+        #expect(close(try einsum("ij,jk->ki", z, w).scalars, try z.matmul(w).transposed.scalars, 1e-12))
+    }
+}
