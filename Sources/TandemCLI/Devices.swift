@@ -1,5 +1,6 @@
 import ArgumentParser
 import Tandem
+import TandemBLAS
 import TandemCUDA
 import TandemRuntime
 
@@ -16,6 +17,10 @@ struct Devices: ParsableCommand {
             print("cpu: no compiled kernels: \(e.description); the interpreter runs them")
         }
         print("interpreter: always available")
+        switch BLAS.shared.availability {
+        case .available(let lib): print("blas: \(lib): large float matrix products (matmul, dot, einsum) under auto and cpu")
+        case .unavailable(let why): print("blas: none (\(why)); matrix products use generated kernels")
+        }
         let nvrtc: String
         switch NVRTC.shared {
         case .success(let n): nvrtc = "\(n.identity) at \(n.path)"

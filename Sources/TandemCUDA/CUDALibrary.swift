@@ -33,23 +33,9 @@ public enum CUDALibraryPaths {
         if let home = ProcessInfoLite.environment("CUDA_HOME") { dirs += [home + "/lib64", home + "/lib"] }
         if let home = ProcessInfoLite.environment("CUDA_PATH") { dirs += [home + "/lib64"] }
         dirs += ["/usr/local/cuda/lib64", "/usr/lib/x86_64-linux-gnu"]
-        var sitePatterns: [String] = []
-        for prefix in [ProcessInfoLite.environment("VIRTUAL_ENV"), ProcessInfoLite.environment("CONDA_PREFIX")].compactMap({ $0 }) {
-            sitePatterns.append(prefix + "/lib/python3*/site-packages")
-        }
-        if let home = ProcessInfoLite.environment("HOME") { sitePatterns.append(home + "/.local/lib/python3*/site-packages") }
-        sitePatterns += ["/usr/local/lib/python3*/dist-packages", "/usr/local/lib/python3*/site-packages", "/usr/lib/python3/dist-packages"]
-        for site in sitePatterns.flatMap(glob) {
+        for site in ProcessInfoLite.pythonSitePackages() {
             dirs += [site + "/nvidia/cuda_nvrtc/lib", site + "/nvidia/cu13/lib"]
         }
         return dirs
-    }
-
-    /// Paths matching a shell pattern, sorted (newest Python last).
-    static func glob(_ pattern: String) -> [String] {
-        var g = glob_t()
-        defer { globfree(&g) }
-        guard Glibc.glob(pattern, 0, nil, &g) == 0 else { return [] }
-        return (0..<Int(g.gl_pathc)).compactMap { g.gl_pathv[$0].map { String(cString: $0) } }.sorted()
     }
 }

@@ -53,6 +53,42 @@ public enum ProcessInfoLite {
         return nil
     }
 
+    /// Paths matching a shell pattern, sorted (so the newest Python comes last).
+    public static func glob(_ pattern: String) -> [String] {
+        var g = glob_t()
+        defer { globfree(&g) }
+        guard Glibc.glob(pattern, 0, nil, &g) == 0 else { return [] }
+        return (0..<Int(g.gl_pathc)).compactMap { g.gl_pathv[$0].map { String(cString: $0) } }.sorted()
+    }
+
+    /// Python's package folders, found without starting Python: the active virtual environment
+    /// or conda prefix, the user's (`~/.local`, pyenv's versions), the prefix of each `python3`
+    /// on `PATH`, and the system's. Libraries that pip wheels carry (NVRTC, NumPy's OpenBLAS)
+    /// are looked for in them.
+    public static func pythonSitePackages() -> [String] {
+        var patterns: [String] = []
+        for prefix in [environment("VIRTUAL_ENV"), environment("CONDA_PREFIX")].compactMap({ $0 }) {
+            patterns.append(prefix + "/lib/python3*/site-packages")
+        }
+        if let home = environment("HOME") {
+            patterns.append(home + "/.local/lib/python3*/site-packages")
+            patterns.append((environment("PYENV_ROOT") ?? home + "/.pyenv") + "/versions/*/lib/python3*/site-packages")
+        }
+        for dir in (environment("PATH") ?? "").split(separator: ":") {
+            let exe = "\(dir)/python3"
+            guard access(exe, X_OK) == 0, let real = realpath(exe, nil) else { continue }
+            let path = String(cString: real)
+            free(real)
+            // <prefix>/bin/python3.x -> <prefix>/lib/python3*/site-packages
+            let bin = path[..<(path.lastIndex(of: "/") ?? path.endIndex)]
+            let prefix = bin[..<(bin.lastIndex(of: "/") ?? bin.endIndex)]
+            if !prefix.isEmpty { patterns.append(prefix + "/lib/python3*/site-packages") }
+        }
+        patterns += ["/usr/local/lib/python3*/dist-packages", "/usr/local/lib/python3*/site-packages", "/usr/lib/python3/dist-packages"]
+        var seen: Set<String> = []
+        return patterns.flatMap(glob).filter { seen.insert($0).inserted }
+    }
+
     /// Writes one line to standard error.
     public static func warn(_ message: String) {
         let line = Array((message + "\n").utf8)

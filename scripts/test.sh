@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# The test command (README, .ci/run): installs what the optional suites use when it can
+# (root with apt-get: OpenBLAS for the BLAS path of matmul), then runs every test.
+# Without those packages the same suites check the fallbacks instead; nothing is skipped silently:
+# `tandem devices` and the test output say what was found.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(libopenblas0-pthread)
+if [[ ${EUID:-$(id -u)} -eq 0 ]] && command -v apt-get >/dev/null; then
+    missing=()
+    for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+    if (( ${#missing[@]} > 0 )); then
+        echo "test.sh: installing ${missing[*]}"
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get install -y -q "${missing[@]}" >/dev/null 2>&1 \
+            || { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q "${missing[@]}" >/dev/null 2>&1; } \
+            || echo "test.sh: could not install ${missing[*]}; the suites that use them test the fallbacks"
+    fi
+fi
+swift test "$@"
