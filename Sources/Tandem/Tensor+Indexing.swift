@@ -8,8 +8,21 @@ public enum TensorIndex: TensorIndexExpression, Sendable {
     case _all
     case _newAxis
     case _ellipsis
+    /// An integer tensor: the axis is replaced by the index tensor's axes, each element taken at
+    /// that index (NumPy's integer-array indexing, one index tensor per subscript).
+    case _tensor(Node)
 
     public var tensorIndex: TensorIndex { self }
+}
+
+/// Integer element types that can index (`Int32`, `Int64`).
+public protocol IndexTensorScalar: NumericTensorScalar, BinaryInteger {}
+extension Int32: IndexTensorScalar {}
+extension Int64: IndexTensorScalar {}
+
+/// An integer tensor in a subscript gathers: `centroids[labels]` is `centroids.take(labels, axis: 0)`.
+extension Tensor: TensorIndexExpression where Scalar: IndexTensorScalar {
+    public var tensorIndex: TensorIndex { ._tensor(node) }
 }
 
 /// Things usable in a tensor subscript: `Int`, ranges and partial ranges, `stride(from:to:by:)`,
@@ -80,7 +93,12 @@ extension Tensor {
     /// The view map (view index → this tensor's index) and the view's shape for `indices`.
     func viewMap(_ indices: [TensorIndex]) -> (AffineMap, [Int]) {
         var items = indices
-        let consumed = items.filter { if case .index = $0 { return true }; if case .slice = $0 { return true }; if case ._all = $0 { return true }; return false }.count
+        let consumed = items.filter {
+            switch $0 {
+            case .index, .slice, ._all, ._tensor: true
+            case ._newAxis, ._ellipsis: false
+            }
+        }.count
         let ellipses = items.indices.filter { if case ._ellipsis = items[$0] { return true }; return false }
         precondition(ellipses.count <= 1, "an index can only have a single ellipsis ('...')")
         precondition(consumed <= rank, "too many indices for tensor: tensor is \(rank)-dimensional, but \(consumed) were indexed")
@@ -101,7 +119,7 @@ extension Tensor {
                 precondition(j >= 0 && j < n, "index \(i) is out of bounds for axis \(d) with size \(n)")
                 offset[d] = j
                 d += 1
-            case ._all:
+            case ._all, ._tensor:
                 columns.append((d, 1))
                 outShape.append(shape[d])
                 d += 1
@@ -185,12 +203,50 @@ extension Tensor {
     }
 
     func view(_ indices: [TensorIndex]) -> Tensor {
+        if let (position, index) = tensorItem(indices) {
+            var rest = indices
+            rest[position] = ._all
+            return view(rest).take(index, axis: outputAxis(of: position, in: indices))
+        }
         let (map, outShape) = viewMap(indices)
         if map.isIdentity && outShape == shape { return self }
         return Tensor(.view(node, map), shape: outShape)
     }
 
+    /// The one integer-tensor item of a subscript and its position, if any.
+    func tensorItem(_ indices: [TensorIndex]) -> (Int, Node)? {
+        let found = indices.enumerated().compactMap { i, item -> (Int, Node)? in
+            if case ._tensor(let n) = item { return (i, n) }
+            return nil
+        }
+        precondition(found.count <= 1, "indexing with more than one integer tensor is not supported: take(_:axis:) one axis at a time")
+        return found.first
+    }
+
+    /// The axis of the view that subscript item `position` becomes.
+    func outputAxis(of position: Int, in indices: [TensorIndex]) -> Int {
+        let consumed = indices.filter {
+            switch $0 {
+            case .index, .slice, ._all, ._tensor: true
+            case ._newAxis, ._ellipsis: false
+            }
+        }.count
+        var axis = 0
+        for item in indices[..<position] {
+            switch item {
+            case .index: break
+            case .slice, ._all, ._newAxis, ._tensor: axis += 1
+            case ._ellipsis: axis += rank - consumed
+            }
+        }
+        return axis
+    }
+
     mutating func write(_ indices: [TensorIndex], _ value: Tensor) {
+        if let (position, index) = tensorItem(indices) {
+            scatterWrite(indices, position: position, index: index, value)
+            return
+        }
         let (map, outShape) = viewMap(indices)
         guard Shape.broadcast(value.shape, outShape) == outShape else {
             preconditionFailure("could not broadcast input array from shape \(Shape.describe(value.shape)) into shape \(Shape.describe(outShape))")

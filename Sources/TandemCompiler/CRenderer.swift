@@ -439,6 +439,8 @@ struct Emitter {
         func fn(_ name: String) -> String { f32 ? name + "f" : name }
         switch instr.op {
         case .load(let b, let a): return "b\(b)[\(index(kernel.accesses[a]))]"
+        case .gather(let b, let a, let i, let stride, let extent):
+            return "b\(b)[\(index(kernel.accesses[a])) + I\(stride) * tk_clamp_index((int64_t)\(v(i)), I\(extent))]"
         case .uniform(let a, let seed, let lo, let hi):
             return "(\(Emitter.ctype(t)))(F\(lo) + (F\(hi) - F\(lo)) * tk_uniform((uint64_t)I\(seed), \(index(kernel.accesses[a]))))"
         case .iota(let a, let start, let step):
@@ -721,6 +723,7 @@ struct Emitter {
       return (int64_t)r;
     }
     \(fn) int32_t tk_pow_i32(int32_t a, int32_t b) { return (int32_t)tk_pow_i64(a, b); }
+    \(fn) int64_t tk_clamp_index(int64_t i, int64_t n) { i = i < 0 ? i + n : i; return i < 0 ? 0 : (i >= n ? n - 1 : i); }
     \(fn) float tk_max_f32(float a, float b) { return a != a ? a : (b != b ? b : (a > b ? a : b)); }
     \(fn) float tk_min_f32(float a, float b) { return a != a ? a : (b != b ? b : (a < b ? a : b)); }
     \(fn) double tk_max_f64(double a, double b) { return a != a ? a : (b != b ? b : (a > b ? a : b)); }

@@ -68,6 +68,7 @@ public enum GraphDOT {
         case .reshape: "reshape"
         case .reduce(let r, _, let axes): "\(r.rawValue) axes \(axes)"
         case .update: "update"
+        case .gather(_, _, let axis): "gather axis \(axis)"
         }
     }
 }

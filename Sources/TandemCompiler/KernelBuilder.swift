@@ -127,6 +127,26 @@ final class KernelBuilder {
             default:
                 preconditionFailure("planner: reshape of an unmaterialised node \(source.id)")
             }
+        case .gather(let source, let index, let axis):
+            note(node, "gather")
+            let r = node.shape.count, k = index.shape.count, s = source.shape.count
+            // The index is read at the node's axes axis..<axis+k; the source at the others, with
+            // its gathered axis added from the index value.
+            var icoef = [Int](repeating: 0, count: k * r)
+            for d in 0..<k { icoef[d * r + axis + d] = 1 }
+            let imap = AffineMap(inRank: k, outRank: r, offset: [Int](repeating: 0, count: k), coef: icoef)
+            let i = value(of: index, map: imap.composed(with: map))
+            var scoef = [Int](repeating: 0, count: s * r)
+            for d in 0..<s where d != axis { scoef[d * r + (d < axis ? d : d - 1 + k)] = 1 }
+            let smap = AffineMap(inRank: s, outRank: r, offset: [Int](repeating: 0, count: s), coef: scoef)
+            guard let buffer = planner.producedBuffer(source) else {
+                preconditionFailure("planner: gather source \(source.id) is not produced")
+            }
+            let b = bufferID(buffer)
+            isRead[b] = true
+            let stride = source.shape[(axis + 1)...].reduce(1, *)
+            return emit(Instr(.gather(buffer: b, access: accessID(flat(smap.composed(with: map), source.shape)), index: i,
+                                      stride: intParam(Int64(stride)), extent: intParam(Int64(source.shape[axis]))), node.dtype))
         case .reduce, .update:
             preconditionFailure("planner: \(op) node \(node.id) must be materialised")
         }
@@ -261,6 +281,8 @@ final class KernelBuilder {
             case .uniform(let a, let seed, let lo, let hi): i.op = .uniform(access: a, seed: seed + scalarBase, lo: lo, hi: hi)
             case .iota(let a, let start, let step) where !instr.dtype.isFloatingPoint:
                 i.op = .iota(access: a, start: start + scalarBase, step: step + scalarBase)
+            case .gather(let b, let a, let index, let stride, let extent):
+                i.op = .gather(buffer: b, access: a, index: index, stride: stride + scalarBase, extent: extent + scalarBase)
             default: break
             }
             return i

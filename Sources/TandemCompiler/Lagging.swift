@@ -142,7 +142,9 @@ public enum Lagging {
         guard let first = kernels.first else { return nil }
         let n0 = first.kernel.rank > 0 ? first.launch.extent(0) : 0
         func eligible(_ p: PlannedKernel) -> Bool {
+            // A gather reads rows that depend on data: its row interval is unknown.
             p.kernel.parallelAxes >= 1 && p.splitChunks == 0 && p.launch.extent(0) == n0
+                && !p.kernel.instrs.contains { if case .gather = $0.op { true } else { false } }
         }
         guard eligible(first), n0 > 1 else { return nil }
         var members: [[Use]] = [uses(first)]

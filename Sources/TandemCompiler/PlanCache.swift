@@ -176,6 +176,11 @@ public final class PlanCache {
                 input(base)
                 input(value)
                 map(m)
+            case .gather(let source, let index, let axis):
+                w.append(-13)
+                input(source)
+                input(index)
+                w.append(axis)
             }
         }
         w.append(-100)

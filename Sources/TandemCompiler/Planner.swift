@@ -60,7 +60,10 @@ public struct PlannedKernel: @unchecked Sendable {
             for (axis, s) in a.strides.enumerated() where s != .zero { elements *= launch.extent(axis) }
             total += elements * kernel.buffers[buffer].dtype.byteSize
         }
-        for instr in kernel.instrs { if case .load(let b, let a) = instr.op { count(b, a) } }
+        for instr in kernel.instrs {
+            if case .load(let b, let a) = instr.op { count(b, a) }
+            if case .gather(let b, let a, _, _, _) = instr.op { count(b, a) }
+        }
         for s in kernel.stores { count(s.buffer, s.access) }
         return total
     }
@@ -293,6 +296,9 @@ public final class Planner {
             case .storage, .fill, .uniform, .iota: break
             default: materialized[j] = true
             }
+        case .gather(let source, _, _):
+            // Read at data-dependent positions: it must be in a buffer of its own.
+            if source.storage == nil { materialized[index[ObjectIdentifier(source)]!] = true }
         default: break
         }
     }
@@ -445,14 +451,14 @@ public final class Planner {
     /// Nodes that compute values (views and fills are index maps and constants: never stored for reuse).
     private func isCompute(_ node: Node) -> Bool {
         switch node.op {
-        case .unary, .binary, .select, .cast, .uniform, .iota: true
+        case .unary, .binary, .select, .cast, .uniform, .iota, .gather: true
         default: false
         }
     }
 
     private func isElementwise(_ node: Node) -> Bool {
         switch node.op {
-        case .unary, .binary, .select, .cast, .view, .uniform, .iota, .fill: true
+        case .unary, .binary, .select, .cast, .view, .uniform, .iota, .fill, .gather: true
         default: false
         }
     }
@@ -467,7 +473,14 @@ public final class Planner {
         // A materialised value can be computed straight into a fresh buffer for the new version,
         // leaving only the border to copy: cheaper than storing it and copying it over the base.
         let placeable = box != nil && materialized[v] && value.storage == nil && !roots.contains(v)
-            && placement[v] == nil && !consumersInPlan[v].contains { if case .reshape = nodes[$0].op { return true }; return false }
+            && placement[v] == nil && !consumersInPlan[v].contains { c in
+                // Readers that need the value in a dense buffer of its own.
+                switch nodes[c].op {
+                case .reshape: return true
+                case .gather(let source, _, _): return source === value
+                default: return false
+                }
+            }
             && { if case .update = value.op { return false }; return true }()
         // The base's buffer can be taken over when nobody else will read the old version.
         let canTakeBase = materialized[b] && base.holders.load(ordering: .relaxed) == 0
@@ -838,8 +851,18 @@ public final class Planner {
         switch n.op {
         case .view(let s, let vm): [(s, m.map { vm.composed(with: $0) })]
         case .reshape(let s): [(s, nil)]
+        case .gather(let s, let index, let axis):
+            // The index at the node's axes axis..<axis+rank(index); the source anywhere (nil).
+            [(s, nil), (index, m.map { Planner.gatherIndexMap(nodeRank: n.shape.count, indexRank: index.shape.count, axis: axis).composed(with: $0) })]
         default: n.op.inputs.map { ($0, m) }
         }
+    }
+
+    /// The map from a gather node's index to its index tensor's index (axes axis..<axis+k).
+    static func gatherIndexMap(nodeRank r: Int, indexRank k: Int, axis: Int) -> AffineMap {
+        var coef = [Int](repeating: 0, count: k * r)
+        for d in 0..<k { coef[d * r + axis + d] = 1 }
+        return AffineMap(inRank: k, outRank: r, offset: [Int](repeating: 0, count: k), coef: coef)
     }
 
     private var readCache: [Int: Set<Int>] = [:]

@@ -15,7 +15,8 @@ public enum Stacking {
         guard k == b.kernel, !k.hasReductions, a.splitChunks == 0, b.splitChunks == 0, k.rank >= 1,
               a.launch.floats == b.launch.floats, a.launch.buffers.count == b.launch.buffers.count,
               zip(a.launch.buffers, b.launch.buffers).allSatisfy({ $0 === $1 }),
-              k.buffers.contains(where: \.isWritten) else { return nil }
+              k.buffers.contains(where: \.isWritten),
+              !k.instrs.contains(where: { if case .gather = $0.op { true } else { false } }) else { return nil }
         let offsets = Set(k.accesses.map(\.offset))
         for p in 0..<k.intParams where !offsets.contains(p) && a.launch.ints[p] != b.launch.ints[p] { return nil }
 

@@ -257,6 +257,11 @@ public struct Instr: Hashable, Sendable {
     public enum Op: Hashable, Sendable {
         /// Element of buffer `buffer` at access `access`.
         case load(buffer: Int, access: Int)
+        /// Element of buffer `buffer` at access `access` plus `i * I[stride]`, where `i` is the
+        /// integer value of instruction `index` taken modulo-from-the-end (`i < 0` adds
+        /// `I[extent]`) and then clamped to `0..<I[extent]`: a gather along one axis, never
+        /// outside it.
+        case gather(buffer: Int, access: Int, index: Int, stride: Int, extent: Int)
         /// SplitMix64 uniform at flat index `access` of stream int param `seed`, scaled to [F[lo], F[hi]).
         case uniform(access: Int, seed: Int, lo: Int, hi: Int)
         /// `start + step * index`: float params for float types, int params for integers.
@@ -290,7 +295,16 @@ public struct Instr: Hashable, Sendable {
         case .unary(_, let a), .cast(let a): [a]
         case .binary(_, let a, let b): [a, b]
         case .select(let c, let a, let b): [c, a, b]
+        case .gather(_, _, let i, _, _): [i]
         default: []
+        }
+    }
+
+    /// The buffer this instruction reads, if it loads.
+    public var loadedBuffer: Int? {
+        switch op {
+        case .load(let b, _), .gather(let b, _, _, _, _): b
+        default: nil
         }
     }
 }

@@ -37,6 +37,8 @@ public enum KernelPrinter {
             let rhs: String
             switch instr.op {
             case .load(let b, let a): rhs = "load b\(b)[\(access(k.accesses[a]))]"
+            case .gather(let b, let a, let i, let stride, let extent):
+                rhs = "gather b\(b)[\(access(k.accesses[a])) + \(int(stride))*clamp(%\(i), \(int(extent)))]"
             case .uniform(let a, let seed, let lo, let hi):
                 rhs = "uniform(seed: \(int(seed)), \(flt(lo))..<\(flt(hi)))[\(access(k.accesses[a]))]"
             case .iota(let a, let start, let step):

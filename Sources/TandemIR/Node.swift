@@ -33,6 +33,11 @@ public final class Node: @unchecked Sendable {
         case reduce(ReduceOp, Node, axes: [Int])
         /// The base with `value` written at `map(j)` for each index `j` of the value.
         case update(base: Node, map: AffineMap, value: Node)
+        /// `source` indexed along `axis` by the integer tensor `index`: the node's shape is
+        /// `source.shape[..<axis] + index.shape + source.shape[(axis + 1)...]`, and element
+        /// `(p, q, r)` is `source[p, index[q], r]` (`numpy.take`). Negative indices count from the
+        /// end; indices still outside the axis are clamped into it (no read outside the source).
+        case gather(source: Node, index: Node, axis: Int)
 
         /// Calls `body` with each input, in `inputs` order, without building an array (nodes
         /// are made and freed by the thousand a second).
@@ -44,6 +49,7 @@ public final class Node: @unchecked Sendable {
             case .binary(_, let a, let b): body(a); body(b)
             case .select(let c, let a, let b): body(c); body(a); body(b)
             case .update(let base, _, let value): body(base); body(value)
+            case .gather(let source, let index, _): body(source); body(index)
             }
         }
 
@@ -54,6 +60,7 @@ public final class Node: @unchecked Sendable {
             case .binary(_, let a, let b): [a, b]
             case .select(let c, let a, let b): [c, a, b]
             case .update(let base, _, let value): [base, value]
+            case .gather(let source, let index, _): [source, index]
             }
         }
     }

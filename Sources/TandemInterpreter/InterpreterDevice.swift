@@ -336,6 +336,8 @@ struct State {
         let t = instr.dtype
         switch instr.op {
         case .load(let b, let a): return load(b, index(accesses[a]))
+        case .gather(let b, let a, let i, let stride, let extent):
+            return load(b, index(accesses[a]) + Int(ints[stride]) * Int(Self.clampIndex(regs[i].i, ints[extent])))
         case .uniform(let a, let seed, let lo, let hi):
             let u = Uniform.unit(seed: UInt64(bitPattern: ints[seed]), index: Int64(index(accesses[a])))
             let flo = floats[lo], fhi = floats[hi]
@@ -493,6 +495,13 @@ struct State {
             if f32 { r = Double(Float(r)) }
             return Value(f: r, i: 0)
         }
+    }
+
+    /// A gather's index: negative counts from the end, then clamped into `0..<extent` (as
+    /// `tk_clamp_index` in C).
+    static func clampIndex(_ i: Int64, _ extent: Int64) -> Int64 {
+        let j = i < 0 ? i &+ extent : i
+        return j < 0 ? 0 : (j >= extent ? extent - 1 : j)
     }
 
     static func intPow(_ a: Int64, _ b: Int64) -> Int64 {

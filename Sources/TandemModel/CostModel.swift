@@ -64,6 +64,11 @@ public struct KernelFeatures: Sendable, Equatable {
                 loads += 1
                 if let last = kernel.accesses[a].strides.last, last != .zero, last != .one { stridedLoads += 1 }
                 cls = nil
+            case .gather:
+                // Positions depend on data: priced as a strided load plus the index arithmetic.
+                loads += 1
+                stridedLoads += 1
+                cls = .simple
             default: cls = nil
             }
             guard let cls else { continue }

@@ -1,0 +1,252 @@
+import TandemIR
+import TandemRuntime
+
+// Indexing by integer tensors and masks.
+//
+// Gathers (`take`, `x[indices]`) are lazy graph operations: one indexed load per element, fused
+// with the expression that computes the index and with what consumes the result, on every
+// device. Scatters, masks and counts have data-dependent results (positions written, output
+// length): they are computed on the host when called, a sync point for their operands, in one
+// deterministic order (repeated indices accumulate in index order).
+
+extension Tensor {
+    /// Elements taken at `indices` along `axis` (`numpy.take`): the axis is replaced by the index
+    /// tensor's axes; with `axis` nil the tensor is flattened first. Negative indices count from
+    /// the end. An index tensor already computed is checked against the axis (NumPy's
+    /// `IndexError` message stops the program); one still pending in the lazy graph is clamped
+    /// into the axis, never read outside it.
+    ///
+    ///     let centroids = Tensor<Double>([0, 0, 10, 10], shape: [2, 2])
+    ///     let labels = Tensor<Int64>([1, 0, 1])
+    ///     let assigned = centroids.take(labels, axis: 0)     // shape (3, 2), also centroids[labels]
+    public func take<I: IndexTensorScalar>(_ indices: Tensor<I>, axis: Int? = nil) -> Tensor {
+        take(indices.node, axis: axis)
+    }
+
+    func take(_ index: Node, axis: Int?) -> Tensor {
+        guard let axis else { return flattened().take(index, axis: 0) }
+        let a = Tensor.axis(axis, rank: rank, "take")
+        precondition(index.dtype.isInteger, "take: indices must be integers, not \(index.dtype)")
+        let n = shape[a]
+        precondition(n > 0 || Shape.count(index.shape) == 0, "take: cannot do a non-empty take from an empty axis \(a)")
+        if let buffer = index.storage {
+            // Already computed: check it as NumPy does (waits only for the kernel writing it).
+            try? Tandem.runtime.wait(for: [buffer])
+            for k in 0..<buffer.count {
+                let i = buffer.literal(at: k).asInt64
+                precondition(i >= -Int64(n) && i < Int64(n), "index \(i) is out of bounds for axis \(a) with size \(n)")
+            }
+        }
+        let out = Array(shape[..<a]) + index.shape + Array(shape[(a + 1)...])
+        return Tensor(.gather(source: node, index: index, axis: a), shape: out)
+    }
+
+    /// Elements taken along `axis` at the positions `indices` gives for each lane
+    /// (`numpy.take_along_axis`): `indices` has this tensor's rank, and broadcasts against it
+    /// on every other axis. Pairs with `argsort`.
+    ///
+    ///     let order = x.argsort(axis: 1)
+    ///     let sorted = try x.take(along: order, axis: 1)
+    public func take<I: IndexTensorScalar>(along indices: Tensor<I>, axis: Int) throws -> Tensor {
+        let a = Tensor.axis(axis, rank: rank, "take_along_axis")
+        precondition(indices.rank == rank, "take_along_axis: indices and arr must have the same number of dimensions (\(indices.rank) and \(rank))")
+        // Flat positions: the lane's base (broadcast over the other axes) plus index * stride.
+        var outShape = shape
+        outShape[a] = indices.shape[a]
+        var others = indices.shape
+        others[a] = shape[a]
+        let common = Tensor.broadcastShape(shape, others, "take_along_axis")
+        outShape = common
+        outShape[a] = indices.shape[a]
+        let src = broadcast(to: common)
+        var strides = [Int](repeating: 1, count: rank)
+        for d in stride(from: rank - 2, through: 0, by: -1) { strides[d] = strides[d + 1] * common[d + 1] }
+        var base = Tensor<Int64>.zeros(outShape)
+        for d in 0..<rank where d != a && common[d] > 1 {
+            var s = [Int](repeating: 1, count: rank)
+            s[d] = common[d]
+            base = base + Tensor<Int64>.arange(Int64(common[d])).reshaped(s) * Int64(strides[d])
+        }
+        let n = Int64(common[a])
+        let i = Tensor<Int64>(indices).broadcast(to: outShape)
+        let wrapped = select(i .< Int64(0), i + n, i)
+        let flat = base + wrapped * Int64(strides[a])
+        try Tensor.checkBounds(i, extent: common[a], axis: a)
+        return src.flattened().take(flat, axis: 0)
+    }
+
+    /// Stops with NumPy's message when an index is outside `-extent..<extent` (a sync point).
+    static func checkBounds<I: IndexTensorScalar>(_ indices: Tensor<I>, extent: Int, axis: Int) throws {
+        for i in try indices.scalars {
+            precondition(Int64(i) >= -Int64(extent) && Int64(i) < Int64(extent), "index \(i) is out of bounds for axis \(axis) with size \(extent)")
+        }
+    }
+
+    /// `x[..., indices, ...] = value`: the subscript write with an integer tensor, done on the
+    /// host at the write (a sync point). Where an index repeats, the last write wins.
+    mutating func scatterWrite(_ indices: [TensorIndex], position: Int, index: Node, _ value: Tensor) {
+        do {
+            self = try scattered(indices, position: position, index: index, value, accumulate: false)
+        } catch {
+            preconditionFailure("x[indices] = value: computing the operands failed: \(error)")
+        }
+    }
+
+    /// This tensor with `value` written (or added, `accumulate`) at the elements the subscript
+    /// `indices` selects, in row-major order of the selection.
+    func scattered(_ indices: [TensorIndex], position: Int, index: Node, _ value: Tensor, accumulate: Bool) throws -> Tensor {
+        // The flat position of every selected element: the same subscript applied to the positions.
+        let axis = Tensor.axis(outputSourceAxis(position, indices), rank: rank, "index")
+        let positions = Tensor<Int64>.arange(Int64(count)).reshaped(shape)
+        let extent = shape[axis]
+        if index.dtype == .int32 { try Tensor.checkBounds(Tensor<Int32>(node: index), extent: extent, axis: axis) }
+        else { try Tensor.checkBounds(Tensor<Int64>(node: index), extent: extent, axis: axis) }
+        let selected = positions.view(indices)
+        guard Shape.broadcast(value.shape, selected.shape) == selected.shape else {
+            preconditionFailure("shape mismatch: value array of shape \(Shape.describe(value.shape)) could not be broadcast to indexing result of shape \(Shape.describe(selected.shape))")
+        }
+        let targets = try selected.scalars
+        let values = try value.broadcast(to: selected.shape).scalars
+        var out = try scalars
+        if accumulate {
+            guard let add = Tensor.adder() else { preconditionFailure("add(at:) needs numbers, not \(Scalar.dtype)") }
+            for (t, v) in zip(targets, values) { out[Int(t)] = add(out[Int(t)], v) }
+        } else {
+            for (t, v) in zip(targets, values) { out[Int(t)] = v }
+        }
+        return Tensor(out, shape: shape)
+    }
+
+    /// The axis of this tensor that subscript item `position` indexes.
+    func outputSourceAxis(_ position: Int, _ indices: [TensorIndex]) -> Int {
+        let consumed = indices.filter {
+            switch $0 {
+            case .index, .slice, ._all, ._tensor: true
+            case ._newAxis, ._ellipsis: false
+            }
+        }.count
+        var axis = 0
+        for item in indices[..<position] {
+            switch item {
+            case .index, .slice, ._all, ._tensor: axis += 1
+            case ._newAxis: break
+            case ._ellipsis: axis += rank - consumed
+            }
+        }
+        return axis
+    }
+
+    /// Addition of two elements of this type, for accumulating scatters (nil for Bool).
+    static func adder() -> ((Scalar, Scalar) -> Scalar)? {
+        switch Scalar.dtype {
+        case .bool: nil
+        case .int32: { Scalar(literal: .int(Int64(Int32(truncatingIfNeeded: $0.literal.asInt64 &+ $1.literal.asInt64)))) }
+        case .int64: { Scalar(literal: .int($0.literal.asInt64 &+ $1.literal.asInt64)) }
+        case .float32: { Scalar(literal: .float(Double(Float($0.literal.asDouble) + Float($1.literal.asDouble)))) }
+        case .float64: { Scalar(literal: .float($0.literal.asDouble + $1.literal.asDouble)) }
+        }
+    }
+}
+
+extension Tensor where Scalar: NumericTensorScalar {
+    /// Adds `values` at `indices` along the first axis, repeated indices accumulating
+    /// (`numpy.add.at(x, indices, values)`), in index order: deterministic. Computed on the host
+    /// when called (a sync point for its operands).
+    ///
+    ///     var counts = Tensor<Int64>.zeros([3])
+    ///     try counts.add(at: Tensor<Int64>([0, 2, 0]), Tensor<Int64>(1))   // 2, 0, 1
+    public mutating func add<I: IndexTensorScalar>(at indices: Tensor<I>, _ values: Tensor) throws {
+        let items: [TensorIndex] = [._tensor(indices.node)]
+        self = try scattered(items, position: 0, index: indices.node, values, accumulate: true)
+    }
+
+    /// How many times each value `0..<max(x) + 1` occurs in this integer tensor, or the sum of
+    /// `weights` at those places (`numpy.bincount`); at least `minLength` bins. Negative values
+    /// stop the program with NumPy's message. A sync point.
+    ///
+    ///     let hits = try Tensor<Int64>([0, 1, 1, 3]).bincount()    // 1, 2, 0, 1
+    public func bincount(minLength: Int = 0) throws -> Tensor<Int64> where Scalar: IndexTensorScalar {
+        let v = try flattened().scalars.map { Int64($0) }
+        precondition(v.allSatisfy { $0 >= 0 }, "bincount: 'list' argument must have no negative elements")
+        var out = [Int64](repeating: 0, count: Swift.max(minLength, Int(v.max().map { $0 + 1 } ?? 0)))
+        for x in v { out[Int(x)] += 1 }
+        return Tensor<Int64>(out)
+    }
+
+    /// `bincount` with weights: the sum of `weights` at each value, in Double.
+    public func bincount<W: FloatingTensorScalar>(weights: Tensor<W>, minLength: Int = 0) throws -> Tensor<Double> where Scalar: IndexTensorScalar {
+        precondition(weights.shape == shape, "bincount: the weights and list don't have the same length")
+        let v = try flattened().scalars.map { Int64($0) }
+        let w = try weights.flattened().scalars
+        precondition(v.allSatisfy { $0 >= 0 }, "bincount: 'list' argument must have no negative elements")
+        var out = [Double](repeating: 0, count: Swift.max(minLength, Int(v.max().map { $0 + 1 } ?? 0)))
+        for (x, wt) in zip(v, w) { out[Int(x)] += Double(wt.literal.asDouble) }
+        return Tensor<Double>(out)
+    }
+}
+
+extension Tensor where Scalar: FloatingTensorScalar {
+    /// Counts of the elements in `bins` equal-width bins over `range` (default: the elements'
+    /// minimum to maximum), and the `bins + 1` edges, as `numpy.histogram`: each bin includes its
+    /// left edge, the last also its right; elements outside the range (and NaN) are not counted.
+    /// A sync point.
+    ///
+    ///     let (counts, edges) = try x.histogram(bins: 10, range: 0...1)
+    public func histogram(bins: Int = 10, range: ClosedRange<Double>? = nil) throws -> (counts: Tensor<Int64>, edges: Tensor<Double>) {
+        precondition(bins > 0, "histogram: `bins` must be positive, when an integer")
+        let v = try flattened().scalars.map { Double($0.literal.asDouble) }
+        var lo = range?.lowerBound ?? v.filter { !$0.isNaN }.min() ?? 0
+        var hi = range?.upperBound ?? v.filter { !$0.isNaN }.max() ?? 1
+        precondition(lo.isFinite && hi.isFinite, "histogram: autodetected range of [\(lo), \(hi)] is not finite")
+        if lo == hi { lo -= 0.5; hi += 0.5 }
+        let edges = (0...bins).map { lo + (hi - lo) * Double($0) / Double(bins) }
+        var counts = [Int64](repeating: 0, count: bins)
+        let norm = Double(bins) / (hi - lo)
+        for x in v where x >= lo && x <= hi {
+            // NumPy's rule: the computed bin, then corrected against the edges themselves.
+            var i = Swift.min(Int((x - lo) * norm), bins - 1)
+            if x < edges[i] { i -= 1 } else if i + 1 < bins && x >= edges[i + 1] { i += 1 }
+            counts[i] += 1
+        }
+        return (Tensor<Int64>(counts), Tensor<Double>(edges))
+    }
+}
+
+extension Tensor {
+    /// The elements where `mask` is true, in row-major order, as one axis (NumPy's `x[mask]`).
+    /// The length depends on the data, so this is a sync point.
+    ///
+    ///     let positive = try x.elements(where: x .> 0.0)
+    public func elements(where mask: Tensor<Bool>) throws -> Tensor {
+        precondition(Shape.broadcast(mask.shape, shape) == shape,
+                     "boolean index did not match indexed array: mask shape \(Shape.describe(mask.shape)), array shape \(Shape.describe(shape))")
+        let m = try mask.broadcast(to: shape).scalars
+        let v = try scalars
+        return Tensor(zip(v, m).compactMap { $1 ? $0 : nil })
+    }
+}
+
+extension Tensor where Scalar == Bool {
+    /// The indices of the true elements, one `Int64` tensor per axis (`numpy.nonzero`), in
+    /// row-major order. A sync point.
+    ///
+    ///     let (rows, cols) = { let i = try m.nonzero(); return (i[0], i[1]) }()
+    public func nonzero() throws -> [Tensor<Int64>] {
+        let m = try scalars
+        var out = [[Int64]](repeating: [], count: Swift.max(rank, 1))
+        var strides = [Int](repeating: 1, count: rank)
+        for d in stride(from: rank - 2, through: 0, by: -1) { strides[d] = strides[d + 1] * shape[d + 1] }
+        for (flat, b) in m.enumerated() where b {
+            if rank == 0 { out[0].append(0); continue }
+            var r = flat
+            for d in 0..<rank {
+                out[d].append(Int64(r / strides[d]))
+                r %= strides[d]
+            }
+        }
+        return out.map { Tensor<Int64>($0) }
+    }
+
+    /// How many elements are true (`numpy.count_nonzero`), lazily.
+    public func countNonzero() -> Tensor<Int64> { sum() }
+}

@@ -1,0 +1,120 @@
+import Testing
+import Tandem
+
+/// Issue 16 points 2, 5, 6: gathers (fused, on every placement), scatters, masks, counts,
+/// sorting, order statistics and scans, against values worked out with NumPy.
+@Suite("NumPy indexing, sorting, scans")
+struct NumPyIndexTests {
+    @Test("take and x[indices]: fused with the index expression, equal on every placement")
+    func gathers() throws {
+        let c = Tensor<Double>([0, 1, 10, 11, 20, 21], shape: [3, 2])
+        let labels = Tensor<Int64>([2, 0, 2, -1])
+        #expect(try c[labels].scalars == [20, 21, 0, 1, 20, 21, 20, 21])
+        #expect(try c.take(labels, axis: 0).shape == [4, 2])
+        #expect(try c.take(Tensor<Int32>([1, 0]), axis: 1).scalars == [1, 0, 11, 10, 21, 20])
+        #expect(try c[.all, Tensor<Int32>([1])].scalars == [1, 11, 21])
+        #expect(try c.take(Tensor<Int64>([5, 0])).scalars == [21, 0])   // flattened
+        #expect(try c.take(Tensor<Int64>([[0, 1], [2, 0]].flatMap { $0 }, shape: [2, 2]), axis: 0).shape == [2, 2, 2])
+        // k-means' assignment: labels computed lazily, the gather fused with the distance.
+        let x = Tensor<Double>.uniform([50, 2], seed: 3, in: 0...21)
+        let d = (x.reshaped([50, 1, 2]) - c.reshaped([1, 3, 2])).square().sum(axis: 2)
+        let nearest = d.argmin(axis: 1)
+        let residual = (x - c[nearest]).square().sum()
+        let xs = try x.scalars, cs = try c.scalars
+        var want = 0.0
+        for i in 0..<50 {
+            var best = Double.infinity
+            for k in 0..<3 {
+                let dx = xs[2 * i] - cs[2 * k], dy = xs[2 * i + 1] - cs[2 * k + 1]
+                best = Swift.min(best, dx * dx + dy * dy)
+            }
+            want += best
+        }
+        #expect(abs(try residual.item() - want) < 1e-9)
+        // The gather is an indexed load inside the kernels that use it, not a kernel of its own.
+        let labelsNow = Tensor<Int64>([2, 0, 1, 1, 0]), pts = Tensor<Double>.uniform([5, 2], seed: 4)
+        let plan = Tandem.plan((pts - c[labelsNow]).square().sum())
+        #expect(plan.kernels.count == 1 && plan.kernels[0].label.contains("gather"))
+        for device in [DeviceChoice.interpreter, .cpu1, .cpu] {
+            let r = try Tandem.withDevice(device) { try (x - c[nearest]).square().sum().item() }
+            #expect(abs(r - want) < 1e-9, "\(device)")
+            let g = try Tandem.withDevice(device) { try (c[Tensor<Int64>([1, -3]) * 1] * 2).scalars }
+            #expect(g == [20, 22, 0, 2], "\(device)")
+        }
+        // An index still pending is clamped into the axis, never read outside it.
+        let far = Tensor<Int64>([7]) * 1
+        #expect(try c[far].scalars == [20, 21])
+        let sorted = try Tensor<Double>([3, 1, 2]).argsort()
+        #expect(try Tensor<Double>([3, 1, 2])[sorted].scalars == [1, 2, 3])
+    }
+
+    @Test("scatter writes, add(at:), take(along:), masks and nonzero")
+    func scatters() throws {
+        var x = Tensor<Double>.zeros([5])
+        x[Tensor<Int64>([1, 3, -1])] = Tensor([7, 8, 9])
+        #expect(try x.scalars == [0, 7, 0, 8, 9])
+        var g = Tensor<Int64>.zeros([3, 2])
+        g[Tensor<Int32>([2, 0])] = Tensor<Int64>(5)
+        #expect(try g.scalars == [5, 5, 0, 0, 5, 5])
+        g[.all, Tensor<Int32>([1])] = Tensor<Int64>([1, 2, 3], shape: [3, 1])
+        #expect(try g.scalars == [5, 1, 0, 2, 5, 3])
+        var counts = Tensor<Int64>.zeros([3])
+        try counts.add(at: Tensor<Int64>([0, 2, 0, 0]), Tensor<Int64>(1))
+        #expect(try counts.scalars == [3, 0, 1])
+        var acc = Tensor<Double>.zeros([2, 2])
+        try acc.add(at: Tensor<Int32>([1, 1]), Tensor<Double>([1, 2, 3, 4], shape: [2, 2]))
+        #expect(try acc.scalars == [0, 0, 4, 6])
+        let m = Tensor<Double>([3, 1, 2, 9, 7, 8], shape: [2, 3])
+        let order = try m.argsort(axis: 1)
+        #expect(try order.scalars == [1, 2, 0, 1, 2, 0])
+        #expect(try m.take(along: order, axis: 1).scalars == [1, 2, 3, 7, 8, 9])
+        #expect(try m.take(along: Tensor<Int64>([1, 0, 1], shape: [1, 3]), axis: 0).scalars == [9, 1, 8])
+        let v = Tensor<Double>([-1, 2, -3, 4])
+        #expect(try v.elements(where: v .> 0.0).scalars == [2, 4])
+        let nz = try (m .> 2.5).nonzero()
+        #expect(try nz[0].scalars == [0, 1, 1, 1])
+        #expect(try nz[1].scalars == [0, 0, 1, 2])
+        #expect(try (m .> 2.5).countNonzero().item() == 4)
+    }
+
+    @Test("bincount and histogram as NumPy")
+    func counting() throws {
+        #expect(try Tensor<Int64>([0, 1, 1, 3]).bincount().scalars == [1, 2, 0, 1])
+        #expect(try Tensor<Int32>([1]).bincount(minLength: 4).scalars == [0, 1, 0, 0])
+        #expect(try Tensor<Int64>([0, 1, 1]).bincount(weights: Tensor<Double>([0.5, 1, 2])).scalars == [0.5, 3])
+        // numpy.histogram([0, 0.1, 0.25, 0.5, 0.99, 1.0, 1.5, -1], bins=4, range=(0, 1))
+        let (counts, edges) = try Tensor<Double>([0, 0.1, 0.25, 0.5, 0.99, 1.0, 1.5, -1]).histogram(bins: 4, range: 0...1)
+        #expect(try counts.scalars == [2, 1, 1, 2])
+        #expect(try edges.scalars == [0, 0.25, 0.5, 0.75, 1])
+        // numpy.histogram(np.arange(10.0), bins=3): counts 3, 3, 4
+        #expect(try Tensor<Double>.arange(0, 10).histogram(bins: 3).counts.scalars == [3, 3, 4])
+    }
+
+    @Test("sort, argsort (stable, NaN last), median, percentile, cumsum, cumprod")
+    func orderAndScans() throws {
+        let x = Tensor<Double>([3, .nan, 1, 2, 1])
+        let s = try x.sorted().scalars
+        #expect(Array(s.prefix(4)) == [1, 1, 2, 3] && s[4].isNaN)
+        #expect(try x.argsort().scalars == [2, 4, 3, 0, 1])
+        let m = Tensor<Int32>([5, 2, 9, 1, 7, 3], shape: [2, 3])
+        #expect(try m.sorted(axis: 0).scalars == [1, 2, 3, 5, 7, 9])
+        #expect(try m.sorted().scalars == [2, 5, 9, 1, 3, 7])
+        #expect(try Tensor<Double>([3, 1, 4, 1, 5]).median().item() == 3)
+        #expect(try Tensor<Double>([3, 1, 4, 1]).median().item() == 2)
+        #expect(try Tensor<Double>([1, 2, 3, 4], shape: [2, 2]).median(axis: 0).scalars == [2, 3])
+        // numpy.percentile([1, 2, 3, 4, 10], [90, 25]) = 7.6, 2.0
+        #expect(abs(try Tensor<Double>([1, 2, 3, 4, 10]).percentile(90).item() - 7.6) < 1e-12)
+        #expect(try Tensor<Double>([1, 2, 3, 4, 10]).percentile(25).item() == 2)
+        #expect(try Tensor<Double>([1, .nan]).median().item().isNaN)
+        #expect(try Tensor<Int64>([1, 2, 3]).cumsum().scalars == [1, 3, 6])
+        #expect(try m.cumsum(axis: 1).scalars == [5, 7, 16, 1, 8, 11])
+        #expect(try m.cumsum(axis: 0).scalars == [5, 2, 9, 6, 9, 12])
+        #expect(try m.cumsum().scalars == [5, 7, 16, 17, 24, 27])
+        #expect(try Tensor<Float>([1, 2, 3]).cumprod().scalars == [1, 2, 6])
+        let f = Tensor<Float>.uniform([1000], seed: 2)
+        let fs = try f.scalars
+        var running: Float = 0
+        let want = fs.map { running += $0; return running }
+        #expect(try f.cumsum().scalars == want)   // in float, in order, as NumPy
+    }
+}
