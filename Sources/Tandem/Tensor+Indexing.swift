@@ -26,7 +26,12 @@ extension Tensor: TensorIndexExpression where Scalar: IndexTensorScalar {
 }
 
 /// Things usable in a tensor subscript: `Int`, ranges and partial ranges, `stride(from:to:by:)`,
-/// `.all`, `.newAxis`, `.ellipsis` (and `...` in the first or last position).
+/// `.all`, `.newAxis`, `.ellipsis`, an integer tensor (a gather).
+///
+/// NumPy's `...` is spelled `.ellipsis`: subscripts taking Swift's `...` (`UnboundedRange`)
+/// made every two-index subscript in an expression a choice for the type checker, and a
+/// ten-term stencil update written as one expression was rejected ("unable to type-check this
+/// expression in reasonable time"); without them it type-checks at once (`TypeCheckTests`).
 public protocol TensorIndexExpression {
     var tensorIndex: TensorIndex { get }
 }
@@ -182,24 +187,6 @@ extension Tensor {
     public subscript(indices indices: [TensorIndex]) -> Tensor {
         get { view(indices) }
         set { write(indices, newValue) }
-    }
-
-    /// `grid[..., 0]`: `...` first covers the leading axes.
-    public subscript(_ all: UnboundedRange, _ indices: any TensorIndexExpression...) -> Tensor {
-        get { view([._ellipsis] + indices.map(\.tensorIndex)) }
-        set { write([._ellipsis] + indices.map(\.tensorIndex), newValue) }
-    }
-
-    /// `grid[0, ...]`: `...` last covers the trailing axes.
-    public subscript(_ first: any TensorIndexExpression, _ all: UnboundedRange) -> Tensor {
-        get { view([first.tensorIndex, ._ellipsis]) }
-        set { write([first.tensorIndex, ._ellipsis], newValue) }
-    }
-
-    /// `grid[0, 1, ...]`.
-    public subscript(_ first: any TensorIndexExpression, _ second: any TensorIndexExpression, _ all: UnboundedRange) -> Tensor {
-        get { view([first.tensorIndex, second.tensorIndex, ._ellipsis]) }
-        set { write([first.tensorIndex, second.tensorIndex, ._ellipsis], newValue) }
     }
 
     func view(_ indices: [TensorIndex]) -> Tensor {

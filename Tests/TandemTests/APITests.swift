@@ -35,8 +35,8 @@ struct APITests {
         let m = Tensor<Int64>.arange(0, 12).reshaped([3, 4])
         #expect(try m[1].scalars == [4, 5, 6, 7])
         #expect(try m[.all, 2].scalars == [2, 6, 10])
-        #expect(try m[..., 3].scalars == [3, 7, 11])
-        #expect(try m[1, ...].scalars == [4, 5, 6, 7])
+        #expect(try m[.ellipsis, 3].scalars == [3, 7, 11])
+        #expect(try m[1, .ellipsis].scalars == [4, 5, 6, 7])
         #expect(try m[stride(from: 0, to: 3, by: 2), stride(from: 3, to: -1, by: -2)].scalars == [3, 1, 11, 9])
         #expect(try m[stride(from: 2, through: 0, by: -1), 0].scalars == [8, 4, 0])
         #expect(try m[1..., ..<2].scalars == [4, 5, 8, 9])
@@ -51,7 +51,7 @@ struct APITests {
 
     @Test func writesIntoViews() throws {
         var g = Tensor<Double>.zeros([3, 4])
-        g[0, ...] = Tensor(1.0)
+        g[0, .ellipsis] = Tensor(1.0)
         g[.all, 3] = Tensor([7, 8, 9])
         g[stride(from: 1, to: 3, by: 1), stride(from: 0, to: 3, by: 2)] = Tensor([5, 6], shape: [2, 1])
         #expect(try g.scalars == [1, 1, 1, 7, 5, 0, 5, 8, 6, 0, 6, 9])

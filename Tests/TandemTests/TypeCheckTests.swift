@@ -1,0 +1,86 @@
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+import Tandem
+import TandemRuntime
+import _TandemTestSupport
+
+/// Issue 16 point 6: a NumPy-length stencil update written as one Swift expression type-checks,
+/// and quickly. The function below is part of the test build (a regression fails the build);
+/// the second test type-checks a longer one with `swiftc` against the built module and times it.
+@Suite("Type checking")
+struct TypeCheckTests {
+    /// One step of a 2-D Burgers/momentum update: ten terms, views on both sides, scalars
+    /// mixed in, exactly as a NumPy program writes it (`u[1:-1, 1:-1] - ...`).
+    static func momentum(_ u: Tensor<Double>, _ v: Tensor<Double>, _ p: Tensor<Double>, n: Int) -> Tensor<Double> {
+        let dt = 0.001, dx = 0.01, dy = 0.01, rho = 1.0, nu = 0.1
+        let m = n - 1, k = n - 2
+        return u[1..<m, 1..<m] - u[1..<m, 1..<m] * dt / dx * (u[1..<m, 1..<m] - u[1..<m, 0..<k])
+            - v[1..<m, 1..<m] * dt / dy * (u[1..<m, 1..<m] - u[0..<k, 1..<m])
+            - dt / (2 * rho * dx) * (p[1..<m, 2...] - p[1..<m, 0..<k])
+            + nu * (dt / (dx * dx) * (u[1..<m, 2...] - 2 * u[1..<m, 1..<m] + u[1..<m, 0..<k])
+                    + dt / (dy * dy) * (u[2..., 1..<m] - 2 * u[1..<m, 1..<m] + u[0..<k, 1..<m]))
+    }
+
+    @Test("the ten-term update computes what its terms say")
+    func momentumValues() throws {
+        let n = 6
+        let u = Tensor<Double>.uniform([n, n], seed: 1), v = Tensor<Double>.uniform([n, n], seed: 2), p = Tensor<Double>.uniform([n, n], seed: 3)
+        let r = try TypeCheckTests.momentum(u, v, p, n: n).scalars
+        let (us, vs, ps) = (try u.scalars, try v.scalars, try p.scalars)
+        func at(_ a: [Double], _ i: Int, _ j: Int) -> Double { a[i * n + j] }
+        let dt = 0.001, dx = 0.01, dy = 0.01, rho = 1.0, nu = 0.1
+        for i in 1..<(n - 1) {
+            for j in 1..<(n - 1) {
+                var w = at(us, i, j)
+                w -= at(us, i, j) * dt / dx * (at(us, i, j) - at(us, i, j - 1))
+                w -= at(vs, i, j) * dt / dy * (at(us, i, j) - at(us, i - 1, j))
+                w -= dt / (2 * rho * dx) * (at(ps, i, j + 1) - at(ps, i, j - 1))
+                let lx: Double = dt / (dx * dx) * (at(us, i, j + 1) - 2 * at(us, i, j) + at(us, i, j - 1))
+                let ly: Double = dt / (dy * dy) * (at(us, i + 1, j) - 2 * at(us, i, j) + at(us, i - 1, j))
+                w += nu * (lx + ly)
+                #expect(abs(r[(i - 1) * (n - 2) + (j - 1)] - w) < 1e-12)
+            }
+        }
+    }
+
+    @Test("the ten-term expression type-checks in seconds (swiftc against the built module)")
+    func typeCheckTime() throws {
+        guard let swiftc = ProcessInfoLite.executable("swiftc") else {
+            print("TypeCheckTests: swiftc not on PATH; the in-build expression above still checks acceptance")
+            return
+        }
+        let binary = try #require(CLITests.binary, "the test bundle's folder was not found")
+        let modules = String(binary[..<binary.lastIndex(of: "/")!]) + "/Modules"
+        guard access(modules + "/Tandem.swiftmodule", F_OK) == 0 else {
+            print("TypeCheckTests: no Tandem.swiftmodule beside the tests; skipped the timing")
+            return
+        }
+        let source = """
+        import Tandem
+        func step(_ u: Tensor<Double>, _ v: Tensor<Double>, _ p: Tensor<Double>, _ n: Int) -> Tensor<Double> {
+            let dt = 0.001, dx = 0.01, dy = 0.01, rho = 1.0, nu = 0.1
+            let m = n - 1, k = n - 2
+            return u[1..<m, 1..<m] - u[1..<m, 1..<m] * dt / dx * (u[1..<m, 1..<m] - u[1..<m, 0..<k])
+                - v[1..<m, 1..<m] * dt / dy * (u[1..<m, 1..<m] - u[0..<k, 1..<m])
+                - dt / (2 * rho * dx) * (p[1..<m, 2...] - p[1..<m, 0..<k])
+                + nu * (dt / (dx * dx) * (u[1..<m, 2...] - 2 * u[1..<m, 1..<m] + u[1..<m, 0..<k])
+                        + dt / (dy * dy) * (u[2..., 1..<m] - 2 * u[1..<m, 1..<m] + u[0..<k, 1..<m]))
+        }
+        """
+        let dir = TestScratch.path("typecheck")
+        mkdir(dir, 0o700)
+        let file = dir + "/probe.swift"
+        #expect(ProcessInfoLite.write(Array(source.utf8), to: file))
+        let start = ProcessInfoLite.monotonicNanos()
+        guard case .success(let r) = Subprocess.run([swiftc, "-typecheck", "-I", modules, file]) else {
+            Issue.record("could not start swiftc")
+            return
+        }
+        let seconds = Double(ProcessInfoLite.monotonicNanos() - start) / 1e9
+        #expect(r.status == 0, "\(r.output)")
+        #expect(seconds < 20, "type-checking took \(seconds) s")
+        print("TypeCheckTests: a ten-term stencil expression type-checked in \(seconds) s")
+    }
+}
