@@ -148,6 +148,31 @@ public enum Tandem {
         try runtime.materialize(tensors.map(\.node))
     }
 
+    /// `flush` of a list built at run time.
+    ///
+    ///     try Tandem.flush(fields)          // fields: [Tensor<Double>]
+    public static func flush(_ tensors: [any TensorProtocol]) throws {
+        try runtime.materialize(tensors.map(\.node))
+    }
+
+    /// Computes `tensors` (as one plan, like `flush`) and waits until their values are in host
+    /// memory, without copying them out: the barrier before timing or before handing buffers on.
+    ///
+    ///     try Tandem.wait(u, v)
+    public static func wait(_ tensors: any TensorProtocol...) throws { try wait(tensors) }
+
+    /// `wait` of a list built at run time.
+    public static func wait(_ tensors: [any TensorProtocol]) throws {
+        try runtime.materialize(tensors.map(\.node))
+        for t in tensors { _ = try runtime.read(t.node, call: "Tandem.wait") }
+    }
+
+    /// Waits until everything queued so far (by any sync point or flush) has run.
+    ///
+    ///     try Tandem.flush(a); try Tandem.flush(b)
+    ///     try Tandem.waitForAll()
+    public static func waitForAll() throws { try runtime.waitAll() }
+
     /// The kernel IR a sync of `tensors` would run now, as text (nothing runs).
     public static func kernelIR(_ tensors: any TensorProtocol...) -> String {
         let plan = runtime.preview(tensors.map(\.node))

@@ -235,3 +235,30 @@ extension Tensor where Scalar: FloatingTensorScalar {
         return z * Scalar(std) + Scalar(mean)
     }
 }
+
+// MARK: - Bitwise operations on integers
+
+extension Tensor where Scalar: IndexTensorScalar {
+    /// Bitwise and (`numpy.bitwise_and`, `&` on integer arrays).
+    ///
+    ///     let low = codes .& 0xFF
+    public static func .& (a: Tensor, b: Tensor) -> Tensor { binary(.bitAnd, a, b, "bitwise_and") }
+    /// Bitwise or (`numpy.bitwise_or`).
+    public static func .| (a: Tensor, b: Tensor) -> Tensor { binary(.bitOr, a, b, "bitwise_or") }
+    /// Bitwise exclusive or (`numpy.bitwise_xor`).
+    public static func .^ (a: Tensor, b: Tensor) -> Tensor { binary(.bitXor, a, b, "bitwise_xor") }
+    public static func .& (a: Tensor, b: Scalar) -> Tensor { a .& Tensor(b) }
+    public static func .| (a: Tensor, b: Scalar) -> Tensor { a .| Tensor(b) }
+    public static func .^ (a: Tensor, b: Scalar) -> Tensor { a .^ Tensor(b) }
+    /// Bitwise not (`numpy.invert`, `~` on integer arrays).
+    public static prefix func ~ (a: Tensor) -> Tensor { a.unary(.bitNot) }
+    /// Left shift (`numpy.left_shift`): a count outside `0..<bitWidth` gives 0.
+    ///
+    ///     let bits = Tensor<Int64>(1) << Tensor<Int64>.arange(0, 8)    // 1, 2, 4, ..., 128
+    public static func << (a: Tensor, b: Tensor) -> Tensor { binary(.shiftLeft, a, b, "left_shift") }
+    /// Arithmetic right shift (`numpy.right_shift`): a count outside `0..<bitWidth` gives 0, or
+    /// -1 for negative values.
+    public static func >> (a: Tensor, b: Tensor) -> Tensor { binary(.shiftRight, a, b, "right_shift") }
+    public static func << (a: Tensor, b: Scalar) -> Tensor { a << Tensor(b) }
+    public static func >> (a: Tensor, b: Scalar) -> Tensor { a >> Tensor(b) }
+}

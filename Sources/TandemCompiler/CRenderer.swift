@@ -469,13 +469,14 @@ struct Emitter {
                 switch op {
                 case .neg: return "(\(Emitter.ctype(t)))(0u - (\(u))\(x))"
                 case .abs: return "(\(x) < 0 ? (\(Emitter.ctype(t)))(0u - (\(u))\(x)) : \(x))"
+                case .bitNot: return "(\(Emitter.ctype(t)))(~\(x))"
                 default: preconditionFailure("\(op) is not defined for integers")
                 }
             }
             switch op {
             case .neg: return "(-\(x))"
             case .abs: return "\(fn("fabs"))(\(x))"
-            case .not: preconditionFailure("not is defined for Bool only")
+            case .not, .bitNot: preconditionFailure("\(op) is not defined for floats")
             case .erf, .erfc:
                 // Tandem's own branch-free erf/erfc (vectorisable), in the element's precision.
                 return f32 ? "tk_\(op.rawValue)f(\(x))" : "tk_\(op.rawValue)(\(x))"
@@ -509,6 +510,11 @@ struct Emitter {
                 case .pow: return "tk_pow_\(s)(\(x), \(y))"
                 case .min: return "(\(x) < \(y) ? \(x) : \(y))"
                 case .max: return "(\(x) > \(y) ? \(x) : \(y))"
+                case .bitAnd: return "(\(ct))(\(x) & \(y))"
+                case .bitOr: return "(\(ct))(\(x) | \(y))"
+                case .bitXor: return "(\(ct))(\(x) ^ \(y))"
+                case .shiftLeft: return "tk_shl_\(s)(\(x), \(y))"
+                case .shiftRight: return "tk_shr_\(s)(\(x), \(y))"
                 default: preconditionFailure("unreachable")
                 }
             }
@@ -723,6 +729,10 @@ struct Emitter {
       return (int64_t)r;
     }
     \(fn) int32_t tk_pow_i32(int32_t a, int32_t b) { return (int32_t)tk_pow_i64(a, b); }
+    \(fn) int32_t tk_shl_i32(int32_t a, int32_t b) { return (b < 0 || b >= 32) ? 0 : (int32_t)((uint32_t)a << b); }
+    \(fn) int64_t tk_shl_i64(int64_t a, int64_t b) { return (b < 0 || b >= 64) ? 0 : (int64_t)((uint64_t)a << b); }
+    \(fn) int32_t tk_shr_i32(int32_t a, int32_t b) { return (b < 0 || b >= 32) ? (a < 0 ? -1 : 0) : a >> b; }
+    \(fn) int64_t tk_shr_i64(int64_t a, int64_t b) { return (b < 0 || b >= 64) ? (a < 0 ? -1 : 0) : a >> b; }
     \(fn) int64_t tk_clamp_index(int64_t i, int64_t n) { i = i < 0 ? i + n : i; return i < 0 ? 0 : (i >= n ? n - 1 : i); }
     \(fn) float tk_max_f32(float a, float b) { return a != a ? a : (b != b ? b : (a > b ? a : b)); }
     \(fn) float tk_min_f32(float a, float b) { return a != a ? a : (b != b ? b : (a < b ? a : b)); }

@@ -8,13 +8,15 @@ public enum UnaryOp: String, Sendable, Hashable, CaseIterable {
     case trunc
     /// Round to the nearest integer, ties to even (`numpy.round`/`numpy.rint`).
     case rint
+    /// Bitwise not (integers only, `numpy.invert`).
+    case bitNot
     /// Logical not (Bool only).
     case not
 
     /// Whether the operation is defined only for floating-point operands.
     public var floatingOnly: Bool {
         switch self {
-        case .neg, .abs, .not: false
+        case .neg, .abs, .not, .bitNot: false
         default: true
         }
     }
@@ -22,7 +24,7 @@ public enum UnaryOp: String, Sendable, Hashable, CaseIterable {
     /// The cost class used by the cost model.
     public var costClass: OpClass {
         switch self {
-        case .neg, .abs, .not, .floor, .ceil, .trunc, .rint: .simple
+        case .neg, .abs, .not, .floor, .ceil, .trunc, .rint, .bitNot: .simple
         case .sqrt: .sqrt
         case .exp, .log, .tanh, .sin, .cos, .tan, .asin, .acos, .atan, .sinh, .cosh, .asinh, .acosh, .atanh,
              .log1p, .expm1, .log2, .log10, .exp2, .cbrt: .transcendental
@@ -36,6 +38,9 @@ public enum BinaryOp: String, Sendable, Hashable, CaseIterable {
     case add, sub, mul, div, rem, pow, min, max
     /// Floating-point only: `atan2(a, b)` and `hypot(a, b)` as in C99.
     case atan2, hypot
+    /// Integers only: bitwise and, or, exclusive or; shifts (a count outside 0..<width gives 0,
+    /// or -1 for a negative value shifted right, as NumPy).
+    case bitAnd, bitOr, bitXor, shiftLeft, shiftRight
     case eq, ne, lt, le, gt, ge
     /// Logical and / or (Bool only).
     case and, or

@@ -371,6 +371,7 @@ struct State {
                 switch op {
                 case .neg: return fromInt(0 &- v.i, t)
                 case .abs: return fromInt(v.i < 0 ? 0 &- v.i : v.i, t)
+                case .bitNot: return fromInt(~v.i, t)
                 default: preconditionFailure("\(op) is not defined for integers")
                 }
             }
@@ -408,7 +409,7 @@ struct State {
                 case .cbrt: r = Double(cbrtf(xf))
                 case .trunc: r = Double(xf.rounded(.towardZero))
                 case .rint: r = Double(xf.rounded(.toNearestOrEven))
-                case .not: preconditionFailure("not is defined for Bool only")
+                case .not, .bitNot: preconditionFailure("\(op) is not defined for floats")
                 }
             } else {
                 switch op {
@@ -441,7 +442,7 @@ struct State {
                 case .cbrt: r = Glibc.cbrt(x)
                 case .trunc: r = x.rounded(.towardZero)
                 case .rint: r = x.rounded(.toNearestOrEven)
-                case .not: preconditionFailure("not is defined for Bool only")
+                case .not, .bitNot: preconditionFailure("\(op) is not defined for floats")
                 }
             }
             return Value(f: r, i: 0)
@@ -471,6 +472,14 @@ struct State {
                 case .pow: r = Self.intPow(p, q)
                 case .min: r = Swift.min(p, q)
                 case .max: r = Swift.max(p, q)
+                case .bitAnd: r = p & q
+                case .bitOr: r = p | q
+                case .bitXor: r = p ^ q
+                case .shiftLeft, .shiftRight:
+                    let width: Int64 = operand == .int32 ? 32 : 64
+                    if q < 0 || q >= width { r = op == .shiftLeft ? 0 : (p < 0 ? -1 : 0) }
+                    else if op == .shiftLeft { r = operand == .int32 ? Int64(Int32(truncatingIfNeeded: p) << Int32(q)) : p << q }
+                    else { r = p >> q }
                 default: preconditionFailure("unreachable")
                 }
                 // Wrap to the operand width, as the C does.

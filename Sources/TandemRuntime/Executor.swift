@@ -46,6 +46,8 @@ public final class Executor: @unchecked Sendable {
     private let cond = Condition()
     private var queue: [(KernelTask, Int)] = []
     private var head = 0
+    /// Tasks submitted and not yet complete (under `cond`).
+    private var outstanding = 0
 
     public init(workers: Int) {
         self.workers = max(1, workers)
@@ -78,6 +80,7 @@ public final class Executor: @unchecked Sendable {
                        onReady: (@Sendable () -> Void)? = nil) -> KernelTask {
         let task = KernelTask(label: label, chunks: chunks, finish: finish, onDone: onDone, onReady: onReady)
         cond.withLock {
+            outstanding += 1
             for d in dependencies where !d.done {
                 d.successors.append(task)
                 task.remainingDeps += 1
@@ -125,6 +128,7 @@ public final class Executor: @unchecked Sendable {
     private func completeLocked(_ task: KernelTask, timed: Bool = false) {
         if !timed { task.markElapsed(Executor.now()) }
         task.done = true
+        outstanding -= 1
         // Let go of the launch arguments: buffers name their last writer, so keeping the closures
         // would keep every buffer alive through a cycle.
         task.chunks = []
@@ -179,6 +183,13 @@ public final class Executor: @unchecked Sendable {
     }
 
     public func isDone(_ task: KernelTask) -> Bool { cond.withLock { task.done } }
+
+    /// Blocks until every task submitted so far (and those they release) is done.
+    public func waitAll() {
+        cond.lock()
+        while outstanding > 0 { cond.wait() }
+        cond.unlock()
+    }
 
     static func now() -> UInt64 { ProcessInfoLite.monotonicNanos() }
 }

@@ -378,6 +378,13 @@ public final class Runtime: @unchecked Sendable {
         }
     }
 
+    /// Blocks until everything queued so far has run (host memory of GPU results is made valid
+    /// only by reading them).
+    public func waitAll() throws {
+        executor.waitAll()
+        try throwAsyncError()
+    }
+
     /// Throws (once) the first error a queued device reported from a worker thread.
     func throwAsyncError() throws {
         if let e = asyncError.withLock({ e -> (any Error)? in defer { e = nil }; return e }) { throw e }

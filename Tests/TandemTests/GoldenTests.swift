@@ -151,6 +151,10 @@ static inline int64_t tk_pow_i64(int64_t a, int64_t b) {
   return (int64_t)r;
 }
 static inline int32_t tk_pow_i32(int32_t a, int32_t b) { return (int32_t)tk_pow_i64(a, b); }
+static inline int32_t tk_shl_i32(int32_t a, int32_t b) { return (b < 0 || b >= 32) ? 0 : (int32_t)((uint32_t)a << b); }
+static inline int64_t tk_shl_i64(int64_t a, int64_t b) { return (b < 0 || b >= 64) ? 0 : (int64_t)((uint64_t)a << b); }
+static inline int32_t tk_shr_i32(int32_t a, int32_t b) { return (b < 0 || b >= 32) ? (a < 0 ? -1 : 0) : a >> b; }
+static inline int64_t tk_shr_i64(int64_t a, int64_t b) { return (b < 0 || b >= 64) ? (a < 0 ? -1 : 0) : a >> b; }
 static inline int64_t tk_clamp_index(int64_t i, int64_t n) { i = i < 0 ? i + n : i; return i < 0 ? 0 : (i >= n ? n - 1 : i); }
 static inline float tk_max_f32(float a, float b) { return a != a ? a : (b != b ? b : (a > b ? a : b)); }
 static inline float tk_min_f32(float a, float b) { return a != a ? a : (b != b ? b : (a < b ? a : b)); }

@@ -166,3 +166,36 @@ struct NumPyMathTests {
         #expect(try m.transposed.argmax().item() == 1)
     }
 }
+
+@Suite("NumPy bitwise and waits")
+struct NumPyBitwiseTests {
+    @Test("bitwise and shift operations on Int32 and Int64, equal on every placement")
+    func bitwise() throws {
+        let a = Tensor<Int32>([12, -7, 255, 0, Int32.min]), b = Tensor<Int32>([10, 3, 15, -1, 1])
+        for device in [DeviceChoice.interpreter, .cpu] {
+            try Tandem.withDevice(device) { () throws -> Void in
+                #expect(try (a .& b).scalars == [8, 1, 15, 0, 0])
+                #expect(try (a .| b).scalars == [14, -5, 255, -1, Int32.min + 1])
+                #expect(try (a .^ b).scalars == [6, -6, 240, -1, Int32.min + 1])
+                #expect(try (~a).scalars == [-13, 6, -256, -1, Int32.max])
+                #expect(try (a << Tensor<Int32>([1, 2, 31, 32, 1])).scalars == [24, -28, Int32.min, 0, 0])
+                #expect(try (a >> Tensor<Int32>([2, 1, 40, -1, 31])).scalars == [3, -4, 0, 0, -1])
+                #expect(try (Tensor<Int64>(1) << Tensor<Int64>.arange(0, 8)).scalars == [1, 2, 4, 8, 16, 32, 64, 128])
+                #expect(try (Tensor<Int64>([-8]) >> 70).scalars == [-1])
+                #expect(try (Tensor<Int64>([0x1234]) .& 0xFF).scalars == [0x34])
+            }
+        }
+    }
+
+    @Test("flush and wait over lists, and waiting for everything queued")
+    func flushAndWait() throws {
+        let fields = (0..<3).map { Tensor<Double>.uniform([1000], seed: UInt64($0)) * 2 }
+        try Tandem.flush(fields)
+        try Tandem.wait(fields)
+        try Tandem.wait(fields[0], fields[1])
+        let more = fields.map { $0 + 1 }
+        try Tandem.flush(more)
+        try Tandem.waitForAll()
+        #expect(try more[2].scalars == (try fields[2].scalars).map { $0 + 1 })
+    }
+}
