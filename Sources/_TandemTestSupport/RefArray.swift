@@ -18,6 +18,28 @@ public struct RefArray: Equatable, Sendable, CustomStringConvertible {
         self.init(shape: shape, data: (0..<shape.reduce(1, *)).map(f))
     }
 
+    /// `numpy.take(self, index, axis)`: negative indices count from the end.
+    public func take(_ index: RefArray, axis: Int) -> RefArray {
+        let outShape = Array(shape[..<axis]) + index.shape + Array(shape[(axis + 1)...])
+        let idx = RefArray.indices(outShape)
+        let k = index.rank
+        return RefArray(shape: outShape, data: idx.map { o in
+            var i = Int(index.at(Array(o[axis..<(axis + k)])))
+            if i < 0 { i += shape[axis] }
+            return at(Array(o[..<axis]) + [i] + Array(o[(axis + k)...]))
+        })
+    }
+
+    /// The elements shifted by `shift` along `axis`, wrapping around (`numpy.roll`).
+    public func rolled(_ shift: Int, axis: Int) -> RefArray {
+        let n = shape[axis]
+        return RefArray(shape: shape, data: RefArray.indices(shape).map { o in
+            var src = o
+            src[axis] = ((o[axis] - shift) % n + n) % n
+            return at(src)
+        })
+    }
+
     public var count: Int { data.count }
     public var rank: Int { shape.count }
     public var description: String { "RefArray(\(shape), \(data.prefix(8))\(data.count > 8 ? "…" : ""))" }

@@ -252,7 +252,7 @@ final class Program<T: NumericTensorScalar> {
         let a = refs[i]
         let ta = useTensors ? tensors[i] : nil
         let replace: Int? = Bool.random(using: &rng) ? i : nil
-        switch Int.random(in: 0..<12, using: &rng) {
+        switch Int.random(in: 0..<14, using: &rng) {
         case 0, 1: // binary with broadcasting against a fresh input
             input(partner(a.shape))
             let b = refs.last!, tb = useTensors ? tensors.last! : nil
@@ -340,6 +340,32 @@ final class Program<T: NumericTensorScalar> {
             guard a.count > 0 else { return }
             let flat = [a.count]
             push(ta!.reshaped(flat), a.reshaped(flat))
+        case 12: // gather along a random axis with a random index tensor (negative indices too)
+            guard a.rank >= 1 else { return }
+            let axis = Int.random(in: 0..<a.rank, using: &rng)
+            let n = a.shape[axis]
+            let ishape = (0..<Int.random(in: 0...2, using: &rng)).map { _ in Int.random(in: 1...4, using: &rng) }
+            let ivalues = (0..<ishape.reduce(1, *)).map { _ in Int64(Int.random(in: -n..<n, using: &rng)) }
+            let index = RefArray(shape: ishape, data: ivalues.map(Double.init))
+            // Half the time the index is an expression (fused into the gather's kernel).
+            let lazy = Bool.random(using: &rng)
+            push({
+                let t = Tensor<Int64>(ivalues, shape: ishape)
+                return ta!.take(lazy ? t * 1 : t, axis: axis)
+            }(), a.take(index, axis: axis))
+        case 13: // roll, flip, concatenate
+            guard a.rank >= 1 else { return }
+            let axis = Int.random(in: 0..<a.rank, using: &rng)
+            let shift = Int.random(in: -7...7, using: &rng)
+            if Bool.random(using: &rng) {
+                push(ta!.rolled(by: shift, axis: axis), a.rolled(shift, axis: axis))
+            } else {
+                let n = a.shape[axis]
+                var items = [RefArray.Index](repeating: .slice(start: 0, count: 0, step: 1), count: a.rank)
+                for d in 0..<a.rank { items[d] = .slice(start: 0, count: a.shape[d], step: 1) }
+                items[axis] = .slice(start: n - 1, count: n, step: -1)
+                push(ta!.flipped(axis: axis), a.view(items))
+            }
         default: // an intermediate sync, then keep building on the realised value
             if useTensors { _ = try ta!.sum().item() }
             if a.rank >= 1 {
