@@ -32,22 +32,18 @@ extension Tensor {
     }
 }
 
-/// NumPy's sort order for floats: NaN after everything else.
-private func before<S: NumericTensorScalar>(_ x: S, _ y: S) -> Bool {
-    if let fx = x as? any BinaryFloatingPoint, let fy = y as? any BinaryFloatingPoint {
-        let xn = (fx as any FloatingPoint).isNaN, yn = (fy as any FloatingPoint).isNaN
-        if xn || yn { return !xn && yn }
-    }
-    return x < y
-}
-
 extension Tensor where Scalar: NumericTensorScalar {
     /// The elements sorted along `axis` (default the last), ascending, NaN last (`numpy.sort`).
     /// A sync point.
     ///
     ///     let s = try Tensor<Double>([3, 1, 2]).sorted()        // 1, 2, 3
     public func sorted(axis: Int = -1) throws -> Tensor {
-        try mapLanes(axis: axis, "sort") { lane in lane.sorted(by: before) }
+        try mapLanes(axis: axis, "sort") { lane in
+            // NaN is the only value not equal to itself: sorted with `<` apart, then appended.
+            var numbers = lane.filter { $0 == $0 }
+            numbers.sort()
+            return numbers + lane.filter { $0 != $0 }
+        }
     }
 
     /// The indices that sort each lane along `axis` (stable: equal elements keep their order;
@@ -57,9 +53,15 @@ extension Tensor where Scalar: NumericTensorScalar {
     public func argsort(axis: Int = -1) throws -> Tensor<Int64> {
         try mapLanes(axis: axis, "argsort") { lane in
             let base = lane.startIndex
-            return lane.indices.sorted { i, j in
-                before(lane[i], lane[j]) || (!before(lane[j], lane[i]) && i < j)
-            }.map { Int64($0 - base) }
+            var numbers: [(value: Scalar, index: Int)] = []
+            numbers.reserveCapacity(lane.count)
+            var nans: [Int64] = []
+            for i in lane.indices {
+                if lane[i] == lane[i] { numbers.append((lane[i], i - base)) } else { nans.append(Int64(i - base)) }
+            }
+            // Ties broken by position: stable, as NumPy's kind="stable".
+            numbers.sort { $0.value < $1.value || ($0.value == $1.value && $0.index < $1.index) }
+            return numbers.map { Int64($0.index) } + nans
         }
     }
 
@@ -69,47 +71,35 @@ extension Tensor where Scalar: NumericTensorScalar {
     ///     let c = try Tensor<Int64>([1, 2, 3]).cumsum()      // 1, 3, 6
     public func cumsum(axis: Int? = nil) throws -> Tensor {
         guard let axis else { return try flattened().cumsum(axis: 0) }
-        return try mapLanes(axis: axis, "cumsum") { lane in Tensor.scan(lane, Tensor.combine(.add)) }
+        return try mapLanes(axis: axis, "cumsum") { lane in Tensor.scan(lane, .add) }
     }
 
     /// Running products along `axis` (`numpy.cumprod`); flattened first when `axis` is nil.
     public func cumprod(axis: Int? = nil) throws -> Tensor {
         guard let axis else { return try flattened().cumprod(axis: 0) }
-        return try mapLanes(axis: axis, "cumprod") { lane in Tensor.scan(lane, Tensor.combine(.mul)) }
+        return try mapLanes(axis: axis, "cumprod") { lane in Tensor.scan(lane, .mul) }
     }
 
-    static func scan(_ lane: ArraySlice<Scalar>, _ f: (Scalar, Scalar) -> Scalar) -> [Scalar] {
-        var out: [Scalar] = []
-        out.reserveCapacity(lane.count)
-        var acc: Scalar?
-        for x in lane {
-            let next = acc.map { f($0, x) } ?? x
-            out.append(next)
-            acc = next
+    /// The running sums or products of one lane, in order, in the element type (integers wrap).
+    static func scan(_ lane: ArraySlice<Scalar>, _ op: BinaryOp) -> [Scalar] {
+        func run<E>(_ values: ArraySlice<E>, _ f: (E, E) -> E) -> [E] {
+            var out: [E] = []
+            out.reserveCapacity(values.count)
+            guard var acc = values.first else { return out }
+            out.append(acc)
+            for x in values.dropFirst() {
+                acc = f(acc, x)
+                out.append(acc)
+            }
+            return out
         }
-        return out
-    }
-
-    /// `+` or `*` in the element type with Tandem's semantics (integers wrap, Float rounds to Float).
-    static func combine(_ op: BinaryOp) -> (Scalar, Scalar) -> Scalar {
+        let add = op == .add
         switch Scalar.dtype {
-        case .int32:
-            return { a, b in
-                let x = Int32(truncatingIfNeeded: a.literal.asInt64), y = Int32(truncatingIfNeeded: b.literal.asInt64)
-                return Scalar(literal: .int(Int64(op == .add ? x &+ y : x &* y)))
-            }
-        case .int64:
-            return { a, b in
-                let x = a.literal.asInt64, y = b.literal.asInt64
-                return Scalar(literal: .int(op == .add ? x &+ y : x &* y))
-            }
-        case .float32:
-            return { a, b in
-                let x = Float(a.literal.asDouble), y = Float(b.literal.asDouble)
-                return Scalar(literal: .float(Double(op == .add ? x + y : x * y)))
-            }
-        default:
-            return { a, b in op == .add ? a + b : a * b }
+        case .float64: return run(lane as! ArraySlice<Double>, add ? { $0 + $1 } : { $0 * $1 }) as! [Scalar]
+        case .float32: return run(lane as! ArraySlice<Float>, add ? { $0 + $1 } : { $0 * $1 }) as! [Scalar]
+        case .int32: return run(lane as! ArraySlice<Int32>, add ? { $0 &+ $1 } : { $0 &* $1 }) as! [Scalar]
+        case .int64: return run(lane as! ArraySlice<Int64>, add ? { $0 &+ $1 } : { $0 &* $1 }) as! [Scalar]
+        case .bool: preconditionFailure("unreachable: Bool is not numeric")
         }
     }
 }
