@@ -60,10 +60,10 @@ enum Bandwidth {
 /// Reference outputs computed by `reference.py` (NumPy) for parameters the built-in table lacks.
 enum PythonReference {
     static func outputs(_ workload: String, _ params: [String: Double]) -> [String: Double]? {
-        guard let python = ProcessInfoLite.executable("python3"), access("bench/peers/reference.py", R_OK) == 0 else { return nil }
+        guard let python = ProcessInfoLite.executable("python3"), let script = PackageFiles.locate("bench/peers/reference.py") else { return nil }
         let args = params.sorted { $0.key < $1.key }.map { "\($0.key)=\(JSON.number($0.value))" }
-        ProcessInfoLite.warn("bench: computing the reference for \(workload) with bench/peers/reference.py")
-        guard case .success(let r) = Subprocess.run([python, "bench/peers/reference.py", workload] + args), r.status == 0 else { return nil }
+        ProcessInfoLite.warn("bench: computing the reference for \(workload) with \(script)")
+        guard case .success(let r) = Subprocess.run([python, script, workload] + args), r.status == 0 else { return nil }
         // The line is {"workload": ..., "outputs": {"k": v, ...}, "seconds": ...}.
         let parts = r.output.split(separator: "{", omittingEmptySubsequences: false)
         guard parts.count >= 3, let body = parts[2].split(separator: "}").first else { return nil }
@@ -73,5 +73,30 @@ enum PythonReference {
             if kv.count == 2, let v = Double(kv[1]) { out[kv[0]] = v }
         }
         return out.isEmpty ? nil : out
+    }
+}
+
+/// Files shipped with the package (the NumPy reference script, the peers), found beside the
+/// `tandem` binary, never in the current folder: a script placed where the user happens to
+/// stand must not run (`tandem run --check` ran `./bench/peers/reference.py` before).
+enum PackageFiles {
+    /// `relative` in the package that built this binary: the nearest folder above the binary
+    /// with a `Package.swift`, when the file there is a regular file owned by the user or root
+    /// and writable by no one else. Nil otherwise.
+    static func locate(_ relative: String) -> String? {
+        var buf = [CChar](repeating: 0, count: 4096)
+        let n = readlink("/proc/self/exe", &buf, 4095)
+        guard n > 0 else { return nil }
+        var dir = String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        while let slash = dir.lastIndex(of: "/"), slash != dir.startIndex {
+            dir = String(dir[..<slash])
+            guard access(dir + "/Package.swift", F_OK) == 0 else { continue }
+            let path = dir + "/" + relative
+            var st = stat()
+            guard lstat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, st.st_uid == getuid() || st.st_uid == 0,
+                  st.st_mode & 0o022 == 0 else { return nil }
+            return path
+        }
+        return nil
     }
 }

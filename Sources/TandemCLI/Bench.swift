@@ -175,8 +175,9 @@ struct Bench: ParsableCommand {
     /// Runs the Python peers in this same process tree and returns their times per workload.
     func runPeers(_ t: DTypeOption, _ names: [String]) -> ([String: [String: Double]], String) {
         guard let python = ProcessInfoLite.executable("python3") else { return ([:], "peers: python3 not found") }
-        let script = "bench/peers/run_peers.py"
-        guard access(script, R_OK) == 0 else { return ([:], "peers: \(script) not found (run from the repository root)") }
+        guard let script = PackageFiles.locate("bench/peers/run_peers.py") else {
+            return ([:], "peers: bench/peers/run_peers.py not found beside this binary's package (or not safe to run)")
+        }
         let argv = [python, script, "--size", size.rawValue, "--dtype", t.rawValue, "--repeats", String(repeats),
                     "--workloads", names.joined(separator: ","), "--json"]
         ProcessInfoLite.warn("bench: running peers: \(argv.joined(separator: " "))")

@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Testing
 import Tandem
+import _TandemTestSupport
 import TandemWorkloads
 import TandemRuntime
 
@@ -97,6 +98,22 @@ struct CLITests {
         #expect(output.contains("10 iterations:") && output.contains("30 iterations:") && output.contains("last 1.99"), "\(output)")
         let (bad, message) = try run(["overhead", "--read", "twice"])
         #expect(bad == 2 && message.contains("--read is sum, element or none"), "\(message)")
+    }
+
+    @Test("--check never runs a reference.py from the current folder (issue 17 point 7)")
+    func checkIgnoresCurrentFolder() throws {
+        let bin = try #require(CLITests.binary, "the tandem executable was not built")
+        let dir = TestScratch.path("check-cwd")
+        mkdir(dir, 0o700); mkdir(dir + "/bench", 0o700); mkdir(dir + "/bench/peers", 0o700)
+        let marker = dir + "/ran"
+        let script = "import sys\nopen('\(marker)', 'w').write('ran')\nprint('{\"workload\": \"nbody\", \"outputs\": {\"energy\": 0}}')\n"
+        #expect(ProcessInfoLite.write(Array(script.utf8), to: dir + "/bench/peers/reference.py"))
+        // Parameters outside the built-in reference table: the reference script is looked for.
+        guard case .success(let r) = Subprocess.run(["/bin/sh", "-c", "cd '\(dir)' && exec '\(bin)' run nbody n=37 steps=2 --check"]) else {
+            Issue.record("could not start tandem")
+            return
+        }
+        #expect(access(marker, F_OK) != 0, "the current folder's reference.py ran: \(r.output)")
     }
 
     @Test func runChecksAndPrintsJSON() throws {
