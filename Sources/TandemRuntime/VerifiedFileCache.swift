@@ -31,10 +31,25 @@ public struct VerifiedFileCache: Sendable {
         self.suffix = suffix
     }
 
-    /// `TANDEM_CACHE_DIR`, else `~/.cache/tandem`.
+    /// `TANDEM_CACHE_DIR`, else `~/.cache/tandem`, as an absolute path without empty, `.` or
+    /// trailing components (a relative `TANDEM_CACHE_DIR` is resolved against the current folder).
     public static var defaultRoot: String {
-        if let d = ProcessInfoLite.environment("TANDEM_CACHE_DIR") { return d }
-        return (ProcessInfoLite.environment("HOME") ?? "/tmp") + "/.cache/tandem"
+        if let d = ProcessInfoLite.environment("TANDEM_CACHE_DIR") { return normalized(d) }
+        return normalized((ProcessInfoLite.environment("HOME") ?? "/tmp") + "/.cache/tandem")
+    }
+
+    /// `path` made absolute (against the current folder) with `//`, `/./` and trailing `/`
+    /// removed, so the last component is the one created private (`ensurePrivateDirectory`).
+    public static func normalized(_ path: String) -> String {
+        var full = path
+        if !full.hasPrefix("/") {
+            var buf = [CChar](repeating: 0, count: 4096)
+            if getcwd(&buf, buf.count) != nil {
+                full = String(decoding: buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) + "/" + full
+            }
+        }
+        let parts = full.split(separator: "/").filter { $0 != "." }
+        return "/" + parts.joined(separator: "/")
     }
 
     /// SHA-256 (hex) of the parts, each followed by a NUL byte (so `["ab", "c"]` ≠ `["a", "bc"]`).
@@ -99,6 +114,11 @@ public struct VerifiedFileCache: Sendable {
         let tmp = "\(folder)/.\(key).\(getpid()).\(UInt64.random(in: 0...UInt64.max))\(suffix)"
         defer { unlink(tmp) }
         try produce(tmp)
+        // The producer (a compiler) creates its output with the user's umask: under umask 002 it
+        // was group-writable, so every entry was rejected by the next process and rebuilt.
+        guard chmod(tmp, 0o700) == 0 else {
+            throw TandemError.loadFailed(path: tmp, reason: "cannot make the compiled kernel private: \(String(cString: strerror(errno)))")
+        }
         let digest = VerifiedFileCache.hex(SHA256.hash(data: try VerifiedFileCache.readFile(tmp)))
         let hashTmp = tmp + ".sha256"
         defer { unlink(hashTmp) }

@@ -116,6 +116,26 @@ struct CLITests {
         #expect(access(marker, F_OK) != 0, "the current folder's reference.py ran: \(r.output)")
     }
 
+    @Test("cache entries are private under umask 002 and a relative or slash-ended TANDEM_CACHE_DIR is made private where it points (issue 17 point 2)")
+    func cacheModes() throws {
+        let bin = try #require(CLITests.binary, "the tandem executable was not built")
+        let base = TestScratch.path("modes")
+        mkdir(base, 0o700)
+        func run(_ cacheDir: String, in folder: String) throws -> String {
+            let cmd = "umask 002 && cd '\(folder)' && TANDEM_CACHE_DIR='\(cacheDir)' TANDEM_PROFILE=1 TANDEM_DEVICE=cpu exec '\(bin)' run sor n=18 max_iterations=2"
+            guard case .success(let r) = Subprocess.run(["/bin/sh", "-c", cmd]) else { throw TandemError.loadFailed(path: bin, reason: "could not start") }
+            return r.output
+        }
+        _ = try run(base + "/abs/", in: base)
+        let second = try run(base + "/abs/", in: base)
+        #expect(second.contains("rejected 0") && second.contains("compiles 0"), "the second run rebuilt: \(second)")
+        var st = stat()
+        #expect(stat(base + "/abs", &st) == 0 && st.st_mode & 0o777 == 0o700, "mode \(String(st.st_mode & 0o777, radix: 8))")
+        _ = try run("rel/cache/", in: base)
+        #expect(stat(base + "/rel/cache/cpu", &st) == 0, "the relative cache folder was not made under the current folder")
+        #expect(stat(base + "/rel/cache", &st) == 0 && st.st_mode & 0o777 == 0o700)
+    }
+
     @Test func runChecksAndPrintsJSON() throws {
         let (status, output) = try run(["run", "nbody", "n=100", "steps=3", "--check", "--json"])
         #expect(status == 0)
