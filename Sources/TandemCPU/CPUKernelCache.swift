@@ -68,17 +68,18 @@ public final class CPUKernelCache: Sendable {
             return lib
         }
         try files.ensureFolders()
-        switch files.lookup(key) {
-        case .hit(let path, _):
-            if let lib = try? LoadedLibrary(path: path) {
+        switch files.open(key) {
+        case .hit(let entry):
+            if let lib = try? LoadedLibrary(entry) {
                 statistics.update { $0.compileDiskHits += 1 }
                 Tracer.shared.record(TraceEvent(kind: .compile, name: "compile (disk hit)", start: ProcessInfoLite.monotonicNanos(), detail: "disk"))
                 loaded.withLock { $0[key] = lib }
                 return lib
             }
             statistics.update { $0.cacheRejected += 1 }
-        case .rejected:
+        case .rejected(let reason):
             statistics.update { $0.cacheRejected += 1 }
+            Tracer.shared.record(TraceEvent(kind: .compile, name: "cache entry rejected", start: ProcessInfoLite.monotonicNanos(), detail: reason))
         case .miss:
             break
         }
@@ -90,7 +91,11 @@ public final class CPUKernelCache: Sendable {
             let (ok, log) = toolchain.compile(sourcePath: src, outputPath: obj)
             guard ok else { throw TandemError.compileFailed(compiler: toolchain.path, log: log, source: source) }
         }
-        let lib = try LoadedLibrary(path: path)
+        // Loaded through the verified descriptor, like a disk hit.
+        guard case .hit(let entry) = files.open(key) else {
+            throw TandemError.loadFailed(path: path, reason: "the entry just compiled did not verify")
+        }
+        let lib = try LoadedLibrary(entry)
         let elapsed = ProcessInfoLite.monotonicNanos() - start
         statistics.update {
             $0.compileMisses += 1
@@ -129,9 +134,18 @@ final class LoadedLibrary: @unchecked Sendable {
     let split: Split?
     let combine: Combine?
 
-    init(path: String) throws {
-        guard let h = dlopen(path, RTLD_NOW | RTLD_LOCAL) else {
-            throw TandemError.loadFailed(path: path, reason: String(cString: dlerror()))
+    /// Loads the verified entry from its open descriptor (`/proc/self/fd/N`): the bytes that
+    /// were hashed are the bytes mapped, whatever has happened to the path since. The
+    /// descriptor is never closed: glibc finds loaded objects by name, and a closed number
+    /// reused for another kernel would make `dlopen` return this one (libraries are never
+    /// unloaded either). The soft limit on open files is raised to the hard one for that.
+    init(_ entry: VerifiedFileCache.OpenEntry) throws {
+        _ = LoadedLibrary.raisedFileLimit
+        let name = "/proc/self/fd/\(entry.fd)"
+        guard let h = dlopen(name, RTLD_NOW | RTLD_LOCAL) else {
+            let why = dlerror().map { String(cString: $0) } ?? "dlopen failed"
+            close(entry.fd)
+            throw TandemError.loadFailed(path: entry.path, reason: why)
         }
         handle = h
         rows = dlsym(h, "tandem_kernel").map { unsafeBitCast($0, to: Rows.self) }
@@ -139,7 +153,15 @@ final class LoadedLibrary: @unchecked Sendable {
         combine = dlsym(h, "tandem_kernel_combine").map { unsafeBitCast($0, to: Combine.self) }
         // A kernel has rows, or split and combine (`Kernel.entries`), or all three.
         guard rows != nil || (split != nil && combine != nil) else {
-            throw TandemError.loadFailed(path: path, reason: "no tandem_kernel or tandem_kernel_split/_combine symbols")
+            throw TandemError.loadFailed(path: entry.path, reason: "no tandem_kernel or tandem_kernel_split/_combine symbols")
         }
     }
+
+    /// One descriptor stays open per loaded kernel: the soft limit goes up to the hard limit once.
+    static let raisedFileLimit: Bool = {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < limit.rlim_max else { return false }
+        limit.rlim_cur = limit.rlim_max
+        return setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0
+    }()
 }

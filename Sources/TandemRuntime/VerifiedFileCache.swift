@@ -18,6 +18,9 @@ import Crypto
 ///     let cache = VerifiedFileCache(root: VerifiedFileCache.defaultRoot, subfolder: "cuda", suffix: ".cubin")
 ///     let key = VerifiedFileCache.key([source, "NVRTC 12.9", "sm_90"])
 ///     if case .hit(_, let bytes) = cache.read(key) { use(bytes) } else { try cache.store(key, bytes: cubin) }
+///
+/// Entries are opened once and checked on that descriptor (`open(_:)`); a shared object is then
+/// loaded from the descriptor itself, so a file swapped in after the check is never what runs.
 public struct VerifiedFileCache: Sendable {
     /// The cache root (`TANDEM_CACHE_DIR`, else `~/.cache/tandem`).
     public let root: String
@@ -73,37 +76,118 @@ public struct VerifiedFileCache: Sendable {
         case miss
         /// An entry existed but failed verification; it has been deleted.
         case rejected
-        /// A verified entry (for `read`, its bytes: the very bytes that were verified).
+        /// A verified entry: its bytes, the very bytes that were verified.
         case hit(path: String, bytes: [UInt8])
     }
 
-    /// Creates the root and the folder if needed (0700) and checks they are private.
+    /// An entry opened and verified through one descriptor: the caller loads `fd` itself
+    /// (`dlopen("/proc/self/fd/N")`), so what was hashed is what runs, whatever happens to the
+    /// path meanwhile.
+    public struct OpenEntry: Sendable {
+        public let path: String
+        /// Open, read-only, close-on-exec; owned by the caller.
+        public let fd: Int32
+        public let bytes: [UInt8]
+    }
+
+    public enum OpenLookup {
+        case miss
+        case rejected(reason: String)
+        case hit(OpenEntry)
+    }
+
+    /// The most bytes an entry (a shared object, a CUBIN image) may have.
+    public static let maxEntryBytes = 256 << 20
+
+    /// Creates the root and the folder if needed (0700) and checks they are private, and that no
+    /// folder above them lets others replace them.
     public func ensureFolders() throws {
         try VerifiedFileCache.ensurePrivateDirectory(root)
         try VerifiedFileCache.ensurePrivateDirectory(folder)
+        try VerifiedFileCache.checkParents(of: root)
     }
 
-    /// Whether a verified entry for `key` exists (for entries loaded by path, like `dlopen`).
-    /// The bytes of a hit are not kept (`bytes` is empty).
-    public func lookup(_ key: String) -> Lookup {
+    /// Opens the entry for `key` once (`O_NOFOLLOW`: a symbolic link is refused, not followed;
+    /// `O_NONBLOCK`: a FIFO cannot block), checks on that descriptor that it is a regular file
+    /// owned by the user, writable by no one else and of a bounded size, reads its bytes from
+    /// it and compares their SHA-256 with the record beside it (read the same way, 64 bytes).
+    /// Anything else is deleted and reported with the reason.
+    public func open(_ key: String) -> OpenLookup {
         let path = entryPath(key)
-        guard access(path, F_OK) == 0 else { return .miss }
-        if trustedFile(path), let bytes = try? VerifiedFileCache.readFile(path), matchesRecordedHash(bytes, key) {
-            return .hit(path: path, bytes: [])
+        var lst = stat()
+        guard lstat(path, &lst) == 0 else { return .miss }
+        let fd = Glibc.open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
+        guard fd >= 0 else {
+            let why = String(cString: strerror(errno))
+            unlink(path)
+            return .rejected(reason: "\(path): cannot open it without following links (\(why))")
         }
-        unlink(path)
-        return .rejected
+        func reject(_ why: String) -> OpenLookup {
+            close(fd)
+            unlink(path)
+            return .rejected(reason: "\(path): \(why)")
+        }
+        guard let bytes = VerifiedFileCache.readTrusted(fd, limit: VerifiedFileCache.maxEntryBytes) else {
+            return reject("not a regular file owned by you, writable by no one else, under \(VerifiedFileCache.maxEntryBytes >> 20) MiB")
+        }
+        let recordFD = Glibc.open(hashPath(key), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
+        guard recordFD >= 0 else { return reject("no readable hash record") }
+        defer { close(recordFD) }
+        guard let record = VerifiedFileCache.readTrusted(recordFD, limit: 64) else {
+            return reject("the hash record is not a private regular file of 64 bytes")
+        }
+        guard String(decoding: record, as: UTF8.self) == VerifiedFileCache.hex(SHA256.hash(data: bytes)) else {
+            return reject("its SHA-256 differs from the one recorded when it was stored")
+        }
+        return .hit(OpenEntry(path: path, fd: fd, bytes: bytes))
     }
 
     /// The bytes of the entry for `key`, read once and verified (no window between check and use).
     public func read(_ key: String) -> Lookup {
-        let path = entryPath(key)
-        guard access(path, F_OK) == 0 else { return .miss }
-        if trustedFile(path), let bytes = try? VerifiedFileCache.readFile(path), matchesRecordedHash(bytes, key) {
-            return .hit(path: path, bytes: bytes)
+        switch open(key) {
+        case .miss: return .miss
+        case .rejected: return .rejected
+        case .hit(let entry):
+            close(entry.fd)
+            return .hit(path: entry.path, bytes: entry.bytes)
         }
-        unlink(path)
-        return .rejected
+    }
+
+    /// All the bytes behind `fd` when it is a regular file owned by the user, not writable by
+    /// group or others, of at most `limit` bytes; nil otherwise (nothing beyond `limit` is read).
+    static func readTrusted(_ fd: Int32, limit: Int) -> [UInt8]? {
+        var st = stat()
+        guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, st.st_uid == getuid(), st.st_mode & 0o022 == 0,
+              st.st_size >= 0, Int(st.st_size) <= limit else { return nil }
+        let size = Int(st.st_size)
+        var bytes = [UInt8](repeating: 0, count: size)
+        var done = 0
+        while done < size {
+            let n = bytes.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + done, size - done, off_t(done)) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { return nil }
+            done += n
+        }
+        // A file that grew after fstat is not the file that was checked.
+        var extra: UInt8 = 0
+        guard pread(fd, &extra, 1, off_t(size)) == 0 else { return nil }
+        return bytes
+    }
+
+    /// Throws naming the first folder above `dir` that someone else could write (and so replace
+    /// `dir` in): not owned by the user or root, or group/world-writable without the sticky bit.
+    static func checkParents(of dir: String) throws {
+        var path = dir
+        while let slash = path.lastIndex(of: "/"), path != "/" {
+            path = slash == path.startIndex ? "/" : String(path[..<slash])
+            var st = stat()
+            guard stat(path, &st) == 0 else { return }
+            let othersWrite = st.st_mode & 0o022 != 0 && st.st_mode & S_ISVTX == 0
+            guard (st.st_uid == getuid() || st.st_uid == 0) && !othersWrite else {
+                throw TandemError.loadFailed(
+                    path: dir, reason: "the cache is unsafe: \(path) above it can be written by others (mode \(String(st.st_mode & 0o7777, radix: 8)), owner \(st.st_uid))")
+            }
+        }
     }
 
     /// Stores an entry that `produce` writes at the temporary path it is given (a compiler's
@@ -136,16 +220,6 @@ public struct VerifiedFileCache: Sendable {
         try store(key) { try VerifiedFileCache.writeFile($0, bytes) }
     }
 
-    private func trustedFile(_ path: String) -> Bool {
-        var st = stat()
-        return stat(path, &st) == 0 && st.st_uid == getuid() && st.st_mode & 0o022 == 0
-    }
-
-    private func matchesRecordedHash(_ bytes: [UInt8], _ key: String) -> Bool {
-        guard let recorded = try? VerifiedFileCache.readFile(hashPath(key)) else { return false }
-        return String(decoding: recorded, as: UTF8.self) == VerifiedFileCache.hex(SHA256.hash(data: bytes))
-    }
-
     static func ensurePrivateDirectory(_ dir: String) throws {
         var st = stat()
         if stat(dir, &st) != 0 {
@@ -174,7 +248,7 @@ public struct VerifiedFileCache: Sendable {
 
     /// Creates `path` (it must not exist) with mode 0600 and writes `bytes`.
     public static func writeFile(_ path: String, _ bytes: [UInt8]) throws {
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_EXCL, 0o600)
+        let fd = Glibc.open(path, O_WRONLY | O_CREAT | O_TRUNC | O_EXCL, 0o600)
         guard fd >= 0 else { throw TandemError.loadFailed(path: path, reason: "cannot create: errno \(errno)") }
         defer { close(fd) }
         let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress, bytes.count) }

@@ -1,0 +1,94 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Testing
+import _TandemTestSupport
+@testable import TandemCPU
+import TandemRuntime
+
+/// Issue 17 point 1: what is verified is what is loaded, and nothing in the cache folder is
+/// followed, blocked on or read without bound.
+@Suite("Cache hardening", .serialized)
+struct CacheHardeningTests {
+    /// A shared object whose `tandem_kernel` writes `value` into the first double of buffer 0.
+    func library(_ value: Int, in files: VerifiedFileCache, key: String) throws -> String {
+        let toolchain = try CPUToolchain.find().get()
+        return try files.store(key) { obj in
+            let src = obj + ".c"
+            defer { unlink(src) }
+            try VerifiedFileCache.writeFile(src, Array("void tandem_kernel(void **b, const long long *i, const double *f, long long lo, long long hi) { ((double *)b[0])[0] = \(value); }\n".utf8))
+            let (ok, log) = toolchain.compile(sourcePath: src, outputPath: obj)
+            guard ok else { throw TandemError.compileFailed(compiler: toolchain.path, log: log, source: src) }
+        }
+    }
+
+    func folder(_ name: String) -> VerifiedFileCache {
+        VerifiedFileCache(root: TestScratch.path("harden-\(name)-\(UInt32.random(in: 0...UInt32.max))"), subfolder: "cpu", suffix: ".so")
+    }
+
+    func run(_ lib: LoadedLibrary) -> Double {
+        var out = 0.0
+        withUnsafeMutablePointer(to: &out) { p in
+            var buffers: [UnsafeMutableRawPointer?] = [UnsafeMutableRawPointer(p)]
+            let ints: [Int64] = [1], floats: [Double] = []
+            lib.rows!(&buffers, ints, floats, 0, 1)
+        }
+        return out
+    }
+
+    @Test("a file swapped in after verification is not what runs: the verified descriptor is loaded")
+    func swapAfterVerification() throws {
+        let files = folder("swap")
+        try files.ensureFolders()
+        let a = try library(1, in: files, key: String(repeating: "a", count: 64))
+        let b = try library(2, in: files, key: String(repeating: "b", count: 64))
+        guard case .hit(let entry) = files.open(String(repeating: "a", count: 64)) else {
+            Issue.record("the entry did not verify")
+            return
+        }
+        // The attacker's move: another (valid, private) library renamed over the verified path.
+        #expect(rename(b, a) == 0)
+        let lib = try LoadedLibrary(entry)
+        #expect(run(lib) == 1, "the swapped file ran")
+    }
+
+    @Test("symbolic links, FIFOs and an endless hash record are refused at once, and deleted")
+    func refusedEntries() throws {
+        let files = folder("odd")
+        try files.ensureFolders()
+        let key = String(repeating: "c", count: 64)
+        let real = try library(3, in: files, key: key)
+        // The entry as a link to a valid library: refused, not followed.
+        let moved = files.folder + "/elsewhere.so"
+        #expect(rename(real, moved) == 0)
+        #expect(symlink(moved, real) == 0)
+        guard case .rejected = files.open(key) else { Issue.record("a symbolic link was followed"); return }
+        var st = stat()
+        #expect(lstat(real, &st) != 0, "the link was left in place")
+        // A FIFO as the entry: no blocking.
+        #expect(mkfifo(real, 0o600) == 0)
+        guard case .rejected = files.open(key) else { Issue.record("a FIFO was accepted"); return }
+        // The record linked to /dev/zero: refused without reading it.
+        #expect(rename(moved, real) == 0)
+        let record = files.folder + "/\(key).sha256"
+        unlink(record)
+        #expect(symlink("/dev/zero", record) == 0)
+        guard case .rejected = files.open(key) else { Issue.record("a record linked to /dev/zero was read"); return }
+    }
+
+    @Test("a folder above the cache that others can write makes it unsafe, and is named")
+    func writableParent() throws {
+        let parent = TestScratch.path("harden-open-\(UInt32.random(in: 0...UInt32.max))")
+        #expect(mkdir(parent, 0o700) == 0)
+        #expect(chmod(parent, 0o777) == 0)
+        let files = VerifiedFileCache(root: parent + "/cache", subfolder: "cpu", suffix: ".so")
+        do {
+            try files.ensureFolders()
+            Issue.record("a cache below a world-writable folder was accepted")
+        } catch {
+            #expect("\(error)".contains(parent), "\(error)")
+        }
+        #expect(chmod(parent, 0o1777) == 0)  // sticky, like /tmp: others cannot replace our folder
+        try files.ensureFolders()
+    }
+}
