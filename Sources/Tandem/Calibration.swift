@@ -48,23 +48,42 @@ public enum Calibration {
         return MachineIdentity(host: String(decoding: host.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self), cpuModel: model, workers: workers, compiler: compiler, gpu: gpu)
     }
 
-    /// The saved profile if it was measured on this machine (same identity and format), else nil.
+    /// The saved profile if it was measured on this machine (same identity and format) and its
+    /// numbers are in range, else nil. Read as the cache reads entries: a private regular file,
+    /// not followed through a link, at most 1 MiB. A profile out of range is said once (it is
+    /// then measured again).
     public static func load(path: String = profilePath, workers: Int) -> MachineProfile? {
-        guard let bytes = ProcessInfoLite.contents(of: path),
+        let fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        guard let bytes = VerifiedFileCache.readTrusted(fd, limit: 1 << 20),
               let p = try? JSONDecoder().decode(MachineProfile.self, from: Data(bytes)),
               p.version == MachineProfile.currentVersion, p.identity == identity(workers: workers) else { return nil }
+        if let problem = p.validationProblem {
+            ProcessInfoLite.warn("tandem: the machine profile \(path) is out of range (\(problem)); measuring the machine again")
+            return nil
+        }
         return p
     }
 
-    /// Writes the profile as readable JSON (keys sorted, indented).
+    /// Writes the profile as readable JSON (keys sorted, indented), privately (0600) and
+    /// atomically: to a temporary file beside it, synced, then renamed over it.
     public static func save(_ profile: MachineProfile, path: String = profilePath) throws {
+        if let problem = profile.validationProblem {
+            throw TandemError.loadFailed(path: path, reason: "refusing to save a machine profile out of range (\(problem))")
+        }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         let data = try encoder.encode(profile)
         let dir = String(path[..<(path.lastIndex(of: "/") ?? path.startIndex)])
         if !dir.isEmpty { mkdir(dir, 0o700) }
-        guard ProcessInfoLite.write(Array(data), to: path) else {
-            throw TandemError.loadFailed(path: path, reason: "cannot write the machine profile: errno \(errno)")
+        let tmp = "\(path).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp"
+        defer { unlink(tmp) }
+        try VerifiedFileCache.writeFile(tmp, Array(data))
+        let fd = open(tmp, O_RDONLY | O_CLOEXEC)
+        if fd >= 0 { fsync(fd); close(fd) }
+        guard rename(tmp, path) == 0 else {
+            throw TandemError.loadFailed(path: path, reason: "cannot write the machine profile: \(String(cString: strerror(errno)))")
         }
     }
 

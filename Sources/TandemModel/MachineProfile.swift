@@ -292,3 +292,50 @@ public struct GPUProfile: Codable, Sendable, Equatable {
     /// Blocks the device holds at once: one wave.
     public var waveBlocks: Int { multiprocessors * blocksPerMultiprocessor }
 }
+
+extension MachineProfile {
+    /// Why this profile cannot be used, or nil: every number must be finite and non-negative,
+    /// bandwidths and thread counts positive, per-operation and per-access costs under a
+    /// millisecond, latencies under a second, compile times under ten minutes, bandwidths under
+    /// 10^14 bytes a second. A profile edited by hand or written by a broken calibration (a
+    /// negative rate, NaN, 1e300) trapped in placement arithmetic; it is measured again instead.
+    public var validationProblem: String? {
+        func walk(_ value: Any, _ path: String) -> String? {
+            if let d = value as? Double {
+                guard d.isFinite, d >= 0 else { return "\(path) = \(d)" }
+                let name = path.lowercased()
+                if name.contains("bandwidth") || name.hasSuffix("onethread") || name.hasSuffix("allthreads") {
+                    guard d > 0, d < 1e14 else { return "\(path) = \(d) bytes/s" }
+                } else if name.contains("compileseconds") || name.contains("calibrationseconds") {
+                    guard d < 600 else { return "\(path) = \(d) s" }
+                } else if name.contains("speedup") {
+                    guard d > 0, d < 1e4 else { return "\(path) = \(d)" }
+                } else if name.contains("launch") || name.contains("latency") || name.contains("call") || name.contains("load")
+                            || name.contains("chunk") {
+                    guard d < 1 else { return "\(path) = \(d) s" }
+                } else {
+                    guard d < 1e-3 else { return "\(path) = \(d) s" }
+                }
+                return nil
+            }
+            if let i = value as? Int {
+                return i >= 0 ? nil : "\(path) = \(i)"
+            }
+            if let o = value as? Optional<GPUProfile> {
+                return o.flatMap { walk($0, path) }
+            }
+            for child in Mirror(reflecting: value).children {
+                if let p = walk(child.value, path + "." + (child.label ?? "?")) { return p }
+            }
+            return nil
+        }
+        if let p = walk(cpu, "cpu") { return p }
+        if let gpu, let p = walk(gpu, "gpu") { return p }
+        if let p = walk(calibrationSeconds, "calibrationSeconds") { return p }
+        guard identity.workers > 0 else { return "identity.workers = \(identity.workers)" }
+        if let gpu, gpu.multiprocessors <= 0 || gpu.threadsPerBlock <= 0 || gpu.blocksPerMultiprocessor <= 0 {
+            return "gpu geometry \(gpu.multiprocessors) x \(gpu.blocksPerMultiprocessor) x \(gpu.threadsPerBlock)"
+        }
+        return nil
+    }
+}

@@ -155,7 +155,7 @@ public struct VerifiedFileCache: Sendable {
 
     /// All the bytes behind `fd` when it is a regular file owned by the user, not writable by
     /// group or others, of at most `limit` bytes; nil otherwise (nothing beyond `limit` is read).
-    static func readTrusted(_ fd: Int32, limit: Int) -> [UInt8]? {
+    public static func readTrusted(_ fd: Int32, limit: Int) -> [UInt8]? {
         var st = stat()
         guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, st.st_uid == getuid(), st.st_mode & 0o022 == 0,
               st.st_size >= 0, Int(st.st_size) <= limit else { return nil }

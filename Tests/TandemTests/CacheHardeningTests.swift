@@ -5,6 +5,9 @@ import Testing
 import _TandemTestSupport
 @testable import TandemCPU
 import TandemRuntime
+import TandemModel
+import FoundationEssentials
+@testable import Tandem
 
 /// Issue 17 point 1: what is verified is what is loaded, and nothing in the cache folder is
 /// followed, blocked on or read without bound.
@@ -90,5 +93,49 @@ struct CacheHardeningTests {
         }
         #expect(chmod(parent, 0o1777) == 0)  // sticky, like /tmp: others cannot replace our folder
         try files.ensureFolders()
+    }
+}
+
+/// Issue 17 point 5: a machine profile with numbers out of range is measured again, never a trap.
+@Suite("Machine profile validation")
+struct ProfileValidationTests {
+    @Test("the built-in and a measured profile are in range; negative, huge and zero rates are not")
+    func validation() throws {
+        let id = Calibration.identity(workers: 2)
+        #expect(MachineProfile.builtIn(identity: id).validationProblem == nil)
+        var p = MachineProfile.builtIn(identity: id)
+        p.cpu.f64.simple = -1e-9
+        #expect(p.validationProblem?.contains("simple") == true)
+        p = MachineProfile.builtIn(identity: id)
+        p.cpu.f32.transcendental = 1e300
+        #expect(p.validationProblem?.contains("transcendental") == true)
+        p = MachineProfile.builtIn(identity: id)
+        p.cpu.bandwidthAllThreads = 0
+        #expect(p.validationProblem?.contains("bandwidthAllThreads") == true)
+        p = MachineProfile.builtIn(identity: id)
+        p.cpu.launchSeconds = .nan
+        #expect(p.validationProblem?.contains("launchSeconds") == true)
+    }
+
+    @Test("a process finding a profile with a negative rate says so once, measures again and runs correctly")
+    func badProfileInAProcess() throws {
+        let bin = try #require(CLITests.binary, "the tandem executable was not built")
+        let dir = TestScratch.path("bad-profile-\(UInt32.random(in: 0...UInt32.max))")
+        mkdir(dir, 0o700)
+        var p = MachineProfile.builtIn(identity: Calibration.identity(workers: ProcessInfoLite.cores))
+        p.cpu.bandwidthOneThread = -5
+        p.cpu.f64.simple = -1
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let file = dir + "/machine-profile\(Calibration.buildSuffix).json"
+        try VerifiedFileCache.writeFile(file, Array(try encoder.encode(p)))
+        #expect(Calibration.load(path: file, workers: ProcessInfoLite.cores) == nil)
+        guard case .success(let r) = Subprocess.run(["/usr/bin/env", "TANDEM_CACHE_DIR=\(dir)", bin, "run", "nbody", "n=100", "steps=3", "--check"]) else {
+            Issue.record("could not start tandem")
+            return
+        }
+        #expect(r.status == 0, "\(r.output)")
+        #expect(r.output.contains("out of range"), "\(r.output)")
+        #expect(r.output.contains("pass"), "\(r.output)")
     }
 }
