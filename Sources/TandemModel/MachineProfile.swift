@@ -321,9 +321,6 @@ extension MachineProfile {
             if let i = value as? Int {
                 return i >= 0 ? nil : "\(path) = \(i)"
             }
-            if let o = value as? Optional<GPUProfile> {
-                return o.flatMap { walk($0, path) }
-            }
             for child in Mirror(reflecting: value).children {
                 if let p = walk(child.value, path + "." + (child.label ?? "?")) { return p }
             }
