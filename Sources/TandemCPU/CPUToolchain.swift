@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Synchronization
 import TandemRuntime
 
 /// The C compiler found at run time, and how to run it.
@@ -63,10 +64,27 @@ public struct CPUToolchain: Sendable {
         return .failure(.notFound("no C compiler found (set TANDEM_CC, or install clang or gcc)"))
     }
 
+    /// Seconds a compile may take before it is stopped: `TANDEM_COMPILE_TIMEOUT`, else 120
+    /// (a kernel compiles in well under a second; a compiler that never returns blocked a
+    /// program forever).
+    public static var compileTimeout: Double {
+        ProcessInfoLite.environment("TANDEM_COMPILE_TIMEOUT").flatMap(Double.init).map { max(0.1, $0) } ?? 120
+    }
+
+    /// Set when a compile ran past the limit: the compiler is not started again in this process
+    /// (every later kernel would wait the same limit behind it), and compiles fail at once.
+    static let stalled = Mutex<String?>(nil)
+
     /// Compiles `sourcePath` into the shared object `outputPath`; on failure returns the log.
     func compile(sourcePath: String, outputPath: String) -> (ok: Bool, log: String) {
+        if let why = CPUToolchain.stalled.withLock({ $0 }) { return (false, why) }
         let args = [path] + flags + ["-o", outputPath, sourcePath] + (usesLibmvec ? ["-lmvec"] : []) + ["-lm"]
-        switch Subprocess.run(args) {
+        let limit = CPUToolchain.compileTimeout
+        switch Subprocess.run(args, timeout: limit) {
+        case .success(let r) where r.timedOut:
+            let why = "the C compiler \(path) did not finish within \(limit) s (TANDEM_COMPILE_TIMEOUT) and was stopped; no more kernels are compiled in this process"
+            CPUToolchain.stalled.withLock { $0 = why }
+            return (false, why)
         case .success(let r): return (r.status == 0, r.output)
         case .failure(let e): return (false, "\(e)")
         }

@@ -268,13 +268,32 @@ public final class Runtime: @unchecked Sendable {
                     if p == .cpu1 || p == .cpuAll, device(for: p)?.readyCode(k.kernel) == nil { compiling.insert(k.kernel) }
                 }
                 precompile(compiling)
-                for (k, decision) in zip(plan.kernels, decisions) {
+                for (k, chosen) in zip(plan.kernels, decisions) {
+                    var decision = chosen
                     let p = decision.chosen.placement
                     // Code compiled just above is taken as it is (not counted as a cache hit).
                     let fresh = compiling.contains(k.kernel) ? device(for: p)?.readyCode(k.kernel) : nil
-                    let code: ReadyCode = p == .cuda
-                        ? .queued(try cuda!.prepareQueued(k.kernel))
-                        : .host(try specializedCode(k, on: p) ?? fresh ?? device(for: p)!.prepare(k.kernel))
+                    let code: ReadyCode
+                    if p == .cuda {
+                        code = .queued(try cuda!.prepareQueued(k.kernel))
+                    } else {
+                        do {
+                            code = .host(try specializedCode(k, on: p) ?? fresh ?? device(for: p)!.prepare(k.kernel))
+                        } catch let error where !forced && p != .interpreter {
+                            // auto chose compiled code that cannot be had (a compiler that failed
+                            // or was stopped at its time limit): the interpreter runs the kernel,
+                            // said once and counted.
+                            guard let interpreter = device(for: .interpreter) else { throw error }
+                            code = .host(try interpreter.prepare(k.kernel))
+                            decision.chosen = decision.options.first { $0.placement == .interpreter } ?? decision.chosen
+                            decision.chosen.placement = .interpreter
+                            statistics.update { $0.fallbacks += 1 }
+                            Tracer.shared.record(TraceEvent(kind: .fallback, name: "fallback to the interpreter", start: ProcessInfoLite.monotonicNanos(), detail: "\(error)"))
+                            if compileFallbackSaid.exchange(true, ordering: .relaxed) == false {
+                                ProcessInfoLite.warn("tandem: compiled code is unavailable (\(String("\(error)".prefix(400)))); the interpreter runs such kernels")
+                            }
+                        }
+                    }
                     prepared.append((code, decision))
                 }
             } catch {
@@ -361,6 +380,8 @@ public final class Runtime: @unchecked Sendable {
 
     let graphDirectory = ProcessInfoLite.environment("TANDEM_GRAPH")
     let graphCount = Atomic<Int>(0)
+    /// Whether a fallback from compiled code to the interpreter has been said (once a process).
+    let compileFallbackSaid = Atomic<Bool>(false)
 
     /// The plan a sync of `nodes` would run, without running it (for printing kernel IR).
     public func preview(_ nodes: [Node]) -> Plan {

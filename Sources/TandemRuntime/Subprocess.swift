@@ -3,14 +3,42 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Synchronization
 
 /// Runs a program with an argument vector and collects its combined output.
 public enum Subprocess {
-    public struct Result: Sendable { public var status: Int32; public var output: String }
+    public struct Result: Sendable {
+        public var status: Int32
+        public var output: String
+        /// Set when the program ran past the time limit and was killed (with its process group).
+        public var timedOut = false
+    }
     public struct Failure: Error, CustomStringConvertible { public var description: String }
 
-    /// Runs `argv` (no shell), waits, and returns the exit status and combined output.
-    public static func run(_ argv: [String]) -> Swift.Result<Result, Failure> {
+    /// Process groups of programs started with a time limit and still running: killed when this
+    /// process exits, so a compile on a background thread never outlives the program (a stuck
+    /// compiler's children were left behind).
+    private static let running = Mutex<Set<pid_t>>([])
+    private static let exitHook: Void = { atexit { Subprocess.killRunning() } }()
+
+    static func track(_ pid: pid_t) {
+        _ = exitHook
+        running.withLock { _ = $0.insert(pid) }
+    }
+
+    static func untrack(_ pid: pid_t) { running.withLock { _ = $0.remove(pid) } }
+
+    static func killRunning() {
+        for pid in running.withLock({ $0 }) {
+            kill(-pid, SIGKILL)
+            kill(pid, SIGKILL)
+        }
+    }
+
+    /// Runs `argv` (no shell), waits, and returns the exit status and combined output. With a
+    /// `timeout` (seconds), a program still running then is killed with everything it started
+    /// (it runs in a process group of its own) and the result says `timedOut`.
+    public static func run(_ argv: [String], timeout: Double? = nil) -> Swift.Result<Result, Failure> {
         var template = Array("/tmp/tandem-out-XXXXXX".utf8CString)
         let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
         guard fd >= 0 else { return .failure(Failure(description: "mkstemp failed: errno \(errno)")) }
@@ -24,19 +52,47 @@ public enum Subprocess {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         var cargs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
         defer { for p in cargs { free(p) } }
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        if timeout != nil {
+            posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP))
+            posix_spawnattr_setpgroup(&attributes, 0)
+        }
         var pid = pid_t()
         // A machine busy starting processes can refuse one for a moment (EAGAIN): try again
         // briefly rather than report a compiler as missing.
-        var rc = posix_spawn(&pid, argv[0], &actions, nil, &cargs, environ)
+        var rc = posix_spawn(&pid, argv[0], &actions, &attributes, &cargs, environ)
         var attempts = 1
         while rc == EAGAIN && attempts < 20 {
             usleep(UInt32(5_000 * attempts))
-            rc = posix_spawn(&pid, argv[0], &actions, nil, &cargs, environ)
+            rc = posix_spawn(&pid, argv[0], &actions, &attributes, &cargs, environ)
             attempts += 1
         }
         guard rc == 0 else { return .failure(Failure(description: "could not start \(argv[0]): \(String(cString: strerror(rc)))")) }
+        if timeout != nil { Subprocess.track(pid) }
+        defer { if timeout != nil { Subprocess.untrack(pid) } }
         var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        var timedOut = false
+        if let timeout {
+            let deadline = ProcessInfoLite.monotonicNanos() + UInt64(max(0, timeout) * 1e9)
+            var pause: UInt32 = 1_000
+            while true {
+                let r = waitpid(pid, &status, WNOHANG)
+                if r == pid || (r < 0 && errno != EINTR) { break }
+                if ProcessInfoLite.monotonicNanos() >= deadline {
+                    timedOut = true
+                    kill(-pid, SIGKILL)
+                    kill(pid, SIGKILL)
+                    while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+                    break
+                }
+                usleep(pause)
+                pause = min(pause * 2, 20_000)
+            }
+        } else {
+            while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        }
         let exited = (status & 0x7f) == 0
         let code = exited ? (status >> 8) & 0xff : 128 + (status & 0x7f)
         lseek(fd, 0, SEEK_SET)
@@ -47,7 +103,7 @@ public enum Subprocess {
             if n <= 0 { break }
             bytes.append(contentsOf: chunk[0..<n])
         }
-        return .success(Result(status: code, output: String(decoding: bytes, as: UTF8.self)))
+        return .success(Result(status: code, output: String(decoding: bytes, as: UTF8.self), timedOut: timedOut))
     }
 }
 

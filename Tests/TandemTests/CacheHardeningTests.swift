@@ -139,3 +139,41 @@ struct ProfileValidationTests {
         #expect(r.output.contains("pass"), "\(r.output)")
     }
 }
+
+/// Issue 17 point 4: a compiler that never returns is stopped at the time limit, said once, and
+/// the program finishes correctly on the interpreter.
+@Suite("Stuck compiler")
+struct StuckCompilerTests {
+    @Test("a compiler that hangs is killed after TANDEM_COMPILE_TIMEOUT and the run still passes its check")
+    func hangingCompiler() throws {
+        let bin = try #require(CLITests.binary, "the tandem executable was not built")
+        let dir = TestScratch.path("stuck-\(UInt32.random(in: 0...UInt32.max))")
+        mkdir(dir, 0o700)
+        let cc = dir + "/cc"
+        let script = "#!/bin/sh\nif [ \"$1\" = --version ]; then echo 'clang version 99 (a compiler that hangs)'; exit 0; fi\nexec sleep 1000\n"
+        #expect(ProcessInfoLite.write(Array(script.utf8), to: cc))
+        chmod(cc, 0o700)
+        func run(_ device: String) -> (Subprocess.Result, Double)? {
+            let start = ProcessInfoLite.monotonicNanos()
+            guard case .success(let r) = Subprocess.run(["/usr/bin/env", "TANDEM_CC=\(cc)", "TANDEM_COMPILE_TIMEOUT=1", "TANDEM_CACHE_DIR=\(dir)/cache",
+                                                         "TANDEM_DEVICE=\(device)", bin, "run", "nbody", "n=100", "steps=3", "--check"], timeout: 120) else {
+                Issue.record("could not start tandem")
+                return nil
+            }
+            return (r, Double(ProcessInfoLite.monotonicNanos() - start) / 1e9)
+        }
+        // Forced onto compiled code: the compile is stopped and the run fails with the reason.
+        guard let (forced, forcedSeconds) = run("cpu") else { return }
+        #expect(!forced.timedOut, "tandem itself hung behind the compiler")
+        #expect(forced.status != 0 && forced.output.contains("did not finish within"), "\(forced.output)")
+        #expect(forcedSeconds < 60, "took \(forcedSeconds) s")
+        // Under auto: whatever it chose to compile is stopped, and the run passes on the interpreter.
+        guard let (auto, autoSeconds) = run("auto") else { return }
+        #expect(!auto.timedOut, "tandem itself hung behind the compiler")
+        #expect(auto.status == 0 && auto.output.contains("pass"), "\(auto.output)")
+        #expect(autoSeconds < 60, "took \(autoSeconds) s")
+        // No compiler left running.
+        guard case .success(let ps) = Subprocess.run(["/bin/sh", "-c", "ps -eo args | grep -c '^sleep 1000$' || true"]) else { return }
+        #expect(ps.output.trimmingCharacters(in: .whitespacesAndNewlines) == "0", "a stuck compiler was left running")
+    }
+}
