@@ -6,8 +6,8 @@ import Darwin
 import Synchronization
 import TandemRuntime
 
-/// Compiled kernels in memory and on disk, keyed by SHA-256 of (source, compiler identity, flags,
-/// CPU identity), so a second run of a program compiles nothing.
+/// Compiled kernels in memory and on disk, keyed by SHA-256 of (source, compiler identity, the
+/// compiler binary's path and hash, flags, CPU identity), so a second run of a program compiles nothing.
 ///
 /// The disk side is a `VerifiedFileCache` (`cpu/` under the cache root): an entry is loaded only
 /// from a private folder, owned by the user, with the SHA-256 recorded when it was built.
@@ -23,7 +23,7 @@ public final class CPUKernelCache: Sendable {
     }
 
     public static func key(source: String, toolchain: CPUToolchain) -> String {
-        VerifiedFileCache.key([source, toolchain.identity, toolchain.flags.joined(separator: " "), CPUIdentity.current])
+        VerifiedFileCache.key([source, toolchain.identity, toolchain.fingerprint, toolchain.flags.joined(separator: " "), CPUIdentity.current])
     }
 
     public func entryPath(_ key: String) -> String { files.entryPath(key) }

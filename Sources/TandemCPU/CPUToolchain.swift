@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Crypto
 import Synchronization
 import TandemRuntime
 
@@ -98,3 +99,57 @@ public enum ToolchainError: Error, CustomStringConvertible {
     }
 }
 
+
+extension CPUToolchain {
+    private static let fingerprints = Mutex<[String: String]>([:])
+
+    /// The compiler as the cache key names it: its resolved path and the SHA-256 of its binary,
+    /// not only the first line of `--version` (a wrapper printing clang's banner could otherwise
+    /// fill the cache with entries a normal run would later load). The hash is computed once per
+    /// binary and remembered in the cache folder (`compilers/`) under the binary's inode, size
+    /// and modification time, so a process pays one `stat` for it.
+    public var fingerprint: String {
+        if let f = CPUToolchain.fingerprints.withLock({ $0[path] }) { return f }
+        let f = CPUToolchain.computeFingerprint(path)
+        CPUToolchain.fingerprints.withLock { $0[path] = f }
+        return f
+    }
+
+    static func computeFingerprint(_ path: String) -> String {
+        guard let resolved = realpath(path, nil) else { return "\(path) (unresolved)" }
+        let real = String(cString: resolved)
+        free(resolved)
+        var st = stat()
+        guard stat(real, &st) == 0 else { return "\(real) (unreadable)" }
+        let stamp = "\(st.st_dev) \(st.st_ino) \(st.st_size) \(st.st_mtim.tv_sec) \(st.st_mtim.tv_nsec)"
+        let folder = VerifiedFileCache.defaultRoot + "/compilers"
+        let record = folder + "/" + VerifiedFileCache.key([real])
+        let rfd = open(record, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
+        if rfd >= 0 {
+            defer { close(rfd) }
+            if let bytes = VerifiedFileCache.readTrusted(rfd, limit: 1024) {
+                let lines = String(decoding: bytes, as: UTF8.self).split(separator: "\n")
+                if lines.count == 2, lines[0] == stamp { return "\(real) \(lines[1])" }
+            }
+        }
+        // Hash the binary (once per machine and compiler version).
+        let fd = open(real, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return "\(real) (unreadable)" }
+        defer { close(fd) }
+        var hasher = SHA256()
+        var chunk = [UInt8](repeating: 0, count: 1 << 20)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, 1 << 20) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { break }
+            hasher.update(data: chunk[0..<n])
+        }
+        let digest = VerifiedFileCache.hex(hasher.finalize())
+        if (try? VerifiedFileCache.ensurePrivateDirectory(VerifiedFileCache.defaultRoot)) != nil,
+           (try? VerifiedFileCache.ensurePrivateDirectory(folder)) != nil {
+            let tmp = "\(record).\(getpid()).\(UInt32.random(in: 0...UInt32.max))"
+            if (try? VerifiedFileCache.writeFile(tmp, Array("\(stamp)\n\(digest)".utf8))) != nil, rename(tmp, record) != 0 { unlink(tmp) }
+        }
+        return "\(real) \(digest)"
+    }
+}

@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import Crypto
+import Synchronization
 
 /// A folder of compiled code on disk, shared by the device caches (`cpu/` shared objects,
 /// `cuda/` CUBIN images), each entry named by the SHA-256 key of what produced it.
@@ -105,6 +106,33 @@ public struct VerifiedFileCache: Sendable {
         try VerifiedFileCache.ensurePrivateDirectory(root)
         try VerifiedFileCache.ensurePrivateDirectory(folder)
         try VerifiedFileCache.checkParents(of: root)
+        if VerifiedFileCache.swept.withLock({ $0.insert(folder).inserted }) { removeLeftovers() }
+    }
+
+    /// Folders already swept of leftovers by this process.
+    private static let swept = Mutex<Set<String>>([])
+
+    /// Removes the temporary files (`.<key>.<pid>.<n>...`) of processes that no longer exist and
+    /// that are older than `leftoverAge` seconds: a writer killed between creating and renaming
+    /// its entry leaves them behind. Files of live processes, and recent ones, are never touched.
+    public func removeLeftovers(olderThan leftoverAge: Int = 300) {
+        guard let dir = opendir(folder) else { return }
+        defer { closedir(dir) }
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            guard name.hasPrefix("."), name != ".", name != ".." else { continue }
+            let parts = name.dropFirst().split(separator: ".")
+            guard parts.count >= 3, let pid = pid_t(parts[1]), pid > 0 else { continue }
+            if kill(pid, 0) == 0 || errno != ESRCH { continue }
+            var st = stat()
+            let path = folder + "/" + name
+            guard lstat(path, &st) == 0, Int(now.tv_sec) - Int(st.st_mtim.tv_sec) > leftoverAge else { continue }
+            unlink(path)
+        }
     }
 
     /// Opens the entry for `key` once (`O_NOFOLLOW`: a symbolic link is refused, not followed;
@@ -220,7 +248,7 @@ public struct VerifiedFileCache: Sendable {
         try store(key) { try VerifiedFileCache.writeFile($0, bytes) }
     }
 
-    static func ensurePrivateDirectory(_ dir: String) throws {
+    public static func ensurePrivateDirectory(_ dir: String) throws {
         var st = stat()
         if stat(dir, &st) != 0 {
             // Create parents as needed; the cache folder itself is private to the user.

@@ -177,3 +177,38 @@ struct StuckCompilerTests {
         #expect(ps.output.trimmingCharacters(in: .whitespacesAndNewlines) == "0", "a stuck compiler was left running")
     }
 }
+
+/// Issue 17 point 3: the key names the compiler binary, and leftovers of dead writers go.
+@Suite("Cache keys and leftovers")
+struct CacheKeyTests {
+    @Test("a wrapper printing clang's banner gets other keys than clang itself")
+    func wrapperHasItsOwnKeys() throws {
+        let clang = try CPUToolchain.find().get()
+        let dir = TestScratch.path("wrapper-\(UInt32.random(in: 0...UInt32.max))")
+        mkdir(dir, 0o700)
+        let wrapper = dir + "/cc"
+        #expect(ProcessInfoLite.write(Array("#!/bin/sh\nexec '\(clang.path)' \"$@\"\n".utf8), to: wrapper))
+        chmod(wrapper, 0o700)
+        let disguised = CPUToolchain(path: wrapper, identity: clang.identity)
+        #expect(disguised.fingerprint != clang.fingerprint)
+        #expect(CPUKernelCache.key(source: "int x;", toolchain: disguised) != CPUKernelCache.key(source: "int x;", toolchain: clang))
+        // The fingerprint is stable (remembered in the cache folder, checked against the binary's stat).
+        #expect(CPUToolchain.computeFingerprint(clang.path) == clang.fingerprint)
+    }
+
+    @Test("temporary files of a dead writer, older than the limit, are removed; a live one's are kept")
+    func leftovers() throws {
+        let files = VerifiedFileCache(root: TestScratch.path("leftovers-\(UInt32.random(in: 0...UInt32.max))"), subfolder: "cpu", suffix: ".so")
+        try files.ensureFolders()
+        let dead = files.folder + "/.\(String(repeating: "d", count: 64)).4194303.77.so"
+        let live = files.folder + "/.\(String(repeating: "e", count: 64)).\(getpid()).78.so"
+        let fresh = files.folder + "/.\(String(repeating: "f", count: 64)).4194303.79.so"
+        for p in [dead, live, fresh] { try VerifiedFileCache.writeFile(p, [1, 2, 3]) }
+        var old = [timeval(tv_sec: 1_000_000, tv_usec: 0), timeval(tv_sec: 1_000_000, tv_usec: 0)]
+        #expect(utimes(dead, &old) == 0 && utimes(live, &old) == 0)
+        files.removeLeftovers()
+        #expect(access(dead, F_OK) != 0, "a dead writer's old file was kept")
+        #expect(access(live, F_OK) == 0, "a live writer's file was removed")
+        #expect(access(fresh, F_OK) == 0, "a recent file was removed")
+    }
+}
