@@ -51,12 +51,10 @@ extension Tensor {
         let a = Tensor.axis(axis, rank: rank, "take_along_axis")
         precondition(indices.rank == rank, "take_along_axis: indices and arr must have the same number of dimensions (\(indices.rank) and \(rank))")
         // Flat positions: the lane's base (broadcast over the other axes) plus index * stride.
-        var outShape = shape
-        outShape[a] = indices.shape[a]
         var others = indices.shape
         others[a] = shape[a]
         let common = Tensor.broadcastShape(shape, others, "take_along_axis")
-        outShape = common
+        var outShape = common
         outShape[a] = indices.shape[a]
         let src = broadcast(to: common)
         var strides = [Int](repeating: 1, count: rank)
@@ -86,17 +84,18 @@ extension Tensor {
     /// host at the write (a sync point). Where an index repeats, the last write wins.
     mutating func scatterWrite(_ indices: [TensorIndex], position: Int, index: Node, _ value: Tensor) {
         do {
-            self = try scattered(indices, position: position, index: index, value, accumulate: false)
+            self = try scattered(indices, position: position, index: index, value, combine: nil)
         } catch {
             preconditionFailure("x[indices] = value: computing the operands failed: \(error)")
         }
     }
 
-    /// This tensor with `value` written (or added, `accumulate`) at the elements the subscript
-    /// `indices` selects, in row-major order of the selection.
-    func scattered(_ indices: [TensorIndex], position: Int, index: Node, _ value: Tensor, accumulate: Bool) throws -> Tensor {
+    /// This tensor with `value` written (or combined with what is there, by `combine`) at the
+    /// elements the subscript `indices` selects, in row-major order of the selection.
+    func scattered(_ indices: [TensorIndex], position: Int, index: Node, _ value: Tensor,
+                   combine: ((Scalar, Scalar) -> Scalar)?) throws -> Tensor {
         // The flat position of every selected element: the same subscript applied to the positions.
-        let axis = Tensor.axis(outputSourceAxis(position, indices), rank: rank, "index")
+        let axis = Tensor.axis(axes(of: position, in: indices).source, rank: rank, "index")
         let positions = Tensor<Int64>.arange(Int64(count)).reshaped(shape)
         let extent = shape[axis]
         if index.dtype == .int32 { try Tensor.checkBounds(Tensor<Int32>(node: index), extent: extent, axis: axis) }
@@ -108,47 +107,27 @@ extension Tensor {
         let targets = try selected.scalars
         let values = try value.broadcast(to: selected.shape).scalars
         var out = try scalars
-        if accumulate {
-            guard let add = Tensor.adder() else { preconditionFailure("add(at:) needs numbers, not \(Scalar.dtype)") }
-            for (t, v) in zip(targets, values) { out[Int(t)] = add(out[Int(t)], v) }
+        if let combine {
+            for (t, v) in zip(targets, values) { out[Int(t)] = combine(out[Int(t)], v) }
         } else {
             for (t, v) in zip(targets, values) { out[Int(t)] = v }
         }
         return Tensor(out, shape: shape)
     }
+}
 
-    /// The axis of this tensor that subscript item `position` indexes.
-    func outputSourceAxis(_ position: Int, _ indices: [TensorIndex]) -> Int {
-        let consumed = indices.filter {
-            switch $0 {
-            case .index, .slice, ._all, ._tensor: true
-            case ._newAxis, ._ellipsis: false
-            }
-        }.count
-        var axis = 0
-        for item in indices[..<position] {
-            switch item {
-            case .index, .slice, ._all, ._tensor: axis += 1
-            case ._newAxis: break
-            case ._ellipsis: axis += rank - consumed
-            }
-        }
-        return axis
-    }
-
-    /// Addition of two elements of this type, for accumulating scatters (nil for Bool).
-    static func adder() -> ((Scalar, Scalar) -> Scalar)? {
+extension Tensor where Scalar: NumericTensorScalar {
+    /// Addition of two elements in this type, as kernels add (integers wrap, Float rounds to Float).
+    static func adder() -> (Scalar, Scalar) -> Scalar {
         switch Scalar.dtype {
-        case .bool: nil
+        case .bool: preconditionFailure("unreachable: Bool is not numeric")
         case .int32: { Scalar(literal: .int(Int64(Int32(truncatingIfNeeded: $0.literal.asInt64 &+ $1.literal.asInt64)))) }
         case .int64: { Scalar(literal: .int($0.literal.asInt64 &+ $1.literal.asInt64)) }
         case .float32: { Scalar(literal: .float(Double(Float($0.literal.asDouble) + Float($1.literal.asDouble)))) }
         case .float64: { Scalar(literal: .float($0.literal.asDouble + $1.literal.asDouble)) }
         }
     }
-}
 
-extension Tensor where Scalar: NumericTensorScalar {
     /// Adds `values` at `indices` along the first axis, repeated indices accumulating
     /// (`numpy.add.at(x, indices, values)`), in index order: deterministic. Computed on the host
     /// when called (a sync point for its operands).
@@ -157,7 +136,7 @@ extension Tensor where Scalar: NumericTensorScalar {
     ///     try counts.add(at: Tensor<Int64>([0, 2, 0]), Tensor<Int64>(1))   // 2, 0, 1
     public mutating func add<I: IndexTensorScalar>(at indices: Tensor<I>, _ values: Tensor) throws {
         let items: [TensorIndex] = [._tensor(indices.node)]
-        self = try scattered(items, position: 0, index: indices.node, values, accumulate: true)
+        self = try scattered(items, position: 0, index: indices.node, values, combine: Tensor.adder())
     }
 
     /// How many times each value `0..<max(x) + 1` occurs in this integer tensor, or the sum of

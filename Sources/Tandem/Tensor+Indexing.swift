@@ -13,6 +13,14 @@ public enum TensorIndex: TensorIndexExpression, Sendable {
     case _tensor(Node)
 
     public var tensorIndex: TensorIndex { self }
+
+    /// Whether the item stands for one axis of the indexed tensor (`.newAxis` and `...` do not).
+    var consumesAxis: Bool {
+        switch self {
+        case .index, .slice, ._all, ._tensor: true
+        case ._newAxis, ._ellipsis: false
+        }
+    }
 }
 
 /// Integer element types that can index (`Int32`, `Int64`).
@@ -98,12 +106,7 @@ extension Tensor {
     /// The view map (view index → this tensor's index) and the view's shape for `indices`.
     func viewMap(_ indices: [TensorIndex]) -> (AffineMap, [Int]) {
         var items = indices
-        let consumed = items.filter {
-            switch $0 {
-            case .index, .slice, ._all, ._tensor: true
-            case ._newAxis, ._ellipsis: false
-            }
-        }.count
+        let consumed = items.filter(\.consumesAxis).count
         let ellipses = items.indices.filter { if case ._ellipsis = items[$0] { return true }; return false }
         precondition(ellipses.count <= 1, "an index can only have a single ellipsis ('...')")
         precondition(consumed <= rank, "too many indices for tensor: tensor is \(rank)-dimensional, but \(consumed) were indexed")
@@ -193,7 +196,7 @@ extension Tensor {
         if let (position, index) = tensorItem(indices) {
             var rest = indices
             rest[position] = ._all
-            return view(rest).take(index, axis: outputAxis(of: position, in: indices))
+            return view(rest).take(index, axis: axes(of: position, in: indices).view)
         }
         let (map, outShape) = viewMap(indices)
         if map.isIdentity && outShape == shape { return self }
@@ -210,23 +213,20 @@ extension Tensor {
         return found.first
     }
 
-    /// The axis of the view that subscript item `position` becomes.
-    func outputAxis(of position: Int, in indices: [TensorIndex]) -> Int {
-        let consumed = indices.filter {
-            switch $0 {
-            case .index, .slice, ._all, ._tensor: true
-            case ._newAxis, ._ellipsis: false
-            }
-        }.count
-        var axis = 0
+    /// The axis of this tensor that subscript item `position` indexes, and the axis of the view
+    /// it becomes (integers drop an axis from the view, `.newAxis` adds one to it).
+    func axes(of position: Int, in indices: [TensorIndex]) -> (source: Int, view: Int) {
+        let consumed = indices.filter(\.consumesAxis).count
+        var source = 0, view = 0
         for item in indices[..<position] {
             switch item {
-            case .index: break
-            case .slice, ._all, ._newAxis, ._tensor: axis += 1
-            case ._ellipsis: axis += rank - consumed
+            case .index: source += 1
+            case .slice, ._all, ._tensor: source += 1; view += 1
+            case ._newAxis: view += 1
+            case ._ellipsis: source += rank - consumed; view += rank - consumed
             }
         }
-        return axis
+        return (source, view)
     }
 
     mutating func write(_ indices: [TensorIndex], _ value: Tensor) {
