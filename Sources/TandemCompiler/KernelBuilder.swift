@@ -132,10 +132,7 @@ final class KernelBuilder {
             let r = node.shape.count, k = index.shape.count, s = source.shape.count
             // The index is read at the node's axes axis..<axis+k; the source at the others, with
             // its gathered axis added from the index value.
-            var icoef = [Int](repeating: 0, count: k * r)
-            for d in 0..<k { icoef[d * r + axis + d] = 1 }
-            let imap = AffineMap(inRank: k, outRank: r, offset: [Int](repeating: 0, count: k), coef: icoef)
-            let i = value(of: index, map: imap.composed(with: map))
+            let i = value(of: index, map: Planner.gatherIndexMap(nodeRank: r, indexRank: k, axis: axis).composed(with: map))
             var scoef = [Int](repeating: 0, count: s * r)
             for d in 0..<s where d != axis { scoef[d * r + (d < axis ? d : d - 1 + k)] = 1 }
             let smap = AffineMap(inRank: s, outRank: r, offset: [Int](repeating: 0, count: s), coef: scoef)

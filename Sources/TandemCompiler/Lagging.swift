@@ -144,7 +144,7 @@ public enum Lagging {
         func eligible(_ p: PlannedKernel) -> Bool {
             // A gather reads rows that depend on data: its row interval is unknown.
             p.kernel.parallelAxes >= 1 && p.splitChunks == 0 && p.launch.extent(0) == n0
-                && !p.kernel.instrs.contains { if case .gather = $0.op { true } else { false } }
+                && !p.kernel.readsDataDependentPositions
         }
         guard eligible(first), n0 > 1 else { return nil }
         var members: [[Use]] = [uses(first)]

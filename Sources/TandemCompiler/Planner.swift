@@ -60,10 +60,7 @@ public struct PlannedKernel: @unchecked Sendable {
             for (axis, s) in a.strides.enumerated() where s != .zero { elements *= launch.extent(axis) }
             total += elements * kernel.buffers[buffer].dtype.byteSize
         }
-        for instr in kernel.instrs {
-            if case .load(let b, let a) = instr.op { count(b, a) }
-            if case .gather(let b, let a, _, _, _) = instr.op { count(b, a) }
-        }
+        for instr in kernel.instrs { if let (b, a) = instr.loaded { count(b, a) } }
         for s in kernel.stores { count(s.buffer, s.access) }
         return total
     }

@@ -23,7 +23,7 @@ public enum Specialization {
     public static func applies(to k: Kernel) -> Bool {
         guard k.literalInts == nil, k.rank >= 1 else { return false }
         let inPlace = k.stores.contains { s in
-            k.instrs.contains { $0.loadedBuffer == s.buffer }
+            k.instrs.contains { $0.loaded?.buffer == s.buffer }
         }
         let strided = k.accesses.contains { if case .fixed = $0.strides.last { true } else { false } }
         return inPlace && strided

@@ -16,7 +16,7 @@ public enum Stacking {
               a.launch.floats == b.launch.floats, a.launch.buffers.count == b.launch.buffers.count,
               zip(a.launch.buffers, b.launch.buffers).allSatisfy({ $0 === $1 }),
               k.buffers.contains(where: \.isWritten),
-              !k.instrs.contains(where: { if case .gather = $0.op { true } else { false } }) else { return nil }
+              !k.readsDataDependentPositions else { return nil }
         let offsets = Set(k.accesses.map(\.offset))
         for p in 0..<k.intParams where !offsets.contains(p) && a.launch.ints[p] != b.launch.ints[p] { return nil }
 

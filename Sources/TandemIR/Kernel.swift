@@ -177,6 +177,12 @@ public struct Kernel: Hashable, Sendable, CustomStringConvertible {
             && reductions.contains { ($0.op == .sum || $0.op == .prod) && $0.accumulator.isFloatingPoint }
     }
 
+    /// Whether an instruction reads at a position that depends on data (a gather): no interval
+    /// of its reads is known before it runs, so it is neither stacked nor lagged.
+    public var readsDataDependentPositions: Bool {
+        instrs.contains { if case .gather = $0.op { true } else { false } }
+    }
+
     /// Operation counts by cost class, per innermost point (static features for the cost model).
     public var opCounts: [OpClass: Int] {
         var counts: [OpClass: Int] = [:]
@@ -300,10 +306,10 @@ public struct Instr: Hashable, Sendable {
         }
     }
 
-    /// The buffer this instruction reads, if it loads.
-    public var loadedBuffer: Int? {
+    /// The buffer this instruction reads and the (affine part of the) access, if it loads.
+    public var loaded: (buffer: Int, access: Int)? {
         switch op {
-        case .load(let b, _), .gather(let b, _, _, _, _): b
+        case .load(let b, let a), .gather(let b, let a, _, _, _): (b, a)
         default: nil
         }
     }
