@@ -53,10 +53,7 @@ public enum Calibration {
     /// not followed through a link, at most 1 MiB. A profile out of range is said once (it is
     /// then measured again).
     public static func load(path: String = profilePath, workers: Int) -> MachineProfile? {
-        let fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        guard let bytes = VerifiedFileCache.readTrusted(fd, limit: 1 << 20),
+        guard let bytes = VerifiedFileCache.readPrivateFile(path, limit: 1 << 20),
               let p = try? JSONDecoder().decode(MachineProfile.self, from: Data(bytes)),
               p.version == MachineProfile.currentVersion, p.identity == identity(workers: workers) else { return nil }
         if let problem = p.validationProblem {
@@ -77,13 +74,10 @@ public enum Calibration {
         let data = try encoder.encode(profile)
         let dir = String(path[..<(path.lastIndex(of: "/") ?? path.startIndex)])
         if !dir.isEmpty { mkdir(dir, 0o700) }
-        let tmp = "\(path).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp"
-        defer { unlink(tmp) }
-        try VerifiedFileCache.writeFile(tmp, Array(data))
-        let fd = open(tmp, O_RDONLY | O_CLOEXEC)
-        if fd >= 0 { fsync(fd); close(fd) }
-        guard rename(tmp, path) == 0 else {
-            throw TandemError.loadFailed(path: path, reason: "cannot write the machine profile: \(String(cString: strerror(errno)))")
+        do {
+            try VerifiedFileCache.writeAtomically(path, Array(data))
+        } catch {
+            throw TandemError.loadFailed(path: path, reason: "cannot write the machine profile: \(error)")
         }
     }
 

@@ -124,13 +124,9 @@ extension CPUToolchain {
         let stamp = "\(st.st_dev) \(st.st_ino) \(st.st_size) \(st.st_mtim.tv_sec) \(st.st_mtim.tv_nsec)"
         let folder = VerifiedFileCache.defaultRoot + "/compilers"
         let record = folder + "/" + VerifiedFileCache.key([real])
-        let rfd = open(record, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
-        if rfd >= 0 {
-            defer { close(rfd) }
-            if let bytes = VerifiedFileCache.readTrusted(rfd, limit: 1024) {
-                let lines = String(decoding: bytes, as: UTF8.self).split(separator: "\n")
-                if lines.count == 2, lines[0] == stamp { return "\(real) \(lines[1])" }
-            }
+        if let bytes = VerifiedFileCache.readPrivateFile(record, limit: 1024) {
+            let lines = String(decoding: bytes, as: UTF8.self).split(separator: "\n")
+            if lines.count == 2, lines[0] == stamp { return "\(real) \(lines[1])" }
         }
         // Hash the binary (once per machine and compiler version).
         let fd = open(real, O_RDONLY | O_CLOEXEC)
@@ -147,8 +143,7 @@ extension CPUToolchain {
         let digest = VerifiedFileCache.hex(hasher.finalize())
         if (try? VerifiedFileCache.ensurePrivateDirectory(VerifiedFileCache.defaultRoot)) != nil,
            (try? VerifiedFileCache.ensurePrivateDirectory(folder)) != nil {
-            let tmp = "\(record).\(getpid()).\(UInt32.random(in: 0...UInt32.max))"
-            if (try? VerifiedFileCache.writeFile(tmp, Array("\(stamp)\n\(digest)".utf8))) != nil, rename(tmp, record) != 0 { unlink(tmp) }
+            try? VerifiedFileCache.writeAtomically(record, Array("\(stamp)\n\(digest)".utf8))
         }
         return "\(real) \(digest)"
     }

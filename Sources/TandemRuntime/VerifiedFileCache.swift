@@ -158,11 +158,8 @@ public struct VerifiedFileCache: Sendable {
         guard let bytes = VerifiedFileCache.readTrusted(fd, limit: VerifiedFileCache.maxEntryBytes) else {
             return reject("not a regular file owned by you, writable by no one else, under \(VerifiedFileCache.maxEntryBytes >> 20) MiB")
         }
-        let recordFD = Glibc.open(hashPath(key), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
-        guard recordFD >= 0 else { return reject("no readable hash record") }
-        defer { close(recordFD) }
-        guard let record = VerifiedFileCache.readTrusted(recordFD, limit: 64) else {
-            return reject("the hash record is not a private regular file of 64 bytes")
+        guard let record = VerifiedFileCache.readPrivateFile(hashPath(key), limit: 64) else {
+            return reject("no hash record that is a private regular file of 64 bytes")
         }
         guard String(decoding: record, as: UTF8.self) == VerifiedFileCache.hex(SHA256.hash(data: bytes)) else {
             return reject("its SHA-256 differs from the one recorded when it was stored")
@@ -200,6 +197,28 @@ public struct VerifiedFileCache: Sendable {
         var extra: UInt8 = 0
         guard pread(fd, &extra, 1, off_t(size)) == 0 else { return nil }
         return bytes
+    }
+
+    /// The bytes of the file at `path` when it is a private regular file of at most `limit`
+    /// bytes (`readTrusted`), opened without following a link or blocking; nil otherwise.
+    public static func readPrivateFile(_ path: String, limit: Int) -> [UInt8]? {
+        let fd = Glibc.open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        return readTrusted(fd, limit: limit)
+    }
+
+    /// Writes `bytes` to `path` privately (0600) and atomically: to a temporary file beside it,
+    /// synced, then renamed over it; the temporary is removed on any failure.
+    public static func writeAtomically(_ path: String, _ bytes: [UInt8]) throws {
+        let tmp = "\(path).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp"
+        defer { unlink(tmp) }
+        try writeFile(tmp, bytes)
+        let fd = Glibc.open(tmp, O_RDONLY | O_CLOEXEC)
+        if fd >= 0 { fsync(fd); close(fd) }
+        guard rename(tmp, path) == 0 else {
+            throw TandemError.loadFailed(path: path, reason: "cannot replace it: \(String(cString: strerror(errno)))")
+        }
     }
 
     /// Throws naming the first folder above `dir` that someone else could write (and so replace
