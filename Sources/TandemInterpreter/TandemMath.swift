@@ -21,7 +21,7 @@ extension Float: TandemMathFloat {
         p = Float(0x1p-1).addingProduct(p, r)
         p = (r + 1).addingProduct(p, r * r)
         p = x < -0x1.9fe36ap+6 ? 0 : p
-        let k = Int32(kf), k1 = k >> 1, k2 = k - k1
+        let k = kf.isNaN ? 0 : Int32(kf), k1 = k >> 1, k2 = k - k1
         let s1 = Float(bitPattern: UInt32(bitPattern: (k1 &+ 127) << 23))
         let s2 = Float(bitPattern: UInt32(bitPattern: (k2 &+ 127) << 23))
         let y = p * s1 * s2
@@ -42,7 +42,7 @@ extension Double: TandemMathFloat {
             p = c.addingProduct(p, r)
         }
         p = x < -0x1.74910d52d3052p+9 ? 0 : p
-        let k = Int64(kd), k1 = k >> 1, k2 = k - k1
+        let k = kd.isNaN ? 0 : Int64(kd), k1 = k >> 1, k2 = k - k1
         let s1 = Double(bitPattern: UInt64(bitPattern: (k1 &+ 1023) << 52))
         let s2 = Double(bitPattern: UInt64(bitPattern: (k2 &+ 1023) << 52))
         let y = p * s1 * s2
