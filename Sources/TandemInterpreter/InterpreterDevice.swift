@@ -14,16 +14,30 @@ import TandemRuntime
 /// reference for differential tests and the path when no compiler exists; it is about two orders
 /// of magnitude slower than compiled code.
 public struct InterpreterDevice: KernelDevice {
-    public init() {}
+    /// Whether kernels without reductions run block by block (`RowKernel`); false runs every
+    /// kernel point by point (the differential tests compare the two bit for bit).
+    public let rows: Bool
+    public init(rows: Bool = true) { self.rows = rows }
     public var name: String { "interpreter" }
     public var availability: Availability { .available }
-    public func prepare(_ kernel: Kernel) throws -> any PreparedKernel { InterpretedKernel(kernel: kernel) }
+    public func prepare(_ kernel: Kernel) throws -> any PreparedKernel { InterpretedKernel(kernel: kernel, rows: rows) }
 }
 
 struct InterpretedKernel: PreparedKernel {
     let kernel: Kernel
+    /// Whether kernels of this structure may take the row path (`RowKernel`).
+    let rows: Bool
+
+    init(kernel: Kernel, rows: Bool = true) {
+        self.kernel = kernel
+        self.rows = rows && RowKernel.eligible(kernel)
+    }
 
     func run(_ launch: Launch, lo: Int, hi: Int) {
+        if rows, let r = RowKernel(kernel, launch) {
+            r.run(lo: lo, hi: hi)
+            return
+        }
         var st = State(kernel, launch)
         let P = kernel.parallelAxes
         if P == 0 {
@@ -341,169 +355,176 @@ struct State {
         case .uniform(let a, let seed, let lo, let hi):
             let u = Uniform.unit(seed: UInt64(bitPattern: ints[seed]), index: Int64(index(accesses[a])))
             let flo = floats[lo], fhi = floats[hi]
-            return fromDouble(flo + (fhi - flo) * u, t)
+            return Self.fromDouble(flo + (fhi - flo) * u, t)
         case .iota(let a, let start, let step):
             let i = index(accesses[a])
-            if t.isFloatingPoint { return fromDouble(floats[start] + floats[step] * Double(i), t) }
-            return fromInt(ints[start] &+ ints[step] &* Int64(i), t)
+            if t.isFloatingPoint { return Self.fromDouble(floats[start] + floats[step] * Double(i), t) }
+            return Self.fromInt(ints[start] &+ ints[step] &* Int64(i), t)
         case .param(let p):
-            return t.isFloatingPoint ? fromDouble(floats[p], t) : fromInt(ints[p], t)
+            return t.isFloatingPoint ? Self.fromDouble(floats[p], t) : Self.fromInt(ints[p], t)
         case .literal(let l):
-            return t.isFloatingPoint ? fromDouble(l.asDouble, t) : fromInt(l.asInt64, t)
+            return t.isFloatingPoint ? Self.fromDouble(l.asDouble, t) : Self.fromInt(l.asInt64, t)
         case .accumulated(let j):
             let r = reductions[j]
             if r.op.isArg { return Value(f: 0, i: accs[j].index) }
-            return accIsFloat(j) ? fromDouble(accs[j].f, t) : fromInt(accs[j].i, t)
-        case .cast(let a):
-            let from = instrs[a].dtype
-            let v = regs[a]
-            switch t {
-            case .bool: return Value(f: 0, i: (from.isFloatingPoint ? v.f != 0 : v.i != 0) ? 1 : 0)
-            case .int32: return Value(f: 0, i: from.isFloatingPoint ? Int64(Literal.saturatingInt32(v.f)) : Int64(Int32(truncatingIfNeeded: v.i)))
-            case .int64: return Value(f: 0, i: from.isFloatingPoint ? Literal.saturatingInt64(v.f) : v.i)
-            case .float32, .float64: return fromDouble(from.isFloatingPoint ? v.f : Double(v.i), t)
-            }
+            return accIsFloat(j) ? Self.fromDouble(accs[j].f, t) : Self.fromInt(accs[j].i, t)
+        case .cast(let a): return Self.cast(regs[a], from: instrs[a].dtype, to: t)
         case .select(let c, let a, let b): return regs[c].i != 0 ? regs[a] : regs[b]
-        case .unary(let op, let a):
-            let v = regs[a]
-            if t == .bool { return Value(f: 0, i: v.i ^ 1) }
-            if t.isInteger {
-                switch op {
-                case .neg: return fromInt(0 &- v.i, t)
-                case .abs: return fromInt(v.i < 0 ? 0 &- v.i : v.i, t)
-                case .bitNot: return fromInt(~v.i, t)
-                default: preconditionFailure("\(op) is not defined for integers")
-                }
-            }
-            let x = v.f
-            let r: Double
-            if t == .float32 {
-                let xf = Float(x)
-                switch op {
-                case .neg: r = Double(-xf)
-                case .abs: r = Double(Swift.abs(xf))
-                case .sqrt: r = Double(xf.squareRoot())
-                case .exp: r = Double(Float.tkExp(xf))
-                case .log: r = Double(logf(xf))
-                case .sin: r = Double(sinf(xf))
-                case .cos: r = Double(cosf(xf))
-                case .tanh: r = Double(tanhf(xf))
-                case .erf: r = Double(TandemMath.erf(xf))
-                case .erfc: r = Double(TandemMath.erfc(xf))
-                case .floor: r = Double(xf.rounded(.down))
-                case .ceil: r = Double(xf.rounded(.up))
-                case .tan: r = Double(tanf(xf))
-                case .asin: r = Double(asinf(xf))
-                case .acos: r = Double(acosf(xf))
-                case .atan: r = Double(atanf(xf))
-                case .sinh: r = Double(sinhf(xf))
-                case .cosh: r = Double(coshf(xf))
-                case .asinh: r = Double(asinhf(xf))
-                case .acosh: r = Double(acoshf(xf))
-                case .atanh: r = Double(atanhf(xf))
-                case .log1p: r = Double(log1pf(xf))
-                case .expm1: r = Double(expm1f(xf))
-                case .log2: r = Double(log2f(xf))
-                case .log10: r = Double(log10f(xf))
-                case .exp2: r = Double(exp2f(xf))
-                case .cbrt: r = Double(cbrtf(xf))
-                case .trunc: r = Double(xf.rounded(.towardZero))
-                case .rint: r = Double(xf.rounded(.toNearestOrEven))
-                case .not, .bitNot: preconditionFailure("\(op) is not defined for floats")
-                }
-            } else {
-                switch op {
-                case .neg: r = -x
-                case .abs: r = Swift.abs(x)
-                case .sqrt: r = x.squareRoot()
-                case .exp: r = Double.tkExp(x)
-                case .log: r = Glibc.log(x)
-                case .sin: r = Glibc.sin(x)
-                case .cos: r = Glibc.cos(x)
-                case .tanh: r = Glibc.tanh(x)
-                case .erf: r = TandemMath.erf(x)
-                case .erfc: r = TandemMath.erfc(x)
-                case .floor: r = x.rounded(.down)
-                case .ceil: r = x.rounded(.up)
-                case .tan: r = Glibc.tan(x)
-                case .asin: r = Glibc.asin(x)
-                case .acos: r = Glibc.acos(x)
-                case .atan: r = Glibc.atan(x)
-                case .sinh: r = Glibc.sinh(x)
-                case .cosh: r = Glibc.cosh(x)
-                case .asinh: r = Glibc.asinh(x)
-                case .acosh: r = Glibc.acosh(x)
-                case .atanh: r = Glibc.atanh(x)
-                case .log1p: r = Glibc.log1p(x)
-                case .expm1: r = Glibc.expm1(x)
-                case .log2: r = Glibc.log2(x)
-                case .log10: r = Glibc.log10(x)
-                case .exp2: r = Glibc.exp2(x)
-                case .cbrt: r = Glibc.cbrt(x)
-                case .trunc: r = x.rounded(.towardZero)
-                case .rint: r = x.rounded(.toNearestOrEven)
-                case .not, .bitNot: preconditionFailure("\(op) is not defined for floats")
-                }
-            }
-            return Value(f: r, i: 0)
-        case .binary(let op, let a, let b):
-            let x = regs[a], y = regs[b]
-            let operand = instrs[a].dtype
+        case .unary(let op, let a): return Self.unary(op, regs[a], t)
+        case .binary(let op, let a, let b): return Self.binary(op, regs[a], regs[b], operand: instrs[a].dtype, t)
+        }
+    }
+
+    /// `v` of type `from` converted to `t` (saturating float-to-int casts, as in C).
+    static func cast(_ v: Value, from: DType, to t: DType) -> Value {
+        switch t {
+        case .bool: return Value(f: 0, i: (from.isFloatingPoint ? v.f != 0 : v.i != 0) ? 1 : 0)
+        case .int32: return Value(f: 0, i: from.isFloatingPoint ? Int64(Literal.saturatingInt32(v.f)) : Int64(Int32(truncatingIfNeeded: v.i)))
+        case .int64: return Value(f: 0, i: from.isFloatingPoint ? Literal.saturatingInt64(v.f) : v.i)
+        case .float32, .float64: return Self.fromDouble(from.isFloatingPoint ? v.f : Double(v.i), t)
+        }
+    }
+
+    /// A unary operation on `v`, computed in `t` (Float rounded after the operation).
+    static func unary(_ op: UnaryOp, _ v: Value, _ t: DType) -> Value {
+        if t == .bool { return Value(f: 0, i: v.i ^ 1) }
+        if t.isInteger {
             switch op {
-            case .eq: return bool(operand.isFloatingPoint ? x.f == y.f : x.i == y.i)
-            case .ne: return bool(operand.isFloatingPoint ? x.f != y.f : x.i != y.i)
-            case .lt: return bool(operand.isFloatingPoint ? x.f < y.f : x.i < y.i)
-            case .le: return bool(operand.isFloatingPoint ? x.f <= y.f : x.i <= y.i)
-            case .gt: return bool(operand.isFloatingPoint ? x.f > y.f : x.i > y.i)
-            case .ge: return bool(operand.isFloatingPoint ? x.f >= y.f : x.i >= y.i)
-            case .and: return Value(f: 0, i: x.i & y.i)
-            case .or: return Value(f: 0, i: x.i | y.i)
-            default: break
+            case .neg: return Self.fromInt(0 &- v.i, t)
+            case .abs: return Self.fromInt(v.i < 0 ? 0 &- v.i : v.i, t)
+            case .bitNot: return Self.fromInt(~v.i, t)
+            default: preconditionFailure("\(op) is not defined for integers")
             }
-            if operand.isInteger {
-                let p = x.i, q = y.i
-                let r: Int64
-                switch op {
-                case .add: r = p &+ q
-                case .sub: r = p &- q
-                case .mul: r = p &* q
-                case .div: r = q == 0 ? 0 : (q == -1 ? 0 &- p : p / q)
-                case .rem: r = (q == 0 || q == -1) ? 0 : p % q
-                case .pow: r = Self.intPow(p, q)
-                case .min: r = Swift.min(p, q)
-                case .max: r = Swift.max(p, q)
-                case .bitAnd: r = p & q
-                case .bitOr: r = p | q
-                case .bitXor: r = p ^ q
-                case .shiftLeft, .shiftRight:
-                    let width: Int64 = operand == .int32 ? 32 : 64
-                    if q < 0 || q >= width { r = op == .shiftLeft ? 0 : (p < 0 ? -1 : 0) }
-                    else if op == .shiftLeft { r = operand == .int32 ? Int64(Int32(truncatingIfNeeded: p) << Int32(q)) : p << q }
-                    else { r = p >> q }
-                default: preconditionFailure("unreachable")
-                }
-                // Wrap to the operand width, as the C does.
-                return fromInt(operand == .int32 ? Int64(Int32(truncatingIfNeeded: r)) : r, t)
-            }
-            let p = x.f, q = y.f
-            var r: Double
-            let f32 = t == .float32
+        }
+        let x = v.f
+        let r: Double
+        if t == .float32 {
+            let xf = Float(x)
             switch op {
-            case .add: r = p + q
-            case .sub: r = p - q
-            case .mul: r = p * q
-            case .div: r = p / q
-            case .rem: r = f32 ? Double(fmodf(Float(p), Float(q))) : fmod(p, q)
-            case .pow: r = f32 ? Double(powf(Float(p), Float(q))) : Glibc.pow(p, q)
-            case .min: r = p.isNaN ? p : (q.isNaN ? q : (p < q ? p : q))
-            case .max: r = p.isNaN ? p : (q.isNaN ? q : (p > q ? p : q))
-            case .atan2: r = f32 ? Double(atan2f(Float(p), Float(q))) : Glibc.atan2(p, q)
-            case .hypot: r = f32 ? Double(hypotf(Float(p), Float(q))) : Glibc.hypot(p, q)
+            case .neg: r = Double(-xf)
+            case .abs: r = Double(Swift.abs(xf))
+            case .sqrt: r = Double(xf.squareRoot())
+            case .exp: r = Double(Float.tkExp(xf))
+            case .log: r = Double(logf(xf))
+            case .sin: r = Double(sinf(xf))
+            case .cos: r = Double(cosf(xf))
+            case .tanh: r = Double(tanhf(xf))
+            case .erf: r = Double(TandemMath.erf(xf))
+            case .erfc: r = Double(TandemMath.erfc(xf))
+            case .floor: r = Double(xf.rounded(.down))
+            case .ceil: r = Double(xf.rounded(.up))
+            case .tan: r = Double(tanf(xf))
+            case .asin: r = Double(asinf(xf))
+            case .acos: r = Double(acosf(xf))
+            case .atan: r = Double(atanf(xf))
+            case .sinh: r = Double(sinhf(xf))
+            case .cosh: r = Double(coshf(xf))
+            case .asinh: r = Double(asinhf(xf))
+            case .acosh: r = Double(acoshf(xf))
+            case .atanh: r = Double(atanhf(xf))
+            case .log1p: r = Double(log1pf(xf))
+            case .expm1: r = Double(expm1f(xf))
+            case .log2: r = Double(log2f(xf))
+            case .log10: r = Double(log10f(xf))
+            case .exp2: r = Double(exp2f(xf))
+            case .cbrt: r = Double(cbrtf(xf))
+            case .trunc: r = Double(xf.rounded(.towardZero))
+            case .rint: r = Double(xf.rounded(.toNearestOrEven))
+            case .not, .bitNot: preconditionFailure("\(op) is not defined for floats")
+            }
+        } else {
+            switch op {
+            case .neg: r = -x
+            case .abs: r = Swift.abs(x)
+            case .sqrt: r = x.squareRoot()
+            case .exp: r = Double.tkExp(x)
+            case .log: r = Glibc.log(x)
+            case .sin: r = Glibc.sin(x)
+            case .cos: r = Glibc.cos(x)
+            case .tanh: r = Glibc.tanh(x)
+            case .erf: r = TandemMath.erf(x)
+            case .erfc: r = TandemMath.erfc(x)
+            case .floor: r = x.rounded(.down)
+            case .ceil: r = x.rounded(.up)
+            case .tan: r = Glibc.tan(x)
+            case .asin: r = Glibc.asin(x)
+            case .acos: r = Glibc.acos(x)
+            case .atan: r = Glibc.atan(x)
+            case .sinh: r = Glibc.sinh(x)
+            case .cosh: r = Glibc.cosh(x)
+            case .asinh: r = Glibc.asinh(x)
+            case .acosh: r = Glibc.acosh(x)
+            case .atanh: r = Glibc.atanh(x)
+            case .log1p: r = Glibc.log1p(x)
+            case .expm1: r = Glibc.expm1(x)
+            case .log2: r = Glibc.log2(x)
+            case .log10: r = Glibc.log10(x)
+            case .exp2: r = Glibc.exp2(x)
+            case .cbrt: r = Glibc.cbrt(x)
+            case .trunc: r = x.rounded(.towardZero)
+            case .rint: r = x.rounded(.toNearestOrEven)
+            case .not, .bitNot: preconditionFailure("\(op) is not defined for floats")
+            }
+        }
+        return Value(f: r, i: 0)
+    }
+
+    /// A binary operation on operands of type `operand`, with result type `t`.
+    static func binary(_ op: BinaryOp, _ x: Value, _ y: Value, operand: DType, _ t: DType) -> Value {
+        switch op {
+        case .eq: return Self.bool(operand.isFloatingPoint ? x.f == y.f : x.i == y.i)
+        case .ne: return Self.bool(operand.isFloatingPoint ? x.f != y.f : x.i != y.i)
+        case .lt: return Self.bool(operand.isFloatingPoint ? x.f < y.f : x.i < y.i)
+        case .le: return Self.bool(operand.isFloatingPoint ? x.f <= y.f : x.i <= y.i)
+        case .gt: return Self.bool(operand.isFloatingPoint ? x.f > y.f : x.i > y.i)
+        case .ge: return Self.bool(operand.isFloatingPoint ? x.f >= y.f : x.i >= y.i)
+        case .and: return Value(f: 0, i: x.i & y.i)
+        case .or: return Value(f: 0, i: x.i | y.i)
+        default: break
+        }
+        if operand.isInteger {
+            let p = x.i, q = y.i
+            let r: Int64
+            switch op {
+            case .add: r = p &+ q
+            case .sub: r = p &- q
+            case .mul: r = p &* q
+            case .div: r = q == 0 ? 0 : (q == -1 ? 0 &- p : p / q)
+            case .rem: r = (q == 0 || q == -1) ? 0 : p % q
+            case .pow: r = Self.intPow(p, q)
+            case .min: r = Swift.min(p, q)
+            case .max: r = Swift.max(p, q)
+            case .bitAnd: r = p & q
+            case .bitOr: r = p | q
+            case .bitXor: r = p ^ q
+            case .shiftLeft, .shiftRight:
+                let width: Int64 = operand == .int32 ? 32 : 64
+                if q < 0 || q >= width { r = op == .shiftLeft ? 0 : (p < 0 ? -1 : 0) }
+                else if op == .shiftLeft { r = operand == .int32 ? Int64(Int32(truncatingIfNeeded: p) << Int32(q)) : p << q }
+                else { r = p >> q }
             default: preconditionFailure("unreachable")
             }
-            if f32 { r = Double(Float(r)) }
-            return Value(f: r, i: 0)
+            // Wrap to the operand width, as the C does.
+            return Self.fromInt(operand == .int32 ? Int64(Int32(truncatingIfNeeded: r)) : r, t)
         }
+        let p = x.f, q = y.f
+        var r: Double
+        let f32 = t == .float32
+        switch op {
+        case .add: r = p + q
+        case .sub: r = p - q
+        case .mul: r = p * q
+        case .div: r = p / q
+        case .rem: r = f32 ? Double(fmodf(Float(p), Float(q))) : fmod(p, q)
+        case .pow: r = f32 ? Double(powf(Float(p), Float(q))) : Glibc.pow(p, q)
+        case .min: r = p.isNaN ? p : (q.isNaN ? q : (p < q ? p : q))
+        case .max: r = p.isNaN ? p : (q.isNaN ? q : (p > q ? p : q))
+        case .atan2: r = f32 ? Double(atan2f(Float(p), Float(q))) : Glibc.atan2(p, q)
+        case .hypot: r = f32 ? Double(hypotf(Float(p), Float(q))) : Glibc.hypot(p, q)
+        default: preconditionFailure("unreachable")
+        }
+        if f32 { r = Double(Float(r)) }
+        return Value(f: r, i: 0)
     }
 
     /// A gather's index: negative counts from the end, then clamped into `0..<extent` (as
@@ -524,17 +545,17 @@ struct State {
         return Int64(bitPattern: r)
     }
 
-    private func bool(_ b: Bool) -> Value { Value(f: 0, i: b ? 1 : 0) }
+    static func bool(_ b: Bool) -> Value { Value(f: 0, i: b ? 1 : 0) }
 
-    private func fromDouble(_ d: Double, _ t: DType) -> Value {
+    static func fromDouble(_ d: Double, _ t: DType) -> Value {
         switch t {
         case .float32: Value(f: Double(Float(d)), i: 0)
         case .float64: Value(f: d, i: 0)
-        default: fromInt(Literal.saturatingInt64(d), t)
+        default: Self.fromInt(Literal.saturatingInt64(d), t)
         }
     }
 
-    private func fromInt(_ i: Int64, _ t: DType) -> Value {
+    static func fromInt(_ i: Int64, _ t: DType) -> Value {
         switch t {
         case .bool: Value(f: 0, i: i != 0 ? 1 : 0)
         case .int32: Value(f: 0, i: Int64(Int32(truncatingIfNeeded: i)))

@@ -1,0 +1,297 @@
+import TandemIR
+
+/// The interpreter's fast path for kernels without reductions (elementwise maps, copies, border
+/// writes: most of a program's kernels before they are compiled): each instruction runs over a
+/// block of up to `block` points of the innermost axis at once, in a loop with one dispatch,
+/// instead of every instruction dispatching at every point. Each operation is the same scalar
+/// function as the point path's (`State.unary`, `State.binary`, `State.cast`, with fast loops for
+/// the common float arithmetic computing exactly the same expression), so results are bit for
+/// bit the point path's.
+///
+/// Running a block's loads before its stores is only the point order's result when no point
+/// reads what another point of the kernel writes: a buffer that is written may be read only at
+/// the very access it is written at (an in-place `x = x * 0.5 + 1`), never gathered, and no two
+/// distinct buffers of the launch may share memory where one of them is written. Anything else
+/// takes the point path (`RowKernel.init` returns nil).
+///
+///     let rows = RowKernel(kernel, launch)    // nil: use the point path
+///     rows?.run(lo: 0, hi: launch.extent(0))
+struct RowKernel {
+    static let block = 256
+
+    let kernel: Kernel
+    let rank: Int
+    let ints: [Int64]
+    let floats: [Double]
+    let pointers: [UnsafeMutableRawPointer]
+    let dtypes: [DType]
+    let accesses: [Access]
+    let instrs: [Instr]
+    let stores: [Store]
+
+    /// Whether `kernel`'s structure allows the row path (no reductions; a written buffer read
+    /// only at the access it is written at). The launch is checked by `init`.
+    static func eligible(_ kernel: Kernel) -> Bool {
+        guard kernel.reductions.isEmpty, kernel.rank >= 1, kernel.parallelAxes == kernel.rank,
+              !kernel.instrs.contains(where: \.epilogue) else { return false }
+        // One access per written buffer, and reads of it only there (loops, no collections:
+        // this runs at every interpreted kernel's preparation).
+        let accesses = kernel.accesses, stores = kernel.stores
+        for s in stores {
+            let a = accesses[s.access]
+            for t in stores where t.buffer == s.buffer && accesses[t.access] != a { return false }
+            for instr in kernel.instrs {
+                switch instr.op {
+                case .load(let b, let l): if b == s.buffer && accesses[l] != a { return false }
+                case .gather(let b, _, _, _, _): if b == s.buffer { return false }
+                default: break
+                }
+            }
+        }
+        return true
+    }
+
+    /// The row path for this launch of an eligible kernel, or nil when it must take the point
+    /// path: distinct buffers share memory and one of them is written, or a buffer read and
+    /// written in place is written at one element from several points (a zero stride along an
+    /// axis longer than one), where the point order's result is not the block order's.
+    init?(_ kernel: Kernel, _ launch: Launch) {
+        let written = Set(kernel.stores.map(\.buffer))
+        let buffers = launch.buffers
+        for s in kernel.stores {
+            let readHere = kernel.instrs.contains { if case .load(s.buffer, _) = $0.op { true } else { false } }
+            guard readHere else { continue }
+            for (axis, stride) in kernel.accesses[s.access].strides.enumerated()
+            where stride.value(launch.ints) == 0 && launch.ints[axis] > 1 { return nil }
+        }
+        // Distinct buffers sharing memory, one of them written (views of one storage).
+        for w in written where buffers[w].isAllocated {
+            let wlo = UInt(bitPattern: buffers[w].pointer), whi = wlo + UInt(buffers[w].byteCount)
+            for (j, b) in buffers.enumerated() where j != w && b.isAllocated {
+                let lo = UInt(bitPattern: b.pointer), hi = lo + UInt(b.byteCount)
+                if lo < whi && wlo < hi { return nil }
+            }
+        }
+        self.kernel = kernel
+        rank = kernel.rank
+        ints = launch.ints
+        floats = launch.floats
+        pointers = buffers.map { $0.isAllocated ? $0.pointer : UnsafeMutableRawPointer(bitPattern: 64)! }
+        dtypes = buffers.map(\.dtype)
+        accesses = kernel.accesses
+        instrs = kernel.instrs
+        stores = kernel.stores
+    }
+
+    /// The points with axis 0 in `lo ..< hi`, block by block along the innermost axis.
+    func run(lo: Int, hi: Int) {
+        let n = instrs.count, B = RowKernel.block
+        let f = UnsafeMutablePointer<Double>.allocate(capacity: max(n, 1) * B)
+        let i = UnsafeMutablePointer<Int64>.allocate(capacity: max(n, 1) * B)
+        defer { f.deallocate(); i.deallocate() }
+        var domain = [Int](repeating: 0, count: rank)
+        let inner = rank - 1
+        var regs = Registers(f: f, i: i)
+        func rows(_ axis: Int) {
+            if axis == inner {
+                let (from, to) = inner == 0 ? (lo, hi) : (0, Int(ints[inner]))
+                var s = from
+                while s < to {
+                    let len = min(B, to - s)
+                    domain[inner] = s
+                    runBlock(domain, len, &regs)
+                    s += len
+                }
+                return
+            }
+            let (from, to) = axis == 0 ? (lo, hi) : (0, Int(ints[axis]))
+            for v in from..<to {
+                domain[axis] = v
+                rows(axis + 1)
+            }
+        }
+        rows(0)
+    }
+
+    struct Registers {
+        let f: UnsafeMutablePointer<Double>
+        let i: UnsafeMutablePointer<Int64>
+    }
+
+    /// The flat index of access `a` at `domain`, and its step along the innermost axis.
+    private func base(_ a: Access, _ domain: [Int]) -> (Int, Int) {
+        var x = Int(ints[a.offset])
+        for (axis, s) in a.strides.enumerated() { x += domain[axis] * s.value(ints) }
+        return (x, a.strides[rank - 1].value(ints))
+    }
+
+    private func runBlock(_ domain: [Int], _ len: Int, _ regs: inout Registers) {
+        let B = RowKernel.block
+        for (n, instr) in instrs.enumerated() {
+            let rf = regs.f + n * B, ri = regs.i + n * B
+            let t = instr.dtype
+            switch instr.op {
+            case .load(let b, let a):
+                let (x0, step) = base(accesses[a], domain)
+                load(b, x0, step, len, rf, ri)
+            case .gather(let b, let a, let ix, let stride, let extent):
+                let (x0, step) = base(accesses[a], domain)
+                let st = Int(ints[stride]), ext = ints[extent]
+                let idx = regs.i + ix * B
+                for k in 0..<len {
+                    let v = loadOne(b, x0 + k * step + st * Int(State.clampIndex(idx[k], ext)))
+                    rf[k] = v.f
+                    ri[k] = v.i
+                }
+            case .uniform(let a, let seed, let lo, let hi):
+                let (x0, step) = base(accesses[a], domain)
+                let s = UInt64(bitPattern: ints[seed]), flo = floats[lo], fhi = floats[hi]
+                for k in 0..<len {
+                    let v = State.fromDouble(flo + (fhi - flo) * Uniform.unit(seed: s, index: Int64(x0 + k * step)), t)
+                    rf[k] = v.f
+                    ri[k] = v.i
+                }
+            case .iota(let a, let start, let stepParam):
+                let (x0, step) = base(accesses[a], domain)
+                for k in 0..<len {
+                    let x = x0 + k * step
+                    let v = t.isFloatingPoint ? State.fromDouble(floats[start] + floats[stepParam] * Double(x), t)
+                                              : State.fromInt(ints[start] &+ ints[stepParam] &* Int64(x), t)
+                    rf[k] = v.f
+                    ri[k] = v.i
+                }
+            case .param(let p):
+                fill(t.isFloatingPoint ? State.fromDouble(floats[p], t) : State.fromInt(ints[p], t), len, rf, ri)
+            case .literal(let l):
+                fill(t.isFloatingPoint ? State.fromDouble(l.asDouble, t) : State.fromInt(l.asInt64, t), len, rf, ri)
+            case .accumulated:
+                preconditionFailure("a row kernel has no reductions")
+            case .cast(let a):
+                let from = instrs[a].dtype
+                let af = regs.f + a * B, ai = regs.i + a * B
+                if from == .float32 && t == .float64 || from == t {
+                    for k in 0..<len { rf[k] = af[k]; ri[k] = ai[k] }
+                } else {
+                    for k in 0..<len {
+                        let v = State.cast(Value(f: af[k], i: ai[k]), from: from, to: t)
+                        rf[k] = v.f
+                        ri[k] = v.i
+                    }
+                }
+            case .select(let c, let a, let b):
+                let ci = regs.i + c * B, af = regs.f + a * B, ai = regs.i + a * B, bf = regs.f + b * B, bi = regs.i + b * B
+                for k in 0..<len {
+                    let take = ci[k] != 0
+                    rf[k] = take ? af[k] : bf[k]
+                    ri[k] = take ? ai[k] : bi[k]
+                }
+            case .unary(let op, let a):
+                let af = regs.f + a * B, ai = regs.i + a * B
+                if t == .float64, op == .neg {
+                    for k in 0..<len { rf[k] = -af[k]; ri[k] = 0 }
+                } else if t == .float64, op == .abs {
+                    for k in 0..<len { rf[k] = Swift.abs(af[k]); ri[k] = 0 }
+                } else if t == .float64, op == .sqrt {
+                    for k in 0..<len { rf[k] = af[k].squareRoot(); ri[k] = 0 }
+                } else {
+                    for k in 0..<len {
+                        let v = State.unary(op, Value(f: af[k], i: ai[k]), t)
+                        rf[k] = v.f
+                        ri[k] = v.i
+                    }
+                }
+            case .binary(let op, let a, let b):
+                let operand = instrs[a].dtype
+                let af = regs.f + a * B, ai = regs.i + a * B, bf = regs.f + b * B, bi = regs.i + b * B
+                if !floatArithmetic(op, t, operand, af, bf, rf, ri, len) {
+                    for k in 0..<len {
+                        let v = State.binary(op, Value(f: af[k], i: ai[k]), Value(f: bf[k], i: bi[k]), operand: operand, t)
+                        rf[k] = v.f
+                        ri[k] = v.i
+                    }
+                }
+            }
+        }
+        for s in stores {
+            let (x0, step) = base(accesses[s.access], domain)
+            store(s.buffer, x0, step, len, regs.f + s.value * B, regs.i + s.value * B)
+        }
+    }
+
+    /// `+ - * /` on floats in tight loops: the same expressions as `State.binary` (Float results
+    /// rounded from the exact Double result, as there). False for anything else.
+    private func floatArithmetic(_ op: BinaryOp, _ t: DType, _ operand: DType, _ a: UnsafeMutablePointer<Double>,
+                                 _ b: UnsafeMutablePointer<Double>, _ r: UnsafeMutablePointer<Double>,
+                                 _ ri: UnsafeMutablePointer<Int64>, _ len: Int) -> Bool {
+        guard t == operand, t == .float64 || t == .float32 else { return false }
+        switch op {
+        case .add: for k in 0..<len { r[k] = a[k] + b[k] }
+        case .sub: for k in 0..<len { r[k] = a[k] - b[k] }
+        case .mul: for k in 0..<len { r[k] = a[k] * b[k] }
+        case .div: for k in 0..<len { r[k] = a[k] / b[k] }
+        default: return false
+        }
+        if t == .float32 { for k in 0..<len { r[k] = Double(Float(r[k])) } }
+        for k in 0..<len { ri[k] = 0 }
+        return true
+    }
+
+    private func fill(_ v: Value, _ len: Int, _ rf: UnsafeMutablePointer<Double>, _ ri: UnsafeMutablePointer<Int64>) {
+        for k in 0..<len { rf[k] = v.f; ri[k] = v.i }
+    }
+
+    private func loadOne(_ b: Int, _ x: Int) -> Value {
+        let p = pointers[b]
+        switch dtypes[b] {
+        case .bool: return Value(f: 0, i: Int64(p.load(fromByteOffset: x, as: UInt8.self)))
+        case .int32: return Value(f: 0, i: Int64(p.load(fromByteOffset: x * 4, as: Int32.self)))
+        case .int64: return Value(f: 0, i: p.load(fromByteOffset: x * 8, as: Int64.self))
+        case .float32: return Value(f: Double(p.load(fromByteOffset: x * 4, as: Float.self)), i: 0)
+        case .float64: return Value(f: p.load(fromByteOffset: x * 8, as: Double.self), i: 0)
+        }
+    }
+
+    private func load(_ b: Int, _ x0: Int, _ step: Int, _ len: Int, _ rf: UnsafeMutablePointer<Double>, _ ri: UnsafeMutablePointer<Int64>) {
+        let p = pointers[b]
+        switch dtypes[b] {
+        case .float64:
+            let q = p.assumingMemoryBound(to: Double.self)
+            for k in 0..<len { rf[k] = q[x0 + k * step] }
+            for k in 0..<len { ri[k] = 0 }
+        case .float32:
+            let q = p.assumingMemoryBound(to: Float.self)
+            for k in 0..<len { rf[k] = Double(q[x0 + k * step]) }
+            for k in 0..<len { ri[k] = 0 }
+        case .int64:
+            let q = p.assumingMemoryBound(to: Int64.self)
+            for k in 0..<len { ri[k] = q[x0 + k * step]; rf[k] = 0 }
+        case .int32:
+            let q = p.assumingMemoryBound(to: Int32.self)
+            for k in 0..<len { ri[k] = Int64(q[x0 + k * step]); rf[k] = 0 }
+        case .bool:
+            let q = p.assumingMemoryBound(to: UInt8.self)
+            for k in 0..<len { ri[k] = Int64(q[x0 + k * step]); rf[k] = 0 }
+        }
+    }
+
+    private func store(_ b: Int, _ x0: Int, _ step: Int, _ len: Int, _ vf: UnsafeMutablePointer<Double>, _ vi: UnsafeMutablePointer<Int64>) {
+        let p = pointers[b]
+        switch dtypes[b] {
+        case .float64:
+            let q = p.assumingMemoryBound(to: Double.self)
+            for k in 0..<len { q[x0 + k * step] = vf[k] }
+        case .float32:
+            let q = p.assumingMemoryBound(to: Float.self)
+            for k in 0..<len { q[x0 + k * step] = Float(vf[k]) }
+        case .int64:
+            let q = p.assumingMemoryBound(to: Int64.self)
+            for k in 0..<len { q[x0 + k * step] = vi[k] }
+        case .int32:
+            let q = p.assumingMemoryBound(to: Int32.self)
+            for k in 0..<len { q[x0 + k * step] = Int32(truncatingIfNeeded: vi[k]) }
+        case .bool:
+            let q = p.assumingMemoryBound(to: UInt8.self)
+            for k in 0..<len { q[x0 + k * step] = UInt8(truncatingIfNeeded: vi[k]) }
+        }
+    }
+}

@@ -1,0 +1,135 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Testing
+import _TandemTestSupport
+@testable import Tandem
+@testable import TandemInterpreter
+import TandemRuntime
+import TandemIR
+
+/// The interpreter's row path (`RowKernel`: kernels without reductions run block by block) gives
+/// the point path's bits on every kind of instruction, dtype, stride and block boundary, and
+/// leaves to the point path what only the point order computes right.
+@Suite("Interpreter rows agree with points")
+struct InterpreterRowTests {
+    /// `make()`'s value read on a runtime with only the interpreter, rows on or off.
+    func bytes<T: TensorScalar>(_ make: () -> Tensor<T>, rows: Bool) throws -> [UInt8] {
+        let stats = StatisticsBox()
+        let runtime = Runtime(devices: [InterpreterDevice(rows: rows)], statistics: stats, workers: 2,
+                              profile: { SyntheticProfiles.cpu() })
+        let b = try runtime.read(make().node)
+        return Array(UnsafeRawBufferPointer(start: b.pointer, count: b.byteCount))
+    }
+
+    func expectSame<T: TensorScalar>(_ what: String, _ make: () -> Tensor<T>,
+                                     sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let r = try bytes(make, rows: true), p = try bytes(make, rows: false)
+        let first = Array(zip(r, p)).firstIndex { $0 != $1 } ?? (r.count == p.count ? nil : min(r.count, p.count))
+        #expect(first == nil, "\(what): rows differ from points from byte \(first ?? 0) of \(r.count)", sourceLocation: sourceLocation)
+        #expect(!r.isEmpty, sourceLocation: sourceLocation)
+    }
+
+    static func data(_ n: Int, seed: Int) -> [Double] {
+        (0..<n).map { i in
+            let v = sin(Double(i * 7 + seed)) * 100
+            return i % 97 == 5 ? .nan : (i % 89 == 3 ? -.infinity : v)
+        }
+    }
+
+    @Test("float64 and float32 arithmetic, transcendentals, comparisons and selects; rows shorter and longer than a block",
+          arguments: [1, 7, 255, 256, 257, 1000, 3 * 256 + 5])
+    func floats(_ n: Int) throws {
+        let a = Self.data(n, seed: 1), b = Self.data(n, seed: 2)
+        try expectSame("f64 n=\(n)") {
+            let x = Tensor<Double>(a), y = Tensor<Double>(b)
+            return select(x .> y, exp(x / 50) - y * y, sqrt(abs(x)) + tanh(y)) / (x - 1) + min(x, y) * 3
+        }
+        try expectSame("f32 n=\(n)") {
+            let x = Tensor<Float>(a.map(Float.init)), y = Tensor<Float>(b.map(Float.init))
+            return (x * y + x / (y + 0.5) - log1p(abs(x))).cast(to: Float.self) * pow(abs(y) + 1, Tensor<Float>(0.5))
+        }
+        try expectSame("casts n=\(n)") {
+            let x = Tensor<Double>(a)
+            return (x.cast(to: Int32.self) + Tensor<Int32>(3)).cast(to: Double.self) + x.cast(to: Float.self).cast(to: Double.self)
+        }
+    }
+
+    @Test("integers, Bools, iota, uniform and gathers")
+    func integersAndGenerators() throws {
+        let n = 1000
+        let ints = (0..<n).map { Int64(($0 * 7919) % 1013) - 500 }
+        try expectSame("int64") {
+            let x = Tensor<Int64>(ints)
+            return (x * x - x / Tensor<Int64>(7)) .& Tensor<Int64>(0xFFFF) + (x << Tensor<Int64>(3))
+        }
+        try expectSame("bool") {
+            let x = Tensor<Int64>(ints)
+            return (x .> Tensor<Int64>(0)) .^ (x .< Tensor<Int64>(100))
+        }
+        try expectSame("linspace and uniform") {
+            Tensor<Double>.linspace(-1.75, 0.25, count: n) * Tensor<Double>.uniform([n], seed: 9, in: -2...3)
+        }
+        try expectSame("gather") {
+            let src = Tensor<Double>(Self.data(300, seed: 4))
+            let idx = Tensor<Int64>((0..<n).map { Int64(($0 * 31) % 600) - 300 })
+            return src[idx] * 2
+        }
+    }
+
+    @Test("strided, transposed, broadcast and sliced operands in 2-D and 3-D")
+    func views() throws {
+        let m = Tensor<Double>(Self.data(40 * 300, seed: 5)).reshaped([40, 300])
+        try expectSame("transpose") { m.transposed * 2 + 1 }
+        try expectSame("broadcast row and column") {
+            m + Tensor<Double>(Self.data(300, seed: 6)) * Tensor<Double>(Self.data(40, seed: 7)).reshaped([40, 1])
+        }
+        try expectSame("strided slices") { m[1..<39, stride(from: 0, to: 300, by: 3)] - m[0..<38, stride(from: 1, to: 300, by: 3)] }
+        let c = Tensor<Double>(Self.data(6 * 7 * 300, seed: 8)).reshaped([6, 7, 300])
+        try expectSame("3-D stencil") { c[1..<5, 1..<6, 1..<299] * 4 - c[0..<4, 1..<6, 1..<299] - c[2..<6, 1..<6, 1..<299] }
+    }
+
+    @Test("updates in place: the same access runs in rows; shifted self-reads give NumPy's answer on both paths")
+    func inPlace() throws {
+        let n = 600
+        let base = Self.data(n, seed: 9).map { $0.isFinite ? $0 : 1 }
+        // A shifted read of the buffer written: NumPy evaluates the right side first.
+        let shifted = try bytes({ () -> Tensor<Double> in
+            var x = Tensor<Double>(base)
+            x[1..<n] = x[0..<(n - 1)] * 2
+            return x
+        }, rows: true)
+        var want = base
+        for i in stride(from: n - 1, through: 1, by: -1) { want[i] = base[i - 1] * 2 }
+        let got = shifted.withUnsafeBytes { Array($0.bindMemory(to: Double.self)) }
+        #expect(got == want, "shifted self-write: \(zip(got, want).filter { $0 != $1 }.count) elements differ from NumPy's")
+        try expectSame("shifted self-write") { () -> Tensor<Double> in
+            var x = Tensor<Double>(base)
+            x[1..<n] = x[0..<(n - 1)] * 2
+            return x
+        }
+        try expectSame("slice written from itself") { () -> Tensor<Double> in
+            var x = Tensor<Double>(base)
+            x[10..<500] = x[10..<500] * 0.5 + 1
+            return x
+        }
+    }
+
+    @Test("eligibility: reductions, and a written buffer read elsewhere, take the point path")
+    func eligibility() {
+        let add = Instr(.binary(.add, 0, 1), .float64)
+        let two = Access(offset: 2, strides: [.one]), shifted = Access(offset: 3, strides: [.one])
+        let same = Kernel(rank: 1, parallelAxes: 1,
+                          buffers: [BufferParam(dtype: .float64, isRead: true, isWritten: true),
+                                    BufferParam(dtype: .float64, isRead: true, isWritten: false)],
+                          accesses: [two, two],
+                          instrs: [Instr(.load(buffer: 0, access: 0), .float64), Instr(.load(buffer: 1, access: 1), .float64), add],
+                          reductions: [], stores: [Store(buffer: 0, access: 0, value: 2, epilogue: false)],
+                          intParams: 4, floatParams: 0)
+        #expect(RowKernel.eligible(same))
+        var other = same
+        other.accesses = [two, shifted]
+        other.instrs = [Instr(.load(buffer: 0, access: 1), .float64), Instr(.load(buffer: 1, access: 0), .float64), add]
+        #expect(!RowKernel.eligible(other))
+    }
+}
