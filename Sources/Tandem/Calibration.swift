@@ -108,8 +108,8 @@ public enum Calibration {
         // work comes first, and measurements it disturbs are caught by the spread check.
         let started = startBackgroundThread(niceness: 19) {
             do {
-                let first = try measure(quick: true, workers: workers)
-                let second = try measure(quick: true, workers: workers)
+                let first = try measure(quick: true, workers: workers, onTheSide: true)
+                let second = try measure(quick: true, workers: workers, onTheSide: true)
                 let spread = MachineProfile.spread(first, second)
                 guard spread <= maxSpread else {
                     ProcessInfoLite.warn("tandem: the calibration on the side was disturbed (two measurements differ by up to \(((spread * 10).rounded()) / 10)x: other work on the machine); keeping the built-in estimates, the next run measures again")
@@ -133,7 +133,10 @@ public enum Calibration {
 
     /// Measures this machine. `quick` uses small sizes and few repeats (well under a second once
     /// the calibration kernels are in the cache; their first compile adds a few tenths).
-    public static func measure(quick: Bool, workers: Int? = nil, compiled: Bool = true) throws -> MachineProfile {
+    /// `onTheSide`: the program is running; the calibration kernels are compiled one after the
+    /// other on the calling (low-priority) thread, not on the worker pool, where twenty compiles
+    /// held both workers for most of a second and stalled the program's kernels behind them.
+    public static func measure(quick: Bool, workers: Int? = nil, compiled: Bool = true, onTheSide: Bool = false) throws -> MachineProfile {
         let start = ProcessInfoLite.monotonicNanos()
         let executor = Tandem.runtime.executor
         let workers = workers ?? executor.workers
@@ -205,7 +208,7 @@ public enum Calibration {
                                     interpreterSpeedup: interpreterSpeedup,
                                     compileSeconds: 0, loadSeconds: 0)
         if canCompile, case .success(let tc) = cpu.toolchain {
-            // Plan every calibration kernel, then compile them concurrently on the pool.
+            // Plan every calibration kernel, then compile them (concurrently on the pool, unless on the side).
             // 64 or 128 MiB each way: past any cache (a debug build measures less, only roughly).
             let bwN = (quick ? 1 << 23 : 1 << 24) / debugShrink
             let opN = quick ? 4096 : 16384
@@ -234,16 +237,23 @@ public enum Calibration {
             let codes = Mutex<[Int: any PreparedKernel]>([:])
             let failure = Mutex<(any Error)?>(nil)
             let jobList = jobs
-            executor.wait(executor.submit(label: "calibrate compile", dependencies: [], chunks: jobList.indices.map { i in
-                { _ in
-                    do {
-                        let c = try cpu.prepare(jobList[i].kernel)
-                        codes.withLock { $0[i] = c }
-                    } catch {
-                        failure.withLock { $0 = error }
-                    }
+            let compileJob: @Sendable (Int) -> Void = { i in
+                do {
+                    let c = try cpu.prepare(jobList[i].kernel)
+                    codes.withLock { $0[i] = c }
+                } catch {
+                    failure.withLock { $0 = error }
                 }
-            }))
+            }
+            if onTheSide {
+                // One failure (a compiler stopped at its time limit) ends it: no queue of
+                // compiles behind a stuck compiler.
+                for i in jobList.indices where failure.withLock({ $0 == nil }) { compileJob(i) }
+            } else {
+                executor.wait(executor.submit(label: "calibrate compile", dependencies: [], chunks: jobList.indices.map { i in
+                    { _ in compileJob(i) }
+                }))
+            }
             if let e = failure.withLock({ $0 }) { throw e }
             let code = codes.withLock { $0 }
 

@@ -23,7 +23,11 @@ public final class CPUKernelCache: Sendable {
     }
 
     public static func key(source: String, toolchain: CPUToolchain) -> String {
-        VerifiedFileCache.key([source, toolchain.identity, toolchain.fingerprint, toolchain.flags.joined(separator: " "), CPUIdentity.current])
+        key(source: source, toolchain: toolchain, fingerprint: toolchain.fingerprint)
+    }
+
+    static func key(source: String, toolchain: CPUToolchain, fingerprint: String) -> String {
+        VerifiedFileCache.key([source, toolchain.identity, fingerprint, toolchain.flags.joined(separator: " "), CPUIdentity.current])
     }
 
     public func entryPath(_ key: String) -> String { files.entryPath(key) }
@@ -32,9 +36,12 @@ public final class CPUKernelCache: Sendable {
     public func dropMemory() { loaded.withLock { $0.removeAll() } }
 
     /// Whether `library(source:...)` would find the code loaded, on disk, or compile it (for the
-    /// cost model; the disk entry is verified only when it is loaded).
+    /// cost model; the disk entry is verified only when it is loaded). While the compiler binary
+    /// is still being hashed (a first run on this machine) nothing can be stored under its key:
+    /// missing, without waiting for the hash.
     public func state(source: String, toolchain: CPUToolchain) -> CodeState {
-        let key = CPUKernelCache.key(source: source, toolchain: toolchain)
+        guard let fingerprint = toolchain.fingerprintIfKnown else { return .missing }
+        let key = CPUKernelCache.key(source: source, toolchain: toolchain, fingerprint: fingerprint)
         if loaded.withLock({ $0[key] }) != nil { return .ready }
         return access(entryPath(key), F_OK) == 0 ? .onDisk : .missing
     }
@@ -100,6 +107,8 @@ public final class CPUKernelCache: Sendable {
         statistics.update {
             $0.compileMisses += 1
             $0.compileNanos += elapsed
+            $0.cpuCompiles += 1
+            $0.cpuCompileNanos += elapsed
         }
         Tracer.shared.record(TraceEvent(kind: .compile, name: "compile", start: start, duration: elapsed, detail: "miss \(key.prefix(12))"))
         loaded.withLock { $0[key] = lib }

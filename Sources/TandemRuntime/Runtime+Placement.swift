@@ -163,7 +163,9 @@ extension Runtime {
             // of which the interpreter (which scales poorly) would have used only so much.
             let cpuProfile = model.profile.cpu
             let workers = Double(model.workers)
-            let lost = max(0.05, (min(cpuProfile.interpreterSpeedup, workers) - 1) / max(workers - 1, 1))
+            // A kernel the interpreter runs inline on the calling thread leaves the other cores
+            // idle: its compile costs next to nothing.
+            let lost = chosen.inline && workers > 1 ? 0.05 : max(0.05, (min(cpuProfile.interpreterSpeedup, workers) - 1) / max(workers - 1, 1))
             let saving = Double(entry.runs + 1) * (chosen.total - compiledTime)
             if saving >= cpuProfile.compileSeconds * lost { background.request(k.kernel, on: cpu) }
         }

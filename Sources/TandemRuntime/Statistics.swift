@@ -17,6 +17,10 @@ public struct Statistics: Sendable, Equatable, CustomStringConvertible {
     /// Disk entries that failed their ownership, permission or content-hash check and were rebuilt.
     public var cacheRejected = 0
     public var compileNanos: UInt64 = 0
+    /// C compiles for the host (foreground and background) and their time: the measured compile
+    /// time replaces the profile's estimate in placement once there is one.
+    public var cpuCompiles = 0
+    public var cpuCompileNanos: UInt64 = 0
     /// Time spent planning (fusion, in-place analysis, scheduling) at sync points.
     public var planNanos: UInt64 = 0
     /// Plans taken from the plan cache (the same graph seen before) and planned from scratch.
@@ -85,6 +89,8 @@ public final class StatisticsBox: Sendable {
     private let state = Mutex(Statistics())
     public init() {}
     public var snapshot: Statistics { state.withLock { $0 } }
+    /// One value read under the lock, without copying the whole record.
+    public func read<T>(_ body: (borrowing Statistics) -> T) -> T { state.withLock { body($0) } }
     public func update(_ body: (inout Statistics) -> Void) { state.withLock { body(&$0) } }
     public func reset() { state.withLock { $0 = Statistics() } }
 }

@@ -1,0 +1,21 @@
+#!/bin/bash
+# First and second runs of the examples gallery on an empty cache folder (no machine profile,
+# no kernels), beside NumPy's time for the same program, for $BASE (optional) and this build.
+# Run: swift build -c release --product tandem && BASE=/path/to/other/tandem bench/first_runs.sh [examples...]
+cd "$(dirname "$0")/.."
+NEW=.build/release/tandem; BASE=${BASE:-}
+EXAMPLES=${*:-heat life kmeans logistic_regression asian_option cavity_flow mandelbrot fir_filter}
+seconds() { python3 -c 'import json,sys; print(round(json.loads(sys.stdin.read().strip().splitlines()[-1])["seconds"], 3))'; }
+echo "# uptime: $(uptime)"
+dir="${TMPDIR:-/tmp}/tandem-first-run"
+for e in $EXAMPLES; do
+  for b in $BASE $NEW; do
+    [ -x "$b" ] || continue
+    rm -rf "$dir"
+    t1=$(TANDEM_CACHE_DIR="$dir" $b example $e --json 2>/dev/null | seconds)
+    t2=$(TANDEM_CACHE_DIR="$dir" $b example $e --json 2>/dev/null | seconds)
+    echo "$e $b first $t1 second $t2"
+  done
+  echo "$e numpy $(python3 bench/examples/run_examples.py $e 2>/dev/null | seconds)"
+done
+rm -rf "$dir"
