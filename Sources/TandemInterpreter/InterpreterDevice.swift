@@ -34,11 +34,11 @@ struct InterpretedKernel: PreparedKernel {
     }
 
     func run(_ launch: Launch, lo: Int, hi: Int) {
-        if rows, let r = RowKernel(kernel, launch) {
+        if rows, kernel.reductions.isEmpty, let r = RowKernel(kernel, launch) {
             r.run(lo: lo, hi: hi)
             return
         }
-        var st = State(kernel, launch)
+        var st = State(kernel, launch, rows: rows)
         let P = kernel.parallelAxes
         if P == 0 {
             st.point(parallel: [], reduceFrom: nil)
@@ -52,7 +52,7 @@ struct InterpretedKernel: PreparedKernel {
     }
 
     func runSplit(_ launch: Launch, lo: Int, hi: Int, partials: UnsafeMutableRawPointer) {
-        var st = State(kernel, launch)
+        var st = State(kernel, launch, rows: rows)
         let P = kernel.parallelAxes
         let nred = kernel.reductions.count
         if P == 0 && kernel.rank == 1 && kernel.lanedReduction {
@@ -80,7 +80,7 @@ struct InterpretedKernel: PreparedKernel {
     }
 
     func combine(_ launch: Launch, partials: UnsafeRawPointer, count: Int) {
-        var st = State(kernel, launch)
+        var st = State(kernel, launch, rows: rows)
         let P = kernel.parallelAxes
         let nred = kernel.reductions.count
         var idx = [Int](repeating: 0, count: P)
@@ -136,8 +136,11 @@ struct State {
     /// Whether the innermost reduce loop runs in lanes (`Kernel.lanedReduction`), and the lanes.
     let laned: Bool
     var lanes: [Acc]
+    /// The body in blocks along the innermost (reduce) axis, when `RowKernel` applies.
+    let rows: RowKernel?
+    let rowRegisters: RowKernel.Registers?
 
-    init(_ kernel: Kernel, _ launch: Launch) {
+    init(_ kernel: Kernel, _ launch: Launch, rows eligible: Bool = false) {
         instrs = kernel.instrs.map { $0 }
         accesses = kernel.accesses.map { Access(offset: $0.offset, strides: $0.strides.map { $0 }) }
         reductions = kernel.reductions.map { $0 }
@@ -154,6 +157,8 @@ struct State {
         domain = [Int](repeating: 0, count: rank)
         laned = kernel.lanedReduction
         lanes = laned ? [Acc](repeating: Acc(), count: Kernel.reductionLanes * reductions.count) : []
+        rows = eligible && !kernel.reductions.isEmpty ? RowKernel(kernel, launch) : nil
+        rowRegisters = rows.map { _ in RowKernel.Registers(count: kernel.instrs.count) }
     }
 
     func extent(_ a: Int) -> Int { Int(ints[a]) }
@@ -198,6 +203,10 @@ struct State {
             lanedLoop(axis: axis, from: 0, to: extent(axis))
             return
         }
+        if rows != nil && axis == rank - 1 {
+            blockLoop(axis: axis, from: 0, to: extent(axis), lanesFrom: nil)
+            return
+        }
         for v in 0..<extent(axis) {
             domain[axis] = v
             inner(axis: axis + 1)
@@ -211,12 +220,16 @@ struct State {
         let L = Kernel.reductionLanes, n = accs.count
         let outer = accs
         for l in 0..<L { for j in 0..<n { lanes[l * n + j] = identity(j) } }
-        for v in start..<end {
-            domain[axis] = v
-            let l = (v - start) % L
-            for j in 0..<n { accs[j] = lanes[l * n + j] }
-            evaluateBody()
-            for j in 0..<n { lanes[l * n + j] = accs[j] }
+        if rows != nil {
+            blockLoop(axis: axis, from: start, to: end, lanesFrom: start)
+        } else {
+            for v in start..<end {
+                domain[axis] = v
+                let l = (v - start) % L
+                for j in 0..<n { accs[j] = lanes[l * n + j] }
+                evaluateBody()
+                for j in 0..<n { lanes[l * n + j] = accs[j] }
+            }
         }
         var width = L
         while width > 1 {
@@ -229,6 +242,37 @@ struct State {
         }
         accs = outer
         for j in 0..<n { fold(j, lanes[j].value, index: 0) }
+    }
+
+    /// The innermost loop over `start ..< end` in blocks (`RowKernel`): the body's instructions
+    /// and stores run over a block, then each point's values fold in the point order, into the
+    /// accumulators or, with `lanesFrom`, into lane `(v - lanesFrom) % 8` as `lanedLoop` does;
+    /// the registers and the domain are left as the last point left them. Bit for bit
+    /// `evaluateBody` at each point.
+    mutating func blockLoop(axis: Int, from start: Int, to end: Int, lanesFrom: Int?) {
+        guard let rows, let regs = rowRegisters, start < end else { return }
+        let B = RowKernel.block, L = Kernel.reductionLanes, n = accs.count
+        var s = start, last = 0
+        while s < end {
+            let len = Swift.min(B, end - s)
+            domain[axis] = s
+            rows.runBlock(domain, len, regs)
+            for k in 0..<len {
+                let v = s + k
+                let l = lanesFrom.map { (v - $0) % L } ?? 0
+                if lanesFrom != nil { for j in 0..<n { accs[j] = lanes[l * n + j] } }
+                for (j, r) in reductions.enumerated() {
+                    fold(j, Value(f: regs.f[r.value * B + k], i: regs.i[r.value * B + k]), index: Int64(v))
+                }
+                if lanesFrom != nil { for j in 0..<n { lanes[l * n + j] = accs[j] } }
+            }
+            last = len - 1
+            s += len
+        }
+        domain[axis] = end - 1
+        for (m, instr) in instrs.enumerated() where !instr.epilogue {
+            self.regs[m] = Value(f: regs.f[m * B + last], i: regs.i[m * B + last])
+        }
     }
 
     private func index(_ a: Access) -> Int {

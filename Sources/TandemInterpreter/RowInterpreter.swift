@@ -29,17 +29,24 @@ struct RowKernel {
     let instrs: [Instr]
     let stores: [Store]
 
-    /// Whether `kernel`'s structure allows the row path (no reductions; a written buffer read
-    /// only at the access it is written at). The launch is checked by `init`.
+    /// Whether `kernel`'s structure allows the row path: a map (no reductions, every axis
+    /// parallel), or a reduction whose innermost axis is a reduce axis (its body runs in blocks
+    /// along it and the values fold point by point, `State.blockLoop`); and a buffer the body
+    /// writes is read only at the access it is written at. The launch is checked by `init`.
     static func eligible(_ kernel: Kernel) -> Bool {
-        guard kernel.reductions.isEmpty, kernel.rank >= 1, kernel.parallelAxes == kernel.rank,
-              !kernel.instrs.contains(where: \.epilogue) else { return false }
-        // One access per written buffer, and reads of it only there (loops, no collections:
-        // this runs at every interpreted kernel's preparation).
+        guard kernel.rank >= 1 else { return false }
+        if kernel.reductions.isEmpty {
+            guard kernel.parallelAxes == kernel.rank, !kernel.instrs.contains(where: \.epilogue) else { return false }
+        } else {
+            guard kernel.parallelAxes < kernel.rank else { return false }
+        }
+        // One access per buffer the body writes, and reads of it only there (loops, no
+        // collections: this runs at every interpreted kernel's preparation). Epilogue stores
+        // run after a parallel point's whole reduction, in the point order either way.
         let accesses = kernel.accesses, stores = kernel.stores
-        for s in stores {
+        for s in stores where !s.epilogue {
             let a = accesses[s.access]
-            for t in stores where t.buffer == s.buffer && accesses[t.access] != a { return false }
+            for t in stores where !t.epilogue && t.buffer == s.buffer && accesses[t.access] != a { return false }
             for instr in kernel.instrs {
                 switch instr.op {
                 case .load(let b, let l): if b == s.buffer && accesses[l] != a { return false }
@@ -58,7 +65,7 @@ struct RowKernel {
     init?(_ kernel: Kernel, _ launch: Launch) {
         let written = Set(kernel.stores.map(\.buffer))
         let buffers = launch.buffers
-        for s in kernel.stores {
+        for s in kernel.stores where !s.epilogue {
             let readHere = kernel.instrs.contains { if case .load(s.buffer, _) = $0.op { true } else { false } }
             guard readHere else { continue }
             for (axis, stride) in kernel.accesses[s.access].strides.enumerated()
@@ -83,15 +90,13 @@ struct RowKernel {
         stores = kernel.stores
     }
 
-    /// The points with axis 0 in `lo ..< hi`, block by block along the innermost axis.
+    /// A map's points with axis 0 in `lo ..< hi`, block by block along the innermost axis.
     func run(lo: Int, hi: Int) {
-        let n = instrs.count, B = RowKernel.block
-        let f = UnsafeMutablePointer<Double>.allocate(capacity: max(n, 1) * B)
-        let i = UnsafeMutablePointer<Int64>.allocate(capacity: max(n, 1) * B)
-        defer { f.deallocate(); i.deallocate() }
+        precondition(kernel.reductions.isEmpty, "reductions run in blocks through State.blockLoop")
+        let B = RowKernel.block
         var domain = [Int](repeating: 0, count: rank)
         let inner = rank - 1
-        var regs = Registers(f: f, i: i)
+        let regs = Registers(count: instrs.count)
         func rows(_ axis: Int) {
             if axis == inner {
                 let (from, to) = inner == 0 ? (lo, hi) : (0, Int(ints[inner]))
@@ -99,7 +104,7 @@ struct RowKernel {
                 while s < to {
                     let len = min(B, to - s)
                     domain[inner] = s
-                    runBlock(domain, len, &regs)
+                    runBlock(domain, len, regs)
                     s += len
                 }
                 return
@@ -113,9 +118,18 @@ struct RowKernel {
         rows(0)
     }
 
-    struct Registers {
+    /// Row registers: `count` instructions of `block` values each, as Double and Int64 bits.
+    final class Registers {
         let f: UnsafeMutablePointer<Double>
         let i: UnsafeMutablePointer<Int64>
+        init(count: Int) {
+            f = .allocate(capacity: max(count, 1) * RowKernel.block)
+            i = .allocate(capacity: max(count, 1) * RowKernel.block)
+        }
+        deinit {
+            f.deallocate()
+            i.deallocate()
+        }
     }
 
     /// The flat index of access `a` at `domain`, and its step along the innermost axis.
@@ -125,9 +139,11 @@ struct RowKernel {
         return (x, a.strides[rank - 1].value(ints))
     }
 
-    private func runBlock(_ domain: [Int], _ len: Int, _ regs: inout Registers) {
+    /// The body's (non-epilogue) instructions and stores over `len` points of the innermost
+    /// axis from `domain`, into `regs` (instruction `n`'s values at `n * block ..<`).
+    func runBlock(_ domain: [Int], _ len: Int, _ regs: Registers) {
         let B = RowKernel.block
-        for (n, instr) in instrs.enumerated() {
+        for (n, instr) in instrs.enumerated() where !instr.epilogue {
             let rf = regs.f + n * B, ri = regs.i + n * B
             let t = instr.dtype
             switch instr.op {
@@ -165,7 +181,7 @@ struct RowKernel {
             case .literal(let l):
                 fill(t.isFloatingPoint ? State.fromDouble(l.asDouble, t) : State.fromInt(l.asInt64, t), len, rf, ri)
             case .accumulated:
-                preconditionFailure("a row kernel has no reductions")
+                preconditionFailure("accumulators are read in the epilogue only")
             case .cast(let a):
                 let from = instrs[a].dtype
                 let af = regs.f + a * B, ai = regs.i + a * B
@@ -212,7 +228,7 @@ struct RowKernel {
                 }
             }
         }
-        for s in stores {
+        for s in stores where !s.epilogue {
             let (x0, step) = base(accesses[s.access], domain)
             store(s.buffer, x0, step, len, regs.f + s.value * B, regs.i + s.value * B)
         }

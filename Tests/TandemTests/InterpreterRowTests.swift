@@ -115,6 +115,26 @@ struct InterpreterRowTests {
         }
     }
 
+    @Test("reductions: full (laned, split), along rows and columns, arg reductions, NaN, and sums with stores on the way",
+          arguments: [(1, 9), (3, 255), (7, 257), (40, 300), (2, 70_001)])
+    func reductions(_ shape: (Int, Int)) throws {
+        let (r, c) = shape
+        let a = Self.data(r * c, seed: 11)
+        let finite = a.map { $0.isFinite ? $0 : 0.5 }
+        try expectSame("full sum \(shape)") { (Tensor<Double>(finite) * 1.5 + 1).sum().reshaped([1]) }
+        try expectSame("full max with NaN \(shape)") { Tensor<Double>(a).max().reshaped([1]) }
+        try expectSame("row sums \(shape)") { (Tensor<Double>(finite).reshaped([r, c]) * 2 - 1).sum(axis: 1) }
+        try expectSame("column sums \(shape)") { exp(Tensor<Double>(finite).reshaped([r, c]) / 100).sum(axis: 0) }
+        try expectSame("row argmax \(shape)") { Tensor<Double>(a).reshaped([r, c]).argmax(axis: 1) }
+        try expectSame("row min f32 \(shape)") { Tensor<Float>(a.map(Float.init)).reshaped([r, c]).min(axis: 1) }
+        try expectSame("int sum \(shape)") { Tensor<Int64>((0..<(r * c)).map { Int64($0 % 13) - 6 }).reshaped([r, c]).sum(axis: 1) }
+        try expectSame("mean and variance \(shape)") {
+            let x = Tensor<Double>(finite).reshaped([r, c])
+            let m = x.mean(axis: 1, keepDims: true)
+            return ((x - m) * (x - m)).sum(axis: 1) + m.reshaped([r])
+        }
+    }
+
     @Test("eligibility: reductions, and a written buffer read elsewhere, take the point path")
     func eligibility() {
         let add = Instr(.binary(.add, 0, 1), .float64)
