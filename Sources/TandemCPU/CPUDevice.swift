@@ -42,7 +42,8 @@ public final class CPUDevice: KernelDevice, @unchecked Sendable {
             return k
         }
         let source = CRenderer.render(kernel)
-        let k = CompiledKernel(library: try cache.library(source: source, toolchain: tc, statistics: statistics))
+        let k = CompiledKernel(library: try cache.library(source: source, toolchain: tc, statistics: statistics,
+                                                          instructions: kernel.instrs.count(where: { !$0.epilogue })))
         prepared.withLock { $0[kernel] = k }
         return k
     }

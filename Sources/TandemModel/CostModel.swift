@@ -187,6 +187,33 @@ public struct Prediction: Sendable, Equatable, CustomStringConvertible {
 ///     let best = model.choose(model.predictAll(features, run, options: [.interpreter, .cpu1, .cpuAll]))
 public struct CostModel: Sendable {
     public var profile: MachineProfile
+    /// Seconds per IR instruction of a C compile, measured in this process (`compileTime`); nil
+    /// until a compile was measured.
+    public var measuredCompileRate: Double? = nil
+
+    /// The profile's `compileSeconds` is taken as the compile of a kernel of this many
+    /// instructions, a quarter of it fixed (the compiler's start and the link), the rest
+    /// proportional to the instructions: one number measured on one kernel said 0.32 s for
+    /// every kernel, where this machine compiles a 10-instruction kernel in 0.06 s and a
+    /// 700-instruction one (an option pricer's fused time loop) in 1.2 s, while the interpreter
+    /// ran the latter in 0.4 s.
+    public static let compileReferenceInstructions = 32
+
+    /// The fixed part of a C compile (seconds).
+    public var compileBaseSeconds: Double { profile.cpu.compileSeconds * 0.25 }
+
+    /// Seconds per instruction of a C compile: measured in this process once there is a
+    /// measurement (within 1/16 to 16 times the profile's), else the profile's.
+    public var compileRate: Double {
+        let prior = profile.cpu.compileSeconds * 0.75 / Double(CostModel.compileReferenceInstructions)
+        guard let measured = measuredCompileRate else { return prior }
+        return Swift.min(prior * 16, Swift.max(prior / 16, measured))
+    }
+
+    /// The predicted time of compiling `f`'s kernel to C.
+    public func compileTime(_ f: KernelFeatures) -> Double {
+        compileBaseSeconds + compileRate * Double(f.instructions)
+    }
 
     public init(profile: MachineProfile) { self.profile = profile }
 
@@ -236,7 +263,7 @@ public struct CostModel: Sendable {
                 p.compute = max(compute, memory) + chunkCost + firstTouch
                     + Double(placement == .cpu1 ? 1 : chunks) / Double(threads) * cpu.callSeconds
                 p.bound = memory >= compute ? "memory" : "compute"
-                p.compile = codeCost(run.code[placement] ?? run.code[.cpuAll] ?? .ready, compile: cpu.compileSeconds, load: cpu.loadSeconds,
+                p.compile = codeCost(run.code[placement] ?? run.code[.cpuAll] ?? .ready, compile: compileTime(f), load: cpu.loadSeconds,
                                      previousRuns: run.previousRuns)
             }
             // One chunk that runs in less time than waking a worker: the caller runs it.

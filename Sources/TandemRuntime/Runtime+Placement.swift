@@ -167,7 +167,7 @@ extension Runtime {
             // idle: its compile costs next to nothing.
             let lost = chosen.inline && workers > 1 ? 0.05 : max(0.05, (min(cpuProfile.interpreterSpeedup, workers) - 1) / max(workers - 1, 1))
             let saving = Double(entry.runs + 1) * (chosen.total - compiledTime)
-            if saving >= cpuProfile.compileSeconds * lost { background.request(k.kernel, on: cpu) }
+            if saving >= model.compileTime(entry.features) * lost { background.request(k.kernel, on: cpu) }
         }
         var decision = PlacementDecision(chosen: chosen, options: allPredictions ?? predictions, forced: forced)
         decision.correction = corrections.factor(chosen.placement)

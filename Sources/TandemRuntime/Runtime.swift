@@ -161,16 +161,13 @@ public final class Runtime: @unchecked Sendable {
         }
     }
 
-    /// `model` with the profile's compile time replaced by the mean of this process's measured
-    /// C compiles, once there are any (within 1/16 to 16 times the profile's): the built-in
-    /// estimate is 0.32 s, a compile on the machine this was written on 0.05-0.2 s, and tiering
-    /// and placement weigh every compile by it.
+    /// `model` with the compile rate (seconds per instruction, beyond the fixed part) measured
+    /// from this process's C compiles, once there are any (`CostModel.compileTime`).
     func compileCorrected(_ model: CostModel) -> CostModel {
-        let (count, nanos) = statistics.read { ($0.cpuCompiles, $0.cpuCompileNanos) }
-        guard count > 0 else { return model }
+        let (count, nanos, instructions) = statistics.read { ($0.cpuCompiles, $0.cpuCompileNanos, $0.cpuCompileInstructions) }
+        guard count > 0, instructions > 0 else { return model }
         var m = model
-        let base = m.profile.cpu.compileSeconds
-        m.profile.cpu.compileSeconds = min(base * 16, max(base / 16, Double(nanos) / 1e9 / Double(count)))
+        m.measuredCompileRate = Swift.max(0, Double(nanos) / 1e9 - Double(count) * m.compileBaseSeconds) / Double(instructions)
         return m
     }
 

@@ -93,12 +93,32 @@ struct CostModelTests {
         #expect(model.choose(model.predictAll(f, Self.run(n, hostOnly: 8 * n), options: [.interpreter, .cpu1, .cpuAll, .cuda])).placement == .cuda)
     }
 
+    @Test("a compile is priced by the kernel's size, and measured compiles set the rate per instruction")
+    func compileBySize() {
+        var model = CostModel(profile: SyntheticProfiles.cpu(compileSeconds: 0.32))
+        var small = KernelFeatures(Self.axpb), large = small
+        small.instructions = 10
+        large.instructions = 700
+        #expect(abs(model.compileTime(small) - (0.08 + 0.0075 * 10)) < 1e-12)
+        #expect(model.compileTime(large) > 30 * model.compileTime(small) / 2)
+        // This machine's measurements: 0.06 s for 10 instructions and 1.16 s for 700.
+        model.measuredCompileRate = (0.06 + 1.16 - 2 * model.compileBaseSeconds) / 710
+        #expect(abs(model.compileTime(large) - (0.08 + 700 * model.measuredCompileRate!)) < 1e-12)
+        #expect(model.compileTime(large) > 1.0 && model.compileTime(large) < 1.4)
+        // An absurd measurement is held within 16 times the profile's rate.
+        model.measuredCompileRate = 100
+        #expect(model.compileRate == 0.0075 * 16)
+    }
+
     @Test("compiling is charged when the code is missing, amortised over earlier runs; a disk hit costs a load")
     func compileAmortised() {
         let model = CostModel(profile: SyntheticProfiles.cpu())
         let f = KernelFeatures(Self.axpb)
-        #expect(model.predict(f, Self.run(1000, code: .missing), on: .cpuAll).compile == 0.1)
-        #expect(model.predict(f, Self.run(1000, code: .missing, previousRuns: 9), on: .cpuAll).compile == 0.01)
+        // axpb has 6 body instructions: a quarter of the 0.1 s fixed, 0.075 s per 32 instructions.
+        let compile = 0.025 + 0.075 * 6 / 32
+        #expect(f.instructions == 6)
+        #expect(abs(model.predict(f, Self.run(1000, code: .missing), on: .cpuAll).compile - compile) < 1e-15)
+        #expect(abs(model.predict(f, Self.run(1000, code: .missing, previousRuns: 9), on: .cpuAll).compile - compile / 10) < 1e-15)
         #expect(model.predict(f, Self.run(1000, code: .onDisk), on: .cpuAll).compile == 1e-3)
         #expect(model.predict(f, Self.run(1000, code: .ready), on: .cpuAll).compile == 0)
         // A small kernel seen once stays in the interpreter; a large one is compiled at once.
