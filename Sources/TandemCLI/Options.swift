@@ -13,6 +13,13 @@ enum DTypeOption: String, ExpressibleByArgument, CaseIterable {
     var tolerance: Double { self == .f32 ? 1e-4 : 1e-8 }
 }
 
+/// A failure while running (a file that cannot be read or written): one line on standard
+/// error, exit status 3 (`TandemCommand.runtimeFailureStatus`), no usage text.
+struct CLIFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
 /// A problem with the command line: one line on standard error, exit code 2.
 struct UsageError: Error, CustomStringConvertible {
     let description: String
@@ -40,6 +47,9 @@ func parseParameters(_ items: [String], program: String, names: [String], intege
                 throw UsageError(description: "parameter \(name)=\(text) must be a positive whole number")
             }
         }
+        guard out[name] == nil else {
+            throw UsageError(description: "parameter \(name) is given twice")
+        }
         out[name] = value
     }
     return out
@@ -64,13 +74,13 @@ func checkFeasible(_ w: Workload, _ p: [String: Double]) throws {
     case "gmm_em": bytes = 8 * v("n") * (3 * v("k") + 2 * v("d"))
     default: bytes = 0
     }
-    let limit = physicalMemory()
-    if bytes > limit * 0.8 {
-        throw UsageError(description: "impossible size for \(w.name): about \(Int(bytes / 1e9)) GB needed, \(Int(limit / 1e9)) GB present")
+    let (limit, what) = BufferPool.memoryLimit()
+    if bytes > Double(limit) * 0.8 {
+        throw UsageError(description: "impossible size for \(w.name): about \(String(format1(bytes / 1e9))) GB needed, \(String(format1(Double(limit) / 1e9))) GB of \(what)")
     }
 }
 
-func physicalMemory() -> Double { Double(BufferPool.physicalBytes()) }
+private func format1(_ x: Double) -> Double { (x * 10).rounded() / 10 }
 
 /// Monotonic seconds.
 func now() -> Double { Double(ProcessInfoLite.monotonicNanos()) * 1e-9 }

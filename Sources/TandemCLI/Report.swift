@@ -23,7 +23,7 @@ struct Report: ParsableCommand {
         var facts: [(String, String)] = []
         let title: String
         if let path = trace {
-            guard let bytes = ProcessInfoLite.contents(of: path) else { throw ValidationError("cannot read \(path)") }
+            guard let bytes = ProcessInfoLite.contents(of: path) else { throw CLIFailure("cannot read the trace \(path): \(ProcessInfoLite.errnoDescription())") }
             recorded = try ChromeTrace.decode(bytes)
             title = path
         } else {
@@ -52,7 +52,7 @@ struct Report: ParsableCommand {
         }
         if let traceOutput { try recorded.write(to: traceOutput) }
         guard ProcessInfoLite.write(Array(recorded.htmlReport(title: title, facts: facts).utf8), to: output) else {
-            throw ValidationError("cannot write \(output)")
+            throw CLIFailure("cannot write the report \(output): \(ProcessInfoLite.errnoDescription())")
         }
         print("report written to \(output)")
     }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Tandem
+import TandemRuntime
 import TandemWorkloads
 
 @main
@@ -8,4 +9,27 @@ struct TandemCommand: ParsableCommand {
         commandName: "tandem",
         abstract: "Run NumPy-style array programs fused and compiled on all CPU cores.",
         subcommands: [Run.self, ExampleCommand.self, Overhead.self, Matmul.self, Bench.self, Report.self, Devices.self, Selftest.self, Calibrate.self, PlacementEval.self, DebugPlan.self])
+
+    /// Exit statuses (README, "Exit statuses"): 0 success; 1 a `--check` or `selftest`
+    /// mismatch; 2 parameters that cannot run (an impossible size, an unknown parameter); 3 a
+    /// runtime failure (a compile, a device, a file), said in one line; 64 a command line
+    /// ArgumentParser rejects; 71 out of memory (`BufferPool.outOfMemoryStatus`).
+    static let runtimeFailureStatus: Int32 = 3
+
+    static func main() {
+        var command: any ParsableCommand
+        do {
+            command = try parseAsRoot()
+        } catch {
+            exit(withError: error)
+        }
+        do {
+            try command.run()
+        } catch let error where error is ExitCode || error is CleanExit || error is ValidationError {
+            exit(withError: error)
+        } catch {
+            ProcessInfoLite.warn("tandem: \(String("\(error)".split(separator: "\n").first ?? ""))")
+            exit(withError: ExitCode(runtimeFailureStatus))
+        }
+    }
 }

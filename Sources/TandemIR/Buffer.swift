@@ -101,6 +101,60 @@ public final class BufferPool: Sendable {
         let pages = sysconf(Int32(_SC_PHYS_PAGES)), size = sysconf(Int32(_SC_PAGESIZE))
         return pages > 0 && size > 0 ? pages * size : 8 << 30
     }
+
+    /// The most memory this process can have: physical memory, or less under an address-space
+    /// or data-segment limit (`ulimit -v`, `RLIMIT_AS` / `RLIMIT_DATA`).
+    public static func memoryLimit() -> (bytes: Int, what: String) {
+        var best = (bytes: physicalBytes(), what: "physical memory")
+        #if os(Linux)
+        let limits: [(Int32, String)] = [(Int32(RLIMIT_AS.rawValue), "the address-space limit (ulimit -v)"),
+                                         (Int32(RLIMIT_DATA.rawValue), "the data-segment limit (ulimit -d)")]
+        #else
+        let limits: [(Int32, String)] = [(RLIMIT_AS, "the address-space limit (ulimit -v)"), (RLIMIT_DATA, "the data-segment limit (ulimit -d)")]
+        #endif
+        for (resource, what) in limits {
+            var r = rlimit()
+            #if os(Linux)
+            let ok = getrlimit(__rlimit_resource_t(UInt32(resource)), &r) == 0
+            #else
+            let ok = getrlimit(resource, &r) == 0
+            #endif
+            if ok, r.rlim_cur != rlim_t.max, r.rlim_cur < rlim_t(best.bytes) { best = (Int(r.rlim_cur), what) }
+        }
+        return best
+    }
+
+    /// Fresh memory for `size` bytes, 64-byte aligned. When the system refuses, the pool's free
+    /// blocks are released and it is tried once more; then the process stops: one line on
+    /// standard error naming the size and the limit, and exit status 71 (`EX_OSERR`), not a
+    /// trap with a backtrace inside the allocator (a kernel's output is allocated on a worker
+    /// thread, where no error can be thrown to the caller).
+    static func allocateFresh(_ size: Int, pool: BufferPool?) -> UnsafeMutableRawPointer {
+        var p: UnsafeMutableRawPointer? = nil
+        if posix_memalign(&p, 64, size) == 0, let p { return p }
+        pool?.releaseAll()
+        if posix_memalign(&p, 64, size) == 0, let p { return p }
+        let limit = memoryLimit()
+        let gb = { (b: Int) in String((Double(b) / Double(1 << 30) * 100).rounded() / 100) }
+        let line = "tandem: out of memory: could not allocate \(size) bytes (\(gb(size)) GiB) for a tensor; "
+            + "the limit is \(gb(limit.bytes)) GiB of \(limit.what), \(gb(Buffer.liveBytes.load(ordering: .relaxed))) GiB in tensors with this one\n"
+        fflush(nil)
+        _ = line.utf8CString.withUnsafeBufferPointer { write(2, $0.baseAddress, $0.count - 1) }
+        _exit(BufferPool.outOfMemoryStatus)
+    }
+
+    /// The exit status when a tensor's memory cannot be had (`EX_OSERR`).
+    public static let outOfMemoryStatus: Int32 = 71
+
+    /// Frees every block the pool holds.
+    func releaseAll() {
+        let all: [UInt] = state.withLock { s in
+            let out = s.order.map(\.address)
+            s = State(seen: s.seen)
+            return out
+        }
+        for p in all { UnsafeMutableRawPointer(bitPattern: p)?.deallocate() }
+    }
     /// Addresses (as integers, so the state is plain data) of free blocks by size, oldest first.
     private struct State {
         var free: [Int: [UInt]] = [:]
@@ -135,8 +189,7 @@ public final class BufferPool: Sendable {
             return p
         }
         misses.add(1, ordering: .relaxed)
-        // This is safe: alignment is a power of two and the size is at least one byte.
-        return UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 64)
+        return BufferPool.allocateFresh(size, pool: self)
     }
 
     func give(_ pointer: UnsafeMutableRawPointer, byteCount: Int) {

@@ -34,7 +34,12 @@ public enum ProcessInfoLite {
         }
     }
 
-    /// Writes `bytes` to `path` (created or truncated, mode 0644). Returns false on failure.
+    /// The last system error in words ("Read-only file system"), for one-line messages; read it
+    /// right after the failing call.
+    public static func errnoDescription() -> String { String(cString: strerror(errno)) }
+
+    /// Writes `bytes` to `path` (created or truncated, mode 0644). Returns false on failure
+    /// (`errno` says why).
     @discardableResult
     public static func write(_ bytes: [UInt8], to path: String) -> Bool {
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)

@@ -93,7 +93,11 @@ public final class Runtime: @unchecked Sendable {
         var table: [String: any KernelDevice] = [:]
         for d in devices { table[d.name] = d }
         self.devices = table
-        let env = ProcessInfoLite.environment("TANDEM_THREADS").flatMap(Int.init)
+        let threads = ProcessInfoLite.environment("TANDEM_THREADS")
+        let env = threads.flatMap(Int.init).flatMap { (1...4096).contains($0) ? $0 : nil }
+        if workers == nil, let threads, env == nil {
+            ProcessInfoLite.warn("tandem: TANDEM_THREADS=\(threads) is not a number of threads from 1 to 4096; using \(ProcessInfoLite.cores) (the online cores)")
+        }
         self.executor = Executor(workers: workers ?? env ?? ProcessInfoLite.cores)
         let choice = ProcessInfoLite.environment("TANDEM_DEVICE").map { $0.lowercased() }
         self.defaultChoice = choice.flatMap(DeviceChoice.init(rawValue:)) ?? .auto
@@ -253,7 +257,10 @@ public final class Runtime: @unchecked Sendable {
                 let n = graphCount.add(1, ordering: .relaxed).newValue
                 let name = "\(dir)/sync-\(String(repeating: "0", count: max(0, 5 - String(n).count)))\(n).dot"
                 mkdir(dir, 0o755)
-                ProcessInfoLite.write(Array(GraphDOT.render(roots: roots, plan: plan).utf8), to: name)
+                if !ProcessInfoLite.write(Array(GraphDOT.render(roots: roots, plan: plan).utf8), to: name),
+                   graphFailureSaid.exchange(true, ordering: .relaxed) == false {
+                    ProcessInfoLite.warn("tandem: TANDEM_GRAPH: cannot write \(name) (\(ProcessInfoLite.errnoDescription())); no graphs are written")
+                }
             }
             let planNanos = Executor.now() - planStart
             Tracer.shared.record(TraceEvent(kind: .plan, name: "plan \(plan.kernels.count) kernels", start: planStart, duration: planNanos,
@@ -389,6 +396,8 @@ public final class Runtime: @unchecked Sendable {
     }
 
     let graphDirectory = ProcessInfoLite.environment("TANDEM_GRAPH")
+    /// Whether a failed graph write was said (once a process).
+    let graphFailureSaid = Atomic<Bool>(false)
     let graphCount = Atomic<Int>(0)
     /// Whether a fallback from compiled code to the interpreter has been said (once a process).
     let compileFallbackSaid = Atomic<Bool>(false)

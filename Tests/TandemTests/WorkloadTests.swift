@@ -83,12 +83,56 @@ struct CLITests {
         (["run", "sor", "n"], "malformed parameter 'n'"),
         (["run", "sor", "n=2.5"], "must be a positive whole number"),
         (["run", "sor", "n=10000000"], "impossible size for sor"),
+        (["run", "sor", "n=10", "n=20"], "parameter n is given twice"),
     ])
     func argumentErrors(_ args: [String], _ message: String) throws {
         let (status, output) = try run(args)
         #expect(status == 2)
         #expect(output.contains(message), "\(output)")
         #expect(output.split(separator: "\n").count == 1, "one line: \(output)")
+    }
+
+    @Test("runtime failures say one line and exit 3, not usage text and not a --check mismatch's 1")
+    func runtimeFailures() throws {
+        let scratch = try TestScratch.path("cli-failures")
+        for (args, message) in [(["report", "--trace", scratch + "/missing.json", "--output", scratch + "/r.html"],
+                                 "cannot read the trace \(scratch)/missing.json: No such file or directory"),
+                                (["report", "black_scholes", "n=1000", "--output", scratch + "/no/such/dir/r.html"],
+                                 "cannot write the report \(scratch)/no/such/dir/r.html: No such file or directory")] {
+            let (status, output) = try run(args)
+            #expect(status == 3, "\(args): \(output)")
+            #expect(output.contains(message), "\(output)")
+            #expect(!output.contains("Usage"), "no usage text: \(output)")
+        }
+    }
+
+    @Test("bad TANDEM_THREADS and an unwritable TANDEM_GRAPH are said once; the run goes on")
+    func badEnvironment() throws {
+        let (status, output) = try run(["run", "black_scholes", "n=1000"], environment: ["TANDEM_THREADS=abc", "TANDEM_GRAPH=/proc/tandem-no-such-dir"])
+        #expect(status == 0, "\(output)")
+        #expect(output.components(separatedBy: "TANDEM_THREADS=abc is not a number of threads").count == 2, "\(output)")
+        #expect(output.components(separatedBy: "TANDEM_GRAPH: cannot write").count == 2, "\(output)")
+    }
+
+    @Test("a tensor larger than the address-space limit: one line naming the size and the limit, exit 71; the size check counts the limit")
+    func outOfMemory() throws {
+        let bin = try #require(CLITests.binary)
+        // 2 GB of address space: the example's 6.4 GB grid cannot be had, and black_scholes'
+        // 4.8 GB is refused before it starts.
+        guard case .success(let r) = Subprocess.run(["/bin/sh", "-c", "ulimit -v 2000000 && exec \(bin) example life n=40000 steps=1"], timeout: 120) else {
+            Issue.record("could not start tandem")
+            return
+        }
+        #expect(r.status == 71, "\(r.output.suffix(500))")
+        #expect(r.output.contains("tandem: out of memory: could not allocate 6400640016 bytes"), "\(r.output.suffix(500))")
+        #expect(r.output.contains("address-space limit (ulimit -v)"), "\(r.output.suffix(500))")
+        #expect(!r.output.contains("Backtrac"), "no backtrace: \(r.output.suffix(500))")
+        guard case .success(let q) = Subprocess.run(["/bin/sh", "-c", "ulimit -v 2000000 && exec \(bin) run black_scholes n=200000000"], timeout: 60) else {
+            Issue.record("could not start tandem")
+            return
+        }
+        #expect(q.status == 2, "\(q.output)")
+        #expect(q.output.contains("impossible size for black_scholes") && q.output.contains("address-space limit"), "\(q.output)")
     }
 
     @Test("tandem overhead times the read-every-iteration loop at each count; bad options exit 2")
