@@ -13,6 +13,9 @@ struct Devices: ParsableCommand {
         switch Tandem.cpu.toolchain {
         case .success(let tc):
             print("cpu: \(ProcessInfoLite.cores) cores, C compiler \(tc.path) (\(tc.identity)), cache \(Tandem.cpu.cache.directory)")
+            if let problem = VerifiedFileCache.safetyProblem(Tandem.cpu.cache.directory) {
+                print("cache: UNSAFE: \(problem); compiled kernels are not loaded from it (every run compiles again, or the interpreter runs them). Set TANDEM_CACHE_DIR to a private folder.")
+            }
         case .failure(let e):
             print("cpu: no compiled kernels: \(e.description); the interpreter runs them")
         }

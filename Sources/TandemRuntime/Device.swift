@@ -69,13 +69,17 @@ public enum TandemError: Error, CustomStringConvertible {
     case compileFailed(compiler: String, log: String, source: String)
     case deviceUnavailable(device: String, reason: String)
     case loadFailed(path: String, reason: String)
+    /// A file Tandem reads or writes for itself (a cache folder, a profile, a trace).
+    case fileFailed(path: String, reason: String)
 
     public var description: String {
         switch self {
         case .compileFailed(let compiler, let log, let source):
-            "kernel compilation failed (\(compiler)):\n\(log)\n--- source ---\n\(source)"
+            // The first line names the cause (a one-line message shows only it).
+            "kernel compilation failed (\(compiler)): \(log.split(separator: "\n").first { !$0.allSatisfy(\.isWhitespace) } ?? "no output")\n\(log)\n--- source ---\n\(source)"
         case .deviceUnavailable(let device, let reason): "device \(device) is not available: \(reason)"
         case .loadFailed(let path, let reason): "could not load compiled kernel \(path): \(reason)"
+        case .fileFailed(let path, let reason): "\(path): \(reason)"
         }
     }
 }

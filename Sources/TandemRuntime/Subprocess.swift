@@ -41,7 +41,7 @@ public enum Subprocess {
     public static func run(_ argv: [String], timeout: Double? = nil) -> Swift.Result<Result, Failure> {
         var template = Array("/tmp/tandem-out-XXXXXX".utf8CString)
         let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
-        guard fd >= 0 else { return .failure(Failure(description: "mkstemp failed: errno \(errno)")) }
+        guard fd >= 0 else { return .failure(Failure(description: "mkstemp failed: \(ProcessInfoLite.errnoDescription())")) }
         let outPath = String(cString: template)
         defer { close(fd); unlink(outPath) }
         var actions = posix_spawn_file_actions_t()

@@ -174,7 +174,7 @@ public struct Trace: Sendable {
     /// Writes the Chrome JSON to `path`.
     public func write(to path: String) throws {
         guard ProcessInfoLite.write(Array(chromeJSON().utf8), to: path) else {
-            throw TandemError.loadFailed(path: path, reason: "cannot write the trace: errno \(errno)")
+            throw TandemError.fileFailed(path: path, reason: "cannot write the trace: \(ProcessInfoLite.errnoDescription())")
         }
     }
 }

@@ -217,8 +217,23 @@ public struct VerifiedFileCache: Sendable {
         let fd = Glibc.open(tmp, O_RDONLY | O_CLOEXEC)
         if fd >= 0 { fsync(fd); close(fd) }
         guard rename(tmp, path) == 0 else {
-            throw TandemError.loadFailed(path: path, reason: "cannot replace it: \(String(cString: strerror(errno)))")
+            throw TandemError.fileFailed(path: path, reason: "cannot replace it: \(String(cString: strerror(errno)))")
         }
+    }
+
+    /// Why the cache folder `root` would not serve (its entries refused and never loaded, or
+    /// nothing kept), or nil when it is safe or does not exist yet (it is created private).
+    /// `tandem devices` says it.
+    public static func safetyProblem(_ root: String) -> String? {
+        var st = stat()
+        if lstat(root, &st) == 0 {
+            if (st.st_mode & S_IFMT) != S_IFDIR { return "\(root) is not a directory" }
+            if st.st_uid != getuid() { return "\(root) is owned by uid \(st.st_uid), not by you" }
+            if st.st_mode & 0o022 != 0 { return "\(root) can be written by others (mode \(String(st.st_mode & 0o7777, radix: 8)))" }
+            if access(root, W_OK) != 0 { return "\(root) cannot be written (\(ProcessInfoLite.errnoDescription())): nothing compiled is kept" }
+        }
+        do { try checkParents(of: root) } catch { return "\(error)" }
+        return nil
     }
 
     /// Throws naming the first folder above `dir` that someone else could write (and so replace
@@ -231,7 +246,7 @@ public struct VerifiedFileCache: Sendable {
             guard stat(path, &st) == 0 else { return }
             let othersWrite = st.st_mode & 0o022 != 0 && st.st_mode & S_ISVTX == 0
             guard (st.st_uid == getuid() || st.st_uid == 0) && !othersWrite else {
-                throw TandemError.loadFailed(
+                throw TandemError.fileFailed(
                     path: dir, reason: "the cache is unsafe: \(path) above it can be written by others (mode \(String(st.st_mode & 0o7777, radix: 8)), owner \(st.st_uid))")
             }
         }
@@ -248,7 +263,7 @@ public struct VerifiedFileCache: Sendable {
         // The producer (a compiler) creates its output with the user's umask: under umask 002 it
         // was group-writable, so every entry was rejected by the next process and rebuilt.
         guard chmod(tmp, 0o700) == 0 else {
-            throw TandemError.loadFailed(path: tmp, reason: "cannot make the compiled kernel private: \(String(cString: strerror(errno)))")
+            throw TandemError.fileFailed(path: tmp, reason: "cannot make the compiled kernel private: \(String(cString: strerror(errno)))")
         }
         let digest = VerifiedFileCache.hex(SHA256.hash(data: try VerifiedFileCache.readFile(tmp)))
         let hashTmp = tmp + ".sha256"
@@ -256,7 +271,7 @@ public struct VerifiedFileCache: Sendable {
         try VerifiedFileCache.writeFile(hashTmp, Array(digest.utf8))
         let path = entryPath(key)
         guard rename(hashTmp, hashPath(key)) == 0, rename(tmp, path) == 0 else {
-            throw TandemError.loadFailed(path: path, reason: "could not move the compiled kernel into the cache: errno \(errno)")
+            throw TandemError.fileFailed(path: path, reason: "could not move the compiled kernel into the cache: \(ProcessInfoLite.errnoDescription())")
         }
         return path
     }
@@ -277,18 +292,18 @@ public struct VerifiedFileCache: Sendable {
                 if stat(path, &st) != 0 { mkdir(path, path == dir ? 0o700 : 0o755) }
             }
             guard stat(dir, &st) == 0 else {
-                throw TandemError.loadFailed(path: dir, reason: "cannot create the cache folder: errno \(errno)")
+                throw TandemError.fileFailed(path: dir, reason: "cannot create the cache folder: \(ProcessInfoLite.errnoDescription())")
             }
         }
         guard (st.st_mode & S_IFMT) == S_IFDIR, st.st_uid == getuid(), st.st_mode & 0o022 == 0 else {
-            throw TandemError.loadFailed(
+            throw TandemError.fileFailed(
                 path: dir, reason: "the cache folder must be a directory owned by you and writable by no one else")
         }
     }
 
     public static func readFile(_ path: String) throws -> [UInt8] {
         guard let bytes = ProcessInfoLite.contents(of: path) else {
-            throw TandemError.loadFailed(path: path, reason: "cannot read: errno \(errno)")
+            throw TandemError.fileFailed(path: path, reason: "cannot read: \(ProcessInfoLite.errnoDescription())")
         }
         return bytes
     }
@@ -296,9 +311,9 @@ public struct VerifiedFileCache: Sendable {
     /// Creates `path` (it must not exist) with mode 0600 and writes `bytes`.
     public static func writeFile(_ path: String, _ bytes: [UInt8]) throws {
         let fd = Glibc.open(path, O_WRONLY | O_CREAT | O_TRUNC | O_EXCL, 0o600)
-        guard fd >= 0 else { throw TandemError.loadFailed(path: path, reason: "cannot create: errno \(errno)") }
+        guard fd >= 0 else { throw TandemError.fileFailed(path: path, reason: "cannot create: \(ProcessInfoLite.errnoDescription())") }
         defer { close(fd) }
         let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress, bytes.count) }
-        guard n == bytes.count else { throw TandemError.loadFailed(path: path, reason: "short write") }
+        guard n == bytes.count else { throw TandemError.fileFailed(path: path, reason: "short write") }
     }
 }

@@ -106,6 +106,19 @@ struct CLITests {
         }
     }
 
+    @Test("tandem devices flags a cache folder others can write")
+    func devicesFlagsUnsafeCache() throws {
+        let dir = try TestScratch.path("unsafe-cache")
+        mkdir(dir, 0o700)
+        chmod(dir, 0o777)
+        let (status, output) = try run(["devices"], environment: ["TANDEM_CACHE_DIR=\(dir)"])
+        #expect(status == 0, "\(output)")
+        #expect(output.contains("cache: UNSAFE: \(dir) can be written by others (mode 777)"), "\(output)")
+        chmod(dir, 0o700)
+        let (_, safe) = try run(["devices"], environment: ["TANDEM_CACHE_DIR=\(dir)"])
+        #expect(!safe.contains("UNSAFE"), "\(safe)")
+    }
+
     @Test("bad TANDEM_THREADS and an unwritable TANDEM_GRAPH are said once; the run goes on")
     func badEnvironment() throws {
         let (status, output) = try run(["run", "black_scholes", "n=1000"], environment: ["TANDEM_THREADS=abc", "TANDEM_GRAPH=/proc/tandem-no-such-dir"])
