@@ -55,6 +55,50 @@ struct CacheHardeningTests {
         #expect(run(lib) == 1, "the swapped file ran")
     }
 
+    @Test("an entry others could write, or whose bytes differ from the recorded hash, is refused and deleted")
+    func writableOrAlteredEntries() throws {
+        let files = folder("perm")
+        try files.ensureFolders()
+        let key = String(repeating: "c", count: 64), other = String(repeating: "d", count: 64)
+        let path = try files.store(key, bytes: Array("compiled".utf8))
+        chmod(path, 0o620)
+        guard case .rejected(let why) = files.open(key) else {
+            Issue.record("a group-writable entry was accepted")
+            return
+        }
+        #expect(why.contains("writable by no one else"), "\(why)")
+        #expect(access(path, F_OK) != 0, "the refused entry was kept")
+        let second = try files.store(other, bytes: Array("compiled".utf8))
+        let fd = Glibc.open(second, O_WRONLY)
+        #expect(fd >= 0)
+        _ = "altered!".withCString { Glibc.write(fd, $0, 8) }
+        close(fd)
+        guard case .rejected(let reason) = files.open(other) else {
+            Issue.record("an altered entry was accepted")
+            return
+        }
+        #expect(reason.contains("SHA-256 differs"), "\(reason)")
+    }
+
+    @Test("writers of one key at once never spoil each other's entry, and leave no temporaries")
+    func concurrentWriters() async throws {
+        let files = folder("race")
+        try files.ensureFolders()
+        let key = String(repeating: "e", count: 64)
+        let bytes = Array(repeating: UInt8(7), count: 1 << 16)
+        await withTaskGroup(of: Bool.self) { group in
+            for _ in 0..<8 { group.addTask { (try? files.store(key, bytes: bytes)) != nil } }
+            for await ok in group { #expect(ok) }
+        }
+        guard case .hit(_, let read) = files.read(key) else {
+            Issue.record("the entry written by eight writers does not verify")
+            return
+        }
+        #expect(read == bytes)
+        let left = (try? FileManager.default.contentsOfDirectory(atPath: files.folder))?.filter { $0.hasPrefix(".") } ?? ["?"]
+        #expect(left.isEmpty, "temporaries left: \(left)")
+    }
+
     @Test("symbolic links, FIFOs and an endless hash record are refused at once, and deleted")
     func refusedEntries() throws {
         let files = folder("odd")
