@@ -98,12 +98,12 @@ public enum Tandem {
     ///     try trace.write(to: "run.json")       // open in ui.perfetto.dev or chrome://tracing
     public static func trace<R>(_ body: () throws -> R) rethrows -> (R, Trace) {
         _ = runtime
-        Tracer.shared.start()
+        let session = Tracer.shared.start()
         do {
             let r = try body()
-            return (r, Tracer.shared.stop())
+            return (r, Tracer.shared.stop(session))
         } catch {
-            Tracer.shared.stop()
+            Tracer.shared.stop(session)
             throw error
         }
     }

@@ -234,13 +234,16 @@ public struct PlacementDecision: Sendable {
     public var forced: Bool
     /// Planned for the interpreter, run compiled: the code compiled on the side was ready.
     public var switched = false
+    /// Run with code compiled for this launch's ints (`Specialization`).
+    public var specialised = false
     /// The factor `RateCorrections` multiplied the chosen prediction's compute time by.
     public var correction = 1.0
 
     /// "auto: cpu 1.2 ms < cpu-1 2.3 ms < interpreter 40 ms", or "forced cpu (predicted 1.2 ms)".
     public var summary: String {
-        if forced { return "forced \(chosen.placement) (predicted \(CostModel.format(chosen.total)), \(chosen.bound))" }
+        if forced { return "forced \(chosen.placement) (predicted \(CostModel.format(chosen.total)), \(chosen.bound))" + (specialised ? "; code specialised to this launch" : "") }
         if switched { return "auto: interpreter planned, compiled code ready when it ran: \(chosen.placement) (predicted \(CostModel.format(chosen.compute)))" }
         return "auto: " + options.sorted { $0.total < $1.total }.map(\.description).joined(separator: " < ")
+            + (specialised ? "; code specialised to this launch" : "")
     }
 }

@@ -295,7 +295,12 @@ public final class Runtime: @unchecked Sendable {
                         code = .queued(try cuda!.prepareQueued(k.kernel))
                     } else {
                         do {
-                            code = .host(try specializedCode(k, on: p) ?? fresh ?? device(for: p)!.prepare(k.kernel))
+                            if let special = specializedCode(k, on: p) {
+                                code = .host(special)
+                                decision.specialised = true
+                            } else {
+                                code = .host(try fresh ?? device(for: p)!.prepare(k.kernel))
+                            }
                         } catch let error where !forced && p != .interpreter {
                             // auto chose compiled code that cannot be had (a compiler that failed
                             // or was stopped at its time limit): the interpreter runs the kernel,

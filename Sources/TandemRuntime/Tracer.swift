@@ -58,9 +58,9 @@ public struct TraceEvent: Sendable {
 /// Records events while tracing is on, at the cost of one atomic load per event site when off
 /// (the event is built in an autoclosure that is not called).
 ///
-///     Tracer.shared.start()
+///     let session = Tracer.shared.start()
 ///     ... run tensors ...
-///     let json = Tracer.shared.stop().chromeJSON()
+///     let json = Tracer.shared.stop(session).chromeJSON()
 public final class Tracer: Sendable {
     public static let shared = Tracer()
     private let enabled = Atomic<Bool>(false)
@@ -69,17 +69,49 @@ public final class Tracer: Sendable {
 
     public var isEnabled: Bool { enabled.load(ordering: .relaxed) }
 
-    /// Starts recording (clearing earlier events).
-    public func start() {
-        events.withLock { $0.removeAll() }
-        origin.store(ProcessInfoLite.monotonicNanos(), ordering: .relaxed)
-        enabled.store(true, ordering: .releasing)
+    /// Recordings in progress, and where each began in `events`: `Tandem.trace` may be called
+    /// from several threads at once (tests run in parallel), and one caller's stop must neither
+    /// end another's recording nor clear its events.
+    private let sessions = Mutex<[Int: Int]>([:])
+    private let nextSession = Atomic<Int>(1)
+
+    /// Starts a recording and returns its number for `stop(_:)`. The first recording in progress
+    /// clears earlier events and sets the origin; later ones share them.
+    @discardableResult
+    public func start() -> Int {
+        let id = nextSession.add(1, ordering: .relaxed).oldValue
+        sessions.withLock { s in
+            if s.isEmpty {
+                events.withLock { $0.removeAll() }
+                origin.store(ProcessInfoLite.monotonicNanos(), ordering: .relaxed)
+            }
+            s[id] = events.withLock { $0.count }
+            enabled.store(true, ordering: .releasing)
+        }
+        return id
     }
 
-    /// Stops recording and returns what was recorded.
+    /// Ends recording `session` and returns the events recorded since it started (other
+    /// threads' events of that time included; filter by name or size to keep one's own).
+    /// Recording stops when no recording is left.
+    @discardableResult
+    public func stop(_ session: Int) -> Trace {
+        let from: Int = sessions.withLock { s in
+            let from = s.removeValue(forKey: session) ?? 0
+            if s.isEmpty { enabled.store(false, ordering: .releasing) }
+            return from
+        }
+        let all = events.withLock { $0 }
+        return Trace(events: Array(all[min(from, all.count)...]), origin: origin.load(ordering: .relaxed))
+    }
+
+    /// Ends every recording and returns all events (`TANDEM_TRACE` at exit).
     @discardableResult
     public func stop() -> Trace {
-        enabled.store(false, ordering: .releasing)
+        sessions.withLock { s in
+            s.removeAll()
+            enabled.store(false, ordering: .releasing)
+        }
         return snapshot()
     }
 

@@ -5,7 +5,7 @@ import Testing
 import _TandemTestSupport
 @testable import Tandem
 import TandemInterpreter
-import TandemCPU
+@testable import TandemCPU
 import TandemRuntime
 import TandemCompiler
 
@@ -42,7 +42,7 @@ struct CompileCacheTests {
     func corruptedEntryIsRebuilt() throws {
         let (cpu, stats, _) = device()
         let k = sampleKernel()
-        _ = try cpu.prepare(k.kernel)
+        let first = try #require(try cpu.prepare(k.kernel) as? CompiledKernel)
         let key = CPUKernelCache.key(source: CRenderer.render(k.kernel), toolchain: try cpu.toolchain.get())
         let path = cpu.cache.entryPath(key)
         // Flip bytes in the middle of the shared object.
@@ -55,6 +55,10 @@ struct CompileCacheTests {
         let code = try cpu.prepare(k.kernel)
         #expect(stats.snapshot.cacheRejected == 1)
         #expect(stats.snapshot.compileMisses == 2)
+        // The rebuilt library is loaded for real, not the first build's handle returned again
+        // (glibc returns a loaded object for the same path or file).
+        let rebuilt = try #require(code as? CompiledKernel)
+        #expect(rebuilt.library.handle != first.library.handle, "the first build ran, not the rebuilt one")
         // The rebuilt kernel computes the right thing.
         let out = Buffer(dtype: .float64, count: 1)
         var launch = k.launch
