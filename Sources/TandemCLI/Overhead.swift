@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import ArgumentParser
 import Tandem
 import TandemRuntime
@@ -16,6 +19,8 @@ struct Overhead: ParsableCommand {
     @Option(help: "What each iteration reads: sum, element or none (one read at the end).") var read = "sum"
     @Option(help: "Instead: write a reduction into each of this many rows, out[i, :] = x[i].sum(axis: 1) with x of shape [rows, 64, 16], and report the bytes moved.")
     var rows: Int? = nil
+    @Option(help: "Instead: a soak of this many syncs of a small stencil loop (a row write, a reduction read and an element read each step); prints resident memory as it goes and exits 1 if it grows by more than 16 MiB after the first tenth.")
+    var soak: Int? = nil
 
     func run() throws {
         let counts = try withUsageErrors { () -> [Int] in
@@ -25,6 +30,13 @@ struct Overhead: ParsableCommand {
             }
             guard ["sum", "element", "none"].contains(read) else { throw UsageError(description: "--read is sum, element or none") }
             return c
+        }
+        if let soak {
+            try withUsageErrors { () -> Void in
+                guard soak >= 100, soak <= 10_000_000 else { throw UsageError(description: "--soak takes a count of syncs from 100 to 10000000") }
+            }
+            try soakRun(soak)
+            return
         }
         if let rows {
             try withUsageErrors { () -> Void in
@@ -70,6 +82,53 @@ struct Overhead: ParsableCommand {
             let seconds = now() - start
             let s = Tandem.statistics
             print("  \(format(seconds * 1e3)) ms, \(s.bytesMoved) bytes moved (x is \(rows * 64 * 16 * 8)), updates in place \(s.inPlaceUpdates), fresh \(s.freshUpdates), copied \(s.copiedUpdates), total \(total)")
+        }
+    }
+
+    /// Resident memory of this process in MiB (`/proc/self/statm`), nil where there is none.
+    static func residentMiB() -> Double? {
+        guard let bytes = ProcessInfoLite.contents(of: "/proc/self/statm") else { return nil }
+        let fields = String(decoding: bytes, as: UTF8.self).split(separator: " ")
+        guard fields.count > 1, let pages = Double(fields[1]) else { return nil }
+        return pages * Double(sysconf(Int32(_SC_PAGESIZE))) / 1048576
+    }
+
+    /// `syncs` syncs of a small heat-equation loop: each step a stencil written into the
+    /// interior, a boundary row written, the sum read, and every other step one element read.
+    /// Memory must stay flat once the first tenth has warmed the caches and pools.
+    private func soakRun(_ syncs: Int) throws {
+        let n = self.n == 1000 ? 32 : self.n
+        var u = Tensor<Double>.uniform([n, n], seed: 5, in: 0...1)
+        try u.flush()
+        let warm = Swift.max(1, syncs / 10)
+        var baseline: Double? = nil, peak = 0.0, done = 0, last = 0.0
+        let step = Swift.max(1, syncs / 10)
+        var report = step
+        let start = now()
+        print("soak: \(syncs) syncs of a \(n) x \(n) stencil loop")
+        while done < syncs {
+            let c = u[1..<(n - 1), 1..<(n - 1)]
+            u[1..<(n - 1), 1..<(n - 1)] = c + 0.1 * (u[0..<(n - 2), 1..<(n - 1)] + u[2..<n, 1..<(n - 1)]
+                                                   + u[1..<(n - 1), 0..<(n - 2)] + u[1..<(n - 1), 2..<n] - 4 * c)
+            u[0, .all] = Tensor(1.0)
+            last = try u.sum().item()
+            done += 1
+            if done % 2 == 0 && done < syncs {
+                last += try u[n / 2, n / 2].item() * 0
+                done += 1
+            }
+            if done >= warm, baseline == nil { baseline = Overhead.residentMiB() }
+            if let r = Overhead.residentMiB(), baseline != nil { peak = Swift.max(peak, r) }
+            if done >= report || done >= syncs {
+                report += step
+                print("  \(done) syncs: resident \(format(Overhead.residentMiB() ?? 0)) MiB, \(format((now() - start) / Double(done) * 1e6)) µs a sync")
+            }
+        }
+        let growth = peak - (baseline ?? peak)
+        print("resident memory after the first tenth: \(format(baseline ?? 0)) MiB, highest after: \(format(peak)) MiB, growth \(format(growth)) MiB; last sum \(last)")
+        if growth > 16 {
+            ProcessInfoLite.warn("tandem: the soak's resident memory grew by \(format(growth)) MiB after warming up")
+            throw ExitCode(1)
         }
     }
 

@@ -25,7 +25,9 @@ struct TandemCommand: ParsableCommand {
         }
         do {
             try command.run()
-        } catch let error where error is ExitCode || error is CleanExit || error is ValidationError {
+        } catch let error where error is ExitCode || error is CleanExit || error is ValidationError
+                                  || String(reflecting: type(of: error)).hasPrefix("ArgumentParser.") {
+            // Help, usage and parser errors raised while running (a subcommand's --help).
             exit(withError: error)
         } catch {
             ProcessInfoLite.warn("tandem: \(String("\(error)".split(separator: "\n").first ?? ""))")

@@ -119,6 +119,25 @@ struct CLITests {
         #expect(!safe.contains("UNSAFE"), "\(safe)")
     }
 
+    @Test("a soak of 10,000 syncs keeps resident memory flat after warming up (issue 17 point 10)")
+    func soak() throws {
+        let (status, output) = try run(["overhead", "--soak", "10000"])
+        #expect(status == 0, "\(output)")
+        let line = output.split(separator: "\n").first { $0.hasPrefix("resident memory after the first tenth") } ?? ""
+        #expect(line.contains("growth"), "\(output)")
+        let growth = line.split(separator: " ").firstIndex(of: "growth").flatMap { Double(line.split(separator: " ")[$0 + 1]) }
+        #expect(growth != nil && growth! <= 16, "\(line)")
+    }
+
+    @Test("help for the command and each subcommand exits 0 with usage text")
+    func help() throws {
+        for args in [["--help"], ["run", "--help"], ["bench", "--help"], ["example", "--help"], ["report", "--help"]] {
+            let (status, output) = try run(args)
+            #expect(status == 0, "\(args): \(output)")
+            #expect(output.contains("USAGE"), "\(args): \(output)")
+        }
+    }
+
     @Test("bad TANDEM_THREADS and an unwritable TANDEM_GRAPH are said once; the run goes on")
     func badEnvironment() throws {
         let (status, output) = try run(["run", "black_scholes", "n=1000"], environment: ["TANDEM_THREADS=abc", "TANDEM_GRAPH=/proc/tandem-no-such-dir"])
