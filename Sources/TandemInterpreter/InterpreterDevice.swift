@@ -11,8 +11,10 @@ import TandemRuntime
 /// operation, Tandem's own exp and erf, floating sums folded in the C code's lanes), so that its
 /// results equal compiled code's bit for bit; log, sin, cos, tanh and pow come from libm here and
 /// from glibc's vector library in compiled code (within 4 ulp, see the README). It is the
-/// reference for differential tests and the path when no compiler exists; it is about two orders
-/// of magnitude slower than compiled code.
+/// reference for differential tests and the path when no compiler exists. Kernels without
+/// reductions, and reduction bodies along their innermost reduce axis, run over blocks of points
+/// (`RowKernel`), with the same bits; what remains point by point is about two orders of
+/// magnitude slower than compiled code.
 public struct InterpreterDevice: KernelDevice {
     /// Whether kernels without reductions run block by block (`RowKernel`); false runs every
     /// kernel point by point (the differential tests compare the two bit for bit).
