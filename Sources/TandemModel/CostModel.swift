@@ -194,10 +194,12 @@ public struct CostModel: Sendable {
     /// The profile's `compileSeconds` is taken as the compile of a kernel of this many
     /// instructions, a quarter of it fixed (the compiler's start and the link), the rest
     /// proportional to the instructions: one number measured on one kernel said 0.32 s for
-    /// every kernel, where this machine compiles a 10-instruction kernel in 0.06 s and a
-    /// 700-instruction one (an option pricer's fused time loop) in 1.2 s, while the interpreter
-    /// ran the latter in 0.4 s.
-    public static let compileReferenceInstructions = 32
+    /// every kernel, where the machine this was written on compiles a 1- to 40-instruction kernel
+    /// in 0.07-0.1 s (alone) and a 538-instruction one (mandelbrot's unrolled iterations) in
+    /// 0.31 s, while an option pricer's fused time loop took 1.2 s and the interpreter ran it in
+    /// 0.4 s. The rate this process measures (and earlier ones, `compile-rate` in the cache
+    /// folder) replaces the prior.
+    public static let compileReferenceInstructions = 200
 
     /// The fixed part of a C compile (seconds).
     public var compileBaseSeconds: Double { profile.cpu.compileSeconds * 0.25 }
