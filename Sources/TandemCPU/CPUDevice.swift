@@ -43,7 +43,7 @@ public final class CPUDevice: KernelDevice, @unchecked Sendable {
         }
         let source = CRenderer.render(kernel)
         let k = CompiledKernel(library: try cache.library(source: source, toolchain: tc, statistics: statistics,
-                                                          instructions: kernel.instrs.count(where: { !$0.epilogue })))
+                                                          instructions: kernel.compileWeight))
         prepared.withLock { $0[kernel] = k }
         return k
     }

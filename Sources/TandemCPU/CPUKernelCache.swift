@@ -67,7 +67,7 @@ public final class CPUKernelCache: Sendable {
     }
 
     /// The library for `source`, from memory, from a verified disk entry, or compiled now.
-    /// `instructions`: the kernel's body instructions, counted with the compile's time.
+    /// `instructions`: the kernel's `compileWeight`, counted with the compile's time.
     func library(source: String, toolchain: CPUToolchain, statistics: StatisticsBox, instructions: Int = 0) throws -> LoadedLibrary {
         let key = CPUKernelCache.key(source: source, toolchain: toolchain)
         if let lib = loaded.withLock({ $0[key] }) {
@@ -110,7 +110,7 @@ public final class CPUKernelCache: Sendable {
             $0.compileNanos += elapsed
             $0.cpuCompiles += 1
             $0.cpuCompileNanos += elapsed
-            $0.cpuCompileInstructions += instructions
+            $0.cpuCompileWeight += instructions
         }
         Tracer.shared.record(TraceEvent(kind: .compile, name: "compile", start: start, duration: elapsed, detail: "miss \(key.prefix(12))"))
         loaded.withLock { $0[key] = lib }

@@ -127,6 +127,15 @@ public struct Kernel: Hashable, Sendable, CustomStringConvertible {
                                  innerExtent: innerExtent, literalInts: nil, entries: .all))
     }
 
+    /// What a C compile of the kernel grows with: its body's instructions, stores and
+    /// reductions, three times over for a reduction, whose body the C renders in several entry
+    /// points (a 714-instruction reduction made 120 KB of C and compiled in 1.1 s; a
+    /// 538-instruction map, 34 KB in 0.31 s).
+    public var compileWeight: Int {
+        let body = instrs.count(where: { !$0.epilogue }) + stores.count(where: { !$0.epilogue }) + reductions.count
+        return reductions.isEmpty ? body : 3 * body
+    }
+
     public static func == (a: Kernel, b: Kernel) -> Bool {
         a.storage === b.storage || a.storage.fields == b.storage.fields
     }

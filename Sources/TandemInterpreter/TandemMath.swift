@@ -35,12 +35,21 @@ extension Double: TandemMathFloat {
         let kd = (xc * 0x1.71547652b82fep+0).rounded(.toNearestOrEven)
         var r = xc.addingProduct(kd, -0x1.62e42feep-1)
         r = r.addingProduct(kd, -0x1.a39ef35793c76p-33)
+        // Straight-line (a literal array here was built at every call: 45 ns an exp).
         var p: Double = 0x1.6124613a86d09p-33
-        for c: Double in [0x1.1eed8eff8d898p-29, 0x1.ae64567f544e4p-26, 0x1.27e4fb7789f5cp-22, 0x1.71de3a556c734p-19,
-                          0x1.a01a01a01a01ap-16, 0x1.a01a01a01a01ap-13, 0x1.6c16c16c16c17p-10, 0x1.1111111111111p-7,
-                          0x1.5555555555555p-5, 0x1.5555555555555p-3, 0x1p-1, 0x1p+0, 0x1p+0] {
-            p = c.addingProduct(p, r)
-        }
+        p = Double(0x1.1eed8eff8d898p-29).addingProduct(p, r)
+        p = Double(0x1.ae64567f544e4p-26).addingProduct(p, r)
+        p = Double(0x1.27e4fb7789f5cp-22).addingProduct(p, r)
+        p = Double(0x1.71de3a556c734p-19).addingProduct(p, r)
+        p = Double(0x1.a01a01a01a01ap-16).addingProduct(p, r)
+        p = Double(0x1.a01a01a01a01ap-13).addingProduct(p, r)
+        p = Double(0x1.6c16c16c16c17p-10).addingProduct(p, r)
+        p = Double(0x1.1111111111111p-7).addingProduct(p, r)
+        p = Double(0x1.5555555555555p-5).addingProduct(p, r)
+        p = Double(0x1.5555555555555p-3).addingProduct(p, r)
+        p = Double(0x1p-1).addingProduct(p, r)
+        p = Double(0x1p+0).addingProduct(p, r)
+        p = Double(0x1p+0).addingProduct(p, r)
         p = x < -0x1.74910d52d3052p+9 ? 0 : p
         let k = kd.isNaN ? 0 : Int64(kd), k1 = k >> 1, k2 = k - k1
         let s1 = Double(bitPattern: UInt64(bitPattern: (k1 &+ 1023) << 52))
@@ -54,14 +63,21 @@ enum TandemMath {
     /// A constant of `erfSource`, as the C literal of type T (`Float(v)` for float code).
     @inline(__always) private static func c<T: TandemMathFloat>(_ v: Double) -> T { T(v) }
 
+    // Cody's coefficients, built once (as literals inside the functions they were arrays built
+    // at every call, most of an interpreted erf's time).
+    private static let nc: [Double] = [5.64188496988670089e-1, 8.88314979438837594e0, 6.61191906371416295e1, 2.98635138197400131e2,
+                                       8.81952221241769090e2, 1.71204761263407058e3, 2.05107837782607147e3]
+    private static let dc: [Double] = [1.57449261107098347e1, 1.17693950891312499e2, 5.37181101862009858e2, 1.62138957456669019e3,
+                                       3.29079923573345963e3, 4.36261909014324716e3, 3.43936767414372164e3]
+    private static let n3c: [Double] = [3.05326634961232344e-1, 3.60344899949804439e-1, 1.25781726111229246e-1, 1.60837851487422766e-2]
+    private static let d3c: [Double] = [2.56852019228982242e0, 1.87295284992346047e0, 5.27905102951428412e-1, 6.05183413124413191e-2]
+    private static let smallN: [Double] = [3.16112374387056560e0, 1.13864154151050156e2, 3.77485237685302021e2]
+    private static let smallD: [Double] = [2.36012909523441209e1, 2.44024637934444173e2, 1.28261652607737228e3]
+
     /// erfc(y) for y > 0.46875 (Cody), as `tk_erfc_abs`.
     static func erfcAbs<T: TandemMathFloat>(_ y: T) -> T {
         let y2: T = y < c(4.0) ? y : c(4.0)
         var n: T = c(2.15311535474403846e-8) * y2, d = y2
-        let nc: [Double] = [5.64188496988670089e-1, 8.88314979438837594e0, 6.61191906371416295e1, 2.98635138197400131e2,
-                            8.81952221241769090e2, 1.71204761263407058e3, 2.05107837782607147e3]
-        let dc: [Double] = [1.57449261107098347e1, 1.17693950891312499e2, 5.37181101862009858e2, 1.62138957456669019e3,
-                            3.29079923573345963e3, 4.36261909014324716e3, 3.43936767414372164e3]
         for (a, b) in zip(nc, dc) {
             n = (n + c(a)) * y2
             d = (d + c(b)) * y2
@@ -70,8 +86,6 @@ enum TandemMath {
         let y3: T = y > c(4.0) ? y : c(4.0)
         let s = c(1.0) / (y3 * y3)
         var n3: T = c(1.63153871373020978e-2) * s, d3 = s
-        let n3c: [Double] = [3.05326634961232344e-1, 3.60344899949804439e-1, 1.25781726111229246e-1, 1.60837851487422766e-2]
-        let d3c: [Double] = [2.56852019228982242e0, 1.87295284992346047e0, 5.27905102951428412e-1, 6.05183413124413191e-2]
         for (a, b) in zip(n3c, d3c) {
             n3 = (n3 + c(a)) * s
             d3 = (d3 + c(b)) * s
@@ -87,8 +101,7 @@ enum TandemMath {
     static func erfSmall<T: TandemMathFloat>(_ x: T) -> T {
         let z = x * x
         var n: T = c(1.85777706184603153e-1) * z, d = z
-        for (a, b) in zip([3.16112374387056560e0, 1.13864154151050156e2, 3.77485237685302021e2],
-                          [2.36012909523441209e1, 2.44024637934444173e2, 1.28261652607737228e3]) {
+        for (a, b) in zip(smallN, smallD) {
             n = (n + c(a)) * z
             d = (d + c(b)) * z
         }

@@ -44,8 +44,11 @@ public struct KernelFeatures: Sendable, Equatable {
     public var rank: Int
     public var parallelAxes: Int
     public var reductions: Int
+    /// `Kernel.compileWeight`: what the compile time grows with.
+    public var compileWeight: Int
 
     public init(_ kernel: Kernel) {
+        compileWeight = kernel.compileWeight
         rank = kernel.rank
         parallelAxes = kernel.parallelAxes
         reductions = kernel.reductions.count
@@ -187,12 +190,12 @@ public struct Prediction: Sendable, Equatable, CustomStringConvertible {
 ///     let best = model.choose(model.predictAll(features, run, options: [.interpreter, .cpu1, .cpuAll]))
 public struct CostModel: Sendable {
     public var profile: MachineProfile
-    /// Seconds per IR instruction of a C compile, measured in this process (`compileTime`); nil
+    /// Seconds per unit of `Kernel.compileWeight` of a C compile, measured (`compileTime`); nil
     /// until a compile was measured.
     public var measuredCompileRate: Double? = nil
 
-    /// The profile's `compileSeconds` is taken as the compile of a kernel of this many
-    /// instructions, a quarter of it fixed (the compiler's start and the link), the rest
+    /// The profile's `compileSeconds` is taken as the compile of a kernel of this
+    /// `compileWeight` (instructions of a map), a quarter of it fixed (the compiler's start and the link), the rest
     /// proportional to the instructions: one number measured on one kernel said 0.32 s for
     /// every kernel, where the machine this was written on compiles a 1- to 40-instruction kernel
     /// in 0.07-0.1 s (alone) and a 538-instruction one (mandelbrot's unrolled iterations) in
@@ -204,7 +207,7 @@ public struct CostModel: Sendable {
     /// The fixed part of a C compile (seconds).
     public var compileBaseSeconds: Double { profile.cpu.compileSeconds * 0.25 }
 
-    /// Seconds per instruction of a C compile: measured in this process once there is a
+    /// Seconds per unit of compile weight: measured in this process once there is a
     /// measurement (within 1/16 to 16 times the profile's), else the profile's.
     public var compileRate: Double {
         let prior = profile.cpu.compileSeconds * 0.75 / Double(CostModel.compileReferenceInstructions)
@@ -214,7 +217,7 @@ public struct CostModel: Sendable {
 
     /// The predicted time of compiling `f`'s kernel to C.
     public func compileTime(_ f: KernelFeatures) -> Double {
-        compileBaseSeconds + compileRate * Double(f.instructions)
+        compileBaseSeconds + compileRate * Double(f.compileWeight)
     }
 
     public init(profile: MachineProfile) { self.profile = profile }

@@ -43,10 +43,15 @@ extension MachineProfile {
             bandwidthOneThread: 1.0e10, bandwidthAllThreads: 1.0e10 * (1 + 0.1 * (w - 1)),
             f32: OpCosts(simple: 2e-11, divide: 2e-10, sqrt: 2.5e-10, transcendental: 1.6e-9, erf: 5.6e-9, pow: 5.4e-9, random: 6.6e-10),
             f64: OpCosts(simple: 2.5e-11, divide: 6.5e-10, sqrt: 1e-9, transcendental: 5.3e-9, erf: 1.5e-8, pow: 1.2e-8, random: 4.3e-10),
-            launchSeconds: 7e-5, chunkSeconds: 6.5e-7, interpreterSecondsPerInstruction: 1.7e-8,
-            interpreterOps: OpCosts(simple: 0, divide: 0, sqrt: 0, transcendental: 1.5e-9, erf: 7.4e-9, pow: 2.2e-8, random: 3.2e-9),
+            // The interpreter's rates are its block path's (maps and reduction bodies run over
+            // rows): about twice what `tandem calibrate` measured on the Xeon VM this was written
+            // on, so a first run errs towards compiling.
+            launchSeconds: 7e-5, chunkSeconds: 6.5e-7, interpreterSecondsPerInstruction: 1e-9,
+            interpreterOps: OpCosts(simple: 0, divide: 5e-10, sqrt: 3e-9, transcendental: 9e-8, erf: 2e-7, pow: 4e-8, random: 2.5e-9),
+            interpreterAccessSeconds: 1e-9,
             accessSeconds: 9.6e-11, loopSeconds: 1.4e-10, firstTouchSecondsPerByte: 3.3e-10, stridedAccessSeconds: 3.9e-10,
-            callSeconds: 8e-7, interpreterCallSeconds: 3.2e-6, interpreterPointSeconds: 6.3e-8, interpreterSpeedup: 1 + 0.6 * (w - 1),
+            callSeconds: 8e-7, interpreterCallSeconds: 3.2e-6, interpreterPointSeconds: 1e-9, interpreterReductionSeconds: 5e-8,
+            interpreterSpeedup: 1 + 0.6 * (w - 1),
             compileSeconds: 0.32, loadSeconds: 8.4e-5)
         var p = MachineProfile(identity: identity, quick: true, calibrationSeconds: 0, cpu: cpu, gpu: nil)
         p.cpu.cacheBandwidth = [BandwidthLevel(name: "L2", maxBytes: 1 << 20, oneThread: 6.9e10, allThreads: 6.9e10 * w),

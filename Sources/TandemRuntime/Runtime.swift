@@ -162,7 +162,7 @@ public final class Runtime: @unchecked Sendable {
 
     /// Writes this process's measured compile rate (averaged with the stored one) for the next.
     func saveCompileRate(beside history: String) {
-        let (count, nanos, instructions) = statistics.read { ($0.cpuCompiles, $0.cpuCompileNanos, $0.cpuCompileInstructions) }
+        let (count, nanos, instructions) = statistics.read { ($0.cpuCompiles, $0.cpuCompileNanos, $0.cpuCompileWeight) }
         guard count > 0, instructions > 0 else { return }
         guard let measured = compileCorrected(costModel).measuredCompileRate, measured > 0 else { return }
         let rate = storedRate().map { ($0 + measured) / 2 } ?? measured
@@ -203,7 +203,7 @@ public final class Runtime: @unchecked Sendable {
     /// `model` with the compile rate (seconds per instruction, beyond the fixed part) measured
     /// from this process's C compiles, once there are any (`CostModel.compileTime`).
     func compileCorrected(_ model: CostModel) -> CostModel {
-        let (count, nanos, instructions) = statistics.read { ($0.cpuCompiles, $0.cpuCompileNanos, $0.cpuCompileInstructions) }
+        let (count, nanos, instructions) = statistics.read { ($0.cpuCompiles, $0.cpuCompileNanos, $0.cpuCompileWeight) }
         guard count > 0, instructions > 0 else {
             guard let stored = storedRate() else { return model }
             var m = model

@@ -21,8 +21,8 @@ public struct Statistics: Sendable, Equatable, CustomStringConvertible {
     /// time replaces the profile's estimate in placement once there is one.
     public var cpuCompiles = 0
     public var cpuCompileNanos: UInt64 = 0
-    /// The compiled kernels' body instructions (`KernelFeatures.instructions`), summed.
-    public var cpuCompileInstructions = 0
+    /// The compiled kernels' `Kernel.compileWeight`, summed.
+    public var cpuCompileWeight = 0
     /// Time spent planning (fusion, in-place analysis, scheduling) at sync points.
     public var planNanos: UInt64 = 0
     /// Plans taken from the plan cache (the same graph seen before) and planned from scratch.

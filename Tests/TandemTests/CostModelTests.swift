@@ -97,8 +97,8 @@ struct CostModelTests {
     func compileBySize() {
         var model = CostModel(profile: SyntheticProfiles.cpu(compileSeconds: 0.32))
         var small = KernelFeatures(Self.axpb), large = small
-        small.instructions = 10
-        large.instructions = 700
+        small.compileWeight = 10
+        large.compileWeight = 700
         #expect(abs(model.compileTime(small) - (0.08 + 0.0012 * 10)) < 1e-12)
         #expect(model.compileTime(large) > 5 * model.compileTime(small))
         // Measurements: 0.06 s for 10 instructions and 1.16 s for 700.
@@ -124,7 +124,7 @@ struct CostModelTests {
         let first = runtime()
         #expect(first.compileCorrected(model).measuredCompileRate == nil)
         // This process compiles 500 instructions in two kernels, 0.5 s in all: (0.5 - 2 x 0.08) / 500.
-        first.statistics.update { $0.cpuCompiles = 2; $0.cpuCompileNanos = 500_000_000; $0.cpuCompileInstructions = 500 }
+        first.statistics.update { $0.cpuCompiles = 2; $0.cpuCompileNanos = 500_000_000; $0.cpuCompileWeight = 500 }
         let measured = try #require(first.compileCorrected(model).measuredCompileRate)
         #expect(abs(measured - 0.34 / 500) < 1e-12)
         first.saveKernelHistory()
@@ -139,9 +139,9 @@ struct CostModelTests {
     func compileAmortised() {
         let model = CostModel(profile: SyntheticProfiles.cpu())
         let f = KernelFeatures(Self.axpb)
-        // axpb has 6 body instructions: a quarter of the 0.1 s fixed, 0.075 s per 200 instructions.
+        // axpb (a map) weighs its 6 body instructions: a quarter of the 0.1 s fixed, 0.075 s per 200.
         let compile = 0.025 + 0.075 * 6 / 200
-        #expect(f.instructions == 6)
+        #expect(f.compileWeight == 6)
         #expect(abs(model.predict(f, Self.run(1000, code: .missing), on: .cpuAll).compile - compile) < 1e-15)
         #expect(abs(model.predict(f, Self.run(1000, code: .missing, previousRuns: 9), on: .cpuAll).compile - compile / 10) < 1e-15)
         #expect(model.predict(f, Self.run(1000, code: .onDisk), on: .cpuAll).compile == 1e-3)
