@@ -31,6 +31,8 @@ public enum Tandem {
         // Kernel runs count across processes, so a compile is amortised over a kernel's life.
         runtime.kernelHistory = KernelHistory(path: cpu.cache.directory + "/kernel-history")
         atexit { Tandem.runtime.saveKernelHistory() }
+        // Background compiles still pending finish in processes of their own, for the next run.
+        atexit { Tandem.runtime.finishBackgroundCompilesAfterExit() }
         if ProcessInfoLite.environment("TANDEM_TRACE") != nil {
             Tracer.shared.start()
             atexit { Tandem.writeTraceAtExit() }

@@ -50,6 +50,11 @@ public final class CPUDevice: KernelDevice, @unchecked Sendable {
 
     public func readyCode(_ kernel: Kernel) -> (any PreparedKernel)? { prepared.withLock { $0[kernel] } }
 
+    public func finishAfterExit(_ kernel: Kernel) -> Bool {
+        guard case .success(let tc) = toolchain, prepared.withLock({ $0[kernel] }) == nil else { return false }
+        return cache.finishDetached(source: CRenderer.render(kernel), toolchain: tc)
+    }
+
     public func codeState(_ kernel: Kernel) -> CodeState {
         guard case .success(let tc) = toolchain else { return .missing }
         if prepared.withLock({ $0[kernel] }) != nil { return .ready }

@@ -76,10 +76,15 @@ public struct CPUToolchain: Sendable {
     /// (every later kernel would wait the same limit behind it), and compiles fail at once.
     static let stalled = Mutex<String?>(nil)
 
+    /// The compiler's command line for one kernel.
+    func arguments(sourcePath: String, outputPath: String) -> [String] {
+        [path] + flags + ["-o", outputPath, sourcePath] + (usesLibmvec ? ["-lmvec"] : []) + ["-lm"]
+    }
+
     /// Compiles `sourcePath` into the shared object `outputPath`; on failure returns the log.
     func compile(sourcePath: String, outputPath: String) -> (ok: Bool, log: String) {
         if let why = CPUToolchain.stalled.withLock({ $0 }) { return (false, why) }
-        let args = [path] + flags + ["-o", outputPath, sourcePath] + (usesLibmvec ? ["-lmvec"] : []) + ["-lm"]
+        let args = arguments(sourcePath: sourcePath, outputPath: outputPath)
         let limit = CPUToolchain.compileTimeout
         switch Subprocess.run(args, timeout: limit) {
         case .success(let r) where r.timedOut:

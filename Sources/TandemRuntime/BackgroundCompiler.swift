@@ -19,6 +19,8 @@ final class BackgroundCompiler: @unchecked Sendable {
     private var finished: Set<Kernel> = []
     private var started = false
     private var busy = false
+    /// The compile in progress.
+    private var current: (Kernel, any KernelDevice)? = nil
     /// Whether a failed compile was reported (only the loop thread touches it).
     private var warned = false
 
@@ -44,6 +46,20 @@ final class BackgroundCompiler: @unchecked Sendable {
     /// Whether `kernel` was queued and its compile has not finished.
     func isPending(_ kernel: Kernel) -> Bool { cond.withLock { requested.contains(kernel) && !finished.contains(kernel) } }
 
+    /// Most compiles handed on at exit (`finishAfterExit`).
+    static let maxAfterExit = 8
+
+    /// At exit: the compile in progress and those still queued are started again in processes
+    /// that outlive this one (`KernelDevice.finishAfterExit`), so their code is in the cache for
+    /// the next run. Returns how many were started.
+    @discardableResult
+    func finishAfterExit() -> Int {
+        let pending: [(Kernel, any KernelDevice)] = cond.withLock { (current.map { [$0] } ?? []) + queue }
+        var started = 0
+        for (kernel, device) in pending.prefix(BackgroundCompiler.maxAfterExit) where device.finishAfterExit(kernel) { started += 1 }
+        return started
+    }
+
     /// Blocks until every queued compile has finished.
     func drain() {
         cond.lock()
@@ -57,6 +73,7 @@ final class BackgroundCompiler: @unchecked Sendable {
             while queue.isEmpty { cond.wait() }
             let (kernel, device) = queue.removeFirst()
             busy = true
+            current = (kernel, device)
             cond.unlock()
             let start = ProcessInfoLite.monotonicNanos()
             var failure: String? = nil
@@ -66,13 +83,14 @@ final class BackgroundCompiler: @unchecked Sendable {
                                             detail: failure.map { "background, failed: \($0)" } ?? "background"))
             // The kernel goes on in the interpreter; say why once (a foreground compile of it
             // would throw the same error to the caller).
-            if let failure, !warned {
+            if let failure, !warned, !Subprocess.exiting.load(ordering: .relaxed) {
                 warned = true
                 ProcessInfoLite.warn("tandem: a background compile failed; the kernel stays in the interpreter: \(failure.prefix(2000))")
             }
             cond.withLock {
                 finished.insert(kernel)
                 busy = false
+                current = nil
                 cond.broadcast()
             }
         }

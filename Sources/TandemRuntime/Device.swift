@@ -15,11 +15,16 @@ public protocol KernelDevice: Sendable {
     func codeState(_ kernel: Kernel) -> CodeState
     /// The kernel's code if it is loaded already, without compiling or loading anything.
     func readyCode(_ kernel: Kernel) -> (any PreparedKernel)?
+    /// Starts compiling the kernel into the cache in a process that outlives this one (at exit,
+    /// for background compiles that did not finish). Returns whether one was started.
+    func finishAfterExit(_ kernel: Kernel) -> Bool
 }
+
 
 extension KernelDevice {
     public func codeState(_ kernel: Kernel) -> CodeState { .ready }
     public func readyCode(_ kernel: Kernel) -> (any PreparedKernel)? { nil }
+    public func finishAfterExit(_ kernel: Kernel) -> Bool { false }
 }
 
 public enum Availability: Sendable, Equatable {

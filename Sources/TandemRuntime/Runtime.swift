@@ -171,6 +171,10 @@ public final class Runtime: @unchecked Sendable {
     /// Compiles kernels that run in the interpreter but would run faster compiled.
     let background = BackgroundCompiler()
 
+    /// Hands the background compiles still pending to processes that outlive this one (at exit).
+    @discardableResult
+    public func finishBackgroundCompilesAfterExit() -> Int { background.finishAfterExit() }
+
     /// Waits for the background compiles queued so far (tests and measurements).
     public func drainBackgroundCompiles() { background.drain() }
 

@@ -28,7 +28,12 @@ public enum Subprocess {
 
     static func untrack(_ pid: pid_t) { running.withLock { _ = $0.remove(pid) } }
 
+    /// Set when this process is exiting and its timed children were killed: a compile that
+    /// fails then was stopped, not broken.
+    public static let exiting = Atomic<Bool>(false)
+
     static func killRunning() {
+        exiting.store(true, ordering: .relaxed)
         for pid in running.withLock({ $0 }) {
             kill(-pid, SIGKILL)
             kill(pid, SIGKILL)
@@ -104,6 +109,30 @@ public enum Subprocess {
             bytes.append(contentsOf: chunk[0..<n])
         }
         return .success(Result(status: code, output: String(decoding: bytes, as: UTF8.self), timedOut: timedOut))
+    }
+}
+
+extension Subprocess {
+    /// Starts `argv` in a session of its own, its input and output on `/dev/null`, and does not
+    /// wait: it outlives this process and is not killed at exit (`finishAfterExit`). Returns
+    /// whether it started.
+    public static func spawnDetached(_ argv: [String]) -> Bool {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        for fd in Int32(0)...2 {
+            posix_spawn_file_actions_addopen(&actions, fd, "/dev/null", fd == 0 ? O_RDONLY : O_WRONLY, 0)
+        }
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        #if os(Linux)
+        posix_spawnattr_setflags(&attributes, Int16(0x80))      // POSIX_SPAWN_SETSID
+        #endif
+        var cargs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
+        defer { for p in cargs { free(p) } }
+        var pid = pid_t()
+        return posix_spawn(&pid, argv[0], &actions, &attributes, &cargs, environ) == 0
     }
 }
 

@@ -71,7 +71,7 @@ public struct VerifiedFileCache: Sendable {
     }
 
     public func entryPath(_ key: String) -> String { "\(folder)/\(key)\(suffix)" }
-    func hashPath(_ key: String) -> String { "\(folder)/\(key).sha256" }
+    public func hashPath(_ key: String) -> String { "\(folder)/\(key).sha256" }
 
     public enum Lookup: Equatable {
         case miss

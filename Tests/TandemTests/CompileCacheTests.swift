@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Testing
+import FoundationEssentials
 import _TandemTestSupport
 @testable import Tandem
 import TandemInterpreter
@@ -36,6 +37,29 @@ struct CompileCacheTests {
         #expect(stats.snapshot.compileMisses == 1 && stats.snapshot.compileDiskHits == 1)
         var st = stat()
         #expect(stat(dir, &st) == 0 && st.st_mode & 0o777 == 0o700)
+    }
+
+    @Test("a compile handed on at exit finishes in a process of its own, and the next run loads it from disk")
+    func finishAfterExit() throws {
+        let (cpu, stats, _) = device()
+        let k = sampleKernel()
+        let tc = try cpu.toolchain.get()
+        let source = CRenderer.render(k.kernel)
+        #expect(cpu.cache.state(source: source, toolchain: tc) == .missing)
+        #expect(cpu.finishAfterExit(k.kernel))
+        // The detached compile writes the entry and its hash record into the cache.
+        let deadline = ProcessInfoLite.monotonicNanos() + 60_000_000_000
+        while cpu.cache.state(source: source, toolchain: tc) != .onDisk && ProcessInfoLite.monotonicNanos() < deadline { usleep(20_000) }
+        #expect(cpu.cache.state(source: source, toolchain: tc) == .onDisk)
+        _ = try cpu.prepare(k.kernel)
+        #expect(stats.snapshot.compileDiskHits == 1 && stats.snapshot.compileMisses == 0 && stats.snapshot.cacheRejected == 0,
+                "\(stats.snapshot.compileDiskHits) disk hits, \(stats.snapshot.compileMisses) compiles, \(stats.snapshot.cacheRejected) rejected")
+        // Nothing else is left in the folder (its temporaries start with a dot).
+        let folder = cpu.cache.files.folder
+        let left = (try? FileManager.default.contentsOfDirectory(atPath: folder))?.filter { $0.hasPrefix(".") } ?? ["?"]
+        #expect(left.isEmpty, "\(left)")
+        // An entry already there is not compiled again.
+        #expect(!cpu.finishAfterExit(k.kernel))
     }
 
     @Test("a corrupted cache entry is detected and rebuilt, not loaded")
