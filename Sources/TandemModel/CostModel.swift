@@ -200,9 +200,11 @@ public struct CostModel: Sendable {
     /// every kernel, where the machine this was written on compiles a 1- to 40-instruction kernel
     /// in 0.07-0.1 s (alone) and a 538-instruction one (mandelbrot's unrolled iterations) in
     /// 0.31 s, while an option pricer's fused time loop took 1.2 s and the interpreter ran it in
-    /// 0.4 s. The rate this process measures (and earlier ones, `compile-rate` in the cache
+    /// 0.4 s: about 0.45 ms per unit of weight beyond the fixed part, which a 500-unit reference
+    /// kernel at the built-in 0.32 s gives (a pessimistic prior kept mandelbrot's 0.13 s kernels
+    /// interpreted in every run: no compile ever measured a better rate). The rate this process measures (and earlier ones, `compile-rate` in the cache
     /// folder) replaces the prior.
-    public static let compileReferenceInstructions = 200
+    public static let compileReferenceInstructions = 500
 
     /// The fixed part of a C compile (seconds).
     public var compileBaseSeconds: Double { profile.cpu.compileSeconds * 0.25 }
