@@ -31,8 +31,11 @@ public enum Tandem {
         // Kernel runs count across processes, so a compile is amortised over a kernel's life.
         runtime.kernelHistory = KernelHistory(path: cpu.cache.directory + "/kernel-history")
         atexit { Tandem.runtime.saveKernelHistory() }
-        // Background compiles still pending finish in processes of their own, for the next run.
-        atexit { Tandem.runtime.finishBackgroundCompilesAfterExit() }
+        // Background compiles still pending could finish in processes of their own at exit
+        // (`Runtime.finishBackgroundCompilesAfterExit`). Not registered yet: a detached child
+        // left unreaped hung the test suite (fixed: it is now a grandchild), and one still
+        // inherits the exiting process's descriptors (an exit test's pipes would stay open
+        // until the compile ends); closing those first is the missing step.
         if ProcessInfoLite.environment("TANDEM_TRACE") != nil {
             Tracer.shared.start()
             atexit { Tandem.writeTraceAtExit() }

@@ -66,7 +66,7 @@ public final class CPUKernelCache: Sendable {
         let script = "umask 077; T=\(q(tmp)); \(compile) >/dev/null 2>&1 && chmod 700 \"$T.so\" && "
             + "h=$(\(q(sha)) \"$T.so\" | \(q(cut)) -c1-64) && [ ${#h} -eq 64 ] && printf %s \"$h\" > \"$T.sha\" && "
             + "mv -f \"$T.sha\" \(q(files.hashPath(key))) && mv -f \"$T.so\" \(q(entryPath(key))); rm -f \"$T.c\" \"$T.so\" \"$T.sha\""
-        guard Subprocess.spawnDetached(["/bin/sh", "-c", script]) else {
+        guard Subprocess.spawnDetached(script: script) else {
             unlink(tmp + ".c")
             return false
         }

@@ -113,10 +113,13 @@ public enum Subprocess {
 }
 
 extension Subprocess {
-    /// Starts `argv` in a session of its own, its input and output on `/dev/null`, and does not
-    /// wait: it outlives this process and is not killed at exit (`finishAfterExit`). Returns
-    /// whether it started.
-    public static func spawnDetached(_ argv: [String]) -> Bool {
+    /// Runs the shell `script` in the background of a shell that exits at once (and is reaped
+    /// here), so the script is no child of this process: it outlives it, is not killed at exit
+    /// (`finishAfterExit`), and never shows up in this process's `wait` calls. A detached child
+    /// left unreaped hung the test suite: swift-testing's exit-test monitor waits for any child
+    /// and spun on the stranger. Returns whether it started.
+    public static func spawnDetached(script: String) -> Bool {
+        let argv = ["/bin/sh", "-c", "( \(script) ) </dev/null >/dev/null 2>&1 &"]
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -132,7 +135,10 @@ extension Subprocess {
         var cargs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
         defer { for p in cargs { free(p) } }
         var pid = pid_t()
-        return posix_spawn(&pid, argv[0], &actions, &attributes, &cargs, environ) == 0
+        guard posix_spawn(&pid, argv[0], &actions, &attributes, &cargs, environ) == 0 else { return false }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        return true
     }
 }
 
