@@ -160,15 +160,19 @@ extension CPUToolchain {
 
     /// The fingerprint remembered in `compilers/` for the binary as it is now, if any.
     static func rememberedFingerprint(_ path: String) -> String? {
-        guard let (real, stamp) = stamped(path),
-              let bytes = VerifiedFileCache.readPrivateFile(record(real).file, limit: 1024) else { return nil }
+        guard let (real, stamp) = stamped(path) else { return nil }
+        return remembered(real: real, stamp: stamp)
+    }
+
+    private static func remembered(real: String, stamp: String) -> String? {
+        guard let bytes = VerifiedFileCache.readPrivateFile(record(real).file, limit: 1024) else { return nil }
         let lines = String(decoding: bytes, as: UTF8.self).split(separator: "\n")
         return lines.count == 2 && lines[0] == stamp ? "\(real) \(lines[1])" : nil
     }
 
     static func computeFingerprint(_ path: String) -> String {
         guard let (real, stamp) = stamped(path) else { return "\(path) (unresolved or unreadable)" }
-        if let known = rememberedFingerprint(path) { return known }
+        if let known = remembered(real: real, stamp: stamp) { return known }
         let (folder, record) = record(real)
         // Hash the binary (once per machine and compiler version).
         let fd = open(real, O_RDONLY | O_CLOEXEC)

@@ -151,8 +151,7 @@ struct State {
         parallelAxes = kernel.parallelAxes
         ints = launch.ints.map { $0 }
         floats = launch.floats.map { $0 }
-        // A buffer the kernel never touches may have no memory; it is never dereferenced.
-        pointers = launch.buffers.map { $0.isAllocated ? $0.pointer : UnsafeMutableRawPointer(bitPattern: 64)! }
+        pointers = State.pointers(launch)
         dtypes = launch.buffers.map(\.dtype)
         regs = [Value](repeating: Value(f: 0, i: 0), count: instrs.count)
         accs = [Acc](repeating: Acc(), count: reductions.count)
@@ -164,6 +163,12 @@ struct State {
     }
 
     func extent(_ a: Int) -> Int { Int(ints[a]) }
+
+    /// The launch's buffer memory; a buffer the kernel never touches may have none, and gets an
+    /// address that is never dereferenced.
+    static func pointers(_ launch: Launch) -> [UnsafeMutableRawPointer] {
+        launch.buffers.map { $0.isAllocated ? $0.pointer : UnsafeMutableRawPointer(bitPattern: 64)! }
+    }
 
     mutating func forEach(axes: Range<Int>, _ idx: inout [Int], _ body: (inout State, [Int]) -> Void) {
         if axes.isEmpty {
@@ -381,9 +386,11 @@ struct State {
 
     // MARK: - Instructions
 
-    private func load(_ b: Int, _ i: Int) -> Value {
-        let p = pointers[b]
-        switch dtypes[b] {
+    private func load(_ b: Int, _ i: Int) -> Value { State.load(pointers[b], dtypes[b], i) }
+
+    /// Element `i` of a buffer of `dtype` at `p` (the row path loads single elements this way too).
+    static func load(_ p: UnsafeMutableRawPointer, _ dtype: DType, _ i: Int) -> Value {
+        switch dtype {
         case .bool: return Value(f: 0, i: Int64(p.load(fromByteOffset: i, as: UInt8.self)))
         case .int32: return Value(f: 0, i: Int64(p.load(fromByteOffset: i * 4, as: Int32.self)))
         case .int64: return Value(f: 0, i: p.load(fromByteOffset: i * 8, as: Int64.self))

@@ -83,7 +83,7 @@ struct RowKernel {
         rank = kernel.rank
         ints = launch.ints
         floats = launch.floats
-        pointers = buffers.map { $0.isAllocated ? $0.pointer : UnsafeMutableRawPointer(bitPattern: 64)! }
+        pointers = State.pointers(launch)
         dtypes = buffers.map(\.dtype)
         accesses = kernel.accesses
         instrs = kernel.instrs
@@ -155,7 +155,7 @@ struct RowKernel {
                 let st = Int(ints[stride]), ext = ints[extent]
                 let idx = regs.i + ix * B
                 for k in 0..<len {
-                    let v = loadOne(b, x0 + k * step + st * Int(State.clampIndex(idx[k], ext)))
+                    let v = State.load(pointers[b], dtypes[b], x0 + k * step + st * Int(State.clampIndex(idx[k], ext)))
                     rf[k] = v.f
                     ri[k] = v.i
                 }
@@ -254,17 +254,6 @@ struct RowKernel {
 
     private func fill(_ v: Value, _ len: Int, _ rf: UnsafeMutablePointer<Double>, _ ri: UnsafeMutablePointer<Int64>) {
         for k in 0..<len { rf[k] = v.f; ri[k] = v.i }
-    }
-
-    private func loadOne(_ b: Int, _ x: Int) -> Value {
-        let p = pointers[b]
-        switch dtypes[b] {
-        case .bool: return Value(f: 0, i: Int64(p.load(fromByteOffset: x, as: UInt8.self)))
-        case .int32: return Value(f: 0, i: Int64(p.load(fromByteOffset: x * 4, as: Int32.self)))
-        case .int64: return Value(f: 0, i: p.load(fromByteOffset: x * 8, as: Int64.self))
-        case .float32: return Value(f: Double(p.load(fromByteOffset: x * 4, as: Float.self)), i: 0)
-        case .float64: return Value(f: p.load(fromByteOffset: x * 8, as: Double.self), i: 0)
-        }
     }
 
     private func load(_ b: Int, _ x0: Int, _ step: Int, _ len: Int, _ rf: UnsafeMutablePointer<Double>, _ ri: UnsafeMutablePointer<Int64>) {

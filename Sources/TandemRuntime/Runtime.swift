@@ -162,9 +162,7 @@ public final class Runtime: @unchecked Sendable {
 
     /// Writes this process's measured compile rate (averaged with the stored one) for the next.
     func saveCompileRate(beside history: String) {
-        let (count, nanos, instructions) = statistics.read { ($0.cpuCompiles, $0.cpuCompileNanos, $0.cpuCompileWeight) }
-        guard count > 0, instructions > 0 else { return }
-        guard let measured = compileCorrected(costModel).measuredCompileRate, measured > 0 else { return }
+        guard let measured = measuredCompileRate(costModel), measured > 0 else { return }
         let rate = storedRate().map { ($0 + measured) / 2 } ?? measured
         try? VerifiedFileCache.writeAtomically(Runtime.compileRatePath(beside: history), Array("\(rate)".utf8))
     }
@@ -207,16 +205,18 @@ public final class Runtime: @unchecked Sendable {
     /// `model` with the compile rate (seconds per instruction, beyond the fixed part) measured
     /// from this process's C compiles, once there are any (`CostModel.compileTime`).
     func compileCorrected(_ model: CostModel) -> CostModel {
-        let (count, nanos, instructions) = statistics.read { ($0.cpuCompiles, $0.cpuCompileNanos, $0.cpuCompileWeight) }
-        guard count > 0, instructions > 0 else {
-            guard let stored = storedRate() else { return model }
-            var m = model
-            m.measuredCompileRate = stored
-            return m
-        }
+        guard let rate = measuredCompileRate(model) ?? storedRate() else { return model }
         var m = model
-        m.measuredCompileRate = Swift.max(0, Double(nanos) / 1e9 - Double(count) * m.compileBaseSeconds) / Double(instructions)
+        m.measuredCompileRate = rate
         return m
+    }
+
+    /// Seconds per unit of compile weight beyond `model`'s fixed part, from this process's C
+    /// compiles; nil before the first.
+    func measuredCompileRate(_ model: CostModel) -> Double? {
+        let (count, nanos, weight) = statistics.read { ($0.cpuCompiles, $0.cpuCompileNanos, $0.cpuCompileWeight) }
+        guard count > 0, weight > 0 else { return nil }
+        return Swift.max(0, Double(nanos) / 1e9 - Double(count) * model.compileBaseSeconds) / Double(weight)
     }
 
     /// Replaces the machine profile (after `tandem calibrate`, or with a synthetic one in tests).
