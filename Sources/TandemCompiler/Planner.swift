@@ -217,6 +217,7 @@ public final class Planner {
             plan.laggedChains += 1
             i += chain.count
         }
+        for k in plan.kernels.indices { plan.kernels[k].kernel = plan.kernels[k].kernel.interned() }
         PlanRecorder.current?.record(plan.kernels)
         return plan
     }

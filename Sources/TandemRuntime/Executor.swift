@@ -184,6 +184,11 @@ public final class Executor: @unchecked Sendable {
 
     public func isDone(_ task: KernelTask) -> Bool { cond.withLock { task.done } }
 
+    /// Whether every one of `tasks` is done (one trip through the lock).
+    public func areDone(_ tasks: [KernelTask]) -> Bool {
+        tasks.isEmpty || cond.withLock { tasks.allSatisfy(\.done) }
+    }
+
     /// Blocks until every task submitted so far (and those they release) is done.
     public func waitAll() {
         cond.lock()

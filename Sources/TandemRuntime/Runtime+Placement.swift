@@ -188,6 +188,10 @@ extension Runtime {
         let decision: PlacementDecision
         let options: [Placement]
         var uses = 0
+        /// The host code the decision ran with, once prepared: a reuse takes it without looking
+        /// the kernel up in the device's tables again. Nil for code specialised to a launch (it
+        /// depends on the launch's ints) and for a fallback.
+        var code: (any PreparedKernel)?
         init(_ decision: PlacementDecision, options: [Placement]) {
             self.decision = decision
             self.options = options
@@ -197,19 +201,25 @@ extension Runtime {
     /// The earlier decision for `k`, or nil when it must be decided again (then it records the
     /// new one when `k` has a memo) (graph lock).
     func reusedDecision(_ k: PlannedKernel, options: [Placement], forced: Bool) -> PlacementDecision? {
+        reusedMemo(k, options: options, forced: forced)?.decision
+    }
+
+    /// The memo of an earlier decision for `k` that still holds (see `reusedDecision`), its use
+    /// counted (graph lock).
+    func reusedMemo(_ k: PlannedKernel, options: [Placement], forced: Bool) -> DecisionMemo? {
         guard let memo = k.memo else { return nil }
         if let m = memo.state.map({ unsafeDowncast($0, to: DecisionMemo.self) }), m.options == options, m.decision.forced == forced {
             let p = m.decision.chosen.placement
             m.uses += 1
             let limit = p == .interpreter ? Runtime.decisionReuses.interpreted : Runtime.decisionReuses.compiled
-            let ready = p == .interpreter || ((p == .cpu1 || p == .cpuAll) && device(for: p)?.readyCode(k.kernel) != nil)
+            let ready = p == .interpreter || m.code != nil || ((p == .cpu1 || p == .cpuAll) && device(for: p)?.readyCode(k.kernel) != nil)
             if m.uses < limit, ready, var entry = history[k.kernel] {
                 entry.runs += 1
                 history[k.kernel] = entry
                 let now = ProcessInfoLite.monotonicNanos()
                 let start = max(now, busyUntil[p.resource] ?? 0)
                 busyUntil[p.resource] = start + UInt64(min(m.decision.chosen.total, 1e6) * 1e9)
-                return m.decision
+                return m
             }
         }
         memo.state = nil

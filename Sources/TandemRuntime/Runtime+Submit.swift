@@ -102,8 +102,9 @@ extension Runtime {
         }
         // Late binding: an interpreted kernel whose compiled code is being built on the side
         // switches to it if it is ready when the task starts (same chunks, same results).
-        let choice = TaskCode(code: prepared, placement: decision.chosen.placement)
         let tiered = decision.chosen.placement == .interpreter && background.isPending(k.kernel)
+        if runNow(k, prepared, decision: decision, tiered: tiered, deps: deps, writes: writes) { return }
+        let choice = TaskCode(code: prepared, placement: decision.chosen.placement)
         let cpuDevice = device(for: .cpuAll), kernel = k.kernel
         if let cuda {
             // Host code after GPU work: bring device-only inputs back, and tell the device its
@@ -184,6 +185,64 @@ extension Runtime {
                     : nil)
             ?? executor.submit(label: label, dependencies: deps, chunks: chunks, finish: finish, onDone: onDone, onReady: onReady)
         register(task, reads: reads, writes: writes)
+    }
+
+    /// Runs `k` here and now, without a task, when it is a kernel the model runs inline on the
+    /// calling thread in one piece, all it waits for is done and no GPU holds its buffers; returns
+    /// false (running nothing) otherwise. The same code over the same pieces as the task would
+    /// run (so the same results); what a task costs (closures, the task, its registration in the
+    /// buffers' schedules, two trips through the executor's lock) was most of a small kernel's
+    /// dispatch in a time-stepped program (graph lock).
+    func runNow(_ k: PlannedKernel, _ prepared: any PreparedKernel, decision: PlacementDecision, tiered: Bool, deps: [KernelTask],
+                writes: [Buffer]) -> Bool {
+        guard decision.chosen.inline, cuda == nil else { return false }
+        let launch = k.launch, kernel = k.kernel
+        let oneThread = decision.chosen.placement == .cpu1
+        if k.splitChunks > 1 && !oneThread { return false }
+        let n0 = kernel.parallelAxes == 0 ? 1 : launch.extent(0)
+        if k.splitChunks == 0 && kernel.parallelAxes > 0 && !oneThread && n0 > 1 {
+            let chunks = CostModel.cpuChunks(points: k.points, firstExtent: n0, parallelAxes: kernel.parallelAxes, splitChunks: 0,
+                                             workers: executor.workers)
+            if chunks > 1 { return false }
+        }
+        guard executor.areDone(deps) else { return false }
+        var code = prepared, placement = decision.chosen.placement
+        if tiered, let c = device(for: .cpuAll)?.readyCode(kernel) {
+            code = c
+            placement = .cpuAll
+        }
+        Runtime.allocate(writes)
+        let t0 = Executor.now()
+        if k.splitChunks > 0 {
+            let n = k.splitChunks, r0 = launch.extent(kernel.parallelAxes)
+            let p = (0..<kernel.parallelAxes).reduce(1) { $0 * launch.extent($1) }
+            let stride = p * kernel.reductions.count * 16
+            let partials = Partials(byteCount: n * stride)
+            for c in 0..<n { code.runSplit(launch, lo: r0 * c / n, hi: r0 * (c + 1) / n, partials: partials.pointer + c * stride) }
+            code.combine(launch, partials: UnsafeRawPointer(partials.pointer), count: n)
+        } else {
+            code.run(launch, lo: 0, hi: n0)
+        }
+        let t1 = Executor.now()
+        let label = k.label
+        if Tracer.shared.isEnabled {
+            Tracer.shared.record(TraceEvent(kind: .kernel, name: label, start: t0, duration: t1 - t0, track: Executor.callerTrack,
+                                            points: k.points, device: placement.rawValue, detail: "0..<\(n0)"))
+        }
+        profile(label, t1 - t0)
+        var d = decision
+        if placement != d.chosen.placement, let p = d.options.first(where: { $0.placement == placement }) {
+            d.chosen = p
+            d.switched = true
+        }
+        record(d, label: label, points: k.points, started: t0, measured: t1 - t0)
+        // Done: nothing is left to wait for, neither by readers nor by later writers.
+        for b in writes {
+            let s = schedule(of: b)
+            s.lastWriter = nil
+            s.readers = []
+        }
+        return true
     }
 
     /// The code of `k` compiled for its launch's ints, when `Specialization` applies, the launch

@@ -315,11 +315,15 @@ public final class Runtime: @unchecked Sendable {
                 // is then compiled in parallel, one compiler run per core (a first run's time is
                 // its compiles), and the code is prepared in order.
                 var decisions: [PlacementDecision] = []
+                var memos: [DecisionMemo?] = []
                 var compiling: Set<Kernel> = []
                 for k in plan.kernels {
                     let decision: PlacementDecision
-                    if let reused = reusedDecision(k, options: options, forced: forced) {
-                        decision = reused
+                    let reused = reusedMemo(k, options: options, forced: forced)
+                    memos.append(reused)
+                    if let reused {
+                        decision = reused.decision
+                        if reused.code != nil { decisions.append(decision); continue }
                     } else {
                         decision = decide(k, options: options, forced: forced, model: model, compiling: compiling)
                         remember(decision, for: k, options: options)
@@ -329,8 +333,12 @@ public final class Runtime: @unchecked Sendable {
                     if p == .cpu1 || p == .cpuAll, device(for: p)?.readyCode(k.kernel) == nil { compiling.insert(k.kernel) }
                 }
                 precompile(compiling)
-                for (k, chosen) in zip(plan.kernels, decisions) {
-                    var decision = chosen
+                for (i, k) in plan.kernels.enumerated() {
+                    var decision = decisions[i]
+                    if let code = memos[i]?.code {
+                        prepared.append((.host(code), decision))
+                        continue
+                    }
                     let p = decision.chosen.placement
                     // Code compiled just above is taken as it is (not counted as a cache hit).
                     let fresh = compiling.contains(k.kernel) ? device(for: p)?.readyCode(k.kernel) : nil
@@ -343,7 +351,13 @@ public final class Runtime: @unchecked Sendable {
                                 code = .host(special)
                                 decision.specialised = true
                             } else {
-                                code = .host(try fresh ?? device(for: p)!.prepare(k.kernel))
+                                let c = try fresh ?? device(for: p)!.prepare(k.kernel)
+                                code = .host(c)
+                                // The next reuse of this decision takes the code as it is.
+                                if let memo = k.memo?.state.map({ unsafeDowncast($0, to: DecisionMemo.self) }),
+                                   memo.decision.chosen.placement == p, !Specialization.applies(to: k.kernel) {
+                                    memo.code = c
+                                }
                             }
                         } catch let error where !forced && p != .interpreter {
                             // auto chose compiled code that cannot be had (a compiler that failed
