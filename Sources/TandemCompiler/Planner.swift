@@ -120,8 +120,10 @@ public struct Plan: @unchecked Sendable {
 /// 3. An update writes into its base's buffer when nothing outside the plan can still read the old
 ///    values and the kernel reads the base only at the written element or where it never writes;
 ///    otherwise the value goes to a fresh buffer with the base's border copied around it (the
-///    copy is left out when later in-place updates rewrite the whole border unread), or the
-///    right-hand side to a temporary (NumPy semantics), or the base is copied.
+///    copy is left out when later in-place updates rewrite the whole border unread, or when the
+///    update takes the buffer of the version two steps back, whose border is already the same:
+///    `decidePingPong`), or the right-hand side to a temporary (NumPy semantics), or the base is
+///    copied.
 /// 4. Kernels are emitted when their inputs are ready; a materialised elementwise node met at a
 ///    bijective index map is computed inside its consumer's kernel and stored on the way, and ready
 ///    nodes over the same domain share one kernel.
@@ -160,6 +162,15 @@ public final class Planner {
     private var fresh: [Bool] = []
     /// Fresh updates whose border needs no copy (see `decideDeadBorders`).
     private var deadBorder: Set<Int> = []
+    /// Fresh updates written into the buffer of their base's base (update -> that node), and
+    /// the nodes whose buffers were so taken (left unrealised). See `decidePingPong`.
+    private var pingPong: [Int: Int] = [:]
+    private var taken: Set<Int> = []
+    /// For each such update: the node whose kernel writes its values, and the other readers of
+    /// the taken node (checked against the emitted order, `pingPongHolds`).
+    private var pingPongOrder: [(writer: Int, readers: [Int])] = []
+    /// Off for the second plan made when the emitted order broke a ping-pong's condition.
+    var allowPingPong = true
     /// Values computed straight into their update's fresh buffer: value index -> update index.
     private var placement: [Int: Int] = [:]
     private var roots: Set<Int> = []
@@ -201,9 +212,15 @@ public final class Planner {
         decideSharing()
         for i in nodes.indices { if case .update = nodes[i].op { decideUpdate(i) } }
         decideDeadBorders()
+        if allowPingPong { decidePingPong() }
         schedule()
-        plan.unstored = nodes.indices.filter { !materialized[$0] && isCompute(nodes[$0]) }.map { nodes[$0] }
-        for i in nodes.indices where materialized[i] && nodes[i].storage == nil {
+        if !pingPongOrder.isEmpty && !pingPongHolds() {
+            let again = Planner()
+            again.allowPingPong = false
+            return again.plan(roots: roots, nodes: nodes, index: index)
+        }
+        plan.unstored = nodes.indices.filter { (!materialized[$0] && isCompute(nodes[$0])) || taken.contains($0) }.map { nodes[$0] }
+        for i in nodes.indices where materialized[i] && nodes[i].storage == nil && !taken.contains(i) {
             if let u = placement[i], case .update(_, let umap, _) = nodes[u].op {
                 plan.realizedViews.append((nodes[i], nodes[u], umap))
             } else {
@@ -635,6 +652,78 @@ public final class Planner {
         }
     }
 
+    /// Finds fresh updates that can be written into the buffer of the version two steps back,
+    /// with no border copy: a Jacobi sweep `u[1...n, 1...n] = f(u)` repeated without a sync makes
+    /// a chain of fresh versions u1, u2, u3, ... each a copy of the one before with the box
+    /// replaced, so u3's border is u1's border, and u1's buffer, dead once u2 is computed, already
+    /// holds it. Versions then alternate between two buffers and each sweep is one kernel, not the
+    /// value's kernel plus a border copy (two thirds of a small-grid Jacobi's kernels).
+    ///
+    /// Update u (fresh, base b) takes the buffer of b's base bb when:
+    /// - b is a fresh update of the plan with the same map as u, its border copied (not elided),
+    ///   and no in-place update writes into b or bb (their buffers then hold what their nodes say);
+    /// - bb is a fresh update of the plan or a leaf whose buffer no other node shares, of u's type
+    ///   and size, not held, not a root, read by nothing outside the plan (`contained`), and its
+    ///   buffer not taken by another update;
+    /// - every kernel that reads bb is b's own or one that b or u's writer (its value's kernel, or
+    ///   its own) depends on, not the writer itself, and the writer depends on b: every read of the
+    ///   old values comes before the first write of the new ones (the runtime orders kernels by
+    ///   their buffers, reads before later writes). Fusion could still put a reader into the
+    ///   writer's kernel: the emitted order is checked (`pingPongHolds`), and the graph planned
+    ///   again without ping-pong when it does not hold.
+    /// A taken update stays unrealised: a later read of it (there can be none outside the plan)
+    /// would recompute it rather than read the buffer now holding another version.
+    private func decidePingPong() {
+        let candidates = nodes.indices.filter { fresh[$0] && !deadBorder.contains($0) }
+        guard candidates.count >= 2 else { return }      // u and its base b, both fresh
+        var reads: [Int: [Read]]? = nil
+        let inPlaceBases = Set(nodes.indices.filter { inPlace[$0] }.compactMap { baseIndex(of: $0) })
+        for u in candidates {
+            guard case .update(let b, let umap, let value) = nodes[u].op, let bi = index[ObjectIdentifier(b)],
+                  fresh[bi], !deadBorder.contains(bi), case .update(let bb, let bmap, _) = b.op, bmap == umap,
+                  let bbi = index[ObjectIdentifier(bb)], !taken.contains(bbi), !inPlaceBases.contains(bi), !inPlaceBases.contains(bbi),
+                  bb.dtype == nodes[u].dtype, bb.shape == nodes[u].shape, !roots.contains(bbi),
+                  bb.holders.load(ordering: .relaxed) == 0 else { continue }
+            if let storage = bb.storage {
+                guard storage.aliases.load(ordering: .relaxed) == 1, storage.count == nodes[u].count,
+                      storage.dtype == nodes[u].dtype else { continue }
+            } else {
+                guard fresh[bbi] else { continue }
+            }
+            guard contained(bbi, excluding: bi) else { continue }
+            let vi = index[ObjectIdentifier(value)]!
+            let writer = placement[vi] == u ? vi : u
+            if writer == vi, !reaches(value, b) { continue }
+            if reads == nil { reads = kernelReads() }
+            let readers = Set((reads![bbi] ?? []).map(\.reader)).subtracting([bi])
+            if readers.contains(writer) || readers.contains(where: { !reaches(b, nodes[$0]) && !reaches(nodes[writer], nodes[$0]) }) {
+                continue
+            }
+            pingPong[u] = bbi
+            pingPongOrder.append((writer, Array(readers)))
+            taken.insert(bbi)
+            buffers[u] = buffer(bbi)
+            plan.elidedBorders += 1
+        }
+    }
+
+    /// Whether, in the emitted kernels, every kernel of a taken node's readers comes before the
+    /// first kernel of the writer that overwrites it (and each is found).
+    private func pingPongHolds() -> Bool {
+        func kernels(of i: Int) -> [Int] {
+            let id = nodes[i].id
+            return plan.kernels.indices.filter { plan.kernels[$0].memberIDs.contains(id) }
+        }
+        for (writer, readers) in pingPongOrder {
+            guard let first = kernels(of: writer).first else { return false }
+            for r in readers {
+                let ks = kernels(of: r)
+                if ks.isEmpty || ks.contains(where: { $0 >= first }) { return false }
+            }
+        }
+        return true
+    }
+
     /// The domain points (a box) that `map` sends into `box`, for a map whose every output axis
     /// follows at most one domain axis with step 1 or -1; nil otherwise.
     static func preimage(_ map: AffineMap, _ extents: [Int], _ box: Box) -> Box? {
@@ -1044,7 +1133,7 @@ public final class Planner {
             let target = buffer(u)
             if fresh[u] {
                 // Copy each base's values around the written box; the box itself is the value's.
-                for f in group where !deadBorder.contains(f) {
+                for f in group where !deadBorder.contains(f) && pingPong[f] == nil {
                     guard case .update(let fb, let fm, let fv) = nodes[f].op else { continue }
                     for box in Planner.complementBoxes(fm, base: fb.shape, value: fv.shape) ?? [] {
                         let rank = fb.shape.count
