@@ -238,14 +238,20 @@ extension Tensor {
         guard Shape.broadcast(value.shape, outShape) == outShape else {
             preconditionFailure("could not broadcast input array from shape \(Shape.describe(value.shape)) into shape \(Shape.describe(outShape))")
         }
-        do { try Tandem.runtime.relieveGraphPressure() } catch {
+        // Where this write goes: a loop's flushes for graph pressure are aligned on it.
+        var site = Hasher()
+        site.combine(shape)
+        site.combine(map.offset)
+        site.combine(map.coef)
+        let here = site.finalize()
+        do { try Tandem.runtime.relieveGraphPressure(site: here) } catch {
             // Only a flush for memory pressure can fail here; the graph is intact and the same
             // error is thrown at the next sync point.
         }
         let v = value.broadcastNode(to: outShape)
         let updated = Node(.update(base: node, map: map, value: v), dtype: Scalar.dtype, shape: shape)
         handle = TensorHandle(updated)
-        Tandem.runtime.registerUpdate(updated)
+        Tandem.runtime.registerUpdate(updated, site: here)
     }
 
     // MARK: - Shape views

@@ -710,6 +710,15 @@ struct Emitter {
     /// headers by default) and makes every helper a `__device__` function; the text is otherwise
     /// the same, so `tk_uniform` and erf/erfc give the same values on both devices.
     static func preamble(_ dialect: Dialect) -> String {
+        dialect == .c ? cPreamble : cudaPreamble
+    }
+
+    // Rendered once: the text does not depend on the kernel, and its hex-float constants took a
+    // twentieth of a many-kernel program's time when rendered for every kernel looked up.
+    private static let cPreamble = makePreamble(.c)
+    private static let cudaPreamble = makePreamble(.cuda)
+
+    private static func makePreamble(_ dialect: Dialect) -> String {
         let fn = dialect == .c ? "static inline" : "static __device__ __forceinline__"
         let inline = dialect == .c ? "static inline __attribute__((always_inline))" : "static __device__ __forceinline__"
         let headers = dialect == .c ? "#include <stdint.h>\n#include <math.h>\n" + lanesTypes : cudaHeaders

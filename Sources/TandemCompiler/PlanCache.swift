@@ -50,8 +50,12 @@ public final class PlanCache {
     }
 
     private var entries: [[Int]: Template] = [:]
+    /// Whether a reused plan names the nodes of each kernel (`PlannedKernel.memberIDs`): only
+    /// graph drawings read them, and making the sets cost a small step's kernels an allocation
+    /// each.
+    let bindMembers: Bool
 
-    public init() {}
+    public init(bindMembers: Bool = true) { self.bindMembers = bindMembers }
 
     /// The plan for `roots`, and whether it came from the cache. Call under the graph lock.
     public func plan(roots: [Node]) -> (plan: Plan, hit: Bool) {
@@ -60,7 +64,7 @@ public final class PlanCache {
             return (Planner().plan(roots: roots, nodes: nodes, index: Planner.positions(nodes)), false)
         }
         let (key, constants) = PlanCache.key(roots: roots, nodes: nodes)
-        if let t = entries[key] { return (PlanCache.bind(t, nodes, constants: constants), true) }
+        if let t = entries[key] { return (PlanCache.bind(t, nodes, constants: constants, members: bindMembers), true) }
         let index = Planner.positions(nodes)
         let plan = Planner().plan(roots: roots, nodes: nodes, index: index)
         if let t = PlanCache.template(plan, nodes: nodes, index: index, constants: constants) {
@@ -255,7 +259,7 @@ public final class PlanCache {
     }
 
     /// The recorded plan with this graph's buffers and nodes bound in.
-    static func bind(_ t: Template, _ nodes: [Node], constants: [UInt64]) -> Plan {
+    static func bind(_ t: Template, _ nodes: [Node], constants: [UInt64], members: Bool = true) -> Plan {
         var fresh = [Buffer?](repeating: nil, count: t.fresh.count)
         func buffer(_ r: BufferRef) -> Buffer {
             switch r {
@@ -273,7 +277,7 @@ public final class PlanCache {
             for (j, source) in t.floatSources[k].enumerated() {
                 if let c = source { plan.kernels[k].launch.floats[j] = Double(bitPattern: constants[c]) }
             }
-            plan.kernels[k].memberIDs = Set(t.kernelMembers[k].map { nodes[$0].id })
+            if members { plan.kernels[k].memberIDs = Set(t.kernelMembers[k].map { nodes[$0].id }) }
         }
         plan.realized = t.realized.map { (nodes[$0.node], buffer($0.buffer)) }
         plan.realizedViews = t.realizedViews.map { (nodes[$0.node], nodes[$0.base], $0.map) }

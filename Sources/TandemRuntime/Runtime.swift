@@ -76,9 +76,12 @@ public final class Runtime: @unchecked Sendable {
     final class WeakNode: @unchecked Sendable {
         weak var node: Node?
         let thread: UInt
-        init(node: Node, thread: UInt = Runtime.currentThread) {
+        /// Where the update writes (see `relieveGraphPressure(site:)`).
+        let site: Int
+        init(node: Node, thread: UInt = Runtime.currentThread, site: Int = 0) {
             self.node = node
             self.thread = thread
+            self.site = site
         }
     }
 
@@ -178,7 +181,8 @@ public final class Runtime: @unchecked Sendable {
 
     /// Plans of graphs seen before, reused with this sync's buffers (graph lock); nil when
     /// `TANDEM_PLAN_CACHE=off` (every sync plans from scratch: for checking the cache).
-    let planCache: PlanCache? = ProcessInfoLite.environment("TANDEM_PLAN_CACHE") == "off" ? nil : PlanCache()
+    let planCache: PlanCache? = ProcessInfoLite.environment("TANDEM_PLAN_CACHE") == "off" ? nil
+        : PlanCache(bindMembers: ProcessInfoLite.environment("TANDEM_GRAPH") != nil)
 
     /// Code-state lookups made and the time they took (graph lock).
     var lookups: (count: Int, nanos: UInt64) = (0, 0)
@@ -243,12 +247,13 @@ public final class Runtime: @unchecked Sendable {
     // MARK: - Pending updates
 
     /// Remembers an update node so the next sync flushes it with everything else.
-    public func registerUpdate(_ node: Node) {
+    /// `site` names where the update writes (`relieveGraphPressure(site:)`).
+    public func registerUpdate(_ node: Node, site: Int = 0) {
         pendingUpdates.withLock { list in
             // Loading a weak reference costs more than the rest of an update: dead entries are
             // swept only once the list is well past the flush threshold.
             if list.count >= 4 * Runtime.maxPendingUpdates { list.removeAll { $0.node == nil } }
-            list.append(WeakNode(node: node))
+            list.append(WeakNode(node: node, site: site))
         }
     }
 
@@ -256,14 +261,26 @@ public final class Runtime: @unchecked Sendable {
     /// before an update is built, not after: while the assignment runs, its right-hand side is
     /// still held, and a flush then would see every base it views as still readable and copy
     /// the whole base instead of writing in place (shallow_water's walls did, every 48 updates).
-    public func relieveGraphPressure() throws {
+    ///
+    /// `site` names where the coming update writes (its shape and view). Past the threshold, the
+    /// flush waits for the update whose site is the first pending one's, up to twice the
+    /// threshold: a loop without a sync is then cut at the same place in its body every time,
+    /// so its graphs repeat and their plans are reused. Cut every 48 updates, a body of 5 or 261
+    /// updates gave graphs starting at ever other places (cavity flow planned 31 of them from
+    /// scratch).
+    public func relieveGraphPressure(site: Int = 0) throws {
         let me = Runtime.currentThread
         let count = pendingUpdates.withLock { list -> Int in
             // Counted without loading the weak references; only a count at the threshold is
             // checked for dead entries (an update already dropped needs no flush).
             var mine = 0
-            for entry in list where entry.thread == me { mine += 1 }
+            var first: Int? = nil
+            for entry in list where entry.thread == me {
+                mine += 1
+                if first == nil { first = entry.site }
+            }
             guard mine >= Runtime.maxPendingUpdates else { return mine }
+            if mine < 2 * Runtime.maxPendingUpdates && first != site { return 0 }
             list.removeAll { $0.node == nil }
             return list.filter { $0.thread == me }.count
         }
