@@ -31,11 +31,13 @@ public enum Tandem {
         // Kernel runs count across processes, so a compile is amortised over a kernel's life.
         runtime.kernelHistory = KernelHistory(path: cpu.cache.directory + "/kernel-history")
         atexit { Tandem.runtime.saveKernelHistory() }
-        // Background compiles still pending could finish in processes of their own at exit
-        // (`Runtime.finishBackgroundCompilesAfterExit`). Not registered yet: a detached child
-        // left unreaped hung the test suite (fixed: it is now a grandchild), and one still
-        // inherits the exiting process's descriptors (an exit test's pipes would stay open
-        // until the compile ends); closing those first is the missing step.
+        // Background compiles still pending finish in processes of their own after exit, so the
+        // next run finds the code (`Runtime.finishBackgroundCompilesAfterExit`): a detached
+        // grandchild with every descriptor closed, one per kernel at a time across processes.
+        // TANDEM_COMPILE_AFTER_EXIT=0 turns it off.
+        if ProcessInfoLite.environment("TANDEM_COMPILE_AFTER_EXIT") != "0" {
+            atexit { _ = Tandem.runtime.finishBackgroundCompilesAfterExit() }
+        }
         if ProcessInfoLite.environment("TANDEM_TRACE") != nil {
             Tracer.shared.start()
             atexit { Tandem.writeTraceAtExit() }

@@ -59,15 +59,38 @@ public final class CPUKernelCache: Sendable {
               let timeout = ProcessInfoLite.executable("timeout"), access("/bin/sh", X_OK) == 0 else { return false }
         let key = CPUKernelCache.key(source: source, toolchain: toolchain, fingerprint: fingerprint)
         guard access(entryPath(key), F_OK) != 0, (try? files.ensureFolders()) != nil else { return false }
+        // One detached compile of a kernel at a time, whichever process starts it: a program run
+        // ten times in a row would otherwise compile its pending kernels ten times at once. The
+        // marker is removed when the compile ends; one older than the compile's time limit is
+        // a leftover (a killed shell) and is taken over.
+        let marker = "\(files.folder)/.\(key).detached"
+        func claim() -> Bool {
+            let fd = open(marker, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600)
+            if fd >= 0 { close(fd); return true }
+            return false
+        }
+        if !claim() {
+            var st = stat()
+            guard lstat(marker, &st) == 0 else { return false }
+            #if os(Linux)
+            let modified = st.st_mtim.tv_sec
+            #else
+            let modified = st.st_mtimespec.tv_sec
+            #endif
+            guard time(nil) - modified > Int(2 * CPUToolchain.compileTimeout) + 10 else { return false }
+            unlink(marker)
+            guard claim() else { return false }
+        }
         let tmp = "\(files.folder)/.\(key).\(getpid()).\(UInt64.random(in: 0...UInt64.max))"
-        guard (try? VerifiedFileCache.writeFile(tmp + ".c", Array(source.utf8))) != nil else { return false }
+        guard (try? VerifiedFileCache.writeFile(tmp + ".c", Array(source.utf8))) != nil else { unlink(marker); return false }
         func q(_ s: String) -> String { "'" + s.split(separator: "'", omittingEmptySubsequences: false).joined(separator: "'\\''") + "'" }
         let compile = ([timeout, String(Int(CPUToolchain.compileTimeout))] + toolchain.arguments(sourcePath: tmp + ".c", outputPath: tmp + ".so")).map(q).joined(separator: " ")
         let script = "umask 077; T=\(q(tmp)); \(compile) >/dev/null 2>&1 && chmod 700 \"$T.so\" && "
             + "h=$(\(q(sha)) \"$T.so\" | \(q(cut)) -c1-64) && [ ${#h} -eq 64 ] && printf %s \"$h\" > \"$T.sha\" && "
-            + "mv -f \"$T.sha\" \(q(files.hashPath(key))) && mv -f \"$T.so\" \(q(entryPath(key))); rm -f \"$T.c\" \"$T.so\" \"$T.sha\""
+            + "mv -f \"$T.sha\" \(q(files.hashPath(key))) && mv -f \"$T.so\" \(q(entryPath(key))); rm -f \"$T.c\" \"$T.so\" \"$T.sha\" \(q(marker))"
         guard Subprocess.spawnDetached(script: script) else {
             unlink(tmp + ".c")
+            unlink(marker)
             return false
         }
         return true

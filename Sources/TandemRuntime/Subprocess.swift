@@ -117,12 +117,17 @@ extension Subprocess {
     /// here), so the script is no child of this process: it outlives it, is not killed at exit
     /// (`finishAfterExit`), and never shows up in this process's `wait` calls. A detached child
     /// left unreaped hung the test suite: swift-testing's exit-test monitor waits for any child
-    /// and spun on the stranger. Returns whether it started.
+    /// and spun on the stranger. Every descriptor the process holds is closed in the child (0, 1
+    /// and 2 go to /dev/null): an exiting test's pipes, or a shell's, must not stay open until the
+    /// script ends. Returns whether it started; false, starting nothing, where descriptors cannot
+    /// be closed that way (`closeFromAvailable`).
     public static func spawnDetached(script: String) -> Bool {
+        guard let closeFrom = Subprocess.closeFrom else { return false }
         let argv = ["/bin/sh", "-c", "( \(script) ) </dev/null >/dev/null 2>&1 &"]
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
+        guard closeFrom(&actions, 3) == 0 else { return false }
         for fd in Int32(0)...2 {
             posix_spawn_file_actions_addopen(&actions, fd, "/dev/null", fd == 0 ? O_RDONLY : O_WRONLY, 0)
         }
@@ -140,6 +145,24 @@ extension Subprocess {
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
         return true
     }
+}
+
+extension Subprocess {
+    typealias CloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
+
+    /// glibc's `posix_spawn_file_actions_addclosefrom_np` (2.34 and later), looked up at run time:
+    /// Swift's Glibc module does not declare it (it is a GNU extension).
+    static let closeFrom: CloseFrom? = {
+        #if os(Linux)
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np") else { return nil }
+        return unsafeBitCast(symbol, to: CloseFrom.self)
+        #else
+        return nil
+        #endif
+    }()
+
+    /// Whether detached scripts can start (`spawnDetached`).
+    public static var closeFromAvailable: Bool { closeFrom != nil }
 }
 
 /// Runs `body` on a new detached thread whose scheduling priority is lowered by `niceness`
