@@ -125,7 +125,11 @@ public enum Calibration {
                 let used = Tandem.runtime.replaceProfile(estimates, with: second)
                 ProcessInfoLite.warn("tandem: machine measured on the side in \(((first.calibrationSeconds + second.calibrationSeconds) * 100).rounded() / 100) s (\(saved))" + (used ? "; placements use it from now on" : ""))
             } catch {
-                ProcessInfoLite.warn("tandem: calibration failed (\(error)); the built-in estimates stay in use")
+                // A compile killed because the program is exiting is no failure to report. The
+                // error's first line says what failed (a compile error carries the whole source).
+                guard !Subprocess.exiting.load(ordering: .relaxed) else { return }
+                let what = "\(error)".split(separator: "\n", omittingEmptySubsequences: true).first.map(String.init) ?? "\(error)"
+                ProcessInfoLite.warn("tandem: calibration failed (\(what)); the built-in estimates stay in use")
             }
         }
         if !started { ProcessInfoLite.warn("tandem: could not start the calibration thread; the built-in estimates stay in use") }
