@@ -145,6 +145,9 @@ public enum Lagging {
             // A gather reads rows that depend on data: its row interval is unknown.
             p.kernel.parallelAxes >= 1 && p.splitChunks == 0 && p.launch.extent(0) == n0
                 && !p.kernel.readsDataDependentPositions
+                // A one-axis kernel's rows are its vector lanes: cut where the shifts fall, its
+                // vector math would round some elements differently (`Kernel.usesVectorMath`).
+                && !(p.kernel.rank == 1 && p.kernel.usesVectorMath)
         }
         guard eligible(first), n0 > 1 else { return nil }
         var members: [[Use]] = [uses(first)]

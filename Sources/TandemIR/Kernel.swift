@@ -213,6 +213,28 @@ public struct Kernel: Hashable, Sendable, CustomStringConvertible {
         instrs.contains { if case .gather = $0.op { true } else { false } }
     }
 
+    /// Whether the kernel calls a math function whose vector form (glibc's libmvec, in compiled
+    /// loops) may round differently from its scalar form: log, sin, cos and the rest of C's
+    /// <math.h> but sqrt, the roundings, and Tandem's own exp, erf and erfc (written to
+    /// vectorise with the same bits). Such a kernel's elements must meet the same code wherever
+    /// its work is cut (`Runtime.chunkBound`); lagged passes, which cut it by rows of their own,
+    /// leave it out.
+    public var usesVectorMath: Bool {
+        instrs.contains { instr in
+            switch instr.op {
+            case .unary(let op, _):
+                switch op {
+                case .neg, .abs, .sqrt, .exp, .erf, .erfc, .floor, .ceil, .trunc, .rint, .bitNot, .not: return false
+                default: return true
+                }
+            case .binary(let op, _, _):
+                return op == .pow || op == .atan2 || op == .hypot
+            default:
+                return false
+            }
+        }
+    }
+
     /// Operation counts by cost class, per innermost point (static features for the cost model).
     public var opCounts: [OpClass: Int] {
         var counts: [OpClass: Int] = [:]

@@ -141,10 +141,42 @@ extension Runtime {
             allPredictions = predictions
             predictions = predictions.filter { $0.placement == .interpreter }
         }
+        // This kernel's own measurements replace the placement's correction for it (a profile
+        // measured while other work ran put SOR's sweep on one worker for good: 0.8 s against
+        // 0.3 s; a placement's correction learned from many small kernels misjudges a big one).
+        let measured = kernelFactors.withLock { $0.factors(k.kernel) }
+        if !measured.isEmpty {
+            predictions = predictions.map { p in
+                guard let own = measured[p.placement] else { return p }
+                var q = p
+                q.compute = q.compute / corrections.factor(p.placement) * own
+                return q
+            }
+        }
         let now = ProcessInfoLite.monotonicNanos()
         var busy: [Placement.Resource: Double] = [:]
         for (r, t) in busyUntil where t > now { busy[r] = Double(t - now) / 1e9 }
-        let chosen = model.choose(predictions, busy: busy)
+        var chosen = model.choose(predictions, busy: busy)
+        // Exploration: a kernel long enough to measure, measured where it runs, with the other
+        // host placement predicted close behind and never measured, runs there once (the same
+        // code, the same results: placements agree bit for bit), so its measurements, not the
+        // profile alone, decide.
+        var explored = false
+        if !forced, chosen.placement == .cpu1 || chosen.placement == .cpuAll, chosen.compute >= KernelFactors.explorationSeconds {
+            let other: Placement = chosen.placement == .cpu1 ? .cpuAll : .cpu1
+            // Compared as the profile predicts them, before corrections: a placement that has run
+            // has its rate corrected and one that has not has not, and that gap is what a trial
+            // is for.
+            func raw(_ p: Prediction) -> Double { p.compute / (measured[p.placement] ?? corrections.factor(p.placement)) }
+            // Only once the chosen placement has its own measurement: a kernel's first run
+            // (which pays for first-touched pages) goes where the profile says, the trial after.
+            if measured[other] == nil, measured[chosen.placement] != nil, let alt = predictions.first(where: { $0.placement == other }),
+               raw(alt) <= raw(chosen) * KernelFactors.explorationMargin,
+               kernelFactors.withLock({ $0.shouldExplore(k.kernel, other) }) {
+                chosen = alt
+                explored = true
+            }
+        }
         let start = max(now, busyUntil[chosen.placement.resource] ?? 0)
         busyUntil[chosen.placement.resource] = start + UInt64(min(chosen.total, 1e6) * 1e9)
         history[k.kernel] = (entry.features, entry.runs + 1, entry.earlier)
@@ -170,7 +202,8 @@ extension Runtime {
             if saving >= model.compileTime(entry.features) * lost { background.request(k.kernel, on: cpu) }
         }
         var decision = PlacementDecision(chosen: chosen, options: allPredictions ?? predictions, forced: forced)
-        decision.correction = corrections.factor(chosen.placement)
+        decision.correction = measured[chosen.placement] ?? corrections.factor(chosen.placement)
+        decision.explored = explored
         return decision
     }
 
@@ -246,6 +279,9 @@ public struct PlacementDecision: Sendable {
     public var switched = false
     /// Run with code compiled for this launch's ints (`Specialization`).
     public var specialised = false
+    /// Not the predicted best: run on the other host placement once to measure it
+    /// (`KernelFactors`).
+    public var explored = false
     /// The factor `RateCorrections` multiplied the chosen prediction's compute time by.
     public var correction = 1.0
 
@@ -255,5 +291,6 @@ public struct PlacementDecision: Sendable {
         if switched { return "auto: interpreter planned, compiled code ready when it ran: \(chosen.placement) (predicted \(CostModel.format(chosen.compute)))" }
         return "auto: " + options.sorted { $0.total < $1.total }.map(\.description).joined(separator: " < ")
             + (specialised ? "; code specialised to this launch" : "")
+            + (explored ? "; run on \(chosen.placement) once to measure it" : "")
     }
 }

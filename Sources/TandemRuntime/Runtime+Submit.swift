@@ -12,6 +12,23 @@ import TandemModel
 // Queuing a planned kernel: its dependencies by buffer, its chunks on the workers (or inline on
 // the calling thread), lagged chains, queued devices, and the record of what ran.
 extension Runtime {
+    /// Where chunk `c` of `target` starts along the first axis of `kernel` (`c == target`: the
+    /// end). In a one-axis kernel that axis is also the vectorised one, and the compiled loop
+    /// runs vector code over whole vectors from a chunk's start and scalar code over the rest:
+    /// where vector and scalar math differ (libmvec's log, sin, cos ... against libm's), an
+    /// element's bits would depend on where the chunks fall, so on the thread count and the
+    /// placement. Starting every chunk at a multiple of `vectorAlignment` elements gives each
+    /// element the same code as one chunk over the whole axis.
+    static func chunkBound(_ n0: Int, _ c: Int, _ target: Int, kernel: Kernel) -> Int {
+        let x = n0 * c / target
+        guard kernel.rank == 1, c < target else { return x }
+        return x - x % vectorAlignment
+    }
+
+    /// A multiple of every vector width the compiled loops use (8 doubles of 512 bits, times
+    /// unrolling), in elements.
+    static let vectorAlignment = 64
+
     /// Buffers `k` writes completely (every element), by id: their old values need not move.
     func fullyWritten(_ k: PlannedKernel) -> Set<UInt64> {
         var out: Set<UInt64> = []
@@ -158,7 +175,7 @@ extension Runtime {
             let n0 = launch.extent(0)
             let target = oneThread ? 1 : chunkCount
             for c in 0..<target {
-                let lo = n0 * c / target, hi = n0 * (c + 1) / target
+                let lo = Runtime.chunkBound(n0, c, target, kernel: k.kernel), hi = Runtime.chunkBound(n0, c + 1, target, kernel: k.kernel)
                 if lo < hi { chunks.append(traced(lo, hi) { choice.code.run(launch, lo: lo, hi: hi) }) }
             }
             if chunks.isEmpty { chunks.append(traced(0, n0) { choice.code.run(launch, lo: 0, hi: n0) }) }
@@ -170,7 +187,7 @@ extension Runtime {
                 d.chosen = p
                 d.switched = true
             }
-            record(d, label: label, points: points, started: t.startedNanos, measured: t.elapsedNanos)
+            record(d, label: label, points: points, started: t.startedNanos, measured: t.elapsedNanos, kernel: kernel)
         }
         let onReady: @Sendable () -> Void = {
             if tiered, let c = cpuDevice?.readyCode(kernel) {
@@ -235,7 +252,7 @@ extension Runtime {
             d.chosen = p
             d.switched = true
         }
-        record(d, label: label, points: k.points, started: t0, measured: t1 - t0)
+        record(d, label: label, points: k.points, started: t0, measured: t1 - t0, kernel: kernel)
         // Done: nothing is left to wait for, neither by readers nor by later writers.
         for b in writes {
             let s = schedule(of: b)
@@ -299,7 +316,7 @@ extension Runtime {
         // needs for its boundaries to stay apart.
         let target = members[0].2.chosen.placement == .cpu1 ? 1 : max(1, min(executor.workers * 2, n0 / chain.minimumChunk,
             CostModel.cpuChunks(points: k1.points, firstExtent: n0, parallelAxes: k1.kernel.parallelAxes, splitChunks: 0, workers: executor.workers)))
-        let ranges = (0..<target).map { c in (n0 * c / target)..<(n0 * (c + 1) / target) }
+        let ranges = (0..<target).map { c in Runtime.chunkBound(n0, c, target, kernel: k1.kernel)..<Runtime.chunkBound(n0, c + 1, target, kernel: k1.kernel) }
         // Rows of the first kernel run in groups of about `Lagging.groupBytes` (one call each),
         // each later kernel following as far as its shift allows.
         let group = max(1, Lagging.groupBytes / max(1, chain.rowBytes))
@@ -390,10 +407,15 @@ extension Runtime {
 extension Runtime {
     /// Records a decision with its prediction and the measured time (statistics, trace).
     /// A measured host kernel also corrects the profile's rates (`rateCorrections`).
-    func record(_ d: PlacementDecision, label: String, points: Int, started: UInt64, measured: UInt64?, note: String? = nil) {
+    func record(_ d: PlacementDecision, label: String, points: Int, started: UInt64, measured: UInt64?, note: String? = nil,
+                kernel: Kernel? = nil) {
         let predicted = d.chosen.compute, device = d.chosen.placement.rawValue
         if let measured, !d.switched, d.chosen.placement != .cuda {
-            rateCorrections.withLock { $0.learn(d.chosen.placement, predicted: predicted / d.correction, measured: Double(measured) / 1e9) }
+            let seconds = Double(measured) / 1e9
+            rateCorrections.withLock { $0.learn(d.chosen.placement, predicted: predicted / d.correction, measured: seconds) }
+            if let kernel, !d.forced, d.chosen.placement == .cpu1 || d.chosen.placement == .cpuAll {
+                kernelFactors.withLock { $0.learn(kernel, d.chosen.placement, predicted: predicted / d.correction, measured: seconds) }
+            }
         }
         // A queued kernel's task only enqueued it: its time on the device is not measured here.
         let error = measured.map { abs(Double($0) / 1e9 - predicted) }

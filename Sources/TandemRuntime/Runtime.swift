@@ -117,6 +117,10 @@ public final class Runtime: @unchecked Sendable {
     /// Static features and run counts per kernel structure (graph lock); a kernel's first count
     /// comes from `kernelHistory`, the runs of earlier processes.
     var history: [Kernel: (features: KernelFeatures, runs: Int, earlier: Int)] = [:]
+
+    /// What each kernel's runs measured against their predictions, per host placement (see
+    /// `KernelFactors`): learned by workers as kernels finish, applied by `decide`.
+    let kernelFactors = Mutex(KernelFactors())
     /// Runs of each kernel across processes (`Tandem` sets it to the cache folder's file and
     /// saves it at exit); nil counts this process's runs only.
     public var kernelHistory: KernelHistory?

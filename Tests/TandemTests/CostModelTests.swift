@@ -3,6 +3,7 @@ import _TandemTestSupport
 import Tandem
 import TandemIR
 import TandemModel
+import TandemCompiler
 @testable import TandemRuntime
 import TandemCPU
 import TandemInterpreter
@@ -321,6 +322,52 @@ struct PlacementTests {
         #expect(devices.first == "interpreter", "\(devices)")
         #expect(devices.suffix(10).allSatisfy { $0.hasPrefix("cpu") }, "\(devices)")
         #expect(rt.rateCorrections.withLock { $0.factor(.interpreter) } > 2)
+    }
+
+    @Test("a profile that says two workers are no faster than one: the kernel is tried on all workers once, and measured times correct it")
+    func explorationMeasuresTheOtherPlacement() throws {
+        let dir = TestScratch.path("placement-explore")
+        var profile = SyntheticProfiles.cpu(compileSeconds: 0.01)
+        profile.cpu.bandwidthOneThread = 2e9          // memory-bound: one worker predicted as fast as two
+        profile.cpu.bandwidthAllThreads = 2e9
+        profile.cpu.interpreterSecondsPerInstruction = 1e-6
+        let (rt, stats) = runtime(dir, profile)
+        let x = Tensor<Double>.arange(0, Double(1 << 20))
+        _ = try rt.read(x.node)
+        var devices: [String] = []
+        var results: Set<[UInt8]> = []
+        let ((), trace) = try Tandem.trace {
+            for _ in 0..<8 {
+                let before = stats.snapshot.kernelsByDevice
+                let b = try rt.read((x * 0.5 + 1).node)
+                results.insert(Array(UnsafeRawBufferPointer(start: b.pointer, count: b.byteCount)))
+                devices += stats.snapshot.kernelsByDevice.filter { $0.value != (before[$0.key] ?? 0) }.map(\.key)
+            }
+        }
+        let decisions = trace.events.filter { $0.kind == .placement && $0.points == 1 << 20 }.map(\.detail)
+        // Both host placements ran (one of them once, to be measured), with the same bits, and
+        // the kernel's factors were learned for both.
+        #expect(devices.contains("cpu") && devices.contains("cpu-1"), "\(devices): \(decisions)")
+        #expect(results.count == 1)
+        let learned = rt.history.keys.map { k in rt.kernelFactors.withLock { $0.factors(k) } }
+        #expect(learned.contains { $0[.cpu1] != nil && $0[.cpuAll] != nil }, "\(learned)")
+    }
+
+    @Test("kernel factors: the first run sets the factor, later ones move it half way, within bounds; each trial is made once")
+    func kernelFactorsLearn() {
+        var f = KernelFactors()
+        let kernel = Planner().plan(roots: [(Tensor<Double>.arange(0, 8) * 2).node]).kernels[0].kernel   // any kernel will do
+        #expect(f.factors(kernel).isEmpty)
+        f.learn(kernel, .cpu1, predicted: 1e-3, measured: 2e-3)
+        #expect(Swift.abs(f.factors(kernel)[.cpu1]! - 2) < 1e-12)
+        f.learn(kernel, .cpu1, predicted: 1e-3, measured: 8e-3)
+        #expect(Swift.abs(f.factors(kernel)[.cpu1]! - 4) < 1e-12)
+        f.learn(kernel, .cpu1, predicted: 1e-3, measured: 10e-6)      // too short to teach anything
+        #expect(Swift.abs(f.factors(kernel)[.cpu1]! - 4) < 1e-12)
+        for _ in 0..<100 { f.learn(kernel, .cpuAll, predicted: 1e-4, measured: 1) }
+        #expect(Swift.abs(f.factors(kernel)[.cpuAll]! - KernelFactors.limit) < 1e-9)
+        let first = f.shouldExplore(kernel, .cpuAll), second = f.shouldExplore(kernel, .cpuAll)
+        #expect(first && !second)
     }
 
     @Test("tiering: a kernel that keeps coming back is compiled on the side and then runs compiled")

@@ -27,6 +27,17 @@ struct PlacementBitwiseTests {
         expectSameBits(try everywhere { Tensor<Double>.uniform([n], seed: 33, in: -1...1).mean() }, "f64 mean of \(n)")
     }
 
+    @Test("vector math (log, cos) in one-axis kernels: one worker and all workers agree bit for bit",
+          arguments: [1000, 4099, 65_537, 300_001])
+    func vectorMath(_ n: Int) throws {
+        let r = try [DeviceChoice.cpu1, .cpu].map { p in try Tandem.withDevice(p) { try Tensor<Double>.normal([n], seed: 11).scalars } }
+        #expect(r[0].indices.first { r[0][$0].bitPattern != r[1][$0].bitPattern } == nil, "normal([\(n)]): cpu-1 and cpu differ")
+        let f = try [DeviceChoice.cpu1, .cpu].map { p in
+            try Tandem.withDevice(p) { try (Tensor<Float>.uniform([n], seed: 12, in: 0.1...3).log().sin()).scalars }
+        }
+        #expect(f[0].indices.first { f[0][$0].bitPattern != f[1][$0].bitPattern } == nil, "f32 sin(log(x)) of \(n): cpu-1 and cpu differ")
+    }
+
     @Test("the issue's example: one sum, one answer")
     func issueExample() throws {
         let results = try everywhere { Tensor<Double>.uniform([1000], seed: 30, in: 0...100).sum() }

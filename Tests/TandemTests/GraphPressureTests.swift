@@ -1,0 +1,66 @@
+import Testing
+import _TandemTestSupport
+@testable import Tandem
+import TandemInterpreter
+import TandemRuntime
+import TandemIR
+
+/// Flushes for graph pressure in a loop without a sync: they wait for the place in the loop's
+/// body where the graph since the last flush began, so the graphs repeat and their plans are
+/// reused.
+@Suite("Graph pressure")
+struct GraphPressureTests {
+    /// A loop of `steps` iterations, each writing one element at `period` places of an 8-element
+    /// vector, on a private runtime; returns the vector and the runtime's statistics.
+    func loop(period: Int, steps: Int, aligned: Bool) throws -> ([Double], Statistics) {
+        let stats = StatisticsBox()
+        let runtime = Runtime(devices: [InterpreterDevice()], statistics: stats, workers: 2, profile: { SyntheticProfiles.cpu() })
+        var t = Tensor<Double>.zeros([8])
+        for step in 0..<steps {
+            for k in 0..<period {
+                // As `Tensor.write` does: relieve the pressure before the update is built.
+                let site = aligned ? k + 1 : 0
+                try runtime.relieveGraphPressure(site: site)
+                let value = Tensor<Double>(Double(step * period + k)).node
+                let map = AffineMap(inRank: 1, outRank: 0, offset: [k], coef: [])
+                t = Tensor<Double>(.update(base: t.node, map: map, value: value), shape: [8])
+                runtime.registerUpdate(t.node, site: site)
+            }
+        }
+        let b = try runtime.read(t.node)
+        return ((0..<8).map { b.pointer.assumingMemoryBound(to: Double.self)[$0] }, stats.read { $0 })
+    }
+
+    @Test("a body of 5 updates is cut every 50 updates, at the same place: its graphs' plans are reused")
+    func alignedFlushesRepeat() throws {
+        let period = 5, steps = 60
+        let (values, s) = try loop(period: period, steps: steps, aligned: true)
+        let want = (0..<8).map { k in k < period ? Double((steps - 1) * period + k) : 0 }
+        #expect(values == want)
+        // 300 updates: flushes every 50 updates, each graph but the first (whose base is not
+        // yet stored) the same.
+        #expect(s.plans >= 6)
+        #expect(s.planCacheMisses <= 3, "\(s.planCacheMisses) misses in \(s.plans) plans")
+        // Where every update looks alike to the flush (one site), it is cut at 48 updates: the
+        // graphs start at five different places of the body.
+        let (same, unaligned) = try loop(period: period, steps: steps, aligned: false)
+        #expect(same == want)
+        #expect(unaligned.planCacheMisses > s.planCacheMisses, "\(unaligned.planCacheMisses) against \(s.planCacheMisses)")
+    }
+
+    @Test("a site that never comes back is cut at twice the threshold")
+    func unalignedCutAtTwiceTheThreshold() throws {
+        let stats = StatisticsBox()
+        let runtime = Runtime(devices: [InterpreterDevice()], statistics: stats, workers: 2, profile: { SyntheticProfiles.cpu() })
+        var t = Tensor<Double>.zeros([8])
+        for i in 0..<(2 * Runtime.maxPendingUpdates) {
+            try runtime.relieveGraphPressure(site: 1000 + i)      // every site new
+            let map = AffineMap(inRank: 1, outRank: 0, offset: [i % 8], coef: [])
+            t = Tensor<Double>(.update(base: t.node, map: map, value: Tensor<Double>(Double(i)).node), shape: [8])
+            runtime.registerUpdate(t.node, site: 1000 + i)
+        }
+        #expect(stats.read { $0.plans } == 0)
+        try runtime.relieveGraphPressure(site: 5000)
+        #expect(stats.read { $0.plans } == 1)
+    }
+}
