@@ -15,14 +15,16 @@ import TandemModel
 /// one: its sweep stayed on one worker, 0.8 s against 0.3 s). Here each kernel keeps a factor
 /// per placement it has run on (measured / predicted by the profile alone, averaged in log),
 /// which replaces the placement's correction for that kernel, and a kernel long enough to
-/// measure (`explorationSeconds`)
-/// whose other host placement is predicted within `explorationMargin` of the chosen one and
-/// was never measured runs there once. CPU placements give the same bits, so the trial changes
-/// no result, only what the next decisions know.
+/// measure (`explorationSeconds`) whose other host placement is predicted within
+/// `explorationMargin` of the chosen one runs there now and then (`shouldExplore`). CPU
+/// placements give the same bits, so a trial changes no result, only what the next decisions
+/// know.
 ///
 ///     var f = KernelFactors()
+///     f.learn(kernel, .cpu1, predicted: 1e-3, measured: 9e-3)
+///     f.factors(kernel)[.cpu1]      // nil: a kernel's first run is not learned from
 ///     f.learn(kernel, .cpu1, predicted: 1e-3, measured: 2e-3)
-///     f.factors(kernel)[.cpu1]      // 2: the first run sets it
+///     f.factors(kernel)[.cpu1]      // 2: the next sets it
 ///     f.learn(kernel, .cpu1, predicted: 1e-3, measured: 8e-3)
 ///     f.factors(kernel)[.cpu1]      // 4: later ones move it half way (in log)
 public struct KernelFactors: Sendable {
@@ -41,7 +43,11 @@ public struct KernelFactors: Sendable {
     public static let maxKernels = 4096
 
     private var table: [Kernel: [Placement: Double]] = [:]
-    private var tried: Set<Tried> = []
+    /// For each kernel and placement it may be tried on: calls of `shouldExplore` so far, the
+    /// call of the next trial, and the interval after it.
+    private var trials: [Tried: (calls: Int, next: Int, interval: Int)] = [:]
+    /// Kernels whose first run was seen (and not learned from).
+    private var warmed: Set<Kernel> = []
 
     private struct Tried: Hashable {
         let kernel: Kernel
@@ -57,10 +63,15 @@ public struct KernelFactors: Sendable {
     }
 
     /// Learns from one run of `kernel` on `placement`: its compute time as the profile alone
-    /// predicts it (no correction) and the measured time.
+    /// predicts it (no correction) and the measured time. A kernel's first run teaches nothing:
+    /// it writes pages never touched and finds its inputs out of cache (SOR's first sweep on all
+    /// workers took 34 ms, the next ones 3.5; learned from, it sent the sweep to one worker for
+    /// good after one trial there).
     public mutating func learn(_ kernel: Kernel, _ placement: Placement, predicted: Double, measured: Double) {
         guard predicted >= RateCorrections.minimumPredicted, measured >= KernelFactors.minimumSeconds,
               predicted.isFinite, measured.isFinite else { return }
+        if warmed.count >= KernelFactors.maxKernels { warmed.removeAll() }
+        guard !warmed.insert(kernel).inserted else { return }
         if table.count >= KernelFactors.maxKernels && table[kernel] == nil { table.removeAll() }
         let bound = log(KernelFactors.limit)
         let error = min(bound, max(-bound, log(measured / predicted)))
@@ -71,10 +82,20 @@ public struct KernelFactors: Sendable {
         }
     }
 
-    /// Whether `kernel` should run on `placement` once to measure it: true the first time asked
-    /// for each pair, false after (the trial is made once, measured or not).
+    /// Whether `kernel` should run on `placement` now to measure it: true the first time asked
+    /// for each pair, then after `retryInterval` more asks, then after twice as many, and so on.
     public mutating func shouldExplore(_ kernel: Kernel, _ placement: Placement) -> Bool {
-        if tried.count >= KernelFactors.maxKernels { tried.removeAll() }
-        return tried.insert(Tried(kernel: kernel, placement: placement)).inserted
+        if trials.count >= KernelFactors.maxKernels { trials.removeAll() }
+        let key = Tried(kernel: kernel, placement: placement)
+        var t = trials[key] ?? (calls: 0, next: 0, interval: KernelFactors.retryInterval / 2)
+        defer { trials[key] = t }
+        t.calls += 1
+        guard t.calls > t.next else { return false }
+        t.interval *= 2
+        t.next = t.calls + t.interval
+        return true
     }
+
+    /// Asks between the first trial of a placement and the second (the interval doubles).
+    public static let retryInterval = 16
 }

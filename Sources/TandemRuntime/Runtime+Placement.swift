@@ -157,24 +157,27 @@ extension Runtime {
         var busy: [Placement.Resource: Double] = [:]
         for (r, t) in busyUntil where t > now { busy[r] = Double(t - now) / 1e9 }
         var chosen = model.choose(predictions, busy: busy)
-        // Exploration: a kernel long enough to measure, measured where it runs, with the other
-        // host placement predicted close behind and never measured, runs there once (the same
-        // code, the same results: placements agree bit for bit), so its measurements, not the
-        // profile alone, decide.
+        // Exploration: a kernel long enough to measure, measured where it runs, whose other host
+        // placement is predicted close behind runs there now and then (the same code, the same
+        // results: placements agree bit for bit), so its measurements, not the profile alone,
+        // decide. The first trial compares the profile's own predictions (before corrections: a
+        // placement that has run has its rate corrected, one that has not has not, and that gap
+        // is what a trial is for); later ones, at growing intervals, the corrected predictions,
+        // so one disturbed measurement cannot pin the kernel where it was taken. Only once the
+        // chosen placement has its own measurement: a kernel's first runs go where the profile
+        // says.
         var explored = false
-        if !forced, chosen.placement == .cpu1 || chosen.placement == .cpuAll, chosen.compute >= KernelFactors.explorationSeconds {
+        if !forced, chosen.placement == .cpu1 || chosen.placement == .cpuAll, chosen.compute >= KernelFactors.explorationSeconds,
+           measured[chosen.placement] != nil {
             let other: Placement = chosen.placement == .cpu1 ? .cpuAll : .cpu1
-            // Compared as the profile predicts them, before corrections: a placement that has run
-            // has its rate corrected and one that has not has not, and that gap is what a trial
-            // is for.
             func raw(_ p: Prediction) -> Double { p.compute / (measured[p.placement] ?? corrections.factor(p.placement)) }
-            // Only once the chosen placement has its own measurement: a kernel's first run
-            // (which pays for first-touched pages) goes where the profile says, the trial after.
-            if measured[other] == nil, measured[chosen.placement] != nil, let alt = predictions.first(where: { $0.placement == other }),
-               raw(alt) <= raw(chosen) * KernelFactors.explorationMargin,
-               kernelFactors.withLock({ $0.shouldExplore(k.kernel, other) }) {
-                chosen = alt
-                explored = true
+            if let alt = predictions.first(where: { $0.placement == other }) {
+                let close = measured[other] == nil ? raw(alt) <= raw(chosen) * KernelFactors.explorationMargin
+                    : alt.total <= chosen.total * KernelFactors.explorationMargin
+                if close, kernelFactors.withLock({ $0.shouldExplore(k.kernel, other) }) {
+                    chosen = alt
+                    explored = true
+                }
             }
         }
         let start = max(now, busyUntil[chosen.placement.resource] ?? 0)
