@@ -66,6 +66,35 @@ struct CompileCacheTests {
         #expect(!cpu.finishAfterExit(k.kernel))
     }
 
+    @Test("a compile another process is finishing after its exit is waited for, then compiled here if it left nothing")
+    func detachedCompileIsWaitedFor() throws {
+        let (cpu, stats, _) = device()
+        let k = sampleKernel()
+        let tc = try cpu.toolchain.get()
+        try cpu.cache.files.ensureFolders()
+        let key = CPUKernelCache.key(source: CRenderer.render(k.kernel), toolchain: tc)
+        let marker = cpu.cache.markerPath(key)
+        #expect(creat(marker, 0o600) >= 0)
+        // The marker goes away after 0.3 s without an entry, as a failed compile's would.
+        let started = ProcessInfoLite.monotonicNanos()
+        #expect(startBackgroundThread(niceness: 0) { usleep(300_000); unlink(marker) })
+        _ = try cpu.prepare(k.kernel)
+        #expect(ProcessInfoLite.monotonicNanos() - started >= 250_000_000)
+        #expect(stats.snapshot.compileMisses == 1)
+        // A marker older than the compile's limit is a leftover: not waited for.
+        #expect(creat(marker, 0o600) >= 0)
+        var times = [timespec(tv_sec: 1, tv_nsec: 0), timespec(tv_sec: 1, tv_nsec: 0)]
+        #expect(utimensat(AT_FDCWD, marker, &times, 0) == 0)
+        cpu.dropMemory()
+        unlink(cpu.cache.entryPath(key))
+        let again = ProcessInfoLite.monotonicNanos()
+        _ = try cpu.prepare(k.kernel)
+        // (waiting on it would take the compile's whole limit, 120 s by default)
+        #expect(ProcessInfoLite.monotonicNanos() - again < 30_000_000_000)
+        #expect(stats.snapshot.compileMisses == 2)
+        unlink(marker)
+    }
+
     @Test("a corrupted cache entry is detected and rebuilt, not loaded")
     func corruptedEntryIsRebuilt() throws {
         let (cpu, stats, _) = device()
