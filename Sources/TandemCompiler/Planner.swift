@@ -148,33 +148,33 @@ public final class Planner {
         case update
     }
 
-    private var nodes: [Node] = []
-    private var index: [ObjectIdentifier: Int] = [:]
-    private var uses: [Int] = []
-    private var consumersInPlan: [[Int]] = []
-    private var materialized: [Bool] = []
-    private var produced: [Bool] = []
-    private var buffers: [Buffer?] = []
-    private var inPlace: [Bool] = []
+    var nodes: [Node] = []
+    var index: [ObjectIdentifier: Int] = [:]
+    var uses: [Int] = []
+    var consumersInPlan: [[Int]] = []
+    var materialized: [Bool] = []
+    var produced: [Bool] = []
+    var buffers: [Buffer?] = []
+    var inPlace: [Bool] = []
     /// Nodes stored by a kernel of their own, never computed inside a consumer's (depth bound).
-    private var cut: [Bool] = []
+    var cut: [Bool] = []
     /// Updates written into a fresh buffer: the value inside the view, the base's border around it.
-    private var fresh: [Bool] = []
+    var fresh: [Bool] = []
     /// Fresh updates whose border needs no copy (see `decideDeadBorders`).
-    private var deadBorder: Set<Int> = []
+    var deadBorder: Set<Int> = []
     /// Fresh updates written into the buffer of their base's base (update -> that node), and
     /// the nodes whose buffers were so taken (left unrealised). See `decidePingPong`.
-    private var pingPong: [Int: Int] = [:]
-    private var taken: Set<Int> = []
+    var pingPong: [Int: Int] = [:]
+    var taken: Set<Int> = []
     /// For each such update: the node whose kernel writes its values, and the other readers of
     /// the taken node (checked against the emitted order, `pingPongHolds`).
-    private var pingPongOrder: [(writer: Int, readers: [Int])] = []
+    var pingPongOrder: [(writer: Int, readers: [Int])] = []
     /// Off for the second plan made when the emitted order broke a ping-pong's condition.
     var allowPingPong = true
     /// Values computed straight into their update's fresh buffer: value index -> update index.
-    private var placement: [Int: Int] = [:]
-    private var roots: Set<Int> = []
-    private var plan = Plan()
+    var placement: [Int: Int] = [:]
+    var roots: Set<Int> = []
+    var plan = Plan()
     /// Minimum fused subtree size for a shared elementwise node to be stored rather than recomputed.
     public static let shareThreshold = 3
     /// Most extra operations per point (a division or a transcendental counts 4) a stencil may
@@ -241,7 +241,7 @@ public final class Planner {
 
     // MARK: - Collection
 
-    private static let walks = Atomic<UInt64>(0)
+    static let walks = Atomic<UInt64>(0)
 
     /// Every node the roots reach, each once, inputs before their consumers (the order every
     /// later pass and the plan cache's key use). Each node's `walkIndex` is its position when
@@ -273,7 +273,7 @@ public final class Planner {
         return index
     }
 
-    private func collect(_ nodes: [Node], _ index: [ObjectIdentifier: Int]) {
+    func collect(_ nodes: [Node], _ index: [ObjectIdentifier: Int]) {
         self.nodes = nodes
         self.index = index
         uses = [Int](repeating: 0, count: nodes.count)
@@ -293,11 +293,11 @@ public final class Planner {
         }
     }
 
-    private func mark(_ node: Node) { materialized[index[ObjectIdentifier(node)]!] = true }
+    func mark(_ node: Node) { materialized[index[ObjectIdentifier(node)]!] = true }
 
-    private var subtreeCost: [Int: Int] = [:]
+    var subtreeCost: [Int: Int] = [:]
 
-    private func decideMaterialization(_ i: Int) {
+    func decideMaterialization(_ i: Int) {
         let node = nodes[i]
         switch node.op {
         case .reduce: materialized[i] = true
@@ -321,7 +321,7 @@ public final class Planner {
     /// Marks elementwise nodes that would be computed more than once: reached from kernels over
     /// different domains, or through different index maps (a stencil's shifted views). Uses at the
     /// same index inside one kernel are shared by common-subexpression elimination instead.
-    private func decideSharing() {
+    func decideSharing() {
         struct Reach: Hashable { let domain: ReachDomain; let map: AffineMap; let points: Int }
         var reach = [[Reach]](repeating: [], count: nodes.count)
         func add(_ j: Int, _ r: Reach) {
@@ -374,7 +374,7 @@ public final class Planner {
     /// update took 0.55 s for 50 steps as hand-written C, one fused kernel recomputing the faces
     /// 0.32 s. Reads from other kernels, or through maps that are not translations of each other
     /// (broadcasts, transposes), keep the stored value.
-    private func recomputedInStencil(_ cost: Int, _ reaches: [(domain: ReachDomain, map: AffineMap)]) -> Bool {
+    func recomputedInStencil(_ cost: Int, _ reaches: [(domain: ReachDomain, map: AffineMap)]) -> Bool {
         guard let first = reaches.first, reaches.count <= Planner.maxStencilShifts,
               cost * (reaches.count - 1) <= Planner.recomputeBudget else { return false }
         return reaches.allSatisfy { $0.domain == first.domain && $0.map.inRank == first.map.inRank && $0.map.coef == first.map.coef }
@@ -385,7 +385,7 @@ public final class Planner {
     /// A diamond ladder (`z = z * z`, 64 times) has 2^64 paths but 64 nodes; summing per path
     /// overflowed. The walk is iterative and visits at most `costCap * 16` nodes, so its price
     /// per node is bounded whatever the graph.
-    private func cost(_ i: Int) -> Int {
+    func cost(_ i: Int) -> Int {
         if let c = subtreeCost[i] { return c }
         var total = 0, visits = 0
         var seen: Set<Int> = [i]
@@ -404,7 +404,7 @@ public final class Planner {
     }
 
     /// The operations one node adds to a kernel (a transcendental or a division counts 4).
-    private static func opCost(_ op: Node.Op) -> Int {
+    static func opCost(_ op: Node.Op) -> Int {
         switch op {
         case .storage, .fill, .iota, .view, .reduce, .update, .reshape: 0
         case .uniform: 4
@@ -432,7 +432,7 @@ public final class Planner {
     ///   for generators (`uniform`, `arange`), whose price does not grow, and for values larger
     ///   than anything they read (a pairwise `dx` broadcast from two vectors: storing N x N for
     ///   N inputs is what fusion avoids).
-    private func decideDepthAndKeep() {
+    func decideDepthAndKeep() {
         var depth = [Int](repeating: 0, count: nodes.count)
         // The most elements of any stored or generated value the node's fused history reads.
         var widest = [Int](repeating: 0, count: nodes.count)
@@ -464,395 +464,23 @@ public final class Planner {
     }
 
     /// Nodes that compute values (views and fills are index maps and constants: never stored for reuse).
-    private func isCompute(_ node: Node) -> Bool {
+    func isCompute(_ node: Node) -> Bool {
         switch node.op {
         case .unary, .binary, .select, .cast, .uniform, .iota, .gather: true
         default: false
         }
     }
 
-    private func isElementwise(_ node: Node) -> Bool {
+    func isElementwise(_ node: Node) -> Bool {
         switch node.op {
         case .unary, .binary, .select, .cast, .view, .uniform, .iota, .fill, .gather: true
         default: false
         }
     }
 
-    // MARK: - Updates
-
-    private func decideUpdate(_ u: Int) {
-        guard case .update(let base, let map, let value) = nodes[u].op else { return }
-        let b = index[ObjectIdentifier(base)]!
-        let v = index[ObjectIdentifier(value)]!
-        let box = Planner.complementBoxes(map, base: base.shape, value: value.shape)
-        // A materialised value can be computed straight into a fresh buffer for the new version,
-        // leaving only the border to copy: cheaper than storing it and copying it over the base.
-        let placeable = box != nil && materialized[v] && value.storage == nil && !roots.contains(v)
-            && placement[v] == nil && !consumersInPlan[v].contains { c in
-                // Readers that need the value in a dense buffer of its own.
-                switch nodes[c].op {
-                case .reshape: return true
-                case .gather(let source, _, _): return source === value
-                default: return false
-                }
-            }
-            && { if case .update = value.op { return false }; return true }()
-        // The base's buffer can be taken over when nobody else will read the old version.
-        let canTakeBase = materialized[b] && base.holders.load(ordering: .relaxed) == 0
-            && !nodes.indices.contains(where: { inPlace[$0] && baseIndex(of: $0) == b })
-            && (base.storage.map({ $0.aliases.load(ordering: .relaxed) == 1 }) ?? true)
-            && contained(b, excluding: u)
-        // A materialised value that does not read the base at all (a reduction written into a
-        // row) is computed straight into the base's buffer: nothing is copied. A fresh buffer
-        // would copy the whole border, the rest of the array, at every such write: a loop of
-        // row writes moved gigabytes for a result of a megabyte. Its kernel then writes the
-        // base, so it waits for the old version's readers as an in-place update does.
-        if canTakeBase, placeable, !reaches(value, base) {
-            inPlace[u] = true
-            placement[v] = u
-            plan.inPlaceUpdates += 1
-            return
-        }
-        if canTakeBase, !placeable {
-            // The right-hand side may read the base only where it writes or where it never writes.
-            let write = flat(map, base.shape)
-            var conflict = false
-            walkLoads([(value, .identity(value.shape.count))]) { node, m in
-                if node === base, let m, Overlap.safe(read: flat(m, node.shape), write: write, extents: value.shape) { return }
-                if node === base { conflict = true }
-            }
-            if conflict && box != nil {
-                fresh[u] = true
-                plan.freshUpdates += 1
-                return
-            }
-            if conflict { materialized[v] = true }
-            inPlace[u] = true
-            plan.inPlaceUpdates += 1
-        } else if box != nil {
-            fresh[u] = true
-            if placeable { placement[v] = u }
-            plan.freshUpdates += 1
-        } else {
-            plan.copiedUpdates += base.storage == nil && !materialized[b] ? 0 : 1
-        }
-    }
-
-    /// Whether `target` is among the nodes `start` is computed from (itself included).
-    private func reaches(_ start: Node, _ target: Node) -> Bool {
-        var stack = [start]
-        var seen: Set<ObjectIdentifier> = []
-        while let n = stack.popLast() {
-            if n === target { return true }
-            guard seen.insert(ObjectIdentifier(n)).inserted else { continue }
-            n.op.forEachInput { stack.append($0) }
-        }
-        return false
-    }
-
-    /// The box an update writes, `lo ..< hi` per base axis, or nil when its view is not a box
-    /// (unit steps, each value axis on its own base axis).
-    static func writtenBox(_ map: AffineMap, value: [Int]) -> (lo: [Int], hi: [Int])? {
-        var lo: [Int] = [], hi: [Int] = []
-        var used: Set<Int> = []
-        for d in 0..<map.inRank {
-            let nz = (0..<map.outRank).filter { map.c(d, $0) != 0 }
-            if nz.isEmpty {
-                lo.append(map.offset[d]); hi.append(map.offset[d] + 1)
-            } else if nz.count == 1, map.c(d, nz[0]) == 1, used.insert(nz[0]).inserted {
-                lo.append(map.offset[d]); hi.append(map.offset[d] + value[nz[0]])
-            } else {
-                return nil
-            }
-        }
-        for k in 0..<map.outRank where !used.contains(k) && value[k] != 1 { return nil }
-        return (lo, hi)
-    }
-
-    /// The boxes that cover `base` minus the box an update writes, or nil when the update's view
-    /// is not a box (see `writtenBox`).
-    static func complementBoxes(_ map: AffineMap, base: [Int], value: [Int]) -> [(start: [Int], shape: [Int])]? {
-        guard let (lo, hi) = writtenBox(map, value: value) else { return nil }
-        var boxes: [(start: [Int], shape: [Int])] = []
-        for d in 0..<base.count {
-            for (a, z) in [(0, lo[d]), (hi[d], base[d])] where z > a {
-                var start: [Int] = [], shape: [Int] = []
-                for e in 0..<base.count {
-                    if e < d { start.append(lo[e]); shape.append(hi[e] - lo[e]) }
-                    else if e == d { start.append(a); shape.append(z - a) }
-                    else { start.append(0); shape.append(base[e]) }
-                }
-                boxes.append((start, shape))
-            }
-        }
-        return boxes
-    }
-
-    /// A box `lo ..< hi` per axis.
-    struct Box {
-        var lo: [Int]
-        var hi: [Int]
-        var isEmpty: Bool { zip(lo, hi).contains { $0 >= $1 } }
-        func overlaps(_ other: Box) -> Bool { lo.indices.allSatisfy { lo[$0] < other.hi[$0] && other.lo[$0] < hi[$0] } }
-    }
-
-    /// Finds fresh updates whose border copy is dead: the new version is only ever read through
-    /// a chain of in-place updates of it (each the only update of the one before, none held by a
-    /// tensor or a root of the plan) that together write the whole border before any other
-    /// kernel of the plan reads a part of it. Shallow water's interior update is followed by its
-    /// reflecting walls, which rewrite every border cell from the interior; its border copy was
-    /// six small kernels a step (a fifth of the step's time in float32).
-    ///
-    /// The walls themselves read border cells not yet written (the column walls copy rows 0 and
-    /// n+1 too, before the row walls rewrite them): a chain update's value may read unwritten
-    /// cells, and the cells it computes from them stay unwritten (the exact preimage through
-    /// axis-aligned maps, the whole written box otherwise).
-    ///
-    /// Runs after every in-place decision. If scheduling later demotes a chain member to a copy,
-    /// the copy carries the unwritten cells along and the chain's later writes still cover them.
-    private func decideDeadBorders() {
-        let candidates = nodes.indices.filter { fresh[$0] }
-        guard !candidates.isEmpty else { return }
-        let reads = kernelReads()
-        for u in candidates {
-            guard case .update(let base, let map, let value) = nodes[u].op,
-                  let boxes = Planner.complementBoxes(map, base: base.shape, value: value.shape) else { continue }
-            var pending = boxes.map { Box(lo: $0.start, hi: zip($0.start, $0.shape).map { $0 + $1 }) }
-            var x = u
-            var dead = false
-            while true {
-                pending.removeAll(where: \.isEmpty)
-                if pending.isEmpty { dead = true; break }
-                guard !roots.contains(x), nodes[x].holders.load(ordering: .relaxed) == 0,
-                      nodes[x].consumers.load(ordering: .relaxed) == uses[x] else { break }
-                let next = consumersInPlan[x].filter { baseIndex(of: $0) == x }
-                guard next.count == 1, let w = next.first, inPlace[w],
-                      case .update(_, let wmap, let wvalue) = nodes[w].op,
-                      let written = Planner.writtenBox(wmap, value: wvalue.shape) else { break }
-                var tainted: [Box] = []
-                var unsafe = false
-                for read in reads[x] ?? [] {
-                    guard let m = read.map else { unsafe = true; break }
-                    for p in pending {
-                        guard Planner.bounds(m, read.extents).overlaps(p) else { continue }
-                        // Another kernel reading an unwritten cell sees garbage.
-                        guard read.reader == w, let cells = Planner.preimage(m, read.extents, p) else { unsafe = true; break }
-                        tainted.append(Planner.image(wmap, cells))
-                    }
-                    if unsafe { break }
-                }
-                if unsafe { break }
-                pending = pending.flatMap { Planner.subtract(Box(lo: written.lo, hi: written.hi), from: $0) } + tainted
-                x = w
-            }
-            if dead {
-                deadBorder.insert(u)
-                plan.elidedBorders += 1
-            }
-        }
-    }
-
-    /// Finds fresh updates that can be written into the buffer of the version two steps back,
-    /// with no border copy: a Jacobi sweep `u[1...n, 1...n] = f(u)` repeated without a sync makes
-    /// a chain of fresh versions u1, u2, u3, ... each a copy of the one before with the box
-    /// replaced, so u3's border is u1's border, and u1's buffer, dead once u2 is computed, already
-    /// holds it. Versions then alternate between two buffers and each sweep is one kernel, not the
-    /// value's kernel plus a border copy (two thirds of a small-grid Jacobi's kernels).
-    ///
-    /// Update u (fresh, base b) takes the buffer of b's base bb when:
-    /// - b is a fresh update of the plan with the same map as u, its border copied (not elided),
-    ///   and no in-place update writes into b or bb (their buffers then hold what their nodes say);
-    /// - bb is a fresh update of the plan or a leaf whose buffer no other node shares, of u's type
-    ///   and size, not held, not a root, read by nothing outside the plan (`contained`), and its
-    ///   buffer not taken by another update;
-    /// - every kernel that reads bb is b's own or one that b or u's writer (its value's kernel, or
-    ///   its own) depends on, not the writer itself, and the writer depends on b: every read of the
-    ///   old values comes before the first write of the new ones (the runtime orders kernels by
-    ///   their buffers, reads before later writes). Fusion could still put a reader into the
-    ///   writer's kernel: the emitted order is checked (`pingPongHolds`), and the graph planned
-    ///   again without ping-pong when it does not hold.
-    /// A taken update stays unrealised: a later read of it (there can be none outside the plan)
-    /// would recompute it rather than read the buffer now holding another version.
-    private func decidePingPong() {
-        let candidates = nodes.indices.filter { fresh[$0] && !deadBorder.contains($0) }
-        guard candidates.count >= 2 else { return }      // u and its base b, both fresh
-        var reads: [Int: [Read]]? = nil
-        let inPlaceBases = Set(nodes.indices.filter { inPlace[$0] }.compactMap { baseIndex(of: $0) })
-        for u in candidates {
-            guard case .update(let b, let umap, let value) = nodes[u].op, let bi = index[ObjectIdentifier(b)],
-                  fresh[bi], !deadBorder.contains(bi), case .update(let bb, let bmap, _) = b.op, bmap == umap,
-                  let bbi = index[ObjectIdentifier(bb)], !taken.contains(bbi), !inPlaceBases.contains(bi), !inPlaceBases.contains(bbi),
-                  bb.dtype == nodes[u].dtype, bb.shape == nodes[u].shape, !roots.contains(bbi),
-                  bb.holders.load(ordering: .relaxed) == 0 else { continue }
-            if let storage = bb.storage {
-                guard storage.aliases.load(ordering: .relaxed) == 1, storage.count == nodes[u].count,
-                      storage.dtype == nodes[u].dtype else { continue }
-            } else {
-                guard fresh[bbi] else { continue }
-            }
-            guard contained(bbi, excluding: bi) else { continue }
-            let vi = index[ObjectIdentifier(value)]!
-            let writer = placement[vi] == u ? vi : u
-            if writer == vi, !reaches(value, b) { continue }
-            if reads == nil { reads = kernelReads() }
-            let readers = Set((reads![bbi] ?? []).map(\.reader)).subtracting([bi])
-            if readers.contains(writer) || readers.contains(where: { !reaches(b, nodes[$0]) && !reaches(nodes[writer], nodes[$0]) }) {
-                continue
-            }
-            pingPong[u] = bbi
-            pingPongOrder.append((writer, Array(readers)))
-            taken.insert(bbi)
-            buffers[u] = buffer(bbi)
-            plan.elidedBorders += 1
-        }
-    }
-
-    /// Whether, in the emitted kernels, every kernel of a taken node's readers comes before the
-    /// first kernel of the writer that overwrites it (and each is found).
-    private func pingPongHolds() -> Bool {
-        func kernels(of i: Int) -> [Int] {
-            let id = nodes[i].id
-            return plan.kernels.indices.filter { plan.kernels[$0].memberIDs.contains(id) }
-        }
-        for (writer, readers) in pingPongOrder {
-            guard let first = kernels(of: writer).first else { return false }
-            for r in readers {
-                let ks = kernels(of: r)
-                if ks.isEmpty || ks.contains(where: { $0 >= first }) { return false }
-            }
-        }
-        return true
-    }
-
-    /// The domain points (a box) that `map` sends into `box`, for a map whose every output axis
-    /// follows at most one domain axis with step 1 or -1; nil otherwise.
-    static func preimage(_ map: AffineMap, _ extents: [Int], _ box: Box) -> Box? {
-        var lo = extents.map { _ in 0 }, hi = extents
-        for d in 0..<map.inRank {
-            let axes = (0..<map.outRank).filter { map.c(d, $0) != 0 }
-            switch axes.count {
-            case 0:
-                if map.offset[d] < box.lo[d] || map.offset[d] >= box.hi[d] { return Box(lo: lo, hi: lo) }
-            case 1:
-                let k = axes[0], c = map.c(d, k)
-                guard c == 1 || c == -1 else { return nil }
-                // box.lo <= offset + c i < box.hi
-                let (a, b) = c == 1 ? (box.lo[d] - map.offset[d], box.hi[d] - map.offset[d])
-                                    : (map.offset[d] - box.hi[d] + 1, map.offset[d] - box.lo[d] + 1)
-                lo[k] = max(lo[k], a); hi[k] = min(hi[k], b)
-            default:
-                return nil
-            }
-        }
-        return Box(lo: lo, hi: zip(lo, hi).map { max($0, $1) })
-    }
-
-    /// The bounding box of what `map` sends a domain box to.
-    static func image(_ map: AffineMap, _ cells: Box) -> Box {
-        let extents = zip(cells.lo, cells.hi).map { $1 - $0 }
-        if extents.contains(where: { $0 <= 0 }) { return Box(lo: map.offset, hi: map.offset) }
-        var shifted = map
-        for d in 0..<map.inRank {
-            for k in 0..<map.outRank { shifted.offset[d] += map.c(d, k) * cells.lo[k] }
-        }
-        return bounds(shifted, extents)
-    }
-
-    /// `a` minus `b`, as disjoint boxes.
-    static func subtract(_ b: Box, from a: Box) -> [Box] {
-        guard a.overlaps(b) else { return [a] }
-        var out: [Box] = []
-        var rest = a
-        for d in a.lo.indices {
-            if rest.lo[d] < b.lo[d] {
-                var piece = rest; piece.hi[d] = b.lo[d]; out.append(piece); rest.lo[d] = b.lo[d]
-            }
-            if b.hi[d] < rest.hi[d] {
-                var piece = rest; piece.lo[d] = b.hi[d]; out.append(piece); rest.hi[d] = b.hi[d]
-            }
-        }
-        return out
-    }
-
-    /// A kernel's read of a materialised node: which node's kernel reads it, through which map
-    /// (nil where the index is not affine) over which domain.
-    struct Read { var reader: Int; var map: AffineMap?; var extents: [Int] }
-
-    /// For each materialised node, what the plan's kernels read of it, leaving out an in-place
-    /// update's read of its own base.
-    private func kernelReads() -> [Int: [Read]] {
-        var out: [Int: [Read]] = [:]
-        for r in nodes.indices where materialized[r] && nodes[r].storage == nil {
-            let starts: [(node: Node, map: AffineMap?)]
-            let extents: [Int]
-            switch nodes[r].op {
-            case .reduce(_, let source, _):
-                let dm = domainMap(r)
-                (starts, extents) = ([(source, dm.map)], dm.extents)
-            case .update(let base, _, let value):
-                (starts, extents) = ([(value, .identity(value.shape.count))], value.shape)
-                if !inPlace[r] {
-                    out[index[ObjectIdentifier(base)]!, default: []].append(Read(reader: r, map: .identity(base.shape.count), extents: base.shape))
-                }
-            default:
-                extents = nodes[r].shape
-                starts = inputMaps(nodes[r], .identity(extents.count))
-            }
-            walkLoads(starts) { n, m in out[index[ObjectIdentifier(n)]!, default: []].append(Read(reader: r, map: m, extents: extents)) }
-        }
-        return out
-    }
-
-    /// The bounding box of `map` over a domain of `extents`.
-    static func bounds(_ map: AffineMap, _ extents: [Int]) -> Box {
-        var lo = map.offset, hi = map.offset
-        if extents.contains(0) { return Box(lo: lo, hi: hi) }
-        for d in 0..<map.inRank {
-            for k in 0..<map.outRank {
-                let reach = map.c(d, k) * (extents[k] - 1)
-                if reach < 0 { lo[d] += reach } else { hi[d] += reach }
-            }
-        }
-        return Box(lo: lo, hi: hi.map { $0 + 1 })
-    }
-
-    private func baseIndex(of u: Int) -> Int? {
-        if case .update(let base, _, _) = nodes[u].op { return index[ObjectIdentifier(base)] }
-        return nil
-    }
-
-    /// True when every reader of node i other than `excluding` is in the plan and either
-    /// materialised by it or itself contained (so no value outside the plan can read i later).
-    private func contained(_ i: Int, excluding: Int) -> Bool {
-        guard nodes[i].consumers.load(ordering: .relaxed) == uses[i] else { return false }
-        for c in consumersInPlan[i] where c != excluding {
-            if materialized[c] { continue }
-            if nodes[c].holders.load(ordering: .relaxed) != 0 { return false }
-            if !contained(c, excluding: excluding) { return false }
-        }
-        return true
-    }
-
-    private func flat(_ map: AffineMap, _ shape: [Int]) -> Overlap.FlatAccess { Overlap.FlatAccess(map, rowMajor: shape) }
-
-    /// Calls `visit` for each materialised or stored node reached from `starts` through fused
-    /// operations, with the index map it is read through (nil when the index is not affine, as
-    /// through a reshape, whose input is always materialised or a leaf).
-    private func walkLoads(_ starts: [(node: Node, map: AffineMap?)], _ visit: (Node, AffineMap?) -> Void) {
-        var seen: Set<KernelBuilder.MemoKey> = []
-        func go(_ n: Node, _ m: AffineMap?) {
-            guard let m else { visit(n, nil); return }
-            if !seen.insert(.init(node: ObjectIdentifier(n), map: m)).inserted { return }
-            let i = index[ObjectIdentifier(n)]!
-            if materialized[i] { visit(n, m); return }
-            for (input, im) in inputMaps(n, m) { go(input, im) }
-        }
-        for (node, map) in starts { go(node, map) }
-    }
-
     // MARK: - Scheduling
 
-    private func kind(_ i: Int) -> Kind {
+    func kind(_ i: Int) -> Kind {
         switch nodes[i].op {
         case .reduce(_, let source, let axes): .reduce(source: source.shape, axes: axes)
         case .update: .update
@@ -861,7 +489,7 @@ public final class Planner {
     }
 
     /// The map from node i's kernel domain to its source (reductions) or itself.
-    private func domainMap(_ i: Int) -> (extents: [Int], parallel: Int, map: AffineMap) {
+    func domainMap(_ i: Int) -> (extents: [Int], parallel: Int, map: AffineMap) {
         let node = nodes[i]
         switch node.op {
         case .reduce(_, let source, let axes):
@@ -880,16 +508,16 @@ public final class Planner {
 
     /// Materialised nodes that must be produced before node i's kernel can run, computed once as
     /// if nothing were produced (producing a node only removes it and what it stood for).
-    private var blockerCache: [Int: [Int]] = [:]
+    var blockerCache: [Int: [Int]] = [:]
 
-    private func isReady(_ i: Int) -> Bool {
+    func isReady(_ i: Int) -> Bool {
         if let b = blockerCache[i] { return b.allSatisfy { produced[$0] } }
         let b = blockers(i)
         blockerCache[i] = b
         return b.allSatisfy { produced[$0] }
     }
 
-    private func blockers(_ i: Int) -> [Int] {
+    func blockers(_ i: Int) -> [Int] {
         var out: Set<Int> = []
         let node = nodes[i]
         let (extents, _, map) = domainMap(i)
@@ -934,7 +562,7 @@ public final class Planner {
 
     /// How an index map reaches a node's inputs: a view composes its map, a reshape is not affine
     /// in the index (nil), every other operation reads its inputs at the same index.
-    private func inputMaps(_ n: Node, _ m: AffineMap?) -> [(node: Node, map: AffineMap?)] {
+    func inputMaps(_ n: Node, _ m: AffineMap?) -> [(node: Node, map: AffineMap?)] {
         switch n.op {
         case .view(let s, let vm): [(s, m.map { vm.composed(with: $0) })]
         case .reshape(let s): [(s, nil)]
@@ -952,10 +580,10 @@ public final class Planner {
         return AffineMap(inRank: k, outRank: r, offset: [Int](repeating: 0, count: k), coef: coef)
     }
 
-    private var readCache: [Int: Set<Int>] = [:]
+    var readCache: [Int: Set<Int>] = [:]
 
     /// Whether materialised node r's kernel reads node b (materialised) directly.
-    private func reads(_ r: Int, _ b: Int) -> Bool {
+    func reads(_ r: Int, _ b: Int) -> Bool {
         if let s = readCache[r] { return s.contains(b) }
         var s: Set<Int> = []
         var seen: Set<ObjectIdentifier> = []
@@ -1012,14 +640,14 @@ public final class Planner {
 
     /// The buffer and flat access of node i's element `map(j)`: its own dense buffer, or the view of
     /// the fresh buffer of the update it was placed into.
-    private func location(_ i: Int, _ map: AffineMap) -> (Buffer, Overlap.FlatAccess) {
+    func location(_ i: Int, _ map: AffineMap) -> (Buffer, Overlap.FlatAccess) {
         if let u = placement[i], case .update(let base, let umap, _) = nodes[u].op {
             return (buffer(u), flat(umap.composed(with: map), base.shape))
         }
         return (buffer(i), flat(map, nodes[i].shape))
     }
 
-    private func buffer(_ i: Int) -> Buffer {
+    func buffer(_ i: Int) -> Buffer {
         if let b = buffers[i] { return b }
         let b: Buffer
         if let u = placement[i] {
@@ -1033,7 +661,7 @@ public final class Planner {
         return b
     }
 
-    private func schedule() {
+    func schedule() {
         var pending = nodes.indices.filter { materialized[$0] && !produced[$0] }
         while !pending.isEmpty {
             let ready = pending.filter { isReady($0) }
@@ -1066,7 +694,7 @@ public final class Planner {
     }
 
     /// Whether update u's value is computed straight into u's fresh buffer by a kernel of its own.
-    private func isPlaced(_ u: Int) -> Bool {
+    func isPlaced(_ u: Int) -> Bool {
         guard case .update(_, _, let value) = nodes[u].op else { return false }
         return placement[index[ObjectIdentifier(value)]!] == u
     }
@@ -1074,9 +702,9 @@ public final class Planner {
     /// For each kernel-forming node, the materialised elementwise nodes its kernel would compute
     /// inline. The walk stops at every materialised node, so it does not change as nodes are
     /// produced and is computed once per node.
-    private var inlineTargets: [Int: Set<Int>] = [:]
+    var inlineTargets: [Int: Set<Int>] = [:]
 
-    private func targets(_ c: Int) -> Set<Int> {
+    func targets(_ c: Int) -> Set<Int> {
         if let t = inlineTargets[c] { return t }
         var found: Set<Int> = []
         if kind(c) != .update {
@@ -1098,13 +726,13 @@ public final class Planner {
     }
 
     /// Whether a pending consumer's kernel will compute node i inline (so i needs no kernel).
-    private func willBeInlined(_ i: Int, pending: [Int]) -> Bool {
+    func willBeInlined(_ i: Int, pending: [Int]) -> Bool {
         guard isElementwise(nodes[i]) else { return false }
         return pending.contains { $0 != i && targets($0).contains(i) }
     }
 
     /// Breaks a cycle of in-place updates waiting on each other's readers by copying one base.
-    private func demoteAnInPlaceUpdate(_ pending: [Int]) {
+    func demoteAnInPlaceUpdate(_ pending: [Int]) {
         // An update whose value was placed into the base can be demoted only while that value
         // is unwritten: it goes back to a buffer of its own.
         func placedValue(_ u: Int) -> Int? {
@@ -1126,7 +754,7 @@ public final class Planner {
         blockerCache.removeAll()
     }
 
-    private func emitKernel(_ group: [Int]) {
+    func emitKernel(_ group: [Int]) {
         let (extents, parallel, map) = domainMap(group[0])
         if case .update(let base, let umap, let value) = nodes[group[0]].op {
             let u = group[0]
@@ -1194,7 +822,7 @@ public final class Planner {
         append(kb, reductions: true)
     }
 
-    private func append(_ kb: KernelBuilder, reductions: Bool) {
+    func append(_ kb: KernelBuilder, reductions: Bool) {
         var (kernel, launch) = kb.finish()
         var chunks = 0
         if kernel.hasReductions {
