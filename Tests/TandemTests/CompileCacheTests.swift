@@ -95,6 +95,32 @@ struct CompileCacheTests {
         unlink(marker)
     }
 
+    @Test("a compiler never hashed: the kernel compiles while the hash runs, and is stored under the key the hash gives")
+    func compilesWhileTheCompilerIsHashed() throws {
+        let clang = try CPUToolchain.find().get()
+        let dir = TestScratch.path("early-\(UInt32.random(in: 0...UInt32.max))")
+        mkdir(dir, 0o700)
+        let wrapper = dir + "/cc"          // a new binary: its fingerprint is not known yet
+        #expect(ProcessInfoLite.write(Array("#!/bin/sh\nexec '\(clang.path)' \"$@\"\n".utf8), to: wrapper))
+        chmod(wrapper, 0o700)
+        let tc = CPUToolchain(path: wrapper, identity: clang.identity)
+        let stats = StatisticsBox()
+        let cpu = CPUDevice(statistics: stats, cache: CPUKernelCache(directory: dir + "/cache"), toolchain: .success(tc))
+        let k = sampleKernel()
+        _ = try cpu.prepare(k.kernel)
+        #expect(stats.snapshot.compileMisses == 1)
+        let source = CRenderer.render(k.kernel)
+        #expect(cpu.cache.state(source: source, toolchain: tc) == .ready)
+        // On disk under the key the hash gives, verified by a new process's lookup, and nothing
+        // else left in the folder.
+        cpu.dropMemory()
+        #expect(cpu.cache.state(source: source, toolchain: tc) == .onDisk)
+        _ = try cpu.prepare(k.kernel)
+        #expect(stats.snapshot.compileDiskHits == 1 && stats.snapshot.compileMisses == 1 && stats.snapshot.cacheRejected == 0)
+        let left = (try? FileManager.default.contentsOfDirectory(atPath: cpu.cache.files.folder))?.filter { $0.hasPrefix(".") } ?? ["?"]
+        #expect(left.isEmpty, "\(left)")
+    }
+
     @Test("a corrupted cache entry is detected and rebuilt, not loaded")
     func corruptedEntryIsRebuilt() throws {
         let (cpu, stats, _) = device()
