@@ -20,7 +20,6 @@ public protocol KernelDevice: Sendable {
     func finishAfterExit(_ kernel: Kernel) -> Bool
 }
 
-
 extension KernelDevice {
     public func codeState(_ kernel: Kernel) -> CodeState { .ready }
     public func readyCode(_ kernel: Kernel) -> (any PreparedKernel)? { nil }

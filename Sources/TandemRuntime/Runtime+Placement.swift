@@ -228,23 +228,20 @@ extension Runtime {
         /// the kernel up in the device's tables again. Nil for code specialised to a launch (it
         /// depends on the launch's ints) and for a fallback.
         var code: (any PreparedKernel)?
+        /// The decision memo a plan's kernel memo holds, if any.
+        static func of(_ memo: KernelMemo?) -> DecisionMemo? { memo?.state.map { unsafeDowncast($0, to: DecisionMemo.self) } }
+
         init(_ decision: PlacementDecision, options: [Placement]) {
             self.decision = decision
             self.options = options
         }
     }
 
-    /// The earlier decision for `k`, or nil when it must be decided again (then it records the
-    /// new one when `k` has a memo) (graph lock).
-    func reusedDecision(_ k: PlannedKernel, options: [Placement], forced: Bool) -> PlacementDecision? {
-        reusedMemo(k, options: options, forced: forced)?.decision
-    }
-
-    /// The memo of an earlier decision for `k` that still holds (see `reusedDecision`), its use
-    /// counted (graph lock).
+    /// The memo of the earlier decision for `k`, its use counted, or nil when it must be decided
+    /// again (then it records the new one when `k` has a memo) (graph lock).
     func reusedMemo(_ k: PlannedKernel, options: [Placement], forced: Bool) -> DecisionMemo? {
         guard let memo = k.memo else { return nil }
-        if let m = memo.state.map({ unsafeDowncast($0, to: DecisionMemo.self) }), m.options == options, m.decision.forced == forced {
+        if let m = DecisionMemo.of(memo), m.options == options, m.decision.forced == forced {
             let p = m.decision.chosen.placement
             m.uses += 1
             let limit = p == .interpreter ? Runtime.decisionReuses.interpreted : Runtime.decisionReuses.compiled
@@ -287,6 +284,16 @@ public struct PlacementDecision: Sendable {
     public var explored = false
     /// The factor `RateCorrections` multiplied the chosen prediction's compute time by.
     public var correction = 1.0
+
+    /// This decision as run on `placement`: itself, or (when late binding switched the kernel to
+    /// code compiled meanwhile) that option's prediction, marked switched.
+    func ran(on placement: Placement) -> PlacementDecision {
+        guard placement != chosen.placement, let p = options.first(where: { $0.placement == placement }) else { return self }
+        var d = self
+        d.chosen = p
+        d.switched = true
+        return d
+    }
 
     /// "auto: cpu 1.2 ms < cpu-1 2.3 ms < interpreter 40 ms", or "forced cpu (predicted 1.2 ms)".
     public var summary: String {

@@ -120,7 +120,9 @@ extension Runtime {
         // Late binding: an interpreted kernel whose compiled code is being built on the side
         // switches to it if it is ready when the task starts (same chunks, same results).
         let tiered = decision.chosen.placement == .interpreter && background.isPending(k.kernel)
-        if runNow(k, prepared, decision: decision, tiered: tiered, deps: deps, writes: writes) { return }
+        let chunkCount = CostModel.cpuChunks(points: k.points, firstExtent: k.kernel.rank > 0 ? launch.extent(0) : 1,
+                                             parallelAxes: k.kernel.parallelAxes, splitChunks: k.splitChunks, workers: executor.workers)
+        if runNow(k, prepared, decision: decision, chunkCount: chunkCount, tiered: tiered, deps: deps, writes: writes) { return }
         let choice = TaskCode(code: prepared, placement: decision.chosen.placement)
         let cpuDevice = device(for: .cpuAll), kernel = k.kernel
         if let cuda {
@@ -151,24 +153,18 @@ extension Runtime {
             Runtime.traced(label, points: points, device: { choice.placement.rawValue }, lo, hi, body)
         }
         var finish: (@Sendable () -> Void)? = nil
-        let chunkCount = CostModel.cpuChunks(points: k.points, firstExtent: k.kernel.rank > 0 ? launch.extent(0) : 1,
-                                             parallelAxes: k.kernel.parallelAxes, splitChunks: k.splitChunks, workers: executor.workers)
         if k.splitChunks > 0 {
             // The partial count is fixed by the sizes (determinism); one thread runs them in turn.
-            let n = k.splitChunks
-            let r0 = launch.extent(k.kernel.parallelAxes)
-            let p = (0..<k.kernel.parallelAxes).reduce(1) { $0 * launch.extent($1) }
-            let stride = p * k.kernel.reductions.count * 16
-            let partials = Partials(byteCount: n * stride)
-            let piece: @Sendable (Int) -> Void = { c in
-                choice.code.runSplit(launch, lo: r0 * c / n, hi: r0 * (c + 1) / n, partials: partials.pointer + c * stride)
-            }
+            let pieces = SplitPieces(k)
             if oneThread {
-                chunks.append(traced(0, r0) { for c in 0..<n { piece(c) } })
+                chunks.append(traced(0, pieces.extent) { for c in 0..<pieces.count { pieces.run(choice.code, piece: c) } })
             } else {
-                for c in 0..<n { chunks.append(traced(r0 * c / n, r0 * (c + 1) / n) { piece(c) }) }
+                for c in 0..<pieces.count {
+                    let r = pieces.range(c)
+                    chunks.append(traced(r.lowerBound, r.upperBound) { pieces.run(choice.code, piece: c) })
+                }
             }
-            finish = { choice.code.combine(launch, partials: UnsafeRawPointer(partials.pointer), count: n) }
+            finish = { pieces.combine(choice.code) }
         } else if k.kernel.parallelAxes == 0 {
             chunks.append(traced(0, 1) { choice.code.run(launch, lo: 0, hi: 1) })
         } else {
@@ -182,12 +178,7 @@ extension Runtime {
         }
         let onDone: @Sendable (KernelTask) -> Void = { [self] t in
             profile(label, t.elapsedNanos)
-            var d = decision
-            if choice.placement != d.chosen.placement, let p = d.options.first(where: { $0.placement == choice.placement }) {
-                d.chosen = p
-                d.switched = true
-            }
-            record(d, label: label, points: points, started: t.startedNanos, measured: t.elapsedNanos, kernel: kernel)
+            record(decision.ran(on: choice.placement), label: label, points: points, started: t.startedNanos, measured: t.elapsedNanos, kernel: kernel)
         }
         let onReady: @Sendable () -> Void = {
             if tiered, let c = cpuDevice?.readyCode(kernel) {
@@ -209,19 +200,16 @@ extension Runtime {
     /// false (running nothing) otherwise. The same code over the same pieces as the task would
     /// run (so the same results); what a task costs (closures, the task, its registration in the
     /// buffers' schedules, two trips through the executor's lock) was most of a small kernel's
-    /// dispatch in a time-stepped program (graph lock).
-    func runNow(_ k: PlannedKernel, _ prepared: any PreparedKernel, decision: PlacementDecision, tiered: Bool, deps: [KernelTask],
-                writes: [Buffer]) -> Bool {
+    /// dispatch in a time-stepped program. `chunkCount`: the chunks `submit` would cut it into
+    /// on all workers (graph lock).
+    func runNow(_ k: PlannedKernel, _ prepared: any PreparedKernel, decision: PlacementDecision, chunkCount: Int, tiered: Bool,
+                deps: [KernelTask], writes: [Buffer]) -> Bool {
         guard decision.chosen.inline, cuda == nil else { return false }
         let launch = k.launch, kernel = k.kernel
         let oneThread = decision.chosen.placement == .cpu1
         if k.splitChunks > 1 && !oneThread { return false }
         let n0 = kernel.parallelAxes == 0 ? 1 : launch.extent(0)
-        if k.splitChunks == 0 && kernel.parallelAxes > 0 && !oneThread && n0 > 1 {
-            let chunks = CostModel.cpuChunks(points: k.points, firstExtent: n0, parallelAxes: kernel.parallelAxes, splitChunks: 0,
-                                             workers: executor.workers)
-            if chunks > 1 { return false }
-        }
+        if k.splitChunks == 0 && kernel.parallelAxes > 0 && !oneThread && n0 > 1 && chunkCount > 1 { return false }
         guard executor.areDone(deps) else { return false }
         var code = prepared, placement = decision.chosen.placement
         if tiered, let c = device(for: .cpuAll)?.readyCode(kernel) {
@@ -231,12 +219,9 @@ extension Runtime {
         Runtime.allocate(writes)
         let t0 = Executor.now()
         if k.splitChunks > 0 {
-            let n = k.splitChunks, r0 = launch.extent(kernel.parallelAxes)
-            let p = (0..<kernel.parallelAxes).reduce(1) { $0 * launch.extent($1) }
-            let stride = p * kernel.reductions.count * 16
-            let partials = Partials(byteCount: n * stride)
-            for c in 0..<n { code.runSplit(launch, lo: r0 * c / n, hi: r0 * (c + 1) / n, partials: partials.pointer + c * stride) }
-            code.combine(launch, partials: UnsafeRawPointer(partials.pointer), count: n)
+            let pieces = SplitPieces(k)
+            for c in 0..<pieces.count { pieces.run(code, piece: c) }
+            pieces.combine(code)
         } else {
             code.run(launch, lo: 0, hi: n0)
         }
@@ -247,12 +232,7 @@ extension Runtime {
                                             points: k.points, device: placement.rawValue, detail: "0..<\(n0)"))
         }
         profile(label, t1 - t0)
-        var d = decision
-        if placement != d.chosen.placement, let p = d.options.first(where: { $0.placement == placement }) {
-            d.chosen = p
-            d.switched = true
-        }
-        record(d, label: label, points: k.points, started: t0, measured: t1 - t0, kernel: kernel)
+        record(decision.ran(on: placement), label: label, points: k.points, started: t0, measured: t1 - t0, kernel: kernel)
         // Done: nothing is left to wait for, neither by readers nor by later writers.
         for b in writes {
             let s = schedule(of: b)
@@ -411,10 +391,11 @@ extension Runtime {
                 kernel: Kernel? = nil) {
         let predicted = d.chosen.compute, device = d.chosen.placement.rawValue
         if let measured, !d.switched, d.chosen.placement != .cuda {
-            let seconds = Double(measured) / 1e9
-            rateCorrections.withLock { $0.learn(d.chosen.placement, predicted: predicted / d.correction, measured: seconds) }
+            // Both learn against the profile's own prediction (the correction taken out).
+            let seconds = Double(measured) / 1e9, uncorrected = predicted / d.correction
+            rateCorrections.withLock { $0.learn(d.chosen.placement, predicted: uncorrected, measured: seconds) }
             if let kernel, !d.forced, d.chosen.placement == .cpu1 || d.chosen.placement == .cpuAll {
-                kernelFactors.withLock { $0.learn(kernel, d.chosen.placement, predicted: predicted / d.correction, measured: seconds) }
+                kernelFactors.withLock { $0.learn(kernel, d.chosen.placement, predicted: uncorrected, measured: seconds) }
             }
         }
         // A queued kernel's task only enqueued it: its time on the device is not measured here.
@@ -434,6 +415,36 @@ extension Runtime {
                                         predicted: predicted))
     }
 
+}
+
+/// The pieces of a split reduction: `count` ranges of its first reduce axis (fixed by the sizes,
+/// so the same on every placement and thread count), each folding into its own block of
+/// partials, combined in order by `combine`.
+struct SplitPieces: Sendable {
+    let count: Int
+    /// The first reduce axis's extent.
+    let extent: Int
+    let launch: Launch
+    let partials: Partials
+    let stride: Int
+
+    init(_ k: PlannedKernel) {
+        let launch = k.launch, axes = k.kernel.parallelAxes
+        count = k.splitChunks
+        extent = launch.extent(axes)
+        self.launch = launch
+        stride = (0..<axes).reduce(1) { $0 * launch.extent($1) } * k.kernel.reductions.count * 16
+        partials = Partials(byteCount: count * stride)
+    }
+
+    func range(_ c: Int) -> Range<Int> { (extent * c / count)..<(extent * (c + 1) / count) }
+
+    func run(_ code: any PreparedKernel, piece c: Int) {
+        let r = range(c)
+        code.runSplit(launch, lo: r.lowerBound, hi: r.upperBound, partials: partials.pointer + c * stride)
+    }
+
+    func combine(_ code: any PreparedKernel) { code.combine(launch, partials: UnsafeRawPointer(partials.pointer), count: count) }
 }
 
 /// Scratch memory for partial reductions, freed when the last chunk closure lets go.

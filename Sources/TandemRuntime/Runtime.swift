@@ -375,8 +375,8 @@ public final class Runtime: @unchecked Sendable {
                                 let c = try fresh ?? device(for: p)!.prepare(k.kernel)
                                 code = .host(c)
                                 // The next reuse of this decision takes the code as it is.
-                                if let memo = k.memo?.state.map({ unsafeDowncast($0, to: DecisionMemo.self) }),
-                                   memo.decision.chosen.placement == p, !Specialization.applies(to: k.kernel) {
+                                if let memo = DecisionMemo.of(k.memo), memo.decision.chosen.placement == p,
+                                   !Specialization.applies(to: k.kernel) {
                                     memo.code = c
                                 }
                             }

@@ -120,7 +120,7 @@ extension Subprocess {
     /// and spun on the stranger. Every descriptor the process holds is closed in the child (0, 1
     /// and 2 go to /dev/null): an exiting test's pipes, or a shell's, must not stay open until the
     /// script ends. Returns whether it started; false, starting nothing, where descriptors cannot
-    /// be closed that way (`closeFromAvailable`).
+    /// be closed that way (`closeFrom` is nil).
     public static func spawnDetached(script: String) -> Bool {
         guard let closeFrom = Subprocess.closeFrom else { return false }
         let argv = ["/bin/sh", "-c", "( \(script) ) </dev/null >/dev/null 2>&1 &"]
@@ -160,9 +160,6 @@ extension Subprocess {
         return nil
         #endif
     }()
-
-    /// Whether detached scripts can start (`spawnDetached`).
-    public static var closeFromAvailable: Bool { closeFrom != nil }
 }
 
 /// Runs `body` on a new detached thread whose scheduling priority is lowered by `niceness`
