@@ -14,6 +14,88 @@ public enum TensorIndex: TensorIndexExpression, Sendable {
 
     public var tensorIndex: TensorIndex { self }
 
+    /// The view map (view index → source index) and the view's shape for `indices` into a
+    /// tensor of `shape`. Not generic, and built in two passes straight into the map's arrays:
+    /// subscripts are the commonest call of a stencil program, and the generic version with
+    /// its temporary arrays of tuples cost about 5,000 instructions a call.
+    static func viewMap(shape: [Int], _ indices: [TensorIndex]) -> (AffineMap, [Int]) {
+        let rank = shape.count
+        var consumed = 0, ellipsis = -1, columns = 0
+        for (k, item) in indices.enumerated() {
+            switch item {
+            case .index: consumed += 1
+            case .slice, ._all, ._tensor: consumed += 1; columns += 1
+            case ._newAxis: columns += 1
+            case ._ellipsis:
+                precondition(ellipsis < 0, "an index can only have a single ellipsis ('...')")
+                ellipsis = k
+            }
+        }
+        precondition(consumed <= rank, "too many indices for tensor: tensor is \(rank)-dimensional, but \(consumed) were indexed")
+        let implicit = rank - consumed            // whole axes that `...` or the end stand for
+        columns += implicit
+        var offset = [Int](repeating: 0, count: rank)
+        var coef = [Int](repeating: 0, count: rank * columns)
+        var outShape: [Int] = []
+        outShape.reserveCapacity(columns)
+        var d = 0, k = 0
+        func whole(_ count: Int) {
+            for _ in 0..<count {
+                coef[d * columns + k] = 1
+                outShape.append(shape[d])
+                d += 1
+                k += 1
+            }
+        }
+        for item in indices {
+            switch item {
+            case .index(let i):
+                let n = shape[d]
+                let j = i < 0 ? i + n : i
+                precondition(j >= 0 && j < n, "index \(i) is out of bounds for axis \(d) with size \(n)")
+                offset[d] = j
+                d += 1
+            case ._all, ._tensor:
+                whole(1)
+            case .slice(let s, let e, let step):
+                let (start, count) = sliceExtent(start: s, end: e, step: step, size: shape[d], axis: d)
+                offset[d] = start
+                coef[d * columns + k] = step
+                outShape.append(count)
+                d += 1
+                k += 1
+            case ._newAxis:
+                outShape.append(1)
+                k += 1
+            case ._ellipsis:
+                whole(implicit)
+            }
+        }
+        if ellipsis < 0 { whole(implicit) }
+        return (AffineMap(inRank: rank, outRank: columns, offset: offset, coef: coef), outShape)
+    }
+
+    /// Start and count of a slice. Negative bounds count from the end as in NumPy (`-3...` is the
+    /// last three elements, `..<(-1)` all but the last); for a negative step an end of -1 means
+    /// "past the first element", as in `stride(from: n - 1, to: -1, by: -1)`. Bounds must then lie
+    /// inside the axis (a Swift habit, unlike NumPy's silent clamping): a mistake is reported
+    /// where it is written.
+    static func sliceExtent(start: Int?, end: Int?, step: Int, size n: Int, axis: Int) -> (Int, Int) {
+        precondition(step != 0, "slice step cannot be zero")
+        if step > 0 {
+            var s = start ?? 0, e = end ?? n
+            if s < 0 { s += n }
+            if e < 0 { e += n }
+            precondition(s >= 0 && e <= n && s <= e, "range \(start ?? 0)..<\(end ?? n) is out of bounds for axis \(axis) with size \(n)")
+            return (s, (e - s + step - 1) / step)
+        }
+        var s = start ?? n - 1, e = end ?? -1
+        if s < 0 { s += n }
+        if e < -1 { e += n }
+        precondition(s < n && e >= -1 && s >= e, "stride from \(start ?? n - 1) to \(end ?? -1) by \(step) is out of bounds for axis \(axis) with size \(n)")
+        return (s, (s - e + (-step) - 1) / (-step))
+    }
+
     /// Whether the item stands for one axis of the indexed tensor (`.newAxis` and `...` do not).
     var consumesAxis: Bool {
         switch self {
@@ -104,72 +186,7 @@ private func strideParts<S: Sequence<Int>>(_ s: S) -> (Int, Int, Int) {
 
 extension Tensor {
     /// The view map (view index → this tensor's index) and the view's shape for `indices`.
-    func viewMap(_ indices: [TensorIndex]) -> (AffineMap, [Int]) {
-        var items = indices
-        let consumed = items.filter(\.consumesAxis).count
-        let ellipses = items.indices.filter { if case ._ellipsis = items[$0] { return true }; return false }
-        precondition(ellipses.count <= 1, "an index can only have a single ellipsis ('...')")
-        precondition(consumed <= rank, "too many indices for tensor: tensor is \(rank)-dimensional, but \(consumed) were indexed")
-        if let e = ellipses.first {
-            items.replaceSubrange(e...e, with: [TensorIndex](repeating: ._all, count: rank - consumed))
-        } else {
-            items += [TensorIndex](repeating: ._all, count: rank - consumed)
-        }
-        var offset = [Int](repeating: 0, count: rank)
-        var columns: [(source: Int?, step: Int)] = []
-        var outShape: [Int] = []
-        var d = 0
-        for item in items {
-            switch item {
-            case .index(let i):
-                let n = shape[d]
-                let j = i < 0 ? i + n : i
-                precondition(j >= 0 && j < n, "index \(i) is out of bounds for axis \(d) with size \(n)")
-                offset[d] = j
-                d += 1
-            case ._all, ._tensor:
-                columns.append((d, 1))
-                outShape.append(shape[d])
-                d += 1
-            case .slice(let s, let e, let step):
-                let n = shape[d]
-                let (start, count) = Tensor.sliceExtent(start: s, end: e, step: step, size: n, axis: d)
-                offset[d] = start
-                columns.append((d, step))
-                outShape.append(count)
-                d += 1
-            case ._newAxis:
-                columns.append((nil, 0))
-                outShape.append(1)
-            case ._ellipsis:
-                preconditionFailure("unreachable")
-            }
-        }
-        var coef = [Int](repeating: 0, count: rank * columns.count)
-        for (k, c) in columns.enumerated() { if let s = c.source { coef[s * columns.count + k] = c.step } }
-        return (AffineMap(inRank: rank, outRank: columns.count, offset: offset, coef: coef), outShape)
-    }
-
-    /// Start and count of a slice. Negative bounds count from the end as in NumPy (`-3...` is the
-    /// last three elements, `..<(-1)` all but the last); for a negative step an end of -1 means
-    /// "past the first element", as in `stride(from: n - 1, to: -1, by: -1)`. Bounds must then lie
-    /// inside the axis (a Swift habit, unlike NumPy's silent clamping): a mistake is reported
-    /// where it is written.
-    static func sliceExtent(start: Int?, end: Int?, step: Int, size n: Int, axis: Int) -> (Int, Int) {
-        precondition(step != 0, "slice step cannot be zero")
-        if step > 0 {
-            var s = start ?? 0, e = end ?? n
-            if s < 0 { s += n }
-            if e < 0 { e += n }
-            precondition(s >= 0 && e <= n && s <= e, "range \(start ?? 0)..<\(end ?? n) is out of bounds for axis \(axis) with size \(n)")
-            return (s, (e - s + step - 1) / step)
-        }
-        var s = start ?? n - 1, e = end ?? -1
-        if s < 0 { s += n }
-        if e < -1 { e += n }
-        precondition(s < n && e >= -1 && s >= e, "stride from \(start ?? n - 1) to \(end ?? -1) by \(step) is out of bounds for axis \(axis) with size \(n)")
-        return (s, (s - e + (-step) - 1) / (-step))
-    }
+    func viewMap(_ indices: [TensorIndex]) -> (AffineMap, [Int]) { TensorIndex.viewMap(shape: shape, indices) }
 
     /// A view (never a copy), or a write into one: integers drop axes, ranges and strides keep them,
     /// `.newAxis` inserts one, `.all`/`...` keep whole axes. Writes broadcast the right-hand side
@@ -205,12 +222,13 @@ extension Tensor {
 
     /// The one integer-tensor item of a subscript and its position, if any.
     func tensorItem(_ indices: [TensorIndex]) -> (Int, Node)? {
-        let found = indices.enumerated().compactMap { i, item -> (Int, Node)? in
-            if case ._tensor(let n) = item { return (i, n) }
-            return nil
+        var found: (Int, Node)? = nil
+        for (i, item) in indices.enumerated() {
+            guard case ._tensor(let n) = item else { continue }
+            precondition(found == nil, "indexing with more than one integer tensor is not supported: take(_:axis:) one axis at a time")
+            found = (i, n)
         }
-        precondition(found.count <= 1, "indexing with more than one integer tensor is not supported: take(_:axis:) one axis at a time")
-        return found.first
+        return found
     }
 
     /// The axis of this tensor that subscript item `position` indexes, and the axis of the view

@@ -15,10 +15,10 @@ final class KernelBuilder {
     /// Update kernels must not store intermediates: their in-place analysis assumed pure loads.
     let allowInline: Bool
 
-    private(set) var instrs: [Instr] = []
+    @exclusivity(unchecked) private(set) var instrs: [Instr] = []
     private var cse: [Instr: Int] = [:]
     private var memo: [MemoKey: Int] = [:]
-    private(set) var buffers: [Buffer] = []
+    @exclusivity(unchecked) private(set) var buffers: [Buffer] = []
     private var bufferIndex: [ObjectIdentifier: Int] = [:]
     private var isRead: [Bool] = []
     private var isWritten: [Bool] = []
@@ -28,11 +28,11 @@ final class KernelBuilder {
     private var floats: [Double] = []
     private var floatIndex: [UInt64: Int] = [:]
     private var intIndex: [Int64: Int] = [:]
-    private(set) var reductions: [Reduction] = []
-    private(set) var stores: [Store] = []
-    private(set) var fused: [String] = []
+    @exclusivity(unchecked) private(set) var reductions: [Reduction] = []
+    @exclusivity(unchecked) private(set) var stores: [Store] = []
+    @exclusivity(unchecked) private(set) var fused: [String] = []
     /// Ids of the graph nodes this kernel computes or stores (its fusion group).
-    private(set) var members: [UInt64] = []
+    @exclusivity(unchecked) private(set) var members: [UInt64] = []
     private var fusedIDs: Set<ObjectIdentifier> = []
 
     init(extents: [Int], parallel: Int, planner: Planner, allowInline: Bool = true) {

@@ -49,7 +49,25 @@ public final class PlanCache {
         var floatSources: [[Int?]]
     }
 
-    private var entries: [[Int]: Template] = [:]
+    private var entries: [Key: Template] = [:]
+
+    /// A graph's key words with their digest, computed once: hashing a key of thousands of
+    /// words through `Hasher` at every lookup cost more than building it. Equal keys are
+    /// still compared word for word.
+    struct Key: Hashable {
+        let digest: UInt64
+        let words: [Int]
+
+        init(_ words: [Int]) {
+            var h: UInt64 = 0xcbf2_9ce4_8422_2325          // FNV-1a over the words
+            for w in words { h = (h ^ UInt64(bitPattern: Int64(w))) &* 0x100_0000_01b3 }
+            digest = h
+            self.words = words
+        }
+
+        static func == (a: Key, b: Key) -> Bool { a.digest == b.digest && a.words == b.words }
+        func hash(into hasher: inout Hasher) { hasher.combine(digest) }
+    }
     /// Whether a reused plan names the nodes of each kernel (`PlannedKernel.memberIDs`): only
     /// graph drawings read them, and making the sets cost a small step's kernels an allocation
     /// each.
@@ -63,7 +81,8 @@ public final class PlanCache {
         guard nodes.count <= PlanCache.maxNodes else {
             return (Planner().plan(roots: roots, nodes: nodes, index: Planner.positions(nodes)), false)
         }
-        let (key, constants) = PlanCache.key(roots: roots, nodes: nodes)
+        let (words, constants) = PlanCache.key(roots: roots, nodes: nodes)
+        let key = Key(words)
         if let t = entries[key] { return (PlanCache.bind(t, nodes, constants: constants, members: bindMembers), true) }
         let index = Planner.positions(nodes)
         let plan = Planner().plan(roots: roots, nodes: nodes, index: index)
@@ -89,20 +108,6 @@ public final class PlanCache {
         var constants: [UInt64] = []
         var classOf: [UInt64: Int] = [:]
         var otherFloats: Set<UInt64> = []
-        func map(_ m: AffineMap) {
-            w.append(m.inRank)
-            w.append(m.outRank)
-            w.append(contentsOf: m.offset)
-            w.append(contentsOf: m.coef)
-        }
-        func literal(_ l: Literal) {
-            switch l {
-            case .float(let v): w.append(0); w.append(Int(bitPattern: UInt(v.bitPattern)))
-            case .int(let v): w.append(1); w.append(Int(v))
-            case .bool(let v): w.append(2); w.append(v ? 1 : 0)
-            }
-        }
-        func input(_ n: Node) { w.append(n.walkIndex) }
         for (i, node) in nodes.enumerated() {
             w.append(Int(node.dtype.rawValue))
             w.append(node.shape.count)
@@ -128,7 +133,7 @@ public final class PlanCache {
                     w.append(3)
                     w.append(c)
                 } else {
-                    literal(l)
+                    PlanCache.append(&w, l)
                 }
             case .uniform(let seed, let lo, let hi):
                 w.append(-3)
@@ -139,62 +144,79 @@ public final class PlanCache {
                 otherFloats.insert(hi.bitPattern)
             case .iota(let start, let step):
                 w.append(-4)
-                literal(start)
-                literal(step)
+                PlanCache.append(&w, start)
+                PlanCache.append(&w, step)
                 if node.dtype.isFloatingPoint {
                     otherFloats.insert(start.asDouble.bitPattern)
                     otherFloats.insert(step.asDouble.bitPattern)
                 }
             case .unary(let op, let a):
                 w.append(-5)
-                w.append(UnaryOp.allCases.firstIndex(of: op)!)
-                input(a)
+                w.append(op.ordinal)
+                w.append(a.walkIndex)
             case .binary(let op, let a, let b):
                 w.append(-6)
-                w.append(BinaryOp.allCases.firstIndex(of: op)!)
-                input(a)
-                input(b)
+                w.append(op.ordinal)
+                w.append(a.walkIndex)
+                w.append(b.walkIndex)
             case .select(let c, let a, let b):
                 w.append(-7)
-                input(c)
-                input(a)
-                input(b)
+                w.append(c.walkIndex)
+                w.append(a.walkIndex)
+                w.append(b.walkIndex)
             case .cast(let a):
                 w.append(-8)
-                input(a)
+                w.append(a.walkIndex)
             case .view(let a, let m):
                 w.append(-9)
-                input(a)
-                map(m)
+                w.append(a.walkIndex)
+                PlanCache.append(&w, m)
             case .reshape(let a):
                 w.append(-10)
-                input(a)
+                w.append(a.walkIndex)
             case .reduce(let op, let a, let axes):
                 w.append(-11)
-                w.append(ReduceOp.allCases.firstIndex(of: op)!)
-                input(a)
+                w.append(op.ordinal)
+                w.append(a.walkIndex)
                 w.append(axes.count)
                 w.append(contentsOf: axes)
             case .update(let base, let m, let value):
                 w.append(-12)
-                input(base)
-                input(value)
-                map(m)
+                w.append(base.walkIndex)
+                w.append(value.walkIndex)
+                PlanCache.append(&w, m)
             case .gather(let source, let index, let axis):
                 w.append(-13)
-                input(source)
-                input(index)
+                w.append(source.walkIndex)
+                w.append(index.walkIndex)
                 w.append(axis)
             }
         }
         w.append(-100)
-        for r in roots { input(r) }
+        for r in roots { w.append(r.walkIndex) }
         // A constant equal to another float parameter shares its parameter: key the values.
         if constants.contains(where: otherFloats.contains) {
             w.append(-101)
             for c in constants { w.append(Int(bitPattern: UInt(c))) }
         }
         return (w, constants)
+    }
+
+    // Helpers of `key` that take the words `inout`: nested functions capturing them made every
+    // append a checked access to a boxed variable.
+    private static func append(_ w: inout [Int], _ m: AffineMap) {
+        w.append(m.inRank)
+        w.append(m.outRank)
+        w.append(contentsOf: m.offset)
+        w.append(contentsOf: m.coef)
+    }
+
+    private static func append(_ w: inout [Int], _ l: Literal) {
+        switch l {
+        case .float(let v): w.append(0); w.append(Int(bitPattern: UInt(v.bitPattern)))
+        case .int(let v): w.append(1); w.append(Int(v))
+        case .bool(let v): w.append(2); w.append(v ? 1 : 0)
+        }
     }
 
     // MARK: - Recording and binding

@@ -73,9 +73,9 @@ public struct PlannedKernel: @unchecked Sendable {
 /// it (its placement decision): shared by every copy of the plan. Read and written under the
 /// runtime's graph lock.
 public final class KernelMemo: @unchecked Sendable {
-    public var state: AnyObject?
-    public var label: String?
-    public var bytes: Int?
+    @exclusivity(unchecked) public var state: AnyObject?
+    @exclusivity(unchecked) public var label: String?
+    @exclusivity(unchecked) public var bytes: Int?
     public init() {}
 }
 
@@ -148,33 +148,33 @@ public final class Planner {
         case update
     }
 
-    var nodes: [Node] = []
-    var index: [ObjectIdentifier: Int] = [:]
-    var uses: [Int] = []
-    var consumersInPlan: [[Int]] = []
-    var materialized: [Bool] = []
-    var produced: [Bool] = []
-    var buffers: [Buffer?] = []
-    var inPlace: [Bool] = []
+    @exclusivity(unchecked) var nodes: [Node] = []
+    @exclusivity(unchecked) var index: [ObjectIdentifier: Int] = [:]
+    @exclusivity(unchecked) var uses: [Int] = []
+    @exclusivity(unchecked) var consumersInPlan: [[Int]] = []
+    @exclusivity(unchecked) var materialized: [Bool] = []
+    @exclusivity(unchecked) var produced: [Bool] = []
+    @exclusivity(unchecked) var buffers: [Buffer?] = []
+    @exclusivity(unchecked) var inPlace: [Bool] = []
     /// Nodes stored by a kernel of their own, never computed inside a consumer's (depth bound).
-    var cut: [Bool] = []
+    @exclusivity(unchecked) var cut: [Bool] = []
     /// Updates written into a fresh buffer: the value inside the view, the base's border around it.
-    var fresh: [Bool] = []
+    @exclusivity(unchecked) var fresh: [Bool] = []
     /// Fresh updates whose border needs no copy (see `decideDeadBorders`).
-    var deadBorder: Set<Int> = []
+    @exclusivity(unchecked) var deadBorder: Set<Int> = []
     /// Fresh updates written into the buffer of their base's base (update -> that node), and
     /// the nodes whose buffers were so taken (left unrealised). See `decidePingPong`.
-    var pingPong: [Int: Int] = [:]
-    var taken: Set<Int> = []
+    @exclusivity(unchecked) var pingPong: [Int: Int] = [:]
+    @exclusivity(unchecked) var taken: Set<Int> = []
     /// For each such update: the node whose kernel writes its values, and the other readers of
     /// the taken node (checked against the emitted order, `pingPongHolds`).
-    var pingPongOrder: [(writer: Int, readers: [Int])] = []
+    @exclusivity(unchecked) var pingPongOrder: [(writer: Int, readers: [Int])] = []
     /// Off for the second plan made when the emitted order broke a ping-pong's condition.
-    var allowPingPong = true
+    @exclusivity(unchecked) var allowPingPong = true
     /// Values computed straight into their update's fresh buffer: value index -> update index.
-    var placement: [Int: Int] = [:]
-    var roots: Set<Int> = []
-    var plan = Plan()
+    @exclusivity(unchecked) var placement: [Int: Int] = [:]
+    @exclusivity(unchecked) var roots: Set<Int> = []
+    @exclusivity(unchecked) var plan = Plan()
     /// Minimum fused subtree size for a shared elementwise node to be stored rather than recomputed.
     public static let shareThreshold = 3
     /// Most extra operations per point (a division or a transcendental counts 4) a stencil may
@@ -249,9 +249,17 @@ public final class Planner {
     static func postorder(_ roots: [Node]) -> (nodes: [Node], epoch: UInt64) {
         let epoch = walks.add(1, ordering: .relaxed).newValue
         var nodes: [Node] = []
-        var stack: [(Node, Bool)] = roots.map { ($0, false) }
-        while let (node, expanded) = stack.popLast() {
-            if expanded {
+        nodes.reserveCapacity(64)
+        // The work stack holds unretained references (the roots keep every node alive during
+        // the walk), the low bit of each set once the node's inputs are on the stack: a stack
+        // of (Node, Bool) retained and released every node twice and needed tuple metadata.
+        var stack: [UInt] = []
+        stack.reserveCapacity(64)
+        @inline(__always) func bits(_ n: Node) -> UInt { UInt(bitPattern: Unmanaged.passUnretained(n).toOpaque()) }
+        for r in roots { stack.append(bits(r)) }       // the same order as before: the last root first
+        while let top = stack.popLast() {
+            let node = Unmanaged<Node>.fromOpaque(UnsafeRawPointer(bitPattern: top & ~1)!).takeUnretainedValue()
+            if top & 1 != 0 {
                 node.walkIndex = nodes.count
                 nodes.append(node)
                 continue
@@ -259,8 +267,12 @@ public final class Planner {
             if node.walkEpoch == epoch { continue }
             node.walkEpoch = epoch
             node.walkIndex = -1
-            stack.append((node, true))
-            node.op.forEachInput { input in if input.walkEpoch != epoch { stack.append((input, false)) } }
+            stack.append(top | 1)
+            let op = node.op
+            for i in 0..<op.inputCount {
+                let input = op.input(i)
+                if input.walkEpoch != epoch { stack.append(bits(input)) }
+            }
         }
         return (nodes, epoch)
     }
@@ -295,7 +307,7 @@ public final class Planner {
 
     func mark(_ node: Node) { materialized[index[ObjectIdentifier(node)]!] = true }
 
-    var subtreeCost: [Int: Int] = [:]
+    @exclusivity(unchecked) var subtreeCost: [Int: Int] = [:]
 
     func decideMaterialization(_ i: Int) {
         let node = nodes[i]
@@ -508,7 +520,7 @@ public final class Planner {
 
     /// Materialised nodes that must be produced before node i's kernel can run, computed once as
     /// if nothing were produced (producing a node only removes it and what it stood for).
-    var blockerCache: [Int: [Int]] = [:]
+    @exclusivity(unchecked) var blockerCache: [Int: [Int]] = [:]
 
     func isReady(_ i: Int) -> Bool {
         if let b = blockerCache[i] { return b.allSatisfy { produced[$0] } }
@@ -580,7 +592,7 @@ public final class Planner {
         return AffineMap(inRank: k, outRank: r, offset: [Int](repeating: 0, count: k), coef: coef)
     }
 
-    var readCache: [Int: Set<Int>] = [:]
+    @exclusivity(unchecked) var readCache: [Int: Set<Int>] = [:]
 
     /// Whether materialised node r's kernel reads node b (materialised) directly.
     func reads(_ r: Int, _ b: Int) -> Bool {
@@ -702,7 +714,7 @@ public final class Planner {
     /// For each kernel-forming node, the materialised elementwise nodes its kernel would compute
     /// inline. The walk stops at every materialised node, so it does not change as nodes are
     /// produced and is computed once per node.
-    var inlineTargets: [Int: Set<Int>] = [:]
+    @exclusivity(unchecked) var inlineTargets: [Int: Set<Int>] = [:]
 
     func targets(_ c: Int) -> Set<Int> {
         if let t = inlineTargets[c] { return t }

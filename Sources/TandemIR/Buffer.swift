@@ -24,7 +24,13 @@ public final class Buffer: @unchecked Sendable {
     /// Graph leaves currently naming this buffer; an in-place write needs this to be one.
     public let aliases = Atomic<Int>(0)
     /// Runtime scheduling state; only read or written under the runtime's graph lock.
-    public nonisolated(unsafe) var schedule: AnyObject?
+    public var schedule: AnyObject? {
+        @inline(__always) get { storedSchedule }
+        @inline(__always) set { storedSchedule = newValue }
+    }
+    // Not checked for exclusive access (the runtime's lock orders every access; the check cost
+    // tens of instructions at each of a small kernel's several reads of it).
+    @exclusivity(unchecked) private nonisolated(unsafe) var storedSchedule: AnyObject?
 
     private static let nextID = Atomic<UInt64>(1)
     /// Bytes currently allocated in all buffers, for statistics and tests.

@@ -53,6 +53,31 @@ public final class Node: @unchecked Sendable {
             }
         }
 
+        /// How many inputs the operation takes (`input(_:)` gives each without a closure or an
+        /// array, for the planner's walks).
+        @inline(__always)
+        public var inputCount: Int {
+            switch self {
+            case .storage, .fill, .uniform, .iota: 0
+            case .unary, .cast, .view, .reshape, .reduce: 1
+            case .binary, .update, .gather: 2
+            case .select: 3
+            }
+        }
+
+        /// Input `i` (`0 ..< inputCount`), in `inputs` order.
+        @inline(__always)
+        public func input(_ i: Int) -> Node {
+            switch self {
+            case .storage, .fill, .uniform, .iota: preconditionFailure("no inputs")
+            case .unary(_, let a), .cast(let a), .view(let a, _), .reshape(let a), .reduce(_, let a, _): return a
+            case .binary(_, let a, let b): return i == 0 ? a : b
+            case .select(let c, let a, let b): return i == 0 ? c : i == 1 ? a : b
+            case .update(let base, _, let value): return i == 0 ? base : value
+            case .gather(let source, let index, _): return i == 0 ? source : index
+            }
+        }
+
         public var inputs: [Node] {
             switch self {
             case .storage, .fill, .uniform, .iota: []
@@ -69,16 +94,38 @@ public final class Node: @unchecked Sendable {
     public let dtype: DType
     public let shape: [Int]
     /// The operation. Read and replaced only under the runtime's graph lock once the node is shared.
-    public nonisolated(unsafe) private(set) var op: Op
+    ///
+    /// Fields read at every step of the planner's walks are `@exclusivity(unchecked)`: Swift's
+    /// run-time exclusivity check costs about 75 instructions an access, a tenth of a small
+    /// step's time, and the graph lock already orders every access.
+    public private(set) var op: Op {
+        @inline(__always) get { storedOp }
+        @inline(__always) set { storedOp = newValue }
+    }
+    @exclusivity(unchecked) private nonisolated(unsafe) var storedOp: Op
     /// Set when a sync computed this node inside a kernel without storing it: a later plan that
     /// computes it again is recomputing history (see `Planner.decideDepthAndKeep`). Read and
     /// written only under the runtime's graph lock.
-    public nonisolated(unsafe) var computedWithoutStore = false
+    public var computedWithoutStore: Bool {
+        get { computedWithoutStoreFlag.load(ordering: .relaxed) }
+        set { computedWithoutStoreFlag.store(newValue, ordering: .relaxed) }
+    }
+    private let computedWithoutStoreFlag = Atomic<Bool>(false)
     /// Scratch of the planner's walk (`Planner.postorder`, under the graph lock): the walk that
     /// last reached this node, and the node's position in that walk's order (-1 while it is
     /// being visited). Marking nodes in place costs no table: the walk runs at every sync.
-    public nonisolated(unsafe) var walkEpoch: UInt64 = 0
-    public nonisolated(unsafe) var walkIndex = 0
+    public var walkEpoch: UInt64 {
+        get { walkEpochStore.load(ordering: .relaxed) }
+        set { walkEpochStore.store(newValue, ordering: .relaxed) }
+    }
+    public var walkIndex: Int {
+        get { walkIndexStore.load(ordering: .relaxed) }
+        set { walkIndexStore.store(newValue, ordering: .relaxed) }
+    }
+    // Kept in atomics (plain loads and stores when relaxed): a stored `var` is checked for
+    // exclusive access at every access from another module, whatever its attributes say.
+    private let walkEpochStore = Atomic<UInt64>(0)
+    private let walkIndexStore = Atomic<Int>(0)
     /// Tensor values naming this node.
     public let holders = Atomic<Int>(0)
     /// Nodes taking this node as an input.
@@ -87,7 +134,7 @@ public final class Node: @unchecked Sendable {
     private static let nextID = Atomic<UInt64>(1)
 
     public init(_ op: Op, dtype: DType, shape: [Int]) {
-        self.op = op
+        self.storedOp = op
         self.dtype = dtype
         self.shape = shape
         self.id = Node.nextID.add(1, ordering: .relaxed).oldValue
@@ -97,7 +144,9 @@ public final class Node: @unchecked Sendable {
     /// Releases the operation's inputs without recursion: a chain of thousands of unplanned
     /// nodes (a loop that never syncs) would otherwise free itself one nested `deinit` per node
     /// and overflow the stack. Inputs this node was the last owner of are taken apart here,
-    /// their own inputs moved to a work list, so every `deinit` below finds no inputs.
+    /// their own inputs moved to a work list, so every `deinit` below finds no inputs. The list
+    /// lives on the stack while it is short (nodes are freed by the thousand a second, and two
+    /// arrays a node cost a small step more than its kernels).
     deinit {
         Node.release(op)
         // Only an input nothing else names can be freed with this node (a consumer holds its
@@ -105,25 +154,45 @@ public final class Node: @unchecked Sendable {
         var mayFree = false
         op.forEachInput { if $0.consumers.load(ordering: .relaxed) == 0 && $0.holders.load(ordering: .relaxed) == 0 { mayFree = true } }
         guard mayFree else { return }
-        var pending = op.inputs
-        op = .fill(.int(0))
-        while !pending.isEmpty {
-            if isKnownUniquelyReferenced(&pending[pending.count - 1]) {
-                let last = pending.removeLast()
-                pending.append(contentsOf: last.detachInputs())
-            } else {
-                pending.removeLast()
+        withUnsafeTemporaryAllocation(of: Node.self, capacity: FreeList.inline) { room in
+            var list = FreeList(room)
+            op.forEachInput { list.push($0) }
+            op = .fill(.int(0))
+            while var node = list.pop() {
+                guard isKnownUniquelyReferenced(&node) else { continue }
+                node.op.forEachInput { list.push($0) }
+                Node.release(node.op)
+                node.op = .fill(.int(0))
             }
         }
     }
 
-    /// Gives up the operation's inputs (for `deinit`, on a node nobody else can reach).
-    private func detachInputs() -> [Node] {
-        let inputs = op.inputs
-        guard !inputs.isEmpty else { return [] }
-        Node.release(op)
-        op = .fill(.int(0))
-        return inputs
+    /// A stack of nodes to take apart: in `room` (on the caller's stack) up to its capacity,
+    /// then in an array.
+    private struct FreeList {
+        static let inline = 32
+        let room: UnsafeMutableBufferPointer<Node>
+        var count = 0
+        var spill: [Node] = []
+
+        init(_ room: UnsafeMutableBufferPointer<Node>) { self.room = room }
+
+        mutating func push(_ n: Node) {
+            if count < room.count {
+                (room.baseAddress! + count).initialize(to: n)
+                count += 1
+            } else {
+                spill.append(n)
+            }
+        }
+
+        /// The last node pushed, moved out (the list keeps no reference); nil when empty.
+        mutating func pop() -> Node? {
+            if let n = spill.popLast() { return n }
+            guard count > 0 else { return nil }
+            count -= 1
+            return (room.baseAddress! + count).move()
+        }
     }
 
     public var count: Int { Shape.count(shape) }

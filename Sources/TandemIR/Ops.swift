@@ -77,3 +77,35 @@ public enum ReduceOp: String, Sendable, Hashable, CaseIterable {
 public enum OpClass: String, Sendable, Hashable, CaseIterable {
     case simple, divide, sqrt, transcendental, erf, pow
 }
+
+// Positions of the operations in `allCases`, for structural keys (`PlanCache`): `allCases` is
+// an array built anew at every access, searching it cost a key hundreds of instructions a node,
+// and hashing these String-backed enums (for a table) hashes their names. A case of an enum
+// without payloads is stored as its position, one byte; that is checked once against
+// `allCases`, and the position is searched for if it ever fails.
+@inline(__always)
+private func storedPosition<T>(_ value: T) -> Int {
+    MemoryLayout<T>.size == 1 ? withUnsafeBytes(of: value) { Int($0[0]) } : -1
+}
+
+private func positionsAreStored<T: CaseIterable & Equatable>(_ type: T.Type) -> Bool {
+    Array(T.allCases).enumerated().allSatisfy { storedPosition($1) == $0 }
+}
+
+extension UnaryOp {
+    private static let stored = positionsAreStored(UnaryOp.self)
+    /// This operation's position in `allCases`.
+    public var ordinal: Int { UnaryOp.stored ? storedPosition(self) : UnaryOp.allCases.firstIndex(of: self)! }
+}
+
+extension BinaryOp {
+    private static let stored = positionsAreStored(BinaryOp.self)
+    /// This operation's position in `allCases`.
+    public var ordinal: Int { BinaryOp.stored ? storedPosition(self) : BinaryOp.allCases.firstIndex(of: self)! }
+}
+
+extension ReduceOp {
+    private static let stored = positionsAreStored(ReduceOp.self)
+    /// This operation's position in `allCases`.
+    public var ordinal: Int { ReduceOp.stored ? storedPosition(self) : ReduceOp.allCases.firstIndex(of: self)! }
+}

@@ -21,6 +21,9 @@ public enum Shape {
 
     /// The broadcast shape of two shapes under NumPy's rules, or nil when they are incompatible.
     public static func broadcast(_ a: [Int], _ b: [Int]) -> [Int]? {
+        // The common cases, without building an array: equal shapes, and a scalar operand.
+        if a == b || b.isEmpty { return a }
+        if a.isEmpty { return b }
         let rank = max(a.count, b.count)
         var out = [Int](repeating: 1, count: rank)
         for i in 0..<rank {

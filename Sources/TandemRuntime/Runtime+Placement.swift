@@ -223,11 +223,11 @@ extension Runtime {
     final class DecisionMemo {
         let decision: PlacementDecision
         let options: [Placement]
-        var uses = 0
+        @exclusivity(unchecked) var uses = 0
         /// The host code the decision ran with, once prepared: a reuse takes it without looking
         /// the kernel up in the device's tables again. Nil for code specialised to a launch (it
         /// depends on the launch's ints) and for a fallback.
-        var code: (any PreparedKernel)?
+        @exclusivity(unchecked) var code: (any PreparedKernel)?
         /// The decision memo a plan's kernel memo holds, if any.
         static func of(_ memo: KernelMemo?) -> DecisionMemo? { memo?.state.map { unsafeDowncast($0, to: DecisionMemo.self) } }
 
@@ -246,9 +246,8 @@ extension Runtime {
             m.uses += 1
             let limit = p == .interpreter ? Runtime.decisionReuses.interpreted : Runtime.decisionReuses.compiled
             let ready = p == .interpreter || m.code != nil || ((p == .cpu1 || p == .cpuAll) && device(for: p)?.readyCode(k.kernel) != nil)
-            if m.uses < limit, ready, var entry = history[k.kernel] {
-                entry.runs += 1
-                history[k.kernel] = entry
+            if m.uses < limit, ready, let i = history.index(forKey: k.kernel) {
+                history.values[i].runs += 1          // in place: the entry is not copied
                 let now = ProcessInfoLite.monotonicNanos()
                 let start = max(now, busyUntil[p.resource] ?? 0)
                 busyUntil[p.resource] = start + UInt64(min(m.decision.chosen.total, 1e6) * 1e9)

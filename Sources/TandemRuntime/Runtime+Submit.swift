@@ -125,7 +125,7 @@ extension Runtime {
         if runNow(k, prepared, decision: decision, chunkCount: chunkCount, tiered: tiered, deps: deps, writes: writes) { return }
         let choice = TaskCode(code: prepared, placement: decision.chosen.placement)
         let cpuDevice = device(for: .cpuAll), kernel = k.kernel
-        if let cuda {
+        if let cuda, queuedDeviceUsed {
             // Host code after GPU work: bring device-only inputs back, and tell the device its
             // copies of what this kernel writes go stale (in a task of their own, after the GPU
             // kernels they depend on were queued).
@@ -204,7 +204,9 @@ extension Runtime {
     /// on all workers (graph lock).
     func runNow(_ k: PlannedKernel, _ prepared: any PreparedKernel, decision: PlacementDecision, chunkCount: Int, tiered: Bool,
                 deps: [KernelTask], writes: [Buffer]) -> Bool {
-        guard decision.chosen.inline, cuda == nil else { return false }
+        guard decision.chosen.inline else { return false }
+        // Buffers a GPU kernel has used need copies or invalidation first, which tasks arrange.
+        if queuedDeviceUsed { for b in k.launch.buffers where schedule(of: b).deviceSeen { return false } }
         let launch = k.launch, kernel = k.kernel
         let oneThread = decision.chosen.placement == .cpu1
         if k.splitChunks > 1 && !oneThread { return false }
@@ -215,6 +217,10 @@ extension Runtime {
         if tiered, let c = device(for: .cpuAll)?.readyCode(kernel) {
             code = c
             placement = .cpuAll
+        }
+        if queuedDeviceUsed {
+            for b in k.readBuffers { schedule(of: b).planned.insert(.host) }
+            for b in writes { schedule(of: b).planned = .host }
         }
         Runtime.allocate(writes)
         let t0 = Executor.now()
@@ -268,7 +274,7 @@ extension Runtime {
     func lagsOnHost(_ members: [(PlannedKernel, PlacementDecision)]) -> Bool {
         let p = members[0].1.chosen.placement
         guard p == .cpuAll || p == .cpu1, members.allSatisfy({ $0.1.chosen.placement == p }) else { return false }
-        if cuda != nil {
+        if queuedDeviceUsed {
             for (k, _) in members { for b in k.launch.buffers where schedule(of: b).deviceSeen { return false } }
         }
         return true
@@ -355,6 +361,7 @@ extension Runtime {
     /// device copies what it needs and returns at once); the GPU runs it in stream order.
     func submitQueued(_ k: PlannedKernel, _ code: any QueuedKernel, deps: [KernelTask], decision: PlacementDecision) {
         guard let cuda else { return }
+        queuedDeviceUsed = true
         let launch = k.launch, label = k.label, points = k.points
         let full = fullyWritten(k)
         let reads = k.readBuffers, writes = k.writtenBuffers

@@ -10,13 +10,13 @@ import TandemCompiler
 
 /// Per-buffer ordering state: the task that last wrote the buffer and the tasks reading it since.
 final class BufferSchedule {
-    var lastWriter: KernelTask?
-    var readers: [KernelTask] = []
+    @exclusivity(unchecked) var lastWriter: KernelTask?
+    @exclusivity(unchecked) var readers: [KernelTask] = []
     /// Where the values will be once everything queued so far has run (for the cost model;
     /// the device's own residency is the truth when work runs).
-    var planned: Validity = .host
+    @exclusivity(unchecked) var planned: Validity = .host
     /// Whether a GPU kernel has used the buffer: host access must then go through the device.
-    var deviceSeen = false
+    @exclusivity(unchecked) var deviceSeen = false
 }
 
 /// The code a host task runs, chosen when it starts (see late binding in `submit`). Written in
@@ -56,7 +56,7 @@ public final class Runtime: @unchecked Sendable {
     let defaultChoice: DeviceChoice
     /// The device choice in effect here (`withDevice`'s scope, else `TANDEM_DEVICE`, else `auto`).
     public var deviceChoice: DeviceChoice { Runtime.scopedDevice ?? defaultChoice }
-    let pendingUpdates = Mutex<[WeakNode]>([])
+    let pendingUpdates = Mutex<[PendingUpdate]>([])
     let warnedFallback = Atomic<Bool>(false)
     /// Measured kernel time and count per kernel label (fused ops), for `TANDEM_PROFILE`.
     public let kernelProfile = Mutex<[String: (count: Int, nanos: UInt64)]>([:])
@@ -71,10 +71,14 @@ public final class Runtime: @unchecked Sendable {
     }
 
     /// A pending update and the thread that made it: a sync flushes its own thread's updates.
-    /// A class, not a struct: copying a struct with a weak field copies the weak reference (a
-    /// side-table operation), and the list is scanned at every slice write.
-    final class WeakNode: @unchecked Sendable {
-        weak var node: Node?
+    /// A class, not a struct: the list is scanned at every slice write. The reference is strong:
+    /// a weak one gave every update node a side table, and then every retain and release of
+    /// the node (every view of a stencil's field) took the slow path, a tenth of a small step.
+    /// An update no tensor and no node holds any more (`isDead`) is dropped at the next sweep
+    /// or sync, so what the list keeps alive is bounded by the flush threshold.
+    final class PendingUpdate: @unchecked Sendable {
+        let node: Node
+        var isDead: Bool { node.holders.load(ordering: .relaxed) == 0 && node.consumers.load(ordering: .relaxed) == 0 }
         let thread: UInt
         /// Where the update writes (see `relieveGraphPressure(site:)`).
         let site: Int
@@ -116,7 +120,7 @@ public final class Runtime: @unchecked Sendable {
     let modelState = Mutex<CostModel?>(nil)
     /// Static features and run counts per kernel structure (graph lock); a kernel's first count
     /// comes from `kernelHistory`, the runs of earlier processes.
-    var history: [Kernel: (features: KernelFeatures, runs: Int, earlier: Int)] = [:]
+    @exclusivity(unchecked) var history: [Kernel: (features: KernelFeatures, runs: Int, earlier: Int)] = [:]
 
     /// What each kernel's runs measured against their predictions, per host placement (see
     /// `KernelFactors`): learned by workers as kernels finish, applied by `decide`.
@@ -196,7 +200,7 @@ public final class Runtime: @unchecked Sendable {
     public let rateCorrections = Mutex(RateCorrections())
 
     /// When each resource is predicted to be done with what was queued on it (graph lock).
-    var busyUntil: [Placement.Resource: UInt64] = [:]
+    @exclusivity(unchecked) var busyUntil: [Placement.Resource: UInt64] = [:]
 
     /// The cost model, built from the machine profile at first use.
     public var costModel: CostModel {
@@ -254,10 +258,9 @@ public final class Runtime: @unchecked Sendable {
     /// `site` names where the update writes (`relieveGraphPressure(site:)`).
     public func registerUpdate(_ node: Node, site: Int = 0) {
         pendingUpdates.withLock { list in
-            // Loading a weak reference costs more than the rest of an update: dead entries are
-            // swept only once the list is well past the flush threshold.
-            if list.count >= 4 * Runtime.maxPendingUpdates { list.removeAll { $0.node == nil } }
-            list.append(WeakNode(node: node, site: site))
+            // Dead entries are swept only once the list is well past the flush threshold.
+            if list.count >= 4 * Runtime.maxPendingUpdates { list.removeAll(where: \.isDead) }
+            list.append(PendingUpdate(node: node, site: site))
         }
     }
 
@@ -275,7 +278,7 @@ public final class Runtime: @unchecked Sendable {
     public func relieveGraphPressure(site: Int = 0) throws {
         let me = Runtime.currentThread
         let count = pendingUpdates.withLock { list -> Int in
-            // Counted without loading the weak references; only a count at the threshold is
+            // Counted without looking at the nodes; only a count at the threshold is
             // checked for dead entries (an update already dropped needs no flush).
             var mine = 0
             var first: Int? = nil
@@ -285,7 +288,7 @@ public final class Runtime: @unchecked Sendable {
             }
             guard mine >= Runtime.maxPendingUpdates else { return mine }
             if mine < 2 * Runtime.maxPendingUpdates && first != site { return 0 }
-            list.removeAll { $0.node == nil }
+            list.removeAll(where: \.isDead)
             return list.filter { $0.thread == me }.count
         }
         if count >= Runtime.maxPendingUpdates { try materialize([]) }
@@ -296,11 +299,11 @@ public final class Runtime: @unchecked Sendable {
     func takePendingUpdates() -> [Node] {
         let me = Runtime.currentThread
         return pendingUpdates.withLock { list in
-            let mine = list.filter { $0.thread == me }.compactMap(\.node).filter {
+            let mine = list.filter { $0.thread == me }.map(\.node).filter {
                 if case .update = $0.op { return $0.holders.load(ordering: .relaxed) > 0 }
                 return false
             }
-            list.removeAll { $0.thread == me || $0.node == nil }
+            list.removeAll { $0.thread == me || $0.isDead }
             return mine
         }
     }
@@ -400,7 +403,7 @@ public final class Runtime: @unchecked Sendable {
             } catch {
                 // Give the pending updates back: the graph is untouched.
                 pendingUpdates.withLock { list in
-                    list.append(contentsOf: roots.filter { if case .update = $0.op { return true }; return false }.map { WeakNode(node: $0) })
+                    list.append(contentsOf: roots.filter { if case .update = $0.op { return true }; return false }.map { PendingUpdate(node: $0) })
                 }
                 throw error
             }
@@ -514,8 +517,13 @@ public final class Runtime: @unchecked Sendable {
         if let e = asyncError.withLock({ e -> (any Error)? in defer { e = nil }; return e }) { throw e }
     }
 
+    /// Whether a kernel has been queued on the GPU in this process (graph lock): until then no
+    /// buffer can be on it, and host kernels skip the per-buffer checks for copies (a CUDA
+    /// device is registered on every machine, usable or not).
+    @exclusivity(unchecked) var queuedDeviceUsed = false
+
     /// Launches seen per kernel and ints, for kernels `Specialization` applies to (graph lock).
-    var launchCounts: [SpecializationKey: Int] = [:]
+    @exclusivity(unchecked) var launchCounts: [SpecializationKey: Int] = [:]
 
     struct SpecializationKey: Hashable {
         var kernel: Kernel

@@ -196,3 +196,15 @@ struct DecisionReuseTests {
         #expect(interpreted.count == 20 && compiled.count == 20 && (interpreted + compiled).allSatisfy { Swift.abs($0 - 1046) < 523 })
     }
 }
+
+/// The operations' positions used in plan keys read a case's stored byte; checked against
+/// `allCases` here (a change of layout falls back to searching, but must not change a key).
+@Suite("Operation ordinals")
+struct OrdinalTests {
+    @Test("every operation's ordinal is its position in allCases")
+    func ordinals() {
+        for (i, op) in UnaryOp.allCases.enumerated() { #expect(op.ordinal == i, "\(op)") }
+        for (i, op) in BinaryOp.allCases.enumerated() { #expect(op.ordinal == i, "\(op)") }
+        for (i, op) in ReduceOp.allCases.enumerated() { #expect(op.ordinal == i, "\(op)") }
+    }
+}

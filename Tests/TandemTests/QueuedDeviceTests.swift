@@ -4,7 +4,7 @@ import Synchronization
 import Tandem
 import TandemIR
 import TandemModel
-import TandemRuntime
+@testable import TandemRuntime
 import TandemCPU
 import TandemInterpreter
 #if canImport(Glibc)
@@ -177,5 +177,26 @@ struct QueuedDeviceTests {
         let s = try rt.read((tiny * 2).sum().node)                 // auto: not worth a copy and a launch
         #expect(s.pointer.load(as: Double.self) == 12)
         #expect(gpu.kernelsRun == kernelsBefore)
+    }
+
+    @Test("a registered GPU that has run nothing leaves small host kernels on the calling thread, with no task")
+    func unusedGPUKeepsSmallKernelsInline() throws {
+        // A CUDA device is registered on every machine, usable or not: until a kernel is queued
+        // on it, no buffer can be on it, and a small host kernel runs at once on the caller
+        // (no task is left as its buffer's writer). It did not while a GPU was merely
+        // registered, which every CLI run and every user program has.
+        let (rt, gpu, _) = runtime()
+        var x = Tensor<Double>.uniform([64], seed: 3, in: 0...1)
+        var expected = try Tandem.withDevice(.interpreter) { try x.scalars }
+        for _ in 0..<6 {
+            x = x * 0.5 + 1
+            expected = expected.map { $0 * 0.5 + 1 }
+            try Tandem.withDevice(.cpu) { try rt.materialize([x.node]) }
+            let schedule = x.node.storage?.schedule as? BufferSchedule
+            #expect(schedule != nil && schedule?.lastWriter == nil)
+        }
+        #expect(gpu.kernelsRun == 0)
+        let got = Array(UnsafeBufferPointer(start: try rt.read(x.node).pointer.assumingMemoryBound(to: Double.self), count: 64))
+        #expect(got == expected)
     }
 }
