@@ -19,6 +19,16 @@ public struct AffineMap: Hashable, Sendable, CustomStringConvertible {
         self.coef = coef
     }
 
+    /// Hashes the map as one word, a digest of its ranks and entries (equality still compares
+    /// them all): kernel building looks maps up by the thousand, and feeding every entry to
+    /// `Hasher` was most of a lookup.
+    public func hash(into hasher: inout Hasher) {
+        var h = UInt64(truncatingIfNeeded: inRank &* 31 &+ outRank) &* 0x9E37_79B9_7F4A_7C15
+        for x in offset { h = (h ^ UInt64(bitPattern: Int64(x))) &* 0x100_0000_01b3 }
+        for x in coef { h = (h ^ UInt64(bitPattern: Int64(x))) &* 0x100_0000_01b3 }
+        hasher.combine(h)
+    }
+
     public static func identity(_ rank: Int) -> AffineMap {
         var coef = [Int](repeating: 0, count: rank * rank)
         for i in 0..<rank { coef[i * rank + i] = 1 }

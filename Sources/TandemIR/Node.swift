@@ -138,8 +138,17 @@ public final class Node: @unchecked Sendable {
         self.dtype = dtype
         self.shape = shape
         self.id = Node.nextID.add(1, ordering: .relaxed).oldValue
+        var depth = 0
+        op.forEachInput { depth = max(depth, $0.pendingDepth + 1) }
+        pendingDepthStore = Atomic(depth)
         Node.retain(op)
     }
+
+    /// The longest chain of pending operations below this node (0 for stored data and
+    /// generators; reset to 0 when the node is realised). The runtime flushes a graph whose
+    /// chains grow past a bound without a sync (`Runtime.flushDepth`).
+    public var pendingDepth: Int { pendingDepthStore.load(ordering: .relaxed) }
+    private let pendingDepthStore: Atomic<Int>
 
     /// Releases the operation's inputs without recursion: a chain of thousands of unplanned
     /// nodes (a loop that never syncs) would otherwise free itself one nested `deinit` per node
@@ -207,6 +216,7 @@ public final class Node: @unchecked Sendable {
     public func realize(_ buffer: Buffer) {
         let old = op
         op = .storage(buffer)
+        pendingDepthStore.store(0, ordering: .relaxed)
         Node.retain(op)
         Node.release(old)
     }
@@ -216,6 +226,7 @@ public final class Node: @unchecked Sendable {
     public func realize(viewOf base: Node, map: AffineMap) {
         let old = op
         op = .view(base, map)
+        pendingDepthStore.store(1, ordering: .relaxed)
         Node.retain(op)
         Node.release(old)
     }

@@ -294,6 +294,22 @@ public final class Runtime: @unchecked Sendable {
         if count >= Runtime.maxPendingUpdates { try materialize([]) }
     }
 
+    /// Chains of pending operations this long are flushed as they are built (`relieveDepth`):
+    /// the planner's `maxFusedDepth`, at which it cuts such a chain into kernels anyway.
+    public static let flushDepth = Planner.maxFusedDepth
+
+    /// Queues the pending graph behind `node`, a value whose chain of pending operations has
+    /// reached a multiple of `flushDepth`: a loop without a sync (`x = x * 0.5 + 1`, 10,000
+    /// times) otherwise builds one graph of tens of thousands of nodes that is planned from
+    /// scratch at the end, at microseconds a node. Cut at the same depth every time, the
+    /// graphs repeat and their plans are reused (`PlanCache`); the kernels are the ones the
+    /// planner's depth bound made already, so nothing is computed that was not before.
+    public func relieveDepth(_ node: Node) {
+        do { try materialize([node]) } catch {
+            // The graph is intact; the same error is thrown at the next sync point.
+        }
+    }
+
     /// The calling thread's pending updates that live tensors still hold (the others are dropped
     /// from the list; other threads' updates wait for their own sync points).
     func takePendingUpdates() -> [Node] {

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import Tandem
 import TandemRuntime
+import TandemIR
 import TandemCompiler
 import _TandemTestSupport
 
@@ -9,6 +10,16 @@ import _TandemTestSupport
 /// a loop and random deep programs (issue 14, point 1).
 @Suite("Planner scale")
 struct PlannerScaleTests {
+    // Graphs built from nodes directly: the tensor API queues a chain every
+    // `Runtime.flushDepth` operations (GraphPressureTests), and these tests are about what the
+    // planner does with a graph that has grown large all the same (wide programs, or chains
+    // built below the API).
+    static func node(_ op: Node.Op, like x: Node) -> Node { Node(op, dtype: .float64, shape: x.shape) }
+    static func scaled(_ x: Node, _ a: Double, _ b: Double) -> Node {
+        let m = node(.binary(.mul, x, node(.fill(.float(a)), like: x)), like: x)
+        return node(.binary(.add, m, node(.fill(.float(b)), like: x)), like: x)
+    }
+
     @Test("a diamond ladder with 2^64 paths plans and computes (costs count shared nodes once)")
     func diamondLadder() throws {
         var z = Tensor<Double>.uniform([4], seed: 21, in: 0.5...1.5)
@@ -25,7 +36,7 @@ struct PlannerScaleTests {
         let x0 = Tensor<Double>.uniform([1000], seed: 22, in: -1...1)
         var expected = try x0.scalars
         var x = x0
-        for _ in 0..<5000 { x = x * 0.5 + 1 }
+        for _ in 0..<5000 { x = Tensor(node: PlannerScaleTests.scaled(x.node, 0.5, 1)) }
         for _ in 0..<5000 { expected = expected.map { $0 * 0.5 + 1 } }
         let total = x.sum()
         let plan = Tandem.plan(total)
@@ -40,7 +51,7 @@ struct PlannerScaleTests {
     @Test("a chain of 200,000 unplanned nodes is freed without recursion")
     func dropLongChain() {
         var x = Tensor<Double>.zeros([2])
-        for _ in 0..<100_000 { x = x * 0.5 + 1 }
+        for _ in 0..<100_000 { x = Tensor(node: PlannerScaleTests.scaled(x.node, 0.5, 1)) }
         #expect(x.shape == [2])
         x = Tensor<Double>.zeros([2])       // the chain is released here
         #expect(x.count == 2)
@@ -70,7 +81,12 @@ struct PlannerScaleTests {
     func planningTimeLinear() {
         func planNanosPerNode(_ steps: Int) -> (perNode: Double, nodes: Int) {
             var x = Tensor<Double>.uniform([64], seed: 24, in: 0...1)
-            for i in 0..<steps { x = i % 3 == 0 ? (x * 0.5 + x.sqrt()) : x * 0.9 + 0.1 }
+            for i in 0..<steps {
+                let n = x.node
+                x = Tensor(node: i % 3 == 0
+                    ? PlannerScaleTests.node(.binary(.add, PlannerScaleTests.scaled(n, 0.5, 0), PlannerScaleTests.node(.unary(.sqrt, n), like: n)), like: n)
+                    : PlannerScaleTests.scaled(n, 0.9, 0.1))
+            }
             let root = x.sum()
             var best = Double.infinity, nodes = 0
             for _ in 0..<3 {
