@@ -304,7 +304,12 @@ public final class Runtime: @unchecked Sendable {
     /// scratch at the end, at microseconds a node. Cut at the same depth every time, the
     /// graphs repeat and their plans are reused (`PlanCache`); the kernels are the ones the
     /// planner's depth bound made already, so nothing is computed that was not before.
+    /// While updates are pending, their own flushes bound the graph (`relieveGraphPressure`),
+    /// aligned on a place of the loop's body; a flush for depth as well would cut the loop at a
+    /// second period and its graphs would stop repeating (cavity flow planned 24 graphs from
+    /// scratch instead of 14), so then it waits for them.
     public func relieveDepth(_ node: Node) {
+        if !pendingUpdates.withLock({ $0.isEmpty }) { return }
         do { try materialize([node]) } catch {
             // The graph is intact; the same error is thrown at the next sync point.
         }
