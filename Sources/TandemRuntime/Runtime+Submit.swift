@@ -98,15 +98,29 @@ extension Runtime {
         }
     }
 
-    func profile(_ label: String, _ nanos: UInt64) {
-        kernelProfile.withLock { p in
-            let old = p[label] ?? (0, 0)
-            p[label] = (old.count + 1, old.nanos + nanos)
+    /// Counts a run of `label` taking `nanos` (`TANDEM_PROFILE`'s kernels by time). A cached
+    /// plan's kernel keeps its entry in its memo, so a reused kernel adds to two atomics
+    /// instead of hashing its label under a lock at every run.
+    func profile(_ label: String, _ nanos: UInt64, memo: KernelMemo? = nil) {
+        if let e = memo?.profileEntry {
+            let entry = unsafeDowncast(e, to: KernelProfileEntry.self)
+            entry.count.add(1, ordering: .relaxed)
+            entry.nanos.add(nanos, ordering: .relaxed)
+            return
         }
+        let entry = kernelProfile.withLock { p in
+            if let e = p[label] { return e }
+            let e = KernelProfileEntry()
+            p[label] = e
+            return e
+        }
+        memo?.profileEntry = entry
+        entry.count.add(1, ordering: .relaxed)
+        entry.nanos.add(nanos, ordering: .relaxed)
     }
 
     func submit(_ k: PlannedKernel, _ ready: ReadyCode, decision: PlacementDecision) {
-        let reads = k.readBuffers, writes = k.writtenBuffers
+        let (reads, writes) = k.accessedBuffers
         var deps = dependencies(reads: reads, writes: writes)
         let launch = k.launch
         let prepared: any PreparedKernel
@@ -122,7 +136,7 @@ extension Runtime {
         let tiered = decision.chosen.placement == .interpreter && background.isPending(k.kernel)
         let chunkCount = CostModel.cpuChunks(points: k.points, firstExtent: k.kernel.rank > 0 ? launch.extent(0) : 1,
                                              parallelAxes: k.kernel.parallelAxes, splitChunks: k.splitChunks, workers: executor.workers)
-        if runNow(k, prepared, decision: decision, chunkCount: chunkCount, tiered: tiered, deps: deps, writes: writes) { return }
+        if runNow(k, prepared, decision: decision, chunkCount: chunkCount, tiered: tiered, deps: deps, reads: reads, writes: writes) { return }
         let choice = TaskCode(code: prepared, placement: decision.chosen.placement)
         let cpuDevice = device(for: .cpuAll), kernel = k.kernel
         if let cuda, queuedDeviceUsed {
@@ -203,7 +217,7 @@ extension Runtime {
     /// dispatch in a time-stepped program. `chunkCount`: the chunks `submit` would cut it into
     /// on all workers (graph lock).
     func runNow(_ k: PlannedKernel, _ prepared: any PreparedKernel, decision: PlacementDecision, chunkCount: Int, tiered: Bool,
-                deps: [KernelTask], writes: [Buffer]) -> Bool {
+                deps: [KernelTask], reads: [Buffer], writes: [Buffer]) -> Bool {
         guard decision.chosen.inline else { return false }
         // Buffers a GPU kernel has used need copies or invalidation first, which tasks arrange.
         if queuedDeviceUsed { for b in k.launch.buffers where schedule(of: b).deviceSeen { return false } }
@@ -219,7 +233,7 @@ extension Runtime {
             placement = .cpuAll
         }
         if queuedDeviceUsed {
-            for b in k.readBuffers { schedule(of: b).planned.insert(.host) }
+            for b in reads { schedule(of: b).planned.insert(.host) }
             for b in writes { schedule(of: b).planned = .host }
         }
         Runtime.allocate(writes)
@@ -237,7 +251,7 @@ extension Runtime {
             Tracer.shared.record(TraceEvent(kind: .kernel, name: label, start: t0, duration: t1 - t0, track: Executor.callerTrack,
                                             points: k.points, device: placement.rawValue, detail: "0..<\(n0)"))
         }
-        profile(label, t1 - t0)
+        profile(label, t1 - t0, memo: k.memo)
         record(decision.ran(on: placement), label: label, points: k.points, started: t0, measured: t1 - t0, kernel: kernel)
         // Done: nothing is left to wait for, neither by readers nor by later writers.
         for b in writes {
@@ -364,7 +378,7 @@ extension Runtime {
         queuedDeviceUsed = true
         let launch = k.launch, label = k.label, points = k.points
         let full = fullyWritten(k)
-        let reads = k.readBuffers, writes = k.writtenBuffers
+        let (reads, writes) = k.accessedBuffers
         let task = executor.submit(label: label, dependencies: deps, chunks: [{ [self] _ in
             do { try cuda.enqueue(code, launch, overwrites: full) } catch { asyncError.withLock { $0 = $0 ?? error } }
         }], onDone: { [self] t in

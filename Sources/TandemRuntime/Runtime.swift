@@ -21,6 +21,12 @@ final class BufferSchedule {
 
 /// The code a host task runs, chosen when it starts (see late binding in `submit`). Written in
 /// `onReady` under the executor's lock before any chunk is queued, read by the chunks after.
+/// Runs and time of the kernels with one label (`Runtime.profile`).
+final class KernelProfileEntry: Sendable {
+    let count = Atomic<Int>(0)
+    let nanos = Atomic<UInt64>(0)
+}
+
 final class TaskCode: @unchecked Sendable {
     var code: any PreparedKernel
     var placement: Placement
@@ -59,15 +65,16 @@ public final class Runtime: @unchecked Sendable {
     let pendingUpdates = Mutex<[PendingUpdate]>([])
     let warnedFallback = Atomic<Bool>(false)
     /// Measured kernel time and count per kernel label (fused ops), for `TANDEM_PROFILE`.
-    public let kernelProfile = Mutex<[String: (count: Int, nanos: UInt64)]>([:])
+    let kernelProfile = Mutex<[String: KernelProfileEntry]>([:])
 
     /// Pending updates that trigger a flush (memory pressure of the lazy graph).
     public static let maxPendingUpdates = 48
 
     /// The kernels that took the most time, one line each.
     public func profileSummary(top: Int = 12) -> String {
-        let rows = kernelProfile.withLock { $0 }.sorted { $0.value.nanos > $1.value.nanos }.prefix(top)
-        return rows.map { "  \(String(format2(Double($0.value.nanos) / 1e9)))s  x\($0.value.count)  \($0.key)" }.joined(separator: "\n")
+        let rows = kernelProfile.withLock { $0 }.map { (label: $0.key, count: $0.value.count.load(ordering: .relaxed), nanos: $0.value.nanos.load(ordering: .relaxed)) }
+            .sorted { $0.nanos > $1.nanos }.prefix(top)
+        return rows.map { "  \(String(format2(Double($0.nanos) / 1e9)))s  x\($0.count)  \($0.label)" }.joined(separator: "\n")
     }
 
     /// A pending update and the thread that made it: a sync flushes its own thread's updates.
