@@ -23,8 +23,11 @@ let package = Package(
         // MARK: - Public API
         .target(
             name: "Tandem",
-            dependencies: ["TandemIR", "TandemCompiler", "TandemModel", "TandemRuntime", "TandemInterpreter", "TandemCPU", "TandemCUDA", "TandemBLAS"],
+            dependencies: ["TandemIR", "TandemCompiler", "TandemModel", "TandemRuntime", "TandemInterpreter", "TandemCPU", "TandemCUDA", "TandemBLAS", "TandemStart"],
             swiftSettings: strict),
+        // A constructor run before `main`: the calibration a short program hands on at exit runs
+        // in a copy of the program that stops there (Calibration.handOffAtExit).
+        .target(name: "TandemStart"),
         .target(name: "TandemWorkloads", dependencies: ["Tandem"], swiftSettings: strict),
         // The gallery of small programs a user copies from (Examples/, checked against bench/examples/).
         .target(name: "TandemExamples", dependencies: ["Tandem"], path: "Examples", swiftSettings: strict),

@@ -97,42 +97,61 @@ public enum Calibration {
     public static let maxSpread = 1.5
 
     /// The first run on a machine without a profile: kernels are placed with the built-in
-    /// estimates at once, and a quick calibration runs on a background thread, twice; if the two
-    /// agree (`maxSpread`), the second is saved and the runtime switches to it, else the
-    /// estimates stay and the next run tries again. Said once each way on standard error. The
-    /// calibration never runs inside the user's sync and is never counted in a reported time;
-    /// it shares the cores with the program for a second or two of the first run.
+    /// estimates at once. Once the program has run `sideDelaySeconds`, a quick calibration runs
+    /// on a background thread, twice; if the two agree (`maxSpread`), the second is saved and
+    /// the runtime switches to it, else the estimates stay. A program that exits before a
+    /// profile is saved hands the calibration on (`handOffAtExit`): a detached copy of the
+    /// program measures the machine after it, and the next run finds the profile. Said once on
+    /// standard error. The calibration never runs inside the user's sync and is never counted in
+    /// a reported time; a short program does not share its cores with it at all.
     static func calibrateOnTheSide(workers: Int, replacing estimates: MachineProfile) {
-        ProcessInfoLite.warn("tandem: no machine profile for this machine: kernels are placed with built-in estimates while a quick calibration runs on the side (`tandem calibrate` measures a full one)")
+        ProcessInfoLite.warn("tandem: no machine profile for this machine: kernels are placed with built-in estimates; a quick calibration runs on the side after \(Int(sideDelaySeconds)) s, or after the program exits, and later runs use it (`tandem calibrate` measures a full one)")
+        atexit { Calibration.handOffAtExit() }
         // At the lowest priority (the calibration's compiler runs inherit it): the program's own
         // work comes first, and measurements it disturbs are caught by the spread check.
         let started = startBackgroundThread(niceness: 19) {
+            var waited = 0.0
+            while waited < sideDelaySeconds {
+                usleep(50_000)
+                waited += 0.05
+                if Subprocess.exiting.load(ordering: .relaxed) { return }
+            }
+            guard sideState.compareExchange(expected: SideState.waiting.rawValue, desired: SideState.running.rawValue,
+                                            ordering: .relaxed).exchanged else { return }
             do {
                 let first = try measure(quick: true, workers: workers, onTheSide: true)
                 let second = try measure(quick: true, workers: workers, onTheSide: true)
                 let spread = MachineProfile.spread(first, second)
                 guard spread <= maxSpread else {
-                    ProcessInfoLite.warn("tandem: the calibration on the side was disturbed (two measurements differ by up to \(((spread * 10).rounded()) / 10)x: other work on the machine); keeping the built-in estimates, the next run measures again")
+                    sideState.store(SideState.disturbed.rawValue, ordering: .relaxed)
+                    ProcessInfoLite.warn("tandem: the calibration on the side was disturbed (two measurements differ by up to \(((spread * 10).rounded()) / 10)x: other work on the machine); keeping the built-in estimates, measuring again after the program exits")
                     return
                 }
                 let saved: String
                 do {
                     try save(second)
                     saved = "saved to \(profilePath)"
+                    sideState.store(SideState.saved.rawValue, ordering: .relaxed)
                 } catch {
                     saved = "not saved: \(error)"
+                    sideState.store(SideState.failed.rawValue, ordering: .relaxed)
                 }
                 let used = Tandem.runtime.replaceProfile(estimates, with: second)
                 ProcessInfoLite.warn("tandem: machine measured on the side in \(((first.calibrationSeconds + second.calibrationSeconds) * 100).rounded() / 100) s (\(saved))" + (used ? "; placements use it from now on" : ""))
             } catch {
-                // A compile killed because the program is exiting is no failure to report. The
-                // error's first line says what failed (a compile error carries the whole source).
+                // A compile killed because the program is exiting is no failure to report (the
+                // calibration is handed on at exit). The error's first line says what failed (a
+                // compile error carries the whole source).
                 guard !Subprocess.exiting.load(ordering: .relaxed) else { return }
+                sideState.store(SideState.failed.rawValue, ordering: .relaxed)
                 let what = "\(error)".split(separator: "\n", omittingEmptySubsequences: true).first.map(String.init) ?? "\(error)"
                 ProcessInfoLite.warn("tandem: calibration failed (\(what)); the built-in estimates stay in use")
             }
         }
-        if !started { ProcessInfoLite.warn("tandem: could not start the calibration thread; the built-in estimates stay in use") }
+        if !started {
+            sideState.store(SideState.failed.rawValue, ordering: .relaxed)
+            ProcessInfoLite.warn("tandem: could not start the calibration thread; the built-in estimates stay in use")
+        }
     }
 
     /// Measures this machine. `quick` uses small sizes and few repeats (well under a second once

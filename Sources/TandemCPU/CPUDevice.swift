@@ -50,19 +50,29 @@ public final class CPUDevice: KernelDevice, @unchecked Sendable {
 
     public func readyCode(_ kernel: Kernel) -> (any PreparedKernel)? { prepared.withLock { $0[kernel] } }
 
-    public func finishAfterExit(_ kernel: Kernel) -> Bool {
-        guard case .success(let tc) = toolchain, prepared.withLock({ $0[kernel] }) == nil else { return false }
-        return cache.finishDetached(source: CRenderer.render(kernel), toolchain: tc)
+    public func finishAfterExit(_ kernels: [Kernel]) -> Int {
+        guard case .success(let tc) = toolchain else { return 0 }
+        let missing = kernels.filter { k in prepared.withLock { $0[k] } == nil }
+        return cache.finishDetached(sources: missing.map { CRenderer.render($0) }, toolchain: tc)
     }
 
     public func codeState(_ kernel: Kernel) -> CodeState {
         guard case .success(let tc) = toolchain else { return .missing }
         if prepared.withLock({ $0[kernel] }) != nil { return .ready }
         if let known = states.withLock({ $0[kernel] }) { return known }
-        let state = cache.state(source: CRenderer.render(kernel), toolchain: tc)
+        let source = CRenderer.render(kernel)
+        let state = cache.state(source: source, toolchain: tc)
         states.withLock { $0[kernel] = state }
+        if state == .missing, cache.isCompilingElsewhere(source: source, toolchain: tc) {
+            elsewhere.withLock { _ = $0.insert(kernel) }
+        }
         return state
     }
+
+    /// Kernels found being compiled by another process when their state was looked up.
+    private let elsewhere = Mutex<Set<Kernel>>([])
+
+    public func isCompilingElsewhere(_ kernel: Kernel) -> Bool { elsewhere.withLock { $0.contains(kernel) } }
 
     /// Forgets every kernel loaded in this process, as a new process would start (the disk
     /// cache stays).

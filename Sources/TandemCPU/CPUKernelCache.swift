@@ -46,6 +46,25 @@ public final class CPUKernelCache: Sendable {
         return access(entryPath(key), F_OK) == 0 ? .onDisk : .missing
     }
 
+    /// Whether a compile of `source` handed on at exit by some process is running (its marker is
+    /// fresh) and its entry is not there yet.
+    public func isCompilingElsewhere(source: String, toolchain: CPUToolchain) -> Bool {
+        guard let fingerprint = toolchain.fingerprintIfKnown else { return false }
+        let key = CPUKernelCache.key(source: source, toolchain: toolchain, fingerprint: fingerprint)
+        return access(entryPath(key), F_OK) != 0 && markerIsFresh(markerPath(key))
+    }
+
+    /// Whether any compile handed on at exit is running in this cache (a fresh marker).
+    public func detachedCompilesRunning() -> Bool {
+        guard let dir = opendir(files.folder) else { return false }
+        defer { closedir(dir) }
+        while let e = readdir(dir) {
+            let name = withUnsafeBytes(of: e.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            if name.hasPrefix("."), name.hasSuffix(".detached"), markerIsFresh(files.folder + "/" + name) { return true }
+        }
+        return false
+    }
+
     /// Compiles `source` into the cache in a shell that outlives this process, with the steps of
     /// `library` and `VerifiedFileCache.store`: the compiler's output (under the compile time
     /// limit) made private, its SHA-256 recorded beside it, both renamed into place; nothing is
@@ -54,41 +73,56 @@ public final class CPUKernelCache: Sendable {
     /// inside its 0.7 s runs). False when the entry exists, the folder is not usable, the
     /// compiler was stopped, or `sh`, `sha256sum`, `cut` or `timeout` are missing.
     func finishDetached(source: String, toolchain: CPUToolchain) -> Bool {
+        finishDetached(sources: [source], toolchain: toolchain) == 1
+    }
+
+    /// `finishDetached` for several kernels, compiled one after the other in one process, in
+    /// the order given: eight compiles started at once at exit shared two cores with each other
+    /// and with the next run, and every one of them finished late; one at a time, the first
+    /// (the kernel that ran longest) is in the cache soonest. Each kernel's marker is touched
+    /// when its compile starts. Returns how many were handed on.
+    func finishDetached(sources: [String], toolchain: CPUToolchain) -> Int {
         guard CPUToolchain.stalled.withLock({ $0 }) == nil, let fingerprint = toolchain.fingerprintIfKnown,
               let sha = ProcessInfoLite.executable("sha256sum"), let cut = ProcessInfoLite.executable("cut"),
-              let timeout = ProcessInfoLite.executable("timeout"), access("/bin/sh", X_OK) == 0 else { return false }
-        let key = CPUKernelCache.key(source: source, toolchain: toolchain, fingerprint: fingerprint)
-        guard access(entryPath(key), F_OK) != 0, (try? files.ensureFolders()) != nil else { return false }
-        // One detached compile of a kernel at a time, whichever process starts it: a program run
-        // ten times in a row would otherwise compile its pending kernels ten times at once. The
-        // marker is removed when the compile ends; one older than the compile's time limit is
-        // a leftover (a killed shell) and is taken over.
-        let marker = markerPath(key)
-        func claim() -> Bool {
-            let fd = open(marker, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600)
-            if fd >= 0 { close(fd); return true }
-            return false
-        }
-        if !claim() {
-            guard !markerIsFresh(marker) else { return false }
-            unlink(marker)
-            guard claim() else { return false }
-        }
-        let tmp = "\(files.folder)/.\(key).\(getpid()).\(UInt64.random(in: 0...UInt64.max))"
-        guard (try? VerifiedFileCache.writeFile(tmp + ".c", Array(source.utf8))) != nil else { unlink(marker); return false }
+              let timeout = ProcessInfoLite.executable("timeout"), access("/bin/sh", X_OK) == 0,
+              (try? files.ensureFolders()) != nil else { return 0 }
+        let touch = ProcessInfoLite.executable("touch")
         func q(_ s: String) -> String { "'" + s.split(separator: "'", omittingEmptySubsequences: false).joined(separator: "'\\''") + "'" }
         // At the lowest priority: the next run of the program may start at once beside it.
         let nice = ProcessInfoLite.executable("nice").map { [$0, "-n", "19"] } ?? []
-        let compile = (nice + [timeout, String(Int(CPUToolchain.compileTimeout))] + toolchain.arguments(sourcePath: tmp + ".c", outputPath: tmp + ".so")).map(q).joined(separator: " ")
-        let script = "umask 077; T=\(q(tmp)); \(compile) >/dev/null 2>&1 && chmod 700 \"$T.so\" && "
-            + "h=$(\(q(sha)) \"$T.so\" | \(q(cut)) -c1-64) && [ ${#h} -eq 64 ] && printf %s \"$h\" > \"$T.sha\" && "
-            + "mv -f \"$T.sha\" \(q(files.hashPath(key))) && mv -f \"$T.so\" \(q(entryPath(key))); rm -f \"$T.c\" \"$T.so\" \"$T.sha\" \(q(marker))"
-        guard Subprocess.spawnDetached(script: script) else {
-            unlink(tmp + ".c")
-            unlink(marker)
-            return false
+        var steps: [String] = [], claimed: [(tmp: String, marker: String)] = []
+        for source in sources {
+            let key = CPUKernelCache.key(source: source, toolchain: toolchain, fingerprint: fingerprint)
+            guard access(entryPath(key), F_OK) != 0 else { continue }
+            // One detached compile of a kernel at a time, whichever process starts it: a program
+            // run ten times in a row would otherwise compile its pending kernels ten times at
+            // once. The marker is removed when the compile ends; one older than the compile's
+            // time limit is a leftover (a killed shell) and is taken over.
+            let marker = markerPath(key)
+            func claim() -> Bool {
+                let fd = open(marker, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600)
+                if fd >= 0 { close(fd); return true }
+                return false
+            }
+            if !claim() {
+                guard !markerIsFresh(marker) else { continue }
+                unlink(marker)
+                guard claim() else { continue }
+            }
+            let tmp = "\(files.folder)/.\(key).\(getpid()).\(UInt64.random(in: 0...UInt64.max))"
+            guard (try? VerifiedFileCache.writeFile(tmp + ".c", Array(source.utf8))) != nil else { unlink(marker); continue }
+            let compile = (nice + [timeout, String(Int(CPUToolchain.compileTimeout))] + toolchain.arguments(sourcePath: tmp + ".c", outputPath: tmp + ".so")).map(q).joined(separator: " ")
+            steps.append("T=\(q(tmp)); " + (touch.map { "\(q($0)) \(q(marker)); " } ?? "") + "\(compile) >/dev/null 2>&1 && chmod 700 \"$T.so\" && "
+                + "h=$(\(q(sha)) \"$T.so\" | \(q(cut)) -c1-64) && [ ${#h} -eq 64 ] && printf %s \"$h\" > \"$T.sha\" && "
+                + "mv -f \"$T.sha\" \(q(files.hashPath(key))) && mv -f \"$T.so\" \(q(entryPath(key))); rm -f \"$T.c\" \"$T.so\" \"$T.sha\" \(q(marker))")
+            claimed.append((tmp, marker))
         }
-        return true
+        guard !steps.isEmpty else { return 0 }
+        guard Subprocess.spawnDetached(script: "umask 077; " + steps.joined(separator: "; ")) else {
+            for c in claimed { unlink(c.tmp + ".c"); unlink(c.marker) }
+            return 0
+        }
+        return steps.count
     }
 
     /// Compiles `source` into the shared object at `obj` (its C file beside it, removed after).

@@ -49,15 +49,10 @@ final class BackgroundCompiler: @unchecked Sendable {
     /// Most compiles handed on at exit (`finishAfterExit`).
     static let maxAfterExit = 8
 
-    /// At exit: the compile in progress and those still queued are started again in processes
-    /// that outlive this one (`KernelDevice.finishAfterExit`), so their code is in the cache for
-    /// the next run. Returns how many were started.
-    @discardableResult
-    func finishAfterExit() -> Int {
-        let pending: [(Kernel, any KernelDevice)] = cond.withLock { (current.map { [$0] } ?? []) + queue }
-        var started = 0
-        for (kernel, device) in pending.prefix(BackgroundCompiler.maxAfterExit) where device.finishAfterExit(kernel) { started += 1 }
-        return started
+    /// At exit: the compile in progress and those still queued, in order (the runtime hands
+    /// them on to processes that outlive this one: `Runtime.finishBackgroundCompilesAfterExit`).
+    func pendingAtExit() -> [(Kernel, any KernelDevice)] {
+        cond.withLock { (current.map { [$0] } ?? []) + queue }
     }
 
     /// Blocks until every queued compile has finished.

@@ -15,15 +15,23 @@ public protocol KernelDevice: Sendable {
     func codeState(_ kernel: Kernel) -> CodeState
     /// The kernel's code if it is loaded already, without compiling or loading anything.
     func readyCode(_ kernel: Kernel) -> (any PreparedKernel)?
-    /// Starts compiling the kernel into the cache in a process that outlives this one (at exit,
-    /// for background compiles that did not finish). Returns whether one was started.
-    func finishAfterExit(_ kernel: Kernel) -> Bool
+    /// Starts compiling the kernels into the cache, one after the other in the order given, in
+    /// a process that outlives this one (at exit, for background compiles that did not finish
+    /// and kernels that ran long in the interpreter). Returns how many were handed on.
+    func finishAfterExit(_ kernels: [Kernel]) -> Int
+    /// Whether another process is compiling the kernel into the shared cache right now (a
+    /// compile an earlier run handed on at its exit), as of the last `codeState` lookup: the
+    /// runtime then leaves the wait to a background compile instead of waiting in a sync.
+    func isCompilingElsewhere(_ kernel: Kernel) -> Bool
 }
 
 extension KernelDevice {
     public func codeState(_ kernel: Kernel) -> CodeState { .ready }
     public func readyCode(_ kernel: Kernel) -> (any PreparedKernel)? { nil }
-    public func finishAfterExit(_ kernel: Kernel) -> Bool { false }
+    public func finishAfterExit(_ kernels: [Kernel]) -> Int { 0 }
+    /// `finishAfterExit` for one kernel: whether it was handed on.
+    public func finishAfterExit(_ kernel: Kernel) -> Bool { finishAfterExit([kernel]) == 1 }
+    public func isCompilingElsewhere(_ kernel: Kernel) -> Bool { false }
 }
 
 public enum Availability: Sendable, Equatable {

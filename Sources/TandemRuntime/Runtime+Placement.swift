@@ -131,8 +131,12 @@ extension Runtime {
             lookups.nanos += ProcessInfoLite.monotonicNanos() - t0
             run.code = code
             predictions = corrections.applied(to: model.predictAll(entry.features, run, options: options))
-            // While a background compile of this kernel runs, do not compile it here too.
-            if !forced, interpreterTime != nil, background.isPending(k.kernel) {
+            // While a background compile of this kernel runs, or another process compiles it
+            // (handed on at its exit), do not compile it here too: a sync that compiled it
+            // waited for that compile, at the lowest priority beside the others handed on
+            // (mandelbrot's second run, started right after the first: 1.8 s instead of 0.3).
+            if !forced, interpreterTime != nil,
+               background.isPending(k.kernel) || (code[.cpuAll] == .missing && device(for: .cpuAll)?.isCompilingElsewhere(k.kernel) == true) {
                 allPredictions = predictions
                 predictions = predictions.filter { $0.placement == .interpreter || $0.placement == .cuda }
             }
@@ -202,7 +206,8 @@ extension Runtime {
             // idle: its compile costs next to nothing.
             let lost = chosen.inline && workers > 1 ? 0.05 : max(0.05, (min(cpuProfile.interpreterSpeedup, workers) - 1) / max(workers - 1, 1))
             let saving = Double(entry.runs + 1) * (chosen.total - compiledTime)
-            if saving >= model.compileTime(entry.features) * lost { background.request(k.kernel, on: cpu) }
+            // A compile another process is running costs this one only the wait, on the side.
+            if saving >= model.compileTime(entry.features) * lost || cpu.isCompilingElsewhere(k.kernel) { background.request(k.kernel, on: cpu) }
         }
         var decision = PlacementDecision(chosen: chosen, options: allPredictions ?? predictions, forced: forced)
         decision.correction = measured[chosen.placement] ?? corrections.factor(chosen.placement)

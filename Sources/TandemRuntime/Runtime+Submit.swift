@@ -418,6 +418,12 @@ extension Runtime {
             if let kernel, !d.forced, d.chosen.placement == .cpu1 || d.chosen.placement == .cpuAll {
                 kernelFactors.withLock { $0.learn(kernel, d.chosen.placement, predicted: uncorrected, measured: seconds) }
             }
+            if let kernel, d.chosen.placement == .interpreter {
+                interpretedNanos.withLock { table in
+                    // Bounded: a program of ever new kernels keeps those it met first.
+                    if table.count < 4096 || table[kernel] != nil { table[kernel, default: 0] += measured }
+                }
+            }
         }
         // A queued kernel's task only enqueued it: its time on the device is not measured here.
         let error = measured.map { abs(Double($0) / 1e9 - predicted) }

@@ -7,7 +7,7 @@ import _TandemTestSupport
 @testable import Tandem
 import TandemInterpreter
 @testable import TandemCPU
-import TandemRuntime
+@testable import TandemRuntime
 import TandemCompiler
 
 @Suite("Compile cache", .serialized)
@@ -64,6 +64,30 @@ struct CompileCacheTests {
         #expect(leftovers().isEmpty, "\(leftovers())")
         // An entry already there is not compiled again.
         #expect(!cpu.finishAfterExit(k.kernel))
+    }
+
+    @Test("a kernel that ran long in the interpreter is compiled after the process exits, kernels one after the other in one process")
+    func slowInterpretedKernelsCompiledAfterExit() throws {
+        let (cpu, _, _) = device()
+        let stats = StatisticsBox()
+        let rt = Runtime(devices: [cpu, InterpreterDevice()], statistics: stats, workers: 2, profile: { SyntheticProfiles.cpu() })
+        // Two kernels, each well over the hand-off's 20 ms in the interpreter (sizes no other test uses).
+        let x = Tensor<Double>.uniform([1_500_007], seed: 71, in: 0.5...1.5)
+        let a = (x.log() * x.exp() + x.sqrt()).sum(), b = (x.sin() * x.cos() - x).sum()
+        try Tandem.withDevice(.interpreter) {
+            _ = try rt.read(a.node)
+            _ = try rt.read(b.node)
+        }
+        let slow = rt.interpretedNanos.withLock { $0 }.filter { $0.value >= UInt64(Runtime.afterExitInterpretedSeconds * 1e9) }
+        #expect(slow.count >= 2, "\(rt.interpretedNanos.withLock { $0 }.values)")
+        #expect(rt.finishBackgroundCompilesAfterExit() == slow.count)
+        let tc = try cpu.toolchain.get()
+        let deadline = ProcessInfoLite.monotonicNanos() + 120_000_000_000
+        func onDisk() -> Int { slow.keys.filter { cpu.cache.state(source: CRenderer.render($0), toolchain: tc) == .onDisk }.count }
+        while onDisk() < slow.count && ProcessInfoLite.monotonicNanos() < deadline { usleep(50_000) }
+        #expect(onDisk() == slow.count)
+        // Handed on once: a second exit finds them there.
+        #expect(rt.finishBackgroundCompilesAfterExit() == 0)
     }
 
     @Test("a compile another process is finishing after its exit is waited for, then compiled here if it left nothing")

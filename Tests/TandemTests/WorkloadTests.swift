@@ -71,7 +71,10 @@ struct CLITests {
     /// Runs `tandem args`, with `environment` (`NAME=value`) added through `/usr/bin/env`.
     func run(_ args: [String], environment: [String] = []) throws -> (Int32, String) {
         let bin = try #require(CLITests.binary, "the tandem executable was not built")
-        let argv = environment.isEmpty ? [bin] + args : ["/usr/bin/env"] + environment + [bin] + args
+        // No calibration handed on at exit by a run on a fresh cache folder, unless asked for.
+        let environment = environment.contains { $0.hasPrefix("TANDEM_CALIBRATE_AFTER_EXIT=") } ? environment
+            : environment + ["TANDEM_CALIBRATE_AFTER_EXIT=0"]
+        let argv = ["/usr/bin/env"] + environment + [bin] + args
         guard case .success(let r) = Subprocess.run(argv) else { Issue.record("could not start tandem"); return (-1, "") }
         return (r.status, r.output)
     }
@@ -198,7 +201,7 @@ struct CLITests {
         let base = TestScratch.path("modes")
         mkdir(base, 0o700)
         func run(_ cacheDir: String, in folder: String) throws -> String {
-            let cmd = "umask 002 && cd '\(folder)' && TANDEM_CACHE_DIR='\(cacheDir)' TANDEM_PROFILE=1 TANDEM_DEVICE=cpu exec '\(bin)' run sor n=18 max_iterations=2"
+            let cmd = "umask 002 && cd '\(folder)' && TANDEM_CALIBRATE_AFTER_EXIT=0 TANDEM_CACHE_DIR='\(cacheDir)' TANDEM_PROFILE=1 TANDEM_DEVICE=cpu exec '\(bin)' run sor n=18 max_iterations=2"
             guard case .success(let r) = Subprocess.run(["/bin/sh", "-c", cmd]) else { throw TandemError.loadFailed(path: bin, reason: "could not start") }
             return r.output
         }
