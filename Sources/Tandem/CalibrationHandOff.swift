@@ -46,15 +46,7 @@ extension Calibration {
         let dir = Tandem.cpu.cache.directory
         mkdir(dir, 0o700)
         // One hand-off at a time: an exclusive marker, taken over once it is stale.
-        var fd = open(handOffMarker, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600)
-        if fd < 0 {
-            var st = stat()
-            guard lstat(handOffMarker, &st) == 0, Int(time(nil)) - Int(st.st_mtim.tv_sec) > handOffStaleSeconds else { return false }
-            unlink(handOffMarker)
-            fd = open(handOffMarker, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600)
-            guard fd >= 0 else { return false }
-        }
-        close(fd)
+        guard ProcessInfoLite.claimMarker(handOffMarker, staleAfter: handOffStaleSeconds) else { return false }
         var rng = SystemRandomNumberGenerator()
         let token = (0..<2).map { _ in
             let s = String(rng.next() as UInt64, radix: 16)
@@ -64,12 +56,8 @@ extension Calibration {
         let tfd = open(ticket, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600)
         guard tfd >= 0 else { unlink(handOffMarker); return false }
         close(tfd)
-        var buffer = [CChar](repeating: 0, count: 4096)
-        let n = readlink("/proc/self/exe", &buffer, 4095)
-        guard n > 0 else { unlink(ticket); unlink(handOffMarker); return false }
-        let exe = String(decoding: buffer[..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        func quoted(_ s: String) -> String { "'" + s.replacing("'", with: "'\\''") + "'" }
-        let started = Subprocess.spawnDetached(script: "exec nice -n 19 env TANDEM_CALIBRATION_CHILD=\(token) \(quoted(exe))")
+        guard let exe = ProcessInfoLite.executablePath else { unlink(ticket); unlink(handOffMarker); return false }
+        let started = Subprocess.spawnDetached(script: "exec nice -n 19 env TANDEM_CALIBRATION_CHILD=\(token) \(Subprocess.shellQuoted(exe))")
         if !started { unlink(ticket); unlink(handOffMarker) }
         return started
     }

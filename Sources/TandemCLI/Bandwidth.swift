@@ -84,10 +84,7 @@ enum PackageFiles {
     /// with a `Package.swift`, when the file there is a regular file owned by the user or root
     /// and writable by no one else. Nil otherwise.
     static func locate(_ relative: String) -> String? {
-        var buf = [CChar](repeating: 0, count: 4096)
-        let n = readlink("/proc/self/exe", &buf, 4095)
-        guard n > 0 else { return nil }
-        var dir = String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        guard var dir = ProcessInfoLite.executablePath else { return nil }
         while let slash = dir.lastIndex(of: "/"), slash != dir.startIndex {
             dir = String(dir[..<slash])
             guard access(dir + "/Package.swift", F_OK) == 0 else { continue }

@@ -180,10 +180,8 @@ struct PlacementEval: ParsableCommand {
         if let profile = ProcessInfoLite.contents(of: Calibration.profilePath) {
             ProcessInfoLite.write(profile, to: dir + "/machine-profile.json")
         }
-        var exe = [CChar](repeating: 0, count: 4096)
-        let n = readlink("/proc/self/exe", &exe, 4095)
-        guard n > 0 else { throw ValidationError("cannot find this executable for the cold runs") }
-        let argv = ["/usr/bin/env", "TANDEM_CACHE_DIR=\(dir)", "TANDEM_DEVICE=\(choice.rawValue)", String(cString: Array(exe[0..<n]) + [0]),
+        guard let exe = ProcessInfoLite.executablePath else { throw ValidationError("cannot find this executable for the cold runs") }
+        let argv = ["/usr/bin/env", "TANDEM_CACHE_DIR=\(dir)", "TANDEM_DEVICE=\(choice.rawValue)", exe,
                     "run", workload, "--dtype", dtype.rawValue, "--json"] + params.map { "\($0.key)=\(JSON.number($0.value))" }
         guard case .success(let r) = Subprocess.run(argv), r.status == 0,
               let line = r.output.split(separator: "\n").last(where: { $0.hasPrefix("{") }),

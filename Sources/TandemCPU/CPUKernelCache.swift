@@ -56,13 +56,12 @@ public final class CPUKernelCache: Sendable {
 
     /// Whether any compile handed on at exit is running in this cache (a fresh marker).
     public func detachedCompilesRunning() -> Bool {
-        guard let dir = opendir(files.folder) else { return false }
-        defer { closedir(dir) }
-        while let e = readdir(dir) {
-            let name = withUnsafeBytes(of: e.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            if name.hasPrefix("."), name.hasSuffix(".detached"), markerIsFresh(files.folder + "/" + name) { return true }
+        var running = false
+        ProcessInfoLite.forEachEntry(in: files.folder) { name in
+            running = name.hasPrefix(".") && name.hasSuffix(".detached") && markerIsFresh(files.folder + "/" + name)
+            return !running
         }
-        return false
+        return running
     }
 
     /// Compiles `source` into the cache in a shell that outlives this process, with the steps of
@@ -87,7 +86,7 @@ public final class CPUKernelCache: Sendable {
               let timeout = ProcessInfoLite.executable("timeout"), access("/bin/sh", X_OK) == 0,
               (try? files.ensureFolders()) != nil else { return 0 }
         let touch = ProcessInfoLite.executable("touch")
-        func q(_ s: String) -> String { "'" + s.split(separator: "'", omittingEmptySubsequences: false).joined(separator: "'\\''") + "'" }
+        let q = Subprocess.shellQuoted
         // At the lowest priority: the next run of the program may start at once beside it.
         let nice = ProcessInfoLite.executable("nice").map { [$0, "-n", "19"] } ?? []
         var steps: [String] = [], claimed: [(tmp: String, marker: String)] = []
@@ -99,16 +98,7 @@ public final class CPUKernelCache: Sendable {
             // once. The marker is removed when the compile ends; one older than the compile's
             // time limit is a leftover (a killed shell) and is taken over.
             let marker = markerPath(key)
-            func claim() -> Bool {
-                let fd = open(marker, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600)
-                if fd >= 0 { close(fd); return true }
-                return false
-            }
-            if !claim() {
-                guard !markerIsFresh(marker) else { continue }
-                unlink(marker)
-                guard claim() else { continue }
-            }
+            guard ProcessInfoLite.claimMarker(marker, staleAfter: CPUKernelCache.markerLifetime) else { continue }
             let tmp = "\(files.folder)/.\(key).\(getpid()).\(UInt64.random(in: 0...UInt64.max))"
             guard (try? VerifiedFileCache.writeFile(tmp + ".c", Array(source.utf8))) != nil else { unlink(marker); continue }
             let compile = (nice + [timeout, String(Int(CPUToolchain.compileTimeout))] + toolchain.arguments(sourcePath: tmp + ".c", outputPath: tmp + ".so")).map(q).joined(separator: " ")
@@ -140,15 +130,11 @@ public final class CPUKernelCache: Sendable {
     /// Whether the marker at `path` exists and is younger than twice the compile's limit (older:
     /// a leftover of a shell that was killed).
     func markerIsFresh(_ path: String) -> Bool {
-        var st = stat()
-        guard lstat(path, &st) == 0 else { return false }
-        #if os(Linux)
-        let modified = st.st_mtim.tv_sec
-        #else
-        let modified = st.st_mtimespec.tv_sec
-        #endif
-        return time(nil) - modified <= Int(2 * CPUToolchain.compileTimeout) + 10
+        ProcessInfoLite.age(of: path).map { $0 <= CPUKernelCache.markerLifetime } ?? false
     }
+
+    /// Seconds a detached compile's marker stays fresh: twice the compile's limit, and a margin.
+    static var markerLifetime: Int { Int(2 * CPUToolchain.compileTimeout) + 10 }
 
     /// Waits while a compile of `key` handed on at exit by an earlier process is running (its
     /// marker is fresh), up to the compile's limit: compiling it here too would only share the

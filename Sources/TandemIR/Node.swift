@@ -95,9 +95,12 @@ public final class Node: @unchecked Sendable {
     public let shape: [Int]
     /// The operation. Read and replaced only under the runtime's graph lock once the node is shared.
     ///
-    /// Fields read at every step of the planner's walks are `@exclusivity(unchecked)`: Swift's
-    /// run-time exclusivity check costs about 75 instructions an access, a tenth of a small
-    /// step's time, and the graph lock already orders every access.
+    /// Fields read at every step of the planner's walks are kept where Swift does not check
+    /// them for exclusive access at run time (about 75 instructions an access, a tenth of a
+    /// small step's time; the graph lock already orders every access): this one in
+    /// `@exclusivity(unchecked)` storage behind a computed property, the walk's scratch and
+    /// `computedWithoutStore` in atomics. The attribute on a public stored property is not
+    /// honoured by accesses from another module.
     public private(set) var op: Op {
         @inline(__always) get { storedOp }
         @inline(__always) set { storedOp = newValue }

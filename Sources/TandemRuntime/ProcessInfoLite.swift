@@ -58,6 +58,54 @@ public enum ProcessInfoLite {
         return nil
     }
 
+    /// This process's executable (`/proc/self/exe`), or nil where it cannot be read.
+    public static var executablePath: String? {
+        var buf = [CChar](repeating: 0, count: 4096)
+        let n = readlink("/proc/self/exe", &buf, 4095)
+        guard n > 0 else { return nil }
+        return String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// Calls `body` with the name of each entry of `folder` (`.` and `..` included) until it
+    /// returns false; nothing when the folder cannot be opened.
+    public static func forEachEntry(in folder: String, _ body: (String) -> Bool) {
+        guard let dir = opendir(folder) else { return }
+        defer { closedir(dir) }
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            if !body(name) { return }
+        }
+    }
+
+    /// Seconds since `path` was last modified (not followed through a link), or nil when it
+    /// does not exist.
+    public static func age(of path: String) -> Int? {
+        var st = stat()
+        guard lstat(path, &st) == 0 else { return nil }
+        #if os(Linux)
+        let modified = st.st_mtim.tv_sec
+        #else
+        let modified = st.st_mtimespec.tv_sec
+        #endif
+        return Int(time(nil) - modified)
+    }
+
+    /// Creates the marker file `path` exclusively (private, not through a link), taking it over
+    /// when it is older than `staleAfter` seconds (a leftover of a process that was killed).
+    /// Returns whether this process now holds it. One piece of work at a time across processes
+    /// (a compile handed on at exit, the calibration handed on at exit) is claimed this way.
+    public static func claimMarker(_ path: String, staleAfter: Int) -> Bool {
+        func create() -> Bool {
+            let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600)
+            if fd >= 0 { close(fd); return true }
+            return false
+        }
+        if create() { return true }
+        if let age = age(of: path), age <= staleAfter { return false }
+        unlink(path)
+        return create()
+    }
+
     /// Paths matching a shell pattern, sorted (so the newest Python comes last).
     public static func glob(_ pattern: String) -> [String] {
         var g = glob_t()

@@ -102,19 +102,18 @@ extension Runtime {
     /// plan's kernel keeps its entry in its memo, so a reused kernel adds to two atomics
     /// instead of hashing its label under a lock at every run.
     func profile(_ label: String, _ nanos: UInt64, memo: KernelMemo? = nil) {
+        let entry: KernelProfileEntry
         if let e = memo?.profileEntry {
-            let entry = unsafeDowncast(e, to: KernelProfileEntry.self)
-            entry.count.add(1, ordering: .relaxed)
-            entry.nanos.add(nanos, ordering: .relaxed)
-            return
+            entry = unsafeDowncast(e, to: KernelProfileEntry.self)
+        } else {
+            entry = kernelProfile.withLock { p in
+                if let e = p[label] { return e }
+                let e = KernelProfileEntry()
+                p[label] = e
+                return e
+            }
+            memo?.profileEntry = entry
         }
-        let entry = kernelProfile.withLock { p in
-            if let e = p[label] { return e }
-            let e = KernelProfileEntry()
-            p[label] = e
-            return e
-        }
-        memo?.profileEntry = entry
         entry.count.add(1, ordering: .relaxed)
         entry.nanos.add(nanos, ordering: .relaxed)
     }

@@ -113,6 +113,12 @@ public enum Subprocess {
 }
 
 extension Subprocess {
+    /// `s` as one word for `/bin/sh`: in single quotes, each quote inside closed, escaped and
+    /// reopened.
+    public static func shellQuoted(_ s: String) -> String {
+        "'" + s.split(separator: "'", omittingEmptySubsequences: false).joined(separator: "'\\''") + "'"
+    }
+
     /// Runs the shell `script` in the background of a shell that exits at once (and is reaped
     /// here), so the script is no child of this process: it outlives it, is not killed at exit
     /// (`finishAfterExit`), and never shows up in this process's `wait` calls. A detached child

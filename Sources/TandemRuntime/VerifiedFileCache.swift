@@ -121,22 +121,14 @@ public struct VerifiedFileCache: Sendable {
     /// that are older than `leftoverAge` seconds: a writer killed between creating and renaming
     /// its entry leaves them behind. Files of live processes, and recent ones, are never touched.
     public func removeLeftovers(olderThan leftoverAge: Int = 300) {
-        guard let dir = opendir(folder) else { return }
-        defer { closedir(dir) }
-        var now = timespec()
-        clock_gettime(CLOCK_REALTIME, &now)
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
-            }
-            guard name.hasPrefix("."), name != ".", name != ".." else { continue }
+        ProcessInfoLite.forEachEntry(in: folder) { name in
+            guard name.hasPrefix("."), name != ".", name != ".." else { return true }
             let parts = name.dropFirst().split(separator: ".")
-            guard parts.count >= 3, let pid = pid_t(parts[1]), pid > 0 else { continue }
-            if kill(pid, 0) == 0 || errno != ESRCH { continue }
-            var st = stat()
+            guard parts.count >= 3, let pid = pid_t(parts[1]), pid > 0 else { return true }
+            if kill(pid, 0) == 0 || errno != ESRCH { return true }
             let path = folder + "/" + name
-            guard lstat(path, &st) == 0, Int(now.tv_sec) - Int(st.st_mtim.tv_sec) > leftoverAge else { continue }
-            unlink(path)
+            if let age = ProcessInfoLite.age(of: path), age > leftoverAge { unlink(path) }
+            return true
         }
     }
 
