@@ -10,9 +10,9 @@ extension Tensor {
     static func broadcastView(_ node: Node, to shape: [Int]) -> Node {
         if case .fill = node.op { return Node(node.op, dtype: node.dtype, shape: shape) }
         let r = shape.count, s = node.shape.count
-        var coef = [Int](repeating: 0, count: s * r)
+        var coef = [Int].filled(0, count: s * r)
         for d in 0..<s where node.shape[d] != 1 { coef[d * r + d + (r - s)] = 1 }
-        let map = AffineMap(inRank: s, outRank: r, offset: [Int](repeating: 0, count: s), coef: coef)
+        let map = AffineMap(inRank: s, outRank: r, offset: [Int].filled(0, count: s), coef: coef)
         return Node(.view(node, map), dtype: node.dtype, shape: shape)
     }
 

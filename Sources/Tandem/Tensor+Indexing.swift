@@ -34,8 +34,8 @@ public enum TensorIndex: TensorIndexExpression, Sendable {
         precondition(consumed <= rank, "too many indices for tensor: tensor is \(rank)-dimensional, but \(consumed) were indexed")
         let implicit = rank - consumed            // whole axes that `...` or the end stand for
         columns += implicit
-        var offset = [Int](repeating: 0, count: rank)
-        var coef = [Int](repeating: 0, count: rank * columns)
+        var offset = [Int].filled(0, count: rank)
+        var coef = [Int].filled(0, count: rank * columns)
         var outShape: [Int] = []
         outShape.reserveCapacity(columns)
         var d = 0, k = 0
@@ -279,9 +279,9 @@ extension Tensor {
     ///     let t = m.permuted([1, 0])
     public func permuted(_ order: [Int]) -> Tensor {
         precondition(order.sorted() == Array(0..<rank), "permute: axes \(order) don't match array of dimension \(rank)")
-        var coef = [Int](repeating: 0, count: rank * rank)
+        var coef = [Int].filled(0, count: rank * rank)
         for (k, d) in order.enumerated() { coef[d * rank + k] = 1 }
-        let map = AffineMap(inRank: rank, outRank: rank, offset: [Int](repeating: 0, count: rank), coef: coef)
+        let map = AffineMap(inRank: rank, outRank: rank, offset: [Int].filled(0, count: rank), coef: coef)
         return Tensor(.view(node, map), shape: order.map { shape[$0] })
     }
 

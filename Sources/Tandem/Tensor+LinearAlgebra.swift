@@ -53,8 +53,8 @@ extension Tensor where Scalar: NumericTensorScalar {
     /// The product on the BLAS, or nil where the generated path is used (see the top of this file).
     private static func blasProduct(_ a: Tensor, _ b: Tensor, batch: [Int], n: Int, k: Int, m: Int) -> Tensor? {
         guard usesBLAS(n: n, k: k, m: m) else { return nil }
-        let ra = [Int](repeating: 1, count: batch.count - (a.rank - 2)) + a.shape.dropLast(2)
-        let rb = [Int](repeating: 1, count: batch.count - (b.rank - 2)) + b.shape.dropLast(2)
+        let ra = [Int].filled(1, count: batch.count - (a.rank - 2)) + a.shape.dropLast(2)
+        let rb = [Int].filled(1, count: batch.count - (b.rank - 2)) + b.shape.dropLast(2)
         let bufferA: Buffer, bufferB: Buffer
         do {
             bufferA = try Tandem.runtime.read(a.node, call: "matmul operand")
@@ -67,7 +67,7 @@ extension Tensor where Scalar: NumericTensorScalar {
         let out = Buffer(dtype: Scalar.dtype, count: batches * n * m)
         let size = Scalar.dtype.byteSize
         let start = ProcessInfoLite.monotonicNanos()
-        var index = [Int](repeating: 0, count: batch.count)
+        var index = [Int].filled(0, count: batch.count)
         for c in 0..<batches {
             // Offsets of this batch in each operand: broadcast axes (extent 1) stay at 0.
             var offA = 0, offB = 0
@@ -236,11 +236,11 @@ enum Einsum {
         // Source axis d reads space axis position(labels[d]); a label the operand lacks is a
         // broadcast (coefficient 0); a repeated label makes two source axes follow one space axis.
         let r = space.count
-        var coef = [Int](repeating: 0, count: t.rank * r)
+        var coef = [Int].filled(0, count: t.rank * r)
         for (d, l) in labels.enumerated() where t.shape[d] != 1 || extent[l] == 1 {
             coef[d * r + space.firstIndex(of: l)!] = 1
         }
-        let map = AffineMap(inRank: t.rank, outRank: r, offset: [Int](repeating: 0, count: t.rank), coef: coef)
+        let map = AffineMap(inRank: t.rank, outRank: r, offset: [Int].filled(0, count: t.rank), coef: coef)
         return Tensor<S>(.view(t.node, map), shape: space.map { extent[$0]! })
     }
 }

@@ -22,9 +22,9 @@ extension Tensor {
         guard keepDims else { return Tensor<R>(node: reduced) }
         // Keep the reduced axes as extent 1: a view that ignores them.
         let outShape = (0..<rank).map { ax.contains($0) ? 1 : shape[$0] }
-        var coef = [Int](repeating: 0, count: kept.count * rank)
+        var coef = [Int].filled(0, count: kept.count * rank)
         for (i, d) in kept.enumerated() { coef[i * rank + d] = 1 }
-        let map = AffineMap(inRank: kept.count, outRank: rank, offset: [Int](repeating: 0, count: kept.count), coef: coef)
+        let map = AffineMap(inRank: kept.count, outRank: rank, offset: [Int].filled(0, count: kept.count), coef: coef)
         return Tensor<R>(.view(reduced, map), shape: outShape)
     }
 }

@@ -26,6 +26,8 @@ import TandemIR
 ///     let (plan, hit) = cache.plan(roots: roots)   // under the runtime's graph lock
 public final class PlanCache {
     public static let maxEntries = 512
+    /// Float constants a key searches in a list before it hashes them.
+    public static let linearConstants = 16
     /// Graphs larger than this are planned without the cache (their key would cost more to
     /// build and compare than it saves, and they are rarely repeated).
     public static let maxNodes = 4096
@@ -50,6 +52,9 @@ public final class PlanCache {
     }
 
     private var entries: [Key: Template] = [:]
+    /// The fresh buffers of the plan being bound, by slot; kept between binds (all nil) so a
+    /// small step allocates no array for them.
+    private var scratch: [Buffer?] = []
 
     /// A graph's key words with their digest, computed once: hashing a key of thousands of
     /// words through `Hasher` at every lookup cost more than building it. Equal keys are
@@ -77,13 +82,13 @@ public final class PlanCache {
 
     /// The plan for `roots`, and whether it came from the cache. Call under the graph lock.
     public func plan(roots: [Node]) -> (plan: Plan, hit: Bool) {
-        let nodes = Planner.postorder(roots).nodes
+        let (nodes, epoch) = Planner.postorder(roots)
         guard nodes.count <= PlanCache.maxNodes else {
             return (Planner().plan(roots: roots, nodes: nodes, index: Planner.positions(nodes)), false)
         }
-        let (words, constants) = PlanCache.key(roots: roots, nodes: nodes)
+        let (words, constants) = PlanCache.key(roots: roots, nodes: nodes, epoch: epoch)
         let key = Key(words)
-        if let t = entries[key] { return (PlanCache.bind(t, nodes, constants: constants, members: bindMembers), true) }
+        if let t = entries[key] { return (PlanCache.bind(t, nodes, constants: constants, members: bindMembers, scratch: &scratch), true) }
         let index = Planner.positions(nodes)
         let plan = Planner().plan(roots: roots, nodes: nodes, index: index)
         if let t = PlanCache.template(plan, nodes: nodes, index: index, constants: constants) {
@@ -100,14 +105,18 @@ public final class PlanCache {
 
     /// The key, and the distinct floating-point constants of the graph as bit patterns (class
     /// `c` of the key is `constants[c]`).
-    /// `nodes` must come from `Planner.postorder` just before (it reads the walk's positions).
-    static func key(roots: [Node], nodes: [Node]) -> (key: [Int], constants: [UInt64]) {
+    /// `nodes` and `epoch` must come from `Planner.postorder` just before (it reads the walk's
+    /// positions, and marks buffers with its epoch).
+    ///
+    /// No dictionary or set is made for a small graph (a small step's key cost twice its
+    /// planning-free rest in their allocations and hashing): a buffer's first node is marked on
+    /// the buffer, and constants are searched in a list until there are many of them.
+    static func key(roots: [Node], nodes: [Node], epoch: UInt64) -> (key: [Int], constants: [UInt64]) {
         var w: [Int] = []
         w.reserveCapacity(nodes.count * 10 + roots.count + 1)
-        var bufferOwner: [ObjectIdentifier: Int] = [:]
         var constants: [UInt64] = []
-        var classOf: [UInt64: Int] = [:]
-        var otherFloats: Set<UInt64> = []
+        var classOf: [UInt64: Int] = [:]          // only past `linearConstants`
+        var otherFloats: [UInt64] = []
         for (i, node) in nodes.enumerated() {
             w.append(Int(node.dtype.rawValue))
             w.append(node.shape.count)
@@ -117,9 +126,11 @@ public final class PlanCache {
             switch node.op {
             case .storage(let b):
                 w.append(-1)
-                let owner = bufferOwner[ObjectIdentifier(b)] ?? i
-                bufferOwner[ObjectIdentifier(b)] = owner
-                w.append(owner)
+                if b.keyEpoch != epoch {
+                    b.keyEpoch = epoch
+                    b.keyOwner = i
+                }
+                w.append(b.keyOwner)
                 w.append(b.count)
                 w.append(Int(b.dtype.rawValue))
                 w.append(b.aliases.load(ordering: .relaxed))
@@ -128,8 +139,19 @@ public final class PlanCache {
                 if case .float(let v) = l.converted(to: node.dtype) {
                     // A kernel parameter: only its class (which constants are equal) is keyed.
                     let bits = v.bitPattern
-                    let c = classOf[bits] ?? constants.count
-                    if c == constants.count { constants.append(bits); classOf[bits] = c }
+                    let c: Int
+                    if constants.count < PlanCache.linearConstants {
+                        c = constants.firstIndex(of: bits) ?? constants.count
+                        if c == constants.count {
+                            constants.append(bits)
+                            if constants.count == PlanCache.linearConstants {
+                                for (k, x) in constants.enumerated() { classOf[x] = k }
+                            }
+                        }
+                    } else {
+                        c = classOf[bits] ?? constants.count
+                        if c == constants.count { constants.append(bits); classOf[bits] = c }
+                    }
                     w.append(3)
                     w.append(c)
                 } else {
@@ -140,15 +162,15 @@ public final class PlanCache {
                 w.append(Int(bitPattern: UInt(seed)))
                 w.append(Int(bitPattern: UInt(lo.bitPattern)))
                 w.append(Int(bitPattern: UInt(hi.bitPattern)))
-                otherFloats.insert(lo.bitPattern)
-                otherFloats.insert(hi.bitPattern)
+                otherFloats.append(lo.bitPattern)
+                otherFloats.append(hi.bitPattern)
             case .iota(let start, let step):
                 w.append(-4)
                 PlanCache.append(&w, start)
                 PlanCache.append(&w, step)
                 if node.dtype.isFloatingPoint {
-                    otherFloats.insert(start.asDouble.bitPattern)
-                    otherFloats.insert(step.asDouble.bitPattern)
+                    otherFloats.append(start.asDouble.bitPattern)
+                    otherFloats.append(step.asDouble.bitPattern)
                 }
             case .unary(let op, let a):
                 w.append(-5)
@@ -195,7 +217,7 @@ public final class PlanCache {
         w.append(-100)
         for r in roots { w.append(r.walkIndex) }
         // A constant equal to another float parameter shares its parameter: key the values.
-        if constants.contains(where: otherFloats.contains) {
+        if !otherFloats.isEmpty, !Set(otherFloats).isDisjoint(with: constants) {
             w.append(-101)
             for c in constants { w.append(Int(bitPattern: UInt(c))) }
         }
@@ -281,8 +303,9 @@ public final class PlanCache {
     }
 
     /// The recorded plan with this graph's buffers and nodes bound in.
-    static func bind(_ t: Template, _ nodes: [Node], constants: [UInt64], members: Bool = true) -> Plan {
-        var fresh = [Buffer?](repeating: nil, count: t.fresh.count)
+    static func bind(_ t: Template, _ nodes: [Node], constants: [UInt64], members: Bool = true, scratch fresh: inout [Buffer?]) -> Plan {
+        while fresh.count < t.fresh.count { fresh.append(nil) }
+        defer { for s in t.fresh.indices { fresh[s] = nil } }
         func buffer(_ r: BufferRef) -> Buffer {
             switch r {
             case .leaf(let i): return nodes[i].storage!

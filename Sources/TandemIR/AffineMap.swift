@@ -30,9 +30,9 @@ public struct AffineMap: Hashable, Sendable, CustomStringConvertible {
     }
 
     public static func identity(_ rank: Int) -> AffineMap {
-        var coef = [Int](repeating: 0, count: rank * rank)
+        var coef = [Int].filled(0, count: rank * rank)
         for i in 0..<rank { coef[i * rank + i] = 1 }
-        return AffineMap(inRank: rank, outRank: rank, offset: [Int](repeating: 0, count: rank), coef: coef)
+        return AffineMap(inRank: rank, outRank: rank, offset: [Int].filled(0, count: rank), coef: coef)
     }
 
     public func c(_ d: Int, _ k: Int) -> Int { coef[d * outRank + k] }
@@ -47,7 +47,7 @@ public struct AffineMap: Hashable, Sendable, CustomStringConvertible {
     public func composed(with inner: AffineMap) -> AffineMap {
         precondition(outRank == inner.inRank, "affine map ranks do not chain")
         var off = offset
-        var co = [Int](repeating: 0, count: inRank * inner.outRank)
+        var co = [Int].filled(0, count: inRank * inner.outRank)
         for d in 0..<inRank {
             for m in 0..<outRank {
                 let a = c(d, m)
@@ -63,7 +63,7 @@ public struct AffineMap: Hashable, Sendable, CustomStringConvertible {
     public func flatten(rowMajor shape: [Int]) -> (offset: Int, strides: [Int]) {
         let rs = Shape.rowMajorStrides(shape)
         var off = 0
-        var strides = [Int](repeating: 0, count: outRank)
+        var strides = [Int].filled(0, count: outRank)
         for d in 0..<inRank {
             off += rs[d] * offset[d]
             for k in 0..<outRank { strides[k] += rs[d] * c(d, k) }

@@ -32,6 +32,19 @@ public final class Buffer: @unchecked Sendable {
     // tens of instructions at each of a small kernel's several reads of it).
     @exclusivity(unchecked) private nonisolated(unsafe) var storedSchedule: AnyObject?
 
+    /// A mark for one walk over a graph (the plan cache's key): `keyOwner` is meaningful while
+    /// `keyEpoch` is that walk's epoch. Graph lock only; unchecked like `schedule`.
+    public var keyEpoch: UInt64 {
+        @inline(__always) get { storedKeyEpoch }
+        @inline(__always) set { storedKeyEpoch = newValue }
+    }
+    public var keyOwner: Int {
+        @inline(__always) get { storedKeyOwner }
+        @inline(__always) set { storedKeyOwner = newValue }
+    }
+    @exclusivity(unchecked) private nonisolated(unsafe) var storedKeyEpoch: UInt64 = 0
+    @exclusivity(unchecked) private nonisolated(unsafe) var storedKeyOwner: Int = 0
+
     private static let nextID = Atomic<UInt64>(1)
     /// Bytes currently allocated in all buffers, for statistics and tests.
     public static let liveBytes = Atomic<Int>(0)

@@ -136,8 +136,15 @@ public struct Kernel: Hashable, Sendable, CustomStringConvertible {
         return reductions.isEmpty ? body : 3 * body
     }
 
+    /// Equal boxes are equal; two kernels whose hashes are both known and differ are not, without
+    /// comparing their fields (a dictionary lookup compares its key with every kernel in its probe
+    /// sequence, and a field-by-field comparison of two different kernels cost hundreds of
+    /// instructions each time).
     public static func == (a: Kernel, b: Kernel) -> Bool {
-        a.storage === b.storage || a.storage.fields == b.storage.fields
+        if a.storage === b.storage { return true }
+        let ha = a.storage.hash.load(ordering: .relaxed), hb = b.storage.hash.load(ordering: .relaxed)
+        if ha != 0 && hb != 0 && ha != hb { return false }
+        return a.storage.fields == b.storage.fields
     }
 
     /// Kernels interned so far (`interned()`); bounded, started again when full.

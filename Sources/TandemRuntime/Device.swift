@@ -6,7 +6,8 @@ import TandemIR
 public protocol KernelDevice: Sendable {
     /// Stable name used in statistics, traces and `TANDEM_DEVICE`.
     var name: String { get }
-    /// Whether the device can run kernels on this machine, and if not, why.
+    /// Whether the device can run kernels on this machine, and if not, why. Settled when first
+    /// asked: the runtime keeps `auto`'s placements from the first answers.
     var availability: Availability { get }
     /// Compiles (or fetches from cache) the code for a kernel. Throws with the compiler's log.
     func prepare(_ kernel: Kernel) throws -> any PreparedKernel

@@ -21,6 +21,8 @@ import TandemIR
 public protocol QueuedKernelDevice: AnyObject, Sendable {
     /// Stable name used in statistics, traces and `TANDEM_DEVICE`.
     var name: String { get }
+    /// Whether the device can run kernels on this machine, and if not, why; settled when first
+    /// asked (see `KernelDevice.availability`).
     var availability: Availability { get }
     /// Compiles (or fetches from cache) the code for a kernel. Throws with the compiler's log.
     func prepareQueued(_ kernel: Kernel) throws -> any QueuedKernel

@@ -15,8 +15,8 @@ extension Runtime {
     /// The device that runs a placement.
     func device(for p: Placement) -> (any KernelDevice)? {
         switch p {
-        case .interpreter: devices["interpreter"]
-        case .cpu1, .cpuAll: devices["cpu"]
+        case .interpreter: interpreterDevice
+        case .cpu1, .cpuAll: cpuDevice
         case .cuda: devices["cuda"]
         }
     }
@@ -39,6 +39,7 @@ extension Runtime {
             if case .unavailable(let reason) = d.availability { throw TandemError.deviceUnavailable(device: forced.rawValue, reason: reason) }
             return ([forced], true)
         }
+        if let cached = autoOptions.withLock({ $0 }) { return (cached, false) }
         var options: [Placement] = [.interpreter]
         if isAvailable(.cpuAll) {
             options += [.cpu1, .cpuAll]
@@ -52,6 +53,10 @@ extension Runtime {
             Tracer.shared.record(TraceEvent(kind: .fallback, name: "fallback to the interpreter", start: ProcessInfoLite.monotonicNanos(), detail: reason))
         }
         if isAvailable(.cuda) { options.append(.cuda) }
+        // A device's availability is settled when first asked (a found compiler, a probed
+        // driver), so auto's options are too, once the CPU compiler is there; without it, each
+        // sync records its fallback.
+        if options.contains(.cpuAll) { autoOptions.withLock { $0 = options } }
         return (options, false)
     }
 

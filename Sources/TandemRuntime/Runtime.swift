@@ -55,6 +55,10 @@ public final class Runtime: @unchecked Sendable {
     public let statistics: StatisticsBox
     let graphLock = Mutex(())
     let devices: [String: any KernelDevice]
+    /// The interpreter and the CPU compiler device, looked up once (`device(for:)` is asked
+    /// several times a kernel; a String-keyed lookup hashed the name each time).
+    let interpreterDevice: (any KernelDevice)?
+    let cpuDevice: (any KernelDevice)?
     /// The GPU, when one is registered (it may still be unavailable on this machine).
     let cuda: (any QueuedKernelDevice)?
     /// The first error a queued device reported from a worker; thrown at the next sync.
@@ -64,6 +68,8 @@ public final class Runtime: @unchecked Sendable {
     public var deviceChoice: DeviceChoice { Runtime.scopedDevice ?? defaultChoice }
     let pendingUpdates = Mutex<[PendingUpdate]>([])
     let warnedFallback = Atomic<Bool>(false)
+    /// `auto`'s placements, once known (`options()`).
+    let autoOptions = Mutex<[Placement]?>(nil)
     /// Measured kernel time and count per kernel label (fused ops), for `TANDEM_PROFILE`.
     let kernelProfile = Mutex<[String: KernelProfileEntry]>([:])
 
@@ -107,6 +113,8 @@ public final class Runtime: @unchecked Sendable {
         var table: [String: any KernelDevice] = [:]
         for d in devices { table[d.name] = d }
         self.devices = table
+        self.interpreterDevice = table["interpreter"]
+        self.cpuDevice = table["cpu"]
         let threads = ProcessInfoLite.environment("TANDEM_THREADS")
         let env = threads.flatMap(Int.init).flatMap { (1...4096).contains($0) ? $0 : nil }
         if workers == nil, let threads, env == nil {
@@ -373,7 +381,10 @@ public final class Runtime: @unchecked Sendable {
     /// Plans and queues everything `nodes` need, plus pending updates held by live tensors.
     /// Returns once the work is queued; nothing is lost if compilation throws.
     public func materialize(_ nodes: [Node]) throws {
-        let model = compileCorrected(costModel)
+        // The model is made before the lock when it is not yet known (the profile source may
+        // calibrate), else when a kernel needs a fresh decision: a sync whose decisions are all
+        // reused needs none.
+        var model: CostModel? = modelState.withLock({ $0 == nil }) ? compileCorrected(costModel) : nil
         try graphLock.withLock { _ in
             let roots = nodes.filter { $0.storage == nil } + takePendingUpdates()
             if roots.isEmpty { return }
@@ -409,7 +420,8 @@ public final class Runtime: @unchecked Sendable {
                         decision = reused.decision
                         if reused.code != nil { decisions.append(decision); continue }
                     } else {
-                        decision = decide(k, options: options, forced: forced, model: model, compiling: compiling)
+                        if model == nil { model = compileCorrected(costModel) }
+                        decision = decide(k, options: options, forced: forced, model: model!, compiling: compiling)
                         remember(decision, for: k, options: options)
                     }
                     decisions.append(decision)

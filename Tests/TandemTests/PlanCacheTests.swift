@@ -143,6 +143,46 @@ struct PlanCacheTests {
         #expect(!cache.plan(roots: [(u + 0.5).sum().node]).hit)
         #expect(cache.plan(roots: [(u + 0.5).sum().node]).hit)
     }
+
+    @Test("a graph of more constants than the key searches in a list keeps them apart, equal ones shared, values bound anew")
+    func manyConstants() throws {
+        let cache = PlanCache()
+        let count = PlanCache.linearConstants * 2 + 3
+        let base = Tensor<Double>.uniform([32], seed: 57, in: 0...1)
+        try base.flush()
+        let values = try base.scalars
+        for round in 0..<3 {
+            // Distinct constants c_k, each used twice (the second use must take the class of the
+            // first), the last one equal to the first (the two share a class); every round
+            // moves them all, so only their values change.
+            var y = base
+            var eager = values
+            for k in 0..<count {
+                let c = 1 + 0.0371 * Double(k == count - 1 ? 0 : k) + 0.001 * Double(round)
+                y = (y + c) * 0.5 - c * 0.25
+                eager = eager.map { ($0 + c) * 0.5 - c * 0.25 }
+            }
+            let (plan, hit) = cache.plan(roots: [y.node])
+            #expect(hit == (round > 0), "round \(round)")
+            #expect(PlanCacheTests.samePlan(plan, Planner().plan(roots: [y.node])), "round \(round): the bound constants differ")
+            #expect(try y.scalars == eager)
+        }
+    }
+
+    @Test("kernels in different boxes compare by their fields; known hashes that differ decide at once")
+    func kernelEquality() throws {
+        let a = Tensor<Double>.uniform([24], seed: 58, in: 0...1)
+        let b = Tensor<Float>.uniform([24], seed: 58, in: 0...1)
+        let ka = Planner().plan(roots: [(a * 2 + 1).node]).kernels[0].kernel
+        let kb = Planner().plan(roots: [(b * 2 + 1).node]).kernels[0].kernel
+        var copy = ka
+        copy.entries = ka.entries              // a box of its own, equal fields, hash unknown
+        #expect(copy == ka && ka == copy)
+        _ = (copy.hashValue, ka.hashValue, kb.hashValue)
+        #expect(copy == ka)
+        #expect(ka != kb && kb != ka)
+        #expect(Set([ka, copy, kb]).count == 2)
+    }
 }
 
 /// Dispatch in microseconds (issue 15, point 2): a kernel shorter than waking a worker runs on
