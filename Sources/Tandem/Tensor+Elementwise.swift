@@ -28,6 +28,18 @@ extension Tensor {
         return Tensor<R>(.binary(op, a.broadcastNode(to: shape), b.broadcastNode(to: shape)), shape: shape)
     }
 
+    /// `a ⊕ b` for a scalar `b`: its fill node is made in `a`'s shape at once (what broadcasting
+    /// a rank-0 `Tensor(b)` gives), without the rank-0 tensor, its node and its handle, made and
+    /// dropped at every scalar operand of a small step.
+    static func binary<R: TensorScalar>(_ op: BinaryOp, _ a: Tensor, scalar b: Scalar) -> Tensor<R> {
+        Tensor<R>(.binary(op, a.node, Node(.fill(b.literal), dtype: Scalar.dtype, shape: a.shape)), shape: a.shape)
+    }
+
+    /// `a ⊕ b` for a scalar `a` (see `binary(_:_:scalar:)`).
+    static func binary<R: TensorScalar>(_ op: BinaryOp, scalar a: Scalar, _ b: Tensor) -> Tensor<R> {
+        Tensor<R>(.binary(op, Node(.fill(a.literal), dtype: Scalar.dtype, shape: b.shape), b.node), shape: b.shape)
+    }
+
     func unary(_ op: UnaryOp) -> Tensor { Tensor(.unary(op, node), shape: shape) }
 
     /// This tensor's elements converted to `T` (floats to integers truncate toward zero and
@@ -56,16 +68,16 @@ extension Tensor where Scalar: NumericTensorScalar {
     /// Remainder with the sign of the dividend (Swift's `%`, C's `fmod`); integer `x % 0 == 0`.
     public static func % (a: Tensor, b: Tensor) -> Tensor { binary(.rem, a, b, "remainder") }
 
-    public static func + (a: Tensor, b: Scalar) -> Tensor { a + Tensor(b) }
-    public static func - (a: Tensor, b: Scalar) -> Tensor { a - Tensor(b) }
-    public static func * (a: Tensor, b: Scalar) -> Tensor { a * Tensor(b) }
-    public static func / (a: Tensor, b: Scalar) -> Tensor { a / Tensor(b) }
-    public static func % (a: Tensor, b: Scalar) -> Tensor { a % Tensor(b) }
-    public static func + (a: Scalar, b: Tensor) -> Tensor { Tensor(a) + b }
-    public static func - (a: Scalar, b: Tensor) -> Tensor { Tensor(a) - b }
-    public static func * (a: Scalar, b: Tensor) -> Tensor { Tensor(a) * b }
-    public static func / (a: Scalar, b: Tensor) -> Tensor { Tensor(a) / b }
-    public static func % (a: Scalar, b: Tensor) -> Tensor { Tensor(a) % b }
+    public static func + (a: Tensor, b: Scalar) -> Tensor { binary(.add, a, scalar: b) }
+    public static func - (a: Tensor, b: Scalar) -> Tensor { binary(.sub, a, scalar: b) }
+    public static func * (a: Tensor, b: Scalar) -> Tensor { binary(.mul, a, scalar: b) }
+    public static func / (a: Tensor, b: Scalar) -> Tensor { binary(.div, a, scalar: b) }
+    public static func % (a: Tensor, b: Scalar) -> Tensor { binary(.rem, a, scalar: b) }
+    public static func + (a: Scalar, b: Tensor) -> Tensor { binary(.add, scalar: a, b) }
+    public static func - (a: Scalar, b: Tensor) -> Tensor { binary(.sub, scalar: a, b) }
+    public static func * (a: Scalar, b: Tensor) -> Tensor { binary(.mul, scalar: a, b) }
+    public static func / (a: Scalar, b: Tensor) -> Tensor { binary(.div, scalar: a, b) }
+    public static func % (a: Scalar, b: Tensor) -> Tensor { binary(.rem, scalar: a, b) }
 
     public static func += (a: inout Tensor, b: Tensor) { a = a + b }
     public static func -= (a: inout Tensor, b: Tensor) { a = a - b }
@@ -103,12 +115,12 @@ extension Tensor where Scalar: NumericTensorScalar {
     public static func .<= (a: Tensor, b: Tensor) -> Tensor<Bool> { binary(.le, a, b, "less_equal") }
     public static func .> (a: Tensor, b: Tensor) -> Tensor<Bool> { binary(.gt, a, b, "greater") }
     public static func .>= (a: Tensor, b: Tensor) -> Tensor<Bool> { binary(.ge, a, b, "greater_equal") }
-    public static func .== (a: Tensor, b: Scalar) -> Tensor<Bool> { a .== Tensor(b) }
-    public static func .!= (a: Tensor, b: Scalar) -> Tensor<Bool> { a .!= Tensor(b) }
-    public static func .< (a: Tensor, b: Scalar) -> Tensor<Bool> { a .< Tensor(b) }
-    public static func .<= (a: Tensor, b: Scalar) -> Tensor<Bool> { a .<= Tensor(b) }
-    public static func .> (a: Tensor, b: Scalar) -> Tensor<Bool> { a .> Tensor(b) }
-    public static func .>= (a: Tensor, b: Scalar) -> Tensor<Bool> { a .>= Tensor(b) }
+    public static func .== (a: Tensor, b: Scalar) -> Tensor<Bool> { binary(.eq, a, scalar: b) }
+    public static func .!= (a: Tensor, b: Scalar) -> Tensor<Bool> { binary(.ne, a, scalar: b) }
+    public static func .< (a: Tensor, b: Scalar) -> Tensor<Bool> { binary(.lt, a, scalar: b) }
+    public static func .<= (a: Tensor, b: Scalar) -> Tensor<Bool> { binary(.le, a, scalar: b) }
+    public static func .> (a: Tensor, b: Scalar) -> Tensor<Bool> { binary(.gt, a, scalar: b) }
+    public static func .>= (a: Tensor, b: Scalar) -> Tensor<Bool> { binary(.ge, a, scalar: b) }
 }
 
 /// Elementwise maximum of two tensors (NaN propagates).

@@ -183,6 +183,8 @@ public final class BufferPool: Sendable {
     }
     private let state = Mutex(State())
     private let limit: Int
+    /// The smallest block the pool keeps (a page).
+    static let smallest = 4096
     /// Allocations served from the pool / fresh, for statistics and tests.
     public let hits = Atomic<Int>(0)
     public let misses = Atomic<Int>(0)
@@ -196,9 +198,15 @@ public final class BufferPool: Sendable {
 
     func take(byteCount: Int) -> UnsafeMutableRawPointer {
         let size = max(byteCount, 1)
+        // Blocks this small never come back to the pool (`give`).
+        if size < BufferPool.smallest {
+            misses.add(1, ordering: .relaxed)
+            return BufferPool.allocateFresh(size, pool: self)
+        }
         let reused: UInt? = state.withLock { s in
-            guard var list = s.free[size], let p = list.popLast() else { return nil }
-            s.free[size] = list.isEmpty ? nil : list
+            // Popped in place (a copy of the list out of the table and back cost an array
+            // allocation at every take); an emptied list stays for the size's next block.
+            guard let p = s.free[size]?.popLast() else { return nil }
             s.bytes -= size
             if let i = s.order.firstIndex(where: { $0.address == p }) { s.order.remove(at: i) }
             return p
@@ -214,7 +222,7 @@ public final class BufferPool: Sendable {
     func give(_ pointer: UnsafeMutableRawPointer, byteCount: Int) {
         let size = max(byteCount, 1)
         // Small blocks are cheap to allocate; keep what is worth a page or more.
-        guard size >= 4096, size <= limit / 4 else {
+        guard size >= BufferPool.smallest, size <= limit / 4 else {
             pointer.deallocate()
             return
         }
@@ -227,9 +235,9 @@ public final class BufferPool: Sendable {
             var out: [UInt] = []
             while s.bytes > limit, !s.order.isEmpty {
                 let (sz, p) = s.order.removeFirst()
-                if var list = s.free[sz], let i = list.firstIndex(of: p) {
-                    list.remove(at: i)
-                    s.free[sz] = list.isEmpty ? nil : list
+                if let i = s.free[sz]?.firstIndex(of: p) {
+                    s.free[sz]!.remove(at: i)
+                    if s.free[sz]!.isEmpty { s.free[sz] = nil }
                 }
                 s.bytes -= sz
                 out.append(p)

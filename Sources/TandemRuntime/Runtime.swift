@@ -384,7 +384,9 @@ public final class Runtime: @unchecked Sendable {
         // The model is made before the lock when it is not yet known (the profile source may
         // calibrate), else when a kernel needs a fresh decision: a sync whose decisions are all
         // reused needs none.
-        var model: CostModel? = modelState.withLock({ $0 == nil }) ? compileCorrected(costModel) : nil
+        // (`if case`: comparing the optional with nil copied the whole model.)
+        let known = modelState.withLock { state -> Bool in if case .some = state { return true } else { return false } }
+        var model: CostModel? = known ? nil : compileCorrected(costModel)
         try graphLock.withLock { _ in
             let roots = nodes.filter { $0.storage == nil } + takePendingUpdates()
             if roots.isEmpty { return }
@@ -420,8 +422,9 @@ public final class Runtime: @unchecked Sendable {
                         decision = reused.decision
                         if reused.code != nil { decisions.append(decision); continue }
                     } else {
-                        if model == nil { model = compileCorrected(costModel) }
-                        decision = decide(k, options: options, forced: forced, model: model!, compiling: compiling)
+                        let m = model ?? compileCorrected(costModel)
+                        model = m
+                        decision = decide(k, options: options, forced: forced, model: m, compiling: compiling)
                         remember(decision, for: k, options: options)
                     }
                     decisions.append(decision)
