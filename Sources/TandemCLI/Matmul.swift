@@ -4,7 +4,8 @@ import TandemBLAS
 import TandemRuntime
 
 /// `tandem matmul`: a square matrix product timed on the path `matmul` takes (the BLAS when
-/// one is found, else generated kernels; `TANDEM_BLAS=off` forces those), best of several runs.
+/// one is found, else Tandem's tiled kernel; `TANDEM_BLAS=off` forces that, and with
+/// `TANDEM_DEVICE=interpreter` the generated reduction runs), best of several runs.
 /// `bench/micro/matmul.py` is NumPy's side.
 struct Matmul: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -32,14 +33,15 @@ struct Matmul: ParsableCommand {
         var best = Double.infinity
         var check = 0.0
         for _ in 0..<`repeat` {
-            let before = Tandem.statistics.blasCalls
+            let before = (Tandem.statistics.blasCalls, Tandem.statistics.tiledProducts)
             let start = ProcessInfoLite.monotonicNanos()
             let c = a.matmul(b)
             let first = try c[0, 0].item()
             let seconds = Double(ProcessInfoLite.monotonicNanos() - start) / 1e9
             best = Swift.min(best, seconds)
             check = Double(first.literal.asDouble)
-            let path = Tandem.statistics.blasCalls > before ? "blas" : "generated"
+            let after = (Tandem.statistics.blasCalls, Tandem.statistics.tiledProducts)
+            let path = after.0 > before.0 ? "blas" : after.1 > before.1 ? "tiled" : "generated"
             print("  \(format(seconds * 1e3)) ms (\(path)), \(format(2 * Double(n) * Double(n) * Double(n) / seconds / 1e9)) GFLOP/s, c[0, 0] = \(check)")
         }
         print("best \(format(best * 1e3)) ms")

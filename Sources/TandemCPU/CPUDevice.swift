@@ -50,6 +50,25 @@ public final class CPUDevice: KernelDevice, @unchecked Sendable {
 
     public func readyCode(_ kernel: Kernel) -> (any PreparedKernel)? { prepared.withLock { $0[kernel] } }
 
+    /// Code from C written by hand rather than rendered from kernel IR (`TiledProduct`), with the
+    /// same `tandem_kernel` entry point, compiled and cached like a kernel's. `weight` prices its
+    /// compile as `Kernel.compileWeight` does.
+    ///
+    ///     let product = try cpu.routine(source: TiledProduct.source(float32: false), weight: 400)
+    public func routine(source: String, weight: Int) throws -> CompiledRoutine {
+        let tc: CPUToolchain
+        switch toolchain {
+        case .success(let t): tc = t
+        case .failure(let e): throw TandemError.deviceUnavailable(device: "cpu", reason: e.description)
+        }
+        if let r = routines.withLock({ $0[source] }) { return r }
+        let r = CompiledRoutine(library: try cache.library(source: source, toolchain: tc, statistics: statistics, instructions: weight))
+        routines.withLock { $0[source] = r }
+        return r
+    }
+
+    private let routines = Mutex<[String: CompiledRoutine]>([:])
+
     public func finishAfterExit(_ kernels: [Kernel]) -> Int {
         guard case .success(let tc) = toolchain else { return 0 }
         let missing = kernels.filter { k in prepared.withLock { $0[k] } == nil }
@@ -80,6 +99,22 @@ public final class CPUDevice: KernelDevice, @unchecked Sendable {
         prepared.withLock { $0.removeAll() }
         states.withLock { $0.removeAll() }
         cache.dropMemory()
+    }
+}
+
+/// Compiled C with a `tandem_kernel` entry point called on raw memory (`CPUDevice.routine`).
+public struct CompiledRoutine: @unchecked Sendable {
+    // This is safe: the library stays loaded for the life of the process.
+    let library: LoadedLibrary
+
+    /// Calls `tandem_kernel(pointers, ints, [], lo, hi)`.
+    public func call(_ pointers: [UnsafeMutableRawPointer?], ints: [Int64], lo: Int, hi: Int) {
+        pointers.withUnsafeBufferPointer { p in
+            ints.withUnsafeBufferPointer { i in
+                let zero: Double = 0
+                withUnsafePointer(to: zero) { f in library.rows!(p.baseAddress, i.baseAddress, f, Int64(lo), Int64(hi)) }
+            }
+        }
     }
 }
 

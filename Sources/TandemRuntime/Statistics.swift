@@ -46,6 +46,10 @@ public struct Statistics: Sendable, Equatable, CustomStringConvertible {
     /// Matrix products handed to the BLAS (`matmul` of large operands) and their time.
     public var blasCalls = 0
     public var blasNanos: UInt64 = 0
+    /// Matrix products run by Tandem's tiled kernel (no BLAS found, `TandemCompiler.TiledProduct`)
+    /// and their time.
+    public var tiledProducts = 0
+    public var tiledProductNanos: UInt64 = 0
     /// Bytes copied host to device and device to host.
     public var bytesToDevice = 0
     public var bytesToHost = 0
@@ -75,7 +79,7 @@ public struct Statistics: Sendable, Equatable, CustomStringConvertible {
         \(String(format2(Double(opsFused) / Double(max(kernelsRun, 1))))) per kernel), elements \(elements), \
         bytes \(bytesMoved) (to GPU \(bytesToDevice), to host \(bytesToHost)), compiles \(compileMisses) (memory hits \(compileMemoryHits), disk hits \(compileDiskHits), \
         rejected \(cacheRejected), \(String(format2(Double(compileNanos) / 1e9)))s), planning \(String(format2(Double(planNanos) / 1e9)))s (\(planNodes) nodes), fallbacks \(fallbacks), \
-        updates in place \(inPlaceUpdates) / fresh \(freshUpdates) / copied \(copiedUpdates), lagged passes \(laggedPasses), BLAS calls \(blasCalls) (\(String(format2(Double(blasNanos) / 1e9)))s), specialised runs \(specializedRuns), by device \(kernelsByDevice.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", ")) \
+        updates in place \(inPlaceUpdates) / fresh \(freshUpdates) / copied \(copiedUpdates), lagged passes \(laggedPasses), BLAS calls \(blasCalls) (\(String(format2(Double(blasNanos) / 1e9)))s), tiled products \(tiledProducts) (\(String(format2(Double(tiledProductNanos) / 1e9)))s), specialised runs \(specializedRuns), by device \(kernelsByDevice.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", ")) \
         (forced \(forcedPlacements)), model error \(String(format2(meanAbsPredictionError * 1e6))) µs mean over \(decisions) kernels
         """
     }

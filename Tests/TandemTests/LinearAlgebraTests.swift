@@ -1,6 +1,9 @@
 import Testing
-import Tandem
+@testable import Tandem
 import TandemBLAS
+import TandemCompiler
+import _TandemTestSupport
+import Foundation
 
 /// Issue 16 point 1: matmul, dot, outer and einsum against a direct triple loop, on the
 /// generated path and (when a BLAS is present) on the BLAS.
@@ -87,6 +90,52 @@ struct LinearAlgebraTests {
         #expect(close(Array(cs[(n * m)...]), want.map { $0 * 2 }, 1e-12))
         let ct = try b.transposed.matmul(a.transposed).scalars   // (m × k)(k × n) = (ab)^T
         for i in 0..<m { for j in 0..<n { #expect(abs(ct[i * n + j] - want[j * m + i]) < 1e-12) } }
+    }
+
+    @Test("the tiled product (no BLAS): odd sizes, depths past a panel, any split of its row blocks, against the triple loop",
+          arguments: [(1, 1, 1), (5, 3, 7), (6, 256, 16), (7, 257, 17), (97, 300, 33), (200, 513, 95), (13, 0, 9)])
+    func tiledKernel(_ size: (Int, Int, Int)) throws {
+        let (n, k, m) = size
+        let routine = try Tandem.shared.cpu.routine(source: TiledProduct.source(float32: false), weight: 400)
+        var rng = SeededGenerator(seed: UInt64(n * 1_000_003 + k * 1_009 + m))
+        let a = (0..<(n * k)).map { _ in Double(rng.next() % 2001) / 1000 - 1 }
+        let b = (0..<(k * m)).map { _ in Double(rng.next() % 2001) / 1000 - 1 }
+        let want = naive(a, b, n: n, k: k, m: m)
+        let blocks = (n + TiledProduct.blockRows - 1) / TiledProduct.blockRows
+        var results: [[Double]] = []
+        for pieces in Set([1, 2, 3, blocks].filter { $0 >= 1 && $0 <= blocks }).sorted() {
+            var c = [Double](repeating: .nan, count: n * m)       // every element must be written
+            var a2 = a, b2 = b
+            let scratch = UnsafeMutableRawPointer.allocate(byteCount: TiledProduct.scratchCount(n: m) * 8, alignment: 64)
+            defer { scratch.deallocate() }
+            a2.withUnsafeMutableBytes { pa in b2.withUnsafeMutableBytes { pb in c.withUnsafeMutableBytes { pc in
+                for p in 0..<pieces {
+                    routine.call([pa.baseAddress, pb.baseAddress, pc.baseAddress, scratch],
+                                 ints: [Int64(n), Int64(m), Int64(k), Int64(k), Int64(m), Int64(m)],
+                                 lo: blocks * p / pieces, hi: blocks * (p + 1) / pieces)
+                }
+            } } }
+            #expect(close(c, want, 1e-12), "\(n)x\(k)x\(m) in \(pieces) pieces")
+            results.append(c)
+        }
+        // The same bits however the rows are split.
+        for r in results.dropFirst() { #expect(r.elementsEqual(results[0]) { $0.bitPattern == $1.bitPattern }) }
+    }
+
+    @Test("without a BLAS, a large product takes the tiled kernel (its own process: TANDEM_BLAS is read once)")
+    func tiledPathChosen() throws {
+        let (status, output) = try CLITests().run(["matmul", "--n", "128", "--repeat", "2"], environment: ["TANDEM_BLAS=off"])
+        #expect(status == 0, "\(output)")
+        #expect(output.contains("(tiled)"), "\(output)")
+        let (status2, output2) = try CLITests().run(["matmul", "--n", "128", "--repeat", "2", "--float"], environment: ["TANDEM_BLAS=off"])
+        #expect(status2 == 0 && output2.contains("(tiled)"), "\(output2)")
+        // The generated reduction's value for c[0, 0] agrees with the tiled one.
+        let (_, generated) = try CLITests().run(["matmul", "--n", "128", "--repeat", "1"], environment: ["TANDEM_BLAS=off", "TANDEM_DEVICE=interpreter"])
+        func first(_ text: String) -> Double? {
+            text.split(separator: "\n").first { $0.contains("c[0, 0] = ") }.flatMap { Double($0.components(separatedBy: "c[0, 0] = ")[1]) }
+        }
+        #expect(generated.contains("(generated)"), "\(generated)")
+        if let x = first(output), let y = first(generated) { #expect(abs(x - y) < 1e-12 * Swift.max(1, abs(y))) } else { Issue.record("no c[0, 0] in \(output) / \(generated)") }
     }
 
     @Test func dotAndOuter() throws {
