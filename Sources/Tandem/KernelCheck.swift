@@ -7,8 +7,12 @@ import TandemCUDA
 /// differential check of `tandem selftest` and of the GPU test suite. It needs no runtime
 /// integration of the queued device, only its `prepareQueued`/`enqueue`/`makeHostValid`.
 ///
-///     let r = try KernelCheck.run(recorded, on: Tandem.cuda, reference: Tandem.cpu, seed: 1)
-///     print(r.passed ? "pass" : "FAIL \(r.detail)")
+///     let recorder = PlanRecorder()                 // (import TandemCompiler)
+///     try PlanRecorder.$current.withValue(recorder) { _ = try x.exp().sum().item() }
+///     for recorded in recorder.kernels {
+///         let r = try KernelCheck.run(recorded, on: Tandem.cuda, reference: Tandem.cpu, seed: 1)
+///         print(r.passed ? "pass" : "FAIL \(r.detail)")
+///     }
 public enum KernelCheck {
     public struct Outcome: Sendable {
         public var passed: Bool

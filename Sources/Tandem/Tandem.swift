@@ -118,7 +118,8 @@ public enum Tandem {
     /// Graphviz DOT of what a sync of `tensors` would run now: the pending graph, with each
     /// kernel of the plan drawn as a cluster around the nodes it fuses (nothing runs).
     ///
-    ///     print(Tandem.graphviz(delta, grid))   // render with `dot -Tsvg`
+    ///     let delta = grid[1..<513, 1..<513] * 0.25, total = delta.sum()
+    ///     print(Tandem.graphviz(delta, total))   // render with `dot -Tsvg`
     public static func graphviz(_ tensors: any TensorProtocol...) -> String {
         runtime.graphviz(tensors.map(\.node))
     }

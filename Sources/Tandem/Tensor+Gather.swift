@@ -45,8 +45,8 @@ extension Tensor {
     /// (`numpy.take_along_axis`): `indices` has this tensor's rank, and broadcasts against it
     /// on every other axis. Pairs with `argsort`.
     ///
-    ///     let order = x.argsort(axis: 1)
-    ///     let sorted = try x.take(along: order, axis: 1)
+    ///     let order = try m.argsort(axis: 1)        // m: a matrix; each row's order
+    ///     let sorted = try m.take(along: order, axis: 1)
     public func take<I: IndexTensorScalar>(along indices: Tensor<I>, axis: Int) throws -> Tensor {
         let a = Tensor.axis(axis, rank: rank, "take_along_axis")
         precondition(indices.rank == rank, "take_along_axis: indices and arr must have the same number of dimensions (\(indices.rank) and \(rank))")
@@ -209,7 +209,8 @@ extension Tensor where Scalar == Bool {
     /// The indices of the true elements, one `Int64` tensor per axis (`numpy.nonzero`), in
     /// row-major order. A sync point.
     ///
-    ///     let (rows, cols) = { let i = try m.nonzero(); return (i[0], i[1]) }()
+    ///     let i = try (m .> 0.5).nonzero()          // m: a matrix
+    ///     let (rows, cols) = (i[0], i[1])
     public func nonzero() throws -> [Tensor<Int64>] {
         let m = try scalars
         var out = [[Int64]](repeating: [], count: Swift.max(rank, 1))

@@ -127,6 +127,7 @@ public struct NPZFile: Sendable {
     /// The array `name` as a tensor of `type`; with `converting`, another dtype is converted as
     /// `cast(to:)` does, otherwise it is an error naming both dtypes.
     ///
+    ///     let archive = try NPZFile("run.npz")
     ///     let step = try archive.tensor("step", as: Int64.self)
     public func tensor<S: TensorScalar>(_ name: String, as type: S.Type = S.self, converting: Bool = false) throws -> Tensor<S> {
         guard let m = members[name] else { throw NPYError.missingArray(path: path, name: name, available: names) }
