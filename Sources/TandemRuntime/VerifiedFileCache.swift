@@ -144,12 +144,13 @@ public struct VerifiedFileCache: Sendable {
         let fd = Glibc.open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
         guard fd >= 0 else {
             let why = String(cString: strerror(errno))
-            unlink(path)
+            VerifiedFileCache.remove(path, ifStill: lst)
             return .rejected(reason: "\(path): cannot open it without following links (\(why))")
         }
         func reject(_ why: String) -> OpenLookup {
+            var checked = stat()
+            if fstat(fd, &checked) == 0 { VerifiedFileCache.remove(path, ifStill: checked) }
             close(fd)
-            unlink(path)
             return .rejected(reason: "\(path): \(why)")
         }
         guard let bytes = VerifiedFileCache.readTrusted(fd, limit: VerifiedFileCache.maxEntryBytes) else {
@@ -162,6 +163,26 @@ public struct VerifiedFileCache: Sendable {
             return reject("its SHA-256 differs from the one recorded when it was stored")
         }
         return .hit(OpenEntry(path: path, fd: fd, bytes: bytes))
+    }
+
+    /// Removes the file at `path` only if it is still the one `checked` describes (same device
+    /// and inode). A writer may rename a good entry over the path between a reader's check and
+    /// its removal (two processes storing one key): the reader used to delete that good entry.
+    /// The file is first renamed aside, atomically; if what moved is not the checked file, it is
+    /// linked back (unless a newer one took the place meanwhile), so only the rejected file is
+    /// ever deleted.
+    public static func remove(_ path: String, ifStill checked: stat) {
+        // Named like a writer's temporary (`.<key>.<pid>.<n>...`), so the leftover sweep removes it
+        // if this process dies before it does.
+        let slash = path.lastIndex(of: "/").map { path.index(after: $0) } ?? path.startIndex
+        let key = path[slash...].prefix { $0 != "." }
+        let aside = "\(path[..<slash]).\(key).\(getpid()).\(UInt64.random(in: 0...UInt64.max)).rejected"
+        guard rename(path, aside) == 0 else { return }
+        var moved = stat()
+        if lstat(aside, &moved) == 0, moved.st_dev != checked.st_dev || moved.st_ino != checked.st_ino {
+            _ = link(aside, path)           // fails, harmlessly, when a newer entry is already there
+        }
+        unlink(aside)
     }
 
     /// The bytes of the entry for `key`, read once and verified (no window between check and use).

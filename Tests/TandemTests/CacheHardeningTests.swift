@@ -80,6 +80,32 @@ struct CacheHardeningTests {
         #expect(reason.contains("SHA-256 differs"), "\(reason)")
     }
 
+    @Test("a reader refusing an entry removes only the file it checked, never a good one renamed over it meanwhile")
+    func refusalRemovesOnlyWhatWasChecked() throws {
+        let files = folder("swap")
+        try files.ensureFolders()
+        let key = String(repeating: "f", count: 64)
+        let path = try files.store(key, bytes: Array("old".utf8))
+        var checked = stat()
+        #expect(lstat(path, &checked) == 0)
+        // A writer renames a good entry (and its record) over the checked one before the reader
+        // removes it: the reader's removal must leave it.
+        try files.store(key, bytes: Array("new and good".utf8))
+        VerifiedFileCache.remove(path, ifStill: checked)
+        guard case .hit(_, let bytes) = files.read(key) else {
+            Issue.record("the good entry renamed over the refused one was removed")
+            return
+        }
+        #expect(bytes == Array("new and good".utf8))
+        // Still the checked file: removed.
+        #expect(lstat(path, &checked) == 0)
+        VerifiedFileCache.remove(path, ifStill: checked)
+        #expect(access(path, F_OK) != 0)
+        // Nothing left aside.
+        let left = (try? FileManager.default.contentsOfDirectory(atPath: files.folder))?.filter { $0.contains("rejected") } ?? ["?"]
+        #expect(left.isEmpty, "\(left)")
+    }
+
     @Test("writers of one key at once never spoil each other's entry, and leave no temporaries")
     func concurrentWriters() async throws {
         let files = folder("race")
