@@ -106,91 +106,16 @@ public enum ToolchainError: Error, CustomStringConvertible {
 
 
 extension CPUToolchain {
-    private static let fingerprints = Mutex<[String: String]>([:])
-    /// Held while a binary is hashed, so a second caller waits for the first one's answer.
-    private static let hashing = Mutex<Void>(())
-    /// Binaries whose hash was started on the side.
-    private static let hashStarted = Mutex<Set<String>>([])
+    /// The compiler as the cache key names it (`BinaryFingerprint`): its resolved path and the
+    /// SHA-256 of its binary, not only the first line of `--version`.
+    public var fingerprint: String { BinaryFingerprint.of(path) }
 
-    /// The compiler as the cache key names it: its resolved path and the SHA-256 of its binary,
-    /// not only the first line of `--version` (a wrapper printing clang's banner could otherwise
-    /// fill the cache with entries a normal run would later load). The hash is computed once per
-    /// binary and remembered in the cache folder (`compilers/`) under the binary's inode, size
-    /// and modification time, so a process pays one `stat` for it.
-    public var fingerprint: String {
-        if let f = CPUToolchain.fingerprints.withLock({ $0[path] }) { return f }
-        return CPUToolchain.hashing.withLock { _ in
-            if let f = CPUToolchain.fingerprints.withLock({ $0[path] }) { return f }
-            let f = CPUToolchain.computeFingerprint(path)
-            CPUToolchain.fingerprints.withLock { $0[path] = f }
-            return f
-        }
-    }
+    /// The fingerprint when it is known without hashing the binary; otherwise nil, and the hash
+    /// starts on the side. A program's first sync on a new machine looks kernels up this way:
+    /// hashing a 167 MB clang took 0.15-0.6 s, all of it inside the user's first `item()`, while
+    /// nothing can be in the cache under a compiler never hashed. Compiles wait for the hash
+    /// (`fingerprint`).
+    public var fingerprintIfKnown: String? { BinaryFingerprint.ifKnown(path) }
 
-    /// The fingerprint when it is known without hashing the binary (in memory, or remembered in
-    /// `compilers/`); otherwise nil, and the hash starts on a background thread. A program's
-    /// first sync on a new machine looks kernels up this way: hashing a 167 MB clang took
-    /// 0.15-0.6 s, all of it inside the user's first `item()`, while nothing can be in the cache
-    /// under a compiler never hashed. Compiles wait for the hash (`fingerprint`).
-    public var fingerprintIfKnown: String? {
-        if let f = CPUToolchain.fingerprints.withLock({ $0[path] }) { return f }
-        if let f = CPUToolchain.rememberedFingerprint(path) {
-            CPUToolchain.fingerprints.withLock { $0[path] = f }
-            return f
-        }
-        let tc = self
-        if CPUToolchain.hashStarted.withLock({ $0.insert(path).inserted }) { _ = startBackgroundThread(niceness: 0) { _ = tc.fingerprint } }
-        return nil
-    }
-
-    /// The resolved path and the binary's stamp (device, inode, size, modification time).
-    private static func stamped(_ path: String) -> (real: String, stamp: String)? {
-        guard let resolved = realpath(path, nil) else { return nil }
-        let real = String(cString: resolved)
-        free(resolved)
-        var st = stat()
-        guard stat(real, &st) == 0 else { return nil }
-        return (real, "\(st.st_dev) \(st.st_ino) \(st.st_size) \(st.st_mtim.tv_sec) \(st.st_mtim.tv_nsec)")
-    }
-
-    private static func record(_ real: String) -> (folder: String, file: String) {
-        let folder = VerifiedFileCache.defaultRoot + "/compilers"
-        return (folder, folder + "/" + VerifiedFileCache.key([real]))
-    }
-
-    /// The fingerprint remembered in `compilers/` for the binary as it is now, if any.
-    static func rememberedFingerprint(_ path: String) -> String? {
-        guard let (real, stamp) = stamped(path) else { return nil }
-        return remembered(real: real, stamp: stamp)
-    }
-
-    private static func remembered(real: String, stamp: String) -> String? {
-        guard let bytes = VerifiedFileCache.readPrivateFile(record(real).file, limit: 1024) else { return nil }
-        let lines = String(decoding: bytes, as: UTF8.self).split(separator: "\n")
-        return lines.count == 2 && lines[0] == stamp ? "\(real) \(lines[1])" : nil
-    }
-
-    static func computeFingerprint(_ path: String) -> String {
-        guard let (real, stamp) = stamped(path) else { return "\(path) (unresolved or unreadable)" }
-        if let known = remembered(real: real, stamp: stamp) { return known }
-        let (folder, record) = record(real)
-        // Hash the binary (once per machine and compiler version).
-        let fd = open(real, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return "\(real) (unreadable)" }
-        defer { close(fd) }
-        var hasher = SHA256()
-        var chunk = [UInt8](repeating: 0, count: 1 << 20)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, 1 << 20) }
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { break }
-            hasher.update(data: chunk[0..<n])
-        }
-        let digest = VerifiedFileCache.hex(hasher.finalize())
-        if (try? VerifiedFileCache.ensurePrivateDirectory(VerifiedFileCache.defaultRoot)) != nil,
-           (try? VerifiedFileCache.ensurePrivateDirectory(folder)) != nil {
-            try? VerifiedFileCache.writeAtomically(record, Array("\(stamp)\n\(digest)".utf8))
-        }
-        return "\(real) \(digest)"
-    }
+    static func computeFingerprint(_ path: String) -> String { BinaryFingerprint.compute(path) }
 }

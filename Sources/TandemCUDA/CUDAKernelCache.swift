@@ -5,8 +5,8 @@ import Synchronization
 import TandemRuntime
 
 /// Compiled CUBIN images in memory and on disk (`cuda/` beside the CPU cache under
-/// `TANDEM_CACHE_DIR` or `~/.cache/tandem`), keyed by SHA-256 of (source, NVRTC version,
-/// architecture), with the CPU cache's ownership, permission and hash checks (`VerifiedFileCache`).
+/// `TANDEM_CACHE_DIR` or `~/.cache/tandem`), keyed by SHA-256 of (source, NVRTC's version, path
+/// and library hash (`NVRTC.cacheIdentity`), architecture), with the CPU cache's ownership, permission and hash checks (`VerifiedFileCache`).
 ///
 ///     let cache = CUDAKernelCache()
 ///     let cubin = try cache.cubin(source: src, architecture: "sm_90", nvrtc: nvrtc, statistics: stats)
@@ -31,7 +31,7 @@ public final class CUDAKernelCache: Sendable {
 
     /// Whether `cubin(source:...)` would find the image in memory, on disk, or compile it.
     public func state(source: String, architecture: String, nvrtc: NVRTC) -> CodeState {
-        let key = CUDAKernelCache.key(source: source, nvrtc: nvrtc.identity, architecture: architecture)
+        let key = CUDAKernelCache.key(source: source, nvrtc: nvrtc.cacheIdentity, architecture: architecture)
         if images.withLock({ $0[key] }) != nil { return .onDisk }     // still to be loaded as a module
         return access(entryPath(key), F_OK) == 0 ? .onDisk : .missing
     }
@@ -42,7 +42,7 @@ public final class CUDAKernelCache: Sendable {
     /// The CUBIN for `source` on `architecture`: from memory, from a verified disk entry, or
     /// compiled now by NVRTC (throws `TandemError.compileFailed` with the log and the source).
     public func cubin(source: String, architecture: String, nvrtc: NVRTC, statistics: StatisticsBox) throws -> [UInt8] {
-        let key = CUDAKernelCache.key(source: source, nvrtc: nvrtc.identity, architecture: architecture)
+        let key = CUDAKernelCache.key(source: source, nvrtc: nvrtc.cacheIdentity, architecture: architecture)
         if let image = images.withLock({ $0[key] }) {
             statistics.update { $0.compileMemoryHits += 1 }
             return image

@@ -60,8 +60,17 @@ public final class NVRTC: @unchecked Sendable {
     /// Where NVRTC was loaded from.
     public var path: String { library.path }
 
-    /// "NVRTC 12.9", for messages and cache keys.
+    /// "NVRTC 12.9", for messages.
     public var identity: String { "NVRTC \(version.major).\(version.minor)" }
+
+    /// What the CUBIN cache's keys name this NVRTC by: its version, its resolved path and the
+    /// SHA-256 of the library (`BinaryFingerprint`, hashed once per machine and library), so
+    /// another library reporting the same version gets keys of its own (issue 17 point 3).
+    public var cacheIdentity: String { NVRTC.cacheIdentity(version: version, path: path) }
+
+    public static func cacheIdentity(version: (major: Int, minor: Int), path: String) -> String {
+        "NVRTC \(version.major).\(version.minor) \(BinaryFingerprint.of(path))"
+    }
 
     /// The one checker of NVRTC calls: the error names the call and NVRTC's text for the code.
     public func check(_ result: nvrtcResult, _ call: String) throws {

@@ -5,6 +5,7 @@ import Testing
 import _TandemTestSupport
 @testable import TandemCPU
 import TandemRuntime
+import TandemCUDA
 import TandemModel
 import FoundationEssentials
 @testable import Tandem
@@ -271,6 +272,21 @@ struct CacheKeyTests {
         #expect(CPUKernelCache.key(source: "int x;", toolchain: disguised) != CPUKernelCache.key(source: "int x;", toolchain: clang))
         // The fingerprint is stable (remembered in the cache folder, checked against the binary's stat).
         #expect(CPUToolchain.computeFingerprint(clang.path) == clang.fingerprint)
+    }
+
+    @Test("two NVRTC libraries reporting the same version get CUBIN keys of their own")
+    func nvrtcKeyNamesTheLibrary() throws {
+        let dir = TestScratch.path("nvrtc-\(UInt32.random(in: 0...UInt32.max))")
+        mkdir(dir, 0o700)
+        let (one, other) = (dir + "/libnvrtc.so.12", dir + "/libnvrtc-copy.so.12")
+        #expect(ProcessInfoLite.write(Array("one library".utf8), to: one))
+        #expect(ProcessInfoLite.write(Array("another library".utf8), to: other))
+        let a = NVRTC.cacheIdentity(version: (12, 9), path: one), b = NVRTC.cacheIdentity(version: (12, 9), path: other)
+        #expect(a != b)
+        #expect(a.hasPrefix("NVRTC 12.9 ") && a.contains(one))
+        #expect(CUDAKernelCache.key(source: "k", nvrtc: a, architecture: "sm_90") != CUDAKernelCache.key(source: "k", nvrtc: b, architecture: "sm_90"))
+        // The same library is named the same way (remembered, checked against its stat).
+        #expect(NVRTC.cacheIdentity(version: (12, 9), path: one) == a)
     }
 
     @Test("temporary files of a dead writer, older than the limit, are removed; a live one's are kept")

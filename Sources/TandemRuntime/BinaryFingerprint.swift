@@ -1,0 +1,98 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Crypto
+import Synchronization
+
+/// A program or library as a cache key names it: its resolved path and the SHA-256 of its
+/// bytes, not only the version it reports (a wrapper printing clang's banner, or another NVRTC
+/// reporting the same version, could otherwise fill the cache with entries a normal run would
+/// later load). The hash is computed once per binary and remembered in the cache folder
+/// (`compilers/`) under the binary's device, inode, size and modification time, so a process
+/// pays one `stat` for it. The C compiler (`CPUToolchain`) and NVRTC are keyed this way.
+///
+///     let f = BinaryFingerprint.of("/usr/bin/clang")      // "/usr/lib/llvm-19/bin/clang 3f5a..."
+public enum BinaryFingerprint {
+    private static let fingerprints = Mutex<[String: String]>([:])
+    /// Held while a binary is hashed, so a second caller waits for the first one's answer.
+    private static let hashing = Mutex<Void>(())
+    /// Binaries whose hash was started on the side.
+    private static let hashStarted = Mutex<Set<String>>([])
+
+    /// The fingerprint of the binary at `path`, hashed now if it is not known.
+    public static func of(_ path: String) -> String {
+        if let f = fingerprints.withLock({ $0[path] }) { return f }
+        return hashing.withLock { _ in
+            if let f = fingerprints.withLock({ $0[path] }) { return f }
+            let f = compute(path)
+            fingerprints.withLock { $0[path] = f }
+            return f
+        }
+    }
+
+    /// The fingerprint when it is known without hashing the binary (in memory, or remembered in
+    /// `compilers/`); otherwise nil, and the hash starts on a background thread.
+    public static func ifKnown(_ path: String) -> String? {
+        if let f = fingerprints.withLock({ $0[path] }) { return f }
+        if let f = remembered(path) {
+            fingerprints.withLock { $0[path] = f }
+            return f
+        }
+        if hashStarted.withLock({ $0.insert(path).inserted }) { _ = startBackgroundThread(niceness: 0) { _ = BinaryFingerprint.of(path) } }
+        return nil
+    }
+
+    /// The resolved path and the binary's stamp (device, inode, size, modification time).
+    private static func stamped(_ path: String) -> (real: String, stamp: String)? {
+        guard let resolved = realpath(path, nil) else { return nil }
+        let real = String(cString: resolved)
+        free(resolved)
+        var st = stat()
+        guard stat(real, &st) == 0 else { return nil }
+        return (real, "\(st.st_dev) \(st.st_ino) \(st.st_size) \(st.st_mtim.tv_sec) \(st.st_mtim.tv_nsec)")
+    }
+
+    private static func record(_ real: String) -> (folder: String, file: String) {
+        let folder = VerifiedFileCache.defaultRoot + "/compilers"
+        return (folder, folder + "/" + VerifiedFileCache.key([real]))
+    }
+
+    /// The fingerprint remembered in `compilers/` for the binary as it is now, if any.
+    public static func remembered(_ path: String) -> String? {
+        guard let (real, stamp) = stamped(path) else { return nil }
+        return remembered(real: real, stamp: stamp)
+    }
+
+    private static func remembered(real: String, stamp: String) -> String? {
+        guard let bytes = VerifiedFileCache.readPrivateFile(record(real).file, limit: 1024) else { return nil }
+        let lines = String(decoding: bytes, as: UTF8.self).split(separator: "\n")
+        return lines.count == 2 && lines[0] == stamp ? "\(real) \(lines[1])" : nil
+    }
+
+    /// Hashes the binary at `path` (unless remembered) and remembers the result.
+    public static func compute(_ path: String) -> String {
+        guard let (real, stamp) = stamped(path) else { return "\(path) (unresolved or unreadable)" }
+        if let known = remembered(real: real, stamp: stamp) { return known }
+        let (folder, record) = record(real)
+        // Hash the binary (once per machine and version).
+        let fd = open(real, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return "\(real) (unreadable)" }
+        defer { close(fd) }
+        var hasher = SHA256()
+        var chunk = [UInt8](repeating: 0, count: 1 << 20)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, 1 << 20) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { break }
+            hasher.update(data: chunk[0..<n])
+        }
+        let digest = VerifiedFileCache.hex(hasher.finalize())
+        if (try? VerifiedFileCache.ensurePrivateDirectory(VerifiedFileCache.defaultRoot)) != nil,
+           (try? VerifiedFileCache.ensurePrivateDirectory(folder)) != nil {
+            try? VerifiedFileCache.writeAtomically(record, Array("\(stamp)\n\(digest)".utf8))
+        }
+        return "\(real) \(digest)"
+    }
+}
