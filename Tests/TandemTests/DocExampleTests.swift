@@ -70,16 +70,7 @@ struct DocExampleTests {
         let examples = try DocExampleTests.examples(in: root + "/Sources/Tandem")
         // The extractor must find them (a change to the comment style would otherwise pass).
         #expect(examples.count >= 70, "found only \(examples.count) examples")
-        guard let swiftc = ProcessInfoLite.executable("swiftc") else {
-            print("DocExampleTests: swiftc not on PATH; skipped")
-            return
-        }
-        let binary = try #require(CLITests.binary, "the test bundle's folder was not found")
-        let modules = String(binary[..<binary.lastIndex(of: "/")!]) + "/Modules"
-        guard access(modules + "/Tandem.swiftmodule", F_OK) == 0 else {
-            print("DocExampleTests: no Tandem.swiftmodule beside the tests; skipped")
-            return
-        }
+        guard let (swiftc, modules) = TypeCheckTests.swiftcAndModules("DocExampleTests") else { return }
         var source = ["import Foundation", "import Tandem", "import TandemCompiler", "import TandemRuntime", "", DocExampleTests.prelude, ""]
         var origin: [(line: Int, example: Example)] = []
         for (n, e) in examples.enumerated() {
@@ -116,9 +107,7 @@ struct DocExampleTests {
         let text = try String(contentsOfFile: root + "/README.md", encoding: .utf8)
         let blocks = text.components(separatedBy: "```swift\n").dropFirst().map { $0.components(separatedBy: "```")[0] }
         #expect(!blocks.isEmpty)
-        guard let swiftc = ProcessInfoLite.executable("swiftc"), let binary = CLITests.binary else { return }
-        let modules = String(binary[..<binary.lastIndex(of: "/")!]) + "/Modules"
-        guard access(modules + "/Tandem.swiftmodule", F_OK) == 0 else { return }
+        guard let (swiftc, modules) = TypeCheckTests.swiftcAndModules("DocExampleTests") else { return }
         let dir = TestScratch.path("readme-blocks")
         mkdir(dir, 0o700)
         for (n, block) in blocks.enumerated() {
