@@ -527,64 +527,6 @@ public final class Runtime: @unchecked Sendable {
         }
     }
 
-    /// Materialises `node` and blocks until its buffer holds its values. `call` names the reading
-    /// API and its source line (for traces).
-    public func read(_ node: Node, call: @autoclosure () -> String = "read") throws -> Buffer {
-        statistics.update { $0.syncs += 1 }
-        let start = ProcessInfoLite.monotonicNanos()
-        defer {
-            Tracer.shared.record(TraceEvent(kind: .sync, name: call(), start: start, duration: ProcessInfoLite.monotonicNanos() - start,
-                                            bytes: node.count * node.dtype.byteSize))
-        }
-        // A view of a value a tensor holds (or that is stored already) is read from that value:
-        // the value is computed and kept, and the view's elements are copied out of its buffer on
-        // the host. Reading `x[0]` of a loop's `x` each iteration then runs one kernel an
-        // iteration (the step, storing `x`) instead of a kernel for the element, the step every
-        // other iteration and a copy kernel; an element of a stored tensor is read without any.
-        // A view of a temporary still computes only the elements it shows.
-        if case .view(let base, let map) = node.op, node.storage == nil,
-           base.storage != nil || base.holders.load(ordering: .relaxed) > 0, base.count > 0 {
-            let source = try read(base, call: "view source")
-            return Runtime.gather(source, shape: base.shape, map: map, viewShape: node.shape)
-        }
-        try materialize([node])
-        let (buffer, writer, onDevice) = graphLock.withLock { _ -> (Buffer, KernelTask?, Bool) in
-            let b = node.storage!
-            let s = b.schedule as? BufferSchedule
-            if s?.deviceSeen == true { s?.planned.insert(.host) }
-            return (b, s?.lastWriter, s?.deviceSeen ?? false)
-        }
-        if let writer { executor.wait(writer) }
-        try throwAsyncError()
-        if onDevice, let cuda { try cuda.makeHostValid(buffer) }
-        return buffer
-    }
-
-    /// The elements of the view `map` (of shape `viewShape`) of `source` (row-major, of
-    /// `shape`), in a buffer of their own, copied on the host.
-    static func gather(_ source: Buffer, shape: [Int], map: AffineMap, viewShape extents: [Int]) -> Buffer {
-        let count = Shape.count(extents)
-        let out = Buffer(dtype: source.dtype, count: count)
-        guard count > 0 else { return out }
-        let (offset, strides) = map.flatten(rowMajor: shape)
-        let size = source.dtype.byteSize
-        var index = [Int].filled(0, count: extents.count)
-        var flat = offset
-        for i in 0..<count {
-            (out.pointer + i * size).copyMemory(from: source.pointer + flat * size, byteCount: size)
-            var k = extents.count - 1
-            while k >= 0 {
-                index[k] += 1
-                flat += strides[k]
-                if index[k] < extents[k] { break }
-                flat -= strides[k] * extents[k]
-                index[k] = 0
-                k -= 1
-            }
-        }
-        return out
-    }
-
     /// DOT of the pending graph behind `nodes` and the plan a sync would run (nothing runs).
     public func graphviz(_ nodes: [Node]) -> String {
         graphLock.withLock { _ in
@@ -603,29 +545,6 @@ public final class Runtime: @unchecked Sendable {
     /// The plan a sync of `nodes` would run, without running it (for printing kernel IR).
     public func preview(_ nodes: [Node]) -> Plan {
         graphLock.withLock { _ in Planner().plan(roots: nodes.filter { $0.storage == nil }) }
-    }
-
-    /// Blocks until every queued kernel that writes one of `buffers` is done and their host
-    /// memory holds the values (copied back from the GPU if it has the only copy).
-    public func wait(for buffers: [Buffer]) throws {
-        let writers = graphLock.withLock { _ in buffers.compactMap { ($0.schedule as? BufferSchedule)?.lastWriter } }
-        for w in writers { executor.wait(w) }
-        try throwAsyncError()
-        if let cuda {
-            for b in buffers where (b.schedule as? BufferSchedule)?.deviceSeen == true { try cuda.makeHostValid(b) }
-        }
-    }
-
-    /// Blocks until everything queued so far has run (host memory of GPU results is made valid
-    /// only by reading them).
-    public func waitAll() throws {
-        executor.waitAll()
-        try throwAsyncError()
-    }
-
-    /// Throws (once) the first error a queued device reported from a worker thread.
-    func throwAsyncError() throws {
-        if let e = asyncError.withLock({ e -> (any Error)? in defer { e = nil }; return e }) { throw e }
     }
 
     /// Whether a kernel has been queued on the GPU in this process (graph lock): until then no
