@@ -87,8 +87,8 @@ public struct Tensor<Scalar: TensorScalar>: TensorProtocol, Sendable {
         precondition(count == 1, "item: can only convert an array of size 1 to a Swift scalar, not shape \(Shape.describe(shape))")
         // Straight from the buffer: an array of one element cost a generic allocation, a tenth
         // of a small loop's step that reads a sum every iteration.
-        let buffer = try Tandem.runtime.read(node, call: "item() at \(file):\(line)")
-        return buffer.pointer.load(as: Scalar.self)
+        let (buffer, index) = try Tandem.runtime.readElement(node, call: "item() at \(file):\(line)")
+        return buffer.pointer.load(fromByteOffset: index * Scalar.dtype.byteSize, as: Scalar.self)
     }
 
     /// Queues the computation of this tensor and returns without waiting.

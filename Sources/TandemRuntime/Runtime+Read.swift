@@ -16,17 +16,42 @@ extension Runtime {
             Tracer.shared.record(TraceEvent(kind: .sync, name: call(), start: start, duration: ProcessInfoLite.monotonicNanos() - start,
                                             bytes: node.count * node.dtype.byteSize))
         }
-        // A view of a value a tensor holds (or that is stored already) is read from that value:
-        // the value is computed and kept, and the view's elements are copied out of its buffer on
-        // the host. Reading `x[0]` of a loop's `x` each iteration then runs one kernel an
-        // iteration (the step, storing `x`) instead of a kernel for the element, the step every
-        // other iteration and a copy kernel; an element of a stored tensor is read without any.
-        // A view of a temporary still computes only the elements it shows.
-        if case .view(let base, let map) = node.op, node.storage == nil,
-           base.storage != nil || base.holders.load(ordering: .relaxed) > 0, base.count > 0 {
-            let source = try read(base, call: "view source")
-            return Runtime.gather(source, shape: base.shape, map: map, viewShape: node.shape)
+        if let (base, map) = Runtime.viewOfKept(node) {
+            return Runtime.gather(try hostBuffer(base), shape: base.shape, map: map, viewShape: node.shape)
         }
+        return try hostBuffer(node)
+    }
+
+    /// The one element of `node` (a sync point): the buffer holding it and its element index
+    /// there. An element of a held or stored tensor's view is read in place (no copy, no
+    /// buffer made for it; see `viewOfKept`).
+    public func readElement(_ node: Node, call: @autoclosure () -> String = "read") throws -> (buffer: Buffer, index: Int) {
+        statistics.update { $0.syncs += 1 }
+        let start = ProcessInfoLite.monotonicNanos()
+        defer {
+            Tracer.shared.record(TraceEvent(kind: .sync, name: call(), start: start, duration: ProcessInfoLite.monotonicNanos() - start,
+                                            bytes: node.dtype.byteSize))
+        }
+        if let (base, map) = Runtime.viewOfKept(node) {
+            return (try hostBuffer(base), map.flatten(rowMajor: base.shape).offset)
+        }
+        return (try hostBuffer(node), 0)
+    }
+
+    /// The base and map of `node` when it is a view of a value a tensor holds (or that is
+    /// stored already): such a view is read from that value, which is computed and kept, its
+    /// elements copied out on the host. Reading `x[0]` of a loop's `x` each iteration then runs
+    /// one kernel an iteration (the step, storing `x`) instead of a kernel for the element, the
+    /// step every other iteration and a copy kernel; an element of a stored tensor is read
+    /// without any. A view of a temporary (nil here) still computes only the elements it shows.
+    static func viewOfKept(_ node: Node) -> (base: Node, map: AffineMap)? {
+        guard node.storage == nil, case .view(let base, let map) = node.op,
+              base.storage != nil || base.holders.load(ordering: .relaxed) > 0, base.count > 0 else { return nil }
+        return (base, map)
+    }
+
+    /// Materialises `node` and returns its buffer once it holds the values on the host.
+    func hostBuffer(_ node: Node) throws -> Buffer {
         try materialize([node])
         let (buffer, writer, onDevice) = graphLock.withLock { _ -> (Buffer, KernelTask?, Bool) in
             let b = node.storage!
