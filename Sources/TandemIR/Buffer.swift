@@ -168,16 +168,22 @@ public final class BufferPool: Sendable {
     /// Frees every block the pool holds.
     func releaseAll() {
         let all: [UInt] = state.withLock { s in
-            let out = s.order.map(\.address)
+            let out = Array(s.freeSet)
             s = State(seen: s.seen)
             return out
         }
         for p in all { UnsafeMutableRawPointer(bitPattern: p)?.deallocate() }
     }
-    /// Addresses (as integers, so the state is plain data) of free blocks by size, oldest first.
+    /// Addresses (as integers, so the state is plain data) of free blocks by size (the most
+    /// recently returned last), and the order they were returned in for eviction, oldest first
+    /// from `head`. A block taken stays in `order` (finding and removing it there was a scan of
+    /// every free block at every take); eviction skips entries no longer in `freeSet`, and the
+    /// queue is compacted when most of it is stale or consumed.
     private struct State {
         var free: [Int: [UInt]] = [:]
+        var freeSet: Set<UInt> = []
         var order: [(size: Int, address: UInt)] = []
+        var head = 0
         var bytes = 0
         var seen: Set<Int> = []
     }
@@ -196,6 +202,9 @@ public final class BufferPool: Sendable {
     /// kernel is planned, so "one is free right now" would say no too often).
     public func recycles(byteCount: Int) -> Bool { state.withLock { $0.seen.contains(max(byteCount, 1)) } }
 
+    /// Bytes held in free blocks (for tests).
+    var freeBytes: Int { state.withLock { $0.bytes } }
+
     func take(byteCount: Int) -> UnsafeMutableRawPointer {
         let size = max(byteCount, 1)
         // Blocks this small never come back to the pool (`give`).
@@ -208,7 +217,7 @@ public final class BufferPool: Sendable {
             // allocation at every take); an emptied list stays for the size's next block.
             guard let p = s.free[size]?.popLast() else { return nil }
             s.bytes -= size
-            if let i = s.order.firstIndex(where: { $0.address == p }) { s.order.remove(at: i) }
+            s.freeSet.remove(p)
             return p
         }
         if let reused, let p = UnsafeMutableRawPointer(bitPattern: reused) {
@@ -229,18 +238,26 @@ public final class BufferPool: Sendable {
         let address = UInt(bitPattern: pointer)
         let evicted: [UInt] = state.withLock { s in
             s.free[size, default: []].append(address)
+            s.freeSet.insert(address)
             s.seen.insert(size)
             s.order.append((size, address))
             s.bytes += size
             var out: [UInt] = []
-            while s.bytes > limit, !s.order.isEmpty {
-                let (sz, p) = s.order.removeFirst()
+            while s.bytes > limit, s.head < s.order.count {
+                let (sz, p) = s.order[s.head]
+                s.head += 1
+                guard s.freeSet.remove(p) != nil else { continue }     // taken since it was returned
                 if let i = s.free[sz]?.firstIndex(of: p) {
                     s.free[sz]!.remove(at: i)
                     if s.free[sz]!.isEmpty { s.free[sz] = nil }
                 }
                 s.bytes -= sz
                 out.append(p)
+            }
+            let live = s.order.count - s.head
+            if s.head > 64 && s.head * 2 > s.order.count || live > 2 * s.freeSet.count + 64 {
+                s.order = s.order[s.head...].filter { s.freeSet.contains($0.address) }
+                s.head = 0
             }
             return out
         }
