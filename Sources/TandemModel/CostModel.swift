@@ -16,6 +16,16 @@ public enum Placement: String, Sendable, Hashable, CaseIterable, Codable, Custom
     /// The resource the option occupies (options on one resource queue behind each other).
     public var resource: Resource { self == .cuda ? .gpu : .cpu }
 
+    /// The position in `allCases`.
+    public var ordinal: Int {
+        switch self {
+        case .interpreter: 0
+        case .cpu1: 1
+        case .cpuAll: 2
+        case .cuda: 3
+        }
+    }
+
     public enum Resource: Sendable, Hashable { case cpu, gpu }
 }
 

@@ -427,7 +427,7 @@ extension Runtime {
         // A queued kernel's task only enqueued it: its time on the device is not measured here.
         let error = measured.map { abs(Double($0) / 1e9 - predicted) }
         statistics.update { s in
-            s.kernelsByDevice[device, default: 0] += 1
+            s.kernelsByPlacement[d.chosen.placement.ordinal] += 1
             s.predictedNanos += UInt64(min(predicted, 1e6) * 1e9)
             if let measured, let error {
                 s.decisions += 1

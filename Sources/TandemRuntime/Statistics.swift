@@ -1,4 +1,5 @@
 import Synchronization
+import TandemModel
 
 /// Counters of what the runtime did since start (or the last `reset`).
 public struct Statistics: Sendable, Equatable, CustomStringConvertible {
@@ -53,8 +54,15 @@ public struct Statistics: Sendable, Equatable, CustomStringConvertible {
     /// Bytes copied host to device and device to host.
     public var bytesToDevice = 0
     public var bytesToHost = 0
-    /// Kernels run per placement (`interpreter`, `cpu-1`, `cpu`, `cuda`).
-    public var kernelsByDevice: [String: Int] = [:]
+    /// Kernels run per placement, by position in `Placement.allCases` (counted at every kernel:
+    /// a String-keyed table hashed the placement's name each time).
+    public var kernelsByPlacement = [Int](repeating: 0, count: Placement.allCases.count)
+    /// Kernels run per placement (`interpreter`, `cpu-1`, `cpu`, `cuda`), those that ran any.
+    public var kernelsByDevice: [String: Int] {
+        var table: [String: Int] = [:]
+        for (p, n) in zip(Placement.allCases, kernelsByPlacement) where n > 0 { table[p.rawValue] = n }
+        return table
+    }
     /// Kernels whose placement was forced (`TANDEM_DEVICE` or `withDevice`) rather than chosen.
     public var forcedPlacements = 0
     /// Placement decisions whose kernel has finished, with the sums of predicted and measured

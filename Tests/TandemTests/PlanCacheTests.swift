@@ -246,5 +246,11 @@ struct OrdinalTests {
         for (i, op) in UnaryOp.allCases.enumerated() { #expect(op.ordinal == i, "\(op)") }
         for (i, op) in BinaryOp.allCases.enumerated() { #expect(op.ordinal == i, "\(op)") }
         for (i, op) in ReduceOp.allCases.enumerated() { #expect(op.ordinal == i, "\(op)") }
+        for (i, p) in Placement.allCases.enumerated() { #expect(p.ordinal == i, "\(p)") }
+        // Kernels counted by placement are named by placement.
+        var s = Statistics()
+        s.kernelsByPlacement[Placement.cpu1.ordinal] += 2
+        s.kernelsByPlacement[Placement.interpreter.ordinal] += 1
+        #expect(s.kernelsByDevice == ["cpu-1": 2, "interpreter": 1])
     }
 }
