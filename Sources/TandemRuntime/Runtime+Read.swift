@@ -16,7 +16,7 @@ extension Runtime {
             Tracer.shared.record(TraceEvent(kind: .sync, name: call(), start: start, duration: ProcessInfoLite.monotonicNanos() - start,
                                             bytes: node.count * node.dtype.byteSize))
         }
-        if let (base, map) = Runtime.viewOfKept(node) {
+        if let (base, map) = graphLock.withLock({ _ in Runtime.viewOfKept(node) }) {
             return Runtime.gather(try hostBuffer(base), shape: base.shape, map: map, viewShape: node.shape)
         }
         return try hostBuffer(node)
@@ -32,7 +32,7 @@ extension Runtime {
             Tracer.shared.record(TraceEvent(kind: .sync, name: call(), start: start, duration: ProcessInfoLite.monotonicNanos() - start,
                                             bytes: node.dtype.byteSize))
         }
-        if let (base, map) = Runtime.viewOfKept(node) {
+        if let (base, map) = graphLock.withLock({ _ in Runtime.viewOfKept(node) }) {
             return (try hostBuffer(base), map.flatten(rowMajor: base.shape).offset)
         }
         return (try hostBuffer(node), 0)
@@ -44,6 +44,7 @@ extension Runtime {
     /// one kernel an iteration (the step, storing `x`) instead of a kernel for the element, the
     /// step every other iteration and a copy kernel; an element of a stored tensor is read
     /// without any. A view of a temporary (nil here) still computes only the elements it shows.
+    /// Call under the graph lock (a node's operation is replaced there when a sync realises it).
     static func viewOfKept(_ node: Node) -> (base: Node, map: AffineMap)? {
         guard node.storage == nil, case .view(let base, let map) = node.op,
               base.storage != nil || base.holders.load(ordering: .relaxed) > 0, base.count > 0 else { return nil }
