@@ -31,12 +31,16 @@ public final class CPUDevice: KernelDevice, @unchecked Sendable {
         }
     }
 
-    public func prepare(_ kernel: Kernel) throws -> any PreparedKernel {
-        let tc: CPUToolchain
+    /// The compiler, or the reason there is none as the device's error.
+    private func usableToolchain() throws -> CPUToolchain {
         switch toolchain {
-        case .success(let t): tc = t
+        case .success(let t): return t
         case .failure(let e): throw TandemError.deviceUnavailable(device: "cpu", reason: e.description)
         }
+    }
+
+    public func prepare(_ kernel: Kernel) throws -> any PreparedKernel {
+        let tc = try usableToolchain()
         if let k = prepared.withLock({ $0[kernel] }) {
             statistics.update { $0.compileMemoryHits += 1 }
             return k
@@ -56,11 +60,7 @@ public final class CPUDevice: KernelDevice, @unchecked Sendable {
     ///
     ///     let product = try cpu.routine(source: TiledProduct.source(float32: false), weight: 400)
     public func routine(source: String, weight: Int) throws -> CompiledRoutine {
-        let tc: CPUToolchain
-        switch toolchain {
-        case .success(let t): tc = t
-        case .failure(let e): throw TandemError.deviceUnavailable(device: "cpu", reason: e.description)
-        }
+        let tc = try usableToolchain()
         if let r = routines.withLock({ $0[source] }) { return r }
         let r = CompiledRoutine(library: try cache.library(source: source, toolchain: tc, statistics: statistics, instructions: weight))
         routines.withLock { $0[source] = r }

@@ -64,22 +64,18 @@ public final class CPUKernelCache: Sendable {
         return running
     }
 
-    /// Compiles `source` into the cache in a shell that outlives this process, with the steps of
-    /// `library` and `VerifiedFileCache.store`: the compiler's output (under the compile time
+    /// Compiles `sources` into the cache in a shell that outlives this process, with the steps of
+    /// `library` and `VerifiedFileCache.store`: each compiler output (under the compile time
     /// limit) made private, its SHA-256 recorded beside it, both renamed into place; nothing is
     /// loaded. For background compiles unfinished at exit: the next run finds the kernel on
     /// disk instead of interpreting it again (asian_option's 1.1 s compiles never finished
-    /// inside its 0.7 s runs). False when the entry exists, the folder is not usable, the
-    /// compiler was stopped, or `sh`, `sha256sum`, `cut` or `timeout` are missing.
-    func finishDetached(source: String, toolchain: CPUToolchain) -> Bool {
-        finishDetached(sources: [source], toolchain: toolchain) == 1
-    }
-
-    /// `finishDetached` for several kernels, compiled one after the other in one process, in
-    /// the order given: eight compiles started at once at exit shared two cores with each other
-    /// and with the next run, and every one of them finished late; one at a time, the first
-    /// (the kernel that ran longest) is in the cache soonest. Each kernel's marker is touched
-    /// when its compile starts. Returns how many were handed on.
+    /// inside its 0.7 s runs). The kernels compile one after the other, in the order given:
+    /// eight compiles started at once at exit shared two cores with each other and with the
+    /// next run, and every one of them finished late; one at a time, the first (the kernel that
+    /// ran longest) is in the cache soonest. Each kernel's marker is touched when its compile
+    /// starts. Returns how many were handed on: none when the folder is not usable, the compiler
+    /// was stopped, or `sh`, `sha256sum`, `cut` or `timeout` are missing; a kernel whose entry
+    /// exists, or that another process is compiling, is skipped.
     func finishDetached(sources: [String], toolchain: CPUToolchain) -> Int {
         guard CPUToolchain.stalled.withLock({ $0 }) == nil, let fingerprint = toolchain.fingerprintIfKnown,
               let sha = ProcessInfoLite.executable("sha256sum"), let cut = ProcessInfoLite.executable("cut"),

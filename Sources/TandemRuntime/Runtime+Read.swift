@@ -10,32 +10,35 @@ extension Runtime {
     /// Materialises `node` and blocks until its buffer holds its values. `call` names the reading
     /// API and its source line (for traces).
     public func read(_ node: Node, call: @autoclosure () -> String = "read") throws -> Buffer {
-        statistics.update { $0.syncs += 1 }
-        let start = ProcessInfoLite.monotonicNanos()
-        defer {
-            Tracer.shared.record(TraceEvent(kind: .sync, name: call(), start: start, duration: ProcessInfoLite.monotonicNanos() - start,
-                                            bytes: node.count * node.dtype.byteSize))
+        try sync(call, bytes: node.count * node.dtype.byteSize) {
+            if let (base, map) = graphLock.withLock({ _ in Runtime.viewOfKept(node) }) {
+                return Runtime.gather(try hostBuffer(base), shape: base.shape, map: map, viewShape: node.shape)
+            }
+            return try hostBuffer(node)
         }
-        if let (base, map) = graphLock.withLock({ _ in Runtime.viewOfKept(node) }) {
-            return Runtime.gather(try hostBuffer(base), shape: base.shape, map: map, viewShape: node.shape)
-        }
-        return try hostBuffer(node)
     }
 
     /// The one element of `node` (a sync point): the buffer holding it and its element index
     /// there. An element of a held or stored tensor's view is read in place (no copy, no
     /// buffer made for it; see `viewOfKept`).
     public func readElement(_ node: Node, call: @autoclosure () -> String = "read") throws -> (buffer: Buffer, index: Int) {
+        try sync(call, bytes: node.dtype.byteSize) {
+            if let (base, map) = graphLock.withLock({ _ in Runtime.viewOfKept(node) }) {
+                return (try hostBuffer(base), map.flatten(rowMajor: base.shape).offset)
+            }
+            return (try hostBuffer(node), 0)
+        }
+    }
+
+    /// Runs a read as one sync point: counted, and traced under `call` with `bytes`.
+    private func sync<T>(_ call: () -> String, bytes: Int, _ body: () throws -> T) throws -> T {
         statistics.update { $0.syncs += 1 }
         let start = ProcessInfoLite.monotonicNanos()
         defer {
             Tracer.shared.record(TraceEvent(kind: .sync, name: call(), start: start, duration: ProcessInfoLite.monotonicNanos() - start,
-                                            bytes: node.dtype.byteSize))
+                                            bytes: bytes))
         }
-        if let (base, map) = graphLock.withLock({ _ in Runtime.viewOfKept(node) }) {
-            return (try hostBuffer(base), map.flatten(rowMajor: base.shape).offset)
-        }
-        return (try hostBuffer(node), 0)
+        return try body()
     }
 
     /// The base and map of `node` when it is a view of a value a tensor holds (or that is

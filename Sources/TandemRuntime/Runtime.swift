@@ -19,14 +19,14 @@ final class BufferSchedule {
     @exclusivity(unchecked) var deviceSeen = false
 }
 
-/// The code a host task runs, chosen when it starts (see late binding in `submit`). Written in
-/// `onReady` under the executor's lock before any chunk is queued, read by the chunks after.
 /// Runs and time of the kernels with one label (`Runtime.profile`).
 final class KernelProfileEntry: Sendable {
     let count = Atomic<Int>(0)
     let nanos = Atomic<UInt64>(0)
 }
 
+/// The code a host task runs, chosen when it starts (see late binding in `submit`). Written in
+/// `onReady` under the executor's lock before any chunk is queued, read by the chunks after.
 final class TaskCode: @unchecked Sendable {
     var code: any PreparedKernel
     var placement: Placement
