@@ -34,7 +34,12 @@ let package = Package(
         .executableTarget(
             name: "TandemCLI",
             dependencies: [
+                // Every module it imports, not only through Tandem: a target whose imported
+                // module is only a transitive dependency is not rebuilt when that module's layout
+                // changes but Tandem's interface does not (a stale `tandem` crashed reading
+                // Statistics after a field was added).
                 "Tandem", "TandemWorkloads", "TandemExamples",
+                "TandemRuntime", "TandemCompiler", "TandemInterpreter", "TandemBLAS", "TandemCUDA",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict),
@@ -72,7 +77,7 @@ let package = Package(
         .target(name: "_TandemTestShims"),
         .testTarget(
             name: "TandemTests",
-            dependencies: ["Tandem", "TandemWorkloads", "TandemExamples", "TandemCPU", "TandemRuntime", "TandemInterpreter", "TandemCompiler", "TandemModel", "TandemCUDA", "TandemBLAS", "_TandemTestSupport", "_TandemTestShims"],
+            dependencies: ["Tandem", "TandemWorkloads", "TandemExamples", "TandemIR", "TandemCPU", "TandemRuntime", "TandemInterpreter", "TandemCompiler", "TandemModel", "TandemCUDA", "TandemBLAS", "_TandemTestSupport", "_TandemTestShims"],
             swiftSettings: strict),
     ]
 )

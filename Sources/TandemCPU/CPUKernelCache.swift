@@ -80,7 +80,7 @@ public final class CPUKernelCache: Sendable {
         guard CPUToolchain.stalled.withLock({ $0 }) == nil, let fingerprint = toolchain.fingerprintIfKnown,
               let sha = ProcessInfoLite.executable("sha256sum"), let cut = ProcessInfoLite.executable("cut"),
               let timeout = ProcessInfoLite.executable("timeout"), access("/bin/sh", X_OK) == 0,
-              (try? files.ensureFolders()) != nil else { return 0 }
+              (try? files.ensureWritable()) != nil else { return 0 }
         let touch = ProcessInfoLite.executable("touch")
         let q = Subprocess.shellQuoted
         // At the lowest priority: the next run of the program may start at once beside it.
@@ -151,7 +151,7 @@ public final class CPUKernelCache: Sendable {
     /// Compiles `source` outside the cache and loads it once, returning both times in seconds
     /// (the calibrator measures the compiler this way; nothing is kept).
     public func measureCompile(source: String, toolchain: CPUToolchain) throws -> (compile: Double, load: Double) {
-        try files.ensureFolders()
+        try files.ensureWritable()
         let tmp = "\(files.folder)/.calibrate.\(getpid()).\(UInt64.random(in: 0...UInt64.max))"
         let src = tmp + ".c", obj = tmp + ".so"
         defer { unlink(src); unlink(obj) }
@@ -178,7 +178,7 @@ public final class CPUKernelCache: Sendable {
         // (0.15-0.6 s for a 167 MB clang, the whole first stretch of a first run's compiles).
         var early: (path: String, start: UInt64, nanos: UInt64)? = nil
         if toolchain.fingerprintIfKnown == nil {
-            try files.ensureFolders()
+            try files.ensureWritable()
             let tmp = "\(files.folder)/.early.\(getpid()).\(UInt64.random(in: 0...UInt64.max)).so"
             let t0 = ProcessInfoLite.monotonicNanos()
             do {

@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Synchronization
 import TandemIR
 
 /// Compiles kernels on a thread of its own while they keep running in the interpreter: the
@@ -21,8 +22,10 @@ final class BackgroundCompiler: @unchecked Sendable {
     private var busy = false
     /// The compile in progress.
     private var current: (Kernel, any KernelDevice)? = nil
-    /// Whether a failed compile was reported (only the loop thread touches it).
-    private var warned = false
+    /// Counts and says a failed compile (with the foreground's failures: said once a process).
+    private let fallback: CompileFallback
+
+    init(fallback: CompileFallback) { self.fallback = fallback }
 
     /// Queues `kernel` for `device` unless it was queued before.
     func request(_ kernel: Kernel, on device: any KernelDevice) {
@@ -76,11 +79,10 @@ final class BackgroundCompiler: @unchecked Sendable {
             Tracer.shared.record(TraceEvent(kind: .compile, name: "compile (background)", start: start,
                                             duration: ProcessInfoLite.monotonicNanos() - start,
                                             detail: failure.map { "background, failed: \($0)" } ?? "background"))
-            // The kernel goes on in the interpreter; say why once (a foreground compile of it
-            // would throw the same error to the caller).
-            if let failure, !warned, !Subprocess.exiting.load(ordering: .relaxed) {
-                warned = true
-                ProcessInfoLite.warn("tandem: a background compile failed; the kernel stays in the interpreter: \(failure.prefix(2000))")
+            // The kernel goes on in the interpreter: counted as a fallback and said once (a
+            // forced compile of it would throw the same error to the caller).
+            if let failure, !Subprocess.exiting.load(ordering: .relaxed) {
+                fallback.record(failure)
             }
             cond.withLock {
                 finished.insert(kernel)
@@ -88,6 +90,24 @@ final class BackgroundCompiler: @unchecked Sendable {
                 current = nil
                 cond.broadcast()
             }
+        }
+    }
+}
+
+/// Compiled code that `auto` chose and could not have (a compiler that failed or was stopped at
+/// its time limit, a read-only cache): the kernel runs in the interpreter, each one counted in
+/// `Statistics.fallbacks` and traced, the first said on standard error with its reason.
+final class CompileFallback: Sendable {
+    private let statistics: StatisticsBox
+    private let said = Atomic<Bool>(false)
+
+    init(statistics: StatisticsBox) { self.statistics = statistics }
+
+    func record(_ reason: String) {
+        statistics.update { $0.fallbacks += 1 }
+        Tracer.shared.record(TraceEvent(kind: .fallback, name: "fallback to the interpreter", start: ProcessInfoLite.monotonicNanos(), detail: reason))
+        if said.exchange(true, ordering: .relaxed) == false {
+            ProcessInfoLite.warn("tandem: compiled code is unavailable (\(reason.prefix(2000))); the interpreter runs such kernels")
         }
     }
 }

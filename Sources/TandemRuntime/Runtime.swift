@@ -127,6 +127,8 @@ public final class Runtime: @unchecked Sendable {
             ProcessInfoLite.warn("tandem: TANDEM_DEVICE=\(choice) is not one of \(DeviceChoice.allCases.map(\.rawValue).joined(separator: ", ")); using auto")
         }
         self.profileSource = profile
+        self.compileFallback = CompileFallback(statistics: statistics)
+        self.background = BackgroundCompiler(fallback: compileFallback)
     }
 
     // MARK: - Placement
@@ -193,7 +195,7 @@ public final class Runtime: @unchecked Sendable {
         try? VerifiedFileCache.writeAtomically(Runtime.compileRatePath(beside: history), Array("\(rate)".utf8))
     }
     /// Compiles kernels that run in the interpreter but would run faster compiled.
-    let background = BackgroundCompiler()
+    let background: BackgroundCompiler
 
     /// Hands the background compiles still pending to processes that outlive this one (at exit),
     /// then the kernels that ran longest in the interpreter in this process without compiled
@@ -466,11 +468,7 @@ public final class Runtime: @unchecked Sendable {
                             code = .host(try interpreter.prepare(k.kernel))
                             decision.chosen = decision.options.first { $0.placement == .interpreter } ?? decision.chosen
                             decision.chosen.placement = .interpreter
-                            statistics.update { $0.fallbacks += 1 }
-                            Tracer.shared.record(TraceEvent(kind: .fallback, name: "fallback to the interpreter", start: ProcessInfoLite.monotonicNanos(), detail: "\(error)"))
-                            if compileFallbackSaid.exchange(true, ordering: .relaxed) == false {
-                                ProcessInfoLite.warn("tandem: compiled code is unavailable (\(String("\(error)".prefix(400)))); the interpreter runs such kernels")
-                            }
+                            compileFallback.record("\(error)")
                         }
                     }
                     prepared.append((code, decision))
@@ -539,8 +537,8 @@ public final class Runtime: @unchecked Sendable {
     /// Whether a failed graph write was said (once a process).
     let graphFailureSaid = Atomic<Bool>(false)
     let graphCount = Atomic<Int>(0)
-    /// Whether a fallback from compiled code to the interpreter has been said (once a process).
-    let compileFallbackSaid = Atomic<Bool>(false)
+    /// Compiled code that `auto` chose and could not have, in the foreground or the background.
+    let compileFallback: CompileFallback
 
     /// The plan a sync of `nodes` would run, without running it (for printing kernel IR).
     public func preview(_ nodes: [Node]) -> Plan {

@@ -114,6 +114,16 @@ public struct VerifiedFileCache: Sendable {
         }
     }
 
+    /// `ensureFolders`, and the folder can take new entries: a read-only cache (a shared folder,
+    /// a read-only mount) is named as such, not by the temporary file a compiler could not
+    /// create. Its entries can still be read.
+    public func ensureWritable() throws {
+        try ensureFolders()
+        guard access(folder, W_OK) == 0 else {
+            throw TandemError.fileFailed(path: folder, reason: "the cache folder is not writable (\(ProcessInfoLite.errnoDescription())): compiled code cannot be stored")
+        }
+    }
+
     /// Folders already swept of leftovers by this process.
     private static let swept = Mutex<Set<String>>([])
 
@@ -274,7 +284,7 @@ public struct VerifiedFileCache: Sendable {
     /// output file); returns the entry's path.
     @discardableResult
     public func store(_ key: String, produce: (String) throws -> Void) throws -> String {
-        try ensureFolders()
+        try ensureWritable()
         let tmp = "\(folder)/.\(key).\(getpid()).\(UInt64.random(in: 0...UInt64.max))\(suffix)"
         defer { unlink(tmp) }
         try produce(tmp)
@@ -304,13 +314,17 @@ public struct VerifiedFileCache: Sendable {
         var st = stat()
         if stat(dir, &st) != 0 {
             // Create parents as needed; the cache folder itself is private to the user.
-            var path = ""
+            // The reason given is mkdir's own (`EACCES`, `EROFS`), not the final stat's `ENOENT`.
+            var path = "", failure: String? = nil
             for part in dir.split(separator: "/") {
                 path += "/" + part
-                if stat(path, &st) != 0 { mkdir(path, path == dir ? 0o700 : 0o755) }
+                if stat(path, &st) != 0, mkdir(path, path == dir ? 0o700 : 0o755) != 0, errno != EEXIST {
+                    failure = "cannot create \(path == dir ? "the cache folder" : path): \(ProcessInfoLite.errnoDescription())"
+                    break
+                }
             }
             guard stat(dir, &st) == 0 else {
-                throw TandemError.fileFailed(path: dir, reason: "cannot create the cache folder: \(ProcessInfoLite.errnoDescription())")
+                throw TandemError.fileFailed(path: dir, reason: failure ?? "cannot create the cache folder: \(ProcessInfoLite.errnoDescription())")
             }
         }
         guard (st.st_mode & S_IFMT) == S_IFDIR, st.st_uid == getuid(), st.st_mode & 0o022 == 0 else {

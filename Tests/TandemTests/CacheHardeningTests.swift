@@ -305,3 +305,46 @@ struct CacheKeyTests {
         #expect(access(fresh, F_OK) == 0, "a recent file was removed")
     }
 }
+
+/// Issue 17 point 8: a cache folder the user cannot write (a shared or read-only mount) is said
+/// once under `auto`, counted as a fallback, and the program runs correctly on the interpreter.
+@Suite("Read-only cache")
+struct ReadOnlyCacheTests {
+    @Test("a read-only cache under auto is said once, counted as a fallback, and the run passes its check", arguments: [false, true])
+    func readOnlyCache(withDeviceFolder: Bool) throws {
+        let bin = try #require(CLITests.binary, "the tandem executable was not built")
+        // Outside the tests' private scratch folder: as root the program runs as `nobody`
+        // (permissions do not stop root's writes), which must reach the folder.
+        var template = Array("/tmp/tandem-ro-XXXXXX".utf8CString)
+        let dir = try #require(template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }.map { String(cString: $0) })
+        defer { TestScratch.removeTree(dir) }
+        let cache = dir + "/cache"
+        mkdir(cache, 0o700)
+        if withDeviceFolder { mkdir(cache + "/cpu", 0o700) }
+        var prefix = ["/usr/bin/env"]
+        if geteuid() == 0 {
+            let nobody: uid_t = 65534
+            try #require(access("/usr/bin/setpriv", X_OK) == 0, "running as root without setpriv: a read-only cache cannot be made")
+            for path in [dir, cache, cache + "/cpu"] { chown(path, nobody, gid_t(nobody)) }
+            prefix = ["/usr/bin/setpriv", "--reuid=\(nobody)", "--regid=\(nobody)", "--clear-groups", "/usr/bin/env"]
+        }
+        if withDeviceFolder { chmod(cache + "/cpu", 0o500) }
+        chmod(cache, 0o500)
+        chmod(dir, 0o755)
+        let command = prefix + ["HOME=\(dir)", "TANDEM_CALIBRATE_AFTER_EXIT=0", "TANDEM_CACHE_DIR=\(cache)", "TANDEM_DEVICE=auto", "TANDEM_PROFILE=1",
+                                bin, "run", "sor", "n=30", "epsilon=0.001", "max_iterations=1000", "--check"]
+        guard case .success(let r) = Subprocess.run(command, timeout: 300) else {
+            Issue.record("could not start tandem")
+            return
+        }
+        #expect(r.status == 0 && r.output.contains("check: pass"), "\(r.output)")
+        let said = r.output.components(separatedBy: "compiled code is unavailable").count - 1
+        #expect(said == 1, "said \(said) times: \(r.output)")
+        // The reason names the folder and the system's cause, not a temporary file.
+        let reason = withDeviceFolder ? "\(cache)/cpu: the cache folder is not writable (Permission denied)" : "\(cache)/cpu: cannot create the cache folder: Permission denied"
+        #expect(r.output.contains(reason), "\(r.output)")
+        let fallbacks = r.output.components(separatedBy: "fallbacks ").dropFirst().first.flatMap { Int($0.prefix { $0.isNumber }) }
+        #expect((fallbacks ?? 0) >= 1, "\(r.output)")
+        #expect(!r.output.contains("Program crashed"), "\(r.output)")
+    }
+}

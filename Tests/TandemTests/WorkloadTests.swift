@@ -97,7 +97,7 @@ struct CLITests {
 
     @Test("runtime failures say one line and exit 3, not usage text and not a --check mismatch's 1")
     func runtimeFailures() throws {
-        let scratch = try TestScratch.path("cli-failures")
+        let scratch = TestScratch.path("cli-failures")
         for (args, message) in [(["report", "--trace", scratch + "/missing.json", "--output", scratch + "/r.html"],
                                  "cannot read the trace \(scratch)/missing.json: No such file or directory"),
                                 (["report", "black_scholes", "n=1000", "--output", scratch + "/no/such/dir/r.html"],
@@ -111,7 +111,7 @@ struct CLITests {
 
     @Test("tandem devices flags a cache folder others can write")
     func devicesFlagsUnsafeCache() throws {
-        let dir = try TestScratch.path("unsafe-cache")
+        let dir = TestScratch.path("unsafe-cache")
         mkdir(dir, 0o700)
         chmod(dir, 0o777)
         let (status, output) = try run(["devices"], environment: ["TANDEM_CACHE_DIR=\(dir)"])
