@@ -45,10 +45,14 @@ public enum Subprocess {
     /// (it runs in a process group of its own) and the result says `timedOut`.
     public static func run(_ argv: [String], timeout: Double? = nil) -> Swift.Result<Result, Failure> {
         var template = Array("/tmp/tandem-out-XXXXXX".utf8CString)
+        // Removed from /tmp at once and read back through the descriptor: a process killed
+        // while its child runs leaves nothing behind (hundreds of `tandem-out-*` files had
+        // piled up from killed test runs). Close-on-exec: other children never inherit it.
         let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
         guard fd >= 0 else { return .failure(Failure(description: "mkstemp failed: \(ProcessInfoLite.errnoDescription())")) }
-        let outPath = String(cString: template)
-        defer { close(fd); unlink(outPath) }
+        unlink(String(cString: template))
+        _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+        defer { close(fd) }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }

@@ -304,6 +304,39 @@ struct CacheKeyTests {
         #expect(access(live, F_OK) == 0, "a live writer's file was removed")
         #expect(access(fresh, F_OK) == 0, "a recent file was removed")
     }
+
+    @Test("a process killed while its compiler runs leaves nothing in /tmp")
+    func nothingLeftInTmpWhenKilled() throws {
+        let bin = try #require(CLITests.binary, "the tandem executable was not built")
+        let dir = TestScratch.path("killed-\(UInt32.random(in: 0...UInt32.max))")
+        mkdir(dir, 0o700)
+        // A compiler that answers --version and then takes 4 s over every compile.
+        let cc = dir + "/cc"
+        let script = "#!/bin/sh\nif [ \"$1\" = --version ]; then echo 'clang version 99 (a slow compiler)'; exit 0; fi\nexec sleep 4\n"
+        #expect(ProcessInfoLite.write(Array(script.utf8), to: cc))
+        chmod(cc, 0o700)
+        func outputFiles() -> Set<String> {
+            var names: Set<String> = []
+            ProcessInfoLite.forEachEntry(in: "/tmp") {
+                if $0.hasPrefix("tandem-out-") { names.insert($0) }
+                return true
+            }
+            return names
+        }
+        let before = outputFiles()
+        let q = Subprocess.shellQuoted
+        let line = "env TANDEM_CALIBRATE_AFTER_EXIT=0 TANDEM_CC=\(q(cc)) TANDEM_CACHE_DIR=\(q(dir + "/cache")) TANDEM_DEVICE=cpu \(q(bin)) run nbody n=100 steps=3 >/dev/null 2>&1 & p=$!; sleep 2; kill -9 $p; wait $p"
+        guard case .success = Subprocess.run(["/bin/sh", "-c", line], timeout: 60) else {
+            Issue.record("could not start tandem")
+            return
+        }
+        // Files another test's compile holds for a moment are gone a moment later.
+        usleep(500_000)
+        let left = outputFiles().subtracting(before).filter { access("/tmp/" + $0, F_OK) == 0 }
+        usleep(500_000)
+        let stayed = left.filter { access("/tmp/" + $0, F_OK) == 0 }
+        #expect(stayed.isEmpty, "left in /tmp: \(stayed.sorted())")
+    }
 }
 
 /// Issue 17 point 8: a cache folder the user cannot write (a shared or read-only mount) is said
