@@ -23,7 +23,7 @@ let package = Package(
         // MARK: - Public API
         .target(
             name: "Tandem",
-            dependencies: ["TandemIR", "TandemCompiler", "TandemModel", "TandemRuntime", "TandemInterpreter", "TandemCPU", "TandemCUDA", "TandemBLAS", "TandemStart"],
+            dependencies: ["TandemIR", "TandemCompiler", "TandemModel", "TandemRuntime", "TandemInterpreter", "TandemCPU", "TandemCUDA", "TandemOpenCL", "TandemBLAS", "TandemStart"],
             swiftSettings: strict),
         // A constructor run before `main`: the calibration a short program hands on at exit runs
         // in a copy of the program that stops there (Calibration.handOffAtExit).
@@ -39,7 +39,7 @@ let package = Package(
                 // changes but Tandem's interface does not (a stale `tandem` crashed reading
                 // Statistics after a field was added).
                 "Tandem", "TandemWorkloads", "TandemExamples",
-                "TandemRuntime", "TandemCompiler", "TandemInterpreter", "TandemBLAS", "TandemCUDA",
+                "TandemRuntime", "TandemCompiler", "TandemInterpreter", "TandemBLAS", "TandemCUDA", "TandemOpenCL",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict),
@@ -72,12 +72,16 @@ let package = Package(
             ],
             swiftSettings: strict),
 
+        // The OpenCL ICD loader is loaded with dlopen at first use, never linked: the package
+        // builds and runs on machines without OpenCL.
+        .target(name: "TandemOpenCL", dependencies: ["TandemIR", "TandemCompiler", "TandemRuntime"], swiftSettings: strict),
+
         // MARK: - Tests
         .target(name: "_TandemTestSupport", swiftSettings: strict),
         .target(name: "_TandemTestShims"),
         .testTarget(
             name: "TandemTests",
-            dependencies: ["Tandem", "TandemWorkloads", "TandemExamples", "TandemIR", "TandemCPU", "TandemRuntime", "TandemInterpreter", "TandemCompiler", "TandemModel", "TandemCUDA", "TandemBLAS", "_TandemTestSupport", "_TandemTestShims"],
+            dependencies: ["Tandem", "TandemWorkloads", "TandemExamples", "TandemIR", "TandemCPU", "TandemRuntime", "TandemInterpreter", "TandemCompiler", "TandemModel", "TandemCUDA", "TandemOpenCL", "TandemBLAS", "_TandemTestSupport", "_TandemTestShims"],
             swiftSettings: strict),
     ]
 )

@@ -1,6 +1,7 @@
 import TandemCompiler
 import TandemRuntime
 import TandemCUDA
+import TandemOpenCL
 
 /// One kernel run on a queued device (the GPU) and on a reference device (compiled C or the
 /// interpreter) with the same fresh random inputs, outputs compared: the kernel-level
@@ -76,7 +77,14 @@ public enum KernelCheck {
 
 extension Tandem {
     /// The CUDA device (found and initialised at first use; `availability` says why not).
-    /// Not yet wired into the runtime's placement: the runtime runs kernels on `cpu` or the
-    /// interpreter; this device is driven directly (`KernelCheck`, `tandem selftest`).
+    /// Kernels run there under `TANDEM_DEVICE=cuda` / `withDevice(.cuda)`, and under `auto`
+    /// where the cost model predicts it finishes first.
     public static var cuda: CUDADevice { shared.cuda }
+
+    /// The OpenCL device (the loader found and the device chosen at first use; `availability`
+    /// says why not). Kernels run there under `TANDEM_DEVICE=opencl` / `withDevice(.opencl)`;
+    /// `auto` offers it once the machine profile has measured it (`MachineProfile.openCL`).
+    ///
+    ///     if Tandem.openCL.availability == .available { print(Tandem.openCL.info!.summary) }
+    public static var openCL: OpenCLDevice { shared.openCL }
 }

@@ -4,6 +4,7 @@ import TandemRuntime
 import TandemInterpreter
 import TandemCPU
 import TandemCUDA
+import TandemOpenCL
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -21,12 +22,14 @@ import Glibc
 ///     let s = Tandem.statistics          // kernels run, ops fused, compiles, ...
 ///     try Tandem.withDevice(.interpreter) { try x.sum().item() }
 public enum Tandem {
-    static let shared: (runtime: Runtime, cpu: CPUDevice, cuda: CUDADevice) = {
+    static let shared: (runtime: Runtime, cpu: CPUDevice, cuda: CUDADevice, openCL: OpenCLDevice) = {
         let statistics = StatisticsBox()
         let cpu = CPUDevice(statistics: statistics)
         // The GPU is probed at the first sync that could use it, never at link time.
         let cuda = CUDADevice(statistics: statistics)
-        let runtime = Runtime(devices: [cpu, InterpreterDevice()], queued: [cuda], statistics: statistics,
+        // Likewise the OpenCL loader (`TANDEM_DEVICE=opencl`, `withDevice(.opencl)`).
+        let openCL = OpenCLDevice(statistics: statistics, cacheDirectory: cpu.cache.directory)
+        let runtime = Runtime(devices: [cpu, InterpreterDevice()], queued: [cuda, openCL], statistics: statistics,
                               profile: { Calibration.profileForRuntime(workers: Tandem.runtime.executor.workers) })
         // Kernel runs count across processes, so a compile is amortised over a kernel's life.
         runtime.kernelHistory = KernelHistory(path: cpu.cache.directory + "/kernel-history")
@@ -45,7 +48,7 @@ public enum Tandem {
         if ProcessInfoLite.environment("TANDEM_PROFILE") != nil {
             atexit { ProcessInfoLite.warn(Tandem.profileSummary()) }
         }
-        return (runtime, cpu, cuda)
+        return (runtime, cpu, cuda, openCL)
     }()
 
     static func writeTraceAtExit() {

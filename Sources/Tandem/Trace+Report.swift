@@ -11,8 +11,8 @@ extension Trace {
     ///     let (_, trace) = try Tandem.trace { try run() }
     ///     let html = trace.htmlReport(title: "sor n=2048")
     public func htmlReport(title: String, facts: [(String, String)] = []) -> String {
-        let kernels = events.filter { $0.kind == .kernel && $0.device != "cuda" }
-        let gpuKernels = events.filter { $0.kind == .kernel && $0.device == "cuda" }
+        let kernels = events.filter { $0.kind == .kernel && !TraceEvent.isAccelerator($0.device) }
+        let gpuKernels = events.filter { $0.kind == .kernel && TraceEvent.isAccelerator($0.device) }
         let start = events.map(\.start).min() ?? origin
         let end = events.map { $0.start + $0.duration }.max() ?? start
         let wall = Double(max(end - start, 1))

@@ -2,6 +2,7 @@ import ArgumentParser
 import Tandem
 import TandemBLAS
 import TandemCUDA
+import TandemOpenCL
 import TandemRuntime
 
 struct Devices: ParsableCommand {
@@ -42,6 +43,36 @@ struct Devices: ParsableCommand {
         case .failure(let e):
             print("cuda: unavailable: \(e.reason)")
             print("cuda: compiler: \(nvrtc)")
+        }
+        listOpenCL()
+    }
+
+    /// Every OpenCL platform and device the loader lists, which one Tandem uses, or why none.
+    func listOpenCL() {
+        switch OpenCLDriver.shared {
+        case .failure(let e):
+            print("opencl: unavailable: \(e.reason)")
+        case .success(let cl):
+            let platforms = (try? cl.platforms()) ?? []
+            if platforms.isEmpty { print("opencl: the loader lists no platform (install a driver, e.g. pocl-opencl-icd)") }
+            var index = 0
+            for p in platforms {
+                print("opencl: platform \(p.name) (\(p.version)), \(p.devices.count) device(s)")
+                for d in p.devices {
+                    print("opencl: [\(index)] \(d.summary)")
+                    index += 1
+                }
+            }
+            switch Tandem.openCL.availability {
+            case .available:
+                let d = Tandem.openCL.info!
+                print("opencl: uses \(d.name) (TANDEM_OPENCL_DEVICE=index or name to choose); programs cached in \(Tandem.openCL.files.folder)")
+                print("opencl: used under TANDEM_DEVICE=opencl; " + (Calibration.load(workers: ProcessInfoLite.cores)?.openCL != nil
+                      ? "under auto where the cost model predicts it finishes first" : "not offered under auto: the machine profile has no measurements of it")
+                      + (d.isGPU ? "" : " (this device shares the CPU's cores)"))
+            case .unavailable(let why):
+                print("opencl: unavailable: \(why)")
+            }
         }
     }
 }

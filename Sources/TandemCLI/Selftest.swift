@@ -48,6 +48,7 @@ struct Selftest: ParsableCommand {
             try programChecks(tally)
         }
         try cudaChecks(recorder.kernels, tally)
+        try queuedChecks(recorder.kernels, on: Tandem.openCL, summary: Tandem.openCL.info?.summary, tally)
         print("selftest: \(tally.pass) passed, \(tally.fail) failed, \(tally.compiled) compiled only, \(tally.skipped) skipped")
         if tally.fail > 0 { throw ExitCode(1) }
     }
@@ -55,6 +56,7 @@ struct Selftest: ParsableCommand {
     func workloadChecks(_ tally: Tally) throws {
         var runs: [(DeviceChoice, DTypeOption)] = [(.cpu, .f64), (.cpu, .f32), (.interpreter, .f64), (.auto, .f64)]
         if Tandem.cuda.availability == .available { runs += [(.cuda, .f64), (.cuda, .f32)] }
+        if Tandem.openCL.availability == .available { runs += [(.opencl, .f64), (.opencl, .f32)] }
         for w in Workloads.all {
             let params = SizeOption.small.parameters(w.name)
             var full: [String: Double] = [:]
@@ -107,24 +109,30 @@ struct Selftest: ParsableCommand {
         }
     }
 
-    func cudaChecks(_ kernels: [PlanRecorder.Recorded], _ tally: Tally) throws {
-        switch Tandem.cuda.availability {
-        case .available:
-            let info = Tandem.cuda.info!
-            // Compiled C is the reference; without a C compiler (a GPU machine without one), the interpreter.
-            let reference: any KernelDevice = Tandem.cpu.availability == .available ? Tandem.cpu : InterpreterDevice()
-            print("cuda: \(info.summary); checking \(kernels.count) kernels against \(reference.name)")
-            for (i, k) in kernels.enumerated() {
-                let name = "cuda kernel \(i) \(k.label)"
-                do {
-                    let r = try KernelCheck.run(k, on: Tandem.cuda, reference: reference, seed: UInt64(i))
-                    report(tally, r.passed ? "pass" : "FAIL", name, r.detail)
-                } catch {
-                    report(tally, "FAIL", name, "\(error)")
-                }
+    /// Every recorded kernel on a queued device against compiled C (the interpreter on a machine
+    /// without a C compiler), with the same random inputs. Returns false when the device is unavailable.
+    @discardableResult
+    func queuedChecks(_ kernels: [PlanRecorder.Recorded], on device: any QueuedKernelDevice, summary: String?, _ tally: Tally) throws -> Bool {
+        if case .unavailable(let why) = device.availability {
+            report(tally, "skipped", "\(device.name) (all checks)", why)
+            return false
+        }
+        let reference: any KernelDevice = Tandem.cpu.availability == .available ? Tandem.cpu : InterpreterDevice()
+        print("\(device.name): \(summary ?? "available"); checking \(kernels.count) kernels against \(reference.name)")
+        for (i, k) in kernels.enumerated() {
+            let name = "\(device.name) kernel \(i) \(k.label)"
+            do {
+                let r = try KernelCheck.run(k, on: device, reference: reference, seed: UInt64(i))
+                report(tally, r.passed ? "pass" : "FAIL", name, r.detail)
+            } catch {
+                report(tally, "FAIL", name, "\(error)")
             }
-        case .unavailable(let why):
-            report(tally, "skipped", "cuda (all checks)", why)
+        }
+        return true
+    }
+
+    func cudaChecks(_ kernels: [PlanRecorder.Recorded], _ tally: Tally) throws {
+        if try !queuedChecks(kernels, on: Tandem.cuda, summary: Tandem.cuda.info?.summary, tally) {
             guard case .success(let nvrtc) = NVRTC.shared else { return }
             print("cuda: not run; \(nvrtc.identity) at \(nvrtc.path) compiles the \(kernels.count) kernels for sm_90 instead")
             for (i, k) in kernels.enumerated() {

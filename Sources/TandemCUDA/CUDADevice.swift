@@ -176,8 +176,6 @@ final class CUDAContextState: @unchecked Sendable {
     let memory: CUDAMemory
     let residency: DeviceResidency
     var modules: [Kernel: CUDAKernel] = [:]
-    /// Launches since dead buffers' device blocks were last returned to the pool.
-    var sinceCollect = 0
 
     init(driver: CUDADriver, nvrtc: NVRTC, info: CUDADeviceInfo, statistics: StatisticsBox) throws {
         self.driver = driver
@@ -225,21 +223,10 @@ final class CUDAContextState: @unchecked Sendable {
 
     func enqueue(_ code: CUDAKernel, _ launch: Launch, overwrites: Set<UInt64>) throws {
         let k = code.kernel
-        // A buffer the kernel neither reads nor writes still needs an address: treat it as read.
-        let reads = k.buffers.indices.filter { k.buffers[$0].isRead || !k.buffers[$0].isWritten }.map { launch.buffers[$0] }
-        let writes = k.buffers.indices.filter { k.buffers[$0].isWritten }.map { launch.buffers[$0] }
-        sinceCollect += 1
-        if sinceCollect >= 64 {
-            // Buffers freed on the host give their device blocks back to the pool (also done on out-of-memory).
-            residency.collect()
-            sinceCollect = 0
-        }
         memory.copiesQueued = false
-        let copyStart = ProcessInfoLite.monotonicNanos()
-        residency.account(try residency.deviceUse(reads: reads, writes: writes, overwrites: overwrites), statistics: statistics, since: copyStart)
+        let addresses = try residency.prepareLaunch(k, launch, overwrites: overwrites, statistics: statistics)
         // The kernel starts after the copies it needs.
         if memory.copiesQueued { try compute.wait(try copy.record()) }
-        let addresses = launch.buffers.map { residency.address(of: $0)! }
         var blob = CUDALaunch.argumentWords(kernel: k, addresses: addresses, ints: launch.ints, floats: launch.floats)
         let plan = CUDALaunch.plan(k, ints: launch.ints, multiprocessors: info.multiprocessors)
         let start = ProcessInfoLite.monotonicNanos()
@@ -248,7 +235,7 @@ final class CUDAContextState: @unchecked Sendable {
             case .rows(let blocks):
                 try launchKernel(code.rows, grid: (blocks, 1), args.baseAddress!, extra: [])
             case .splitCombine(let parts, let gridY, let combineBlocks, let partialBytes):
-                let temp = try residency.scratch(bytes: partialBytes, keeping: reads + writes)
+                let temp = try residency.scratch(bytes: partialBytes, keeping: launch.buffers)
                 defer { residency.pool.release(temp, bytes: partialBytes) }  // stream-ordered: reused only by later work
                 var p = temp, n = Int64(parts)
                 try withUnsafeMutableBytes(of: &p) { pp in

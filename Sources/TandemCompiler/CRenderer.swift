@@ -9,7 +9,7 @@ import TandemIR
 /// loop carries `#pragma omp simd`, which clang honours under `-fopenmp-simd` without an OpenMP
 /// runtime; a floating sum or product over the innermost axis runs in eight fixed lanes
 /// (`innermostReduce`, `Kernel.lanedReduction`) instead of a reassociating reduction clause.
-/// The expression syntax is shared with the CUDA dialect (see `Dialect`).
+/// The expression syntax is shared with the CUDA and OpenCL dialects (see `Dialect`).
 public enum CRenderer {
     public static let entry = "tandem_kernel"
 
@@ -19,12 +19,40 @@ public enum CRenderer {
     }
 }
 
-/// The target language of the shared emitter.
+/// The target language of the shared emitter. What differs between the languages is said here,
+/// once, as a table; the emitter asks it instead of branching on the dialect (the entry points
+/// around the shared expressions are each dialect's own: `CUDAEntryPoints.swift`,
+/// `OpenCLEntryPoints.swift`).
+///
+/// | | C | CUDA | OpenCL |
+/// |---|---|---|---|
+/// | `restrict` | `restrict` | `__restrict__` | `restrict` |
+/// | helper functions | `static inline` | `static __device__ __forceinline__` | `static inline` |
+/// | global pointers | plain | plain | `__global` |
+/// | 64-bit literal suffix | `LL` / `ull` | `LL` / `ull` | `L` / `UL` |
+/// | exp | Tandem's (`tk_exp`) | the device's | Tandem's |
+/// | `float` math | `expf`... | `expf`... | overloads (`expf` defined as `exp`) |
+/// | types and limits | declared (`cDeclarations`) | declared (`cudaHeaders`) | declared (`openCLHeaders`) |
+/// | threads, blocks | workers' ranges | `threadIdx`/`blockIdx`, `__syncthreads`, shuffles | `get_local_id`/`get_group_id`, `barrier`, local-memory tree |
 public enum Dialect: Sendable {
     case c
     case cuda
+    case opencl
 
-    var restrict: String { self == .c ? "restrict" : "__restrict__" }
+    var restrict: String { self == .cuda ? "__restrict__" : "restrict" }
+    /// Qualifiers of the shared helper functions, and of those that must be inlined.
+    var helper: String { self == .cuda ? "static __device__ __forceinline__" : "static inline" }
+    var inlineHelper: String { self == .cuda ? "static __device__ __forceinline__" : "static inline __attribute__((always_inline))" }
+    /// The address space of kernel arguments that point to device memory.
+    var global: String { self == .opencl ? "__global " : "" }
+    /// Suffixes of 64-bit integer literals (OpenCL C's `long` is 64 bits; `long long` is reserved).
+    var longSuffix: String { self == .opencl ? "L" : "LL" }
+    var unsignedLongSuffix: String { self == .opencl ? "UL" : "ull" }
+    /// Whether kernels call Tandem's own exp (the same bits as the C kernels) or the device's.
+    var ownExp: Bool { self != .cuda }
+    /// Whether the kernel is host loops a C compiler vectorises: `omp simd` pragmas, laned
+    /// reductions and the elementwise maximum builtins are written for it alone.
+    var vectorisedLoops: Bool { self == .c }
 }
 
 struct Emitter {
@@ -42,9 +70,14 @@ struct Emitter {
 
     mutating func source() -> String {
         out = Emitter.preamble(dialect)
-        if dialect == .cuda {
+        switch dialect {
+        case .cuda:
             cudaEntryPoints()
             return out
+        case .opencl:
+            openCLEntryPoints()
+            return out
+        case .c: break
         }
         if kernel.entries != .split || !(kernel.hasReductions && kernel.reduceAxes > 0) { rows() }
         if kernel.hasReductions && kernel.reduceAxes > 0 && kernel.entries != .rows {
@@ -197,7 +230,7 @@ struct Emitter {
     }
 
     mutating func pragma(_ depth: Int, reduction: Bool) {
-        guard dialect == .c else { return }
+        guard dialect.vectorisedLoops else { return }
         // With a small constant stride in the innermost loop (`Stride.fixed`), clang's own choice
         // (vector loads and shuffles, when it pays) beats a forced `omp simd`, which gathers and
         // scatters: red-black SOR's colour sweep, float32, 1.86 ms forced, 1.37 ms left to clang.
@@ -253,7 +286,7 @@ struct Emitter {
     /// inside the block loop was 0.86-0.92 in float: clang unrolls the block and vectorises it
     /// piecemeal.
     mutating func innermostReduce(_ a: Int, from start: String, to end: String, _ depth: Int) {
-        guard kernel.lanedReduction, dialect == .c else {
+        guard kernel.lanedReduction, dialect.vectorisedLoops else {
             pragma(depth, reduction: true)
             line("for (int64_t i\(a) = \(start); i\(a) < \(end); i\(a)++) {", depth)
             body(depth + 1)
@@ -377,7 +410,7 @@ struct Emitter {
             return isFloat ? "\(a) *= \(v);" : "\(a) = (int64_t)((uint64_t)\(a) * (uint64_t)(\(v)));"
         case .max, .min:
             let cmp = r.op == .max ? ">" : "<"
-            if isFloat && dialect == .c { return "\(a) = \(r.op == .max ? "tk_fmaximum" : "tk_fminimum")(\(a), \(v));" }
+            if isFloat && dialect.vectorisedLoops { return "\(a) = \(r.op == .max ? "tk_fmaximum" : "tk_fminimum")(\(a), \(v));" }
             return isFloat
                 ? "{ const double t_ = \(v); \(a) = (\(a) != \(a)) ? \(a) : ((t_ != t_ || t_ \(cmp) \(a)) ? t_ : \(a)); }"
                 : "{ const int64_t t_ = \(v); \(a) = t_ \(cmp) \(a) ? t_ : \(a); }"
@@ -451,7 +484,7 @@ struct Emitter {
         case .literal(let l):
             switch l {
             case .float(let d): return f32 ? "(float)\(HexFloat.c(d))" : HexFloat.c(d)
-            case .int(let i): return "(\(Emitter.ctype(t)))\(i)LL"
+            case .int(let i): return "(\(Emitter.ctype(t)))\(i)\(dialect.longSuffix)"
             case .bool(let b): return b ? "1" : "0"
             }
         case .accumulated(let j):
@@ -696,7 +729,7 @@ struct Emitter {
 
     /// The exp a kernel calls: Tandem's own (`expSource`) in C, the device's own in CUDA.
     static func exp(float: Bool, _ dialect: Dialect) -> String {
-        (dialect == .c ? "tk_exp" : "exp") + (float ? "f" : "")
+        (dialect.ownExp ? "tk_exp" : "exp") + (float ? "f" : "")
     }
 
     /// What the C code needs of <stdint.h> and <math.h>, declared here instead of included:
@@ -743,18 +776,26 @@ struct Emitter {
     /// headers by default) and makes every helper a `__device__` function; the text is otherwise
     /// the same, so `tk_uniform` and erf/erfc give the same values on both devices.
     static func preamble(_ dialect: Dialect) -> String {
-        dialect == .c ? cPreamble : cudaPreamble
+        switch dialect {
+        case .c: cPreamble
+        case .cuda: cudaPreamble
+        case .opencl: openCLPreamble
+        }
     }
 
     // Rendered once: the text does not depend on the kernel, and its hex-float constants took a
     // twentieth of a many-kernel program's time when rendered for every kernel looked up.
     private static let cPreamble = makePreamble(.c)
     private static let cudaPreamble = makePreamble(.cuda)
+    private static let openCLPreamble = makePreamble(.opencl)
 
     private static func makePreamble(_ dialect: Dialect) -> String {
-        let fn = dialect == .c ? "static inline" : "static __device__ __forceinline__"
-        let inline = dialect == .c ? "static inline __attribute__((always_inline))" : "static __device__ __forceinline__"
-        let headers = dialect == .c ? cDeclarations + lanesTypes : cudaHeaders
+        let fn = dialect.helper, inline = dialect.inlineHelper, ul = dialect.unsignedLongSuffix
+        let headers = switch dialect {
+        case .c: cDeclarations + lanesTypes
+        case .cuda: cudaHeaders
+        case .opencl: openCLHeaders
+        }
         return """
     // Generated by Tandem. Semantics: integer arithmetic wraps; integer x/0 and x%0 are 0;
     // float-to-int casts truncate, saturate and send NaN to 0; max/min propagate NaN.
@@ -783,15 +824,15 @@ struct Emitter {
     \(fn) int32_t tk_f2i32(double x) { return x != x ? 0 : (x >= 2147483647.0 ? INT32_MAX : (x <= -2147483648.0 ? INT32_MIN : (int32_t)x)); }
     \(fn) int64_t tk_f2i64(double x) { return x != x ? 0 : (x >= 0x1p63 ? INT64_MAX : (x <= -0x1p63 ? INT64_MIN : (int64_t)x)); }
     \(fn) double tk_uniform(uint64_t seed, int64_t i) {
-      uint64_t z = (seed << 32) + (uint64_t)i + 0x9E3779B97F4A7C15ull;
-      z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-      z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+      uint64_t z = (seed << 32) + (uint64_t)i + 0x9E3779B97F4A7C15\(ul);
+      z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9\(ul);
+      z = (z ^ (z >> 27)) * 0x94D049BB133111EB\(ul);
       z = z ^ (z >> 31);
       return (double)(z >> 11) * 0x1p-53;
     }
     #define TK_INLINE \(inline)
-    \(dialect == .c ? maximumSource : "")
-    \(dialect == .c ? expSource : "")
+    \(dialect.vectorisedLoops ? maximumSource : "")
+    \(dialect.ownExp ? expSource : "")
     \(erfSource(double: true, dialect: dialect))
     \(erfSource(double: false, dialect: dialect))
     """

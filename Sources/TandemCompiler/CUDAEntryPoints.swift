@@ -68,10 +68,10 @@ extension Emitter {
     }
 
     /// `np`, the number of parallel points.
-    private var parallelCount: String { P == 0 ? "1" : (0..<P).map { "I\($0)" }.joined(separator: " * ") }
+    var parallelCount: String { P == 0 ? "1" : (0..<P).map { "I\($0)" }.joined(separator: " * ") }
 
     /// Declares `i0..i(P-1)` from the flat parallel index `q` (row-major: the last axis fastest).
-    private mutating func cudaDecompose(_ depth: Int) {
+    mutating func cudaDecompose(_ depth: Int) {
         if P == 0 { return }
         if P == 1 {
             line("const int64_t i0 = q;", depth)
@@ -175,7 +175,7 @@ extension Emitter {
     /// `acc ⊕= (v_, a_)` for two partial results. Sums and products add in the tree's fixed
     /// order; max and min propagate NaN; arg reductions keep the smallest index among equal
     /// extrema (and among NaNs), which is the first extremum whichever threads found them.
-    private func merge(_ j: Int, _ r: Reduction) -> String {
+    func merge(_ j: Int, _ r: Reduction) -> String {
         let isFloat = accType(r) == "double"
         let a = "acc\(j)", g = "arg\(j)"
         switch r.op {

@@ -10,11 +10,16 @@ public enum Placement: String, Sendable, Hashable, CaseIterable, Codable, Custom
     case cpuAll = "cpu"
     /// CUDA C on the GPU.
     case cuda
+    /// OpenCL C on the OpenCL device (a GPU of any vendor, or PoCL on the CPU's cores).
+    case opencl
 
     public var description: String { rawValue }
 
     /// The resource the option occupies (options on one resource queue behind each other).
-    public var resource: Resource { self == .cuda ? .gpu : .cpu }
+    public var resource: Resource { isAccelerator ? .gpu : .cpu }
+
+    /// A device with its own memory and queue (`QueuedKernelDevice`): CUDA or OpenCL.
+    public var isAccelerator: Bool { self == .cuda || self == .opencl }
 
     /// The position in `allCases`.
     public var ordinal: Int {
@@ -23,6 +28,7 @@ public enum Placement: String, Sendable, Hashable, CaseIterable, Codable, Custom
         case .cpu1: 1
         case .cpuAll: 2
         case .cuda: 3
+        case .opencl: 4
         }
     }
 
@@ -288,8 +294,10 @@ public struct CostModel: Sendable {
                 p.inline = true
                 p.launch = 0
             }
-        case .cuda:
-            guard let gpu = profile.gpu else {
+        case .cuda, .opencl:
+            // The OpenCL device has its own measurements (`MachineProfile.openCL`); without
+            // them the model never offers it (forced placements still run there).
+            guard let gpu = placement == .cuda ? profile.gpu : profile.openCL else {
                 p.compute = .infinity
                 return p
             }
@@ -300,7 +308,7 @@ public struct CostModel: Sendable {
             let compute = f.computePerPoint(narrow: gpu.f32, wide: gpu.f64)
             p.compute = Double(CostModel.gpuPaddedPoints(points: points, gpu: gpu)) * max(memory, compute)
             p.bound = memory >= compute ? "memory" : "compute"
-            p.compile = codeCost(run.code[.cuda] ?? .missing, compile: gpu.compileSeconds, load: gpu.loadSeconds,
+            p.compile = codeCost(run.code[placement] ?? .missing, compile: gpu.compileSeconds, load: gpu.loadSeconds,
                                  previousRuns: run.previousRuns)
         }
         return p

@@ -19,6 +19,9 @@ public struct MachineProfile: Codable, Sendable, Equatable {
     public var cpu: CPUProfile
     /// Nil when no GPU was usable at calibration time (the model then never offers one).
     public var gpu: GPUProfile?
+    /// The OpenCL device's measurements in the GPU's terms; nil when it was not measured (the
+    /// model then never offers it under `auto`).
+    public var openCL: GPUProfile? = nil
 
     public init(identity: MachineIdentity, quick: Bool, calibrationSeconds: Double, cpu: CPUProfile, gpu: GPUProfile?) {
         self.version = MachineProfile.currentVersion
@@ -333,10 +336,13 @@ extension MachineProfile {
         }
         if let p = walk(cpu, "cpu") { return p }
         if let gpu, let p = walk(gpu, "gpu") { return p }
+        if let openCL, let p = walk(openCL, "openCL") { return p }
         if let p = walk(calibrationSeconds, "calibrationSeconds") { return p }
         guard identity.workers > 0 else { return "identity.workers = \(identity.workers)" }
-        if let gpu, gpu.multiprocessors <= 0 || gpu.threadsPerBlock <= 0 || gpu.blocksPerMultiprocessor <= 0 {
-            return "gpu geometry \(gpu.multiprocessors) x \(gpu.blocksPerMultiprocessor) x \(gpu.threadsPerBlock)"
+        for (name, g) in [("gpu", gpu), ("openCL", openCL)] {
+            if let g, g.multiprocessors <= 0 || g.threadsPerBlock <= 0 || g.blocksPerMultiprocessor <= 0 {
+                return "\(name) geometry \(g.multiprocessors) x \(g.blocksPerMultiprocessor) x \(g.threadsPerBlock)"
+            }
         }
         return nil
     }

@@ -64,6 +64,8 @@ public enum DeviceChoice: String, Sendable, CaseIterable {
     case interpreter
     /// CUDA C on the GPU (an error if no usable CUDA device is found).
     case cuda
+    /// OpenCL C on the OpenCL device (`TANDEM_OPENCL_DEVICE`; an error if none is usable).
+    case opencl
 
     /// The one placement a forced choice allows (nil for `auto`).
     public var forcedPlacement: Placement? {
@@ -73,6 +75,7 @@ public enum DeviceChoice: String, Sendable, CaseIterable {
         case .cpu1: .cpu1
         case .interpreter: .interpreter
         case .cuda: .cuda
+        case .opencl: .opencl
         }
     }
 }

@@ -124,6 +124,29 @@ public final class DeviceResidency {
         return Array(log[start...])
     }
 
+    /// Launches since dead buffers' device blocks were last returned to the pool.
+    private var sinceCollect = 0
+
+    /// Everything a queued device does before it launches `kernel` with `launch`, whatever its
+    /// driver: dead buffers' blocks back to the pool every 64 launches, every read buffer (and
+    /// every buffer the kernel only names) valid on the device and written ones allocated
+    /// there (`deviceUse`), the copies counted and traced. Returns the device address of each
+    /// of the launch's buffers, in the kernel's order.
+    public func prepareLaunch(_ kernel: Kernel, _ launch: Launch, overwrites: Set<UInt64>, statistics: StatisticsBox) throws -> [UInt64] {
+        // A buffer the kernel neither reads nor writes still needs an address: treat it as read.
+        let reads = kernel.buffers.indices.filter { kernel.buffers[$0].isRead || !kernel.buffers[$0].isWritten }.map { launch.buffers[$0] }
+        let writes = kernel.buffers.indices.filter { kernel.buffers[$0].isWritten }.map { launch.buffers[$0] }
+        sinceCollect += 1
+        if sinceCollect >= 64 {
+            // Buffers freed on the host give their device blocks back to the pool (also done on out-of-memory).
+            collect()
+            sinceCollect = 0
+        }
+        let start = ProcessInfoLite.monotonicNanos()
+        account(try deviceUse(reads: reads, writes: writes, overwrites: overwrites), statistics: statistics, since: start)
+        return launch.buffers.map { address(of: $0)! }
+    }
+
     /// Counts `copies` in the statistics (bytes each way) and records each as a copy event on the
     /// trace's copy track, timed from `since` (copies queued on a stream are timed as issued).
     public func account(_ copies: [Copy], statistics: StatisticsBox, since start: UInt64) {

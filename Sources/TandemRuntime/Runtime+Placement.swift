@@ -17,22 +17,41 @@ extension Runtime {
         switch p {
         case .interpreter: interpreterDevice
         case .cpu1, .cpuAll: cpuDevice
-        case .cuda: devices["cuda"]
+        case .cuda, .opencl: nil
         }
     }
 
     func isAvailable(_ p: Placement) -> Bool {
-        p == .cuda ? cuda?.availability == .available : device(for: p)?.availability == .available
+        guard p.isAccelerator else { return device(for: p)?.availability == .available }
+        guard let (d, placement) = acceleratorSlot.withLock({ $0 }), placement == p else { return false }
+        return d.availability == .available
+    }
+
+    /// Makes the accelerator of placement `p` the one this process uses and returns it. Throws
+    /// when none of that name is registered, or when kernels already ran on another one (one
+    /// accelerator a process: the residency of buffers is tracked for one device).
+    func useAccelerator(_ p: Placement) throws -> any QueuedKernelDevice {
+        guard let d = queuedDevices[p.rawValue] else { throw TandemError.deviceUnavailable(device: p.rawValue, reason: "not registered") }
+        let switched = try acceleratorSlot.withLock { slot -> Bool in
+            if let slot, slot.placement == p { return false }
+            if let slot, queuedDeviceUsed {
+                throw TandemError.deviceUnavailable(device: p.rawValue, reason: "this process already ran kernels on \(slot.placement); one accelerator a process")
+            }
+            slot = (d, p)
+            return true
+        }
+        if switched { autoOptions.withLock { $0 = nil } }
+        return d
     }
 
     /// The placements the current choice allows; throws when a forced device is unavailable, and
     /// records a fallback when `auto` has nothing but the interpreter.
     func options() throws -> (options: [Placement], forced: Bool) {
         let choice = Runtime.scopedDevice ?? defaultChoice
-        if choice == .cuda {
-            guard let cuda else { throw TandemError.deviceUnavailable(device: "cuda", reason: "not registered") }
-            if case .unavailable(let reason) = cuda.availability { throw TandemError.deviceUnavailable(device: "cuda", reason: reason) }
-            return ([.cuda], true)
+        if let forced = choice.forcedPlacement, forced.isAccelerator {
+            let d = try useAccelerator(forced)
+            if case .unavailable(let reason) = d.availability { throw TandemError.deviceUnavailable(device: forced.rawValue, reason: reason) }
+            return ([forced], true)
         }
         if let forced = choice.forcedPlacement {
             guard let d = device(for: forced) else { throw TandemError.deviceUnavailable(device: forced.rawValue, reason: "not registered") }
@@ -52,7 +71,7 @@ extension Runtime {
             statistics.update { $0.fallbacks += 1 }
             Tracer.shared.record(TraceEvent(kind: .fallback, name: "fallback to the interpreter", start: ProcessInfoLite.monotonicNanos(), detail: reason))
         }
-        if isAvailable(.cuda) { options.append(.cuda) }
+        if let a = acceleratorPlacement, isAvailable(a) { options.append(a) }
         // A device's availability is settled when first asked (a found compiler, a probed
         // driver), so auto's options are too, once the CPU compiler is there; without it, each
         // sync records its fallback.
@@ -85,7 +104,7 @@ extension Runtime {
                             firstExtent: k.kernel.rank > 0 ? launch.extent(0) : 1,
                             splitChunks: k.splitChunks, bytes: k.bytesAccessed, previousRuns: entry.runs)
         run.innerExtent = k.kernel.rank > 0 ? launch.extent(k.kernel.rank - 1) : 1
-        if cuda != nil {
+        if acceleratorSlot.withLock({ $0 != nil }) {
             // Operands on the wrong side for an option cost a copy there first.
             var seen: Set<ObjectIdentifier> = []
             for b in k.readBuffers where seen.insert(ObjectIdentifier(b)).inserted {
@@ -118,7 +137,7 @@ extension Runtime {
         let bestReady = predictions.filter { $0.placement != .interpreter }.map(\.total).min() ?? .infinity
         // Loaded code is known at once (no rendering): the usual case for a kernel seen before,
         // and then the predictions made with ready code stand.
-        let loaded = options.contains(.cpuAll) && !options.contains(.cuda)
+        let loaded = options.contains(.cpuAll) && !options.contains(where: \.isAccelerator)
             && (compiling.contains(k.kernel) || device(for: .cpuAll)?.readyCode(k.kernel) != nil)
         var lookedUp = false
         if loaded || options.count == 1 {
@@ -129,7 +148,7 @@ extension Runtime {
             // back, and its code found on disk.
             let t0 = ProcessInfoLite.monotonicNanos()
             for p in options where p != .interpreter {
-                code[p] = p == .cuda ? (cuda?.codeState(k.kernel) ?? .missing) : (device(for: p)?.codeState(k.kernel) ?? .missing)
+                code[p] = p.isAccelerator ? (accelerator?.codeState(k.kernel) ?? .missing) : (device(for: p)?.codeState(k.kernel) ?? .missing)
             }
             lookups.count += 1
             lookedUp = true
@@ -143,7 +162,7 @@ extension Runtime {
             if !forced, interpreterTime != nil,
                background.isPending(k.kernel) || (code[.cpuAll] == .missing && device(for: .cpuAll)?.isCompilingElsewhere(k.kernel) == true) {
                 allPredictions = predictions
-                predictions = predictions.filter { $0.placement == .interpreter || $0.placement == .cuda }
+                predictions = predictions.filter { $0.placement == .interpreter || $0.placement.isAccelerator }
             }
         } else if interpreterTime != nil {
             // Not looked up: code not known to be ready could only cost more; the interpreter it is.

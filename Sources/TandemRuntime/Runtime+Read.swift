@@ -65,7 +65,7 @@ extension Runtime {
         }
         if let writer { executor.wait(writer) }
         try throwAsyncError()
-        if onDevice, let cuda { try cuda.makeHostValid(buffer) }
+        if onDevice, let accelerator { try accelerator.makeHostValid(buffer) }
         return buffer
     }
 
@@ -100,8 +100,8 @@ extension Runtime {
         let writers = graphLock.withLock { _ in buffers.compactMap { ($0.schedule as? BufferSchedule)?.lastWriter } }
         for w in writers { executor.wait(w) }
         try throwAsyncError()
-        if let cuda {
-            for b in buffers where (b.schedule as? BufferSchedule)?.deviceSeen == true { try cuda.makeHostValid(b) }
+        if let accelerator {
+            for b in buffers where (b.schedule as? BufferSchedule)?.deviceSeen == true { try accelerator.makeHostValid(b) }
         }
     }
 

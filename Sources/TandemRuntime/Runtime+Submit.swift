@@ -138,7 +138,7 @@ extension Runtime {
         if runNow(k, prepared, decision: decision, chunkCount: chunkCount, tiered: tiered, deps: deps, reads: reads, writes: writes) { return }
         let choice = TaskCode(code: prepared, placement: decision.chosen.placement)
         let cpuDevice = device(for: .cpuAll), kernel = k.kernel
-        if let cuda, queuedDeviceUsed {
+        if queuedDeviceUsed, let accelerator {
             // Host code after GPU work: bring device-only inputs back, and tell the device its
             // copies of what this kernel writes go stale (in a task of their own, after the GPU
             // kernels they depend on were queued).
@@ -148,8 +148,8 @@ extension Runtime {
                 let full = fullyWritten(k)
                 let sync = executor.submit(label: "to host", dependencies: deps, chunks: [{ [self] _ in
                     do {
-                        for b in toHost { try cuda.makeHostValid(b) }
-                        for b in stale { try cuda.hostWillWrite(b, overwrites: full.contains(b.id)) }
+                        for b in toHost { try accelerator.makeHostValid(b) }
+                        for b in stale { try accelerator.hostWillWrite(b, overwrites: full.contains(b.id)) }
                     } catch {
                         asyncError.withLock { $0 = $0 ?? error }
                     }
@@ -373,13 +373,13 @@ extension Runtime {
     /// Queues a GPU kernel: a task that enqueues it once its inputs' producers are done (the
     /// device copies what it needs and returns at once); the GPU runs it in stream order.
     func submitQueued(_ k: PlannedKernel, _ code: any QueuedKernel, deps: [KernelTask], decision: PlacementDecision) {
-        guard let cuda else { return }
+        guard let accelerator else { return }
         queuedDeviceUsed = true
         let launch = k.launch, label = k.label, points = k.points
         let full = fullyWritten(k)
         let (reads, writes) = k.accessedBuffers
         let task = executor.submit(label: label, dependencies: deps, chunks: [{ [self] _ in
-            do { try cuda.enqueue(code, launch, overwrites: full) } catch { asyncError.withLock { $0 = $0 ?? error } }
+            do { try accelerator.enqueue(code, launch, overwrites: full) } catch { asyncError.withLock { $0 = $0 ?? error } }
         }], onDone: { [self] t in
             // The task's time is the enqueue, not the GPU's run: the decision is recorded without
             // a model error (GPU kernel times need events; see the CUDA device's trace).
@@ -410,7 +410,7 @@ extension Runtime {
     func record(_ d: PlacementDecision, label: String, points: Int, started: UInt64, measured: UInt64?, note: String? = nil,
                 kernel: Kernel? = nil) {
         let predicted = d.chosen.compute, device = d.chosen.placement.rawValue
-        if let measured, !d.switched, d.chosen.placement != .cuda {
+        if let measured, !d.switched, !d.chosen.placement.isAccelerator {
             // Both learn against the profile's own prediction (the correction taken out).
             let seconds = Double(measured) / 1e9, uncorrected = predicted / d.correction
             rateCorrections.withLock { $0.learn(d.chosen.placement, predicted: uncorrected, measured: seconds) }
@@ -428,7 +428,9 @@ extension Runtime {
         let error = measured.map { abs(Double($0) / 1e9 - predicted) }
         statistics.update { s in
             s.kernelsByPlacement[d.chosen.placement.ordinal] += 1
-            s.predictedNanos += UInt64(min(predicted, 1e6) * 1e9)
+            // A forced placement the model cannot price (a device it has no measurements of)
+            // predicts nothing, not a capped infinity.
+            if predicted.isFinite { s.predictedNanos += UInt64(min(predicted, 1e6) * 1e9) }
             if let measured, let error {
                 s.decisions += 1
                 s.measuredNanos += measured

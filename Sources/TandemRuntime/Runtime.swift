@@ -59,8 +59,15 @@ public final class Runtime: @unchecked Sendable {
     /// several times a kernel; a String-keyed lookup hashed the name each time).
     let interpreterDevice: (any KernelDevice)?
     let cpuDevice: (any KernelDevice)?
-    /// The GPU, when one is registered (it may still be unavailable on this machine).
-    let cuda: (any QueuedKernelDevice)?
+    /// The devices with their own memory and queue (CUDA, OpenCL) that are registered, by name
+    /// (each may still be unavailable on this machine).
+    let queuedDevices: [String: any QueuedKernelDevice]
+    /// The accelerator this process uses and its placement: CUDA when registered, until a
+    /// forced choice names another before any kernel ran on one (buffers' device copies are
+    /// tracked for one device; `Runtime.useAccelerator`).
+    let acceleratorSlot: Mutex<(device: any QueuedKernelDevice, placement: Placement)?>
+    var accelerator: (any QueuedKernelDevice)? { acceleratorSlot.withLock { $0?.device } }
+    var acceleratorPlacement: Placement? { acceleratorSlot.withLock { $0?.placement } }
     /// The first error a queued device reported from a worker; thrown at the next sync.
     let asyncError = Mutex<(any Error)?>(nil)
     let defaultChoice: DeviceChoice
@@ -108,7 +115,10 @@ public final class Runtime: @unchecked Sendable {
     /// kernels with; it is called once, at the first sync (it may calibrate the machine).
     public init(devices: [any KernelDevice], queued: [any QueuedKernelDevice] = [], statistics: StatisticsBox, workers: Int? = nil,
                 profile: @escaping @Sendable () -> MachineProfile) {
-        self.cuda = queued.first { $0.name == "cuda" }
+        var queuedTable: [String: any QueuedKernelDevice] = [:]
+        for d in queued { queuedTable[d.name] = d }
+        self.queuedDevices = queuedTable
+        self.acceleratorSlot = Mutex(queuedTable["cuda"].map { ($0, .cuda) })
         self.statistics = statistics
         var table: [String: any KernelDevice] = [:]
         for d in devices { table[d.name] = d }
@@ -444,8 +454,8 @@ public final class Runtime: @unchecked Sendable {
                     // Code compiled just above is taken as it is (not counted as a cache hit).
                     let fresh = compiling.contains(k.kernel) ? device(for: p)?.readyCode(k.kernel) : nil
                     let code: ReadyCode
-                    if p == .cuda {
-                        code = .queued(try cuda!.prepareQueued(k.kernel))
+                    if p.isAccelerator, let accelerator {
+                        code = .queued(try accelerator.prepareQueued(k.kernel))
                     } else {
                         do {
                             if let special = specializedCode(k, on: p) {

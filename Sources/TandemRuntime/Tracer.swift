@@ -7,6 +7,8 @@ import Synchronization
 
 /// One thing that happened, for traces and reports. Times are monotonic nanoseconds.
 public struct TraceEvent: Sendable {
+    /// Whether `device` names a device with its own queue (its kernels are drawn on their own track).
+    public static func isAccelerator(_ device: String) -> Bool { device == "cuda" || device == "opencl" }
     public enum Kind: String, Sendable {
         /// One chunk of a kernel on one worker (`track` is the worker).
         case kernel
@@ -152,13 +154,13 @@ public struct Trace: Sendable {
         meta(1, nil, "process_name", "host")
         meta(1, 0, "thread_name", "calling thread")
         meta(2, nil, "process_name", "CPU")
-        let workers = Set(events.filter { $0.kind == .kernel && $0.device != "cuda" }.map(\.track)).sorted()
+        let workers = Set(events.filter { $0.kind == .kernel && !TraceEvent.isAccelerator($0.device) }.map(\.track)).sorted()
         for w in workers { meta(2, w, "thread_name", w < 0 ? "calling thread (kernels run inline)" : "worker \(w)") }
         if events.contains(where: { $0.kind == .copy }) { meta(3, nil, "process_name", "copies") }
         if events.contains(where: { $0.kind == .placement }) { meta(4, nil, "process_name", "placement (predicted vs measured)") }
-        if events.contains(where: { $0.kind == .kernel && $0.device == "cuda" }) {
-            meta(5, nil, "process_name", "GPU")
-            meta(5, 0, "thread_name", "compute stream")
+        if let gpu = events.first(where: { $0.kind == .kernel && TraceEvent.isAccelerator($0.device) }) {
+            meta(5, nil, "process_name", gpu.device == "cuda" ? "GPU" : "OpenCL device")
+            meta(5, 0, "thread_name", gpu.device == "cuda" ? "compute stream" : "command queue")
         }
         for e in events {
             let ts = Double(e.start &- min(origin, e.start)) / 1000
@@ -170,7 +172,7 @@ public struct Trace: Sendable {
             if !e.detail.isEmpty { args.append("\"detail\": \(Trace.quote(e.detail))") }
             if let p = e.predicted { args.append("\"predicted_us\": \(p * 1e6)") }
             let (pid, tid) = switch e.kind {
-            case .kernel where e.device == "cuda": (5, 0)
+            case .kernel where TraceEvent.isAccelerator(e.device): (5, 0)
             case .kernel: (2, e.track)
             case .copy: (3, 0)
             case .placement: (4, 0)

@@ -1,0 +1,208 @@
+import TandemIR
+
+/// The OpenCL dialect's entry points: the same three kernels as the CUDA dialect
+/// (`CUDAEntryPoints.swift`), around the same shared expressions, accumulators and helpers:
+///
+/// - `tandem_kernel`: a grid-stride loop over the flattened parallel points (work-items), reduce
+///   axes as loops inside one work-item.
+/// - `tandem_kernel_split`: work-group `(c, q)` reduces chunk `c` of the flattened reduce axes for
+///   parallel point `q` with `TK_THREADS` work-items, folded in local memory by a fixed tree
+///   (OpenCL C 1.2 has no sub-group shuffles); the partial lands in `part[(c * np + q) * 2R + 2j]`,
+///   the CPU's and CUDA's layout.
+/// - `tandem_kernel_combine`: the in-order fold of the partials and the epilogue, one work-item
+///   per parallel point.
+///
+/// Arguments are passed one by one (`clSetKernelArg`): the buffers as `__global` pointers, then
+/// the int parameters as `long`, the float parameters as `double`, then the split entries'
+/// partials and their count. Kernels need `cl_khr_fp64` (accumulators, parameters and
+/// `tk_uniform` are double), which the device checks before it compiles anything.
+extension Emitter {
+    /// Work-items per work-group of the split entry point (also `TK_THREADS` in the source). A
+    /// constant, not the device's maximum, so a reduction's bits do not depend on the device.
+    static let openCLThreads = 128
+
+    static let openCLHeaders: String = {
+        var text = """
+        #pragma OPENCL EXTENSION cl_khr_fp64 : enable
+        // Multiply-adds are not fused behind the code's back (the C kernels are compiled with
+        // -ffp-contract=off): the same expression gives the same bits on every device.
+        #pragma OPENCL FP_CONTRACT OFF
+        typedef char int8_t;
+        typedef uchar uint8_t;
+        typedef int int32_t;
+        typedef uint uint32_t;
+        typedef long int64_t;
+        typedef ulong uint64_t;
+        #define INT32_MAX 2147483647
+        #define INT32_MIN (-2147483647 - 1)
+        #define INT64_MAX 9223372036854775807L
+        #define INT64_MIN (-9223372036854775807L - 1L)
+        #define TK_THREADS \(openCLThreads)
+        // OpenCL's math functions are overloaded on the argument type: C's float names map to them.
+
+        """
+        let operators: Set<UnaryOp> = [.neg, .not, .bitNot, .erf, .erfc]
+        var names = UnaryOp.allCases.filter { !operators.contains($0) }.map { $0 == .abs ? "fabs" : $0.rawValue }
+        names += ["floor", "rint", "fma", "fmod"] + BinaryOp.allCases.filter { [.pow, .atan2, .hypot].contains($0) }.map(\.rawValue)
+        var seen: Set<String> = []
+        for name in names where seen.insert(name).inserted { text += "#define \(name)f \(name)\n" }
+        return text
+    }()
+
+    mutating func openCLEntryPoints() {
+        openCLRows()
+        if kernel.hasReductions && kernel.reduceAxes > 0 {
+            openCLSplit()
+            openCLCombine()
+        }
+    }
+
+    /// `__kernel void name(buffers, ints, floats, extra)`, with the parameters' locals.
+    private mutating func openCLHeader(_ name: String, _ extra: String) {
+        var params: [String] = []
+        for (b, param) in kernel.buffers.enumerated() {
+            params.append("__global \(param.isWritten ? "" : "const ")\(Emitter.ctype(param.dtype)) *restrict b\(b)")
+        }
+        for p in 0..<kernel.intParams { params.append("const long I\(p)") }
+        for p in 0..<kernel.floatParams { params.append("const double F\(p)") }
+        if !extra.isEmpty { params.append(extra) }
+        out += "\n__kernel void \(name)(\(params.joined(separator: ", "))) {\n"
+    }
+
+    private mutating func openCLRows() {
+        openCLHeader(CRenderer.entry, "")
+        line("const int64_t np = \(parallelCount);", 1)
+        line("for (int64_t q = (int64_t)get_global_id(0); q < np; q += (int64_t)get_global_size(0)) {", 1)
+        var depth = 2
+        cudaDecompose(depth)
+        accInit(depth)
+        for a in P..<kernel.rank {
+            line("for (int64_t i\(a) = 0; i\(a) < I\(a); i\(a)++) {", depth)
+            depth += 1
+        }
+        body(depth)
+        for _ in P..<kernel.rank { depth -= 1; line("}", depth) }
+        epilogue(depth)
+        line("}", 1)
+        out += "}\n"
+    }
+
+    /// Work-group `(c, q)`: chunk `c` of the flattened reduce axes for parallel point `q`, folded
+    /// over the group by halving (work-item `l` takes `l + s` for s = TK_THREADS/2 ... 1): the
+    /// same pattern on every device, so the bits depend on the sizes alone.
+    private mutating func openCLSplit() {
+        openCLHeader(CRenderer.entry + "_split", "__global tandem_acc *restrict part, const long nparts")
+        let nred = kernel.reductions.count
+        let r0 = P
+        let w = 2 * nred
+        line("const int64_t np = \(parallelCount);", 1)
+        line("const int64_t nr = \((P..<kernel.rank).map { "I\($0)" }.joined(separator: " * "));", 1)
+        line("const int64_t c = (int64_t)get_group_id(0);", 1)
+        line("const int64_t lo = nr * c / nparts, hi = nr * (c + 1) / nparts;", 1)
+        line("const int lid = (int)get_local_id(0);", 1)
+        line("__local tandem_acc sh_[TK_THREADS * \(w)];", 1)
+        line("for (int64_t q = (int64_t)get_group_id(1); q < np; q += (int64_t)get_num_groups(1)) {", 1)
+        var depth = 2
+        cudaDecompose(depth)
+        accInit(depth)
+        line("for (int64_t t_ = lo + lid; t_ < hi; t_ += TK_THREADS) {", depth)
+        depth += 1
+        if R == 1 {
+            line("const int64_t i\(r0) = t_;", depth)
+        } else {
+            line("int64_t r_ = t_;", depth)
+            for a in stride(from: kernel.rank - 1, through: r0 + 1, by: -1) {
+                line("const int64_t i\(a) = r_ % I\(a); r_ /= I\(a);", depth)
+            }
+            line("const int64_t i\(r0) = r_;", depth)
+        }
+        body(depth)
+        depth -= 1
+        line("}", depth)
+        for j in 0..<nred { accSave(j, "sh_[lid * \(w) + \(2 * j)]", "sh_[lid * \(w) + \(2 * j + 1)]", depth) }
+        line("barrier(CLK_LOCAL_MEM_FENCE);", depth)
+        line("for (int s_ = TK_THREADS / 2; s_ > 0; s_ >>= 1) {", depth)
+        line("if (lid < s_) {", depth + 1)
+        for (j, r) in kernel.reductions.enumerated() {
+            let f = accField(r), t = accType(r)
+            line("{ \(t) acc\(j) = sh_[lid * \(w) + \(2 * j)].\(f); int64_t arg\(j) = sh_[lid * \(w) + \(2 * j + 1)].i;", depth + 2)
+            line("  const \(t) v_ = sh_[(lid + s_) * \(w) + \(2 * j)].\(f); const int64_t a_ = sh_[(lid + s_) * \(w) + \(2 * j + 1)].i;", depth + 2)
+            line("  \(merge(j, r)) (void)a_;", depth + 2)
+            line("  sh_[lid * \(w) + \(2 * j)].\(f) = acc\(j); sh_[lid * \(w) + \(2 * j + 1)].i = arg\(j); }", depth + 2)
+        }
+        line("}", depth + 1)
+        line("barrier(CLK_LOCAL_MEM_FENCE);", depth + 1)
+        line("}", depth)
+        line("if (lid == 0) {", depth)
+        for j in 0..<nred {
+            line("part[(c * np + q) * \(w) + \(2 * j)] = sh_[\(2 * j)]; part[(c * np + q) * \(w) + \(2 * j + 1)] = sh_[\(2 * j + 1)];", depth + 1)
+        }
+        line("}", depth)
+        // The local array is written again for the next q only after every work-item read it.
+        line("barrier(CLK_LOCAL_MEM_FENCE);", depth)
+        line("}", 1)
+        out += "}\n"
+    }
+
+    private mutating func openCLCombine() {
+        openCLHeader(CRenderer.entry + "_combine", "__global const tandem_acc *restrict parts, const long nparts")
+        line("const int64_t np = \(parallelCount);", 1)
+        line("for (int64_t q = (int64_t)get_global_id(0); q < np; q += (int64_t)get_global_size(0)) {", 1)
+        let depth = 2
+        cudaDecompose(depth)
+        foldPartials(depth)
+        epilogue(depth)
+        line("}", 1)
+        out += "}\n"
+    }
+}
+
+extension CRenderer {
+    /// Work-items per work-group the OpenCL split entry point is written for.
+    public static var openCLThreads: Int { Emitter.openCLThreads }
+}
+
+/// How a kernel runs on a queued device (CUDA, OpenCL), as a pure function of the kernel and its
+/// sizes: one work-item per parallel point (`rows`), or a reduction split over work-groups and
+/// combined in order (`splitCombine`). The number of parts depends on the sizes alone, so a
+/// reduction gives the same bits on every device model and every run.
+///
+///     AcceleratorLaunch.plan(kernel, ints: launch.ints, computeUnits: 132, threads: 256)   // .rows(blocks: 4224)
+public enum AcceleratorLaunch {
+    /// Parallel points from which a reduction runs one work-item per point, below which it is
+    /// split over work-groups.
+    public static let rowsThreshold = 16384
+    /// Reduce elements per work-group of the split pass.
+    public static let elementsPerPart = 8192
+    public static let maxParts = 1024
+
+    public enum Plan: Equatable, CustomStringConvertible {
+        /// `tandem_kernel` on a grid-stride loop of `blocks` work-groups.
+        case rows(blocks: Int)
+        /// `tandem_kernel_split` on (parts, gridY) work-groups, then `tandem_kernel_combine` on
+        /// `combineBlocks` work-groups; `partialBytes` of scratch for the partials.
+        case splitCombine(parts: Int, gridY: Int, combineBlocks: Int, partialBytes: Int)
+
+        public var description: String {
+            switch self {
+            case .rows(let b): "rows \(b) blocks"
+            case .splitCombine(let p, let y, let c, _): "split \(p)x\(y) blocks, combine \(c) blocks"
+            }
+        }
+    }
+
+    /// How to run `kernel` with these int parameters (extents are `ints[0..<rank]`) on a device
+    /// with `computeUnits` multiprocessors and work-groups of `threads`.
+    public static func plan(_ kernel: Kernel, ints: [Int64], computeUnits: Int, threads: Int) -> Plan {
+        let np = (0..<kernel.parallelAxes).reduce(1) { $0 * Int(ints[$1]) }
+        // Enough blocks for several waves on every unit; the grid-stride loop covers the rest.
+        let maxBlocks = max(1, computeUnits) * 32
+        func blocks(_ n: Int) -> Int { max(1, min((n + threads - 1) / threads, maxBlocks)) }
+        let reduces = kernel.hasReductions && kernel.reduceAxes > 0
+        guard reduces, kernel.parallelAxes == 0 || np < rowsThreshold else { return .rows(blocks: blocks(np)) }
+        let nr = (kernel.parallelAxes..<kernel.rank).reduce(1) { $0 * Int(ints[$1]) }
+        let parts = max(1, min(maxParts, nr / elementsPerPart))
+        return .splitCombine(parts: parts, gridY: max(1, min(np, 65535)), combineBlocks: max(1, min((np + threads - 1) / threads, 65535)),
+                             partialBytes: parts * np * kernel.reductions.count * 16)
+    }
+}

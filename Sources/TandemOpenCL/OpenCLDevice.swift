@@ -1,0 +1,414 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Synchronization
+import TandemIR
+import TandemCompiler
+import TandemRuntime
+
+/// An OpenCL device (a GPU of any vendor, or PoCL on the CPU's cores): kernel IR → OpenCL C (the
+/// shared emitter's OpenCL dialect) → a program built by the driver (its binary cached in the
+/// verified cache) → launches on an in-order command queue; buffers move by the same residency
+/// rules and memory pool as the CUDA device (`DeviceResidency`).
+///
+/// Chosen with `TANDEM_OPENCL_DEVICE`: an index over every device of every platform, in the
+/// loader's order, or a part of the device's or platform's name; by default the first GPU, else
+/// the first device. Nothing is loaded until first use.
+///
+///     let cl = OpenCLDevice(statistics: StatisticsBox())
+///     guard cl.availability == .available else { print(cl.availability); return }
+///     let code = try cl.prepareQueued(planned.kernel)
+///     try cl.enqueue(code, planned.launch, overwrites: [])
+///     try cl.makeHostValid(planned.launch.buffers[0])
+///
+/// Trade-off: uploads are blocking writes. The host memory of a buffer may be written or
+/// reused by the host as soon as the residency says the device holds a copy; a non-blocking
+/// write would need the host to keep each source alive until its copy finished. Kernels
+/// still run asynchronously to the host; on PoCL a copy is a memcpy either way.
+public final class OpenCLDevice: QueuedKernelDevice, @unchecked Sendable {
+    // Unchecked: all mutable state is inside `state` (a Mutex); the rest is immutable.
+    public let name = "opencl"
+    public let statistics: StatisticsBox
+    /// Program binaries, beside the CPU's and CUDA's entries.
+    public let files: VerifiedFileCache
+    /// `TANDEM_OPENCL_DEVICE`, or what the caller chose.
+    public let selection: String?
+    /// Device memory Tandem may hold (`TANDEM_OPENCL_MEMORY_LIMIT`, bytes), below the device's own.
+    public let memoryLimit: Int?
+    private let probed = Mutex<Result<(OpenCLDriver, OpenCLDeviceInfo), OpenCLUnavailable>?>(nil)
+    private let state = Mutex<OpenCLContextState?>(nil)
+
+    /// Options every program is built with: OpenCL C 1.2, and single-precision division and
+    /// square root correctly rounded, as in C (by default OpenCL allows 2.5 ulp).
+    public static let buildOptions = "-cl-std=CL1.2 -cl-fp32-correctly-rounded-divide-sqrt"
+
+    public init(statistics: StatisticsBox, cacheDirectory: String? = nil, selection: String? = nil, memoryLimit: Int? = nil) {
+        self.statistics = statistics
+        self.files = VerifiedFileCache(root: cacheDirectory ?? VerifiedFileCache.defaultRoot, subfolder: "opencl", suffix: ".clbin")
+        self.selection = selection ?? ProcessInfoLite.environment("TANDEM_OPENCL_DEVICE").flatMap { $0.isEmpty ? nil : $0 }
+        self.memoryLimit = memoryLimit ?? ProcessInfoLite.environment("TANDEM_OPENCL_MEMORY_LIMIT").flatMap(Int.init)
+    }
+
+    /// The loader and the chosen device, found at first use.
+    public func probe() -> Result<(OpenCLDriver, OpenCLDeviceInfo), OpenCLUnavailable> {
+        probed.withLock { p in
+            if let p { return p }
+            let r = OpenCLDevice.choose(selection)
+            p = r
+            return r
+        }
+    }
+
+    static func choose(_ selection: String?) -> Result<(OpenCLDriver, OpenCLDeviceInfo), OpenCLUnavailable> {
+        let cl: OpenCLDriver
+        switch OpenCLDriver.shared {
+        case .failure(let e): return .failure(e)
+        case .success(let d): cl = d
+        }
+        let all: [OpenCLDeviceInfo]
+        do { all = try cl.platforms().flatMap(\.devices) } catch {
+            return .failure(OpenCLUnavailable(reason: "the OpenCL platforms could not be listed: \(error)"))
+        }
+        guard !all.isEmpty else {
+            return .failure(OpenCLUnavailable(reason: "the OpenCL loader (\(cl.library.path)) lists no platform or no device (install a driver, e.g. pocl-opencl-icd)"))
+        }
+        let chosen: OpenCLDeviceInfo
+        if let selection {
+            if let i = Int(selection) {
+                guard all.indices.contains(i) else {
+                    return .failure(OpenCLUnavailable(reason: "TANDEM_OPENCL_DEVICE=\(i) but OpenCL lists \(all.count) device(s)"))
+                }
+                chosen = all[i]
+            } else {
+                let s = selection.lowercased()
+                guard let d = all.first(where: { $0.name.lowercased().contains(s) || $0.platformName.lowercased().contains(s) }) else {
+                    return .failure(OpenCLUnavailable(reason: "TANDEM_OPENCL_DEVICE=\(selection) names none of: \(all.map(\.name).joined(separator: "; "))"))
+                }
+                chosen = d
+            }
+        } else {
+            chosen = all.first(where: \.isGPU) ?? all[0]
+        }
+        if let why = chosen.unsuitable { return .failure(OpenCLUnavailable(reason: why)) }
+        return .success((cl, chosen))
+    }
+
+    public var availability: Availability {
+        switch probe() {
+        case .success: .available
+        case .failure(let e): .unavailable(reason: e.reason)
+        }
+    }
+
+    /// The chosen device's properties, when there is one.
+    public var info: OpenCLDeviceInfo? { try? probe().get().1 }
+
+    private func withContext<R>(_ body: (OpenCLContextState) throws -> R) throws -> R {
+        let (cl, info) = try probe().mapError { TandemError.deviceUnavailable(device: "opencl", reason: $0.reason) }.get()
+        return try state.withLock { s in
+            if s == nil { s = try OpenCLContextState(cl: cl, info: info, statistics: statistics, memoryLimit: memoryLimit) }
+            return try body(s!)
+        }
+    }
+
+    /// The program's cache key: the source, the device, its driver and the build options.
+    func key(_ source: String, _ info: OpenCLDeviceInfo) -> String {
+        VerifiedFileCache.key([source, info.platformName, info.platformVersion, info.name, info.driverVersion, OpenCLDevice.buildOptions])
+    }
+
+    // MARK: - QueuedKernelDevice
+
+    public func prepareQueued(_ kernel: Kernel) throws -> any QueuedKernel {
+        try withContext { s in
+            // Every argument is at most 8 bytes; the extra two of the split entries included.
+            let bytes = (kernel.buffers.count + kernel.intParams + kernel.floatParams + 2) * 8
+            guard bytes <= s.info.maxParameterBytes else {
+                throw TandemError.deviceUnavailable(device: "opencl", reason: "kernel arguments (\(bytes) bytes) exceed the device's \(s.info.maxParameterBytes)")
+            }
+            return try s.kernel(for: kernel, device: self)
+        }
+    }
+
+    public func enqueue(_ kernel: any QueuedKernel, _ launch: Launch, overwrites: Set<UInt64>) throws {
+        guard let code = kernel as? OpenCLKernel else { preconditionFailure("a kernel prepared by another device was enqueued on opencl") }
+        try withContext { s in try s.enqueue(code, launch, overwrites: overwrites) }
+    }
+
+    public func makeHostValid(_ buffer: Buffer) throws {
+        try withContext { s in
+            let start = ProcessInfoLite.monotonicNanos()
+            s.residency.account(try s.residency.hostRead(buffer), statistics: statistics, since: start)
+        }
+    }
+
+    public func hostWillWrite(_ buffer: Buffer, overwrites: Bool) throws {
+        try withContext { s in
+            let start = ProcessInfoLite.monotonicNanos()
+            s.residency.account(try s.residency.hostWrite(buffer, overwrites: overwrites), statistics: statistics, since: start)
+        }
+    }
+
+    public func validity(of buffer: Buffer) -> Validity {
+        (try? withContext { s in s.residency.validity(of: buffer) }) ?? .host
+    }
+
+    public func codeState(_ kernel: Kernel) -> CodeState {
+        guard case .success(let (_, info)) = probe() else { return .missing }
+        if state.withLock({ $0?.kernels[kernel] }) != nil { return .ready }
+        return access(files.entryPath(key(CRenderer.render(kernel, dialect: .opencl), info)), F_OK) == 0 ? .onDisk : .missing
+    }
+
+    public func synchronize() throws {
+        try withContext { s in try s.cl.check(s.cl.clFinish(s.queue), "clFinish") }
+    }
+
+    /// Bytes of device memory held by live buffers and by the pool's cached blocks.
+    public func memoryInUse() -> (live: Int, cached: Int) {
+        state.withLock { s in (s?.residency.pool.liveBytes ?? 0, s?.residency.pool.cachedBytes ?? 0) }
+    }
+}
+
+/// A built program and its entry points.
+final class OpenCLKernel: QueuedKernel, @unchecked Sendable {
+    // Unchecked: the handles are set once; arguments are set and launches queued under the
+    // device's lock.
+    let kernel: Kernel
+    let program: cl_program
+    let rows: cl_kernel
+    let split: cl_kernel?
+    let combine: cl_kernel?
+
+    init(kernel: Kernel, program: cl_program, rows: cl_kernel, split: cl_kernel?, combine: cl_kernel?) {
+        self.kernel = kernel
+        self.program = program
+        self.rows = rows
+        self.split = split
+        self.combine = combine
+    }
+}
+
+/// The context, the queue, the memory and the built programs of one OpenCL device.
+// Unchecked: only used inside `OpenCLDevice.withContext`, under the device's lock.
+final class OpenCLContextState: @unchecked Sendable {
+    let cl: OpenCLDriver
+    let info: OpenCLDeviceInfo
+    let statistics: StatisticsBox
+    let context: cl_context
+    let queue: cl_command_queue
+    let memory: OpenCLMemory
+    let residency: DeviceResidency
+    var kernels: [Kernel: OpenCLKernel] = [:]
+
+    init(cl: OpenCLDriver, info: OpenCLDeviceInfo, statistics: StatisticsBox, memoryLimit: Int?) throws {
+        self.cl = cl
+        self.info = info
+        self.statistics = statistics
+        var err: cl_int = 0
+        var device: cl_device_id? = info.device
+        guard let ctx = cl.clCreateContext(nil, 1, &device, nil, nil, &err), err == CL.success else {
+            throw OpenCLError(call: "clCreateContext", code: err)
+        }
+        context = ctx
+        guard let q = cl.clCreateCommandQueue(ctx, info.device, 0, &err), err == CL.success else {
+            _ = cl.clReleaseContext(ctx)
+            throw OpenCLError(call: "clCreateCommandQueue", code: err)
+        }
+        queue = q
+        memory = OpenCLMemory(cl: cl, context: ctx, queue: q, limit: memoryLimit)
+        residency = DeviceResidency(pool: DeviceMemoryPool(backend: memory), device: "opencl")
+    }
+
+    deinit {
+        _ = cl.clFinish(queue)
+        for k in kernels.values {
+            for e in [k.rows, k.split, k.combine].compactMap({ $0 }) { _ = cl.clReleaseKernel(e) }
+            _ = cl.clReleaseProgram(k.program)
+        }
+        _ = cl.clReleaseCommandQueue(queue)
+        _ = cl.clReleaseContext(context)
+    }
+
+    func kernel(for kernel: Kernel, device: OpenCLDevice) throws -> OpenCLKernel {
+        if let k = kernels[kernel] { return k }
+        let source = CRenderer.render(kernel, dialect: .opencl)
+        let key = device.key(source, info)
+        var program: cl_program? = nil
+        if case .hit(_, let bytes) = device.files.read(key) {
+            program = try? build(binary: bytes)
+            if program != nil {
+                statistics.update { $0.compileDiskHits += 1 }
+                Tracer.shared.record(TraceEvent(kind: .compile, name: "compile (disk hit)", start: ProcessInfoLite.monotonicNanos(), device: "opencl", detail: "disk"))
+            }
+        }
+        if program == nil {
+            let start = ProcessInfoLite.monotonicNanos()
+            let built = try build(source: source)
+            program = built
+            let elapsed = ProcessInfoLite.monotonicNanos() - start
+            statistics.update {
+                $0.compileMisses += 1
+                $0.compileNanos += elapsed
+            }
+            Tracer.shared.record(TraceEvent(kind: .compile, name: "compile", start: start, duration: elapsed, device: "opencl", detail: "miss \(key.prefix(12))"))
+            // A binary that cannot be had or stored costs the next process a build, nothing more.
+            if let binary = self.binary(of: built) { _ = try? device.files.store(key, bytes: binary) }
+        }
+        func entry(_ name: String) throws -> cl_kernel {
+            var err: cl_int = 0
+            guard let k = cl.clCreateKernel(program, name, &err), err == CL.success else { throw OpenCLError(call: "clCreateKernel(\(name))", code: err) }
+            return k
+        }
+        let reduces = kernel.hasReductions && kernel.reduceAxes > 0
+        let k = OpenCLKernel(kernel: kernel, program: program!, rows: try entry(CRenderer.entry),
+                             split: reduces ? try entry(CRenderer.entry + "_split") : nil,
+                             combine: reduces ? try entry(CRenderer.entry + "_combine") : nil)
+        kernels[kernel] = k
+        return k
+    }
+
+    /// Builds `source`; a failure throws `TandemError.compileFailed` with the build log and the source.
+    func build(source: String) throws -> cl_program {
+        var err: cl_int = 0
+        let program: cl_program? = source.withCString { text in
+            var p: UnsafePointer<CChar>? = text
+            var length = strlen(text)
+            return cl.clCreateProgramWithSource(context, 1, &p, &length, &err)
+        }
+        guard let program, err == CL.success else { throw OpenCLError(call: "clCreateProgramWithSource", code: err) }
+        var device: cl_device_id? = info.device
+        let r = cl.clBuildProgram(program, 1, &device, OpenCLDevice.buildOptions, nil, nil)
+        guard r == CL.success else {
+            let log = buildLog(program)
+            _ = cl.clReleaseProgram(program)
+            throw TandemError.compileFailed(compiler: "OpenCL \(info.platformName) \(info.driverVersion) for \(info.name) (\(CL.name(r)))",
+                                            log: log.isEmpty ? "\(CL.name(r)) (\(r)), no build log" : log, source: source)
+        }
+        return program
+    }
+
+    /// A program from a cached binary (it is built again for the device: a no-op for a native one).
+    func build(binary: [UInt8]) throws -> cl_program {
+        var err: cl_int = 0, status: cl_int = 0
+        var device: cl_device_id? = info.device
+        var length = binary.count
+        let program: cl_program? = binary.withUnsafeBufferPointer { b in
+            var p: UnsafePointer<UInt8>? = b.baseAddress
+            return cl.clCreateProgramWithBinary(context, 1, &device, &length, &p, &status, &err)
+        }
+        guard let program, err == CL.success, status == CL.success else { throw OpenCLError(call: "clCreateProgramWithBinary", code: err != CL.success ? err : status) }
+        let r = cl.clBuildProgram(program, 1, &device, OpenCLDevice.buildOptions, nil, nil)
+        guard r == CL.success else {
+            _ = cl.clReleaseProgram(program)
+            throw OpenCLError(call: "clBuildProgram (binary)", code: r)
+        }
+        return program
+    }
+
+    func buildLog(_ program: cl_program) -> String {
+        cl.string { cl.clGetProgramBuildInfo(program, info.device, CL.programBuildLog, $0, $1, $2) }
+    }
+
+    /// The device binary of a built program, for the cache.
+    func binary(of program: cl_program) -> [UInt8]? {
+        var size = 0
+        guard cl.clGetProgramInfo(program, CL.programBinarySizes, MemoryLayout<Int>.size, &size, nil) == CL.success,
+              size > 0, size <= VerifiedFileCache.maxEntryBytes else { return nil }
+        var bytes = [UInt8](repeating: 0, count: size)
+        let ok = bytes.withUnsafeMutableBufferPointer { b -> Bool in
+            var p: UnsafeMutablePointer<UInt8>? = b.baseAddress
+            return cl.clGetProgramInfo(program, CL.programBinaries, MemoryLayout<UnsafeMutablePointer<UInt8>?>.size, &p, nil) == CL.success
+        }
+        return ok ? bytes : nil
+    }
+
+    func enqueue(_ code: OpenCLKernel, _ launch: Launch, overwrites: Set<UInt64>) throws {
+        let k = code.kernel
+        let addresses = try residency.prepareLaunch(k, launch, overwrites: overwrites, statistics: statistics)
+        let threads = CRenderer.openCLThreads
+        let plan = AcceleratorLaunch.plan(k, ints: launch.ints, computeUnits: info.computeUnits, threads: threads)
+        let start = ProcessInfoLite.monotonicNanos()
+        func arguments(_ entry: cl_kernel, extra: [(UInt64?, Int64?)]) throws {
+            var index: cl_uint = 0
+            func set<T>(_ value: T) throws {
+                var v = value
+                try cl.check(cl.clSetKernelArg(entry, index, MemoryLayout<T>.size, &v), "clSetKernelArg(\(index))")
+                index += 1
+            }
+            for a in addresses { try set(OpenCLMemory.handle(a)) }
+            for i in 0..<k.intParams { try set(launch.ints[i]) }
+            for i in 0..<k.floatParams { try set(launch.floats[i]) }
+            for (mem, int) in extra {
+                if let mem { try set(OpenCLMemory.handle(mem)) }
+                if let int { try set(int) }
+            }
+        }
+        func run(_ entry: cl_kernel, global: [Int], local: [Int]) throws {
+            try cl.check(cl.clEnqueueNDRangeKernel(queue, entry, cl_uint(global.count), nil, global, local, 0, nil, nil), "clEnqueueNDRangeKernel")
+        }
+        switch plan {
+        case .rows(let blocks):
+            try arguments(code.rows, extra: [])
+            try run(code.rows, global: [blocks * threads], local: [threads])
+        case .splitCombine(let parts, let gridY, let combineBlocks, let partialBytes):
+            let temp = try residency.scratch(bytes: partialBytes, keeping: launch.buffers)
+            defer { residency.pool.release(temp, bytes: partialBytes) }  // queue-ordered: reused only by later work
+            try arguments(code.split!, extra: [(temp, nil), (nil, Int64(parts))])
+            try run(code.split!, global: [parts * threads, gridY], local: [threads, 1])
+            try arguments(code.combine!, extra: [(temp, nil), (nil, Int64(parts))])
+            try run(code.combine!, global: [combineBlocks * threads], local: [threads])
+        }
+        // Sent to the device now, not at the next blocking call.
+        try cl.check(cl.clFlush(queue), "clFlush")
+        Tracer.shared.record(TraceEvent(kind: .kernel, name: "enqueue", start: start, duration: ProcessInfoLite.monotonicNanos() - start,
+                                        device: "opencl", detail: "\(plan)"))
+    }
+}
+
+/// Device memory and copies through OpenCL, for `DeviceResidency`. A device address is the
+/// buffer object's handle (`cl_mem`) as an integer. One in-order queue orders copies and kernels.
+final class OpenCLMemory: DeviceMemoryBackend {
+    let cl: OpenCLDriver
+    let context: cl_context
+    let queue: cl_command_queue
+    /// Bytes Tandem may allocate (the pool's blocks included), nil for the device's own limit.
+    let limit: Int?
+    private var allocated = 0
+
+    init(cl: OpenCLDriver, context: cl_context, queue: cl_command_queue, limit: Int?) {
+        self.cl = cl
+        self.context = context
+        self.queue = queue
+        self.limit = limit
+    }
+
+    static func handle(_ address: UInt64) -> cl_mem { OpaquePointer(bitPattern: UInt(address))! }
+
+    func allocate(bytes: Int) throws -> UInt64? {
+        if let limit, allocated + bytes > limit { return nil }
+        var err: cl_int = 0
+        let mem = cl.clCreateBuffer(context, CL.memReadWrite, bytes, nil, &err)
+        if err == CL.memObjectAllocationFailure || err == CL.outOfResources || err == CL.outOfHostMemory { return nil }
+        guard let mem, err == CL.success else { throw OpenCLError(call: "clCreateBuffer(\(bytes) bytes)", code: err) }
+        allocated += bytes
+        return UInt64(UInt(bitPattern: mem))
+    }
+
+    func free(_ address: UInt64, bytes: Int) throws {
+        // The object goes once the commands queued on it have finished (OpenCL's rule).
+        try cl.check(cl.clReleaseMemObject(OpenCLMemory.handle(address)), "clReleaseMemObject")
+        allocated -= bytes
+    }
+
+    func copyToDevice(_ buffer: Buffer, address: UInt64) throws {
+        guard buffer.byteCount > 0 else { return }
+        try cl.check(cl.clEnqueueWriteBuffer(queue, OpenCLMemory.handle(address), 1, 0, buffer.byteCount, buffer.pointer, 0, nil, nil),
+                     "clEnqueueWriteBuffer")
+    }
+
+    func copyToHost(_ buffer: Buffer, address: UInt64) throws {
+        buffer.allocate()
+        guard buffer.byteCount > 0 else { return }
+        try cl.check(cl.clEnqueueReadBuffer(queue, OpenCLMemory.handle(address), 1, 0, buffer.byteCount, buffer.pointer, 0, nil, nil),
+                     "clEnqueueReadBuffer")
+    }
+}
