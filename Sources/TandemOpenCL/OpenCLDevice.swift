@@ -162,6 +162,12 @@ public final class OpenCLDevice: QueuedKernelDevice, @unchecked Sendable {
         try withContext { s in try s.cl.check(s.cl.clFinish(s.queue), "clFinish") }
     }
 
+    /// Builds `source` for the device, outside the cache, and releases it: the path a compile
+    /// error takes (tests).
+    func build(source: String) throws {
+        try withContext { s in _ = s.cl.clReleaseProgram(try s.build(source: source)) }
+    }
+
     /// Bytes of device memory held by live buffers and by the pool's cached blocks.
     public func memoryInUse() -> (live: Int, cached: Int) {
         state.withLock { s in (s?.residency.pool.liveBytes ?? 0, s?.residency.pool.cachedBytes ?? 0) }
