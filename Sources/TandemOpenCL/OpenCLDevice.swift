@@ -348,13 +348,16 @@ final class OpenCLContextState: @unchecked Sendable {
                 if let int { try set(int) }
             }
         }
-        func run(_ entry: cl_kernel, global: [Int], local: [Int]) throws {
+        func run(_ entry: cl_kernel, global: [Int], local: [Int]?) throws {
             try cl.check(cl.clEnqueueNDRangeKernel(queue, entry, cl_uint(global.count), nil, global, local, 0, nil, nil), "clEnqueueNDRangeKernel")
         }
         switch plan {
-        case .rows(let blocks):
+        case .rows:
+            // One work-item per parallel point, work-groups of the implementation's choosing.
+            let points = (0..<k.parallelAxes).reduce(1) { $0 * Int(launch.ints[$1]) }
+            guard points > 0 else { break }
             try arguments(code.rows, extra: [])
-            try run(code.rows, global: [blocks * threads], local: [threads])
+            try run(code.rows, global: [points], local: nil)
         case .splitCombine(let parts, let gridY, let combineBlocks, let partialBytes):
             let temp = try residency.scratch(bytes: partialBytes, keeping: launch.buffers)
             defer { residency.pool.release(temp, bytes: partialBytes) }  // queue-ordered: reused only by later work

@@ -170,7 +170,8 @@ public struct Trace: Sendable {
             if e.points != 0 { args.append("\"points\": \(e.points)") }
             if !e.device.isEmpty { args.append("\"device\": \(Trace.quote(e.device))") }
             if !e.detail.isEmpty { args.append("\"detail\": \(Trace.quote(e.detail))") }
-            if let p = e.predicted { args.append("\"predicted_us\": \(p * 1e6)") }
+            // JSON has no infinity: a placement the model could not price has no prediction.
+            if let p = e.predicted, p.isFinite { args.append("\"predicted_us\": \(p * 1e6)") }
             let (pid, tid) = switch e.kind {
             case .kernel where TraceEvent.isAccelerator(e.device): (5, 0)
             case .kernel: (2, e.track)

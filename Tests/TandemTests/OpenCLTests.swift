@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Testing
+import Foundation
 import _TandemTestSupport
 @testable import Tandem
 import TandemCompiler
@@ -44,7 +45,7 @@ struct OpenCLSetupTests {
         let source = CRenderer.render(k.kernel, dialect: .opencl)
         #expect(source.contains("__kernel void tandem_kernel("))
         #expect(source.contains("__kernel void tandem_kernel_split("))
-        #expect(!source.contains("#pragma omp") && !source.contains("__builtin") && !source.contains("LL)") && !source.contains("ull"))
+        #expect(!source.contains("#pragma omp") && !source.contains("__builtin_memcpy") && !source.contains("__builtin_trap") && !source.contains("LL)") && !source.contains("ull"))
         for line in source.split(separator: "\n") where line.hasPrefix("__kernel") {
             let pointers = line.components(separatedBy: "*").count - 1
             let global = line.components(separatedBy: "__global").count - 1
@@ -224,8 +225,13 @@ struct OpenCLDeviceTests {
     @Test("forced opencl runs every kernel there, counted under its placement")
     func placementCounted() throws {
         let before = Tandem.statistics.kernelsByPlacement[Placement.opencl.ordinal]
-        let v = try Tandem.withDevice(.opencl) { try (Tensor<Double>.linspace(0, 1, count: 777) * 2).sum().item() }
+        let (v, trace) = try Tandem.trace {
+            try Tandem.withDevice(.opencl) { try (Tensor<Double>.linspace(0, 1, count: 777) * 2).sum().item() }
+        }
         #expect(abs(v - 777) < 1e-9)
         #expect(Tandem.statistics.kernelsByPlacement[Placement.opencl.ordinal] > before)
+        // The model has no price for the device: the trace is still valid JSON (it wrote `inf`).
+        #expect(trace.events.contains { $0.kind == .placement && $0.device == "opencl" })
+        #expect((try? JSONSerialization.jsonObject(with: Data(trace.chromeJSON().utf8))) != nil, "the trace is not valid JSON")
     }
 }
