@@ -832,7 +832,7 @@ struct Emitter {
     }
     #define TK_INLINE \(inline)
     \(dialect.vectorisedLoops ? maximumSource : "")
-    \(dialect.ownExp ? expSource : "")
+    \(dialect.ownExp ? expSource : "")\(dialect == .opencl ? "\n" + openCLLogSource : "")
     \(erfSource(double: true, dialect: dialect))
     \(erfSource(double: false, dialect: dialect))
     """

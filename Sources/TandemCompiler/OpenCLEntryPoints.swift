@@ -51,7 +51,11 @@ extension Emitter {
         names += ["floor", "rint", "fma", "fmod"] + BinaryOp.allCases.filter { [.pow, .atan2, .hypot].contains($0) }.map(\.rawValue)
         var seen: Set<String> = [], builtins: [String] = []
         for name in names where seen.insert(name).inserted {
-            if exact.contains(name) { builtins.append(name) } else { text += "#define \(name)f \(name)\n" }
+            if exact.contains(name) { builtins.append(name) } else if name == "log" {
+                text += "#define log tk_log\n#define logf tk_logf\n"     // Tandem's own (`openCLLogSource`)
+            } else {
+                text += "#define \(name)f \(name)\n"
+            }
         }
         let condition = builtins.map { "__has_builtin(__builtin_\($0))" }.joined(separator: " && ")
         text += "#if defined(__has_builtin)\n#if \(condition)\n#define TK_EXACT_BUILTINS 1\n#endif\n#endif\n#ifdef TK_EXACT_BUILTINS\n"
@@ -61,6 +65,33 @@ extension Emitter {
         text += "#endif\n"
         return text
     }()
+
+    /// log for OpenCL: fdlibm's `__ieee754_log` (Sun, 1993: error below 1 ulp), written
+    /// without branches so a kernel calling it can be vectorised across work-items (PoCL's log
+    /// is an out-of-line call to SLEEF's scalar log). The float version rounds the double
+    /// result.
+    static let openCLLogSource = """
+    TK_INLINE double tk_log(double x) {
+      union { double d; int64_t i; } u = { x };
+      const int sub = u.i < 0x0010000000000000L;
+      u.d = sub ? x * 0x1p54 : x;
+      int64_t hx = u.i >> 32;
+      int64_t k = (hx >> 20) - 1023 - (sub ? 54 : 0);
+      hx &= 0x000fffff;
+      const int64_t i = (hx + 0x95f64) & 0x100000;
+      u.i = ((hx | (i ^ 0x3ff00000)) << 32) | (u.i & 0xffffffffL);
+      k += i >> 20;
+      const double f = u.d - 1.0, s = f / (2.0 + f), dk = (double)k, z = s * s, w = z * z;
+      const double t1 = w * (0x1.999999997fa04p-2 + w * (0x1.c71c51d8e78afp-3 + w * 0x1.39a09d078c69fp-3));
+      const double t2 = z * (0x1.5555555555593p-1 + w * (0x1.2492494229359p-2 + w * (0x1.7466496cb03dep-3 + w * 0x1.2f112df3e5244p-3)));
+      const double R = t2 + t1, hfsq = 0.5 * f * f;
+      const double big = dk * 0x1.62e42feep-1 - ((hfsq - (s * (hfsq + R) + dk * 0x1.a39ef35793c76p-33)) - f);
+      const double small = dk * 0x1.62e42feep-1 - ((s * (f - R) - dk * 0x1.a39ef35793c76p-33) - f);
+      const double r = ((hx - 0x6147a) | (0x6b851 - hx)) > 0 ? big : small;
+      return x != x ? x : (x < 0.0 ? NAN : (x == 0.0 ? -INFINITY : (x == INFINITY ? x : r)));
+    }
+    TK_INLINE float tk_logf(float x) { return (float)tk_log((double)x); }
+    """
 
     mutating func openCLEntryPoints() {
         openCLRows()

@@ -104,6 +104,27 @@ struct OpenCLDeviceTests {
         }
     }
 
+    @Test("Tandem's own log on OpenCL is within an ulp of libm's, subnormals and special values included")
+    func ownLog() throws {
+        var values: [Double] = [0, -0.0, -1, 1, .infinity, -.infinity, .nan, .leastNonzeroMagnitude, 0x1p-1030, .greatestFiniteMagnitude, 0.5, 2, 1 + 0x1p-40]
+        var state: UInt64 = 7
+        for _ in 0..<20_000 {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            values.append(Double(bitPattern: (state >> 2) & 0x7fef_ffff_ffff_ffff))   // positive, finite, any exponent
+        }
+        let x = Tensor<Double>(values, shape: [values.count])
+        let got = try Tandem.withDevice(.opencl) { try x.log().scalars }
+        let gotF = try Tandem.withDevice(.opencl) { try Tensor<Float>(values.map { Float($0) }, shape: [values.count]).log().scalars }
+        for (i, v) in values.enumerated() {
+            let want = Foundation.log(v), a = got[i]
+            if want.isNaN { #expect(a.isNaN, "log(\(v)) = \(a)"); continue }
+            if want.isInfinite || want == 0 { #expect(a == want, "log(\(v)) = \(a), libm \(want)"); continue }
+            #expect(abs(a - want) <= want.ulp, "log(\(v)) = \(a), libm \(want)")
+            let wantF = Foundation.log(Float(v))
+            if wantF.isFinite && wantF != 0 { #expect(abs(gotF[i] - wantF) <= wantF.ulp, "logf(\(Float(v))) = \(gotF[i]), libm \(wantF)") }
+        }
+    }
+
     @Test("a program moving between the CPU and OpenCL equals the interpreter, with exactly the copies it needs")
     func mixedProgram() throws {
         let n = 100_000
