@@ -42,7 +42,7 @@ public final class CUDADevice: QueuedKernelDevice, @unchecked Sendable {
         probed.withLock { p in
             if let p { return p }
             let r: Result<(CUDADriver, NVRTC, CUDADeviceInfo), CUDAUnavailable>
-            switch (CUDADriver.shared, CUDADeviceInfo.probe(), NVRTC.shared) {
+            switch (CUDADriver.shared, CUDADeviceInfo.probe(), NVRTC.matchingDriver) {
             case (.failure(let e), _, _), (_, .failure(let e), _): r = .failure(e)
             case (_, _, .failure(let e)): r = .failure(CUDAUnavailable(reason: "a GPU is present but \(e.reason)"))
             case (.success(let d), .success(let gpus), .success(let n)):
@@ -83,7 +83,12 @@ public final class CUDADevice: QueuedKernelDevice, @unchecked Sendable {
         guard (words.buffers + words.ints + words.floats) * 8 <= CUDALaunch.maxArgumentBytes else {
             throw TandemError.deviceUnavailable(device: "cuda", reason: "kernel arguments exceed \(CUDALaunch.maxArgumentBytes) bytes")
         }
-        return try withContext { s in try s.module(for: kernel, cache: cache) }
+        if let loaded = state.withLock({ $0?.modules[kernel] }) { return loaded }
+        // NVRTC runs outside the device's lock: other threads go on enqueuing kernels and
+        // copies meanwhile (a compile takes tens to hundreds of milliseconds).
+        let (_, nvrtc, info) = try probe().mapError { TandemError.deviceUnavailable(device: "cuda", reason: $0.reason) }.get()
+        let image = try cache.cubin(source: CRenderer.render(kernel, dialect: .cuda), architecture: info.architecture, nvrtc: nvrtc, statistics: statistics)
+        return try withContext { s in try s.module(for: kernel, image: image) }
     }
 
     public func enqueue(_ kernel: any QueuedKernel, _ launch: Launch, overwrites: Set<UInt64>) throws {
@@ -186,6 +191,10 @@ final class CUDAContextState: @unchecked Sendable {
         try driver.check(driver.cuDeviceGet(&dev, Int32(info.ordinal)), "cuDeviceGet")
         device = dev
         var ctx: CUcontext? = nil
+        // Host threads waiting for the GPU block instead of spinning (the default, "auto", spins
+        // when there are fewer threads than cores: a sync would take a core from the CPU's
+        // kernels). Best effort: a context another library made active keeps its flags.
+        _ = driver.cuDevicePrimaryCtxSetFlags?(dev, CUDAFlags.contextBlockingSync)
         // The primary context (shared with CuPy, PyTorch and the runtime API in this process),
         // not cuCtxCreate, whose signature changed in CUDA 13.
         try driver.check(driver.cuDevicePrimaryCtxRetain(&ctx, dev), "cuDevicePrimaryCtxRetain")
@@ -202,10 +211,9 @@ final class CUDAContextState: @unchecked Sendable {
         _ = driver.cuDevicePrimaryCtxRelease(device)
     }
 
-    func module(for kernel: Kernel, cache: CUDAKernelCache) throws -> CUDAKernel {
+    /// The loaded module of `kernel`, loading `image` (its CUBIN) unless another thread did.
+    func module(for kernel: Kernel, image: [UInt8]) throws -> CUDAKernel {
         if let m = modules[kernel] { return m }
-        let source = CRenderer.render(kernel, dialect: .cuda)
-        let image = try cache.cubin(source: source, architecture: info.architecture, nvrtc: nvrtc, statistics: statistics)
         var mod: CUmodule? = nil
         try image.withUnsafeBytes { try driver.check(driver.cuModuleLoadData(&mod, $0.baseAddress), "cuModuleLoadData") }
         func function(_ name: String) throws -> CUfunction {
@@ -226,7 +234,10 @@ final class CUDAContextState: @unchecked Sendable {
         memory.copiesQueued = false
         let addresses = try residency.prepareLaunch(k, launch, overwrites: overwrites, statistics: statistics)
         // The kernel starts after the copies it needs.
-        if memory.copiesQueued { try compute.wait(try copy.record()) }
+        if memory.copiesQueued {
+            try copy.record(into: memory.copyDone)
+            try compute.wait(memory.copyDone)
+        }
         var blob = CUDALaunch.argumentWords(kernel: k, addresses: addresses, ints: launch.ints, floats: launch.floats)
         let plan = CUDALaunch.plan(k, ints: launch.ints, multiprocessors: info.multiprocessors)
         let start = ProcessInfoLite.monotonicNanos()
@@ -246,7 +257,8 @@ final class CUDAContextState: @unchecked Sendable {
                 }
             }
         }
-        memory.lastCompute = try compute.record()
+        try compute.record(into: memory.computeDone)
+        memory.computeRecorded = true
         Tracer.shared.record(TraceEvent(kind: .kernel, name: "enqueue", start: start, duration: ProcessInfoLite.monotonicNanos() - start,
                                         device: "cuda", detail: "\(plan)"))
     }
@@ -272,7 +284,11 @@ final class CUDAMemory: DeviceMemoryBackend {
     let compute: CUDAStream
     let copy: CUDAStream
     let staging: PinnedStaging
-    var lastCompute: CUDAEvent?
+    /// Recorded after each kernel on the compute stream, and after the copies a kernel waits
+    /// for on the copy stream: two events for the life of the context, not two a launch.
+    let computeDone: CUDAEvent
+    let copyDone: CUDAEvent
+    var computeRecorded = false
     /// Set when a host-to-device copy was queued since the flag was cleared.
     var copiesQueued = false
 
@@ -281,6 +297,8 @@ final class CUDAMemory: DeviceMemoryBackend {
         self.compute = compute
         self.copy = copy
         staging = try PinnedStaging(driver)
+        computeDone = try CUDAEvent(driver, timing: false)
+        copyDone = try CUDAEvent(driver, timing: false)
     }
 
     func allocate(bytes: Int) throws -> UInt64? {
@@ -299,7 +317,7 @@ final class CUDAMemory: DeviceMemoryBackend {
     }
 
     private func afterCompute() throws {
-        if let e = lastCompute { try copy.wait(e) }
+        if computeRecorded { try copy.wait(computeDone) }
     }
 
     func copyToDevice(_ buffer: Buffer, address: UInt64) throws {

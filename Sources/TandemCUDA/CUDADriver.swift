@@ -31,6 +31,8 @@ public final class CUDADriver: Sendable {
     let cuDeviceTotalMem: PFN_cuDeviceTotalMem
     let cuDevicePrimaryCtxRetain: PFN_cuDevicePrimaryCtxRetain
     let cuDevicePrimaryCtxRelease: PFN_cuDevicePrimaryCtxRelease
+    /// Absent from drivers before CUDA 11 (then the context keeps the driver's default scheduling).
+    let cuDevicePrimaryCtxSetFlags: PFN_cuDevicePrimaryCtxSetFlags?
     let cuCtxSetCurrent: PFN_cuCtxSetCurrent
     let cuCtxSynchronize: PFN_cuCtxSynchronize
     let cuMemAlloc: PFN_cuMemAlloc
@@ -83,6 +85,7 @@ public final class CUDADriver: Sendable {
         cuDeviceTotalMem = try l.symbol("cuDeviceTotalMem_v2", as: PFN_cuDeviceTotalMem.self)
         cuDevicePrimaryCtxRetain = try l.symbol("cuDevicePrimaryCtxRetain", as: PFN_cuDevicePrimaryCtxRetain.self)
         cuDevicePrimaryCtxRelease = try l.symbol("cuDevicePrimaryCtxRelease_v2", as: PFN_cuDevicePrimaryCtxRelease.self)
+        cuDevicePrimaryCtxSetFlags = l.optionalSymbol("cuDevicePrimaryCtxSetFlags_v2", as: PFN_cuDevicePrimaryCtxSetFlags.self)
         cuCtxSetCurrent = try l.symbol("cuCtxSetCurrent", as: PFN_cuCtxSetCurrent.self)
         cuCtxSynchronize = try l.symbol("cuCtxSynchronize", as: PFN_cuCtxSynchronize.self)
         cuMemAlloc = try l.symbol("cuMemAlloc_v2", as: PFN_cuMemAlloc.self)

@@ -26,8 +26,15 @@ final class CUDAStream {
     /// Records a new event after everything queued so far.
     func record(timing: Bool = false) throws -> CUDAEvent {
         let e = try CUDAEvent(driver, timing: timing)
-        try driver.check(driver.cuEventRecord(e.handle, handle), "cuEventRecord")
+        try record(into: e)
         return e
+    }
+
+    /// Records `event` again, after everything queued so far: a wait issued afterwards waits
+    /// for this point (the driver keeps the most recent record). The per-launch events reuse
+    /// one event this way instead of creating and destroying one per launch.
+    func record(into event: CUDAEvent) throws {
+        try driver.check(driver.cuEventRecord(event.handle, handle), "cuEventRecord")
     }
 
     func synchronize() throws { try driver.check(driver.cuStreamSynchronize(handle), "cuStreamSynchronize") }
@@ -77,7 +84,9 @@ final class PinnedStaging {
     let driver: CUDADriver
     let chunk: Int
     let base: UnsafeMutableRawPointer
-    private var pending: [CUDAEvent?] = [nil, nil]
+    /// One event per slot, recorded again for each chunk; `used` says which were recorded.
+    private let slotDone: [CUDAEvent]
+    private var used = [false, false]
     /// Copies smaller than this go directly from or to pageable memory.
     static let threshold = 1 << 20
 
@@ -87,6 +96,7 @@ final class PinnedStaging {
         var p: UnsafeMutableRawPointer? = nil
         try driver.check(driver.cuMemAllocHost(&p, 2 * chunk), "cuMemAllocHost_v2")
         base = p!
+        slotDone = [try CUDAEvent(driver, timing: false), try CUDAEvent(driver, timing: false)]
     }
 
     deinit { _ = driver.cuMemFreeHost(base) }
@@ -97,11 +107,12 @@ final class PinnedStaging {
         while offset < bytes {
             let n = min(chunk, bytes - offset)
             // The slot may still be read by the DMA engine for the copy before last.
-            try pending[slot]?.synchronize()
+            if used[slot] { try slotDone[slot].synchronize() }
             let staging = base + slot * chunk
             staging.copyMemory(from: src + offset, byteCount: n)
             try driver.check(driver.cuMemcpyHtoDAsync(dst + CUdeviceptr(offset), staging, n, stream.handle), "cuMemcpyHtoDAsync_v2")
-            pending[slot] = try stream.record()
+            try stream.record(into: slotDone[slot])
+            used[slot] = true
             offset += n
             slot ^= 1
         }
@@ -110,14 +121,15 @@ final class PinnedStaging {
     /// Device → host through the staging slots; returns when all bytes are in `dst`.
     func copyToHost(_ dst: UnsafeMutableRawPointer, from src: CUdeviceptr, bytes: Int, stream: CUDAStream) throws {
         // Both slots may still be read by earlier host-to-device copies.
-        for e in pending { try e?.synchronize() }
+        for s in 0..<2 where used[s] { try slotDone[s].synchronize() }
         var offset = 0, slot = 0
         var inFlight: [(slot: Int, offset: Int, n: Int, done: CUDAEvent)] = []
         while offset < bytes || !inFlight.isEmpty {
             if offset < bytes && inFlight.count < 2 {
                 let n = min(chunk, bytes - offset)
                 try driver.check(driver.cuMemcpyDtoHAsync(base + slot * chunk, src + CUdeviceptr(offset), n, stream.handle), "cuMemcpyDtoHAsync_v2")
-                inFlight.append((slot, offset, n, try stream.record()))
+                try stream.record(into: slotDone[slot])
+                inFlight.append((slot, offset, n, slotDone[slot]))
                 offset += n
                 slot ^= 1
                 continue
@@ -126,6 +138,6 @@ final class PinnedStaging {
             try first.done.synchronize()
             (dst + first.offset).copyMemory(from: base + first.slot * chunk, byteCount: first.n)
         }
-        pending = [nil, nil]
+        used = [false, false]
     }
 }

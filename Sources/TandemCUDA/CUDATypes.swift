@@ -55,6 +55,9 @@ public enum CUDAFlags {
     public static let eventDefault: UInt32 = 0
     /// `CU_EVENT_DISABLE_TIMING`: cheaper events for pure ordering.
     public static let eventDisableTiming: UInt32 = 2
+    /// `CU_CTX_SCHED_BLOCKING_SYNC`: a host thread waiting for the GPU sleeps on a primitive
+    /// instead of spinning on a core the CPU's kernels need.
+    public static let contextBlockingSync: UInt32 = 4
 }
 
 // MARK: - Driver API signatures (symbol names in the comments)
@@ -68,6 +71,7 @@ typealias PFN_cuDeviceGetAttribute = @convention(c) (UnsafeMutablePointer<Int32>
 typealias PFN_cuDeviceTotalMem = @convention(c) (UnsafeMutablePointer<Int>?, CUdevice) -> CUresult  // cuDeviceTotalMem_v2
 typealias PFN_cuDevicePrimaryCtxRetain = @convention(c) (UnsafeMutablePointer<CUcontext?>?, CUdevice) -> CUresult  // cuDevicePrimaryCtxRetain
 typealias PFN_cuDevicePrimaryCtxRelease = @convention(c) (CUdevice) -> CUresult  // cuDevicePrimaryCtxRelease_v2
+typealias PFN_cuDevicePrimaryCtxSetFlags = @convention(c) (CUdevice, UInt32) -> CUresult  // cuDevicePrimaryCtxSetFlags_v2
 typealias PFN_cuCtxSetCurrent = @convention(c) (CUcontext?) -> CUresult  // cuCtxSetCurrent
 typealias PFN_cuCtxSynchronize = @convention(c) () -> CUresult  // cuCtxSynchronize (not the _v2, which takes a context)
 typealias PFN_cuMemAlloc = @convention(c) (UnsafeMutablePointer<CUdeviceptr>?, Int) -> CUresult  // cuMemAlloc_v2

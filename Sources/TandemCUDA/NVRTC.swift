@@ -26,6 +26,33 @@ public final class NVRTC: @unchecked Sendable {
     /// NVRTC for this process (`CUDALibraryPaths.nvrtcCandidates()`), or why it cannot be loaded.
     public static let shared: Result<NVRTC, CUDAUnavailable> = load(candidates: CUDALibraryPaths.nvrtcCandidates())
 
+    /// The NVRTC the GPU's driver can take modules from: of the candidates that load, the
+    /// newest whose major version is not above the driver's (a CUBIN from a newer CUDA than the
+    /// driver's may not load), or why there is none. Without a driver, `shared`.
+    public static let matchingDriver: Result<NVRTC, CUDAUnavailable> = {
+        guard case .success(let d) = CUDADriver.shared, let driver = try? d.version() else { return shared }
+        return load(candidates: CUDALibraryPaths.nvrtcCandidates(), driver: driver)
+    }()
+
+    /// `load(candidates:)` restricted to NVRTCs whose major version is at most the driver's.
+    public static func load(candidates: [String], driver: (major: Int, minor: Int)) -> Result<NVRTC, CUDAUnavailable> {
+        var best: NVRTC? = nil, tooNew: [String] = []
+        for c in candidates {
+            guard case .success(let n) = load(candidates: [c]) else { continue }
+            if n.version.major > driver.major {
+                tooNew.append("NVRTC \(n.version.major).\(n.version.minor) at \(n.path)")
+            } else if best == nil || (n.version.major, n.version.minor) > (best!.version.major, best!.version.minor) {
+                best = n
+            }
+        }
+        if let best { return .success(best) }
+        if !tooNew.isEmpty {
+            return .failure(CUDAUnavailable(reason: "\(tooNew.joined(separator: ", ")) is newer than the driver (CUDA \(driver.major).\(driver.minor)): "
+                + "the modules it builds may not load; install NVRTC for CUDA \(driver.major) (pip install nvidia-cuda-nvrtc-cu\(driver.major)) or set TANDEM_NVRTC"))
+        }
+        return load(candidates: candidates)
+    }
+
     /// Loads NVRTC from the first of `candidates` that opens.
     public static func load(candidates: [String]) -> Result<NVRTC, CUDAUnavailable> {
         switch DynamicLibrary.open(candidates: candidates) {

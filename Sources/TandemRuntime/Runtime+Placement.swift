@@ -23,7 +23,7 @@ extension Runtime {
 
     func isAvailable(_ p: Placement) -> Bool {
         guard p.isAccelerator else { return device(for: p)?.availability == .available }
-        guard let (d, placement) = acceleratorSlot.withLock({ $0 }), placement == p else { return false }
+        guard !acceleratorDropped.load(ordering: .relaxed), let (d, placement) = acceleratorSlot.withLock({ $0 }), placement == p else { return false }
         return d.availability == .available
     }
 

@@ -455,7 +455,23 @@ public final class Runtime: @unchecked Sendable {
                     let fresh = compiling.contains(k.kernel) ? device(for: p)?.readyCode(k.kernel) : nil
                     let code: ReadyCode
                     if p.isAccelerator, let accelerator {
-                        code = .queued(try accelerator.prepareQueued(k.kernel))
+                        do {
+                            code = .queued(try accelerator.prepareQueued(k.kernel))
+                        } catch let error where !forced {
+                            // auto chose an accelerator whose code cannot be had (a module the
+                            // driver refuses, a build error): it is dropped for this process,
+                            // said once, and the kernel runs on the CPU (compiled if it can be).
+                            dropAccelerator(p, reason: "\(error)")
+                            var host: Placement = .interpreter
+                            var hostCode = try device(for: .interpreter)!.prepare(k.kernel)
+                            if decision.options.contains(where: { $0.placement == .cpuAll }), let c = try? device(for: .cpuAll)?.prepare(k.kernel) {
+                                host = .cpuAll
+                                hostCode = c
+                            }
+                            code = .host(hostCode)
+                            decision.chosen = decision.options.first { $0.placement == host } ?? decision.chosen
+                            decision.chosen.placement = host
+                        }
                     } else {
                         do {
                             if let special = specializedCode(k, on: p) {
@@ -549,6 +565,18 @@ public final class Runtime: @unchecked Sendable {
     let graphCount = Atomic<Int>(0)
     /// Compiled code that `auto` chose and could not have, in the foreground or the background.
     let compileFallback: CompileFallback
+    /// Set when `auto` met an accelerator whose code could not be had: it is offered no more.
+    let acceleratorDropped = Atomic<Bool>(false)
+
+    /// No more kernels on the accelerator under `auto` in this process: said once, counted as a
+    /// fallback and traced. Forced placements still reach it (and report its errors).
+    func dropAccelerator(_ p: Placement, reason: String) {
+        guard acceleratorDropped.exchange(true, ordering: .relaxed) == false else { return }
+        autoOptions.withLock { $0 = nil }
+        statistics.update { $0.fallbacks += 1 }
+        Tracer.shared.record(TraceEvent(kind: .fallback, name: "\(p) dropped", start: ProcessInfoLite.monotonicNanos(), detail: reason))
+        ProcessInfoLite.warn("tandem: \(p) is dropped for this process (\(reason.split(separator: "\n").first ?? "")); its kernels run on the CPU")
+    }
 
     /// The plan a sync of `nodes` would run, without running it (for printing kernel IR).
     public func preview(_ nodes: [Node]) -> Plan {

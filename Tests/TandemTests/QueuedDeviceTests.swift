@@ -44,9 +44,13 @@ final class FakeGPU: QueuedKernelDevice, @unchecked Sendable {
     }
     private let state: Mutex<State>
     private let interpreter = InterpreterDevice()
+    /// When set, every `prepareQueued` fails as a module the driver refuses would.
+    let refusal: String?
+    let prepares = Atomic<Int>(0)
 
-    init(statistics: StatisticsBox) {
+    init(statistics: StatisticsBox, refusal: String? = nil) {
         self.statistics = statistics
+        self.refusal = refusal
         let memory = HostBackedMemory()
         state = Mutex(State(residency: DeviceResidency(pool: DeviceMemoryPool(backend: memory), device: "cuda"), memory: memory))
     }
@@ -60,7 +64,11 @@ final class FakeGPU: QueuedKernelDevice, @unchecked Sendable {
     var log: [String] { state.withLock { s in s.residency.log.map { "\($0.direction.rawValue) \($0.bytes / 8)" } } }
     var kernelsRun: Int { state.withLock { $0.kernels } }
 
-    func prepareQueued(_ kernel: Kernel) throws -> any QueuedKernel { Code(kernel: kernel, code: try interpreter.prepare(kernel)) }
+    func prepareQueued(_ kernel: Kernel) throws -> any QueuedKernel {
+        prepares.add(1, ordering: .relaxed)
+        if let refusal { throw TandemError.loadFailed(path: "module", reason: refusal) }
+        return Code(kernel: kernel, code: try interpreter.prepare(kernel))
+    }
 
     func enqueue(_ kernel: any QueuedKernel, _ launch: Launch, overwrites: Set<UInt64>) throws {
         let code = kernel as! Code
@@ -105,9 +113,9 @@ final class FakeGPU: QueuedKernelDevice, @unchecked Sendable {
 
 @Suite("Runtime with a queued (GPU-style) device, simulated")
 struct QueuedDeviceTests {
-    func runtime(_ profile: MachineProfile = SyntheticProfiles.gpu()) -> (Runtime, FakeGPU, StatisticsBox) {
+    func runtime(_ profile: MachineProfile = SyntheticProfiles.gpu(), refusal: String? = nil) -> (Runtime, FakeGPU, StatisticsBox) {
         let stats = StatisticsBox()
-        let gpu = FakeGPU(statistics: stats)
+        let gpu = FakeGPU(statistics: stats, refusal: refusal)
         let cpu = CPUDevice(statistics: stats, cache: CPUKernelCache(directory: TestScratch.path("queued")))
         return (Runtime(devices: [cpu, InterpreterDevice()], queued: [gpu], statistics: stats, workers: 2, profile: { profile }), gpu, stats)
     }
@@ -177,6 +185,22 @@ struct QueuedDeviceTests {
         let s = try rt.read((tiny * 2).sum().node)                 // auto: not worth a copy and a launch
         #expect(s.pointer.load(as: Double.self) == 12)
         #expect(gpu.kernelsRun == kernelsBefore)
+    }
+
+    @Test("under auto, a GPU whose module cannot be loaded is dropped once and the work runs on the CPU; forced, it is an error")
+    func refusedModuleDropsTheGPU() throws {
+        let (rt, gpu, stats) = runtime(refusal: "CUDA_ERROR_UNSUPPORTED_PTX_VERSION")
+        let x = Tensor<Double>.arange(0, Double(1 << 20))
+        var sums: [Double] = []
+        for i in 1...3 {
+            let s = try rt.read((x * Double(i)).sum().node)                 // auto: the GPU is priced fastest
+            sums.append(s.pointer.load(as: Double.self))
+        }
+        let n = Double(1 << 20)
+        #expect(sums == [1, 2, 3].map { $0 * n * (n - 1) / 2 })
+        #expect(gpu.prepares.load(ordering: .relaxed) == 1, "the GPU was tried again after it was dropped")
+        #expect(gpu.kernelsRun == 0 && stats.snapshot.fallbacks >= 1)
+        #expect(throws: TandemError.self) { try Tandem.withDevice(.cuda) { _ = try rt.read((x * 5).sum().node) } }
     }
 
     @Test("a registered GPU that has run nothing leaves small host kernels on the calling thread, with no task")
