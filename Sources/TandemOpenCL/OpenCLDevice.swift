@@ -119,14 +119,13 @@ public final class OpenCLDevice: QueuedKernelDevice, @unchecked Sendable {
     // MARK: - QueuedKernelDevice
 
     public func prepareQueued(_ kernel: Kernel) throws -> any QueuedKernel {
-        try withContext { s in
-            // Every argument is at most 8 bytes; the extra two of the split entries included.
-            let bytes = (kernel.buffers.count + kernel.intParams + kernel.floatParams + 2) * 8
-            guard bytes <= s.info.maxParameterBytes else {
-                throw TandemError.deviceUnavailable(device: "opencl", reason: "kernel arguments (\(bytes) bytes) exceed the device's \(s.info.maxParameterBytes)")
-            }
-            return try s.kernel(for: kernel, device: self)
+        let context: OpenCLContextState = try withContext { s in s }
+        // Every argument is at most 8 bytes; the extra two of the split entries included.
+        let bytes = (kernel.buffers.count + kernel.intParams + kernel.floatParams + 2) * 8
+        guard bytes <= context.info.maxParameterBytes else {
+            throw TandemError.deviceUnavailable(device: "opencl", reason: "kernel arguments (\(bytes) bytes) exceed the device's \(context.info.maxParameterBytes)")
         }
+        return try context.kernel(for: kernel, device: self, lock: state)
     }
 
     public func enqueue(_ kernel: any QueuedKernel, _ launch: Launch, overwrites: Set<UInt64>) throws {
@@ -234,8 +233,33 @@ final class OpenCLContextState: @unchecked Sendable {
         _ = cl.clReleaseContext(context)
     }
 
-    func kernel(for kernel: Kernel, device: OpenCLDevice) throws -> OpenCLKernel {
-        if let k = kernels[kernel] { return k }
+    /// The kernel's entry points: built (or loaded from the cache) outside the device's lock,
+    /// so other threads go on enqueuing meanwhile (a PoCL build takes about a second), and
+    /// installed under it (a program another thread installed first is kept, ours released).
+    func kernel(for kernel: Kernel, device: OpenCLDevice, lock: borrowing Mutex<OpenCLContextState?>) throws -> OpenCLKernel {
+        if let k = lock.withLock({ _ in kernels[kernel] }) { return k }
+        let built = try program(for: kernel, device: device)
+        return try lock.withLock { _ in
+            if let k = kernels[kernel] {
+                _ = cl.clReleaseProgram(built)
+                return k
+            }
+            func entry(_ name: String) throws -> cl_kernel {
+                var err: cl_int = 0
+                guard let k = cl.clCreateKernel(built, name, &err), err == CL.success else { throw OpenCLError(call: "clCreateKernel(\(name))", code: err) }
+                return k
+            }
+            let reduces = kernel.hasReductions && kernel.reduceAxes > 0
+            let k = OpenCLKernel(kernel: kernel, program: built, rows: try entry(CRenderer.entry),
+                                 split: reduces ? try entry(CRenderer.entry + "_split") : nil,
+                                 combine: reduces ? try entry(CRenderer.entry + "_combine") : nil)
+            kernels[kernel] = k
+            return k
+        }
+    }
+
+    /// The built program of `kernel`: from a cached binary, else from source (stored for the next process).
+    func program(for kernel: Kernel, device: OpenCLDevice) throws -> cl_program {
         let source = CRenderer.render(kernel, dialect: .opencl)
         let key = device.key(source, info)
         var program: cl_program? = nil
@@ -259,17 +283,7 @@ final class OpenCLContextState: @unchecked Sendable {
             // A binary that cannot be had or stored costs the next process a build, nothing more.
             if let binary = self.binary(of: built) { _ = try? device.files.store(key, bytes: binary) }
         }
-        func entry(_ name: String) throws -> cl_kernel {
-            var err: cl_int = 0
-            guard let k = cl.clCreateKernel(program, name, &err), err == CL.success else { throw OpenCLError(call: "clCreateKernel(\(name))", code: err) }
-            return k
-        }
-        let reduces = kernel.hasReductions && kernel.reduceAxes > 0
-        let k = OpenCLKernel(kernel: kernel, program: program!, rows: try entry(CRenderer.entry),
-                             split: reduces ? try entry(CRenderer.entry + "_split") : nil,
-                             combine: reduces ? try entry(CRenderer.entry + "_combine") : nil)
-        kernels[kernel] = k
-        return k
+        return program!
     }
 
     /// Builds `source`; a failure throws `TandemError.compileFailed` with the build log and the source.
