@@ -340,126 +340,25 @@ public enum Calibration {
         var gpu: GPUProfile? = nil
         if Tandem.cuda.availability == .available {
             do {
-                gpu = try measureGPU(Tandem.cuda, quick: quick)
+                gpu = try measureAccelerator(Tandem.cuda, .cuda(Tandem.cuda), quick: quick, elements: quick ? 1 << 22 : 1 << 25)
             } catch {
                 ProcessInfoLite.warn("tandem: the GPU could not be calibrated (\(error)); the cost model will not offer it")
             }
         }
+        // The OpenCL device only in a full calibration: a first build of each of its ~25
+        // calibration kernels takes PoCL about a second, too long for the quick one on the side.
+        var openCL: GPUProfile? = nil
+        if !quick, Tandem.openCL.availability == .available {
+            do {
+                openCL = try measureAccelerator(Tandem.openCL, .openCL(Tandem.openCL), quick: true, elements: 1 << 22)
+            } catch {
+                ProcessInfoLite.warn("tandem: the OpenCL device could not be calibrated (\(error)); the cost model will not offer it")
+            }
+        }
         let seconds = Double(ProcessInfoLite.monotonicNanos() - start) / 1e9
-        return MachineProfile(identity: identity(workers: workers), quick: quick, calibrationSeconds: seconds, cpu: cpuProfile, gpu: gpu)
-    }
-
-    /// The GPU: device bandwidth (device-to-device copy), per-element cost of each operation
-    /// class on a domain that fills the device, launch latency, NVRTC compile and module load,
-    /// and both directions of the link, pinned (staged, large copies) and pageable (small ones).
-    /// Everything runs through the same queued-device calls the runtime uses.
-    static func measureGPU(_ cuda: CUDADevice, quick: Bool) throws -> GPUProfile {
-        guard let info = cuda.info else { throw TandemError.deviceUnavailable(device: "cuda", reason: "no device information") }
-        let repeats = quick ? 3 : 9
-        let n = quick ? 1 << 22 : 1 << 25
-        /// Seconds of `body` followed by a device synchronisation: the best of `repeats`.
-        func timed(_ body: () throws -> Void) throws -> Double {
-            var bestTime = Double.infinity
-            for _ in 0..<repeats {
-                try cuda.synchronize()
-                let t0 = ProcessInfoLite.monotonicNanos()
-                try body()
-                try cuda.synchronize()
-                bestTime = min(bestTime, Double(ProcessInfoLite.monotonicNanos() - t0) / 1e9)
-            }
-            return bestTime
-        }
-        func run(_ k: PlannedKernel, _ code: any QueuedKernel) throws {
-            let full = Set(k.kernel.stores.map { k.launch.buffers[$0.buffer].id })
-            try cuda.enqueue(code, k.launch, overwrites: full)
-        }
-
-        // Compile: a kernel no cache has seen (a fresh constant in its source).
-        let x = input(Double.self, n)
-        let fresh = kernel(x * (1.5 + Double(UInt32.random(in: 1...UInt32.max)) * 0x1p-60))
-        let c0 = ProcessInfoLite.monotonicNanos()
-        let freshCode = try cuda.prepareQueued(fresh.kernel)
-        let compile = Double(ProcessInfoLite.monotonicNanos() - c0) / 1e9
-        // NVRTC alone on another fresh kernel of the same shape: the rest of `compile` is the
-        // module load that a cached CUBIN still pays.
-        let other = kernel(x * (2.5 + Double(UInt32.random(in: 1...UInt32.max)) * 0x1p-60))
-        guard case .success(let (_, nvrtc, _)) = cuda.probe() else { throw TandemError.deviceUnavailable(device: "cuda", reason: "NVRTC") }
-        let n0 = ProcessInfoLite.monotonicNanos()
-        _ = try cuda.cache.cubin(source: CRenderer.render(other.kernel, dialect: .cuda), architecture: info.architecture, nvrtc: nvrtc,
-                                 statistics: StatisticsBox())
-        let load = max(compile - Double(ProcessInfoLite.monotonicNanos() - n0) / 1e9, 1e-6)
-
-        // Host to device, pinned: the first run copies x over; later runs find it there.
-        let bytes = Double(x.node.count * 8)
-        var first = Double.infinity
-        for _ in 0..<repeats {
-            try cuda.hostWillWrite(x.node.storage!, overwrites: true)     // the device copy is stale again
-            first = min(first, try timed { try run(fresh, freshCode) })
-        }
-        let resident = try timed { try run(fresh, freshCode) }
-        let out = fresh.launch.buffers[fresh.kernel.stores[0].buffer]
-        var back = Double.infinity
-        for _ in 0..<repeats {
-            try run(fresh, freshCode)
-            try cuda.synchronize()
-            let t0 = ProcessInfoLite.monotonicNanos()
-            try cuda.makeHostValid(out)
-            back = min(back, Double(ProcessInfoLite.monotonicNanos() - t0) / 1e9)
-        }
-        // Small (pageable) copies: latency from 8 bytes, rate from 512 KiB.
-        func link(_ count: Int) throws -> (toDevice: Double, toHost: Double) {
-            let small = input(Double.self, count)
-            let k = kernel(small * 1.5)
-            let code = try cuda.prepareQueued(k.kernel)
-            let alone = try timed { try run(k, code) }
-            var to = Double.infinity, from = Double.infinity
-            for _ in 0..<repeats {
-                try cuda.hostWillWrite(small.node.storage!, overwrites: true)
-                to = min(to, try timed { try run(k, code) } - alone)
-                try run(k, code)
-                try cuda.synchronize()
-                let t0 = ProcessInfoLite.monotonicNanos()
-                try cuda.makeHostValid(k.launch.buffers[k.kernel.stores[0].buffer])
-                from = min(from, Double(ProcessInfoLite.monotonicNanos() - t0) / 1e9)
-            }
-            return (max(to, 1e-7), max(from, 1e-7))
-        }
-        let tiny = try link(1), mid = try link(1 << 16)
-        let midBytes = Double((1 << 16) * 8)
-
-        // Launch latency: a one-point kernel, queued and waited for.
-        let one = kernel(input(Double.self, 1) * 1.5)
-        let oneCode = try cuda.prepareQueued(one.kernel)
-        _ = try timed { try run(one, oneCode) }
-        let launch = try timed { try run(one, oneCode) }
-
-        // Operation classes over a domain that fills the device, data resident.
-        func costs<S: FloatingTensorScalar>(_: S.Type) throws -> OpCosts {
-            let base = kernel(input(S.self, n) * S(1.5))
-            let baseCode = try cuda.prepareQueued(base.kernel)
-            try run(base, baseCode)
-            let tBase = try timed { try run(base, baseCode) }
-            var c = OpCosts.uniform(0)
-            for cls in OpClassKey.allCases {
-                let k = cls == .random ? kernel(Tensor<S>.uniform([n], seed: 3) * S(1.5)) : kernel(chain(cls, input(S.self, n), steps: steps(cls)))
-                let code = try cuda.prepareQueued(k.kernel)
-                try run(k, code)
-                let t = try timed { try run(k, code) }
-                c[cls] = max((t - tBase) / Double(n) / Double(steps(cls)), 1e-15)
-            }
-            return c
-        }
-        let threads = CRenderer.cudaThreads
-        return GPUProfile(name: info.name, multiprocessors: info.multiprocessors,
-                          blocksPerMultiprocessor: max(1, info.maxThreadsPerMultiprocessor / threads), threadsPerBlock: threads,
-                          bandwidth: try cuda.copyBandwidth(bytes: quick ? 1 << 26 : 1 << 29, repeats: repeats),
-                          f32: try costs(Float.self), f64: try costs(Double.self),
-                          launchSeconds: launch, compileSeconds: compile, loadSeconds: load,
-                          hostToDevice: LinkProfile(pageableBandwidth: midBytes / max(mid.toDevice - tiny.toDevice, 1e-7),
-                                                    pinnedBandwidth: bytes / max(first - resident, 1e-7), latencySeconds: tiny.toDevice),
-                          deviceToHost: LinkProfile(pageableBandwidth: midBytes / max(mid.toHost - tiny.toHost, 1e-7),
-                                                    pinnedBandwidth: bytes / back, latencySeconds: tiny.toHost),
-                          pinnedThreshold: CUDADevice.pinnedThreshold)
+        var profile = MachineProfile(identity: identity(workers: workers), quick: quick, calibrationSeconds: seconds, cpu: cpuProfile, gpu: gpu)
+        profile.openCL = openCL
+        return profile
     }
 
     /// Cache sizes from sysfs (`/sys/devices/system/cpu/cpu0/cache/index*/`): level 2 (per
@@ -502,7 +401,7 @@ public enum Calibration {
     }
 
     /// Operations of class `c` per point in its calibration chain.
-    private static func steps(_ c: OpClassKey) -> Int {
+    static func steps(_ c: OpClassKey) -> Int {
         switch c {
         case .simple: 16
         case .divide, .sqrt: 16
@@ -512,7 +411,7 @@ public enum Calibration {
     }
 
     /// `steps` operations of class `c` in a dependent chain that stays in a tame range.
-    private static func chain<S: FloatingTensorScalar>(_ c: OpClassKey, _ x: Tensor<S>, steps: Int) -> Tensor<S> {
+    static func chain<S: FloatingTensorScalar>(_ c: OpClassKey, _ x: Tensor<S>, steps: Int) -> Tensor<S> {
         var y = x
         for i in 0..<steps {
             switch c {
@@ -529,12 +428,12 @@ public enum Calibration {
     }
 
     /// A realised input of `n` values in [0.25, 0.75).
-    private static func input<S: FloatingTensorScalar>(_: S.Type, _ n: Int) -> Tensor<S> {
+    static func input<S: FloatingTensorScalar>(_: S.Type, _ n: Int) -> Tensor<S> {
         Tensor<S>((0..<n).map { S(0.25 + 0.5 * Double($0 % 1000) / 1000) })
     }
 
     /// The one kernel that computes `t`, with its buffers given memory.
-    private static func kernel<S>(_ t: Tensor<S>) -> PlannedKernel {
+    static func kernel<S>(_ t: Tensor<S>) -> PlannedKernel {
         let plan = Planner().plan(roots: [t.node])
         precondition(plan.kernels.count == 1, "a calibration expression must fuse into one kernel")
         let k = plan.kernels[0]

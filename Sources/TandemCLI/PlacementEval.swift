@@ -81,7 +81,12 @@ struct PlacementEval: ParsableCommand {
         for choice in forced where Tandem.runtime.availability(of: choice == .interpreter ? "interpreter" : "cpu") != .available {
             forced.removeAll { $0 == choice }
         }
-        if Tandem.cuda.availability == .available { forced.append(.cuda) }
+        // One accelerator a process: the OpenCL device when there is no usable GPU.
+        if Tandem.cuda.availability == .available {
+            forced.append(.cuda)
+        } else if Tandem.openCL.availability == .available {
+            forced.append(.opencl)
+        }
         guard forced.contains(.cpu) else {
             throw ValidationError("placement-eval needs compiled C on the CPU: \(Tandem.runtime.availability(of: "cpu"))")
         }

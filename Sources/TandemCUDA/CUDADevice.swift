@@ -97,17 +97,11 @@ public final class CUDADevice: QueuedKernelDevice, @unchecked Sendable {
     }
 
     public func makeHostValid(_ buffer: Buffer) throws {
-        try withContext { s in
-            let start = ProcessInfoLite.monotonicNanos()
-            s.residency.account(try s.residency.hostRead(buffer), statistics: statistics, since: start)
-        }
+        try withContext { s in try s.residency.makeHostValid(buffer, statistics: statistics) }
     }
 
     public func hostWillWrite(_ buffer: Buffer, overwrites: Bool) throws {
-        try withContext { s in
-            let start = ProcessInfoLite.monotonicNanos()
-            s.residency.account(try s.residency.hostWrite(buffer, overwrites: overwrites), statistics: statistics, since: start)
-        }
+        try withContext { s in try s.residency.hostWillWrite(buffer, overwrites: overwrites, statistics: statistics) }
     }
 
     public func validity(of buffer: Buffer) -> Validity {
@@ -154,16 +148,12 @@ final class CUDAKernel: QueuedKernel, @unchecked Sendable {
     // This is safe: the handles are set once and used under the device's lock.
     let kernel: Kernel
     let module: CUmodule
-    let rows: CUfunction
-    let split: CUfunction?
-    let combine: CUfunction?
+    let entries: EntryPoints<CUfunction>
 
-    init(kernel: Kernel, module: CUmodule, rows: CUfunction, split: CUfunction?, combine: CUfunction?) {
+    init(kernel: Kernel, module: CUmodule, entries: EntryPoints<CUfunction>) {
         self.kernel = kernel
         self.module = module
-        self.rows = rows
-        self.split = split
-        self.combine = combine
+        self.entries = entries
     }
 }
 
@@ -221,10 +211,7 @@ final class CUDAContextState: @unchecked Sendable {
             try driver.check(driver.cuModuleGetFunction(&f, mod, name), "cuModuleGetFunction(\(name))")
             return f!
         }
-        let reduces = kernel.hasReductions && kernel.reduceAxes > 0
-        let k = CUDAKernel(kernel: kernel, module: mod!, rows: try function(CRenderer.entry),
-                           split: reduces ? try function(CRenderer.entry + "_split") : nil,
-                           combine: reduces ? try function(CRenderer.entry + "_combine") : nil)
+        let k = CUDAKernel(kernel: kernel, module: mod!, entries: try EntryPoints(kernel, lookup: function))
         modules[kernel] = k
         return k
     }
@@ -244,15 +231,15 @@ final class CUDAContextState: @unchecked Sendable {
         try blob.withUnsafeMutableBytes { args in
             switch plan {
             case .rows(let blocks):
-                try launchKernel(code.rows, grid: (blocks, 1), args.baseAddress!, extra: [])
+                try launchKernel(code.entries.rows, grid: (blocks, 1), args.baseAddress!, extra: [])
             case .splitCombine(let parts, let gridY, let combineBlocks, let partialBytes):
                 let temp = try residency.scratch(bytes: partialBytes, keeping: launch.buffers)
                 defer { residency.pool.release(temp, bytes: partialBytes) }  // stream-ordered: reused only by later work
                 var p = temp, n = Int64(parts)
                 try withUnsafeMutableBytes(of: &p) { pp in
                     try withUnsafeMutableBytes(of: &n) { np in
-                        try launchKernel(code.split!, grid: (parts, gridY), args.baseAddress!, extra: [pp.baseAddress!, np.baseAddress!])
-                        try launchKernel(code.combine!, grid: (combineBlocks, 1), args.baseAddress!, extra: [pp.baseAddress!, np.baseAddress!])
+                        try launchKernel(code.entries.split!, grid: (parts, gridY), args.baseAddress!, extra: [pp.baseAddress!, np.baseAddress!])
+                        try launchKernel(code.entries.combine!, grid: (combineBlocks, 1), args.baseAddress!, extra: [pp.baseAddress!, np.baseAddress!])
                     }
                 }
             }

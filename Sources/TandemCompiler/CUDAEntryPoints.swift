@@ -70,8 +70,24 @@ extension Emitter {
     /// `np`, the number of parallel points.
     var parallelCount: String { P == 0 ? "1" : (0..<P).map { "I\($0)" }.joined(separator: " * ") }
 
-    /// Declares `i0..i(P-1)` from the flat parallel index `q` (row-major: the last axis fastest).
-    mutating func cudaDecompose(_ depth: Int) {
+    /// Declares the reduce axes' indices `iP..i(rank-1)` from the flat reduce index `t_`
+    /// (row-major: the last axis fastest), in both accelerator dialects' split entry points.
+    mutating func reduceDecompose(_ depth: Int) {
+        let r0 = P
+        if R == 1 {
+            line("const int64_t i\(r0) = t_;", depth)
+            return
+        }
+        line("int64_t r_ = t_;", depth)
+        for a in stride(from: kernel.rank - 1, through: r0 + 1, by: -1) {
+            line("const int64_t i\(a) = r_ % I\(a); r_ /= I\(a);", depth)
+        }
+        line("const int64_t i\(r0) = r_;", depth)
+    }
+
+    /// Declares `i0..i(P-1)` from the flat parallel index `q` (row-major: the last axis fastest),
+    /// in both accelerator dialects.
+    mutating func parallelDecompose(_ depth: Int) {
         if P == 0 { return }
         if P == 1 {
             line("const int64_t i0 = q;", depth)
@@ -94,7 +110,7 @@ extension Emitter {
         line("const int64_t np = \(parallelCount);", 1)
         gridStride(over: "np", 1)
         var depth = 2
-        cudaDecompose(depth)
+        parallelDecompose(depth)
         accInit(depth)
         for a in P..<kernel.rank {
             line("for (int64_t i\(a) = 0; i\(a) < I\(a); i\(a)++) {", depth)
@@ -113,7 +129,6 @@ extension Emitter {
     private mutating func cudaSplit() {
         cudaHeader(CRenderer.entry + "_split", ", tandem_acc *__restrict__ part, const int64_t nparts")
         let nred = kernel.reductions.count
-        let r0 = P
         line("const int64_t np = \(parallelCount);", 1)
         line("const int64_t nr = \((P..<kernel.rank).map { "I\($0)" }.joined(separator: " * "));", 1)
         line("const int64_t c = blockIdx.x;", 1)
@@ -123,21 +138,13 @@ extension Emitter {
         // Every thread of a block has the same q, so the loop is uniform and all lanes shuffle.
         line("for (int64_t q = blockIdx.y; q < np; q += gridDim.y) {", 1)
         var depth = 2
-        cudaDecompose(depth)
+        parallelDecompose(depth)
         accInit(depth)
         // The reduce axes flattened, the last fastest: neighbouring threads read neighbouring
         // elements of a row-major array (coalesced), whatever the number of reduce axes.
         line("for (int64_t t_ = lo + threadIdx.x; t_ < hi; t_ += TK_THREADS) {", depth)
         depth += 1
-        if R == 1 {
-            line("const int64_t i\(r0) = t_;", depth)
-        } else {
-            line("int64_t r_ = t_;", depth)
-            for a in stride(from: kernel.rank - 1, through: r0 + 1, by: -1) {
-                line("const int64_t i\(a) = r_ % I\(a); r_ /= I\(a);", depth)
-            }
-            line("const int64_t i\(r0) = r_;", depth)
-        }
+        reduceDecompose(depth)
         body(depth)
         depth -= 1
         line("}", depth)
@@ -195,7 +202,7 @@ extension Emitter {
         line("const int64_t np = \(parallelCount);", 1)
         gridStride(over: "np", 1)
         let depth = 2
-        cudaDecompose(depth)
+        parallelDecompose(depth)
         foldPartials(depth)
         epilogue(depth)
         line("}", 1)

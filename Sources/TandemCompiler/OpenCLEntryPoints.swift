@@ -120,7 +120,7 @@ extension Emitter {
         openCLHeader(CRenderer.entry, "")
         if P > 0 { line("const int64_t q = (int64_t)get_global_id(0);", 1) }
         var depth = 1
-        cudaDecompose(depth)
+        parallelDecompose(depth)
         accInit(depth)
         for a in P..<kernel.rank {
             line("for (int64_t i\(a) = 0; i\(a) < I\(a); i\(a)++) {", depth)
@@ -138,7 +138,6 @@ extension Emitter {
     private mutating func openCLSplit() {
         openCLHeader(CRenderer.entry + "_split", "__global tandem_acc *restrict part, const long nparts")
         let nred = kernel.reductions.count
-        let r0 = P
         let w = 2 * nred
         line("const int64_t np = \(parallelCount);", 1)
         line("const int64_t nr = \((P..<kernel.rank).map { "I\($0)" }.joined(separator: " * "));", 1)
@@ -148,7 +147,7 @@ extension Emitter {
         line("__local tandem_acc sh_[TK_THREADS * \(w)];", 1)
         line("for (int64_t q = (int64_t)get_group_id(1); q < np; q += (int64_t)get_num_groups(1)) {", 1)
         var depth = 2
-        cudaDecompose(depth)
+        parallelDecompose(depth)
         accInit(depth)
         // The trip count is the same for every work-item of the group (the bound test is inside):
         // an implementation may then run the work-items side by side within each iteration
@@ -161,15 +160,7 @@ extension Emitter {
         line("const int64_t t_ = lo + j_ * TK_THREADS + lid;", depth)
         line("if (t_ < hi) {", depth)
         depth += 1
-        if R == 1 {
-            line("const int64_t i\(r0) = t_;", depth)
-        } else {
-            line("int64_t r_ = t_;", depth)
-            for a in stride(from: kernel.rank - 1, through: r0 + 1, by: -1) {
-                line("const int64_t i\(a) = r_ % I\(a); r_ /= I\(a);", depth)
-            }
-            line("const int64_t i\(r0) = r_;", depth)
-        }
+        reduceDecompose(depth)
         body(depth)
         depth -= 1
         line("}", depth)
@@ -205,7 +196,7 @@ extension Emitter {
         line("const int64_t np = \(parallelCount);", 1)
         line("for (int64_t q = (int64_t)get_global_id(0); q < np; q += (int64_t)get_global_size(0)) {", 1)
         let depth = 2
-        cudaDecompose(depth)
+        parallelDecompose(depth)
         foldPartials(depth)
         epilogue(depth)
         line("}", 1)
@@ -216,49 +207,4 @@ extension Emitter {
 extension CRenderer {
     /// Work-items per work-group the OpenCL split entry point is written for.
     public static var openCLThreads: Int { Emitter.openCLThreads }
-}
-
-/// How a kernel runs on a queued device (CUDA, OpenCL), as a pure function of the kernel and its
-/// sizes: one work-item per parallel point (`rows`), or a reduction split over work-groups and
-/// combined in order (`splitCombine`). The number of parts depends on the sizes alone, so a
-/// reduction gives the same bits on every device model and every run.
-///
-///     AcceleratorLaunch.plan(kernel, ints: launch.ints, computeUnits: 132, threads: 256)   // .rows(blocks: 4224)
-public enum AcceleratorLaunch {
-    /// Parallel points from which a reduction runs one work-item per point, below which it is
-    /// split over work-groups.
-    public static let rowsThreshold = 16384
-    /// Reduce elements per work-group of the split pass.
-    public static let elementsPerPart = 8192
-    public static let maxParts = 1024
-
-    public enum Plan: Equatable, CustomStringConvertible {
-        /// `tandem_kernel` on a grid-stride loop of `blocks` work-groups.
-        case rows(blocks: Int)
-        /// `tandem_kernel_split` on (parts, gridY) work-groups, then `tandem_kernel_combine` on
-        /// `combineBlocks` work-groups; `partialBytes` of scratch for the partials.
-        case splitCombine(parts: Int, gridY: Int, combineBlocks: Int, partialBytes: Int)
-
-        public var description: String {
-            switch self {
-            case .rows(let b): "rows \(b) blocks"
-            case .splitCombine(let p, let y, let c, _): "split \(p)x\(y) blocks, combine \(c) blocks"
-            }
-        }
-    }
-
-    /// How to run `kernel` with these int parameters (extents are `ints[0..<rank]`) on a device
-    /// with `computeUnits` multiprocessors and work-groups of `threads`.
-    public static func plan(_ kernel: Kernel, ints: [Int64], computeUnits: Int, threads: Int) -> Plan {
-        let np = (0..<kernel.parallelAxes).reduce(1) { $0 * Int(ints[$1]) }
-        // Enough blocks for several waves on every unit; the grid-stride loop covers the rest.
-        let maxBlocks = max(1, computeUnits) * 32
-        func blocks(_ n: Int) -> Int { max(1, min((n + threads - 1) / threads, maxBlocks)) }
-        let reduces = kernel.hasReductions && kernel.reduceAxes > 0
-        guard reduces, kernel.parallelAxes == 0 || np < rowsThreshold else { return .rows(blocks: blocks(np)) }
-        let nr = (kernel.parallelAxes..<kernel.rank).reduce(1) { $0 * Int(ints[$1]) }
-        let parts = max(1, min(maxParts, nr / elementsPerPart))
-        return .splitCombine(parts: parts, gridY: max(1, min(np, 65535)), combineBlocks: max(1, min((np + threads - 1) / threads, 65535)),
-                             partialBytes: parts * np * kernel.reductions.count * 16)
-    }
 }

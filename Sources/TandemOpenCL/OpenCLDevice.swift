@@ -134,17 +134,11 @@ public final class OpenCLDevice: QueuedKernelDevice, @unchecked Sendable {
     }
 
     public func makeHostValid(_ buffer: Buffer) throws {
-        try withContext { s in
-            let start = ProcessInfoLite.monotonicNanos()
-            s.residency.account(try s.residency.hostRead(buffer), statistics: statistics, since: start)
-        }
+        try withContext { s in try s.residency.makeHostValid(buffer, statistics: statistics) }
     }
 
     public func hostWillWrite(_ buffer: Buffer, overwrites: Bool) throws {
-        try withContext { s in
-            let start = ProcessInfoLite.monotonicNanos()
-            s.residency.account(try s.residency.hostWrite(buffer, overwrites: overwrites), statistics: statistics, since: start)
-        }
+        try withContext { s in try s.residency.hostWillWrite(buffer, overwrites: overwrites, statistics: statistics) }
     }
 
     public func validity(of buffer: Buffer) -> Validity {
@@ -161,10 +155,38 @@ public final class OpenCLDevice: QueuedKernelDevice, @unchecked Sendable {
         try withContext { s in try s.cl.check(s.cl.clFinish(s.queue), "clFinish") }
     }
 
-    /// Builds `source` for the device, outside the cache, and releases it: the path a compile
-    /// error takes (tests).
-    func build(source: String) throws {
+    /// Builds `source` for the device, outside the cache, and releases it: the compiler alone
+    /// (the calibration measures it this way), and the path a compile error takes.
+    ///
+    ///     try Tandem.openCL.build(source: "__kernel void k(__global float *x) { x[0] = 1; }")
+    public func build(source: String) throws {
         try withContext { s in _ = s.cl.clReleaseProgram(try s.build(source: source)) }
+    }
+
+    /// Device-to-device copy bandwidth in bytes a second (read + write), the best of `repeats`
+    /// copies of `bytes` (`clEnqueueCopyBuffer`, waited for).
+    public func copyBandwidth(bytes: Int = 1 << 28, repeats: Int = 5) throws -> Double {
+        try withContext { s in
+            var err: cl_int = 0
+            guard let a = s.cl.clCreateBuffer(s.context, CL.memReadWrite, bytes, nil, &err), err == CL.success else {
+                throw OpenCLError(call: "clCreateBuffer(\(bytes) bytes)", code: err)
+            }
+            defer { _ = s.cl.clReleaseMemObject(a) }
+            guard let b = s.cl.clCreateBuffer(s.context, CL.memReadWrite, bytes, nil, &err), err == CL.success else {
+                throw OpenCLError(call: "clCreateBuffer(\(bytes) bytes)", code: err)
+            }
+            defer { _ = s.cl.clReleaseMemObject(b) }
+            var best = Double.infinity
+            // The first copy also touches the pages: it is not counted.
+            for i in 0...max(repeats, 1) {
+                try s.cl.check(s.cl.clFinish(s.queue), "clFinish")
+                let t0 = ProcessInfoLite.monotonicNanos()
+                try s.cl.check(s.cl.clEnqueueCopyBuffer(s.queue, a, b, 0, 0, bytes, 0, nil, nil), "clEnqueueCopyBuffer")
+                try s.cl.check(s.cl.clFinish(s.queue), "clFinish")
+                if i > 0 { best = min(best, Double(ProcessInfoLite.monotonicNanos() - t0) / 1e9) }
+            }
+            return 2 * Double(bytes) / best
+        }
     }
 
     /// Bytes of device memory held by live buffers and by the pool's cached blocks.
@@ -179,16 +201,12 @@ final class OpenCLKernel: QueuedKernel, @unchecked Sendable {
     // device's lock.
     let kernel: Kernel
     let program: cl_program
-    let rows: cl_kernel
-    let split: cl_kernel?
-    let combine: cl_kernel?
+    let entries: EntryPoints<cl_kernel>
 
-    init(kernel: Kernel, program: cl_program, rows: cl_kernel, split: cl_kernel?, combine: cl_kernel?) {
+    init(kernel: Kernel, program: cl_program, entries: EntryPoints<cl_kernel>) {
         self.kernel = kernel
         self.program = program
-        self.rows = rows
-        self.split = split
-        self.combine = combine
+        self.entries = entries
     }
 }
 
@@ -226,7 +244,7 @@ final class OpenCLContextState: @unchecked Sendable {
     deinit {
         _ = cl.clFinish(queue)
         for k in kernels.values {
-            for e in [k.rows, k.split, k.combine].compactMap({ $0 }) { _ = cl.clReleaseKernel(e) }
+            for e in k.entries.all { _ = cl.clReleaseKernel(e) }
             _ = cl.clReleaseProgram(k.program)
         }
         _ = cl.clReleaseCommandQueue(queue)
@@ -249,10 +267,7 @@ final class OpenCLContextState: @unchecked Sendable {
                 guard let k = cl.clCreateKernel(built, name, &err), err == CL.success else { throw OpenCLError(call: "clCreateKernel(\(name))", code: err) }
                 return k
             }
-            let reduces = kernel.hasReductions && kernel.reduceAxes > 0
-            let k = OpenCLKernel(kernel: kernel, program: built, rows: try entry(CRenderer.entry),
-                                 split: reduces ? try entry(CRenderer.entry + "_split") : nil,
-                                 combine: reduces ? try entry(CRenderer.entry + "_combine") : nil)
+            let k = OpenCLKernel(kernel: kernel, program: built, entries: try EntryPoints(kernel, lookup: entry))
             kernels[kernel] = k
             return k
         }
@@ -370,15 +385,15 @@ final class OpenCLContextState: @unchecked Sendable {
             // One work-item per parallel point, work-groups of the implementation's choosing.
             let points = (0..<k.parallelAxes).reduce(1) { $0 * Int(launch.ints[$1]) }
             guard points > 0 else { break }
-            try arguments(code.rows, extra: [])
-            try run(code.rows, global: [points], local: nil)
+            try arguments(code.entries.rows, extra: [])
+            try run(code.entries.rows, global: [points], local: nil)
         case .splitCombine(let parts, let gridY, let combineBlocks, let partialBytes):
             let temp = try residency.scratch(bytes: partialBytes, keeping: launch.buffers)
             defer { residency.pool.release(temp, bytes: partialBytes) }  // queue-ordered: reused only by later work
-            try arguments(code.split!, extra: [(temp, nil), (nil, Int64(parts))])
-            try run(code.split!, global: [parts * threads, gridY], local: [threads, 1])
-            try arguments(code.combine!, extra: [(temp, nil), (nil, Int64(parts))])
-            try run(code.combine!, global: [combineBlocks * threads], local: [threads])
+            try arguments(code.entries.split!, extra: [(temp, nil), (nil, Int64(parts))])
+            try run(code.entries.split!, global: [parts * threads, gridY], local: [threads, 1])
+            try arguments(code.entries.combine!, extra: [(temp, nil), (nil, Int64(parts))])
+            try run(code.entries.combine!, global: [combineBlocks * threads], local: [threads])
         }
         // Sent to the device now, not at the next blocking call.
         try cl.check(cl.clFlush(queue), "clFlush")

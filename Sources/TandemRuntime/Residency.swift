@@ -147,6 +147,18 @@ public final class DeviceResidency {
         return launch.buffers.map { address(of: $0)! }
     }
 
+    /// `hostRead`, its copies counted and traced: a queued device's `makeHostValid`.
+    public func makeHostValid(_ buffer: Buffer, statistics: StatisticsBox) throws {
+        let start = ProcessInfoLite.monotonicNanos()
+        account(try hostRead(buffer), statistics: statistics, since: start)
+    }
+
+    /// `hostWrite`, its copies counted and traced: a queued device's `hostWillWrite`.
+    public func hostWillWrite(_ buffer: Buffer, overwrites: Bool, statistics: StatisticsBox) throws {
+        let start = ProcessInfoLite.monotonicNanos()
+        account(try hostWrite(buffer, overwrites: overwrites), statistics: statistics, since: start)
+    }
+
     /// Counts `copies` in the statistics (bytes each way) and records each as a copy event on the
     /// trace's copy track, timed from `since` (copies queued on a stream are timed as issued).
     public func account(_ copies: [Copy], statistics: StatisticsBox, since start: UInt64) {

@@ -27,6 +27,21 @@ extension Runtime {
         return d.availability == .available
     }
 
+    /// The accelerator `auto` may offer: the one in use when it is usable; before any kernel ran
+    /// on one, else CUDA when usable, else the OpenCL device when the machine profile has
+    /// measured it (it is not even probed otherwise: finding PoCL costs a first run time, and an
+    /// unmeasured device is never chosen).
+    func autoAccelerator() -> Placement? {
+        if let p = acceleratorPlacement, isAvailable(p) { return p }
+        guard !queuedDeviceUsed, !acceleratorDropped.load(ordering: .relaxed) else { return nil }
+        for p in [Placement.cuda, .opencl] where p != acceleratorPlacement {
+            guard let d = queuedDevices[p.rawValue] else { continue }
+            if p == .opencl, costModel.profile.openCL == nil { continue }
+            if d.availability == .available, (try? useAccelerator(p)) != nil { return p }
+        }
+        return nil
+    }
+
     /// Makes the accelerator of placement `p` the one this process uses and returns it. Throws
     /// when none of that name is registered, or when kernels already ran on another one (one
     /// accelerator a process: the residency of buffers is tracked for one device).
@@ -71,7 +86,7 @@ extension Runtime {
             statistics.update { $0.fallbacks += 1 }
             Tracer.shared.record(TraceEvent(kind: .fallback, name: "fallback to the interpreter", start: ProcessInfoLite.monotonicNanos(), detail: reason))
         }
-        if let a = acceleratorPlacement, isAvailable(a) { options.append(a) }
+        if let a = autoAccelerator() { options.append(a) }
         // A device's availability is settled when first asked (a found compiler, a probed
         // driver), so auto's options are too, once the CPU compiler is there; without it, each
         // sync records its fallback.

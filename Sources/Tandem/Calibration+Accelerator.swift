@@ -1,0 +1,155 @@
+import TandemCompiler
+import TandemRuntime
+import TandemCUDA
+import TandemOpenCL
+
+/// What the calibration needs of a queued device beyond `QueuedKernelDevice`: its geometry,
+/// its compiler alone, and its own memory's bandwidth.
+struct AcceleratorFacts {
+    var name: String
+    var computeUnits: Int
+    var blocksPerUnit: Int
+    var threadsPerBlock: Int
+    /// Copies of at least this many bytes are priced at the large-copy rate (CUDA: they go
+    /// through pinned staging).
+    var pinnedThreshold: Int
+    /// Compiles `kernel`'s source with the device's compiler, outside every cache, and keeps nothing.
+    var compileOnly: (Kernel) throws -> Void
+    /// Device-to-device copy bandwidth (read + write), bytes a second.
+    var bandwidth: (_ bytes: Int, _ repeats: Int) throws -> Double
+
+    static func cuda(_ d: CUDADevice) -> AcceleratorFacts {
+        let info = d.info!
+        return AcceleratorFacts(
+            name: info.name, computeUnits: info.multiprocessors,
+            blocksPerUnit: max(1, info.maxThreadsPerMultiprocessor / CRenderer.cudaThreads), threadsPerBlock: CRenderer.cudaThreads,
+            pinnedThreshold: CUDADevice.pinnedThreshold,
+            compileOnly: { k in
+                guard case .success(let (_, nvrtc, info)) = d.probe() else { throw TandemError.deviceUnavailable(device: "cuda", reason: "NVRTC") }
+                _ = try nvrtc.compile(CRenderer.render(k, dialect: .cuda), architecture: info.architecture)
+            },
+            bandwidth: { try d.copyBandwidth(bytes: $0, repeats: $1) })
+    }
+
+    static func openCL(_ d: OpenCLDevice) -> AcceleratorFacts {
+        let info = d.info!
+        // OpenCL does not say how many work-groups a compute unit holds at once: one. Copies
+        // are not staged; from a megabyte on they are priced at the large-copy rate measured.
+        return AcceleratorFacts(
+            name: info.name, computeUnits: info.computeUnits, blocksPerUnit: 1, threadsPerBlock: CRenderer.openCLThreads,
+            pinnedThreshold: 1 << 20,
+            compileOnly: { k in try d.build(source: CRenderer.render(k, dialect: .opencl)) },
+            bandwidth: { try d.copyBandwidth(bytes: $0, repeats: $1) })
+    }
+}
+
+extension Calibration {
+    /// A queued device (the GPU, the OpenCL device), in the cost model's GPU terms: device
+    /// bandwidth (device-to-device copy), per-element cost of each operation class on
+    /// `elements` points, launch latency, compile and load, and both directions of the link,
+    /// large copies and small ones. Everything runs through the same queued-device calls the
+    /// runtime uses.
+    static func measureAccelerator(_ device: any QueuedKernelDevice, _ facts: AcceleratorFacts, quick: Bool, elements n: Int) throws -> GPUProfile {
+        let repeats = quick ? 3 : 9
+        /// Seconds of `body` followed by a device synchronisation: the best of `repeats`.
+        func timed(_ body: () throws -> Void) throws -> Double {
+            var bestTime = Double.infinity
+            for _ in 0..<repeats {
+                try device.synchronize()
+                let t0 = ProcessInfoLite.monotonicNanos()
+                try body()
+                try device.synchronize()
+                bestTime = min(bestTime, Double(ProcessInfoLite.monotonicNanos() - t0) / 1e9)
+            }
+            return bestTime
+        }
+        func run(_ k: PlannedKernel, _ code: any QueuedKernel) throws {
+            let full = Set(k.kernel.stores.map { k.launch.buffers[$0.buffer].id })
+            try device.enqueue(code, k.launch, overwrites: full)
+        }
+
+        // Compile: a kernel no cache has seen (a fresh constant in its source).
+        let x = input(Double.self, n)
+        let fresh = kernel(x * (1.5 + Double(UInt32.random(in: 1...UInt32.max)) * 0x1p-60))
+        let c0 = ProcessInfoLite.monotonicNanos()
+        let freshCode = try device.prepareQueued(fresh.kernel)
+        let compile = Double(ProcessInfoLite.monotonicNanos() - c0) / 1e9
+        // The compiler alone on another fresh kernel of the same shape: the rest of `compile`
+        // is the load that cached code still pays.
+        let other = kernel(x * (2.5 + Double(UInt32.random(in: 1...UInt32.max)) * 0x1p-60))
+        let n0 = ProcessInfoLite.monotonicNanos()
+        try facts.compileOnly(other.kernel)
+        let load = max(compile - Double(ProcessInfoLite.monotonicNanos() - n0) / 1e9, 1e-6)
+
+        // Host to device, large: the first run copies x over; later runs find it there.
+        let bytes = Double(x.node.count * 8)
+        var first = Double.infinity
+        for _ in 0..<repeats {
+            try device.hostWillWrite(x.node.storage!, overwrites: true)     // the device copy is stale again
+            first = min(first, try timed { try run(fresh, freshCode) })
+        }
+        let resident = try timed { try run(fresh, freshCode) }
+        let out = fresh.launch.buffers[fresh.kernel.stores[0].buffer]
+        var back = Double.infinity
+        for _ in 0..<repeats {
+            try run(fresh, freshCode)
+            try device.synchronize()
+            let t0 = ProcessInfoLite.monotonicNanos()
+            try device.makeHostValid(out)
+            back = min(back, Double(ProcessInfoLite.monotonicNanos() - t0) / 1e9)
+        }
+        // Small copies: latency from 8 bytes, rate from 512 KiB.
+        func link(_ count: Int) throws -> (toDevice: Double, toHost: Double) {
+            let small = input(Double.self, count)
+            let k = kernel(small * 1.5)
+            let code = try device.prepareQueued(k.kernel)
+            let alone = try timed { try run(k, code) }
+            var to = Double.infinity, from = Double.infinity
+            for _ in 0..<repeats {
+                try device.hostWillWrite(small.node.storage!, overwrites: true)
+                to = min(to, try timed { try run(k, code) } - alone)
+                try run(k, code)
+                try device.synchronize()
+                let t0 = ProcessInfoLite.monotonicNanos()
+                try device.makeHostValid(k.launch.buffers[k.kernel.stores[0].buffer])
+                from = min(from, Double(ProcessInfoLite.monotonicNanos() - t0) / 1e9)
+            }
+            return (max(to, 1e-7), max(from, 1e-7))
+        }
+        let tiny = try link(1), mid = try link(1 << 16)
+        let midBytes = Double((1 << 16) * 8)
+
+        // Launch latency: a one-point kernel, queued and waited for.
+        let one = kernel(input(Double.self, 1) * 1.5)
+        let oneCode = try device.prepareQueued(one.kernel)
+        _ = try timed { try run(one, oneCode) }
+        let launch = try timed { try run(one, oneCode) }
+
+        // Operation classes over `n` points, data resident.
+        func costs<S: FloatingTensorScalar>(_: S.Type) throws -> OpCosts {
+            let base = kernel(input(S.self, n) * S(1.5))
+            let baseCode = try device.prepareQueued(base.kernel)
+            try run(base, baseCode)
+            let tBase = try timed { try run(base, baseCode) }
+            var c = OpCosts.uniform(0)
+            for cls in OpClassKey.allCases {
+                let k = cls == .random ? kernel(Tensor<S>.uniform([n], seed: 3) * S(1.5)) : kernel(chain(cls, input(S.self, n), steps: steps(cls)))
+                let code = try device.prepareQueued(k.kernel)
+                try run(k, code)
+                let t = try timed { try run(k, code) }
+                c[cls] = max((t - tBase) / Double(n) / Double(steps(cls)), 1e-15)
+            }
+            return c
+        }
+        return GPUProfile(name: facts.name, multiprocessors: facts.computeUnits, blocksPerMultiprocessor: facts.blocksPerUnit,
+                          threadsPerBlock: facts.threadsPerBlock,
+                          bandwidth: try facts.bandwidth(quick ? 1 << 26 : 1 << 29, repeats),
+                          f32: try costs(Float.self), f64: try costs(Double.self),
+                          launchSeconds: launch, compileSeconds: compile, loadSeconds: load,
+                          hostToDevice: LinkProfile(pageableBandwidth: midBytes / max(mid.toDevice - tiny.toDevice, 1e-7),
+                                                    pinnedBandwidth: bytes / max(first - resident, 1e-7), latencySeconds: tiny.toDevice),
+                          deviceToHost: LinkProfile(pageableBandwidth: midBytes / max(mid.toHost - tiny.toHost, 1e-7),
+                                                    pinnedBandwidth: bytes / back, latencySeconds: tiny.toHost),
+                          pinnedThreshold: facts.pinnedThreshold)
+    }
+}

@@ -1,0 +1,66 @@
+import TandemIR
+
+/// How a kernel runs on a queued device (CUDA, OpenCL), as a pure function of the kernel and its
+/// sizes: one work-item per parallel point (`rows`), or a reduction split over work-groups and
+/// combined in order (`splitCombine`). The number of parts depends on the sizes alone, so a
+/// reduction gives the same bits on every device model and every run.
+///
+///     AcceleratorLaunch.plan(kernel, ints: launch.ints, computeUnits: 132, threads: 256)   // .rows(blocks: 4224)
+public enum AcceleratorLaunch {
+    /// Parallel points from which a reduction runs one work-item per point, below which it is
+    /// split over work-groups.
+    public static let rowsThreshold = 16384
+    /// Reduce elements per work-group of the split pass.
+    public static let elementsPerPart = 8192
+    public static let maxParts = 1024
+
+    public enum Plan: Equatable, CustomStringConvertible {
+        /// `tandem_kernel` on a grid-stride loop of `blocks` work-groups.
+        case rows(blocks: Int)
+        /// `tandem_kernel_split` on (parts, gridY) work-groups, then `tandem_kernel_combine` on
+        /// `combineBlocks` work-groups; `partialBytes` of scratch for the partials.
+        case splitCombine(parts: Int, gridY: Int, combineBlocks: Int, partialBytes: Int)
+
+        public var description: String {
+            switch self {
+            case .rows(let b): "rows \(b) blocks"
+            case .splitCombine(let p, let y, let c, _): "split \(p)x\(y) blocks, combine \(c) blocks"
+            }
+        }
+    }
+
+    /// How to run `kernel` with these int parameters (extents are `ints[0..<rank]`) on a device
+    /// with `computeUnits` multiprocessors and work-groups of `threads`.
+    public static func plan(_ kernel: Kernel, ints: [Int64], computeUnits: Int, threads: Int) -> Plan {
+        let np = (0..<kernel.parallelAxes).reduce(1) { $0 * Int(ints[$1]) }
+        // Enough blocks for several waves on every unit; the grid-stride loop covers the rest.
+        let maxBlocks = max(1, computeUnits) * 32
+        func blocks(_ n: Int) -> Int { max(1, min((n + threads - 1) / threads, maxBlocks)) }
+        let reduces = kernel.hasReductions && kernel.reduceAxes > 0
+        guard reduces, kernel.parallelAxes == 0 || np < rowsThreshold else { return .rows(blocks: blocks(np)) }
+        let nr = (kernel.parallelAxes..<kernel.rank).reduce(1) { $0 * Int(ints[$1]) }
+        let parts = max(1, min(maxParts, nr / elementsPerPart))
+        return .splitCombine(parts: parts, gridY: max(1, min(np, 65535)), combineBlocks: max(1, min((np + threads - 1) / threads, 65535)),
+                             partialBytes: parts * np * kernel.reductions.count * 16)
+    }
+}
+
+/// A kernel's entry points on a queued device (`tandem_kernel`, and `_split` and `_combine` when
+/// it reduces), looked up by name in a loaded CUDA module or a built OpenCL program.
+///
+///     let entries = try EntryPoints(kernel) { name in try module.function(name) }
+public struct EntryPoints<Handle> {
+    public let rows: Handle
+    public let split: Handle?
+    public let combine: Handle?
+
+    public init(_ kernel: Kernel, lookup: (String) throws -> Handle) rethrows {
+        rows = try lookup(CRenderer.entry)
+        let reduces = kernel.hasReductions && kernel.reduceAxes > 0
+        split = reduces ? try lookup(CRenderer.entry + "_split") : nil
+        combine = reduces ? try lookup(CRenderer.entry + "_combine") : nil
+    }
+
+    /// Every handle, for releasing them.
+    public var all: [Handle] { [rows] + (split.map { [$0] } ?? []) + (combine.map { [$0] } ?? []) }
+}
