@@ -10,3 +10,13 @@ extension Tandem {
         runtime.preview(tensors.map(\.node)).kernels.map { CRenderer.render($0.kernel, dialect: .cuda) }
     }
 }
+
+extension Tandem {
+    /// The OpenCL C of the kernels a sync of `tensors` would run now (nothing runs, no OpenCL
+    /// needed): the shared emitter's OpenCL dialect, what the OpenCL device builds.
+    ///
+    ///     print(Tandem.generatedOpenCL((x * x).sum())[0])
+    public static func generatedOpenCL(_ tensors: any TensorProtocol...) -> [String] {
+        runtime.preview(tensors.map(\.node)).kernels.map { CRenderer.render($0.kernel, dialect: .opencl) }
+    }
+}

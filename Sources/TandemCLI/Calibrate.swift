@@ -42,7 +42,14 @@ struct Calibrate: ParsableCommand {
         print("interpreter: \(ns(c.interpreterSecondsPerInstruction)) per instruction per point, \(ns(c.interpreterAccessSeconds)) more per load; more per op: "
               + OpClassKey.allCases.filter { $0 != .simple }.map { "\($0.rawValue) \(ns(c.interpreterOps[$0]))" }.joined(separator: ", "))
         print("C compiler: compile \(CostModel.format(c.compileSeconds)), load \(CostModel.format(c.loadSeconds))")
-        print("gpu: \(profile.gpu.map { "\($0.name)" } ?? "none measured (no CUDA device in this build)")")
+        func accelerator(_ label: String, _ g: GPUProfile?, none: String) {
+            guard let g else { return print("\(label): \(none)") }
+            print("\(label): \(g.name): bandwidth \(gb(g.bandwidth)), launch \(CostModel.format(g.launchSeconds)), compile \(CostModel.format(g.compileSeconds)), "
+                  + "load \(CostModel.format(g.loadSeconds)); to the device \(gb(g.hostToDevice.pinnedBandwidth)) (large), back \(gb(g.deviceToHost.pinnedBandwidth))")
+            print("  per element f64: " + OpClassKey.allCases.map { "\($0.rawValue) \(ns(g.f64[$0]))" }.joined(separator: ", "))
+        }
+        accelerator("gpu", profile.gpu, none: "none measured (no usable CUDA device)")
+        accelerator("opencl", profile.openCL, none: profile.quick ? "not measured (only a full `tandem calibrate` measures it)" : "none measured (no usable OpenCL device)")
         print("calibration took \(format2(profile.calibrationSeconds)) s; saved to \(Calibration.profilePath)")
     }
 }

@@ -20,6 +20,10 @@ struct DebugPlan: ParsableCommand {
             for c in Tandem.generatedC(lse, resp.sum(axis: 0)) { print(c) }
             return
         }
+        if ProcessInfoLite.environment("TANDEM_DEBUG_OPENCL") != nil {
+            print(Tandem.generatedOpenCL(delta)[0], terminator: "")
+            return
+        }
         if ProcessInfoLite.environment("TANDEM_DEBUG_IR") != nil {
             print(Tandem.kernelIR(delta, work))
             return

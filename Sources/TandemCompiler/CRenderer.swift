@@ -41,8 +41,22 @@ public enum Dialect: Sendable {
 
     var restrict: String { self == .cuda ? "__restrict__" : "restrict" }
     /// Qualifiers of the shared helper functions, and of those that must be inlined.
-    var helper: String { self == .cuda ? "static __device__ __forceinline__" : "static inline" }
-    var inlineHelper: String { self == .cuda ? "static __device__ __forceinline__" : "static inline __attribute__((always_inline))" }
+    /// OpenCL's are marked unused: implementations print the build's warnings (PoCL: "22
+    /// warnings generated" on standard error at every build), and most helpers go unused.
+    var helper: String {
+        switch self {
+        case .c: "static inline"
+        case .cuda: "static __device__ __forceinline__"
+        case .opencl: "static inline __attribute__((unused))"
+        }
+    }
+    var inlineHelper: String {
+        switch self {
+        case .c: "static inline __attribute__((always_inline))"
+        case .cuda: "static __device__ __forceinline__"
+        case .opencl: "static inline __attribute__((always_inline, unused))"
+        }
+    }
     /// The address space of kernel arguments that point to device memory.
     var global: String { self == .opencl ? "__global " : "" }
     /// Suffixes of 64-bit integer literals (OpenCL C's `long` is 64 bits; `long long` is reserved).

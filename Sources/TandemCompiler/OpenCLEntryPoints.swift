@@ -52,14 +52,15 @@ extension Emitter {
         var seen: Set<String> = [], builtins: [String] = []
         for name in names where seen.insert(name).inserted {
             if exact.contains(name) { builtins.append(name) } else if name == "log" {
-                text += "#define log tk_log\n#define logf tk_logf\n"     // Tandem's own (`openCLLogSource`)
+                // An implementation may define its builtins as macros (PoCL does): replaced, not redefined.
+                text += "#undef log\n#define log tk_log\n#define logf tk_logf\n"     // Tandem's own (`openCLLogSource`)
             } else {
                 text += "#define \(name)f \(name)\n"
             }
         }
         let condition = builtins.map { "__has_builtin(__builtin_\($0))" }.joined(separator: " && ")
         text += "#if defined(__has_builtin)\n#if \(condition)\n#define TK_EXACT_BUILTINS 1\n#endif\n#endif\n#ifdef TK_EXACT_BUILTINS\n"
-        for name in builtins { text += "#define \(name)f __builtin_\(name)f\n#define \(name) __builtin_\(name)\n" }
+        for name in builtins { text += "#define \(name)f __builtin_\(name)f\n#undef \(name)\n#define \(name) __builtin_\(name)\n" }
         text += "#else\n"
         for name in builtins { text += "#define \(name)f \(name)\n" }
         text += "#endif\n"

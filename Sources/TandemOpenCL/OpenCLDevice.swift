@@ -103,6 +103,9 @@ public final class OpenCLDevice: QueuedKernelDevice, @unchecked Sendable {
     /// The chosen device's properties, when there is one.
     public var info: OpenCLDeviceInfo? { try? probe().get().1 }
 
+    /// A device that is not a GPU (PoCL's) runs on the host's cores: `auto` does not offer it.
+    public var sharesHostCores: Bool { info.map { !$0.isGPU } ?? false }
+
     private func withContext<R>(_ body: (OpenCLContextState) throws -> R) throws -> R {
         let (cl, info) = try probe().mapError { TandemError.deviceUnavailable(device: "opencl", reason: $0.reason) }.get()
         return try state.withLock { s in
@@ -161,6 +164,26 @@ public final class OpenCLDevice: QueuedKernelDevice, @unchecked Sendable {
     ///     try Tandem.openCL.build(source: "__kernel void k(__global float *x) { x[0] = 1; }")
     public func build(source: String) throws {
         try withContext { s in _ = s.cl.clReleaseProgram(try s.build(source: source)) }
+    }
+
+    /// Seconds to make `kernel`'s entry points from its cached binary (what a later process
+    /// pays where this one built it), without installing them; nil when no binary is cached.
+    public func timeLoadFromCache(_ kernel: Kernel) throws -> Double? {
+        try withContext { s in
+            let key = key(CRenderer.render(kernel, dialect: .opencl), s.info)
+            guard case .hit(_, let bytes) = files.read(key) else { return nil }
+            let t0 = ProcessInfoLite.monotonicNanos()
+            let program = try s.build(binary: bytes)
+            defer { _ = s.cl.clReleaseProgram(program) }
+            let entries = try EntryPoints(kernel) { name -> cl_kernel in
+                var err: cl_int = 0
+                guard let k = s.cl.clCreateKernel(program, name, &err), err == CL.success else { throw OpenCLError(call: "clCreateKernel(\(name))", code: err) }
+                return k
+            }
+            let seconds = Double(ProcessInfoLite.monotonicNanos() - t0) / 1e9
+            for e in entries.all { _ = s.cl.clReleaseKernel(e) }
+            return seconds
+        }
     }
 
     /// Device-to-device copy bandwidth in bytes a second (read + write), the best of `repeats`

@@ -41,6 +41,16 @@ public protocol QueuedKernelDevice: AnyObject, Sendable {
     func validity(of buffer: Buffer) -> Validity
     /// Whether `prepareQueued` would find the kernel loaded, cached on disk, or compile it.
     func codeState(_ kernel: Kernel) -> CodeState
+    /// Whether the device runs on the host's own cores (see the default below).
+    var sharesHostCores: Bool { get }
+}
+
+extension QueuedKernelDevice {
+    /// Whether the device runs on the host's own cores (an OpenCL CPU device such as PoCL).
+    /// `auto` never offers such a device: the cost model counts it as a resource of its own,
+    /// beside the CPU, while it competes for the same cores (measured: PoCL under `auto` made
+    /// programs 1.2-3.4x slower than the CPU alone). Forced placements still use it.
+    public var sharesHostCores: Bool { false }
 }
 
 /// Code for one kernel on a `QueuedKernelDevice`.

@@ -30,14 +30,15 @@ extension Runtime {
     /// The accelerator `auto` may offer: the one in use when it is usable; before any kernel ran
     /// on one, else CUDA when usable, else the OpenCL device when the machine profile has
     /// measured it (it is not even probed otherwise: finding PoCL costs a first run time, and an
-    /// unmeasured device is never chosen).
+    /// unmeasured device is never chosen). A device on the host's own cores is never offered
+    /// (`sharesHostCores`).
     func autoAccelerator() -> Placement? {
-        if let p = acceleratorPlacement, isAvailable(p) { return p }
+        if let p = acceleratorPlacement, isAvailable(p) { return acceleratorSlot.withLock({ $0?.device.sharesHostCores }) == true ? nil : p }
         guard !queuedDeviceUsed, !acceleratorDropped.load(ordering: .relaxed) else { return nil }
         for p in [Placement.cuda, .opencl] where p != acceleratorPlacement {
             guard let d = queuedDevices[p.rawValue] else { continue }
             if p == .opencl, costModel.profile.openCL == nil { continue }
-            if d.availability == .available, (try? useAccelerator(p)) != nil { return p }
+            if d.availability == .available, !d.sharesHostCores, (try? useAccelerator(p)) != nil { return p }
         }
         return nil
     }

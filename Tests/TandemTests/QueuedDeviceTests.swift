@@ -34,7 +34,8 @@ final class HostBackedMemory: DeviceMemoryBackend {
 /// memory, kernels run by the interpreter on that memory. Nothing reaches the host's buffers
 /// unless the runtime asks for a copy, so a missing or misplaced copy gives wrong results.
 final class FakeGPU: QueuedKernelDevice, @unchecked Sendable {
-    let name = "cuda"
+    let name: String
+    let sharesHostCores: Bool
     var availability: Availability { .available }
     let statistics: StatisticsBox
     private struct State {
@@ -48,8 +49,10 @@ final class FakeGPU: QueuedKernelDevice, @unchecked Sendable {
     let refusal: String?
     let prepares = Atomic<Int>(0)
 
-    init(statistics: StatisticsBox, refusal: String? = nil) {
+    init(statistics: StatisticsBox, refusal: String? = nil, name: String = "cuda", sharesHostCores: Bool = false) {
         self.statistics = statistics
+        self.name = name
+        self.sharesHostCores = sharesHostCores
         self.refusal = refusal
         let memory = HostBackedMemory()
         state = Mutex(State(residency: DeviceResidency(pool: DeviceMemoryPool(backend: memory), device: "cuda"), memory: memory))
@@ -201,6 +204,28 @@ struct QueuedDeviceTests {
         #expect(gpu.prepares.load(ordering: .relaxed) == 1, "the GPU was tried again after it was dropped")
         #expect(gpu.kernelsRun == 0 && stats.snapshot.fallbacks >= 1)
         #expect(throws: TandemError.self) { try Tandem.withDevice(.cuda) { _ = try rt.read((x * 5).sum().node) } }
+    }
+
+    @Test("auto offers a measured OpenCL GPU when there is no CUDA device, and never an OpenCL device on the host's cores")
+    func autoOpenCL() throws {
+        for shares in [false, true] {
+            let stats = StatisticsBox()
+            var profile = SyntheticProfiles.gpu()
+            profile.openCL = profile.gpu
+            profile.gpu = nil
+            let device = FakeGPU(statistics: stats, name: "opencl", sharesHostCores: shares)
+            let cpu = CPUDevice(statistics: stats, cache: CPUKernelCache(directory: TestScratch.path("queued")))
+            let measured = profile
+            let rt = Runtime(devices: [cpu, InterpreterDevice()], queued: [device], statistics: stats, workers: 2, profile: { measured })
+            let x = Tensor<Double>.arange(0, Double(1 << 22))
+            let s = try rt.read((x * 1e-6).exp().sum().node)                  // auto: priced fastest on the device
+            #expect(s.pointer.load(as: Double.self).isFinite)
+            if shares {
+                #expect(device.kernelsRun == 0, "auto placed kernels on a device that shares the host's cores")
+            } else {
+                #expect(device.kernelsRun > 0 && stats.snapshot.kernelsByPlacement[Placement.opencl.ordinal] > 0)
+            }
+        }
     }
 
     @Test("a registered GPU that has run nothing leaves small host kernels on the calling thread, with no task")
