@@ -48,6 +48,9 @@ struct WorkloadTests {
     @Test("compiled, float32", arguments: cases) func compiled32(_ c: Case) throws { try check(c, .float32, .cpu) }
     @Test("interpreter, float64", arguments: cases) func interpreted64(_ c: Case) throws { try check(c, .float64, .interpreter) }
     @Test("interpreter, float32", arguments: cases) func interpreted32(_ c: Case) throws { try check(c, .float32, .interpreter) }
+    // Issue 18 point 5: the six workloads on the OpenCL device (PoCL in CI).
+    @Test("OpenCL, float64", .enabled(if: openCLAvailable), arguments: cases) func openCL64(_ c: Case) throws { try check(c, .float64, .opencl) }
+    @Test("OpenCL, float32", .enabled(if: openCLAvailable), arguments: cases) func openCL32(_ c: Case) throws { try check(c, .float32, .opencl) }
 }
 
 /// `tandem run` argument errors: one clear line and exit code 2.
