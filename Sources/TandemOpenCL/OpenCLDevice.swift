@@ -132,16 +132,32 @@ public final class OpenCLDevice: QueuedKernelDevice, @unchecked Sendable {
     }
 
     public func enqueue(_ kernel: any QueuedKernel, _ launch: Launch, overwrites: Set<UInt64>) throws {
+        try enqueue(kernel, launch, overwrites: overwrites, timed: nil)
+    }
+
+    /// Kernels are timed by the queue's profiling (start of the first launch to end of the last).
+    public var reportsKernelTimes: Bool { true }
+
+    public func enqueue(_ kernel: any QueuedKernel, _ launch: Launch, overwrites: Set<UInt64>, timed: (@Sendable (Double) -> Void)?) throws {
         guard let code = kernel as? OpenCLKernel else { preconditionFailure("a kernel prepared by another device was enqueued on opencl") }
-        try withContext { s in try s.enqueue(code, launch, overwrites: overwrites) }
+        try withContext { s in
+            s.reportTimings()
+            try s.enqueue(code, launch, overwrites: overwrites, timed: timed)
+        }
     }
 
     public func makeHostValid(_ buffer: Buffer) throws {
-        try withContext { s in try s.residency.makeHostValid(buffer, statistics: statistics) }
+        try withContext { s in
+            try s.residency.makeHostValid(buffer, statistics: statistics)
+            s.reportTimings()
+        }
     }
 
     public func hostWillWrite(_ buffer: Buffer, overwrites: Bool) throws {
-        try withContext { s in try s.residency.hostWillWrite(buffer, overwrites: overwrites, statistics: statistics) }
+        try withContext { s in
+            try s.residency.hostWillWrite(buffer, overwrites: overwrites, statistics: statistics)
+            s.reportTimings()
+        }
     }
 
     public func validity(of buffer: Buffer) -> Validity {
@@ -155,7 +171,10 @@ public final class OpenCLDevice: QueuedKernelDevice, @unchecked Sendable {
     }
 
     public func synchronize() throws {
-        try withContext { s in try s.cl.check(s.cl.clFinish(s.queue), "clFinish") }
+        try withContext { s in
+            try s.cl.check(s.cl.clFinish(s.queue), "clFinish")
+            s.reportTimings()
+        }
     }
 
     /// Builds `source` for the device, outside the cache, and releases it: the compiler alone
@@ -244,6 +263,9 @@ final class OpenCLContextState: @unchecked Sendable {
     let memory: OpenCLMemory
     let residency: DeviceResidency
     var kernels: [Kernel: OpenCLKernel] = [:]
+    /// Kernels whose device time is still to be read: their first and last launches' events, in
+    /// queue order, and whom to tell.
+    var timings: [(first: cl_event, last: cl_event, timed: @Sendable (Double) -> Void)] = []
 
     init(cl: OpenCLDriver, info: OpenCLDeviceInfo, statistics: StatisticsBox, memoryLimit: Int?) throws {
         self.cl = cl
@@ -255,7 +277,8 @@ final class OpenCLContextState: @unchecked Sendable {
             throw OpenCLError(call: "clCreateContext", code: err)
         }
         context = ctx
-        guard let q = cl.clCreateCommandQueue(ctx, info.device, 0, &err), err == CL.success else {
+        // Profiling on: a kernel's events carry its start and end on the device.
+        guard let q = cl.clCreateCommandQueue(ctx, info.device, CL.queueProfilingEnable, &err), err == CL.success else {
             _ = cl.clReleaseContext(ctx)
             throw OpenCLError(call: "clCreateCommandQueue", code: err)
         }
@@ -266,6 +289,10 @@ final class OpenCLContextState: @unchecked Sendable {
 
     deinit {
         _ = cl.clFinish(queue)
+        for t in timings {
+            _ = cl.clReleaseEvent(t.first)
+            if t.last != t.first { _ = cl.clReleaseEvent(t.last) }
+        }
         for k in kernels.values {
             for e in k.entries.all { _ = cl.clReleaseKernel(e) }
             _ = cl.clReleaseProgram(k.program)
@@ -379,7 +406,21 @@ final class OpenCLContextState: @unchecked Sendable {
         return ok ? bytes : nil
     }
 
-    func enqueue(_ code: OpenCLKernel, _ launch: Launch, overwrites: Set<UInt64>) throws {
+    /// Reports the device times of the kernels that have finished, oldest first (the queue is in
+    /// order: the first one not finished ends the pass).
+    func reportTimings() {
+        while let t = timings.first {
+            var end: cl_ulong = 0, start: cl_ulong = 0
+            guard cl.clGetEventProfilingInfo(t.last, CL.profilingCommandEnd, 8, &end, nil) == CL.success,
+                  cl.clGetEventProfilingInfo(t.first, CL.profilingCommandStart, 8, &start, nil) == CL.success else { return }
+            timings.removeFirst()
+            _ = cl.clReleaseEvent(t.first)
+            if t.last != t.first { _ = cl.clReleaseEvent(t.last) }
+            t.timed(Double(end &- min(start, end)) / 1e9)
+        }
+    }
+
+    func enqueue(_ code: OpenCLKernel, _ launch: Launch, overwrites: Set<UInt64>, timed: (@Sendable (Double) -> Void)?) throws {
         let k = code.kernel
         let addresses = try residency.prepareLaunch(k, launch, overwrites: overwrites, statistics: statistics)
         let threads = CRenderer.openCLThreads
@@ -400,8 +441,24 @@ final class OpenCLContextState: @unchecked Sendable {
                 if let int { try set(int) }
             }
         }
+        var events: [cl_event] = []
         func run(_ entry: cl_kernel, global: [Int], local: [Int]?) throws {
-            try cl.check(cl.clEnqueueNDRangeKernel(queue, entry, cl_uint(global.count), nil, global, local, 0, nil, nil), "clEnqueueNDRangeKernel")
+            var event: cl_event? = nil
+            if timed == nil {
+                try cl.check(cl.clEnqueueNDRangeKernel(queue, entry, cl_uint(global.count), nil, global, local, 0, nil, nil), "clEnqueueNDRangeKernel")
+            } else {
+                try cl.check(cl.clEnqueueNDRangeKernel(queue, entry, cl_uint(global.count), nil, global, local, 0, nil, &event), "clEnqueueNDRangeKernel")
+            }
+            if let event { events.append(event) }
+        }
+        defer {
+            // The first and last launches' events are kept for the timing; any between go now.
+            if let timed, let first = events.first, let last = events.last {
+                for e in events.dropFirst().dropLast() { _ = cl.clReleaseEvent(e) }
+                timings.append((first, last, timed))
+            } else {
+                for e in events { _ = cl.clReleaseEvent(e) }
+            }
         }
         switch plan {
         case .rows:

@@ -43,6 +43,12 @@ public protocol QueuedKernelDevice: AnyObject, Sendable {
     func codeState(_ kernel: Kernel) -> CodeState
     /// Whether the device runs on the host's own cores (see the default below).
     var sharesHostCores: Bool { get }
+    /// Whether `enqueue(_:_:overwrites:timed:)` reports kernels' times on the device.
+    var reportsKernelTimes: Bool { get }
+    /// `enqueue`, and `timed` is called once with the kernel's seconds on the device (its first
+    /// launch's start to its last launch's end), when they are known: at a later call on the
+    /// device, on the thread that makes it. A device that cannot time kernels never calls it.
+    func enqueue(_ kernel: any QueuedKernel, _ launch: Launch, overwrites: Set<UInt64>, timed: (@Sendable (Double) -> Void)?) throws
 }
 
 extension QueuedKernelDevice {
@@ -51,6 +57,13 @@ extension QueuedKernelDevice {
     /// beside the CPU, while it competes for the same cores (measured: PoCL under `auto` made
     /// programs 1.2-3.4x slower than the CPU alone). Forced placements still use it.
     public var sharesHostCores: Bool { false }
+
+    /// Devices that do not time their kernels (CUDA, until its events are read back).
+    public var reportsKernelTimes: Bool { false }
+
+    public func enqueue(_ kernel: any QueuedKernel, _ launch: Launch, overwrites: Set<UInt64>, timed: (@Sendable (Double) -> Void)?) throws {
+        try enqueue(kernel, launch, overwrites: overwrites)
+    }
 }
 
 /// Code for one kernel on a `QueuedKernelDevice`.

@@ -378,11 +378,14 @@ extension Runtime {
         let launch = k.launch, label = k.label, points = k.points
         let full = fullyWritten(k)
         let (reads, writes) = k.accessedBuffers
+        // The device's own time of the kernel, where it reports one, arrives later; it then
+        // teaches the model like a host kernel's (`recordDeviceTime`).
+        let timed: (@Sendable (Double) -> Void)? = accelerator.reportsKernelTimes
+            ? { @Sendable [self] seconds in recordDeviceTime(decision, label: label, points: points, seconds: seconds) } : nil
         let task = executor.submit(label: label, dependencies: deps, chunks: [{ [self] _ in
-            do { try accelerator.enqueue(code, launch, overwrites: full) } catch { asyncError.withLock { $0 = $0 ?? error } }
+            do { try accelerator.enqueue(code, launch, overwrites: full, timed: timed) } catch { asyncError.withLock { $0 = $0 ?? error } }
         }], onDone: { [self] t in
-            // The task's time is the enqueue, not the GPU's run: the decision is recorded without
-            // a model error (GPU kernel times need events; see the CUDA device's trace).
+            // The task's time is the enqueue, not the device's run: counted here, measured later.
             record(decision, label: label, points: points, started: t.startedNanos, measured: nil)
         })
         for b in reads {
@@ -441,6 +444,31 @@ extension Runtime {
         Tracer.shared.record(TraceEvent(kind: .placement, name: label, start: started, duration: measured ?? 0, points: points, device: device,
                                         detail: measured == nil ? d.summary + " (\(note ?? "queued; measured on the device"))" : d.summary,
                                         predicted: predicted))
+    }
+
+    /// A queued kernel's time on its device, reported after it ran (`record` counted the kernel
+    /// when it was enqueued): the model's error, the placement's rate correction, and the
+    /// kernel on the device's track of the trace.
+    func recordDeviceTime(_ d: PlacementDecision, label: String, points: Int, seconds: Double) {
+        let predicted = d.chosen.compute
+        let measured = UInt64(max(seconds, 0) * 1e9)
+        if !d.switched, predicted.isFinite {
+            rateCorrections.withLock { $0.learn(d.chosen.placement, predicted: predicted / d.correction, measured: seconds) }
+        }
+        if predicted.isFinite {
+            let error = abs(seconds - predicted)
+            statistics.update { s in
+                s.decisions += 1
+                s.measuredNanos += measured
+                s.modelAbsErrorNanos += UInt64(min(error, 1e6) * 1e9)
+                s.modelRelErrorSum += min(error / max(seconds, 1e-9), 1e6)
+            }
+        } else {
+            statistics.update { $0.measuredNanos += measured }
+        }
+        let now = ProcessInfoLite.monotonicNanos()
+        Tracer.shared.record(TraceEvent(kind: .kernel, name: label, start: now &- min(measured, now), duration: measured, points: points,
+                                        device: d.chosen.placement.rawValue, detail: "time on the device (drawn ending when it was read back)", predicted: predicted))
     }
 
 }

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Testing
+import Synchronization
 import Foundation
 import _TandemTestSupport
 @testable import Tandem
@@ -210,6 +211,25 @@ struct OpenCLDeviceTests {
         #expect((0..<bufs[read].count).map { bufs[read].literal(at: $0).asDouble } == before[read], "the input was changed")
     }
 
+    @Test("kernel times on the device are reported once each, after they ran, in queue order")
+    func kernelTimes() throws {
+        let d = device()
+        let x = Tensor<Double>.uniform([200_000], seed: 8, in: 0...1)
+        try x.flush()
+        let k = try #require(recordKernels { _ = try (x * 2).exp().sum().item() }.first)
+        let seen = Mutex<[Double]>([])
+        let code = try d.prepareQueued(k.kernel)
+        for i in 0..<3 {
+            try d.enqueue(code, Launch(buffers: KernelCheck.inputs(k, seed: UInt64(i)), ints: k.ints, floats: k.floats), overwrites: []) { s in
+                seen.withLock { $0.append(s) }
+            }
+        }
+        try d.synchronize()
+        let times = seen.withLock { $0 }
+        #expect(times.count == 3, "\(times)")
+        #expect(times.allSatisfy { $0 > 0 && $0 < 10 }, "\(times)")
+    }
+
     @Test("a compile error carries the build log and the source")
     func compileError() throws {
         let d = device()
@@ -251,6 +271,8 @@ struct OpenCLDeviceTests {
         }
         #expect(abs(v - 777) < 1e-9)
         #expect(Tandem.statistics.kernelsByPlacement[Placement.opencl.ordinal] > before)
+        // Each kernel's time on the device came back (profiling events) and is on the trace.
+        #expect(trace.events.contains { $0.kind == .kernel && $0.device == "opencl" && $0.detail.hasPrefix("time on the device") })
         // The model has no price for the device: the trace is still valid JSON (it wrote `inf`).
         #expect(trace.events.contains { $0.kind == .placement && $0.device == "opencl" })
         #expect((try? JSONSerialization.jsonObject(with: Data(trace.chromeJSON().utf8))) != nil, "the trace is not valid JSON")
