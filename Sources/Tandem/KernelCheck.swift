@@ -15,7 +15,9 @@ import TandemOpenCL
 ///         print(r.passed ? "pass" : "FAIL \(r.detail)")
 ///     }
 public enum KernelCheck {
+    /// The result of one kernel's check.
     public struct Outcome: Sendable {
+        /// Whether every written buffer agreed within the dtype's tolerance.
         public var passed: Bool
         /// The largest relative difference seen, or what went wrong.
         public var detail: String

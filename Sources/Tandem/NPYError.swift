@@ -37,6 +37,7 @@ public enum NPYError: Error, CustomStringConvertible, Equatable, Sendable {
     /// A name that cannot be stored in an `.npz` archive, or a tensor NumPy could not read.
     case invalidArgument(path: String, reason: String)
 
+    /// One line naming the file and what is wrong with it.
     public var description: String {
         switch self {
         case let .io(path, operation, reason):

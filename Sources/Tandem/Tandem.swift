@@ -136,6 +136,7 @@ public enum Tandem {
     /// Counters since start or the last `resetStatistics()`.
     public static var statistics: Statistics { runtime.statistics.snapshot }
 
+    /// Sets every counter of `statistics` back to zero (a benchmark's runs counted apart).
     public static func resetStatistics() { runtime.statistics.reset() }
 
     /// Runs `body` with kernels placed on `device` (overrides `TANDEM_DEVICE` for this task).

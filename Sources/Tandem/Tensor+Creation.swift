@@ -19,7 +19,9 @@ extension Tensor where Scalar: Numeric {
 }
 
 extension Tensor where Scalar == Bool {
+    /// All `false` (`numpy.zeros(shape, dtype=bool)`).
     public static func zeros(_ shape: [Int]) -> Tensor { full(shape, false) }
+    /// All `true` (`numpy.ones(shape, dtype=bool)`).
     public static func ones(_ shape: [Int]) -> Tensor { full(shape, true) }
 }
 

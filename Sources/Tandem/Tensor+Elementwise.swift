@@ -60,33 +60,55 @@ extension Tensor {
 // MARK: - Arithmetic
 
 extension Tensor where Scalar: NumericTensorScalar {
+    /// Elementwise sum with NumPy broadcasting.
     public static func + (a: Tensor, b: Tensor) -> Tensor { binary(.add, a, b, "add") }
+    /// Elementwise difference with NumPy broadcasting.
     public static func - (a: Tensor, b: Tensor) -> Tensor { binary(.sub, a, b, "subtract") }
+    /// Elementwise product with NumPy broadcasting.
     public static func * (a: Tensor, b: Tensor) -> Tensor { binary(.mul, a, b, "multiply") }
     /// Floats: IEEE division. Integers: truncating like Swift's `/`, and `x / 0 == 0` (NumPy's result).
     public static func / (a: Tensor, b: Tensor) -> Tensor { binary(.div, a, b, "divide") }
     /// Remainder with the sign of the dividend (Swift's `%`, C's `fmod`); integer `x % 0 == 0`.
     public static func % (a: Tensor, b: Tensor) -> Tensor { binary(.rem, a, b, "remainder") }
 
+    /// Elementwise sum of each element and a scalar: `x + b`.
     public static func + (a: Tensor, b: Scalar) -> Tensor { binary(.add, a, scalar: b) }
+    /// Elementwise difference of each element and a scalar: `x - b`.
     public static func - (a: Tensor, b: Scalar) -> Tensor { binary(.sub, a, scalar: b) }
+    /// Elementwise product of each element and a scalar: `x * b`.
     public static func * (a: Tensor, b: Scalar) -> Tensor { binary(.mul, a, scalar: b) }
+    /// Elementwise quotient of each element and a scalar: `x / b`.
     public static func / (a: Tensor, b: Scalar) -> Tensor { binary(.div, a, scalar: b) }
+    /// Elementwise remainder of each element and a scalar: `x % b`.
     public static func % (a: Tensor, b: Scalar) -> Tensor { binary(.rem, a, scalar: b) }
+    /// Elementwise sum of a scalar and each element: `a + x`.
     public static func + (a: Scalar, b: Tensor) -> Tensor { binary(.add, scalar: a, b) }
+    /// Elementwise difference of a scalar and each element: `a - x`.
     public static func - (a: Scalar, b: Tensor) -> Tensor { binary(.sub, scalar: a, b) }
+    /// Elementwise product of a scalar and each element: `a * x`.
     public static func * (a: Scalar, b: Tensor) -> Tensor { binary(.mul, scalar: a, b) }
+    /// Elementwise quotient of a scalar and each element: `a / x`.
     public static func / (a: Scalar, b: Tensor) -> Tensor { binary(.div, scalar: a, b) }
+    /// Elementwise remainder of a scalar and each element: `a % x`.
     public static func % (a: Scalar, b: Tensor) -> Tensor { binary(.rem, scalar: a, b) }
 
+    /// `a = a + b` (with broadcasting): a new lazy tensor in `a`; views taken of the old `a` keep its values.
     public static func += (a: inout Tensor, b: Tensor) { a = a + b }
+    /// `a = a - b` (with broadcasting): a new lazy tensor in `a`; views taken of the old `a` keep its values.
     public static func -= (a: inout Tensor, b: Tensor) { a = a - b }
+    /// `a = a * b` (with broadcasting): a new lazy tensor in `a`; views taken of the old `a` keep its values.
     public static func *= (a: inout Tensor, b: Tensor) { a = a * b }
+    /// `a = a / b` (with broadcasting): a new lazy tensor in `a`; views taken of the old `a` keep its values.
     public static func /= (a: inout Tensor, b: Tensor) { a = a / b }
+    /// `a = a % b` (with broadcasting): a new lazy tensor in `a`; views taken of the old `a` keep its values.
     public static func %= (a: inout Tensor, b: Tensor) { a = a % b }
+    /// `a = a + b` (a scalar on the right): a new lazy tensor in `a`; views taken of the old `a` keep its values.
     public static func += (a: inout Tensor, b: Scalar) { a = a + b }
+    /// `a = a - b` (a scalar on the right): a new lazy tensor in `a`; views taken of the old `a` keep its values.
     public static func -= (a: inout Tensor, b: Scalar) { a = a - b }
+    /// `a = a * b` (a scalar on the right): a new lazy tensor in `a`; views taken of the old `a` keep its values.
     public static func *= (a: inout Tensor, b: Scalar) { a = a * b }
+    /// `a = a / b` (a scalar on the right): a new lazy tensor in `a`; views taken of the old `a` keep its values.
     public static func /= (a: inout Tensor, b: Scalar) { a = a / b }
 
     /// Negation (integers wrap, like `&-`).
@@ -103,23 +125,36 @@ extension Tensor where Scalar: NumericTensorScalar {
     /// `self` raised to `exponent`; integers: exact with wrapping, negative exponents give 0
     /// (except for bases 1 and -1).
     public func pow(_ exponent: Tensor) -> Tensor { Tensor.binary(.pow, self, exponent, "power") }
+    /// `self` raised to a scalar exponent (see `pow(_:)` with a tensor).
     public func pow(_ exponent: Scalar) -> Tensor { pow(Tensor(exponent)) }
     /// `self * self`.
     public func squared() -> Tensor { self * self }
 
     // MARK: Comparisons (elementwise, giving Bool tensors; spelled like SIMD's)
 
+    /// Elementwise `==` with NumPy broadcasting, as a Bool tensor (`numpy.equal`).
     public static func .== (a: Tensor, b: Tensor) -> Tensor<Bool> { binary(.eq, a, b, "equal") }
+    /// Elementwise `!=` with NumPy broadcasting, as a Bool tensor (`numpy.not_equal`).
     public static func .!= (a: Tensor, b: Tensor) -> Tensor<Bool> { binary(.ne, a, b, "not_equal") }
+    /// Elementwise `<` with NumPy broadcasting, as a Bool tensor (`numpy.less`).
     public static func .< (a: Tensor, b: Tensor) -> Tensor<Bool> { binary(.lt, a, b, "less") }
+    /// Elementwise `<=` with NumPy broadcasting, as a Bool tensor (`numpy.less_equal`).
     public static func .<= (a: Tensor, b: Tensor) -> Tensor<Bool> { binary(.le, a, b, "less_equal") }
+    /// Elementwise `>` with NumPy broadcasting, as a Bool tensor (`numpy.greater`).
     public static func .> (a: Tensor, b: Tensor) -> Tensor<Bool> { binary(.gt, a, b, "greater") }
+    /// Elementwise `>=` with NumPy broadcasting, as a Bool tensor (`numpy.greater_equal`).
     public static func .>= (a: Tensor, b: Tensor) -> Tensor<Bool> { binary(.ge, a, b, "greater_equal") }
+    /// Elementwise `x == b` against a scalar, as a Bool tensor.
     public static func .== (a: Tensor, b: Scalar) -> Tensor<Bool> { binary(.eq, a, scalar: b) }
+    /// Elementwise `x != b` against a scalar, as a Bool tensor.
     public static func .!= (a: Tensor, b: Scalar) -> Tensor<Bool> { binary(.ne, a, scalar: b) }
+    /// Elementwise `x < b` against a scalar, as a Bool tensor.
     public static func .< (a: Tensor, b: Scalar) -> Tensor<Bool> { binary(.lt, a, scalar: b) }
+    /// Elementwise `x <= b` against a scalar, as a Bool tensor.
     public static func .<= (a: Tensor, b: Scalar) -> Tensor<Bool> { binary(.le, a, scalar: b) }
+    /// Elementwise `x > b` against a scalar, as a Bool tensor.
     public static func .> (a: Tensor, b: Scalar) -> Tensor<Bool> { binary(.gt, a, scalar: b) }
+    /// Elementwise `x >= b` against a scalar, as a Bool tensor.
     public static func .>= (a: Tensor, b: Scalar) -> Tensor<Bool> { binary(.ge, a, scalar: b) }
 }
 
@@ -127,36 +162,61 @@ extension Tensor where Scalar: NumericTensorScalar {
 public func max<S: NumericTensorScalar>(_ a: Tensor<S>, _ b: Tensor<S>) -> Tensor<S> { Tensor.maximum(a, b) }
 /// Elementwise minimum of two tensors (NaN propagates).
 public func min<S: NumericTensorScalar>(_ a: Tensor<S>, _ b: Tensor<S>) -> Tensor<S> { Tensor.minimum(a, b) }
+/// Elementwise maximum of a tensor and a scalar (NaN propagates).
 public func max<S: NumericTensorScalar>(_ a: Tensor<S>, _ b: S) -> Tensor<S> { Tensor.maximum(a, Tensor(b)) }
+/// Elementwise minimum of a tensor and a scalar (NaN propagates).
 public func min<S: NumericTensorScalar>(_ a: Tensor<S>, _ b: S) -> Tensor<S> { Tensor.minimum(a, Tensor(b)) }
+/// `x.abs()`, under NumPy's free-function spelling.
 public func abs<S: NumericTensorScalar>(_ x: Tensor<S>) -> Tensor<S> { x.abs() }
+/// `x.pow(y)` (`numpy.power`), with broadcasting.
 public func pow<S: NumericTensorScalar>(_ x: Tensor<S>, _ y: Tensor<S>) -> Tensor<S> { x.pow(y) }
+/// `x.pow(y)` with a scalar exponent.
 public func pow<S: NumericTensorScalar>(_ x: Tensor<S>, _ y: S) -> Tensor<S> { x.pow(y) }
 
 // MARK: - Floating-point functions
 
 extension Tensor where Scalar: FloatingTensorScalar {
+    /// Square root (`numpy.sqrt`); NaN for negative elements.
     public func sqrt() -> Tensor { unary(.sqrt) }
+    /// `e` raised to each element (`numpy.exp`).
     public func exp() -> Tensor { unary(.exp) }
+    /// Natural logarithm (`numpy.log`); -inf at 0, NaN for negative elements.
     public func log() -> Tensor { unary(.log) }
+    /// Sine (radians; `numpy.sin`).
     public func sin() -> Tensor { unary(.sin) }
+    /// Cosine (radians; `numpy.cos`).
     public func cos() -> Tensor { unary(.cos) }
+    /// Hyperbolic tangent (`numpy.tanh`).
     public func tanh() -> Tensor { unary(.tanh) }
+    /// The error function (`scipy.special.erf`), Tandem's own branch-free version on every device.
     public func erf() -> Tensor { unary(.erf) }
+    /// The complementary error function `1 - erf(x)`, accurate in the tail (`scipy.special.erfc`).
     public func erfc() -> Tensor { unary(.erfc) }
+    /// Rounds down (`numpy.floor`).
     public func floor() -> Tensor { unary(.floor) }
+    /// Rounds up (`numpy.ceil`).
     public func ceil() -> Tensor { unary(.ceil) }
 }
 
+/// `x.sqrt()`, under NumPy's free-function spelling.
 public func sqrt<S: FloatingTensorScalar>(_ x: Tensor<S>) -> Tensor<S> { x.sqrt() }
+/// `x.exp()`, under NumPy's free-function spelling.
 public func exp<S: FloatingTensorScalar>(_ x: Tensor<S>) -> Tensor<S> { x.exp() }
+/// `x.log()`, under NumPy's free-function spelling.
 public func log<S: FloatingTensorScalar>(_ x: Tensor<S>) -> Tensor<S> { x.log() }
+/// `x.sin()`, under NumPy's free-function spelling.
 public func sin<S: FloatingTensorScalar>(_ x: Tensor<S>) -> Tensor<S> { x.sin() }
+/// `x.cos()`, under NumPy's free-function spelling.
 public func cos<S: FloatingTensorScalar>(_ x: Tensor<S>) -> Tensor<S> { x.cos() }
+/// `x.tanh()`, under NumPy's free-function spelling.
 public func tanh<S: FloatingTensorScalar>(_ x: Tensor<S>) -> Tensor<S> { x.tanh() }
+/// `x.erf()`, under NumPy's free-function spelling.
 public func erf<S: FloatingTensorScalar>(_ x: Tensor<S>) -> Tensor<S> { x.erf() }
+/// `x.erfc()`, under NumPy's free-function spelling.
 public func erfc<S: FloatingTensorScalar>(_ x: Tensor<S>) -> Tensor<S> { x.erfc() }
+/// `x.floor()`, under NumPy's free-function spelling.
 public func floor<S: FloatingTensorScalar>(_ x: Tensor<S>) -> Tensor<S> { x.floor() }
+/// `x.ceil()`, under NumPy's free-function spelling.
 public func ceil<S: FloatingTensorScalar>(_ x: Tensor<S>) -> Tensor<S> { x.ceil() }
 
 // MARK: - Logic
@@ -176,5 +236,7 @@ extension Tensor where Scalar == Bool {
 ///     let x = Tensor<Double>([-1, 0.5, 2])
 ///     let clipped = `where`(x .> 1.0, Tensor(1.0), x)
 public func `where`<S: TensorScalar>(_ condition: Tensor<Bool>, _ a: Tensor<S>, _ b: Tensor<S>) -> Tensor<S> { select(condition, a, b) }
+/// `numpy.where` with a scalar where the condition holds (see `select`).
 public func `where`<S: TensorScalar>(_ condition: Tensor<Bool>, _ a: S, _ b: Tensor<S>) -> Tensor<S> { select(condition, Tensor(a), b) }
+/// `numpy.where` with a scalar where the condition does not hold (see `select`).
 public func `where`<S: TensorScalar>(_ condition: Tensor<Bool>, _ a: Tensor<S>, _ b: S) -> Tensor<S> { select(condition, a, Tensor(b)) }

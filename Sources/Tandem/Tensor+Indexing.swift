@@ -12,6 +12,7 @@ public enum TensorIndex: TensorIndexExpression, Sendable {
     /// that index (NumPy's integer-array indexing, one index tensor per subscript).
     case _tensor(Node)
 
+    /// What this value selects in a subscript.
     public var tensorIndex: TensorIndex { self }
 
     /// The view map (view index → source index) and the view's shape for `indices` into a
@@ -112,6 +113,7 @@ extension Int64: IndexTensorScalar {}
 
 /// An integer tensor in a subscript gathers: `centroids[labels]` is `centroids.take(labels, axis: 0)`.
 extension Tensor: TensorIndexExpression where Scalar: IndexTensorScalar {
+    /// What this value selects in a subscript.
     public var tensorIndex: TensorIndex { ._tensor(node) }
 }
 
@@ -137,27 +139,34 @@ extension TensorIndexExpression where Self == TensorIndex {
 
 extension Int: TensorIndexExpression { public var tensorIndex: TensorIndex { .index(self) } }
 extension Range: TensorIndexExpression where Bound == Int {
+    /// What this value selects in a subscript.
     public var tensorIndex: TensorIndex { .slice(start: lowerBound, end: upperBound, step: 1) }
 }
 extension ClosedRange: TensorIndexExpression where Bound == Int {
+    /// What this value selects in a subscript.
     public var tensorIndex: TensorIndex { .slice(start: lowerBound, end: upperBound + 1, step: 1) }
 }
 extension PartialRangeFrom: TensorIndexExpression where Bound == Int {
+    /// What this value selects in a subscript.
     public var tensorIndex: TensorIndex { .slice(start: lowerBound, end: nil, step: 1) }
 }
 extension PartialRangeUpTo: TensorIndexExpression where Bound == Int {
+    /// What this value selects in a subscript.
     public var tensorIndex: TensorIndex { .slice(start: nil, end: upperBound, step: 1) }
 }
 extension PartialRangeThrough: TensorIndexExpression where Bound == Int {
+    /// What this value selects in a subscript.
     public var tensorIndex: TensorIndex { .slice(start: nil, end: upperBound + 1, step: 1) }
 }
 extension StrideTo: TensorIndexExpression where Element == Int {
+    /// What this value selects in a subscript.
     public var tensorIndex: TensorIndex {
         let (start, end, step) = strideParts(self)
         return .slice(start: start, end: end, step: step)
     }
 }
 extension StrideThrough: TensorIndexExpression where Element == Int {
+    /// What this value selects in a subscript.
     public var tensorIndex: TensorIndex {
         let (start, end, step) = strideParts(self)
         return .slice(start: start, end: end + (step > 0 ? 1 : -1), step: step)

@@ -6,14 +6,23 @@ import TandemIR
 // existing ones where that is exact (`isNaN` is `x .!= x`, `sign` two selects).
 
 extension Tensor where Scalar: FloatingTensorScalar {
+    /// Tangent (radians; `numpy.tan`).
     public func tan() -> Tensor { unary(.tan) }
+    /// Arcsine in radians (`numpy.arcsin`); NaN outside [-1, 1].
     public func asin() -> Tensor { unary(.asin) }
+    /// Arccosine in radians (`numpy.arccos`); NaN outside [-1, 1].
     public func acos() -> Tensor { unary(.acos) }
+    /// Arctangent in radians (`numpy.arctan`).
     public func atan() -> Tensor { unary(.atan) }
+    /// Hyperbolic sine (`numpy.sinh`).
     public func sinh() -> Tensor { unary(.sinh) }
+    /// Hyperbolic cosine (`numpy.cosh`).
     public func cosh() -> Tensor { unary(.cosh) }
+    /// Inverse hyperbolic sine (`numpy.arcsinh`).
     public func asinh() -> Tensor { unary(.asinh) }
+    /// Inverse hyperbolic cosine (`numpy.arccosh`); NaN below 1.
     public func acosh() -> Tensor { unary(.acosh) }
+    /// Inverse hyperbolic tangent (`numpy.arctanh`); NaN outside [-1, 1].
     public func atanh() -> Tensor { unary(.atanh) }
     /// `log(1 + x)`, accurate for small `x` (`numpy.log1p`).
     ///
@@ -21,8 +30,11 @@ extension Tensor where Scalar: FloatingTensorScalar {
     public func log1p() -> Tensor { unary(.log1p) }
     /// `exp(x) - 1`, accurate for small `x` (`numpy.expm1`).
     public func expm1() -> Tensor { unary(.expm1) }
+    /// Base-2 logarithm (`numpy.log2`).
     public func log2() -> Tensor { unary(.log2) }
+    /// Base-10 logarithm (`numpy.log10`).
     public func log10() -> Tensor { unary(.log10) }
+    /// 2 raised to each element (`numpy.exp2`).
     public func exp2() -> Tensor { unary(.exp2) }
     /// Cube root (`numpy.cbrt`); negative inputs give negative roots.
     public func cbrt() -> Tensor { unary(.cbrt) }
@@ -76,28 +88,47 @@ extension Tensor where Scalar: NumericTensorScalar {
     public func clip(_ lower: Tensor, _ upper: Tensor) -> Tensor { Tensor.minimum(Tensor.maximum(self, lower), upper) }
 }
 
+/// `x.tan()`, under NumPy's free-function spelling.
 public func tan<S: FloatingTensorScalar>(_ x: Tensor<S>) -> Tensor<S> { x.tan() }
+/// `x.asin()`, under NumPy's free-function spelling.
 public func asin<S: FloatingTensorScalar>(_ x: Tensor<S>) -> Tensor<S> { x.asin() }
+/// `x.acos()`, under NumPy's free-function spelling.
 public func acos<S: FloatingTensorScalar>(_ x: Tensor<S>) -> Tensor<S> { x.acos() }
+/// `x.atan()`, under NumPy's free-function spelling.
 public func atan<S: FloatingTensorScalar>(_ x: Tensor<S>) -> Tensor<S> { x.atan() }
+/// `x.sinh()`, under NumPy's free-function spelling.
 public func sinh<S: FloatingTensorScalar>(_ x: Tensor<S>) -> Tensor<S> { x.sinh() }
+/// `x.cosh()`, under NumPy's free-function spelling.
 public func cosh<S: FloatingTensorScalar>(_ x: Tensor<S>) -> Tensor<S> { x.cosh() }
+/// `x.asinh()`, under NumPy's free-function spelling.
 public func asinh<S: FloatingTensorScalar>(_ x: Tensor<S>) -> Tensor<S> { x.asinh() }
+/// `x.acosh()`, under NumPy's free-function spelling.
 public func acosh<S: FloatingTensorScalar>(_ x: Tensor<S>) -> Tensor<S> { x.acosh() }
+/// `x.atanh()`, under NumPy's free-function spelling.
 public func atanh<S: FloatingTensorScalar>(_ x: Tensor<S>) -> Tensor<S> { x.atanh() }
+/// `x.log1p()`, under NumPy's free-function spelling.
 public func log1p<S: FloatingTensorScalar>(_ x: Tensor<S>) -> Tensor<S> { x.log1p() }
+/// `x.expm1()`, under NumPy's free-function spelling.
 public func expm1<S: FloatingTensorScalar>(_ x: Tensor<S>) -> Tensor<S> { x.expm1() }
+/// `x.log2()`, under NumPy's free-function spelling.
 public func log2<S: FloatingTensorScalar>(_ x: Tensor<S>) -> Tensor<S> { x.log2() }
+/// `x.log10()`, under NumPy's free-function spelling.
 public func log10<S: FloatingTensorScalar>(_ x: Tensor<S>) -> Tensor<S> { x.log10() }
+/// `x.exp2()`, under NumPy's free-function spelling.
 public func exp2<S: FloatingTensorScalar>(_ x: Tensor<S>) -> Tensor<S> { x.exp2() }
+/// `x.cbrt()`, under NumPy's free-function spelling.
 public func cbrt<S: FloatingTensorScalar>(_ x: Tensor<S>) -> Tensor<S> { x.cbrt() }
+/// `x.trunc()`, under NumPy's free-function spelling.
 public func trunc<S: FloatingTensorScalar>(_ x: Tensor<S>) -> Tensor<S> { x.trunc() }
+/// `x.round()`, under NumPy's free-function spelling.
 public func round<S: FloatingTensorScalar>(_ x: Tensor<S>) -> Tensor<S> { x.round() }
 /// `numpy.arctan2(y, x)`.
 public func atan2<S: FloatingTensorScalar>(_ y: Tensor<S>, _ x: Tensor<S>) -> Tensor<S> { Tensor.atan2(y, x) }
 /// `numpy.hypot(x, y)`.
 public func hypot<S: FloatingTensorScalar>(_ x: Tensor<S>, _ y: Tensor<S>) -> Tensor<S> { Tensor.hypot(x, y) }
+/// `x.square()`, under NumPy's free-function spelling.
 public func square<S: NumericTensorScalar>(_ x: Tensor<S>) -> Tensor<S> { x.square() }
+/// `x.sign()`, under NumPy's free-function spelling.
 public func sign<S: NumericTensorScalar>(_ x: Tensor<S>) -> Tensor<S> { x.sign() }
 /// `numpy.clip(x, lower, upper)`.
 public func clip<S: NumericTensorScalar>(_ x: Tensor<S>, _ lower: S, _ upper: S) -> Tensor<S> { x.clip(lower, upper) }
@@ -115,8 +146,11 @@ public func select<S: TensorScalar>(_ condition: Tensor<Bool>, _ a: Tensor<S>, _
     let shape = Tensor<S>.broadcastShape(condition.shape, ab, "where")
     return Tensor<S>(.select(condition.broadcastNode(to: shape), a.broadcastNode(to: shape), b.broadcastNode(to: shape)), shape: shape)
 }
+/// `select(condition, a, b)` with a scalar where the condition holds.
 public func select<S: TensorScalar>(_ condition: Tensor<Bool>, _ a: S, _ b: Tensor<S>) -> Tensor<S> { select(condition, Tensor(a), b) }
+/// `select(condition, a, b)` with a scalar where it does not.
 public func select<S: TensorScalar>(_ condition: Tensor<Bool>, _ a: Tensor<S>, _ b: S) -> Tensor<S> { select(condition, a, Tensor(b)) }
+/// `select(condition, a, b)` with scalars on both sides.
 public func select<S: TensorScalar>(_ condition: Tensor<Bool>, _ a: S, _ b: S) -> Tensor<S> { select(condition, Tensor(a), Tensor(b)) }
 
 // MARK: - Bool tensors
@@ -128,7 +162,9 @@ extension Tensor where Scalar == Bool {
     public static func .== (a: Tensor, b: Tensor) -> Tensor { binary(.eq, a, b, "equal") }
     /// Elementwise inequality, which is exclusive or (`numpy.not_equal`, `^` on bool arrays).
     public static func .!= (a: Tensor, b: Tensor) -> Tensor { binary(.ne, a, b, "not_equal") }
+    /// Elementwise equality with one truth value.
     public static func .== (a: Tensor, b: Bool) -> Tensor { a .== Tensor(b) }
+    /// Elementwise inequality with one truth value.
     public static func .!= (a: Tensor, b: Bool) -> Tensor { a .!= Tensor(b) }
     /// Elementwise exclusive or (`numpy.logical_xor`).
     public static func .^ (a: Tensor, b: Tensor) -> Tensor { a .!= b }
@@ -139,11 +175,13 @@ extension Tensor where Scalar == Bool {
     public func sum(axes: [Int]? = nil, keepDims: Bool = false) -> Tensor<Int64> {
         cast(to: Int64.self).sum(axes: axes, keepDims: keepDims)
     }
+    /// `sum(axes: [axis], ...)`: along one axis (negative axes count from the end).
     public func sum(axis: Int, keepDims: Bool = false) -> Tensor<Int64> { sum(axes: [axis], keepDims: keepDims) }
     /// The fraction of true elements over `axes` (all when nil), in `Double`.
     public func mean(axes: [Int]? = nil, keepDims: Bool = false) -> Tensor<Double> {
         cast(to: Double.self).mean(axes: axes, keepDims: keepDims)
     }
+    /// `mean(axes: [axis], ...)`: along one axis (negative axes count from the end).
     public func mean(axis: Int, keepDims: Bool = false) -> Tensor<Double> { mean(axes: [axis], keepDims: keepDims) }
     /// Whether any element is true over `axes` (all when nil), like `numpy.any`.
     ///
@@ -152,11 +190,13 @@ extension Tensor where Scalar == Bool {
         // Counts (not max/min): an empty tensor has an answer, false for any and true for all.
         sum(axes: axes, keepDims: keepDims) .> Int64(0)
     }
+    /// `any(axes: [axis], ...)`: along one axis (negative axes count from the end).
     public func any(axis: Int, keepDims: Bool = false) -> Tensor { any(axes: [axis], keepDims: keepDims) }
     /// Whether every element is true over `axes` (all when nil), like `numpy.all`.
     public func all(axes: [Int]? = nil, keepDims: Bool = false) -> Tensor {
         (.!self).sum(axes: axes, keepDims: keepDims) .== Int64(0)
     }
+    /// `all(axes: [axis], ...)`: along one axis (negative axes count from the end).
     public func all(axis: Int, keepDims: Bool = false) -> Tensor { all(axes: [axis], keepDims: keepDims) }
 }
 
@@ -179,6 +219,7 @@ extension Tensor where Scalar: FloatingTensorScalar {
         let d = self - mean(axes: ax, keepDims: true)
         return (d * d).sum(axes: ax, keepDims: keepDims) / Scalar(Swift.max(n - ddof, 0))
     }
+    /// `variance(axes: [axis], ...)`: along one axis (negative axes count from the end).
     public func variance(axis: Int, ddof: Int = 0, keepDims: Bool = false) -> Tensor {
         variance(axes: [axis], ddof: ddof, keepDims: keepDims)
     }
@@ -186,6 +227,7 @@ extension Tensor where Scalar: FloatingTensorScalar {
     public func std(axes: [Int]? = nil, ddof: Int = 0, keepDims: Bool = false) -> Tensor {
         variance(axes: axes, ddof: ddof, keepDims: keepDims).sqrt()
     }
+    /// `std(axes: [axis], ...)`: along one axis (negative axes count from the end).
     public func std(axis: Int, ddof: Int = 0, keepDims: Bool = false) -> Tensor { std(axes: [axis], ddof: ddof, keepDims: keepDims) }
 }
 
@@ -194,6 +236,7 @@ extension Tensor where Scalar: BinaryInteger & NumericTensorScalar {
     public func mean(axes: [Int]? = nil, keepDims: Bool = false) -> Tensor<Double> {
         cast(to: Double.self).mean(axes: axes, keepDims: keepDims)
     }
+    /// `mean(axes: [axis], ...)`: along one axis (negative axes count from the end).
     public func mean(axis: Int, keepDims: Bool = false) -> Tensor<Double> { mean(axes: [axis], keepDims: keepDims) }
 }
 
@@ -247,8 +290,11 @@ extension Tensor where Scalar: IndexTensorScalar {
     public static func .| (a: Tensor, b: Tensor) -> Tensor { binary(.bitOr, a, b, "bitwise_or") }
     /// Bitwise exclusive or (`numpy.bitwise_xor`).
     public static func .^ (a: Tensor, b: Tensor) -> Tensor { binary(.bitXor, a, b, "bitwise_xor") }
+    /// Bitwise and of each element with a scalar (`codes .& 0xFF`).
     public static func .& (a: Tensor, b: Scalar) -> Tensor { a .& Tensor(b) }
+    /// Bitwise or of each element with a scalar.
     public static func .| (a: Tensor, b: Scalar) -> Tensor { a .| Tensor(b) }
+    /// Bitwise exclusive or of each element with a scalar.
     public static func .^ (a: Tensor, b: Scalar) -> Tensor { a .^ Tensor(b) }
     /// Bitwise not (`numpy.invert`, `~` on integer arrays).
     public static prefix func ~ (a: Tensor) -> Tensor { a.unary(.bitNot) }
@@ -259,6 +305,8 @@ extension Tensor where Scalar: IndexTensorScalar {
     /// Arithmetic right shift (`numpy.right_shift`): a count outside `0..<bitWidth` gives 0, or
     /// -1 for negative values.
     public static func >> (a: Tensor, b: Tensor) -> Tensor { binary(.shiftRight, a, b, "right_shift") }
+    /// Left shift of each element by a scalar count (outside `0..<bitWidth`: 0).
     public static func << (a: Tensor, b: Scalar) -> Tensor { a << Tensor(b) }
+    /// Arithmetic right shift of each element by a scalar count (outside `0..<bitWidth`: 0, or -1 for negative values).
     public static func >> (a: Tensor, b: Scalar) -> Tensor { a >> Tensor(b) }
 }

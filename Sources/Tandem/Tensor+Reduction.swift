@@ -36,15 +36,19 @@ extension Tensor where Scalar: NumericTensorScalar {
     ///     let total = x.sum()                         // rank 0
     ///     let rows = m.sum(axes: [1], keepDims: true) // shape (n, 1)
     public func sum(axes: [Int]? = nil, keepDims: Bool = false) -> Tensor { reduce(.sum, axes, keepDims: keepDims, "sum") }
+    /// `sum(axes: [axis], ...)`: along one axis (negative axes count from the end).
     public func sum(axis: Int, keepDims: Bool = false) -> Tensor { sum(axes: [axis], keepDims: keepDims) }
     /// Product over `axes` (all when nil).
     public func prod(axes: [Int]? = nil, keepDims: Bool = false) -> Tensor { reduce(.prod, axes, keepDims: keepDims, "prod") }
+    /// `prod(axes: [axis], ...)`: along one axis (negative axes count from the end).
     public func prod(axis: Int, keepDims: Bool = false) -> Tensor { prod(axes: [axis], keepDims: keepDims) }
     /// Maximum over `axes` (all when nil); NaN propagates.
     public func max(axes: [Int]? = nil, keepDims: Bool = false) -> Tensor { reduce(.max, axes, keepDims: keepDims, "maximum") }
+    /// `max(axes: [axis], ...)`: along one axis (negative axes count from the end).
     public func max(axis: Int, keepDims: Bool = false) -> Tensor { max(axes: [axis], keepDims: keepDims) }
     /// Minimum over `axes` (all when nil); NaN propagates.
     public func min(axes: [Int]? = nil, keepDims: Bool = false) -> Tensor { reduce(.min, axes, keepDims: keepDims, "minimum") }
+    /// `min(axes: [axis], ...)`: along one axis (negative axes count from the end).
     public func min(axis: Int, keepDims: Bool = false) -> Tensor { min(axes: [axis], keepDims: keepDims) }
 
     /// Index of the first maximum along `axis` (the first NaN, if any), like `numpy.argmax`.
@@ -60,5 +64,6 @@ extension Tensor where Scalar: FloatingTensorScalar {
         let n = ax.reduce(1) { $0 * shape[$1] }
         return sum(axes: ax, keepDims: keepDims) / Scalar(n)
     }
+    /// `mean(axes: [axis], ...)`: along one axis (negative axes count from the end).
     public func mean(axis: Int, keepDims: Bool = false) -> Tensor { mean(axes: [axis], keepDims: keepDims) }
 }

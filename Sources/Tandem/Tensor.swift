@@ -32,6 +32,7 @@ public struct Tensor<Scalar: TensorScalar>: TensorProtocol, Sendable {
     public var rank: Int { node.shape.count }
     /// The number of elements.
     public var count: Int { node.count }
+    /// The element type of this tensor type (`.float64` for `Tensor<Double>`).
     public static var dtype: DType { Scalar.dtype }
 
     /// A tensor from elements in row-major order.
