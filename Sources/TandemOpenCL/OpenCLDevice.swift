@@ -336,6 +336,11 @@ final class OpenCLContextState: @unchecked Sendable {
             }
         }
         if program == nil {
+            // TANDEM_OPENCL_SOURCE=<folder>: each program built from source is also written there
+            // (`<key>.cl`), to inspect or build by hand.
+            if let folder = ProcessInfoLite.environment("TANDEM_OPENCL_SOURCE") {
+                _ = ProcessInfoLite.write(Array(source.utf8), to: "\(folder)/\(key.prefix(16)).cl")
+            }
             let start = ProcessInfoLite.monotonicNanos()
             let built = try build(source: source)
             program = built
