@@ -56,7 +56,9 @@ struct Selftest: ParsableCommand {
     func workloadChecks(_ tally: Tally) throws {
         var runs: [(DeviceChoice, DTypeOption)] = [(.cpu, .f64), (.cpu, .f32), (.interpreter, .f64), (.auto, .f64)]
         if Tandem.cuda.availability == .available { runs += [(.cuda, .f64), (.cuda, .f32)] }
-        if Tandem.openCL.availability == .available { runs += [(.opencl, .f64), (.opencl, .f32)] }
+        // One accelerator a process: on a machine with a usable GPU, OpenCL is checked kernel by
+        // kernel below (on the device directly), not through the runtime.
+        if Tandem.cuda.availability != .available, Tandem.openCL.availability == .available { runs += [(.opencl, .f64), (.opencl, .f32)] }
         for w in Workloads.all {
             let params = SizeOption.small.parameters(w.name)
             var full: [String: Double] = [:]
