@@ -100,7 +100,7 @@ extension Emitter {
         line("const int64_t i0 = r_;", depth)
     }
 
-    private mutating func gridStride(over count: String, _ depth: Int) {
+    mutating func gridStride(over count: String, _ depth: Int) {
         line("for (int64_t q = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; q < \(count); q += (int64_t)blockDim.x * gridDim.x) {", depth)
     }
 
@@ -199,12 +199,17 @@ extension Emitter {
     /// One thread per parallel point folds the partials in chunk order, then runs the epilogue.
     private mutating func cudaCombine() {
         cudaHeader(CRenderer.entry + "_combine", ", const tandem_acc *__restrict__ parts, const int64_t nparts")
+        combineBody { $0.gridStride(over: "np", 1) }
+    }
+
+    /// A combine entry point's body after its header, in both accelerator dialects: the partials
+    /// of each parallel point folded in order and the epilogue, in the loop `loop` opens.
+    mutating func combineBody(_ loop: (inout Emitter) -> Void) {
         line("const int64_t np = \(parallelCount);", 1)
-        gridStride(over: "np", 1)
-        let depth = 2
-        parallelDecompose(depth)
-        foldPartials(depth)
-        epilogue(depth)
+        loop(&self)
+        parallelDecompose(2)
+        foldPartials(2)
+        epilogue(2)
         line("}", 1)
         out += "}\n"
     }

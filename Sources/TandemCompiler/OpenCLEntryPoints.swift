@@ -194,14 +194,7 @@ extension Emitter {
 
     private mutating func openCLCombine() {
         openCLHeader(CRenderer.entry + "_combine", "__global const tandem_acc *restrict parts, const long nparts")
-        line("const int64_t np = \(parallelCount);", 1)
-        line("for (int64_t q = (int64_t)get_global_id(0); q < np; q += (int64_t)get_global_size(0)) {", 1)
-        let depth = 2
-        parallelDecompose(depth)
-        foldPartials(depth)
-        epilogue(depth)
-        line("}", 1)
-        out += "}\n"
+        combineBody { $0.line("for (int64_t q = (int64_t)get_global_id(0); q < np; q += (int64_t)get_global_size(0)) {", 1) }
     }
 }
 
