@@ -50,6 +50,30 @@ struct CUDADeviceTests {
                stores: [], intParams: rank, floatParams: 0)
     }
 
+    @Test("the GPU suite's large kernels reach several waves, many reduction parts and the second grid dimension")
+    func largeKernelPlans() throws {
+        let (x, m) = CUDAGPUTests.largeShapes()
+        let elementwise = try #require(recordKernels { _ = Tandem.plan((x * 1.5 + 0.25).exp()) }.first)
+        // 3·10^6 points in blocks of 256 on an H100's 132 SMs: 11,719 blocks needed, 4,224 launched.
+        guard case .rows(let blocks) = CUDALaunch.plan(elementwise.kernel, ints: elementwise.ints, multiprocessors: 132) else {
+            Issue.record("elementwise kernel not planned as rows")
+            return
+        }
+        #expect(blocks * CRenderer.cudaThreads < 3_000_000, "one wave covers it all: \(blocks) blocks")
+        let sum = try #require(recordKernels { _ = Tandem.plan(x.sum()) }.first)
+        guard case .splitCombine(let parts, _, _, _) = CUDALaunch.plan(sum.kernel, ints: sum.ints, multiprocessors: 132) else {
+            Issue.record("full sum not split")
+            return
+        }
+        #expect(parts > 1)
+        let rows = try #require(recordKernels { _ = Tandem.plan(m.sum(axis: 1)) }.first)
+        guard case .splitCombine(_, let gridY, _, _) = CUDALaunch.plan(rows.kernel, ints: rows.ints, multiprocessors: 132) else {
+            Issue.record("row sums not split")
+            return
+        }
+        #expect(gridY == 40)
+    }
+
     @Test("launch geometry: elementwise on a grid-stride loop, reductions split by size alone")
     func launchPlans() {
         // Elementwise over 10^7 points on 132 SMs: 32 blocks per SM, the loop covers the rest.
@@ -158,6 +182,26 @@ struct CUDAGPUTests {
         let k = try #require(kernels.first)
         let r = try KernelCheck.run(k, on: Tandem.cuda, reference: Tandem.cpu, seed: 1)
         #expect(r.passed && r.detail == "max relative difference 0.0", "\(r.detail)")
+    }
+
+    /// The shapes of `largeShapes`: more than one wave of blocks, a reduction in many parts, and
+    /// row reductions over the second grid dimension (the plans are checked without a GPU below).
+    @Test("large kernels: several waves, many reduction parts, the second grid dimension, as the interpreter computes them")
+    func largeKernels() throws {
+        let (x, m) = CUDAGPUTests.largeShapes()
+        func run() throws -> [Double] {
+            let y = (x * 1.5 + 0.25).exp()
+            return [try y.sum().item(), try y.max().item(), Double(try x.argmax().item())] + (try m.sum(axis: 1).scalars) + (try m.min(axis: 1).scalars)
+        }
+        let got = try Tandem.withDevice(.cuda) { try run() }
+        let want = try Tandem.withDevice(.interpreter) { try run() }
+        for (i, (a, b)) in zip(got, want).enumerated() {
+            #expect(abs(a - b) <= 1e-12 * max(1, abs(b)), "value \(i): \(a) on the GPU, \(b) in the interpreter")
+        }
+    }
+
+    static func largeShapes() -> (Tensor<Double>, Tensor<Double>) {
+        (Tensor<Double>.uniform([3_000_000], seed: 21, in: -1...1), Tensor<Double>.uniform([40, 50_000], seed: 22, in: -1...1))
     }
 
     @Test("device-to-device copy bandwidth is measured")
