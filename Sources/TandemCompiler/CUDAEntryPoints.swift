@@ -109,9 +109,18 @@ extension Emitter {
         cudaHeader(CRenderer.entry, "")
         line("const int64_t np = \(parallelCount);", 1)
         gridStride(over: "np", 1)
-        var depth = 2
+        pointBody(2)
+        line("}", 1)
+        out += "}\n"
+    }
+
+    /// One parallel point's work, from its flat index `q`, in both accelerator dialects' rows
+    /// entry points: its indices, the accumulators, the reduce axes as loops, the body, the
+    /// epilogue.
+    mutating func pointBody(_ depth: Int) {
         parallelDecompose(depth)
         accInit(depth)
+        var depth = depth
         for a in P..<kernel.rank {
             line("for (int64_t i\(a) = 0; i\(a) < I\(a); i\(a)++) {", depth)
             depth += 1
@@ -119,8 +128,6 @@ extension Emitter {
         body(depth)
         for _ in P..<kernel.rank { depth -= 1; line("}", depth) }
         epilogue(depth)
-        line("}", 1)
-        out += "}\n"
     }
 
     /// Block `(c, q)`: chunk `c` of the flattened reduce axes for parallel point `q`, reduced over

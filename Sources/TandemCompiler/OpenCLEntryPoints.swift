@@ -120,16 +120,7 @@ extension Emitter {
     private mutating func openCLRows() {
         openCLHeader(CRenderer.entry, "")
         if P > 0 { line("const int64_t q = (int64_t)get_global_id(0);", 1) }
-        var depth = 1
-        parallelDecompose(depth)
-        accInit(depth)
-        for a in P..<kernel.rank {
-            line("for (int64_t i\(a) = 0; i\(a) < I\(a); i\(a)++) {", depth)
-            depth += 1
-        }
-        body(depth)
-        for _ in P..<kernel.rank { depth -= 1; line("}", depth) }
-        epilogue(depth)
+        pointBody(1)
         out += "}\n"
     }
 

@@ -194,11 +194,7 @@ public final class OpenCLDevice: QueuedKernelDevice, @unchecked Sendable {
             let t0 = ProcessInfoLite.monotonicNanos()
             let program = try s.build(binary: bytes)
             defer { _ = s.cl.clReleaseProgram(program) }
-            let entries = try EntryPoints(kernel) { name -> cl_kernel in
-                var err: cl_int = 0
-                guard let k = s.cl.clCreateKernel(program, name, &err), err == CL.success else { throw OpenCLError(call: "clCreateKernel(\(name))", code: err) }
-                return k
-            }
+            let entries = try s.entryPoints(kernel, in: program)
             let seconds = Double(ProcessInfoLite.monotonicNanos() - t0) / 1e9
             for e in entries.all { _ = s.cl.clReleaseKernel(e) }
             return seconds
@@ -209,14 +205,9 @@ public final class OpenCLDevice: QueuedKernelDevice, @unchecked Sendable {
     /// copies of `bytes` (`clEnqueueCopyBuffer`, waited for).
     public func copyBandwidth(bytes: Int = 1 << 28, repeats: Int = 5) throws -> Double {
         try withContext { s in
-            var err: cl_int = 0
-            guard let a = s.cl.clCreateBuffer(s.context, CL.memReadWrite, bytes, nil, &err), err == CL.success else {
-                throw OpenCLError(call: "clCreateBuffer(\(bytes) bytes)", code: err)
-            }
+            let a = try s.memory.buffer(bytes: bytes)
             defer { _ = s.cl.clReleaseMemObject(a) }
-            guard let b = s.cl.clCreateBuffer(s.context, CL.memReadWrite, bytes, nil, &err), err == CL.success else {
-                throw OpenCLError(call: "clCreateBuffer(\(bytes) bytes)", code: err)
-            }
+            let b = try s.memory.buffer(bytes: bytes)
             defer { _ = s.cl.clReleaseMemObject(b) }
             var best = Double.infinity
             // The first copy also touches the pages: it is not counted.
@@ -312,13 +303,17 @@ final class OpenCLContextState: @unchecked Sendable {
                 _ = cl.clReleaseProgram(built)
                 return k
             }
-            func entry(_ name: String) throws -> cl_kernel {
-                var err: cl_int = 0
-                guard let k = cl.clCreateKernel(built, name, &err), err == CL.success else { throw OpenCLError(call: "clCreateKernel(\(name))", code: err) }
-                return k
-            }
-            let k = OpenCLKernel(kernel: kernel, program: built, entries: try EntryPoints(kernel, lookup: entry))
+            let k = OpenCLKernel(kernel: kernel, program: built, entries: try entryPoints(kernel, in: built))
             kernels[kernel] = k
+            return k
+        }
+    }
+
+    /// `kernel`'s entry points in a built program.
+    func entryPoints(_ kernel: Kernel, in program: cl_program) throws -> EntryPoints<cl_kernel> {
+        try EntryPoints(kernel) { name in
+            var err: cl_int = 0
+            guard let k = cl.clCreateKernel(program, name, &err), err == CL.success else { throw OpenCLError(call: "clCreateKernel(\(name))", code: err) }
             return k
         }
     }
@@ -506,12 +501,22 @@ final class OpenCLMemory: DeviceMemoryBackend {
 
     static func handle(_ address: UInt64) -> cl_mem { OpaquePointer(bitPattern: UInt(address))! }
 
+    /// A buffer object of `bytes`, outside the pool's accounting (also the bandwidth
+    /// measurement's); any failure throws.
+    func buffer(bytes: Int) throws -> cl_mem {
+        var err: cl_int = 0
+        guard let mem = cl.clCreateBuffer(context, CL.memReadWrite, bytes, nil, &err), err == CL.success else {
+            throw OpenCLError(call: "clCreateBuffer(\(bytes) bytes)", code: err)
+        }
+        return mem
+    }
+
     func allocate(bytes: Int) throws -> UInt64? {
         if let limit, allocated + bytes > limit { return nil }
-        var err: cl_int = 0
-        let mem = cl.clCreateBuffer(context, CL.memReadWrite, bytes, nil, &err)
-        if err == CL.memObjectAllocationFailure || err == CL.outOfResources || err == CL.outOfHostMemory { return nil }
-        guard let mem, err == CL.success else { throw OpenCLError(call: "clCreateBuffer(\(bytes) bytes)", code: err) }
+        let mem: cl_mem
+        do { mem = try buffer(bytes: bytes) } catch let e as OpenCLError where [CL.memObjectAllocationFailure, CL.outOfResources, CL.outOfHostMemory].contains(e.code) {
+            return nil
+        }
         allocated += bytes
         return UInt64(UInt(bitPattern: mem))
     }

@@ -33,9 +33,10 @@ extension Runtime {
     /// unmeasured device is never chosen). A device on the host's own cores is never offered
     /// (`sharesHostCores`).
     func autoAccelerator() -> Placement? {
-        if let p = acceleratorPlacement, isAvailable(p) { return acceleratorSlot.withLock({ $0?.device.sharesHostCores }) == true ? nil : p }
+        let current = acceleratorSlot.withLock { $0 }
+        if let (d, p) = current, isAvailable(p) { return d.sharesHostCores ? nil : p }
         guard !queuedDeviceUsed, !acceleratorDropped.load(ordering: .relaxed) else { return nil }
-        for p in [Placement.cuda, .opencl] where p != acceleratorPlacement {
+        for p in [Placement.cuda, .opencl] where p != current?.placement {
             guard let d = queuedDevices[p.rawValue] else { continue }
             if p == .opencl, costModel.profile.openCL == nil { continue }
             if d.availability == .available, !d.sharesHostCores, (try? useAccelerator(p)) != nil { return p }

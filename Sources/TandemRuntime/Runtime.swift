@@ -462,13 +462,9 @@ public final class Runtime: @unchecked Sendable {
                             // driver refuses, a build error): it is dropped for this process,
                             // said once, and the kernel runs on the CPU (compiled if it can be).
                             dropAccelerator(p, reason: "\(error)")
-                            var host: Placement = .interpreter
-                            var hostCode = try device(for: .interpreter)!.prepare(k.kernel)
-                            if decision.options.contains(where: { $0.placement == .cpuAll }), let c = try? device(for: .cpuAll)?.prepare(k.kernel) {
-                                host = .cpuAll
-                                hostCode = c
-                            }
-                            code = .host(hostCode)
+                            let compiled = decision.options.contains { $0.placement == .cpuAll } ? (try? device(for: .cpuAll)?.prepare(k.kernel)) : nil
+                            let host: Placement = compiled == nil ? .interpreter : .cpuAll
+                            code = .host(try compiled ?? device(for: .interpreter)!.prepare(k.kernel))
                             decision.chosen = decision.options.first { $0.placement == host } ?? decision.chosen
                             decision.chosen.placement = host
                         }

@@ -96,17 +96,11 @@ final class FakeGPU: QueuedKernelDevice, @unchecked Sendable {
     }
 
     func makeHostValid(_ buffer: Buffer) throws {
-        try state.withLock { s in
-            let start = ProcessInfoLite.monotonicNanos()
-            s.residency.account(try s.residency.hostRead(buffer), statistics: statistics, since: start)
-        }
+        try state.withLock { s in try s.residency.makeHostValid(buffer, statistics: statistics) }
     }
 
     func hostWillWrite(_ buffer: Buffer, overwrites: Bool) throws {
-        try state.withLock { s in
-            let start = ProcessInfoLite.monotonicNanos()
-            s.residency.account(try s.residency.hostWrite(buffer, overwrites: overwrites), statistics: statistics, since: start)
-        }
+        try state.withLock { s in try s.residency.hostWillWrite(buffer, overwrites: overwrites, statistics: statistics) }
     }
 
     func synchronize() throws {}
