@@ -426,7 +426,8 @@ final class OpenCLContextState: @unchecked Sendable {
         let threads = CRenderer.openCLThreads
         let plan = AcceleratorLaunch.plan(k, ints: launch.ints, computeUnits: info.computeUnits, threads: threads)
         let start = ProcessInfoLite.monotonicNanos()
-        func arguments(_ entry: cl_kernel, extra: [(UInt64?, Int64?)]) throws {
+        /// Buffers, int and float parameters; then, for the split entries, the partials and their count.
+        func arguments(_ entry: cl_kernel, partials: (address: UInt64, parts: Int64)? = nil) throws {
             var index: cl_uint = 0
             func set<T>(_ value: T) throws {
                 var v = value
@@ -436,18 +437,18 @@ final class OpenCLContextState: @unchecked Sendable {
             for a in addresses { try set(OpenCLMemory.handle(a)) }
             for i in 0..<k.intParams { try set(launch.ints[i]) }
             for i in 0..<k.floatParams { try set(launch.floats[i]) }
-            for (mem, int) in extra {
-                if let mem { try set(OpenCLMemory.handle(mem)) }
-                if let int { try set(int) }
+            if let partials {
+                try set(OpenCLMemory.handle(partials.address))
+                try set(partials.parts)
             }
         }
         var events: [cl_event] = []
         func run(_ entry: cl_kernel, global: [Int], local: [Int]?) throws {
             var event: cl_event? = nil
-            if timed == nil {
-                try cl.check(cl.clEnqueueNDRangeKernel(queue, entry, cl_uint(global.count), nil, global, local, 0, nil, nil), "clEnqueueNDRangeKernel")
-            } else {
-                try cl.check(cl.clEnqueueNDRangeKernel(queue, entry, cl_uint(global.count), nil, global, local, 0, nil, &event), "clEnqueueNDRangeKernel")
+            // An event only when the kernel is timed.
+            try withUnsafeMutablePointer(to: &event) { e in
+                try cl.check(cl.clEnqueueNDRangeKernel(queue, entry, cl_uint(global.count), nil, global, local, 0, nil, timed == nil ? nil : e),
+                             "clEnqueueNDRangeKernel")
             }
             if let event { events.append(event) }
         }
@@ -465,14 +466,14 @@ final class OpenCLContextState: @unchecked Sendable {
             // One work-item per parallel point, work-groups of the implementation's choosing.
             let points = (0..<k.parallelAxes).reduce(1) { $0 * Int(launch.ints[$1]) }
             guard points > 0 else { break }
-            try arguments(code.entries.rows, extra: [])
+            try arguments(code.entries.rows)
             try run(code.entries.rows, global: [points], local: nil)
         case .splitCombine(let parts, let gridY, let combineBlocks, let partialBytes):
             let temp = try residency.scratch(bytes: partialBytes, keeping: launch.buffers)
             defer { residency.pool.release(temp, bytes: partialBytes) }  // queue-ordered: reused only by later work
-            try arguments(code.entries.split!, extra: [(temp, nil), (nil, Int64(parts))])
+            try arguments(code.entries.split!, partials: (temp, Int64(parts)))
             try run(code.entries.split!, global: [parts * threads, gridY], local: [threads, 1])
-            try arguments(code.entries.combine!, extra: [(temp, nil), (nil, Int64(parts))])
+            try arguments(code.entries.combine!, partials: (temp, Int64(parts)))
             try run(code.entries.combine!, global: [combineBlocks * threads], local: [threads])
         }
         // Sent to the device now, not at the next blocking call.
