@@ -428,18 +428,12 @@ extension Runtime {
             }
         }
         // A queued kernel's task only enqueued it: its time on the device is not measured here.
-        let error = measured.map { abs(Double($0) / 1e9 - predicted) }
         statistics.update { s in
             s.kernelsByPlacement[d.chosen.placement.ordinal] += 1
             // A forced placement the model cannot price (a device it has no measurements of)
             // predicts nothing, not a capped infinity.
             if predicted.isFinite { s.predictedNanos += UInt64(min(predicted, 1e6) * 1e9) }
-            if let measured, let error {
-                s.decisions += 1
-                s.measuredNanos += measured
-                s.modelAbsErrorNanos += UInt64(min(error, 1e6) * 1e9)
-                s.modelRelErrorSum += min(error / max(Double(measured) / 1e9, 1e-9), 1e6)
-            }
+            if let measured { s.addMeasured(nanos: measured, seconds: Double(measured) / 1e9, predicted: predicted) }
         }
         Tracer.shared.record(TraceEvent(kind: .placement, name: label, start: started, duration: measured ?? 0, points: points, device: device,
                                         detail: measured == nil ? d.summary + " (\(note ?? "queued; measured on the device"))" : d.summary,
@@ -456,13 +450,7 @@ extension Runtime {
             rateCorrections.withLock { $0.learn(d.chosen.placement, predicted: predicted / d.correction, measured: seconds) }
         }
         if predicted.isFinite {
-            let error = abs(seconds - predicted)
-            statistics.update { s in
-                s.decisions += 1
-                s.measuredNanos += measured
-                s.modelAbsErrorNanos += UInt64(min(error, 1e6) * 1e9)
-                s.modelRelErrorSum += min(error / max(seconds, 1e-9), 1e6)
-            }
+            statistics.update { $0.addMeasured(nanos: measured, seconds: seconds, predicted: predicted) }
         } else {
             statistics.update { $0.measuredNanos += measured }
         }
@@ -471,6 +459,17 @@ extension Runtime {
                                         device: d.chosen.placement.rawValue, detail: "time on the device (drawn ending when it was read back)", predicted: predicted))
     }
 
+}
+
+extension Statistics {
+    /// One kernel measured against its prediction: a decision, its time, and the model's error.
+    mutating func addMeasured(nanos: UInt64, seconds: Double, predicted: Double) {
+        let error = abs(seconds - predicted)
+        decisions += 1
+        measuredNanos += nanos
+        modelAbsErrorNanos += UInt64(min(error, 1e6) * 1e9)
+        modelRelErrorSum += min(error / max(seconds, 1e-9), 1e6)
+    }
 }
 
 /// The pieces of a split reduction: `count` ranges of its first reduce axis (fixed by the sizes,
