@@ -23,9 +23,9 @@ final class BackgroundCompiler: @unchecked Sendable {
     /// The compile in progress.
     private var current: (Kernel, any KernelDevice)? = nil
     /// Counts and says a failed compile (with the foreground's failures: said once a process).
-    private let fallback: CompileFallback
+    private let fallback: Fallback
 
-    init(fallback: CompileFallback) { self.fallback = fallback }
+    init(fallback: Fallback) { self.fallback = fallback }
 
     /// Queues `kernel` for `device` unless it was queued before.
     func request(_ kernel: Kernel, on device: any KernelDevice) {
@@ -94,20 +94,26 @@ final class BackgroundCompiler: @unchecked Sendable {
     }
 }
 
-/// Compiled code that `auto` chose and could not have (a compiler that failed or was stopped at
-/// its time limit, a read-only cache): the kernel runs in the interpreter, each one counted in
-/// `Statistics.fallbacks` and traced, the first said on standard error with its reason.
-final class CompileFallback: Sendable {
+/// One way work falls back (compiled code `auto` chose and could not have, no C compiler at all,
+/// an accelerator dropped): each occurrence counted in `Statistics.fallbacks` and traced, the
+/// first said on standard error with its reason.
+final class Fallback: Sendable {
     private let statistics: StatisticsBox
+    /// The trace event's name.
+    private let name: String
+    /// The line said the first time, from the reason.
+    private let message: @Sendable (String) -> String
     private let said = Atomic<Bool>(false)
 
-    init(statistics: StatisticsBox) { self.statistics = statistics }
+    init(statistics: StatisticsBox, name: String, message: @escaping @Sendable (String) -> String) {
+        self.statistics = statistics
+        self.name = name
+        self.message = message
+    }
 
     func record(_ reason: String) {
         statistics.update { $0.fallbacks += 1 }
-        Tracer.shared.record(TraceEvent(kind: .fallback, name: "fallback to the interpreter", start: ProcessInfoLite.monotonicNanos(), detail: reason))
-        if said.exchange(true, ordering: .relaxed) == false {
-            ProcessInfoLite.warn("tandem: compiled code is unavailable (\(reason.prefix(2000))); the interpreter runs such kernels")
-        }
+        Tracer.shared.record(TraceEvent(kind: .fallback, name: name, start: ProcessInfoLite.monotonicNanos(), detail: reason))
+        if said.exchange(true, ordering: .relaxed) == false { ProcessInfoLite.warn(message(reason)) }
     }
 }

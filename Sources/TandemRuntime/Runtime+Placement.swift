@@ -82,11 +82,7 @@ extension Runtime {
         } else {
             let reason: String
             if case .unavailable(let r)? = devices["cpu"]?.availability { reason = r } else { reason = "no CPU compiler device" }
-            if !warnedFallback.exchange(true, ordering: .relaxed) {
-                ProcessInfoLite.warn("tandem: running kernels in the interpreter: \(reason)")
-            }
-            statistics.update { $0.fallbacks += 1 }
-            Tracer.shared.record(TraceEvent(kind: .fallback, name: "fallback to the interpreter", start: ProcessInfoLite.monotonicNanos(), detail: reason))
+            noCompilerFallback.record(reason)
         }
         if let a = autoAccelerator() { options.append(a) }
         // A device's availability is settled when first asked (a found compiler, a probed

@@ -74,7 +74,6 @@ public final class Runtime: @unchecked Sendable {
     /// The device choice in effect here (`withDevice`'s scope, else `TANDEM_DEVICE`, else `auto`).
     public var deviceChoice: DeviceChoice { Runtime.scopedDevice ?? defaultChoice }
     let pendingUpdates = Mutex<[PendingUpdate]>([])
-    let warnedFallback = Atomic<Bool>(false)
     /// `auto`'s placements, once known (`options()`).
     let autoOptions = Mutex<[Placement]?>(nil)
     /// Measured kernel time and count per kernel label (fused ops), for `TANDEM_PROFILE`.
@@ -137,7 +136,10 @@ public final class Runtime: @unchecked Sendable {
             ProcessInfoLite.warn("tandem: TANDEM_DEVICE=\(choice) is not one of \(DeviceChoice.allCases.map(\.rawValue).joined(separator: ", ")); using auto")
         }
         self.profileSource = profile
-        self.compileFallback = CompileFallback(statistics: statistics)
+        self.compileFallback = Fallback(statistics: statistics, name: "fallback to the interpreter") {
+            "tandem: compiled code is unavailable (\($0.prefix(2000))); the interpreter runs such kernels"
+        }
+        self.noCompilerFallback = Fallback(statistics: statistics, name: "fallback to the interpreter") { "tandem: running kernels in the interpreter: \($0)" }
         self.background = BackgroundCompiler(fallback: compileFallback)
     }
 
@@ -560,7 +562,9 @@ public final class Runtime: @unchecked Sendable {
     let graphFailureSaid = Atomic<Bool>(false)
     let graphCount = Atomic<Int>(0)
     /// Compiled code that `auto` chose and could not have, in the foreground or the background.
-    let compileFallback: CompileFallback
+    let compileFallback: Fallback
+    /// `auto` without a C compiler: the interpreter runs every kernel (each sync counted).
+    let noCompilerFallback: Fallback
     /// Set when `auto` met an accelerator whose code could not be had: it is offered no more.
     let acceleratorDropped = Atomic<Bool>(false)
 
