@@ -69,6 +69,15 @@ extension Calibration {
             }
             return bestTime
         }
+        /// Seconds of one run of `body` followed by a device synchronisation (for work that
+        /// differs between runs, such as a copy only the first run makes).
+        func once(_ body: () throws -> Void) throws -> Double {
+            try device.synchronize()
+            let t0 = ProcessInfoLite.monotonicNanos()
+            try body()
+            try device.synchronize()
+            return Double(ProcessInfoLite.monotonicNanos() - t0) / 1e9
+        }
         func run(_ k: PlannedKernel, _ code: any QueuedKernel) throws {
             let full = Set(k.kernel.stores.map { k.launch.buffers[$0.buffer].id })
             try device.enqueue(code, k.launch, overwrites: full)
@@ -93,7 +102,7 @@ extension Calibration {
         var first = Double.infinity
         for _ in 0..<repeats {
             try device.hostWillWrite(x.node.storage!, overwrites: true)     // the device copy is stale again
-            first = min(first, try timed { try run(fresh, freshCode) })
+            first = min(first, try once { try run(fresh, freshCode) })
         }
         let resident = try timed { try run(fresh, freshCode) }
         let out = fresh.launch.buffers[fresh.kernel.stores[0].buffer]
@@ -114,7 +123,7 @@ extension Calibration {
             var to = Double.infinity, from = Double.infinity
             for _ in 0..<repeats {
                 try device.hostWillWrite(small.node.storage!, overwrites: true)
-                to = min(to, try timed { try run(k, code) } - alone)
+                to = min(to, try once { try run(k, code) } - alone)
                 try run(k, code)
                 try device.synchronize()
                 let t0 = ProcessInfoLite.monotonicNanos()

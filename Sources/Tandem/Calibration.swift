@@ -67,7 +67,7 @@ public enum Calibration {
     /// atomically: to a temporary file beside it, synced, then renamed over it.
     public static func save(_ profile: MachineProfile, path: String = profilePath) throws {
         if let problem = profile.validationProblem {
-            throw TandemError.loadFailed(path: path, reason: "refusing to save a machine profile out of range (\(problem))")
+            throw TandemError.fileFailed(path: path, reason: "refusing to save a machine profile out of range (\(problem))")
         }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -77,7 +77,7 @@ public enum Calibration {
         do {
             try VerifiedFileCache.writeAtomically(path, Array(data))
         } catch {
-            throw TandemError.loadFailed(path: path, reason: "cannot write the machine profile: \(error)")
+            throw TandemError.fileFailed(path: path, reason: "cannot write the machine profile: \(error)")
         }
     }
 
@@ -358,6 +358,13 @@ public enum Calibration {
         let seconds = Double(ProcessInfoLite.monotonicNanos() - start) / 1e9
         var profile = MachineProfile(identity: identity(workers: workers), quick: quick, calibrationSeconds: seconds, cpu: cpuProfile, gpu: gpu)
         profile.openCL = openCL
+        // An accelerator measured out of range (a mismeasure) is left out, said, rather than
+        // costing the whole profile: the CPU's measurements stand without it.
+        for (prefix, name) in [("gpu.", "GPU"), ("openCL.", "OpenCL device")] {
+            guard let problem = profile.validationProblem, problem.hasPrefix(prefix) else { continue }
+            ProcessInfoLite.warn("tandem: the \(name)'s measurements are out of range (\(problem)); the cost model will not offer it")
+            if prefix == "gpu." { profile.gpu = nil } else { profile.openCL = nil }
+        }
         return profile
     }
 

@@ -230,6 +230,24 @@ struct OpenCLDeviceTests {
         #expect(times.allSatisfy { $0 > 0 && $0 < 10 }, "\(times)")
     }
 
+    /// Found on the first GPU: every large copy was timed as the best of several runs of which
+    /// only the first copies, so the link came out at 3e14 B/s and the whole profile was refused.
+    @Test("the calibration times a copy made once once: the link each way at a believable rate, the profile in range")
+    func calibratedLink() throws {
+        let d = device()
+        let g = try Calibration.measureAccelerator(d, .openCL(d), quick: true, elements: 1 << 20)
+        // A copy over the link cannot beat the device's own memory copy (read + write) by 2x:
+        // on PoCL the link is a memcpy, on a GPU a bus far slower than its memory. Mistimed, the
+        // link comes out at 8 MB over timer noise.
+        for (name, link) in [("to the device", g.hostToDevice), ("back", g.deviceToHost)] {
+            #expect(link.pinnedBandwidth > 1e8 && link.pinnedBandwidth < 2 * g.bandwidth,
+                    "\(name): \(link.pinnedBandwidth) B/s against the device's \(g.bandwidth) B/s")
+        }
+        var p = MachineProfile.builtIn(identity: Calibration.identity(workers: 1))
+        p.openCL = g
+        #expect(p.validationProblem == nil, "\(p.validationProblem ?? "")")
+    }
+
     @Test("a compile error carries the build log and the source")
     func compileError() throws {
         let d = device()
