@@ -24,6 +24,22 @@ def load(path):
         return None
 
 
+def peers_from_log(path):
+    """The results a peers run printed before it was stopped (its JSON is written at the end):
+    lines `workload [peer, dtype] ...` followed by `  S s (warm-up W s) check C`."""
+    try:
+        with open(path) as f:
+            text = f.read()
+    except OSError:
+        return None
+    results = []
+    for m in re.finditer(r"^(\w+) \[(\w+), \w+\] \.\.\.\n\s+([0-9.]+) s \(warm-up ([0-9.]+) s\) check (\w+)", text, re.M):
+        seconds, warm = float(m.group(3)), float(m.group(4))
+        results.append({"workload": m.group(1), "peer": m.group(2), "seconds": seconds,
+                        "compile_seconds": max(0.0, warm - seconds), "check": m.group(5)})
+    return {"results": results, "from_log": True} if results else None
+
+
 def fmt(x, digits=4):
     return "-" if x is None else f"{x:.{digits}f}"
 
@@ -47,8 +63,9 @@ def main(out):
     except OSError:
         lines.append("(no devices.txt)\n")
 
-    bench = {dev: load(os.path.join(out, f"bench-{dev}.json")) for dev in ("cuda", "cpu")}
-    peers = {dt: load(os.path.join(out, f"peers-{dt}.json")) for dt in ("f64", "f32")}
+    bench = {dev: load(os.path.join(out, f"bench-{dev}.json")) for dev in ("cuda", "cpu", "opencl")}
+    peers = {dt: load(os.path.join(out, f"peers-{dt}.json")) or peers_from_log(os.path.join(out, f"peers-{dt}.log"))
+             for dt in ("f64", "f32")}
     peer_copy = (peers["f64"] or {}).get("copy_bandwidth", {}).get("gb_per_s")
     copy_gbs = tandem_copy or peer_copy
 
@@ -71,16 +88,17 @@ def main(out):
                      + (f" (Tandem, cuMemcpyDtoDAsync)" if tandem_copy else " (CuPy)")
                      + (f"; CuPy measures {peer_copy:.0f} GB/s" if tandem_copy and peer_copy else "") + ".")
     lines.append("")
-    lines.append("| workload | dtype | tandem `cuda` s (ran on) | tandem `cpu` s | CuPy s | PyTorch s | JAX s (compile) | CuPy / tandem | tandem / JAX |")
-    lines.append("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    lines.append("| workload | dtype | tandem `cuda` s (ran on) | tandem `opencl` s (ran on) | tandem `cpu` s | CuPy s | PyTorch s | JAX s (compile) | CuPy / tandem | tandem / JAX |")
+    lines.append("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     names = ["black_scholes", "sor", "red_black_sor", "shallow_water", "nbody", "gmm_em"]
     for dt in ("f64", "f32"):
         for w in names:
-            tc, tp = tandem("cuda", w, dt), tandem("cpu", w, dt)
+            tc, tp, to_ = tandem("cuda", w, dt), tandem("cpu", w, dt), tandem("opencl", w, dt)
             cu, to, jx = peer("cupy", w, dt), peer("torch", w, dt), peer("jax", w, dt)
             t = tc["seconds"] if tc else None
             cells = [w, dt,
                      f"{fmt(t)} ({tc['device'] or '?'}, {tc['check']})" if tc else "-",
+                     f"{fmt(to_['seconds'])} ({to_['device'] or '?'}, {to_['check']})" if to_ else "-",
                      f"{fmt(tp['seconds'])} ({tp['check']})" if tp else "-",
                      fmt(cu and cu["seconds"]), fmt(to and to["seconds"]),
                      f"{fmt(jx['seconds'])} ({jx['compile_seconds']:.1f})" if jx else "-",
@@ -96,6 +114,8 @@ def main(out):
         lines.append(f"black_scholes f32 on `{bs['device']}`: {gbs:.0f} GB/s of input read (3 x n x 4 B per iteration) = "
                      f"{100 * gbs / copy_gbs:.0f}% of the copy bandwidth (target: at least 70%, on `cuda`).")
     for dt in ("f64", "f32"):
+        if (peers[dt] or {}).get("from_log"):
+            lines.append(f"- peers {dt}: read from the log of a run stopped at its time limit (the rows it reached)")
         for m in (peers[dt] or {}).get("missing", []):
             lines.append(f"- peer {m['peer']} missing ({dt}): {m['install']}")
     print("\n".join(lines))

@@ -19,6 +19,9 @@ import TandemInterpreter
 ///
 /// 4. With a GPU, every workload at its small size run whole on `cuda` (f64 and f32) and under
 ///    `auto` against the reference values: the runtime's copies between host and device.
+/// 5. Large kernels on each device the runtime can run (the accelerator too): more than one
+///    wave of blocks, a reduction split into many parts, row reductions over a second grid
+///    dimension and an argmax, against the interpreter.
 struct Selftest: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run the differential checks on every available device (compared with the CPU), one pass/fail line per check.")
@@ -49,6 +52,7 @@ struct Selftest: ParsableCommand {
         }
         try cudaChecks(recorder.kernels, tally)
         try queuedChecks(recorder.kernels, on: Tandem.openCL, summary: Tandem.openCL.info?.summary, tally)
+        largeChecks(tally)
         print("selftest: \(tally.pass) passed, \(tally.fail) failed, \(tally.compiled) compiled only, \(tally.skipped) skipped")
         if tally.fail > 0 { throw ExitCode(1) }
     }
@@ -131,6 +135,42 @@ struct Selftest: ParsableCommand {
             }
         }
         return true
+    }
+
+    /// Kernels large enough to reach the launch geometry's far cases (several waves of blocks,
+    /// many reduction parts, rows over the second grid dimension), whole programs on each device
+    /// against the interpreter.
+    func largeChecks(_ tally: Tally) {
+        var devices: [DeviceChoice] = []
+        if Tandem.runtime.availability(of: "cpu") == .available { devices.append(.cpu) }
+        if Tandem.cuda.availability == .available {
+            devices.append(.cuda)
+        } else if Tandem.openCL.availability == .available {
+            devices.append(.opencl)
+        }
+        func run() throws -> [Double] {
+            let x = Tensor<Double>.uniform([3_000_000], seed: 21, in: -1...1)
+            let m = Tensor<Double>.uniform([40, 50_000], seed: 22, in: -1...1)
+            let y = (x * 1.5 + 0.25).exp()
+            return [try y.sum().item(), try y.max().item(), Double(try x.argmax().item())]
+                + (try m.sum(axis: 1).scalars) + (try m.min(axis: 1).scalars)
+        }
+        let want: [Double]
+        do { want = try Tandem.withDevice(.interpreter) { try run() } } catch {
+            report(tally, "FAIL", "large kernels on interpreter", "\(error)")
+            return
+        }
+        for device in devices {
+            let name = "large kernels (waves, reduction parts, second grid dimension) on \(device.rawValue)"
+            do {
+                let got = try Tandem.withDevice(device) { try run() }
+                let bad = zip(got, want).enumerated().filter { !(Swift.abs($0.element.0 - $0.element.1) <= 1e-12 * Swift.max(1, Swift.abs($0.element.1))) }
+                    .prefix(3).map { "value \($0.offset): \($0.element.0) vs \($0.element.1)" }
+                report(tally, bad.isEmpty && got.count == want.count ? "pass" : "FAIL", name, bad.joined(separator: "; "))
+            } catch {
+                report(tally, "FAIL", name, "\(error)")
+            }
+        }
     }
 
     func cudaChecks(_ kernels: [PlanRecorder.Recorded], _ tally: Tally) throws {

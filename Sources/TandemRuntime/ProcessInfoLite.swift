@@ -129,13 +129,17 @@ public enum ProcessInfoLite {
         }
         for dir in (environment("PATH") ?? "").split(separator: ":") {
             let exe = "\(dir)/python3"
-            guard access(exe, X_OK) == 0, let real = realpath(exe, nil) else { continue }
-            let path = String(cString: real)
-            free(real)
-            // <prefix>/bin/python3.x -> <prefix>/lib/python3*/site-packages
-            let bin = path[..<(path.lastIndex(of: "/") ?? path.endIndex)]
-            let prefix = bin[..<(bin.lastIndex(of: "/") ?? bin.endIndex)]
-            if !prefix.isEmpty { patterns.append(prefix + "/lib/python3*/site-packages") }
+            guard access(exe, X_OK) == 0 else { continue }
+            // <prefix>/bin/python3 -> <prefix>/lib/python3*/site-packages, for the folder on PATH
+            // (a virtual environment's python3 is a link to the system's, so the folder itself
+            // names the environment) and for where the link leads.
+            var paths = [exe]
+            if let real = realpath(exe, nil) { paths.append(String(cString: real)); free(real) }
+            for path in paths {
+                let bin = path[..<(path.lastIndex(of: "/") ?? path.endIndex)]
+                let prefix = bin[..<(bin.lastIndex(of: "/") ?? bin.endIndex)]
+                if !prefix.isEmpty { patterns.append(prefix + "/lib/python3*/site-packages") }
+            }
         }
         patterns += ["/usr/local/lib/python3*/dist-packages", "/usr/local/lib/python3*/site-packages", "/usr/lib/python3/dist-packages"]
         var seen: Set<String> = []
