@@ -143,8 +143,12 @@ struct NumPyMathTests {
 
     @Test("normal numbers: reproducible, standard moments, zeros(like:)")
     func normalAndLike() throws {
-        let z = Tensor<Double>.normal([200_000], seed: 11)
-        let again = try Tensor<Double>.normal([200_000], seed: 11).scalars
+        // Reproducible on one placement (`log` and `cos` may differ in the last bits between the
+        // interpreter and compiled code, README "One answer"; `onBoth` below checks that within
+        // a tolerance): under `auto` the second run may be compiled where the first was not.
+        let (z, again) = try Tandem.withDevice(.interpreter) {
+            (Tensor<Double>.normal([200_000], seed: 11), try Tensor<Double>.normal([200_000], seed: 11).scalars)
+        }
         #expect(try z.scalars == again)
         #expect(abs(try z.mean().item()) < 0.01)
         #expect(abs(try z.std().item() - 1) < 0.01)
