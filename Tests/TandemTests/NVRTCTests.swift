@@ -109,8 +109,9 @@ struct NVRTCTests {
         var st = stat()
         #expect(stat(dir + "/cuda", &st) == 0 && st.st_mode & 0o777 == 0o700)
         // Corrupt the sm_90 image: rejected, rebuilt, never returned.
-        let path = cache.entryPath(CUDAKernelCache.key(source: source, nvrtc: nvrtc.identity, architecture: "sm_90"))
+        let path = cache.entryPath(CUDAKernelCache.key(source: source, nvrtc: nvrtc.cacheIdentity, architecture: "sm_90"))
         let fd = open(path, O_WRONLY)
+        try #require(fd >= 0, "the sm_90 entry is not at \(path)")
         var junk: [UInt8] = Array(repeating: 0xCC, count: 32)
         _ = pwrite(fd, &junk, 32, 128)
         close(fd)
