@@ -118,6 +118,11 @@ enum NPYFormat {
         let dtype: DType
         switch String(decoding: body, as: UTF8.self) {
         case "b1": dtype = .bool
+        case "i1": dtype = .int8
+        case "i2": dtype = .int16
+        case "u1": dtype = .uint8
+        case "u2": dtype = .uint16
+        case "u4": dtype = .uint32
         case "i4": dtype = .int32
         case "i8": dtype = .int64
         case "f4": dtype = .float32
@@ -201,6 +206,7 @@ enum NPYFormat {
         for to in 0..<count {
             switch itemSize {
             case 1: out.storeBytes(of: src.load(fromByteOffset: from, as: UInt8.self), toByteOffset: to, as: UInt8.self)
+            case 2: out.storeBytes(of: src.loadUnaligned(fromByteOffset: from * 2, as: UInt16.self), toByteOffset: to * 2, as: UInt16.self)
             case 4: out.storeBytes(of: src.loadUnaligned(fromByteOffset: from * 4, as: UInt32.self), toByteOffset: to * 4, as: UInt32.self)
             default: out.storeBytes(of: src.loadUnaligned(fromByteOffset: from * 8, as: UInt64.self), toByteOffset: to * 8, as: UInt64.self)
             }
@@ -221,6 +227,8 @@ enum NPYFormat {
     static func swapBytes(_ p: UnsafeMutableRawPointer, count: Int, itemSize: Int) {
         // This is safe: callers pass memory holding `count` elements of `itemSize` bytes.
         switch itemSize {
+        case 2:
+            for i in 0..<count { p.storeBytes(of: p.loadUnaligned(fromByteOffset: i * 2, as: UInt16.self).byteSwapped, toByteOffset: i * 2, as: UInt16.self) }
         case 4:
             for i in 0..<count { p.storeBytes(of: p.loadUnaligned(fromByteOffset: i * 4, as: UInt32.self).byteSwapped, toByteOffset: i * 4, as: UInt32.self) }
         case 8:
@@ -236,6 +244,11 @@ enum NPYFormat {
     static func descr(_ dtype: DType) -> String {
         switch dtype {
         case .bool: "|b1"
+        case .int8: "|i1"
+        case .int16: "<i2"
+        case .uint8: "|u1"
+        case .uint16: "<u2"
+        case .uint32: "<u4"
         case .int32: "<i4"
         case .int64: "<i8"
         case .float32: "<f4"

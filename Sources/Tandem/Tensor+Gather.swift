@@ -121,7 +121,8 @@ extension Tensor where Scalar: NumericTensorScalar {
     static func adder() -> (Scalar, Scalar) -> Scalar {
         switch Scalar.dtype {
         case .bool: preconditionFailure("unreachable: Bool is not numeric")
-        case .int32: { Scalar(literal: .int(Int64(Int32(truncatingIfNeeded: $0.literal.asInt64 &+ $1.literal.asInt64)))) }
+        case .int8, .int16, .int32, .uint8, .uint16, .uint32:
+            { Scalar(literal: .int(Scalar.dtype.wrap($0.literal.asInt64 &+ $1.literal.asInt64))) }
         case .int64: { Scalar(literal: .int($0.literal.asInt64 &+ $1.literal.asInt64)) }
         case .float32: { Scalar(literal: .float(Double(Float($0.literal.asDouble) + Float($1.literal.asDouble)))) }
         case .float64: { Scalar(literal: .float($0.literal.asDouble + $1.literal.asDouble)) }

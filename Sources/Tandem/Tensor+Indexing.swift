@@ -106,10 +106,44 @@ public enum TensorIndex: TensorIndexExpression, Sendable {
     }
 }
 
+/// Integer element types (`Int8` ... `Int64`, `UInt8`, `UInt16`, `UInt32`): bitwise operations
+/// and shifts, integer means.
+public protocol IntegerTensorScalar: NumericTensorScalar, BinaryInteger {}
+
 /// Integer element types that can index (`Int32`, `Int64`).
-public protocol IndexTensorScalar: NumericTensorScalar, BinaryInteger {}
+public protocol IndexTensorScalar: IntegerTensorScalar {}
 extension Int32: IndexTensorScalar {}
 extension Int64: IndexTensorScalar {}
+
+/// Integer types narrower than NumPy's default integer (`Int8`, `Int16`, `UInt8`, `UInt16`,
+/// `UInt32`): their `sum` and `prod` are `Int64`, as NumPy widens them (NumPy gives `uint64`
+/// for the unsigned ones; `Int64` holds every sum of fewer than 2^31 `UInt32` values exactly).
+///
+///     let image = Tensor<UInt8>([200, 100, 255])
+///     let total = image.sum()            // Tensor<Int64>: 555, not 555 mod 256
+public protocol SmallIntegerTensorScalar: IntegerTensorScalar {}
+extension Int8: SmallIntegerTensorScalar {}
+extension Int16: SmallIntegerTensorScalar {}
+extension UInt8: SmallIntegerTensorScalar {}
+extension UInt16: SmallIntegerTensorScalar {}
+extension UInt32: SmallIntegerTensorScalar {}
+
+extension Tensor where Scalar: SmallIntegerTensorScalar {
+    /// The sum over `axes` (all when nil) in `Int64`, as NumPy widens sums of small integers.
+    ///
+    ///     let counts = Tensor<UInt8>([200, 100]).sum()      // 300
+    public func sum(axes: [Int]? = nil, keepDims: Bool = false) -> Tensor<Int64> {
+        cast(to: Int64.self).sum(axes: axes, keepDims: keepDims)
+    }
+    /// `sum(axes: [axis], ...)`: along one axis (negative axes count from the end).
+    public func sum(axis: Int, keepDims: Bool = false) -> Tensor<Int64> { sum(axes: [axis], keepDims: keepDims) }
+    /// The product over `axes` (all when nil) in `Int64` (wrapping there), as NumPy widens it.
+    public func prod(axes: [Int]? = nil, keepDims: Bool = false) -> Tensor<Int64> {
+        cast(to: Int64.self).prod(axes: axes, keepDims: keepDims)
+    }
+    /// `prod(axes: [axis], ...)`: along one axis (negative axes count from the end).
+    public func prod(axis: Int, keepDims: Bool = false) -> Tensor<Int64> { prod(axes: [axis], keepDims: keepDims) }
+}
 
 /// An integer tensor in a subscript gathers: `centroids[labels]` is `centroids.take(labels, axis: 0)`.
 extension Tensor: TensorIndexExpression where Scalar: IndexTensorScalar {

@@ -281,7 +281,7 @@ extension Tensor where Scalar: FloatingTensorScalar {
 
 // MARK: - Bitwise operations on integers
 
-extension Tensor where Scalar: IndexTensorScalar {
+extension Tensor where Scalar: IntegerTensorScalar {
     /// Bitwise and (`numpy.bitwise_and`, `&` on integer arrays).
     ///
     ///     let low = codes .& 0xFF

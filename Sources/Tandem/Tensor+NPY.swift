@@ -173,8 +173,13 @@ enum NPYTensors {
         func wrap<T: TensorScalar>(_: T.Type) -> Tensor<S> { Tensor<T>(.storage(buffer), shape: shape).cast(to: S.self) }
         switch dtype {
         case .bool: return wrap(Bool.self)
+        case .int8: return wrap(Int8.self)
+        case .int16: return wrap(Int16.self)
         case .int32: return wrap(Int32.self)
         case .int64: return wrap(Int64.self)
+        case .uint8: return wrap(UInt8.self)
+        case .uint16: return wrap(UInt16.self)
+        case .uint32: return wrap(UInt32.self)
         case .float32: return wrap(Float.self)
         case .float64: return wrap(Double.self)
         }

@@ -97,8 +97,12 @@ extension Tensor where Scalar: NumericTensorScalar {
         switch Scalar.dtype {
         case .float64: return run(lane as! ArraySlice<Double>, add ? { $0 + $1 } : { $0 * $1 }) as! [Scalar]
         case .float32: return run(lane as! ArraySlice<Float>, add ? { $0 + $1 } : { $0 * $1 }) as! [Scalar]
-        case .int32: return run(lane as! ArraySlice<Int32>, add ? { $0 &+ $1 } : { $0 &* $1 }) as! [Scalar]
         case .int64: return run(lane as! ArraySlice<Int64>, add ? { $0 &+ $1 } : { $0 &* $1 }) as! [Scalar]
+        case .int8, .int16, .int32, .uint8, .uint16, .uint32:
+            // Wrapping in the element's width, as kernels do.
+            let t = Scalar.dtype
+            return run(lane.map { $0.literal.asInt64 }[...], add ? { t.wrap($0 &+ $1) } : { t.wrap($0 &* $1) })
+                .map { Scalar(literal: .int($0)) }
         case .bool: preconditionFailure("unreachable: Bool is not numeric")
         }
     }

@@ -512,9 +512,10 @@ struct Emitter {
             let x = v(a)
             if t == .bool { return "(uint8_t)(\(x) ^ 1)" }  // not
             if t.isInteger {
-                let u = t == .int32 ? "uint32_t" : "uint64_t"
+                let u = t.bits <= 32 ? "uint32_t" : "uint64_t"
                 switch op {
                 case .neg: return "(\(Emitter.ctype(t)))(0u - (\(u))\(x))"
+                case .abs where t.isUnsigned: return x
                 case .abs: return "(\(x) < 0 ? (\(Emitter.ctype(t)))(0u - (\(u))\(x)) : \(x))"
                 case .bitNot: return "(\(Emitter.ctype(t)))(~\(x))"
                 default: preconditionFailure("\(op) is not defined for integers")
@@ -545,23 +546,37 @@ struct Emitter {
             default: break
             }
             if operand.isInteger {
-                let s = operand == .int32 ? "i32" : "i64"
-                let u = operand == .int32 ? "uint32_t" : "uint64_t"
+                // Arithmetic in an unsigned type at least as wide as int (wraps, never
+                // overflows a promoted int), then back to the operand type.
+                let u = operand.bits <= 32 ? "uint32_t" : "uint64_t"
                 let ct = Emitter.ctype(operand)
+                if operand == .int32 || operand == .int64 {
+                    let s = operand.shortName
+                    switch op {
+                    case .div: return "tk_div_\(s)(\(x), \(y))"
+                    case .rem: return "tk_rem_\(s)(\(x), \(y))"
+                    case .pow: return "tk_pow_\(s)(\(x), \(y))"
+                    case .shiftLeft: return "tk_shl_\(s)(\(x), \(y))"
+                    case .shiftRight: return "tk_shr_\(s)(\(x), \(y))"
+                    default: break
+                    }
+                }
+                // The other widths go through the 64-bit helpers: their values (unsigned ones
+                // included) are exact as int64, and the result wraps back to the width.
                 switch op {
                 case .add: return "(\(ct))((\(u))\(x) + (\(u))\(y))"
                 case .sub: return "(\(ct))((\(u))\(x) - (\(u))\(y))"
                 case .mul: return "(\(ct))((\(u))\(x) * (\(u))\(y))"
-                case .div: return "tk_div_\(s)(\(x), \(y))"
-                case .rem: return "tk_rem_\(s)(\(x), \(y))"
-                case .pow: return "tk_pow_\(s)(\(x), \(y))"
+                case .div: return "(\(ct))tk_div_i64(\(x), \(y))"
+                case .rem: return "(\(ct))tk_rem_i64(\(x), \(y))"
+                case .pow: return "(\(ct))tk_pow_i64(\(x), \(y))"
                 case .min: return "(\(x) < \(y) ? \(x) : \(y))"
                 case .max: return "(\(x) > \(y) ? \(x) : \(y))"
                 case .bitAnd: return "(\(ct))(\(x) & \(y))"
                 case .bitOr: return "(\(ct))(\(x) | \(y))"
                 case .bitXor: return "(\(ct))(\(x) ^ \(y))"
-                case .shiftLeft: return "tk_shl_\(s)(\(x), \(y))"
-                case .shiftRight: return "tk_shr_\(s)(\(x), \(y))"
+                case .shiftLeft: return "(\(ct))tk_shl_w(\(x), \(y), \(operand.bits))"
+                case .shiftRight: return "(\(ct))tk_shr_w(\(x), \(y), \(operand.bits))"
                 default: preconditionFailure("unreachable")
                 }
             }
@@ -586,6 +601,9 @@ struct Emitter {
         case .bool: return "(uint8_t)(\(x) != 0)"
         case .int32: return from.isFloatingPoint ? "tk_f2i32((double)\(x))" : "(int32_t)\(x)"
         case .int64: return from.isFloatingPoint ? "tk_f2i64((double)\(x))" : "(int64_t)\(x)"
+        case .int8, .int16, .uint8, .uint16, .uint32:
+            let ct = ctype(to), (lo, hi) = to.integerRange
+            return from.isFloatingPoint ? "(\(ct))tk_f2iw((double)\(x), \(lo), \(hi))" : "(\(ct))\(x)"
         case .float32: return "(float)\(x)"
         case .float64: return "(double)\(x)"
         }
@@ -594,8 +612,13 @@ struct Emitter {
     static func ctype(_ t: DType) -> String {
         switch t {
         case .bool: "uint8_t"
+        case .int8: "int8_t"
+        case .int16: "int16_t"
         case .int32: "int32_t"
         case .int64: "int64_t"
+        case .uint8: "uint8_t"
+        case .uint16: "uint16_t"
+        case .uint32: "uint32_t"
         case .float32: "float"
         case .float64: "double"
         }
@@ -757,6 +780,8 @@ struct Emitter {
         var text = """
         typedef __INT8_TYPE__ int8_t;
         typedef __UINT8_TYPE__ uint8_t;
+        typedef __INT16_TYPE__ int16_t;
+        typedef __UINT16_TYPE__ uint16_t;
         typedef __INT32_TYPE__ int32_t;
         typedef __UINT32_TYPE__ uint32_t;
         typedef __INT64_TYPE__ int64_t;
@@ -830,12 +855,15 @@ struct Emitter {
     \(fn) int64_t tk_shl_i64(int64_t a, int64_t b) { return (b < 0 || b >= 64) ? 0 : (int64_t)((uint64_t)a << b); }
     \(fn) int32_t tk_shr_i32(int32_t a, int32_t b) { return (b < 0 || b >= 32) ? (a < 0 ? -1 : 0) : a >> b; }
     \(fn) int64_t tk_shr_i64(int64_t a, int64_t b) { return (b < 0 || b >= 64) ? (a < 0 ? -1 : 0) : a >> b; }
+    \(fn) int64_t tk_shl_w(int64_t a, int64_t b, int64_t w) { return (b < 0 || b >= w) ? 0 : (int64_t)((uint64_t)a << b); }
+    \(fn) int64_t tk_shr_w(int64_t a, int64_t b, int64_t w) { return (b < 0 || b >= w) ? (a < 0 ? -1 : 0) : a >> b; }
     \(fn) int64_t tk_clamp_index(int64_t i, int64_t n) { i = i < 0 ? i + n : i; return i < 0 ? 0 : (i >= n ? n - 1 : i); }
     \(fn) float tk_max_f32(float a, float b) { return a != a ? a : (b != b ? b : (a > b ? a : b)); }
     \(fn) float tk_min_f32(float a, float b) { return a != a ? a : (b != b ? b : (a < b ? a : b)); }
     \(fn) double tk_max_f64(double a, double b) { return a != a ? a : (b != b ? b : (a > b ? a : b)); }
     \(fn) double tk_min_f64(double a, double b) { return a != a ? a : (b != b ? b : (a < b ? a : b)); }
     \(fn) int32_t tk_f2i32(double x) { return x != x ? 0 : (x >= 2147483647.0 ? INT32_MAX : (x <= -2147483648.0 ? INT32_MIN : (int32_t)x)); }
+    \(fn) int64_t tk_f2iw(double x, int64_t lo, int64_t hi) { return x != x ? 0 : (x >= (double)hi ? hi : (x <= (double)lo ? lo : (int64_t)x)); }
     \(fn) int64_t tk_f2i64(double x) { return x != x ? 0 : (x >= 0x1p63 ? INT64_MAX : (x <= -0x1p63 ? INT64_MIN : (int64_t)x)); }
     \(fn) double tk_uniform(uint64_t seed, int64_t i) {
       uint64_t z = (seed << 32) + (uint64_t)i + 0x9E3779B97F4A7C15\(ul);

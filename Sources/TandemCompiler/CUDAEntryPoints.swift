@@ -32,6 +32,8 @@ extension Emitter {
     // NVRTC compiles without standard headers: the types and limits used below are declared here.
     typedef signed char int8_t;
     typedef unsigned char uint8_t;
+    typedef short int16_t;
+    typedef unsigned short uint16_t;
     typedef int int32_t;
     typedef unsigned int uint32_t;
     typedef long long int64_t;

@@ -29,6 +29,8 @@ extension Emitter {
         #pragma OPENCL FP_CONTRACT OFF
         typedef char int8_t;
         typedef uchar uint8_t;
+        typedef short int16_t;
+        typedef ushort uint16_t;
         typedef int int32_t;
         typedef uint uint32_t;
         typedef long int64_t;

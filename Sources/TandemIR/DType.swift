@@ -2,37 +2,86 @@
 ///
 /// Booleans are stored as one byte (0 or 1), matching Swift's `Bool` layout and C's `uint8_t`.
 public enum DType: UInt8, Sendable, Hashable, CaseIterable, CustomStringConvertible {
+    // New cases go at the end: the raw values name dtypes in plan-cache keys.
     case bool, int32, int64, float32, float64
+    case int8, int16, uint8, uint16, uint32
 
     /// Bytes per element in memory.
     public var byteSize: Int {
         switch self {
-        case .bool: 1
-        case .int32, .float32: 4
+        case .bool, .int8, .uint8: 1
+        case .int16, .uint16: 2
+        case .int32, .uint32, .float32: 4
         case .int64, .float64: 8
         }
     }
 
     public var isFloatingPoint: Bool { self == .float32 || self == .float64 }
-    public var isInteger: Bool { self == .int32 || self == .int64 }
+    public var isInteger: Bool { !isFloatingPoint && self != .bool }
+    /// `uint8`, `uint16`, `uint32`.
+    public var isUnsigned: Bool { self == .uint8 || self == .uint16 || self == .uint32 }
+    /// Integer types narrower than 64 bits: their values are held in an `Int64` sign- or
+    /// zero-extended, and every operation's result is wrapped back to the width (`wrap`).
+    public var isNarrowInteger: Bool { isInteger && self != .int64 }
 
-    /// NumPy's spelling (`float64`, `int32`, `bool`).
+    /// Bits of an integer type (64 for `int64`; 0 for others).
+    public var bits: Int { isInteger ? byteSize * 8 : 0 }
+
+    /// An `Int64` wrapped to this integer type's width, as C's conversion to the type does
+    /// (two's complement): sign-extended for signed types, zero-extended for unsigned ones.
+    @inline(__always)
+    public func wrap(_ v: Int64) -> Int64 {
+        switch self {
+        case .int8: Int64(Int8(truncatingIfNeeded: v))
+        case .int16: Int64(Int16(truncatingIfNeeded: v))
+        case .int32: Int64(Int32(truncatingIfNeeded: v))
+        case .uint8: Int64(UInt8(truncatingIfNeeded: v))
+        case .uint16: Int64(UInt16(truncatingIfNeeded: v))
+        case .uint32: Int64(UInt32(truncatingIfNeeded: v))
+        default: v
+        }
+    }
+
+    /// The smallest and largest values of an integer type (float-to-int casts saturate there).
+    public var integerRange: (min: Int64, max: Int64) {
+        switch self {
+        case .int8: (Int64(Int8.min), Int64(Int8.max))
+        case .int16: (Int64(Int16.min), Int64(Int16.max))
+        case .int32: (Int64(Int32.min), Int64(Int32.max))
+        case .uint8: (0, Int64(UInt8.max))
+        case .uint16: (0, Int64(UInt16.max))
+        case .uint32: (0, Int64(UInt32.max))
+        default: (Int64.min, Int64.max)
+        }
+    }
+
+    /// NumPy's spelling (`float64`, `int32`, `uint8`, `bool`).
     public var description: String {
         switch self {
         case .bool: "bool"
+        case .int8: "int8"
+        case .int16: "int16"
         case .int32: "int32"
         case .int64: "int64"
+        case .uint8: "uint8"
+        case .uint16: "uint16"
+        case .uint32: "uint32"
         case .float32: "float32"
         case .float64: "float64"
         }
     }
 
-    /// The short name used in kernel IR and generated code (`f64`, `i32`, `b8`).
+    /// The short name used in kernel IR and generated code (`f64`, `i32`, `u8`, `b8`).
     public var shortName: String {
         switch self {
         case .bool: "b8"
+        case .int8: "i8"
+        case .int16: "i16"
         case .int32: "i32"
         case .int64: "i64"
+        case .uint8: "u8"
+        case .uint16: "u16"
+        case .uint32: "u32"
         case .float32: "f32"
         case .float64: "f64"
         }
@@ -72,12 +121,12 @@ public enum Literal: Hashable, Sendable, CustomStringConvertible {
             case .int(let v): return .bool(v != 0)
             case .float(let v): return .bool(v != 0)  // NaN != 0 is true, as in C and NumPy
             }
-        case .int32:
-            switch self {
-            case .float(let v): return .int(Int64(Literal.saturatingInt32(v)))
-            default: return .int(Int64(Int32(truncatingIfNeeded: asInt64)))
-            }
         case .int64: return .int(asInt64)
+        case .int8, .int16, .int32, .uint8, .uint16, .uint32:
+            switch self {
+            case .float(let v): return .int(Literal.saturating(v, to: dtype))
+            default: return .int(dtype.wrap(asInt64))
+            }
         case .float32: return .float(Double(Float(asDouble)))
         case .float64: return .float(asDouble)
         }
@@ -88,6 +137,16 @@ public enum Literal: Hashable, Sendable, CustomStringConvertible {
         if v.isNaN { return 0 }
         if v >= 9.2233720368547758e18 { return .max }
         if v <= -9.2233720368547758e18 { return .min }
+        return Int64(v.rounded(.towardZero))
+    }
+
+    /// Float to a narrow integer type as Tandem defines it: truncation toward zero, NaN to 0,
+    /// saturation at the type's bounds (a negative value to an unsigned type gives 0).
+    public static func saturating(_ v: Double, to dtype: DType) -> Int64 {
+        let (lo, hi) = dtype.integerRange
+        if v.isNaN { return 0 }
+        if v >= Double(hi) { return hi }
+        if v <= Double(lo) { return lo }
         return Int64(v.rounded(.towardZero))
     }
 
@@ -108,7 +167,8 @@ public enum Literal: Hashable, Sendable, CustomStringConvertible {
     }
 }
 
-/// A Swift type that can be a tensor element: `Float`, `Double`, `Int32`, `Int64` or `Bool`.
+/// A Swift type that can be a tensor element: `Float`, `Double`, `Int8`, `Int16`, `Int32`,
+/// `Int64`, `UInt8`, `UInt16`, `UInt32` or `Bool`.
 public protocol TensorScalar: Sendable, Hashable, CustomStringConvertible {
     /// The element type tag of this Swift type.
     static var dtype: DType { get }
@@ -148,8 +208,67 @@ extension Int64: NumericTensorScalar {
     public init(literal: Literal) { self = literal.asInt64 }
 }
 
+extension Int8: NumericTensorScalar {
+    public static var dtype: DType { .int8 }
+    public var literal: Literal { .int(Int64(self)) }
+    public init(literal: Literal) { self = Int8(truncatingIfNeeded: literal.asInt64) }
+}
+
+extension Int16: NumericTensorScalar {
+    public static var dtype: DType { .int16 }
+    public var literal: Literal { .int(Int64(self)) }
+    public init(literal: Literal) { self = Int16(truncatingIfNeeded: literal.asInt64) }
+}
+
+extension UInt8: NumericTensorScalar {
+    public static var dtype: DType { .uint8 }
+    public var literal: Literal { .int(Int64(self)) }
+    public init(literal: Literal) { self = UInt8(truncatingIfNeeded: literal.asInt64) }
+}
+
+extension UInt16: NumericTensorScalar {
+    public static var dtype: DType { .uint16 }
+    public var literal: Literal { .int(Int64(self)) }
+    public init(literal: Literal) { self = UInt16(truncatingIfNeeded: literal.asInt64) }
+}
+
+extension UInt32: NumericTensorScalar {
+    public static var dtype: DType { .uint32 }
+    public var literal: Literal { .int(Int64(self)) }
+    public init(literal: Literal) { self = UInt32(truncatingIfNeeded: literal.asInt64) }
+}
+
 extension Bool: TensorScalar {
     public static var dtype: DType { .bool }
     public var literal: Literal { .bool(self) }
     public init(literal: Literal) { self = literal.asInt64 != 0 }
+}
+
+extension DType {
+    /// Element `i` of a buffer of this integer (or Bool) type at `p`, widened to `Int64`
+    /// (sign-extended for signed types, zero-extended for unsigned ones and Bool).
+    @inline(__always)
+    public func loadInteger(_ p: UnsafeRawPointer, _ i: Int) -> Int64 {
+        switch self {
+        case .bool, .uint8: Int64(p.load(fromByteOffset: i, as: UInt8.self))
+        case .int8: Int64(p.load(fromByteOffset: i, as: Int8.self))
+        case .int16: Int64(p.load(fromByteOffset: i * 2, as: Int16.self))
+        case .uint16: Int64(p.load(fromByteOffset: i * 2, as: UInt16.self))
+        case .int32: Int64(p.load(fromByteOffset: i * 4, as: Int32.self))
+        case .uint32: Int64(p.load(fromByteOffset: i * 4, as: UInt32.self))
+        case .int64: p.load(fromByteOffset: i * 8, as: Int64.self)
+        case .float32, .float64: preconditionFailure("\(self) is not an integer type")
+        }
+    }
+
+    /// Stores `v` (already wrapped to this integer type) as element `i` of a buffer at `p`.
+    @inline(__always)
+    public func storeInteger(_ v: Int64, _ p: UnsafeMutableRawPointer, _ i: Int) {
+        switch byteSize {
+        case 1: p.storeBytes(of: UInt8(truncatingIfNeeded: v), toByteOffset: i, as: UInt8.self)
+        case 2: p.storeBytes(of: UInt16(truncatingIfNeeded: v), toByteOffset: i * 2, as: UInt16.self)
+        case 4: p.storeBytes(of: UInt32(truncatingIfNeeded: v), toByteOffset: i * 4, as: UInt32.self)
+        default: p.storeBytes(of: v, toByteOffset: i * 8, as: Int64.self)
+        }
+    }
 }

@@ -315,9 +315,7 @@ struct State {
         let i = index(accesses[s.access])
         let p = pointers[s.buffer]
         switch dtypes[s.buffer] {
-        case .bool: p.storeBytes(of: UInt8(truncatingIfNeeded: v.i), toByteOffset: i, as: UInt8.self)
-        case .int32: p.storeBytes(of: Int32(truncatingIfNeeded: v.i), toByteOffset: i * 4, as: Int32.self)
-        case .int64: p.storeBytes(of: v.i, toByteOffset: i * 8, as: Int64.self)
+        case .bool, .int8, .int16, .int32, .int64, .uint8, .uint16, .uint32: dtypes[s.buffer].storeInteger(v.i, p, i)
         case .float32: p.storeBytes(of: Float(v.f), toByteOffset: i * 4, as: Float.self)
         case .float64: p.storeBytes(of: v.f, toByteOffset: i * 8, as: Double.self)
         }
@@ -391,9 +389,7 @@ struct State {
     /// Element `i` of a buffer of `dtype` at `p` (the row path loads single elements this way too).
     static func load(_ p: UnsafeMutableRawPointer, _ dtype: DType, _ i: Int) -> Value {
         switch dtype {
-        case .bool: return Value(f: 0, i: Int64(p.load(fromByteOffset: i, as: UInt8.self)))
-        case .int32: return Value(f: 0, i: Int64(p.load(fromByteOffset: i * 4, as: Int32.self)))
-        case .int64: return Value(f: 0, i: p.load(fromByteOffset: i * 8, as: Int64.self))
+        case .bool, .int8, .int16, .int32, .int64, .uint8, .uint16, .uint32: return Value(f: 0, i: dtype.loadInteger(p, i))
         case .float32: return Value(f: Double(p.load(fromByteOffset: i * 4, as: Float.self)), i: 0)
         case .float64: return Value(f: p.load(fromByteOffset: i * 8, as: Double.self), i: 0)
         }
@@ -432,8 +428,9 @@ struct State {
     static func cast(_ v: Value, from: DType, to t: DType) -> Value {
         switch t {
         case .bool: return Value(f: 0, i: (from.isFloatingPoint ? v.f != 0 : v.i != 0) ? 1 : 0)
-        case .int32: return Value(f: 0, i: from.isFloatingPoint ? Int64(Literal.saturatingInt32(v.f)) : Int64(Int32(truncatingIfNeeded: v.i)))
         case .int64: return Value(f: 0, i: from.isFloatingPoint ? Literal.saturatingInt64(v.f) : v.i)
+        case .int8, .int16, .int32, .uint8, .uint16, .uint32:
+            return Value(f: 0, i: from.isFloatingPoint ? Literal.saturating(v.f, to: t) : t.wrap(v.i))
         case .float32, .float64: return Self.fromDouble(from.isFloatingPoint ? v.f : Double(v.i), t)
         }
     }
@@ -551,14 +548,15 @@ struct State {
             case .bitOr: r = p | q
             case .bitXor: r = p ^ q
             case .shiftLeft, .shiftRight:
-                let width: Int64 = operand == .int32 ? 32 : 64
-                if q < 0 || q >= width { r = op == .shiftLeft ? 0 : (p < 0 ? -1 : 0) }
-                else if op == .shiftLeft { r = operand == .int32 ? Int64(Int32(truncatingIfNeeded: p) << Int32(q)) : p << q }
+                // Narrow values are held extended to 64 bits (unsigned ones never negative), so
+                // a 64-bit shift wrapped to the width is the type's own shift.
+                if q < 0 || q >= Int64(operand.bits) { r = op == .shiftLeft ? 0 : (p < 0 ? -1 : 0) }
+                else if op == .shiftLeft { r = p << q }
                 else { r = p >> q }
             default: preconditionFailure("unreachable")
             }
             // Wrap to the operand width, as the C does.
-            return Self.fromInt(operand == .int32 ? Int64(Int32(truncatingIfNeeded: r)) : r, t)
+            return Self.fromInt(operand.wrap(r), t)
         }
         let p = x.f, q = y.f
         var r: Double
@@ -611,7 +609,7 @@ struct State {
     static func fromInt(_ i: Int64, _ t: DType) -> Value {
         switch t {
         case .bool: Value(f: 0, i: i != 0 ? 1 : 0)
-        case .int32: Value(f: 0, i: Int64(Int32(truncatingIfNeeded: i)))
+        case .int8, .int16, .int32, .uint8, .uint16, .uint32: Value(f: 0, i: t.wrap(i))
         case .int64: Value(f: 0, i: i)
         case .float32: Value(f: Double(Float(i)), i: 0)
         case .float64: Value(f: Double(i), i: 0)

@@ -276,6 +276,8 @@ struct RowKernel {
         case .bool:
             let q = p.assumingMemoryBound(to: UInt8.self)
             for k in 0..<len { ri[k] = Int64(q[x0 + k * step]); rf[k] = 0 }
+        case let t:
+            for k in 0..<len { ri[k] = t.loadInteger(p, x0 + k * step); rf[k] = 0 }
         }
     }
 
@@ -297,6 +299,8 @@ struct RowKernel {
         case .bool:
             let q = p.assumingMemoryBound(to: UInt8.self)
             for k in 0..<len { q[x0 + k * step] = UInt8(truncatingIfNeeded: vi[k]) }
+        case let t:
+            for k in 0..<len { t.storeInteger(vi[k], p, x0 + k * step) }
         }
     }
 }

@@ -170,6 +170,8 @@ struct CUDAGPUTests {
         kernels += try recordKernels { for s in 0..<8 { _ = try Program<Double>(seed: UInt64(s)).run() } }
         kernels += try recordKernels { for s in 0..<6 { _ = try Program<Float>(seed: UInt64(1000 + s)).run() } }
         kernels += try recordKernels { for s in 0..<6 { _ = try Program<Int64>(seed: UInt64(3000 + s)).run() } }
+        kernels += try recordKernels { for s in 0..<3 { _ = try Program<UInt8>(seed: UInt64(4200 + s)).run() } }
+        kernels += try recordKernels { for s in 0..<3 { _ = try Program<Int16>(seed: UInt64(4100 + s)).run() } }
         for k in kernels {
             let r = try KernelCheck.run(k, on: Tandem.cuda, reference: Tandem.cpu, seed: 5)
             #expect(r.passed, "\(k.label): \(r.detail)")

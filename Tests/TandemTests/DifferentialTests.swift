@@ -32,6 +32,17 @@ struct DifferentialTests {
     @Test("int64 random graphs", arguments: seeds(3000, 12))
     func int64(seed: Int) throws { try check(Int64.self, seed: UInt64(seed)) }
 
+    /// The narrow integer types: products and sums leave their range all the time, so these
+    /// check the wrapping of every operation, reduction and view on each placement.
+    @Test("int8, int16, uint8, uint16 and uint32 random graphs", arguments: seeds(4000, 4))
+    func smallIntegers(seed: Int) throws {
+        try check(Int8.self, seed: UInt64(seed))
+        try check(Int16.self, seed: UInt64(seed + 100))
+        try check(UInt8.self, seed: UInt64(seed + 200))
+        try check(UInt16.self, seed: UInt64(seed + 300))
+        try check(UInt32.self, seed: UInt64(seed + 400))
+    }
+
     /// Few parallel points over a long reduce axis: the planner splits the reduce axis over the
     /// workers, and the C partials live in local arrays (up to `maxSplitParallelPoints` of them).
     @Test("split reductions (sum, max, argmax, argmin; 1 to 256 columns, NaN included) agree with the interpreter and a direct fold")
@@ -186,7 +197,7 @@ final class Program<T: NumericTensorScalar> {
     func round(_ x: Double) -> Double {
         switch T.dtype {
         case .float32: Double(Float(x))
-        case .int32: Double(Int32(truncatingIfNeeded: Int64(x)))
+        case .int8, .int16, .int32, .uint8, .uint16, .uint32: Double(T.dtype.wrap(Int64(x)))
         default: x
         }
     }
@@ -207,7 +218,7 @@ final class Program<T: NumericTensorScalar> {
     func input(_ shape: [Int]) {
         let n = shape.reduce(1, *)
         let data: [Double] = (0..<n).map { _ in
-            isFloat ? round(Double.random(in: -2...2, using: &rng)) : Double(Int.random(in: -20...20, using: &rng))
+            isFloat ? round(Double.random(in: -2...2, using: &rng)) : round(Double(Int.random(in: -20...20, using: &rng)))
         }
         refs.append(RefArray(shape: shape, data: data))
         if useTensors { tensors.append(Tensor<T>(data.map { T(literal: Literal.float($0).converted(to: T.dtype)) }, shape: shape)) }
@@ -317,9 +328,12 @@ final class Program<T: NumericTensorScalar> {
                 }
             }
         case 3: // scalar on either side
-            let c = isFloat ? round(Double.random(in: -1.5...1.5, using: &rng)) : Double(Int.random(in: -3...3, using: &rng))
+            let c = round(isFloat ? Double.random(in: -1.5...1.5, using: &rng) : Double(Int.random(in: -3...3, using: &rng)))
             let ct = T(literal: Literal.float(c).converted(to: T.dtype))
-            if Bool.random(using: &rng) { push(ta! * ct, rounded(a.map { $0 * c }), replacing: replace) } else {
+            // Integer products in wrapping Int64 arithmetic: a uint32 times a wrapped -3 is
+            // beyond Double's exact range, but its low 32 bits are exact this way.
+            let times: (Double) -> Double = isFloat ? { $0 * c } : { Double(Int64($0) &* Int64(c)) }
+            if Bool.random(using: &rng) { push(ta! * ct, rounded(a.map(times)), replacing: replace) } else {
                 push(ct - ta!, rounded(a.map { c - $0 }), replacing: replace)
             }
         case 4: // view

@@ -137,6 +137,8 @@ let SOR_C = """
 // float-to-int casts truncate, saturate and send NaN to 0; max/min propagate NaN.
 typedef __INT8_TYPE__ int8_t;
 typedef __UINT8_TYPE__ uint8_t;
+typedef __INT16_TYPE__ int16_t;
+typedef __UINT16_TYPE__ uint16_t;
 typedef __INT32_TYPE__ int32_t;
 typedef __UINT32_TYPE__ uint32_t;
 typedef __INT64_TYPE__ int64_t;
@@ -197,12 +199,15 @@ static inline int32_t tk_shl_i32(int32_t a, int32_t b) { return (b < 0 || b >= 3
 static inline int64_t tk_shl_i64(int64_t a, int64_t b) { return (b < 0 || b >= 64) ? 0 : (int64_t)((uint64_t)a << b); }
 static inline int32_t tk_shr_i32(int32_t a, int32_t b) { return (b < 0 || b >= 32) ? (a < 0 ? -1 : 0) : a >> b; }
 static inline int64_t tk_shr_i64(int64_t a, int64_t b) { return (b < 0 || b >= 64) ? (a < 0 ? -1 : 0) : a >> b; }
+static inline int64_t tk_shl_w(int64_t a, int64_t b, int64_t w) { return (b < 0 || b >= w) ? 0 : (int64_t)((uint64_t)a << b); }
+static inline int64_t tk_shr_w(int64_t a, int64_t b, int64_t w) { return (b < 0 || b >= w) ? (a < 0 ? -1 : 0) : a >> b; }
 static inline int64_t tk_clamp_index(int64_t i, int64_t n) { i = i < 0 ? i + n : i; return i < 0 ? 0 : (i >= n ? n - 1 : i); }
 static inline float tk_max_f32(float a, float b) { return a != a ? a : (b != b ? b : (a > b ? a : b)); }
 static inline float tk_min_f32(float a, float b) { return a != a ? a : (b != b ? b : (a < b ? a : b)); }
 static inline double tk_max_f64(double a, double b) { return a != a ? a : (b != b ? b : (a > b ? a : b)); }
 static inline double tk_min_f64(double a, double b) { return a != a ? a : (b != b ? b : (a < b ? a : b)); }
 static inline int32_t tk_f2i32(double x) { return x != x ? 0 : (x >= 2147483647.0 ? INT32_MAX : (x <= -2147483648.0 ? INT32_MIN : (int32_t)x)); }
+static inline int64_t tk_f2iw(double x, int64_t lo, int64_t hi) { return x != x ? 0 : (x >= (double)hi ? hi : (x <= (double)lo ? lo : (int64_t)x)); }
 static inline int64_t tk_f2i64(double x) { return x != x ? 0 : (x >= 0x1p63 ? INT64_MAX : (x <= -0x1p63 ? INT64_MIN : (int64_t)x)); }
 static inline double tk_uniform(uint64_t seed, int64_t i) {
   uint64_t z = (seed << 32) + (uint64_t)i + 0x9E3779B97F4A7C15ull;

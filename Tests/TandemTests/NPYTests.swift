@@ -17,6 +17,11 @@ struct NPYTests {
             let r = g.next()
             switch S.dtype {
             case .bool: return (r & 1 == 1) as! S
+            case .int8: return Int8(truncatingIfNeeded: r) as! S
+            case .int16: return Int16(truncatingIfNeeded: r) as! S
+            case .uint8: return UInt8(truncatingIfNeeded: r) as! S
+            case .uint16: return UInt16(truncatingIfNeeded: r) as! S
+            case .uint32: return UInt32(truncatingIfNeeded: r) as! S
             case .int32: return Int32(truncatingIfNeeded: r) as! S
             case .int64: return Int64(bitPattern: r) as! S
             case .float32: return Float(Int32(truncatingIfNeeded: r)) / 1024 as! S
@@ -47,8 +52,13 @@ struct NPYTests {
     func roundTripEveryDType(shape: [Int]) throws {
         let folder = NPYTestSupport.folder("roundtrip")
         try roundTrip(Bool.self, shape: shape, folder: folder)
+        try roundTrip(Int8.self, shape: shape, folder: folder)
+        try roundTrip(Int16.self, shape: shape, folder: folder)
         try roundTrip(Int32.self, shape: shape, folder: folder)
         try roundTrip(Int64.self, shape: shape, folder: folder)
+        try roundTrip(UInt8.self, shape: shape, folder: folder)
+        try roundTrip(UInt16.self, shape: shape, folder: folder)
+        try roundTrip(UInt32.self, shape: shape, folder: folder)
         try roundTrip(Float.self, shape: shape, folder: folder)
         try roundTrip(Double.self, shape: shape, folder: folder)
     }
@@ -238,8 +248,8 @@ struct NPYTests {
 
     @Test("dtypes Tandem has no tensor for are named, with the ones it supports")
     func unsupportedDTypes() throws {
-        let cases = [("'<f2'", "float16"), ("'|u1'", "uint8"), ("'<c16'", "complex128"), ("'|O'", "object"),
-                     ("'<U3'", "unicode"), ("'<M8[ns]'", "datetime64"), ("[('a', '<f8'), ('b', '<i4')]", "structured"), ("'<i2'", "int16")]
+        let cases = [("'<f2'", "float16"), ("'<u8'", "uint64"), ("'<c16'", "complex128"), ("'|O'", "object"),
+                     ("'<U3'", "unicode"), ("'<M8[ns]'", "datetime64"), ("[('a', '<f8'), ('b', '<i4')]", "structured"), ("'>u8'", "uint64")]
         for (descr, name) in cases {
             let bytes = Self.npy("{'descr': \(descr), 'fortran_order': False, 'shape': (1,)}", [0, 0])
             do {

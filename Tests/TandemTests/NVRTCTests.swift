@@ -71,6 +71,9 @@ struct NVRTCTests {
         kernels += try recordKernels { for s in 0..<4 { _ = try Program<Float>(seed: UInt64(1000 + s)).run() } }
         kernels += try recordKernels { for s in 0..<4 { _ = try Program<Int32>(seed: UInt64(2000 + s)).run() } }
         kernels += try recordKernels { for s in 0..<4 { _ = try Program<Int64>(seed: UInt64(3000 + s)).run() } }
+        kernels += try recordKernels { for s in 0..<2 { _ = try Program<Int8>(seed: UInt64(4000 + s)).run() } }
+        kernels += try recordKernels { for s in 0..<2 { _ = try Program<UInt16>(seed: UInt64(4300 + s)).run() } }
+        kernels += try recordKernels { for s in 0..<2 { _ = try Program<UInt32>(seed: UInt64(4400 + s)).run() } }
         #expect(kernels.count > 20)
         try compile(kernels, architecture: "sm_90")
     }

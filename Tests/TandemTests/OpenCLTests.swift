@@ -78,6 +78,8 @@ struct OpenCLDeviceTests {
         if seed < 2 || seed >= 100_000 {      // the fixed integer seeds, and every random one (TANDEM_FUZZ_SEEDS)
             try check(Int32.self, UInt64(2000 + seed), rel: 0)
             try check(Int64.self, UInt64(3000 + seed), rel: 0)
+            try check(Int8.self, UInt64(4000 + seed), rel: 0)
+            try check(UInt16.self, UInt64(4300 + seed), rel: 0)
         }
     }
 
