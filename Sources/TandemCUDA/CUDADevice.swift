@@ -261,11 +261,11 @@ final class CUDAContextState: @unchecked Sendable {
 
 /// Device memory and copies through the driver, for `DeviceResidency`.
 ///
-/// Ordering: copies go on the copy stream after the last kernel queued on the compute stream
-/// (a pooled block may have been released by a buffer that queued kernel still reads); a kernel
-/// waits for the copies queued for it. Host reads wait for their copy to finish. This keeps the
-/// host free to build the next graph while the GPU works; what it gives up is overlapping a
-/// kernel with the copies of the next one (a per-block "free after" event would allow that).
+/// Ordering: a copy into a block some queued kernel may use (one the pool hands out again, or
+/// one a kernel used) goes on the copy stream after the last kernel queued on the compute
+/// stream; a copy into a block allocated since (`FreshBlocks`) goes at once, beside the running
+/// kernel: copies of the next kernel's new inputs overlap the kernel ahead. A kernel waits for
+/// the copies queued for it. Host reads wait for their copy to finish.
 final class CUDAMemory: DeviceMemoryBackend {
     let driver: CUDADriver
     let compute: CUDAStream
@@ -278,6 +278,8 @@ final class CUDAMemory: DeviceMemoryBackend {
     var computeRecorded = false
     /// Set when a host-to-device copy was queued since the flag was cleared.
     var copiesQueued = false
+    /// Blocks no queued kernel uses: copies into them need not wait for the compute stream.
+    private var fresh = FreshBlocks()
 
     init(driver: CUDADriver, compute: CUDAStream, copy: CUDAStream) throws {
         self.driver = driver
@@ -293,6 +295,7 @@ final class CUDAMemory: DeviceMemoryBackend {
         let r = driver.cuMemAlloc(&p, bytes)
         if r == CUDAStatus.outOfMemory { return nil }
         try driver.check(r, "cuMemAlloc_v2")
+        fresh.allocated(p)
         return p
     }
 
@@ -301,14 +304,17 @@ final class CUDAMemory: DeviceMemoryBackend {
         try compute.synchronize()
         try copy.synchronize()
         try driver.check(driver.cuMemFree(address), "cuMemFree_v2")
+        fresh.freed(address)
     }
+
+    func used(_ addresses: [UInt64]) { fresh.used(addresses) }
 
     private func afterCompute() throws {
         if computeRecorded { try copy.wait(computeDone) }
     }
 
     func copyToDevice(_ buffer: Buffer, address: UInt64) throws {
-        try afterCompute()
+        if !fresh.isFresh(address) { try afterCompute() }
         if buffer.byteCount >= PinnedStaging.threshold {
             try staging.copyToDevice(address, from: buffer.pointer, bytes: buffer.byteCount, stream: copy)
         } else {

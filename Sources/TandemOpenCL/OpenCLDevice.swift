@@ -173,9 +173,13 @@ public final class OpenCLDevice: QueuedKernelDevice, @unchecked Sendable {
     public func synchronize() throws {
         try withContext { s in
             try s.cl.check(s.cl.clFinish(s.queue), "clFinish")
+            try s.memory.finishUploads()
             s.reportTimings()
         }
     }
+
+    /// Large uploads made on the copy queue so far (overlapping the kernel queue).
+    public var stagedUploads: Int { (try? withContext { s in s.memory.stagedUploads }) ?? 0 }
 
     /// Builds `source` for the device, outside the cache, and releases it: the compiler alone
     /// (the calibration measures it this way), and the path a compile error takes.
@@ -251,6 +255,7 @@ final class OpenCLContextState: @unchecked Sendable {
     let statistics: StatisticsBox
     let context: cl_context
     let queue: cl_command_queue
+    let copyQueue: cl_command_queue?
     let memory: OpenCLMemory
     let residency: DeviceResidency
     var kernels: [Kernel: OpenCLKernel] = [:]
@@ -274,12 +279,15 @@ final class OpenCLContextState: @unchecked Sendable {
             throw OpenCLError(call: "clCreateCommandQueue", code: err)
         }
         queue = q
-        memory = OpenCLMemory(cl: cl, context: ctx, queue: q, limit: memoryLimit)
+        // The upload queue (see `OpenCLMemory`); without it uploads go on the kernel queue.
+        copyQueue = cl.clCreateCommandQueue(ctx, info.device, 0, &err)
+        memory = OpenCLMemory(cl: cl, context: ctx, queue: q, copyQueue: err == CL.success ? copyQueue : nil, limit: memoryLimit)
         residency = DeviceResidency(pool: DeviceMemoryPool(backend: memory), device: "opencl")
     }
 
     deinit {
         _ = cl.clFinish(queue)
+        try? memory.finishUploads()
         for t in timings {
             _ = cl.clReleaseEvent(t.first)
             if t.last != t.first { _ = cl.clReleaseEvent(t.last) }
@@ -289,6 +297,7 @@ final class OpenCLContextState: @unchecked Sendable {
             _ = cl.clReleaseProgram(k.program)
         }
         _ = cl.clReleaseCommandQueue(queue)
+        if let copyQueue { _ = cl.clReleaseCommandQueue(copyQueue) }
         _ = cl.clReleaseContext(context)
     }
 

@@ -48,6 +48,8 @@ typealias PFN_clEnqueueNDRangeKernel = @convention(c) (cl_command_queue?, cl_ker
 typealias PFN_clGetEventProfilingInfo = @convention(c) (cl_event?, cl_uint, Int, UnsafeMutableRawPointer?, UnsafeMutablePointer<Int>?) -> cl_int
 typealias PFN_clQueue = @convention(c) (cl_command_queue?) -> cl_int
 typealias PFN_clWaitForEvents = @convention(c) (cl_uint, UnsafePointer<cl_event?>?) -> cl_int
+typealias PFN_clEnqueueWaitList = @convention(c) (cl_command_queue?, cl_uint, UnsafePointer<cl_event?>?, UnsafeMutablePointer<cl_event?>?) -> cl_int
+typealias PFN_clGetEventInfo = @convention(c) (cl_event?, cl_uint, Int, UnsafeMutableRawPointer?, UnsafeMutablePointer<Int>?) -> cl_int
 typealias PFN_clRelease = @convention(c) (OpaquePointer?) -> cl_int
 
 /// OpenCL's constants Tandem uses (cl.h).
@@ -70,6 +72,7 @@ enum CL {
     static let queueProfilingEnable: cl_ulong = 1 << 1
     static let programBuildLog: cl_uint = 0x1183, programBinarySizes: cl_uint = 0x1165, programBinaries: cl_uint = 0x1166
     static let profilingCommandStart: cl_uint = 0x1282, profilingCommandEnd: cl_uint = 0x1283
+    static let eventCommandExecutionStatus: cl_uint = 0x11D3, complete: cl_int = 0
 
     /// The names of the error codes a user may meet (cl.h), for messages.
     static func name(_ code: cl_int) -> String {
@@ -155,6 +158,10 @@ public final class OpenCLDriver: Sendable {
     let clFlush: PFN_clQueue
     let clFinish: PFN_clQueue
     let clWaitForEvents: PFN_clWaitForEvents
+    /// OpenCL 1.2 (absent from 1.1-only loaders): without them uploads block the one queue.
+    let clEnqueueBarrierWithWaitList: PFN_clEnqueueWaitList?
+    let clEnqueueMarkerWithWaitList: PFN_clEnqueueWaitList?
+    let clGetEventInfo: PFN_clGetEventInfo
     let clReleaseEvent: PFN_clRelease
     let clReleaseMemObject: PFN_clRelease
     let clReleaseKernel: PFN_clRelease
@@ -209,6 +216,9 @@ public final class OpenCLDriver: Sendable {
         clFlush = try l.symbol("clFlush", as: PFN_clQueue.self)
         clFinish = try l.symbol("clFinish", as: PFN_clQueue.self)
         clWaitForEvents = try l.symbol("clWaitForEvents", as: PFN_clWaitForEvents.self)
+        clEnqueueBarrierWithWaitList = l.optionalSymbol("clEnqueueBarrierWithWaitList", as: PFN_clEnqueueWaitList.self)
+        clEnqueueMarkerWithWaitList = l.optionalSymbol("clEnqueueMarkerWithWaitList", as: PFN_clEnqueueWaitList.self)
+        clGetEventInfo = try l.symbol("clGetEventInfo", as: PFN_clGetEventInfo.self)
         clReleaseEvent = try l.symbol("clReleaseEvent", as: PFN_clRelease.self)
         clReleaseMemObject = try l.symbol("clReleaseMemObject", as: PFN_clRelease.self)
         clReleaseKernel = try l.symbol("clReleaseKernel", as: PFN_clRelease.self)

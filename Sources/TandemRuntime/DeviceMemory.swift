@@ -16,6 +16,31 @@ public protocol DeviceMemoryBackend: AnyObject {
     /// Copies `address` into the buffer's host memory (allocating it if needed) and returns when
     /// the bytes are there: a host read waits for it.
     func copyToHost(_ buffer: Buffer, address: UInt64) throws
+    /// Kernels are about to use these blocks (the launch's buffers, its scratch): called by
+    /// `DeviceResidency`, so a backend can tell blocks no queued kernel touches (`FreshBlocks`).
+    func used(_ addresses: [UInt64])
+}
+
+extension DeviceMemoryBackend {
+    public func used(_ addresses: [UInt64]) {}
+}
+
+/// Device blocks allocated since a kernel last used them: no queued kernel reads or writes one,
+/// so a copy into it need not wait for the kernels queued ahead (a block the pool hands out
+/// again may still be read by one). Both accelerators' uploads overlap the running kernel this
+/// way.
+///
+///     var fresh = FreshBlocks()
+///     fresh.allocated(0x1000)
+///     fresh.isFresh(0x1000)      // true: an upload into it may run beside the kernels
+///     fresh.used([0x1000])       // a kernel will use it: later uploads wait for the kernels
+public struct FreshBlocks {
+    private var blocks: Set<UInt64> = []
+    public init() {}
+    public mutating func allocated(_ address: UInt64) { blocks.insert(address) }
+    public mutating func used(_ addresses: [UInt64]) { if !blocks.isEmpty { for a in addresses { blocks.remove(a) } } }
+    public mutating func freed(_ address: UInt64) { blocks.remove(address) }
+    public func isFresh(_ address: UInt64) -> Bool { blocks.contains(address) }
 }
 
 /// Errors of device memory, thrown from sync points.

@@ -144,7 +144,9 @@ public final class DeviceResidency {
         }
         let start = ProcessInfoLite.monotonicNanos()
         account(try deviceUse(reads: reads, writes: writes, overwrites: overwrites), statistics: statistics, since: start)
-        return launch.buffers.map { address(of: $0)! }
+        let addresses = launch.buffers.map { address(of: $0)! }
+        pool.backend.used(addresses)
+        return addresses
     }
 
     /// `hostRead`, its copies counted and traced: a queued device's `makeHostValid`.
@@ -229,7 +231,9 @@ public final class DeviceResidency {
     /// of buffers; `keeping` are the kernel's own buffers, which are not evicted. Give it back
     /// with `pool.release(_:bytes:)`.
     public func scratch(bytes: Int, keeping: [Buffer]) throws -> UInt64 {
-        try allocate(bytes, pinned: Set(keeping.map(\.id)))
+        let a = try allocate(bytes, pinned: Set(keeping.map(\.id)))
+        pool.backend.used([a])
+        return a
     }
 
     /// Moves a buffer off the device: copied back if the device holds its only values.

@@ -175,6 +175,46 @@ struct OpenCLDeviceTests {
         }
     }
 
+    /// Issue 18 point 2: copies and kernels overlap. Before the copy queue, the upload waited
+    /// in the one in-order queue behind the running kernel, and so did the host.
+    @Test("a large upload does not wait for the kernel ahead of it (copy queue), and the next kernel reads what was uploaded")
+    func uploadOverlapsKernel() throws {
+        let d = device()
+        func now() -> Double { Double(ProcessInfoLite.monotonicNanos()) / 1e9 }
+        func stores(_ k: PlanRecorder.Recorded, _ buffers: [Buffer]) -> Set<UInt64> { Set(k.kernel.stores.map { buffers[$0.buffer].id }) }
+        var chain = Tensor<Double>.uniform([2_000_000], seed: 1, in: 0...1)
+        for _ in 0..<16 { chain = (chain.sin() + 1.5).log() }
+        let slow = try #require(recordKernels { _ = try chain.sum().item() }.last)
+        let x = Tensor<Double>.uniform([4_000_000], seed: 2, in: 0...1)
+        try x.flush()
+        let fast = try #require(recordKernels { _ = try (x * 2).sum().item() }.first)
+        let slowCode = try d.prepareQueued(slow.kernel), fastCode = try d.prepareQueued(fast.kernel)
+        let slowInputs = KernelCheck.inputs(slow, seed: 1)
+        let slowLaunch = Launch(buffers: slowInputs, ints: slow.ints, floats: slow.floats)
+        try d.enqueue(slowCode, slowLaunch, overwrites: stores(slow, slowInputs))   // uploads, and PoCL's first launch
+        try d.synchronize()
+        var t = now()
+        try d.enqueue(slowCode, slowLaunch, overwrites: stores(slow, slowInputs))
+        try d.synchronize()
+        let slowSeconds = now() - t
+        let staged = d.stagedUploads
+        try d.enqueue(slowCode, slowLaunch, overwrites: stores(slow, slowInputs))   // resident: nothing to copy
+        let fastInputs = KernelCheck.inputs(fast, seed: 3)
+        t = now()
+        try d.enqueue(fastCode, Launch(buffers: fastInputs, ints: fast.ints, floats: fast.floats), overwrites: stores(fast, fastInputs))
+        let hostSeconds = now() - t
+        try d.synchronize()
+        #expect(d.stagedUploads > staged, "the 32 MB input did not go on the copy queue")
+        #expect(hostSeconds < slowSeconds / 2, "enqueuing the upload took \(hostSeconds) s beside a kernel of \(slowSeconds) s")
+        let reference = KernelCheck.inputs(fast, seed: 3)
+        try InterpreterDevice().prepare(fast.kernel).run(Launch(buffers: reference, ints: fast.ints, floats: fast.floats), lo: 0, hi: 1)
+        for (i, spec) in fast.kernel.buffers.enumerated() where spec.isWritten {
+            try d.makeHostValid(fastInputs[i])
+            let a = fastInputs[i].literal(at: 0).asDouble, b = reference[i].literal(at: 0).asDouble
+            #expect(abs(a - b) <= 1e-12 * abs(b), "\(a) vs \(b)")
+        }
+    }
+
     @Test("out of device memory: evicted to the host and retried; a kernel that cannot fit says so and loses nothing")
     func outOfMemory() throws {
         let d = device(memoryLimit: 1 << 20)

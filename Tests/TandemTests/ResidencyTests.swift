@@ -1,6 +1,8 @@
 import Testing
 import TandemRuntime
 import TandemIR
+@testable import Tandem
+import TandemCompiler
 
 /// A device with `capacity` bytes that keeps its memory in dictionaries: counts every call, runs
 /// out of memory like the real one, and holds real bytes so "no data lost" can be checked.
@@ -11,7 +13,12 @@ final class FakeDevice: DeviceMemoryBackend {
     var memory: [UInt64: [UInt8]] = [:]
     var allocations = 0, frees = 0, failedAllocations = 0, toDevice = 0, toHost = 0
 
+    /// The blocks the residency said kernels will use, in order.
+    var usedBlocks: [UInt64] = []
+
     init(capacity: Int) { self.capacity = capacity }
+
+    func used(_ addresses: [UInt64]) { usedBlocks += addresses }
 
     func allocate(bytes: Int) throws -> UInt64? {
         guard used + bytes <= capacity else { failedAllocations += 1; return nil }
@@ -99,6 +106,30 @@ struct ResidencyTests {
         let a = host(1), b = host(2)
         #expect(try r.deviceUse(reads: [], writes: [a]) == [Copy(.toDevice, buffer: a.id, bytes: 1024)])
         #expect(try r.deviceUse(reads: [], writes: [b], overwrites: [b.id]) == [])
+    }
+
+    /// What lets an upload overlap the kernel ahead (issue 18): the backend hears of every block
+    /// a kernel will use, the launch's buffers and its scratch, so only blocks no queued kernel
+    /// touches count as fresh.
+    @Test("every block a launch uses is reported to the backend: its buffers and its scratch; fresh blocks stop being fresh")
+    func usedBlocksReported() throws {
+        let fake = FakeDevice(capacity: 1 << 24)
+        let residency = DeviceResidency(pool: DeviceMemoryPool(backend: fake), device: "fake")
+        let x = Tensor<Double>.uniform([1000], seed: 4)
+        let k = try #require(recordKernels { _ = try (x * 2 + 1).sum().item() }.first)
+        let buffers = KernelCheck.inputs(k, seed: 1)
+        let addresses = try residency.prepareLaunch(k.kernel, Launch(buffers: buffers, ints: k.ints, floats: k.floats),
+                                                    overwrites: [], statistics: StatisticsBox())
+        #expect(fake.usedBlocks == addresses)
+        let temp = try residency.scratch(bytes: 4096, keeping: buffers)
+        #expect(fake.usedBlocks.last == temp)
+        var fresh = FreshBlocks()
+        fresh.allocated(temp)
+        fresh.allocated(addresses[0])
+        fresh.used(addresses)
+        #expect(fresh.isFresh(temp) && !fresh.isFresh(addresses[0]))
+        fresh.freed(temp)
+        #expect(!fresh.isFresh(temp))
     }
 
     @Test("the pool reuses freed blocks by size class and allocates nothing per kernel")
