@@ -92,16 +92,32 @@ public final class CUDADevice: QueuedKernelDevice, @unchecked Sendable {
     }
 
     public func enqueue(_ kernel: any QueuedKernel, _ launch: Launch, overwrites: Set<UInt64>) throws {
+        try enqueue(kernel, launch, overwrites: overwrites, timed: nil)
+    }
+
+    /// Kernels are timed by a pair of timing events around their launches on the compute stream.
+    public var reportsKernelTimes: Bool { true }
+
+    public func enqueue(_ kernel: any QueuedKernel, _ launch: Launch, overwrites: Set<UInt64>, timed: (@Sendable (Double) -> Void)?) throws {
         guard let code = kernel as? CUDAKernel else { preconditionFailure("a kernel prepared by another device was enqueued on cuda") }
-        try withContext { s in try s.enqueue(code, launch, overwrites: overwrites) }
+        try withContext { s in
+            s.reportTimings()
+            try s.enqueue(code, launch, overwrites: overwrites, timed: timed)
+        }
     }
 
     public func makeHostValid(_ buffer: Buffer) throws {
-        try withContext { s in try s.residency.makeHostValid(buffer, statistics: statistics) }
+        try withContext { s in
+            try s.residency.makeHostValid(buffer, statistics: statistics)
+            s.reportTimings()
+        }
     }
 
     public func hostWillWrite(_ buffer: Buffer, overwrites: Bool) throws {
-        try withContext { s in try s.residency.hostWillWrite(buffer, overwrites: overwrites, statistics: statistics) }
+        try withContext { s in
+            try s.residency.hostWillWrite(buffer, overwrites: overwrites, statistics: statistics)
+            s.reportTimings()
+        }
     }
 
     public func validity(of buffer: Buffer) -> Validity {
@@ -118,6 +134,7 @@ public final class CUDADevice: QueuedKernelDevice, @unchecked Sendable {
         try withContext { s in
             try s.compute.synchronize()
             try s.copy.synchronize()
+            s.reportTimings()
         }
     }
 
@@ -171,6 +188,10 @@ final class CUDAContextState: @unchecked Sendable {
     let memory: CUDAMemory
     let residency: DeviceResidency
     var modules: [Kernel: CUDAKernel] = [:]
+    /// Timed kernels not yet reported, in stream order: the events around their launches.
+    var timings: [(start: CUDAEvent, end: CUDAEvent, timed: @Sendable (Double) -> Void)] = []
+    /// Timing events whose kernels were reported, for reuse (two events a timed kernel otherwise).
+    var spareTimingEvents: [CUDAEvent] = []
 
     init(driver: CUDADriver, nvrtc: NVRTC, info: CUDADeviceInfo, statistics: StatisticsBox) throws {
         self.driver = driver
@@ -197,6 +218,9 @@ final class CUDAContextState: @unchecked Sendable {
     }
 
     deinit {
+        // The timing events go while the context is still retained.
+        timings.removeAll()
+        spareTimingEvents.removeAll()
         modules.values.forEach { _ = driver.cuModuleUnload($0.module) }
         _ = driver.cuDevicePrimaryCtxRelease(device)
     }
@@ -216,7 +240,28 @@ final class CUDAContextState: @unchecked Sendable {
         return k
     }
 
-    func enqueue(_ code: CUDAKernel, _ launch: Launch, overwrites: Set<UInt64>) throws {
+    /// A timing event, reused when one is spare; nil when none can be made (the kernel then
+    /// goes untimed: a timing never stops a kernel).
+    private func timingEvent() -> CUDAEvent? {
+        if let e = spareTimingEvents.popLast() { return e }
+        return try? CUDAEvent(driver, timing: true)
+    }
+
+    /// Reports the device times of the timed kernels that have finished, oldest first (the
+    /// stream is in order: the first one not finished ends the pass). A timing that cannot be
+    /// read is dropped.
+    func reportTimings() {
+        while let t = timings.first {
+            let done: Bool
+            do { done = try t.end.isDone() } catch { done = true }
+            guard done else { return }
+            timings.removeFirst()
+            if let ms = try? t.end.milliseconds(since: t.start), ms.isFinite, ms >= 0 { t.timed(ms / 1e3) }
+            spareTimingEvents += [t.start, t.end]
+        }
+    }
+
+    func enqueue(_ code: CUDAKernel, _ launch: Launch, overwrites: Set<UInt64>, timed: (@Sendable (Double) -> Void)? = nil) throws {
         let k = code.kernel
         memory.copiesQueued = false
         let addresses = try residency.prepareLaunch(k, launch, overwrites: overwrites, statistics: statistics)
@@ -228,6 +273,11 @@ final class CUDAContextState: @unchecked Sendable {
         var blob = CUDALaunch.argumentWords(kernel: k, addresses: addresses, ints: launch.ints, floats: launch.floats)
         let plan = CUDALaunch.plan(k, ints: launch.ints, multiprocessors: info.multiprocessors)
         let start = ProcessInfoLite.monotonicNanos()
+        // A timed kernel: events around its launches (after the copies it waits for).
+        var timing: (start: CUDAEvent, end: CUDAEvent)? = nil
+        if timed != nil, let a = timingEvent(), let b = timingEvent() {
+            if (try? compute.record(into: a)) != nil { timing = (a, b) } else { spareTimingEvents += [a, b] }
+        }
         try blob.withUnsafeMutableBytes { args in
             switch plan {
             case .rows(let blocks):
@@ -243,6 +293,9 @@ final class CUDAContextState: @unchecked Sendable {
                     }
                 }
             }
+        }
+        if let timing, let timed {
+            if (try? compute.record(into: timing.end)) != nil { timings.append((timing.start, timing.end, timed)) } else { spareTimingEvents += [timing.start, timing.end] }
         }
         try compute.record(into: memory.computeDone)
         memory.computeRecorded = true

@@ -1,4 +1,5 @@
 import Testing
+import Synchronization
 @testable import Tandem
 import TandemCompiler
 import TandemCUDA
@@ -204,6 +205,23 @@ struct CUDAGPUTests {
 
     static func largeShapes() -> (Tensor<Double>, Tensor<Double>) {
         (Tensor<Double>.uniform([3_000_000], seed: 21, in: -1...1), Tensor<Double>.uniform([40, 50_000], seed: 22, in: -1...1))
+    }
+
+    @Test("kernel times on the GPU are reported once each, after they ran, in stream order")
+    func kernelTimes() throws {
+        let x = Tensor<Double>.uniform([2_000_000], seed: 8, in: 0...1)
+        let k = try #require(recordKernels { _ = try (x * 2).exp().sum().item() }.first)
+        let seen = Mutex<[Double]>([])
+        let code = try Tandem.cuda.prepareQueued(k.kernel)
+        for i in 0..<3 {
+            try Tandem.cuda.enqueue(code, Launch(buffers: KernelCheck.inputs(k, seed: UInt64(i)), ints: k.ints, floats: k.floats), overwrites: []) { s in
+                seen.withLock { $0.append(s) }
+            }
+        }
+        try Tandem.cuda.synchronize()
+        let times = seen.withLock { $0 }
+        #expect(Tandem.cuda.reportsKernelTimes && times.count == 3, "\(times)")
+        #expect(times.allSatisfy { $0 > 0 && $0 < 1 }, "\(times)")
     }
 
     @Test("device-to-device copy bandwidth is measured")
