@@ -145,7 +145,7 @@ extension Tensor where Scalar: NumericTensorScalar {
     /// stop the program with NumPy's message. A sync point.
     ///
     ///     let hits = try Tensor<Int64>([0, 1, 1, 3]).bincount()    // 1, 2, 0, 1
-    public func bincount(minLength: Int = 0) throws -> Tensor<Int64> where Scalar: IndexTensorScalar {
+    public func bincount(minLength: Int = 0) throws -> Tensor<Int64> where Scalar: IntegerTensorScalar {
         let v = try flattened().scalars.map { Int64($0) }
         precondition(v.allSatisfy { $0 >= 0 }, "bincount: 'list' argument must have no negative elements")
         var out = [Int64](repeating: 0, count: Swift.max(minLength, Int(v.max().map { $0 + 1 } ?? 0)))
@@ -154,7 +154,7 @@ extension Tensor where Scalar: NumericTensorScalar {
     }
 
     /// `bincount` with weights: the sum of `weights` at each value, in Double.
-    public func bincount<W: FloatingTensorScalar>(weights: Tensor<W>, minLength: Int = 0) throws -> Tensor<Double> where Scalar: IndexTensorScalar {
+    public func bincount<W: FloatingTensorScalar>(weights: Tensor<W>, minLength: Int = 0) throws -> Tensor<Double> where Scalar: IntegerTensorScalar {
         precondition(weights.shape == shape, "bincount: the weights and list don't have the same length")
         let v = try flattened().scalars.map { Int64($0) }
         let w = try weights.flattened().scalars

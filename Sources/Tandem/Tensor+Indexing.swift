@@ -116,7 +116,7 @@ extension Int32: IndexTensorScalar {}
 extension Int64: IndexTensorScalar {}
 
 /// Integer types narrower than NumPy's default integer (`Int8`, `Int16`, `UInt8`, `UInt16`,
-/// `UInt32`): their `sum` and `prod` are `Int64`, as NumPy widens them (NumPy gives `uint64`
+/// `UInt32`): their `sum`, `prod`, `cumsum` and `cumprod` are `Int64`, as NumPy widens them (NumPy gives `uint64`
 /// for the unsigned ones; `Int64` holds every sum of fewer than 2^31 `UInt32` values exactly).
 ///
 ///     let image = Tensor<UInt8>([200, 100, 255])
@@ -143,6 +143,10 @@ extension Tensor where Scalar: SmallIntegerTensorScalar {
     }
     /// `prod(axes: [axis], ...)`: along one axis (negative axes count from the end).
     public func prod(axis: Int, keepDims: Bool = false) -> Tensor<Int64> { prod(axes: [axis], keepDims: keepDims) }
+    /// Running sums in `Int64` (`numpy.cumsum` widens small integers too). A sync point.
+    public func cumsum(axis: Int? = nil) throws -> Tensor<Int64> { try cast(to: Int64.self).cumsum(axis: axis) }
+    /// Running products in `Int64` (wrapping there). A sync point.
+    public func cumprod(axis: Int? = nil) throws -> Tensor<Int64> { try cast(to: Int64.self).cumprod(axis: axis) }
 }
 
 /// An integer tensor in a subscript gathers: `centroids[labels]` is `centroids.take(labels, axis: 0)`.
