@@ -86,6 +86,12 @@ public enum Examples {
             try CavityFlow.run(n: int(p, "n"), steps: int(p, "steps"), poissonIterations: int(p, "poisson_iterations"),
                                rho: p["rho"]!, nu: p["nu"]!, dt: p["dt"]!)
         },
+        Example(name: "image", summary: "an 8-bit image box-filtered, contrast-stretched, thresholded at its mean and its histogram counted",
+                parameters: [("width", 2048), ("height", 1536), ("noise", 40)],
+                integerParameters: ["width", "height"],
+                small: ["width": 64, "height": 48]) { p in
+            try ImageFilter.run(width: int(p, "width"), height: int(p, "height"), noise: p["noise"]!)
+        },
     ]
 
     public static func named(_ name: String) -> Example? { all.first { $0.name == name } }

@@ -37,6 +37,9 @@ struct ExamplesTests {
              outputs: ["population_first": 371, "population_last": 175, "population_max": 371, "population_min": 170, "population_sum": 5108]),
         Case(example: "cavity_flow", params: ["n": 17, "steps": 20, "poisson_iterations": 20, "rho": 1, "nu": 0.1, "dt": 0.001],
              outputs: ["u_center": -0.002136238109871586, "v_center": -7.606888369060695e-07, "p_sum": 0.06669011442858952, "energy": 17.137864290554937]),
+        Case(example: "image", params: ["width": 64, "height": 48, "noise": 40],
+             outputs: ["mean": 117.04978962131837, "above_mean": 1420, "darkest": 56, "brightest": 211, "fullest_bin": 105,
+                       "fullest_count": 47, "checksum": 12530528]),
     ]
 
     func check(_ c: Case, _ device: DeviceChoice?) throws {

@@ -22,7 +22,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-NAMES = ("heat", "kmeans", "logistic_regression", "mandelbrot", "asian_option", "fir_filter", "life", "cavity_flow")
+NAMES = ("heat", "kmeans", "logistic_regression", "mandelbrot", "asian_option", "fir_filter", "life", "cavity_flow", "image")
 
 SMALL = {
     "heat": {"n": 12, "tolerance": 1e-5, "max_iterations": 1000, "check_every": 5},
@@ -33,6 +33,7 @@ SMALL = {
     "fir_filter": {"n": 2000, "taps": 31},
     "life": {"n": 32, "steps": 20},
     "cavity_flow": {"n": 17, "steps": 20, "poisson_iterations": 20},
+    "image": {"width": 64, "height": 48},
 }
 
 
