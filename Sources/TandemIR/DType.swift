@@ -196,47 +196,22 @@ extension Double: FloatingTensorScalar {
     public init(literal: Literal) { self = literal.asDouble }
 }
 
-extension Int32: NumericTensorScalar {
-    public static var dtype: DType { .int32 }
-    public var literal: Literal { .int(Int64(self)) }
-    public init(literal: Literal) { self = Int32(truncatingIfNeeded: literal.asInt64) }
+/// The integer element types, whose literals hold the value as an `Int64` (sign- or
+/// zero-extended): the conversions written once.
+public protocol IntegerTensorScalarLiteral: NumericTensorScalar, FixedWidthInteger {}
+
+extension IntegerTensorScalarLiteral {
+    public var literal: Literal { .int(Int64(truncatingIfNeeded: self)) }
+    public init(literal: Literal) { self = Self(truncatingIfNeeded: literal.asInt64) }
 }
 
-extension Int64: NumericTensorScalar {
-    public static var dtype: DType { .int64 }
-    public var literal: Literal { .int(self) }
-    public init(literal: Literal) { self = literal.asInt64 }
-}
-
-extension Int8: NumericTensorScalar {
-    public static var dtype: DType { .int8 }
-    public var literal: Literal { .int(Int64(self)) }
-    public init(literal: Literal) { self = Int8(truncatingIfNeeded: literal.asInt64) }
-}
-
-extension Int16: NumericTensorScalar {
-    public static var dtype: DType { .int16 }
-    public var literal: Literal { .int(Int64(self)) }
-    public init(literal: Literal) { self = Int16(truncatingIfNeeded: literal.asInt64) }
-}
-
-extension UInt8: NumericTensorScalar {
-    public static var dtype: DType { .uint8 }
-    public var literal: Literal { .int(Int64(self)) }
-    public init(literal: Literal) { self = UInt8(truncatingIfNeeded: literal.asInt64) }
-}
-
-extension UInt16: NumericTensorScalar {
-    public static var dtype: DType { .uint16 }
-    public var literal: Literal { .int(Int64(self)) }
-    public init(literal: Literal) { self = UInt16(truncatingIfNeeded: literal.asInt64) }
-}
-
-extension UInt32: NumericTensorScalar {
-    public static var dtype: DType { .uint32 }
-    public var literal: Literal { .int(Int64(self)) }
-    public init(literal: Literal) { self = UInt32(truncatingIfNeeded: literal.asInt64) }
-}
+extension Int8: IntegerTensorScalarLiteral { public static var dtype: DType { .int8 } }
+extension Int16: IntegerTensorScalarLiteral { public static var dtype: DType { .int16 } }
+extension Int32: IntegerTensorScalarLiteral { public static var dtype: DType { .int32 } }
+extension Int64: IntegerTensorScalarLiteral { public static var dtype: DType { .int64 } }
+extension UInt8: IntegerTensorScalarLiteral { public static var dtype: DType { .uint8 } }
+extension UInt16: IntegerTensorScalarLiteral { public static var dtype: DType { .uint16 } }
+extension UInt32: IntegerTensorScalarLiteral { public static var dtype: DType { .uint32 } }
 
 extension Bool: TensorScalar {
     public static var dtype: DType { .bool }
