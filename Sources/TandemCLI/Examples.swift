@@ -108,6 +108,8 @@ enum ExpectedExamples {
                        "filtered_sum": 1.6420812164169902, "decimated_sum": 0.6096483009851781],
         "life": ["population_first": 371, "population_last": 175, "population_max": 371, "population_min": 170, "population_sum": 5108],
         "cavity_flow": ["u_center": -0.002136238109871586, "v_center": -7.606888369060695e-07, "p_sum": 0.06669011442858952, "energy": 17.137864290554937],
+        "image": ["mean": 117.04978962131837, "above_mean": 1420, "darkest": 56, "brightest": 211, "fullest_bin": 105,
+                  "fullest_count": 47, "checksum": 12530528],
     ]
 
     static func outputs(_ name: String, _ params: [String: Double]) -> [String: Double]? {
