@@ -146,7 +146,7 @@ extension Tensor where Scalar: NumericTensorScalar {
     ///
     ///     let hits = try Tensor<Int64>([0, 1, 1, 3]).bincount()    // 1, 2, 0, 1
     public func bincount(minLength: Int = 0) throws -> Tensor<Int64> where Scalar: IntegerTensorScalar {
-        let v = try flattened().scalars.map { Int64($0) }
+        let v = try integerValues()
         precondition(v.allSatisfy { $0 >= 0 }, "bincount: 'list' argument must have no negative elements")
         var out = [Int64](repeating: 0, count: Swift.max(minLength, Int(v.max().map { $0 + 1 } ?? 0)))
         for x in v { out[Int(x)] += 1 }
@@ -156,12 +156,30 @@ extension Tensor where Scalar: NumericTensorScalar {
     /// `bincount` with weights: the sum of `weights` at each value, in Double.
     public func bincount<W: FloatingTensorScalar>(weights: Tensor<W>, minLength: Int = 0) throws -> Tensor<Double> where Scalar: IntegerTensorScalar {
         precondition(weights.shape == shape, "bincount: the weights and list don't have the same length")
-        let v = try flattened().scalars.map { Int64($0) }
-        let w = try weights.flattened().scalars
+        let v = try integerValues()
+        let w = try weights.cast(to: Double.self).flattened().scalars
         precondition(v.allSatisfy { $0 >= 0 }, "bincount: 'list' argument must have no negative elements")
         var out = [Double](repeating: 0, count: Swift.max(minLength, Int(v.max().map { $0 + 1 } ?? 0)))
-        for (x, wt) in zip(v, w) { out[Int(x)] += Double(wt.literal.asDouble) }
+        for (x, wt) in zip(v, w) { out[Int(x)] += wt }
         return Tensor<Double>(out)
+    }
+
+    /// The elements, row-major, widened to `Int64` from the buffer's bytes: one switch on the
+    /// dtype, not a generic conversion an element (called from another module, generic code
+    /// runs unspecialised: a uint8 image's histogram took 0.2 s for 3 million pixels).
+    func integerValues() throws -> [Int64] {
+        let buffer = try Tandem.runtime.read(flattened().node, call: "integer values")
+        let dtype = buffer.dtype, p = UnsafeRawPointer(buffer.pointer)
+        return [Int64](unsafeUninitializedCapacity: buffer.count) { out, n in
+            // This is safe: the buffer holds `count` elements of `dtype`.
+            switch dtype {
+            case .int64: for i in 0..<buffer.count { out[i] = p.load(fromByteOffset: i * 8, as: Int64.self) }
+            case .int32: for i in 0..<buffer.count { out[i] = Int64(p.load(fromByteOffset: i * 4, as: Int32.self)) }
+            case .uint8: for i in 0..<buffer.count { out[i] = Int64(p.load(fromByteOffset: i, as: UInt8.self)) }
+            default: for i in 0..<buffer.count { out[i] = dtype.loadInteger(p, i) }
+            }
+            n = buffer.count
+        }
     }
 }
 

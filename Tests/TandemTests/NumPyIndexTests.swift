@@ -1,5 +1,6 @@
 import Testing
 import Tandem
+import _TandemTestSupport
 
 /// Issue 16 points 2, 5, 6: gathers (fused, on every placement), scatters, masks, counts,
 /// sorting, order statistics and scans, against values worked out with NumPy.
@@ -88,6 +89,47 @@ struct NumPyIndexTests {
         #expect(try edges.scalars == [0, 0.25, 0.5, 0.75, 1])
         // numpy.histogram(np.arange(10.0), bins=3): counts 3, 3, 4
         #expect(try Tensor<Double>.arange(0, 10).histogram(bins: 3).counts.scalars == [3, 3, 4])
+    }
+
+    /// Lanes of 2048 elements or more are sorted by radix passes on order-preserving keys: every
+    /// dtype against Swift's comparison sort, with the float specials (-0.0 and 0.0 equal for the
+    /// stable order, infinities, subnormals, NaN last) and the integer extremes.
+    @Test("long lanes (radix sort): sort, argsort, median and percentile of every dtype agree with a comparison sort")
+    func longLanes() throws {
+        var g = SeededGenerator(seed: 77)
+        func check<T: NumericTensorScalar & Comparable>(_ values: [T], _ what: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
+            let numbers = values.filter { $0 == $0 }, nans = values.count - numbers.count
+            let want = numbers.sorted()
+            let got = try Tensor(values).sorted().scalars
+            #expect(Array(got.prefix(numbers.count)) == want, "\(what) sorted", sourceLocation: sourceLocation)
+            #expect(got.suffix(nans).allSatisfy { $0 != $0 }, "\(what) NaN last", sourceLocation: sourceLocation)
+            let order = try Tensor(values).argsort().scalars.map { Int($0) }
+            let stable = values.indices.filter { values[$0] == values[$0] }.sorted { values[$0] < values[$1] || (values[$0] == values[$1] && $0 < $1) }
+            #expect(Array(order.prefix(numbers.count)) == stable, "\(what) argsort stable", sourceLocation: sourceLocation)
+            let rows = try Tensor(Array(values.prefix(3 * 2500)), shape: [3, 2500]).sorted(axis: 1).scalars
+            for r in 0..<3 {
+                let lane = Array(values[(r * 2500)..<((r + 1) * 2500)]).filter { $0 == $0 }.sorted()
+                #expect(Array(rows[(r * 2500)..<(r * 2500 + lane.count)]) == lane, "\(what) row \(r)", sourceLocation: sourceLocation)
+            }
+        }
+        let specials: [Double] = [0, -0.0, .infinity, -.infinity, .leastNonzeroMagnitude, -.leastNonzeroMagnitude, .greatestFiniteMagnitude, -.greatestFiniteMagnitude, .nan]
+        let doubles = (0..<20_000).map { i in i % 97 == 0 ? specials[i % specials.count] : Double(Int64(bitPattern: g.next()) % 1000) / 7 }
+        try check(doubles, "f64")
+        try check(doubles.map { Float($0) }, "f32")
+        try check((0..<20_000).map { i in i % 101 == 0 ? (i % 2 == 0 ? Int64.min : Int64.max) : Int64(bitPattern: g.next()) % 500 }, "i64")
+        try check((0..<20_000).map { _ in Int32(truncatingIfNeeded: g.next()) }, "i32")
+        try check((0..<20_000).map { _ in Int16(truncatingIfNeeded: g.next()) }, "i16")
+        try check((0..<20_000).map { _ in Int8(truncatingIfNeeded: g.next()) }, "i8")
+        try check((0..<20_000).map { _ in UInt32(truncatingIfNeeded: g.next()) }, "u32")
+        try check((0..<20_000).map { _ in UInt16(truncatingIfNeeded: g.next()) }, "u16")
+        try check((0..<20_000).map { _ in UInt8(truncatingIfNeeded: g.next()) }, "u8")
+        // -0.0 and 0.0 keep their order in a stable argsort (they are equal).
+        let zeros: [Double] = (0..<4096).map { $0 % 2 == 0 ? 0.0 : -0.0 }
+        #expect(try Tensor(zeros).argsort().scalars == (0..<4096).map(Int64.init))
+        let finite = doubles.filter { $0.isFinite }
+        let sortedFinite = finite.sorted()
+        #expect(try Tensor(finite).median().item() == (sortedFinite[finite.count / 2 - 1] + sortedFinite[finite.count / 2]) / 2 || finite.count % 2 == 1)
+        #expect(try Tensor(doubles).median().item().isNaN)
     }
 
     @Test("sort, argsort (stable, NaN last), median, percentile, cumsum, cumprod")
