@@ -23,9 +23,11 @@ public enum KernelCheck {
         public var detail: String
     }
 
-    /// Buffers for one launch of `k`, filled from `seed` (floats in [-2, 2], ints in [-20, 20],
-    /// bools 0/1): the same values for the same seed.
-    static func inputs(_ k: PlanRecorder.Recorded, seed: UInt64) -> [Buffer] {
+    /// Buffers for one launch of `k`, filled from `seed` (floats in [-2, 2], signed ints in
+    /// [-20, 20], unsigned in [0, 40], bools 0/1): the same values for the same seed.
+    ///
+    ///     let launch = Launch(buffers: KernelCheck.inputs(k, seed: 1), ints: k.ints, floats: k.floats)
+    public static func inputs(_ k: PlanRecorder.Recorded, seed: UInt64) -> [Buffer] {
         var state = seed &* 0x9E3779B97F4A7C15 &+ 1
         func next() -> UInt64 {
             state &+= 0x9E3779B97F4A7C15

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Synchronization
 import Tandem
 import TandemCompiler
 import TandemCUDA
@@ -22,6 +23,7 @@ import TandemInterpreter
 /// 5. Large kernels on each device the runtime can run (the accelerator too): more than one
 ///    wave of blocks, a reduction split into many parts, row reductions over a second grid
 ///    dimension and an argmax, against the interpreter.
+/// 6. Each accelerator that reports kernels' device times reports one for a timed kernel.
 struct Selftest: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run the differential checks on every available device (compared with the CPU), one pass/fail line per check.")
@@ -53,6 +55,7 @@ struct Selftest: ParsableCommand {
         try cudaChecks(recorder.kernels, tally)
         try queuedChecks(recorder.kernels, on: Tandem.openCL, summary: Tandem.openCL.info?.summary, tally)
         largeChecks(tally)
+        deviceTimeChecks(recorder.kernels, tally)
         print("selftest: \(tally.pass) passed, \(tally.fail) failed, \(tally.compiled) compiled only, \(tally.skipped) skipped")
         if tally.fail > 0 { throw ExitCode(1) }
     }
@@ -167,6 +170,28 @@ struct Selftest: ParsableCommand {
                 let bad = zip(got, want).enumerated().filter { !(Swift.abs($0.element.0 - $0.element.1) <= 1e-12 * Swift.max(1, Swift.abs($0.element.1))) }
                     .prefix(3).map { "value \($0.offset): \($0.element.0) vs \($0.element.1)" }
                 report(tally, bad.isEmpty && got.count == want.count ? "pass" : "FAIL", name, bad.joined(separator: "; "))
+            } catch {
+                report(tally, "FAIL", name, "\(error)")
+            }
+        }
+    }
+
+    /// A timed kernel on each accelerator that says it reports device times gets exactly one
+    /// time, positive and below ten seconds, once the device is synchronised.
+    func deviceTimeChecks(_ kernels: [PlanRecorder.Recorded], _ tally: Tally) {
+        guard let k = kernels.max(by: { $0.kernel.buffers.count < $1.kernel.buffers.count }) else { return }
+        let devices: [any QueuedKernelDevice] = [Tandem.cuda, Tandem.openCL]
+        for device in devices where device.availability == .available && device.reportsKernelTimes {
+            let name = "\(device.name) reports a kernel's device time"
+            let seen = Mutex<[Double]>([])
+            do {
+                let code = try device.prepareQueued(k.kernel)
+                try device.enqueue(code, Launch(buffers: KernelCheck.inputs(k, seed: 1), ints: k.ints, floats: k.floats), overwrites: []) { s in
+                    seen.withLock { $0.append(s) }
+                }
+                try device.synchronize()
+                let times = seen.withLock { $0 }
+                report(tally, times.count == 1 && times[0] > 0 && times[0] < 10 ? "pass" : "FAIL", name, "\(times)")
             } catch {
                 report(tally, "FAIL", name, "\(error)")
             }
