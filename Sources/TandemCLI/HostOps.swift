@@ -3,7 +3,7 @@ import Tandem
 import TandemRuntime
 
 /// `tandem host-ops`: the functions computed on the host rather than by kernels (sort,
-/// argsort, percentile, cumsum, histogram, bincount, scatter-add), timed on `n` elements of each
+/// argsort, percentile, cumsum, histogram, bincount, scatter and scatter-add, take), timed on `n` elements of each
 /// dtype, the input computed before the clock starts. `bench/micro/host_ops.py` is NumPy's side.
 struct HostOps: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -28,8 +28,9 @@ struct HostOps: ParsableCommand {
         let f = Tensor<Float>(x)
         let codes = Tensor<Int64>(x * 100 + 100)
         let small = Tensor<UInt8>(x * 100 + 100)
+        let positions = Tensor<Int64>((x + 1) * 0.5 * Double(n - 1))
         try Tandem.waitForAll()
-        _ = try x.scalars; _ = try f.scalars; _ = try codes.scalars; _ = try small.scalars
+        _ = try x.scalars; _ = try f.scalars; _ = try codes.scalars; _ = try small.scalars; _ = try positions.scalars
         let rows: [(String, () throws -> Void)] = [
             ("sorted f64", { _ = try x.sorted().scalars }),
             ("sorted f32", { _ = try f.sorted().scalars }),
@@ -41,6 +42,9 @@ struct HostOps: ParsableCommand {
             ("histogram f64", { _ = try x.histogram(bins: 50).counts.scalars }),
             ("bincount i64", { _ = try codes.bincount().scalars }),
             ("bincount u8", { _ = try small.bincount().scalars }),
+            ("add(at:) f64", { var y = Tensor<Double>.zeros([n]); try y.add(at: positions, x); _ = try y.scalars }),
+            ("x[idx] = v f64", { var y = Tensor<Double>.zeros([n]); y[positions] = x; _ = try y.scalars }),
+            ("take f64", { _ = try x.take(positions).scalars }),
         ]
         for (name, body) in rows {
             let t = try best(body)

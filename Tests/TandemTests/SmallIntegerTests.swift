@@ -96,6 +96,29 @@ struct SmallIntegerTests {
     @Test("uint32, the same checks")
     func uint32() throws { try check(UInt32.self) }
 
+    @Test("scatter and scatter-add of every dtype: repeated indices accumulate (wrapping in the type), the last write wins")
+    func scatterEveryDType() throws {
+        func check<T: NumericTensorScalar & FixedWidthInteger>(_: T.Type) throws {
+            let idx: [Int64] = [0, 2, 0, 4, 0, 2, -1]
+            let vals: [T] = [T.max, 3, 1, 7, 2, T.max / 3, 5]
+            var y = Tensor<T>.zeros([5])
+            try y.add(at: Tensor(idx), Tensor(vals))
+            var want = [T](repeating: 0, count: 5)
+            for (i, v) in zip(idx, vals) { let j = Int(i < 0 ? i + 5 : i); want[j] = want[j] &+ v }
+            #expect(try y.scalars == want, "\(T.self) add(at:)")
+            var z = Tensor<T>.zeros([5])
+            z[Tensor(idx)] = Tensor(vals)
+            var last = [T](repeating: 0, count: 5)
+            for (i, v) in zip(idx, vals) { last[Int(i < 0 ? i + 5 : i)] = v }
+            #expect(try z.scalars == last, "\(T.self) x[idx] = v")
+        }
+        try check(Int8.self); try check(Int16.self); try check(Int32.self); try check(Int64.self)
+        try check(UInt8.self); try check(UInt16.self); try check(UInt32.self)
+        var f = Tensor<Float>.zeros([3])
+        try f.add(at: Tensor<Int32>([1, 1, 2]), Tensor<Float>([0.1, 0.2, 0.3]))
+        #expect(try f.scalars == [0, Float(0.1) + Float(0.2), 0.3])
+    }
+
     @Test("a uint8 image: sums and means widen, as NumPy's; a threshold gives a mask; uint8 reads back from .npy")
     func uint8Image() throws {
         let pixels: [UInt8] = (0..<64).map { UInt8(($0 * 37) % 256) }

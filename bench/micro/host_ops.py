@@ -26,6 +26,15 @@ def main():
     f = x.astype(np.float32)
     codes = (x * 100 + 100).astype(np.int64)
     small = (x * 100 + 100).astype(np.uint8)
+    positions = ((x + 1) * 0.5 * (n - 1)).astype(np.int64)
+
+    def add_at():
+        y = np.zeros(n)
+        np.add.at(y, positions, x)
+
+    def write():
+        y = np.zeros(n)
+        y[positions] = x
     rows = [
         ("sorted f64", lambda: np.sort(x)),
         ("sorted f32", lambda: np.sort(f)),
@@ -37,6 +46,9 @@ def main():
         ("histogram f64", lambda: np.histogram(x, bins=50)),
         ("bincount i64", lambda: np.bincount(codes)),
         ("bincount u8", lambda: np.bincount(small)),
+        ("add(at:) f64", add_at),
+        ("x[idx] = v f64", write),
+        ("take f64", lambda: np.take(x, positions)),
     ]
     for name, fn in rows:
         print(f"{name:<16}{round(best(fn, repeats), 4)} s")
