@@ -203,7 +203,8 @@ extension Tensor where Scalar: FloatingTensorScalar {
     ///     let (counts, edges) = try x.histogram(bins: 10, range: 0...1)
     public func histogram(bins: Int = 10, range: ClosedRange<Double>? = nil) throws -> (counts: Tensor<Int64>, edges: Tensor<Double>) {
         precondition(bins > 0, "histogram: `bins` must be positive, when an integer")
-        let v = try flattened().scalars.map { Double($0.literal.asDouble) }
+        // Widened by a kernel, not element by element in generic code (unspecialised across modules).
+        let v = try cast(to: Double.self).flattened().scalars
         var lo = range?.lowerBound ?? v.filter { !$0.isNaN }.min() ?? 0
         var hi = range?.upperBound ?? v.filter { !$0.isNaN }.max() ?? 1
         precondition(lo.isFinite && hi.isFinite, "histogram: autodetected range of [\(lo), \(hi)] is not finite")
