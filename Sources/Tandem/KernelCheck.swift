@@ -26,7 +26,10 @@ public enum KernelCheck {
     /// Buffers for one launch of `k`, filled from `seed` (floats in [-2, 2], signed ints in
     /// [-20, 20], unsigned in [0, 40], bools 0/1): the same values for the same seed.
     ///
-    ///     let launch = Launch(buffers: KernelCheck.inputs(k, seed: 1), ints: k.ints, floats: k.floats)
+    ///     let recorder = PlanRecorder()
+    ///     try PlanRecorder.$current.withValue(recorder) { _ = try x.exp().sum().item() }
+    ///     let k = recorder.kernels[0]
+    ///     let buffers = KernelCheck.inputs(k, seed: 1)      // one per kernel buffer
     public static func inputs(_ k: PlanRecorder.Recorded, seed: UInt64) -> [Buffer] {
         var state = seed &* 0x9E3779B97F4A7C15 &+ 1
         func next() -> UInt64 {

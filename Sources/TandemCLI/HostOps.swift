@@ -45,6 +45,7 @@ struct HostOps: ParsableCommand {
             ("add(at:) f64", { var y = Tensor<Double>.zeros([n]); try y.add(at: positions, x); _ = try y.scalars }),
             ("x[idx] = v f64", { var y = Tensor<Double>.zeros([n]); y[positions] = x; _ = try y.scalars }),
             ("take f64", { _ = try x.take(positions).scalars }),
+
         ]
         for (name, body) in rows {
             let t = try best(body)

@@ -83,6 +83,16 @@ struct OpenCLDeviceTests {
         }
     }
 
+    @Test("the narrow integer dtypes on opencl: every operation on edge values, as Swift's fixed-width arithmetic")
+    func smallIntegers() throws {
+        let checks = SmallIntegerTests()
+        try checks.check(Int8.self, on: [.opencl])
+        try checks.check(Int16.self, on: [.opencl])
+        try checks.check(UInt8.self, on: [.opencl])
+        try checks.check(UInt16.self, on: [.opencl])
+        try checks.check(UInt32.self, on: [.opencl])
+    }
+
     @Test("large kernels: many work-groups, more than one wave, several reduction parts, row reductions split over groups")
     func largeKernels() throws {
         let n = 1_000_000
