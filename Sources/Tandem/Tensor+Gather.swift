@@ -232,7 +232,22 @@ extension Tensor {
                      "boolean index did not match indexed array: mask shape \(Shape.describe(mask.shape)), array shape \(Shape.describe(shape))")
         let m = try mask.broadcast(to: shape).scalars
         let v = try scalars
-        return Tensor(zip(v, m).compactMap { $1 ? $0 : nil })
+        // Copied as bytes: a generic compactMap, unspecialised across modules, is slow per element.
+        let kept = m.reduce(0) { $0 + ($1 ? 1 : 0) }
+        let stride = MemoryLayout<Scalar>.stride
+        let out = [Scalar](unsafeUninitializedCapacity: kept) { buffer, count in
+            // This is safe: `kept` elements are written, each a whole element of `v`.
+            v.withUnsafeBytes { src in
+                guard let from = src.baseAddress, let to = UnsafeMutableRawPointer(buffer.baseAddress) else { return }
+                var at = 0
+                for (i, keep) in m.enumerated() where keep {
+                    (to + at * stride).copyMemory(from: from + i * stride, byteCount: stride)
+                    at += 1
+                }
+            }
+            count = kept
+        }
+        return Tensor(out)
     }
 }
 

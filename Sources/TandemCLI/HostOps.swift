@@ -45,6 +45,8 @@ struct HostOps: ParsableCommand {
             ("add(at:) f64", { var y = Tensor<Double>.zeros([n]); try y.add(at: positions, x); _ = try y.scalars }),
             ("x[idx] = v f64", { var y = Tensor<Double>.zeros([n]); y[positions] = x; _ = try y.scalars }),
             ("take f64", { _ = try x.take(positions).scalars }),
+            ("x[mask] f64", { _ = try x.elements(where: x .> 0.0).scalars }),
+            ("nonzero", { _ = try (x .> 0.0).nonzero()[0].scalars }),
 
         ]
         for (name, body) in rows {

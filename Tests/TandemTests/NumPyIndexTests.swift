@@ -123,6 +123,11 @@ struct NumPyIndexTests {
         try check((0..<20_000).map { _ in UInt32(truncatingIfNeeded: g.next()) }, "u32")
         try check((0..<20_000).map { _ in UInt16(truncatingIfNeeded: g.next()) }, "u16")
         try check((0..<20_000).map { _ in UInt8(truncatingIfNeeded: g.next()) }, "u8")
+        // x[mask], copied as bytes: every kept element, in order, of a float and a byte type.
+        let keep = doubles.map { $0 > 0 }
+        #expect(try Tensor(doubles).elements(where: Tensor(keep)).scalars == zip(doubles, keep).filter { $0.1 }.map(\.0))
+        let bytes = (0..<20_000).map { UInt8(truncatingIfNeeded: $0 * 7) }
+        #expect(try Tensor(bytes).elements(where: Tensor(keep)).scalars == zip(bytes, keep).filter { $0.1 }.map(\.0))
         // -0.0 and 0.0 keep their order in a stable argsort (they are equal).
         let zeros: [Double] = (0..<4096).map { $0 % 2 == 0 ? 0.0 : -0.0 }
         #expect(try Tensor(zeros).argsort().scalars == (0..<4096).map(Int64.init))

@@ -49,6 +49,8 @@ def main():
         ("add(at:) f64", add_at),
         ("x[idx] = v f64", write),
         ("take f64", lambda: np.take(x, positions)),
+        ("x[mask] f64", lambda: x[x > 0.0]),
+        ("nonzero", lambda: np.nonzero(x > 0.0)),
     ]
     for name, fn in rows:
         print(f"{name:<16}{round(best(fn, repeats), 4)} s")
