@@ -265,23 +265,29 @@ extension UInt32: RadixInteger {}
 extension UInt16: RadixInteger {}
 extension UInt8: RadixInteger {}
 
+/// Where each value of the byte at `shift` starts in a stable counting pass over `keys`, or
+/// nil when every key has the same byte there (the pass would move nothing). The one
+/// histogram of both radix sorts below.
+func radixStarts(_ keys: [UInt64], shift: UInt64) -> [Int]? {
+    var counts = [Int](repeating: 0, count: 256)
+    keys.withUnsafeBufferPointer { k in for key in k { counts[Int(truncatingIfNeeded: key >> shift) & 0xFF] += 1 } }
+    if counts.contains(keys.count) { return nil }
+    var total = 0
+    for i in 0..<256 { let c = counts[i]; counts[i] = total; total += c }
+    return counts
+}
+
 /// `keys` sorted ascending by LSD radix passes of 8 bits (a pass over a byte every key shares
 /// is skipped): the keys alone move, for sorts that need no positions.
 func radixSorted(_ input: [UInt64], keyBytes: Int) -> [UInt64] {
-    let n = input.count
-    guard n > 1 else { return input }
+    guard input.count > 1 else { return input }
     var keys = input, other = input
-    var counts = [Int](repeating: 0, count: 256)
     for pass in 0..<keyBytes {
         let shift = UInt64(pass * 8)
-        for i in 0..<256 { counts[i] = 0 }
-        keys.withUnsafeBufferPointer { k in for key in k { counts[Int(truncatingIfNeeded: key >> shift) & 0xFF] += 1 } }
-        if counts.contains(n) { continue }
-        var total = 0
-        for i in 0..<256 { let c = counts[i]; counts[i] = total; total += c }
+        guard var starts = radixStarts(keys, shift: shift) else { continue }
         keys.withUnsafeBufferPointer { k in
             other.withUnsafeMutableBufferPointer { o in
-                counts.withUnsafeMutableBufferPointer { c in
+                starts.withUnsafeMutableBufferPointer { c in
                     for key in k {
                         let d = Int(truncatingIfNeeded: key >> shift) & 0xFF
                         o[c[d]] = key
@@ -304,19 +310,14 @@ func radixOrder(_ input: [UInt64], keyBytes: Int) -> [Int32] {
     guard n > 1 else { return order }
     // The keys move with their positions, so each pass reads both in order.
     var keys = input, otherKeys = input, other = order
-    var counts = [Int](repeating: 0, count: 256)
     for pass in 0..<keyBytes {
         let shift = UInt64(pass * 8)
-        for i in 0..<256 { counts[i] = 0 }
-        keys.withUnsafeBufferPointer { k in for key in k { counts[Int(truncatingIfNeeded: key >> shift) & 0xFF] += 1 } }
-        if counts.contains(n) { continue }      // every key has this byte: nothing moves
-        var total = 0
-        for i in 0..<256 { let c = counts[i]; counts[i] = total; total += c }
+        guard var starts = radixStarts(keys, shift: shift) else { continue }
         keys.withUnsafeBufferPointer { k in
             order.withUnsafeBufferPointer { o in
                 otherKeys.withUnsafeMutableBufferPointer { ok in
                     other.withUnsafeMutableBufferPointer { oo in
-                        counts.withUnsafeMutableBufferPointer { c in
+                        starts.withUnsafeMutableBufferPointer { c in
                             for i in 0..<n {
                                 let key = k[i], d = Int(truncatingIfNeeded: key >> shift) & 0xFF
                                 let at = c[d]
