@@ -275,8 +275,13 @@ final class CUDAContextState: @unchecked Sendable {
         let start = ProcessInfoLite.monotonicNanos()
         // A timed kernel: events around its launches (after the copies it waits for).
         var timing: (start: CUDAEvent, end: CUDAEvent)? = nil
-        if timed != nil, let a = timingEvent(), let b = timingEvent() {
-            if (try? compute.record(into: a)) != nil { timing = (a, b) } else { spareTimingEvents += [a, b] }
+        if timed != nil, let a = timingEvent() {
+            // An event made but not used goes back to the spares.
+            if let b = timingEvent() {
+                if (try? compute.record(into: a)) != nil { timing = (a, b) } else { spareTimingEvents += [a, b] }
+            } else {
+                spareTimingEvents.append(a)
+            }
         }
         try blob.withUnsafeMutableBytes { args in
             switch plan {
