@@ -11,6 +11,8 @@ public enum TensorIndex: TensorIndexExpression, Sendable {
     /// An integer tensor: the axis is replaced by the index tensor's axes, each element taken at
     /// that index (NumPy's integer-array indexing, one index tensor per subscript).
     case _tensor(Node)
+    /// An index of a `Tandem.loop` nest (an affine expression of its loop variables).
+    case _loop(LoopIndex)
 
     /// What this value selects in a subscript.
     public var tensorIndex: TensorIndex { self }
@@ -25,6 +27,7 @@ public enum TensorIndex: TensorIndexExpression, Sendable {
         for (k, item) in indices.enumerated() {
             switch item {
             case .index: consumed += 1
+            case ._loop: preconditionFailure("a loop index is used outside its Tandem.loop")
             case .slice, ._all, ._tensor: consumed += 1; columns += 1
             case ._newAxis: columns += 1
             case ._ellipsis:
@@ -70,6 +73,8 @@ public enum TensorIndex: TensorIndexExpression, Sendable {
                 k += 1
             case ._ellipsis:
                 whole(implicit)
+            case ._loop:
+                preconditionFailure("a loop index is used outside its Tandem.loop")
             }
         }
         if ellipsis < 0 { whole(implicit) }
@@ -100,7 +105,7 @@ public enum TensorIndex: TensorIndexExpression, Sendable {
     /// Whether the item stands for one axis of the indexed tensor (`.newAxis` and `...` do not).
     var consumesAxis: Bool {
         switch self {
-        case .index, .slice, ._all, ._tensor: true
+        case .index, .slice, ._all, ._tensor, ._loop: true
         case ._newAxis, ._ellipsis: false
         }
     }
@@ -214,7 +219,7 @@ extension StrideThrough: TensorIndexExpression where Element == Int {
 /// The start, end and step of a standard-library stride. They are not public API, so they are
 /// read by reflection (labels `from`/`to`/`through`/`by`, or the older underscored ones) and
 /// checked against the sequence itself.
-private func strideParts<S: Sequence<Int>>(_ s: S) -> (Int, Int, Int) {
+func strideParts<S: Sequence<Int>>(_ s: S) -> (Int, Int, Int) {
     var start: Int?, end: Int?, step: Int?
     for child in Mirror(reflecting: s).children {
         switch child.label {
@@ -257,6 +262,7 @@ extension Tensor {
     }
 
     func view(_ indices: [TensorIndex]) -> Tensor {
+        if LoopNest.isLoopSubscript(indices) { return LoopNest.read(self, indices) }
         if let (position, index) = tensorItem(indices) {
             var rest = indices
             rest[position] = ._all
@@ -285,7 +291,7 @@ extension Tensor {
         var source = 0, view = 0
         for item in indices[..<position] {
             switch item {
-            case .index: source += 1
+            case .index, ._loop: source += 1
             case .slice, ._all, ._tensor: source += 1; view += 1
             case ._newAxis: view += 1
             case ._ellipsis: source += rank - consumed; view += rank - consumed
@@ -295,6 +301,10 @@ extension Tensor {
     }
 
     mutating func write(_ indices: [TensorIndex], _ value: Tensor) {
+        if LoopNest.isLoopSubscript(indices) {
+            LoopNest.write(&self, indices, value)
+            return
+        }
         if let (position, index) = tensorItem(indices) {
             scatterWrite(indices, position: position, index: index, value)
             return

@@ -135,6 +135,9 @@ public final class Node: @unchecked Sendable {
     public let consumers = Atomic<Int>(0)
 
     private static let nextID = Atomic<UInt64>(1)
+    /// The id the next node made will get at the earliest: every node made after this call has
+    /// an id at least this (ids only grow), every node made before, a smaller one.
+    public static var nextIDLowerBound: UInt64 { nextID.load(ordering: .relaxed) }
 
     public init(_ op: Op, dtype: DType, shape: [Int]) {
         self.storedOp = op
@@ -231,6 +234,19 @@ public final class Node: @unchecked Sendable {
         op = .view(base, map)
         pendingDepthStore.store(1, ordering: .relaxed)
         Node.retain(op)
+        Node.release(old)
+    }
+
+    /// Replaces the operation of a stand-in node no plan has seen yet (`Tandem.loop` gives a
+    /// written tensor a stand-in while the nest is traced, and defines it when the nest is
+    /// done). Call before any sync can reach the node.
+    public func redefine(as newOp: Op) {
+        let old = op
+        op = newOp
+        var depth = 0
+        newOp.forEachInput { depth = max(depth, $0.pendingDepth + 1) }
+        pendingDepthStore.store(depth, ordering: .relaxed)
+        Node.retain(newOp)
         Node.release(old)
     }
 

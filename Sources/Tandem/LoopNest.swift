@@ -1,0 +1,408 @@
+import Synchronization
+import TandemCompiler
+
+extension Tandem {
+    /// Runs a loop nest written as plain Swift: the meaning is exactly that of the sequential
+    /// nest in lexicographic order, and the loops that dependence analysis proves parallel run
+    /// as fused array kernels (on every device `auto` may choose); the rest run one iteration at
+    /// a time, in order.
+    ///
+    ///     Tandem.loop(1..<n - 1, 1..<n - 1) { i, j in          // Jacobi: reads the old `a`
+    ///         b[i, j] = 0.2 * (a[i, j] + a[i - 1, j] + a[i + 1, j] + a[i, j - 1] + a[i, j + 1])
+    ///     }
+    ///     Tandem.loop(0..<n, 0..<m, 0..<p) { i, j, k in         // a product: k is a reduction
+    ///         c[i, j] += a[i, k] * b[k, j]
+    ///     }
+    ///     Tandem.loop(0..<n) { i in                             // triangular: forward substitution
+    ///         Tandem.loop(0..<i) { j in x[i] -= l[i, j] * x[j] }
+    ///         x[i] = x[i] / l[i, i]
+    ///     }
+    ///
+    /// The body is traced, not run per point: it is called with symbolic indices and records what
+    /// it reads and writes. Inside it, read and write tensors element by element with integer and
+    /// loop-index subscripts (`a[i, j - 1]`, `a[i, 0]`), combine elements with tensor arithmetic
+    /// and math functions (`select` for conditions: a Swift `if` cannot test a traced value), and
+    /// use `+=`, `-=`, `*=` or `Tensor.maximum`/`minimum` of an element with itself for
+    /// reductions. Values from outside must be scalars (`Tensor(2.0)`, a Swift `Double`); a
+    /// whole tensor used in the body is an error. Subscripts must stay inside the tensors (no
+    /// negative loop indices counted from the end).
+    ///
+    /// How a nest runs: its loops are analysed together (GCD and Banerjee tests with direction
+    /// vectors over the affine subscripts); when no dependence is carried, every statement runs as
+    /// one array operation over the whole iteration space (a write whose subscript omits loops and
+    /// updates itself with `+` `*` `max` `min` becomes a reduction over them: floating-point sums
+    /// are then added in another order than the sequential loop's). Otherwise the outermost loop
+    /// runs one iteration at a time and the loops inside it are analysed again, down to single
+    /// points where every loop carries a dependence (Gauss–Seidel: correct, and slow).
+    /// `Tandem.loopStatistics` counts what ran which way.
+    public static func loop(_ r0: some LoopBounds, _ body: (LoopIndex) -> Void) {
+        LoopNest.run([r0.loopRange]) { body($0[0]) }
+    }
+
+    /// A two-deep nest (see `loop(_:_:)`).
+    public static func loop(_ r0: some LoopBounds, _ r1: some LoopBounds, _ body: (LoopIndex, LoopIndex) -> Void) {
+        LoopNest.run([r0.loopRange, r1.loopRange]) { body($0[0], $0[1]) }
+    }
+
+    /// A three-deep nest (see `loop(_:_:)`).
+    public static func loop(_ r0: some LoopBounds, _ r1: some LoopBounds, _ r2: some LoopBounds,
+                            _ body: (LoopIndex, LoopIndex, LoopIndex) -> Void) {
+        LoopNest.run([r0.loopRange, r1.loopRange, r2.loopRange]) { body($0[0], $0[1], $0[2]) }
+    }
+
+    /// A four-deep nest (see `loop(_:_:)`).
+    public static func loop(_ r0: some LoopBounds, _ r1: some LoopBounds, _ r2: some LoopBounds, _ r3: some LoopBounds,
+                            _ body: (LoopIndex, LoopIndex, LoopIndex, LoopIndex) -> Void) {
+        LoopNest.run([r0.loopRange, r1.loopRange, r2.loopRange, r3.loopRange]) { body($0[0], $0[1], $0[2], $0[3]) }
+    }
+
+    /// What the loop nests of this process did: statements and nests run as array operations,
+    /// nests whose outer loop ran one iteration at a time, reductions recognised.
+    public static var loopStatistics: LoopStatistics { LoopNest.statistics.withLock { $0 } }
+}
+
+/// Counts of `Tandem.loop`'s decisions in this process.
+public struct LoopStatistics: Sendable, Equatable {
+    /// Nests (or the inner loops of a peeled iteration) run as array operations.
+    public var vectorised = 0
+    /// Nests whose outermost loop carried a dependence (or held a nested `Tandem.loop`), run one
+    /// iteration at a time.
+    public var peeled = 0
+    /// Body executions with every index fixed (one point).
+    public var points = 0
+    /// Writes turned into reductions over the loops their subscript leaves out.
+    public var reductions = 0
+}
+
+/// The tracing of `Tandem.loop` bodies and the decision how to run them.
+enum LoopNest {
+    @TaskLocal static var current: LoopRecorder?
+    static let statistics = Mutex(LoopStatistics())
+    static let traces = Atomic<UInt64>(1)
+
+    /// Whether a subscript is one of a loop nest: it has a loop index, or only integers while a
+    /// body is traced (an element read at a fixed place inside the nest).
+    static func isLoopSubscript(_ indices: [TensorIndex]) -> Bool {
+        var integers = true
+        for item in indices {
+            switch item {
+            case ._loop: return true
+            case .index: break
+            default: integers = false
+            }
+        }
+        return integers && !indices.isEmpty && current != nil
+    }
+
+    static func run(_ ranges: [LoopRange], _ body: ([LoopIndex]) -> Void) {
+        if let recorder = current {
+            // Inside a traced level, a nested loop cannot join the trace: the enclosing loop
+            // runs one iteration at a time, where this call's bounds are known.
+            if let frame = recorder.frame {
+                frame.aborted = true
+                return
+            }
+            recorder.nest(ranges.map { $0.resolved() }, prefix: [], body)
+            return
+        }
+        let recorder = LoopRecorder()
+        $current.withValue(recorder) {
+            recorder.nest(ranges.map { $0.resolved() }, prefix: [], body)
+        }
+        recorder.finish()
+    }
+
+    static func read<S: TensorScalar>(_ t: Tensor<S>, _ indices: [TensorIndex]) -> Tensor<S> {
+        guard let recorder = current else { preconditionFailure("a loop index is used outside its Tandem.loop") }
+        return Tensor<S>(node: recorder.read(t.node, indices))
+    }
+
+    static func write<S: TensorScalar>(_ t: inout Tensor<S>, _ indices: [TensorIndex], _ value: Tensor<S>) {
+        guard let recorder = current else { preconditionFailure("a loop index is used outside its Tandem.loop") }
+        let stand = recorder.write(t.node, indices, value.node)
+        if stand !== t.node { t = Tensor<S>(node: stand) }
+    }
+}
+
+/// One `Tandem.loop` call's state while its body is traced and run.
+///
+/// A tensor written in the nest is given a stand-in node at its first write (the variable the
+/// body writes through holds it from then on); the recorder keeps the tensor's current version
+/// (`ArrayState.current`), and when the outermost call returns the stand-in becomes that version.
+/// A traced level (`Frame`) builds every read as a view over the whole iteration space and
+/// every write as an update, applied at once so that later statements read them; if the
+/// analysis rejects the level, those versions are dropped and the outer loop is peeled.
+final class LoopRecorder: @unchecked Sendable {
+    final class ArrayState {
+        let standIn: Node
+        let original: Node
+        var current: Node
+        init(standIn: Node, original: Node) {
+            self.standIn = standIn
+            self.original = original
+            current = original
+        }
+    }
+
+    /// A read of the traced level: of which tensor (`source`: a stand-in or any other node),
+    /// from which version (`base`), where, and before which statement.
+    struct Read {
+        let source: Node
+        let node: Node
+        let base: Node
+        let map: AffineMap
+        let position: Int
+    }
+
+    struct Statement {
+        let state: ArrayState
+        /// Iteration space → the tensor's axes.
+        let map: AffineMap
+        /// For a reduction: the map without the reduced loops, their extents, and the read of
+        /// the element it updates.
+        var reduced: (map: AffineMap, extents: [Int], selfRead: Node)?
+    }
+
+    /// One traced level: the loops run as arrays, with their extents.
+    final class Frame {
+        let id: UInt64
+        let extents: [Int]
+        var reads: [Read] = []
+        var statements: [Statement] = []
+        var aborted = false
+        init(id: UInt64, extents: [Int]) {
+            self.id = id
+            self.extents = extents
+        }
+    }
+
+    private var states: [ObjectIdentifier: ArrayState] = [:]
+    private var order: [ArrayState] = []
+    var frame: Frame?
+    /// Nodes made before the current trace (or body call) began have smaller ids.
+    private var firstID: UInt64 = 0
+    /// The reads made by the current trace or body call.
+    private var readNodes: Set<ObjectIdentifier> = []
+
+    typealias Level = (lower: Int, step: Int, count: Int)
+
+    /// Runs `levels` (the loops of one call, after the fixed indices `prefix` of loops already
+    /// peeled): traced as arrays when legal, else the first loop one iteration at a time.
+    func nest(_ levels: [Level], prefix: [LoopIndex], _ body: ([LoopIndex]) -> Void) {
+        if levels.contains(where: { $0.count == 0 }) { return }
+        if levels.isEmpty {
+            firstID = Node.nextIDLowerBound
+            readNodes = []
+            LoopNest.statistics.withLock { $0.points += 1 }
+            body(prefix)
+            return
+        }
+        let snapshot = order.map { ($0, $0.current) }
+        let known = Set(order.map { ObjectIdentifier($0) })
+        let f = Frame(id: LoopNest.traces.add(1, ordering: .relaxed).oldValue, extents: levels.map(\.count))
+        frame = f
+        firstID = Node.nextIDLowerBound
+        readNodes = []
+        var indices = prefix
+        for (k, l) in levels.enumerated() {
+            var c = [Int](repeating: 0, count: k + 1)
+            c[k] = l.step
+            indices.append(LoopIndex(constant: l.lower, coefs: c, trace: f.id))
+        }
+        body(indices)
+        frame = nil
+        if !f.aborted && LoopRecorder.legal(f) {
+            let reductions = f.statements.filter { $0.reduced != nil }.count
+            LoopNest.statistics.withLock { $0.vectorised += 1; $0.reductions += reductions }
+            return
+        }
+        // Drop the traced versions; run the first loop one iteration at a time.
+        for (s, c) in snapshot { s.current = c }
+        for s in order where !known.contains(ObjectIdentifier(s)) { s.current = s.original }
+        LoopNest.statistics.withLock { $0.peeled += 1 }
+        let first = levels[0], rest = Array(levels.dropFirst())
+        for c in 0..<first.count {
+            nest(rest, prefix: prefix + [LoopIndex(constant: first.lower + first.step * c)], body)
+        }
+    }
+
+    /// Gives every written tensor's stand-in its final version.
+    func finish() {
+        for s in order {
+            let cur = s.current
+            if cur !== s.original, cur.consumers.load(ordering: .relaxed) == 0, cur.holders.load(ordering: .relaxed) == 0 {
+                s.standIn.redefine(as: cur.op)      // nothing else reads this version: become it
+            } else {
+                s.standIn.redefine(as: .view(cur, .identity(cur.shape.count)))
+            }
+        }
+        order = []
+        states = [:]
+    }
+
+    // MARK: - Reads and writes
+
+    func read(_ x: Node, _ indices: [TensorIndex]) -> Node {
+        let base = states[ObjectIdentifier(x)]?.current ?? x
+        let extents = frame?.extents ?? []
+        let map = accessMap(indices, shape: x.shape, what: "read")
+        let v = Node(.view(base, map), dtype: x.dtype, shape: extents)
+        readNodes.insert(ObjectIdentifier(v))
+        if let f = frame { f.reads.append(Read(source: x, node: v, base: base, map: map, position: f.statements.count)) }
+        return v
+    }
+
+    /// Records `x[indices] = value`; returns the node the written variable holds from now on.
+    func write(_ x: Node, _ indices: [TensorIndex], _ value: Node) -> Node {
+        let state: ArrayState
+        if let s = states[ObjectIdentifier(x)] {
+            state = s
+        } else {
+            let stand = Node(.view(x, .identity(x.shape.count)), dtype: x.dtype, shape: x.shape)
+            state = ArrayState(standIn: stand, original: x)
+            states[ObjectIdentifier(stand)] = state
+            order.append(state)
+        }
+        let extents = frame?.extents ?? []
+        let map = accessMap(indices, shape: x.shape, what: "write")
+        checkLeaves(value)
+        precondition(Shape.broadcast(value.shape, extents) == extents,
+                     "Tandem.loop: a value of shape \(Shape.describe(value.shape)) is written to one element")
+        if let f = frame, let r = reduction(value, state: state, map: map, frame: f) {
+            state.current = Node(.update(base: state.current, map: r.map, value: r.value), dtype: x.dtype, shape: x.shape)
+            f.statements.append(Statement(state: state, map: map, reduced: (r.map, r.extents, r.selfRead)))
+            return state.standIn
+        }
+        let v = value.shape == extents ? value : LoopRecorder.broadcast(value, to: extents)
+        state.current = Node(.update(base: state.current, map: map, value: v), dtype: x.dtype, shape: x.shape)
+        frame?.statements.append(Statement(state: state, map: map, reduced: nil))
+        return state.standIn
+    }
+
+    static func broadcast(_ node: Node, to shape: [Int]) -> Node {
+        if case .fill = node.op { return Node(node.op, dtype: node.dtype, shape: shape) }
+        let r = shape.count, s = node.shape.count
+        var coef = [Int](repeating: 0, count: s * r)
+        for d in 0..<s where node.shape[d] != 1 { coef[d * r + d + (r - s)] = 1 }
+        let map = AffineMap(inRank: s, outRank: r, offset: [Int](repeating: 0, count: s), coef: coef)
+        return Node(.view(node, map), dtype: node.dtype, shape: shape)
+    }
+
+    /// The map from the iteration space (the current frame's loops; none outside a trace) to
+    /// the axes of a tensor of `shape`, checked to stay inside it.
+    func accessMap(_ indices: [TensorIndex], shape: [Int], what: String) -> AffineMap {
+        let extents = frame?.extents ?? []
+        let d = extents.count, r = shape.count
+        precondition(indices.count == r,
+                     "Tandem.loop: a \(what) inside a loop nest names every axis with an integer or a loop index (\(indices.count) indices for a tensor of shape \(Shape.describe(shape)))")
+        var offset = [Int](repeating: 0, count: r)
+        var coef = [Int](repeating: 0, count: r * d)
+        for (a, item) in indices.enumerated() {
+            switch item {
+            case .index(let i):
+                let j = i < 0 ? i + shape[a] : i
+                precondition(j >= 0 && j < shape[a], "Tandem.loop: index \(i) is out of bounds for axis \(a) with size \(shape[a])")
+                offset[a] = j
+            case ._loop(let e):
+                if !e.isConstant {
+                    precondition(frame != nil && e.trace == frame!.id, "a loop index is used outside its Tandem.loop")
+                }
+                offset[a] = e.constant
+                var lo = e.constant, hi = e.constant
+                for (k, c) in e.coefs.enumerated() where c != 0 {
+                    coef[a * d + k] = c
+                    let span = c * (extents[k] - 1)
+                    lo += min(0, span)
+                    hi += max(0, span)
+                }
+                precondition(lo >= 0 && hi < shape[a],
+                             "Tandem.loop: the \(what) index of axis \(a) runs from \(lo) to \(hi), outside its size \(shape[a])")
+            default:
+                preconditionFailure("Tandem.loop: a \(what) inside a loop nest takes integers and loop indices, not ranges, .all or tensors")
+            }
+        }
+        return AffineMap(inRank: r, outRank: d, offset: offset, coef: coef)
+    }
+
+    /// Every tensor a written value is computed from is a read of this nest, something computed
+    /// in its body, or a single element: a whole tensor used in a body would broadcast against
+    /// the iteration space instead of meaning one element per iteration.
+    func checkLeaves(_ value: Node) {
+        var stack = [value]
+        var seen: Set<ObjectIdentifier> = []
+        while let n = stack.popLast() {
+            if readNodes.contains(ObjectIdentifier(n)) { continue }
+            if n.id < firstID {
+                precondition(n.count == 1,
+                             "Tandem.loop: the body uses a whole tensor of shape \(Shape.describe(n.shape)); inside a loop nest read tensors element by element (a[i, j]) and use scalars")
+                continue
+            }
+            guard seen.insert(ObjectIdentifier(n)).inserted else { continue }
+            n.op.forEachInput { stack.append($0) }
+        }
+    }
+
+    /// `c[p] = c[p] ⊕ term` where `p` leaves out some loops: `c[p] ⊕ reduce(term)` over them.
+    func reduction(_ value: Node, state: ArrayState, map: AffineMap, frame f: Frame)
+        -> (map: AffineMap, value: Node, extents: [Int], selfRead: Node)? {
+        guard case .binary(let op, let l, let r) = value.op else { return nil }
+        let reduce: ReduceOp
+        switch op {
+        case .add, .sub: reduce = .sum
+        case .mul: reduce = .prod
+        case .max: reduce = .max
+        case .min: reduce = .min
+        default: return nil
+        }
+        let d = f.extents.count
+        let dropped = (0..<d).filter { k in (0..<map.inRank).allSatisfy { map.c($0, k) == 0 } }
+        guard !dropped.isEmpty else { return nil }
+        func isSelf(_ n: Node) -> Bool {
+            f.reads.contains { $0.node === n && $0.base === state.current && $0.map == map
+                && ($0.source === state.standIn || $0.source === state.original) }
+        }
+        let selfRead: Node, term: Node
+        if isSelf(l) { (selfRead, term) = (l, r) } else if op != .sub, isSelf(r) { (selfRead, term) = (r, l) } else { return nil }
+        let kept = (0..<d).filter { !dropped.contains($0) }
+        let extents = kept.map { f.extents[$0] }
+        var coef = [Int](repeating: 0, count: map.inRank * kept.count)
+        for a in 0..<map.inRank { for (j, k) in kept.enumerated() { coef[a * kept.count + j] = map.c(a, k) } }
+        let reducedMap = AffineMap(inRank: map.inRank, outRank: kept.count, offset: map.offset, coef: coef)
+        let summed = Node(.reduce(reduce, term, axes: dropped), dtype: term.dtype, shape: extents)
+        let old = Node(.view(state.current, reducedMap), dtype: value.dtype, shape: extents)
+        let combined = selfRead === l ? Node(.binary(op, old, summed), dtype: value.dtype, shape: extents)
+                                      : Node(.binary(op, summed, old), dtype: value.dtype, shape: extents)
+        return (reducedMap, combined, extents, selfRead)
+    }
+
+    // MARK: - The analysis
+
+    /// Whether running each statement of the traced level over the whole iteration space, one
+    /// statement after the other, gives what the sequential nest gives.
+    static func legal(_ f: Frame) -> Bool {
+        let e = f.extents
+        for (si, s) in f.statements.enumerated() {
+            // One statement writes each element at most once (a reduction: once per kept point).
+            if let r = s.reduced {
+                if Dependence.directions(r.map, r.map, extents: r.extents).contains(where: { Dependence.order(of: $0) != .same }) { return false }
+            } else if Dependence.directions(s.map, s.map, extents: e).contains(where: { Dependence.order(of: $0) != .same }) {
+                return false
+            }
+            // A later statement's write to an element this one writes at a later iteration.
+            for t in f.statements[(si + 1)...] where t.state === s.state {
+                if Dependence.exists(s.map, t.map, extents: e, order: .after) { return false }
+            }
+            for r in f.reads where r.source === s.state.standIn || r.source === s.state.original {
+                if let red = s.reduced, r.node === red.selfRead { continue }
+                if si < r.position {
+                    // Read after the statement in the body: it must not see a write of a later iteration.
+                    if Dependence.exists(s.map, r.map, extents: e, order: .after) { return false }
+                } else if Dependence.exists(s.map, r.map, extents: e, order: .before) {
+                    // Read before it: it must not miss a write of an earlier iteration.
+                    return false
+                }
+            }
+        }
+        return true
+    }
+}

@@ -1,0 +1,268 @@
+import Testing
+import Tandem
+import TandemCompiler
+import _TandemTestSupport
+
+/// Issue 19: loop nests written as Swift closures (`Tandem.loop`), their dependence analysis and
+/// how they run, against the sequential nests run in Swift and brute-force dependences.
+@Suite("Loop nests", .serialized)
+struct LoopNestTests {
+    // MARK: - The dependence tests against brute force
+
+    /// Every direction vector some pair of iterations realises, by enumeration.
+    static func bruteDirections(_ f: AffineMap, _ s: AffineMap, extents: [Int]) -> Set<[Dependence.Direction]> {
+        var points: [[Int]] = [[]]
+        for e in extents { points = points.flatMap { p in (0..<e).map { p + [$0] } } }
+        func apply(_ m: AffineMap, _ t: [Int]) -> [Int] {
+            (0..<m.inRank).map { a in m.offset[a] + t.indices.reduce(0) { $0 + m.c(a, $1) * t[$1] } }
+        }
+        var result: Set<[Dependence.Direction]> = []
+        for x in points {
+            let fx = apply(f, x)
+            for y in points where apply(s, y) == fx {
+                result.insert(zip(x, y).map { $0 < $1 ? .less : $0 == $1 ? .equal : .greater })
+            }
+        }
+        return result
+    }
+
+    @Test("the tests never drop a direction vector some pair of iterations realises (random affine accesses)")
+    func soundAgainstBruteForce() {
+        var rng = SplitMix(seed: 19)
+        var exactCount = 0
+        for _ in 0..<3000 {
+            let depth = rng.int(1...3), rank = rng.int(1...2)
+            let extents = (0..<depth).map { _ in rng.int(1...5) }
+            func randomMap() -> AffineMap {
+                AffineMap(inRank: rank, outRank: depth, offset: (0..<rank).map { _ in rng.int(-3...3) },
+                          coef: (0..<(rank * depth)).map { _ in rng.int(0...3) == 0 ? rng.int(-2...2) : (rng.int(0...1) == 0 ? 0 : 1) })
+            }
+            let f = randomMap(), s = randomMap()
+            let found = Set(Dependence.directions(f, s, extents: extents))
+            let truth = LoopNestTests.bruteDirections(f, s, extents: extents)
+            #expect(truth.isSubset(of: found), "missed \(truth.subtracting(found)) for \(f) / \(s) over \(extents)")
+            if truth == found { exactCount += 1 }
+        }
+        // Conservative, but not uselessly so: most answers are exact.
+        #expect(exactCount > 2400, "exact in \(exactCount) of 3000")
+    }
+
+    @Test("simple stencil accesses get exactly their direction")
+    func stencilDirections() {
+        // write a[t0 + 1], read a[t0]: the element written at x is read at y = x + 1 (x < y).
+        let w = AffineMap(inRank: 1, outRank: 1, offset: [1], coef: [1])
+        let r = AffineMap(inRank: 1, outRank: 1, offset: [0], coef: [1])
+        #expect(Dependence.directions(w, r, extents: [10]) == [[.less]])
+        #expect(Dependence.directions(w, w, extents: [10]) == [[.equal]])
+        // 2-D: write a[t0, t1], read a[t0, t1 - 1] shifted by one along the inner loop only.
+        let w2 = AffineMap.identity(2)
+        let r2 = AffineMap(inRank: 2, outRank: 2, offset: [0, -1], coef: [1, 0, 0, 1])
+        #expect(Dependence.directions(w2, r2, extents: [5, 5]) == [[.equal, .less]])
+        // A transpose: a[t0, t1] against a[t1, t0] meets in both orders and on the diagonal (the
+        // subscripts are coupled: the per-axis tests keep more vectors than these three).
+        let t = AffineMap(inRank: 2, outRank: 2, offset: [0, 0], coef: [0, 1, 1, 0])
+        #expect(Set(Dependence.directions(w2, t, extents: [4, 4])).isSuperset(of: [[.less, .greater], [.equal, .equal], [.greater, .less]]))
+    }
+
+    // MARK: - Random nests against the sequential nest
+
+    /// One random statement: `target[w] (=|+=) c0 + Σ c_k * source_k[r_k]`.
+    struct Statement {
+        var target: Int
+        var write: [(loop: Int?, coef: Int, offset: Int)]
+        var accumulate: Bool
+        var constant: Double
+        var reads: [(array: Int, coef: Double, sub: [(loop: Int?, coef: Int, offset: Int)])]
+    }
+
+    /// A random subscript into an axis of size `n` over loops of `extents`: inside the axis.
+    static func subscriptItem(_ rng: inout SplitMix, n: Int, extents: [Int]) -> (loop: Int?, coef: Int, offset: Int) {
+        if rng.int(0...4) == 0 { return (nil, 0, rng.int(0...(n - 1))) }
+        let loop = rng.int(0...(extents.count - 1))
+        let coef = [1, 1, 1, -1, 2][rng.int(0...4)]
+        let span = coef * (extents[loop] - 1)
+        let lo = min(0, span), hi = max(0, span)
+        guard hi - lo < n else { return (nil, 0, rng.int(0...(n - 1))) }
+        return (loop, coef, rng.int((-lo)...(n - 1 - hi)))
+    }
+
+    static func evaluate(_ sub: [(loop: Int?, coef: Int, offset: Int)], _ t: [Int], shape: [Int]) -> Int {
+        var flat = 0
+        for (a, s) in sub.enumerated() { flat = flat * shape[a] + s.offset + (s.loop.map { s.coef * t[$0] } ?? 0) }
+        return flat
+    }
+
+    static func initial(_ k: Int, _ shape: [Int]) -> [Double] {
+        let count = shape.reduce(1, *)
+        var v = [Double](repeating: 0, count: count)
+        for i in 0..<count { v[i] = Double((i * 7 + k * 3) % 11) - 5 }
+        return v
+    }
+
+    @Test("random affine nests give the sequential nest's values, vectorised where the analysis allows")
+    func randomNests() throws {
+        var rng = SplitMix(seed: 1919)
+        let shapes = [[7, 6], [9], [5, 5]]
+        var vectorised = 0, peeled = 0
+        for trial in 0..<160 {
+            let depth = rng.int(1...3)
+            let extents = (0..<depth).map { _ in rng.int(1...5) }
+            var statements: [Statement] = []
+            for _ in 0..<rng.int(1...3) {
+                let target = rng.int(0...2)
+                let write = shapes[target].map { LoopNestTests.subscriptItem(&rng, n: $0, extents: extents) }
+                let reads = (0..<rng.int(0...3)).map { _ -> (Int, Double, [(loop: Int?, coef: Int, offset: Int)]) in
+                    let a = rng.int(0...2)
+                    return (a, [0.5, 0.25, -1, 2][rng.int(0...3)], shapes[a].map { LoopNestTests.subscriptItem(&rng, n: $0, extents: extents) })
+                }
+                statements.append(Statement(target: target, write: write, accumulate: rng.int(0...2) == 0,
+                                            constant: Double(rng.int(-2...2)), reads: reads))
+            }
+            // The sequential nest in Swift.
+            var want: [[Double]] = (0..<3).map { LoopNestTests.initial($0, shapes[$0]) }
+            var t = [Int](repeating: 0, count: depth)
+            func runReference(_ level: Int) {
+                if level == depth {
+                    for s in statements {
+                        var v = s.constant
+                        for r in s.reads { v += r.coef * want[r.array][LoopNestTests.evaluate(r.sub, t, shape: shapes[r.array])] }
+                        let w = LoopNestTests.evaluate(s.write, t, shape: shapes[s.target])
+                        want[s.target][w] = s.accumulate ? want[s.target][w] + v : v
+                    }
+                    return
+                }
+                for x in 0..<extents[level] { t[level] = x; runReference(level + 1) }
+            }
+            runReference(0)
+            // The same nest through Tandem.loop.
+            var arrays = (0..<3).map { Tensor<Double>(LoopNestTests.initial($0, shapes[$0]), shape: shapes[$0]) }
+            let before = Tandem.loopStatistics
+            let body: ([LoopIndex]) -> Void = { idx in
+                func items(_ sub: [(loop: Int?, coef: Int, offset: Int)]) -> [TensorIndex] {
+                    sub.map { s in s.loop.map { ._loop(idx[$0] * s.coef + s.offset) } ?? .index(s.offset) }
+                }
+                for s in statements {
+                    var v = Tensor(s.constant)
+                    for r in s.reads { v = v + r.coef * arrays[r.array][indices: items(r.sub)] }
+                    if s.accumulate { arrays[s.target][indices: items(s.write)] += v } else { arrays[s.target][indices: items(s.write)] = v }
+                }
+            }
+            switch depth {
+            case 1: Tandem.loop(0..<extents[0]) { body([$0]) }
+            case 2: Tandem.loop(0..<extents[0], 0..<extents[1]) { body([$0, $1]) }
+            default: Tandem.loop(0..<extents[0], 0..<extents[1], 0..<extents[2]) { body([$0, $1, $2]) }
+            }
+            let after = Tandem.loopStatistics
+            if after.peeled > before.peeled { peeled += 1 } else { vectorised += 1 }
+            for k in 0..<3 {
+                let got = try arrays[k].scalars
+                for (g, w) in zip(got, want[k]) {
+                    #expect(abs(g - w) <= 1e-9 * Swift.max(1, abs(w)), "trial \(trial), array \(k): \(got) != \(want[k])")
+                }
+            }
+        }
+        // Both ways are exercised.
+        #expect(vectorised > 20 && peeled > 20, "vectorised \(vectorised), peeled \(peeled)")
+    }
+
+    // MARK: - Programs
+
+    @Test("Jacobi reads the old array and runs as one array operation; Gauss–Seidel in place runs point by point")
+    func jacobiAndSeidel() throws {
+        let n = 12
+        let start = (0..<(n * n)).map { Double(($0 * 37) % 17) }
+        var a = Tensor<Double>(start, shape: [n, n])
+        var b = Tensor<Double>.zeros([n, n])
+        let before = Tandem.loopStatistics
+        Tandem.loop(1..<n - 1, 1..<n - 1) { i, j in
+            b[i, j] = 0.2 * (a[i, j] + a[i - 1, j] + a[i + 1, j] + a[i, j - 1] + a[i, j + 1])
+        }
+        let mid = Tandem.loopStatistics
+        #expect(mid.vectorised == before.vectorised + 1 && mid.peeled == before.peeled)
+        var want = [Double](repeating: 0, count: n * n)
+        for i in 1..<(n - 1) {
+            for j in 1..<(n - 1) {
+                want[i * n + j] = 0.2 * (start[i * n + j] + start[(i - 1) * n + j] + start[(i + 1) * n + j] + start[i * n + j - 1] + start[i * n + j + 1])
+            }
+        }
+        #expect(try b.scalars == want)
+        // In place: every loop carries a dependence.
+        Tandem.loop(1..<n - 1, 1..<n - 1) { i, j in
+            a[i, j] = 0.2 * (a[i, j] + a[i - 1, j] + a[i + 1, j] + a[i, j - 1] + a[i, j + 1])
+        }
+        var s = start
+        for i in 1..<(n - 1) {
+            for j in 1..<(n - 1) {
+                s[i * n + j] = 0.2 * (s[i * n + j] + s[(i - 1) * n + j] + s[(i + 1) * n + j] + s[i * n + j - 1] + s[i * n + j + 1])
+            }
+        }
+        #expect(try a.scalars == s)
+        #expect(Tandem.loopStatistics.points >= mid.points + (n - 2) * (n - 2))
+    }
+
+    @Test("a matrix product by += is a reduction over k; a row sweep carries only its outer loop")
+    func reductionsAndCarriedOuter() throws {
+        let (n, m, p) = (5, 4, 6)
+        let a = Tensor<Double>.uniform([n, p], seed: 1), b = Tensor<Double>.uniform([p, m], seed: 2)
+        var c = Tensor<Double>.ones([n, m])
+        let before = Tandem.loopStatistics
+        Tandem.loop(0..<n, 0..<m, 0..<p) { i, j, k in c[i, j] += a[i, k] * b[k, j] }
+        let after = Tandem.loopStatistics
+        #expect(after.reductions == before.reductions + 1 && after.peeled == before.peeled)
+        let want = try (a.matmul(b) + 1).scalars
+        for (g, w) in zip(try c.scalars, want) { #expect(abs(g - w) < 1e-12) }
+        // x[i, j] depends on x[i - 1, j]: i runs in order, j as arrays.
+        var x = Tensor<Double>(Array(0..<20).map(Double.init), shape: [4, 5])
+        Tandem.loop(1..<4, 0..<5) { i, j in x[i, j] = x[i - 1, j] * 0.5 + x[i, j] }
+        var r = Array(0..<20).map(Double.init)
+        for i in 1..<4 { for j in 0..<5 { r[i * 5 + j] = r[(i - 1) * 5 + j] * 0.5 + r[i * 5 + j] } }
+        #expect(try x.scalars == r)
+        let last = Tandem.loopStatistics
+        #expect(last.peeled == after.peeled + 1 && last.vectorised == after.vectorised + 3 && last.points == after.points)
+        // A maximum along a loop the write leaves out.
+        var best = Tensor<Double>.full([4], -1)
+        Tandem.loop(0..<4, 0..<5) { i, j in best[i] = Tensor.maximum(best[i], x[i, j]) }
+        #expect(try best.scalars == (0..<4).map { i in r[(i * 5)..<(i * 5 + 5)].max()! })
+    }
+
+    @Test("triangular nests, strides, a nest inside a nest, integers")
+    func triangularAndStrides() throws {
+        // Forward substitution L y = b with the inner loop's bound set by the outer index.
+        let n = 6
+        var lv = [Double](repeating: 0, count: n * n)
+        for i in 0..<n { for j in 0...i { lv[i * n + j] = i == j ? 2 + Double(i) : Double((i + 2 * j) % 5) - 2 } }
+        let l = Tensor<Double>(lv, shape: [n, n])
+        let bv = (0..<n).map { Double($0) - 1.5 }
+        var x = Tensor<Double>(bv)
+        Tandem.loop(0..<n) { i in
+            Tandem.loop(0..<i) { j in x[i] -= l[i, j] * x[j] }
+            x[i] = x[i] / l[i, i]
+        }
+        var y = bv
+        for i in 0..<n {
+            for j in 0..<i { y[i] -= lv[i * n + j] * y[j] }
+            y[i] /= lv[i * n + i]
+        }
+        for (g, w) in zip(try x.scalars, y) { #expect(abs(g - w) < 1e-12) }
+        // Strides and inclusive ranges; an Int32 tensor.
+        var k = Tensor<Int32>.zeros([10])
+        let src = Tensor<Int32>(Array(0..<10).map(Int32.init))
+        Tandem.loop(stride(from: 9, to: 0, by: -3)) { i in k[i] = src[i - 1] * 2 + 1 }
+        Tandem.loop(0...1) { i in k[i] = src[i + 8] }
+        #expect(try k.scalars == [8, 9, 0, 5, 0, 0, 11, 0, 0, 17])
+    }
+}
+
+/// A small deterministic generator for the random tests.
+struct SplitMix {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    mutating func int(_ r: ClosedRange<Int>) -> Int { r.lowerBound + Int(next() % UInt64(r.count)) }
+}
