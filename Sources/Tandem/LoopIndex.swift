@@ -117,3 +117,15 @@ extension StrideThrough: LoopBounds where Element == Int {
         return LoopRange(lower: LoopIndex(constant: start), upper: LoopIndex(constant: end + (step > 0 ? 1 : -1)), step: step)
     }
 }
+
+extension Tensor where Scalar: NumericTensorScalar {
+    /// A loop index's value inside a `Tandem.loop` body, as an element of this type.
+    ///
+    ///     Tandem.loop(0..<n, 0..<m) { i, j in
+    ///         a[i, j] = (Tensor<Double>(i) * Tensor<Double>(j + 1)) % Double(n) / Double(n)
+    ///     }
+    public init(_ index: LoopIndex) {
+        guard let recorder = LoopNest.current else { preconditionFailure("a loop index is used outside its Tandem.loop") }
+        self.init(node: recorder.value(of: index, dtype: Scalar.dtype))
+    }
+}

@@ -72,6 +72,9 @@ public struct LoopStatistics: Sendable, Equatable {
     public var points = 0
     /// Writes turned into reductions over the loops their subscript leaves out.
     public var reductions = 0
+    /// Peeled nests whose loop run one iteration at a time is not the outermost (interchanged
+    /// outward: the outer loops run as arrays inside it).
+    public var interchanged = 0
 }
 
 /// The tracing of `Tandem.loop` bodies and the decision how to run them.
@@ -102,12 +105,12 @@ enum LoopNest {
                 frame.aborted = true
                 return
             }
-            recorder.nest(ranges.map { $0.resolved() }, prefix: [], body)
+            recorder.nest(ranges.map { $0.resolved() }, body)
             return
         }
         let recorder = LoopRecorder()
         $current.withValue(recorder) {
-            recorder.nest(ranges.map { $0.resolved() }, prefix: [], body)
+            recorder.nest(ranges.map { $0.resolved() }, body)
         }
         recorder.finish()
     }
@@ -186,43 +189,70 @@ final class LoopRecorder: @unchecked Sendable {
 
     typealias Level = (lower: Int, step: Int, count: Int)
 
-    /// Runs `levels` (the loops of one call, after the fixed indices `prefix` of loops already
-    /// peeled): traced as arrays when legal, else the first loop one iteration at a time.
-    func nest(_ levels: [Level], prefix: [LoopIndex], _ body: ([LoopIndex]) -> Void) {
+    /// A loop of the call being run: free (traced as an array axis) or fixed at one value.
+    enum Slot {
+        case free(Level)
+        case fixed(Int)
+    }
+
+    /// Runs one call's loops (`levels`).
+    func nest(_ levels: [Level], _ body: ([LoopIndex]) -> Void) {
         if levels.contains(where: { $0.count == 0 }) { return }
-        if levels.isEmpty {
+        nest(levels.map { .free($0) }, body)
+    }
+
+    /// Runs the loops of one call with some of them fixed: the free ones traced as arrays when
+    /// legal; otherwise the outermost free loop whose iterations may run one at a time with the
+    /// others as arrays (interchanged outward when it is not the first), or else the first.
+    func nest(_ slots: [Slot], _ body: ([LoopIndex]) -> Void) {
+        var free: [(position: Int, level: Level)] = []
+        for (k, s) in slots.enumerated() { if case .free(let l) = s { free.append((k, l)) } }
+        if free.isEmpty {
             firstID = Node.nextIDLowerBound
             readNodes = []
             LoopNest.statistics.withLock { $0.points += 1 }
-            body(prefix)
+            body(slots.map { if case .fixed(let v) = $0 { LoopIndex(constant: v) } else { preconditionFailure() } })
             return
         }
         let snapshot = order.map { ($0, $0.current) }
         let known = Set(order.map { ObjectIdentifier($0) })
-        let f = Frame(id: LoopNest.traces.add(1, ordering: .relaxed).oldValue, extents: levels.map(\.count))
+        let f = Frame(id: LoopNest.traces.add(1, ordering: .relaxed).oldValue, extents: free.map(\.level.count))
         frame = f
         firstID = Node.nextIDLowerBound
         readNodes = []
-        var indices = prefix
-        for (k, l) in levels.enumerated() {
-            var c = [Int](repeating: 0, count: k + 1)
-            c[k] = l.step
-            indices.append(LoopIndex(constant: l.lower, coefs: c, trace: f.id))
+        var indices: [LoopIndex] = []
+        var axis = 0
+        for s in slots {
+            switch s {
+            case .fixed(let v): indices.append(LoopIndex(constant: v))
+            case .free(let l):
+                var c = [Int](repeating: 0, count: axis + 1)
+                c[axis] = l.step
+                indices.append(LoopIndex(constant: l.lower, coefs: c, trace: f.id))
+                axis += 1
+            }
         }
         body(indices)
         frame = nil
-        if !f.aborted && LoopRecorder.legal(f) {
+        if !f.aborted && LoopRecorder.legal(f, peel: nil) {
             let reductions = f.statements.filter { $0.reduced != nil }.count
             LoopNest.statistics.withLock { $0.vectorised += 1; $0.reductions += reductions }
             return
         }
-        // Drop the traced versions; run the first loop one iteration at a time.
+        // Drop the traced versions; run one loop one iteration at a time.
         for (s, c) in snapshot { s.current = c }
         for s in order where !known.contains(ObjectIdentifier(s)) { s.current = s.original }
+        var peel = 0
+        if !f.aborted, free.count > 1, let k = (0..<free.count).first(where: { LoopRecorder.legal(f, peel: $0) }) {
+            peel = k
+            if k > 0 { LoopNest.statistics.withLock { $0.interchanged += 1 } }
+        }
         LoopNest.statistics.withLock { $0.peeled += 1 }
-        let first = levels[0], rest = Array(levels.dropFirst())
-        for c in 0..<first.count {
-            nest(rest, prefix: prefix + [LoopIndex(constant: first.lower + first.step * c)], body)
+        let (position, level) = free[peel]
+        var next = slots
+        for c in 0..<level.count {
+            next[position] = .fixed(level.lower + level.step * c)
+            nest(next, body)
         }
     }
 
@@ -249,6 +279,22 @@ final class LoopRecorder: @unchecked Sendable {
         let v = Node(.view(base, map), dtype: x.dtype, shape: extents)
         readNodes.insert(ObjectIdentifier(v))
         if let f = frame { f.reads.append(Read(source: x, node: v, base: base, map: map, position: f.statements.count)) }
+        return v
+    }
+
+    /// A loop index's value over the traced level (a constant outside one).
+    func value(of e: LoopIndex, dtype: DType) -> Node {
+        let extents = frame?.extents ?? []
+        if !e.isConstant { precondition(e.trace == frame?.id, "a loop index is used outside its Tandem.loop") }
+        var v = Node(.fill(Literal.int(Int64(e.constant)).converted(to: dtype)), dtype: dtype, shape: extents)
+        for (k, c) in e.coefs.enumerated() where c != 0 {
+            let ramp = Node(.iota(start: Literal.int(0).converted(to: dtype), step: Literal.int(Int64(c)).converted(to: dtype)),
+                            dtype: dtype, shape: [extents[k]])
+            var coef = [Int](repeating: 0, count: extents.count)
+            coef[k] = 1
+            let spread = Node(.view(ramp, AffineMap(inRank: 1, outRank: extents.count, offset: [0], coef: coef)), dtype: dtype, shape: extents)
+            v = Node(.binary(.add, v, spread), dtype: dtype, shape: extents)
+        }
         return v
     }
 
@@ -377,30 +423,58 @@ final class LoopRecorder: @unchecked Sendable {
 
     // MARK: - The analysis
 
+    /// What a dependence between a statement's write (at iteration `x`) and another access (at
+    /// `y`) must respect.
+    enum Rule {
+        /// The statement writes the element again: only at the same iteration.
+        case selfWrite
+        /// A later statement writes it: not at an earlier iteration than this one.
+        case laterWrite
+        /// A read after the statement in the body: not of a write of a later iteration.
+        case readAfter
+        /// A read before the statement in the body: not missing a write of an earlier iteration.
+        case readBefore
+    }
+
+    /// Whether a dependence with direction vector `d` breaks `rule` when the traced loops run as
+    /// arrays, except loop `peel` (if any), run one iteration at a time in order.
+    static func breaks(_ d: [Dependence.Direction], _ rule: Rule, peel: Int?) -> Bool {
+        if let k = peel, d[k] != .equal {
+            // Ordered by the loop run one iteration at a time: right when that is the nest's order.
+            return Dependence.order(of: d) != (d[k] == .less ? .before : .after)
+        }
+        var rest = d
+        if let k = peel { rest.remove(at: k) }
+        let o = Dependence.order(of: rest)
+        switch rule {
+        case .selfWrite: return o != .same
+        case .laterWrite, .readAfter: return o == .after
+        case .readBefore: return o == .before
+        }
+    }
+
     /// Whether running each statement of the traced level over the whole iteration space, one
-    /// statement after the other, gives what the sequential nest gives.
-    static func legal(_ f: Frame) -> Bool {
+    /// statement after the other (with loop `peel` run one iteration at a time outside them),
+    /// gives what the sequential nest gives.
+    static func legal(_ f: Frame, peel: Int?) -> Bool {
         let e = f.extents
+        func any(_ a: AffineMap, _ b: AffineMap, _ extents: [Int], _ rule: Rule, peel p: Int?) -> Bool {
+            Dependence.directions(a, b, extents: extents).contains { breaks($0, rule, peel: p) }
+        }
         for (si, s) in f.statements.enumerated() {
-            // One statement writes each element at most once (a reduction: once per kept point).
             if let r = s.reduced {
-                if Dependence.directions(r.map, r.map, extents: r.extents).contains(where: { Dependence.order(of: $0) != .same }) { return false }
-            } else if Dependence.directions(s.map, s.map, extents: e).contains(where: { Dependence.order(of: $0) != .same }) {
+                // Once per kept point; the loops it leaves out accumulate in order.
+                let kept = (0..<e.count).filter { k in (0..<s.map.inRank).contains { s.map.c($0, k) != 0 } }
+                if any(r.map, r.map, r.extents, .selfWrite, peel: peel.flatMap { kept.firstIndex(of: $0) }) { return false }
+            } else if any(s.map, s.map, e, .selfWrite, peel: peel) {
                 return false
             }
-            // A later statement's write to an element this one writes at a later iteration.
             for t in f.statements[(si + 1)...] where t.state === s.state {
-                if Dependence.exists(s.map, t.map, extents: e, order: .after) { return false }
+                if any(s.map, t.map, e, .laterWrite, peel: peel) { return false }
             }
             for r in f.reads where r.source === s.state.standIn || r.source === s.state.original {
                 if let red = s.reduced, r.node === red.selfRead { continue }
-                if si < r.position {
-                    // Read after the statement in the body: it must not see a write of a later iteration.
-                    if Dependence.exists(s.map, r.map, extents: e, order: .after) { return false }
-                } else if Dependence.exists(s.map, r.map, extents: e, order: .before) {
-                    // Read before it: it must not miss a write of an earlier iteration.
-                    return false
-                }
+                if any(s.map, r.map, e, si < r.position ? .readAfter : .readBefore, peel: peel) { return false }
             }
         }
         return true

@@ -219,6 +219,12 @@ struct LoopNestTests {
         #expect(try x.scalars == r)
         let last = Tandem.loopStatistics
         #expect(last.peeled == after.peeled + 1 && last.vectorised == after.vectorised + 3 && last.points == after.points)
+        // x[i, j] depends on x[i, j - 1]: j runs in order (moved outward), i as arrays.
+        Tandem.loop(0..<4, 1..<5) { i, j in x[i, j] = x[i, j - 1] * 0.25 + x[i, j] }
+        for i in 0..<4 { for j in 1..<5 { r[i * 5 + j] = r[i * 5 + j - 1] * 0.25 + r[i * 5 + j] } }
+        #expect(try x.scalars == r)
+        let swapped = Tandem.loopStatistics
+        #expect(swapped.interchanged == last.interchanged + 1 && swapped.points == last.points)
         // A maximum along a loop the write leaves out.
         var best = Tensor<Double>.full([4], -1)
         Tandem.loop(0..<4, 0..<5) { i, j in best[i] = Tensor.maximum(best[i], x[i, j]) }
@@ -250,6 +256,18 @@ struct LoopNestTests {
         Tandem.loop(stride(from: 9, to: 0, by: -3)) { i in k[i] = src[i - 1] * 2 + 1 }
         Tandem.loop(0...1) { i in k[i] = src[i + 8] }
         #expect(try k.scalars == [8, 9, 0, 5, 0, 0, 11, 0, 0, 17])
+        // Index values: PolyBench's initialisations.
+        let (rows, cols) = (4, 3)
+        var init2 = Tensor<Double>.zeros([rows, cols])
+        Tandem.loop(0..<rows, 0..<cols) { i, j in
+            init2[i, j] = (Tensor<Double>(i) * Tensor<Double>(j + 1)) % Double(rows) / Double(rows)
+        }
+        var wantInit = [Double]()
+        for i in 0..<rows { for j in 0..<cols { wantInit.append(Double((i * (j + 1)) % rows) / Double(rows)) } }
+        #expect(try init2.scalars == wantInit)
+        var ints = Tensor<Int64>.zeros([5])
+        Tandem.loop(0..<5) { i in ints[4 - i] = Tensor<Int64>(2 * i - 1) }
+        #expect(try ints.scalars == [7, 5, 3, 1, -1])
     }
 }
 
