@@ -72,6 +72,8 @@ public struct LoopStatistics: Sendable, Equatable {
     public var points = 0
     /// Writes turned into reductions over the loops their subscript leaves out.
     public var reductions = 0
+    /// Nests run as wavefronts (every loop carried, a hyperplane parallel: Gauss–Seidel).
+    public var wavefronts = 0
     /// Peeled nests whose loop run one iteration at a time is not the outermost (interchanged
     /// outward: the outer loops run as arrays inside it).
     public var interchanged = 0
@@ -139,11 +141,18 @@ final class LoopRecorder: @unchecked Sendable {
     final class ArrayState {
         let standIn: Node
         let original: Node
-        var current: Node
+        /// The current version, held as a tensor value holds its node: a sync in the middle of
+        /// the nest (a long body flushed for depth) must store it, not compute it into a buffer
+        /// that an in-place update then overwrites while the nest still reads it.
+        private var handle: TensorHandle
+        var current: Node {
+            get { handle.node }
+            set { handle = TensorHandle(newValue) }
+        }
         init(standIn: Node, original: Node) {
             self.standIn = standIn
             self.original = original
-            current = original
+            handle = TensorHandle(original)
         }
     }
 
@@ -173,6 +182,9 @@ final class LoopRecorder: @unchecked Sendable {
         var reads: [Read] = []
         var statements: [Statement] = []
         var aborted = false
+        /// The versions of tensors first written in this trace as they were before it (see
+        /// `nest`'s snapshot).
+        var held: [TensorHandle] = []
         init(id: UInt64, extents: [Int]) {
             self.id = id
             self.extents = extents
@@ -189,71 +201,104 @@ final class LoopRecorder: @unchecked Sendable {
 
     typealias Level = (lower: Int, step: Int, count: Int)
 
-    /// A loop of the call being run: free (traced as an array axis) or fixed at one value.
-    enum Slot {
-        case free(Level)
-        case fixed(Int)
+    /// The iterations of one call still to run: each of its loops' values is an affine function
+    /// of a few free variables `u_j ∈ 0 ..< extents[j]` (the traced array axes): at first one per
+    /// loop, then fewer as loops are fixed at a value, or two loops replaced by the points of one
+    /// wavefront.
+    struct Space {
+        var constants: [Int]
+        /// `coefs[p][j]`: loop `p`'s value per unit of free variable `j`.
+        var coefs: [[Int]]
+        var extents: [Int]
+
+        init(_ levels: [Level]) {
+            constants = levels.map(\.lower)
+            coefs = levels.indices.map { p in levels.indices.map { $0 == p ? levels[p].step : 0 } }
+            extents = levels.map(\.count)
+        }
+
+        /// Free variable `j` fixed at `c`.
+        func fixing(_ j: Int, at c: Int) -> Space {
+            var s = self
+            for p in s.constants.indices {
+                s.constants[p] += s.coefs[p][j] * c
+                s.coefs[p].remove(at: j)
+            }
+            s.extents.remove(at: j)
+            return s
+        }
+
+        /// The points of wavefront `w` of free variables 0 and 1 (`h * u0 + u1 = w`), as one free
+        /// variable in their place; nil when the wavefront has none.
+        func wave(_ w: Int, skew h: Int) -> Space? {
+            let (e0, e1) = (extents[0], extents[1])
+            // u1 = w - h * u0 within 0 ..< e1: u0 ≥ ⌈(w - e1 + 1) / h⌉ and u0 ≤ ⌊w / h⌋.
+            let need = w - e1 + 1
+            let lo = need > 0 ? (need + h - 1) / h : 0, hi = min(e0 - 1, w / h)
+            guard hi >= lo else { return nil }
+            var s = self
+            for p in s.constants.indices {
+                let (a, b) = (coefs[p][0], coefs[p][1])
+                // u0 = lo + v, u1 = w - h * (lo + v).
+                s.constants[p] += a * lo + b * (w - h * lo)
+                s.coefs[p] = [a - h * b] + Array(coefs[p].dropFirst(2))
+            }
+            s.extents = [hi - lo + 1] + Array(extents.dropFirst(2))
+            return s
+        }
     }
 
     /// Runs one call's loops (`levels`).
     func nest(_ levels: [Level], _ body: ([LoopIndex]) -> Void) {
         if levels.contains(where: { $0.count == 0 }) { return }
-        nest(levels.map { .free($0) }, body)
+        nest(Space(levels), body)
     }
 
-    /// Runs the loops of one call with some of them fixed: the free ones traced as arrays when
-    /// legal; otherwise the outermost free loop whose iterations may run one at a time with the
-    /// others as arrays (interchanged outward when it is not the first), or else the first.
-    func nest(_ slots: [Slot], _ body: ([LoopIndex]) -> Void) {
-        var free: [(position: Int, level: Level)] = []
-        for (k, s) in slots.enumerated() { if case .free(let l) = s { free.append((k, l)) } }
-        if free.isEmpty {
+    /// Runs a space of iterations: traced as arrays when legal; otherwise the outermost free
+    /// variable whose values may run one at a time with the others as arrays (interchanged
+    /// outward when it is not the first); otherwise wavefronts of the first two, when every
+    /// loop carries a dependence but a hyperplane is parallel; otherwise the first variable.
+    func nest(_ space: Space, _ body: ([LoopIndex]) -> Void) {
+        if space.extents.isEmpty {
             firstID = Node.nextIDLowerBound
             readNodes = []
             LoopNest.statistics.withLock { $0.points += 1 }
-            body(slots.map { if case .fixed(let v) = $0 { LoopIndex(constant: v) } else { preconditionFailure() } })
+            body(space.constants.map { LoopIndex(constant: $0) })
             return
         }
-        let snapshot = order.map { ($0, $0.current) }
+        // The versions before the trace stay held while it runs: a sync inside it (for graph
+        // pressure) must not update them in place, since a rejected trace goes back to them.
+        let snapshot = order.map { ($0, TensorHandle($0.current)) }
         let known = Set(order.map { ObjectIdentifier($0) })
-        let f = Frame(id: LoopNest.traces.add(1, ordering: .relaxed).oldValue, extents: free.map(\.level.count))
+        let f = Frame(id: LoopNest.traces.add(1, ordering: .relaxed).oldValue, extents: space.extents)
         frame = f
         firstID = Node.nextIDLowerBound
         readNodes = []
-        var indices: [LoopIndex] = []
-        var axis = 0
-        for s in slots {
-            switch s {
-            case .fixed(let v): indices.append(LoopIndex(constant: v))
-            case .free(let l):
-                var c = [Int](repeating: 0, count: axis + 1)
-                c[axis] = l.step
-                indices.append(LoopIndex(constant: l.lower, coefs: c, trace: f.id))
-                axis += 1
-            }
-        }
-        body(indices)
+        body(space.constants.indices.map { LoopIndex(constant: space.constants[$0], coefs: space.coefs[$0], trace: f.id) })
         frame = nil
         if !f.aborted && LoopRecorder.legal(f, peel: nil) {
             let reductions = f.statements.filter { $0.reduced != nil }.count
             LoopNest.statistics.withLock { $0.vectorised += 1; $0.reductions += reductions }
             return
         }
-        // Drop the traced versions; run one loop one iteration at a time.
-        for (s, c) in snapshot { s.current = c }
+        // Drop the traced versions.
+        for (s, c) in snapshot { s.current = c.node }
         for s in order where !known.contains(ObjectIdentifier(s)) { s.current = s.original }
-        var peel = 0
-        if !f.aborted, free.count > 1, let k = (0..<free.count).first(where: { LoopRecorder.legal(f, peel: $0) }) {
-            peel = k
-            if k > 0 { LoopNest.statistics.withLock { $0.interchanged += 1 } }
+        if !f.aborted, space.extents.count > 1 {
+            if let k = (0..<space.extents.count).first(where: { LoopRecorder.legal(f, peel: $0) }) {
+                LoopNest.statistics.withLock { $0.peeled += 1; if k > 0 { $0.interchanged += 1 } }
+                for c in 0..<space.extents[k] { nest(space.fixing(k, at: c), body) }
+                return
+            }
+            if let h = (1...3).first(where: { LoopRecorder.wavefrontLegal(f, skew: $0) }) {
+                LoopNest.statistics.withLock { $0.wavefronts += 1 }
+                let waves = (space.extents[0] - 1) * h + space.extents[1]
+                for w in 0..<waves { if let s = space.wave(w, skew: h) { nest(s, body) } }
+                return
+            }
         }
         LoopNest.statistics.withLock { $0.peeled += 1 }
-        let (position, level) = free[peel]
-        var next = slots
-        for c in 0..<level.count {
-            next[position] = .fixed(level.lower + level.step * c)
-            nest(next, body)
-        }
+        for c in 0..<space.extents[0] { nest(space.fixing(0, at: c), body) }
     }
 
     /// Gives every written tensor's stand-in its final version.
@@ -308,19 +353,26 @@ final class LoopRecorder: @unchecked Sendable {
             state = ArrayState(standIn: stand, original: x)
             states[ObjectIdentifier(stand)] = state
             order.append(state)
+            frame?.held.append(TensorHandle(x))
         }
         let extents = frame?.extents ?? []
         let map = accessMap(indices, shape: x.shape, what: "write")
         checkLeaves(value)
         precondition(Shape.broadcast(value.shape, extents) == extents,
                      "Tandem.loop: a value of shape \(Shape.describe(value.shape)) is written to one element")
+        // As an assignment outside a nest: flush for graph pressure first, register the update.
+        do { try Tandem.runtime.relieveGraphPressure(site: 0) } catch {
+            // Only a flush for memory pressure can fail here; the same error comes at the next sync.
+        }
         if let f = frame, let r = reduction(value, state: state, map: map, frame: f) {
             state.current = Node(.update(base: state.current, map: r.map, value: r.value), dtype: x.dtype, shape: x.shape)
+            Tandem.runtime.registerUpdate(state.current)
             f.statements.append(Statement(state: state, map: map, reduced: (r.map, r.extents, r.selfRead)))
             return state.standIn
         }
         let v = value.shape == extents ? value : LoopRecorder.broadcast(value, to: extents)
         state.current = Node(.update(base: state.current, map: map, value: v), dtype: x.dtype, shape: x.shape)
+        Tandem.runtime.registerUpdate(state.current)
         frame?.statements.append(Statement(state: state, map: map, reduced: nil))
         return state.standIn
     }
@@ -438,10 +490,13 @@ final class LoopRecorder: @unchecked Sendable {
 
     /// Whether a dependence with direction vector `d` breaks `rule` when the traced loops run as
     /// arrays, except loop `peel` (if any), run one iteration at a time in order.
-    static func breaks(_ d: [Dependence.Direction], _ rule: Rule, peel: Int?) -> Bool {
+    /// `nestOrder` gives the sequential nest's order of two iterations from their direction
+    /// vector (lexicographic, unless the variables are rewritten, as for wavefronts).
+    static func breaks(_ d: [Dependence.Direction], _ rule: Rule, peel: Int?,
+                       nestOrder: ([Dependence.Direction]) -> Dependence.Order = Dependence.order(of:)) -> Bool {
         if let k = peel, d[k] != .equal {
             // Ordered by the loop run one iteration at a time: right when that is the nest's order.
-            return Dependence.order(of: d) != (d[k] == .less ? .before : .after)
+            return nestOrder(d) != (d[k] == .less ? .before : .after)
         }
         var rest = d
         if let k = peel { rest.remove(at: k) }
@@ -453,13 +508,42 @@ final class LoopRecorder: @unchecked Sendable {
         }
     }
 
+    /// Whether wavefronts `skew * u0 + u1 = w` of the first two free variables may run one after
+    /// the other, each as arrays: the test of `legal` on the nest rewritten in `(w, u0)`, over
+    /// the box around the rewritten iterations (more iterations than there are, so the answer
+    /// stays safe), with `w` run one value at a time. Not tried with reductions.
+    static func wavefrontLegal(_ f: Frame, skew h: Int) -> Bool {
+        guard f.extents.count >= 2, !f.statements.contains(where: { $0.reduced != nil }) else { return false }
+        // u0 = v, u1 = w - h v: the column of w is u1's, the column of v is u0's - h u1's.
+        func rewrite(_ m: AffineMap) -> AffineMap {
+            var coef = m.coef
+            for a in 0..<m.inRank {
+                let (c0, c1) = (m.c(a, 0), m.c(a, 1))
+                coef[a * m.outRank] = c1
+                coef[a * m.outRank + 1] = c0 - h * c1
+            }
+            return AffineMap(inRank: m.inRank, outRank: m.outRank, offset: m.offset, coef: coef)
+        }
+        let g = Frame(id: f.id, extents: [(f.extents[0] - 1) * h + f.extents[1], f.extents[0]] + f.extents.dropFirst(2))
+        g.statements = f.statements.map { Statement(state: $0.state, map: rewrite($0.map), reduced: nil) }
+        g.reads = f.reads.map { Read(source: $0.source, node: $0.node, base: $0.base, map: rewrite($0.map), position: $0.position) }
+        // The nest's own order from a direction vector over (w, u0, rest): u0 first; with u0 equal,
+        // u1 moves as w does; with both equal, the rest.
+        return legal(g, peel: 0) { d in
+            if d[1] != .equal { return d[1] == .less ? .before : .after }
+            if d[0] != .equal { return d[0] == .less ? .before : .after }
+            return Dependence.order(of: Array(d.dropFirst(2)))
+        }
+    }
+
     /// Whether running each statement of the traced level over the whole iteration space, one
     /// statement after the other (with loop `peel` run one iteration at a time outside them),
     /// gives what the sequential nest gives.
-    static func legal(_ f: Frame, peel: Int?) -> Bool {
+    static func legal(_ f: Frame, peel: Int?,
+                      nestOrder: @escaping ([Dependence.Direction]) -> Dependence.Order = Dependence.order(of:)) -> Bool {
         let e = f.extents
         func any(_ a: AffineMap, _ b: AffineMap, _ extents: [Int], _ rule: Rule, peel p: Int?) -> Bool {
-            Dependence.directions(a, b, extents: extents).contains { breaks($0, rule, peel: p) }
+            Dependence.directions(a, b, extents: extents).contains { breaks($0, rule, peel: p, nestOrder: nestOrder) }
         }
         for (si, s) in f.statements.enumerated() {
             if let r = s.reduced {
