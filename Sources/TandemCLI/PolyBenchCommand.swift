@@ -1,0 +1,104 @@
+import ArgumentParser
+import Tandem
+import TandemRuntime
+import TandemWorkloads
+
+/// `tandem polybench`: PolyBench kernels written with `Tandem.loop`, timed beside NumPy.
+struct PolyBenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "polybench",
+        abstract: "Run PolyBench kernels written as Swift loop nests (Tandem.loop), with NumPy beside them.",
+        discussion: """
+            Kernels: \(PolyBench.kernels.joined(separator: ", ")). Sizes are PolyBench 4.2.1's datasets. \
+            --check compares the outputs with NumPy's values built in for the mini and small sizes; --peers \
+            runs bench/polybench/polybench.py (NumPy) at the same size in the same run. Times are the best of \
+            --repeats runs of the kernel alone (initialised inputs to computed output); each line says how the \
+            nests ran (arrays, loops run one iteration at a time, wavefronts, single points).
+            """)
+
+    @Option(help: "mini, small, medium or large.") var size = "mini"
+    @Option(help: "Comma-separated kernels (default: all).") var kernels: String?
+    @Option(help: "Runs of each kernel; the best is reported.") var repeats = 3
+    @Flag(help: "Compare with NumPy's built-in values (mini and small); exit 1 on a mismatch.") var check = false
+    @Flag(help: "Run the NumPy versions (bench/polybench/polybench.py) at the same size.") var peers = false
+    @Flag(help: "Print JSON.") var json = false
+
+    /// NumPy's outputs (`bench/polybench/polybench.py`), kernel → size → (checksum, corner).
+    static let expected: [String: [String: (Double, Double)]] = [
+        "gemm": ["mini": (4365.0, 0.06), "small": (109987.875, 0.02)],
+        "atax": ["mini": (1151.8518421052634, 24.43298245614035), "small": (29815.687758620697, 223.07025862068969)],
+        "mvt": ["mini": (739.25, 0.0), "small": (6850.75, 0.0)],
+        "trisolv": ["mini": (12.365172214194999, 0.0), "small": (37.650878198867424, 0.0)],
+        "jacobi-2d": ["mini": (7311.598061091434, 0.06666666666666667), "small": (186764.3068884507, 0.022222222222222223)],
+        "seidel-2d": ["mini": (16850.0, 0.05), "small": (439350.0, 0.016666666666666666)],
+    ]
+    static let tolerance = 1e-9
+
+    func run() throws {
+        guard let s = PolyBench.Size(rawValue: size) else { throw ValidationError("size must be mini, small, medium or large") }
+        let names = kernels.map { $0.split(separator: ",").map(String.init) } ?? PolyBench.kernels
+        for k in names where !PolyBench.kernels.contains(k) {
+            throw ValidationError("unknown kernel \(k); kernels: \(PolyBench.kernels.joined(separator: ", "))")
+        }
+        var rows: [[String: Any]] = []
+        var failed = false
+        for k in names {
+            var best = Double.infinity
+            var out: [String: Double] = [:]
+            let before = Tandem.loopStatistics
+            for _ in 0..<max(1, repeats) {
+                out = try PolyBench.run(k, size: s)
+                best = min(best, out["seconds"]!)
+            }
+            let after = Tandem.loopStatistics
+            let runs = Double(max(1, repeats))
+            var row: [String: Any] = ["kernel": k, "size": size, "seconds": best, "checksum": out["checksum"]!, "corner": out["corner"]!,
+                                      "arrays": Double(after.vectorised - before.vectorised) / runs,
+                                      "peeled": Double(after.peeled - before.peeled) / runs,
+                                      "wavefronts": Double(after.wavefronts - before.wavefronts) / runs,
+                                      "points": Double(after.points - before.points) / runs]
+            if check {
+                if let (sum, corner) = PolyBenchCommand.expected[k]?[size] {
+                    let ok = abs(out["checksum"]! - sum) <= PolyBenchCommand.tolerance * max(1, abs(sum))
+                        && abs(out["corner"]! - corner) <= PolyBenchCommand.tolerance * max(1, abs(corner))
+                    row["check"] = ok ? "pass" : "FAIL (NumPy: checksum \(sum), corner \(corner))"
+                    failed = failed || !ok
+                } else {
+                    row["check"] = "no values for this size"
+                }
+            }
+            rows.append(row)
+            if !json {
+                let how = "arrays \(fmt(row["arrays"])), one at a time \(fmt(row["peeled"])), wavefronts \(fmt(row["wavefronts"])), points \(fmt(row["points"]))"
+                let name = k + String(repeating: " ", count: max(0, 10 - k.count))
+                print("\(name) \(size) tandem \(JSON.number(best)) s  checksum \(JSON.number(out["checksum"]!)) \(row["check"].map { "\($0)" } ?? "")  [\(how)]")
+            }
+        }
+        if peers { runPeers(names) }
+        if json {
+            let items = rows.map { row in
+                "{" + row.keys.sorted().map { key -> String in
+                    if let d = row[key] as? Double { return "\"\(key)\": \(JSON.number(d))" }
+                    return "\"\(key)\": \"\(row[key]!)\""
+                }.joined(separator: ", ") + "}"
+            }
+            print("[" + items.joined(separator: ", ") + "]")
+        }
+        if failed { throw ExitCode(1) }
+    }
+
+    private func fmt(_ v: Any?) -> String {
+        guard let d = v as? Double else { return "-" }
+        return d == d.rounded() ? String(Int(d)) : String((d * 10).rounded() / 10)
+    }
+
+    private func runPeers(_ names: [String]) {
+        guard let python = ProcessInfoLite.executable("python3") else { return print("peers: python3 not found") }
+        guard let script = PackageFiles.locate("bench/polybench/polybench.py") else {
+            return print("peers: bench/polybench/polybench.py not found beside this binary's package (or not safe to run)")
+        }
+        let argv = [python, script, "--size", size, "--kernels", names.joined(separator: ","), "--repeats", String(repeats)]
+        guard case .success(let r) = Subprocess.run(argv) else { return print("peers: could not start python3") }
+        print(r.output, terminator: "")
+    }
+}

@@ -1,0 +1,164 @@
+import Tandem
+
+/// PolyBench/C 4.2.1 kernels written with `Tandem.loop`, as their C loops are written, with
+/// PolyBench's initialisations and dataset sizes (issue 19's corpus; a first part of it).
+/// `bench/polybench/polybench.py` holds NumPy versions of the same definitions, which computed
+/// the check values in the tests.
+///
+///     let out = try PolyBench.run("gemm", size: .mini)   // ["checksum": ..., "corner": ...]
+public enum PolyBench {
+    public enum Size: String, CaseIterable, Sendable {
+        case mini, small, medium, large
+    }
+
+    /// The kernels, in PolyBench's order.
+    public static let kernels = ["gemm", "atax", "mvt", "trisolv", "jacobi-2d", "seidel-2d"]
+
+    /// PolyBench's dataset sizes for a kernel (its header's MINI ... LARGE).
+    public static func parameters(_ kernel: String, _ size: Size) -> [String: Int] {
+        let i = Size.allCases.firstIndex(of: size)!
+        switch kernel {
+        case "gemm": return ["ni": [20, 60, 200, 1000][i], "nj": [25, 70, 220, 1100][i], "nk": [30, 80, 240, 1200][i]]
+        case "atax": return ["m": [38, 116, 390, 1900][i], "n": [42, 124, 410, 2100][i]]
+        case "mvt", "trisolv": return ["n": [40, 120, 400, 2000][i]]
+        case "jacobi-2d": return ["tsteps": [20, 40, 100, 500][i], "n": [30, 90, 250, 1300][i]]
+        case "seidel-2d": return ["tsteps": [20, 40, 100, 500][i], "n": [40, 120, 400, 2000][i]]
+        default: preconditionFailure("unknown PolyBench kernel \(kernel)")
+        }
+    }
+
+    /// Runs one kernel and returns the sum of its output array (`checksum`), its first element
+    /// (`corner`) and the kernel's time in seconds (`seconds`: from the initialised inputs to the
+    /// computed output, as PolyBench times it). A sync point.
+    public static func run(_ kernel: String, size: Size) throws -> [String: Double] {
+        let p = parameters(kernel, size)
+        let timer = Timer()
+        let out: Tensor<Double>
+        switch kernel {
+        case "gemm": out = try gemm(ni: p["ni"]!, nj: p["nj"]!, nk: p["nk"]!, timer)
+        case "atax": out = try atax(m: p["m"]!, n: p["n"]!, timer)
+        case "mvt": out = try mvt(n: p["n"]!, timer)
+        case "trisolv": out = try trisolv(n: p["n"]!, timer)
+        case "jacobi-2d": out = try jacobi2d(tsteps: p["tsteps"]!, n: p["n"]!, timer)
+        case "seidel-2d": out = try seidel2d(tsteps: p["tsteps"]!, n: p["n"]!, timer)
+        default: preconditionFailure("unknown PolyBench kernel \(kernel)")
+        }
+        try timer.stop(out)
+        return ["checksum": try out.sum().item(), "corner": try out.reshaped([-1])[0].item(), "seconds": timer.seconds]
+    }
+
+    /// Times a kernel from its inputs computed to its output computed.
+    final class Timer {
+        var started = ContinuousClock.now
+        var seconds = 0.0
+        func start(_ inputs: any TensorProtocol...) throws {
+            try Tandem.wait(inputs)
+            started = ContinuousClock.now
+        }
+        func stop(_ output: any TensorProtocol) throws {
+            try Tandem.wait(output)
+            let d = started.duration(to: .now)
+            seconds = Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
+        }
+    }
+
+    /// `(Double) (expr % m) / d` of PolyBench's initialisations, from index values.
+    static func ratio(_ v: Tensor<Double>, mod m: Int, over d: Int) -> Tensor<Double> { v % Double(m) / Double(d) }
+
+    /// C := alpha A B + beta C.
+    static func gemm(ni: Int, nj: Int, nk: Int, _ timer: Timer) throws -> Tensor<Double> {
+        let alpha = 1.5, beta = 1.2
+        var c = Tensor<Double>.zeros([ni, nj]), a = Tensor<Double>.zeros([ni, nk]), b = Tensor<Double>.zeros([nk, nj])
+        Tandem.loop(0..<ni, 0..<nj) { i, j in c[i, j] = ratio(Tensor(i) * Tensor(j) + 1, mod: ni, over: ni) }
+        Tandem.loop(0..<ni, 0..<nk) { i, j in a[i, j] = ratio(Tensor(i) * Tensor(j + 1), mod: nk, over: nk) }
+        Tandem.loop(0..<nk, 0..<nj) { i, j in b[i, j] = ratio(Tensor(i) * Tensor(j + 2), mod: nj, over: nj) }
+        try timer.start(a, b, c)
+        Tandem.loop(0..<ni) { i in
+            Tandem.loop(0..<nj) { j in c[i, j] *= beta }
+            Tandem.loop(0..<nk, 0..<nj) { k, j in c[i, j] += alpha * a[i, k] * b[k, j] }
+        }
+        return c
+    }
+
+    /// y = Aᵀ (A x).
+    static func atax(m: Int, n: Int, _ timer: Timer) throws -> Tensor<Double> {
+        var a = Tensor<Double>.zeros([m, n]), x = Tensor<Double>.zeros([n])
+        var y = Tensor<Double>.zeros([n]), tmp = Tensor<Double>.zeros([m])
+        Tandem.loop(0..<n) { i in x[i] = 1 + Tensor(i) / Double(n) }
+        Tandem.loop(0..<m, 0..<n) { i, j in a[i, j] = ratio(Tensor(i + j), mod: n, over: 5 * m) }
+        try timer.start(a, x)
+        Tandem.loop(0..<n) { i in y[i] = Tensor(0.0) }
+        Tandem.loop(0..<m) { i in
+            tmp[i] = Tensor(0.0)
+            Tandem.loop(0..<n) { j in tmp[i] = tmp[i] + a[i, j] * x[j] }
+            Tandem.loop(0..<n) { j in y[j] = y[j] + a[i, j] * tmp[i] }
+        }
+        return y
+    }
+
+    /// x1 += A y1, x2 += Aᵀ y2; returns x1 and x2 side by side.
+    static func mvt(n: Int, _ timer: Timer) throws -> Tensor<Double> {
+        var a = Tensor<Double>.zeros([n, n])
+        var x1 = Tensor<Double>.zeros([n]), x2 = Tensor<Double>.zeros([n]), y1 = Tensor<Double>.zeros([n]), y2 = Tensor<Double>.zeros([n])
+        Tandem.loop(0..<n) { i in
+            x1[i] = ratio(Tensor(i), mod: n, over: n)
+            x2[i] = ratio(Tensor(i + 1), mod: n, over: n)
+            y1[i] = ratio(Tensor(i + 3), mod: n, over: n)
+            y2[i] = ratio(Tensor(i + 4), mod: n, over: n)
+        }
+        Tandem.loop(0..<n, 0..<n) { i, j in a[i, j] = ratio(Tensor(i) * Tensor(j), mod: n, over: n) }
+        try timer.start(a, x1, x2, y1, y2)
+        Tandem.loop(0..<n, 0..<n) { i, j in x1[i] = x1[i] + a[i, j] * y1[j] }
+        Tandem.loop(0..<n, 0..<n) { i, j in x2[i] = x2[i] + a[j, i] * y2[j] }
+        return Tensor.concatenate([x1, x2])
+    }
+
+    /// Forward substitution L x = b.
+    static func trisolv(n: Int, _ timer: Timer) throws -> Tensor<Double> {
+        var l = Tensor<Double>.zeros([n, n]), x = Tensor<Double>.full([n], -999), b = Tensor<Double>.zeros([n])
+        Tandem.loop(0..<n) { i in
+            b[i] = Tensor(i)
+            Tandem.loop(0...i) { j in l[i, j] = (Tensor<Double>(i + n - j + 1) * 2) / Double(n) }
+        }
+        try timer.start(l, b, x)
+        Tandem.loop(0..<n) { i in
+            x[i] = b[i]
+            Tandem.loop(0..<i) { j in x[i] -= l[i, j] * x[j] }
+            x[i] = x[i] / l[i, i]
+        }
+        return x
+    }
+
+    /// Two Jacobi sweeps a time step (into B, back into A).
+    static func jacobi2d(tsteps: Int, n: Int, _ timer: Timer) throws -> Tensor<Double> {
+        var a = Tensor<Double>.zeros([n, n]), b = Tensor<Double>.zeros([n, n])
+        Tandem.loop(0..<n, 0..<n) { i, j in
+            a[i, j] = (Tensor(i) * Tensor(j + 2) + 2) / Double(n)
+            b[i, j] = (Tensor(i) * Tensor(j + 3) + 3) / Double(n)
+        }
+        try timer.start(a, b)
+        for _ in 0..<tsteps {
+            Tandem.loop(1..<n - 1, 1..<n - 1) { i, j in
+                b[i, j] = 0.2 * (a[i, j] + a[i, j - 1] + a[i, 1 + j] + a[1 + i, j] + a[i - 1, j])
+            }
+            Tandem.loop(1..<n - 1, 1..<n - 1) { i, j in
+                a[i, j] = 0.2 * (b[i, j] + b[i, j - 1] + b[i, 1 + j] + b[1 + i, j] + b[i - 1, j])
+            }
+        }
+        return a
+    }
+
+    /// Gauss–Seidel in place over nine points: every loop carries a dependence; wavefronts.
+    static func seidel2d(tsteps: Int, n: Int, _ timer: Timer) throws -> Tensor<Double> {
+        var a = Tensor<Double>.zeros([n, n])
+        Tandem.loop(0..<n, 0..<n) { i, j in a[i, j] = (Tensor(i) * Tensor(j + 2) + 2) / Double(n) }
+        try timer.start(a)
+        Tandem.loop(0..<tsteps, 1...n - 2, 1...n - 2) { _, i, j in
+            let above = a[i - 1, j - 1] + a[i - 1, j] + a[i - 1, j + 1]
+            let row = a[i, j - 1] + a[i, j] + a[i, j + 1]
+            let below = a[i + 1, j - 1] + a[i + 1, j] + a[i + 1, j + 1]
+            a[i, j] = (above + row + below) / 9.0
+        }
+        return a
+    }
+}

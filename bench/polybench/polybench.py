@@ -1,0 +1,115 @@
+#!/usr/bin/env python3
+"""PolyBench/C 4.2.1 kernels in NumPy, the definitions of Sources/TandemWorkloads/PolyBench.swift
+(PolyBench's initialisations and dataset sizes), written as an expert writes NumPy: whole-array
+operations where the loops allow, a Python loop only over what carries a dependence.
+
+    python3 bench/polybench/polybench.py [--size mini|small|medium|large] [--kernels gemm,atax] [--json]
+
+Prints each kernel's time (best of --repeats, initialisation excluded) and its outputs (`checksum`:
+the sum of the output array, `corner`: its first element), which the tests' check values came from.
+"""
+import argparse, json, sys, time
+import numpy as np
+
+SIZES = ["mini", "small", "medium", "large"]
+
+def params(kernel, size):
+    i = SIZES.index(size)
+    return {
+        "gemm": dict(ni=[20, 60, 200, 1000][i], nj=[25, 70, 220, 1100][i], nk=[30, 80, 240, 1200][i]),
+        "atax": dict(m=[38, 116, 390, 1900][i], n=[42, 124, 410, 2100][i]),
+        "mvt": dict(n=[40, 120, 400, 2000][i]),
+        "trisolv": dict(n=[40, 120, 400, 2000][i]),
+        "jacobi-2d": dict(tsteps=[20, 40, 100, 500][i], n=[30, 90, 250, 1300][i]),
+        "seidel-2d": dict(tsteps=[20, 40, 100, 500][i], n=[40, 120, 400, 2000][i]),
+    }[kernel]
+
+def init(kernel, p):
+    if kernel == "gemm":
+        ni, nj, nk = p["ni"], p["nj"], p["nk"]
+        i, j = np.ogrid[:ni, :nj]; c = ((i * j + 1) % ni) / ni
+        i, j = np.ogrid[:ni, :nk]; a = (i * (j + 1) % nk) / nk
+        i, j = np.ogrid[:nk, :nj]; b = (i * (j + 2) % nj) / nj
+        return (c.astype(float), a.astype(float), b.astype(float))
+    if kernel == "atax":
+        m, n = p["m"], p["n"]
+        x = 1 + np.arange(n) / n
+        i, j = np.ogrid[:m, :n]; a = ((i + j) % n) / (5 * m)
+        return (a.astype(float), x)
+    if kernel == "mvt":
+        n = p["n"]; r = np.arange(n)
+        i, j = np.ogrid[:n, :n]
+        return ((i * j % n) / n, (r % n) / n, ((r + 1) % n) / n, ((r + 3) % n) / n, ((r + 4) % n) / n)
+    if kernel == "trisolv":
+        n = p["n"]; i, j = np.ogrid[:n, :n]
+        l = np.where(j <= i, (i + n - j + 1) * 2 / n, 0.0)
+        return (l, np.arange(n, dtype=float))
+    if kernel == "jacobi-2d":
+        n = p["n"]; i, j = np.ogrid[:n, :n]
+        return ((i * (j + 2) + 2) / n, (i * (j + 3) + 3) / n)
+    if kernel == "seidel-2d":
+        n = p["n"]; i, j = np.ogrid[:n, :n]
+        return (((i * (j + 2) + 2) / n).astype(float),)
+
+def run(kernel, p, data):
+    if kernel == "gemm":
+        c, a, b = (x.copy() for x in data)
+        return 1.2 * c + 1.5 * (a @ b)
+    if kernel == "atax":
+        a, x = data
+        return a.T @ (a @ x)
+    if kernel == "mvt":
+        a, x1, x2, y1, y2 = data
+        return np.concatenate([x1 + a @ y1, x2 + a.T @ y2])
+    if kernel == "trisolv":
+        l, b = data
+        x = np.empty_like(b)
+        for i in range(len(b)):          # carried: each x[i] needs the ones before it
+            x[i] = (b[i] - l[i, :i] @ x[:i]) / l[i, i]
+        return x
+    if kernel == "jacobi-2d":
+        a, b = (x.copy() for x in data)
+        for _ in range(p["tsteps"]):
+            b[1:-1, 1:-1] = 0.2 * (a[1:-1, 1:-1] + a[1:-1, :-2] + a[1:-1, 2:] + a[2:, 1:-1] + a[:-2, 1:-1])
+            a[1:-1, 1:-1] = 0.2 * (b[1:-1, 1:-1] + b[1:-1, :-2] + b[1:-1, 2:] + b[2:, 1:-1] + b[:-2, 1:-1])
+        return a
+    if kernel == "seidel-2d":
+        (a,) = (x.copy() for x in data)
+        n = a.shape[0]
+        for _ in range(p["tsteps"]):
+            # Wavefronts 2i + j = w: the points of one front read only earlier fronts and the old
+            # values of later ones (a[i+1, j-1] lies on front w - 1 + 2 = w + 1: not yet updated).
+            for w in range(2 * 1 + 1, 2 * (n - 2) + (n - 2) + 1):
+                i = np.arange(max(1, (w - (n - 2) + 1) // 2), min(n - 2, (w - 1) // 2) + 1)
+                j = w - 2 * i
+                keep = (j >= 1) & (j <= n - 2)
+                i, j = i[keep], j[keep]
+                if len(i) == 0:
+                    continue
+                a[i, j] = (a[i - 1, j - 1] + a[i - 1, j] + a[i - 1, j + 1] + a[i, j - 1] + a[i, j] + a[i, j + 1]
+                           + a[i + 1, j - 1] + a[i + 1, j] + a[i + 1, j + 1]) / 9.0
+        return a
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--size", default="mini", choices=SIZES)
+    ap.add_argument("--kernels", default="gemm,atax,mvt,trisolv,jacobi-2d,seidel-2d")
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args()
+    rows = []
+    for k in args.kernels.split(","):
+        p = params(k, args.size)
+        data = init(k, p)
+        best = float("inf")
+        for _ in range(args.repeats):
+            t = time.perf_counter(); out = run(k, p, data); best = min(best, time.perf_counter() - t)
+        rows.append(dict(kernel=k, size=args.size, seconds=best, checksum=float(out.sum()), corner=float(out.reshape(-1)[0])))
+    if args.json:
+        print(json.dumps(rows))
+    else:
+        for r in rows:
+            print(f"{r['kernel']:<10} {r['size']:<6} numpy {r['seconds']:.6f} s  checksum {r['checksum']!r} corner {r['corner']!r}")
+
+if __name__ == "__main__":
+    main()
