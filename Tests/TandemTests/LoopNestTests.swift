@@ -3,6 +3,7 @@ import Tandem
 import TandemCompiler
 import TandemRuntime
 import _TandemTestSupport
+import TandemWorkloads
 
 /// Issue 19: loop nests written as Swift closures (`Tandem.loop`), their dependence analysis and
 /// how they run, against the sequential nests run in Swift and brute-force dependences.
@@ -223,7 +224,7 @@ struct LoopNestTests {
         #expect(try a1.scalars == r1)
     }
 
-    @Test("Jacobi reads the old array and runs as one array operation; Gauss–Seidel in place runs point by point")
+    @Test("Jacobi reads the old array and runs as one array operation; Gauss–Seidel in place runs as wavefronts")
     func jacobiAndSeidel() throws {
         let n = 12
         let start = (0..<(n * n)).map { Double(($0 * 37) % 17) }
@@ -351,6 +352,25 @@ struct LoopNestTests {
         var ints = Tensor<Int64>.zeros([5])
         Tandem.loop(0..<5) { i in ints[4 - i] = Tensor<Int64>(2 * i - 1) }
         #expect(try ints.scalars == [7, 5, 3, 1, -1])
+    }
+}
+
+extension LoopNestTests {
+    /// NumPy's outputs of `bench/polybench/polybench.py --size mini` (checksum, first element);
+    /// the NumPy versions were checked against the sequential C loops run in Python.
+    static let polybenchMini: [String: (Double, Double)] = [
+        "gemm": (4365.0, 0.06), "atax": (1151.8518421052634, 24.43298245614035), "mvt": (739.25, 0.0),
+        "trisolv": (12.365172214194999, 0.0), "jacobi-2d": (7311.598061091434, 0.06666666666666667), "seidel-2d": (16850.0, 0.05),
+    ]
+
+    @Test("PolyBench kernels written as loop nests give NumPy's values (mini)")
+    func polybenchMiniValues() throws {
+        for k in PolyBench.kernels {
+            let out = try PolyBench.run(k, size: .mini)
+            let (sum, corner) = LoopNestTests.polybenchMini[k]!
+            #expect(abs(out["checksum"]! - sum) <= 1e-9 * Swift.max(1, abs(sum)), "\(k): \(out)")
+            #expect(abs(out["corner"]! - corner) <= 1e-9 * Swift.max(1, abs(corner)), "\(k): \(out)")
+        }
     }
 }
 
