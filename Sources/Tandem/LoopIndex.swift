@@ -2,6 +2,8 @@
 /// (`i`, `i - 1`, `2 * i + j`, `n - 1 - i`). Used in subscripts inside the nest's body and in the
 /// bounds of loops nested in it (`Tandem.loop(0..<i) { j in ... }`).
 ///
+///     let n = 100, a = Tensor<Double>.uniform([n], seed: 1)
+///     var b = Tensor<Double>.zeros([n])
 ///     Tandem.loop(1..<n - 1) { i in
 ///         b[i] = (a[i - 1] + a[i] + a[i + 1]) / 3
 ///     }
@@ -121,6 +123,8 @@ extension StrideThrough: LoopBounds where Element == Int {
 extension Tensor where Scalar: NumericTensorScalar {
     /// A loop index's value inside a `Tandem.loop` body, as an element of this type.
     ///
+    ///     let (n, m) = (4, 3)
+    ///     var a = Tensor<Double>.zeros([n, m])
     ///     Tandem.loop(0..<n, 0..<m) { i, j in
     ///         a[i, j] = (Tensor<Double>(i) * Tensor<Double>(j + 1)) % Double(n) / Double(n)
     ///     }

@@ -7,11 +7,15 @@ extension Tandem {
     /// as fused array kernels (on every device `auto` may choose); the rest run one iteration at
     /// a time, in order.
     ///
+    ///     let (n, m, p) = (64, 32, 16)
+    ///     let a = Tensor<Double>.uniform([n, n], seed: 1), l = Tensor<Double>.ones([n, n])
+    ///     let f = Tensor<Double>.uniform([n, p], seed: 2), g = Tensor<Double>.uniform([p, m], seed: 3)
+    ///     var b = Tensor<Double>.zeros([n, n]), c = Tensor<Double>.zeros([n, m]), x = Tensor<Double>.ones([n])
     ///     Tandem.loop(1..<n - 1, 1..<n - 1) { i, j in          // Jacobi: reads the old `a`
     ///         b[i, j] = 0.2 * (a[i, j] + a[i - 1, j] + a[i + 1, j] + a[i, j - 1] + a[i, j + 1])
     ///     }
     ///     Tandem.loop(0..<n, 0..<m, 0..<p) { i, j, k in         // a product: k is a reduction
-    ///         c[i, j] += a[i, k] * b[k, j]
+    ///         c[i, j] += f[i, k] * g[k, j]
     ///     }
     ///     Tandem.loop(0..<n) { i in                             // triangular: forward substitution
     ///         Tandem.loop(0..<i) { j in x[i] -= l[i, j] * x[j] }
