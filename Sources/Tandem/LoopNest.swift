@@ -76,6 +76,8 @@ public struct LoopStatistics: Sendable, Equatable {
     public var points = 0
     /// Writes turned into reductions over the loops their subscript leaves out.
     public var reductions = 0
+    /// Nests whose body calls `Tandem.loop` again, run as arrays over the whole loop tree.
+    public var imperfect = 0
     /// Nests run as wavefronts (every loop carried, a hyperplane parallel: Gauss–Seidel).
     public var wavefronts = 0
     /// Peeled nests whose loop run one iteration at a time is not the outermost (interchanged
@@ -108,7 +110,7 @@ enum LoopNest {
             // Inside a traced level, a nested loop cannot join the trace: the enclosing loop
             // runs one iteration at a time, where this call's bounds are known.
             if let frame = recorder.frame {
-                frame.aborted = true
+                recorder.nested(frame, ranges, body)
                 return
             }
             recorder.nest(ranges.map { $0.resolved() }, body)
@@ -168,6 +170,8 @@ final class LoopRecorder: @unchecked Sendable {
         let base: Node
         let map: AffineMap
         let position: Int
+        /// The axes of the loops the read is inside.
+        let path: [Int]
     }
 
     struct Statement {
@@ -177,22 +181,91 @@ final class LoopRecorder: @unchecked Sendable {
         /// For a reduction: the map without the reduced loops, their extents, and the read of
         /// the element it updates.
         var reduced: (map: AffineMap, extents: [Int], selfRead: Node)?
+        /// The axes of the loops the write is inside.
+        var path: [Int]
     }
 
     /// One traced level: the loops run as arrays, with their extents.
+    ///
+    /// A flat trace has the call's own free loops as its axes. A nest whose body calls
+    /// `Tandem.loop` again (gemm's `for i { for j ...; for k, j ... }`) is traced twice more:
+    /// once to discover the nested loops (`discover`: reads give placeholders, writes do nothing),
+    /// then for real with one axis per loop of the whole tree (`imperfect`). Every value then
+    /// has an extent on the axes of the loops it is inside (`path`) and 1 on the others, so that
+    /// values of an outer loop broadcast into inner ones; the order of two accesses is that of
+    /// the loops they share, then of the body.
     final class Frame {
+        enum Mode { case flat, discover, imperfect }
         let id: UInt64
-        let extents: [Int]
+        let mode: Mode
+        var extents: [Int]
+        /// The axes of the loops the body is inside now, and the shape of values there.
+        var path: [Int]
+        var shape: [Int]
+        /// The next axis a nested loop takes (in the order the body calls them).
+        var nextAxis: Int
         var reads: [Read] = []
         var statements: [Statement] = []
         var aborted = false
+        /// A nested loop whose bounds are not constants, or that differs between the passes.
+        var irregular = false
         /// The versions of tensors first written in this trace as they were before it (see
         /// `nest`'s snapshot).
         var held: [TensorHandle] = []
-        init(id: UInt64, extents: [Int]) {
+        init(id: UInt64, extents: [Int], own: Int, mode: Mode) {
             self.id = id
             self.extents = extents
+            self.mode = mode
+            path = Array(0..<own)
+            nextAxis = own
+            shape = extents.indices.map { $0 < own ? extents[$0] : 1 }
         }
+        func enter(_ axes: [Int]) {
+            while shape.count < extents.count { shape.append(1) }    // axes found while discovering
+            path += axes
+            for a in axes { shape[a] = extents[a] }
+        }
+        func leave(_ count: Int) {
+            for a in path.suffix(count) { shape[a] = 1 }
+            path.removeLast(count)
+        }
+    }
+
+    /// A `Tandem.loop` call inside a traced body: in a flat trace, the trace stops (tried again
+    /// with nested loops, or the enclosing loop runs one iteration at a time); while discovering
+    /// or in an imperfect trace, the call's loops are axes of the same trace.
+    func nested(_ f: Frame, _ ranges: [LoopRange], _ body: ([LoopIndex]) -> Void) {
+        guard f.mode != .flat else {
+            f.aborted = true
+            return
+        }
+        guard !f.irregular, ranges.allSatisfy({ $0.lower.isConstant && $0.upper.isConstant }) else {
+            f.irregular = true
+            return
+        }
+        let levels = ranges.map { $0.resolved() }
+        let axes = Array(f.nextAxis..<(f.nextAxis + levels.count))
+        if f.mode == .discover {
+            f.extents += levels.map(\.count)
+        } else if axes.last ?? 0 >= f.extents.count || zip(axes, levels).contains(where: { f.extents[$0] != $1.count }) {
+            f.irregular = true
+            return
+        }
+        f.nextAxis += levels.count
+        if levels.contains(where: { $0.count == 0 }) {
+            // An empty loop in one iteration might not be in another: not traced as arrays.
+            f.irregular = true
+            return
+        }
+        var indices: [LoopIndex] = []
+        for (a, l) in zip(axes, levels) {
+            var c = [Int](repeating: 0, count: a + 1)
+            c[a] = l.step
+            indices.append(LoopIndex(constant: l.lower, coefs: c, trace: f.id))
+        }
+        f.enter(axes)
+        body(indices)
+        f.leave(axes.count)
     }
 
     private var states: [ObjectIdentifier: ArrayState] = [:]
@@ -274,20 +347,40 @@ final class LoopRecorder: @unchecked Sendable {
         // pressure) must not update them in place, since a rejected trace goes back to them.
         let snapshot = order.map { ($0, TensorHandle($0.current)) }
         let known = Set(order.map { ObjectIdentifier($0) })
-        let f = Frame(id: LoopNest.traces.add(1, ordering: .relaxed).oldValue, extents: space.extents)
-        frame = f
-        firstID = Node.nextIDLowerBound
-        readNodes = []
-        body(space.constants.indices.map { LoopIndex(constant: space.constants[$0], coefs: space.coefs[$0], trace: f.id) })
-        frame = nil
+        func rollBack() {
+            for (s, c) in snapshot { s.current = c.node }
+            for s in order where !known.contains(ObjectIdentifier(s)) { s.current = s.original }
+        }
+        func trace(_ mode: Frame.Mode, extents: [Int]) -> Frame {
+            let f = Frame(id: LoopNest.traces.add(1, ordering: .relaxed).oldValue, extents: extents, own: space.extents.count, mode: mode)
+            frame = f
+            firstID = Node.nextIDLowerBound
+            readNodes = []
+            body(space.constants.indices.map { LoopIndex(constant: space.constants[$0], coefs: space.coefs[$0], trace: f.id) })
+            frame = nil
+            return f
+        }
+        var f = trace(.flat, extents: space.extents)
         if !f.aborted && LoopRecorder.legal(f, peel: nil) {
             let reductions = f.statements.filter { $0.reduced != nil }.count
             LoopNest.statistics.withLock { $0.vectorised += 1; $0.reductions += reductions }
             return
         }
-        // Drop the traced versions.
-        for (s, c) in snapshot { s.current = c.node }
-        for s in order where !known.contains(ObjectIdentifier(s)) { s.current = s.original }
+        rollBack()
+        if f.aborted {
+            // The body calls Tandem.loop: find those loops, then trace the whole tree as arrays.
+            let found = trace(.discover, extents: space.extents)
+            if !found.irregular {
+                f = trace(.imperfect, extents: found.extents)
+                if !f.aborted && !f.irregular && f.nextAxis == found.extents.count && LoopRecorder.legal(f, peel: nil) {
+                    let reductions = f.statements.filter { $0.reduced != nil }.count
+                    LoopNest.statistics.withLock { $0.vectorised += 1; $0.reductions += reductions; $0.imperfect += 1 }
+                    return
+                }
+                rollBack()
+                f.aborted = true
+            }
+        }
         if !f.aborted, space.extents.count > 1 {
             if let k = (0..<space.extents.count).first(where: { LoopRecorder.legal(f, peel: $0) }) {
                 LoopNest.statistics.withLock { $0.peeled += 1; if k > 0 { $0.interchanged += 1 } }
@@ -322,18 +415,19 @@ final class LoopRecorder: @unchecked Sendable {
     // MARK: - Reads and writes
 
     func read(_ x: Node, _ indices: [TensorIndex]) -> Node {
+        if let f = frame, f.mode == .discover { return Node(.fill(Literal.int(0).converted(to: x.dtype)), dtype: x.dtype, shape: []) }
         let base = states[ObjectIdentifier(x)]?.current ?? x
-        let extents = frame?.extents ?? []
         let map = accessMap(indices, shape: x.shape, what: "read")
-        let v = Node(.view(base, map), dtype: x.dtype, shape: extents)
+        let v = Node(.view(base, map), dtype: x.dtype, shape: frame?.shape ?? [])
         readNodes.insert(ObjectIdentifier(v))
-        if let f = frame { f.reads.append(Read(source: x, node: v, base: base, map: map, position: f.statements.count)) }
+        if let f = frame { f.reads.append(Read(source: x, node: v, base: base, map: map, position: f.statements.count, path: f.path)) }
         return v
     }
 
     /// A loop index's value over the traced level (a constant outside one).
     func value(of e: LoopIndex, dtype: DType) -> Node {
-        let extents = frame?.extents ?? []
+        if let f = frame, f.mode == .discover { return Node(.fill(Literal.int(0).converted(to: dtype)), dtype: dtype, shape: []) }
+        let extents = frame?.shape ?? []
         if !e.isConstant { precondition(e.trace == frame?.id, "a loop index is used outside its Tandem.loop") }
         var v = Node(.fill(Literal.int(Int64(e.constant)).converted(to: dtype)), dtype: dtype, shape: extents)
         for (k, c) in e.coefs.enumerated() where c != 0 {
@@ -349,6 +443,7 @@ final class LoopRecorder: @unchecked Sendable {
 
     /// Records `x[indices] = value`; returns the node the written variable holds from now on.
     func write(_ x: Node, _ indices: [TensorIndex], _ value: Node) -> Node {
+        if let f = frame, f.mode == .discover { return x }
         let state: ArrayState
         if let s = states[ObjectIdentifier(x)] {
             state = s
@@ -359,7 +454,7 @@ final class LoopRecorder: @unchecked Sendable {
             order.append(state)
             frame?.held.append(TensorHandle(x))
         }
-        let extents = frame?.extents ?? []
+        let extents = frame?.shape ?? []
         let map = accessMap(indices, shape: x.shape, what: "write")
         checkLeaves(value)
         precondition(Shape.broadcast(value.shape, extents) == extents,
@@ -371,13 +466,13 @@ final class LoopRecorder: @unchecked Sendable {
         if let f = frame, let r = reduction(value, state: state, map: map, frame: f) {
             state.current = Node(.update(base: state.current, map: r.map, value: r.value), dtype: x.dtype, shape: x.shape)
             Tandem.runtime.registerUpdate(state.current)
-            f.statements.append(Statement(state: state, map: map, reduced: (r.map, r.extents, r.selfRead)))
+            f.statements.append(Statement(state: state, map: map, reduced: (r.map, r.extents, r.selfRead), path: f.path))
             return state.standIn
         }
         let v = value.shape == extents ? value : LoopRecorder.broadcast(value, to: extents)
         state.current = Node(.update(base: state.current, map: map, value: v), dtype: x.dtype, shape: x.shape)
         Tandem.runtime.registerUpdate(state.current)
-        frame?.statements.append(Statement(state: state, map: map, reduced: nil))
+        if let f = frame { f.statements.append(Statement(state: state, map: map, reduced: nil, path: f.path)) }
         return state.standIn
     }
 
@@ -457,7 +552,7 @@ final class LoopRecorder: @unchecked Sendable {
         default: return nil
         }
         let d = f.extents.count
-        let dropped = (0..<d).filter { k in (0..<map.inRank).allSatisfy { map.c($0, k) == 0 } }
+        let dropped = f.path.filter { k in (0..<map.inRank).allSatisfy { map.c($0, k) == 0 } }.sorted()
         guard !dropped.isEmpty else { return nil }
         func isSelf(_ n: Node) -> Bool {
             f.reads.contains { $0.node === n && $0.base === state.current && $0.map == map
@@ -466,7 +561,7 @@ final class LoopRecorder: @unchecked Sendable {
         let selfRead: Node, term: Node
         if isSelf(l) { (selfRead, term) = (l, r) } else if op != .sub, isSelf(r) { (selfRead, term) = (r, l) } else { return nil }
         let kept = (0..<d).filter { !dropped.contains($0) }
-        let extents = kept.map { f.extents[$0] }
+        let extents = kept.map { f.shape[$0] }
         var coef = [Int](repeating: 0, count: map.inRank * kept.count)
         for a in 0..<map.inRank { for (j, k) in kept.enumerated() { coef[a * kept.count + j] = map.c(a, k) } }
         let reducedMap = AffineMap(inRank: map.inRank, outRank: kept.count, offset: map.offset, coef: coef)
@@ -502,9 +597,12 @@ final class LoopRecorder: @unchecked Sendable {
             // Ordered by the loop run one iteration at a time: right when that is the nest's order.
             return nestOrder(d) != (d[k] == .less ? .before : .after)
         }
-        var rest = d
-        if let k = peel { rest.remove(at: k) }
-        let o = Dependence.order(of: rest)
+        var o = nestOrder(d)
+        if let k = peel {
+            var rest = d
+            rest.remove(at: k)
+            o = Dependence.order(of: rest)
+        }
         switch rule {
         case .selfWrite: return o != .same
         case .laterWrite, .readAfter: return o == .after
@@ -517,7 +615,7 @@ final class LoopRecorder: @unchecked Sendable {
     /// the box around the rewritten iterations (more iterations than there are, so the answer
     /// stays safe), with `w` run one value at a time. Not tried with reductions.
     static func wavefrontLegal(_ f: Frame, skew h: Int) -> Bool {
-        guard f.extents.count >= 2, !f.statements.contains(where: { $0.reduced != nil }) else { return false }
+        guard f.extents.count >= 2, f.mode == .flat, !f.statements.contains(where: { $0.reduced != nil }) else { return false }
         // u0 = v, u1 = w - h v: the column of w is u1's, the column of v is u0's - h u1's.
         func rewrite(_ m: AffineMap) -> AffineMap {
             var coef = m.coef
@@ -528,9 +626,10 @@ final class LoopRecorder: @unchecked Sendable {
             }
             return AffineMap(inRank: m.inRank, outRank: m.outRank, offset: m.offset, coef: coef)
         }
-        let g = Frame(id: f.id, extents: [(f.extents[0] - 1) * h + f.extents[1], f.extents[0]] + f.extents.dropFirst(2))
-        g.statements = f.statements.map { Statement(state: $0.state, map: rewrite($0.map), reduced: nil) }
-        g.reads = f.reads.map { Read(source: $0.source, node: $0.node, base: $0.base, map: rewrite($0.map), position: $0.position) }
+        let extents = [(f.extents[0] - 1) * h + f.extents[1], f.extents[0]] + f.extents.dropFirst(2)
+        let g = Frame(id: f.id, extents: extents, own: extents.count, mode: .flat)
+        g.statements = f.statements.map { Statement(state: $0.state, map: rewrite($0.map), reduced: nil, path: $0.path) }
+        g.reads = f.reads.map { Read(source: $0.source, node: $0.node, base: $0.base, map: rewrite($0.map), position: $0.position, path: $0.path) }
         // The nest's own order from a direction vector over (w, u0, rest): u0 first; with u0 equal,
         // u1 moves as w does; with both equal, the rest.
         return legal(g, peel: 0) { d in
@@ -546,23 +645,40 @@ final class LoopRecorder: @unchecked Sendable {
     static func legal(_ f: Frame, peel: Int?,
                       nestOrder: @escaping ([Dependence.Direction]) -> Dependence.Order = Dependence.order(of:)) -> Bool {
         let e = f.extents
-        func any(_ a: AffineMap, _ b: AffineMap, _ extents: [Int], _ rule: Rule, peel p: Int?) -> Bool {
-            Dependence.directions(a, b, extents: extents).contains { breaks($0, rule, peel: p, nestOrder: nestOrder) }
+        // Two accesses inside loops `p` and `q` (axes, outermost first) are tested over the
+        // axes of either (1 on the others), and ordered by the loops they share, then by the
+        // body (`.same`). In a flat trace every access is inside every loop.
+        func test(_ a: AffineMap, _ b: AffineMap, _ p: [Int], _ q: [Int], _ rule: Rule) -> Bool {
+            if let k = peel {
+                return Dependence.directions(a, b, extents: e).contains { breaks($0, rule, peel: k, nestOrder: nestOrder) }
+            }
+            let box = e.indices.map { p.contains($0) || q.contains($0) ? e[$0] : 1 }
+            var shared: [Int] = []
+            for (x, y) in zip(p, q) {
+                guard x == y else { break }
+                shared.append(x)
+            }
+            let order: ([Dependence.Direction]) -> Dependence.Order = { d in
+                for a in shared where d[a] != .equal { return d[a] == .less ? .before : .after }
+                return .same
+            }
+            return Dependence.directions(a, b, extents: box).contains { breaks($0, rule, peel: nil, nestOrder: order) }
         }
         for (si, s) in f.statements.enumerated() {
             if let r = s.reduced {
                 // Once per kept point; the loops it leaves out accumulate in order.
                 let kept = (0..<e.count).filter { k in (0..<s.map.inRank).contains { s.map.c($0, k) != 0 } }
-                if any(r.map, r.map, r.extents, .selfWrite, peel: peel.flatMap { kept.firstIndex(of: $0) }) { return false }
-            } else if any(s.map, s.map, e, .selfWrite, peel: peel) {
+                let p = peel.flatMap { kept.firstIndex(of: $0) }
+                if Dependence.directions(r.map, r.map, extents: r.extents).contains(where: { breaks($0, .selfWrite, peel: p) }) { return false }
+            } else if test(s.map, s.map, s.path, s.path, .selfWrite) {
                 return false
             }
             for t in f.statements[(si + 1)...] where t.state === s.state {
-                if any(s.map, t.map, e, .laterWrite, peel: peel) { return false }
+                if test(s.map, t.map, s.path, t.path, .laterWrite) { return false }
             }
             for r in f.reads where r.source === s.state.standIn || r.source === s.state.original {
                 if let red = s.reduced, r.node === red.selfRead { continue }
-                if any(s.map, r.map, e, si < r.position ? .readAfter : .readBefore, peel: peel) { return false }
+                if test(s.map, r.map, s.path, r.path, si < r.position ? .readAfter : .readBefore) { return false }
             }
         }
         return true

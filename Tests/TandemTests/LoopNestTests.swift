@@ -75,6 +75,8 @@ struct LoopNestTests {
         var accumulate: Bool
         var constant: Double
         var reads: [(array: Int, coef: Double, sub: [(loop: Int?, coef: Int, offset: Int)])]
+        /// 0: before the nested call, 1: inside it (or the whole nest when flat), 2: after it.
+        var level = 1
     }
 
     /// A random subscript into an axis of size `n` over loops of `extents`: inside the axis.
@@ -108,81 +110,113 @@ struct LoopNestTests {
     func randomNests() throws {
         var rng = SplitMix(seed: 1919)
         let shapes = [[7, 6], [9], [5, 5]]
-        var vectorised = 0, peeled = 0
+        var vectorised = 0, peeled = 0, imperfect = 0
         for trial in 0..<400 {
             let depth = rng.int(1...3)
             let extents = (0..<depth).map { _ in rng.int(1...5) }
+            // Half the nests of two or three loops call Tandem.loop again for the inner ones, with
+            // statements before, inside and after that call.
+            let outer = depth > 1 && rng.int(0...1) == 0 ? rng.int(1...(depth - 1)) : depth
             var statements: [Statement] = []
             for _ in 0..<rng.int(1...3) {
+                let level = outer == depth ? 1 : rng.int(0...2)
+                let visible = level == 1 ? extents : Array(extents.prefix(outer))
                 let target = rng.int(0...2)
-                let write = shapes[target].map { LoopNestTests.subscriptItem(&rng, n: $0, extents: extents) }
+                let write = shapes[target].map { LoopNestTests.subscriptItem(&rng, n: $0, extents: visible) }
                 let reads = (0..<rng.int(0...3)).map { _ -> (Int, Double, [(loop: Int?, coef: Int, offset: Int)]) in
                     let a = rng.int(0...2)
-                    return (a, [0.5, 0.25, -1, 2][rng.int(0...3)], shapes[a].map { LoopNestTests.subscriptItem(&rng, n: $0, extents: extents) })
+                    return (a, [0.5, 0.25, -1, 2][rng.int(0...3)], shapes[a].map { LoopNestTests.subscriptItem(&rng, n: $0, extents: visible) })
                 }
                 statements.append(Statement(target: target, write: write, accumulate: rng.int(0...2) == 0,
-                                            constant: Double(rng.int(-2...2)), reads: reads))
+                                            constant: Double(rng.int(-2...2)), reads: reads, level: level))
             }
+            statements.sort { $0.level < $1.level }
             if let only = ProcessInfoLite.environment("LOOPTRIAL"), Int(only) != trial { continue }
             // The sequential nest in Swift.
             var want: [[Double]] = (0..<3).map { LoopNestTests.initial($0, shapes[$0]) }
             var t = [Int](repeating: 0, count: depth)
-            func runReference(_ level: Int) {
-                if level == depth {
-                    for s in statements {
-                        var v = s.constant
-                        for r in s.reads { v += r.coef * want[r.array][LoopNestTests.evaluate(r.sub, t, shape: shapes[r.array])] }
-                        let w = LoopNestTests.evaluate(s.write, t, shape: shapes[s.target])
-                        want[s.target][w] = s.accumulate ? want[s.target][w] + v : v
-                    }
-                    return
+            func runStatements(_ level: Int) {
+                for s in statements where s.level == level {
+                    var v = s.constant
+                    for r in s.reads { v += r.coef * want[r.array][LoopNestTests.evaluate(r.sub, t, shape: shapes[r.array])] }
+                    let w = LoopNestTests.evaluate(s.write, t, shape: shapes[s.target])
+                    want[s.target][w] = s.accumulate ? want[s.target][w] + v : v
                 }
-                for x in 0..<extents[level] { t[level] = x; runReference(level + 1) }
             }
-            runReference(0)
-            // The same nest through Tandem.loop.
+            func runReference(_ loop: Int) {
+                if loop == depth { return runStatements(1) }
+                for x in 0..<extents[loop] { t[loop] = x; runReference(loop + 1) }
+            }
+            if outer == depth { runReference(0) } else {
+                func runOuter(_ loop: Int) {
+                    if loop == outer {
+                        runStatements(0)
+                        runReference(outer)
+                        runStatements(2)
+                        return
+                    }
+                    for x in 0..<extents[loop] { t[loop] = x; runOuter(loop + 1) }
+                }
+                runOuter(0)
+            }
+            // The same nest through Tandem.loop (or, with PLAINLOOPS, element assignments).
             var arrays = (0..<3).map { Tensor<Double>(LoopNestTests.initial($0, shapes[$0]), shape: shapes[$0]) }
             let before = Tandem.loopStatistics
-            let body: ([LoopIndex]) -> Void = { idx in
+            func run(_ level: Int, _ idx: [TensorIndex]) {
                 func items(_ sub: [(loop: Int?, coef: Int, offset: Int)]) -> [TensorIndex] {
-                    sub.map { s in s.loop.map { ._loop(idx[$0] * s.coef + s.offset) } ?? .index(s.offset) }
+                    sub.map { s in
+                        guard let l = s.loop else { return .index(s.offset) }
+                        switch idx[l] {
+                        case ._loop(let e): return ._loop(e * s.coef + s.offset)
+                        case .index(let v): return .index(v * s.coef + s.offset)
+                        default: preconditionFailure()
+                        }
+                    }
                 }
-                for s in statements {
+                for s in statements where s.level == level {
                     var v = Tensor(s.constant)
                     for r in s.reads { v = v + r.coef * arrays[r.array][indices: items(r.sub)] }
                     if s.accumulate { arrays[s.target][indices: items(s.write)] += v } else { arrays[s.target][indices: items(s.write)] = v }
                 }
             }
-            if ProcessInfoLite.environment("PLAINLOOPS") != nil {
-                // The same statements as ordinary element assignments in Swift loops.
-                var t = [Int](repeating: 0, count: depth)
-                func go(_ level: Int) {
-                    if level == depth {
-                        for s in statements {
-                            func items(_ sub: [(loop: Int?, coef: Int, offset: Int)]) -> [TensorIndex] {
-                                sub.map { x in .index(x.offset + (x.loop.map { x.coef * t[$0] } ?? 0)) }
-                            }
-                            var v = Tensor(s.constant)
-                            for r in s.reads { v = v + r.coef * arrays[r.array][indices: items(r.sub)] }
-                            if s.accumulate { arrays[s.target][indices: items(s.write)] += v } else { arrays[s.target][indices: items(s.write)] = v }
-                        }
-                        return
-                    }
-                    for x in 0..<extents[level] { t[level] = x; go(level + 1) }
+            func loops(_ ext: ArraySlice<Int>, _ body: ([LoopIndex]) -> Void) {
+                let e = Array(ext)
+                switch e.count {
+                case 1: Tandem.loop(0..<e[0]) { body([$0]) }
+                case 2: Tandem.loop(0..<e[0], 0..<e[1]) { body([$0, $1]) }
+                default: Tandem.loop(0..<e[0], 0..<e[1], 0..<e[2]) { body([$0, $1, $2]) }
                 }
-                go(0)
-            } else {
-            switch depth {
-            case 1: Tandem.loop(0..<extents[0]) { body([$0]) }
-            case 2: Tandem.loop(0..<extents[0], 0..<extents[1]) { body([$0, $1]) }
-            default: Tandem.loop(0..<extents[0], 0..<extents[1], 0..<extents[2]) { body([$0, $1, $2]) }
             }
+            if ProcessInfoLite.environment("PLAINLOOPS") != nil {
+                var t = [Int](repeating: 0, count: depth)
+                func go(_ loop: Int) {
+                    if loop == depth { return run(1, t.map { .index($0) }) }
+                    if loop == outer { run(0, t.map { .index($0) }) }
+                    for x in 0..<extents[loop] { t[loop] = x; go(loop + 1) }
+                    if loop == outer { run(2, t.map { .index($0) }) }
+                }
+                if outer == depth { go(0) } else {
+                    func goOuter(_ loop: Int) {
+                        if loop == outer { return go(outer) }
+                        for x in 0..<extents[loop] { t[loop] = x; goOuter(loop + 1) }
+                    }
+                    goOuter(0)
+                }
+            } else if outer == depth {
+                loops(extents[...]) { run(1, $0.map { ._loop($0) }) }
+            } else {
+                loops(extents[..<outer]) { o in
+                    run(0, o.map { ._loop($0) })
+                    loops(extents[outer...]) { inner in run(1, (o + inner).map { ._loop($0) }) }
+                    run(2, o.map { ._loop($0) })
+                }
             }
             let after = Tandem.loopStatistics
             if after.peeled > before.peeled { peeled += 1 } else { vectorised += 1 }
+            if after.imperfect > before.imperfect { imperfect += 1 }
             var bad = false
             for k in 0..<3 where try arrays[k].scalars.enumerated().contains(where: { abs($1 - want[k][$0]) > 1e-9 * Swift.max(1, abs(want[k][$0])) }) { bad = true }
-            if bad { print("FAIL trial \(trial) extents \(extents) stats \(before) -> \(after)"); for s in statements { print("  ", s) } }
+            if bad { print("FAIL trial \(trial) extents \(extents) outer \(outer) stats \(before) -> \(after)"); for s in statements { print("  ", s) } }
             for k in 0..<3 {
                 let got = try arrays[k].scalars
                 for (g, w) in zip(got, want[k]) {
@@ -190,9 +224,9 @@ struct LoopNestTests {
                 }
             }
         }
-        // Both ways are exercised.
-        #expect(vectorised > 20 && peeled > 20, "vectorised \(vectorised), peeled \(peeled)")
-        print("random nests: vectorised \(vectorised), peeled \(peeled), \(Tandem.loopStatistics)")
+        // Every way is exercised.
+        #expect(vectorised > 20 && peeled > 20 && imperfect > 10, "vectorised \(vectorised), peeled \(peeled), imperfect \(imperfect)")
+        print("random nests: vectorised \(vectorised), peeled \(peeled), imperfect \(imperfect), \(Tandem.loopStatistics)")
     }
 
     // MARK: - Programs
