@@ -28,6 +28,20 @@ struct PlacementEval: ParsableCommand {
     @Option(help: "Element type: f32 or f64.") var dtype: DTypeOption = .f64
     @Flag(help: "Print one JSON object.") var json = false
     @Flag(help: "Cold runs: each placement runs in a new process with an empty kernel cache, so compiling is part of the time (the machine profile is kept).") var cold = false
+    @Flag(help: "The loop-nest corpus instead (tandem polybench's kernels written with Tandem.loop, mini to medium; times are the kernels' own, float64).") var loops = false
+
+    /// The loop-nest sweep: PolyBench's datasets, without seidel-2d's medium one (a wavefront
+    /// program of 120,000 small array steps: minutes in the interpreter).
+    static var loopSweep: [(String, [[String: Double]])] {
+        PolyBench.kernels.map { k in
+            let sizes: [PolyBench.Size] = k == "seidel-2d" ? [.mini, .small] : [.mini, .small, .medium]
+            return (k, sizes.map { size in
+                var p = PolyBench.parameters(k, size).mapValues(Double.init)
+                p["size"] = Double(PolyBench.Size.allCases.firstIndex(of: size)!)      // 0 mini, 1 small, 2 medium
+                return p
+            })
+        }
+    }
 
     /// The default sweep, tiny (where nothing but the interpreter can pay) to large enough that
     /// all cores pay; capped so the interpreter's runs keep the whole sweep to a few minutes here.
@@ -75,7 +89,10 @@ struct PlacementEval: ParsableCommand {
         guard repeats >= 1 else { throw ValidationError("--repeats must be at least 1") }
         let names = workloads?.split(separator: ",").map(String.init)
         try withUsageErrors {
-            for n in names ?? [] where Workloads.named(n) == nil { throw UsageError(description: "unknown workload '\(n)'") }
+            if loops && cold { throw UsageError(description: "--loops runs warm only") }
+            for n in names ?? [] where loops ? !PolyBench.kernels.contains(n) : Workloads.named(n) == nil {
+                throw UsageError(description: "unknown \(loops ? "kernel" : "workload") '\(n)'")
+            }
         }
         var forced: [DeviceChoice] = [.interpreter, .cpu1, .cpu]
         for choice in forced where Tandem.runtime.availability(of: choice == .interpreter ? "interpreter" : "cpu") != .available {
@@ -94,8 +111,7 @@ struct PlacementEval: ParsableCommand {
         let model = Tandem.runtime.costModel      // calibrates first if there is no profile
         var cases: [Case] = []
         let before = Tandem.statistics
-        for (name, sizes) in Self.sweep where names == nil || names!.contains(name) {
-            let w = Workloads.named(name)!
+        for (name, sizes) in (loops ? Self.loopSweep : Self.sweep) where names == nil || names!.contains(name) {
             for params in sizes {
                 var times: [DeviceChoice: [Double]] = [:]
                 var autoPlacements: [String: Int] = [:]
@@ -108,15 +124,25 @@ struct PlacementEval: ParsableCommand {
                         }
                     }
                 } else {
-                let prepared = try w.prepare(params, dtype: dtype.dtype)
-                for c in choices { _ = try Tandem.withDevice(c) { try prepared.run() } }     // warm-up
+                // One timed run: a workload's whole run, or a loop kernel's own time.
+                let timed: () throws -> Double
+                if loops {
+                    let size = PolyBench.Size.allCases[Int(params["size"]!)]
+                    timed = { try PolyBench.run(name, size: size)["seconds"]! }
+                } else {
+                    let prepared = try Workloads.named(name)!.prepare(params, dtype: dtype.dtype)
+                    timed = {
+                        let t0 = now()
+                        _ = try prepared.run()
+                        return now() - t0
+                    }
+                }
+                for c in choices { _ = try Tandem.withDevice(c) { try timed() } }     // warm-up
                 for _ in 0..<repeats {
                     for c in choices {
                         let s0 = Tandem.statistics
                         try Tandem.withDevice(c) {
-                            let t0 = now()
-                            _ = try prepared.run()
-                            times[c, default: []].append(now() - t0)
+                            times[c, default: []].append(try timed())
                         }
                         if c == .auto {
                             let s1 = Tandem.statistics
