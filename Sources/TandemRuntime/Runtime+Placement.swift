@@ -233,8 +233,7 @@ extension Runtime {
             chosen = interpreted
             tierUp = true
         }
-        let start = max(now, busyUntil[chosen.placement.resource] ?? 0)
-        busyUntil[chosen.placement.resource] = start + UInt64(min(chosen.total, 1e6) * 1e9)
+        occupy(chosen.placement.resource, seconds: chosen.total, now: now)
         history[k.kernel] = (entry.features, entry.runs + 1, entry.earlier)
         // Tiering: the interpreter won only because the code is not compiled yet (or, not looked
         // up, not known to be loaded), and compiled code would pay back: compile it on the side,
@@ -293,6 +292,20 @@ extension Runtime {
 
     /// The memo of the earlier decision for `k`, its use counted, or nil when it must be decided
     /// again (then it records the new one when `k` has a memo) (graph lock).
+    /// How far ahead of now a resource may be booked: the queue the model prices is the near
+    /// future. Unbounded, the bookings of a long program whose predictions run ahead of its
+    /// kernels (a wavefront loop of 100,000 small steps after forced interpreter runs) summed
+    /// past `UInt64.max` nanoseconds and trapped.
+    static let busyHorizonSeconds = 60.0
+
+    /// Books `resource` for `seconds` after it frees up (not before now), within the horizon.
+    func occupy(_ resource: Placement.Resource, seconds: Double, now: UInt64) {
+        let horizon = Runtime.busyHorizonSeconds
+        let span = UInt64((seconds.isFinite ? Swift.min(Swift.max(seconds, 0), horizon) : horizon) * 1e9)
+        let start = Swift.min(Swift.max(now, busyUntil[resource] ?? 0), now + UInt64(horizon * 1e9))
+        busyUntil[resource] = start + span
+    }
+
     func reusedMemo(_ k: PlannedKernel, options: [Placement], forced: Bool) -> DecisionMemo? {
         guard let memo = k.memo else { return nil }
         if let m = DecisionMemo.of(memo), m.options == options, m.decision.forced == forced {
@@ -302,9 +315,7 @@ extension Runtime {
             let ready = p == .interpreter || m.code != nil || ((p == .cpu1 || p == .cpuAll) && device(for: p)?.readyCode(k.kernel) != nil)
             if m.uses < limit, ready, let i = history.index(forKey: k.kernel) {
                 history.values[i].runs += 1          // in place: the entry is not copied
-                let now = ProcessInfoLite.monotonicNanos()
-                let start = max(now, busyUntil[p.resource] ?? 0)
-                busyUntil[p.resource] = start + UInt64(min(m.decision.chosen.total, 1e6) * 1e9)
+                occupy(p.resource, seconds: m.decision.chosen.total, now: ProcessInfoLite.monotonicNanos())
                 return m
             }
         }
