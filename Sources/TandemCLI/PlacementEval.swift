@@ -28,7 +28,7 @@ struct PlacementEval: ParsableCommand {
     @Option(help: "Element type: f32 or f64.") var dtype: DTypeOption = .f64
     @Flag(help: "Print one JSON object.") var json = false
     @Flag(help: "Cold runs: each placement runs in a new process with an empty kernel cache, so compiling is part of the time (the machine profile is kept).") var cold = false
-    @Flag(help: "The loop-nest corpus instead (tandem polybench's kernels written with Tandem.loop, mini to medium; times are the kernels' own, float64).") var loops = false
+    @Flag(help: "The loop-nest corpus instead (tandem polybench's kernels written with Tandem.loop, mini to medium; times are the kernels' own).") var loops = false
 
     /// The loop-nest sweep: PolyBench's datasets, without seidel-2d's medium one (a wavefront
     /// program of 120,000 small array steps: minutes in the interpreter).
@@ -128,7 +128,7 @@ struct PlacementEval: ParsableCommand {
                 let timed: () throws -> Double
                 if loops {
                     let size = PolyBench.Size.allCases[Int(params["size"]!)]
-                    timed = { try PolyBench.run(name, size: size)["seconds"]! }
+                    timed = { try PolyBench.run(name, size: size, dtype: dtype.dtype)["seconds"]! }
                 } else {
                     let prepared = try Workloads.named(name)!.prepare(params, dtype: dtype.dtype)
                     timed = {

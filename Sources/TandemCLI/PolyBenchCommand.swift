@@ -19,6 +19,7 @@ struct PolyBenchCommand: ParsableCommand {
     @Option(help: "mini, small, medium or large.") var size = "mini"
     @Option(help: "Comma-separated kernels (default: all).") var kernels: String?
     @Option(help: "Runs of each kernel; the best is reported.") var repeats = 3
+    @Option(help: "Element type: f32 or f64.") var dtype: DTypeOption = .f64
     @Flag(help: "Compare with NumPy's built-in values (mini and small); exit 1 on a mismatch.") var check = false
     @Flag(help: "Run the NumPy versions (bench/polybench/polybench.py) at the same size.") var peers = false
     @Flag(help: "Print JSON.") var json = false
@@ -32,7 +33,17 @@ struct PolyBenchCommand: ParsableCommand {
         "jacobi-2d": ["mini": (7311.598061091434, 0.06666666666666667), "small": (186764.3068884507, 0.022222222222222223)],
         "seidel-2d": ["mini": (16850.0, 0.05), "small": (439350.0, 0.016666666666666666)],
     ]
-    static let tolerance = 1e-9
+    /// The same in float32 (`--dtype f32`).
+    static let expected32: [String: [String: (Double, Double)]] = [
+        "gemm": ["mini": (4365.000079035759, 0.06000000238418579), "small": (109987.87664106116, 0.020000001415610313)],
+        "atax": ["mini": (1151.8518447875977, 24.432981491088867), "small": (29815.68785095215, 223.07025146484375)],
+        "mvt": ["mini": (739.2500099185854, 0.0), "small": (6850.750028737821, 0.0)],
+        "trisolv": ["mini": (12.365169882774353, 0.0), "small": (37.650881722569466, 0.0)],
+        "jacobi-2d": ["mini": (7311.602118223906, 0.06666667014360428), "small": (186764.47933536023, 0.02222222276031971)],
+        "seidel-2d": ["mini": (16850.000528536737, 0.05000000074505806), "small": (439349.99641421065, 0.01666666753590107)],
+    ]
+    /// Relative tolerances of --check: float64 against NumPy's float64, float32 against its float32.
+    static func tolerance(_ d: DTypeOption) -> Double { d == .f32 ? 1e-4 : 1e-9 }
 
     func run() throws {
         guard let s = PolyBench.Size(rawValue: size) else { throw ValidationError("size must be mini, small, medium or large") }
@@ -47,20 +58,20 @@ struct PolyBenchCommand: ParsableCommand {
             var out: [String: Double] = [:]
             let before = Tandem.loopStatistics
             for _ in 0..<max(1, repeats) {
-                out = try PolyBench.run(k, size: s)
+                out = try PolyBench.run(k, size: s, dtype: dtype.dtype)
                 best = min(best, out["seconds"]!)
             }
             let after = Tandem.loopStatistics
             let runs = Double(max(1, repeats))
-            var row: [String: Any] = ["kernel": k, "size": size, "seconds": best, "checksum": out["checksum"]!, "corner": out["corner"]!,
+            var row: [String: Any] = ["kernel": k, "size": size, "dtype": dtype.rawValue, "seconds": best, "checksum": out["checksum"]!, "corner": out["corner"]!,
                                       "arrays": Double(after.vectorised - before.vectorised) / runs,
                                       "peeled": Double(after.peeled - before.peeled) / runs,
                                       "wavefronts": Double(after.wavefronts - before.wavefronts) / runs,
                                       "points": Double(after.points - before.points) / runs]
             if check {
-                if let (sum, corner) = PolyBenchCommand.expected[k]?[size] {
-                    let ok = abs(out["checksum"]! - sum) <= PolyBenchCommand.tolerance * max(1, abs(sum))
-                        && abs(out["corner"]! - corner) <= PolyBenchCommand.tolerance * max(1, abs(corner))
+                if let (sum, corner) = (dtype == .f32 ? PolyBenchCommand.expected32 : PolyBenchCommand.expected)[k]?[size] {
+                    let tol = PolyBenchCommand.tolerance(dtype)
+                    let ok = abs(out["checksum"]! - sum) <= tol * max(1, abs(sum)) && abs(out["corner"]! - corner) <= tol * max(1, abs(corner))
                     row["check"] = ok ? "pass" : "FAIL (NumPy: checksum \(sum), corner \(corner))"
                     failed = failed || !ok
                 } else {
@@ -71,7 +82,7 @@ struct PolyBenchCommand: ParsableCommand {
             if !json {
                 let how = "arrays \(fmt(row["arrays"])), one at a time \(fmt(row["peeled"])), wavefronts \(fmt(row["wavefronts"])), points \(fmt(row["points"]))"
                 let name = k + String(repeating: " ", count: max(0, 10 - k.count))
-                print("\(name) \(size) tandem \(JSON.number(best)) s  checksum \(JSON.number(out["checksum"]!)) \(row["check"].map { "\($0)" } ?? "")  [\(how)]")
+                print("\(name) \(size) \(dtype.rawValue) tandem \(JSON.number(best)) s  checksum \(JSON.number(out["checksum"]!)) \(row["check"].map { "\($0)" } ?? "")  [\(how)]")
             }
         }
         if peers { runPeers(names) }
@@ -97,7 +108,7 @@ struct PolyBenchCommand: ParsableCommand {
         guard let script = PackageFiles.locate("bench/polybench/polybench.py") else {
             return print("peers: bench/polybench/polybench.py not found beside this binary's package (or not safe to run)")
         }
-        let argv = [python, script, "--size", size, "--kernels", names.joined(separator: ","), "--repeats", String(repeats)]
+        let argv = [python, script, "--size", size, "--dtype", dtype.rawValue, "--kernels", names.joined(separator: ","), "--repeats", String(repeats)]
         guard case .success(let r) = Subprocess.run(argv) else { return print("peers: could not start python3") }
         print(r.output, terminator: "")
     }

@@ -30,10 +30,18 @@ public enum PolyBench {
     /// Runs one kernel and returns the sum of its output array (`checksum`), its first element
     /// (`corner`) and the kernel's time in seconds (`seconds`: from the initialised inputs to the
     /// computed output, as PolyBench times it). A sync point.
-    public static func run(_ kernel: String, size: Size) throws -> [String: Double] {
+    public static func run(_ kernel: String, size: Size, dtype: DType = .float64) throws -> [String: Double] {
+        switch dtype {
+        case .float64: return try run(kernel, size: size, as: Double.self)
+        case .float32: return try run(kernel, size: size, as: Float.self)
+        default: preconditionFailure("PolyBench kernels run in float32 or float64, not \(dtype)")
+        }
+    }
+
+    static func run<S: FloatingTensorScalar>(_ kernel: String, size: Size, as: S.Type) throws -> [String: Double] {
         let p = parameters(kernel, size)
         let timer = Timer()
-        let out: Tensor<Double>
+        let out: Tensor<S>
         switch kernel {
         case "gemm": out = try gemm(ni: p["ni"]!, nj: p["nj"]!, nk: p["nk"]!, timer)
         case "atax": out = try atax(m: p["m"]!, n: p["n"]!, timer)
@@ -44,7 +52,7 @@ public enum PolyBench {
         default: preconditionFailure("unknown PolyBench kernel \(kernel)")
         }
         try timer.stop(out)
-        return ["checksum": try out.sum().item(), "corner": try out.reshaped([-1])[0].item(), "seconds": timer.seconds]
+        return ["checksum": Double(try out.sum().item()), "corner": Double(try out.reshaped([-1])[0].item()), "seconds": timer.seconds]
     }
 
     /// Times a kernel from its inputs computed to its output computed.
@@ -63,12 +71,12 @@ public enum PolyBench {
     }
 
     /// `(Double) (expr % m) / d` of PolyBench's initialisations, from index values.
-    static func ratio(_ v: Tensor<Double>, mod m: Int, over d: Int) -> Tensor<Double> { v % Double(m) / Double(d) }
+    static func ratio<S: FloatingTensorScalar>(_ v: Tensor<S>, mod m: Int, over d: Int) -> Tensor<S> { v % S(m) / S(d) }
 
     /// C := alpha A B + beta C.
-    static func gemm(ni: Int, nj: Int, nk: Int, _ timer: Timer) throws -> Tensor<Double> {
-        let alpha = 1.5, beta = 1.2
-        var c = Tensor<Double>.zeros([ni, nj]), a = Tensor<Double>.zeros([ni, nk]), b = Tensor<Double>.zeros([nk, nj])
+    static func gemm<S: FloatingTensorScalar>(ni: Int, nj: Int, nk: Int, _ timer: Timer) throws -> Tensor<S> {
+        let alpha = S(1.5), beta = S(1.2)
+        var c = Tensor<S>.zeros([ni, nj]), a = Tensor<S>.zeros([ni, nk]), b = Tensor<S>.zeros([nk, nj])
         Tandem.loop(0..<ni, 0..<nj) { i, j in c[i, j] = ratio(Tensor(i) * Tensor(j) + 1, mod: ni, over: ni) }
         Tandem.loop(0..<ni, 0..<nk) { i, j in a[i, j] = ratio(Tensor(i) * Tensor(j + 1), mod: nk, over: nk) }
         Tandem.loop(0..<nk, 0..<nj) { i, j in b[i, j] = ratio(Tensor(i) * Tensor(j + 2), mod: nj, over: nj) }
@@ -81,15 +89,15 @@ public enum PolyBench {
     }
 
     /// y = Aᵀ (A x).
-    static func atax(m: Int, n: Int, _ timer: Timer) throws -> Tensor<Double> {
-        var a = Tensor<Double>.zeros([m, n]), x = Tensor<Double>.zeros([n])
-        var y = Tensor<Double>.zeros([n]), tmp = Tensor<Double>.zeros([m])
-        Tandem.loop(0..<n) { i in x[i] = 1 + Tensor(i) / Double(n) }
+    static func atax<S: FloatingTensorScalar>(m: Int, n: Int, _ timer: Timer) throws -> Tensor<S> {
+        var a = Tensor<S>.zeros([m, n]), x = Tensor<S>.zeros([n])
+        var y = Tensor<S>.zeros([n]), tmp = Tensor<S>.zeros([m])
+        Tandem.loop(0..<n) { i in x[i] = 1 + Tensor<S>(i) / S(n) }
         Tandem.loop(0..<m, 0..<n) { i, j in a[i, j] = ratio(Tensor(i + j), mod: n, over: 5 * m) }
         try timer.start(a, x)
-        Tandem.loop(0..<n) { i in y[i] = Tensor(0.0) }
+        Tandem.loop(0..<n) { i in y[i] = Tensor<S>(0) }
         Tandem.loop(0..<m) { i in
-            tmp[i] = Tensor(0.0)
+            tmp[i] = Tensor<S>(0)
             Tandem.loop(0..<n) { j in tmp[i] = tmp[i] + a[i, j] * x[j] }
             Tandem.loop(0..<n) { j in y[j] = y[j] + a[i, j] * tmp[i] }
         }
@@ -97,9 +105,9 @@ public enum PolyBench {
     }
 
     /// x1 += A y1, x2 += Aᵀ y2; returns x1 and x2 side by side.
-    static func mvt(n: Int, _ timer: Timer) throws -> Tensor<Double> {
-        var a = Tensor<Double>.zeros([n, n])
-        var x1 = Tensor<Double>.zeros([n]), x2 = Tensor<Double>.zeros([n]), y1 = Tensor<Double>.zeros([n]), y2 = Tensor<Double>.zeros([n])
+    static func mvt<S: FloatingTensorScalar>(n: Int, _ timer: Timer) throws -> Tensor<S> {
+        var a = Tensor<S>.zeros([n, n])
+        var x1 = Tensor<S>.zeros([n]), x2 = Tensor<S>.zeros([n]), y1 = Tensor<S>.zeros([n]), y2 = Tensor<S>.zeros([n])
         Tandem.loop(0..<n) { i in
             x1[i] = ratio(Tensor(i), mod: n, over: n)
             x2[i] = ratio(Tensor(i + 1), mod: n, over: n)
@@ -114,11 +122,11 @@ public enum PolyBench {
     }
 
     /// Forward substitution L x = b.
-    static func trisolv(n: Int, _ timer: Timer) throws -> Tensor<Double> {
-        var l = Tensor<Double>.zeros([n, n]), x = Tensor<Double>.full([n], -999), b = Tensor<Double>.zeros([n])
+    static func trisolv<S: FloatingTensorScalar>(n: Int, _ timer: Timer) throws -> Tensor<S> {
+        var l = Tensor<S>.zeros([n, n]), x = Tensor<S>.full([n], -999), b = Tensor<S>.zeros([n])
         Tandem.loop(0..<n) { i in
-            b[i] = Tensor(i)
-            Tandem.loop(0...i) { j in l[i, j] = (Tensor<Double>(i + n - j + 1) * 2) / Double(n) }
+            b[i] = Tensor<S>(i)
+            Tandem.loop(0...i) { j in l[i, j] = (Tensor<S>(i + n - j + 1) * 2) / S(n) }
         }
         try timer.start(l, b, x)
         Tandem.loop(0..<n) { i in
@@ -130,34 +138,34 @@ public enum PolyBench {
     }
 
     /// Two Jacobi sweeps a time step (into B, back into A).
-    static func jacobi2d(tsteps: Int, n: Int, _ timer: Timer) throws -> Tensor<Double> {
-        var a = Tensor<Double>.zeros([n, n]), b = Tensor<Double>.zeros([n, n])
+    static func jacobi2d<S: FloatingTensorScalar>(tsteps: Int, n: Int, _ timer: Timer) throws -> Tensor<S> {
+        var a = Tensor<S>.zeros([n, n]), b = Tensor<S>.zeros([n, n])
         Tandem.loop(0..<n, 0..<n) { i, j in
-            a[i, j] = (Tensor(i) * Tensor(j + 2) + 2) / Double(n)
-            b[i, j] = (Tensor(i) * Tensor(j + 3) + 3) / Double(n)
+            a[i, j] = (Tensor<S>(i) * Tensor<S>(j + 2) + 2) / S(n)
+            b[i, j] = (Tensor<S>(i) * Tensor<S>(j + 3) + 3) / S(n)
         }
         try timer.start(a, b)
         for _ in 0..<tsteps {
             Tandem.loop(1..<n - 1, 1..<n - 1) { i, j in
-                b[i, j] = 0.2 * (a[i, j] + a[i, j - 1] + a[i, 1 + j] + a[1 + i, j] + a[i - 1, j])
+                b[i, j] = S(0.2) * (a[i, j] + a[i, j - 1] + a[i, 1 + j] + a[1 + i, j] + a[i - 1, j])
             }
             Tandem.loop(1..<n - 1, 1..<n - 1) { i, j in
-                a[i, j] = 0.2 * (b[i, j] + b[i, j - 1] + b[i, 1 + j] + b[1 + i, j] + b[i - 1, j])
+                a[i, j] = S(0.2) * (b[i, j] + b[i, j - 1] + b[i, 1 + j] + b[1 + i, j] + b[i - 1, j])
             }
         }
         return a
     }
 
     /// Gauss–Seidel in place over nine points: every loop carries a dependence; wavefronts.
-    static func seidel2d(tsteps: Int, n: Int, _ timer: Timer) throws -> Tensor<Double> {
-        var a = Tensor<Double>.zeros([n, n])
-        Tandem.loop(0..<n, 0..<n) { i, j in a[i, j] = (Tensor(i) * Tensor(j + 2) + 2) / Double(n) }
+    static func seidel2d<S: FloatingTensorScalar>(tsteps: Int, n: Int, _ timer: Timer) throws -> Tensor<S> {
+        var a = Tensor<S>.zeros([n, n])
+        Tandem.loop(0..<n, 0..<n) { i, j in a[i, j] = (Tensor<S>(i) * Tensor<S>(j + 2) + 2) / S(n) }
         try timer.start(a)
         Tandem.loop(0..<tsteps, 1...n - 2, 1...n - 2) { _, i, j in
             let above = a[i - 1, j - 1] + a[i - 1, j] + a[i - 1, j + 1]
             let row = a[i, j - 1] + a[i, j] + a[i, j + 1]
             let below = a[i + 1, j - 1] + a[i + 1, j] + a[i + 1, j + 1]
-            a[i, j] = (above + row + below) / 9.0
+            a[i, j] = (above + row + below) / 9
         }
         return a
     }

@@ -397,13 +397,22 @@ extension LoopNestTests {
         "trisolv": (12.365172214194999, 0.0), "jacobi-2d": (7311.598061091434, 0.06666666666666667), "seidel-2d": (16850.0, 0.05),
     ]
 
-    @Test("PolyBench kernels written as loop nests give NumPy's values (mini)")
+    /// The same in float32 (`--dtype f32`: NumPy's float32 arrays, within 1e-4).
+    static let polybenchMini32: [String: (Double, Double)] = [
+        "gemm": (4365.000079035759, 0.06000000238418579), "atax": (1151.8518447875977, 24.432981491088867),
+        "mvt": (739.2500099185854, 0.0), "trisolv": (12.365169882774353, 0.0),
+        "jacobi-2d": (7311.602118223906, 0.06666667014360428), "seidel-2d": (16850.000528536737, 0.05000000074505806),
+    ]
+
+    @Test("PolyBench kernels written as loop nests give NumPy's values (mini, float64 and float32)")
     func polybenchMiniValues() throws {
-        for k in PolyBench.kernels {
-            let out = try PolyBench.run(k, size: .mini)
-            let (sum, corner) = LoopNestTests.polybenchMini[k]!
-            #expect(abs(out["checksum"]! - sum) <= 1e-9 * Swift.max(1, abs(sum)), "\(k): \(out)")
-            #expect(abs(out["corner"]! - corner) <= 1e-9 * Swift.max(1, abs(corner)), "\(k): \(out)")
+        for (dtype, table, tolerance) in [(DType.float64, LoopNestTests.polybenchMini, 1e-9), (.float32, LoopNestTests.polybenchMini32, 1e-4)] {
+            for k in PolyBench.kernels {
+                let out = try PolyBench.run(k, size: .mini, dtype: dtype)
+                let (sum, corner) = table[k]!
+                #expect(abs(out["checksum"]! - sum) <= tolerance * Swift.max(1, abs(sum)), "\(k) \(dtype): \(out)")
+                #expect(abs(out["corner"]! - corner) <= tolerance * Swift.max(1, abs(corner)), "\(k) \(dtype): \(out)")
+            }
         }
     }
 }

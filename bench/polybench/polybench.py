@@ -3,7 +3,7 @@
 (PolyBench's initialisations and dataset sizes), written as an expert writes NumPy: whole-array
 operations where the loops allow, a Python loop only over what carries a dependence.
 
-    python3 bench/polybench/polybench.py [--size mini|small|medium|large] [--kernels gemm,atax] [--json]
+    python3 bench/polybench/polybench.py [--size mini|small|medium|large] [--dtype f64|f32] [--kernels gemm,atax] [--json]
 
 Prints each kernel's time (best of --repeats, initialisation excluded) and its outputs (`checksum`:
 the sum of the output array, `corner`: its first element), which the tests' check values came from.
@@ -90,26 +90,32 @@ def run(kernel, p, data):
                            + a[i + 1, j - 1] + a[i + 1, j] + a[i + 1, j + 1]) / 9.0
         return a
 
+def cast(data, dtype):
+    """The inputs in the element type (PolyBench's DATA_TYPE: float computes in float32)."""
+    return tuple(np.asarray(x, dtype=dtype) for x in data)
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--size", default="mini", choices=SIZES)
     ap.add_argument("--kernels", default="gemm,atax,mvt,trisolv,jacobi-2d,seidel-2d")
     ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--dtype", default="f64", choices=["f64", "f32"])
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     rows = []
     for k in args.kernels.split(","):
         p = params(k, args.size)
-        data = init(k, p)
+        data = cast(init(k, p), np.float32 if args.dtype == "f32" else np.float64)
         best = float("inf")
         for _ in range(args.repeats):
             t = time.perf_counter(); out = run(k, p, data); best = min(best, time.perf_counter() - t)
-        rows.append(dict(kernel=k, size=args.size, seconds=best, checksum=float(out.sum()), corner=float(out.reshape(-1)[0])))
+        rows.append(dict(kernel=k, size=args.size, dtype=args.dtype, seconds=best, checksum=float(out.astype(np.float64).sum()),
+                         corner=float(out.reshape(-1)[0])))
     if args.json:
         print(json.dumps(rows))
     else:
         for r in rows:
-            print(f"{r['kernel']:<10} {r['size']:<6} numpy {r['seconds']:.6f} s  checksum {r['checksum']!r} corner {r['corner']!r}")
+            print(f"{r['kernel']:<10} {r['size']:<6} {r['dtype']} numpy {r['seconds']:.6f} s  checksum {r['checksum']!r} corner {r['corner']!r}")
 
 if __name__ == "__main__":
     main()
