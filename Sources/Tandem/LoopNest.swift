@@ -402,7 +402,8 @@ final class LoopRecorder: @unchecked Sendable {
     func finish() {
         for s in order {
             let cur = s.current
-            if cur !== s.original, cur.consumers.load(ordering: .relaxed) == 0, cur.holders.load(ordering: .relaxed) == 0 {
+            // Held only by the state itself (`current`), read by nothing else: the stand-in can be it.
+            if cur !== s.original, cur.consumers.load(ordering: .relaxed) == 0, cur.holders.load(ordering: .relaxed) <= 1 {
                 s.standIn.redefine(as: cur.op)      // nothing else reads this version: become it
             } else {
                 s.standIn.redefine(as: .view(cur, .identity(cur.shape.count)))
