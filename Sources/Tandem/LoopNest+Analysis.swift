@@ -59,7 +59,9 @@ extension LoopRecorder {
         let extents = [(f.extents[0] - 1) * h + f.extents[1], f.extents[0]] + f.extents.dropFirst(2)
         let g = Frame(id: f.id, extents: extents, own: extents.count, mode: .flat)
         g.statements = f.statements.map { Statement(state: $0.state, map: rewrite($0.map), reduced: nil, path: $0.path) }
-        g.reads = f.reads.map { Read(source: $0.source, node: $0.node, base: $0.base, map: rewrite($0.map), position: $0.position, path: $0.path) }
+        g.reads = f.reads.map {
+            Read(source: $0.source, node: $0.node, base: $0.base, map: rewrite($0.map), position: $0.position, path: $0.path, indirect: $0.indirect)
+        }
         // The nest's own order from a direction vector over (w, u0, rest): u0 first; with u0 equal,
         // u1 moves as w does; with both equal, the rest.
         return legal(g, peel: 0) { d in
@@ -107,6 +109,7 @@ extension LoopRecorder {
                 if test(s.map, t.map, s.path, t.path, .laterWrite) { return false }
             }
             for r in f.reads where r.source === s.state.standIn || r.source === s.state.original {
+                if r.indirect { return false }          // reads it where the analysis cannot see
                 if let red = s.reduced, r.node === red.selfRead { continue }
                 if test(s.map, r.map, s.path, r.path, si < r.position ? .readAfter : .readBefore) { return false }
             }

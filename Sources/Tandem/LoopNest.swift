@@ -91,18 +91,18 @@ enum LoopNest {
     static let statistics = Mutex(LoopStatistics())
     static let traces = Atomic<UInt64>(1)
 
-    /// Whether a subscript is one of a loop nest: it has a loop index, or only integers while a
-    /// body is traced (an element read at a fixed place inside the nest).
+    /// Whether a subscript is one of a loop nest: it has a loop index, or only integers and
+    /// index tensors while a body is traced (an element read at a fixed or computed place).
     static func isLoopSubscript(_ indices: [TensorIndex]) -> Bool {
-        var integers = true
+        var elements = true
         for item in indices {
             switch item {
             case ._loop: return true
-            case .index: break
-            default: integers = false
+            case .index, ._tensor: break
+            default: elements = false
             }
         }
-        return integers && !indices.isEmpty && current != nil
+        return elements && !indices.isEmpty && current != nil
     }
 
     static func run(_ ranges: [LoopRange], _ body: ([LoopIndex]) -> Void) {
@@ -172,6 +172,8 @@ final class LoopRecorder: @unchecked Sendable {
         let position: Int
         /// The axes of the loops the read is inside.
         let path: [Int]
+        /// Through an index tensor (`a[idx[i]]`): where it reads is not known before it runs.
+        var indirect = false
     }
 
     struct Statement {
@@ -418,6 +420,9 @@ final class LoopRecorder: @unchecked Sendable {
     func read(_ x: Node, _ indices: [TensorIndex]) -> Node {
         if let f = frame, f.mode == .discover { return Node(.fill(Literal.int(0).converted(to: x.dtype)), dtype: x.dtype, shape: []) }
         let base = states[ObjectIdentifier(x)]?.current ?? x
+        if let t = indices.firstIndex(where: { if case ._tensor = $0 { return true } else { return false } }) {
+            return indirectRead(x, base: base, indices, tensorAt: t)
+        }
         let map = accessMap(indices, shape: x.shape, what: "read")
         let v = Node(.view(base, map), dtype: x.dtype, shape: frame?.shape ?? [])
         readNodes.insert(ObjectIdentifier(v))
@@ -438,6 +443,48 @@ final class LoopRecorder: @unchecked Sendable {
             coef[k] = 1
             let spread = Node(.view(ramp, AffineMap(inRank: 1, outRank: extents.count, offset: [0], coef: coef)), dtype: dtype, shape: extents)
             v = Node(.binary(.add, v, spread), dtype: dtype, shape: extents)
+        }
+        return v
+    }
+
+    /// `x[..., idx, ...]` with `idx` an integer element computed in the body: a gather from the
+    /// flattened tensor at the affine offset of the other axes plus `idx` times its axis's
+    /// stride (negative `idx` counts from the end of the axis; out of the axis, it is clamped
+    /// into the tensor, as a pending index of the array API is). The analysis cannot tell where
+    /// it reads, so a nest that also writes `x` runs point by point.
+    func indirectRead(_ x: Node, base: Node, _ indices: [TensorIndex], tensorAt t: Int) -> Node {
+        let shape = frame?.shape ?? []
+        guard case ._tensor(let idx) = indices[t] else { preconditionFailure("internal: no index tensor") }
+        precondition(indices.count == x.shape.count,
+                     "Tandem.loop: a read inside a loop nest names every axis (\(indices.count) indices for a tensor of shape \(Shape.describe(x.shape)))")
+        precondition(indices.filter({ if case ._tensor = $0 { return true } else { return false } }).count == 1,
+                     "Tandem.loop: one index tensor a subscript inside a loop nest")
+        precondition(idx.shape == shape || idx.count == 1,
+                     "Tandem.loop: an index tensor in a loop subscript must be an element read or computed in the body, not a whole tensor of shape \(Shape.describe(idx.shape))")
+        checkLeaves(idx)
+        var others = indices
+        others[t] = .index(0)
+        let map = accessMap(others, shape: x.shape, what: "read")
+        let strides = Shape.rowMajorStrides(x.shape)
+        var constant = 0
+        var coefs = [Int](repeating: 0, count: map.outRank)
+        for a in 0..<map.inRank where a != t {
+            constant += strides[a] * map.offset[a]
+            for k in 0..<map.outRank { coefs[k] += strides[a] * map.c(a, k) }
+        }
+        let affine = value(of: LoopIndex(constant: constant, coefs: coefs, trace: frame?.id ?? 0), dtype: .int64)
+        var i = idx.dtype == .int64 ? idx : Node(.cast(idx), dtype: .int64, shape: idx.shape)
+        if i.shape != shape { i = LoopRecorder.broadcast(i, to: shape) }
+        func fill(_ v: Int) -> Node { Node(.fill(.int(Int64(v))), dtype: .int64, shape: shape) }
+        let negative = Node(.binary(.lt, i, fill(0)), dtype: .bool, shape: shape)
+        let wrapped = Node(.select(negative, Node(.binary(.add, i, fill(x.shape[t])), dtype: .int64, shape: shape), i), dtype: .int64, shape: shape)
+        let offset = Node(.binary(.mul, wrapped, fill(strides[t])), dtype: .int64, shape: shape)
+        let flat = Node(.binary(.add, affine, offset), dtype: .int64, shape: shape)
+        let source = Node(.reshape(base), dtype: x.dtype, shape: [x.shape.reduce(1, *)])
+        let v = Node(.gather(source: source, index: flat, axis: 0), dtype: x.dtype, shape: shape)
+        readNodes.insert(ObjectIdentifier(v))
+        if let f = frame {
+            f.reads.append(Read(source: x, node: v, base: base, map: map, position: f.statements.count, path: f.path, indirect: true))
         }
         return v
     }
@@ -516,7 +563,7 @@ final class LoopRecorder: @unchecked Sendable {
                 precondition(lo >= 0 && hi < shape[a],
                              "Tandem.loop: the \(what) index of axis \(a) runs from \(lo) to \(hi), outside its size \(shape[a])")
             default:
-                preconditionFailure("Tandem.loop: a \(what) inside a loop nest takes integers and loop indices, not ranges, .all or tensors")
+                preconditionFailure("Tandem.loop: a \(what) inside a loop nest takes integers and loop indices (and, to read, one index tensor), not ranges or .all; writes through index tensors are not supported yet")
             }
         }
         return AffineMap(inRank: r, outRank: d, offset: offset, coef: coef)

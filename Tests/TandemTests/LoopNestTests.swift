@@ -349,6 +349,41 @@ struct LoopNestTests {
         #expect(try best.scalars == (0..<4).map { i in r[(i * 5)..<(i * 5 + 5)].max()! })
     }
 
+    @Test("indirect reads: gathered as arrays; through the tensor being written, point by point")
+    func indirectReads() throws {
+        let n = 10
+        let perm: [Int64] = [3, 7, 1, 0, 9, 2, 8, 5, 4, 6]
+        let p = Tensor<Int64>(perm)
+        var xs = [Double](repeating: 0, count: n)
+        for i in 0..<n { xs[i] = Double(i) * 1.5 }
+        let x = Tensor<Double>(xs)
+        var y = Tensor<Double>.zeros([n])
+        let before = Tandem.loopStatistics
+        Tandem.loop(0..<n) { i in y[i] = x[p[i]] * 2 }
+        #expect(try y.scalars == perm.map { xs[Int($0)] * 2 })
+        #expect(Tandem.loopStatistics.vectorised == before.vectorised + 1)
+        // The index on the second axis, Int32, negative counted from the end of that axis.
+        var mv = [Double](repeating: 0, count: 12)
+        for i in 0..<12 { mv[i] = Double(i * i) }
+        let m = Tensor<Double>(mv, shape: [3, 4])
+        let cols = Tensor<Int32>([-1, 0, 2])
+        var z = Tensor<Double>.zeros([3, 3])
+        Tandem.loop(0..<3, 0..<3) { i, j in z[i, j] = m[i, cols[j]] + Tensor<Double>(j) }
+        var wz = [Double]()
+        for i in 0..<3 { for (j, c) in [3, 0, 2].enumerated() { wz.append(mv[i * 4 + c] + Double(j)) } }
+        #expect(try z.scalars == wz)
+        // Reading the tensor being written through an index: the analysis cannot see where, so
+        // the nest runs in order.
+        var av = [Double](repeating: 0, count: n)
+        for i in 0..<n { av[i] = Double(i) }
+        var a = Tensor<Double>(av)
+        let mid = Tandem.loopStatistics
+        Tandem.loop(1..<n) { i in a[i] = a[p[i]] + 1 }
+        for i in 1..<n { av[i] = av[Int(perm[i])] + 1 }
+        #expect(try a.scalars == av)
+        #expect(Tandem.loopStatistics.points == mid.points + n - 1)
+    }
+
     @Test("triangular nests, strides, a nest inside a nest, integers")
     func triangularAndStrides() throws {
         // Forward substitution L y = b with the inner loop's bound set by the outer index.
