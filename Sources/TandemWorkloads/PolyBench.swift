@@ -12,7 +12,8 @@ public enum PolyBench {
     }
 
     /// The kernels, in PolyBench's order.
-    public static let kernels = ["gemm", "atax", "mvt", "trisolv", "jacobi-2d", "seidel-2d"]
+    public static let kernels = ["gemm", "2mm", "syrk", "atax", "bicg", "mvt", "trisolv", "lu", "cholesky",
+                                 "jacobi-1d", "jacobi-2d", "heat-3d", "fdtd-2d", "seidel-2d"]
 
     /// PolyBench's dataset sizes for a kernel (its header's MINI ... LARGE).
     public static func parameters(_ kernel: String, _ size: Size) -> [String: Int] {
@@ -22,6 +23,13 @@ public enum PolyBench {
         case "atax": return ["m": [38, 116, 390, 1900][i], "n": [42, 124, 410, 2100][i]]
         case "mvt", "trisolv": return ["n": [40, 120, 400, 2000][i]]
         case "jacobi-2d": return ["tsteps": [20, 40, 100, 500][i], "n": [30, 90, 250, 1300][i]]
+        case "2mm": return ["ni": [16, 40, 180, 800][i], "nj": [18, 50, 190, 900][i], "nk": [22, 70, 210, 1100][i], "nl": [24, 80, 220, 1200][i]]
+        case "syrk": return ["m": [20, 60, 200, 1000][i], "n": [30, 80, 240, 1200][i]]
+        case "bicg": return ["m": [38, 116, 390, 1900][i], "n": [42, 124, 410, 2100][i]]
+        case "lu", "cholesky": return ["n": [40, 120, 400, 2000][i]]
+        case "jacobi-1d": return ["tsteps": [20, 40, 100, 500][i], "n": [30, 120, 400, 2000][i]]
+        case "heat-3d": return ["tsteps": [20, 40, 100, 500][i], "n": [10, 20, 40, 120][i]]
+        case "fdtd-2d": return ["tmax": [20, 40, 100, 500][i], "nx": [20, 60, 200, 1000][i], "ny": [30, 80, 240, 1200][i]]
         case "seidel-2d": return ["tsteps": [20, 40, 100, 500][i], "n": [40, 120, 400, 2000][i]]
         default: preconditionFailure("unknown PolyBench kernel \(kernel)")
         }
@@ -49,6 +57,14 @@ public enum PolyBench {
         case "trisolv": out = try trisolv(n: p["n"]!, timer)
         case "jacobi-2d": out = try jacobi2d(tsteps: p["tsteps"]!, n: p["n"]!, timer)
         case "seidel-2d": out = try seidel2d(tsteps: p["tsteps"]!, n: p["n"]!, timer)
+        case "2mm": out = try twoMM(ni: p["ni"]!, nj: p["nj"]!, nk: p["nk"]!, nl: p["nl"]!, timer)
+        case "syrk": out = try syrk(m: p["m"]!, n: p["n"]!, timer)
+        case "bicg": out = try bicg(m: p["m"]!, n: p["n"]!, timer)
+        case "lu": out = try lu(n: p["n"]!, timer)
+        case "cholesky": out = try cholesky(n: p["n"]!, timer)
+        case "jacobi-1d": out = try jacobi1d(tsteps: p["tsteps"]!, n: p["n"]!, timer)
+        case "heat-3d": out = try heat3d(tsteps: p["tsteps"]!, n: p["n"]!, timer)
+        case "fdtd-2d": out = try fdtd2d(tmax: p["tmax"]!, nx: p["nx"]!, ny: p["ny"]!, timer)
         default: preconditionFailure("unknown PolyBench kernel \(kernel)")
         }
         try timer.stop(out)
@@ -168,5 +184,168 @@ public enum PolyBench {
             a[i, j] = (above + row + below) / 9
         }
         return a
+    }
+
+    /// D := alpha A B C + beta D.
+    static func twoMM<S: FloatingTensorScalar>(ni: Int, nj: Int, nk: Int, nl: Int, _ timer: Timer) throws -> Tensor<S> {
+        let alpha = S(1.5), beta = S(1.2)
+        var a = Tensor<S>.zeros([ni, nk]), b = Tensor<S>.zeros([nk, nj]), c = Tensor<S>.zeros([nj, nl])
+        var d = Tensor<S>.zeros([ni, nl]), tmp = Tensor<S>.zeros([ni, nj])
+        Tandem.loop(0..<ni, 0..<nk) { i, j in a[i, j] = ratio(Tensor(i) * Tensor(j) + 1, mod: ni, over: ni) }
+        Tandem.loop(0..<nk, 0..<nj) { i, j in b[i, j] = ratio(Tensor(i) * Tensor(j + 1), mod: nj, over: nj) }
+        Tandem.loop(0..<nj, 0..<nl) { i, j in c[i, j] = ratio(Tensor(i) * Tensor(j + 3) + 1, mod: nl, over: nl) }
+        Tandem.loop(0..<ni, 0..<nl) { i, j in d[i, j] = ratio(Tensor(i) * Tensor(j + 2), mod: nk, over: nk) }
+        try timer.start(a, b, c, d)
+        Tandem.loop(0..<ni, 0..<nj) { i, j in
+            tmp[i, j] = Tensor<S>(0)
+            Tandem.loop(0..<nk) { k in tmp[i, j] += alpha * a[i, k] * b[k, j] }
+        }
+        Tandem.loop(0..<ni, 0..<nl) { i, j in
+            d[i, j] *= beta
+            Tandem.loop(0..<nj) { k in d[i, j] += tmp[i, k] * c[k, j] }
+        }
+        return d
+    }
+
+    /// C := alpha A Aᵀ + beta C on the lower triangle.
+    static func syrk<S: FloatingTensorScalar>(m: Int, n: Int, _ timer: Timer) throws -> Tensor<S> {
+        let alpha = S(1.5), beta = S(1.2)
+        var a = Tensor<S>.zeros([n, m]), c = Tensor<S>.zeros([n, n])
+        Tandem.loop(0..<n, 0..<m) { i, j in a[i, j] = ratio(Tensor(i) * Tensor(j) + 1, mod: n, over: n) }
+        Tandem.loop(0..<n, 0..<n) { i, j in c[i, j] = ratio(Tensor(i) * Tensor(j) + 2, mod: m, over: m) }
+        try timer.start(a, c)
+        Tandem.loop(0..<n) { i in
+            Tandem.loop(0...i) { j in c[i, j] *= beta }
+            Tandem.loop(0..<m) { k in
+                Tandem.loop(0...i) { j in c[i, j] += alpha * a[i, k] * a[j, k] }
+            }
+        }
+        return c
+    }
+
+    /// s = Aᵀ r and q = A p; returns s and q side by side.
+    static func bicg<S: FloatingTensorScalar>(m: Int, n: Int, _ timer: Timer) throws -> Tensor<S> {
+        var a = Tensor<S>.zeros([n, m]), s = Tensor<S>.zeros([m]), q = Tensor<S>.zeros([n])
+        var p = Tensor<S>.zeros([m]), r = Tensor<S>.zeros([n])
+        Tandem.loop(0..<m) { i in p[i] = ratio(Tensor(i), mod: m, over: m) }
+        Tandem.loop(0..<n) { i in
+            r[i] = ratio(Tensor(i), mod: n, over: n)
+            Tandem.loop(0..<m) { j in a[i, j] = ratio(Tensor(i) * Tensor(j + 1), mod: n, over: n) }
+        }
+        try timer.start(a, p, r)
+        Tandem.loop(0..<m) { i in s[i] = Tensor<S>(0) }
+        Tandem.loop(0..<n) { i in
+            q[i] = Tensor<S>(0)
+            Tandem.loop(0..<m) { j in
+                s[j] = s[j] + r[i] * a[i, j]
+                q[i] = q[i] + a[i, j] * p[j]
+            }
+        }
+        return Tensor.concatenate([s, q])
+    }
+
+    /// PolyBench's positive semi-definite matrix for lu and cholesky: L Lᵀ of a unit lower
+    /// triangle.
+    static func spd<S: FloatingTensorScalar>(n: Int) -> Tensor<S> {
+        var l = Tensor<S>.zeros([n, n]), b = Tensor<S>.zeros([n, n])
+        Tandem.loop(0..<n) { i in
+            Tandem.loop(0...i) { j in l[i, j] = (-Tensor<S>(j)) % S(n) / S(n) + 1 }
+            l[i, i] = Tensor<S>(1)
+        }
+        Tandem.loop(0..<n, 0..<n, 0..<n) { t, r, s in b[r, s] += l[r, t] * l[s, t] }
+        return b
+    }
+
+    /// LU decomposition in place (Doolittle, no pivoting).
+    static func lu<S: FloatingTensorScalar>(n: Int, _ timer: Timer) throws -> Tensor<S> {
+        var a: Tensor<S> = spd(n: n)
+        try timer.start(a)
+        Tandem.loop(0..<n) { i in
+            Tandem.loop(0..<i) { j in
+                Tandem.loop(0..<j) { k in a[i, j] -= a[i, k] * a[k, j] }
+                a[i, j] = a[i, j] / a[j, j]
+            }
+            Tandem.loop(i..<n) { j in
+                Tandem.loop(0..<i) { k in a[i, j] -= a[i, k] * a[k, j] }
+            }
+        }
+        return a
+    }
+
+    /// Cholesky decomposition in place (the lower triangle).
+    static func cholesky<S: FloatingTensorScalar>(n: Int, _ timer: Timer) throws -> Tensor<S> {
+        var a: Tensor<S> = spd(n: n)
+        try timer.start(a)
+        Tandem.loop(0..<n) { i in
+            Tandem.loop(0..<i) { j in
+                Tandem.loop(0..<j) { k in a[i, j] -= a[i, k] * a[j, k] }
+                a[i, j] = a[i, j] / a[j, j]
+            }
+            Tandem.loop(0..<i) { k in a[i, i] -= a[i, k] * a[i, k] }
+            a[i, i] = a[i, i].sqrt()
+        }
+        return a
+    }
+
+    static func jacobi1d<S: FloatingTensorScalar>(tsteps: Int, n: Int, _ timer: Timer) throws -> Tensor<S> {
+        var a = Tensor<S>.zeros([n]), b = Tensor<S>.zeros([n])
+        Tandem.loop(0..<n) { i in
+            a[i] = (Tensor<S>(i) + 2) / S(n)
+            b[i] = (Tensor<S>(i) + 3) / S(n)
+        }
+        try timer.start(a, b)
+        for _ in 0..<tsteps {
+            Tandem.loop(1..<n - 1) { i in b[i] = S(0.33333) * (a[i - 1] + a[i] + a[i + 1]) }
+            Tandem.loop(1..<n - 1) { i in a[i] = S(0.33333) * (b[i - 1] + b[i] + b[i + 1]) }
+        }
+        return a
+    }
+
+    static func heat3d<S: FloatingTensorScalar>(tsteps: Int, n: Int, _ timer: Timer) throws -> Tensor<S> {
+        var a = Tensor<S>.zeros([n, n, n]), b = Tensor<S>.zeros([n, n, n])
+        Tandem.loop(0..<n, 0..<n, 0..<n) { i, j, k in
+            let v = (Tensor<S>(i) + Tensor<S>(j) + Tensor<S>(n - k)) * 10 / S(n)
+            a[i, j, k] = v
+            b[i, j, k] = v
+        }
+        try timer.start(a, b)
+        let c = S(0.125)
+        for _ in 1...tsteps {
+            Tandem.loop(1..<n - 1, 1..<n - 1, 1..<n - 1) { i, j, k in
+                let di = c * (a[i + 1, j, k] - 2 * a[i, j, k] + a[i - 1, j, k])
+                let dj = c * (a[i, j + 1, k] - 2 * a[i, j, k] + a[i, j - 1, k])
+                let dk = c * (a[i, j, k + 1] - 2 * a[i, j, k] + a[i, j, k - 1])
+                b[i, j, k] = di + dj + dk + a[i, j, k]
+            }
+            Tandem.loop(1..<n - 1, 1..<n - 1, 1..<n - 1) { i, j, k in
+                let di = c * (b[i + 1, j, k] - 2 * b[i, j, k] + b[i - 1, j, k])
+                let dj = c * (b[i, j + 1, k] - 2 * b[i, j, k] + b[i, j - 1, k])
+                let dk = c * (b[i, j, k + 1] - 2 * b[i, j, k] + b[i, j, k - 1])
+                a[i, j, k] = di + dj + dk + b[i, j, k]
+            }
+        }
+        return a
+    }
+
+    /// Returns hz.
+    static func fdtd2d<S: FloatingTensorScalar>(tmax: Int, nx: Int, ny: Int, _ timer: Timer) throws -> Tensor<S> {
+        var ex = Tensor<S>.zeros([nx, ny]), ey = Tensor<S>.zeros([nx, ny]), hz = Tensor<S>.zeros([nx, ny])
+        var fict = Tensor<S>.zeros([tmax])
+        Tandem.loop(0..<tmax) { i in fict[i] = Tensor<S>(i) }
+        Tandem.loop(0..<nx, 0..<ny) { i, j in
+            ex[i, j] = Tensor<S>(i) * Tensor<S>(j + 1) / S(nx)
+            ey[i, j] = Tensor<S>(i) * Tensor<S>(j + 2) / S(ny)
+            hz[i, j] = Tensor<S>(i) * Tensor<S>(j + 3) / S(nx)
+        }
+        try timer.start(ex, ey, hz, fict)
+        for t in 0..<tmax {
+            Tandem.loop(0..<ny) { j in ey[0, j] = fict[t] }
+            Tandem.loop(1..<nx, 0..<ny) { i, j in ey[i, j] = ey[i, j] - S(0.5) * (hz[i, j] - hz[i - 1, j]) }
+            Tandem.loop(0..<nx, 1..<ny) { i, j in ex[i, j] = ex[i, j] - S(0.5) * (hz[i, j] - hz[i, j - 1]) }
+            Tandem.loop(0..<nx - 1, 0..<ny - 1) { i, j in
+                hz[i, j] = hz[i, j] - S(0.7) * (ex[i, j + 1] - ex[i, j] + ey[i + 1, j] - ey[i, j])
+            }
+        }
+        return hz
     }
 }

@@ -22,7 +22,22 @@ def params(kernel, size):
         "trisolv": dict(n=[40, 120, 400, 2000][i]),
         "jacobi-2d": dict(tsteps=[20, 40, 100, 500][i], n=[30, 90, 250, 1300][i]),
         "seidel-2d": dict(tsteps=[20, 40, 100, 500][i], n=[40, 120, 400, 2000][i]),
+        "2mm": dict(ni=[16, 40, 180, 800][i], nj=[18, 50, 190, 900][i], nk=[22, 70, 210, 1100][i], nl=[24, 80, 220, 1200][i]),
+        "syrk": dict(m=[20, 60, 200, 1000][i], n=[30, 80, 240, 1200][i]),
+        "bicg": dict(m=[38, 116, 390, 1900][i], n=[42, 124, 410, 2100][i]),
+        "lu": dict(n=[40, 120, 400, 2000][i]),
+        "cholesky": dict(n=[40, 120, 400, 2000][i]),
+        "jacobi-1d": dict(tsteps=[20, 40, 100, 500][i], n=[30, 120, 400, 2000][i]),
+        "heat-3d": dict(tsteps=[20, 40, 100, 500][i], n=[10, 20, 40, 120][i]),
+        "fdtd-2d": dict(tmax=[20, 40, 100, 500][i], nx=[20, 60, 200, 1000][i], ny=[30, 80, 240, 1200][i]),
     }[kernel]
+
+def spd(n):
+    """PolyBench's positive semi-definite matrix for lu and cholesky: L L^T of a unit lower triangle."""
+    i, j = np.ogrid[:n, :n]
+    l = np.where(j <= i, np.fmod(-j, n) / n + 1, 0.0)      # C's % keeps the dividend's sign
+    np.fill_diagonal(l, 1.0)
+    return l @ l.T
 
 def init(kernel, p):
     if kernel == "gemm":
@@ -50,6 +65,34 @@ def init(kernel, p):
     if kernel == "seidel-2d":
         n = p["n"]; i, j = np.ogrid[:n, :n]
         return (((i * (j + 2) + 2) / n).astype(float),)
+    if kernel == "2mm":
+        ni, nj, nk, nl = p["ni"], p["nj"], p["nk"], p["nl"]
+        i, j = np.ogrid[:ni, :nk]; a = ((i * j + 1) % ni) / ni
+        i, j = np.ogrid[:nk, :nj]; b = (i * (j + 1) % nj) / nj
+        i, j = np.ogrid[:nj, :nl]; c = ((i * (j + 3) + 1) % nl) / nl
+        i, j = np.ogrid[:ni, :nl]; d = (i * (j + 2) % nk) / nk
+        return (a, b, c, d)
+    if kernel == "syrk":
+        m, n = p["m"], p["n"]
+        i, j = np.ogrid[:n, :m]; a = ((i * j + 1) % n) / n
+        i, j = np.ogrid[:n, :n]; c = ((i * j + 2) % m) / m
+        return (a, c)
+    if kernel == "bicg":
+        m, n = p["m"], p["n"]
+        i, j = np.ogrid[:n, :m]
+        return ((i * (j + 1) % n) / n, (np.arange(m) % m) / m, (np.arange(n) % n) / n)
+    if kernel in ("lu", "cholesky"):
+        return (spd(p["n"]),)
+    if kernel == "jacobi-1d":
+        n = p["n"]; r = np.arange(n)
+        return ((r + 2) / n, (r + 3) / n)
+    if kernel == "heat-3d":
+        n = p["n"]; i, j, k = np.ogrid[:n, :n, :n]
+        a = (i + j + (n - k)) * 10 / n
+        return (a, a.copy())
+    if kernel == "fdtd-2d":
+        nx, ny = p["nx"], p["ny"]; i, j = np.ogrid[:nx, :ny]
+        return (i * (j + 1) / nx, i * (j + 2) / ny, i * (j + 3) / nx, np.arange(p["tmax"], dtype=float))
 
 def run(kernel, p, data):
     if kernel == "gemm":
@@ -73,6 +116,8 @@ def run(kernel, p, data):
             b[1:-1, 1:-1] = 0.2 * (a[1:-1, 1:-1] + a[1:-1, :-2] + a[1:-1, 2:] + a[2:, 1:-1] + a[:-2, 1:-1])
             a[1:-1, 1:-1] = 0.2 * (b[1:-1, 1:-1] + b[1:-1, :-2] + b[1:-1, 2:] + b[2:, 1:-1] + b[:-2, 1:-1])
         return a
+    if kernel not in ("gemm", "atax", "mvt", "trisolv", "jacobi-2d", "seidel-2d"):
+        return run_more(kernel, p, data)
     if kernel == "seidel-2d":
         (a,) = (x.copy() for x in data)
         n = a.shape[0]
@@ -94,10 +139,61 @@ def cast(data, dtype):
     """The inputs in the element type (PolyBench's DATA_TYPE: float computes in float32)."""
     return tuple(np.asarray(x, dtype=dtype) for x in data)
 
+def run_more(kernel, p, data):
+    if kernel == "2mm":
+        a, b, c, d = data
+        return (1.5 * (a @ b)) @ c + 1.2 * d
+    if kernel == "syrk":
+        a, c = data
+        return np.where(np.tri(c.shape[0], dtype=bool), 1.5 * (a @ a.T) + 1.2 * c, c)
+    if kernel == "bicg":
+        a, pv, r = data
+        return np.concatenate([a.T @ r, a @ pv])
+    if kernel == "lu":
+        (a,) = (x.copy() for x in data)
+        n = a.shape[0]
+        for i in range(n):               # row i of L, then of U, from the rows above
+            for j in range(i):
+                a[i, j] = (a[i, j] - a[i, :j] @ a[:j, j]) / a[j, j]
+            a[i, i:] -= a[i, :i] @ a[:i, i:]
+        return a
+    if kernel == "cholesky":
+        (a,) = (x.copy() for x in data)
+        n = a.shape[0]
+        for i in range(n):
+            for j in range(i):
+                a[i, j] = (a[i, j] - a[i, :j] @ a[j, :j]) / a[j, j]
+            a[i, i] = np.sqrt(a[i, i] - a[i, :i] @ a[i, :i])
+        return a
+    if kernel == "jacobi-1d":
+        a, b = (x.copy() for x in data)
+        for _ in range(p["tsteps"]):
+            b[1:-1] = 0.33333 * (a[:-2] + a[1:-1] + a[2:])
+            a[1:-1] = 0.33333 * (b[:-2] + b[1:-1] + b[2:])
+        return a
+    if kernel == "heat-3d":
+        a, b = (x.copy() for x in data)
+        c = slice(1, -1)
+        for _ in range(p["tsteps"]):
+            for src, dst in ((a, b), (b, a)):
+                dst[c, c, c] = (0.125 * (src[2:, c, c] - 2.0 * src[c, c, c] + src[:-2, c, c])
+                                + 0.125 * (src[c, 2:, c] - 2.0 * src[c, c, c] + src[c, :-2, c])
+                                + 0.125 * (src[c, c, 2:] - 2.0 * src[c, c, c] + src[c, c, :-2]) + src[c, c, c])
+        return a
+    if kernel == "fdtd-2d":
+        ex, ey, hz, fict = (x.copy() for x in data)
+        for t in range(p["tmax"]):
+            ey[0, :] = fict[t]
+            ey[1:, :] = ey[1:, :] - 0.5 * (hz[1:, :] - hz[:-1, :])
+            ex[:, 1:] = ex[:, 1:] - 0.5 * (hz[:, 1:] - hz[:, :-1])
+            hz[:-1, :-1] = hz[:-1, :-1] - 0.7 * (ex[:-1, 1:] - ex[:-1, :-1] + ey[1:, :-1] - ey[:-1, :-1])
+        return hz
+    raise KeyError(kernel)
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--size", default="mini", choices=SIZES)
-    ap.add_argument("--kernels", default="gemm,atax,mvt,trisolv,jacobi-2d,seidel-2d")
+    ap.add_argument("--kernels", default="gemm,2mm,syrk,atax,bicg,mvt,trisolv,lu,cholesky,jacobi-1d,jacobi-2d,heat-3d,fdtd-2d,seidel-2d")
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--dtype", default="f64", choices=["f64", "f32"])
     ap.add_argument("--json", action="store_true")
