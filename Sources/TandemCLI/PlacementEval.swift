@@ -30,11 +30,12 @@ struct PlacementEval: ParsableCommand {
     @Flag(help: "Cold runs: each placement runs in a new process with an empty kernel cache, so compiling is part of the time (the machine profile is kept).") var cold = false
     @Flag(help: "The loop-nest corpus instead (tandem polybench's kernels written with Tandem.loop, mini to medium; times are the kernels' own).") var loops = false
 
-    /// The loop-nest sweep: PolyBench's datasets, without seidel-2d's medium one (a wavefront
-    /// program of 120,000 small array steps: minutes in the interpreter).
+    /// The loop-nest sweep: PolyBench's datasets, without the medium ones of the kernels that
+    /// are 80,000 to 120,000 small steps there (seidel-2d's wavefronts, lu's and cholesky's rows:
+    /// seconds each on the CPU, minutes in the interpreter).
     static var loopSweep: [(String, [[String: Double]])] {
         PolyBench.kernels.map { k in
-            let sizes: [PolyBench.Size] = k == "seidel-2d" ? [.mini, .small] : [.mini, .small, .medium]
+            let sizes: [PolyBench.Size] = ["seidel-2d", "lu", "cholesky"].contains(k) ? [.mini, .small] : [.mini, .small, .medium]
             return (k, sizes.map { size in
                 var p = PolyBench.parameters(k, size).mapValues(Double.init)
                 p["size"] = Double(PolyBench.Size.allCases.firstIndex(of: size)!)      // 0 mini, 1 small, 2 medium
