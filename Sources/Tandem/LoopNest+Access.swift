@@ -1,0 +1,209 @@
+import TandemRuntime
+
+// A traced body's reads and writes: the views, gathers and updates they become over the
+// iteration space, the checks on them, and writes recognised as reductions. Split from
+// LoopNest.swift by concern (there: tracing and running the nest).
+extension LoopRecorder {
+    func read(_ x: Node, _ indices: [TensorIndex]) -> Node {
+        if let f = frame, f.mode == .discover { return Node(.fill(Literal.int(0).converted(to: x.dtype)), dtype: x.dtype, shape: []) }
+        let base = states[ObjectIdentifier(x)]?.current ?? x
+        if let t = indices.firstIndex(where: { if case ._tensor = $0 { return true } else { return false } }) {
+            return indirectRead(x, base: base, indices, tensorAt: t)
+        }
+        let map = accessMap(indices, shape: x.shape, what: "read")
+        let v = Node(.view(base, map), dtype: x.dtype, shape: frame?.shape ?? [])
+        readNodes.insert(ObjectIdentifier(v))
+        if let f = frame { f.reads.append(Read(source: x, node: v, base: base, map: map, position: f.statements.count, path: f.path)) }
+        return v
+    }
+
+    /// A loop index's value over the traced level (a constant outside one).
+    func value(of e: LoopIndex, dtype: DType) -> Node {
+        if let f = frame, f.mode == .discover { return Node(.fill(Literal.int(0).converted(to: dtype)), dtype: dtype, shape: []) }
+        let extents = frame?.shape ?? []
+        if !e.isConstant { precondition(e.trace == frame?.id, "a loop index is used outside its Tandem.loop") }
+        var v = Node(.fill(Literal.int(Int64(e.constant)).converted(to: dtype)), dtype: dtype, shape: extents)
+        for (k, c) in e.coefs.enumerated() where c != 0 {
+            let ramp = Node(.iota(start: Literal.int(0).converted(to: dtype), step: Literal.int(Int64(c)).converted(to: dtype)),
+                            dtype: dtype, shape: [extents[k]])
+            var coef = [Int](repeating: 0, count: extents.count)
+            coef[k] = 1
+            let spread = Node(.view(ramp, AffineMap(inRank: 1, outRank: extents.count, offset: [0], coef: coef)), dtype: dtype, shape: extents)
+            v = Node(.binary(.add, v, spread), dtype: dtype, shape: extents)
+        }
+        return v
+    }
+
+    /// `x[..., idx, ...]` with `idx` an integer element computed in the body: a gather from the
+    /// flattened tensor at the affine offset of the other axes plus `idx` times its axis's
+    /// stride (negative `idx` counts from the end of the axis; out of the axis, it is clamped
+    /// into the tensor, as a pending index of the array API is). The analysis cannot tell where
+    /// it reads, so a nest that also writes `x` runs point by point.
+    func indirectRead(_ x: Node, base: Node, _ indices: [TensorIndex], tensorAt t: Int) -> Node {
+        let shape = frame?.shape ?? []
+        guard case ._tensor(let idx) = indices[t] else { preconditionFailure("internal: no index tensor") }
+        precondition(indices.count == x.shape.count,
+                     "Tandem.loop: a read inside a loop nest names every axis (\(indices.count) indices for a tensor of shape \(Shape.describe(x.shape)))")
+        precondition(indices.filter({ if case ._tensor = $0 { return true } else { return false } }).count == 1,
+                     "Tandem.loop: one index tensor a subscript inside a loop nest")
+        precondition(idx.shape == shape || idx.count == 1,
+                     "Tandem.loop: an index tensor in a loop subscript must be an element read or computed in the body, not a whole tensor of shape \(Shape.describe(idx.shape))")
+        checkLeaves(idx)
+        var others = indices
+        others[t] = .index(0)
+        let map = accessMap(others, shape: x.shape, what: "read")
+        let strides = Shape.rowMajorStrides(x.shape)
+        var constant = 0
+        var coefs = [Int](repeating: 0, count: map.outRank)
+        for a in 0..<map.inRank where a != t {
+            constant += strides[a] * map.offset[a]
+            for k in 0..<map.outRank { coefs[k] += strides[a] * map.c(a, k) }
+        }
+        let affine = value(of: LoopIndex(constant: constant, coefs: coefs, trace: frame?.id ?? 0), dtype: .int64)
+        var i = idx.dtype == .int64 ? idx : Node(.cast(idx), dtype: .int64, shape: idx.shape)
+        if i.shape != shape { i = LoopRecorder.broadcast(i, to: shape) }
+        func fill(_ v: Int) -> Node { Node(.fill(.int(Int64(v))), dtype: .int64, shape: shape) }
+        let negative = Node(.binary(.lt, i, fill(0)), dtype: .bool, shape: shape)
+        let wrapped = Node(.select(negative, Node(.binary(.add, i, fill(x.shape[t])), dtype: .int64, shape: shape), i), dtype: .int64, shape: shape)
+        let offset = Node(.binary(.mul, wrapped, fill(strides[t])), dtype: .int64, shape: shape)
+        let flat = Node(.binary(.add, affine, offset), dtype: .int64, shape: shape)
+        let source = Node(.reshape(base), dtype: x.dtype, shape: [x.shape.reduce(1, *)])
+        let v = Node(.gather(source: source, index: flat, axis: 0), dtype: x.dtype, shape: shape)
+        readNodes.insert(ObjectIdentifier(v))
+        if let f = frame {
+            f.reads.append(Read(source: x, node: v, base: base, map: map, position: f.statements.count, path: f.path, indirect: true))
+        }
+        return v
+    }
+
+    /// Records `x[indices] = value`; returns the node the written variable holds from now on.
+    func write(_ x: Node, _ indices: [TensorIndex], _ value: Node) -> Node {
+        if let f = frame, f.mode == .discover { return x }
+        let state: ArrayState
+        if let s = states[ObjectIdentifier(x)] {
+            state = s
+        } else {
+            let stand = Node(.view(x, .identity(x.shape.count)), dtype: x.dtype, shape: x.shape)
+            state = ArrayState(standIn: stand, original: x)
+            states[ObjectIdentifier(stand)] = state
+            order.append(state)
+            frame?.held.append(TensorHandle(x))
+        }
+        let extents = frame?.shape ?? []
+        let map = accessMap(indices, shape: x.shape, what: "write")
+        checkLeaves(value)
+        precondition(Shape.broadcast(value.shape, extents) == extents,
+                     "Tandem.loop: a value of shape \(Shape.describe(value.shape)) is written to one element")
+        // As an assignment outside a nest: flush for graph pressure first, register the update.
+        do { try Tandem.runtime.relieveGraphPressure(site: 0) } catch {
+            // Only a flush for memory pressure can fail here; the same error comes at the next sync.
+        }
+        if let f = frame, let r = reduction(value, state: state, map: map, frame: f) {
+            state.current = Node(.update(base: state.current, map: r.map, value: r.value), dtype: x.dtype, shape: x.shape)
+            Tandem.runtime.registerUpdate(state.current)
+            f.statements.append(Statement(state: state, map: map, reduced: (r.map, r.extents, r.selfRead), path: f.path))
+            return state.standIn
+        }
+        let v = value.shape == extents ? value : LoopRecorder.broadcast(value, to: extents)
+        state.current = Node(.update(base: state.current, map: map, value: v), dtype: x.dtype, shape: x.shape)
+        Tandem.runtime.registerUpdate(state.current)
+        if let f = frame { f.statements.append(Statement(state: state, map: map, reduced: nil, path: f.path)) }
+        return state.standIn
+    }
+
+    static func broadcast(_ node: Node, to shape: [Int]) -> Node {
+        if case .fill = node.op { return Node(node.op, dtype: node.dtype, shape: shape) }
+        let r = shape.count, s = node.shape.count
+        var coef = [Int](repeating: 0, count: s * r)
+        for d in 0..<s where node.shape[d] != 1 { coef[d * r + d + (r - s)] = 1 }
+        let map = AffineMap(inRank: s, outRank: r, offset: [Int](repeating: 0, count: s), coef: coef)
+        return Node(.view(node, map), dtype: node.dtype, shape: shape)
+    }
+
+    /// The map from the iteration space (the current frame's loops; none outside a trace) to
+    /// the axes of a tensor of `shape`, checked to stay inside it.
+    func accessMap(_ indices: [TensorIndex], shape: [Int], what: String) -> AffineMap {
+        let extents = frame?.extents ?? []
+        let d = extents.count, r = shape.count
+        precondition(indices.count == r,
+                     "Tandem.loop: a \(what) inside a loop nest names every axis with an integer or a loop index (\(indices.count) indices for a tensor of shape \(Shape.describe(shape)))")
+        var offset = [Int](repeating: 0, count: r)
+        var coef = [Int](repeating: 0, count: r * d)
+        for (a, item) in indices.enumerated() {
+            switch item {
+            case .index(let i):
+                let j = i < 0 ? i + shape[a] : i
+                precondition(j >= 0 && j < shape[a], "Tandem.loop: index \(i) is out of bounds for axis \(a) with size \(shape[a])")
+                offset[a] = j
+            case ._loop(let e):
+                if !e.isConstant {
+                    precondition(frame != nil && e.trace == frame!.id, "a loop index is used outside its Tandem.loop")
+                }
+                offset[a] = e.constant
+                var lo = e.constant, hi = e.constant
+                for (k, c) in e.coefs.enumerated() where c != 0 {
+                    coef[a * d + k] = c
+                    let span = c * (extents[k] - 1)
+                    lo += min(0, span)
+                    hi += max(0, span)
+                }
+                precondition(lo >= 0 && hi < shape[a],
+                             "Tandem.loop: the \(what) index of axis \(a) runs from \(lo) to \(hi), outside its size \(shape[a])")
+            default:
+                preconditionFailure("Tandem.loop: a \(what) inside a loop nest takes integers and loop indices (and, to read, one index tensor), not ranges or .all; writes through index tensors are not supported yet")
+            }
+        }
+        return AffineMap(inRank: r, outRank: d, offset: offset, coef: coef)
+    }
+
+    /// Every tensor a written value is computed from is a read of this nest, something computed
+    /// in its body, or a single element: a whole tensor used in a body would broadcast against
+    /// the iteration space instead of meaning one element per iteration.
+    func checkLeaves(_ value: Node) {
+        var stack = [value]
+        var seen: Set<ObjectIdentifier> = []
+        while let n = stack.popLast() {
+            if readNodes.contains(ObjectIdentifier(n)) { continue }
+            if n.id < firstID {
+                precondition(n.count == 1,
+                             "Tandem.loop: the body uses a whole tensor of shape \(Shape.describe(n.shape)); inside a loop nest read tensors element by element (a[i, j]) and use scalars")
+                continue
+            }
+            guard seen.insert(ObjectIdentifier(n)).inserted else { continue }
+            n.op.forEachInput { stack.append($0) }
+        }
+    }
+
+    /// `c[p] = c[p] ⊕ term` where `p` leaves out some loops: `c[p] ⊕ reduce(term)` over them.
+    func reduction(_ value: Node, state: ArrayState, map: AffineMap, frame f: Frame)
+        -> (map: AffineMap, value: Node, extents: [Int], selfRead: Node)? {
+        guard case .binary(let op, let l, let r) = value.op else { return nil }
+        let reduce: ReduceOp
+        switch op {
+        case .add, .sub: reduce = .sum
+        case .mul: reduce = .prod
+        case .max: reduce = .max
+        case .min: reduce = .min
+        default: return nil
+        }
+        let d = f.extents.count
+        let dropped = f.path.filter { k in (0..<map.inRank).allSatisfy { map.c($0, k) == 0 } }.sorted()
+        guard !dropped.isEmpty else { return nil }
+        func isSelf(_ n: Node) -> Bool {
+            f.reads.contains { $0.node === n && $0.base === state.current && $0.map == map
+                && ($0.source === state.standIn || $0.source === state.original) }
+        }
+        let selfRead: Node, term: Node
+        if isSelf(l) { (selfRead, term) = (l, r) } else if op != .sub, isSelf(r) { (selfRead, term) = (r, l) } else { return nil }
+        let kept = (0..<d).filter { !dropped.contains($0) }
+        let extents = kept.map { f.shape[$0] }
+        var coef = [Int](repeating: 0, count: map.inRank * kept.count)
+        for a in 0..<map.inRank { for (j, k) in kept.enumerated() { coef[a * kept.count + j] = map.c(a, k) } }
+        let reducedMap = AffineMap(inRank: map.inRank, outRank: kept.count, offset: map.offset, coef: coef)
+        let summed = Node(.reduce(reduce, term, axes: dropped), dtype: term.dtype, shape: extents)
+        let old = Node(.view(state.current, reducedMap), dtype: value.dtype, shape: extents)
+        let combined = selfRead === l ? Node(.binary(op, old, summed), dtype: value.dtype, shape: extents)
+                                      : Node(.binary(op, summed, old), dtype: value.dtype, shape: extents)
+        return (reducedMap, combined, extents, selfRead)
+    }
+}
