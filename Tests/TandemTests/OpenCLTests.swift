@@ -6,6 +6,7 @@ import Synchronization
 import Foundation
 import _TandemTestSupport
 @testable import Tandem
+import TandemWorkloads
 import TandemCompiler
 @testable import TandemOpenCL
 import TandemRuntime
@@ -91,6 +92,17 @@ struct OpenCLDeviceTests {
         try checks.check(UInt8.self, on: [.opencl])
         try checks.check(UInt16.self, on: [.opencl])
         try checks.check(UInt32.self, on: [.opencl])
+    }
+
+    @Test("loop nests (Tandem.loop) on the OpenCL device: PolyBench kernels at mini give NumPy's values")
+    func loopNests() throws {
+        // Arrays, a loop tree, rows in order and wavefronts: every way a nest runs, its kernels here.
+        for k in ["gemm", "atax", "trisolv", "jacobi-2d", "seidel-2d"] {
+            let out = try Tandem.withDevice(.opencl) { try PolyBench.run(k, size: .mini) }
+            let (sum, corner) = LoopNestTests.polybenchMini[k]!
+            #expect(abs(out["checksum"]! - sum) <= 1e-9 * Swift.max(1, abs(sum)), "\(k): \(out)")
+            #expect(abs(out["corner"]! - corner) <= 1e-9 * Swift.max(1, abs(corner)), "\(k): \(out)")
+        }
     }
 
     @Test("large kernels: many work-groups, more than one wave, several reduction parts, row reductions split over groups")
