@@ -12,8 +12,8 @@ public enum PolyBench {
     }
 
     /// The kernels, in PolyBench's order.
-    public static let kernels = ["gemm", "2mm", "syrk", "atax", "bicg", "mvt", "trisolv", "lu", "cholesky",
-                                 "jacobi-1d", "jacobi-2d", "heat-3d", "fdtd-2d", "seidel-2d"]
+    public static let kernels = ["gemm", "2mm", "syrk", "gesummv", "atax", "bicg", "mvt", "doitgen", "trisolv", "lu", "cholesky",
+                                 "covariance", "correlation", "jacobi-1d", "jacobi-2d", "heat-3d", "fdtd-2d", "seidel-2d"]
 
     /// PolyBench's dataset sizes for a kernel (its header's MINI ... LARGE).
     public static func parameters(_ kernel: String, _ size: Size) -> [String: Int] {
@@ -27,6 +27,9 @@ public enum PolyBench {
         case "syrk": return ["m": [20, 60, 200, 1000][i], "n": [30, 80, 240, 1200][i]]
         case "bicg": return ["m": [38, 116, 390, 1900][i], "n": [42, 124, 410, 2100][i]]
         case "lu", "cholesky": return ["n": [40, 120, 400, 2000][i]]
+        case "gesummv": return ["n": [30, 90, 250, 1300][i]]
+        case "doitgen": return ["nq": [8, 20, 40, 140][i], "nr": [10, 25, 50, 150][i], "np": [12, 30, 60, 160][i]]
+        case "covariance", "correlation": return ["m": [28, 80, 240, 1200][i], "n": [32, 100, 260, 1400][i]]
         case "jacobi-1d": return ["tsteps": [20, 40, 100, 500][i], "n": [30, 120, 400, 2000][i]]
         case "heat-3d": return ["tsteps": [20, 40, 100, 500][i], "n": [10, 20, 40, 120][i]]
         case "fdtd-2d": return ["tmax": [20, 40, 100, 500][i], "nx": [20, 60, 200, 1000][i], "ny": [30, 80, 240, 1200][i]]
@@ -65,6 +68,10 @@ public enum PolyBench {
         case "jacobi-1d": out = try jacobi1d(tsteps: p["tsteps"]!, n: p["n"]!, timer)
         case "heat-3d": out = try heat3d(tsteps: p["tsteps"]!, n: p["n"]!, timer)
         case "fdtd-2d": out = try fdtd2d(tmax: p["tmax"]!, nx: p["nx"]!, ny: p["ny"]!, timer)
+        case "gesummv": out = try gesummv(n: p["n"]!, timer)
+        case "doitgen": out = try doitgen(nr: p["nr"]!, nq: p["nq"]!, np: p["np"]!, timer)
+        case "covariance": out = try covariance(m: p["m"]!, n: p["n"]!, timer)
+        case "correlation": out = try correlation(m: p["m"]!, n: p["n"]!, timer)
         default: preconditionFailure("unknown PolyBench kernel \(kernel)")
         }
         try timer.stop(out)
@@ -347,5 +354,102 @@ public enum PolyBench {
             }
         }
         return hz
+    }
+
+    /// y = alpha A x + beta B x.
+    static func gesummv<S: FloatingTensorScalar>(n: Int, _ timer: Timer) throws -> Tensor<S> {
+        let alpha = S(1.5), beta = S(1.2)
+        var a = Tensor<S>.zeros([n, n]), b = Tensor<S>.zeros([n, n]), x = Tensor<S>.zeros([n])
+        var tmp = Tensor<S>.zeros([n]), y = Tensor<S>.zeros([n])
+        Tandem.loop(0..<n) { i in
+            x[i] = ratio(Tensor(i), mod: n, over: n)
+            Tandem.loop(0..<n) { j in
+                a[i, j] = ratio(Tensor(i) * Tensor(j) + 1, mod: n, over: n)
+                b[i, j] = ratio(Tensor(i) * Tensor(j) + 2, mod: n, over: n)
+            }
+        }
+        try timer.start(a, b, x)
+        Tandem.loop(0..<n) { i in
+            tmp[i] = Tensor<S>(0)
+            y[i] = Tensor<S>(0)
+            Tandem.loop(0..<n) { j in
+                tmp[i] = a[i, j] * x[j] + tmp[i]
+                y[i] = b[i, j] * x[j] + y[i]
+            }
+            y[i] = alpha * tmp[i] + beta * y[i]
+        }
+        return y
+    }
+
+    /// A[r, q, :] = A[r, q, :] C4 for every (r, q), through one temporary row.
+    static func doitgen<S: FloatingTensorScalar>(nr: Int, nq: Int, np: Int, _ timer: Timer) throws -> Tensor<S> {
+        var a = Tensor<S>.zeros([nr, nq, np]), c4 = Tensor<S>.zeros([np, np]), sum = Tensor<S>.zeros([np])
+        Tandem.loop(0..<nr, 0..<nq, 0..<np) { i, j, k in a[i, j, k] = ratio(Tensor(i) * Tensor(j) + Tensor(k), mod: np, over: np) }
+        Tandem.loop(0..<np, 0..<np) { i, j in c4[i, j] = ratio(Tensor(i) * Tensor(j), mod: np, over: np) }
+        try timer.start(a, c4)
+        Tandem.loop(0..<nr, 0..<nq) { r, q in
+            Tandem.loop(0..<np) { p in
+                sum[p] = Tensor<S>(0)
+                Tandem.loop(0..<np) { s in sum[p] += a[r, q, s] * c4[s, p] }
+            }
+            Tandem.loop(0..<np) { p in a[r, q, p] = sum[p] }
+        }
+        return a
+    }
+
+    /// The column means of `data` (n x m), into `mean`.
+    static func columnMeans<S: FloatingTensorScalar>(_ data: Tensor<S>, _ mean: inout Tensor<S>, m: Int, n: Int) {
+        Tandem.loop(0..<m) { j in
+            mean[j] = Tensor<S>(0)
+            Tandem.loop(0..<n) { i in mean[j] += data[i, j] }
+            mean[j] /= S(n)
+        }
+    }
+
+    static func covariance<S: FloatingTensorScalar>(m: Int, n: Int, _ timer: Timer) throws -> Tensor<S> {
+        var data = Tensor<S>.zeros([n, m]), mean = Tensor<S>.zeros([m]), cov = Tensor<S>.zeros([m, m])
+        Tandem.loop(0..<n, 0..<m) { i, j in data[i, j] = Tensor<S>(i) * Tensor<S>(j) / S(m) }
+        try timer.start(data)
+        columnMeans(data, &mean, m: m, n: n)
+        Tandem.loop(0..<n, 0..<m) { i, j in data[i, j] -= mean[j] }
+        Tandem.loop(0..<m) { i in
+            Tandem.loop(i..<m) { j in
+                cov[i, j] = Tensor<S>(0)
+                Tandem.loop(0..<n) { k in cov[i, j] += data[k, i] * data[k, j] }
+                cov[i, j] /= S(n) - 1
+                cov[j, i] = cov[i, j]
+            }
+        }
+        return cov
+    }
+
+    static func correlation<S: FloatingTensorScalar>(m: Int, n: Int, _ timer: Timer) throws -> Tensor<S> {
+        let eps = S(0.1)
+        var data = Tensor<S>.zeros([n, m]), mean = Tensor<S>.zeros([m]), stddev = Tensor<S>.zeros([m])
+        var corr = Tensor<S>.zeros([m, m])
+        Tandem.loop(0..<n, 0..<m) { i, j in data[i, j] = Tensor<S>(i) * Tensor<S>(j) / S(m) + Tensor<S>(i) }
+        try timer.start(data)
+        columnMeans(data, &mean, m: m, n: n)
+        Tandem.loop(0..<m) { j in
+            stddev[j] = Tensor<S>(0)
+            Tandem.loop(0..<n) { i in stddev[j] += (data[i, j] - mean[j]) * (data[i, j] - mean[j]) }
+            stddev[j] /= S(n)
+            stddev[j] = stddev[j].sqrt()
+            stddev[j] = select(stddev[j] .<= eps, Tensor<S>(1), stddev[j])
+        }
+        Tandem.loop(0..<n, 0..<m) { i, j in
+            data[i, j] -= mean[j]
+            data[i, j] /= S(n).squareRoot() * stddev[j]
+        }
+        Tandem.loop(0..<m - 1) { i in
+            corr[i, i] = Tensor<S>(1)
+            Tandem.loop(i + 1..<m) { j in
+                corr[i, j] = Tensor<S>(0)
+                Tandem.loop(0..<n) { k in corr[i, j] += data[k, i] * data[k, j] }
+                corr[j, i] = corr[i, j]
+            }
+        }
+        corr[m - 1, m - 1] = Tensor<S>(1)
+        return corr
     }
 }

@@ -30,6 +30,10 @@ def params(kernel, size):
         "jacobi-1d": dict(tsteps=[20, 40, 100, 500][i], n=[30, 120, 400, 2000][i]),
         "heat-3d": dict(tsteps=[20, 40, 100, 500][i], n=[10, 20, 40, 120][i]),
         "fdtd-2d": dict(tmax=[20, 40, 100, 500][i], nx=[20, 60, 200, 1000][i], ny=[30, 80, 240, 1200][i]),
+        "gesummv": dict(n=[30, 90, 250, 1300][i]),
+        "doitgen": dict(nq=[8, 20, 40, 140][i], nr=[10, 25, 50, 150][i], np=[12, 30, 60, 160][i]),
+        "covariance": dict(m=[28, 80, 240, 1200][i], n=[32, 100, 260, 1400][i]),
+        "correlation": dict(m=[28, 80, 240, 1200][i], n=[32, 100, 260, 1400][i]),
     }[kernel]
 
 def spd(n):
@@ -90,6 +94,21 @@ def init(kernel, p):
         n = p["n"]; i, j, k = np.ogrid[:n, :n, :n]
         a = (i + j + (n - k)) * 10 / n
         return (a, a.copy())
+    if kernel == "gesummv":
+        n = p["n"]; i, j = np.ogrid[:n, :n]
+        return (((i * j + 1) % n) / n, ((i * j + 2) % n) / n, (np.arange(n) % n) / n)
+    if kernel == "doitgen":
+        nr, nq, npp = p["nr"], p["nq"], p["np"]
+        i, j, k = np.ogrid[:nr, :nq, :npp]
+        a = ((i * j + k) % npp) / npp
+        i, j = np.ogrid[:npp, :npp]
+        return (a.astype(float), (i * j % npp) / npp)
+    if kernel == "covariance":
+        m, n = p["m"], p["n"]; i, j = np.ogrid[:n, :m]
+        return ((i * j) / m,)
+    if kernel == "correlation":
+        m, n = p["m"], p["n"]; i, j = np.ogrid[:n, :m]
+        return ((i * j) / m + i,)
     if kernel == "fdtd-2d":
         nx, ny = p["nx"], p["ny"]; i, j = np.ogrid[:nx, :ny]
         return (i * (j + 1) / nx, i * (j + 2) / ny, i * (j + 3) / nx, np.arange(p["tmax"], dtype=float))
@@ -180,6 +199,28 @@ def run_more(kernel, p, data):
                                 + 0.125 * (src[c, 2:, c] - 2.0 * src[c, c, c] + src[c, :-2, c])
                                 + 0.125 * (src[c, c, 2:] - 2.0 * src[c, c, c] + src[c, c, :-2]) + src[c, c, c])
         return a
+    if kernel == "gesummv":
+        a, b, x = data
+        return 1.5 * (a @ x) + 1.2 * (b @ x)
+    if kernel == "doitgen":
+        a, c4 = data
+        nr, nq, npp = a.shape
+        return (a.reshape(nr * nq, npp) @ c4).reshape(nr, nq, npp)
+    if kernel == "covariance":
+        (d,) = data
+        n = d.shape[0]
+        c = d - d.sum(axis=0) / n
+        return c.T @ c / (n - 1)
+    if kernel == "correlation":
+        (d,) = data
+        n = d.shape[0]
+        mean = d.sum(axis=0) / n
+        std = np.sqrt(((d - mean) * (d - mean)).sum(axis=0) / n)
+        std = np.where(std <= 0.1, 1.0, std).astype(d.dtype)
+        c = (d - mean) / (np.sqrt(d.dtype.type(n)) * std)
+        corr = c.T @ c
+        np.fill_diagonal(corr, 1.0)
+        return corr
     if kernel == "fdtd-2d":
         ex, ey, hz, fict = (x.copy() for x in data)
         for t in range(p["tmax"]):
@@ -193,7 +234,7 @@ def run_more(kernel, p, data):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--size", default="mini", choices=SIZES)
-    ap.add_argument("--kernels", default="gemm,2mm,syrk,atax,bicg,mvt,trisolv,lu,cholesky,jacobi-1d,jacobi-2d,heat-3d,fdtd-2d,seidel-2d")
+    ap.add_argument("--kernels", default="gemm,2mm,syrk,gesummv,atax,bicg,mvt,doitgen,trisolv,lu,cholesky,covariance,correlation,jacobi-1d,jacobi-2d,heat-3d,fdtd-2d,seidel-2d")
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--dtype", default="f64", choices=["f64", "f32"])
     ap.add_argument("--json", action="store_true")
