@@ -35,9 +35,12 @@ extension Tandem {
     /// vectors over the affine subscripts); when no dependence is carried, every statement runs as
     /// one array operation over the whole iteration space (a write whose subscript omits loops and
     /// updates itself with `+` `*` `max` `min` becomes a reduction over them: floating-point sums
-    /// are then added in another order than the sequential loop's). Otherwise the outermost loop
-    /// runs one iteration at a time and the loops inside it are analysed again, down to single
-    /// points where every loop carries a dependence (Gauss–Seidel: correct, and slow).
+    /// are then added in another order than the sequential loop's). A body that calls
+    /// `Tandem.loop` again with constant bounds is analysed as one loop tree. Otherwise the
+    /// outermost loop whose iterations may run one at a time with the others as arrays runs that
+    /// way (moved outward when it is not the first), or a two-deep nest runs as wavefronts
+    /// (Gauss–Seidel), or the first loop runs one iteration at a time and the loops inside it are
+    /// analysed again, down to single points (correct, and slow).
     /// `Tandem.loopStatistics` counts what ran which way.
     public static func loop(_ r0: some LoopBounds, _ body: (LoopIndex) -> Void) {
         LoopNest.run([r0.loopRange]) { body($0[0]) }
@@ -362,23 +365,26 @@ final class LoopRecorder: @unchecked Sendable {
             frame = nil
             return f
         }
-        var f = trace(.flat, extents: space.extents)
-        if !f.aborted && LoopRecorder.legal(f, peel: nil) {
+        /// Keeps a trace whose statements may run as arrays (counted).
+        func accepted(_ f: Frame) -> Bool {
+            guard !f.aborted, !f.irregular, f.nextAxis == f.extents.count, LoopRecorder.legal(f, peel: nil) else { return false }
             let reductions = f.statements.filter { $0.reduced != nil }.count
-            LoopNest.statistics.withLock { $0.vectorised += 1; $0.reductions += reductions }
-            return
+            LoopNest.statistics.withLock {
+                $0.vectorised += 1
+                $0.reductions += reductions
+                if f.mode == .imperfect { $0.imperfect += 1 }
+            }
+            return true
         }
+        var f = trace(.flat, extents: space.extents)
+        if accepted(f) { return }
         rollBack()
         if f.aborted {
             // The body calls Tandem.loop: find those loops, then trace the whole tree as arrays.
             let found = trace(.discover, extents: space.extents)
             if !found.irregular {
                 f = trace(.imperfect, extents: found.extents)
-                if !f.aborted && !f.irregular && f.nextAxis == found.extents.count && LoopRecorder.legal(f, peel: nil) {
-                    let reductions = f.statements.filter { $0.reduced != nil }.count
-                    LoopNest.statistics.withLock { $0.vectorised += 1; $0.reductions += reductions; $0.imperfect += 1 }
-                    return
-                }
+                if accepted(f) { return }
                 rollBack()
                 f.aborted = true
             }

@@ -290,8 +290,6 @@ extension Runtime {
         }
     }
 
-    /// The memo of the earlier decision for `k`, its use counted, or nil when it must be decided
-    /// again (then it records the new one when `k` has a memo) (graph lock).
     /// How far ahead of now a resource may be booked: the queue the model prices is the near
     /// future. Unbounded, the bookings of a long program whose predictions run ahead of its
     /// kernels (a wavefront loop of 100,000 small steps after forced interpreter runs) summed
@@ -306,6 +304,8 @@ extension Runtime {
         busyUntil[resource] = start + span
     }
 
+    /// The memo of the earlier decision for `k`, its use counted, or nil when it must be decided
+    /// again (then it records the new one when `k` has a memo) (graph lock).
     func reusedMemo(_ k: PlannedKernel, options: [Placement], forced: Bool) -> DecisionMemo? {
         guard let memo = k.memo else { return nil }
         if let m = DecisionMemo.of(memo), m.options == options, m.decision.forced == forced {
