@@ -4,11 +4,15 @@ import TandemRuntime
 // iteration space, the checks on them, and writes recognised as reductions. Split from
 // LoopNest.swift by concern (there: tracing and running the nest).
 extension LoopRecorder {
+    /// While discovering a loop tree, reads and index values are this: the body runs only for
+    /// its `Tandem.loop` calls.
+    private func placeholder(_ dtype: DType) -> Node { Node(.fill(Literal.int(0).converted(to: dtype)), dtype: dtype, shape: []) }
+
     func read(_ x: Node, _ indices: [TensorIndex]) -> Node {
-        if let f = frame, f.mode == .discover { return Node(.fill(Literal.int(0).converted(to: x.dtype)), dtype: x.dtype, shape: []) }
+        if let f = frame, f.mode == .discover { return placeholder(x.dtype) }
         let base = states[ObjectIdentifier(x)]?.current ?? x
-        if let t = indices.firstIndex(where: { if case ._tensor = $0 { return true } else { return false } }) {
-            return indirectRead(x, base: base, indices, tensorAt: t)
+        if let (t, idx) = TensorIndex.tensorItem(indices) {
+            return indirectRead(x, base: base, indices, tensorAt: t, index: idx)
         }
         let map = accessMap(indices, shape: x.shape, what: "read")
         let v = Node(.view(base, map), dtype: x.dtype, shape: frame?.shape ?? [])
@@ -19,7 +23,7 @@ extension LoopRecorder {
 
     /// A loop index's value over the traced level (a constant outside one).
     func value(of e: LoopIndex, dtype: DType) -> Node {
-        if let f = frame, f.mode == .discover { return Node(.fill(Literal.int(0).converted(to: dtype)), dtype: dtype, shape: []) }
+        if let f = frame, f.mode == .discover { return placeholder(dtype) }
         let extents = frame?.shape ?? []
         if !e.isConstant { precondition(e.trace == frame?.id, "a loop index is used outside its Tandem.loop") }
         var v = Node(.fill(Literal.int(Int64(e.constant)).converted(to: dtype)), dtype: dtype, shape: extents)
@@ -39,13 +43,10 @@ extension LoopRecorder {
     /// stride (negative `idx` counts from the end of the axis; out of the axis, it is clamped
     /// into the tensor, as a pending index of the array API is). The analysis cannot tell where
     /// it reads, so a nest that also writes `x` runs point by point.
-    func indirectRead(_ x: Node, base: Node, _ indices: [TensorIndex], tensorAt t: Int) -> Node {
+    func indirectRead(_ x: Node, base: Node, _ indices: [TensorIndex], tensorAt t: Int, index idx: Node) -> Node {
         let shape = frame?.shape ?? []
-        guard case ._tensor(let idx) = indices[t] else { preconditionFailure("internal: no index tensor") }
         precondition(indices.count == x.shape.count,
                      "Tandem.loop: a read inside a loop nest names every axis (\(indices.count) indices for a tensor of shape \(Shape.describe(x.shape)))")
-        precondition(indices.filter({ if case ._tensor = $0 { return true } else { return false } }).count == 1,
-                     "Tandem.loop: one index tensor a subscript inside a loop nest")
         precondition(idx.shape == shape || idx.count == 1,
                      "Tandem.loop: an index tensor in a loop subscript must be an element read or computed in the body, not a whole tensor of shape \(Shape.describe(idx.shape))")
         checkLeaves(idx)
@@ -60,8 +61,7 @@ extension LoopRecorder {
             for k in 0..<map.outRank { coefs[k] += strides[a] * map.c(a, k) }
         }
         let affine = value(of: LoopIndex(constant: constant, coefs: coefs, trace: frame?.id ?? 0), dtype: .int64)
-        var i = idx.dtype == .int64 ? idx : Node(.cast(idx), dtype: .int64, shape: idx.shape)
-        if i.shape != shape { i = LoopRecorder.broadcast(i, to: shape) }
+        let i = (idx.dtype == .int64 ? idx : Node(.cast(idx), dtype: .int64, shape: idx.shape)).broadcast(to: shape)
         func fill(_ v: Int) -> Node { Node(.fill(.int(Int64(v))), dtype: .int64, shape: shape) }
         let negative = Node(.binary(.lt, i, fill(0)), dtype: .bool, shape: shape)
         let wrapped = Node(.select(negative, Node(.binary(.add, i, fill(x.shape[t])), dtype: .int64, shape: shape), i), dtype: .int64, shape: shape)
@@ -104,20 +104,11 @@ extension LoopRecorder {
             f.statements.append(Statement(state: state, map: map, reduced: (r.map, r.extents, r.selfRead), path: f.path))
             return state.standIn
         }
-        let v = value.shape == extents ? value : LoopRecorder.broadcast(value, to: extents)
+        let v = value.broadcast(to: extents)
         state.current = Node(.update(base: state.current, map: map, value: v), dtype: x.dtype, shape: x.shape)
         Tandem.runtime.registerUpdate(state.current)
         if let f = frame { f.statements.append(Statement(state: state, map: map, reduced: nil, path: f.path)) }
         return state.standIn
-    }
-
-    static func broadcast(_ node: Node, to shape: [Int]) -> Node {
-        if case .fill = node.op { return Node(node.op, dtype: node.dtype, shape: shape) }
-        let r = shape.count, s = node.shape.count
-        var coef = [Int](repeating: 0, count: s * r)
-        for d in 0..<s where node.shape[d] != 1 { coef[d * r + d + (r - s)] = 1 }
-        let map = AffineMap(inRank: s, outRank: r, offset: [Int](repeating: 0, count: s), coef: coef)
-        return Node(.view(node, map), dtype: node.dtype, shape: shape)
     }
 
     /// The map from the iteration space (the current frame's loops; none outside a trace) to

@@ -27,12 +27,8 @@ extension LoopRecorder {
             // Ordered by the loop run one iteration at a time: right when that is the nest's order.
             return nestOrder(d) != (d[k] == .less ? .before : .after)
         }
-        var o = nestOrder(d)
-        if let k = peel {
-            var rest = d
-            rest.remove(at: k)
-            o = Dependence.order(of: rest)
-        }
+        // Within one iteration of the peeled loop: the order of the others.
+        let o = peel.map { k in Dependence.order(of: Array(d[..<k] + d[(k + 1)...])) } ?? nestOrder(d)
         switch rule {
         case .selfWrite: return o != .same
         case .laterWrite, .readAfter: return o == .after

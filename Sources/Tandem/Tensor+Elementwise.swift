@@ -1,20 +1,22 @@
 // MARK: - Construction of elementwise nodes
 
+extension Node {
+    /// This node viewed with the shape `shape` under NumPy broadcasting (itself when the shapes
+    /// agree; a view, never a copy). Tensors' operands and `Tandem.loop`'s values both use it.
+    func broadcast(to shape: [Int]) -> Node {
+        if self.shape == shape { return self }
+        if case .fill = op { return Node(op, dtype: dtype, shape: shape) }
+        let r = shape.count, s = self.shape.count
+        var coef = [Int].filled(0, count: s * r)
+        for d in 0..<s where self.shape[d] != 1 { coef[d * r + d + (r - s)] = 1 }
+        let map = AffineMap(inRank: s, outRank: r, offset: [Int].filled(0, count: s), coef: coef)
+        return Node(.view(self, map), dtype: dtype, shape: shape)
+    }
+}
+
 extension Tensor {
     /// `self` viewed with the shape `shape` under NumPy broadcasting (a view, never a copy).
-    func broadcastNode(to shape: [Int]) -> Node {
-        if self.shape == shape { return node }
-        return Tensor.broadcastView(node, to: shape)
-    }
-
-    static func broadcastView(_ node: Node, to shape: [Int]) -> Node {
-        if case .fill = node.op { return Node(node.op, dtype: node.dtype, shape: shape) }
-        let r = shape.count, s = node.shape.count
-        var coef = [Int].filled(0, count: s * r)
-        for d in 0..<s where node.shape[d] != 1 { coef[d * r + d + (r - s)] = 1 }
-        let map = AffineMap(inRank: s, outRank: r, offset: [Int].filled(0, count: s), coef: coef)
-        return Node(.view(node, map), dtype: node.dtype, shape: shape)
-    }
+    func broadcastNode(to shape: [Int]) -> Node { node.broadcast(to: shape) }
 
     static func broadcastShape(_ a: [Int], _ b: [Int], _ op: String) -> [Int] {
         guard let s = Shape.broadcast(a, b) else {

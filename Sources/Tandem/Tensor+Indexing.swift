@@ -274,7 +274,12 @@ extension Tensor {
     }
 
     /// The one integer-tensor item of a subscript and its position, if any.
-    func tensorItem(_ indices: [TensorIndex]) -> (Int, Node)? {
+    func tensorItem(_ indices: [TensorIndex]) -> (Int, Node)? { TensorIndex.tensorItem(indices) }
+}
+
+extension TensorIndex {
+    /// The one integer-tensor item of `indices` and its position, if any (more than one is an error).
+    static func tensorItem(_ indices: [TensorIndex]) -> (Int, Node)? {
         var found: (Int, Node)? = nil
         for (i, item) in indices.enumerated() {
             guard case ._tensor(let n) = item else { continue }
@@ -283,7 +288,9 @@ extension Tensor {
         }
         return found
     }
+}
 
+extension Tensor {
     /// The axis of this tensor that subscript item `position` indexes, and the axis of the view
     /// it becomes (integers drop an axis from the view, `.newAxis` adds one to it).
     func axes(of position: Int, in indices: [TensorIndex]) -> (source: Int, view: Int) {
