@@ -60,10 +60,10 @@ enum Bandwidth {
 /// Reference outputs computed by `reference.py` (NumPy) for parameters the built-in table lacks.
 enum PythonReference {
     static func outputs(_ workload: String, _ params: [String: Double]) -> [String: Double]? {
-        guard let python = ProcessInfoLite.executable("python3"), let script = PackageFiles.locate("bench/peers/reference.py") else { return nil }
+        guard case .success(let command) = PackageFiles.python("bench/peers/reference.py") else { return nil }
         let args = params.sorted { $0.key < $1.key }.map { "\($0.key)=\(JSON.number($0.value))" }
-        ProcessInfoLite.warn("bench: computing the reference for \(workload) with \(script)")
-        guard case .success(let r) = Subprocess.run([python, script, workload] + args), r.status == 0 else { return nil }
+        ProcessInfoLite.warn("bench: computing the reference for \(workload) with \(command[1])")
+        guard case .success(let r) = Subprocess.run(command + [workload] + args), r.status == 0 else { return nil }
         // The line is {"workload": ..., "outputs": {"k": v, ...}, "seconds": ...}.
         let parts = r.output.split(separator: "{", omittingEmptySubsequences: false)
         guard parts.count >= 3, let body = parts[2].split(separator: "}").first else { return nil }
@@ -95,5 +95,19 @@ enum PackageFiles {
             return path
         }
         return nil
+    }
+
+    /// `[python3, script]` for this package's Python script `relative` (see `locate`), or why it
+    /// cannot run, in the one line a peers report prints.
+    static func python(_ relative: String) -> Result<[String], Unavailable> {
+        guard let python = ProcessInfoLite.executable("python3") else { return .failure(Unavailable(why: "python3 not found")) }
+        guard let script = locate(relative) else {
+            return .failure(Unavailable(why: "\(relative) not found beside this binary's package (or not safe to run)"))
+        }
+        return .success([python, script])
+    }
+
+    struct Unavailable: Error {
+        let why: String
     }
 }

@@ -174,11 +174,12 @@ struct Bench: ParsableCommand {
 
     /// Runs the Python peers in this same process tree and returns their times per workload.
     func runPeers(_ t: DTypeOption, _ names: [String]) -> ([String: [String: Double]], String) {
-        guard let python = ProcessInfoLite.executable("python3") else { return ([:], "peers: python3 not found") }
-        guard let script = PackageFiles.locate("bench/peers/run_peers.py") else {
-            return ([:], "peers: bench/peers/run_peers.py not found beside this binary's package (or not safe to run)")
+        let command: [String]
+        switch PackageFiles.python("bench/peers/run_peers.py") {
+        case .success(let c): command = c
+        case .failure(let e): return ([:], "peers: " + e.why)
         }
-        let argv = [python, script, "--size", size.rawValue, "--dtype", t.rawValue, "--repeats", String(repeats),
+        let argv = command + ["--size", size.rawValue, "--dtype", t.rawValue, "--repeats", String(repeats),
                     "--workloads", names.joined(separator: ","), "--json"]
         ProcessInfoLite.warn("bench: running peers: \(argv.joined(separator: " "))")
         guard case .success(let r) = Subprocess.run(argv) else { return ([:], "peers: could not start python3") }

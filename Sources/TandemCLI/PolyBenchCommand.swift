@@ -128,11 +128,12 @@ struct PolyBenchCommand: ParsableCommand {
     }
 
     private func runPeers(_ names: [String]) {
-        guard let python = ProcessInfoLite.executable("python3") else { return print("peers: python3 not found") }
-        guard let script = PackageFiles.locate("bench/polybench/polybench.py") else {
-            return print("peers: bench/polybench/polybench.py not found beside this binary's package (or not safe to run)")
+        let command: [String]
+        switch PackageFiles.python("bench/polybench/polybench.py") {
+        case .success(let c): command = c
+        case .failure(let e): return print("peers: " + e.why)
         }
-        let argv = [python, script, "--size", size, "--dtype", dtype.rawValue, "--kernels", names.joined(separator: ","), "--repeats", String(repeats)]
+        let argv = command + ["--size", size, "--dtype", dtype.rawValue, "--kernels", names.joined(separator: ","), "--repeats", String(repeats)]
         guard case .success(let r) = Subprocess.run(argv) else { return print("peers: could not start python3") }
         print(r.output, terminator: "")
     }
