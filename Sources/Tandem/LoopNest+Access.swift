@@ -10,6 +10,7 @@ extension LoopRecorder {
 
     func read(_ x: Node, _ indices: [TensorIndex]) -> Node {
         if let f = frame, f.mode == .discover { return placeholder(x.dtype) }
+        if let p = program { return programRead(p, x, indices) }
         let base = states[ObjectIdentifier(x)]?.current ?? x
         if let (t, idx) = TensorIndex.tensorItem(indices) {
             return indirectRead(x, base: base, indices, tensorAt: t, index: idx)
@@ -24,6 +25,7 @@ extension LoopRecorder {
     /// A loop index's value over the traced level (a constant outside one).
     func value(of e: LoopIndex, dtype: DType) -> Node {
         if let f = frame, f.mode == .discover { return placeholder(dtype) }
+        if let p = program { return programValue(p, of: e, dtype: dtype) }
         let extents = frame?.shape ?? []
         if !e.isConstant { precondition(e.trace == frame?.id, "a loop index is used outside its Tandem.loop") }
         var v = Node(.fill(Literal.int(Int64(e.constant)).converted(to: dtype)), dtype: dtype, shape: extents)
@@ -76,19 +78,23 @@ extension LoopRecorder {
         return v
     }
 
+    /// The state of the tensor a variable holding `x` names: `x`'s, if it is a stand-in, else a
+    /// new one with a stand-in for `x` (which the variable holds from then on).
+    func arrayState(_ x: Node) -> ArrayState {
+        if let s = states[ObjectIdentifier(x)] { return s }
+        let stand = Node(.view(x, .identity(x.shape.count)), dtype: x.dtype, shape: x.shape)
+        let state = ArrayState(standIn: stand, original: x)
+        states[ObjectIdentifier(stand)] = state
+        order.append(state)
+        frame?.held.append(TensorHandle(x))
+        return state
+    }
+
     /// Records `x[indices] = value`; returns the node the written variable holds from now on.
     func write(_ x: Node, _ indices: [TensorIndex], _ value: Node) -> Node {
         if let f = frame, f.mode == .discover { return x }
-        let state: ArrayState
-        if let s = states[ObjectIdentifier(x)] {
-            state = s
-        } else {
-            let stand = Node(.view(x, .identity(x.shape.count)), dtype: x.dtype, shape: x.shape)
-            state = ArrayState(standIn: stand, original: x)
-            states[ObjectIdentifier(stand)] = state
-            order.append(state)
-            frame?.held.append(TensorHandle(x))
-        }
+        if let p = program { return programWrite(p, x, indices, value) }
+        let state = arrayState(x)
         let extents = frame?.shape ?? []
         let map = accessMap(indices, shape: x.shape, what: "write")
         checkLeaves(value)

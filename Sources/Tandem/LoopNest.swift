@@ -66,6 +66,36 @@ extension Tandem {
     /// What the loop nests of this process did: statements and nests run as array operations,
     /// nests whose outer loop ran one iteration at a time, reductions recognised.
     public static var loopStatistics: LoopStatistics { LoopNest.statistics.withLock { $0 } }
+
+    /// Whether `Tandem.loop` compiles the nests its array paths would run one iteration at a
+    /// time (see `LoopProgramMode`); `TANDEM_LOOP_PROGRAMS` (`auto`, `always`, `off`) sets it
+    /// at start.
+    ///
+    ///     Tandem.loopPrograms = .off        // the array paths alone, to compare
+    ///     defer { Tandem.loopPrograms = .auto }
+    public static var loopPrograms: LoopProgramMode {
+        get { LoopRecorder.mode.withLock { $0 } }
+        set { LoopRecorder.mode.withLock { $0 = newValue } }
+    }
+}
+
+/// How `Tandem.loop` runs a nest that dependence analysis cannot run as whole-array kernels (a
+/// dependence carried by every order of its loops, triangular bounds, reads through an index
+/// of the tensor written).
+///
+/// The array paths run such a nest one iteration of a loop at a time (or one wavefront, or one
+/// point), each a few array kernels: correct on every device, and slow when there are many
+/// (thousands of launches of small kernels). A loop program compiles the nest as written, one
+/// C loop nest run on the host (its outermost loop split over the workers when it carries no
+/// dependence), over copies of the tensors it writes; it needs a C compiler and a placement
+/// that lets the host run (`auto`, `cpu`, `cpu-1`), and makes the nest a sync point.
+public enum LoopProgramMode: String, Sendable {
+    /// A program when the estimate of both ways says it finishes first (the default).
+    case auto
+    /// A program whenever the array paths would not run the nest whole.
+    case always
+    /// The array paths alone.
+    case off
 }
 
 /// Counts of `Tandem.loop`'s decisions in this process.
@@ -86,6 +116,11 @@ public struct LoopStatistics: Sendable, Equatable {
     /// Peeled nests whose loop run one iteration at a time is not the outermost (interchanged
     /// outward: the outer loops run as arrays inside it).
     public var interchanged = 0
+    /// Nests compiled as they are written and run as one loop on the host (a dependence carried
+    /// or bounds that the array paths would run one iteration at a time).
+    public var compiled = 0
+    /// Compiled nests whose outermost loop carries no dependence, run in chunks on the workers.
+    public var compiledParallel = 0
 }
 
 /// The tracing of `Tandem.loop` bodies and the decision how to run them.
@@ -93,6 +128,8 @@ enum LoopNest {
     @TaskLocal static var current: LoopRecorder?
     static let statistics = Mutex(LoopStatistics())
     static let traces = Atomic<UInt64>(1)
+    /// Whether a loop program's failed compile has been said (once a process).
+    static let programFailureSaid = Atomic<Bool>(false)
 
     /// Whether a subscript is one of a loop nest: it has a loop index, or only integers and
     /// index tensors while a body is traced (an element read at a fixed or computed place).
@@ -110,6 +147,10 @@ enum LoopNest {
 
     static func run(_ ranges: [LoopRange], _ body: ([LoopIndex]) -> Void) {
         if let recorder = current {
+            if let p = recorder.program {
+                recorder.programNested(p, ranges, body)
+                return
+            }
             // Inside a traced level, a nested loop cannot join the trace: the enclosing loop
             // runs one iteration at a time, where this call's bounds are known.
             if let frame = recorder.frame {
@@ -276,6 +317,8 @@ final class LoopRecorder: @unchecked Sendable {
     var states: [ObjectIdentifier: ArrayState] = [:]
     var order: [ArrayState] = []
     var frame: Frame?
+    /// Set while the body is traced as a loop program (`LoopNest+Program.swift`).
+    var program: ProgramTrace?
     /// Nodes made before the current trace (or body call) began have smaller ids.
     var firstID: UInt64 = 0
     /// The reads made by the current trace or body call.
@@ -333,14 +376,14 @@ final class LoopRecorder: @unchecked Sendable {
     /// Runs one call's loops (`levels`).
     func nest(_ levels: [Level], _ body: ([LoopIndex]) -> Void) {
         if levels.contains(where: { $0.count == 0 }) { return }
-        nest(Space(levels), body)
+        nest(Space(levels), body, call: true)
     }
 
     /// Runs a space of iterations: traced as arrays when legal; otherwise the outermost free
     /// variable whose values may run one at a time with the others as arrays (interchanged
     /// outward when it is not the first); otherwise wavefronts of the first two, when every
     /// loop carries a dependence but a hyperplane is parallel; otherwise the first variable.
-    func nest(_ space: Space, _ body: ([LoopIndex]) -> Void) {
+    func nest(_ space: Space, _ body: ([LoopIndex]) -> Void, call: Bool = false) {
         if space.extents.isEmpty {
             firstID = Node.nextIDLowerBound
             readNodes = []
@@ -389,13 +432,19 @@ final class LoopRecorder: @unchecked Sendable {
                 f.aborted = true
             }
         }
+        let peel = f.aborted || space.extents.count < 2 ? nil : (0..<space.extents.count).first { LoopRecorder.legal(f, peel: $0) }
+        let skew = f.aborted || space.extents.count < 2 || peel != nil ? nil : (1...3).first { LoopRecorder.wavefrontLegal(f, skew: $0) }
+        if call, LoopRecorder.programsAvailable, let (p, program) = traceProgram(space, body) {
+            if programPreferred(program, over: f, space, peel: peel, skew: skew), runProgram(p, program) { return }
+            rollBack()
+        }
         if !f.aborted, space.extents.count > 1 {
-            if let k = (0..<space.extents.count).first(where: { LoopRecorder.legal(f, peel: $0) }) {
+            if let k = peel {
                 LoopNest.statistics.withLock { $0.peeled += 1; if k > 0 { $0.interchanged += 1 } }
                 for c in 0..<space.extents[k] { nest(space.fixing(k, at: c), body) }
                 return
             }
-            if let h = (1...3).first(where: { LoopRecorder.wavefrontLegal(f, skew: $0) }) {
+            if let h = skew {
                 LoopNest.statistics.withLock { $0.wavefronts += 1 }
                 let waves = (space.extents[0] - 1) * h + space.extents[1]
                 for w in 0..<waves { if let s = space.wave(w, skew: h) { nest(s, body) } }

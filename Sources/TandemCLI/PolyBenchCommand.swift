@@ -91,7 +91,9 @@ struct PolyBenchCommand: ParsableCommand {
                                       "arrays": Double(after.vectorised - before.vectorised) / runs,
                                       "peeled": Double(after.peeled - before.peeled) / runs,
                                       "wavefronts": Double(after.wavefronts - before.wavefronts) / runs,
-                                      "points": Double(after.points - before.points) / runs]
+                                      "points": Double(after.points - before.points) / runs,
+                                      "compiled": Double(after.compiled - before.compiled) / runs,
+                                      "compiled_parallel": Double(after.compiledParallel - before.compiledParallel) / runs]
             if check {
                 if let (sum, corner) = (dtype == .f32 ? PolyBenchCommand.expected32 : PolyBenchCommand.expected)[k]?[size] {
                     let tol = PolyBenchCommand.tolerance(dtype)
@@ -104,7 +106,7 @@ struct PolyBenchCommand: ParsableCommand {
             }
             rows.append(row)
             if !json {
-                let how = "arrays \(fmt(row["arrays"])), one at a time \(fmt(row["peeled"])), wavefronts \(fmt(row["wavefronts"])), points \(fmt(row["points"]))"
+                let how = "arrays \(fmt(row["arrays"])), one at a time \(fmt(row["peeled"])), wavefronts \(fmt(row["wavefronts"])), points \(fmt(row["points"])), compiled \(fmt(row["compiled"])) (parallel \(fmt(row["compiled_parallel"])))"
                 let name = k + String(repeating: " ", count: max(0, 10 - k.count))
                 print("\(name) \(size) \(dtype.rawValue) tandem \(JSON.number(best)) s  checksum \(JSON.number(out["checksum"]!)) \(row["check"].map { "\($0)" } ?? "")  [\(how)]")
             }

@@ -107,12 +107,15 @@ public struct CompiledRoutine: @unchecked Sendable {
     // This is safe: the library stays loaded for the life of the process.
     let library: LoadedLibrary
 
-    /// Calls `tandem_kernel(pointers, ints, [], lo, hi)`.
-    public func call(_ pointers: [UnsafeMutableRawPointer?], ints: [Int64], lo: Int, hi: Int) {
+    /// Calls `tandem_kernel(pointers, ints, floats, lo, hi)`.
+    public func call(_ pointers: [UnsafeMutableRawPointer?], ints: [Int64], floats: [Double] = [], lo: Int, hi: Int) {
         pointers.withUnsafeBufferPointer { p in
             ints.withUnsafeBufferPointer { i in
-                let zero: Double = 0
-                withUnsafePointer(to: zero) { f in library.rows!(p.baseAddress, i.baseAddress, f, Int64(lo), Int64(hi)) }
+                floats.withUnsafeBufferPointer { f in
+                    // Empty arrays may have no base address; the code never reads them then.
+                    library.rows!(p.baseAddress, i.baseAddress ?? UnsafePointer(bitPattern: 8)!, f.baseAddress ?? UnsafePointer(bitPattern: 8)!,
+                                  Int64(lo), Int64(hi))
+                }
             }
         }
     }

@@ -106,12 +106,16 @@ struct LoopNestTests {
     /// `LOOPTRIAL=k` runs only trial `k` (the rest are still generated, so it is the same nest);
     /// `PLAINLOOPS=1` runs the statements as ordinary element assignments in Swift loops instead,
     /// to tell the loop machinery from the array API when a trial fails.
-    @Test("random affine nests give the sequential nest's values, vectorised where the analysis allows")
-    func randomNests() throws {
+    @Test("random affine nests give the sequential nest's values, vectorised where the analysis allows, else one iteration at a time or compiled",
+          arguments: [LoopProgramMode.off, .always])
+    func randomNests(programs: LoopProgramMode) throws {
+        Tandem.loopPrograms = programs
+        defer { Tandem.loopPrograms = .auto }
         var rng = SplitMix(seed: 1919)
         let shapes = [[7, 6], [9], [5, 5]]
-        var vectorised = 0, peeled = 0, imperfect = 0
-        for trial in 0..<400 {
+        var vectorised = 0, peeled = 0, imperfect = 0, compiled = 0
+        // Compiled, each nest is a C compile: fewer of them.
+        for trial in 0..<(programs == .off ? 400 : 160) {
             let depth = rng.int(1...3)
             let extents = (0..<depth).map { _ in rng.int(1...5) }
             // Half the nests of two or three loops call Tandem.loop again for the inner ones, with
@@ -212,7 +216,7 @@ struct LoopNestTests {
                 }
             }
             let after = Tandem.loopStatistics
-            if after.peeled > before.peeled { peeled += 1 } else { vectorised += 1 }
+            if after.compiled > before.compiled { compiled += 1 } else if after.peeled > before.peeled { peeled += 1 } else { vectorised += 1 }
             if after.imperfect > before.imperfect { imperfect += 1 }
             var bad = false
             for k in 0..<3 where try arrays[k].scalars.enumerated().contains(where: { abs($1 - want[k][$0]) > 1e-9 * Swift.max(1, abs(want[k][$0])) }) { bad = true }
@@ -225,14 +229,22 @@ struct LoopNestTests {
             }
         }
         // Every way is exercised.
-        #expect(vectorised > 20 && peeled > 20 && imperfect > 10, "vectorised \(vectorised), peeled \(peeled), imperfect \(imperfect)")
-        print("random nests: vectorised \(vectorised), peeled \(peeled), imperfect \(imperfect), \(Tandem.loopStatistics)")
+        if programs == .off {
+            #expect(vectorised > 20 && peeled > 20 && imperfect > 10 && compiled == 0,
+                    "vectorised \(vectorised), peeled \(peeled), imperfect \(imperfect), compiled \(compiled)")
+        } else {
+            #expect(vectorised > 10 && compiled > 20 && peeled == 0, "vectorised \(vectorised), peeled \(peeled), compiled \(compiled)")
+        }
+        print("random nests (\(programs)): vectorised \(vectorised), peeled \(peeled), imperfect \(imperfect), compiled \(compiled), \(Tandem.loopStatistics)")
     }
 
     // MARK: - Programs
 
     @Test("a nest of element updates long enough to be flushed in the middle gives the sequential values")
     func flushedInTheMiddle() throws {
+        // The array paths (compiled loop programs: `loopPrograms`).
+        Tandem.loopPrograms = .off
+        defer { Tandem.loopPrograms = .auto }
         // Found by the random nests: run point by point, 300 element updates of two tensors,
         // flushed for the depth of the chains while the nest ran (before the recorder's updates
         // were registered as an assignment's are, two elements were added twice).
@@ -260,6 +272,9 @@ struct LoopNestTests {
 
     @Test("Jacobi reads the old array and runs as one array operation; Gauss–Seidel in place runs as wavefronts")
     func jacobiAndSeidel() throws {
+        // The array paths (compiled loop programs: `loopPrograms`).
+        Tandem.loopPrograms = .off
+        defer { Tandem.loopPrograms = .auto }
         let n = 12
         let start = (0..<(n * n)).map { Double(($0 * 37) % 17) }
         var a = Tensor<Double>(start, shape: [n, n])
@@ -320,6 +335,9 @@ struct LoopNestTests {
 
     @Test("a matrix product by += is a reduction over k; a row sweep carries only its outer loop")
     func reductionsAndCarriedOuter() throws {
+        // The array paths (compiled loop programs: `loopPrograms`).
+        Tandem.loopPrograms = .off
+        defer { Tandem.loopPrograms = .auto }
         let (n, m, p) = (5, 4, 6)
         let a = Tensor<Double>.uniform([n, p], seed: 1), b = Tensor<Double>.uniform([p, m], seed: 2)
         var c = Tensor<Double>.ones([n, m])
@@ -351,6 +369,9 @@ struct LoopNestTests {
 
     @Test("indirect reads: gathered as arrays; through the tensor being written, point by point")
     func indirectReads() throws {
+        // The array paths (compiled loop programs: `loopPrograms`).
+        Tandem.loopPrograms = .off
+        defer { Tandem.loopPrograms = .auto }
         let n = 10
         let perm: [Int64] = [3, 7, 1, 0, 9, 2, 8, 5, 4, 6]
         let p = Tensor<Int64>(perm)
@@ -425,6 +446,114 @@ struct LoopNestTests {
 }
 
 extension LoopNestTests {
+    // MARK: - Compiled loop programs
+
+    @Test("a triangular nest compiles as written: the sequential values bit for bit, in one program")
+    func compiledTriangular() throws {
+        // PolyBench's lu in place, against the same loops in Swift.
+        let n = 9
+        var av = [Double](repeating: 0, count: n * n)
+        for i in 0..<n { for j in 0..<n { av[i * n + j] = i == j ? Double(n) + 1 : Double((i * 3 + j * 5) % 7) / 7 } }
+        var a = Tensor<Double>(av, shape: [n, n])
+        let before = Tandem.loopStatistics
+        Tandem.loop(0..<n) { i in
+            Tandem.loop(0..<i) { j in
+                Tandem.loop(0..<j) { k in a[i, j] -= a[i, k] * a[k, j] }
+                a[i, j] = a[i, j] / a[j, j]
+            }
+            Tandem.loop(i..<n) { j in
+                Tandem.loop(0..<i) { k in a[i, j] -= a[i, k] * a[k, j] }
+            }
+        }
+        var want = av
+        for i in 0..<n {
+            for j in 0..<i {
+                for k in 0..<j { want[i * n + j] -= want[i * n + k] * want[k * n + j] }
+                want[i * n + j] /= want[j * n + j]
+            }
+            for j in i..<n { for k in 0..<i { want[i * n + j] -= want[i * n + k] * want[k * n + j] } }
+        }
+        #expect(try a.scalars == want)
+        let after = Tandem.loopStatistics
+        #expect(after.compiled == before.compiled + 1 && after.peeled == before.peeled && after.points == before.points)
+    }
+
+    @Test("a compiled nest: another name for the written tensor keeps its values, the outer loop runs in parallel when it carries nothing, constants are parameters, indirect reads of the written tensor")
+    func compiledAliasesParallelAndParameters() throws {
+        Tandem.loopPrograms = .always
+        defer { Tandem.loopPrograms = .auto }
+        let n = 40
+        var xv = [Double](repeating: 0, count: n)
+        for i in 0..<n { xv[i] = Double((i * 7) % 5) - 2 }
+        var x = Tensor<Double>(xv)
+        let old = x
+        // x[i] depends on x[i - 1]; `old` is the tensor as it was before the nest.
+        Tandem.loop(1..<n) { i in x[i] = x[i - 1] * 0.5 + old[i] }
+        var want = xv
+        for i in 1..<n { want[i] = want[i - 1] * 0.5 + xv[i] }
+        #expect(try x.scalars == want)
+        #expect(try old.scalars == xv)
+
+        // Each row of a triangle on its own: the outer loop carries nothing and runs in chunks.
+        let m = 64
+        let src = Tensor<Double>.uniform([m, m], seed: 3)
+        var tri = Tensor<Double>.zeros([m, m])
+        let before = Tandem.loopStatistics
+        Tandem.loop(0..<m) { i in
+            Tandem.loop(0...i) { j in tri[i, j] = src[i, j] * 2 + Tensor<Double>(i - j) }
+        }
+        let s = try src.scalars
+        var wantTri = [Double](repeating: 0, count: m * m)
+        for i in 0..<m { for j in 0...i { wantTri[i * m + j] = s[i * m + j] * 2 + Double(i - j) } }
+        #expect(try tri.scalars == wantTri)
+        let after = Tandem.loopStatistics
+        #expect(after.compiled == before.compiled + 1)
+        if Tandem.runtime.executor.workers > 1 { #expect(after.compiledParallel == before.compiledParallel + 1) }
+
+        // A nest run again with another constant reuses its code.
+        var y = Tensor<Double>.zeros([n])
+        for dt in [0.5, 0.25] {
+            let stats = Tandem.statistics
+            Tandem.loop(1..<n) { i in y[i] = y[i - 1] + dt }
+            var wy = [Double](repeating: 0, count: n)
+            for i in 1..<n { wy[i] = wy[i - 1] + dt }
+            #expect(try y.scalars == wy)
+            if dt == 0.25 {
+                let now = Tandem.statistics
+                #expect(now.compileMisses + now.compileDiskHits == stats.compileMisses + stats.compileDiskHits)
+            }
+        }
+
+        // Reading the written tensor through an index: in order, compiled (not point by point).
+        Tandem.loopPrograms = .auto
+        let perm: [Int64] = [3, 7, 1, 0, 9, 2, 8, 5, 4, 6]
+        let p = Tensor<Int64>(perm)
+        var av = [Double](repeating: 0, count: 10)
+        for i in 0..<10 { av[i] = Double(i) }
+        var a = Tensor<Double>(av)
+        let mid = Tandem.loopStatistics
+        Tandem.loop(1..<10) { i in a[i] = a[p[i]] + 1 }
+        for i in 1..<10 { av[i] = av[Int(perm[i])] + 1 }
+        #expect(try a.scalars == av)
+        #expect(Tandem.loopStatistics.compiled == mid.compiled + 1 && Tandem.loopStatistics.points == mid.points)
+    }
+
+    @Test("an index outside its tensor in a compiled nest stops the program with the axis and the size")
+    func compiledOutOfBounds() async {
+        let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            let n = 6
+            let l = Tensor<Double>.ones([n, n])
+            var x = Tensor<Double>.zeros([n])
+            Tandem.loop(0..<n) { i in
+                Tandem.loop(0..<i + 2) { j in x[i] += l[i, j] }
+            }
+            _ = try? x.scalars
+        }
+        let text = String(decoding: result?.standardErrorContent ?? [], as: UTF8.self)
+        // The compiled nest's check (a C compiler is there wherever the tests run).
+        #expect(text.contains("the read index of axis 1 reaches 6, outside its size 6"), "\(text)")
+    }
+
     /// NumPy's outputs of `bench/polybench/polybench.py --size mini` (checksum, first element);
     /// the NumPy versions were checked against the sequential C loops run in Python.
     static let polybenchMini: [String: (Double, Double)] = [
@@ -470,8 +599,11 @@ extension LoopNestTests {
         "seidel-2d": (16850.000528536737, 0.05000000074505806),
     ]
 
-    @Test("PolyBench kernels written as loop nests give NumPy's values (mini, float64 and float32)")
-    func polybenchMiniValues() throws {
+    @Test("PolyBench kernels written as loop nests give NumPy's values (mini, float64 and float32; compiled where auto chooses it, and the array paths alone)",
+          arguments: [LoopProgramMode.auto, .off])
+    func polybenchMiniValues(programs: LoopProgramMode) throws {
+        Tandem.loopPrograms = programs
+        defer { Tandem.loopPrograms = .auto }
         for (dtype, table, tolerance) in [(DType.float64, LoopNestTests.polybenchMini, 1e-9), (.float32, LoopNestTests.polybenchMini32, 1e-4)] {
             for k in PolyBench.kernels {
                 let out = try PolyBench.run(k, size: .mini, dtype: dtype)

@@ -1,0 +1,410 @@
+import Foundation
+import TandemCompiler
+import TandemCPU
+import TandemRuntime
+import Synchronization
+
+// A nest compiled as written (`LoopProgram`): traced once with symbolic indices into loops,
+// loads, arithmetic and stores, rendered to C, and run on the host over copies of the tensors
+// it writes. Split from LoopNest.swift by concern (there: the array traces and the choice).
+
+/// The trace of a nest as a loop program: what `read`, `write`, `value(of:)` and nested
+/// `Tandem.loop` calls record while it is set on the recorder.
+final class ProgramTrace {
+    let id: UInt64
+    /// Each tensor the nest touches, by the node that names it (the original of a written one).
+    var tensors: [Node] = []
+    var written: [Bool] = []
+    var buffers: [ObjectIdentifier: Int] = [:]
+    var accesses: [LoopProgram.Access] = []
+    var steps: [LoopProgram.Step] = []
+    /// The items of the loops open now, outermost first, and the ids of their blocks.
+    var blocks: [[LoopProgram.Item]] = [[]]
+    var blockIDs: [Int] = [0]
+    var nextBlock = 1
+    /// Values traced so far, with the block each was computed in (visible inside it only).
+    /// The node is kept so that its identifier is not reused by a node made later.
+    var memo: [ObjectIdentifier: (node: Node, step: Int, block: Int)] = [:]
+    enum Parameter { case literal(Literal), node(Node) }
+    var intParams: [Parameter] = []
+    var floatParams: [Parameter] = []
+    var variables = 0
+    /// Why the nest cannot be a program (the array paths run it then).
+    var failure: String?
+    /// The first of the two traces (see `traceProgram`), which gives written tensors stand-ins.
+    let first: Bool
+
+    init(id: UInt64, first: Bool) {
+        self.id = id
+        self.first = first
+    }
+
+    func fail(_ reason: String) {
+        if failure == nil { failure = reason }
+    }
+
+    func buffer(_ key: Node) -> Int {
+        if let b = buffers[ObjectIdentifier(key)] { return b }
+        buffers[ObjectIdentifier(key)] = tensors.count
+        tensors.append(key)
+        written.append(false)
+        return tensors.count - 1
+    }
+
+    func append(_ item: LoopProgram.Item) { blocks[blocks.count - 1].append(item) }
+
+    func step(_ value: LoopProgram.Value, _ dtype: DType, for node: Node) -> Int {
+        steps.append(LoopProgram.Step(value, dtype))
+        let s = steps.count - 1
+        append(.step(s))
+        memo[ObjectIdentifier(node)] = (node, s, blockIDs[blockIDs.count - 1])
+        return s
+    }
+
+    /// The subscript of a tensor of `shape` as one affine index per axis.
+    func access(_ buffer: Int, _ indices: [TensorIndex], shape: [Int], what: String) -> Int {
+        precondition(indices.count == shape.count,
+                     "Tandem.loop: a \(what) inside a loop nest names every axis with an integer or a loop index (\(indices.count) indices for a tensor of shape \(Shape.describe(shape)))")
+        var axes: [LoopProgram.Affine] = []
+        for (a, item) in indices.enumerated() {
+            switch item {
+            case .index(let i):
+                let j = i < 0 ? i + shape[a] : i
+                precondition(j >= 0 && j < shape[a], "Tandem.loop: index \(i) is out of bounds for axis \(a) with size \(shape[a])")
+                axes.append(LoopProgram.Affine(constant: j))
+            case ._loop(let e):
+                precondition(e.isConstant || e.trace == id, "a loop index is used outside its Tandem.loop")
+                if e.isConstant {
+                    precondition(e.constant >= 0 && e.constant < shape[a],
+                                 "Tandem.loop: the \(what) index of axis \(a) is \(e.constant), outside its size \(shape[a])")
+                }
+                axes.append(LoopProgram.Affine(constant: e.constant, coefs: e.coefs))
+            default:
+                preconditionFailure("Tandem.loop: a \(what) inside a loop nest takes integers and loop indices (and, to read, one index tensor), not ranges or .all; writes through index tensors are not supported yet")
+            }
+        }
+        accesses.append(LoopProgram.Access(buffer: buffer, indices: axes))
+        return accesses.count - 1
+    }
+
+    /// The step computing `node`, made here when it is not visible here yet; nil (with the
+    /// reason kept) when the program cannot compute it.
+    func emit(_ node: Node, firstID: UInt64) -> Int? {
+        if let m = memo[ObjectIdentifier(node)], m.node === node {
+            if blockIDs.contains(m.block) { return m.step }
+            if case .compute = steps[m.step].value {} else {
+                fail("a value read inside a nested loop is used after it")
+                return nil
+            }
+        }
+        guard node.count == 1 else {
+            preconditionFailure("Tandem.loop: the body uses a whole tensor of shape \(Shape.describe(node.shape)); inside a loop nest read tensors element by element (a[i, j]) and use scalars")
+        }
+        func parameter(_ p: Parameter) -> Int {
+            if node.dtype.isFloatingPoint {
+                floatParams.append(p)
+                return step(.param(floatParams.count - 1), node.dtype, for: node)
+            }
+            intParams.append(p)
+            return step(.param(intParams.count - 1), node.dtype, for: node)
+        }
+        if node.id < firstID { return parameter(.node(node)) }       // a scalar from outside
+        switch node.op {
+        case .fill(let value):
+            // A parameter, not a literal of the code: a nest run again with another constant
+            // (a time step's `dt`) reuses its compiled code.
+            return parameter(.literal(value))
+        case .storage:
+            return parameter(.node(node))
+        case .unary(let op, let a):
+            guard let x = emit(a, firstID: firstID) else { return nil }
+            return step(.compute(.unary(op, x)), node.dtype, for: node)
+        case .binary(let op, let a, let b):
+            guard let x = emit(a, firstID: firstID), let y = emit(b, firstID: firstID) else { return nil }
+            return step(.compute(.binary(op, x, y)), node.dtype, for: node)
+        case .select(let c, let a, let b):
+            guard let z = emit(c, firstID: firstID), let x = emit(a, firstID: firstID), let y = emit(b, firstID: firstID) else { return nil }
+            return step(.compute(.select(z, x, y)), node.dtype, for: node)
+        case .cast(let a):
+            guard let x = emit(a, firstID: firstID) else { return nil }
+            return step(.compute(.cast(x)), node.dtype, for: node)
+        case .view(let a, _), .reshape(let a):
+            guard a.count == 1, let x = emit(a, firstID: firstID) else {
+                fail("a view of a tensor computed in the body")
+                return nil
+            }
+            return x
+        default:
+            fail("an operation on whole arrays in the body")
+            return nil
+        }
+    }
+
+    /// Opens a loop of variable `k` (see `close`).
+    func open() {
+        blocks.append([])
+        blockIDs.append(nextBlock)
+        nextBlock += 1
+    }
+
+    func close(variable k: Int, lower: LoopProgram.Affine, upper: LoopProgram.Affine, step: Int) {
+        let body = blocks.removeLast()
+        blockIDs.removeLast()
+        append(.loop(variable: k, lower: lower, upper: upper, step: step, body: body))
+    }
+}
+
+extension LoopRecorder {
+    static let mode = Mutex<LoopProgramMode>(
+        ProcessInfo.processInfo.environment["TANDEM_LOOP_PROGRAMS"].flatMap(LoopProgramMode.init(rawValue:)) ?? .auto)
+    static var programMode: LoopProgramMode { mode.withLock { $0 } }
+
+    // MARK: - Tracing
+
+    func programRead(_ p: ProgramTrace, _ x: Node, _ indices: [TensorIndex]) -> Node {
+        let b = p.buffer(x)
+        let node = Node(.storage(Buffer(dtype: x.dtype, count: 1)), dtype: x.dtype, shape: [])
+        if let (t, index) = TensorIndex.tensorItem(indices) {
+            var others = indices
+            others[t] = .index(0)
+            let a = p.access(b, others, shape: x.shape, what: "read")
+            guard index.dtype.isInteger || index.dtype == .bool, let i = p.emit(index, firstID: firstID) else {
+                p.fail("an index tensor that is not an integer element")
+                return node
+            }
+            _ = p.step(.gather(access: a, axis: t, index: i), x.dtype, for: node)
+            return node
+        }
+        let a = p.access(b, indices, shape: x.shape, what: "read")
+        _ = p.step(.load(access: a), x.dtype, for: node)
+        return node
+    }
+
+    func programValue(_ p: ProgramTrace, of e: LoopIndex, dtype: DType) -> Node {
+        precondition(e.isConstant || e.trace == p.id, "a loop index is used outside its Tandem.loop")
+        let node = Node(.storage(Buffer(dtype: dtype, count: 1)), dtype: dtype, shape: [])
+        _ = p.step(.index(LoopProgram.Affine(constant: e.constant, coefs: e.coefs)), dtype, for: node)
+        return node
+    }
+
+    func programWrite(_ p: ProgramTrace, _ x: Node, _ indices: [TensorIndex], _ value: Node) -> Node {
+        let known = order.count
+        let state = arrayState(x)
+        if order.count != known && !p.first { p.fail("a tensor first written in the second trace") }
+        let b = p.buffer(state.standIn)
+        p.written[b] = true
+        precondition(value.count == 1,
+                     "Tandem.loop: a value of shape \(Shape.describe(value.shape)) is written to one element")
+        let a = p.access(b, indices, shape: x.shape, what: "write")
+        let v = value.dtype == x.dtype ? value : Node(.cast(value), dtype: x.dtype, shape: value.shape)
+        if let s = p.emit(v, firstID: firstID) { p.append(.store(access: a, value: s)) }
+        return state.standIn
+    }
+
+    func programNested(_ p: ProgramTrace, _ ranges: [LoopRange], _ body: ([LoopIndex]) -> Void) {
+        var indices: [LoopIndex] = []
+        var opened: [(Int, LoopProgram.Affine, LoopProgram.Affine, Int)] = []
+        for r in ranges {
+            for e in [r.lower, r.upper] {
+                precondition(e.isConstant || e.trace == p.id, "a loop index is used outside its Tandem.loop")
+            }
+            let k = p.variables
+            p.variables += 1
+            var coefs = r.lower.coefs + [Int](repeating: 0, count: max(0, k + 1 - r.lower.coefs.count))
+            coefs[k] += r.step
+            indices.append(LoopIndex(constant: r.lower.constant, coefs: coefs, trace: p.id))
+            opened.append((k, LoopProgram.Affine(constant: r.lower.constant, coefs: r.lower.coefs),
+                           LoopProgram.Affine(constant: r.upper.constant, coefs: r.upper.coefs), r.step))
+            p.open()
+        }
+        body(indices)
+        for (k, lower, upper, step) in opened.reversed() { p.close(variable: k, lower: lower, upper: upper, step: step) }
+    }
+
+    /// The nest over `space` (the outermost call's loops) traced as a loop program, or nil
+    /// (said in `reason`) when it cannot be one.
+    func traceProgram(_ space: Space, _ body: ([LoopIndex]) -> Void) -> (ProgramTrace, LoopProgram)? {
+        let d = space.extents.count
+        func trace(first: Bool) -> ProgramTrace {
+            let p = ProgramTrace(id: LoopNest.traces.add(1, ordering: .relaxed).oldValue, first: first)
+            p.variables = d
+            for _ in 0..<d { p.open() }
+            program = p
+            firstID = Node.nextIDLowerBound
+            readNodes = []
+            body(space.constants.indices.map { LoopIndex(constant: space.constants[$0], coefs: space.coefs[$0], trace: p.id) })
+            program = nil
+            for k in (0..<d).reversed() {
+                p.close(variable: k, lower: LoopProgram.Affine(constant: 0), upper: LoopProgram.Affine(constant: space.extents[k]), step: 1)
+            }
+            return p
+        }
+        // Twice: the first trace gives every written tensor its stand-in, so that in the second
+        // a read through the variable that is written (which holds the stand-in from its first
+        // write on) and a read of the same tensor under another name (which keeps the values
+        // from before the nest) are told apart even before the write in the body.
+        guard trace(first: true).failure == nil else { return nil }
+        let p = trace(first: false)
+        guard p.failure == nil else { return nil }
+        var made = LoopProgram(
+            buffers: p.tensors.indices.map { BufferParam(dtype: p.tensors[$0].dtype, isRead: true, isWritten: p.written[$0]) },
+            shapes: p.tensors.map(\.shape), accesses: p.accesses, steps: p.steps, body: p.blocks[0], variables: p.variables,
+            intParams: p.intParams.count, floatParams: p.floatParams.count, parallelOuter: false)
+        made.parallelOuter = !made.outerCarriesDependence
+        return (p, made)
+    }
+
+    // MARK: - The choice
+
+    /// Whether the compiled program is expected to finish before the array paths would: those
+    /// launch a kernel per statement per iteration of the loop they run one at a time (or per
+    /// wavefront, or per point), each costing about `launchSeconds` to plan and dispatch before
+    /// its work, which runs on every worker; the program pays no launch but runs on one worker
+    /// unless its outer loop is parallel. A nest whose body calls `Tandem.loop` with bounds the
+    /// array paths cannot trace (triangular ones) or whose iterations they would run one point
+    /// at a time is always compiled.
+    ///
+    /// The estimate is static (a few nanoseconds an operation), not the cost model's: the two
+    /// paths differ by orders of magnitude where it matters (lu at 400: 80,000 launches against
+    /// one loop), and a nest whose parallel inner loops are large (a time loop around a big
+    /// stencil) keeps the array kernels, which any device may run.
+    func programPreferred(_ program: LoopProgram, over f: Frame, _ space: Space, peel: Int?, skew: Int?) -> Bool {
+        if LoopRecorder.programMode == .always || f.aborted { return true }
+        let e = space.extents
+        let points = Double(e.reduce(1, *))
+        let statements = Double(max(1, f.statements.count))
+        let launches: Double
+        if let k = peel {
+            launches = Double(e[k]) * statements
+        } else if let h = skew {
+            launches = Double((e[0] - 1) * h + e[1]) * statements
+        } else if e.count > 1 {
+            // The first loop one iteration at a time, and no loop inside it legal as arrays
+            // either: the second too, at least (a wavefront per iteration is as many).
+            launches = Double(e[0]) * Double(e[1]) * statements
+        } else {
+            return true                                     // one point at a time
+        }
+        let workers = Double(Tandem.runtime.deviceChoice == .cpu1 ? 1 : Tandem.runtime.executor.workers)
+        let operations = points * Double(program.operationsPerPoint) * LoopRecorder.secondsPerOperation
+        let arrays = launches * LoopRecorder.launchSeconds + operations / workers
+        let compiled = operations / (program.parallelOuter ? workers : 1)
+        return compiled < arrays
+    }
+
+    /// What planning, dispatching and synchronising one small kernel costs here (measured: 15-30 µs).
+    static let launchSeconds = 20e-6
+    /// One operation of a loop body in compiled code, loads and stores included.
+    static let secondsPerOperation = 1e-9
+
+    // MARK: - Running
+
+    /// Whether loop programs may run here: the placement lets the host's compiled code run and
+    /// there is a C compiler.
+    static var programsAvailable: Bool {
+        let choice = Tandem.runtime.deviceChoice
+        return programMode != .off && (choice == .auto || choice == .cpu || choice == .cpu1)
+            && Tandem.shared.cpu.availability == .available
+    }
+
+    /// Compiles and runs a traced program over copies of the tensors it writes, which become
+    /// their current versions; false (nothing changed) when its code or its inputs could not
+    /// be had (said once; the array paths run the nest then).
+    func runProgram(_ p: ProgramTrace, _ program: LoopProgram) -> Bool {
+        let start = ProcessInfoLite.monotonicNanos()
+        let code: CompiledRoutine
+        do {
+            code = try Tandem.shared.cpu.routine(source: LoopProgramRenderer.render(program), weight: program.steps.count)
+        } catch {
+            if LoopNest.programFailureSaid.exchange(true, ordering: .relaxed) == false {
+                ProcessInfoLite.warn("tandem: a Tandem.loop nest could not be compiled as a loop (\(String("\(error)".prefix(300)))); such nests run as array kernels")
+            }
+            return false
+        }
+        var buffers: [Buffer] = []
+        var ints: [Int64] = [], floats: [Double] = []
+        do {
+            for (b, key) in p.tensors.enumerated() {
+                // A stand-in's contents are its tensor's current version; any other node
+                // (a tensor also held under another name before it was written) is itself.
+                let contents = states[ObjectIdentifier(key)]?.current ?? key
+                let buffer = try Tandem.runtime.read(contents, call: "Tandem.loop")
+                if p.written[b] {
+                    let copy = Buffer(dtype: key.dtype, count: key.count)
+                    copy.pointer.copyMemory(from: buffer.pointer, byteCount: key.count * key.dtype.byteSize)
+                    buffers.append(copy)
+                } else {
+                    buffers.append(buffer)
+                }
+            }
+            func value(_ param: ProgramTrace.Parameter) throws -> Literal {
+                switch param {
+                case .literal(let l): return l
+                case .node(let n):
+                    let (buffer, index) = try Tandem.runtime.readElement(n, call: "Tandem.loop")
+                    return buffer.literal(at: index)
+                }
+            }
+            ints = try p.intParams.map { try value($0).asInt64 }
+            floats = try p.floatParams.map { try value($0).asDouble }
+        } catch {
+            // The same error comes at the next sync point, where the array paths' kernels run.
+            return false
+        }
+        let error = Buffer(dtype: .int64, count: 3)
+        error.pointer.initializeMemory(as: Int64.self, repeating: 0, count: 3)
+        let pointers: [UnsafeMutableRawPointer?] = buffers.map { $0.pointer } + [error.pointer]
+        let count = program.outerCount
+        let workers = Tandem.runtime.deviceChoice == .cpu1 ? 1 : Tandem.runtime.executor.workers
+        let pieces = program.parallelOuter ? max(1, min(workers, count)) : 1
+        if pieces == 1 {
+            code.call(pointers, ints: ints, floats: floats, lo: 0, hi: count)
+        } else {
+            let addresses = pointers.map { UInt(bitPattern: $0) }
+            let errors = (0..<pieces).map { _ in Buffer(dtype: .int64, count: 3) }
+            let (ints, floats) = (ints, floats)
+            DispatchQueue.concurrentPerform(iterations: pieces) { c in
+                errors[c].pointer.initializeMemory(as: Int64.self, repeating: 0, count: 3)
+                let mine = addresses.dropLast().map { UnsafeMutableRawPointer(bitPattern: $0) } + [errors[c].pointer]
+                code.call(mine, ints: ints, floats: floats, lo: count * c / pieces, hi: count * (c + 1) / pieces)
+            }
+            if let e = errors.first(where: { $0.pointer.load(as: Int64.self) != 0 }) {
+                error.pointer.copyMemory(from: e.pointer, byteCount: 24)
+            }
+        }
+        let e = error.pointer.assumingMemoryBound(to: Int64.self)
+        if e[0] != 0 {
+            let access = program.accesses[Int(e[0]) - 1]
+            let written = program.buffers[access.buffer].isWritten && LoopProgram.isStored(program, access: Int(e[0]) - 1)
+            preconditionFailure("Tandem.loop: the \(written ? "write" : "read") index of axis \(e[1]) reaches \(e[2]), outside its size \(program.shapes[access.buffer][Int(e[1])])")
+        }
+        for (b, key) in p.tensors.enumerated() where p.written[b] {
+            states[ObjectIdentifier(key)]!.current = Node(.storage(buffers[b]), dtype: key.dtype, shape: key.shape)
+        }
+        let nanos = ProcessInfoLite.monotonicNanos() - start
+        LoopNest.statistics.withLock {
+            $0.compiled += 1
+            if pieces > 1 { $0.compiledParallel += 1 }
+        }
+        Tracer.shared.record(TraceEvent(kind: .kernel, name: "loop program (\(program.steps.count) steps, \(program.variables) loops)",
+                                        start: start, duration: nanos, bytes: p.tensors.reduce(0) { $0 + $1.count * $1.dtype.byteSize },
+                                        points: count, device: "cpu", detail: pieces > 1 ? "outer loop on \(pieces) workers" : "sequential"))
+        return true
+    }
+}
+
+extension LoopProgram {
+    /// Whether access `a` is a store's.
+    static func isStored(_ p: LoopProgram, access a: Int) -> Bool {
+        func walk(_ items: [Item]) -> Bool {
+            items.contains { item in
+                switch item {
+                case .store(let x, _): x == a
+                case .loop(_, _, _, _, let body): walk(body)
+                case .step: false
+                }
+            }
+        }
+        return walk(p.body)
+    }
+}
