@@ -44,6 +44,9 @@ struct PolyBenchCommand: ParsableCommand {
         "heat-3d": ["mini": (14500.0, 10.0), "small": (118000.0, 10.0)],
         "fdtd-2d": ["mini": (6839.525179632956, 20.65661528184171), "small": (83737.83342234412, 42.65246975013752)],
         "seidel-2d": ["mini": (16850.0, 0.05), "small": (439350.0, 0.016666666666666666)],
+        "floyd-warshall": ["mini": (6594.0, 2.0), "small": (59360.0, 2.0)],
+        "nussinov": ["mini": (16254.0, 0.0), "small": (469964.0, 0.0)],
+        "durbin": ["mini": (-1.0398412758009046, 0.3146541388894406), "small": (-1.0090643901512588, 0.45603903244247423)],
     ]
     /// The same in float32 (`--dtype f32`).
     static let expected32: [String: [String: (Double, Double)]] = [
@@ -65,6 +68,9 @@ struct PolyBenchCommand: ParsableCommand {
         "heat-3d": ["mini": (14500.0, 10.0), "small": (118000.0, 10.0)],
         "fdtd-2d": ["mini": (6839.525155425072, 20.6566162109375), "small": (83737.83389098197, 42.652469635009766)],
         "seidel-2d": ["mini": (16850.000528536737, 0.05000000074505806), "small": (439349.99641421065, 0.01666666753590107)],
+        "floyd-warshall": ["mini": (6594.0, 2.0), "small": (59360.0, 2.0)],
+        "nussinov": ["mini": (16254.0, 0.0), "small": (469964.0, 0.0)],
+        "durbin": ["mini": (-1.0398671999573708, 0.31447386741638184), "small": (-1.009175706654787, 0.4528752565383911)],
     ]
     /// Relative tolerances of --check: float64 against NumPy's float64, float32 against its float32.
     static func tolerance(_ d: DTypeOption) -> Double { d == .f32 ? 1e-4 : 1e-9 }

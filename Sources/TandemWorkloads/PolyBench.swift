@@ -13,7 +13,8 @@ public enum PolyBench {
 
     /// The kernels, in PolyBench's order.
     public static let kernels = ["gemm", "2mm", "syrk", "gesummv", "atax", "bicg", "mvt", "doitgen", "trisolv", "lu", "cholesky",
-                                 "covariance", "correlation", "jacobi-1d", "jacobi-2d", "heat-3d", "fdtd-2d", "seidel-2d"]
+                                 "covariance", "correlation", "jacobi-1d", "jacobi-2d", "heat-3d", "fdtd-2d", "seidel-2d",
+                                 "floyd-warshall", "nussinov", "durbin"]
 
     /// PolyBench's dataset sizes for a kernel (its header's MINI ... LARGE).
     public static func parameters(_ kernel: String, _ size: Size) -> [String: Int] {
@@ -34,6 +35,8 @@ public enum PolyBench {
         case "heat-3d": return ["tsteps": [20, 40, 100, 500][i], "n": [10, 20, 40, 120][i]]
         case "fdtd-2d": return ["tmax": [20, 40, 100, 500][i], "nx": [20, 60, 200, 1000][i], "ny": [30, 80, 240, 1200][i]]
         case "seidel-2d": return ["tsteps": [20, 40, 100, 500][i], "n": [40, 120, 400, 2000][i]]
+        case "floyd-warshall", "nussinov": return ["n": [60, 180, 500, kernel == "nussinov" ? 2500 : 2800][i]]
+        case "durbin": return ["n": [40, 120, 400, 2000][i]]
         default: preconditionFailure("unknown PolyBench kernel \(kernel)")
         }
     }
@@ -72,6 +75,9 @@ public enum PolyBench {
         case "doitgen": out = try doitgen(nr: p["nr"]!, nq: p["nq"]!, np: p["np"]!, timer)
         case "covariance": out = try covariance(m: p["m"]!, n: p["n"]!, timer)
         case "correlation": out = try correlation(m: p["m"]!, n: p["n"]!, timer)
+        case "floyd-warshall": out = try floydWarshall(n: p["n"]!, timer)
+        case "nussinov": out = try nussinov(n: p["n"]!, timer)
+        case "durbin": out = try durbin(n: p["n"]!, timer)
         default: preconditionFailure("unknown PolyBench kernel \(kernel)")
         }
         try timer.stop(out)
@@ -191,6 +197,67 @@ public enum PolyBench {
             a[i, j] = (above + row + below) / 9
         }
         return a
+    }
+
+    /// All-pairs shortest paths, in place: step k may route every path through vertex k.
+    static func floydWarshall<S: FloatingTensorScalar>(n: Int, _ timer: Timer) throws -> Tensor<S> {
+        var path = Tensor<S>.zeros([n, n])
+        Tandem.loop(0..<n, 0..<n) { i, j in
+            let s = Tensor<S>(i + j)
+            let far = (s % S(13) .== S(0)) .| (s % S(7) .== S(0)) .| (s % S(11) .== S(0))
+            path[i, j] = select(far, Tensor<S>(999), Tensor<S>(i) * Tensor<S>(j) % S(7) + 1)
+        }
+        try timer.start(path)
+        Tandem.loop(0..<n, 0..<n, 0..<n) { k, i, j in
+            let through = path[i, k] + path[k, j]
+            path[i, j] = select(path[i, j] .< through, path[i, j], through)
+        }
+        return path
+    }
+
+    /// Nussinov's RNA folding: the best number of base pairs of each subsequence i ... j, from
+    /// the shorter ones (a dynamic program over a triangle, rows from the bottom).
+    static func nussinov<S: FloatingTensorScalar>(n: Int, _ timer: Timer) throws -> Tensor<S> {
+        var seq = Tensor<S>.zeros([n]), table = Tensor<S>.zeros([n, n])
+        Tandem.loop(0..<n) { i in seq[i] = (Tensor<S>(i) + 1) % S(4) }
+        try timer.start(seq, table)
+        func best(_ a: Tensor<S>, _ b: Tensor<S>) -> Tensor<S> { select(a .>= b, a, b) }
+        Tandem.loop(stride(from: n - 1, through: 0, by: -1)) { i in
+            Tandem.loop(i + 1..<n) { j in
+                // PolyBench's `j - 1 >= 0` and `i + 1 < n` always hold inside these bounds.
+                table[i, j] = best(table[i, j], table[i, j - 1])
+                table[i, j] = best(table[i, j], table[i + 1, j])
+                let match = select(seq[i] + seq[j] .== S(3), Tensor<S>(1), Tensor<S>(0))
+                let apart = Tensor<S>(i) .< Tensor<S>(j - 1)
+                table[i, j] = best(table[i, j], table[i + 1, j - 1] + select(apart, match, Tensor<S>(0)))
+                Tandem.loop(i + 1..<j) { k in table[i, j] = best(table[i, j], table[i, k] + table[k + 1, j]) }
+            }
+        }
+        return table
+    }
+
+    /// Durbin's recursion for a Toeplitz system (Yule–Walker): y from the autocorrelations r.
+    /// Its scalars (alpha, beta, the sum) are one-element tensors, written in the nest.
+    static func durbin<S: FloatingTensorScalar>(n: Int, _ timer: Timer) throws -> Tensor<S> {
+        var r = Tensor<S>.zeros([n]), y = Tensor<S>.zeros([n]), z = Tensor<S>.zeros([n])
+        var alpha = Tensor<S>.zeros([1]), beta = Tensor<S>.zeros([1]), sum = Tensor<S>.zeros([1])
+        Tandem.loop(0..<n) { i in r[i] = Tensor<S>(n + 1 - i) }
+        try timer.start(r)
+        Tandem.loop(0..<1) { _ in
+            y[0] = -r[0]
+            beta[0] = Tensor<S>(1)
+            alpha[0] = -r[0]
+        }
+        Tandem.loop(1..<n) { k in
+            beta[0] = (1 - alpha[0] * alpha[0]) * beta[0]
+            sum[0] = Tensor<S>(0)
+            Tandem.loop(0..<k) { i in sum[0] += r[k - i - 1] * y[i] }
+            alpha[0] = -(r[k] + sum[0]) / beta[0]
+            Tandem.loop(0..<k) { i in z[i] = y[i] + alpha[0] * y[k - i - 1] }
+            Tandem.loop(0..<k) { i in y[i] = z[i] }
+            y[k] = alpha[0]
+        }
+        return y
     }
 
     /// D := alpha A B C + beta D.

@@ -34,6 +34,9 @@ def params(kernel, size):
         "doitgen": dict(nq=[8, 20, 40, 140][i], nr=[10, 25, 50, 150][i], np=[12, 30, 60, 160][i]),
         "covariance": dict(m=[28, 80, 240, 1200][i], n=[32, 100, 260, 1400][i]),
         "correlation": dict(m=[28, 80, 240, 1200][i], n=[32, 100, 260, 1400][i]),
+        "floyd-warshall": dict(n=[60, 180, 500, 2800][i]),
+        "nussinov": dict(n=[60, 180, 500, 2500][i]),
+        "durbin": dict(n=[40, 120, 400, 2000][i]),
     }[kernel]
 
 def spd(n):
@@ -109,6 +112,16 @@ def init(kernel, p):
     if kernel == "correlation":
         m, n = p["m"], p["n"]; i, j = np.ogrid[:n, :m]
         return ((i * j) / m + i,)
+    if kernel == "floyd-warshall":
+        n = p["n"]; i, j = np.ogrid[:n, :n]
+        s = i + j
+        return (np.where((s % 13 == 0) | (s % 7 == 0) | (s % 11 == 0), 999, i * j % 7 + 1).astype(float),)
+    if kernel == "nussinov":
+        n = p["n"]
+        return (((np.arange(n) + 1) % 4).astype(float), np.zeros((n, n)))
+    if kernel == "durbin":
+        n = p["n"]
+        return ((n + 1 - np.arange(n)).astype(float),)
     if kernel == "fdtd-2d":
         nx, ny = p["nx"], p["ny"]; i, j = np.ogrid[:nx, :ny]
         return (i * (j + 1) / nx, i * (j + 2) / ny, i * (j + 3) / nx, np.arange(p["tmax"], dtype=float))
@@ -229,12 +242,47 @@ def run_more(kernel, p, data):
             ex[:, 1:] = ex[:, 1:] - 0.5 * (hz[:, 1:] - hz[:, :-1])
             hz[:-1, :-1] = hz[:-1, :-1] - 0.7 * (ex[:-1, 1:] - ex[:-1, :-1] + ey[1:, :-1] - ey[:-1, :-1])
         return hz
+    if kernel == "floyd-warshall":
+        (path,) = (x.copy() for x in data)
+        for k in range(path.shape[0]):
+            # Row and column k do not change in step k (path[k, k] >= 0): the step is one array
+            # operation.
+            path = np.minimum(path, path[:, k:k + 1] + path[k:k + 1, :])
+        return path
+    if kernel == "nussinov":
+        seq, table = (x.copy() for x in data)
+        n = len(seq)
+        # table[i, j] reads only entries of shorter diagonals j - i: one diagonal at a time, each
+        # as arrays (its k terms gathered as a (points, d - 1) block).
+        for d in range(1, n):
+            i = np.arange(n - d); j = i + d
+            v = np.maximum(table[i, j], table[i, j - 1])
+            v = np.maximum(v, table[i + 1, j])
+            match = np.where(seq[i] + seq[j] == 3, 1, 0).astype(table.dtype)
+            v = np.maximum(v, table[i + 1, j - 1] + np.where(i < j - 1, match, 0).astype(table.dtype))
+            if d >= 2:
+                k = i[:, None] + np.arange(1, d)[None, :]
+                v = np.maximum(v, (table[i[:, None], k] + table[k + 1, j[:, None]]).max(axis=1))
+            table[i, j] = v
+        return table
+    if kernel == "durbin":
+        (r,) = data
+        n = len(r)
+        y = np.empty_like(r)
+        y[0] = -r[0]; beta = r.dtype.type(1); alpha = -r[0]
+        for k in range(1, n):            # carried: each step needs the whole y before it
+            beta = (1 - alpha * alpha) * beta
+            s = r[k - 1::-1] @ y[:k]
+            alpha = -(r[k] + s) / beta
+            y[:k] = y[:k] + alpha * y[k - 1::-1]
+            y[k] = alpha
+        return y
     raise KeyError(kernel)
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--size", default="mini", choices=SIZES)
-    ap.add_argument("--kernels", default="gemm,2mm,syrk,gesummv,atax,bicg,mvt,doitgen,trisolv,lu,cholesky,covariance,correlation,jacobi-1d,jacobi-2d,heat-3d,fdtd-2d,seidel-2d")
+    ap.add_argument("--kernels", default="gemm,2mm,syrk,gesummv,atax,bicg,mvt,doitgen,trisolv,lu,cholesky,covariance,correlation,jacobi-1d,jacobi-2d,heat-3d,fdtd-2d,seidel-2d,floyd-warshall,nussinov,durbin")
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--dtype", default="f64", choices=["f64", "f32"])
     ap.add_argument("--json", action="store_true")
