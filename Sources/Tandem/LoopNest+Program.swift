@@ -158,6 +158,9 @@ extension LoopRecorder {
     static let mode = Mutex<LoopProgramMode>(
         ProcessInfo.processInfo.environment["TANDEM_LOOP_PROGRAMS"].flatMap(LoopProgramMode.init(rawValue:)) ?? .auto)
     static var programMode: LoopProgramMode { mode.withLock { $0 } }
+    /// Code of programs run in this process, by program: a nest run again (a time loop around
+    /// it) is neither rendered nor looked up by its source text (30 KB with the preamble).
+    static let routines = Mutex<[LoopProgram: CompiledRoutine]>([:])
 
     // MARK: - Tracing
 
@@ -314,7 +317,15 @@ extension LoopRecorder {
         let start = ProcessInfoLite.monotonicNanos()
         let code: CompiledRoutine
         do {
-            code = try Tandem.shared.cpu.routine(source: LoopProgramRenderer.render(program), weight: program.steps.count)
+            if let known = LoopRecorder.routines.withLock({ $0[program] }) {
+                code = known
+            } else {
+                code = try Tandem.shared.cpu.routine(source: LoopProgramRenderer.render(program), weight: program.steps.count)
+                LoopRecorder.routines.withLock {
+                    if $0.count >= 512 { $0.removeAll() }
+                    $0[program] = code
+                }
+            }
         } catch {
             if LoopNest.programFailureSaid.exchange(true, ordering: .relaxed) == false {
                 ProcessInfoLite.warn("tandem: a Tandem.loop nest could not be compiled as a loop (\(String("\(error)".prefix(300)))); such nests run as array kernels")
