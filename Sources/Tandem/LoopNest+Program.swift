@@ -259,46 +259,81 @@ extension LoopRecorder {
 
     // MARK: - The choice
 
-    /// Whether the compiled program is expected to finish before the array paths would: those
-    /// launch a kernel per statement per iteration of the loop they run one at a time (or per
-    /// wavefront, or per point), each costing about `launchSeconds` to plan and dispatch before
-    /// its work, which runs on every worker; the program pays no launch but runs on one worker
-    /// unless its outer loop is parallel. A nest whose body calls `Tandem.loop` with bounds the
-    /// array paths cannot trace (triangular ones) or whose iterations they would run one point
-    /// at a time is always compiled.
+    /// Whether the compiled program is expected to finish before the array ways would: those
+    /// launch a kernel per statement (or nested nest) per iteration of the loop they run one at
+    /// a time (or per wavefront, or per point), each costing about `launchSeconds` to plan and
+    /// dispatch, and run its work vectorised on every worker; the program pays no launch but
+    /// runs scalar code, on one worker unless its outer loop is parallel. A nest whose body
+    /// calls `Tandem.loop` with bounds the array ways cannot trace (triangular ones) or whose
+    /// iterations they would run one point at a time is always compiled.
     ///
-    /// The estimate is static (a few nanoseconds an operation), not the cost model's: the two
-    /// paths differ by orders of magnitude where it matters (lu at 400: 80,000 launches against
-    /// one loop), and a nest whose parallel inner loops are large (a time loop around a big
-    /// stencil) keeps the array kernels, which any device may run.
-    func programPreferred(_ program: LoopProgram, over f: Frame, _ space: Space, peel: Int?, skew: Int?) -> Bool {
-        if LoopRecorder.programMode == .always || f.aborted { return true }
+    /// The estimate is static (seconds an operation on each way, counted over the program's
+    /// loops at their largest extents), not the cost model's: the two ways differ by orders of
+    /// magnitude where it matters (lu at 400: 80,000 launches against one loop; a time loop
+    /// around a large stencil: a few launches of vectorised kernels against scalar code on one
+    /// core), and in between either is within a small factor.
+    func programPreferred(_ program: LoopProgram, over f: Frame, _ space: Space, peel: Int?, skew: Int?, irregular: Bool) -> Bool {
+        if LoopRecorder.programMode == .always || irregular { return true }
         let e = space.extents
-        let points = Double(e.reduce(1, *))
-        let statements = Double(max(1, f.statements.count))
         let launches: Double
-        if let k = peel {
-            launches = Double(e[k]) * statements
-        } else if let h = skew {
-            launches = Double((e[0] - 1) * h + e[1]) * statements
-        } else if e.count > 1 {
-            // The first loop one iteration at a time, and no loop inside it legal as arrays
-            // either: the second too, at least (a wavefront per iteration is as many).
-            launches = Double(e[0]) * Double(e[1]) * statements
+        if f.aborted {
+            // The first loop one iteration at a time, each running the nests and statements of
+            // the innermost level of this call.
+            launches = Double(e[0]) * Double(max(1, LoopRecorder.units(program, depth: e.count)))
         } else {
-            return true                                     // one point at a time
+            let statements = Double(max(1, f.statements.count))
+            if let k = peel {
+                launches = Double(e[k]) * statements
+            } else if let h = skew {
+                launches = Double((e[0] - 1) * h + e[1]) * statements
+            } else if e.count > 1 {
+                // The first loop one iteration at a time, and no loop inside it legal as arrays
+                // either: the second too, at least (a wavefront per iteration is as many).
+                launches = Double(e[0]) * Double(e[1]) * statements
+            } else {
+                return true                                     // one point at a time
+            }
         }
         let workers = Double(Tandem.runtime.deviceChoice == .cpu1 ? 1 : Tandem.runtime.executor.workers)
-        let operations = points * Double(program.operationsPerPoint) * LoopRecorder.secondsPerOperation
-        let arrays = launches * LoopRecorder.launchSeconds + operations / workers
-        let compiled = operations / (program.parallelOuter ? workers : 1)
+        let operations = LoopRecorder.operations(program)
+        let arrays = launches * LoopRecorder.launchSeconds + operations * LoopRecorder.arraySecondsPerOperation / workers
+        let compiled = operations * LoopRecorder.programSecondsPerOperation / (program.parallelOuter ? workers : 1)
         return compiled < arrays
     }
 
-    /// What planning, dispatching and synchronising one small kernel costs here (measured: 15-30 µs).
-    static let launchSeconds = 20e-6
-    /// One operation of a loop body in compiled code, loads and stores included.
-    static let secondsPerOperation = 1e-9
+    /// What planning, dispatching and synchronising one small kernel costs here (measured:
+    /// 20-150 µs, the most for a 3-D stencil's thirty nodes).
+    static let launchSeconds = 30e-6
+    /// One operation of a loop body in compiled scalar code, loads and stores included.
+    static let programSecondsPerOperation = 0.5e-9
+    /// The same in a fused, vectorised array kernel (heat-3d's sweeps: 0.03-0.1 ns).
+    static let arraySecondsPerOperation = 0.1e-9
+
+    /// The operations a program runs, each step and store counted once per iteration of the
+    /// loops around it at their largest extents.
+    static func operations(_ p: LoopProgram) -> Double {
+        let extents = p.variableExtents()
+        func count(_ items: [LoopProgram.Item], _ times: Double) -> Double {
+            items.reduce(0) { n, item in
+                switch item {
+                case .step, .store: n + times
+                case .loop(let k, _, _, _, let body): n + count(body, times * Double(extents[k]))
+                }
+            }
+        }
+        return count(p.body, 1)
+    }
+
+    /// The stores and loops in the body of the innermost of the call's own `depth` loops: what
+    /// one iteration of its first loop launches on the array ways, at least.
+    static func units(_ p: LoopProgram, depth: Int) -> Int {
+        var items = p.body
+        for _ in 0..<depth {
+            guard case .loop(_, _, _, _, let body)? = items.first(where: { if case .loop = $0 { true } else { false } }) else { break }
+            items = body
+        }
+        return items.count { if case .step = $0 { false } else { true } }
+    }
 
     // MARK: - Running
 

@@ -422,9 +422,11 @@ final class LoopRecorder: @unchecked Sendable {
         var f = trace(.flat, extents: space.extents)
         if accepted(f) { return }
         rollBack()
+        var irregular = false
         if f.aborted {
             // The body calls Tandem.loop: find those loops, then trace the whole tree as arrays.
             let found = trace(.discover, extents: space.extents)
+            irregular = found.irregular
             if !found.irregular {
                 f = trace(.imperfect, extents: found.extents)
                 if accepted(f) { return }
@@ -435,7 +437,7 @@ final class LoopRecorder: @unchecked Sendable {
         let peel = f.aborted || space.extents.count < 2 ? nil : (0..<space.extents.count).first { LoopRecorder.legal(f, peel: $0) }
         let skew = f.aborted || space.extents.count < 2 || peel != nil ? nil : (1...3).first { LoopRecorder.wavefrontLegal(f, skew: $0) }
         if call, LoopRecorder.programsAvailable, let (p, program) = traceProgram(space, body) {
-            if programPreferred(program, over: f, space, peel: peel, skew: skew), runProgram(p, program) { return }
+            if programPreferred(program, over: f, space, peel: peel, skew: skew, irregular: irregular), runProgram(p, program) { return }
             rollBack()
         }
         if !f.aborted, space.extents.count > 1 {

@@ -7,13 +7,14 @@ import TandemWorkloads
 struct PolyBenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "polybench",
-        abstract: "Run PolyBench kernels written as Swift loop nests (Tandem.loop), with NumPy beside them.",
+        abstract: "Run PolyBench kernels written as Swift loop nests (Tandem.loop), with NumPy and Numba beside them.",
         discussion: """
             Kernels: \(PolyBench.kernels.joined(separator: ", ")). Sizes are PolyBench 4.2.1's datasets. \
             --check compares the outputs with NumPy's values built in for the mini and small sizes; --peers \
-            runs bench/polybench/polybench.py (NumPy) at the same size in the same run. Times are the best of \
+            runs bench/polybench/polybench.py (NumPy) and bench/polybench/polybench_numba.py (Numba, parallel, \
+            when installed) at the same size in the same run. Times are the best of \
             --repeats runs of the kernel alone (initialised inputs to computed output); each line says how the \
-            nests ran (arrays, loops run one iteration at a time, wavefronts, single points).
+            nests ran (arrays, loops run one iteration at a time, wavefronts, single points, compiled loops).
             """)
 
     @Option(help: "mini, small, medium or large.") var size = "mini"
@@ -21,7 +22,7 @@ struct PolyBenchCommand: ParsableCommand {
     @Option(help: "Runs of each kernel; the best is reported.") var repeats = 3
     @Option(help: "Element type: f32 or f64.") var dtype: DTypeOption = .f64
     @Flag(help: "Compare with NumPy's built-in values (mini and small); exit 1 on a mismatch.") var check = false
-    @Flag(help: "Run the NumPy versions (bench/polybench/polybench.py) at the same size.") var peers = false
+    @Flag(help: "Run the NumPy and Numba versions (bench/polybench/) at the same size.") var peers = false
     @Flag(help: "Print JSON.") var json = false
 
     /// NumPy's outputs (`bench/polybench/polybench.py`), kernel → size → (checksum, corner).
@@ -135,14 +136,20 @@ struct PolyBenchCommand: ParsableCommand {
         return d == d.rounded() ? String(Int(d)) : String((d * 10).rounded() / 10)
     }
 
+    /// NumPy's versions, then Numba's (parallel, `prange` where legal; the script says so when
+    /// Numba is not installed).
     private func runPeers(_ names: [String]) {
-        let command: [String]
-        switch PackageFiles.python("bench/polybench/polybench.py") {
-        case .success(let c): command = c
-        case .failure(let e): return print("peers: " + e.why)
+        for script in ["bench/polybench/polybench.py", "bench/polybench/polybench_numba.py"] {
+            let command: [String]
+            switch PackageFiles.python(script) {
+            case .success(let c): command = c
+            case .failure(let e):
+                print("peers: " + e.why)
+                continue
+            }
+            let argv = command + ["--size", size, "--dtype", dtype.rawValue, "--kernels", names.joined(separator: ","), "--repeats", String(repeats)]
+            guard case .success(let r) = Subprocess.run(argv) else { return print("peers: could not start python3") }
+            print(r.output, terminator: "")
         }
-        let argv = command + ["--size", size, "--dtype", dtype.rawValue, "--kernels", names.joined(separator: ","), "--repeats", String(repeats)]
-        guard case .success(let r) = Subprocess.run(argv) else { return print("peers: could not start python3") }
-        print(r.output, terminator: "")
     }
 }

@@ -538,6 +538,28 @@ extension LoopNestTests {
         #expect(Tandem.loopStatistics.compiled == mid.compiled + 1 && Tandem.loopStatistics.points == mid.points)
     }
 
+    @Test("auto compiles a time loop around small sweeps and keeps array kernels for large ones")
+    func compiledOrArraysByEstimate() throws {
+        for (n, steps, compiled) in [(40, 50, true), (400_000, 3, false)] {
+            var start = [Double](repeating: 0, count: n)
+            for i in 0..<n { start[i] = Double((i * 13) % 17) }
+            var a = Tensor<Double>(start), b = Tensor<Double>.zeros([n])
+            let before = Tandem.loopStatistics
+            Tandem.loop(0..<steps) { _ in
+                Tandem.loop(1..<n - 1) { i in b[i] = (a[i - 1] + a[i] + a[i + 1]) / 3 }
+                Tandem.loop(1..<n - 1) { i in a[i] = (b[i - 1] + b[i] + b[i + 1]) / 3 }
+            }
+            var x = start, y = [Double](repeating: 0, count: n)
+            for _ in 0..<steps {
+                for i in 1..<(n - 1) { y[i] = (x[i - 1] + x[i] + x[i + 1]) / 3 }
+                for i in 1..<(n - 1) { x[i] = (y[i - 1] + y[i] + y[i + 1]) / 3 }
+            }
+            let got = try a.scalars
+            #expect(zip(got, x).allSatisfy { abs($0 - $1) <= 1e-12 * Swift.max(1, abs($1)) }, "n \(n)")
+            #expect((Tandem.loopStatistics.compiled > before.compiled) == compiled, "n \(n): \(Tandem.loopStatistics)")
+        }
+    }
+
     @Test("an index outside its tensor in a compiled nest stops the program with the axis and the size")
     func compiledOutOfBounds() async {
         let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
