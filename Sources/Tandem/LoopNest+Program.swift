@@ -277,9 +277,10 @@ extension LoopRecorder {
         let e = space.extents
         let launches: Double
         if f.aborted {
-            // The first loop one iteration at a time, each running the nests and statements of
-            // the innermost level of this call.
-            launches = Double(e[0]) * Double(max(1, LoopRecorder.units(program, depth: e.count)))
+            // The first loop one iteration at a time, and (at most) the call's other loops
+            // too, each iteration running the nests and statements of its innermost level
+            // (doitgen's `for r, q { for p ...; for p ... }`: 2,000 iterations of two).
+            launches = Double(e.reduce(1, *)) * Double(max(1, LoopRecorder.units(program, depth: e.count)))
         } else {
             let statements = Double(max(1, f.statements.count))
             if let k = peel {
