@@ -8,7 +8,7 @@ loop orders chosen for unit strides. Inputs, sizes and outputs are bench/polyben
 Times are the best of --repeats after one untimed call that compiles (Numba's compile is not
 counted, as Tandem's runs are warm). Prints `numba: not installed` and exits 0 without Numba.
 """
-import argparse, json, os, sys, time
+import os, sys
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -380,30 +380,5 @@ def run(kernel, p, data):
         r = data[0]; y = np.zeros_like(r); durbin(r, y); return y
     raise KeyError(kernel)
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--size", default="mini", choices=pb.SIZES)
-    ap.add_argument("--kernels", default="gemm,2mm,syrk,gesummv,atax,bicg,mvt,doitgen,trisolv,lu,cholesky,covariance,correlation,"
-                    "jacobi-1d,jacobi-2d,heat-3d,fdtd-2d,seidel-2d,floyd-warshall,nussinov,durbin")
-    ap.add_argument("--repeats", type=int, default=3)
-    ap.add_argument("--dtype", default="f64", choices=["f64", "f32"])
-    ap.add_argument("--json", action="store_true")
-    args = ap.parse_args()
-    rows = []
-    for k in args.kernels.split(","):
-        p = pb.params(k, args.size)
-        data = pb.cast(pb.init(k, p), np.float32 if args.dtype == "f32" else np.float64)
-        run(k, p, data)                  # compiles
-        best = float("inf")
-        for _ in range(args.repeats):
-            t = time.perf_counter(); out = run(k, p, data); best = min(best, time.perf_counter() - t)
-        rows.append(dict(kernel=k, size=args.size, dtype=args.dtype, seconds=best, checksum=float(out.astype(np.float64).sum()),
-                         corner=float(out.reshape(-1)[0])))
-    if args.json:
-        print(json.dumps(rows))
-    else:
-        for r in rows:
-            print(f"{r['kernel']:<10} {r['size']:<6} {r['dtype']} numba {r['seconds']:.6f} s  checksum {r['checksum']!r} corner {r['corner']!r}")
-
 if __name__ == "__main__":
-    main()
+    pb.main(run, "numba", compile_first=True)
