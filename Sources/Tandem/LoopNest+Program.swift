@@ -254,6 +254,10 @@ extension LoopRecorder {
             shapes: p.tensors.map(\.shape), accesses: p.accesses, steps: p.steps, body: p.blocks[0], variables: p.variables,
             intParams: p.intParams.count, floatParams: p.floatParams.count, parallelOuter: false)
         made.parallelOuter = !made.outerCarriesDependence
+        let workers = Tandem.runtime.deviceChoice == .cpu1 ? 1 : Tandem.runtime.executor.workers
+        if !made.parallelOuter && workers > 1 {
+            made.parallelLoops = made.parallelInnerLoops(minimumOperations: LoopRecorder.splitOperations)
+        }
         return (p, made)
     }
 
@@ -301,6 +305,13 @@ extension LoopRecorder {
         let compiled = operations * LoopRecorder.programSecondsPerOperation / (program.parallelOuter ? workers : 1)
         return compiled < arrays
     }
+
+    /// Steps and stores an entry of an inner loop must run (at its largest extents) for the
+    /// loop to be split over threads that wait for each other after it: a wait costs a few µs
+    /// on an idle machine, and far more on a loaded one, where a waiting thread yields its core
+    /// (lu at 120, 43,000 operations an entry at most, took 0.27 s threaded beside a build,
+    /// 1 ms in order).
+    static let splitOperations = 1 << 17
 
     /// What planning, dispatching and synchronising one small kernel costs here (measured:
     /// 20-150 µs, the most for a 3-D stencil's thirty nodes).
@@ -369,7 +380,7 @@ extension LoopRecorder {
             return false
         }
         var buffers: [Buffer] = []
-        var ints: [Int64] = [], floats: [Double] = []
+        var intValues: [Int64] = [], floatValues: [Double] = []
         do {
             for (b, key) in p.tensors.enumerated() {
                 // A stand-in's contents are its tensor's current version; any other node
@@ -392,31 +403,46 @@ extension LoopRecorder {
                     return buffer.literal(at: index)
                 }
             }
-            ints = try p.intParams.map { try value($0).asInt64 }
-            floats = try p.floatParams.map { try value($0).asDouble }
+            intValues = try p.intParams.map { try value($0).asInt64 }
+            floatValues = try p.floatParams.map { try value($0).asDouble }
         } catch {
             // The same error comes at the next sync point, where the array paths' kernels run.
             return false
         }
-        let error = Buffer(dtype: .int64, count: 3)
-        error.pointer.initializeMemory(as: Int64.self, repeating: 0, count: 3)
-        let pointers: [UnsafeMutableRawPointer?] = buffers.map { $0.pointer } + [error.pointer]
+        // The error slot (`LoopProgramRenderer`: access + 1, axis, index, claimed) and the threads'
+        // barrier.
+        let error = Buffer(dtype: .int64, count: 4), barrier = Buffer(dtype: .int64, count: 2)
+        error.pointer.initializeMemory(as: Int64.self, repeating: 0, count: 4)
+        barrier.pointer.initializeMemory(as: Int64.self, repeating: 0, count: 2)
+        let pointers: [UnsafeMutableRawPointer?] = buffers.map { $0.pointer } + [error.pointer, barrier.pointer]
         let count = program.outerCount
         let workers = Tandem.runtime.deviceChoice == .cpu1 ? 1 : Tandem.runtime.executor.workers
-        let pieces = program.parallelOuter ? max(1, min(workers, count)) : 1
-        if pieces == 1 {
+        let threaded = !program.parallelLoops.isEmpty
+        let pieces = program.parallelOuter ? max(1, min(workers, count)) : threaded ? workers : 1
+        let (ints, floats) = (intValues, floatValues)
+        if threaded {
+            // Threads of their own, all running at once: the threads wait for each other inside
+            // the code, which the runtime's workers (or a dispatch queue, free to run the pieces
+            // one after the other) cannot promise.
+            let addresses = pointers.map { UInt(bitPattern: $0) }
+            let done = DispatchGroup()
+            for w in 1..<pieces {
+                done.enter()
+                let thread = Thread {
+                    code.call(addresses.map { UnsafeMutableRawPointer(bitPattern: $0) }, ints: ints, floats: floats, lo: w, hi: pieces)
+                    done.leave()
+                }
+                thread.start()
+            }
+            code.call(pointers, ints: ints, floats: floats, lo: 0, hi: pieces)
+            done.wait()
+        } else if pieces == 1 {
             code.call(pointers, ints: ints, floats: floats, lo: 0, hi: count)
         } else {
             let addresses = pointers.map { UInt(bitPattern: $0) }
-            let errors = (0..<pieces).map { _ in Buffer(dtype: .int64, count: 3) }
-            let (ints, floats) = (ints, floats)
             DispatchQueue.concurrentPerform(iterations: pieces) { c in
-                errors[c].pointer.initializeMemory(as: Int64.self, repeating: 0, count: 3)
-                let mine = addresses.dropLast().map { UnsafeMutableRawPointer(bitPattern: $0) } + [errors[c].pointer]
-                code.call(mine, ints: ints, floats: floats, lo: count * c / pieces, hi: count * (c + 1) / pieces)
-            }
-            if let e = errors.first(where: { $0.pointer.load(as: Int64.self) != 0 }) {
-                error.pointer.copyMemory(from: e.pointer, byteCount: 24)
+                code.call(addresses.map { UnsafeMutableRawPointer(bitPattern: $0) }, ints: ints, floats: floats,
+                          lo: count * c / pieces, hi: count * (c + 1) / pieces)
             }
         }
         let e = error.pointer.assumingMemoryBound(to: Int64.self)
@@ -431,11 +457,13 @@ extension LoopRecorder {
         let nanos = ProcessInfoLite.monotonicNanos() - start
         LoopNest.statistics.withLock {
             $0.compiled += 1
-            if pieces > 1 { $0.compiledParallel += 1 }
+            if pieces > 1 && !threaded { $0.compiledParallel += 1 }
+            if threaded { $0.compiledThreaded += 1 }
         }
         Tracer.shared.record(TraceEvent(kind: .kernel, name: "loop program (\(program.steps.count) steps, \(program.variables) loops)",
                                         start: start, duration: nanos, bytes: p.tensors.reduce(0) { $0 + $1.count * $1.dtype.byteSize },
-                                        points: count, device: "cpu", detail: pieces > 1 ? "outer loop on \(pieces) workers" : "sequential"))
+                                        points: count, device: "cpu",
+                                        detail: threaded ? "inner loops on \(pieces) threads" : pieces > 1 ? "outer loop on \(pieces) workers" : "sequential"))
         return true
     }
 }

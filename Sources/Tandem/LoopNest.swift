@@ -121,6 +121,9 @@ public struct LoopStatistics: Sendable, Equatable {
     public var compiled = 0
     /// Compiled nests whose outermost loop carries no dependence, run in chunks on the workers.
     public var compiledParallel = 0
+    /// Compiled nests whose outermost loop carries a dependence and loops directly inside it do
+    /// not, split over threads at each of its iterations.
+    public var compiledThreaded = 0
 }
 
 /// The tracing of `Tandem.loop` bodies and the decision how to run them.

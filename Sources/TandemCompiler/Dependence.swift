@@ -103,13 +103,21 @@ public enum Dependence {
 
     /// The tests with directions `d[0 ..< upTo]` and any direction on the other loops.
     static func partiallyFeasible(_ f: AffineMap, _ s: AffineMap, extents: [Int], _ d: [Direction], upTo: Int) -> Bool {
+        feasible(f, s, extents: extents, extents.indices.map { $0 < upTo ? d[$0] : nil })
+    }
+
+    /// The tests with direction `d[k]` on each loop `k` (nil: any).
+    ///
+    ///     // A dependence carried by loop 2 within one iteration of loop 0:
+    ///     Dependence.feasible(w, r, extents: e, [.equal, nil, .less])
+    public static func feasible(_ f: AffineMap, _ s: AffineMap, extents: [Int], _ d: [Direction?]) -> Bool {
         let depth = extents.count
         for axis in 0..<f.inRank {
             let c = s.offset[axis] - f.offset[axis]
             var lo = 0, hi = 0, g = 0
             for k in 0..<depth {
                 let a = f.c(axis, k), b = s.c(axis, k)
-                let dir: Direction? = k < upTo ? d[k] : nil
+                let dir = d[k]
                 guard let (l, h) = bounds(a: a, b: b, upper: extents[k] - 1, dir) else { return false }
                 lo += l
                 hi += h

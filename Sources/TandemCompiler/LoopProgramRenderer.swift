@@ -102,7 +102,7 @@ public enum LoopProgramRenderer {
                 }
                 for (axis, index) in access.indices.enumerated() where axis != gatherAxis && !index.isConstant {
                     let extent = p.shapes[access.buffer][axis]
-                    line("{ const int64_t x = \(affine(index)); if (x < 0 || x >= \(extent)LL) { E[0] = \(a + 1); E[1] = \(axis); E[2] = x; return; } }", depth)
+                    line("{ const int64_t x = \(affine(index)); if (x < 0 || x >= \(extent)LL) { tk_fail(E, \(a + 1), \(axis), x); return; } }", depth)
                 }
             }
         }
@@ -115,6 +115,14 @@ public enum LoopProgramRenderer {
                 case .store(let a, let v):
                     line("b\(p.accesses[a].buffer)[\(flat(a))] = v\(v);", depth)
                 case .loop(let k, let lower, let upper, let step, let body):
+                    loop(k, lower, upper, step, body, depth, split: false)
+                }
+            }
+        }
+
+        /// A loop; with `split`, thread `w` of `P` runs its share of the iterations.
+        mutating func loop(_ k: Int, _ lower: LoopProgram.Affine, _ upper: LoopProgram.Affine, _ step: Int,
+                           _ body: [LoopProgram.Item], _ depth: Int, split: Bool) {
                     line("{", depth)
                     let d = depth + 1
                     line("const int64_t lo\(k) = \(affine(lower)), up\(k) = \(affine(upper));", d)
@@ -124,26 +132,68 @@ public enum LoopProgramRenderer {
                         line("const int64_t c\(k) = lo\(k) > up\(k) ? (lo\(k) - up\(k) + \(-step - 1)LL) / \(-step)LL : 0;", d)
                     }
                     line("(void)lo\(k); (void)up\(k);", d)
+                    let (first, end) = split ? ("c\(k) * w / P", "c\(k) * (w + 1) / P") : ("0", "c\(k)")
+                    line("const int64_t s\(k) = \(first), e\(k) = \(end);", d)
                     if !directAccesses(body).isEmpty {
-                        line("if (c\(k) > 0) {", d)
-                        line("{ const int64_t t\(k) = 0;", d + 1)
+                        line("if (e\(k) > s\(k)) {", d)
+                        line("{ const int64_t t\(k) = s\(k);", d + 1)
                         checks(body, d + 2)
                         line("}", d + 1)
-                        line("{ const int64_t t\(k) = c\(k) - 1;", d + 1)
+                        line("{ const int64_t t\(k) = e\(k) - 1;", d + 1)
                         checks(body, d + 2)
                         line("}", d + 1)
                         line("}", d)
                     }
-                    line("for (int64_t t\(k) = 0; t\(k) < c\(k); t\(k)++) {", d)
+                    line("for (int64_t t\(k) = s\(k); t\(k) < e\(k); t\(k)++) {", d)
                     self.items(body, d + 1)
                     line("}", d)
                     line("}", depth)
+        }
+
+        /// The outermost loop's body when loops in it are split over threads: every thread
+        /// computes its values (loads and arithmetic, needed by the split loops), thread 0 alone
+        /// stores and runs the other loops, and all wait for each other after each of those and
+        /// each split loop, so that what one wrote is there for all to read next.
+        mutating func threadedItems(_ items: [LoopProgram.Item], _ depth: Int) {
+            // Loads by every thread since the last wait: an item that writes waits first, so
+            // that no thread reads an element after another has written it in this iteration.
+            var loaded = false
+            for item in items {
+                if case .step(let s) = item {
+                    switch p.steps[s].value {
+                    case .load, .gather: loaded = true
+                    default: break
+                    }
+                    self.items([item], depth)
+                    continue
+                }
+                if loaded { line("if (tk_barrier(X, P, E)) return;", depth) }
+                loaded = false
+                switch item {
+                case .step:
+                    break
+                case .store:
+                    line("if (w == 0) {", depth)
+                    self.items([item], depth + 1)
+                    line("}", depth)
+                    line("if (tk_barrier(X, P, E)) return;", depth)
+                case .loop(let k, let lower, let upper, let step, let body):
+                    if p.parallelLoops.contains(k) {
+                        loop(k, lower, upper, step, body, depth, split: true)
+                    } else {
+                        line("if (w == 0) {", depth)
+                        loop(k, lower, upper, step, body, depth + 1, split: false)
+                        line("}", depth)
+                    }
+                    line("if (tk_barrier(X, P, E)) return;", depth)
                 }
             }
         }
 
         mutating func source() -> String {
-            out = Emitter.preamble(.c)
+            out = Emitter.preamble(.c) + LoopProgramRenderer.threadHelpers
+            let threaded = !p.parallelLoops.isEmpty
+            // Threaded, `lo` and `hi` are this thread's number and the number of threads.
             out += "\nvoid \(CRenderer.entry)(void *const *restrict B, const int64_t *restrict I, const double *restrict F, int64_t lo, int64_t hi) {\n"
             for n in 0..<p.intParams { line("const int64_t I\(n) = I[\(n)];", 1) }
             for n in 0..<p.floatParams { line("const double F\(n) = F[\(n)];", 1) }
@@ -155,6 +205,11 @@ public enum LoopProgramRenderer {
                 line("\(c)\(t) *restrict b\(b) = (\(c)\(t) *)B[\(b)];", 1)
             }
             line("int64_t *E = (int64_t *)B[\(p.buffers.count)];", 1)
+            if threaded {
+                line("int64_t *X = (int64_t *)B[\(p.buffers.count + 1)];", 1)
+                line("const int64_t w = lo, P = hi;", 1)
+                line("lo = 0; hi = \(p.outerCount)LL;", 1)
+            }
             guard case .loop(let k, _, _, _, let body) = p.body.first, p.body.count == 1 else {
                 preconditionFailure("internal: a loop program's body is one loop")
             }
@@ -171,7 +226,7 @@ public enum LoopProgramRenderer {
                 line("}", 1)
             }
             line("for (int64_t t0 = lo; t0 < hi; t0++) {", 1)
-            items(body, 2)
+            if threaded { threadedItems(body, 2) } else { items(body, 2) }
             line("}", 1)
             out += "}\n"
             return out
@@ -179,76 +234,35 @@ public enum LoopProgramRenderer {
     }
 }
 
-extension LoopProgram {
-    /// For each variable, a number of iterations no loop of it exceeds (at least 1): its bounds
-    /// taken at their extremes over the variables outside it.
-    public func variableExtents() -> [Int] {
-        var extents = [Int](repeating: 1, count: variables)
-        func range(_ a: Affine) -> (Int, Int) {
-            var lo = a.constant, hi = a.constant
-            for (k, c) in a.coefs.enumerated() where c != 0 {
-                let span = c * (extents[k] - 1)
-                lo += min(0, span)
-                hi += max(0, span)
-            }
-            return (lo, hi)
-        }
-        func walk(_ items: [Item]) {
-            for item in items {
-                guard case .loop(let k, let lower, let upper, let step, let body) = item else { continue }
-                let (l0, l1) = range(lower), (u0, u1) = range(upper)
-                let most = step > 0 ? LoopProgram.count(lower: l0, upper: u1, step: step) : LoopProgram.count(lower: l1, upper: u0, step: step)
-                extents[k] = max(1, most)
-                walk(body)
-            }
-        }
-        walk(body)
-        return extents
+extension LoopProgramRenderer {
+    /// The error slot's first claim wins (threads may fail at once), and the barrier the
+    /// threads of a threaded program meet at: `X[0]` counts arrivals, `X[1]` is the generation;
+    /// a thread waiting returns 1 when another has failed (it will not arrive), so that no
+    /// thread waits forever.
+    static let threadHelpers = """
+
+    int sched_yield(void);
+    static inline void tk_fail(int64_t *E, int64_t access, int64_t axis, int64_t x) {
+      int64_t none = 0;
+      if (__atomic_compare_exchange_n(&E[3], &none, 1, 0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
+        E[1] = axis; E[2] = x;
+        __atomic_store_n(&E[0], access, __ATOMIC_RELEASE);
+      }
+    }
+    static inline int tk_barrier(int64_t *X, int64_t P, int64_t *E) {
+      const int64_t g = __atomic_load_n(&X[1], __ATOMIC_ACQUIRE);
+      if (__atomic_add_fetch(&X[0], 1, __ATOMIC_ACQ_REL) == P) {
+        __atomic_store_n(&X[0], 0, __ATOMIC_RELAXED);
+        __atomic_store_n(&X[1], g + 1, __ATOMIC_RELEASE);
+        return 0;
+      }
+      int spins = 0;
+      while (__atomic_load_n(&X[1], __ATOMIC_ACQUIRE) == g) {
+        if (__atomic_load_n(&E[3], __ATOMIC_ACQUIRE) != 0) return 1;
+        if (++spins >= 256) { sched_yield(); spins = 0; }
+      }
+      return 0;
     }
 
-    /// Whether two iterations of the outermost loop may touch one element, one of them writing
-    /// it: the GCD and Banerjee tests (`Dependence`) on every pair of accesses to a written
-    /// tensor, with the outer variables unequal and any relation on the others, over the box
-    /// of `variableExtents()` (more iterations than there are: the answer stays safe). A read
-    /// at a computed position of a written tensor carries one.
-    public var outerCarriesDependence: Bool {
-        let extents = variableExtents()
-        var uses: [(access: Int, write: Bool)] = []
-        var gathered: Set<Int> = []
-        func walk(_ items: [Item]) {
-            for item in items {
-                switch item {
-                case .step(let s):
-                    switch steps[s].value {
-                    case .load(let a): uses.append((a, false))
-                    case .gather(let a, _, _): gathered.insert(accesses[a].buffer)
-                    default: break
-                    }
-                case .store(let a, _): uses.append((a, true))
-                case .loop(_, _, _, _, let body): walk(body)
-                }
-            }
-        }
-        walk(body)
-        let written = Set(uses.filter(\.write).map { accesses[$0.access].buffer })
-        if !written.isDisjoint(with: gathered) { return true }
-        func map(_ a: Access) -> AffineMap {
-            var coef = [Int](repeating: 0, count: a.indices.count * variables)
-            for (axis, index) in a.indices.enumerated() { for k in 0..<variables { coef[axis * variables + k] = index.coef(k) } }
-            return AffineMap(inRank: a.indices.count, outRank: variables, offset: a.indices.map(\.constant), coef: coef)
-        }
-        var d = [Dependence.Direction](repeating: .equal, count: variables)
-        for (i, x) in uses.enumerated() where x.write {
-            for (j, y) in uses.enumerated() where j >= i || !y.write {
-                let (ax, ay) = (accesses[x.access], accesses[y.access])
-                guard ax.buffer == ay.buffer else { continue }
-                let (mx, my) = (map(ax), map(ay))
-                for dir in [Dependence.Direction.less, .greater] {
-                    d[0] = dir
-                    if Dependence.partiallyFeasible(mx, my, extents: extents, d, upTo: 1) { return true }
-                }
-            }
-        }
-        return false
-    }
+    """
 }

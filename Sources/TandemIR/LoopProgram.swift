@@ -91,6 +91,11 @@ public struct LoopProgram: Hashable, Sendable {
     public var floatParams: Int
     /// Whether chunks of the outermost loop may run at once: no dependence is carried by it.
     public var parallelOuter: Bool
+    /// Loops directly in the outermost loop's body whose iterations are split over threads
+    /// inside each of its iterations (the outermost loop carries a dependence, they do not):
+    /// every thread runs the outer loop, the other items of its body run on thread 0, and the
+    /// threads wait for each other after each item (`LoopProgramRenderer`).
+    public var parallelLoops: Set<Int> = []
 
     public init(buffers: [BufferParam], shapes: [[Int]], accesses: [Access], steps: [Step], body: [Item], variables: Int,
                 intParams: Int, floatParams: Int, parallelOuter: Bool) {

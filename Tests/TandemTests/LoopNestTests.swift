@@ -49,6 +49,48 @@ struct LoopNestTests {
         #expect(exactCount > 2400, "exact in \(exactCount) of 3000")
     }
 
+    @Test("the linear systems of triangular loops: no solution is said only where there is none (random systems against enumeration)")
+    func loopSystemSoundAgainstBruteForce() {
+        var rng = SplitMix(seed: 77)
+        var infeasible = 0
+        for _ in 0..<3000 {
+            let n = rng.int(1...3)
+            var system = LoopSystem(variables: n)
+            var rows: [(coefs: [Int], constant: Int, equal: Bool)] = []
+            // Every variable in -3 ... 3, then a few random rows.
+            for v in 0..<n {
+                var up = [Int](repeating: 0, count: n), down = up
+                up[v] = -1; down[v] = 1
+                rows.append((up, 3, false)); rows.append((down, 3, false))
+            }
+            for _ in 0..<rng.int(1...4) {
+                rows.append(((0..<n).map { _ in rng.int(-3...3) }, rng.int(-4...4), rng.int(0...2) == 0))
+            }
+            for r in rows { if r.equal { system.equal(r.coefs, r.constant) } else { system.atLeastZero(r.coefs, r.constant) } }
+            var found = false
+            var x = [Int](repeating: -3, count: n)
+            search: while true {
+                if rows.allSatisfy({ r in
+                    let v = zip(r.coefs, x).reduce(r.constant) { $0 + $1.0 * $1.1 }
+                    return r.equal ? v == 0 : v >= 0
+                }) { found = true; break search }
+                var k = 0
+                while k < n {
+                    x[k] += 1
+                    if x[k] <= 3 { break }
+                    x[k] = -3
+                    k += 1
+                }
+                if k == n { break }
+            }
+            if !system.feasible {
+                infeasible += 1
+                #expect(!found, "\(rows)")
+            }
+        }
+        #expect(infeasible > 300, "\(infeasible) systems found infeasible")
+    }
+
     @Test("simple stencil accesses get exactly their direction")
     func stencilDirections() {
         // write a[t0 + 1], read a[t0]: the element written at x is read at y = x + 1 (x < y).
@@ -448,10 +490,12 @@ struct LoopNestTests {
 extension LoopNestTests {
     // MARK: - Compiled loop programs
 
-    @Test("a triangular nest compiles as written: the sequential values bit for bit, in one program")
-    func compiledTriangular() throws {
-        // PolyBench's lu in place, against the same loops in Swift.
-        let n = 9
+    @Test("a triangular nest compiles as written: the sequential values bit for bit, in one program; threaded where an inner loop is free and large",
+          arguments: [9, 220])
+    func compiledTriangular(n: Int) throws {
+        // PolyBench's lu in place, against the same loops in Swift. At 220, its second `j` loop
+        // (no dependence within an iteration of `i`, 220 x 219 x 3 operations at most) is split
+        // over the threads, which wait for each other around it.
         var av = [Double](repeating: 0, count: n * n)
         for i in 0..<n { for j in 0..<n { av[i * n + j] = i == j ? Double(n) + 1 : Double((i * 3 + j * 5) % 7) / 7 } }
         var a = Tensor<Double>(av, shape: [n, n])
@@ -476,6 +520,9 @@ extension LoopNestTests {
         #expect(try a.scalars == want)
         let after = Tandem.loopStatistics
         #expect(after.compiled == before.compiled + 1 && after.peeled == before.peeled && after.points == before.points)
+        if Tandem.runtime.executor.workers > 1 {
+            #expect(after.compiledThreaded == before.compiledThreaded + (n > 9 ? 1 : 0))
+        }
     }
 
     @Test("a compiled nest: another name for the written tensor keeps its values, the outer loop runs in parallel when it carries nothing, constants are parameters, indirect reads of the written tensor")
@@ -574,6 +621,25 @@ extension LoopNestTests {
         let text = String(decoding: result?.standardErrorContent ?? [], as: UTF8.self)
         // The compiled nest's check (a C compiler is there wherever the tests run).
         #expect(text.contains("the read index of axis 1 reaches 6, outside its size 6"), "\(text)")
+    }
+
+    @Test("an index outside its tensor in a loop split over threads stops the program; no thread waits forever")
+    func compiledThreadedOutOfBounds() async {
+        let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            let n = 240
+            let src = Tensor<Double>.ones([n, n + 1])
+            var a = Tensor<Double>.zeros([n, n + 1])
+            Tandem.loop(1..<n) { i in
+                a[i, 0] = a[i - 1, 0] + 1                        // carried by i
+                Tandem.loop(0..<n + 1) { j in                    // free, and large: split
+                    Tandem.loop(0..<i) { k in a[i, j] += src[k, j] }   // triangular: compiled at once
+                    a[i, j] += src[i + 1, j]                     // i + 1 reaches n at the last i, in every share
+                }
+            }
+            _ = try? a.scalars
+        }
+        let text = String(decoding: result?.standardErrorContent ?? [], as: UTF8.self)
+        #expect(text.contains("the read index of axis 0 reaches 240, outside its size 240"), "\(text)")
     }
 
     /// NumPy's outputs of `bench/polybench/polybench.py --size mini` (checksum, first element);
