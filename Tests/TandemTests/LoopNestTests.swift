@@ -607,6 +607,83 @@ extension LoopNestTests {
         }
     }
 
+    @Test("random triangular nests compiled as written give the sequential values (outer loops in parallel where the bounds' system allows)")
+    func randomTriangularPrograms() throws {
+        Tandem.loopPrograms = .always
+        defer { Tandem.loopPrograms = .auto }
+        var rng = SplitMix(seed: 4242)
+        var parallel = 0, total = 0
+        // A subscript: an affine function of (i, j) that stays inside its axis for i, j < 8.
+        typealias Sub = (ci: Int, cj: Int, c: Int)
+        let square: [Sub] = [(1, 0, 0), (0, 1, 0), (0, 0, 3), (-1, 0, 7), (0, -1, 7)]
+        let line: [Sub] = [(1, 0, 0), (0, 1, 0), (1, 1, 0), (1, 1, 1), (-1, -1, 15), (2, 0, 1)]
+        struct Access { var array: Int; var subs: [Sub] }
+        struct Stmt { var write: Access; var reads: [(Access, Double)]; var constant: Double; var accumulate: Bool; var inner: Bool }
+        for _ in 0..<150 {
+            let n = rng.int(2...8)
+            let (lowerKind, upperKind) = [(0, 0), (0, 1), (1, 2), (2, 2), (0, 2), (1, 1)][rng.int(0...5)]
+            func access() -> Access {
+                let a = rng.int(0...1)
+                return Access(array: a, subs: a == 0 ? [square[rng.int(0...4)], square[rng.int(0...4)]] : [line[rng.int(0...5)]])
+            }
+            var stmts: [Stmt] = []
+            for _ in 0..<rng.int(1...4) {
+                stmts.append(Stmt(write: access(), reads: (0..<rng.int(0...2)).map { _ in (access(), [0.5, -1, 2][rng.int(0...2)]) },
+                                  constant: Double(rng.int(-2...2)), accumulate: rng.int(0...1) == 0, inner: rng.int(0...2) > 0))
+            }
+            // j's bounds from i: lower 0, i or i + 1; upper i, i + 1 or n.
+            func lower(_ i: Int) -> Int { [0, i, i + 1][lowerKind] }
+            func upper(_ i: Int) -> Int { [i, i + 1, n][upperKind] }
+            var start0 = [Double](repeating: 0, count: 64), start1 = [Double](repeating: 0, count: 16)
+            for k in 0..<64 { start0[k] = Double((k * 5) % 7) - 3 }
+            for k in 0..<16 { start1[k] = Double((k * 3) % 5) - 2 }
+            // The nest in Swift.
+            var want = [start0, start1]
+            func flat(_ a: Access, _ i: Int, _ j: Int) -> Int {
+                let v = a.subs.map { $0.ci * i + $0.cj * j + $0.c }
+                return a.array == 0 ? v[0] * 8 + v[1] : v[0]
+            }
+            func apply(_ s: Stmt, _ i: Int, _ j: Int) {
+                var v = s.constant
+                for (r, c) in s.reads { v += c * want[r.array][flat(r, i, j)] }
+                let w = flat(s.write, i, j)
+                want[s.write.array][w] = s.accumulate ? want[s.write.array][w] + v : v
+            }
+            for i in 0..<n {
+                for s in stmts where !s.inner { apply(s, i, 0) }
+                if lower(i) < upper(i) { for j in lower(i)..<upper(i) { for s in stmts where s.inner { apply(s, i, j) } } }
+            }
+            // The same through Tandem.loop.
+            var arrays = [Tensor<Double>(start0, shape: [8, 8]), Tensor<Double>(start1)]
+            func index(_ a: Access, _ i: LoopIndex, _ j: LoopIndex) -> [TensorIndex] {
+                a.subs.map { ._loop($0.ci * i + $0.cj * j + $0.c) }
+            }
+            func run(_ s: Stmt, _ i: LoopIndex, _ j: LoopIndex) {
+                var v = Tensor(s.constant)
+                for (r, c) in s.reads { v = v + c * arrays[r.array][indices: index(r, i, j)] }
+                if s.accumulate { arrays[s.write.array][indices: index(s.write, i, j)] += v } else { arrays[s.write.array][indices: index(s.write, i, j)] = v }
+            }
+            let before = Tandem.loopStatistics
+            Tandem.loop(0..<n) { i in
+                for s in stmts where !s.inner { run(s, i, 0 * i) }
+                let lo: LoopIndex = [0 * i, i, i + 1][lowerKind], hi: LoopIndex = [i, i + 1, 0 * i + n][upperKind]
+                Tandem.loop(lo..<hi) { j in for s in stmts where s.inner { run(s, i, j) } }
+            }
+            let after = Tandem.loopStatistics
+            total += 1
+            if after.compiledParallel > before.compiledParallel { parallel += 1 }
+            // Compiled, or (constant inner bounds, nothing carried) run as arrays over the tree.
+            #expect(after.compiled == before.compiled + 1 || after.vectorised == before.vectorised + 1)
+            for k in 0..<2 {
+                let got = try arrays[k].scalars
+                #expect(zip(got, want[k]).allSatisfy { abs($0 - $1) <= 1e-9 * Swift.max(1, abs($1)) },
+                        "n \(n) bounds \(lowerKind) \(upperKind) \(stmts.map { "\($0)" }): array \(k) \(got) != \(want[k])")
+            }
+        }
+        if Tandem.runtime.executor.workers > 1 { #expect(parallel > 10, "\(parallel) of \(total) in parallel") }
+        print("random triangular programs: \(parallel) of \(total) with the outer loop in parallel")
+    }
+
     @Test("an index outside its tensor in a compiled nest stops the program with the axis and the size")
     func compiledOutOfBounds() async {
         let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
