@@ -40,7 +40,9 @@ extension Tandem {
     /// outermost loop whose iterations may run one at a time with the others as arrays runs that
     /// way (moved outward when it is not the first), or a two-deep nest runs as wavefronts
     /// (Gauss–Seidel), or the first loop runs one iteration at a time and the loops inside it are
-    /// analysed again, down to single points (correct, and slow).
+    /// analysed again, down to single points. Where those ways would launch many small kernels
+    /// (and always for bounds set by an outer index), the nest is instead compiled as written
+    /// and run on the host (`LoopProgramMode`, `Tandem.loopPrograms`).
     /// `Tandem.loopStatistics` counts what ran which way.
     public static func loop(_ r0: some LoopBounds, _ body: (LoopIndex) -> Void) {
         LoopNest.run([r0.loopRange]) { body($0[0]) }
