@@ -171,6 +171,80 @@ extension LoopRecorder {
         }
     }
 
+    /// A sum over loops `dropped` of a product of two factors, each over some of the traced
+    /// level's axes (scalars aside), that is a large matrix product: `c[i, j] += alpha * a[i, k] *
+    /// b[k, j]` as `einsum("ik,kj->ij")`, which runs on the BLAS (`Einsum.asMatmul`); nil
+    /// otherwise (the generated reduction runs). The product is computed when the statement is
+    /// traced, a sync point for its factors.
+    static func product(_ term: Node, kept: [Int], dropped: [Int], extents: [Int]) -> Node? {
+        guard term.dtype == .float64 || term.dtype == .float32 else { return nil }
+        var factors: [Node] = []
+        func split(_ n: Node) {
+            if case .binary(.mul, let a, let b) = n.op { split(a); split(b) } else { factors.append(n) }
+        }
+        split(term)
+        func isScalar(_ n: Node) -> Bool {
+            if n.count == 1 { return true }
+            switch n.op {
+            case .fill: return true
+            case .view(let source, _): return source.count == 1
+            default: return false
+            }
+        }
+        // The axes a value depends on (a read's view has every axis of its loops, and depends
+        // on those its subscript names); more than it does where that is not known.
+        func depends(_ n: Node) -> Set<Int> {
+            switch n.op {
+            case .fill: return []
+            case .view(let source, let map) where map.outRank == n.shape.count:
+                var d: Set<Int> = []
+                for a in 0..<map.inRank where source.shape[a] != 1 {
+                    for k in 0..<map.outRank where map.c(a, k) != 0 && n.shape[k] != 1 { d.insert(k) }
+                }
+                return d
+            case .unary(_, let a), .cast(let a): return depends(a)
+            case .binary(_, let a, let b): return depends(a).union(depends(b))
+            case .select(let c, let a, let b): return depends(c).union(depends(a)).union(depends(b))
+            default: return Set(n.shape.indices.filter { n.shape[$0] != 1 })
+            }
+        }
+        func axes(_ n: Node) -> [Int] { depends(n).sorted() }
+        let arrays = factors.filter { !isScalar($0) }
+        guard arrays.count == 2, factors.count <= 4 else { return nil }
+        let (x, y) = (arrays[0], arrays[1])
+        let (ax, ay) = (axes(x), axes(y))
+        let shape = term.shape
+        // A factor at index 0 of the axes it does not depend on, its own axes in order.
+        func squeezed(_ n: Node, _ own: [Int]) -> Node {
+            var coef = [Int](repeating: 0, count: shape.count * own.count)
+            for (p, a) in own.enumerated() { coef[a * own.count + p] = 1 }
+            let map = AffineMap(inRank: shape.count, outRank: own.count, offset: [Int](repeating: 0, count: shape.count), coef: coef)
+            return Node(.view(n, map), dtype: n.dtype, shape: own.map { shape[$0] })
+        }
+        let out = kept.filter { shape[$0] != 1 }
+        guard Set(dropped).isSubset(of: Set(ax).intersection(ay)), Set(out).isSubset(of: Set(ax).union(ay)),
+              dropped.allSatisfy({ shape[$0] != 1 }), shape.count <= 26 else { return nil }
+        func label(_ a: Int) -> Character { Character(UnicodeScalar(UInt8(97 + a))) }
+        var extent: [Character: Int] = [:]
+        for a in shape.indices { extent[label(a)] = shape[a] }
+        // The factors without their extent-1 axes; the scalars multiplied into the first.
+        var left = squeezed(x, ax)
+        let right = squeezed(y, ay)
+        for s in factors where isScalar(s) {
+            let scalar: Node
+            if case .fill(let v) = s.op { scalar = Node(.fill(v), dtype: s.dtype, shape: left.shape) } else {
+                scalar = Node(.reshape(s), dtype: s.dtype, shape: []).broadcast(to: left.shape)
+            }
+            left = Node(.binary(.mul, scalar, left), dtype: left.dtype, shape: left.shape)
+        }
+        func run<S: NumericTensorScalar>(_: S.Type) -> Node? {
+            Einsum.asMatmul(ax.map(label), ay.map(label), output: out.map(label), summed: dropped.map(label),
+                            Tensor<S>(node: left), Tensor<S>(node: right), extent: extent)
+                .map { Node(.reshape($0.node), dtype: term.dtype, shape: extents) }
+        }
+        return term.dtype == .float64 ? run(Double.self) : run(Float.self)
+    }
+
     /// `c[p] = c[p] ⊕ term` where `p` leaves out some loops: `c[p] ⊕ reduce(term)` over them.
     func reduction(_ value: Node, state: ArrayState, map: AffineMap, frame f: Frame)
         -> (map: AffineMap, value: Node, extents: [Int], selfRead: Node)? {
@@ -197,7 +271,8 @@ extension LoopRecorder {
         var coef = [Int](repeating: 0, count: map.inRank * kept.count)
         for a in 0..<map.inRank { for (j, k) in kept.enumerated() { coef[a * kept.count + j] = map.c(a, k) } }
         let reducedMap = AffineMap(inRank: map.inRank, outRank: kept.count, offset: map.offset, coef: coef)
-        let summed = Node(.reduce(reduce, term, axes: dropped), dtype: term.dtype, shape: extents)
+        let summed = (reduce == .sum ? LoopRecorder.product(term, kept: kept, dropped: dropped, extents: extents) : nil)
+            ?? Node(.reduce(reduce, term, axes: dropped), dtype: term.dtype, shape: extents)
         let old = Node(.view(state.current, reducedMap), dtype: value.dtype, shape: extents)
         let combined = selfRead === l ? Node(.binary(op, old, summed), dtype: value.dtype, shape: extents)
                                       : Node(.binary(op, summed, old), dtype: value.dtype, shape: extents)

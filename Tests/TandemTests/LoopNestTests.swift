@@ -407,6 +407,19 @@ struct LoopNestTests {
         var best = Tensor<Double>.full([4], -1)
         Tandem.loop(0..<4, 0..<5) { i, j in best[i] = Tensor.maximum(best[i], x[i, j]) }
         #expect(try best.scalars == (0..<4).map { i in r[(i * 5)..<(i * 5 + 5)].max()! })
+        // A large product written as a loop runs on the BLAS (or the tiled product), like matmul.
+        let (pq, pr, pt) = (80, 72, 96)
+        let f = Tensor<Double>.uniform([pq, pt], seed: 5), g = Tensor<Double>.uniform([pt, pr], seed: 6)
+        var h = Tensor<Double>.ones([pq, pr])
+        let stats = Tandem.statistics
+        Tandem.loop(0..<pq) { i in
+            Tandem.loop(0..<pr) { j in h[i, j] *= 0.5 }
+            Tandem.loop(0..<pt, 0..<pr) { k, j in h[i, j] += 2.0 * f[i, k] * g[k, j] }
+        }
+        let wantH = try (0.5 + 2.0 * f.matmul(g)).scalars
+        for (v, w) in zip(try h.scalars, wantH) { #expect(abs(v - w) <= 1e-12 * Swift.max(1, abs(w))) }
+        let now = Tandem.statistics
+        #expect(now.blasCalls + now.tiledProducts > stats.blasCalls + stats.tiledProducts)
     }
 
     @Test("indirect reads: gathered as arrays; through the tensor being written, point by point")
