@@ -21,6 +21,8 @@ struct Overhead: ParsableCommand {
     var rows: Int? = nil
     @Option(help: "Instead: a soak of this many syncs of a small stencil loop (a row write, a reduction read and an element read each step); prints resident memory as it goes and exits 1 if it grows by more than 16 MiB after the first tenth.")
     var soak: Int? = nil
+    @Flag(help: "Instead: the time of a Tandem.loop call, a recurrence compiled as written (y[i] = y[i - 1] * 0.5 + x[i]) and a sweep run as arrays (b[i] = (a[i - 1] + a[i] + a[i + 1]) / 3), on --n doubles, --iterations calls each.")
+    var loops = false
 
     func run() throws {
         let counts = try withUsageErrors { () -> [Int] in
@@ -45,6 +47,10 @@ struct Overhead: ParsableCommand {
             try rowWrites(rows)
             return
         }
+        if loops {
+            try loopCalls(counts)
+            return
+        }
         print("x = x * 0.5 + 1 on \(n) doubles, read: \(read)")
         for count in counts {
             var x = Tensor<Double>.uniform([n], seed: 1, in: 0...1)
@@ -64,6 +70,34 @@ struct Overhead: ParsableCommand {
             let seconds = now() - start
             let s = Tandem.statistics
             print("  \(count) iterations: \(format(seconds / Double(count) * 1e6)) µs an iteration, planning \(format(Double(s.planNanos) / 1e3 / Double(count))) µs an iteration (\(s.planNodes) nodes, plan cache hits \(s.planCacheHits) of \(s.plans)), kernels \(s.kernelsRun), last \(last)")
+        }
+    }
+
+    /// The cost of a `Tandem.loop` call (tracing, analysis, choice, and the run) on small data,
+    /// for a nest compiled as written and for one run as array kernels.
+    private func loopCalls(_ counts: [Int]) throws {
+        let n = self.n
+        print("Tandem.loop calls on \(n) doubles")
+        for count in counts {
+            let x = Tensor<Double>.uniform([n], seed: 1, in: 0...1)
+            var y = Tensor<Double>.zeros([n]), a = x, b = Tensor<Double>.zeros([n])
+            try x.flush()
+            let before = Tandem.loopStatistics
+            var start = now()
+            for _ in 0..<count { Tandem.loop(1..<n) { i in y[i] = y[i - 1] * 0.5 + x[i] } }
+            var last = try y.sum().item()
+            let compiled = (now() - start) / Double(count)
+            let mid = Tandem.loopStatistics
+            start = now()
+            for _ in 0..<count {
+                Tandem.loop(1..<n - 1) { i in b[i] = (a[i - 1] + a[i] + a[i + 1]) / 3 }
+                swap(&a, &b)
+            }
+            last += try a.sum().item()
+            let arrays = (now() - start) / Double(count)
+            let after = Tandem.loopStatistics
+            print("  \(count) calls: compiled recurrence \(format(compiled * 1e6)) µs a call (\(mid.compiled - before.compiled) compiled), "
+                  + "array sweep \(format(arrays * 1e6)) µs a call (\(after.vectorised - mid.vectorised) as arrays), last \(last)")
         }
     }
 

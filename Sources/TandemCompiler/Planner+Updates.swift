@@ -26,7 +26,7 @@ extension Planner {
             && { if case .update = value.op { return false }; return true }()
         // The base's buffer can be taken over when nobody else will read the old version.
         let canTakeBase = materialized[b] && base.holders.load(ordering: .relaxed) == 0
-            && !nodes.indices.contains(where: { inPlace[$0] && baseIndex(of: $0) == b })
+            && !inPlaceBases.contains(b)
             && (base.storage.map({ $0.aliases.load(ordering: .relaxed) == 1 }) ?? true)
             && contained(b, excluding: u)
         // A materialised value that does not read the base at all (a reduction written into a
@@ -36,6 +36,7 @@ extension Planner {
         // base, so it waits for the old version's readers as an in-place update does.
         if canTakeBase, placeable, !reaches(value, base) {
             inPlace[u] = true
+            inPlaceBases.insert(b)
             placement[v] = u
             plan.inPlaceUpdates += 1
             return
@@ -55,6 +56,7 @@ extension Planner {
             }
             if conflict { materialized[v] = true }
             inPlace[u] = true
+            inPlaceBases.insert(b)
             plan.inPlaceUpdates += 1
         } else if box != nil {
             fresh[u] = true

@@ -172,6 +172,9 @@ public final class Planner {
     @exclusivity(unchecked) var produced: [Bool] = []
     @exclusivity(unchecked) var buffers: [Buffer?] = []
     @exclusivity(unchecked) var inPlace: [Bool] = []
+    /// The bases of the updates decided in place so far (`decideUpdate`), where each decision
+    /// scanned every node for one (quadratic in a plan's updates).
+    @exclusivity(unchecked) var inPlaceBases: Set<Int> = []
     /// Nodes stored by a kernel of their own, never computed inside a consumer's (depth bound).
     @exclusivity(unchecked) var cut: [Bool] = []
     /// Updates written into a fresh buffer: the value inside the view, the base's border around it.
@@ -310,6 +313,7 @@ public final class Planner {
         produced = materialized
         buffers = nodes.map(\.storage)
         inPlace = [Bool](repeating: false, count: nodes.count)
+        inPlaceBases = []
         cut = [Bool](repeating: false, count: nodes.count)
         fresh = [Bool](repeating: false, count: nodes.count)
         for (i, node) in nodes.enumerated() {
@@ -574,7 +578,7 @@ public final class Planner {
             if inPlace[i] {
                 if base.storage == nil { out.insert(b) }
                 // Every other kernel reading the old version runs first.
-                for r in nodes.indices where r != i && materialized[r] && nodes[r].storage == nil && reads(r, b) { out.insert(r) }
+                for r in readers(of: b) where r != i && materialized[r] && nodes[r].storage == nil { out.insert(r) }
             }
         default: go(node, map, top: true)
         }
@@ -582,7 +586,7 @@ public final class Planner {
         // the base first, and every other kernel reading the old version, as for the update.
         if let u = placement[i], inPlace[u], let b = baseIndex(of: u) {
             if nodes[b].storage == nil { out.insert(b) }
-            for r in nodes.indices where r != i && r != u && materialized[r] && nodes[r].storage == nil && reads(r, b) { out.insert(r) }
+            for r in readers(of: b) where r != i && r != u && materialized[r] && nodes[r].storage == nil { out.insert(r) }
         }
         out.remove(i)
         return Array(out)
@@ -610,9 +614,28 @@ public final class Planner {
 
     @exclusivity(unchecked) var readCache: [Int: Set<Int>] = [:]
 
+    /// The materialised kernels (not yet stored) that read node b directly: `reads` inverted
+    /// once for all of them, where each in-place update's blockers scanned every node (a plan
+    /// of 3,000 small updates spent most of its time there: quadratic in its kernels).
+    @exclusivity(unchecked) var readersIndex: [Int: [Int]]?
+
+    func readers(of b: Int) -> [Int] {
+        if readersIndex == nil {
+            var index: [Int: [Int]] = [:]
+            for r in nodes.indices where materialized[r] && nodes[r].storage == nil {
+                for x in readSet(r) { index[x, default: []].append(r) }
+            }
+            readersIndex = index
+        }
+        return readersIndex![b] ?? []
+    }
+
     /// Whether materialised node r's kernel reads node b (materialised) directly.
-    func reads(_ r: Int, _ b: Int) -> Bool {
-        if let s = readCache[r] { return s.contains(b) }
+    func reads(_ r: Int, _ b: Int) -> Bool { readSet(r).contains(b) }
+
+    /// The materialised nodes r's kernel reads directly.
+    func readSet(_ r: Int) -> Set<Int> {
+        if let s = readCache[r] { return s }
         var s: Set<Int> = []
         var seen: Set<ObjectIdentifier> = []
         func go(_ n: Node, top: Bool) {
@@ -624,7 +647,7 @@ public final class Planner {
         go(nodes[r], top: true)
         if case .update = nodes[r].op, !inPlace[r], let base = baseIndex(of: r) { s.insert(base) }
         readCache[r] = s
-        return s.contains(b)
+        return s
     }
 
     /// Whether a materialised node met at `map` inside a kernel over `domain` can be computed
@@ -691,12 +714,31 @@ public final class Planner {
 
     func schedule() {
         var pending = nodes.indices.filter { materialized[$0] && !produced[$0] }
+        // Readiness kept up to date as nodes are produced, instead of asking every pending node
+        // again after each kernel (quadratic in a plan's kernels: a plan of 8,000 small updates
+        // spent most of its time there): a node that is not ready waits on its blockers not yet
+        // produced, and is asked again when one of them is.
+        var isReadyNow = [Bool](repeating: false, count: nodes.count)
+        var waiters = [[Int]](repeating: [], count: nodes.count)
+        func evaluate(_ i: Int) {
+            if blockerCache[i] == nil { blockerCache[i] = blockers(i) }
+            let missing = blockerCache[i]!.filter { !produced[$0] }
+            if missing.isEmpty { isReadyNow[i] = true } else { for m in missing { waiters[m].append(i) } }
+        }
+        func evaluateAll() {
+            isReadyNow = [Bool](repeating: false, count: nodes.count)
+            waiters = [[Int]](repeating: [], count: nodes.count)
+            for i in pending { evaluate(i) }
+        }
+        evaluateAll()
+        inliners = nil
         while !pending.isEmpty {
-            let ready = pending.filter { isReady($0) }
+            let ready = pending.filter { isReadyNow[$0] }
             // Prefer a node that no pending consumer will compute inline anyway.
             let pick = ready.first { !willBeInlined($0, pending: pending) } ?? ready.first
             guard let first = pick else {
                 demoteAnInPlaceUpdate(pending)
+                evaluateAll()
                 continue
             }
             var group = [first]
@@ -717,7 +759,19 @@ public final class Planner {
                     && domainMap(j).extents == extents { group.append(j) }
             }
             emitKernel(group)
-            pending.removeAll { produced[$0] }
+            var done: [Int] = []
+            pending.removeAll { i in
+                if produced[i] { done.append(i) }
+                return produced[i]
+            }
+            for d in done {
+                isReadyNow[d] = false
+                let w = waiters[d]
+                waiters[d] = []
+                for i in w where !produced[i] && !isReadyNow[i] {
+                    if blockerCache[i]!.allSatisfy({ produced[$0] }) { isReadyNow[i] = true }
+                }
+            }
         }
     }
 
@@ -753,10 +807,20 @@ public final class Planner {
         return found
     }
 
+    /// For each node, the kernel-forming nodes pending when scheduling began whose kernels
+    /// would compute it inline (`targets` inverted once: asking every pending node for each
+    /// candidate was quadratic in a plan's kernels). Pending nodes only leave, by being produced.
+    @exclusivity(unchecked) var inliners: [Int: [Int]]?
+
     /// Whether a pending consumer's kernel will compute node i inline (so i needs no kernel).
     func willBeInlined(_ i: Int, pending: [Int]) -> Bool {
         guard isElementwise(nodes[i]) else { return false }
-        return pending.contains { $0 != i && targets($0).contains(i) }
+        if inliners == nil {
+            var index: [Int: [Int]] = [:]
+            for c in pending { for t in targets(c) { index[t, default: []].append(c) } }
+            inliners = index
+        }
+        return (inliners![i] ?? []).contains { $0 != i && !produced[$0] }
     }
 
     /// Breaks a cycle of in-place updates waiting on each other's readers by copying one base.
@@ -779,6 +843,7 @@ public final class Planner {
         plan.inPlaceUpdates -= 1
         plan.copiedUpdates += 1
         readCache.removeAll()
+        readersIndex = nil
         blockerCache.removeAll()
     }
 
