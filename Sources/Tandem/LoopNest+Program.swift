@@ -155,8 +155,14 @@ final class ProgramTrace {
 }
 
 extension LoopRecorder {
-    static let mode = Mutex<LoopProgramMode>(
-        ProcessInfo.processInfo.environment["TANDEM_LOOP_PROGRAMS"].flatMap(LoopProgramMode.init(rawValue:)) ?? .auto)
+    static let mode = Mutex<LoopProgramMode>({
+        guard let text = ProcessInfo.processInfo.environment["TANDEM_LOOP_PROGRAMS"] else { return .auto }
+        guard let mode = LoopProgramMode(rawValue: text) else {
+            ProcessInfoLite.warn("tandem: TANDEM_LOOP_PROGRAMS=\(text) is not one of auto, always, off; using auto")
+            return .auto
+        }
+        return mode
+    }())
     static var programMode: LoopProgramMode { mode.withLock { $0 } }
     /// Code of programs run in this process, by program: a nest run again (a time loop around
     /// it) is neither rendered nor looked up by its source text (30 KB with the preamble).
