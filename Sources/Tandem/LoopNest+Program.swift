@@ -308,7 +308,11 @@ extension LoopRecorder {
         let workers = Double(Tandem.runtime.deviceChoice == .cpu1 ? 1 : Tandem.runtime.executor.workers)
         let operations = LoopRecorder.operations(program)
         let arrays = launches * LoopRecorder.launchSeconds + operations * LoopRecorder.arraySecondsPerOperation / workers
-        let compiled = operations * LoopRecorder.programSecondsPerOperation / (program.parallelOuter ? workers : 1)
+        // Compiled: vectorised where no innermost loop carries a dependence, on every worker
+        // where the outer loop or the loops inside it are split.
+        let perOperation = program.innermostLoopsCarry ? LoopRecorder.programSecondsPerOperation : LoopRecorder.arraySecondsPerOperation
+        let split = program.parallelOuter || !program.parallelLoops.isEmpty
+        let compiled = operations * perOperation / (split ? workers : 1)
         return compiled < arrays
     }
 
@@ -322,9 +326,11 @@ extension LoopRecorder {
     /// What planning, dispatching and synchronising one small kernel costs here (measured:
     /// 20-150 µs, the most for a 3-D stencil's thirty nodes).
     static let launchSeconds = 30e-6
-    /// One operation of a loop body in compiled scalar code, loads and stores included.
+    /// One operation of a loop body in compiled scalar code, loads and stores included
+    /// (seidel-2d compiled: 0.4 ns).
     static let programSecondsPerOperation = 0.5e-9
-    /// The same in a fused, vectorised array kernel (heat-3d's sweeps: 0.03-0.1 ns).
+    /// The same vectorised, in a fused array kernel or a compiled innermost loop that carries
+    /// nothing (heat-3d's sweeps as arrays: 0.03-0.1 ns; jacobi-2d's compiled: 0.12).
     static let arraySecondsPerOperation = 0.1e-9
 
     /// The operations a program runs, each step and store counted once per iteration of the

@@ -50,6 +50,31 @@ extension LoopProgram {
         return result
     }
 
+    /// Whether some innermost loop (one with no loop in its body) carries a dependence within
+    /// one iteration of the loops around it: its iterations must run one after the other, where
+    /// a C compiler vectorises an innermost loop that carries none (a running sum into one
+    /// element, a recurrence along it: scalar code).
+    public var innermostLoopsCarry: Bool {
+        func walk(_ items: [Item], _ loops: [Enclosing]) -> Bool {
+            for item in items {
+                guard case .loop(let k, let lower, let upper, let step, let body) = item else { continue }
+                let here = loops + [Enclosing(variable: k, lower: lower, upper: upper, step: step)]
+                if body.contains(where: { if case .loop = $0 { true } else { false } }) {
+                    if walk(body, here) { return true }
+                    continue
+                }
+                var uses: [Use] = []
+                var gathered: Set<Int> = []
+                collect(body, here, &uses, &gathered)
+                var equal: [Int: Dependence.Direction] = [:]
+                for l in loops { equal[l.variable] = .equal }
+                if carries(uses, gathered, equal, k) { return true }
+            }
+            return false
+        }
+        return walk(body, [])
+    }
+
     /// Whether two iterations of the outermost loop may touch one element, one of them writing
     /// it (`dependent` on every pair of accesses to a written tensor, the outer variables
     /// unequal). A read at a computed position of a written tensor carries one.

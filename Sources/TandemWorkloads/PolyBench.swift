@@ -174,7 +174,7 @@ public enum PolyBench {
             b[i, j] = (Tensor<S>(i) * Tensor<S>(j + 3) + 3) / S(n)
         }
         try timer.start(a, b)
-        for _ in 0..<tsteps {
+        Tandem.loop(0..<tsteps) { _ in
             Tandem.loop(1..<n - 1, 1..<n - 1) { i, j in
                 b[i, j] = S(0.2) * (a[i, j] + a[i, j - 1] + a[i, 1 + j] + a[1 + i, j] + a[i - 1, j])
             }
@@ -185,7 +185,8 @@ public enum PolyBench {
         return a
     }
 
-    /// Gauss–Seidel in place over nine points: every loop carries a dependence; wavefronts.
+    /// Gauss–Seidel in place over nine points: every loop carries a dependence (compiled as
+    /// written, in order; the array ways run it as wavefronts).
     static func seidel2d<S: FloatingTensorScalar>(tsteps: Int, n: Int, _ timer: Timer) throws -> Tensor<S> {
         var a = Tensor<S>.zeros([n, n])
         Tandem.loop(0..<n, 0..<n) { i, j in a[i, j] = (Tensor<S>(i) * Tensor<S>(j + 2) + 2) / S(n) }
@@ -368,7 +369,7 @@ public enum PolyBench {
             b[i] = (Tensor<S>(i) + 3) / S(n)
         }
         try timer.start(a, b)
-        for _ in 0..<tsteps {
+        Tandem.loop(0..<tsteps) { _ in
             Tandem.loop(1..<n - 1) { i in b[i] = S(0.33333) * (a[i - 1] + a[i] + a[i + 1]) }
             Tandem.loop(1..<n - 1) { i in a[i] = S(0.33333) * (b[i - 1] + b[i] + b[i + 1]) }
         }
@@ -384,7 +385,7 @@ public enum PolyBench {
         }
         try timer.start(a, b)
         let c = S(0.125)
-        for _ in 1...tsteps {
+        Tandem.loop(1...tsteps) { _ in
             Tandem.loop(1..<n - 1, 1..<n - 1, 1..<n - 1) { i, j, k in
                 let di = c * (a[i + 1, j, k] - 2 * a[i, j, k] + a[i - 1, j, k])
                 let dj = c * (a[i, j + 1, k] - 2 * a[i, j, k] + a[i, j - 1, k])
@@ -412,7 +413,7 @@ public enum PolyBench {
             hz[i, j] = Tensor<S>(i) * Tensor<S>(j + 3) / S(nx)
         }
         try timer.start(ex, ey, hz, fict)
-        for t in 0..<tmax {
+        Tandem.loop(0..<tmax) { t in
             Tandem.loop(0..<ny) { j in ey[0, j] = fict[t] }
             Tandem.loop(1..<nx, 0..<ny) { i, j in ey[i, j] = ey[i, j] - S(0.5) * (hz[i, j] - hz[i - 1, j]) }
             Tandem.loop(0..<nx, 1..<ny) { i, j in ex[i, j] = ex[i, j] - S(0.5) * (hz[i, j] - hz[i, j - 1]) }

@@ -598,9 +598,12 @@ extension LoopNestTests {
         #expect(Tandem.loopStatistics.compiled == mid.compiled + 1 && Tandem.loopStatistics.points == mid.points)
     }
 
-    @Test("auto compiles a time loop around small sweeps and keeps array kernels for large ones")
+    @Test("auto compiles time loops around sweeps, and keeps array kernels where the compiled loop would be scalar and the arrays are large")
     func compiledOrArraysByEstimate() throws {
-        for (n, steps, compiled) in [(40, 50, true), (400_000, 3, false)] {
+        // A time loop around two sweeps: vectorised either way, and the compiled loop launches
+        // nothing (large: its sweeps split over threads).
+        for n in [40, 400_000] {
+            let steps = n > 1000 ? 3 : 50
             var start = [Double](repeating: 0, count: n)
             for i in 0..<n { start[i] = Double((i * 13) % 17) }
             var a = Tensor<Double>(start), b = Tensor<Double>.zeros([n])
@@ -616,6 +619,20 @@ extension LoopNestTests {
             }
             let got = try a.scalars
             #expect(zip(got, x).allSatisfy { abs($0 - $1) <= 1e-12 * Swift.max(1, abs($1)) }, "n \(n)")
+            #expect(Tandem.loopStatistics.compiled == before.compiled + 1, "n \(n): \(Tandem.loopStatistics)")
+        }
+        // A recurrence along the inner loop: compiled, its innermost loop is scalar; as arrays
+        // the recurrence's loop runs outside and the rows are vectorised. Short rows of many
+        // columns pay for their launches; few columns of long rows do not.
+        for (n, m, compiled) in [(50, 40, true), (200_000, 4, false)] {
+            var start = [Double](repeating: 0, count: n * m)
+            for i in 0..<(n * m) { start[i] = Double((i * 7) % 11) }
+            var x = Tensor<Double>(start, shape: [n, m])
+            let before = Tandem.loopStatistics
+            Tandem.loop(0..<n, 1..<m) { i, j in x[i, j] = x[i, j - 1] * 0.5 + x[i, j] }
+            var want = start
+            for i in 0..<n { for j in 1..<m { want[i * m + j] = want[i * m + j - 1] * 0.5 + want[i * m + j] } }
+            #expect(try x.scalars == want, "n \(n)")
             #expect((Tandem.loopStatistics.compiled > before.compiled) == compiled, "n \(n): \(Tandem.loopStatistics)")
         }
     }
