@@ -542,11 +542,11 @@ public final class Planner {
     /// if nothing were produced (producing a node only removes it and what it stood for).
     @exclusivity(unchecked) var blockerCache: [Int: [Int]] = [:]
 
-    func isReady(_ i: Int) -> Bool {
-        if let b = blockerCache[i] { return b.allSatisfy { produced[$0] } }
+    func cachedBlockers(_ i: Int) -> [Int] {
+        if let b = blockerCache[i] { return b }
         let b = blockers(i)
         blockerCache[i] = b
-        return b.allSatisfy { produced[$0] }
+        return b
     }
 
     func blockers(_ i: Int) -> [Int] {
@@ -614,7 +614,7 @@ public final class Planner {
 
     @exclusivity(unchecked) var readCache: [Int: Set<Int>] = [:]
 
-    /// The materialised kernels (not yet stored) that read node b directly: `reads` inverted
+    /// The materialised kernels (not yet stored) that read node b directly: `readSet` inverted
     /// once for all of them, where each in-place update's blockers scanned every node (a plan
     /// of 3,000 small updates spent most of its time there: quadratic in its kernels).
     @exclusivity(unchecked) var readersIndex: [Int: [Int]]?
@@ -629,9 +629,6 @@ public final class Planner {
         }
         return readersIndex![b] ?? []
     }
-
-    /// Whether materialised node r's kernel reads node b (materialised) directly.
-    func reads(_ r: Int, _ b: Int) -> Bool { readSet(r).contains(b) }
 
     /// The materialised nodes r's kernel reads directly.
     func readSet(_ r: Int) -> Set<Int> {
@@ -721,8 +718,7 @@ public final class Planner {
         var isReadyNow = [Bool](repeating: false, count: nodes.count)
         var waiters = [[Int]](repeating: [], count: nodes.count)
         func evaluate(_ i: Int) {
-            if blockerCache[i] == nil { blockerCache[i] = blockers(i) }
-            let missing = blockerCache[i]!.filter { !produced[$0] }
+            let missing = cachedBlockers(i).filter { !produced[$0] }
             if missing.isEmpty { isReadyNow[i] = true } else { for m in missing { waiters[m].append(i) } }
         }
         func evaluateAll() {
@@ -769,7 +765,7 @@ public final class Planner {
                 let w = waiters[d]
                 waiters[d] = []
                 for i in w where !produced[i] && !isReadyNow[i] {
-                    if blockerCache[i]!.allSatisfy({ produced[$0] }) { isReadyNow[i] = true }
+                    if cachedBlockers(i).allSatisfy({ produced[$0] }) { isReadyNow[i] = true }
                 }
             }
         }
