@@ -95,9 +95,7 @@ public struct LoopRange: LoopBounds, Sendable {
     func resolved() -> (lower: Int, step: Int, count: Int) {
         precondition(lower.isConstant && upper.isConstant,
                      "Tandem.loop: a loop's bounds use a variable of the same Tandem.loop call; nest a second call instead")
-        let (lo, hi) = (lower.constant, upper.constant)
-        let count = step > 0 ? max(0, (hi - lo + step - 1) / step) : max(0, (lo - hi + (-step) - 1) / (-step))
-        return (lo, step, count)
+        return (lower.constant, step, LoopProgram.count(lower: lower.constant, upper: upper.constant, step: step))
     }
 }
 

@@ -122,35 +122,45 @@ extension LoopRecorder {
     func accessMap(_ indices: [TensorIndex], shape: [Int], what: String) -> AffineMap {
         let extents = frame?.extents ?? []
         let d = extents.count, r = shape.count
-        precondition(indices.count == r,
-                     "Tandem.loop: a \(what) inside a loop nest names every axis with an integer or a loop index (\(indices.count) indices for a tensor of shape \(Shape.describe(shape)))")
+        let items = LoopRecorder.subscriptIndices(indices, shape: shape, what: what, trace: frame?.id)
         var offset = [Int](repeating: 0, count: r)
         var coef = [Int](repeating: 0, count: r * d)
-        for (a, item) in indices.enumerated() {
+        for (a, e) in items.enumerated() {
+            offset[a] = e.constant
+            var lo = e.constant, hi = e.constant
+            for (k, c) in e.coefs.enumerated() where c != 0 {
+                coef[a * d + k] = c
+                let span = c * (extents[k] - 1)
+                lo += min(0, span)
+                hi += max(0, span)
+            }
+            precondition(lo >= 0 && hi < shape[a],
+                         "Tandem.loop: the \(what) index of axis \(a) runs from \(lo) to \(hi), outside its size \(shape[a])")
+        }
+        return AffineMap(inRank: r, outRank: d, offset: offset, coef: coef)
+    }
+
+    /// A subscript of a tensor of `shape` inside a nest as one loop index per axis (an integer,
+    /// counted from the end when negative, as a constant), with the checks every way of running
+    /// a nest makes (arrays here, compiled loops in `ProgramTrace.access`): one item per axis,
+    /// integers inside their axis, only integers and loop indices, and loop indices of the trace
+    /// `trace` (nil: none is being traced).
+    static func subscriptIndices(_ indices: [TensorIndex], shape: [Int], what: String, trace: UInt64?) -> [LoopIndex] {
+        precondition(indices.count == shape.count,
+                     "Tandem.loop: a \(what) inside a loop nest names every axis with an integer or a loop index (\(indices.count) indices for a tensor of shape \(Shape.describe(shape)))")
+        return indices.enumerated().map { a, item in
             switch item {
             case .index(let i):
                 let j = i < 0 ? i + shape[a] : i
                 precondition(j >= 0 && j < shape[a], "Tandem.loop: index \(i) is out of bounds for axis \(a) with size \(shape[a])")
-                offset[a] = j
+                return LoopIndex(constant: j)
             case ._loop(let e):
-                if !e.isConstant {
-                    precondition(frame != nil && e.trace == frame!.id, "a loop index is used outside its Tandem.loop")
-                }
-                offset[a] = e.constant
-                var lo = e.constant, hi = e.constant
-                for (k, c) in e.coefs.enumerated() where c != 0 {
-                    coef[a * d + k] = c
-                    let span = c * (extents[k] - 1)
-                    lo += min(0, span)
-                    hi += max(0, span)
-                }
-                precondition(lo >= 0 && hi < shape[a],
-                             "Tandem.loop: the \(what) index of axis \(a) runs from \(lo) to \(hi), outside its size \(shape[a])")
+                precondition(e.isConstant || (trace != nil && e.trace == trace!), "a loop index is used outside its Tandem.loop")
+                return e
             default:
                 preconditionFailure("Tandem.loop: a \(what) inside a loop nest takes integers and loop indices (and, to read, one index tensor), not ranges or .all; writes through index tensors are not supported yet")
             }
         }
-        return AffineMap(inRank: r, outRank: d, offset: offset, coef: coef)
     }
 
     /// Every tensor a written value is computed from is a read of this nest, something computed

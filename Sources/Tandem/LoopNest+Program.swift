@@ -61,29 +61,15 @@ final class ProgramTrace {
         return s
     }
 
-    /// The subscript of a tensor of `shape` as one affine index per axis.
+    /// The subscript of a tensor of `shape` as one affine index per axis (the checks of
+    /// `LoopRecorder.subscriptIndices`; an index that moves is checked by the compiled code).
     func access(_ buffer: Int, _ indices: [TensorIndex], shape: [Int], what: String) -> Int {
-        precondition(indices.count == shape.count,
-                     "Tandem.loop: a \(what) inside a loop nest names every axis with an integer or a loop index (\(indices.count) indices for a tensor of shape \(Shape.describe(shape)))")
-        var axes: [LoopProgram.Affine] = []
-        for (a, item) in indices.enumerated() {
-            switch item {
-            case .index(let i):
-                let j = i < 0 ? i + shape[a] : i
-                precondition(j >= 0 && j < shape[a], "Tandem.loop: index \(i) is out of bounds for axis \(a) with size \(shape[a])")
-                axes.append(LoopProgram.Affine(constant: j))
-            case ._loop(let e):
-                precondition(e.isConstant || e.trace == id, "a loop index is used outside its Tandem.loop")
-                if e.isConstant {
-                    precondition(e.constant >= 0 && e.constant < shape[a],
-                                 "Tandem.loop: the \(what) index of axis \(a) is \(e.constant), outside its size \(shape[a])")
-                }
-                axes.append(LoopProgram.Affine(constant: e.constant, coefs: e.coefs))
-            default:
-                preconditionFailure("Tandem.loop: a \(what) inside a loop nest takes integers and loop indices (and, to read, one index tensor), not ranges or .all; writes through index tensors are not supported yet")
-            }
+        let items = LoopRecorder.subscriptIndices(indices, shape: shape, what: what, trace: id)
+        for (a, e) in items.enumerated() where e.isConstant {
+            precondition(e.constant >= 0 && e.constant < shape[a],
+                         "Tandem.loop: the \(what) index of axis \(a) is \(e.constant), outside its size \(shape[a])")
         }
-        accesses.append(LoopProgram.Access(buffer: buffer, indices: axes))
+        accesses.append(LoopProgram.Access(buffer: buffer, indices: items.map(\.affine)))
         return accesses.count - 1
     }
 
@@ -192,7 +178,7 @@ extension LoopRecorder {
     func programValue(_ p: ProgramTrace, of e: LoopIndex, dtype: DType) -> Node {
         precondition(e.isConstant || e.trace == p.id, "a loop index is used outside its Tandem.loop")
         let node = Node(.storage(Buffer(dtype: dtype, count: 1)), dtype: dtype, shape: [])
-        _ = p.step(.index(LoopProgram.Affine(constant: e.constant, coefs: e.coefs)), dtype, for: node)
+        _ = p.step(.index(e.affine), dtype, for: node)
         return node
     }
 
@@ -222,16 +208,15 @@ extension LoopRecorder {
             var coefs = r.lower.coefs + [Int](repeating: 0, count: max(0, k + 1 - r.lower.coefs.count))
             coefs[k] += r.step
             indices.append(LoopIndex(constant: r.lower.constant, coefs: coefs, trace: p.id))
-            opened.append((k, LoopProgram.Affine(constant: r.lower.constant, coefs: r.lower.coefs),
-                           LoopProgram.Affine(constant: r.upper.constant, coefs: r.upper.coefs), r.step))
+            opened.append((k, r.lower.affine, r.upper.affine, r.step))
             p.open()
         }
         body(indices)
         for (k, lower, upper, step) in opened.reversed() { p.close(variable: k, lower: lower, upper: upper, step: step) }
     }
 
-    /// The nest over `space` (the outermost call's loops) traced as a loop program, or nil
-    /// (said in `reason`) when it cannot be one.
+    /// The nest over `space` (the outermost call's loops) traced as a loop program, or nil when
+    /// it cannot be one (`ProgramTrace.failure` says why; the array ways run it).
     func traceProgram(_ space: Space, _ body: ([LoopIndex]) -> Void) -> (ProgramTrace, LoopProgram)? {
         let d = space.extents.count
         func trace(first: Bool) -> ProgramTrace {
@@ -260,8 +245,7 @@ extension LoopRecorder {
             shapes: p.tensors.map(\.shape), accesses: p.accesses, steps: p.steps, body: p.blocks[0], variables: p.variables,
             intParams: p.intParams.count, floatParams: p.floatParams.count, parallelOuter: false)
         made.parallelOuter = !made.outerCarriesDependence
-        let workers = Tandem.runtime.deviceChoice == .cpu1 ? 1 : Tandem.runtime.executor.workers
-        if !made.parallelOuter && workers > 1 {
+        if !made.parallelOuter && Tandem.hostThreads > 1 {
             made.parallelLoops = made.parallelInnerLoops(minimumOperations: LoopRecorder.splitOperations)
         }
         return (p, made)
@@ -305,8 +289,8 @@ extension LoopRecorder {
                 return true                                     // one point at a time
             }
         }
-        let workers = Double(Tandem.runtime.deviceChoice == .cpu1 ? 1 : Tandem.runtime.executor.workers)
-        let operations = LoopRecorder.operations(program)
+        let workers = Double(Tandem.hostThreads)
+        let operations = Double(program.operations(in: program.body, extents: program.variableExtents()))
         let arrays = launches * LoopRecorder.launchSeconds + operations * LoopRecorder.arraySecondsPerOperation / workers
         // Compiled: vectorised where no innermost loop carries a dependence, on every worker
         // where the outer loop or the loops inside it are split.
@@ -333,21 +317,6 @@ extension LoopRecorder {
     /// nothing (heat-3d's sweeps as arrays: 0.03-0.1 ns; jacobi-2d's compiled: 0.12).
     static let arraySecondsPerOperation = 0.1e-9
 
-    /// The operations a program runs, each step and store counted once per iteration of the
-    /// loops around it at their largest extents.
-    static func operations(_ p: LoopProgram) -> Double {
-        let extents = p.variableExtents()
-        func count(_ items: [LoopProgram.Item], _ times: Double) -> Double {
-            items.reduce(0) { n, item in
-                switch item {
-                case .step, .store: n + times
-                case .loop(let k, _, _, _, let body): n + count(body, times * Double(extents[k]))
-                }
-            }
-        }
-        return count(p.body, 1)
-    }
-
     /// The stores and loops in the body of the innermost of the call's own `depth` loops: what
     /// one iteration of its first loop launches on the array ways, at least.
     static func units(_ p: LoopProgram, depth: Int) -> Int {
@@ -363,11 +332,7 @@ extension LoopRecorder {
 
     /// Whether loop programs may run here: the placement lets the host's compiled code run and
     /// there is a C compiler.
-    static var programsAvailable: Bool {
-        let choice = Tandem.runtime.deviceChoice
-        return programMode != .off && (choice == .auto || choice == .cpu || choice == .cpu1)
-            && Tandem.shared.cpu.availability == .available
-    }
+    static var programsAvailable: Bool { programMode != .off && Tandem.hostCodeAllowed }
 
     /// Compiles and runs a traced program over copies of the tensors it writes, which become
     /// their current versions; false (nothing changed) when its code or its inputs could not
@@ -428,7 +393,7 @@ extension LoopRecorder {
         barrier.pointer.initializeMemory(as: Int64.self, repeating: 0, count: 2)
         let pointers: [UnsafeMutableRawPointer?] = buffers.map { $0.pointer } + [error.pointer, barrier.pointer]
         let count = program.outerCount
-        let workers = Tandem.runtime.deviceChoice == .cpu1 ? 1 : Tandem.runtime.executor.workers
+        let workers = Tandem.hostThreads
         let threaded = !program.parallelLoops.isEmpty
         let pieces = program.parallelOuter ? max(1, min(workers, count)) : threaded ? workers : 1
         let (ints, floats) = (intValues, floatValues)
@@ -460,7 +425,7 @@ extension LoopRecorder {
         let e = error.pointer.assumingMemoryBound(to: Int64.self)
         if e[0] != 0 {
             let access = program.accesses[Int(e[0]) - 1]
-            let written = program.buffers[access.buffer].isWritten && LoopProgram.isStored(program, access: Int(e[0]) - 1)
+            let written = LoopProgram.isStored(program, access: Int(e[0]) - 1)
             preconditionFailure("Tandem.loop: the \(written ? "write" : "read") index of axis \(e[1]) reaches \(e[2]), outside its size \(program.shapes[access.buffer][Int(e[1])])")
         }
         for (b, key) in p.tensors.enumerated() where p.written[b] {
@@ -478,6 +443,11 @@ extension LoopRecorder {
                                         detail: threaded ? "inner loops on \(pieces) threads" : pieces > 1 ? "outer loop on \(pieces) workers" : "sequential"))
         return true
     }
+}
+
+extension LoopIndex {
+    /// The same affine expression in a loop program's terms (its variables are the trace's).
+    var affine: LoopProgram.Affine { LoopProgram.Affine(constant: constant, coefs: coefs) }
 }
 
 extension LoopProgram {

@@ -133,6 +133,17 @@ public enum Tandem {
     /// The CPU device: its compiler (or why none was found) and its kernel cache.
     public static var cpu: CPUDevice { shared.cpu }
 
+    /// Whether host code compiled outside the kernels (the tiled product, compiled loop nests)
+    /// may run here: the placement in force lets the host's compiled code run (`auto`, `cpu`,
+    /// `cpu-1`) and there is a C compiler.
+    static var hostCodeAllowed: Bool {
+        let choice = runtime.deviceChoice
+        return (choice == .auto || choice == .cpu || choice == .cpu1) && shared.cpu.availability == .available
+    }
+
+    /// The threads such code may split its work over: one under `cpu-1`, every worker otherwise.
+    static var hostThreads: Int { runtime.deviceChoice == .cpu1 ? 1 : runtime.executor.workers }
+
     /// Counters since start or the last `resetStatistics()`.
     public static var statistics: Statistics { runtime.statistics.snapshot }
 

@@ -74,10 +74,10 @@ extension Tensor where Scalar: NumericTensorScalar {
         guard Scalar.dtype.isFloatingPoint, n >= 8, m >= 8, n * k * m >= 1 << 18 else { return nil }
         let choice = Tandem.runtime.deviceChoice
         if BLAS.shared.accepts(m: n, n: m, k: k), choice == .auto || choice == .cpu { return .blas }
-        guard choice == .auto || choice == .cpu || choice == .cpu1, Tandem.shared.cpu.availability == .available else { return nil }
+        guard Tandem.hostCodeAllowed else { return nil }
         do {
             let code = try Tandem.shared.cpu.routine(source: TiledProduct.source(float32: Scalar.dtype == .float32), weight: 400)
-            return .tiled(code, threads: choice == .cpu1 ? 1 : Tandem.runtime.executor.workers)
+            return .tiled(code, threads: Tandem.hostThreads)
         } catch {
             if tiledProductFailureSaid.exchange(true, ordering: .relaxed) == false {
                 ProcessInfoLite.warn("tandem: the tiled matrix product could not be compiled (\(String("\(error)".prefix(300)))); products use generated kernels")

@@ -41,7 +41,7 @@ extension LoopProgram {
         var result: Set<Int> = []
         for item in top {
             guard case .loop(let k, _, _, _, let inner) = item else { continue }
-            if operations(inner, extents) * extents[k] < minimumOperations { continue }
+            if operations(in: inner, extents: extents) * extents[k] < minimumOperations { continue }
             var uses: [Use] = []
             var gathered: Set<Int> = []
             collect([item], [outer], &uses, &gathered)
@@ -175,11 +175,16 @@ extension LoopProgram {
         return system.feasible
     }
 
-    private func operations(_ items: [Item], _ extents: [Int]) -> Int {
+    /// The steps and stores `items` run, each counted once per iteration of the loops in them at
+    /// their largest `extents` (`variableExtents()`): what the choice between compiled code and
+    /// array kernels, and the split of loops over threads, are priced by.
+    ///
+    ///     let work = program.operations(in: program.body, extents: program.variableExtents())
+    public func operations(in items: [Item], extents: [Int]) -> Int {
         items.reduce(0) { n, item in
             switch item {
             case .step, .store: n + 1
-            case .loop(let k, _, _, _, let body): n + extents[k] * operations(body, extents)
+            case .loop(let k, _, _, _, let body): n + extents[k] * operations(in: body, extents: extents)
             }
         }
     }

@@ -123,31 +123,37 @@ public enum LoopProgramRenderer {
         /// A loop; with `split`, thread `w` of `P` runs its share of the iterations.
         mutating func loop(_ k: Int, _ lower: LoopProgram.Affine, _ upper: LoopProgram.Affine, _ step: Int,
                            _ body: [LoopProgram.Item], _ depth: Int, split: Bool) {
-                    line("{", depth)
-                    let d = depth + 1
-                    line("const int64_t lo\(k) = \(affine(lower)), up\(k) = \(affine(upper));", d)
-                    if step > 0 {
-                        line("const int64_t c\(k) = up\(k) > lo\(k) ? (up\(k) - lo\(k) + \(step - 1)LL) / \(step)LL : 0;", d)
-                    } else {
-                        line("const int64_t c\(k) = lo\(k) > up\(k) ? (lo\(k) - up\(k) + \(-step - 1)LL) / \(-step)LL : 0;", d)
-                    }
-                    line("(void)lo\(k); (void)up\(k);", d)
-                    let (first, end) = split ? ("c\(k) * w / P", "c\(k) * (w + 1) / P") : ("0", "c\(k)")
-                    line("const int64_t s\(k) = \(first), e\(k) = \(end);", d)
-                    if !directAccesses(body).isEmpty {
-                        line("if (e\(k) > s\(k)) {", d)
-                        line("{ const int64_t t\(k) = s\(k);", d + 1)
-                        checks(body, d + 2)
-                        line("}", d + 1)
-                        line("{ const int64_t t\(k) = e\(k) - 1;", d + 1)
-                        checks(body, d + 2)
-                        line("}", d + 1)
-                        line("}", d)
-                    }
-                    line("for (int64_t t\(k) = s\(k); t\(k) < e\(k); t\(k)++) {", d)
-                    self.items(body, d + 1)
-                    line("}", d)
-                    line("}", depth)
+            line("{", depth)
+            let d = depth + 1
+            line("const int64_t lo\(k) = \(affine(lower)), up\(k) = \(affine(upper));", d)
+            if step > 0 {
+                line("const int64_t c\(k) = up\(k) > lo\(k) ? (up\(k) - lo\(k) + \(step - 1)LL) / \(step)LL : 0;", d)
+            } else {
+                line("const int64_t c\(k) = lo\(k) > up\(k) ? (lo\(k) - up\(k) + \(-step - 1)LL) / \(-step)LL : 0;", d)
+            }
+            line("(void)lo\(k); (void)up\(k);", d)
+            let (first, end) = split ? ("c\(k) * w / P", "c\(k) * (w + 1) / P") : ("0", "c\(k)")
+            line("const int64_t s\(k) = \(first), e\(k) = \(end);", d)
+            entryChecks(k, from: "s\(k)", to: "e\(k)", body, d)
+            line("for (int64_t t\(k) = s\(k); t\(k) < e\(k); t\(k)++) {", d)
+            items(body, d + 1)
+            line("}", d)
+            line("}", depth)
+        }
+
+        /// The checks of the body's direct accesses at the first and the last of the iterations
+        /// `from ..< to` of variable `k` (an affine index is extreme at one of them), when there
+        /// are any.
+        mutating func entryChecks(_ k: Int, from: String, to: String, _ body: [LoopProgram.Item], _ depth: Int) {
+            guard !directAccesses(body).isEmpty else { return }
+            line("if (\(to) > \(from)) {", depth)
+            line("{ const int64_t t\(k) = \(from);", depth + 1)
+            checks(body, depth + 2)
+            line("}", depth + 1)
+            line("{ const int64_t t\(k) = \(to) - 1;", depth + 1)
+            checks(body, depth + 2)
+            line("}", depth + 1)
+            line("}", depth)
         }
 
         /// The outermost loop's body when loops in it are split over threads: every thread
@@ -215,16 +221,7 @@ public enum LoopProgramRenderer {
             }
             precondition(k == 0, "internal: a loop program's outer loop is variable 0")
             // The outer loop's values are folded into the subscripts: t0 counts its iterations.
-            if !directAccesses(body).isEmpty {
-                line("if (hi > lo) {", 1)
-                line("{ const int64_t t0 = lo;", 2)
-                checks(body, 3)
-                line("}", 2)
-                line("{ const int64_t t0 = hi - 1;", 2)
-                checks(body, 3)
-                line("}", 2)
-                line("}", 1)
-            }
+            entryChecks(0, from: "lo", to: "hi", body, 1)
             line("for (int64_t t0 = lo; t0 < hi; t0++) {", 1)
             if threaded { threadedItems(body, 2) } else { items(body, 2) }
             line("}", 1)

@@ -120,20 +120,4 @@ public struct LoopProgram: Hashable, Sendable {
     public static func count(lower: Int, upper: Int, step: Int) -> Int {
         step > 0 ? max(0, (upper - lower + step - 1) / step) : max(0, (lower - upper - step - 1) / -step)
     }
-
-    /// The operations of the body, one per point (for the estimate of its time).
-    public var operationsPerPoint: Int { max(1, steps.count + storeCount) }
-
-    private var storeCount: Int {
-        func count(_ items: [Item]) -> Int {
-            items.reduce(0) { n, item in
-                switch item {
-                case .store: n + 1
-                case .loop(_, _, _, _, let body): n + count(body)
-                case .step: n
-                }
-            }
-        }
-        return count(body)
-    }
 }
