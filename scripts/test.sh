@@ -26,4 +26,20 @@ fi
 # would hand the calibration on to a detached copy of itself (Calibration.handOffAtExit): none
 # is wanted after the suite, and the one test of the hand-off turns it on for its own run.
 export TANDEM_CALIBRATE_AFTER_EXIT=0
-swift test "$@"
+# A hung test must fail fast and say which tests were in flight, not run to CI's own limit:
+# the whole run (build included; about 10 minutes on a fresh 2-core machine) has
+# TANDEM_TEST_TIMEOUT seconds (30 minutes unless set).
+limit=${TANDEM_TEST_TIMEOUT:-1800}
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+status=0
+timeout --kill-after=30 "$limit" swift test "$@" 2>&1 | tee "$log" || status=$?
+if (( status == 124 || status == 137 )); then
+    echo "test.sh: the tests ran past ${limit} s and were stopped; started and not finished:"
+    # Swift Testing says `Test "name" started.` and then, once, passed/failed/skipped with the name.
+    awk '/ Test case passing / { next }
+         / Test .* started\.$/ { n = $0; sub(/^[^ ]* Test /, "", n); sub(/ started\.$/, "", n); s[n] = 1; next }
+         / Test / { for (k in s) if (index($0, " Test " k " ")) delete s[k] }
+         END { for (k in s) print "  " k }' "$log"
+fi
+exit "$status"

@@ -177,6 +177,11 @@ extension LoopRecorder {
                 continue
             }
             guard seen.insert(ObjectIdentifier(n)).inserted else { continue }
+            // Every value in a body is one element: a reduction of one would reduce the whole
+            // iteration space here (the array trace gives values its shape), not the element.
+            if case .reduce = n.op {
+                preconditionFailure("Tandem.loop: a reduction (sum, max, mean, ...) of a value inside a loop nest; every value in a body is one element: write the reduction as a loop (s[i] += a[i, j])")
+            }
             n.op.forEachInput { stack.append($0) }
         }
     }

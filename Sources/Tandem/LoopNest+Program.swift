@@ -237,9 +237,15 @@ extension LoopRecorder {
         // a read through the variable that is written (which holds the stand-in from its first
         // write on) and a read of the same tensor under another name (which keeps the values
         // from before the nest) are told apart even before the write in the body.
-        guard trace(first: true).failure == nil else { return nil }
+        if let reason = trace(first: true).failure {
+            LoopNest.notCompiled(reason)
+            return nil
+        }
         let p = trace(first: false)
-        guard p.failure == nil else { return nil }
+        if let reason = p.failure {
+            LoopNest.notCompiled(reason)
+            return nil
+        }
         var made = LoopProgram(
             buffers: p.tensors.indices.map { BufferParam(dtype: p.tensors[$0].dtype, isRead: true, isWritten: p.written[$0]) },
             shapes: p.tensors.map(\.shape), accesses: p.accesses, steps: p.steps, body: p.blocks[0], variables: p.variables,
@@ -354,6 +360,7 @@ extension LoopRecorder {
             if LoopNest.programFailureSaid.exchange(true, ordering: .relaxed) == false {
                 ProcessInfoLite.warn("tandem: a Tandem.loop nest could not be compiled as a loop (\(String("\(error)".prefix(300)))); such nests run as array kernels")
             }
+            LoopNest.notCompiled("its code could not be compiled: \(String("\(error)".prefix(200)))")
             return false
         }
         var buffers: [Buffer] = []

@@ -1,5 +1,6 @@
 import Synchronization
 import TandemCompiler
+import TandemRuntime
 
 extension Tandem {
     /// Runs a loop nest written as plain Swift: the meaning is exactly that of the sequential
@@ -126,6 +127,9 @@ public struct LoopStatistics: Sendable, Equatable {
     /// Compiled nests whose outermost loop carries a dependence and loops directly inside it do
     /// not, split over threads at each of its iterations.
     public var compiledThreaded = 0
+    /// Nests the compiled way could not take (a value it cannot compute, or no code), run by the
+    /// array paths instead; each is traced as a `fallback` event with the reason.
+    public var notCompiled = 0
 }
 
 /// The tracing of `Tandem.loop` bodies and the decision how to run them.
@@ -135,6 +139,14 @@ enum LoopNest {
     static let traces = Atomic<UInt64>(1)
     /// Whether a loop program's failed compile has been said (once a process).
     static let programFailureSaid = Atomic<Bool>(false)
+
+    /// Counts and traces a nest the compiled way could not take (the array paths run it).
+    static func notCompiled(_ reason: String) {
+        statistics.withLock { $0.notCompiled += 1 }
+        let now = ProcessInfoLite.monotonicNanos()
+        Tracer.shared.record(TraceEvent(kind: .fallback, name: "Tandem.loop not compiled", start: now,
+                                        device: "cpu", detail: reason + "; run as array kernels"))
+    }
 
     /// Whether a subscript is one of a loop nest: it has a loop index, or only integers and
     /// index tensors while a body is traced (an element read at a fixed or computed place).

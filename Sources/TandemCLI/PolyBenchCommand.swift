@@ -101,7 +101,8 @@ struct PolyBenchCommand: ParsableCommand {
                                       "points": Double(after.points - before.points) / runs,
                                       "compiled": Double(after.compiled - before.compiled) / runs,
                                       "compiled_parallel": Double(after.compiledParallel - before.compiledParallel) / runs,
-                                      "compiled_threaded": Double(after.compiledThreaded - before.compiledThreaded) / runs]
+                                      "compiled_threaded": Double(after.compiledThreaded - before.compiledThreaded) / runs,
+                                      "not_compiled": Double(after.notCompiled - before.notCompiled) / runs]
             if check {
                 if let (sum, corner) = (dtype == .f32 ? PolyBenchCommand.expected32 : PolyBenchCommand.expected)[k]?[size] {
                     let tol = PolyBenchCommand.tolerance(dtype)
@@ -114,7 +115,7 @@ struct PolyBenchCommand: ParsableCommand {
             }
             rows.append(row)
             if !json {
-                let how = "arrays \(fmt(row["arrays"])), one at a time \(fmt(row["peeled"])), wavefronts \(fmt(row["wavefronts"])), points \(fmt(row["points"])), compiled \(fmt(row["compiled"])) (parallel \(fmt(row["compiled_parallel"])), threaded \(fmt(row["compiled_threaded"])))"
+                let how = "arrays \(fmt(row["arrays"])), one at a time \(fmt(row["peeled"])), wavefronts \(fmt(row["wavefronts"])), points \(fmt(row["points"])), compiled \(fmt(row["compiled"])) (parallel \(fmt(row["compiled_parallel"])), threaded \(fmt(row["compiled_threaded"]))), not compiled \(fmt(row["not_compiled"]))"
                 let name = k + String(repeating: " ", count: max(0, 10 - k.count))
                 print("\(name) \(size) \(dtype.rawValue) tandem \(JSON.number(best)) s  checksum \(JSON.number(out["checksum"]!)) \(row["check"].map { "\($0)" } ?? "")  [\(how)]")
             }

@@ -256,6 +256,41 @@ struct StuckCompilerTests {
     }
 }
 
+/// A loop nest whose program the compiler refuses runs as array kernels: said, counted, correct.
+@Suite("Loop programs a compiler refuses")
+struct RefusedLoopProgramTests {
+    @Test("a compiler that refuses loop programs: the nests run as array kernels, the refusal is said once and counted, the values pass")
+    func refusedLoopProgram() throws {
+        let bin = try #require(CLITests.binary, "the tandem executable was not built")
+        guard case .success(let real) = CPUToolchain.find() else { return }      // no compiler: nothing to refuse
+        let dir = TestScratch.path("refused-\(UInt32.random(in: 0...UInt32.max))")
+        mkdir(dir, 0o700)
+        let cc = dir + "/cc"
+        // Compiles every kernel but a loop program (the only C with a thread barrier).
+        let script = "#!/bin/sh\nfor a in \"$@\"; do case \"$a\" in *.c) if grep -q tk_barrier \"$a\"; then echo 'refused: a loop program' >&2; exit 1; fi;; esac; done\nexec \(Subprocess.shellQuoted(real.path)) \"$@\"\n"
+        #expect(ProcessInfoLite.write(Array(script.utf8), to: cc))
+        chmod(cc, 0o700)
+        guard case .success(let r) = Subprocess.run(["/usr/bin/env", "TANDEM_CALIBRATE_AFTER_EXIT=0", "TANDEM_CC=\(cc)", "TANDEM_CACHE_DIR=\(dir)/cache",
+                                                     "TANDEM_LOOP_PROGRAMS=always", bin, "polybench", "--kernels", "lu,trisolv", "--size", "mini", "--repeats", "1", "--check", "--json"],
+                                                    timeout: 300) else {
+            Issue.record("could not start tandem")
+            return
+        }
+        #expect(r.status == 0, "\(r.output)")
+        #expect(r.output.components(separatedBy: "could not be compiled as a loop").count == 2, "said once: \(r.output)")
+        // One JSON row per kernel: `{"arrays": 2, "check": "pass", ...}`.
+        func field(_ row: Substring, _ key: String) -> String {
+            guard let at = row.range(of: "\"\(key)\": ") else { return "" }
+            return String(row[at.upperBound...].prefix { $0 != "," && $0 != "}" })
+        }
+        for kernel in ["lu", "trisolv"] {
+            let row = r.output.split(separator: "{").first { $0.contains("\"kernel\": \"\(kernel)\"") } ?? ""
+            #expect(field(row, "check") == "\"pass\"", "\(row)")
+            #expect(Double(field(row, "compiled")) == 0 && (Double(field(row, "not_compiled")) ?? 0) >= 1, "\(row)")
+        }
+    }
+}
+
 /// Issue 17 point 3: the key names the compiler binary, and leftovers of dead writers go.
 @Suite("Cache keys and leftovers")
 struct CacheKeyTests {

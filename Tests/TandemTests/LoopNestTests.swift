@@ -714,6 +714,18 @@ extension LoopNestTests {
         print("random triangular programs: \(parallel) of \(total) with the outer loop in parallel")
     }
 
+    @Test("a reduction of a value inside a nest stops the program with a message, not a sum over the iteration space")
+    func reductionOfAnElementRefused() async {
+        let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            let a = Tensor<Double>.ones([8])
+            var b = Tensor<Double>.zeros([8])
+            Tandem.loop(0..<8) { i in b[i] = a[i].sum() }
+            _ = try? b.scalars
+        }
+        let text = String(decoding: result?.standardErrorContent ?? [], as: UTF8.self)
+        #expect(text.contains("a reduction (sum, max, mean, ...) of a value inside a loop nest"), "\(text)")
+    }
+
     @Test("an index outside its tensor in a compiled nest stops the program with the axis and the size")
     func compiledOutOfBounds() async {
         let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
