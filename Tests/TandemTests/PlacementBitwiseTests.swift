@@ -56,6 +56,34 @@ struct PlacementBitwiseTests {
         expectSameBits(try everywhere { Tensor<Float>(x()).sum(axis: shape.count - 1) }, "f32 row sums of \(shape)")
     }
 
+    @Test("reductions down columns, compiled in blocks of columns read along rows: the interpreter's bits",
+          arguments: [[8, 128], [37, 1001], [1003, 129], [3, 17, 300]])
+    func columnReductions(_ shape: [Int]) throws {
+        let x = { Tensor<Double>.uniform(shape, seed: 37, in: -2...2) }
+        let axis = shape.count - 2
+        if shape[axis] < 100 {
+            // Few rows: not split over the rows (a tall matrix's partial sums are row-major already).
+            let c = Tandem.generatedC((x() * 2).sum(axis: axis)).joined()
+            #expect(c.contains("c0_"), "a column sum of \(shape) is not rendered in blocks of columns")
+        }
+        expectSameBits(try everywhere { (x() * x() + 0.5).sum(axis: axis) }, "sum(axis: \(axis)) of \(shape)")
+        expectSameBits(try everywhere { x().mean(axis: axis) }, "mean(axis: \(axis)) of \(shape)")
+        expectSameBits(try everywhere { Tensor<Float>(x()).sum(axis: axis) }, "f32 sum(axis: \(axis)) of \(shape)")
+        expectSameBits(try everywhere { Tensor<Int64>(x() * 1000).sum(axis: axis) }, "int64 sum(axis: \(axis)) of \(shape)")
+        // Max and min (one lane each), with a NaN in some columns.
+        let nan = { `where`(x() .> 1.99, Tensor<Double>(.nan), x()) }
+        for (name, bits) in [("max", try everywhere { nan().max(axis: axis) }.map { $0.map(\.bitPattern) }),
+                             ("min", try everywhere { nan().min(axis: axis) }.map { $0.map(\.bitPattern) })] {
+            #expect(bits.allSatisfy { $0 == bits[0] }, "\(name)(axis: \(axis)) with NaN of \(shape) differs between placements")
+        }
+        // Two reductions of one kernel, and a vector-matrix product.
+        expectSameBits(try everywhere { x().sum(axis: axis) * x().max(axis: axis) }, "sum * max (axis: \(axis)) of \(shape)")
+        if shape.count == 2 {
+            let v = { Tensor<Double>.uniform([shape[0]], seed: 38, in: -1...1) }
+            expectSameBits(try everywhere { v().matmul(x()) }, "v @ a of \(shape)")
+        }
+    }
+
     @Test("multiply-adds are not contracted into FMAs: linspace matches NumPy's i * step + start")
     func noContraction() throws {
         let n = 250
