@@ -35,4 +35,29 @@ struct BufferPoolTests {
         pool.releaseAll()
         #expect(pool.freeBytes == 0)
     }
+
+    @Test("one block taken and returned every iteration keeps the eviction queue bounded, and evicts in the order of the last return")
+    func roundTripsStayBounded() {
+        let page = 8192
+        let pool = BufferPool(limit: 16 * page)
+        let a = pool.take(byteCount: page), b = pool.take(byteCount: page)
+        pool.give(a, byteCount: page)
+        pool.give(b, byteCount: page)
+        for _ in 0..<20_000 {
+            let x = pool.take(byteCount: page)
+            pool.give(x, byteCount: page)
+        }
+        // Each compaction keeps the live entries only (two here), so the queue never holds more
+        // than 2 x 2 + 64 of them; with the old set of addresses it held one an iteration.
+        #expect(pool.queued <= 2 * 2 + 64, "\(pool.queued) entries queued for 2 free blocks")
+        // `b` went round 20,000 times, `a` never: `a` is the oldest return, so it goes first
+        // when 15 more pages come back (17 free, limit 16), and `b` stays.
+        let sizes = [4, 4, 4, 3].map { $0 * page }
+        let more = sizes.map { pool.take(byteCount: $0) }
+        for (x, size) in zip(more, sizes) { pool.give(x, byteCount: size) }
+        #expect(pool.freeBytes == 16 * page)
+        #expect(pool.take(byteCount: page) == b, "the block returned last was evicted before the older one")
+        #expect(pool.freeBytes == 15 * page, "another block of a page was still free")
+        pool.releaseAll()
+    }
 }
