@@ -4,6 +4,7 @@ import Glibc
 import Testing
 import _TandemTestSupport
 @testable import Tandem
+@testable import TandemIR
 import TandemRuntime
 
 /// Kernel runs counted across processes (issue 14, point 2): a compile is amortised over a
@@ -49,6 +50,40 @@ struct KernelHistoryTests {
         c.entries = a.entries
         #expect(c == a && c.hashValue == a.hashValue && KernelHistory.key(c) == KernelHistory.key(a))
         #expect(a.structureDescription.hasPrefix("Kernel(rank: ") && !a.structureDescription.contains("memo"))
+    }
+
+    @Test("the hand-written structure text is reflection's, character for character (the history's keys stay)")
+    func handWrittenDescription() throws {
+        let x = Tensor<Double>.uniform([300, 7], seed: 41, in: -1...1)
+        let i = Tensor<Int64>.arange(0, 300) % 7
+        let planned: [any TensorProtocol] = [
+            (x * 2).sum(), (x + 3).exp().log(), x.sum(axis: 1), x.sum(axis: 0), x.argmax(axis: 1),
+            Tensor<Float>(x).max(), `where`(x .> 0.5, x, -x), Tensor<Double>.arange(0, 50) * 0.5,
+            x.reshaped([-1]).take(i), Tensor<Int32>(x * 100) % 3, (x.reshaped([-1])[stride(from: 0, to: 2100, by: 2)] + 1),
+            Tensor<Double>.uniform([1 << 20], seed: 2, in: 0...1).sum(), x.mean(axis: 1, keepDims: true) - x,
+        ]
+        var kernels: [Kernel] = planned.flatMap { t in Tandem.plan(t).kernels.map(\.kernel) }
+        // Every instruction and stride kind, entries, a compiled-in row and literal ints.
+        let every = Kernel(rank: 2, parallelAxes: 1,
+                           buffers: [BufferParam(dtype: .float32, isRead: true, isWritten: false), BufferParam(dtype: .int64, isRead: true, isWritten: true)],
+                           accesses: [Access(offset: 2, strides: [.zero, .one]), Access(offset: 3, strides: [.param(4), .fixed(-2)])],
+                           instrs: [Instr(.load(buffer: 0, access: 0), .float32), Instr(.gather(buffer: 0, access: 1, index: 0, stride: 5, extent: 6), .float32),
+                                    Instr(.uniform(access: 0, seed: 7, lo: 0, hi: 1), .float64), Instr(.iota(access: 1, start: 8, step: 9), .int64),
+                                    Instr(.param(2), .float64), Instr(.literal(.float(0.1)), .float64), Instr(.literal(.int(-3)), .int64),
+                                    Instr(.literal(.bool(true)), .bool), Instr(.unary(.erfc, 5), .float64), Instr(.binary(.atan2, 4, 5), .float64),
+                                    Instr(.select(7, 4, 5), .float64), Instr(.cast(10), .int64), Instr(.accumulated(0), .float64, epilogue: true)],
+                           reductions: [Reduction(op: .argmin, value: 10, accumulator: .int64)],
+                           stores: [Store(buffer: 1, access: 1, value: 11, epilogue: false), Store(buffer: 1, access: 0, value: 12, epilogue: true)],
+                           intParams: 10, floatParams: 3, innerExtent: 5)
+        kernels.append(every)
+        for entries in [Kernel.Entries.rows, .split] {
+            var k = every
+            k.entries = entries
+            k.literalInts = [1, -2, 3]
+            kernels.append(k)
+        }
+        #expect(kernels.count > 15)
+        for k in kernels { #expect(k.structureDescription == k.reflectedDescription) }
     }
 
     @Test("a corrupt, oversized or linked file counts as empty and is replaced at the next save")
