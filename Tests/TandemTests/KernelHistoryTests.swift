@@ -5,7 +5,7 @@ import Testing
 import _TandemTestSupport
 @testable import Tandem
 @testable import TandemIR
-import TandemRuntime
+@testable import TandemRuntime
 
 /// Kernel runs counted across processes (issue 14, point 2): a compile is amortised over a
 /// kernel's life, not one process.
@@ -50,6 +50,18 @@ struct KernelHistoryTests {
         c.entries = a.entries
         #expect(c == a && c.hashValue == a.hashValue && KernelHistory.key(c) == KernelHistory.key(a))
         #expect(a.structureDescription.hasPrefix("Kernel(rank: ") && !a.structureDescription.contains("memo"))
+    }
+
+    @Test("a key's digest round-trips through its 64 hex digits, in either case; a line with a non-hex digit is skipped")
+    func digestText() throws {
+        let (a, b) = kernels()
+        let path = TestScratch.path("history-hex")
+        let text = "\(KernelHistory.key(a).uppercased()) 5\n\(KernelHistory.key(b).dropLast())g 7\n"
+        try VerifiedFileCache.writeFile(path, Array(text.utf8))
+        let table = KernelHistory.readTable(path)
+        #expect(table.count == 1 && table[KernelHistory.digest(a)] == 5)
+        #expect(KernelHistory.digest(a).hex == KernelHistory.key(a) && KernelHistory.digest(a) != KernelHistory.digest(b))
+        #expect(KernelHistory(path: path).runs(a) == 5 && KernelHistory(path: path).runs(b) == 0)
     }
 
     @Test("the hand-written structure text is reflection's, character for character (the history's keys stay)")
