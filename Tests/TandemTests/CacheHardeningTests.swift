@@ -186,6 +186,20 @@ struct ProfileValidationTests {
         p = MachineProfile.builtIn(identity: id)
         p.cpu.launchSeconds = .nan
         #expect(p.validationProblem?.contains("launchSeconds") == true)
+        // Each rule by the field's name, in any case: seconds of a call or load up to 1 s, of a
+        // compile up to 600 s, a speed-up above 0, other rates below a millisecond.
+        p = MachineProfile.builtIn(identity: id)
+        p.cpu.loadSeconds = 0.01
+        p.cpu.compileSeconds = 300
+        #expect(p.validationProblem == nil)
+        p.cpu.compileSeconds = 700
+        #expect(p.validationProblem?.contains("compileSeconds") == true)
+        p = MachineProfile.builtIn(identity: id)
+        p.cpu.interpreterSpeedup = 0
+        #expect(p.validationProblem?.contains("interpreterSpeedup") == true)
+        p = MachineProfile.builtIn(identity: id)
+        p.cpu.loopSeconds = 0.01
+        #expect(p.validationProblem?.contains("loopSeconds") == true)
     }
 
     @Test("a process finding a profile with a negative rate says so once, measures again and runs correctly")
