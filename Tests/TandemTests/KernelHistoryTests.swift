@@ -64,6 +64,30 @@ struct KernelHistoryTests {
         #expect(KernelHistory(path: path).runs(a) == 5 && KernelHistory(path: path).runs(b) == 0)
     }
 
+    @Test("a key's runs are found by binary search over the saved lines: every key, first and last, absent ones, no final newline")
+    func binarySearch() {
+        var table: [KernelHistory.Digest: Int] = [:]
+        var g = SystemRandomNumberGenerator()
+        for n in 1...3000 { table[KernelHistory.Digest(bytes: (0..<32).map { _ in UInt8.random(in: 0...255, using: &g) })] = n }
+        var text = table.sorted { $0.key < $1.key }.map { "\($0.key.hex) \($0.value)" }.joined(separator: "\n")
+        for final in ["", "\n"] {
+            text += final
+            let bytes = Array(text.utf8)
+            bytes.withUnsafeBufferPointer { b in
+                #expect(table.allSatisfy { KernelHistory.lookUp($0.key, in: b) == $0.value })
+                for _ in 0..<200 {
+                    let absent = KernelHistory.Digest(bytes: (0..<32).map { _ in UInt8.random(in: 0...255, using: &g) })
+                    #expect(KernelHistory.lookUp(absent, in: b) == (table[absent] ?? 0))
+                }
+            }
+            #expect(KernelHistory.parseTable(bytes) == table)
+        }
+        // A malformed line on the way: nil (the caller parses every line).
+        let first = table.keys.min()!
+        let bad = Array((String(repeating: "zz\n", count: 100) + "\(first.hex) 5\n").utf8)
+        #expect(bad.withUnsafeBufferPointer { KernelHistory.lookUp(first, in: $0) } == nil)
+    }
+
     @Test("the hand-written structure text is reflection's, character for character (the history's keys stay)")
     func handWrittenDescription() throws {
         let x = Tensor<Double>.uniform([300, 7], seed: 41, in: -1...1)
