@@ -84,6 +84,20 @@ struct PlacementBitwiseTests {
         }
     }
 
+    @Test("a sum over a large body (blocks of eight alone, FIR-like): the interpreter's bits", arguments: [7, 4099, 300_001])
+    func largeLanedBody(_ n: Int) throws {
+        // A 60-tap filter's sum: each tap a shifted read times a weight, all fused in one body.
+        let make = { () -> Tensor<Double> in
+            let x = Tensor<Double>.uniform([n + 60], seed: 39, in: -1...1)
+            var y = x[0..<n] * 0.5
+            for k in 1..<60 { y = y + x[k..<(n + k)] * (0.01 * Double(k) - 0.3) }
+            return y.sum()
+        }
+        let c = Tandem.generatedC(make()).joined()
+        #expect(c.contains("b_ += 8") && !c.contains("b_ += 32"), "the large body still has blocks of 32")
+        expectSameBits(try everywhere(make), "60-tap sum of \(n)")
+    }
+
     @Test("multiply-adds are not contracted into FMAs: linspace matches NumPy's i * step + start")
     func noContraction() throws {
         let n = 250
