@@ -108,10 +108,28 @@ public struct VerifiedFileCache: Sendable {
         try VerifiedFileCache.checkParents(of: root)
         // On the side: listing a folder of ten thousand entries took 12 ms of a program's first
         // sync (a quarter second program).
-        if VerifiedFileCache.swept.withLock({ $0.insert(folder).inserted }) {
+        if VerifiedFileCache.swept.withLock({ $0.insert(folder).inserted }), VerifiedFileCache.sweepDue(folder) {
             let me = self
             if !startBackgroundThread(niceness: 19, { me.removeLeftovers() }) { removeLeftovers() }
         }
+    }
+
+    /// Seconds between two sweeps of a folder by any process: a leftover is removed only once it
+    /// is `leftoverAge` (300 s) old, so sweeping more often finds nothing new, and a folder of
+    /// thousands of entries listed by every short program took a core for 5-15 ms of each.
+    public static let sweepInterval = 600
+
+    /// Whether the folder's last sweep (the time of its `.swept` stamp) is `sweepInterval` or
+    /// more ago; if so the stamp is set to now (made private, never through a link).
+    public static func sweepDue(_ folder: String) -> Bool {
+        let stamp = folder + "/.swept"
+        if let age = ProcessInfoLite.age(of: stamp), age >= 0, age < sweepInterval { return false }
+        let fd = Glibc.open(stamp, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0o600)
+        if fd >= 0 {
+            _ = futimens(fd, nil)
+            close(fd)
+        }
+        return true
     }
 
     /// `ensureFolders`, and the folder can take new entries: a read-only cache (a shared folder,

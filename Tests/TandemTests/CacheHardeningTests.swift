@@ -122,7 +122,7 @@ struct CacheHardeningTests {
             return
         }
         #expect(read == bytes)
-        let left = (try? FileManager.default.contentsOfDirectory(atPath: files.folder))?.filter { $0.hasPrefix(".") } ?? ["?"]
+        let left = (try? FileManager.default.contentsOfDirectory(atPath: files.folder))?.filter { $0.hasPrefix(".") && $0 != ".swept" } ?? ["?"]
         #expect(left.isEmpty, "temporaries left: \(left)")
     }
 
@@ -352,6 +352,22 @@ struct CacheKeyTests {
         #expect(access(dead, F_OK) != 0, "a dead writer's old file was kept")
         #expect(access(live, F_OK) == 0, "a live writer's file was removed")
         #expect(access(fresh, F_OK) == 0, "a recent file was removed")
+    }
+
+    @Test("a folder is swept of leftovers at most once every sweepInterval seconds, by any process; the stamp is not a leftover")
+    func sweepRateLimited() throws {
+        let files = VerifiedFileCache(root: TestScratch.path("sweep-\(UInt32.random(in: 0...UInt32.max))"), subfolder: "cpu", suffix: ".so")
+        try VerifiedFileCache.ensurePrivateDirectory(files.root)
+        try VerifiedFileCache.ensurePrivateDirectory(files.folder)
+        #expect(VerifiedFileCache.sweepDue(files.folder))
+        #expect(!VerifiedFileCache.sweepDue(files.folder), "swept twice within the interval")
+        let stamp = files.folder + "/.swept"
+        var old = [timeval(tv_sec: time(nil) - VerifiedFileCache.sweepInterval - 5, tv_usec: 0), timeval(tv_sec: time(nil) - VerifiedFileCache.sweepInterval - 5, tv_usec: 0)]
+        #expect(utimes(stamp, &old) == 0)
+        #expect(VerifiedFileCache.sweepDue(files.folder), "an old stamp did not let the sweep run")
+        #expect(!VerifiedFileCache.sweepDue(files.folder))
+        files.removeLeftovers()
+        #expect(access(stamp, F_OK) == 0, "the stamp was removed as a leftover")
     }
 
     @Test("a process killed while its compiler runs leaves nothing in /tmp")
