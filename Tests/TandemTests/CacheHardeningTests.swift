@@ -232,12 +232,7 @@ struct StuckCompilerTests {
     @Test("a compiler that hangs is killed after TANDEM_COMPILE_TIMEOUT and the run still passes its check")
     func hangingCompiler() throws {
         let bin = try #require(CLITests.binary, "the tandem executable was not built")
-        let dir = TestScratch.path("stuck-\(UInt32.random(in: 0...UInt32.max))")
-        mkdir(dir, 0o700)
-        let cc = dir + "/cc"
-        let script = "#!/bin/sh\nif [ \"$1\" = --version ]; then echo 'clang version 99 (a compiler that hangs)'; exit 0; fi\nexec sleep 1000\n"
-        #expect(ProcessInfoLite.write(Array(script.utf8), to: cc))
-        chmod(cc, 0o700)
+        let (dir, cc) = fakeCompiler("stuck", "if [ \"$1\" = --version ]; then echo 'clang version 99 (a compiler that hangs)'; exit 0; fi\nexec sleep 1000")
         func run(_ device: String) -> (Subprocess.Result, Double)? {
             let start = ProcessInfoLite.monotonicNanos()
             guard case .success(let r) = Subprocess.run(["/usr/bin/env", "TANDEM_CALIBRATE_AFTER_EXIT=0", "TANDEM_CC=\(cc)", "TANDEM_COMPILE_TIMEOUT=1", "TANDEM_CACHE_DIR=\(dir)/cache",
@@ -277,13 +272,8 @@ struct RefusedLoopProgramTests {
     func refusedLoopProgram() throws {
         let bin = try #require(CLITests.binary, "the tandem executable was not built")
         guard case .success(let real) = CPUToolchain.find() else { return }      // no compiler: nothing to refuse
-        let dir = TestScratch.path("refused-\(UInt32.random(in: 0...UInt32.max))")
-        mkdir(dir, 0o700)
-        let cc = dir + "/cc"
         // Compiles every kernel but a loop program (the only C with a thread barrier).
-        let script = "#!/bin/sh\nfor a in \"$@\"; do case \"$a\" in *.c) if grep -q tk_barrier \"$a\"; then echo 'refused: a loop program' >&2; exit 1; fi;; esac; done\nexec \(Subprocess.shellQuoted(real.path)) \"$@\"\n"
-        #expect(ProcessInfoLite.write(Array(script.utf8), to: cc))
-        chmod(cc, 0o700)
+        let (dir, cc) = fakeCompiler("refused", "for a in \"$@\"; do case \"$a\" in *.c) if grep -q tk_barrier \"$a\"; then echo 'refused: a loop program' >&2; exit 1; fi;; esac; done\nexec \(Subprocess.shellQuoted(real.path)) \"$@\"")
         guard case .success(let r) = Subprocess.run(["/usr/bin/env", "TANDEM_CALIBRATE_AFTER_EXIT=0", "TANDEM_CC=\(cc)", "TANDEM_CACHE_DIR=\(dir)/cache",
                                                      "TANDEM_LOOP_PROGRAMS=always", bin, "polybench", "--kernels", "lu,trisolv", "--size", "mini", "--repeats", "1", "--check", "--json"],
                                                     timeout: 300) else {
@@ -373,13 +363,8 @@ struct CacheKeyTests {
     @Test("a process killed while its compiler runs leaves nothing in /tmp")
     func nothingLeftInTmpWhenKilled() throws {
         let bin = try #require(CLITests.binary, "the tandem executable was not built")
-        let dir = TestScratch.path("killed-\(UInt32.random(in: 0...UInt32.max))")
-        mkdir(dir, 0o700)
         // A compiler that answers --version and then takes 4 s over every compile.
-        let cc = dir + "/cc"
-        let script = "#!/bin/sh\nif [ \"$1\" = --version ]; then echo 'clang version 99 (a slow compiler)'; exit 0; fi\nexec sleep 4\n"
-        #expect(ProcessInfoLite.write(Array(script.utf8), to: cc))
-        chmod(cc, 0o700)
+        let (dir, cc) = fakeCompiler("killed", "if [ \"$1\" = --version ]; then echo 'clang version 99 (a slow compiler)'; exit 0; fi\nexec sleep 4")
         func outputFiles() -> Set<String> {
             var names: Set<String> = []
             ProcessInfoLite.forEachEntry(in: "/tmp") {
@@ -445,4 +430,15 @@ struct ReadOnlyCacheTests {
         #expect((fallbacks ?? 0) >= 1, "\(r.output)")
         #expect(!r.output.contains("Program crashed"), "\(r.output)")
     }
+}
+
+/// A fresh scratch folder (`<name>-<random>`) holding `cc`, an executable shell script with
+/// `body` after its `#!/bin/sh` line: a compiler that misbehaves as a test needs.
+func fakeCompiler(_ name: String, _ body: String) -> (dir: String, cc: String) {
+    let dir = TestScratch.path("\(name)-\(UInt32.random(in: 0...UInt32.max))")
+    mkdir(dir, 0o700)
+    let cc = dir + "/cc"
+    #expect(ProcessInfoLite.write(Array("#!/bin/sh\n\(body)\n".utf8), to: cc))
+    chmod(cc, 0o700)
+    return (dir, cc)
 }
