@@ -45,25 +45,28 @@ extension Tandem {
     /// (and always for bounds set by an outer index), the nest is instead compiled as written
     /// and run on the host (`LoopProgramMode`, `Tandem.loopPrograms`).
     /// `Tandem.loopStatistics` counts what ran which way.
-    public static func loop(_ r0: some LoopBounds, _ body: (LoopIndex) -> Void) {
-        LoopNest.run([r0.loopRange]) { body($0[0]) }
+    public static func loop(_ r0: some LoopBounds, file: StaticString = #fileID, line: UInt = #line, _ body: (LoopIndex) -> Void) {
+        LoopNest.run([r0.loopRange], LoopSite(file, line)) { body($0[0]) }
     }
 
     /// A two-deep nest (see `loop(_:_:)`).
-    public static func loop(_ r0: some LoopBounds, _ r1: some LoopBounds, _ body: (LoopIndex, LoopIndex) -> Void) {
-        LoopNest.run([r0.loopRange, r1.loopRange]) { body($0[0], $0[1]) }
+    public static func loop(_ r0: some LoopBounds, _ r1: some LoopBounds, file: StaticString = #fileID, line: UInt = #line,
+                            _ body: (LoopIndex, LoopIndex) -> Void) {
+        LoopNest.run([r0.loopRange, r1.loopRange], LoopSite(file, line)) { body($0[0], $0[1]) }
     }
 
     /// A three-deep nest (see `loop(_:_:)`).
     public static func loop(_ r0: some LoopBounds, _ r1: some LoopBounds, _ r2: some LoopBounds,
+                            file: StaticString = #fileID, line: UInt = #line,
                             _ body: (LoopIndex, LoopIndex, LoopIndex) -> Void) {
-        LoopNest.run([r0.loopRange, r1.loopRange, r2.loopRange]) { body($0[0], $0[1], $0[2]) }
+        LoopNest.run([r0.loopRange, r1.loopRange, r2.loopRange], LoopSite(file, line)) { body($0[0], $0[1], $0[2]) }
     }
 
     /// A four-deep nest (see `loop(_:_:)`).
     public static func loop(_ r0: some LoopBounds, _ r1: some LoopBounds, _ r2: some LoopBounds, _ r3: some LoopBounds,
+                            file: StaticString = #fileID, line: UInt = #line,
                             _ body: (LoopIndex, LoopIndex, LoopIndex, LoopIndex) -> Void) {
-        LoopNest.run([r0.loopRange, r1.loopRange, r2.loopRange, r3.loopRange]) { body($0[0], $0[1], $0[2], $0[3]) }
+        LoopNest.run([r0.loopRange, r1.loopRange, r2.loopRange, r3.loopRange], LoopSite(file, line)) { body($0[0], $0[1], $0[2], $0[3]) }
     }
 
     /// What the loop nests of this process did: statements and nests run as array operations,
@@ -130,6 +133,12 @@ public struct LoopStatistics: Sendable, Equatable {
     /// Nests the compiled way could not take (a value it cannot compute, or no code), run by the
     /// array paths instead; each is traced as a `fallback` event with the reason.
     public var notCompiled = 0
+    /// Nests whose body calls `Tandem.loop`, traced as one loop tree at once because a call at
+    /// the same place with the same extents found that tree before (two traces fewer).
+    public var treesReused = 0
+    /// Such nests whose body no longer had the tree found before (its loops changed): traced
+    /// from the start.
+    public var treesChanged = 0
 }
 
 /// The tracing of `Tandem.loop` bodies and the decision how to run them.
@@ -137,6 +146,17 @@ enum LoopNest {
     @TaskLocal static var current: LoopRecorder?
     static let statistics = Mutex(LoopStatistics())
     static let traces = Atomic<UInt64>(1)
+    /// Loop trees found by discovering traces, by call site and extents (see `knownTree`).
+    static let trees = Mutex<[LoopTreeKey: LoopTree]>([:])
+
+
+    static func remember(_ key: LoopTreeKey, _ tree: LoopTree) {
+        trees.withLock {
+            if $0.count >= 4096 { $0.removeAll(keepingCapacity: true) }
+            $0[key] = tree
+        }
+    }
+
     /// Whether a loop program's failed compile has been said (once a process).
     static let programFailureSaid = Atomic<Bool>(false)
 
@@ -162,7 +182,7 @@ enum LoopNest {
         return elements && !indices.isEmpty && current != nil
     }
 
-    static func run(_ ranges: [LoopRange], _ body: ([LoopIndex]) -> Void) {
+    static func run(_ ranges: [LoopRange], _ site: LoopSite, _ body: ([LoopIndex]) -> Void) {
         if let recorder = current {
             if let p = recorder.program {
                 recorder.programNested(p, ranges, body)
@@ -174,12 +194,12 @@ enum LoopNest {
                 recorder.nested(frame, ranges, body)
                 return
             }
-            recorder.nest(ranges.map { $0.resolved() }, body)
+            recorder.nest(ranges.map { $0.resolved() }, site, body)
             return
         }
         let recorder = LoopRecorder()
         $current.withValue(recorder) {
-            recorder.nest(ranges.map { $0.resolved() }, body)
+            recorder.nest(ranges.map { $0.resolved() }, site, body)
         }
         recorder.finish()
     }
@@ -391,16 +411,16 @@ final class LoopRecorder: @unchecked Sendable {
     }
 
     /// Runs one call's loops (`levels`).
-    func nest(_ levels: [Level], _ body: ([LoopIndex]) -> Void) {
+    func nest(_ levels: [Level], _ site: LoopSite, _ body: ([LoopIndex]) -> Void) {
         if levels.contains(where: { $0.count == 0 }) { return }
-        nest(Space(levels), body, call: true)
+        nest(Space(levels), body, call: true, site: site)
     }
 
     /// Runs a space of iterations: traced as arrays when legal; otherwise the outermost free
     /// variable whose values may run one at a time with the others as arrays (interchanged
     /// outward when it is not the first); otherwise wavefronts of the first two, when every
     /// loop carries a dependence but a hyperplane is parallel; otherwise the first variable.
-    func nest(_ space: Space, _ body: ([LoopIndex]) -> Void, call: Bool = false) {
+    func nest(_ space: Space, _ body: ([LoopIndex]) -> Void, call: Bool = false, site: LoopSite) {
         if space.extents.isEmpty {
             firstID = Node.nextIDLowerBound
             readNodes = []
@@ -436,19 +456,38 @@ final class LoopRecorder: @unchecked Sendable {
             }
             return true
         }
-        var f = trace(.flat, extents: space.extents)
-        if accepted(f) { return }
-        rollBack()
         var irregular = false
-        if f.aborted {
-            // The body calls Tandem.loop: find those loops, then trace the whole tree as arrays.
-            let found = trace(.discover, extents: space.extents)
-            irregular = found.irregular
-            if !found.irregular {
-                f = trace(.imperfect, extents: found.extents)
-                if accepted(f) { return }
+        let key = LoopTreeKey(site: site, extents: space.extents)
+        var f: Frame
+        let cached = LoopNest.trees.withLock({ $0[key] }).map { knownTree($0, space, trace: { trace($0, extents: $1) }, accepted: accepted) }
+        if case .accepted? = cached {
+            LoopNest.statistics.withLock { $0.treesReused += 1 }
+            return
+        }
+        if case .known(let frame)? = cached {
+            LoopNest.statistics.withLock { $0.treesReused += 1 }
+            rollBack()
+            f = frame
+        } else {
+            if case .changed? = cached {
+                LoopNest.statistics.withLock { $0.treesChanged += 1 }
                 rollBack()
-                f.aborted = true
+                LoopNest.trees.withLock { _ = $0.removeValue(forKey: key) }
+            }
+            f = trace(.flat, extents: space.extents)
+            if accepted(f) { return }
+            rollBack()
+            if f.aborted {
+                // The body calls Tandem.loop: find those loops, then trace the whole tree as arrays.
+                let found = trace(.discover, extents: space.extents)
+                irregular = found.irregular
+                if !found.irregular {
+                    LoopNest.remember(key, LoopTree(extents: found.extents))
+                    f = trace(.imperfect, extents: found.extents)
+                    if accepted(f) { return }
+                    rollBack()
+                    f.aborted = true
+                }
             }
         }
         let peel = f.aborted || space.extents.count < 2 ? nil : (0..<space.extents.count).first { LoopRecorder.legal(f, peel: $0) }
@@ -460,18 +499,42 @@ final class LoopRecorder: @unchecked Sendable {
         if !f.aborted, space.extents.count > 1 {
             if let k = peel {
                 LoopNest.statistics.withLock { $0.peeled += 1; if k > 0 { $0.interchanged += 1 } }
-                for c in 0..<space.extents[k] { nest(space.fixing(k, at: c), body) }
+                for c in 0..<space.extents[k] { nest(space.fixing(k, at: c), body, site: site) }
                 return
             }
             if let h = skew {
                 LoopNest.statistics.withLock { $0.wavefronts += 1 }
                 let waves = (space.extents[0] - 1) * h + space.extents[1]
-                for w in 0..<waves { if let s = space.wave(w, skew: h) { nest(s, body) } }
+                for w in 0..<waves { if let s = space.wave(w, skew: h) { nest(s, body, site: site) } }
                 return
             }
         }
         LoopNest.statistics.withLock { $0.peeled += 1 }
-        for c in 0..<space.extents[0] { nest(space.fixing(0, at: c), body) }
+        for c in 0..<space.extents[0] { nest(space.fixing(0, at: c), body, site: site) }
+    }
+
+    /// What a loop tree known at a call site gave (see `knownTree`).
+    enum KnownTree {
+        /// The imperfect trace was accepted: it has run (counted).
+        case accepted
+        /// The frame `nest` goes on with (aborted: the tree does not run as arrays).
+        case known(Frame)
+        /// The body no longer has that tree: trace from the start (after rolling back).
+        case changed
+    }
+
+    /// A nest whose body called `Tandem.loop` at this site with these extents before: its loop
+    /// tree as the discovering trace found it then, traced as arrays at once, without the flat
+    /// and the discovering traces (two of a nested nest's three; a third of gesummv's time at
+    /// 250). The imperfect trace checks every nested call's extents against the tree, so a body
+    /// whose loops changed (its bounds come from a captured variable) is seen as such.
+    func knownTree(_ tree: LoopTree, _ space: Space, trace: (Frame.Mode, [Int]) -> Frame,
+                   accepted: (Frame) -> Bool) -> KnownTree {
+        let f = trace(.imperfect, tree.extents)
+        if accepted(f) { return .accepted }
+        guard !f.irregular, !f.aborted, f.nextAxis == f.extents.count, f.nextAxis > space.extents.count else { return .changed }
+        f.aborted = true
+        return .known(f)
     }
 
     /// Gives every written tensor's stand-in its final version.
@@ -488,4 +551,27 @@ final class LoopRecorder: @unchecked Sendable {
         order = []
         states = [:]
     }
+}
+
+/// Where a `Tandem.loop` call is written (the file's name literal and the line).
+struct LoopSite: Hashable {
+    let file: UInt
+    let line: UInt
+    init(_ file: StaticString, _ line: UInt) {
+        self.file = file.hasPointerRepresentation ? UInt(bitPattern: file.utf8Start) : UInt(file.unicodeScalar.value)
+        self.line = line
+    }
+}
+
+struct LoopTreeKey: Hashable {
+    let site: LoopSite
+    let extents: [Int]
+}
+
+/// A body's loop tree as a discovering trace found it: the extents of the call's loops and of
+/// every nested call's (kept only for trees whose nested bounds are constants and not empty:
+/// an irregular tree is discovered again at every call, since an empty loop may not be empty
+/// the next time).
+struct LoopTree {
+    let extents: [Int]
 }

@@ -102,7 +102,8 @@ struct PolyBenchCommand: ParsableCommand {
                                       "compiled": Double(after.compiled - before.compiled) / runs,
                                       "compiled_parallel": Double(after.compiledParallel - before.compiledParallel) / runs,
                                       "compiled_threaded": Double(after.compiledThreaded - before.compiledThreaded) / runs,
-                                      "not_compiled": Double(after.notCompiled - before.notCompiled) / runs]
+                                      "not_compiled": Double(after.notCompiled - before.notCompiled) / runs,
+                                      "trees_reused": Double(after.treesReused - before.treesReused) / runs]
             if check {
                 if let (sum, corner) = (dtype == .f32 ? PolyBenchCommand.expected32 : PolyBenchCommand.expected)[k]?[size] {
                     let tol = PolyBenchCommand.tolerance(dtype)

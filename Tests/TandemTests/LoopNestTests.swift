@@ -714,6 +714,46 @@ extension LoopNestTests {
         print("random triangular programs: \(parallel) of \(total) with the outer loop in parallel")
     }
 
+    /// One call site for every body of `knownTrees` (the loop tree is remembered by site and extents).
+    static func oneSite(_ n: Int, _ body: (LoopIndex) -> Void) { Tandem.loop(0..<n) { i in body(i) } }
+
+    @Test("a loop tree remembered at a call site: reused while the body has it, traced again when its loops change")
+    func knownTrees() throws {
+        let n = 6
+        let a = Tensor<Double>.uniform([n, 9], seed: 8)
+        let s = try a.scalars
+        func rowSums(_ m: Int) -> [Double] { (0..<n).map { i in (0..<m).reduce(0.0) { $0 + s[i * 9 + $1] } } }
+        let start = Tandem.loopStatistics
+        for (round, m) in [5, 5, 7, 5, 0, 9].enumerated() {
+            var out = Tensor<Double>.zeros([n])
+            let before = Tandem.loopStatistics
+            if m == 0 {
+                // No nested call at all this time.
+                LoopNestTests.oneSite(n) { i in out[i] = a[i, 0] * 2 }
+                #expect(try out.scalars == (0..<n).map { s[$0 * 9] * 2 }, "round \(round)")
+            } else {
+                LoopNestTests.oneSite(n) { i in
+                    out[i] = Tensor<Double>(0)
+                    Tandem.loop(0..<m) { j in out[i] += a[i, j] }
+                }
+                // A reduction as arrays adds in another order than the loop: within rounding.
+                #expect(zip(try out.scalars, rowSums(m)).allSatisfy { abs($0 - $1) <= 1e-12 }, "round \(round): \(m) columns")
+                // At least: the OpenCL suite may run PolyBench's nests at the same time.
+                #expect(Tandem.loopStatistics.imperfect >= before.imperfect + 1, "round \(round) did not run as one loop tree")
+            }
+        }
+        // Used once (the second 5); changed three times (7 after 5, 5 after 7, none after 5).
+        let end = Tandem.loopStatistics
+        #expect(end.treesReused >= start.treesReused + 1 && end.treesChanged >= start.treesChanged + 3, "\(start) \(end)")
+        // Bounds from the outer index this time (irregular): traced from the start.
+        var tri = Tensor<Double>.zeros([n])
+        LoopNestTests.oneSite(n) { i in
+            tri[i] = Tensor<Double>(0)
+            Tandem.loop(0..<i) { j in tri[i] += a[i, j] }
+        }
+        #expect(zip(try tri.scalars, (0..<n).map { i in (0..<i).reduce(0.0) { $0 + s[i * 9 + $1] } }).allSatisfy { abs($0 - $1) <= 1e-12 })
+    }
+
     @Test("a reduction of a value inside a nest stops the program with a message, not a sum over the iteration space")
     func reductionOfAnElementRefused() async {
         let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
