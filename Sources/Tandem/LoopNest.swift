@@ -44,7 +44,9 @@ extension Tandem {
     /// analysed again, down to single points. Where those ways would launch many small kernels
     /// (and always for bounds set by an outer index), the nest is instead compiled as written
     /// and run on the host (`LoopProgramMode`, `Tandem.loopPrograms`).
-    /// `Tandem.loopStatistics` counts what ran which way.
+    /// `Tandem.loopStatistics` counts what ran which way. `file` and `line` name the call
+    /// (leave them to their defaults): a nest whose body calls `Tandem.loop` remembers its loop
+    /// tree there, and the next call at the same place traces it once instead of three times.
     public static func loop(_ r0: some LoopBounds, file: StaticString = #fileID, line: UInt = #line, _ body: (LoopIndex) -> Void) {
         LoopNest.run([r0.loopRange], LoopSite(file, line)) { body($0[0]) }
     }
@@ -148,7 +150,6 @@ enum LoopNest {
     static let traces = Atomic<UInt64>(1)
     /// Loop trees found by discovering traces, by call site and extents (see `knownTree`).
     static let trees = Mutex<[LoopTreeKey: LoopTree]>([:])
-
 
     static func remember(_ key: LoopTreeKey, _ tree: LoopTree) {
         trees.withLock {
