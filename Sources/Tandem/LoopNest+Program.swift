@@ -1,4 +1,4 @@
-import Foundation
+import Dispatch
 import TandemCompiler
 import TandemCPU
 import TandemRuntime
@@ -142,7 +142,7 @@ final class ProgramTrace {
 
 extension LoopRecorder {
     static let mode = Mutex<LoopProgramMode>({
-        guard let text = ProcessInfo.processInfo.environment["TANDEM_LOOP_PROGRAMS"] else { return .auto }
+        guard let text = ProcessInfoLite.environment("TANDEM_LOOP_PROGRAMS") else { return .auto }
         guard let mode = LoopProgramMode(rawValue: text) else {
             ProcessInfoLite.warn("tandem: TANDEM_LOOP_PROGRAMS=\(text) is not one of auto, always, off; using auto")
             return .auto
@@ -408,15 +408,18 @@ extension LoopRecorder {
             // Threads of their own, all running at once: the threads wait for each other inside
             // the code, which the runtime's workers (or a dispatch queue, free to run the pieces
             // one after the other) cannot promise.
+            // (pthreads through `startBackgroundThread`, not Foundation's `Thread`: the library
+            // does not load Foundation, whose ICU is tens of megabytes mapped at every start.)
             let addresses = pointers.map { UInt(bitPattern: $0) }
             let done = DispatchGroup()
             for w in 1..<pieces {
                 done.enter()
-                let thread = Thread {
+                let started = startBackgroundThread(niceness: nil) {
                     code.call(addresses.map { UnsafeMutableRawPointer(bitPattern: $0) }, ints: ints, floats: floats, lo: w, hi: pieces)
                     done.leave()
                 }
-                thread.start()
+                // The pieces wait for each other: one that cannot start would hold the rest forever.
+                precondition(started, "tandem: could not start a thread for a Tandem.loop program (\(pieces) threads); the system refused one")
             }
             code.call(pointers, ints: ints, floats: floats, lo: 0, hi: pieces)
             done.wait()

@@ -174,13 +174,14 @@ extension Subprocess {
 
 /// Runs `body` on a new detached thread whose scheduling priority is lowered by `niceness`
 /// (Linux: per thread; the processes it starts, such as compiler runs, inherit it), so that work
-/// on the side yields the cores to the program. Returns false when no thread could be started.
+/// on the side yields the cores to the program; with `nil`, the thread keeps the caller's
+/// priority. Returns false when no thread could be started.
 @discardableResult
-public func startBackgroundThread(niceness: Int32, _ body: @escaping @Sendable () -> Void) -> Bool {
+public func startBackgroundThread(niceness: Int32?, _ body: @escaping @Sendable () -> Void) -> Bool {
     final class Box: @unchecked Sendable {
         let body: @Sendable () -> Void
-        let niceness: Int32
-        init(_ body: @escaping @Sendable () -> Void, _ niceness: Int32) { self.body = body; self.niceness = niceness }
+        let niceness: Int32?
+        init(_ body: @escaping @Sendable () -> Void, _ niceness: Int32?) { self.body = body; self.niceness = niceness }
     }
     let box = Unmanaged.passRetained(Box(body, niceness))
     var thread = pthread_t()
@@ -188,7 +189,7 @@ public func startBackgroundThread(niceness: Int32, _ body: @escaping @Sendable (
         let box = Unmanaged<Box>.fromOpaque(arg!).takeRetainedValue()
         #if os(Linux)
         // On Linux PRIO_PROCESS with id 0 is the calling thread (the nice value is per thread).
-        _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, box.niceness)
+        if let niceness = box.niceness { _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, niceness) }
         #endif
         box.body()
         return nil
