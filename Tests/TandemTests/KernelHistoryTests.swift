@@ -70,6 +70,7 @@ struct KernelHistoryTests {
         var g = SystemRandomNumberGenerator()
         for n in 1...3000 { table[KernelHistory.Digest(bytes: (0..<32).map { _ in UInt8.random(in: 0...255, using: &g) })] = n }
         var text = table.sorted { $0.key < $1.key }.map { "\($0.key.hex) \($0.value)" }.joined(separator: "\n")
+        #expect(KernelHistory.lines(table) == Array((text + "\n").utf8), "save's bytes are not the sorted lines")
         for final in ["", "\n"] {
             text += final
             let bytes = Array(text.utf8)
