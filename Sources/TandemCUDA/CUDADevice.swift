@@ -41,13 +41,19 @@ public final class CUDADevice: QueuedKernelDevice, @unchecked Sendable {
     public func probe() -> Result<(CUDADriver, NVRTC, CUDADeviceInfo), CUDAUnavailable> {
         probed.withLock { p in
             if let p { return p }
+            // In order, each only when the one before succeeded: without a driver, looking for
+            // NVRTC (its library candidates, NumPy's and pip's folders) cost every process's
+            // first sync about a millisecond for nothing.
             let r: Result<(CUDADriver, NVRTC, CUDADeviceInfo), CUDAUnavailable>
-            switch (CUDADriver.shared, CUDADeviceInfo.probe(), NVRTC.matchingDriver) {
-            case (.failure(let e), _, _), (_, .failure(let e), _): r = .failure(e)
-            case (_, _, .failure(let e)): r = .failure(CUDAUnavailable(reason: "a GPU is present but \(e.reason)"))
-            case (.success(let d), .success(let gpus), .success(let n)):
-                if ordinal < gpus.count { r = .success((d, n, gpus[ordinal])) } else {
-                    r = .failure(CUDAUnavailable(reason: "TANDEM_CUDA_DEVICE=\(ordinal) but the driver lists \(gpus.count) GPU(s)"))
+            switch CUDADriver.shared.flatMap({ d in CUDADeviceInfo.probe().map { (d, $0) } }) {
+            case .failure(let e): r = .failure(e)
+            case .success(let (d, gpus)):
+                switch NVRTC.matchingDriver {
+                case .failure(let e): r = .failure(CUDAUnavailable(reason: "a GPU is present but \(e.reason)"))
+                case .success(let n):
+                    if ordinal < gpus.count { r = .success((d, n, gpus[ordinal])) } else {
+                        r = .failure(CUDAUnavailable(reason: "TANDEM_CUDA_DEVICE=\(ordinal) but the driver lists \(gpus.count) GPU(s)"))
+                    }
                 }
             }
             p = r
