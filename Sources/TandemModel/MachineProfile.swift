@@ -308,47 +308,46 @@ extension MachineProfile {
     /// 10^14 bytes a second. A profile edited by hand or written by a broken calibration (a
     /// negative rate, NaN, 1e300) trapped in placement arithmetic; it is measured again instead.
     public var validationProblem: String? {
-        func walk(_ value: Any, _ path: String) -> String? {
-            if let d = value as? Double {
-                guard d.isFinite, d >= 0 else { return "\(path) = \(d)" }
-                // The field's path in lowercase ASCII bytes, searched without `String.contains`
-                // (the generic string search cost a process's first sync about a millisecond
-                // over the profile's fields).
-                let name = Array(path.utf8.map { $0 >= 65 && $0 <= 90 ? $0 + 32 : $0 })
-                func has(_ word: StaticString) -> Bool {
-                    let w = UnsafeBufferPointer(start: word.utf8Start, count: word.utf8CodeUnitCount)
-                    guard w.count <= name.count else { return false }
-                    return (0...(name.count - w.count)).contains { i in (0..<w.count).allSatisfy { name[i + $0] == w[$0] } }
-                }
-                func ends(_ word: StaticString) -> Bool {
-                    let w = UnsafeBufferPointer(start: word.utf8Start, count: word.utf8CodeUnitCount)
-                    return w.count <= name.count && (0..<w.count).allSatisfy { name[name.count - w.count + $0] == w[$0] }
-                }
-                if has("bandwidth") || ends("onethread") || ends("allthreads") {
-                    guard d > 0, d < 1e14 else { return "\(path) = \(d) bytes/s" }
-                } else if has("compileseconds") || has("calibrationseconds") {
-                    guard d < 600 else { return "\(path) = \(d) s" }
-                } else if has("speedup") {
-                    guard d > 0, d < 1e4 else { return "\(path) = \(d)" }
-                } else if has("launch") || has("latency") || has("call") || has("load") || has("chunk") {
-                    guard d < 1 else { return "\(path) = \(d) s" }
-                } else {
-                    guard d < 1e-3 else { return "\(path) = \(d) s" }
-                }
+        func check(_ path: String, _ value: ProfileNumber) -> String? {
+            guard case .double(let d) = value else {
+                if case .int(let i) = value, i < 0 { return "\(path) = \(i)" }
                 return nil
             }
-            if let i = value as? Int {
-                return i >= 0 ? nil : "\(path) = \(i)"
+            guard d.isFinite, d >= 0 else { return "\(path) = \(d)" }
+            // The field's path in lowercase ASCII bytes, searched without `String.contains`
+            // (the generic string search cost a process's first sync about a millisecond
+            // over the profile's fields).
+            let name = Array(path.utf8.map { $0 >= 65 && $0 <= 90 ? $0 + 32 : $0 })
+            func has(_ word: StaticString) -> Bool {
+                let w = UnsafeBufferPointer(start: word.utf8Start, count: word.utf8CodeUnitCount)
+                guard w.count <= name.count else { return false }
+                return (0...(name.count - w.count)).contains { i in (0..<w.count).allSatisfy { name[i + $0] == w[$0] } }
             }
-            for child in Mirror(reflecting: value).children {
-                if let p = walk(child.value, path + "." + (child.label ?? "?")) { return p }
+            func ends(_ word: StaticString) -> Bool {
+                let w = UnsafeBufferPointer(start: word.utf8Start, count: word.utf8CodeUnitCount)
+                return w.count <= name.count && (0..<w.count).allSatisfy { name[name.count - w.count + $0] == w[$0] }
+            }
+            if has("bandwidth") || ends("onethread") || ends("allthreads") {
+                guard d > 0, d < 1e14 else { return "\(path) = \(d) bytes/s" }
+            } else if has("compileseconds") || has("calibrationseconds") {
+                guard d < 600 else { return "\(path) = \(d) s" }
+            } else if has("speedup") {
+                guard d > 0, d < 1e4 else { return "\(path) = \(d)" }
+            } else if has("launch") || has("latency") || has("call") || has("load") || has("chunk") {
+                guard d < 1 else { return "\(path) = \(d) s" }
+            } else {
+                guard d < 1e-3 else { return "\(path) = \(d) s" }
             }
             return nil
         }
-        if let p = walk(cpu, "cpu") { return p }
-        if let gpu, let p = walk(gpu, "gpu") { return p }
-        if let openCL, let p = walk(openCL, "openCL") { return p }
-        if let p = walk(calibrationSeconds, "calibrationSeconds") { return p }
+        func walk(_ fields: [(String, ProfileNumber)], _ prefix: String) -> String? {
+            for (name, value) in fields { if let p = check(prefix + "." + name, value) { return p } }
+            return nil
+        }
+        if let p = walk(cpu.numbers, "cpu") { return p }
+        if let gpu, let p = walk(gpu.numbers, "gpu") { return p }
+        if let openCL, let p = walk(openCL.numbers, "openCL") { return p }
+        if let p = check("calibrationSeconds", .double(calibrationSeconds)) { return p }
         guard identity.workers > 0 else { return "identity.workers = \(identity.workers)" }
         for (name, g) in [("gpu", gpu), ("openCL", openCL)] {
             if let g, g.multiprocessors <= 0 || g.threadsPerBlock <= 0 || g.blocksPerMultiprocessor <= 0 {
@@ -356,5 +355,68 @@ extension MachineProfile {
             }
         }
         return nil
+    }
+}
+
+/// A number of a profile, for `MachineProfile.validationProblem`.
+public enum ProfileNumber: Equatable, Sendable {
+    case double(Double)
+    case int(Int)
+}
+
+// Every number of each part of a profile by its field's name, in declaration order (an
+// array's elements named "?"). Written out: walking the fields with `Mirror` cost a process's
+// first sync about two milliseconds (the runtime's first conformance lookups for each type).
+// The test `ProfileValidationTests.numbersAreEveryField` compares these lists with such a walk,
+// so a field added to a struct and not here fails it.
+extension OpCosts {
+    public var numbers: [(String, ProfileNumber)] {
+        [("simple", .double(simple)), ("divide", .double(divide)), ("sqrt", .double(sqrt)), ("transcendental", .double(transcendental)),
+         ("erf", .double(erf)), ("pow", .double(pow)), ("random", .double(random))]
+    }
+}
+
+extension BandwidthLevel {
+    public var numbers: [(String, ProfileNumber)] {
+        [("maxBytes", .int(maxBytes)), ("oneThread", .double(oneThread)), ("allThreads", .double(allThreads))]
+    }
+}
+
+extension LinkProfile {
+    public var numbers: [(String, ProfileNumber)] {
+        [("pageableBandwidth", .double(pageableBandwidth)), ("pinnedBandwidth", .double(pinnedBandwidth)), ("latencySeconds", .double(latencySeconds))]
+    }
+}
+
+/// The numbers of `parts` under `name` (`name.part`).
+func profileNumbers(under name: String, _ parts: [(String, ProfileNumber)]) -> [(String, ProfileNumber)] {
+    parts.map { (name + "." + $0.0, $0.1) }
+}
+
+extension CPUProfile {
+    public var numbers: [(String, ProfileNumber)] {
+        var out: [(String, ProfileNumber)] = [("bandwidthOneThread", .double(bandwidthOneThread)), ("bandwidthAllThreads", .double(bandwidthAllThreads))]
+        for level in cacheBandwidth { out += profileNumbers(under: "cacheBandwidth.?", level.numbers) }
+        out += profileNumbers(under: "f32", f32.numbers) + profileNumbers(under: "f64", f64.numbers)
+        out += [("accessSeconds", .double(accessSeconds)), ("loopSeconds", .double(loopSeconds)), ("stridedAccessSeconds", .double(stridedAccessSeconds)),
+                ("callSeconds", .double(callSeconds)), ("interpreterCallSeconds", .double(interpreterCallSeconds)),
+                ("firstTouchSecondsPerByte", .double(firstTouchSecondsPerByte)), ("launchSeconds", .double(launchSeconds)),
+                ("chunkSeconds", .double(chunkSeconds)), ("interpreterSecondsPerInstruction", .double(interpreterSecondsPerInstruction))]
+        out += profileNumbers(under: "interpreterOps", interpreterOps.numbers)
+        out += [("interpreterAccessSeconds", .double(interpreterAccessSeconds)), ("interpreterPointSeconds", .double(interpreterPointSeconds)),
+                ("interpreterSpeedup", .double(interpreterSpeedup)), ("interpreterReductionSeconds", .double(interpreterReductionSeconds)),
+                ("compileSeconds", .double(compileSeconds)), ("loadSeconds", .double(loadSeconds))]
+        return out
+    }
+}
+
+extension GPUProfile {
+    public var numbers: [(String, ProfileNumber)] {
+        var out: [(String, ProfileNumber)] = [("multiprocessors", .int(multiprocessors)), ("blocksPerMultiprocessor", .int(blocksPerMultiprocessor)),
+                                              ("threadsPerBlock", .int(threadsPerBlock)), ("bandwidth", .double(bandwidth))]
+        out += profileNumbers(under: "f32", f32.numbers) + profileNumbers(under: "f64", f64.numbers)
+        out += [("launchSeconds", .double(launchSeconds)), ("compileSeconds", .double(compileSeconds)), ("loadSeconds", .double(loadSeconds))]
+        out += profileNumbers(under: "hostToDevice", hostToDevice.numbers) + profileNumbers(under: "deviceToHost", deviceToHost.numbers)
+        return out + [("pinnedThreshold", .int(pinnedThreshold))]
     }
 }

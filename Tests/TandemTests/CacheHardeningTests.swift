@@ -202,6 +202,25 @@ struct ProfileValidationTests {
         #expect(p.validationProblem?.contains("loopSeconds") == true)
     }
 
+    @Test("the numbers validated are every Double and Int field of the profile's parts, as a walk over their fields finds them")
+    func numbersAreEveryField() {
+        func walked(_ value: Any, _ path: String) -> [(String, ProfileNumber)] {
+            if let d = value as? Double { return [(path, .double(d))] }
+            if let i = value as? Int { return [(path, .int(i))] }
+            return Mirror(reflecting: value).children.flatMap { walked($0.value, (path.isEmpty ? "" : path + ".") + ($0.label ?? "?")) }
+        }
+        func same(_ a: [(String, ProfileNumber)], _ b: [(String, ProfileNumber)]) -> Bool {
+            a.count == b.count && zip(a, b).allSatisfy { $0.0 == $1.0 && $0.1 == $1.1 }
+        }
+        var p = SyntheticProfiles.gpu()
+        p.cpu.cacheBandwidth = [BandwidthLevel(name: "L2", maxBytes: 1 << 20, oneThread: 5e10, allThreads: 9e10),
+                                BandwidthLevel(name: "L3", maxBytes: 1 << 25, oneThread: 4e10, allThreads: 7e10)]
+        #expect(same(p.cpu.numbers, walked(p.cpu, "")), "\(p.cpu.numbers.map(\.0)) against \(walked(p.cpu, "").map(\.0))")
+        #expect(same(p.gpu!.numbers, walked(p.gpu!, "")), "\(p.gpu!.numbers.map(\.0)) against \(walked(p.gpu!, "").map(\.0))")
+        p.cpu.cacheBandwidth[1].maxBytes = -1
+        #expect(p.validationProblem?.contains("cpu.cacheBandwidth.?.maxBytes = -1") == true, "\(p.validationProblem ?? "nil")")
+    }
+
     @Test("a process finding a profile with a negative rate says so once, measures again and runs correctly")
     func badProfileInAProcess() throws {
         let bin = try #require(CLITests.binary, "the tandem executable was not built")
