@@ -72,12 +72,19 @@ public final class KernelHistory: Sendable {
             }
         }
 
-        var hex: String {
-            let digits = Array("0123456789abcdef".utf8)
-            var out = [UInt8](repeating: 0, count: 64)
-            for (k, word) in [words.0, words.1, words.2, words.3].enumerated() {
-                for i in 0..<16 { out[k * 16 + i] = digits[Int(word >> UInt64(60 - 4 * i) & 15)] }
+        /// The 64 lowercase hex digits of the key, appended to `out`.
+        func appendHex(to out: inout [UInt8]) {
+            for word in [words.0, words.1, words.2, words.3] {
+                for i in 0..<16 { out.append(Digest.hexDigits[Int(word >> UInt64(60 - 4 * i) & 15)]) }
             }
+        }
+
+        static let hexDigits = Array("0123456789abcdef".utf8)
+
+        var hex: String {
+            var out: [UInt8] = []
+            out.reserveCapacity(64)
+            appendHex(to: &out)
             return String(decoding: out, as: UTF8.self)
         }
 
@@ -115,7 +122,7 @@ public final class KernelHistory: Sendable {
                 found[key] = n
                 return n
             }
-            // A line out of order or malformed: the whole table, as `save` reads it.
+            // A malformed line on the way: the whole table, as `save` reads it.
             let parsed = KernelHistory.parseTable(file!)
             (table, file, found) = (parsed, nil, [:])
             return parsed[key] ?? 0
@@ -171,13 +178,11 @@ public final class KernelHistory: Sendable {
     /// `lookUp` searches), written as bytes (through a `String` a line, 7,000 lines took several
     /// milliseconds of every process's exit).
     static func lines(_ table: [Digest: Int]) -> [UInt8] {
-        let digits = Array("0123456789abcdef".utf8)
         var out: [UInt8] = []
         out.reserveCapacity(table.count * 72)
         var decimal = [UInt8](repeating: 0, count: 20)
-        func hex(_ word: UInt64) { for i in 0..<16 { out.append(digits[Int(word >> UInt64(60 - 4 * i) & 15)]) } }
         for (key, runs) in table.sorted(by: { $0.key < $1.key }) {
-            hex(key.words.0); hex(key.words.1); hex(key.words.2); hex(key.words.3)
+            key.appendHex(to: &out)
             out.append(32)
             var v = max(0, runs), n = 0
             repeat { decimal[n] = UInt8(48 + v % 10); v /= 10; n += 1 } while v > 0
