@@ -100,9 +100,9 @@ public final class KernelHistory: Sendable {
         /// all (7,000 lines: 1.6 ms of the first sync).
         var file: [UInt8]? = nil
         /// The whole table, once parsed (after a save, or when the file is not sorted lines).
+        /// (A kernel's runs are asked once a process, when the runtime first decides its
+        /// placement: what the search finds needs no memo.)
         var table: [Digest: Int]? = nil
-        /// Earlier runs found in `file`, by key.
-        var found: [Digest: Int] = [:]
         /// Runs added by this process, by key.
         var added: [Digest: Int] = [:]
         var keys: [Kernel: Digest] = [:]
@@ -116,15 +116,11 @@ public final class KernelHistory: Sendable {
 
         mutating func earlier(_ key: Digest, _ path: String) -> Int {
             if let table { return table[key] ?? 0 }
-            if let n = found[key] { return n }
             if file == nil { file = KernelHistory.readBytes(path) ?? [] }
-            if let n = file!.withUnsafeBufferPointer({ KernelHistory.lookUp(key, in: $0) }) {
-                found[key] = n
-                return n
-            }
+            if let n = file!.withUnsafeBufferPointer({ KernelHistory.lookUp(key, in: $0) }) { return n }
             // A malformed line on the way: the whole table, as `save` reads it.
             let parsed = KernelHistory.parseTable(file!)
-            (table, file, found) = (parsed, nil, [:])
+            (table, file) = (parsed, nil)
             return parsed[key] ?? 0
         }
     }
@@ -169,7 +165,7 @@ public final class KernelHistory: Sendable {
             let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress, bytes.count) }
             close(fd)
             guard n == bytes.count, rename(tmp, path) == 0 else { unlink(tmp); return false }
-            (s.added, s.table, s.file, s.found) = ([:], merged, nil, [:])
+            (s.added, s.table, s.file) = ([:], merged, nil)
             return true
         }
     }
