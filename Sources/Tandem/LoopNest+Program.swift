@@ -237,11 +237,8 @@ extension LoopRecorder {
         // a read through the variable that is written (which holds the stand-in from its first
         // write on) and a read of the same tensor under another name (which keeps the values
         // from before the nest) are told apart even before the write in the body.
-        if let reason = trace(first: true).failure {
-            LoopNest.notCompiled(reason)
-            return nil
-        }
-        let p = trace(first: false)
+        let first = trace(first: true)
+        let p = first.failure == nil ? trace(first: false) : first
         if let reason = p.failure {
             LoopNest.notCompiled(reason)
             return nil
