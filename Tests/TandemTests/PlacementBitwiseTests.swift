@@ -25,6 +25,9 @@ struct PlacementBitwiseTests {
         expectSameBits(try everywhere { Tensor<Float>.uniform([n], seed: 31, in: -1...1).sum() }, "f32 sum of \(n)")
         expectSameBits(try everywhere { (Tensor<Double>.uniform([n], seed: 32, in: 0.999...1.001)).prod() }, "f64 prod of \(n)")
         expectSameBits(try everywhere { Tensor<Double>.uniform([n], seed: 33, in: -1...1).mean() }, "f64 mean of \(n)")
+        // Integer sums and max: not laned, folded in order (split over the axis when long).
+        expectSameBits(try everywhere { Tensor<Int64>(Tensor<Double>.uniform([n], seed: 34, in: -1e6...1e6)).sum() }, "int64 sum of \(n)")
+        expectSameBits(try everywhere { Tensor<Double>.uniform([n], seed: 35, in: -1...1).max() }, "f64 max of \(n)")
     }
 
     @Test("vector math (log, cos) in one-axis kernels: one worker and all workers agree bit for bit",
@@ -57,7 +60,7 @@ struct PlacementBitwiseTests {
     }
 
     @Test("reductions down columns, compiled in blocks of columns read along rows: the interpreter's bits",
-          arguments: [[8, 128], [37, 1001], [1003, 129], [3, 17, 300]])
+          arguments: [[8, 128], [37, 1001], [1003, 129], [3, 17, 300], [100_003, 8], [5, 20_011, 3]])
     func columnReductions(_ shape: [Int]) throws {
         let x = { Tensor<Double>.uniform(shape, seed: 37, in: -2...2) }
         let axis = shape.count - 2
@@ -65,6 +68,10 @@ struct PlacementBitwiseTests {
             // Few rows: not split over the rows (a tall matrix's partial sums are row-major already).
             let c = Tandem.generatedC((x() * 2).sum(axis: axis)).joined()
             #expect(c.contains("c0_"), "a column sum of \(shape) is not rendered in blocks of columns")
+        }
+        if shape[axis] > 10_000 {
+            // Long columns: split over the rows, which the interpreter runs a stretch of rows per column at a time.
+            #expect(Tandem.plan((x() * 2).sum(axis: axis)).kernels.contains { $0.splitChunks > 0 }, "a column sum of \(shape) is not split")
         }
         expectSameBits(try everywhere { (x() * x() + 0.5).sum(axis: axis) }, "sum(axis: \(axis)) of \(shape)")
         expectSameBits(try everywhere { x().mean(axis: axis) }, "mean(axis: \(axis)) of \(shape)")
