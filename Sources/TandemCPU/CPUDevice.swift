@@ -52,6 +52,33 @@ public final class CPUDevice: KernelDevice, @unchecked Sendable {
         return k
     }
 
+    /// The kernels not prepared yet are compiled in one C translation unit
+    /// (`CPUKernelCache.libraries`); those loaded, on disk or failing go on alone.
+    public func prepare(together kernels: [Kernel]) -> [Result<any PreparedKernel, any Error>] {
+        let tc: CPUToolchain
+        do { tc = try usableToolchain() } catch { return kernels.map { _ in .failure(error) } }
+        var results = [Result<any PreparedKernel, any Error>?](repeating: nil, count: kernels.count)
+        var missing: [Int] = []
+        for (i, k) in kernels.enumerated() {
+            if let code = prepared.withLock({ $0[k] }) {
+                statistics.update { $0.compileMemoryHits += 1 }
+                results[i] = .success(code)
+            } else {
+                missing.append(i)
+            }
+        }
+        let libraries = cache.libraries(missing.map { (CRenderer.render(kernels[$0]), kernels[$0].compileWeight) },
+                                        toolchain: tc, statistics: statistics)
+        for (i, library) in zip(missing, libraries) {
+            results[i] = library.map { lib in
+                let k = CompiledKernel(library: lib)
+                prepared.withLock { $0[kernels[i]] = k }
+                return k
+            }
+        }
+        return results.map { $0! }
+    }
+
     public func readyCode(_ kernel: Kernel) -> (any PreparedKernel)? { prepared.withLock { $0[kernel] } }
 
     /// Code from C written by hand rather than rendered from kernel IR (`TiledProduct`), with the

@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import Synchronization
+import TandemCompiler
 import TandemRuntime
 
 /// Compiled kernels in memory and on disk, keyed by SHA-256 of (source, compiler identity, the
@@ -65,17 +66,19 @@ public final class CPUKernelCache: Sendable {
     }
 
     /// Compiles `sources` into the cache in a shell that outlives this process, with the steps of
-    /// `library` and `VerifiedFileCache.store`: each compiler output (under the compile time
+    /// `library` and `VerifiedFileCache.store`: the compiler's output (under the compile time
     /// limit) made private, its SHA-256 recorded beside it, both renamed into place; nothing is
     /// loaded. For background compiles unfinished at exit: the next run finds the kernel on
     /// disk instead of interpreting it again (asian_option's 1.1 s compiles never finished
-    /// inside its 0.7 s runs). The kernels compile one after the other, in the order given:
-    /// eight compiles started at once at exit shared two cores with each other and with the
-    /// next run, and every one of them finished late; one at a time, the first (the kernel that
-    /// ran longest) is in the cache soonest. Each kernel's marker is touched when its compile
-    /// starts. Returns how many were handed on: none when the folder is not usable, the compiler
-    /// was stopped, or `sh`, `sha256sum`, `cut` or `timeout` are missing; a kernel whose entry
-    /// exists, or that another process is compiling, is skipped.
+    /// inside its 0.7 s runs). The kernels compile in one compiler run
+    /// (`CRenderer.translationUnit`; its object stored under each kernel's key, as
+    /// `libraries` does), or, when they cannot (a source that is not a rendered kernel, no
+    /// `ln`), one after the other in the order given: eight compiles started at once at exit
+    /// shared two cores with each other and with the next run, and every one of them finished
+    /// late. Each kernel's marker is touched when its compile starts. Returns how many were
+    /// handed on: none when the folder is not usable, the compiler was stopped, or `sh`,
+    /// `sha256sum`, `cut` or `timeout` are missing; a kernel whose entry exists, or that
+    /// another process is compiling, is skipped.
     func finishDetached(sources: [String], toolchain: CPUToolchain) -> Int {
         guard CPUToolchain.stalled.withLock({ $0 }) == nil, let fingerprint = toolchain.fingerprintIfKnown,
               let sha = ProcessInfoLite.executable("sha256sum"), let cut = ProcessInfoLite.executable("cut"),
@@ -85,30 +88,57 @@ public final class CPUKernelCache: Sendable {
         let q = Subprocess.shellQuoted
         // At the lowest priority: the next run of the program may start at once beside it.
         let nice = ProcessInfoLite.executable("nice").map { [$0, "-n", "19"] } ?? []
-        var steps: [String] = [], claimed: [(tmp: String, marker: String)] = []
+        var claimed: [(source: String, key: String, marker: String)] = []
         for source in sources {
             let key = CPUKernelCache.key(source: source, toolchain: toolchain, fingerprint: fingerprint)
-            guard access(entryPath(key), F_OK) != 0 else { continue }
+            guard access(entryPath(key), F_OK) != 0, !claimed.contains(where: { $0.key == key }) else { continue }
             // One detached compile of a kernel at a time, whichever process starts it: a program
             // run ten times in a row would otherwise compile its pending kernels ten times at
             // once. The marker is removed when the compile ends; one older than the compile's
             // time limit is a leftover (a killed shell) and is taken over.
             let marker = markerPath(key)
             guard ProcessInfoLite.claimMarker(marker, staleAfter: CPUKernelCache.markerLifetime) else { continue }
-            let tmp = "\(files.folder)/.\(key).\(getpid()).\(UInt64.random(in: 0...UInt64.max))"
-            guard (try? VerifiedFileCache.writeFile(tmp + ".c", Array(source.utf8))) != nil else { unlink(marker); continue }
-            let compile = (nice + [timeout, String(Int(CPUToolchain.compileTimeout))] + toolchain.arguments(sourcePath: tmp + ".c", outputPath: tmp + ".so")).map(q).joined(separator: " ")
-            steps.append("T=\(q(tmp)); " + (touch.map { "\(q($0)) \(q(marker)); " } ?? "") + "\(compile) >/dev/null 2>&1 && chmod 700 \"$T.so\" && "
-                + "h=$(\(q(sha)) \"$T.so\" | \(q(cut)) -c1-64) && [ ${#h} -eq 64 ] && printf %s \"$h\" > \"$T.sha\" && "
-                + "mv -f \"$T.sha\" \(q(files.hashPath(key))) && mv -f \"$T.so\" \(q(entryPath(key))); rm -f \"$T.c\" \"$T.so\" \"$T.sha\" \(q(marker))")
-            claimed.append((tmp, marker))
+            claimed.append((source, key, marker))
+        }
+        guard !claimed.isEmpty else { return 0 }
+        func release() { for c in claimed { unlink(c.marker) } }
+        func compile(_ tmp: String) -> String {
+            (nice + [timeout, String(Int(CPUToolchain.compileTimeout))] + toolchain.arguments(sourcePath: tmp + ".c", outputPath: tmp + ".so")).map(q).joined(separator: " ")
+        }
+        let hashed = "chmod 700 \"$T.so\" && h=$(\(q(sha)) \"$T.so\" | \(q(cut)) -c1-64) && [ ${#h} -eq 64 ]"
+        var tmps: [String] = []
+        var steps: [String] = []
+        let ln = ProcessInfoLite.executable("ln")
+        let unit = claimed.count > 1 && ln != nil
+            ? CRenderer.translationUnit(claimed.map { ($0.source, CPUKernelCache.batchEntry(source: $0.source)) }) : nil
+        if let unit, let ln {
+            let tmp = "\(files.folder)/.batch.\(getpid()).\(UInt64.random(in: 0...UInt64.max))"
+            guard (try? VerifiedFileCache.writeFile(tmp + ".c", Array(unit.utf8))) != nil else { release(); return 0 }
+            tmps.append(tmp)
+            // Each key: its hash record, then a link to the one object, renamed into place.
+            let store = claimed.map { c in
+                "printf %s \"$h\" > \"$T.sha\" && mv -f \"$T.sha\" \(q(files.hashPath(c.key))) && \(q(ln)) -f \"$T.so\" \"$T.l\" && mv -f \"$T.l\" \(q(entryPath(c.key)))"
+            }.joined(separator: "; ")
+            let markers = claimed.map { q($0.marker) }.joined(separator: " ")
+            steps.append("T=\(q(tmp)); " + (touch.map { "\(q($0)) \(markers); " } ?? "") + "\(compile(tmp)) >/dev/null 2>&1 && \(hashed) && { \(store); }; "
+                + "rm -f \"$T.c\" \"$T.so\" \"$T.sha\" \"$T.l\" \(markers)")
+        } else {
+            for c in claimed {
+                let tmp = "\(files.folder)/.\(c.key).\(getpid()).\(UInt64.random(in: 0...UInt64.max))"
+                guard (try? VerifiedFileCache.writeFile(tmp + ".c", Array(c.source.utf8))) != nil else { unlink(c.marker); continue }
+                tmps.append(tmp)
+                steps.append("T=\(q(tmp)); " + (touch.map { "\(q($0)) \(q(c.marker)); " } ?? "") + "\(compile(tmp)) >/dev/null 2>&1 && \(hashed) && "
+                    + "printf %s \"$h\" > \"$T.sha\" && mv -f \"$T.sha\" \(q(files.hashPath(c.key))) && mv -f \"$T.so\" \(q(entryPath(c.key))); "
+                    + "rm -f \"$T.c\" \"$T.so\" \"$T.sha\" \(q(c.marker))")
+            }
         }
         guard !steps.isEmpty else { return 0 }
         guard Subprocess.spawnDetached(script: "umask 077; " + steps.joined(separator: "; ")) else {
-            for c in claimed { unlink(c.tmp + ".c"); unlink(c.marker) }
+            for t in tmps { unlink(t + ".c") }
+            release()
             return 0
         }
-        return steps.count
+        return unit != nil ? claimed.count : steps.count
     }
 
     /// Compiles `source` into the shared object at `obj` (its C file beside it, removed after).
@@ -118,6 +148,89 @@ public final class CPUKernelCache: Sendable {
         try VerifiedFileCache.writeFile(src, Array(source.utf8))
         let (ok, log) = toolchain.compile(sourcePath: src, outputPath: obj)
         guard ok else { throw TandemError.compileFailed(compiler: toolchain.path, log: log, source: source) }
+    }
+
+    /// The name of the kernel rendered as `source`'s entry point inside a batch
+    /// (`CRenderer.translationUnit`): `tk_` and 32 hex digits of the source's SHA-256, so a
+    /// loader finds a kernel's functions from its source alone, whichever batch compiled it.
+    static func batchEntry(source: String) -> String {
+        "tk_" + VerifiedFileCache.key([source]).prefix(32)
+    }
+
+    /// The libraries for several kernels' sources (`instructions`: each one's `compileWeight`).
+    /// Those neither loaded nor on disk nor being compiled by another process are compiled
+    /// together, in one compiler run (`CRenderer.translationUnit`), and the one shared object is
+    /// stored under each kernel's key (hard links: one file, mapped once); the rest, and every
+    /// kernel again alone when the batch fails to compile (so a failure names its kernel and
+    /// the others still compile), go through `library`. The results are in the order given.
+    func libraries(_ items: [(source: String, instructions: Int)], toolchain: CPUToolchain,
+                   statistics: StatisticsBox) -> [Result<LoadedLibrary, any Error>] {
+        var results = [Result<LoadedLibrary, any Error>?](repeating: nil, count: items.count)
+        var batch: [Int] = []
+        let fingerprint = toolchain.fingerprintIfKnown
+        for (i, item) in items.enumerated() {
+            if let fingerprint {
+                let key = CPUKernelCache.key(source: item.source, toolchain: toolchain, fingerprint: fingerprint)
+                if loaded.withLock({ $0[key] }) != nil || access(entryPath(key), F_OK) == 0 || markerIsFresh(markerPath(key)) { continue }
+            }
+            if !batch.contains(where: { items[$0].source == item.source }) { batch.append(i) }
+        }
+        if batch.count > 1 {
+            let names = batch.map { CPUKernelCache.batchEntry(source: items[$0].source) }
+            if let unit = CRenderer.translationUnit(zip(batch, names).map { (items[$0].source, $1) }),
+               let libs = try? compileBatch(unit, sources: batch.map { items[$0].source }, names: names,
+                                            instructions: batch.reduce(0) { $0 + items[$1].instructions },
+                                            toolchain: toolchain, statistics: statistics) {
+                for (j, i) in batch.enumerated() { results[i] = .success(libs[j]) }
+            }
+        }
+        return items.indices.map { i in
+            results[i] ?? Result { try library(source: items[i].source, toolchain: toolchain, statistics: statistics, instructions: items[i].instructions) }
+        }
+    }
+
+    /// Compiles `unit` (the kernels rendered as `sources`, their entry points renamed to
+    /// `names`) once and stores the shared object under each source's key; returns the loaded
+    /// libraries in order. Counted as one compiler run of the kernels' summed weight (the
+    /// compile rate's fixed part is paid once) and as a miss per kernel.
+    private func compileBatch(_ unit: String, sources: [String], names: [String], instructions: Int,
+                              toolchain: CPUToolchain, statistics: StatisticsBox) throws -> [LoadedLibrary] {
+        try files.ensureWritable()
+        // Named like the other temporaries (`.<name>.<pid>.<n>`): the leftover sweep removes it
+        // if this process dies before it does.
+        let tmp = "\(files.folder)/.batch.\(getpid()).\(UInt64.random(in: 0...UInt64.max)).so"
+        defer { unlink(tmp) }
+        let start = ProcessInfoLite.monotonicNanos()
+        try CPUKernelCache.compile(unit, toolchain: toolchain, into: tmp)
+        let elapsed = ProcessInfoLite.monotonicNanos() - start
+        guard chmod(tmp, 0o700) == 0 else {
+            throw TandemError.fileFailed(path: tmp, reason: "cannot make the compiled kernels private: \(ProcessInfoLite.errnoDescription())")
+        }
+        var libs: [LoadedLibrary] = []
+        for (source, name) in zip(sources, names) {
+            // Waits for the compiler's hash on a first run (the compile above ran beside it).
+            let key = CPUKernelCache.key(source: source, toolchain: toolchain)
+            if let lib = loaded.withLock({ $0[key] }) { libs.append(lib); continue }
+            let path = try files.store(key) { obj in
+                if link(tmp, obj) != 0 { try VerifiedFileCache.writeFile(obj, try VerifiedFileCache.readFile(tmp)) }
+            }
+            guard case .hit(let entry) = files.open(key) else {
+                throw TandemError.loadFailed(path: path, reason: "the entry just compiled did not verify")
+            }
+            let lib = try LoadedLibrary(entry, batchEntry: name)
+            loaded.withLock { $0[key] = lib }
+            libs.append(lib)
+        }
+        statistics.update {
+            $0.compileMisses += sources.count
+            $0.compileNanos += elapsed
+            $0.cpuCompiles += 1
+            $0.cpuCompileNanos += elapsed
+            $0.cpuCompileWeight += instructions
+        }
+        Tracer.shared.record(TraceEvent(kind: .compile, name: "compile (\(sources.count) kernels in one unit)", start: start,
+                                        duration: elapsed, detail: "miss, batch of \(sources.count)"))
+        return libs
     }
 
     /// The marker of a compile handed on at exit (`finishDetached`).
@@ -199,7 +312,7 @@ public final class CPUKernelCache: Sendable {
         try files.ensureFolders()
         switch files.open(key) {
         case .hit(let entry):
-            if let lib = try? LoadedLibrary(entry) {
+            if let lib = try? LoadedLibrary(entry, batchEntry: CPUKernelCache.batchEntry(source: source)) {
                 statistics.update { $0.compileDiskHits += 1 }
                 Tracer.shared.record(TraceEvent(kind: .compile, name: "compile (disk hit)", start: ProcessInfoLite.monotonicNanos(), detail: "disk"))
                 loaded.withLock { $0[key] = lib }
@@ -211,7 +324,7 @@ public final class CPUKernelCache: Sendable {
             Tracer.shared.record(TraceEvent(kind: .compile, name: "cache entry rejected", start: ProcessInfoLite.monotonicNanos(), detail: reason))
         case .miss:
             // Another process may be compiling it already (handed on at its exit).
-            if early == nil, awaitDetached(key), case .hit(let entry) = files.open(key), let lib = try? LoadedLibrary(entry) {
+            if early == nil, awaitDetached(key), case .hit(let entry) = files.open(key), let lib = try? LoadedLibrary(entry, batchEntry: CPUKernelCache.batchEntry(source: source)) {
                 statistics.update { $0.compileDiskHits += 1 }
                 Tracer.shared.record(TraceEvent(kind: .compile, name: "compile (disk hit)", start: ProcessInfoLite.monotonicNanos(),
                                                 detail: "disk, compiled by an earlier process after its exit"))
@@ -281,7 +394,12 @@ final class LoadedLibrary: @unchecked Sendable {
     /// descriptor is never closed: glibc finds loaded objects by name, and a closed number
     /// reused for another kernel would make `dlopen` return this one (libraries are never
     /// unloaded either). The soft limit on open files is raised to the hard one for that.
-    init(_ entry: VerifiedFileCache.OpenEntry) throws {
+    ///
+    /// `batchEntry`: the name the entry points have when the object was compiled in a batch
+    /// (`CPUKernelCache.batchEntry(source:)`), looked up before the plain names. Objects of one
+    /// batch are one file under several keys (hard links): `dlopen` maps it once and returns
+    /// the same handle for each, and each kernel finds its own functions in it by name.
+    init(_ entry: VerifiedFileCache.OpenEntry, batchEntry: String? = nil) throws {
         _ = LoadedLibrary.raisedFileLimit
         let name = "/proc/self/fd/\(entry.fd)"
         guard let h = dlopen(name, RTLD_NOW | RTLD_LOCAL) else {
@@ -290,12 +408,13 @@ final class LoadedLibrary: @unchecked Sendable {
             throw TandemError.loadFailed(path: entry.path, reason: why)
         }
         handle = h
-        rows = dlsym(h, "tandem_kernel").map { unsafeBitCast($0, to: Rows.self) }
-        split = dlsym(h, "tandem_kernel_split").map { unsafeBitCast($0, to: Split.self) }
-        combine = dlsym(h, "tandem_kernel_combine").map { unsafeBitCast($0, to: Combine.self) }
+        let base = batchEntry.flatMap { b in dlsym(h, b) != nil || dlsym(h, b + "_split") != nil ? b : nil } ?? CRenderer.entry
+        rows = dlsym(h, base).map { unsafeBitCast($0, to: Rows.self) }
+        split = dlsym(h, base + "_split").map { unsafeBitCast($0, to: Split.self) }
+        combine = dlsym(h, base + "_combine").map { unsafeBitCast($0, to: Combine.self) }
         // A kernel has rows, or split and combine (`Kernel.entries`), or all three.
         guard rows != nil || (split != nil && combine != nil) else {
-            throw TandemError.loadFailed(path: entry.path, reason: "no tandem_kernel or tandem_kernel_split/_combine symbols")
+            throw TandemError.loadFailed(path: entry.path, reason: "no \(base) or \(base)_split/_combine symbols")
         }
     }
 

@@ -10,8 +10,9 @@ import TandemIR
 /// tiered path for kernels that come back (an iterative solver's sweep). Once the code is in
 /// place, the cost model sees it as ready and moves the kernel to compiled C.
 ///
-/// One thread, one compile at a time, each kernel at most once; a failed compile is dropped (the
-/// interpreter goes on, and a forced or foreground compile reports the error).
+/// One thread, one compiler run at a time (the kernels queued meanwhile for one device compiled
+/// together), each kernel at most once; a failed compile is dropped (the interpreter goes on, and
+/// a forced or foreground compile reports the error).
 final class BackgroundCompiler: @unchecked Sendable {
     // All mutable state is guarded by `cond`.
     private let cond = Condition()
@@ -20,8 +21,8 @@ final class BackgroundCompiler: @unchecked Sendable {
     private var finished: Set<Kernel> = []
     private var started = false
     private var busy = false
-    /// The compile in progress.
-    private var current: (Kernel, any KernelDevice)? = nil
+    /// The compiles in progress (one batch).
+    private var current: [(Kernel, any KernelDevice)] = []
     /// Counts and says a failed compile (with the foreground's failures: said once a process).
     private let fallback: Fallback
 
@@ -55,7 +56,7 @@ final class BackgroundCompiler: @unchecked Sendable {
     /// At exit: the compile in progress and those still queued, in order (the runtime hands
     /// them on to processes that outlive this one: `Runtime.finishBackgroundCompilesAfterExit`).
     func pendingAtExit() -> [(Kernel, any KernelDevice)] {
-        cond.withLock { (current.map { [$0] } ?? []) + queue }
+        cond.withLock { current + queue }
     }
 
     /// Blocks until every queued compile has finished.
@@ -65,29 +66,42 @@ final class BackgroundCompiler: @unchecked Sendable {
         cond.unlock()
     }
 
+    /// Most kernels compiled in one batch: what was queued meanwhile for the same device,
+    /// compiled together (`KernelDevice.prepare(together:)`), up to this many, so that the next
+    /// kernel waits for a few compiles' worth at most.
+    static let maxBatch = 8
+
     private func loop() {
         while true {
             cond.lock()
             while queue.isEmpty { cond.wait() }
-            let (kernel, device) = queue.removeFirst()
+            let device = queue[0].1
+            var batch = [queue.removeFirst()]
+            while batch.count < BackgroundCompiler.maxBatch, let j = queue.firstIndex(where: { $0.1.name == device.name }) {
+                batch.append(queue.remove(at: j))
+            }
             busy = true
-            current = (kernel, device)
+            current = batch
             cond.unlock()
             let start = ProcessInfoLite.monotonicNanos()
-            var failure: String? = nil
-            do { _ = try device.prepare(kernel) } catch { failure = "\(error)" }
+            let results = device.prepare(together: batch.map(\.0))
+            let failures = results.compactMap { r -> String? in
+                if case .failure(let error) = r { return "\(error)" }
+                return nil
+            }
             Tracer.shared.record(TraceEvent(kind: .compile, name: "compile (background)", start: start,
                                             duration: ProcessInfoLite.monotonicNanos() - start,
-                                            detail: failure.map { "background, failed: \($0)" } ?? "background"))
+                                            detail: "background, \(batch.count) kernel\(batch.count == 1 ? "" : "s")"
+                                                + (failures.isEmpty ? "" : ", \(failures.count) failed: \(failures[0])")))
             // The kernel goes on in the interpreter: counted as a fallback and said once (a
             // forced compile of it would throw the same error to the caller).
-            if let failure, !Subprocess.exiting.load(ordering: .relaxed) {
-                fallback.record(failure)
+            if !Subprocess.exiting.load(ordering: .relaxed) {
+                for failure in failures { fallback.record(failure) }
             }
             cond.withLock {
-                finished.insert(kernel)
+                for (k, _) in batch { finished.insert(k) }
                 busy = false
-                current = nil
+                current = []
                 cond.broadcast()
             }
         }

@@ -11,6 +11,10 @@ public protocol KernelDevice: Sendable {
     var availability: Availability { get }
     /// Compiles (or fetches from cache) the code for a kernel. Throws with the compiler's log.
     func prepare(_ kernel: Kernel) throws -> any PreparedKernel
+    /// `prepare` for several kernels at once, results in the order given: a device whose
+    /// compiler is started once per compile compiles together the kernels that need it (the
+    /// CPU device: one C translation unit). By default, each kernel alone.
+    func prepare(together kernels: [Kernel]) -> [Result<any PreparedKernel, any Error>]
     /// Whether `prepare` would find the kernel's code loaded, on disk, or have to compile it
     /// (the cost model charges a load or an amortised compile). Cheap after the first call.
     func codeState(_ kernel: Kernel) -> CodeState
@@ -27,6 +31,9 @@ public protocol KernelDevice: Sendable {
 }
 
 extension KernelDevice {
+    public func prepare(together kernels: [Kernel]) -> [Result<any PreparedKernel, any Error>] {
+        kernels.map { k in Result { try prepare(k) } }
+    }
     public func codeState(_ kernel: Kernel) -> CodeState { .ready }
     public func readyCode(_ kernel: Kernel) -> (any PreparedKernel)? { nil }
     public func finishAfterExit(_ kernels: [Kernel]) -> Int { 0 }

@@ -92,15 +92,21 @@ extension Runtime {
         return (options, false)
     }
 
-    /// Compiles `kernels` for the CPU device, as many at once as there are workers, when there
-    /// is more than one (a failure is left for the in-order `prepare` to report).
+    /// Compiles `kernels` for the CPU device when there is more than one: in as many batches
+    /// as there are workers (at most), compiled at once, each batch one compiler run
+    /// (`prepare(together:)`), the kernels dealt out by compile weight so the batches finish
+    /// together (a failure is left for the in-order `prepare` to report).
     func precompile(_ kernels: Set<Kernel>) {
         guard kernels.count > 1, let cpu = devices["cpu"] else { return }
-        let list = Array(kernels)
-        let width = min(list.count, max(1, executor.workers))
-        DispatchQueue.concurrentPerform(iterations: width) { w in
-            for i in stride(from: w, to: list.count, by: width) { _ = try? cpu.prepare(list[i]) }
+        let width = min(kernels.count, max(1, executor.workers))
+        var batches = [[Kernel]](repeating: [], count: width), weights = [Int](repeating: 0, count: width)
+        for k in kernels.sorted(by: { $0.compileWeight > $1.compileWeight }) {
+            let lightest = weights.indices.min { weights[$0] < weights[$1] }!
+            batches[lightest].append(k)
+            weights[lightest] += k.compileWeight
         }
+        let dealt = batches
+        DispatchQueue.concurrentPerform(iterations: width) { w in _ = cpu.prepare(together: dealt[w]) }
     }
 
     /// Prices `k` on every option and picks the earliest finish (graph lock held). `compiling`:

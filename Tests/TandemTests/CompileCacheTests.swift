@@ -66,7 +66,7 @@ struct CompileCacheTests {
         #expect(!cpu.finishAfterExit(k.kernel))
     }
 
-    @Test("a kernel that ran long in the interpreter is compiled after the process exits, kernels one after the other in one process")
+    @Test("kernels that ran long in the interpreter are compiled after the process exits, in one compiler run, an entry each")
     func slowInterpretedKernelsCompiledAfterExit() throws {
         let (cpu, _, _) = device()
         let stats = StatisticsBox()
@@ -86,6 +86,13 @@ struct CompileCacheTests {
         func onDisk() -> Int { slow.keys.filter { cpu.cache.state(source: CRenderer.render($0), toolchain: tc) == .onDisk }.count }
         while onDisk() < slow.count && ProcessInfoLite.monotonicNanos() < deadline { usleep(50_000) }
         #expect(onDisk() == slow.count)
+        // One compiler run: the entries are one file (hard links).
+        var inodes: Set<UInt> = []
+        for k in slow.keys {
+            var st = stat()
+            if stat(cpu.cache.entryPath(CPUKernelCache.key(source: CRenderer.render(k), toolchain: tc)), &st) == 0 { inodes.insert(UInt(st.st_ino)) }
+        }
+        #expect(inodes.count == 1, "\(inodes.count) files for \(slow.count) kernels")
         // Handed on once: a second exit finds them there.
         #expect(rt.finishBackgroundCompilesAfterExit() == 0)
     }
@@ -117,6 +124,78 @@ struct CompileCacheTests {
         #expect(ProcessInfoLite.monotonicNanos() - again < 30_000_000_000)
         #expect(stats.snapshot.compileMisses == 2)
         unlink(marker)
+    }
+
+    /// Three kernels of different shapes (a split sum, a reduction down columns, a map) and
+    /// their values read through `runtime`, placed as `choice`.
+    func batchPrograms() -> [() -> Node] {
+        [{ (Tensor<Double>.uniform([300_001], seed: 72, in: -1...1) * 3).sum().node },
+         { (Tensor<Double>.uniform([20_011, 7], seed: 73, in: -1...1) + 0.5).sum(axis: 0).node },
+         { (Tensor<Double>.uniform([1003], seed: 74, in: 0...2).sqrt() * 2).node }]
+    }
+
+    func values(_ runtime: Runtime, _ choice: DeviceChoice, _ make: () -> Node) throws -> [UInt64] {
+        try Tandem.withDevice(choice) {
+            let b = try runtime.read(make())
+            return (0..<(b.byteCount / 8)).map { b.pointer.load(fromByteOffset: $0 * 8, as: UInt64.self) }
+        }
+    }
+
+    @Test("kernels compiled together: one compiler run, an entry each (one file), the interpreter's bits, loaded alone by a new process")
+    func kernelsCompiledTogether() throws {
+        let (cpu, stats, _) = device()
+        let tc = try cpu.toolchain.get()
+        let kernels = batchPrograms().flatMap { make in Tandem.plan(Tensor<Double>(node: make())).kernels.map(\.kernel) }
+        #expect(kernels.count >= 3)
+        let results = cpu.prepare(together: kernels)
+        #expect(results.allSatisfy { if case .success = $0 { true } else { false } })
+        #expect(stats.snapshot.cpuCompiles == 1 && stats.snapshot.compileMisses == kernels.count,
+                "\(stats.snapshot.cpuCompiles) compiler runs, \(stats.snapshot.compileMisses) kernels compiled")
+        var inodes: Set<UInt> = []
+        for k in kernels {
+            var st = stat()
+            #expect(stat(cpu.cache.entryPath(CPUKernelCache.key(source: CRenderer.render(k), toolchain: tc)), &st) == 0)
+            inodes.insert(UInt(st.st_ino))
+        }
+        #expect(inodes.count == 1)
+        // The batch's code gives the interpreter's bits; so does each kernel loaded alone from disk.
+        let runtime = Runtime(devices: [cpu, InterpreterDevice()], statistics: stats, workers: 2, profile: { SyntheticProfiles.cpu() })
+        for make in batchPrograms() {
+            #expect(try values(runtime, .cpu, make) == values(runtime, .interpreter, make))
+        }
+        #expect(stats.snapshot.compileMisses == kernels.count)
+        cpu.dropMemory()
+        for k in kernels { _ = try cpu.prepare(k) }
+        #expect(stats.snapshot.compileDiskHits == kernels.count && stats.snapshot.cacheRejected == 0)
+        for make in batchPrograms() {
+            #expect(try values(runtime, .cpu1, make) == values(runtime, .interpreter, make))
+        }
+        // Only rendered kernels go in one unit; a source twice is refused.
+        let one = CRenderer.render(kernels[0])
+        #expect(CRenderer.translationUnit([(one, "tk_a"), (CRenderer.render(kernels[1]), "tk_b")]) != nil)
+        #expect(CRenderer.translationUnit([(one, "tk_a"), (one, "tk_a")]) == nil)
+        #expect(CRenderer.translationUnit([(one, "tk_a"), ("int main(void) { return 0; }", "tk_b")]) == nil)
+    }
+
+    @Test("a compiler that refuses the batch: each kernel compiles alone, none is lost")
+    func refusedBatchCompilesAlone() throws {
+        let clang = try CPUToolchain.find().get()
+        let dir = TestScratch.path("batch-refused-\(UInt32.random(in: 0...UInt32.max))")
+        mkdir(dir, 0o700)
+        // Refuses any source holding a renamed entry point (a batch); compiles the rest.
+        let wrapper = dir + "/cc"
+        let script = "#!/bin/sh\nfor a in \"$@\"; do case \"$a\" in *.c) if grep -q '#define tandem_kernel ' \"$a\"; then echo 'error: no batches today' >&2; exit 1; fi;; esac; done\nexec '\(clang.path)' \"$@\"\n"
+        #expect(ProcessInfoLite.write(Array(script.utf8), to: wrapper))
+        chmod(wrapper, 0o700)
+        let stats = StatisticsBox()
+        let cpu = CPUDevice(statistics: stats, cache: CPUKernelCache(directory: dir + "/cache"),
+                            toolchain: .success(CPUToolchain(path: wrapper, identity: clang.identity)))
+        let kernels = batchPrograms().flatMap { make in Tandem.plan(Tensor<Double>(node: make())).kernels.map(\.kernel) }
+        let results = cpu.prepare(together: kernels)
+        #expect(results.allSatisfy { if case .success = $0 { true } else { false } })
+        #expect(stats.snapshot.cpuCompiles == kernels.count && stats.snapshot.compileMisses == kernels.count)
+        let left = (try? FileManager.default.contentsOfDirectory(atPath: cpu.cache.files.folder))?.filter { $0.hasPrefix(".") && $0 != ".swept" } ?? ["?"]
+        #expect(left.isEmpty, "\(left)")
     }
 
     @Test("a compiler never hashed: the kernel compiles while the hash runs, and is stored under the key the hash gives")
