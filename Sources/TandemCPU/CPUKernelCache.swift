@@ -199,12 +199,24 @@ public final class CPUKernelCache: Sendable {
         // Named like the other temporaries (`.<name>.<pid>.<n>`): the leftover sweep removes it
         // if this process dies before it does.
         let tmp = "\(files.folder)/.batch.\(getpid()).\(UInt64.random(in: 0...UInt64.max)).so"
-        defer { unlink(tmp) }
+        var keep = false
+        defer { if !keep { unlink(tmp) } }
         let start = ProcessInfoLite.monotonicNanos()
         try CPUKernelCache.compile(unit, toolchain: toolchain, into: tmp)
         let elapsed = ProcessInfoLite.monotonicNanos() - start
         guard chmod(tmp, 0o700) == 0 else {
             throw TandemError.fileFailed(path: tmp, reason: "cannot make the compiled kernels private: \(ProcessInfoLite.errnoDescription())")
+        }
+        let what = "compile (\(sources.count) kernels in one unit)"
+        if toolchain.fingerprintIfKnown == nil {
+            // Still hashing (a first run on this machine): loaded from the temporary now, stored
+            // under the keys once the hash is there (`storeWhenHashed`).
+            let libs = try names.map { try LoadedLibrary(unstoredAt: tmp, batchEntry: $0) }
+            counted(compiles: 1, kernels: sources.count, nanos: elapsed, weight: instructions, start: start, statistics: statistics,
+                    name: what, detail: "miss, batch of \(sources.count), stored once the compiler is hashed")
+            keep = true
+            storeWhenHashed(tmp, sources: sources, libraries: libs, toolchain: toolchain)
+            return libs
         }
         var libs: [LoadedLibrary] = []
         for (source, name) in zip(sources, names) {
@@ -221,15 +233,8 @@ public final class CPUKernelCache: Sendable {
             loaded.withLock { $0[key] = lib }
             libs.append(lib)
         }
-        statistics.update {
-            $0.compileMisses += sources.count
-            $0.compileNanos += elapsed
-            $0.cpuCompiles += 1
-            $0.cpuCompileNanos += elapsed
-            $0.cpuCompileWeight += instructions
-        }
-        Tracer.shared.record(TraceEvent(kind: .compile, name: "compile (\(sources.count) kernels in one unit)", start: start,
-                                        duration: elapsed, detail: "miss, batch of \(sources.count)"))
+        counted(compiles: 1, kernels: sources.count, nanos: elapsed, weight: instructions, start: start, statistics: statistics,
+                name: what, detail: "miss, batch of \(sources.count)")
         return libs
     }
 
@@ -300,7 +305,18 @@ public final class CPUKernelCache: Sendable {
                 unlink(tmp)
                 throw error
             }
-            early = (tmp, t0, ProcessInfoLite.monotonicNanos() - t0)
+            let nanos = ProcessInfoLite.monotonicNanos() - t0
+            if toolchain.fingerprintIfKnown == nil {
+                // Still hashing: the code runs now, from the temporary, and is stored under its
+                // key when the hash is there (waiting for it here kept life's first compiled
+                // kernel 100 ms from its first run).
+                let lib: LoadedLibrary
+                do { lib = try LoadedLibrary(unstoredAt: tmp) } catch { unlink(tmp); throw error }
+                counted(compiles: 1, kernels: 1, nanos: nanos, weight: instructions, start: t0, statistics: statistics, name: "compile", detail: "miss, stored once the compiler is hashed")
+                storeWhenHashed(tmp, sources: [source], libraries: [lib], toolchain: toolchain)
+                return lib
+            }
+            early = (tmp, t0, nanos)
         }
         defer { if let early { unlink(early.path) } }
         let key = CPUKernelCache.key(source: source, toolchain: toolchain)
@@ -349,16 +365,55 @@ public final class CPUKernelCache: Sendable {
         let lib = try LoadedLibrary(entry)
         // The compile's own time (not the wait for the hash): it sets the compile rate.
         let elapsed = early?.nanos ?? ProcessInfoLite.monotonicNanos() - start
-        statistics.update {
-            $0.compileMisses += 1
-            $0.compileNanos += elapsed
-            $0.cpuCompiles += 1
-            $0.cpuCompileNanos += elapsed
-            $0.cpuCompileWeight += instructions
-        }
-        Tracer.shared.record(TraceEvent(kind: .compile, name: "compile", start: start, duration: elapsed, detail: "miss \(key.prefix(12))"))
+        counted(compiles: 1, kernels: 1, nanos: elapsed, weight: instructions, start: start, statistics: statistics, name: "compile", detail: "miss \(key.prefix(12))")
         loaded.withLock { $0[key] = lib }
         return lib
+    }
+
+    /// Counts `compiles` compiler runs that compiled `kernels` kernels of summed `weight` in
+    /// `nanos` (they set the compile rate: `Runtime.measuredCompileRate`), and traces them.
+    private func counted(compiles: Int, kernels: Int, nanos: UInt64, weight: Int, start: UInt64, statistics: StatisticsBox,
+                         name: String, detail: String) {
+        statistics.update {
+            $0.compileMisses += kernels
+            $0.compileNanos += nanos
+            $0.cpuCompiles += compiles
+            $0.cpuCompileNanos += nanos
+            $0.cpuCompileWeight += weight
+        }
+        Tracer.shared.record(TraceEvent(kind: .compile, name: name, start: start, duration: nanos, detail: detail))
+    }
+
+    /// Stores the object at `tmp` (compiled from `sources`, loaded as `libraries`, before the
+    /// compiler's hash was known) under each source's key once the hash is there, on a thread
+    /// of its own, then removes the temporary; the next run finds the kernels on disk. A process
+    /// that exits first leaves the temporary to the leftover sweep (and the next run compiles
+    /// them again: nothing can be stored under a key not yet known).
+    private func storeWhenHashed(_ tmp: String, sources: [String], libraries: [LoadedLibrary], toolchain: CPUToolchain) {
+        unstored.add(1, ordering: .relaxed)
+        let store: @Sendable () -> Void = { [self] in
+            defer { unstored.subtract(1, ordering: .relaxed) }
+            for (source, lib) in zip(sources, libraries) {
+                let key = CPUKernelCache.key(source: source, toolchain: toolchain)      // waits for the hash
+                if access(entryPath(key), F_OK) != 0 {
+                    _ = try? files.store(key) { obj in
+                        if link(tmp, obj) != 0 { try VerifiedFileCache.writeFile(obj, try VerifiedFileCache.readFile(tmp)) }
+                    }
+                }
+                loaded.withLock { if $0[key] == nil { $0[key] = lib } }
+            }
+            unlink(tmp)
+        }
+        if !startBackgroundThread(niceness: nil, store) { store() }
+    }
+
+    /// Objects compiled before the compiler's hash was known and not stored yet.
+    private let unstored = Atomic<Int>(0)
+
+    /// Waits until every object compiled before the compiler's hash was known is stored under
+    /// its keys (tests; a process that exits first leaves them to the next run).
+    func awaitStores() {
+        while unstored.load(ordering: .relaxed) > 0 { usleep(1_000) }
     }
 }
 
@@ -399,13 +454,25 @@ final class LoadedLibrary: @unchecked Sendable {
     /// (`CPUKernelCache.batchEntry(source:)`), looked up before the plain names. Objects of one
     /// batch are one file under several keys (hard links): `dlopen` maps it once and returns
     /// the same handle for each, and each kernel finds its own functions in it by name.
-    init(_ entry: VerifiedFileCache.OpenEntry, batchEntry: String? = nil) throws {
+    convenience init(_ entry: VerifiedFileCache.OpenEntry, batchEntry: String? = nil) throws {
+        try self.init(fd: entry.fd, path: entry.path, batchEntry: batchEntry)
+    }
+
+    /// Loads the object this process just compiled at `path` (a private temporary in the cache
+    /// folder, not yet stored under a key), through a descriptor like a stored entry.
+    convenience init(unstoredAt path: String, batchEntry: String? = nil) throws {
+        let fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+        guard fd >= 0 else { throw TandemError.loadFailed(path: path, reason: ProcessInfoLite.errnoDescription()) }
+        try self.init(fd: fd, path: path, batchEntry: batchEntry)
+    }
+
+    init(fd: Int32, path: String, batchEntry: String?) throws {
         _ = LoadedLibrary.raisedFileLimit
-        let name = "/proc/self/fd/\(entry.fd)"
+        let name = "/proc/self/fd/\(fd)"
         guard let h = dlopen(name, RTLD_NOW | RTLD_LOCAL) else {
             let why = dlerror().map { String(cString: $0) } ?? "dlopen failed"
-            close(entry.fd)
-            throw TandemError.loadFailed(path: entry.path, reason: why)
+            close(fd)
+            throw TandemError.loadFailed(path: path, reason: why)
         }
         handle = h
         let base = batchEntry.flatMap { b in dlsym(h, b) != nil || dlsym(h, b + "_split") != nil ? b : nil } ?? CRenderer.entry
@@ -414,7 +481,7 @@ final class LoadedLibrary: @unchecked Sendable {
         combine = dlsym(h, base + "_combine").map { unsafeBitCast($0, to: Combine.self) }
         // A kernel has rows, or split and combine (`Kernel.entries`), or all three.
         guard rows != nil || (split != nil && combine != nil) else {
-            throw TandemError.loadFailed(path: entry.path, reason: "no \(base) or \(base)_split/_combine symbols")
+            throw TandemError.loadFailed(path: path, reason: "no \(base) or \(base)_split/_combine symbols")
         }
     }
 

@@ -113,8 +113,9 @@ extension CPUToolchain {
     /// The fingerprint when it is known without hashing the binary; otherwise nil, and the hash
     /// starts on the side. A program's first sync on a new machine looks kernels up this way:
     /// hashing a 167 MB clang took 0.15-0.6 s, all of it inside the user's first `item()`, while
-    /// nothing can be in the cache under a compiler never hashed. Compiles wait for the hash
-    /// (`fingerprint`).
+    /// nothing can be in the cache under a compiler never hashed. Compiles do not wait for it:
+    /// their objects are loaded from a temporary and stored under their keys (`fingerprint`)
+    /// once the hash is there (`CPUKernelCache.library`).
     public var fingerprintIfKnown: String? { BinaryFingerprint.ifKnown(path) }
 
     static func computeFingerprint(_ path: String) -> String { BinaryFingerprint.compute(path) }

@@ -21,6 +21,8 @@ final class BackgroundCompiler: @unchecked Sendable {
     private var finished: Set<Kernel> = []
     private var started = false
     private var busy = false
+    /// Whether a sync is placing its kernels (`hold`): no batch starts meanwhile.
+    private var held = false
     /// The compiles in progress (one batch).
     private var current: [(Kernel, any KernelDevice)] = []
     /// Counts and says a failed compile (with the foreground's failures: said once a process).
@@ -43,6 +45,19 @@ final class BackgroundCompiler: @unchecked Sendable {
                 }, box.toOpaque())
                 if rc == 0 { pthread_detach(thread) } else { box.release(); started = false }
             }
+            cond.broadcast()
+        }
+    }
+
+    /// Keeps the next batch from starting until `release`: a sync places its kernels under a
+    /// hold, so the compiles it requests go in one batch (life's step and its sum were
+    /// requested by one sync; the first started alone, the second waited 150 ms behind it).
+    func hold() { cond.withLock { held = true } }
+
+    /// Lets the batch requested under `hold` start.
+    func release() {
+        cond.withLock {
+            held = false
             cond.broadcast()
         }
     }
@@ -74,7 +89,7 @@ final class BackgroundCompiler: @unchecked Sendable {
     private func loop() {
         while true {
             cond.lock()
-            while queue.isEmpty { cond.wait() }
+            while queue.isEmpty || held { cond.wait() }
             let device = queue[0].1
             var batch = [queue.removeFirst()]
             while batch.count < BackgroundCompiler.maxBatch, let j = queue.firstIndex(where: { $0.1.name == device.name }) {

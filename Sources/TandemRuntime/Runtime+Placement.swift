@@ -251,15 +251,19 @@ extension Runtime {
             ready.code = [.cpu1: .ready, .cpuAll: .ready]
             let compiledTime = corrections.applied(to: [model.predict(entry.features, ready, on: .cpuAll),
                                                         model.predict(entry.features, ready, on: .cpu1)]).map(\.total).min()!
-            // Expect as many runs ahead as behind (the doubling rule), and weigh the compile by
-            // the share of the machine it takes from the interpreter: one core of `workers`,
-            // of which the interpreter (which scales poorly) would have used only so much.
+            // Expect as many runs ahead as behind (the doubling rule), and as many again in the
+            // program's next run, which finds the code in the cache (a kernel's compile pays
+            // over its life, not one process: `entry.runs` counts earlier processes' runs too);
+            // weigh the compile by the share of the machine it takes from the interpreter: one
+            // core of `workers`, of which the interpreter (which scales poorly) would have used
+            // only so much. (Counting this process alone, kmeans' per-iteration reductions
+            // waited five or six of their 10-18 ms interpreted runs for their compile.)
             let cpuProfile = model.profile.cpu
             let workers = Double(model.workers)
             // A kernel the interpreter runs inline on the calling thread leaves the other cores
             // idle: its compile costs next to nothing.
             let lost = chosen.inline && workers > 1 ? 0.05 : max(0.05, (min(cpuProfile.interpreterSpeedup, workers) - 1) / max(workers - 1, 1))
-            let saving = Double(entry.runs + 1) * (chosen.total - compiledTime)
+            let saving = Double(2 * (entry.runs + 1)) * (chosen.total - compiledTime)
             // A compile another process is running costs this one only the wait, on the side.
             if tierUp || saving >= model.compileTime(entry.features) * lost || cpu.isCompilingElsewhere(k.kernel) { background.request(k.kernel, on: cpu) }
         }

@@ -421,6 +421,11 @@ public final class Runtime: @unchecked Sendable {
             Tracer.shared.record(TraceEvent(kind: .plan, name: "plan \(plan.kernels.count) kernels", start: planStart, duration: planNanos,
                                             detail: plan.kernels.map(\.label).joined(separator: "; ")))
             var prepared: [(ReadyCode, PlacementDecision)] = []
+            // The compiles this sync's decisions put on the side start together, as one batch
+            // (released once every kernel is placed, or on a throw).
+            background.hold()
+            var held = true
+            defer { if held { background.release() } }
             do {
                 // Every kernel is placed first; the compiled code the host placements still lack
                 // is then compiled in parallel, one compiler run per core (a first run's time is
@@ -445,6 +450,8 @@ public final class Runtime: @unchecked Sendable {
                     let p = decision.chosen.placement
                     if p == .cpu1 || p == .cpuAll, device(for: p)?.readyCode(k.kernel) == nil { compiling.insert(k.kernel) }
                 }
+                background.release()
+                held = false
                 precompile(compiling)
                 for (i, k) in plan.kernels.enumerated() {
                     var decision = decisions[i]

@@ -198,28 +198,42 @@ struct CompileCacheTests {
         #expect(left.isEmpty, "\(left)")
     }
 
-    @Test("a compiler never hashed: the kernel compiles while the hash runs, and is stored under the key the hash gives")
-    func compilesWhileTheCompilerIsHashed() throws {
+    @Test("a compiler never hashed: kernels compile and run while the hash runs, alone or together, and are stored under the keys the hash gives", arguments: [false, true])
+    func compilesWhileTheCompilerIsHashed(together: Bool) throws {
         let clang = try CPUToolchain.find().get()
         let dir = TestScratch.path("early-\(UInt32.random(in: 0...UInt32.max))")
         mkdir(dir, 0o700)
         let wrapper = dir + "/cc"          // a new binary: its fingerprint is not known yet
         #expect(ProcessInfoLite.write(Array("#!/bin/sh\nexec '\(clang.path)' \"$@\"\n".utf8), to: wrapper))
+        // A sparse tail of 1 GiB after the script (no disk used; `sh` execs before reading it):
+        // hashing it takes longer than a compile, as a 167 MB clang's hash did on a first run.
+        #expect(truncate(wrapper, 1 << 30) == 0)
         chmod(wrapper, 0o700)
+        defer { unlink(wrapper) }
         let tc = CPUToolchain(path: wrapper, identity: clang.identity)
         let stats = StatisticsBox()
         let cpu = CPUDevice(statistics: stats, cache: CPUKernelCache(directory: dir + "/cache"), toolchain: .success(tc))
-        let k = sampleKernel()
-        _ = try cpu.prepare(k.kernel)
-        #expect(stats.snapshot.compileMisses == 1)
-        let source = CRenderer.render(k.kernel)
-        #expect(cpu.cache.state(source: source, toolchain: tc) == .ready)
+        let kernels = together ? batchPrograms().flatMap { make in Tandem.plan(Tensor<Double>(node: make())).kernels.map(\.kernel) }
+            : [sampleKernel().kernel]
+        if together {
+            #expect(cpu.prepare(together: kernels).allSatisfy { if case .success = $0 { true } else { false } })
+        } else {
+            _ = try cpu.prepare(kernels[0])
+        }
+        // Ready to run before the hash is known (a first run's kernels do not wait for it).
+        #expect(tc.fingerprintIfKnown == nil, "the compiler's hash finished before the compile")
+        #expect(stats.snapshot.compileMisses == kernels.count && stats.snapshot.cpuCompiles == 1)
+        // Stored under its key once the hash is there, on the side.
+        cpu.cache.awaitStores()
+        for k in kernels { #expect(cpu.cache.state(source: CRenderer.render(k), toolchain: tc) == .ready) }
         // On disk under the key the hash gives, verified by a new process's lookup, and nothing
         // else left in the folder.
         cpu.dropMemory()
-        #expect(cpu.cache.state(source: source, toolchain: tc) == .onDisk)
-        _ = try cpu.prepare(k.kernel)
-        #expect(stats.snapshot.compileDiskHits == 1 && stats.snapshot.compileMisses == 1 && stats.snapshot.cacheRejected == 0)
+        for k in kernels {
+            #expect(cpu.cache.state(source: CRenderer.render(k), toolchain: tc) == .onDisk)
+            _ = try cpu.prepare(k)
+        }
+        #expect(stats.snapshot.compileDiskHits == kernels.count && stats.snapshot.compileMisses == kernels.count && stats.snapshot.cacheRejected == 0)
         let left = (try? FileManager.default.contentsOfDirectory(atPath: cpu.cache.files.folder))?.filter { $0.hasPrefix(".") && $0 != ".swept" } ?? ["?"]
         #expect(left.isEmpty, "\(left)")
     }
