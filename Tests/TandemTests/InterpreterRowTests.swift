@@ -55,6 +55,37 @@ struct InterpreterRowTests {
         }
     }
 
+    @Test("every comparison, and/or, min and max with NaN, and wrapping int64 arithmetic: the row path's loops give the point path's bits",
+          arguments: [7, 257, 1000])
+    func comparisonsAndLogic(_ n: Int) throws {
+        let a = Self.data(n, seed: 5), b = Self.data(n, seed: 6).enumerated().map { $0.offset % 5 == 0 ? a[$0.offset] : $0.element }
+        let f64 = { (Tensor<Double>(a), Tensor<Double>(b)) }
+        try expectSame("f64 comparisons n=\(n)") {
+            let (x, y) = f64()
+            let eq = Tensor<Double>(x .== y), ne = Tensor<Double>(x .!= y), lt = Tensor<Double>(x .< y)
+            let le = Tensor<Double>(x .<= y), gt = Tensor<Double>(x .> y), ge = Tensor<Double>(x .>= y)
+            return eq + 2 * ne + 4 * lt + 8 * le + 16 * gt + 32 * ge
+        }
+        try expectSame("f32 comparisons, logic n=\(n)") {
+            let x = Tensor<Float>(a.map(Float.init)), y = Tensor<Float>(b.map(Float.init))
+            return Tensor<Float>(((x .< y) .& (y .> 0)) .| (x .== y)) + Tensor<Float>(x .>= y)
+        }
+        try expectSame("f64 min and max, NaN wins n=\(n)") { let (x, y) = f64(); return min(x, y) * 3 - max(x, y) }
+        try expectSame("f32 min and max n=\(n)") {
+            let x = Tensor<Float>(a.map(Float.init)), y = Tensor<Float>(b.map(Float.init))
+            return max(x, y) - min(x, y)
+        }
+        let big = (0..<n).map { Int64(bitPattern: UInt64($0) &* 0x9E37_79B9_7F4A_7C15) }
+        try expectSame("int64 wrapping +, -, * and comparisons n=\(n)") {
+            let x = Tensor<Int64>(big), y = Tensor<Int64>(big.reversed())
+            return (x * y + x - y) + Tensor<Int64>(x .< y) + Tensor<Int64>(x .== y) * 2 + Tensor<Int64>(x .>= y) * 4
+        }
+        try expectSame("int32 comparisons n=\(n)") {
+            let x = Tensor<Int32>(big.map { Int32(truncatingIfNeeded: $0) }), y = Tensor<Int32>(big.reversed().map { Int32(truncatingIfNeeded: $0 >> 7) })
+            return Tensor<Int32>(x .<= y) + Tensor<Int32>(x .!= y) * 2 + Tensor<Int32>(x .> y) * 4
+        }
+    }
+
     @Test("integers, Bools, iota, uniform and gathers")
     func integersAndGenerators() throws {
         let n = 1000
