@@ -298,14 +298,21 @@ struct State {
             let len = Swift.min(B, end - s)
             domain[axis] = s
             rows.runBlock(domain, len, regs)
-            for k in 0..<len {
-                let v = s + k
-                let l = lanesFrom.map { (v - $0) % L } ?? 0
-                if lanesFrom != nil { for j in 0..<n { accs[j] = lanes[l * n + j] } }
-                for (j, r) in reductions.enumerated() {
-                    fold(j, Value(f: regs.f[r.value * B + k], i: regs.i[r.value * B + k]), index: Int64(v))
+            // Each accumulator (or lane) folds its points in the point order, one reduction at
+            // a time: the same folds as point by point, the kind of fold decided once a block.
+            for (j, r) in reductions.enumerated() {
+                let isFloat = accIsFloat(j)
+                let vf = regs.f + r.value * B, vi = regs.i + r.value * B
+                if let from = lanesFrom {
+                    for l in 0..<L {
+                        // The block's first point in lane l: (s + k - from) % L == l.
+                        let k0 = ((l - (s - from)) % L + L) % L
+                        guard k0 < len else { continue }
+                        State.foldRun(r.op, isFloat, &lanes[l * n + j], vf, vi, from: k0, to: len, by: L, index: s)
+                    }
+                } else {
+                    State.foldRun(r.op, isFloat, &accs[j], vf, vi, from: 0, to: len, by: 1, index: s)
                 }
-                if lanesFrom != nil { for j in 0..<n { lanes[l * n + j] = accs[j] } }
             }
             last = len - 1
             s += len
@@ -393,6 +400,45 @@ struct State {
             } else if v.i < a.i { a.i = v.i; a.index = index }
         }
         accs[j] = a
+    }
+
+    /// `fold` of the values at `from, from + by, ... < to` of a block (point k's index
+    /// `index + k`) into `a`, in that order: the same comparisons and arithmetic, in loops.
+    static func foldRun(_ op: ReduceOp, _ isFloat: Bool, _ a: inout Acc, _ vf: UnsafeMutablePointer<Double>,
+                        _ vi: UnsafeMutablePointer<Int64>, from: Int, to: Int, by: Int, index: Int) {
+        var k = from
+        switch op {
+        case .sum:
+            if isFloat { var x = a.f; while k < to { x += vf[k]; k += by }; a.f = x }
+            else { var x = a.i; while k < to { x = x &+ vi[k]; k += by }; a.i = x }
+        case .prod:
+            if isFloat { var x = a.f; while k < to { x *= vf[k]; k += by }; a.f = x }
+            else { var x = a.i; while k < to { x = x &* vi[k]; k += by }; a.i = x }
+        case .max:
+            if isFloat {
+                while k < to { let v = vf[k]; if !a.f.isNaN && (v.isNaN || v > a.f) { a.f = v }; k += by }
+            } else {
+                while k < to { if vi[k] > a.i { a.i = vi[k] }; k += by }
+            }
+        case .min:
+            if isFloat {
+                while k < to { let v = vf[k]; if !a.f.isNaN && (v.isNaN || v < a.f) { a.f = v }; k += by }
+            } else {
+                while k < to { if vi[k] < a.i { a.i = vi[k] }; k += by }
+            }
+        case .argmax:
+            if isFloat {
+                while k < to { let v = vf[k]; if v > a.f || (v.isNaN && !a.f.isNaN) { a.f = v; a.index = Int64(index + k) }; k += by }
+            } else {
+                while k < to { if vi[k] > a.i { a.i = vi[k]; a.index = Int64(index + k) }; k += by }
+            }
+        case .argmin:
+            if isFloat {
+                while k < to { let v = vf[k]; if v < a.f || (v.isNaN && !a.f.isNaN) { a.f = v; a.index = Int64(index + k) }; k += by }
+            } else {
+                while k < to { if vi[k] < a.i { a.i = vi[k]; a.index = Int64(index + k) }; k += by }
+            }
+        }
     }
 
     func readPart(_ p: UnsafeMutableRawPointer, _ slot: Int, _ j: Int) -> (value: Value, index: Int64, acc: Acc) {
