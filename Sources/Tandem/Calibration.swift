@@ -206,6 +206,11 @@ public enum Calibration {
         let interpSum = kernel(input(Double.self, interpN).sum())
         let sumFeatures = KernelFeatures(interpSum.kernel)
         let interpreterReduction = max(0, try interpreted(interpSum) - interpreterPoint - Double(sumFeatures.instructions) * interpreterRate)
+        // Rows of four summed: what a point costs beyond the same sum's along one long row is
+        // the row's (a quarter of it a point).
+        let interpRows = kernel(input(Double.self, interpN - interpN % 4).reshaped([interpN / 4, 4]).sum(axis: 1))
+        let interpreterRow = max(0, (try interpreted(interpRows) * Double(interpN) / Double(interpN - interpN % 4) - interpreterPoint
+                                     - Double(KernelFeatures(interpRows.kernel).instructions) * interpreterRate - interpreterReduction) * 4)
         // Loads: eight shifted views of one input summed (8 loads, 7 adds, a store).
         let shifted = input(Double.self, interpN + 8)
         var sum8 = shifted[0..<interpN]
@@ -228,7 +233,7 @@ public enum Calibration {
                                     interpreterSecondsPerInstruction: interpreterRate, interpreterOps: interpreterOps,
                                     interpreterAccessSeconds: interpreterAccess, interpreterCallSeconds: interpreterCall,
                                     interpreterPointSeconds: interpreterPoint, interpreterReductionSeconds: interpreterReduction,
-                                    interpreterSpeedup: interpreterSpeedup,
+                                    interpreterRowSeconds: interpreterRow, interpreterSpeedup: interpreterSpeedup,
                                     compileSeconds: 0, loadSeconds: 0)
         if canCompile, case .success(let tc) = cpu.toolchain {
             // Plan every calibration kernel, then compile them (concurrently on the pool, unless on the side).

@@ -270,7 +270,8 @@ public struct CostModel: Sendable {
                 perPoint += Double(f.loads) * cpu.interpreterAccessSeconds + cpu.interpreterPointSeconds
                     + Double(f.reductions) * cpu.interpreterReductionSeconds
                 let speedup = min(Double(threads), max(cpu.interpreterSpeedup, 1))
-                p.compute = Double(run.points) * perPoint / speedup + chunkCost + firstTouch
+                let rows = Double(run.points) / Double(max(run.innerExtent, 1))
+                p.compute = (Double(run.points) * perPoint + rows * cpu.interpreterRowSeconds) / speedup + chunkCost + firstTouch
                     + Double(chunks) / Double(threads) * cpu.interpreterCallSeconds
                 p.bound = "interpreter"
             } else {

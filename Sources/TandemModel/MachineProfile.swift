@@ -8,7 +8,7 @@
 ///     let t = CostModel(profile: profile).predict(features, run, on: .cpuAll)
 public struct MachineProfile: Codable, Sendable, Equatable {
     /// Bumped when the meaning of a field changes; older files are recalibrated.
-    public static let currentVersion = 7
+    public static let currentVersion = 8
 
     public var version: Int
     public var identity: MachineIdentity
@@ -53,7 +53,11 @@ extension MachineProfile {
             interpreterOps: OpCosts(simple: 0, divide: 5e-10, sqrt: 3e-9, transcendental: 9e-8, erf: 2e-7, pow: 4e-8, random: 2.5e-9),
             interpreterAccessSeconds: 1e-9,
             accessSeconds: 9.6e-11, loopSeconds: 1.4e-10, firstTouchSecondsPerByte: 3.3e-10, stridedAccessSeconds: 3.9e-10,
-            callSeconds: 8e-7, interpreterCallSeconds: 3.2e-6, interpreterPointSeconds: 1e-9, interpreterReductionSeconds: 5e-8,
+            // (a reduction's fold runs in loops over blocks since 2026-12-05: `tandem calibrate`
+            // measured 2.3e-8 s a point before, under 1e-11 after; 5e-8 here priced a first
+            // run's integer sum at 36 ms that took 1.2)
+            callSeconds: 8e-7, interpreterCallSeconds: 3.2e-6, interpreterPointSeconds: 1e-9, interpreterReductionSeconds: 2e-9,
+            interpreterRowSeconds: 2.6e-7,
             interpreterSpeedup: 1 + 0.6 * (w - 1),
             compileSeconds: 0.32, loadSeconds: 8.4e-5)
         var p = MachineProfile(identity: identity, quick: true, calibrationSeconds: 0, cpu: cpu, gpu: nil)
@@ -211,6 +215,11 @@ public struct CPUProfile: Codable, Sendable, Equatable {
     /// so it scales worse than compiled code).
     public var interpreterSpeedup: Double
     public var interpreterReductionSeconds: Double
+    /// The interpreter's cost per run of a kernel's innermost loop (a row: a block's setup, its
+    /// accesses' offsets, the fold's dispatch), one thread: what a reduction over short rows
+    /// (kmeans' 4 coordinates, a logistic regression's 8 features) pays per row, beside which
+    /// its points cost little.
+    public var interpreterRowSeconds: Double
     /// Compiling one typical kernel with the C compiler, and loading a cached one (`dlopen`).
     public var compileSeconds: Double
     public var loadSeconds: Double
@@ -220,8 +229,9 @@ public struct CPUProfile: Codable, Sendable, Equatable {
                 interpreterAccessSeconds: Double = 0, accessSeconds: Double = 0, loopSeconds: Double = 0,
                 firstTouchSecondsPerByte: Double = 0, stridedAccessSeconds: Double = 0, callSeconds: Double = 0,
                 interpreterCallSeconds: Double = 0, interpreterPointSeconds: Double = 0, interpreterReductionSeconds: Double = 0,
-                interpreterSpeedup: Double = 1,
+                interpreterRowSeconds: Double = 0, interpreterSpeedup: Double = 1,
                 compileSeconds: Double, loadSeconds: Double) {
+        self.interpreterRowSeconds = interpreterRowSeconds
         self.interpreterPointSeconds = interpreterPointSeconds
         self.interpreterSpeedup = interpreterSpeedup
         self.interpreterReductionSeconds = interpreterReductionSeconds
@@ -405,6 +415,7 @@ extension CPUProfile {
         out += profileNumbers(under: "interpreterOps", interpreterOps.numbers)
         out += [("interpreterAccessSeconds", .double(interpreterAccessSeconds)), ("interpreterPointSeconds", .double(interpreterPointSeconds)),
                 ("interpreterSpeedup", .double(interpreterSpeedup)), ("interpreterReductionSeconds", .double(interpreterReductionSeconds)),
+                ("interpreterRowSeconds", .double(interpreterRowSeconds)),
                 ("compileSeconds", .double(compileSeconds)), ("loadSeconds", .double(loadSeconds))]
         return out
     }
