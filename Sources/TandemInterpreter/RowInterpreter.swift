@@ -268,25 +268,7 @@ final class RowKernel {
         switch op {
         case .eq, .ne, .lt, .le, .gt, .ge:
             guard t == .bool, float || operand == .int64 || operand == .int32 || operand == .bool else { return false }
-            if float {
-                switch op {
-                case .eq: for k in 0..<len { ri[k] = af[k] == bf[k] ? 1 : 0 }
-                case .ne: for k in 0..<len { ri[k] = af[k] != bf[k] ? 1 : 0 }
-                case .lt: for k in 0..<len { ri[k] = af[k] < bf[k] ? 1 : 0 }
-                case .le: for k in 0..<len { ri[k] = af[k] <= bf[k] ? 1 : 0 }
-                case .gt: for k in 0..<len { ri[k] = af[k] > bf[k] ? 1 : 0 }
-                default: for k in 0..<len { ri[k] = af[k] >= bf[k] ? 1 : 0 }
-                }
-            } else {
-                switch op {
-                case .eq: for k in 0..<len { ri[k] = ai[k] == bi[k] ? 1 : 0 }
-                case .ne: for k in 0..<len { ri[k] = ai[k] != bi[k] ? 1 : 0 }
-                case .lt: for k in 0..<len { ri[k] = ai[k] < bi[k] ? 1 : 0 }
-                case .le: for k in 0..<len { ri[k] = ai[k] <= bi[k] ? 1 : 0 }
-                case .gt: for k in 0..<len { ri[k] = ai[k] > bi[k] ? 1 : 0 }
-                default: for k in 0..<len { ri[k] = ai[k] >= bi[k] ? 1 : 0 }
-                }
-            }
+            if float { compare(op, af, bf, ri, len) } else { compare(op, ai, bi, ri, len) }
         case .and, .or:
             guard t == .bool else { return false }
             if op == .and { for k in 0..<len { ri[k] = ai[k] & bi[k] } } else { for k in 0..<len { ri[k] = ai[k] | bi[k] } }
@@ -312,6 +294,21 @@ final class RowKernel {
         }
         for k in 0..<len { rf[k] = 0 }
         return true
+    }
+
+    /// `a[k] op b[k]` as 0 or 1 into `r`, for the comparison `op` (floats compared as doubles,
+    /// NaN unordered; integers as 64-bit values, as `State.binary` does).
+    @inline(__always)
+    private func compare<T: Comparable>(_ op: BinaryOp, _ a: UnsafeMutablePointer<T>, _ b: UnsafeMutablePointer<T>,
+                                        _ r: UnsafeMutablePointer<Int64>, _ len: Int) {
+        switch op {
+        case .eq: for k in 0..<len { r[k] = a[k] == b[k] ? 1 : 0 }
+        case .ne: for k in 0..<len { r[k] = a[k] != b[k] ? 1 : 0 }
+        case .lt: for k in 0..<len { r[k] = a[k] < b[k] ? 1 : 0 }
+        case .le: for k in 0..<len { r[k] = a[k] <= b[k] ? 1 : 0 }
+        case .gt: for k in 0..<len { r[k] = a[k] > b[k] ? 1 : 0 }
+        default: for k in 0..<len { r[k] = a[k] >= b[k] ? 1 : 0 }
+        }
     }
 
     private func fill(_ v: Value, _ len: Int, _ rf: UnsafeMutablePointer<Double>, _ ri: UnsafeMutablePointer<Int64>) {

@@ -320,11 +320,7 @@ struct CacheKeyTests {
     @Test("a wrapper printing clang's banner gets other keys than clang itself")
     func wrapperHasItsOwnKeys() throws {
         let clang = try CPUToolchain.find().get()
-        let dir = TestScratch.path("wrapper-\(UInt32.random(in: 0...UInt32.max))")
-        mkdir(dir, 0o700)
-        let wrapper = dir + "/cc"
-        #expect(ProcessInfoLite.write(Array("#!/bin/sh\nexec '\(clang.path)' \"$@\"\n".utf8), to: wrapper))
-        chmod(wrapper, 0o700)
+        let (_, wrapper) = fakeCompiler("wrapper", "exec \(Subprocess.shellQuoted(clang.path)) \"$@\"")
         let disguised = CPUToolchain(path: wrapper, identity: clang.identity)
         #expect(disguised.fingerprint != clang.fingerprint)
         #expect(CPUKernelCache.key(source: "int x;", toolchain: disguised) != CPUKernelCache.key(source: "int x;", toolchain: clang))

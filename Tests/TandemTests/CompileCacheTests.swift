@@ -180,13 +180,8 @@ struct CompileCacheTests {
     @Test("a compiler that refuses the batch: each kernel compiles alone, none is lost")
     func refusedBatchCompilesAlone() throws {
         let clang = try CPUToolchain.find().get()
-        let dir = TestScratch.path("batch-refused-\(UInt32.random(in: 0...UInt32.max))")
-        mkdir(dir, 0o700)
         // Refuses any source holding a renamed entry point (a batch); compiles the rest.
-        let wrapper = dir + "/cc"
-        let script = "#!/bin/sh\nfor a in \"$@\"; do case \"$a\" in *.c) if grep -q '#define tandem_kernel ' \"$a\"; then echo 'error: no batches today' >&2; exit 1; fi;; esac; done\nexec '\(clang.path)' \"$@\"\n"
-        #expect(ProcessInfoLite.write(Array(script.utf8), to: wrapper))
-        chmod(wrapper, 0o700)
+        let (dir, wrapper) = fakeCompiler("batch-refused", "for a in \"$@\"; do case \"$a\" in *.c) if grep -q '#define tandem_kernel ' \"$a\"; then echo 'error: no batches today' >&2; exit 1; fi;; esac; done\nexec \(Subprocess.shellQuoted(clang.path)) \"$@\"")
         let stats = StatisticsBox()
         let cpu = CPUDevice(statistics: stats, cache: CPUKernelCache(directory: dir + "/cache"),
                             toolchain: .success(CPUToolchain(path: wrapper, identity: clang.identity)))
@@ -201,14 +196,11 @@ struct CompileCacheTests {
     @Test("a compiler never hashed: kernels compile and run while the hash runs, alone or together, and are stored under the keys the hash gives", arguments: [false, true])
     func compilesWhileTheCompilerIsHashed(together: Bool) throws {
         let clang = try CPUToolchain.find().get()
-        let dir = TestScratch.path("early-\(UInt32.random(in: 0...UInt32.max))")
-        mkdir(dir, 0o700)
-        let wrapper = dir + "/cc"          // a new binary: its fingerprint is not known yet
-        #expect(ProcessInfoLite.write(Array("#!/bin/sh\nexec '\(clang.path)' \"$@\"\n".utf8), to: wrapper))
+        // A new binary: its fingerprint is not known yet.
+        let (dir, wrapper) = fakeCompiler("early", "exec \(Subprocess.shellQuoted(clang.path)) \"$@\"")
         // A sparse tail of 1 GiB after the script (no disk used; `sh` execs before reading it):
         // hashing it takes longer than a compile, as a 167 MB clang's hash did on a first run.
         #expect(truncate(wrapper, 1 << 30) == 0)
-        chmod(wrapper, 0o700)
         defer { unlink(wrapper) }
         let tc = CPUToolchain(path: wrapper, identity: clang.identity)
         let stats = StatisticsBox()
