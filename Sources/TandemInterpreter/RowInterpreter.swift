@@ -257,7 +257,8 @@ final class RowKernel {
     }
 
     /// Comparisons and `and`/`or` (a bool: 0 or 1 in the integer bits), float `min`/`max`
-    /// (NaN wins) and 64-bit integer `+ - *` (wrapping) in tight loops: the same results as
+    /// (NaN wins) and integer `+ - *` and bitwise operations (wrapped to the type's width) in
+    /// tight loops: the same results as
     /// `State.binary`, which ran them value by value (mandelbrot's `|z|² <= 4` and selects
     /// were a fifth of its interpreted time). False for anything else.
     private func comparisonOrLogic(_ op: BinaryOp, _ t: DType, _ operand: DType,
@@ -282,12 +283,21 @@ final class RowKernel {
             }
             for k in 0..<len { ri[k] = 0 }
             return true
-        case .add, .sub, .mul:
-            guard operand == .int64, t == .int64 else { return false }
+        case .add, .sub, .mul, .bitAnd, .bitOr, .bitXor:
+            guard operand == t, t.isInteger else { return false }
             switch op {
             case .add: for k in 0..<len { ri[k] = ai[k] &+ bi[k] }
             case .sub: for k in 0..<len { ri[k] = ai[k] &- bi[k] }
-            default: for k in 0..<len { ri[k] = ai[k] &* bi[k] }
+            case .mul: for k in 0..<len { ri[k] = ai[k] &* bi[k] }
+            case .bitAnd: for k in 0..<len { ri[k] = ai[k] & bi[k] }
+            case .bitOr: for k in 0..<len { ri[k] = ai[k] | bi[k] }
+            default: for k in 0..<len { ri[k] = ai[k] ^ bi[k] }
+            }
+            // Narrow integers are held extended to 64 bits: wrapped back to their width.
+            if t == .int32 {
+                for k in 0..<len { ri[k] = Int64(Int32(truncatingIfNeeded: ri[k])) }
+            } else if t != .int64 {
+                for k in 0..<len { ri[k] = t.wrap(ri[k]) }
             }
         default:
             return false

@@ -80,6 +80,11 @@ struct InterpreterRowTests {
             let x = Tensor<Int64>(big), y = Tensor<Int64>(big.reversed())
             return (x * y + x - y) + Tensor<Int64>(x .< y) + Tensor<Int64>(x .== y) * 2 + Tensor<Int64>(x .>= y) * 4
         }
+        try expectSame("int32, int16 and uint8 wrapping +, -, * and bitwise n=\(n)") {
+            let x = Tensor<Int32>(big.map { Int32(truncatingIfNeeded: $0) }), y = Tensor<Int32>(big.reversed().map { Int32(truncatingIfNeeded: $0 >> 9) })
+            let s = Tensor<Int16>(big.map { Int16(truncatingIfNeeded: $0) }), u = Tensor<UInt8>(big.map { UInt8(truncatingIfNeeded: $0 >> 3) })
+            return (x * y - x + y) .^ (x .& y) + Tensor<Int32>((s * s + s) .| s) + Tensor<Int32>(u * u - u + (u .& u))
+        }
         try expectSame("int32 comparisons n=\(n)") {
             let x = Tensor<Int32>(big.map { Int32(truncatingIfNeeded: $0) }), y = Tensor<Int32>(big.reversed().map { Int32(truncatingIfNeeded: $0 >> 7) })
             return Tensor<Int32>(x .<= y) + Tensor<Int32>(x .!= y) * 2 + Tensor<Int32>(x .> y) * 4
