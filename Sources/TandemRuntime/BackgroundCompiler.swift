@@ -58,7 +58,9 @@ final class BackgroundCompiler: @unchecked Sendable {
     func release() {
         cond.withLock {
             held = false
-            cond.broadcast()
+            // Only a queued batch needs the thread woken: waking it at every sync for nothing
+            // cost two thread switches a sync (heat, 646 syncs: 13 % of a warm run).
+            if !queue.isEmpty { cond.broadcast() }
         }
     }
 
