@@ -20,9 +20,10 @@ public protocol KernelDevice: Sendable {
     func codeState(_ kernel: Kernel) -> CodeState
     /// The kernel's code if it is loaded already, without compiling or loading anything.
     func readyCode(_ kernel: Kernel) -> (any PreparedKernel)?
-    /// Starts compiling the kernels into the cache, one after the other in the order given, in
-    /// a process that outlives this one (at exit, for background compiles that did not finish
-    /// and kernels that ran long in the interpreter). Returns how many were handed on.
+    /// Starts compiling the kernels into the cache (the CPU device: in one compiler run, else
+    /// one after the other in the order given), in a process that outlives this one (at exit,
+    /// for background compiles that did not finish and kernels that ran long in the
+    /// interpreter). Returns how many were handed on.
     func finishAfterExit(_ kernels: [Kernel]) -> Int
     /// Whether another process is compiling the kernel into the shared cache right now (a
     /// compile an earlier run handed on at its exit), as of the last `codeState` lookup: the

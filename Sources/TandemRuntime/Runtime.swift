@@ -229,7 +229,7 @@ public final class Runtime: @unchecked Sendable {
                 list.append((kernel, cpu))
             }
         }
-        // One process per device, compiling its kernels one after the other.
+        // One process per device, compiling its kernels together (`finishAfterExit`).
         var started = 0, names: [String] = []
         for (_, d) in list where !names.contains(d.name) { names.append(d.name) }
         for name in names {
