@@ -50,8 +50,8 @@ final class BackgroundCompiler: @unchecked Sendable {
     }
 
     /// Keeps the next batch from starting until `release`: a sync places its kernels under a
-    /// hold, so the compiles it requests go in one batch (life's step and its sum were
-    /// requested by one sync; the first started alone, the second waited 150 ms behind it).
+    /// hold, so the compiles it requests (several kernels met for the first time at once) go
+    /// in one batch, not the first alone and the others a whole compile behind it.
     func hold() { cond.withLock { held = true } }
 
     /// Lets the batch requested under `hold` start.
