@@ -47,6 +47,17 @@ struct InterpretedKernel: PreparedKernel {
             return
         }
         var idx = [Int](repeating: 0, count: P)
+        if st.rows != nil, kernel.rank == P + 1, (1...State.shortRow).contains(launch.extent(P)), launch.extent(P - 1) >= 8 {
+            if P == 1 {
+                st.shortRows(outer: idx, from: lo, to: hi)
+                return
+            }
+            for i0 in lo..<hi {
+                idx[0] = i0
+                st.forEach(axes: 1..<(P - 1), &idx) { st, p in st.shortRows(outer: p, from: 0, to: st.extent(P - 1)) }
+            }
+            return
+        }
         for i0 in lo..<hi {
             idx[0] = i0
             st.forEach(axes: 1..<P, &idx) { st, p in st.point(parallel: p, reduceFrom: nil) }
@@ -254,6 +265,77 @@ struct State {
         }
     }
 
+    /// Reduce rows at most this long run in blocks along the last parallel axis
+    /// (`shortRows`).
+    static let shortRow = 32
+
+    /// The points `start ..< end` of the last parallel axis (axis P - 1) under `outer` (the
+    /// other parallel indices), each reducing a short innermost row: a block of up to 256 points runs the body
+    /// at each reduce index in turn (`runBlock` along axis P - 1), each point folding into its
+    /// own accumulators (or lanes) in the reduce order, then each point's epilogue runs with the
+    /// registers its last reduce index left. The same folds in the same order as `point` at
+    /// each point, where a row of four (kmeans' coordinates) paid a block's setup per row.
+    mutating func shortRows(outer: [Int], from start: Int, to end: Int) {
+        guard let rows, let regs = rowRegisters else { return }
+        let P = parallelAxes, B = RowKernel.block, L = Kernel.reductionLanes, n = accs.count
+        let extentE = extent(P), m = end
+        let isFloat = (0..<n).map { accIsFloat($0) }
+        // The body's registers an epilogue reads (most read only accumulators and parameters).
+        var read: [Int] = []
+        for instr in instrs where instr.epilogue {
+            for o in instr.operands where !instrs[o].epilogue && !read.contains(o) { read.append(o) }
+        }
+        for st in stores where st.epilogue && !instrs[st.value].epilogue && !read.contains(st.value) { read.append(st.value) }
+        var pointAccs = [Acc](repeating: Acc(), count: B * n)
+        var pointLanes = laned ? [Acc](repeating: Acc(), count: B * L * n) : []
+        var p = outer
+        var t = start
+        while t < m {
+            let len = Swift.min(B, m - t)
+            for k in 0..<len {
+                for j in 0..<n { pointAccs[k * n + j] = identity(j) }
+                if laned { for l in 0..<L { for j in 0..<n { pointLanes[(k * L + l) * n + j] = identity(j) } } }
+            }
+            for (a, v) in outer.enumerated() { domain[a] = v }
+            domain[P - 1] = t
+            for r in 0..<extentE {
+                domain[P] = r
+                rows.runBlock(domain, len, regs, along: P - 1)
+                for (j, red) in reductions.enumerated() {
+                    let vf = regs.f + red.value * B, vi = regs.i + red.value * B
+                    if laned {
+                        let l = r % L
+                        pointLanes.withUnsafeMutableBufferPointer { lanes in
+                            for k in 0..<len {
+                                State.foldRun(red.op, isFloat[j], &lanes[(k * L + l) * n + j], vf, vi, from: k, to: k + 1, by: 1, index: r - k)
+                            }
+                        }
+                    } else {
+                        pointAccs.withUnsafeMutableBufferPointer { accs in
+                            for k in 0..<len {
+                                State.foldRun(red.op, isFloat[j], &accs[k * n + j], vf, vi, from: k, to: k + 1, by: 1, index: r - k)
+                            }
+                        }
+                    }
+                }
+            }
+            for k in 0..<len {
+                if laned {
+                    for i in 0..<(L * n) { lanes[i] = pointLanes[k * L * n + i] }
+                    combineLanes(outer: (0..<n).map { identity($0) })
+                } else {
+                    for j in 0..<n { accs[j] = pointAccs[k * n + j] }
+                }
+                // The registers the epilogue reads, and the domain, as the row's last point left them.
+                for mi in read { self.regs[mi] = Value(f: regs.f[mi * B + k], i: regs.i[mi * B + k]) }
+                domain[P] = extentE - 1
+                p[P - 1] = t + k
+                epilogue(parallel: p)
+            }
+            t += len
+        }
+    }
+
     /// The innermost reduce loop over `start ..< end` in lanes, as the C code runs it: element i
     /// folds into lane `(i - start) % 8`, the lanes combine pairwise, and the result folds into
     /// the accumulators (see `Kernel.lanedReduction`).
@@ -272,6 +354,12 @@ struct State {
                 for j in 0..<n { lanes[l * n + j] = accs[j] }
             }
         }
+        combineLanes(outer: outer)
+    }
+
+    /// The lanes combined pairwise, then folded into `outer`, which becomes the accumulators.
+    mutating func combineLanes(outer: [Acc]) {
+        let L = Kernel.reductionLanes, n = accs.count
         var width = L
         while width > 1 {
             width /= 2

@@ -137,15 +137,18 @@ final class RowKernel {
     }
 
     /// The flat index of access `a` at `domain`, and its step along the innermost axis.
-    private func base(_ a: Access, _ domain: [Int]) -> (Int, Int) {
+    private func base(_ a: Access, _ domain: [Int], along axis: Int) -> (Int, Int) {
         var x = Int(ints[a.offset])
         for (axis, s) in a.strides.enumerated() { x += domain[axis] * s.value(ints) }
-        return (x, a.strides[rank - 1].value(ints))
+        return (x, a.strides[axis].value(ints))
     }
 
     /// The body's (non-epilogue) instructions and stores over `len` points of the innermost
-    /// axis from `domain`, into `regs` (instruction `n`'s values at `n * block ..<`).
-    func runBlock(_ domain: [Int], _ len: Int, _ regs: Registers) {
+    /// axis (or of `axis`) from `domain`, into `regs` (instruction `n`'s values at
+    /// `n * block ..<`).
+    func runBlock(_ domain: [Int], _ len: Int, _ regs: Registers, along axis: Int? = nil) {
+        let along = axis ?? rank - 1
+        func base(_ a: Access, _ domain: [Int]) -> (Int, Int) { self.base(a, domain, along: along) }
         let B = RowKernel.block
         for (n, instr) in instrs.enumerated() where !instr.epilogue {
             let rf = regs.f + n * B, ri = regs.i + n * B

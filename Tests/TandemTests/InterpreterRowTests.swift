@@ -152,7 +152,7 @@ struct InterpreterRowTests {
     }
 
     @Test("reductions: full (laned, split), along rows and columns, arg reductions, NaN, and sums with stores on the way",
-          arguments: [(1, 9), (3, 255), (7, 257), (40, 300), (2, 70_001)])
+          arguments: [(1, 9), (3, 255), (7, 257), (40, 300), (2, 70_001), (1000, 4), (513, 8), (300, 31), (9, 1)])
     func reductions(_ shape: (Int, Int)) throws {
         let (r, c) = shape
         let a = Self.data(r * c, seed: 11)
@@ -164,6 +164,11 @@ struct InterpreterRowTests {
         try expectSame("row argmax \(shape)") { Tensor<Double>(a).reshaped([r, c]).argmax(axis: 1) }
         try expectSame("row min f32 \(shape)") { Tensor<Float>(a.map(Float.init)).reshaped([r, c]).min(axis: 1) }
         try expectSame("int sum \(shape)") { Tensor<Int64>((0..<(r * c)).map { Int64($0 % 13) - 6 }).reshaped([r, c]).sum(axis: 1) }
+        // Short rows under two parallel axes (blocks along the second, `State.shortRows`).
+        try expectSame("3-D short rows \(shape)") {
+            let x = Tensor<Double>(a + a).reshaped([2, r, c])
+            return x.sum(axis: 2) * 3 + Tensor<Double>(x.argmin(axis: 2)) - x.max(axis: 2)
+        }
         try expectSame("mean and variance \(shape)") {
             let x = Tensor<Double>(finite).reshaped([r, c])
             let m = x.mean(axis: 1, keepDims: true)

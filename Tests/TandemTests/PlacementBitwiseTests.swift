@@ -59,6 +59,18 @@ struct PlacementBitwiseTests {
         expectSameBits(try everywhere { Tensor<Float>(x()).sum(axis: shape.count - 1) }, "f32 row sums of \(shape)")
     }
 
+    @Test("short rows under many outputs (kmeans' 4 coordinates, 8 features), which the interpreter runs in blocks of outputs",
+          arguments: [[1000, 4], [513, 8], [3, 300, 31], [257, 1]])
+    func shortRows(_ shape: [Int]) throws {
+        let x = { Tensor<Double>.uniform(shape, seed: 41, in: -2...2) }
+        let last = shape.count - 1
+        expectSameBits(try everywhere { (x() * x() - 0.25).sum(axis: last) }, "sum of short rows \(shape)")
+        expectSameBits(try everywhere { Tensor<Float>(x()).sum(axis: last) / 3 }, "f32 sum of short rows \(shape)")
+        expectSameBits(try everywhere { x().min(axis: last) + x().max(axis: last) }, "min + max of short rows \(shape)")
+        expectSameBits(try everywhere { x().argmin(axis: last) }, "argmin of short rows \(shape)")
+        expectSameBits(try everywhere { Tensor<Int64>(x() * 1000).sum(axis: last) }, "int64 sum of short rows \(shape)")
+    }
+
     @Test("reductions down columns, compiled in blocks of columns read along rows: the interpreter's bits",
           arguments: [[8, 128], [37, 1001], [1003, 129], [3, 17, 300], [100_003, 8], [5, 20_011, 3]])
     func columnReductions(_ shape: [Int]) throws {
