@@ -57,7 +57,7 @@ extension MachineProfile {
             // measured 2.3e-8 s a point before, under 1e-11 after; 5e-8 here priced a first
             // run's integer sum at 36 ms that took 1.2)
             callSeconds: 8e-7, interpreterCallSeconds: 3.2e-6, interpreterPointSeconds: 1e-9, interpreterReductionSeconds: 2e-9,
-            interpreterRowSeconds: 2.6e-7,
+            interpreterRowSeconds: 1.1e-7,
             interpreterSpeedup: 1 + 0.6 * (w - 1),
             compileSeconds: 0.32, loadSeconds: 8.4e-5)
         var p = MachineProfile(identity: identity, quick: true, calibrationSeconds: 0, cpu: cpu, gpu: nil)
