@@ -278,7 +278,7 @@ struct State {
     mutating func shortRows(outer: [Int], from start: Int, to end: Int) {
         guard let rows, let regs = rowRegisters else { return }
         let P = parallelAxes, B = RowKernel.block, L = Kernel.reductionLanes, n = accs.count
-        let extentE = extent(P), m = end
+        let extentE = extent(P)
         let isFloat = (0..<n).map { accIsFloat($0) }
         // The body's registers an epilogue reads (most read only accumulators and parameters).
         var read: [Int] = []
@@ -286,45 +286,35 @@ struct State {
             for o in instr.operands where !instrs[o].epilogue && !read.contains(o) { read.append(o) }
         }
         for st in stores where st.epilogue && !instrs[st.value].epilogue && !read.contains(st.value) { read.append(st.value) }
-        var pointAccs = [Acc](repeating: Acc(), count: B * n)
-        var pointLanes = laned ? [Acc](repeating: Acc(), count: B * L * n) : []
+        // What each point of a block keeps: its lanes (lane l's accumulators at l * n), or its accumulators.
+        let width = laned ? L * n : n
+        var kept = [Acc](repeating: Acc(), count: B * width)
         var p = outer
         var t = start
-        while t < m {
-            let len = Swift.min(B, m - t)
-            for k in 0..<len {
-                for j in 0..<n { pointAccs[k * n + j] = identity(j) }
-                if laned { for l in 0..<L { for j in 0..<n { pointLanes[(k * L + l) * n + j] = identity(j) } } }
-            }
+        while t < end {
+            let len = Swift.min(B, end - t)
+            for i in 0..<(len * width) { kept[i] = identity(i % n) }
             for (a, v) in outer.enumerated() { domain[a] = v }
             domain[P - 1] = t
             for r in 0..<extentE {
                 domain[P] = r
                 rows.runBlock(domain, len, regs, along: P - 1)
+                let lane = laned ? (r % L) * n : 0
                 for (j, red) in reductions.enumerated() {
                     let vf = regs.f + red.value * B, vi = regs.i + red.value * B
-                    if laned {
-                        let l = r % L
-                        pointLanes.withUnsafeMutableBufferPointer { lanes in
-                            for k in 0..<len {
-                                State.foldRun(red.op, isFloat[j], &lanes[(k * L + l) * n + j], vf, vi, from: k, to: k + 1, by: 1, index: r - k)
-                            }
-                        }
-                    } else {
-                        pointAccs.withUnsafeMutableBufferPointer { accs in
-                            for k in 0..<len {
-                                State.foldRun(red.op, isFloat[j], &accs[k * n + j], vf, vi, from: k, to: k + 1, by: 1, index: r - k)
-                            }
+                    kept.withUnsafeMutableBufferPointer { kept in
+                        for k in 0..<len {
+                            State.foldRun(red.op, isFloat[j], &kept[k * width + lane + j], vf, vi, from: k, to: k + 1, by: 1, index: r - k)
                         }
                     }
                 }
             }
             for k in 0..<len {
                 if laned {
-                    for i in 0..<(L * n) { lanes[i] = pointLanes[k * L * n + i] }
+                    for i in 0..<width { lanes[i] = kept[k * width + i] }
                     combineLanes(outer: (0..<n).map { identity($0) })
                 } else {
-                    for j in 0..<n { accs[j] = pointAccs[k * n + j] }
+                    for j in 0..<n { accs[j] = kept[k * width + j] }
                 }
                 // The registers the epilogue reads, and the domain, as the row's last point left them.
                 for mi in read { self.regs[mi] = Value(f: regs.f[mi * B + k], i: regs.i[mi * B + k]) }
