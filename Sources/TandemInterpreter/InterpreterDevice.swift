@@ -12,7 +12,8 @@ import TandemRuntime
 /// results equal compiled code's bit for bit; log, sin, cos, tanh and pow come from libm here and
 /// from glibc's vector library in compiled code (within 4 ulp, see the README). It is the
 /// reference for differential tests and the path when no compiler exists. Kernels without
-/// reductions, and reduction bodies along their innermost reduce axis, run over blocks of points
+/// reductions, and reduction bodies along their innermost reduce axis (or, for rows of at most
+/// 32, along the last parallel axis: `State.shortRows`), run over blocks of points
 /// (`RowKernel`), with the same bits; what remains point by point is about two orders of
 /// magnitude slower than compiled code.
 public struct InterpreterDevice: KernelDevice {
