@@ -208,8 +208,9 @@ public enum Calibration {
         let interpreterReduction = max(0, try interpreted(interpSum) - interpreterPoint - Double(sumFeatures.instructions) * interpreterRate)
         // Rows of four summed: what a point costs beyond the same sum's along one long row is
         // the row's (a quarter of it a point).
-        let interpRows = kernel(input(Double.self, interpN - interpN % 4).reshaped([interpN / 4, 4]).sum(axis: 1))
-        let interpreterRow = max(0, (try interpreted(interpRows) * Double(interpN) / Double(interpN - interpN % 4) - interpreterPoint
+        // (`interpN` is a power of two.)
+        let interpRows = kernel(input(Double.self, interpN).reshaped([interpN / 4, 4]).sum(axis: 1))
+        let interpreterRow = max(0, (try interpreted(interpRows) - interpreterPoint
                                      - Double(KernelFeatures(interpRows.kernel).instructions) * interpreterRate - interpreterReduction) * 4)
         // Loads: eight shifted views of one input summed (8 loads, 7 adds, a store).
         let shifted = input(Double.self, interpN + 8)

@@ -211,7 +211,7 @@ public final class CPUKernelCache: Sendable {
         if toolchain.fingerprintIfKnown == nil {
             // Still hashing (a first run on this machine): loaded from the temporary now, stored
             // under the keys once the hash is there (`storeWhenHashed`).
-            let libs = try names.map { try LoadedLibrary(unstoredAt: tmp, batchEntry: $0) }
+            let libs = try names.map { name in try LoadedLibrary(unstoredAt: tmp, batchEntry: { name }) }
             counted(compiles: 1, kernels: sources.count, nanos: elapsed, weight: instructions, start: start, statistics: statistics,
                     name: what, detail: "miss, batch of \(sources.count), stored once the compiler is hashed")
             keep = true
@@ -223,13 +223,11 @@ public final class CPUKernelCache: Sendable {
             // Waits for the compiler's hash on a first run (the compile above ran beside it).
             let key = CPUKernelCache.key(source: source, toolchain: toolchain)
             if let lib = loaded.withLock({ $0[key] }) { libs.append(lib); continue }
-            let path = try files.store(key) { obj in
-                if link(tmp, obj) != 0 { try VerifiedFileCache.writeFile(obj, try VerifiedFileCache.readFile(tmp)) }
-            }
+            let path = try store(tmp, as: key)
             guard case .hit(let entry) = files.open(key) else {
                 throw TandemError.loadFailed(path: path, reason: "the entry just compiled did not verify")
             }
-            let lib = try LoadedLibrary(entry, batchEntry: name)
+            let lib = try LoadedLibrary(entry, batchEntry: { name })
             loaded.withLock { $0[key] = lib }
             libs.append(lib)
         }
@@ -328,7 +326,7 @@ public final class CPUKernelCache: Sendable {
         try files.ensureFolders()
         switch files.open(key) {
         case .hit(let entry):
-            if let lib = try? LoadedLibrary(entry, batchEntry: CPUKernelCache.batchEntry(source: source)) {
+            if let lib = try? LoadedLibrary(entry, batchEntry: { CPUKernelCache.batchEntry(source: source) }) {
                 statistics.update { $0.compileDiskHits += 1 }
                 Tracer.shared.record(TraceEvent(kind: .compile, name: "compile (disk hit)", start: ProcessInfoLite.monotonicNanos(), detail: "disk"))
                 loaded.withLock { $0[key] = lib }
@@ -340,7 +338,7 @@ public final class CPUKernelCache: Sendable {
             Tracer.shared.record(TraceEvent(kind: .compile, name: "cache entry rejected", start: ProcessInfoLite.monotonicNanos(), detail: reason))
         case .miss:
             // Another process may be compiling it already (handed on at its exit).
-            if early == nil, awaitDetached(key), case .hit(let entry) = files.open(key), let lib = try? LoadedLibrary(entry, batchEntry: CPUKernelCache.batchEntry(source: source)) {
+            if early == nil, awaitDetached(key), case .hit(let entry) = files.open(key), let lib = try? LoadedLibrary(entry, batchEntry: { CPUKernelCache.batchEntry(source: source) }) {
                 statistics.update { $0.compileDiskHits += 1 }
                 Tracer.shared.record(TraceEvent(kind: .compile, name: "compile (disk hit)", start: ProcessInfoLite.monotonicNanos(),
                                                 detail: "disk, compiled by an earlier process after its exit"))
@@ -395,16 +393,21 @@ public final class CPUKernelCache: Sendable {
             defer { unstored.subtract(1, ordering: .relaxed) }
             for (source, lib) in zip(sources, libraries) {
                 let key = CPUKernelCache.key(source: source, toolchain: toolchain)      // waits for the hash
-                if access(entryPath(key), F_OK) != 0 {
-                    _ = try? files.store(key) { obj in
-                        if link(tmp, obj) != 0 { try VerifiedFileCache.writeFile(obj, try VerifiedFileCache.readFile(tmp)) }
-                    }
-                }
+                if access(entryPath(key), F_OK) != 0 { _ = try? self.store(tmp, as: key) }
                 loaded.withLock { if $0[key] == nil { $0[key] = lib } }
             }
             unlink(tmp)
         }
         if !startBackgroundThread(niceness: nil, store) { store() }
+    }
+
+    /// Stores the object at `tmp` (a batch's, or one compiled before the compiler was hashed)
+    /// as the entry for `key`: a hard link, so every kernel of a batch is one file (a copy
+    /// where the folder's file system cannot link). Returns the entry's path.
+    private func store(_ tmp: String, as key: String) throws -> String {
+        try files.store(key) { obj in
+            if link(tmp, obj) != 0 { try VerifiedFileCache.writeFile(obj, try VerifiedFileCache.readFile(tmp)) }
+        }
     }
 
     /// Objects compiled before the compiler's hash was known and not stored yet.
@@ -451,22 +454,23 @@ final class LoadedLibrary: @unchecked Sendable {
     /// unloaded either). The soft limit on open files is raised to the hard one for that.
     ///
     /// `batchEntry`: the name the entry points have when the object was compiled in a batch
-    /// (`CPUKernelCache.batchEntry(source:)`), looked up before the plain names. Objects of one
+    /// (`CPUKernelCache.batchEntry(source:)`, a hash of the source), asked for only when the
+    /// object has none of the plain names (a batch renames every kernel's). Objects of one
     /// batch are one file under several keys (hard links): `dlopen` maps it once and returns
     /// the same handle for each, and each kernel finds its own functions in it by name.
-    convenience init(_ entry: VerifiedFileCache.OpenEntry, batchEntry: String? = nil) throws {
+    convenience init(_ entry: VerifiedFileCache.OpenEntry, batchEntry: (() -> String)? = nil) throws {
         try self.init(fd: entry.fd, path: entry.path, batchEntry: batchEntry)
     }
 
     /// Loads the object this process just compiled at `path` (a private temporary in the cache
     /// folder, not yet stored under a key), through a descriptor like a stored entry.
-    convenience init(unstoredAt path: String, batchEntry: String? = nil) throws {
+    convenience init(unstoredAt path: String, batchEntry: (() -> String)? = nil) throws {
         let fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
         guard fd >= 0 else { throw TandemError.loadFailed(path: path, reason: ProcessInfoLite.errnoDescription()) }
         try self.init(fd: fd, path: path, batchEntry: batchEntry)
     }
 
-    init(fd: Int32, path: String, batchEntry: String?) throws {
+    init(fd: Int32, path: String, batchEntry: (() -> String)?) throws {
         _ = LoadedLibrary.raisedFileLimit
         let name = "/proc/self/fd/\(fd)"
         guard let h = dlopen(name, RTLD_NOW | RTLD_LOCAL) else {
@@ -475,7 +479,8 @@ final class LoadedLibrary: @unchecked Sendable {
             throw TandemError.loadFailed(path: path, reason: why)
         }
         handle = h
-        let base = batchEntry.flatMap { b in dlsym(h, b) != nil || dlsym(h, b + "_split") != nil ? b : nil } ?? CRenderer.entry
+        let plain = dlsym(h, CRenderer.entry) != nil || dlsym(h, CRenderer.entry + "_split") != nil
+        let base = plain ? CRenderer.entry : batchEntry?() ?? CRenderer.entry
         rows = dlsym(h, base).map { unsafeBitCast($0, to: Rows.self) }
         split = dlsym(h, base + "_split").map { unsafeBitCast($0, to: Split.self) }
         combine = dlsym(h, base + "_combine").map { unsafeBitCast($0, to: Combine.self) }

@@ -24,30 +24,16 @@ extension State {
         }
     }
 
+    /// Folds `v` (the point at `index` of the reduce axis) into accumulator `j`: `foldRun` over
+    /// one value, so the point path and the block path share one statement of each fold.
     mutating func fold(_ j: Int, _ v: Value, index: Int64) {
-        let isFloat = accIsFloat(j)
-        var a = accs[j]
-        switch reductions[j].op {
-        case .sum: if isFloat { a.f += v.f } else { a.i = a.i &+ v.i }
-        case .prod: if isFloat { a.f *= v.f } else { a.i = a.i &* v.i }
-        case .max:
-            if isFloat { if !a.f.isNaN && (v.f.isNaN || v.f > a.f) { a.f = v.f } } else if v.i > a.i { a.i = v.i }
-        case .min:
-            if isFloat { if !a.f.isNaN && (v.f.isNaN || v.f < a.f) { a.f = v.f } } else if v.i < a.i { a.i = v.i }
-        case .argmax:
-            if isFloat {
-                if v.f > a.f || (v.f.isNaN && !a.f.isNaN) { a.f = v.f; a.index = index }
-            } else if v.i > a.i { a.i = v.i; a.index = index }
-        case .argmin:
-            if isFloat {
-                if v.f < a.f || (v.f.isNaN && !a.f.isNaN) { a.f = v.f; a.index = index }
-            } else if v.i < a.i { a.i = v.i; a.index = index }
-        }
-        accs[j] = a
+        var f = v.f, i = v.i
+        State.foldRun(reductions[j].op, accIsFloat(j), &accs[j], &f, &i, from: 0, to: 1, by: 1, index: Int(index))
     }
 
-    /// `fold` of the values at `from, from + by, ... < to` of a block (point k's index
-    /// `index + k`) into `a`, in that order: the same comparisons and arithmetic, in loops.
+    /// The values at `from, from + by, ... < to` of a block (point k's index `index + k`)
+    /// folded into `a`, in that order (NaN wins max and min; an arg reduction keeps the first
+    /// index of its extreme, and of a NaN).
     static func foldRun(_ op: ReduceOp, _ isFloat: Bool, _ a: inout Acc, _ vf: UnsafeMutablePointer<Double>,
                         _ vi: UnsafeMutablePointer<Int64>, from: Int, to: Int, by: Int, index: Int) {
         var k = from
