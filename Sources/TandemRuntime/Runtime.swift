@@ -369,8 +369,12 @@ public final class Runtime: @unchecked Sendable {
     /// aligned on a place of the loop's body; a flush for depth as well would cut the loop at a
     /// second period and its graphs would stop repeating (cavity flow planned 24 graphs from
     /// scratch instead of 14), so then it waits for them.
+    /// Only the calling thread's live updates count: another thread's (a test running beside
+    /// this one, a worker of the user's) flush at their own sync points, and waiting for them
+    /// let this thread's chain grow unbounded.
     public func relieveDepth(_ node: Node) {
-        if !pendingUpdates.withLock({ $0.isEmpty }) { return }
+        let me = Runtime.currentThread
+        if pendingUpdates.withLock({ $0.contains { $0.thread == me && !$0.isDead } }) { return }
         do { try materialize([node]) } catch {
             // The graph is intact; the same error is thrown at the next sync point.
         }

@@ -1,4 +1,5 @@
 import Testing
+import Foundation
 import _TandemTestSupport
 @testable import Tandem
 import TandemInterpreter
@@ -77,6 +78,33 @@ struct GraphPressureTests {
             expected = expected.map { $0 * 0.5 + 1 }
         }
         // Flushed twice on the way: what is pending now is less than one bound deep.
+        #expect(x.node.pendingDepth < Runtime.flushDepth, "\(x.node.pendingDepth)")
+        #expect(try x.scalars == expected)
+    }
+
+    @Test("another thread's pending write does not stop this thread's chain from being queued")
+    func otherThreadsUpdatesDoNotBlockDepthFlushes() throws {
+        // The global runtime's list of pending updates is shared by all threads; a write left
+        // pending on another thread (a test beside this one, a user's worker) once made every
+        // depth flush of this thread wait, and the chain grew to its full length.
+        let written = DispatchSemaphore(value: 0), done = DispatchSemaphore(value: 0)
+        let other = Thread {
+            var held = Tensor<Double>.zeros([4])
+            held[1] = Tensor<Double>(2)
+            written.signal()
+            done.wait()
+            _ = try? held.scalars
+        }
+        other.start()
+        written.wait()
+        defer { done.signal() }
+        let steps = 3 * Runtime.flushDepth / 2
+        var x = Tensor<Double>.uniform([17], seed: 62, in: 0...1)
+        var expected = try x.scalars
+        for _ in 0..<steps {
+            x = x * 0.5 + 1
+            expected = expected.map { $0 * 0.5 + 1 }
+        }
         #expect(x.node.pendingDepth < Runtime.flushDepth, "\(x.node.pendingDepth)")
         #expect(try x.scalars == expected)
     }
