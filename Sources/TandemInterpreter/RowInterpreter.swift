@@ -95,12 +95,17 @@ final class RowKernel {
     }
 
     /// A map's points with axis 0 in `lo ..< hi`, block by block along the innermost axis.
+    /// Rows shorter than half a block are taken several at a time (`rows` of them along the
+    /// next axis out, `runBlock`): each instruction then dispatches once for the whole block
+    /// rather than once a row (a 64 x 64 stencil dispatched every instruction 64 times).
     func run(lo: Int, hi: Int) {
         precondition(kernel.reductions.isEmpty, "reductions run in blocks through State.blockLoop")
         let B = RowKernel.block
         var domain = [Int](repeating: 0, count: rank)
         let inner = rank - 1
         let regs = Registers(count: instrs.count)
+        let rowLength = Int(ints[inner])
+        let stacked = inner >= 1 && rowLength > 0 && rowLength <= B / 2 ? B / rowLength : 1
         func rows(_ axis: Int) {
             if axis == inner {
                 let (from, to) = inner == 0 ? (lo, hi) : (0, Int(ints[inner]))
@@ -114,6 +119,17 @@ final class RowKernel {
                 return
             }
             let (from, to) = axis == 0 ? (lo, hi) : (0, Int(ints[axis]))
+            if stacked > 1 && axis == inner - 1 {
+                domain[inner] = 0
+                var v = from
+                while v < to {
+                    let count = min(stacked, to - v)
+                    domain[axis] = v
+                    runBlock(domain, rowLength, regs, rows: (axis, count))
+                    v += count
+                }
+                return
+            }
             for v in from..<to {
                 domain[axis] = v
                 rows(axis + 1)
@@ -123,6 +139,9 @@ final class RowKernel {
     }
 
     /// Row registers: `count` instructions of `block` values each, as Double and Int64 bits.
+    /// A float value's Int64 half, and an integer or Bool value's Double half, is left as it
+    /// was: every operation reads only the half its operand's type names (the point path's
+    /// `Value` likewise), and zeroing the other was a tenth of an interpreted stencil's time.
     final class Registers {
         let f: UnsafeMutablePointer<Double>
         let i: UnsafeMutablePointer<Int64>
@@ -145,57 +164,70 @@ final class RowKernel {
 
     /// The body's (non-epilogue) instructions and stores over `len` points of the innermost
     /// axis (or of `axis`) from `domain`, into `regs` (instruction `n`'s values at
-    /// `n * block ..<`).
-    func runBlock(_ domain: [Int], _ len: Int, _ regs: Registers, along axis: Int? = nil) {
+    /// `n * block ..<`). With `rows`, over `rows.count` such rows, one after another along
+    /// `rows.axis` from `domain`, side by side in the registers (`rows.count * len` values,
+    /// at most a block): loads, generated values and stores go row by row, every other
+    /// instruction once over all of them.
+    func runBlock(_ domain: [Int], _ len: Int, _ regs: Registers, along axis: Int? = nil, rows: (axis: Int, count: Int)? = nil) {
         let along = axis ?? rank - 1
-        func base(_ a: Access, _ domain: [Int]) -> (Int, Int) { self.base(a, domain, along: along) }
         let B = RowKernel.block
+        let count = rows?.count ?? 1
+        let total = len * count
+        // Row r of access `a`: its first flat index and its step along `along`.
+        @inline(__always) func forEachRow(_ a: Access, _ body: (_ x0: Int, _ step: Int, _ at: Int) -> Void) {
+            let (x0, step) = base(a, domain, along: along)
+            guard let rows else { body(x0, step, 0); return }
+            let rowStep = a.strides[rows.axis].value(ints)
+            for r in 0..<rows.count { body(x0 + r * rowStep, step, r * len) }
+        }
         for (n, instr) in instrs.enumerated() where !instr.epilogue {
             let rf = regs.f + n * B, ri = regs.i + n * B
             let t = instr.dtype
             switch instr.op {
             case .load(let b, let a):
-                let (x0, step) = base(accesses[a], domain)
-                load(b, x0, step, len, rf, ri)
+                forEachRow(accesses[a]) { x0, step, at in load(b, x0, step, len, rf + at, ri + at) }
             case .gather(let b, let a, let ix, let stride, let extent):
-                let (x0, step) = base(accesses[a], domain)
                 let st = Int(ints[stride]), ext = ints[extent]
                 let idx = regs.i + ix * B
-                for k in 0..<len {
-                    let v = State.load(pointers[b], dtypes[b], x0 + k * step + st * Int(State.clampIndex(idx[k], ext)))
-                    rf[k] = v.f
-                    ri[k] = v.i
+                forEachRow(accesses[a]) { x0, step, at in
+                    for k in 0..<len {
+                        let v = State.load(pointers[b], dtypes[b], x0 + k * step + st * Int(State.clampIndex(idx[at + k], ext)))
+                        rf[at + k] = v.f
+                        ri[at + k] = v.i
+                    }
                 }
             case .uniform(let a, let seed, let lo, let hi):
-                let (x0, step) = base(accesses[a], domain)
                 let s = UInt64(bitPattern: ints[seed]), flo = floats[lo], fhi = floats[hi]
-                for k in 0..<len {
-                    let v = State.fromDouble(flo + (fhi - flo) * Uniform.unit(seed: s, index: Int64(x0 + k * step)), t)
-                    rf[k] = v.f
-                    ri[k] = v.i
+                forEachRow(accesses[a]) { x0, step, at in
+                    for k in 0..<len {
+                        let v = State.fromDouble(flo + (fhi - flo) * Uniform.unit(seed: s, index: Int64(x0 + k * step)), t)
+                        rf[at + k] = v.f
+                        ri[at + k] = v.i
+                    }
                 }
             case .iota(let a, let start, let stepParam):
-                let (x0, step) = base(accesses[a], domain)
-                for k in 0..<len {
-                    let x = x0 + k * step
-                    let v = t.isFloatingPoint ? State.fromDouble(floats[start] + floats[stepParam] * Double(x), t)
-                                              : State.fromInt(ints[start] &+ ints[stepParam] &* Int64(x), t)
-                    rf[k] = v.f
-                    ri[k] = v.i
+                forEachRow(accesses[a]) { x0, step, at in
+                    for k in 0..<len {
+                        let x = x0 + k * step
+                        let v = t.isFloatingPoint ? State.fromDouble(floats[start] + floats[stepParam] * Double(x), t)
+                                                  : State.fromInt(ints[start] &+ ints[stepParam] &* Int64(x), t)
+                        rf[at + k] = v.f
+                        ri[at + k] = v.i
+                    }
                 }
             case .param(let p):
-                fill(t.isFloatingPoint ? State.fromDouble(floats[p], t) : State.fromInt(ints[p], t), len, rf, ri)
+                fill(t.isFloatingPoint ? State.fromDouble(floats[p], t) : State.fromInt(ints[p], t), total, rf, ri)
             case .literal(let l):
-                fill(t.isFloatingPoint ? State.fromDouble(l.asDouble, t) : State.fromInt(l.asInt64, t), len, rf, ri)
+                fill(t.isFloatingPoint ? State.fromDouble(l.asDouble, t) : State.fromInt(l.asInt64, t), total, rf, ri)
             case .accumulated:
                 preconditionFailure("accumulators are read in the epilogue only")
             case .cast(let a):
                 let from = instrs[a].dtype
                 let af = regs.f + a * B, ai = regs.i + a * B
                 if from == .float32 && t == .float64 || from == t {
-                    for k in 0..<len { rf[k] = af[k]; ri[k] = ai[k] }
+                    for k in 0..<total { rf[k] = af[k]; ri[k] = ai[k] }
                 } else {
-                    for k in 0..<len {
+                    for k in 0..<total {
                         let v = State.cast(Value(f: af[k], i: ai[k]), from: from, to: t)
                         rf[k] = v.f
                         ri[k] = v.i
@@ -203,7 +235,7 @@ final class RowKernel {
                 }
             case .select(let c, let a, let b):
                 let ci = regs.i + c * B, af = regs.f + a * B, ai = regs.i + a * B, bf = regs.f + b * B, bi = regs.i + b * B
-                for k in 0..<len {
+                for k in 0..<total {
                     let take = ci[k] != 0
                     rf[k] = take ? af[k] : bf[k]
                     ri[k] = take ? ai[k] : bi[k]
@@ -211,13 +243,13 @@ final class RowKernel {
             case .unary(let op, let a):
                 let af = regs.f + a * B, ai = regs.i + a * B
                 if t == .float64, op == .neg {
-                    for k in 0..<len { rf[k] = -af[k]; ri[k] = 0 }
+                    for k in 0..<total { rf[k] = -af[k] }
                 } else if t == .float64, op == .abs {
-                    for k in 0..<len { rf[k] = Swift.abs(af[k]); ri[k] = 0 }
+                    for k in 0..<total { rf[k] = Swift.abs(af[k]) }
                 } else if t == .float64, op == .sqrt {
-                    for k in 0..<len { rf[k] = af[k].squareRoot(); ri[k] = 0 }
+                    for k in 0..<total { rf[k] = af[k].squareRoot() }
                 } else {
-                    for k in 0..<len {
+                    for k in 0..<total {
                         let v = State.unary(op, Value(f: af[k], i: ai[k]), t)
                         rf[k] = v.f
                         ri[k] = v.i
@@ -226,8 +258,8 @@ final class RowKernel {
             case .binary(let op, let a, let b):
                 let operand = instrs[a].dtype
                 let af = regs.f + a * B, ai = regs.i + a * B, bf = regs.f + b * B, bi = regs.i + b * B
-                if !floatArithmetic(op, t, operand, af, bf, rf, ri, len) && !comparisonOrLogic(op, t, operand, af, ai, bf, bi, rf, ri, len) {
-                    for k in 0..<len {
+                if !floatArithmetic(op, t, operand, af, bf, rf, total) && !comparisonOrLogic(op, t, operand, af, ai, bf, bi, rf, ri, total) {
+                    for k in 0..<total {
                         let v = State.binary(op, Value(f: af[k], i: ai[k]), Value(f: bf[k], i: bi[k]), operand: operand, t)
                         rf[k] = v.f
                         ri[k] = v.i
@@ -236,16 +268,15 @@ final class RowKernel {
             }
         }
         for s in stores where !s.epilogue {
-            let (x0, step) = base(accesses[s.access], domain)
-            store(s.buffer, x0, step, len, regs.f + s.value * B, regs.i + s.value * B)
+            let vf = regs.f + s.value * B, vi = regs.i + s.value * B
+            forEachRow(accesses[s.access]) { x0, step, at in store(s.buffer, x0, step, len, vf + at, vi + at) }
         }
     }
 
     /// `+ - * /` on floats in tight loops: the same expressions as `State.binary` (Float results
     /// rounded from the exact Double result, as there). False for anything else.
     private func floatArithmetic(_ op: BinaryOp, _ t: DType, _ operand: DType, _ a: UnsafeMutablePointer<Double>,
-                                 _ b: UnsafeMutablePointer<Double>, _ r: UnsafeMutablePointer<Double>,
-                                 _ ri: UnsafeMutablePointer<Int64>, _ len: Int) -> Bool {
+                                 _ b: UnsafeMutablePointer<Double>, _ r: UnsafeMutablePointer<Double>, _ len: Int) -> Bool {
         guard t == operand, t == .float64 || t == .float32 else { return false }
         switch op {
         case .add: for k in 0..<len { r[k] = a[k] + b[k] }
@@ -255,7 +286,6 @@ final class RowKernel {
         default: return false
         }
         if t == .float32 { for k in 0..<len { r[k] = Double(Float(r[k])) } }
-        for k in 0..<len { ri[k] = 0 }
         return true
     }
 
@@ -284,7 +314,6 @@ final class RowKernel {
             } else {
                 for k in 0..<len { let p = af[k], q = bf[k]; rf[k] = p.isNaN ? p : (q.isNaN ? q : (p > q ? p : q)) }
             }
-            for k in 0..<len { ri[k] = 0 }
             return true
         case .add, .sub, .mul, .bitAnd, .bitOr, .bitXor:
             guard operand == t, t.isInteger else { return false }
@@ -305,7 +334,6 @@ final class RowKernel {
         default:
             return false
         }
-        for k in 0..<len { rf[k] = 0 }
         return true
     }
 
@@ -332,24 +360,32 @@ final class RowKernel {
         let p = pointers[b]
         switch dtypes[b] {
         case .float64:
+            // Flat indices of a launch's buffer are in range (checked when it was planned), so
+            // the arithmetic wraps instead of trapping; a contiguous row is one copy.
             let q = p.assumingMemoryBound(to: Double.self)
-            for k in 0..<len { rf[k] = q[x0 + k * step] }
-            for k in 0..<len { ri[k] = 0 }
+            if step == 1 {
+                rf.update(from: q + x0, count: len)
+            } else {
+                for k in 0..<len { rf[k] = q[x0 &+ k &* step] }
+            }
         case .float32:
             let q = p.assumingMemoryBound(to: Float.self)
-            for k in 0..<len { rf[k] = Double(q[x0 + k * step]) }
-            for k in 0..<len { ri[k] = 0 }
+            for k in 0..<len { rf[k] = Double(q[x0 &+ k &* step]) }
         case .int64:
             let q = p.assumingMemoryBound(to: Int64.self)
-            for k in 0..<len { ri[k] = q[x0 + k * step]; rf[k] = 0 }
+            if step == 1 {
+                ri.update(from: q + x0, count: len)
+            } else {
+                for k in 0..<len { ri[k] = q[x0 &+ k &* step] }
+            }
         case .int32:
             let q = p.assumingMemoryBound(to: Int32.self)
-            for k in 0..<len { ri[k] = Int64(q[x0 + k * step]); rf[k] = 0 }
+            for k in 0..<len { ri[k] = Int64(q[x0 &+ k &* step]) }
         case .bool:
             let q = p.assumingMemoryBound(to: UInt8.self)
-            for k in 0..<len { ri[k] = Int64(q[x0 + k * step]); rf[k] = 0 }
+            for k in 0..<len { ri[k] = Int64(q[x0 &+ k &* step]) }
         case let t:
-            for k in 0..<len { ri[k] = t.loadInteger(p, x0 + k * step); rf[k] = 0 }
+            for k in 0..<len { ri[k] = t.loadInteger(p, x0 &+ k &* step) }
         }
     }
 
@@ -358,21 +394,25 @@ final class RowKernel {
         switch dtypes[b] {
         case .float64:
             let q = p.assumingMemoryBound(to: Double.self)
-            for k in 0..<len { q[x0 + k * step] = vf[k] }
+            if step == 1 {
+                (q + x0).update(from: vf, count: len)
+            } else {
+                for k in 0..<len { q[x0 &+ k &* step] = vf[k] }
+            }
         case .float32:
             let q = p.assumingMemoryBound(to: Float.self)
-            for k in 0..<len { q[x0 + k * step] = Float(vf[k]) }
+            for k in 0..<len { q[x0 &+ k &* step] = Float(vf[k]) }
         case .int64:
             let q = p.assumingMemoryBound(to: Int64.self)
-            for k in 0..<len { q[x0 + k * step] = vi[k] }
+            for k in 0..<len { q[x0 &+ k &* step] = vi[k] }
         case .int32:
             let q = p.assumingMemoryBound(to: Int32.self)
-            for k in 0..<len { q[x0 + k * step] = Int32(truncatingIfNeeded: vi[k]) }
+            for k in 0..<len { q[x0 &+ k &* step] = Int32(truncatingIfNeeded: vi[k]) }
         case .bool:
             let q = p.assumingMemoryBound(to: UInt8.self)
-            for k in 0..<len { q[x0 + k * step] = UInt8(truncatingIfNeeded: vi[k]) }
+            for k in 0..<len { q[x0 &+ k &* step] = UInt8(truncatingIfNeeded: vi[k]) }
         case let t:
-            for k in 0..<len { t.storeInteger(vi[k], p, x0 + k * step) }
+            for k in 0..<len { t.storeInteger(vi[k], p, x0 &+ k &* step) }
         }
     }
 }

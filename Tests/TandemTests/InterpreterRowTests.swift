@@ -125,6 +125,44 @@ struct InterpreterRowTests {
         try expectSame("3-D stencil") { c[1..<5, 1..<6, 1..<299] * 4 - c[0..<4, 1..<6, 1..<299] - c[2..<6, 1..<6, 1..<299] }
     }
 
+    @Test("rows up to half a block long run several to a block: views, generators, gathers, dtypes, updates in place, chunk bounds",
+          arguments: [1, 3, 64, 100, 128, 129])
+    func stackedRows(_ c: Int) throws {
+        // Rows of `c`: up to 128 they are stacked along the next axis out (`RowKernel.run`),
+        // 129 is the first length that is not. 7 rows of 3-D blocks leave a remainder.
+        let r = 37
+        let m = Tensor<Double>(Self.data(r * c, seed: 11)).reshaped([r, c])
+        try expectSame("map \(c)") { exp(m / 50) * 2 + m.squared() }
+        try expectSame("transposed \(c)") { Tensor<Double>(Self.data(c * r, seed: 12)).reshaped([c, r]).transposed * 3 - m }
+        try expectSame("broadcast \(c)") { m + Tensor<Double>(Self.data(c, seed: 13)) * Tensor<Double>(Self.data(r, seed: 14)).reshaped([r, 1]) }
+        if c > 2 {
+            try expectSame("stencil \(c)") { m[1..<(r - 1), 1..<(c - 1)] * 4 - m[0..<(r - 2), 1..<(c - 1)] - m[1..<(r - 1), 2..<c] }
+            try expectSame("strided \(c)") { m[stride(from: 0, to: r, by: 2), stride(from: 1, to: c, by: 2)] * 0.5 }
+            try expectSame("in place \(c)") { () -> Tensor<Double> in
+                var x = Tensor<Double>(Self.data(r * c, seed: 11)).reshaped([r, c])
+                x[1..<(r - 1), 1..<(c - 1)] = x[1..<(r - 1), 1..<(c - 1)] * 0.5 + 1
+                return x
+            }
+        }
+        try expectSame("3-D \(c)") {
+            Tensor<Double>(Self.data(5 * 7 * c, seed: 15)).reshaped([5, 7, c]) * Tensor<Double>(Self.data(7 * c, seed: 16)).reshaped([7, c])
+        }
+        try expectSame("uniform and iota \(c)") {
+            Tensor<Double>.uniform([r, c], seed: 17, in: -1...1) + Tensor<Double>.arange(0, Double(c)) * Tensor<Double>.uniform([r, 1], seed: 18, in: 0...1)
+        }
+        try expectSame("gather \(c)") {
+            let idx = Tensor<Int64>((0..<(r * c)).map { Int64(($0 * 31) % (2 * c + 3)) - Int64(c) }).reshaped([r, c])
+            return Tensor<Double>(Self.data(3 * c, seed: 19))[idx] + 1
+        }
+        try expectSame("int32 and bool \(c)") {
+            let x = Tensor<Int32>((0..<(r * c)).map { Int32(($0 * 7919) % 1013) - 500 }).reshaped([r, c])
+            return (x * x + x .& Tensor<Int32>(255)).cast(to: Double.self) + (x .> Tensor<Int32>(0)).cast(to: Double.self)
+        }
+        try expectSame("float32 \(c)") { (Tensor<Float>(Self.data(r * c, seed: 20).map(Float.init)).reshaped([r, c]) * 1.5 - 2).abs() }
+        // Large enough to be cut into chunks along axis 0 on two workers.
+        try expectSame("chunks \(c)") { Tensor<Double>(Self.data(70_000 / c * c, seed: 21)).reshaped([70_000 / c, c]) * 2 + 1 }
+    }
+
     @Test("updates in place: the same access runs in rows; shifted self-reads give NumPy's answer on both paths")
     func inPlace() throws {
         let n = 600
