@@ -460,6 +460,10 @@ public final class Planner {
     ///   stored: locals of a loop body (Black-Scholes' `d1`, `d2`) are usually never read again,
     ///   and storing them would cost a store and a fresh buffer per value and iteration, the
     ///   traffic fusion exists to save (not measured: the rule was chosen before measuring).
+    ///   Unless its history costs `costCap` operations a point or more: then the store costs a
+    ///   few percent of computing it, and a later read would recompute all of it in a kernel
+    ///   of its own, compiled for that read alone (fir_filter's 101-tap sum, computed for its
+    ///   error and then again for its sum: a second 0.33 s compile in its first run).
     ///   Recomputing is also kept for cheap values (a view, a single operation on stored data),
     ///   for generators (`uniform`, `arange`), whose price does not grow, and for values larger
     ///   than anything they read (a pairwise `dx` broadcast from two vectors: storing N x N for
@@ -486,8 +490,9 @@ public final class Planner {
             if depth[i] > Planner.maxFusedDepth {
                 cut[i] = true
                 materialized[i] = true
-            } else if !materialized[i], recomputes[i], isCompute(node), !node.op.inputs.isEmpty, node.count <= widest[i],
-                      node.holders.load(ordering: .relaxed) > 0, cost(i) >= Planner.keepThreshold {
+            } else if !materialized[i], isCompute(node), !node.op.inputs.isEmpty, node.count <= widest[i],
+                      node.holders.load(ordering: .relaxed) > 0,
+                      recomputes[i] ? cost(i) >= Planner.keepThreshold : cost(i) >= Planner.costCap {
                 materialized[i] = true
                 plan.keptNodes += 1
             }

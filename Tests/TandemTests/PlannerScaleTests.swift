@@ -77,6 +77,23 @@ struct PlannerScaleTests {
         #expect(try x.scalars.allSatisfy { Swift.abs($0 - 2) <= 1e-12 })
     }
 
+    @Test("a held value costing costCap operations a point or more is stored by the first sync that computes it; a cheap one is not")
+    func costlyHeldValueKeptAtFirstSync() throws {
+        let values = (0..<500).map { Double(($0 * 37) % 101) / 101 }
+        let x = Tensor<Double>(values)
+        var costly = Tensor<Double>.zeros([500])
+        for k in 0..<40 { costly += Double(k + 1) * x }      // 80 operations a point
+        let cheap = x * 2 + 1                                // 2 a point
+        let both = try (costly - cheap).sum().item()
+        // Read again: the costly value is a stored buffer now; the cheap one is planned again.
+        #expect(Tandem.plan(costly.sum()).nodeCount <= 2, "\(Tandem.plan(costly.sum()).nodeCount)")
+        #expect(Tandem.plan(cheap.sum()).nodeCount > 2)
+        var want = [Double](repeating: 0, count: 500)
+        for k in 0..<40 { for i in 0..<500 { want[i] += Double(k + 1) * values[i] } }
+        #expect(try costly.scalars == want)
+        #expect(both.isFinite)
+    }
+
     @Test("planning time per node stays flat as the pending graph grows")
     func planningTimeLinear() {
         func planNanosPerNode(_ steps: Int) -> (perNode: Double, nodes: Int) {
