@@ -79,9 +79,13 @@ public final class CPUKernelCache: Sendable {
     /// handed on: none when the folder is not usable, the compiler was stopped, or `sh`,
     /// `sha256sum`, `cut` or `timeout` are missing; a kernel whose entry exists, or that
     /// another process is compiling, is skipped.
+    ///
+    /// Called at exit: a compiler not yet hashed (its hash runs at the lowest priority beside the
+    /// program) is hashed now, while the cores are free.
     func finishDetached(sources: [String], toolchain: CPUToolchain) -> Int {
-        guard CPUToolchain.stalled.withLock({ $0 }) == nil, let fingerprint = toolchain.fingerprintIfKnown,
-              let sha = ProcessInfoLite.executable("sha256sum"), let cut = ProcessInfoLite.executable("cut"),
+        guard CPUToolchain.stalled.withLock({ $0 }) == nil else { return 0 }
+        let fingerprint = toolchain.fingerprint
+        guard let sha = ProcessInfoLite.executable("sha256sum"), let cut = ProcessInfoLite.executable("cut"),
               let timeout = ProcessInfoLite.executable("timeout"), access("/bin/sh", X_OK) == 0,
               (try? files.ensureWritable()) != nil else { return 0 }
         let touch = ProcessInfoLite.executable("touch")
@@ -384,13 +388,20 @@ public final class CPUKernelCache: Sendable {
 
     /// Stores the object at `tmp` (compiled from `sources`, loaded as `libraries`, before the
     /// compiler's hash was known) under each source's key once the hash is there, on a thread
-    /// of its own, then removes the temporary; the next run finds the kernels on disk. A process
-    /// that exits first leaves the temporary to the leftover sweep (and the next run compiles
-    /// them again: nothing can be stored under a key not yet known).
+    /// of its own, then removes the temporary; the next run finds the kernels on disk. The hash
+    /// runs at the lowest priority beside the program, so a short program usually exits first:
+    /// exit then waits for these stores (`awaitStoresAtExit`, at most `exitWaitSeconds`), the
+    /// hash finishing on the cores the program has left. A process killed first leaves the
+    /// temporary to the leftover sweep (and the next run compiles them again).
     private func storeWhenHashed(_ tmp: String, sources: [String], libraries: [LoadedLibrary], toolchain: CPUToolchain) {
         unstored.add(1, ordering: .relaxed)
+        CPUKernelCache.unstoredAnywhere.add(1, ordering: .relaxed)
+        _ = CPUKernelCache.exitWait
         let store: @Sendable () -> Void = { [self] in
-            defer { unstored.subtract(1, ordering: .relaxed) }
+            defer {
+                unstored.subtract(1, ordering: .relaxed)
+                CPUKernelCache.unstoredAnywhere.subtract(1, ordering: .relaxed)
+            }
             for (source, lib) in zip(sources, libraries) {
                 let key = CPUKernelCache.key(source: source, toolchain: toolchain)      // waits for the hash
                 if access(entryPath(key), F_OK) != 0 { _ = try? self.store(tmp, as: key) }
@@ -414,9 +425,27 @@ public final class CPUKernelCache: Sendable {
     private let unstored = Atomic<Int>(0)
 
     /// Waits until every object compiled before the compiler's hash was known is stored under
-    /// its keys (tests; a process that exits first leaves them to the next run).
+    /// its keys (tests).
     func awaitStores() {
         while unstored.load(ordering: .relaxed) > 0 { usleep(1_000) }
+    }
+
+    /// Objects of any cache waiting for the compiler's hash to be stored.
+    private static let unstoredAnywhere = Atomic<Int>(0)
+
+    /// The longest an exiting process waits for its objects to be stored (the hash of a compiler
+    /// takes a fraction of a second; a slow disk must not hold the exit for long).
+    static let exitWaitSeconds = 10.0
+
+    /// Registered once, at the first object that waits for the hash: at exit, waits for the
+    /// stores (`storeWhenHashed`).
+    private static let exitWait: Void = { atexit { CPUKernelCache.awaitStoresAtExit() } }()
+
+    /// At exit: waits up to `exitWaitSeconds` until every object compiled before the compiler's
+    /// hash was known is stored (the next run finds them instead of compiling them again).
+    static func awaitStoresAtExit() {
+        let deadline = ProcessInfoLite.monotonicNanos() + UInt64(exitWaitSeconds * 1e9)
+        while unstoredAnywhere.load(ordering: .relaxed) > 0 && ProcessInfoLite.monotonicNanos() < deadline { usleep(1_000) }
     }
 }
 

@@ -33,14 +33,19 @@ public enum BinaryFingerprint {
     }
 
     /// The fingerprint when it is known without hashing the binary (in memory, or remembered in
-    /// `compilers/`); otherwise nil, and the hash starts on a background thread.
+    /// `compilers/`); otherwise nil, and the hash starts on a background thread at the lowest
+    /// priority: on a machine's first run it is 0.1 s of a core (a 167 MB clang), which the
+    /// program's interpreted kernels and compiles need more (heat's first run on two cores
+    /// took 0.27 s hashing beside them, 0.19-0.22 s with the hash known). Nothing waits for it
+    /// while the program runs; what needs it at exit (`CPUKernelCache`'s stores and
+    /// hand-offs) waits for it there, when the cores are free.
     public static func ifKnown(_ path: String) -> String? {
         if let f = fingerprints.withLock({ $0[path] }) { return f }
         if let f = remembered(path) {
             fingerprints.withLock { $0[path] = f }
             return f
         }
-        if hashStarted.withLock({ $0.insert(path).inserted }) { _ = startBackgroundThread(niceness: 0) { _ = BinaryFingerprint.of(path) } }
+        if hashStarted.withLock({ $0.insert(path).inserted }) { _ = startBackgroundThread(niceness: 19) { _ = BinaryFingerprint.of(path) } }
         return nil
     }
 
