@@ -230,6 +230,22 @@ struct CompileCacheTests {
         #expect(left.isEmpty, "\(left)")
     }
 
+    @Test("a program that exits while its compiler is still being hashed stores its kernels first: the next run compiles none")
+    func exitWaitsForTheHash() throws {
+        let clang = try CPUToolchain.find().get()
+        // A compiler never hashed, whose hash (a sparse 1 GiB tail) takes longer than the run.
+        let (dir, wrapper) = fakeCompiler("exit-hash", "exec \(Subprocess.shellQuoted(clang.path)) \"$@\"")
+        #expect(truncate(wrapper, 1 << 30) == 0)
+        defer { unlink(wrapper) }
+        let env = ["TANDEM_CACHE_DIR=\(dir)/cache", "TANDEM_CC=\(wrapper)", "TANDEM_DEVICE=cpu", "TANDEM_COMPILE_AFTER_EXIT=0", "TANDEM_PROFILE=1"]
+        let (status, first) = try CLITests().run(["run", "sor", "n=18", "max_iterations=2"], environment: env)
+        #expect(status == 0, "\(first)")
+        #expect(!first.contains("compiles 0 "), "\(first)")
+        // The exit waited for the hash and stored every kernel compiled: a second run loads them.
+        let (again, second) = try CLITests().run(["run", "sor", "n=18", "max_iterations=2"], environment: env)
+        #expect(again == 0 && second.contains("compiles 0 "), "\(second)")
+    }
+
     @Test("a corrupted cache entry is detected and rebuilt, not loaded")
     func corruptedEntryIsRebuilt() throws {
         let (cpu, stats, _) = device()
