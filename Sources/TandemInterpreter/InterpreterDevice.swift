@@ -260,6 +260,10 @@ struct State {
             blockLoop(axis: axis, from: 0, to: extent(axis), lanesFrom: nil)
             return
         }
+        if rows != nil && axis == rank - 2 && axis >= parallelAxes && (1...(RowKernel.block / 2)).contains(extent(rank - 1)) {
+            stackedRows(axis: axis)
+            return
+        }
         for v in 0..<extent(axis) {
             domain[axis] = v
             inner(axis: axis + 1)
@@ -371,35 +375,82 @@ struct State {
     /// `evaluateBody` at each point.
     mutating func blockLoop(axis: Int, from start: Int, to end: Int, lanesFrom: Int?) {
         guard let rows, let regs = rowRegisters, start < end else { return }
-        let B = RowKernel.block, L = Kernel.reductionLanes, n = accs.count
+        let B = RowKernel.block
         var s = start, last = 0
         while s < end {
             let len = Swift.min(B, end - s)
             domain[axis] = s
             rows.runBlock(domain, len, regs)
-            // Each accumulator (or lane) folds its points in the point order, one reduction at
-            // a time: the same folds as point by point, the kind of fold decided once a block.
-            for (j, r) in reductions.enumerated() {
-                let isFloat = accIsFloat(j)
-                let vf = regs.f + r.value * B, vi = regs.i + r.value * B
-                if let from = lanesFrom {
-                    for l in 0..<L {
-                        // The block's first point in lane l: (s + k - from) % L == l.
-                        let k0 = ((l - (s - from)) % L + L) % L
-                        guard k0 < len else { continue }
-                        State.foldRun(r.op, isFloat, &lanes[l * n + j], vf, vi, from: k0, to: len, by: L, index: s)
-                    }
-                } else {
-                    State.foldRun(r.op, isFloat, &accs[j], vf, vi, from: 0, to: len, by: 1, index: s)
-                }
-            }
+            foldBlock(regs, at: 0, len: len, from: s, lanesFrom: lanesFrom)
             last = len - 1
             s += len
         }
         domain[axis] = end - 1
-        for (m, instr) in instrs.enumerated() where !instr.epilogue {
-            self.regs[m] = Value(f: regs.f[m * B + last], i: regs.i[m * B + last])
+        keepRegisters(regs, at: last)
+    }
+
+    /// Each accumulator (or lane) folds the values of `len` points, the innermost axis's
+    /// `from ..< from + len`, held in the row registers from `at`, in the point order, one
+    /// reduction at a time: the same folds as point by point, the kind of fold decided once a
+    /// block. With `lanesFrom`, point v goes to lane `(v - lanesFrom) % 8`.
+    private mutating func foldBlock(_ regs: RowKernel.Registers, at: Int, len: Int, from s: Int, lanesFrom: Int?) {
+        let B = RowKernel.block, L = Kernel.reductionLanes, n = accs.count
+        for (j, r) in reductions.enumerated() {
+            let isFloat = accIsFloat(j)
+            let vf = regs.f + r.value * B + at, vi = regs.i + r.value * B + at
+            if let from = lanesFrom {
+                for l in 0..<L {
+                    // The block's first point in lane l: (s + k - from) % L == l.
+                    let k0 = ((l - (s - from)) % L + L) % L
+                    guard k0 < len else { continue }
+                    State.foldRun(r.op, isFloat, &lanes[l * n + j], vf, vi, from: k0, to: len, by: L, index: s)
+                }
+            } else {
+                State.foldRun(r.op, isFloat, &accs[j], vf, vi, from: 0, to: len, by: 1, index: s)
+            }
         }
+    }
+
+    /// The point path's registers as the row registers' value `at` left them (an epilogue
+    /// reads the body's values at the last point).
+    private mutating func keepRegisters(_ regs: RowKernel.Registers, at k: Int) {
+        let B = RowKernel.block
+        for (m, instr) in instrs.enumerated() where !instr.epilogue {
+            self.regs[m] = Value(f: regs.f[m * B + k], i: regs.i[m * B + k])
+        }
+    }
+
+    /// The last two axes, both reduced, with the innermost at most half a block long: the body
+    /// runs over several rows at once (`RowKernel.runBlock` with `rows`), then each row folds
+    /// as `lanedLoop` or `blockLoop` folds it alone, in the same order, so the same bits. A
+    /// full reduction of a 64 x 64 grid ran each instruction once a row.
+    mutating func stackedRows(axis: Int) {
+        guard let rows, let regs = rowRegisters else { return }
+        let B = RowKernel.block, L = Kernel.reductionLanes, n = accs.count
+        let innermost = rank - 1, len = extent(innermost), total = extent(axis), perBlock = B / len
+        guard total > 0 else { return }
+        domain[innermost] = 0
+        var v = 0, last = 0
+        while v < total {
+            let count = Swift.min(perBlock, total - v)
+            domain[axis] = v
+            rows.runBlock(domain, len, regs, rows: (axis, count))
+            for r in 0..<count {
+                if laned {
+                    let outer = accs
+                    for l in 0..<L { for j in 0..<n { lanes[l * n + j] = identity(j) } }
+                    foldBlock(regs, at: r * len, len: len, from: 0, lanesFrom: 0)
+                    combineLanes(outer: outer)
+                } else {
+                    foldBlock(regs, at: r * len, len: len, from: 0, lanesFrom: nil)
+                }
+            }
+            last = (count - 1) * len + len - 1
+            v += count
+        }
+        domain[axis] = total - 1
+        domain[innermost] = len - 1
+        keepRegisters(regs, at: last)
     }
 
     private func index(_ a: Access) -> Int {

@@ -161,6 +161,23 @@ struct InterpreterRowTests {
         try expectSame("float32 \(c)") { (Tensor<Float>(Self.data(r * c, seed: 20).map(Float.init)).reshaped([r, c]) * 1.5 - 2).abs() }
         // Large enough to be cut into chunks along axis 0 on two workers.
         try expectSame("chunks \(c)") { Tensor<Double>(Self.data(70_000 / c * c, seed: 21)).reshaped([70_000 / c, c]) * 2 + 1 }
+        // Reductions over the last two axes: their bodies run several rows at once, each row
+        // folding alone (laned for full reductions), as `State.stackedRows` does.
+        let finite = Self.data(5 * r * c, seed: 22).map { $0.isFinite ? $0 : 0.25 }
+        let cube = Tensor<Double>(finite).reshaped([5, r, c])
+        let slice = c > 2 ? m[1..<(r - 1), 1..<(c - 1)] : m[1..<(r - 1), 0..<c]
+        try expectSame("max of a 2-D slice, NaN included \(c)") { (slice.abs() - 1).max().reshaped([1]) }
+        try expectSame("sum of a 2-D slice \(c)") { (cube[2, 1..<(r - 1), 0..<c] * 3 - 1).sum().reshaped([1]) }
+        // Slices, so the two axes cannot be merged into one.
+        let inner = c > 2 ? 1..<(c - 1) : 0..<c
+        try expectSame("sums over the last two axes \(c)") { (cube * cube)[.all, 1..<(r - 1), inner].sum(axes: [1, 2]) }
+        try expectSame("max over the last two axes \(c)") { Tensor<Double>(Self.data(5 * r * c, seed: 23)).reshaped([5, r, c])[.all, 1..<(r - 1), inner].max(axes: [1, 2]) }
+        try expectSame("means over the last two axes, f32 \(c)") {
+            Tensor<Float>(finite.map(Float.init)).reshaped([5, r, c])[.all, 1..<(r - 1), inner].mean(axes: [1, 2])
+        }
+        try expectSame("int64 sums over the last two axes \(c)") {
+            Tensor<Int64>((0..<(5 * r * c)).map { Int64(($0 * 7919) % 1013) - 500 }).reshaped([5, r, c])[.all, 1..<(r - 1), inner].sum(axes: [1, 2])
+        }
     }
 
     @Test("updates in place: the same access runs in rows; shifted self-reads give NumPy's answer on both paths")
