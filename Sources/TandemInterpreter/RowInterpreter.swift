@@ -9,10 +9,11 @@ import TandemIR
 /// bit the point path's.
 ///
 /// Running a block's loads before its stores is only the point order's result when no point
-/// reads what another point of the kernel writes: a buffer that is written may be read only at
-/// the very access it is written at (an in-place `x = x * 0.5 + 1`), never gathered, and no two
-/// distinct buffers of the launch may share memory where one of them is written. Anything else
-/// takes the point path (`RowKernel.init` returns nil).
+/// reads what another point of the kernel writes: a buffer that is written may be read at the
+/// very access it is written at (an in-place `x = x * 0.5 + 1`), or elsewhere where this launch's
+/// elements of the two accesses are disjoint (a border copy `p[:, n-1] = p[:, n-2]`), never
+/// gathered, and no two distinct buffers of the launch may share memory where one of them is
+/// written. Anything else takes the point path (`RowKernel.init` returns nil).
 ///
 ///     let rows = RowKernel(kernel, launch)    // nil: use the point path
 ///     rows?.run(lo: 0, hi: launch.extent(0))
@@ -36,7 +37,8 @@ final class RowKernel {
     /// Whether `kernel`'s structure allows the row path: a map (no reductions, every axis
     /// parallel), or a reduction whose innermost axis is a reduce axis (its body runs in blocks
     /// along it and the values fold point by point, `State.blockLoop`); and a buffer the body
-    /// writes is read only at the access it is written at. The launch is checked by `init`.
+    /// writes is never gathered. Where it is also read or written at another access, `init`
+    /// checks that this launch's elements of the two are disjoint (`otherAccesses`).
     static func eligible(_ kernel: Kernel) -> Bool {
         guard kernel.rank >= 1 else { return false }
         if kernel.reductions.isEmpty {
@@ -44,22 +46,59 @@ final class RowKernel {
         } else {
             guard kernel.parallelAxes < kernel.rank else { return false }
         }
-        // One access per buffer the body writes, and reads of it only there (loops, no
-        // collections: this runs at every interpreted kernel's preparation). Epilogue stores
-        // run after a parallel point's whole reduction, in the point order either way.
-        let accesses = kernel.accesses, stores = kernel.stores
-        for s in stores where !s.epilogue {
-            let a = accesses[s.access]
-            for t in stores where !t.epilogue && t.buffer == s.buffer && accesses[t.access] != a { return false }
+        // (Loops, no collections: this runs at every interpreted kernel's preparation.)
+        // Epilogue stores run after a parallel point's whole reduction, in the point order
+        // either way.
+        for s in kernel.stores where !s.epilogue {
             for instr in kernel.instrs {
-                switch instr.op {
-                case .load(let b, let l): if b == s.buffer && accesses[l] != a { return false }
-                case .gather(let b, _, _, _, _): if b == s.buffer { return false }
-                default: break
-                }
+                if case .gather(let b, _, _, _, _) = instr.op, b == s.buffer { return false }
             }
         }
         return true
+    }
+
+    /// The pairs of distinct accesses of one buffer that the body writes at one of them
+    /// (another store's or a load's), whose elements must not meet for blocks to run in place
+    /// of points.
+    static func otherAccesses(_ kernel: Kernel) -> [(Access, Access)] {
+        var pairs: [(Access, Access)] = []
+        let accesses = kernel.accesses
+        for s in kernel.stores where !s.epilogue {
+            let a = accesses[s.access]
+            for t in kernel.stores where !t.epilogue && t.buffer == s.buffer && accesses[t.access] != a { pairs.append((a, accesses[t.access])) }
+            for instr in kernel.instrs {
+                if case .load(let b, let l) = instr.op, b == s.buffer, accesses[l] != a { pairs.append((a, accesses[l])) }
+            }
+        }
+        return pairs
+    }
+
+    /// Whether accesses `a` and `b` reach no common element over the launch's domain (every
+    /// axis `0 ..< ints[axis]`). Exact when their ranges of flat indices do not overlap, or when
+    /// both step along the same single axis (a column beside a column); otherwise false, the
+    /// safe answer.
+    static func disjoint(_ a: Access, _ b: Access, rank: Int, ints: [Int64]) -> Bool {
+        func range(_ x: Access) -> (lo: Int, hi: Int, steps: [(axis: Int, stride: Int)]) {
+            var lo = Int(ints[x.offset]), hi = lo
+            var steps: [(Int, Int)] = []
+            for axis in 0..<rank {
+                let s = x.strides[axis].value(ints), n = Int(ints[axis])
+                guard n > 0 else { return (0, -1, []) }        // an empty domain reaches nothing
+                if s == 0 || n == 1 { continue }
+                steps.append((axis, s))
+                if s > 0 { hi += s * (n - 1) } else { lo += s * (n - 1) }
+            }
+            return (lo, hi, steps)
+        }
+        let ra = range(a), rb = range(b)
+        if ra.hi < ra.lo || rb.hi < rb.lo || ra.hi < rb.lo || rb.hi < ra.lo { return true }
+        // One axis each, the same one with the same stride: elements o + i s. They meet when
+        // the offsets differ by a multiple of s smaller than the extent times s.
+        if ra.steps.count == 1, rb.steps.count == 1, ra.steps[0].axis == rb.steps[0].axis, ra.steps[0].stride == rb.steps[0].stride {
+            let s = Swift.abs(ra.steps[0].stride), d = Swift.abs(Int(ints[a.offset]) - Int(ints[b.offset]))
+            return d % s != 0 || d / s >= Int(ints[ra.steps[0].axis])
+        }
+        return false
     }
 
     /// The row path for this launch of an eligible kernel, or nil when it must take the point
@@ -67,6 +106,7 @@ final class RowKernel {
     /// written in place is written at one element from several points (a zero stride along an
     /// axis longer than one), where the point order's result is not the block order's.
     init?(_ kernel: Kernel, _ launch: Launch) {
+        for (a, b) in RowKernel.otherAccesses(kernel) where !RowKernel.disjoint(a, b, rank: kernel.rank, ints: launch.ints) { return nil }
         let written = Set(kernel.stores.map(\.buffer))
         let buffers = launch.buffers
         for s in kernel.stores where !s.epilogue {

@@ -204,6 +204,16 @@ struct InterpreterRowTests {
             x[10..<500] = x[10..<500] * 0.5 + 1
             return x
         }
+        // Border copies within one buffer (cavity flow's walls): columns beside columns, rows
+        // beside rows, the rows path where the regions are disjoint.
+        try expectSame("border copies") { () -> Tensor<Double> in
+            var p = Tensor<Double>(Array(base.prefix(41 * 14))).reshaped([14, 41])
+            p[.all, 40] = p[.all, 39]
+            p[0, .all] = p[1, .all]
+            p[.all, 0] = p[.all, 1] * 2
+            p[13, .all] = p[12, .all] - p[11, .all]
+            return p
+        }
     }
 
     @Test("reductions: full (laned, split), along rows and columns, arg reductions, NaN, and sums with stores on the way",
@@ -231,7 +241,7 @@ struct InterpreterRowTests {
         }
     }
 
-    @Test("eligibility: reductions, and a written buffer read elsewhere, take the point path")
+    @Test("eligibility: a written buffer read elsewhere takes the row path only where this launch's two regions are disjoint")
     func eligibility() {
         let add = Instr(.binary(.add, 0, 1), .float64)
         let two = Access(offset: 2, strides: [.one]), shifted = Access(offset: 3, strides: [.one])
@@ -246,6 +256,39 @@ struct InterpreterRowTests {
         var other = same
         other.accesses = [two, shifted]
         other.instrs = [Instr(.load(buffer: 0, access: 1), .float64), Instr(.load(buffer: 1, access: 0), .float64), add]
-        #expect(!RowKernel.eligible(other))
+        #expect(RowKernel.eligible(other))
+        // ints: extent, unused, offset of `two`, offset of `shifted`. Buffer 0 is written at
+        // [2, 2 + n) and read at [3, 3 + n): they overlap for n > 1.
+        let b0 = Buffer(dtype: .float64, count: 64), b1 = Buffer(dtype: .float64, count: 64)
+        func rows(_ ints: [Int64]) -> Bool { RowKernel(other, Launch(buffers: [b0, b1], ints: ints, floats: [])) != nil }
+        #expect(!rows([10, 0, 2, 3]))
+        #expect(rows([1, 0, 2, 3]))
+        #expect(rows([10, 0, 2, 12]))          // read [12, 22), written [2, 12)
+        #expect(!rows([10, 0, 2, 11]))
+        // A gather of the written buffer never takes it.
+        var gathered = same
+        gathered.instrs = [Instr(.gather(buffer: 0, access: 1, index: 1, stride: 1, extent: 0), .float64), Instr(.load(buffer: 1, access: 0), .float64), add]
+        #expect(!RowKernel.eligible(gathered))
+    }
+
+    @Test("disjoint regions of one buffer: ranges apart, or one axis each at offsets that are not a multiple of the stride apart")
+    func disjointAccesses() {
+        // 2-D, ints: [rows, columns, offset a, offset b, row stride].
+        let column = { (o: Int) in Access(offset: o, strides: [.param(4), .zero]) }
+        let row = { (o: Int) in Access(offset: o, strides: [.zero, .one]) }
+        func apart(_ a: Access, _ b: Access, _ ints: [Int64]) -> Bool { RowKernel.disjoint(a, b, rank: 2, ints: ints) }
+        // Columns 39 and 40 of a 41 x 41 grid: one axis each, offsets 1 apart, stride 41.
+        #expect(apart(column(2), column(3), [41, 1, 39, 40, 41]))
+        // Column 0 and column 41 of a grid 41 wide are the same column one row down: they meet.
+        #expect(!apart(column(2), column(3), [41, 1, 0, 41, 41]))
+        // ... unless the rows end before: offsets 41 apart with 1 row.
+        #expect(apart(column(2), column(3), [1, 1, 0, 41, 41]))
+        // Rows 0 and 1: ranges apart. Row 0 and an overlapping stretch: not.
+        #expect(apart(row(2), row(3), [1, 41, 0, 41, 41]))
+        #expect(!apart(row(2), row(3), [1, 41, 0, 40, 41]))
+        // A column and a row crossing it.
+        #expect(!apart(column(2), row(3), [41, 41, 5, 0, 41]))
+        // An empty domain reaches nothing.
+        #expect(apart(column(2), column(3), [0, 1, 0, 41, 41]))
     }
 }
