@@ -52,7 +52,10 @@ let package = Package(
             name: "TandemRuntime",
             dependencies: ["TandemIR", "TandemCompiler", "TandemModel", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strict),
-        .target(name: "TandemInterpreter", dependencies: ["TandemIR", "TandemRuntime"], swiftSettings: strict),
+        .target(name: "TandemInterpreter", dependencies: ["TandemIR", "TandemRuntime", "TandemMathC"], swiftSettings: strict),
+        // Tandem's exp for the interpreter in C: one instruction per fused multiply-add where the
+        // CPU has one (Swift's `addingProduct` is a call to glibc's `fma` in a baseline build).
+        .target(name: "TandemMathC"),
         .target(
             name: "TandemCPU",
             dependencies: [

@@ -1,4 +1,5 @@
 import TandemIR
+import TandemMathC
 
 /// The interpreter's fast path for kernels without reductions (elementwise maps, copies, border
 /// writes: most of a program's kernels before they are compiled): each instruction runs over a
@@ -288,6 +289,10 @@ final class RowKernel {
                     for k in 0..<total { rf[k] = Swift.abs(af[k]) }
                 } else if t == .float64, op == .sqrt {
                     for k in 0..<total { rf[k] = af[k].squareRoot() }
+                } else if t == .float64, op == .exp {
+                    tandem_exp_row(af, rf, total)
+                } else if t == .float32, op == .exp {
+                    tandem_expf_row(af, rf, total)
                 } else {
                     for k in 0..<total {
                         let v = State.unary(op, Value(f: af[k], i: ai[k]), t)

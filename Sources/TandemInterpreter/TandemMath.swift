@@ -1,3 +1,5 @@
+import TandemMathC
+
 /// Tandem's own exp and erf, operation for operation as the C kernels compute them
 /// (`Emitter.expSource`, `Emitter.erfSource`): the same constants, the same fused multiply-adds
 /// where the C code writes `fma`, every other operation rounded on its own. The interpreter calls
@@ -7,56 +9,15 @@ protocol TandemMathFloat: BinaryFloatingPoint {
     static func tkExp(_ x: Self) -> Self
 }
 
+// The exp itself is C (`TandemMathC`): compiled there, each fused multiply-add is one
+// instruction where the CPU has one; Swift's `addingProduct` in a baseline build calls glibc's
+// `fma`, 13 calls an exp (a fifth of an interpreted logistic regression).
 extension Float: TandemMathFloat {
-    static func tkExp(_ x: Float) -> Float {
-        let xc: Float = x < -0x1.ap+6 ? -0x1.ap+6 : (x > 0x1.64p+6 ? 0x1.64p+6 : x)
-        let kf = (xc * 0x1.715476p+0).rounded(.toNearestOrEven)
-        var r = xc.addingProduct(kf, -0x1.62e4p-1)
-        r = r.addingProduct(kf, -0x1.7f7d1cp-20)
-        var p: Float = 0x1.a0d2cep-13
-        p = Float(0x1.6e879cp-10).addingProduct(p, r)
-        p = Float(0x1.11121p-7).addingProduct(p, r)
-        p = Float(0x1.555382p-5).addingProduct(p, r)
-        p = Float(0x1.555554p-3).addingProduct(p, r)
-        p = Float(0x1p-1).addingProduct(p, r)
-        p = (r + 1).addingProduct(p, r * r)
-        p = x < -0x1.9fe36ap+6 ? 0 : p
-        let k = kf.isNaN ? 0 : Int32(kf), k1 = k >> 1, k2 = k - k1
-        let s1 = Float(bitPattern: UInt32(bitPattern: (k1 &+ 127) << 23))
-        let s2 = Float(bitPattern: UInt32(bitPattern: (k2 &+ 127) << 23))
-        let y = p * s1 * s2
-        return x.isNaN ? x : y
-    }
+    @inline(__always) static func tkExp(_ x: Float) -> Float { tandem_expf(x) }
 }
 
 extension Double: TandemMathFloat {
-    static func tkExp(_ x: Double) -> Double {
-        let xc: Double = x < -0x1.75p+9 ? -0x1.75p+9 : (x > 0x1.63p+9 ? 0x1.63p+9 : x)
-        let kd = (xc * 0x1.71547652b82fep+0).rounded(.toNearestOrEven)
-        var r = xc.addingProduct(kd, -0x1.62e42feep-1)
-        r = r.addingProduct(kd, -0x1.a39ef35793c76p-33)
-        // Straight-line (a literal array here was built at every call: 45 ns an exp).
-        var p: Double = 0x1.6124613a86d09p-33
-        p = Double(0x1.1eed8eff8d898p-29).addingProduct(p, r)
-        p = Double(0x1.ae64567f544e4p-26).addingProduct(p, r)
-        p = Double(0x1.27e4fb7789f5cp-22).addingProduct(p, r)
-        p = Double(0x1.71de3a556c734p-19).addingProduct(p, r)
-        p = Double(0x1.a01a01a01a01ap-16).addingProduct(p, r)
-        p = Double(0x1.a01a01a01a01ap-13).addingProduct(p, r)
-        p = Double(0x1.6c16c16c16c17p-10).addingProduct(p, r)
-        p = Double(0x1.1111111111111p-7).addingProduct(p, r)
-        p = Double(0x1.5555555555555p-5).addingProduct(p, r)
-        p = Double(0x1.5555555555555p-3).addingProduct(p, r)
-        p = Double(0x1p-1).addingProduct(p, r)
-        p = Double(0x1p+0).addingProduct(p, r)
-        p = Double(0x1p+0).addingProduct(p, r)
-        p = x < -0x1.74910d52d3052p+9 ? 0 : p
-        let k = kd.isNaN ? 0 : Int64(kd), k1 = k >> 1, k2 = k - k1
-        let s1 = Double(bitPattern: UInt64(bitPattern: (k1 &+ 1023) << 52))
-        let s2 = Double(bitPattern: UInt64(bitPattern: (k2 &+ 1023) << 52))
-        let y = p * s1 * s2
-        return x.isNaN ? x : y
-    }
+    @inline(__always) static func tkExp(_ x: Double) -> Double { tandem_exp(x) }
 }
 
 enum TandemMath {

@@ -70,7 +70,7 @@ struct DocExampleTests {
         let examples = try DocExampleTests.examples(in: root + "/Sources/Tandem")
         // The extractor must find them (a change to the comment style would otherwise pass).
         #expect(examples.count >= 70, "found only \(examples.count) examples")
-        guard let (swiftc, modules) = TypeCheckTests.swiftcAndModules("DocExampleTests") else { return }
+        guard let (swiftc, flags) = TypeCheckTests.swiftcAndModules("DocExampleTests") else { return }
         var source = ["import Foundation", "import Tandem", "import TandemCompiler", "import TandemRuntime", "", DocExampleTests.prelude, ""]
         var origin: [(line: Int, example: Example)] = []
         for (n, e) in examples.enumerated() {
@@ -85,7 +85,7 @@ struct DocExampleTests {
         mkdir(dir, 0o700)
         let file = dir + "/examples.swift"
         #expect(ProcessInfoLite.write(Array(source.joined(separator: "\n").utf8), to: file))
-        guard case .success(let r) = Subprocess.run([swiftc, "-typecheck", "-I", modules, file]) else {
+        guard case .success(let r) = Subprocess.run([swiftc, "-typecheck"] + flags + [file]) else {
             Issue.record("could not start swiftc")
             return
         }
@@ -107,13 +107,13 @@ struct DocExampleTests {
         let text = try String(contentsOfFile: root + "/README.md", encoding: .utf8)
         let blocks = text.components(separatedBy: "```swift\n").dropFirst().map { $0.components(separatedBy: "```")[0] }
         #expect(!blocks.isEmpty)
-        guard let (swiftc, modules) = TypeCheckTests.swiftcAndModules("DocExampleTests") else { return }
+        guard let (swiftc, flags) = TypeCheckTests.swiftcAndModules("DocExampleTests") else { return }
         let dir = TestScratch.path("readme-blocks")
         mkdir(dir, 0o700)
         for (n, block) in blocks.enumerated() {
             let file = dir + "/main\(n).swift"
             #expect(ProcessInfoLite.write(Array(block.utf8), to: file))
-            guard case .success(let r) = Subprocess.run([swiftc, "-typecheck", "-I", modules, file]) else {
+            guard case .success(let r) = Subprocess.run([swiftc, "-typecheck"] + flags + [file]) else {
                 Issue.record("could not start swiftc")
                 return
             }

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Testing
 @testable import Tandem
 
@@ -39,6 +42,29 @@ struct PlacementBitwiseTests {
             try Tandem.withDevice(p) { try (Tensor<Float>.uniform([n], seed: 12, in: 0.1...3).log().sin()).scalars }
         }
         #expect(f[0].indices.first { f[0][$0].bitPattern != f[1][$0].bitPattern } == nil, "f32 sin(log(x)) of \(n): cpu-1 and cpu differ")
+    }
+
+    @Test("Tandem's exp in the interpreter (C, a fused multiply-add an instruction) gives compiled code's bits: edges and a sweep, f64 and f32")
+    func expEverywhere() throws {
+        var edges: [Double] = [-Double.infinity, -1000, -745.2, -745.13, -708.4, -103.9, -87.4, -1e-300, -0.0, 0]
+        edges += [1e-300, 0.5, 1, 88.7, 88.8, 709.7, 709.8, 710, 1000, Double.infinity, Double.nan]
+        let sweep: [Double] = (0..<3001).map { (i: Int) -> Double in -750 + Double(i) * 0.5 + Double(i % 7) * 1e-3 }
+        let x64: [Double] = edges + sweep
+        let r64: [[Double]] = try everywhere { Tensor<Double>(x64).exp() }
+        let x32: [Float] = (edges + sweep.map { (v: Double) -> Double in v / 7 }).map { Float($0) }
+        let r32: [[Float]] = try everywhere { Tensor<Float>(x32).exp() }
+        let bits64: [[UInt64]] = r64.map { $0.map { $0.bitPattern } }
+        let bits32: [[UInt32]] = r32.map { $0.map { $0.bitPattern } }
+        for (i, p) in Self.placements.enumerated().dropFirst() {
+            let d64 = bits64[0].indices.filter { bits64[i][$0] != bits64[0][$0] }
+            let d32 = bits32[0].indices.filter { bits32[i][$0] != bits32[0][$0] }
+            #expect(d64.isEmpty, "f64 exp: \(p) differs from the interpreter at \(d64.count) values, first exp(\(d64.first.map { x64[$0] } ?? 0))")
+            #expect(d32.isEmpty, "f32 exp: \(p) differs from the interpreter at \(d32.count) values, first exp(\(d32.first.map { x32[$0] } ?? 0))")
+        }
+        // And from libm by at most an ulp or so where both are finite and normal.
+        for (x, y) in zip(x64, r64[0]) where y.isNormal && Glibc.exp(x).isNormal {
+            #expect(Swift.abs(y - Glibc.exp(x)) <= 2 * y.ulp, "exp(\(x)) = \(y), libm \(Glibc.exp(x))")
+        }
     }
 
     @Test("the issue's example: one sum, one answer")

@@ -1,4 +1,5 @@
 import Testing
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -45,9 +46,11 @@ struct TypeCheckTests {
         }
     }
 
-    /// `swiftc` and the folder of the built modules, to type-check a file against `Tandem`; nil
-    /// (said as `who`) when either is missing.
-    static func swiftcAndModules(_ who: String) -> (swiftc: String, modules: String)? {
+    /// `swiftc` and the flags that let it type-check a file against the built `Tandem` as a
+    /// SwiftPM client would: the Swift modules' folder, and the module map of each C target
+    /// beside it (TandemMathC, which the interpreter imports); nil (said as `who`) when swiftc
+    /// or the modules are missing.
+    static func swiftcAndModules(_ who: String) -> (swiftc: String, flags: [String])? {
         guard let swiftc = ProcessInfoLite.executable("swiftc") else {
             print("\(who): swiftc not on PATH; skipped")
             return nil
@@ -56,18 +59,25 @@ struct TypeCheckTests {
             print("\(who): the test bundle's folder was not found; skipped")
             return nil
         }
-        let modules = String(binary[..<binary.lastIndex(of: "/")!]) + "/Modules"
+        let folder = String(binary[..<binary.lastIndex(of: "/")!])
+        let modules = folder + "/Modules"
         guard access(modules + "/Tandem.swiftmodule", F_OK) == 0 else {
             print("\(who): no Tandem.swiftmodule beside the tests; skipped")
             return nil
         }
-        return (swiftc, modules)
+        var flags = ["-I", modules]
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+        for name in names.sorted() where name.hasSuffix(".build") {
+            let map = folder + "/" + name + "/module.modulemap"
+            if access(map, F_OK) == 0 { flags += ["-Xcc", "-fmodule-map-file=" + map] }
+        }
+        return (swiftc, flags)
     }
 
     @Test("the ten-term expression type-checks in seconds (swiftc against the built module)")
     func typeCheckTime() throws {
         // Without them, the in-build expression above still checks acceptance.
-        guard let (swiftc, modules) = TypeCheckTests.swiftcAndModules("TypeCheckTests") else { return }
+        guard let (swiftc, flags) = TypeCheckTests.swiftcAndModules("TypeCheckTests") else { return }
         let source = """
         import Tandem
         func step(_ u: Tensor<Double>, _ v: Tensor<Double>, _ p: Tensor<Double>, _ n: Int) -> Tensor<Double> {
@@ -85,7 +95,7 @@ struct TypeCheckTests {
         let file = dir + "/probe.swift"
         #expect(ProcessInfoLite.write(Array(source.utf8), to: file))
         let start = ProcessInfoLite.monotonicNanos()
-        guard case .success(let r) = Subprocess.run([swiftc, "-typecheck", "-I", modules, file]) else {
+        guard case .success(let r) = Subprocess.run([swiftc, "-typecheck"] + flags + [file]) else {
             Issue.record("could not start swiftc")
             return
         }
