@@ -48,13 +48,15 @@ extension MachineProfile {
             f64: OpCosts(simple: 2.5e-11, divide: 6.5e-10, sqrt: 1e-9, transcendental: 5.3e-9, erf: 1.5e-8, pow: 1.2e-8, random: 4.3e-10),
             // The interpreter's rates are its block path's (maps and reduction bodies run over
             // rows): about twice what `tandem calibrate` measured (2026-12-05, AMD EPYC VM, two
-            // cores, after rows were stacked and loads vectorised: 2.8e-10 an instruction, 0 an
-            // access, 4.9e-8 a transcendental, 1.0e-7 an erf), so a first run errs towards
-            // compiling. (They were 1e-9 an instruction and 1e-9 an access, 3.6 and 5 times the
-            // interpreter's rates by then: fir_filter's first run compiled three kernels of
-            // 0.08-0.32 s that it interprets in 0.07-0.14 s.)
+            // cores, after rows were stacked, loads vectorised and exp moved to C: 2.8-3.1e-10 an
+            // instruction, 0 an access, 3.3e-9 a transcendental, 4.0e-8 an erf), so a first run
+            // errs towards compiling. The calibration times exp; sin, cos and log are libm's,
+            // 10-20 ns, so the transcendental rate sits between. (The rates were 1e-9 an
+            // instruction and 1e-9 an access, 3.6 and 5 times the interpreter's by then, and
+            // 9e-8 a transcendental: fir_filter's first run compiled three kernels of 0.08-0.32 s
+            // that it interprets in 0.07-0.14 s.)
             launchSeconds: 7e-5, chunkSeconds: 6.5e-7, interpreterSecondsPerInstruction: 5.5e-10,
-            interpreterOps: OpCosts(simple: 0, divide: 5e-10, sqrt: 3e-9, transcendental: 9e-8, erf: 2e-7, pow: 4e-8, random: 2.5e-9),
+            interpreterOps: OpCosts(simple: 0, divide: 5e-10, sqrt: 3e-9, transcendental: 1.5e-8, erf: 8e-8, pow: 4e-8, random: 2.5e-9),
             interpreterAccessSeconds: 2e-10,
             accessSeconds: 9.6e-11, loopSeconds: 1.4e-10, firstTouchSecondsPerByte: 3.3e-10, stridedAccessSeconds: 3.9e-10,
             // (a reduction's fold runs in loops over blocks since 2026-12-05: `tandem calibrate`
