@@ -67,19 +67,23 @@ struct GraphPressureTests {
 
     @Test("a chain of operations without a sync is queued every flushDepth operations, its plans reused, its values exact")
     func deepChainsFlushAsTheyGrow() throws {
-        // x = x * 0.5 + 1 adds two operations a step; 3 x flushDepth of them without a sync.
         // Without the flush the whole chain waited for the read and was planned from scratch
         // at microseconds a node (a loop of 10,000 steps: 22 us a step against NumPy's 3).
-        let steps = 3 * Runtime.flushDepth / 2
-        var x = Tensor<Double>.uniform([41], seed: 61, in: 0...1)
+        try expectChainFlushed(count: 41, seed: 61)
+    }
+
+    /// x = x * 0.5 + 1 adds two operations a step; 3 x flushDepth of them without a sync are
+    /// flushed twice on the way, so what is pending at the end is less than one bound deep, and
+    /// the values are exact.
+    func expectChainFlushed(count: Int, seed: UInt64, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        var x = Tensor<Double>.uniform([count], seed: seed, in: 0...1)
         var expected = try x.scalars
-        for _ in 0..<steps {
+        for _ in 0..<(3 * Runtime.flushDepth / 2) {
             x = x * 0.5 + 1
             expected = expected.map { $0 * 0.5 + 1 }
         }
-        // Flushed twice on the way: what is pending now is less than one bound deep.
-        #expect(x.node.pendingDepth < Runtime.flushDepth, "\(x.node.pendingDepth)")
-        #expect(try x.scalars == expected)
+        #expect(x.node.pendingDepth < Runtime.flushDepth, "\(x.node.pendingDepth)", sourceLocation: sourceLocation)
+        #expect(try x.scalars == expected, sourceLocation: sourceLocation)
     }
 
     @Test("another thread's pending write does not stop this thread's chain from being queued")
@@ -98,14 +102,6 @@ struct GraphPressureTests {
         other.start()
         written.wait()
         defer { done.signal() }
-        let steps = 3 * Runtime.flushDepth / 2
-        var x = Tensor<Double>.uniform([17], seed: 62, in: 0...1)
-        var expected = try x.scalars
-        for _ in 0..<steps {
-            x = x * 0.5 + 1
-            expected = expected.map { $0 * 0.5 + 1 }
-        }
-        #expect(x.node.pendingDepth < Runtime.flushDepth, "\(x.node.pendingDepth)")
-        #expect(try x.scalars == expected)
+        try expectChainFlushed(count: 17, seed: 62)
     }
 }
