@@ -84,6 +84,7 @@ public final class CPUKernelCache: Sendable {
     /// program) is hashed now, while the cores are free.
     func finishDetached(sources: [String], toolchain: CPUToolchain) -> Int {
         guard CPUToolchain.stalled.withLock({ $0 }) == nil else { return 0 }
+        BinaryFingerprint.finish(toolchain.path, waiting: CPUKernelCache.hashTakeOverSeconds)
         let fingerprint = toolchain.fingerprint
         guard let sha = ProcessInfoLite.executable("sha256sum"), let cut = ProcessInfoLite.executable("cut"),
               let timeout = ProcessInfoLite.executable("timeout"), access("/bin/sh", X_OK) == 0,
@@ -396,6 +397,7 @@ public final class CPUKernelCache: Sendable {
     private func storeWhenHashed(_ tmp: String, sources: [String], libraries: [LoadedLibrary], toolchain: CPUToolchain) {
         unstored.add(1, ordering: .relaxed)
         CPUKernelCache.unstoredAnywhere.add(1, ordering: .relaxed)
+        CPUKernelCache.hashesAwaited.withLock { _ = $0.insert(toolchain.path) }
         _ = CPUKernelCache.exitWait
         let store: @Sendable () -> Void = { [self] in
             defer {
@@ -441,10 +443,21 @@ public final class CPUKernelCache: Sendable {
     /// stores (`storeWhenHashed`).
     private static let exitWait: Void = { atexit { CPUKernelCache.awaitStoresAtExit() } }()
 
+    /// Compilers whose hash objects wait for (`storeWhenHashed`).
+    private static let hashesAwaited = Mutex<Set<String>>([])
+
+    /// How long an exit lets the hash at the lowest priority finish before the exiting thread
+    /// hashes the compiler itself (a busy machine may give a nice-19 thread no core at all).
+    static let hashTakeOverSeconds = 0.3
+
     /// At exit: waits up to `exitWaitSeconds` until every object compiled before the compiler's
-    /// hash was known is stored (the next run finds them instead of compiling them again).
+    /// hash was known is stored (the next run finds them instead of compiling them again). The
+    /// hash under way at the lowest priority gets `hashTakeOverSeconds`; then this thread
+    /// hashes the compiler itself.
     static func awaitStoresAtExit() {
+        guard unstoredAnywhere.load(ordering: .relaxed) > 0 else { return }
         let deadline = ProcessInfoLite.monotonicNanos() + UInt64(exitWaitSeconds * 1e9)
+        for path in hashesAwaited.withLock({ $0 }) { BinaryFingerprint.finish(path, waiting: hashTakeOverSeconds) }
         while unstoredAnywhere.load(ordering: .relaxed) > 0 && ProcessInfoLite.monotonicNanos() < deadline { usleep(1_000) }
     }
 }

@@ -15,20 +15,57 @@ import Synchronization
 ///
 ///     let f = BinaryFingerprint.of("/usr/bin/clang")      // "/usr/lib/llvm-19/bin/clang 3f5a..."
 public enum BinaryFingerprint {
-    private static let fingerprints = Mutex<[String: String]>([:])
-    /// Held while a binary is hashed, so a second caller waits for the first one's answer.
-    private static let hashing = Mutex<Void>(())
+    /// Fingerprints known (`known`) and binaries being hashed (`computing`), under `state`: a
+    /// caller of `of` waits for a hash under way rather than starting a second one, and any
+    /// hash that finishes wakes every waiter (`publish`).
+    private static let state = Condition()
+    nonisolated(unsafe) private static var known: [String: String] = [:]
+    nonisolated(unsafe) private static var computing: Set<String> = []
     /// Binaries whose hash was started on the side.
     private static let hashStarted = Mutex<Set<String>>([])
 
-    /// The fingerprint of the binary at `path`, hashed now if it is not known.
+    /// The fingerprint of the binary at `path`, hashed now if it is not known (or, while
+    /// another thread hashes it, when that hash is done).
     public static func of(_ path: String) -> String {
-        if let f = fingerprints.withLock({ $0[path] }) { return f }
-        return hashing.withLock { _ in
-            if let f = fingerprints.withLock({ $0[path] }) { return f }
-            let f = compute(path)
-            fingerprints.withLock { $0[path] = f }
+        state.lock()
+        while known[path] == nil && computing.contains(path) { state.wait() }
+        if let f = known[path] {
+            state.unlock()
             return f
+        }
+        computing.insert(path)
+        state.unlock()
+        return publish(path, compute(path))
+    }
+
+    /// Records `f` as the fingerprint of `path` (the first one published stays: a second hash
+    /// of the same bytes is the same) and wakes every caller waiting for it.
+    private static func publish(_ path: String, _ f: String) -> String {
+        state.withLock {
+            if known[path] == nil { known[path] = f }
+            computing.remove(path)
+            state.broadcast()
+            return known[path]!
+        }
+    }
+
+    /// Waits up to `seconds` for the hash of `path` under way (the one `ifKnown` started at the
+    /// lowest priority), then hashes it on the calling thread if it is still not known: at exit,
+    /// on a busy machine, a hash at nice 19 may not get a core for a long time.
+    public static func finish(_ path: String, waiting seconds: Double) {
+        let deadline = ProcessInfoLite.monotonicNanos() + UInt64(seconds * 1e9)
+        while true {
+            let (isKnown, underWay) = state.withLock { (known[path] != nil, computing.contains(path)) }
+            if isKnown { return }
+            if !underWay {
+                _ = of(path)
+                return
+            }
+            if ProcessInfoLite.monotonicNanos() >= deadline {
+                _ = publish(path, compute(path))
+                return
+            }
+            usleep(2_000)
         }
     }
 
@@ -38,13 +75,10 @@ public enum BinaryFingerprint {
     /// program's interpreted kernels and compiles need more (heat's first run on two cores
     /// took 0.27 s hashing beside them, 0.19-0.22 s with the hash known). Nothing waits for it
     /// while the program runs; what needs it at exit (`CPUKernelCache`'s stores and
-    /// hand-offs) waits for it there, when the cores are free.
+    /// hand-offs) waits for it there (`finish`), when the cores are free.
     public static func ifKnown(_ path: String) -> String? {
-        if let f = fingerprints.withLock({ $0[path] }) { return f }
-        if let f = remembered(path) {
-            fingerprints.withLock { $0[path] = f }
-            return f
-        }
+        if let f = state.withLock({ known[path] }) { return f }
+        if let f = remembered(path) { return publish(path, f) }
         if hashStarted.withLock({ $0.insert(path).inserted }) { _ = startBackgroundThread(niceness: 19) { _ = BinaryFingerprint.of(path) } }
         return nil
     }

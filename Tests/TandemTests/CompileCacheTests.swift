@@ -2,6 +2,8 @@
 import Glibc
 #endif
 import Testing
+import Dispatch
+import Synchronization
 import FoundationEssentials
 import _TandemTestSupport
 @testable import Tandem
@@ -244,6 +246,27 @@ struct CompileCacheTests {
         // The exit waited for the hash and stored every kernel compiled: a second run loads them.
         let (again, second) = try CLITests().run(["run", "sor", "n=18", "max_iterations=2"], environment: env)
         #expect(again == 0 && second.contains("compiles 0 "), "\(second)")
+    }
+
+    @Test("a hash at the lowest priority is taken over: finish returns the fingerprint every waiter then gets")
+    func hashTakenOver() throws {
+        // A binary never hashed, whose hash (a sparse 256 MiB) takes a while.
+        let (_, file) = fakeCompiler("take-over", "exit 0")
+        #expect(truncate(file, 1 << 28) == 0)
+        defer { unlink(file) }
+        #expect(BinaryFingerprint.ifKnown(file) == nil)            // starts the hash at nice 19
+        let waiter = Mutex<String?>(nil)
+        let done = DispatchSemaphore(value: 0)
+        #expect(startBackgroundThread(niceness: nil) {
+            waiter.withLock { $0 = BinaryFingerprint.of(file) }     // waits for a hash under way
+            done.signal()
+        })
+        BinaryFingerprint.finish(file, waiting: 0.01)                // then hashes it here
+        let known = try #require(BinaryFingerprint.ifKnown(file))
+        #expect(known.split(separator: " ").last?.count == 64, "\(known)")
+        #expect(done.wait(timeout: .now() + 30) == .success, "a caller waiting for the hash was not woken")
+        #expect(waiter.withLock { $0 } == known)
+        #expect(BinaryFingerprint.of(file) == known)
     }
 
     @Test("a corrupted cache entry is detected and rebuilt, not loaded")
