@@ -30,18 +30,21 @@ struct InterpretedKernel: PreparedKernel {
     let kernel: Kernel
     /// Whether kernels of this structure may take the row path (`RowKernel`).
     let rows: Bool
+    /// `RowKernel.otherAccesses` of the kernel, found once here rather than at every run.
+    let otherAccesses: [(Access, Access)]
 
     init(kernel: Kernel, rows: Bool = true) {
         self.kernel = kernel
         self.rows = rows && RowKernel.eligible(kernel)
+        otherAccesses = self.rows ? RowKernel.otherAccesses(kernel) : []
     }
 
     func run(_ launch: Launch, lo: Int, hi: Int) {
-        if rows, kernel.reductions.isEmpty, let r = RowKernel(kernel, launch) {
+        if rows, kernel.reductions.isEmpty, let r = RowKernel(kernel, launch, otherAccesses: otherAccesses) {
             r.run(lo: lo, hi: hi)
             return
         }
-        var st = State(kernel, launch, rows: rows)
+        var st = State(kernel, launch, rows: rows, otherAccesses: otherAccesses)
         let P = kernel.parallelAxes
         if P == 0 {
             st.point(parallel: [], reduceFrom: nil)
@@ -66,7 +69,7 @@ struct InterpretedKernel: PreparedKernel {
     }
 
     func runSplit(_ launch: Launch, lo: Int, hi: Int, partials: UnsafeMutableRawPointer) {
-        var st = State(kernel, launch, rows: rows)
+        var st = State(kernel, launch, rows: rows, otherAccesses: otherAccesses)
         let P = kernel.parallelAxes
         let nred = kernel.reductions.count
         if P == 0 && kernel.rank == 1 && kernel.lanedReduction {
@@ -124,7 +127,7 @@ struct InterpretedKernel: PreparedKernel {
     }
 
     func combine(_ launch: Launch, partials: UnsafeRawPointer, count: Int) {
-        var st = State(kernel, launch, rows: rows)
+        var st = State(kernel, launch, rows: rows, otherAccesses: otherAccesses)
         let P = kernel.parallelAxes
         let nred = kernel.reductions.count
         var idx = [Int](repeating: 0, count: P)
@@ -184,7 +187,9 @@ struct State {
     let rows: RowKernel?
     let rowRegisters: RowKernel.Registers?
 
-    init(_ kernel: Kernel, _ launch: Launch, rows eligible: Bool = false) {
+    /// `otherAccesses`: the kernel's `RowKernel.otherAccesses`, when the caller found them
+    /// already.
+    init(_ kernel: Kernel, _ launch: Launch, rows eligible: Bool = false, otherAccesses: [(Access, Access)]? = nil) {
         instrs = kernel.instrs.map { $0 }
         accesses = kernel.accesses.map { Access(offset: $0.offset, strides: $0.strides.map { $0 }) }
         reductions = kernel.reductions.map { $0 }
@@ -200,7 +205,7 @@ struct State {
         domain = [Int](repeating: 0, count: rank)
         laned = kernel.lanedReduction
         lanes = laned ? [Acc](repeating: Acc(), count: Kernel.reductionLanes * reductions.count) : []
-        rows = eligible && !kernel.reductions.isEmpty ? RowKernel(kernel, launch) : nil
+        rows = eligible && !kernel.reductions.isEmpty ? RowKernel(kernel, launch, otherAccesses: otherAccesses) : nil
         rowRegisters = rows.map { _ in RowKernel.Registers(count: kernel.instrs.count) }
     }
 

@@ -106,8 +106,12 @@ final class RowKernel {
     /// path: distinct buffers share memory and one of them is written, or a buffer read and
     /// written in place is written at one element from several points (a zero stride along an
     /// axis longer than one), where the point order's result is not the block order's.
-    init?(_ kernel: Kernel, _ launch: Launch) {
-        for (a, b) in RowKernel.otherAccesses(kernel) where !RowKernel.disjoint(a, b, rank: kernel.rank, ints: launch.ints) { return nil }
+    /// `otherAccesses`: the kernel's `otherAccesses`, when the caller found them already (they
+    /// depend on the kernel alone; `InterpretedKernel` finds them once).
+    init?(_ kernel: Kernel, _ launch: Launch, otherAccesses: [(Access, Access)]? = nil) {
+        for (a, b) in otherAccesses ?? RowKernel.otherAccesses(kernel) where !RowKernel.disjoint(a, b, rank: kernel.rank, ints: launch.ints) {
+            return nil
+        }
         let written = Set(kernel.stores.map(\.buffer))
         let buffers = launch.buffers
         for s in kernel.stores where !s.epilogue {
