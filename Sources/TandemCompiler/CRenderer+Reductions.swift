@@ -61,7 +61,7 @@ extension Emitter {
         line("const int64_t cn_ = \(to) - c0_ < \(cb) ? \(to) - c0_ : \(cb);", d)
         for (j, red) in kernel.reductions.enumerated() {
             line("\(accType(red)) A\(j)_[\(lanes)][\(cb)];", d)
-            line("for (int l_ = 0; l_ < \(lanes); l_++) { for (int64_t c_ = 0; c_ < \(cb); c_++) { A\(j)_[l_][c_] = \(identity(red).0); } }", d)
+            line("for (int l_ = 0; l_ < \(lanes); l_++) { for (int64_t c_ = 0; c_ < cn_; c_++) { A\(j)_[l_][c_] = \(identity(red).0); } }", d)
         }
         // Rows in groups of one per lane, each lane's body written out (its lane a constant, so
         // the lane's slice of the array is addressed directly), then the rows left one by one.
