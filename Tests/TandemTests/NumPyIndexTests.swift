@@ -137,6 +137,57 @@ struct NumPyIndexTests {
         #expect(try Tensor(doubles).median().item().isNaN)
     }
 
+    @Test("median and percentile by selection equal NumPy's formulas on the sorted lane: lengths 1-40 and 5001, duplicates, runs, ±0, infinities, f32, along axes")
+    func selectionAgreesWithSort() throws {
+        var g = SeededGenerator(seed: 91)
+        // NumPy's percentile on a sorted lane: linear interpolation with _lerp's two forms.
+        func percentile(_ s: [Double], _ q: Double) -> Double {
+            let position = q / 100 * Double(s.count - 1)
+            let lo = Int(position.rounded(.down)), hi = min(lo + 1, s.count - 1), t = position - Double(lo)
+            return t >= 0.5 ? s[hi] - (s[hi] - s[lo]) * (1 - t) : s[lo] + (s[hi] - s[lo]) * t
+        }
+        func median(_ s: [Double]) -> Double { s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2 }
+        let shapes: [(String, (Int) -> Double)] = [
+            ("random", { _ in Double(Int64(bitPattern: g.next()) % 1_000_000) / 3 }),
+            ("few values", { _ in Double(g.next() % 3) }),
+            ("ascending", { Double($0) }),
+            ("descending", { -Double($0) }),
+            ("all equal", { _ in 7 }),
+            ("organ pipe", { i in Double(min(i, 10_000 - i)) }),
+            ("sawtooth", { i in Double(i % 17) }),
+            ("specials", { i in [0, -0.0, .infinity, -.infinity, 1, -1][i % 6] }),
+        ]
+        let qs = [0, 1, 25, 100.0 / 3, 50, 90, 99.9, 100]
+        for (name, make) in shapes {
+            for n in Array(1...40) + [5001] {
+                let values = (0..<n).map(make)
+                let s = values.sorted()
+                let t = Tensor(values)
+                let m = try t.median().item(), want = median(s)
+                #expect(m == want || (m.isNaN && want.isNaN), "\(name) n=\(n) median \(m) != \(want)")
+                for q in qs {
+                    let p = try t.percentile(q).item(), w = percentile(s, q)
+                    #expect(p == w || (p.isNaN && w.isNaN), "\(name) n=\(n) percentile \(q): \(p) != \(w)")
+                }
+            }
+        }
+        // Along an axis, a lane per row and per column; Float in its own type.
+        let grid = (0..<(37 * 23)).map { _ in Double(g.next() % 1000) }
+        let rows = try Tensor(grid, shape: [37, 23]).median(axis: 1).scalars
+        let columns = try Tensor(grid, shape: [37, 23]).percentile(75, axis: 0).scalars
+        for r in 0..<37 { #expect(rows[r] == median(Array(grid[(r * 23)..<((r + 1) * 23)]).sorted()), "row \(r)") }
+        for c in 0..<23 { #expect(columns[c] == percentile(stride(from: c, to: grid.count, by: 23).map { grid[$0] }.sorted(), 75), "column \(c)") }
+        let floats = (0..<1001).map { _ in Float(g.next() % 5000) / 7 }
+        #expect(try Tensor(floats).median().item() == floats.sorted()[500])
+        // A NaN anywhere in a lane makes it NaN, whatever its place.
+        for at in [0, 500, 1000] {
+            var d = (0..<1001).map(Double.init)
+            d[at] = .nan
+            #expect(try Tensor(d).median().item().isNaN)
+            #expect(try Tensor(d).percentile(10).item().isNaN)
+        }
+    }
+
     @Test("sort, argsort (stable, NaN last), median, percentile, cumsum, cumprod")
     func orderAndScans() throws {
         let x = Tensor<Double>([3, .nan, 1, 2, 1])
