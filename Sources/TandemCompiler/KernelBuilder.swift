@@ -255,7 +255,8 @@ final class KernelBuilder {
         // structure, with the strides that step between rows: see `shortRowBytes`.
         let widest = (buffers.map(\.dtype.byteSize) + instrs.map(\.dtype.byteSize)).max() ?? 8
         let shortRow = !hasArg && axes.count >= 2 && !axes[axes.count - 1].parallel && axes[axes.count - 2].parallel
-            && axes[axes.count - 1].extent * widest <= KernelBuilder.shortRowBytes
+            && (axes[axes.count - 1].extent * widest <= KernelBuilder.shortRowBytes
+                || axes[axes.count - 1].extent < Kernel.reductionLanes)
         // An axis's stride for an access is the stride of its innermost member.
         var ints: [Int64] = axes.map { Int64($0.extent) }
         var symbolic: [Access] = []
@@ -302,6 +303,13 @@ final class KernelBuilder {
     /// 0.61 -> 0.15; double d=4 0.92 -> 0.18. Longer rows go the other way (float d=16 0.23 ->
     /// 0.62, double d=8 0.30 -> 0.67), so they keep the runtime loop. The price is one compiled
     /// kernel per row length and row stride.
+    ///
+    /// A row shorter than the reduction's eight lanes (`Kernel.reductionLanes`) is compiled in
+    /// whatever its bytes: the laned loop would run all of it in its scalar tail, one libm call
+    /// per element where the body has a transcendental. Rows of 5-7 doubles, [100000, d], one
+    /// thread, ns a point, laned -> compiled in: `(a * b).sum(axis: 1)` 1.3-1.7 -> 0.42-0.57,
+    /// `(b * a.log()).sum(axis: 1)` 4.1-4.4 -> 2.1-2.3 (bench/RESULTS.md). Such a row is then
+    /// added in index order, which is also NumPy's order below eight elements.
     public static let shortRowBytes = 32
     public static let shortRowStrideLimit = 64
 }
