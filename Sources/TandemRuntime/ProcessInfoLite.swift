@@ -79,6 +79,12 @@ public enum ProcessInfoLite {
 
     /// Seconds since `path` was last modified (not followed through a link), or nil when it
     /// does not exist.
+    ///
+    /// Now is read from the fine-grained clock: `time(nil)` reads the coarse one, which Linux
+    /// (6.13 and later, multigrain timestamps) lets fall behind the time it stamps a file with,
+    /// so a file touched just after a second began was a second in the future (here 13,550 of
+    /// 2,000,000 touches, in bursts) and a folder's sweep stamp, set a moment before, was not
+    /// recent.
     public static func age(of path: String) -> Int? {
         var st = stat()
         guard lstat(path, &st) == 0 else { return nil }
@@ -87,7 +93,9 @@ public enum ProcessInfoLite {
         #else
         let modified = st.st_mtimespec.tv_sec
         #endif
-        return Int(time(nil) - modified)
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return Int(now.tv_sec - modified)
     }
 
     /// Creates the marker file `path` exclusively (private, not through a link), taking it over
