@@ -28,8 +28,12 @@ public final class CPUKernelCache: Sendable {
     }
 
     static func key(source: String, toolchain: CPUToolchain, fingerprint: String) -> String {
-        VerifiedFileCache.key([source, toolchain.identity, fingerprint, toolchain.flags.joined(separator: " "), CPUIdentity.current])
+        VerifiedFileCache.key([source, toolchain.identity, fingerprint, toolchain.flags.joined(separator: " "), CPUIdentity.current],
+                              prefix: preamble)
     }
+
+    /// The C preamble every rendered kernel begins with, its hash computed once a process.
+    static let preamble = VerifiedFileCache.KeyPrefix(CRenderer.cPreamble)
 
     public func entryPath(_ key: String) -> String { files.entryPath(key) }
 
@@ -159,7 +163,7 @@ public final class CPUKernelCache: Sendable {
     /// (`CRenderer.translationUnit`): `tk_` and 32 hex digits of the source's SHA-256, so a
     /// loader finds a kernel's functions from its source alone, whichever batch compiled it.
     static func batchEntry(source: String) -> String {
-        "tk_" + VerifiedFileCache.key([source]).prefix(32)
+        "tk_" + VerifiedFileCache.key([source], prefix: preamble).prefix(32)
     }
 
     /// The libraries for several kernels' sources (`instructions`: each one's `compileWeight`).

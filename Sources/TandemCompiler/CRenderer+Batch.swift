@@ -11,6 +11,9 @@ import TandemIR
 // compiled alone.
 
 extension CRenderer {
+    /// The text every kernel's C source begins with (`render(_:)`): the same for all of them.
+    public static var cPreamble: String { Emitter.cPreamble }
+
     /// One C translation unit holding the kernels rendered as `kernels[i].source` (each
     /// `render(_:)`'s C output): the preamble once, then each kernel's functions with their entry
     /// points renamed: `tandem_kernel` to `kernels[i].name`, `tandem_kernel_split` and `_combine`

@@ -40,6 +40,27 @@ struct CacheHardeningTests {
         return out
     }
 
+    @Test("a key resumed from a hashed prefix is the key of the whole text, whatever the parts")
+    func keyPrefix() {
+        let preamble = String(repeating: "#define TK_X 1\n", count: 900) + "typedef double tk;\n"
+        let prefix = VerifiedFileCache.KeyPrefix(preamble)
+        let cases: [[String]] = [
+            [preamble + "void tandem_kernel(void) {}\n", "clang 21", "abc"],
+            [preamble, "x"],
+            [String(preamble.dropLast()), "x"],
+            ["void f(void);\n" + preamble, "x"],
+            ["", ""],
+            [preamble + "é ✓", "", "z"],
+            [],
+        ]
+        for parts in cases {
+            #expect(VerifiedFileCache.key(parts, prefix: prefix) == VerifiedFileCache.key(parts), "\(parts.map(\.count))")
+        }
+        // The prefix is the first part's only: the same text later hashes in full.
+        #expect(VerifiedFileCache.key(["a", preamble], prefix: prefix) == VerifiedFileCache.key(["a", preamble]))
+        #expect(VerifiedFileCache.key([preamble + "a"], prefix: prefix) != VerifiedFileCache.key([preamble + "b"], prefix: prefix))
+    }
+
     @Test("a file swapped in after verification is not what runs: the verified descriptor is loaded")
     func swapAfterVerification() throws {
         let files = folder("swap")
