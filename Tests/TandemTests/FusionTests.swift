@@ -1,5 +1,6 @@
 import Testing
 @testable import Tandem
+import TandemCompiler
 
 @Suite("Fusion")
 struct FusionTests {
@@ -27,6 +28,37 @@ struct FusionTests {
         let got = try total.item()
         let want = expected.map(Swift.abs).reduce(0, +)
         #expect(Swift.abs(got - want) <= 1e-9 * want)
+    }
+
+    @Test("a costly expression a product reads a few times over is computed once into its own buffer; a cheap or small one is recomputed")
+    func costlyBroadcastHoisted() throws {
+        // X drawn by `normal` (log, sqrt, cos: about 26 operations an element), read 5 times
+        // over by `X @ W` ([2000, 5, 10] points for 20,000 elements).
+        let n = 2000, d = 10, k = 5
+        let w = Tensor<Double>.uniform([d, k], seed: 2, in: -1...1)
+        try w.flush()
+        func kernelsComputing(_ op: String, _ t: Tensor<Double>) -> [PlannedKernel] {
+            Tandem.plan(t).kernels.filter { $0.fusedOps.contains(op) }
+        }
+        let x = Tensor<Double>.normal([n, d], seed: 7)
+        let z = x.matmul(w)
+        let drawing = kernelsComputing("cos", z)
+        #expect(drawing.count == 1 && !drawing[0].kernel.hasReductions, "X is drawn inside the product: \(Tandem.plan(z).kernels.map(\.label))")
+        // A cheap expression (one addition a point) is still read through the broadcast.
+        let cheap = (Tensor<Double>.uniform([n, d], seed: 8, in: 0...1) + 1).matmul(w)
+        #expect(Tandem.plan(cheap).kernels.count == 1, "\(Tandem.plan(cheap).kernels.map(\.label))")
+        // A costly expression of few elements saves too little to be worth a kernel.
+        let small = Tensor<Double>.normal([4, d], seed: 9).matmul(w)
+        #expect(Tandem.plan(small).kernels.count == 1, "\(Tandem.plan(small).kernels.map(\.label))")
+        // The same values either way.
+        let xs = try x.scalars, ws = try w.scalars, zs = try z.scalars
+        for i in stride(from: 0, to: n, by: 97) {
+            for c in 0..<k {
+                var want = 0.0
+                for j in 0..<d { want += xs[i * d + j] * ws[j * k + c] }
+                #expect(Swift.abs(zs[i * k + c] - want) <= 1e-12 * Swift.max(1, Swift.abs(want)))
+            }
+        }
     }
 
     @Test("an N x N pairwise computation reduced along an axis allocates no N x N buffer")
