@@ -92,6 +92,18 @@ public enum Examples {
                 small: ["width": 64, "height": 48]) { p in
             try ImageFilter.run(width: int(p, "width"), height: int(p, "height"), noise: p["noise"]!)
         },
+        Example(name: "softmax_regression", summary: "multi-class (softmax) regression trained by gradient descent, the loss read every epoch",
+                parameters: [("n", 20_000), ("d", 10), ("k", 5), ("epochs", 100), ("learning_rate", 0.5)],
+                integerParameters: ["n", "d", "k", "epochs"],
+                small: ["n": 600, "d": 4, "k": 3, "epochs": 20]) { p in
+            try SoftmaxRegression.run(n: int(p, "n"), d: int(p, "d"), k: int(p, "k"), epochs: int(p, "epochs"), learningRate: p["learning_rate"]!)
+        },
+        Example(name: "edge_detection", summary: "a noisy image box-blurred over reflected borders, Sobel edges thresholded, the median edge strength",
+                parameters: [("height", 800), ("width", 1200), ("threshold", 20)],
+                integerParameters: ["height", "width"],
+                small: ["height": 40, "width": 56]) { p in
+            try EdgeDetection.run(height: int(p, "height"), width: int(p, "width"), threshold: p["threshold"]!)
+        },
     ]
 
     public static func named(_ name: String) -> Example? { all.first { $0.name == name } }

@@ -110,6 +110,9 @@ enum ExpectedExamples {
         "cavity_flow": ["u_center": -0.002136238109871586, "v_center": -7.606888369060695e-07, "p_sum": 0.06669011442858952, "energy": 17.137864290554937],
         "image": ["mean": 117.04978962131837, "above_mean": 1420, "darkest": 56, "brightest": 211, "fullest_bin": 105,
                   "fullest_count": 47, "checksum": 12530528],
+        "softmax_regression": ["loss_first": 1.0986122886651095, "loss_last": 0.3783334778074137, "accuracy": 0.9533333333333334,
+                               "w00": 0.012078711293769641, "weight_abs_sum": 6.627896081840487],
+        "edge_detection": ["blur_mean": 105.72366471044285, "magnitude_max": 85.05288177629842, "strong": 2057, "median": 44.79405651998709],
     ]
 
     static func outputs(_ name: String, _ params: [String: Double]) -> [String: Double]? {

@@ -40,6 +40,11 @@ struct ExamplesTests {
         Case(example: "image", params: ["width": 64, "height": 48, "noise": 40],
              outputs: ["mean": 117.04978962131837, "above_mean": 1420, "darkest": 56, "brightest": 211, "fullest_bin": 105,
                        "fullest_count": 47, "checksum": 12530528]),
+        Case(example: "softmax_regression", params: ["n": 600, "d": 4, "k": 3, "epochs": 20, "learning_rate": 0.5],
+             outputs: ["loss_first": 1.0986122886651095, "loss_last": 0.3783334778074137, "accuracy": 0.9533333333333334,
+                       "w00": 0.012078711293769641, "weight_abs_sum": 6.627896081840487]),
+        Case(example: "edge_detection", params: ["height": 40, "width": 56, "threshold": 20],
+             outputs: ["blur_mean": 105.72366471044285, "magnitude_max": 85.05288177629842, "strong": 2057, "median": 44.79405651998709]),
     ]
 
     func check(_ c: Case, _ device: DeviceChoice?) throws {
