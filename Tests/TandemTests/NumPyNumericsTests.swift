@@ -116,3 +116,56 @@ struct NumPyNumericsTests {
     }
 }
 
+
+@Suite("NumPy lookups: unique, searchsorted, interp")
+struct NumPySearchTests {
+    @Test("unique and its counts: sorted, flattened, NaNs as one value, 64-bit integers exact")
+    func unique() throws {
+        #expect(try Tensor<Int64>([3, 1, 3, 2]).unique().scalars == [1, 2, 3])
+        let (values, counts) = try Tensor<Int32>([5, 5, 1, 5, 1, 9], shape: [2, 3]).uniqueWithCounts()
+        #expect(try values.scalars == [1, 5, 9] && counts.scalars == [2, 3, 1])
+        let d = try Tensor<Double>([0.0, -0.0, .nan, 1, .nan, -2]).uniqueWithCounts()
+        let dv = try d.values.scalars
+        #expect(dv.count == 4 && dv[0] == -2 && dv[1] == 0 && dv[2] == 1 && dv[3].isNaN, "\(dv)")
+        #expect(try d.counts.scalars == [1, 2, 1, 2])
+        let big = try Tensor<Int64>([.max, .max - 1, .max, .min]).unique().scalars
+        #expect(big == [.min, .max - 1, .max])
+        // A long lane (the radix sort's path) of bytes: every value counted.
+        let bytes = (0..<10_000).map { UInt8(truncatingIfNeeded: $0 * 7 % 251) }
+        let (bv, bc) = try Tensor(bytes).uniqueWithCounts()
+        #expect(try bv.scalars == Array(Set(bytes)).sorted())
+        #expect(try bc.scalars.reduce(0, +) == 10_000)
+    }
+
+    @Test("searchSorted: NumPy's documented examples, both sides, NaN last, exact 64-bit integers, the values' shape")
+    func searchSorted() throws {
+        let a = Tensor<Double>([1, 2, 3, 4, 5])
+        #expect(try a.searchSorted(Tensor(3)).item() == 2)
+        #expect(try a.searchSorted(Tensor(3), right: true).item() == 3)
+        #expect(try a.searchSorted(Tensor([-10, 10, 2, 3])).scalars == [0, 5, 1, 2])
+        let withNaN = Tensor<Double>([1, 2, .nan])
+        #expect(try withNaN.searchSorted(Tensor([.nan, 2.5, .infinity])).scalars == [2, 2, 2])
+        #expect(try withNaN.searchSorted(Tensor([.nan]), right: true).scalars == [3])
+        let ints = Tensor<Int64>([.min, 0, .max - 1, .max])
+        #expect(try ints.searchSorted(Tensor<Int64>([.max - 1, .max, .min]), right: true).scalars == [3, 4, 1])
+        #expect(try a.searchSorted(Tensor([1.5, 2.5, 3.5, 9], shape: [2, 2])).shape == [2, 2])
+    }
+
+    @Test("interp: NumPy's documented examples, left and right values, the points themselves, Float in Double")
+    func interp() throws {
+        let xp = Tensor<Double>([1, 2, 3]), fp = Tensor<Double>([3, 2, 0])
+        #expect(try Tensor<Double>(2.5).interp(xp, fp).item() == 1)
+        let got = try Tensor<Double>([0, 1, 1.5, 2.72, 3.14]).interp(xp, fp).scalars
+        for (g, w) in zip(got, [3, 3, 2.5, 0.56, 0.0]) { #expect(Swift.abs(g - w) <= 1e-12, "\(got)") }
+        #expect(try Tensor<Double>(3.14).interp(xp, fp, right: -99).item() == -99)
+        #expect(try Tensor<Double>(-1).interp(xp, fp, left: 7).item() == 7)
+        #expect(try Tensor<Double>([1, 2, 3]).interp(xp, fp).scalars == [3, 2, 0])
+        #expect(try Tensor<Double>(.nan).interp(xp, fp).item().isNaN)
+        // NumPy's formula, slope * (x - xp[j]) + fp[j], to the bit.
+        let x = 2.3, slope = (0.0 - 2.0) / (3.0 - 2.0)
+        #expect(try Tensor<Double>(x).interp(xp, fp).item() == slope * (x - 2) + 2)
+        let f = try Tensor<Float>([0.5, 1.5], shape: [2, 1]).interp(Tensor<Float>([0, 1, 2]), Tensor<Float>([0, 10, 20]))
+        #expect(f.shape == [2, 1])
+        #expect(try f.scalars == [5, 15])
+    }
+}

@@ -1,0 +1,113 @@
+import TandemIR
+
+// Lookups in sorted order, computed on the host when called (sync points for their operands,
+// like the sorts of Tensor+Sort.swift): `unique`, `searchSorted` and `interp`. Comparisons go
+// through an order-preserving unsigned key of each element type (`RadixSortable`), so 64-bit
+// integers compare exactly and NaN is greater than every number, as NumPy sorts it.
+
+extension Tensor where Scalar: NumericTensorScalar {
+    /// Each element's key in NumPy's sort order: -0.0 and 0.0 equal, NaN above everything.
+    static func orderKeys(_ lane: ArraySlice<Scalar>) -> [UInt64] {
+        func keys<T: RadixSortable>(_ t: T.Type) -> [UInt64] {
+            typed(lane, T.self).map { $0 == $0 ? $0.stableKey : UInt64.max }
+        }
+        switch Scalar.dtype {
+        case .float64: return keys(Double.self)
+        case .float32: return keys(Float.self)
+        case .int64: return keys(Int64.self)
+        case .int32: return keys(Int32.self)
+        case .int16: return keys(Int16.self)
+        case .int8: return keys(Int8.self)
+        case .uint32: return keys(UInt32.self)
+        case .uint16: return keys(UInt16.self)
+        case .uint8: return keys(UInt8.self)
+        case .bool: preconditionFailure("unreachable: Bool is not numeric")
+        }
+    }
+
+    /// The distinct elements, sorted, of the whole tensor flattened (`numpy.unique`); NaNs
+    /// count as one value, placed last, and -0.0 as 0.0. A sync point.
+    ///
+    ///     let classes = try Tensor<Int64>([3, 1, 3, 2]).unique()     // 1, 2, 3
+    public func unique() throws -> Tensor { try uniqueWithCounts().values }
+
+    /// The distinct elements, sorted, and how many times each occurs (`numpy.unique` with
+    /// `return_counts=True`). A sync point.
+    ///
+    ///     let (values, counts) = try labels.uniqueWithCounts()
+    public func uniqueWithCounts() throws -> (values: Tensor, counts: Tensor<Int64>) {
+        let flat = try flattened().scalars
+        let sorted = Tensor.sortedLane(flat[...])
+        let keys = Tensor.orderKeys(sorted[...])
+        var firsts: [Int] = [], counts: [Int64] = []
+        for i in keys.indices {
+            if i > 0 && keys[i] == keys[i - 1] { counts[counts.count - 1] += 1 } else { firsts.append(i); counts.append(1) }
+        }
+        return (Tensor(firsts.map { sorted[$0] }, shape: [firsts.count]), Tensor<Int64>(counts, shape: [counts.count]))
+    }
+
+    /// Where each of `values` would be inserted into this sorted 1-D tensor to keep it sorted
+    /// (`numpy.searchsorted`): with `right` false, before any equal elements (`side="left"`),
+    /// otherwise after them. The result has `values`' shape. This tensor must be sorted
+    /// ascending (NaN last), as NumPy assumes; it is not checked. A sync point.
+    ///
+    ///     let at = try Tensor<Double>([1, 2, 3]).searchSorted(Tensor<Double>([2, 5]))   // 1, 3
+    public func searchSorted(_ values: Tensor, right: Bool = false) throws -> Tensor<Int64> {
+        precondition(rank == 1, "searchsorted: the sorted array must be 1-D (got \(rank) axes)")
+        let sorted = Tensor.orderKeys(try scalars[...])
+        let wanted = Tensor.orderKeys(try values.flattened().scalars[...])
+        let out = wanted.map { Int64(Tensor.insertionPoint(sorted, $0, right: right)) }
+        return Tensor<Int64>(out, shape: values.shape)
+    }
+
+    /// The first position in `keys` (ascending) whose key is not below `key` (`right`: above).
+    static func insertionPoint(_ keys: [UInt64], _ key: UInt64, right: Bool) -> Int {
+        var lo = 0, hi = keys.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if right ? keys[mid] <= key : keys[mid] < key { lo = mid + 1 } else { hi = mid }
+        }
+        return lo
+    }
+}
+
+extension Tensor where Scalar: FloatingTensorScalar {
+    /// Piecewise-linear interpolation of the points (`xp`, `fp`) at this tensor's elements, like
+    /// `numpy.interp`: `xp` is 1-D and increasing; below `xp[0]` the result is `left` (default
+    /// `fp[0]`), above the last point `right` (default its `fp`). In Double, as NumPy returns
+    /// float64, with NumPy's formula (`slope * (x - xp[j]) + fp[j]`, exact at the points). A
+    /// sync point.
+    ///
+    ///     let y = try x.interp(Tensor<Double>([0, 1]), Tensor<Double>([10, 20]))
+    public func interp(_ xp: Tensor, _ fp: Tensor, left: Double? = nil, right: Double? = nil) throws -> Tensor<Double> {
+        precondition(xp.rank == 1 && fp.rank == 1, "interp: xp and fp must be 1-D sequences")
+        precondition(xp.count == fp.count, "interp: fp and xp are not of the same length (\(fp.count) and \(xp.count))")
+        precondition(xp.count > 0, "interp: array of sample points is empty")
+        let px = try xp.cast(to: Double.self).scalars, py = try fp.cast(to: Double.self).scalars
+        let x = try cast(to: Double.self).flattened().scalars
+        let n = px.count
+        let below = left ?? py[0], above = right ?? py[n - 1]
+        let out = x.map { v -> Double in
+            if v.isNaN { return v }
+            if v < px[0] { return below }
+            if v > px[n - 1] { return above }
+            // The last point with xp[j] <= v (v is within [xp[0], xp[n - 1]]).
+            var lo = 0, hi = n
+            while lo < hi {
+                let mid = (lo + hi) / 2
+                if px[mid] <= v { lo = mid + 1 } else { hi = mid }
+            }
+            let j = Swift.max(lo - 1, 0)
+            if j == n - 1 || px[j] == v { return py[j] }
+            let slope = (py[j + 1] - py[j]) / (px[j + 1] - px[j])
+            var r = slope * (v - px[j]) + py[j]
+            // NumPy's fallbacks where the slope is infinite or NaN.
+            if r.isNaN {
+                r = slope * (v - px[j + 1]) + py[j + 1]
+                if r.isNaN && py[j] == py[j + 1] { r = py[j] }
+            }
+            return r
+        }
+        return Tensor<Double>(out, shape: shape)
+    }
+}
