@@ -25,6 +25,10 @@ struct Devices: ParsableCommand {
         case .available(let lib): print("blas: \(lib): large float matrix products (matmul, dot, einsum) under auto and cpu")
         case .unavailable(let why): print("blas: none (\(why)); matrix products use generated kernels")
         }
+        switch LAPACK.shared.availability {
+        case .available(let lib): print("lapack: \(lib): LU factorisation for solve, inverse and determinant")
+        case .unavailable(let why): print("lapack: none (\(why))")
+        }
         let nvrtc: String
         switch NVRTC.shared {
         case .success(let n): nvrtc = "\(n.identity) at \(n.path)"
