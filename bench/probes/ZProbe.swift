@@ -1,0 +1,148 @@
+// Programs ported from NumPy by hand to probe the default path on programs nobody tuned for
+// (thirteenth session): N-body by broadcasting, periodic advection-diffusion with rolled,
+// Jacobi with a convergence read every iteration, softmax regression, random walks with
+// cumsum and histogram, box blur and Sobel edges; `rows` times short-row reductions. Their
+// NumPy versions are probe.py beside this file. To run them, copy this file into Examples/,
+// add the entries of examples.txt to `Examples.all`, build, and run measure.sh (see README.md).
+import Tandem
+#if canImport(Glibc)
+import Glibc
+#endif
+
+public enum ZProbe {
+    /// solve and det of an n x n system (a dominant diagonal), best of `reps`, in ms.
+    public static func solve(n: Int, reps: Int) throws -> [String: Double] {
+        func now() -> Double { var ts = timespec(); clock_gettime(CLOCK_MONOTONIC, &ts); return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9 }
+        let a = Tensor(try (Tensor<Double>.uniform([n, n], seed: 1, in: -1...1) + Tensor<Double>.eye(n) * Double(n)).scalars, shape: [n, n])
+        let b = Tensor(try Tensor<Double>.uniform([n], seed: 2, in: -1...1).scalars, shape: [n])
+        var best = 1e9, bestDet = 1e9, x0 = 0.0
+        for _ in 0..<reps {
+            let t0 = now(); x0 = try a.solve(b)[0].item(); best = min(best, now() - t0)
+            let t1 = now(); _ = try a.determinant().item(); bestDet = min(bestDet, now() - t1)
+        }
+        return ["solve_ms": best * 1e3, "det_ms": bestDet * 1e3, "x0": x0]
+    }
+    public static func trivial(n: Int) throws -> [String: Double] {
+        let x = Tensor<Double>.uniform([n], seed: 1, in: 0...1)
+        let a = try (x * 2 + 1).sum().item()
+        let b = try (x * x).max().item()
+        return ["a": a, "b": b]
+    }
+    public static func rows(n: Int, reps: Int) throws -> [String: Double] {
+        var out: [String: Double] = [:]
+        func now() -> Double { var ts = timespec(); clock_gettime(CLOCK_MONOTONIC, &ts); return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9 }
+        for d in [3, 4, 5, 6, 7, 8, 12] {
+            let x = Tensor(try Tensor<Double>.uniform([n, d], seed: 3, in: 0.5...2).scalars, shape: [n, d])
+            let y = Tensor(try Tensor<Double>.uniform([n, d], seed: 4, in: 0.5...2).scalars, shape: [n, d])
+            for (name, f) in [("mul", { (a: Tensor<Double>, b: Tensor<Double>) in (a * b).sum(axis: 1) }), ("log", { (a: Tensor<Double>, b: Tensor<Double>) in (b * a.log()).sum(axis: 1) })] {
+                _ = try f(x, y).sum().item()
+                var best = 1e9
+                for _ in 0..<reps { let t0 = now(); _ = try f(x, y)[0].item(); best = min(best, now() - t0) }
+                out["\(name)\(d)"] = best / Double(n * d) * 1e9
+            }
+        }
+        return out
+    }
+    // 1. N-body, all pairs by broadcasting, leapfrog.
+    public static func nbody(n: Int, steps: Int) throws -> [String: Double] {
+        var pos = Tensor<Double>.uniform([n, 3], seed: 3, in: -1...1)
+        var vel = Tensor<Double>.zeros([n, 3])
+        let mass = Tensor<Double>.uniform([n], seed: 4, in: 0.5...1.5) / Double(n)
+        let dt = 0.01, soft = 0.1
+        func accel(_ p: Tensor<Double>) -> Tensor<Double> {
+            let d = p.expandingDims(at: 0) - p.expandingDims(at: 1)         // [n, n, 3]: p[j] - p[i]
+            let r2 = (d * d).sum(axis: 2) + soft * soft
+            let inv = mass.expandingDims(at: 0) / (r2 * r2.sqrt())
+            return (d * inv.expandingDims(at: 2)).sum(axis: 1)
+        }
+        var a = accel(pos)
+        for _ in 0..<steps {
+            vel = vel + 0.5 * dt * a
+            pos = pos + dt * vel
+            a = accel(pos)
+            vel = vel + 0.5 * dt * a
+        }
+        let ke = 0.5 * (mass * (vel * vel).sum(axis: 1)).sum()
+        return ["ke": try ke.item(), "x0": try pos[0, 0].item(), "com": try (mass.expandingDims(at: 1) * pos).sum(axis: 0)[1].item()]
+    }
+
+    // 2. 1-D periodic advection-diffusion with rolled.
+    public static func burgers(n: Int, steps: Int) throws -> [String: Double] {
+        let x = Tensor<Double>.linspace(0, 2 * Double.pi, count: n)
+        var u = x.sin() + 1.5
+        let dx = 2 * Double.pi / Double(n), nu = 0.05, dt = 0.2 * dx * dx / nu
+        for _ in 0..<steps {
+            let up = u.rolled(by: -1), um = u.rolled(by: 1)
+            u = u - dt * u * (u - um) / dx + nu * dt * (up - 2 * u + um) / (dx * dx)
+        }
+        return ["sum": try u.sum().item(), "max": try u.max().item(), "u5": try u[5].item()]
+    }
+
+    // 3. Jacobi with a convergence read every iteration (while loop).
+    public static func jacobi(n: Int, tol: Double) throws -> [String: Double] {
+        var u = Tensor<Double>.zeros([n, n])
+        u[0, .all] = Tensor(1.0)
+        var it = 0
+        while true {
+            let new = 0.25 * (u[0..<(n - 2), 1..<(n - 1)] + u[2..<n, 1..<(n - 1)] + u[1..<(n - 1), 0..<(n - 2)] + u[1..<(n - 1), 2..<n])
+            let diff = try (new - u[1..<(n - 1), 1..<(n - 1)]).abs().max().item()
+            u[1..<(n - 1), 1..<(n - 1)] = new
+            it += 1
+            if diff < tol || it >= 5000 { break }
+        }
+        return ["iterations": Double(it), "mean": try u.mean().item(), "mid": try u[n / 2, n / 2].item()]
+    }
+
+    // 4. Softmax regression by gradient descent, accuracy via argmax.
+    public static func softmax(n: Int, d: Int, k: Int, epochs: Int) throws -> [String: Double] {
+        let X = Tensor<Double>.normal([n, d], seed: 7, mean: 0, std: 1)
+        let trueW = Tensor<Double>.normal([d, k], seed: 8, mean: 0, std: 1)
+        let y = X.matmul(trueW).argmax(axis: 1)
+        let Y = Tensor<Double>(Tensor<Int64>.arange(0, Int64(k)).expandingDims(at: 0) .== y.expandingDims(at: 1))
+        var W = Tensor<Double>.zeros([d, k])
+        var loss = 0.0
+        for _ in 0..<epochs {
+            let z = X.matmul(W)
+            let zs = z - z.max(axis: 1, keepDims: true)
+            let e = zs.exp()
+            let prob = e / e.sum(axis: 1, keepDims: true)
+            loss = try (-(Y * (prob + 1e-12).log()).sum(axis: 1).mean()).item()
+            let grad = X.transposed.matmul(prob - Y) / Double(n)
+            W = W - 0.5 * grad
+        }
+        let acc = try (X.matmul(W).argmax(axis: 1) .== y).mean().item()
+        return ["loss": loss, "accuracy": acc, "w00": try W[0, 0].item()]
+    }
+
+    // 5. Random walks: cumsum of steps, histogram of end points.
+    public static func walks(walkers: Int, steps: Int) throws -> [String: Double] {
+        let r = Tensor<Double>.uniform([walkers, steps], seed: 11, in: 0...1)
+        let stepsT = select(r .< 0.5, Tensor(-1.0), Tensor(1.0))
+        let paths = try stepsT.cumsum(axis: 1)
+        let end = paths[.all, steps - 1]
+        let (counts, _) = try end.histogram(bins: 10, range: -30...30)
+        let maxDist = paths.abs().max(axis: 1)
+        return ["mean_end": try end.mean().item(), "var_end": try end.variance().item(),
+                "c5": Double(try counts[5].item()), "mean_max": try maxDist.mean().item()]
+    }
+
+    // 6. Image: reflect-padded 3x3 blur, Sobel magnitude, threshold count.
+    public static func edges(h: Int, w: Int) throws -> [String: Double] {
+        let yy = Tensor<Double>.arange(0, Double(h)).expandingDims(at: 1)
+        let xx = Tensor<Double>.arange(0, Double(w)).expandingDims(at: 0)
+        var img = ((xx * 0.1).sin() * (yy * 0.07).cos() + 1) * 100
+        img = img + Tensor<Double>.uniform([h, w], seed: 5, in: 0...10)
+        let p = img.padded([(1, 1), (1, 1)], mode: .reflect)
+        var blur = Tensor<Double>.zeros([h, w])
+        for dy in 0..<3 { for dx in 0..<3 { blur = blur + p[dy..<(dy + h), dx..<(dx + w)] / 9 } }
+        let q = blur.padded([(1, 1), (1, 1)], mode: .edge)
+        let gx = (q[0..<h, 2..<(w + 2)] + 2 * q[1..<(h + 1), 2..<(w + 2)] + q[2..<(h + 2), 2..<(w + 2)])
+            - (q[0..<h, 0..<w] + 2 * q[1..<(h + 1), 0..<w] + q[2..<(h + 2), 0..<w])
+        let gy = (q[2..<(h + 2), 0..<w] + 2 * q[2..<(h + 2), 1..<(w + 1)] + q[2..<(h + 2), 2..<(w + 2)])
+            - (q[0..<h, 0..<w] + 2 * q[0..<h, 1..<(w + 1)] + q[0..<h, 2..<(w + 2)])
+        let mag = (gx * gx + gy * gy).sqrt()
+        let strong = (mag .> 20).sum()
+        return ["blur_mean": try blur.mean().item(), "mag_max": try mag.max().item(), "strong": Double(try strong.item()),
+                "median": try mag.median().item()]
+    }
+}

@@ -1,0 +1,90 @@
+import numpy as np, sys, time, json
+sys.path.insert(0, __import__('os').path.join(__import__('os').path.dirname(__import__('os').path.abspath(__file__)), '..', 'examples'))
+from common import uniform as U
+def uniform(shape, seed, lo, hi): return U(seed, shape, lo, hi)
+def normal(shape, seed, mean=0., std=1.):
+    u1 = uniform(shape, seed, 0, 1); u2 = uniform(shape, seed ^ 0x9E3779B9, 0, 1)
+    return np.sqrt(np.log(1 - u1) * -2) * np.cos(u2 * (2 * np.pi)) * std + mean
+
+def nbody(n=64, steps=100):
+    pos = uniform([n, 3], 3, -1, 1); vel = np.zeros((n, 3)); mass = uniform([n], 4, 0.5, 1.5) / n
+    dt, soft = 0.01, 0.1
+    def accel(p):
+        d = p[None, :, :] - p[:, None, :]
+        r2 = (d * d).sum(axis=2) + soft * soft
+        inv = mass[None, :] / (r2 * np.sqrt(r2))
+        return (d * inv[:, :, None]).sum(axis=1)
+    a = accel(pos)
+    for _ in range(steps):
+        vel = vel + 0.5 * dt * a; pos = pos + dt * vel; a = accel(pos); vel = vel + 0.5 * dt * a
+    ke = 0.5 * (mass * (vel * vel).sum(axis=1)).sum()
+    return {"ke": ke, "x0": pos[0, 0], "com": (mass[:, None] * pos).sum(axis=0)[1]}
+
+def burgers(n=256, steps=2000):
+    x = np.linspace(0, 2 * np.pi, n); u = np.sin(x) + 1.5
+    dx = 2 * np.pi / n; nu = 0.05; dt = 0.2 * dx * dx / nu
+    for _ in range(steps):
+        up = np.roll(u, -1); um = np.roll(u, 1)
+        u = u - dt * u * (u - um) / dx + nu * dt * (up - 2 * u + um) / (dx * dx)
+    return {"sum": u.sum(), "max": u.max(), "u5": u[5]}
+
+def jacobi(n=32, tol=1e-5):
+    u = np.zeros((n, n)); u[0, :] = 1.0; it = 0
+    while True:
+        new = 0.25 * (u[0:n-2, 1:n-1] + u[2:n, 1:n-1] + u[1:n-1, 0:n-2] + u[1:n-1, 2:n])
+        diff = np.abs(new - u[1:n-1, 1:n-1]).max()
+        u[1:n-1, 1:n-1] = new; it += 1
+        if diff < tol or it >= 5000: break
+    return {"iterations": it, "mean": u.mean(), "mid": u[n // 2, n // 2]}
+
+def softmax(n=2000, d=10, k=5, epochs=100):
+    X = normal([n, d], 7); trueW = normal([d, k], 8)
+    y = (X @ trueW).argmax(axis=1)
+    Y = (np.arange(k)[None, :] == y[:, None]).astype(np.float64)
+    W = np.zeros((d, k)); loss = 0.
+    for _ in range(epochs):
+        z = X @ W; zs = z - z.max(axis=1, keepdims=True); e = np.exp(zs)
+        prob = e / e.sum(axis=1, keepdims=True)
+        loss = -(Y * np.log(prob + 1e-12)).sum(axis=1).mean()
+        grad = X.T @ (prob - Y) / n
+        W = W - 0.5 * grad
+    acc = ((X @ W).argmax(axis=1) == y).mean()
+    return {"loss": loss, "accuracy": acc, "w00": W[0, 0]}
+
+def walks(walkers=2000, steps=500):
+    r = uniform([walkers, steps], 11, 0, 1)
+    st = np.where(r < 0.5, -1.0, 1.0)
+    paths = np.cumsum(st, axis=1)
+    end = paths[:, steps - 1]
+    counts, _ = np.histogram(end, bins=10, range=(-30, 30))
+    return {"mean_end": end.mean(), "var_end": end.var(), "c5": counts[5], "mean_max": np.abs(paths).max(axis=1).mean()}
+
+def edges(h=300, w=400):
+    yy = np.arange(0, h, dtype=float)[:, None]; xx = np.arange(0, w, dtype=float)[None, :]
+    img = (np.sin(xx * 0.1) * np.cos(yy * 0.07) + 1) * 100
+    img = img + uniform([h, w], 5, 0, 10)
+    p = np.pad(img, 1, mode='reflect')
+    blur = np.zeros((h, w))
+    for dy in range(3):
+        for dx in range(3): blur = blur + p[dy:dy+h, dx:dx+w] / 9
+    q = np.pad(blur, 1, mode='edge')
+    gx = (q[0:h, 2:w+2] + 2*q[1:h+1, 2:w+2] + q[2:h+2, 2:w+2]) - (q[0:h, 0:w] + 2*q[1:h+1, 0:w] + q[2:h+2, 0:w])
+    gy = (q[2:h+2, 0:w] + 2*q[2:h+2, 1:w+1] + q[2:h+2, 2:w+2]) - (q[0:h, 0:w] + 2*q[0:h, 1:w+1] + q[0:h, 2:w+2])
+    mag = np.sqrt(gx*gx + gy*gy)
+    return {"blur_mean": blur.mean(), "mag_max": mag.max(), "strong": (mag > 20).sum(), "median": np.median(mag)}
+
+def solve(n=500, reps=5):
+    a = uniform([n, n], 1, -1, 1) + np.eye(n) * n
+    b = uniform([n], 2, -1, 1)
+    best = bd = 1e9
+    for _ in range(reps):
+        t = time.perf_counter(); x = np.linalg.solve(a, b); best = min(best, time.perf_counter() - t)
+        t = time.perf_counter(); np.linalg.det(a); bd = min(bd, time.perf_counter() - t)
+    return {"solve_ms": best * 1e3, "det_ms": bd * 1e3, "x0": x[0]}
+
+name = sys.argv[1]; args = {k: float(v) if '.' in v or 'e' in v else int(v) for k, v in (a.split('=') for a in sys.argv[2:])}
+f = globals()[name[2:]]
+best = 1e9
+for _ in range(3):
+    t = time.perf_counter(); out = f(**args); best = min(best, time.perf_counter() - t)
+print(json.dumps({k: float(v) for k, v in out.items()} | {"seconds": best}))
