@@ -86,32 +86,23 @@ public final class BLAS: Sendable {
             setenv("OPENBLAS_CORETYPE", core, 0)
             coreNote = ", OPENBLAS_CORETYPE=\(core) from the CPU's flags"
         }
-        var failures: [String] = []
-        for candidate in BLAS.candidates() {
-            switch DynamicLibrary.open(candidates: [candidate]) {
-            case .failure(let why):
-                failures += why.tried
-            case .success(let lib):
-                typealias Config = @convention(c) () -> UnsafePointer<CChar>?
-                let found: Functions
-                let config: String?
-                if let d = lib.optionalSymbol("cblas_dgemm", as: Dgemm.self), let s = lib.optionalSymbol("cblas_sgemm", as: Sgemm.self) {
-                    found = .lp64(d, s)
-                    config = lib.optionalSymbol("openblas_get_config", as: Config.self).flatMap { $0() }.map { String(cString: $0) }
-                } else if let d = lib.optionalSymbol("scipy_cblas_dgemm64_", as: Dgemm64.self),
-                          let s = lib.optionalSymbol("scipy_cblas_sgemm64_", as: Sgemm64.self) {
-                    found = .ilp64(d, s)
-                    config = lib.optionalSymbol("scipy_openblas_get_config64_", as: Config.self).flatMap { $0() }.map { String(cString: $0) }
-                } else {
-                    failures.append("\(lib.path) (no cblas_dgemm/cblas_sgemm)")
-                    continue
-                }
-                let what = config.map { " (\($0)\(coreNote))" } ?? ""
-                (availability, functions) = (.available(lib.path + what), found)
-                return
+        typealias Config = @convention(c) () -> UnsafePointer<CChar>?
+        let found = DynamicLibrary.first(of: BLAS.candidates(), needing: "cblas_dgemm/cblas_sgemm") { lib -> (Functions, String?)? in
+            if let d = lib.optionalSymbol("cblas_dgemm", as: Dgemm.self), let s = lib.optionalSymbol("cblas_sgemm", as: Sgemm.self) {
+                return (.lp64(d, s), lib.optionalSymbol("openblas_get_config", as: Config.self).flatMap { $0() }.map { String(cString: $0) })
             }
+            if let d = lib.optionalSymbol("scipy_cblas_dgemm64_", as: Dgemm64.self), let s = lib.optionalSymbol("scipy_cblas_sgemm64_", as: Sgemm64.self) {
+                return (.ilp64(d, s), lib.optionalSymbol("scipy_openblas_get_config64_", as: Config.self).flatMap { $0() }.map { String(cString: $0) })
+            }
+            return nil
         }
-        (availability, functions) = (.unavailable("tried " + failures.joined(separator: ", ")), nil)
+        switch found {
+        case .success(let (lib, (f, config))):
+            let what = config.map { " (\($0)\(coreNote))" } ?? ""
+            (availability, functions) = (.available(lib.path + what), f)
+        case .failure(let why):
+            (availability, functions) = (.unavailable(why.description), nil)
+        }
     }
 
     public var isAvailable: Bool { functions != nil }

@@ -38,21 +38,14 @@ public final class LAPACK: Sendable {
         }
         // OpenBLAS chooses its kernels when loaded: the same core type as the BLAS (see `BLAS`).
         _ = BLAS.shared.isAvailable
-        var failures: [String] = []
-        for candidate in LAPACK.candidates() {
-            switch DynamicLibrary.open(candidates: [candidate]) {
-            case .failure(let why):
-                failures += why.tried
-            case .success(let lib):
-                guard let getrf = lib.optionalSymbol("dgetrf_", as: Getrf.self), let getrs = lib.optionalSymbol("dgetrs_", as: Getrs.self) else {
-                    failures.append("\(lib.path) (no dgetrf_/dgetrs_)")
-                    continue
-                }
-                (availability, functions) = (.available(lib.path), (getrf, getrs))
-                return
-            }
+        let found = DynamicLibrary.first(of: LAPACK.candidates(), needing: "dgetrf_/dgetrs_") { lib -> (Getrf, Getrs)? in
+            guard let getrf = lib.optionalSymbol("dgetrf_", as: Getrf.self), let getrs = lib.optionalSymbol("dgetrs_", as: Getrs.self) else { return nil }
+            return (getrf, getrs)
         }
-        (availability, functions) = (.unavailable("tried " + failures.joined(separator: ", ") + "; Tandem's own LU runs"), nil)
+        switch found {
+        case .success(let (lib, f)): (availability, functions) = (.available(lib.path), f)
+        case .failure(let why): (availability, functions) = (.unavailable("\(why); Tandem's own LU runs"), nil)
+        }
     }
 
     public var isAvailable: Bool { functions != nil }

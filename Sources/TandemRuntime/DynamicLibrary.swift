@@ -30,6 +30,27 @@ public struct DynamicLibrary: @unchecked Sendable {
         return .failure(LibraryNotFound(tried: failures))
     }
 
+    /// The first of `candidates` that opens and in which `use` finds what it needs (nil: it
+    /// lacks `needing`, and the next is tried); otherwise every candidate tried and why.
+    ///
+    ///     let lapack = DynamicLibrary.first(of: ["liblapack.so.3"], needing: "dgetrf_") { lib in
+    ///         lib.optionalSymbol("dgetrf_", as: UnsafeRawPointer.self)
+    ///     }
+    public static func first<T>(of candidates: [String], needing: String, _ use: (DynamicLibrary) -> T?)
+        -> Result<(library: DynamicLibrary, found: T), LibraryNotFound> {
+        var failures: [String] = []
+        for candidate in candidates {
+            switch open(candidates: [candidate]) {
+            case .failure(let why):
+                failures += why.tried
+            case .success(let lib):
+                if let found = use(lib) { return .success((lib, found)) }
+                failures.append("\(lib.path) (no \(needing))")
+            }
+        }
+        return .failure(LibraryNotFound(tried: failures))
+    }
+
     /// The function `name` as `T`; throws naming the symbol and the library when it is absent.
     public func symbol<T>(_ name: String, as: T.Type) throws -> T {
         guard let p = dlsym(handle, name) else {
