@@ -25,6 +25,9 @@ final class BackgroundCompiler: @unchecked Sendable {
     private var held = false
     /// The compiles in progress (one batch).
     private var current: [(Kernel, any KernelDevice)] = []
+    /// When each queued kernel was requested (until its batch starts): the trace says how long
+    /// a batch waited in the queue beside how long it compiled.
+    private var requestedAt: [Kernel: UInt64] = [:]
     /// Counts and says a failed compile (with the foreground's failures: said once a process).
     private let fallback: Fallback
 
@@ -35,6 +38,10 @@ final class BackgroundCompiler: @unchecked Sendable {
         cond.withLock {
             guard requested.insert(kernel).inserted else { return }
             queue.append((kernel, device))
+            let now = ProcessInfoLite.monotonicNanos()
+            requestedAt[kernel] = now
+            Tracer.shared.record(TraceEvent(kind: .compile, name: "compile requested", start: now,
+                                            detail: "background, \(queue.count) queued\(busy ? ", a batch compiling" : "")\(held ? ", held by a sync" : "")"))
             if !started {
                 started = true
                 let box = Unmanaged.passRetained(self)
@@ -99,8 +106,9 @@ final class BackgroundCompiler: @unchecked Sendable {
             }
             busy = true
             current = batch
-            cond.unlock()
             let start = ProcessInfoLite.monotonicNanos()
+            let waited = batch.compactMap { requestedAt.removeValue(forKey: $0.0) }.map { start &- min($0, start) }.max() ?? 0
+            cond.unlock()
             let results = device.prepare(together: batch.map(\.0))
             let failures = results.compactMap { r -> String? in
                 if case .failure(let error) = r { return "\(error)" }
@@ -108,7 +116,7 @@ final class BackgroundCompiler: @unchecked Sendable {
             }
             Tracer.shared.record(TraceEvent(kind: .compile, name: "compile (background)", start: start,
                                             duration: ProcessInfoLite.monotonicNanos() - start,
-                                            detail: "background, \(batch.count) kernel\(batch.count == 1 ? "" : "s")"
+                                            detail: "background, \(batch.count) kernel\(batch.count == 1 ? "" : "s"), queued up to \(waited / 1_000_000) ms"
                                                 + (failures.isEmpty ? "" : ", \(failures.count) failed: \(failures[0])")))
             // The kernel goes on in the interpreter: counted as a fallback and said once (a
             // forced compile of it would throw the same error to the caller).
