@@ -103,6 +103,18 @@ struct InterpreterRowTests {
             let x = Tensor<Int64>(ints)
             return (x .> Tensor<Int64>(0)) .^ (x .< Tensor<Int64>(100))
         }
+        // Widening casts of integers and Bools (the row path's own loops): a mask counted and
+        // summed as doubles, Int32 and UInt8 widened.
+        try expectSame("bool to int64 and double") {
+            let x = Tensor<Int64>(ints)
+            let mask = x .> Tensor<Int64>(0)
+            return Tensor<Int64>(mask) * 3 + Tensor<Int64>(Tensor<Double>(mask) * 2.5)
+        }
+        try expectSame("int32 and uint8 widened") {
+            let x = Tensor<Int64>(ints)
+            let small = Tensor<Int32>(x), byte = Tensor<UInt8>(x .& Tensor<Int64>(0xFF))
+            return Tensor<Double>(small) * 0.5 + Tensor<Double>(Tensor<Int64>(byte)) + Tensor<Double>(Tensor<Int64>(small))
+        }
         try expectSame("linspace and uniform") {
             Tensor<Double>.linspace(-1.75, 0.25, count: n) * Tensor<Double>.uniform([n], seed: 9, in: -2...3)
         }
