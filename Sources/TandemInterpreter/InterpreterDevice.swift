@@ -342,31 +342,44 @@ struct State {
     /// the accumulators (see `Kernel.lanedReduction`).
     mutating func lanedLoop(axis: Int, from start: Int, to end: Int) {
         let L = Kernel.reductionLanes, n = accs.count
-        let outer = accs
-        for l in 0..<L { for j in 0..<n { lanes[l * n + j] = identity(j) } }
+        resetLanes()
         if rows != nil {
+            // The row path folds into the lanes alone: the accumulators are still the outer ones.
             blockLoop(axis: axis, from: start, to: end, lanesFrom: start)
-        } else {
-            for v in start..<end {
-                domain[axis] = v
-                let l = (v - start) % L
-                for j in 0..<n { accs[j] = lanes[l * n + j] }
-                evaluateBody()
-                for j in 0..<n { lanes[l * n + j] = accs[j] }
-            }
+            combineLanes()
+            return
+        }
+        // The point path runs each point's fold in the accumulators: keep the outer ones aside.
+        let outer = accs
+        for v in start..<end {
+            domain[axis] = v
+            let l = (v - start) % L
+            for j in 0..<n { accs[j] = lanes[l * n + j] }
+            evaluateBody()
+            for j in 0..<n { lanes[l * n + j] = accs[j] }
         }
         combineLanes(outer: outer)
     }
 
-    /// The lanes combined pairwise, then folded into `outer`, which becomes the accumulators.
+    /// Every lane of every reduction set to the reduction's identity.
+    mutating func resetLanes() {
+        let L = Kernel.reductionLanes, n = accs.count
+        for j in 0..<n {
+            let e = identity(j)
+            for l in 0..<L { lanes[l * n + j] = e }
+        }
+    }
+
+    /// The lanes combined pairwise, then folded into `outer` (nil: the accumulators as they
+    /// are, with no copy of them), which becomes the accumulators.
     /// Each reduction's tree in turn, in place in `lanes` (its folds decided once, not at
     /// every pair: a logistic regression's 500,000 rows of 8 combined their lanes through a
     /// generic fold and a copied accumulator array each, a third of its interpreted time).
-    mutating func combineLanes(outer: [Acc]) {
+    mutating func combineLanes(outer: [Acc]? = nil) {
         let L = Kernel.reductionLanes, n = accs.count
         for j in 0..<n {
             let op = reductions[j].op, isFloat = accIsFloat(j)
-            var a = outer[j]
+            var a = outer?[j] ?? accs[j]
             lanes.withUnsafeMutableBufferPointer { lanes in
                 var width = L
                 while width > 1 {
@@ -443,7 +456,7 @@ struct State {
     /// full reduction of a 64 x 64 grid ran each instruction once a row.
     mutating func stackedRows(axis: Int) {
         guard let rows, let regs = rowRegisters else { return }
-        let B = RowKernel.block, L = Kernel.reductionLanes, n = accs.count
+        let B = RowKernel.block
         let innermost = rank - 1, len = extent(innermost), total = extent(axis), perBlock = B / len
         guard total > 0 else { return }
         domain[innermost] = 0
@@ -454,10 +467,9 @@ struct State {
             rows.runBlock(domain, len, regs, rows: (axis, count))
             for r in 0..<count {
                 if laned {
-                    let outer = accs
-                    for l in 0..<L { for j in 0..<n { lanes[l * n + j] = identity(j) } }
+                    resetLanes()
                     foldBlock(regs, at: r * len, len: len, from: 0, lanesFrom: 0)
-                    combineLanes(outer: outer)
+                    combineLanes()
                 } else {
                     foldBlock(regs, at: r * len, len: len, from: 0, lanesFrom: nil)
                 }
