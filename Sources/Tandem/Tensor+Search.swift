@@ -56,19 +56,20 @@ extension Tensor where Scalar: NumericTensorScalar {
         precondition(rank == 1, "searchsorted: the sorted array must be 1-D (got \(rank) axes)")
         let sorted = Tensor.orderKeys(try scalars[...])
         let wanted = Tensor.orderKeys(try values.flattened().scalars[...])
-        let out = wanted.map { Int64(Tensor.insertionPoint(sorted, $0, right: right)) }
+        let out = wanted.map { Int64(insertionPoint(sorted, $0, right: right)) }
         return Tensor<Int64>(out, shape: values.shape)
     }
+}
 
-    /// The first position in `keys` (ascending) whose key is not below `key` (`right`: above).
-    static func insertionPoint(_ keys: [UInt64], _ key: UInt64, right: Bool) -> Int {
-        var lo = 0, hi = keys.count
-        while lo < hi {
-            let mid = (lo + hi) / 2
-            if right ? keys[mid] <= key : keys[mid] < key { lo = mid + 1 } else { hi = mid }
-        }
-        return lo
+/// The first position in `keys` (ascending) whose key is not below `key` (`right`: above): the
+/// binary search of `searchSorted` and `interp`.
+func insertionPoint<K: Comparable>(_ keys: [K], _ key: K, right: Bool) -> Int {
+    var lo = 0, hi = keys.count
+    while lo < hi {
+        let mid = (lo + hi) / 2
+        if right ? keys[mid] <= key : keys[mid] < key { lo = mid + 1 } else { hi = mid }
     }
+    return lo
 }
 
 extension Tensor where Scalar: FloatingTensorScalar {
@@ -92,12 +93,7 @@ extension Tensor where Scalar: FloatingTensorScalar {
             if v < px[0] { return below }
             if v > px[n - 1] { return above }
             // The last point with xp[j] <= v (v is within [xp[0], xp[n - 1]]).
-            var lo = 0, hi = n
-            while lo < hi {
-                let mid = (lo + hi) / 2
-                if px[mid] <= v { lo = mid + 1 } else { hi = mid }
-            }
-            let j = Swift.max(lo - 1, 0)
+            let j = Swift.max(insertionPoint(px, v, right: true) - 1, 0)
             if j == n - 1 || px[j] == v { return py[j] }
             let slope = (py[j + 1] - py[j]) / (px[j + 1] - px[j])
             var r = slope * (v - px[j]) + py[j]
