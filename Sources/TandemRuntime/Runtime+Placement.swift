@@ -265,7 +265,13 @@ extension Runtime {
             let lost = chosen.inline && workers > 1 ? 0.05 : max(0.05, (min(cpuProfile.interpreterSpeedup, workers) - 1) / max(workers - 1, 1))
             let saving = Double(2 * (entry.runs + 1)) * (chosen.total - compiledTime)
             // A compile another process is running costs this one only the wait, on the side.
-            if tierUp || saving >= model.compileTime(entry.features) * lost || cpu.isCompilingElsewhere(k.kernel) { background.request(k.kernel, on: cpu) }
+            if tierUp || saving >= model.compileTime(entry.features) * lost || cpu.isCompilingElsewhere(k.kernel) {
+                background.request(k.kernel, on: cpu)
+                sideCompiles.remove(k.kernel)
+            } else {
+                sideCompiles.offer(k.kernel, saving: saving, features: entry.features, model: model, lost: lost, now: now)
+                    .forEach { background.request($0, on: cpu) }
+            }
         }
         var decision = PlacementDecision(chosen: chosen, options: allPredictions ?? predictions, forced: forced)
         decision.correction = measured[chosen.placement] ?? corrections.factor(chosen.placement)

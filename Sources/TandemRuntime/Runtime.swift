@@ -253,6 +253,9 @@ public final class Runtime: @unchecked Sendable {
     let planCache: PlanCache? = ProcessInfoLite.environment("TANDEM_PLAN_CACHE") == "off" ? nil
         : PlanCache(bindMembers: ProcessInfoLite.environment("TANDEM_GRAPH") != nil)
 
+    /// Interpreted kernels whose compile pays back as one of a batch (graph lock).
+    @exclusivity(unchecked) var sideCompiles = SideCompilePool()
+
     /// Code-state lookups made and the time they took (graph lock).
     var lookups: (count: Int, nanos: UInt64) = (0, 0)
 
