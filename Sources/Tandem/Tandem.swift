@@ -73,7 +73,7 @@ public enum Tandem {
                      "  plan cache: hits \(s.planCacheHits), misses \(s.planCacheMisses); planning \(microsPerKernel(s)) µs a kernel",
                      "  nodes kept for their holders \(s.keptNodes)",
                      "  updates in place \(s.inPlaceUpdates), fresh \(s.freshUpdates), copied \(s.copiedUpdates); fallbacks \(s.fallbacks)",
-                     "  lagged passes \(s.laggedPasses), runs of code specialised to their launch \(s.specializedRuns)",
+                     "  lagged passes \(s.laggedPasses), runs of code specialised to their launch \(s.specializedRuns), kernels run as stages of sequences \(s.sequenceStages)",
                      "  kernels by placement: " + s.kernelsByDevice.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
                         + " (\(s.forcedPlacements) forced)",
                      "  cost model: kernel time predicted \(seconds(s.predictedNanos)), measured \(seconds(s.measuredNanos)), mean |error| \((s.meanAbsPredictionError * 1e8).rounded() / 100) µs per kernel",

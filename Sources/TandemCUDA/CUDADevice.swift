@@ -85,6 +85,8 @@ public final class CUDADevice: QueuedKernelDevice, @unchecked Sendable {
     // MARK: - QueuedKernelDevice
 
     public func prepareQueued(_ kernel: Kernel) throws -> any QueuedKernel {
+        // The planner makes sequences only for syncs that place on the host alone.
+        guard !kernel.isSequence else { throw TandemError.deviceUnavailable(device: "cuda", reason: "a sequence kernel runs on the host only") }
         let words = CRenderer.cudaArgumentWords(kernel)
         guard (words.buffers + words.ints + words.floats) * 8 <= CUDALaunch.maxArgumentBytes else {
             throw TandemError.deviceUnavailable(device: "cuda", reason: "kernel arguments exceed \(CUDALaunch.maxArgumentBytes) bytes")
@@ -131,6 +133,8 @@ public final class CUDADevice: QueuedKernelDevice, @unchecked Sendable {
     }
 
     public func codeState(_ kernel: Kernel) -> CodeState {
+        // A sequence kernel has no form here (host syncs only make them).
+        if kernel.isSequence { return .missing }
         guard case .success(let (_, nvrtc, info)) = probe() else { return .missing }
         if state.withLock({ $0?.modules[kernel] }) != nil { return .ready }
         return cache.state(source: CRenderer.render(kernel, dialect: .cuda), architecture: info.architecture, nvrtc: nvrtc)

@@ -14,6 +14,9 @@ public enum CRenderer {
     public static let entry = "tandem_kernel"
 
     public static func render(_ k: Kernel, dialect: Dialect = .c) -> String {
+        // A sequence kernel has no text of its own: each device runs its stages' code in order
+        // (`CPUDevice` compiles them one by one, as the kernels they are alone).
+        precondition(!k.isSequence, "internal: a sequence kernel is rendered stage by stage")
         var e = Emitter(kernel: k, dialect: dialect)
         return e.source()
     }

@@ -81,16 +81,21 @@ public final class PlanCache {
     public init(bindMembers: Bool = true) { self.bindMembers = bindMembers }
 
     /// The plan for `roots`, and whether it came from the cache. Call under the graph lock.
-    public func plan(roots: [Node]) -> (plan: Plan, hit: Bool) {
+    /// `sequences`: whether the planner may merge small kernels into sequence kernels
+    /// (`Planner.sequences`; part of the key).
+    public func plan(roots: [Node], sequences: Bool = false) -> (plan: Plan, hit: Bool) {
         let (nodes, epoch) = Planner.postorder(roots)
+        let planner = Planner()
+        planner.sequences = sequences
         guard nodes.count <= PlanCache.maxNodes else {
-            return (Planner().plan(roots: roots, nodes: nodes, index: Planner.positions(nodes)), false)
+            return (planner.plan(roots: roots, nodes: nodes, index: Planner.positions(nodes)), false)
         }
-        let (words, constants) = PlanCache.key(roots: roots, nodes: nodes, epoch: epoch)
+        var (words, constants) = PlanCache.key(roots: roots, nodes: nodes, epoch: epoch)
+        words.append(sequences ? -102 : -103)
         let key = Key(words)
         if let t = entries[key] { return (PlanCache.bind(t, nodes, constants: constants, members: bindMembers, scratch: &scratch), true) }
         let index = Planner.positions(nodes)
-        let plan = Planner().plan(roots: roots, nodes: nodes, index: index)
+        let plan = planner.plan(roots: roots, nodes: nodes, index: index)
         if let t = PlanCache.template(plan, nodes: nodes, index: index, constants: constants) {
             if entries.count >= PlanCache.maxEntries { entries.removeAll() }
             entries[key] = t

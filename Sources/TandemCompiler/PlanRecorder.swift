@@ -23,6 +23,15 @@ public final class PlanRecorder: Sendable {
         public var floats: [Double]
         /// (type, element count) of each buffer, in the kernel's buffer order.
         public var buffers: [(dtype: DType, count: Int)]
+
+        public init(kernel: Kernel, label: String, splitChunks: Int, ints: [Int64], floats: [Double], buffers: [(dtype: DType, count: Int)]) {
+            self.kernel = kernel
+            self.label = label
+            self.splitChunks = splitChunks
+            self.ints = ints
+            self.floats = floats
+            self.buffers = buffers
+        }
     }
 
     private let state = Mutex<(seen: Set<Kernel>, list: [Recorded])>(([], []))

@@ -34,6 +34,7 @@ public struct PlannedKernel: @unchecked Sendable {
 
     private var makeLabel: String {
         let ops = fusedOps.prefix(6).joined(separator: ",") + (fusedOps.count > 6 ? ",…" : "")
+        if kernel.isSequence { return "seq\(kernel.stages.count)(\(ops))" }
         if let r = kernel.reductions.first { return "\(r.op.rawValue)(\(ops))" }
         return ops.isEmpty ? "copy" : ops
     }
@@ -47,7 +48,10 @@ public struct PlannedKernel: @unchecked Sendable {
         return b
     }
 
-    private var countBytes: Int {
+    private var countBytes: Int { PlannedKernel.bytes(kernel, launch) }
+
+    private static func bytes(_ kernel: Kernel, _ launch: Launch) -> Int {
+        if kernel.isSequence { return kernel.stages.reduce(0) { $0 + bytes($1.kernel, launch.stage($1)) } }
         // (buffer, access) pairs seen, as bits: a kernel has few of each.
         let accessCount = kernel.accesses.count
         var seen = [Bool](repeating: false, count: kernel.buffers.count * accessCount)
@@ -63,6 +67,11 @@ public struct PlannedKernel: @unchecked Sendable {
         for instr in kernel.instrs { if let (b, a) = instr.loaded { count(b, a) } }
         for s in kernel.stores { count(s.buffer, s.access) }
         return total
+    }
+
+    /// The domain points of each stage of a sequence kernel (empty for another kernel).
+    public var stagePoints: [Int] {
+        kernel.stages.map { s in (0..<s.kernel.rank).reduce(1) { $0 * Int(launch.ints[s.intOffset + $1]) } }
     }
 
     public var readBuffers: [Buffer] { accessedBuffers.reads }
@@ -109,6 +118,8 @@ public struct Plan: @unchecked Sendable {
     public var elidedBorders = 0
     /// Kernels merged into the kernel before them (same code, other offsets).
     public var stackedKernels = 0
+    /// Kernels run as stages of sequence kernels (`Planner.formSequences`).
+    public var sequencedKernels = 0
     /// Runs of kernels that may run as one lagged pass (`Lagging`).
     public var laggedChains = 0
     /// Updates that had to copy their base (another reader needed the old values).
@@ -190,6 +201,9 @@ public final class Planner {
     @exclusivity(unchecked) var pingPongOrder: [(writer: Int, readers: [Int])] = []
     /// Off for the second plan made when the emitted order broke a ping-pong's condition.
     @exclusivity(unchecked) var allowPingPong = true
+    /// Whether consecutive small kernels are merged into sequence kernels (`formSequences`):
+    /// only for a sync whose kernels run on the host (a sequence has no accelerator form).
+    public var sequences = false
     /// Values computed straight into their update's fresh buffer: value index -> update index.
     @exclusivity(unchecked) var placement: [Int: Int] = [:]
     @exclusivity(unchecked) var roots: Set<Int> = []
@@ -257,6 +271,7 @@ public final class Planner {
         if !pingPongOrder.isEmpty && !pingPongHolds() {
             let again = Planner()
             again.allowPingPong = false
+            again.sequences = sequences
             return again.plan(roots: roots, nodes: nodes, index: index)
         }
         plan.unstored = nodes.indices.filter { (!materialized[$0] && isCompute(nodes[$0])) || taken.contains($0) }.map { nodes[$0] }
@@ -274,6 +289,7 @@ public final class Planner {
             plan.laggedChains += 1
             i += chain.count
         }
+        if sequences { formSequences() }
         for k in plan.kernels.indices { plan.kernels[k].kernel = plan.kernels[k].kernel.interned() }
         PlanRecorder.current?.record(plan.kernels)
         return plan

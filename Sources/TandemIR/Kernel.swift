@@ -35,6 +35,7 @@ public struct Kernel: Hashable, Sendable, CustomStringConvertible {
         var innerExtent: Int?
         var literalInts: [Int64]?
         var entries: Entries
+        var stages: [Stage] = []
     }
 
     private final class Storage: @unchecked Sendable {
@@ -113,6 +114,16 @@ public struct Kernel: Hashable, Sendable, CustomStringConvertible {
         set { makeUnique(); storage.fields.entries = newValue }
     }
 
+    /// The kernels a sequence kernel runs one after the other (`Kernel.sequence`); empty for
+    /// every other kernel.
+    public var stages: [Stage] {
+        get { storage.fields.stages }
+        set { makeUnique(); storage.fields.stages = newValue }
+    }
+
+    /// Whether this kernel is a sequence of stages (`Kernel.sequence`).
+    public var isSequence: Bool { !storage.fields.stages.isEmpty }
+
     public enum Entries: Hashable, Sendable {
         /// Every entry point (the interpreter, the CUDA dialect, hand-built kernels).
         case all
@@ -132,6 +143,7 @@ public struct Kernel: Hashable, Sendable, CustomStringConvertible {
     /// points (a 714-instruction reduction made 120 KB of C and compiled in 1.1 s; a
     /// 538-instruction map, 34 KB in 0.31 s).
     public var compileWeight: Int {
+        if isSequence { return stages.reduce(0) { $0 + $1.kernel.compileWeight } }
         let body = instrs.count(where: { !$0.epilogue }) + stores.count(where: { !$0.epilogue }) + reductions.count
         return reductions.isEmpty ? body : 3 * body
     }
@@ -229,7 +241,14 @@ public struct Kernel: Hashable, Sendable, CustomStringConvertible {
         text += ", stores: " + list(stores) { "TandemIR.Store(buffer: \($0.buffer), access: \($0.access), value: \($0.value), epilogue: \($0.epilogue))" }
         text += ", intParams: \(intParams), floatParams: \(floatParams), innerExtent: " + (innerExtent.map { "Optional(\($0))" } ?? "nil")
         text += ", literalInts: " + (literalInts.map { "Optional(" + list($0) { String($0) } + ")" } ?? "nil")
-        return text + ", entries: TandemIR.Kernel.Entries.\(entryName))"
+        text += ", entries: TandemIR.Kernel.Entries.\(entryName)"
+        // Only a sequence says its stages: every other kernel's text is as it always was.
+        if isSequence {
+            text += ", stages: " + list(stages) {
+                "Stage(kernel: \($0.kernel.structureDescription), buffers: \(list($0.buffers) { String($0) }), intOffset: \($0.intOffset), floatOffset: \($0.floatOffset))"
+            }
+        }
+        return text + ")"
     }
 
     /// `structureDescription` as reflection gives it (for the test that the two agree).

@@ -23,7 +23,10 @@ public struct InterpreterDevice: KernelDevice {
     public init(rows: Bool = true) { self.rows = rows }
     public var name: String { "interpreter" }
     public var availability: Availability { .available }
-    public func prepare(_ kernel: Kernel) throws -> any PreparedKernel { InterpretedKernel(kernel: kernel, rows: rows) }
+    public func prepare(_ kernel: Kernel) throws -> any PreparedKernel {
+        if kernel.isSequence { return try PreparedSequence(kernel, prepare: prepare) }
+        return InterpretedKernel(kernel: kernel, rows: rows)
+    }
 }
 
 struct InterpretedKernel: PreparedKernel {

@@ -122,6 +122,8 @@ public final class OpenCLDevice: QueuedKernelDevice, @unchecked Sendable {
     // MARK: - QueuedKernelDevice
 
     public func prepareQueued(_ kernel: Kernel) throws -> any QueuedKernel {
+        // The planner makes sequences only for syncs that place on the host alone.
+        guard !kernel.isSequence else { throw TandemError.deviceUnavailable(device: "opencl", reason: "a sequence kernel runs on the host only") }
         let context: OpenCLContextState = try withContext { s in s }
         // Every argument is at most 8 bytes; the extra two of the split entries included.
         let bytes = (kernel.buffers.count + kernel.intParams + kernel.floatParams + 2) * 8
@@ -165,6 +167,8 @@ public final class OpenCLDevice: QueuedKernelDevice, @unchecked Sendable {
     }
 
     public func codeState(_ kernel: Kernel) -> CodeState {
+        // A sequence kernel has no form here (host syncs only make them).
+        if kernel.isSequence { return .missing }
         guard case .success(let (_, info)) = probe() else { return .missing }
         if state.withLock({ $0?.kernels[kernel] }) != nil { return .ready }
         return access(files.entryPath(key(CRenderer.render(kernel, dialect: .opencl), info)), F_OK) == 0 ? .onDisk : .missing

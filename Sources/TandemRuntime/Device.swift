@@ -58,6 +58,35 @@ public protocol PreparedKernel: Sendable {
     func combine(_ launch: Launch, partials: UnsafeRawPointer, count: Int)
 }
 
+/// A sequence kernel (`Kernel.sequence`) run as its stages' own prepared kernels, one after
+/// the other, each over its whole domain: how a device that does not compile a sequence as one
+/// piece (the interpreter) runs it, with the same pieces as each stage run alone on one worker.
+///
+///     let prepared = try PreparedSequence(sequence, prepare: interpreter.prepare)
+public struct PreparedSequence: PreparedKernel {
+    let stages: [(stage: Stage, code: any PreparedKernel)]
+
+    public init(_ kernel: Kernel, prepare: (Kernel) throws -> any PreparedKernel) throws {
+        precondition(kernel.isSequence, "internal: not a sequence kernel")
+        stages = try kernel.stages.map { ($0, try prepare($0.kernel)) }
+    }
+
+    public func run(_ launch: Launch, lo: Int, hi: Int) {
+        for (stage, code) in stages {
+            let l = launch.stage(stage), r = stage.wholeRange(l)
+            code.run(l, lo: r.lowerBound, hi: r.upperBound)
+        }
+    }
+
+    public func runSplit(_ launch: Launch, lo: Int, hi: Int, partials: UnsafeMutableRawPointer) {
+        preconditionFailure("internal: a sequence kernel is never split")
+    }
+
+    public func combine(_ launch: Launch, partials: UnsafeRawPointer, count: Int) {
+        preconditionFailure("internal: a sequence kernel is never split")
+    }
+}
+
 /// Which device runs kernels (`TANDEM_DEVICE`, `Tandem.withDevice`).
 public enum DeviceChoice: String, Sendable, CaseIterable {
     /// Each kernel where the cost model predicts it finishes first, among the available options

@@ -115,7 +115,7 @@ extension Runtime {
                 compiling: Set<Kernel> = []) -> PlacementDecision {
         let entry = history[k.kernel] ?? { () -> (features: KernelFeatures, runs: Int, earlier: Int) in
             let earlier = kernelHistory?.runs(k.kernel) ?? 0
-            return (KernelFeatures(k.kernel), earlier, earlier)
+            return (KernelFeatures(k.kernel, stagePoints: k.stagePoints), earlier, earlier)
         }()
         let launch = k.launch
         var run = KernelRun(points: k.points,

@@ -253,6 +253,11 @@ public final class Runtime: @unchecked Sendable {
     let planCache: PlanCache? = ProcessInfoLite.environment("TANDEM_PLAN_CACHE") == "off" ? nil
         : PlanCache(bindMembers: ProcessInfoLite.environment("TANDEM_GRAPH") != nil)
 
+    /// Whether consecutive small kernels are merged into sequence kernels (`Planner.sequences`)
+    /// when every option of a sync is on the host; `TANDEM_SEQUENCES=off` runs each alone (for
+    /// checking them; tests set it per runtime). Read under the graph lock.
+    @exclusivity(unchecked) public var formsSequences = ProcessInfoLite.environment("TANDEM_SEQUENCES") != "off"
+
     /// Interpreted kernels whose compile pays back as one of a batch (graph lock).
     @exclusivity(unchecked) var sideCompiles = SideCompilePool()
 
@@ -413,7 +418,13 @@ public final class Runtime: @unchecked Sendable {
             if roots.isEmpty { return }
             let (options, forced) = try self.options()
             let planStart = Executor.now()
-            let (plan, hit) = planCache.map { $0.plan(roots: roots) } ?? (Planner().plan(roots: roots), false)
+            // Small kernels run as stages of sequence kernels when every option is on the host.
+            let sequences = formsSequences && !options.contains(where: \.isAccelerator)
+            let (plan, hit) = planCache.map { $0.plan(roots: roots, sequences: sequences) } ?? ({
+                let planner = Planner()
+                planner.sequences = sequences
+                return (planner.plan(roots: roots), false)
+            }())
             if let dir = graphDirectory {
                 // One file per sync: the graph as planned, before the nodes are realised.
                 let n = graphCount.add(1, ordering: .relaxed).newValue
@@ -558,6 +569,7 @@ public final class Runtime: @unchecked Sendable {
                 s.copiedUpdates += plan.copiedUpdates
                 s.freshUpdates += plan.freshUpdates
                 s.laggedPasses += lagged
+                s.sequenceStages += plan.sequencedKernels
                 if forced { s.forcedPlacements += plan.kernels.count }
             }
         }

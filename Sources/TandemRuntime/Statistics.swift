@@ -42,6 +42,9 @@ public struct Statistics: Sendable, Equatable, CustomStringConvertible {
     public var freshUpdates = 0
     /// Lagged passes run (`Lagging`): each runs two or more of `kernelsRun` in one pass.
     public var laggedPasses = 0
+    /// Kernels run as stages of sequence kernels (`Kernel.sequence`; `kernelsRun` counts each
+    /// sequence once).
+    public var sequenceStages = 0
     /// Kernel runs with code compiled for their launch's ints (`Specialization`).
     public var specializedRuns = 0
     /// Matrix products handed to the BLAS (`matmul` of large operands) and their time.

@@ -63,6 +63,8 @@ struct IntrospectionTests {
         let dir = TestScratch.path("counters")
         let cpu = CPUDevice(statistics: stats, cache: CPUKernelCache(directory: dir))
         let runtime = Runtime(devices: [cpu, InterpreterDevice()], statistics: stats, workers: 2, profile: { SyntheticProfiles.cpu() })
+        // Each kernel alone (not merged into a sequence kernel), so that they can be counted.
+        runtime.formsSequences = false
         func program() -> Tensor<Double> {
             let x = Tensor<Double>([1, 2, 3, 4])
             var y = x * 2 + 1                  // a map kernel (y is needed whole by the update)...
