@@ -168,6 +168,9 @@ public struct KernelRun: Sendable {
     public var bytes: Int
     /// Extent of the innermost axis (each run of it is one inner loop).
     public var innerExtent: Int = 1
+    /// Calls of compiled or interpreted code the run makes per chunk: a sequence kernel's
+    /// stages (`Kernel.sequence`) are one call each.
+    public var calls: Int = 1
     /// Bytes written into memory never touched before (the allocator has no warm block).
     public var freshBytes: Int = 0
     /// Bytes of inputs valid only on the host (a GPU option must copy them over first).
@@ -304,7 +307,7 @@ public struct CostModel: Sendable {
                 let speedup = min(Double(threads), max(cpu.interpreterSpeedup, 1))
                 let rows = Double(run.points) / Double(max(run.innerExtent, 1))
                 p.compute = (Double(run.points) * perPoint + rows * cpu.interpreterRowSeconds) / speedup + chunkCost + firstTouch
-                    + Double(chunks) / Double(threads) * cpu.interpreterCallSeconds
+                    + Double(chunks * run.calls) / Double(threads) * cpu.interpreterCallSeconds
                 p.bound = "interpreter"
             } else {
                 let perPoint = f.computePerPoint(narrow: cpu.f32, wide: cpu.f64) + Double(f.loads + f.stores) * cpu.accessSeconds
@@ -317,7 +320,7 @@ public struct CostModel: Sendable {
                 let bandwidth = threads <= 1 || workers <= 1 ? one : one + (all - one) * Double(threads - 1) / Double(workers - 1)
                 let memory = Double(run.bytes) / bandwidth
                 p.compute = max(compute, memory) + chunkCost + firstTouch
-                    + Double(placement == .cpu1 ? 1 : chunks) / Double(threads) * cpu.callSeconds
+                    + Double((placement == .cpu1 ? 1 : chunks) * run.calls) / Double(threads) * cpu.callSeconds
                 p.bound = memory >= compute ? "memory" : "compute"
                 p.compile = codeCost(run.code[placement] ?? run.code[.cpuAll] ?? .ready, compile: compileTime(f), load: cpu.loadSeconds,
                                      previousRuns: run.previousRuns)

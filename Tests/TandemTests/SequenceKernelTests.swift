@@ -3,9 +3,10 @@ import _TandemTestSupport
 import Tandem
 import TandemIR
 import TandemCompiler
-import TandemRuntime
+@testable import TandemRuntime
 import TandemCPU
 import TandemInterpreter
+import TandemModel
 
 /// Sequence kernels (issue 15, point 4): consecutive small kernels that cannot fuse (a stencil
 /// and the border writes that read what it wrote) merged into one kernel of stages, run one
@@ -150,5 +151,31 @@ struct SequenceKernelTests {
             let r = try KernelCheck.run(k, on: HostQueuedDevice(), reference: Tandem.cpu, seed: 4)
             #expect(r.passed && r.detail.hasPrefix("\(k.kernel.stages.count) stages"), "\(k.label): \(r.detail)")
         }
+    }
+
+    @Test("a sequence is priced as its stages: each stage's rows and points, one launch")
+    func priced() throws {
+        // The built-in profile: a cost per run of the innermost loop as well as per point.
+        let stats = StatisticsBox()
+        let id = MachineIdentity(host: "test", cpuModel: "test", workers: 2, compiler: "clang", gpu: nil)
+        let rt = Runtime(devices: [InterpreterDevice()], statistics: stats, workers: 2, profile: { MachineProfile.builtIn(identity: id) })
+        #expect(MachineProfile.builtIn(identity: id).cpu.interpreterCallSeconds > 0)
+        // Border copies of a 40 x 40 grid (one row or column each) and their stencil.
+        let (p, _) = Self.relax(40, iterations: 1, seed: 2)
+        let planner = Planner()
+        planner.sequences = true
+        let kernels = planner.plan(roots: [p.node]).kernels
+        let sequence = try #require(kernels.first { $0.kernel.isSequence })
+        let plain = Planner().plan(roots: [p.node]).kernels
+        let model = rt.costModel
+        func interpreted(_ k: PlannedKernel) -> Prediction {
+            rt.decide(k, options: [.interpreter], forced: true, model: model).chosen
+        }
+        let whole = interpreted(sequence)
+        // The same stages alone: their compute summed (the sequence launches once).
+        let alone = plain.filter { k in sequence.kernel.stages.contains { $0.kernel.instrs == k.kernel.instrs && $0.kernel.stores == k.kernel.stores } }
+        try #require(alone.count >= 2)
+        let sum = alone.map { interpreted($0).compute }.reduce(0, +)
+        #expect(whole.compute <= sum * 1.5 && whole.compute >= sum / 1.5, "sequence \(whole.compute) s, stages alone \(sum) s")
     }
 }
