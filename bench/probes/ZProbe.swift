@@ -22,6 +22,26 @@ public enum ZProbe {
         }
         return ["solve_ms": best * 1e3, "det_ms": bestDet * 1e3, "x0": x0]
     }
+    /// Cavity flow's Poisson loop on an n x n grid: mode 1 the stencil alone, 2 the four border
+    /// writes alone, 3 both (fifteenth session: sequence kernels).
+    public static func bc(n: Int, iters: Int, mode: Int) throws -> [String: Double] {
+        var p = Tensor<Double>.uniform([n, n], seed: 1, in: 0...1)
+        let inner = 1..<(n - 1), east = 2..<n, west = 0..<(n - 2)
+        for _ in 0..<iters {
+            if mode != 2 {
+                let pn = p
+                p[inner, inner] = (pn[inner, east] + pn[inner, west] + pn[east, inner] + pn[west, inner]) * 0.25
+            }
+            if mode != 1 {
+                p[.all, n - 1] = p[.all, n - 2]
+                p[0, .all] = p[1, .all]
+                p[.all, 0] = p[.all, 1]
+                p[n - 1, .all] = Tensor(0.0)
+            }
+        }
+        return ["sum": try p.sum().item()]
+    }
+
     public static func trivial(n: Int) throws -> [String: Double] {
         let x = Tensor<Double>.uniform([n], seed: 1, in: 0...1)
         let a = try (x * 2 + 1).sum().item()

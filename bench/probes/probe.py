@@ -82,6 +82,17 @@ def solve(n=500, reps=5):
         t = time.perf_counter(); np.linalg.det(a); bd = min(bd, time.perf_counter() - t)
     return {"solve_ms": best * 1e3, "det_ms": bd * 1e3, "x0": x[0]}
 
+def bc(n=41, iters=5000, mode=3):
+    # mode 1: the stencil alone; 2: the four border writes alone; 3: both (cavity flow's Poisson loop)
+    p = uniform([n, n], 1, 0, 1)
+    for _ in range(iters):
+        if mode != 2:
+            pn = p.copy()
+            p[1:-1, 1:-1] = (pn[1:-1, 2:] + pn[1:-1, :-2] + pn[2:, 1:-1] + pn[:-2, 1:-1]) * 0.25
+        if mode != 1:
+            p[:, -1] = p[:, -2]; p[0, :] = p[1, :]; p[:, 0] = p[:, 1]; p[-1, :] = 0
+    return {"sum": p.sum()}
+
 name = sys.argv[1]; args = {k: float(v) if '.' in v or 'e' in v else int(v) for k, v in (a.split('=') for a in sys.argv[2:])}
 f = globals()[name[2:]]
 best = 1e9
