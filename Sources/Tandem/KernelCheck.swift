@@ -57,21 +57,6 @@ public enum KernelCheck {
     /// Runs `k` on both devices and compares every written buffer.
     public static func run(_ k: PlanRecorder.Recorded, on device: any QueuedKernelDevice, reference: any KernelDevice,
                            seed: UInt64) throws -> Outcome {
-        if k.kernel.isSequence {
-            // A sequence has no accelerator form (it is made for host-only syncs): its stages
-            // are checked one by one, each as the kernel it is alone.
-            var worst = "no stages"
-            for (j, stage) in k.kernel.stages.enumerated() {
-                let alone = PlanRecorder.Recorded(kernel: stage.kernel, label: "\(k.label) stage \(j)", splitChunks: 0,
-                                                  ints: Array(k.ints[stage.intOffset..<(stage.intOffset + stage.kernel.intParams)]),
-                                                  floats: Array(k.floats[stage.floatOffset..<(stage.floatOffset + stage.kernel.floatParams)]),
-                                                  buffers: stage.buffers.map { k.buffers[$0] })
-                let outcome = try run(alone, on: device, reference: reference, seed: seed &+ UInt64(j))
-                if !outcome.passed { return Outcome(passed: false, detail: "stage \(j): \(outcome.detail)") }
-                worst = outcome.detail
-            }
-            return Outcome(passed: true, detail: "\(k.kernel.stages.count) stages; last: \(worst)")
-        }
         let expected = inputs(k, seed: seed), actual = inputs(k, seed: seed)
         let refLaunch = Launch(buffers: expected, ints: k.ints, floats: k.floats)
         let code = try reference.prepare(k.kernel)

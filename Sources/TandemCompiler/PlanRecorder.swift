@@ -24,14 +24,6 @@ public final class PlanRecorder: Sendable {
         /// (type, element count) of each buffer, in the kernel's buffer order.
         public var buffers: [(dtype: DType, count: Int)]
 
-        public init(kernel: Kernel, label: String, splitChunks: Int, ints: [Int64], floats: [Double], buffers: [(dtype: DType, count: Int)]) {
-            self.kernel = kernel
-            self.label = label
-            self.splitChunks = splitChunks
-            self.ints = ints
-            self.floats = floats
-            self.buffers = buffers
-        }
     }
 
     private let state = Mutex<(seen: Set<Kernel>, list: [Recorded])>(([], []))
@@ -41,11 +33,19 @@ public final class PlanRecorder: Sendable {
     /// Kernels recorded so far, in first-seen order.
     public var kernels: [Recorded] { state.withLock { $0.list } }
 
+    /// Records each kernel of `kernels` not seen before; a sequence kernel (`Kernel.sequence`)
+    /// as its stages, each the kernel it is alone with its own launch: what the recorder's users
+    /// check on other devices (which have no sequence form) is the code that computes.
     func record(_ kernels: [PlannedKernel]) {
         state.withLock { s in
-            for k in kernels where s.seen.insert(k.kernel).inserted {
-                s.list.append(Recorded(kernel: k.kernel, label: k.label, splitChunks: k.splitChunks, ints: k.launch.ints,
-                                       floats: k.launch.floats, buffers: k.launch.buffers.map { ($0.dtype, $0.count) }))
+            for k in kernels {
+                let alone: [(kernel: Kernel, label: String, launch: Launch)] = k.kernel.isSequence
+                    ? k.kernel.stages.enumerated().map { j, stage in (stage.kernel, "\(k.label) stage \(j)", k.launch.stage(stage)) }
+                    : [(k.kernel, k.label, k.launch)]
+                for (kernel, label, launch) in alone where s.seen.insert(kernel).inserted {
+                    s.list.append(Recorded(kernel: kernel, label: label, splitChunks: k.kernel.isSequence ? 0 : k.splitChunks, ints: launch.ints,
+                                           floats: launch.floats, buffers: launch.buffers.map { ($0.dtype, $0.count) }))
+                }
             }
         }
     }

@@ -59,8 +59,8 @@ public protocol PreparedKernel: Sendable {
 }
 
 /// A sequence kernel (`Kernel.sequence`) run as its stages' own prepared kernels, one after
-/// the other, each over its whole domain: how a device that does not compile a sequence as one
-/// piece (the interpreter) runs it, with the same pieces as each stage run alone on one worker.
+/// the other, each over its whole domain: how the interpreter and the CPU device run one, with
+/// the same pieces as each stage run alone on one worker.
 ///
 ///     let prepared = try PreparedSequence(sequence, prepare: interpreter.prepare)
 public struct PreparedSequence: PreparedKernel {

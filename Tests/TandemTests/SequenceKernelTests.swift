@@ -54,29 +54,26 @@ struct SequenceKernelTests {
     func sameBitsEverywhere() throws {
         let dir = TestScratch.path("sequences-bits")
         var results: [String: [Double]] = [:]
-        var sequences = 0, stages = 0
         for formed in [false, true] {
             let rt = Self.runtime(dir, sequences: formed)
             for device in [DeviceChoice.interpreter, .cpu1, .cpu] {
-                let recorder = PlanRecorder()
-                let got = try PlanRecorder.$current.withValue(recorder) {
-                    try Tandem.withDevice(device) { () -> [Double] in
-                        let (p, sums) = Self.relax(12, iterations: 5, seed: 7)
-                        let s = Tensor.stack(sums)
-                        return try Self.values(rt, p) + Self.values(rt, s)
-                    }
+                let before = rt.statistics.snapshot
+                let got = try Tandem.withDevice(device) { () -> [Double] in
+                    let (p, sums) = Self.relax(12, iterations: 5, seed: 7)
+                    let s = Tensor.stack(sums)
+                    return try Self.values(rt, p) + Self.values(rt, s)
                 }
                 results["\(formed) \(device)"] = got
+                let after = rt.statistics.snapshot
+                let stages = after.sequenceStages - before.sequenceStages, kernels = after.kernelsRun - before.kernelsRun
                 if formed {
-                    sequences += recorder.kernels.count { $0.kernel.isSequence }
-                    stages = Swift.max(stages, recorder.kernels.map(\.kernel.stages.count).max() ?? 0)
+                    // Most of the 5 x 6 small kernels ran as stages of a few sequences.
+                    #expect(stages >= 25 && kernels < 10, "\(device): \(stages) stages, \(kernels) kernels")
                 } else {
-                    #expect(!recorder.kernels.contains { $0.kernel.isSequence }, "no sequence when the runtime forms none")
+                    #expect(stages == 0 && kernels >= 30, "\(device): no sequence when the runtime forms none")
                 }
             }
         }
-        // Sequences were formed, long enough to hold a stencil and its four borders.
-        #expect(sequences >= 3 && stages >= 5, "sequences \(sequences), longest \(stages) stages")
         let reference = results["false interpreter"]!
         #expect(reference.count == 12 * 12 + 5)
         for (name, got) in results {
@@ -138,18 +135,19 @@ struct SequenceKernelTests {
         #expect(sequence.points == sequence.stagePoints.reduce(0, +))
     }
 
-    @Test("the kernel-level harness checks a sequence stage by stage")
-    func kernelCheck() throws {
+    @Test("the plan recorder hands other devices a sequence's stages, each the kernel it is alone, and they pass the kernel-level harness")
+    func recordedAsStages() throws {
         let rt = Self.runtime(TestScratch.path("sequences-check"), sequences: true)
         let recorder = PlanRecorder()
         try PlanRecorder.$current.withValue(recorder) {
             _ = try Tandem.withDevice(.cpu1) { try Self.values(rt, Self.relax(10, iterations: 2, seed: 11).0) }
         }
-        let sequences = recorder.kernels.filter(\.kernel.isSequence)
-        try #require(!sequences.isEmpty)
-        for k in sequences {
+        #expect(rt.statistics.snapshot.sequenceStages >= 5)
+        #expect(!recorder.kernels.isEmpty && !recorder.kernels.contains { $0.kernel.isSequence })
+        #expect(recorder.kernels.contains { $0.label.contains("stage") })
+        for k in recorder.kernels {
             let r = try KernelCheck.run(k, on: HostQueuedDevice(), reference: Tandem.cpu, seed: 4)
-            #expect(r.passed && r.detail.hasPrefix("\(k.kernel.stages.count) stages"), "\(k.label): \(r.detail)")
+            #expect(r.passed, "\(k.label): \(r.detail)")
         }
     }
 
