@@ -98,6 +98,91 @@ extension Tensor where Scalar: FloatingTensorScalar {
     }
 }
 
+extension Tensor where Scalar: FloatingTensorScalar {
+    /// The least-squares solution `x` of `self @ x ≈ b` with the smallest norm
+    /// (`numpy.linalg.lstsq(a, b)[0]`): this tensor an m x n matrix, `b` a vector of m or an
+    /// m x k matrix (a solution column each). Singular values at most `rcond` times the largest
+    /// count as zero; by default the element type's epsilon times max(m, n), NumPy's default.
+    /// LAPACK's `dgelsd` when the system has one (`tandem devices`), else Tandem's own SVD; in
+    /// double, float32 results rounded back. A sync point.
+    ///
+    ///     let coefficients = try a.leastSquares(Tensor<Double>.ones([3]))
+    public func leastSquares(_ b: Tensor, rcond: Double? = nil) throws -> Tensor {
+        precondition(rank == 2, "lstsq: \(rank)-dimensional array given. Array must be two-dimensional")
+        let m = shape[0], n = shape[1]
+        precondition((b.rank == 1 || b.rank == 2) && b.shape[0] == m, "lstsq: Incompatible dimensions: a is \(Shape.describe(shape)), b is \(Shape.describe(b.shape))")
+        let k = b.rank == 1 ? 1 : b.shape[1]
+        let x = Tensor.leastSquares(try cast(to: Double.self).scalars, m: m, n: n, try b.cast(to: Double.self).scalars, k: k,
+                                    rcond: rcond ?? Double(Scalar.ulpOfOne) * Double(Swift.max(m, n)))
+        return Tensor<Double>(x, shape: b.rank == 1 ? [n] : [n, k]).cast(to: Scalar.self)
+    }
+
+    /// Row-major `a` (m x n) and `b` (m x k) through `LAPACK.leastSquares`; X row-major.
+    static func leastSquares(_ a: [Double], m: Int, n: Int, _ b: [Double], k: Int, rcond: Double) -> [Double] {
+        var acm = [Double](repeating: 0, count: m * n), bcm = [Double](repeating: 0, count: m * k)
+        for i in 0..<m {
+            for j in 0..<n { acm[j * m + i] = a[i * n + j] }
+            for c in 0..<k { bcm[c * m + i] = b[i * k + c] }
+        }
+        let r = LAPACK.shared.leastSquares(acm, m: m, n: n, bcm, k: k, rcond: rcond)
+        var out = [Double](repeating: 0, count: n * k)
+        for i in 0..<n { for c in 0..<k { out[i * k + c] = r.x[c * n + i] } }
+        return out
+    }
+
+    /// The least-squares polynomial of degree `degree` through the points (`x`, `y`), its
+    /// coefficients highest power first (`numpy.polyfit(x, y, deg)`); `y` may be an m x k
+    /// matrix (a fit per column, the coefficients `[degree + 1, k]`). As NumPy: the Vandermonde
+    /// matrix's columns scaled to unit norm, `leastSquares` with `rcond` len(x) times the
+    /// element type's epsilon by default. A column that is all zeros (every x zero) is left
+    /// unscaled (NumPy divides by its zero norm). NumPy's `RankWarning` is not given. A sync point.
+    ///
+    ///     let line = try Tensor.polyfit(x, y, degree: 1)     // slope, intercept
+    public static func polyfit(_ x: Tensor, _ y: Tensor, degree: Int, rcond: Double? = nil) throws -> Tensor {
+        precondition(degree >= 0, "polyfit: expected deg >= 0")
+        precondition(x.rank == 1, "polyfit: expected 1D vector for x")
+        precondition(x.shape[0] > 0, "polyfit: expected non-empty vector for x")
+        precondition(y.rank == 1 || y.rank == 2, "polyfit: expected 1D or 2D array for y")
+        precondition(y.shape[0] == x.shape[0], "polyfit: expected x and y to have same length")
+        let m = x.shape[0], n = degree + 1, k = y.rank == 1 ? 1 : y.shape[1]
+        let xs = try x.cast(to: Double.self).scalars
+        // The Vandermonde matrix, highest power first, each power by repeated products (as
+        // numpy.vander), then each column divided by its norm.
+        var lhs = [Double](repeating: 0, count: m * n)
+        for i in 0..<m {
+            var power = 1.0
+            for j in stride(from: n - 1, through: 0, by: -1) {
+                lhs[i * n + j] = power
+                power *= xs[i]
+            }
+        }
+        var scale = [Double](repeating: 0, count: n)
+        for j in 0..<n {
+            scale[j] = (0..<m).reduce(0.0) { $0 + lhs[$1 * n + j] * lhs[$1 * n + j] }.squareRoot()
+            if scale[j] == 0 { scale[j] = 1 }
+            for i in 0..<m { lhs[i * n + j] /= scale[j] }
+        }
+        var c = leastSquares(lhs, m: m, n: n, try y.cast(to: Double.self).scalars, k: k,
+                             rcond: rcond ?? Double(m) * Double(Scalar.ulpOfOne))
+        for j in 0..<n { for col in 0..<k { c[j * k + col] /= scale[j] } }
+        return Tensor<Double>(c, shape: y.rank == 1 ? [n] : [n, k]).cast(to: Scalar.self)
+    }
+}
+
+/// `a.leastSquares(b, rcond:)` (`numpy.linalg.lstsq(a, b)[0]`). A sync point.
+///
+///     let fit = try lstsq(a, Tensor<Double>.ones([3]))
+public func lstsq<S: FloatingTensorScalar>(_ a: Tensor<S>, _ b: Tensor<S>, rcond: Double? = nil) throws -> Tensor<S> {
+    try a.leastSquares(b, rcond: rcond)
+}
+
+/// `Tensor.polyfit(x, y, degree:)` (`numpy.polyfit`). A sync point.
+///
+///     let quadratic = try polyfit(x, y, 2)
+public func polyfit<S: FloatingTensorScalar>(_ x: Tensor<S>, _ y: Tensor<S>, _ degree: Int, rcond: Double? = nil) throws -> Tensor<S> {
+    try Tensor.polyfit(x, y, degree: degree, rcond: rcond)
+}
+
 /// `a.solve(b)`: the solution of `a @ x == b` (`numpy.linalg.solve`). A sync point.
 ///
 ///     let x = try solve(m, Tensor<Double>.ones([5]))

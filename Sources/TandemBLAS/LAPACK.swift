@@ -4,7 +4,8 @@ import Glibc
 import TandemRuntime
 
 /// LU factorisation with partial pivoting and the solves that use it, for `solve`, `inverse`
-/// and `determinant`: LAPACK's `dgetrf`/`dgetrs` from the system's library, loaded with
+/// and `determinant`, and least squares (`leastSquares`, for `lstsq` and `polyfit`; `dgelsd`
+/// when the library has it, else Tandem's own SVD): LAPACK's `dgetrf`/`dgetrs` from the system's library, loaded with
 /// `dlopen` at first use (OpenBLAS, which carries LAPACK, then `liblapack.so.3`, then MKL;
 /// `TANDEM_LAPACK` names a file, or `off`), or, without one, the same algorithm written here
 /// (unblocked right-looking elimination, the pivot the first largest magnitude of its column,
@@ -23,7 +24,14 @@ public final class LAPACK: Sendable {
     typealias Getrs = @convention(c) (UnsafePointer<CChar>, UnsafePointer<Int32>, UnsafePointer<Int32>, UnsafePointer<Double>,
                                       UnsafePointer<Int32>, UnsafePointer<Int32>, UnsafeMutablePointer<Double>, UnsafePointer<Int32>,
                                       UnsafeMutablePointer<Int32>, Int) -> Void
+    /// `dgelsd`: least squares by a divide-and-conquer SVD (what numpy.linalg.lstsq calls).
+    typealias Gelsd = @convention(c) (UnsafePointer<Int32>, UnsafePointer<Int32>, UnsafePointer<Int32>, UnsafeMutablePointer<Double>,
+                                      UnsafePointer<Int32>, UnsafeMutablePointer<Double>, UnsafePointer<Int32>, UnsafeMutablePointer<Double>,
+                                      UnsafePointer<Double>, UnsafeMutablePointer<Int32>, UnsafeMutablePointer<Double>, UnsafePointer<Int32>,
+                                      UnsafeMutablePointer<Int32>, UnsafeMutablePointer<Int32>) -> Void
     private let functions: (getrf: Getrf, getrs: Getrs)?
+    /// Absent from a LAPACK too old or cut down: least squares then use Tandem's own SVD.
+    private let gelsd: Gelsd?
 
     /// The libraries tried, in order.
     public static func candidates() -> [String] {
@@ -33,22 +41,25 @@ public final class LAPACK: Sendable {
 
     private init() {
         if ProcessInfoLite.environment("TANDEM_LAPACK") == "off" {
-            (availability, functions) = (.unavailable("disabled by TANDEM_LAPACK=off; Tandem's own LU runs"), nil)
+            (availability, functions, gelsd) = (.unavailable("disabled by TANDEM_LAPACK=off; Tandem's own LU and SVD run"), nil, nil)
             return
         }
         // OpenBLAS chooses its kernels when loaded: the same core type as the BLAS (see `BLAS`).
         _ = BLAS.shared.isAvailable
-        let found = DynamicLibrary.first(of: LAPACK.candidates(), needing: "dgetrf_/dgetrs_") { lib -> (Getrf, Getrs)? in
+        let found = DynamicLibrary.first(of: LAPACK.candidates(), needing: "dgetrf_/dgetrs_") { lib -> (Getrf, Getrs, Gelsd?)? in
             guard let getrf = lib.optionalSymbol("dgetrf_", as: Getrf.self), let getrs = lib.optionalSymbol("dgetrs_", as: Getrs.self) else { return nil }
-            return (getrf, getrs)
+            return (getrf, getrs, lib.optionalSymbol("dgelsd_", as: Gelsd.self))
         }
         switch found {
-        case .success(let (lib, f)): (availability, functions) = (.available(lib.path), f)
-        case .failure(let why): (availability, functions) = (.unavailable("\(why); Tandem's own LU runs"), nil)
+        case .success(let (lib, f)): (availability, functions, gelsd) = (.available(lib.path), (f.0, f.1), f.2)
+        case .failure(let why): (availability, functions, gelsd) = (.unavailable("\(why); Tandem's own LU and SVD run"), nil, nil)
         }
     }
 
     public var isAvailable: Bool { functions != nil }
+
+    /// Whether least squares use the library's `dgelsd` (else Tandem's own SVD).
+    public var hasLeastSquares: Bool { gelsd != nil }
 
     /// Factors the n x n column-major `a` in place into L (unit lower, below the diagonal) and
     /// U, with row `i` swapped with row `pivots[i] - 1` at step `i` (LAPACK's 1-based pivots).
@@ -131,5 +142,84 @@ public final class LAPACK: Sendable {
                 }
             }
         }
+    }
+
+    /// The least-squares solutions of A X ≈ B with the smallest norm (`numpy.linalg.lstsq`):
+    /// `a` is m x n and `b` m x k, both column-major; singular values at most `rcond` times
+    /// the largest count as zero. Returns X (n x k, column-major), the effective rank and the
+    /// singular values, largest first. LAPACK's `dgelsd` when loaded (`library` true), else
+    /// Tandem's own one-sided Jacobi SVD (Hestenes: column pairs rotated until orthogonal to
+    /// working precision), slower on large matrices, the same answers to rounding.
+    public func leastSquares(_ a: [Double], m: Int, n: Int, _ b: [Double], k: Int, rcond: Double,
+                             library: Bool = true) -> (x: [Double], rank: Int, singularValues: [Double]) {
+        precondition(a.count == m * n && b.count == m * k, "internal: least squares with mismatched sizes")
+        if m == 0 || n == 0 { return ([Double](repeating: 0, count: n * k), 0, []) }
+        if library, let gelsd, m <= Int(Int32.max) / 2, n <= Int(Int32.max) / 2, k <= Int(Int32.max) {
+            let rows = Swift.max(m, n)
+            var a = a, bb = [Double](repeating: 0, count: rows * k)
+            for c in 0..<k { for i in 0..<m { bb[c * rows + i] = b[c * m + i] } }
+            var m32 = Int32(m), n32 = Int32(n), k32 = Int32(Swift.max(k, 1)), lda = Int32(m), ldb = Int32(rows)
+            var s = [Double](repeating: 0, count: Swift.min(m, n)), rank: Int32 = 0, info: Int32 = 0, rc = rcond
+            var query = 0.0, lwork: Int32 = -1, iquery: Int32 = 0
+            gelsd(&m32, &n32, &k32, &a, &lda, &bb, &ldb, &s, &rc, &rank, &query, &lwork, &iquery, &info)
+            if info == 0 {
+                var work = [Double](repeating: 0, count: Swift.max(1, Int(query))), iwork = [Int32](repeating: 0, count: Swift.max(1, Int(iquery)))
+                lwork = Int32(work.count)
+                gelsd(&m32, &n32, &k32, &a, &lda, &bb, &ldb, &s, &rc, &rank, &work, &lwork, &iwork, &info)
+                if info == 0 {
+                    var x = [Double](repeating: 0, count: n * k)
+                    for c in 0..<k { for i in 0..<n { x[c * n + i] = bb[c * rows + i] } }
+                    return (x, Int(rank), s)
+                }
+            }
+            // The SVD did not converge (info > 0): the Jacobi SVD below.
+        }
+        // One-sided Jacobi: U = A V with V orthogonal, rotated until U's columns are orthogonal;
+        // then σⱼ = |uⱼ| and X = Σ over σⱼ above the cutoff of vⱼ (uⱼ · B) / σⱼ².
+        var u = a
+        var v = [Double](repeating: 0, count: n * n)
+        for j in 0..<n { v[j * n + j] = 1 }
+        for _ in 0..<80 {
+            var rotated = false
+            for p in 0..<(n - 1) {
+                for q in (p + 1)..<n {
+                    var alpha = 0.0, beta = 0.0, gamma = 0.0
+                    for i in 0..<m {
+                        let x = u[p * m + i], y = u[q * m + i]
+                        alpha += x * x; beta += y * y; gamma += x * y
+                    }
+                    if gamma == 0 || Swift.abs(gamma) <= 1e-15 * (alpha * beta).squareRoot() { continue }
+                    rotated = true
+                    let zeta = (beta - alpha) / (2 * gamma)
+                    let t = (zeta >= 0 ? 1.0 : -1.0) / (Swift.abs(zeta) + (1 + zeta * zeta).squareRoot())
+                    let c = 1 / (1 + t * t).squareRoot(), sn = c * t
+                    for i in 0..<m {
+                        let x = u[p * m + i], y = u[q * m + i]
+                        u[p * m + i] = c * x - sn * y
+                        u[q * m + i] = sn * x + c * y
+                    }
+                    for i in 0..<n {
+                        let x = v[p * n + i], y = v[q * n + i]
+                        v[p * n + i] = c * x - sn * y
+                        v[q * n + i] = sn * x + c * y
+                    }
+                }
+            }
+            if !rotated { break }
+        }
+        let sigma = (0..<n).map { j in (0..<m).reduce(0.0) { $0 + u[j * m + $1] * u[j * m + $1] }.squareRoot() }
+        let cutoff = rcond * (sigma.max() ?? 0)
+        var x = [Double](repeating: 0, count: n * k)
+        var rank = 0
+        for j in 0..<n where sigma[j] > cutoff && sigma[j] > 0 {
+            rank += 1
+            for c in 0..<k {
+                var dot = 0.0
+                for i in 0..<m { dot += u[j * m + i] * b[c * m + i] }
+                let w = dot / (sigma[j] * sigma[j])
+                for i in 0..<n { x[c * n + i] += v[j * n + i] * w }
+            }
+        }
+        return (x, rank, Array(sigma.sorted(by: >).prefix(Swift.min(m, n))))
     }
 }

@@ -26,7 +26,9 @@ struct Devices: ParsableCommand {
         case .unavailable(let why): print("blas: none (\(why)); matrix products use generated kernels")
         }
         switch LAPACK.shared.availability {
-        case .available(let lib): print("lapack: \(lib): LU factorisation for solve, inverse and determinant")
+        case .available(let lib):
+            print("lapack: \(lib): LU factorisation for solve, inverse and determinant; least squares (lstsq, polyfit) "
+                  + (LAPACK.shared.hasLeastSquares ? "by dgelsd" : "by Tandem's own SVD (no dgelsd in it)"))
         case .unavailable(let why): print("lapack: none (\(why))")
         }
         let nvrtc: String
