@@ -153,12 +153,13 @@ public final class LAPACK: Sendable {
     public func leastSquares(_ a: [Double], m: Int, n: Int, _ b: [Double], k: Int, rcond: Double,
                              library: Bool = true) -> (x: [Double], rank: Int, singularValues: [Double]) {
         precondition(a.count == m * n && b.count == m * k, "internal: least squares with mismatched sizes")
-        if m == 0 || n == 0 { return ([Double](repeating: 0, count: n * k), 0, []) }
+        // Nothing to solve (dgelsd would be given one right-hand side in an empty array).
+        if m == 0 || n == 0 || k == 0 { return ([Double](repeating: 0, count: n * k), 0, []) }
         if library, let gelsd, m <= Int(Int32.max) / 2, n <= Int(Int32.max) / 2, k <= Int(Int32.max) {
             let rows = Swift.max(m, n)
             var a = a, bb = [Double](repeating: 0, count: rows * k)
             for c in 0..<k { for i in 0..<m { bb[c * rows + i] = b[c * m + i] } }
-            var m32 = Int32(m), n32 = Int32(n), k32 = Int32(Swift.max(k, 1)), lda = Int32(m), ldb = Int32(rows)
+            var m32 = Int32(m), n32 = Int32(n), k32 = Int32(k), lda = Int32(m), ldb = Int32(rows)
             var s = [Double](repeating: 0, count: Swift.min(m, n)), rank: Int32 = 0, info: Int32 = 0, rc = rcond
             var query = 0.0, lwork: Int32 = -1, iquery: Int32 = 0
             gelsd(&m32, &n32, &k32, &a, &lda, &bb, &ldb, &s, &rc, &rank, &query, &lwork, &iquery, &info)
