@@ -41,6 +41,8 @@ public final class CPUDevice: KernelDevice, @unchecked Sendable {
 
     /// Sequence kernels prepared in this process (their stages' compiled code).
     private let sequences = Mutex<[Kernel: PreparedSequence]>([:])
+    /// A stage whose code is not loaded yet (`readyCode` of a sequence).
+    private struct NotReady: Error {}
 
     /// A sequence kernel (`Kernel.sequence`) is compiled stage by stage: each stage is the
     /// kernel it would be alone, compiled and cached as that kernel, and the sequence calls
@@ -79,9 +81,17 @@ public final class CPUDevice: KernelDevice, @unchecked Sendable {
     public func prepare(together kernels: [Kernel]) -> [Result<any PreparedKernel, any Error>] {
         if kernels.contains(where: \.isSequence) {
             // The stages of every sequence compiled together with the other kernels, then the
-            // sequences made of them.
-            _ = prepare(together: sequenceStages(kernels))
-            return kernels.map { k in Result { try prepare(k) } }
+            // sequences made of their code (each looked up once: no second count as a hit).
+            let stages = sequenceStages(kernels)
+            let code = Dictionary(uniqueKeysWithValues: zip(stages, prepare(together: stages)))
+            return kernels.map { k in
+                guard k.isSequence else { return code[k]! }
+                return Result {
+                    let s = try PreparedSequence(k, prepare: { try code[$0]!.get() })
+                    sequences.withLock { $0[k] = s }
+                    return s
+                }
+            }
         }
         let tc: CPUToolchain
         do { tc = try usableToolchain() } catch { return kernels.map { _ in .failure(error) } }
@@ -112,7 +122,10 @@ public final class CPUDevice: KernelDevice, @unchecked Sendable {
             if let s = sequences.withLock({ $0[kernel] }) { return s }
             // Ready once every stage is (the stages may have been compiled alone or for
             // another sequence).
-            guard kernel.stages.allSatisfy({ readyCode($0.kernel) != nil }), let s = try? PreparedSequence(kernel, prepare: prepare) else { return nil }
+            guard let s = try? PreparedSequence(kernel, prepare: { stage in
+                guard let c = prepared.withLock({ $0[stage] }) else { throw NotReady() }
+                return c
+            }) else { return nil }
             sequences.withLock { $0[kernel] = s }
             return s
         }

@@ -85,17 +85,15 @@ public final class PlanCache {
     /// (`Planner.sequences`; part of the key).
     public func plan(roots: [Node], sequences: Bool = false) -> (plan: Plan, hit: Bool) {
         let (nodes, epoch) = Planner.postorder(roots)
-        let planner = Planner()
-        planner.sequences = sequences
         guard nodes.count <= PlanCache.maxNodes else {
-            return (planner.plan(roots: roots, nodes: nodes, index: Planner.positions(nodes)), false)
+            return (Planner(sequences: sequences).plan(roots: roots, nodes: nodes, index: Planner.positions(nodes)), false)
         }
         var (words, constants) = PlanCache.key(roots: roots, nodes: nodes, epoch: epoch)
         words.append(sequences ? -102 : -103)
         let key = Key(words)
         if let t = entries[key] { return (PlanCache.bind(t, nodes, constants: constants, members: bindMembers, scratch: &scratch), true) }
         let index = Planner.positions(nodes)
-        let plan = planner.plan(roots: roots, nodes: nodes, index: index)
+        let plan = Planner(sequences: sequences).plan(roots: roots, nodes: nodes, index: index)
         if let t = PlanCache.template(plan, nodes: nodes, index: index, constants: constants) {
             if entries.count >= PlanCache.maxEntries { entries.removeAll() }
             entries[key] = t

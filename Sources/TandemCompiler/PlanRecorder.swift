@@ -23,7 +23,6 @@ public final class PlanRecorder: Sendable {
         public var floats: [Double]
         /// (type, element count) of each buffer, in the kernel's buffer order.
         public var buffers: [(dtype: DType, count: Int)]
-
     }
 
     private let state = Mutex<(seen: Set<Kernel>, list: [Recorded])>(([], []))
@@ -43,7 +42,7 @@ public final class PlanRecorder: Sendable {
                     ? k.kernel.stages.enumerated().map { j, stage in (stage.kernel, "\(k.label) stage \(j)", k.launch.stage(stage)) }
                     : [(k.kernel, k.label, k.launch)]
                 for (kernel, label, launch) in alone where s.seen.insert(kernel).inserted {
-                    s.list.append(Recorded(kernel: kernel, label: label, splitChunks: k.kernel.isSequence ? 0 : k.splitChunks, ints: launch.ints,
+                    s.list.append(Recorded(kernel: kernel, label: label, splitChunks: k.splitChunks, ints: launch.ints,
                                            floats: launch.floats, buffers: launch.buffers.map { ($0.dtype, $0.count) }))
                 }
             }

@@ -12,9 +12,10 @@ import TandemIR
 //
 // Trade-offs, where they are made: a sequence runs on one worker, so only kernels small enough
 // to run on the calling thread anyway join one (`sequenceStagePoints`, with a bound on the
-// whole); its compiled form is compiled again for each distinct run of kernels (a plan that
-// cuts a step differently makes another sequence); and it runs on the host only, so a sync that
-// may place kernels on an accelerator makes none (`Planner.sequences` is false then).
+// whole); a sequence is a kernel structure of its own for the run counts that decide compiles
+// (its stages' code is compiled and cached as those kernels alone, `CPUDevice`); and it runs on
+// the host only, so a sync that may place kernels on an accelerator makes none
+// (`Planner.sequences` is false then).
 
 extension Planner {
     /// Most domain points of a kernel that joins a sequence.

@@ -203,7 +203,7 @@ public final class Planner {
     @exclusivity(unchecked) var allowPingPong = true
     /// Whether consecutive small kernels are merged into sequence kernels (`formSequences`):
     /// only for a sync whose kernels run on the host (a sequence has no accelerator form).
-    public var sequences = false
+    public let sequences: Bool
     /// Values computed straight into their update's fresh buffer: value index -> update index.
     @exclusivity(unchecked) var placement: [Int: Int] = [:]
     @exclusivity(unchecked) var roots: Set<Int> = []
@@ -247,7 +247,7 @@ public final class Planner {
     /// Where `cost` stops counting.
     static let costCap = 64
 
-    public init() {}
+    public init(sequences: Bool = false) { self.sequences = sequences }
 
     /// Plans everything the roots need that is not yet materialised.
     public func plan(roots: [Node]) -> Plan {
@@ -269,9 +269,8 @@ public final class Planner {
         if allowPingPong { decidePingPong() }
         schedule()
         if !pingPongOrder.isEmpty && !pingPongHolds() {
-            let again = Planner()
+            let again = Planner(sequences: sequences)
             again.allowPingPong = false
-            again.sequences = sequences
             return again.plan(roots: roots, nodes: nodes, index: index)
         }
         plan.unstored = nodes.indices.filter { (!materialized[$0] && isCompute(nodes[$0])) || taken.contains($0) }.map { nodes[$0] }

@@ -420,11 +420,8 @@ public final class Runtime: @unchecked Sendable {
             let planStart = Executor.now()
             // Small kernels run as stages of sequence kernels when every option is on the host.
             let sequences = formsSequences && !options.contains(where: \.isAccelerator)
-            let (plan, hit) = planCache.map { $0.plan(roots: roots, sequences: sequences) } ?? ({
-                let planner = Planner()
-                planner.sequences = sequences
-                return (planner.plan(roots: roots), false)
-            }())
+            let (plan, hit) = planCache.map { $0.plan(roots: roots, sequences: sequences) }
+                ?? (Planner(sequences: sequences).plan(roots: roots), false)
             if let dir = graphDirectory {
                 // One file per sync: the graph as planned, before the nodes are realised.
                 let n = graphCount.add(1, ordering: .relaxed).newValue

@@ -92,9 +92,7 @@ struct SequenceKernelTests {
         // holds the first's stages again.
         func planned(_ n: Int, _ iterations: Int) -> [Kernel] {
             let (p, _) = Self.relax(n, iterations: iterations, seed: 3)
-            let planner = Planner()
-            planner.sequences = true
-            return planner.plan(roots: [p.node]).kernels.map(\.kernel).filter(\.isSequence)
+            return Planner(sequences: true).plan(roots: [p.node]).kernels.map(\.kernel).filter(\.isSequence)
         }
         let one = try #require(planned(9, 1).first), two = try #require(planned(10, 2).first)
         #expect(two.stages.count > one.stages.count)
@@ -116,9 +114,7 @@ struct SequenceKernelTests {
     @Test("the sequence's launch gives each stage its own buffers and parameters")
     func stageLaunches() throws {
         let (p, _) = Self.relax(8, iterations: 1, seed: 5)
-        let planner = Planner()
-        planner.sequences = true
-        let plan = planner.plan(roots: [p.node])
+        let plan = Planner(sequences: true).plan(roots: [p.node])
         let plain = Planner().plan(roots: [p.node])
         let sequence = try #require(plan.kernels.first { $0.kernel.isSequence })
         #expect(plan.sequencedKernels >= sequence.kernel.stages.count)
@@ -160,9 +156,7 @@ struct SequenceKernelTests {
         #expect(MachineProfile.builtIn(identity: id).cpu.interpreterCallSeconds > 0)
         // Border copies of a 40 x 40 grid (one row or column each) and their stencil.
         let (p, _) = Self.relax(40, iterations: 1, seed: 2)
-        let planner = Planner()
-        planner.sequences = true
-        let kernels = planner.plan(roots: [p.node]).kernels
+        let kernels = Planner(sequences: true).plan(roots: [p.node]).kernels
         let sequence = try #require(kernels.first { $0.kernel.isSequence })
         let plain = Planner().plan(roots: [p.node]).kernels
         let model = rt.costModel
