@@ -54,16 +54,31 @@ struct InterpretedKernel: PreparedKernel {
             return
         }
         var idx = [Int](repeating: 0, count: P)
-        if st.rows != nil, kernel.rank == P + 1, (1...State.shortRow).contains(launch.extent(P)), launch.extent(P - 1) >= 8 {
-            if P == 1 {
-                st.shortRows(outer: idx, from: lo, to: hi)
+        if st.rows != nil, kernel.rank == P + 1, (1...State.shortRow).contains(launch.extent(P)) {
+            if launch.extent(P - 1) >= 8 {
+                if P == 1 {
+                    st.shortRows(outer: idx, from: lo, to: hi)
+                    return
+                }
+                for i0 in lo..<hi {
+                    idx[0] = i0
+                    st.forEach(axes: 1..<(P - 1), &idx) { st, p in st.shortRows(outer: p, from: 0, to: st.extent(P - 1)) }
+                }
                 return
             }
-            for i0 in lo..<hi {
-                idx[0] = i0
-                st.forEach(axes: 1..<(P - 1), &idx) { st, p in st.shortRows(outer: p, from: 0, to: st.extent(P - 1)) }
+            if P >= 2 {
+                // Fewer than 8 outputs along the last parallel axis (a product `X @ W` with few
+                // columns): blocks of whole rows of it, stacked along the axis outside it.
+                if P == 2 {
+                    st.shortRows(outer: idx, from: lo, to: hi, stacked: true)
+                    return
+                }
+                for i0 in lo..<hi {
+                    idx[0] = i0
+                    st.forEach(axes: 1..<(P - 2), &idx) { st, p in st.shortRows(outer: p, from: 0, to: st.extent(P - 2), stacked: true) }
+                }
+                return
             }
-            return
         }
         for i0 in lo..<hi {
             idx[0] = i0
@@ -288,10 +303,19 @@ struct State {
     /// own accumulators (or lanes) in the reduce order, then each point's epilogue runs with the
     /// registers its last reduce index left. The same folds in the same order as `point` at
     /// each point, where a row of four (kmeans' coordinates) paid a block's setup per row.
-    mutating func shortRows(outer: [Int], from start: Int, to end: Int) {
+    ///
+    /// `stacked`: `start ..< end` are indices of axis P - 2 instead, and a block is as many
+    /// whole rows of axis P - 1 as fit (`runBlock` with `rows`), for a last parallel axis too
+    /// short to fill a block (`X @ W` with 5 columns: its 100,000 points of a 10-long row each
+    /// paid a block's setup, 300 ns a point).
+    mutating func shortRows(outer: [Int], from start: Int, to end: Int, stacked: Bool = false) {
         guard let rows, let regs = rowRegisters else { return }
         let P = parallelAxes, B = RowKernel.block, L = Kernel.reductionLanes, n = accs.count
         let extentE = extent(P)
+        // Stacked: `m` points a row of axis P - 1, `perBlock` rows a block.
+        let m = stacked ? extent(P - 1) : 1
+        guard m > 0 else { return }
+        let perBlock = stacked ? Swift.max(1, B / m) : B
         let isFloat = (0..<n).map { accIsFloat($0) }
         // The body's registers an epilogue reads (most read only accumulators and parameters).
         var read: [Int] = []
@@ -306,25 +330,56 @@ struct State {
         var p = outer
         var t = start
         while t < end {
-            let len = Swift.min(B, end - t)
+            let count = Swift.min(perBlock, end - t)
+            let len = count * m
             for i in 0..<(len * width) { kept[i] = identities[i % n] }
             for (a, v) in outer.enumerated() { domain[a] = v }
-            domain[P - 1] = t
+            if stacked {
+                domain[P - 2] = t
+                domain[P - 1] = 0
+            } else {
+                domain[P - 1] = t
+            }
             for r in 0..<extentE {
                 domain[P] = r
-                rows.runBlock(domain, len, regs, along: P - 1)
+                if stacked {
+                    // Point (i, c) of the block (row i of axis P - 2, column c of axis P - 1) in
+                    // register c * count + i: one load per column of the block, not per row.
+                    rows.runBlock(domain, count, regs, along: P - 2, rows: (P - 1, m))
+                } else {
+                    rows.runBlock(domain, len, regs, along: P - 1)
+                }
                 let lane = laned ? (r % L) * n : 0
                 for (j, red) in reductions.enumerated() {
                     let vf = regs.f + red.value * B, vi = regs.i + red.value * B
                     kept.withUnsafeMutableBufferPointer { kept in
-                        for k in 0..<len {
-                            State.foldRun(red.op, isFloat[j], &kept[k * width + lane + j], vf, vi, from: k, to: k + 1, by: 1, index: r - k)
+                        if red.op == .sum && isFloat[j] {
+                            // foldRun's float sum, one value a point, without a call a point.
+                            for k in 0..<len { kept[k * width + lane + j].f += vf[k] }
+                        } else {
+                            for k in 0..<len {
+                                State.foldRun(red.op, isFloat[j], &kept[k * width + lane + j], vf, vi, from: k, to: k + 1, by: 1, index: r - k)
+                            }
                         }
                     }
                 }
             }
-            for k in 0..<len {
-                if laned {
+            // Each point's epilogue, in the point order.
+            for q in 0..<len {
+                let k = stacked ? (q % m) * count + q / m : q
+                if laned && n == 1 && reductions[0].op == .sum && isFloat[0] {
+                    // combineLanes' tree for one float sum (pairs in place, then into 0),
+                    // without the generic folds.
+                    accs[0] = kept.withUnsafeMutableBufferPointer { kept in
+                        let base = k * width
+                        var w = L
+                        while w > 1 {
+                            w /= 2
+                            for l in 0..<w { kept[base + l].f = kept[base + 2 * l].f + kept[base + 2 * l + 1].f }
+                        }
+                        return Acc(f: 0.0 + kept[base].f)
+                    }
+                } else if laned {
                     for i in 0..<width { lanes[i] = kept[k * width + i] }
                     combineLanes(outer: identities)
                 } else {
@@ -333,10 +388,15 @@ struct State {
                 // The registers the epilogue reads, and the domain, as the row's last point left them.
                 for mi in read { self.regs[mi] = Value(f: regs.f[mi * B + k], i: regs.i[mi * B + k]) }
                 domain[P] = extentE - 1
-                p[P - 1] = t + k
+                if stacked {
+                    p[P - 2] = t + q / m
+                    p[P - 1] = q % m
+                } else {
+                    p[P - 1] = t + q
+                }
                 epilogue(parallel: p)
             }
-            t += len
+            t += count
         }
     }
 

@@ -246,6 +246,18 @@ struct InterpreterRowTests {
             let x = Tensor<Double>(a + a).reshaped([2, r, c])
             return x.sum(axis: 2) * 3 + Tensor<Double>(x.argmin(axis: 2)) - x.max(axis: 2)
         }
+        // Short rows under a last parallel axis shorter than 8 (blocks of whole rows of it,
+        // `State.shortRows(stacked:)`), and the product with few columns that has that shape.
+        try expectSame("short rows under 3 outputs \(shape)") {
+            let x = Tensor<Double>(a + a + a).reshaped([r, 3, c])
+            return x.sum(axis: 2) * 3 + Tensor<Double>(x.argmax(axis: 2)) - x.min(axis: 2)
+        }
+        try expectSame("short rows under 5 outputs, three parallel axes \(shape)") {
+            Tensor<Double>(finite + finite + finite + finite + finite + finite).reshaped([2, r, 3, c]).exp().sum(axis: 3)
+        }
+        try expectSame("product with 5 columns \(shape)") {
+            Tensor<Double>(finite).reshaped([r, c]).matmul(Tensor<Double>((0..<(c * 5)).map { Double($0 % 7) - 2.5 }).reshaped([c, 5]))
+        }
         try expectSame("mean and variance \(shape)") {
             let x = Tensor<Double>(finite).reshaped([r, c])
             let m = x.mean(axis: 1, keepDims: true)

@@ -86,7 +86,7 @@ struct PlacementBitwiseTests {
     }
 
     @Test("short rows under many outputs (kmeans' 4 coordinates, 8 features), which the interpreter runs in blocks of outputs",
-          arguments: [[1000, 4], [513, 8], [3, 300, 31], [257, 1]])
+          arguments: [[1000, 4], [513, 8], [3, 300, 31], [257, 1], [300, 5, 10], [2, 77, 3, 9], [20, 1, 32]])
     func shortRows(_ shape: [Int]) throws {
         let x = { Tensor<Double>.uniform(shape, seed: 41, in: -2...2) }
         let last = shape.count - 1
@@ -95,6 +95,9 @@ struct PlacementBitwiseTests {
         expectSameBits(try everywhere { x().min(axis: last) + x().max(axis: last) }, "min + max of short rows \(shape)")
         expectSameBits(try everywhere { x().argmin(axis: last) }, "argmin of short rows \(shape)")
         expectSameBits(try everywhere { Tensor<Int64>(x() * 1000).sum(axis: last) }, "int64 sum of short rows \(shape)")
+        // A product with few columns (softmax regression's `X @ W`): rows of `shape[last]` under 5 outputs.
+        let w = { Tensor<Double>.uniform([shape[last], 5], seed: 42, in: -1...1) }
+        expectSameBits(try everywhere { x().matmul(w()) }, "\(shape) @ [\(shape[last]), 5]")
     }
 
     @Test("reductions down columns, compiled in blocks of columns read along rows: the interpreter's bits",
