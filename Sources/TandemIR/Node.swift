@@ -156,6 +156,36 @@ public final class Node: @unchecked Sendable {
     public var pendingDepth: Int { pendingDepthStore.load(ordering: .relaxed) }
     private let pendingDepthStore: Atomic<Int>
 
+    /// Recounts `pendingDepth` from the operations below as they are now, storing each pending
+    /// node's recount on the way, and returns this node's. A depth is counted when a node is
+    /// made, and a sync since then may have realised the chain's lower part: a training loop's
+    /// weights, `w = w - rate * gradient(w)`, are computed at each epoch's sync of the loss,
+    /// after the next epoch's `w` was built on them, so counted at creation their depth grew by
+    /// an epoch's chain every epoch and reached the flush bound every ten epochs (a flush that
+    /// cut the loop at a second place: plans that differ from the loop's, compiled again).
+    /// Counts are upper bounds (realising only shortens chains), so only inputs counted deeper
+    /// than 0 are visited, each once, without recursion. Call under the runtime's graph lock.
+    public func recountPendingDepth() -> Int {
+        var depth: [ObjectIdentifier: Int] = [:]
+        var stack: [(node: Node, inputsDone: Bool)] = [(self, false)]
+        while let (node, inputsDone) = stack.popLast() {
+            let key = ObjectIdentifier(node)
+            if depth[key] != nil { continue }
+            if inputsDone {
+                var d = 0
+                node.op.forEachInput { d = max(d, (depth[ObjectIdentifier($0)] ?? $0.pendingDepth) + 1) }
+                depth[key] = d
+                node.pendingDepthStore.store(d, ordering: .relaxed)
+                continue
+            }
+            stack.append((node, true))
+            node.op.forEachInput { input in
+                if input.pendingDepth > 0 && depth[ObjectIdentifier(input)] == nil { stack.append((input, false)) }
+            }
+        }
+        return depth[ObjectIdentifier(self)] ?? pendingDepth
+    }
+
     /// Releases the operation's inputs without recursion: a chain of thousands of unplanned
     /// nodes (a loop that never syncs) would otherwise free itself one nested `deinit` per node
     /// and overflow the stack. Inputs this node was the last owner of are taken apart here,

@@ -380,9 +380,15 @@ public final class Runtime: @unchecked Sendable {
     /// Only the calling thread's live updates count: another thread's (a test running beside
     /// this one, a worker of the user's) flush at their own sync points, and waiting for them
     /// let this thread's chain grow unbounded.
+    /// The depth is recounted first (`Node.recountPendingDepth`): counted when the nodes were
+    /// made, it misses what syncs realised since, and a training loop whose weights each
+    /// epoch's loss read realises was flushed every ten epochs at a second place of the loop
+    /// (softmax regression: three more plans, one more compile, in its first run).
     public func relieveDepth(_ node: Node) {
         let me = Runtime.currentThread
         if pendingUpdates.withLock({ $0.contains { $0.thread == me && !$0.isDead } }) { return }
+        // Counted when the nodes were made; syncs since may have realised part of the chain.
+        if graphLock.withLock({ _ in node.recountPendingDepth() }) < Runtime.flushDepth { return }
         do { try materialize([node]) } catch {
             // The graph is intact; the same error is thrown at the next sync point.
         }

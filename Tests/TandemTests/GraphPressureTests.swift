@@ -86,6 +86,43 @@ struct GraphPressureTests {
         #expect(try x.scalars == expected, sourceLocation: sourceLocation)
     }
 
+    @Test("a chain whose lower part a sync realised after it was built is recounted, not flushed for the depth counted then")
+    func staleDepthsAreRecounted() throws {
+        // A training loop's shape: each step builds the next value on the pending one, then a
+        // read realises the pending one. Counted at creation, the depth grows by a step's chain
+        // each step though at most two operations are ever pending below the newest value.
+        var x = Tensor<Double>.uniform([9], seed: 64, in: 0...1)
+        var expected = try x.scalars
+        let steps = Runtime.flushDepth / 2 - 1
+        for _ in 0..<steps {
+            let next = x * 0.5 + 1
+            expected = expected.map { $0 * 0.5 + 1 }
+            _ = try x.scalars
+            x = next
+        }
+        #expect(x.node.storage == nil)
+        #expect(x.node.pendingDepth == 2 * steps, "counted at creation")
+        // Two more operations reach the bound as counted: the recount finds 4 and nothing is flushed.
+        let z = x * 0.5 + 1
+        #expect(z.node.storage == nil, "flushed for a depth of \(2 * steps + 2) counted before the syncs that realised most of it")
+        #expect(z.node.pendingDepth == 4)
+        #expect(x.node.pendingDepth == 2, "the recount is kept below too")
+        #expect(try z.scalars == expected.map { $0 * 0.5 + 1 })
+    }
+
+    @Test("a diamond ladder past the flush bound is recounted once a node, not once a path, and flushed")
+    func deepDiamondLadderIsRecountedOnceANode() throws {
+        // Each step reads the last twice: 2^100 paths below the end, 200 nodes deep.
+        var z = Tensor<Double>.uniform([6], seed: 65, in: 0.5...1)
+        var expected = try z.scalars
+        for _ in 0..<(Runtime.flushDepth / 2 + 4) {
+            z = z * 0.5 + z * 0.25
+            expected = expected.map { $0 * 0.5 + $0 * 0.25 }
+        }
+        #expect(z.node.pendingDepth < Runtime.flushDepth, "\(z.node.pendingDepth)")
+        #expect(try z.scalars == expected)
+    }
+
     @Test("another thread's pending write does not stop this thread's chain from being queued")
     func otherThreadsUpdatesDoNotBlockDepthFlushes() throws {
         // The global runtime's list of pending updates is shared by all threads; a write left
