@@ -31,7 +31,14 @@ final class BackgroundCompiler: @unchecked Sendable {
     /// Counts and says a failed compile (with the foreground's failures: said once a process).
     private let fallback: Fallback
 
-    init(fallback: Fallback) { self.fallback = fallback }
+    /// Told when a batch starts (`true`) and ends (`false`): the runtime lends the compiler a
+    /// core (`Executor.lend`).
+    private let busyChanged: @Sendable (Bool) -> Void
+
+    init(fallback: Fallback, busyChanged: @escaping @Sendable (Bool) -> Void = { _ in }) {
+        self.fallback = fallback
+        self.busyChanged = busyChanged
+    }
 
     /// Queues `kernel` for `device` unless it was queued before.
     func request(_ kernel: Kernel, on device: any KernelDevice) {
@@ -109,7 +116,9 @@ final class BackgroundCompiler: @unchecked Sendable {
             let start = ProcessInfoLite.monotonicNanos()
             let waited = batch.compactMap { requestedAt.removeValue(forKey: $0.0) }.map { start &- min($0, start) }.max() ?? 0
             cond.unlock()
+            busyChanged(true)
             let results = device.prepare(together: batch.map(\.0))
+            busyChanged(false)
             let failures = results.compactMap { r -> String? in
                 if case .failure(let error) = r { return "\(error)" }
                 return nil

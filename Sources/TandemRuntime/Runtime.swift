@@ -140,7 +140,8 @@ public final class Runtime: @unchecked Sendable {
             "tandem: compiled code is unavailable (\($0.prefix(2000))); the interpreter runs such kernels"
         }
         self.noCompilerFallback = Fallback(statistics: statistics, name: "fallback to the interpreter") { "tandem: running kernels in the interpreter: \($0)" }
-        self.background = BackgroundCompiler(fallback: compileFallback)
+        let executor = self.executor
+        self.background = BackgroundCompiler(fallback: compileFallback) { executor.lend($0) }
     }
 
     // MARK: - Placement

@@ -1,0 +1,38 @@
+import Testing
+import Foundation
+import Synchronization
+@testable import TandemRuntime
+
+/// The executor's workers, and the core it lends a background compile.
+@Suite("Executor")
+struct ExecutorTests {
+    /// Runs a task of `chunks` chunks on `executor`, each holding its worker until a second chunk
+    /// runs beside it or `patience` passes; returns the most chunks that ran at once.
+    func mostAtOnce(_ executor: Executor, chunks: Int, patience: Double) -> Int {
+        let running = Atomic<Int>(0), most = Atomic<Int>(0)
+        let task = executor.submit(label: "probe", dependencies: [], chunks: (0..<chunks).map { _ in { _ in
+            let now = running.add(1, ordering: .relaxed).newValue
+            var seen = most.load(ordering: .relaxed)
+            while now > seen, case (false, let s) = most.compareExchange(expected: seen, desired: now, ordering: .relaxed) { seen = s }
+            let until = Date().addingTimeInterval(patience)
+            while running.load(ordering: .relaxed) < 2 && Date() < until { usleep(200) }
+            usleep(2_000)
+            running.subtract(1, ordering: .relaxed)
+        } })
+        executor.wait(task)
+        return most.load(ordering: .relaxed)
+    }
+
+    @Test("a lent core takes no chunks until it is taken back; the first worker always runs")
+    func lendingACore() {
+        let executor = Executor(workers: 2)
+        #expect(mostAtOnce(executor, chunks: 4, patience: 5) == 2, "two workers run two chunks at once")
+        executor.lend(true)
+        #expect(mostAtOnce(executor, chunks: 4, patience: 0.05) == 1, "one core lent: one chunk at a time")
+        executor.lend(true)
+        #expect(mostAtOnce(executor, chunks: 2, patience: 0.05) == 1, "both lent: the first worker still runs")
+        executor.lend(false)
+        executor.lend(false)
+        #expect(mostAtOnce(executor, chunks: 4, patience: 5) == 2, "taken back: two at once again")
+    }
+}
