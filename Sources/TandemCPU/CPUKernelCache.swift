@@ -408,8 +408,12 @@ public final class CPUKernelCache: Sendable {
                 unstored.subtract(1, ordering: .relaxed)
                 CPUKernelCache.unstoredAnywhere.subtract(1, ordering: .relaxed)
             }
+            // Waits for the hash without starting one: `ifKnown` started it on the side, and
+            // an exit finishes it (`awaitStoresAtExit`). Hashing here, at normal priority right
+            // after the first compile, took the cores the program's first kernels need.
+            let fingerprint = BinaryFingerprint.whenKnown(toolchain.path)
             for (source, lib) in zip(sources, libraries) {
-                let key = CPUKernelCache.key(source: source, toolchain: toolchain)      // waits for the hash
+                let key = CPUKernelCache.key(source: source, toolchain: toolchain, fingerprint: fingerprint)
                 if access(entryPath(key), F_OK) != 0 { _ = try? self.store(tmp, as: key) }
                 loaded.withLock { if $0[key] == nil { $0[key] = lib } }
             }
@@ -431,8 +435,9 @@ public final class CPUKernelCache: Sendable {
     private let unstored = Atomic<Int>(0)
 
     /// Waits until every object compiled before the compiler's hash was known is stored under
-    /// its keys (tests).
+    /// its keys, hashing the compilers awaited as an exit does (tests).
     func awaitStores() {
+        for path in CPUKernelCache.hashesAwaited.withLock({ $0 }) { BinaryFingerprint.finish(path, waiting: CPUKernelCache.hashTakeOverSeconds) }
         while unstored.load(ordering: .relaxed) > 0 { usleep(1_000) }
     }
 

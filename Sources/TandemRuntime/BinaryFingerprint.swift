@@ -71,16 +71,46 @@ public enum BinaryFingerprint {
 
     /// The fingerprint when it is known without hashing the binary (in memory, or remembered in
     /// `compilers/`); otherwise nil, and the hash starts on a background thread at the lowest
-    /// priority: on a machine's first run it is 0.1 s of a core (a 167 MB clang), which the
-    /// program's interpreted kernels and compiles need more (heat's first run on two cores
-    /// took 0.27 s hashing beside them, 0.19-0.22 s with the hash known). Nothing waits for it
-    /// while the program runs; what needs it at exit (`CPUKernelCache`'s stores and
-    /// hand-offs) waits for it there (`finish`), when the cores are free.
+    /// priority once the program has run `sideHashDelaySeconds`: on a machine's first run it
+    /// is 0.1 s of a core (a 167 MB clang), which the program's interpreted kernels and
+    /// compiles need more (heat's first run on two cores took 0.27 s hashing beside them,
+    /// 0.19-0.22 s with the hash known). Started at once, even at the lowest priority, it still
+    /// cost a first run of cavity_flow a tenth (0.26-0.31 s against 0.25-0.27 s with the hash
+    /// known: it reads 167 MB through the caches the program's kernels use whenever a core
+    /// idles). Nothing waits for it while the program runs (`whenKnown` waits without hashing);
+    /// what needs it at exit (`CPUKernelCache`'s stores and hand-offs) gets it there (`finish`,
+    /// which hashes it then if it is not under way), when the cores are free.
     public static func ifKnown(_ path: String) -> String? {
         if let f = state.withLock({ known[path] }) { return f }
         if let f = remembered(path) { return publish(path, f) }
-        if hashStarted.withLock({ $0.insert(path).inserted }) { _ = startBackgroundThread(niceness: 19) { _ = BinaryFingerprint.of(path) } }
+        if hashStarted.withLock({ $0.insert(path).inserted }) {
+            _ = startBackgroundThread(niceness: 19) {
+                // As the calibration's (`Calibration.sideDelaySeconds`): a short program hashes
+                // at exit, a long one on the side while its own work dominates.
+                var waited = 0.0
+                while waited < sideHashDelaySeconds {
+                    usleep(50_000)
+                    waited += 0.05
+                    if Subprocess.exiting.load(ordering: .relaxed) { return }
+                }
+                _ = BinaryFingerprint.of(path)
+            }
+        }
         return nil
+    }
+
+    /// How long a program runs before an unknown compiler is hashed on the side (`ifKnown`).
+    public static let sideHashDelaySeconds = 2.0
+
+    /// The fingerprint of `path` once someone has computed it (the hash `ifKnown` starts, or
+    /// `finish` at exit), waiting without hashing: for work that can wait for it at no cost
+    /// to the program (`CPUKernelCache`'s stores of kernels compiled before it was known).
+    public static func whenKnown(_ path: String) -> String {
+        state.lock()
+        while known[path] == nil { state.wait() }
+        let f = known[path]!
+        state.unlock()
+        return f
     }
 
     /// The resolved path and the binary's stamp (device, inode, size, modification time).
