@@ -276,10 +276,19 @@ extension Runtime {
             let lost = chosen.inline && workers > 1 ? 0.05 : max(0.05, (min(cpuProfile.interpreterSpeedup, workers) - 1) / max(workers - 1, 1))
             let saving = Double(2 * (entry.runs + 1)) * (chosen.total - compiledTime)
             // A compile another process is running costs this one only the wait, on the side.
-            if tierUp || saving >= model.compileTime(entry.features) * lost || cpu.isCompilingElsewhere(k.kernel) {
+            // A kernel met for the first time (in this process and, by the kernel history, in
+            // any earlier one) is not compiled on the side yet: nothing says it comes back, and
+            // a compile beside the program takes a core from it (`Executor.lend`). fir_filter's
+            // first run compiled its error sum (run once) beside its interpretation, then its
+            // 101-tap sum (run once), whose compile outlasted the run: 0.45-0.53 s, against
+            // 0.30 s interpreting them alone. From its second run on (the next step of a loop,
+            // milliseconds later) the rule applies; a one-off kernel that ran long interpreted
+            // is compiled after the program exits (`finishBackgroundCompilesAfterExit`), for
+            // the next run.
+            if tierUp || cpu.isCompilingElsewhere(k.kernel) || (entry.runs > 0 && saving >= model.compileTime(entry.features) * lost) {
                 background.request(k.kernel, on: cpu)
                 sideCompiles.remove(k.kernel)
-            } else {
+            } else if entry.runs > 0 {
                 sideCompiles.offer(k.kernel, saving: saving, features: entry.features, model: model, lost: lost, now: now)
                     .forEach { background.request($0, on: cpu) }
             }

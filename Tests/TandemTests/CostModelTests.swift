@@ -412,19 +412,21 @@ struct PlacementTests {
         let (rt, stats) = runtime(dir, SyntheticProfiles.cpu(compileSeconds: 0.08, interpreterSpeedup: 1))
         let x = Tensor<Double>.arange(0, 100_000)
         var placements: [String] = []
-        for i in 0..<2 {
-            if i == 1 { rt.drainBackgroundCompiles() }
+        for i in 0..<3 {
+            if i > 0 { rt.drainBackgroundCompiles() }
+            if i == 1 { #expect(stats.snapshot.compileMisses == 0, "a kernel met once was compiled on the side") }
             let before = stats.snapshot.kernelsByDevice
             let b = try rt.read((x * 2 + 1).sum().node)
             #expect(b.pointer.load(as: Double.self) == 100_000.0 * 99_999 + 100_000)
             placements += stats.snapshot.kernelsByDevice.filter { $0.value != (before[$0.key] ?? 0) }.map(\.key)
         }
         // The first run is interpreted (compiling first would not pay back at once: 22 ms
-        // against 6 ms), but it saves enough per run to start a compile on the side (with
-        // the interpreter using one core of two, the compile costs the foreground little);
-        // the next run finds the code and runs compiled, long before the foreground rule
-        // (compile / (runs + 1) < saving) would have compiled it.
-        #expect(placements == ["interpreter", "cpu"] || placements == ["interpreter", "cpu-1"])
+        // against 6 ms), and nothing says the kernel comes back: no compile. The second run
+        // is interpreted too, but the kernel came back and saves enough per run to start a
+        // compile on the side (with the interpreter using one core of two, the compile costs
+        // the foreground little); the next run finds the code and runs compiled, long before
+        // the foreground rule (compile / (runs + 1) < saving) would have compiled it.
+        #expect(placements == ["interpreter", "interpreter", "cpu"] || placements == ["interpreter", "interpreter", "cpu-1"], "\(placements)")
         #expect(stats.snapshot.compileMisses == 1)
     }
 
