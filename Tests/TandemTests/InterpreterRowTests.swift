@@ -89,6 +89,25 @@ struct InterpreterRowTests {
             let x = Tensor<Int32>(big.map { Int32(truncatingIfNeeded: $0) }), y = Tensor<Int32>(big.reversed().map { Int32(truncatingIfNeeded: $0 >> 7) })
             return Tensor<Int32>(x .<= y) + Tensor<Int32>(x .!= y) * 2 + Tensor<Int32>(x .> y) * 4
         }
+        // Every narrow width: division and remainder (by 0, by -1, negative operands), min,
+        // max, comparisons, casts between widths and saturating casts from floats (NaN, ±inf,
+        // out of range), loaded and stored at each width.
+        let divisors = big.enumerated().map { $0.offset % 7 == 0 ? 0 : ($0.offset % 11 == 0 ? -1 : $0.element >> 40) }
+        func narrow<I: NumericTensorScalar & FixedWidthInteger>(_: I.Type) throws {
+            try expectSame("\(I.self) / % min max, comparisons and casts n=\(n)") {
+                let x = Tensor<I>(big.map { I(truncatingIfNeeded: $0) }), y = Tensor<I>(divisors.map { I(truncatingIfNeeded: $0) })
+                let f = Tensor<I>(Tensor<Double>(a) * 3)                 // saturating, NaN to 0
+                let mixed = x / y + x % y + min(x, y) - max(x, f) + Tensor<I>(x .< y) + Tensor<I>(y .>= f)
+                return Tensor<Int64>(mixed) + Tensor<Int64>(Tensor<Int8>(x)) * 3 + Tensor<Int64>(Tensor<UInt16>(y))
+            }
+        }
+        try narrow(Int8.self)
+        try narrow(Int16.self)
+        try narrow(Int32.self)
+        try narrow(UInt8.self)
+        try narrow(UInt16.self)
+        try narrow(UInt32.self)
+        try narrow(Int64.self)
     }
 
     @Test("integers, Bools, iota, uniform and gathers")
