@@ -448,25 +448,30 @@ final class RowKernel {
             } else {
                 for k in 0..<len { ri[k] = q[x0 &+ k &* step] }
             }
-        case .int32:
-            let q = p.assumingMemoryBound(to: Int32.self)
-            for k in 0..<len { ri[k] = Int64(q[x0 &+ k &* step]) }
-        case .bool, .uint8:
-            let q = p.assumingMemoryBound(to: UInt8.self)
-            for k in 0..<len { ri[k] = Int64(q[x0 &+ k &* step]) }
-        case .int8:
-            let q = p.assumingMemoryBound(to: Int8.self)
-            for k in 0..<len { ri[k] = Int64(q[x0 &+ k &* step]) }
-        case .int16:
-            let q = p.assumingMemoryBound(to: Int16.self)
-            for k in 0..<len { ri[k] = Int64(q[x0 &+ k &* step]) }
-        case .uint16:
-            let q = p.assumingMemoryBound(to: UInt16.self)
-            for k in 0..<len { ri[k] = Int64(q[x0 &+ k &* step]) }
-        case .uint32:
-            let q = p.assumingMemoryBound(to: UInt32.self)
-            for k in 0..<len { ri[k] = Int64(q[x0 &+ k &* step]) }
+        case .int32: loadIntegers(Int32.self, p, x0, step, len, ri)
+        case .bool, .uint8: loadIntegers(UInt8.self, p, x0, step, len, ri)
+        case .int8: loadIntegers(Int8.self, p, x0, step, len, ri)
+        case .int16: loadIntegers(Int16.self, p, x0, step, len, ri)
+        case .uint16: loadIntegers(UInt16.self, p, x0, step, len, ri)
+        case .uint32: loadIntegers(UInt32.self, p, x0, step, len, ri)
         }
+    }
+
+    /// `len` integers of type `T` from element `x0`, `step` apart, widened into `ri`.
+    @inline(__always)
+    private func loadIntegers<T: FixedWidthInteger>(_: T.Type, _ p: UnsafeMutableRawPointer, _ x0: Int, _ step: Int, _ len: Int,
+                                                    _ ri: UnsafeMutablePointer<Int64>) {
+        let q = p.assumingMemoryBound(to: T.self)
+        for k in 0..<len { ri[k] = Int64(q[x0 &+ k &* step]) }
+    }
+
+    /// `len` values of `vi` stored as `T` (truncated: already wrapped to the width) from element
+    /// `x0`, `step` apart.
+    @inline(__always)
+    private func storeIntegers<T: FixedWidthInteger>(_: T.Type, _ p: UnsafeMutableRawPointer, _ x0: Int, _ step: Int, _ len: Int,
+                                                     _ vi: UnsafeMutablePointer<Int64>) {
+        let q = p.assumingMemoryBound(to: T.self)
+        for k in 0..<len { q[x0 &+ k &* step] = T(truncatingIfNeeded: vi[k]) }
     }
 
     private func store(_ b: Int, _ x0: Int, _ step: Int, _ len: Int, _ vf: UnsafeMutablePointer<Double>, _ vi: UnsafeMutablePointer<Int64>) {
@@ -482,21 +487,11 @@ final class RowKernel {
         case .float32:
             let q = p.assumingMemoryBound(to: Float.self)
             for k in 0..<len { q[x0 &+ k &* step] = Float(vf[k]) }
-        case .int64:
-            let q = p.assumingMemoryBound(to: Int64.self)
-            for k in 0..<len { q[x0 &+ k &* step] = vi[k] }
-        case .int32:
-            let q = p.assumingMemoryBound(to: Int32.self)
-            for k in 0..<len { q[x0 &+ k &* step] = Int32(truncatingIfNeeded: vi[k]) }
-        case .bool, .uint8, .int8:
-            let q = p.assumingMemoryBound(to: UInt8.self)
-            for k in 0..<len { q[x0 &+ k &* step] = UInt8(truncatingIfNeeded: vi[k]) }
-        case .int16, .uint16:
-            let q = p.assumingMemoryBound(to: UInt16.self)
-            for k in 0..<len { q[x0 &+ k &* step] = UInt16(truncatingIfNeeded: vi[k]) }
-        case .uint32:
-            let q = p.assumingMemoryBound(to: UInt32.self)
-            for k in 0..<len { q[x0 &+ k &* step] = UInt32(truncatingIfNeeded: vi[k]) }
+        case .int64: storeIntegers(Int64.self, p, x0, step, len, vi)
+        case .int32: storeIntegers(Int32.self, p, x0, step, len, vi)
+        case .bool, .uint8, .int8: storeIntegers(UInt8.self, p, x0, step, len, vi)
+        case .int16, .uint16: storeIntegers(UInt16.self, p, x0, step, len, vi)
+        case .uint32: storeIntegers(UInt32.self, p, x0, step, len, vi)
         }
     }
 }
