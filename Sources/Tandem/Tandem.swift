@@ -70,7 +70,7 @@ public enum Tandem {
                      "  syncs \(s.syncs), plans \(s.plans) (planning \(seconds(s.planNanos)), \(s.planNodes) nodes, \(microsPerNode(s)) µs a node), kernels \(s.kernelsRun), ops fused \(s.opsFused) (\((fusedPerKernel * 100).rounded() / 100) per kernel)",
                      "  elements \(s.elements), bytes accessed \(s.bytesMoved), copied to the GPU \(s.bytesToDevice), back to the host \(s.bytesToHost)",
                      "  compiles \(s.compileMisses) (\(seconds(s.compileNanos))), cache hits memory \(s.compileMemoryHits) disk \(s.compileDiskHits), rejected \(s.cacheRejected)",
-                     "  plan cache: hits \(s.planCacheHits), misses \(s.planCacheMisses); planning \(microsPerKernel(s)) µs a kernel",
+                     "  plan cache: hits \(s.planCacheHits), misses \(s.planCacheMisses); planning \(microsPerKernel(s)) µs a kernel, \(microsPerReusedKernel(s)) µs a kernel of a reused plan",
                      "  nodes kept for their holders \(s.keptNodes)",
                      "  updates in place \(s.inPlaceUpdates), fresh \(s.freshUpdates), copied \(s.copiedUpdates); fallbacks \(s.fallbacks)",
                      "  lagged passes \(s.laggedPasses), runs of code specialised to their launch \(s.specializedRuns), kernels run as stages of sequences \(s.sequenceStages)",
@@ -98,6 +98,10 @@ public enum Tandem {
 
     private static func microsPerKernel(_ s: Statistics) -> Double {
         (Double(s.planNanos) / 1e3 / Double(max(s.kernelsRun, 1)) * 100).rounded() / 100
+    }
+
+    private static func microsPerReusedKernel(_ s: Statistics) -> Double {
+        (Double(s.planHitNanos) / 1e3 / Double(max(s.planHitKernels, 1)) * 100).rounded() / 100
     }
 
     private static func seconds(_ nanos: UInt64) -> String { "\((Double(nanos) / 1e7).rounded() / 100) s" }

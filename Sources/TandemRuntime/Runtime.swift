@@ -562,6 +562,10 @@ public final class Runtime: @unchecked Sendable {
             statistics.update { s in
                 s.plans += 1
                 if planCache != nil { if hit { s.planCacheHits += 1 } else { s.planCacheMisses += 1 } }
+                if hit {
+                    s.planHitNanos += planNanos
+                    s.planHitKernels += plan.kernels.count
+                }
                 s.planNanos += planNanos
                 s.planNodes += plan.nodeCount
                 s.keptNodes += plan.keptNodes

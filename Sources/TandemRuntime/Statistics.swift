@@ -29,6 +29,11 @@ public struct Statistics: Sendable, Equatable, CustomStringConvertible {
     /// Plans taken from the plan cache (the same graph seen before) and planned from scratch.
     public var planCacheHits = 0
     public var planCacheMisses = 0
+    /// Of `planNanos` and `kernelsRun`: the plans taken from the plan cache, and their kernels
+    /// (planning a kernel of a reused plan is `planHitNanos / planHitKernels`: a time loop's
+    /// few misses of its first steps no longer hide it).
+    public var planHitNanos: UInt64 = 0
+    public var planHitKernels = 0
     /// Graph nodes those plans walked (planning time per node is `planNanos / planNodes`).
     public var planNodes = 0
     /// Computed nodes stored because a live tensor still held them (so a later read of the

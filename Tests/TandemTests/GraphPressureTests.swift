@@ -42,6 +42,10 @@ struct GraphPressureTests {
         // yet stored) the same.
         #expect(s.plans >= 6)
         #expect(s.planCacheMisses <= 3, "\(s.planCacheMisses) misses in \(s.plans) plans")
+        // The reused plans' share of planning time and kernels is counted apart (TANDEM_PROFILE's
+        // "µs a kernel of a reused plan").
+        #expect(s.planHitKernels > 0 && s.planHitKernels < s.kernelsRun, "\(s.planHitKernels) of \(s.kernelsRun)")
+        #expect(s.planHitNanos > 0 && s.planHitNanos < s.planNanos)
         // Where every update looks alike to the flush (one site), it is cut at 48 updates: the
         // graphs start at five different places of the body.
         let (same, unaligned) = try loop(period: period, steps: steps, aligned: false)
