@@ -323,7 +323,7 @@ extension Tensor {
         // Where this write goes: a loop's flushes for graph pressure are aligned on it. A digest
         // of the shape and the map, FNV-1a over the words (through `Hasher`, a tenth of a small
         // write's time; a collision only moves where a flush falls).
-        let digest = Tensor.mix(Tensor.mix(Tensor.mix(0xcbf2_9ce4_8422_2325, shape), map.offset), map.coef)
+        let digest = Tensor.mix(Tensor.mix(Tensor.mix(FNV1a.basis, shape), map.offset), map.coef)
         let here = Int(truncatingIfNeeded: digest)
         do { try Tandem.runtime.relieveGraphPressure(site: here) } catch {
             // Only a flush for memory pressure can fail here; the graph is intact and the same
@@ -335,11 +335,9 @@ extension Tensor {
         Tandem.runtime.registerUpdate(updated, site: here)
     }
 
-    /// `digest` with `words` (and their count) mixed in, FNV-1a.
+    /// `digest` with `words` (and their count first) mixed in (`FNV1a`).
     static func mix(_ digest: UInt64, _ words: [Int]) -> UInt64 {
-        var d = (digest ^ UInt64(words.count)) &* 0x100_0000_01b3
-        for w in words { d = (d ^ UInt64(bitPattern: Int64(w))) &* 0x100_0000_01b3 }
-        return d
+        FNV1a.mix(FNV1a.mix(digest, words.count), words)
     }
 
     // MARK: - Shape views

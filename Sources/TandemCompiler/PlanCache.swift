@@ -64,9 +64,7 @@ public final class PlanCache {
         let words: [Int]
 
         init(_ words: [Int]) {
-            var h: UInt64 = 0xcbf2_9ce4_8422_2325          // FNV-1a over the words
-            for w in words { h = (h ^ UInt64(bitPattern: Int64(w))) &* 0x100_0000_01b3 }
-            digest = h
+            digest = FNV1a.mix(FNV1a.basis, words)
             self.words = words
         }
 

@@ -24,9 +24,7 @@ public struct AffineMap: Hashable, Sendable, CustomStringConvertible {
     /// `Hasher` was most of a lookup.
     public func hash(into hasher: inout Hasher) {
         var h = UInt64(truncatingIfNeeded: inRank &* 31 &+ outRank) &* 0x9E37_79B9_7F4A_7C15
-        for x in offset { h = (h ^ UInt64(bitPattern: Int64(x))) &* 0x100_0000_01b3 }
-        for x in coef { h = (h ^ UInt64(bitPattern: Int64(x))) &* 0x100_0000_01b3 }
-        hasher.combine(h)
+        hasher.combine(FNV1a.mix(FNV1a.mix(h, offset), coef))
     }
 
     public static func identity(_ rank: Int) -> AffineMap {
