@@ -69,10 +69,14 @@ public struct PlannedKernel: @unchecked Sendable {
         return total
     }
 
-    /// The domain points of each stage of a sequence kernel (empty for another kernel).
-    public var stagePoints: [Int] {
-        kernel.stages.map { s in (0..<s.kernel.rank).reduce(1) { $0 * Int(launch.ints[s.intOffset + $1]) } }
+    /// The extents of each stage of a sequence kernel (its launch's first ints; empty for
+    /// another kernel).
+    public var stageExtents: [[Int]] {
+        kernel.stages.map { s in (0..<s.kernel.rank).map { Int(launch.ints[s.intOffset + $0]) } }
     }
+
+    /// The domain points of each stage of a sequence kernel (empty for another kernel).
+    public var stagePoints: [Int] { stageExtents.map { $0.reduce(1, *) } }
 
     public var readBuffers: [Buffer] { accessedBuffers.reads }
     public var writtenBuffers: [Buffer] { accessedBuffers.writes }

@@ -128,8 +128,8 @@ extension Runtime {
             // sequence of two 130-point border copies was predicted 40-100 µs in the
             // interpreter (5-8 µs measured) and its compile requested at once.
             var rows = 0
-            for (stage, points) in zip(k.kernel.stages, k.stagePoints) where stage.kernel.rank > 0 {
-                rows += points / Swift.max(1, Int(launch.ints[stage.intOffset + stage.kernel.rank - 1]))
+            for extents in k.stageExtents where !extents.isEmpty {
+                rows += extents.reduce(1, *) / Swift.max(1, extents[extents.count - 1])
             }
             run.innerExtent = Swift.max(1, k.points / Swift.max(1, rows))
             run.calls = k.kernel.stages.count
