@@ -110,12 +110,7 @@ public enum Calibration {
         // At the lowest priority (the calibration's compiler runs inherit it): the program's own
         // work comes first, and measurements it disturbs are caught by the spread check.
         let started = startBackgroundThread(niceness: 19) {
-            var waited = 0.0
-            while waited < sideDelaySeconds {
-                usleep(50_000)
-                waited += 0.05
-                if Subprocess.exiting.load(ordering: .relaxed) { return }
-            }
+            guard Subprocess.sleepUnlessExiting(sideDelaySeconds) else { return }
             guard sideState.compareExchange(expected: SideState.waiting.rawValue, desired: SideState.running.rawValue,
                                             ordering: .relaxed).exchanged else { return }
             do {

@@ -87,12 +87,7 @@ public enum BinaryFingerprint {
             _ = startBackgroundThread(niceness: 19) {
                 // As the calibration's (`Calibration.sideDelaySeconds`): a short program hashes
                 // at exit, a long one on the side while its own work dominates.
-                var waited = 0.0
-                while waited < sideHashDelaySeconds {
-                    usleep(50_000)
-                    waited += 0.05
-                    if Subprocess.exiting.load(ordering: .relaxed) { return }
-                }
+                guard Subprocess.sleepUnlessExiting(sideHashDelaySeconds) else { return }
                 _ = BinaryFingerprint.of(path)
             }
         }

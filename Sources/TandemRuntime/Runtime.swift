@@ -381,6 +381,7 @@ public final class Runtime: @unchecked Sendable {
     /// Only the calling thread's live updates count: another thread's (a test running beside
     /// this one, a worker of the user's) flush at their own sync points, and waiting for them
     /// let this thread's chain grow unbounded.
+    ///
     /// The depth is recounted first (`Node.recountPendingDepth`): counted when the nodes were
     /// made, it misses what syncs realised since, and a training loop whose weights each
     /// epoch's loss read realises was flushed every ten epochs at a second place of the loop
@@ -561,10 +562,12 @@ public final class Runtime: @unchecked Sendable {
             for (node, base, map) in plan.realizedViews { node.realize(viewOf: base, map: map) }
             statistics.update { s in
                 s.plans += 1
-                if planCache != nil { if hit { s.planCacheHits += 1 } else { s.planCacheMisses += 1 } }
                 if hit {
+                    s.planCacheHits += 1
                     s.planHitNanos += planNanos
                     s.planHitKernels += plan.kernels.count
+                } else if planCache != nil {
+                    s.planCacheMisses += 1
                 }
                 s.planNanos += planNanos
                 s.planNodes += plan.nodeCount

@@ -32,6 +32,19 @@ public enum Subprocess {
     /// fails then was stopped, not broken.
     public static let exiting = Atomic<Bool>(false)
 
+    /// Sleeps `seconds` in steps of 50 ms; false as soon as the process is exiting (`exiting`):
+    /// how work put off to the side (the quick calibration, the compiler's hash) waits for the
+    /// program to have run a while, without holding its exit.
+    public static func sleepUnlessExiting(_ seconds: Double) -> Bool {
+        var waited = 0.0
+        while waited < seconds {
+            usleep(50_000)
+            waited += 0.05
+            if exiting.load(ordering: .relaxed) { return false }
+        }
+        return true
+    }
+
     static func killRunning() {
         exiting.store(true, ordering: .relaxed)
         for pid in running.withLock({ $0 }) {
