@@ -18,11 +18,14 @@ public enum NPYError: Error, CustomStringConvertible, Equatable, Sendable {
     case malformed(path: String, offset: Int, reason: String)
     /// An `.npy` format version other than 1.0, 2.0 or 3.0.
     case unsupportedVersion(path: String, major: UInt8, minor: UInt8)
-    /// A NumPy element type Tandem has no tensor for (`<f2`, `|u1`, `<c16`, `|O`, structured).
+    /// A NumPy element type Tandem has no tensor for (`<f2`, `<u8`, `<c32`, `|O`, structured).
     case unsupportedDType(path: String, descr: String)
     /// The file holds `file` values and a `Tensor` of `requested` was asked for without
     /// `converting: true`.
     case dtypeMismatch(path: String, file: DType, requested: DType)
+    /// Complex values asked for as a real `Tensor`, or real ones as a `ComplexTensor` without
+    /// `converting: true`; `file` and `requested` are NumPy's names (`complex128`, `float64`).
+    case complexMismatch(path: String, file: String, requested: String)
     /// The data after the header is not the size the header's shape and dtype give
     /// (`actual < expected`: truncated; `actual > expected`: trailing bytes).
     case wrongDataSize(path: String, expected: Int, actual: Int)
@@ -52,9 +55,14 @@ public enum NPYError: Error, CustomStringConvertible, Equatable, Sendable {
             return "\(path): .npy format version \(major).\(minor) is not supported (1.0, 2.0 and 3.0 are)"
         case let .unsupportedDType(path, descr):
             return "\(path): NumPy dtype \(descr)\(NPYFormat.numpyName(descr).map { " (\($0))" } ?? "") is not supported;"
-                + " Tandem supports bool '|b1', int8 '|i1', int16 '<i2', int32 '<i4', int64 '<i8', uint8 '|u1', uint16 '<u2', uint32 '<u4', float32 '<f4' and float64 '<f8' (either byte order)"
+                + " Tandem supports bool '|b1', int8 '|i1', int16 '<i2', int32 '<i4', int64 '<i8', uint8 '|u1', uint16 '<u2', uint32 '<u4', float32 '<f4' and float64 '<f8', and complex64 '<c8' and complex128 '<c16' as ComplexTensor (either byte order)"
         case let .dtypeMismatch(path, file, requested):
             return "\(path): holds \(file) values, not \(requested) (pass converting: true to convert them)"
+        case let .complexMismatch(path, file, requested):
+            if file.hasPrefix("complex") {
+                return "\(path): holds \(file) values, not \(requested): load it as ComplexTensor<\(file == "complex64" ? "Float" : "Double")>(npy:)"
+            }
+            return "\(path): holds \(file) values, not \(requested) (pass converting: true to load them with zero imaginary parts)"
         case let .wrongDataSize(path, expected, actual):
             let what = actual < expected ? "truncated" : "trailing bytes"
             return "\(path): \(what): the header's shape and dtype need \(expected) bytes of data, the file has \(actual)"

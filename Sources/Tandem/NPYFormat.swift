@@ -12,8 +12,14 @@ struct NPYHeader: Equatable, Sendable {
     var shape: [Int]
     /// Elements (the product of `shape`).
     var count: Int
-    /// Where the data starts; it runs to the end of the bytes, `count * dtype.byteSize` long.
+    /// Where the data starts; it runs to the end of the bytes, `count * elementSize` long.
     var dataOffset: Int
+    /// The elements are complex (`<c8`, `<c16`): each is a real and an imaginary part of `dtype`,
+    /// interleaved, as NumPy stores them.
+    var complex = false
+
+    /// Bytes an element: one part of `dtype`, two for a complex element.
+    var elementSize: Int { dtype.byteSize * (complex ? 2 : 1) }
 }
 
 /// The `.npy` format (NumPy's `numpy.lib.format`): parsing and checking a header, turning the
@@ -90,21 +96,23 @@ enum NPYFormat {
             let missing = [("descr", descr == nil), ("fortran_order", fortran == nil), ("shape", shape == nil)].filter(\.1).map { "'\($0.0)'" }
             throw NPYError.malformed(path: path, offset: prefix, reason: "header has no \(missing.joined(separator: " or "))")
         }
-        let (dtype, bigEndian) = try parseDescr(descr.0, path: path, offset: descr.1)
+        let (dtype, bigEndian, complex) = try parseDescr(descr.0, path: path, offset: descr.1)
         guard case .bool(let fortranOrder) = fortran.0 else {
             throw NPYError.malformed(path: path, offset: fortran.1, reason: "fortran_order is \(fortran.0), not True or False")
         }
         let dims = try parseShape(shape.0, path: path, offset: shape.1)
-        let (count, dataBytes) = try checkedSize(dims, itemSize: dtype.byteSize, path: path, offset: shape.1)
+        let (count, dataBytes) = try checkedSize(dims, itemSize: dtype.byteSize * (complex ? 2 : 1), path: path, offset: shape.1)
         let dataOffset = prefix + headerLength
         guard n - dataOffset == dataBytes else {
             throw NPYError.wrongDataSize(path: path, expected: dataBytes, actual: n - dataOffset)
         }
-        return NPYHeader(dtype: dtype, bigEndian: bigEndian, fortranOrder: fortranOrder, shape: dims, count: count, dataOffset: dataOffset)
+        return NPYHeader(dtype: dtype, bigEndian: bigEndian, fortranOrder: fortranOrder, shape: dims, count: count, dataOffset: dataOffset,
+                         complex: complex)
     }
 
-    /// The dtype and byte order of a `descr` string; Tandem's five types only.
-    static func parseDescr(_ value: PyLiteral, path: String, offset: Int) throws -> (DType, bigEndian: Bool) {
+    /// The dtype and byte order of a `descr` string: Tandem's types, and complex64/complex128 as
+    /// their part's type with `complex` set.
+    static func parseDescr(_ value: PyLiteral, path: String, offset: Int) throws -> (DType, bigEndian: Bool, complex: Bool) {
         guard case .string(let s) = value else {
             if case .list = value { throw NPYError.unsupportedDType(path: path, descr: "\(value)") }
             throw NPYError.malformed(path: path, offset: offset, reason: "descr is \(value), not a dtype string")
@@ -116,6 +124,7 @@ enum NPYFormat {
             body = body.dropFirst()
         }
         let dtype: DType
+        var complex = false
         switch String(decoding: body, as: UTF8.self) {
         case "b1": dtype = .bool
         case "i1": dtype = .int8
@@ -127,6 +136,8 @@ enum NPYFormat {
         case "i8": dtype = .int64
         case "f4": dtype = .float32
         case "f8": dtype = .float64
+        case "c8": (dtype, complex) = (.float32, true)
+        case "c16": (dtype, complex) = (.float64, true)
         default: throw NPYError.unsupportedDType(path: path, descr: "\(value)")
         }
         let big: Bool
@@ -135,7 +146,7 @@ enum NPYFormat {
         case UInt8(ascii: ">"): big = true
         default: big = hostIsBigEndian  // '=' and '|' (and no prefix): the writer's native order, taken as ours
         }
-        return (dtype, dtype.byteSize > 1 && big)
+        return (dtype, dtype.byteSize > 1 && big, complex)
     }
 
     /// The extents of a `shape` tuple: non-negative integers, at most `maximumRank` of them.
@@ -174,7 +185,7 @@ enum NPYFormat {
     /// Copies the data into `out` (room for `count` elements) in Tandem's layout: row-major, the
     /// host's byte order. Throws on a bool byte other than 0 or 1.
     static func decode(_ bytes: UnsafeRawBufferPointer, _ h: NPYHeader, into out: UnsafeMutableRawPointer, path: String) throws {
-        let size = h.dtype.byteSize
+        let size = h.elementSize
         let byteCount = h.count * size  // checked in parseHeader
         guard byteCount > 0, let base = bytes.baseAddress else { return }
         // This is safe: parseHeader checked that the data runs from dataOffset to the end exactly.
@@ -190,7 +201,8 @@ enum NPYFormat {
         } else {
             out.copyMemory(from: src, byteCount: byteCount)
         }
-        if h.bigEndian != hostIsBigEndian { swapBytes(out, count: h.count, itemSize: size) }
+        // Each part of a complex element is swapped on its own, as NumPy's byte order is per part.
+        if h.bigEndian != hostIsBigEndian { swapBytes(out, count: h.count * (h.complex ? 2 : 1), itemSize: h.dtype.byteSize) }
     }
 
     /// Column-major elements of `shape` to row-major, walking the output in order with an
@@ -208,6 +220,9 @@ enum NPYFormat {
             case 1: out.storeBytes(of: src.load(fromByteOffset: from, as: UInt8.self), toByteOffset: to, as: UInt8.self)
             case 2: out.storeBytes(of: src.loadUnaligned(fromByteOffset: from * 2, as: UInt16.self), toByteOffset: to * 2, as: UInt16.self)
             case 4: out.storeBytes(of: src.loadUnaligned(fromByteOffset: from * 4, as: UInt32.self), toByteOffset: to * 4, as: UInt32.self)
+            case 16:
+                out.storeBytes(of: src.loadUnaligned(fromByteOffset: from * 16, as: UInt64.self), toByteOffset: to * 16, as: UInt64.self)
+                out.storeBytes(of: src.loadUnaligned(fromByteOffset: from * 16 + 8, as: UInt64.self), toByteOffset: to * 16 + 8, as: UInt64.self)
             default: out.storeBytes(of: src.loadUnaligned(fromByteOffset: from * 8, as: UInt64.self), toByteOffset: to * 8, as: UInt64.self)
             }
             var k = rank - 1
@@ -240,6 +255,13 @@ enum NPYFormat {
 
     // MARK: - Writing
 
+    /// NumPy's `descr` for a dtype, little-endian; `complex`: for complex elements of parts of
+    /// `dtype` (`<c8`, `<c16`).
+    static func descr(_ dtype: DType, complex: Bool = false) -> String {
+        if complex { return dtype == .float32 ? "<c8" : "<c16" }
+        return descr(dtype)
+    }
+
     /// NumPy's `descr` for a dtype, little-endian.
     static func descr(_ dtype: DType) -> String {
         switch dtype {
@@ -260,9 +282,9 @@ enum NPYFormat {
     /// what NumPy's `np.save` writes: the dict in sorted key order, spare spaces for growing the
     /// first axis, padded so the data starts at a multiple of 64; version 2.0 only when the
     /// header does not fit a 2-byte length.
-    static func header(dtype: DType, shape: [Int]) -> [UInt8] {
+    static func header(dtype: DType, shape: [Int], complex: Bool = false) -> [UInt8] {
         let tuple = shape.count == 1 ? "(\(shape[0]),)" : "(" + shape.map(String.init).joined(separator: ", ") + ")"
-        var dict = "{'descr': '\(descr(dtype))', 'fortran_order': False, 'shape': \(tuple), }"
+        var dict = "{'descr': '\(descr(dtype, complex: complex))', 'fortran_order': False, 'shape': \(tuple), }"
         if let first = shape.first { dict += String(repeating: " ", count: max(0, 21 - String(first).count)) }
         return wrap(Array(dict.utf8))
     }
@@ -282,6 +304,9 @@ enum NPYFormat {
     }
 
     // MARK: - Messages
+
+    /// NumPy's name for complex elements whose parts are `part` (`complex64`, `complex128`).
+    static func complexName(_ part: DType) -> String { part == .float32 ? "complex64" : "complex128" }
 
     /// NumPy's name for a `descr` string Tandem does not support, for error messages.
     static func numpyName(_ descr: String) -> String? {

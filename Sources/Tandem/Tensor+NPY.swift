@@ -23,6 +23,7 @@ extension Tensor {
     init(npyBytes bytes: [UInt8], path: String, converting: Bool) throws {
         self = try bytes.withUnsafeBytes { raw in
             let header = try NPYFormat.parseHeader(raw, path: path)
+            if header.complex { throw NPYError.complexMismatch(path: path, file: NPYFormat.complexName(header.dtype), requested: Scalar.dtype.description) }
             return try NPYTensors.make(header.dtype, shape: header.shape, as: Scalar.self, converting: converting, path: path) {
                 try NPYFormat.decode(raw, header, into: $0, path: path)
             }
@@ -66,7 +67,9 @@ extension Tensor {
 /// use, and throw a clear error where it is absent. Members not ending in `.npy` are ignored.
 public struct NPZFile: Sendable {
     struct Member: Sendable {
+        /// For complex members, the type of each part.
         var dtype: DType
+        var complex: Bool
         var shape: [Int]
         /// Row-major, in the host's byte order.
         var data: [UInt8]
@@ -103,11 +106,11 @@ public struct NPZFile: Sendable {
                 budget -= contents.count
                 let member = try contents.withUnsafeBytes { m -> Member in
                     let header = try NPYFormat.parseHeader(m, path: memberPath)
-                    let data = try [UInt8](unsafeUninitializedCapacity: header.count * header.dtype.byteSize) { out, n in
+                    let data = try [UInt8](unsafeUninitializedCapacity: header.count * header.elementSize) { out, n in
                         if let base = out.baseAddress { try NPYFormat.decode(m, header, into: UnsafeMutableRawPointer(base), path: memberPath) }
                         n = out.count
                     }
-                    return Member(dtype: header.dtype, shape: header.shape, data: data)
+                    return Member(dtype: header.dtype, complex: header.complex, shape: header.shape, data: data)
                 }
                 names.append(name)
                 members[name] = member
@@ -118,8 +121,13 @@ public struct NPZFile: Sendable {
         self.members = members
     }
 
-    /// The element type of the array `name`, or nil if the archive has none of that name.
+    /// The element type of the array `name` (of each part, for a complex array), or nil if the
+    /// archive has none of that name.
     public func dtype(of name: String) -> DType? { members[name]?.dtype }
+
+    /// Whether the array `name` holds complex values (read them with `complexTensor(_:as:)`), or
+    /// nil if the archive has none of that name.
+    public func isComplex(_ name: String) -> Bool? { members[name]?.complex }
 
     /// The shape of the array `name`, or nil if the archive has none of that name.
     public func shape(of name: String) -> [Int]? { members[name]?.shape }
@@ -131,6 +139,9 @@ public struct NPZFile: Sendable {
     ///     let step = try archive.tensor("step", as: Int64.self)
     public func tensor<S: TensorScalar>(_ name: String, as type: S.Type = S.self, converting: Bool = false) throws -> Tensor<S> {
         guard let m = members[name] else { throw NPYError.missingArray(path: path, name: name, available: names) }
+        if m.complex {
+            throw NPYError.complexMismatch(path: path + "/" + name + ".npy", file: NPYFormat.complexName(m.dtype), requested: S.dtype.description)
+        }
         return try NPYTensors.make(m.dtype, shape: m.shape, as: S.self, converting: converting, path: path + "/" + name + ".npy") { out in
             m.data.withUnsafeBytes { if let base = $0.baseAddress { out.copyMemory(from: base, byteCount: $0.count) } }
         }

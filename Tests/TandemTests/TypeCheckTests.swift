@@ -71,6 +71,16 @@ struct TypeCheckTests {
             let map = folder + "/" + name + "/module.modulemap"
             if access(map, F_OK) == 0 { flags += ["-Xcc", "-fmodule-map-file=" + map] }
         }
+        // C targets of dependencies that ship their own module map (swift-numerics'
+        // `_NumericsShims`, which `Tandem`'s interface reaches through `ComplexModule`).
+        let checkouts = folder + "/../../checkouts"
+        for package in ((try? FileManager.default.contentsOfDirectory(atPath: checkouts)) ?? []).sorted() {
+            let sources = checkouts + "/" + package + "/Sources"
+            for target in ((try? FileManager.default.contentsOfDirectory(atPath: sources)) ?? []).sorted() {
+                let map = sources + "/" + target + "/include/module.modulemap"
+                if access(map, F_OK) == 0 { flags += ["-Xcc", "-fmodule-map-file=" + map] }
+            }
+        }
         return (swiftc, flags)
     }
 
