@@ -281,7 +281,11 @@ struct PlacementTests {
     func compileThatPaysLaterIsNotWaitedFor() throws {
         let dir = TestScratch.path("tier-up")
         let (rt, stats) = runtime(dir, SyntheticProfiles.cpu(compileSeconds: 0.05))
-        var x = Tensor<Double>.uniform([6_007], seed: 81, in: 0...1)        // a size no other test uses
+        // A size no other test uses, large enough that the interpreter's measured times (which
+        // correct the synthetic profile online) stay well above a compiled run on a fast machine:
+        // at 6,007 points a quiet machine's interpreter stayed ahead of the compile's share for
+        // all 120 runs and nothing was requested.
+        var x = Tensor<Double>.uniform([60_007], seed: 81, in: 0...1)
         var expected = try x.scalars
         let ((), trace) = try Tandem.trace {
             for _ in 0..<120 {
@@ -296,14 +300,14 @@ struct PlacementTests {
                 _ = try rt.read(x.node)
             }
         }
-        let mine = trace.events.filter { $0.kind == .placement && $0.points == 6_007 }
+        let mine = trace.events.filter { $0.kind == .placement && $0.points == 60_007 }
         // Compiled code predicted faster (first in the decision's list) while the kernel ran in
         // the interpreter: the compile was left to the background compiler instead of the sync.
         #expect(mine.contains { $0.device == "interpreter" && ($0.detail.hasPrefix("auto: cpu")) }, "\(mine.map(\.detail).prefix(3))")
         // And once it was there, the kernel ran compiled.
         #expect(mine.suffix(5).allSatisfy { $0.device.hasPrefix("cpu") }, "\(mine.suffix(5).map(\.device))")
         #expect(stats.snapshot.decisions >= 125)
-        let got = Array(UnsafeBufferPointer(start: try rt.read(x.node).pointer.assumingMemoryBound(to: Double.self), count: 6_007))
+        let got = Array(UnsafeBufferPointer(start: try rt.read(x.node).pointer.assumingMemoryBound(to: Double.self), count: 60_007))
         #expect(got == expected)
     }
 
