@@ -104,6 +104,12 @@ public enum Examples {
                 small: ["height": 40, "width": 56]) { p in
             try EdgeDetection.run(height: int(p, "height"), width: int(p, "width"), threshold: p["threshold"]!)
         },
+        Example(name: "spectrum", summary: "the power spectrum of a windowed noisy two-tone signal by a DFT written as a complex matrix product",
+                parameters: [("n", 2048), ("rate", 512)],
+                integerParameters: ["n"],
+                small: ["n": 128]) { p in
+            try Spectrum.run(n: int(p, "n"), sampleRate: p["rate"]!)
+        },
     ]
 
     public static func named(_ name: String) -> Example? { all.first { $0.name == name } }

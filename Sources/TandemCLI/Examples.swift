@@ -113,6 +113,7 @@ enum ExpectedExamples {
         "softmax_regression": ["loss_first": 1.0986122886651095, "loss_last": 0.3783334778074137, "accuracy": 0.9533333333333334,
                                "w00": 0.012078711293769641, "weight_abs_sum": 6.627896081840487],
         "edge_detection": ["blur_mean": 105.72366471044285, "magnitude_max": 85.05288177629842, "strong": 2057, "median": 44.79405651998709],
+        "spectrum": ["peak_hz": 48, "second_peak_hz": 120, "peak_power": 6.250286474395951, "power_sum": 15.59655450638525],
     ]
 
     static func outputs(_ name: String, _ params: [String: Double]) -> [String: Double]? {

@@ -45,6 +45,8 @@ struct ExamplesTests {
                        "w00": 0.012078711293769641, "weight_abs_sum": 6.627896081840487]),
         Case(example: "edge_detection", params: ["height": 40, "width": 56, "threshold": 20],
              outputs: ["blur_mean": 105.72366471044285, "magnitude_max": 85.05288177629842, "strong": 2057, "median": 44.79405651998709]),
+        Case(example: "spectrum", params: ["n": 128, "rate": 512],
+             outputs: ["peak_hz": 48, "second_peak_hz": 120, "peak_power": 6.250286474395951, "power_sum": 15.59655450638525]),
     ]
 
     func check(_ c: Case, _ device: DeviceChoice?) throws {
