@@ -67,18 +67,8 @@ extension ComplexTensor {
     public func save(npy path: String) throws {
         try NPYTensors.checkRank(shape, path: path)
         try flush()
-        let re = try Tandem.runtime.read(real.node, call: "save(npy:)")
-        let im = try Tandem.runtime.read(imaginary.node, call: "save(npy:)")
-        let interleaved = Buffer(dtype: RealType.dtype, count: 2 * count)
-        withExtendedLifetime((re, im)) {
-            // This is safe: both parts hold `count` elements of RealType, the target twice that.
-            let r = re.pointer.assumingMemoryBound(to: RealType.self), i = im.pointer.assumingMemoryBound(to: RealType.self)
-            let out = interleaved.pointer.assumingMemoryBound(to: RealType.self)
-            for k in 0..<count {
-                out[2 * k] = r[k]
-                out[2 * k + 1] = i[k]
-            }
-        }
+        let interleaved = NPYTensors.interleave(try Tandem.runtime.read(real.node, call: "save(npy:)"),
+                                                try Tandem.runtime.read(imaginary.node, call: "save(npy:)"))
         let header = NPYFormat.header(dtype: RealType.dtype, shape: shape, complex: true)
         try NPYTensors.withLittleEndianBytes(interleaved) { data in
             try NPYFiles.writeAtomically(path) { write in

@@ -219,7 +219,7 @@ public enum Tandem {
     }
 }
 
-/// Anything backed by a lazy graph node (every `Tensor`).
-public protocol TensorProtocol {
+/// Anything backed by a lazy graph node (every `Tensor`); it saves as one `.npy` array.
+public protocol TensorProtocol: NPYArray {
     var node: Node { get }
 }

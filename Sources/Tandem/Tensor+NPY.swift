@@ -161,12 +161,30 @@ extension Tandem {
     /// slower saves and loads. The archive is written under a temporary name and renamed over
     /// `path`, so a failed save leaves an existing file as it was. Names must be non-empty, free
     /// of NUL, and not absolute or containing `..` (an unzip would write outside its folder).
-    public static func savez(_ path: String, _ arrays: [String: any TensorProtocol], compressed: Bool = false) throws {
+    public static func savez(_ path: String, _ arrays: [String: any NPYArray], compressed: Bool = false) throws {
         try NPYTensors.savez(path, arrays, compressed: compressed, forceZip64: false, zlib: { Zlib.shared })
     }
 }
 
 // MARK: - Shared
+
+/// What `.npy`/`.npz` saves take: a `Tensor` (one part) or a `ComplexTensor` (its real and
+/// imaginary parts, stored interleaved as NumPy's complex dtypes).
+///
+///     try Tandem.savez("run.npz", ["grid": grid, "field": ComplexTensor(real: x, imaginary: y)])
+public protocol NPYArray {
+    /// The graph nodes of the array's parts, real part first (one for a real tensor).
+    var npyParts: [Node] { get }
+}
+
+extension TensorProtocol {
+    /// A real tensor is one part.
+    public var npyParts: [Node] { [node] }
+}
+
+extension ComplexTensor: NPYArray {
+    public var npyParts: [Node] { [real.node, imaginary.node] }
+}
 
 /// The steps `Tensor` and `NPZFile` share: making a tensor of a dtype known only at run time,
 /// and getting a tensor's bytes in the file's order.
@@ -196,6 +214,21 @@ enum NPYTensors {
         }
     }
 
+    /// Real and imaginary parts (buffers of one dtype and count) side by side, element by
+    /// element: NumPy's layout of a complex array.
+    static func interleave(_ re: Buffer, _ im: Buffer) -> Buffer {
+        let out = Buffer(dtype: re.dtype, count: 2 * re.count)
+        let size = re.dtype.byteSize
+        withExtendedLifetime((re, im)) {
+            // This is safe: both parts hold `count` elements of `size` bytes, the output twice that.
+            for k in 0..<re.count {
+                (out.pointer + 2 * k * size).copyMemory(from: re.pointer + k * size, byteCount: size)
+                (out.pointer + (2 * k + 1) * size).copyMemory(from: im.pointer + k * size, byteCount: size)
+            }
+        }
+        return out
+    }
+
     /// NumPy reads at most 64 axes; a tensor with more cannot be saved for it.
     static func checkRank(_ shape: [Int], path: String) throws {
         guard shape.count <= NPYFormat.maximumRank else {
@@ -215,7 +248,7 @@ enum NPYTensors {
         }
     }
 
-    static func savez(_ path: String, _ arrays: [String: any TensorProtocol], compressed: Bool, forceZip64: Bool,
+    static func savez(_ path: String, _ arrays: [String: any NPYArray], compressed: Bool, forceZip64: Bool,
                       zlib: () -> Result<Zlib, ZlibUnavailable>) throws {
         let names = arrays.keys.sorted()
         for name in names {
@@ -224,16 +257,21 @@ enum NPYTensors {
             if name.isEmpty || bytes.contains(0) || name.hasPrefix("/") || parts.contains("..") || bytes.count + 4 > 0xFFFF {
                 throw NPYError.invalidArgument(path: path, reason: "'\(name)' cannot name an array in an .npz archive (it must be non-empty, free of NUL, not absolute, without '..', under 64 KiB)")
             }
-            try checkRank(arrays[name]!.node.shape, path: path + "/" + name + ".npy")
+            try checkRank(arrays[name]!.npyParts[0].shape, path: path + "/" + name + ".npy")
         }
         if compressed, case .failure(let why) = zlib() { throw why.error(path: path) }
-        let nodes = names.map { arrays[$0]!.node }
-        try Tandem.runtime.materialize(nodes)
-        let buffers = try nodes.map { try Tandem.runtime.read($0, call: "savez") }
+        // One plan for every part of every array; a complex array's parts interleaved as NumPy
+        // stores them.
+        let parts = names.map { arrays[$0]!.npyParts }
+        try Tandem.runtime.materialize(parts.flatMap { $0 })
+        let buffers = try parts.map { p -> Buffer in
+            let read = try p.map { try Tandem.runtime.read($0, call: "savez") }
+            return read.count == 1 ? read[0] : interleave(read[0], read[1])
+        }
         var writer = ZipWriter(forceZip64: forceZip64)
         try NPYFiles.writeAtomically(path) { write in
             for (i, name) in names.enumerated() {
-                let header = NPYFormat.header(dtype: buffers[i].dtype, shape: nodes[i].shape)
+                let header = NPYFormat.header(dtype: parts[i][0].dtype, shape: parts[i][0].shape, complex: parts[i].count == 2)
                 try withLittleEndianBytes(buffers[i]) { data in
                     try header.withUnsafeBytes { h in
                         try writer.add(name: name + ".npy", parts: [h, data], compressed: compressed, zlib: zlib, path: path, write: write)
