@@ -60,6 +60,26 @@ extension Emitter {
         """
     }
 
+    /// hypot for `double` or `float`, as NumPy's vector loop computes a complex magnitude:
+    /// `larger · sqrt(1 + (smaller/larger)²)`, without branches, so that loops vectorise (C's
+    /// `hypot` is a call per element that no compiler vectorises: a complex Mandelbrot spent 0.12
+    /// of its 0.15 s in it). Within 2 ulp of glibc's (28% of doubles differ, by 1 or 2 ulp; the
+    /// same expression in the interpreter, so every CPU placement gives the same bits). An
+    /// infinite argument gives infinity even beside a NaN, as C99 says.
+    static func hypotSource(double: Bool) -> String {
+        let t = double ? "double" : "float", sfx = double ? "" : "f"
+        let zero = double ? "0.0" : "0.0f", one = double ? "1.0" : "1.0f"
+        return """
+        TK_INLINE \(t) tk_hypot\(sfx)(\(t) x, \(t) y) {
+          const \(t) a = fabs\(sfx)(x), b = fabs\(sfx)(y);
+          const \(t) larger = a > b ? a : b, smaller = a > b ? b : a;
+          const \(t) r = larger == \(zero) ? \(zero) : smaller / larger;
+          const \(t) h = sqrt\(sfx)(r * r + \(one)) * larger;
+          return (a == INFINITY || b == INFINITY) ? (\(t))INFINITY : ((a != a || b != b) ? a + b : h);
+        }
+        """
+    }
+
     /// exp for `float` and `double`, written without branches or tables so that it vectorises
     /// whatever the inputs: libmvec's vector exp calls the scalar libm exp for every lane of a
     /// vector holding one input whose result is not a normal number (GMM's exp(logp - top) is
@@ -259,6 +279,8 @@ extension Emitter {
     \(dialect.ownExp ? expSource : "")\(dialect == .opencl ? "\n" + openCLLogSource : "")
     \(erfSource(double: true, dialect: dialect))
     \(erfSource(double: false, dialect: dialect))
+    \(hypotSource(double: true))
+    \(hypotSource(double: false))
     """
     }
 }

@@ -435,7 +435,8 @@ struct Emitter {
             case .pow: return "\(fn("pow"))(\(x), \(y))"
             case .min: return "tk_min_\(f32 ? "f32" : "f64")(\(x), \(y))"
             case .max: return "tk_max_\(f32 ? "f32" : "f64")(\(x), \(y))"
-            case .atan2, .hypot: return "\(fn(op.rawValue))(\(x), \(y))"
+            case .atan2: return "\(fn(op.rawValue))(\(x), \(y))"
+            case .hypot: return "tk_hypot\(f32 ? "f" : "")(\(x), \(y))"
             default: preconditionFailure("unreachable")
             }
         }

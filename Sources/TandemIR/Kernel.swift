@@ -291,7 +291,7 @@ public struct Kernel: Hashable, Sendable, CustomStringConvertible {
 
     /// Whether the kernel calls a math function whose vector form (glibc's libmvec, in compiled
     /// loops) may round differently from its scalar form: log, sin, cos and the rest of C's
-    /// <math.h> but sqrt, the roundings, and Tandem's own exp, erf and erfc (written to
+    /// <math.h> but sqrt, the roundings, and Tandem's own exp, erf, erfc and hypot (written to
     /// vectorise with the same bits). Such a kernel's elements must meet the same code wherever
     /// its work is cut (`Runtime.chunkBound`); lagged passes, which cut it by rows of their own,
     /// leave it out.
@@ -304,7 +304,7 @@ public struct Kernel: Hashable, Sendable, CustomStringConvertible {
                 default: return true
                 }
             case .binary(let op, _, _):
-                return op == .pow || op == .atan2 || op == .hypot
+                return op == .pow || op == .atan2
             default:
                 return false
             }

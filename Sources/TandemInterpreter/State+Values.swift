@@ -155,7 +155,7 @@ extension State {
         case .min: r = p.isNaN ? p : (q.isNaN ? q : (p < q ? p : q))
         case .max: r = p.isNaN ? p : (q.isNaN ? q : (p > q ? p : q))
         case .atan2: r = f32 ? Double(atan2f(Float(p), Float(q))) : Glibc.atan2(p, q)
-        case .hypot: r = f32 ? Double(hypotf(Float(p), Float(q))) : Glibc.hypot(p, q)
+        case .hypot: r = f32 ? Double(TandemHypot.hypot(Float(p), Float(q))) : TandemHypot.hypot(p, q)
         default: preconditionFailure("unreachable")
         }
         if f32 { r = Double(Float(r)) }

@@ -360,6 +360,20 @@ TK_INLINE float tk_erff(float x) {
   const float y = fabsf(x), small = tk_erf_smallf(y <= 0x1.ep-2f ? x : 0x0p+0f), big = 0x1p+0f - tk_erfc_absf(y > 0x1.ep-2f ? y : 0x1p+0f);
   return x != x ? x : (y <= 0x1.ep-2f ? small : (x < 0x0p+0f ? -big : big));
 }
+TK_INLINE double tk_hypot(double x, double y) {
+  const double a = fabs(x), b = fabs(y);
+  const double larger = a > b ? a : b, smaller = a > b ? b : a;
+  const double r = larger == 0.0 ? 0.0 : smaller / larger;
+  const double h = sqrt(r * r + 1.0) * larger;
+  return (a == INFINITY || b == INFINITY) ? (double)INFINITY : ((a != a || b != b) ? a + b : h);
+}
+TK_INLINE float tk_hypotf(float x, float y) {
+  const float a = fabsf(x), b = fabsf(y);
+  const float larger = a > b ? a : b, smaller = a > b ? b : a;
+  const float r = larger == 0.0f ? 0.0f : smaller / larger;
+  const float h = sqrtf(r * r + 1.0f) * larger;
+  return (a == INFINITY || b == INFINITY) ? (float)INFINITY : ((a != a || b != b) ? a + b : h);
+}
 void tandem_kernel(void *const *restrict B, const int64_t *restrict I, const double *restrict F, int64_t lo, int64_t hi) {
   const int64_t I0 = I[0];
   const int64_t I1 = I[1];

@@ -71,9 +71,26 @@ struct NumPyMathTests {
         let y = Tensor<Double>.uniform([200], seed: 1, in: -3...3), x = Tensor<Double>.uniform([200], seed: 2, in: -3...3)
         let (ys, xs) = (try y.scalars, try x.scalars)
         let (i, c) = try onBoth { atan2(y, x) + hypot(x, y) }
-        let want = zip(ys, xs).map { Glibc.atan2($0, $1) + Glibc.hypot($1, $0) }
+        // hypot is Tandem's own (vectorisable): the host's evaluation of the same expression,
+        // bit for bit, and glibc's within 2 ulp.
+        let want = zip(ys, xs).map { Glibc.atan2($0, $1) + TandemHypot.hypot($1, $0) }
         #expect(bits(i) == bits(want))
         #expect(bits(c) == bits(want))
+        let h = try onBoth { hypot(x, y) }
+        for (k, v) in h.0.enumerated() {
+            let g = Glibc.hypot(xs[k], ys[k])
+            #expect(Swift.abs(v - g) <= 2 * g.ulp && h.1[k] == v, "hypot(\(xs[k]), \(ys[k])): \(v) vs glibc \(g)")
+        }
+        let edges = Tensor<Double>([.infinity, .nan, 0, 3, 1e300, 1e-310, -.infinity])
+        let other = Tensor<Double>([.nan, 1, 0, -4, 1e300, 1e-310, 2])
+        let e = try onBoth { hypot(edges, other) }
+        let wantEdges: [Double] = [.infinity, .nan, 0, 5, 1.4142135623730952e300, 1.41421356237e-310, .infinity]
+        for (k, v) in e.0.enumerated() {
+            #expect((v.isNaN && wantEdges[k].isNaN) || v == wantEdges[k] || Swift.abs(v - wantEdges[k]) <= 1e-11 * Swift.abs(wantEdges[k]), "edge \(k): \(v)")
+            #expect(v.bitPattern == e.1[k].bitPattern || (v.isNaN && e.1[k].isNaN), "edge \(k): compiled \(e.1[k])")
+        }
+        let f = try onBoth { hypot(Tensor<Float>([3, 1e30, 1e-40]), Tensor<Float>([4, 1e30, 0])) }
+        #expect(f.0[0] == 5 && Swift.abs(f.0[1] - 1.4142135e30) <= 2 * Float(1.4142135e30).ulp && f.0[2] == 1e-40 && f.1 == f.0, "\(f)")
         #expect(try atan2(Tensor<Double>([0, 1, 0, -1]), Tensor<Double>([1, 0, -1, 0])).scalars == [0, .pi / 2, .pi, -.pi / 2])
     }
 

@@ -10,6 +10,20 @@ import Glibc
 #endif
 
 public enum ZProbe {
+    /// Mandelbrot escape counts with complex tensors (`z = z * z + c`), as a NumPy user writes
+    /// it with complex128 (seventeenth session).
+    public static func cmandel(width: Int, height: Int, iterations: Int) throws -> [String: Double] {
+        let c = ComplexTensor(real: Tensor<Double>.linspace(-2, 0.5, count: width).reshaped([1, width]),
+                              imaginary: Tensor<Double>.linspace(-1.25, 1.25, count: height).reshaped([height, 1]))
+        var z = ComplexTensor<Double>.zeros([height, width])
+        var count = Tensor<Int32>.zeros([height, width])
+        for _ in 0..<iterations {
+            let inside = z.abs() .<= 2
+            z = select(inside, z * z + c, z)
+            count = count + Tensor<Int32>(inside)
+        }
+        return ["total": Double(try count.sum().item()), "inside": Double(try (z.abs() .<= 2).sum().item())]
+    }
     /// solve and det of an n x n system (a dominant diagonal), best of `reps`, in ms.
     public static func solve(n: Int, reps: Int) throws -> [String: Double] {
         func now() -> Double { var ts = timespec(); clock_gettime(CLOCK_MONOTONIC, &ts); return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9 }

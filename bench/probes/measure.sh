@@ -6,7 +6,7 @@ cd "$(dirname "$0")/../.."
 BASE=$1; NEW=$2
 sec() { python3 -c 'import json,sys; print(round(json.load(sys.stdin)["seconds"]*1000,1))'; }
 echo "# uptime: $(uptime)"
-for e in z_nbody z_burgers z_jacobi z_softmax z_walks z_edges; do
+for e in ${PROBES:-z_nbody z_burgers z_jacobi z_softmax z_walks z_edges}; do
   $BASE example $e >/dev/null 2>&1; $NEW example $e >/dev/null 2>&1
   b=""; n=""
   for r in 1 2 3; do b="$b $($BASE example $e --json 2>/dev/null | sec)"; n="$n $($NEW example $e --json 2>/dev/null | sec)"; done

@@ -93,6 +93,17 @@ def bc(n=41, iters=5000, mode=3):
             p[:, -1] = p[:, -2]; p[0, :] = p[1, :]; p[:, 0] = p[:, 1]; p[-1, :] = 0
     return {"sum": p.sum()}
 
+def cmandel(width=600, height=400, iterations=50):
+    # Mandelbrot escape counts with complex128 (z = z*z + c), as a NumPy user writes it.
+    c = np.linspace(-2.0, 0.5, width)[None, :] + 1j * np.linspace(-1.25, 1.25, height)[:, None]
+    z = np.zeros((height, width), dtype=np.complex128)
+    count = np.zeros((height, width), dtype=np.int32)
+    for _ in range(iterations):
+        inside = np.abs(z) <= 2.0
+        z = np.where(inside, z * z + c, z)
+        count += inside
+    return {"total": count.sum(), "inside": (np.abs(z) <= 2.0).sum()}
+
 name = sys.argv[1]; args = {k: float(v) if '.' in v or 'e' in v else int(v) for k, v in (a.split('=') for a in sys.argv[2:])}
 f = globals()[name[2:]]
 best = 1e9
