@@ -11,7 +11,7 @@ import Glibc
 
 public enum ZProbe {
     /// Mandelbrot escape counts with complex tensors (`z = z * z + c`), as a NumPy user writes
-    /// it with complex128 (seventeenth session).
+    /// it with complex128 (sixteenth session).
     public static func cmandel(width: Int, height: Int, iterations: Int) throws -> [String: Double] {
         let c = ComplexTensor(real: Tensor<Double>.linspace(-2, 0.5, count: width).reshaped([1, width]),
                               imaginary: Tensor<Double>.linspace(-1.25, 1.25, count: height).reshaped([height, 1]))
