@@ -20,11 +20,8 @@ extension ComplexTensor {
 
     /// A complex tensor from the bytes of an `.npy` file (`path` names it in errors).
     init(npyBytes bytes: [UInt8], path: String, converting: Bool) throws {
-        self = try bytes.withUnsafeBytes { raw in
-            let header = try NPYFormat.parseHeader(raw, path: path)
-            return try ComplexTensor.make(header.dtype, complex: header.complex, shape: header.shape, converting: converting, path: path) {
-                try NPYFormat.decode(raw, header, into: $0, path: path)
-            }
+        self = try NPYTensors.decoded(bytes, path: path) { header, fill in
+            try ComplexTensor.make(header.dtype, complex: header.complex, shape: header.shape, converting: converting, path: path, fill: fill)
         }
     }
 

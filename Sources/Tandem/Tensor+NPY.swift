@@ -21,12 +21,9 @@ extension Tensor {
 
     /// A tensor from the bytes of an `.npy` file (`path` names it in errors).
     init(npyBytes bytes: [UInt8], path: String, converting: Bool) throws {
-        self = try bytes.withUnsafeBytes { raw in
-            let header = try NPYFormat.parseHeader(raw, path: path)
+        self = try NPYTensors.decoded(bytes, path: path) { header, fill in
             if header.complex { throw NPYError.complexMismatch(path: path, file: NPYFormat.complexName(header.dtype), requested: Scalar.dtype.description) }
-            return try NPYTensors.make(header.dtype, shape: header.shape, as: Scalar.self, converting: converting, path: path) {
-                try NPYFormat.decode(raw, header, into: $0, path: path)
-            }
+            return try NPYTensors.make(header.dtype, shape: header.shape, as: Scalar.self, converting: converting, path: path, fill: fill)
         }
     }
 
@@ -189,6 +186,16 @@ extension ComplexTensor: NPYArray {
 /// The steps `Tensor` and `NPZFile` share: making a tensor of a dtype known only at run time,
 /// and getting a tensor's bytes in the file's order.
 enum NPYTensors {
+    /// What `make` builds from the checked header of the `.npy` file in `bytes` and a `fill`
+    /// that decodes its data into fresh memory (row-major, the host's byte order).
+    static func decoded<T>(_ bytes: [UInt8], path: String,
+                           _ make: (NPYHeader, (UnsafeMutableRawPointer) throws -> Void) throws -> T) throws -> T {
+        try bytes.withUnsafeBytes { raw in
+            let header = try NPYFormat.parseHeader(raw, path: path)
+            return try make(header) { try NPYFormat.decode(raw, header, into: $0, path: path) }
+        }
+    }
+
     /// A `Tensor<S>` from `count` elements of `dtype` that `fill` writes into fresh memory;
     /// converted when `dtype` differs from `S`'s and `converting` is set.
     static func make<S: TensorScalar>(_ dtype: DType, shape: [Int], as: S.Type, converting: Bool, path: String,
