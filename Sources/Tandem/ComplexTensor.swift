@@ -22,15 +22,17 @@ public typealias ComplexComponent = FloatingTensorScalar & Real
 /// Trade-off: a complex tensor is two real tensors, its real and imaginary parts, and every
 /// complex operation is written as the real operations NumPy's loops perform (`(a + bi)(c + di)`
 /// is `ac - bd` and `ad + bc`, division is Smith's method as NumPy does it). So complex programs
-/// fuse, run and are priced on every device (interpreter, C, OpenCL, CUDA) with no complex code in
-/// any of them, and their arithmetic, `abs` and `sqrt` give the same bits on every CPU placement
-/// (`exp`, `log` and `polar` use libm's functions and share their exceptions, README "One
-/// answer whatever the placement"); the price is that the parts live in
-/// two buffers (structure of arrays) rather than interleaved as NumPy stores them, so reading
-/// `scalars`, saving and loading `.npy` files interleave or split them on the host.
-/// Division, `conj` and `angle` give NumPy's bits (its loops compute the same expressions in the
-/// same order); products and `abs` are within an ulp (NumPy's vector loops fuse a multiply-add);
-/// `exp`, `log`, `sqrt` and sums agree to within a few ulp, as the real functions do.
+/// fuse, run and are priced on every device (interpreter, C, OpenCL, CUDA) with no complex code
+/// in any of them, and their arithmetic, `abs` and `sqrt` give the same bits on every CPU
+/// placement (`exp`, `log` and `polar` use libm's functions and share their exceptions: README,
+/// "One answer whatever the placement"). The price: the parts live in two buffers (structure of
+/// arrays), not interleaved as NumPy stores them, so `scalars` and `.npy` files interleave or
+/// split them on the host.
+///
+/// Against NumPy: division, `conj` and `angle` give its bits (its loops compute the same
+/// expressions in the same order); products and `abs` are within an ulp or two (its vector loops
+/// fuse a multiply-add); `exp`, `log`, `sqrt` and sums agree to within a few ulp, as the real
+/// functions do.
 public struct ComplexTensor<RealType: ComplexComponent>: Sendable {
     /// The real parts (`numpy.real`).
     public var real: Tensor<RealType>
