@@ -10,6 +10,20 @@ import Glibc
 #endif
 
 public enum ZProbe {
+    /// `fft` of `rows` rows of `n` points (one sync each), best of `reps`, in ms (sixteenth session).
+    public static func fft(n: Int, rows: Int, reps: Int) throws -> [String: Double] {
+        func now() -> Double { var ts = timespec(); clock_gettime(CLOCK_MONOTONIC, &ts); return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9 }
+        let x = Tensor(try Tensor<Double>.uniform([rows, n], seed: 3, in: -1...1).scalars, shape: [rows, n])
+        var best = 1e9, total = 0.0
+        for _ in 0..<reps {
+            let t0 = now()
+            let f = try x.fft()
+            try f.flush()
+            total = try f.abs().sum().item()
+            best = min(best, now() - t0)
+        }
+        return ["fft_ms": best * 1e3, "abs_sum": total]
+    }
     /// Mandelbrot escape counts with complex tensors (`z = z * z + c`), as a NumPy user writes
     /// it with complex128 (sixteenth session).
     public static func cmandel(width: Int, height: Int, iterations: Int) throws -> [String: Double] {

@@ -104,6 +104,13 @@ def cmandel(width=600, height=400, iterations=50):
         count += inside
     return {"total": count.sum(), "inside": (np.abs(z) <= 2.0).sum()}
 
+def fft(n=1 << 20, rows=1, reps=5):
+    x = uniform([rows, n], 3, -1, 1)
+    best = 1e9
+    for _ in range(reps):
+        t = time.perf_counter(); f = np.fft.fft(x); total = np.abs(f).sum(); best = min(best, time.perf_counter() - t)
+    return {"fft_ms": best * 1e3, "abs_sum": total}
+
 name = sys.argv[1]; args = {k: float(v) if '.' in v or 'e' in v else int(v) for k, v in (a.split('=') for a in sys.argv[2:])}
 f = globals()[name[2:]]
 best = 1e9
