@@ -1,4 +1,5 @@
 import Dispatch
+import Synchronization
 import ComplexModule
 import RealModule
 import TandemIR
@@ -14,7 +15,9 @@ import TandemRuntime
 // prime factors are at most 31 (twiddles from `cos`/`sin` of each angle, not a recurrence, so the
 // error grows with log n), and Bluestein's chirp-z for any other length (three power-of-two
 // transforms of at least 2n - 1 points: about 6x the work, errors a few times larger). It is
-// scalar code: 2.4-6x NumPy's pocketfft on the lengths measured (bench/RESULTS.md, `z_fft`).
+// scalar code: on the lengths measured (bench/RESULTS.md, `z_fft`) as fast as NumPy's pocketfft
+// for 256-point rows and 997-point ones, 1.3x its time for powers of two of 1024 and 2^20, 2.7-4x
+// for the mixed-radix 1000 and 10^6 (generic radix-5 butterflies).
 // FFTW, loaded with `dlopen` where installed, is the natural faster backend; not done yet.
 
 /// How a transform is scaled (`numpy.fft`'s `norm`): `backward` (the default) leaves the forward
@@ -166,7 +169,7 @@ enum FFT {
         case (.backward, true), (.forward, false): 1 / Double(points)
         case (.ortho, _): 1 / Double(points).squareRoot()
         }
-        let plan = FFTPlan(points)
+        let plan = FFTPlan.cached(points)
         withExtendedLifetime((re, im)) {
             // This is safe: both buffers hold `count` elements of R, read only here.
             let pr = UnsafePointer(re.pointer.assumingMemoryBound(to: R.self)), pi = UnsafePointer(im.pointer.assumingMemoryBound(to: R.self))
@@ -185,10 +188,17 @@ enum FFT {
                         for row in stride(from: piece, to: batches, by: pieces) {
                             let base = row * points
                             // Conjugated in and out for the inverse: ifft(x) = conj(fft(conj(x))) / n.
-                            for j in 0..<points {
-                                xr[j] = Double(pr[base + j])
-                                xi[j] = inverse ? -Double(pi[base + j]) : Double(pi[base + j])
+                            // One loop per element type: a generic conversion was a fifth of a
+                            // transform's time.
+                            if R.self == Double.self {
+                                let dr = UnsafeRawPointer(pr).assumingMemoryBound(to: Double.self), di = UnsafeRawPointer(pi).assumingMemoryBound(to: Double.self)
+                                xr.update(from: dr + base, count: points)
+                                xi.update(from: di + base, count: points)
+                            } else {
+                                let fr = UnsafeRawPointer(pr).assumingMemoryBound(to: Float.self), fi = UnsafeRawPointer(pi).assumingMemoryBound(to: Float.self)
+                                for j in 0..<points { xr[j] = Double(fr[base + j]); xi[j] = Double(fi[base + j]) }
                             }
+                            if inverse { for j in 0..<points { xi[j] = -xi[j] } }
                             plan.forward(xr, xi, &work)
                             for j in 0..<points {
                                 orp[base + j] = xr[j] * scale
@@ -215,16 +225,32 @@ enum FFT {
 /// of at least `2n - 1` points.
 final class FFTPlan: @unchecked Sendable {
     static let largestFactor = 31
+    /// Plans made, by length (a time-stepped spectral program transforms the same lengths every
+    /// step; a 2^20-point plan's twiddles cost a tenth of its transform). At most 16 kept.
+    private static let plans = Mutex<[Int: FFTPlan]>([:])
+
+    static func cached(_ n: Int) -> FFTPlan {
+        if let p = plans.withLock({ $0[n] }) { return p }
+        let p = FFTPlan(n)
+        plans.withLock { cache in
+            if cache.count >= 16 { cache.removeAll() }
+            cache[n] = p
+        }
+        return p
+    }
+
     let n: Int
     /// Mixed radix: the factors (2s first), and `e^{-2πij/n}` for `j < n`, each from `cos`/`sin`
-    /// of its own angle.
-    private var factors: [Int] = []
-    private var twiddleRe: [Double] = [], twiddleIm: [Double] = []
+    /// of its own angle. Written only while the plan is made (exclusivity unchecked: checking it
+    /// at every butterfly cost a tenth of a transform).
+    @exclusivity(unchecked) private var factors: [Int] = []
+    @exclusivity(unchecked) private var twiddleRe: [Double] = [], twiddleIm: [Double] = []
+    @exclusivity(unchecked) private var stageRe: [Double] = [], stageIm: [Double] = []
     /// Bluestein: the chirp `e^{-πik²/n}`, the power-of-two plan, and the transform of the
     /// conjugate chirp laid out circularly.
-    private var chirpRe: [Double] = [], chirpIm: [Double] = []
+    @exclusivity(unchecked) private var chirpRe: [Double] = [], chirpIm: [Double] = []
     private var inner: FFTPlan?
-    private var kernelRe: [Double] = [], kernelIm: [Double] = []
+    @exclusivity(unchecked) private var kernelRe: [Double] = [], kernelIm: [Double] = []
 
     init(_ n: Int) {
         self.n = n
@@ -237,6 +263,16 @@ final class FFTPlan: @unchecked Sendable {
         if rest == 1 {
             twiddleRe = (0..<n).map { Double.cos(-2 * Double.pi * Double($0) / Double(n)) }
             twiddleIm = (0..<n).map { Double.sin(-2 * Double.pi * Double($0) / Double(n)) }
+            if n & (n - 1) == 0 {
+                // Each radix-2 pass's twiddles side by side (w_size^k for k < size/2 at offset
+                // size/2 - 1), so its butterfly loop reads them contiguously and vectorises.
+                var size = 2
+                stageRe = []; stageIm = []
+                while size <= n {
+                    for k in 0..<(size / 2) { stageRe.append(twiddleRe[k * (n / size)]); stageIm.append(twiddleIm[k * (n / size)]) }
+                    size <<= 1
+                }
+            }
             return
         }
         factors = []
@@ -285,7 +321,7 @@ final class FFTPlan: @unchecked Sendable {
         if let inner { bluestein(re, im, inner, &work); return }
         let n = self.n
         if n & (n - 1) == 0 {
-            twiddleRe.withUnsafeBufferPointer { tr in twiddleIm.withUnsafeBufferPointer { ti in radix2(re, im, tr.baseAddress!, ti.baseAddress!) } }
+            stageRe.withUnsafeBufferPointer { tr in stageIm.withUnsafeBufferPointer { ti in radix2(re, im, tr.baseAddress!, ti.baseAddress!) } }
             return
         }
         work.outRe.withUnsafeMutableBufferPointer { or in
@@ -320,15 +356,15 @@ final class FFTPlan: @unchecked Sendable {
         }
         var size = 2
         while size <= n {
-            let half = size / 2, step = n / size
+            let half = size / 2
+            let wr = tr + (half - 1), wi = ti + (half - 1)
             var start = 0
             while start < n {
+                let ar = re + start, ai = im + start, br = ar + half, bi = ai + half
                 for k in 0..<half {
-                    let wr = tr[k * step], wi = ti[k * step]
-                    let a = start + k, b = a + half
-                    let xr = re[b] * wr - im[b] * wi, xi = re[b] * wi + im[b] * wr
-                    re[b] = re[a] - xr; im[b] = im[a] - xi
-                    re[a] += xr; im[a] += xi
+                    let xr = br[k] * wr[k] - bi[k] * wi[k], xi = br[k] * wi[k] + bi[k] * wr[k]
+                    br[k] = ar[k] - xr; bi[k] = ai[k] - xi
+                    ar[k] += xr; ai[k] += xi
                 }
                 start += size
             }
