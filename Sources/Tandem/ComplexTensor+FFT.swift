@@ -308,8 +308,9 @@ final class FFTPlan: @unchecked Sendable {
     }
 
     func workspace() -> Workspace {
-        let m = inner?.n ?? 0, p = factors.max() ?? 0
-        return Workspace(outRe: [Double](repeating: 0, count: inner == nil ? n : 0), outIm: [Double](repeating: 0, count: inner == nil ? n : 0),
+        // Only the recursive mixed radix writes out of place (a power of two works in place).
+        let m = inner?.n ?? 0, p = factors.max() ?? 0, out = inner == nil && n & (n - 1) != 0 ? n : 0
+        return Workspace(outRe: [Double](repeating: 0, count: out), outIm: [Double](repeating: 0, count: out),
                          butterflyRe: [Double](repeating: 0, count: p), butterflyIm: [Double](repeating: 0, count: p),
                          padRe: [Double](repeating: 0, count: m), padIm: [Double](repeating: 0, count: m),
                          inner: inner.map { [$0.workspace()] } ?? [])
