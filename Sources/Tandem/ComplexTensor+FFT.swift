@@ -67,7 +67,7 @@ extension ComplexTensor {
         let mirrored = points - half > 0
             ? kept[indices: FFT.slice(axis: ax, rank: rank, start: points % 2 == 0 ? half - 2 : half - 1, end: 0, step: -1)].conj()
             : nil
-        var full = mirrored.map { ComplexTensor(real: concatenate([kept.real, $0.real], axis: ax), imaginary: concatenate([kept.imaginary, $0.imaginary], axis: ax)) } ?? kept
+        var full = mirrored.map { ComplexTensor.concatenate([kept, $0], axis: ax) } ?? kept
         // Frequency 0 (and n/2 for even n) must be real: their imaginary parts are dropped.
         var im = full.imaginary
         im[indices: FFT.index(axis: ax, rank: rank, 0)] = Tensor(RealType(0))
@@ -77,7 +77,69 @@ extension ComplexTensor {
     }
 }
 
+extension ComplexTensor {
+    /// The transform over the last two axes (`numpy.fft.fft2`): `fft` along each in turn. A sync
+    /// point.
+    ///
+    ///     let image = try ComplexTensor(t).fft2()
+    public func fft2(norm: FFTNorm = .backward) throws -> ComplexTensor {
+        precondition(rank >= 2, "fft2: needs at least two axes, not \(rank)")
+        return try fft(axis: -1, norm: norm).fft(axis: -2, norm: norm)
+    }
+
+    /// The inverse of `fft2` (`numpy.fft.ifft2`). A sync point.
+    ///
+    ///     let back = try ComplexTensor(t).fft2().ifft2()
+    public func ifft2(norm: FFTNorm = .backward) throws -> ComplexTensor {
+        precondition(rank >= 2, "ifft2: needs at least two axes, not \(rank)")
+        return try ifft(axis: -1, norm: norm).ifft(axis: -2, norm: norm)
+    }
+
+    /// The zero frequency moved to the middle of each axis in `axes` (all when nil), as
+    /// `numpy.fft.fftshift`: a roll by `n/2` (a view of both parts).
+    ///
+    ///     let centred = try ComplexTensor(x).fft().fftshift()
+    public func fftshift(axes: [Int]? = nil) -> ComplexTensor { parts { FFT.shift($0, axes: axes, inverse: false) } }
+
+    /// The inverse of `fftshift` (`numpy.fft.ifftshift`): a roll by `-(n/2)`.
+    ///
+    ///     let restored = ComplexTensor(x).fftshift().ifftshift()
+    public func ifftshift(axes: [Int]? = nil) -> ComplexTensor { parts { FFT.shift($0, axes: axes, inverse: true) } }
+
+    /// Complex tensors joined along an existing axis (`numpy.concatenate`).
+    ///
+    ///     let both = ComplexTensor.concatenate([ComplexTensor(x), ComplexTensor(y)])
+    public static func concatenate(_ tensors: [ComplexTensor], axis: Int = 0) -> ComplexTensor {
+        ComplexTensor(real: Tensor.concatenate(tensors.map(\.real), axis: axis), imaginary: Tensor.concatenate(tensors.map(\.imaginary), axis: axis))
+    }
+
+    /// Complex tensors of one shape stacked along a new axis (`numpy.stack`).
+    ///
+    ///     let rows = ComplexTensor.stack([ComplexTensor(x), ComplexTensor(y)])
+    public static func stack(_ tensors: [ComplexTensor], axis: Int = 0) -> ComplexTensor {
+        ComplexTensor(real: Tensor.stack(tensors.map(\.real), axis: axis), imaginary: Tensor.stack(tensors.map(\.imaginary), axis: axis))
+    }
+}
+
+extension Tensor {
+    /// The zero frequency moved to the middle of each axis in `axes` (all when nil)
+    /// (`numpy.fft.fftshift`): a roll by `n/2`, a view.
+    ///
+    ///     let f = Tensor<Double>.fftfreq(8).fftshift()     // -4 ... 3, over 8
+    public func fftshift(axes: [Int]? = nil) -> Tensor { FFT.shift(self, axes: axes, inverse: false) }
+
+    /// The inverse of `fftshift` (`numpy.fft.ifftshift`).
+    ///
+    ///     let f = Tensor<Double>.fftfreq(8).fftshift().ifftshift()
+    public func ifftshift(axes: [Int]? = nil) -> Tensor { FFT.shift(self, axes: axes, inverse: true) }
+}
+
 extension Tensor where Scalar: ComplexComponent {
+    /// The transform of real values over the last two axes (`numpy.fft.fft2`). A sync point.
+    ///
+    ///     let image = try t.fft2()
+    public func fft2(norm: FFTNorm = .backward) throws -> ComplexTensor<Scalar> { try ComplexTensor(self).fft2(norm: norm) }
+
     /// The discrete Fourier transform of real values along `axis` (`numpy.fft.fft` of a real
     /// array). A sync point.
     ///
@@ -138,6 +200,18 @@ enum FFT {
         (0..<rank).map { $0 == axis ? .slice(start: i, end: i + 1, step: 1) : ._all }
     }
 
+    /// `x` rolled by `n/2` (or back by it) along each of `axes` (all when nil).
+    static func shift<S: TensorScalar>(_ x: Tensor<S>, axes: [Int]?, inverse: Bool) -> Tensor<S> {
+        var out = x
+        for a in axes ?? Array(0..<x.rank) {
+            let ax = a < 0 ? a + x.rank : a
+            precondition(ax >= 0 && ax < x.rank, "fftshift: axis \(a) is out of bounds for array of dimension \(x.rank)")
+            let half = x.shape[ax] / 2
+            out = out.rolled(by: inverse ? -half : half, axis: ax)
+        }
+        return out
+    }
+
     /// `z` with `axis` cropped or zero-padded to `length`.
     static func resized<R: ComplexComponent>(_ z: ComplexTensor<R>, axis: Int, to length: Int) -> ComplexTensor<R> {
         let m = z.shape[axis]
@@ -145,8 +219,7 @@ enum FFT {
         if m > length { return z[indices: slice(axis: axis, rank: z.rank, start: 0, end: length, step: 1)] }
         var padShape = z.shape
         padShape[axis] = length - m
-        let zeros = Tensor<R>.zeros(padShape)
-        return ComplexTensor(real: concatenate([z.real, zeros], axis: axis), imaginary: concatenate([z.imaginary, zeros], axis: axis))
+        return ComplexTensor.concatenate([z, ComplexTensor<R>.zeros(padShape)], axis: axis)
     }
 
     static func transform<R: ComplexComponent>(_ z: ComplexTensor<R>, n: Int?, axis: Int, inverse: Bool, norm: FFTNorm) throws -> ComplexTensor<R> {

@@ -115,4 +115,32 @@ struct FFTTests {
         let f = try Tensor<Float>([1, 2, 3, 4]).fft().scalars
         #expect(f == [Complex(10, 0), Complex(-2, 2), Complex(-2, 0), Complex(-2, -2)])
     }
+
+    @Test("fft2, ifft2, fftshift and ifftshift (all axes and one), complex concatenate and stack")
+    func twoDimensionalAndShifts() throws {
+        let m = Tensor<Double>.arange(0, 12).pow(1.5).reshaped([3, 4])
+        let f = try m.fft2()
+        try Self.expectNear(f, re: [179.15518336266567, -18.52072518515953, -19.604065000468538, -18.52072518515953, -76.04072236015361, 3.1618698185080607,
+                                    4.750444553293606, 6.873573992412899, -76.04072236015361, 6.873573992412899, 4.750444553293606, 3.1618698185080607],
+                            im: [0.0, 21.018944406569215, 0.0, -21.018944406569215, 56.58222768616538, -6.2057346711351915, -1.930386634384655,
+                                 2.2247524673141275, -56.58222768616538, -2.2247524673141275, 1.930386634384655, 6.2057346711351915], "fft2")
+        let back = try f.ifft2().scalars, values = try m.scalars
+        #expect(zip(back, values).allSatisfy { Swift.abs($0.real - $1) < 1e-13 && Swift.abs($0.imaginary) < 1e-13 })
+        #expect(try Tensor<Double>.fftfreq(8).fftshift().scalars == [-0.5, -0.375, -0.25, -0.125, 0.0, 0.125, 0.25, 0.375])
+        let seven = Tensor<Double>.arange(0, 7)
+        #expect(try seven.fftshift().scalars == [4, 5, 6, 0, 1, 2, 3])
+        #expect(try seven.ifftshift().scalars == [3, 4, 5, 6, 0, 1, 2])
+        #expect(try seven.fftshift().ifftshift().scalars == seven.scalars)
+        let six = Tensor<Double>.arange(0, 6).reshaped([2, 3])
+        #expect(try six.fftshift().scalars == [5, 3, 4, 2, 0, 1])
+        #expect(try six.fftshift(axes: [1]).scalars == [2, 0, 1, 5, 3, 4])
+        let z = ComplexTensor(real: six, imaginary: -six)
+        #expect(try z.fftshift().scalars.map(\.imaginary) == [-5, -3, -4, -2, -0.0, -1])
+        let joined = ComplexTensor.concatenate([z, z], axis: 1)
+        let joinedValues = try joined.scalars
+        #expect(joined.shape == [2, 6] && joinedValues[4] == Complex(1, -1))
+        let stacked = ComplexTensor.stack([z, z])
+        let last = try stacked[1, 1, 2].item()
+        #expect(stacked.shape == [2, 2, 3] && last == Complex(5, -5))
+    }
 }
