@@ -110,6 +110,12 @@ public enum Examples {
                 small: ["n": 128]) { p in
             try Spectrum.run(n: int(p, "n"), sampleRate: p["rate"]!)
         },
+        Example(name: "allen_cahn", summary: "phase separation by the Allen-Cahn equation: semi-implicit Fourier spectral steps, two 2-D FFTs a step",
+                parameters: [("n", 128), ("steps", 500), ("dt", 0.05), ("epsilon", 0.02)],
+                integerParameters: ["n", "steps"],
+                small: ["n": 32, "steps": 20]) { p in
+            try AllenCahn.run(n: int(p, "n"), steps: int(p, "steps"), dt: p["dt"]!, epsilon: p["epsilon"]!)
+        },
     ]
 
     public static func named(_ name: String) -> Example? { all.first { $0.name == name } }

@@ -114,6 +114,7 @@ enum ExpectedExamples {
                                "w00": 0.012078711293769641, "weight_abs_sum": 6.627896081840487],
         "edge_detection": ["blur_mean": 105.72366471044285, "magnitude_max": 85.05288177629842, "strong": 2057, "median": 44.79405651998709],
         "spectrum": ["peak_hz": 48, "second_peak_hz": 120, "peak_power": 6.250286474395951, "power_sum": 15.59655450638525],
+        "allen_cahn": ["mean": 0.002216645991379098, "abs_mean": 0.03868773106474615, "positive_fraction": 0.51171875, "energy": 0.24889565369583433],
     ]
 
     static func outputs(_ name: String, _ params: [String: Double]) -> [String: Double]? {

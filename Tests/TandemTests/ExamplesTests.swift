@@ -47,6 +47,8 @@ struct ExamplesTests {
              outputs: ["blur_mean": 105.72366471044285, "magnitude_max": 85.05288177629842, "strong": 2057, "median": 44.79405651998709]),
         Case(example: "spectrum", params: ["n": 128, "rate": 512],
              outputs: ["peak_hz": 48, "second_peak_hz": 120, "peak_power": 6.250286474395951, "power_sum": 15.59655450638525]),
+        Case(example: "allen_cahn", params: ["n": 32, "steps": 20, "dt": 0.05, "epsilon": 0.02],
+             outputs: ["mean": 0.002216645991379098, "abs_mean": 0.03868773106474615, "positive_fraction": 0.51171875, "energy": 0.24889565369583433]),
     ]
 
     func check(_ c: Case, _ device: DeviceChoice?) throws {
