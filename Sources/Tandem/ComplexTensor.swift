@@ -189,6 +189,20 @@ public struct ComplexTensor<RealType: ComplexComponent>: Sendable {
     /// One axis of all elements, as `Tensor.flattened()`.
     public func flattened() -> ComplexTensor { parts { $0.flattened() } }
 
+    /// Complex tensors joined along an existing axis (`numpy.concatenate`).
+    ///
+    ///     let both = ComplexTensor.concatenate([ComplexTensor(x), ComplexTensor(y)])
+    public static func concatenate(_ tensors: [ComplexTensor], axis: Int = 0) -> ComplexTensor {
+        ComplexTensor(real: Tensor.concatenate(tensors.map(\.real), axis: axis), imaginary: Tensor.concatenate(tensors.map(\.imaginary), axis: axis))
+    }
+
+    /// Complex tensors of one shape stacked along a new axis (`numpy.stack`).
+    ///
+    ///     let rows = ComplexTensor.stack([ComplexTensor(x), ComplexTensor(y)])
+    public static func stack(_ tensors: [ComplexTensor], axis: Int = 0) -> ComplexTensor {
+        ComplexTensor(real: Tensor.stack(tensors.map(\.real), axis: axis), imaginary: Tensor.stack(tensors.map(\.imaginary), axis: axis))
+    }
+
     /// `transform` applied to both parts.
     func parts(_ transform: (Tensor<RealType>) -> Tensor<RealType>) -> ComplexTensor {
         ComplexTensor(real: transform(real), imaginary: transform(imaginary))

@@ -1,0 +1,250 @@
+import Synchronization
+import RealModule
+
+// The transform engine behind `fft` (ComplexTensor+FFT.swift): one plan a length, reused.
+
+/// One transform length's precomputed factors. A power of two is transformed by iterative
+/// radix-2 Cooley-Tukey in place; another length whose prime factors are all at most
+/// `largestFactor` by mixed-radix Cooley-Tukey (decimation in time, recursive, one pass of
+/// radix-p butterflies a factor); any other length by Bluestein's chirp-z on a power-of-two plan
+/// of at least `2n - 1` points.
+final class FFTPlan: @unchecked Sendable {
+    static let largestFactor = 31
+    /// Plans made, by length (a time-stepped spectral program transforms the same lengths every
+    /// step; a 2^20-point plan's twiddles cost a tenth of its transform). At most 16 kept.
+    private static let plans = Mutex<[Int: FFTPlan]>([:])
+
+    static func cached(_ n: Int) -> FFTPlan {
+        if let p = plans.withLock({ $0[n] }) { return p }
+        let p = FFTPlan(n)
+        plans.withLock { cache in
+            if cache.count >= 16 { cache.removeAll() }
+            cache[n] = p
+        }
+        return p
+    }
+
+    let n: Int
+    /// Mixed radix: the factors (2s first), and `e^{-2πij/n}` for `j < n`, each from `cos`/`sin`
+    /// of its own angle. Written only while the plan is made (exclusivity unchecked: checking it
+    /// at every butterfly cost a tenth of a transform).
+    @exclusivity(unchecked) private var factors: [Int] = []
+    @exclusivity(unchecked) private var twiddleRe: [Double] = [], twiddleIm: [Double] = []
+    @exclusivity(unchecked) private var stageRe: [Double] = [], stageIm: [Double] = []
+    /// Radix-2: the index pairs the bit-reversal permutation swaps.
+    @exclusivity(unchecked) private var swaps: [Int] = []
+    /// Bluestein: the chirp `e^{-πik²/n}`, the power-of-two plan, and the transform of the
+    /// conjugate chirp laid out circularly.
+    @exclusivity(unchecked) private var chirpRe: [Double] = [], chirpIm: [Double] = []
+    private var inner: FFTPlan?
+    @exclusivity(unchecked) private var kernelRe: [Double] = [], kernelIm: [Double] = []
+
+    init(_ n: Int) {
+        self.n = n
+        if n <= 1 { return }
+        var rest = n, f = 2
+        while rest > 1 && f <= FFTPlan.largestFactor {
+            while rest % f == 0 { factors.append(f); rest /= f }
+            f += 1
+        }
+        if rest == 1 {
+            twiddleRe = (0..<n).map { Double.cos(-2 * Double.pi * Double($0) / Double(n)) }
+            twiddleIm = (0..<n).map { Double.sin(-2 * Double.pi * Double($0) / Double(n)) }
+            if n & (n - 1) == 0 {
+                // Each radix-2 pass's twiddles side by side (w_size^k for k < size/2 at offset
+                // size/2 - 1), so its butterfly loop reads them contiguously and vectorises.
+                var j = 0
+                for i in 1..<n {
+                    var bit = n >> 1
+                    while j & bit != 0 { j ^= bit; bit >>= 1 }
+                    j |= bit
+                    if i < j { swaps.append(i); swaps.append(j) }
+                }
+                var size = 2
+                stageRe = []; stageIm = []
+                while size <= n {
+                    for k in 0..<(size / 2) { stageRe.append(twiddleRe[k * (n / size)]); stageIm.append(twiddleIm[k * (n / size)]) }
+                    size <<= 1
+                }
+            }
+            return
+        }
+        factors = []
+        var m = 1
+        while m < 2 * n - 1 { m <<= 1 }
+        let plan = FFTPlan(m)
+        inner = plan
+        // k² mod 2n keeps the angle small, so the chirp is accurate for large k.
+        for k in 0..<n {
+            let angle = -Double.pi * Double((k * k) % (2 * n)) / Double(n)
+            chirpRe.append(Double.cos(angle))
+            chirpIm.append(Double.sin(angle))
+        }
+        var br = [Double](repeating: 0, count: m), bi = br
+        for k in 0..<n {
+            br[k] = chirpRe[k]; bi[k] = -chirpIm[k]
+            if k > 0 { br[m - k] = chirpRe[k]; bi[m - k] = -chirpIm[k] }
+        }
+        var work = plan.workspace()
+        br.withUnsafeMutableBufferPointer { r in bi.withUnsafeMutableBufferPointer { i in plan.forward(r.baseAddress!, i.baseAddress!, &work) } }
+        kernelRe = br
+        kernelIm = bi
+    }
+
+    /// Scratch a thread reuses across rows: the mixed-radix output and butterfly values (unused
+    /// for a power of two), and
+    /// Bluestein's padded row with its inner plan's scratch.
+    struct Workspace {
+        var outRe: [Double], outIm: [Double]
+        var butterflyRe: [Double], butterflyIm: [Double]
+        var padRe: [Double], padIm: [Double]
+        var inner: [Workspace]
+    }
+
+    func workspace() -> Workspace {
+        // Only the recursive mixed radix writes out of place (a power of two works in place).
+        let m = inner?.n ?? 0, p = factors.max() ?? 0, out = inner == nil && n & (n - 1) != 0 ? n : 0
+        return Workspace(outRe: [Double](repeating: 0, count: out), outIm: [Double](repeating: 0, count: out),
+                         butterflyRe: [Double](repeating: 0, count: p), butterflyIm: [Double](repeating: 0, count: p),
+                         padRe: [Double](repeating: 0, count: m), padIm: [Double](repeating: 0, count: m),
+                         inner: inner.map { [$0.workspace()] } ?? [])
+    }
+
+    /// The forward transform of the `n` points at `re`/`im`, in place.
+    func forward(_ re: UnsafeMutablePointer<Double>, _ im: UnsafeMutablePointer<Double>, _ work: inout Workspace) {
+        if n <= 1 { return }
+        if let inner { bluestein(re, im, inner, &work); return }
+        let n = self.n
+        if n & (n - 1) == 0 {
+            stageRe.withUnsafeBufferPointer { tr in stageIm.withUnsafeBufferPointer { ti in radix2(re, im, tr.baseAddress!, ti.baseAddress!) } }
+            return
+        }
+        work.outRe.withUnsafeMutableBufferPointer { or in
+            work.outIm.withUnsafeMutableBufferPointer { oi in
+                work.butterflyRe.withUnsafeMutableBufferPointer { yr in
+                    work.butterflyIm.withUnsafeMutableBufferPointer { yi in
+                        twiddleRe.withUnsafeBufferPointer { tr in
+                            twiddleIm.withUnsafeBufferPointer { ti in
+                                let context = Context(tr: tr.baseAddress!, ti: ti.baseAddress!, yr: yr.baseAddress!, yi: yi.baseAddress!)
+                                recurse(re, im, 1, or.baseAddress!, oi.baseAddress!, n, 0, context)
+                                re.update(from: or.baseAddress!, count: n)
+                                im.update(from: oi.baseAddress!, count: n)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// A power of two in place: the bit-reversal permutation (its swaps listed by the plan), then
+    /// log2(n) passes of butterflies
+    /// over contiguous halves (the recursive form reads at large strides; 2^20 points took 1.8x
+    /// as long).
+    private func radix2(_ re: UnsafeMutablePointer<Double>, _ im: UnsafeMutablePointer<Double>,
+                        _ tr: UnsafePointer<Double>, _ ti: UnsafePointer<Double>) {
+        swaps.withUnsafeBufferPointer { pairs in
+            for t in Swift.stride(from: 0, to: pairs.count, by: 2) {
+                let i = pairs[t], j = pairs[t + 1]
+                swap(&re[i], &re[j]); swap(&im[i], &im[j])
+            }
+        }
+        var size = 2
+        while size <= n {
+            let half = size / 2
+            let wr = tr + (half - 1), wi = ti + (half - 1)
+            var start = 0
+            while start < n {
+                let ar = re + start, ai = im + start, br = ar + half, bi = ai + half
+                for k in 0..<half {
+                    let xr = br[k] * wr[k] - bi[k] * wi[k], xi = br[k] * wi[k] + bi[k] * wr[k]
+                    br[k] = ar[k] - xr; bi[k] = ai[k] - xi
+                    ar[k] += xr; ai[k] += xi
+                }
+                start += size
+            }
+            size <<= 1
+        }
+    }
+
+    private struct Context {
+        let tr: UnsafePointer<Double>, ti: UnsafePointer<Double>
+        let yr: UnsafeMutablePointer<Double>, yi: UnsafeMutablePointer<Double>
+    }
+
+    /// `out[0..<size]` = the transform of the `size` points `input[0], input[s], input[2s], ...`.
+    private func recurse(_ inRe: UnsafePointer<Double>, _ inIm: UnsafePointer<Double>, _ s: Int,
+                         _ outRe: UnsafeMutablePointer<Double>, _ outIm: UnsafeMutablePointer<Double>,
+                         _ size: Int, _ level: Int, _ c: Context) {
+        if size == 1 {
+            outRe[0] = inRe[0]
+            outIm[0] = inIm[0]
+            return
+        }
+        let p = factors[level], m = size / p
+        for r in 0..<p {
+            recurse(inRe + r * s, inIm + r * s, s * p, outRe + r * m, outIm + r * m, m, level + 1, c)
+        }
+        // Butterflies: X[k + q m] = Σ_r w_size^{r k} Y_r[k] w_p^{r q}, twiddles from the n-point table.
+        let step = n / size, pStep = n / p
+        if p == 2 {
+            for k in 0..<m {
+                let wr = c.tr[k * step], wi = c.ti[k * step]
+                let b = k + m
+                let xr = outRe[b] * wr - outIm[b] * wi, xi = outRe[b] * wi + outIm[b] * wr
+                outRe[b] = outRe[k] - xr; outIm[b] = outIm[k] - xi
+                outRe[k] += xr; outIm[k] += xi
+            }
+            return
+        }
+        for k in 0..<m {
+            for r in 0..<p {
+                let j = r * k * step, a = r * m + k
+                c.yr[r] = outRe[a] * c.tr[j] - outIm[a] * c.ti[j]
+                c.yi[r] = outRe[a] * c.ti[j] + outIm[a] * c.tr[j]
+            }
+            for q in 0..<p {
+                var sr = 0.0, si = 0.0
+                for r in 0..<p {
+                    let j = ((r * q) % p) * pStep
+                    sr += c.yr[r] * c.tr[j] - c.yi[r] * c.ti[j]
+                    si += c.yr[r] * c.ti[j] + c.yi[r] * c.tr[j]
+                }
+                outRe[k + q * m] = sr
+                outIm[k + q * m] = si
+            }
+        }
+    }
+
+    private func bluestein(_ re: UnsafeMutablePointer<Double>, _ im: UnsafeMutablePointer<Double>, _ plan: FFTPlan, _ work: inout Workspace) {
+        let m = plan.n, n = self.n
+        var innerWork = work.inner[0]
+        work.padRe.withUnsafeMutableBufferPointer { prb in
+            work.padIm.withUnsafeMutableBufferPointer { pib in
+                let pr = prb.baseAddress!, pi = pib.baseAddress!
+                pr.update(repeating: 0, count: m)
+                pi.update(repeating: 0, count: m)
+                for k in 0..<n {
+                    pr[k] = re[k] * chirpRe[k] - im[k] * chirpIm[k]
+                    pi[k] = re[k] * chirpIm[k] + im[k] * chirpRe[k]
+                }
+                plan.forward(pr, pi, &innerWork)
+                // Times the chirp's transform, then the inverse transform (a conjugated forward one).
+                for k in 0..<m {
+                    let r = pr[k] * kernelRe[k] - pi[k] * kernelIm[k]
+                    let i = pr[k] * kernelIm[k] + pi[k] * kernelRe[k]
+                    pr[k] = r
+                    pi[k] = -i
+                }
+                plan.forward(pr, pi, &innerWork)
+                let inv = 1 / Double(m)
+                for k in 0..<n {
+                    let yr = pr[k] * inv, yi = -pi[k] * inv
+                    re[k] = yr * chirpRe[k] - yi * chirpIm[k]
+                    im[k] = yr * chirpIm[k] + yi * chirpRe[k]
+                }
+            }
+        }
+        work.inner[0] = innerWork
+    }
+}
