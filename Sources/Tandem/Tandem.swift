@@ -171,27 +171,28 @@ public enum Tandem {
     ///
     ///     try Tandem.flush(callSum, putSum)      // one fused kernel computes both sums
     ///     let c = try callSum.item(), p = try putSum.item()
-    public static func flush(_ tensors: any TensorProtocol...) throws {
-        try runtime.materialize(tensors.map(\.node))
+    public static func flush(_ tensors: any TensorParts...) throws {
+        try runtime.materialize(tensors.flatMap(\.partNodes))
     }
 
     /// `flush` of a list built at run time.
     ///
     ///     try Tandem.flush(fields)          // fields: [Tensor<Double>]
-    public static func flush(_ tensors: [any TensorProtocol]) throws {
-        try runtime.materialize(tensors.map(\.node))
+    public static func flush(_ tensors: [any TensorParts]) throws {
+        try runtime.materialize(tensors.flatMap(\.partNodes))
     }
 
     /// Computes `tensors` (as one plan, like `flush`) and waits until their values are in host
     /// memory, without copying them out: the barrier before timing or before handing buffers on.
     ///
     ///     try Tandem.wait(u, v)
-    public static func wait(_ tensors: any TensorProtocol...) throws { try wait(tensors) }
+    public static func wait(_ tensors: any TensorParts...) throws { try wait(tensors) }
 
     /// `wait` of a list built at run time.
-    public static func wait(_ tensors: [any TensorProtocol]) throws {
-        try runtime.materialize(tensors.map(\.node))
-        for t in tensors { _ = try runtime.read(t.node, call: "Tandem.wait") }
+    public static func wait(_ tensors: [any TensorParts]) throws {
+        let nodes = tensors.flatMap(\.partNodes)
+        try runtime.materialize(nodes)
+        for node in nodes { _ = try runtime.read(node, call: "Tandem.wait") }
     }
 
     /// Waits until everything queued so far (by any sync point or flush) has run.
@@ -219,7 +220,27 @@ public enum Tandem {
     }
 }
 
-/// Anything backed by a lazy graph node (every `Tensor`); it saves as one `.npy` array.
-public protocol TensorProtocol: NPYArray {
+/// Anything backed by a lazy graph node (every `Tensor`).
+public protocol TensorProtocol: TensorParts {
     var node: Node { get }
+}
+
+/// A value made of lazy tensors: a `Tensor` (one part) or a `ComplexTensor` (its real and
+/// imaginary parts). Syncs (`Tandem.flush`, `Tandem.wait`) and saves (`Tandem.savez`, which
+/// stores a complex tensor's parts interleaved as NumPy's complex dtypes) take either.
+///
+///     try Tandem.flush(t, ComplexTensor(real: x, imaginary: y))
+public protocol TensorParts {
+    /// The graph nodes of the value's parts, real part first.
+    var partNodes: [Node] { get }
+}
+
+extension TensorProtocol {
+    /// A tensor is one part.
+    public var partNodes: [Node] { [node] }
+}
+
+extension ComplexTensor: TensorParts {
+    /// The real part's node, then the imaginary part's.
+    public var partNodes: [Node] { [real.node, imaginary.node] }
 }

@@ -4,7 +4,29 @@ extension Tensor: CustomStringConvertible {
     public var description: String {
         let values: [Scalar]
         do { values = try scalars } catch { return "Tensor<\(Scalar.self)>(shape \(Shape.describe(shape)), error: \(error))" }
-        let text = values.map { "\($0)" }
+        return TensorText.nested(values.map { "\($0)" }, shape: shape)
+    }
+}
+
+extension ComplexTensor: CustomStringConvertible {
+    /// NumPy-like text with NumPy's `j` (`[1.0+2.0j 3.0-4.0j]`), laid out as `Tensor`'s. A sync
+    /// point; a failure prints the error instead of the values.
+    ///
+    ///     print(ComplexTensor<Double>([Complex(1, 2), Complex(3, -4)]))
+    public var description: String {
+        let values: [Complex<RealType>]
+        do { values = try scalars } catch { return "ComplexTensor<\(RealType.self)>(shape \(Shape.describe(shape)), error: \(error))" }
+        return TensorText.nested(values.map { z in
+            let (x, y) = z.rawStorage
+            return "\(x)" + (y.sign == .minus ? "-\(-y)" : "+\(y)") + "j"
+        }, shape: shape)
+    }
+}
+
+/// The nested, aligned text of a tensor's elements (already formatted, row-major).
+enum TensorText {
+    static func nested(_ text: [String], shape: [Int]) -> String {
+        let count = text.count
         let width = text.map(\.count).max() ?? 0
         let padded = text.map { String(repeating: " ", count: width - $0.count) + $0 }
         let strides = Shape.rowMajorStrides(shape)

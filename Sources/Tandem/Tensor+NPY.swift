@@ -158,30 +158,13 @@ extension Tandem {
     /// slower saves and loads. The archive is written under a temporary name and renamed over
     /// `path`, so a failed save leaves an existing file as it was. Names must be non-empty, free
     /// of NUL, and not absolute or containing `..` (an unzip would write outside its folder).
-    public static func savez(_ path: String, _ arrays: [String: any NPYArray], compressed: Bool = false) throws {
+    public static func savez(_ path: String, _ arrays: [String: any TensorParts], compressed: Bool = false) throws {
         try NPYTensors.savez(path, arrays, compressed: compressed, forceZip64: false, zlib: { Zlib.shared })
     }
 }
 
 // MARK: - Shared
 
-/// What `.npy`/`.npz` saves take: a `Tensor` (one part) or a `ComplexTensor` (its real and
-/// imaginary parts, stored interleaved as NumPy's complex dtypes).
-///
-///     try Tandem.savez("run.npz", ["grid": grid, "field": ComplexTensor(real: x, imaginary: y)])
-public protocol NPYArray {
-    /// The graph nodes of the array's parts, real part first (one for a real tensor).
-    var npyParts: [Node] { get }
-}
-
-extension TensorProtocol {
-    /// A real tensor is one part.
-    public var npyParts: [Node] { [node] }
-}
-
-extension ComplexTensor: NPYArray {
-    public var npyParts: [Node] { [real.node, imaginary.node] }
-}
 
 /// The steps `Tensor` and `NPZFile` share: making a tensor of a dtype known only at run time,
 /// and getting a tensor's bytes in the file's order.
@@ -255,7 +238,7 @@ enum NPYTensors {
         }
     }
 
-    static func savez(_ path: String, _ arrays: [String: any NPYArray], compressed: Bool, forceZip64: Bool,
+    static func savez(_ path: String, _ arrays: [String: any TensorParts], compressed: Bool, forceZip64: Bool,
                       zlib: () -> Result<Zlib, ZlibUnavailable>) throws {
         let names = arrays.keys.sorted()
         for name in names {
@@ -264,12 +247,12 @@ enum NPYTensors {
             if name.isEmpty || bytes.contains(0) || name.hasPrefix("/") || parts.contains("..") || bytes.count + 4 > 0xFFFF {
                 throw NPYError.invalidArgument(path: path, reason: "'\(name)' cannot name an array in an .npz archive (it must be non-empty, free of NUL, not absolute, without '..', under 64 KiB)")
             }
-            try checkRank(arrays[name]!.npyParts[0].shape, path: path + "/" + name + ".npy")
+            try checkRank(arrays[name]!.partNodes[0].shape, path: path + "/" + name + ".npy")
         }
         if compressed, case .failure(let why) = zlib() { throw why.error(path: path) }
         // One plan for every part of every array; a complex array's parts interleaved as NumPy
         // stores them.
-        let parts = names.map { arrays[$0]!.npyParts }
+        let parts = names.map { arrays[$0]!.partNodes }
         try Tandem.runtime.materialize(parts.flatMap { $0 })
         let buffers = try parts.map { p -> Buffer in
             let read = try p.map { try Tandem.runtime.read($0, call: "savez") }

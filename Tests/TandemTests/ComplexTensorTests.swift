@@ -161,6 +161,17 @@ struct ComplexTensorTests {
                 == [Complex(1, 0), Complex(0, 0)])
     }
 
+    @Test("flush and wait take complex tensors beside real ones; the description writes NumPy's j")
+    func syncsAndText() throws {
+        let z = ComplexTensor(real: Tensor<Double>([1, 3]), imaginary: Tensor<Double>([2, -4])) * 2
+        let x = Tensor<Double>([1, 2]) + 1
+        try Tandem.flush(z, x)
+        try Tandem.wait([z, x])
+        #expect(z.description == "[2.0+4.0j 6.0-8.0j]")
+        #expect(ComplexTensor<Double>([Complex(0, -0.0)]).description == "[0.0-0.0j]")
+        #expect(ComplexTensor<Double>.zeros([2, 2]).description == "[[0.0+0.0j 0.0+0.0j]\n [0.0+0.0j 0.0+0.0j]]")
+    }
+
     @Test("every CPU placement gives the same bits (arithmetic, abs, sqrt); libm's functions as the README says; OpenCL within 1e-12")
     func placements() throws {
         func bits(_ v: [Complex<Double>]) -> [UInt64] { v.flatMap { [$0.rawStorage.x.bitPattern, $0.rawStorage.y.bitPattern] } }
