@@ -197,6 +197,42 @@ extension ComplexTensor {
     /// `mean(axes: [axis], ...)`.
     public func mean(axis: Int, keepDims: Bool = false) -> ComplexTensor { mean(axes: [axis], keepDims: keepDims) }
 
+    /// Variance over `axes` (all when nil), `numpy.var` of complex values: the mean of
+    /// `|z - mean|²`, real, which is the real parts' variance plus the imaginary parts'
+    /// (`ddof` as for real tensors).
+    ///
+    ///     let spread = ComplexTensor(real: x, imaginary: y).variance()
+    public func variance(axes: [Int]? = nil, ddof: Int = 0, keepDims: Bool = false) -> Tensor<RealType> {
+        real.variance(axes: axes, ddof: ddof, keepDims: keepDims) + imaginary.variance(axes: axes, ddof: ddof, keepDims: keepDims)
+    }
+    /// `variance(axes: [axis], ...)`.
+    public func variance(axis: Int, ddof: Int = 0, keepDims: Bool = false) -> Tensor<RealType> {
+        variance(axes: [axis], ddof: ddof, keepDims: keepDims)
+    }
+    /// The square root of `variance` (`numpy.std` of complex values).
+    public func std(axes: [Int]? = nil, ddof: Int = 0, keepDims: Bool = false) -> Tensor<RealType> {
+        variance(axes: axes, ddof: ddof, keepDims: keepDims).sqrt()
+    }
+    /// `std(axes: [axis], ...)`.
+    public func std(axis: Int, ddof: Int = 0, keepDims: Bool = false) -> Tensor<RealType> { std(axes: [axis], ddof: ddof, keepDims: keepDims) }
+
+    /// Running sums along `axis` (flattened when nil), `numpy.cumsum`: each part's own. A sync
+    /// point, as for real tensors.
+    ///
+    ///     let path = try ComplexTensor(real: x, imaginary: y).cumsum()
+    public func cumsum(axis: Int? = nil) throws -> ComplexTensor {
+        ComplexTensor(real: try real.cumsum(axis: axis), imaginary: try imaginary.cumsum(axis: axis))
+    }
+
+    /// Where either part is NaN (`numpy.isnan`).
+    ///
+    ///     let bad = ComplexTensor(real: x, imaginary: y).isNaN()
+    public func isNaN() -> Tensor<Bool> { real.isNaN() .| imaginary.isNaN() }
+    /// Where both parts are finite (`numpy.isfinite`).
+    public func isFinite() -> Tensor<Bool> { real.isFinite() .& imaginary.isFinite() }
+    /// Where either part is infinite (`numpy.isinf`).
+    public func isInfinite() -> Tensor<Bool> { real.isInfinite() .| imaginary.isInfinite() }
+
     // MARK: - Linear algebra
 
     /// The matrix product with NumPy's `matmul` meaning (vectors, batches, broadcasting), as

@@ -133,6 +133,18 @@ struct ComplexTensorTests {
         Self.expectClose(try m.matmul(real).scalars, re: try m.matmul(ComplexTensor(real)).scalars.map(\.real),
                          im: try m.matmul(ComplexTensor(real)).scalars.map(\.imaginary), 1e-15, "matmul with a real matrix")
         #expect(try m.sum(axis: 1, keepDims: true).shape == [2, 1])
+        // Variance and std of complex values (NumPy: the mean of |z - mean|²), running sums.
+        let npVar = 17442.063707921872, npStd = 132.0684054114453, npVar1 = 19933.787094767853
+        let (variance, std) = (try x.variance().item(), try x.std().item())
+        #expect(Self.close(variance, npVar, 1e-13) && Self.close(std, npStd, 1e-13))
+        #expect(Self.close(try x.variance(ddof: 1).item(), npVar1, 1e-13))
+        #expect(zip(try m.variance(axis: 0).scalars, [1.25, 31.203125, 39800.25000025, 1.45]).allSatisfy { Self.close($0, $1, 1e-13) })
+        Self.expectClose(try x.cumsum().scalars, re: [1.0, -2.5, -2.5, -2.4, -2.4, 2.6, 2.601, 5.101],
+                         im: [2.0, 2.25, 1.25, 1.45, 1.45, -5.55, -405.55, -405.55], 1e-15, "cumsum")
+        let specials = ComplexTensor<Double>([Complex(.nan, 0), Complex(1, .infinity), Complex(2, 3)])
+        #expect(try specials.isNaN().scalars == [true, false, false])
+        #expect(try specials.isInfinite().scalars == [false, true, false])
+        #expect(try specials.isFinite().scalars == [false, false, true])
     }
 
     @Test("views and writes act on both parts; a complex program is one kernel")
