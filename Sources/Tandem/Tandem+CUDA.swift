@@ -6,8 +6,8 @@ extension Tandem {
     /// the shared emitter's CUDA dialect, what the CUDA device hands to NVRTC.
     ///
     ///     print(Tandem.generatedCUDA((x * x).sum())[0])
-    public static func generatedCUDA(_ tensors: any TensorProtocol...) -> [String] {
-        runtime.preview(tensors.map(\.node)).kernels.map { CRenderer.render($0.kernel, dialect: .cuda) }
+    public static func generatedCUDA(_ tensors: any TensorParts...) -> [String] {
+        runtime.preview(tensors.flatMap(\.partNodes)).kernels.map { CRenderer.render($0.kernel, dialect: .cuda) }
     }
 }
 
@@ -16,7 +16,7 @@ extension Tandem {
     /// needed): the shared emitter's OpenCL dialect, what the OpenCL device builds.
     ///
     ///     print(Tandem.generatedOpenCL((x * x).sum())[0])
-    public static func generatedOpenCL(_ tensors: any TensorProtocol...) -> [String] {
-        runtime.preview(tensors.map(\.node)).kernels.map { CRenderer.render($0.kernel, dialect: .opencl) }
+    public static func generatedOpenCL(_ tensors: any TensorParts...) -> [String] {
+        runtime.preview(tensors.flatMap(\.partNodes)).kernels.map { CRenderer.render($0.kernel, dialect: .opencl) }
     }
 }

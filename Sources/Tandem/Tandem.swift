@@ -127,8 +127,8 @@ public enum Tandem {
     ///
     ///     let delta = grid[1..<513, 1..<513] * 0.25, total = delta.sum()
     ///     print(Tandem.graphviz(delta, total))   // render with `dot -Tsvg`
-    public static func graphviz(_ tensors: any TensorProtocol...) -> String {
-        runtime.graphviz(tensors.map(\.node))
+    public static func graphviz(_ tensors: any TensorParts...) -> String {
+        runtime.graphviz(tensors.flatMap(\.partNodes))
     }
 
     /// The runtime every tensor uses, created at first use with the CPU and interpreter devices.
@@ -202,21 +202,21 @@ public enum Tandem {
     public static func waitForAll() throws { try runtime.waitAll() }
 
     /// The kernel IR a sync of `tensors` would run now, as text (nothing runs).
-    public static func kernelIR(_ tensors: any TensorProtocol...) -> String {
-        let plan = runtime.preview(tensors.map(\.node))
+    public static func kernelIR(_ tensors: any TensorParts...) -> String {
+        let plan = runtime.preview(tensors.flatMap(\.partNodes))
         return plan.kernels.enumerated().map { i, k in
             "// kernel \(i): \(k.label)\n" + KernelPrinter.print(k.kernel, launch: k.launch)
         }.joined(separator: "\n")
     }
 
     /// The C source of the kernels a sync of `tensors` would run now (nothing runs).
-    public static func generatedC(_ tensors: any TensorProtocol...) -> [String] {
-        runtime.preview(tensors.map(\.node)).kernels.map { CRenderer.render($0.kernel) }
+    public static func generatedC(_ tensors: any TensorParts...) -> [String] {
+        runtime.preview(tensors.flatMap(\.partNodes)).kernels.map { CRenderer.render($0.kernel) }
     }
 
     /// The kernels a sync of `tensors` would run now (nothing runs).
-    public static func plan(_ tensors: any TensorProtocol...) -> Plan {
-        runtime.preview(tensors.map(\.node))
+    public static func plan(_ tensors: any TensorParts...) -> Plan {
+        runtime.preview(tensors.flatMap(\.partNodes))
     }
 }
 

@@ -165,6 +165,7 @@ struct ComplexTensorTests {
         for _ in 0..<3 { z = z * z + c }
         // The imaginary part adds no kernel of its own: it is computed beside the real one.
         #expect(Tandem.plan(z.real, z.imaginary).kernels.count == Tandem.plan(z.real).kernels.count)
+        #expect(Tandem.plan(z).kernels.count == Tandem.plan(z.real).kernels.count && !Tandem.kernelIR(z).isEmpty)
         #expect(Tandem.plan(z.abs() .> 2).kernels.count == Tandem.plan(z.real).kernels.count)
         let polar = ComplexTensor.polar(magnitude: Tensor<Double>([2.0]), phase: Tensor<Double>([Double.pi / 2]))
         let unit = try polar.item()
