@@ -14,9 +14,10 @@ import TandemRuntime
 // prime factors are at most 31 (twiddles from `cos`/`sin` of each angle, not a recurrence, so the
 // error grows with log n), and Bluestein's chirp-z for any other length (three power-of-two
 // transforms of at least 2n - 1 points: about 6x the work, errors a few times larger). It is
-// scalar code: on the lengths measured (bench/RESULTS.md, `z_fft`) as fast as NumPy's pocketfft
-// for 256-point rows and 997-point ones, 1.3x its time for powers of two of 1024 and 2^20, 2.7-4x
-// for the mixed-radix 1000 and 10^6 (generic radix-5 butterflies).
+// scalar code: on the lengths measured (bench/RESULTS.md, `z_fft`) NumPy's pocketfft's speed for
+// rows of 256 and 1024 points, 1.1x its time for 2^20 and 997-point rows, 1.7x for 1000-point
+// rows and 2.7x for 10^6 points (radix 2, 3 and 5 have their own butterflies, larger factors the
+// generic one).
 // FFTW, loaded with `dlopen` where installed, is the natural faster backend; not done yet.
 
 /// How a transform is scaled (`numpy.fft`'s `norm`): `backward` (the default) leaves the forward

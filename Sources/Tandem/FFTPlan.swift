@@ -197,6 +197,45 @@ final class FFTPlan: @unchecked Sendable {
             }
             return
         }
+        if p == 3 || p == 5 {
+            // Radix 3 and 5 by their symmetric butterflies (the generic form below takes p²
+            // complex products a point, these 4 and 12 real products more or less).
+            let (c1, s1) = (Double.cos(2 * Double.pi / Double(p)), Double.sin(2 * Double.pi / Double(p)))
+            let (c2, s2) = (Double.cos(4 * Double.pi / Double(p)), Double.sin(4 * Double.pi / Double(p)))
+            for k in 0..<m {
+                var ar = (0.0, 0.0, 0.0, 0.0, 0.0), ai = (0.0, 0.0, 0.0, 0.0, 0.0)
+                func twiddled(_ r: Int) -> (Double, Double) {
+                    let j = r * k * step, a = r * m + k
+                    return (outRe[a] * c.tr[j] - outIm[a] * c.ti[j], outRe[a] * c.ti[j] + outIm[a] * c.tr[j])
+                }
+                (ar.0, ai.0) = (outRe[k], outIm[k])
+                (ar.1, ai.1) = twiddled(1)
+                (ar.2, ai.2) = twiddled(2)
+                if p == 3 {
+                    let (t1r, t1i) = (ar.1 + ar.2, ai.1 + ai.2), (t2r, t2i) = (ar.1 - ar.2, ai.1 - ai.2)
+                    let (br, bi) = (ar.0 + c1 * t1r, ai.0 + c1 * t1i)
+                    outRe[k] = ar.0 + t1r; outIm[k] = ai.0 + t1i
+                    outRe[k + m] = br + s1 * t2i; outIm[k + m] = bi - s1 * t2r
+                    outRe[k + 2 * m] = br - s1 * t2i; outIm[k + 2 * m] = bi + s1 * t2r
+                } else {
+                    (ar.3, ai.3) = twiddled(3)
+                    (ar.4, ai.4) = twiddled(4)
+                    let (t1r, t1i) = (ar.1 + ar.4, ai.1 + ai.4), (t2r, t2i) = (ar.2 + ar.3, ai.2 + ai.3)
+                    let (t3r, t3i) = (ar.1 - ar.4, ai.1 - ai.4), (t4r, t4i) = (ar.2 - ar.3, ai.2 - ai.3)
+                    let (b1r, b1i) = (ar.0 + c1 * t1r + c2 * t2r, ai.0 + c1 * t1i + c2 * t2i)
+                    let (b2r, b2i) = (ar.0 + c2 * t1r + c1 * t2r, ai.0 + c2 * t1i + c1 * t2i)
+                    let (d1r, d1i) = (s1 * t3r + s2 * t4r, s1 * t3i + s2 * t4i)
+                    let (d2r, d2i) = (s2 * t3r - s1 * t4r, s2 * t3i - s1 * t4i)
+                    outRe[k] = ar.0 + t1r + t2r; outIm[k] = ai.0 + t1i + t2i
+                    // X1 = b1 - i d1, X4 = b1 + i d1, X2 = b2 - i d2, X3 = b2 + i d2.
+                    outRe[k + m] = b1r + d1i; outIm[k + m] = b1i - d1r
+                    outRe[k + 4 * m] = b1r - d1i; outIm[k + 4 * m] = b1i + d1r
+                    outRe[k + 2 * m] = b2r + d2i; outIm[k + 2 * m] = b2i - d2r
+                    outRe[k + 3 * m] = b2r - d2i; outIm[k + 3 * m] = b2i + d2r
+                }
+            }
+            return
+        }
         for k in 0..<m {
             for r in 0..<p {
                 let j = r * k * step, a = r * m + k
