@@ -38,6 +38,14 @@ final class FFTPlan: @unchecked Sendable {
     @exclusivity(unchecked) private var chirpRe: [Double] = [], chirpIm: [Double] = []
     private var inner: FFTPlan?
     @exclusivity(unchecked) private var kernelRe: [Double] = [], kernelIm: [Double] = []
+    /// `cos` and `sin` of `2π/p` and `4π/p` for the radix-3 and radix-5 butterflies, made once
+    /// (a 10^6-point transform has 250,000 radix-5 butterfly groups).
+    private let radix3 = FFTPlan.rotations(3), radix5 = FFTPlan.rotations(5)
+
+    private static func rotations(_ p: Int) -> (c1: Double, s1: Double, c2: Double, s2: Double) {
+        (Double.cos(2 * Double.pi / Double(p)), Double.sin(2 * Double.pi / Double(p)),
+         Double.cos(4 * Double.pi / Double(p)), Double.sin(4 * Double.pi / Double(p)))
+    }
 
     init(_ n: Int) {
         self.n = n
@@ -61,11 +69,12 @@ final class FFTPlan: @unchecked Sendable {
                     if i < j { swaps.append(i); swaps.append(j) }
                 }
                 var size = 2
-                stageRe = []; stageIm = []
                 while size <= n {
                     for k in 0..<(size / 2) { stageRe.append(twiddleRe[k * (n / size)]); stageIm.append(twiddleIm[k * (n / size)]) }
                     size <<= 1
                 }
+                // Only the passes' copies are read for a power of two.
+                twiddleRe = []; twiddleIm = []
             }
             return
         }
@@ -85,29 +94,24 @@ final class FFTPlan: @unchecked Sendable {
             br[k] = chirpRe[k]; bi[k] = -chirpIm[k]
             if k > 0 { br[m - k] = chirpRe[k]; bi[m - k] = -chirpIm[k] }
         }
-        var work = plan.workspace()
-        br.withUnsafeMutableBufferPointer { r in bi.withUnsafeMutableBufferPointer { i in plan.forward(r.baseAddress!, i.baseAddress!, &work) } }
+        br.withUnsafeMutableBufferPointer { r in bi.withUnsafeMutableBufferPointer { i in plan.powerOfTwo(r.baseAddress!, i.baseAddress!) } }
         kernelRe = br
         kernelIm = bi
     }
 
-    /// Scratch a thread reuses across rows: the mixed-radix output and butterfly values (unused
-    /// for a power of two), and
-    /// Bluestein's padded row with its inner plan's scratch.
+    /// Scratch a thread reuses across rows: the mixed radix's output and generic butterfly
+    /// values, Bluestein's padded row (a power of two works in place and needs none).
     struct Workspace {
         var outRe: [Double], outIm: [Double]
         var butterflyRe: [Double], butterflyIm: [Double]
         var padRe: [Double], padIm: [Double]
-        var inner: [Workspace]
     }
 
     func workspace() -> Workspace {
-        // Only the recursive mixed radix writes out of place (a power of two works in place).
         let m = inner?.n ?? 0, p = factors.max() ?? 0, out = inner == nil && n & (n - 1) != 0 ? n : 0
         return Workspace(outRe: [Double](repeating: 0, count: out), outIm: [Double](repeating: 0, count: out),
                          butterflyRe: [Double](repeating: 0, count: p), butterflyIm: [Double](repeating: 0, count: p),
-                         padRe: [Double](repeating: 0, count: m), padIm: [Double](repeating: 0, count: m),
-                         inner: inner.map { [$0.workspace()] } ?? [])
+                         padRe: [Double](repeating: 0, count: m), padIm: [Double](repeating: 0, count: m))
     }
 
     /// The forward transform of the `n` points at `re`/`im`, in place.
@@ -116,7 +120,7 @@ final class FFTPlan: @unchecked Sendable {
         if let inner { bluestein(re, im, inner, &work); return }
         let n = self.n
         if n & (n - 1) == 0 {
-            stageRe.withUnsafeBufferPointer { tr in stageIm.withUnsafeBufferPointer { ti in radix2(re, im, tr.baseAddress!, ti.baseAddress!) } }
+            powerOfTwo(re, im)
             return
         }
         work.outRe.withUnsafeMutableBufferPointer { or in
@@ -138,9 +142,12 @@ final class FFTPlan: @unchecked Sendable {
     }
 
     /// A power of two in place: the bit-reversal permutation (its swaps listed by the plan), then
-    /// log2(n) passes of butterflies
-    /// over contiguous halves (the recursive form reads at large strides; 2^20 points took 1.8x
-    /// as long).
+    /// log2(n) passes of butterflies over contiguous halves (the recursive form reads at large
+    /// strides; 2^20 points took 1.8x as long).
+    private func powerOfTwo(_ re: UnsafeMutablePointer<Double>, _ im: UnsafeMutablePointer<Double>) {
+        stageRe.withUnsafeBufferPointer { tr in stageIm.withUnsafeBufferPointer { ti in radix2(re, im, tr.baseAddress!, ti.baseAddress!) } }
+    }
+
     private func radix2(_ re: UnsafeMutablePointer<Double>, _ im: UnsafeMutablePointer<Double>,
                         _ tr: UnsafePointer<Double>, _ ti: UnsafePointer<Double>) {
         swaps.withUnsafeBufferPointer { pairs in
@@ -200,8 +207,7 @@ final class FFTPlan: @unchecked Sendable {
         if p == 3 || p == 5 {
             // Radix 3 and 5 by their symmetric butterflies (the generic form below takes p²
             // complex products a point, these 4 and 12 real products more or less).
-            let (c1, s1) = (Double.cos(2 * Double.pi / Double(p)), Double.sin(2 * Double.pi / Double(p)))
-            let (c2, s2) = (Double.cos(4 * Double.pi / Double(p)), Double.sin(4 * Double.pi / Double(p)))
+            let (c1, s1, c2, s2) = p == 3 ? radix3 : radix5
             for k in 0..<m {
                 var ar = (0.0, 0.0, 0.0, 0.0, 0.0), ai = (0.0, 0.0, 0.0, 0.0, 0.0)
                 func twiddled(_ r: Int) -> (Double, Double) {
@@ -257,7 +263,6 @@ final class FFTPlan: @unchecked Sendable {
 
     private func bluestein(_ re: UnsafeMutablePointer<Double>, _ im: UnsafeMutablePointer<Double>, _ plan: FFTPlan, _ work: inout Workspace) {
         let m = plan.n, n = self.n
-        var innerWork = work.inner[0]
         work.padRe.withUnsafeMutableBufferPointer { prb in
             work.padIm.withUnsafeMutableBufferPointer { pib in
                 let pr = prb.baseAddress!, pi = pib.baseAddress!
@@ -267,7 +272,7 @@ final class FFTPlan: @unchecked Sendable {
                     pr[k] = re[k] * chirpRe[k] - im[k] * chirpIm[k]
                     pi[k] = re[k] * chirpIm[k] + im[k] * chirpRe[k]
                 }
-                plan.forward(pr, pi, &innerWork)
+                plan.powerOfTwo(pr, pi)
                 // Times the chirp's transform, then the inverse transform (a conjugated forward one).
                 for k in 0..<m {
                     let r = pr[k] * kernelRe[k] - pi[k] * kernelIm[k]
@@ -275,7 +280,7 @@ final class FFTPlan: @unchecked Sendable {
                     pr[k] = r
                     pi[k] = -i
                 }
-                plan.forward(pr, pi, &innerWork)
+                plan.powerOfTwo(pr, pi)
                 let inv = 1 / Double(m)
                 for k in 0..<n {
                     let yr = pr[k] * inv, yi = -pi[k] * inv
@@ -284,6 +289,5 @@ final class FFTPlan: @unchecked Sendable {
                 }
             }
         }
-        work.inner[0] = innerWork
     }
 }
