@@ -69,10 +69,8 @@ extension ComplexTensor {
             : nil
         var full = mirrored.map { ComplexTensor.concatenate([kept, $0], axis: ax) } ?? kept
         // Frequency 0 (and n/2 for even n) must be real: their imaginary parts are dropped.
-        var im = full.imaginary
-        im[indices: FFT.index(axis: ax, rank: rank, 0)] = Tensor(RealType(0))
-        if points % 2 == 0 { im[indices: FFT.index(axis: ax, rank: rank, points / 2)] = Tensor(RealType(0)) }
-        full.imaginary = im
+        full.imaginary[indices: FFT.index(axis: ax, rank: rank, 0)] = Tensor(RealType(0))
+        if points % 2 == 0 { full.imaginary[indices: FFT.index(axis: ax, rank: rank, points / 2)] = Tensor(RealType(0)) }
         return try FFT.transform(full, n: points, axis: ax, inverse: true, norm: norm).real
     }
 }
@@ -182,9 +180,7 @@ enum FFT {
     }
 
     /// Element `i` of `axis` kept as an axis of extent 1, every other axis whole.
-    static func index(axis: Int, rank: Int, _ i: Int) -> [TensorIndex] {
-        (0..<rank).map { $0 == axis ? .slice(start: i, end: i + 1, step: 1) : ._all }
-    }
+    static func index(axis: Int, rank: Int, _ i: Int) -> [TensorIndex] { slice(axis: axis, rank: rank, start: i, end: i + 1, step: 1) }
 
     /// `x` rolled by `n/2` (or back by it) along each of `axes` (all when nil).
     static func shift<S: TensorScalar>(_ x: Tensor<S>, axes: [Int]?, inverse: Bool) -> Tensor<S> {

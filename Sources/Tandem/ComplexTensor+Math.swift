@@ -190,8 +190,7 @@ extension ComplexTensor {
     ///
     ///     let centre = try ComplexTensor(real: x, imaginary: y).mean().item()
     public func mean(axes: [Int]? = nil, keepDims: Bool = false) -> ComplexTensor {
-        let reduced = axes.map { $0.map { $0 < 0 ? $0 + rank : $0 } } ?? Array(0..<rank)
-        let n = reduced.reduce(1) { $0 * shape[$1] }
+        let n = real.reductionAxes(axes, "mean").reduce(1) { $0 * shape[$1] }
         return ComplexTensor.divide(sum(axes: axes, keepDims: keepDims), ComplexTensor(Tensor(RealType(n))))
     }
     /// `mean(axes: [axis], ...)`.

@@ -61,19 +61,7 @@ extension ComplexTensor {
     /// and renamed over `path` as `Tensor.save(npy:)` does. A sync point.
     ///
     ///     try ComplexTensor(x).save(npy: "z.npy")
-    public func save(npy path: String) throws {
-        try NPYTensors.checkRank(shape, path: path)
-        try flush()
-        let interleaved = NPYTensors.interleave(try Tandem.runtime.read(real.node, call: "save(npy:)"),
-                                                try Tandem.runtime.read(imaginary.node, call: "save(npy:)"))
-        let header = NPYFormat.header(dtype: RealType.dtype, shape: shape, complex: true)
-        try NPYTensors.withLittleEndianBytes(interleaved) { data in
-            try NPYFiles.writeAtomically(path) { write in
-                try header.withUnsafeBytes(write)
-                try write(data)
-            }
-        }
-    }
+    public func save(npy path: String) throws { try NPYTensors.save(self, to: path) }
 }
 
 extension NPZFile {

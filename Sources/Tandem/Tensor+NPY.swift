@@ -36,17 +36,7 @@ extension Tensor {
     /// renamed over `path`: a reader never sees a half-written file, and if the save throws, a
     /// file already at `path` is unchanged. The cost is the flush, milliseconds on a disk, which
     /// a loop saving many small files pays each time.
-    public func save(npy path: String) throws {
-        try NPYTensors.checkRank(shape, path: path)
-        let buffer = try Tandem.runtime.read(node, call: "save(npy:)")
-        let header = NPYFormat.header(dtype: buffer.dtype, shape: shape)
-        try NPYTensors.withLittleEndianBytes(buffer) { data in
-            try NPYFiles.writeAtomically(path) { write in
-                try header.withUnsafeBytes(write)
-                try write(data)
-            }
-        }
-    }
+    public func save(npy path: String) throws { try NPYTensors.save(self, to: path) }
 }
 
 // MARK: - .npz
@@ -204,6 +194,29 @@ enum NPYTensors {
         }
     }
 
+    /// Saves one tensor's parts as an `.npy` file (a complex tensor's interleaved), through a
+    /// temporary file renamed over `path`.
+    static func save(_ value: any TensorParts, to path: String) throws {
+        let parts = value.partNodes
+        try checkRank(parts[0].shape, path: path)
+        try Tandem.runtime.materialize(parts)
+        let buffer = try data(parts, call: "save(npy:)")
+        let header = NPYFormat.header(dtype: parts[0].dtype, shape: parts[0].shape, complex: parts.count == 2)
+        try withLittleEndianBytes(buffer) { bytes in
+            try NPYFiles.writeAtomically(path) { write in
+                try header.withUnsafeBytes(write)
+                try write(bytes)
+            }
+        }
+    }
+
+    /// The file data of a value's parts (queued by the caller, in one plan with the others it
+    /// saves): a real tensor's buffer, or a complex tensor's two parts interleaved.
+    static func data(_ parts: [Node], call: String) throws -> Buffer {
+        let read = try parts.map { try Tandem.runtime.read($0, call: call) }
+        return read.count == 1 ? read[0] : interleave(read[0], read[1])
+    }
+
     /// Real and imaginary parts (buffers of one dtype and count) side by side, element by
     /// element: NumPy's layout of a complex array.
     static func interleave(_ re: Buffer, _ im: Buffer) -> Buffer {
@@ -254,10 +267,7 @@ enum NPYTensors {
         // stores them.
         let parts = names.map { arrays[$0]!.partNodes }
         try Tandem.runtime.materialize(parts.flatMap { $0 })
-        let buffers = try parts.map { p -> Buffer in
-            let read = try p.map { try Tandem.runtime.read($0, call: "savez") }
-            return read.count == 1 ? read[0] : interleave(read[0], read[1])
-        }
+        let buffers = try parts.map { try data($0, call: "savez") }
         var writer = ZipWriter(forceZip64: forceZip64)
         try NPYFiles.writeAtomically(path) { write in
             for (i, name) in names.enumerated() {
