@@ -200,7 +200,7 @@ extension Emitter {
         unary += ["floor", "rint"]
         var seen: Set<String> = []
         for name in unary where seen.insert(name).inserted { text += "double \(name)(double); float \(name)f(float);\n" }
-        let binary = BinaryOp.allCases.filter { [.pow, .atan2, .hypot].contains($0) }.map(\.rawValue) + ["fmod"]
+        let binary = BinaryOp.allCases.filter { [.pow, .atan2].contains($0) }.map(\.rawValue) + ["fmod"]
         for name in binary { text += "double \(name)(double, double); float \(name)f(float, float);\n" }
         text += "double fma(double, double, double); float fmaf(float, float, float);\n"
         return text

@@ -178,7 +178,6 @@ double trunc(double); float truncf(float);
 double rint(double); float rintf(float);
 double pow(double, double); float powf(float, float);
 double atan2(double, double); float atan2f(float, float);
-double hypot(double, double); float hypotf(float, float);
 double fmod(double, double); float fmodf(float, float);
 double fma(double, double, double); float fmaf(float, float, float);
 typedef double tk_lanes_f64 __attribute__((vector_size(64)));
