@@ -157,32 +157,71 @@ extension Emitter {
             line("const int64_t i\(a) = b_ + l_;", d + 2)
             body(d + 2, lane: .block)
             line("}", d + 1)
-            for (j, r) in reds.enumerated() {
-                let isFloat = accType(r) == "double"
-                let add = "for (int q_ = 0; q_ < \(width); q_ += \(L)) { \(vectorType(r)) v_; __builtin_memcpy(&v_, t\(j)_ + q_, sizeof v_); "
-                switch r.op {
-                case .sum: line(add + "L\(j)_ = L\(j)_ + v_; }", d + 1)
-                case .prod: line(add + "L\(j)_ = L\(j)_ * v_; }", d + 1)
-                case .max, .min:
-                    let step = isFloat ? "\(r.op == .max ? "tk_fmaximum" : "tk_fminimum")(L\(j)_[l_], t\(j)_[q_ + l_])"
-                        : "((int64_t)t\(j)_[q_ + l_] \(r.op == .max ? ">" : "<") (int64_t)L\(j)_[l_] ? t\(j)_[q_ + l_] : L\(j)_[l_])"
-                    line("for (int q_ = 0; q_ < \(width); q_ += \(L)) { for (int l_ = 0; l_ < \(L); l_++) { L\(j)_[l_] = \(step); } }", d + 1)
-                case .argmax, .argmin: preconditionFailure("arg reductions are never laned")
-                }
-            }
+            addBlock(width: width, d + 1)
+            line("}", d)
+        }
+        // The tail: one more block of L, padded (see `paddedTail`), or element by element.
+        if paddedTail {
+            line("if (m_ < e_) {", d)
+            line("const int64_t t_ = e_ - m_;", d + 1)
+            for (j, r) in reds.enumerated() { line("\(accType(r) == "double" ? "double" : "uint64_t") t\(j)_[\(L)];", d + 1) }
+            line("#pragma omp simd", d + 1)
+            line("for (int64_t l_ = 0; l_ < \(L); l_++) {", d + 1)
+            line("const int64_t i\(a) = m_ + l_;", d + 2)
+            readMask = "l_ < t_"
+            body(d + 2, lane: .paddedTail)
+            readMask = nil
+            line("}", d + 1)
+            addBlock(width: L, d + 1)
             line("}", d)
         }
         for (j, r) in reds.enumerated() {
             line("\(accType(r)) l\(j)_[\(L)]; for (int l_ = 0; l_ < \(L); l_++) { l\(j)_[l_] = (\(accType(r)))L\(j)_[l_]; }", d)
         }
-        line("for (int64_t i\(a) = m_; i\(a) < e_; i\(a)++) {", d)
-        line("const int64_t l_ = (i\(a) - m_) & \(L - 1);", d + 1)
-        body(d + 1, lane: .tail)
-        line("}", d)
+        if !paddedTail {
+            line("for (int64_t i\(a) = m_; i\(a) < e_; i\(a)++) {", d)
+            line("const int64_t l_ = (i\(a) - m_) & \(L - 1);", d + 1)
+            body(d + 1, lane: .tail)
+            line("}", d)
+        }
         for (j, r) in reds.enumerated() {
             line(update(j, r, value: laneTree(j, r, 0..<L), index: "0"), d)
         }
         line("}", depth)
+    }
+
+    /// Adds a laned loop's block of values (`t<j>_`, `width` of them) into the lanes `L<j>_`,
+    /// eight at a time.
+    mutating func addBlock(width: Int, _ d: Int) {
+        let L = Kernel.reductionLanes
+        for (j, r) in kernel.reductions.enumerated() {
+            let isFloat = accType(r) == "double"
+            let vectorType = isFloat ? "tk_lanes_f64" : "tk_lanes_u64"
+            let add = "for (int q_ = 0; q_ < \(width); q_ += \(L)) { \(vectorType) v_; __builtin_memcpy(&v_, t\(j)_ + q_, sizeof v_); "
+            switch r.op {
+            case .sum: line(add + "L\(j)_ = L\(j)_ + v_; }", d)
+            case .prod: line(add + "L\(j)_ = L\(j)_ * v_; }", d)
+            case .max, .min:
+                let step = isFloat ? "\(r.op == .max ? "tk_fmaximum" : "tk_fminimum")(L\(j)_[l_], t\(j)_[q_ + l_])"
+                    : "((int64_t)t\(j)_[q_ + l_] \(r.op == .max ? ">" : "<") (int64_t)L\(j)_[l_] ? t\(j)_[q_ + l_] : L\(j)_[l_])"
+                line("for (int q_ = 0; q_ < \(width); q_ += \(L)) { for (int l_ = 0; l_ < \(L); l_++) { L\(j)_[l_] = \(step); } }", d)
+            case .argmax, .argmin: preconditionFailure("arg reductions are never laned")
+            }
+        }
+    }
+
+    /// Whether a laned loop's tail (the last `(e - s) % 8` elements) runs as one more vector
+    /// block whose lanes past the tail's end take the reduction's identity, instead of element
+    /// by element. The lanes are the same bits either way: a lane plus 0.0 is the lane (a lane
+    /// starts at +0.0 and so is never -0.0), times 1.0 or the maximum with -inf or the minimum
+    /// with +inf is the lane, and integer identities are exact; its reads are masked to the
+    /// tail (zero past it, no memory touched), so nothing outside the row is read. Element by
+    /// element, the tail's lanes went through memory with a variable index: rows of 9-15 and
+    /// 25-31 doubles ran 3-4x slower than rows of 16 (`bench/micro/short_rows.c`: 20,000 rows of
+    /// 10, `x @ w`, 160 µs against 49 padded; NumPy's gemv 37). Not with stores on the way
+    /// (they would be made for the padding too).
+    var paddedTail: Bool {
+        dialect.vectorisedLoops && !kernel.stores.contains { !$0.epilogue }
     }
 
     /// Elements a laned loop computes in one `omp simd` block before adding them to the lanes,
@@ -200,9 +239,9 @@ extension Emitter {
     /// it whole, which is what made small bodies slow in them).
     static let largeLanedBody = 96
 
-    /// Where a laned body's reductions go: the block's vector of values, the lanes (tail), or
-    /// a column's lane (`blockedColumns`).
-    enum Lane { case block, tail, column }
+    /// Where a laned body's reductions go: the block's vector of values, the lanes (tail), the
+    /// padded tail's block (`paddedTail`), or a column's lane (`blockedColumns`).
+    enum Lane { case block, tail, paddedTail, column }
 
     /// Lanes `range` of reduction j combined pairwise: `((l0 ⊕ l1) ⊕ (l2 ⊕ l3)) ⊕ ...`.
     func laneTree(_ j: Int, _ r: Reduction, _ range: Range<Int>) -> String {

@@ -76,6 +76,9 @@ struct Emitter {
     let kernel: Kernel
     let dialect: Dialect
     var out = ""
+    /// While set, a condition every memory read of the body is masked by (a laned loop's padded
+    /// tail, see `innermostReduce`): a read where it is false gives zero and touches no memory.
+    var readMask: String?
 
     init(kernel: Kernel, dialect: Dialect) {
         self.kernel = kernel
@@ -296,6 +299,9 @@ struct Emitter {
             case nil: line(update(j, r, value: v, index: "i\(kernel.rank - 1)"), depth)
             case .tail: line(update(j, r, value: v, index: "i\(kernel.rank - 1)", into: "l\(j)_[l_]"), depth)
             case .block: line("t\(j)_[l_] = \(accType(r) == "double" ? v : "(uint64_t)(\(v))");", depth)
+            case .paddedTail:
+                let id = accType(r) == "double" ? identity(r).0 : "(uint64_t)\(identity(r).0)"
+                line("t\(j)_[l_] = l_ < t_ ? \(accType(r) == "double" ? v : "(uint64_t)(\(v))") : \(id);", depth)
             case .column: line(update(j, r, value: v, index: "0", into: "A\(j)_[l_][c_]"), depth)
             }
         }
@@ -325,15 +331,21 @@ struct Emitter {
 
     // MARK: - Expressions
 
+    /// A memory read under `readMask` (zero where the mask is false), or as it is.
+    func masked(_ read: String, _ t: DType) -> String {
+        guard let m = readMask else { return read }
+        return "(\(m) ? \(read) : (\(Emitter.ctype(t)))0)"
+    }
+
     func expression(_ instr: Instr) -> String {
         let t = instr.dtype
         let f32 = t == .float32
         func v(_ i: Int) -> String { "v\(i)" }
         func fn(_ name: String) -> String { f32 ? name + "f" : name }
         switch instr.op {
-        case .load(let b, let a): return "b\(b)[\(index(kernel.accesses[a]))]"
+        case .load(let b, let a): return masked("b\(b)[\(index(kernel.accesses[a]))]", t)
         case .gather(let b, let a, let i, let stride, let extent):
-            return "b\(b)[\(index(kernel.accesses[a])) + I\(stride) * tk_clamp_index((int64_t)\(v(i)), I\(extent))]"
+            return masked("b\(b)[\(index(kernel.accesses[a])) + I\(stride) * tk_clamp_index((int64_t)\(v(i)), I\(extent))]", t)
         case .uniform(let a, let seed, let lo, let hi):
             return "(\(Emitter.ctype(t)))(F\(lo) + (F\(hi) - F\(lo)) * tk_uniform((uint64_t)I\(seed), \(index(kernel.accesses[a]))))"
         case .iota(let a, let start, let step):

@@ -441,24 +441,30 @@ void tandem_kernel(void *const *restrict B, const int64_t *restrict I, const dou
         }
         for (int q_ = 0; q_ < 8; q_ += 8) { tk_lanes_f64 v_; __builtin_memcpy(&v_, t0_ + q_, sizeof v_); L0_ = L0_ + v_; }
       }
-      double l0_[8]; for (int l_ = 0; l_ < 8; l_++) { l0_[l_] = (double)L0_[l_]; }
-      for (int64_t i1 = m_; i1 < e_; i1++) {
-        const int64_t l_ = (i1 - m_) & 7;
-        const double v0 = (double)F0;
-        const double v1 = b0[I2 + i0 * I3 + i1];
-        const double v2 = b0[I4 + i0 * I5 + i1];
-        const double v3 = (v1 + v2);
-        const double v4 = b0[I6 + i0 * I7 + i1];
-        const double v5 = (v3 + v4);
-        const double v6 = b0[I8 + i0 * I9 + i1];
-        const double v7 = (v5 + v6);
-        const double v8 = b0[I10 + i0 * I11 + i1];
-        const double v9 = (v7 + v8);
-        const double v10 = (v0 * v9);
-        const double v11 = (v10 - v1);
-        const double v12 = fabs(v11);
-        l0_[l_] += v12;
+      if (m_ < e_) {
+        const int64_t t_ = e_ - m_;
+        double t0_[8];
+        #pragma omp simd
+        for (int64_t l_ = 0; l_ < 8; l_++) {
+          const int64_t i1 = m_ + l_;
+          const double v0 = (double)F0;
+          const double v1 = (l_ < t_ ? b0[I2 + i0 * I3 + i1] : (double)0);
+          const double v2 = (l_ < t_ ? b0[I4 + i0 * I5 + i1] : (double)0);
+          const double v3 = (v1 + v2);
+          const double v4 = (l_ < t_ ? b0[I6 + i0 * I7 + i1] : (double)0);
+          const double v5 = (v3 + v4);
+          const double v6 = (l_ < t_ ? b0[I8 + i0 * I9 + i1] : (double)0);
+          const double v7 = (v5 + v6);
+          const double v8 = (l_ < t_ ? b0[I10 + i0 * I11 + i1] : (double)0);
+          const double v9 = (v7 + v8);
+          const double v10 = (v0 * v9);
+          const double v11 = (v10 - v1);
+          const double v12 = fabs(v11);
+          t0_[l_] = l_ < t_ ? v12 : 0.0;
+        }
+        for (int q_ = 0; q_ < 8; q_ += 8) { tk_lanes_f64 v_; __builtin_memcpy(&v_, t0_ + q_, sizeof v_); L0_ = L0_ + v_; }
       }
+      double l0_[8]; for (int l_ = 0; l_ < 8; l_++) { l0_[l_] = (double)L0_[l_]; }
       acc0 += (((l0_[0] + l0_[1]) + (l0_[2] + l0_[3])) + ((l0_[4] + l0_[5]) + (l0_[6] + l0_[7])));
     }
   }
