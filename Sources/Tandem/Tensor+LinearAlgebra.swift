@@ -9,19 +9,25 @@ import Synchronization
 /// Whether a failed compile of the tiled product was said (once a process).
 let tiledProductFailureSaid = Atomic<Bool>(false)
 
-// Matrix products with NumPy's meaning. Two paths, chosen per call:
+// Matrix products with NumPy's meaning. Paths, chosen per call:
 //
-// - Generated: `(a[..., n, k, newAxis] * b[..., newAxis, k, m]).sum(axis: -2)`, a lazy reduction
-//   the planner fuses with its neighbours (a matrix–vector product inside an elementwise
-//   expression is one kernel), on every device, floats accumulated in Double.
-// - BLAS: a large floating-point matrix–matrix product (both result sides ≥ 8 and at least 2^18
-//   multiply-adds) when the placement is `auto` or `cpu` and a CBLAS was found. The product is
-//   computed when `matmul` is called: a sync point for its two operands (they are computed
-//   first, then `cblas_dgemm`/`cblas_sgemm` runs on the calling thread, with the BLAS's own
-//   threads). The trade-off: such a product is compute-bound (O(n³) work on O(n²) data), so the
-//   lost fusion costs nothing measurable, while a tuned BLAS is 10–50x a generated kernel.
-//   Matrix–vector products stay generated: they are bandwidth-bound and fuse.
-// - Tiled: the same products when no BLAS is found (or `TANDEM_BLAS=off`), on `auto`, `cpu` or
+// - Generated: `(a[..., n, k, newAxis] * b[..., newAxis, k, m]).sum(axis: -2)` (a one-column `b`:
+//   a sum along `a`'s rows), a lazy reduction the planner fuses with its neighbours, on every
+//   device, floats accumulated in Double.
+// - BLAS, where the placement is `auto` or `cpu` and a CBLAS was found: a floating-point
+//   matrix–matrix product with every side at least 2 (`gemm`; a batched one only when large:
+//   both result sides ≥ 8 and 2^18 multiply-adds), and a matrix–vector product whose matrix is
+//   already computed (`gemv`, see `vectorProduct`). Below the large size, only without an
+//   accelerator (that would pull its data back to the host). The product is computed when
+//   `matmul` is called: a sync point for its operands (computed first; a transposed or sliced
+//   view of a stored tensor is passed where it lies, as NumPy passes `x.T`), then the BLAS runs
+//   on the calling thread, on one BLAS thread below `BLAS.singleThreadWork`. The trade-off: the
+//   product no longer fuses, but the generated reduction was 2-20x slower than the BLAS on thin
+//   products (softmax regression's 20,000 x 10 x 5 `X @ W`: 388 µs against 102, its transposed
+//   `X.T @ G` 206 against 118; 300 x 10 x 5 shapes 5-10x) and 10-50x on large ones, while what
+//   fusion saves is a pass over the result. A pending matrix in a matrix–vector product stays
+//   generated: fused, it is read once.
+// - Tiled: the large products when no BLAS is found (or `TANDEM_BLAS=off`), on `auto`, `cpu` or
 //   `cpu-1`, with a C compiler: Tandem's own packed, register-blocked product (`TiledProduct`),
 //   compiled once like a kernel and run over blocks of rows on the workers; within 2x of
 //   OpenBLAS here, where the generated broadcast-and-sum path was 200x.
@@ -47,6 +53,7 @@ extension Tensor where Scalar: NumericTensorScalar {
                      "matmul: Input operand 1 has a mismatch in its core dimension 0, with gufunc signature (n?,k),(k,m?)->(n?,m?) (size \(b2.shape[b2.rank - 2]) is different from \(k))")
         let n = a2.shape[a2.rank - 2], m = b2.shape[b2.rank - 1]
         let batch = broadcastShape(Array(a2.shape.dropLast(2)), Array(b2.shape.dropLast(2)), "matmul")
+        if batch.isEmpty, let product = vectorProduct(a, b, n: n, k: k, m: m) { return product }
         if var product = hostProduct(a2, b2, batch: batch, n: n, k: k, m: m) {
             if a.rank == 1 { product = product.squeezed(axes: [product.rank - 2]) }
             if b.rank == 1 { product = product.squeezed(axes: [product.rank - 1]) }
@@ -57,6 +64,9 @@ extension Tensor where Scalar: NumericTensorScalar {
         if a.rank == 1 && b.rank == 1 { return (a * b).sum() }
         if b.rank == 1 { return (a * b).sum(axis: -1) }
         if a.rank == 1 { return (a.reshaped([k, 1]) * b).sum(axis: -2) }
+        // A one-column right operand: each output sums one row of `a` times the column, along
+        // the rows (contiguous), not down a middle axis of extent-1 columns.
+        if m == 1 { return (a2 * b2.swappingAxes(b2.rank - 2, b2.rank - 1)).sum(axis: -1, keepDims: true) }
         return (a2.expandingDims(at: a2.rank).broadcast(to: batch + [n, k, m])
                 * b2.expandingDims(at: b2.rank - 2).broadcast(to: batch + [n, k, m])).sum(axis: batch.count + 1)
     }
@@ -70,10 +80,13 @@ extension Tensor where Scalar: NumericTensorScalar {
     /// The path for an `n × k` by `k × m` product of this element type, or nil for the
     /// generated one. A tiled product's code is compiled here at its first use (said once if
     /// that fails; the generated path runs instead).
-    private static func hostPath(n: Int, k: Int, m: Int) -> HostPath? {
-        guard Scalar.dtype.isFloatingPoint, n >= 8, m >= 8, n * k * m >= 1 << 18 else { return nil }
+    private static func hostPath(n: Int, k: Int, m: Int, batched: Bool) -> HostPath? {
+        guard Scalar.dtype.isFloatingPoint else { return nil }
         let choice = Tandem.runtime.deviceChoice
-        if BLAS.shared.accepts(m: n, n: m, k: k), choice == .auto || choice == .cpu { return .blas }
+        let large = n >= 8 && m >= 8 && n * k * m >= 1 << 18
+        let small = !batched && n >= 2 && m >= 2 && k >= 2 && !Tandem.runtime.hasAccelerator
+        if large || small, BLAS.shared.accepts(m: n, n: m, k: k), choice == .auto || choice == .cpu { return .blas }
+        guard large else { return nil }
         guard Tandem.hostCodeAllowed else { return nil }
         do {
             let code = try Tandem.shared.cpu.routine(source: TiledProduct.source(float32: Scalar.dtype == .float32), weight: 400)
@@ -88,7 +101,8 @@ extension Tensor where Scalar: NumericTensorScalar {
 
     /// The product on the BLAS or the tiled kernel, or nil where the generated path is used.
     private static func hostProduct(_ a: Tensor, _ b: Tensor, batch: [Int], n: Int, k: Int, m: Int) -> Tensor? {
-        guard let path = hostPath(n: n, k: k, m: m) else { return nil }
+        guard let path = hostPath(n: n, k: k, m: m, batched: !batch.isEmpty) else { return nil }
+        if batch.isEmpty, case .blas = path { return blasProduct(a, b, n: n, k: k, m: m) }
         let ra = [Int].filled(1, count: batch.count - (a.rank - 2)) + a.shape.dropLast(2)
         let rb = [Int].filled(1, count: batch.count - (b.rank - 2)) + b.shape.dropLast(2)
         let bufferA: Buffer, bufferB: Buffer
@@ -126,9 +140,109 @@ extension Tensor where Scalar: NumericTensorScalar {
                 d -= 1
             }
         }
+        if case .blas = path {
+            recordHostProduct(blas: true, n: n, k: k, m: m, batches: batches, start: start)
+        } else {
+            recordHostProduct(blas: false, n: n, k: k, m: m, batches: batches, start: start)
+        }
+        return Tensor(.storage(out), shape: batch + [n, m])
+    }
+
+    /// A matrix–vector product (`a` or `b` a vector, or a matrix of one row or column, the
+    /// matrix at least 2 x 2) on the BLAS's `gemv`, where the placement is `auto` or `cpu`, a
+    /// BLAS with `gemv` was found, no accelerator is in use and the matrix is already computed
+    /// (stored, or a view of a stored tensor); nil otherwise. Like NumPy's `A @ x`: a sync
+    /// point for the operands, which are passed where they lie (`x.T @ v` reads `x` transposed,
+    /// no copy). The trade-off: the generated product ran 1.4-3x slower than `gemv` on stored
+    /// operands (20,000 x 10 doubles, `v @ x`: 93 µs against 31, `x @ v` 53 against 37;
+    /// `bench/probes`, `z_thin mode=2`), but it reads a pending matrix (`(x * 2 + 1) @ v`)
+    /// once, fused, where the BLAS would first write it out and read it back.
+    private static func vectorProduct(_ a: Tensor, _ b: Tensor, n: Int, k: Int, m: Int) -> Tensor? {
+        guard Scalar.dtype.isFloatingPoint, k >= 2, (m == 1) != (n == 1), Swift.max(n, m) >= 2,
+              a.rank <= 2, b.rank <= 2, !Tandem.runtime.hasAccelerator else { return nil }
+        let choice = Tandem.runtime.deviceChoice
+        guard choice == .auto || choice == .cpu else { return nil }
+        // y = M x with M = a (n x k) when m == 1, y = Mᵀ x with M = b (k x m) when n == 1.
+        let (matrix, vector, rows, cols, transpose) = m == 1 ? (a, b, n, k, false) : (b, a, k, m, true)
+        guard BLAS.shared.acceptsVector(m: rows, n: cols), Tandem.runtime.isStored(matrix.node) else { return nil }
+        let om: BLASOperand, x: Buffer, xOffset: Int, incx: Int
+        do {
+            om = try blasOperand(matrix, rows: rows, cols: cols)
+            let (buffer, offset, strides) = try Tandem.runtime.readStrided(vector.node, call: "matmul operand")
+            // The vector's stride along its k elements: its one axis, or the long one of a 1 x k or k x 1 matrix.
+            let stride = vector.rank == 1 ? strides[0] : (vector.shape[0] == 1 ? strides[1] : strides[0])
+            if stride >= 1 {
+                (x, xOffset, incx) = (buffer, offset, stride)
+            } else {
+                (x, xOffset, incx) = (try Tandem.runtime.read(vector.node, call: "matmul operand"), 0, 1)
+            }
+        } catch {
+            // The same error is thrown at the next sync point, which runs the generated product.
+            return nil
+        }
+        let length = transpose ? cols : rows
+        let out = Buffer(dtype: Scalar.dtype, count: length)
+        let start = ProcessInfoLite.monotonicNanos()
+        // The stored matrix is M, or Mᵀ when the operand lies transposed.
+        BLAS.shared.gemv(float32: Scalar.dtype == .float32, m: om.trans ? cols : rows, n: om.trans ? rows : cols, a: om.pointer, lda: om.ld,
+                         trans: transpose != om.trans, x: UnsafeRawPointer(x.pointer + xOffset * Scalar.dtype.byteSize), incx: incx,
+                         y: out.pointer)
+        recordHostProduct(blas: true, vector: true, n: n, k: k, m: m, batches: 1, start: start)
+        let shape = m == 1 ? (b.rank == 1 ? [n] : [n, 1]) : (a.rank == 1 ? [m] : [1, m])
+        return withExtendedLifetime((om, x)) { Tensor(.storage(out), shape: shape) }
+    }
+
+    /// An operand of `blasProduct`: where its first element lies, its leading dimension, and
+    /// whether it is stored transposed (the buffer is kept alive with it).
+    private struct BLASOperand {
+        let buffer: Buffer
+        let pointer: UnsafeRawPointer
+        let ld: Int
+        let trans: Bool
+    }
+
+    /// A 2-D `rows × cols` operand as the BLAS takes it: where it lies when it is a held tensor
+    /// or a transposed or sliced view of one with unit stride along one axis (NumPy passes `x.T`
+    /// to the BLAS the same way); otherwise a row-major copy. A sync point for the operand.
+    private static func blasOperand(_ t: Tensor, rows: Int, cols: Int) throws -> BLASOperand {
+        let (buffer, offset, strides) = try Tandem.runtime.readStrided(t.node, call: "matmul operand")
+        let pointer = UnsafeRawPointer(buffer.pointer + offset * Scalar.dtype.byteSize)
+        let (s0, s1) = (strides[0], strides[1])
+        if cols == 1 || s1 == 1 {
+            let ld = rows == 1 ? Swift.max(cols, 1) : s0
+            if ld >= Swift.max(cols, 1) { return BLASOperand(buffer: buffer, pointer: pointer, ld: ld, trans: false) }
+        }
+        if rows == 1 || s0 == 1 {
+            let ld = cols == 1 ? Swift.max(rows, 1) : s1
+            if ld >= Swift.max(rows, 1) { return BLASOperand(buffer: buffer, pointer: pointer, ld: ld, trans: true) }
+        }
+        // A step slice, a broadcast, a reversed axis: copied row-major (the base is computed).
+        let copy = try Tandem.runtime.read(t.node, call: "matmul operand")
+        return BLASOperand(buffer: copy, pointer: UnsafeRawPointer(copy.pointer), ld: Swift.max(cols, 1), trans: false)
+    }
+
+    /// A 2-D product on the BLAS, its operands passed where they lie (`blasOperand`).
+    private static func blasProduct(_ a: Tensor, _ b: Tensor, n: Int, k: Int, m: Int) -> Tensor? {
+        let oa: BLASOperand, ob: BLASOperand
+        do {
+            oa = try blasOperand(a, rows: n, cols: k)
+            ob = try blasOperand(b, rows: k, cols: m)
+        } catch {
+            // The same error is thrown at the next sync point, which runs the generated product.
+            return nil
+        }
+        let out = Buffer(dtype: Scalar.dtype, count: n * m)
+        let start = ProcessInfoLite.monotonicNanos()
+        BLAS.shared.gemm(float32: Scalar.dtype == .float32, m: n, n: m, k: k, a: oa.pointer, lda: oa.ld, transA: oa.trans,
+                         b: ob.pointer, ldb: ob.ld, transB: ob.trans, c: out.pointer, ldc: m)
+        recordHostProduct(blas: true, n: n, k: k, m: m, batches: 1, start: start)
+        return withExtendedLifetime((oa, ob)) { Tensor(.storage(out), shape: [n, m]) }
+    }
+
+    /// Counts and traces a product run on the host (`blas`: the BLAS, else the tiled kernel).
+    private static func recordHostProduct(blas isBLAS: Bool, vector: Bool = false, n: Int, k: Int, m: Int, batches: Int, start: UInt64) {
         let nanos = ProcessInfoLite.monotonicNanos() - start
-        let isBLAS: Bool
-        if case .blas = path { isBLAS = true } else { isBLAS = false }
+        let size = Scalar.dtype.byteSize
         Tandem.runtime.statistics.update { s in
             if isBLAS {
                 s.blasCalls += batches
@@ -138,11 +252,10 @@ extension Tensor where Scalar: NumericTensorScalar {
                 s.tiledProductNanos += nanos
             }
         }
-        Tracer.shared.record(TraceEvent(kind: .kernel, name: (isBLAS ? "blas " : "tiled ") + "\(Scalar.dtype == .float32 ? "sgemm" : "dgemm") \(n)x\(k)x\(m)" + (batches > 1 ? " x\(batches)" : ""),
+        Tracer.shared.record(TraceEvent(kind: .kernel, name: (isBLAS ? "blas " : "tiled ") + (Scalar.dtype == .float32 ? "s" : "d") + (vector ? "gemv" : "gemm") + " \(n)x\(k)x\(m)" + (batches > 1 ? " x\(batches)" : ""),
                                         start: start, duration: nanos, bytes: (n * k + k * m + n * m) * batches * size,
                                         points: n * m * batches, device: isBLAS ? "blas" : "cpu",
                                         detail: isBLAS ? BLAS.shared.availability.description : "TiledProduct"))
-        return Tensor(.storage(out), shape: batch + [n, m])
     }
 
     /// One `n × k` by `k × m` product (row-major, contiguous) with the tiled kernel: blocks of
@@ -165,7 +278,7 @@ extension Tensor where Scalar: NumericTensorScalar {
 
     /// Whether an `n × k` by `k × m` product of this element type runs on the host's BLAS or
     /// tiled kernel (a sync point for its operands) rather than as a generated reduction.
-    static func takesHostPath(n: Int, k: Int, m: Int) -> Bool { hostPath(n: n, k: k, m: m) != nil }
+    static func takesHostPath(n: Int, k: Int, m: Int, batched: Bool) -> Bool { hostPath(n: n, k: k, m: m, batched: batched) != nil }
 
     /// The dot product as NumPy's `dot`: 1-D · 1-D is the inner product (rank 0), 2-D · 2-D the
     /// matrix product, N-D · 1-D a sum over the last axis, and N-D · M-D a sum over the last
@@ -284,7 +397,7 @@ enum Einsum {
         let right = output.filter { !la.contains($0) && lb.contains($0) }
         func size(_ ls: [Character]) -> Int { ls.reduce(1) { $0 * extent[$1]! } }
         let n = size(left), k = size(summed), m = size(right)
-        guard Tensor<S>.takesHostPath(n: n, k: k, m: m) else { return nil }
+        guard Tensor<S>.takesHostPath(n: n, k: k, m: m, batched: !batch.isEmpty) else { return nil }
         let batchShape = batch.map { extent[$0]! }
         let ap = a.permuted((batch + left + summed).map { la.firstIndex(of: $0)! }).reshaped(batchShape + [n, k])
         let bp = b.permuted((batch + summed + right).map { lb.firstIndex(of: $0)! }).reshaped(batchShape + [k, m])

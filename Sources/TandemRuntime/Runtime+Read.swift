@@ -18,6 +18,32 @@ extension Runtime {
         }
     }
 
+    /// Whether `node`'s values are already in a buffer (stored, or a view of a stored tensor):
+    /// reading it computes nothing.
+    public func isStored(_ node: Node) -> Bool {
+        graphLock.withLock { _ in
+            if node.storage != nil { return true }
+            if case .view(let base, _) = node.op { return base.storage != nil }
+            return false
+        }
+    }
+
+    /// The values of `node` on the host where they already lie (a sync point, like `read`): a
+    /// view of a held or stored tensor (a transpose, a slice) is not copied but described, as
+    /// the base's buffer with the element offset and per-axis element strides of the view, for
+    /// callers that take strided operands (the BLAS); anything else is materialised, row-major.
+    ///
+    ///     let (buffer, offset, strides) = try runtime.readStrided(x.transposed.node)
+    public func readStrided(_ node: Node, call: @autoclosure () -> String = "read") throws -> (buffer: Buffer, offset: Int, strides: [Int]) {
+        try sync(call, bytes: node.count * node.dtype.byteSize) {
+            if let (base, map) = graphLock.withLock({ _ in Runtime.viewOfKept(node) }) {
+                let (offset, strides) = map.flatten(rowMajor: base.shape)
+                return (try hostBuffer(base), offset, strides)
+            }
+            return (try hostBuffer(node), 0, Shape.rowMajorStrides(node.shape))
+        }
+    }
+
     /// The one element of `node` (a sync point): the buffer holding it and its element index
     /// there. An element of a held or stored tensor's view is read in place (no copy, no
     /// buffer made for it; see `viewOfKept`).

@@ -68,6 +68,12 @@ public final class Runtime: @unchecked Sendable {
     let acceleratorSlot: Mutex<(device: any QueuedKernelDevice, placement: Placement)?>
     var accelerator: (any QueuedKernelDevice)? { acceleratorSlot.withLock { $0?.device } }
     var acceleratorPlacement: Placement? { acceleratorSlot.withLock { $0?.placement } }
+    /// Whether this process has a usable accelerator (CUDA, or OpenCL when forced): host-only
+    /// paths that would pull its data back (small BLAS products) step aside.
+    public var hasAccelerator: Bool {
+        guard let d = accelerator, case .available = d.availability else { return false }
+        return true
+    }
     /// The first error a queued device reported from a worker; thrown at the next sync.
     let asyncError = Mutex<(any Error)?>(nil)
     let defaultChoice: DeviceChoice

@@ -10,6 +10,22 @@ import Glibc
 #endif
 
 public enum ZProbe {
+    /// Thin matrix products (seventeenth session): `x @ w` (n x d by d x k) and `x.T @ g`
+    /// (d x n by n x k), each synced, best of `reps`, in µs; mode 2 makes w and g vectors.
+    public static func thin(n: Int, d: Int, k: Int, reps: Int, vector: Bool = false) throws -> [String: Double] {
+        func now() -> Double { var ts = timespec(); clock_gettime(CLOCK_MONOTONIC, &ts); return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9 }
+        let x = Tensor(try Tensor<Double>.uniform([n, d], seed: 1, in: -1...1).scalars, shape: [n, d])
+        // vector: w and g of shapes (d,) and (n,) (NumPy's matrix-vector products; k is 1).
+        let w = Tensor(try Tensor<Double>.uniform([d, vector ? 1 : k], seed: 2, in: -1...1).scalars, shape: vector ? [d] : [d, k])
+        let g = Tensor(try Tensor<Double>.uniform([n, vector ? 1 : k], seed: 3, in: -1...1).scalars, shape: vector ? [n] : [n, k])
+        var bestA = 1e9, bestB = 1e9, sa = 0.0, sb = 0.0
+        for _ in 0..<reps {
+            let t0 = now(); let a = x.matmul(w); try Tandem.wait(a); bestA = min(bestA, now() - t0)
+            let t1 = now(); let b = x.transposed.matmul(g); try Tandem.wait(b); bestB = min(bestB, now() - t1)
+            sa = try a.sum().item(); sb = try b.sum().item()
+        }
+        return ["xw_us": bestA * 1e6, "xtg_us": bestB * 1e6, "xw_sum": sa, "xtg_sum": sb]
+    }
     /// `fft` of `rows` rows of `n` points (one sync each), best of `reps`, in ms (sixteenth session).
     public static func fft(n: Int, rows: Int, reps: Int) throws -> [String: Double] {
         func now() -> Double { var ts = timespec(); clock_gettime(CLOCK_MONOTONIC, &ts); return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9 }

@@ -111,6 +111,16 @@ def fft(n=1 << 20, rows=1, reps=5):
         t = time.perf_counter(); f = np.fft.fft(x); total = np.abs(f).sum(); best = min(best, time.perf_counter() - t)
     return {"fft_ms": best * 1e3, "abs_sum": total}
 
+def thin(n=20000, d=10, k=5, reps=50, mode=1):
+    if mode == 2: k = 1
+    x = uniform([n, d], 1, -1, 1); w = uniform([d, k], 2, -1, 1); g = uniform([n, k], 3, -1, 1)
+    if mode == 2: w = w[:, 0].copy(); g = g[:, 0].copy()
+    ba = bb = 1e9
+    for _ in range(reps):
+        t = time.perf_counter(); a = x @ w; ba = min(ba, time.perf_counter() - t)
+        t = time.perf_counter(); b = x.T @ g; bb = min(bb, time.perf_counter() - t)
+    return {"xw_us": ba * 1e6, "xtg_us": bb * 1e6, "xw_sum": a.sum(), "xtg_sum": b.sum()}
+
 name = sys.argv[1]; args = {k: float(v) if '.' in v or 'e' in v else int(v) for k, v in (a.split('=') for a in sys.argv[2:])}
 f = globals()[name[2:]]
 best = 1e9
