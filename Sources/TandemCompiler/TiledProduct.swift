@@ -8,8 +8,10 @@
 ///
 /// Entry point: `tandem_kernel(B, I, F, lo, hi)` as every compiled kernel, so it loads through
 /// the same verified cache. `B` = A, B, C and a scratch block of `scratchCount(n:)` elements for
-/// this call alone; `I` = M, N, K, lda, ldb, ldc (row-major, elements); `lo ..< hi` are blocks of
-/// `blockRows` rows of C. Each element of C is summed over K in the same order (K in blocks of
+/// this call alone; `I` = M, N, K, A's strides (row, column), B's strides (row, column) and C's
+/// row stride, in elements: A and B may be any strided view (a transpose, a slice: they are
+/// read once into the packed panels), C is row-major; `lo ..< hi` are blocks of `blockRows`
+/// rows of C. Each element of C is summed over K in the same order (K in blocks of
 /// `KC`, each in order, fused multiply-adds where the target has them) whoever computes its rows,
 /// so results do not depend on the number of threads.
 ///
@@ -53,24 +55,26 @@ public enum TiledProduct {
         #else
         #define TK_FMA(a, b, c) ((a) * (b) + (c))
         #endif
-        // A block of A (mc x kc) in panels of MR rows, each k-major; zeros past the last row.
-        static void pack_a(const T* a, int64_t lda, int64_t mc, int64_t kc, T* restrict ap) {
+        // A block of A (mc x kc, element (i, k) at a[i * sa0 + k * sa1]) in panels of MR rows,
+        // each k-major; zeros past the last row.
+        static void pack_a(const T* a, int64_t sa0, int64_t sa1, int64_t mc, int64_t kc, T* restrict ap) {
           for (int64_t i = 0; i < mc; i += MR) {
             int64_t mr = mc - i < MR ? mc - i : MR;
             for (int64_t k = 0; k < kc; k++) {
-              for (int64_t r = 0; r < MR; r++) ap[r] = r < mr ? a[(i + r) * lda + k] : (T)0;
+              for (int64_t r = 0; r < MR; r++) ap[r] = r < mr ? a[(i + r) * sa0 + k * sa1] : (T)0;
               ap += MR;
             }
           }
         }
-        // A panel of B (kc x n) in panels of NR columns, each k-major; zeros past the last column.
-        static void pack_b(const T* b, int64_t ldb, int64_t kc, int64_t n, T* restrict bp) {
+        // A panel of B (kc x n, element (k, j) at b[k * sb0 + j * sb1]) in panels of NR columns,
+        // each k-major; zeros past the last column.
+        static void pack_b(const T* b, int64_t sb0, int64_t sb1, int64_t kc, int64_t n, T* restrict bp) {
           for (int64_t j = 0; j < n; j += NR) {
             int64_t nr = n - j < NR ? n - j : NR;
             for (int64_t k = 0; k < kc; k++) {
-              const T* row = b + k * ldb + j;
-              if (nr == NR) { for (int64_t c = 0; c < NR; c++) bp[c] = row[c]; }
-              else { for (int64_t c = 0; c < NR; c++) bp[c] = c < nr ? row[c] : (T)0; }
+              const T* row = b + k * sb0 + j * sb1;
+              if (nr == NR && sb1 == 1) { for (int64_t c = 0; c < NR; c++) bp[c] = row[c]; }
+              else { for (int64_t c = 0; c < NR; c++) bp[c] = c < nr ? row[c * sb1] : (T)0; }
               bp += NR;
             }
           }
@@ -100,16 +104,16 @@ public enum TiledProduct {
         void tandem_kernel(void** B, const int64_t* I, const double* F, int64_t lo, int64_t hi) {
           (void)F;
           const T* a = (const T*)B[0]; const T* b = (const T*)B[1]; T* c = (T*)B[2]; T* scratch = (T*)B[3];
-          int64_t M = I[0], N = I[1], K = I[2], lda = I[3], ldb = I[4], ldc = I[5];
+          int64_t M = I[0], N = I[1], K = I[2], sa0 = I[3], sa1 = I[4], sb0 = I[5], sb1 = I[6], ldc = I[7];
           int64_t r0 = lo * MC, r1 = hi * MC < M ? hi * MC : M;
           T* ap = scratch; T* bp = scratch + MC * KC;
           if (K == 0) { for (int64_t i = r0; i < r1; i++) for (int64_t j = 0; j < N; j++) c[i * ldc + j] = 0; return; }
           for (int64_t pc = 0; pc < K; pc += KC) {
             int64_t kc = K - pc < KC ? K - pc : KC;
-            pack_b(b + pc * ldb, ldb, kc, N, bp);
+            pack_b(b + pc * sb0, sb0, sb1, kc, N, bp);
             for (int64_t ic = r0; ic < r1; ic += MC) {
               int64_t mc = r1 - ic < MC ? r1 - ic : MC;
-              pack_a(a + ic * lda + pc, lda, mc, kc, ap);
+              pack_a(a + ic * sa0 + pc * sa1, sa0, sa1, mc, kc, ap);
               for (int64_t jr = 0; jr < N; jr += NR) {
                 int64_t nr = N - jr < NR ? N - jr : NR;
                 for (int64_t ir = 0; ir < mc; ir += MR) {

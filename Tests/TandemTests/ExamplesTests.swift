@@ -90,6 +90,17 @@ struct ExamplesCLITests {
         #expect(output.contains("check: pass"), "\(output)")
     }
 
+    /// Without a BLAS, the softmax regression's thin products (`X @ W`, and `X.T @ (P - Y)` with
+    /// its transposed view read in place) run on the tiled kernel, with NumPy's values.
+    @Test func productsWithoutBLAS() throws {
+        let bin = try #require(CLITests.binary, "the tandem executable was not built")
+        guard case .success(let r) = Subprocess.run(["/usr/bin/env", "TANDEM_BLAS=off", "TANDEM_CALIBRATE_AFTER_EXIT=0", bin,
+                                                     "example", "softmax_regression", "--small", "--check"], timeout: 300) else {
+            Issue.record("could not start tandem"); return
+        }
+        #expect(r.status == 0 && r.output.contains("check: pass"), "\(r.output)")
+    }
+
     @Test func lists() throws {
         let (status, output) = try run(["example", "--list"])
         #expect(status == 0)

@@ -147,7 +147,7 @@ struct LinearAlgebraTests {
             a2.withUnsafeMutableBytes { pa in b2.withUnsafeMutableBytes { pb in c.withUnsafeMutableBytes { pc in
                 for p in 0..<pieces {
                     routine.call([pa.baseAddress, pb.baseAddress, pc.baseAddress, scratch],
-                                 ints: [Int64(n), Int64(m), Int64(k), Int64(k), Int64(m), Int64(m)],
+                                 ints: [Int64(n), Int64(m), Int64(k), Int64(k), 1, Int64(m), 1, Int64(m)],
                                  lo: blocks * p / pieces, hi: blocks * (p + 1) / pieces)
                 }
             } } }
@@ -156,6 +156,17 @@ struct LinearAlgebraTests {
         }
         // The same bits however the rows are split.
         for r in results.dropFirst() { #expect(r.elementsEqual(results[0]) { $0.bitPattern == $1.bitPattern }) }
+        // Operands stored transposed (A as k x n, B as m x k), read through their strides: the
+        // same packed panels, so the same bits.
+        var at = (0..<(k * n)).map { a[($0 % n) * k + $0 / n] }, bt = (0..<(m * k)).map { b[($0 % k) * m + $0 / k] }
+        var ct = [Double](repeating: .nan, count: n * m)
+        let scratch = UnsafeMutableRawPointer.allocate(byteCount: TiledProduct.scratchCount(n: m) * 8, alignment: 64)
+        defer { scratch.deallocate() }
+        at.withUnsafeMutableBytes { pa in bt.withUnsafeMutableBytes { pb in ct.withUnsafeMutableBytes { pc in
+            routine.call([pa.baseAddress, pb.baseAddress, pc.baseAddress, scratch],
+                         ints: [Int64(n), Int64(m), Int64(k), 1, Int64(n), 1, Int64(k), Int64(m)], lo: 0, hi: blocks)
+        } } }
+        if let first = results.first { #expect(ct.elementsEqual(first) { $0.bitPattern == $1.bitPattern }, "\(n)x\(k)x\(m) transposed operands") }
     }
 
     @Test("without a BLAS, a large product takes the tiled kernel (its own process: TANDEM_BLAS is read once)")
