@@ -22,8 +22,8 @@ struct Devices: ParsableCommand {
         }
         print("interpreter: always available")
         switch BLAS.shared.availability {
-        case .available(let lib): print("blas: \(lib): large float matrix products (matmul, dot, einsum) under auto and cpu")
-        case .unavailable(let why): print("blas: none (\(why)); matrix products use generated kernels")
+        case .available(let lib): print("blas: \(lib): float matrix products and matrix-vector products of stored matrices (matmul, dot, einsum) under auto and cpu")
+        case .unavailable(let why): print("blas: none (\(why)); matrix-matrix products use Tandem's tiled kernel (with a C compiler), matrix-vector products generated kernels")
         }
         switch LAPACK.shared.availability {
         case .available(let lib):
