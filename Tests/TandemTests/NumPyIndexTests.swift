@@ -111,6 +111,20 @@ struct NumPyIndexTests {
                 let lane = Array(values[(r * 2500)..<((r + 1) * 2500)]).filter { $0 == $0 }.sorted()
                 #expect(Array(rows[(r * 2500)..<(r * 2500 + lane.count)]) == lane, "\(what) row \(r)", sourceLocation: sourceLocation)
             }
+            // 120 lanes of 300 (radix lanes, split over the threads), along the last axis and the first.
+            let block = Array((values + values).prefix(120 * 300))
+            let byRow = try Tensor(block, shape: [120, 300]).sorted(axis: 1).scalars
+            let orderByRow = try Tensor(block, shape: [120, 300]).argsort(axis: 1).scalars.map { Int($0) }
+            let byColumn = try Tensor(block, shape: [300, 120]).sorted(axis: 0).scalars
+            for r in stride(from: 0, to: 120, by: 7) {
+                let lane = Array(block[(r * 300)..<((r + 1) * 300)])
+                let kept = lane.filter { $0 == $0 }.sorted()
+                #expect(Array(byRow[(r * 300)..<(r * 300 + kept.count)]) == kept, "\(what) lane \(r) of 300", sourceLocation: sourceLocation)
+                let stableLane = lane.indices.filter { lane[$0] == lane[$0] }.sorted { lane[$0] < lane[$1] || (lane[$0] == lane[$1] && $0 < $1) }
+                #expect(Array(orderByRow[(r * 300)..<(r * 300 + stableLane.count)]) == stableLane, "\(what) argsort lane \(r) of 300", sourceLocation: sourceLocation)
+                let column = (0..<300).map { block[$0 * 120 + r] }.filter { $0 == $0 }.sorted()
+                #expect((0..<column.count).map { byColumn[$0 * 120 + r] } == column, "\(what) column \(r) of 300", sourceLocation: sourceLocation)
+            }
         }
         let specials: [Double] = [0, -0.0, .infinity, -.infinity, .leastNonzeroMagnitude, -.leastNonzeroMagnitude, .greatestFiniteMagnitude, -.greatestFiniteMagnitude, .nan]
         let doubles = (0..<20_000).map { i in i % 97 == 0 ? specials[i % specials.count] : Double(Int64(bitPattern: g.next()) % 1000) / 7 }

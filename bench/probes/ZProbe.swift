@@ -10,6 +10,19 @@ import Glibc
 #endif
 
 public enum ZProbe {
+    /// `cumsum` and `sort` of a rows x cols matrix along `axis` (seventeenth session), each synced
+    /// (`Tandem.wait`), best of `reps`, in ms.
+    public static func scan(rows: Int, cols: Int, axis: Int, reps: Int) throws -> [String: Double] {
+        func now() -> Double { var ts = timespec(); clock_gettime(CLOCK_MONOTONIC, &ts); return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9 }
+        let x = Tensor(try Tensor<Double>.uniform([rows, cols], seed: 5, in: -1...1).scalars, shape: [rows, cols])
+        var bestScan = 1e9, bestSort = 1e9, last = 0.0, first = 0.0
+        for _ in 0..<reps {
+            let t0 = now(); let c = try x.cumsum(axis: axis); try Tandem.wait(c); bestScan = min(bestScan, now() - t0)
+            let t1 = now(); let s = try x.sorted(axis: axis); try Tandem.wait(s); bestSort = min(bestSort, now() - t1)
+            last = try c[rows - 1, cols - 1].item(); first = try s[0, 0].item()
+        }
+        return ["cumsum_ms": bestScan * 1e3, "sort_ms": bestSort * 1e3, "last": last, "first": first]
+    }
     /// Thin matrix products (seventeenth session): `x @ w` (n x d by d x k) and `x.T @ g`
     /// (d x n by n x k), each synced, best of `reps`, in µs; mode 2 makes w and g vectors.
     public static func thin(n: Int, d: Int, k: Int, reps: Int, vector: Bool = false) throws -> [String: Double] {

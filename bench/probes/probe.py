@@ -121,6 +121,13 @@ def thin(n=20000, d=10, k=5, reps=50, mode=1):
         t = time.perf_counter(); b = x.T @ g; bb = min(bb, time.perf_counter() - t)
     return {"xw_us": ba * 1e6, "xtg_us": bb * 1e6, "xw_sum": a.sum(), "xtg_sum": b.sum()}
 
+def scan(rows=1000, cols=1000, axis=1, reps=5):
+    x = uniform([rows, cols], 5, -1, 1); bs = bo = 1e9
+    for _ in range(reps):
+        t = time.perf_counter(); c = np.cumsum(x, axis=axis - 1); bs = min(bs, time.perf_counter() - t)
+        t = time.perf_counter(); s = np.sort(x, axis=axis - 1); bo = min(bo, time.perf_counter() - t)
+    return {"cumsum_ms": bs * 1e3, "sort_ms": bo * 1e3, "last": c[-1, -1], "first": s[0, 0]}
+
 name = sys.argv[1]; args = {k: float(v) if '.' in v or 'e' in v else int(v) for k, v in (a.split('=') for a in sys.argv[2:])}
 f = globals()[name[2:]]
 best = 1e9
