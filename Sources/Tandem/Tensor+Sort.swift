@@ -3,8 +3,9 @@ import TandemIR
 
 // Sorting, order statistics and running sums along an axis. Each lane is processed on the host
 // when called (a sync point for the operand): the lane is read contiguously (the axis moved
-// last), processed in order, and the result is a tensor again (its axis moved back as a view).
-// Deterministic: sorts are stable, NaN sorts last (NumPy's order), scans add in index order.
+// last), processed in order, lanes split over the host's threads, and the result is a tensor
+// again (its axis moved back as a view). Deterministic: sorts are stable, NaN sorts last
+// (NumPy's order), scans add in index order, whatever the split.
 
 extension Tensor {
     /// Runs `body` over each lane along `axis` (the lane's elements in order) and assembles the
