@@ -76,6 +76,21 @@ struct NumPyIndexTests {
         #expect(try nz[0].scalars == [0, 1, 1, 1])
         #expect(try nz[1].scalars == [0, 0, 1, 2])
         #expect(try (m .> 2.5).countNonzero().item() == 4)
+        // Masks without a true element, all true, true only first or last, 3-D, a broadcast mask,
+        // and rank 0 (the branch-free loops stop at the last true element).
+        for bits in [[false, false, false], [true, true, true], [true, false, false], [false, false, true]] {
+            let b = Tensor(bits), want = bits.indices.filter { bits[$0] }.map(Int64.init)
+            #expect(try b.nonzero()[0].scalars == want, "\(bits)")
+            #expect(try Tensor<Int32>([5, 6, 7]).elements(where: b).scalars == want.map { Int32($0) + 5 }, "\(bits)")
+            #expect(try Tensor<UInt8>([5, 6, 7]).elements(where: b).scalars == want.map { UInt8($0) + 5 }, "\(bits)")
+        }
+        let cube = Tensor<Int64>.arange(0, 24).reshaped([2, 3, 4])
+        let hits = try (cube % 5 .== 0).nonzero()
+        let flat = (0..<24).filter { $0 % 5 == 0 }
+        #expect(try hits[0].scalars == flat.map { Int64($0 / 12) } && hits[1].scalars == flat.map { Int64($0 / 4 % 3) }
+                && hits[2].scalars == flat.map { Int64($0 % 4) })
+        #expect(try cube.elements(where: Tensor([true, false, false, true])).scalars == (0..<24).filter { $0 % 4 == 0 || $0 % 4 == 3 }.map(Int64.init))
+        #expect(try Tensor(true).nonzero()[0].scalars == [0] && Tensor(false).nonzero()[0].scalars == [])
     }
 
     @Test("bincount and histogram as NumPy")
