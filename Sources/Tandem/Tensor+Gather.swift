@@ -73,6 +73,38 @@ extension Tensor {
         return src.flattened().take(flat, axis: 0)
     }
 
+    /// The values of the integer tensor `index` (`Int32` or `Int64`) as positions along an axis
+    /// of `extent`, negative ones counted from the end, in a buffer of `Int64`; stops with
+    /// NumPy's message at one outside `-extent..<extent`. A sync point.
+    static func flatTargets(_ index: Node, extent: Int, axis: Int) throws -> Buffer {
+        let source = try Tandem.runtime.read(index.dtype == .int32 ? Tensor<Int32>(node: index).flattened().node : Tensor<Int64>(node: index).flattened().node,
+                                             call: "x[indices] = v")
+        let n = source.count, e = Int64(extent)
+        let out = Buffer(dtype: .int64, count: n)
+        let o = out.pointer.assumingMemoryBound(to: Int64.self)
+        // Out of bounds is rare: the check is one comparison per index, the message after the loop.
+        var bad: Int64? = nil
+        withExtendedLifetime(source) {
+            if source.dtype == .int32 {
+                let p = source.pointer.assumingMemoryBound(to: Int32.self)
+                for i in 0..<n {
+                    let v = Int64(p[i]), t = v < 0 ? v &+ e : v
+                    if UInt64(bitPattern: t) >= UInt64(e) { bad = v; break }
+                    o[i] = t
+                }
+            } else {
+                let p = source.pointer.assumingMemoryBound(to: Int64.self)
+                for i in 0..<n {
+                    let v = p[i], t = v < 0 ? v &+ e : v
+                    if UInt64(bitPattern: t) >= UInt64(e) { bad = v; break }
+                    o[i] = t
+                }
+            }
+        }
+        if let v = bad { preconditionFailure("index \(v) is out of bounds for axis \(axis) with size \(extent)") }
+        return out
+    }
+
     /// Stops with NumPy's message when an index is outside `-extent..<extent` (a sync point).
     static func checkBounds<I: IndexTensorScalar>(_ indices: Tensor<I>, extent: Int, axis: Int) throws {
         let n = Int64(extent)
@@ -97,20 +129,28 @@ extension Tensor {
     /// million-element scatter took half a second.
     func scattered(_ indices: [TensorIndex], position: Int, index: Node, _ value: Tensor,
                    accumulate: Bool) throws -> Tensor {
-        // The flat position of every selected element: the same subscript applied to the positions.
         let axis = Tensor.axis(axes(of: position, in: indices).source, rank: rank, "index")
-        let positions = Tensor<Int64>.arange(Int64(count)).reshaped(shape)
         let extent = shape[axis]
-        if index.dtype == .int32 { try Tensor.checkBounds(Tensor<Int32>(node: index), extent: extent, axis: axis) }
-        else { try Tensor.checkBounds(Tensor<Int64>(node: index), extent: extent, axis: axis) }
-        let selected = positions.view(indices)
-        guard Shape.broadcast(value.shape, selected.shape) == selected.shape else {
-            preconditionFailure("shape mismatch: value array of shape \(Shape.describe(value.shape)) could not be broadcast to indexing result of shape \(Shape.describe(selected.shape))")
+        let targetBuffer: Buffer, selectedShape: [Int]
+        if rank == 1 && indices.count == 1 {
+            // A vector indexed by an integer tensor: the targets are the indices themselves,
+            // wrapped and checked in one pass (no kernel gathering positions).
+            targetBuffer = try Tensor.flatTargets(index, extent: extent, axis: axis)
+            selectedShape = index.shape
+        } else {
+            // The flat position of every selected element: the same subscript applied to the positions.
+            if index.dtype == .int32 { try Tensor.checkBounds(Tensor<Int32>(node: index), extent: extent, axis: axis) }
+            else { try Tensor.checkBounds(Tensor<Int64>(node: index), extent: extent, axis: axis) }
+            let selected = Tensor<Int64>.arange(Int64(count)).reshaped(shape).view(indices)
+            targetBuffer = try Tandem.runtime.read(selected.flattened().node, call: "x[indices] = v")
+            selectedShape = selected.shape
+        }
+        guard Shape.broadcast(value.shape, selectedShape) == selectedShape else {
+            preconditionFailure("shape mismatch: value array of shape \(Shape.describe(value.shape)) could not be broadcast to indexing result of shape \(Shape.describe(selectedShape))")
         }
         // The operands' buffers as they are (no array copies), and the result a copy of this
         // tensor's buffer written in place (a million-element scatter: 15 ms through arrays).
-        let targetBuffer = try Tandem.runtime.read(selected.flattened().node, call: "x[indices] = v")
-        let valueBuffer = try Tandem.runtime.read(value.broadcast(to: selected.shape).flattened().node, call: "x[indices] = v")
+        let valueBuffer = try Tandem.runtime.read(value.broadcast(to: selectedShape).flattened().node, call: "x[indices] = v")
         let source = try Tandem.runtime.read(flattened().node, call: "x[indices] = v")
         let stride = MemoryLayout<Scalar>.stride
         let result = Buffer(dtype: Scalar.dtype, count: count)

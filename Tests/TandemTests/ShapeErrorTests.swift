@@ -40,6 +40,34 @@ struct ShapeErrorTests {
         #expect(text.contains("index 5 is out of bounds for axis 0 with size 3"))
     }
 
+    // A vector's scatter targets are checked as they are read; a matrix's by the index check.
+    @Test func scatterIndexOutOfBounds() async {
+        let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            var v = Tensor<Double>.zeros([3])
+            v[Tensor<Int32>([1, 5])] = Tensor<Double>(1.0)
+        }
+        let text = String(decoding: result?.standardErrorContent ?? [], as: UTF8.self)
+        #expect(text.contains("index 5 is out of bounds for axis 0 with size 3"), "\(text)")
+    }
+
+    @Test func scatterNegativeIndexOutOfBounds() async {
+        let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            var v = Tensor<Double>.zeros([3])
+            try? v.add(at: Tensor<Int64>([-1, -4]), Tensor<Double>(1.0))
+        }
+        let text = String(decoding: result?.standardErrorContent ?? [], as: UTF8.self)
+        #expect(text.contains("index -4 is out of bounds for axis 0 with size 3"), "\(text)")
+    }
+
+    @Test func matrixScatterIndexOutOfBounds() async {
+        let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            var m = Tensor<Double>.zeros([3, 2])
+            m[Tensor<Int64>([0, 3])] = Tensor<Double>(1.0)
+        }
+        let text = String(decoding: result?.standardErrorContent ?? [], as: UTF8.self)
+        #expect(text.contains("index 3 is out of bounds for axis 0 with size 3"), "\(text)")
+    }
+
     @Test func reshapeMismatch() async {
         let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
             _ = Tensor<Double>.zeros([6]).reshaped([4, 2])
