@@ -32,10 +32,7 @@ extension Tensor {
         if let buffer = index.storage {
             // Already computed: check it as NumPy does (waits only for the kernel writing it).
             try? Tandem.runtime.wait(for: [buffer])
-            for k in 0..<buffer.count {
-                let i = buffer.literal(at: k).asInt64
-                precondition(i >= -Int64(n) && i < Int64(n), "index \(i) is out of bounds for axis \(a) with size \(n)")
-            }
+            if let i = Tensor.firstOutOfBounds(buffer, extent: n) { preconditionFailure("index \(i) is out of bounds for axis \(a) with size \(n)") }
         }
         let out = Array(shape[..<a]) + index.shape + Array(shape[(a + 1)...])
         return Tensor(.gather(source: node, index: index, axis: a), shape: out)
@@ -107,9 +104,32 @@ extension Tensor {
 
     /// Stops with NumPy's message when an index is outside `-extent..<extent` (a sync point).
     static func checkBounds<I: IndexTensorScalar>(_ indices: Tensor<I>, extent: Int, axis: Int) throws {
-        let n = Int64(extent)
-        for i in try indices.integerValues() {
-            precondition(i >= -n && i < n, "index \(i) is out of bounds for axis \(axis) with size \(extent)")
+        let buffer = try Tandem.runtime.read(indices.flattened().node, call: "index check")
+        if let i = firstOutOfBounds(buffer, extent: extent) { preconditionFailure("index \(i) is out of bounds for axis \(axis) with size \(extent)") }
+    }
+
+    /// The first integer of `buffer` (its values on the host) outside `-extent..<extent`, or nil:
+    /// one comparison an element on the raw memory (an element at a time as a `Literal`, or
+    /// copied into an array first, a million-element index took milliseconds to check).
+    static func firstOutOfBounds(_ buffer: Buffer, extent: Int) -> Int64? {
+        let e = Int64(extent), n = buffer.count
+        // v is inside when v + e (for a negative v) or v is in 0..<e: one unsigned comparison.
+        @inline(__always) func outside(_ v: Int64) -> Bool { UInt64(bitPattern: v < 0 ? v &+ e : v) >= UInt64(e) }
+        return withExtendedLifetime(buffer) {
+            switch buffer.dtype {
+            case .int64:
+                let p = buffer.pointer.assumingMemoryBound(to: Int64.self)
+                for k in 0..<n where outside(p[k]) { return p[k] }
+            case .int32:
+                let p = buffer.pointer.assumingMemoryBound(to: Int32.self)
+                for k in 0..<n where outside(Int64(p[k])) { return Int64(p[k]) }
+            default:
+                for k in 0..<n {
+                    let v = buffer.dtype.loadInteger(UnsafeRawPointer(buffer.pointer), k)
+                    if outside(v) { return v }
+                }
+            }
+            return nil
         }
     }
 
