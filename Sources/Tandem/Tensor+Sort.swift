@@ -133,50 +133,78 @@ extension Tensor where Scalar: NumericTensorScalar {
     ///     let c = try Tensor<Int64>([1, 2, 3]).cumsum()      // 1, 3, 6
     public func cumsum(axis: Int? = nil) throws -> Tensor {
         guard let axis else { return try flattened().cumsum(axis: 0) }
-        return try mapLanes(axis: axis, "cumsum") { lane in Tensor.scan(lane, .add) }
+        return try scanLanes(axis: axis, add: true, "cumsum")
     }
 
     /// Running products along `axis` (`numpy.cumprod`); flattened first when `axis` is nil.
     public func cumprod(axis: Int? = nil) throws -> Tensor {
         guard let axis else { return try flattened().cumprod(axis: 0) }
-        return try mapLanes(axis: axis, "cumprod") { lane in Tensor.scan(lane, .mul) }
+        return try scanLanes(axis: axis, add: false, "cumprod")
     }
 
-    /// The running sums or products of one lane, in order, in the element type (integers wrap).
-    static func scan(_ lane: ArraySlice<Scalar>, _ op: BinaryOp) -> [Scalar] {
-        let add = op == .add
-        switch Scalar.dtype {
-        case .float64: return untyped(floatScan(typed(lane, Double.self), add: add))
-        case .float32: return untyped(floatScan(typed(lane, Float.self), add: add))
-        // Integers wrap in their own width (`&+`, `&*`), as kernels do.
-        case .int64: return untyped(integerScan(typed(lane, Int64.self), add: add))
-        case .int32: return untyped(integerScan(typed(lane, Int32.self), add: add))
-        case .int16: return untyped(integerScan(typed(lane, Int16.self), add: add))
-        case .int8: return untyped(integerScan(typed(lane, Int8.self), add: add))
-        case .uint32: return untyped(integerScan(typed(lane, UInt32.self), add: add))
-        case .uint16: return untyped(integerScan(typed(lane, UInt16.self), add: add))
-        case .uint8: return untyped(integerScan(typed(lane, UInt8.self), add: add))
-        case .bool: preconditionFailure("unreachable: Bool is not numeric")
+    /// Running sums or products along `axis` on raw memory: the lanes (the axis moved last) read
+    /// from the operand's buffer and written into the result's, each in index order, lanes split
+    /// over the host's threads from `parallelElements` (through `mapLanes` and arrays, a scan
+    /// made five passes over its data: 4.4 ms a million doubles, NumPy's 2.8).
+    func scanLanes(axis: Int, add: Bool, _ name: String) throws -> Tensor {
+        let a = Tensor.axis(axis, rank: rank, name)
+        var order = Array(0..<rank)
+        order.remove(at: a)
+        order.append(a)
+        let moved = permuted(order)
+        let input = try Tandem.runtime.read(moved.node, call: name)
+        let n = shape[a], total = input.count
+        let lanes = n == 0 ? 0 : total / n
+        let out = Buffer(dtype: Scalar.dtype, count: total)
+        let (from, to) = (UInt(bitPattern: input.pointer), UInt(bitPattern: out.pointer))
+        let pieces = total < Tensor.parallelElements ? 1 : Swift.max(1, Swift.min(lanes, Tandem.hostThreads))
+        withExtendedLifetime(input) {
+            DispatchQueue.concurrentPerform(iterations: pieces) { p in
+                let lo = lanes * p / pieces, hi = lanes * (p + 1) / pieces
+                let src = UnsafeRawPointer(bitPattern: from)!, dst = UnsafeMutableRawPointer(bitPattern: to)!
+                switch Scalar.dtype {
+                case .float64: floatScan(src, dst, Double.self, lanes: lo..<hi, n: n, add: add)
+                case .float32: floatScan(src, dst, Float.self, lanes: lo..<hi, n: n, add: add)
+                // Integers wrap in their own width (`&+`, `&*`), as kernels do.
+                case .int64: integerScan(src, dst, Int64.self, lanes: lo..<hi, n: n, add: add)
+                case .int32: integerScan(src, dst, Int32.self, lanes: lo..<hi, n: n, add: add)
+                case .int16: integerScan(src, dst, Int16.self, lanes: lo..<hi, n: n, add: add)
+                case .int8: integerScan(src, dst, Int8.self, lanes: lo..<hi, n: n, add: add)
+                case .uint32: integerScan(src, dst, UInt32.self, lanes: lo..<hi, n: n, add: add)
+                case .uint16: integerScan(src, dst, UInt16.self, lanes: lo..<hi, n: n, add: add)
+                case .uint8: integerScan(src, dst, UInt8.self, lanes: lo..<hi, n: n, add: add)
+                case .bool: preconditionFailure("unreachable: Bool is not numeric")
+                }
+            }
         }
+        var back = [Int](repeating: 0, count: rank)
+        for (k, d) in order.enumerated() { back[d] = k }
+        return Tensor(.storage(out), shape: moved.shape).permuted(back)
+    }
+
+}
+
+/// Running sums or products of `lanes` of `n` elements of `F` from `src` into `dst`, each lane
+/// in index order (specialised at each call from `scanLanes`).
+func floatScan<F: BinaryFloatingPoint>(_ src: UnsafeRawPointer, _ dst: UnsafeMutableRawPointer, _ type: F.Type, lanes: Range<Int>, n: Int, add: Bool) {
+    let x = src.assumingMemoryBound(to: F.self), y = dst.assumingMemoryBound(to: F.self)
+    for l in lanes where n > 0 {
+        let base = l * n
+        var acc = x[base]
+        y[base] = acc
+        if add { for i in 1..<n { acc = acc + x[base + i]; y[base + i] = acc } } else { for i in 1..<n { acc = acc * x[base + i]; y[base + i] = acc } }
     }
 }
 
-/// Running sums or products in index order (specialised at each call from `scan`).
-func floatScan<F: BinaryFloatingPoint>(_ values: [F], add: Bool) -> [F] {
-    var out = values
-    if out.count > 1 {
-        if add { for i in 1..<out.count { out[i] = out[i - 1] + out[i] } } else { for i in 1..<out.count { out[i] = out[i - 1] * out[i] } }
+/// Running sums or products as `floatScan`, wrapping in the type's width.
+func integerScan<I: FixedWidthInteger>(_ src: UnsafeRawPointer, _ dst: UnsafeMutableRawPointer, _ type: I.Type, lanes: Range<Int>, n: Int, add: Bool) {
+    let x = src.assumingMemoryBound(to: I.self), y = dst.assumingMemoryBound(to: I.self)
+    for l in lanes where n > 0 {
+        let base = l * n
+        var acc = x[base]
+        y[base] = acc
+        if add { for i in 1..<n { acc = acc &+ x[base + i]; y[base + i] = acc } } else { for i in 1..<n { acc = acc &* x[base + i]; y[base + i] = acc } }
     }
-    return out
-}
-
-/// Running sums or products in index order, wrapping in the type's width.
-func integerScan<I: FixedWidthInteger>(_ values: [I], add: Bool) -> [I] {
-    var out = values
-    if out.count > 1 {
-        if add { for i in 1..<out.count { out[i] = out[i - 1] &+ out[i] } } else { for i in 1..<out.count { out[i] = out[i - 1] &* out[i] } }
-    }
-    return out
 }
 
 extension Tensor where Scalar: FloatingTensorScalar {

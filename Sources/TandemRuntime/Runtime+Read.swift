@@ -103,11 +103,32 @@ extension Runtime {
         guard count > 0 else { return out }
         let (offset, strides) = map.flatten(rowMajor: shape)
         let size = source.dtype.byteSize
-        var index = [Int].filled(0, count: extents.count)
+        guard let inner = extents.last, let step = strides.last else {
+            out.pointer.copyMemory(from: source.pointer + offset * size, byteCount: size)
+            return out
+        }
+        // A run of the innermost axis at a time, copied by a typed loop (or one memcpy when
+        // contiguous): element by element through `copyMemory`, a million-element transpose
+        // took milliseconds.
+        func run<T>(_ type: T.Type, _ dst: UnsafeMutableRawPointer, _ src: UnsafeRawPointer) {
+            let d = dst.assumingMemoryBound(to: T.self), s = src.assumingMemoryBound(to: T.self)
+            for j in 0..<inner { d[j] = s[j * step] }
+        }
+        var index = [Int].filled(0, count: extents.count - 1)
         var flat = offset
-        for i in 0..<count {
-            (out.pointer + i * size).copyMemory(from: source.pointer + flat * size, byteCount: size)
-            var k = extents.count - 1
+        for r in 0..<(count / inner) {
+            let dst = out.pointer + r * inner * size, src = UnsafeRawPointer(source.pointer + flat * size)
+            if step == 1 {
+                dst.copyMemory(from: src, byteCount: inner * size)
+            } else {
+                switch size {
+                case 8: run(UInt64.self, dst, src)
+                case 4: run(UInt32.self, dst, src)
+                case 2: run(UInt16.self, dst, src)
+                default: run(UInt8.self, dst, src)
+                }
+            }
+            var k = extents.count - 2
             while k >= 0 {
                 index[k] += 1
                 flat += strides[k]

@@ -109,6 +109,33 @@ struct NumPyIndexTests {
     /// Lanes of 2048 elements or more are sorted by radix passes on order-preserving keys: every
     /// dtype against Swift's comparison sort, with the float specials (-0.0 and 0.0 equal for the
     /// stable order, infinities, subnormals, NaN last) and the integer extremes.
+    @Test("scans along every axis of a 3-D tensor, lanes split over the threads: the sequential running sums and products, each dtype's arithmetic")
+    func scansAlongAxes() throws {
+        let shape = [40, 30, 50]                 // 60,000 elements: split over the threads
+        var g = SeededGenerator(seed: 91)
+        let doubles = (0..<(40 * 30 * 50)).map { _ in Double(Int64(bitPattern: g.next()) % 1000) / 64 }
+        let ints = (0..<(40 * 30 * 50)).map { _ in Int32(truncatingIfNeeded: g.next() % 7) - 3 }
+        func strides(_ s: [Int]) -> [Int] { [s[1] * s[2], s[2], 1] }
+        for axis in 0..<3 {
+            let st = strides(shape)
+            var sums = doubles, products = ints, floats = doubles.map { Float($0) }
+            // Running values along `axis`, in index order, in each element type (Int32 wrapping).
+            for flat in 0..<doubles.count where (flat / st[axis]) % shape[axis] != 0 {
+                sums[flat] = sums[flat - st[axis]] + sums[flat]
+                products[flat] = products[flat - st[axis]] &* products[flat]
+                floats[flat] = floats[flat - st[axis]] + floats[flat]
+            }
+            #expect(try Tensor(doubles, shape: shape).cumsum(axis: axis).scalars == sums, "f64 cumsum along \(axis)")
+            #expect(try Tensor(ints, shape: shape).cumprod(axis: axis).scalars == products, "i32 cumprod along \(axis)")
+            #expect(try Tensor(doubles.map { Float($0) }, shape: shape).cumsum(axis: axis).scalars == floats, "f32 cumsum along \(axis)")
+        }
+        // A transposed view's scan reads the view (its strides), not the base's order.
+        let m = Tensor(doubles.prefix(1200).map { $0 }, shape: [30, 40])
+        let t = try m.transposed.cumsum(axis: 1).scalars
+        let ms = try m.scalars
+        for r in 0..<40 { var acc = 0.0; for c in 0..<30 { acc = c == 0 ? ms[c * 40 + r] : acc + ms[c * 40 + r]; #expect(t[r * 30 + c] == acc) } }
+    }
+
     @Test("long lanes (radix sort): sort, argsort, median and percentile of every dtype agree with a comparison sort")
     func longLanes() throws {
         var g = SeededGenerator(seed: 77)
