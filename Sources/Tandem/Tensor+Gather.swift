@@ -306,11 +306,8 @@ extension Tensor {
                      "boolean index did not match indexed array: mask shape \(Shape.describe(mask.shape)), array shape \(Shape.describe(shape))")
         let maskBuffer = try Tandem.runtime.read(mask.broadcast(to: shape).flattened().node, call: "x[mask]")
         let values = try Tandem.runtime.read(flattened().node, call: "x[mask]")
-        let n = count, m = UnsafeRawPointer(maskBuffer.pointer).assumingMemoryBound(to: UInt8.self)
-        var kept = 0
-        for i in 0..<n { kept &+= Int(m[i]) }
-        var end = n
-        while end > 0 && m[end - 1] == 0 { end -= 1 }          // one past the last kept element
+        let m = UnsafeRawPointer(maskBuffer.pointer).assumingMemoryBound(to: UInt8.self)
+        let (kept, end) = maskExtent(m, count)
         let out = Buffer(dtype: Scalar.dtype, count: kept)
         // Copied as bytes, without branches up to the last kept element: every element is
         // written at the next free place, which advances only past a kept one (see `nonzero`).
@@ -347,11 +344,8 @@ extension Tensor where Scalar == Bool {
         // where the byte is 1) up to the last true element: a branch per element mispredicted
         // half the time on a random mask (6.6 ms a million, NumPy's 0.5).
         let buffer = try Tandem.runtime.read(flattened().node, call: "nonzero")
-        let n = count, p = UnsafeRawPointer(buffer.pointer).assumingMemoryBound(to: UInt8.self)
-        var total = 0
-        for i in 0..<n { total &+= Int(p[i]) }
-        var end = n
-        while end > 0 && p[end - 1] == 0 { end -= 1 }        // one past the last true element
+        let p = UnsafeRawPointer(buffer.pointer).assumingMemoryBound(to: UInt8.self)
+        let (total, end) = maskExtent(p, count)
         let axes = Swift.max(rank, 1)
         let outs = (0..<axes).map { _ in Buffer(dtype: .int64, count: total) }
         if rank <= 1 {
@@ -389,4 +383,14 @@ extension Tensor where Scalar == Bool {
 func addAt<T>(_ out: UnsafeMutableRawPointer, _ values: UnsafeRawPointer, _ targets: UnsafeBufferPointer<Int64>, _ add: (T, T) -> T) {
     let o = out.assumingMemoryBound(to: T.self), v = values.assumingMemoryBound(to: T.self)
     for (k, t) in targets.enumerated() { o[Int(t)] = add(o[Int(t)], v[k]) }
+}
+
+/// How many of the `n` mask bytes at `p` (each 0 or 1) are set, and one past the last set one
+/// (0 when none is): the bound of the branch-free loops of `nonzero` and `x[mask]`.
+func maskExtent(_ p: UnsafePointer<UInt8>, _ n: Int) -> (count: Int, end: Int) {
+    var count = 0
+    for i in 0..<n { count &+= Int(p[i]) }
+    var end = n
+    while end > 0 && p[end - 1] == 0 { end -= 1 }
+    return (count, end)
 }

@@ -163,16 +163,15 @@ extension Tensor where Scalar: NumericTensorScalar {
                 let lo = lanes * p / pieces, hi = lanes * (p + 1) / pieces
                 let src = UnsafeRawPointer(bitPattern: from)!, dst = UnsafeMutableRawPointer(bitPattern: to)!
                 switch Scalar.dtype {
-                case .float64: floatScan(src, dst, Double.self, lanes: lo..<hi, n: n, add: add)
-                case .float32: floatScan(src, dst, Float.self, lanes: lo..<hi, n: n, add: add)
-                // Integers wrap in their own width (`&+`, `&*`), as kernels do.
-                case .int64: integerScan(src, dst, Int64.self, lanes: lo..<hi, n: n, add: add)
-                case .int32: integerScan(src, dst, Int32.self, lanes: lo..<hi, n: n, add: add)
-                case .int16: integerScan(src, dst, Int16.self, lanes: lo..<hi, n: n, add: add)
-                case .int8: integerScan(src, dst, Int8.self, lanes: lo..<hi, n: n, add: add)
-                case .uint32: integerScan(src, dst, UInt32.self, lanes: lo..<hi, n: n, add: add)
-                case .uint16: integerScan(src, dst, UInt16.self, lanes: lo..<hi, n: n, add: add)
-                case .uint8: integerScan(src, dst, UInt8.self, lanes: lo..<hi, n: n, add: add)
+                case .float64: scanRaw(src, dst, Double.self, lanes: lo..<hi, n: n, add: add)
+                case .float32: scanRaw(src, dst, Float.self, lanes: lo..<hi, n: n, add: add)
+                case .int64: scanRaw(src, dst, Int64.self, lanes: lo..<hi, n: n, add: add)
+                case .int32: scanRaw(src, dst, Int32.self, lanes: lo..<hi, n: n, add: add)
+                case .int16: scanRaw(src, dst, Int16.self, lanes: lo..<hi, n: n, add: add)
+                case .int8: scanRaw(src, dst, Int8.self, lanes: lo..<hi, n: n, add: add)
+                case .uint32: scanRaw(src, dst, UInt32.self, lanes: lo..<hi, n: n, add: add)
+                case .uint16: scanRaw(src, dst, UInt16.self, lanes: lo..<hi, n: n, add: add)
+                case .uint8: scanRaw(src, dst, UInt8.self, lanes: lo..<hi, n: n, add: add)
                 case .bool: preconditionFailure("unreachable: Bool is not numeric")
                 }
             }
@@ -184,26 +183,43 @@ extension Tensor where Scalar: NumericTensorScalar {
 
 }
 
-/// Running sums or products of `lanes` of `n` elements of `F` from `src` into `dst`, each lane
-/// in index order (specialised at each call from `scanLanes`).
-func floatScan<F: BinaryFloatingPoint>(_ src: UnsafeRawPointer, _ dst: UnsafeMutableRawPointer, _ type: F.Type, lanes: Range<Int>, n: Int, add: Bool) {
-    let x = src.assumingMemoryBound(to: F.self), y = dst.assumingMemoryBound(to: F.self)
-    for l in lanes where n > 0 {
-        let base = l * n
-        var acc = x[base]
-        y[base] = acc
-        if add { for i in 1..<n { acc = acc + x[base + i]; y[base + i] = acc } } else { for i in 1..<n { acc = acc * x[base + i]; y[base + i] = acc } }
-    }
+/// An element type a scan runs over, with its running sum and product: floats rounding in their
+/// own type (as NumPy's), integers wrapping in their width (`&+`, `&*`, as kernels do).
+protocol ScanElement {
+    static func runningSum(_ a: Self, _ b: Self) -> Self
+    static func runningProduct(_ a: Self, _ b: Self) -> Self
 }
+extension ScanElement where Self: BinaryFloatingPoint {
+    @inline(__always) static func runningSum(_ a: Self, _ b: Self) -> Self { a + b }
+    @inline(__always) static func runningProduct(_ a: Self, _ b: Self) -> Self { a * b }
+}
+extension ScanElement where Self: FixedWidthInteger {
+    @inline(__always) static func runningSum(_ a: Self, _ b: Self) -> Self { a &+ b }
+    @inline(__always) static func runningProduct(_ a: Self, _ b: Self) -> Self { a &* b }
+}
+extension Double: ScanElement {}
+extension Float: ScanElement {}
+extension Int64: ScanElement {}
+extension Int32: ScanElement {}
+extension Int16: ScanElement {}
+extension Int8: ScanElement {}
+extension UInt32: ScanElement {}
+extension UInt16: ScanElement {}
+extension UInt8: ScanElement {}
 
-/// Running sums or products as `floatScan`, wrapping in the type's width.
-func integerScan<I: FixedWidthInteger>(_ src: UnsafeRawPointer, _ dst: UnsafeMutableRawPointer, _ type: I.Type, lanes: Range<Int>, n: Int, add: Bool) {
-    let x = src.assumingMemoryBound(to: I.self), y = dst.assumingMemoryBound(to: I.self)
+/// Running sums or products of `lanes` of `n` elements of `T` from `src` into `dst`, each lane
+/// in index order (specialised at each call from `scanLanes`).
+func scanRaw<T: ScanElement>(_ src: UnsafeRawPointer, _ dst: UnsafeMutableRawPointer, _ type: T.Type, lanes: Range<Int>, n: Int, add: Bool) {
+    let x = src.assumingMemoryBound(to: T.self), y = dst.assumingMemoryBound(to: T.self)
     for l in lanes where n > 0 {
         let base = l * n
         var acc = x[base]
         y[base] = acc
-        if add { for i in 1..<n { acc = acc &+ x[base + i]; y[base + i] = acc } } else { for i in 1..<n { acc = acc &* x[base + i]; y[base + i] = acc } }
+        if add {
+            for i in 1..<n { acc = T.runningSum(acc, x[base + i]); y[base + i] = acc }
+        } else {
+            for i in 1..<n { acc = T.runningProduct(acc, x[base + i]); y[base + i] = acc }
+        }
     }
 }
 
