@@ -232,9 +232,11 @@ extension Tensor where Scalar: NumericTensorScalar {
     ///     let hits = try Tensor<Int64>([0, 1, 1, 3]).bincount()    // 1, 2, 0, 1
     public func bincount(minLength: Int = 0) throws -> Tensor<Int64> where Scalar: IntegerTensorScalar {
         let v = try integerValues()
-        precondition(v.allSatisfy { $0 >= 0 }, "bincount: 'list' argument must have no negative elements")
-        var out = [Int64](repeating: 0, count: Swift.max(minLength, Int(v.max().map { $0 + 1 } ?? 0)))
-        for x in v { out[Int(x)] += 1 }
+        let (least, most) = Tensor.extremes(v)
+        precondition(least >= 0, "bincount: 'list' argument must have no negative elements")
+        var out = [Int64](repeating: 0, count: Swift.max(minLength, v.isEmpty ? 0 : Int(most) + 1))
+        // Counted on raw memory (checked accesses were most of a million-element count).
+        out.withUnsafeMutableBufferPointer { o in v.withUnsafeBufferPointer { x in for k in x { o[Int(k)] &+= 1 } } }
         return Tensor<Int64>(out)
     }
 
@@ -243,10 +245,21 @@ extension Tensor where Scalar: NumericTensorScalar {
         precondition(weights.shape == shape, "bincount: the weights and list don't have the same length")
         let v = try integerValues()
         let w = try weights.cast(to: Double.self).flattened().scalars
-        precondition(v.allSatisfy { $0 >= 0 }, "bincount: 'list' argument must have no negative elements")
-        var out = [Double](repeating: 0, count: Swift.max(minLength, Int(v.max().map { $0 + 1 } ?? 0)))
-        for (x, wt) in zip(v, w) { out[Int(x)] += wt }
+        let (least, most) = Tensor.extremes(v)
+        precondition(least >= 0, "bincount: 'list' argument must have no negative elements")
+        var out = [Double](repeating: 0, count: Swift.max(minLength, v.isEmpty ? 0 : Int(most) + 1))
+        out.withUnsafeMutableBufferPointer { o in
+            v.withUnsafeBufferPointer { x in w.withUnsafeBufferPointer { wt in for k in 0..<x.count { o[Int(x[k])] += wt[k] } } }
+        }
         return Tensor<Double>(out)
+    }
+
+    /// The least and greatest of `values` in one pass (`(0, -1)` for none).
+    static func extremes(_ values: [Int64]) -> (least: Int64, most: Int64) {
+        guard !values.isEmpty else { return (0, -1) }
+        var least = Int64.max, most = Int64.min
+        values.withUnsafeBufferPointer { p in for x in p { least = Swift.min(least, x); most = Swift.max(most, x) } }
+        return (least, most)
     }
 
     /// The elements, row-major, widened to `Int64` from the buffer's bytes: one switch on the
@@ -277,20 +290,42 @@ extension Tensor where Scalar: FloatingTensorScalar {
     ///     let (counts, edges) = try x.histogram(bins: 10, range: 0...1)
     public func histogram(bins: Int = 10, range: ClosedRange<Double>? = nil) throws -> (counts: Tensor<Int64>, edges: Tensor<Double>) {
         precondition(bins > 0, "histogram: `bins` must be positive, when an integer")
-        // Widened by a kernel, not element by element in generic code (unspecialised across modules).
-        let v = try cast(to: Double.self).flattened().scalars
-        var lo = range?.lowerBound ?? v.filter { !$0.isNaN }.min() ?? 0
-        var hi = range?.upperBound ?? v.filter { !$0.isNaN }.max() ?? 1
+        // Widened by a kernel, not element by element in generic code (unspecialised across
+        // modules), and read where it lies: the range in one pass, the counts in another, on raw
+        // memory (two filtered copies for the range and checked array accesses took 7.6 ms a
+        // million elements, NumPy's 4.4).
+        let buffer = try Tandem.runtime.read(cast(to: Double.self).flattened().node, call: "histogram")
+        let n = buffer.count, v = UnsafePointer(buffer.pointer.assumingMemoryBound(to: Double.self))
+        var lo = 0.0, hi = 1.0
+        if let range {
+            (lo, hi) = (range.lowerBound, range.upperBound)
+        } else {
+            var least = Double.infinity, most = -Double.infinity, any = false
+            for i in 0..<n where !v[i].isNaN {
+                least = Swift.min(least, v[i])
+                most = Swift.max(most, v[i])
+                any = true
+            }
+            if any { (lo, hi) = (least, most) } else { (lo, hi) = (0, 1) }
+        }
         precondition(lo.isFinite && hi.isFinite, "histogram: autodetected range of [\(lo), \(hi)] is not finite")
         if lo == hi { lo -= 0.5; hi += 0.5 }
         let edges = (0...bins).map { lo + (hi - lo) * Double($0) / Double(bins) }
         var counts = [Int64](repeating: 0, count: bins)
         let norm = Double(bins) / (hi - lo)
-        for x in v where x >= lo && x <= hi {
-            // NumPy's rule: the computed bin, then corrected against the edges themselves.
-            var i = Swift.min(Int((x - lo) * norm), bins - 1)
-            if x < edges[i] { i -= 1 } else if i + 1 < bins && x >= edges[i + 1] { i += 1 }
-            counts[i] += 1
+        withExtendedLifetime(buffer) {
+            edges.withUnsafeBufferPointer { e in
+                counts.withUnsafeMutableBufferPointer { c in
+                    for k in 0..<n {
+                        let x = v[k]
+                        guard x >= lo && x <= hi else { continue }
+                        // NumPy's rule: the computed bin, then corrected against the edges themselves.
+                        var i = Swift.min(Int((x - lo) * norm), bins - 1)
+                        if x < e[i] { i -= 1 } else if i + 1 < bins && x >= e[i + 1] { i += 1 }
+                        c[i] += 1
+                    }
+                }
+            }
         }
         return (Tensor<Int64>(counts), Tensor<Double>(edges))
     }

@@ -104,11 +104,15 @@ struct NumPyIndexTests {
         #expect(try edges.scalars == [0, 0.25, 0.5, 0.75, 1])
         // numpy.histogram(np.arange(10.0), bins=3): counts 3, 3, 4
         #expect(try Tensor<Double>.arange(0, 10).histogram(bins: 3).counts.scalars == [3, 3, 4])
+        // The range found past NaNs (numpy.histogram raises on NaN in an autodetected range; NaN
+        // is left out here), all-NaN and empty inputs over NumPy's default (0, 1).
+        let withNaN = try Tensor<Double>([2, .nan, 4, 3]).histogram(bins: 2)
+        #expect(try withNaN.counts.scalars == [1, 2] && withNaN.edges.scalars == [2, 3, 4])
+        #expect(try Tensor<Double>([.nan]).histogram(bins: 2).edges.scalars == [0, 0.5, 1])
+        #expect(try Tensor<Double>([Double]()).histogram(bins: 2).counts.scalars == [0, 0])
+        #expect(try Tensor<Int64>([Int64]()).bincount().scalars == [] && Tensor<Int64>([Int64]()).bincount(minLength: 2).scalars == [0, 0])
     }
 
-    /// Lanes of 2048 elements or more are sorted by radix passes on order-preserving keys: every
-    /// dtype against Swift's comparison sort, with the float specials (-0.0 and 0.0 equal for the
-    /// stable order, infinities, subnormals, NaN last) and the integer extremes.
     @Test("scans along every axis of a 3-D tensor, lanes split over the threads: the sequential running sums and products, each dtype's arithmetic")
     func scansAlongAxes() throws {
         let shape = [40, 30, 50]                 // 60,000 elements: split over the threads
@@ -136,6 +140,9 @@ struct NumPyIndexTests {
         for r in 0..<40 { var acc = 0.0; for c in 0..<30 { acc = c == 0 ? ms[c * 40 + r] : acc + ms[c * 40 + r]; #expect(t[r * 30 + c] == acc) } }
     }
 
+    /// Lanes of 256 elements or more are sorted by radix passes on order-preserving keys: every
+    /// dtype against Swift's comparison sort, with the float specials (-0.0 and 0.0 equal for the
+    /// stable order, infinities, subnormals, NaN last) and the integer extremes.
     @Test("long lanes (radix sort): sort, argsort, median and percentile of every dtype agree with a comparison sort")
     func longLanes() throws {
         var g = SeededGenerator(seed: 77)
