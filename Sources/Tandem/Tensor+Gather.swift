@@ -66,7 +66,7 @@ extension Tensor {
         let i = Tensor<Int64>(indices).broadcast(to: outShape)
         let wrapped = select(i .< Int64(0), i + n, i)
         let flat = base + wrapped * Int64(strides[a])
-        try Tensor.checkBounds(i, extent: common[a], axis: a)
+        try Tensor.checkBounds(i.node, extent: common[a], axis: a)
         return src.flattened().take(flat, axis: 0)
     }
 
@@ -74,8 +74,7 @@ extension Tensor {
     /// of `extent`, negative ones counted from the end, in a buffer of `Int64`; stops with
     /// NumPy's message at one outside `-extent..<extent`. A sync point.
     static func flatTargets(_ index: Node, extent: Int, axis: Int) throws -> Buffer {
-        let source = try Tandem.runtime.read(index.dtype == .int32 ? Tensor<Int32>(node: index).flattened().node : Tensor<Int64>(node: index).flattened().node,
-                                             call: "x[indices] = v")
+        let source = try Tandem.runtime.read(index, call: "x[indices] = v")      // row-major, whatever its shape
         let n = source.count, e = Int64(extent)
         let out = Buffer(dtype: .int64, count: n)
         let o = out.pointer.assumingMemoryBound(to: Int64.self)
@@ -85,15 +84,13 @@ extension Tensor {
             if source.dtype == .int32 {
                 let p = source.pointer.assumingMemoryBound(to: Int32.self)
                 for i in 0..<n {
-                    let v = Int64(p[i]), t = v < 0 ? v &+ e : v
-                    if UInt64(bitPattern: t) >= UInt64(e) { bad = v; break }
+                    guard let t = wrappedIndex(Int64(p[i]), extent: e) else { bad = Int64(p[i]); break }
                     o[i] = t
                 }
             } else {
                 let p = source.pointer.assumingMemoryBound(to: Int64.self)
                 for i in 0..<n {
-                    let v = p[i], t = v < 0 ? v &+ e : v
-                    if UInt64(bitPattern: t) >= UInt64(e) { bad = v; break }
+                    guard let t = wrappedIndex(p[i], extent: e) else { bad = p[i]; break }
                     o[i] = t
                 }
             }
@@ -102,10 +99,18 @@ extension Tensor {
         return out
     }
 
-    /// Stops with NumPy's message when an index is outside `-extent..<extent` (a sync point).
-    static func checkBounds<I: IndexTensorScalar>(_ indices: Tensor<I>, extent: Int, axis: Int) throws {
-        let buffer = try Tandem.runtime.read(indices.flattened().node, call: "index check")
+    /// Stops with NumPy's message when an index of the integer node `index` is outside
+    /// `-extent..<extent` (a sync point).
+    static func checkBounds(_ index: Node, extent: Int, axis: Int) throws {
+        let buffer = try Tandem.runtime.read(index, call: "index check")      // row-major, whatever its shape
         if let i = firstOutOfBounds(buffer, extent: extent) { preconditionFailure("index \(i) is out of bounds for axis \(axis) with size \(extent)") }
+    }
+
+    /// `v` as a position along an axis of `extent` (a negative one counted from the end), or nil
+    /// when it is outside `-extent..<extent`: one unsigned comparison.
+    @inline(__always) static func wrappedIndex(_ v: Int64, extent e: Int64) -> Int64? {
+        let t = v < 0 ? v &+ e : v
+        return UInt64(bitPattern: t) < UInt64(e) ? t : nil
     }
 
     /// The first integer of `buffer` (its values on the host) outside `-extent..<extent`, or nil:
@@ -113,8 +118,7 @@ extension Tensor {
     /// copied into an array first, a million-element index took milliseconds to check).
     static func firstOutOfBounds(_ buffer: Buffer, extent: Int) -> Int64? {
         let e = Int64(extent), n = buffer.count
-        // v is inside when v + e (for a negative v) or v is in 0..<e: one unsigned comparison.
-        @inline(__always) func outside(_ v: Int64) -> Bool { UInt64(bitPattern: v < 0 ? v &+ e : v) >= UInt64(e) }
+        @inline(__always) func outside(_ v: Int64) -> Bool { wrappedIndex(v, extent: e) == nil }
         return withExtendedLifetime(buffer) {
             switch buffer.dtype {
             case .int64:
@@ -159,8 +163,7 @@ extension Tensor {
             selectedShape = index.shape
         } else {
             // The flat position of every selected element: the same subscript applied to the positions.
-            if index.dtype == .int32 { try Tensor.checkBounds(Tensor<Int32>(node: index), extent: extent, axis: axis) }
-            else { try Tensor.checkBounds(Tensor<Int64>(node: index), extent: extent, axis: axis) }
+            try Tensor.checkBounds(index, extent: extent, axis: axis)
             let selected = Tensor<Int64>.arange(Int64(count)).reshaped(shape).view(indices)
             targetBuffer = try Tandem.runtime.read(selected.flattened().node, call: "x[indices] = v")
             selectedShape = selected.shape
