@@ -259,44 +259,40 @@ enum FFT {
             let group = stride == 1 ? 1 : Swift.min(FFT.lineGroup, stride)
             let groupsPerBlock = (stride + group - 1) / group
             let groups = (lines / stride) * groupsPerBlock
-            do {
-                do {
-                    // Raw pointers cross into the pieces as integers; each piece owns whole groups.
-                    let (ar, ai) = (UInt(bitPattern: dr), UInt(bitPattern: di))
-                    // A small transform on the calling thread: waking the workers cost more.
-                    let pieces = count < FFT.parallelPoints ? 1 : Swift.min(groups, Swift.max(1, Tandem.hostThreads))
-                    DispatchQueue.concurrentPerform(iterations: pieces) { piece in
-                        let pr = UnsafeMutablePointer<Double>(bitPattern: ar)!, pi = UnsafeMutablePointer<Double>(bitPattern: ai)!
-                        let xr = UnsafeMutablePointer<Double>.allocate(capacity: points * group)
-                        let xi = UnsafeMutablePointer<Double>.allocate(capacity: points * group)
-                        defer { xr.deallocate(); xi.deallocate() }
-                        var work = plan.workspace()
-                        // Conjugated in and out for the inverse: ifft(x) = conj(fft(conj(x))) / n.
-                        let sign: Double = inverse ? -1 : 1
-                        for g in Swift.stride(from: piece, to: groups, by: pieces) {
-                            let first = (g % groupsPerBlock) * group, width = Swift.min(group, stride - first)
-                            let base = (g / groupsPerBlock) * points * stride + first
-                            // Line q of the group is element (base + q) + j * stride, j < points.
-                            if stride == 1 {
-                                xr.update(from: pr + base, count: points)
-                                for j in 0..<points { xi[j] = sign * pi[base + j] }
-                            } else {
-                                for j in 0..<points {
-                                    let row = base + j * stride
-                                    for q in 0..<width {
-                                        xr[q * points + j] = pr[row + q]
-                                        xi[q * points + j] = sign * pi[row + q]
-                                    }
-                                }
+            // Raw pointers cross into the pieces as integers; each piece owns whole groups.
+            let (ar, ai) = (UInt(bitPattern: dr), UInt(bitPattern: di))
+            // A small transform on the calling thread: waking the workers cost more.
+            let pieces = count < FFT.parallelPoints ? 1 : Swift.min(groups, Swift.max(1, Tandem.hostThreads))
+            DispatchQueue.concurrentPerform(iterations: pieces) { piece in
+                let pr = UnsafeMutablePointer<Double>(bitPattern: ar)!, pi = UnsafeMutablePointer<Double>(bitPattern: ai)!
+                let xr = UnsafeMutablePointer<Double>.allocate(capacity: points * group)
+                let xi = UnsafeMutablePointer<Double>.allocate(capacity: points * group)
+                defer { xr.deallocate(); xi.deallocate() }
+                var work = plan.workspace()
+                // Conjugated in and out for the inverse: ifft(x) = conj(fft(conj(x))) / n.
+                let sign: Double = inverse ? -1 : 1
+                for g in Swift.stride(from: piece, to: groups, by: pieces) {
+                    let first = (g % groupsPerBlock) * group, width = Swift.min(group, stride - first)
+                    let base = (g / groupsPerBlock) * points * stride + first
+                    // Line q of the group is element (base + q) + j * stride, j < points.
+                    if stride == 1 {
+                        xr.update(from: pr + base, count: points)
+                        for j in 0..<points { xi[j] = sign * pi[base + j] }
+                    } else {
+                        for j in 0..<points {
+                            let row = base + j * stride
+                            for q in 0..<width {
+                                xr[q * points + j] = pr[row + q]
+                                xi[q * points + j] = sign * pi[row + q]
                             }
-                            for q in 0..<width { plan.forward(xr + q * points, xi + q * points, &work) }
-                            for j in 0..<points {
-                                let row = base + j * stride
-                                for q in 0..<width {
-                                    pr[row + q] = xr[q * points + j] * scale
-                                    pi[row + q] = xi[q * points + j] * imaginaryScale
-                                }
-                            }
+                        }
+                    }
+                    for q in 0..<width { plan.forward(xr + q * points, xi + q * points, &work) }
+                    for j in 0..<points {
+                        let row = base + j * stride
+                        for q in 0..<width {
+                            pr[row + q] = xr[q * points + j] * scale
+                            pi[row + q] = xi[q * points + j] * imaginaryScale
                         }
                     }
                 }

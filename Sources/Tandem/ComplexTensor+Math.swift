@@ -286,7 +286,6 @@ extension ComplexTensor where RealType == Double {
     /// A real scalar with a complex tensor (promoted to complex).
     @_disfavoredOverload
     public static func / (a: Double, b: ComplexTensor) -> ComplexTensor { divide(ComplexTensor(Tensor(a)), b) }
-
 }
 
 extension ComplexTensor where RealType == Float {
@@ -316,5 +315,4 @@ extension ComplexTensor where RealType == Float {
     /// A real scalar with a complex tensor (promoted to complex).
     @_disfavoredOverload
     public static func / (a: Float, b: ComplexTensor) -> ComplexTensor { divide(ComplexTensor(Tensor(a)), b) }
-
 }

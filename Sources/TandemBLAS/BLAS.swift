@@ -160,9 +160,14 @@ public final class BLAS: Sendable {
     public func accepts(m: Int, n: Int, k: Int) -> Bool {
         switch functions {
         case nil: false
-        case .lp64: [m, n, k].allSatisfy { $0 > 0 && $0 <= Int(Int32.max) }
-        case .ilp64: [m, n, k].allSatisfy { $0 > 0 }
+        case .lp64: BLAS.fit([m, n, k], lp64: true)
+        case .ilp64: BLAS.fit([m, n, k], lp64: false)
         }
+    }
+
+    /// Whether every side is positive and, for a 32-bit-integer interface, fits its `Int32`.
+    private static func fit(_ sides: [Int], lp64: Bool) -> Bool {
+        sides.allSatisfy { $0 > 0 && (!lp64 || $0 <= Int(Int32.max)) }
     }
 
     /// `C = op(A) op(B)` for row-major `A` (m × k, leading dimension `lda`; stored k × m when
@@ -202,8 +207,8 @@ public final class BLAS: Sendable {
     public func acceptsVector(m: Int, n: Int) -> Bool {
         switch vectorFunctions {
         case nil: false
-        case .lp64: [m, n].allSatisfy { $0 > 0 && $0 <= Int(Int32.max) }
-        case .ilp64: [m, n].allSatisfy { $0 > 0 }
+        case .lp64: BLAS.fit([m, n], lp64: true)
+        case .ilp64: BLAS.fit([m, n], lp64: false)
         }
     }
 
