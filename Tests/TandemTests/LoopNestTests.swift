@@ -570,19 +570,21 @@ extension LoopNestTests {
         #expect(after.compiled == before.compiled + 1)
         if Tandem.runtime.executor.workers > 1 { #expect(after.compiledParallel == before.compiledParallel + 1) }
 
-        // A nest run again with another constant reuses its code.
+        // A nest run again with another constant reuses its code. The compile counters are the
+        // process's, and tests beside this one compile too: a run that compiled nothing shows the
+        // reuse (without it every run compiles).
         var y = Tensor<Double>.zeros([n])
-        for dt in [0.5, 0.25] {
+        var runsWithoutCompiles = 0
+        for dt in [0.5, 0.25, 0.125, 0.0625] {
             let stats = Tandem.statistics
             Tandem.loop(1..<n) { i in y[i] = y[i - 1] + dt }
             var wy = [Double](repeating: 0, count: n)
             for i in 1..<n { wy[i] = wy[i - 1] + dt }
             #expect(try y.scalars == wy)
-            if dt == 0.25 {
-                let now = Tandem.statistics
-                #expect(now.compileMisses + now.compileDiskHits == stats.compileMisses + stats.compileDiskHits)
-            }
+            let now = Tandem.statistics
+            if dt != 0.5 && now.compileMisses + now.compileDiskHits == stats.compileMisses + stats.compileDiskHits { runsWithoutCompiles += 1 }
         }
+        #expect(runsWithoutCompiles >= 1, "every run of the nest with another constant compiled")
 
         // Reading the written tensor through an index: in order, compiled (not point by point).
         Tandem.loopPrograms = .auto
