@@ -116,6 +116,12 @@ public enum Examples {
                 small: ["n": 32, "steps": 20]) { p in
             try AllenCahn.run(n: int(p, "n"), steps: int(p, "steps"), dt: p["dt"]!, epsilon: p["epsilon"]!)
         },
+        Example(name: "nbody", summary: "a star cluster under its own gravity: all pairs by broadcasting, leapfrog steps, no read in the loop",
+                parameters: [("n", 256), ("steps", 100), ("dt", 0.001), ("softening", 0.05)],
+                integerParameters: ["n", "steps"],
+                small: ["n": 32, "steps": 20]) { p in
+            try NBody.run(n: int(p, "n"), steps: int(p, "steps"), dt: p["dt"]!, softening: p["softening"]!)
+        },
     ]
 
     public static func named(_ name: String) -> Example? { all.first { $0.name == name } }

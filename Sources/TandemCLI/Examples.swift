@@ -115,6 +115,8 @@ enum ExpectedExamples {
         "edge_detection": ["blur_mean": 105.72366471044285, "magnitude_max": 85.05288177629842, "strong": 2057, "median": 44.79405651998709],
         "spectrum": ["peak_hz": 48, "second_peak_hz": 120, "peak_power": 6.250286474395951, "power_sum": 15.59655450638525],
         "allen_cahn": ["mean": 0.002216645991379098, "abs_mean": 0.03868773106474615, "positive_fraction": 0.51171875, "energy": 0.24889565369583433],
+        "nbody": ["energy_start": -0.40773845390857866, "energy_end": -0.4077384526495784, "kinetic_end": 0.004856130332999585,
+                  "max_speed": 0.13353506655067074, "x0": 0.5596095137560784],
     ]
 
     static func outputs(_ name: String, _ params: [String: Double]) -> [String: Double]? {

@@ -49,6 +49,9 @@ struct ExamplesTests {
              outputs: ["peak_hz": 48, "second_peak_hz": 120, "peak_power": 6.250286474395951, "power_sum": 15.59655450638525]),
         Case(example: "allen_cahn", params: ["n": 32, "steps": 20, "dt": 0.05, "epsilon": 0.02],
              outputs: ["mean": 0.002216645991379098, "abs_mean": 0.03868773106474615, "positive_fraction": 0.51171875, "energy": 0.24889565369583433]),
+        Case(example: "nbody", params: ["n": 32, "steps": 20, "dt": 0.001, "softening": 0.05],
+             outputs: ["energy_start": -0.40773845390857866, "energy_end": -0.4077384526495784, "kinetic_end": 0.004856130332999585,
+                       "max_speed": 0.13353506655067074, "x0": 0.5596095137560784]),
     ]
 
     func check(_ c: Case, _ device: DeviceChoice?) throws {

@@ -23,7 +23,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 NAMES = ("heat", "kmeans", "logistic_regression", "mandelbrot", "asian_option", "fir_filter", "life", "cavity_flow", "image",
-         "softmax_regression", "edge_detection", "spectrum", "allen_cahn")
+         "softmax_regression", "edge_detection", "spectrum", "allen_cahn", "nbody")
 
 SMALL = {
     "heat": {"n": 12, "tolerance": 1e-5, "max_iterations": 1000, "check_every": 5},
@@ -39,6 +39,7 @@ SMALL = {
     "edge_detection": {"height": 40, "width": 56},
     "spectrum": {"n": 128},
     "allen_cahn": {"n": 32, "steps": 20},
+    "nbody": {"n": 32, "steps": 20},
 }
 
 
