@@ -23,7 +23,7 @@ public struct Tensor<Scalar: TensorScalar>: TensorProtocol, Sendable {
     init(_ op: Node.Op, shape: [Int]) {
         self.init(node: Node(op, dtype: Scalar.dtype, shape: shape))
         let depth = node.pendingDepth
-        if depth >= Runtime.flushDepth && depth % Runtime.flushDepth == 0 { Tandem.runtime.relieveDepth(node) }
+        if depth >= Runtime.flushDepth { Tandem.runtime.relieveDepth(node) }
     }
 
     /// The extent of each axis.

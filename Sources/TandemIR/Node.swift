@@ -240,6 +240,40 @@ public final class Node: @unchecked Sendable {
         }
     }
 
+    /// A digest of what made this node: its operation (and operator), type and shape, and its
+    /// inputs' operations, types and shapes, not any value. The same statement of a loop's body
+    /// makes nodes of one signature at every iteration (while its inputs are computed in the
+    /// same iteration, as they usually are); `Runtime.relieveDepth` cuts a loop without syncs
+    /// at such a statement each time, so the graphs between cuts repeat.
+    public var localSignature: UInt64 {
+        var h = FNV1a.mix(FNV1a.basis, Node.opCode(op))
+        h = FNV1a.mix(FNV1a.mix(h, Int(dtype.rawValue)), shape)
+        op.forEachInput { input in
+            h = FNV1a.mix(FNV1a.mix(FNV1a.mix(h, Node.opCode(input.op)), Int(input.dtype.rawValue)), input.shape.count)
+            h = FNV1a.mix(h, input.shape)
+        }
+        return h
+    }
+
+    /// The operation's kind and operator as one word (within this process).
+    private static func opCode(_ op: Op) -> Int {
+        switch op {
+        case .storage: 1
+        case .fill: 2
+        case .uniform: 3
+        case .iota: 4
+        case .unary(let u, _): 5 &+ 16 &* u.hashValue
+        case .binary(let b, _, _): 6 &+ 16 &* b.hashValue
+        case .select: 7
+        case .cast: 8
+        case .view(_, let map): 9 &+ 16 &* map.hashValue
+        case .reshape: 10
+        case .reduce(let r, _, let axes): 11 &+ 16 &* FNV1a.mix(FNV1a.mix(FNV1a.basis, r.hashValue), axes).hashValue
+        case .update(_, let map, _): 12 &+ 16 &* map.hashValue
+        case .gather(_, _, let axis): 13 &+ 16 &* axis
+        }
+    }
+
     public var count: Int { Shape.count(shape) }
 
     /// The buffer when the node is materialised.

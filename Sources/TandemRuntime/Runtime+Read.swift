@@ -59,6 +59,11 @@ extension Runtime {
     /// Runs a read as one sync point: counted, and traced under `call` with `bytes`.
     private func sync<T>(_ call: () -> String, bytes: Int, _ body: () throws -> T) throws -> T {
         statistics.update { $0.syncs += 1 }
+        // A read starts the thread's next stretch of deep chains afresh: they are cut first
+        // at the bound again (the same places as after the previous read, so their plans are
+        // reused too), not held back for a statement of the code before the read.
+        let me = Runtime.currentThread
+        depthAnchors.withLock { _ = $0.removeValue(forKey: me) }
         let start = ProcessInfoLite.monotonicNanos()
         defer {
             Tracer.shared.record(TraceEvent(kind: .sync, name: call(), start: start, duration: ProcessInfoLite.monotonicNanos() - start,

@@ -80,6 +80,10 @@ public final class Runtime: @unchecked Sendable {
     /// The device choice in effect here (`withDevice`'s scope, else `TANDEM_DEVICE`, else `auto`).
     public var deviceChoice: DeviceChoice { Runtime.scopedDevice ?? defaultChoice }
     let pendingUpdates = Mutex<[PendingUpdate]>([])
+    /// Per thread, the signatures of the statements at which `relieveDepth` cuts chains.
+    let depthAnchors = Mutex<[UInt: [UInt64]]>([:])
+    /// How many statements a thread's cuts remember (a loop's independent chains, one each).
+    static let maxDepthAnchors = 8
     /// `auto`'s placements, once known (`options()`).
     let autoOptions = Mutex<[Placement]?>(nil)
     /// Measured kernel time and count per kernel label (fused ops), for `TANDEM_PROFILE`.
@@ -375,10 +379,10 @@ public final class Runtime: @unchecked Sendable {
     public static let flushDepth = Planner.maxFusedDepth
 
     /// Queues the pending graph behind `node`, a value whose chain of pending operations has
-    /// reached a multiple of `flushDepth`: a loop without a sync (`x = x * 0.5 + 1`, 10,000
+    /// reached `flushDepth`: a loop without a sync (`x = x * 0.5 + 1`, 10,000
     /// times) otherwise builds one graph of tens of thousands of nodes that is planned from
-    /// scratch at the end, at microseconds a node. Cut at the same depth every time, the
-    /// graphs repeat and their plans are reused (`PlanCache`); the kernels are the ones the
+    /// scratch at the end, at microseconds a node. Cut at the same place every time (below),
+    /// the graphs repeat and their plans are reused (`PlanCache`); the kernels are the ones the
     /// planner's depth bound made already, so nothing is computed that was not before.
     /// While updates are pending, their own flushes bound the graph (`relieveGraphPressure`),
     /// aligned on a place of the loop's body; a flush for depth as well would cut the loop at a
@@ -392,12 +396,36 @@ public final class Runtime: @unchecked Sendable {
     /// made, it misses what syncs realised since, and a training loop whose weights each
     /// epoch's loss read realises was flushed every ten epochs at a second place of the loop
     /// (softmax regression: three more plans, one more compile, in its first run).
+    ///
+    /// Where the loop is cut: the first cut is at the first node whose chain reaches the bound;
+    /// later ones at the first node past the bound made by a statement cut at before
+    /// (`Node.localSignature`, remembered per thread, up to `maxDepthAnchors` of them). Cut
+    /// wherever the bound fell, a loop whose body is not one chain (N-body's positions,
+    /// velocities and accelerations) was cut at a different statement each time: a hundred
+    /// leapfrog steps made ten graphs, all planned from scratch (five now, half of them
+    /// reused). A chain that meets none of those statements is cut at twice the bound, and
+    /// its statement remembered too (a second independent chain, or a loop that changed).
+    /// A read forgets them (`sync`).
     public func relieveDepth(_ node: Node) {
+        let depth = node.pendingDepth
+        guard depth >= Runtime.flushDepth else { return }
         let me = Runtime.currentThread
+        let signature = node.localSignature
+        let anchors = depthAnchors.withLock { $0[me] ?? [] }
+        let atBound = depth % Runtime.flushDepth == 0 && (anchors.isEmpty || depth >= 2 * Runtime.flushDepth)
+        guard atBound || anchors.contains(signature) else { return }
         if pendingUpdates.withLock({ $0.contains { $0.thread == me && !$0.isDead } }) { return }
         // Counted when the nodes were made; syncs since may have realised part of the chain.
         if graphLock.withLock({ _ in node.recountPendingDepth() }) < Runtime.flushDepth { return }
-        do { try materialize([node]) } catch {
+        do {
+            try materialize([node])
+            guard !anchors.contains(signature) else { return }
+            depthAnchors.withLock { all in
+                if all.count >= 64 && all[me] == nil { all.removeAll() }   // threads that ended
+                all[me, default: []].append(signature)
+                if all[me]!.count > Runtime.maxDepthAnchors { all[me]!.removeFirst() }
+            }
+        } catch {
             // The graph is intact; the same error is thrown at the next sync point.
         }
     }
