@@ -84,15 +84,14 @@ public final class PlanCache {
     public func plan(roots: [Node], sequences: Bool = false) -> (plan: Plan, hit: Bool) {
         let (nodes, epoch) = Planner.postorder(roots)
         guard nodes.count <= PlanCache.maxNodes else {
-            return (Planner(sequences: sequences).plan(roots: roots, nodes: nodes, index: Planner.positions(nodes)), false)
+            return (Planner(sequences: sequences).plan(roots: roots, nodes: nodes, epoch: epoch), false)
         }
         var (words, constants) = PlanCache.key(roots: roots, nodes: nodes, epoch: epoch)
         words.append(sequences ? -102 : -103)
         let key = Key(words)
         if let t = entries[key] { return (PlanCache.bind(t, nodes, constants: constants, members: bindMembers, scratch: &scratch), true) }
-        let index = Planner.positions(nodes)
-        let plan = Planner(sequences: sequences).plan(roots: roots, nodes: nodes, index: index)
-        if let t = PlanCache.template(plan, nodes: nodes, index: index, constants: constants) {
+        let plan = Planner(sequences: sequences).plan(roots: roots, nodes: nodes, epoch: epoch)
+        if let t = PlanCache.template(plan, nodes: nodes, epoch: epoch, constants: constants) {
             if entries.count >= PlanCache.maxEntries { entries.removeAll() }
             entries[key] = t
         }
@@ -246,7 +245,8 @@ public final class PlanCache {
 
     /// The plan with its buffers and nodes replaced by positions; nil when a buffer or member
     /// of it cannot be named that way (then the graph is not cached).
-    static func template(_ plan: Plan, nodes: [Node], index: [ObjectIdentifier: Int], constants: [UInt64]) -> Template? {
+    static func template(_ plan: Plan, nodes: [Node], epoch: UInt64, constants: [UInt64]) -> Template? {
+        func index(_ n: Node) -> Int? { Planner.position(n, epoch: epoch) }
         var refs: [ObjectIdentifier: BufferRef] = [:]
         for (i, n) in nodes.enumerated() {
             if let b = n.storage, refs[ObjectIdentifier(b)] == nil { refs[ObjectIdentifier(b)] = .leaf(i) }
@@ -278,15 +278,15 @@ public final class PlanCache {
             t.kernelMembers.append(members)
         }
         for (node, buffer) in plan.realized {
-            guard let i = index[ObjectIdentifier(node)] else { return nil }
+            guard let i = index(node) else { return nil }
             t.realized.append((i, ref(buffer)))
         }
         for (node, base, map) in plan.realizedViews {
-            guard let i = index[ObjectIdentifier(node)], let j = index[ObjectIdentifier(base)] else { return nil }
+            guard let i = index(node), let j = index(base) else { return nil }
             t.realizedViews.append((i, j, map))
         }
         for node in plan.unstored {
-            guard let i = index[ObjectIdentifier(node)] else { return nil }
+            guard let i = index(node) else { return nil }
             t.unstored.append(i)
         }
         t.fresh = fresh

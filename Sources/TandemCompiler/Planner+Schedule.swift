@@ -47,7 +47,7 @@ extension Planner {
         let inlineOK = kind(i) != .update
         var seen: Set<KernelBuilder.MemoKey> = []
         func go(_ n: Node, _ m: AffineMap?, top: Bool) {
-            let j = index[ObjectIdentifier(n)]!
+            let j = position(n)!
             if !top, let m, !seen.insert(.init(node: ObjectIdentifier(n), map: m)).inserted { return }
             if !top && materialized[j] {
                 if n.storage != nil { return }
@@ -64,7 +64,7 @@ extension Planner {
         case .reduce(_, let source, _): go(source, map, top: false)
         case .update(let base, _, let value):
             go(value, map, top: false)
-            let b = index[ObjectIdentifier(base)]!
+            let b = position(base)!
             if !inPlace[i] { go(base, .identity(base.shape.count), top: false) }
             if inPlace[i] {
                 if base.storage == nil { out.insert(b) }
@@ -120,7 +120,7 @@ extension Planner {
         var s: Set<Int> = []
         var seen: Set<ObjectIdentifier> = []
         func go(_ n: Node, top: Bool) {
-            let j = index[ObjectIdentifier(n)]!
+            let j = position(n)!
             if !top && materialized[j] { s.insert(j); return }
             if !seen.insert(ObjectIdentifier(n)).inserted { return }
             for input in n.op.inputs { go(input, top: false) }
@@ -134,7 +134,7 @@ extension Planner {
     /// Whether a materialised node met at `map` inside a kernel over `domain` can be computed
     /// there and stored on the way: elementwise, and the map visits each of its elements once.
     func canInline(_ node: Node, at map: AffineMap, domain: [Int]) -> Bool {
-        guard isElementwise(node), !cut[index[ObjectIdentifier(node)]!], map.inRank == domain.count, map.outRank == domain.count,
+        guard isElementwise(node), !cut[position(node)!], map.inRank == domain.count, map.outRank == domain.count,
               map.offset.allSatisfy({ $0 == 0 }) else { return false }
         for d in 0..<map.inRank {
             var found = false
@@ -147,25 +147,25 @@ extension Planner {
         return true
     }
 
-    func isMaterialized(_ node: Node) -> Bool { materialized[index[ObjectIdentifier(node)]!] }
+    func isMaterialized(_ node: Node) -> Bool { materialized[position(node)!] }
 
     /// The dense buffer of a produced node (not of one placed inside an update's buffer).
     func producedBuffer(_ node: Node) -> Buffer? {
         if let s = node.storage { return s }
-        let i = index[ObjectIdentifier(node)]!
+        let i = position(node)!
         return produced[i] && placement[i] == nil ? buffers[i] : nil
     }
 
     /// Where a produced node's element `map(j)` lives, or nil when it is not produced yet.
     func producedLocation(_ node: Node, _ map: AffineMap) -> (Buffer, Overlap.FlatAccess)? {
         if let s = node.storage { return (s, flat(map, node.shape)) }
-        let i = index[ObjectIdentifier(node)]!
+        let i = position(node)!
         return produced[i] ? location(i, map) : nil
     }
 
     /// Marks a node produced by the kernel being built and says where to store it.
     func claimInline(_ node: Node, _ map: AffineMap) -> (Buffer, Overlap.FlatAccess) {
-        let i = index[ObjectIdentifier(node)]!
+        let i = position(node)!
         produced[i] = true
         return location(i, map)
     }
@@ -258,7 +258,7 @@ extension Planner {
     /// Whether update u's value is computed straight into u's fresh buffer by a kernel of its own.
     func isPlaced(_ u: Int) -> Bool {
         guard case .update(_, _, let value) = nodes[u].op else { return false }
-        return placement[index[ObjectIdentifier(value)]!] == u
+        return placement[position(value)!] == u
     }
 
     func targets(_ c: Int) -> Set<Int> {
@@ -268,7 +268,7 @@ extension Planner {
             let (extents, _, map) = domainMap(c)
             var seen: Set<KernelBuilder.MemoKey> = []
             func go(_ n: Node, _ m: AffineMap?, top: Bool) {
-                let j = index[ObjectIdentifier(n)]!
+                let j = position(n)!
                 if !top && materialized[j] {
                     if isElementwise(n), let m, canInline(n, at: m, domain: extents) { found.insert(j) }
                     return
@@ -299,7 +299,7 @@ extension Planner {
         // is unwritten: it goes back to a buffer of its own.
         func placedValue(_ u: Int) -> Int? {
             guard case .update(_, _, let value) = nodes[u].op else { return nil }
-            let v = index[ObjectIdentifier(value)]!
+            let v = position(value)!
             return placement[v] == u ? v : nil
         }
         guard let u = pending.first(where: { inPlace[$0] && placedValue($0).map { !produced[$0] } ?? true }) else {

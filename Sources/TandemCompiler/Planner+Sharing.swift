@@ -17,7 +17,7 @@ extension Planner {
         func propagate(_ i: Int, _ r: Reach) {
             // Through a reshape the index is not affine: such uses are not counted as reaches.
             for (input, m) in inputMaps(nodes[i], r.map) {
-                if let m { add(index[ObjectIdentifier(input)]!, Reach(domain: r.domain, map: m, points: r.points)) }
+                if let m { add(position(input)!, Reach(domain: r.domain, map: m, points: r.points)) }
             }
         }
         for i in nodes.indices.reversed() {
@@ -39,10 +39,10 @@ extension Planner {
                 let points = extents.reduce(1, *)
                 switch node.op {
                 case .reduce(_, let source, _):
-                    add(index[ObjectIdentifier(source)]!, Reach(domain: domain, map: map, points: points))
+                    add(position(source)!, Reach(domain: domain, map: map, points: points))
                 case .update(let base, _, let value):
-                    add(index[ObjectIdentifier(value)]!, Reach(domain: domain, map: map, points: points))
-                    add(index[ObjectIdentifier(base)]!, Reach(domain: .copy(base.shape), map: .identity(base.shape.count), points: base.count))
+                    add(position(value)!, Reach(domain: domain, map: map, points: points))
+                    add(position(base)!, Reach(domain: .copy(base.shape), map: .identity(base.shape.count), points: base.count))
                 default:
                     propagate(i, Reach(domain: domain, map: map, points: points))
                 }
@@ -97,17 +97,32 @@ extension Planner {
     /// A diamond ladder (`z = z * z`, 64 times) has 2^64 paths but 64 nodes; summing per path
     /// overflowed. The walk is iterative and visits at most `costCap * 16` nodes, so its price
     /// per node is bounded whatever the graph.
+    /// The walk marks the nodes it met with a stamp of its own in `costMarks` (no set per walk:
+    /// the sets' allocations and hashing were most of this function's time).
     func cost(_ i: Int) -> Int {
-        if let c = subtreeCost[i] { return c }
+        if subtreeCost.count != nodes.count {
+            subtreeCost = [Int](repeating: -1, count: nodes.count)
+            costMarks = [UInt32](repeating: 0, count: nodes.count)
+        }
+        if subtreeCost[i] >= 0 { return subtreeCost[i] }
+        costStamp &+= 1
+        if costStamp == 0 {
+            costMarks = [UInt32](repeating: 0, count: nodes.count)
+            costStamp = 1
+        }
         var total = 0, visits = 0
-        var seen: Set<Int> = [i]
+        costMarks[i] = costStamp
         var stack = [i]
         while let k = stack.popLast(), total < Planner.costCap, visits < Planner.costCap * 16 {
             visits += 1
-            total += Planner.opCost(nodes[k].op)
-            for input in nodes[k].op.inputs {
-                let j = index[ObjectIdentifier(input)]!
-                if !materialized[j], seen.insert(j).inserted { stack.append(j) }
+            let op = nodes[k].op
+            total += Planner.opCost(op)
+            for x in 0..<op.inputCount {
+                let j = position(op.input(x))!
+                if !materialized[j] && costMarks[j] != costStamp {
+                    costMarks[j] = costStamp
+                    stack.append(j)
+                }
             }
         }
         let c = min(total, Planner.costCap)
@@ -158,7 +173,7 @@ extension Planner {
             let node = nodes[i]
             var d = 0
             for input in node.op.inputs {
-                let j = index[ObjectIdentifier(input)]!
+                let j = position(input)!
                 // A materialised elementwise node may still be computed inside its consumer.
                 if !(nodes[j].storage != nil || cut[j] || (materialized[j] && !isElementwise(nodes[j]))) { d = max(d, depth[j]) }
                 widest[i] = max(widest[i], materialized[j] || input.op.inputs.isEmpty ? input.count : widest[j])
@@ -177,7 +192,7 @@ extension Planner {
                 plan.keptNodes += 1
             }
         }
-        subtreeCost.removeAll()
+        subtreeCost = []
     }
 
     /// Nodes that compute values (views and fills are index maps and constants: never stored for reuse).

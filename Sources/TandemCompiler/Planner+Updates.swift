@@ -9,8 +9,8 @@ extension Planner {
 
     func decideUpdate(_ u: Int) {
         guard case .update(let base, let map, let value) = nodes[u].op else { return }
-        let b = index[ObjectIdentifier(base)]!
-        let v = index[ObjectIdentifier(value)]!
+        let b = position(base)!
+        let v = position(value)!
         let box = Planner.complementBoxes(map, base: base.shape, value: value.shape)
         // A materialised value can be computed straight into a fresh buffer for the new version,
         // leaving only the border to copy: cheaper than storing it and copying it over the base.
@@ -208,9 +208,9 @@ extension Planner {
         var reads: [Int: [Read]]? = nil
         let inPlaceBases = Set(nodes.indices.filter { inPlace[$0] }.compactMap { baseIndex(of: $0) })
         for u in candidates {
-            guard case .update(let b, let umap, let value) = nodes[u].op, let bi = index[ObjectIdentifier(b)],
+            guard case .update(let b, let umap, let value) = nodes[u].op, let bi = position(b),
                   fresh[bi], !deadBorder.contains(bi), case .update(let bb, let bmap, _) = b.op, bmap == umap,
-                  let bbi = index[ObjectIdentifier(bb)], !taken.contains(bbi), !inPlaceBases.contains(bi), !inPlaceBases.contains(bbi),
+                  let bbi = position(bb), !taken.contains(bbi), !inPlaceBases.contains(bi), !inPlaceBases.contains(bbi),
                   bb.dtype == nodes[u].dtype, bb.shape == nodes[u].shape, !roots.contains(bbi),
                   bb.holders.load(ordering: .relaxed) == 0 else { continue }
             if let storage = bb.storage {
@@ -220,7 +220,7 @@ extension Planner {
                 guard fresh[bbi] else { continue }
             }
             guard contained(bbi, excluding: bi) else { continue }
-            let vi = index[ObjectIdentifier(value)]!
+            let vi = position(value)!
             let writer = placement[vi] == u ? vi : u
             if writer == vi, !reaches(value, b) { continue }
             if reads == nil { reads = kernelReads() }
@@ -321,13 +321,13 @@ extension Planner {
             case .update(let base, _, let value):
                 (starts, extents) = ([(value, .identity(value.shape.count))], value.shape)
                 if !inPlace[r] {
-                    out[index[ObjectIdentifier(base)]!, default: []].append(Read(reader: r, map: .identity(base.shape.count), extents: base.shape))
+                    out[position(base)!, default: []].append(Read(reader: r, map: .identity(base.shape.count), extents: base.shape))
                 }
             default:
                 extents = nodes[r].shape
                 starts = inputMaps(nodes[r], .identity(extents.count))
             }
-            walkLoads(starts) { n, m in out[index[ObjectIdentifier(n)]!, default: []].append(Read(reader: r, map: m, extents: extents)) }
+            walkLoads(starts) { n, m in out[position(n)!, default: []].append(Read(reader: r, map: m, extents: extents)) }
         }
         return out
     }
@@ -346,7 +346,7 @@ extension Planner {
     }
 
     func baseIndex(of u: Int) -> Int? {
-        if case .update(let base, _, _) = nodes[u].op { return index[ObjectIdentifier(base)] }
+        if case .update(let base, _, _) = nodes[u].op { return position(base) }
         return nil
     }
 
@@ -372,7 +372,7 @@ extension Planner {
         func go(_ n: Node, _ m: AffineMap?) {
             guard let m else { visit(n, nil); return }
             if !seen.insert(.init(node: ObjectIdentifier(n), map: m)).inserted { return }
-            let i = index[ObjectIdentifier(n)]!
+            let i = position(n)!
             if materialized[i] { visit(n, m); return }
             for (input, im) in inputMaps(n, m) { go(input, im) }
         }

@@ -180,7 +180,10 @@ public final class Planner {
     }
 
     @exclusivity(unchecked) var nodes: [Node] = []
-    @exclusivity(unchecked) var index: [ObjectIdentifier: Int] = [:]
+    /// The walk (`postorder`) that ordered `nodes`: a node's position is its `walkIndex` while
+    /// its `walkEpoch` is this (the walk marks them; no table of positions is made, where the
+    /// table's hashing was a tenth of planning a new graph).
+    @exclusivity(unchecked) var epoch: UInt64 = 0
     @exclusivity(unchecked) var uses: [Int] = []
     @exclusivity(unchecked) var consumersInPlan: [[Int]] = []
     @exclusivity(unchecked) var materialized: [Bool] = []
@@ -215,7 +218,10 @@ public final class Planner {
 
     // Memos of the passes in Planner+Sharing.swift and Planner+Schedule.swift (stored
     // properties cannot live in their extensions).
-    @exclusivity(unchecked) var subtreeCost: [Int: Int] = [:]
+    /// `cost(i)` once computed, -1 before (emptied when what is materialised changes).
+    @exclusivity(unchecked) var subtreeCost: [Int] = []
+    @exclusivity(unchecked) var costMarks: [UInt32] = []
+    @exclusivity(unchecked) var costStamp: UInt32 = 0
     /// Materialised nodes that must be produced before node i's kernel can run, computed once as
     /// if nothing were produced (producing a node only removes it and what it stood for).
     @exclusivity(unchecked) var blockerCache: [Int: [Int]] = [:]
@@ -255,16 +261,16 @@ public final class Planner {
 
     /// Plans everything the roots need that is not yet materialised.
     public func plan(roots: [Node]) -> Plan {
-        let nodes = Planner.postorder(roots).nodes
-        return plan(roots: roots, nodes: nodes, index: Planner.positions(nodes))
+        let (nodes, epoch) = Planner.postorder(roots)
+        return plan(roots: roots, nodes: nodes, epoch: epoch)
     }
 
     /// Plans with the graph already walked by `postorder` (the plan cache walks it for its key).
-    func plan(roots: [Node], nodes: [Node], index: [ObjectIdentifier: Int]) -> Plan {
-        collect(nodes, index)
+    func plan(roots: [Node], nodes: [Node], epoch: UInt64) -> Plan {
+        collect(nodes, epoch)
         plan.nodeCount = nodes.count
         for r in roots { mark(r) }
-        self.roots = Set(roots.map { index[ObjectIdentifier($0)]! })
+        self.roots = Set(roots.map { position($0)! })
         for i in nodes.indices { decideMaterialization(i) }
         decideDepthAndKeep()
         decideSharing()
@@ -275,7 +281,7 @@ public final class Planner {
         if !pingPongOrder.isEmpty && !pingPongHolds() {
             let again = Planner(sequences: sequences)
             again.allowPingPong = false
-            return again.plan(roots: roots, nodes: nodes, index: index)
+            return again.plan(roots: roots, nodes: nodes, epoch: epoch)
         }
         plan.unstored = nodes.indices.filter { (!materialized[$0] && isCompute(nodes[$0])) || taken.contains($0) }.map { nodes[$0] }
         for i in nodes.indices where materialized[i] && nodes[i].storage == nil && !taken.contains(i) {
@@ -336,17 +342,15 @@ public final class Planner {
         return (nodes, epoch)
     }
 
-    /// The position of each node in `nodes`, as a table (for the planner's many lookups).
-    static func positions(_ nodes: [Node]) -> [ObjectIdentifier: Int] {
-        var index: [ObjectIdentifier: Int] = [:]
-        index.reserveCapacity(nodes.count)
-        for (i, n) in nodes.enumerated() { index[ObjectIdentifier(n)] = i }
-        return index
-    }
+    /// Node n's position in `nodes`, or nil when the walk did not reach it.
+    @inline(__always) func position(_ n: Node) -> Int? { Planner.position(n, epoch: epoch) }
 
-    func collect(_ nodes: [Node], _ index: [ObjectIdentifier: Int]) {
+    /// Node n's position in the order of the walk `epoch`, or nil when that walk did not reach it.
+    @inline(__always) static func position(_ n: Node, epoch: UInt64) -> Int? { n.walkEpoch == epoch ? n.walkIndex : nil }
+
+    func collect(_ nodes: [Node], _ epoch: UInt64) {
         self.nodes = nodes
-        self.index = index
+        self.epoch = epoch
         uses = [Int](repeating: 0, count: nodes.count)
         consumersInPlan = [[Int]](repeating: [], count: nodes.count)
         materialized = nodes.map { $0.storage != nil }
@@ -358,14 +362,14 @@ public final class Planner {
         fresh = [Bool](repeating: false, count: nodes.count)
         for (i, node) in nodes.enumerated() {
             for input in node.op.inputs {
-                let j = index[ObjectIdentifier(input)]!
+                let j = position(input)!
                 uses[j] += 1
                 consumersInPlan[j].append(i)
             }
         }
     }
 
-    func mark(_ node: Node) { materialized[index[ObjectIdentifier(node)]!] = true }
+    func mark(_ node: Node) { materialized[position(node)!] = true }
 
     func decideMaterialization(_ i: Int) {
         let node = nodes[i]
@@ -376,14 +380,14 @@ public final class Planner {
             // update's buffer (see decideUpdate), so it is not materialised on its own.
             materialized[i] = true
         case .reshape(let source):
-            let j = index[ObjectIdentifier(source)]!
+            let j = position(source)!
             switch source.op {
             case .storage, .fill, .uniform, .iota: break
             default: materialized[j] = true
             }
         case .gather(let source, _, _):
             // Read at data-dependent positions: it must be in a buffer of its own.
-            if source.storage == nil { materialized[index[ObjectIdentifier(source)]!] = true }
+            if source.storage == nil { materialized[position(source)!] = true }
         default: break
         }
     }
