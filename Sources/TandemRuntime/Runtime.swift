@@ -397,38 +397,51 @@ public final class Runtime: @unchecked Sendable {
     /// epoch's loss read realises was flushed every ten epochs at a second place of the loop
     /// (softmax regression: three more plans, one more compile, in its first run).
     ///
-    /// Where the loop is cut: the first cut is at the first node whose chain reaches the bound;
-    /// later ones at the first node past the bound made by a statement cut at before
-    /// (`Node.localSignature`, remembered per thread, up to `maxDepthAnchors` of them). Cut
-    /// wherever the bound fell, a loop whose body is not one chain (N-body's positions,
-    /// velocities and accelerations) was cut at a different statement each time: a hundred
-    /// leapfrog steps made ten graphs, all planned from scratch (five now, half of them
-    /// reused). A chain that meets none of those statements is cut at twice the bound, and
-    /// its statement remembered too (a second independent chain, or a loop that changed).
-    /// A read forgets them (`sync`).
+    /// Where the loop is cut: the first cut is at the first node whose chain reaches the bound
+    /// (when no update defers it: see below); later ones at the first node past the bound made
+    /// by a statement cut at before (`Node.localSignature`, remembered per thread, up to
+    /// `maxDepthAnchors` of them). Cut wherever the bound fell, a loop whose body is not one
+    /// chain (N-body's positions, velocities and accelerations) was cut at a different
+    /// statement each time: a hundred leapfrog steps made ten graphs, all planned from scratch
+    /// (five now, half of them reused). A chain that meets none of those statements is cut at
+    /// twice the bound, and its statement remembered too (a second independent chain, or a
+    /// loop that changed). A read forgets them (`sync`).
     public func relieveDepth(_ node: Node) {
         let depth = node.pendingDepth
         guard depth >= Runtime.flushDepth else { return }
         let me = Runtime.currentThread
-        let signature = node.localSignature
         let anchors = depthAnchors.withLock { $0[me] ?? [] }
         let atBound = depth % Runtime.flushDepth == 0 && (anchors.isEmpty || depth >= 2 * Runtime.flushDepth)
-        guard atBound || anchors.contains(signature) else { return }
-        if pendingUpdates.withLock({ $0.contains { $0.thread == me && !$0.isDead } }) { return }
+        var signature: UInt64? = nil
+        if !atBound {
+            guard !anchors.isEmpty else { return }
+            signature = node.localSignature
+            guard anchors.contains(signature!) else { return }
+        }
+        // Updates written in the loop flush it at their own place; one left pending from before
+        // the loop (`linspace` writes its last element) is taken along by this flush instead of
+        // holding every flush back until the next read.
+        let id = node.id
+        if pendingUpdates.withLock({ $0.contains { $0.thread == me && !$0.isDead && id &- $0.node.id < Runtime.updateRhythm } }) { return }
         // Counted when the nodes were made; syncs since may have realised part of the chain.
         if graphLock.withLock({ _ in node.recountPendingDepth() }) < Runtime.flushDepth { return }
+        let cut = signature ?? node.localSignature     // before the sync makes the node storage
         do {
             try materialize([node])
-            guard !anchors.contains(signature) else { return }
+            guard !anchors.contains(cut) else { return }
             depthAnchors.withLock { all in
                 if all.count >= 64 && all[me] == nil { all.removeAll() }   // threads that ended
-                all[me, default: []].append(signature)
+                all[me, default: []].append(cut)
                 if all[me]!.count > Runtime.maxDepthAnchors { all[me]!.removeFirst() }
             }
         } catch {
             // The graph is intact; the same error is thrown at the next sync point.
         }
     }
+
+    /// How many nodes (by id) may be made after a pending update before it stops deferring the
+    /// depth flushes (`relieveDepth`): a loop writing slices writes one within a few hundred.
+    static let updateRhythm: UInt64 = 4 * UInt64(flushDepth)
 
     /// The calling thread's pending updates that live tensors still hold (the others are dropped
     /// from the list; other threads' updates wait for their own sync points).
