@@ -1,5 +1,5 @@
 import Testing
-import Tandem
+@testable import Tandem
 
 /// Issue 16 points 2 (slice bounds) and 4: shapes and joins with NumPy's results (values
 /// written out from NumPy by hand in each check).
@@ -37,6 +37,26 @@ struct NumPyShapeTests {
         #expect(try x.rolled(by: 12).scalars == [4, 5, 1, 2, 3])
         #expect(try m.rolled(by: 1, axis: 1).scalars == [3, 0, 1, 2, 7, 4, 5, 6, 11, 8, 9, 10])
         #expect(try m.rolled(by: 1).scalars == [11, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10])
+        // A roll is a gather along its axis, fused with what reads it: no write, one kernel.
+        let u = Tensor<Double>((0..<48).map(Double.init), shape: [6, 8])
+        let stencil = (u.rolled(by: 1, axis: 0) + u.rolled(by: -1, axis: 1) + u.rolled(by: 3, axis: 1)).sum(axis: 1)
+        #expect(Tandem.plan(stencil).kernels.count == 1)
+        let us = try u.scalars
+        var want = [Double](repeating: 0, count: 6)
+        for i in 0..<6 {
+            for j in 0..<8 {
+                let up = us[((i + 5) % 6) * 8 + j], right = us[i * 8 + (j + 1) % 8], back = us[i * 8 + (j + 5) % 8]
+                want[i] += up + right + back
+            }
+        }
+        #expect(try stencil.scalars == want)
+        // A long axis computes its positions instead of storing them: the same values.
+        let n = Tensor<Int64>.storedRollIndex + 5
+        let long = Tensor<Int64>.arange(Int64(n))
+        let rolled = try long.rolled(by: -7).scalars
+        #expect(rolled.count == n)
+        #expect(Array(rolled.prefix(3)) == [7, 8, 9] && Array(rolled.suffix(7)) == (0..<7).map(Int64.init))
+        #expect(Array(try long.rolled(by: 2).scalars.prefix(3)) == [Int64(n - 2), Int64(n - 1), 0])
         #expect(try Tensor<Int64>([1, 2]).repeated(3).scalars == [1, 1, 1, 2, 2, 2])
         let r = Tensor<Int64>([1, 2, 3, 4], shape: [2, 2])
         #expect(try r.repeated(2, axis: 0).scalars == [1, 2, 1, 2, 3, 4, 3, 4])

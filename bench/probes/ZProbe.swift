@@ -12,6 +12,15 @@ import Glibc
 public enum ZProbe {
     /// `cumsum` and `sort` of a rows x cols matrix along `axis` (seventeenth session), each synced
     /// (`Tandem.wait`), best of `reps`, in ms.
+    // Periodic diffusion by rolls (numpy.roll along both axes), nothing read in the loop.
+    public static func roll(n: Int, steps: Int) throws -> [String: Double] {
+        var u = Tensor<Double>.uniform([n, n], seed: 9, in: 0...1)
+        for _ in 0..<steps {
+            u = 0.25 * (u.rolled(by: 1, axis: 0) + u.rolled(by: -1, axis: 0) + u.rolled(by: 1, axis: 1) + u.rolled(by: -1, axis: 1))
+        }
+        return ["sum": try u.sum().item(), "u0": try u[0, 0].item()]
+    }
+
     public static func scan(rows: Int, cols: Int, axis: Int, reps: Int) throws -> [String: Double] {
         func now() -> Double { var ts = timespec(); clock_gettime(CLOCK_MONOTONIC, &ts); return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9 }
         let x = Tensor(try Tensor<Double>.uniform([rows, cols], seed: 5, in: -1...1).scalars, shape: [rows, cols])

@@ -121,6 +121,12 @@ def thin(n=20000, d=10, k=5, reps=50, mode=1):
         t = time.perf_counter(); b = x.T @ g; bb = min(bb, time.perf_counter() - t)
     return {"xw_us": ba * 1e6, "xtg_us": bb * 1e6, "xw_sum": a.sum(), "xtg_sum": b.sum()}
 
+def roll(n=1000, steps=20):
+    u = uniform([n, n], 9, 0, 1)
+    for _ in range(steps):
+        u = 0.25 * (np.roll(u, 1, 0) + np.roll(u, -1, 0) + np.roll(u, 1, 1) + np.roll(u, -1, 1))
+    return {"sum": u.sum(), "u0": u[0, 0]}
+
 def scan(rows=1000, cols=1000, axis=1, reps=5):
     x = uniform([rows, cols], 5, -1, 1); bs = bo = 1e9
     for _ in range(reps):
