@@ -94,7 +94,7 @@ extension ComplexTensor {
     }
 
     /// The zero frequency moved to the middle of each axis in `axes` (all when nil), as
-    /// `numpy.fft.fftshift`: a roll by `n/2` (a view of both parts).
+    /// `numpy.fft.fftshift`: a roll by `n/2` of both parts (`Tensor.rolled`, a gather).
     ///
     ///     let centred = try ComplexTensor(x).fft().fftshift()
     public func fftshift(axes: [Int]? = nil) -> ComplexTensor { parts { FFT.shift($0, axes: axes, inverse: false) } }
@@ -107,7 +107,7 @@ extension ComplexTensor {
 
 extension Tensor {
     /// The zero frequency moved to the middle of each axis in `axes` (all when nil)
-    /// (`numpy.fft.fftshift`): a roll by `n/2`, a view.
+    /// (`numpy.fft.fftshift`): a roll by `n/2` (`Tensor.rolled`, a gather).
     ///
     ///     let f = Tensor<Double>.fftfreq(8).fftshift()     // -4 ... 3, over 8
     public func fftshift(axes: [Int]? = nil) -> Tensor { FFT.shift(self, axes: axes, inverse: false) }
