@@ -131,7 +131,9 @@ public final class KernelHistory: Sendable {
     /// The stable key of a kernel's structure (the same in every process).
     public static func key(_ kernel: Kernel) -> String { digest(kernel).hex }
 
-    static func digest(_ kernel: Kernel) -> Digest { Digest(bytes: SHA256.hash(data: Array(kernel.structureDescription.utf8))) }
+    /// SHA-256 of `Kernel.structureBytes` (histories keyed by the text of the structure, before,
+    /// are not found again: their kernels count from zero once, and the old lines age out).
+    static func digest(_ kernel: Kernel) -> Digest { Digest(bytes: SHA256.hash(data: kernel.structureBytes)) }
 
     /// Runs of `kernel` recorded by earlier processes and by this one.
     public func runs(_ kernel: Kernel) -> Int {

@@ -6,6 +6,7 @@ import _TandemTestSupport
 @testable import Tandem
 @testable import TandemIR
 @testable import TandemRuntime
+import TandemCompiler
 
 /// Kernel runs counted across processes (issue 14, point 2): a compile is amortised over a
 /// kernel's life, not one process.
@@ -50,6 +51,68 @@ struct KernelHistoryTests {
         c.entries = a.entries
         #expect(c == a && c.hashValue == a.hashValue && KernelHistory.key(c) == KernelHistory.key(a))
         #expect(a.structureDescription.hasPrefix("Kernel(rank: ") && !a.structureDescription.contains("memo"))
+    }
+
+    @Test("two kernels have the same structure bytes exactly when they are equal")
+    func structureBytesSeparateKernels() {
+        // Kernels of every kind a plan makes: maps, reductions (laned, split, rows), literals,
+        // parameters, gathers, generators, casts, selects, strided and broadcast reads, and
+        // sequences of small ones.
+        let x = Tensor<Double>.uniform([64, 33], seed: 41, in: -1...1)
+        let v = Tensor<Float>.uniform([33], seed: 42, in: 0...1)
+        let i = Tensor<Int64>([3, 0, 2, 63])
+        let programs: [[Node]] = [
+            [(x * 2).sum().node], [(x * 3).sum().node], [(x + 2).exp().node], [(x - 2).exp().node],
+            [x.sum(axis: 0).node], [x.sum(axis: 1).node], [x.max(axis: 1).node], [x.transposed.sum(axis: 1).node],
+            [x.take(i, axis: 0).node], [x.rolled(by: 1, axis: 1).node], [(v * 2 + 1).sqrt().node],
+            [`where`(x .> 0, x, x * 0.5).node], [Tensor<Float>(x).node], [(x[.all, 0..<32] * 2 + x[.all, 1..<33]).node],
+            [Tensor<Double>.arange(0, 50).node], [Tensor<Double>.uniform([50], seed: 3, in: 0...1).node],
+        ]
+        var kernels: [Kernel] = []
+        for roots in programs { kernels += Planner().plan(roots: roots).kernels.map(\.kernel) }
+        for (n, steps) in [(9, 1), (10, 2), (9, 2)] {
+            let (p, _) = SequenceKernelTests.relax(n, iterations: steps, seed: 3)
+            kernels += Planner(sequences: true).plan(roots: [p.node]).kernels.map(\.kernel)
+        }
+        #expect(kernels.contains { $0.isSequence })
+        // Every field, changed alone, changes the bytes.
+        let base = Tandem.plan((x[.all, 0..<32] * 2 + x[.all, 1..<33]).sum(axis: 1)).kernels[0].kernel
+        var variants: [Kernel] = []
+        func variant(_ change: (inout Kernel) -> Void) { var k = base; change(&k); variants.append(k) }
+        variant { $0.rank += 1 }
+        variant { $0.parallelAxes += 1 }
+        variant { $0.buffers[0].isWritten.toggle() }
+        variant { $0.buffers[0].dtype = .float32 }
+        variant { $0.accesses[0].offset += 1 }
+        variant { $0.accesses[0].strides[0] = .param(7) }
+        variant { $0.accesses[0].strides[0] = .fixed(3) }
+        variant { $0.accesses[0].strides.append(.zero) }
+        variant { $0.instrs[0].epilogue.toggle() }
+        variant { $0.instrs[0].dtype = .int64 }
+        variant { $0.instrs.append(Instr(.literal(.float(2.5)), .float64)) }
+        variant { $0.instrs.append(Instr(.literal(.float(3.5)), .float64)) }
+        variant { $0.instrs.append(Instr(.unary(.exp, 0), .float64)) }
+        variant { $0.instrs.append(Instr(.unary(.log, 0), .float64)) }
+        variant { $0.instrs.append(Instr(.binary(.add, 0, 1), .float64)) }
+        variant { $0.instrs.append(Instr(.binary(.add, 1, 0), .float64)) }
+        variant { $0.reductions.append(Reduction(op: .max, value: 0, accumulator: .float64)) }
+        variant { $0.stores[0].epilogue.toggle() }
+        variant { $0.stores[0].value += 1 }
+        variant { $0.intParams += 1 }
+        variant { $0.floatParams += 1 }
+        variant { $0.innerExtent = 12 }
+        variant { $0.literalInts = [4] }
+        variant { $0.entries = .split }
+        for (i, v) in variants.enumerated() {
+            #expect(v != base && v.structureBytes != base.structureBytes, "variant \(i)")
+            for w in variants[(i + 1)...] { #expect(v.structureBytes != w.structureBytes, "variant \(i)") }
+        }
+        for a in kernels {
+            for b in kernels {
+                #expect((a == b) == (a.structureBytes == b.structureBytes), "\(a)\n\(b)")
+                #expect((a == b) == (KernelHistory.key(a) == KernelHistory.key(b)))
+            }
+        }
     }
 
     @Test("a key's digest round-trips through its 64 hex digits, in either case; a line with a non-hex digit is skipped")
