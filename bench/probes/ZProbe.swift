@@ -21,6 +21,17 @@ public enum ZProbe {
         return ["sum": try u.sum().item(), "u0": try u[0, 0].item()]
     }
 
+    // Periodic diffusion on ghost cells: the field padded by wrapping each step (numpy.pad
+    // mode="wrap"), the stencil read from the padded array; nothing read in the loop.
+    public static func pad(n: Int, steps: Int) throws -> [String: Double] {
+        var u = Tensor<Double>.uniform([n, n], seed: 9, in: 0...1)
+        for _ in 0..<steps {
+            let g = u.padded([(1, 1)], mode: .wrap)
+            u = 0.25 * (g[0..<n, 1...n] + g[2...(n + 1), 1...n] + g[1...n, 0..<n] + g[1...n, 2...(n + 1)])
+        }
+        return ["sum": try u.sum().item(), "u0": try u[0, 0].item()]
+    }
+
     public static func scan(rows: Int, cols: Int, axis: Int, reps: Int) throws -> [String: Double] {
         func now() -> Double { var ts = timespec(); clock_gettime(CLOCK_MONOTONIC, &ts); return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9 }
         let x = Tensor(try Tensor<Double>.uniform([rows, cols], seed: 5, in: -1...1).scalars, shape: [rows, cols])

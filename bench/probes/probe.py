@@ -127,6 +127,13 @@ def roll(n=1000, steps=20):
         u = 0.25 * (np.roll(u, 1, 0) + np.roll(u, -1, 0) + np.roll(u, 1, 1) + np.roll(u, -1, 1))
     return {"sum": u.sum(), "u0": u[0, 0]}
 
+def pad(n=1000, steps=20):
+    u = uniform([n, n], 9, 0, 1)
+    for _ in range(steps):
+        g = np.pad(u, 1, mode="wrap")
+        u = 0.25 * (g[:-2, 1:-1] + g[2:, 1:-1] + g[1:-1, :-2] + g[1:-1, 2:])
+    return {"sum": u.sum(), "u0": u[0, 0]}
+
 def scan(rows=1000, cols=1000, axis=1, reps=5):
     x = uniform([rows, cols], 5, -1, 1); bs = bo = 1e9
     for _ in range(reps):
