@@ -97,6 +97,7 @@ extension Planner {
     /// A diamond ladder (`z = z * z`, 64 times) has 2^64 paths but 64 nodes; summing per path
     /// overflowed. The walk is iterative and visits at most `costCap * 16` nodes, so its price
     /// per node is bounded whatever the graph.
+    ///
     /// The walk marks the nodes it met with a stamp of its own in `costMarks` (no set per walk:
     /// the sets' allocations and hashing were most of this function's time).
     func cost(_ i: Int) -> Int {

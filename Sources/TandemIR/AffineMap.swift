@@ -19,12 +19,15 @@ public struct AffineMap: Hashable, Sendable, CustomStringConvertible {
         self.coef = coef
     }
 
-    /// Hashes the map as one word, a digest of its ranks and entries (equality still compares
-    /// them all): kernel building looks maps up by the thousand, and feeding every entry to
-    /// `Hasher` was most of a lookup.
-    public func hash(into hasher: inout Hasher) {
-        var h = UInt64(truncatingIfNeeded: inRank &* 31 &+ outRank) &* 0x9E37_79B9_7F4A_7C15
-        hasher.combine(FNV1a.mix(FNV1a.mix(h, offset), coef))
+    /// Hashes the map as one word, `digest` (equality still compares every entry): kernel
+    /// building looks maps up by the thousand, and feeding every entry to `Hasher` was most of a
+    /// lookup.
+    public func hash(into hasher: inout Hasher) { hasher.combine(digest) }
+
+    /// A digest of the ranks and entries (FNV-1a over the words; the same in every process).
+    public var digest: UInt64 {
+        let h = UInt64(truncatingIfNeeded: inRank &* 31 &+ outRank) &* 0x9E37_79B9_7F4A_7C15
+        return FNV1a.mix(FNV1a.mix(h, offset), coef)
     }
 
     public static func identity(_ rank: Int) -> AffineMap {

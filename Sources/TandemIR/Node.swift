@@ -263,21 +263,16 @@ public final class Node: @unchecked Sendable {
         case .fill: 2
         case .uniform: 3
         case .iota: 4
-        case .unary(let u, _): 5 &+ 16 &* caseIndex(u)
-        case .binary(let b, _, _): 6 &+ 16 &* caseIndex(b)
+        case .unary(let u, _): 5 &+ 16 &* u.ordinal
+        case .binary(let b, _, _): 6 &+ 16 &* b.ordinal
         case .select: 7
         case .cast: 8
-        case .view(_, let map): 9 &+ 16 &* Int(truncatingIfNeeded: FNV1a.mix(FNV1a.mix(FNV1a.basis, map.offset), map.coef))
+        case .view(_, let map): 9 &+ 16 &* Int(truncatingIfNeeded: map.digest)
         case .reshape: 10
-        case .reduce(let r, _, let axes): 11 &+ 16 &* Int(truncatingIfNeeded: FNV1a.mix(FNV1a.mix(FNV1a.basis, caseIndex(r)), axes))
-        case .update(_, let map, _): 12 &+ 16 &* Int(truncatingIfNeeded: FNV1a.mix(FNV1a.mix(FNV1a.basis, map.offset), map.coef))
+        case .reduce(let r, _, let axes): 11 &+ 16 &* Int(truncatingIfNeeded: FNV1a.mix(FNV1a.mix(FNV1a.basis, r.ordinal), axes))
+        case .update(_, let map, _): 12 &+ 16 &* Int(truncatingIfNeeded: map.digest)
         case .gather(_, _, let axis): 13 &+ 16 &* axis
         }
-    }
-
-    /// The case of an enum without payloads (its one-byte tag).
-    private static func caseIndex<E: RawRepresentable>(_ e: E) -> Int {
-        withUnsafeBytes(of: e) { Int($0[0]) }
     }
 
     public var count: Int { Shape.count(shape) }
