@@ -46,19 +46,32 @@ extension Planner {
         let (extents, _, map) = domainMap(i)
         let inlineOK = kind(i) != .update
         var seen: Set<KernelBuilder.MemoKey> = []
+        // Materialised nodes the kernel could compute inline: walked through only after the rest,
+        // and only when they are not blockers already. A blocker is produced before this kernel
+        // runs, and whatever it needs before it, so walking on through it finds nothing new; a
+        // time-stepped field read both at its own index and through a gather (a roll) was walked
+        // down the whole chain of steps by every step's kernel (quadratic in the steps).
+        var inlinable: [(node: Node, map: AffineMap)] = []
         func go(_ n: Node, _ m: AffineMap?, top: Bool) {
+            plan.blockerSteps += 1
             let j = position(n)!
             if !top, let m, !seen.insert(.init(node: ObjectIdentifier(n), map: m)).inserted { return }
             if !top && materialized[j] {
                 if n.storage != nil { return }
                 if inlineOK, let m, canInline(n, at: m, domain: extents) {
-                    for (input, im) in inputMaps(n, m) { go(input, im, top: false) }
+                    inlinable.append((n, m))
                     return
                 }
                 out.insert(j)
                 return
             }
             for (input, im) in inputMaps(n, m) { go(input, im, top: false) }
+        }
+        func walkInlinable() {
+            while let (n, m) = inlinable.popLast() {
+                if out.contains(position(n)!) { continue }
+                for (input, im) in inputMaps(n, m) { go(input, im, top: false) }
+            }
         }
         switch node.op {
         case .reduce(_, let source, _): go(source, map, top: false)
@@ -73,6 +86,7 @@ extension Planner {
             }
         default: go(node, map, top: true)
         }
+        walkInlinable()
         // A value computed straight into the buffer of an in-place update writes its base:
         // the base first, and every other kernel reading the old version, as for the update.
         if let u = placement[i], inPlace[u], let b = baseIndex(of: u) {

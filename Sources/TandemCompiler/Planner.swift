@@ -134,6 +134,9 @@ public struct Plan: @unchecked Sendable {
     public var keptNodes = 0
     /// Graph nodes the planner walked.
     public var nodeCount = 0
+    /// Steps of the walks that find what each kernel waits for (`Planner.blockers`): about
+    /// linear in the graph, not in kernels times the chain below each.
+    public var blockerSteps = 0
     /// Nodes the kernels compute without storing them (marked `computedWithoutStore` once the
     /// plan is queued).
     public var unstored: [Node] = []

@@ -123,6 +123,36 @@ struct PlannerScaleTests {
         #expect(large.perNode <= 200_000)
     }
 
+    @Test("what each kernel waits for is found in steps linear in the graph when a time-stepped field is also read through a roll")
+    func blockerWalksLinear() throws {
+        // A 1-D periodic stencil: each step's field is stored (a roll gathers from it) and read
+        // at its own index by the next step, which could compute it inline. Every kernel's walk
+        // once went on through those fields down the whole chain of steps (quadratic).
+        func planned(_ steps: Int) -> (steps: Int, kernels: Int, nodes: Int) {
+            var u = Tensor<Double>.uniform([96], seed: 25, in: 1...2)
+            // The rolls as `rolled` makes them (built here below the API, which would queue
+            // the chain at the depth bound).
+            let next = Tensor<Int64>((0..<96).map { Int64(($0 + 1) % 96) }), last = Tensor<Int64>((0..<96).map { Int64(($0 + 95) % 96) })
+            for _ in 0..<steps {
+                let n = u.node
+                let up = PlannerScaleTests.node(.gather(source: n, index: next.node, axis: 0), like: n)
+                let um = PlannerScaleTests.node(.gather(source: n, index: last.node, axis: 0), like: n)
+                let flux = PlannerScaleTests.node(.binary(.mul, n, PlannerScaleTests.node(.binary(.sub, n, um), like: n)), like: n)
+                let lap = PlannerScaleTests.node(.binary(.add, PlannerScaleTests.node(.binary(.sub, up, PlannerScaleTests.scaled(n, 2, 0)), like: n), um), like: n)
+                u = Tensor<Double>(node: PlannerScaleTests.node(.binary(.add, PlannerScaleTests.node(.binary(.sub, n, PlannerScaleTests.scaled(flux, 0.01, 0)), like: n),
+                                                               PlannerScaleTests.scaled(lap, 0.02, 0)), like: n))
+            }
+            let plan = Planner().plan(roots: [u.node])
+            return (plan.blockerSteps, plan.kernels.count, plan.nodeCount)
+        }
+        let small = planned(40), large = planned(160)
+        #expect(large.kernels >= 3 * small.kernels, "\(small.kernels) then \(large.kernels) kernels")
+        // A few steps a node (the walk that went on through the fields: 37 a node, 450 a kernel),
+        // and four times the stencil's steps at most about four times the walk.
+        #expect(large.steps <= 4 * large.nodes, "\(large.steps) steps for \(large.nodes) nodes")
+        #expect(large.steps <= 5 * small.steps, "\(small.steps) then \(large.steps) steps")
+    }
+
     @Test("random deep programs with shared nodes and views agree with an eager evaluation", arguments: [31, 32, 33])
     func randomDeepPrograms(_ seed: UInt64) throws {
         var rng = SeededGenerator(seed: seed)
