@@ -309,13 +309,11 @@ public final class Planner {
 
     // MARK: - Collection
 
-    static let walks = Atomic<UInt64>(0)
-
     /// Every node the roots reach, each once, inputs before their consumers (the order every
     /// later pass and the plan cache's key use). Each node's `walkIndex` is its position when
     /// its `walkEpoch` is the returned epoch. Call under the graph lock.
     static func postorder(_ roots: [Node]) -> (nodes: [Node], epoch: UInt64) {
-        let epoch = walks.add(1, ordering: .relaxed).newValue
+        let epoch = Node.newWalkEpoch()
         var nodes: [Node] = []
         nodes.reserveCapacity(64)
         // The work stack holds unretained references (the roots keep every node alive during
@@ -323,10 +321,9 @@ public final class Planner {
         // of (Node, Bool) retained and released every node twice and needed tuple metadata.
         var stack: [UInt] = []
         stack.reserveCapacity(64)
-        @inline(__always) func bits(_ n: Node) -> UInt { UInt(bitPattern: Unmanaged.passUnretained(n).toOpaque()) }
-        for r in roots { stack.append(bits(r)) }       // the same order as before: the last root first
+        for r in roots { stack.append(Node.bits(r)) }       // the same order as before: the last root first
         while let top = stack.popLast() {
-            let node = Unmanaged<Node>.fromOpaque(UnsafeRawPointer(bitPattern: top & ~1)!).takeUnretainedValue()
+            let node = Node.unretained(top)
             if top & 1 != 0 {
                 node.walkIndex = nodes.count
                 nodes.append(node)
@@ -339,7 +336,7 @@ public final class Planner {
             let op = node.op
             for i in 0..<op.inputCount {
                 let input = op.input(i)
-                if input.walkEpoch != epoch { stack.append(bits(input)) }
+                if input.walkEpoch != epoch { stack.append(Node.bits(input)) }
             }
         }
         return (nodes, epoch)

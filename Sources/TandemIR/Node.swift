@@ -114,9 +114,9 @@ public final class Node: @unchecked Sendable {
         set { computedWithoutStoreFlag.store(newValue, ordering: .relaxed) }
     }
     private let computedWithoutStoreFlag = Atomic<Bool>(false)
-    /// Scratch of the planner's walk (`Planner.postorder`, under the graph lock): the walk that
-    /// last reached this node, and the node's position in that walk's order (-1 while it is
-    /// being visited). Marking nodes in place costs no table: the walk runs at every sync.
+    /// Scratch of the walks over the graph (the planner's `Planner.postorder` and
+    /// `recountPendingDepth`, under the graph lock): the walk that last reached this node, and
+    /// the node's position in the planner's order (-1 while it is being visited). Marking nodes in place costs no table: the walk runs at every sync.
     public var walkEpoch: UInt64 {
         get { walkEpochStore.load(ordering: .relaxed) }
         set { walkEpochStore.store(newValue, ordering: .relaxed) }
@@ -165,25 +165,59 @@ public final class Node: @unchecked Sendable {
     /// cut the loop at a second place: plans that differ from the loop's, compiled again).
     /// Counts are upper bounds (realising only shortens chains), so only inputs counted deeper
     /// than 0 are visited, each once, without recursion. Call under the runtime's graph lock.
+    ///
+    /// The walk marks the nodes it visits with a fresh `walkEpoch` (no table) and keeps them in
+    /// a stack of unretained references (this node keeps them alive), as the planner's walk
+    /// does. A node a recount marked since the graph last changed (`exactSince`) holds its exact
+    /// depth and is not walked again: a loop that cuts its chains for depth recounts at every
+    /// step past the bound, and walking the whole pending chain each time was quadratic in the
+    /// steps between cuts (a tenth of a 1-D stencil's run).
     public func recountPendingDepth() -> Int {
-        var depth: [ObjectIdentifier: Int] = [:]
-        var stack: [(node: Node, inputsDone: Bool)] = [(self, false)]
-        while let (node, inputsDone) = stack.popLast() {
-            let key = ObjectIdentifier(node)
-            if depth[key] != nil { continue }
-            if inputsDone {
+        let floor = Node.exactSince.load(ordering: .relaxed)
+        if walkEpoch >= floor { return pendingDepth }
+        let epoch = Node.walks.add(1, ordering: .relaxed).newValue
+        var stack: [UInt] = [Node.bits(self)]
+        stack.reserveCapacity(64)
+        while let top = stack.popLast() {
+            let node = Node.unretained(top)
+            if top & 1 != 0 {
+                // Inputs visited in this walk, or exact since, hold their recounts; the others
+                // (stored data, generators) 0.
                 var d = 0
-                node.op.forEachInput { d = max(d, (depth[ObjectIdentifier($0)] ?? $0.pendingDepth) + 1) }
-                depth[key] = d
+                node.op.forEachInput { d = max(d, $0.pendingDepth + 1) }
                 node.pendingDepthStore.store(d, ordering: .relaxed)
                 continue
             }
-            stack.append((node, true))
+            if node.walkEpoch == epoch { continue }
+            node.walkEpoch = epoch
+            stack.append(top | 1)
             node.op.forEachInput { input in
-                if input.pendingDepth > 0 && depth[ObjectIdentifier(input)] == nil { stack.append((input, false)) }
+                if input.pendingDepth > 0 && input.walkEpoch < floor { stack.append(Node.bits(input)) }
             }
         }
-        return depth[ObjectIdentifier(self)] ?? pendingDepth
+        return pendingDepth
+    }
+
+    /// A fresh mark for a walk over the graph (`walkEpoch`) other than a depth recount's; walks
+    /// run under the graph lock. The planner's marks say nothing of depths: they end every
+    /// recount's marks' claim to be exact, as a change to the graph does (`realize`).
+    public static func newWalkEpoch() -> UInt64 {
+        let epoch = walks.add(1, ordering: .relaxed).newValue
+        exactSince.max(epoch + 1, ordering: .relaxed)
+        return epoch
+    }
+    private static let walks = Atomic<UInt64>(0)
+    /// Walk marks from this one on are recounts' made since the graph last changed: their
+    /// nodes' depths are exact.
+    private static let exactSince = Atomic<UInt64>(1)
+    /// Ends the claim of the recounts so far that their depths are exact (a node was realised:
+    /// the chains above it are shorter now).
+    private static func graphChanged() { exactSince.max(walks.load(ordering: .relaxed) + 1, ordering: .relaxed) }
+    /// A node as a stack entry of a walk: its unretained address, the low bit free for a flag.
+    @inline(__always) public static func bits(_ n: Node) -> UInt { UInt(bitPattern: Unmanaged.passUnretained(n).toOpaque()) }
+    /// The node of a walk's stack entry (`bits`), the flag bit cleared.
+    @inline(__always) public static func unretained(_ bits: UInt) -> Node {
+        Unmanaged<Node>.fromOpaque(UnsafeRawPointer(bitPattern: bits & ~1)!).takeUnretainedValue()
     }
 
     /// Releases the operation's inputs without recursion: a chain of thousands of unplanned
@@ -288,6 +322,7 @@ public final class Node: @unchecked Sendable {
         let old = op
         op = .storage(buffer)
         pendingDepthStore.store(0, ordering: .relaxed)
+        Node.graphChanged()
         Node.retain(op)
         Node.release(old)
     }
@@ -298,6 +333,7 @@ public final class Node: @unchecked Sendable {
         let old = op
         op = .view(base, map)
         pendingDepthStore.store(1, ordering: .relaxed)
+        Node.graphChanged()
         Node.retain(op)
         Node.release(old)
     }
@@ -311,6 +347,7 @@ public final class Node: @unchecked Sendable {
         var depth = 0
         newOp.forEachInput { depth = max(depth, $0.pendingDepth + 1) }
         pendingDepthStore.store(depth, ordering: .relaxed)
+        Node.graphChanged()
         Node.retain(newOp)
         Node.release(old)
     }

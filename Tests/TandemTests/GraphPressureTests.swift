@@ -158,6 +158,28 @@ struct GraphPressureTests {
         #expect(try z.scalars == expected.map { $0 * 0.5 + 1 })
     }
 
+    @Test("a recount is trusted until a node is realised: the next one walks below again")
+    func recountsAreKeptUntilTheGraphChanges() throws {
+        // A loop cut for depth recounts at each step past the bound; nodes recounted since the
+        // graph last changed are not walked again, and a realised node ends that.
+        var a = Tensor<Double>.uniform([7], seed: 66, in: 0...1)
+        var expected = try a.scalars
+        for _ in 0..<20 {
+            a = a * 0.5 + 1
+            expected = expected.map { $0 * 0.5 + 1 }
+        }
+        let b = a * 2 + 1
+        let counted = b.node.pendingDepth
+        #expect(counted >= 40)
+        #expect(b.node.recountPendingDepth() == counted)
+        let c = b + 1
+        #expect(c.node.recountPendingDepth() == counted + 1)
+        #expect(try a.scalars == expected)      // realises a: two operations below b now
+        #expect(b.node.recountPendingDepth() == 2)
+        #expect(c.node.recountPendingDepth() == 3)
+        #expect(try c.scalars == expected.map { ($0 * 2 + 1) + 1 })
+    }
+
     @Test("a diamond ladder past the flush bound is recounted once a node, not once a path, and flushed")
     func deepDiamondLadderIsRecountedOnceANode() throws {
         // Each step reads the last twice: 2^100 paths below the end, 200 nodes deep.
