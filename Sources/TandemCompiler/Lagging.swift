@@ -150,6 +150,11 @@ public enum Lagging {
                 && !(p.kernel.rank == 1 && p.kernel.usesVectorMath)
         }
         guard eligible(first), n0 > 1 else { return nil }
+        // The chain's kernels are at most the next `maxChain`: when even all of them access
+        // fewer than `minimumBytes`, no chain is worth its lag, and its conflicts (quadratic in
+        // the members) need not be found. A plan of a thousand row writes into one array spent
+        // a fifth of its planning here, at every kernel.
+        guard kernels.prefix(maxChain).reduce(0, { $0 + $1.bytesAccessed }) >= minimumBytes else { return nil }
         var members: [[Use]] = [uses(first)]
         /// The buffers the chain uses, each with the bytes one row step advances through it.
         var rows: [(buffer: Buffer, bytes: Int)] = []
