@@ -12,6 +12,16 @@ import Glibc
 public enum ZProbe {
     /// `cumsum` and `sort` of a rows x cols matrix along `axis` (seventeenth session), each synced
     /// (`Tandem.wait`), best of `reps`, in ms.
+    // Recurrences written a row (or an element) at a time, as in a plain NumPy loop (nineteenth
+    // session): each row is the previous one damped plus its own value; `cols` 1 is a vector.
+    public static func recur(n: Int, cols: Int) throws -> [String: Double] {
+        var u = cols == 1 ? Tensor<Double>.uniform([n], seed: 11, in: 0...1) : Tensor<Double>.uniform([n, cols], seed: 11, in: 0...1)
+        for i in 1..<n {
+            if cols == 1 { u[i] = u[i - 1] * 0.5 + u[i] } else { u[i, .all] = u[i - 1, .all] * 0.5 + u[i, .all] }
+        }
+        return ["sum": try u.sum().item(), "last": try u.flattened()[u.count - 1].item()]
+    }
+
     // Periodic diffusion by rolls (numpy.roll along both axes), nothing read in the loop.
     public static func roll(n: Int, steps: Int) throws -> [String: Double] {
         var u = Tensor<Double>.uniform([n, n], seed: 9, in: 0...1)

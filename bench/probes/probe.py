@@ -141,6 +141,12 @@ def scan(rows=1000, cols=1000, axis=1, reps=5):
         t = time.perf_counter(); s = np.sort(x, axis=axis - 1); bo = min(bo, time.perf_counter() - t)
     return {"cumsum_ms": bs * 1e3, "sort_ms": bo * 1e3, "last": c[-1, -1], "first": s[0, 0]}
 
+def recur(n=3000, cols=1):
+    u = uniform([n], 11, 0, 1) if cols == 1 else uniform([n, cols], 11, 0, 1)
+    for i in range(1, n):
+        u[i] = u[i - 1] * 0.5 + u[i]
+    return {"sum": u.sum(), "last": u.ravel()[-1]}
+
 name = sys.argv[1]; args = {k: float(v) if '.' in v or 'e' in v else int(v) for k, v in (a.split('=') for a in sys.argv[2:])}
 f = globals()[name[2:]]
 best = 1e9
