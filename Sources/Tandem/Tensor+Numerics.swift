@@ -58,8 +58,9 @@ extension Tensor where Scalar: FloatingTensorScalar {
     /// - With `axis` nil: `ord` nil, the Euclidean norm of all elements flattened (for a matrix
     ///   the Frobenius norm, NumPy's default); a vector takes any `ord` as above; a matrix takes
     ///   1 / -1 (largest / smallest column sum of magnitudes) and `.infinity` / `-.infinity`
-    ///   (row sums). The spectral and nuclear norms (`ord` 2, -2) need singular values, which
-    ///   Tandem does not compute: asking for them stops with a message.
+    ///   (row sums). The spectral and nuclear norms (`ord` 2, -2) need singular values, a sync
+    ///   point this lazy function does not take: asking for them stops with a message (take
+    ///   the largest or smallest of `singularValues()`).
     ///
     ///     let length = v.norm()
     ///     let rowLengths = m.norm(axis: 1)
@@ -79,7 +80,7 @@ extension Tensor where Scalar: FloatingTensorScalar {
         case 1, -1: sums = abs().sum(axis: 0, keepDims: true)
         case .infinity, -.infinity: sums = abs().sum(axis: 1, keepDims: true)
         default:
-            preconditionFailure("norm: the matrix norm of ord \(ord) is not provided (ord 2 and -2 need singular values); use 1, -1, .infinity, -.infinity, or nil for Frobenius")
+            preconditionFailure("norm: the matrix norm of ord \(ord) is not provided (ord 2 and -2 need singular values); use 1, -1, .infinity, -.infinity, or nil for Frobenius; the largest or smallest of singularValues() for 2 or -2")
         }
         let extreme = ord > 0 ? sums.max(axes: all, keepDims: true) : sums.min(axes: all, keepDims: true)
         return keepDims ? extreme : extreme.reshaped([])

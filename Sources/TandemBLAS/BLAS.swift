@@ -196,8 +196,9 @@ public final class BLAS: Sendable {
     }
 
     /// Runs the BLAS on one thread for `work` multiply-adds below `singleThreadWork`, on the
-    /// library's own count otherwise (OpenBLAS; other libraries keep theirs).
-    private func chooseThreads(work: Int) {
+    /// library's own count otherwise (OpenBLAS; other libraries keep theirs). LAPACK's routines
+    /// (`LAPACK`, the same library) call it too: the count is the library's, whoever set it last.
+    func chooseThreads(work: Int) {
         guard let control = threadControl else { return }
         let want: Int32 = work < BLAS.singleThreadWork ? 1 : control.initial
         if threadsSet.exchange(want, ordering: .relaxed) != want { control.set(want) }

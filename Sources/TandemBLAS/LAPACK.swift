@@ -32,6 +32,9 @@ public final class LAPACK: Sendable {
     private let functions: (getrf: Getrf, getrs: Getrs)?
     /// Absent from a LAPACK too old or cut down: least squares then use Tandem's own SVD.
     private let gelsd: Gelsd?
+    /// Cholesky, QR, symmetric eigenvalues and the SVD (`LAPACK+Decompositions.swift`), each
+    /// nil where the library lacks it (Tandem's own routine runs instead).
+    let decompositions: Decompositions
 
     /// The libraries tried, in order.
     public static func candidates() -> [String] {
@@ -42,17 +45,22 @@ public final class LAPACK: Sendable {
     private init() {
         if ProcessInfoLite.environment("TANDEM_LAPACK") == "off" {
             (availability, functions, gelsd) = (.unavailable("disabled by TANDEM_LAPACK=off; Tandem's own LU and SVD run"), nil, nil)
+            decompositions = Decompositions()
             return
         }
         // OpenBLAS chooses its kernels when loaded: the same core type as the BLAS (see `BLAS`).
         _ = BLAS.shared.isAvailable
-        let found = DynamicLibrary.first(of: LAPACK.candidates(), needing: "dgetrf_/dgetrs_") { lib -> (Getrf, Getrs, Gelsd?)? in
+        let found = DynamicLibrary.first(of: LAPACK.candidates(), needing: "dgetrf_/dgetrs_") { lib -> (Getrf, Getrs, Gelsd?, Decompositions)? in
             guard let getrf = lib.optionalSymbol("dgetrf_", as: Getrf.self), let getrs = lib.optionalSymbol("dgetrs_", as: Getrs.self) else { return nil }
-            return (getrf, getrs, lib.optionalSymbol("dgelsd_", as: Gelsd.self))
+            return (getrf, getrs, lib.optionalSymbol("dgelsd_", as: Gelsd.self), Decompositions(lib))
         }
         switch found {
-        case .success(let (lib, f)): (availability, functions, gelsd) = (.available(lib.path), (f.0, f.1), f.2)
-        case .failure(let why): (availability, functions, gelsd) = (.unavailable("\(why); Tandem's own LU and SVD run"), nil, nil)
+        case .success(let (lib, f)):
+            (availability, functions, gelsd) = (.available(lib.path), (f.0, f.1), f.2)
+            decompositions = f.3
+        case .failure(let why):
+            (availability, functions, gelsd) = (.unavailable("\(why); Tandem's own LU and SVD run"), nil, nil)
+            decompositions = Decompositions()
         }
     }
 
@@ -70,6 +78,7 @@ public final class LAPACK: Sendable {
         var pivots = [Int32](repeating: 0, count: n)
         guard n > 0 else { return (pivots, false) }
         if library, let f = functions, n <= Int(Int32.max) {
+            BLAS.shared.chooseThreads(work: n * n * n * 2 / 3)
             var m32 = Int32(n), info: Int32 = 0
             a.withUnsafeMutableBufferPointer { p in pivots.withUnsafeMutableBufferPointer { q in f.getrf(&m32, &m32, p.baseAddress!, &m32, q.baseAddress!, &info) } }
             return (pivots, info > 0)
@@ -156,6 +165,7 @@ public final class LAPACK: Sendable {
         // Nothing to solve (dgelsd would be given one right-hand side in an empty array).
         if m == 0 || n == 0 || k == 0 { return ([Double](repeating: 0, count: n * k), 0, []) }
         if library, let gelsd, m <= Int(Int32.max) / 2, n <= Int(Int32.max) / 2, k <= Int(Int32.max) {
+            BLAS.shared.chooseThreads(work: 4 * m * n * Swift.min(m, n))
             let rows = Swift.max(m, n)
             var a = a, bb = [Double](repeating: 0, count: rows * k)
             for c in 0..<k { for i in 0..<m { bb[c * rows + i] = b[c * m + i] } }
@@ -177,37 +187,7 @@ public final class LAPACK: Sendable {
         }
         // One-sided Jacobi: U = A V with V orthogonal, rotated until U's columns are orthogonal;
         // then σⱼ = |uⱼ| and X = Σ over σⱼ above the cutoff of vⱼ (uⱼ · B) / σⱼ².
-        var u = a
-        var v = [Double](repeating: 0, count: n * n)
-        for j in 0..<n { v[j * n + j] = 1 }
-        for _ in 0..<80 {
-            var rotated = false
-            for p in 0..<(n - 1) {
-                for q in (p + 1)..<n {
-                    var alpha = 0.0, beta = 0.0, gamma = 0.0
-                    for i in 0..<m {
-                        let x = u[p * m + i], y = u[q * m + i]
-                        alpha += x * x; beta += y * y; gamma += x * y
-                    }
-                    if gamma == 0 || Swift.abs(gamma) <= 1e-15 * (alpha * beta).squareRoot() { continue }
-                    rotated = true
-                    let zeta = (beta - alpha) / (2 * gamma)
-                    let t = (zeta >= 0 ? 1.0 : -1.0) / (Swift.abs(zeta) + (1 + zeta * zeta).squareRoot())
-                    let c = 1 / (1 + t * t).squareRoot(), sn = c * t
-                    for i in 0..<m {
-                        let x = u[p * m + i], y = u[q * m + i]
-                        u[p * m + i] = c * x - sn * y
-                        u[q * m + i] = sn * x + c * y
-                    }
-                    for i in 0..<n {
-                        let x = v[p * n + i], y = v[q * n + i]
-                        v[p * n + i] = c * x - sn * y
-                        v[q * n + i] = sn * x + c * y
-                    }
-                }
-            }
-            if !rotated { break }
-        }
+        let (u, v, _) = LAPACK.oneSidedJacobi(a, m: m, n: n)
         let sigma = (0..<n).map { j in (0..<m).reduce(0.0) { $0 + u[j * m + $1] * u[j * m + $1] }.squareRoot() }
         let cutoff = rcond * (sigma.max() ?? 0)
         var x = [Double](repeating: 0, count: n * k)
