@@ -12,6 +12,31 @@ import Glibc
 public enum ZProbe {
     /// `cumsum` and `sort` of a rows x cols matrix along `axis` (seventeenth session), each synced
     /// (`Tandem.wait`), best of `reps`, in ms.
+    // Decompositions (nineteenth session): each of cholesky, qr, eigh, svd of an n x n matrix
+    // (symmetric positive definite for the first and third), synced, best of `reps`, in ms.
+    public static func linalg(n: Int, reps: Int) throws -> [String: Double] {
+        let x = Tensor<Double>.uniform([n, n], seed: 13, in: -1...1)
+        let spd = x.matmul(x.transposed) + Tensor<Double>.eye(n) * Double(n)
+        try Tandem.wait(x, spd)
+        func best(_ body: () throws -> Double) rethrows -> (ms: Double, value: Double) {
+            var ms = Double.infinity, value = 0.0
+            for _ in 0..<reps {
+                let t = ContinuousClock.now
+                value = try body()
+                let d = ContinuousClock.now - t
+                ms = Swift.min(ms, Double(d.components.seconds) * 1e3 + Double(d.components.attoseconds) * 1e-15)
+            }
+            return (ms, value)
+        }
+        let c = try best { try spd.cholesky()[n - 1, n - 1].item() }
+        let q = try best { try x.qr().r[n - 1, n - 1].item() }
+        let e = try best { try spd.eigvalsh()[n - 1].item() }
+        let v = try best { try spd.eigh().values[0].item() }
+        let s = try best { try x.svd().s[0].item() }
+        return ["cholesky_ms": c.ms, "qr_ms": q.ms, "eigvalsh_ms": e.ms, "eigh_ms": v.ms, "svd_ms": s.ms,
+                "l_last": c.value, "r_last": q.value, "lambda_max": e.value, "sigma_max": s.value]
+    }
+
     // Recurrences written a row (or an element) at a time, as in a plain NumPy loop (nineteenth
     // session): each row is the previous one damped plus its own value; `cols` 1 is a vector.
     public static func recur(n: Int, cols: Int) throws -> [String: Double] {

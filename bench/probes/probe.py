@@ -147,6 +147,18 @@ def recur(n=3000, cols=1):
         u[i] = u[i - 1] * 0.5 + u[i]
     return {"sum": u.sum(), "last": u.ravel()[-1]}
 
+def linalg(n=300, reps=3):
+    x = uniform([n, n], 13, -1, 1); spd = x @ x.T + np.eye(n) * n
+    def best(f):
+        t = 1e9
+        for _ in range(reps):
+            s = time.perf_counter(); v = f(); t = min(t, time.perf_counter() - s)
+        return t * 1e3, v
+    c = best(lambda: np.linalg.cholesky(spd)[n - 1, n - 1]); q = best(lambda: np.linalg.qr(x)[1][n - 1, n - 1])
+    e = best(lambda: np.linalg.eigvalsh(spd)[n - 1]); v = best(lambda: np.linalg.eigh(spd)[0][0]); s = best(lambda: np.linalg.svd(x)[1][0])
+    return {"cholesky_ms": c[0], "qr_ms": q[0], "eigvalsh_ms": e[0], "eigh_ms": v[0], "svd_ms": s[0],
+            "l_last": c[1], "r_last": q[1], "lambda_max": e[1], "sigma_max": s[1]}
+
 name = sys.argv[1]; args = {k: float(v) if '.' in v or 'e' in v else int(v) for k, v in (a.split('=') for a in sys.argv[2:])}
 f = globals()[name[2:]]
 best = 1e9
