@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 extension Tensor {
     /// A tensor of `shape` with every element `value` (no memory until materialised).
     ///
@@ -50,6 +54,30 @@ extension Tensor where Scalar: FloatingTensorScalar {
         let a = start.literal.asDouble, b = stop.literal.asDouble
         let step = count > 1 ? (b - a) / Double(count - 1) : 0
         var t = Tensor(.iota(start: .float(a), step: .float(step)), shape: [count])
+        if count > 1 { t[count - 1] = Tensor(stop) }
+        return t
+    }
+
+    /// `count` numbers spaced evenly on a log scale, `base` to the powers `linspace(start, stop)`
+    /// (`numpy.logspace`).
+    ///
+    ///     let frequencies = Tensor<Double>.logspace(0, 3, count: 4)     // 1, 10, 100, 1000
+    public static func logspace(_ start: Scalar, _ stop: Scalar, count: Int, base: Scalar = 10) -> Tensor {
+        Tensor(base).pow(linspace(start, stop, count: count))
+    }
+
+    /// `count` numbers in geometric progression from `start` to `stop`, both included
+    /// (`numpy.geomspace`): powers of ten of evenly spaced logarithms, the ends exactly
+    /// `start` and `stop`. Both must be non-zero and of one sign.
+    ///
+    ///     let scales = Tensor<Double>.geomspace(1, 1000, count: 4)      // 1, 10, 100, 1000
+    public static func geomspace(_ start: Scalar, _ stop: Scalar, count: Int) -> Tensor {
+        precondition(start != 0 && stop != 0, "geomspace: Geometric sequence cannot include zero")
+        precondition((start < 0) == (stop < 0), "geomspace: start and stop must have the same sign (complex results are not provided)")
+        let sign: Scalar = start < 0 ? -1 : 1
+        let a = Double(start * sign), b = Double(stop * sign)
+        var t = logspace(Scalar(Glibc.log10(a)), Scalar(Glibc.log10(b)), count: count) * sign
+        if count > 0 { t[0] = Tensor(start) }
         if count > 1 { t[count - 1] = Tensor(stop) }
         return t
     }

@@ -61,6 +61,56 @@ extension Tensor where Scalar: NumericTensorScalar {
     }
 }
 
+extension Tensor where Scalar: NumericTensorScalar {
+    /// The index of the bin each element falls in (`numpy.digitize`): for increasing `bins`,
+    /// i with `bins[i-1] <= x < bins[i]` (`right`: `bins[i-1] < x <= bins[i]`), 0 below the
+    /// first edge and `bins.count` above the last; decreasing `bins` count from the other
+    /// end, as NumPy's. `bins` must be monotonic (checked). A sync point.
+    ///
+    ///     let bin = try x.digitize(Tensor<Double>([0.25, 0.5, 0.75]))
+    public func digitize(_ bins: Tensor, right: Bool = false) throws -> Tensor<Int64> {
+        precondition(bins.rank == 1, "digitize: bins must be 1-dimensional (got \(bins.rank) axes)")
+        let edges = Tensor.orderKeys(try bins.scalars[...])
+        let increasing = zip(edges, edges.dropFirst()).allSatisfy { $0 <= $1 }
+        let decreasing = zip(edges, edges.dropFirst()).allSatisfy { $0 >= $1 }
+        precondition(increasing || decreasing, "digitize: bins must be monotonically increasing or decreasing")
+        let keys = Tensor.orderKeys(try flattened().scalars[...])
+        let n = edges.count
+        let ascending = increasing ? edges : edges.reversed()
+        let out = keys.map { k -> Int64 in
+            let at = insertionPoint(ascending, k, right: !right)
+            return Int64(increasing ? at : n - at)
+        }
+        return Tensor<Int64>(out, shape: shape)
+    }
+
+    /// Whether each element is among `tests`'s elements (`numpy.isin`), this tensor's shape.
+    /// NaN is in nothing (it equals nothing), -0.0 and 0.0 are equal. A sync point.
+    ///
+    ///     let seen = try labels.isin(Tensor<Int64>([1, 3]))
+    public func isin(_ tests: Tensor) throws -> Tensor<Bool> {
+        let nanKey = Scalar.dtype.isFloatingPoint ? UInt64.max : nil
+        let sorted = Tensor.orderKeys(try tests.flattened().scalars[...]).filter { $0 != nanKey }.sorted()
+        let out = Tensor.orderKeys(try flattened().scalars[...]).map { k -> Bool in
+            if k == nanKey { return false }
+            let at = insertionPoint(sorted, k, right: false)
+            return at < sorted.count && sorted[at] == k
+        }
+        return Tensor<Bool>(out, shape: shape)
+    }
+}
+
+extension Tensor where Scalar == Bool {
+    /// The indices of the true elements, one row each (`numpy.argwhere`): shape (count, rank),
+    /// `Int64`, in row-major order. A sync point.
+    ///
+    ///     let where2 = try (m .> 0.5).argwhere()       // rows of (i, j)
+    public func argwhere() throws -> Tensor<Int64> {
+        if rank == 0 { return Tensor<Int64>.zeros([try item() ? 1 : 0, 0]) }
+        return Tensor<Int64>.stack(try nonzero(), axis: 1)
+    }
+}
+
 /// The first position in `keys` (ascending) whose key is not below `key` (`right`: above): the
 /// binary search of `searchSorted` and `interp`.
 func insertionPoint<K: Comparable>(_ keys: [K], _ key: K, right: Bool) -> Int {

@@ -1,0 +1,116 @@
+import Foundation
+import Testing
+import _TandemTestSupport
+@testable import Tandem
+import TandemRuntime
+
+/// NumPy functions a port reaches for (nineteenth session): floored division and modulo,
+/// stacking shortcuts, axis moves, `logspace`/`geomspace`, `digitize`, `isin`, `argwhere`,
+/// `tensordot`/`inner`. Expected values are NumPy 2.4's, printed for these inputs.
+@Suite("NumPy extras")
+struct NumPyExtrasTests {
+    /// Bitwise equality, NaN equal to NaN and the sign of zero compared.
+    static func same(_ a: [Double], _ b: [Double], sourceLocation: SourceLocation = #_sourceLocation) {
+        #expect(a.count == b.count, sourceLocation: sourceLocation)
+        for (x, y) in zip(a, b) {
+            #expect(x.bitPattern == y.bitPattern || (x.isNaN && y.isNaN), "\(a) against \(b)", sourceLocation: sourceLocation)
+        }
+    }
+
+    @Test("mod and floorDivide: NumPy's signs, zeros, infinities and division by zero, on every placement")
+    func flooredDivision() throws {
+        let a = Tensor<Double>([-7.5, -3.0, -0.0, 0.0, 2.5, 7.0, 1.0, -1.0, 5.0, .infinity, -2.0])
+        let b = Tensor<Double>([2.0, -2.0, 3.0, -3.0, -1.0, 2.5, .infinity, .infinity, 0.0, 2.0, 3.0])
+        let remainders: [Double] = [0.5, -1.0, 0.0, -0.0, -0.5, 2.0, 1.0, .infinity, .nan, .nan, 1.0]
+        let quotients: [Double] = [-4.0, 1.0, -0.0, -0.0, -3.0, 2.0, 0.0, -1.0, .infinity, .nan, -1.0]
+        for device in ["interpreter", "cpu-1", "cpu"] {
+            try Tandem.withDevice(DeviceChoice(rawValue: device)!) {
+                Self.same(try a.mod(b).scalars, remainders)
+                Self.same(try a.floorDivide(b).scalars, quotients)
+                let (q, r) = divmod(a, b)
+                Self.same(try q.scalars, quotients)
+                Self.same(try r.scalars, remainders)
+            }
+        }
+        Self.same(try Tensor<Double>([7.5, -7.5]).floorDivide(2).scalars, [3, -4])
+        Self.same(try mod(Tensor<Double>([-0.25, 1.25]), 1.0).scalars, [0.75, 0.25])
+        let i = Tensor<Int64>([-7, -3, 0, 7, 5, -5, 3, -9]), j = Tensor<Int64>([2, -2, 3, -3, 0, 3, -4, 4])
+        #expect(try i.mod(j).scalars == [1, -1, 0, -2, 0, 1, -1, 3])
+        #expect(try i.floorDivide(j).scalars == [-4, 1, 0, -3, 0, -2, -1, -3])
+        #expect(try Tensor<Int64>.arange(-2, 3).mod(5).scalars == [3, 4, 0, 1, 2])
+        #expect(try Tensor<Int32>.arange(-3, 3).floorDivide(2).scalars == [-2, -1, -1, 0, 0, 1])
+        #expect(try Tensor<UInt8>([7, 200]).mod(3).scalars == [1, 2])
+        let f = try Tensor<Float>([-7.5, 7.5]).mod(2).scalars
+        #expect(f == [0.5, 1.5])
+    }
+
+    @Test("hstack, vstack, dstack, columnStack, movingAxis and rotated90 as NumPy's")
+    func stacksAndAxes() throws {
+        let u = Tensor<Double>.arange(0, 2), w = Tensor<Double>.arange(0, 3)
+        #expect(try Tensor.hstack([u, w]).scalars == [0, 1, 0, 1, 2])
+        let v = Tensor.vstack([w, w + 3])
+        #expect(v.shape == [2, 3])
+        #expect(try v.scalars == [0, 1, 2, 3, 4, 5])
+        #expect(Tensor.dstack([u, u + 5]).shape == [1, 2, 2])
+        #expect(try Tensor.dstack([u, u + 5]).scalars == [0, 5, 1, 6])
+        #expect(try Tensor.columnStack([u, u + 5]).scalars == [0, 5, 1, 6])
+        let m = Tensor<Double>.arange(0, 6).reshaped([2, 3])
+        #expect(Tensor.hstack([m, m]).shape == [2, 6])
+        #expect(try m.rotated90().scalars == [2, 5, 1, 4, 0, 3])
+        #expect(m.rotated90().shape == [3, 2])
+        #expect(try m.rotated90(2).scalars == [5, 4, 3, 2, 1, 0])
+        #expect(try m.rotated90(3).scalars == [3, 0, 4, 1, 5, 2])
+        #expect(try m.rotated90(-1).scalars == [3, 0, 4, 1, 5, 2])
+        let a = Tensor<Double>.arange(0, 24).reshaped([2, 3, 4])
+        #expect(a.movingAxis(0, to: 2).shape == [3, 4, 2])
+        #expect(try a.movingAxis(0, to: 2)[1, 2].scalars == [6, 18])
+        #expect(a.movingAxis(-1, to: 0).shape == [4, 2, 3])
+    }
+
+    @Test("logspace and geomspace: NumPy's values, ends exact")
+    func spaces() throws {
+        #expect(try Tensor<Double>.logspace(0, 3, count: 4).scalars == [1, 10, 100, 1000])
+        let two = try Tensor<Double>.logspace(0, 1, count: 5, base: 2).scalars
+        for (x, y) in zip(two, [1.0, 1.189207115002721, 1.4142135623730951, 1.681792830507429, 2.0]) { #expect(Swift.abs(x - y) <= 1e-15 * y) }
+        #expect(try Tensor<Double>.geomspace(1, 1000, count: 4).scalars == [1, 10, 100, 1000])
+        let negative = try Tensor<Double>.geomspace(-1, -16, count: 5).scalars
+        for (x, y) in zip(negative, [-1.0, -2.0, -4.0, -7.999999999999999, -16.0]) { #expect(Swift.abs(x - y) <= 1e-15 * Swift.abs(y)) }
+        #expect(negative.first == -1 && negative.last == -16)
+        let g = try Tensor<Double>.geomspace(0.5, 7, count: 6).scalars
+        for (x, y) in zip(g, [0.5, 0.8476091015362177, 1.4368823780140685, 2.4358291628834574, 4.1292619364947285, 7.0]) {
+            #expect(Swift.abs(x - y) <= 1e-15 * y)
+        }
+    }
+
+    @Test("digitize, isin and argwhere as NumPy's, NaN included")
+    func searches() throws {
+        let x = Tensor<Double>([-1.0, 0.0, 0.25, 0.3, 0.5, 0.99, 1.0, 2.0, .nan])
+        let bins = Tensor<Double>([0.0, 0.25, 0.5, 1.0])
+        #expect(try x.digitize(bins).scalars == [0, 1, 2, 2, 3, 3, 4, 4, 4])
+        #expect(try x.digitize(bins, right: true).scalars == [0, 0, 1, 2, 2, 3, 3, 4, 4])
+        #expect(try x.digitize(bins.flipped()).scalars == [4, 3, 2, 2, 1, 1, 0, 0, 0])
+        #expect(try x.digitize(bins.flipped(), right: true).scalars == [4, 4, 3, 2, 2, 1, 1, 0, 0])
+        #expect(try Tensor<Double>([1, -0.0, .nan, 3, 4]).isin(Tensor<Double>([0, .nan, 3])).scalars == [false, true, false, true, false])
+        let ints = try Tensor<Int64>([1, 2, 3, 4]).reshaped([2, 2]).isin(Tensor<Int64>([4, 1, Int64.max]))
+        #expect(ints.shape == [2, 2])
+        #expect(try ints.scalars == [true, false, false, true])
+        #expect(try Tensor<Int64>([Int64.max, 0]).isin(Tensor<Int64>([Int64.max])).scalars == [true, false])
+        let m = Tensor<Double>.arange(0, 6).reshaped([2, 3])
+        let w = try (m .> 1.5).argwhere()
+        #expect(w.shape == [4, 2])
+        #expect(try w.scalars == [0, 2, 1, 0, 1, 1, 1, 2])
+        #expect(try (m .> 9).argwhere().shape == [0, 2])
+    }
+
+    @Test("tensordot and inner: NumPy's contractions")
+    func contractions() throws {
+        let a = Tensor<Double>.arange(0, 24).reshaped([2, 3, 4]), b = Tensor<Double>.arange(0, 12).reshaped([4, 3])
+        let t = Tensor.tensordot(a, b, axes: ([2], [0]))
+        #expect(t.shape == [2, 3, 3])
+        #expect(try t.scalars == [42, 48, 54, 114, 136, 158, 186, 224, 262, 258, 312, 366, 330, 400, 470, 402, 488, 574])
+        #expect(try Tensor.tensordot(a, Tensor<Double>.arange(0, 12).reshaped([3, 4])).scalars == [506, 1298])
+        let m = Tensor<Double>.arange(0, 6).reshaped([2, 3])
+        #expect(try Tensor.inner(m, m).scalars == [5, 14, 14, 50])
+        #expect(try Tensor.inner(Tensor<Double>.arange(0, 3), Tensor<Double>.arange(0, 3)).item() == 5)
+    }
+}
