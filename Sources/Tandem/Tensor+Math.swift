@@ -46,6 +46,18 @@ extension Tensor where Scalar: FloatingTensorScalar {
     ///     Tensor<Double>([0.5, 1.5, 2.5]).round()   // 0, 2, 2
     public func round() -> Tensor { unary(.rint) }
 
+    /// Rounded to `decimals` decimal places, ties to even, by NumPy's rule (`numpy.round(x,
+    /// decimals)`): `rint(x * 10^d) / 10^d`, or `rint(x / 10^-d) * 10^-d` for negative `d` (so
+    /// the results are NumPy's, binary fractions and all).
+    ///
+    ///     let cents = x.round(decimals: 2)
+    public func round(decimals: Int) -> Tensor {
+        if decimals == 0 { return round() }
+        var p: Scalar = 1
+        for _ in 0..<Swift.abs(decimals) { p *= 10 }
+        return decimals > 0 ? (self * p).round() / p : (self / p).round() * p
+    }
+
     /// The angle of the point `(x, y)` in radians, in `-π...π` (`numpy.arctan2(y, x)`).
     ///
     ///     let theta = Tensor.atan2(y, x)
@@ -91,6 +103,39 @@ extension Tensor where Scalar: NumericTensorScalar {
     }
     /// `clip` with tensor bounds (broadcast).
     public func clip(_ lower: Tensor, _ upper: Tensor) -> Tensor { Tensor.minimum(Tensor.maximum(self, lower), upper) }
+}
+
+extension Tensor where Scalar: FloatingTensorScalar {
+    /// The larger of each pair ignoring NaN (`numpy.fmax`): NaN only where both are NaN;
+    /// `Tensor.maximum` propagates NaN instead.
+    ///
+    ///     let upper = Tensor.fmax(x, y)
+    public static func fmax(_ a: Tensor, _ b: Tensor) -> Tensor {
+        select(a.isNaN(), b, select(b.isNaN(), a, maximum(a, b)))
+    }
+
+    /// The smaller of each pair ignoring NaN (`numpy.fmin`).
+    ///
+    ///     let lower = Tensor.fmin(x, y)
+    public static func fmin(_ a: Tensor, _ b: Tensor) -> Tensor {
+        select(a.isNaN(), b, select(b.isNaN(), a, minimum(a, b)))
+    }
+
+    /// The magnitude of each element with the sign of `sign`'s (`numpy.copysign`); -0.0 counts
+    /// as negative. (A NaN's sign bit is not read: a NaN sign counts as positive.)
+    ///
+    ///     let signed = x.abs().copysign(y)
+    public func copysign(_ sign: Tensor) -> Tensor {
+        let negative = (sign .< 0) .| ((1 / sign) .< 0)
+        return select(negative, -abs(), abs())
+    }
+
+    /// The Heaviside step (`numpy.heaviside`): 0 below zero, 1 above, `atZero` at zero, NaN at NaN.
+    ///
+    ///     let step = x.heaviside(0.5)
+    public func heaviside(_ atZero: Scalar) -> Tensor {
+        select(self .< 0, Tensor(0), select(self .> 0, Tensor(1), select(self .== 0, Tensor(atZero), self)))
+    }
 }
 
 /// `x.tan()`, under NumPy's free-function spelling.

@@ -20,6 +20,57 @@ extension Tensor where Scalar: NumericTensorScalar {
         return Tensor(column - row .== Int64(k))
     }
 
+    /// An `n` x `m` matrix of ones at and below diagonal `k` and zeros above it (`numpy.tri`);
+    /// `m` defaults to `n`. Generated where it is used, as `eye`.
+    ///
+    ///     let lowerOnes = Tensor<Double>.tri(4)
+    public static func tri(_ n: Int, _ m: Int? = nil, k: Int = 0) -> Tensor {
+        let columns = m ?? n
+        precondition(n >= 0 && columns >= 0, "tri: negative dimensions are not allowed")
+        let row = Tensor<Int64>.arange(0, Int64(n))[.all, .newAxis]
+        let column = Tensor<Int64>.arange(0, Int64(columns))[.newAxis, .all]
+        return Tensor(column - row .<= Int64(k))
+    }
+
+    /// The Vandermonde matrix of a vector (`numpy.vander`): column j is `x` to the power
+    /// `columns - 1 - j` (`increasing`: to the power j), by repeated products as NumPy's, so
+    /// integer powers are exact. `columns` defaults to the length of `x`.
+    ///
+    ///     let design = Tensor.vander(x, columns: 3, increasing: true)   // 1, x, x²
+    public static func vander(_ x: Tensor, columns: Int? = nil, increasing: Bool = false) -> Tensor {
+        precondition(x.rank == 1, "vander: x must be a one-dimensional array or sequence.")
+        let n = columns ?? x.shape[0]
+        precondition(n >= 0, "vander: negative dimensions are not allowed")
+        var powers: [Tensor] = []
+        var p = Tensor.ones([x.shape[0]])
+        for j in 0..<n {
+            if j > 0 { p = p * x }
+            powers.append(p)
+        }
+        if n == 0 { return Tensor.zeros([x.shape[0], 0]) }
+        return Tensor.stack(increasing ? powers : powers.reversed(), axis: 1)
+    }
+
+    /// The number of non-zero elements over `axes` (all when nil), like `numpy.count_nonzero`,
+    /// as `Int64`.
+    ///
+    ///     let active = x.countNonzero()
+    public func countNonzero(axes: [Int]? = nil, keepDims: Bool = false) -> Tensor<Int64> {
+        Tensor<Int64>(self .!= Scalar.zero).sum(axes: axes, keepDims: keepDims)
+    }
+
+    /// Whether `other` has this tensor's shape and equal elements (`numpy.array_equal`; NaN is
+    /// not equal to NaN unless `equalNaN`). A sync point.
+    ///
+    ///     let unchanged = try a.arrayEqual(b)
+    public func arrayEqual(_ other: Tensor, equalNaN: Bool = false) throws -> Bool {
+        guard shape == other.shape else { return false }
+        if count == 0 { return true }
+        var same = self .== other
+        if equalNaN && Scalar.dtype.isFloatingPoint { same = same .| ((self .!= self) .& (other .!= other)) }
+        return try same.all().item()
+    }
+
     /// The `n` x `n` identity matrix (`numpy.identity`).
     ///
     ///     let i = Tensor<Double>.identity(4)

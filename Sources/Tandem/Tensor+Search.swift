@@ -100,6 +100,32 @@ extension Tensor where Scalar: NumericTensorScalar {
     }
 }
 
+extension Tensor where Scalar: NumericTensorScalar {
+    /// The sorted distinct elements of this tensor that are not in `other` (`numpy.setdiff1d`),
+    /// both flattened. A sync point.
+    ///
+    ///     let unseen = try labels.setDifference(predicted)
+    public func setDifference(_ other: Tensor) throws -> Tensor {
+        let u = try unique()
+        return try u.elements(where: .!(try u.isin(other)))
+    }
+
+    /// The sorted distinct elements found in both tensors (`numpy.intersect1d`). A sync point.
+    ///
+    ///     let common = try a.intersection(b)
+    public func intersection(_ other: Tensor) throws -> Tensor {
+        let u = try unique()
+        return try u.elements(where: try u.isin(other))
+    }
+
+    /// The sorted distinct elements found in either tensor (`numpy.union1d`). A sync point.
+    ///
+    ///     let both = try a.union(b)
+    public func union(_ other: Tensor) throws -> Tensor {
+        try Tensor.concatenate([flattened(), other.flattened()]).unique()
+    }
+}
+
 extension Tensor where Scalar == Bool {
     /// The indices of the true elements, one row each (`numpy.argwhere`): shape (count, rank),
     /// `Int64`, in row-major order. A sync point.

@@ -109,6 +109,52 @@ extension Tensor where Scalar: FloatingTensorScalar {
         return select(isNaN().all(axes: axes, keepDims: keepDims), Tensor(Scalar.nan), m)
     }
 
+    /// The variance over `axes` (all when nil) of the elements that are not NaN, like
+    /// `numpy.nanvar`: Σ(x - nanMean)² / (count - `ddof`); NaN where no element (or no more
+    /// than `ddof`) is present.
+    ///
+    ///     let spread = x.nanVariance()
+    public func nanVariance(axes: [Int]? = nil, ddof: Int = 0, keepDims: Bool = false) -> Tensor {
+        let present = Tensor(.!isNaN()).sum(axes: axes, keepDims: keepDims)
+        let centred = select(isNaN(), Tensor(0), self - nanMean(axes: axes, keepDims: true))
+        let n = present - Scalar(ddof)
+        return select(n .> 0, (centred * centred).sum(axes: axes, keepDims: keepDims) / n, Tensor(Scalar.nan))
+    }
+
+    /// The standard deviation ignoring NaNs, like `numpy.nanstd`: `nanVariance(...).sqrt()`.
+    ///
+    ///     let sigma = x.nanStd(ddof: 1)
+    public func nanStd(axes: [Int]? = nil, ddof: Int = 0, keepDims: Bool = false) -> Tensor {
+        nanVariance(axes: axes, ddof: ddof, keepDims: keepDims).sqrt()
+    }
+
+    /// The index of the largest element along `axis` (flat when nil) ignoring NaNs, like
+    /// `numpy.nanargmax`. A slice of NaNs only has no answer: NumPy raises; here it stops with
+    /// the same message when the result is read (checked on the host: a sync point).
+    ///
+    ///     let best = try x.nanArgmax()
+    public func nanArgmax(axis: Int? = nil) throws -> Tensor<Int64> { try nanArg(axis, largest: true) }
+
+    /// The index of the smallest element ignoring NaNs, like `numpy.nanargmin` (see `nanArgmax`).
+    ///
+    ///     let lowest = try x.nanArgmin()
+    public func nanArgmin(axis: Int? = nil) throws -> Tensor<Int64> { try nanArg(axis, largest: false) }
+
+    private func nanArg(_ axis: Int?, largest: Bool) throws -> Tensor<Int64> {
+        let filled = select(isNaN(), Tensor(largest ? -Scalar.infinity : Scalar.infinity), self)
+        let allNaN = axis.map { isNaN().all(axis: $0) } ?? isNaN().all()
+        let empty = try allNaN.any().item()
+        precondition(!empty, "\(largest ? "nanargmax" : "nanargmin"): All-NaN slice encountered")
+        if let axis { return largest ? filled.argmax(axis: axis) : filled.argmin(axis: axis) }
+        return largest ? filled.argmax() : filled.argmin()
+    }
+
+    /// The running sum along `axis` (flattened when nil) with NaNs counted as zero, like
+    /// `numpy.nancumsum`. A sync point, as `cumsum`.
+    ///
+    ///     let running = try x.nanCumsum()
+    public func nanCumsum(axis: Int? = nil) throws -> Tensor { try select(isNaN(), Tensor(0), self).cumsum(axis: axis) }
+
     /// The covariance matrix of the variables in this 1-D or 2-D tensor, like `numpy.cov`:
     /// each row a variable and each column an observation (`rowVariables: false`: the
     /// transpose), normalised by observations - `ddof` (1 by default: the unbiased estimate).

@@ -113,4 +113,56 @@ struct NumPyExtrasTests {
         #expect(try Tensor.inner(m, m).scalars == [5, 14, 14, 50])
         #expect(try Tensor.inner(Tensor<Double>.arange(0, 3), Tensor<Double>.arange(0, 3)).item() == 5)
     }
+
+    @Test("round(decimals:), fmax, fmin, copysign and heaviside as NumPy's, NaN and signed zeros included")
+    func elementwiseExtras() throws {
+        let x = Tensor<Double>([1.234, -2.5, 2.5, 0.125, 1255.0, -0.0049, 3.14159])
+        Self.same(try x.round(decimals: 2).scalars, [1.23, -2.5, 2.5, 0.12, 1255.0, -0.0, 3.14])
+        Self.same(try x.round(decimals: -1).scalars, [0.0, -0.0, 0.0, 0.0, 1260.0, -0.0, 0.0])
+        Self.same(try Tensor<Double>([0.05, 0.15, 0.25, 0.35]).round(decimals: 1).scalars, [0.0, 0.2, 0.2, 0.4])
+        let a = Tensor<Double>([1.0, .nan, -0.0, 2.0, .nan]), b = Tensor<Double>([.nan, .nan, -0.0, -3.0, 1.0])
+        Self.same(try Tensor.fmax(a, b).scalars, [1.0, .nan, -0.0, 2.0, 1.0])
+        Self.same(try Tensor.fmin(a, b).scalars, [1.0, .nan, -0.0, -3.0, 1.0])
+        Self.same(try Tensor<Double>([1.0, -2.0, 3.0, 4.0, 0.0]).copysign(Tensor<Double>([-1.0, 2.0, -0.0, 0.0, -5.0])).scalars,
+                  [-1.0, 2.0, -3.0, 4.0, -0.0])
+        Self.same(try Tensor<Double>([-1.5, 0.0, 2.0, .nan]).heaviside(0.5).scalars, [0.0, 0.5, 1.0, .nan])
+    }
+
+    @Test("nanVariance, nanStd, nanArgmax/nanArgmin and nanCumsum as NumPy's")
+    func nanStatistics() throws {
+        let y = Tensor<Double>([1.0, .nan, 3.0, .nan, .nan, 6.0], shape: [2, 3])
+        #expect(Swift.abs(try y.nanVariance().item() - 4.222222222222222) <= 1e-15 * 4.3)
+        #expect(try y.nanVariance(axes: [1]).scalars == [1.0, 0.0])
+        #expect(Swift.abs(try y.nanStd(ddof: 1).item() - 2.5166114784235836) <= 1e-15 * 2.6)
+        #expect(try y.nanArgmax().item() == 5)
+        #expect(try y.nanArgmin(axis: 1).scalars == [0, 2])
+        #expect(try y.nanCumsum().scalars == [1, 1, 4, 4, 4, 10])
+        #expect(try Tensor<Double>([.nan, .nan]).nanVariance().item().isNaN)
+    }
+
+    @Test("tri, vander, countNonzero, arrayEqual, set operations and flat and multi-indices as NumPy's")
+    func helpers() throws {
+        #expect(try Tensor<Double>.tri(3, 4, k: 1).scalars == [1, 1, 0, 0, 1, 1, 1, 0, 1, 1, 1, 1])
+        #expect(try Tensor.vander(Tensor<Double>([1, 2, 3]), columns: 3).scalars == [1, 1, 1, 4, 2, 1, 9, 3, 1])
+        #expect(try Tensor.vander(Tensor<Int64>([2, 3]), columns: 4, increasing: true).scalars == [1, 2, 4, 8, 1, 3, 9, 27])
+        let c = Tensor<Int64>([0, 1, 2, 0, 0, 3], shape: [2, 3])
+        #expect(try c.countNonzero().item() == 3)
+        #expect(try c.countNonzero(axes: [0]).scalars == [0, 1, 2])
+        #expect(try c.arrayEqual(c + 0))
+        #expect(try !c.arrayEqual(c.reshaped([3, 2])))
+        #expect(try !c.arrayEqual(c + 1))
+        let n = Tensor<Double>([1, .nan])
+        #expect(try !n.arrayEqual(n))
+        #expect(try n.arrayEqual(n, equalNaN: true))
+        let p = Tensor<Int64>([5, 1, 3, 3, 7])
+        #expect(try p.setDifference(Tensor<Int64>([3, 9])).scalars == [1, 5, 7])
+        #expect(try p.intersection(Tensor<Int64>([3, 9, 7])).scalars == [3, 7])
+        #expect(try Tensor<Int64>([5, 1]).union(Tensor<Int64>([3, 1, 9])).scalars == [1, 3, 5, 9])
+        let rc = unravelIndex(Tensor<Int64>([0, 5, 7, 11]), shape: [3, 4])
+        #expect(try rc[0].scalars == [0, 1, 1, 2] && rc[1].scalars == [0, 1, 3, 3])
+        #expect(try ravelMultiIndex([Tensor<Int64>([0, 1, 2]), Tensor<Int64>([3, 1, 0])], shape: [3, 4]).scalars == [3, 5, 8])
+        let m = Tensor<Double>.uniform([5, 7], seed: 71, in: 0...1)
+        let at = unravelIndex(m.argmax(), shape: [5, 7])
+        #expect(try m[Int(at[0].item()), Int(at[1].item())].item() == m.max().item())
+    }
 }
