@@ -165,4 +165,36 @@ struct NumPyExtrasTests {
         let at = unravelIndex(m.argmax(), shape: [5, 7])
         #expect(try m[Int(at[0].item()), Int(at[1].item())].item() == m.max().item())
     }
+
+    @Test("partition and argpartition: the kth in place, no greater before, no smaller after, NaN last, along any axis; arraySplit's sizes")
+    func partitions() throws {
+        func check(_ values: [Double], _ k: Int, sourceLocation: SourceLocation = #_sourceLocation) throws {
+            let x = Tensor<Double>(values)
+            let p = try x.partition(k).scalars, order = try x.argpartition(k).scalars
+            let sorted = try x.sorted().scalars
+            #expect(p[k].bitPattern == sorted[k].bitPattern || (p[k].isNaN && sorted[k].isNaN), sourceLocation: sourceLocation)
+            for i in 0..<k { #expect(!(p[i] > p[k]) && !p[i].isNaN || p[k].isNaN, sourceLocation: sourceLocation) }
+            for i in (k + 1)..<p.count { #expect(!(p[i] < p[k]), sourceLocation: sourceLocation) }
+            #expect(Set(order) == Set((0..<Int64(values.count))), "a permutation", sourceLocation: sourceLocation)
+            #expect(order.map { values[Int($0)] }.map(\.bitPattern) == p.map(\.bitPattern), sourceLocation: sourceLocation)
+        }
+        let random = try Tensor<Double>.uniform([301], seed: 81, in: -1...1).scalars
+        for k in [0, 1, 150, 299, 300] { try check(random, k) }
+        try check([3, 3, 3, 3, 1, 3, 3], 3)                         // runs of equal keys
+        try check(Array(repeating: 2.0, count: 50) + [1], 0)
+        try check((0..<200).map(Double.init), 100)                  // sorted already
+        try check((0..<200).reversed().map(Double.init), 7)
+        try check([.nan, 1, .nan, -2, 5], 2)                        // NaN sorts last
+        try check([.nan, 1, .nan, -2, 5], 4)
+        #expect(try Tensor<Int64>([5, 1, 4, 2, 3]).partition(-1).scalars.last == 5)
+        // Along the first axis of a matrix: each column partitioned.
+        let m = Tensor<Double>.uniform([9, 4], seed: 82, in: 0...1)
+        let pm = try m.partition(4, axis: 0)
+        let med = try m.median(axis: 0).scalars
+        #expect(try pm[4].scalars == med)
+        let parts = Tensor<Double>.arange(0, 8).arraySplit(3)
+        #expect(parts.map(\.shape) == [[3], [3], [2]])
+        #expect(try parts[2].scalars == [6, 7])
+        #expect(Tensor<Double>.zeros([2, 7]).arraySplit(4, axis: 1).map { $0.shape[1] } == [2, 2, 2, 1])
+    }
 }

@@ -1,0 +1,88 @@
+import TandemIR
+
+// Partial sorts (`numpy.partition`, `numpy.argpartition`: top-k and order statistics without
+// a full sort) and `numpy.array_split`. The partitions are host operations over lanes, like the
+// sorts of Tensor+Sort.swift, by Hoare's selection on each element's order key (NaN last, -0.0
+// equal to 0.0), expected linear time.
+
+extension Tensor where Scalar: NumericTensorScalar {
+    /// Each lane along `axis` rearranged so the element at `kth` is the one a sort would put
+    /// there, everything before it no greater and everything after no smaller
+    /// (`numpy.partition`; NaN sorts last). The order within each side is unspecified, as in
+    /// NumPy (it may differ from NumPy's). A sync point.
+    ///
+    ///     let smallestThree = try x.partition(2)[0..<3]
+    public func partition(_ kth: Int, axis: Int = -1) throws -> Tensor {
+        let order = try argpartition(kth, axis: axis)
+        return try take(along: order, axis: axis)
+    }
+
+    /// The indices that would partition each lane along `axis` at `kth` (`numpy.argpartition`):
+    /// `x.take(along: x.argpartition(k), axis:)` is `x.partition(k)`. Negative `kth` counts
+    /// from the end. A sync point.
+    ///
+    ///     let top = try (-x).argpartition(3)[0..<4]    // indices of the four largest, any order
+    public func argpartition(_ kth: Int, axis: Int = -1) throws -> Tensor<Int64> {
+        precondition(rank >= 1, "argpartition: a 0-d array cannot be partitioned")
+        let a = Tensor.axis(axis, rank: rank, "argpartition")
+        let n = shape[a]
+        let k = kth < 0 ? kth + n : kth
+        precondition(k >= 0 && k < n, "argpartition: kth(=\(kth)) out of bounds (\(n))")
+        return try mapLanes(axis: a, "argpartition") { lane in
+            var keys = Tensor.orderKeys(lane)
+            var index = (0..<lane.count).map(Int64.init)
+            selectKth(&keys, &index, k)
+            return index
+        }
+    }
+}
+
+extension Tensor {
+    /// `sections` pieces along `axis` as equal as they can be (`numpy.array_split`): the first
+    /// `count % sections` one element longer. Views.
+    ///
+    ///     let parts = x.arraySplit(3)       // 8 elements: 3, 3, 2
+    public func arraySplit(_ sections: Int, axis: Int = 0) -> [Tensor] {
+        precondition(sections > 0, "array_split: number sections must be larger than 0.")
+        let a = Tensor.axis(axis, rank: rank, "array_split")
+        let n = shape[a], each = n / sections, extra = n % sections
+        var cuts: [Int] = []
+        var at = 0
+        for s in 0..<(sections - 1) {
+            at += each + (s < extra ? 1 : 0)
+            cuts.append(at)
+        }
+        return split(at: cuts, axis: a)
+    }
+}
+
+/// Rearranges `keys` (and `index` alongside) so `keys[k]` is the k-th smallest, none after it
+/// smaller and none before it larger: Hoare's selection with the median of three as pivot,
+/// and a heap sort of the range once it has been split too often (introselect's guard
+/// against quadratic inputs).
+func selectKth(_ keys: inout [UInt64], _ index: inout [Int64], _ k: Int) {
+    var lo = 0, hi = keys.count - 1, budget = 2 * (Swift.max(keys.count, 2).bitWidth - Swift.max(keys.count, 2).leadingZeroBitCount)
+    @inline(__always) func swap(_ i: Int, _ j: Int) { keys.swapAt(i, j); index.swapAt(i, j) }
+    while hi > lo {
+        if budget == 0 {
+            // Too many unbalanced splits: sort what is left (the order is then complete).
+            let order = (lo...hi).sorted { keys[$0] < keys[$1] || (keys[$0] == keys[$1] && $0 < $1) }
+            let k2 = order.map { keys[$0] }, i2 = order.map { index[$0] }
+            for (p, q) in (lo...hi).enumerated() { keys[q] = k2[p]; index[q] = i2[p] }
+            return
+        }
+        budget -= 1
+        let mid = lo + (hi - lo) / 2
+        if keys[mid] < keys[lo] { swap(mid, lo) }
+        if keys[hi] < keys[lo] { swap(hi, lo) }
+        if keys[hi] < keys[mid] { swap(hi, mid) }
+        let pivot = keys[mid]
+        var i = lo, j = hi
+        while i <= j {
+            while keys[i] < pivot { i += 1 }
+            while keys[j] > pivot { j -= 1 }
+            if i <= j { swap(i, j); i += 1; j -= 1 }
+        }
+        if k <= j { hi = j } else if k >= i { lo = i } else { return }
+    }
+}
