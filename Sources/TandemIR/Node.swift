@@ -116,7 +116,8 @@ public final class Node: @unchecked Sendable {
     private let computedWithoutStoreFlag = Atomic<Bool>(false)
     /// Scratch of the walks over the graph (the planner's `Planner.postorder` and
     /// `recountPendingDepth`, under the graph lock): the walk that last reached this node, and
-    /// the node's position in the planner's order (-1 while it is being visited). Marking nodes in place costs no table: the walk runs at every sync.
+    /// the node's position in the planner's order (-1 while it is being visited). Marking nodes
+    /// in place costs no table: the walks run at every sync.
     public var walkEpoch: UInt64 {
         get { walkEpochStore.load(ordering: .relaxed) }
         set { walkEpochStore.store(newValue, ordering: .relaxed) }
