@@ -197,4 +197,38 @@ struct NumPyExtrasTests {
         #expect(try parts[2].scalars == [6, 7])
         #expect(Tensor<Double>.zeros([2, 7]).arraySplit(4, axis: 1).map { $0.shape[1] } == [2, 2, 2, 1])
     }
+
+    @Test("x[mask] reads and writes as NumPy's: a scalar is a fused select, one value per true element is scattered, masks broadcast")
+    func booleanMasks() throws {
+        let x = Tensor<Double>.uniform([6, 5], seed: 91, in: 0...1), y = Tensor<Double>.uniform([6, 5], seed: 92, in: 0...1)
+        let xs = try x.scalars, ys = try y.scalars
+        var a = x
+        a[a .< 0.5] = Tensor(0.5)
+        #expect(a.node.storage == nil, "a scalar write through a mask stays lazy")
+        #expect(try a.scalars == xs.map { $0 < 0.5 ? 0.5 : $0 })
+        var b = x
+        let mask = y .> x
+        b[mask] = y[mask]
+        #expect(try b.scalars == zip(xs, ys).map { $1 > $0 ? $1 : $0 })
+        #expect(try x[x .> 0.9].scalars == xs.filter { $0 > 0.9 })
+        // A mask over the rows (broadcast along the columns).
+        var c = x
+        let rows = Tensor<Bool>([true, false, true, false, false, true]).reshaped([6, 1])
+        c[rows] = Tensor(-1.0)
+        #expect(try c.scalars == xs.enumerated().map { [0, 2, 5].contains($0.offset / 5) ? -1 : $0.element })
+        var i = Tensor<Int64>.arange(-3, 4)
+        i[i .< 0] = Tensor(Int64(0))
+        #expect(try i.scalars == [0, 0, 0, 0, 1, 2, 3])
+    }
+
+    @Test("x[mask] = values with the wrong count stops with NumPy's message")
+    func booleanMaskCountChecked() async {
+        let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            var x = Tensor<Double>.arange(0, 6)
+            x[x .> 2.5] = Tensor<Double>([1, 2])
+            _ = try? x.scalars
+        }
+        let text = String(decoding: result?.standardErrorContent ?? [], as: UTF8.self)
+        #expect(text.contains("cannot assign 2 input values to the 3 output values where the mask is true"), "\(text)")
+    }
 }
