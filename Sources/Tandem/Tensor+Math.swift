@@ -198,6 +198,18 @@ public func select<S: TensorScalar>(_ condition: Tensor<Bool>, _ a: Tensor<S>, _
 }
 /// `select(condition, a, b)` with a scalar where the condition holds.
 public func select<S: TensorScalar>(_ condition: Tensor<Bool>, _ a: S, _ b: Tensor<S>) -> Tensor<S> { select(condition, Tensor(a), b) }
+/// Each element from the first choice whose condition holds there, else `otherwise`
+/// (`numpy.select(condlist, choicelist, default)`), with broadcasting: nested selects, lazy and
+/// fused into one expression.
+///
+///     let x = Tensor<Double>([-3, 0, 3])
+///     let piecewise = select([x .< -1.0, x .> 1.0], [x * 10, x * 100], otherwise: Tensor(-7.0))   // -30, -7, 300
+public func select<S: TensorScalar>(_ conditions: [Tensor<Bool>], _ choices: [Tensor<S>], otherwise: Tensor<S>) -> Tensor<S> {
+    precondition(conditions.count == choices.count, "select: list of cases must be same length as list of conditions")
+    var out = otherwise
+    for (c, v) in zip(conditions, choices).reversed() { out = select(c, v, out) }
+    return out
+}
 /// `select(condition, a, b)` with a scalar where it does not.
 public func select<S: TensorScalar>(_ condition: Tensor<Bool>, _ a: Tensor<S>, _ b: S) -> Tensor<S> { select(condition, a, Tensor(b)) }
 /// `select(condition, a, b)` with scalars on both sides.

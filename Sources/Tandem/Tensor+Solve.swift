@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import TandemBLAS
 import TandemIR
 
@@ -99,6 +102,59 @@ extension Tensor where Scalar: FloatingTensorScalar {
 }
 
 extension Tensor where Scalar: FloatingTensorScalar {
+    /// The sign and the natural logarithm of the absolute value of each matrix's determinant
+    /// (`numpy.linalg.slogdet`): from the LU factors, so a determinant that would overflow or
+    /// underflow a double is still told (sign 0 and -infinity for a singular matrix). The batch
+    /// shape each. A sync point.
+    ///
+    ///     let (sign, logAbs) = try m.signAndLogDeterminant()
+    public func signAndLogDeterminant() throws -> (sign: Tensor, logAbsDeterminant: Tensor) {
+        let (batch, n, factors) = try factoredStack("slogdet")
+        var signs: [Double] = [], logs: [Double] = []
+        for f in factors {
+            var sign = 1.0, log = 0.0
+            for i in 0..<n {
+                let d = f.lu[i * n + i]
+                if d < 0 { sign = -sign }
+                if f.pivots[i] != Int32(i + 1) { sign = -sign }
+                log += Glibc.log(Swift.abs(d))
+            }
+            if f.singular || log == -Double.infinity { (sign, log) = (0, -Double.infinity) }
+            signs.append(sign)
+            logs.append(log)
+        }
+        return (Tensor<Double>(signs, shape: batch).cast(to: Scalar.self), Tensor<Double>(logs, shape: batch).cast(to: Scalar.self))
+    }
+
+    /// Each square matrix to the integer power `n` (`numpy.linalg.matrix_power`): repeated
+    /// squaring with matrix products (lazy, like `matmul`); the identity for 0; the inverse's
+    /// power for negative `n` (a sync point for the inverse).
+    ///
+    ///     let m3 = try m.matrixPower(3)
+    public func matrixPower(_ n: Int) throws -> Tensor {
+        let (batch, side) = squareStack("matrix_power")
+        if n == 0 { return Tensor.eye(side).broadcast(to: batch + [side, side]) }
+        var base = n < 0 ? try inverse() : self
+        var e = Swift.abs(n), result: Tensor? = nil
+        while e > 0 {
+            if e & 1 == 1 { result = result.map { $0.matmul(base) } ?? base }
+            e >>= 1
+            if e > 0 { base = base.matmul(base) }
+        }
+        return result!
+    }
+
+    /// The 2-norm condition number of each matrix (`numpy.linalg.cond`): the largest singular
+    /// value over the smallest (infinity for a singular matrix). A sync point.
+    ///
+    ///     let kappa = try m.conditionNumber().item()
+    public func conditionNumber() throws -> Tensor {
+        let s = try singularValues()
+        let k = s.shape.last ?? 0
+        precondition(k > 0, "cond: an empty matrix has no condition number")
+        return s[.ellipsis, 0] / s[.ellipsis, k - 1]
+    }
+
     /// The least-squares solution `x` of `self @ x ≈ b` with the smallest norm
     /// (`numpy.linalg.lstsq(a, b)[0]`): this tensor an m x n matrix, `b` a vector of m or an
     /// m x k matrix (a solution column each). Singular values at most `rcond` times the largest

@@ -231,4 +231,24 @@ struct NumPyExtrasTests {
         let text = String(decoding: result?.standardErrorContent ?? [], as: UTF8.self)
         #expect(text.contains("cannot assign 2 input values to the 3 output values where the mask is true"), "\(text)")
     }
+
+    @Test("select over lists, matrixPower, signAndLogDeterminant and conditionNumber as NumPy's")
+    func selectAndMatrixFunctions() throws {
+        let x = Tensor<Double>.arange(-3, 4)
+        #expect(try select([x .< -1.0, x .> 1.0], [x * 10, x * 100], otherwise: Tensor(-7.0)).scalars == [-30, -20, -7, -7, -7, 200, 300])
+        let m = Tensor<Double>([2, 1, 1, 3], shape: [2, 2])
+        #expect(try m.matrixPower(3).scalars == [15, 20, 20, 35])
+        #expect(try m.matrixPower(0).scalars == [1, 0, 0, 1])
+        #expect(try m.matrixPower(1).scalars == [2, 1, 1, 3])
+        DecompositionTests.close(try m.matrixPower(-2).scalars, [0.39999999999999997, -0.2, -0.2, 0.20000000000000004])
+        let (sign, logAbs) = try Tensor<Double>([1, 2, 3, 4], shape: [2, 2]).signAndLogDeterminant()
+        #expect(try sign.item() == -1)
+        #expect(Swift.abs(try logAbs.item() - 0.6931471805599455) <= 1e-15)
+        let (s0, l0) = try Tensor<Double>([0, 0, 0, 1], shape: [2, 2]).signAndLogDeterminant()
+        #expect(try s0.item() == 0 && l0.item() == -.infinity)
+        // A determinant far beyond a double's range is still told by its logarithm.
+        let (sBig, lBig) = try (Tensor<Double>.eye(400) * 1e3).signAndLogDeterminant()
+        #expect(try sBig.item() == 1 && Swift.abs(lBig.item() - 400 * Foundation.log(1e3)) <= 1e-9)
+        #expect(Swift.abs(try Tensor<Double>([1, 2, 3, 4], shape: [2, 2]).conditionNumber().item() - 14.933034373659265) <= 1e-12)
+    }
 }
