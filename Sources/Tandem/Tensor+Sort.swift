@@ -139,20 +139,38 @@ extension Tensor where Scalar: NumericTensorScalar {
     ///     let c = try Tensor<Int64>([1, 2, 3]).cumsum()      // 1, 3, 6
     public func cumsum(axis: Int? = nil) throws -> Tensor {
         guard let axis else { return try flattened().cumsum(axis: 0) }
-        return try scanLanes(axis: axis, add: true, "cumsum")
+        return try scanLanes(axis: axis, .sum, "cumsum")
     }
 
     /// Running products along `axis` (`numpy.cumprod`); flattened first when `axis` is nil.
     public func cumprod(axis: Int? = nil) throws -> Tensor {
         guard let axis else { return try flattened().cumprod(axis: 0) }
-        return try scanLanes(axis: axis, add: false, "cumprod")
+        return try scanLanes(axis: axis, .product, "cumprod")
+    }
+
+    /// Running maxima along `axis` (`numpy.maximum.accumulate`; flattened first when `axis` is
+    /// nil): NaN, once met, carries on, as NumPy's `maximum` propagates it. A sync point.
+    ///
+    ///     let peak = try Tensor<Double>([1, 3, 2, 5]).cummax()      // 1, 3, 3, 5
+    public func cummax(axis: Int? = nil) throws -> Tensor {
+        guard let axis else { return try flattened().cummax(axis: 0) }
+        return try scanLanes(axis: axis, .max, "maximum.accumulate")
+    }
+
+    /// Running minima along `axis` (`numpy.minimum.accumulate`), NaN carried on as in `cummax`.
+    /// A sync point.
+    ///
+    ///     let low = try Tensor<Double>([3, 1, 2, 0]).cummin()       // 3, 1, 1, 0
+    public func cummin(axis: Int? = nil) throws -> Tensor {
+        guard let axis else { return try flattened().cummin(axis: 0) }
+        return try scanLanes(axis: axis, .min, "minimum.accumulate")
     }
 
     /// Running sums or products along `axis` on raw memory: the lanes (the axis moved last) read
     /// from the operand's buffer and written into the result's, each in index order, lanes split
     /// over the host's threads from `parallelElements` (through `mapLanes` and arrays, a scan
     /// made five passes over its data: 4.4 ms a million doubles, NumPy's 2.8).
-    func scanLanes(axis: Int, add: Bool, _ name: String) throws -> Tensor {
+    func scanLanes(axis: Int, _ kind: ScanKind, _ name: String) throws -> Tensor {
         let (moved, back) = lanesLast(axis, name)
         let input = try Tandem.runtime.read(moved.node, call: name)
         let n = moved.shape.last!, total = input.count
@@ -165,15 +183,15 @@ extension Tensor where Scalar: NumericTensorScalar {
                 let lo = lanes * p / pieces, hi = lanes * (p + 1) / pieces
                 let src = UnsafeRawPointer(bitPattern: from)!, dst = UnsafeMutableRawPointer(bitPattern: to)!
                 switch Scalar.dtype {
-                case .float64: scanRaw(src, dst, Double.self, lanes: lo..<hi, n: n, add: add)
-                case .float32: scanRaw(src, dst, Float.self, lanes: lo..<hi, n: n, add: add)
-                case .int64: scanRaw(src, dst, Int64.self, lanes: lo..<hi, n: n, add: add)
-                case .int32: scanRaw(src, dst, Int32.self, lanes: lo..<hi, n: n, add: add)
-                case .int16: scanRaw(src, dst, Int16.self, lanes: lo..<hi, n: n, add: add)
-                case .int8: scanRaw(src, dst, Int8.self, lanes: lo..<hi, n: n, add: add)
-                case .uint32: scanRaw(src, dst, UInt32.self, lanes: lo..<hi, n: n, add: add)
-                case .uint16: scanRaw(src, dst, UInt16.self, lanes: lo..<hi, n: n, add: add)
-                case .uint8: scanRaw(src, dst, UInt8.self, lanes: lo..<hi, n: n, add: add)
+                case .float64: scanRaw(src, dst, Double.self, lanes: lo..<hi, n: n, kind)
+                case .float32: scanRaw(src, dst, Float.self, lanes: lo..<hi, n: n, kind)
+                case .int64: scanRaw(src, dst, Int64.self, lanes: lo..<hi, n: n, kind)
+                case .int32: scanRaw(src, dst, Int32.self, lanes: lo..<hi, n: n, kind)
+                case .int16: scanRaw(src, dst, Int16.self, lanes: lo..<hi, n: n, kind)
+                case .int8: scanRaw(src, dst, Int8.self, lanes: lo..<hi, n: n, kind)
+                case .uint32: scanRaw(src, dst, UInt32.self, lanes: lo..<hi, n: n, kind)
+                case .uint16: scanRaw(src, dst, UInt16.self, lanes: lo..<hi, n: n, kind)
+                case .uint8: scanRaw(src, dst, UInt8.self, lanes: lo..<hi, n: n, kind)
                 case .bool: preconditionFailure("unreachable: Bool is not numeric")
                 }
             }
@@ -182,19 +200,31 @@ extension Tensor where Scalar: NumericTensorScalar {
     }
 }
 
-/// An element type a scan runs over, with its running sum and product: floats rounding in their
-/// own type (as NumPy's), integers wrapping in their width (`&+`, `&*`, as kernels do).
-protocol ScanElement {
+/// What a scan accumulates.
+enum ScanKind { case sum, product, max, min }
+
+/// An element type a scan runs over, with its running sum, product, maximum and minimum: floats
+/// rounding in their own type (as NumPy's) and carrying NaN through maxima and minima (as
+/// NumPy's `maximum`), integers wrapping in their width (`&+`, `&*`, as kernels do).
+protocol ScanElement: Comparable {
     static func runningSum(_ a: Self, _ b: Self) -> Self
     static func runningProduct(_ a: Self, _ b: Self) -> Self
+    static func runningMax(_ a: Self, _ b: Self) -> Self
+    static func runningMin(_ a: Self, _ b: Self) -> Self
 }
 extension ScanElement where Self: BinaryFloatingPoint {
     @inline(__always) static func runningSum(_ a: Self, _ b: Self) -> Self { a + b }
     @inline(__always) static func runningProduct(_ a: Self, _ b: Self) -> Self { a * b }
+    // NumPy's `maximum`: `a > b || isnan(a) ? a : b` (a NaN from either side carries on; of
+    // two zeros, the later).
+    @inline(__always) static func runningMax(_ a: Self, _ b: Self) -> Self { a > b || a.isNaN ? a : b }
+    @inline(__always) static func runningMin(_ a: Self, _ b: Self) -> Self { a < b || a.isNaN ? a : b }
 }
 extension ScanElement where Self: FixedWidthInteger {
     @inline(__always) static func runningSum(_ a: Self, _ b: Self) -> Self { a &+ b }
     @inline(__always) static func runningProduct(_ a: Self, _ b: Self) -> Self { a &* b }
+    @inline(__always) static func runningMax(_ a: Self, _ b: Self) -> Self { Swift.max(a, b) }
+    @inline(__always) static func runningMin(_ a: Self, _ b: Self) -> Self { Swift.min(a, b) }
 }
 extension Double: ScanElement {}
 extension Float: ScanElement {}
@@ -206,18 +236,20 @@ extension UInt32: ScanElement {}
 extension UInt16: ScanElement {}
 extension UInt8: ScanElement {}
 
-/// Running sums or products of `lanes` of `n` elements of `T` from `src` into `dst`, each lane
-/// in index order (specialised at each call from `scanLanes`).
-func scanRaw<T: ScanElement>(_ src: UnsafeRawPointer, _ dst: UnsafeMutableRawPointer, _ type: T.Type, lanes: Range<Int>, n: Int, add: Bool) {
+/// Running sums, products, maxima or minima of `lanes` of `n` elements of `T` from `src` into
+/// `dst`, each lane in index order (specialised at each call from `scanLanes`).
+func scanRaw<T: ScanElement>(_ src: UnsafeRawPointer, _ dst: UnsafeMutableRawPointer, _ type: T.Type, lanes: Range<Int>, n: Int,
+                             _ kind: ScanKind) {
     let x = src.assumingMemoryBound(to: T.self), y = dst.assumingMemoryBound(to: T.self)
     for l in lanes where n > 0 {
         let base = l * n
         var acc = x[base]
         y[base] = acc
-        if add {
-            for i in 1..<n { acc = T.runningSum(acc, x[base + i]); y[base + i] = acc }
-        } else {
-            for i in 1..<n { acc = T.runningProduct(acc, x[base + i]); y[base + i] = acc }
+        switch kind {
+        case .sum: for i in 1..<n { acc = T.runningSum(acc, x[base + i]); y[base + i] = acc }
+        case .product: for i in 1..<n { acc = T.runningProduct(acc, x[base + i]); y[base + i] = acc }
+        case .max: for i in 1..<n { acc = T.runningMax(acc, x[base + i]); y[base + i] = acc }
+        case .min: for i in 1..<n { acc = T.runningMin(acc, x[base + i]); y[base + i] = acc }
         }
     }
 }

@@ -251,4 +251,16 @@ struct NumPyExtrasTests {
         #expect(try sBig.item() == 1 && Swift.abs(lBig.item() - 400 * Foundation.log(1e3)) <= 1e-9)
         #expect(Swift.abs(try Tensor<Double>([1, 2, 3, 4], shape: [2, 2]).conditionNumber().item() - 14.933034373659265) <= 1e-12)
     }
+
+    @Test("cummax and cummin as NumPy's maximum.accumulate and minimum.accumulate: NaN carried on, along either axis")
+    func runningExtrema() throws {
+        Self.same(try Tensor<Double>([1, 3, 2, .nan, 5, 0]).cummax().scalars, [1, 3, 3, .nan, .nan, .nan])
+        Self.same(try Tensor<Double>([3, 1, 2, 0]).cummin().scalars, [3, 1, 1, 0])
+        Self.same(try Tensor<Double>([-0.0, 0.0]).cummax().scalars, [-0.0, 0.0])
+        let m = Tensor<Int64>([1, 5, 2, 4, 0, 6], shape: [2, 3])
+        #expect(try m.cummax(axis: 0).scalars == [1, 5, 2, 4, 5, 6])
+        #expect(try m.cummin(axis: 1).scalars == [1, 1, 1, 4, 0, 0])
+        #expect(try Tensor<Int64>([1, 2, 3]).cumsum().scalars == [1, 3, 6])
+        #expect(try Tensor<Int64>([1, 2, 3]).cumprod().scalars == [1, 2, 6])
+    }
 }
