@@ -23,7 +23,7 @@ struct RandomDrawTests {
         for c in counts { #expect(Swift.abs(Double(c) - Double(n) / 7) <= 5 * sd, "\(counts)") }
         #expect(try Tensor<Int64>.randomIntegers([n], seed: 11, in: -3..<4).scalars == values)
         #expect(try Tensor<Int64>.randomIntegers([n], seed: 12, in: -3..<4).scalars != values)
-        for device in [DeviceChoice.interpreter, .cpu1, .cpu] {
+        for device in [DeviceChoice.interpreter, .cpu1, .cpu] + (openCLAvailable ? [.opencl] : []) {
             let placed = try Tandem.withDevice(device) { try Tensor<Int64>.randomIntegers([n], seed: 11, in: -3..<4).scalars }
             #expect(placed == values, "\(device)")
         }
