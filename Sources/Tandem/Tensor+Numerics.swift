@@ -59,6 +59,12 @@ extension Tensor where Scalar: NumericTensorScalar {
         Tensor<Int64>(self .!= Scalar.zero).sum(axes: axes, keepDims: keepDims)
     }
 
+    /// The flat (row-major) indices of the non-zero elements (`numpy.flatnonzero`), `Int64`.
+    /// A sync point.
+    ///
+    ///     let at = try x.flatNonzero()
+    public func flatNonzero() throws -> Tensor<Int64> { try (flattened() .!= Scalar.zero).nonzero()[0] }
+
     /// Whether `other` has this tensor's shape and equal elements (`numpy.array_equal`; NaN is
     /// not equal to NaN unless `equalNaN`). A sync point.
     ///

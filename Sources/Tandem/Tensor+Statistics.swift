@@ -155,6 +155,78 @@ extension Tensor where Scalar: FloatingTensorScalar {
     ///     let running = try x.nanCumsum()
     public func nanCumsum(axis: Int? = nil) throws -> Tensor { try select(isNaN(), Tensor(0), self).cumsum(axis: axis) }
 
+    /// The `q`-th quantile (0...1) along `axis` (all elements when nil) of the elements that are
+    /// not NaN (`numpy.nanquantile`, linear interpolation as `quantile`); NaN for a lane of
+    /// NaNs only. A sync point.
+    ///
+    ///     let q90 = try x.nanQuantile(0.9)
+    public func nanQuantile(_ q: Double, axis: Int? = nil, keepDims: Bool = false) throws -> Tensor {
+        precondition((0...1).contains(q), "nanquantile: Quantiles must be in the range [0, 1]")
+        guard let axis else {
+            let r = try flattened().nanQuantile(q, axis: 0)
+            return keepDims ? r.reshaped([Int](repeating: 1, count: rank)) : r
+        }
+        let a = Tensor.axis(axis, rank: rank, "nanquantile")
+        let r = try mapLanes(axis: a, "nanquantile") { lane -> [Scalar] in
+            let kept = lane.filter { $0 == $0 }
+            guard !kept.isEmpty else { return [Scalar.nan] }
+            let position = q * Double(kept.count - 1)
+            let lo = Int(position.rounded(.down))
+            guard let (x, y) = Tensor.orderStatistics(kept[...], lo) else { return [Scalar.nan] }
+            let t = position - Double(lo)
+            let u = Double(x.literal.asDouble), v = Double(y.literal.asDouble)
+            return [Scalar(literal: .float(t >= 0.5 ? v - (v - u) * (1 - t) : u + (v - u) * t))]
+        }
+        return keepDims ? r : r.squeezed(axes: [a])
+    }
+
+    /// The `q`-th percentile (0...100) ignoring NaNs (`numpy.nanpercentile`). A sync point.
+    ///
+    ///     let p40 = try x.nanPercentile(40)
+    public func nanPercentile(_ q: Double, axis: Int? = nil, keepDims: Bool = false) throws -> Tensor {
+        precondition((0...100).contains(q), "nanpercentile: Percentiles must be in the range [0, 100]")
+        return try nanQuantile(q / 100, axis: axis, keepDims: keepDims)
+    }
+
+    /// The median ignoring NaNs (`numpy.nanmedian`): the mean of the two middle elements of an
+    /// even count, as `median`; NaN for a lane of NaNs only. A sync point.
+    ///
+    ///     let typical = try x.nanMedian()
+    public func nanMedian(axis: Int? = nil, keepDims: Bool = false) throws -> Tensor {
+        guard let axis else {
+            let r = try flattened().nanMedian(axis: 0)
+            return keepDims ? r.reshaped([Int](repeating: 1, count: rank)) : r
+        }
+        let a = Tensor.axis(axis, rank: rank, "nanmedian")
+        let r = try mapLanes(axis: a, "nanmedian") { lane -> [Scalar] in
+            let kept = lane.filter { $0 == $0 }
+            guard !kept.isEmpty else { return [Scalar.nan] }
+            let m = kept.count / 2
+            guard let (x, y) = Tensor.orderStatistics(kept[...], kept.count % 2 == 1 ? m : m - 1) else { return [Scalar.nan] }
+            return [kept.count % 2 == 1 ? x : (x + y) / 2]
+        }
+        return keepDims ? r : r.squeezed(axes: [a])
+    }
+
+    /// NaN and infinities replaced by finite numbers (`numpy.nan_to_num`): NaN by `nan`, +∞ by
+    /// `positiveInfinity` and -∞ by `negativeInfinity` (by default the largest finite magnitudes).
+    ///
+    ///     let finite = x.nanToNum()
+    public func nanToNum(nan: Scalar = 0, positiveInfinity: Scalar? = nil, negativeInfinity: Scalar? = nil) -> Tensor {
+        let big = Scalar.greatestFiniteMagnitude
+        return select(isNaN(), Tensor(nan), select(self .== Scalar.infinity, Tensor(positiveInfinity ?? big),
+                                                   select(self .== -Scalar.infinity, Tensor(negativeInfinity ?? -big), self)))
+    }
+
+    /// The normalised sinc, sin(πx)/(πx) (`numpy.sinc`, by NumPy's formula: x = 0 taken as
+    /// 1e-20, so sinc(0) is 1 and the values are NumPy's).
+    ///
+    ///     let kernel = Tensor<Double>.linspace(-3, 3, count: 61).sinc()
+    public func sinc() -> Tensor {
+        let y = select(self .== 0, Tensor(Scalar(1e-20)), self) * Scalar.pi
+        return y.sin() / y
+    }
+
     /// The covariance matrix of the variables in this 1-D or 2-D tensor, like `numpy.cov`:
     /// each row a variable and each column an observation (`rowVariables: false`: the
     /// transpose), normalised by observations - `ddof` (1 by default: the unbiased estimate).

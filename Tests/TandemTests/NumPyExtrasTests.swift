@@ -263,4 +263,18 @@ struct NumPyExtrasTests {
         #expect(try Tensor<Int64>([1, 2, 3]).cumsum().scalars == [1, 3, 6])
         #expect(try Tensor<Int64>([1, 2, 3]).cumprod().scalars == [1, 2, 6])
     }
+
+    @Test("nanMedian, nanPercentile, nanToNum, sinc and flatNonzero as NumPy's")
+    func nanOrderStatisticsAndHelpers() throws {
+        let y = Tensor<Double>([1, .nan, 3, 2, .nan, .nan, .nan, .nan], shape: [2, 4])
+        Self.same(try y.nanMedian(axis: 1).scalars, [2, .nan])
+        #expect(try Tensor<Double>([1, .nan, 3, 2, 10]).nanPercentile(40).item() == 2.2)
+        #expect(try Tensor<Double>([1, .nan, 3, 2, 10]).nanMedian().item() == 2.5)
+        Self.same(try Tensor<Double>([.nan, .infinity, -.infinity, 1.5]).nanToNum().scalars,
+                  [0, .greatestFiniteMagnitude, -.greatestFiniteMagnitude, 1.5])
+        Self.same(try Tensor<Double>([.nan, .infinity, -.infinity]).nanToNum(nan: 0.5, positiveInfinity: 9, negativeInfinity: -9).scalars, [0.5, 9, -9])
+        Self.same(try Tensor<Double>([0.0, 0.5, 1.0, -1.5, 2.25]).sinc().scalars,
+                  [1.0, 0.6366197723675814, 3.8981718325193755e-17, -0.2122065907891938, 0.10003514623967844])
+        #expect(try Tensor<Int64>([0, 1, 2, 0], shape: [2, 2]).flatNonzero().scalars == [1, 2])
+    }
 }
