@@ -294,17 +294,28 @@ extension Tensor where Scalar: FloatingTensorScalar {
         }
         let a = Tensor.axis(axis, rank: rank, "quantile")
         precondition(shape[a] > 0, "quantile: cannot take a quantile of an empty axis")
-        let r = try mapLanes(axis: a, "quantile") { lane -> [Scalar] in
-            let position = q * Double(lane.count - 1)
-            let lo = Int(position.rounded(.down))
-            guard let (x, y) = Tensor.orderStatistics(lane, lo) else { return [Scalar.nan] }
-            let t = position - Double(lo)
-            let a = Double(x.literal.asDouble), b = Double(y.literal.asDouble)
-            // NumPy's _lerp: a + (b - a) * t, from the upper end when t >= 0.5.
-            let v = t >= 0.5 ? b - (b - a) * (1 - t) : a + (b - a) * t
-            return [Scalar(literal: .float(v))]
-        }
+        let r = try mapLanes(axis: a, "quantile") { lane in [Tensor.laneQuantile(lane, q)] }
         return keepDims ? r : r.squeezed(axes: [a])
+    }
+
+    /// The `q`-th quantile of a non-empty lane by linear interpolation (NaN if it holds one).
+    static func laneQuantile(_ lane: ArraySlice<Scalar>, _ q: Double) -> Scalar {
+        let position = q * Double(lane.count - 1)
+        let lo = Int(position.rounded(.down))
+        guard let (x, y) = Tensor.orderStatistics(lane, lo) else { return Scalar.nan }
+        let t = position - Double(lo)
+        let a = Double(x.literal.asDouble), b = Double(y.literal.asDouble)
+        // NumPy's _lerp: a + (b - a) * t, from the upper end when t >= 0.5.
+        let v = t >= 0.5 ? b - (b - a) * (1 - t) : a + (b - a) * t
+        return Scalar(literal: .float(v))
+    }
+
+    /// The median of a non-empty lane (NaN if it holds one): the middle element, or the mean
+    /// of the two middle ones, (a + b) / 2 in the element type, as NumPy's.
+    static func laneMedian(_ lane: ArraySlice<Scalar>) -> Scalar {
+        let m = lane.count / 2
+        guard let (a, b) = Tensor.orderStatistics(lane, lane.count % 2 == 1 ? m : m - 1) else { return Scalar.nan }
+        return lane.count % 2 == 1 ? a : (a + b) / 2
     }
 
     /// The median along `axis` (all elements when nil): the 50th percentile (`numpy.median`).
@@ -317,12 +328,7 @@ extension Tensor where Scalar: FloatingTensorScalar {
         }
         let a = Tensor.axis(axis, rank: rank, "median")
         precondition(shape[a] > 0, "median: cannot take the median of an empty axis")
-        let r = try mapLanes(axis: a, "median") { lane -> [Scalar] in
-            let m = lane.count / 2
-            guard let (a, b) = Tensor.orderStatistics(lane, lane.count % 2 == 1 ? m : m - 1) else { return [Scalar.nan] }
-            // NumPy: the mean of the two middle elements, (a + b) / 2, in the element type.
-            return [lane.count % 2 == 1 ? a : (a + b) / 2]
-        }
+        let r = try mapLanes(axis: a, "median") { lane in [Tensor.laneMedian(lane)] }
         return keepDims ? r : r.squeezed(axes: [a])
     }
 }

@@ -169,13 +169,7 @@ extension Tensor where Scalar: FloatingTensorScalar {
         let a = Tensor.axis(axis, rank: rank, "nanquantile")
         let r = try mapLanes(axis: a, "nanquantile") { lane -> [Scalar] in
             let kept = lane.filter { $0 == $0 }
-            guard !kept.isEmpty else { return [Scalar.nan] }
-            let position = q * Double(kept.count - 1)
-            let lo = Int(position.rounded(.down))
-            guard let (x, y) = Tensor.orderStatistics(kept[...], lo) else { return [Scalar.nan] }
-            let t = position - Double(lo)
-            let u = Double(x.literal.asDouble), v = Double(y.literal.asDouble)
-            return [Scalar(literal: .float(t >= 0.5 ? v - (v - u) * (1 - t) : u + (v - u) * t))]
+            return [kept.isEmpty ? Scalar.nan : Tensor.laneQuantile(kept[...], q)]
         }
         return keepDims ? r : r.squeezed(axes: [a])
     }
@@ -200,10 +194,7 @@ extension Tensor where Scalar: FloatingTensorScalar {
         let a = Tensor.axis(axis, rank: rank, "nanmedian")
         let r = try mapLanes(axis: a, "nanmedian") { lane -> [Scalar] in
             let kept = lane.filter { $0 == $0 }
-            guard !kept.isEmpty else { return [Scalar.nan] }
-            let m = kept.count / 2
-            guard let (x, y) = Tensor.orderStatistics(kept[...], kept.count % 2 == 1 ? m : m - 1) else { return [Scalar.nan] }
-            return [kept.count % 2 == 1 ? x : (x + y) / 2]
+            return [kept.isEmpty ? Scalar.nan : Tensor.laneMedian(kept[...])]
         }
         return keepDims ? r : r.squeezed(axes: [a])
     }
