@@ -37,6 +37,25 @@ extension Tensor where Scalar: NumericTensorScalar {
     }
 }
 
+extension Tensor where Scalar: NumericTensorScalar {
+    /// The order that sorts by several keys, the last the primary one (`numpy.lexsort`): ties of
+    /// a key are broken by the key before it, then by position. Each key a vector of the same
+    /// length. Stable sorts by each key from the first to the last. A sync point.
+    ///
+    ///     let byNameThenAge = try Tensor.lexsort([x, y])       // by y, then x
+    public static func lexsort(_ keys: [Tensor]) throws -> Tensor<Int64> {
+        precondition(!keys.isEmpty, "lexsort: need sequence of keys with len > 0 in lexsort")
+        let n = keys[0].count
+        for k in keys { precondition(k.rank == 1 && k.count == n, "lexsort: all keys need to be the same shape (vectors of one length)") }
+        var order = try keys[0].argsort()
+        for key in keys.dropFirst() {
+            // Stable by this key among the order so far: later keys decide, earlier ones break ties.
+            order = order.take(try key.take(order).argsort())
+        }
+        return order
+    }
+}
+
 extension Tensor {
     /// `sections` pieces along `axis` as equal as they can be (`numpy.array_split`): the first
     /// `count % sections` one element longer. Views.

@@ -277,4 +277,12 @@ struct NumPyExtrasTests {
                   [1.0, 0.6366197723675814, 3.8981718325193755e-17, -0.2122065907891938, 0.10003514623967844])
         #expect(try Tensor<Int64>([0, 1, 2, 0], shape: [2, 2]).flatNonzero().scalars == [1, 2])
     }
+
+    @Test("lexsort as NumPy's: the last key primary, earlier keys and position break ties")
+    func lexsortOrder() throws {
+        let a = Tensor<Int64>([3, 1, 2, 1, 3]), b = Tensor<Int64>([9, 8, 7, 6, 5])
+        #expect(try Tensor.lexsort([b, a]).scalars == [3, 1, 2, 4, 0])
+        #expect(try Tensor.lexsort([a]).scalars == [1, 3, 2, 0, 4])
+        #expect(try Tensor.lexsort([Tensor<Int64>([1, 1, 0, 0]), Tensor<Int64>([0, 0, 0, 0])]).scalars == [2, 3, 0, 1])
+    }
 }
