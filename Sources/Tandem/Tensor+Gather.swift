@@ -332,6 +332,45 @@ extension Tensor where Scalar: FloatingTensorScalar {
         }
         return (Tensor<Int64>(counts), Tensor<Double>(edges))
     }
+
+    /// The joint histogram of the pairs (`x[k]`, `y[k]`) (`numpy.histogram2d`): `bins` equal
+    /// bins along each (rows for x, columns for y) over `xRange`/`yRange`, by default each
+    /// one's extent (NaN left out; an empty or single-valued extent widened by 0.5 each side,
+    /// as NumPy's). Edges as NumPy's `linspace`; a pair is counted in bin i when
+    /// `edges[i] <= v < edges[i + 1]`, the last edge included, and left out when outside either
+    /// range (or NaN). Counts are float64, as NumPy's. A sync point.
+    ///
+    ///     let (h, xEdges, yEdges) = try Tensor.histogram2d(x, y, bins: (4, 4))
+    public static func histogram2d(_ x: Tensor, _ y: Tensor, bins: (Int, Int) = (10, 10),
+                                   xRange: ClosedRange<Double>? = nil, yRange: ClosedRange<Double>? = nil) throws
+        -> (counts: Tensor<Double>, xEdges: Tensor<Double>, yEdges: Tensor<Double>) {
+        precondition(x.rank == 1 && y.rank == 1 && x.count == y.count, "histogram2d: x and y must be vectors of one length")
+        precondition(bins.0 > 0 && bins.1 > 0, "histogram2d: `bins` must be positive")
+        let xs = try x.cast(to: Double.self).scalars, ys = try y.cast(to: Double.self).scalars
+        func edges(_ v: [Double], _ range: ClosedRange<Double>?, _ n: Int) -> [Double] {
+            var (lo, hi) = range.map { ($0.lowerBound, $0.upperBound) } ?? (0, 1)
+            if range == nil {
+                let present = v.filter { !$0.isNaN }
+                if let a = present.min(), let b = present.max() { (lo, hi) = (a, b) }
+            }
+            precondition(lo.isFinite && hi.isFinite, "histogram2d: range of [\(lo), \(hi)] is not finite")
+            if lo == hi { lo -= 0.5; hi += 0.5 }
+            let step = (hi - lo) / Double(n)
+            return (0...n).map { $0 == n ? hi : Double($0) * step + lo }
+        }
+        let ex = edges(xs, xRange, bins.0), ey = edges(ys, yRange, bins.1)
+        // NumPy's histogramdd: searchsorted on the right, the last edge moved into the last bin.
+        func bin(_ v: Double, _ e: [Double]) -> Int? {
+            guard !v.isNaN, v >= e[0], v <= e[e.count - 1] else { return nil }
+            return v == e[e.count - 1] ? e.count - 2 : insertionPoint(e, v, right: true) - 1
+        }
+        var counts = [Double](repeating: 0, count: bins.0 * bins.1)
+        for k in 0..<xs.count {
+            guard let i = bin(xs[k], ex), let j = bin(ys[k], ey) else { continue }
+            counts[i * bins.1 + j] += 1
+        }
+        return (Tensor<Double>(counts, shape: [bins.0, bins.1]), Tensor<Double>(ex), Tensor<Double>(ey))
+    }
 }
 
 extension Tensor {

@@ -285,4 +285,18 @@ struct NumPyExtrasTests {
         #expect(try Tensor.lexsort([a]).scalars == [1, 3, 2, 0, 4])
         #expect(try Tensor.lexsort([Tensor<Int64>([1, 1, 0, 0]), Tensor<Int64>([0, 0, 0, 0])]).scalars == [2, 3, 0, 1])
     }
+
+    @Test("histogram2d as NumPy's: counts, edges, the last edge included, NaN and outside pairs left out")
+    func jointHistogram() throws {
+        let x = Tensor<Double>([0.0, 0.1, 0.5, 0.99, 1.0, 0.3, .nan, 0.7]), y = Tensor<Double>([0.0, 0.9, 0.5, 0.2, 1.0, 0.3, 0.4, 2.0])
+        let (h, xe, ye) = try Tensor.histogram2d(x, y, bins: (2, 3), xRange: 0...1, yRange: 0...1)
+        #expect(h.shape == [2, 3])
+        #expect(try h.scalars == [2, 0, 1, 1, 1, 1])
+        #expect(try xe.scalars == [0, 0.5, 1])
+        #expect(try ye.scalars == [0, 0.3333333333333333, 0.6666666666666666, 1])
+        let (h2, xe2, ye2) = try Tensor.histogram2d(Tensor<Double>([1, 2, 3, 4, 5, 6]), Tensor<Double>([6, 5, 4, 3, 2, 1.5]), bins: (3, 3))
+        #expect(try h2.scalars == [0, 0, 2, 0, 2, 0, 2, 0, 0])
+        #expect(try xe2.scalars == [1, 2.666666666666667, 4.333333333333334, 6])
+        #expect(try ye2.scalars == [1.5, 3, 4.5, 6])
+    }
 }
