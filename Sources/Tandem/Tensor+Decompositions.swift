@@ -15,10 +15,16 @@ import TandemIR
 // copies each matrix into column order first (the QR of the transpose is another thing).
 
 extension Tensor where Scalar: FloatingTensorScalar {
-    /// The batch shape, the two matrix sides and every element in Double, row-major.
-    private func matrixStack(_ name: String) throws -> (batch: [Int], m: Int, n: Int, values: [Double]) {
+    /// The batch shape and the two matrix sides of a stack of matrices, or NumPy's message.
+    private func matrixSides(_ name: String) -> (batch: [Int], m: Int, n: Int) {
         precondition(rank >= 2, "\(name): \(rank)-dimensional array given. Array must be at least two-dimensional")
-        return (Array(shape.dropLast(2)), shape[rank - 2], shape[rank - 1], try cast(to: Double.self).scalars)
+        return (Array(shape.dropLast(2)), shape[rank - 2], shape[rank - 1])
+    }
+
+    /// `matrixSides`, and every element in Double, row-major.
+    private func matrixStack(_ name: String) throws -> (batch: [Int], m: Int, n: Int, values: [Double]) {
+        let (batch, m, n) = matrixSides(name)
+        return (batch, m, n, try cast(to: Double.self).scalars)
     }
 
     /// The Cholesky factor of each symmetric positive-definite matrix (`numpy.linalg.cholesky`):
@@ -158,8 +164,7 @@ extension Tensor where Scalar: FloatingTensorScalar {
     ///
     ///     let aPlus = try a.pseudoInverse()
     public func pseudoInverse(rcond: Double = 1e-15) throws -> Tensor {
-        precondition(rank >= 2, "pinv: \(rank)-dimensional array given. Array must be at least two-dimensional")
-        let m = shape[rank - 2], n = shape[rank - 1], batch = Array(shape.dropLast(2))
+        let (batch, m, n) = matrixSides("pinv")
         if m == 0 || n == 0 { return Tensor.zeros(batch + [n, m]) }
         let (u, s, vt) = try singularDecomposition(.reduced)
         let sv = try s.cast(to: Double.self).scalars, k = Swift.min(m, n)
@@ -179,8 +184,8 @@ extension Tensor where Scalar: FloatingTensorScalar {
     ///
     ///     let r = try a.matrixRank().item()
     public func matrixRank(tolerance: Double? = nil) throws -> Tensor<Int64> {
-        precondition(rank >= 2, "matrix_rank: \(rank)-dimensional array given. Array must be at least two-dimensional")
-        let m = shape[rank - 2], n = shape[rank - 1], k = Swift.min(m, n), batch = Array(shape.dropLast(2))
+        let (batch, m, n) = matrixSides("matrix_rank")
+        let k = Swift.min(m, n)
         let sv = try singularValues().cast(to: Double.self).scalars
         var ranks = [Int64](repeating: 0, count: batch.reduce(1, *))
         for b in ranks.indices where k > 0 {

@@ -213,24 +213,10 @@ extension LAPACK {
                     let theta = (aqq - app) / (2 * apq)
                     let t = (theta >= 0 ? 1.0 : -1.0) / (Swift.abs(theta) + (theta * theta + 1).squareRoot())
                     let c = 1 / (t * t + 1).squareRoot(), sn = t * c
-                    for k in 0..<n {
-                        let x = s[k + p * n], y = s[k + q * n]
-                        s[k + p * n] = c * x - sn * y
-                        s[k + q * n] = sn * x + c * y
-                    }
-                    for k in 0..<n {
-                        let x = s[p + k * n], y = s[q + k * n]
-                        s[p + k * n] = c * x - sn * y
-                        s[q + k * n] = sn * x + c * y
-                    }
+                    LAPACK.rotate(&s, p * n, q * n, step: 1, count: n, c, sn)        // columns p, q
+                    LAPACK.rotate(&s, p, q, step: n, count: n, c, sn)                // rows p, q
                     s[p + q * n] = 0; s[q + p * n] = 0
-                    if vectors {
-                        for k in 0..<n {
-                            let x = v[k + p * n], y = v[k + q * n]
-                            v[k + p * n] = c * x - sn * y
-                            v[k + q * n] = sn * x + c * y
-                        }
-                    }
+                    if vectors { LAPACK.rotate(&v, p * n, q * n, step: 1, count: n, c, sn) }
                 }
             }
             if !rotated { converged = true; break }
@@ -297,9 +283,8 @@ extension LAPACK {
         let rows = tall ? m : n, cols = tall ? n : m
         var b = [Double](repeating: 0, count: rows * cols)
         if tall { b = a } else { for j in 0..<n { for i in 0..<m { b[j + i * n] = a[i + j * m] } } }
-        let (w, y, converged) = LAPACK.oneSidedJacobi(b, m: rows, n: cols)
+        let (w, y, sigma, converged) = LAPACK.oneSidedJacobi(b, m: rows, n: cols)
         guard converged else { return nil }
-        let sigma = (0..<cols).map { j in (0..<rows).reduce(0.0) { $0 + w[j * rows + $1] * w[j * rows + $1] }.squareRoot() }
         let order = (0..<cols).sorted { sigma[$0] > sigma[$1] || (sigma[$0] == sigma[$1] && $0 < $1) }
         let s = order.map { sigma[$0] }
         guard vectors != .none else { return ([], s, []) }
@@ -327,11 +312,13 @@ extension LAPACK {
 
     /// One-sided Jacobi (Hestenes) on the m x n column-major `a` (m ≥ n): W = A Y with Y
     /// orthogonal (n x n), rotated until W's columns are orthogonal to working precision (or
-    /// 80 sweeps: `converged` says which).
-    static func oneSidedJacobi(_ a: [Double], m: Int, n: Int) -> (w: [Double], y: [Double], converged: Bool) {
+    /// 80 sweeps: `converged` says which), and the norms of W's columns (the singular values,
+    /// in W's order).
+    static func oneSidedJacobi(_ a: [Double], m: Int, n: Int) -> (w: [Double], y: [Double], sigma: [Double], converged: Bool) {
         var u = a
         var v = [Double](repeating: 0, count: n * n)
         for j in 0..<n { v[j * n + j] = 1 }
+        var converged = false
         for _ in 0..<80 {
             var rotated = false
             for p in 0..<Swift.max(0, n - 1) {
@@ -346,21 +333,25 @@ extension LAPACK {
                     let zeta = (beta - alpha) / (2 * gamma)
                     let t = (zeta >= 0 ? 1.0 : -1.0) / (Swift.abs(zeta) + (1 + zeta * zeta).squareRoot())
                     let c = 1 / (1 + t * t).squareRoot(), sn = c * t
-                    for i in 0..<m {
-                        let x = u[p * m + i], y = u[q * m + i]
-                        u[p * m + i] = c * x - sn * y
-                        u[q * m + i] = sn * x + c * y
-                    }
-                    for i in 0..<n {
-                        let x = v[p * n + i], y = v[q * n + i]
-                        v[p * n + i] = c * x - sn * y
-                        v[q * n + i] = sn * x + c * y
-                    }
+                    LAPACK.rotate(&u, p * m, q * m, step: 1, count: m, c, sn)
+                    LAPACK.rotate(&v, p * n, q * n, step: 1, count: n, c, sn)
                 }
             }
-            if !rotated { return (u, v, true) }
+            if !rotated { converged = true; break }
         }
-        return (u, v, false)
+        let sigma = (0..<n).map { j in (0..<m).reduce(0.0) { $0 + u[j * m + $1] * u[j * m + $1] }.squareRoot() }
+        return (u, v, sigma, converged)
+    }
+
+    /// A plane rotation of two runs of `a` (`count` elements `step` apart, from `first` and
+    /// from `second`): x, y -> c x - s y, s x + c y, as the Jacobi iterations rotate columns
+    /// and rows.
+    @inline(__always) static func rotate(_ a: inout [Double], _ first: Int, _ second: Int, step: Int, count: Int, _ c: Double, _ s: Double) {
+        for k in 0..<count {
+            let x = a[first + k * step], y = a[second + k * step]
+            a[first + k * step] = c * x - s * y
+            a[second + k * step] = s * x + c * y
+        }
     }
 
     /// Fills columns `from..<to` of the m-row column-major `q` (whose first `from` columns are

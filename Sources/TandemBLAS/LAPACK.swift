@@ -187,8 +187,7 @@ public final class LAPACK: Sendable {
         }
         // One-sided Jacobi: U = A V with V orthogonal, rotated until U's columns are orthogonal;
         // then σⱼ = |uⱼ| and X = Σ over σⱼ above the cutoff of vⱼ (uⱼ · B) / σⱼ².
-        let (u, v, _) = LAPACK.oneSidedJacobi(a, m: m, n: n)
-        let sigma = (0..<n).map { j in (0..<m).reduce(0.0) { $0 + u[j * m + $1] * u[j * m + $1] }.squareRoot() }
+        let (u, v, sigma, _) = LAPACK.oneSidedJacobi(a, m: m, n: n)
         let cutoff = rcond * (sigma.max() ?? 0)
         var x = [Double](repeating: 0, count: n * k)
         var rank = 0
