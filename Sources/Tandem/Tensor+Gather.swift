@@ -313,7 +313,7 @@ extension Tensor where Scalar: FloatingTensorScalar {
         }
         precondition(lo.isFinite && hi.isFinite, "histogram: autodetected range of [\(lo), \(hi)] is not finite")
         if lo == hi { lo -= 0.5; hi += 0.5 }
-        let edges = (0...bins).map { lo + (hi - lo) * Double($0) / Double(bins) }
+        let edges = Tensor.equalBinEdges(lo, hi, bins)
         var counts = [Int64](repeating: 0, count: bins)
         let norm = Double(bins) / (hi - lo)
         withExtendedLifetime(buffer) {
@@ -331,6 +331,13 @@ extension Tensor where Scalar: FloatingTensorScalar {
             }
         }
         return (Tensor<Int64>(counts), Tensor<Double>(edges))
+    }
+
+    /// The `bins + 1` edges of equal bins from `lo` to `hi`, as NumPy's histograms make them
+    /// (`numpy.linspace`: `k * step + lo`, the last edge `hi` itself).
+    static func equalBinEdges(_ lo: Double, _ hi: Double, _ bins: Int) -> [Double] {
+        let step = (hi - lo) / Double(bins)
+        return (0...bins).map { $0 == bins ? hi : Double($0) * step + lo }
     }
 
     /// The joint histogram of the pairs (`x[k]`, `y[k]`) (`numpy.histogram2d`): `bins` equal
@@ -355,8 +362,7 @@ extension Tensor where Scalar: FloatingTensorScalar {
             }
             precondition(lo.isFinite && hi.isFinite, "histogram2d: range of [\(lo), \(hi)] is not finite")
             if lo == hi { lo -= 0.5; hi += 0.5 }
-            let step = (hi - lo) / Double(n)
-            return (0...n).map { $0 == n ? hi : Double($0) * step + lo }
+            return Tensor.equalBinEdges(lo, hi, n)
         }
         let ex = edges(xs, xRange, bins.0), ey = edges(ys, yRange, bins.1)
         // NumPy's histogramdd: searchsorted on the right, the last edge moved into the last bin.

@@ -102,6 +102,16 @@ struct NumPyIndexTests {
         let (counts, edges) = try Tensor<Double>([0, 0.1, 0.25, 0.5, 0.99, 1.0, 1.5, -1]).histogram(bins: 4, range: 0...1)
         #expect(try counts.scalars == [2, 1, 1, 2])
         #expect(try edges.scalars == [0, 0.25, 0.5, 0.75, 1])
+        // Edges as NumPy's linspace makes them, to the bit (lo + (hi - lo) * k / bins, as before,
+        // was off in the last bit for three random ranges in four, the last edge included).
+        let x = Tensor<Double>([0.3, 1.7, 2.2, 5.9, 3.3, -1.2])
+        let (c7, e7) = try x.histogram(bins: 7)
+        #expect(try c7.scalars == [1, 1, 1, 1, 1, 0, 1])
+        #expect(try e7.scalars == [-1.2, -0.1857142857142855, 0.828571428571429, 1.8428571428571436, 2.8571428571428577,
+                                   3.871428571428572, 4.885714285714287, 5.9])
+        let (c5, e5) = try x.histogram(bins: 5, range: -1.3...6.1)
+        #expect(try c5.scalars == [1, 1, 2, 1, 1])
+        #expect(try e5.scalars == [-1.3, 0.17999999999999994, 1.66, 3.1399999999999997, 4.62, 6.1])
         // numpy.histogram(np.arange(10.0), bins=3): counts 3, 3, 4
         #expect(try Tensor<Double>.arange(0, 10).histogram(bins: 3).counts.scalars == [3, 3, 4])
         // The range found past NaNs (numpy.histogram raises on NaN in an autodetected range; NaN
