@@ -13,11 +13,14 @@ extension Tensor where Scalar: NumericTensorScalar {
     ///     let i3 = Tensor<Double>.eye(3)
     ///     let superdiagonal = Tensor<Float>.eye(4, k: 1)
     public static func eye(_ n: Int, _ m: Int? = nil, k: Int = 0) -> Tensor {
-        let columns = m ?? n
-        precondition(n >= 0 && columns >= 0, "eye: negative dimensions are not allowed")
-        let row = Tensor<Int64>.arange(0, Int64(n))[.all, .newAxis]
-        let column = Tensor<Int64>.arange(0, Int64(columns))[.newAxis, .all]
-        return Tensor(column - row .== Int64(k))
+        Tensor(diagonalOfElements(n, m ?? n, "eye") .== Int64(k))
+    }
+
+    /// For each element of an `n` x `m` matrix, the diagonal it lies on (column - row: 0 the
+    /// main one), generated where it is used; the shape of `eye` and `tri`.
+    static func diagonalOfElements(_ n: Int, _ m: Int, _ name: String) -> Tensor<Int64> {
+        precondition(n >= 0 && m >= 0, "\(name): negative dimensions are not allowed")
+        return Tensor<Int64>.arange(0, Int64(m))[.newAxis, .all] - Tensor<Int64>.arange(0, Int64(n))[.all, .newAxis]
     }
 
     /// An `n` x `m` matrix of ones at and below diagonal `k` and zeros above it (`numpy.tri`);
@@ -25,11 +28,7 @@ extension Tensor where Scalar: NumericTensorScalar {
     ///
     ///     let lowerOnes = Tensor<Double>.tri(4)
     public static func tri(_ n: Int, _ m: Int? = nil, k: Int = 0) -> Tensor {
-        let columns = m ?? n
-        precondition(n >= 0 && columns >= 0, "tri: negative dimensions are not allowed")
-        let row = Tensor<Int64>.arange(0, Int64(n))[.all, .newAxis]
-        let column = Tensor<Int64>.arange(0, Int64(columns))[.newAxis, .all]
-        return Tensor(column - row .<= Int64(k))
+        Tensor(diagonalOfElements(n, m ?? n, "tri") .<= Int64(k))
     }
 
     /// The Vandermonde matrix of a vector (`numpy.vander`): column j is `x` to the power
@@ -41,13 +40,13 @@ extension Tensor where Scalar: NumericTensorScalar {
         precondition(x.rank == 1, "vander: x must be a one-dimensional array or sequence.")
         let n = columns ?? x.shape[0]
         precondition(n >= 0, "vander: negative dimensions are not allowed")
+        if n == 0 { return Tensor.zeros([x.shape[0], 0]) }
         var powers: [Tensor] = []
         var p = Tensor.ones([x.shape[0]])
         for j in 0..<n {
             if j > 0 { p = p * x }
             powers.append(p)
         }
-        if n == 0 { return Tensor.zeros([x.shape[0], 0]) }
         return Tensor.stack(increasing ? powers : powers.reversed(), axis: 1)
     }
 

@@ -98,9 +98,7 @@ extension Tensor where Scalar: NumericTensorScalar {
         }
         return Tensor<Bool>(out, shape: shape)
     }
-}
 
-extension Tensor where Scalar: NumericTensorScalar {
     /// The sorted distinct elements of this tensor that are not in `other` (`numpy.setdiff1d`),
     /// both flattened. A sync point.
     ///
