@@ -16,8 +16,8 @@ final class KernelBuilder {
     let allowInline: Bool
 
     @exclusivity(unchecked) private(set) var instrs: [Instr] = []
-    private var cse: [Instr: Int] = [:]
-    private var memo: [MemoKey: Int] = [:]
+    private var cse = [Instr: Int](minimumCapacity: 32)      // grown from empty, rehashed at 1, 2, 4, 8, 16
+    private var memo = [MemoKey: Int](minimumCapacity: 32)
     @exclusivity(unchecked) private(set) var buffers: [Buffer] = []
     private var bufferIndex: [ObjectIdentifier: Int] = [:]
     private var isRead: [Bool] = []

@@ -138,7 +138,9 @@ public enum Lagging {
     /// The longest chain starting at the first of `kernels` (consecutive kernels of a plan), or
     /// nil when it would have fewer than two kernels, access fewer than `minimumBytes`, or when
     /// the first cannot start one (no parallel first axis, a split reduction).
-    public static func chain(_ kernels: ArraySlice<PlannedKernel>) -> LagChain? {
+    /// `bytes`: each kernel's `bytesAccessed`, at the same indices as `kernels` (the planner
+    /// counts them once; counted at each call, they were a twelfth of a plan's time).
+    public static func chain(_ kernels: ArraySlice<PlannedKernel>, bytes kernelBytes: ArraySlice<Int>) -> LagChain? {
         guard let first = kernels.first else { return nil }
         let n0 = first.kernel.rank > 0 ? first.launch.extent(0) : 0
         func eligible(_ p: PlannedKernel) -> Bool {
@@ -154,7 +156,7 @@ public enum Lagging {
         // fewer than `minimumBytes`, no chain is worth its lag, and its conflicts (quadratic in
         // the members) need not be found. A plan of a thousand row writes into one array spent
         // a fifth of its planning here, at every kernel.
-        guard kernels.prefix(maxChain).reduce(0, { $0 + $1.bytesAccessed }) >= minimumBytes else { return nil }
+        guard kernelBytes.prefix(maxChain).reduce(0, +) >= minimumBytes else { return nil }
         var members: [[Use]] = [uses(first)]
         /// The buffers the chain uses, each with the bytes one row step advances through it.
         var rows: [(buffer: Buffer, bytes: Int)] = []
@@ -167,8 +169,8 @@ public enum Lagging {
         }
         rows = adding(members[0])
         var shifts = [0], heads = [0], reach = 0
-        var bytes = first.bytesAccessed
-        extend: for next in kernels.dropFirst() {
+        var bytes = kernelBytes.first!
+        extend: for (next, nextBytes) in zip(kernels.dropFirst(), kernelBytes.dropFirst()) {
             guard members.count < maxChain, eligible(next) else { break }
             let u = uses(next)
             var shift = shifts.last!, head = heads.last!, furthest = reach
@@ -191,7 +193,7 @@ public enum Lagging {
             shifts.append(shift)
             heads.append(head)
             reach = furthest
-            bytes += next.bytesAccessed
+            bytes += nextBytes
         }
         guard members.count >= 2, bytes >= minimumBytes else { return nil }
         return LagChain(shifts: shifts, heads: heads, reach: reach, rowBytes: rows.reduce(0) { $0 + $1.bytes })

@@ -45,7 +45,7 @@ extension Planner {
         let node = nodes[i]
         let (extents, _, map) = domainMap(i)
         let inlineOK = kind(i) != .update
-        var seen: Set<KernelBuilder.MemoKey> = []
+        var seen = Set<KernelBuilder.MemoKey>(minimumCapacity: 32)   // grown from empty, a walk rehashed five times
         // Materialised nodes the kernel could compute inline: walked through only after the rest,
         // and only when they are not blockers already. A blocker is produced before this kernel
         // runs, and whatever it needs before it, so walking on through it finds nothing new; a
@@ -65,12 +65,12 @@ extension Planner {
                 out.insert(j)
                 return
             }
-            for (input, im) in inputMaps(n, m) { go(input, im, top: false) }
+            forEachInputMap(n, m) { go($0, $1, top: false) }
         }
         func walkInlinable() {
             while let (n, m) = inlinable.popLast() {
                 if out.contains(position(n)!) { continue }
-                for (input, im) in inputMaps(n, m) { go(input, im, top: false) }
+                forEachInputMap(n, m) { go($0, $1, top: false) }
             }
         }
         switch node.op {
@@ -100,13 +100,25 @@ extension Planner {
     /// How an index map reaches a node's inputs: a view composes its map, a reshape is not affine
     /// in the index (nil), every other operation reads its inputs at the same index.
     func inputMaps(_ n: Node, _ m: AffineMap?) -> [(node: Node, map: AffineMap?)] {
-        switch n.op {
-        case .view(let s, let vm): [(s, m.map { vm.composed(with: $0) })]
-        case .reshape(let s): [(s, nil)]
+        var out: [(node: Node, map: AffineMap?)] = []
+        forEachInputMap(n, m) { out.append(($0, $1)) }
+        return out
+    }
+
+    /// `inputMaps` without the array: the planner's walks call it at every node they pass, and
+    /// the two arrays of `op.inputs.map` were a tenth of their allocations.
+    @inline(__always)
+    func forEachInputMap(_ n: Node, _ m: AffineMap?, _ body: (Node, AffineMap?) -> Void) {
+        let op = n.op
+        switch op {
+        case .view(let s, let vm): body(s, m.map { vm.composed(with: $0) })
+        case .reshape(let s): body(s, nil)
         case .gather(let s, let index, let axis):
             // The index at the node's axes axis..<axis+rank(index); the source anywhere (nil).
-            [(s, nil), (index, m.map { Planner.gatherIndexMap(nodeRank: n.shape.count, indexRank: index.shape.count, axis: axis).composed(with: $0) })]
-        default: n.op.inputs.map { ($0, m) }
+            body(s, nil)
+            body(index, m.map { Planner.gatherIndexMap(nodeRank: n.shape.count, indexRank: index.shape.count, axis: axis).composed(with: $0) })
+        default:
+            for i in 0..<op.inputCount { body(op.input(i), m) }
         }
     }
 
@@ -137,7 +149,7 @@ extension Planner {
             let j = position(n)!
             if !top && materialized[j] { s.insert(j); return }
             if !seen.insert(ObjectIdentifier(n)).inserted { return }
-            for input in n.op.inputs { go(input, top: false) }
+            n.op.forEachInput { go($0, top: false) }
         }
         go(nodes[r], top: true)
         if case .update = nodes[r].op, !inPlace[r], let base = baseIndex(of: r) { s.insert(base) }
@@ -280,7 +292,7 @@ extension Planner {
         var found: Set<Int> = []
         if kind(c) != .update {
             let (extents, _, map) = domainMap(c)
-            var seen: Set<KernelBuilder.MemoKey> = []
+            var seen = Set<KernelBuilder.MemoKey>(minimumCapacity: 32)   // grown from empty, a walk rehashed five times
             func go(_ n: Node, _ m: AffineMap?, top: Bool) {
                 let j = position(n)!
                 if !top && materialized[j] {
@@ -288,7 +300,7 @@ extension Planner {
                     return
                 }
                 if let m, !seen.insert(.init(node: ObjectIdentifier(n), map: m)).inserted { return }
-                for (input, im) in inputMaps(n, m) { go(input, im, top: false) }
+                forEachInputMap(n, m) { go($0, $1, top: false) }
             }
             if case .reduce(_, let source, _) = nodes[c].op { go(source, map, top: false) } else { go(nodes[c], map, top: true) }
         }

@@ -16,7 +16,7 @@ extension Planner {
         }
         func propagate(_ i: Int, _ r: Reach) {
             // Through a reshape the index is not affine: such uses are not counted as reaches.
-            for (input, m) in inputMaps(nodes[i], r.map) {
+            forEachInputMap(nodes[i], r.map) { input, m in
                 if let m { add(position(input)!, Reach(domain: r.domain, map: m, points: r.points)) }
             }
         }

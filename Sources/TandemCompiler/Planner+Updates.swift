@@ -368,13 +368,13 @@ extension Planner {
     /// operations, with the index map it is read through (nil when the index is not affine, as
     /// through a reshape, whose input is always materialised or a leaf).
     func walkLoads(_ starts: [(node: Node, map: AffineMap?)], _ visit: (Node, AffineMap?) -> Void) {
-        var seen: Set<KernelBuilder.MemoKey> = []
+        var seen = Set<KernelBuilder.MemoKey>(minimumCapacity: 32)   // grown from empty, a walk rehashed five times
         func go(_ n: Node, _ m: AffineMap?) {
             guard let m else { visit(n, nil); return }
             if !seen.insert(.init(node: ObjectIdentifier(n), map: m)).inserted { return }
             let i = position(n)!
             if materialized[i] { visit(n, m); return }
-            for (input, im) in inputMaps(n, m) { go(input, im) }
+            forEachInputMap(n, m) { go($0, $1) }
         }
         for (node, map) in starts { go(node, map) }
     }

@@ -294,9 +294,10 @@ public final class Planner {
                 plan.realized.append((nodes[i], buffers[i]!))
             }
         }
+        let bytes = plan.kernels.map(\.bytesAccessed)
         var i = 0
         while i < plan.kernels.count {
-            guard let chain = Lagging.chain(plan.kernels[i...]) else { i += 1; continue }
+            guard let chain = Lagging.chain(plan.kernels[i...], bytes: bytes[i...]) else { i += 1; continue }
             plan.kernels[i].lagChain = chain
             plan.laggedChains += 1
             i += chain.count
