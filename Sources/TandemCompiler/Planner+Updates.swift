@@ -142,7 +142,9 @@ extension Planner {
     func decideDeadBorders() {
         let candidates = nodes.indices.filter { fresh[$0] }
         guard !candidates.isEmpty else { return }
-        let reads = kernelReads()
+        // Made when a candidate first needs it: most fresh updates stop at the checks before
+        // (walking every kernel's loads for it was half of this pass).
+        var reads: [Int: [Read]]? = nil
         for u in candidates {
             guard case .update(let base, let map, let value) = nodes[u].op,
                   let boxes = Planner.complementBoxes(map, base: base.shape, value: value.shape) else { continue }
@@ -160,7 +162,8 @@ extension Planner {
                       let written = Planner.writtenBox(wmap, value: wvalue.shape) else { break }
                 var tainted: [Box] = []
                 var unsafe = false
-                for read in reads[x] ?? [] {
+                if reads == nil { reads = kernelReads() }
+                for read in reads![x] ?? [] {
                     guard let m = read.map else { unsafe = true; break }
                     for p in pending {
                         guard Planner.bounds(m, read.extents).overlaps(p) else { continue }
