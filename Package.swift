@@ -25,7 +25,7 @@ let package = Package(
         // MARK: - Public API
         .target(
             name: "Tandem",
-            dependencies: ["TandemIR", "TandemCompiler", "TandemModel", "TandemRuntime", "TandemInterpreter", "TandemCPU", "TandemCUDA", "TandemOpenCL", "TandemBLAS", "TandemStart",
+            dependencies: ["TandemIR", "TandemCompiler", "TandemModel", "TandemRuntime", "TandemInterpreter", "TandemCPU", "TandemCUDA", "TandemOpenCL", "TandemBLAS", "TandemStart", "TandemMathC",
                            .product(name: "ComplexModule", package: "swift-numerics"), .product(name: "RealModule", package: "swift-numerics")],
             swiftSettings: strict),
         // A constructor run before `main`: the calibration a short program hands on at exit runs

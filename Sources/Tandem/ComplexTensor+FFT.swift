@@ -1,6 +1,7 @@
 import Dispatch
 import ComplexModule
 import RealModule
+import TandemMathC
 import TandemIR
 import TandemRuntime
 
@@ -167,6 +168,11 @@ extension Tensor where Scalar: ComplexComponent {
 enum FFT {
     /// Neighbouring lines of a strided axis transformed together (see `transform`).
     static let lineGroup = 16
+    /// Lines of `points` points (a power of two) transformed together, interleaved: their
+    /// working set, two parts of 8 bytes, is kept to 32 KiB (a core's first-level cache) and the
+    /// group to 16 lines (two AVX-512 vectors of doubles, four of AVX2); a line of 2,048 points
+    /// or more goes alone.
+    static func interleavedLines(_ points: Int) -> Int { Swift.max(1, Swift.min(16, (32 * 1024) / (16 * points))) }
     /// Points from which a transform's lines are split over the workers.
     static let parallelPoints = 1 << 15
 
@@ -252,13 +258,19 @@ enum FFT {
             }
             let imaginaryScale = inverse ? -scale : scale
             let plan = FFTPlan.cached(points)
-            // Lines in groups of up to `lineGroup` neighbours (consecutive offsets in one outer
-            // block): a strided axis's lines are gathered a row of the group at a time, contiguous
-            // reads instead of one cache line per element (a 128 x 128 `fft2`'s column pass spent
-            // more in its gathers than in its butterflies).
-            let group = stride == 1 ? 1 : Swift.min(FFT.lineGroup, stride)
-            let groupsPerBlock = (stride + group - 1) / group
-            let groups = (lines / stride) * groupsPerBlock
+            // Lines in groups of up to `group` neighbours (consecutive offsets in one outer block
+            // of a strided axis, consecutive rows of the last): a strided axis's lines are
+            // gathered a row of the group at a time, contiguous reads instead of one cache line
+            // per element (a 128 x 128 `fft2`'s column pass spent more in its gathers than in its
+            // butterflies). A power of two transforms its group at once, interleaved (point j of
+            // line q at j * width + q: `FFTPlan.forwardLines`); another length a line at a time.
+            let interleaved = plan.transformsLines
+            let group = interleaved ? FFT.interleavedLines(points) : stride == 1 ? 1 : Swift.min(FFT.lineGroup, stride)
+            let blocks = lines / stride
+            // Groups of a block: across its `stride` neighbouring lines, or (the last axis, one
+            // line a block) across whole blocks.
+            let groupsPerBlock = stride == 1 ? 1 : (stride + group - 1) / group
+            let groups = stride == 1 ? (blocks + group - 1) / group : blocks * groupsPerBlock
             // Raw pointers cross into the pieces as integers; each piece owns whole groups.
             let (ar, ai) = (UInt(bitPattern: dr), UInt(bitPattern: di))
             // A small transform on the calling thread: waking the workers cost more.
@@ -272,27 +284,35 @@ enum FFT {
                 // Conjugated in and out for the inverse: ifft(x) = conj(fft(conj(x))) / n.
                 let sign: Double = inverse ? -1 : 1
                 for g in Swift.stride(from: piece, to: groups, by: pieces) {
-                    let first = (g % groupsPerBlock) * group, width = Swift.min(group, stride - first)
-                    let base = (g / groupsPerBlock) * points * stride + first
-                    // Line q of the group is element (base + q) + j * stride, j < points.
+                    // Line q of the group is element base + q * lineStep + j * stride, j < points.
+                    let width: Int, base: Int, lineStep: Int
                     if stride == 1 {
-                        xr.update(from: pr + base, count: points)
-                        for j in 0..<points { xi[j] = sign * pi[base + j] }
+                        width = Swift.min(group, blocks - g * group)
+                        (base, lineStep) = (g * group * points, points)
                     } else {
-                        for j in 0..<points {
-                            let row = base + j * stride
-                            for q in 0..<width {
-                                xr[q * points + j] = pr[row + q]
-                                xi[q * points + j] = sign * pi[row + q]
-                            }
+                        let first = (g % groupsPerBlock) * group
+                        width = Swift.min(group, stride - first)
+                        (base, lineStep) = ((g / groupsPerBlock) * points * stride + first, 1)
+                    }
+                    if interleaved {
+                        tandem_fft_gather(pr + base, pi + base, xr, xi, points, width, stride, lineStep, sign)
+                        plan.forwardLines(xr, xi, width: width)
+                        tandem_fft_scatter(pr + base, pi + base, xr, xi, points, width, stride, lineStep, scale, imaginaryScale)
+                        continue
+                    }
+                    for j in 0..<points {
+                        let row = base + j * stride
+                        for q in 0..<width {
+                            xr[q * points + j] = pr[row + q * lineStep]
+                            xi[q * points + j] = sign * pi[row + q * lineStep]
                         }
                     }
                     for q in 0..<width { plan.forward(xr + q * points, xi + q * points, &work) }
                     for j in 0..<points {
                         let row = base + j * stride
                         for q in 0..<width {
-                            pr[row + q] = xr[q * points + j] * scale
-                            pi[row + q] = xi[q * points + j] * imaginaryScale
+                            pr[row + q * lineStep] = xr[q * points + j] * scale
+                            pi[row + q * lineStep] = xi[q * points + j] * imaginaryScale
                         }
                     }
                 }

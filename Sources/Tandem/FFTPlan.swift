@@ -1,5 +1,6 @@
 import Synchronization
 import RealModule
+import TandemMathC
 
 // The transform engine behind `fft` (ComplexTensor+FFT.swift): one plan a length, reused.
 
@@ -143,34 +144,25 @@ final class FFTPlan: @unchecked Sendable {
 
     /// A power of two in place: the bit-reversal permutation (its swaps listed by the plan), then
     /// log2(n) passes of butterflies over contiguous halves (the recursive form reads at large
-    /// strides; 2^20 points took 1.8x as long).
+    /// strides; 2^20 points took 1.8x as long), in C (`tandem_fft_pow2_lines`).
     private func powerOfTwo(_ re: UnsafeMutablePointer<Double>, _ im: UnsafeMutablePointer<Double>) {
-        stageRe.withUnsafeBufferPointer { tr in stageIm.withUnsafeBufferPointer { ti in radix2(re, im, tr.baseAddress!, ti.baseAddress!) } }
+        forwardLines(re, im, width: 1)
     }
 
-    private func radix2(_ re: UnsafeMutablePointer<Double>, _ im: UnsafeMutablePointer<Double>,
-                        _ tr: UnsafePointer<Double>, _ ti: UnsafePointer<Double>) {
-        swaps.withUnsafeBufferPointer { pairs in
-            for t in Swift.stride(from: 0, to: pairs.count, by: 2) {
-                let i = pairs[t], j = pairs[t + 1]
-                swap(&re[i], &re[j]); swap(&im[i], &im[j])
-            }
-        }
-        var size = 2
-        while size <= n {
-            let half = size / 2
-            let wr = tr + (half - 1), wi = ti + (half - 1)
-            var start = 0
-            while start < n {
-                let ar = re + start, ai = im + start, br = ar + half, bi = ai + half
-                for k in 0..<half {
-                    let xr = br[k] * wr[k] - bi[k] * wi[k], xi = br[k] * wi[k] + bi[k] * wr[k]
-                    br[k] = ar[k] - xr; bi[k] = ai[k] - xi
-                    ar[k] += xr; ai[k] += xi
+    /// Whether `forwardLines` takes this length: a power of two of at least two points.
+    var transformsLines: Bool { n > 1 && n & (n - 1) == 0 }
+
+    /// The forward transforms of `width` lines at once, in place, interleaved: point j of line q
+    /// at `re[j * width + q]`. Each butterfly's loop runs over the lines, so a short line's first
+    /// passes (halves of one or two points) are as wide as its last. Only for `transformsLines`.
+    func forwardLines(_ re: UnsafeMutablePointer<Double>, _ im: UnsafeMutablePointer<Double>, width: Int) {
+        precondition(transformsLines, "FFTPlan.forwardLines: \(n) points is not a power of two")
+        stageRe.withUnsafeBufferPointer { tr in
+            stageIm.withUnsafeBufferPointer { ti in
+                swaps.withUnsafeBufferPointer { pairs in
+                    tandem_fft_pow2_lines(re, im, n, width, tr.baseAddress!, ti.baseAddress!, pairs.baseAddress, pairs.count)
                 }
-                start += size
             }
-            size <<= 1
         }
     }
 

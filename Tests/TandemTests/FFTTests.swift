@@ -85,6 +85,45 @@ struct FFTTests {
         }
     }
 
+    /// Power-of-two lines are transformed in interleaved groups (`FFT.interleavedLines`), other
+    /// lengths and single lines one at a time: the same butterflies in the same order, so a
+    /// line's transform must not depend on how many lines went with it. Groups of every kind:
+    /// the last axis (rows, a ragged last group: 37 rows in groups of 16), a strided axis whose
+    /// stride is not a multiple of the group (axis 0 of 64 x 37), a middle axis of a 3-D tensor,
+    /// 256-point lines (groups of 8) and the inverse with its scale.
+    @Test("interleaved line groups equal one line at a time, bit for bit, and a direct DFT")
+    func interleavedGroups() throws {
+        for (shape, axis, inverse) in [([37, 64], 1, false), ([64, 37], 0, false), ([3, 32, 5], 1, true), ([19, 256], 1, false), ([256, 9], 0, true)] {
+            let x = ComplexTensor(real: Tensor<Double>.uniform(shape, seed: 11, in: -1...1), imaginary: Tensor<Double>.uniform(shape, seed: 12, in: -1...1))
+            let all = try (inverse ? x.ifft(axis: axis) : x.fft(axis: axis)).scalars
+            let v = try x.scalars
+            let points = shape[axis], stride = shape[(axis + 1)...].reduce(1, *)
+            let lines = v.count / points
+            for line in 0..<lines {
+                // Line `line`: block line / stride, offset line % stride within it.
+                let start = (line / stride) * points * stride + line % stride
+                let positions = (0..<points).map { start + $0 * stride }
+                let alone = ComplexTensor<Double>(positions.map { v[$0] })
+                let one = try (inverse ? alone.ifft() : alone.fft()).scalars
+                for (k, p) in positions.enumerated() {
+                    #expect(all[p].real.bitPattern == one[k].real.bitPattern && all[p].imaginary.bitPattern == one[k].imaginary.bitPattern,
+                            "\(shape) axis \(axis) line \(line) point \(k): \(all[p]) in a group, \(one[k]) alone")
+                }
+                for k in [0, 1, points / 2, points - 1] where line % 5 == 0 || line == lines - 1 {
+                    var sr = 0.0, si = 0.0
+                    for j in 0..<points {
+                        let angle = (inverse ? 2 : -2) * Double.pi * Double((j * k) % points) / Double(points)
+                        sr += v[positions[j]].real * cos(angle) - v[positions[j]].imaginary * sin(angle)
+                        si += v[positions[j]].real * sin(angle) + v[positions[j]].imaginary * cos(angle)
+                    }
+                    let scale = inverse ? 1 / Double(points) : 1
+                    #expect(Swift.abs(one[k].real - sr * scale) < 1e-12 && Swift.abs(one[k].imaginary - si * scale) < 1e-12,
+                            "\(shape) axis \(axis) line \(line) point \(k): \(one[k]) vs \(sr * scale), \(si * scale)")
+                }
+            }
+        }
+    }
+
     @Test("rfft, irfft (even and odd lengths), along an axis of a matrix, fftfreq and rfftfreq")
     func realTransformsAndAxes() throws {
         let y = Tensor<Double>([1, -2, 3.5, 0, 2])
