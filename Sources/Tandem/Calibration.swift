@@ -54,7 +54,7 @@ public enum Calibration {
     /// then measured again).
     public static func load(path: String = profilePath, workers: Int) -> MachineProfile? {
         guard let bytes = VerifiedFileCache.readPrivateFile(path, limit: 1 << 20),
-              let p = try? JSONDecoder().decode(MachineProfile.self, from: Data(bytes)),
+              let p = MachineProfile.read(json: bytes),
               p.version == MachineProfile.currentVersion, p.identity == identity(workers: workers) else { return nil }
         if let problem = p.validationProblem {
             ProcessInfoLite.warn("tandem: the machine profile \(path) is out of range (\(problem)); measuring the machine again")
