@@ -159,6 +159,73 @@ def linalg(n=300, reps=3):
     return {"cholesky_ms": c[0], "qr_ms": q[0], "eigvalsh_ms": e[0], "eigh_ms": v[0], "svd_ms": s[0],
             "l_last": c[1], "r_last": q[1], "lambda_max": e[1], "sigma_max": s[1]}
 
+# Twentieth session: five more ports (ZProbe+Ports.swift).
+def pagerank(n=1000, damping=0.85, tol=1e-10):
+    links = (uniform([n, n], 90, 0, 1) > 0.95).astype(np.float64)
+    out_degree = links.sum(axis=0)
+    with np.errstate(divide='ignore', invalid='ignore'):
+        m = np.where(out_degree == 0, 1.0 / n, links / out_degree)
+    r = np.full(n, 1.0 / n); iterations = 0; change = np.inf
+    while change > tol and iterations < 1000:
+        nxt = damping * (m @ r) + (1 - damping) / n
+        change = np.abs(nxt - r).sum(); r = nxt; iterations += 1
+    return {"iterations": iterations, "r_max": r.max(), "r_sum": r.sum(), "top": int(r.argmax())}
+
+def linreg(n=100000, d=8):
+    x = uniform([n, d], 91, -2, 2) * np.arange(1, d + 1, dtype=np.float64)
+    w = np.linspace(-1, 1, d)
+    y = x @ w + 0.5 + 0.1 * normal([n], 92)
+    mu, sigma = x.mean(axis=0), x.std(axis=0)
+    z = (x - mu) / sigma
+    a = np.concatenate([np.ones((n, 1)), z], axis=1)
+    coef = np.linalg.solve(a.T @ a, a.T @ y)
+    residual = y - a @ coef
+    r2 = 1 - (residual * residual).sum() / ((y - y.mean()) * (y - y.mean())).sum()
+    via = np.linalg.lstsq(a, y, rcond=None)[0]
+    return {"intercept": coef[0], "coef_last": coef[d], "r2": r2, "p90": np.percentile(np.abs(residual), 90),
+            "lstsq_diff": np.abs(via - coef).max()}
+
+def wave(n=2000, steps=2000):
+    dx = 1.0 / n; c = 1.0; dt = 0.5 * dx / c
+    x = np.arange(0, n, dtype=np.float64) * dx
+    u = np.exp(-((x - 0.5) * (x - 0.5)) / 0.002); prev = u
+    r2 = (c * dt / dx) * (c * dt / dx); energies = []
+    for step in range(1, steps + 1):
+        nxt = 2 * u - prev + r2 * (np.roll(u, 1) - 2 * u + np.roll(u, -1))
+        prev = u; u = nxt
+        if step % 100 == 0:
+            v = (u - prev) / dt; g = (np.roll(u, -1) - u) / dx
+            energies.append((0.5 * (v * v + c * c * g * g)).sum() * dx)
+    return {"energy_first": energies[0], "energy_last": energies[-1], "u_max": u.max(), "u_sum": u.sum()}
+
+def ranks(n=200000):
+    a = normal([n], 93); b = np.exp(a * 0.5) + 0.3 * normal([n], 94)
+    ra = np.argsort(np.argsort(a, kind='stable'), kind='stable').astype(np.float64)
+    rb = np.argsort(np.argsort(b, kind='stable'), kind='stable').astype(np.float64)
+    ra = ra - ra.mean(); rb = rb - rb.mean()
+    spearman = (ra * rb).sum() / np.sqrt((ra * ra).sum() * (rb * rb).sum())
+    below = np.searchsorted(np.sort(a), [-1.0, 0.0, 1.0])
+    counts, _ = np.histogram(a, bins=20, range=(-4, 4)); cdf = np.cumsum(counts)
+    return {"spearman": spearman, "below_0": below[1], "below_1": below[2], "median": np.median(a), "cdf_mid": cdf[9],
+            "q95": np.percentile(b, 95)}
+
+def sir(groups=8, steps=2000):
+    contact = uniform([groups, groups], 95, 0.5, 1.5) / groups
+    beta, gamma, dt = 0.3, 0.1, 0.1
+    s = np.full(groups, 0.99); i = np.full(groups, 0.01); r = np.zeros(groups)
+    def rates(s, i):
+        force = beta * (contact @ i); infection = force * s; recovery = gamma * i
+        return -infection, infection - recovery, recovery
+    for _ in range(steps):
+        ds1, di1, dr1 = rates(s, i)
+        ds2, di2, dr2 = rates(s + 0.5 * dt * ds1, i + 0.5 * dt * di1)
+        ds3, di3, dr3 = rates(s + 0.5 * dt * ds2, i + 0.5 * dt * di2)
+        ds4, di4, dr4 = rates(s + dt * ds3, i + dt * di3)
+        s = s + dt / 6 * (ds1 + 2 * ds2 + 2 * ds3 + ds4)
+        i = i + dt / 6 * (di1 + 2 * di2 + 2 * di3 + di4)
+        r = r + dt / 6 * (dr1 + 2 * dr2 + 2 * dr3 + dr4)
+    return {"s_sum": s.sum(), "i_max": i.max(), "r_sum": r.sum()}
+
 name = sys.argv[1]; args = {k: float(v) if '.' in v or 'e' in v else int(v) for k, v in (a.split('=') for a in sys.argv[2:])}
 f = globals()[name[2:]]
 best = 1e9

@@ -1,0 +1,111 @@
+// Five more NumPy programs ported line by line from the README alone (twentieth session), to
+// find what the default path does badly on programs nobody tuned for: PageRank by power
+// iteration with a convergence read every iteration, a linear regression by the normal
+// equations on standardised features, a 1-D wave equation with periodic rolls and an energy read
+// every 100 steps, rank statistics of samples (sort, argsort, searchSorted, percentiles, a
+// histogram's CDF), and an SIR epidemic integrated by RK4 on a few small vectors (per-op
+// overhead). Their NumPy versions are in probe.py; register them with examples.txt.
+import Tandem
+
+extension ZProbe {
+    /// PageRank of `n` pages: links where a uniform draw exceeds 0.95, columns normalised (a page
+    /// without links links everywhere), r = d M r + (1 - d)/n until the L1 change is below tol.
+    public static func pagerank(n: Int, damping: Double, tol: Double) throws -> [String: Double] {
+        let links = Tensor<Double>(Tensor<Double>.uniform([n, n], seed: 90) .> 0.95)
+        let outDegree = links.sum(axis: 0)
+        let m = `where`(outDegree .== 0, Tensor(1.0 / Double(n)), links / outDegree)
+        var r = Tensor<Double>.full([n], 1.0 / Double(n))
+        var iterations = 0
+        var change = Double.infinity
+        while change > tol && iterations < 1000 {
+            let next = damping * m.matmul(r) + (1 - damping) / Double(n)
+            change = try (next - r).abs().sum().item()
+            r = next
+            iterations += 1
+        }
+        return ["iterations": Double(iterations), "r_max": try r.max().item(), "r_sum": try r.sum().item(),
+                "top": Double(try r.argmax().item())]
+    }
+
+    /// A linear regression of `n` samples of `d` features: standardised columns, the normal
+    /// equations solved, R^2 and the residuals' 90th percentile; the same fit by lstsq.
+    public static func linreg(n: Int, d: Int) throws -> [String: Double] {
+        let x = Tensor<Double>.uniform([n, d], seed: 91, in: -2...2) * Tensor<Double>.arange(1, Double(d + 1))
+        let w = Tensor<Double>.linspace(-1, 1, count: d)
+        let y = x.matmul(w) + 0.5 + 0.1 * Tensor<Double>.normal([n], seed: 92)
+        let mu = x.mean(axis: 0), sigma = x.std(axis: 0)
+        let z = (x - mu) / sigma
+        let a = Tensor.concatenate([Tensor<Double>.ones([n, 1]), z], axis: 1)
+        let coef = try a.transposed.matmul(a).solve(a.transposed.matmul(y))
+        let predicted = a.matmul(coef)
+        let residual = y - predicted
+        let r2 = 1 - (residual * residual).sum() / ((y - y.mean()) * (y - y.mean())).sum()
+        let viaLstsq = try a.leastSquares(y)
+        return ["intercept": try coef[0].item(), "coef_last": try coef[d].item(), "r2": try r2.item(),
+                "p90": try residual.abs().percentile(90).item(), "lstsq_diff": try (viaLstsq - coef).abs().max().item()]
+    }
+
+    /// The 1-D wave equation u_tt = c^2 u_xx on a periodic grid by leapfrog, a Gaussian pulse at
+    /// rest to start; the discrete energy read every 100 steps.
+    public static func wave(n: Int, steps: Int) throws -> [String: Double] {
+        let dx = 1.0 / Double(n), c = 1.0, dt = 0.5 * dx / c
+        let x = Tensor<Double>.arange(0, Double(n)) * dx
+        var u = (-((x - 0.5) * (x - 0.5)) / 0.002).exp()
+        var previous = u
+        let r2 = (c * dt / dx) * (c * dt / dx)
+        var energies: [Double] = []
+        for step in 1...steps {
+            let next = 2 * u - previous + r2 * (u.rolled(by: 1) - 2 * u + u.rolled(by: -1))
+            previous = u
+            u = next
+            if step % 100 == 0 {
+                let velocity = (u - previous) / dt
+                let gradient = (u.rolled(by: -1) - u) / dx
+                energies.append(try (0.5 * (velocity * velocity + c * c * gradient * gradient)).sum().item() * dx)
+            }
+        }
+        return ["energy_first": energies.first ?? 0, "energy_last": energies.last ?? 0, "u_max": try u.max().item(),
+                "u_sum": try u.sum().item()]
+    }
+
+    /// Rank statistics of `n` normal samples: sorted, ranks by argsort of argsort, Spearman's
+    /// correlation with a noisy monotone function of them, quantiles by searchSorted into the
+    /// sorted samples, a histogram's cumulative distribution and the median.
+    public static func ranks(n: Int) throws -> [String: Double] {
+        let a = Tensor<Double>.normal([n], seed: 93)
+        let b = (a * 0.5).exp() + 0.3 * Tensor<Double>.normal([n], seed: 94)
+        let rankA = Tensor<Double>(try a.argsort().argsort()), rankB = Tensor<Double>(try b.argsort().argsort())
+        let ra = rankA - rankA.mean(), rb = rankB - rankB.mean()
+        let spearman = (ra * rb).sum() / ((ra * ra).sum() * (rb * rb).sum()).sqrt()
+        let sortedA = try a.sorted()
+        let below = try sortedA.searchSorted(Tensor<Double>([-1, 0, 1]))
+        let (counts, _) = try a.histogram(bins: 20, range: -4...4)
+        let cdf = try counts.cumsum()
+        return ["spearman": try spearman.item(), "below_0": Double(try below[1].item()), "below_1": Double(try below[2].item()),
+                "median": try a.median().item(), "cdf_mid": Double(try cdf[9].item()), "q95": try b.percentile(95).item()]
+    }
+
+    /// An SIR epidemic in `groups` age groups with a contact matrix, integrated by classical RK4
+    /// for `steps` steps of dt: a few small vectors, many operations a step.
+    public static func sir(groups: Int, steps: Int) throws -> [String: Double] {
+        let contact = Tensor<Double>.uniform([groups, groups], seed: 95, in: 0.5...1.5) / Double(groups)
+        let beta = 0.3, gamma = 0.1, dt = 0.1
+        var s = Tensor<Double>.full([groups], 0.99), i = Tensor<Double>.full([groups], 0.01), r = Tensor<Double>.zeros([groups])
+        func rates(_ s: Tensor<Double>, _ i: Tensor<Double>) -> (Tensor<Double>, Tensor<Double>, Tensor<Double>) {
+            let force = beta * contact.matmul(i)
+            let infection = force * s
+            let recovery = gamma * i
+            return (-infection, infection - recovery, recovery)
+        }
+        for _ in 0..<steps {
+            let (ds1, di1, dr1) = rates(s, i)
+            let (ds2, di2, dr2) = rates(s + 0.5 * dt * ds1, i + 0.5 * dt * di1)
+            let (ds3, di3, dr3) = rates(s + 0.5 * dt * ds2, i + 0.5 * dt * di2)
+            let (ds4, di4, dr4) = rates(s + dt * ds3, i + dt * di3)
+            s = s + dt / 6 * (ds1 + 2 * ds2 + 2 * ds3 + ds4)
+            i = i + dt / 6 * (di1 + 2 * di2 + 2 * di3 + di4)
+            r = r + dt / 6 * (dr1 + 2 * dr2 + 2 * dr3 + dr4)
+        }
+        return ["s_sum": try s.sum().item(), "i_max": try i.max().item(), "r_sum": try r.sum().item()]
+    }
+}
