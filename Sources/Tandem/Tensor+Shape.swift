@@ -1,3 +1,4 @@
+import Synchronization
 import TandemIR
 
 // Shape manipulation and joins with NumPy's meaning. Everything here is views (never a copy),
@@ -72,7 +73,7 @@ extension Tensor {
         // (a flattened image's 16M positions would be 128 MB).
         let index: Tensor<Int64>
         if n <= Tensor.storedRollIndex {
-            index = Tensor<Int64>((0..<n).map { Int64($0 < s ? $0 + n - s : $0 - s) })
+            index = RollIndexCache.index(count: n, shift: s)
         } else {
             let i = Tensor<Int64>.arange(Int64(n))
             index = Tensor<Int64>(.select((i .< Int64(s)).node, (i + Int64(n - s)).node, (i - Int64(s)).node), shape: [n])
@@ -311,3 +312,30 @@ public enum MeshIndexing: Sendable {
 public func concatenate<S: TensorScalar>(_ tensors: [Tensor<S>], axis: Int = 0) -> Tensor<S> { Tensor.concatenate(tensors, axis: axis) }
 /// `numpy.stack`.
 public func stack<S: TensorScalar>(_ tensors: [Tensor<S>], axis: Int = 0) -> Tensor<S> { Tensor.stack(tensors, axis: axis) }
+
+/// The stored positions of short rolls (`Tensor.rolled`), made once per axis length and shift
+/// and shared by every roll of that kind: a time-stepped program rolls the same axis by the
+/// same shifts every step, and building the positions anew each time (an array of the axis's
+/// length, then its copy into a buffer) was a quarter of a periodic 1-D wave equation's time
+/// (`bench/probes`, `z_wave`: 2,000 points, two rolls a step). Nothing writes into them (they
+/// are made here and read only by gathers). At most `maxElements` positions are kept; past
+/// that the table starts again.
+enum RollIndexCache {
+    static let maxElements = 1 << 20
+    private struct Key: Hashable { let count: Int, shift: Int }
+    private static let table = Mutex<(entries: [Key: Tensor<Int64>], elements: Int)>(([:], 0))
+
+    static func index(count n: Int, shift s: Int) -> Tensor<Int64> {
+        let key = Key(count: n, shift: s)
+        if let t = table.withLock({ $0.entries[key] }) { return t }
+        let t = Tensor<Int64>((0..<n).map { Int64($0 < s ? $0 + n - s : $0 - s) })
+        table.withLock { state in
+            if state.elements + n > maxElements { state = ([:], 0) }
+            if state.entries[key] == nil {
+                state.entries[key] = t
+                state.elements += n
+            }
+        }
+        return t
+    }
+}
