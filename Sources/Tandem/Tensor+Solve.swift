@@ -168,17 +168,27 @@ extension Tensor where Scalar: FloatingTensorScalar {
         let m = shape[0], n = shape[1]
         precondition((b.rank == 1 || b.rank == 2) && b.shape[0] == m, "lstsq: Incompatible dimensions: a is \(Shape.describe(shape)), b is \(Shape.describe(b.shape))")
         let k = b.rank == 1 ? 1 : b.shape[1]
-        let x = Tensor.leastSquares(try cast(to: Double.self).scalars, m: m, n: n, try b.cast(to: Double.self).scalars, k: k,
-                                    rcond: rcond ?? Double(Scalar.ulpOfOne) * Double(Swift.max(m, n)))
+        // The matrix read where it lies (no copy into an array first: a tall system's matrix is
+        // its largest operand, and each copy of 100,000 x 9 doubles was a tenth of an lstsq).
+        let buffer = try Tandem.runtime.read(cast(to: Double.self).node, call: "lstsq")
+        let rhs = try b.cast(to: Double.self).scalars
+        let x = withExtendedLifetime(buffer) {
+            Tensor.leastSquares(UnsafePointer(buffer.pointer.assumingMemoryBound(to: Double.self)), m: m, n: n,
+                                rhs, k: k, rcond: rcond ?? Double(Scalar.ulpOfOne) * Double(Swift.max(m, n)))
+        }
         return Tensor<Double>(x, shape: b.rank == 1 ? [n] : [n, k]).cast(to: Scalar.self)
     }
 
-    /// Row-major `a` (m x n) and `b` (m x k) through `LAPACK.leastSquares`; X row-major.
-    static func leastSquares(_ a: [Double], m: Int, n: Int, _ b: [Double], k: Int, rcond: Double) -> [Double] {
-        var acm = [Double](repeating: 0, count: m * n), bcm = [Double](repeating: 0, count: m * k)
-        for i in 0..<m {
-            for j in 0..<n { acm[j * m + i] = a[i * n + j] }
-            for c in 0..<k { bcm[c * m + i] = b[i * k + c] }
+    /// Row-major `a` (m x n) and `b` (m x k) through `LAPACK.leastSquares`; X row-major. The
+    /// column-major copies LAPACK takes are written once each (not zeroed first) and handed over.
+    static func leastSquares(_ a: UnsafePointer<Double>, m: Int, n: Int, _ b: [Double], k: Int, rcond: Double) -> [Double] {
+        let acm = [Double](unsafeUninitializedCapacity: m * n) { out, count in
+            for i in 0..<m { for j in 0..<n { out[j * m + i] = a[i * n + j] } }
+            count = m * n
+        }
+        let bcm = [Double](unsafeUninitializedCapacity: m * k) { out, count in
+            for i in 0..<m { for c in 0..<k { out[c * m + i] = b[i * k + c] } }
+            count = m * k
         }
         let r = LAPACK.shared.leastSquares(acm, m: m, n: n, bcm, k: k, rcond: rcond)
         var out = [Double](repeating: 0, count: n * k)
@@ -218,8 +228,8 @@ extension Tensor where Scalar: FloatingTensorScalar {
             if scale[j] == 0 { scale[j] = 1 }
             for i in 0..<m { lhs[i * n + j] /= scale[j] }
         }
-        var c = leastSquares(lhs, m: m, n: n, try y.cast(to: Double.self).scalars, k: k,
-                             rcond: rcond ?? Double(m) * Double(Scalar.ulpOfOne))
+        let ys = try y.cast(to: Double.self).scalars
+        var c = lhs.withUnsafeBufferPointer { leastSquares($0.baseAddress!, m: m, n: n, ys, k: k, rcond: rcond ?? Double(m) * Double(Scalar.ulpOfOne)) }
         for j in 0..<n { for col in 0..<k { c[j * k + col] /= scale[j] } }
         return Tensor<Double>(c, shape: y.rank == 1 ? [n] : [n, k]).cast(to: Scalar.self)
     }
