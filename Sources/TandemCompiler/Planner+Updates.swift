@@ -11,10 +11,12 @@ extension Planner {
         guard case .update(let base, let map, let value) = nodes[u].op else { return }
         let b = position(base)!
         let v = position(value)!
-        let box = Planner.complementBoxes(map, base: base.shape, value: value.shape)
+        // Only whether the update writes a box matters here (its complement, the border a fresh
+        // version copies, is made where it is copied).
+        let isBox = Planner.writtenBox(map, value: value.shape) != nil
         // A materialised value can be computed straight into a fresh buffer for the new version,
         // leaving only the border to copy: cheaper than storing it and copying it over the base.
-        let placeable = box != nil && materialized[v] && value.storage == nil && !roots.contains(v)
+        let placeable = isBox && materialized[v] && value.storage == nil && !roots.contains(v)
             && placement[v] == nil && !consumersInPlan[v].contains { c in
                 // Readers that need the value in a dense buffer of its own.
                 switch nodes[c].op {
@@ -49,7 +51,7 @@ extension Planner {
                 if node === base, let m, Overlap.safe(read: flat(m, node.shape), write: write, extents: value.shape) { return }
                 if node === base { conflict = true }
             }
-            if conflict && box != nil {
+            if conflict && isBox {
                 fresh[u] = true
                 plan.freshUpdates += 1
                 return
@@ -58,7 +60,7 @@ extension Planner {
             inPlace[u] = true
             inPlaceBases.insert(b)
             plan.inPlaceUpdates += 1
-        } else if box != nil {
+        } else if isBox {
             fresh[u] = true
             if placeable { placement[v] = u }
             plan.freshUpdates += 1
@@ -82,19 +84,25 @@ extension Planner {
     /// The box an update writes, `lo ..< hi` per base axis, or nil when its view is not a box
     /// (unit steps, each value axis on its own base axis).
     static func writtenBox(_ map: AffineMap, value: [Int]) -> (lo: [Int], hi: [Int])? {
+        // (No sets or filtered arrays: asked for every update of every plan made.)
+        guard map.outRank <= 64 else { return nil }
         var lo: [Int] = [], hi: [Int] = []
-        var used: Set<Int> = []
+        lo.reserveCapacity(map.inRank)
+        hi.reserveCapacity(map.inRank)
+        var used: UInt64 = 0
         for d in 0..<map.inRank {
-            let nz = (0..<map.outRank).filter { map.c(d, $0) != 0 }
-            if nz.isEmpty {
+            var axis = -1, count = 0
+            for k in 0..<map.outRank where map.c(d, k) != 0 { axis = k; count += 1 }
+            if count == 0 {
                 lo.append(map.offset[d]); hi.append(map.offset[d] + 1)
-            } else if nz.count == 1, map.c(d, nz[0]) == 1, used.insert(nz[0]).inserted {
-                lo.append(map.offset[d]); hi.append(map.offset[d] + value[nz[0]])
+            } else if count == 1, map.c(d, axis) == 1, used & (1 << UInt64(axis)) == 0 {
+                used |= 1 << UInt64(axis)
+                lo.append(map.offset[d]); hi.append(map.offset[d] + value[axis])
             } else {
                 return nil
             }
         }
-        for k in 0..<map.outRank where !used.contains(k) && value[k] != 1 { return nil }
+        for k in 0..<map.outRank where used & (1 << UInt64(k)) == 0 && value[k] != 1 { return nil }
         return (lo, hi)
     }
 

@@ -31,6 +31,15 @@ public struct AffineMap: Hashable, Sendable, CustomStringConvertible {
     }
 
     public static func identity(_ rank: Int) -> AffineMap {
+        // Made once for the usual ranks and shared (their arrays are copied on write): the
+        // planner asks for one at every kernel domain and update it looks at.
+        if rank < identities.count { return identities[rank] }
+        return makeIdentity(rank)
+    }
+
+    private static let identities: [AffineMap] = (0...8).map(makeIdentity)
+
+    private static func makeIdentity(_ rank: Int) -> AffineMap {
         var coef = [Int].filled(0, count: rank * rank)
         for i in 0..<rank { coef[i * rank + i] = 1 }
         return AffineMap(inRank: rank, outRank: rank, offset: [Int].filled(0, count: rank), coef: coef)
