@@ -168,11 +168,12 @@ extension Tensor where Scalar: ComplexComponent {
 enum FFT {
     /// Neighbouring lines of a strided axis transformed together (see `transform`).
     static let lineGroup = 16
-    /// Lines of `points` points (a power of two) transformed together, interleaved: their
-    /// working set, two parts of 8 bytes, is kept to 32 KiB (a core's first-level cache) and the
-    /// group to 16 lines (two AVX-512 vectors of doubles, four of AVX2); a line of 2,048 points
-    /// or more goes alone.
-    static func interleavedLines(_ points: Int) -> Int { Swift.max(1, Swift.min(16, (32 * 1024) / (16 * points))) }
+    /// Lines of `points` points (a power of two) transformed together, interleaved: 16 (two
+    /// AVX-512 vectors of doubles, four of AVX2) up to 256 points, 8 up to 512 (a group's working
+    /// set, two parts of 8 bytes, at most 64 KiB); longer lines go alone, their butterflies'
+    /// loops long enough to vectorise along the line (groups of 2 or 4 lines were slower than
+    /// one at a time for 1,024-point rows: the loop over the group was too short for a vector).
+    static func interleavedLines(_ points: Int) -> Int { points <= 256 ? 16 : points <= 512 ? 8 : 1 }
     /// Points from which a transform's lines are split over the workers.
     static let parallelPoints = 1 << 15
 

@@ -19,7 +19,17 @@
 TK_FFT_CLONES void tandem_fft_pow2_lines(double *re, double *im, long n, long width,
                                          const double *stage_re, const double *stage_im,
                                          const long *swaps, long swap_count) {
-  // The bit-reversal permutation: rows of `width` values swapped.
+  // The bit-reversal permutation: rows of `width` values swapped (one line: single values,
+  // without a loop over the lines a swap).
+  if (width == 1) {
+    for (long t = 0; t < swap_count; t += 2) {
+      const long i = swaps[t], j = swaps[t + 1];
+      const double xr = re[i], xi = im[i];
+      re[i] = re[j]; im[i] = im[j];
+      re[j] = xr; im[j] = xi;
+    }
+    swap_count = 0;
+  }
   for (long t = 0; t < swap_count; t += 2) {
     double *restrict ar = re + swaps[t] * width, *restrict br = re + swaps[t + 1] * width;
     double *restrict ai = im + swaps[t] * width, *restrict bi = im + swaps[t + 1] * width;

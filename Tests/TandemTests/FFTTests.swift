@@ -90,10 +90,11 @@ struct FFTTests {
     /// line's transform must not depend on how many lines went with it. Groups of every kind:
     /// the last axis (rows, a ragged last group: 37 rows in groups of 16), a strided axis whose
     /// stride is not a multiple of the group (axis 0 of 64 x 37), a middle axis of a 3-D tensor,
-    /// 256-point lines (groups of 8) and the inverse with its scale.
+    /// 256-point lines (groups of 16, 9 lines a block) and 512-point lines (groups of 8), the
+    /// inverse with its scale.
     @Test("interleaved line groups equal one line at a time, bit for bit, and a direct DFT")
     func interleavedGroups() throws {
-        for (shape, axis, inverse) in [([37, 64], 1, false), ([64, 37], 0, false), ([3, 32, 5], 1, true), ([19, 256], 1, false), ([256, 9], 0, true)] {
+        for (shape, axis, inverse) in [([37, 64], 1, false), ([64, 37], 0, false), ([3, 32, 5], 1, true), ([19, 256], 1, false), ([256, 9], 0, true), ([11, 512], 1, true)] {
             let x = ComplexTensor(real: Tensor<Double>.uniform(shape, seed: 11, in: -1...1), imaginary: Tensor<Double>.uniform(shape, seed: 12, in: -1...1))
             let all = try (inverse ? x.ifft(axis: axis) : x.fft(axis: axis)).scalars
             let v = try x.scalars
