@@ -509,13 +509,16 @@ public final class Runtime: @unchecked Sendable {
                 var decisions: [PlacementDecision] = []
                 var memos: [DecisionMemo?] = []
                 var compiling: Set<Kernel> = []
-                for k in plan.kernels {
+                // The kernels are taken by index and passed on borrowed (`for k in` copied each
+                // planned kernel, a dozen references retained and released, three times a sync:
+                // a sixth of a small loop's sync with a read).
+                func place(_ k: PlannedKernel) {
                     let decision: PlacementDecision
                     let reused = reusedMemo(k, options: options, forced: forced)
                     memos.append(reused)
                     if let reused {
                         decision = reused.decision
-                        if reused.code != nil { decisions.append(decision); continue }
+                        if reused.code != nil { decisions.append(decision); return }
                     } else {
                         let m = model ?? compileCorrected(costModel)
                         model = m
@@ -526,15 +529,17 @@ public final class Runtime: @unchecked Sendable {
                     let p = decision.chosen.placement
                     if p == .cpu1 || p == .cpuAll, device(for: p)?.readyCode(k.kernel) == nil { compiling.insert(k.kernel) }
                 }
+                for i in plan.kernels.indices { place(plan.kernels[i]) }
                 background.release()
                 held = false
                 precompile(compiling)
-                for (i, k) in plan.kernels.enumerated() {
+                for i in plan.kernels.indices {
                     var decision = decisions[i]
                     if let code = memos[i]?.code {
                         prepared.append((.host(code), decision))
                         continue
                     }
+                    let k = plan.kernels[i]
                     let p = decision.chosen.placement
                     // Code compiled just above is taken as it is (not counted as a cache hit).
                     let fresh = compiling.contains(k.kernel) ? device(for: p)?.readyCode(k.kernel) : nil
@@ -588,11 +593,13 @@ public final class Runtime: @unchecked Sendable {
                 throw error
             }
             var bytes = 0, points = 0, fused = 0, lagged = 0
+            // Immutable from here: its elements are passed on borrowed, not copied.
+            let ready = prepared
             var i = 0
             while i < plan.kernels.count {
                 if let chain = plan.kernels[i].lagChain, i + chain.count <= plan.kernels.count {
                     let members = (i..<(i + chain.count)).compactMap { j -> (PlannedKernel, any PreparedKernel, PlacementDecision)? in
-                        if case .host(let c) = prepared[j].0 { return (plan.kernels[j], c, prepared[j].1) }
+                        if case .host(let c) = ready[j].0 { return (plan.kernels[j], c, ready[j].1) }
                         return nil
                     }
                     if members.count == chain.count, lagsOnHost(members.map { ($0.0, $0.2) }) {
@@ -602,13 +609,13 @@ public final class Runtime: @unchecked Sendable {
                         continue
                     }
                 }
-                submit(plan.kernels[i], prepared[i].0, decision: prepared[i].1)
+                submit(plan.kernels[i], ready[i].0, decision: ready[i].1)
                 i += 1
             }
-            for k in plan.kernels {
-                points += k.points
-                fused += k.fusedOps.count
-                bytes += k.bytesAccessed
+            for i in plan.kernels.indices {
+                points += plan.kernels[i].points
+                fused += plan.kernels[i].fusedOps.count
+                bytes += plan.kernels[i].bytesAccessed
             }
             for node in plan.unstored { node.computedWithoutStore = true }
             for (node, buffer) in plan.realized { node.realize(buffer) }
