@@ -51,7 +51,14 @@ public final class PlanCache {
         var floatSources: [[Int?]]
     }
 
-    private var entries: [Key: Template] = [:]
+    /// A template behind a reference: a hit takes one reference from the table, not a copy of
+    /// the template's dozen arrays (a tenth of a small sync's hit).
+    final class Entry {
+        let template: Template
+        init(_ template: Template) { self.template = template }
+    }
+
+    private var entries: [Key: Entry] = [:]
     /// The fresh buffers of the plan being bound, by slot; kept between binds (all nil) so a
     /// small step allocates no array for them.
     private var scratch: [Buffer?] = []
@@ -89,11 +96,11 @@ public final class PlanCache {
         var (words, constants) = PlanCache.key(roots: roots, nodes: nodes, epoch: epoch)
         words.append(sequences ? -102 : -103)
         let key = Key(words)
-        if let t = entries[key] { return (PlanCache.bind(t, nodes, constants: constants, members: bindMembers, scratch: &scratch), true) }
+        if let e = entries[key] { return (PlanCache.bind(e.template, nodes, constants: constants, members: bindMembers, scratch: &scratch), true) }
         let plan = Planner(sequences: sequences).plan(roots: roots, nodes: nodes, epoch: epoch)
         if let t = PlanCache.template(plan, nodes: nodes, epoch: epoch, constants: constants) {
             if entries.count >= PlanCache.maxEntries { entries.removeAll() }
-            entries[key] = t
+            entries[key] = Entry(t)
         }
         return (plan, false)
     }

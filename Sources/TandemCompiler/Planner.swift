@@ -319,25 +319,37 @@ public final class Planner {
         nodes.reserveCapacity(64)
         // The work stack holds unretained references (the roots keep every node alive during
         // the walk), the low bit of each set once the node's inputs are on the stack: a stack
-        // of (Node, Bool) retained and released every node twice and needed tuple metadata.
-        var stack: [UInt] = []
-        stack.reserveCapacity(64)
-        for r in roots { stack.append(Node.bits(r)) }       // the same order as before: the last root first
-        while let top = stack.popLast() {
-            let node = Node.unretained(top)
-            if top & 1 != 0 {
-                node.walkIndex = nodes.count
-                nodes.append(node)
-                continue
+        // of (Node, Bool) retained and released every node twice and needed tuple metadata. It
+        // lives on the caller's stack while it is short (a small sync's walk allocated it).
+        withUnsafeTemporaryAllocation(of: UInt.self, capacity: 256) { room in
+            var count = 0
+            var spill: [UInt] = []
+            func push(_ v: UInt) {
+                if count < room.count { room[count] = v; count += 1 } else { spill.append(v) }
             }
-            if node.walkEpoch == epoch { continue }
-            node.walkEpoch = epoch
-            node.walkIndex = -1
-            stack.append(top | 1)
-            let op = node.op
-            for i in 0..<op.inputCount {
-                let input = op.input(i)
-                if input.walkEpoch != epoch { stack.append(Node.bits(input)) }
+            func pop() -> UInt? {
+                if let v = spill.popLast() { return v }
+                guard count > 0 else { return nil }
+                count -= 1
+                return room[count]
+            }
+            for r in roots { push(Node.bits(r)) }       // the same order as before: the last root first
+            while let top = pop() {
+                let node = Node.unretained(top)
+                if top & 1 != 0 {
+                    node.walkIndex = nodes.count
+                    nodes.append(node)
+                    continue
+                }
+                if node.walkEpoch == epoch { continue }
+                node.walkEpoch = epoch
+                node.walkIndex = -1
+                push(top | 1)
+                let op = node.op
+                for i in 0..<op.inputCount {
+                    let input = op.input(i)
+                    if input.walkEpoch != epoch { push(Node.bits(input)) }
+                }
             }
         }
         return (nodes, epoch)
