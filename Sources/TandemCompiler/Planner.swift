@@ -257,6 +257,11 @@ public final class Planner {
     public static let keepThreshold = 3
     /// Longest chain of nodes one kernel computes before a node of it is stored on its own.
     public static let maxFusedDepth = 192
+
+    /// Materialised nodes a kernel's blocker walk passes through on the way down (each one the
+    /// kernel could compute inline at its own index); a node deeper than that is waited for
+    /// instead (`blockers`).
+    static let maxInlineHops = 2
     /// Where `cost` stops counting.
     static let costCap = 64
 

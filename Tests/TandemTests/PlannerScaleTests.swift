@@ -153,6 +153,39 @@ struct PlannerScaleTests {
         #expect(large.steps <= 5 * small.steps, "\(small.steps) then \(large.steps) steps")
     }
 
+    @Test("what each kernel waits for is found in steps linear in the graph when each step pads its field and reads it at several offsets")
+    func blockerWalksBoundedThroughPaddedSteps() throws {
+        // A limited 1-D advection as NumPy writes it: each step pads its field periodically (a
+        // fill and three slice writes), takes differences of slices of the padded copy and
+        // updates the field, which the next step reads at its own index (inlinable). Every
+        // kernel's walk once went down every earlier step at every offset its slices read.
+        let n = 64
+        func slice(_ x: Node, _ start: Int, _ count: Int) -> Node {
+            Node(.view(x, AffineMap(inRank: 1, outRank: 1, offset: [start], coef: [1])), dtype: .float64, shape: [count])
+        }
+        func planned(_ steps: Int) -> (steps: Int, kernels: Int, nodes: Int) {
+            var u = Tensor<Double>.uniform([n], seed: 26, in: 0...1).node
+            for _ in 0..<steps {
+                let fill = Node(.fill(.float(0)), dtype: .float64, shape: [n + 4])
+                let a = Node(.update(base: fill, map: AffineMap(inRank: 1, outRank: 1, offset: [2], coef: [1]), value: u), dtype: .float64, shape: [n + 4])
+                let b = Node(.update(base: a, map: AffineMap(inRank: 1, outRank: 1, offset: [0], coef: [1]), value: slice(u, n - 2, 2)), dtype: .float64, shape: [n + 4])
+                let up = Node(.update(base: b, map: AffineMap(inRank: 1, outRank: 1, offset: [n + 2], coef: [1]), value: slice(u, 0, 2)), dtype: .float64, shape: [n + 4])
+                let like = slice(up, 0, n + 2)
+                let dl = PlannerScaleTests.node(.binary(.sub, slice(up, 1, n + 2), slice(up, 0, n + 2)), like: like)
+                let dr = PlannerScaleTests.node(.binary(.sub, slice(up, 2, n + 2), slice(up, 1, n + 2)), like: like)
+                let face = PlannerScaleTests.node(.binary(.add, slice(up, 1, n + 2), PlannerScaleTests.scaled(PlannerScaleTests.node(.binary(.mul, dl, dr), like: like), 0.3, 0)), like: like)
+                let flux = PlannerScaleTests.node(.binary(.sub, slice(face, 1, n), slice(face, 0, n)), like: u)
+                u = PlannerScaleTests.node(.binary(.sub, u, PlannerScaleTests.scaled(flux, 0.4, 0)), like: u)
+            }
+            let plan = Planner().plan(roots: [u])
+            return (plan.blockerSteps, plan.kernels.count, plan.nodeCount)
+        }
+        let small = planned(12), large = planned(48)
+        #expect(large.kernels >= 3 * small.kernels, "\(small.kernels) then \(large.kernels) kernels")
+        // Four times the steps at most about five times the walk (it was 15 times: quadratic).
+        #expect(large.steps <= 5 * small.steps, "\(small.steps) then \(large.steps) steps, \(large.nodes) nodes")
+    }
+
     @Test("random deep programs with shared nodes and views agree with an eager evaluation", arguments: [31, 32, 33])
     func randomDeepPrograms(_ seed: UInt64) throws {
         var rng = SeededGenerator(seed: seed)

@@ -108,4 +108,62 @@ extension ZProbe {
         }
         return ["s_sum": try s.sum().item(), "i_max": try i.max().item(), "r_sum": try r.sum().item()]
     }
+
+    /// Otsu's threshold of a blurred noisy image: a separable 5-tap blur by slices, a 64-bin
+    /// histogram, the between-class variance from cumulative sums, its argmax, and the foreground
+    /// fraction at that threshold.
+    public static func otsu(h: Int, w: Int) throws -> [String: Double] {
+        let y = Tensor<Double>.arange(0, Double(h)).reshaped([h, 1]), x = Tensor<Double>.arange(0, Double(w)).reshaped([1, w])
+        let disc = Tensor<Double>(((x - Double(w) / 2) * (x - Double(w) / 2) + (y - Double(h) / 2) * (y - Double(h) / 2)) .< Double(h * h) / 9)
+        let image = 0.3 + 0.4 * disc + 0.1 * Tensor<Double>.normal([h, w], seed: 96)
+        let k = [1.0, 4.0, 6.0, 4.0, 1.0].map { $0 / 16 }
+        let padded = image.padded([(0, 0), (2, 2)], mode: .edge)
+        var rows = k[0] * padded[.all, 0..<w]
+        for t in 1..<5 { rows = rows + k[t] * padded[.all, t..<(t + w)] }
+        let padded2 = rows.padded([(2, 2), (0, 0)], mode: .edge)
+        var blurred = k[0] * padded2[0..<h, .all]
+        for t in 1..<5 { blurred = blurred + k[t] * padded2[t..<(t + h), .all] }
+        let (counts, edges) = try blurred.histogram(bins: 64, range: 0...1)
+        let p = Tensor<Double>(counts) / Double(h * w)
+        let centres = (edges[0..<64] + edges[1..<65]) / 2
+        let omega = try p.cumsum(), mu = try (p * centres).cumsum()
+        let muT = mu[63]
+        let between = (muT * omega - mu) * (muT * omega - mu) / (omega * (1 - omega) + 1e-12)
+        let best = Int(try between.argmax().item())
+        let threshold = try edges[best + 1].item()
+        return ["threshold": threshold, "foreground": try Tensor<Double>(blurred .> threshold).mean().item(),
+                "blur_sum": try blurred.sum().item()]
+    }
+
+    /// Monte Carlo estimates of E[exp(-|Z|)] for normal Z in `batches` batches of `n`, each
+    /// batch's mean read, then the mean of the batch means and their standard error.
+    public static func montecarlo(batches: Int, n: Int) throws -> [String: Double] {
+        var means: [Double] = []
+        for b in 0..<batches {
+            let z = Tensor<Double>.normal([n], seed: UInt64(1000 + b))
+            let f = (-z.abs()).exp()
+            let inside = Tensor<Double>(z.abs() .< 1)
+            means.append(try (f * inside + (1 - inside) * f).mean().item())
+        }
+        let m = Tensor<Double>(means)
+        return ["mean": try m.mean().item(), "stderr": try (m.std(ddof: 1) / Double(batches).squareRoot()).item()]
+    }
+
+    /// 1-D advection u_t + a u_x = 0 on a periodic grid by a second-order upwind scheme with the
+    /// minmod limiter (NumPy's `np.where`, `np.minimum`, `np.abs`, `np.sign`, `np.pad(mode="wrap")`).
+    public static func limiter(n: Int, steps: Int) throws -> [String: Double] {
+        let dx = 1.0 / Double(n), a = 1.0, dt = 0.4 * dx / a
+        let x = (Tensor<Double>.arange(0, Double(n)) + 0.5) * dx
+        var u = `where`((x - 0.3).abs() .< 0.1, Tensor(1.0), Tensor(0.0)) + (-((x - 0.7) * (x - 0.7)) / 0.002).exp()
+        for _ in 0..<steps {
+            let up = u.padded([(2, 2)], mode: .wrap)
+            let dl = up[1..<(n + 3)] - up[0..<(n + 2)]        // u_i - u_{i-1}, for i = -1 ... n
+            let dr = up[2..<(n + 4)] - up[1..<(n + 3)]        // u_{i+1} - u_i
+            let slope = `where`(dl * dr .> 0, dl.sign() * Tensor.minimum(dl.abs(), dr.abs()), Tensor(0.0))
+            let face = up[1..<(n + 3)] + 0.5 * (1 - a * dt / dx) * slope   // u at i + 1/2 from the left
+            let flux = a * face
+            u = u - dt / dx * (flux[1..<(n + 1)] - flux[0..<n])
+        }
+        return ["u_sum": try u.sum().item() * dx, "u_max": try u.max().item(), "u_min": try u.min().item()]
+    }
 }
