@@ -166,4 +166,53 @@ extension ZProbe {
         }
         return ["u_sum": try u.sum().item() * dx, "u_max": try u.max().item(), "u_min": try u.min().item()]
     }
+
+    /// A 1-D particle-in-cell step, `steps` times: charges deposited on a grid by bincount with
+    /// weights (np.add.at's idiom), the field from a cumulative sum, pushed back to the particles
+    /// by gathering each one's cell, positions wrapped with floor division's remainder.
+    public static func pic(particles: Int, cells: Int, steps: Int) throws -> [String: Double] {
+        var x = Tensor<Double>.uniform([particles], seed: 97, in: 0...1)
+        var v = 0.01 * Tensor<Double>.normal([particles], seed: 98)
+        let dt = 0.05
+        for _ in 0..<steps {
+            let cell = Tensor<Int64>(x * Double(cells)).clip(0, Int64(cells - 1))
+            let rho = try cell.bincount(weights: Tensor<Double>.ones([particles]), minLength: cells) / Double(particles) * Double(cells) - 1
+            let e = try rho.cumsum() / Double(cells)
+            let field = e - e.mean()
+            v = v + dt * field.take(cell)
+            x = (x + dt * v).mod(1.0)
+        }
+        return ["v_rms": try (v * v).mean().sqrt().item(), "x_mean": try x.mean().item()]
+    }
+
+    /// The logistic map x <- r x (1 - x) for `rs` growth rates at once, `steps` iterations, the
+    /// last 64 values of each rate kept and their spread measured.
+    public static func logistic(rs: Int, steps: Int) throws -> [String: Double] {
+        let r = Tensor<Double>.linspace(2.8, 4.0, count: rs)
+        var x = Tensor<Double>.full([rs], 0.5)
+        for _ in 0..<(steps - 64) { x = r * x * (1 - x) }
+        var lo = x, hi = x
+        for _ in 0..<64 {
+            x = r * x * (1 - x)
+            lo = Tensor.minimum(lo, x)
+            hi = Tensor.maximum(hi, x)
+        }
+        return ["spread_sum": try (hi - lo).sum().item(), "x_sum": try x.sum().item()]
+    }
+
+    /// 2-D diffusion on an n x n grid with a hot disc held at 1 by a mask write every step
+    /// (`u[mask] = 1`, NumPy's idiom), the edges held at 0, the mean read every 50 steps.
+    public static func maskdiffusion(n: Int, steps: Int) throws -> [String: Double] {
+        let y = Tensor<Double>.arange(0, Double(n)).reshaped([n, 1]), x = Tensor<Double>.arange(0, Double(n)).reshaped([1, n])
+        let mask = ((x - Double(n) / 3) * (x - Double(n) / 3) + (y - Double(n) / 2) * (y - Double(n) / 2)) .< Double(n * n) / 64
+        var u = Tensor<Double>.zeros([n, n])
+        var means: [Double] = []
+        for step in 1...steps {
+            u[mask] = Tensor(1.0)
+            let inner = 0.25 * (u[0..<(n - 2), 1..<(n - 1)] + u[2..<n, 1..<(n - 1)] + u[1..<(n - 1), 0..<(n - 2)] + u[1..<(n - 1), 2..<n])
+            u[1..<(n - 1), 1..<(n - 1)] = inner
+            if step % 50 == 0 { means.append(try u.mean().item()) }
+        }
+        return ["mean_last": means.last ?? 0, "mean_first": means.first ?? 0, "u_sum": try u.sum().item()]
+    }
 }

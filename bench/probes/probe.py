@@ -266,6 +266,35 @@ def limiter(n=400, steps=1000):
         u = u - dt / dx * (flux[1:n + 1] - flux[0:n])
     return {"u_sum": u.sum() * dx, "u_max": u.max(), "u_min": u.min()}
 
+def pic(particles=100000, cells=256, steps=100):
+    x = uniform([particles], 97, 0, 1); v = 0.01 * normal([particles], 98); dt = 0.05
+    for _ in range(steps):
+        cell = np.clip((x * cells).astype(np.int64), 0, cells - 1)
+        rho = np.bincount(cell, weights=np.ones(particles), minlength=cells) / particles * cells - 1
+        e = np.cumsum(rho) / cells; field = e - e.mean()
+        v = v + dt * field[cell]
+        x = np.mod(x + dt * v, 1.0)
+    return {"v_rms": np.sqrt((v * v).mean()), "x_mean": x.mean()}
+
+def logistic(rs=100000, steps=1000):
+    r = np.linspace(2.8, 4.0, rs); x = np.full(rs, 0.5)
+    for _ in range(steps - 64): x = r * x * (1 - x)
+    lo = x; hi = x
+    for _ in range(64):
+        x = r * x * (1 - x); lo = np.minimum(lo, x); hi = np.maximum(hi, x)
+    return {"spread_sum": (hi - lo).sum(), "x_sum": x.sum()}
+
+def maskdiffusion(n=128, steps=500):
+    y = np.arange(0, n, dtype=np.float64).reshape(n, 1); x = np.arange(0, n, dtype=np.float64).reshape(1, n)
+    mask = ((x - n / 3) * (x - n / 3) + (y - n / 2) * (y - n / 2)) < n * n / 64
+    u = np.zeros((n, n)); means = []
+    for step in range(1, steps + 1):
+        u[mask] = 1.0
+        inner = 0.25 * (u[0:n - 2, 1:n - 1] + u[2:n, 1:n - 1] + u[1:n - 1, 0:n - 2] + u[1:n - 1, 2:n])
+        u[1:n - 1, 1:n - 1] = inner
+        if step % 50 == 0: means.append(u.mean())
+    return {"mean_last": means[-1], "mean_first": means[0], "u_sum": u.sum()}
+
 name = sys.argv[1]; args = {k: float(v) if '.' in v or 'e' in v else int(v) for k, v in (a.split('=') for a in sys.argv[2:])}
 f = globals()[name[2:]]
 best = 1e9
