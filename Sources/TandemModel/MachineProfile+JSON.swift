@@ -8,24 +8,13 @@
 // profiles with every field set.
 
 /// A parsed JSON value (numbers kept as their text: a `Double` or an `Int` field parses it).
-enum JSONValue: Equatable, Sendable {
+enum JSONValue: Sendable {
     case object([(String, JSONValue)])
     case array([JSONValue])
     case string(String)
     case number(String)
     case bool(Bool)
     case null
-
-    static func == (a: JSONValue, b: JSONValue) -> Bool {
-        switch (a, b) {
-        case (.object(let x), .object(let y)): x.count == y.count && zip(x, y).allSatisfy { $0.0 == $1.0 && $0.1 == $1.1 }
-        case (.array(let x), .array(let y)): x == y
-        case (.string(let x), .string(let y)), (.number(let x), .number(let y)): x == y
-        case (.bool(let x), .bool(let y)): x == y
-        case (.null, .null): true
-        default: false
-        }
-    }
 
     /// The value of `key` in an object (nil for another value or a missing key).
     subscript(_ key: String) -> JSONValue? {
@@ -37,6 +26,15 @@ enum JSONValue: Equatable, Sendable {
     var int: Int? { if case .number(let s) = self { Int(s) } else { nil } }
     var string: String? { if case .string(let s) = self { s } else { nil } }
     var bool: Bool? { if case .bool(let b) = self { b } else { nil } }
+
+    /// An optional field's value: `.some(nil)` where the field is absent or null, nil (a
+    /// failure, as `decodeIfPresent` throws) where it holds something `parse` does not take.
+    static func optional<T>(_ v: JSONValue?, _ parse: (JSONValue) -> T?) -> T?? {
+        guard let v else { return .some(nil) }
+        if case .null = v { return .some(nil) }
+        guard let t = parse(v) else { return nil }
+        return .some(t)
+    }
 
     /// Parses `bytes` (one value, whitespace around it), or nil for anything that is not JSON.
     /// Nesting is limited, so no input can exhaust the stack.
@@ -206,7 +204,8 @@ extension MachineProfile {
         guard let version = v["version"]?.int, let identity = v["identity"].flatMap(MachineIdentity.init(json:)),
               let quick = v["quick"]?.bool, let seconds = v["calibrationSeconds"]?.double,
               let cpu = v["cpu"].flatMap(CPUProfile.init(json:)),
-              let gpu = GPUProfile.optional(v["gpu"]), let openCL = GPUProfile.optional(v["openCL"]) else { return nil }
+              let gpu = JSONValue.optional(v["gpu"], GPUProfile.init(json:)),
+              let openCL = JSONValue.optional(v["openCL"], GPUProfile.init(json:)) else { return nil }
         self.init(identity: identity, quick: quick, calibrationSeconds: seconds, cpu: cpu, gpu: gpu)
         self.version = version
         self.openCL = openCL
@@ -216,13 +215,7 @@ extension MachineProfile {
 extension MachineIdentity {
     init?(json v: JSONValue) {
         guard let host = v["host"]?.string, let cpuModel = v["cpuModel"]?.string, let workers = v["workers"]?.int,
-              let compiler = v["compiler"]?.string else { return nil }
-        // Optional: absent or null is nil, another type fails.
-        var gpu: String? = nil
-        if let g = v["gpu"], g != .null {
-            guard let s = g.string else { return nil }
-            gpu = s
-        }
+              let compiler = v["compiler"]?.string, let gpu = JSONValue.optional(v["gpu"], \.string) else { return nil }
         self.init(host: host, cpuModel: cpuModel, workers: workers, compiler: compiler, gpu: gpu)
     }
 }
@@ -289,13 +282,5 @@ extension GPUProfile {
         self.init(name: name, multiprocessors: multiprocessors, blocksPerMultiprocessor: blocks, threadsPerBlock: threads,
                   bandwidth: bandwidth, f32: f32, f64: f64, launchSeconds: launch, compileSeconds: compile, loadSeconds: load,
                   hostToDevice: up, deviceToHost: down, pinnedThreshold: pinned)
-    }
-
-    /// An optional profile's value: `.some(nil)` where the key is absent or null, nil (a
-    /// failure) where it holds something that is not a profile.
-    static func optional(_ v: JSONValue?) -> GPUProfile?? {
-        guard let v, v != .null else { return .some(nil) }
-        guard let p = GPUProfile(json: v) else { return nil }
-        return .some(p)
     }
 }
