@@ -28,15 +28,15 @@ TK_FFT_CLONES void tandem_fft_pow2_lines(double *re, double *im, long n, long wi
       re[i] = re[j]; im[i] = im[j];
       re[j] = xr; im[j] = xi;
     }
-    swap_count = 0;
-  }
-  for (long t = 0; t < swap_count; t += 2) {
-    double *restrict ar = re + swaps[t] * width, *restrict br = re + swaps[t + 1] * width;
-    double *restrict ai = im + swaps[t] * width, *restrict bi = im + swaps[t + 1] * width;
-    for (long q = 0; q < width; q++) {
-      const double xr = ar[q], xi = ai[q];
-      ar[q] = br[q]; ai[q] = bi[q];
-      br[q] = xr; bi[q] = xi;
+  } else {
+    for (long t = 0; t < swap_count; t += 2) {
+      double *restrict ar = re + swaps[t] * width, *restrict br = re + swaps[t + 1] * width;
+      double *restrict ai = im + swaps[t] * width, *restrict bi = im + swaps[t + 1] * width;
+      for (long q = 0; q < width; q++) {
+        const double xr = ar[q], xi = ai[q];
+        ar[q] = br[q]; ai[q] = bi[q];
+        br[q] = xr; bi[q] = xi;
+      }
     }
   }
   for (long size = 2; size <= n; size <<= 1) {
