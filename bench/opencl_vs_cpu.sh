@@ -1,7 +1,7 @@
 #!/bin/bash
 # Same-run: each medium workload, f64 and f32, forced cpu vs forced opencl, warm (one run first), best of 2.
 cd "$(dirname "$0")/.."
-B=.build/release/tandem   # swift build -c release --product tandem
+B=${B:-.build/release/tandem}   # swift build -c release --product tandem; B=<binary> for another build
 export TANDEM_CALIBRATE_AFTER_EXIT=0
 for dt in f64 f32; do
 for w in "black_scholes n=1000000 iterations=4" "sor n=256 max_iterations=200 epsilon=0" "red_black_sor n=256 iterations=100 omega=1.5" "shallow_water n=256 steps=100" "nbody n=2000 steps=10" "gmm_em n=100000 d=8 k=16 iterations=10"; do

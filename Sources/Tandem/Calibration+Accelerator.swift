@@ -41,7 +41,7 @@ struct AcceleratorFacts {
         return AcceleratorFacts(
             name: info.name, computeUnits: info.computeUnits, blocksPerUnit: 1, threadsPerBlock: CRenderer.openCLThreads,
             pinnedThreshold: 1 << 20,
-            compileOnly: { k in try d.build(source: CRenderer.render(k, dialect: .opencl)) },
+            compileOnly: { k in try d.build(source: d.source(for: k)) },
             bandwidth: { try d.copyBandwidth(bytes: $0, repeats: $1) },
             // PoCL makes a program's machine code when its kernels are first made, not in
             // clBuildProgram: a first prepare less the build alone is not the load.

@@ -29,6 +29,40 @@ public enum AcceleratorLaunch {
         }
     }
 
+    /// Consecutive points each work-item computes on a device that runs work-items as loops on
+    /// CPU cores (PoCL, a CPU OpenCL driver), where a GPU gives each its own: such a device
+    /// vectorises across work-items only while each work-item is straight-line code, and a
+    /// body that clang's SLP vectoriser has already paired (Black-Scholes' two `erfc`) runs
+    /// scalar. Eight points a work-item are vectorised inside the work-item instead (a sum folds
+    /// them into eight lanes): Black-Scholes' body on PoCL, 4·10^6 points, 52 -> 14 ns a point
+    /// elementwise and 33 -> 15 as a sum (`bench/opencl/points_per_item.py`); 4 and 16 measured
+    /// the same as 8.
+    public static func pointsPerItem(runsOnCPUCores: Bool) -> Int { runsOnCPUCores ? 8 : 1 }
+
+    /// Whether `tandem_kernel` computes `points` consecutive points of the innermost parallel axis
+    /// in each work-item: kernels with parallel axes and no reduce axes, when `points > 1`.
+    public static func widensRows(_ kernel: Kernel, points: Int) -> Bool {
+        points > 1 && kernel.parallelAxes > 0 && kernel.reduceAxes == 0
+    }
+
+    /// Whether each work-item of `tandem_kernel_split` folds `points` consecutive elements a step
+    /// into `points` lanes (combined in a fixed tree before the group's): every reduction but the
+    /// arg ones (whose first extremum needs the elements in order), when `points > 1`.
+    public static func widensSplit(_ kernel: Kernel, points: Int) -> Bool {
+        points > 1 && kernel.reductions.allSatisfy { !$0.op.isArg }
+    }
+
+    /// Work-items of a `.rows` launch: one per parallel point, or per `points` of each row of the
+    /// innermost parallel axis when the rows entry is widened (`widensRows`).
+    public static func rowItems(_ kernel: Kernel, ints: [Int64], points: Int) -> Int {
+        let P = kernel.parallelAxes
+        let all = (0..<P).reduce(1) { $0 * Int(ints[$1]) }
+        guard widensRows(kernel, points: points) else { return all }
+        let inner = Int(ints[P - 1])
+        guard inner > 0 else { return 0 }
+        return all / inner * ((inner + points - 1) / points)
+    }
+
     /// How to run `kernel` with these int parameters (extents are `ints[0..<rank]`) on a device
     /// with `computeUnits` multiprocessors and work-groups of `threads`.
     public static func plan(_ kernel: Kernel, ints: [Int64], computeUnits: Int, threads: Int) -> Plan {

@@ -13,11 +13,16 @@ import TandemIR
 public enum CRenderer {
     public static let entry = "tandem_kernel"
 
-    public static func render(_ k: Kernel, dialect: Dialect = .c) -> String {
+    /// `pointsPerItem` (OpenCL only) is the number of consecutive points each work-item computes,
+    /// 1 for a GPU, more for a device that runs work-items as loops on CPU cores (see
+    /// `AcceleratorLaunch.pointsPerItem`).
+    public static func render(_ k: Kernel, dialect: Dialect = .c, pointsPerItem: Int = 1) -> String {
         // A sequence kernel has no text of its own: each device runs its stages' code in order
         // (`CPUDevice` compiles them one by one, as the kernels they are alone).
         precondition(!k.isSequence, "internal: a sequence kernel is rendered stage by stage")
+        precondition(pointsPerItem >= 1 && (pointsPerItem == 1 || dialect == .opencl), "internal: points per work-item are OpenCL's")
         var e = Emitter(kernel: k, dialect: dialect)
+        e.pointsPerItem = pointsPerItem
         return e.source()
     }
 }
@@ -76,6 +81,8 @@ struct Emitter {
     let kernel: Kernel
     let dialect: Dialect
     var out = ""
+    /// Consecutive points each OpenCL work-item computes (`CRenderer.render`).
+    var pointsPerItem = 1
     /// While set, a condition every memory read of the body is masked by (a laned loop's padded
     /// tail, see `innermostReduce`): a read where it is false gives zero and touches no memory.
     var readMask: String?

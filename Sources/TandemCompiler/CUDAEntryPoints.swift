@@ -89,7 +89,9 @@ extension Emitter {
 
     /// Declares `i0..i(P-1)` from the flat parallel index `q` (row-major: the last axis fastest),
     /// in both accelerator dialects.
-    mutating func parallelDecompose(_ depth: Int) {
+    /// `axes` (default all `P`) are the leading parallel axes `q` counts over.
+    mutating func parallelDecompose(_ depth: Int, axes: Int? = nil) {
+        let P = axes ?? self.P
         if P == 0 { return }
         if P == 1 {
             line("const int64_t i0 = q;", depth)

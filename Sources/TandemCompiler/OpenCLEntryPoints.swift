@@ -97,7 +97,7 @@ extension Emitter {
     """
 
     mutating func openCLEntryPoints() {
-        openCLRows()
+        if AcceleratorLaunch.widensRows(kernel, points: pointsPerItem) { openCLWideRows() } else { openCLRows() }
         if kernel.hasReductions && kernel.reduceAxes > 0 {
             openCLSplit()
             openCLCombine()
@@ -126,6 +126,32 @@ extension Emitter {
         out += "}\n"
     }
 
+    /// `pointsPerItem` consecutive points of the innermost parallel axis in each work-item
+    /// (`AcceleratorLaunch.widensRows`, for devices on CPU cores): work-item `g` takes row
+    /// `g / nw_` of the outer axes and points `(g % nw_) * W ..< min(+ W, extent)` of the
+    /// innermost, in one loop the device vectorises inside the work-item. A row's last work-item
+    /// takes what is left of it.
+    private mutating func openCLWideRows() {
+        let W = pointsPerItem, a = P - 1
+        openCLHeader(CRenderer.entry, "")
+        line("const int64_t g_ = (int64_t)get_global_id(0);", 1)
+        if P == 1 {
+            line("const int64_t j_ = g_ * \(W);", 1)
+        } else {
+            line("const int64_t nw_ = (I\(a) + \(W - 1)) / \(W);", 1)
+            line("const int64_t q = g_ / nw_, j_ = (g_ - q * nw_) * \(W);", 1)
+            parallelDecompose(1, axes: P - 1)
+        }
+        line("const int m_ = (int)min((int64_t)\(W), I\(a) - j_);", 1)
+        line("for (int l_ = 0; l_ < m_; l_++) {", 1)
+        line("const int64_t i\(a) = j_ + l_;", 2)
+        accInit(2)
+        body(2)
+        epilogue(2)
+        line("}", 1)
+        out += "}\n"
+    }
+
     /// Work-group `(c, q)`: chunk `c` of the flattened reduce axes for parallel point `q`, folded
     /// over the group by halving (work-item `l` takes `l + s` for s = TK_THREADS/2 ... 1): the
     /// same pattern on every device, so the bits depend on the sizes alone.
@@ -140,26 +166,46 @@ extension Emitter {
         line("const int lid = (int)get_local_id(0);", 1)
         line("__local tandem_acc sh_[TK_THREADS * \(w)];", 1)
         line("for (int64_t q = (int64_t)get_group_id(1); q < np; q += (int64_t)get_num_groups(1)) {", 1)
-        var depth = 2
+        let depth = 2
         parallelDecompose(depth)
         accInit(depth)
+        let W = AcceleratorLaunch.widensSplit(kernel, points: pointsPerItem) ? pointsPerItem : 1
+        if W > 1 {
+            // Lanes (see `widensSplit`): element `tb_ + l` of a step goes into lane `l`.
+            for (j, r) in kernel.reductions.enumerated() {
+                line("\(accType(r)) l\(j)_[\(W)]; for (int l_ = 0; l_ < \(W); l_++) { l\(j)_[l_] = \(identity(r).0); }", depth)
+            }
+        }
         // The trip count is the same for every work-item of the group (the bound test is inside):
         // an implementation may then run the work-items side by side within each iteration
         // (PoCL's implicit loop barriers vectorise across them; with `t_ < hi` as the loop's
         // own test, Black-Scholes' sum ran scalar). Each work-item folds the same elements in
         // the same order either way.
-        line("const int64_t nj_ = (hi - lo + TK_THREADS - 1) / TK_THREADS;", depth)
-        line("for (int64_t j_ = 0; j_ < nj_; j_++) {", depth)
-        depth += 1
-        line("const int64_t t_ = lo + j_ * TK_THREADS + lid;", depth)
-        line("if (t_ < hi) {", depth)
-        depth += 1
-        reduceDecompose(depth)
-        body(depth)
-        depth -= 1
+        if W == 1 {
+            line("const int64_t nj_ = (hi - lo + TK_THREADS - 1) / TK_THREADS;", depth)
+            line("for (int64_t j_ = 0; j_ < nj_; j_++) {", depth)
+            line("const int64_t t_ = lo + j_ * TK_THREADS + lid;", depth + 1)
+            line("if (t_ < hi) {", depth + 1)
+            reduceDecompose(depth + 2)
+            body(depth + 2)
+        } else {
+            line("const int64_t nj_ = (hi - lo + TK_THREADS * \(W) - 1) / (TK_THREADS * \(W));", depth)
+            line("for (int64_t j_ = 0; j_ < nj_; j_++) {", depth)
+            line("const int64_t tb_ = lo + (j_ * TK_THREADS + lid) * \(W);", depth + 1)
+            line("const int m_ = (int)min((int64_t)\(W), hi - tb_);", depth + 1)
+            line("for (int l_ = 0; l_ < m_; l_++) {", depth + 1)
+            line("const int64_t t_ = tb_ + l_;", depth + 2)
+            reduceDecompose(depth + 2)
+            body(depth + 2, lane: .tail)
+        }
+        line("}", depth + 1)
         line("}", depth)
-        depth -= 1
-        line("}", depth)
+        if W > 1 {
+            // The lanes in order into the accumulators: the same fold on every device of this width.
+            for (j, r) in kernel.reductions.enumerated() {
+                for l in 0..<W { line(update(j, r, value: "l\(j)_[\(l)]", index: "0"), depth) }
+            }
+        }
         for j in 0..<nred { accSave(j, "sh_[lid * \(w) + \(2 * j)]", "sh_[lid * \(w) + \(2 * j + 1)]", depth) }
         line("barrier(CLK_LOCAL_MEM_FENCE);", depth)
         line("for (int s_ = TK_THREADS / 2; s_ > 0; s_ >>= 1) {", depth)

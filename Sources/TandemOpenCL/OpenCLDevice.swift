@@ -35,6 +35,9 @@ public final class OpenCLDevice: QueuedKernelDevice, @unchecked Sendable {
     public let selection: String?
     /// Device memory Tandem may hold (`TANDEM_OPENCL_MEMORY_LIMIT`, bytes), below the device's own.
     public let memoryLimit: Int?
+    /// Consecutive points each work-item computes, when the caller chose (tests); else the
+    /// device's kind decides (`AcceleratorLaunch.pointsPerItem`).
+    public let pointsPerItemChoice: Int?
     private let probed = Mutex<Result<(OpenCLDriver, OpenCLDeviceInfo), OpenCLUnavailable>?>(nil)
     private let state = Mutex<OpenCLContextState?>(nil)
 
@@ -42,7 +45,10 @@ public final class OpenCLDevice: QueuedKernelDevice, @unchecked Sendable {
     /// square root correctly rounded, as in C (by default OpenCL allows 2.5 ulp).
     public static let buildOptions = "-cl-std=CL1.2 -cl-fp32-correctly-rounded-divide-sqrt"
 
-    public init(statistics: StatisticsBox, cacheDirectory: String? = nil, selection: String? = nil, memoryLimit: Int? = nil) {
+    public init(statistics: StatisticsBox, cacheDirectory: String? = nil, selection: String? = nil, memoryLimit: Int? = nil,
+                pointsPerItem: Int? = nil) {
+        precondition((pointsPerItem ?? 1) >= 1, "points per work-item must be at least 1")
+        self.pointsPerItemChoice = pointsPerItem
         self.statistics = statistics
         self.files = VerifiedFileCache(root: cacheDirectory ?? VerifiedFileCache.defaultRoot, subfolder: "opencl", suffix: ".clbin")
         self.selection = selection ?? ProcessInfoLite.environment("TANDEM_OPENCL_DEVICE").flatMap { $0.isEmpty ? nil : $0 }
@@ -109,9 +115,25 @@ public final class OpenCLDevice: QueuedKernelDevice, @unchecked Sendable {
     private func withContext<R>(_ body: (OpenCLContextState) throws -> R) throws -> R {
         let (cl, info) = try probe().mapError { TandemError.deviceUnavailable(device: "opencl", reason: $0.reason) }.get()
         return try state.withLock { s in
-            if s == nil { s = try OpenCLContextState(cl: cl, info: info, statistics: statistics, memoryLimit: memoryLimit) }
+            if s == nil {
+                s = try OpenCLContextState(cl: cl, info: info, statistics: statistics, memoryLimit: memoryLimit, pointsPerItem: pointsPerItem(info))
+            }
             return try body(s!)
         }
+    }
+
+    /// Consecutive points each work-item computes on `info`'s device: one on a GPU, eight on a
+    /// device on CPU cores (see `AcceleratorLaunch.pointsPerItem`).
+    func pointsPerItem(_ info: OpenCLDeviceInfo) -> Int {
+        pointsPerItemChoice ?? AcceleratorLaunch.pointsPerItem(runsOnCPUCores: !info.isGPU)
+    }
+
+    /// `kernel`'s OpenCL C as this device builds it (one work-item per point where no device
+    /// was found).
+    ///
+    ///     print(Tandem.openCL.source(for: recorded.kernel))
+    public func source(for kernel: Kernel) -> String {
+        CRenderer.render(kernel, dialect: .opencl, pointsPerItem: info.map(pointsPerItem) ?? 1)
     }
 
     /// The program's cache key: the source, the device, its driver and the build options.
@@ -171,7 +193,8 @@ public final class OpenCLDevice: QueuedKernelDevice, @unchecked Sendable {
         if kernel.isSequence { return .missing }
         guard case .success(let (_, info)) = probe() else { return .missing }
         if state.withLock({ $0?.kernels[kernel] }) != nil { return .ready }
-        return access(files.entryPath(key(CRenderer.render(kernel, dialect: .opencl), info)), F_OK) == 0 ? .onDisk : .missing
+        return access(files.entryPath(key(CRenderer.render(kernel, dialect: .opencl, pointsPerItem: pointsPerItem(info)), info)), F_OK) == 0
+            ? .onDisk : .missing
     }
 
     public func synchronize() throws {
@@ -197,7 +220,7 @@ public final class OpenCLDevice: QueuedKernelDevice, @unchecked Sendable {
     /// pays where this one built it), without installing them; nil when no binary is cached.
     public func timeLoadFromCache(_ kernel: Kernel) throws -> Double? {
         try withContext { s in
-            let key = key(CRenderer.render(kernel, dialect: .opencl), s.info)
+            let key = key(s.source(kernel), s.info)
             guard case .hit(_, let bytes) = files.read(key) else { return nil }
             let t0 = ProcessInfoLite.monotonicNanos()
             let program = try s.build(binary: bytes)
@@ -263,11 +286,14 @@ final class OpenCLContextState: @unchecked Sendable {
     let memory: OpenCLMemory
     let residency: DeviceResidency
     var kernels: [Kernel: OpenCLKernel] = [:]
+    /// Consecutive points each work-item computes (`OpenCLDevice.pointsPerItem`).
+    let pointsPerItem: Int
     /// Kernels whose device time is still to be read: their first and last launches' events, in
     /// queue order, and whom to tell.
     var timings: [(first: cl_event, last: cl_event, timed: @Sendable (Double) -> Void)] = []
 
-    init(cl: OpenCLDriver, info: OpenCLDeviceInfo, statistics: StatisticsBox, memoryLimit: Int?) throws {
+    init(cl: OpenCLDriver, info: OpenCLDeviceInfo, statistics: StatisticsBox, memoryLimit: Int?, pointsPerItem: Int) throws {
+        self.pointsPerItem = pointsPerItem
         self.cl = cl
         self.info = info
         self.statistics = statistics
@@ -322,6 +348,9 @@ final class OpenCLContextState: @unchecked Sendable {
         }
     }
 
+    /// `kernel`'s OpenCL C for this device.
+    func source(_ kernel: Kernel) -> String { CRenderer.render(kernel, dialect: .opencl, pointsPerItem: pointsPerItem) }
+
     /// `kernel`'s entry points in a built program.
     func entryPoints(_ kernel: Kernel, in program: cl_program) throws -> EntryPoints<cl_kernel> {
         try EntryPoints(kernel) { name in
@@ -333,7 +362,7 @@ final class OpenCLContextState: @unchecked Sendable {
 
     /// The built program of `kernel`: from a cached binary, else from source (stored for the next process).
     func program(for kernel: Kernel, device: OpenCLDevice) throws -> cl_program {
-        let source = CRenderer.render(kernel, dialect: .opencl)
+        let source = source(kernel)
         let key = device.key(source, info)
         var program: cl_program? = nil
         if case .hit(_, let bytes) = device.files.read(key) {
@@ -476,11 +505,12 @@ final class OpenCLContextState: @unchecked Sendable {
         }
         switch plan {
         case .rows:
-            // One work-item per parallel point, work-groups of the implementation's choosing.
-            let points = (0..<k.parallelAxes).reduce(1) { $0 * Int(launch.ints[$1]) }
-            guard points > 0 else { break }
+            // One work-item per parallel point (or per `pointsPerItem` of a row: `widensRows`),
+            // work-groups of the implementation's choosing.
+            let items = AcceleratorLaunch.rowItems(k, ints: launch.ints, points: pointsPerItem)
+            guard items > 0 else { break }
             try arguments(code.entries.rows)
-            try run(code.entries.rows, global: [points], local: nil)
+            try run(code.entries.rows, global: [items], local: nil)
         case .splitCombine(let parts, let gridY, let combineBlocks, let partialBytes):
             let temp = try residency.scratch(bytes: partialBytes, keeping: launch.buffers)
             defer { residency.pool.release(temp, bytes: partialBytes) }  // queue-ordered: reused only by later work

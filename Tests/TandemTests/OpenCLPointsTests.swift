@@ -1,0 +1,92 @@
+import Testing
+import _TandemTestSupport
+import TandemIR
+import TandemCompiler
+import TandemRuntime
+import TandemOpenCL
+import TandemInterpreter
+@testable import Tandem
+
+/// Work-items of several points (`AcceleratorLaunch.pointsPerItem`: eight on a device on CPU
+/// cores, one on a GPU): every kernel shape gives the interpreter's values whatever the width,
+/// tails of rows and of reduction chunks included.
+@Suite("OpenCL work-items of several points", .enabled(if: openCLAvailable), .serialized)
+struct OpenCLPointsTests {
+    /// Kernels of every shape the widths change: elementwise of rank 1-3 at odd extents, a
+    /// strided (transposed) read, an in-place stencil, two outputs, and reductions of each kind
+    /// (full, over rows, integer, float32, arg) with chunk ends that are not multiples of 8.
+    func kernels() throws -> [PlanRecorder.Recorded] {
+        let x = Tensor<Double>.uniform([100_003], seed: 1, in: -1...1)
+        let m = Tensor<Double>.uniform([37, 53], seed: 2, in: -1...1)
+        let c = Tensor<Double>.uniform([5, 7, 9], seed: 3, in: -1...1)
+        let f = Tensor<Float>.uniform([9_999], seed: 4, in: -1...1)
+        let n = Tensor<Int32>.arange(0, 20_011)
+        var u = Tensor<Double>.uniform([33, 35], seed: 5, in: 0...1)
+        for t in [x, m, c, u] { try t.flush() }
+        try f.flush()
+        try n.flush()
+        return try recordKernels {
+            try (x.exp() * 2 + 1).flush()
+            try (m.sin() + m * m).flush()
+            try (m.transposed * 2).flush()
+            try (c * c - 1).flush()
+            let a = x * 3, b = x - 1
+            try Tandem.flush(a, b)
+            u[1..<32, 1..<34] = 0.25 * (u[0..<31, 1..<34] + u[2..<33, 1..<34] + u[1..<32, 0..<33] + u[1..<32, 2..<35])
+            try u.flush()
+            _ = try x.sum().item()
+            _ = try (x * x).max().item()
+            _ = try x.min().item()
+            _ = try x[0..<61].prod().item()
+            _ = try m.sum(axis: 1).scalars
+            _ = try f.sum().item()
+            _ = try (n % 7).sum().item()
+            _ = try x.argmax().item()
+        }
+    }
+
+    @Test("work-items of 1, 3 and 8 points give the interpreter's values on every kernel shape")
+    func everyWidth() throws {
+        let ks = try kernels()
+        try #require(ks.count >= 14, "\(ks.count) kernels recorded")
+        var widened = (rows: 0, split: 0)
+        for points in [1, 3, 8] {
+            let d = OpenCLDevice(statistics: StatisticsBox(), cacheDirectory: TestScratch.path("opencl-points-\(UInt32.random(in: 0...UInt32.max))"),
+                                 pointsPerItem: points)
+            for (i, k) in ks.enumerated() {
+                let source = d.source(for: k.kernel)
+                let wide = source.contains("const int m_ = (int)min((int64_t)\(points)")
+                #expect(wide == (points > 1 && (AcceleratorLaunch.widensRows(k.kernel, points: points)
+                                                || (k.kernel.hasReductions && k.kernel.reduceAxes > 0 && AcceleratorLaunch.widensSplit(k.kernel, points: points)))),
+                        "kernel \(i), \(points) points")
+                if points == 8 && wide {
+                    if AcceleratorLaunch.widensRows(k.kernel, points: points) { widened.rows += 1 } else { widened.split += 1 }
+                }
+                for seed in [UInt64(7), 8] {
+                    let r = try KernelCheck.run(k, on: d, reference: InterpreterDevice(), seed: seed)
+                    #expect(r.passed, "kernel \(i), \(points) points a work-item: \(r.detail)\n\(source)")
+                }
+            }
+        }
+        // Both entry points were widened somewhere (the check above is not vacuous).
+        #expect(widened.rows >= 5 && widened.split >= 5, "\(widened)")
+    }
+
+    @Test("the device on CPU cores takes eight points a work-item, a GPU one; the launch covers every point once")
+    func launchItems() throws {
+        #expect(AcceleratorLaunch.pointsPerItem(runsOnCPUCores: true) == 8)
+        #expect(AcceleratorLaunch.pointsPerItem(runsOnCPUCores: false) == 1)
+        let m = Tensor<Double>.uniform([37, 53], seed: 2, in: -1...1)
+        try m.flush()
+        // A transposed read keeps two parallel axes: rows of 37 points, 53 of them.
+        let k = try #require(recordKernels { try (m.transposed * 2).flush() }.first)
+        try #require(k.kernel.parallelAxes == 2 && k.ints[0] == 53 && k.ints[1] == 37, "\(k.ints)")
+        #expect(AcceleratorLaunch.rowItems(k.kernel, ints: k.ints, points: 1) == 53 * 37)
+        #expect(AcceleratorLaunch.rowItems(k.kernel, ints: k.ints, points: 8) == 53 * 5)    // 37 = 4 x 8 + 5
+        #expect(AcceleratorLaunch.rowItems(k.kernel, ints: k.ints, points: 37) == 53)
+        #expect(AcceleratorLaunch.rowItems(k.kernel, ints: k.ints, points: 64) == 53)
+        // A GPU's source is the one-point form, unchanged.
+        #expect(CRenderer.render(k.kernel, dialect: .opencl) == CRenderer.render(k.kernel, dialect: .opencl, pointsPerItem: 1))
+        #expect(!CRenderer.render(k.kernel, dialect: .opencl).contains("const int m_"))
+    }
+}
