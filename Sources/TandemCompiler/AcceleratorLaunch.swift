@@ -45,12 +45,19 @@ public enum AcceleratorLaunch {
         points > 1 && kernel.parallelAxes > 0 && kernel.reduceAxes == 0
     }
 
-    /// Whether each work-item of `tandem_kernel_split` folds `points` consecutive elements a step
-    /// into `points` lanes (combined in a fixed tree before the group's): every reduction but the
-    /// arg ones (whose first extremum needs the elements in order), when `points > 1`.
+    /// Whether a work-item's own fold of a reduction takes `points` consecutive elements a step
+    /// into `points` lanes, combined in order after its last step: the split pass's fold, and the
+    /// innermost reduce loop of the rows entry, for every reduction but the arg ones (whose
+    /// first extremum needs the elements in order), when `points > 1`.
     public static func widensSplit(_ kernel: Kernel, points: Int) -> Bool {
         points > 1 && kernel.reductions.allSatisfy { !$0.op.isArg }
     }
+
+    /// Parallel points per compute unit from which a device on CPU cores (`points > 1`) runs a
+    /// reduction one work-item per point rather than split: such a device runs a work-group on
+    /// one core, so the split's tree of 128 work-items buys no parallelism a row, only barriers
+    /// (N-body's all-pairs sums, 2,000 rows of 2,000 on PoCL: 6.9 ms split, see RESULTS).
+    public static let cpuRowsPerUnit = 8
 
     /// Work-items of a `.rows` launch: one per parallel point, or per `points` of each row of the
     /// innermost parallel axis when the rows entry is widened (`widensRows`).
@@ -65,13 +72,17 @@ public enum AcceleratorLaunch {
 
     /// How to run `kernel` with these int parameters (extents are `ints[0..<rank]`) on a device
     /// with `computeUnits` multiprocessors and work-groups of `threads`.
-    public static func plan(_ kernel: Kernel, ints: [Int64], computeUnits: Int, threads: Int) -> Plan {
+    /// `points` is the device's points per work-item (`pointsPerItem`): more than one, a device
+    /// on CPU cores, whose reductions run a work-item per point from `cpuRowsPerUnit` points a
+    /// compute unit.
+    public static func plan(_ kernel: Kernel, ints: [Int64], computeUnits: Int, threads: Int, points: Int = 1) -> Plan {
         let np = (0..<kernel.parallelAxes).reduce(1) { $0 * Int(ints[$1]) }
         // Enough blocks for several waves on every unit; the grid-stride loop covers the rest.
         let maxBlocks = max(1, computeUnits) * 32
         func blocks(_ n: Int) -> Int { max(1, min((n + threads - 1) / threads, maxBlocks)) }
         let reduces = kernel.hasReductions && kernel.reduceAxes > 0
-        guard reduces, kernel.parallelAxes == 0 || np < rowsThreshold else { return .rows(blocks: blocks(np)) }
+        let rowsFrom = points > 1 ? max(1, computeUnits) * cpuRowsPerUnit : rowsThreshold
+        guard reduces, kernel.parallelAxes == 0 || np < rowsFrom else { return .rows(blocks: blocks(np)) }
         let nr = (kernel.parallelAxes..<kernel.rank).reduce(1) { $0 * Int(ints[$1]) }
         let parts = max(1, min(maxParts, nr / elementsPerPart))
         return .splitCombine(parts: parts, gridY: max(1, min(np, 65535)), combineBlocks: max(1, min((np + threads - 1) / threads, 65535)),

@@ -122,8 +122,52 @@ extension Emitter {
     private mutating func openCLRows() {
         openCLHeader(CRenderer.entry, "")
         if P > 0 { line("const int64_t q = (int64_t)get_global_id(0);", 1) }
-        pointBody(1)
+        if R > 0 && AcceleratorLaunch.widensSplit(kernel, points: pointsPerItem) {
+            lanedPointBody(1)
+        } else {
+            pointBody(1)
+        }
         out += "}\n"
+    }
+
+    /// A parallel point whose innermost reduce loop goes `pointsPerItem` elements a step into as
+    /// many lanes (`AcceleratorLaunch.widensSplit`; element `i` of the axis into lane `i % W`),
+    /// folded in order into the accumulators before the epilogue: on a device on CPU cores the
+    /// steps vectorise inside the work-item.
+    private mutating func lanedPointBody(_ depth: Int) {
+        let W = pointsPerItem, last = kernel.rank - 1
+        parallelDecompose(depth)
+        accInit(depth)
+        laneInit(depth)
+        var d = depth
+        for a in P..<last {
+            line("for (int64_t i\(a) = 0; i\(a) < I\(a); i\(a)++) {", d)
+            d += 1
+        }
+        line("for (int64_t b_ = 0; b_ < I\(last); b_ += \(W)) {", d)
+        line("const int m_ = (int)min((int64_t)\(W), I\(last) - b_);", d + 1)
+        line("for (int l_ = 0; l_ < m_; l_++) {", d + 1)
+        line("const int64_t i\(last) = b_ + l_;", d + 2)
+        body(d + 2, lane: .tail)
+        line("}", d + 1)
+        line("}", d)
+        for _ in P..<last { d -= 1; line("}", d) }
+        laneFold(depth)
+        epilogue(depth)
+    }
+
+    /// The lanes of a widened fold (`pointsPerItem` of each reduction), at the identity.
+    private mutating func laneInit(_ depth: Int) {
+        for (j, r) in kernel.reductions.enumerated() {
+            line("\(accType(r)) l\(j)_[\(pointsPerItem)]; for (int l_ = 0; l_ < \(pointsPerItem); l_++) { l\(j)_[l_] = \(identity(r).0); }", depth)
+        }
+    }
+
+    /// The lanes in order into the accumulators: the same fold on every device of this width.
+    private mutating func laneFold(_ depth: Int) {
+        for (j, r) in kernel.reductions.enumerated() {
+            for l in 0..<pointsPerItem { line(update(j, r, value: "l\(j)_[\(l)]", index: "0"), depth) }
+        }
     }
 
     /// `pointsPerItem` consecutive points of the innermost parallel axis in each work-item
@@ -170,12 +214,8 @@ extension Emitter {
         parallelDecompose(depth)
         accInit(depth)
         let W = AcceleratorLaunch.widensSplit(kernel, points: pointsPerItem) ? pointsPerItem : 1
-        if W > 1 {
-            // Lanes (see `widensSplit`): element `tb_ + l` of a step goes into lane `l`.
-            for (j, r) in kernel.reductions.enumerated() {
-                line("\(accType(r)) l\(j)_[\(W)]; for (int l_ = 0; l_ < \(W); l_++) { l\(j)_[l_] = \(identity(r).0); }", depth)
-            }
-        }
+        // Lanes (see `widensSplit`): element `tb_ + l` of a step goes into lane `l`.
+        if W > 1 { laneInit(depth) }
         // The trip count is the same for every work-item of the group (the bound test is inside):
         // an implementation may then run the work-items side by side within each iteration
         // (PoCL's implicit loop barriers vectorise across them; with `t_ < hi` as the loop's
@@ -200,12 +240,7 @@ extension Emitter {
         }
         line("}", depth + 1)
         line("}", depth)
-        if W > 1 {
-            // The lanes in order into the accumulators: the same fold on every device of this width.
-            for (j, r) in kernel.reductions.enumerated() {
-                for l in 0..<W { line(update(j, r, value: "l\(j)_[\(l)]", index: "0"), depth) }
-            }
-        }
+        if W > 1 { laneFold(depth) }
         for j in 0..<nred { accSave(j, "sh_[lid * \(w) + \(2 * j)]", "sh_[lid * \(w) + \(2 * j + 1)]", depth) }
         line("barrier(CLK_LOCAL_MEM_FENCE);", depth)
         line("for (int s_ = TK_THREADS / 2; s_ > 0; s_ >>= 1) {", depth)

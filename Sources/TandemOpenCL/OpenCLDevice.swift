@@ -466,7 +466,7 @@ final class OpenCLContextState: @unchecked Sendable {
         let k = code.kernel
         let addresses = try residency.prepareLaunch(k, launch, overwrites: overwrites, statistics: statistics)
         let threads = CRenderer.openCLThreads
-        let plan = AcceleratorLaunch.plan(k, ints: launch.ints, computeUnits: info.computeUnits, threads: threads)
+        let plan = AcceleratorLaunch.plan(k, ints: launch.ints, computeUnits: info.computeUnits, threads: threads, points: pointsPerItem)
         let start = ProcessInfoLite.monotonicNanos()
         /// Buffers, int and float parameters; then, for the split entries, the partials and their count.
         func arguments(_ entry: cl_kernel, partials: (address: UInt64, parts: Int64)? = nil) throws {

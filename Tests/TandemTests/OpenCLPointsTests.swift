@@ -21,6 +21,9 @@ struct OpenCLPointsTests {
         let c = Tensor<Double>.uniform([5, 7, 9], seed: 3, in: -1...1)
         let f = Tensor<Float>.uniform([9_999], seed: 4, in: -1...1)
         let n = Tensor<Int32>.arange(0, 20_011)
+        let base = Tensor<Double>.uniform([7, 6, 40], seed: 6, in: -1...1)
+        try base.flush()
+        let p = base.permuted([2, 1, 0])    // [40, 6, 7], no two axes mergeable
         var u = Tensor<Double>.uniform([33, 35], seed: 5, in: 0...1)
         for t in [x, m, c, u] { try t.flush() }
         try f.flush()
@@ -39,6 +42,8 @@ struct OpenCLPointsTests {
             _ = try x.min().item()
             _ = try x[0..<61].prod().item()
             _ = try m.sum(axis: 1).scalars
+            _ = try p.sum(axes: [1, 2]).scalars
+            _ = try (p * p).max(axes: [1, 2]).scalars
             _ = try f.sum().item()
             _ = try (n % 7).sum().item()
             _ = try x.argmax().item()
@@ -48,7 +53,9 @@ struct OpenCLPointsTests {
     @Test("work-items of 1, 3 and 8 points give the interpreter's values on every kernel shape")
     func everyWidth() throws {
         let ks = try kernels()
-        try #require(ks.count >= 14, "\(ks.count) kernels recorded")
+        try #require(ks.count >= 16, "\(ks.count) kernels recorded")
+        // Two reduce axes under one parallel one: the laned rows entry's outer reduce loop.
+        #expect(ks.contains { $0.kernel.reduceAxes == 2 && $0.kernel.parallelAxes == 1 })
         var widened = (rows: 0, split: 0)
         for points in [1, 3, 8] {
             let d = OpenCLDevice(statistics: StatisticsBox(), cacheDirectory: TestScratch.path("opencl-points-\(UInt32.random(in: 0...UInt32.max))"),
@@ -85,6 +92,15 @@ struct OpenCLPointsTests {
         #expect(AcceleratorLaunch.rowItems(k.kernel, ints: k.ints, points: 8) == 53 * 5)    // 37 = 4 x 8 + 5
         #expect(AcceleratorLaunch.rowItems(k.kernel, ints: k.ints, points: 37) == 53)
         #expect(AcceleratorLaunch.rowItems(k.kernel, ints: k.ints, points: 64) == 53)
+        // Reductions: a device on CPU cores runs them a work-item per point from 8 points a compute
+        // unit (a work-group runs on one core there: the split's tree buys nothing), a GPU from 16,384.
+        let rows = try #require(recordKernels { _ = try m.sum(axis: 1).scalars }.first)
+        func plan(_ points: Int, units: Int) -> AcceleratorLaunch.Plan {
+            AcceleratorLaunch.plan(rows.kernel, ints: rows.ints, computeUnits: units, threads: CRenderer.openCLThreads, points: points)
+        }
+        #expect(plan(8, units: 2) == .rows(blocks: 1))
+        if case .splitCombine = plan(8, units: 8) {} else { Issue.record("37 rows on 8 units of CPU cores: \(plan(8, units: 8))") }
+        if case .splitCombine = plan(1, units: 2) {} else { Issue.record("37 rows on a GPU: \(plan(1, units: 2))") }
         // A GPU's source is the one-point form, unchanged.
         #expect(CRenderer.render(k.kernel, dialect: .opencl) == CRenderer.render(k.kernel, dialect: .opencl, pointsPerItem: 1))
         #expect(!CRenderer.render(k.kernel, dialect: .opencl).contains("const int m_"))
