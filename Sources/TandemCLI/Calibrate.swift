@@ -45,7 +45,8 @@ struct Calibrate: ParsableCommand {
         func accelerator(_ label: String, _ g: GPUProfile?, none: String) {
             guard let g else { return print("\(label): \(none)") }
             print("\(label): \(g.name): bandwidth \(gb(g.bandwidth)), launch \(CostModel.format(g.launchSeconds)), compile \(CostModel.format(g.compileSeconds)), "
-                  + "load \(CostModel.format(g.loadSeconds)); to the device \(gb(g.hostToDevice.pinnedBandwidth)) (large), back \(gb(g.deviceToHost.pinnedBandwidth))")
+                  + "load \(CostModel.format(g.loadSeconds)); to the device \(gb(g.hostToDevice.pinnedBandwidth)) (large), back \(gb(g.deviceToHost.pinnedBandwidth)); "
+                  + "first touch \(g.firstTouchSecondsPerByte.map { "\(format3($0 * 1e12)) ns per KB" } ?? "not measured")")
             print("  per element f64: " + OpClassKey.allCases.map { "\($0.rawValue) \(ns(g.f64[$0]))" }.joined(separator: ", "))
         }
         accelerator("gpu", profile.gpu, none: "none measured (no usable CUDA device)")

@@ -343,6 +343,9 @@ public struct CostModel: Sendable {
             let memory = Double(run.bytes) / Double(points) / gpu.bandwidth
             let compute = f.computePerPoint(narrow: gpu.f32, wide: gpu.f64)
             p.compute = Double(CostModel.gpuPaddedPoints(points: points, gpu: gpu)) * max(memory, compute)
+            // Outputs in memory no earlier kernel wrote (the host's pool has no block of that size
+            // either: the same estimate as the CPU's) fault their pages in on a device on host memory.
+            p.compute += Double(run.freshBytes) * (gpu.firstTouchSecondsPerByte ?? 0)
             p.bound = memory >= compute ? "memory" : "compute"
             p.compile = codeCost(run.code[placement] ?? .missing, compile: gpu.compileSeconds, load: gpu.loadSeconds,
                                  previousRuns: run.previousRuns)

@@ -294,10 +294,15 @@ public struct GPUProfile: Codable, Sendable, Equatable {
     public var deviceToHost: LinkProfile
     /// Copies of at least this many bytes go through pinned staging.
     public var pinnedThreshold: Int
+    /// Seconds per byte a kernel pays to write memory the device has just allocated, beyond
+    /// writing warm memory: the page faults of a device whose memory is the host's (PoCL); about
+    /// zero on a GPU. Nil in profiles measured before it was (read as zero).
+    public var firstTouchSecondsPerByte: Double?
 
     public init(name: String, multiprocessors: Int, blocksPerMultiprocessor: Int, threadsPerBlock: Int, bandwidth: Double,
                 f32: OpCosts, f64: OpCosts, launchSeconds: Double, compileSeconds: Double, loadSeconds: Double,
-                hostToDevice: LinkProfile, deviceToHost: LinkProfile, pinnedThreshold: Int) {
+                hostToDevice: LinkProfile, deviceToHost: LinkProfile, pinnedThreshold: Int, firstTouchSecondsPerByte: Double? = nil) {
+        self.firstTouchSecondsPerByte = firstTouchSecondsPerByte
         self.name = name
         self.multiprocessors = multiprocessors
         self.blocksPerMultiprocessor = blocksPerMultiprocessor
@@ -434,6 +439,8 @@ extension GPUProfile {
         out += profileNumbers(under: "f32", f32.numbers) + profileNumbers(under: "f64", f64.numbers)
         out += [("launchSeconds", .double(launchSeconds)), ("compileSeconds", .double(compileSeconds)), ("loadSeconds", .double(loadSeconds))]
         out += profileNumbers(under: "hostToDevice", hostToDevice.numbers) + profileNumbers(under: "deviceToHost", deviceToHost.numbers)
-        return out + [("pinnedThreshold", .int(pinnedThreshold))]
+        out.append(("pinnedThreshold", .int(pinnedThreshold)))
+        if let firstTouchSecondsPerByte { out.append(("firstTouchSecondsPerByte", .double(firstTouchSecondsPerByte))) }
+        return out
     }
 }

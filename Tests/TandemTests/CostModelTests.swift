@@ -223,6 +223,21 @@ struct CostModelTests {
         #expect(t(1) == t(wave))
     }
 
+    @Test("an accelerator on host memory pays the first touch of fresh outputs; one that measured none, or an old profile, does not")
+    func acceleratorFirstTouch() {
+        var profile = SyntheticProfiles.gpu()
+        let f = KernelFeatures(Self.axpb)
+        let n = 1_000_000
+        var fresh = Self.run(n)
+        fresh.freshBytes = 8 * n
+        let without = CostModel(profile: profile).predict(f, fresh, on: .cuda).compute
+        #expect(without == CostModel(profile: profile).predict(f, Self.run(n), on: .cuda).compute)    // nil: as before
+        profile.gpu!.firstTouchSecondsPerByte = 2e-10                                                  // PoCL here: 1.9e-10
+        let model = CostModel(profile: profile)
+        #expect(abs(model.predict(f, fresh, on: .cuda).compute - (without + 8e6 * 2e-10)) < 1e-12)
+        #expect(model.predict(f, Self.run(n), on: .cuda).compute == without)                           // warm outputs: nothing more
+    }
+
     @Test("earliest finish: a busy resource loses to an idle one")
     func queueAware() {
         let model = CostModel(profile: SyntheticProfiles.gpu())

@@ -25,6 +25,7 @@ struct MachineProfileJSONTests {
         var g = p.gpu!
         g.name = "Träger GPU ✓ \u{1F600}"
         g.pinnedThreshold = 123_457
+        g.firstTouchSecondsPerByte = 1.9000000000000001e-10
         g.hostToDevice = LinkProfile(pageableBandwidth: 1.1e9, pinnedBandwidth: 2.2e9, latencySeconds: 3.3e-6)
         g.deviceToHost = LinkProfile(pageableBandwidth: 4.4e9, pinnedBandwidth: 5.5e9, latencySeconds: 6.6e-6)
         p.gpu = g
