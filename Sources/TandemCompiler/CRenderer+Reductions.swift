@@ -240,8 +240,9 @@ extension Emitter {
     static let largeLanedBody = 96
 
     /// Where a laned body's reductions go: the block's vector of values, the lanes (tail), the
-    /// padded tail's block (`paddedTail`), or a column's lane (`blockedColumns`).
-    enum Lane { case block, tail, paddedTail, column }
+    /// padded tail's block (`paddedTail`), a column's lane (`blockedColumns`), or a step's values
+    /// in their own type (an OpenCL work-item's widened fold, `openCLStep`).
+    enum Lane { case block, tail, paddedTail, column, values }
 
     /// Lanes `range` of reduction j combined pairwise: `((l0 ⊕ l1) ⊕ (l2 ⊕ l3)) ⊕ ...`.
     func laneTree(_ j: Int, _ r: Reduction, _ range: Range<Int>) -> String {

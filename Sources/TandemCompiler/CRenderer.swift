@@ -310,6 +310,7 @@ struct Emitter {
                 let id = accType(r) == "double" ? identity(r).0 : "(uint64_t)\(identity(r).0)"
                 line("t\(j)_[l_] = l_ < t_ ? \(accType(r) == "double" ? v : "(uint64_t)(\(v))") : \(id);", depth)
             case .column: line(update(j, r, value: v, index: "0", into: "A\(j)_[l_][c_]"), depth)
+            case .values: break     // the caller stores them (`openCLStep`)
             }
         }
     }

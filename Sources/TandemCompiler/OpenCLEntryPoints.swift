@@ -69,10 +69,11 @@ extension Emitter {
         return text
     }()
 
-    /// log for OpenCL: fdlibm's `__ieee754_log` (Sun, 1993: error below 1 ulp), written
-    /// without branches so a kernel calling it can be vectorised across work-items (PoCL's log
-    /// is an out-of-line call to SLEEF's scalar log). The float version rounds the double
-    /// result.
+    /// log for OpenCL: fdlibm's `__ieee754_log` and `__ieee754_logf` (Sun, 1993: error below
+    /// 1 ulp), written without branches so a kernel calling them can be vectorised (PoCL's log
+    /// is an out-of-line call to SLEEF's scalar log). The float version is fdlibm's own, in
+    /// float: rounding the double log halved float kernels' vector width (Black-Scholes in
+    /// float on PoCL, 10^7 points, 0.50 -> see bench/RESULTS.md).
     static let openCLLogSource = """
     TK_INLINE double tk_log(double x) {
       union { double d; int64_t i; } u = { x };
@@ -93,7 +94,25 @@ extension Emitter {
       const double r = ((hx - 0x6147a) | (0x6b851 - hx)) > 0 ? big : small;
       return x != x ? x : (x < 0.0 ? NAN : (x == 0.0 ? -INFINITY : (x == INFINITY ? x : r)));
     }
-    TK_INLINE float tk_logf(float x) { return (float)tk_log((double)x); }
+    TK_INLINE float tk_logf(float x) {
+      union { float f; int32_t i; } u = { x };
+      const int sub = u.i < 0x00800000;
+      u.f = sub ? x * 0x1p25f : x;
+      int32_t ix = u.i;
+      int32_t k = (ix >> 23) - 127 - (sub ? 25 : 0);
+      ix &= 0x007fffff;
+      const int32_t i = (ix + (0x95f64 << 3)) & 0x800000;
+      u.i = ix | (i ^ 0x3f800000);
+      k += i >> 23;
+      const float f = u.f - 1.0f, s = f / (2.0f + f), dk = (float)k, z = s * s, w = z * z;
+      const float t1 = w * (0x1.99999ap-2f + w * (0x1.c71c52p-3f + w * 0x1.39a09ep-3f));
+      const float t2 = z * (0x1.555556p-1f + w * (0x1.24924ap-2f + w * (0x1.74664ap-3f + w * 0x1.2f112ep-3f)));
+      const float R = t2 + t1, hfsq = 0.5f * f * f;
+      const float big = dk * 0x1.62e3p-1f - ((hfsq - (s * (hfsq + R) + dk * 0x1.2fefa2p-17f)) - f);
+      const float small = dk * 0x1.62e3p-1f - ((s * (f - R) - dk * 0x1.2fefa2p-17f) - f);
+      const float r = ((ix - (0x6147a << 3)) | ((0x6b851 << 3) - ix)) > 0 ? big : small;
+      return x != x ? x : (x < 0.0f ? NAN : (x == 0.0f ? -INFINITY : (x == INFINITY ? x : r)));
+    }
     """
 
     mutating func openCLEntryPoints() {
@@ -146,14 +165,39 @@ extension Emitter {
         }
         line("for (int64_t b_ = 0; b_ < I\(last); b_ += \(W)) {", d)
         line("const int m_ = (int)min((int64_t)\(W), I\(last) - b_);", d + 1)
-        line("for (int l_ = 0; l_ < m_; l_++) {", d + 1)
-        line("const int64_t i\(last) = b_ + l_;", d + 2)
-        body(d + 2, lane: .tail)
-        line("}", d + 1)
+        openCLStep(d + 1) { e, d in e.line("const int64_t i\(last) = b_ + l_;", d) }
         line("}", d)
         for _ in P..<last { d -= 1; line("}", d) }
         laneFold(depth)
         epilogue(depth)
+    }
+
+    /// One step of a widened fold: the body over `m_` points (the first `declare`s the point's
+    /// indices from `l_`) into arrays of the values' own type, then those values into the lanes.
+    /// Two loops, as the C dialect's laned blocks: with the conversion to the accumulator's type
+    /// inside the body, float kernels ran at the double width (Black-Scholes' float sum on PoCL,
+    /// 13.4 ns a point in one loop, 8.0 in two).
+    private mutating func openCLStep(_ depth: Int, declare: (inout Emitter, Int) -> Void) {
+        // The value each reduction takes, before a widening to float64 (a float sum's values
+        // are cast to double in the IR: kept as floats here, widened in the second loop).
+        let values = kernel.reductions.map { r -> Int in
+            if case .cast(let a) = kernel.instrs[r.value].op, kernel.instrs[r.value].dtype == .float64, kernel.instrs[a].dtype == .float32 { return a }
+            return r.value
+        }
+        for (j, v) in values.enumerated() {
+            line("\(Emitter.ctype(kernel.instrs[v].dtype)) t\(j)_[\(pointsPerItem)];", depth)
+        }
+        line("for (int l_ = 0; l_ < m_; l_++) {", depth)
+        declare(&self, depth + 1)
+        body(depth + 1, lane: .values)
+        for (j, v) in values.enumerated() { line("t\(j)_[l_] = v\(v);", depth + 1) }
+        line("}", depth)
+        line("for (int l_ = 0; l_ < m_; l_++) {", depth)
+        for (j, r) in kernel.reductions.enumerated() {
+            let v = kernel.instrs[values[j]].dtype == .float32 ? "(double)t\(j)_[l_]" : "t\(j)_[l_]"
+            line(update(j, r, value: v, index: "0", into: "l\(j)_[l_]"), depth + 1)
+        }
+        line("}", depth)
     }
 
     /// The lanes of a widened fold (`pointsPerItem` of each reduction), at the identity.
@@ -233,12 +277,12 @@ extension Emitter {
             line("for (int64_t j_ = 0; j_ < nj_; j_++) {", depth)
             line("const int64_t tb_ = lo + (j_ * TK_THREADS + lid) * \(W);", depth + 1)
             line("const int m_ = (int)min((int64_t)\(W), hi - tb_);", depth + 1)
-            line("for (int l_ = 0; l_ < m_; l_++) {", depth + 1)
-            line("const int64_t t_ = tb_ + l_;", depth + 2)
-            reduceDecompose(depth + 2)
-            body(depth + 2, lane: .tail)
+            openCLStep(depth + 1) { e, d in
+                e.line("const int64_t t_ = tb_ + l_;", d)
+                e.reduceDecompose(d)
+            }
         }
-        line("}", depth + 1)
+        if W == 1 { line("}", depth + 1) }
         line("}", depth)
         if W > 1 { laneFold(depth) }
         for j in 0..<nred { accSave(j, "sh_[lid * \(w) + \(2 * j)]", "sh_[lid * \(w) + \(2 * j + 1)]", depth) }

@@ -148,6 +148,20 @@ struct OpenCLDeviceTests {
             let wantF = Foundation.log(Float(v))
             if wantF.isFinite && wantF != 0 { #expect(abs(gotF[i] - wantF) <= wantF.ulp, "logf(\(Float(v))) = \(gotF[i]), libm \(wantF)") }
         }
+        // The float log is its own (fdlibm's logf in float): every float exponent, subnormals included.
+        var floats: [Float] = [0, -0.0, -1, 1, .infinity, -.infinity, .nan, .leastNonzeroMagnitude, .leastNormalMagnitude,
+                               .greatestFiniteMagnitude, 0.5, 2, 1 + .ulpOfOne, 1 - .ulpOfOne / 2]
+        for _ in 0..<20_000 {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            floats.append(Float(bitPattern: UInt32(truncatingIfNeeded: state >> 33) & 0x7f7f_ffff))   // positive, finite
+        }
+        let logs = try Tandem.withDevice(.opencl) { try Tensor<Float>(floats, shape: [floats.count]).log().scalars }
+        for (i, v) in floats.enumerated() {
+            let want = Foundation.log(v), a = logs[i]
+            if want.isNaN { #expect(a.isNaN, "logf(\(v)) = \(a)"); continue }
+            if want.isInfinite || want == 0 { #expect(a == want, "logf(\(v)) = \(a), libm \(want)"); continue }
+            #expect(abs(a - want) <= want.ulp, "logf(\(v)) = \(a), libm \(want)")
+        }
     }
 
     @Test("a program moving between the CPU and OpenCL equals the interpreter, with exactly the copies it needs")
