@@ -231,10 +231,31 @@ extension Emitter {
             parallelDecompose(1, axes: P - 1)
         }
         line("const int m_ = (int)min((int64_t)\(W), I\(a) - j_);", 1)
+        if R > 0 {
+            // Columns (`reducesColumns`): each point's lane is its accumulator, added in order
+            // down the reduce axes, the points of a step side by side.
+            laneInit(1)
+            var d = 1
+            for r in P..<kernel.rank {
+                line("for (int64_t i\(r) = 0; i\(r) < I\(r); i\(r)++) {", d)
+                d += 1
+            }
+            line("for (int l_ = 0; l_ < m_; l_++) {", d)
+            line("const int64_t i\(a) = j_ + l_;", d + 1)
+            body(d + 1, lane: .tail)
+            line("}", d)
+            for _ in P..<kernel.rank { d -= 1; line("}", d) }
+        }
         line("for (int l_ = 0; l_ < m_; l_++) {", 1)
         line("const int64_t i\(a) = j_ + l_;", 2)
-        accInit(2)
-        body(2)
+        if R > 0 {
+            for (j, r) in kernel.reductions.enumerated() {
+                line("\(accType(r)) acc\(j) = l\(j)_[l_]; int64_t arg\(j) = 0; (void)arg\(j);", 2)
+            }
+        } else {
+            accInit(2)
+            body(2)
+        }
         epilogue(2)
         line("}", 1)
         out += "}\n"

@@ -21,11 +21,15 @@ struct OpenCLPointsTests {
         let c = Tensor<Double>.uniform([5, 7, 9], seed: 3, in: -1...1)
         let f = Tensor<Float>.uniform([9_999], seed: 4, in: -1...1)
         let n = Tensor<Int32>.arange(0, 20_011)
+        let w = Tensor<Double>.uniform([3, 667, 29], seed: 7, in: -1...1).reshaped([2001, 29])
         let base = Tensor<Double>.uniform([7, 6, 40], seed: 6, in: -1...1)
         try base.flush()
-        let p = base.permuted([2, 1, 0])    // [40, 6, 7], no two axes mergeable
+        let p = base.permuted([2, 1, 0])    // [40, 6, 7], no two axes mergeable, columns
+        let wide = Tensor<Double>.uniform([40, 6, 9], seed: 8, in: -1...1)
+        try wide.flush()
+        let s = wide[0..<40, 0..<6, 0..<7]  // rows of 7 contiguous, 6 of them 9 apart
         var u = Tensor<Double>.uniform([33, 35], seed: 5, in: 0...1)
-        for t in [x, m, c, u] { try t.flush() }
+        for t in [x, m, c, u, w] { try t.flush() }
         try f.flush()
         try n.flush()
         return try recordKernels {
@@ -43,6 +47,10 @@ struct OpenCLPointsTests {
             _ = try x[0..<61].prod().item()
             _ = try m.sum(axis: 1).scalars
             _ = try p.sum(axes: [1, 2]).scalars
+            _ = try s.sum(axes: [1, 2]).scalars
+            _ = try m.sum(axis: 0).scalars                       // columns: 53 of 37 rows
+            _ = try (w * 2).min(axis: 0).scalars                 // 3 x 8 + 5 columns of 2,001 rows
+            _ = try (w * w).sum(axes: [0, 1]).scalars            // columns under two reduce axes
             _ = try (p * p).max(axes: [1, 2]).scalars
             _ = try f.sum().item()
             _ = try (n % 7).sum().item()
@@ -53,9 +61,11 @@ struct OpenCLPointsTests {
     @Test("work-items of 1, 3 and 8 points give the interpreter's values on every kernel shape")
     func everyWidth() throws {
         let ks = try kernels()
-        try #require(ks.count >= 16, "\(ks.count) kernels recorded")
-        // Two reduce axes under one parallel one: the laned rows entry's outer reduce loop.
-        #expect(ks.contains { $0.kernel.reduceAxes == 2 && $0.kernel.parallelAxes == 1 })
+        try #require(ks.count >= 20, "\(ks.count) kernels recorded")
+        // Two reduce axes under one parallel one: the laned rows entry's outer reduce loop; and
+        // column reductions, one and two reduce axes.
+        #expect(ks.contains { $0.kernel.reduceAxes == 2 && $0.kernel.parallelAxes == 1 && !AcceleratorLaunch.reducesColumns($0.kernel) })
+        #expect(ks.filter { AcceleratorLaunch.reducesColumns($0.kernel) }.count >= 2)
         var widened = (rows: 0, split: 0)
         for points in [1, 3, 8] {
             let d = OpenCLDevice(statistics: StatisticsBox(), cacheDirectory: TestScratch.path("opencl-points-\(UInt32.random(in: 0...UInt32.max))"),
