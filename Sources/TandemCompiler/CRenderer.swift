@@ -16,14 +16,34 @@ public enum CRenderer {
     /// `pointsPerItem` (OpenCL only) is the number of consecutive points each work-item computes,
     /// 1 for a GPU, more for a device that runs work-items as loops on CPU cores (see
     /// `AcceleratorLaunch.pointsPerItem`).
-    public static func render(_ k: Kernel, dialect: Dialect = .c, pointsPerItem: Int = 1) -> String {
+    /// `float64: false` (OpenCL only) writes for a device without `cl_khr_fp64`: no `double`
+    /// anywhere but where the kernel itself needs it (`openCLFloat64Use` says where).
+    public static func render(_ k: Kernel, dialect: Dialect = .c, pointsPerItem: Int = 1, float64: Bool = true) -> String {
         // A sequence kernel has no text of its own: each device runs its stages' code in order
         // (`CPUDevice` compiles them one by one, as the kernels they are alone).
         precondition(!k.isSequence, "internal: a sequence kernel is rendered stage by stage")
         precondition(pointsPerItem >= 1 && (pointsPerItem == 1 || dialect == .opencl), "internal: points per work-item are OpenCL's")
+        precondition(float64 || dialect == .opencl, "internal: only OpenCL devices may lack float64")
         var e = Emitter(kernel: k, dialect: dialect)
         e.pointsPerItem = pointsPerItem
+        e.float64 = float64
         return e.source()
+    }
+
+    /// Why `k` cannot run on an OpenCL device without `cl_khr_fp64`, or nil when its OpenCL C
+    /// needs no `double`: float64 values, a float32 sum (accumulated in double, as on every
+    /// device), a conversion through double, or a helper written in double (`tk_uniform`).
+    ///
+    ///     CRenderer.openCLFloat64Use(kernel)   // "float64 arithmetic in the kernel" or nil
+    public static func openCLFloat64Use(_ k: Kernel, pointsPerItem: Int = 1) -> String? {
+        let source = render(k, dialect: .opencl, pointsPerItem: pointsPerItem, float64: false)
+        let body = source.utf8.dropFirst(Emitter.openCLPreambleWithoutFloat64.text.utf8.count)
+        let text = String(decoding: body, as: UTF8.self)
+        if text.contains("double") { return "float64 arithmetic in the kernel" }
+        if let helper = Emitter.openCLPreambleWithoutFloat64.dropped.first(where: { text.contains($0 + "(") }) {
+            return "\(helper), which is written in float64"
+        }
+        return nil
     }
 }
 
@@ -83,6 +103,8 @@ struct Emitter {
     var out = ""
     /// Consecutive points each OpenCL work-item computes (`CRenderer.render`).
     var pointsPerItem = 1
+    /// Whether the OpenCL device has `cl_khr_fp64` (`CRenderer.render`).
+    var float64 = true
     /// While set, a condition every memory read of the body is masked by (a laned loop's padded
     /// tail, see `innermostReduce`): a read where it is false gives zero and touches no memory.
     var readMask: String?
@@ -96,7 +118,7 @@ struct Emitter {
     var R: Int { kernel.reduceAxes }
 
     mutating func source() -> String {
-        out = Emitter.preamble(dialect)
+        out = dialect == .opencl && !float64 ? Emitter.openCLPreambleWithoutFloat64.text : Emitter.preamble(dialect)
         switch dialect {
         case .cuda:
             cudaEntryPoints()

@@ -13,9 +13,11 @@ import TandemIR
 ///   per parallel point.
 ///
 /// Arguments are passed one by one (`clSetKernelArg`): the buffers as `__global` pointers, then
-/// the int parameters as `long`, the float parameters as `double`, then the split entries'
-/// partials and their count. Kernels need `cl_khr_fp64` (accumulators, parameters and
-/// `tk_uniform` are double), which the device checks before it compiles anything.
+/// the int parameters as `long`, the float parameters as `double` (as `float` for a device
+/// without `cl_khr_fp64`), then the split entries' partials and their count. Without
+/// `cl_khr_fp64` the source has no `double`: a kernel that needs one (float64 values, a float
+/// sum's double accumulator, `tk_uniform`) is refused before anything is compiled
+/// (`CRenderer.openCLFloat64Use`).
 extension Emitter {
     /// Work-items per work-group of the split entry point (also `TK_THREADS` in the source). A
     /// constant, not the device's maximum, so a reduction's bits do not depend on the device.
@@ -67,6 +69,38 @@ extension Emitter {
         for name in builtins { text += "#define \(name)f \(name)\n" }
         text += "#endif\n"
         return text
+    }()
+
+    /// The OpenCL preamble for a device without `cl_khr_fp64`: without the extension's pragma
+    /// and without every top-level item that mentions `double` (the helpers written in double,
+    /// whose names are `dropped`); the accumulator union holds a float. A kernel that still
+    /// needs one of them is refused (`CRenderer.openCLFloat64Use`).
+    static let openCLPreambleWithoutFloat64: (text: String, dropped: [String]) = {
+        let pragma = "#pragma OPENCL EXTENSION cl_khr_fp64 : enable"
+        var text = "", dropped: [String] = [], item = "", depth = 0
+        func finish() {
+            defer { item = "" }
+            if item.hasPrefix("typedef union { double d; int64_t i; } tandem_acc;") {
+                text += "typedef union { float d; int64_t i; } tandem_acc;\n"
+            } else if item.contains("double") {
+                // The helper's name: the first `tk_...(` of its first line.
+                let chars = Array(item)
+                if let start = (0..<max(0, chars.count - 2)).first(where: { chars[$0] == "t" && chars[$0 + 1] == "k" && chars[$0 + 2] == "_" }),
+                   let open = chars[start...].firstIndex(of: "(") {
+                    dropped.append(String(chars[start..<open]))
+                }
+            } else {
+                text += item
+            }
+        }
+        for line in openCLPreamble.split(separator: "\n", omittingEmptySubsequences: false) where line != pragma {
+            item += line + "\n"
+            for c in line.utf8 { if c == UInt8(ascii: "{") { depth += 1 } else if c == UInt8(ascii: "}") { depth -= 1 } }
+            if depth == 0 { finish() }
+        }
+        if !item.isEmpty { finish() }
+        if text.hasSuffix("\n") && !openCLPreamble.hasSuffix("\n") { text.removeLast() }
+        return (text, dropped)
     }()
 
     /// log for OpenCL: fdlibm's `__ieee754_log` and `__ieee754_logf` (Sun, 1993: error below
@@ -130,7 +164,7 @@ extension Emitter {
             params.append("__global \(param.isWritten ? "" : "const ")\(Emitter.ctype(param.dtype)) *restrict b\(b)")
         }
         for p in 0..<kernel.intParams { params.append("const long I\(p)") }
-        for p in 0..<kernel.floatParams { params.append("const double F\(p)") }
+        for p in 0..<kernel.floatParams { params.append("const \(float64 ? "double" : "float") F\(p)") }
         if !extra.isEmpty { params.append(extra) }
         out += "\n__kernel void \(name)(\(params.joined(separator: ", "))) {\n"
     }

@@ -38,6 +38,10 @@ public final class OpenCLDevice: QueuedKernelDevice, @unchecked Sendable {
     /// Consecutive points each work-item computes, when the caller chose (tests); else the
     /// device's kind decides (`AcceleratorLaunch.pointsPerItem`).
     public let pointsPerItemChoice: Int?
+    /// Treats the device as one without `cl_khr_fp64` (tests, on PoCL, which has it).
+    public let assumesNoFloat64: Bool
+    /// Kernels' reasons for refusal on a device without float64, found once each.
+    private let refusals = Mutex<[Kernel: String?]>([:])
     private let probed = Mutex<Result<(OpenCLDriver, OpenCLDeviceInfo), OpenCLUnavailable>?>(nil)
     private let state = Mutex<OpenCLContextState?>(nil)
 
@@ -46,9 +50,10 @@ public final class OpenCLDevice: QueuedKernelDevice, @unchecked Sendable {
     public static let buildOptions = "-cl-std=CL1.2 -cl-fp32-correctly-rounded-divide-sqrt"
 
     public init(statistics: StatisticsBox, cacheDirectory: String? = nil, selection: String? = nil, memoryLimit: Int? = nil,
-                pointsPerItem: Int? = nil) {
+                pointsPerItem: Int? = nil, assumesNoFloat64: Bool = false) {
         precondition((pointsPerItem ?? 1) >= 1, "points per work-item must be at least 1")
         self.pointsPerItemChoice = pointsPerItem
+        self.assumesNoFloat64 = assumesNoFloat64
         self.statistics = statistics
         self.files = VerifiedFileCache(root: cacheDirectory ?? VerifiedFileCache.defaultRoot, subfolder: "opencl", suffix: ".clbin")
         self.selection = selection ?? ProcessInfoLite.environment("TANDEM_OPENCL_DEVICE").flatMap { $0.isEmpty ? nil : $0 }
@@ -116,7 +121,8 @@ public final class OpenCLDevice: QueuedKernelDevice, @unchecked Sendable {
         let (cl, info) = try probe().mapError { TandemError.deviceUnavailable(device: "opencl", reason: $0.reason) }.get()
         return try state.withLock { s in
             if s == nil {
-                s = try OpenCLContextState(cl: cl, info: info, statistics: statistics, memoryLimit: memoryLimit, pointsPerItem: pointsPerItem(info))
+                s = try OpenCLContextState(cl: cl, info: info, statistics: statistics, memoryLimit: memoryLimit, pointsPerItem: pointsPerItem(info),
+                                           float64: hasFloat64(info))
             }
             return try body(s!)
         }
@@ -133,7 +139,25 @@ public final class OpenCLDevice: QueuedKernelDevice, @unchecked Sendable {
     ///
     ///     print(Tandem.openCL.source(for: recorded.kernel))
     public func source(for kernel: Kernel) -> String {
-        CRenderer.render(kernel, dialect: .opencl, pointsPerItem: info.map(pointsPerItem) ?? 1)
+        CRenderer.render(kernel, dialect: .opencl, pointsPerItem: info.map(pointsPerItem) ?? 1, float64: info.map(hasFloat64) ?? true)
+    }
+
+    /// Whether kernels may use float64 on `info`'s device (`cl_khr_fp64`).
+    func hasFloat64(_ info: OpenCLDeviceInfo) -> Bool { info.hasFloat64 && !assumesNoFloat64 }
+
+    /// Why this device does not run `kernel`, or nil: on a device without `cl_khr_fp64`, a
+    /// kernel whose OpenCL C needs float64 (`CRenderer.openCLFloat64Use`). `auto` places such a
+    /// kernel elsewhere; a forced placement fails with this reason.
+    ///
+    ///     if let why = Tandem.openCL.refusal(kernel) { print(why) }
+    public func refusal(_ kernel: Kernel) -> String? {
+        guard let info, !hasFloat64(info) else { return nil }
+        if let known = refusals.withLock({ $0[kernel] }) { return known }
+        let why = CRenderer.openCLFloat64Use(kernel, pointsPerItem: pointsPerItem(info)).map {
+            "\(info.name) has no float64 (cl_khr_fp64) and the kernel needs it: \($0)"
+        }
+        refusals.withLock { $0[kernel] = why }
+        return why
     }
 
     /// The program's cache key: the source, the device, its driver and the build options.
@@ -146,6 +170,7 @@ public final class OpenCLDevice: QueuedKernelDevice, @unchecked Sendable {
     public func prepareQueued(_ kernel: Kernel) throws -> any QueuedKernel {
         // The planner makes sequences only for syncs that place on the host alone.
         guard !kernel.isSequence else { throw TandemError.deviceUnavailable(device: "opencl", reason: "a sequence kernel runs on the host only") }
+        if let why = refusal(kernel) { throw TandemError.deviceUnavailable(device: "opencl", reason: why) }
         let context: OpenCLContextState = try withContext { s in s }
         // Every argument is at most 8 bytes; the extra two of the split entries included.
         let bytes = (kernel.buffers.count + kernel.intParams + kernel.floatParams + 2) * 8
@@ -193,8 +218,7 @@ public final class OpenCLDevice: QueuedKernelDevice, @unchecked Sendable {
         if kernel.isSequence { return .missing }
         guard case .success(let (_, info)) = probe() else { return .missing }
         if state.withLock({ $0?.kernels[kernel] }) != nil { return .ready }
-        return access(files.entryPath(key(CRenderer.render(kernel, dialect: .opencl, pointsPerItem: pointsPerItem(info)), info)), F_OK) == 0
-            ? .onDisk : .missing
+        return access(files.entryPath(key(source(for: kernel), info)), F_OK) == 0 ? .onDisk : .missing
     }
 
     public func synchronize() throws {
@@ -288,12 +312,15 @@ final class OpenCLContextState: @unchecked Sendable {
     var kernels: [Kernel: OpenCLKernel] = [:]
     /// Consecutive points each work-item computes (`OpenCLDevice.pointsPerItem`).
     let pointsPerItem: Int
+    /// Whether kernels may use float64: else float parameters are passed as float.
+    let float64: Bool
     /// Kernels whose device time is still to be read: their first and last launches' events, in
     /// queue order, and whom to tell.
     var timings: [(first: cl_event, last: cl_event, timed: @Sendable (Double) -> Void)] = []
 
-    init(cl: OpenCLDriver, info: OpenCLDeviceInfo, statistics: StatisticsBox, memoryLimit: Int?, pointsPerItem: Int) throws {
+    init(cl: OpenCLDriver, info: OpenCLDeviceInfo, statistics: StatisticsBox, memoryLimit: Int?, pointsPerItem: Int, float64: Bool) throws {
         self.pointsPerItem = pointsPerItem
+        self.float64 = float64
         self.cl = cl
         self.info = info
         self.statistics = statistics
@@ -349,7 +376,7 @@ final class OpenCLContextState: @unchecked Sendable {
     }
 
     /// `kernel`'s OpenCL C for this device.
-    func source(_ kernel: Kernel) -> String { CRenderer.render(kernel, dialect: .opencl, pointsPerItem: pointsPerItem) }
+    func source(_ kernel: Kernel) -> String { CRenderer.render(kernel, dialect: .opencl, pointsPerItem: pointsPerItem, float64: float64) }
 
     /// `kernel`'s entry points in a built program.
     func entryPoints(_ kernel: Kernel, in program: cl_program) throws -> EntryPoints<cl_kernel> {
@@ -478,7 +505,9 @@ final class OpenCLContextState: @unchecked Sendable {
             }
             for a in addresses { try set(OpenCLMemory.handle(a)) }
             for i in 0..<k.intParams { try set(launch.ints[i]) }
-            for i in 0..<k.floatParams { try set(launch.floats[i]) }
+            for i in 0..<k.floatParams {
+                if float64 { try set(launch.floats[i]) } else { try set(Float(launch.floats[i])) }
+            }
             if let partials {
                 try set(OpenCLMemory.handle(partials.address))
                 try set(partials.parts)

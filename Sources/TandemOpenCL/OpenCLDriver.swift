@@ -322,9 +322,9 @@ public struct OpenCLDeviceInfo: @unchecked Sendable {
             + "\(globalMemoryBytes >> 20) MiB, work-groups up to \(maxWorkGroupSize), float64 \(hasFloat64 ? "yes" : "no")"
     }
 
-    /// Why Tandem's kernels cannot run on it, or nil.
+    /// Why Tandem's kernels cannot run on it, or nil. A device without float64 is suitable: it
+    /// refuses the kernels that need float64 (`OpenCLDevice.refusal`), which run elsewhere.
     public var unsuitable: String? {
-        if !hasFloat64 { return "\(name) has no float64 (cl_khr_fp64); Tandem's kernels need it (accumulators, parameters and the random generator are double)" }
         if maxWorkGroupSize < CRenderer.openCLThreads { return "\(name) allows work-groups of \(maxWorkGroupSize) work-items; the reductions need \(CRenderer.openCLThreads)" }
         return nil
     }

@@ -43,6 +43,10 @@ public protocol QueuedKernelDevice: AnyObject, Sendable {
     func codeState(_ kernel: Kernel) -> CodeState
     /// Whether the device runs on the host's own cores (see the default below).
     var sharesHostCores: Bool { get }
+    /// Why the device does not run `kernel` (an OpenCL device without float64 and a kernel
+    /// that needs it), or nil: `auto` places such a kernel elsewhere, a forced placement fails
+    /// with the reason (`prepareQueued` throws it).
+    func refusal(_ kernel: Kernel) -> String?
     /// Whether `enqueue(_:_:overwrites:timed:)` reports kernels' times on the device.
     var reportsKernelTimes: Bool { get }
     /// `enqueue`, and `timed` is called once with the kernel's seconds on the device (its first
@@ -57,6 +61,8 @@ extension QueuedKernelDevice {
     /// beside the CPU, while it competes for the same cores (measured: PoCL under `auto` made
     /// programs 1.2-3.4x slower than the CPU alone). Forced placements still use it.
     public var sharesHostCores: Bool { false }
+    /// Devices that run every kernel.
+    public func refusal(_ kernel: Kernel) -> String? { nil }
 
     /// Devices that do not time their kernels (CUDA, until its events are read back).
     public var reportsKernelTimes: Bool { false }

@@ -514,6 +514,12 @@ public final class Runtime: @unchecked Sendable {
                 // a sixth of a small loop's sync with a read).
                 func place(_ k: PlannedKernel) {
                     let decision: PlacementDecision
+                    // A kernel the accelerator refuses (float64 on a device without it) is
+                    // placed among the others; forced there, `prepareQueued` says why.
+                    var options = options
+                    if !forced, options.contains(where: \.isAccelerator), let a = accelerator, a.refusal(k.kernel) != nil {
+                        options.removeAll { $0.isAccelerator }
+                    }
                     let reused = reusedMemo(k, options: options, forced: forced)
                     memos.append(reused)
                     if let reused {

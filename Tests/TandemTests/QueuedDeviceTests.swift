@@ -47,9 +47,13 @@ final class FakeGPU: QueuedKernelDevice, @unchecked Sendable {
     private let interpreter = InterpreterDevice()
     /// When set, every `prepareQueued` fails as a module the driver refuses would.
     let refusal: String?
+    /// Kernels this device refuses, with the reason (as an OpenCL device without float64 does).
+    let refuses: (@Sendable (Kernel) -> String?)?
     let prepares = Atomic<Int>(0)
 
-    init(statistics: StatisticsBox, refusal: String? = nil, name: String = "cuda", sharesHostCores: Bool = false) {
+    init(statistics: StatisticsBox, refusal: String? = nil, name: String = "cuda", sharesHostCores: Bool = false,
+         refuses: (@Sendable (Kernel) -> String?)? = nil) {
+        self.refuses = refuses
         self.statistics = statistics
         self.name = name
         self.sharesHostCores = sharesHostCores
@@ -67,9 +71,12 @@ final class FakeGPU: QueuedKernelDevice, @unchecked Sendable {
     var log: [String] { state.withLock { s in s.residency.log.map { "\($0.direction.rawValue) \($0.bytes / 8)" } } }
     var kernelsRun: Int { state.withLock { $0.kernels } }
 
+    func refusal(_ kernel: Kernel) -> String? { refuses?(kernel) }
+
     func prepareQueued(_ kernel: Kernel) throws -> any QueuedKernel {
         prepares.add(1, ordering: .relaxed)
         if let refusal { throw TandemError.loadFailed(path: "module", reason: refusal) }
+        if let why = refuses?(kernel) { throw TandemError.deviceUnavailable(device: name, reason: why) }
         return Code(kernel: kernel, code: try interpreter.prepare(kernel))
     }
 
@@ -198,6 +205,34 @@ struct QueuedDeviceTests {
         #expect(gpu.prepares.load(ordering: .relaxed) == 1, "the GPU was tried again after it was dropped")
         #expect(gpu.kernelsRun == 0 && stats.snapshot.fallbacks >= 1)
         #expect(throws: TandemError.self) { try Tandem.withDevice(.cuda) { _ = try rt.read((x * 5).sum().node) } }
+    }
+
+    @Test("auto places a kernel the accelerator refuses (float64 on a device without it) on the host, the others on the device; forced there, the refusal is the error")
+    func refusedKernels() throws {
+        let stats = StatisticsBox()
+        let gpu = FakeGPU(statistics: stats, refuses: { k in
+            k.buffers.contains { $0.dtype == .float64 } ? "synthetic GPU has no float64 (cl_khr_fp64) and the kernel needs it" : nil
+        })
+        let cpu = CPUDevice(statistics: stats, cache: CPUKernelCache(directory: TestScratch.path("queued")))
+        let profile = SyntheticProfiles.gpu()
+        let rt = Runtime(devices: [cpu, InterpreterDevice()], queued: [gpu], statistics: stats, workers: 2, profile: { profile })
+        let n = 1 << 20
+        let x = Tensor<Float>.arange(0, Float(n)), y = Tensor<Double>.arange(0, Double(n))
+        for _ in 0..<2 {
+            // auto: both priced fastest on the device (synced apart: one kernel each).
+            let a = try rt.read((x * 2 + 1).node), b = try rt.read((y * 2 + 1).node)
+            #expect(a.pointer.load(fromByteOffset: 4 * 3, as: Float.self) == 7)
+            #expect(b.pointer.load(fromByteOffset: 8 * 3, as: Double.self) == 7)
+        }
+        #expect(gpu.kernelsRun == 2, "the float32 kernel runs on the device, the float64 one never: \(gpu.kernelsRun)")
+        #expect(stats.snapshot.fallbacks == 0, "a refused kernel dropped the device")
+        // Forced onto the device, the float64 kernel fails with the device's reason.
+        do {
+            try Tandem.withDevice(.cuda) { try rt.materialize([(y * 3).node]) }
+            Issue.record("a refused kernel ran")
+        } catch let TandemError.deviceUnavailable(_, reason) {
+            #expect(reason.contains("no float64"), "\(reason)")
+        }
     }
 
     @Test("auto offers a measured OpenCL GPU when there is no CUDA device, and never an OpenCL device on the host's cores")
