@@ -341,7 +341,8 @@ public struct CostModel: Sendable {
             p.launch = gpu.launchSeconds * (f.reductions > 0 ? 2 : 1)
             let points = max(run.points, 1)
             let memory = Double(run.bytes) / Double(points) / gpu.bandwidth
-            let compute = f.computePerPoint(narrow: gpu.f32, wide: gpu.f64)
+            // Each reduction adds its value into a double (or 64-bit) accumulator at every point.
+            let compute = f.computePerPoint(narrow: gpu.f32, wide: gpu.f64) + Double(f.reductions) * gpu.f64[.simple]
             p.compute = Double(CostModel.gpuPaddedPoints(points: points, gpu: gpu)) * max(memory, compute)
             // Outputs in memory no earlier kernel wrote (the host's pool has no block of that size
             // either: the same estimate as the CPU's) fault their pages in on a device on host memory.
