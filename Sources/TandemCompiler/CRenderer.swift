@@ -13,9 +13,10 @@ import TandemIR
 public enum CRenderer {
     public static let entry = "tandem_kernel"
 
-    /// `pointsPerItem` (OpenCL only) is the number of consecutive points each work-item computes,
-    /// 1 for a GPU, more for a device that runs work-items as loops on CPU cores (see
-    /// `AcceleratorLaunch.pointsPerItem`).
+    /// `pointsPerItem` (OpenCL only) is the device's number of consecutive points a work-item
+    /// computes, 1 for a GPU, more for a device that runs work-items as loops on CPU cores (see
+    /// `AcceleratorLaunch.pointsPerItem`; a kernel of narrow values takes twice as many,
+    /// `AcceleratorLaunch.points`).
     /// `float64: false` (OpenCL only) writes for a device without `cl_khr_fp64`: no `double`
     /// anywhere but where the kernel itself needs it (`openCLFloat64Use` says where).
     public static func render(_ k: Kernel, dialect: Dialect = .c, pointsPerItem: Int = 1, float64: Bool = true) -> String {
@@ -25,7 +26,7 @@ public enum CRenderer {
         precondition(pointsPerItem >= 1 && (pointsPerItem == 1 || dialect == .opencl), "internal: points per work-item are OpenCL's")
         precondition(float64 || dialect == .opencl, "internal: only OpenCL devices may lack float64")
         var e = Emitter(kernel: k, dialect: dialect)
-        e.pointsPerItem = pointsPerItem
+        e.pointsPerItem = AcceleratorLaunch.points(k, device: pointsPerItem)
         e.float64 = float64
         return e.source()
     }

@@ -493,7 +493,8 @@ final class OpenCLContextState: @unchecked Sendable {
         let k = code.kernel
         let addresses = try residency.prepareLaunch(k, launch, overwrites: overwrites, statistics: statistics)
         let threads = CRenderer.openCLThreads
-        let plan = AcceleratorLaunch.plan(k, ints: launch.ints, computeUnits: info.computeUnits, threads: threads, points: pointsPerItem)
+        let points = AcceleratorLaunch.points(k, device: pointsPerItem)     // what the source was written for
+        let plan = AcceleratorLaunch.plan(k, ints: launch.ints, computeUnits: info.computeUnits, threads: threads, points: points)
         let start = ProcessInfoLite.monotonicNanos()
         /// Buffers, int and float parameters; then, for the split entries, the partials and their count.
         func arguments(_ entry: cl_kernel, partials: (address: UInt64, parts: Int64)? = nil) throws {
@@ -536,7 +537,7 @@ final class OpenCLContextState: @unchecked Sendable {
         case .rows:
             // One work-item per parallel point (or per `pointsPerItem` of a row: `widensRows`),
             // work-groups of the implementation's choosing.
-            let items = AcceleratorLaunch.rowItems(k, ints: launch.ints, points: pointsPerItem)
+            let items = AcceleratorLaunch.rowItems(k, ints: launch.ints, points: points)
             guard items > 0 else { break }
             try arguments(code.entries.rows)
             try run(code.entries.rows, global: [items], local: nil)

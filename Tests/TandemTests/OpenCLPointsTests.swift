@@ -72,7 +72,9 @@ struct OpenCLPointsTests {
                                  pointsPerItem: points)
             for (i, k) in ks.enumerated() {
                 let source = d.source(for: k.kernel)
-                let wide = source.contains("const int m_ = (int)min((int64_t)\(points)")
+                let w = AcceleratorLaunch.points(k.kernel, device: points)
+                #expect(w == points || (points > 1 && w == 2 * points && k.kernel.buffers.allSatisfy { $0.dtype.byteSize <= 4 || $0.isWritten }))
+                let wide = source.contains("const int m_ = (int)min((int64_t)\(w)")
                 #expect(wide == (points > 1 && (AcceleratorLaunch.widensRows(k.kernel, points: points)
                                                 || (k.kernel.hasReductions && k.kernel.reduceAxes > 0 && AcceleratorLaunch.widensSplit(k.kernel, points: points)))),
                         "kernel \(i), \(points) points")
@@ -93,6 +95,14 @@ struct OpenCLPointsTests {
     func launchItems() throws {
         #expect(AcceleratorLaunch.pointsPerItem(runsOnCPUCores: true) == 8)
         #expect(AcceleratorLaunch.pointsPerItem(runsOnCPUCores: false) == 1)
+        // A kernel of float values (a float sum included) takes twice the device's points; one
+        // with a double anywhere before its epilogue, the device's.
+        let f = Tensor<Float>.uniform([1000], seed: 3, in: 0...1)
+        try f.flush()
+        let floats = try #require(recordKernels { _ = try (f * f).sum().item() }.first)
+        let mixed = try #require(recordKernels { _ = try (f.cast(to: Double.self) * 3).cast(to: Float.self).sum().item() }.first)
+        #expect(AcceleratorLaunch.points(floats.kernel, device: 8) == 16 && AcceleratorLaunch.points(floats.kernel, device: 1) == 1)
+        #expect(AcceleratorLaunch.points(mixed.kernel, device: 8) == 8)
         let m = Tensor<Double>.uniform([37, 53], seed: 2, in: -1...1)
         try m.flush()
         // A transposed read keeps two parallel axes: rows of 37 points, 53 of them.
