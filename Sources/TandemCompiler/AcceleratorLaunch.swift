@@ -46,14 +46,18 @@ public enum AcceleratorLaunch {
     /// accumulator and what follows the reduction (the epilogue) do not count.
     public static func points(_ kernel: Kernel, device points: Int) -> Int {
         guard points > 1 else { return points }
-        let widenings = Set(kernel.reductions.map(\.value))
+        let widenings = Set(kernel.reductions.filter { unwidened($0, in: kernel) != $0.value }.map(\.value))
         let narrow = kernel.instrs.indices.allSatisfy { i in
-            let instr = kernel.instrs[i]
-            if instr.epilogue || instr.dtype.byteSize <= 4 { return true }
-            if case .cast = instr.op, widenings.contains(i) { return true }
-            return false
+            kernel.instrs[i].epilogue || kernel.instrs[i].dtype.byteSize <= 4 || widenings.contains(i)
         }
         return narrow ? 2 * points : points
+    }
+
+    /// The instruction whose value reduction `r` takes before its widening to float64 (a float
+    /// sum's values are cast to double in the IR), or `r.value` when there is none.
+    static func unwidened(_ r: Reduction, in kernel: Kernel) -> Int {
+        if case .cast(let a) = kernel.instrs[r.value].op, kernel.instrs[r.value].dtype == .float64, kernel.instrs[a].dtype == .float32 { return a }
+        return r.value
     }
 
     /// Whether `tandem_kernel` computes `points` consecutive points of the innermost parallel axis

@@ -214,10 +214,7 @@ extension Emitter {
     private mutating func openCLStep(_ depth: Int, declare: (inout Emitter, Int) -> Void) {
         // The value each reduction takes, before a widening to float64 (a float sum's values
         // are cast to double in the IR: kept as floats here, widened in the second loop).
-        let values = kernel.reductions.map { r -> Int in
-            if case .cast(let a) = kernel.instrs[r.value].op, kernel.instrs[r.value].dtype == .float64, kernel.instrs[a].dtype == .float32 { return a }
-            return r.value
-        }
+        let values = kernel.reductions.map { AcceleratorLaunch.unwidened($0, in: kernel) }
         for (j, v) in values.enumerated() {
             line("\(Emitter.ctype(kernel.instrs[v].dtype)) t\(j)_[\(pointsPerItem)];", depth)
         }
