@@ -91,6 +91,25 @@ struct OpenCLPointsTests {
         #expect(widened.rows >= 5 && widened.split >= 5, "\(widened)")
     }
 
+    @Test("columns or rows: by whether the accesses made at every point run more along the parallel axis or the reduce axis")
+    func columnsOrRows() {
+        // sum over j of exp(a[i + j*n] - v[j]), with exp(...) also stored at a's place (GMM's
+        // responsibilities): a read and a store down the columns, one read along the rows.
+        func kernel(storeAlong: Bool) -> Kernel {
+            Kernel(rank: 2, parallelAxes: 1,
+                   buffers: [BufferParam(dtype: .float64, isRead: true, isWritten: false), BufferParam(dtype: .float64, isRead: true, isWritten: false),
+                             BufferParam(dtype: .float64, isRead: false, isWritten: true)],
+                   accesses: [Access(offset: 2, strides: [.one, .param(3)]), Access(offset: 4, strides: [.zero, .one]),
+                              Access(offset: 5, strides: storeAlong ? [.one, .param(3)] : [.param(3), .one])],
+                   instrs: [Instr(.load(buffer: 0, access: 0), .float64), Instr(.load(buffer: 1, access: 1), .float64),
+                            Instr(.binary(.sub, 0, 1), .float64), Instr(.unary(.exp, 2), .float64)],
+                   reductions: [Reduction(op: .sum, value: 3, accumulator: .float64)],
+                   stores: [Store(buffer: 2, access: 2, value: 3, epilogue: false)], intParams: 6, floatParams: 0)
+        }
+        #expect(AcceleratorLaunch.reducesColumns(kernel(storeAlong: true)))       // 2 down the columns, 1 along the rows
+        #expect(!AcceleratorLaunch.reducesColumns(kernel(storeAlong: false)))     // 1 and 2
+    }
+
     @Test("the device on CPU cores takes eight points a work-item, a GPU one; the launch covers every point once")
     func launchItems() throws {
         #expect(AcceleratorLaunch.pointsPerItem(runsOnCPUCores: true) == 8)
