@@ -290,11 +290,15 @@ final class OpenCLKernel: QueuedKernel, @unchecked Sendable {
     let kernel: Kernel
     let program: cl_program
     let entries: EntryPoints<cl_kernel>
+    /// Points each work-item computes, as the source was written (`AcceleratorLaunch.points`),
+    /// found once here rather than at every launch.
+    let points: Int
 
-    init(kernel: Kernel, program: cl_program, entries: EntryPoints<cl_kernel>) {
+    init(kernel: Kernel, program: cl_program, entries: EntryPoints<cl_kernel>, points: Int) {
         self.kernel = kernel
         self.program = program
         self.entries = entries
+        self.points = points
     }
 }
 
@@ -369,7 +373,8 @@ final class OpenCLContextState: @unchecked Sendable {
                 _ = cl.clReleaseProgram(built)
                 return k
             }
-            let k = OpenCLKernel(kernel: kernel, program: built, entries: try entryPoints(kernel, in: built))
+            let k = OpenCLKernel(kernel: kernel, program: built, entries: try entryPoints(kernel, in: built),
+                                 points: AcceleratorLaunch.points(kernel, device: pointsPerItem))
             kernels[kernel] = k
             return k
         }
@@ -493,7 +498,7 @@ final class OpenCLContextState: @unchecked Sendable {
         let k = code.kernel
         let addresses = try residency.prepareLaunch(k, launch, overwrites: overwrites, statistics: statistics)
         let threads = CRenderer.openCLThreads
-        let points = AcceleratorLaunch.points(k, device: pointsPerItem)     // what the source was written for
+        let points = code.points
         let plan = AcceleratorLaunch.plan(k, ints: launch.ints, computeUnits: info.computeUnits, threads: threads, points: points)
         let start = ProcessInfoLite.monotonicNanos()
         /// Buffers, int and float parameters; then, for the split entries, the partials and their count.
