@@ -14,10 +14,7 @@ import TandemInterpreter
 /// not by PoCL's compiler.
 @Suite("OpenCL without float64", .enabled(if: openCLAvailable), .serialized)
 struct OpenCLNoFloat64Tests {
-    func device() -> OpenCLDevice {
-        OpenCLDevice(statistics: StatisticsBox(), cacheDirectory: TestScratch.path("opencl-nofp64-\(UInt32.random(in: 0...UInt32.max))"),
-                     assumesNoFloat64: true)
-    }
+    func device() -> OpenCLDevice { privateOpenCLDevice(assumesNoFloat64: true) }
 
     @Test("float32, integer and boolean kernels are written without double and give the interpreter's values")
     func narrowKernels() throws {
@@ -86,7 +83,7 @@ struct OpenCLNoFloat64Tests {
         p.openCL = g
         #expect(p.validationProblem == nil, "\(p.validationProblem ?? "")")
         // With float64 the same kernels are accepted.
-        let full = OpenCLDevice(statistics: StatisticsBox(), cacheDirectory: TestScratch.path("opencl-fp64-\(UInt32.random(in: 0...UInt32.max))"))
+        let full = privateOpenCLDevice()
         for (_, ks) in cases { #expect(full.refusal(ks[0].kernel) == nil) }
     }
 }

@@ -68,8 +68,7 @@ struct OpenCLPointsTests {
         #expect(ks.filter { AcceleratorLaunch.reducesColumns($0.kernel) }.count >= 2)
         var widened = (rows: 0, split: 0)
         for points in [1, 3, 8] {
-            let d = OpenCLDevice(statistics: StatisticsBox(), cacheDirectory: TestScratch.path("opencl-points-\(UInt32.random(in: 0...UInt32.max))"),
-                                 pointsPerItem: points)
+            let d = privateOpenCLDevice(pointsPerItem: points)
             for (i, k) in ks.enumerated() {
                 let source = d.source(for: k.kernel)
                 let w = AcceleratorLaunch.points(k.kernel, device: points)

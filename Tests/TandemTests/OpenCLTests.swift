@@ -56,12 +56,18 @@ struct OpenCLSetupTests {
     }
 }
 
+/// A private OpenCL device (its own context, statistics and cache folder) for tests that count,
+/// limit, or set the device's width or float64.
+func privateOpenCLDevice(memoryLimit: Int? = nil, cache: String? = nil, pointsPerItem: Int? = nil,
+                         assumesNoFloat64: Bool = false) -> OpenCLDevice {
+    OpenCLDevice(statistics: StatisticsBox(), cacheDirectory: cache ?? TestScratch.path("opencl-\(UInt32.random(in: 0...UInt32.max))"),
+                 memoryLimit: memoryLimit, pointsPerItem: pointsPerItem, assumesNoFloat64: assumesNoFloat64)
+}
+
 @Suite("OpenCL on a real device", .enabled(if: openCLAvailable), .serialized)
 struct OpenCLDeviceTests {
-    /// A private OpenCL device (its own context and cache) for tests that count or limit.
     func device(memoryLimit: Int? = nil, cache: String? = nil) -> OpenCLDevice {
-        OpenCLDevice(statistics: StatisticsBox(), cacheDirectory: cache ?? TestScratch.path("opencl-\(UInt32.random(in: 0...UInt32.max))"),
-                     memoryLimit: memoryLimit)
+        privateOpenCLDevice(memoryLimit: memoryLimit, cache: cache)
     }
 
     @Test("random programs on opencl agree with the reference evaluator, every dtype", arguments: DifferentialTests.seeds(0, 4))
