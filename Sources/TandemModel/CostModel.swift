@@ -106,6 +106,8 @@ public struct KernelFeatures: Sendable, Equatable {
             var count = 1
             switch instr.op {
             case .unary(let op, _): cls = OpClassKey(op.costClass)
+            // A floating-point remainder is a libm call (`fmod`), not a division.
+            case .binary(.rem, _, _) where instr.dtype.isFloatingPoint: cls = .remainder
             case .binary(let op, _, _): cls = OpClassKey(op.costClass)
             case .select, .cast: cls = .simple
             // SplitMix64 and the scaling: about a dozen integer and float operations.

@@ -8,7 +8,7 @@
 ///     let t = CostModel(profile: profile).predict(features, run, on: .cpuAll)
 public struct MachineProfile: Codable, Sendable, Equatable {
     /// Bumped when the meaning of a field changes; older files are recalibrated.
-    public static let currentVersion = 8
+    public static let currentVersion = 9
 
     public var version: Int
     public var identity: MachineIdentity
@@ -44,8 +44,14 @@ extension MachineProfile {
         let w = Double(max(1, min(identity.workers, 4)))
         let cpu = CPUProfile(
             bandwidthOneThread: 1.0e10, bandwidthAllThreads: 1.0e10 * (1 + 0.1 * (w - 1)),
-            f32: OpCosts(simple: 2e-11, divide: 2e-10, sqrt: 2.5e-10, transcendental: 1.6e-9, erf: 5.6e-9, pow: 5.4e-9, random: 6.6e-10),
-            f64: OpCosts(simple: 2.5e-11, divide: 6.5e-10, sqrt: 1e-9, transcendental: 5.3e-9, erf: 1.5e-8, pow: 1.2e-8, random: 4.3e-10),
+            f32: OpCosts(simple: 2e-11, divide: 2e-10, sqrt: 2.5e-10, transcendental: 1.6e-9, erf: 5.6e-9, pow: 5.4e-9, remainder: 2e-8,
+                         random: 6.6e-10),
+            f64: OpCosts(simple: 2.5e-11, divide: 6.5e-10, sqrt: 1e-9, transcendental: 5.3e-9, erf: 1.5e-8, pow: 1.2e-8, remainder: 1.5e-8,
+                         random: 4.3e-10),
+            // (remainders: glibc 2.36's fmod; `tandem calibrate` on the AMD EPYC VM, 2026-12-06,
+            // quotients near 1000: f64 10.8 ns, f32 17.4, interpreted 16.5. PolyBench initialises
+            // every array with `(i * j % n) / n`; priced as a division, 0.65 ns, such a kernel
+            // ran 17x its prediction and the rate correction it taught slowed every later choice.)
             // The interpreter's rates are its block path's (maps and reduction bodies run over
             // rows): about twice what `tandem calibrate` measured (2026-12-05, AMD EPYC VM, two
             // cores, after rows were stacked, loads vectorised and exp moved to C: 2.8-3.1e-10 an
@@ -56,7 +62,7 @@ extension MachineProfile {
             // 9e-8 a transcendental: fir_filter's first run compiled three kernels of 0.08-0.32 s
             // that it interprets in 0.07-0.14 s.)
             launchSeconds: 7e-5, chunkSeconds: 6.5e-7, interpreterSecondsPerInstruction: 5.5e-10,
-            interpreterOps: OpCosts(simple: 0, divide: 5e-10, sqrt: 3e-9, transcendental: 1.5e-8, erf: 8e-8, pow: 4e-8, random: 2.5e-9),
+            interpreterOps: OpCosts(simple: 0, divide: 5e-10, sqrt: 3e-9, transcendental: 1.5e-8, erf: 8e-8, pow: 4e-8, remainder: 2e-8, random: 2.5e-9),
             interpreterAccessSeconds: 2e-10,
             accessSeconds: 9.6e-11, loopSeconds: 1.4e-10, firstTouchSecondsPerByte: 3.3e-10, stridedAccessSeconds: 3.9e-10,
             // (a reduction's fold runs in loops over blocks since 2026-12-05: `tandem calibrate`
@@ -122,17 +128,24 @@ public struct OpCosts: Codable, Sendable, Equatable {
     public var transcendental: Double
     public var erf: Double
     public var pow: Double
+    /// A floating-point remainder (`fmod`, NumPy's `%` before its sign fix): a scalar libm
+    /// call whose time grows with the quotient's exponent (about 15 ns for quotients up to
+    /// 10^4 here), thirty times a division, and vectorised by no math library. Integer
+    /// remainders are divisions.
+    public var remainder: Double
     /// One counter-based uniform (SplitMix64, scaled to the type): integer multiplies that do not
     /// vectorise everywhere.
     public var random: Double
 
-    public init(simple: Double, divide: Double, sqrt: Double, transcendental: Double, erf: Double, pow: Double, random: Double) {
+    public init(simple: Double, divide: Double, sqrt: Double, transcendental: Double, erf: Double, pow: Double, remainder: Double,
+                random: Double) {
         self.simple = simple
         self.divide = divide
         self.sqrt = sqrt
         self.transcendental = transcendental
         self.erf = erf
         self.pow = pow
+        self.remainder = remainder
         self.random = random
     }
 
@@ -145,6 +158,7 @@ public struct OpCosts: Codable, Sendable, Equatable {
             case .transcendental: transcendental
             case .erf: erf
             case .pow: pow
+            case .remainder: remainder
             case .random: random
             }
         }
@@ -156,18 +170,19 @@ public struct OpCosts: Codable, Sendable, Equatable {
             case .transcendental: transcendental = newValue
             case .erf: erf = newValue
             case .pow: pow = newValue
+            case .remainder: remainder = newValue
             case .random: random = newValue
             }
         }
     }
 
-    public static func uniform(_ s: Double) -> OpCosts { OpCosts(simple: s, divide: s, sqrt: s, transcendental: s, erf: s, pow: s, random: s) }
+    public static func uniform(_ s: Double) -> OpCosts { OpCosts(simple: s, divide: s, sqrt: s, transcendental: s, erf: s, pow: s, remainder: s, random: s) }
 }
 
 /// The operation classes the model prices (mirrors `OpClass` of the IR, kept here so the profile
 /// file's keys do not depend on the IR's spelling).
 public enum OpClassKey: String, Codable, Sendable, CaseIterable {
-    case simple, divide, sqrt, transcendental, erf, pow, random
+    case simple, divide, sqrt, transcendental, erf, pow, remainder, random
 }
 
 /// Streaming bandwidth for kernels whose bytes fit in `maxBytes` (a cache level).
@@ -393,7 +408,8 @@ public enum ProfileNumber: Equatable, Sendable {
 extension OpCosts {
     public var numbers: [(String, ProfileNumber)] {
         [("simple", .double(simple)), ("divide", .double(divide)), ("sqrt", .double(sqrt)), ("transcendental", .double(transcendental)),
-         ("erf", .double(erf)), ("pow", .double(pow)), ("random", .double(random))]
+         ("erf", .double(erf)), ("pow", .double(pow)), ("remainder", .double(remainder)),
+         ("random", .double(random))]
     }
 }
 

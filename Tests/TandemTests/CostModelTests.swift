@@ -18,8 +18,8 @@ enum SyntheticProfiles {
     /// further chunk; interpreter 10 ns per instruction; compile 0.1 s, load 1 ms.
     /// `interpreterSpeedup`: how much faster the interpreter runs on both workers than on one.
     static func cpu(compileSeconds: Double = 0.1, interpreterSpeedup: Double = 2) -> MachineProfile {
-        let f64 = OpCosts(simple: 1e-9, divide: 4e-9, sqrt: 4e-9, transcendental: 10e-9, erf: 20e-9, pow: 30e-9, random: 5e-9)
-        let f32 = OpCosts(simple: 0.5e-9, divide: 2e-9, sqrt: 2e-9, transcendental: 5e-9, erf: 10e-9, pow: 15e-9, random: 5e-9)
+        let f64 = OpCosts(simple: 1e-9, divide: 4e-9, sqrt: 4e-9, transcendental: 10e-9, erf: 20e-9, pow: 30e-9, remainder: 30e-9, random: 5e-9)
+        let f32 = OpCosts(simple: 0.5e-9, divide: 2e-9, sqrt: 2e-9, transcendental: 5e-9, erf: 10e-9, pow: 15e-9, remainder: 15e-9, random: 5e-9)
         return MachineProfile(
             identity: MachineIdentity(host: "synthetic", cpuModel: "synthetic", workers: 2, compiler: "synthetic", gpu: nil),
             quick: false, calibrationSeconds: 0,
@@ -69,6 +69,24 @@ struct CostModelTests {
         #expect(f.narrowOps.isEmpty)
         #expect(f.instructions == 6)
         #expect(f.reductions == 0 && f.parallelAxes == 1)
+    }
+
+    @Test("a floating-point remainder is priced as fmod's call, an integer one as a division")
+    func remainderClass() {
+        let x = Tensor<Double>.arange(0, 1000)
+        let floats = KernelFeatures(Planner().plan(roots: [(x * 13 % 7.3).node]).kernels[0].kernel)
+        #expect(floats.wideOps[.remainder] == 1)
+        #expect(floats.wideOps[.divide] == nil)
+        let ints = KernelFeatures(Planner().plan(roots: [(Tensor<Int64>.arange(0, 1000) * 13 % 7).node]).kernels[0].kernel)
+        #expect(ints.wideOps[.remainder] == nil)
+        #expect(ints.wideOps[.divide] == 1)
+        // The built-in profile prices a million fmods at milliseconds (glibc's, 15-35 ns each),
+        // not at a division's 0.65 ns.
+        let profile = MachineProfile.builtIn(identity: MachineIdentity(host: "h", cpuModel: "c", workers: 1, compiler: "cc", gpu: nil))
+        let model = CostModel(profile: profile)
+        let k = Planner().plan(roots: [(Tensor<Double>.arange(0, 1_000_000) * 13 % 7.3).node]).kernels[0].kernel
+        let p = model.predict(KernelFeatures(k), Self.run(1_000_000), on: .cpu1)
+        #expect(p.compute > 1e-2)
     }
 
     @Test("predictions for a hand-computed kernel on every option")
