@@ -40,7 +40,8 @@ public final class KernelTask: @unchecked Sendable {
 ///
 /// Tasks are submitted in a valid order with explicit dependencies; a task's chunks are queued when
 /// its last dependency finishes, and any idle worker takes the next chunk, so independent kernels
-/// run concurrently. Waiting for a task blocks the caller (readers), never a worker.
+/// run concurrently. A caller waiting for a task (a reader) runs queued chunks until it is done,
+/// then blocks; workers never wait for a task.
 public final class Executor: @unchecked Sendable {
     public let workers: Int
     private let cond = Condition()
@@ -48,9 +49,14 @@ public final class Executor: @unchecked Sendable {
     private var head = 0
     /// Tasks submitted and not yet complete (under `cond`).
     private var outstanding = 0
-    /// Cores lent to other work (a background compile, `lend`): workers from `workers - lent`
-    /// on take no chunks meanwhile (under `cond`).
+    /// Cores lent to other work (a background compile, `lend`): as many threads fewer run
+    /// chunks meanwhile (under `cond`).
     private var lent = 0
+    /// Threads running a chunk now, workers and helping callers (under `cond`): at most
+    /// `allowed` take one at a time.
+    private var active = 0
+    /// How many threads may run chunks at once: a thread for each core not lent, at least one.
+    private var allowed: Int { Swift.max(1, workers - lent) }
 
     public init(workers: Int) {
         self.workers = max(1, workers)
@@ -94,7 +100,7 @@ public final class Executor: @unchecked Sendable {
     }
 
     /// Lends one core to other work of this process (`true`), or takes it back (`false`): while
-    /// lent, one worker fewer takes chunks (never fewer than one). A background compile is a
+    /// lent, one thread fewer runs chunks at once (never fewer than one). A background compile is a
     /// compiler process on a core of its own; the workers running beside it on every core had
     /// the cores shared three ways on two: on two cores, softmax regression's first batch of
     /// compiles took 0.38 s beside a two-thread interpreter, while its epochs ran interpreted.
@@ -158,43 +164,67 @@ public final class Executor: @unchecked Sendable {
     }
 
     private func workLoop(_ worker: Int) {
+        cond.lock()
         while true {
-            cond.lock()
-            while head >= queue.count || (worker > 0 && worker >= workers - lent) { cond.wait() }
-            let (task, i) = queue[head]
-            head += 1
-            if head > 1024 && head * 2 > queue.count {
-                queue.removeFirst(head)
-                head = 0
-            }
-            // Held in an optional and let go right after it runs: a closure kept until the end
-            // of the iteration would still hold its launch's buffers after the task completed
-            // and its readers woke (they may expect those buffers freed).
-            var chunk: (@Sendable (Int) -> Void)? = task.chunks[i]
-            if task.started == 0 { task.started = Executor.now() }
-            cond.unlock()
-            chunk?(worker)
-            chunk = nil
-            cond.lock()
-            task.remainingChunks -= 1
-            let last = task.remainingChunks == 0
-            cond.unlock()
-            if last {
-                let finish = cond.withLock { task.finish }
-                finish?()
-                // onDone (profile, placement record) runs before waiters are released, so a
-                // reader sees the counters of the kernels it waited for.
-                task.markElapsed(Executor.now())
-                task.onDone?(task)
-                cond.withLock { completeLocked(task, timed: true) }
-            }
+            while head >= queue.count || active >= allowed { cond.wait() }
+            runNextLocked(on: worker)
         }
     }
 
-    /// Blocks until `task` is done.
+    /// Runs the next queued chunk on the calling thread (`worker`'s track), and when it was its
+    /// task's last, the task's finish and completion. Called with `cond` held and a chunk
+    /// queued; returns with `cond` held.
+    private func runNextLocked(on worker: Int) {
+        let (task, i) = queue[head]
+        head += 1
+        if head > 1024 && head * 2 > queue.count {
+            queue.removeFirst(head)
+            head = 0
+        }
+        // Held in an optional and let go right after it runs: a closure kept until the end
+        // of the iteration would still hold its launch's buffers after the task completed
+        // and its readers woke (they may expect those buffers freed).
+        var chunk: (@Sendable (Int) -> Void)? = task.chunks[i]
+        if task.started == 0 { task.started = Executor.now() }
+        active += 1
+        cond.unlock()
+        chunk?(worker)
+        chunk = nil
+        cond.lock()
+        active -= 1
+        // A worker kept asleep by the limit may take what is queued (this thread may be a
+        // caller about to return).
+        if head < queue.count { cond.broadcast() }
+        task.remainingChunks -= 1
+        let last = task.remainingChunks == 0
+        cond.unlock()
+        if last {
+            let finish = cond.withLock { task.finish }
+            finish?()
+            // onDone (profile, placement record) runs before waiters are released, so a
+            // reader sees the counters of the kernels it waited for.
+            task.markElapsed(Executor.now())
+            task.onDone?(task)
+            cond.lock()
+            completeLocked(task, timed: true)
+        } else {
+            cond.lock()
+        }
+    }
+
+    /// Blocks until `task` is done. The caller runs queued chunks meanwhile (on the caller's
+    /// track) while fewer threads than allowed run them: a chunk it takes starts at once, where
+    /// a sleeping worker took 49 µs to wake for a kernel queued while it slept (the caller's own
+    /// task may then finish while it runs another's chunk: its return waits for that chunk).
     public func wait(_ task: KernelTask) {
         cond.lock()
-        while !task.done { cond.wait() }
+        while !task.done {
+            if head < queue.count && active < allowed {
+                runNextLocked(on: Executor.callerTrack)
+            } else {
+                cond.wait()
+            }
+        }
         cond.unlock()
     }
 
@@ -206,9 +236,16 @@ public final class Executor: @unchecked Sendable {
     }
 
     /// Blocks until every task submitted so far (and those they release) is done.
+    /// The caller runs queued chunks meanwhile, as in `wait`.
     public func waitAll() {
         cond.lock()
-        while outstanding > 0 { cond.wait() }
+        while outstanding > 0 {
+            if head < queue.count {
+                runNextLocked(on: Executor.callerTrack)
+            } else {
+                cond.wait()
+            }
+        }
         cond.unlock()
     }
 

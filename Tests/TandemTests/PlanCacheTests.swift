@@ -186,10 +186,10 @@ struct PlanCacheTests {
 }
 
 /// Dispatch in microseconds (issue 15, point 2): a kernel shorter than waking a worker runs on
-/// the calling thread; a large one still goes to the pool.
+/// the calling thread, whole; a large one still goes to the pool in chunks.
 @Suite("Inline kernels")
 struct InlineKernelTests {
-    @Test("a tiny kernel runs on the calling thread, a large one on the workers, with the same results")
+    @Test("a tiny kernel runs on the calling thread, a large one in chunks on the pool, with the same results")
     func tinyRunsInline() throws {
         let small = Tensor<Double>.uniform([64], seed: 49, in: 0...1)
         let large = Tensor<Double>.uniform([4_000_000], seed: 50, in: 0...1)
@@ -201,7 +201,9 @@ struct InlineKernelTests {
         let kernels = trace.events.filter { $0.kind == .kernel }
         let tiny = kernels.filter { $0.points == 64 }, big = kernels.filter { $0.points == 4_000_000 }
         #expect(!tiny.isEmpty && tiny.allSatisfy { $0.track == Executor.callerTrack }, "\(tiny.map(\.track))")
-        #expect(!big.isEmpty && big.allSatisfy { $0.track >= 0 }, "\(big.map(\.track))")
+        // The large one is queued in chunks for the pool: workers run them, and the caller
+        // too while it waits for them (`Executor.wait`).
+        #expect(big.count > 1 && big.contains { $0.track >= 0 }, "\(big.map(\.track))")
         let s = try small.scalars, l = try large.scalars
         #expect(values.0 == (try Tandem.withDevice(.interpreter) { try (small * 3 + 1).sum().item() }))
         #expect(Swift.abs(values.1 - l.reduce(0) { $0 + $1 * 3 + 1 }) <= 1e-6 * values.1)
