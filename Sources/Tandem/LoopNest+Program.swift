@@ -424,9 +424,11 @@ extension LoopRecorder {
             code.call(pointers, ints: ints, floats: floats, lo: 0, hi: count)
         } else {
             let addresses = pointers.map { UInt(bitPattern: $0) }
-            DispatchQueue.concurrentPerform(iterations: pieces) { c in
+            // Cut by work, not by count: a triangle's halves hold a quarter and three quarters.
+            let bounds = program.balancedBounds(pieces: pieces)
+            DispatchQueue.concurrentPerform(iterations: bounds.count - 1) { c in
                 code.call(addresses.map { UnsafeMutableRawPointer(bitPattern: $0) }, ints: ints, floats: floats,
-                          lo: count * c / pieces, hi: count * (c + 1) / pieces)
+                          lo: bounds[c], hi: bounds[c + 1])
             }
         }
         let e = error.pointer.assumingMemoryBound(to: Int64.self)

@@ -639,6 +639,37 @@ extension LoopNestTests {
         }
     }
 
+    @Test("a compiled nest's outer loop is cut among threads by work: a triangle's pieces hold equal work, not equal rows")
+    func balancedOuterCuts() {
+        typealias A = LoopProgram.Affine
+        // for t0 in 0..<240 { for t1 in t0..<240 { x[t0, t1] = 1 } }: 2 * (240 - t0) a row.
+        func program(innerLower: A, outer: Int = 240) -> LoopProgram {
+            LoopProgram(buffers: [BufferParam(dtype: .float64, isRead: false, isWritten: true)], shapes: [[240, 240]],
+                        accesses: [LoopProgram.Access(buffer: 0, indices: [A(constant: 0, coefs: [1]), A(constant: 0, coefs: [1, 1])])],
+                        steps: [LoopProgram.Step(.compute(.literal(.float(1))), .float64)],
+                        body: [.loop(variable: 0, lower: A(constant: 0), upper: A(constant: outer), step: 1, body: [
+                            .loop(variable: 1, lower: innerLower, upper: A(constant: 240), step: 1, body: [.step(0), .store(access: 0, value: 0)]),
+                        ])],
+                        variables: 2, intParams: 0, floatParams: 0, parallelOuter: true)
+        }
+        let triangle = program(innerLower: A(constant: 0, coefs: [1]))
+        #expect(triangle.outerIterationWork(0) == 480 && triangle.outerIterationWork(239) == 2)
+        for pieces in [2, 3, 4] {
+            let b = triangle.balancedBounds(pieces: pieces)
+            #expect(b.count == pieces + 1 && b.first == 0 && b.last == 240 && zip(b, b.dropFirst()).allSatisfy { $0 < $1 }, "\(b)")
+            let work = zip(b, b.dropFirst()).map { lo, hi in (lo..<hi).reduce(0.0) { $0 + triangle.outerIterationWork($1) } }
+            let even = work.reduce(0, +) / Double(pieces)
+            // Within one row of the even share (the heaviest row: 480).
+            #expect(work.allSatisfy { abs($0 - even) <= 480 }, "\(b): \(work)")
+        }
+        // The first half of the rows holds three quarters of the work: the cut comes early.
+        #expect((68...73).contains(triangle.balancedBounds(pieces: 2)[1]))
+        // Even rows: equal counts; more pieces than rows: one row each; no rows: one empty piece.
+        #expect(program(innerLower: A(constant: 0)).balancedBounds(pieces: 4) == [0, 60, 120, 180, 240])
+        #expect(program(innerLower: A(constant: 0), outer: 3).balancedBounds(pieces: 8) == [0, 1, 2, 3])
+        #expect(program(innerLower: A(constant: 0), outer: 0).balancedBounds(pieces: 2) == [0, 0])
+    }
+
     @Test("random triangular nests compiled as written give the sequential values (outer loops in parallel where the bounds' system allows)")
     func randomTriangularPrograms() throws {
         Tandem.loopPrograms = .always
