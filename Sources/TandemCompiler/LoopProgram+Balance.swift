@@ -10,7 +10,14 @@ extension LoopProgram {
     /// taken at the mean of its own variable (exact where bounds are affine in one enclosing
     /// variable; within a few per cent for deeper triangles).
     public func outerIterationWork(_ t: Int) -> Double {
-        guard case .loop(let k0, _, _, _, let top) = body.first else { return 0 }
+        guard case .loop(_, _, _, _, let top) = body.first else { return 0 }
+        return outerIterationWork(t, of: top)
+    }
+
+    /// The steps and stores `items` (in the outermost loop's body) run in its iteration `t`,
+    /// estimated as `outerIterationWork` does.
+    public func outerIterationWork(_ t: Int, of top: [Item]) -> Double {
+        guard case .loop(let k0, _, _, _, _) = body.first else { return 0 }
         var values = [Double](repeating: 0, count: max(variables, 1))
         values[k0] = Double(t)
         func value(_ a: Affine) -> Double {

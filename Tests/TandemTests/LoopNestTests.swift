@@ -504,11 +504,11 @@ extension LoopNestTests {
     // MARK: - Compiled loop programs
 
     @Test("a triangular nest compiles as written: the sequential values bit for bit, in one program; threaded where an inner loop is free and large",
-          arguments: [9, 220])
+          arguments: [9, 420])
     func compiledTriangular(n: Int) throws {
-        // PolyBench's lu in place, against the same loops in Swift. At 220, its second `j` loop
-        // (no dependence within an iteration of `i`, 220 x 219 x 3 operations at most) is split
-        // over the threads, which wait for each other around it.
+        // PolyBench's lu in place, against the same loops in Swift. At 420, its second `j` loop
+        // (no dependence within an iteration of `i`, about 420^2 / 6 x 5 operations an entry on
+        // average) is split over the threads, which wait for each other around it.
         var av = [Double](repeating: 0, count: n * n)
         for i in 0..<n { for j in 0..<n { av[i * n + j] = i == j ? Double(n) + 1 : Double((i * 3 + j * 5) % 7) / 7 } }
         var a = Tensor<Double>(av, shape: [n, n])
@@ -536,6 +536,29 @@ extension LoopNestTests {
         if Tandem.runtime.executor.workers > 1 {
             #expect(after.compiledThreaded == before.compiledThreaded + (n > 9 ? 1 : 0))
         }
+    }
+
+    @Test("an inner loop is split over threads by its average work an entry, not its largest")
+    func threadedByAverageWork() {
+        typealias A = LoopProgram.Affine
+        // for t0 in 0..<n { for t1 in 0..<n { for t2 in 0..<t0 { x[t0, t1] = x[t0, t1] } } }: the t1
+        // loop runs 2 n t0 steps and stores an entry, about 2 n^2 at most and n^2 on average.
+        func program(_ n: Int) -> LoopProgram {
+            LoopProgram(buffers: [BufferParam(dtype: .float64, isRead: true, isWritten: true)], shapes: [[n, n]],
+                        accesses: [LoopProgram.Access(buffer: 0, indices: [A(constant: 0, coefs: [1]), A(constant: 0, coefs: [0, 1])])],
+                        steps: [LoopProgram.Step(.load(access: 0), .float64)],
+                        body: [.loop(variable: 0, lower: A(constant: 0), upper: A(constant: n), step: 1, body: [
+                            .loop(variable: 1, lower: A(constant: 0), upper: A(constant: n), step: 1, body: [
+                                .loop(variable: 2, lower: A(constant: 0), upper: A(constant: 0, coefs: [1]), step: 1, body: [
+                                    .step(0), .store(access: 0, value: 0)]),
+                            ]),
+                        ])],
+                        variables: 3, intParams: 0, floatParams: 0, parallelOuter: false)
+        }
+        // 300: 179,400 at most (above 2^17 = 131,072), 89,700 on average: not split.
+        #expect(program(300).parallelInnerLoops(minimumOperations: 1 << 17).isEmpty)
+        // 400: 159,600 on average: split.
+        #expect(program(400).parallelInnerLoops(minimumOperations: 1 << 17) == [1])
     }
 
     @Test("a compiled nest: another name for the written tensor keeps its values, the outer loop runs in parallel when it carries nothing, constants are parameters, indirect reads of the written tensor")
