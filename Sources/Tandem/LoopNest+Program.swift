@@ -250,6 +250,16 @@ extension LoopRecorder {
         made.parallelOuter = !made.outerCarriesDependence
         if !made.parallelOuter && Tandem.hostThreads > 1 {
             made.parallelLoops = made.parallelInnerLoops(minimumOperations: LoopRecorder.splitOperations)
+            // Both outer loops carry, but perhaps not the outer one along the inner one's
+            // iterations: swapped, the loop that was outside may run split (nussinov's cells of
+            // one interval length; its wavefronts).
+            if made.parallelLoops.isEmpty, var swapped = made.interchangedOuterPair() {
+                swapped.parallelOuter = !swapped.outerCarriesDependence
+                if !swapped.parallelOuter {
+                    swapped.parallelLoops = swapped.parallelInnerLoops(minimumOperations: LoopRecorder.splitOperations)
+                }
+                if swapped.parallelOuter || !swapped.parallelLoops.isEmpty { made = swapped }
+            }
         }
         return (p, made)
     }
@@ -303,12 +313,14 @@ extension LoopRecorder {
         return compiled < arrays
     }
 
-    /// Steps and stores an entry of an inner loop must run (at its largest extents) for the
-    /// loop to be split over threads that wait for each other after it: a wait costs a few µs
-    /// on an idle machine, and far more on a loaded one, where a waiting thread yields its core
-    /// (lu at 120, 43,000 operations an entry at most, took 0.27 s threaded beside a build,
-    /// 1 ms in order).
-    static let splitOperations = 1 << 17
+    /// Steps and stores an entry of an inner loop must run (on average over the outer loop's
+    /// iterations) for the loop to be split over threads that wait for each other after it
+    /// (`Tandem.loopSplitOperations`): a wait costs a few µs on an idle machine, and far more on
+    /// a loaded one, where a waiting thread yields its core (lu at 120, 43,000 operations an
+    /// entry at most, took 0.27 s threaded beside a build, 1 ms in order).
+    static let defaultSplitOperations = 1 << 17
+    static let splitSetting = Mutex(defaultSplitOperations)
+    static var splitOperations: Int { splitSetting.withLock { $0 } }
 
     /// What planning, dispatching and synchronising one small kernel costs here (measured:
     /// 20-150 µs, the most for a 3-D stencil's thirty nodes).
@@ -445,11 +457,13 @@ extension LoopRecorder {
             $0.compiled += 1
             if pieces > 1 && !threaded { $0.compiledParallel += 1 }
             if threaded { $0.compiledThreaded += 1 }
+            if program.swappedOuterLoops { $0.compiledSwapped += 1 }
         }
         Tracer.shared.record(TraceEvent(kind: .kernel, name: "loop program (\(program.steps.count) steps, \(program.variables) loops)",
                                         start: start, duration: nanos, bytes: p.tensors.reduce(0) { $0 + $1.count * $1.dtype.byteSize },
                                         points: count, device: "cpu",
-                                        detail: threaded ? "inner loops on \(pieces) threads" : pieces > 1 ? "outer loop on \(pieces) workers" : "sequential"))
+                                        detail: (threaded ? "inner loops on \(pieces) threads" : pieces > 1 ? "outer loop on \(pieces) workers" : "sequential")
+                                            + (program.swappedOuterLoops ? ", the two outer loops swapped" : "")))
         return true
     }
 }

@@ -85,6 +85,18 @@ extension Tandem {
         get { LoopRecorder.mode.withLock { $0 } }
         set { LoopRecorder.mode.withLock { $0 = newValue } }
     }
+
+    /// Steps and stores an inner loop of a compiled nest must run an entry, on average over the
+    /// iterations of the loop around it, to be split over the threads (which wait for each
+    /// other after it, every iteration): 131,072 by default. Lower it to split smaller loops
+    /// (tests do, to run small nests threaded), raise it where waits are dear.
+    ///
+    ///     Tandem.loopSplitOperations = 0       // every loop that may be split is
+    ///     defer { Tandem.loopSplitOperations = 1 << 17 }
+    public static var loopSplitOperations: Int {
+        get { LoopRecorder.splitOperations }
+        set { LoopRecorder.splitSetting.withLock { $0 = max(0, newValue) } }
+    }
 }
 
 /// How `Tandem.loop` runs a nest that dependence analysis cannot run as whole-array kernels (a
@@ -132,6 +144,10 @@ public struct LoopStatistics: Sendable, Equatable {
     /// Compiled nests whose outermost loop carries a dependence and loops directly inside it do
     /// not, split over threads at each of its iterations.
     public var compiledThreaded = 0
+    /// Compiled nests whose two outermost loops both carried a dependence, swapped so that the
+    /// one written outside could be split at each iteration of the other (nussinov's cells of
+    /// one interval length at a time: its wavefronts).
+    public var compiledSwapped = 0
     /// Nests the compiled way could not take (a value it cannot compute, or no code), run by the
     /// array paths instead; each is traced as a `fallback` event with the reason.
     public var notCompiled = 0

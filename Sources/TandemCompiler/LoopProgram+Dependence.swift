@@ -192,7 +192,7 @@ extension LoopProgram {
         }
     }
 
-    private func collect(_ items: [Item], _ loops: [Enclosing], _ uses: inout [Use], _ gathered: inout Set<Int>) {
+    func collect(_ items: [Item], _ loops: [Enclosing], _ uses: inout [Use], _ gathered: inout Set<Int>) {
         for item in items {
             switch item {
             case .step(let s):

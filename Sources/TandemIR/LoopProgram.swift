@@ -96,6 +96,10 @@ public struct LoopProgram: Hashable, Sendable {
     /// every thread runs the outer loop, the other items of its body run on thread 0, and the
     /// threads wait for each other after each item (`LoopProgramRenderer`).
     public var parallelLoops: Set<Int> = []
+    /// Whether the two outermost loops were swapped from the order they were written in
+    /// (`interchangedOuterPair`): both carried a dependence, the one written inside runs
+    /// outside, and the other is split at each of its iterations.
+    public var swappedOuterLoops = false
 
     public init(buffers: [BufferParam], shapes: [[Int]], accesses: [Access], steps: [Step], body: [Item], variables: Int,
                 intParams: Int, floatParams: Int, parallelOuter: Bool) {

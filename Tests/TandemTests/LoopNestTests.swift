@@ -538,6 +538,33 @@ extension LoopNestTests {
         }
     }
 
+    @Test("nussinov's two loops both carry; swapped, the cells of one interval length are split over threads, with the same table")
+    func nussinovSwapped() throws {
+        guard Tandem.runtime.executor.workers > 1 else { return }
+        Tandem.loopPrograms = .always
+        defer { Tandem.loopPrograms = .auto }
+        let inOrder = try PolyBench.run("nussinov", size: .small)
+        Tandem.loopSplitOperations = 0
+        defer { Tandem.loopSplitOperations = 1 << 17 }
+        let before = Tandem.loopStatistics
+        let swapped = try PolyBench.run("nussinov", size: .small)
+        let after = Tandem.loopStatistics
+        #expect(after.compiledSwapped == before.compiledSwapped + 1 && after.compiledThreaded == before.compiledThreaded + 1)
+        #expect(swapped["checksum"] == inOrder["checksum"] && swapped["corner"] == inOrder["corner"])
+        // Both loops carry, and a swap would reverse a dependence (x[i][j] reads x[i - 1][j + 1],
+        // written at an earlier i and a later j): the nest keeps its order and its values.
+        let n = 12
+        var xv = [Double](repeating: 1, count: n * n)
+        for k in 0..<(n * n) { xv[k] = Double(k % 7) }
+        var x = Tensor<Double>(xv, shape: [n, n])
+        let kept = Tandem.loopStatistics
+        Tandem.loop(1..<n) { i in Tandem.loop(1..<(n - 1)) { j in x[i, j] = x[i - 1, j + 1] * 0.5 + x[i, j - 1] } }
+        for i in 1..<n { for j in 1..<(n - 1) { xv[i * n + j] = xv[(i - 1) * n + j + 1] * 0.5 + xv[i * n + j - 1] } }
+        #expect(try x.scalars == xv)
+        let after2 = Tandem.loopStatistics
+        #expect(after2.compiled == kept.compiled + 1 && after2.compiledSwapped == kept.compiledSwapped && after2.compiledThreaded == kept.compiledThreaded)
+    }
+
     @Test("an inner loop is split over threads by its average work an entry, not its largest")
     func threadedByAverageWork() {
         typealias A = LoopProgram.Affine
@@ -698,14 +725,21 @@ extension LoopNestTests {
         Tandem.loopPrograms = .always
         defer { Tandem.loopPrograms = .auto }
         var rng = SplitMix(seed: 4242)
-        var parallel = 0, total = 0
+        var parallel = 0, total = 0, threaded = 0, swapped = 0
         // A subscript: an affine function of (i, j) that stays inside its axis for i, j < 8.
         typealias Sub = (ci: Int, cj: Int, c: Int)
         let square: [Sub] = [(1, 0, 0), (0, 1, 0), (0, 0, 3), (-1, 0, 7), (0, -1, 7)]
         let line: [Sub] = [(1, 0, 0), (0, 1, 0), (1, 1, 0), (1, 1, 1), (-1, -1, 15), (2, 0, 1)]
         struct Access { var array: Int; var subs: [Sub] }
         struct Stmt { var write: Access; var reads: [(Access, Double)]; var constant: Double; var accumulate: Bool; var inner: Bool }
-        for _ in 0..<150 {
+        for round in 0..<250 {
+            // The last hundred split every inner loop that may be split, however small, and put
+            // every statement in the inner loop: nests whose two loops both carry have them
+            // swapped where that keeps the order of every pair of iterations touching one
+            // element (the inner one, then split, is the outer).
+            let swapping = round >= 150
+            Tandem.loopSplitOperations = swapping ? 0 : 1 << 17
+            defer { Tandem.loopSplitOperations = 1 << 17 }
             let n = rng.int(2...8)
             let (lowerKind, upperKind) = [(0, 0), (0, 1), (1, 2), (2, 2), (0, 2), (1, 1)][rng.int(0...5)]
             func access() -> Access {
@@ -715,7 +749,7 @@ extension LoopNestTests {
             var stmts: [Stmt] = []
             for _ in 0..<rng.int(1...4) {
                 stmts.append(Stmt(write: access(), reads: (0..<rng.int(0...2)).map { _ in (access(), [0.5, -1, 2][rng.int(0...2)]) },
-                                  constant: Double(rng.int(-2...2)), accumulate: rng.int(0...1) == 0, inner: rng.int(0...2) > 0))
+                                  constant: Double(rng.int(-2...2)), accumulate: rng.int(0...1) == 0, inner: swapping || rng.int(0...2) > 0))
             }
             // j's bounds from i: lower 0, i or i + 1; upper i, i + 1 or n.
             func lower(_ i: Int) -> Int { [0, i, i + 1][lowerKind] }
@@ -758,6 +792,8 @@ extension LoopNestTests {
             let after = Tandem.loopStatistics
             total += 1
             if after.compiledParallel > before.compiledParallel { parallel += 1 }
+            if after.compiledThreaded > before.compiledThreaded { threaded += 1 }
+            if after.compiledSwapped > before.compiledSwapped { swapped += 1 }
             // Compiled, or (constant inner bounds, nothing carried) run as arrays over the tree.
             #expect(after.compiled == before.compiled + 1 || after.vectorised == before.vectorised + 1)
             for k in 0..<2 {
@@ -766,8 +802,12 @@ extension LoopNestTests {
                         "n \(n) bounds \(lowerKind) \(upperKind) \(stmts.map { "\($0)" }): array \(k) \(got) != \(want[k])")
             }
         }
-        if Tandem.runtime.executor.workers > 1 { #expect(parallel > 10, "\(parallel) of \(total) in parallel") }
-        print("random triangular programs: \(parallel) of \(total) with the outer loop in parallel")
+        if Tandem.runtime.executor.workers > 1 {
+            #expect(parallel > 10, "\(parallel) of \(total) in parallel")
+            #expect(threaded > 10, "\(threaded) of \(total) threaded")
+            #expect(swapped > 5, "\(swapped) of \(total) with their loops swapped")
+        }
+        print("random triangular programs: \(parallel) of \(total) with the outer loop in parallel, \(threaded) threaded, \(swapped) swapped")
     }
 
     /// One call site for every body of `knownTrees` (the loop tree is remembered by site and extents).
