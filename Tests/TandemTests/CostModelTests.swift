@@ -393,6 +393,27 @@ struct PlacementTests {
         #expect(rt.rateCorrections.withLock { $0.factor(.interpreter) } > 2)
     }
 
+    @Test("a hot kernel the profile misprices teaches its placement's correction until it has a factor of its own, then no more")
+    func hotKernelLeavesThePlacementAlone() throws {
+        let dir = TestScratch.path("placement-hot-kernel")
+        var profile = SyntheticProfiles.cpu(compileSeconds: 0.01)
+        profile.cpu.bandwidthOneThread = 1e12          // compiled code predicted far faster than it runs
+        profile.cpu.bandwidthAllThreads = 1e12
+        profile.cpu.f64 = .uniform(1e-13)
+        profile.cpu.interpreterSecondsPerInstruction = 1e-6
+        let (rt, _) = runtime(dir, profile)
+        let x = Tensor<Double>.arange(0, 400_000)
+        _ = try rt.read(x.node)
+        for _ in 0..<30 { _ = try rt.read((x * 2 + 1).node) }
+        let samples = rt.rateCorrections.withLock { $0.samples }
+        // Its first run (not learned by its own factor) and the second (which sets it) teach
+        // the placement; the other 28 runs are its own.
+        let hot = samples.filter { $0.key == .cpu1 || $0.key == .cpuAll }
+        #expect(!hot.isEmpty && hot.values.allSatisfy { $0 <= 3 }, "\(samples)")
+        let learned = rt.history.keys.map { k in rt.kernelFactors.withLock { $0.factors(k) } }
+        #expect(learned.contains { ($0[.cpu1] ?? $0[.cpuAll] ?? 1) > 2 }, "\(learned)")
+    }
+
     @Test("a profile that says two workers are no faster than one: the kernel is tried on all workers once, and measured times correct it")
     func explorationMeasuresTheOtherPlacement() throws {
         let dir = TestScratch.path("placement-explore")

@@ -278,3 +278,36 @@ public enum ZProbe {
                 "median": try mag.median().item()]
     }
 }
+
+extension ZProbe {
+    /// A small loop nest's fixed cost (twenty-second session): gesummv's main nest on n x n
+    /// inputs made once, run `reps` times; the `Tandem.loop` call (tracing the closure and
+    /// turning it into array operations) and the sync after it timed apart, mean µs each.
+    public static func nest(n: Int, reps: Int) throws -> [String: Double] {
+        let a = Tensor<Double>.uniform([n, n], seed: 1, in: 0...1), b = Tensor<Double>.uniform([n, n], seed: 2, in: 0...1)
+        let x = Tensor<Double>.uniform([n], seed: 3, in: 0...1)
+        try Tandem.wait(a, b, x)
+        var loopNanos: UInt64 = 0, syncNanos: UInt64 = 0, last = 0.0
+        for _ in 0..<reps {
+            var tmp = Tensor<Double>.zeros([n]), y = Tensor<Double>.zeros([n])
+            let t0 = ContinuousClock.now
+            Tandem.loop(0..<n) { i in
+                tmp[i] = Tensor<Double>(0)
+                y[i] = Tensor<Double>(0)
+                Tandem.loop(0..<n) { j in
+                    tmp[i] = a[i, j] * x[j] + tmp[i]
+                    y[i] = b[i, j] * x[j] + y[i]
+                }
+                y[i] = 1.5 * tmp[i] + 1.2 * y[i]
+            }
+            let t1 = ContinuousClock.now
+            try Tandem.wait(y)
+            let t2 = ContinuousClock.now
+            func ns(_ d: Duration) -> UInt64 { UInt64(d.components.seconds) * 1_000_000_000 + UInt64(d.components.attoseconds / 1_000_000_000) }
+            loopNanos += ns(t1 - t0)
+            syncNanos += ns(t2 - t1)
+            last = try y[0].item()
+        }
+        return ["loop_us": Double(loopNanos) / Double(reps) / 1e3, "sync_us": Double(syncNanos) / Double(reps) / 1e3, "y0": last]
+    }
+}
