@@ -154,6 +154,66 @@ extension LoopRecorder {
     /// it) is neither rendered nor looked up by its source text (30 KB with the preamble).
     static let routines = Mutex<[LoopProgram: CompiledRoutine]>([:])
 
+    /// What the analysis made of programs traced in this process (which loops run split, the
+    /// outer two swapped), by the program as written, the threads and the split threshold: a
+    /// nest called again (PolyBench's timed repeats, a time loop around it) is not analysed
+    /// again (its dependence systems, and the work of each of its iterations, took tens of µs
+    /// a call).
+    static let analyses = Mutex<[AnalysisKey: LoopProgram]>([:])
+    struct AnalysisKey: Hashable {
+        let program: LoopProgram
+        let threads: Int
+        let split: Int
+    }
+
+    /// `written` (as traced: nothing split) with the loops that may run at once marked: the
+    /// outer loop when it carries nothing, else loops directly inside it large enough to split,
+    /// else, where both outer loops carry, the two swapped when that lets the one written
+    /// outside run split. Remembered per program (`analyses`).
+    static func analysed(_ written: LoopProgram) -> LoopProgram {
+        let key = AnalysisKey(program: written, threads: Tandem.hostThreads, split: splitOperations)
+        if let known = analyses.withLock({ $0[key] }) { return known }
+        var made = written
+        made.parallelOuter = !made.outerCarriesDependence
+        if !made.parallelOuter && key.threads > 1 {
+            made.parallelLoops = made.parallelInnerLoops(minimumOperations: key.split)
+            // Both outer loops carry, but perhaps not the outer one along the inner one's
+            // iterations: swapped, the loop that was outside may run split (nussinov's cells of
+            // one interval length; its wavefronts).
+            if made.parallelLoops.isEmpty, var swapped = made.interchangedOuterPair() {
+                swapped.parallelOuter = !swapped.outerCarriesDependence
+                if !swapped.parallelOuter {
+                    swapped.parallelLoops = swapped.parallelInnerLoops(minimumOperations: key.split)
+                }
+                if swapped.parallelOuter || !swapped.parallelLoops.isEmpty { made = swapped }
+            }
+        }
+        analyses.withLock {
+            if $0.count >= 512 { $0.removeAll() }
+            $0[key] = made
+        }
+        return made
+    }
+
+    /// Where each worker's share of a parallel outer loop begins and ends, by program and
+    /// number of pieces (`LoopProgram.balancedBounds`, a walk of every outer iteration).
+    static let cuts = Mutex<[CutKey: [Int]]>([:])
+    struct CutKey: Hashable {
+        let program: LoopProgram
+        let pieces: Int
+    }
+
+    static func balancedBounds(_ program: LoopProgram, pieces: Int) -> [Int] {
+        let key = CutKey(program: program, pieces: pieces)
+        if let known = cuts.withLock({ $0[key] }) { return known }
+        let bounds = program.balancedBounds(pieces: pieces)
+        cuts.withLock {
+            if $0.count >= 512 { $0.removeAll() }
+            $0[key] = bounds
+        }
+        return bounds
+    }
+
     // MARK: - Tracing
 
     func programRead(_ p: ProgramTrace, _ x: Node, _ indices: [TensorIndex]) -> Node {
@@ -243,24 +303,11 @@ extension LoopRecorder {
             LoopNest.notCompiled(reason)
             return nil
         }
-        var made = LoopProgram(
+        let written = LoopProgram(
             buffers: p.tensors.indices.map { BufferParam(dtype: p.tensors[$0].dtype, isRead: true, isWritten: p.written[$0]) },
             shapes: p.tensors.map(\.shape), accesses: p.accesses, steps: p.steps, body: p.blocks[0], variables: p.variables,
             intParams: p.intParams.count, floatParams: p.floatParams.count, parallelOuter: false)
-        made.parallelOuter = !made.outerCarriesDependence
-        if !made.parallelOuter && Tandem.hostThreads > 1 {
-            made.parallelLoops = made.parallelInnerLoops(minimumOperations: LoopRecorder.splitOperations)
-            // Both outer loops carry, but perhaps not the outer one along the inner one's
-            // iterations: swapped, the loop that was outside may run split (nussinov's cells of
-            // one interval length; its wavefronts).
-            if made.parallelLoops.isEmpty, var swapped = made.interchangedOuterPair() {
-                swapped.parallelOuter = !swapped.outerCarriesDependence
-                if !swapped.parallelOuter {
-                    swapped.parallelLoops = swapped.parallelInnerLoops(minimumOperations: LoopRecorder.splitOperations)
-                }
-                if swapped.parallelOuter || !swapped.parallelLoops.isEmpty { made = swapped }
-            }
-        }
+        let made = LoopRecorder.analysed(written)
         return (p, made)
     }
 
@@ -437,7 +484,7 @@ extension LoopRecorder {
         } else {
             let addresses = pointers.map { UInt(bitPattern: $0) }
             // Cut by work, not by count: a triangle's halves hold a quarter and three quarters.
-            let bounds = program.balancedBounds(pieces: pieces)
+            let bounds = LoopRecorder.balancedBounds(program, pieces: pieces)
             DispatchQueue.concurrentPerform(iterations: bounds.count - 1) { c in
                 code.call(addresses.map { UnsafeMutableRawPointer(bitPattern: $0) }, ints: ints, floats: floats,
                           lo: bounds[c], hi: bounds[c + 1])
