@@ -57,6 +57,9 @@ public struct KernelFactors: Sendable {
     public init() {}
 
     /// The factors learned for `kernel`, by placement (empty when it never ran long enough).
+    /// Whether `kernel` has a factor of its own on `placement`.
+    public func has(_ kernel: Kernel, on placement: Placement) -> Bool { table[kernel]?[placement] != nil }
+
     public func factors(_ kernel: Kernel) -> [Placement: Double] {
         guard let logs = table[kernel] else { return [:] }
         return logs.mapValues { exp($0) }

@@ -416,16 +416,20 @@ extension Runtime {
         if let measured, !d.switched, !d.chosen.placement.isAccelerator {
             // Both learn against the profile's own prediction (the correction taken out).
             let seconds = Double(measured) / 1e9, uncorrected = predicted / d.correction
-            let host = d.chosen.placement == .cpu1 || d.chosen.placement == .cpuAll
+            let p = d.chosen.placement
             // A kernel with a factor of its own here is predicted by it: its runs teach the
             // placement's correction (which prices every other kernel) no more, so one hot
             // kernel the profile misprices cannot drag it (gesummv's product, run a thousand
             // times at 2.7x its prediction, set cpu-1's correction to x5.2 for every kernel).
-            let ownFactor = kernel.map { k in host && kernelFactors.withLock { $0.factors(k)[d.chosen.placement] != nil } } ?? false
-            if !ownFactor { rateCorrections.withLock { $0.learn(d.chosen.placement, predicted: uncorrected, measured: seconds) } }
-            if let kernel, !d.forced, host {
-                kernelFactors.withLock { $0.learn(kernel, d.chosen.placement, predicted: uncorrected, measured: seconds) }
+            var ownFactor = false
+            if let kernel, p == .cpu1 || p == .cpuAll {
+                ownFactor = kernelFactors.withLock { f in
+                    let had = f.has(kernel, on: p)
+                    if !d.forced { f.learn(kernel, p, predicted: uncorrected, measured: seconds) }
+                    return had
+                }
             }
+            if !ownFactor { rateCorrections.withLock { $0.learn(p, predicted: uncorrected, measured: seconds) } }
             if let kernel, d.chosen.placement == .interpreter {
                 interpretedNanos.withLock { table in
                     // Bounded: a program of ever new kernels keeps those it met first.
