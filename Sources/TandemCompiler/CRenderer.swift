@@ -474,7 +474,7 @@ struct Emitter {
             case .sub: return "(\(x) - \(y))"
             case .mul: return "(\(x) * \(y))"
             case .div: return "(\(x) / \(y))"
-            case .rem: return "\(fn("fmod"))(\(x), \(y))"
+            case .rem: return "tk_fmod\(f32 ? "f" : "")(\(x), \(y))"
             case .pow: return "\(fn("pow"))(\(x), \(y))"
             case .min: return "tk_min_\(f32 ? "f32" : "f64")(\(x), \(y))"
             case .max: return "tk_max_\(f32 ? "f32" : "f64")(\(x), \(y))"

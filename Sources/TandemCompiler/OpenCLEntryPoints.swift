@@ -52,7 +52,7 @@ extension Emitter {
         let exact: Set<String> = ["fma", "rint", "floor", "ceil", "trunc", "fabs", "sqrt"]
         let operators: Set<UnaryOp> = [.neg, .not, .bitNot, .erf, .erfc]
         var names = UnaryOp.allCases.filter { !operators.contains($0) }.map { $0 == .abs ? "fabs" : $0.rawValue }
-        names += ["floor", "rint", "fma", "fmod"] + BinaryOp.allCases.filter { [.pow, .atan2].contains($0) }.map(\.rawValue)
+        names += ["floor", "rint", "fma", "fmod", "copysign"] + BinaryOp.allCases.filter { [.pow, .atan2].contains($0) }.map(\.rawValue)
         var seen: Set<String> = [], builtins: [String] = []
         for name in names where seen.insert(name).inserted {
             if exact.contains(name) { builtins.append(name) } else if name == "log" {

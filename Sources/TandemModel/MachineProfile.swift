@@ -44,14 +44,15 @@ extension MachineProfile {
         let w = Double(max(1, min(identity.workers, 4)))
         let cpu = CPUProfile(
             bandwidthOneThread: 1.0e10, bandwidthAllThreads: 1.0e10 * (1 + 0.1 * (w - 1)),
-            f32: OpCosts(simple: 2e-11, divide: 2e-10, sqrt: 2.5e-10, transcendental: 1.6e-9, erf: 5.6e-9, pow: 5.4e-9, remainder: 2e-8,
+            f32: OpCosts(simple: 2e-11, divide: 2e-10, sqrt: 2.5e-10, transcendental: 1.6e-9, erf: 5.6e-9, pow: 5.4e-9, remainder: 5e-9,
                          random: 6.6e-10),
-            f64: OpCosts(simple: 2.5e-11, divide: 6.5e-10, sqrt: 1e-9, transcendental: 5.3e-9, erf: 1.5e-8, pow: 1.2e-8, remainder: 1.5e-8,
+            f64: OpCosts(simple: 2.5e-11, divide: 6.5e-10, sqrt: 1e-9, transcendental: 5.3e-9, erf: 1.5e-8, pow: 1.2e-8, remainder: 5e-9,
                          random: 4.3e-10),
-            // (remainders: glibc 2.36's fmod; `tandem calibrate` on the AMD EPYC VM, 2026-12-06,
-            // quotients near 1000: f64 10.8 ns, f32 17.4, interpreted 16.5. PolyBench initialises
-            // every array with `(i * j % n) / n`; priced as a division, 0.65 ns, such a kernel
-            // ran 17x its prediction and the rate correction it taught slowed every later choice.)
+            // (remainders: `tandem calibrate` on the AMD EPYC VM, 2026-12-06, quotients near
+            // 1000, a dependent chain: compiled (`tk_fmod`) f64 5.4 ns, f32 4.9; glibc 2.36's fmod,
+            // before it, 10.8 and 17-28; interpreted (fmod) 16.5. PolyBench initialises every
+            // array with `(i * j % n) / n`; priced as a division, 0.65 ns, such a kernel ran 17x
+            // its prediction and the rate correction it taught slowed every later choice.)
             // The interpreter's rates are its block path's (maps and reduction bodies run over
             // rows): about twice what `tandem calibrate` measured (2026-12-05, AMD EPYC VM, two
             // cores, after rows were stacked, loads vectorised and exp moved to C: 2.8-3.1e-10 an

@@ -71,7 +71,7 @@ struct CostModelTests {
         #expect(f.reductions == 0 && f.parallelAxes == 1)
     }
 
-    @Test("a floating-point remainder is priced as fmod's call, an integer one as a division")
+    @Test("a floating-point remainder is priced as a remainder, an integer one as a division")
     func remainderClass() {
         let x = Tensor<Double>.arange(0, 1000)
         let floats = KernelFeatures(Planner().plan(roots: [(x * 13 % 7.3).node]).kernels[0].kernel)
@@ -80,13 +80,14 @@ struct CostModelTests {
         let ints = KernelFeatures(Planner().plan(roots: [(Tensor<Int64>.arange(0, 1000) * 13 % 7).node]).kernels[0].kernel)
         #expect(ints.wideOps[.remainder] == nil)
         #expect(ints.wideOps[.divide] == 1)
-        // The built-in profile prices a million fmods at milliseconds (glibc's, 15-35 ns each),
-        // not at a division's 0.65 ns.
+        // The built-in profile prices a million remainders at milliseconds (a division, a
+        // truncation, an fma and a branch each: 5 ns in a dependent chain), not at a division's
+        // 0.65 ns.
         let profile = MachineProfile.builtIn(identity: MachineIdentity(host: "h", cpuModel: "c", workers: 1, compiler: "cc", gpu: nil))
         let model = CostModel(profile: profile)
         let k = Planner().plan(roots: [(Tensor<Double>.arange(0, 1_000_000) * 13 % 7.3).node]).kernels[0].kernel
         let p = model.predict(KernelFeatures(k), Self.run(1_000_000), on: .cpu1)
-        #expect(p.compute > 1e-2)
+        #expect(p.compute > 2e-3)
     }
 
     @Test("predictions for a hand-computed kernel on every option")

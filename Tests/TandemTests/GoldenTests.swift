@@ -179,6 +179,7 @@ double rint(double); float rintf(float);
 double pow(double, double); float powf(float, float);
 double atan2(double, double); float atan2f(float, float);
 double fmod(double, double); float fmodf(float, float);
+double copysign(double, double); float copysignf(float, float);
 double fma(double, double, double); float fmaf(float, float, float);
 typedef double tk_lanes_f64 __attribute__((vector_size(64)));
 typedef uint64_t tk_lanes_u64 __attribute__((vector_size(64)));
@@ -372,6 +373,22 @@ TK_INLINE float tk_hypotf(float x, float y) {
   const float r = larger == 0.0f ? 0.0f : smaller / larger;
   const float h = sqrtf(r * r + 1.0f) * larger;
   return (a == INFINITY || b == INFINITY) ? (float)INFINITY : ((a != a || b != b) ? a + b : h);
+}
+__attribute__((noinline)) static double tk_fmod_call(double x, double y) { return fmod(x, y); }
+TK_INLINE double tk_fmod(double x, double y) {
+  const double q = x / y;
+  if (!(fabs(q) < 0x1p52) || fabs(x) == (double)INFINITY || fabs(y) == (double)INFINITY) return tk_fmod_call(x, y);
+  double r = fma(-trunc(q), y, x);
+  if (r != 0.0 && ((r < 0.0) != (x < 0.0))) r += copysign(fabs(y), x);
+  return r == 0.0 ? copysign(0.0, x) : r;
+}
+__attribute__((noinline)) static float tk_fmodf_call(float x, float y) { return fmodf(x, y); }
+TK_INLINE float tk_fmodf(float x, float y) {
+  const float q = x / y;
+  if (!(fabsf(q) < 0x1p23f) || fabsf(x) == (float)INFINITY || fabsf(y) == (float)INFINITY) return tk_fmodf_call(x, y);
+  float r = fmaf(-truncf(q), y, x);
+  if (r != 0.0f && ((r < 0.0f) != (x < 0.0f))) r += copysignf(fabsf(y), x);
+  return r == 0.0f ? copysignf(0.0f, x) : r;
 }
 void tandem_kernel(void *const *restrict B, const int64_t *restrict I, const double *restrict F, int64_t lo, int64_t hi) {
   const int64_t I0 = I[0];

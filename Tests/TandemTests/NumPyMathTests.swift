@@ -94,6 +94,39 @@ struct NumPyMathTests {
         #expect(try atan2(Tensor<Double>([0, 1, 0, -1]), Tensor<Double>([1, 0, -1, 0])).scalars == [0, .pi / 2, .pi, -.pi / 2])
     }
 
+    @Test("x % y compiled is C's fmod bit for bit (Swift's truncatingRemainder): quotients small and huge, signs, zeros, subnormals, infinities, NaN")
+    func remainderIsFmod() throws {
+        var rng = SplitMix(seed: 77)
+        // Magnitudes from subnormal to huge, both signs, and the special values, paired so that
+        // quotients fall below and above 2^52 (2^23) and near integers.
+        func value(_ e: ClosedRange<Int>) -> Double {
+            let m = 1 + Double(rng.int(0...1_000_000)) / 1_000_000
+            return (rng.int(0...1) == 0 ? 1 : -1) * m * Double(sign: .plus, exponent: rng.int(e), significand: 1)
+        }
+        var xs: [Double] = [0, -0.0, 1, -1, 7, -7, 6, 0.1, 0.3, .infinity, -.infinity, .nan, Double.leastNonzeroMagnitude, 1e308, 5.9999999999999991]
+        var ys: [Double] = [3, 3, 0, 0.0, -3, 2, 0.1, 0.1, 0.1, 1, 2, 2, 3e-320, 1e-300, 1]
+        for _ in 0..<3000 {
+            xs.append(value(-40...60)); ys.append(value(-20...20))
+            // Quotients just below and above an integer.
+            let y = value(-5...5), n = Double(rng.int(1...1000))
+            xs.append(n * y * (1 - Double(rng.int(1...4)) * 0x1p-53)); ys.append(y)
+            xs.append(value(-1074 ... -1000)); ys.append(value(-1074 ... -1020))
+            xs.append(value(0...10)); ys.append([.infinity, -.infinity, 0, -0.0][rng.int(0...3)])
+        }
+        let want = zip(xs, ys).map { $0.truncatingRemainder(dividingBy: $1) }
+        let (interpreted, compiled) = try onBoth { Tensor<Double>(xs) % Tensor<Double>(ys) }
+        func same(_ a: [Double], _ b: [Double]) -> Bool { zip(a, b).allSatisfy { $0.isNaN ? $1.isNaN : $0.bitPattern == $1.bitPattern } }
+        #expect(same(interpreted, want))
+        let wrong = zip(zip(xs, ys), zip(compiled, want)).filter { !($1.0.isNaN ? $1.1.isNaN : $1.0.bitPattern == $1.1.bitPattern) }
+        #expect(wrong.isEmpty, "\(wrong.prefix(5).map { "\($0.0) % \($0.1) = \($1.0), fmod \($1.1)" })")
+        // Float: the same pairs in float (where they fit).
+        let fx = xs.map(Float.init), fy = ys.map(Float.init)
+        let fwant = zip(fx, fy).map { $0.truncatingRemainder(dividingBy: $1) }
+        let (_, fcompiled) = try onBoth { Tensor<Float>(fx) % Tensor<Float>(fy) }
+        let fwrong = zip(zip(fx, fy), zip(fcompiled, fwant)).filter { !($1.0.isNaN ? $1.1.isNaN : $1.0.bitPattern == $1.1.bitPattern) }
+        #expect(fwrong.isEmpty, "\(fwrong.prefix(5).map { "\($0.0) % \($0.1) = \($1.0), fmodf \($1.1)" })")
+    }
+
     @Test("isNaN, isFinite, isInfinite, sign, clip, reciprocal, square")
     func predicatesAndSmallFunctions() throws {
         let v = Tensor<Double>([-2, -0.0, 0, 3, .nan, .infinity, -.infinity])
