@@ -201,9 +201,10 @@ struct InlineKernelTests {
         let kernels = trace.events.filter { $0.kind == .kernel }
         let tiny = kernels.filter { $0.points == 64 }, big = kernels.filter { $0.points == 4_000_000 }
         #expect(!tiny.isEmpty && tiny.allSatisfy { $0.track == Executor.callerTrack }, "\(tiny.map(\.track))")
-        // The large one is queued in chunks for the pool: workers run them, and the caller
-        // too while it waits for them (`Executor.wait`).
-        #expect(big.count > 1 && big.contains { $0.track >= 0 }, "\(big.map(\.track))")
+        // The large one is queued in chunks for the pool, not run whole on the caller: the
+        // workers run them, or the waiting caller while no worker runs one (`Executor.wait`; in
+        // CI, with a core lent to a compile, the caller ran all 64).
+        #expect(big.count > 1, "\(big.map(\.track))")
         let s = try small.scalars, l = try large.scalars
         #expect(values.0 == (try Tandem.withDevice(.interpreter) { try (small * 3 + 1).sum().item() }))
         #expect(Swift.abs(values.1 - l.reduce(0) { $0 + $1 * 3 + 1 }) <= 1e-6 * values.1)
