@@ -106,16 +106,23 @@ extension LoopProgram {
     /// Whether some pair of the uses, one a write of the tensor the other touches, may touch
     /// one element with the given directions and loop `k`'s variables unequal.
     private func carries(_ uses: [Use], _ gathered: Set<Int>, _ directions: [Int: Dependence.Direction], _ k: Int) -> Bool {
+        var earlier = directions, later = directions
+        earlier[k] = .less
+        later[k] = .greater
+        return mayTouch(uses, gathered, anyOf: [earlier, later])
+    }
+
+    /// Whether some pair of the uses, one a write of the tensor the other touches, may touch one
+    /// element with the loops' variables related as one of `anyOf` says (the write's iteration
+    /// first); any gathered read of a written tensor may.
+    func mayTouch(_ uses: [Use], _ gathered: Set<Int>, anyOf: [[Int: Dependence.Direction]]) -> Bool {
         let written = Set(uses.filter(\.write).map { accesses[$0.access].buffer })
         if !written.isDisjoint(with: gathered) { return true }
         for (i, x) in uses.enumerated() where x.write {
+            // Two writes are one pair, met once.
             for (j, y) in uses.enumerated() where j >= i || !y.write {
                 guard accesses[x.access].buffer == accesses[y.access].buffer else { continue }
-                for dir in [Dependence.Direction.less, .greater] {
-                    var d = directions
-                    d[k] = dir
-                    if dependent(x, y, d) { return true }
-                }
+                if anyOf.contains(where: { dependent(x, y, $0) }) { return true }
             }
         }
         return false

@@ -96,17 +96,8 @@ extension LoopProgram {
         var uses: [Use] = []
         var gathered: Set<Int> = []
         collect(body, [], &uses, &gathered)
-        let written = Set(uses.filter(\.write).map { accesses[$0.access].buffer })
-        guard written.isDisjoint(with: gathered) else { return false }
-        let reversed: [Int: Dependence.Direction] = [outer: .less, inner: .greater]
-        for (i, x) in uses.enumerated() where x.write {
-            // Two writes are one pair, met once.
-            for (j, y) in uses.enumerated() where !y.write || j >= i {
-                guard accesses[x.access].buffer == accesses[y.access].buffer else { continue }
-                if dependent(x, y, reversed) || dependent(y, x, reversed) { return false }
-            }
-        }
-        return true
+        // The write's iteration earlier outside and later inside, or the other way round.
+        return !mayTouch(uses, gathered, anyOf: [[outer: .less, inner: .greater], [outer: .greater, inner: .less]])
     }
 
     /// `x - y`.
