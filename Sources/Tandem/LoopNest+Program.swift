@@ -154,6 +154,19 @@ extension LoopRecorder {
     /// it) is neither rendered nor looked up by its source text (30 KB with the preamble).
     static let routines = Mutex<[LoopProgram: CompiledRoutine]>([:])
 
+    /// What `table` holds for `key`, else what `make` makes (outside the lock), kept there; a
+    /// table past 512 entries (a program of ever new nests) starts again.
+    static func remembered<Key: Hashable & Sendable, Value: Sendable>(_ table: borrowing Mutex<[Key: Value]>, _ key: Key,
+                                                 _ make: () throws -> Value) rethrows -> Value {
+        if let known = table.withLock({ $0[key] }) { return known }
+        let value = try make()
+        table.withLock {
+            if $0.count >= 512 { $0.removeAll() }
+            $0[key] = value
+        }
+        return value
+    }
+
     /// What the analysis made of programs traced in this process (which loops run split, the
     /// outer two swapped), by the program as written, the threads and the split threshold: a
     /// nest called again (PolyBench's timed repeats, a time loop around it) is not analysed
@@ -172,25 +185,24 @@ extension LoopRecorder {
     /// outside run split. Remembered per program (`analyses`).
     static func analysed(_ written: LoopProgram) -> LoopProgram {
         let key = AnalysisKey(program: written, threads: Tandem.hostThreads, split: splitOperations)
-        if let known = analyses.withLock({ $0[key] }) { return known }
+        return remembered(analyses, key) { analyse(written, threads: key.threads, split: key.split) }
+    }
+
+    private static func analyse(_ written: LoopProgram, threads: Int, split: Int) -> LoopProgram {
         var made = written
         made.parallelOuter = !made.outerCarriesDependence
-        if !made.parallelOuter && key.threads > 1 {
-            made.parallelLoops = made.parallelInnerLoops(minimumOperations: key.split)
+        if !made.parallelOuter && threads > 1 {
+            made.parallelLoops = made.parallelInnerLoops(minimumOperations: split)
             // Both outer loops carry, but perhaps not the outer one along the inner one's
             // iterations: swapped, the loop that was outside may run split (nussinov's cells of
             // one interval length; its wavefronts).
             if made.parallelLoops.isEmpty, var swapped = made.interchangedOuterPair() {
                 swapped.parallelOuter = !swapped.outerCarriesDependence
                 if !swapped.parallelOuter {
-                    swapped.parallelLoops = swapped.parallelInnerLoops(minimumOperations: key.split)
+                    swapped.parallelLoops = swapped.parallelInnerLoops(minimumOperations: split)
                 }
                 if swapped.parallelOuter || !swapped.parallelLoops.isEmpty { made = swapped }
             }
-        }
-        analyses.withLock {
-            if $0.count >= 512 { $0.removeAll() }
-            $0[key] = made
         }
         return made
     }
@@ -204,14 +216,7 @@ extension LoopRecorder {
     }
 
     static func balancedBounds(_ program: LoopProgram, pieces: Int) -> [Int] {
-        let key = CutKey(program: program, pieces: pieces)
-        if let known = cuts.withLock({ $0[key] }) { return known }
-        let bounds = program.balancedBounds(pieces: pieces)
-        cuts.withLock {
-            if $0.count >= 512 { $0.removeAll() }
-            $0[key] = bounds
-        }
-        return bounds
+        remembered(cuts, CutKey(program: program, pieces: pieces)) { program.balancedBounds(pieces: pieces) }
     }
 
     // MARK: - Tracing
@@ -403,14 +408,8 @@ extension LoopRecorder {
         let start = ProcessInfoLite.monotonicNanos()
         let code: CompiledRoutine
         do {
-            if let known = LoopRecorder.routines.withLock({ $0[program] }) {
-                code = known
-            } else {
-                code = try Tandem.shared.cpu.routine(source: LoopProgramRenderer.render(program), weight: program.steps.count)
-                LoopRecorder.routines.withLock {
-                    if $0.count >= 512 { $0.removeAll() }
-                    $0[program] = code
-                }
+            code = try LoopRecorder.remembered(LoopRecorder.routines, program) {
+                try Tandem.shared.cpu.routine(source: LoopProgramRenderer.render(program), weight: program.steps.count)
             }
         } catch {
             if LoopNest.programFailureSaid.exchange(true, ordering: .relaxed) == false {
