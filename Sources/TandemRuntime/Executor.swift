@@ -192,9 +192,9 @@ public final class Executor: @unchecked Sendable {
         chunk = nil
         cond.lock()
         active -= 1
-        // A worker kept asleep by the limit may take what is queued (this thread may be a
-        // caller about to return).
-        if head < queue.count { cond.broadcast() }
+        // A caller may return now: a worker kept asleep by the limit takes what is queued (a
+        // worker takes it itself, without waking anyone).
+        if worker == Executor.callerTrack && head < queue.count { cond.broadcast() }
         task.remainingChunks -= 1
         let last = task.remainingChunks == 0
         cond.unlock()
@@ -222,9 +222,13 @@ public final class Executor: @unchecked Sendable {
     /// Blocks until `task` is done. The caller runs a queued chunk meanwhile when no thread runs
     /// one (`callerMayHelp`; the caller's own task may then finish while it runs another's
     /// chunk: its return waits for that chunk).
-    public func wait(_ task: KernelTask) {
+    public func wait(_ task: KernelTask) { waitHelping { task.done } }
+
+    /// Until `done` (read under `cond`), runs a queued chunk when the caller may
+    /// (`callerMayHelp`), else sleeps.
+    private func waitHelping(until done: () -> Bool) {
         cond.lock()
-        while !task.done {
+        while !done() {
             if callerMayHelp {
                 runNextLocked(on: Executor.callerTrack)
             } else {
@@ -243,17 +247,7 @@ public final class Executor: @unchecked Sendable {
 
     /// Blocks until every task submitted so far (and those they release) is done.
     /// The caller runs a queued chunk meanwhile when no thread runs one, as in `wait`.
-    public func waitAll() {
-        cond.lock()
-        while outstanding > 0 {
-            if callerMayHelp {
-                runNextLocked(on: Executor.callerTrack)
-            } else {
-                cond.wait()
-            }
-        }
-        cond.unlock()
-    }
+    public func waitAll() { waitHelping { outstanding == 0 } }
 
     static func now() -> UInt64 { ProcessInfoLite.monotonicNanos() }
 }
