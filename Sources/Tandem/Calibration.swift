@@ -163,13 +163,16 @@ public enum Calibration {
         let canCompile = compiled && cpu.availability == .available
         let repeats = quick ? (debugShrink > 1 ? 3 : 5) : 21
 
-        // Pool costs: an empty one-chunk task, then one with a chunk per 4 × workers.
+        // Pool costs: an empty one-chunk task, then one with a chunk per 4 × workers, each run
+        // by the workers while the caller sleeps (a kernel's task is queued ahead of its wait,
+        // so a worker has it by then: a caller running the empty chunk would time no dispatch).
         let empty: @Sendable (Int) -> Void = { _ in }
         let launch = median(quick ? 40 : 400) {
-            executor.wait(executor.submit(label: "calibrate", dependencies: [], chunks: [empty]))
+            executor.wait(executor.submit(label: "calibrate", dependencies: [], chunks: [empty]), helping: false)
         }
         let many = median(quick ? 40 : 400) {
-            executor.wait(executor.submit(label: "calibrate", dependencies: [], chunks: Array(repeating: empty, count: workers * 4)))
+            executor.wait(executor.submit(label: "calibrate", dependencies: [], chunks: Array(repeating: empty, count: workers * 4)),
+                          helping: false)
         }
         let chunkSeconds = max(0, (many - launch) / Double(max(workers * 4 - 1, 1)))
 

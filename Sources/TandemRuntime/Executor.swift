@@ -222,14 +222,18 @@ public final class Executor: @unchecked Sendable {
     /// Blocks until `task` is done. The caller runs a queued chunk meanwhile when no thread runs
     /// one (`callerMayHelp`; the caller's own task may then finish while it runs another's
     /// chunk: its return waits for that chunk).
-    public func wait(_ task: KernelTask) { waitHelping { task.done } }
+    /// `helping: false` only sleeps: the calibration times a worker's round trip (wake, run,
+    /// wake the caller) with it, which is what a kernel queued ahead of its wait costs; a caller
+    /// that ran the empty chunk itself timed 0.24 µs, and every kernel short of that went to
+    /// the workers, each paying ~10 µs of thread switches.
+    public func wait(_ task: KernelTask, helping: Bool = true) { waitHelping(helping) { task.done } }
 
     /// Until `done` (read under `cond`), runs a queued chunk when the caller may
-    /// (`callerMayHelp`), else sleeps.
-    private func waitHelping(until done: () -> Bool) {
+    /// (`callerMayHelp`, and `helping`), else sleeps.
+    private func waitHelping(_ helping: Bool = true, until done: () -> Bool) {
         cond.lock()
         while !done() {
-            if callerMayHelp {
+            if helping && callerMayHelp {
                 runNextLocked(on: Executor.callerTrack)
             } else {
                 cond.wait()

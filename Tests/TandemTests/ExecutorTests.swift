@@ -35,4 +35,24 @@ struct ExecutorTests {
         executor.lend(false)
         #expect(mostAtOnce(executor, chunks: 4, patience: 5) == 2, "taken back: two at once again")
     }
+
+    @Test("a caller waiting without helping leaves every chunk to the workers (the calibration times a worker's round trip so)")
+    func waitWithoutHelping() {
+        let executor = Executor(workers: 1)
+        for _ in 0..<50 {
+            let tracks = Mutex<[Int]>([])
+            let task = executor.submit(label: "probe", dependencies: [], chunks: [{ track in tracks.withLock { $0.append(track) } }])
+            executor.wait(task, helping: false)
+            #expect(tracks.withLock { $0 } == [0], "a chunk ran on the caller's track")
+        }
+        // Helping, the caller takes chunks while the worker sleeps (some of them, by timing).
+        let onCaller = Atomic<Int>(0)
+        for _ in 0..<200 {
+            let task = executor.submit(label: "probe", dependencies: [], chunks: [{ track in
+                if track == Executor.callerTrack { onCaller.add(1, ordering: .relaxed) }
+            }])
+            executor.wait(task)
+        }
+        #expect(onCaller.load(ordering: .relaxed) > 0, "a helping caller never ran a chunk: the test no longer tells the two waits apart")
+    }
 }
