@@ -197,7 +197,8 @@ extension Calibration {
                                                         pinnedBandwidth: bytes / max(first - resident, 1e-7), latencySeconds: tiny.toDevice),
                               deviceToHost: LinkProfile(pageableBandwidth: midBytes / max(mid.toHost - tiny.toHost, 1e-7),
                                                         pinnedBandwidth: bytes / back, latencySeconds: tiny.toHost),
-                              pinnedThreshold: facts.pinnedThreshold, firstTouchSecondsPerByte: firstTouch)
+                              pinnedThreshold: facts.pinnedThreshold, firstTouchSecondsPerByte: firstTouch,
+                              sharesHostCores: device.sharesHostCores)
         }
     }
 }

@@ -48,6 +48,7 @@ struct Calibrate: ParsableCommand {
                   + "load \(CostModel.format(g.loadSeconds)); to the device \(gb(g.hostToDevice.pinnedBandwidth)) (large), back \(gb(g.deviceToHost.pinnedBandwidth)); "
                   + "first touch \(g.firstTouchSecondsPerByte.map { "\(format3($0 * 1e12)) ns per KB" } ?? "not measured")")
             print("  per element f64: " + OpClassKey.allCases.map { "\($0.rawValue) \(ns(g.f64[$0]))" }.joined(separator: ", "))
+            if g.sharesHostCores == true { print("  runs on this machine's own cores: `auto` does not offer it (forced placements still run there)") }
         }
         accelerator("gpu", profile.gpu, none: "none measured (no usable CUDA device)")
         accelerator("opencl", profile.openCL, none: profile.quick ? "not measured (only a full `tandem calibrate` measures it)" : "none measured (no usable OpenCL device)")

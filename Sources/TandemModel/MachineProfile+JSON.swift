@@ -280,9 +280,11 @@ extension GPUProfile {
               let launch = v["launchSeconds"]?.double, let compile = v["compileSeconds"]?.double, let load = v["loadSeconds"]?.double,
               let up = v["hostToDevice"].flatMap(LinkProfile.init(json:)), let down = v["deviceToHost"].flatMap(LinkProfile.init(json:)),
               let pinned = v["pinnedThreshold"]?.int,
-              let firstTouch = JSONValue.optional(v["firstTouchSecondsPerByte"], \.double) else { return nil }
+              let firstTouch = JSONValue.optional(v["firstTouchSecondsPerByte"], \.double),
+              let shares = JSONValue.optional(v["sharesHostCores"], \.bool) else { return nil }
         self.init(name: name, multiprocessors: multiprocessors, blocksPerMultiprocessor: blocks, threadsPerBlock: threads,
                   bandwidth: bandwidth, f32: f32, f64: f64, launchSeconds: launch, compileSeconds: compile, loadSeconds: load,
-                  hostToDevice: up, deviceToHost: down, pinnedThreshold: pinned, firstTouchSecondsPerByte: firstTouch)
+                  hostToDevice: up, deviceToHost: down, pinnedThreshold: pinned, firstTouchSecondsPerByte: firstTouch,
+                  sharesHostCores: shares)
     }
 }

@@ -314,11 +314,19 @@ public struct GPUProfile: Codable, Sendable, Equatable {
     /// writing warm memory: the page faults of a device whose memory is the host's (PoCL); about
     /// zero on a GPU. Nil in profiles measured before it was (read as zero).
     public var firstTouchSecondsPerByte: Double?
+    /// Whether the measured device runs on the host's own cores (an OpenCL CPU device such as
+    /// PoCL). `auto` never offers such a device, and with this known from the profile it does
+    /// not even load its driver: PoCL's LLVM took 30 ms of every program's first sync only to be
+    /// turned down. Nil in profiles measured before it was (the driver is loaded to find out).
+    /// A device installed later is offered after the next `tandem calibrate` (which measures it).
+    public var sharesHostCores: Bool?
 
     public init(name: String, multiprocessors: Int, blocksPerMultiprocessor: Int, threadsPerBlock: Int, bandwidth: Double,
                 f32: OpCosts, f64: OpCosts, launchSeconds: Double, compileSeconds: Double, loadSeconds: Double,
-                hostToDevice: LinkProfile, deviceToHost: LinkProfile, pinnedThreshold: Int, firstTouchSecondsPerByte: Double? = nil) {
+                hostToDevice: LinkProfile, deviceToHost: LinkProfile, pinnedThreshold: Int, firstTouchSecondsPerByte: Double? = nil,
+                sharesHostCores: Bool? = nil) {
         self.firstTouchSecondsPerByte = firstTouchSecondsPerByte
+        self.sharesHostCores = sharesHostCores
         self.name = name
         self.multiprocessors = multiprocessors
         self.blocksPerMultiprocessor = blocksPerMultiprocessor

@@ -31,13 +31,14 @@ extension Runtime {
     /// on one, else CUDA when usable, else the OpenCL device when the machine profile has
     /// measured it (it is not even probed otherwise: finding PoCL costs a first run time, and an
     /// unmeasured device is never chosen). A device on the host's own cores is never offered
-    /// (`sharesHostCores`).
+    /// (`sharesHostCores`), nor probed when the profile measured it as one.
     func autoAccelerator() -> Placement? {
         let current = acceleratorSlot.withLock { $0 }
         if let (d, p) = current, isAvailable(p) { return d.sharesHostCores ? nil : p }
         guard !queuedDeviceUsed, !acceleratorDropped.load(ordering: .relaxed) else { return nil }
         for p in [Placement.cuda, .opencl] where p != current?.placement {
             guard let d = queuedDevices[p.rawValue] else { continue }
+            if p == .opencl, costModel.profile.openCL?.sharesHostCores ?? false { continue }
             if p == .opencl, costModel.profile.openCL == nil { continue }
             if d.availability == .available, !d.sharesHostCores, (try? useAccelerator(p)) != nil { return p }
         }

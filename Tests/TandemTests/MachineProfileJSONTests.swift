@@ -31,6 +31,7 @@ struct MachineProfileJSONTests {
         p.gpu = g
         g.name = "PoCL"
         g.multiprocessors = 2
+        g.sharesHostCores = true
         p.openCL = g
         p.identity = MachineIdentity(host: "host-1", cpuModel: "AMD EPYC (R) 7B13 @ 2.4GHz", workers: 3, compiler: "clang version 21.0 (\"x\")",
                                      gpu: "NVIDIA H100 sm_90")

@@ -36,7 +36,12 @@ final class HostBackedMemory: DeviceMemoryBackend {
 final class FakeGPU: QueuedKernelDevice, @unchecked Sendable {
     let name: String
     let sharesHostCores: Bool
-    var availability: Availability { .available }
+    var availability: Availability {
+        availabilityAsked.add(1, ordering: .relaxed)
+        return .available
+    }
+    /// How often `availability` was read (a real driver loads itself to answer).
+    let availabilityAsked = Atomic<Int>(0)
     let statistics: StatisticsBox
     private struct State {
         var residency: DeviceResidency
@@ -253,6 +258,32 @@ struct QueuedDeviceTests {
                 #expect(device.kernelsRun == 0, "auto placed kernels on a device that shares the host's cores")
             } else {
                 #expect(device.kernelsRun > 0 && stats.snapshot.kernelsByPlacement[Placement.opencl.ordinal] > 0)
+            }
+        }
+    }
+
+    @Test("auto does not even probe an OpenCL device the machine profile measured on the host's own cores")
+    func autoSkipsProfiledHostOpenCL() throws {
+        // PoCL's driver took 30 ms of every program's first sync to load, only for the device to
+        // be turned down as one on the host's cores. Probed when the profile does not say so.
+        for said in [Bool?.some(true), nil] {
+            let stats = StatisticsBox()
+            var profile = SyntheticProfiles.gpu()
+            profile.openCL = profile.gpu
+            profile.openCL?.sharesHostCores = said
+            profile.gpu = nil
+            let device = FakeGPU(statistics: stats, name: "opencl", sharesHostCores: true)
+            let cpu = CPUDevice(statistics: stats, cache: CPUKernelCache(directory: TestScratch.path("queued")))
+            let measured = profile
+            let rt = Runtime(devices: [cpu, InterpreterDevice()], queued: [device], statistics: stats, workers: 2, profile: { measured })
+            let x = Tensor<Double>.arange(0, 4096)
+            let s = try rt.read((x * 1e-6).exp().sum().node)
+            #expect(s.pointer.load(as: Double.self).isFinite)
+            #expect(device.kernelsRun == 0)
+            if said == true {
+                #expect(device.availabilityAsked.load(ordering: .relaxed) == 0, "the profile said the device shares the host's cores")
+            } else {
+                #expect(device.availabilityAsked.load(ordering: .relaxed) > 0, "an older profile does not say: the device is probed")
             }
         }
     }
