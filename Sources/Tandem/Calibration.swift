@@ -163,18 +163,21 @@ public enum Calibration {
         let canCompile = compiled && cpu.availability == .available
         let repeats = quick ? (debugShrink > 1 ? 3 : 5) : 21
 
-        // Pool costs: an empty one-chunk task, then one with a chunk per 4 × workers, each run
-        // by the workers while the caller sleeps (a kernel's task is queued ahead of its wait,
-        // so a worker has it by then: a caller running the empty chunk would time no dispatch).
+        // Pool costs: an empty one-chunk task, then one of 64 chunks a worker, each run by the
+        // workers while the caller sleeps (a kernel's task is queued ahead of its wait, so a
+        // worker has it by then: a caller running the empty chunk would time no dispatch). The
+        // model adds `chunkSeconds` of elapsed time per chunk past the first, so it is the slope
+        // between the two; over 4 chunks a worker it was lost in the launch's spread (0.0 µs).
         let empty: @Sendable (Int) -> Void = { _ in }
         let launch = median(quick ? 40 : 400) {
             executor.wait(executor.submit(label: "calibrate", dependencies: [], chunks: [empty]), helping: false)
         }
-        let many = median(quick ? 40 : 400) {
-            executor.wait(executor.submit(label: "calibrate", dependencies: [], chunks: Array(repeating: empty, count: workers * 4)),
+        let manyChunks = workers * 64
+        let many = median(quick ? 40 : 200) {
+            executor.wait(executor.submit(label: "calibrate", dependencies: [], chunks: Array(repeating: empty, count: manyChunks)),
                           helping: false)
         }
-        let chunkSeconds = max(0, (many - launch) / Double(max(workers * 4 - 1, 1)))
+        let chunkSeconds = max(0, (many - launch) / Double(max(manyChunks - 1, 1)))
 
         // The interpreter's rate on a chain of simple operations, then the extra cost of each
         // other class (its scalar math call) on chains of that class.
