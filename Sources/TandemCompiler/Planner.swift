@@ -105,6 +105,9 @@ public final class KernelMemo: @unchecked Sendable {
     @exclusivity(unchecked) public var bytes: Int?
     /// The runtime's profile entry for this kernel's label (`Runtime.profile`).
     @exclusivity(unchecked) public var profileEntry: AnyObject?
+    /// Set by a run (on any thread) that took far longer than its decision predicted: the
+    /// decision in `state` is not reused again (`Runtime.reusedMemo`).
+    public let mispredicted = Atomic<Bool>(false)
     public init() {}
 }
 

@@ -309,6 +309,10 @@ extension Runtime {
     /// regression's first run 0.6 s, while compiled code would have paid from the fourth.
     static let decisionReuses = (compiled: 64, interpreted: 8)
     static let decisionReuseSeconds = 200e-6
+    /// A run this many times longer than its decision's prediction ends the decision's reuse
+    /// (`KernelMemo.mispredicted`): covariance's column sum, predicted at 90 µs interpreted and
+    /// run at 0.6-0.9 ms, kept that decision for eight runs at a time.
+    static let mispredictedFactor = 4.0
 
     final class DecisionMemo {
         let decision: PlacementDecision
@@ -345,7 +349,8 @@ extension Runtime {
     /// again (then it records the new one when `k` has a memo) (graph lock).
     func reusedMemo(_ k: PlannedKernel, options: [Placement], forced: Bool) -> DecisionMemo? {
         guard let memo = k.memo else { return nil }
-        if let m = DecisionMemo.of(memo), m.options == options, m.decision.forced == forced {
+        if !memo.mispredicted.exchange(false, ordering: .relaxed), let m = DecisionMemo.of(memo), m.options == options,
+           m.decision.forced == forced {
             let p = m.decision.chosen.placement
             m.uses += 1
             let limit = p == .interpreter ? Runtime.decisionReuses.interpreted : Runtime.decisionReuses.compiled

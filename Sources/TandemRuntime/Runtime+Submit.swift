@@ -189,9 +189,11 @@ extension Runtime {
             }
             if chunks.isEmpty { chunks.append(traced(0, n0) { choice.code.run(launch, lo: 0, hi: n0) }) }
         }
+        let memo = k.memo
         let onDone: @Sendable (KernelTask) -> Void = { [self] t in
             profile(label, t.elapsedNanos)
-            record(decision.ran(on: choice.placement), label: label, points: points, started: t.startedNanos, measured: t.elapsedNanos, kernel: kernel)
+            record(decision.ran(on: choice.placement), label: label, points: points, started: t.startedNanos, measured: t.elapsedNanos, kernel: kernel,
+                   memo: memo)
         }
         let onReady: @Sendable () -> Void = {
             if tiered, let c = cpuDevice?.readyCode(kernel) {
@@ -251,7 +253,7 @@ extension Runtime {
                                             points: k.points, device: placement.rawValue, detail: "0..<\(n0)"))
         }
         profile(label, t1 - t0, memo: k.memo)
-        record(decision.ran(on: placement), label: label, points: k.points, started: t0, measured: t1 - t0, kernel: kernel)
+        record(decision.ran(on: placement), label: label, points: k.points, started: t0, measured: t1 - t0, kernel: kernel, memo: k.memo)
         // Done: nothing is left to wait for, neither by readers nor by later writers.
         for b in writes {
             let s = schedule(of: b)
@@ -410,19 +412,28 @@ extension Runtime {
 extension Runtime {
     /// Records a decision with its prediction and the measured time (statistics, trace).
     /// A measured host kernel also corrects the profile's rates (`rateCorrections`).
+    /// `memo`: the kernel's memo in a cached plan; a run taking `Runtime.mispredictedFactor`
+    /// times its prediction or more (and long enough to measure) marks it, so the decision is
+    /// made again at the next run, with what this run taught, not reused up to eight times.
     func record(_ d: PlacementDecision, label: String, points: Int, started: UInt64, measured: UInt64?, note: String? = nil,
-                kernel: Kernel? = nil) {
+                kernel: Kernel? = nil, memo: KernelMemo? = nil) {
         let predicted = d.chosen.compute, device = d.chosen.placement.rawValue
         if let measured, !d.switched, !d.chosen.placement.isAccelerator {
             // Both learn against the profile's own prediction (the correction taken out).
             let seconds = Double(measured) / 1e9, uncorrected = predicted / d.correction
+            if let memo, seconds >= KernelFactors.minimumSeconds, seconds > predicted * Runtime.mispredictedFactor {
+                memo.mispredicted.store(true, ordering: .relaxed)
+            }
             let p = d.chosen.placement
             // A kernel with a factor of its own here is predicted by it: its runs teach the
             // placement's correction (which prices every other kernel) no more, so one hot
             // kernel the profile misprices cannot drag it (gesummv's product, run a thousand
             // times at 2.7x its prediction, set cpu-1's correction to x5.2 for every kernel).
+            // The interpreter too: covariance's column sum ran interpreted at 8x its prediction
+            // run after run (its compiled code predicted slower, and the compile never paid by
+            // the prediction), 0.63 ms against 20 µs compiled.
             var ownFactor = false
-            if let kernel, p == .cpu1 || p == .cpuAll {
+            if let kernel, p == .cpu1 || p == .cpuAll || p == .interpreter {
                 ownFactor = kernelFactors.withLock { f in
                     let had = f.has(kernel, on: p)
                     if !d.forced { f.learn(kernel, p, predicted: uncorrected, measured: seconds) }

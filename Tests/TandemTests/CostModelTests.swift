@@ -415,6 +415,56 @@ struct PlacementTests {
         #expect(learned.contains { ($0[.cpu1] ?? $0[.cpuAll] ?? 1) > 2 }, "\(learned)")
     }
 
+    @Test("a kernel of a reused plan run far slower than predicted is decided again at its next run")
+    func mispredictedDecisionIsNotReused() throws {
+        let dir = TestScratch.path("placement-mispredicted")
+        var profile = SyntheticProfiles.cpu(compileSeconds: 0.01)
+        profile.cpu.bandwidthOneThread = 8e10          // compiled: 20-30 µs predicted
+        profile.cpu.bandwidthAllThreads = 1.6e11
+        profile.cpu.f64 = .uniform(1e-13)
+        profile.cpu.interpreterSecondsPerInstruction = 1.6e-12   // interpreted: about 8 µs predicted
+        let (rt, stats) = runtime(dir, profile)
+        let x = Tensor<Double>.arange(0, 200_000)
+        _ = try rt.read(x.node)
+        // Compiled and loaded first (forced), so auto weighs ready code against the interpreter;
+        // what that run taught the placement's correction is forgotten.
+        _ = try Tandem.withDevice(.cpu) { try rt.read((x * 2 + 1).sum().node) }
+        rt.rateCorrections.withLock { $0 = RateCorrections() }
+        var devices: [String] = []
+        let ((), trace) = try Tandem.trace {
+            for _ in 0..<8 {
+                let before = stats.snapshot.kernelsByDevice
+                let b = try rt.read((x * 2 + 1).sum().node)
+                #expect(b.pointer.load(as: Double.self) == 200_000.0 * 199_999 + 200_000)
+                devices += stats.snapshot.kernelsByDevice.filter { $0.value != (before[$0.key] ?? 0) }.map(\.key)
+            }
+        }
+        let decisions = trace.events.filter { $0.kind == .placement }.map(\.detail)
+        // The interpreter's run takes tens of times its prediction: the decision, made once and
+        // reused for up to eight runs before, is made again at the next run, with the corrected
+        // rates, which send the kernel to the compiled code.
+        #expect(devices.first == "interpreter", "\(devices): \(decisions)")
+        #expect(devices.suffix(4).allSatisfy { $0.hasPrefix("cpu") }, "\(devices): \(decisions)")
+    }
+
+    @Test("an interpreted kernel keeps a factor of its own, as compiled ones do")
+    func interpreterLearnsKernelFactors() throws {
+        let dir = TestScratch.path("placement-interpreter-factor")
+        var profile = SyntheticProfiles.cpu(compileSeconds: 0.01)
+        profile.cpu.bandwidthOneThread = 1e8           // compiled: far slower than anything measured here
+        profile.cpu.bandwidthAllThreads = 1e8
+        profile.cpu.interpreterSecondsPerInstruction = 1.6e-12   // interpreted: about 8 µs predicted
+        let (rt, _) = runtime(dir, profile)
+        let x = Tensor<Double>.arange(0, 200_000)
+        _ = try rt.read(x.node)
+        for _ in 0..<6 { _ = try rt.read((x * 2 + 1).sum().node) }
+        // Its runs (hundreds of microseconds) set the kernel's own interpreter factor (the
+        // first is not learned from); covariance's column sum, without one, stayed interpreted
+        // at 8x its prediction while the placement's correction moved with other kernels.
+        let learned = rt.history.keys.map { k in rt.kernelFactors.withLock { $0.factors(k) } }
+        #expect(learned.contains { ($0[.interpreter] ?? 1) > 2 }, "\(learned)")
+    }
+
     @Test("a profile that says two workers are no faster than one: the kernel is tried on all workers once, and measured times correct it")
     func explorationMeasuresTheOtherPlacement() throws {
         let dir = TestScratch.path("placement-explore")
