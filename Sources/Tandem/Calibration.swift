@@ -404,12 +404,19 @@ public enum Calibration {
             let code = try cpu.prepare(k.kernel)
             let bytes = Double(k.bytesAccessed)
             let one = timeRepeated(repeats) { code.run(k.launch, lo: 0, hi: n) }
+            // Each worker passes over its part `passes` times (it stays in the level), so the
+            // task runs about twenty launches long: one pass a worker was a few microseconds
+            // beside a launch of tens, and the difference of the two was noise (L2 "all workers"
+            // read 0.6x, then 3x, one worker's rate). The caller sleeps, as in the launch's
+            // measurement, so the task holds exactly one launch.
+            let passes = min(1000, max(1, Int((20 * launch * Double(workers) / max(one, 1e-9)).rounded(.up))))
             let all = timeRepeated(repeats) {
                 executor.wait(executor.submit(label: "calibrate", dependencies: [], chunks: (0..<workers).map { c in
-                    { _ in code.run(k.launch, lo: n * c / workers, hi: n * (c + 1) / workers) }
-                }))
+                    { _ in for _ in 0..<passes { code.run(k.launch, lo: n * c / workers, hi: n * (c + 1) / workers) } }
+                }), helping: false)
             }
-            levels.append(BandwidthLevel(name: name, maxBytes: size, oneThread: bytes / one, allThreads: bytes / max(all - launch, all * 0.25)))
+            levels.append(BandwidthLevel(name: name, maxBytes: size, oneThread: bytes / one,
+                                         allThreads: bytes * Double(passes) / max(all - launch, all * 0.25)))
         }
         return levels
     }
