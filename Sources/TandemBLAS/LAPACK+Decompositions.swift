@@ -33,6 +33,7 @@ extension LAPACK {
         var qr: (geqrf: Geqrf, orgqr: Orgqr)?
         var syevd: Syevd?
         var gesdd: Gesdd?
+        var geev: Geev?
 
         init() {}
 
@@ -41,6 +42,7 @@ extension LAPACK {
             if let f = lib.optionalSymbol("dgeqrf_", as: Geqrf.self), let g = lib.optionalSymbol("dorgqr_", as: Orgqr.self) { qr = (f, g) }
             syevd = lib.optionalSymbol("dsyevd_", as: Syevd.self)
             gesdd = lib.optionalSymbol("dgesdd_", as: Gesdd.self)
+            geev = lib.optionalSymbol("dgeev_", as: Geev.self)
         }
     }
 
@@ -51,10 +53,11 @@ extension LAPACK {
         if decompositions.qr != nil { names.append("dgeqrf/dorgqr") }
         if decompositions.syevd != nil { names.append("dsyevd") }
         if decompositions.gesdd != nil { names.append("dgesdd") }
+        if decompositions.geev != nil { names.append("dgeev") }
         return names
     }
 
-    private static func fits(_ sizes: Int...) -> Bool { sizes.allSatisfy { $0 <= Int(Int32.max) / 2 } }
+    static func fits(_ sizes: Int...) -> Bool { sizes.allSatisfy { $0 <= Int(Int32.max) / 2 } }
 
     // MARK: - Cholesky
 

@@ -30,9 +30,9 @@ struct Devices: ParsableCommand {
             let routines = LAPACK.shared.decompositionRoutines
             print("lapack: \(lib): LU factorisation for solve, inverse and determinant; least squares (lstsq, polyfit) "
                   + (LAPACK.shared.hasLeastSquares ? "by dgelsd" : "by Tandem's own SVD (no dgelsd in it)")
-                  + "; cholesky, qr, eigh, svd by " + (routines.count == 4 ? routines.joined(separator: ", ")
+                  + "; cholesky, qr, eigh, svd, eig by " + (routines.count == 5 ? routines.joined(separator: ", ")
                       : (routines.isEmpty ? "Tandem's own routines" : routines.joined(separator: ", ") + " and Tandem's own for the rest")))
-        case .unavailable(let why): print("lapack: none (\(why)); cholesky, qr, eigh and svd by Tandem's own routines")
+        case .unavailable(let why): print("lapack: none (\(why)); cholesky, qr, eigh, svd and eig by Tandem's own routines")
         }
         let nvrtc: String
         switch NVRTC.shared {
