@@ -289,47 +289,64 @@ extension LAPACK {
                 }
             }
             // Start: ones, with the e-th component raised, so that equal eigenvalues start apart.
-            var xr = [Double](repeating: 1, count: n), xi = [Double](repeating: 0, count: n)
-            xr[e] += Double(n)
-            for _ in 0..<3 {
-                // Solve L U x = P b.
-                for k in 0..<n where piv[k] != k { xr.swapAt(k, piv[k]); xi.swapAt(k, piv[k]) }
+            func iterate(orthogonalise: Bool) -> (re: [Double], im: [Double]) {
+                var xr = [Double](repeating: 1, count: n), xi = [Double](repeating: 0, count: n)
+                xr[e] += Double(n)
+                for _ in 0..<3 {
+                    // Solve L U x = P b.
+                    for k in 0..<n where piv[k] != k { xr.swapAt(k, piv[k]); xi.swapAt(k, piv[k]) }
+                    for i in 0..<n {
+                        for k in 0..<i {
+                            let (lr, li) = (mr[i + k * n], mi[i + k * n])
+                            xr[i] -= lr * xr[k] - li * xi[k]
+                            xi[i] -= lr * xi[k] + li * xr[k]
+                        }
+                    }
+                    for i in stride(from: n - 1, through: 0, by: -1) {
+                        for k in (i + 1)..<Swift.max(i + 1, n) {
+                            let (ur, ui) = (mr[i + k * n], mi[i + k * n])
+                            xr[i] -= ur * xr[k] - ui * xi[k]
+                            xi[i] -= ur * xi[k] + ui * xr[k]
+                        }
+                        let (pr, pi) = (mr[i + i * n], mi[i + i * n])
+                        let d = pr * pr + pi * pi
+                        (xr[i], xi[i]) = ((xr[i] * pr + xi[i] * pi) / d, (xi[i] * pr - xr[i] * pi) / d)
+                    }
+                    // Orthogonal to the vectors of the same eigenvalue found before.
+                    for f in 0..<e where orthogonalise && Swift.abs(re[f] - re[e]) + Swift.abs(im[f] - im[e]) <= 1e-10 * scale {
+                        var dr = 0.0, di = 0.0            // <v_f, x> = conj(v_f) . x
+                        for i in 0..<n {
+                            let (ar, ai) = (vre[i + f * n], vim[i + f * n])
+                            dr += ar * xr[i] + ai * xi[i]
+                            di += ar * xi[i] - ai * xr[i]
+                        }
+                        for i in 0..<n {
+                            let (ar, ai) = (vre[i + f * n], vim[i + f * n])
+                            xr[i] -= dr * ar - di * ai
+                            xi[i] -= dr * ai + di * ar
+                        }
+                    }
+                    var len = 0.0
+                    for i in 0..<n { len += xr[i] * xr[i] + xi[i] * xi[i] }
+                    len = len.squareRoot()
+                    guard len > 0, len.isFinite else { break }
+                    for i in 0..<n { xr[i] /= len; xi[i] /= len }
+                }
+                return (xr, xi)
+            }
+            // A defective eigenvalue (a Jordan block) has fewer independent vectors than its
+            // multiplicity: made orthogonal to the first, the second is no eigenvector at all
+            // (|A x - λx| large); it is then taken without, nearly parallel to the first, as
+            // dgeev's are.
+            var (xr, xi) = iterate(orthogonalise: true)
+            if e > 0 {
+                var worst = 0.0
                 for i in 0..<n {
-                    for k in 0..<i {
-                        let (lr, li) = (mr[i + k * n], mi[i + k * n])
-                        xr[i] -= lr * xr[k] - li * xi[k]
-                        xi[i] -= lr * xi[k] + li * xr[k]
-                    }
+                    var rr = -(re[e] * xr[i] - im[e] * xi[i]), ri = -(re[e] * xi[i] + im[e] * xr[i])
+                    for k in 0..<n { rr += a[i + k * n] * xr[k]; ri += a[i + k * n] * xi[k] }
+                    worst = Swift.max(worst, (rr * rr + ri * ri).squareRoot())
                 }
-                for i in stride(from: n - 1, through: 0, by: -1) {
-                    for k in (i + 1)..<Swift.max(i + 1, n) {
-                        let (ur, ui) = (mr[i + k * n], mi[i + k * n])
-                        xr[i] -= ur * xr[k] - ui * xi[k]
-                        xi[i] -= ur * xi[k] + ui * xr[k]
-                    }
-                    let (pr, pi) = (mr[i + i * n], mi[i + i * n])
-                    let d = pr * pr + pi * pi
-                    (xr[i], xi[i]) = ((xr[i] * pr + xi[i] * pi) / d, (xi[i] * pr - xr[i] * pi) / d)
-                }
-                // Orthogonal to the vectors of the same eigenvalue found before.
-                for f in 0..<e where Swift.abs(re[f] - re[e]) + Swift.abs(im[f] - im[e]) <= 1e-10 * scale {
-                    var dr = 0.0, di = 0.0            // <v_f, x> = conj(v_f) . x
-                    for i in 0..<n {
-                        let (ar, ai) = (vre[i + f * n], vim[i + f * n])
-                        dr += ar * xr[i] + ai * xi[i]
-                        di += ar * xi[i] - ai * xr[i]
-                    }
-                    for i in 0..<n {
-                        let (ar, ai) = (vre[i + f * n], vim[i + f * n])
-                        xr[i] -= dr * ar - di * ai
-                        xi[i] -= dr * ai + di * ar
-                    }
-                }
-                var len = 0.0
-                for i in 0..<n { len += xr[i] * xr[i] + xi[i] * xi[i] }
-                len = len.squareRoot()
-                guard len > 0, len.isFinite else { break }
-                for i in 0..<n { xr[i] /= len; xi[i] /= len }
+                if !(worst <= 1e-8 * scale) { (xr, xi) = iterate(orthogonalise: false) }
             }
             // The largest component made real (a real eigenvalue's vector is real already).
             var big = 0, bigAbs = -1.0

@@ -136,6 +136,14 @@ struct EigenTests {
             let m = d.vectors.map(\.real)          // real vectors: their determinant is not zero
             let det = m[0] * (m[4] * m[8] - m[5] * m[7]) - m[1] * (m[3] * m[8] - m[5] * m[6]) + m[2] * (m[3] * m[7] - m[4] * m[6])
             #expect(Swift.abs(det) > 0.5, "own \(own): vectors \(m) are not independent")
+            // Defective matrices (Jordan blocks): fewer independent vectors than the multiplicity;
+            // every vector returned is still one (up to the eigenvalues' own error, ~1e-8 here).
+            for jordan in [[1, 1, 0, 1], [2, 1, 0, 0, 2, 1, 0, 0, 2]] as [[Double]] {
+                let k = jordan.count == 4 ? 2 : 3
+                let j = try eig(Tensor<Double>(jordan, shape: [k, k]))
+                let (worst, unit) = Self.residual(jordan, n: k, values: j.values, vectors: j.vectors)
+                #expect(worst < 1e-4 && unit, "own \(own), \(k) x \(k) Jordan block: residual \(worst), \(j.values)")
+            }
             // A symmetric matrix: real values, those of eigvalsh.
             let s: [Double] = [2, 1, 0, 1, 3, 1, 0, 1, 4]
             let sym = try eig(Tensor<Double>(s, shape: [3, 3]))
