@@ -334,7 +334,7 @@ final class RowKernel {
         }
     }
 
-    /// `+ - * /` on floats in tight loops: the same expressions as `State.binary` (Float results
+    /// `+ - * / %` on floats in tight loops: the same expressions as `State.binary` (Float results
     /// rounded from the exact Double result, as there). False for anything else.
     private func floatArithmetic(_ op: BinaryOp, _ t: DType, _ operand: DType, _ a: UnsafeMutablePointer<Double>,
                                  _ b: UnsafeMutablePointer<Double>, _ r: UnsafeMutablePointer<Double>, _ len: Int) -> Bool {
@@ -344,6 +344,8 @@ final class RowKernel {
         case .sub: for k in 0..<len { r[k] = a[k] - b[k] }
         case .mul: for k in 0..<len { r[k] = a[k] * b[k] }
         case .div: for k in 0..<len { r[k] = a[k] / b[k] }
+        case .rem where t == .float64: for k in 0..<len { r[k] = tandem_fmod(a[k], b[k]) }
+        case .rem: for k in 0..<len { r[k] = Double(tandem_fmodf(Float(a[k]), Float(b[k]))) }
         default: return false
         }
         if t == .float32 { for k in 0..<len { r[k] = Double(Float(r[k])) } }

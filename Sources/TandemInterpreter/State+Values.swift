@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import TandemIR
+import TandemMathC
 
 // The value semantics of the interpreter's instructions, shared by the point and row paths:
 // casts, unary and binary operations exactly as the generated C computes them.
@@ -150,7 +151,7 @@ extension State {
         case .sub: r = p - q
         case .mul: r = p * q
         case .div: r = p / q
-        case .rem: r = f32 ? Double(fmodf(Float(p), Float(q))) : fmod(p, q)
+        case .rem: r = f32 ? Double(tandem_fmodf(Float(p), Float(q))) : tandem_fmod(p, q)      // libm's bits, faster
         case .pow: r = f32 ? Double(powf(Float(p), Float(q))) : Glibc.pow(p, q)
         case .min: r = p.isNaN ? p : (q.isNaN ? q : (p < q ? p : q))
         case .max: r = p.isNaN ? p : (q.isNaN ? q : (p > q ? p : q))

@@ -9,6 +9,11 @@
 double tandem_exp(double x);
 float tandem_expf(float x);
 
+/// C's fmod (fmodf), bit for bit, as the kernels' `tk_fmod` / `tk_fmodf` compute it: a fused
+/// multiply-add instead of libm's loop (1.6 ns against 16-29).
+double tandem_fmod(double x, double y);
+float tandem_fmodf(float x, float y);
+
 /// `y[k] = tandem_exp(x[k])` for k < n.
 void tandem_exp_row(const double *x, double *y, long n);
 /// `y[k] = (double)tandem_expf((float)x[k])` for k < n (float values held as doubles).
