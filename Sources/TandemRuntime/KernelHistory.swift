@@ -154,12 +154,23 @@ public final class KernelHistory: Sendable {
     public func save() -> Bool {
         state.withLock { s in
             guard !s.added.isEmpty else { return true }
-            var merged = KernelHistory.readTable(path)      // what others wrote since this process read it
-            for (k, n) in s.added { merged[k, default: 0] += n }
-            if merged.count > KernelHistory.maxEntries {
-                merged = Dictionary(uniqueKeysWithValues: merged.sorted { $0.value > $1.value }.prefix(KernelHistory.maxEntries).map { ($0.key, $0.value) })
+            // What others wrote since this process read it, with this process's runs added: the
+            // file's sorted lines merged with the few added ones as bytes, or (a file not in
+            // that form, or one that would grow past `maxEntries`) through the whole table.
+            let current = KernelHistory.readBytes(path) ?? []
+            var table: [Digest: Int]? = nil
+            let bytes: [UInt8]
+            if let fast = KernelHistory.mergedLines(current, s.added) {
+                bytes = fast
+            } else {
+                var merged = KernelHistory.parseTable(current)
+                for (k, n) in s.added { merged[k, default: 0] += n }
+                if merged.count > KernelHistory.maxEntries {
+                    merged = Dictionary(uniqueKeysWithValues: merged.sorted { $0.value > $1.value }.prefix(KernelHistory.maxEntries).map { ($0.key, $0.value) })
+                }
+                bytes = KernelHistory.lines(merged)
+                table = merged
             }
-            let bytes = KernelHistory.lines(merged)
             let tmp = "\(path).\(getpid()).tmp"
             unlink(tmp)
             let fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600)
@@ -167,9 +178,64 @@ public final class KernelHistory: Sendable {
             let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress, bytes.count) }
             close(fd)
             guard n == bytes.count, rename(tmp, path) == 0 else { unlink(tmp); return false }
-            (s.added, s.table, s.file) = ([:], merged, nil)
+            (s.added, s.table, s.file) = ([:], table, table == nil ? bytes : nil)
             return true
         }
+    }
+
+    /// `text` (lines `<64 hex digits> <runs>` in increasing key order, as `save` writes them)
+    /// with `added`'s runs added: unchanged lines copied as they are, a key of both rewritten
+    /// with the sum, new keys inserted in order. Nil when a line is not such a line, the keys
+    /// are not increasing, or the result would hold more than `maxEntries` keys (the caller
+    /// then goes through the whole table). A process adds a few dozen keys to a history of
+    /// thousands: parsing, sorting and printing every line at each exit took 7-9 ms of a
+    /// 25 ms program run (6,658 lines); this is a copy.
+    static func mergedLines(_ text: [UInt8], _ added: [Digest: Int]) -> [UInt8]? {
+        let extra = added.sorted { $0.key < $1.key }
+        var out: [UInt8] = []
+        out.reserveCapacity(text.count + extra.count * 72)
+        var decimal = [UInt8](repeating: 0, count: 20)
+        func emit(_ key: Digest, _ runs: Int) {
+            key.appendHex(to: &out)
+            out.append(32)
+            var v = max(0, runs), n = 0
+            repeat { decimal[n] = UInt8(48 + v % 10); v /= 10; n += 1 } while v > 0
+            for i in (0..<n).reversed() { out.append(decimal[i]) }
+            out.append(10)
+        }
+        var next = 0, count = 0
+        var previous: Digest? = nil
+        let ok = text.withUnsafeBufferPointer { text -> Bool in
+            var i = 0
+            while i < text.count {
+                var end = i
+                while end < text.count && text[end] != 10 { end += 1 }
+                guard end - i >= 66, text[i + 64] == 32, let key = Digest(hex: text, at: i) else { return false }
+                if let previous, !(previous < key) { return false }
+                previous = key
+                var runs = 0
+                for j in (i + 65)..<end {
+                    let c = text[j]
+                    guard c >= 48, c <= 57, j - i < 65 + 18 else { return false }
+                    runs = runs * 10 + Int(c - 48)
+                }
+                guard runs > 0 else { return false }
+                while next < extra.count && extra[next].key < key { emit(extra[next].key, extra[next].value); next += 1; count += 1 }
+                if next < extra.count && extra[next].key == key {
+                    emit(key, runs + extra[next].value)
+                    next += 1
+                } else {
+                    out.append(contentsOf: text[i..<end])
+                    out.append(10)
+                }
+                count += 1
+                i = end + 1
+            }
+            return true
+        }
+        guard ok else { return nil }
+        while next < extra.count { emit(extra[next].key, extra[next].value); next += 1; count += 1 }
+        return count <= maxEntries ? out : nil
     }
 
     /// The file's text for `table`: a line `<64 hex digits> <runs>` a key, sorted by key (what

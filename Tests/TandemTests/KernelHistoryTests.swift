@@ -152,6 +152,49 @@ struct KernelHistoryTests {
         #expect(bad.withUnsafeBufferPointer { KernelHistory.lookUp(first, in: $0) } == nil)
     }
 
+    @Test("save merges a process's runs into the sorted lines as bytes, the same file the whole table gives; other files go through the table")
+    func mergedSave() {
+        var g = SystemRandomNumberGenerator()
+        func digest() -> KernelHistory.Digest { KernelHistory.Digest(bytes: (0..<32).map { _ in UInt8.random(in: 0...255, using: &g) }) }
+        var table: [KernelHistory.Digest: Int] = [:]
+        for n in 1...2000 { table[digest()] = n }
+        let file = KernelHistory.lines(table)
+        // Added runs: some of keys in the file (first and last among them), some new ones
+        // (before the first key, after the last, between).
+        var added: [KernelHistory.Digest: Int] = [:]
+        let sortedKeys = table.keys.sorted(by: <)
+        for k in [sortedKeys.first!, sortedKeys.last!] + sortedKeys.shuffled().prefix(30) { added[k, default: 0] += 7 }
+        for _ in 0..<40 { added[digest()] = 3 }
+        added[KernelHistory.Digest(bytes: [UInt8](repeating: 0, count: 32))] = 1
+        added[KernelHistory.Digest(bytes: [UInt8](repeating: 255, count: 32))] = 2
+        var merged = table
+        for (k, n) in added { merged[k, default: 0] += n }
+        #expect(KernelHistory.mergedLines(file, added) == KernelHistory.lines(merged))
+        #expect(KernelHistory.mergedLines([], added) == KernelHistory.lines(added))
+        // Not the sorted lines save writes: nil, so save parses the whole table.
+        var swapped = file
+        let lineLength = file.firstIndex(of: 10)! + 1
+        if file.count > 2 * lineLength, Array(file[0..<lineLength]) != Array(file[lineLength..<(2 * lineLength)]) {
+            let firstLine = Array(file[0..<lineLength])
+            let nextEnd = file[lineLength...].firstIndex(of: 10)! + 1
+            swapped = Array(file[lineLength..<nextEnd]) + firstLine + Array(file[nextEnd...])
+            #expect(KernelHistory.mergedLines(swapped, added) == nil, "keys out of order")
+        }
+        #expect(KernelHistory.mergedLines(Array("zz\n".utf8) + file, added) == nil, "a malformed line")
+        // Through the file: saved by the fast path, read back whole.
+        let path = TestScratch.path("history-merge")
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        #expect(fd >= 0 && file.withUnsafeBytes { write(fd, $0.baseAddress, file.count) } == file.count)
+        close(fd)
+        let (a, _) = kernels()
+        let history = KernelHistory(path: path)
+        history.record(a, runs: 4)
+        #expect(history.save())
+        let back = KernelHistory.readTable(path)
+        #expect(back.count == table.count + 1 && back[KernelHistory.digest(a)] == 4 && sortedKeys.allSatisfy { back[$0] == table[$0] })
+        #expect(history.runs(a) == 4, "after a save, the saved bytes answer")
+    }
+
     @Test("the hand-written structure text is reflection's, character for character (the history's keys stay)")
     func handWrittenDescription() throws {
         let x = Tensor<Double>.uniform([300, 7], seed: 41, in: -1...1)
