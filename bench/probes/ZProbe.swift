@@ -154,6 +154,19 @@ public enum ZProbe {
         return ["sum": try p.sum().item()]
     }
 
+    /// Tiny matrix products in a loop without reads: `m = (m @ r) * 0.999 + e` on k x k matrices,
+    /// `steps` times, then one sum. Seconds in all (bench/probes/tiny_matmul.py is NumPy's).
+    public static func tinyMatmul(k: Int, steps: Int) throws -> [String: Double] {
+        func now() -> Double { var ts = timespec(); clock_gettime(CLOCK_MONOTONIC, &ts); return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9 }
+        let r = Tensor(try Tensor<Double>.uniform([k, k], seed: 5, in: -0.5...0.5).scalars, shape: [k, k])
+        let e = Tensor(try Tensor<Double>.uniform([k, k], seed: 6, in: 0...0.01).scalars, shape: [k, k])
+        var m = Tensor<Double>.eye(k)
+        _ = try m.sum().item()
+        let t0 = now()
+        for _ in 0..<steps { m = m.matmul(r) * 0.999 + e }
+        let total = try m.sum().item()
+        return ["seconds": now() - t0, "sum": total]
+    }
     public static func trivial(n: Int) throws -> [String: Double] {
         let x = Tensor<Double>.uniform([n], seed: 1, in: 0...1)
         let a = try (x * 2 + 1).sum().item()
