@@ -118,7 +118,6 @@ extension LAPACK {
             var its = 0
             var l = 1
             repeat {
-                l = 1
                 var ll = nn
                 while ll >= 2 {
                     var s = Swift.abs(h[at(ll - 1, ll - 1)]) + Swift.abs(h[at(ll, ll)])
@@ -277,7 +276,7 @@ extension LAPACK {
                 if mr[k + k * n] == 0 && mi[k + k * n] == 0 { mr[k + k * n] = shift }      // exactly singular: nudge
                 let (pr, pi) = (mr[k + k * n], mi[k + k * n])
                 let d = pr * pr + pi * pi
-                for i in (k + 1)..<Swift.max(k + 1, n) {
+                for i in (k + 1)..<n {
                     let (xr, xi) = (mr[i + k * n], mi[i + k * n])
                     let lr = (xr * pr + xi * pi) / d, li = (xi * pr - xr * pi) / d
                     mr[i + k * n] = lr; mi[i + k * n] = li
@@ -303,7 +302,7 @@ extension LAPACK {
                         }
                     }
                     for i in stride(from: n - 1, through: 0, by: -1) {
-                        for k in (i + 1)..<Swift.max(i + 1, n) {
+                        for k in (i + 1)..<n {
                             let (ur, ui) = (mr[i + k * n], mi[i + k * n])
                             xr[i] -= ur * xr[k] - ui * xi[k]
                             xi[i] -= ur * xi[k] + ui * xr[k]
