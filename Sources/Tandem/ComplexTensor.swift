@@ -157,8 +157,8 @@ public struct ComplexTensor<RealType: ComplexComponent>: Sendable {
     ///     field[0, .all] = ComplexTensor(Complex(1.0, 0))
     ///     let interior = field[1..<7, 1..<7]
     public subscript(_ indices: any TensorIndexExpression...) -> ComplexTensor {
-        get { self[indices: indices.map(\.tensorIndex)] }
-        set { self[indices: indices.map(\.tensorIndex)] = newValue }
+        get { self[indices: TensorIndex.items(indices)] }
+        set { self[indices: TensorIndex.items(indices)] = newValue }
     }
 
     /// A view or write with a subscript built at run time.

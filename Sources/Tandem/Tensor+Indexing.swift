@@ -17,6 +17,16 @@ public enum TensorIndex: TensorIndexExpression, Sendable {
     /// What this value selects in a subscript.
     public var tensorIndex: TensorIndex { self }
 
+    /// The items of a variadic subscript (a loop, not `map(\.tensorIndex)`: a key path's
+    /// application cost more than the rest of a small view's making).
+    @inline(__always)
+    static func items(_ expressions: [any TensorIndexExpression]) -> [TensorIndex] {
+        var items: [TensorIndex] = []
+        items.reserveCapacity(expressions.count)
+        for e in expressions { items.append(e.tensorIndex) }
+        return items
+    }
+
     /// The view map (view index → source index) and the view's shape for `indices` into a
     /// tensor of `shape`. Not generic, and built in two passes straight into the map's arrays:
     /// subscripts are the commonest call of a stencil program, and the generic version with
@@ -248,8 +258,8 @@ extension Tensor {
     ///     let reds = a[stride(from: 1, to: 513, by: 2), .all]
     ///     grid[0, .all] = Tensor(1.0)
     public subscript(_ indices: any TensorIndexExpression...) -> Tensor {
-        get { view(indices.map(\.tensorIndex)) }
-        set { write(indices.map(\.tensorIndex), newValue) }
+        get { view(TensorIndex.items(indices)) }
+        set { write(TensorIndex.items(indices), newValue) }
     }
 
     /// A view or write with a subscript built at run time.

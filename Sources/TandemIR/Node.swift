@@ -237,15 +237,19 @@ public final class Node: @unchecked Sendable {
         withUnsafeTemporaryAllocation(of: Node.self, capacity: FreeList.inline) { room in
             var list = FreeList(room)
             op.forEachInput { list.push($0) }
-            op = .fill(.int(0))
+            op = Node.takenApart
             while var node = list.pop() {
                 guard isKnownUniquelyReferenced(&node) else { continue }
                 node.op.forEachInput { list.push($0) }
                 Node.release(node.op)
-                node.op = .fill(.int(0))
+                node.op = Node.takenApart
             }
         }
     }
+
+    /// The operation of a node taken apart: one shared value (`Op` is indirect, so a fresh
+    /// `.fill` here would allocate a box for every node freed).
+    private static let takenApart: Op = .fill(.int(0))
 
     /// A stack of nodes to take apart: in `room` (on the caller's stack) up to its capacity,
     /// then in an array.
