@@ -46,7 +46,7 @@ public enum KernelCheck {
                 switch spec.dtype {
                 case .float32, .float64: b.store(.float(-2 + 4 * u), at: i)
                 case .int8, .int16, .int32, .int64: b.store(.int(Int64(u * 41) - 20), at: i)
-                case .uint8, .uint16, .uint32: b.store(.int(Int64(u * 41)), at: i)
+                case .uint8, .uint16, .uint32, .uint64: b.store(.int(Int64(u * 41)), at: i)
                 case .bool: b.store(.bool(u < 0.5), at: i)
                 }
             }

@@ -268,8 +268,9 @@ extension LoopRecorder {
         switch op {
         case .add, .sub: reduce = .sum
         case .mul: reduce = .prod
-        case .max: reduce = .max
-        case .min: reduce = .min
+        // (uint64's ordering is not the reductions' signed one: its max and min stay loops)
+        case .max where value.dtype != .uint64: reduce = .max
+        case .min where value.dtype != .uint64: reduce = .min
         default: return nil
         }
         let d = f.extents.count

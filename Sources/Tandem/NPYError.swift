@@ -55,7 +55,7 @@ public enum NPYError: Error, CustomStringConvertible, Equatable, Sendable {
             return "\(path): .npy format version \(major).\(minor) is not supported (1.0, 2.0 and 3.0 are)"
         case let .unsupportedDType(path, descr):
             return "\(path): NumPy dtype \(descr)\(NPYFormat.numpyName(descr).map { " (\($0))" } ?? "") is not supported;"
-                + " Tandem supports bool '|b1', int8 '|i1', int16 '<i2', int32 '<i4', int64 '<i8', uint8 '|u1', uint16 '<u2', uint32 '<u4', float32 '<f4' and float64 '<f8', and complex64 '<c8' and complex128 '<c16' as ComplexTensor (either byte order)"
+                + " Tandem supports bool '|b1', int8 '|i1', int16 '<i2', int32 '<i4', int64 '<i8', uint8 '|u1', uint16 '<u2', uint32 '<u4', uint64 '<u8', float32 '<f4' and float64 '<f8', and complex64 '<c8' and complex128 '<c16' as ComplexTensor (either byte order)"
         case let .dtypeMismatch(path, file, requested):
             return "\(path): holds \(file) values, not \(requested) (pass converting: true to convert them)"
         case let .complexMismatch(path, file, requested):

@@ -132,6 +132,7 @@ enum NPYFormat {
         case "u1": dtype = .uint8
         case "u2": dtype = .uint16
         case "u4": dtype = .uint32
+        case "u8": dtype = .uint64
         case "i4": dtype = .int32
         case "i8": dtype = .int64
         case "f4": dtype = .float32
@@ -271,6 +272,7 @@ enum NPYFormat {
         case .uint8: "|u1"
         case .uint16: "<u2"
         case .uint32: "<u4"
+        case .uint64: "<u8"
         case .int32: "<i4"
         case .int64: "<i8"
         case .float32: "<f4"

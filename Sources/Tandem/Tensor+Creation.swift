@@ -36,7 +36,8 @@ extension Tensor where Scalar: NumericTensorScalar {
     ///     let x = Tensor<Double>.arange(0, 1, step: 0.25)
     public static func arange(_ start: Scalar, _ end: Scalar, step: Scalar = 1) -> Tensor {
         precondition(step != 0, "arange: step must not be zero")
-        let span = (end.literal.asDouble - start.literal.asDouble) / step.literal.asDouble
+        let t = Scalar.dtype
+        let span = (end.literal.asDouble(of: t) - start.literal.asDouble(of: t)) / step.literal.asDouble(of: t)
         let n = Swift.max(0, Int(span.rounded(.up)))
         return Tensor(.iota(start: start.literal, step: step.literal), shape: [n])
     }

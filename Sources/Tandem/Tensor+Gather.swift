@@ -205,6 +205,7 @@ extension Tensor {
                 case .int32: addAt(ob, vb, targets, { (a: Int32, b: Int32) in a &+ b })
                 case .int16: addAt(ob, vb, targets, { (a: Int16, b: Int16) in a &+ b })
                 case .int8: addAt(ob, vb, targets, { (a: Int8, b: Int8) in a &+ b })
+                case .uint64: addAt(ob, vb, targets, { (a: UInt64, b: UInt64) in a &+ b })
                 case .uint32: addAt(ob, vb, targets, { (a: UInt32, b: UInt32) in a &+ b })
                 case .uint16: addAt(ob, vb, targets, { (a: UInt16, b: UInt16) in a &+ b })
                 case .uint8: addAt(ob, vb, targets, { (a: UInt8, b: UInt8) in a &+ b })

@@ -121,9 +121,16 @@ public enum TensorIndex: TensorIndexExpression, Sendable {
     }
 }
 
-/// Integer element types (`Int8` ... `Int64`, `UInt8`, `UInt16`, `UInt32`): bitwise operations
+/// Integer element types (`Int8` ... `Int64`, `UInt8` ... `UInt64`): bitwise operations
 /// and shifts, integer means.
 public protocol IntegerTensorScalar: NumericTensorScalar, BinaryInteger {}
+
+/// `UInt64` (NumPy's `uint64`): sums and products stay `UInt64` (wrapping), as NumPy keeps them;
+/// ordering, division, remainders and right shifts are unsigned; conversions to floats read the
+/// value unsigned, and floats convert saturating at 0 and 2^64 - 1.
+///
+///     let h = Tensor<UInt64>([UInt64.max, 1]) >> 1        // 9223372036854775807, 0
+extension UInt64: IntegerTensorScalar {}
 
 /// Integer element types that can index (`Int32`, `Int64`).
 public protocol IndexTensorScalar: IntegerTensorScalar {}

@@ -189,6 +189,7 @@ enum NPYTensors {
         case .uint8: return wrap(UInt8.self)
         case .uint16: return wrap(UInt16.self)
         case .uint32: return wrap(UInt32.self)
+        case .uint64: return wrap(UInt64.self)
         case .float32: return wrap(Float.self)
         case .float64: return wrap(Double.self)
         }

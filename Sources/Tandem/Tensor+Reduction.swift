@@ -17,6 +17,7 @@ extension Tensor {
             precondition(ax.allSatisfy { shape[$0] > 0 },
                          "\(name): zero-size array to reduction operation \(name) which has no identity")
         }
+        if Scalar.dtype == .uint64 && (op == .max || op == .min || op.isArg) { return unsignedOrdered(op, ax, keepDims: keepDims, name) }
         let kept = (0..<rank).filter { !ax.contains($0) }
         let reduced = Node(.reduce(op, node, axes: ax), dtype: R.dtype, shape: kept.map { shape[$0] })
         guard keepDims else { return Tensor<R>(node: reduced) }
@@ -26,6 +27,22 @@ extension Tensor {
         for (i, d) in kept.enumerated() { coef[i * rank + d] = 1 }
         let map = AffineMap(inRank: kept.count, outRank: rank, offset: [Int].filled(0, count: kept.count), coef: coef)
         return Tensor<R>(.view(reduced, map), shape: outShape)
+    }
+
+    /// A `uint64` maximum, minimum or arg reduction. Reductions order integers as `Int64`
+    /// (their accumulators, in C, in OpenCL and CUDA, in the interpreter and in the combine of
+    /// split reductions' parts), so the values go in with their top bit flipped, which maps
+    /// unsigned order onto signed order, and a maximum or minimum comes out flipped back: two
+    /// `xor`s fused into the reduction's kernel, and one ordering everywhere.
+    private func unsignedOrdered<R: TensorScalar>(_ op: ReduceOp, _ axes: [Int], keepDims: Bool, _ name: String) -> Tensor<R> {
+        let top = Literal.int(Int64.min)
+        let flipped = Node(.binary(.bitXor, node, Node(.fill(top), dtype: .uint64, shape: shape)), dtype: .uint64, shape: shape)
+        let signed = Tensor<Int64>(node: Node(.cast(flipped), dtype: .int64, shape: shape))
+        if op.isArg { return signed.reduce(op, axes, keepDims: keepDims, name) }
+        let extreme: Tensor<Int64> = signed.reduce(op, axes, keepDims: keepDims, name)
+        let back = Node(.cast(extreme.node), dtype: .uint64, shape: extreme.shape)
+        return Tensor<R>(node: Node(.binary(.bitXor, back, Node(.fill(top), dtype: .uint64, shape: extreme.shape)),
+                                    dtype: .uint64, shape: extreme.shape))
     }
 }
 

@@ -18,6 +18,7 @@ extension Tensor where Scalar: NumericTensorScalar {
         case .int32: return keys(Int32.self)
         case .int16: return keys(Int16.self)
         case .int8: return keys(Int8.self)
+        case .uint64: return keys(UInt64.self)
         case .uint32: return keys(UInt32.self)
         case .uint16: return keys(UInt16.self)
         case .uint8: return keys(UInt8.self)

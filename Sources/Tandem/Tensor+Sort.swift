@@ -102,6 +102,7 @@ extension Tensor where Scalar: NumericTensorScalar {
         case .int32: untyped(sortedNaNLast(typed(lane, Int32.self)[...]))
         case .int16: untyped(sortedNaNLast(typed(lane, Int16.self)[...]))
         case .int8: untyped(sortedNaNLast(typed(lane, Int8.self)[...]))
+        case .uint64: untyped(sortedNaNLast(typed(lane, UInt64.self)[...]))
         case .uint32: untyped(sortedNaNLast(typed(lane, UInt32.self)[...]))
         case .uint16: untyped(sortedNaNLast(typed(lane, UInt16.self)[...]))
         case .uint8: untyped(sortedNaNLast(typed(lane, UInt8.self)[...]))
@@ -118,6 +119,7 @@ extension Tensor where Scalar: NumericTensorScalar {
         case .int32: stableOrder(typed(lane, Int32.self)[...])
         case .int16: stableOrder(typed(lane, Int16.self)[...])
         case .int8: stableOrder(typed(lane, Int8.self)[...])
+        case .uint64: stableOrder(typed(lane, UInt64.self)[...])
         case .uint32: stableOrder(typed(lane, UInt32.self)[...])
         case .uint16: stableOrder(typed(lane, UInt16.self)[...])
         case .uint8: stableOrder(typed(lane, UInt8.self)[...])
@@ -189,6 +191,7 @@ extension Tensor where Scalar: NumericTensorScalar {
                 case .int32: scanRaw(src, dst, Int32.self, lanes: lo..<hi, n: n, kind)
                 case .int16: scanRaw(src, dst, Int16.self, lanes: lo..<hi, n: n, kind)
                 case .int8: scanRaw(src, dst, Int8.self, lanes: lo..<hi, n: n, kind)
+                case .uint64: scanRaw(src, dst, UInt64.self, lanes: lo..<hi, n: n, kind)
                 case .uint32: scanRaw(src, dst, UInt32.self, lanes: lo..<hi, n: n, kind)
                 case .uint16: scanRaw(src, dst, UInt16.self, lanes: lo..<hi, n: n, kind)
                 case .uint8: scanRaw(src, dst, UInt8.self, lanes: lo..<hi, n: n, kind)
@@ -232,6 +235,7 @@ extension Int64: ScanElement {}
 extension Int32: ScanElement {}
 extension Int16: ScanElement {}
 extension Int8: ScanElement {}
+extension UInt64: ScanElement {}
 extension UInt32: ScanElement {}
 extension UInt16: ScanElement {}
 extension UInt8: ScanElement {}
@@ -374,6 +378,7 @@ extension Int64: RadixInteger {}
 extension Int32: RadixInteger {}
 extension Int16: RadixInteger {}
 extension Int8: RadixInteger {}
+extension UInt64: RadixInteger {}
 extension UInt32: RadixInteger {}
 extension UInt16: RadixInteger {}
 extension UInt8: RadixInteger {}

@@ -439,7 +439,7 @@ struct Emitter {
                 // overflows a promoted int), then back to the operand type.
                 let u = operand.bits <= 32 ? "uint32_t" : "uint64_t"
                 let ct = Emitter.ctype(operand)
-                if operand == .int32 || operand == .int64 {
+                if operand == .int32 || operand == .int64 || operand == .uint64 {
                     let s = operand.shortName
                     switch op {
                     case .div: return "tk_div_\(s)(\(x), \(y))"
@@ -491,6 +491,7 @@ struct Emitter {
         case .bool: return "(uint8_t)(\(x) != 0)"
         case .int32: return from.isFloatingPoint ? "tk_f2i32((double)\(x))" : "(int32_t)\(x)"
         case .int64: return from.isFloatingPoint ? "tk_f2i64((double)\(x))" : "(int64_t)\(x)"
+        case .uint64: return from.isFloatingPoint ? "tk_f2u64((double)\(x))" : "(uint64_t)\(x)"
         case .int8, .int16, .uint8, .uint16, .uint32:
             let ct = ctype(to), (lo, hi) = to.integerRange
             return from.isFloatingPoint ? "(\(ct))tk_f2iw((double)\(x), \(lo), \(hi))" : "(\(ct))\(x)"
@@ -509,6 +510,7 @@ struct Emitter {
         case .uint8: "uint8_t"
         case .uint16: "uint16_t"
         case .uint32: "uint32_t"
+        case .uint64: "uint64_t"
         case .float32: "float"
         case .float64: "double"
         }

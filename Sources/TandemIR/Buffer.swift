@@ -87,7 +87,7 @@ public final class Buffer: @unchecked Sendable {
     public func literal(at i: Int) -> Literal {
         switch dtype {
         case .bool: .bool(pointer.load(fromByteOffset: i, as: UInt8.self) != 0)
-        case .int8, .int16, .int32, .int64, .uint8, .uint16, .uint32: .int(dtype.loadInteger(pointer, i))
+        case .int8, .int16, .int32, .int64, .uint8, .uint16, .uint32, .uint64: .int(dtype.loadInteger(pointer, i))
         case .float32: .float(Double(pointer.load(fromByteOffset: i * 4, as: Float.self)))
         case .float64: .float(pointer.load(fromByteOffset: i * 8, as: Double.self))
         }
@@ -97,7 +97,7 @@ public final class Buffer: @unchecked Sendable {
     public func store(_ value: Literal, at i: Int) {
         switch (dtype, value.converted(to: dtype)) {
         case (.bool, let v): pointer.storeBytes(of: v.asInt64 != 0 ? 1 : 0, toByteOffset: i, as: UInt8.self)
-        case (.int8, let v), (.int16, let v), (.int32, let v), (.int64, let v), (.uint8, let v), (.uint16, let v), (.uint32, let v):
+        case (.int8, let v), (.int16, let v), (.int32, let v), (.int64, let v), (.uint8, let v), (.uint16, let v), (.uint32, let v), (.uint64, let v):
             dtype.storeInteger(v.asInt64, pointer, i)
         case (.float32, let v): pointer.storeBytes(of: Float(v.asDouble), toByteOffset: i * 4, as: Float.self)
         case (.float64, let v): pointer.storeBytes(of: v.asDouble, toByteOffset: i * 8, as: Double.self)

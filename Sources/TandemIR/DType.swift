@@ -5,6 +5,10 @@ public enum DType: UInt8, Sendable, Hashable, CaseIterable, CustomStringConverti
     // New cases go at the end: the raw values name dtypes in plan-cache keys.
     case bool, int32, int64, float32, float64
     case int8, int16, uint8, uint16, uint32
+    /// Held everywhere as the bits of an `Int64` (`Literal.int`, the interpreter's registers):
+    /// the operations where the two differ (ordering, division, right shifts, conversions to and
+    /// from floats) are the unsigned ones wherever a dtype decides them.
+    case uint64
 
     /// Bytes per element in memory.
     public var byteSize: Int {
@@ -12,17 +16,17 @@ public enum DType: UInt8, Sendable, Hashable, CaseIterable, CustomStringConverti
         case .bool, .int8, .uint8: 1
         case .int16, .uint16: 2
         case .int32, .uint32, .float32: 4
-        case .int64, .float64: 8
+        case .int64, .uint64, .float64: 8
         }
     }
 
     public var isFloatingPoint: Bool { self == .float32 || self == .float64 }
     public var isInteger: Bool { !isFloatingPoint && self != .bool }
-    /// `uint8`, `uint16`, `uint32`.
-    public var isUnsigned: Bool { self == .uint8 || self == .uint16 || self == .uint32 }
+    /// `uint8`, `uint16`, `uint32`, `uint64`.
+    public var isUnsigned: Bool { self == .uint8 || self == .uint16 || self == .uint32 || self == .uint64 }
     /// Integer types narrower than 64 bits: their values are held in an `Int64` sign- or
     /// zero-extended, and every operation's result is wrapped back to the width (`wrap`).
-    public var isNarrowInteger: Bool { isInteger && self != .int64 }
+    public var isNarrowInteger: Bool { isInteger && byteSize < 8 }
 
     /// Bits of an integer type (64 for `int64`; 0 for others).
     public var bits: Int { isInteger ? byteSize * 8 : 0 }
@@ -42,7 +46,8 @@ public enum DType: UInt8, Sendable, Hashable, CaseIterable, CustomStringConverti
         }
     }
 
-    /// The smallest and largest values of an integer type (float-to-int casts saturate there).
+    /// The smallest and largest values of an integer type (float-to-int casts saturate there);
+    /// for `uint64`, whose largest value no `Int64` holds, `Int64`'s (see `Literal.saturatingUInt64`).
     public var integerRange: (min: Int64, max: Int64) {
         switch self {
         case .int8: (Int64(Int8.min), Int64(Int8.max))
@@ -66,6 +71,7 @@ public enum DType: UInt8, Sendable, Hashable, CaseIterable, CustomStringConverti
         case .uint8: "uint8"
         case .uint16: "uint16"
         case .uint32: "uint32"
+        case .uint64: "uint64"
         case .float32: "float32"
         case .float64: "float64"
         }
@@ -82,6 +88,7 @@ public enum DType: UInt8, Sendable, Hashable, CaseIterable, CustomStringConverti
         case .uint8: "u8"
         case .uint16: "u16"
         case .uint32: "u32"
+        case .uint64: "u64"
         case .float32: "f32"
         case .float64: "f64"
         }
@@ -104,6 +111,13 @@ public enum Literal: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// The value as a `Double` when the literal is of type `dtype` (a `uint64` literal's bits
+    /// read unsigned).
+    public func asDouble(of dtype: DType) -> Double {
+        if dtype == .uint64, case .int(let v) = self { return Double(UInt64(bitPattern: v)) }
+        return asDouble
+    }
+
     public var asInt64: Int64 {
         switch self {
         case .float(let v): Literal.saturatingInt64(v)
@@ -122,6 +136,9 @@ public enum Literal: Hashable, Sendable, CustomStringConvertible {
             case .float(let v): return .bool(v != 0)  // NaN != 0 is true, as in C and NumPy
             }
         case .int64: return .int(asInt64)
+        case .uint64:
+            if case .float(let v) = self { return .int(Literal.saturatingUInt64(v)) }
+            return .int(asInt64)
         case .int8, .int16, .int32, .uint8, .uint16, .uint32:
             switch self {
             case .float(let v): return .int(Literal.saturating(v, to: dtype))
@@ -140,9 +157,18 @@ public enum Literal: Hashable, Sendable, CustomStringConvertible {
         return Int64(v.rounded(.towardZero))
     }
 
+    /// Float to `uint64` as Tandem defines it (the result's bits as an `Int64`): truncation toward
+    /// zero, NaN to 0, saturation at 0 and 2^64 - 1.
+    public static func saturatingUInt64(_ v: Double) -> Int64 {
+        if v.isNaN || v <= 0 { return 0 }
+        if v >= 18446744073709551615.0 { return -1 }
+        return Int64(bitPattern: UInt64(v.rounded(.towardZero)))
+    }
+
     /// Float to a narrow integer type as Tandem defines it: truncation toward zero, NaN to 0,
     /// saturation at the type's bounds (a negative value to an unsigned type gives 0).
     public static func saturating(_ v: Double, to dtype: DType) -> Int64 {
+        if dtype == .uint64 { return saturatingUInt64(v) }
         let (lo, hi) = dtype.integerRange
         if v.isNaN { return 0 }
         if v >= Double(hi) { return hi }
@@ -168,7 +194,7 @@ public enum Literal: Hashable, Sendable, CustomStringConvertible {
 }
 
 /// A Swift type that can be a tensor element: `Float`, `Double`, `Int8`, `Int16`, `Int32`,
-/// `Int64`, `UInt8`, `UInt16`, `UInt32` or `Bool`.
+/// `Int64`, `UInt8`, `UInt16`, `UInt32`, `UInt64` or `Bool`.
 public protocol TensorScalar: Sendable, Hashable, CustomStringConvertible {
     /// The element type tag of this Swift type.
     static var dtype: DType { get }
@@ -212,6 +238,7 @@ extension Int64: IntegerTensorScalarLiteral { public static var dtype: DType { .
 extension UInt8: IntegerTensorScalarLiteral { public static var dtype: DType { .uint8 } }
 extension UInt16: IntegerTensorScalarLiteral { public static var dtype: DType { .uint16 } }
 extension UInt32: IntegerTensorScalarLiteral { public static var dtype: DType { .uint32 } }
+extension UInt64: IntegerTensorScalarLiteral { public static var dtype: DType { .uint64 } }
 
 extension Bool: TensorScalar {
     public static var dtype: DType { .bool }
@@ -221,7 +248,7 @@ extension Bool: TensorScalar {
 
 extension DType {
     /// Element `i` of a buffer of this integer (or Bool) type at `p`, widened to `Int64`
-    /// (sign-extended for signed types, zero-extended for unsigned ones and Bool).
+    /// (sign-extended for signed types, zero-extended for unsigned ones and Bool; `uint64`'s bits).
     @inline(__always)
     public func loadInteger(_ p: UnsafeRawPointer, _ i: Int) -> Int64 {
         switch self {
@@ -231,7 +258,7 @@ extension DType {
         case .uint16: Int64(p.load(fromByteOffset: i * 2, as: UInt16.self))
         case .int32: Int64(p.load(fromByteOffset: i * 4, as: Int32.self))
         case .uint32: Int64(p.load(fromByteOffset: i * 4, as: UInt32.self))
-        case .int64: p.load(fromByteOffset: i * 8, as: Int64.self)
+        case .int64, .uint64: p.load(fromByteOffset: i * 8, as: Int64.self)
         case .float32, .float64: preconditionFailure("\(self) is not an integer type")
         }
     }

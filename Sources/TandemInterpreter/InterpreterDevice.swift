@@ -578,7 +578,7 @@ struct State {
         let i = index(accesses[s.access])
         let p = pointers[s.buffer]
         switch dtypes[s.buffer] {
-        case .bool, .int8, .int16, .int32, .int64, .uint8, .uint16, .uint32: dtypes[s.buffer].storeInteger(v.i, p, i)
+        case .bool, .int8, .int16, .int32, .int64, .uint8, .uint16, .uint32, .uint64: dtypes[s.buffer].storeInteger(v.i, p, i)
         case .float32: p.storeBytes(of: Float(v.f), toByteOffset: i * 4, as: Float.self)
         case .float64: p.storeBytes(of: v.f, toByteOffset: i * 8, as: Double.self)
         }
@@ -592,7 +592,7 @@ struct State {
     /// Element `i` of a buffer of `dtype` at `p` (the row path loads single elements this way too).
     static func load(_ p: UnsafeMutableRawPointer, _ dtype: DType, _ i: Int) -> Value {
         switch dtype {
-        case .bool, .int8, .int16, .int32, .int64, .uint8, .uint16, .uint32: return Value(f: 0, i: dtype.loadInteger(p, i))
+        case .bool, .int8, .int16, .int32, .int64, .uint8, .uint16, .uint32, .uint64: return Value(f: 0, i: dtype.loadInteger(p, i))
         case .float32: return Value(f: Double(p.load(fromByteOffset: i * 4, as: Float.self)), i: 0)
         case .float64: return Value(f: p.load(fromByteOffset: i * 8, as: Double.self), i: 0)
         }

@@ -275,7 +275,7 @@ final class RowKernel {
                     // Integers and Bool widen as they are (`State.cast`); counting a mask
                     // (`(x .> 0).sum()`) went through the generic cast an element, 3x a max's time.
                     for k in 0..<total { ri[k] = ai[k] }
-                } else if t == .float64 && !from.isFloatingPoint {
+                } else if t == .float64 && !from.isFloatingPoint && from != .uint64 {
                     for k in 0..<total { rf[k] = Double(ai[k]) }
                 } else if t.isInteger && !from.isFloatingPoint {
                     // Narrowing (or widening) between integers and Bool: wrapped to the width.
@@ -363,6 +363,21 @@ final class RowKernel {
                                    _ bf: UnsafeMutablePointer<Double>, _ bi: UnsafeMutablePointer<Int64>,
                                    _ rf: UnsafeMutablePointer<Double>, _ ri: UnsafeMutablePointer<Int64>, _ len: Int) -> Bool {
         let float = operand == .float64 || operand == .float32
+        if operand == .uint64 {
+            // Held as Int64 bits: ordering, division and remainder are the unsigned ones
+            // (`State.unsigned64`, value by value); the rest are the same bits as int64's.
+            switch op {
+            case .eq, .ne, .and, .or, .add, .sub, .mul, .bitAnd, .bitOr, .bitXor: break
+            case .lt, .le, .gt, .ge:
+                guard t == .bool else { return false }
+                // Signed and unsigned variants of one integer type may alias (Swift's rule).
+                let ua = UnsafeMutableRawPointer(ai).assumingMemoryBound(to: UInt64.self)
+                let ub = UnsafeMutableRawPointer(bi).assumingMemoryBound(to: UInt64.self)
+                compare(op, ua, ub, ri, len)
+                return true
+            default: return false
+            }
+        }
         switch op {
         case .eq, .ne, .lt, .le, .gt, .ge:
             guard t == .bool, float || operand.isInteger || operand == .bool else { return false }
@@ -400,7 +415,7 @@ final class RowKernel {
             // Narrow integers are held extended to 64 bits: wrapped back to their width.
             if t == .int32 {
                 for k in 0..<len { ri[k] = Int64(Int32(truncatingIfNeeded: ri[k])) }
-            } else if t != .int64 {
+            } else if t != .int64 && t != .uint64 {
                 for k in 0..<len { ri[k] = t.wrap(ri[k]) }
             }
         default:
@@ -443,7 +458,7 @@ final class RowKernel {
         case .float32:
             let q = p.assumingMemoryBound(to: Float.self)
             for k in 0..<len { rf[k] = Double(q[x0 &+ k &* step]) }
-        case .int64:
+        case .int64, .uint64:
             let q = p.assumingMemoryBound(to: Int64.self)
             if step == 1 {
                 ri.update(from: q + x0, count: len)
@@ -489,7 +504,7 @@ final class RowKernel {
         case .float32:
             let q = p.assumingMemoryBound(to: Float.self)
             for k in 0..<len { q[x0 &+ k &* step] = Float(vf[k]) }
-        case .int64: storeIntegers(Int64.self, p, x0, step, len, vi)
+        case .int64, .uint64: storeIntegers(Int64.self, p, x0, step, len, vi)
         case .int32: storeIntegers(Int32.self, p, x0, step, len, vi)
         case .bool, .uint8, .int8: storeIntegers(UInt8.self, p, x0, step, len, vi)
         case .int16, .uint16: storeIntegers(UInt16.self, p, x0, step, len, vi)

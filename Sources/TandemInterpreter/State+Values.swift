@@ -14,9 +14,10 @@ extension State {
         switch t {
         case .bool: return Value(f: 0, i: (from.isFloatingPoint ? v.f != 0 : v.i != 0) ? 1 : 0)
         case .int64: return Value(f: 0, i: from.isFloatingPoint ? Literal.saturatingInt64(v.f) : v.i)
-        case .int8, .int16, .int32, .uint8, .uint16, .uint32:
+        case .int8, .int16, .int32, .uint8, .uint16, .uint32, .uint64:
             return Value(f: 0, i: from.isFloatingPoint ? Literal.saturating(v.f, to: t) : t.wrap(v.i))
-        case .float32, .float64: return Self.fromDouble(from.isFloatingPoint ? v.f : Double(v.i), t)
+        case .float32, .float64:
+            return Self.fromDouble(from.isFloatingPoint ? v.f : (from == .uint64 ? Double(UInt64(bitPattern: v.i)) : Double(v.i)), t)
         }
     }
 
@@ -26,7 +27,7 @@ extension State {
         if t.isInteger {
             switch op {
             case .neg: return Self.fromInt(0 &- v.i, t)
-            case .abs: return Self.fromInt(v.i < 0 ? 0 &- v.i : v.i, t)
+            case .abs: return Self.fromInt(v.i < 0 && !t.isUnsigned ? 0 &- v.i : v.i, t)
             case .bitNot: return Self.fromInt(~v.i, t)
             default: preconditionFailure("\(op) is not defined for integers")
             }
@@ -106,6 +107,7 @@ extension State {
 
     /// A binary operation on operands of type `operand`, with result type `t`.
     static func binary(_ op: BinaryOp, _ x: Value, _ y: Value, operand: DType, _ t: DType) -> Value {
+        if operand == .uint64 { return unsigned64(op, UInt64(bitPattern: x.i), UInt64(bitPattern: y.i), t) }
         switch op {
         case .eq: return Self.bool(operand.isFloatingPoint ? x.f == y.f : x.i == y.i)
         case .ne: return Self.bool(operand.isFloatingPoint ? x.f != y.f : x.i != y.i)
@@ -163,6 +165,45 @@ extension State {
         return Value(f: r, i: 0)
     }
 
+    /// A binary operation on `uint64` operands (held as `Int64` bits elsewhere): ordering,
+    /// division, remainder, powers and right shifts are the unsigned ones, as the C computes them
+    /// (`tk_div_u64` and the others).
+    static func unsigned64(_ op: BinaryOp, _ p: UInt64, _ q: UInt64, _ t: DType) -> Value {
+        let r: UInt64
+        switch op {
+        case .eq: return Self.bool(p == q)
+        case .ne: return Self.bool(p != q)
+        case .lt: return Self.bool(p < q)
+        case .le: return Self.bool(p <= q)
+        case .gt: return Self.bool(p > q)
+        case .ge: return Self.bool(p >= q)
+        case .and: return Value(f: 0, i: Int64(bitPattern: p & q))
+        case .or: return Value(f: 0, i: Int64(bitPattern: p | q))
+        case .add: r = p &+ q
+        case .sub: r = p &- q
+        case .mul: r = p &* q
+        case .div: r = q == 0 ? 0 : p / q
+        case .rem: r = q == 0 ? 0 : p % q
+        case .pow:
+            var acc: UInt64 = 1, x = p, e = q
+            while e != 0 {
+                if e & 1 != 0 { acc = acc &* x }
+                x = x &* x
+                e >>= 1
+            }
+            r = acc
+        case .min: r = Swift.min(p, q)
+        case .max: r = Swift.max(p, q)
+        case .bitAnd: r = p & q
+        case .bitOr: r = p | q
+        case .bitXor: r = p ^ q
+        case .shiftLeft: r = q >= 64 ? 0 : p << q
+        case .shiftRight: r = q >= 64 ? 0 : p >> q
+        default: preconditionFailure("\(op) is not defined for integers")
+        }
+        return Self.fromInt(Int64(bitPattern: r), t)
+    }
+
     /// A gather's index: negative counts from the end, then clamped into `0..<extent` (as
     /// `tk_clamp_index` in C).
     static func clampIndex(_ i: Int64, _ extent: Int64) -> Int64 {
@@ -187,6 +228,7 @@ extension State {
         switch t {
         case .float32: Value(f: Double(Float(d)), i: 0)
         case .float64: Value(f: d, i: 0)
+        case .uint64: Value(f: 0, i: Literal.saturatingUInt64(d))
         default: Self.fromInt(Literal.saturatingInt64(d), t)
         }
     }
@@ -195,7 +237,7 @@ extension State {
         switch t {
         case .bool: Value(f: 0, i: i != 0 ? 1 : 0)
         case .int8, .int16, .int32, .uint8, .uint16, .uint32: Value(f: 0, i: t.wrap(i))
-        case .int64: Value(f: 0, i: i)
+        case .int64, .uint64: Value(f: 0, i: i)
         case .float32: Value(f: Double(Float(i)), i: 0)
         case .float64: Value(f: Double(i), i: 0)
         }

@@ -199,6 +199,11 @@ static inline int32_t tk_shl_i32(int32_t a, int32_t b) { return (b < 0 || b >= 3
 static inline int64_t tk_shl_i64(int64_t a, int64_t b) { return (b < 0 || b >= 64) ? 0 : (int64_t)((uint64_t)a << b); }
 static inline int32_t tk_shr_i32(int32_t a, int32_t b) { return (b < 0 || b >= 32) ? (a < 0 ? -1 : 0) : a >> b; }
 static inline int64_t tk_shr_i64(int64_t a, int64_t b) { return (b < 0 || b >= 64) ? (a < 0 ? -1 : 0) : a >> b; }
+static inline uint64_t tk_div_u64(uint64_t a, uint64_t b) { return b == 0 ? 0 : a / b; }
+static inline uint64_t tk_rem_u64(uint64_t a, uint64_t b) { return b == 0 ? 0 : a % b; }
+static inline uint64_t tk_pow_u64(uint64_t a, uint64_t b) { uint64_t r = 1; while (b) { if (b & 1) r *= a; a *= a; b >>= 1; } return r; }
+static inline uint64_t tk_shl_u64(uint64_t a, uint64_t b) { return b >= 64 ? 0 : a << b; }
+static inline uint64_t tk_shr_u64(uint64_t a, uint64_t b) { return b >= 64 ? 0 : a >> b; }
 static inline int64_t tk_shl_w(int64_t a, int64_t b, int64_t w) { return (b < 0 || b >= w) ? 0 : (int64_t)((uint64_t)a << b); }
 static inline int64_t tk_shr_w(int64_t a, int64_t b, int64_t w) { return (b < 0 || b >= w) ? (a < 0 ? -1 : 0) : a >> b; }
 static inline int64_t tk_clamp_index(int64_t i, int64_t n) { i = i < 0 ? i + n : i; return i < 0 ? 0 : (i >= n ? n - 1 : i); }
@@ -208,6 +213,7 @@ static inline double tk_max_f64(double a, double b) { return a != a ? a : (b != 
 static inline double tk_min_f64(double a, double b) { return a != a ? a : (b != b ? b : (a < b ? a : b)); }
 static inline int32_t tk_f2i32(double x) { return x != x ? 0 : (x >= 2147483647.0 ? INT32_MAX : (x <= -2147483648.0 ? INT32_MIN : (int32_t)x)); }
 static inline int64_t tk_f2iw(double x, int64_t lo, int64_t hi) { return x != x ? 0 : (x >= (double)hi ? hi : (x <= (double)lo ? lo : (int64_t)x)); }
+static inline uint64_t tk_f2u64(double x) { return (x != x || x <= 0.0) ? 0 : (x >= 0x1p64 ? ~(uint64_t)0 : (uint64_t)x); }
 static inline int64_t tk_f2i64(double x) { return x != x ? 0 : (x >= 0x1p63 ? INT64_MAX : (x <= -0x1p63 ? INT64_MIN : (int64_t)x)); }
 static inline double tk_uniform(uint64_t seed, int64_t i) {
   uint64_t z = (seed << 32) + (uint64_t)i + 0x9E3779B97F4A7C15ull;

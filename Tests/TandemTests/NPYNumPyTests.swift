@@ -50,7 +50,7 @@ struct NPYNumPyTests {
             np.save(f"{d}/scalar.npy", np.float64(3.25))
             np.save(f"{d}/empty.npy", np.zeros((2, 0, 3), np.int32))
             np.save(f"{d}/f2.npy", np.zeros(3, np.float16))
-            np.save(f"{d}/u8.npy", np.zeros(3, np.uint64))
+            np.save(f"{d}/u8.npy", np.array([0, 2**63 + 5, 2**64 - 1], np.uint64))
             np.savez(f"{d}/plain.npz", **vals)
             np.savez_compressed(f"{d}/packed.npz", **vals, big=np.arange(300000.0).reshape(600, 500))
             np.savez(f"{d}/positional.npz", np.arange(3), np.ones(2))
@@ -75,7 +75,8 @@ struct NPYNumPyTests {
         }
         try expectValues(Tensor<Double>(npy: folder + "/scalar.npy"), [3.25], shape: [], "scalar")
         try expectValues(Tensor<Int32>(npy: folder + "/empty.npy"), [], shape: [2, 0, 3], "empty")
-        for (file, name) in [("f2", "float16"), ("u8", "uint64")] {
+        try expectValues(Tensor<UInt64>(npy: folder + "/u8.npy"), [0, (1 << 63) + 5, .max], shape: [3], "u8")
+        for (file, name) in [("f2", "float16")] {
             do {
                 _ = try Tensor<Double>(npy: folder + "/\(file).npy", converting: true)
                 Issue.record("\(file) loaded")
@@ -126,6 +127,7 @@ struct NPYNumPyTests {
         try Tensor<Double>(3.25).save(npy: folder + "/scalar.npy")
         try Tensor<Int32>([], shape: [2, 0, 3]).save(npy: folder + "/empty.npy")
         try Tensor(Self.specials.map(Double.init(bitPattern:))).save(npy: folder + "/special.npy")
+        try Tensor<UInt64>([0, (1 << 63) + 5, .max]).save(npy: folder + "/t-u8.npy")
         try Tandem.savez(folder + "/plain.npz", arrays)
         try Tandem.savez(folder + "/packed.npz", arrays, compressed: true)
         try NPYTensors.savez(folder + "/zip64.npz", arrays, compressed: false, forceZip64: true, zlib: { Zlib.shared })
@@ -142,6 +144,7 @@ struct NPYNumPyTests {
             check(np.load(f"{d}/scalar.npy"), np.array(3.25), "scalar")
             check(np.load(f"{d}/empty.npy"), np.zeros((2, 0, 3), np.int32), "empty")
             assert np.load(f"{d}/special.npy").view('<u8').tolist() == specials
+            check(np.load(f"{d}/t-u8.npy"), np.array([0, 2**63 + 5, 2**64 - 1], np.uint64), "u8")
             for name in ["plain", "packed", "zip64", "zip64c"]:
                 with zipfile.ZipFile(f"{d}/{name}.npz") as z:
                     assert z.testzip() is None, name

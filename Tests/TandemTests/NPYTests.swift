@@ -22,6 +22,7 @@ struct NPYTests {
             case .uint8: return UInt8(truncatingIfNeeded: r) as! S
             case .uint16: return UInt16(truncatingIfNeeded: r) as! S
             case .uint32: return UInt32(truncatingIfNeeded: r) as! S
+            case .uint64: return r as! S
             case .int32: return Int32(truncatingIfNeeded: r) as! S
             case .int64: return Int64(bitPattern: r) as! S
             case .float32: return Float(Int32(truncatingIfNeeded: r)) / 1024 as! S
@@ -59,6 +60,7 @@ struct NPYTests {
         try roundTrip(UInt8.self, shape: shape, folder: folder)
         try roundTrip(UInt16.self, shape: shape, folder: folder)
         try roundTrip(UInt32.self, shape: shape, folder: folder)
+        try roundTrip(UInt64.self, shape: shape, folder: folder)
         try roundTrip(Float.self, shape: shape, folder: folder)
         try roundTrip(Double.self, shape: shape, folder: folder)
     }
@@ -248,8 +250,8 @@ struct NPYTests {
 
     @Test("dtypes Tandem has no tensor for are named, with the ones it supports")
     func unsupportedDTypes() throws {
-        let cases = [("'<f2'", "float16"), ("'<u8'", "uint64"), ("'<c32'", "clongdouble"), ("'|O'", "object"),
-                     ("'<U3'", "unicode"), ("'<M8[ns]'", "datetime64"), ("[('a', '<f8'), ('b', '<i4')]", "structured"), ("'>u8'", "uint64")]
+        let cases = [("'<f2'", "float16"), ("'<c32'", "clongdouble"), ("'|O'", "object"),
+                     ("'<U3'", "unicode"), ("'<M8[ns]'", "datetime64"), ("[('a', '<f8'), ('b', '<i4')]", "structured"), ("'<m8[s]'", "timedelta64")]
         for (descr, name) in cases {
             let bytes = Self.npy("{'descr': \(descr), 'fortran_order': False, 'shape': (1,)}", [0, 0])
             do {

@@ -90,7 +90,7 @@ struct OpenCLDeviceTests {
         }
     }
 
-    @Test("the narrow integer dtypes on opencl: every operation on edge values, as Swift's fixed-width arithmetic")
+    @Test("the narrow integer dtypes and uint64 on opencl: every operation on edge values, as Swift's fixed-width arithmetic")
     func smallIntegers() throws {
         let checks = SmallIntegerTests()
         try checks.check(Int8.self, on: [.opencl])
@@ -98,6 +98,7 @@ struct OpenCLDeviceTests {
         try checks.check(UInt8.self, on: [.opencl])
         try checks.check(UInt16.self, on: [.opencl])
         try checks.check(UInt32.self, on: [.opencl])
+        try UInt64Tests().check(on: [.opencl])
     }
 
     @Test("loop nests (Tandem.loop) on the OpenCL device: PolyBench kernels at mini give NumPy's values")
