@@ -419,6 +419,33 @@ extension Planner {
         append(kb, reductions: true)
     }
 
+    /// Whether a reduction kernel runs better over its parallel points (`rows`) than split over
+    /// its reduce axis although it has few points: a single reduce axis, innermost and read
+    /// contiguously (every access that moves along it moves by one element), rows of at most
+    /// `splitFreeRowLength` elements, and at least `splitFreeParallelPoints` rows. Split, such a
+    /// kernel vectorises across rows with strided loads (gesummv's `A x` at 250 x 250: 48-90 µs
+    /// for two products); over rows each row is one laned, contiguous loop. Sizes and layout
+    /// only, as every split decision: results never depend on the number of threads. The bounds
+    /// keep every device busy: up to 256 rows of at most 4,096 elements is a small kernel
+    /// anywhere, and a GPU still gets one thread a row.
+    static func rowsSuffice(_ kernel: Kernel, parallelPoints p: Int, reduceExtent r0: Int) -> Bool {
+        guard kernel.reduceAxes == 1, p >= splitFreeParallelPoints, r0 <= splitFreeRowLength else { return false }
+        let r = kernel.parallelAxes
+        var contiguous = false
+        for a in kernel.accesses where r < a.strides.count {
+            switch a.strides[r] {
+            case .zero: continue
+            case .one: contiguous = true
+            case .param, .fixed: return false
+            }
+        }
+        return contiguous
+    }
+
+    /// See `rowsSuffice`.
+    static let splitFreeParallelPoints = 64
+    static let splitFreeRowLength = 4096
+
     func append(_ kb: KernelBuilder, reductions: Bool) {
         var (kernel, launch) = kb.finish()
         var chunks = 0
@@ -426,7 +453,7 @@ extension Planner {
             let p = (0..<kernel.parallelAxes).reduce(1) { $0 * launch.extent($1) }
             let r0 = kernel.reduceAxes > 0 ? launch.extent(kernel.parallelAxes) : 1
             let total = (0..<kernel.rank).reduce(1) { $0 * launch.extent($1) }
-            if p <= Planner.maxSplitParallelPoints && r0 >= 2 {
+            if p <= Planner.maxSplitParallelPoints && r0 >= 2 && !Planner.rowsSuffice(kernel, parallelPoints: p, reduceExtent: r0) {
                 chunks = max(1, min(r0, min(64, total / 16384)))
                 if chunks == 1 { chunks = 0 }
             }

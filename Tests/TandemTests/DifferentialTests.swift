@@ -78,6 +78,29 @@ struct DifferentialTests {
         }
     }
 
+    /// Between 64 and 256 rows of at most 4,096 contiguous elements, a row reduction runs over
+    /// its rows (one laned loop a row), not split over its reduce axis with strided loads; too
+    /// few rows, rows too long, or a reduction down columns still split.
+    @Test("row reductions with enough short contiguous rows run over rows, and agree with the interpreter")
+    func rowReductionsOverRows() throws {
+        let a = Tensor<Double>.uniform([250, 250], seed: 5, in: -1...1), b = Tensor<Double>.uniform([250, 250], seed: 6, in: -1...1)
+        let v = Tensor<Double>.uniform([250], seed: 7, in: -1...1)
+        let y = 1.5 * (a * v).sum(axis: 1) + 1.2 * (b * v).sum(axis: 1)
+        #expect(Tandem.plan(y).kernels.allSatisfy { $0.splitChunks == 0 }, "gesummv's products run over rows")
+        let compiled = try Tandem.withDevice(.cpu) { try y.scalars }, interpreted = try Tandem.withDevice(.interpreter) { try y.scalars }
+        let (av, bv, vv) = (try a.scalars, try b.scalars, try v.scalars)
+        for i in 0..<250 {
+            var s = 0.0, t = 0.0
+            for j in 0..<250 { s += av[i * 250 + j] * vv[j]; t += bv[i * 250 + j] * vv[j] }
+            let want = 1.5 * s + 1.2 * t
+            #expect(Swift.abs(compiled[i] - want) <= 1e-12 * Swift.max(1, Swift.abs(want)) && compiled[i] == interpreted[i], "row \(i)")
+        }
+        let few = Tensor<Double>.uniform([32, 4000], seed: 8, in: 0...1), long = Tensor<Double>.uniform([100, 5000], seed: 9, in: 0...1)
+        #expect(Tandem.plan(few.sum(axis: 1)).kernels.allSatisfy { $0.splitChunks > 1 }, "32 rows: split")
+        #expect(Tandem.plan(long.sum(axis: 1)).kernels.allSatisfy { $0.splitChunks > 1 }, "rows of 5,000: split")
+        #expect(Tandem.plan(a.sum(axis: 0)).kernels.allSatisfy { $0.splitChunks > 1 }, "down columns: split")
+    }
+
     /// Max and min along the innermost axis vectorise in C (`__builtin_elementwise_maximum`):
     /// a NaN in any lane, vector body or remainder, must win; -inf rows and empty-ish rows keep
     /// their value; float32 rows accumulate in double and store back exactly.
