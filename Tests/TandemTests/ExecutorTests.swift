@@ -45,9 +45,11 @@ struct ExecutorTests {
             executor.wait(task, helping: false)
             #expect(tracks.withLock { $0 } == [0], "a chunk ran on the caller's track")
         }
-        // Helping, the caller takes chunks while the worker sleeps (some of them, by timing).
+        // Helping, the caller takes chunks while the worker sleeps (some of them, by timing: under
+        // the load of the whole suite the worker can win 200 races in a row, so up to 5,000,
+        // stopping at the first chunk the caller ran).
         let onCaller = Atomic<Int>(0)
-        for _ in 0..<200 {
+        for _ in 0..<5_000 where onCaller.load(ordering: .relaxed) == 0 {
             let task = executor.submit(label: "probe", dependencies: [], chunks: [{ track in
                 if track == Executor.callerTrack { onCaller.add(1, ordering: .relaxed) }
             }])
