@@ -324,3 +324,25 @@ extension ZProbe {
         return ["loop_us": Double(loopNanos) / Double(reps) / 1e3, "sync_us": Double(syncNanos) / Double(reps) / 1e3, "y0": last]
     }
 }
+
+extension ZProbe {
+    /// Two row reductions of n x n matrices by one vector (gesummv's `A x` and `B x` as arrays),
+    /// best of `reps` in µs; `show` 1 prints the generated C.
+    public static func gemv2(n: Int, reps: Int, show: Int) throws -> [String: Double] {
+        let a = Tensor<Double>.uniform([n, n], seed: 1, in: 0...1), b = Tensor<Double>.uniform([n, n], seed: 2, in: 0...1)
+        let x = Tensor<Double>.uniform([n], seed: 3, in: 0...1)
+        try Tandem.wait(a, b, x)
+        func step() -> Tensor<Double> { 1.5 * (a * x).sum(axis: 1) + 1.2 * (b * x).sum(axis: 1) }
+        if show == 1 { for c in Tandem.generatedC(step()) { print(c) } }
+        var best = Double.infinity, last = 0.0
+        for _ in 0..<reps {
+            let t = ContinuousClock.now
+            let y = step()
+            try Tandem.wait(y)
+            let d = ContinuousClock.now - t
+            best = Swift.min(best, Double(d.components.seconds) * 1e6 + Double(d.components.attoseconds) * 1e-12)
+            last = try y[0].item()
+        }
+        return ["best_us": best, "y0": last]
+    }
+}
