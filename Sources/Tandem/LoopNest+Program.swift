@@ -192,6 +192,15 @@ extension LoopRecorder {
         var made = written
         made.parallelOuter = !made.outerCarriesDependence
         if !made.parallelOuter && threads > 1 {
+            // Temporaries each outer iteration writes before it reads (doitgen's `sum`) carry
+            // nothing from one iteration to the next: kept per worker, the loop may be split.
+            let temporaries = made.privatizable()
+            if !temporaries.isEmpty && !made.outerCarriesDependence(except: temporaries) {
+                made.parallelOuter = true
+                made.privateBuffers = temporaries
+            }
+        }
+        if !made.parallelOuter && threads > 1 {
             made.parallelLoops = made.parallelInnerLoops(minimumOperations: split)
             // Both outer loops carry, but perhaps not the outer one along the inner one's
             // iterations: swapped, the loop that was outside may run split (nussinov's cells of

@@ -105,7 +105,7 @@ extension LoopProgram {
 
     /// Whether some pair of the uses, one a write of the tensor the other touches, may touch
     /// one element with the given directions and loop `k`'s variables unequal.
-    private func carries(_ uses: [Use], _ gathered: Set<Int>, _ directions: [Int: Dependence.Direction], _ k: Int) -> Bool {
+    func carries(_ uses: [Use], _ gathered: Set<Int>, _ directions: [Int: Dependence.Direction], _ k: Int) -> Bool {
         var earlier = directions, later = directions
         earlier[k] = .less
         later[k] = .greater

@@ -206,6 +206,14 @@ public enum LoopProgramRenderer {
             line("(void)I; (void)F;", 1)
             for (b, param) in p.buffers.enumerated() {
                 let t = Emitter.ctype(param.dtype), c = param.isWritten ? "" : "const "
+                if p.privateBuffers.contains(b) {
+                    // This worker's own copy (`LoopProgram.privateBuffers`): every outer
+                    // iteration writes it whole before reading it.
+                    line("\(t) *restrict g\(b) = (\(t) *)B[\(b)];", 1)
+                    line("\(t) tk_p\(b)[\(max(1, p.shapes[b].reduce(1, *)))];", 1)
+                    line("\(t) *restrict b\(b) = tk_p\(b);", 1)
+                    continue
+                }
                 // Every written buffer is a copy of its own, so no two pointers that are
                 // written alias anything: restrict lets the compiler vectorise.
                 line("\(c)\(t) *restrict b\(b) = (\(c)\(t) *)B[\(b)];", 1)
@@ -225,6 +233,10 @@ public enum LoopProgramRenderer {
             line("for (int64_t t0 = lo; t0 < hi; t0++) {", 1)
             if threaded { threadedItems(body, 2) } else { items(body, 2) }
             line("}", 1)
+            for b in p.privateBuffers.sorted() {
+                // What the loop in order leaves: the last iteration's values.
+                line("if (hi > lo && hi == \(p.outerCount)LL) __builtin_memcpy(g\(b), tk_p\(b), sizeof tk_p\(b));", 1)
+            }
             out += "}\n"
             return out
         }

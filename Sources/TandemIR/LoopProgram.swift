@@ -100,6 +100,10 @@ public struct LoopProgram: Hashable, Sendable {
     /// (`interchangedOuterPair`): both carried a dependence, the one written inside runs
     /// outside, and the other is split at each of its iterations.
     public var swappedOuterLoops = false
+    /// Buffers each worker of a parallel outer loop keeps a copy of on its stack
+    /// (`privatizable()`): every outer iteration writes all of one before it reads it; the
+    /// worker that runs the last iteration writes its copy back.
+    public var privateBuffers: Set<Int> = []
 
     public init(buffers: [BufferParam], shapes: [[Int]], accesses: [Access], steps: [Step], body: [Item], variables: Int,
                 intParams: Int, floatParams: Int, parallelOuter: Bool) {

@@ -650,6 +650,73 @@ extension LoopNestTests {
         #expect(Tandem.loopStatistics.compiled == mid.compiled + 1 && Tandem.loopStatistics.points == mid.points)
     }
 
+    /// doitgen's shape: a temporary each outer iteration zeroes, accumulates into and copies
+    /// out. Kept per worker, the outer loop runs in parallel; the temporary ends as the loop in
+    /// order leaves it (its last iteration's values). A temporary read before it is written, or
+    /// written only in part, keeps the loop in order.
+    @Test("temporaries written whole before they are read in each outer iteration are kept per worker: the outer loop runs in parallel, with the sequential values")
+    func privateTemporaries() throws {
+        Tandem.loopPrograms = .always
+        defer { Tandem.loopPrograms = .auto }
+        let (nr, nq, np) = (7, 5, 9)
+        let av0 = (0..<(nr * nq * np)).map { Double(($0 * 37) % 11) - 5 }, cv = (0..<(np * np)).map { Double(($0 * 13) % 7) * 0.25 }
+        var a = Tensor<Double>(av0, shape: [nr, nq, np])
+        let c4 = Tensor<Double>(cv, shape: [np, np])
+        var sum = Tensor<Double>.zeros([np])
+        let before = Tandem.loopStatistics
+        Tandem.loop(0..<nr, 0..<nq) { r, q in
+            Tandem.loop(0..<np) { p in
+                sum[p] = Tensor<Double>(0)
+                Tandem.loop(0..<np) { s in sum[p] += a[r, q, s] * c4[s, p] }
+            }
+            Tandem.loop(0..<np) { p in a[r, q, p] = sum[p] }
+        }
+        var want = av0, wantSum = [Double](repeating: 0, count: np)
+        for r in 0..<nr {
+            for q in 0..<nq {
+                for p in 0..<np {
+                    wantSum[p] = 0
+                    for s in 0..<np { wantSum[p] += want[(r * nq + q) * np + s] * cv[s * np + p] }
+                }
+                for p in 0..<np { want[(r * nq + q) * np + p] = wantSum[p] }
+            }
+        }
+        #expect(try a.scalars == want)
+        #expect(try sum.scalars == wantSum, "the temporary holds the last iteration's values")
+        let after = Tandem.loopStatistics
+        #expect(after.compiled == before.compiled + 1)
+        if Tandem.runtime.executor.workers > 1 { #expect(after.compiledParallel == before.compiledParallel + 1, "kept per worker, the outer loop is split") }
+
+        // Read before written in an iteration (a running total across rows): in order.
+        var total = Tensor<Double>.zeros([np])
+        var rows = Tensor<Double>.zeros([nr, np])
+        let mid = Tandem.loopStatistics
+        Tandem.loop(0..<nr) { r in
+            Tandem.loop(0..<np) { p in total[p] = total[p] + c4[r, p] }
+            Tandem.loop(0..<np) { p in rows[r, p] = total[p] }
+        }
+        var t = [Double](repeating: 0, count: np), wantRows = [Double](repeating: 0, count: nr * np)
+        for r in 0..<nr { for p in 0..<np { t[p] += cv[r * np + p]; wantRows[r * np + p] = t[p] } }
+        #expect(try rows.scalars == wantRows && total.scalars == t)
+        #expect(Tandem.loopStatistics.compiledParallel == mid.compiledParallel, "a running total is not private")
+
+        // Written in part (the last element left from the iteration before): in order.
+        var part = Tensor<Double>.zeros([np])
+        var out = Tensor<Double>.zeros([nr, np])
+        let late = Tandem.loopStatistics
+        Tandem.loop(0..<nr) { r in
+            Tandem.loop(0..<(np - 1)) { p in part[p] = c4[r, p] + Tensor<Double>(r) }
+            Tandem.loop(0..<np) { p in out[r, p] = part[p] }
+        }
+        var pv = [Double](repeating: 0, count: np), wantOut = [Double](repeating: 0, count: nr * np)
+        for r in 0..<nr {
+            for p in 0..<(np - 1) { pv[p] = cv[r * np + p] + Double(r) }
+            for p in 0..<np { wantOut[r * np + p] = pv[p] }
+        }
+        #expect(try out.scalars == wantOut)
+        #expect(Tandem.loopStatistics.compiledParallel == late.compiledParallel, "a temporary written in part is not private")
+    }
+
     @Test("auto compiles time loops around sweeps, and keeps array kernels where the compiled loop would be scalar and the arrays are large")
     func compiledOrArraysByEstimate() throws {
         // A time loop around two sweeps: vectorised either way, and the compiled loop launches
