@@ -189,7 +189,9 @@ extension LoopRecorder {
     }
 
     private static func analyse(_ written: LoopProgram, threads: Int, split: Int) -> LoopProgram {
-        var made = written
+        // Inner reductions read down columns run inside out (rows, vectorised), first: what
+        // follows analyses the program that runs.
+        var made = written.reductionLoopsInterchanged()
         made.parallelOuter = !made.outerCarriesDependence
         if !made.parallelOuter && threads > 1 {
             // Temporaries each outer iteration writes before it reads (doitgen's `sum`) carry
@@ -513,6 +515,7 @@ extension LoopRecorder {
             if pieces > 1 && !threaded { $0.compiledParallel += 1 }
             if threaded { $0.compiledThreaded += 1 }
             if program.swappedOuterLoops { $0.compiledSwapped += 1 }
+            if program.interchangedReductions > 0 { $0.compiledTurned += 1 }
         }
         Tracer.shared.record(TraceEvent(kind: .kernel, name: "loop program (\(program.steps.count) steps, \(program.variables) loops)",
                                         start: start, duration: nanos, bytes: p.tensors.reduce(0) { $0 + $1.count * $1.dtype.byteSize },

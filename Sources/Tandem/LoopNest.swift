@@ -148,6 +148,9 @@ public struct LoopStatistics: Sendable, Equatable {
     /// one written outside could be split at each iteration of the other (nussinov's cells of
     /// one interval length at a time: its wavefronts).
     public var compiledSwapped = 0
+    /// Compiled nests with an inner reduction read down columns turned inside out (its loop
+    /// outside the loop around it: rows, vectorised; `LoopProgram.reductionLoopsInterchanged`).
+    public var compiledTurned = 0
     /// Nests the compiled way could not take (a value it cannot compute, or no code), run by the
     /// array paths instead; each is traced as a `fallback` event with the reason.
     public var notCompiled = 0

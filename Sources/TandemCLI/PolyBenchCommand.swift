@@ -103,6 +103,7 @@ struct PolyBenchCommand: ParsableCommand {
                                       "compiled_parallel": Double(after.compiledParallel - before.compiledParallel) / runs,
                                       "compiled_threaded": Double(after.compiledThreaded - before.compiledThreaded) / runs,
                                       "compiled_swapped": Double(after.compiledSwapped - before.compiledSwapped) / runs,
+                                      "compiled_turned": Double(after.compiledTurned - before.compiledTurned) / runs,
                                       "not_compiled": Double(after.notCompiled - before.notCompiled) / runs,
                                       "trees_reused": Double(after.treesReused - before.treesReused) / runs]
             if check {
@@ -117,7 +118,7 @@ struct PolyBenchCommand: ParsableCommand {
             }
             rows.append(row)
             if !json {
-                let how = "arrays \(fmt(row["arrays"])), one at a time \(fmt(row["peeled"])), wavefronts \(fmt(row["wavefronts"])), points \(fmt(row["points"])), compiled \(fmt(row["compiled"])) (parallel \(fmt(row["compiled_parallel"])), threaded \(fmt(row["compiled_threaded"])), swapped \(fmt(row["compiled_swapped"]))), not compiled \(fmt(row["not_compiled"]))"
+                let how = "arrays \(fmt(row["arrays"])), one at a time \(fmt(row["peeled"])), wavefronts \(fmt(row["wavefronts"])), points \(fmt(row["points"])), compiled \(fmt(row["compiled"])) (parallel \(fmt(row["compiled_parallel"])), threaded \(fmt(row["compiled_threaded"])), swapped \(fmt(row["compiled_swapped"])), turned \(fmt(row["compiled_turned"]))), not compiled \(fmt(row["not_compiled"]))"
                 let name = k + String(repeating: " ", count: max(0, 10 - k.count))
                 print("\(name) \(size) \(dtype.rawValue) tandem \(JSON.number(best)) s  checksum \(JSON.number(out["checksum"]!)) \(row["check"].map { "\($0)" } ?? "")  [\(how)]")
             }

@@ -100,6 +100,8 @@ public struct LoopProgram: Hashable, Sendable {
     /// (`interchangedOuterPair`): both carried a dependence, the one written inside runs
     /// outside, and the other is split at each of its iterations.
     public var swappedOuterLoops = false
+    /// Inner reduction loops turned inside out (`reductionLoopsInterchanged`).
+    public var interchangedReductions = 0
     /// Buffers each worker of a parallel outer loop keeps a copy of on its stack
     /// (`privatizable()`): every outer iteration writes all of one before it reads it; the
     /// worker that runs the last iteration writes its copy back.

@@ -686,6 +686,36 @@ extension LoopNestTests {
         let after = Tandem.loopStatistics
         #expect(after.compiled == before.compiled + 1)
         if Tandem.runtime.executor.workers > 1 { #expect(after.compiledParallel == before.compiledParallel + 1, "kept per worker, the outer loop is split") }
+        #expect(after.compiledTurned == before.compiledTurned + 1, "the reduction down c4's columns runs inside out")
+
+        // Inner bounds that depend on the outer loop (a triangle), or a value of the prefix used
+        // inside: not turned, the same values.
+        var tri = Tensor<Double>.zeros([nr, np]), scaled = Tensor<Double>.zeros([nr, np])
+        let turned = Tandem.loopStatistics.compiledTurned, fallbacks = Tandem.loopStatistics.notCompiled
+        Tandem.loop(0..<nr) { r in
+            Tandem.loop(0..<np) { p in
+                tri[r, p] = Tensor<Double>(0)
+                Tandem.loop(0...p) { s in tri[r, p] += c4[s, p] * a[r, 0, s] }
+            }
+            Tandem.loop(0..<np) { p in
+                let w = c4[p, p] * 2
+                scaled[r, p] = w
+                Tandem.loop(0..<np) { s in scaled[r, p] += w * c4[s, p] }
+            }
+        }
+        let aNow = try a.scalars
+        var wantTri = [Double](repeating: 0, count: nr * np), wantScaled = wantTri
+        for r in 0..<nr {
+            for p in 0..<np {
+                for s in 0...p { wantTri[r * np + p] += cv[s * np + p] * aNow[(r * nq) * np + s] }
+                let w = cv[p * np + p] * 2
+                wantScaled[r * np + p] = w
+                for s in 0..<np { wantScaled[r * np + p] += w * cv[s * np + p] }
+            }
+        }
+        #expect(try tri.scalars == wantTri && scaled.scalars == wantScaled)
+        #expect(Tandem.loopStatistics.compiledTurned == turned, "a triangle and a prefix's value stay as written")
+        #expect(Tandem.loopStatistics.notCompiled == fallbacks, "turned, they would name values out of scope and fail to compile")
 
         // Read before written in an iteration (a running total across rows): in order.
         var total = Tensor<Double>.zeros([np])
