@@ -747,6 +747,35 @@ extension LoopNestTests {
         #expect(Tandem.loopStatistics.compiledParallel == late.compiledParallel, "a temporary written in part is not private")
     }
 
+    @Test("a nest that ran compiled at a call site runs as that program again without the array traces, while its body traces to the same program")
+    func programsRemembered() throws {
+        Tandem.loopPrograms = .always
+        defer { Tandem.loopPrograms = .auto }
+        let n = 30
+        var y = Tensor<Double>.zeros([n])
+        var want = [Double](repeating: 0, count: n)
+        func run(_ dt: Double, double: Bool) {
+            Tandem.loop(1..<n) { i in
+                if double { y[i] = y[i - 1] * 2 + dt } else { y[i] = y[i - 1] + dt }
+            }
+            for i in 1..<n { want[i] = double ? want[i - 1] * 2 + dt : want[i - 1] + dt }
+        }
+        run(0.5, double: false)
+        let first = Tandem.loopStatistics
+        run(0.25, double: false)                          // the same program, another constant
+        let second = Tandem.loopStatistics
+        #expect(try y.scalars == want)
+        #expect(second.programsReused == first.programsReused + 1 && second.compiled == first.compiled + 1)
+        run(0.125, double: true)                          // another body at the same place
+        let third = Tandem.loopStatistics
+        #expect(try y.scalars == want)
+        #expect(third.programsReused == second.programsReused && third.compiled == second.compiled + 1)
+        Tandem.loopPrograms = .off                        // the mode is part of the decision
+        run(1, double: true)
+        #expect(try y.scalars == want)
+        #expect(Tandem.loopStatistics.compiled == third.compiled && Tandem.loopStatistics.programsReused == third.programsReused)
+    }
+
     @Test("auto compiles time loops around sweeps, and keeps array kernels where the compiled loop would be scalar and the arrays are large")
     func compiledOrArraysByEstimate() throws {
         // A time loop around two sweeps: vectorised either way, and the compiled loop launches
