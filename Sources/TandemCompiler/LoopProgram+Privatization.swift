@@ -3,8 +3,9 @@ import TandemIR
 // Privatisation of temporaries: buffers each iteration of the outermost loop writes in full
 // before it reads them, so that iterations may run at once, each worker on its own copy.
 extension LoopProgram {
-    /// Largest temporary (in elements) a worker keeps a copy of on its stack.
-    public static let privateElementLimit = 8192
+    /// Bytes of temporaries a worker keeps copies of on its stack, at most (a thread's stack
+    /// may be 512 KB on some systems; the copies are the program's whole frame).
+    public static let privateByteLimit = 64 * 1024
 
     /// The written buffers whose every element each iteration of the outermost loop writes
     /// before it reads any (`fullyWrittenFirst`), with subscripts that do not depend on the
@@ -20,11 +21,16 @@ extension LoopProgram {
         var gathered: Set<Int> = []
         collect(body, [], &uses, &gathered)
         var result: Set<Int> = []
-        for b in Set(uses.filter(\.write).map { accesses[$0.access].buffer }) where !gathered.contains(b) {
-            guard shapes[b].reduce(1, *) <= LoopProgram.privateElementLimit else { continue }
+        var bytes = 0
+        for b in Set(uses.filter(\.write).map { accesses[$0.access].buffer }).sorted() where !gathered.contains(b) {
+            let size = shapes[b].reduce(1, *) * buffers[b].dtype.byteSize
+            guard bytes + size <= LoopProgram.privateByteLimit else { continue }
             let mine = uses.filter { accesses[$0.access].buffer == b }
             guard mine.allSatisfy({ use in accesses[use.access].indices.allSatisfy { $0.coef(k0) == 0 } }) else { continue }
-            if fullyWrittenFirst(b, in: top) { result.insert(b) }
+            if fullyWrittenFirst(b, in: top) {
+                result.insert(b)
+                bytes += size
+            }
         }
         return result
     }
