@@ -168,7 +168,6 @@ extension LoopRecorder {
     /// the iteration space instead of meaning one element per iteration.
     func checkLeaves(_ value: Node) {
         var stack = [value]
-        var seen: Set<ObjectIdentifier> = []
         while let n = stack.popLast() {
             if readNodes.contains(ObjectIdentifier(n)) { continue }
             if n.id < firstID {
@@ -176,7 +175,10 @@ extension LoopRecorder {
                              "Tandem.loop: the body uses a whole tensor of shape \(Shape.describe(n.shape)); inside a loop nest read tensors element by element (a[i, j]) and use scalars")
                 continue
             }
-            guard seen.insert(ObjectIdentifier(n)).inserted else { continue }
+            // Checked once a trace: a statement's value is built on the ones before it, which
+            // were checked when they were written (walked again, every statement cost the
+            // whole body's graph so far).
+            guard checkedNodes.insert(n.id).inserted else { continue }
             // Every value in a body is one element: a reduction of one would reduce the whole
             // iteration space here (the array trace gives values its shape), not the element.
             if case .reduce = n.op {
@@ -239,6 +241,16 @@ extension LoopRecorder {
         let out = kept.filter { shape[$0] != 1 }
         guard Set(dropped).isSubset(of: Set(ax).intersection(ay)), Set(out).isSubset(of: Set(ax).union(ay)),
               dropped.allSatisfy({ shape[$0] != 1 }), shape.count <= 26 else { return nil }
+        // The product's sides, to ask whether the BLAS or the tiled kernel would take it before
+        // building anything: a matrix-vector product never does (gesummv's and atax's sums asked
+        // through `Einsum.asMatmul`, views and generic tensors made first, a seventh of a trace).
+        func size(_ axes: [Int]) -> Int { axes.reduce(1) { $0 * shape[$1] } }
+        let batched = out.contains { ax.contains($0) && ay.contains($0) }
+        let (n, k, m) = (size(out.filter { ax.contains($0) && !ay.contains($0) }), size(dropped),
+                         size(out.filter { ay.contains($0) && !ax.contains($0) }))
+        let taken = term.dtype == .float64 ? Tensor<Double>.takesHostPath(n: n, k: k, m: m, batched: batched)
+                                           : Tensor<Float>.takesHostPath(n: n, k: k, m: m, batched: batched)
+        guard taken else { return nil }
         func label(_ a: Int) -> Character { Character(UnicodeScalar(UInt8(97 + a))) }
         var extent: [Character: Int] = [:]
         for a in shape.indices { extent[label(a)] = shape[a] }

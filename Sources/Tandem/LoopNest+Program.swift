@@ -302,6 +302,7 @@ extension LoopRecorder {
             program = p
             firstID = Node.nextIDLowerBound
             readNodes = []
+            checkedNodes = []
             body(space.constants.indices.map { LoopIndex(constant: space.constants[$0], coefs: space.coefs[$0], trace: p.id) })
             program = nil
             for k in (0..<d).reversed() {

@@ -387,6 +387,9 @@ final class LoopRecorder: @unchecked Sendable {
     var firstID: UInt64 = 0
     /// The reads made by the current trace or body call.
     var readNodes: Set<ObjectIdentifier> = []
+    /// Ids of the nodes of the current trace whose leaves `checkLeaves` has checked (ids, not
+    /// addresses: a node freed during the trace may leave its address to a new one).
+    var checkedNodes: Set<UInt64> = []
 
     typealias Level = (lower: Int, step: Int, count: Int)
 
@@ -451,6 +454,7 @@ final class LoopRecorder: @unchecked Sendable {
         if space.extents.isEmpty {
             firstID = Node.nextIDLowerBound
             readNodes = []
+            checkedNodes = []
             LoopNest.statistics.withLock { $0.points += 1 }
             body(space.constants.map { LoopIndex(constant: $0) })
             return
@@ -468,6 +472,7 @@ final class LoopRecorder: @unchecked Sendable {
             frame = f
             firstID = Node.nextIDLowerBound
             readNodes = []
+            checkedNodes = []
             body(space.constants.indices.map { LoopIndex(constant: space.constants[$0], coefs: space.coefs[$0], trace: f.id) })
             frame = nil
             return f
