@@ -73,12 +73,19 @@ struct SmallIntegerTests {
                     "max-all": try ints(x.max()), "min-all": try ints(x.min()),
                 ]
             }
-            for (name, w) in want.sorted(by: { $0.key < $1.key }) {
-                let g = got[name] ?? []
-                let bad = zip(g, w).enumerated().filter { $0.element.0 != $0.element.1 }.prefix(3)
-                    .map { "[\($0.offset)] \(a[min($0.offset, a.count - 1)]), \(b[min($0.offset, b.count - 1)]): \($0.element.0) not \($0.element.1)" }
-                #expect(g.count == w.count && bad.isEmpty, "\(T.self) \(name) on \(device): \(bad)")
-            }
+            Self.expectSame(got, want, a, b, "\(T.self)", on: device)
+        }
+    }
+
+    /// Every result of `got` equal to `want`'s of the same name, element by element; a mismatch
+    /// names its operands (`a[k]`, `b[k]`), what came and what was wanted (the first three).
+    static func expectSame<V: Equatable, O>(_ got: [String: [V]], _ want: [String: [V]], _ a: [O], _ b: [O], _ type: String,
+                                            on device: DeviceChoice, sourceLocation: SourceLocation = #_sourceLocation) {
+        for (name, w) in want.sorted(by: { $0.key < $1.key }) {
+            let g = got[name] ?? []
+            let bad = zip(g, w).enumerated().filter { $0.element.0 != $0.element.1 }.prefix(3)
+                .map { "[\($0.offset)] \(a[min($0.offset, a.count - 1)]), \(b[min($0.offset, b.count - 1)]): \($0.element.0) not \($0.element.1)" }
+            #expect(g.count == w.count && bad.isEmpty, "\(type) \(name) on \(device): \(bad)", sourceLocation: sourceLocation)
         }
     }
 

@@ -83,12 +83,7 @@ struct UInt64Tests {
                     "mean": [try Tensor(Array(a.prefix(5))).mean().item().bitPattern],
                 ]
             }
-            for (name, w) in want.sorted(by: { $0.key < $1.key }) {
-                let g = got[name] ?? []
-                let bad = zip(g, w).enumerated().filter { $0.element.0 != $0.element.1 }.prefix(3)
-                    .map { "[\($0.offset)] \(a[min($0.offset, a.count - 1)]), \(b[min($0.offset, b.count - 1)]): \($0.element.0) not \($0.element.1)" }
-                #expect(g.count == w.count && bad.isEmpty, "uint64 \(name) on \(device): \(bad)")
-            }
+            SmallIntegerTests.expectSame(got, want, a, b, "uint64", on: device)
         }
     }
 
