@@ -9,10 +9,51 @@ extension Planner {
 
     func kind(_ i: Int) -> Kind {
         switch nodes[i].op {
-        case .reduce(_, let source, let axes): .reduce(source: source.shape, axes: axes)
+        case .reduce(_, let source, let axes): .reduce(source: source.shape, axes: axes, layout: reduceLayout(i, source, axes))
         case .update: .update
         default: .map(shape: nodes[i].shape)
         }
+    }
+
+    /// How reduction `i` reads the arrays whose values differ between its outputs, through the
+    /// elementwise operations above its source down to the views and arrays they read: each
+    /// such read moves along the innermost reduce axis by one element (`rows`), or by more
+    /// while it moves by one along the innermost kept axis (`columns`). Arrays the same for
+    /// every output (the vector of `A x`) say nothing. Two reductions over one domain, one of
+    /// each (PolyBench mvt's `A y1` and `Aᵀ y2`), fused, read one of them across its rows with
+    /// a stride in a laned loop (mvt at 400: 100 µs a call on two workers); apart, each kernel
+    /// takes its own form (laned rows, blocked columns).
+    func reduceLayout(_ i: Int, _ source: Node, _ axes: [Int]) -> ReduceLayout {
+        if let known = layoutCache[i] { return known }
+        let rank = source.shape.count
+        let kept = (0..<rank).filter { !axes.contains($0) }
+        var rows = false, columns = false
+        if let r = axes.last, let c = kept.last {
+            var stack = [source]
+            var seen: Set<ObjectIdentifier> = []
+            while let n = stack.popLast(), seen.count < 64 {
+                guard seen.insert(ObjectIdentifier(n)).inserted else { continue }
+                let strides: [Int]
+                switch n.op {
+                case .unary, .binary, .select, .cast:
+                    n.op.forEachInput { stack.append($0) }
+                    continue
+                case .fill, .iota, .uniform:
+                    continue
+                case .view(let base, let map):
+                    guard map.outRank == rank else { continue }
+                    let s = Shape.rowMajorStrides(base.shape)
+                    strides = (0..<rank).map { k in (0..<map.inRank).reduce(0) { $0 + map.c($1, k) * s[$1] } }
+                default:
+                    strides = Shape.rowMajorStrides(source.shape)
+                }
+                guard kept.contains(where: { strides[$0] != 0 }) else { continue }     // the same for every output
+                if strides[r] == 1 { rows = true } else if strides[r] != 0 && strides[c] == 1 { columns = true }
+            }
+        }
+        let layout: ReduceLayout = rows == columns ? .other : (rows ? .rows : .columns)
+        layoutCache[i] = layout
+        return layout
     }
 
     /// The map from node i's kernel domain to its source (reductions) or itself.

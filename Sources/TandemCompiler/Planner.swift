@@ -181,9 +181,16 @@ public final class Planner {
 
     enum Kind: Hashable {
         case map(shape: [Int])
-        case reduce(source: [Int], axes: [Int])
+        case reduce(source: [Int], axes: [Int], layout: ReduceLayout)
         case update
     }
+
+    /// How a reduction reads the arrays that differ between its outputs (`reduceLayout`): along
+    /// its reduce axis (rows), down it with the outputs side by side (columns), or neither.
+    /// Reductions over one domain share a kernel only when their layouts agree.
+    enum ReduceLayout: Hashable { case rows, columns, other }
+    /// `reduceLayout` by node position, for this plan.
+    @exclusivity(unchecked) var layoutCache: [Int: ReduceLayout] = [:]
 
     @exclusivity(unchecked) var nodes: [Node] = []
     /// The walk (`postorder`) that ordered `nodes`: a node's position is its `walkIndex` while

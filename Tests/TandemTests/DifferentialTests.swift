@@ -101,6 +101,30 @@ struct DifferentialTests {
         #expect(Tandem.plan(a.sum(axis: 0)).kernels.allSatisfy { $0.splitChunks > 1 }, "down columns: split")
     }
 
+    /// `A y1` and `Aᵀ y2` over one domain: one reads A along its rows, the other down its
+    /// columns; each gets a kernel of its own form instead of one that reads A strided.
+    @Test("reductions of one domain that read along rows and down columns run as separate kernels, with the interpreter's values")
+    func rowAndColumnReductionsApart() throws {
+        let n = 300
+        let a = Tensor<Double>.uniform([n, n], seed: 11, in: -1...1)
+        let y1 = Tensor<Double>.uniform([n], seed: 12, in: -1...1), y2 = Tensor<Double>.uniform([n], seed: 13, in: -1...1)
+        let x1 = (a * y1[.newAxis, .all]).sum(axis: 1), x2 = (a.transposed * y2[.newAxis, .all]).sum(axis: 1)
+        let kernels = Tandem.plan(x1, x2).kernels.filter { $0.kernel.hasReductions }
+        #expect(kernels.count == 2, "\(kernels.map(\.fusedOps))")
+        let compiled = try Tandem.withDevice(.cpu) { (try x1.scalars, try x2.scalars) }
+        let interpreted = try Tandem.withDevice(.interpreter) { (try x1.scalars, try x2.scalars) }
+        #expect(compiled.0 == interpreted.0 && compiled.1 == interpreted.1)
+        let (av, v1, v2) = (try a.scalars, try y1.scalars, try y2.scalars)
+        for i in stride(from: 0, to: n, by: 37) {
+            var s1 = 0.0, s2 = 0.0
+            for j in 0..<n { s1 += av[i * n + j] * v1[j]; s2 += av[j * n + i] * v2[j] }
+            #expect(Swift.abs(compiled.0[i] - s1) <= 1e-12 * Swift.max(1, Swift.abs(s1)) && Swift.abs(compiled.1[i] - s2) <= 1e-12 * Swift.max(1, Swift.abs(s2)))
+        }
+        // Two reductions that both read along rows still share a kernel.
+        let both = Tandem.plan((a * y1[.newAxis, .all]).sum(axis: 1), (a * y2[.newAxis, .all]).sum(axis: 1)).kernels.filter { $0.kernel.hasReductions }
+        #expect(both.count == 1)
+    }
+
     /// Max and min along the innermost axis vectorise in C (`__builtin_elementwise_maximum`):
     /// a NaN in any lane, vector body or remainder, must win; -inf rows and empty-ish rows keep
     /// their value; float32 rows accumulate in double and store back exactly.
