@@ -293,10 +293,12 @@ public enum Calibration {
             let oneThread = best(repeats) { bwCode.run(bw.launch, lo: 0, hi: bw.launch.extent(0)) }
             let n0 = bw.launch.extent(0)
             let chunks = CostModel.cpuChunks(points: bw.points, firstExtent: n0, parallelAxes: 1, splitChunks: 0, workers: workers)
+            // The caller sleeps, as in the launch's measurement subtracted below (and the cache
+            // levels' twin): helping, it ran chunks itself and the task held no full launch.
             let all = best(repeats) {
                 executor.wait(executor.submit(label: "calibrate", dependencies: [], chunks: (0..<chunks).map { c in
                     { _ in bwCode.run(bw.launch, lo: n0 * c / chunks, hi: n0 * (c + 1) / chunks) }
-                }))
+                }), helping: false)
             }
             cpuProfile.cacheBandwidth = try cacheLevels(cpu: cpu, workers: workers, repeats: repeats, launch: launch)
             cpuProfile.bandwidthOneThread = bytes / oneThread
