@@ -31,9 +31,14 @@ public enum LoopProgramRenderer {
         let p: LoopProgram
         let expressions: Emitter
         var out = ""
+        /// The index checks each loop makes at its entry (`checkSites`), by loop in the order
+        /// the renderer meets them (the outermost 0), and the next loop's number.
+        let sites: [[(access: Int, axis: Int)]]
+        var nextLoop = 1
 
         init(_ p: LoopProgram) {
             self.p = p
+            sites = Renderer.checkSites(p)
             // The expression emitter names operands `v<n>` and asks their types of its kernel's
             // instructions: a kernel whose instructions are the program's steps.
             let instrs = p.steps.map { step -> Instr in
@@ -75,35 +80,60 @@ public enum LoopProgramRenderer {
             }
         }
 
-        /// The accesses of the items directly in a loop's body (not in loops inside it).
-        func directAccesses(_ items: [LoopProgram.Item]) -> [Int] {
-            var seen: [Int] = []
-            for item in items {
-                switch item {
-                case .step(let s):
-                    switch p.steps[s].value {
-                    case .load(let a), .gather(let a, _, _): if !seen.contains(a) { seen.append(a) }
-                    default: break
+        /// Where each index of each access is checked: at the entry of the loop of the innermost
+        /// variable it depends on (an affine index is extreme at that loop's first or last
+        /// iteration, the loops outside it fixed), and further out past loops of constant,
+        /// non-empty bounds, which run the access at every value the index takes. Checked at
+        /// the loop that holds the access, the indices a row of doitgen reads from outside its
+        /// innermost loop (`A[r, q, s]`, `C4[s, p]`'s `s`) were checked at every entry of a
+        /// 60-element loop, as many instructions as the vectorised loop itself. Constant
+        /// indices are checked when the program is made. Numbered as `loop` meets the loops.
+        static func checkSites(_ p: LoopProgram) -> [[(access: Int, axis: Int)]] {
+            guard case .loop(let k0, _, _, _, let top)? = p.body.first else { return [[]] }
+            var sites: [[(access: Int, axis: Int)]] = [[]]
+            func walk(_ items: [LoopProgram.Item], _ enclosing: [(ordinal: Int, variable: Int, fixed: Bool)]) {
+                var seen: [Int] = []
+                var gatherAxis: [Int: Int] = [:]
+                for item in items {
+                    switch item {
+                    case .step(let s):
+                        switch p.steps[s].value {
+                        case .load(let a): if !seen.contains(a) { seen.append(a) }
+                        case .gather(let a, let axis, _):
+                            if !seen.contains(a) { seen.append(a) }
+                            gatherAxis[a] = axis
+                        default: break
+                        }
+                    case .store(let a, _): if !seen.contains(a) { seen.append(a) }
+                    case .loop: break
                     }
-                case .store(let a, _): if !seen.contains(a) { seen.append(a) }
-                case .loop: break
+                }
+                for a in seen {
+                    for (axis, index) in p.accesses[a].indices.enumerated() where axis != gatherAxis[a] && !index.isConstant {
+                        let innermost = enclosing.lastIndex { index.coef($0.variable) != 0 } ?? enclosing.count - 1
+                        var q = enclosing.count - 1
+                        while q > innermost && enclosing[q].fixed { q -= 1 }
+                        sites[enclosing[q].ordinal].append((a, axis))
+                    }
+                }
+                for case .loop(let k, let lower, let upper, let step, let body) in items {
+                    let ordinal = sites.count
+                    sites.append([])
+                    let fixed = lower.isConstant && upper.isConstant
+                        && LoopProgram.count(lower: lower.constant, upper: upper.constant, step: step) >= 1
+                    walk(body, enclosing + [(ordinal, k, fixed)])
                 }
             }
-            return seen
+            walk(top, [(0, k0, false)])
+            return sites
         }
 
-        /// Each index of the loop's direct accesses, at the loop's variable `t` as it is now.
-        mutating func checks(_ items: [LoopProgram.Item], _ depth: Int) {
-            for a in directAccesses(items) {
-                let access = p.accesses[a]
-                var gatherAxis: Int? = nil
-                for item in items {
-                    if case .step(let s) = item, case .gather(a, let axis, _) = p.steps[s].value { gatherAxis = axis }
-                }
-                for (axis, index) in access.indices.enumerated() where axis != gatherAxis && !index.isConstant {
-                    let extent = p.shapes[access.buffer][axis]
-                    line("{ const int64_t x = \(affine(index)); if (x < 0 || x >= \(extent)LL) { tk_fail(E, \(a + 1), \(axis), x); return; } }", depth)
-                }
+        /// The checks of loop `ordinal`'s site (`checkSites`), at the loop's variable as it is now.
+        mutating func checks(_ ordinal: Int, _ depth: Int) {
+            for (a, axis) in sites[ordinal] {
+                let access = p.accesses[a], index = access.indices[axis]
+                let extent = p.shapes[access.buffer][axis]
+                line("{ const int64_t x = \(affine(index)); if (x < 0 || x >= \(extent)LL) { tk_fail(E, \(a + 1), \(axis), x); return; } }", depth)
             }
         }
 
@@ -134,24 +164,26 @@ public enum LoopProgramRenderer {
             line("(void)lo\(k); (void)up\(k);", d)
             let (first, end) = split ? ("c\(k) * w / P", "c\(k) * (w + 1) / P") : ("0", "c\(k)")
             line("const int64_t s\(k) = \(first), e\(k) = \(end);", d)
-            entryChecks(k, from: "s\(k)", to: "e\(k)", body, d)
+            let ordinal = nextLoop
+            nextLoop += 1
+            entryChecks(ordinal, k, from: "s\(k)", to: "e\(k)", d)
             line("for (int64_t t\(k) = s\(k); t\(k) < e\(k); t\(k)++) {", d)
             items(body, d + 1)
             line("}", d)
             line("}", depth)
         }
 
-        /// The checks of the body's direct accesses at the first and the last of the iterations
-        /// `from ..< to` of variable `k` (an affine index is extreme at one of them), when there
-        /// are any.
-        mutating func entryChecks(_ k: Int, from: String, to: String, _ body: [LoopProgram.Item], _ depth: Int) {
-            guard !directAccesses(body).isEmpty else { return }
+        /// The checks of loop `ordinal`'s site at the first and the last of the iterations
+        /// `from ..< to` of its variable `k` (an affine index is extreme at one of them), when
+        /// there are any.
+        mutating func entryChecks(_ ordinal: Int, _ k: Int, from: String, to: String, _ depth: Int) {
+            guard !sites[ordinal].isEmpty else { return }
             line("if (\(to) > \(from)) {", depth)
             line("{ const int64_t t\(k) = \(from);", depth + 1)
-            checks(body, depth + 2)
+            checks(ordinal, depth + 2)
             line("}", depth + 1)
             line("{ const int64_t t\(k) = \(to) - 1;", depth + 1)
-            checks(body, depth + 2)
+            checks(ordinal, depth + 2)
             line("}", depth + 1)
             line("}", depth)
         }
@@ -229,7 +261,7 @@ public enum LoopProgramRenderer {
             }
             precondition(k == 0, "internal: a loop program's outer loop is variable 0")
             // The outer loop's values are folded into the subscripts: t0 counts its iterations.
-            entryChecks(0, from: "lo", to: "hi", body, 1)
+            entryChecks(0, 0, from: "lo", to: "hi", 1)
             line("for (int64_t t0 = lo; t0 < hi; t0++) {", 1)
             if threaded { threadedItems(body, 2) } else { items(body, 2) }
             line("}", 1)

@@ -747,6 +747,30 @@ extension LoopNestTests {
         #expect(Tandem.loopStatistics.compiledParallel == late.compiledParallel, "a temporary written in part is not private")
     }
 
+    /// Index checks move out to the loop of the innermost variable an index depends on, and
+    /// past loops of constant, non-empty bounds only: an access in a loop that may run no
+    /// iteration (`0..<i` at `i` = 0) is not checked where it never happens.
+    @Test("index checks hoisted out of inner loops: never for an access a loop that may be empty guards; the sequential values")
+    func hoistedChecks() throws {
+        Tandem.loopPrograms = .always
+        defer { Tandem.loopPrograms = .auto }
+        let n = 12
+        let xv = (0..<n).map { Double($0) * 0.5 }
+        let x = Tensor<Double>(xv)
+        var y = Tensor<Double>.zeros([n])
+        // x[i - 1] at i = 0 would be outside x: the inner loop is empty there.
+        Tandem.loop(0..<n) { i in Tandem.loop(0..<i) { j in y[i] += x[i - 1] * x[j] } }
+        var want = [Double](repeating: 0, count: n)
+        for i in 0..<n { for j in 0..<i { want[i] += xv[i - 1] * xv[j] } }
+        #expect(try y.scalars == want)
+        // With constant inner bounds the checks of x[i] and x[i + 1] move out to the i loop.
+        var z = Tensor<Double>.zeros([n])
+        Tandem.loop(0..<(n - 1)) { i in Tandem.loop(0..<3) { j in z[i] += x[i + 1] * x[j] - x[i] } }
+        var wantZ = [Double](repeating: 0, count: n)
+        for i in 0..<(n - 1) { for j in 0..<3 { wantZ[i] += xv[i + 1] * xv[j] - xv[i] } }
+        #expect(try z.scalars == wantZ)
+    }
+
     @Test("a nest that ran compiled at a call site runs as that program again without the array traces, while its body traces to the same program")
     func programsRemembered() throws {
         Tandem.loopPrograms = .always
