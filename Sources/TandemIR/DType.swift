@@ -103,6 +103,8 @@ public enum Literal: Hashable, Sendable, CustomStringConvertible {
     case int(Int64)
     case bool(Bool)
 
+    /// The value as a `Double`, integers read as `Int64` (signed): a `uint64` literal past 2^63
+    /// comes out negative here; where the type may be `uint64`, use `asDouble(of:)`.
     public var asDouble: Double {
         switch self {
         case .float(let v): v
