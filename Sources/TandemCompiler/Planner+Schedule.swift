@@ -42,8 +42,7 @@ extension Planner {
                     continue
                 case .view(let base, let map):
                     guard map.outRank == rank else { continue }
-                    let s = Shape.rowMajorStrides(base.shape)
-                    strides = (0..<rank).map { k in (0..<map.inRank).reduce(0) { $0 + map.c($1, k) * s[$1] } }
+                    strides = map.flatten(rowMajor: base.shape).strides
                 default:
                     strides = Shape.rowMajorStrides(source.shape)
                 }
