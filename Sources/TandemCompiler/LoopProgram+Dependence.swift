@@ -81,12 +81,17 @@ extension LoopProgram {
     /// Whether two iterations of the outermost loop may touch one element, one of them writing
     /// it (`dependent` on every pair of accesses to a written tensor, the outer variables
     /// unequal). A read at a computed position of a written tensor carries one.
-    public var outerCarriesDependence: Bool {
+    public var outerCarriesDependence: Bool { outerCarriesDependence(except: []) }
+
+    /// `outerCarriesDependence` leaving out the buffers in `except` (kept private to each
+    /// worker: `privatizable`).
+    public func outerCarriesDependence(except: Set<Int>) -> Bool {
         guard case .loop(let k0, _, _, _, _)? = body.first else { return false }
         var uses: [Use] = []
         var gathered: Set<Int> = []
         collect(body, [], &uses, &gathered)
-        return carries(uses, gathered, [:], k0)
+        uses.removeAll { except.contains(accesses[$0.access].buffer) }
+        return carries(uses, gathered.subtracting(except), [:], k0)
     }
 
     /// A loop around an access: its variable and bounds.
@@ -105,7 +110,7 @@ extension LoopProgram {
 
     /// Whether some pair of the uses, one a write of the tensor the other touches, may touch
     /// one element with the given directions and loop `k`'s variables unequal.
-    func carries(_ uses: [Use], _ gathered: Set<Int>, _ directions: [Int: Dependence.Direction], _ k: Int) -> Bool {
+    private func carries(_ uses: [Use], _ gathered: Set<Int>, _ directions: [Int: Dependence.Direction], _ k: Int) -> Bool {
         var earlier = directions, later = directions
         earlier[k] = .less
         later[k] = .greater

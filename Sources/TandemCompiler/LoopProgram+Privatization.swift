@@ -96,15 +96,4 @@ extension LoopProgram {
         }
         return found
     }
-
-    /// Whether two iterations of the outermost loop may touch one element, one of them writing
-    /// it, leaving out the buffers in `except` (kept private to each worker).
-    public func outerCarriesDependence(except: Set<Int>) -> Bool {
-        guard case .loop(let k0, _, _, _, _)? = body.first else { return false }
-        var uses: [Use] = []
-        var gathered: Set<Int> = []
-        collect(body, [], &uses, &gathered)
-        uses.removeAll { except.contains(accesses[$0.access].buffer) }
-        return carries(uses, gathered.subtracting(except), [:], k0)
-    }
 }
