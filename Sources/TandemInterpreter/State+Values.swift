@@ -184,14 +184,7 @@ extension State {
         case .mul: r = p &* q
         case .div: r = q == 0 ? 0 : p / q
         case .rem: r = q == 0 ? 0 : p % q
-        case .pow:
-            var acc: UInt64 = 1, x = p, e = q
-            while e != 0 {
-                if e & 1 != 0 { acc = acc &* x }
-                x = x &* x
-                e >>= 1
-            }
-            r = acc
+        case .pow: r = Self.wrappingPow(p, q)
         case .min: r = Swift.min(p, q)
         case .max: r = Swift.max(p, q)
         case .bitAnd: r = p & q
@@ -213,13 +206,18 @@ extension State {
 
     static func intPow(_ a: Int64, _ b: Int64) -> Int64 {
         if b < 0 { return a == 1 ? 1 : (a == -1 ? ((b & 1) != 0 ? -1 : 1) : 0) }
-        var r: UInt64 = 1, x = UInt64(bitPattern: a), e = b
+        return Int64(bitPattern: wrappingPow(UInt64(bitPattern: a), UInt64(b)))
+    }
+
+    /// `x` to the power `e` by squaring, wrapping at 64 bits (the bits of a signed power too).
+    static func wrappingPow(_ x: UInt64, _ e: UInt64) -> UInt64 {
+        var r: UInt64 = 1, x = x, e = e
         while e != 0 {
             if e & 1 != 0 { r = r &* x }
             x = x &* x
             e >>= 1
         }
-        return Int64(bitPattern: r)
+        return r
     }
 
     static func bool(_ b: Bool) -> Value { Value(f: 0, i: b ? 1 : 0) }
