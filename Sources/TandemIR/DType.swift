@@ -138,10 +138,7 @@ public enum Literal: Hashable, Sendable, CustomStringConvertible {
             case .float(let v): return .bool(v != 0)  // NaN != 0 is true, as in C and NumPy
             }
         case .int64: return .int(asInt64)
-        case .uint64:
-            if case .float(let v) = self { return .int(Literal.saturatingUInt64(v)) }
-            return .int(asInt64)
-        case .int8, .int16, .int32, .uint8, .uint16, .uint32:
+        case .int8, .int16, .int32, .uint8, .uint16, .uint32, .uint64:
             switch self {
             case .float(let v): return .int(Literal.saturating(v, to: dtype))
             default: return .int(dtype.wrap(asInt64))

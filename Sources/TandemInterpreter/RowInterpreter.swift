@@ -415,7 +415,7 @@ final class RowKernel {
             // Narrow integers are held extended to 64 bits: wrapped back to their width.
             if t == .int32 {
                 for k in 0..<len { ri[k] = Int64(Int32(truncatingIfNeeded: ri[k])) }
-            } else if t != .int64 && t != .uint64 {
+            } else if t.isNarrowInteger {
                 for k in 0..<len { ri[k] = t.wrap(ri[k]) }
             }
         default:
