@@ -160,10 +160,7 @@ extension LoopRecorder {
                                                  _ make: () throws -> Value) rethrows -> Value {
         if let known = table.withLock({ $0[key] }) { return known }
         let value = try make()
-        table.withLock {
-            if $0.count >= 512 { $0.removeAll() }
-            $0[key] = value
-        }
+        LoopNest.remember(value, for: key, in: table, limit: 512)
         return value
     }
 

@@ -173,10 +173,13 @@ enum LoopNest {
     /// Loop trees found by discovering traces, by call site and extents (see `knownTree`).
     static let trees = Mutex<[LoopTreeKey: LoopTree]>([:])
 
-    static func remember(_ key: LoopTreeKey, _ tree: LoopTree) {
-        trees.withLock {
-            if $0.count >= 4096 { $0.removeAll(keepingCapacity: true) }
-            $0[key] = tree
+    /// Keeps `value` for `key` in `table`, which starts again past `limit` entries (a program
+    /// of ever new call sites): the loop trees, the programs by call site.
+    static func remember<Key: Hashable & Sendable, Value: Sendable>(_ value: Value, for key: Key, in table: borrowing Mutex<[Key: Value]>,
+                                                                    limit: Int = 4096) {
+        table.withLock {
+            if $0.count >= limit { $0.removeAll(keepingCapacity: true) }
+            $0[key] = value
         }
     }
 
@@ -528,7 +531,7 @@ final class LoopRecorder: @unchecked Sendable {
                 let found = trace(.discover, extents: space.extents)
                 irregular = found.irregular
                 if !found.irregular {
-                    LoopNest.remember(key, LoopTree(extents: found.extents))
+                    LoopNest.remember(LoopTree(extents: found.extents), for: key, in: LoopNest.trees)
                     f = trace(.imperfect, extents: found.extents)
                     if accepted(f) { return }
                     rollBack()
@@ -540,10 +543,7 @@ final class LoopRecorder: @unchecked Sendable {
         let skew = f.aborted || space.extents.count < 2 || peel != nil ? nil : (1...3).first { LoopRecorder.wavefrontLegal(f, skew: $0) }
         if call, LoopRecorder.programsAvailable, let (p, program) = traceProgram(space, body) {
             if programPreferred(program, over: f, space, peel: peel, skew: skew, irregular: irregular), runProgram(p, program) {
-                LoopNest.programSites.withLock {
-                    if $0.count >= 4096 { $0.removeAll(keepingCapacity: true) }
-                    $0[siteKey] = program
-                }
+                LoopNest.remember(program, for: siteKey, in: LoopNest.programSites)
                 return
             }
             rollBack()
