@@ -430,6 +430,10 @@ extension LoopRecorder {
         var buffers: [Buffer] = []
         var intValues: [Int64] = [], floatValues: [Double] = []
         do {
+            // Whatever the reads below need is computed in one sync first.
+            var reads = p.tensors.map { states[ObjectIdentifier($0)]?.current ?? $0 }
+            for case .node(let n) in p.intParams + p.floatParams { reads.append(n) }
+            try Tandem.runtime.computeForReading(reads)
             for (b, key) in p.tensors.enumerated() {
                 // A stand-in's contents are its tensor's current version; any other node
                 // (a tensor also held under another name before it was written) is itself.

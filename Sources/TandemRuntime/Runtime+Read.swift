@@ -44,6 +44,25 @@ extension Runtime {
         }
     }
 
+    /// Computes, in one sync, everything reading each of `nodes` will need (a view of a held
+    /// or stored tensor needs its base, as `read` reads it): the reads after it then compute
+    /// nothing. A caller about to read several tensors (a compiled `Tandem.loop` nest reads
+    /// every tensor it touches) plans and runs their pending work together, one plan and a few
+    /// fused kernels, instead of one sync each: durbin's nest read six tensors through six
+    /// syncs of a one-element kernel each, about 60 µs of a 180 µs call.
+    ///
+    ///     try runtime.computeForReading([a.node, b.node])
+    ///     let (x, y) = (try runtime.read(a.node), try runtime.read(b.node))
+    public func computeForReading(_ nodes: [Node]) throws {
+        let needed = graphLock.withLock { _ -> [Node] in
+            nodes.compactMap { node in
+                if node.storage != nil { return nil }
+                return Runtime.viewOfKept(node)?.base ?? node
+            }
+        }
+        if needed.count > 1 { try materialize(needed) }
+    }
+
     /// The one element of `node` (a sync point): the buffer holding it and its element index
     /// there. An element of a held or stored tensor's view is read in place (no copy, no
     /// buffer made for it; see `viewOfKept`).

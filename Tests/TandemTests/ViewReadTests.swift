@@ -2,6 +2,8 @@ import Foundation
 import Testing
 @testable import Tandem
 import _TandemTestSupport
+import TandemRuntime
+import TandemInterpreter
 
 /// Reading a view of a held or stored tensor (issue 15: per-op cost of a loop that reads an
 /// element every iteration): the tensor is computed and kept, the view's elements are copied
@@ -34,6 +36,32 @@ struct ViewReadTests {
         #expect(try flags[3].item() == true && flags[1].item() == false)
         // A view of a temporary reads only what it shows (still right).
         #expect(try (base * 3)[2, 2].item() == at(2, 2) * 3)
+    }
+
+    @Test("reads of several tensors prepared together: one plan for all their pending work, then no plan per read")
+    func readsTogether() throws {
+        let stats = StatisticsBox()
+        let rt = Runtime(devices: [InterpreterDevice()], statistics: stats, workers: 2,
+                         profile: { SyntheticProfiles.cpu(compileSeconds: 0.05) })
+        let x = Tensor<Double>.uniform([6, 5], seed: 3, in: -1...1)
+        let xs = try x.scalars
+        let a = x * 2, b = x + 1
+        let row = a[2, .all]                       // a view of a held tensor: read from `a`
+        let element = b[4, 3]
+        try rt.computeForReading([a.node, b.node, row.node, element.node])
+        #expect(stats.snapshot.plans == 1)
+        // (The buffers are kept while their elements are looked at.)
+        func values(_ buffer: Buffer, _ count: Int) -> [Double] {
+            withExtendedLifetime(buffer) { (0..<count).map { buffer.pointer.assumingMemoryBound(to: Double.self)[$0] } }
+        }
+        #expect(values(try rt.read(row.node), 5) == (0..<5).map { xs[10 + $0] * 2 })
+        let (buffer, index) = try rt.readElement(element.node)
+        #expect(values(buffer, index + 1)[index] == xs[4 * 5 + 3] + 1)
+        #expect(values(try rt.read(b.node), 30) == xs.map { $0 + 1 })
+        #expect(stats.snapshot.plans == 1, "a read after the preparation planned again")
+        // Nothing pending: nothing planned.
+        try rt.computeForReading([a.node, b.node])
+        #expect(stats.snapshot.plans == 1)
     }
 
     @Test("x = x * 0.5 + 1 with x[0] read every iteration runs one kernel an iteration (its own process)")
