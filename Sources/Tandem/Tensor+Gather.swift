@@ -173,8 +173,10 @@ extension Tensor {
         }
         // The operands' buffers as they are (no array copies), and the result a copy of this
         // tensor's buffer written in place (a million-element scatter: 15 ms through arrays).
-        let valueBuffer = try Tandem.runtime.read(value.broadcast(to: selectedShape).flattened().node, call: "x[indices] = v")
-        let source = try Tandem.runtime.read(flattened().node, call: "x[indices] = v")
+        let (valueNode, sourceNode) = (value.broadcast(to: selectedShape).flattened().node, flattened().node)
+        try Tandem.runtime.computeForReading([valueNode, sourceNode])      // one sync for both
+        let valueBuffer = try Tandem.runtime.read(valueNode, call: "x[indices] = v")
+        let source = try Tandem.runtime.read(sourceNode, call: "x[indices] = v")
         let stride = MemoryLayout<Scalar>.stride
         let result = Buffer(dtype: Scalar.dtype, count: count)
         result.pointer.copyMemory(from: source.pointer, byteCount: count * stride)
@@ -388,8 +390,10 @@ extension Tensor {
     public func elements(where mask: Tensor<Bool>) throws -> Tensor {
         precondition(Shape.broadcast(mask.shape, shape) == shape,
                      "boolean index did not match indexed array: mask shape \(Shape.describe(mask.shape)), array shape \(Shape.describe(shape))")
-        let maskBuffer = try Tandem.runtime.read(mask.broadcast(to: shape).flattened().node, call: "x[mask]")
-        let values = try Tandem.runtime.read(flattened().node, call: "x[mask]")
+        let (maskNode, valuesNode) = (mask.broadcast(to: shape).flattened().node, flattened().node)
+        try Tandem.runtime.computeForReading([maskNode, valuesNode])      // one sync for both
+        let maskBuffer = try Tandem.runtime.read(maskNode, call: "x[mask]")
+        let values = try Tandem.runtime.read(valuesNode, call: "x[mask]")
         let m = UnsafeRawPointer(maskBuffer.pointer).assumingMemoryBound(to: UInt8.self)
         let (kept, end) = maskExtent(m, count)
         let out = Buffer(dtype: Scalar.dtype, count: kept)

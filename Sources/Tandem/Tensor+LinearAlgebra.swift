@@ -117,6 +117,7 @@ extension Tensor where Scalar: NumericTensorScalar {
         let rb = [Int].filled(1, count: batch.count - (b.rank - 2)) + b.shape.dropLast(2)
         let bufferA: Buffer, bufferB: Buffer
         do {
+            try Tandem.runtime.computeForReading([a.node, b.node])      // one sync for both
             bufferA = try Tandem.runtime.read(a.node, call: "matmul operand")
             bufferB = try Tandem.runtime.read(b.node, call: "matmul operand")
         } catch {
@@ -236,6 +237,7 @@ extension Tensor where Scalar: NumericTensorScalar {
     private static func blasProduct(_ a: Tensor, _ b: Tensor, n: Int, k: Int, m: Int) -> Tensor? {
         let oa: BLASOperand, ob: BLASOperand
         do {
+            try Tandem.runtime.computeForReading([a.node, b.node])      // one sync for both
             oa = try blasOperand(a, rows: n, cols: k)
             ob = try blasOperand(b, rows: k, cols: m)
         } catch {
@@ -275,6 +277,7 @@ extension Tensor where Scalar: NumericTensorScalar {
     private static func tiledProduct(_ a: Tensor, _ b: Tensor, code: CompiledRoutine, threads: Int, n: Int, k: Int, m: Int) -> Tensor? {
         let oa: (buffer: Buffer, offset: Int, strides: [Int]), ob: (buffer: Buffer, offset: Int, strides: [Int])
         do {
+            try Tandem.runtime.computeForReading([a.node, b.node])      // one sync for both
             oa = try Tandem.runtime.readStrided(a.node, call: "matmul operand")
             ob = try Tandem.runtime.readStrided(b.node, call: "matmul operand")
         } catch {
