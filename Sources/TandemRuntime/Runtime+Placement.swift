@@ -410,3 +410,111 @@ public struct PlacementDecision: Sendable {
             + (explored ? "; run on \(chosen.placement) once to measure it" : "")
     }
 }
+
+extension Runtime {
+    // MARK: - Placing a plan
+
+    /// Places every kernel of `plan` and readies its code: each kernel's decision first (reused
+    /// from its memo or made fresh; `model` is built at the first fresh one), then the compiled
+    /// code the host placements still lack, compiled in parallel, one compiler run per core (a
+    /// first run's time is its compiles), then each kernel's code in order. A placement whose
+    /// code cannot be had under `auto` falls back (said once, counted); what a forced one
+    /// throws is thrown (graph lock).
+    func place(_ plan: Plan, options: [Placement], forced: Bool, model: inout CostModel?) throws -> [(ReadyCode, PlacementDecision)] {
+        var prepared: [(ReadyCode, PlacementDecision)] = []
+        // The compiles this sync's decisions put on the side start together, as one batch
+        // (released once every kernel is placed, or on a throw).
+        background.hold()
+        var held = true
+        defer { if held { background.release() } }
+        // Every kernel is placed first; the compiled code the host placements still lack
+        // is then compiled in parallel, one compiler run per core (a first run's time is
+        // its compiles), and the code is prepared in order.
+        var decisions: [PlacementDecision] = []
+        var memos: [DecisionMemo?] = []
+        var compiling: Set<Kernel> = []
+        // The kernels are taken by index and passed on borrowed (`for k in` copied each
+        // planned kernel, a dozen references retained and released, three times a sync:
+        // a sixth of a small loop's sync with a read).
+        func placeKernel(_ k: PlannedKernel) {
+            let decision: PlacementDecision
+            // A kernel the accelerator refuses (float64 on a device without it) is
+            // placed among the others; forced there, `prepareQueued` says why.
+            var options = options
+            if !forced, options.contains(where: \.isAccelerator), let a = accelerator, a.refusal(k.kernel) != nil {
+                options.removeAll { $0.isAccelerator }
+            }
+            let reused = reusedMemo(k, options: options, forced: forced)
+            memos.append(reused)
+            if let reused {
+                decision = reused.decision
+                if reused.code != nil { decisions.append(decision); return }
+            } else {
+                let m = model ?? compileCorrected(costModel)
+                model = m
+                decision = decide(k, options: options, forced: forced, model: m, compiling: compiling)
+                remember(decision, for: k, options: options)
+            }
+            decisions.append(decision)
+            let p = decision.chosen.placement
+            if p == .cpu1 || p == .cpuAll, device(for: p)?.readyCode(k.kernel) == nil { compiling.insert(k.kernel) }
+        }
+        for i in plan.kernels.indices { placeKernel(plan.kernels[i]) }
+        background.release()
+        held = false
+        precompile(compiling)
+        for i in plan.kernels.indices {
+            var decision = decisions[i]
+            if let code = memos[i]?.code {
+                prepared.append((.host(code), decision))
+                continue
+            }
+            let k = plan.kernels[i]
+            let p = decision.chosen.placement
+            // Code compiled just above is taken as it is (not counted as a cache hit).
+            let fresh = compiling.contains(k.kernel) ? device(for: p)?.readyCode(k.kernel) : nil
+            let code: ReadyCode
+            if p.isAccelerator, let accelerator {
+                do {
+                    code = .queued(try accelerator.prepareQueued(k.kernel))
+                } catch let error where !forced {
+                    // auto chose an accelerator whose code cannot be had (a module the
+                    // driver refuses, a build error): it is dropped for this process,
+                    // said once, and the kernel runs on the CPU (compiled if it can be).
+                    dropAccelerator(p, reason: "\(error)")
+                    let compiled = decision.options.contains { $0.placement == .cpuAll } ? (try? device(for: .cpuAll)?.prepare(k.kernel)) : nil
+                    let host: Placement = compiled == nil ? .interpreter : .cpuAll
+                    code = .host(try compiled ?? device(for: .interpreter)!.prepare(k.kernel))
+                    decision.chosen = decision.options.first { $0.placement == host } ?? decision.chosen
+                    decision.chosen.placement = host
+                }
+            } else {
+                do {
+                    if let special = specializedCode(k, on: p) {
+                        code = .host(special)
+                        decision.specialised = true
+                    } else {
+                        let c = try fresh ?? device(for: p)!.prepare(k.kernel)
+                        code = .host(c)
+                        // The next reuse of this decision takes the code as it is.
+                        if let memo = DecisionMemo.of(k.memo), memo.decision.chosen.placement == p,
+                           !Specialization.applies(to: k.kernel) {
+                            memo.code = c
+                        }
+                    }
+                } catch let error where !forced && p != .interpreter {
+                    // auto chose compiled code that cannot be had (a compiler that failed
+                    // or was stopped at its time limit): the interpreter runs the kernel,
+                    // said once and counted.
+                    guard let interpreter = device(for: .interpreter) else { throw error }
+                    code = .host(try interpreter.prepare(k.kernel))
+                    decision.chosen = decision.options.first { $0.placement == .interpreter } ?? decision.chosen
+                    decision.chosen.placement = .interpreter
+                    compileFallback.record("\(error)")
+                }
+            }
+            prepared.append((code, decision))
+        }
+        return prepared
+    }
+}

@@ -530,3 +530,30 @@ final class Partials: @unchecked Sendable {
     init(byteCount: Int) { pointer = UnsafeMutableRawPointer.allocate(byteCount: max(byteCount, 16), alignment: 64) }
     deinit { pointer.deallocate() }
 }
+
+extension Runtime {
+    /// Queues the kernels of `plan` in order with their code (`ready`, from `place`): a lag
+    /// chain whose members all run on the host goes as one lagged pass, every other kernel as
+    /// its own submission. Returns how many lagged passes were queued (graph lock).
+    func submit(_ plan: Plan, _ ready: [(ReadyCode, PlacementDecision)]) -> Int {
+        var lagged = 0
+        var i = 0
+        while i < plan.kernels.count {
+            if let chain = plan.kernels[i].lagChain, i + chain.count <= plan.kernels.count {
+                let members = (i..<(i + chain.count)).compactMap { j -> (PlannedKernel, any PreparedKernel, PlacementDecision)? in
+                    if case .host(let c) = ready[j].0 { return (plan.kernels[j], c, ready[j].1) }
+                    return nil
+                }
+                if members.count == chain.count, lagsOnHost(members.map { ($0.0, $0.2) }) {
+                    submitLagged(members, chain: chain)
+                    lagged += 1
+                    i += chain.count
+                    continue
+                }
+            }
+            submit(plan.kernels[i], ready[i].0, decision: ready[i].1)
+            i += 1
+        }
+        return lagged
+    }
+}
