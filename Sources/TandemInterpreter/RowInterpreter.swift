@@ -234,11 +234,35 @@ final class RowKernel {
             case .gather(let b, let a, let ix, let stride, let extent):
                 let st = Int(ints[stride]), ext = ints[extent]
                 let idx = regs.i + ix * B
+                let source = pointers[b], type = dtypes[b]
+                // The element type decided once a row, not at every element (a gather's loop
+                // was a quarter of an interpreted `lut[index]`): the same values as `State.load`.
                 forEachRow(accesses[a]) { x0, step, at in
-                    for k in 0..<len {
-                        let v = State.load(pointers[b], dtypes[b], x0 + k * step + st * Int(State.clampIndex(idx[at + k], ext)))
-                        rf[at + k] = v.f
-                        ri[at + k] = v.i
+                    switch type {
+                    case .float64:
+                        let q = source.assumingMemoryBound(to: Double.self)
+                        for k in 0..<len {
+                            rf[at + k] = q[x0 + k * step + st * Int(State.clampIndex(idx[at + k], ext))]
+                            ri[at + k] = 0
+                        }
+                    case .float32:
+                        let q = source.assumingMemoryBound(to: Float.self)
+                        for k in 0..<len {
+                            rf[at + k] = Double(q[x0 + k * step + st * Int(State.clampIndex(idx[at + k], ext))])
+                            ri[at + k] = 0
+                        }
+                    case .int64, .uint64:
+                        let q = source.assumingMemoryBound(to: Int64.self)
+                        for k in 0..<len {
+                            rf[at + k] = 0
+                            ri[at + k] = q[x0 + k * step + st * Int(State.clampIndex(idx[at + k], ext))]
+                        }
+                    default:
+                        for k in 0..<len {
+                            let v = State.load(source, type, x0 + k * step + st * Int(State.clampIndex(idx[at + k], ext)))
+                            rf[at + k] = v.f
+                            ri[at + k] = v.i
+                        }
                     }
                 }
             case .uniform(let a, let seed, let lo, let hi):

@@ -142,6 +142,13 @@ struct InterpreterRowTests {
             let idx = Tensor<Int64>((0..<n).map { Int64(($0 * 31) % 600) - 300 })
             return src[idx] * 2
         }
+        // Each source type's gather loop (float32, int64 and uint64 have their own, the others
+        // the element-by-element load), gathered values used as they are.
+        let index = Tensor<Int32>((0..<n).map { Int32(($0 * 37) % 600) - 300 })
+        try expectSame("gather float32") { Tensor<Float>(Self.data(300, seed: 5).map(Float.init))[index] * 3 }
+        try expectSame("gather int64") { Tensor<Int64>((0..<300).map { Int64($0 * 7919 % 1013) - 500 })[index] * 3 + 1 }
+        try expectSame("gather uint64") { Tensor<UInt64>((0..<300).map { UInt64($0) &* 0x9E37_79B9_7F4A_7C15 })[index] >> Tensor<UInt64>(3) }
+        try expectSame("gather int16") { Tensor<Int16>((0..<300).map { Int16($0 * 97 % 601) - 300 })[index] * 2 }
     }
 
     @Test("strided, transposed, broadcast and sliced operands in 2-D and 3-D")
