@@ -48,8 +48,8 @@ extension Runtime {
     /// or stored tensor needs its base, as `read` reads it): the reads after it then compute
     /// nothing. A caller about to read several tensors (a compiled `Tandem.loop` nest reads
     /// every tensor it touches) plans and runs their pending work together, one plan and a few
-    /// fused kernels, instead of one sync each: durbin's nest read six tensors through six
-    /// syncs of a one-element kernel each, about 60 µs of a 180 µs call.
+    /// fused kernels, instead of one sync each (durbin's nest read its six tensors through
+    /// syncs of one-element kernels: seven plans a call, three now).
     ///
     ///     try runtime.computeForReading([a.node, b.node])
     ///     let (x, y) = (try runtime.read(a.node), try runtime.read(b.node))
