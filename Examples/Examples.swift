@@ -116,6 +116,18 @@ public enum Examples {
                 small: ["n": 32, "steps": 20]) { p in
             try AllenCahn.run(n: int(p, "n"), steps: int(p, "steps"), dt: p["dt"]!, epsilon: p["epsilon"]!)
         },
+        Example(name: "advection", summary: "a pulse carried around a periodic line by upwind differences (rolls), the peak read every few steps",
+                parameters: [("n", 2000), ("steps", 500), ("courant", 0.4), ("check_every", 50)],
+                integerParameters: ["n", "steps", "check_every"],
+                small: ["n": 64, "steps": 40, "check_every": 10]) { p in
+            try Advection.run(n: int(p, "n"), steps: int(p, "steps"), courant: p["courant"]!, checkEvery: int(p, "check_every"))
+        },
+        Example(name: "power_iteration", summary: "the largest eigenvalue of a symmetric matrix by power iteration: a product, a dot and a norm an iteration",
+                parameters: [("n", 300), ("iterations", 100)],
+                integerParameters: ["n", "iterations"],
+                small: ["n": 16, "iterations": 20]) { p in
+            try PowerIteration.run(n: int(p, "n"), iterations: int(p, "iterations"))
+        },
         Example(name: "nbody", summary: "a star cluster under its own gravity: all pairs by broadcasting, leapfrog steps, no read in the loop",
                 parameters: [("n", 256), ("steps", 100), ("dt", 0.001), ("softening", 0.05)],
                 integerParameters: ["n", "steps"],

@@ -117,6 +117,8 @@ enum ExpectedExamples {
         "allen_cahn": ["mean": 0.002216645991379098, "abs_mean": 0.03868773106474615, "positive_fraction": 0.51171875, "energy": 0.24889565369583433],
         "nbody": ["energy_start": -0.40773845390857866, "energy_end": -0.4077384526495784, "kinetic_end": 0.004856130332999585,
                   "max_speed": 0.13353506655067074, "x0": 0.5596095137560784],
+        "advection": ["sum": 8.021210476260617, "max": 0.7170125640126069, "argmax": 35, "peaks": 3.4339841435523475],
+        "power_iteration": ["lambda": 5.690443342803951, "v0": 0.06391575734263681, "v_sum": 3.774039660584873],
     ]
 
     static func outputs(_ name: String, _ params: [String: Double]) -> [String: Double]? {

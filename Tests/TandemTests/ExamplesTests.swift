@@ -52,6 +52,10 @@ struct ExamplesTests {
         Case(example: "nbody", params: ["n": 32, "steps": 20, "dt": 0.001, "softening": 0.05],
              outputs: ["energy_start": -0.40773845390857866, "energy_end": -0.4077384526495784, "kinetic_end": 0.004856130332999585,
                        "max_speed": 0.13353506655067074, "x0": 0.5596095137560784]),
+        Case(example: "advection", params: ["n": 64, "steps": 40, "courant": 0.4, "check_every": 10],
+             outputs: ["sum": 8.021210476260617, "max": 0.7170125640126069, "argmax": 35, "peaks": 3.4339841435523475]),
+        Case(example: "power_iteration", params: ["n": 16, "iterations": 20],
+             outputs: ["lambda": 5.690443342803951, "v0": 0.06391575734263681, "v_sum": 3.774039660584873]),
     ]
 
     func check(_ c: Case, _ device: DeviceChoice?) throws {

@@ -23,7 +23,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 NAMES = ("heat", "kmeans", "logistic_regression", "mandelbrot", "asian_option", "fir_filter", "life", "cavity_flow", "image",
-         "softmax_regression", "edge_detection", "spectrum", "allen_cahn", "nbody")
+         "softmax_regression", "edge_detection", "spectrum", "allen_cahn", "nbody", "advection", "power_iteration")
 
 SMALL = {
     "heat": {"n": 12, "tolerance": 1e-5, "max_iterations": 1000, "check_every": 5},
@@ -40,6 +40,8 @@ SMALL = {
     "spectrum": {"n": 128},
     "allen_cahn": {"n": 32, "steps": 20},
     "nbody": {"n": 32, "steps": 20},
+    "advection": {"n": 64, "steps": 40, "check_every": 10},
+    "power_iteration": {"n": 16, "iterations": 20},
 }
 
 
