@@ -430,15 +430,15 @@ extension LoopRecorder {
         var buffers: [Buffer] = []
         var intValues: [Int64] = [], floatValues: [Double] = []
         do {
+            // A stand-in's contents are its tensor's current version; any other node (a tensor
+            // also held under another name before it was written) is itself.
+            let contents = p.tensors.map { states[ObjectIdentifier($0)]?.current ?? $0 }
             // Whatever the reads below need is computed in one sync first.
-            var reads = p.tensors.map { states[ObjectIdentifier($0)]?.current ?? $0 }
+            var reads = contents
             for case .node(let n) in p.intParams + p.floatParams { reads.append(n) }
             try Tandem.runtime.computeForReading(reads)
             for (b, key) in p.tensors.enumerated() {
-                // A stand-in's contents are its tensor's current version; any other node
-                // (a tensor also held under another name before it was written) is itself.
-                let contents = states[ObjectIdentifier(key)]?.current ?? key
-                let buffer = try Tandem.runtime.read(contents, call: "Tandem.loop")
+                let buffer = try Tandem.runtime.read(contents[b], call: "Tandem.loop")
                 if p.written[b] {
                     let copy = Buffer(dtype: key.dtype, count: key.count)
                     copy.pointer.copyMemory(from: buffer.pointer, byteCount: key.count * key.dtype.byteSize)
