@@ -238,28 +238,21 @@ final class RowKernel {
                 // The element type decided once a row, not at every element (a gather's loop
                 // was a quarter of an interpreted `lut[index]`): the same values as `State.load`.
                 forEachRow(accesses[a]) { x0, step, at in
+                    // Where element k of this row is read from.
+                    @inline(__always) func from(_ k: Int) -> Int { x0 + k * step + st * Int(State.clampIndex(idx[at + k], ext)) }
                     switch type {
                     case .float64:
                         let q = source.assumingMemoryBound(to: Double.self)
-                        for k in 0..<len {
-                            rf[at + k] = q[x0 + k * step + st * Int(State.clampIndex(idx[at + k], ext))]
-                            ri[at + k] = 0
-                        }
+                        for k in 0..<len { rf[at + k] = q[from(k)]; ri[at + k] = 0 }
                     case .float32:
                         let q = source.assumingMemoryBound(to: Float.self)
-                        for k in 0..<len {
-                            rf[at + k] = Double(q[x0 + k * step + st * Int(State.clampIndex(idx[at + k], ext))])
-                            ri[at + k] = 0
-                        }
+                        for k in 0..<len { rf[at + k] = Double(q[from(k)]); ri[at + k] = 0 }
                     case .int64, .uint64:
                         let q = source.assumingMemoryBound(to: Int64.self)
-                        for k in 0..<len {
-                            rf[at + k] = 0
-                            ri[at + k] = q[x0 + k * step + st * Int(State.clampIndex(idx[at + k], ext))]
-                        }
+                        for k in 0..<len { rf[at + k] = 0; ri[at + k] = q[from(k)] }
                     default:
                         for k in 0..<len {
-                            let v = State.load(source, type, x0 + k * step + st * Int(State.clampIndex(idx[at + k], ext)))
+                            let v = State.load(source, type, from(k))
                             rf[at + k] = v.f
                             ri[at + k] = v.i
                         }
