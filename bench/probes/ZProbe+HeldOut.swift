@@ -1,33 +1,9 @@
 import Tandem
 
-// Five programs ported from the README alone (twenty-fifth session): registered as `h_*`
-// examples by examples.txt; NumPy versions in heldout.py.
+// Programs ported from the README alone (twenty-fifth session): registered as `h_*` examples
+// by examples.txt; NumPy versions in heldout.py. Two more of them, `h_advect` and `h_power`,
+// became the gallery's `advection` and `power_iteration` (Examples/).
 public enum ZHeldOut {
-    public static func advect(n: Int = 2000, steps: Int = 500, c: Double = 0.4) throws -> [String: Double] {
-        let x = Tensor<Double>.arange(0, Double(n)) / Double(n)
-        var u = (-200.0 * (x - 0.3).square()).exp()
-        var peaks = 0.0
-        for s in 0..<steps {
-            u = u - c * (u - u.rolled(by: 1))
-            if s % 50 == 0 { peaks += try u.max().item() }
-        }
-        return ["sum": try u.sum().item(), "max": try u.max().item(), "argmax": Double(try u.argmax().item()), "peaks": peaks]
-    }
-
-    public static func power(n: Int = 300, iters: Int = 100) throws -> [String: Double] {
-        let i = Tensor<Int64>.arange(0, Int64(n)).reshaped([n, 1]), j = Tensor<Int64>.arange(0, Int64(n)).reshaped([1, n])
-        var a = (Tensor<Double>((i * j) % 7) + 1.0) / Double(n) + Tensor<Double>.eye(n) * 2.0
-        a = (a + a.transposed) / 2
-        var v = Tensor<Double>.ones([n]) / Double(n).squareRoot()
-        var lambda = 0.0
-        for _ in 0..<iters {
-            let w = a.matmul(v)
-            lambda = try v.dot(w).item()
-            v = w / w.norm()
-        }
-        return ["lambda": lambda, "v0": try v[0].item(), "vsum": try v.sum().item()]
-    }
-
     public static func walk(paths: Int = 2000, steps: Int = 500) throws -> [String: Double] {
         let u = Tensor<Double>.uniform([paths, steps], seed: 7)
         let st = select(u .< 0.5, Tensor(-1.0), Tensor(1.0))

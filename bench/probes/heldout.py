@@ -1,30 +1,8 @@
-"""The NumPy versions of ZProbe+HeldOut.swift (`python3 bench/probes/heldout.py advect`; `h_advect`
+"""The NumPy versions of ZProbe+HeldOut.swift (`python3 bench/probes/heldout.py walk`; `h_walk`
 in Swift). Timed warm: the second of two calls."""
 import sys, time, json, numpy as np
 sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parent.parent / "examples"))
 from common import uniform
-
-def advect(n=2000, steps=500, c=0.4):
-    x = np.arange(n) / n
-    u = np.exp(-200.0 * (x - 0.3) ** 2)
-    peaks = []
-    for s in range(steps):
-        u = u - c * (u - np.roll(u, 1))
-        if s % 50 == 0:
-            peaks.append(float(u.max()))
-    return {"sum": float(u.sum()), "max": float(u.max()), "argmax": int(np.argmax(u)), "peaks": float(sum(peaks))}
-
-def power(n=300, iters=100):
-    i = np.arange(n).reshape(n, 1); j = np.arange(n).reshape(1, n)
-    a = ((i * j) % 7 + 1.0) / n + np.eye(n) * 2.0
-    a = (a + a.T) / 2
-    v = np.ones(n) / np.sqrt(n)
-    lam = 0.0
-    for _ in range(iters):
-        w = a @ v
-        lam = float(v @ w)
-        v = w / np.linalg.norm(w)
-    return {"lambda": lam, "v0": float(v[0]), "vsum": float(v.sum())}
 
 def walk(paths=2000, steps=500):
     u = uniform(7, (paths, steps))
@@ -66,7 +44,7 @@ def interp(n=1000000, reps=20, kind=0):
     for r in range(reps): f(r)
     return {"ns_per_element": (time.perf_counter() - t) / reps / n * 1e9}
 
-progs = {"interp": interp, "advect": advect, "power": power, "walk": walk, "wave": wave, "equalize": equalize}
+progs = {"interp": interp, "walk": walk, "wave": wave, "equalize": equalize}
 name = sys.argv[1]
 kw = {k: (float(v) if "." in v else int(v)) for k, v in (a.split("=") for a in sys.argv[2:])}
 f = progs[name.removeprefix("h_")]; f(**kw)          # warm (NumPy's BLAS loaded, caches filled)
