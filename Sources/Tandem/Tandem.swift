@@ -166,6 +166,22 @@ public enum Tandem {
         try await Runtime.$scopedDevice.withValue(device, operation: body)
     }
 
+    /// Runs `body` with every kernel that can be cut split between the CPU and the accelerator
+    /// (`DeviceChoice.split`): rows `0..<r` of its outer axis as compiled C on the workers, the
+    /// rest on OpenCL, at once. `hostShare` fixes `r / rows` (0 ... 1; rounded to a multiple of
+    /// 64 rows in a kernel of one axis); nil lets the cost model choose the share at which both
+    /// parts are predicted to finish together. Each split is in `Tandem.runtime.splitRecords`.
+    /// Throws at the first sync when no accelerator runs parts of kernels.
+    ///
+    ///     let x = Tensor<Double>.uniform([1 << 20], seed: 1, in: 0...1)
+    ///     let y = try Tandem.withSplit(hostShare: 0.5) { try (x * 2 + 1).sum().item() }
+    public static func withSplit<R>(hostShare: Double?, _ body: () throws -> R) throws -> R {
+        if let s = hostShare, !(0...1).contains(s) {
+            throw TandemError.deviceUnavailable(device: "split", reason: "the host's share \(s) is not between 0 and 1")
+        }
+        return try Runtime.$scopedDevice.withValue(.split) { try Runtime.$scopedSplitShare.withValue(hostShare, operation: body) }
+    }
+
     /// Queues the computation of all `tensors` as one plan (so they share kernels) and returns
     /// without waiting. Reading any of them afterwards waits only for what it needs.
     ///

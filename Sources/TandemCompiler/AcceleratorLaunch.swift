@@ -113,6 +113,22 @@ public enum AcceleratorLaunch {
         return all / inner * ((inner + points - 1) / points)
     }
 
+    /// The work-items of the rows entry that compute rows `rows` of the first axis: the first
+    /// one's global index and how many. Items go in order of the first axis, the same number a
+    /// row, except in a widened kernel of one parallel axis (an item takes `points` elements),
+    /// where `rows` must start at a multiple of `points`.
+    public static func partItems(_ kernel: Kernel, ints: [Int64], points: Int, rows: Range<Int>) -> (first: Int, count: Int) {
+        let n0 = Int(ints[0])
+        guard n0 > 0, !rows.isEmpty else { return (0, 0) }
+        if kernel.parallelAxes == 1 && widensRows(kernel, points: points) {
+            precondition(rows.lowerBound % points == 0, "internal: a part of a widened kernel starts inside a work-item")
+            let first = rows.lowerBound / points
+            return (first, (rows.upperBound + points - 1) / points - first)
+        }
+        let perRow = rowItems(kernel, ints: ints, points: points) / n0
+        return (rows.lowerBound * perRow, rows.count * perRow)
+    }
+
     /// How to run `kernel` with these int parameters (extents are `ints[0..<rank]`) on a device
     /// with `computeUnits` multiprocessors and work-groups of `threads`.
     /// `points` is the device's points per work-item (`pointsPerItem`): more than one, a device

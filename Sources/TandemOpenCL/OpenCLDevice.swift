@@ -195,6 +195,25 @@ public final class OpenCLDevice: QueuedKernelDevice, @unchecked Sendable {
         }
     }
 
+    /// Parts of kernels run with a global offset (OpenCL 1.1's `global_work_offset`).
+    public var runsParts: Bool { true }
+
+    public func enqueue(_ kernel: any QueuedKernel, _ launch: Launch, rows: Range<Int>, overwrites: Set<UInt64>,
+                        timed: (@Sendable (Double) -> Void)?) throws {
+        guard let code = kernel as? OpenCLKernel else { preconditionFailure("a kernel prepared by another device was enqueued on opencl") }
+        try withContext { s in
+            s.reportTimings()
+            try s.enqueue(code, launch, overwrites: overwrites, timed: timed, rows: rows)
+        }
+    }
+
+    public func finishPart(_ written: [(buffer: Buffer, bytes: Range<Int>)]) throws {
+        try withContext { s in
+            try s.residency.partsWritten(written, statistics: statistics)
+            s.reportTimings()
+        }
+    }
+
     public func makeHostValid(_ buffer: Buffer) throws {
         try withContext { s in
             try s.residency.makeHostValid(buffer, statistics: statistics)
@@ -494,12 +513,16 @@ final class OpenCLContextState: @unchecked Sendable {
         }
     }
 
-    func enqueue(_ code: OpenCLKernel, _ launch: Launch, overwrites: Set<UInt64>, timed: (@Sendable (Double) -> Void)?) throws {
+    /// Queues `code` over its whole domain, or over rows `rows` of its first axis only (one part
+    /// of a split kernel: the rows entry, from a global offset).
+    func enqueue(_ code: OpenCLKernel, _ launch: Launch, overwrites: Set<UInt64>, timed: (@Sendable (Double) -> Void)?,
+                 rows: Range<Int>? = nil) throws {
         let k = code.kernel
         let addresses = try residency.prepareLaunch(k, launch, overwrites: overwrites, statistics: statistics)
         let threads = CRenderer.openCLThreads
         let points = code.points
-        let plan = AcceleratorLaunch.plan(k, ints: launch.ints, computeUnits: info.computeUnits, threads: threads, points: points)
+        let plan = rows != nil ? AcceleratorLaunch.Plan.rows(blocks: 0)
+            : AcceleratorLaunch.plan(k, ints: launch.ints, computeUnits: info.computeUnits, threads: threads, points: points)
         let start = ProcessInfoLite.monotonicNanos()
         /// Buffers, int and float parameters; then, for the split entries, the partials and their count.
         func arguments(_ entry: cl_kernel, partials: (address: UInt64, parts: Int64)? = nil) throws {
@@ -520,11 +543,11 @@ final class OpenCLContextState: @unchecked Sendable {
             }
         }
         var events: [cl_event] = []
-        func run(_ entry: cl_kernel, global: [Int], local: [Int]?) throws {
+        func run(_ entry: cl_kernel, global: [Int], local: [Int]?, offset: [Int]? = nil) throws {
             var event: cl_event? = nil
             // An event only when the kernel is timed.
             try withUnsafeMutablePointer(to: &event) { e in
-                try cl.check(cl.clEnqueueNDRangeKernel(queue, entry, cl_uint(global.count), nil, global, local, 0, nil, timed == nil ? nil : e),
+                try cl.check(cl.clEnqueueNDRangeKernel(queue, entry, cl_uint(global.count), offset, global, local, 0, nil, timed == nil ? nil : e),
                              "clEnqueueNDRangeKernel")
             }
             if let event { events.append(event) }
@@ -538,6 +561,15 @@ final class OpenCLContextState: @unchecked Sendable {
                 for e in events { _ = cl.clReleaseEvent(e) }
             }
         }
+        if let rows {
+            // Work-items of the rows entry, in order of the first axis: `perRow` a row, or (one
+            // widened axis) one per `points` elements from a row that is a multiple of them.
+            let part = AcceleratorLaunch.partItems(k, ints: launch.ints, points: points, rows: rows)
+            if part.count > 0 {
+                try arguments(code.entries.rows)
+                try run(code.entries.rows, global: [part.count], local: nil, offset: [part.first])
+            }
+        } else {
         switch plan {
         case .rows:
             // One work-item per parallel point (or per `pointsPerItem` of a row: `widensRows`),
@@ -553,6 +585,7 @@ final class OpenCLContextState: @unchecked Sendable {
             try run(code.entries.split!, global: [parts * threads, gridY], local: [threads, 1])
             try arguments(code.entries.combine!, partials: (temp, Int64(parts)))
             try run(code.entries.combine!, global: [combineBlocks * threads], local: [threads])
+        }
         }
         // Sent to the device now, not at the next blocking call.
         try cl.check(cl.clFlush(queue), "clFlush")

@@ -166,4 +166,12 @@ final class OpenCLMemory: DeviceMemoryBackend {
         try cl.check(cl.clEnqueueReadBuffer(queue, OpenCLMemory.handle(address), 1, 0, buffer.byteCount, buffer.pointer, 0, nil, nil),
                      "clEnqueueReadBuffer")
     }
+
+    func copyToHost(_ buffer: Buffer, address: UInt64, bytes: Range<Int>) throws {
+        buffer.allocate()
+        precondition(bytes.lowerBound >= 0 && bytes.upperBound <= buffer.byteCount, "internal: a part's bytes outside its buffer")
+        guard !bytes.isEmpty else { return }
+        try cl.check(cl.clEnqueueReadBuffer(queue, OpenCLMemory.handle(address), 1, bytes.lowerBound, bytes.count,
+                                            buffer.pointer + bytes.lowerBound, 0, nil, nil), "clEnqueueReadBuffer (part)")
+    }
 }

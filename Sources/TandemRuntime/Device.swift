@@ -103,6 +103,12 @@ public enum DeviceChoice: String, Sendable, CaseIterable {
     case cuda
     /// OpenCL C on the OpenCL device (`TANDEM_OPENCL_DEVICE`; an error if none is usable).
     case opencl
+    /// Each kernel that can be cut along its outer parallel axis runs split: rows `0..<r` as
+    /// compiled C on the CPU's workers, rows `r..<n` on the accelerator (OpenCL), both at once,
+    /// `r` where the cost model predicts both parts finish together (`Tandem.withSplit` fixes
+    /// the share). Kernels that cannot be cut run on `cpu`, each said once in
+    /// `Runtime.splitRefusals`. For experiments (`tandem split-eval`): `auto` does not split.
+    case split
 
     /// The one placement a forced choice allows (nil for `auto`).
     public var forcedPlacement: Placement? {
@@ -113,6 +119,7 @@ public enum DeviceChoice: String, Sendable, CaseIterable {
         case .interpreter: .interpreter
         case .cuda: .cuda
         case .opencl: .opencl
+        case .split: .cpuAll
         }
     }
 }

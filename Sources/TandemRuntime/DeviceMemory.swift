@@ -16,6 +16,9 @@ public protocol DeviceMemoryBackend: AnyObject {
     /// Copies `address` into the buffer's host memory (allocating it if needed) and returns when
     /// the bytes are there: a host read waits for it.
     func copyToHost(_ buffer: Buffer, address: UInt64) throws
+    /// Copies bytes `bytes` of the block at `address` into the same bytes of the buffer's host
+    /// memory and returns when they are there (a split kernel's device rows).
+    func copyToHost(_ buffer: Buffer, address: UInt64, bytes: Range<Int>) throws
     /// Kernels are about to use these blocks (the launch's buffers, its scratch): called by
     /// `DeviceResidency`, so a backend can tell blocks no queued kernel touches (`FreshBlocks`).
     func used(_ addresses: [UInt64])
@@ -23,6 +26,12 @@ public protocol DeviceMemoryBackend: AnyObject {
 
 extension DeviceMemoryBackend {
     public func used(_ addresses: [UInt64]) {}
+
+    /// A backend that copies whole buffers only: a part cannot come back without overwriting
+    /// the host's rows, so it says so.
+    public func copyToHost(_ buffer: Buffer, address: UInt64, bytes: Range<Int>) throws {
+        throw DeviceMemoryError.partialCopyUnsupported
+    }
 }
 
 /// Device blocks allocated since a kernel last used them: no queued kernel reads or writes one,
@@ -48,12 +57,15 @@ public enum DeviceMemoryError: Error, CustomStringConvertible, Equatable {
     /// Nothing more could be freed or evicted: `requested` bytes did not fit next to `pinned`
     /// bytes that the current kernel itself needs.
     case outOfMemory(device: String, requested: Int, pinned: Int, cached: Int)
+    /// The device's memory backend copies whole buffers only (a split kernel needs part of one).
+    case partialCopyUnsupported
 
     public var description: String {
         switch self {
         case .outOfMemory(let device, let requested, let pinned, let cached):
             "out of \(device) memory: \(requested) bytes requested; the kernel's own buffers hold \(pinned) bytes, "
                 + "every other buffer was evicted to the host and \(cached) cached bytes released (no data was lost)"
+        case .partialCopyUnsupported: "this device's memory copies whole buffers only; a split kernel needs part of one back"
         }
     }
 }

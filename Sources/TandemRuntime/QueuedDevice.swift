@@ -53,6 +53,20 @@ public protocol QueuedKernelDevice: AnyObject, Sendable {
     /// launch's start to its last launch's end), when they are known: at a later call on the
     /// device, on the thread that makes it. A device that cannot time kernels never calls it.
     func enqueue(_ kernel: any QueuedKernel, _ launch: Launch, overwrites: Set<UInt64>, timed: (@Sendable (Double) -> Void)?) throws
+    /// Whether the device runs part of a kernel (`enqueue(_:_:rows:overwrites:timed:)`): one
+    /// side of a split kernel (`DeviceChoice.split`).
+    var runsParts: Bool { get }
+    /// Queues rows `rows` of the kernel's first axis only, with its one-point-a-work-item entry
+    /// (the part of a split kernel that is the device's; `rows` ends at the axis's end, and
+    /// starts at a multiple of 64 in a kernel of one axis). Every buffer is made valid on the
+    /// device as for a whole kernel; written buffers are valid on the device only afterwards,
+    /// until `finishPart` brings the part's rows back.
+    func enqueue(_ kernel: any QueuedKernel, _ launch: Launch, rows: Range<Int>, overwrites: Set<UInt64>,
+                 timed: (@Sendable (Double) -> Void)?) throws
+    /// After a part: copies bytes `bytes` of each buffer's device copy into the same bytes of its
+    /// host memory, waits for them, and marks the buffer valid on the host only (the host wrote
+    /// the other rows there: the device's copy lacks them).
+    func finishPart(_ written: [(buffer: Buffer, bytes: Range<Int>)]) throws
 }
 
 extension QueuedKernelDevice {
@@ -69,6 +83,18 @@ extension QueuedKernelDevice {
 
     public func enqueue(_ kernel: any QueuedKernel, _ launch: Launch, overwrites: Set<UInt64>, timed: (@Sendable (Double) -> Void)?) throws {
         try enqueue(kernel, launch, overwrites: overwrites)
+    }
+
+    /// Devices that run whole kernels only (CUDA, until its rows entry takes an offset).
+    public var runsParts: Bool { false }
+
+    public func enqueue(_ kernel: any QueuedKernel, _ launch: Launch, rows: Range<Int>, overwrites: Set<UInt64>,
+                        timed: (@Sendable (Double) -> Void)?) throws {
+        throw TandemError.deviceUnavailable(device: name, reason: "it runs whole kernels only, not part of a split kernel")
+    }
+
+    public func finishPart(_ written: [(buffer: Buffer, bytes: Range<Int>)]) throws {
+        throw TandemError.deviceUnavailable(device: name, reason: "it runs whole kernels only, not part of a split kernel")
     }
 }
 

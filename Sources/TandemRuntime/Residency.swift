@@ -187,6 +187,31 @@ public final class DeviceResidency {
         return [c]
     }
 
+    /// After one part of a split kernel ran on the device: bytes `bytes` of its copy of `buffer`
+    /// (the rows it wrote) come back into the host's memory, where the host's part wrote the
+    /// rest; the buffer is then valid on the host only. Returns the copy made.
+    @discardableResult
+    public func partWritten(_ buffer: Buffer, bytes: Range<Int>) throws -> [Copy] {
+        guard var e = entries[buffer.id], let a = e.address else { return [] }
+        var copies: [Copy] = []
+        if !bytes.isEmpty, e.validity == .device {
+            try pool.backend.copyToHost(buffer, address: a, bytes: bytes)
+            copies.append(Copy(.toHost, buffer: buffer.id, bytes: bytes.count))
+            log.append(copies[0])
+        }
+        e.validity = .host
+        entries[buffer.id] = e
+        return copies
+    }
+
+    /// `partWritten` for each buffer, the copies counted and traced: a queued device's `finishPart`.
+    public func partsWritten(_ written: [(buffer: Buffer, bytes: Range<Int>)], statistics: StatisticsBox) throws {
+        let start = ProcessInfoLite.monotonicNanos()
+        var copies: [Copy] = []
+        for (b, range) in written { copies += try partWritten(b, bytes: range) }
+        account(copies, statistics: statistics, since: start)
+    }
+
     /// Records a write of `buffer` on the host (a CPU kernel). A partial write of a buffer whose
     /// only values are on the device brings them back first.
     @discardableResult

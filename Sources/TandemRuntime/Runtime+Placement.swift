@@ -66,6 +66,10 @@ extension Runtime {
     /// records a fallback when `auto` has nothing but the interpreter.
     func options() throws -> (options: [Placement], forced: Bool) {
         let choice = Runtime.scopedDevice ?? defaultChoice
+        if choice == .split {
+            _ = try splitAccelerator()
+            return ([.cpuAll], true)
+        }
         if let forced = choice.forcedPlacement, forced.isAccelerator {
             let d = try useAccelerator(forced)
             if case .unavailable(let reason) = d.availability { throw TandemError.deviceUnavailable(device: forced.rawValue, reason: reason) }
@@ -463,10 +467,11 @@ extension Runtime {
         background.release()
         held = false
         precompile(compiling)
+        let splitting = forced && (Runtime.scopedDevice ?? defaultChoice) == .split
         for i in plan.kernels.indices {
             var decision = decisions[i]
             if let code = memos[i]?.code {
-                prepared.append((.host(code), decision))
+                prepared.append((splitting ? try splitCode(plan.kernels[i], .host(code), model: &model) : .host(code), decision))
                 continue
             }
             let k = plan.kernels[i]
@@ -513,7 +518,7 @@ extension Runtime {
                     compileFallback.record("\(error)")
                 }
             }
-            prepared.append((code, decision))
+            prepared.append((splitting ? try splitCode(k, code, model: &model) : code, decision))
         }
         return prepared
     }

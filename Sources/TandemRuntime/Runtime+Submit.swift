@@ -127,6 +127,9 @@ extension Runtime {
         case .queued(let q):
             submitQueued(k, q, deps: deps, decision: decision)
             return
+        case .split(let host, let device, let cut):
+            submitSplit(k, host: host, device: device, cut: cut, decision: decision)
+            return
         case .host(let c):
             prepared = c
         }

@@ -40,6 +40,8 @@ final class TaskCode: @unchecked Sendable {
 enum ReadyCode {
     case host(any PreparedKernel)
     case queued(any QueuedKernel)
+    /// A kernel cut in two (`DeviceChoice.split`): the host's code, the device's, and where.
+    case split(any PreparedKernel, any QueuedKernel, SplitCut)
 }
 
 /// The process-wide runtime: plans pending graphs at sync points, compiles kernels through the
@@ -50,6 +52,9 @@ enum ReadyCode {
 public final class Runtime: @unchecked Sendable {
     /// The device chosen for the current task (`Tandem.withDevice`), overriding `TANDEM_DEVICE`.
     @TaskLocal public static var scopedDevice: DeviceChoice?
+    /// The host's share of each split kernel's rows (`Tandem.withSplit(hostShare:)`), or nil for
+    /// the model's.
+    @TaskLocal public static var scopedSplitShare: Double?
 
     public let executor: Executor
     public let statistics: StatisticsBox
@@ -130,6 +135,9 @@ public final class Runtime: @unchecked Sendable {
             "tandem: compiled code is unavailable (\($0.prefix(2000))); the interpreter runs such kernels"
         }
         self.noCompilerFallback = Fallback(statistics: statistics, name: "fallback to the interpreter") { "tandem: running kernels in the interpreter: \($0)" }
+        self.splitFallback = Fallback(statistics: statistics, name: "not split") {
+            "tandem: split: a kernel that cannot be cut runs whole on cpu (\($0)); said once, each counted (statistics' unsplit kernels)"
+        }
         let executor = self.executor
         self.background = BackgroundCompiler(fallback: compileFallback) { executor.lend($0) }
     }
@@ -271,8 +279,9 @@ public final class Runtime: @unchecked Sendable {
     /// the time planning took; drawn to `TANDEM_GRAPH` and traced (graph lock).
     func planned(_ roots: [Node], options: [Placement]) -> (plan: Plan, hit: Bool, nanos: UInt64) {
         let planStart = Executor.now()
-        // Small kernels run as stages of sequence kernels when every option is on the host.
-        let sequences = formsSequences && !options.contains(where: \.isAccelerator)
+        // Small kernels run as stages of sequence kernels when every option is on the host (a
+        // split, which cuts kernels one by one, keeps them apart).
+        let sequences = formsSequences && !options.contains(where: \.isAccelerator) && (Runtime.scopedDevice ?? defaultChoice) != .split
         let (plan, hit) = planCache.map { $0.plan(roots: roots, sequences: sequences) }
             ?? (Planner(sequences: sequences).plan(roots: roots), false)
         if let dir = graphDirectory {
@@ -344,6 +353,10 @@ public final class Runtime: @unchecked Sendable {
     let compileFallback: Fallback
     /// `auto` without a C compiler: the interpreter runs every kernel (each sync counted).
     let noCompilerFallback: Fallback
+    /// A kernel `DeviceChoice.split` does not cut: it runs whole on the CPU.
+    let splitFallback: Fallback
+    /// The split kernels run so far (`splitRecords`).
+    let splitLog = Mutex<[SplitEntry]>([])
     /// Set when `auto` met an accelerator whose code could not be had: it is offered no more.
     let acceleratorDropped = Atomic<Bool>(false)
 

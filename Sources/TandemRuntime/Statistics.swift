@@ -71,6 +71,10 @@ public struct Statistics: Sendable, Equatable, CustomStringConvertible {
         for (p, n) in zip(Placement.allCases, kernelsByPlacement) where n > 0 { table[p.rawValue] = n }
         return table
     }
+    /// Kernels run split between the host and the accelerator (`DeviceChoice.split`), and
+    /// kernels that choice ran whole on the CPU because they could not be cut.
+    public var splitKernels = 0
+    public var unsplitKernels = 0
     /// Kernels whose placement was forced (`TANDEM_DEVICE` or `withDevice`) rather than chosen.
     public var forcedPlacements = 0
     /// Placement decisions whose kernel has finished, with the sums of predicted and measured

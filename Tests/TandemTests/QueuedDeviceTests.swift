@@ -28,6 +28,10 @@ final class HostBackedMemory: DeviceMemoryBackend {
         buffer.allocate()
         memcpy(buffer.pointer, UnsafeRawPointer(bitPattern: UInt(address))!, buffer.byteCount)
     }
+    func copyToHost(_ buffer: Buffer, address: UInt64, bytes: Range<Int>) throws {
+        buffer.allocate()
+        memcpy(buffer.pointer + bytes.lowerBound, UnsafeRawPointer(bitPattern: UInt(address))! + bytes.lowerBound, bytes.count)
+    }
 }
 
 /// A GPU simulated on the host: the product's residency and memory pool over separate host
@@ -47,6 +51,7 @@ final class FakeGPU: QueuedKernelDevice, @unchecked Sendable {
         var residency: DeviceResidency
         var memory: HostBackedMemory
         var kernels = 0
+        var parts: [Range<Int>] = []
     }
     private let state: Mutex<State>
     private let interpreter = InterpreterDevice()
@@ -86,6 +91,25 @@ final class FakeGPU: QueuedKernelDevice, @unchecked Sendable {
     }
 
     func enqueue(_ kernel: any QueuedKernel, _ launch: Launch, overwrites: Set<UInt64>) throws {
+        try enqueue(kernel, launch, rows: nil, overwrites: overwrites)
+    }
+
+    /// Parts of kernels (split kernels): the interpreter over the rows given, on device memory.
+    var runsParts: Bool { true }
+    /// Rows of the first axis each part ran, in order.
+    var partsRun: [Range<Int>] { state.withLock { $0.parts } }
+
+    func enqueue(_ kernel: any QueuedKernel, _ launch: Launch, rows: Range<Int>, overwrites: Set<UInt64>,
+                 timed: (@Sendable (Double) -> Void)?) throws {
+        try enqueue(kernel, launch, rows: rows, overwrites: overwrites)
+        timed?(1e-6)
+    }
+
+    func finishPart(_ written: [(buffer: Buffer, bytes: Range<Int>)]) throws {
+        try state.withLock { s in try s.residency.partsWritten(written, statistics: statistics) }
+    }
+
+    func enqueue(_ kernel: any QueuedKernel, _ launch: Launch, rows: Range<Int>?, overwrites: Set<UInt64>) throws {
         let code = kernel as! Code
         let k = code.kernel
         try state.withLock { s in
@@ -101,9 +125,11 @@ final class FakeGPU: QueuedKernelDevice, @unchecked Sendable {
                 memcpy(d.pointer, block, b.byteCount)
                 return d
             }
-            code.code.run(Launch(buffers: shadows, ints: launch.ints, floats: launch.floats), lo: 0, hi: k.parallelAxes > 0 ? launch.extent(0) : 1)
+            let all = 0..<(k.parallelAxes > 0 ? launch.extent(0) : 1)
+            code.code.run(Launch(buffers: shadows, ints: launch.ints, floats: launch.floats), lo: (rows ?? all).lowerBound, hi: (rows ?? all).upperBound)
             for (i, d) in shadows.enumerated() where k.buffers[i].isWritten { memcpy(blocks[i], d.pointer, d.byteCount) }
             s.kernels += 1
+            if let rows { s.parts.append(rows) }
         }
     }
 

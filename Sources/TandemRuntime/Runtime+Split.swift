@@ -1,0 +1,267 @@
+import Synchronization
+import TandemIR
+import TandemCompiler
+import TandemModel
+
+/// One kernel run split between the host and the accelerator (`DeviceChoice.split`): the share
+/// it was given and why, and each part's predicted and measured time.
+///
+///     let kernels = try Tandem.withSplit(hostShare: nil) { try (x * 2 + 1).sum().item() }
+///     for r in Tandem.runtime.splitRecords { print(r) }
+public struct SplitRecord: Sendable, CustomStringConvertible {
+    public var label: String
+    /// Rows of the kernel's first axis, and how many of them (from the first) ran on the host.
+    public var rows: Int
+    public var hostRows: Int
+    /// The accelerator that ran the other rows.
+    public var device: String
+    /// The model's prediction at the share it chose, or nil when the share was given
+    /// (`Tandem.withSplit(hostShare:)`, `TANDEM_SPLIT_SHARE`) or the device is not measured
+    /// in the machine profile (then half the rows each).
+    public var predicted: SplitPrediction?
+    /// Whether the share was given rather than chosen by the model.
+    public var fixed: Bool
+    /// Seconds of the host's part (its chunks, and the device's rows copied back after them),
+    /// and of the device's part on the device (nil until the device reports it, or when it
+    /// does not time kernels).
+    public var hostSeconds: Double?
+    public var deviceSeconds: Double?
+    /// Bytes of the device's rows copied back to the host.
+    public var bytesBack: Int
+
+    public var hostShare: Double { rows == 0 ? 1 : Double(hostRows) / Double(rows) }
+
+    public var description: String {
+        let measured = "measured host \(hostSeconds.map(CostModel.format) ?? "-"), \(device) \(deviceSeconds.map(CostModel.format) ?? "-")"
+        let why = fixed ? "share given" : (predicted.map { "predicted \($0)" } ?? "\(device) not in the machine profile: half each")
+        return "\(label): rows 0..<\(hostRows) on cpu, \(hostRows)..<\(rows) on \(device) (\(why); \(measured); \(bytesBack) B back)"
+    }
+}
+
+/// Where a split kernel is cut, decided at placement: rows `0..<hostRows` on the host, the rest
+/// on the device, and the bytes of each written buffer the device's rows cover.
+struct SplitCut {
+    var rows: Int
+    var hostRows: Int
+    var predicted: SplitPrediction?
+    var fixed: Bool
+    /// By launch buffer index: the bytes the device's part writes (its rows' span).
+    var deviceSpans: [(buffer: Int, bytes: Range<Int>)]
+}
+
+/// A split record filled in as its parts finish.
+final class SplitEntry: Sendable {
+    let record: Mutex<SplitRecord>
+    init(_ r: SplitRecord) { record = Mutex(r) }
+}
+
+extension Runtime {
+    /// The split kernels run so far in this process, oldest first (at most `maxSplitRecords`).
+    public var splitRecords: [SplitRecord] { splitLog.withLock { $0.map { $0.record.withLock { $0 } } } }
+
+    static let maxSplitRecords = 4096
+
+    /// The host share forced by `TANDEM_SPLIT_SHARE` (0 ... 1), if set and valid.
+    static let environmentSplitShare: Double? = {
+        guard let s = ProcessInfoLite.environment("TANDEM_SPLIT_SHARE") else { return nil }
+        guard let v = Double(s), (0...1).contains(v) else {
+            ProcessInfoLite.warn("tandem: TANDEM_SPLIT_SHARE=\(s) is not a share from 0 to 1; the model chooses")
+            return nil
+        }
+        return v
+    }()
+
+    /// The accelerator a split uses: the one in use, else OpenCL, else CUDA, the first that is
+    /// available and runs parts of kernels; throws with each one's reason when none does.
+    func splitAccelerator() throws -> any QueuedKernelDevice {
+        guard isAvailable(.cpuAll) else {
+            throw TandemError.deviceUnavailable(device: "split", reason: "the host's part needs compiled C and no C compiler is available")
+        }
+        var reasons: [String] = []
+        let current = acceleratorSlot.withLock { $0?.placement }
+        for p in [current, .opencl, .cuda].compactMap({ $0 }) {
+            guard let d = queuedDevices[p.rawValue] else { continue }
+            if case .unavailable(let why) = d.availability { reasons.append("\(p): \(why)"); continue }
+            guard d.runsParts else { reasons.append("\(p): runs whole kernels only"); continue }
+            return try useAccelerator(p)
+        }
+        throw TandemError.deviceUnavailable(device: "split", reason: "no accelerator runs part of a kernel (\(reasons.isEmpty ? "none registered" : reasons.joined(separator: "; ")))")
+    }
+
+    /// Why `k` is not split, or nil: a kernel with no parallel axis or one row, a split
+    /// reduction (its host pieces cut the reduce axis), a sequence of stages, or one the
+    /// accelerator refuses.
+    func splitRefusal(_ k: PlannedKernel, _ accelerator: any QueuedKernelDevice) -> String? {
+        if k.kernel.isSequence { return "a sequence of small kernels" }
+        if k.kernel.parallelAxes == 0 { return "no parallel axis to cut" }
+        if k.splitChunks > 0 { return "a reduction split over its reduce axis" }
+        if k.launch.extent(0) < 2 { return "one row" }
+        if let why = accelerator.refusal(k.kernel) { return why }
+        return nil
+    }
+
+    /// The element span, in bytes, that `kernel`'s stores into launch buffer `buffer` cover
+    /// over rows `rows` of the first axis (every other axis whole); empty for no rows.
+    static func storeSpan(_ k: PlannedKernel, buffer: Int, rows: Range<Int>) -> Range<Int> {
+        guard !rows.isEmpty else { return 0..<0 }
+        let kernel = k.kernel, ints = k.launch.ints
+        var lo = Int.max, hi = Int.min
+        for st in kernel.stores where st.buffer == buffer {
+            let a = kernel.accesses[st.access]
+            var first = Int(ints[a.offset]), last = first
+            for (axis, stride) in a.strides.enumerated() {
+                let s = stride.value(ints)
+                let from = axis == 0 ? rows.lowerBound : 0, to = axis == 0 ? rows.upperBound - 1 : k.launch.extent(axis) - 1
+                guard to >= from else { return 0..<0 }
+                first += s * (s >= 0 ? from : to)
+                last += s * (s >= 0 ? to : from)
+            }
+            lo = min(lo, first)
+            hi = max(hi, last)
+        }
+        guard lo <= hi else { return 0..<0 }
+        let size = k.launch.buffers[buffer].dtype.byteSize
+        return (lo * size)..<((hi + 1) * size)
+    }
+
+    /// Where to cut `k`: the given share, else the model's (the earliest predicted finish of
+    /// both parts), rows rounded so a kernel of one axis is cut at a multiple of
+    /// `vectorAlignment` (the host's vector loops and the device's widened items start there).
+    /// Nil when the parts' stores would share memory (a written buffer whose rows interleave:
+    /// the device's span copied back would overwrite the host's values) (graph lock).
+    func splitCut(_ k: PlannedKernel, device: Placement, model: CostModel) -> SplitCut? {
+        let n0 = k.launch.extent(0)
+        let written = k.kernel.buffers.indices.filter { k.kernel.buffers[$0].isWritten }
+        var predicted: SplitPrediction? = nil
+        let given = Runtime.scopedSplitShare ?? Runtime.environmentSplitShare
+        var share = given ?? 0.5
+        if given == nil {
+            let features = history[k.kernel]?.features ?? KernelFeatures(k.kernel, stagePoints: k.stagePoints)
+            let launch = k.launch
+            var run = KernelRun(points: k.points, parallelPoints: (0..<k.kernel.parallelAxes).reduce(1) { $0 * launch.extent($1) },
+                                firstExtent: n0, splitChunks: 0, bytes: k.bytesAccessed)
+            run.innerExtent = launch.extent(k.kernel.rank - 1)
+            let full = fullyWritten(k)
+            var seen: Set<ObjectIdentifier> = []
+            for (i, b) in launch.buffers.enumerated() where seen.insert(ObjectIdentifier(b)).inserted {
+                let copiedIn = k.kernel.buffers[i].isRead || !full.contains(b.id)
+                if copiedIn, !schedule(of: b).planned.contains(.device) { run.hostOnlyBytes += b.byteCount }
+            }
+            let writtenBytes = written.reduce(0) { $0 + Runtime.storeSpan(k, buffer: $1, rows: 0..<n0).count }
+            predicted = model.bestSplit(features, run, device: device, writtenBytes: writtenBytes)
+            share = predicted?.hostShare ?? 0.5
+        }
+        var r = Int((share * Double(n0)).rounded())
+        if k.kernel.parallelAxes == 1 && r < n0 { r -= r % Runtime.vectorAlignment }
+        for b in written {
+            let host = Runtime.storeSpan(k, buffer: b, rows: 0..<r), dev = Runtime.storeSpan(k, buffer: b, rows: r..<n0)
+            if host.overlaps(dev) { return nil }
+        }
+        // Several stores of one kernel into one buffer at different places are one span here.
+        var spans: [(buffer: Int, bytes: Range<Int>)] = []
+        for b in written where !spans.contains(where: { k.launch.buffers[$0.buffer] === k.launch.buffers[b] }) {
+            var span = Runtime.storeSpan(k, buffer: b, rows: r..<n0)
+            for other in written where other != b && k.launch.buffers[other] === k.launch.buffers[b] {
+                let o = Runtime.storeSpan(k, buffer: other, rows: r..<n0)
+                if !o.isEmpty { span = span.isEmpty ? o : min(span.lowerBound, o.lowerBound)..<max(span.upperBound, o.upperBound) }
+            }
+            spans.append((b, span))
+        }
+        return SplitCut(rows: n0, hostRows: r, predicted: predicted, fixed: given != nil, deviceSpans: spans)
+    }
+
+    /// Under `DeviceChoice.split`: `code` (the host's compiled code for `k`) with the device's
+    /// code and the cut, or `code` itself for a kernel that is not split (said once, counted)
+    /// (graph lock).
+    func splitCode(_ k: PlannedKernel, _ code: ReadyCode, model: inout CostModel?) throws -> ReadyCode {
+        guard case .host(let host) = code, let accelerator, let device = acceleratorPlacement else { return code }
+        let m = model ?? compileCorrected(costModel)
+        model = m
+        var why = splitRefusal(k, accelerator)
+        var cut: SplitCut? = nil
+        if why == nil {
+            cut = splitCut(k, device: device, model: m)
+            if cut == nil { why = "its rows' stores interleave in memory" }
+        }
+        guard let cut else {
+            statistics.update { $0.unsplitKernels += 1 }
+            splitFallback.record("\(k.label): \(why!)")
+            return code
+        }
+        return .split(host, try accelerator.prepareQueued(k.kernel), cut)
+    }
+
+    /// Queues a split kernel: a task that makes its buffers current on the host and queues the
+    /// device's rows (the device copies in what it lacks, and returns), then a task running the
+    /// host's rows in chunks on the workers, whose finish brings the device's rows back (each
+    /// written buffer's span of them, nothing more) and leaves every written buffer valid on
+    /// the host only (graph lock).
+    func submitSplit(_ k: PlannedKernel, host: any PreparedKernel, device code: any QueuedKernel, cut: SplitCut, decision: PlacementDecision) {
+        guard let accelerator, let placement = acceleratorPlacement else { return }
+        queuedDeviceUsed = true
+        let (reads, writes) = k.accessedBuffers
+        let deps = dependencies(reads: reads, writes: writes)
+        let launch = k.launch, label = k.label, points = k.points
+        let r = cut.hostRows, n0 = cut.rows
+        let full = fullyWritten(k)
+        var seen: [Buffer] = []
+        for b in reads + writes where schedule(of: b).deviceSeen && !seen.contains(where: { $0 === b }) { seen.append(b) }
+        let current = seen
+        let spans = cut.deviceSpans.map { (buffer: launch.buffers[$0.buffer], bytes: $0.bytes) }
+        let entry = SplitEntry(SplitRecord(label: label, rows: n0, hostRows: r, device: placement.rawValue, predicted: cut.predicted,
+                                           fixed: cut.fixed, bytesBack: spans.reduce(0) { $0 + $1.bytes.count }))
+        splitLog.withLock { log in
+            if log.count >= Runtime.maxSplitRecords { log.removeFirst(log.count / 2) }
+            log.append(entry)
+        }
+        let timed: (@Sendable (Double) -> Void)? = accelerator.reportsKernelTimes ? { @Sendable seconds in
+            entry.record.withLock { $0.deviceSeconds = seconds }
+            let now = ProcessInfoLite.monotonicNanos(), ns = UInt64(max(seconds, 0) * 1e9)
+            Tracer.shared.record(TraceEvent(kind: .kernel, name: label, start: now &- min(ns, now), duration: ns, points: points,
+                                            device: placement.rawValue, detail: "split: rows \(r)..<\(n0) on the device (drawn ending when it was read back)"))
+        } : nil
+        let devicePart = executor.submit(label: label + " (device rows)", dependencies: deps, chunks: [{ [self] _ in
+            do {
+                for b in current { try accelerator.makeHostValid(b) }
+                Runtime.allocate(writes)
+                if r < n0 { try accelerator.enqueue(code, launch, rows: r..<n0, overwrites: full, timed: timed) }
+            } catch {
+                asyncError.withLock { $0 = $0 ?? error }
+            }
+        }])
+        let target = max(1, CostModel.cpuChunks(points: points * r / max(n0, 1), firstExtent: r, parallelAxes: k.kernel.parallelAxes,
+                                                splitChunks: 0, workers: executor.workers))
+        var chunks: [@Sendable (Int) -> Void] = []
+        for c in 0..<target {
+            let lo = Runtime.chunkBound(r, c, target, kernel: k.kernel), hi = Runtime.chunkBound(r, c + 1, target, kernel: k.kernel)
+            if lo < hi { chunks.append(Runtime.traced(label, points: points, device: { "cpu" }, lo, hi) { host.run(launch, lo: lo, hi: hi) }) }
+        }
+        if chunks.isEmpty { chunks.append { _ in } }
+        let task = executor.submit(label: label + " (host rows)", dependencies: [devicePart], chunks: chunks, finish: { [self] in
+            guard r < n0 else { return }
+            do { try accelerator.finishPart(spans) } catch { asyncError.withLock { $0 = $0 ?? error } }
+        }, onDone: { [self] t in
+            entry.record.withLock { $0.hostSeconds = Double(t.elapsedNanos) / 1e9 }
+            statistics.update { $0.splitKernels += 1 }
+            let note = "split: rows 0..<\(r) on cpu, \(r)..<\(n0) on \(placement)"
+                + (cut.fixed ? " (share given)" : cut.predicted.map { " (\($0))" } ?? " (half each: \(placement) is not in the machine profile)")
+            record(decision, label: label, points: points, started: t.startedNanos, measured: nil, note: note)
+        })
+        for b in reads {
+            let s = schedule(of: b)
+            s.deviceSeen = true
+            s.planned.insert(.device)
+            if !writes.contains(where: { $0 === b }) {
+                s.readers.removeAll { executor.isDone($0) }
+                s.readers.append(task)
+            }
+        }
+        for b in writes {
+            let s = schedule(of: b)
+            s.deviceSeen = true
+            s.planned = .host
+            s.lastWriter = task
+            s.readers = []
+        }
+    }
+}

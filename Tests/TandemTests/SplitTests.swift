@@ -1,0 +1,200 @@
+import Testing
+import _TandemTestSupport
+@testable import Tandem
+import TandemIR
+import TandemModel
+@testable import TandemRuntime
+import TandemCPU
+import TandemInterpreter
+
+/// Issue 20: one kernel split between the host and an accelerator. On the simulated GPU (the
+/// interpreter over its own memory: a missing or misplaced copy gives wrong values) the parts
+/// must give the interpreter's bits exactly, at every share; on PoCL, the same programs within
+/// the accelerator tolerance.
+@Suite("Split kernels", .serialized)
+struct SplitTests {
+    func runtime(_ profile: MachineProfile = SyntheticProfiles.gpu()) -> (Runtime, FakeGPU, StatisticsBox) {
+        let stats = StatisticsBox()
+        let gpu = FakeGPU(statistics: stats)
+        let cpu = CPUDevice(statistics: stats, cache: CPUKernelCache(directory: TestScratch.path("split")))
+        return (Runtime(devices: [cpu, InterpreterDevice()], queued: [gpu], statistics: stats, workers: 2, profile: { profile }), gpu, stats)
+    }
+
+    static func values(_ rt: Runtime, _ t: Tensor<Double>) throws -> [Double] {
+        let b = try rt.read(t.node)
+        return Array(UnsafeBufferPointer(start: b.pointer.assumingMemoryBound(to: Double.self), count: t.count))
+    }
+
+    /// Programs whose kernels split along their first axis: elementwise, an in-place stencil
+    /// written into a slice, two outputs of one kernel, and a reduction of each row.
+    static func programs(_ n: Int, _ m: Int) -> [(name: String, run: (Runtime) throws -> [Double])] {
+        let x = Tensor<Double>.uniform([n, m], seed: 7, in: -1...1)
+        return [
+            ("elementwise", { rt in try values(rt, (x * 3 - 1) * x + 0.5) }),
+            ("stencil", { rt in
+                var a = Tensor<Double>.arange(0, Double(n * m)).reshaped([n, m]) * 0.001
+                for _ in 0..<3 {
+                    var b = a
+                    b[1..<(n - 1), 1..<(m - 1)] = (a[0..<(n - 2), 1..<(m - 1)] + a[2..<n, 1..<(m - 1)]
+                                                     + a[1..<(n - 1), 0..<(m - 2)] + a[1..<(n - 1), 2..<m]) * 0.25
+                    a = b
+                }
+                return try values(rt, a)
+            }),
+            ("two outputs", { rt in
+                let p = x * 2 + 1, q = x * x - p
+                try rt.materialize([p.node, q.node])
+                return try values(rt, p) + values(rt, q)
+            }),
+            ("row sums", { rt in try values(rt, (x * x + 1).sum(axis: 1)) }),
+        ]
+    }
+
+    @Test("split kernels give the interpreter's bits at shares 0, 1 and between, at odd sizes", arguments: [(37, 53), (130, 7), (1000, 3)])
+    func matchesInterpreter(size: (Int, Int)) throws {
+        for (name, run) in Self.programs(size.0, size.1) {
+            let (rt, gpu, stats) = runtime()
+            let expected = try Tandem.withDevice(.interpreter) { try run(rt) }
+            for share in [0.0, 1.0, 0.3, 0.71] {
+                let partsBefore = gpu.partsRun.count, splitBefore = stats.snapshot.splitKernels
+                let got = try Tandem.withSplit(hostShare: share) { try run(rt) }
+                #expect(got.count == expected.count)
+                #expect(zip(got, expected).allSatisfy { $0.bitPattern == $1.bitPattern }, "\(name) \(size) share \(share)")
+                let split = stats.snapshot.splitKernels - splitBefore
+                #expect(split > 0, "\(name) \(size): nothing was split")
+                // Each kernel cut where the share says (a kernel of one parallel axis at a
+                // multiple of 64 rows below it), and its other rows run on the device.
+                let records = rt.splitRecords.suffix(split)
+                for r in records {
+                    let exact = Int((share * Double(r.rows)).rounded())
+                    #expect(r.fixed && r.hostRows <= exact && r.hostRows > exact - 64, "\(name): \(r)")
+                }
+                let parts = Array(gpu.partsRun.dropFirst(partsBefore))
+                #expect(parts == records.filter { $0.hostRows < $0.rows }.map { $0.hostRows..<$0.rows }, "\(name)")
+            }
+        }
+    }
+
+    @Test("only the device's rows come back, and the host's share decides where the cut is")
+    func copiesOnlyTheDevicesRows() throws {
+        let (rt, gpu, stats) = runtime()
+        // Stored data, read through a view that keeps the kernel two-dimensional.
+        let x = Tensor<Double>((0..<1280).map { Double($0) * 0.5 }).reshaped([40, 32])
+        let y = try Tandem.withSplit(hostShare: 0.25) { try Self.values(rt, x[0..<40, 0..<25] * 2 + 1) }
+        var want: [Double] = []
+        for i in 0..<40 { for j in 0..<25 { want.append(Double(i * 32 + j) * 0.5 * 2 + 1) } }
+        #expect(y == want)
+        #expect(stats.snapshot.splitKernels == 1)
+        let r = try #require(rt.splitRecords.last)
+        #expect(r.hostRows == 10 && r.rows == 40 && r.bytesBack == 30 * 25 * 8)
+        #expect(gpu.partsRun == [10..<40])
+        // x went over whole (residency is by buffer); y's device rows came back, nothing else.
+        #expect(gpu.log == ["H->D 1280", "D->H 750"])
+    }
+
+    @Test("a kernel that cannot be cut runs whole on the CPU, said and counted")
+    func refusals() throws {
+        let (rt, _, stats) = runtime()
+        let x = Tensor<Double>.uniform([5000], seed: 2, in: 0...1)
+        let total = try Tandem.withSplit(hostShare: 0.5) { try Self.values(rt, (x * x).sum()) }
+        let expected = try Tandem.withDevice(.interpreter) { try Self.values(rt, (x * x).sum()) }
+        #expect(total == expected)
+        #expect(stats.snapshot.unsplitKernels >= 1 && stats.snapshot.fallbacks >= 1)
+    }
+
+    @Test("a share outside 0...1 is an error, before anything runs")
+    func badShare() {
+        #expect(throws: TandemError.self) { try Tandem.withSplit(hostShare: 1.5) { 0 } }
+    }
+
+    @Test("with no share given, the model's is recorded with both parts' predictions")
+    func modelShare() throws {
+        let (rt, _, _) = runtime()
+        let x = Tensor<Double>.uniform([512, 512], seed: 5, in: 0...1)
+        let expected = try Tandem.withDevice(.interpreter) { try Self.values(rt, x * 0.5 + x) }
+        let got = try Tandem.withSplit(hostShare: nil) { try Self.values(rt, x * 0.5 + x) }
+        #expect(got == expected)
+        let r = try #require(rt.splitRecords.last)
+        let p = try #require(r.predicted)
+        #expect(!r.fixed && abs(p.hostShare - r.hostShare) <= 64.0 / 512 + 1e-9 && p.host > 0 || p.hostShare == 0)
+        #expect(r.description.contains("predicted host"))
+    }
+}
+
+/// The split's share in the cost model: it moves toward the device as the device gets faster or
+/// its operands are already there, toward the host as the link gets slower.
+@Suite("Split share in the cost model")
+struct SplitModelTests {
+    static let n = 10_000_000
+
+    static func share(_ profile: MachineProfile, hostOnly: Bool = true) -> SplitPrediction {
+        let model = CostModel(profile: profile)
+        let run = CostModelTests.run(n, hostOnly: hostOnly ? 8 * n : 0)
+        return model.bestSplit(KernelFeatures(CostModelTests.axpb), run, device: .cuda, writtenBytes: 8 * n)!
+    }
+
+    @Test("the chosen share finishes no later than either device alone, and both parts end close together")
+    func balanced() {
+        let base = Self.share(SyntheticProfiles.gpu())
+        #expect(base.hostShare > 0.1 && base.hostShare < 0.9, "\(base)")
+        #expect(abs(base.host - base.device) <= 0.1 * base.finish, "\(base)")
+        let model = CostModel(profile: SyntheticProfiles.gpu())
+        let run = CostModelTests.run(Self.n, hostOnly: 8 * Self.n)
+        for whole in [0.0, 1.0] {
+            #expect(base.finish <= model.split(KernelFeatures(CostModelTests.axpb), run, device: .cuda, writtenBytes: 8 * Self.n, hostShare: whole).finish)
+        }
+    }
+
+    @Test("a slower device, a slower link or operands not on the device move rows to the host")
+    func direction() {
+        let base = Self.share(SyntheticProfiles.gpu())
+        var slow = SyntheticProfiles.gpu()
+        slow.gpu!.bandwidth /= 50
+        #expect(Self.share(slow).hostShare > base.hostShare)
+        #expect(Self.share(SyntheticProfiles.gpu(hostToDevice: 5e9)).hostShare > base.hostShare)
+        #expect(Self.share(SyntheticProfiles.gpu(), hostOnly: false).hostShare < base.hostShare)
+    }
+
+    @Test("a device the profile has not measured is not priced")
+    func unmeasured() {
+        let model = CostModel(profile: SyntheticProfiles.cpu())
+        #expect(model.bestSplit(KernelFeatures(CostModelTests.axpb), CostModelTests.run(1000), device: .opencl, writtenBytes: 8000) == nil)
+    }
+}
+
+/// The split on PoCL: the host's C and OpenCL C at once, on the shared runtime.
+@Suite("Split kernels on OpenCL", .enabled(if: openCLAvailable), .serialized)
+struct OpenCLSplitTests {
+    @Test("elementwise, stencil, two-output and row-sum kernels split at several shares agree with the interpreter",
+          arguments: [(37, 53), (1000, 3), (3, 700)])
+    func agrees(size: (Int, Int)) throws {
+        let rt = Tandem.runtime
+        for (name, run) in SplitTests.programs(size.0, size.1) {
+            let expected = try Tandem.withDevice(.interpreter) { try run(rt) }
+            for share in [0.0, 1.0, 0.5, 0.23] {
+                let before = rt.statistics.snapshot.splitKernels
+                let got = try Tandem.withSplit(hostShare: share) { try run(rt) }
+                #expect(rt.statistics.snapshot.splitKernels > before, "\(name): nothing was split")
+                #expect(got.count == expected.count)
+                for (i, (g, e)) in zip(got, expected).enumerated() where !(abs(g - e) <= 1e-12 * max(1, abs(e))) {
+                    Issue.record("\(name) \(size) share \(share) element \(i): \(g) against \(e)")
+                    break
+                }
+            }
+        }
+    }
+
+    @Test("one axis: the cut falls on a multiple of 64 rows; the model's share is recorded")
+    func oneAxis() throws {
+        let rt = Tandem.runtime
+        let x = Tensor<Double>.uniform([100_003], seed: 9, in: 0...1)
+        let expected = try Tandem.withDevice(.interpreter) { try SplitTests.values(rt, x * x + 2) }
+        for share in [0.37, nil] as [Double?] {
+            let got = try Tandem.withSplit(hostShare: share) { try SplitTests.values(rt, x * x + 2) }
+            #expect(got == expected)
+            let r = try #require(rt.splitRecords.last)
+            #expect(r.hostRows % 64 == 0 || r.hostRows == r.rows)
+            #expect(r.fixed == (share != nil))
+        }
+    }
+}
