@@ -198,19 +198,12 @@ public final class OpenCLDevice: QueuedKernelDevice, @unchecked Sendable {
     /// Parts of kernels run with a global offset (OpenCL 1.1's `global_work_offset`).
     public var runsParts: Bool { true }
 
-    public func enqueue(_ kernel: any QueuedKernel, _ launch: Launch, rows: Range<Int>, overwrites: Set<UInt64>,
+    public func enqueue(_ kernel: any QueuedKernel, _ launch: Launch, rows: Range<Int>, access: PartAccess,
                         timed: (@Sendable (Double) -> Void)?) throws {
         guard let code = kernel as? OpenCLKernel else { preconditionFailure("a kernel prepared by another device was enqueued on opencl") }
         try withContext { s in
             s.reportTimings()
-            try s.enqueue(code, launch, overwrites: overwrites, timed: timed, rows: rows)
-        }
-    }
-
-    public func finishPart(_ written: [(buffer: Buffer, bytes: Range<Int>)]) throws {
-        try withContext { s in
-            try s.residency.partsWritten(written, statistics: statistics)
-            s.reportTimings()
+            try s.enqueue(code, launch, overwrites: [], timed: timed, rows: rows, access: access)
         }
     }
 
@@ -516,9 +509,10 @@ final class OpenCLContextState: @unchecked Sendable {
     /// Queues `code` over its whole domain, or over rows `rows` of its first axis only (one part
     /// of a split kernel: the rows entry, from a global offset).
     func enqueue(_ code: OpenCLKernel, _ launch: Launch, overwrites: Set<UInt64>, timed: (@Sendable (Double) -> Void)?,
-                 rows: Range<Int>? = nil) throws {
+                 rows: Range<Int>? = nil, access: PartAccess? = nil) throws {
         let k = code.kernel
-        let addresses = try residency.prepareLaunch(k, launch, overwrites: overwrites, statistics: statistics)
+        let addresses = try access.map { try residency.preparePart(k, launch, access: $0, statistics: statistics) }
+            ?? residency.prepareLaunch(k, launch, overwrites: overwrites, statistics: statistics)
         let threads = CRenderer.openCLThreads
         let points = code.points
         let plan = rows != nil ? AcceleratorLaunch.Plan.rows(blocks: 0)

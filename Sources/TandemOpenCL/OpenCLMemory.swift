@@ -167,6 +167,14 @@ final class OpenCLMemory: DeviceMemoryBackend {
                      "clEnqueueReadBuffer")
     }
 
+    func copyToDevice(_ buffer: Buffer, address: UInt64, bytes: Range<Int>) throws {
+        precondition(bytes.lowerBound >= 0 && bytes.upperBound <= buffer.byteCount, "internal: a part's bytes outside its buffer")
+        guard !bytes.isEmpty else { return }
+        // On the kernel queue, blocking: ordered after the kernels that read the old bytes.
+        try cl.check(cl.clEnqueueWriteBuffer(queue, OpenCLMemory.handle(address), 1, bytes.lowerBound, bytes.count,
+                                             buffer.pointer + bytes.lowerBound, 0, nil, nil), "clEnqueueWriteBuffer (part)")
+    }
+
     func copyToHost(_ buffer: Buffer, address: UInt64, bytes: Range<Int>) throws {
         buffer.allocate()
         precondition(bytes.lowerBound >= 0 && bytes.upperBound <= buffer.byteCount, "internal: a part's bytes outside its buffer")

@@ -13,6 +13,9 @@ public protocol DeviceMemoryBackend: AnyObject {
     func free(_ address: UInt64, bytes: Int) throws
     /// Copies the buffer's host memory to `address`.
     func copyToDevice(_ buffer: Buffer, address: UInt64) throws
+    /// Copies bytes `bytes` of the buffer's host memory into the same bytes of the block at
+    /// `address` (the rows a split kernel's device part reads and lacks).
+    func copyToDevice(_ buffer: Buffer, address: UInt64, bytes: Range<Int>) throws
     /// Copies `address` into the buffer's host memory (allocating it if needed) and returns when
     /// the bytes are there: a host read waits for it.
     func copyToHost(_ buffer: Buffer, address: UInt64) throws
@@ -30,6 +33,10 @@ extension DeviceMemoryBackend {
     /// A backend that copies whole buffers only: a part cannot come back without overwriting
     /// the host's rows, so it says so.
     public func copyToHost(_ buffer: Buffer, address: UInt64, bytes: Range<Int>) throws {
+        throw DeviceMemoryError.partialCopyUnsupported
+    }
+
+    public func copyToDevice(_ buffer: Buffer, address: UInt64, bytes: Range<Int>) throws {
         throw DeviceMemoryError.partialCopyUnsupported
     }
 }
@@ -65,7 +72,7 @@ public enum DeviceMemoryError: Error, CustomStringConvertible, Equatable {
         case .outOfMemory(let device, let requested, let pinned, let cached):
             "out of \(device) memory: \(requested) bytes requested; the kernel's own buffers hold \(pinned) bytes, "
                 + "every other buffer was evicted to the host and \(cached) cached bytes released (no data was lost)"
-        case .partialCopyUnsupported: "this device's memory copies whole buffers only; a split kernel needs part of one back"
+        case .partialCopyUnsupported: "this device's memory copies whole buffers only; a split kernel moves parts of them"
         }
     }
 }

@@ -53,20 +53,17 @@ public protocol QueuedKernelDevice: AnyObject, Sendable {
     /// launch's start to its last launch's end), when they are known: at a later call on the
     /// device, on the thread that makes it. A device that cannot time kernels never calls it.
     func enqueue(_ kernel: any QueuedKernel, _ launch: Launch, overwrites: Set<UInt64>, timed: (@Sendable (Double) -> Void)?) throws
-    /// Whether the device runs part of a kernel (`enqueue(_:_:rows:overwrites:timed:)`): one
-    /// side of a split kernel (`DeviceChoice.split`).
+    /// Whether the device runs part of a kernel (`enqueue(_:_:rows:access:timed:)`): one side
+    /// of a split kernel (`DeviceChoice.split`).
     var runsParts: Bool { get }
     /// Queues rows `rows` of the kernel's first axis only, with its one-point-a-work-item entry
-    /// (the part of a split kernel that is the device's; `rows` ends at the axis's end, and
-    /// starts at a multiple of 64 in a kernel of one axis). Every buffer is made valid on the
-    /// device as for a whole kernel; written buffers are valid on the device only afterwards,
-    /// until `finishPart` brings the part's rows back.
-    func enqueue(_ kernel: any QueuedKernel, _ launch: Launch, rows: Range<Int>, overwrites: Set<UInt64>,
+    /// (the device's part of a split kernel; `rows` ends at the axis's end, and starts at a
+    /// multiple of 64 in a kernel of one parallel axis), after moving the bytes `access` names
+    /// (`DeviceResidency.preparePart`): the host's part's reads back to the host where only the
+    /// device holds them, the device's part's reads over; each part's writes valid on its side
+    /// only. Nothing comes back afterwards until the host reads it.
+    func enqueue(_ kernel: any QueuedKernel, _ launch: Launch, rows: Range<Int>, access: PartAccess,
                  timed: (@Sendable (Double) -> Void)?) throws
-    /// After a part: copies bytes `bytes` of each buffer's device copy into the same bytes of its
-    /// host memory, waits for them, and marks the buffer valid on the host only (the host wrote
-    /// the other rows there: the device's copy lacks them).
-    func finishPart(_ written: [(buffer: Buffer, bytes: Range<Int>)]) throws
 }
 
 extension QueuedKernelDevice {
@@ -88,12 +85,8 @@ extension QueuedKernelDevice {
     /// Devices that run whole kernels only (CUDA, until its rows entry takes an offset).
     public var runsParts: Bool { false }
 
-    public func enqueue(_ kernel: any QueuedKernel, _ launch: Launch, rows: Range<Int>, overwrites: Set<UInt64>,
+    public func enqueue(_ kernel: any QueuedKernel, _ launch: Launch, rows: Range<Int>, access: PartAccess,
                         timed: (@Sendable (Double) -> Void)?) throws {
-        throw TandemError.deviceUnavailable(device: name, reason: "it runs whole kernels only, not part of a split kernel")
-    }
-
-    public func finishPart(_ written: [(buffer: Buffer, bytes: Range<Int>)]) throws {
         throw TandemError.deviceUnavailable(device: name, reason: "it runs whole kernels only, not part of a split kernel")
     }
 }

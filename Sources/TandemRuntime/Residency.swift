@@ -18,6 +18,16 @@ public struct Validity: OptionSet, Sendable, Hashable, CustomStringConvertible {
     }
 }
 
+/// The bytes each part of a split kernel reads and writes, by launch buffer index: what the
+/// device's residency moves before it queues its part (`QueuedKernelDevice.enqueue(_:_:rows:access:timed:)`).
+public struct PartAccess: Sendable {
+    public var hostReads: [(buffer: Int, bytes: Range<Int>)] = []
+    public var hostWrites: [(buffer: Int, bytes: Range<Int>)] = []
+    public var deviceReads: [(buffer: Int, bytes: Range<Int>)] = []
+    public var deviceWrites: [(buffer: Int, bytes: Range<Int>)] = []
+    public init() {}
+}
+
 /// One copy the residency logic made, for tests, traces and statistics.
 public struct Copy: Equatable, Sendable, CustomStringConvertible {
     public enum Direction: String, Sendable { case toDevice = "H->D", toHost = "D->H" }
@@ -64,9 +74,20 @@ public final class DeviceResidency {
         // Weak: the residency must not keep buffers alive; `forget` is called from the buffer's owner.
         weak var buffer: Buffer?
         var bytes: Int
-        var validity: Validity
+        /// Where the host's memory and the device's copy hold current values (bytes). Whole
+        /// kernels make either side whole; a split kernel's parts leave each side some rows.
+        var host: ByteRanges
+        var device: ByteRanges
         var address: UInt64?
         var lastUse: UInt64
+
+        var all: Range<Int> { 0..<bytes }
+        var validity: Validity {
+            var v: Validity = []
+            if host.covers(all) { v.insert(.host) }
+            if device.covers(all) { v.insert(.device) }
+            return v
+        }
     }
 
     private var entries: [UInt64: Entry] = [:]
@@ -79,10 +100,17 @@ public final class DeviceResidency {
         self.device = device
     }
 
-    /// Where `buffer` is valid. A buffer never seen is taken to hold its values on the host
-    /// when it has host memory, else nowhere.
+    /// Where `buffer` is valid (whole). A buffer never seen is taken to hold its values on the
+    /// host when it has host memory, else nowhere; one a split left partly on each side is
+    /// valid whole on neither (`ranges(of:)` says which bytes are where).
     public func validity(of buffer: Buffer) -> Validity {
         entries[buffer.id]?.validity ?? (buffer.isAllocated ? .host : [])
+    }
+
+    /// Which bytes of `buffer` are valid on the host and on the device.
+    public func ranges(of buffer: Buffer) -> (host: ByteRanges, device: ByteRanges) {
+        let e = entry(buffer)
+        return (e.host, e.device)
     }
 
     /// The device address of `buffer`, if it has device memory.
@@ -92,7 +120,8 @@ public final class DeviceResidency {
     public var residentBytes: Int { entries.values.reduce(0) { $0 + ($1.address == nil ? 0 : DeviceMemoryPool.sizeClass($1.bytes)) } }
 
     private func entry(_ b: Buffer) -> Entry {
-        entries[b.id] ?? Entry(buffer: b, bytes: b.byteCount, validity: b.isAllocated ? .host : [], address: nil, lastUse: 0)
+        entries[b.id] ?? Entry(buffer: b, bytes: b.byteCount, host: b.isAllocated ? ByteRanges(0..<b.byteCount) : ByteRanges(),
+                               device: ByteRanges(), address: nil, lastUse: 0)
     }
 
     /// Makes the buffers of a kernel on the device ready and records its writes. `overwrites`
@@ -100,28 +129,53 @@ public final class DeviceResidency {
     /// this use caused, in order; afterwards every buffer has a device address.
     @discardableResult
     public func deviceUse(reads: [Buffer], writes: [Buffer], overwrites: Set<UInt64> = []) throws -> [Copy] {
+        let all = unique(reads + writes)
+        let needs = all.filter { b in reads.contains { $0 === b } || !overwrites.contains(b.id) }.map { ($0, 0..<$0.byteCount) }
+        return try deviceUse(buffers: all, reads: needs, writes: unique(writes).map { ($0, 0..<$0.byteCount) })
+    }
+
+    /// A device use by ranges: `buffers` get device addresses, the bytes of `reads` (of those
+    /// buffers) are copied over where the device lacks them (only those, from the host where it
+    /// holds them), and the bytes of `writes` are then valid on the device only.
+    @discardableResult
+    public func deviceUse(buffers: [Buffer], reads: [(Buffer, Range<Int>)], writes: [(Buffer, Range<Int>)]) throws -> [Copy] {
         clock += 1
         let start = log.count
-        let all = unique(reads + writes)
-        let pinned = Set(all.map(\.id))
-        for b in all {
+        let pinned = Set(buffers.map(\.id))
+        // Buffer by buffer: its block, then its copies (an eviction to make room for a later
+        // buffer then copies after this one's, as it always did).
+        for b in buffers {
             var e = entry(b)
             e.lastUse = clock
             if e.address == nil {
                 entries[b.id] = e
                 e.address = try allocate(e.bytes, pinned: pinned)
             }
-            let read = reads.contains { $0 === b }
-            let needsValues = read || !overwrites.contains(b.id)
-            if needsValues && !e.validity.contains(.device) && e.validity.contains(.host) {
-                try pool.backend.copyToDevice(b, address: e.address!)
-                log.append(Copy(.toDevice, buffer: b.id, bytes: e.bytes))
-                e.validity.insert(.device)
-            }
             entries[b.id] = e
+            for (rb, r) in reads where rb === b { try copyIn(b, r) }
         }
-        for b in unique(writes) { entries[b.id]!.validity = .device }
+        for (b, r) in writes {
+            entries[b.id]!.device.insert(r)
+            entries[b.id]!.host.remove(r)
+        }
         return Array(log[start...])
+    }
+
+    /// Copies the bytes of `r` the device lacks and the host holds (whole when it is all).
+    private func copyIn(_ b: Buffer, _ r: Range<Int>) throws {
+        var e = entries[b.id]!
+        for gap in e.device.missing(in: r) {
+            for piece in e.host.intersection(gap) {
+                if piece == e.all {
+                    try pool.backend.copyToDevice(b, address: e.address!)
+                } else {
+                    try pool.backend.copyToDevice(b, address: e.address!, bytes: piece)
+                }
+                log.append(Copy(.toDevice, buffer: b.id, bytes: piece.count))
+                e.device.insert(piece)
+            }
+        }
+        entries[b.id] = e
     }
 
     /// Launches since dead buffers' device blocks were last returned to the pool.
@@ -175,50 +229,65 @@ public final class DeviceResidency {
         }
     }
 
-    /// Makes `buffer` valid on the host (a read of its values there). Returns the copies made.
+    /// Makes bytes `bytes` of `buffer` valid on the host (a host kernel's reads), copying back
+    /// what only the device holds. Returns the copies made.
     @discardableResult
-    public func hostRead(_ buffer: Buffer) throws -> [Copy] {
-        guard var e = entries[buffer.id], !e.validity.contains(.host), e.validity.contains(.device), let a = e.address else { return [] }
-        try pool.backend.copyToHost(buffer, address: a)
-        let c = Copy(.toHost, buffer: buffer.id, bytes: e.bytes)
-        log.append(c)
-        e.validity.insert(.host)
-        entries[buffer.id] = e
-        return [c]
-    }
-
-    /// After one part of a split kernel ran on the device: bytes `bytes` of its copy of `buffer`
-    /// (the rows it wrote) come back into the host's memory, where the host's part wrote the
-    /// rest; the buffer is then valid on the host only. Returns the copy made.
-    @discardableResult
-    public func partWritten(_ buffer: Buffer, bytes: Range<Int>) throws -> [Copy] {
+    public func hostRead(_ buffer: Buffer, bytes r: Range<Int>) throws -> [Copy] {
         guard var e = entries[buffer.id], let a = e.address else { return [] }
         var copies: [Copy] = []
-        if !bytes.isEmpty, e.validity == .device {
-            try pool.backend.copyToHost(buffer, address: a, bytes: bytes)
-            copies.append(Copy(.toHost, buffer: buffer.id, bytes: bytes.count))
-            log.append(copies[0])
+        for gap in e.host.missing(in: r) {
+            for piece in e.device.intersection(gap) {
+                if piece == e.all {
+                    try pool.backend.copyToHost(buffer, address: a)
+                } else {
+                    try pool.backend.copyToHost(buffer, address: a, bytes: piece)
+                }
+                copies.append(Copy(.toHost, buffer: buffer.id, bytes: piece.count))
+                e.host.insert(piece)
+            }
         }
-        e.validity = .host
+        log += copies
         entries[buffer.id] = e
         return copies
     }
 
-    /// `partWritten` for each buffer, the copies counted and traced: a queued device's `finishPart`.
-    public func partsWritten(_ written: [(buffer: Buffer, bytes: Range<Int>)], statistics: StatisticsBox) throws {
-        let start = ProcessInfoLite.monotonicNanos()
-        var copies: [Copy] = []
-        for (b, range) in written { copies += try partWritten(b, bytes: range) }
-        account(copies, statistics: statistics, since: start)
+    /// Records that the host writes bytes `bytes` of `buffer` (a host part of a split kernel):
+    /// valid there, stale on the device. No copy.
+    public func hostWrote(_ buffer: Buffer, bytes r: Range<Int>) {
+        guard entries[buffer.id] != nil else { return }
+        entries[buffer.id]!.host.insert(r)
+        entries[buffer.id]!.device.remove(r)
     }
+
+    /// Makes `buffer` valid on the host (a read of its values there). Returns the copies made.
+    @discardableResult
+    public func hostRead(_ buffer: Buffer) throws -> [Copy] { try hostRead(buffer, bytes: 0..<buffer.byteCount) }
 
     /// Records a write of `buffer` on the host (a CPU kernel). A partial write of a buffer whose
     /// only values are on the device brings them back first.
     @discardableResult
     public func hostWrite(_ buffer: Buffer, overwrites: Bool = false) throws -> [Copy] {
         let copies = overwrites ? [] : try hostRead(buffer)
-        if entries[buffer.id] != nil { entries[buffer.id]!.validity = .host }
+        hostWrote(buffer, bytes: 0..<buffer.byteCount)
         return copies
+    }
+
+    /// Everything a device does around one part of a split kernel, before queuing it: the
+    /// bytes the host's part reads made valid on the host (copied back from the device where
+    /// only it has them, before this part is queued, so the copy does not wait for it), those
+    /// the device's part reads made valid on the device, and both parts' writes recorded (each
+    /// side's rows valid there only). Counted and traced; returns the launch's device addresses.
+    public func preparePart(_ kernel: Kernel, _ launch: Launch, access: PartAccess, statistics: StatisticsBox) throws -> [UInt64] {
+        let start = ProcessInfoLite.monotonicNanos()
+        var copies: [Copy] = []
+        for (i, r) in access.hostReads { copies += try hostRead(launch.buffers[i], bytes: r) }
+        copies += try deviceUse(buffers: unique(launch.buffers), reads: access.deviceReads.map { (launch.buffers[$0.buffer], $0.bytes) },
+                                writes: access.deviceWrites.map { (launch.buffers[$0.buffer], $0.bytes) })
+        for (i, r) in access.hostWrites { hostWrote(launch.buffers[i], bytes: r) }
+        account(copies, statistics: statistics, since: start)
+        let addresses = launch.buffers.map { address(of: $0)! }
+        pool.backend.used(addresses)
+        return addresses
     }
 
     /// Forgets a buffer that is gone (its device block returns to the pool).
@@ -261,19 +330,24 @@ public final class DeviceResidency {
         return a
     }
 
-    /// Moves a buffer off the device: copied back if the device holds its only values.
+    /// Moves a buffer off the device: the bytes only the device holds are copied back first.
     public func evict(_ id: UInt64) throws {
         guard var e = entries[id], let a = e.address else { return }
-        if e.validity == .device {
+        var only = e.device
+        for r in e.host.ranges { only.remove(r) }
+        if !only.isEmpty {
             guard let b = e.buffer else {
                 // Nobody can read it any more: nothing to keep.
                 forget(id)
                 return
             }
-            try pool.backend.copyToHost(b, address: a)
-            log.append(Copy(.toHost, buffer: id, bytes: e.bytes))
+            for piece in only.ranges {
+                if piece == e.all { try pool.backend.copyToHost(b, address: a) } else { try pool.backend.copyToHost(b, address: a, bytes: piece) }
+                log.append(Copy(.toHost, buffer: id, bytes: piece.count))
+                e.host.insert(piece)
+            }
         }
-        e.validity = e.validity.contains(.device) ? .host : e.validity
+        e.device = ByteRanges()
         pool.release(a, bytes: e.bytes)
         e.address = nil
         entries[id] = e

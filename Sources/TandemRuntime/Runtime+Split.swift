@@ -26,27 +26,23 @@ public struct SplitRecord: Sendable, CustomStringConvertible {
     /// does not time kernels).
     public var hostSeconds: Double?
     public var deviceSeconds: Double?
-    /// Bytes of the device's rows copied back to the host.
-    public var bytesBack: Int
-
     public var hostShare: Double { rows == 0 ? 1 : Double(hostRows) / Double(rows) }
 
     public var description: String {
         let measured = "measured host \(hostSeconds.map(CostModel.format) ?? "-"), \(device) \(deviceSeconds.map(CostModel.format) ?? "-")"
         let why = fixed ? "share given" : (predicted.map { "predicted \($0)" } ?? "\(device) not in the machine profile: half each")
-        return "\(label): rows 0..<\(hostRows) on cpu, \(hostRows)..<\(rows) on \(device) (\(why); \(measured); \(bytesBack) B back)"
+        return "\(label): rows 0..<\(hostRows) on cpu, \(hostRows)..<\(rows) on \(device) (\(why); \(measured))"
     }
 }
 
 /// Where a split kernel is cut, decided at placement: rows `0..<hostRows` on the host, the rest
-/// on the device, and the bytes of each written buffer the device's rows cover.
+/// on the device, and the bytes each part reads and writes.
 struct SplitCut {
     var rows: Int
     var hostRows: Int
     var predicted: SplitPrediction?
     var fixed: Bool
-    /// By launch buffer index: the bytes the device's part writes (its rows' span).
-    var deviceSpans: [(buffer: Int, bytes: Range<Int>)]
+    var access: PartAccess
 }
 
 /// A split record filled in as its parts finish.
@@ -60,6 +56,14 @@ extension Runtime {
     public var splitRecords: [SplitRecord] { splitLog.withLock { $0.map { $0.record.withLock { $0 } } } }
 
     static let maxSplitRecords = 4096
+
+    /// Adds a split to `splitRecords` (the older half goes when it is full).
+    func keep(_ entry: SplitEntry) {
+        splitLog.withLock { log in
+            if log.count >= Runtime.maxSplitRecords { log.removeFirst(log.count / 2) }
+            log.append(entry)
+        }
+    }
 
     /// The host share forced by `TANDEM_SPLIT_SHARE` (0 ... 1), if set and valid.
     static let environmentSplitShare: Double? = {
@@ -100,35 +104,51 @@ extension Runtime {
         return nil
     }
 
-    /// The element span, in bytes, that `kernel`'s stores into launch buffer `buffer` cover
-    /// over rows `rows` of the first axis (every other axis whole); empty for no rows.
-    static func storeSpan(_ k: PlannedKernel, buffer: Int, rows: Range<Int>) -> Range<Int> {
-        guard !rows.isEmpty else { return 0..<0 }
+    /// The bytes of launch buffer `buffer` that `k` stores into (`stores`) or reads over rows
+    /// `rows` of its first axis (every other axis whole), as one span from the lowest to the
+    /// highest element, and whether every element of the span is stored (a store with gaps, a
+    /// slice's interior, is not: its gaps keep the old values). A gather reads the whole buffer.
+    static func span(_ k: PlannedKernel, buffer: Int, rows: Range<Int>, stores: Bool) -> (bytes: Range<Int>, dense: Bool) {
+        guard !rows.isEmpty else { return (0..<0, true) }
         let kernel = k.kernel, ints = k.launch.ints
-        var lo = Int.max, hi = Int.min
-        for st in kernel.stores where st.buffer == buffer {
-            let a = kernel.accesses[st.access]
-            var first = Int(ints[a.offset]), last = first
-            for (axis, stride) in a.strides.enumerated() {
+        let size = k.launch.buffers[buffer].dtype.byteSize
+        var accesses: [Int] = []
+        if stores {
+            accesses = kernel.stores.filter { $0.buffer == buffer }.map(\.access)
+        } else {
+            for instr in kernel.instrs {
+                switch instr.op {
+                case .load(buffer, let a): accesses.append(a)
+                case .gather(buffer, _, _, _, _): return (0..<k.launch.buffers[buffer].byteCount, false)
+                default: break
+                }
+            }
+        }
+        var lo = Int.max, hi = Int.min, elements = 0
+        for a in Set(accesses) {
+            let access = kernel.accesses[a]
+            var first = Int(ints[access.offset]), last = first, count = 1
+            for (axis, stride) in access.strides.enumerated() {
                 let s = stride.value(ints)
                 let from = axis == 0 ? rows.lowerBound : 0, to = axis == 0 ? rows.upperBound - 1 : k.launch.extent(axis) - 1
-                guard to >= from else { return 0..<0 }
+                guard to >= from else { return (0..<0, true) }
                 first += s * (s >= 0 ? from : to)
                 last += s * (s >= 0 ? to : from)
+                if s != 0 { count *= to - from + 1 }
             }
             lo = min(lo, first)
             hi = max(hi, last)
+            elements += count
         }
-        guard lo <= hi else { return 0..<0 }
-        let size = k.launch.buffers[buffer].dtype.byteSize
-        return (lo * size)..<((hi + 1) * size)
+        guard lo <= hi else { return (0..<0, true) }
+        return ((lo * size)..<((hi + 1) * size), accesses.count == 1 && elements == hi - lo + 1)
     }
 
     /// Where to cut `k`: the given share, else the model's (the earliest predicted finish of
     /// both parts), rows rounded so a kernel of one axis is cut at a multiple of
     /// `vectorAlignment` (the host's vector loops and the device's widened items start there).
     /// Nil when the parts' stores would share memory (a written buffer whose rows interleave:
-    /// the device's span copied back would overwrite the host's values) (graph lock).
+    /// each side's span is recorded as valid there only) (graph lock).
     func splitCut(_ k: PlannedKernel, device: Placement, model: CostModel) -> SplitCut? {
         let n0 = k.launch.extent(0)
         let written = k.kernel.buffers.indices.filter { k.kernel.buffers[$0].isWritten }
@@ -147,27 +167,38 @@ extension Runtime {
                 let copiedIn = k.kernel.buffers[i].isRead || !full.contains(b.id)
                 if copiedIn, !schedule(of: b).planned.contains(.device) { run.hostOnlyBytes += b.byteCount }
             }
-            let writtenBytes = written.reduce(0) { $0 + Runtime.storeSpan(k, buffer: $1, rows: 0..<n0).count }
+            let writtenBytes = written.reduce(0) { $0 + Runtime.span(k, buffer: $1, rows: 0..<n0, stores: true).bytes.count }
             predicted = model.bestSplit(features, run, device: device, writtenBytes: writtenBytes)
             share = predicted?.hostShare ?? 0.5
         }
         var r = Int((share * Double(n0)).rounded())
         if k.kernel.parallelAxes == 1 && r < n0 { r -= r % Runtime.vectorAlignment }
-        for b in written {
-            let host = Runtime.storeSpan(k, buffer: b, rows: 0..<r), dev = Runtime.storeSpan(k, buffer: b, rows: r..<n0)
-            if host.overlaps(dev) { return nil }
-        }
-        // Several stores of one kernel into one buffer at different places are one span here.
-        var spans: [(buffer: Int, bytes: Range<Int>)] = []
-        for b in written where !spans.contains(where: { k.launch.buffers[$0.buffer] === k.launch.buffers[b] }) {
-            var span = Runtime.storeSpan(k, buffer: b, rows: r..<n0)
-            for other in written where other != b && k.launch.buffers[other] === k.launch.buffers[b] {
-                let o = Runtime.storeSpan(k, buffer: other, rows: r..<n0)
-                if !o.isEmpty { span = span.isEmpty ? o : min(span.lowerBound, o.lowerBound)..<max(span.upperBound, o.upperBound) }
+        // What each part reads and writes. A store with gaps reads its span first (the gaps
+        // must be valid on the side that writes, which then holds the whole span).
+        var access = PartAccess()
+        for b in k.kernel.buffers.indices {
+            let param = k.kernel.buffers[b]
+            if param.isRead {
+                let h = Runtime.span(k, buffer: b, rows: 0..<r, stores: false).bytes, d = Runtime.span(k, buffer: b, rows: r..<n0, stores: false).bytes
+                if !h.isEmpty { access.hostReads.append((b, h)) }
+                if !d.isEmpty { access.deviceReads.append((b, d)) }
             }
-            spans.append((b, span))
+            guard param.isWritten else { continue }
+            let h = Runtime.span(k, buffer: b, rows: 0..<r, stores: true), d = Runtime.span(k, buffer: b, rows: r..<n0, stores: true)
+            // The parts' stores must not share memory, nor may a buffer be written under two
+            // names (each side's span is recorded as its own).
+            if h.bytes.overlaps(d.bytes) { return nil }
+            if k.launch.buffers.indices.contains(where: { $0 != b && k.launch.buffers[$0] === k.launch.buffers[b] }) { return nil }
+            if !h.bytes.isEmpty {
+                access.hostWrites.append((b, h.bytes))
+                if !h.dense { access.hostReads.append((b, h.bytes)) }
+            }
+            if !d.bytes.isEmpty {
+                access.deviceWrites.append((b, d.bytes))
+                if !d.dense { access.deviceReads.append((b, d.bytes)) }
+            }
         }
-        return SplitCut(rows: n0, hostRows: r, predicted: predicted, fixed: given != nil, deviceSpans: spans)
+        return SplitCut(rows: n0, hostRows: r, predicted: predicted, fixed: given != nil, access: access)
     }
 
     /// Under `DeviceChoice.split`: `code` (the host's compiled code for `k`) with the device's
@@ -188,14 +219,24 @@ extension Runtime {
             splitFallback.record("\(k.label): \(why!)")
             return code
         }
+        if cut.hostRows == cut.rows {
+            // The host takes every row: the kernel runs as host code (it may then run inline or
+            // in a lagged pass, as under `cpu`); recorded as a split at share 1.
+            statistics.update { $0.splitKernels += 1 }
+            let record = SplitRecord(label: k.label, rows: cut.rows, hostRows: cut.rows, device: device.rawValue, predicted: cut.predicted,
+                                     fixed: cut.fixed)
+            keep(SplitEntry(record))
+            return code
+        }
         return .split(host, try accelerator.prepareQueued(k.kernel), cut)
     }
 
-    /// Queues a split kernel: a task that makes its buffers current on the host and queues the
-    /// device's rows (the device copies in what it lacks, and returns), then a task running the
-    /// host's rows in chunks on the workers, whose finish brings the device's rows back (each
-    /// written buffer's span of them, nothing more) and leaves every written buffer valid on
-    /// the host only (graph lock).
+    /// Queues a split kernel: a task that hands the device its part (the device brings back
+    /// the bytes the host's rows read that only it holds, copies over those its rows read and
+    /// lacks, records each side's writes, and queues its rows), then a task running the host's
+    /// rows in chunks on the workers. Residency is by byte range: each side keeps the rows it
+    /// wrote, so a stencil split the same way step after step moves only the rows beside the
+    /// cut; the rest moves when something reads it on the other side (graph lock).
     func submitSplit(_ k: PlannedKernel, host: any PreparedKernel, device code: any QueuedKernel, cut: SplitCut, decision: PlacementDecision) {
         guard let accelerator, let placement = acceleratorPlacement else { return }
         queuedDeviceUsed = true
@@ -203,28 +244,20 @@ extension Runtime {
         let deps = dependencies(reads: reads, writes: writes)
         let launch = k.launch, label = k.label, points = k.points
         let r = cut.hostRows, n0 = cut.rows
-        let full = fullyWritten(k)
-        var seen: [Buffer] = []
-        for b in reads + writes where schedule(of: b).deviceSeen && !seen.contains(where: { $0 === b }) { seen.append(b) }
-        let current = seen
-        let spans = cut.deviceSpans.map { (buffer: launch.buffers[$0.buffer], bytes: $0.bytes) }
         let entry = SplitEntry(SplitRecord(label: label, rows: n0, hostRows: r, device: placement.rawValue, predicted: cut.predicted,
-                                           fixed: cut.fixed, bytesBack: spans.reduce(0) { $0 + $1.bytes.count }))
-        splitLog.withLock { log in
-            if log.count >= Runtime.maxSplitRecords { log.removeFirst(log.count / 2) }
-            log.append(entry)
-        }
+                                           fixed: cut.fixed))
+        keep(entry)
         let timed: (@Sendable (Double) -> Void)? = accelerator.reportsKernelTimes ? { @Sendable seconds in
             entry.record.withLock { $0.deviceSeconds = seconds }
             let now = ProcessInfoLite.monotonicNanos(), ns = UInt64(max(seconds, 0) * 1e9)
             Tracer.shared.record(TraceEvent(kind: .kernel, name: label, start: now &- min(ns, now), duration: ns, points: points,
                                             device: placement.rawValue, detail: "split: rows \(r)..<\(n0) on the device (drawn ending when it was read back)"))
         } : nil
+        let access = cut.access
         let devicePart = executor.submit(label: label + " (device rows)", dependencies: deps, chunks: [{ [self] _ in
             do {
-                for b in current { try accelerator.makeHostValid(b) }
                 Runtime.allocate(writes)
-                if r < n0 { try accelerator.enqueue(code, launch, rows: r..<n0, overwrites: full, timed: timed) }
+                try accelerator.enqueue(code, launch, rows: r..<n0, access: access, timed: timed)
             } catch {
                 asyncError.withLock { $0 = $0 ?? error }
             }
@@ -237,10 +270,7 @@ extension Runtime {
             if lo < hi { chunks.append(Runtime.traced(label, points: points, device: { "cpu" }, lo, hi) { host.run(launch, lo: lo, hi: hi) }) }
         }
         if chunks.isEmpty { chunks.append { _ in } }
-        let task = executor.submit(label: label + " (host rows)", dependencies: [devicePart], chunks: chunks, finish: { [self] in
-            guard r < n0 else { return }
-            do { try accelerator.finishPart(spans) } catch { asyncError.withLock { $0 = $0 ?? error } }
-        }, onDone: { [self] t in
+        let task = executor.submit(label: label + " (host rows)", dependencies: [devicePart], chunks: chunks, onDone: { [self] t in
             entry.record.withLock { $0.hostSeconds = Double(t.elapsedNanos) / 1e9 }
             statistics.update { $0.splitKernels += 1 }
             let note = "split: rows 0..<\(r) on cpu, \(r)..<\(n0) on \(placement)"
@@ -259,7 +289,8 @@ extension Runtime {
         for b in writes {
             let s = schedule(of: b)
             s.deviceSeen = true
-            s.planned = .host
+            // Each side holds its part's rows: a later split at the same cut moves only borders.
+            s.planned = [.host, .device]
             s.lastWriter = task
             s.readers = []
         }

@@ -28,6 +28,9 @@ final class HostBackedMemory: DeviceMemoryBackend {
         buffer.allocate()
         memcpy(buffer.pointer, UnsafeRawPointer(bitPattern: UInt(address))!, buffer.byteCount)
     }
+    func copyToDevice(_ buffer: Buffer, address: UInt64, bytes: Range<Int>) throws {
+        memcpy(UnsafeMutableRawPointer(bitPattern: UInt(address))! + bytes.lowerBound, buffer.pointer + bytes.lowerBound, bytes.count)
+    }
     func copyToHost(_ buffer: Buffer, address: UInt64, bytes: Range<Int>) throws {
         buffer.allocate()
         memcpy(buffer.pointer + bytes.lowerBound, UnsafeRawPointer(bitPattern: UInt(address))! + bytes.lowerBound, bytes.count)
@@ -91,7 +94,7 @@ final class FakeGPU: QueuedKernelDevice, @unchecked Sendable {
     }
 
     func enqueue(_ kernel: any QueuedKernel, _ launch: Launch, overwrites: Set<UInt64>) throws {
-        try enqueue(kernel, launch, rows: nil, overwrites: overwrites)
+        try enqueue(kernel, launch, rows: nil, overwrites: overwrites, access: nil)
     }
 
     /// Parts of kernels (split kernels): the interpreter over the rows given, on device memory.
@@ -99,24 +102,25 @@ final class FakeGPU: QueuedKernelDevice, @unchecked Sendable {
     /// Rows of the first axis each part ran, in order.
     var partsRun: [Range<Int>] { state.withLock { $0.parts } }
 
-    func enqueue(_ kernel: any QueuedKernel, _ launch: Launch, rows: Range<Int>, overwrites: Set<UInt64>,
+    func enqueue(_ kernel: any QueuedKernel, _ launch: Launch, rows: Range<Int>, access: PartAccess,
                  timed: (@Sendable (Double) -> Void)?) throws {
-        try enqueue(kernel, launch, rows: rows, overwrites: overwrites)
+        try enqueue(kernel, launch, rows: rows, overwrites: [], access: access)
         timed?(1e-6)
     }
 
-    func finishPart(_ written: [(buffer: Buffer, bytes: Range<Int>)]) throws {
-        try state.withLock { s in try s.residency.partsWritten(written, statistics: statistics) }
-    }
-
-    func enqueue(_ kernel: any QueuedKernel, _ launch: Launch, rows: Range<Int>?, overwrites: Set<UInt64>) throws {
+    func enqueue(_ kernel: any QueuedKernel, _ launch: Launch, rows: Range<Int>?, overwrites: Set<UInt64>, access: PartAccess?) throws {
         let code = kernel as! Code
         let k = code.kernel
         try state.withLock { s in
-            let reads = k.buffers.indices.filter { k.buffers[$0].isRead || !k.buffers[$0].isWritten }.map { launch.buffers[$0] }
-            let writes = k.buffers.indices.filter { k.buffers[$0].isWritten }.map { launch.buffers[$0] }
-            let start = ProcessInfoLite.monotonicNanos()
-            s.residency.account(try s.residency.deviceUse(reads: reads, writes: writes, overwrites: overwrites), statistics: statistics, since: start)
+            if let access {
+                _ = try s.residency.preparePart(k, launch, access: access, statistics: statistics)
+            } else {
+                let reads = k.buffers.indices.filter { k.buffers[$0].isRead || !k.buffers[$0].isWritten }.map { launch.buffers[$0] }
+                let writes = k.buffers.indices.filter { k.buffers[$0].isWritten }.map { launch.buffers[$0] }
+                let start = ProcessInfoLite.monotonicNanos()
+                s.residency.account(try s.residency.deviceUse(reads: reads, writes: writes, overwrites: overwrites), statistics: statistics, since: start)
+            }
+            guard !(rows?.isEmpty ?? false) else { return }
             // The kernel works on the device's memory: typed scratch copies of the blocks the
             // residency chose, written back to the blocks afterwards.
             let blocks = launch.buffers.map { UnsafeMutableRawPointer(bitPattern: UInt(s.residency.address(of: $0)!))! }

@@ -1,0 +1,133 @@
+import ArgumentParser
+import FoundationEssentials
+import Tandem
+import TandemRuntime
+import TandemWorkloads
+
+/// Issue 20's experiment: each workload on the CPU alone, on the accelerator alone, split at the
+/// model's share, and split at every tenth of the rows, to compare the model's share with the
+/// measured best and the split with the best single device.
+struct SplitEval: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "split-eval",
+        abstract: "Time each workload on cpu, on the accelerator, split at the model's share and at shares 0, 0.1, ... 1.",
+        discussion: """
+        Every setting runs once to warm up (kernels compiled and loaded), then --repeats timed \
+        runs interleaved across settings; medians count. The model's share is the rows-weighted \
+        mean host share of the kernels it split; the best measured share is the sweep's fastest. \
+        Kernels that cannot be cut (whole reductions, one row) run on cpu in every split setting. \
+        To give the two devices cores of their own on a CPU-only machine, run with TANDEM_THREADS \
+        and POCL_MAX_PTHREAD_COUNT dividing the cores, and a machine profile calibrated that way \
+        (TANDEM_CACHE_DIR=<folder> tandem calibrate, same variables).
+        """)
+
+    @Option(help: "Timed runs per setting (the median is reported).") var repeats: Int = 5
+    @Option(help: "Only these workloads (comma separated).") var workloads: String?
+    @Option(help: "Element type: f32 or f64.") var dtype: DTypeOption = .f64
+    @Flag(help: "Print one JSON object.") var json = false
+
+    static let sweep: [(String, [[String: Double]])] = [
+        ("black_scholes", [["n": 1_000_000], ["n": 4_000_000]]),
+        ("sor", [["n": 512, "max_iterations": 10], ["n": 1024, "max_iterations": 10]]),
+        ("red_black_sor", [["n": 512, "iterations": 10]]),
+        ("shallow_water", [["n": 256, "steps": 10]]),
+        ("nbody", [["n": 1024, "steps": 2]]),
+        ("gmm_em", [["n": 50_000, "iterations": 2]]),
+    ]
+
+    static let shares = (0...10).map { Double($0) / 10 }
+
+    struct Case: Codable {
+        var workload: String
+        var params: [String: Double]
+        var cpu: Double
+        var accelerator: Double
+        var modelSplit: Double
+        var modelShare: Double?
+        var sweep: [Double]
+        var bestShare: Double
+        var splitKernels: Int
+        var unsplitKernels: Int
+        var speedupModel: Double { min(cpu, accelerator) / modelSplit }
+        var speedupBest: Double { min(cpu, accelerator) / sweep.min()! }
+        var shareWithinTenth: Bool? { modelShare.map { abs($0 - bestShare) <= 0.1 + 1e-9 } }
+    }
+
+    func run() throws {
+        let names = workloads?.split(separator: ",").map(String.init)
+        for n in names ?? [] where Workloads.named(n) == nil { throw UsageError(description: "unknown workload '\(n)'") }
+        let accelerator: DeviceChoice = Tandem.openCL.availability == .available ? .opencl : .cuda
+        guard Tandem.runtime.availability(of: "cpu") == .available else {
+            throw ValidationError("split-eval needs compiled C on the CPU: \(Tandem.runtime.availability(of: "cpu"))")
+        }
+        if case .unavailable(let why) = accelerator == .opencl ? Tandem.openCL.availability : Tandem.cuda.availability {
+            throw ValidationError("split-eval needs an accelerator that runs parts of kernels: \(why)")
+        }
+        _ = Tandem.runtime.costModel      // calibrates first if there is no profile
+        let setting = "\(Tandem.runtime.executor.workers) worker(s) for C; \(accelerator.rawValue): "
+            + (Tandem.openCL.info.map { "\($0.name), \($0.computeUnits) compute unit(s)" } ?? "-")
+        var cases: [Case] = []
+        for (name, sizes) in Self.sweep where names == nil || names!.contains(name) {
+            for params in sizes {
+                let prepared = try Workloads.named(name)!.prepare(params, dtype: dtype.dtype)
+                func timed() throws -> Double {
+                    let t0 = now()
+                    _ = try prepared.run()
+                    return now() - t0
+                }
+                // Settings: 0 cpu, 1 accelerator, 2 the model's split, 3... the sweep.
+                let settings: [() throws -> Double] = [
+                    { try Tandem.withDevice(.cpu) { try timed() } },
+                    { try Tandem.withDevice(accelerator) { try timed() } },
+                    { try Tandem.withSplit(hostShare: nil) { try timed() } },
+                ] + Self.shares.map { s in { try Tandem.withSplit(hostShare: s) { try timed() } } }
+                for s in settings { _ = try s() }
+                var times = [[Double]](repeating: [], count: settings.count)
+                var rows = 0.0, hostRows = 0.0
+                var split = 0, unsplit = 0
+                for _ in 0..<repeats {
+                    for (i, s) in settings.enumerated() {
+                        let before = Tandem.runtime.splitRecords.count, s0 = Tandem.statistics
+                        times[i].append(try s())
+                        if i == 2 {
+                            let s1 = Tandem.statistics
+                            split += s1.splitKernels - s0.splitKernels
+                            unsplit += s1.unsplitKernels - s0.unsplitKernels
+                            for r in Tandem.runtime.splitRecords.dropFirst(before) where !r.fixed {
+                                rows += Double(r.rows)
+                                hostRows += Double(r.hostRows)
+                            }
+                        }
+                    }
+                }
+                let medians = times.map { t in t.sorted()[t.count / 2] }
+                let sweep = Array(medians[3...])
+                cases.append(Case(workload: name, params: params, cpu: medians[0], accelerator: medians[1], modelSplit: medians[2],
+                                  modelShare: rows > 0 ? hostRows / rows : nil, sweep: sweep,
+                                  bestShare: Self.shares[sweep.indices.min { sweep[$0] < sweep[$1] }!],
+                                  splitKernels: split / max(repeats, 1), unsplitKernels: unsplit / max(repeats, 1)))
+                if !json { print(line(cases.last!)) }
+            }
+        }
+        let priced = cases.compactMap(\.shareWithinTenth)
+        let within = priced.filter { $0 }.count
+        if json {
+            struct Output: Codable { var setting: String; var accelerator: String; var cases: [Case]; var modelShareWithinTenth: Int; var priced: Int }
+            let data = try JSONEncoder().encode(Output(setting: setting, accelerator: accelerator.rawValue, cases: cases, modelShareWithinTenth: within,
+                                                       priced: priced.count))
+            print(String(decoding: data, as: UTF8.self))
+        } else {
+            print("setting: \(setting)")
+            print("model's share within 0.1 of the measured best: \(within) of \(priced.count) cases")
+        }
+    }
+
+    func line(_ c: Case) -> String {
+        func ms(_ x: Double) -> String { format3(x * 1e3) }
+        let params = c.params.sorted { $0.key < $1.key }.map { "\($0.key)=\(JSON.number($0.value))" }.joined(separator: " ")
+        return "\(c.workload) \(params): cpu \(ms(c.cpu)) ms, accelerator \(ms(c.accelerator)) ms, "
+            + "split at the model's share (\(c.modelShare.map { format3($0) } ?? "-")) \(ms(c.modelSplit)) ms (\(format3(c.speedupModel))x the best single), "
+            + "sweep best at \(format3(c.bestShare)) \(ms(c.sweep.min()!)) ms (\(format3(c.speedupBest))x); "
+            + "sweep " + c.sweep.map(ms).joined(separator: " ") + "; kernels split \(c.splitKernels), whole \(c.unsplitKernels) a run"
+    }
+}
