@@ -25,6 +25,7 @@ struct SplitEval: ParsableCommand {
     @Option(help: "Only these workloads (comma separated).") var workloads: String?
     @Option(help: "Element type: f32 or f64.") var dtype: DTypeOption = .f64
     @Flag(help: "Print one JSON object.") var json = false
+    @Flag(help: "Print the model's split decisions of each case's last timed run (share, predicted and measured parts).") var records = false
 
     static let sweep: [(String, [[String: Double]])] = [
         ("black_scholes", [["n": 1_000_000], ["n": 4_000_000]]),
@@ -34,6 +35,49 @@ struct SplitEval: ParsableCommand {
         ("nbody", [["n": 1024, "steps": 2]]),
         ("gmm_em", [["n": 50_000, "iterations": 2]]),
     ]
+
+    /// Programs of one splittable kernel a step, beside the workloads (whose largest kernels
+    /// are whole reductions, run on the CPU here): Black-Scholes' prices as arrays (the sum
+    /// left out), and a three-row smoothing of a grid stored whole row by row.
+    static let programs: [(String, [[String: Double]])] = [
+        ("prices", [["n": 1_000_000], ["n": 4_000_000]]),
+        ("rows3", [["n": 1024, "steps": 10], ["n": 2048, "steps": 10]]),
+    ]
+
+    static func program(_ name: String, _ p: [String: Double]) throws -> () throws -> Void {
+        let n = Int(p["n"]!)
+        switch name {
+        case "prices":
+            let S = Tensor<Double>.uniform([n], seed: 1, in: 5...30), X = Tensor<Double>.uniform([n], seed: 2, in: 1...100)
+            let T = Tensor<Double>.uniform([n], seed: 3, in: 0.25...10)
+            try Tandem.flush(S, X, T)
+            return {
+                let r = 0.02, v = 0.3
+                let sqrtT = T.sqrt()
+                let d1 = ((S / X).log() + (r + 0.5 * v * v) * T) / (v * sqrtT)
+                let d2 = d1 - v * sqrtT
+                let cnd1 = 0.5 * (-d1 / 2.0.squareRoot()).erfc(), cnd2 = 0.5 * (-d2 / 2.0.squareRoot()).erfc()
+                let expRT = (-r * T).exp()
+                let call = S * cnd1 - X * expRT * cnd2
+                let put = X * expRT * (1 - cnd2) - S * (1 - cnd1)
+                try Tandem.flush(call, put)
+                try Tandem.waitForAll()
+            }
+        default:
+            let steps = Int(p["steps"]!)
+            var a = Tensor<Double>.uniform([n, n], seed: 4, in: 0...1)
+            try Tandem.flush(a)
+            return {
+                for _ in 0..<steps {
+                    var c = a
+                    c[1..<(n - 1), 0..<n] = 0.25 * a[0..<(n - 2), 0..<n] + 0.5 * a[1..<(n - 1), 0..<n] + 0.25 * a[2..<n, 0..<n]
+                    a = c
+                    try Tandem.flush(a)
+                }
+                try Tandem.waitForAll()
+            }
+        }
+    }
 
     static let shares = (0...10).map { Double($0) / 10 }
 
@@ -55,7 +99,9 @@ struct SplitEval: ParsableCommand {
 
     func run() throws {
         let names = workloads?.split(separator: ",").map(String.init)
-        for n in names ?? [] where Workloads.named(n) == nil { throw UsageError(description: "unknown workload '\(n)'") }
+        for n in names ?? [] where Workloads.named(n) == nil && !Self.programs.contains(where: { $0.0 == n }) {
+            throw UsageError(description: "unknown workload '\(n)'")
+        }
         let accelerator: DeviceChoice = Tandem.openCL.availability == .available ? .opencl : .cuda
         guard Tandem.runtime.availability(of: "cpu") == .available else {
             throw ValidationError("split-eval needs compiled C on the CPU: \(Tandem.runtime.availability(of: "cpu"))")
@@ -67,12 +113,18 @@ struct SplitEval: ParsableCommand {
         let setting = "\(Tandem.runtime.executor.workers) worker(s) for C; \(accelerator.rawValue): "
             + (Tandem.openCL.info.map { "\($0.name), \($0.computeUnits) compute unit(s)" } ?? "-")
         var cases: [Case] = []
-        for (name, sizes) in Self.sweep where names == nil || names!.contains(name) {
+        for (name, sizes) in Self.programs + Self.sweep where names == nil || names!.contains(name) {
             for params in sizes {
-                let prepared = try Workloads.named(name)!.prepare(params, dtype: dtype.dtype)
+                let body: () throws -> Void
+                if let w = Workloads.named(name) {
+                    let prepared = try w.prepare(params, dtype: dtype.dtype)
+                    body = { _ = try prepared.run() }
+                } else {
+                    body = try Self.program(name, params)
+                }
                 func timed() throws -> Double {
                     let t0 = now()
-                    _ = try prepared.run()
+                    try body()
                     return now() - t0
                 }
                 // Settings: 0 cpu, 1 accelerator, 2 the model's split, 3... the sweep.
@@ -99,6 +151,10 @@ struct SplitEval: ParsableCommand {
                             }
                         }
                     }
+                }
+                if records && !json {
+                    var seen: Set<String> = []
+                    for r in Tandem.runtime.splitRecords.reversed() where !r.fixed && seen.insert(r.label).inserted && seen.count <= 4 { print("  \(r)") }
                 }
                 let medians = times.map { t in t.sorted()[t.count / 2] }
                 let sweep = Array(medians[3...])

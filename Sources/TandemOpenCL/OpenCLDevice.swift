@@ -207,6 +207,13 @@ public final class OpenCLDevice: QueuedKernelDevice, @unchecked Sendable {
         }
     }
 
+    public func hostUse(reads: [(buffer: Buffer, bytes: Range<Int>)], writes: [(buffer: Buffer, bytes: Range<Int>)]) throws {
+        try withContext { s in
+            try s.residency.hostUse(reads: reads, writes: writes, statistics: statistics)
+            s.reportTimings()
+        }
+    }
+
     public func makeHostValid(_ buffer: Buffer) throws {
         try withContext { s in
             try s.residency.makeHostValid(buffer, statistics: statistics)

@@ -113,6 +113,9 @@ public final class DeviceMemoryPool {
 
     /// A block of at least `bytes`, or nil when even after releasing the cache the device has no
     /// room (the caller may evict and retry).
+    /// Whether a block for `bytes` is cached (an allocation would not reach the device).
+    public func hasCached(bytes: Int) -> Bool { free[DeviceMemoryPool.sizeClass(bytes)] != nil }
+
     public func allocate(bytes: Int) throws -> UInt64? {
         let size = DeviceMemoryPool.sizeClass(bytes)
         if var list = free[size], let p = list.popLast() {

@@ -64,6 +64,11 @@ public protocol QueuedKernelDevice: AnyObject, Sendable {
     /// only. Nothing comes back afterwards until the host reads it.
     func enqueue(_ kernel: any QueuedKernel, _ launch: Launch, rows: Range<Int>, access: PartAccess,
                  timed: (@Sendable (Double) -> Void)?) throws
+    /// A host kernel is about to read bytes `reads` and write bytes `writes` of buffers the
+    /// device may hold: the bytes read that only the device holds come back (those only), and
+    /// the written bytes are the host's afterwards (a write given also as a read keeps the
+    /// bytes between its elements). By default whole buffers (`makeHostValid`, `hostWillWrite`).
+    func hostUse(reads: [(buffer: Buffer, bytes: Range<Int>)], writes: [(buffer: Buffer, bytes: Range<Int>)]) throws
 }
 
 extension QueuedKernelDevice {
@@ -88,6 +93,11 @@ extension QueuedKernelDevice {
     public func enqueue(_ kernel: any QueuedKernel, _ launch: Launch, rows: Range<Int>, access: PartAccess,
                         timed: (@Sendable (Double) -> Void)?) throws {
         throw TandemError.deviceUnavailable(device: name, reason: "it runs whole kernels only, not part of a split kernel")
+    }
+
+    public func hostUse(reads: [(buffer: Buffer, bytes: Range<Int>)], writes: [(buffer: Buffer, bytes: Range<Int>)]) throws {
+        for (b, _) in reads { try makeHostValid(b) }
+        for (b, r) in writes { try hostWillWrite(b, overwrites: r == 0..<b.byteCount || reads.contains { $0.buffer === b }) }
     }
 }
 

@@ -176,11 +176,12 @@ extension Runtime {
         }
     }
 
-    /// Blocks until everything queued so far has run (host memory of GPU results is made valid
-    /// only by reading them).
+    /// Blocks until everything queued so far has run, on the host and on the accelerator (host
+    /// memory of GPU results is made valid only by reading them).
     public func waitAll() throws {
         executor.waitAll()
         try throwAsyncError()
+        if queuedDeviceUsed, let accelerator { try accelerator.synchronize() }
     }
 
     /// Throws (once) the first error a queued device reported from a worker thread.

@@ -43,6 +43,21 @@ struct SplitCut {
     var predicted: SplitPrediction?
     var fixed: Bool
     var access: PartAccess
+    /// The parts' kernel times predicted at the cut as made, before measured factors: what
+    /// their measured times teach `Runtime.splitFactors` (nil when the device is not priced).
+    var raw: SplitPrediction?
+}
+
+/// What the runtime remembers of one split kernel: its parts' measured factors and the share
+/// it was last cut at.
+struct SplitMemory {
+    var factors = SplitFactors()
+    var share: Double?
+    /// The last search: its rows, the factors it used, and what it found.
+    var decided: (rows: Int, factors: SplitFactors, prediction: SplitPrediction?)?
+    /// The least change of the model's share that moves the cut (rows that change sides move
+    /// between the devices' memories).
+    static let hysteresis = 0.05
 }
 
 /// A split record filled in as its parts finish.
@@ -56,6 +71,14 @@ extension Runtime {
     public var splitRecords: [SplitRecord] { splitLog.withLock { $0.map { $0.record.withLock { $0 } } } }
 
     static let maxSplitRecords = 4096
+
+    /// A part's measured time against its prediction, for the next cut of `kernel`.
+    func learnSplit(_ kernel: Kernel, host: Bool, predicted: Double, measured: Double) {
+        splitMemory.withLock { table in
+            if table.count >= Runtime.maxSplitRecords && table[kernel] == nil { table.removeAll() }
+            table[kernel, default: SplitMemory()].factors.learn(host: host, predicted: predicted, measured: measured)
+        }
+    }
 
     /// Adds a split to `splitRecords` (the older half goes when it is full).
     func keep(_ entry: SplitEntry) {
@@ -144,6 +167,26 @@ extension Runtime {
         return ((lo * size)..<((hi + 1) * size), accesses.count == 1 && elements == hi - lo + 1)
     }
 
+    /// Rows from which `spans` gives one span for all of them rather than one a row.
+    static let rowsSpannedApart = 16
+
+    /// `span`, row by row for a few rows (up to `rowsSpannedApart`; a kernel over the first and
+    /// the last row of a grid, a border copy, reads two rows, not the grid between them), else
+    /// one span; dense when every span is.
+    static func spans(_ k: PlannedKernel, buffer: Int, rows: Range<Int>, stores: Bool) -> (bytes: [Range<Int>], dense: Bool) {
+        guard rows.count > 1 && rows.count <= rowsSpannedApart else {
+            let s = span(k, buffer: buffer, rows: rows, stores: stores)
+            return (s.bytes.isEmpty ? [] : [s.bytes], s.dense)
+        }
+        var set = ByteRanges(), dense = true
+        for i in rows {
+            let s = span(k, buffer: buffer, rows: i..<(i + 1), stores: stores)
+            set.insert(s.bytes)
+            dense = dense && s.dense
+        }
+        return (set.ranges, dense)
+    }
+
     /// Where to cut `k`: the given share, else the model's (the earliest predicted finish of
     /// both parts), rows rounded so a kernel of one axis is cut at a multiple of
     /// `vectorAlignment` (the host's vector loops and the device's widened items start there).
@@ -154,22 +197,36 @@ extension Runtime {
         let written = k.kernel.buffers.indices.filter { k.kernel.buffers[$0].isWritten }
         var predicted: SplitPrediction? = nil
         let given = Runtime.scopedSplitShare ?? Runtime.environmentSplitShare
+        let features = history[k.kernel]?.features ?? KernelFeatures(k.kernel, stagePoints: k.stagePoints)
+        let launch = k.launch
+        var run = KernelRun(points: k.points, parallelPoints: (0..<k.kernel.parallelAxes).reduce(1) { $0 * launch.extent($1) },
+                            firstExtent: n0, splitChunks: 0, bytes: k.bytesAccessed)
+        run.innerExtent = launch.extent(k.kernel.rank - 1)
+        var seen: Set<ObjectIdentifier> = []
+        for (i, b) in launch.buffers.enumerated() where k.kernel.buffers[i].isRead && seen.insert(ObjectIdentifier(b)).inserted {
+            if !schedule(of: b).planned.contains(.device) { run.hostOnlyBytes += b.byteCount }
+        }
         var share = given ?? 0.5
         if given == nil {
-            let features = history[k.kernel]?.features ?? KernelFeatures(k.kernel, stagePoints: k.stagePoints)
-            let launch = k.launch
-            var run = KernelRun(points: k.points, parallelPoints: (0..<k.kernel.parallelAxes).reduce(1) { $0 * launch.extent($1) },
-                                firstExtent: n0, splitChunks: 0, bytes: k.bytesAccessed)
-            run.innerExtent = launch.extent(k.kernel.rank - 1)
-            let full = fullyWritten(k)
-            var seen: Set<ObjectIdentifier> = []
-            for (i, b) in launch.buffers.enumerated() where seen.insert(ObjectIdentifier(b)).inserted {
-                let copiedIn = k.kernel.buffers[i].isRead || !full.contains(b.id)
-                if copiedIn, !schedule(of: b).planned.contains(.device) { run.hostOnlyBytes += b.byteCount }
+            let memory = splitMemory.withLock { $0[k.kernel] } ?? SplitMemory()
+            // The search costs a few hundred predictions: a kernel split again at the same sizes
+            // whose factors moved little keeps its last prediction.
+            if let last = memory.decided, last.rows == n0, last.factors.isClose(to: memory.factors) {
+                predicted = last.prediction
+            } else {
+                predicted = model.bestSplit(features, run, device: device, factors: memory.factors)
+                splitMemory.withLock { $0[k.kernel, default: SplitMemory()].decided = (n0, memory.factors, predicted) }
             }
-            let writtenBytes = written.reduce(0) { $0 + Runtime.span(k, buffer: $1, rows: 0..<n0, stores: true).bytes.count }
-            predicted = model.bestSplit(features, run, device: device, writtenBytes: writtenBytes)
             share = predicted?.hostShare ?? 0.5
+            // A small change of share is not taken: rows that change sides are copied over.
+            if let last = memory.share, abs(last - share) < SplitMemory.hysteresis {
+                share = last
+            } else {
+                splitMemory.withLock { table in
+                    if table.count >= Runtime.maxSplitRecords && table[k.kernel] == nil { table.removeAll() }
+                    table[k.kernel, default: SplitMemory()].share = share
+                }
+            }
         }
         var r = Int((share * Double(n0)).rounded())
         if k.kernel.parallelAxes == 1 && r < n0 { r -= r % Runtime.vectorAlignment }
@@ -179,26 +236,27 @@ extension Runtime {
         for b in k.kernel.buffers.indices {
             let param = k.kernel.buffers[b]
             if param.isRead {
-                let h = Runtime.span(k, buffer: b, rows: 0..<r, stores: false).bytes, d = Runtime.span(k, buffer: b, rows: r..<n0, stores: false).bytes
-                if !h.isEmpty { access.hostReads.append((b, h)) }
-                if !d.isEmpty { access.deviceReads.append((b, d)) }
+                for h in Runtime.spans(k, buffer: b, rows: 0..<r, stores: false).bytes { access.hostReads.append((b, h)) }
+                for d in Runtime.spans(k, buffer: b, rows: r..<n0, stores: false).bytes { access.deviceReads.append((b, d)) }
             }
             guard param.isWritten else { continue }
-            let h = Runtime.span(k, buffer: b, rows: 0..<r, stores: true), d = Runtime.span(k, buffer: b, rows: r..<n0, stores: true)
+            let h = Runtime.spans(k, buffer: b, rows: 0..<r, stores: true), d = Runtime.spans(k, buffer: b, rows: r..<n0, stores: true)
             // The parts' stores must not share memory, nor may a buffer be written under two
-            // names (each side's span is recorded as its own).
-            if h.bytes.overlaps(d.bytes) { return nil }
+            // names (each side's spans are recorded as its own).
+            if h.bytes.contains(where: { x in d.bytes.contains { x.overlaps($0) } }) { return nil }
             if k.launch.buffers.indices.contains(where: { $0 != b && k.launch.buffers[$0] === k.launch.buffers[b] }) { return nil }
-            if !h.bytes.isEmpty {
-                access.hostWrites.append((b, h.bytes))
-                if !h.dense { access.hostReads.append((b, h.bytes)) }
+            for x in h.bytes {
+                access.hostWrites.append((b, x))
+                if !h.dense { access.hostReads.append((b, x)) }
             }
-            if !d.bytes.isEmpty {
-                access.deviceWrites.append((b, d.bytes))
-                if !d.dense { access.deviceReads.append((b, d.bytes)) }
+            for x in d.bytes {
+                access.deviceWrites.append((b, x))
+                if !d.dense { access.deviceReads.append((b, x)) }
             }
         }
-        return SplitCut(rows: n0, hostRows: r, predicted: predicted, fixed: given != nil, access: access)
+        let raw = model.split(features, run, device: device, hostShare: Double(r) / Double(n0))
+        return SplitCut(rows: n0, hostRows: r, predicted: predicted, fixed: given != nil, access: access,
+                        raw: raw.device.isFinite ? raw : nil)
     }
 
     /// Under `DeviceChoice.split`: `code` (the host's compiled code for `k`) with the device's
@@ -247,8 +305,10 @@ extension Runtime {
         let entry = SplitEntry(SplitRecord(label: label, rows: n0, hostRows: r, device: placement.rawValue, predicted: cut.predicted,
                                            fixed: cut.fixed))
         keep(entry)
-        let timed: (@Sendable (Double) -> Void)? = accelerator.reportsKernelTimes ? { @Sendable seconds in
+        let kernel = k.kernel, raw = cut.raw
+        let timed: (@Sendable (Double) -> Void)? = accelerator.reportsKernelTimes ? { @Sendable [self] seconds in
             entry.record.withLock { $0.deviceSeconds = seconds }
+            if let raw { learnSplit(kernel, host: false, predicted: raw.deviceKernel, measured: seconds) }
             let now = ProcessInfoLite.monotonicNanos(), ns = UInt64(max(seconds, 0) * 1e9)
             Tracer.shared.record(TraceEvent(kind: .kernel, name: label, start: now &- min(ns, now), duration: ns, points: points,
                                             device: placement.rawValue, detail: "split: rows \(r)..<\(n0) on the device (drawn ending when it was read back)"))
@@ -272,6 +332,7 @@ extension Runtime {
         if chunks.isEmpty { chunks.append { _ in } }
         let task = executor.submit(label: label + " (host rows)", dependencies: [devicePart], chunks: chunks, onDone: { [self] t in
             entry.record.withLock { $0.hostSeconds = Double(t.elapsedNanos) / 1e9 }
+            if let raw, r > 0 { learnSplit(kernel, host: true, predicted: raw.hostKernel, measured: Double(t.elapsedNanos) / 1e9) }
             statistics.update { $0.splitKernels += 1 }
             let note = "split: rows 0..<\(r) on cpu, \(r)..<\(n0) on \(placement)"
                 + (cut.fixed ? " (share given)" : cut.predicted.map { " (\($0))" } ?? " (half each: \(placement) is not in the machine profile)")

@@ -29,6 +29,33 @@ extension Runtime {
     /// unrolling), in elements.
     static let vectorAlignment = 64
 
+    /// The bytes a host kernel reads and writes of the buffers the accelerator has seen (graph
+    /// lock): each access's span over the whole domain (`span`), a write with gaps also read;
+    /// whole buffers for a sequence kernel (its stages have accesses of their own).
+    func hostSpans(_ k: PlannedKernel) -> (reads: [(buffer: Buffer, bytes: Range<Int>)], writes: [(buffer: Buffer, bytes: Range<Int>)]) {
+        var reads: [(buffer: Buffer, bytes: Range<Int>)] = [], writes: [(buffer: Buffer, bytes: Range<Int>)] = []
+        let all = 0..<(k.kernel.rank > 0 ? k.launch.extent(0) : 1)
+        for (i, b) in k.launch.buffers.enumerated() where schedule(of: b).deviceSeen {
+            let param = k.kernel.buffers[i]
+            if k.kernel.isSequence || k.kernel.rank == 0 {
+                if param.isRead || param.isWritten { reads.append((b, 0..<b.byteCount)) }
+                if param.isWritten { writes.append((b, 0..<b.byteCount)) }
+                continue
+            }
+            if param.isRead {
+                for r in Runtime.spans(k, buffer: i, rows: all, stores: false).bytes { reads.append((b, r)) }
+            }
+            if param.isWritten {
+                let w = Runtime.spans(k, buffer: i, rows: all, stores: true)
+                for x in w.bytes {
+                    if !w.dense { reads.append((b, x)) }
+                    writes.append((b, x))
+                }
+            }
+        }
+        return (reads, writes)
+    }
+
     /// Buffers `k` writes completely (every element), by id: their old values need not move.
     func fullyWritten(_ k: PlannedKernel) -> Set<UInt64> {
         var out: Set<UInt64> = []
@@ -145,14 +172,11 @@ extension Runtime {
             // Host code after GPU work: bring device-only inputs back, and tell the device its
             // copies of what this kernel writes go stale (in a task of their own, after the GPU
             // kernels they depend on were queued).
-            let toHost = reads.filter { schedule(of: $0).deviceSeen }
-            let stale = writes.filter { schedule(of: $0).deviceSeen }
+            let (toHost, stale) = hostSpans(k)
             if !toHost.isEmpty || !stale.isEmpty {
-                let full = fullyWritten(k)
                 let sync = executor.submit(label: "to host", dependencies: deps, chunks: [{ [self] _ in
                     do {
-                        for b in toHost { try accelerator.makeHostValid(b) }
-                        for b in stale { try accelerator.hostWillWrite(b, overwrites: full.contains(b.id)) }
+                        try accelerator.hostUse(reads: toHost, writes: stale)
                     } catch {
                         asyncError.withLock { $0 = $0 ?? error }
                     }

@@ -357,6 +357,9 @@ public final class Runtime: @unchecked Sendable {
     let splitFallback: Fallback
     /// The split kernels run so far (`splitRecords`).
     let splitLog = Mutex<[SplitEntry]>([])
+    /// Each split kernel's parts, measured against their predictions, and its last share
+    /// (bounded like `splitLog`).
+    let splitMemory = Mutex<[Kernel: SplitMemory]>([:])
     /// Set when `auto` met an accelerator whose code could not be had: it is offered no more.
     let acceleratorDropped = Atomic<Bool>(false)
 

@@ -137,6 +137,10 @@ final class FakeGPU: QueuedKernelDevice, @unchecked Sendable {
         }
     }
 
+    func hostUse(reads: [(buffer: Buffer, bytes: Range<Int>)], writes: [(buffer: Buffer, bytes: Range<Int>)]) throws {
+        try state.withLock { s in try s.residency.hostUse(reads: reads, writes: writes, statistics: statistics) }
+    }
+
     func makeHostValid(_ buffer: Buffer) throws {
         try state.withLock { s in try s.residency.makeHostValid(buffer, statistics: statistics) }
     }

@@ -162,7 +162,7 @@ struct SplitModelTests {
     static func share(_ profile: MachineProfile, hostOnly: Bool = true) -> SplitPrediction {
         let model = CostModel(profile: profile)
         let run = CostModelTests.run(n, hostOnly: hostOnly ? 8 * n : 0)
-        return model.bestSplit(KernelFeatures(CostModelTests.axpb), run, device: .cuda, writtenBytes: 8 * n)!
+        return model.bestSplit(KernelFeatures(CostModelTests.axpb), run, device: .cuda)!
     }
 
     @Test("the chosen share finishes no later than either device alone, and both parts end close together")
@@ -173,7 +173,7 @@ struct SplitModelTests {
         let model = CostModel(profile: SyntheticProfiles.gpu())
         let run = CostModelTests.run(Self.n, hostOnly: 8 * Self.n)
         for whole in [0.0, 1.0] {
-            #expect(base.finish <= model.split(KernelFeatures(CostModelTests.axpb), run, device: .cuda, writtenBytes: 8 * Self.n, hostShare: whole).finish)
+            #expect(base.finish <= model.split(KernelFeatures(CostModelTests.axpb), run, device: .cuda, hostShare: whole).finish)
         }
     }
 
@@ -187,10 +187,21 @@ struct SplitModelTests {
         #expect(Self.share(SyntheticProfiles.gpu(), hostOnly: false).hostShare < base.hostShare)
     }
 
+    @Test("measured parts move the share: a device part that ran four times its prediction gets fewer rows")
+    func learned() {
+        let model = CostModel(profile: SyntheticProfiles.gpu())
+        let run = CostModelTests.run(Self.n, hostOnly: 8 * Self.n)
+        let base = model.bestSplit(KernelFeatures(CostModelTests.axpb), run, device: .cuda)!
+        var f = SplitFactors()
+        for _ in 0..<8 { f.learn(host: false, predicted: base.deviceKernel, measured: 4 * base.deviceKernel) }
+        #expect(abs(f.device - 4) < 0.1 && f.host == 1)
+        #expect(model.bestSplit(KernelFeatures(CostModelTests.axpb), run, device: .cuda, factors: f)!.hostShare > base.hostShare)
+    }
+
     @Test("a device the profile has not measured is not priced")
     func unmeasured() {
         let model = CostModel(profile: SyntheticProfiles.cpu())
-        #expect(model.bestSplit(KernelFeatures(CostModelTests.axpb), CostModelTests.run(1000), device: .opencl, writtenBytes: 8000) == nil)
+        #expect(model.bestSplit(KernelFeatures(CostModelTests.axpb), CostModelTests.run(1000), device: .opencl) == nil)
     }
 }
 
