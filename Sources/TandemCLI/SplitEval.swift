@@ -13,7 +13,8 @@ struct SplitEval: ParsableCommand {
         abstract: "Time each workload on cpu, on the accelerator, split at the model's share and at shares 0, 0.1, ... 1.",
         discussion: """
         Every setting runs once to warm up (kernels compiled and loaded), then --repeats timed \
-        runs interleaved across settings; medians count. The model's share is the rows-weighted \
+        runs interleaved across settings, each right after an untimed run of its own setting (so \
+        data left on the other device by the previous setting is not counted); medians count. The model's share is the rows-weighted \
         mean host share of the kernels it split; the best measured share is the sweep's fastest. \
         Kernels that cannot be cut (whole reductions, one row) run on cpu in every split setting. \
         To give the two devices cores of their own on a CPU-only machine, run with TANDEM_THREADS \
@@ -133,14 +134,22 @@ struct SplitEval: ParsableCommand {
                     { try Tandem.withDevice(accelerator) { try timed() } },
                     { try Tandem.withSplit(hostShare: nil) { try timed() } },
                 ] + Self.shares.map { s in { try Tandem.withSplit(hostShare: s) { try timed() } } }
-                for s in settings { _ = try s() }
-                var times = [[Double]](repeating: [], count: settings.count)
+                                var times = [[Double]](repeating: [], count: settings.count)
                 var rows = 0.0, hostRows = 0.0
                 var split = 0, unsplit = 0
                 for _ in 0..<repeats {
                     for (i, s) in settings.enumerated() {
+                        // Each timed run follows an untimed one of the same setting: the data's
+                        // moves from where the previous setting left it are not counted.
+                        _ = try s()
                         let before = Tandem.runtime.splitRecords.count, s0 = Tandem.statistics
+                        let p0 = Tandem.openCL.poolCounts()
                         times[i].append(try s())
+                        if records && i == 2 {
+                            let p1 = Tandem.openCL.poolCounts(), s1 = Tandem.statistics
+                            print("  model run \(format3(times[i].last! * 1e3)) ms: device blocks from the pool \(p1.hits - p0.hits), new \(p1.misses - p0.misses); "
+                                  + "copied to the device \(s1.bytesToDevice - s0.bytesToDevice) B, back \(s1.bytesToHost - s0.bytesToHost) B")
+                        }
                         if i == 2 {
                             let s1 = Tandem.statistics
                             split += s1.splitKernels - s0.splitKernels
@@ -153,6 +162,7 @@ struct SplitEval: ParsableCommand {
                     }
                 }
                 if records && !json {
+                    print("  the model's split, each timed run: " + times[2].map { format3($0 * 1e3) }.joined(separator: " ") + " ms")
                     var seen: Set<String> = []
                     for r in Tandem.runtime.splitRecords.reversed() where !r.fixed && seen.insert(r.label).inserted && seen.count <= 4 { print("  \(r)") }
                 }

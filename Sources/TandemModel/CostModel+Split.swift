@@ -14,8 +14,10 @@ public struct SplitPrediction: Sendable, Equatable, CustomStringConvertible {
     /// what a part's measured time is compared with (`SplitFactors`).
     public var hostKernel: Double
     public var deviceKernel: Double
+    /// Moving the rows of inputs cut elsewhere by the split that wrote them (both parts wait).
+    public var moves = 0.0
     /// When the later part finishes.
-    public var finish: Double { max(host, device) }
+    public var finish: Double { moves + max(host, device) }
 
     public init(hostShare: Double, host: Double, device: Double, hostKernel: Double = 0, deviceKernel: Double = 0) {
         self.hostShare = hostShare
@@ -65,8 +67,11 @@ extension CostModel {
     /// The predicted time of each part when the host takes `hostShare` of `run`'s rows and
     /// `device` the rest, the kernels' times scaled by `factors`. Compiled code is taken as
     /// ready on both sides.
+    /// `cuts`: inputs a split wrote at another host share (`share` of their rows on the host,
+    /// the rest on the device, `bytes` in all): the rows between that cut and this one move
+    /// before either part runs.
     public func split(_ f: KernelFeatures, _ run: KernelRun, device: Placement, hostShare: Double,
-                      factors: SplitFactors = SplitFactors()) -> SplitPrediction {
+                      factors: SplitFactors = SplitFactors(), cuts: [(share: Double, bytes: Int)] = []) -> SplitPrediction {
         func part(_ share: Double) -> KernelRun {
             var r = run
             func scaled(_ x: Int) -> Int { Int((Double(x) * share).rounded()) }
@@ -81,6 +86,11 @@ extension CostModel {
         }
         let p = min(max(hostShare, 0), 1)
         var out = SplitPrediction(hostShare: p, host: 0, device: 0)
+        let gpu = device == .cuda ? profile.gpu : profile.openCL
+        for c in cuts where abs(c.share - p) > 1e-9 {
+            // Host rows the device now needs (p < share), or device rows the host needs.
+            out.moves += transfer(Int((abs(c.share - p) * Double(c.bytes)).rounded()), gpu: gpu, toDevice: p < c.share)
+        }
         if p > 0 {
             var r = part(p)
             r.hostOnlyBytes = 0
@@ -97,25 +107,37 @@ extension CostModel {
     }
 
     /// The host share (a multiple of 1/`splitSteps`) whose parts are predicted to finish first
-    /// (the best tenth, then the hundredths beside it), or nil when the model cannot price the
-    /// device (no measurements of it in the profile).
+    /// (the best tenth, then the hundredths beside it), or the largest input's cut when that is
+    /// within a device launch of it; nil when the model cannot price the device (no
+    /// measurements of it in the profile).
     ///
     ///     let best = model.bestSplit(features, run, device: .opencl)
     ///     print(best?.hostShare ?? 0.5)
-    public func bestSplit(_ f: KernelFeatures, _ run: KernelRun, device: Placement, factors: SplitFactors = SplitFactors()) -> SplitPrediction? {
-        let whole = split(f, run, device: device, hostShare: 0, factors: factors)
+    public func bestSplit(_ f: KernelFeatures, _ run: KernelRun, device: Placement, factors: SplitFactors = SplitFactors(),
+                          cuts: [(share: Double, bytes: Int)] = []) -> SplitPrediction? {
+        let whole = split(f, run, device: device, hostShare: 0, factors: factors, cuts: cuts)
         guard whole.device.isFinite else { return nil }
         // Tenths first, then hundredths around the best tenth (31 shares, not 101).
         var best = whole
         let steps = CostModel.splitSteps, coarse = steps / 10
         for s in stride(from: coarse, through: steps, by: coarse) {
-            let c = split(f, run, device: device, hostShare: Double(s) / Double(steps), factors: factors)
+            let c = split(f, run, device: device, hostShare: Double(s) / Double(steps), factors: factors, cuts: cuts)
             if c.finish < best.finish { best = c }
         }
         let center = Int((best.hostShare * Double(steps)).rounded())
         for s in max(0, center - coarse + 1)...min(steps, center + coarse - 1) where s != center {
-            let c = split(f, run, device: device, hostShare: Double(s) / Double(steps), factors: factors)
+            let c = split(f, run, device: device, hostShare: Double(s) / Double(steps), factors: factors, cuts: cuts)
             if c.finish < best.finish { best = c }
+        }
+        // The cut of the largest input, unless it is predicted slower by more than a launch on
+        // the device: rows that stay where they are need no copy, and no part waits for the
+        // other side's producer (a wait the copies' prices leave out: shallow water's small
+        // kernels sent whole to the host waited for the device part before them, 0.1-0.2 s a
+        // run on PoCL, where cut like their inputs they ran in microseconds).
+        if let main = cuts.max(by: { $0.bytes < $1.bytes }), abs(main.share - best.hostShare) > 1e-9 {
+            let aligned = split(f, run, device: device, hostShare: main.share, factors: factors, cuts: cuts)
+            let launch = (device == .cuda ? profile.gpu : profile.openCL)?.launchSeconds ?? 0
+            if aligned.finish <= best.finish + launch { best = aligned }
         }
         return best
     }

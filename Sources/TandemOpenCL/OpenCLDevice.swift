@@ -300,6 +300,11 @@ public final class OpenCLDevice: QueuedKernelDevice, @unchecked Sendable {
     public func memoryInUse() -> (live: Int, cached: Int) {
         state.withLock { s in (s?.residency.pool.liveBytes ?? 0, s?.residency.pool.cachedBytes ?? 0) }
     }
+
+    /// Blocks the pool handed out from its cache, and those it had to allocate on the device.
+    public func poolCounts() -> (hits: Int, misses: Int) {
+        state.withLock { s in (s?.residency.pool.hits ?? 0, s?.residency.pool.misses ?? 0) }
+    }
 }
 
 /// A built program and its entry points.

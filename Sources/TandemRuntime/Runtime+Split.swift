@@ -53,8 +53,8 @@ struct SplitCut {
 struct SplitMemory {
     var factors = SplitFactors()
     var share: Double?
-    /// The last search: its rows, the factors it used, and what it found.
-    var decided: (rows: Int, factors: SplitFactors, prediction: SplitPrediction?)?
+    /// The last search: its rows, its inputs' cuts, the factors it used, and what it found.
+    var decided: (rows: Int, cuts: [Double], factors: SplitFactors, prediction: SplitPrediction?)?
     /// The least change of the model's share that moves the cut (rows that change sides move
     /// between the devices' memories).
     static let hysteresis = 0.05
@@ -202,20 +202,30 @@ extension Runtime {
         var run = KernelRun(points: k.points, parallelPoints: (0..<k.kernel.parallelAxes).reduce(1) { $0 * launch.extent($1) },
                             firstExtent: n0, splitChunks: 0, bytes: k.bytesAccessed)
         run.innerExtent = launch.extent(k.kernel.rank - 1)
+        // Inputs a split left partly on each side: the rows between its cut and this one move.
         var seen: Set<ObjectIdentifier> = []
+        var cuts: [(share: Double, bytes: Int)] = []
         for (i, b) in launch.buffers.enumerated() where k.kernel.buffers[i].isRead && seen.insert(ObjectIdentifier(b)).inserted {
-            if !schedule(of: b).planned.contains(.device) { run.hostOnlyBytes += b.byteCount }
+            let s = schedule(of: b)
+            if let q = s.hostShare {
+                cuts.append((q, b.byteCount))
+            } else if !s.planned.contains(.device) {
+                run.hostOnlyBytes += b.byteCount
+            } else if s.planned == .device {
+                cuts.append((0, b.byteCount))
+            }
         }
         var share = given ?? 0.5
         if given == nil {
             let memory = splitMemory.withLock { $0[k.kernel] } ?? SplitMemory()
             // The search costs a few hundred predictions: a kernel split again at the same sizes
             // whose factors moved little keeps its last prediction.
-            if let last = memory.decided, last.rows == n0, last.factors.isClose(to: memory.factors) {
+            let cutShares = cuts.map(\.share)
+            if let last = memory.decided, last.rows == n0, last.cuts == cutShares, last.factors.isClose(to: memory.factors) {
                 predicted = last.prediction
             } else {
-                predicted = model.bestSplit(features, run, device: device, factors: memory.factors)
-                splitMemory.withLock { $0[k.kernel, default: SplitMemory()].decided = (n0, memory.factors, predicted) }
+                predicted = model.bestSplit(features, run, device: device, factors: memory.factors, cuts: cuts)
+                splitMemory.withLock { $0[k.kernel, default: SplitMemory()].decided = (n0, cutShares, memory.factors, predicted) }
             }
             share = predicted?.hostShare ?? 0.5
             // A small change of share is not taken: rows that change sides are copied over.
@@ -352,6 +362,7 @@ extension Runtime {
             s.deviceSeen = true
             // Each side holds its part's rows: a later split at the same cut moves only borders.
             s.planned = [.host, .device]
+            s.hostShare = Double(r) / Double(max(n0, 1))
             s.lastWriter = task
             s.readers = []
         }

@@ -184,7 +184,10 @@ extension Runtime {
                 deps = [sync]
             }
             for b in reads { schedule(of: b).planned.insert(.host) }
-            for b in writes { schedule(of: b).planned = .host }
+            for b in writes {
+                schedule(of: b).planned = .host
+                schedule(of: b).hostShare = nil
+            }
         }
         var chunks: [@Sendable (Int) -> Void] = []
         let label = k.label, points = k.points
@@ -262,7 +265,10 @@ extension Runtime {
         }
         if queuedDeviceUsed {
             for b in reads { schedule(of: b).planned.insert(.host) }
-            for b in writes { schedule(of: b).planned = .host }
+            for b in writes {
+                schedule(of: b).planned = .host
+                schedule(of: b).hostShare = nil
+            }
         }
         Runtime.allocate(writes)
         let t0 = Executor.now()
@@ -430,6 +436,7 @@ extension Runtime {
             let s = schedule(of: b)
             s.deviceSeen = true
             s.planned = .device
+            s.hostShare = nil
             s.lastWriter = task
             s.readers = []
         }

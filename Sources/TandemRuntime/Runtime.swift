@@ -17,6 +17,10 @@ final class BufferSchedule {
     @exclusivity(unchecked) var planned: Validity = .host
     /// Whether a GPU kernel has used the buffer: host access must then go through the device.
     @exclusivity(unchecked) var deviceSeen = false
+    /// The share of its rows the host wrote last, when a split kernel wrote it (the rest on the
+    /// device); nil otherwise (then `planned` says where it is). A split reading it at another
+    /// share moves the rows between the cuts (`Runtime.splitCut` prices that).
+    @exclusivity(unchecked) var hostShare: Double?
 }
 
 /// Runs and time of the kernels with one label (`Runtime.profile`).
