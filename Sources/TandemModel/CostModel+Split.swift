@@ -16,8 +16,11 @@ public struct SplitPrediction: Sendable, Equatable, CustomStringConvertible {
     public var deviceKernel: Double
     /// Moving the rows of inputs cut elsewhere by the split that wrote them (both parts wait).
     public var moves = 0.0
+    /// Whether the parts take turns on the same cores (a device on the host's cores with fewer
+    /// cores left than it and the workers use): then they finish together only by adding up.
+    public var sequential = false
     /// When the later part finishes.
-    public var finish: Double { moves + max(host, device) }
+    public var finish: Double { moves + (sequential ? host + device : max(host, device)) }
 
     public init(hostShare: Double, host: Double, device: Double, hostKernel: Double = 0, deviceKernel: Double = 0) {
         self.hostShare = hostShare
@@ -70,8 +73,10 @@ extension CostModel {
     /// `cuts`: inputs a split wrote at another host share (`share` of their rows on the host,
     /// the rest on the device, `bytes` in all): the rows between that cut and this one move
     /// before either part runs.
+    /// `sequential`: the parts compete for the same cores (`SplitPrediction.sequential`).
     public func split(_ f: KernelFeatures, _ run: KernelRun, device: Placement, hostShare: Double,
-                      factors: SplitFactors = SplitFactors(), cuts: [(share: Double, bytes: Int)] = []) -> SplitPrediction {
+                      factors: SplitFactors = SplitFactors(), cuts: [(share: Double, bytes: Int)] = [],
+                      sequential: Bool = false) -> SplitPrediction {
         func part(_ share: Double) -> KernelRun {
             var r = run
             func scaled(_ x: Int) -> Int { Int((Double(x) * share).rounded()) }
@@ -86,11 +91,17 @@ extension CostModel {
         }
         let p = min(max(hostShare, 0), 1)
         var out = SplitPrediction(hostShare: p, host: 0, device: 0)
+        out.sequential = sequential
         let gpu = device == .cuda ? profile.gpu : profile.openCL
         for c in cuts where abs(c.share - p) > 1e-9 {
             // Host rows the device now needs (p < share), or device rows the host needs.
             out.moves += transfer(Int((abs(c.share - p) * Double(c.bytes)).rounded()), gpu: gpu, toDevice: p < c.share)
         }
+        // Rows moved once stay where they went for the runs after (a kernel that comes back is
+        // cut the same way): amortised like a compile, over as many runs ahead as behind. Else
+        // data left on one side by earlier work held every later step there (a grid the
+        // accelerator wrote stayed on it while the host was 1.3x faster).
+        out.moves /= Double(run.previousRuns + 1)
         if p > 0 {
             var r = part(p)
             r.hostOnlyBytes = 0
@@ -114,19 +125,19 @@ extension CostModel {
     ///     let best = model.bestSplit(features, run, device: .opencl)
     ///     print(best?.hostShare ?? 0.5)
     public func bestSplit(_ f: KernelFeatures, _ run: KernelRun, device: Placement, factors: SplitFactors = SplitFactors(),
-                          cuts: [(share: Double, bytes: Int)] = []) -> SplitPrediction? {
-        let whole = split(f, run, device: device, hostShare: 0, factors: factors, cuts: cuts)
+                          cuts: [(share: Double, bytes: Int)] = [], sequential: Bool = false) -> SplitPrediction? {
+        let whole = split(f, run, device: device, hostShare: 0, factors: factors, cuts: cuts, sequential: sequential)
         guard whole.device.isFinite else { return nil }
         // Tenths first, then hundredths around the best tenth (31 shares, not 101).
         var best = whole
         let steps = CostModel.splitSteps, coarse = steps / 10
         for s in stride(from: coarse, through: steps, by: coarse) {
-            let c = split(f, run, device: device, hostShare: Double(s) / Double(steps), factors: factors, cuts: cuts)
+            let c = split(f, run, device: device, hostShare: Double(s) / Double(steps), factors: factors, cuts: cuts, sequential: sequential)
             if c.finish < best.finish { best = c }
         }
         let center = Int((best.hostShare * Double(steps)).rounded())
         for s in max(0, center - coarse + 1)...min(steps, center + coarse - 1) where s != center {
-            let c = split(f, run, device: device, hostShare: Double(s) / Double(steps), factors: factors, cuts: cuts)
+            let c = split(f, run, device: device, hostShare: Double(s) / Double(steps), factors: factors, cuts: cuts, sequential: sequential)
             if c.finish < best.finish { best = c }
         }
         // The cut of the largest input, unless it is predicted slower by more than a launch on
@@ -135,7 +146,7 @@ extension CostModel {
         // kernels sent whole to the host waited for the device part before them, 0.1-0.2 s a
         // run on PoCL, where cut like their inputs they ran in microseconds).
         if let main = cuts.max(by: { $0.bytes < $1.bytes }), abs(main.share - best.hostShare) > 1e-9 {
-            let aligned = split(f, run, device: device, hostShare: main.share, factors: factors, cuts: cuts)
+            let aligned = split(f, run, device: device, hostShare: main.share, factors: factors, cuts: cuts, sequential: sequential)
             let launch = (device == .cuda ? profile.gpu : profile.openCL)?.launchSeconds ?? 0
             if aligned.finish <= best.finish + launch { best = aligned }
         }

@@ -117,6 +117,9 @@ public final class OpenCLDevice: QueuedKernelDevice, @unchecked Sendable {
     /// A device that is not a GPU (PoCL's) runs on the host's cores: `auto` does not offer it.
     public var sharesHostCores: Bool { info.map { !$0.isGPU } ?? false }
 
+    /// Its compute units, when it runs on the host's cores (PoCL: one a thread it may use).
+    public var hostCoresUsed: Int { sharesHostCores ? (info?.computeUnits ?? 0) : 0 }
+
     private func withContext<R>(_ body: (OpenCLContextState) throws -> R) throws -> R {
         let (cl, info) = try probe().mapError { TandemError.deviceUnavailable(device: "opencl", reason: $0.reason) }.get()
         return try state.withLock { s in

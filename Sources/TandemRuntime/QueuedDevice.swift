@@ -43,6 +43,9 @@ public protocol QueuedKernelDevice: AnyObject, Sendable {
     func codeState(_ kernel: Kernel) -> CodeState
     /// Whether the device runs on the host's own cores (see the default below).
     var sharesHostCores: Bool { get }
+    /// How many of the host's cores the device runs on when it shares them (PoCL's compute
+    /// units); 0 for a device of its own.
+    var hostCoresUsed: Int { get }
     /// Why the device does not run `kernel` (an OpenCL device without float64 and a kernel
     /// that needs it), or nil: `auto` places such a kernel elsewhere, a forced placement fails
     /// with the reason (`prepareQueued` throws it).
@@ -77,6 +80,7 @@ extension QueuedKernelDevice {
     /// beside the CPU, while it competes for the same cores (measured: PoCL under `auto` made
     /// programs 1.2-3.4x slower than the CPU alone). Forced placements still use it.
     public var sharesHostCores: Bool { false }
+    public var hostCoresUsed: Int { 0 }
     /// Devices that run every kernel.
     public func refusal(_ kernel: Kernel) -> String? { nil }
 

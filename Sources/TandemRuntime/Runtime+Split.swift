@@ -202,6 +202,7 @@ extension Runtime {
         var run = KernelRun(points: k.points, parallelPoints: (0..<k.kernel.parallelAxes).reduce(1) { $0 * launch.extent($1) },
                             firstExtent: n0, splitChunks: 0, bytes: k.bytesAccessed)
         run.innerExtent = launch.extent(k.kernel.rank - 1)
+        run.previousRuns = history[k.kernel]?.runs ?? 0
         // Inputs a split left partly on each side: the rows between its cut and this one move.
         var seen: Set<ObjectIdentifier> = []
         var cuts: [(share: Double, bytes: Int)] = []
@@ -224,7 +225,10 @@ extension Runtime {
             if let last = memory.decided, last.rows == n0, last.cuts == cutShares, last.factors.isClose(to: memory.factors) {
                 predicted = last.prediction
             } else {
-                predicted = model.bestSplit(features, run, device: device, factors: memory.factors, cuts: cuts)
+                // A device on the host's cores competes with the workers unless the cores are
+                // divided between them (`TANDEM_THREADS` and PoCL's threads within the cores).
+                let sequential = accelerator.map { $0.sharesHostCores && executor.workers + $0.hostCoresUsed > ProcessInfoLite.cores } ?? false
+                predicted = model.bestSplit(features, run, device: device, factors: memory.factors, cuts: cuts, sequential: sequential)
                 splitMemory.withLock { $0[k.kernel, default: SplitMemory()].decided = (n0, cutShares, memory.factors, predicted) }
             }
             share = predicted?.hostShare ?? 0.5

@@ -198,6 +198,31 @@ struct SplitModelTests {
         #expect(model.bestSplit(KernelFeatures(CostModelTests.axpb), run, device: .cuda, factors: f)!.hostShare > base.hostShare)
     }
 
+    @Test("parts that compete for the same cores are not split; an input cut elsewhere pulls the cut to it, less once the kernel has run often")
+    func sharingAndCuts() {
+        let model = CostModel(profile: SyntheticProfiles.gpu())
+        let f = KernelFeatures(CostModelTests.axpb)
+        let run = CostModelTests.run(Self.n, hostOnly: 8 * Self.n)
+        let base = model.bestSplit(f, run, device: .cuda)!
+        let shared = model.bestSplit(f, run, device: .cuda, sequential: true)!
+        #expect(shared.hostShare == 0 || shared.hostShare == 1, "\(shared)")
+        #expect(shared.finish <= model.split(f, run, device: .cuda, hostShare: base.hostShare, sequential: true).finish)
+        // An input a split left with a share q of its rows on the host: the cut lies between
+        // the share without it and q, and is no slower than ignoring it.
+        for q in [0.05, 0.2, 0.5, 0.8] {
+            let cut = [(share: q, bytes: 8 * Self.n)]
+            let pulled = model.bestSplit(f, run, device: .cuda, cuts: cut)!
+            #expect(pulled.hostShare >= min(base.hostShare, q) - 1e-9 && pulled.hostShare <= max(base.hostShare, q) + 1e-9, "\(q): \(base) \(pulled)")
+            // Within a device launch: the input's own cut is kept when that close (rows stay put).
+            #expect(pulled.finish <= model.split(f, run, device: .cuda, hostShare: base.hostShare, cuts: cut).finish + model.profile.gpu!.launchSeconds + 1e-12)
+        }
+        // Amortised over a kernel's many runs, a move no longer holds the cut back.
+        let near = [(share: base.hostShare + 0.2, bytes: 8 * Self.n)]
+        var often = run
+        often.previousRuns = 1000
+        #expect(abs(model.bestSplit(f, often, device: .cuda, cuts: near)!.hostShare - base.hostShare) <= 0.011)
+    }
+
     @Test("a device the profile has not measured is not priced")
     func unmeasured() {
         let model = CostModel(profile: SyntheticProfiles.cpu())
