@@ -352,23 +352,7 @@ extension Runtime {
                 + (cut.fixed ? " (share given)" : cut.predicted.map { " (\($0))" } ?? " (half each: \(placement) is not in the machine profile)")
             record(decision, label: label, points: points, started: t.startedNanos, measured: nil, note: note)
         })
-        for b in reads {
-            let s = schedule(of: b)
-            s.deviceSeen = true
-            s.planned.insert(.device)
-            if !writes.contains(where: { $0 === b }) {
-                s.readers.removeAll { executor.isDone($0) }
-                s.readers.append(task)
-            }
-        }
-        for b in writes {
-            let s = schedule(of: b)
-            s.deviceSeen = true
-            // Each side holds its part's rows: a later split at the same cut moves only borders.
-            s.planned = [.host, .device]
-            s.hostShare = Double(r) / Double(max(n0, 1))
-            s.lastWriter = task
-            s.readers = []
-        }
+        // Each side holds its part's rows: a later split at the same cut moves only borders.
+        registerWithDevice(task, reads: reads, writes: writes, written: [.host, .device], hostShare: Double(r) / Double(max(n0, 1)))
     }
 }

@@ -423,6 +423,13 @@ extension Runtime {
             // The task's time is the enqueue, not the device's run: counted here, measured later.
             record(decision, label: label, points: points, started: t.startedNanos, measured: nil)
         })
+        registerWithDevice(task, reads: reads, writes: writes, written: .device, hostShare: nil)
+    }
+
+    /// `register` for a task whose kernel the accelerator runs (whole, or a part of it): its
+    /// buffers are seen by the device, read ones are valid there too, written ones where
+    /// `written` says (`hostShare`: the host's share of their rows after a split) (graph lock).
+    func registerWithDevice(_ task: KernelTask, reads: [Buffer], writes: [Buffer], written: Validity, hostShare: Double?) {
         for b in reads {
             let s = schedule(of: b)
             s.deviceSeen = true
@@ -435,8 +442,8 @@ extension Runtime {
         for b in writes {
             let s = schedule(of: b)
             s.deviceSeen = true
-            s.planned = .device
-            s.hostShare = nil
+            s.planned = written
+            s.hostShare = hostShare
             s.lastWriter = task
             s.readers = []
         }
