@@ -35,6 +35,7 @@ struct Report: ParsableCommand {
                 return (w, try parseParameters(Array(arguments.dropFirst()), for: w))
             }
             Tandem.resetStatistics()
+            let splitsBefore = Tandem.runtime.splitRecords.count
             let (outputs, t) = try Tandem.trace { try w.run(params, dtype: dtype.dtype) }
             recorded = t
             title = "\(w.name) " + params.sorted { $0.key < $1.key }.map { "\($0.key)=\(JSON.number($0.value))" }.joined(separator: " ")
@@ -49,12 +50,32 @@ struct Report: ParsableCommand {
                      ("cost model", "kernel time predicted \(CostModel.format(Double(s.predictedNanos) / 1e9)), measured \(CostModel.format(Double(s.measuredNanos) / 1e9)), mean |error| \(CostModel.format(s.meanAbsPredictionError)) per kernel"),
                      ("copies", "to the GPU \(s.bytesToDevice) B, to the host \(s.bytesToHost) B"),
                      ("machine", "\(Machine.current.cpu), \(Machine.current.cores) cores")]
+            if s.splitKernels + s.unsplitKernels > 0 {
+                facts.append(("split", "\(s.splitKernels) kernels split, \(s.unsplitKernels) run whole on cpu (TANDEM_DEVICE=split)"))
+                facts += Report.splitFacts(Array(Tandem.runtime.splitRecords.dropFirst(splitsBefore)))
+            }
         }
         if let traceOutput { try recorded.write(to: traceOutput) }
         guard ProcessInfoLite.write(Array(recorded.htmlReport(title: title, facts: facts).utf8), to: output) else {
             throw CLIFailure("cannot write the report \(output): \(ProcessInfoLite.errnoDescription())")
         }
         print("report written to \(output)")
+    }
+}
+
+extension Report {
+    /// One line a split kernel (the eight that ran longest on the host): runs, the host's mean
+    /// share of the rows, and the last run's predicted and measured parts.
+    static func splitFacts(_ records: [SplitRecord]) -> [(String, String)] {
+        var byLabel: [String: [SplitRecord]] = [:]
+        for r in records { byLabel[r.label, default: []].append(r) }
+        let ranked = byLabel.sorted { a, b in
+            a.value.reduce(0) { $0 + ($1.hostSeconds ?? 0) } > b.value.reduce(0) { $0 + ($1.hostSeconds ?? 0) }
+        }
+        return ranked.prefix(8).map { label, runs in
+            let share = runs.reduce(0) { $0 + $1.hostShare } / Double(runs.count)
+            return ("split: \(label)", "\(runs.count) runs, host \(Int((share * 100).rounded())) % of the rows on average; last: \(runs.last!)")
+        }
     }
 }
 
