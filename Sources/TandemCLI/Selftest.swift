@@ -65,7 +65,10 @@ struct Selftest: ParsableCommand {
         if Tandem.cuda.availability == .available { runs += [(.cuda, .f64), (.cuda, .f32)] }
         // One accelerator a process: on a machine with a usable GPU, OpenCL is checked kernel by
         // kernel below (on the device directly), not through the runtime.
-        if Tandem.cuda.availability != .available, Tandem.openCL.availability == .available { runs += [(.opencl, .f64), (.opencl, .f32)] }
+        if Tandem.cuda.availability != .available, Tandem.openCL.availability == .available {
+            // And split between the CPU and OpenCL at the model's shares (issue 20).
+            runs += [(.opencl, .f64), (.opencl, .f32), (.split, .f64), (.split, .f32)]
+        }
         for w in Workloads.all {
             let params = SizeOption.small.parameters(w.name)
             var full: [String: Double] = [:]
