@@ -173,8 +173,9 @@ public enum Tandem {
     /// parts are predicted to finish together. Each split is in `Tandem.runtime.splitRecords`.
     /// Throws at the first sync when no accelerator runs parts of kernels.
     ///
-    ///     let x = Tensor<Double>.uniform([1 << 20], seed: 1, in: 0...1)
-    ///     let y = try Tandem.withSplit(hostShare: 0.5) { try (x * 2 + 1).sum().item() }
+    ///     let x = Tensor<Double>.uniform([4096, 512], seed: 1, in: 0...1)
+    ///     // The row sums are split (rows 0..<2048 on the CPU); the maximum of them is not.
+    ///     let y = try Tandem.withSplit(hostShare: 0.5) { try (x * 2 + 1).sum(axis: 1).max().item() }
     public static func withSplit<R>(hostShare: Double?, _ body: () throws -> R) throws -> R {
         if let s = hostShare, !(0...1).contains(s) {
             throw TandemError.deviceUnavailable(device: "split", reason: "the host's share \(s) is not between 0 and 1")

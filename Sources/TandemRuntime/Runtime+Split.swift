@@ -6,8 +6,8 @@ import TandemModel
 /// One kernel run split between the host and the accelerator (`DeviceChoice.split`): the share
 /// it was given and why, and each part's predicted and measured time.
 ///
-///     let kernels = try Tandem.withSplit(hostShare: nil) { try (x * 2 + 1).sum().item() }
-///     for r in Tandem.runtime.splitRecords { print(r) }
+///     let rows = try Tandem.withSplit(hostShare: nil) { try (x * 2 + 1).sum(axis: 1).max().item() }
+///     for r in Tandem.runtime.splitRecords { print(r) }     // the row sums' kernel, cut in two
 public struct SplitRecord: Sendable, CustomStringConvertible {
     public var label: String
     /// Rows of the kernel's first axis, and how many of them (from the first) ran on the host.
