@@ -210,6 +210,18 @@ public final class OpenCLDevice: QueuedKernelDevice, @unchecked Sendable {
         }
     }
 
+    /// Pieces of reductions, with the split entry (`enqueueReduceParts`).
+    public var runsReduceParts: Bool { true }
+
+    public func enqueueReduceParts(_ kernel: any QueuedKernel, _ launch: Launch, parts: Int, into: UnsafeMutableRawPointer, bytes: Int,
+                                   reads: [(buffer: Int, bytes: Range<Int>)], timed: (@Sendable (Double) -> Void)?) throws {
+        guard let code = kernel as? OpenCLKernel else { preconditionFailure("a kernel prepared by another device was enqueued on opencl") }
+        try withContext { s in
+            s.reportTimings()
+            try s.enqueueReduceParts(code, launch, parts: parts, into: into, bytes: bytes, reads: reads, timed: timed)
+        }
+    }
+
     public func hostUse(reads: [(buffer: Buffer, bytes: Range<Int>)], writes: [(buffer: Buffer, bytes: Range<Int>)]) throws {
         try withContext { s in
             try s.residency.hostUse(reads: reads, writes: writes, statistics: statistics)
@@ -519,6 +531,42 @@ final class OpenCLContextState: @unchecked Sendable {
             if t.last != t.first { _ = cl.clReleaseEvent(t.last) }
             t.timed(Double(end &- min(start, end)) / 1e9)
         }
+    }
+
+    /// The split entry over `launch` in `parts` pieces into scratch memory, then the scratch read
+    /// into `into` without waiting (`OpenCLDevice.enqueueReduceParts`).
+    func enqueueReduceParts(_ code: OpenCLKernel, _ launch: Launch, parts: Int, into: UnsafeMutableRawPointer, bytes: Int,
+                            reads: [(buffer: Int, bytes: Range<Int>)], timed: (@Sendable (Double) -> Void)?) throws {
+        let k = code.kernel
+        guard let split = code.entries.split else { preconditionFailure("internal: a reduction without a split entry") }
+        var access = PartAccess()
+        access.deviceReads = reads
+        let addresses = try residency.preparePart(k, launch, access: access, statistics: statistics)
+        let threads = CRenderer.openCLThreads
+        let np = (0..<k.parallelAxes).reduce(1) { $0 * Int(launch.ints[$1]) }
+        let temp = try residency.scratch(bytes: bytes, keeping: launch.buffers)
+        defer { residency.pool.release(temp, bytes: bytes) }     // queue-ordered: reused only by later work
+        var index: cl_uint = 0
+        func set<T>(_ value: T) throws {
+            var v = value
+            try cl.check(cl.clSetKernelArg(split, index, MemoryLayout<T>.size, &v), "clSetKernelArg(\(index))")
+            index += 1
+        }
+        for a in addresses { try set(OpenCLMemory.handle(a)) }
+        for i in 0..<k.intParams { try set(launch.ints[i]) }
+        for i in 0..<k.floatParams {
+            if float64 { try set(launch.floats[i]) } else { try set(Float(launch.floats[i])) }
+        }
+        try set(OpenCLMemory.handle(temp))
+        try set(Int64(parts))
+        var event: cl_event? = nil
+        let global = [parts * threads, max(1, min(np, 65535))], local = [threads, 1]
+        try withUnsafeMutablePointer(to: &event) { e in
+            try cl.check(cl.clEnqueueNDRangeKernel(queue, split, 2, nil, global, local, 0, nil, timed == nil ? nil : e), "clEnqueueNDRangeKernel")
+        }
+        if let event, let timed { timings.append((event, event, timed)) }
+        try cl.check(cl.clEnqueueReadBuffer(queue, OpenCLMemory.handle(temp), 0, 0, bytes, into, 0, nil, nil), "clEnqueueReadBuffer (partials)")
+        try cl.check(cl.clFlush(queue), "clFlush")
     }
 
     /// Queues `code` over its whole domain, or over rows `rows` of its first axis only (one part

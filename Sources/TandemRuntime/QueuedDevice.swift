@@ -67,6 +67,16 @@ public protocol QueuedKernelDevice: AnyObject, Sendable {
     /// only. Nothing comes back afterwards until the host reads it.
     func enqueue(_ kernel: any QueuedKernel, _ launch: Launch, rows: Range<Int>, access: PartAccess,
                  timed: (@Sendable (Double) -> Void)?) throws
+    /// Whether the device folds pieces of a reduction for the host to combine
+    /// (`enqueueReduceParts`): one side of a split reduction.
+    var runsReduceParts: Bool { get }
+    /// Queues `parts` partial folds of `kernel` over `launch` (a launch whose first reduce axis
+    /// starts where the host's pieces end), each over an equal share of its reduce axes, in the
+    /// host's partial layout (`tandem_acc` value and index per reduction per parallel point),
+    /// and their copy into `into` (`bytes` of it); returns at once. The bytes `reads` names are
+    /// made valid on the device first. `synchronize()` waits for them.
+    func enqueueReduceParts(_ kernel: any QueuedKernel, _ launch: Launch, parts: Int, into: UnsafeMutableRawPointer, bytes: Int,
+                            reads: [(buffer: Int, bytes: Range<Int>)], timed: (@Sendable (Double) -> Void)?) throws
     /// A host kernel is about to read bytes `reads` and write bytes `writes` of buffers the
     /// device may hold: the bytes read that only the device holds come back (those only), and
     /// the written bytes are the host's afterwards (a write given also as a read keeps the
@@ -97,6 +107,13 @@ extension QueuedKernelDevice {
     public func enqueue(_ kernel: any QueuedKernel, _ launch: Launch, rows: Range<Int>, access: PartAccess,
                         timed: (@Sendable (Double) -> Void)?) throws {
         throw TandemError.deviceUnavailable(device: name, reason: "it runs whole kernels only, not part of a split kernel")
+    }
+
+    public var runsReduceParts: Bool { false }
+
+    public func enqueueReduceParts(_ kernel: any QueuedKernel, _ launch: Launch, parts: Int, into: UnsafeMutableRawPointer, bytes: Int,
+                                   reads: [(buffer: Int, bytes: Range<Int>)], timed: (@Sendable (Double) -> Void)?) throws {
+        throw TandemError.deviceUnavailable(device: name, reason: "it runs whole reductions only, not pieces of a split one")
     }
 
     public func hostUse(reads: [(buffer: Buffer, bytes: Range<Int>)], writes: [(buffer: Buffer, bytes: Range<Int>)]) throws {

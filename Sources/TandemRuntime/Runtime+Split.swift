@@ -46,6 +46,10 @@ struct SplitCut {
     /// The parts' kernel times predicted at the cut as made, before measured factors: what
     /// their measured times teach `Runtime.splitFactors` (nil when the device is not priced).
     var raw: SplitPrediction?
+    /// A split reduction: the host folds pieces `0..<hostRows` of `rows` (its `SplitPieces`),
+    /// the device the rest of the first reduce axis over `deviceLaunch` (the launch shifted to
+    /// start there), and the host combines all in order.
+    var reduce: (deviceLaunch: Launch, reads: [(buffer: Int, bytes: Range<Int>)])? = nil
 }
 
 /// What the runtime remembers of one split kernel: its parts' measured factors and the share
@@ -115,13 +119,21 @@ extension Runtime {
         throw TandemError.deviceUnavailable(device: "split", reason: "no accelerator runs part of a kernel (\(reasons.isEmpty ? "none registered" : reasons.joined(separator: "; ")))")
     }
 
-    /// Why `k` is not split, or nil: a kernel with no parallel axis or one row, a split
-    /// reduction (its host pieces cut the reduce axis), a sequence of stages, or one the
-    /// accelerator refuses.
+    /// Why `k` is not split, or nil: a sequence of stages, a kernel with neither a parallel axis
+    /// nor a reduction in pieces, one of one row, a reduction in pieces the device cannot share
+    /// (arg reductions, a gather bounded by the cut axis), or one the accelerator refuses.
     func splitRefusal(_ k: PlannedKernel, _ accelerator: any QueuedKernelDevice) -> String? {
         if k.kernel.isSequence { return "a sequence of small kernels" }
-        if k.kernel.parallelAxes == 0 { return "no parallel axis to cut" }
-        if k.splitChunks > 0 { return "a reduction split over its reduce axis" }
+        if k.kernel.parallelAxes == 0 && k.splitChunks == 0 { return "no parallel axis to cut, nor a reduce axis in pieces" }
+        if k.splitChunks > 0 {
+            if !accelerator.runsReduceParts { return "a reduction split over its reduce axis (\(accelerator.name) folds no pieces)" }
+            if k.kernel.reductions.contains(where: { $0.op.isArg }) { return "an arg reduction (the device's indices would start at its piece)" }
+            for instr in k.kernel.instrs {
+                if case .gather(_, _, _, _, let extent) = instr.op, extent == k.kernel.parallelAxes {
+                    return "a gather bounded by the reduce axis being cut"
+                }
+            }
+        }
         if k.launch.extent(0) < 2 { return "one row" }
         if let why = accelerator.refusal(k.kernel) { return why }
         return nil
@@ -242,6 +254,12 @@ extension Runtime {
                 }
             }
         }
+        if k.splitChunks > 0 {
+            guard var cut = reductionCut(k, share: share, predicted: predicted, fixed: given != nil) else { return nil }
+            let raw = model.split(features, run, device: device, hostShare: Double(cut.hostRows) / Double(cut.rows))
+            cut.raw = raw.device.isFinite ? raw : nil
+            return cut
+        }
         var r = Int((share * Double(n0)).rounded())
         if k.kernel.parallelAxes == 1 && r < n0 { r -= r % Runtime.vectorAlignment }
         // What each part reads and writes. A store with gaps reads its span first (the gaps
@@ -271,6 +289,31 @@ extension Runtime {
         let raw = model.split(features, run, device: device, hostShare: Double(r) / Double(n0))
         return SplitCut(rows: n0, hostRows: r, predicted: predicted, fixed: given != nil, access: access,
                         raw: raw.device.isFinite ? raw : nil)
+    }
+
+    /// The cut of a split reduction at `share` of its pieces: the host's first pieces, the
+    /// device's launch over the rest of the first reduce axis (every access's offset moved to
+    /// where the device starts), nil when two accesses that share an offset parameter would move
+    /// by different amounts.
+    func reductionCut(_ k: PlannedKernel, share: Double, predicted: SplitPrediction?, fixed: Bool) -> SplitCut? {
+        let count = k.splitChunks, axis = k.kernel.parallelAxes
+        let c0 = min(count, max(0, Int((share * Double(count)).rounded())))
+        let extent = k.launch.extent(axis), lo0 = extent * c0 / count
+        var ints = k.launch.ints
+        var shifts: [Int: Int] = [:]
+        for a in k.kernel.accesses {
+            let shift = lo0 * a.strides[axis].value(k.launch.ints)
+            if let known = shifts[a.offset], known != shift { return nil }
+            shifts[a.offset] = shift
+        }
+        for (param, shift) in shifts { ints[param] += Int64(shift) }
+        ints[axis] = Int64(extent - lo0)
+        var reads: [(buffer: Int, bytes: Range<Int>)] = []
+        for (i, p) in k.kernel.buffers.enumerated() where p.isRead || !p.isWritten {
+            reads.append((i, 0..<k.launch.buffers[i].byteCount))
+        }
+        return SplitCut(rows: count, hostRows: c0, predicted: predicted, fixed: fixed, access: PartAccess(), raw: nil,
+                        reduce: (Launch(buffers: k.launch.buffers, ints: ints, floats: k.launch.floats), reads))
     }
 
     /// Under `DeviceChoice.split`: `code` (the host's compiled code for `k`) with the device's
@@ -311,6 +354,10 @@ extension Runtime {
     /// cut; the rest moves when something reads it on the other side (graph lock).
     func submitSplit(_ k: PlannedKernel, host: any PreparedKernel, device code: any QueuedKernel, cut: SplitCut, decision: PlacementDecision) {
         guard let accelerator, let placement = acceleratorPlacement else { return }
+        if let reduce = cut.reduce {
+            submitSplitReduction(k, host: host, device: code, cut: cut, reduce: reduce, decision: decision, accelerator: accelerator, placement: placement)
+            return
+        }
         queuedDeviceUsed = true
         let (reads, writes) = k.accessedBuffers
         let deps = dependencies(reads: reads, writes: writes)
@@ -354,5 +401,76 @@ extension Runtime {
         })
         // Each side holds its part's rows: a later split at the same cut moves only borders.
         registerWithDevice(task, reads: reads, writes: writes, written: [.host, .device], hostShare: Double(r) / Double(max(n0, 1)))
+    }
+
+    /// Queues a split reduction: a task that brings what the host reads back from the device
+    /// (only what only the device holds) and queues the device's pieces with the copy of their
+    /// partials into the host's partial memory, then a task folding the host's pieces on the
+    /// workers whose finish waits for the device and combines every piece in order, on the
+    /// host: the same merge order whatever the share (graph lock).
+    func submitSplitReduction(_ k: PlannedKernel, host: any PreparedKernel, device code: any QueuedKernel, cut: SplitCut,
+                              reduce: (deviceLaunch: Launch, reads: [(buffer: Int, bytes: Range<Int>)]), decision: PlacementDecision,
+                              accelerator: any QueuedKernelDevice, placement: Placement) {
+        queuedDeviceUsed = true
+        let (reads, writes) = k.accessedBuffers
+        let deps = dependencies(reads: reads, writes: writes)
+        let label = k.label, points = k.points
+        let pieces = SplitPieces(k)
+        let c0 = cut.hostRows, count = cut.rows
+        let (toHost, stale) = hostSpans(k)
+        let entry = SplitEntry(SplitRecord(label: label, rows: count, hostRows: c0, device: placement.rawValue, predicted: cut.predicted,
+                                           fixed: cut.fixed))
+        keep(entry)
+        let kernel = k.kernel, raw = cut.raw
+        let timed: (@Sendable (Double) -> Void)? = accelerator.reportsKernelTimes ? { @Sendable [self] seconds in
+            entry.record.withLock { $0.deviceSeconds = seconds }
+            if let raw { learnSplit(kernel, host: false, predicted: raw.deviceKernel, measured: seconds) }
+        } : nil
+        // When the host's pieces were done (before waiting for the device's): their own time.
+        let piecesDone = Atomic<UInt64>(0)
+        let devicePart = executor.submit(label: label + " (device pieces)", dependencies: deps, chunks: [{ [self] _ in
+            do {
+                Runtime.allocate(writes)
+                try accelerator.hostUse(reads: toHost, writes: stale)
+                if c0 < count {
+                    try accelerator.enqueueReduceParts(code, reduce.deviceLaunch, parts: count - c0, into: pieces.partials.pointer + c0 * pieces.stride,
+                                                       bytes: (count - c0) * pieces.stride, reads: reduce.reads, timed: timed)
+                }
+            } catch {
+                asyncError.withLock { $0 = $0 ?? error }
+            }
+        }])
+        var chunks: [@Sendable (Int) -> Void] = []
+        for c in 0..<c0 {
+            let r = pieces.range(c)
+            chunks.append(Runtime.traced(label, points: points, device: { "cpu" }, r.lowerBound, r.upperBound) { pieces.run(host, piece: c) })
+        }
+        if chunks.isEmpty { chunks.append { _ in } }
+        let task = executor.submit(label: label + " (host pieces)", dependencies: [devicePart], chunks: chunks, finish: { [self] in
+            piecesDone.store(ProcessInfoLite.monotonicNanos(), ordering: .relaxed)
+            do {
+                if c0 < count { try accelerator.synchronize() }
+                pieces.combine(host)
+            } catch {
+                asyncError.withLock { $0 = $0 ?? error }
+            }
+        }, onDone: { [self] t in
+            let hostSeconds = Double(piecesDone.load(ordering: .relaxed) &- t.startedNanos) / 1e9
+            entry.record.withLock { $0.hostSeconds = hostSeconds }
+            if let raw, c0 > 0 { learnSplit(kernel, host: true, predicted: raw.hostKernel, measured: hostSeconds) }
+            statistics.update { $0.splitKernels += 1 }
+            let note = "split reduction: pieces 0..<\(c0) on cpu, \(c0)..<\(count) on \(placement), combined on cpu"
+            record(decision, label: label, points: points, started: t.startedNanos, measured: nil, note: note)
+        })
+        for b in reads {
+            let s = schedule(of: b)
+            s.deviceSeen = true
+            s.planned.insert(.device)
+        }
+        register(task, reads: reads, writes: writes)
+        for b in writes {
+            schedule(of: b).planned = .host
+            schedule(of: b).hostShare = nil
+        }
     }
 }

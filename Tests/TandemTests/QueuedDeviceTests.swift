@@ -55,6 +55,7 @@ final class FakeGPU: QueuedKernelDevice, @unchecked Sendable {
         var memory: HostBackedMemory
         var kernels = 0
         var parts: [Range<Int>] = []
+        var reduceParts: [Int] = []
     }
     private let state: Mutex<State>
     private let interpreter = InterpreterDevice()
@@ -136,6 +137,35 @@ final class FakeGPU: QueuedKernelDevice, @unchecked Sendable {
             if let rows { s.parts.append(rows) }
         }
     }
+
+    /// Pieces of reductions: the interpreter's split entry over device memory.
+    var runsReduceParts: Bool { true }
+
+    func enqueueReduceParts(_ kernel: any QueuedKernel, _ launch: Launch, parts: Int, into: UnsafeMutableRawPointer, bytes: Int,
+                            reads: [(buffer: Int, bytes: Range<Int>)], timed: (@Sendable (Double) -> Void)?) throws {
+        let code = kernel as! Code
+        let k = code.kernel
+        try state.withLock { s in
+            var access = PartAccess()
+            access.deviceReads = reads
+            _ = try s.residency.preparePart(k, launch, access: access, statistics: statistics)
+            let blocks = launch.buffers.map { UnsafeMutableRawPointer(bitPattern: UInt(s.residency.address(of: $0)!))! }
+            let shadows = zip(launch.buffers, blocks).map { b, block -> Buffer in
+                let d = Buffer(dtype: b.dtype, count: b.count)
+                memcpy(d.pointer, block, b.byteCount)
+                return d
+            }
+            let shadow = Launch(buffers: shadows, ints: launch.ints, floats: launch.floats)
+            let extent = Int(launch.ints[k.parallelAxes]), stride = bytes / max(parts, 1)
+            for c in 0..<parts {
+                code.code.runSplit(shadow, lo: extent * c / parts, hi: extent * (c + 1) / parts, partials: into + c * stride)
+            }
+            s.kernels += 1
+            s.reduceParts.append(parts)
+        }
+    }
+    /// Pieces each split reduction's device side folded, in order.
+    var reducePartsRun: [Int] { state.withLock { $0.reduceParts } }
 
     func hostUse(reads: [(buffer: Buffer, bytes: Range<Int>)], writes: [(buffer: Buffer, bytes: Range<Int>)]) throws {
         try state.withLock { s in try s.residency.hostUse(reads: reads, writes: writes, statistics: statistics) }

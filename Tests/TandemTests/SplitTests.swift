@@ -134,6 +134,38 @@ struct SplitTests {
         #expect(stats.snapshot.unsplitKernels >= 1 && stats.snapshot.fallbacks >= 1)
     }
 
+    @Test("a reduction in pieces splits its pieces: the host's first, the device's the rest, combined in order on the host")
+    func reductions() throws {
+        let (rt, gpu, stats) = runtime()
+        let x = Tensor<Double>((0..<300_001).map { Double($0 % 1000) * 0.001 - 0.4 })
+        let m = Tensor<Double>((0..<(24 * 50_000)).map { Double($0 % 977) * 0.01 }).reshaped([24, 50_000])
+        let programs: [(String, () throws -> [Double])] = [
+            ("sum", { try Self.values(rt, (x * x + 1).sum()) }),
+            ("two reductions", {
+                let a = (x * 3).sum(), b = x.max()
+                try rt.materialize([a.node, b.node])
+                return try Self.values(rt, a) + Self.values(rt, b)
+            }),
+            ("column sums", { try Self.values(rt, (m * 2).sum(axis: 1)) }),
+        ]
+        for (name, run) in programs {
+            let expected = try Tandem.withDevice(.interpreter) { try run() }
+            for share in [0.0, 0.4, 1.0] {
+                let before = gpu.reducePartsRun.count, splits = stats.snapshot.splitKernels
+                let got = try Tandem.withSplit(hostShare: share) { try run() }
+                #expect(got.count == expected.count)
+                for (g, e) in zip(got, expected) { #expect(abs(g - e) <= 1e-9 * max(1, abs(e)), "\(name) share \(share): \(g) vs \(e)") }
+                #expect(stats.snapshot.splitKernels > splits, "\(name) share \(share): nothing was split")
+                // The device folded the pieces the host left (none at share 1: then it runs whole on the host).
+                #expect(share == 1 ? gpu.reducePartsRun.count == before : gpu.reducePartsRun.count > before, "\(name) share \(share)")
+            }
+        }
+        // An arg reduction is not split (the device's indices would start at its piece).
+        let before = stats.snapshot.unsplitKernels
+        _ = try Tandem.withSplit(hostShare: 0.5) { try Self.values(rt, x.argmax().cast(to: Double.self)) }
+        #expect(stats.snapshot.unsplitKernels > before)
+    }
+
     @Test("a share outside 0...1 is an error, before anything runs")
     func badShare() {
         #expect(throws: TandemError.self) { try Tandem.withSplit(hostShare: 1.5) { 0 } }
@@ -248,6 +280,33 @@ struct OpenCLSplitTests {
                     Issue.record("\(name) \(size) share \(share) element \(i): \(g) against \(e)")
                     break
                 }
+            }
+        }
+    }
+
+    @Test("reductions in pieces: the device's pieces from the split entry, combined on the host, agree with the interpreter")
+    func reductions() throws {
+        let rt = Tandem.runtime
+        let x = Tensor<Double>.uniform([300_001], seed: 4, in: -1...1)
+        let m = Tensor<Double>.uniform([24, 50_000], seed: 5, in: 0...1)
+        let f = Tensor<Float>.uniform([200_003], seed: 6, in: 0...1)
+        let programs: [(String, () throws -> [Double])] = [
+            ("sum", { try SplitTests.values(rt, (x * x + 1).sum()) }),
+            ("sum and max", {
+                let a = (x * 3).sum(), b = x.max()
+                try rt.materialize([a.node, b.node])
+                return try SplitTests.values(rt, a) + SplitTests.values(rt, b)
+            }),
+            ("row sums of long rows", { try SplitTests.values(rt, (m * 2).sum(axis: 1)) }),
+            ("float sum", { [try Double(f.sum().item())] }),
+        ]
+        for (name, run) in programs {
+            let expected = try Tandem.withDevice(.interpreter) { try run() }
+            for share in [0.0, 0.3, 0.5] {
+                let before = rt.statistics.snapshot.splitKernels
+                let got = try Tandem.withSplit(hostShare: share) { try run() }
+                #expect(rt.statistics.snapshot.splitKernels > before, "\(name): nothing was split")
+                for (g, e) in zip(got, expected) { #expect(abs(g - e) <= 1e-6 * max(1, abs(e)), "\(name) share \(share): \(g) vs \(e)") }
             }
         }
     }
