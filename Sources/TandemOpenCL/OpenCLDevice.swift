@@ -533,6 +533,27 @@ final class OpenCLContextState: @unchecked Sendable {
         }
     }
 
+    /// Sets `entry`'s arguments: buffers, int and float parameters; then, for the split entries,
+    /// the partials and their count.
+    func setArguments(_ entry: cl_kernel, _ k: Kernel, _ launch: Launch, _ addresses: [UInt64],
+                      partials: (address: UInt64, parts: Int64)?) throws {
+        var index: cl_uint = 0
+        func set<T>(_ value: T) throws {
+            var v = value
+            try cl.check(cl.clSetKernelArg(entry, index, MemoryLayout<T>.size, &v), "clSetKernelArg(\(index))")
+            index += 1
+        }
+        for a in addresses { try set(OpenCLMemory.handle(a)) }
+        for i in 0..<k.intParams { try set(launch.ints[i]) }
+        for i in 0..<k.floatParams {
+            if float64 { try set(launch.floats[i]) } else { try set(Float(launch.floats[i])) }
+        }
+        if let partials {
+            try set(OpenCLMemory.handle(partials.address))
+            try set(partials.parts)
+        }
+    }
+
     /// The split entry over `launch` in `parts` pieces into scratch memory, then the scratch read
     /// into `into` without waiting (`OpenCLDevice.enqueueReduceParts`).
     func enqueueReduceParts(_ code: OpenCLKernel, _ launch: Launch, parts: Int, into: UnsafeMutableRawPointer, bytes: Int,
@@ -546,19 +567,7 @@ final class OpenCLContextState: @unchecked Sendable {
         let np = (0..<k.parallelAxes).reduce(1) { $0 * Int(launch.ints[$1]) }
         let temp = try residency.scratch(bytes: bytes, keeping: launch.buffers)
         defer { residency.pool.release(temp, bytes: bytes) }     // queue-ordered: reused only by later work
-        var index: cl_uint = 0
-        func set<T>(_ value: T) throws {
-            var v = value
-            try cl.check(cl.clSetKernelArg(split, index, MemoryLayout<T>.size, &v), "clSetKernelArg(\(index))")
-            index += 1
-        }
-        for a in addresses { try set(OpenCLMemory.handle(a)) }
-        for i in 0..<k.intParams { try set(launch.ints[i]) }
-        for i in 0..<k.floatParams {
-            if float64 { try set(launch.floats[i]) } else { try set(Float(launch.floats[i])) }
-        }
-        try set(OpenCLMemory.handle(temp))
-        try set(Int64(parts))
+        try setArguments(split, k, launch, addresses, partials: (temp, Int64(parts)))
         var event: cl_event? = nil
         let global = [parts * threads, max(1, min(np, 65535))], local = [threads, 1]
         try withUnsafeMutablePointer(to: &event) { e in
@@ -581,23 +590,8 @@ final class OpenCLContextState: @unchecked Sendable {
         let plan = rows != nil ? AcceleratorLaunch.Plan.rows(blocks: 0)
             : AcceleratorLaunch.plan(k, ints: launch.ints, computeUnits: info.computeUnits, threads: threads, points: points)
         let start = ProcessInfoLite.monotonicNanos()
-        /// Buffers, int and float parameters; then, for the split entries, the partials and their count.
         func arguments(_ entry: cl_kernel, partials: (address: UInt64, parts: Int64)? = nil) throws {
-            var index: cl_uint = 0
-            func set<T>(_ value: T) throws {
-                var v = value
-                try cl.check(cl.clSetKernelArg(entry, index, MemoryLayout<T>.size, &v), "clSetKernelArg(\(index))")
-                index += 1
-            }
-            for a in addresses { try set(OpenCLMemory.handle(a)) }
-            for i in 0..<k.intParams { try set(launch.ints[i]) }
-            for i in 0..<k.floatParams {
-                if float64 { try set(launch.floats[i]) } else { try set(Float(launch.floats[i])) }
-            }
-            if let partials {
-                try set(OpenCLMemory.handle(partials.address))
-                try set(partials.parts)
-            }
+            try setArguments(entry, k, launch, addresses, partials: partials)
         }
         var events: [cl_event] = []
         func run(_ entry: cl_kernel, global: [Int], local: [Int]?, offset: [Int]? = nil) throws {

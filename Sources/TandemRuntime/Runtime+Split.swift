@@ -206,7 +206,6 @@ extension Runtime {
     /// each side's span is recorded as valid there only) (graph lock).
     func splitCut(_ k: PlannedKernel, device: Placement, model: CostModel) -> SplitCut? {
         let n0 = k.launch.extent(0)
-        let written = k.kernel.buffers.indices.filter { k.kernel.buffers[$0].isWritten }
         var predicted: SplitPrediction? = nil
         let given = Runtime.scopedSplitShare ?? Runtime.environmentSplitShare
         let features = history[k.kernel]?.features ?? KernelFeatures(k.kernel, stagePoints: k.stagePoints)
@@ -363,17 +362,8 @@ extension Runtime {
         let deps = dependencies(reads: reads, writes: writes)
         let launch = k.launch, label = k.label, points = k.points
         let r = cut.hostRows, n0 = cut.rows
-        let entry = SplitEntry(SplitRecord(label: label, rows: n0, hostRows: r, device: placement.rawValue, predicted: cut.predicted,
-                                           fixed: cut.fixed))
-        keep(entry)
+        let (entry, timed) = splitRecord(k, cut, placement: placement, accelerator: accelerator, part: "rows \(r)..<\(n0)")
         let kernel = k.kernel, raw = cut.raw
-        let timed: (@Sendable (Double) -> Void)? = accelerator.reportsKernelTimes ? { @Sendable [self] seconds in
-            entry.record.withLock { $0.deviceSeconds = seconds }
-            if let raw { learnSplit(kernel, host: false, predicted: raw.deviceKernel, measured: seconds) }
-            let now = ProcessInfoLite.monotonicNanos(), ns = UInt64(max(seconds, 0) * 1e9)
-            Tracer.shared.record(TraceEvent(kind: .kernel, name: label, start: now &- min(ns, now), duration: ns, points: points,
-                                            device: placement.rawValue, detail: "split: rows \(r)..<\(n0) on the device (drawn ending when it was read back)"))
-        } : nil
         let access = cut.access
         let devicePart = executor.submit(label: label + " (device rows)", dependencies: deps, chunks: [{ [self] _ in
             do {
@@ -403,6 +393,24 @@ extension Runtime {
         registerWithDevice(task, reads: reads, writes: writes, written: [.host, .device], hostShare: Double(r) / Double(max(n0, 1)))
     }
 
+    /// A split's record, kept in `splitRecords`, and what the device calls with its part's time:
+    /// the record completed, the kernel's next cut taught, the part drawn on the device's track.
+    func splitRecord(_ k: PlannedKernel, _ cut: SplitCut, placement: Placement, accelerator: any QueuedKernelDevice,
+                     part: String) -> (SplitEntry, (@Sendable (Double) -> Void)?) {
+        let entry = SplitEntry(SplitRecord(label: k.label, rows: cut.rows, hostRows: cut.hostRows, device: placement.rawValue,
+                                           predicted: cut.predicted, fixed: cut.fixed))
+        keep(entry)
+        let kernel = k.kernel, raw = cut.raw, label = k.label, points = k.points
+        let timed: (@Sendable (Double) -> Void)? = accelerator.reportsKernelTimes ? { @Sendable [self] seconds in
+            entry.record.withLock { $0.deviceSeconds = seconds }
+            if let raw { learnSplit(kernel, host: false, predicted: raw.deviceKernel, measured: seconds) }
+            let now = ProcessInfoLite.monotonicNanos(), ns = UInt64(max(seconds, 0) * 1e9)
+            Tracer.shared.record(TraceEvent(kind: .kernel, name: label, start: now &- min(ns, now), duration: ns, points: points,
+                                            device: placement.rawValue, detail: "split: \(part) on the device (drawn ending when it was read back)"))
+        } : nil
+        return (entry, timed)
+    }
+
     /// Queues a split reduction: a task that brings what the host reads back from the device
     /// (only what only the device holds) and queues the device's pieces with the copy of their
     /// partials into the host's partial memory, then a task folding the host's pieces on the
@@ -418,14 +426,8 @@ extension Runtime {
         let pieces = SplitPieces(k)
         let c0 = cut.hostRows, count = cut.rows
         let (toHost, stale) = hostSpans(k)
-        let entry = SplitEntry(SplitRecord(label: label, rows: count, hostRows: c0, device: placement.rawValue, predicted: cut.predicted,
-                                           fixed: cut.fixed))
-        keep(entry)
+        let (entry, timed) = splitRecord(k, cut, placement: placement, accelerator: accelerator, part: "pieces \(c0)..<\(count)")
         let kernel = k.kernel, raw = cut.raw
-        let timed: (@Sendable (Double) -> Void)? = accelerator.reportsKernelTimes ? { @Sendable [self] seconds in
-            entry.record.withLock { $0.deviceSeconds = seconds }
-            if let raw { learnSplit(kernel, host: false, predicted: raw.deviceKernel, measured: seconds) }
-        } : nil
         // When the host's pieces were done (before waiting for the device's): their own time.
         let piecesDone = Atomic<UInt64>(0)
         let devicePart = executor.submit(label: label + " (device pieces)", dependencies: deps, chunks: [{ [self] _ in
