@@ -143,7 +143,7 @@ struct SplitEval: ParsableCommand {
                         // moves from where the previous setting left it are not counted.
                         _ = try s()
                         let before = Tandem.runtime.splitRecords.count, s0 = Tandem.statistics
-                        let p0 = Tandem.openCL.poolCounts()
+                        let p0: (hits: Int, misses: Int) = records && i == 2 ? Tandem.openCL.poolCounts() : (0, 0)
                         times[i].append(try s())
                         if records && i == 2 {
                             let p1 = Tandem.openCL.poolCounts(), s1 = Tandem.statistics

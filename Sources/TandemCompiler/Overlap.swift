@@ -20,6 +20,16 @@ public enum Overlap {
         public init(_ map: AffineMap, rowMajor shape: [Int]) {
             (offset, strides) = map.flatten(rowMajor: shape)
         }
+
+        /// The lowest and the highest element the access reaches over `extents` (none empty).
+        public func bounds(_ extents: [Int]) -> (lo: Int, hi: Int) {
+            var lo = offset, hi = offset
+            for (k, e) in extents.enumerated() {
+                let span = strides[k] * (e - 1)
+                if span < 0 { lo += span } else { hi += span }
+            }
+            return (lo, hi)
+        }
     }
 
     public static func safe(read: FlatAccess, write: FlatAccess, extents: [Int]) -> Bool {
@@ -36,15 +46,7 @@ public enum Overlap {
     }
 
     private static func disjointBounds(_ a: FlatAccess, _ b: FlatAccess, _ extents: [Int]) -> Bool {
-        func bounds(_ x: FlatAccess) -> (Int, Int) {
-            var lo = x.offset, hi = x.offset
-            for (k, e) in extents.enumerated() {
-                let span = x.strides[k] * (e - 1)
-                if span < 0 { lo += span } else { hi += span }
-            }
-            return (lo, hi)
-        }
-        let (alo, ahi) = bounds(a), (blo, bhi) = bounds(b)
+        let (alo, ahi) = a.bounds(extents), (blo, bhi) = b.bounds(extents)
         return ahi < blo || bhi < alo
     }
 

@@ -51,7 +51,7 @@ extension OpenCLContextState {
         guard let split = code.entries.split else { preconditionFailure("internal: a reduction without a split entry") }
         var access = PartAccess()
         access.deviceReads = reads
-        let addresses = try residency.preparePart(k, launch, access: access, statistics: statistics)
+        let addresses = try residency.preparePart(launch, access: access, statistics: statistics)
         let threads = CRenderer.openCLThreads
         let np = (0..<k.parallelAxes).reduce(1) { $0 * Int(launch.ints[$1]) }
         let temp = try residency.scratch(bytes: bytes, keeping: launch.buffers)
@@ -72,12 +72,10 @@ extension OpenCLContextState {
     func enqueue(_ code: OpenCLKernel, _ launch: Launch, overwrites: Set<UInt64>, timed: (@Sendable (Double) -> Void)?,
                  rows: Range<Int>? = nil, access: PartAccess? = nil) throws {
         let k = code.kernel
-        let addresses = try access.map { try residency.preparePart(k, launch, access: $0, statistics: statistics) }
+        let addresses = try access.map { try residency.preparePart(launch, access: $0, statistics: statistics) }
             ?? residency.prepareLaunch(k, launch, overwrites: overwrites, statistics: statistics)
         let threads = CRenderer.openCLThreads
         let points = code.points
-        let plan = rows != nil ? AcceleratorLaunch.Plan.rows(blocks: 0)
-            : AcceleratorLaunch.plan(k, ints: launch.ints, computeUnits: info.computeUnits, threads: threads, points: points)
         let start = ProcessInfoLite.monotonicNanos()
         func arguments(_ entry: cl_kernel, partials: (address: UInt64, parts: Int64)? = nil) throws {
             try setArguments(entry, k, launch, addresses, partials: partials)
@@ -101,35 +99,39 @@ extension OpenCLContextState {
                 for e in events { _ = cl.clReleaseEvent(e) }
             }
         }
+        let detail: String
         if let rows {
             // Work-items of the rows entry, in order of the first axis: `perRow` a row, or (one
             // widened axis) one per `points` elements from a row that is a multiple of them.
+            detail = "rows \(rows.lowerBound)..<\(rows.upperBound) of a split kernel"
             let part = AcceleratorLaunch.partItems(k, ints: launch.ints, points: points, rows: rows)
             if part.count > 0 {
                 try arguments(code.entries.rows)
                 try run(code.entries.rows, global: [part.count], local: nil, offset: [part.first])
             }
         } else {
-        switch plan {
-        case .rows:
-            // One work-item per parallel point (or per `pointsPerItem` of a row: `widensRows`),
-            // work-groups of the implementation's choosing.
-            let items = AcceleratorLaunch.rowItems(k, ints: launch.ints, points: points)
-            guard items > 0 else { break }
-            try arguments(code.entries.rows)
-            try run(code.entries.rows, global: [items], local: nil)
-        case .splitCombine(let parts, let gridY, let combineBlocks, let partialBytes):
-            let temp = try residency.scratch(bytes: partialBytes, keeping: launch.buffers)
-            defer { residency.pool.release(temp, bytes: partialBytes) }  // queue-ordered: reused only by later work
-            try arguments(code.entries.split!, partials: (temp, Int64(parts)))
-            try run(code.entries.split!, global: [parts * threads, gridY], local: [threads, 1])
-            try arguments(code.entries.combine!, partials: (temp, Int64(parts)))
-            try run(code.entries.combine!, global: [combineBlocks * threads], local: [threads])
-        }
+            let plan = AcceleratorLaunch.plan(k, ints: launch.ints, computeUnits: info.computeUnits, threads: threads, points: points)
+            detail = "\(plan)"
+            switch plan {
+            case .rows:
+                // One work-item per parallel point (or per `pointsPerItem` of a row: `widensRows`),
+                // work-groups of the implementation's choosing.
+                let items = AcceleratorLaunch.rowItems(k, ints: launch.ints, points: points)
+                guard items > 0 else { break }
+                try arguments(code.entries.rows)
+                try run(code.entries.rows, global: [items], local: nil)
+            case .splitCombine(let parts, let gridY, let combineBlocks, let partialBytes):
+                let temp = try residency.scratch(bytes: partialBytes, keeping: launch.buffers)
+                defer { residency.pool.release(temp, bytes: partialBytes) }  // queue-ordered: reused only by later work
+                try arguments(code.entries.split!, partials: (temp, Int64(parts)))
+                try run(code.entries.split!, global: [parts * threads, gridY], local: [threads, 1])
+                try arguments(code.entries.combine!, partials: (temp, Int64(parts)))
+                try run(code.entries.combine!, global: [combineBlocks * threads], local: [threads])
+            }
         }
         // Sent to the device now, not at the next blocking call.
         try cl.check(cl.clFlush(queue), "clFlush")
         Tracer.shared.record(TraceEvent(kind: .kernel, name: "enqueue", start: start, duration: ProcessInfoLite.monotonicNanos() - start,
-                                        device: "opencl", detail: "\(plan)"))
+                                        device: "opencl", detail: detail))
     }
 }

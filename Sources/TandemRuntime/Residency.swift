@@ -288,7 +288,7 @@ public final class DeviceResidency {
     /// only it has them, before this part is queued, so the copy does not wait for it), those
     /// the device's part reads made valid on the device, and both parts' writes recorded (each
     /// side's rows valid there only). Counted and traced; returns the launch's device addresses.
-    public func preparePart(_ kernel: Kernel, _ launch: Launch, access: PartAccess, statistics: StatisticsBox) throws -> [UInt64] {
+    public func preparePart(_ launch: Launch, access: PartAccess, statistics: StatisticsBox) throws -> [UInt64] {
         let start = ProcessInfoLite.monotonicNanos()
         var copies: [Copy] = []
         for (i, r) in access.hostReads { copies += try hostRead(launch.buffers[i], bytes: r) }

@@ -65,7 +65,7 @@ extension Runtime {
     /// The placements the current choice allows; throws when a forced device is unavailable, and
     /// records a fallback when `auto` has nothing but the interpreter.
     func options() throws -> (options: [Placement], forced: Bool) {
-        let choice = Runtime.scopedDevice ?? defaultChoice
+        let choice = deviceChoice
         if choice == .split {
             _ = try splitAccelerator()
             return ([.cpuAll], true)
@@ -467,7 +467,7 @@ extension Runtime {
         background.release()
         held = false
         precompile(compiling)
-        let splitting = forced && (Runtime.scopedDevice ?? defaultChoice) == .split
+        let splitting = forced && deviceChoice == .split
         for i in plan.kernels.indices {
             var decision = decisions[i]
             if let code = memos[i]?.code {

@@ -21,7 +21,7 @@ public struct SplitRecord: Sendable, CustomStringConvertible {
     public var predicted: SplitPrediction?
     /// Whether the share was given rather than chosen by the model.
     public var fixed: Bool
-    /// Seconds of the host's part (its chunks, and the device's rows copied back after them),
+    /// Seconds of the host's part (its chunks, or its pieces of a reduction before the combine),
     /// and of the device's part on the device (nil until the device reports it, or when it
     /// does not time kernels).
     public var hostSeconds: Double?
@@ -35,6 +35,13 @@ public struct SplitRecord: Sendable, CustomStringConvertible {
     }
 }
 
+extension SplitRecord {
+    /// The record of `cut`, its times not yet measured.
+    init(_ label: String, _ cut: SplitCut, device: Placement) {
+        self.init(label: label, rows: cut.rows, hostRows: cut.hostRows, device: device.rawValue, predicted: cut.predicted, fixed: cut.fixed)
+    }
+}
+
 /// Where a split kernel is cut, decided at placement: rows `0..<hostRows` on the host, the rest
 /// on the device, and the bytes each part reads and writes.
 struct SplitCut {
@@ -44,7 +51,7 @@ struct SplitCut {
     var fixed: Bool
     var access: PartAccess
     /// The parts' kernel times predicted at the cut as made, before measured factors: what
-    /// their measured times teach `Runtime.splitFactors` (nil when the device is not priced).
+    /// their measured times teach the kernel's `SplitMemory` (nil when the device is not priced).
     var raw: SplitPrediction?
     /// A split reduction: the host folds pieces `0..<hostRows` of `rows` (its `SplitPieces`),
     /// the device the rest of the first reduce axis over `deviceLaunch` (the launch shifted to
@@ -162,18 +169,18 @@ extension Runtime {
         var lo = Int.max, hi = Int.min, elements = 0
         for a in Set(accesses) {
             let access = kernel.accesses[a]
-            var first = Int(ints[access.offset]), last = first, count = 1
-            for (axis, stride) in access.strides.enumerated() {
-                let s = stride.value(ints)
-                let from = axis == 0 ? rows.lowerBound : 0, to = axis == 0 ? rows.upperBound - 1 : k.launch.extent(axis) - 1
-                guard to >= from else { return (0..<0, true) }
-                first += s * (s >= 0 ? from : to)
-                last += s * (s >= 0 ? to : from)
-                if s != 0 { count *= to - from + 1 }
+            // The access over the rows as a flat access over extents starting at 0.
+            var flat = Overlap.FlatAccess(offset: Int(ints[access.offset]), strides: access.strides.map { $0.value(ints) })
+            var extents = flat.strides.indices.map { k.launch.extent($0) }
+            if !extents.isEmpty {
+                flat.offset += flat.strides[0] * rows.lowerBound
+                extents[0] = rows.count
             }
-            lo = min(lo, first)
-            hi = max(hi, last)
-            elements += count
+            guard !extents.contains(0) else { return (0..<0, true) }
+            let b = flat.bounds(extents)
+            lo = min(lo, b.lo)
+            hi = max(hi, b.hi)
+            elements += zip(flat.strides, extents).reduce(1) { $1.0 == 0 ? $0 : $0 * $1.1 }
         }
         guard lo <= hi else { return (0..<0, true) }
         return ((lo * size)..<((hi + 1) * size), accesses.count == 1 && elements == hi - lo + 1)
@@ -337,9 +344,7 @@ extension Runtime {
             // The host takes every row: the kernel runs as host code (it may then run inline or
             // in a lagged pass, as under `cpu`); recorded as a split at share 1.
             statistics.update { $0.splitKernels += 1 }
-            let record = SplitRecord(label: k.label, rows: cut.rows, hostRows: cut.rows, device: device.rawValue, predicted: cut.predicted,
-                                     fixed: cut.fixed)
-            keep(SplitEntry(record))
+            keep(SplitEntry(SplitRecord(k.label, cut, device: device)))
             return code
         }
         return .split(host, try accelerator.prepareQueued(k.kernel), cut)
@@ -397,8 +402,7 @@ extension Runtime {
     /// the record completed, the kernel's next cut taught, the part drawn on the device's track.
     func splitRecord(_ k: PlannedKernel, _ cut: SplitCut, placement: Placement, accelerator: any QueuedKernelDevice,
                      part: String) -> (SplitEntry, (@Sendable (Double) -> Void)?) {
-        let entry = SplitEntry(SplitRecord(label: k.label, rows: cut.rows, hostRows: cut.hostRows, device: placement.rawValue,
-                                           predicted: cut.predicted, fixed: cut.fixed))
+        let entry = SplitEntry(SplitRecord(k.label, cut, device: placement))
         keep(entry)
         let kernel = k.kernel, raw = cut.raw, label = k.label, points = k.points
         let timed: (@Sendable (Double) -> Void)? = accelerator.reportsKernelTimes ? { @Sendable [self] seconds in
@@ -464,15 +468,7 @@ extension Runtime {
             let note = "split reduction: pieces 0..<\(c0) on cpu, \(c0)..<\(count) on \(placement), combined on cpu"
             record(decision, label: label, points: points, started: t.startedNanos, measured: nil, note: note)
         })
-        for b in reads {
-            let s = schedule(of: b)
-            s.deviceSeen = true
-            s.planned.insert(.device)
-        }
-        register(task, reads: reads, writes: writes)
-        for b in writes {
-            schedule(of: b).planned = .host
-            schedule(of: b).hostShare = nil
-        }
+        // The device read the inputs; the host combined the results.
+        registerWithDevice(task, reads: reads, writes: writes, written: .host, hostShare: nil)
     }
 }

@@ -285,7 +285,7 @@ public final class Runtime: @unchecked Sendable {
         let planStart = Executor.now()
         // Small kernels run as stages of sequence kernels when every option is on the host (a
         // split, which cuts kernels one by one, keeps them apart).
-        let sequences = formsSequences && !options.contains(where: \.isAccelerator) && (Runtime.scopedDevice ?? defaultChoice) != .split
+        let sequences = formsSequences && !options.contains(where: \.isAccelerator) && deviceChoice != .split
         let (plan, hit) = planCache.map { $0.plan(roots: roots, sequences: sequences) }
             ?? (Planner(sequences: sequences).plan(roots: roots), false)
         if let dir = graphDirectory {

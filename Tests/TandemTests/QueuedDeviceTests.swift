@@ -114,7 +114,7 @@ final class FakeGPU: QueuedKernelDevice, @unchecked Sendable {
         let k = code.kernel
         try state.withLock { s in
             if let access {
-                _ = try s.residency.preparePart(k, launch, access: access, statistics: statistics)
+                _ = try s.residency.preparePart(launch, access: access, statistics: statistics)
             } else {
                 let reads = k.buffers.indices.filter { k.buffers[$0].isRead || !k.buffers[$0].isWritten }.map { launch.buffers[$0] }
                 let writes = k.buffers.indices.filter { k.buffers[$0].isWritten }.map { launch.buffers[$0] }
@@ -124,18 +124,24 @@ final class FakeGPU: QueuedKernelDevice, @unchecked Sendable {
             guard !(rows?.isEmpty ?? false) else { return }
             // The kernel works on the device's memory: typed scratch copies of the blocks the
             // residency chose, written back to the blocks afterwards.
-            let blocks = launch.buffers.map { UnsafeMutableRawPointer(bitPattern: UInt(s.residency.address(of: $0)!))! }
-            let shadows = zip(launch.buffers, blocks).map { b, block -> Buffer in
-                let d = Buffer(dtype: b.dtype, count: b.count)
-                memcpy(d.pointer, block, b.byteCount)
-                return d
-            }
+            let (blocks, shadows) = Self.shadows(launch, s.residency)
             let all = 0..<(k.parallelAxes > 0 ? launch.extent(0) : 1)
             code.code.run(Launch(buffers: shadows, ints: launch.ints, floats: launch.floats), lo: (rows ?? all).lowerBound, hi: (rows ?? all).upperBound)
             for (i, d) in shadows.enumerated() where k.buffers[i].isWritten { memcpy(blocks[i], d.pointer, d.byteCount) }
             s.kernels += 1
             if let rows { s.parts.append(rows) }
         }
+    }
+
+    /// The device blocks of `launch`'s buffers and typed copies of them for the interpreter.
+    static func shadows(_ launch: Launch, _ residency: DeviceResidency) -> (blocks: [UnsafeMutableRawPointer], shadows: [Buffer]) {
+        let blocks = launch.buffers.map { UnsafeMutableRawPointer(bitPattern: UInt(residency.address(of: $0)!))! }
+        let shadows = zip(launch.buffers, blocks).map { b, block -> Buffer in
+            let d = Buffer(dtype: b.dtype, count: b.count)
+            memcpy(d.pointer, block, b.byteCount)
+            return d
+        }
+        return (blocks, shadows)
     }
 
     /// Pieces of reductions: the interpreter's split entry over device memory.
@@ -148,14 +154,8 @@ final class FakeGPU: QueuedKernelDevice, @unchecked Sendable {
         try state.withLock { s in
             var access = PartAccess()
             access.deviceReads = reads
-            _ = try s.residency.preparePart(k, launch, access: access, statistics: statistics)
-            let blocks = launch.buffers.map { UnsafeMutableRawPointer(bitPattern: UInt(s.residency.address(of: $0)!))! }
-            let shadows = zip(launch.buffers, blocks).map { b, block -> Buffer in
-                let d = Buffer(dtype: b.dtype, count: b.count)
-                memcpy(d.pointer, block, b.byteCount)
-                return d
-            }
-            let shadow = Launch(buffers: shadows, ints: launch.ints, floats: launch.floats)
+            _ = try s.residency.preparePart(launch, access: access, statistics: statistics)
+            let shadow = Launch(buffers: Self.shadows(launch, s.residency).shadows, ints: launch.ints, floats: launch.floats)
             let extent = Int(launch.ints[k.parallelAxes]), stride = bytes / max(parts, 1)
             for c in 0..<parts {
                 code.code.runSplit(shadow, lo: extent * c / parts, hi: extent * (c + 1) / parts, partials: into + c * stride)
