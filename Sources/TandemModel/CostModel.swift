@@ -181,8 +181,14 @@ public struct KernelRun: Sendable {
     public var deviceOnlyBytes: Int
     /// Whether compiled code exists, per option that compiles (interpreter is always ready).
     public var code: [Placement: CodeState]
-    /// How many times this kernel structure has run in this process (amortises compiling).
+    /// How many times this kernel structure has run, in this process and (by the kernel
+    /// history) in earlier ones: amortises compiling, whose code outlives the process.
     public var previousRuns: Int
+    /// How many of `previousRuns` were in this process: amortises loading code from the disk
+    /// cache, paid once a process. Charged in full at every decision, a 233 µs load kept a heat
+    /// solver's 15 µs step kernel (cached on disk, run 119 times a run) in the interpreter at
+    /// 86 µs for good, 1.3-2x slower than forcing the CPU.
+    public var processRuns: Int = 0
 
     public init(points: Int, parallelPoints: Int, firstExtent: Int, splitChunks: Int, bytes: Int,
                 hostOnlyBytes: Int = 0, deviceOnlyBytes: Int = 0, code: [Placement: CodeState] = [:], previousRuns: Int = 0) {
@@ -325,7 +331,7 @@ public struct CostModel: Sendable {
                     + Double((placement == .cpu1 ? 1 : chunks) * run.calls) / Double(threads) * cpu.callSeconds
                 p.bound = memory >= compute ? "memory" : "compute"
                 p.compile = codeCost(run.code[placement] ?? run.code[.cpuAll] ?? .ready, compile: compileTime(f), load: cpu.loadSeconds,
-                                     previousRuns: run.previousRuns)
+                                     run: run)
             }
             // One chunk that runs in less time than waking a worker: the caller runs it.
             if placement != .cpuAll || chunks == 1, p.compute <= cpu.launchSeconds {
@@ -350,8 +356,7 @@ public struct CostModel: Sendable {
             // either: the same estimate as the CPU's) fault their pages in on a device on host memory.
             p.compute += Double(run.freshBytes) * (gpu.firstTouchSecondsPerByte ?? 0)
             p.bound = memory >= compute ? "memory" : "compute"
-            p.compile = codeCost(run.code[placement] ?? .missing, compile: gpu.compileSeconds, load: gpu.loadSeconds,
-                                 previousRuns: run.previousRuns)
+            p.compile = codeCost(run.code[placement] ?? .missing, compile: gpu.compileSeconds, load: gpu.loadSeconds, run: run)
         }
         return p
     }
@@ -374,11 +379,14 @@ public struct CostModel: Sendable {
         return link.latencySeconds + Double(bytes) / bw
     }
 
-    func codeCost(_ state: CodeState, compile: Double, load: Double, previousRuns: Int) -> Double {
+    /// What getting the code costs, amortised the ski-rental way over as many runs ahead as
+    /// behind: a compile over the kernel's runs in every process (its code is cached), a load
+    /// from the disk cache over its runs in this one (the next process loads it again).
+    func codeCost(_ state: CodeState, compile: Double, load: Double, run: KernelRun) -> Double {
         switch state {
         case .ready: 0
-        case .onDisk: load
-        case .missing: compile / Double(previousRuns + 1)
+        case .onDisk: load / Double(max(0, run.processRuns) + 1)
+        case .missing: compile / Double(run.previousRuns + 1)
         }
     }
 

@@ -128,6 +128,7 @@ extension Runtime {
                             firstExtent: k.kernel.rank > 0 ? launch.extent(0) : 1,
                             splitChunks: k.splitChunks, bytes: k.bytesAccessed, previousRuns: entry.runs)
         run.innerExtent = k.kernel.rank > 0 ? launch.extent(k.kernel.rank - 1) : 1
+        run.processRuns = entry.runs - entry.earlier
         if k.kernel.isSequence {
             // The runs of the innermost loop are each stage's own: priced as single points, a
             // sequence of two 130-point border copies was predicted 40-100 µs in the

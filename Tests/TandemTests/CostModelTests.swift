@@ -158,7 +158,7 @@ struct CostModelTests {
     }
 
     @Test("compiling is charged when the code is missing, amortised over earlier runs; a disk hit costs a load")
-    func compileAmortised() {
+    func compileAmortised() throws {
         let model = CostModel(profile: SyntheticProfiles.cpu())
         let f = KernelFeatures(Self.axpb)
         // axpb (a map) weighs its 6 body instructions: a quarter of the 0.1 s fixed, 0.075 s per 500.
@@ -167,9 +167,27 @@ struct CostModelTests {
         #expect(abs(model.predict(f, Self.run(1000, code: .missing), on: .cpuAll).compile - compile) < 1e-15)
         #expect(abs(model.predict(f, Self.run(1000, code: .missing, previousRuns: 9), on: .cpuAll).compile - compile / 10) < 1e-15)
         #expect(model.predict(f, Self.run(1000, code: .onDisk), on: .cpuAll).compile == 1e-3)
+        // A load is paid once a process: amortised over this process's runs, not earlier ones'.
+        var again = Self.run(1000, code: .onDisk, previousRuns: 50)
+        #expect(model.predict(f, again, on: .cpuAll).compile == 1e-3, "earlier processes' runs do not amortise this one's load")
+        again.processRuns = 3
+        #expect(abs(model.predict(f, again, on: .cpuAll).compile - 1e-3 / 4) < 1e-15)
+        // A kernel the interpreter runs a little slower than its loaded code (so one run saves
+        // less than the load), cached on disk, moves to the code once it keeps coming back in
+        // this process (charged the whole load at every decision, it stayed interpreted).
+        let options: [Placement] = [.interpreter, .cpu1, .cpuAll]
+        func choice(_ n: Int, _ code: CodeState, processRuns: Int) -> Placement {
+            var run = Self.run(n, code: code, previousRuns: processRuns)
+            run.processRuns = processRuns
+            return model.choose(model.predictAll(f, run, options: options)).placement
+        }
+        let n = try #require([10, 30, 100, 300, 1000, 3000, 10_000, 30_000].first {
+            choice($0, .ready, processRuns: 0) != .interpreter && choice($0, .onDisk, processRuns: 0) == .interpreter
+        })
+        let loadedAt = (0..<10_000).first { choice(n, .onDisk, processRuns: $0) != .interpreter }
+        #expect(loadedAt != nil && loadedAt! > 0)
         #expect(model.predict(f, Self.run(1000, code: .ready), on: .cpuAll).compile == 0)
         // A small kernel seen once stays in the interpreter; a large one is compiled at once.
-        let options: [Placement] = [.interpreter, .cpu1, .cpuAll]
         #expect(model.choose(model.predictAll(f, Self.run(1000, code: .missing), options: options)).placement == .interpreter)
         #expect(model.choose(model.predictAll(f, Self.run(10_000_000, code: .missing), options: options)).placement != .interpreter)
         // The small one moves to compiled code once it has come back often enough.
