@@ -35,7 +35,13 @@ public enum Overlap {
     public static func safe(read: FlatAccess, write: FlatAccess, extents: [Int]) -> Bool {
         if extents.contains(0) { return true }
         let axes = extents.indices.filter { extents[$0] > 1 }
-        if read.offset == write.offset && axes.allSatisfy({ read.strides[$0] == write.strides[$0] }) { return true }
+        // The same access reads each iteration's own element, which no other iteration writes
+        // only if no two iterations reach one element. (Without that condition two stacked
+        // slice updates, `q[1...] -= p[..<(-1)]` then `q[..<(-1)] -= p[1...]`, were one kernel
+        // whose second half read what its first wrote: interpreted in blocks, wrong.)
+        if read.offset == write.offset && axes.allSatisfy({ read.strides[$0] == write.strides[$0] }) && injective(write, extents: extents) {
+            return true
+        }
         if disjointBounds(read, write, extents) { return true }
         guard axes.allSatisfy({ read.strides[$0] == write.strides[$0] }) else { return false }
         // Same lattice: the sets meet iff offset difference = Σ a_k s_k with |a_k| < extent_k.
@@ -43,6 +49,19 @@ public enum Overlap {
             .sorted { $0.0 > $1.0 }
         var budget = 1_000_000
         return !representable(read.offset - write.offset, terms[...], &budget)
+    }
+
+    /// Whether no two iterations over `extents` reach the same element: the axes, by increasing
+    /// stride, each step past everything the finer ones reach (row-major views, stacked
+    /// halves a row apart). Sufficient, not necessary: an access it cannot show injective
+    /// counts as not (the safe answer).
+    public static func injective(_ a: FlatAccess, extents: [Int]) -> Bool {
+        var reach = 0
+        for (s, e) in extents.indices.filter({ extents[$0] > 1 }).map({ (abs(a.strides[$0]), extents[$0]) }).sorted(by: { $0.0 < $1.0 }) {
+            guard s > reach else { return false }
+            reach += s * (e - 1)
+        }
+        return true
     }
 
     private static func disjointBounds(_ a: FlatAccess, _ b: FlatAccess, _ extents: [Int]) -> Bool {

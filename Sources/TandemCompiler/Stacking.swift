@@ -64,8 +64,9 @@ public enum Stacking {
             for other in stacked.stores where other.buffer == store.buffer && other.access != store.access {
                 if !Overlap.safe(read: concrete(stacked.accesses[other.access]), write: w, extents: extents) { return nil }
             }
-            // The two halves of this store must not write the same elements.
-            if !Overlap.safe(read: w, write: w, extents: extents) { return nil }
+            // No two iterations (of one half or of the two) may write the same element: the
+            // store's access must be injective over the stacked domain.
+            if !Overlap.injective(w, extents: extents) { return nil }
         }
         var out = a
         out.kernel = stacked
