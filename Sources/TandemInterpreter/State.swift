@@ -70,7 +70,7 @@ struct State {
         laned = kernel.lanedReduction
         lanes = laned ? [Acc](repeating: Acc(), count: Kernel.reductionLanes * reductions.count) : []
         rows = eligible && !kernel.reductions.isEmpty ? RowKernel(kernel, launch, otherAccesses: otherAccesses) : nil
-        rowRegisters = rows.map { _ in RowKernel.Registers(count: kernel.instrs.count) }
+        rowRegisters = rows.map { RowKernel.Registers(count: $0.slotCount) }
     }
 
     func extent(_ a: Int) -> Int { Int(ints[a]) }
@@ -197,7 +197,7 @@ struct State {
                 }
                 let lane = laned ? (r % L) * n : 0
                 for (j, red) in reductions.enumerated() {
-                    let vf = regs.f + red.value * B, vi = regs.i + red.value * B
+                    let vf = regs.f + rows.slot[red.value] * B, vi = regs.i + rows.slot[red.value] * B
                     kept.withUnsafeMutableBufferPointer { kept in
                         if red.op == .sum && isFloat[j] {
                             // foldRun's float sum, one value a point, without a call a point.
@@ -232,7 +232,7 @@ struct State {
                     for j in 0..<n { accs[j] = kept[k * width + j] }
                 }
                 // The registers the epilogue reads, and the domain, as the row's last point left them.
-                for mi in read { self.regs[mi] = Value(f: regs.f[mi * B + k], i: regs.i[mi * B + k]) }
+                for mi in read { self.regs[mi] = Value(f: regs.f[rows.slot[mi] * B + k], i: regs.i[rows.slot[mi] * B + k]) }
                 domain[P] = extentE - 1
                 if stacked {
                     p[P - 2] = t + q / m
@@ -334,9 +334,10 @@ struct State {
     /// block. With `lanesFrom`, point v goes to lane `(v - lanesFrom) % 8`.
     private mutating func foldBlock(_ regs: RowKernel.Registers, at: Int, len: Int, from s: Int, lanesFrom: Int?) {
         let B = RowKernel.block, L = Kernel.reductionLanes, n = accs.count
+        let slot = rows!.slot
         for (j, r) in reductions.enumerated() {
             let isFloat = accIsFloat(j)
-            let vf = regs.f + r.value * B + at, vi = regs.i + r.value * B + at
+            let vf = regs.f + slot[r.value] * B + at, vi = regs.i + slot[r.value] * B + at
             if let from = lanesFrom {
                 for l in 0..<L {
                     // The block's first point in lane l: (s + k - from) % L == l.
@@ -354,8 +355,9 @@ struct State {
     /// reads the body's values at the last point).
     private mutating func keepRegisters(_ regs: RowKernel.Registers, at k: Int) {
         let B = RowKernel.block
+        let slot = rows!.slot
         for (m, instr) in instrs.enumerated() where !instr.epilogue {
-            self.regs[m] = Value(f: regs.f[m * B + k], i: regs.i[m * B + k])
+            self.regs[m] = Value(f: regs.f[slot[m] * B + k], i: regs.i[slot[m] * B + k])
         }
     }
 
