@@ -428,7 +428,7 @@ public enum Calibration {
         switch c {
         case .simple: 16
         case .divide, .sqrt: 16
-        case .transcendental, .erf, .pow, .remainder: 8
+        case .exp, .transcendental, .erf, .pow, .remainder: 8
         case .random: 1
         }
     }
@@ -441,7 +441,9 @@ public enum Calibration {
             case .simple: y = i % 2 == 0 ? y * S(0.999) : y + S(0.001)
             case .divide: y = S(1) / (y + S(1))
             case .sqrt: y = (y + S(1)).sqrt()
-            case .transcendental: y = (-y).exp()
+            case .exp: y = (-y).exp()
+            // The math library's: logs and cosines in turn (in [0.2, 1) throughout).
+            case .transcendental: y = i % 2 == 0 ? (y + S(1)).log() : y.cos()
             case .erf: y = y.erf()
             case .pow: y = (y + S(1)).pow(S(0.7))
             // Quotients near a thousand (an index-like `i * j % n`; fmod's time grows with them),

@@ -149,6 +149,7 @@ extension OpClassKey {
         case .simple: self = .simple
         case .divide: self = .divide
         case .sqrt: self = .sqrt
+        case .exp: self = .exp
         case .transcendental: self = .transcendental
         case .erf: self = .erf
         case .pow: self = .pow

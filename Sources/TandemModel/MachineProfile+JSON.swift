@@ -224,9 +224,9 @@ extension OpCosts {
     init?(json v: JSONValue) {
         guard let simple = v["simple"]?.double, let divide = v["divide"]?.double, let sqrt = v["sqrt"]?.double,
               let transcendental = v["transcendental"]?.double, let erf = v["erf"]?.double, let pow = v["pow"]?.double,
-              let remainder = v["remainder"]?.double, let random = v["random"]?.double else { return nil }
+              let remainder = v["remainder"]?.double, let random = v["random"]?.double, let exp = v["exp"]?.double else { return nil }
         self.init(simple: simple, divide: divide, sqrt: sqrt, transcendental: transcendental, erf: erf, pow: pow, remainder: remainder,
-                  random: random)
+                  random: random, exp: exp)
     }
 }
 

@@ -8,7 +8,7 @@
 ///     let t = CostModel(profile: profile).predict(features, run, on: .cpuAll)
 public struct MachineProfile: Codable, Sendable, Equatable {
     /// Bumped when the meaning of a field changes; older files are recalibrated.
-    public static let currentVersion = 9
+    public static let currentVersion = 10
 
     public var version: Int
     public var identity: MachineIdentity
@@ -57,13 +57,17 @@ extension MachineProfile {
             // rows): about twice what `tandem calibrate` measured (2026-12-05, AMD EPYC VM, two
             // cores, after rows were stacked, loads vectorised and exp moved to C: 2.8-3.1e-10 an
             // instruction, 0 an access, 3.3e-9 a transcendental, 4.0e-8 an erf), so a first run
-            // errs towards compiling. The calibration times exp; sin, cos and log are libm's,
-            // 10-20 ns, so the transcendental rate sits between. (The rates were 1e-9 an
+            // errs towards compiling. Exp is Tandem's own, in rows; log, sin, cos and the other
+            // transcendentals are libm's, called an element at a time: 2.8-3.6 and 19-21 ns
+            // (calibrated 2026-12-07, the same VM, a chain of logs and cosines; priced together
+            // at exp's rate, an Asian option's 50 fused steps were predicted at 54 ms
+            // interpreted, run in 458, and chosen over its compiled code). (The rates were 1e-9 an
             // instruction and 1e-9 an access, 3.6 and 5 times the interpreter's by then, and
             // 9e-8 a transcendental: fir_filter's first run compiled three kernels of 0.08-0.32 s
             // that it interprets in 0.07-0.14 s.)
             launchSeconds: 7e-5, chunkSeconds: 6.5e-7, interpreterSecondsPerInstruction: 5.5e-10,
-            interpreterOps: OpCosts(simple: 0, divide: 5e-10, sqrt: 3e-9, transcendental: 1.5e-8, erf: 8e-8, pow: 4e-8, remainder: 2e-8, random: 2.5e-9),
+            interpreterOps: OpCosts(simple: 0, divide: 5e-10, sqrt: 3e-9, transcendental: 3e-8, erf: 8e-8, pow: 4e-8, remainder: 2e-8, random: 2.5e-9,
+                                    exp: 6e-9),
             interpreterAccessSeconds: 2e-10,
             accessSeconds: 9.6e-11, loopSeconds: 1.4e-10, firstTouchSecondsPerByte: 3.3e-10, stridedAccessSeconds: 3.9e-10,
             // (a reduction's fold runs in loops over blocks since 2026-12-05: `tandem calibrate`
@@ -126,6 +130,10 @@ public struct OpCosts: Codable, Sendable, Equatable {
     public var simple: Double
     public var divide: Double
     public var sqrt: Double
+    /// Tandem's own exponential (vectorised in compiled code, a row function interpreted).
+    public var exp: Double
+    /// The math library's transcendentals (log, sin, cos, tanh, ...: scalar calls), measured on
+    /// a chain of logs and cosines.
     public var transcendental: Double
     public var erf: Double
     public var pow: Double
@@ -138,11 +146,13 @@ public struct OpCosts: Codable, Sendable, Equatable {
     /// vectorise everywhere.
     public var random: Double
 
+    /// `exp` defaults to `transcendental`.
     public init(simple: Double, divide: Double, sqrt: Double, transcendental: Double, erf: Double, pow: Double, remainder: Double,
-                random: Double) {
+                random: Double, exp: Double? = nil) {
         self.simple = simple
         self.divide = divide
         self.sqrt = sqrt
+        self.exp = exp ?? transcendental
         self.transcendental = transcendental
         self.erf = erf
         self.pow = pow
@@ -156,6 +166,7 @@ public struct OpCosts: Codable, Sendable, Equatable {
             case .simple: simple
             case .divide: divide
             case .sqrt: sqrt
+            case .exp: exp
             case .transcendental: transcendental
             case .erf: erf
             case .pow: pow
@@ -168,6 +179,7 @@ public struct OpCosts: Codable, Sendable, Equatable {
             case .simple: simple = newValue
             case .divide: divide = newValue
             case .sqrt: sqrt = newValue
+            case .exp: exp = newValue
             case .transcendental: transcendental = newValue
             case .erf: erf = newValue
             case .pow: pow = newValue
@@ -177,13 +189,13 @@ public struct OpCosts: Codable, Sendable, Equatable {
         }
     }
 
-    public static func uniform(_ s: Double) -> OpCosts { OpCosts(simple: s, divide: s, sqrt: s, transcendental: s, erf: s, pow: s, remainder: s, random: s) }
+    public static func uniform(_ s: Double) -> OpCosts { OpCosts(simple: s, divide: s, sqrt: s, transcendental: s, erf: s, pow: s, remainder: s, random: s, exp: s) }
 }
 
 /// The operation classes the model prices (mirrors `OpClass` of the IR, kept here so the profile
 /// file's keys do not depend on the IR's spelling).
 public enum OpClassKey: String, Codable, Sendable, CaseIterable {
-    case simple, divide, sqrt, transcendental, erf, pow, remainder, random
+    case simple, divide, sqrt, exp, transcendental, erf, pow, remainder, random
 }
 
 /// Streaming bandwidth for kernels whose bytes fit in `maxBytes` (a cache level).
@@ -416,7 +428,8 @@ public enum ProfileNumber: Equatable, Sendable {
 // so a field added to a struct and not here fails it.
 extension OpCosts {
     public var numbers: [(String, ProfileNumber)] {
-        [("simple", .double(simple)), ("divide", .double(divide)), ("sqrt", .double(sqrt)), ("transcendental", .double(transcendental)),
+        [("simple", .double(simple)), ("divide", .double(divide)), ("sqrt", .double(sqrt)), ("exp", .double(exp)),
+         ("transcendental", .double(transcendental)),
          ("erf", .double(erf)), ("pow", .double(pow)), ("remainder", .double(remainder)),
          ("random", .double(random))]
     }
