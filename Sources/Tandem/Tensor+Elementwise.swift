@@ -127,8 +127,14 @@ extension Tensor where Scalar: NumericTensorScalar {
     /// `self` raised to `exponent`; integers: exact with wrapping, negative exponents give 0
     /// (except for bases 1 and -1).
     public func pow(_ exponent: Tensor) -> Tensor { Tensor.binary(.pow, self, exponent, "power") }
-    /// `self` raised to a scalar exponent (see `pow(_:)` with a tensor).
-    public func pow(_ exponent: Scalar) -> Tensor { pow(Tensor(exponent)) }
+    /// `self` raised to a scalar exponent (see `pow(_:)` with a tensor). An exponent of 2 is
+    /// a multiply, as NumPy's `x ** 2` is: its bits (the exact square rounded once, where the
+    /// math library's `pow` can be an ulp off), and a sixth of the time (a `pow` call an element
+    /// made `x.pow(2).sum()` over a million elements 6x slower).
+    ///
+    ///     let x = Tensor<Double>([1.5, -2, 3])
+    ///     let y = x.pow(2)                 // [2.25, 4, 9], computed as x * x
+    public func pow(_ exponent: Scalar) -> Tensor { exponent == 2 ? self * self : pow(Tensor(exponent)) }
     /// `self * self`.
     public func squared() -> Tensor { self * self }
 

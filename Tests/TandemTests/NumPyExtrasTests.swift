@@ -299,4 +299,17 @@ struct NumPyExtrasTests {
         #expect(try xe2.scalars == [1, 2.666666666666667, 4.333333333333334, 6])
         #expect(try ye2.scalars == [1.5, 3, 4.5, 6])
     }
+
+    @Test("x.pow(2) is a multiply, NumPy's x ** 2 bit for bit (doubles, floats, wrapping integers); pow itself within an ulp")
+    func powTwo() throws {
+        let x = Tensor<Double>.uniform([1000], seed: 9, in: -1e3...1e3)
+        let xs = try x.scalars(), squares = try x.pow(2).scalars(), viaPow = try x.pow(Tensor(2.0)).scalars()
+        #expect(squares.map(\.bitPattern) == xs.map { ($0 * $0).bitPattern })
+        #expect(zip(squares, viaPow).allSatisfy { abs($0 - $1) <= $0.ulp })
+        #expect(!Tandem.kernelIR(x.pow(2)).contains("pow"), "\(Tandem.kernelIR(x.pow(2)))")
+        let f = Tensor<Float>.uniform([1000], seed: 9, in: -30...30)
+        #expect(try f.pow(2).scalars().map(\.bitPattern) == (try f.scalars()).map { ($0 * $0).bitPattern })
+        let i = Tensor<Int32>([3, -7, 46341, Int32.max])
+        #expect(try i.pow(2).scalars() == (try i.pow(Tensor(Int32(2))).scalars()))
+    }
 }
