@@ -28,6 +28,7 @@ final class KernelBuilder {
     private var floats: [Double] = []
     private var floatIndex: [UInt64: Int] = [:]
     private var intIndex: [Int64: Int] = [:]
+    private var seedIndex: [Int64: Int] = [:]
     @exclusivity(unchecked) private(set) var reductions: [Reduction] = []
     @exclusivity(unchecked) private(set) var stores: [Store] = []
     @exclusivity(unchecked) private(set) var fused: [String] = []
@@ -91,7 +92,7 @@ final class KernelBuilder {
         case .uniform(let seed, let lo, let hi):
             note(node, "uniform")
             let a = accessID(flat(map, node.shape))
-            return emit(Instr(.uniform(access: a, seed: intParam(Int64(bitPattern: seed)),
+            return emit(Instr(.uniform(access: a, seed: seedParam(Int64(bitPattern: seed)),
                                        lo: floatParam(lo), hi: floatParam(hi)), node.dtype))
         case .iota(let start, let step):
             note(node, "iota")
@@ -205,6 +206,15 @@ final class KernelBuilder {
         accesses.append(a)
         accessIndex[a] = accesses.count - 1
         return accesses.count - 1
+    }
+
+    /// A seed's parameter: shared only with equal seeds, never with another int (a plan
+    /// reused for a fresh seed writes the new seed there, `PlanCache`).
+    private func seedParam(_ v: Int64) -> Int {
+        if let i = seedIndex[v] { return i }
+        scalarInts.append(v)
+        seedIndex[v] = scalarInts.count - 1
+        return scalarInts.count - 1
     }
 
     private func intParam(_ v: Int64) -> Int {

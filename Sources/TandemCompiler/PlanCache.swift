@@ -49,6 +49,9 @@ public final class PlanCache {
         /// For each kernel, for each float parameter: the constant class it carries (its value
         /// is that class's value in the graph being bound), or nil for a value of the key.
         var floatSources: [[Int?]]
+        /// For each kernel: its seed parameters (`Kernel.seedParams`) and the seed class each
+        /// carries.
+        var seedSources: [[(param: Int, seed: Int)]] = []
     }
 
     /// A template behind a reference: a hit takes one reference from the table, not a copy of
@@ -93,12 +96,14 @@ public final class PlanCache {
         guard nodes.count <= PlanCache.maxNodes else {
             return (Planner(sequences: sequences).plan(roots: roots, nodes: nodes, epoch: epoch), false)
         }
-        var (words, constants) = PlanCache.key(roots: roots, nodes: nodes, epoch: epoch)
+        var (words, constants, seeds) = PlanCache.key(roots: roots, nodes: nodes, epoch: epoch)
         words.append(sequences ? -102 : -103)
         let key = Key(words)
-        if let e = entries[key] { return (PlanCache.bind(e.template, nodes, constants: constants, members: bindMembers, scratch: &scratch), true) }
+        if let e = entries[key] {
+            return (PlanCache.bind(e.template, nodes, constants: constants, seeds: seeds, members: bindMembers, scratch: &scratch), true)
+        }
         let plan = Planner(sequences: sequences).plan(roots: roots, nodes: nodes, epoch: epoch)
-        if let t = PlanCache.template(plan, nodes: nodes, epoch: epoch, constants: constants) {
+        if let t = PlanCache.template(plan, nodes: nodes, epoch: epoch, constants: constants, seeds: seeds) {
             if entries.count >= PlanCache.maxEntries { entries.removeAll() }
             entries[key] = Entry(t)
         }
@@ -118,10 +123,13 @@ public final class PlanCache {
     /// No dictionary or set is made for a small graph (a small step's key cost twice its
     /// planning-free rest in their allocations and hashing): a buffer's first node is marked on
     /// the buffer, and constants are searched in a list until there are many of them.
-    static func key(roots: [Node], nodes: [Node], epoch: UInt64) -> (key: [Int], constants: [UInt64]) {
+    static func key(roots: [Node], nodes: [Node], epoch: UInt64) -> (key: [Int], constants: [UInt64], seeds: [UInt64]) {
         var w: [Int] = []
         w.reserveCapacity(nodes.count * 10 + roots.count + 1)
         var constants: [UInt64] = []
+        // Seeds of uniforms, by class as constants are: a Monte Carlo step draws with a fresh
+        // seed each time, and keyed by value its graph was planned anew every step.
+        var seeds: [UInt64] = []
         var classOf: [UInt64: Int] = [:]          // only past `linearConstants`
         var otherFloats: [UInt64] = []
         for (i, node) in nodes.enumerated() {
@@ -166,7 +174,7 @@ public final class PlanCache {
                 }
             case .uniform(let seed, let lo, let hi):
                 w.append(-3)
-                w.append(Int(bitPattern: UInt(seed)))
+                if let c = seeds.firstIndex(of: seed) { w.append(c) } else { w.append(seeds.count); seeds.append(seed) }
                 w.append(Int(bitPattern: UInt(lo.bitPattern)))
                 w.append(Int(bitPattern: UInt(hi.bitPattern)))
                 otherFloats.append(lo.bitPattern)
@@ -228,7 +236,7 @@ public final class PlanCache {
             w.append(-101)
             for c in constants { w.append(Int(bitPattern: UInt(c))) }
         }
-        return (w, constants)
+        return (w, constants, seeds)
     }
 
     // Helpers of `key` that take the words `inout`: nested functions capturing them made every
@@ -252,7 +260,7 @@ public final class PlanCache {
 
     /// The plan with its buffers and nodes replaced by positions; nil when a buffer or member
     /// of it cannot be named that way (then the graph is not cached).
-    static func template(_ plan: Plan, nodes: [Node], epoch: UInt64, constants: [UInt64]) -> Template? {
+    static func template(_ plan: Plan, nodes: [Node], epoch: UInt64, constants: [UInt64], seeds: [UInt64] = []) -> Template? {
         func index(_ n: Node) -> Int? { Planner.position(n, epoch: epoch) }
         var refs: [ObjectIdentifier: BufferRef] = [:]
         for (i, n) in nodes.enumerated() {
@@ -276,6 +284,14 @@ public final class PlanCache {
             // A float parameter equal to a constant class carries it (the key made sure no
             // other float parameter has that value, or holds the values themselves).
             t.floatSources.append(k.launch.floats.map { classOf[$0.bitPattern] })
+            // Each seed parameter holds one of the graph's seeds (a parameter of its own,
+            // `KernelBuilder.seedParam`); one that does not is not replayed.
+            var sources: [(param: Int, seed: Int)] = []
+            for p in k.kernel.seedParams {
+                guard p < k.launch.ints.count, let c = seeds.firstIndex(of: UInt64(bitPattern: k.launch.ints[p])) else { return nil }
+                sources.append((p, c))
+            }
+            t.seedSources.append(sources)
             t.kernelBuffers.append(k.launch.buffers.map(ref))
             var members: [Int] = []
             for id in k.memberIDs {
@@ -311,7 +327,8 @@ public final class PlanCache {
     }
 
     /// The recorded plan with this graph's buffers and nodes bound in.
-    static func bind(_ t: Template, _ nodes: [Node], constants: [UInt64], members: Bool = true, scratch fresh: inout [Buffer?]) -> Plan {
+    static func bind(_ t: Template, _ nodes: [Node], constants: [UInt64], seeds: [UInt64] = [], members: Bool = true,
+                     scratch fresh: inout [Buffer?]) -> Plan {
         while fresh.count < t.fresh.count { fresh.append(nil) }
         defer { for s in t.fresh.indices { fresh[s] = nil } }
         func buffer(_ r: BufferRef) -> Buffer {
@@ -330,6 +347,7 @@ public final class PlanCache {
             for (j, source) in t.floatSources[k].enumerated() {
                 if let c = source { plan.kernels[k].launch.floats[j] = Double(bitPattern: constants[c]) }
             }
+            for (p, c) in t.seedSources[k] { plan.kernels[k].launch.ints[p] = Int64(bitPattern: seeds[c]) }
             if members { plan.kernels[k].memberIDs = Set(t.kernelMembers[k].map { nodes[$0].id }) }
         }
         plan.realized = t.realized.map { (nodes[$0.node], buffer($0.buffer)) }

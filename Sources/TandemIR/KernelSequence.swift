@@ -23,6 +23,15 @@ public struct Stage: Hashable, Sendable {
 }
 
 extension Kernel {
+    /// The int parameters read as the seeds of counter-based uniforms, stages' included (at
+    /// their offsets): a plan reused for other seeds writes them (`PlanCache`).
+    public var seedParams: [Int] {
+        if isSequence { return stages.flatMap { s in s.kernel.seedParams.map { $0 + s.intOffset } } }
+        var out: [Int] = []
+        for instr in instrs { if case .uniform(_, let seed, _, _) = instr.op, !out.contains(seed) { out.append(seed) } }
+        return out
+    }
+
     /// A kernel that runs `stages` one after the other, each over its whole domain before the
     /// next starts, in one launch on one worker: the small kernels of a time step that cannot be
     /// fused (a stencil and the boundary writes that read what it wrote, several small

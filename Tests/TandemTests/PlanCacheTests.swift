@@ -116,6 +116,32 @@ struct PlanCacheTests {
         #expect(cache.count == 7)
     }
 
+    @Test("a fresh seed every step (a Monte Carlo loop) reuses the plan with the new seed; equal seeds stay one class")
+    func changingSeeds() throws {
+        let cache = PlanCache()
+        var x = Tensor<Double>.zeros([96])
+        try x.flush()
+        var eager = try x.scalars
+        var hits = 0
+        for step in 0..<12 {
+            // Two draws a step; at step 5 their seeds are equal (another class pattern).
+            let s1 = UInt64(1000 + 2 * step), s2 = step == 5 ? s1 : UInt64(1001 + 2 * step)
+            let u1 = Tensor<Double>.uniform([96], seed: s1), u2 = Tensor<Double>.uniform([96], seed: s2, in: -1...1)
+            x = x + select(u1 .< 0.5, u2, -u2) * 0.5
+            // The same draws as values of their own (reading u1 and u2 would store them, and
+            // x's graph would read stored buffers, not uniforms).
+            let d1 = try Tensor<Double>.uniform([96], seed: s1).scalars, d2 = try Tensor<Double>.uniform([96], seed: s2, in: -1...1).scalars
+            eager = (0..<96).map { eager[$0] + (d1[$0] < 0.5 ? d2[$0] : -d2[$0]) * 0.5 }
+            let (plan, hit) = cache.plan(roots: [x.node])
+            if hit { hits += 1 }
+            let same = PlanCacheTests.samePlan(plan, Planner().plan(roots: [x.node]))
+            #expect(same, "step \(step): the replayed plan's launches differ from the planner's (seeds)")
+            try x.flush()
+            #expect(try x.scalars == eager, "step \(step)")
+        }
+        #expect(hits >= 9, "\(hits) hits of 12")
+    }
+
     @Test("a constant that changes every step reuses the plan with its new value; one equal to a uniform bound does not share it")
     func changingConstants() throws {
         let cache = PlanCache()
