@@ -33,6 +33,8 @@ public enum Tandem {
                               profile: { Calibration.profileForRuntime(workers: Tandem.runtime.executor.workers) })
         // Kernel runs count across processes, so a compile is amortised over a kernel's life.
         runtime.kernelHistory = KernelHistory(path: cpu.cache.directory + "/kernel-history")
+        // And what their runs measured against the profile's predictions (`KernelFactorStore`).
+        runtime.kernelFactorStore = KernelFactorStore(path: cpu.cache.directory + "/kernel-factors")
         atexit { Tandem.runtime.saveKernelHistory() }
         // Background compiles still pending finish in processes of their own after exit, so the
         // next run finds the code (`Runtime.finishBackgroundCompilesAfterExit`): a detached

@@ -48,6 +48,9 @@ public struct KernelFactors: Sendable {
     private var trials: [Tried: (calls: Int, next: Int, interval: Int)] = [:]
     /// Kernels whose first run was seen (and not learned from).
     private var warmed: Set<Kernel> = []
+    /// Each kernel's first run, by placement (log error): not learned from here, but kept for
+    /// the next process when it stays the kernel's only run (`persistable`).
+    private var firstRuns: [Kernel: [Placement: Double]] = [:]
 
     private struct Tried: Hashable {
         let kernel: Kernel
@@ -74,15 +77,42 @@ public struct KernelFactors: Sendable {
         guard predicted >= RateCorrections.minimumPredicted, measured >= KernelFactors.minimumSeconds,
               predicted.isFinite, measured.isFinite else { return }
         if warmed.count >= KernelFactors.maxKernels { warmed.removeAll() }
-        guard !warmed.insert(kernel).inserted else { return }
-        if table.count >= KernelFactors.maxKernels && table[kernel] == nil { table.removeAll() }
         let bound = log(KernelFactors.limit)
         let error = min(bound, max(-bound, log(measured / predicted)))
+        guard !warmed.insert(kernel).inserted else {
+            if firstRuns.count < KernelFactors.maxKernels { firstRuns[kernel, default: [:]][placement] = error }
+            return
+        }
+        if table.count >= KernelFactors.maxKernels && table[kernel] == nil { table.removeAll() }
         if let old = table[kernel]?[placement] {
             table[kernel]![placement] = old + KernelFactors.weight * (error - old)
         } else {
             table[kernel, default: [:]][placement] = error
         }
+    }
+
+    /// Starts `kernel` from factors an earlier process learned (`KernelFactorStore`), where this
+    /// one has none: its next run here is learned from (moving them half way), not skipped as
+    /// a first run.
+    public mutating func seed(_ kernel: Kernel, _ factors: [Placement: Double]) {
+        guard !factors.isEmpty else { return }
+        if table.count >= KernelFactors.maxKernels && table[kernel] == nil { table.removeAll() }
+        let bound = log(KernelFactors.limit)
+        for (p, f) in factors where f > 0 && f.isFinite && table[kernel]?[p] == nil {
+            table[kernel, default: [:]][p] = min(bound, max(-bound, log(f)))
+        }
+        if warmed.count >= KernelFactors.maxKernels { warmed.removeAll() }
+        warmed.insert(kernel)
+    }
+
+    /// What a later process should start from: every factor learned, and the first run of a
+    /// placement that taught no factor (a kernel run once a program), as ratios.
+    public func persistable() -> [Kernel: [Placement: Double]] {
+        var out = table.mapValues { $0.mapValues { exp($0) } }
+        for (kernel, runs) in firstRuns {
+            for (p, e) in runs where out[kernel]?[p] == nil { out[kernel, default: [:]][p] = exp(e) }
+        }
+        return out
     }
 
     /// Whether `kernel` should run on `placement` now to measure it: true the first time asked

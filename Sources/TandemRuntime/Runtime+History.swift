@@ -25,6 +25,10 @@ extension Runtime {
             }
         }
         saveCompileRate(beside: kernelHistory.path)
+        if let store = kernelFactorStore {
+            for (kernel, factors) in kernelFactors.withLock({ $0.persistable() }) { store.keep(kernel, factors) }
+            store.save()
+        }
         return kernelHistory.save()
     }
 

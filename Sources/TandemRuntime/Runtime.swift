@@ -160,6 +160,9 @@ public final class Runtime: @unchecked Sendable {
     /// Runs of each kernel across processes (`Tandem` sets it to the cache folder's file and
     /// saves it at exit); nil counts this process's runs only.
     public var kernelHistory: KernelHistory?
+    /// Kernels' measured factors across processes (`KernelFactorStore`): read at a kernel's
+    /// first decision in this process, written at exit with the history.
+    public var kernelFactorStore: KernelFactorStore?
 
     /// The compile rate measured by earlier processes (`compile-rate` beside the kernel history,
     /// seconds per instruction), read once. A second run of a program otherwise priced its

@@ -1,0 +1,117 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Foundation
+import Synchronization
+import TandemIR
+import TandemModel
+
+/// What kernels' runs measured against their predictions, across processes: `kernel-factors` in
+/// the cache folder, one line `<SHA-256 of the structure> <placement> <factor>` per kernel and
+/// host placement (the factor as measured / predicted by the profile alone).
+///
+/// `KernelFactors` learns within a process, and not from a kernel's first run (it writes pages
+/// never touched and finds its inputs out of cache); a kernel run once a program (an
+/// initialisation, a final reduction) taught nothing, and every run of the program placed it
+/// by the profile alone however far off that was. Here the factors a process learned are kept,
+/// and so is the first run's ratio of a kernel that ran only once (for such a kernel the first
+/// run is every run); the next process starts from them (`Runtime.decide`).
+///
+/// The file only steers placement: a missing, corrupt or oversized one counts as empty, values
+/// are clamped to `KernelFactors.limit`, and it is read once (at most `maxBytes`, never through
+/// a link) and written at exit to a private temporary file renamed over it, merged with what
+/// other processes wrote meanwhile (this process's values win).
+public final class KernelFactorStore: Sendable {
+    public let path: String
+    public static let maxBytes = 1 << 20
+    /// Most lines kept (the latest written first).
+    public static let maxEntries = 4096
+
+    struct Entry: Hashable {
+        let key: String
+        let placement: Placement
+    }
+
+    private struct State {
+        var table: [Entry: Double]? = nil          // log factors, once read
+        var added: [Entry: Double] = [:]
+    }
+    private let state = Mutex(State())
+
+    public init(path: String) { self.path = path }
+
+    /// The placements a factor is kept for (those `KernelFactors` learns).
+    static let placements: [Placement] = [.interpreter, .cpu1, .cpuAll]
+
+    /// The saved factors of `kernel`, by placement (empty when none).
+    public func factors(_ kernel: Kernel) -> [Placement: Double] {
+        let key = KernelHistory.key(kernel)
+        return state.withLock { s in
+            if s.table == nil { s.table = KernelFactorStore.read(path) }
+            var out: [Placement: Double] = [:]
+            for p in KernelFactorStore.placements {
+                if let v = s.added[Entry(key: key, placement: p)] ?? s.table![Entry(key: key, placement: p)] { out[p] = Foundation.exp(v) }
+            }
+            return out
+        }
+    }
+
+    /// Keeps `factors` (by placement, as ratios) for `kernel`, to be written at `save`.
+    public func keep(_ kernel: Kernel, _ factors: [Placement: Double]) {
+        guard !factors.isEmpty else { return }
+        let key = KernelHistory.key(kernel), bound = Foundation.log(KernelFactors.limit)
+        state.withLock { s in
+            for (p, f) in factors where KernelFactorStore.placements.contains(p) && f.isFinite && f > 0 {
+                s.added[Entry(key: key, placement: p)] = min(bound, max(-bound, Foundation.log(f)))
+            }
+        }
+    }
+
+    /// Writes the file, merged with its current contents (at exit). False when it could not be.
+    @discardableResult
+    public func save() -> Bool {
+        state.withLock { s in
+            guard !s.added.isEmpty else { return true }
+            var merged = KernelFactorStore.read(path)
+            for (e, v) in s.added { merged[e] = v }
+            if merged.count > KernelFactorStore.maxEntries {
+                // This process's first, then the others in the file's order (arbitrary but fixed).
+                var kept = s.added
+                for (e, v) in merged where kept.count < KernelFactorStore.maxEntries && kept[e] == nil { kept[e] = v }
+                merged = kept
+            }
+            var text = ""
+            for (e, v) in merged.sorted(by: { ($0.key.key, $0.key.placement.rawValue) < ($1.key.key, $1.key.placement.rawValue) }) {
+                text += "\(e.key) \(e.placement.rawValue) \(String(format: "%.6f", v))\n"
+            }
+            let bytes = Array(text.utf8)
+            let tmp = "\(path).\(getpid()).tmp"
+            unlink(tmp)
+            let fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600)
+            guard fd >= 0 else { return false }
+            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress, bytes.count) }
+            close(fd)
+            guard n == bytes.count, rename(tmp, path) == 0 else { unlink(tmp); return false }
+            (s.table, s.added) = (merged, [:])
+            return true
+        }
+    }
+
+    /// The file's lines as log factors; malformed lines are skipped, an unreadable, oversized or
+    /// linked file is empty.
+    static func read(_ path: String) -> [Entry: Double] {
+        guard let bytes = KernelHistory.readBytes(path), bytes.count <= maxBytes else { return [:] }
+        var out: [Entry: Double] = [:]
+        let bound = Foundation.log(KernelFactors.limit)
+        for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n") {
+            let f = line.split(separator: " ")
+            guard f.count == 3, f[0].count == 64, f[0].allSatisfy(\.isHexDigit),
+                  let p = Placement(rawValue: String(f[1])), placements.contains(p),
+                  let v = Double(f[2]), v.isFinite else { continue }
+            out[Entry(key: String(f[0]).lowercased(), placement: p)] = min(bound, max(-bound, v))
+        }
+        return out
+    }
+}
