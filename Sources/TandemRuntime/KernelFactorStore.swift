@@ -1,8 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Foundation
 import Synchronization
 import TandemIR
@@ -86,14 +81,7 @@ public final class KernelFactorStore: Sendable {
             for (e, v) in merged.sorted(by: { ($0.key.key, $0.key.placement.rawValue) < ($1.key.key, $1.key.placement.rawValue) }) {
                 text += "\(e.key) \(e.placement.rawValue) \(String(format: "%.6f", v))\n"
             }
-            let bytes = Array(text.utf8)
-            let tmp = "\(path).\(getpid()).tmp"
-            unlink(tmp)
-            let fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600)
-            guard fd >= 0 else { return false }
-            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress, bytes.count) }
-            close(fd)
-            guard n == bytes.count, rename(tmp, path) == 0 else { unlink(tmp); return false }
+            guard KernelHistory.replace(path, with: Array(text.utf8)) else { return false }
             (s.table, s.added) = (merged, [:])
             return true
         }

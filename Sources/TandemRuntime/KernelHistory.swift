@@ -171,16 +171,23 @@ public final class KernelHistory: Sendable {
                 bytes = KernelHistory.lines(merged)
                 table = merged
             }
-            let tmp = "\(path).\(getpid()).tmp"
-            unlink(tmp)
-            let fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600)
-            guard fd >= 0 else { return false }
-            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress, bytes.count) }
-            close(fd)
-            guard n == bytes.count, rename(tmp, path) == 0 else { unlink(tmp); return false }
+            guard KernelHistory.replace(path, with: bytes) else { return false }
             (s.added, s.table, s.file) = ([:], table, table == nil ? bytes : nil)
             return true
         }
+    }
+
+    /// Writes `bytes` to a private temporary file beside `path` (created anew, never through a
+    /// link) and renames it over `path`: readers see the old file or the new one, whole.
+    static func replace(_ path: String, with bytes: [UInt8]) -> Bool {
+        let tmp = "\(path).\(getpid()).tmp"
+        unlink(tmp)
+        let fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600)
+        guard fd >= 0 else { return false }
+        let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress, bytes.count) }
+        close(fd)
+        guard n == bytes.count, rename(tmp, path) == 0 else { unlink(tmp); return false }
+        return true
     }
 
     /// `text` (lines `<64 hex digits> <runs>` in increasing key order, as `save` writes them)
