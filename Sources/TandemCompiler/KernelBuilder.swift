@@ -210,17 +210,15 @@ final class KernelBuilder {
 
     /// A seed's parameter: shared only with equal seeds, never with another int (a plan
     /// reused for a fresh seed writes the new seed there, `PlanCache`).
-    private func seedParam(_ v: Int64) -> Int {
-        if let i = seedIndex[v] { return i }
-        scalarInts.append(v)
-        seedIndex[v] = scalarInts.count - 1
-        return scalarInts.count - 1
-    }
+    private func seedParam(_ v: Int64) -> Int { scalarInt(v, &seedIndex) }
 
-    private func intParam(_ v: Int64) -> Int {
-        if let i = intIndex[v] { return i }
+    private func intParam(_ v: Int64) -> Int { scalarInt(v, &intIndex) }
+
+    /// The scalar int parameter holding `v`, shared with the earlier ones of `index`.
+    private func scalarInt(_ v: Int64, _ index: inout [Int64: Int]) -> Int {
+        if let i = index[v] { return i }
         scalarInts.append(v)
-        intIndex[v] = scalarInts.count - 1
+        index[v] = scalarInts.count - 1
         return scalarInts.count - 1
     }
 

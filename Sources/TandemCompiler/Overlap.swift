@@ -39,11 +39,10 @@ public enum Overlap {
         // only if no two iterations reach one element. (Without that condition two stacked
         // slice updates, `q[1...] -= p[..<(-1)]` then `q[..<(-1)] -= p[1...]`, were one kernel
         // whose second half read what its first wrote: interpreted in blocks, wrong.)
-        if read.offset == write.offset && axes.allSatisfy({ read.strides[$0] == write.strides[$0] }) && injective(write, extents: extents) {
-            return true
-        }
+        let sameLattice = axes.allSatisfy { read.strides[$0] == write.strides[$0] }
+        if read.offset == write.offset && sameLattice && injective(write, extents: extents) { return true }
         if disjointBounds(read, write, extents) { return true }
-        guard axes.allSatisfy({ read.strides[$0] == write.strides[$0] }) else { return false }
+        guard sameLattice else { return false }
         // Same lattice: the sets meet iff offset difference = Σ a_k s_k with |a_k| < extent_k.
         let terms = axes.map { (abs(write.strides[$0]), extents[$0]) }.filter { $0.0 != 0 }
             .sorted { $0.0 > $1.0 }

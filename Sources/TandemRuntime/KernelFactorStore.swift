@@ -21,7 +21,7 @@ import TandemModel
 public final class KernelFactorStore: Sendable {
     public let path: String
     public static let maxBytes = 1 << 20
-    /// Most lines kept (the latest written first).
+    /// Most lines kept (this process's first, when there are more).
     public static let maxEntries = 4096
 
     struct Entry: Hashable {
@@ -40,10 +40,10 @@ public final class KernelFactorStore: Sendable {
     /// The placements a factor is kept for (those `KernelFactors` learns).
     static let placements: [Placement] = [.interpreter, .cpu1, .cpuAll]
 
-    /// The saved factors of `kernel`, by placement (empty when none).
-    public func factors(_ kernel: Kernel) -> [Placement: Double] {
-        let key = KernelHistory.key(kernel)
-        return state.withLock { s in
+    /// The saved factors of the kernel whose `KernelHistory` key is `key`, by placement (empty
+    /// when none). Keyed as the history keys it, so the structure is hashed once a process.
+    public func factors(key: String) -> [Placement: Double] {
+        state.withLock { s in
             if s.table == nil { s.table = KernelFactorStore.read(path) }
             var out: [Placement: Double] = [:]
             for p in KernelFactorStore.placements {
@@ -53,13 +53,13 @@ public final class KernelFactorStore: Sendable {
         }
     }
 
-    /// Keeps `factors` (by placement, as ratios) for `kernel`, to be written at `save`.
-    public func keep(_ kernel: Kernel, _ factors: [Placement: Double]) {
+    /// Keeps `factors` (by placement, as ratios) for the kernel whose `KernelHistory` key is
+    /// `key`, to be written at `save`.
+    public func keep(key: String, _ factors: [Placement: Double]) {
         guard !factors.isEmpty else { return }
-        let key = KernelHistory.key(kernel), bound = Foundation.log(KernelFactors.limit)
         state.withLock { s in
             for (p, f) in factors where KernelFactorStore.placements.contains(p) && f.isFinite && f > 0 {
-                s.added[Entry(key: key, placement: p)] = min(bound, max(-bound, Foundation.log(f)))
+                s.added[Entry(key: key, placement: p)] = KernelFactors.bounded(Foundation.log(f))
             }
         }
     }
@@ -92,13 +92,12 @@ public final class KernelFactorStore: Sendable {
     static func read(_ path: String) -> [Entry: Double] {
         guard let bytes = KernelHistory.readBytes(path), bytes.count <= maxBytes else { return [:] }
         var out: [Entry: Double] = [:]
-        let bound = Foundation.log(KernelFactors.limit)
         for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n") {
             let f = line.split(separator: " ")
             guard f.count == 3, f[0].count == 64, f[0].allSatisfy(\.isHexDigit),
                   let p = Placement(rawValue: String(f[1])), placements.contains(p),
                   let v = Double(f[2]), v.isFinite else { continue }
-            out[Entry(key: String(f[0]).lowercased(), placement: p)] = min(bound, max(-bound, v))
+            out[Entry(key: String(f[0]).lowercased(), placement: p)] = KernelFactors.bounded(v)
         }
         return out
     }

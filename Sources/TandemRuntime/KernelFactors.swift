@@ -77,8 +77,7 @@ public struct KernelFactors: Sendable {
         guard predicted >= RateCorrections.minimumPredicted, measured >= KernelFactors.minimumSeconds,
               predicted.isFinite, measured.isFinite else { return }
         if warmed.count >= KernelFactors.maxKernels { warmed.removeAll() }
-        let bound = log(KernelFactors.limit)
-        let error = min(bound, max(-bound, log(measured / predicted)))
+        let error = KernelFactors.bounded(log(measured / predicted))
         guard !warmed.insert(kernel).inserted else {
             if firstRuns.count < KernelFactors.maxKernels { firstRuns[kernel, default: [:]][placement] = error }
             return
@@ -97,9 +96,8 @@ public struct KernelFactors: Sendable {
     public mutating func seed(_ kernel: Kernel, _ factors: [Placement: Double]) {
         guard !factors.isEmpty else { return }
         if table.count >= KernelFactors.maxKernels && table[kernel] == nil { table.removeAll() }
-        let bound = log(KernelFactors.limit)
         for (p, f) in factors where f > 0 && f.isFinite && table[kernel]?[p] == nil {
-            table[kernel, default: [:]][p] = min(bound, max(-bound, log(f)))
+            table[kernel, default: [:]][p] = KernelFactors.bounded(log(f))
         }
         if warmed.count >= KernelFactors.maxKernels { warmed.removeAll() }
         warmed.insert(kernel)
@@ -127,6 +125,12 @@ public struct KernelFactors: Sendable {
         t.interval *= 2
         t.next = t.calls + t.interval
         return true
+    }
+
+    /// A factor's log kept within 1/limit ... limit.
+    static func bounded(_ logFactor: Double) -> Double {
+        let bound = log(KernelFactors.limit)
+        return min(bound, max(-bound, logFactor))
     }
 
     /// Asks between the first trial of a placement and the second (the interval doubles).

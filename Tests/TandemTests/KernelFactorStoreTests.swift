@@ -41,27 +41,28 @@ struct KernelFactorStoreTests {
         var b = a
         b.instrs[1] = Instr(.literal(.float(3)), .float64)
         let first = KernelFactorStore(path: path)
-        first.keep(a, [.interpreter: 6, .cpu1: 0.5, .cuda: 3])
+        let ka = KernelHistory.key(a), kb = KernelHistory.key(b)
+        first.keep(key: ka, [.interpreter: 6, .cpu1: 0.5, .cuda: 3])
         #expect(first.save())
         var st = stat()
         #expect(stat(path, &st) == 0 && st.st_mode & 0o777 == 0o600)
         let second = KernelFactorStore(path: path)
-        let got = second.factors(a)
+        let got = second.factors(key: ka)
         #expect(got.count == 2 && abs(got[.interpreter]! - 6) < 1e-4 && abs(got[.cpu1]! - 0.5) < 1e-5, "\(got)")
-        second.keep(b, [.cpuAll: 1e9])                       // clamped to the limit
+        second.keep(key: kb, [.cpuAll: 1e9])                       // clamped to the limit
         #expect(second.save())
         let third = KernelFactorStore(path: path)
-        #expect(abs(third.factors(b)[.cpuAll]! - KernelFactors.limit) < 1e-3)
-        #expect(third.factors(a).count == 2, "the first process's kept")
+        #expect(abs(third.factors(key: kb)[.cpuAll]! - KernelFactors.limit) < 1e-3)
+        #expect(third.factors(key: ka).count == 2, "the first process's kept")
         // Damage: junk lines are skipped, the good ones still read.
         var text = try String(contentsOfFile: path, encoding: .utf8)
         text = "junk\n" + text + "zz 1 2\n\(KernelHistory.key(a)) nowhere 1.0\n\(KernelHistory.key(a)) cpu-1 nan\n"
         try text.write(toFile: path, atomically: false, encoding: .utf8)
-        #expect(KernelFactorStore(path: path).factors(a).count == 2)
+        #expect(KernelFactorStore(path: path).factors(key: ka).count == 2)
         // A link is not followed.
         let link = dir + "/linked"
         #expect(symlink(path, link) == 0)
-        #expect(KernelFactorStore(path: link).factors(a).isEmpty)
+        #expect(KernelFactorStore(path: link).factors(key: ka).isEmpty)
     }
 
     @Test("the next process places a kernel run once a program by what its run measured, not the profile alone")

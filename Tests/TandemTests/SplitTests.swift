@@ -25,6 +25,20 @@ struct SplitTests {
         return Array(UnsafeBufferPointer(start: b.pointer.assumingMemoryBound(to: Double.self), count: t.count))
     }
 
+    /// Reductions that split into pieces: a sum, a sum and a max of one kernel, and the sums of
+    /// `m`'s rows (each program read back as doubles).
+    static func reductionPrograms(_ rt: Runtime, _ x: Tensor<Double>, _ m: Tensor<Double>) -> [(String, () throws -> [Double])] {
+        [
+            ("sum", { try values(rt, (x * x + 1).sum()) }),
+            ("sum and max", {
+                let a = (x * 3).sum(), b = x.max()
+                try rt.materialize([a.node, b.node])
+                return try values(rt, a) + values(rt, b)
+            }),
+            ("row sums", { try values(rt, (m * 2).sum(axis: 1)) }),
+        ]
+    }
+
     /// Programs whose kernels split along their first axis: elementwise, an in-place stencil
     /// written into a slice, two outputs of one kernel, and a reduction of each row.
     static func programs(_ n: Int, _ m: Int) -> [(name: String, run: (Runtime) throws -> [Double])] {
@@ -139,15 +153,7 @@ struct SplitTests {
         let (rt, gpu, stats) = runtime()
         let x = Tensor<Double>((0..<300_001).map { Double($0 % 1000) * 0.001 - 0.4 })
         let m = Tensor<Double>((0..<(24 * 50_000)).map { Double($0 % 977) * 0.01 }).reshaped([24, 50_000])
-        let programs: [(String, () throws -> [Double])] = [
-            ("sum", { try Self.values(rt, (x * x + 1).sum()) }),
-            ("two reductions", {
-                let a = (x * 3).sum(), b = x.max()
-                try rt.materialize([a.node, b.node])
-                return try Self.values(rt, a) + Self.values(rt, b)
-            }),
-            ("column sums", { try Self.values(rt, (m * 2).sum(axis: 1)) }),
-        ]
+        let programs = Self.reductionPrograms(rt, x, m)
         for (name, run) in programs {
             let expected = try Tandem.withDevice(.interpreter) { try run() }
             for share in [0.0, 0.4, 1.0] {
@@ -290,16 +296,7 @@ struct OpenCLSplitTests {
         let x = Tensor<Double>.uniform([300_001], seed: 4, in: -1...1)
         let m = Tensor<Double>.uniform([24, 50_000], seed: 5, in: 0...1)
         let f = Tensor<Float>.uniform([200_003], seed: 6, in: 0...1)
-        let programs: [(String, () throws -> [Double])] = [
-            ("sum", { try SplitTests.values(rt, (x * x + 1).sum()) }),
-            ("sum and max", {
-                let a = (x * 3).sum(), b = x.max()
-                try rt.materialize([a.node, b.node])
-                return try SplitTests.values(rt, a) + SplitTests.values(rt, b)
-            }),
-            ("row sums of long rows", { try SplitTests.values(rt, (m * 2).sum(axis: 1)) }),
-            ("float sum", { [try Double(f.sum().item())] }),
-        ]
+        let programs = SplitTests.reductionPrograms(rt, x, m) + [("float sum", { [try Double(f.sum().item())] })]
         for (name, run) in programs {
             let expected = try Tandem.withDevice(.interpreter) { try run() }
             for share in [0.0, 0.3, 0.5] {
