@@ -323,18 +323,6 @@ extension Runtime {
     /// (`KernelMemo.mispredicted`): covariance's column sum, predicted at 90 µs interpreted and
     /// run at 0.6-0.9 ms, kept that decision for eight runs at a time.
     static let mispredictedFactor = 4.0
-    /// A run this many times its prediction, and longer by `mispredictedExcess` seconds, also
-    /// ends the reuse: a game of life's population count, predicted at 163 µs on one worker
-    /// and run at 410-470 (2.8x), kept that placement for all its 51 runs, where all workers
-    /// took about 210. Deciding again costs microseconds; a kernel that long can afford it.
-    static let mispredictedCloseFactor = 1.5
-    static let mispredictedExcess = 100e-6
-
-    /// Whether a run of `seconds` is far enough off its `predicted` time to decide again.
-    static func mispredicted(_ seconds: Double, _ predicted: Double) -> Bool {
-        seconds > predicted * mispredictedFactor
-            || (seconds > predicted * mispredictedCloseFactor && seconds - predicted > mispredictedExcess)
-    }
 
     final class DecisionMemo {
         let decision: PlacementDecision

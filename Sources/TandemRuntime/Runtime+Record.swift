@@ -8,16 +8,16 @@ import TandemModel
 extension Runtime {
     /// Records a decision with its prediction and the measured time (statistics, trace).
     /// A measured host kernel also corrects the profile's rates (`rateCorrections`).
-    /// `memo`: the kernel's memo in a cached plan; a run far off its prediction
-    /// (`Runtime.mispredicted`, and long enough to measure) marks it, so the decision is made
-    /// again at the next run, with what this run taught, not reused up to 64 times.
+    /// `memo`: the kernel's memo in a cached plan; a run taking `Runtime.mispredictedFactor`
+    /// times its prediction or more (and long enough to measure) marks it, so the decision is
+    /// made again at the next run, with what this run taught, not reused up to eight times.
     func record(_ d: PlacementDecision, label: String, points: Int, started: UInt64, measured: UInt64?, note: String? = nil,
                 kernel: Kernel? = nil, memo: KernelMemo? = nil) {
         let predicted = d.chosen.compute, device = d.chosen.placement.rawValue
         if let measured, !d.switched, !d.chosen.placement.isAccelerator {
             // Both learn against the profile's own prediction (the correction taken out).
             let seconds = Double(measured) / 1e9, uncorrected = predicted / d.correction
-            if let memo, seconds >= KernelFactors.minimumSeconds, Runtime.mispredicted(seconds, predicted) {
+            if let memo, seconds >= KernelFactors.minimumSeconds, seconds > predicted * Runtime.mispredictedFactor {
                 memo.mispredicted.store(true, ordering: .relaxed)
             }
             let p = d.chosen.placement
