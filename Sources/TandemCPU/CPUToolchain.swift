@@ -55,12 +55,11 @@ public struct CPUToolchain: Sendable {
             for name in ["clang", "cc", "gcc"] { if let p = ProcessInfoLite.executable(name) { candidates.append(p) } }
         }
         for c in candidates where access(c, X_OK) == 0 {
-            switch Subprocess.run([c, "--version"]) {
-            case .success(let r) where r.status == 0:
-                let first = r.output.split(separator: "\n").first.map(String.init) ?? c
-                return .success(CPUToolchain(path: c, identity: first))
-            default: continue
+            let identity = BinaryFingerprint.version(of: c) {
+                guard case .success(let r) = Subprocess.run([c, "--version"]), r.status == 0 else { return nil }
+                return r.output.split(separator: "\n").first.map(String.init) ?? c
             }
+            if let identity { return .success(CPUToolchain(path: c, identity: identity)) }
         }
         return .failure(.notFound("no C compiler found (set TANDEM_CC, or install clang or gcc)"))
     }

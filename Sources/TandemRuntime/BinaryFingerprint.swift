@@ -135,6 +135,28 @@ public enum BinaryFingerprint {
         return lines.count == 2 && lines[0] == stamp ? "\(real) \(lines[1])" : nil
     }
 
+    /// The first line `path --version` prints, remembered in `compilers/` under the binary's
+    /// stamp as its hash is, so that finding the C compiler (`CPUToolchain.find`) does not start
+    /// it in every process (50 ms at every program's start here). `ask` runs the binary when
+    /// nothing is remembered for it as it is now; nil (it failed) is not remembered.
+    ///
+    ///     let line = BinaryFingerprint.version(of: "/usr/bin/clang") { "clang version 19.1.7" }
+    public static func version(of path: String, ask: () -> String?) -> String? {
+        guard let (real, stamp) = stamped(path) else { return ask() }
+        let folder = VerifiedFileCache.defaultRoot + "/compilers"
+        let file = folder + "/" + VerifiedFileCache.key([real, "--version"])
+        if let bytes = VerifiedFileCache.readPrivateFile(file, limit: 4096) {
+            let lines = String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+            if lines.count == 2, lines[0] == stamp, !lines[1].isEmpty { return String(lines[1]) }
+        }
+        guard let line = ask(), !line.isEmpty, !line.contains("\n") else { return nil }
+        if (try? VerifiedFileCache.ensurePrivateDirectory(VerifiedFileCache.defaultRoot)) != nil,
+           (try? VerifiedFileCache.ensurePrivateDirectory(folder)) != nil {
+            try? VerifiedFileCache.writeAtomically(file, Array("\(stamp)\n\(line)".utf8))
+        }
+        return line
+    }
+
     /// Hashes the binary at `path` (unless remembered) and remembers the result.
     public static func compute(_ path: String) -> String {
         guard let (real, stamp) = stamped(path) else { return "\(path) (unresolved or unreadable)" }

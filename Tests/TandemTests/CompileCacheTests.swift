@@ -250,6 +250,31 @@ struct CompileCacheTests {
         #expect(again == 0 && second.contains("compiles 0 "), "\(second)")
     }
 
+    @Test("a compiler's --version line is remembered under its stamp: asked once, again when the binary changes, a failure not kept")
+    func versionRemembered() throws {
+        let (_, file) = fakeCompiler("version", "echo 'fake clang 1.0'")
+        defer { unlink(file) }
+        let asked = Mutex(0)
+        func version(_ answer: String?) -> String? {
+            BinaryFingerprint.version(of: file) { asked.withLock { $0 += 1 }; return answer }
+        }
+        #expect(version("fake clang 1.0") == "fake clang 1.0")
+        #expect(version("other") == "fake clang 1.0", "remembered, not asked again")
+        #expect(asked.withLock { $0 } == 1)
+        // A new binary at the same path (another size): asked again; a failure is not remembered.
+        #expect(ProcessInfoLite.write(Array("#!/bin/sh\necho 'fake clang 2.0 (longer)'\n".utf8), to: file))
+        #expect(version(nil) == nil)
+        #expect(version("fake clang 2.0") == "fake clang 2.0")
+        #expect(version(nil) == "fake clang 2.0")
+        #expect(asked.withLock { $0 } == 3)
+        // A process finding its compiler takes the remembered line, without starting it.
+        let (_, cc) = fakeCompiler("version-find", "echo 'fake cc 3'")
+        defer { unlink(cc) }
+        #expect(BinaryFingerprint.version(of: cc) { "remembered line" } == "remembered line")
+        let (status, out) = try CLITests().run(["devices"], environment: ["TANDEM_CC=\(cc)", "TANDEM_CACHE_DIR=\(VerifiedFileCache.defaultRoot)"])
+        #expect(status == 0 && out.contains("C compiler \(cc) (remembered line)"), "\(out)")
+    }
+
     @Test("a hash at the lowest priority is taken over: finish returns the fingerprint every waiter then gets")
     func hashTakenOver() throws {
         // A binary never hashed, whose hash (a sparse 256 MiB) takes a while.
