@@ -248,3 +248,7 @@ public func `where`<S: TensorScalar>(_ condition: Tensor<Bool>, _ a: Tensor<S>, 
 public func `where`<S: TensorScalar>(_ condition: Tensor<Bool>, _ a: S, _ b: Tensor<S>) -> Tensor<S> { select(condition, Tensor(a), b) }
 /// `numpy.where` with a scalar where the condition does not hold (see `select`).
 public func `where`<S: TensorScalar>(_ condition: Tensor<Bool>, _ a: Tensor<S>, _ b: S) -> Tensor<S> { select(condition, a, Tensor(b)) }
+/// `numpy.where` with scalars on both sides (see `select`): a tensor of the condition's shape.
+///
+///     let signs: Tensor<Double> = `where`(x .< 0.5, -1, 1)
+public func `where`<S: TensorScalar>(_ condition: Tensor<Bool>, _ a: S, _ b: S) -> Tensor<S> { select(condition, Tensor(a), Tensor(b)) }

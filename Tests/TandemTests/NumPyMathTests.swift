@@ -177,6 +177,35 @@ struct NumPyMathTests {
         #expect(try select(x .> 0.0, x, 0).scalars == [0, 0.5, 2])
     }
 
+    @Test("where and select with a scalar on either side or both: numpy.where(cond, -1, 1) has the condition's shape, on every placement")
+    func whereWithScalars() throws {
+        let x = Tensor<Double>([-2, 0.5, 3, -0.25, 0, 7], shape: [2, 3])
+        // numpy.where(x < 0.5, -1, 1), numpy.where(x > 0, x, -1.5), numpy.where(x > 0, 2, x)
+        let bothWant: [Double] = [-1, 1, 1, -1, -1, 1]
+        for device in [DeviceChoice.interpreter, .cpu1, .cpu] {
+            try Tandem.withDevice(device) { () throws -> Void in
+                let both: Tensor<Double> = `where`(x .< 0.5, -1, 1)
+                #expect(both.shape == [2, 3])
+                #expect(try both.scalars == bothWant, "\(device)")
+                let spelled: Tensor<Double> = select(x .< 0.5, -1, 1)
+                #expect(try spelled.scalars == bothWant, "\(device)")
+                #expect(try `where`(x .> 0, x, -1.5).scalars == [-1.5, 0.5, 3, -1.5, -1.5, 7], "\(device)")
+                #expect(try `where`(x .> 0, 2, x).scalars == [-2, 2, 2, -0.25, 0, 2], "\(device)")
+                // Float and integer elements; a 0-d condition gives a 0-d result.
+                let f: Tensor<Float> = `where`(Tensor<Float>(x) .>= 0, 0.25, -4)
+                #expect(try f.scalars == [-4, 0.25, 0.25, -4, 0.25, 0.25], "\(device)")
+                let i: Tensor<Int32> = `where`(x .== 0, 7, -7)
+                #expect(try i.scalars == [-7, -7, -7, -7, 7, -7], "\(device)")
+                let scalar: Tensor<Int64> = `where`(Tensor(true), 1, 2)
+                #expect(scalar.shape == [])
+                #expect(try scalar.item() == 1, "\(device)")
+            }
+        }
+        // The same answer as a pending expression: the select fuses with what reads it.
+        let sign: Tensor<Double> = `where`(x .< 0, -1, 1)
+        #expect(try (sign * x).scalars == [2, 0.5, 3, 0.25, 0, 7])
+    }
+
     @Test("variance and std with ddof follow numpy.var/std")
     func varianceAndStd() throws {
         let x = Tensor<Double>.uniform([7, 40], seed: 4, in: -2...5)

@@ -24,6 +24,23 @@ struct TypeCheckTests {
                     + dt / (dy * dy) * (u[2..., 1..<m] - 2 * u[1..<m, 1..<m] + u[0..<k, 1..<m]))
     }
 
+    /// NumPy's `np.where(cond, -1, 1)`: both values literals, the element type from the
+    /// expression around them. Part of the test build: the overloads with a scalar on either
+    /// side or both must leave the call unambiguous.
+    static func signs(_ x: Tensor<Double>) -> Tensor<Double> {
+        `where`(x .< 0.5, -1, 1) * x + `where`(x .> 0.25, 2, x) - select(x .> 0.75, 1.5, -0.5)
+    }
+
+    @Test("where with scalar literals on both sides computes NumPy's values in an expression")
+    func whereLiteralValues() throws {
+        // numpy.where(x < 0.5, -1, 1) * x + numpy.where(x > 0.25, 2, x) - numpy.where(x > 0.75, 1.5, -0.5)
+        // for x = [0, 0.3, 0.6, 0.9]: [0.5, 2.2, 3.1, 1.4]
+        let r = try TypeCheckTests.signs(Tensor([0, 0.3, 0.6, 0.9])).scalars
+        let want = [0.5, 2.2, 3.1, 1.4]
+        for (a, b) in zip(r, want) { #expect(abs(a - b) < 1e-15, "\(r)") }
+        #expect(r.count == 4)
+    }
+
     @Test("the ten-term update computes what its terms say")
     func momentumValues() throws {
         let n = 6
@@ -113,5 +130,36 @@ struct TypeCheckTests {
         #expect(r.status == 0, "\(r.output)")
         #expect(seconds < 20, "type-checking took \(seconds) s")
         print("TypeCheckTests: a ten-term stencil expression type-checked in \(seconds) s")
+    }
+
+    @Test("where(cond, -1, 1) with scalar literals on both sides type-checks in seconds in expressions (swiftc against the built module)")
+    func whereLiteralsTypeCheckTime() throws {
+        guard let (swiftc, flags) = TypeCheckTests.swiftcAndModules("TypeCheckTests") else { return }
+        let source = """
+        import Tandem
+        func signs(_ x: Tensor<Double>, _ y: Tensor<Float>, _ n: Tensor<Int32>) -> (Tensor<Double>, Tensor<Float>, Tensor<Int32>) {
+            let a: Tensor<Double> = `where`(x .< 0.5, -1, 1)
+            let b = `where`(x .< 0.5, -1.0, 1.0) + select(x .> 2, 3, 4) * x
+            let c = `where`(x .> 0, -1, 1) * x + `where`(x .< 0, 2, x) - select(x .> 0.75, 1.5, -0.5) * 3 + `where`(x .> 1, x, 0.5)
+            let d: Tensor<Float> = `where`(y .>= 0, 1, -1) * y + 2 * select(y .< 1, 0, 1) - `where`(y .> 2, y, -y) / 4
+            let e = `where`(n .> 0, 1, -1) * n + `where`(n .== 3, n, 0)
+            return (a + b + c, d, e)
+        }
+        """
+        let dir = TestScratch.path("typecheck-where")
+        mkdir(dir, 0o700)
+        let file = dir + "/probe.swift"
+        #expect(ProcessInfoLite.write(Array(source.utf8), to: file))
+        let start = ProcessInfoLite.monotonicNanos()
+        // Any single expression over 2 s is reported as a warning, which fails the test below.
+        guard case .success(let r) = Subprocess.run([swiftc, "-typecheck", "-Xfrontend", "-warn-long-expression-type-checking=2000"] + flags + [file]) else {
+            Issue.record("could not start swiftc")
+            return
+        }
+        let seconds = Double(ProcessInfoLite.monotonicNanos() - start) / 1e9
+        #expect(r.status == 0, "\(r.output)")
+        #expect(!r.output.contains("warning:"), "\(r.output)")
+        #expect(seconds < 20, "type-checking took \(seconds) s")
+        print("TypeCheckTests: where with literal scalars type-checked in \(seconds) s")
     }
 }
