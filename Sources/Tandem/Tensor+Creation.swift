@@ -44,6 +44,32 @@ extension Tensor where Scalar: NumericTensorScalar {
 
     /// `0, 1, ..., end - 1`.
     public static func arange(_ end: Scalar) -> Tensor { arange(0, end) }
+
+    /// The index grids of `shape` (`numpy.indices`, its dense form): a tensor of shape
+    /// `[shape.count] + shape` whose row `d` holds each element's index along axis `d`. One
+    /// expression of `arange`s broadcast over the other axes (row d chosen by a select on the
+    /// first index): generated where it is used, no memory until a kernel stores it, fused
+    /// with what reads it. An empty `shape` gives an empty vector, as NumPy.
+    ///
+    ///     let ij = Tensor<Int64>.indices([2, 3])     // ij[0]: 0 0 0 / 1 1 1, ij[1]: 0 1 2 / 0 1 2
+    ///     let radius = (Tensor<Double>.indices([5, 5]) - 2).square().sum(axis: 0).sqrt()
+    public static func indices(_ shape: [Int]) -> Tensor {
+        precondition(shape.allSatisfy { $0 >= 0 }, "indices: negative dimensions are not allowed")
+        if shape.isEmpty { return zeros([0]) }
+        let (zero, one) = (Literal.int(0).converted(to: Scalar.dtype), Literal.int(1).converted(to: Scalar.dtype))
+        // The index along axis d, varying along axis d + 1 of the result only.
+        func along(_ d: Int) -> Tensor {
+            var s = [Int](repeating: 1, count: shape.count + 1)
+            s[d + 1] = shape[d]
+            return Tensor(.iota(start: zero, step: one), shape: [shape[d]]).reshaped(s)
+        }
+        var rowShape = [Int](repeating: 1, count: shape.count + 1)
+        rowShape[0] = shape.count
+        let row = Tensor<Int64>.arange(Int64(shape.count)).reshaped(rowShape)
+        var grids = along(shape.count - 1)
+        for d in (0..<(shape.count - 1)).reversed() { grids = select(row .== Int64(d), along(d), grids) }
+        return grids.broadcast(to: [shape.count] + shape)
+    }
 }
 
 extension Tensor where Scalar: FloatingTensorScalar {

@@ -124,4 +124,51 @@ struct NumPyShapeTests {
         #expect(try a.scalars == [1, 2, 1, 2, 1, 2])
         #expect(try b.scalars == [3, 3, 4, 4, 5, 5])
     }
+
+    @Test("indices: numpy.indices' grids, integer and floating, generated in one kernel on every placement")
+    func indexGrids() throws {
+        for device in [DeviceChoice.interpreter, .cpu1, .cpu] {
+            try Tandem.withDevice(device) { () throws -> Void in
+                // numpy.indices((2, 3)), numpy.indices((2, 3, 2)), numpy.indices((3,), dtype=float)...
+                let ij = Tensor<Int64>.indices([2, 3])
+                #expect(ij.shape == [2, 2, 3])
+                #expect(try ij.scalars == [0, 0, 0, 1, 1, 1, 0, 1, 2, 0, 1, 2], "\(device)")
+                let ijk = Tensor<Int32>.indices([2, 3, 2])
+                #expect(ijk.shape == [3, 2, 3, 2])
+                #expect(try ijk.scalars == [0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 0, 0, 1, 1, 2, 2, 0, 0, 1, 1, 2, 2,
+                                            0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1], "\(device)")
+                #expect(try Tensor<Double>.indices([3]).scalars == [0, 1, 2] && Tensor<Double>.indices([3]).shape == [1, 3])
+                #expect(try Tensor<Float>.indices([2, 2]).scalars == [0, 0, 1, 1, 0, 1, 0, 1], "\(device)")
+                #expect(try Tensor<UInt8>.indices([2, 2]).scalars == [0, 0, 1, 1, 0, 1, 0, 1], "\(device)")
+                // r = numpy.indices((3, 4)); r[0] * 4 + r[1] is arange(12).
+                let r = Tensor<Int64>.indices([3, 4])
+                #expect(try (r[0] * 4 + r[1]).scalars == Array(0..<12), "\(device)")
+                // numpy.sqrt(((numpy.indices((5, 5)) - 2.0) ** 2).sum(axis=0)), the doc comment's example
+                let radius = (Tensor<Double>.indices([5, 5]) - 2).square().sum(axis: 0).sqrt()
+                #expect(try radius.scalars == [2.8284271247461903, 2.23606797749979, 2.0, 2.23606797749979, 2.8284271247461903,
+                                               2.23606797749979, 1.4142135623730951, 1.0, 1.4142135623730951, 2.23606797749979,
+                                               2.0, 1.0, 0.0, 1.0, 2.0, 2.23606797749979, 1.4142135623730951, 1.0, 1.4142135623730951,
+                                               2.23606797749979, 2.8284271247461903, 2.23606797749979, 2.0, 2.23606797749979,
+                                               2.8284271247461903], "\(device)")
+            }
+        }
+        // NumPy's shapes for no axes and an empty axis.
+        #expect(Tensor<Int64>.indices([]).shape == [0])
+        #expect(try Tensor<Int64>.indices([]).scalars == [])
+        #expect(Tensor<Int64>.indices([2, 0, 3]).shape == [3, 2, 0, 3])
+        #expect(try Tensor<Int64>.indices([2, 0, 3]).scalars == [])
+        // Lazy: nothing is stored until a kernel writes the grids, and what reads them fuses with them.
+        #expect(Tandem.plan(Tensor<Int64>.indices([4, 5, 6])).kernels.count <= 1)
+        let r = Tensor<Int64>.indices([30, 40])
+        #expect(Tandem.plan(r[0] * 40 + r[1]).kernels.count <= 1)
+    }
+
+    @Test("indices: a negative extent stops with NumPy's message")
+    func indexGridsNegative() async {
+        let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            _ = Tensor<Int64>.indices([2, -1])
+        }
+        let text = String(decoding: result?.standardErrorContent ?? [], as: UTF8.self)
+        #expect(text.contains("indices: negative dimensions are not allowed"), "\(text)")
+    }
 }
