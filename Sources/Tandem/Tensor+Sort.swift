@@ -302,14 +302,62 @@ extension Tensor where Scalar: FloatingTensorScalar {
         return keepDims ? r : r.squeezed(axes: [a])
     }
 
+    /// The percentiles `qs` (each 0...100) along `axis` (all elements when nil), as
+    /// `numpy.percentile(x, [q1, q2, ...])`: the q axis first, then the reduced shape (with
+    /// `keepDims`, the reduced axes kept as 1 after it). Each lane is sorted once for all of `qs`
+    /// and interpolated as `percentile(_:)` does, so each row equals that q's single percentile;
+    /// in the element type (NumPy gives float64 for a float32 array and a list: the same values,
+    /// rounded). NaN in a lane gives NaN. A sync point.
+    ///
+    ///     let quartiles = try x.percentile([25, 50, 75])              // shape [3]
+    ///     let bands = try m.percentile([5, 95], axis: 0)            // shape [2, 5]
+    public func percentile(_ qs: [Double], axis: Int? = nil, keepDims: Bool = false) throws -> Tensor {
+        for q in qs { precondition((0...100).contains(q), "percentile: Percentiles must be in the range [0, 100]") }
+        return try quantile(qs.map { $0 / 100 }, axis: axis, keepDims: keepDims)
+    }
+
+    /// The quantiles `qs` (each 0...1), like `percentile(_: [Double])` (`numpy.quantile` with a
+    /// list): the q axis first, then the reduced shape.
+    ///
+    ///     let tertiles = try x.quantile([1.0 / 3, 2.0 / 3])
+    public func quantile(_ qs: [Double], axis: Int? = nil, keepDims: Bool = false) throws -> Tensor {
+        for q in qs { precondition((0...1).contains(q), "quantile: Quantiles must be in the range [0, 1]") }
+        guard let axis else {
+            let r = try flattened().quantile(qs, axis: 0)
+            return keepDims ? r.reshaped([qs.count] + [Int](repeating: 1, count: rank)) : r
+        }
+        let a = Tensor.axis(axis, rank: rank, "quantile")
+        precondition(shape[a] > 0, "quantile: cannot take a quantile of an empty axis")
+        // Each lane's quantiles take its place along `a`, then move in front, as NumPy's q axis.
+        let r = try mapLanes(axis: a, "quantile") { lane in Tensor.laneQuantiles(lane, qs) }.movingAxis(a, to: 0)
+        return keepDims ? r.expandingDims(at: a + 1) : r
+    }
+
     /// The `q`-th quantile of a non-empty lane by linear interpolation (NaN if it holds one).
     static func laneQuantile(_ lane: ArraySlice<Scalar>, _ q: Double) -> Scalar {
         let position = q * Double(lane.count - 1)
         let lo = Int(position.rounded(.down))
         guard let (x, y) = Tensor.orderStatistics(lane, lo) else { return Scalar.nan }
-        let t = position - Double(lo)
+        return interpolate(x, y, position - Double(lo))
+    }
+
+    /// The quantiles `qs` of a non-empty lane, from one sort of it: the same values as
+    /// `laneQuantile` for each (all NaN if the lane holds one, which sorts last).
+    static func laneQuantiles(_ lane: ArraySlice<Scalar>, _ qs: [Double]) -> [Scalar] {
+        if qs.isEmpty { return [] }
+        let s = sortedLane(lane)
+        if s[s.count - 1].isNaN { return [Scalar](repeating: Scalar.nan, count: qs.count) }
+        return qs.map { q in
+            let position = q * Double(s.count - 1)
+            let lo = Int(position.rounded(.down))
+            return interpolate(s[lo], s[Swift.min(lo + 1, s.count - 1)], position - Double(lo))
+        }
+    }
+
+    /// `x + (y - x) * t` in Double, rounded to the element type, as NumPy's _lerp: from the
+    /// upper end, `y - (y - x) * (1 - t)`, when t >= 0.5.
+    static func interpolate(_ x: Scalar, _ y: Scalar, _ t: Double) -> Scalar {
         let a = Double(x.literal.asDouble), b = Double(y.literal.asDouble)
-        // NumPy's _lerp: a + (b - a) * t, from the upper end when t >= 0.5.
         let v = t >= 0.5 ? b - (b - a) * (1 - t) : a + (b - a) * t
         return Scalar(literal: .float(v))
     }

@@ -288,4 +288,97 @@ struct NumPyIndexTests {
         let want = fs.map { running += $0; return running }
         #expect(try f.cumsum().scalars == want)   // in float, in order, as NumPy
     }
+
+    @Test("percentile and quantile with a list of q: NumPy's shapes (q axis first), values, f32 and f64, axes, keepDims, NaN, on every placement")
+    func percentileList() throws {
+        let m = Tensor<Double>([3, 1, 4, 1, 5, 9, 2, 6, 5, 3, 5, 8, 9, 7, 9], shape: [3, 5])
+        for device in [DeviceChoice.interpreter, .cpu1, .cpu] {
+            try Tandem.withDevice(device) { () throws -> Void in
+                // numpy.percentile([1, 2, 3, 4, 10], [90, 25, 0, 100, 33.3]), quantile(..., [0.9, 0.25, 0.5])
+                let x = Tensor<Double>([1, 2, 3, 4, 10]) * 1     // pending: computed on this placement
+                #expect(try x.percentile([90, 25, 0, 100, 33.3]).scalars == [7.6000000000000005, 2.0, 1.0, 10.0, 2.332], "\(device)")
+                #expect(try x.quantile([0.9, 0.25, 0.5]).scalars == [7.6000000000000005, 2.0, 3.0], "\(device)")
+                // numpy.percentile(m, [10, 50, 95], axis=...) for the 3 x 5 matrix m
+                let overAll = try (m * 1).percentile([10, 50, 95])
+                #expect(overAll.shape == [3])
+                #expect(try overAll.scalars == [1.4000000000000001, 5.0, 9.0], "\(device)")
+                let down = try m.quantile([0.1, 0.5, 0.95], axis: 0)
+                #expect(down.shape == [3, 5])
+                #expect(try down.scalars == [3.4, 1.2, 4.4, 1.8, 3.4, 5.0, 2.0, 6.0, 5.0, 5.0, 8.6, 7.3999999999999995, 8.7, 6.8, 8.6], "\(device)")
+                for axis in [1, -1] {
+                    let across = try m.percentile([10, 50, 95], axis: axis)
+                    #expect(across.shape == [3, 3])
+                    #expect(try across.scalars == [1.0, 2.4, 5.8, 3.0, 5.0, 8.0, 4.8, 8.399999999999999, 9.0], "\(device) axis \(axis)")
+                }
+            }
+        }
+        // keepDims: the reduced axes kept as 1 after the q axis (numpy's keepdims=True shapes).
+        #expect(try m.percentile([10, 50, 95], keepDims: true).shape == [3, 1, 1])
+        #expect(try m.percentile([10, 50, 95], axis: 0, keepDims: true).shape == [3, 1, 5])
+        #expect(try m.percentile([10, 50, 95], axis: 1, keepDims: true).shape == [3, 3, 1])
+        // A middle axis of a 3-d tensor: t = numpy.arange(24.).reshape(2, 3, 4) ** 1.5 % 7,
+        // numpy.percentile(t, [30, 70], axis=1, keepdims=True) (shape (2, 2, 1, 4)).
+        let t = Tensor<Double>([0.0, 1.0, 2.8284271247461903, 5.196152422706632, 1.0, 4.180339887498949, 0.6969384566990691,
+                                4.520259177452136, 1.6274169979695223, 6.0, 3.6227766016837926, 1.4828726939093997, 6.569219381653056,
+                                4.872166581031863, 3.3832034148351795, 2.0947501931112527, 1.0, 0.09279563550022374, 6.367532368147138,
+                                5.819079927272796, 5.442719099991592, 5.234089594072643, 5.189146716115445, 5.304125036192545], shape: [2, 3, 4])
+        let middle = try t.percentile([30, 70], axis: 1, keepDims: true)
+        #expect(middle.shape == [2, 2, 1, 4])
+        #expect(try middle.scalars == [0.6, 2.9082039324993696, 1.9758316575273418, 3.3053045840350412, 3.6656314599949553,
+                                       2.960418202819207, 4.466769395603339, 4.020375098960028, 1.2509667991878088, 4.90820393249937,
+                                       3.1461669155212313, 4.790616475553934, 5.893319212656178, 5.016935786248174, 5.660500976928122,
+                                       5.510106992624645])
+        #expect(try t.percentile([30, 70], axis: 1).shape == [2, 2, 4])
+        // Each row is that q's single percentile, exactly.
+        for (k, q) in [30.0, 70].enumerated() {
+            #expect(try t.percentile([30, 70], axis: 1)[k].scalars == t.percentile(q, axis: 1).scalars)
+        }
+        // Float in its own type: m / 7 as float32; NumPy's float64 answers rounded to float32.
+        let f = Tensor<Float>([0.4285714328289032, 0.1428571492433548, 0.5714285969734192, 0.1428571492433548, 0.7142857313156128,
+                               1.2857142686843872, 0.2857142984867096, 0.8571428656578064, 0.7142857313156128, 0.4285714328289032,
+                               0.7142857313156128, 1.1428571939468384, 1.2857142686843872, 1.0, 1.2857142686843872], shape: [3, 5])
+        let rows = try f.percentile([10, 50, 95, 33.3], axis: 1)
+        #expect(rows.shape == [4, 3])
+        #expect(try rows.scalars == [0.1428571492433548, 0.34285715222358704, 0.8285714387893677, 0.4285714328289032, 0.7142857313156128,
+                                     1.1428571939468384, 0.6857143044471741, 1.2000000476837158, 1.2857142686843872, 0.23771429061889648,
+                                     0.5234285593032837, 1.0474286079406738])
+        #expect(try f.quantile([0.1, 0.333, 0.95]).scalars == [0.20000000298023224, 0.5231428742408752, 1.2857142686843872])
+        // A NaN in a lane makes every q of that lane NaN: numpy gives [[nan, 4.4], [nan, 5.6]] (q first).
+        let withNaN = try Tensor<Double>([1, .nan, 3, 4, 5, 6], shape: [2, 3]).percentile([20, 80], axis: 1).scalars
+        #expect(withNaN[0].isNaN && withNaN[1] == 4.4 && withNaN[2].isNaN && withNaN[3] == 5.6, "\(withNaN)")
+        // An empty list: numpy.percentile(m, [], axis=1).shape == (0, 3), numpy.percentile(m, []).shape == (0,).
+        #expect(try m.percentile([], axis: 1).shape == [0, 3])
+        #expect(try m.percentile([]).shape == [0])
+        // A long lane (radix-sorted): each q as the single-q selection gives it.
+        let long = Tensor<Double>.uniform([5001], seed: 12, in: -3...3)
+        let qs = [0, 0.1, 25, 50, 99.9, 100]
+        #expect(try long.percentile(qs).scalars == qs.map { try long.percentile($0).item() })
+    }
+
+    @Test("percentile with a list: a q out of range stops with NumPy's message")
+    func percentileListOutOfRange() async {
+        let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            _ = try? Tensor<Double>([1, 2, 3]).percentile([50, 101])
+        }
+        let text = String(decoding: result?.standardErrorContent ?? [], as: UTF8.self)
+        #expect(text.contains("percentile: Percentiles must be in the range [0, 100]"), "\(text)")
+    }
+
+    @Test("quantile with a list: a q out of range stops with NumPy's message")
+    func quantileListOutOfRange() async {
+        let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            _ = try? Tensor<Float>([1, 2, 3]).quantile([0.5, -0.1])
+        }
+        let text = String(decoding: result?.standardErrorContent ?? [], as: UTF8.self)
+        #expect(text.contains("quantile: Quantiles must be in the range [0, 1]"), "\(text)")
+    }
+
+    @Test("quantile with a list over an empty axis stops, as the single-q version does")
+    func quantileListEmptyAxis() async {
+        let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            _ = try? Tensor<Double>.zeros([2, 0]).quantile([0.5], axis: 1)
+        }
+        let text = String(decoding: result?.standardErrorContent ?? [], as: UTF8.self)
+        #expect(text.contains("quantile: cannot take a quantile of an empty axis"), "\(text)")
+    }
 }
