@@ -234,13 +234,45 @@ extension Tensor where Scalar: FloatingTensorScalar {
         return c.shape == [1, 1] ? c[0, 0] : c
     }
 
+    /// The covariance matrix of this tensor's variables and `y`'s together, like
+    /// `numpy.cov(m, y)`: `y`'s variables (a 1-D `y` one variable; a matrix's rows, or its
+    /// columns when `rowVariables` is false and it has more than one row, as NumPy's) follow
+    /// this tensor's, so two 1-D tensors give their 2 x 2 matrix. Both must have the same
+    /// number of observations.
+    ///
+    ///     let c = x.cov(y)          // [[var x, cov(x, y)], [cov(y, x), var y]]
+    public func cov(_ y: Tensor, rowVariables: Bool = true, ddof: Int = 1) -> Tensor {
+        precondition(rank == 1 || rank == 2, "cov: m has more than 2 dimensions")
+        precondition(y.rank == 1 || y.rank == 2, "cov: y has more than 2 dimensions")
+        var x = rank == 1 ? self[.newAxis, .all] : self
+        if !rowVariables && rank == 2 { x = x.transposed }
+        var other = y.rank == 1 ? y[.newAxis, .all] : y
+        if !rowVariables && other.shape[0] != 1 { other = other.transposed }
+        precondition(x.shape[1] == other.shape[1], "cov: all the input array dimensions except for the concatenation axis must match exactly, but along dimension 1, the array at index 0 has size \(x.shape[1]) and the array at index 1 has size \(other.shape[1])")
+        return Tensor.concatenate([x, other], axis: 0).cov(ddof: ddof)
+    }
+
     /// Pearson correlation coefficients of the variables in this 1-D or 2-D tensor, like
     /// `numpy.corrcoef` (rows are variables unless `rowVariables` is false), clipped to
     /// [-1, 1] as NumPy does.
     ///
     ///     let r = a.corrcoef(rowVariables: false)
     public func corrcoef(rowVariables: Bool = true) -> Tensor {
-        let c = cov(rowVariables: rowVariables)
+        Tensor.correlation(cov(rowVariables: rowVariables))
+    }
+
+    /// Pearson correlation coefficients of this tensor's variables and `y`'s together, like
+    /// `numpy.corrcoef(x, y)`: the variables as `cov(_:rowVariables:ddof:)` joins them, so two
+    /// 1-D tensors give their 2 x 2 matrix, ones on the diagonal.
+    ///
+    ///     let r = x.corrcoef(y)[0, 1]       // numpy.corrcoef(x, y)[0, 1]
+    public func corrcoef(_ y: Tensor, rowVariables: Bool = true) -> Tensor {
+        Tensor.correlation(cov(y, rowVariables: rowVariables))
+    }
+
+    /// A covariance matrix normalised by its standard deviations and clipped to [-1, 1], as
+    /// `numpy.corrcoef` does (a 0-d covariance gives c / c: 1, or NaN).
+    private static func correlation(_ c: Tensor) -> Tensor {
         if c.rank == 0 { return c / c }
         let d = c.diagonal().sqrt()
         return (c / d[.all, .newAxis] / d[.newAxis, .all]).clip(-1, 1)

@@ -94,6 +94,87 @@ struct NumPyStatisticsTests {
         #expect(try Tensor<Double>([1, 2, 3, 5]).corrcoef().item() == 1)
     }
 
+    @Test("cov(x, y) and corrcoef(x, y): y's variables after x's, 1-D and 2-D, rows or columns, ddof, f32 and f64, on every placement")
+    func covarianceOfTwo() throws {
+        let x = Tensor<Double>([1, 2, 3, 5]), y = Tensor<Double>([2, 1, 4, 3])
+        let m = Tensor<Double>([0, 1, 2, 2, 1, 0.5, 1, 3, 2], shape: [3, 3]), v = Tensor<Double>([1, -1, 4])
+        for device in [DeviceChoice.interpreter, .cpu1, .cpu] {
+            try Tandem.withDevice(device) { () throws -> Void in
+                // numpy.cov(x, y), numpy.corrcoef(x, y), numpy.cov(x, y, ddof=0)
+                let c = x.cov(y)
+                #expect(c.shape == [2, 2])
+                #expect(try Self.same(c.scalars, [2.9166666666666665, 1.1666666666666665, 1.1666666666666665, 1.6666666666666665], tolerance: 1e-15), "\(device)")
+                let r = x.corrcoef(y)
+                #expect(r.shape == [2, 2])
+                #expect(try Self.same(r.scalars, [1.0, 0.529150262212918, 0.5291502622129182, 1.0], tolerance: 1e-15), "\(device)")
+                #expect(try Self.same(x.cov(y, ddof: 0).scalars, [2.1875, 0.875, 0.875, 1.25], tolerance: 1e-15), "\(device)")
+                // Two 1-D tensors as columns are still one variable each (numpy: the same matrix).
+                #expect(try Self.same(x.cov(y, rowVariables: false).scalars, try c.scalars, tolerance: 1e-15), "\(device)")
+                // A 3 x 3 matrix and a vector: numpy.cov(m, v), numpy.corrcoef(m, v) (4 x 4) and with rowvar=False.
+                #expect(try Self.same(m.cov(v).scalars, [1.0, -0.75, 0.5, 1.5, -0.75, 0.5833333333333334, -0.5, -0.8333333333333334,
+                                                          0.5, -0.5, 1.0, -0.9999999999999999, 1.5, -0.8333333333333334, -0.9999999999999999,
+                                                          6.333333333333334], tolerance: 1e-15), "\(device)")
+                #expect(try Self.same(m.corrcoef(v).scalars, [1.0, -0.9819805060619656, 0.5, 0.5960395606792697, -0.9819805060619656, 1.0,
+                                                               -0.6546536707079771, -0.4335549847620599, 0.5, -0.6546536707079771, 1.0,
+                                                               -0.397359707119513, 0.5960395606792697, -0.43355498476205995, -0.397359707119513,
+                                                               0.9999999999999998], tolerance: 1e-15), "\(device)")
+                #expect(try Self.same(m.cov(v, rowVariables: false).scalars, [1.0, 0.0, -0.75, -0.9999999999999999, 0.0, 1.3333333333333333,
+                                                                               0.5, 2.6666666666666665, -0.75, 0.5, 0.75, 1.75, -0.9999999999999999,
+                                                                               2.6666666666666665, 1.75, 6.333333333333334], tolerance: 1e-15), "\(device)")
+                #expect(try Self.same(m.corrcoef(v, rowVariables: false).scalars, [1.0, 0.0, -0.8660254037844387, -0.397359707119513, 0.0, 1.0,
+                                                                                    0.5000000000000001, 0.9176629354822469, -0.8660254037844387,
+                                                                                    0.5000000000000001, 1.0, 0.8029550685469661, -0.397359707119513,
+                                                                                    0.917662935482247, 0.8029550685469661, 0.9999999999999998],
+                                      tolerance: 1e-15), "\(device)")
+            }
+        }
+        // Matrices on both sides: numpy.cov(m, w) with w 2 x 3 (5 variables), and
+        // numpy.cov(m, w2, rowvar=False) with w2 3 x 2 (its columns the variables).
+        let w = Tensor<Double>([1, 0, 2, 3, 5, 4], shape: [2, 3])
+        let both = m.cov(w)
+        #expect(both.shape == [5, 5])
+        #expect(try Self.same(both.scalars, [1.0, -0.75, 0.5, 0.5, 0.5, -0.75, 0.5833333333333334, -0.5, -0.25, -0.5, 0.5, -0.5, 1.0, -0.5, 1.0,
+                                             0.5, -0.25, -0.5, 1.0, -0.5, 0.5, -0.5, 1.0, -0.5, 1.0], tolerance: 1e-15))
+        #expect(try Self.same(m.corrcoef(w).scalars, [1.0, -0.9819805060619656, 0.5, 0.5, 0.5, -0.9819805060619656, 1.0, -0.6546536707079771,
+                                                       -0.32732683535398854, -0.6546536707079771, 0.5, -0.6546536707079771, 1.0, -0.5, 1.0, 0.5,
+                                                       -0.32732683535398854, -0.5, 1.0, -0.5, 0.5, -0.6546536707079771, 1.0, -0.5, 1.0], tolerance: 1e-15))
+        let w2 = Tensor<Double>([1, 0, 3, 5, 2, 7], shape: [3, 2])
+        #expect(try Self.same(m.cov(w2, rowVariables: false).scalars, [1.0, 0.0, -0.75, 1.0, 2.5, 0.0, 1.3333333333333333, 0.5, 0.0, 3.0, -0.75,
+                                                                        0.5, 0.75, -0.75, -0.75, 1.0, 0.0, -0.75, 1.0, 2.5, 2.5, 3.0, -0.75, 2.5, 13.0],
+                              tolerance: 1e-15))
+        #expect(try Self.same(m.corrcoef(w2, rowVariables: false).scalars, [1.0, 0.0, -0.8660254037844387, 1.0, 0.6933752452815365, 0.0, 1.0,
+                                                                             0.5000000000000001, 0.0, 0.7205766921228921, -0.8660254037844387,
+                                                                             0.5000000000000001, 1.0, -0.8660254037844387, -0.24019223070763074, 1.0, 0.0,
+                                                                             -0.8660254037844387, 1.0, 0.6933752452815365, 0.6933752452815365,
+                                                                             0.7205766921228922, -0.24019223070763074, 0.6933752452815365, 1.0],
+                              tolerance: 1e-15))
+        // Perfectly anti-correlated: numpy.corrcoef(x, -2 * x + 1) is [[1, -1], [-1, 1]] (clipped to [-1, 1]).
+        #expect(try Self.same(x.corrcoef(-2 * x + 1).scalars, [1, -1, -1, 1], tolerance: 1e-15))
+        // Float: numpy.cov and corrcoef of float32 x, y (NumPy computes in float64; within float32's precision).
+        let xf = Tensor<Float>([1, 2, 3, 5]), yf = Tensor<Float>([2, 1, 4, 3])
+        let cf = try xf.cov(yf).scalars.map(Double.init), rf = try xf.corrcoef(yf).scalars.map(Double.init)
+        #expect(Self.same(cf, [2.9166666666666665, 1.1666666666666665, 1.1666666666666665, 1.6666666666666665], tolerance: 1e-6), "\(cf)")
+        #expect(Self.same(rf, [1.0, 0.529150262212918, 0.5291502622129182, 1.0], tolerance: 1e-6), "\(rf)")
+    }
+
+    @Test("cov(x, y) with different numbers of observations stops with NumPy's message")
+    func covarianceOfTwoMismatched() async {
+        let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            _ = Tensor<Double>([1, 2, 3, 5]).corrcoef(Tensor<Double>([1, 2, 3]))
+        }
+        let text = String(decoding: result?.standardErrorContent ?? [], as: UTF8.self)
+        #expect(text.contains("cov: all the input array dimensions except for the concatenation axis must match exactly, but along dimension 1, the array at index 0 has size 4 and the array at index 1 has size 3"), "\(text)")
+    }
+
+    @Test("cov(x, y) with a 3-d y stops with NumPy's message")
+    func covarianceOfTwoRank() async {
+        let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            _ = Tensor<Double>([1, 2]).cov(Tensor<Double>.zeros([2, 2, 2]))
+        }
+        let text = String(decoding: result?.standardErrorContent ?? [], as: UTF8.self)
+        #expect(text.contains("cov: y has more than 2 dimensions"), "\(text)")
+    }
+
     @Test("diagonal, trace and diag: offsets either side and past the matrix, other axes, vectors to matrices")
     func diagonals() throws {
         let t = Tensor<Double>.arange(0, 12).reshaped([3, 4])
