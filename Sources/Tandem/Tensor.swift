@@ -23,7 +23,12 @@ public struct Tensor<Scalar: TensorScalar>: TensorProtocol, Sendable {
     init(_ op: Node.Op, shape: [Int]) {
         self.init(node: Node(op, dtype: Scalar.dtype, shape: shape))
         let depth = node.pendingDepth
-        if depth >= Runtime.flushDepth { Tandem.runtime.relieveDepth(node) }
+        if depth >= Runtime.flushDepth {
+            Tandem.runtime.relieveDepth(node)
+        } else if depth >= Runtime.pinCheckDepth && depth % Runtime.pinCheckDepth == 0,
+                  Node.orphanedBytes.load(ordering: .relaxed) > Runtime.pinnedLimit(valueBytes: node.count * node.dtype.byteSize) {
+            Tandem.runtime.relievePinnedMemory(node)
+        }
     }
 
     /// The extent of each axis.
@@ -114,6 +119,14 @@ final class TensorHandle: Sendable {
     init(_ node: Node) {
         self.node = node
         node.holders.add(1, ordering: .relaxed)
+        if node.isCountedOrphan { node.countOrphaned(0) }
     }
-    deinit { node.holders.subtract(1, ordering: .relaxed) }
+    deinit {
+        // A stored value that pending nodes still read, named by no tensor now: only their
+        // graphs keep its buffer alive (`Runtime.relievePinnedMemory`).
+        if node.holders.subtract(1, ordering: .relaxed).newValue == 0, node.pendingDepth == 0,
+           node.consumers.load(ordering: .relaxed) > 0 {
+            Tandem.runtime.noteOrphaned(node)
+        }
+    }
 }

@@ -135,6 +135,25 @@ public final class Node: @unchecked Sendable {
     /// Nodes taking this node as an input.
     public let consumers = Atomic<Int>(0)
 
+    /// Bytes of stored nodes that no tensor names any more while pending nodes still read them:
+    /// buffers only pending graphs keep alive (`countOrphaned`). A gauge read at every node
+    /// made, so that the walk that finds which graph holds them (`Runtime.relievePinnedMemory`)
+    /// runs only when there is something to find.
+    public static let orphanedBytes = Atomic<Int>(0)
+    /// What this node adds to `orphanedBytes` (0: nothing).
+    private let orphanBytes = Atomic<Int>(0)
+
+    /// Sets what this node adds to `orphanedBytes`: its buffer's bytes when the last tensor
+    /// naming it lets go while pending nodes read it, 0 when a tensor names it again; freed,
+    /// it adds nothing.
+    public func countOrphaned(_ bytes: Int) {
+        let old = orphanBytes.exchange(bytes, ordering: .relaxed)
+        if bytes != old { Node.orphanedBytes.add(bytes &- old, ordering: .relaxed) }
+    }
+
+    /// Whether this node counts in `orphanedBytes`.
+    public var isCountedOrphan: Bool { orphanBytes.load(ordering: .relaxed) != 0 }
+
     private static let nextID = Atomic<UInt64>(1)
     /// The id the next node made will get at the earliest: every node made after this call has
     /// an id at least this (ids only grow), every node made before, a smaller one.
@@ -228,6 +247,8 @@ public final class Node: @unchecked Sendable {
     /// lives on the stack while it is short (nodes are freed by the thousand a second, and two
     /// arrays a node cost a small step more than its kernels).
     deinit {
+        let orphaned = orphanBytes.load(ordering: .relaxed)
+        if orphaned != 0 { Node.orphanedBytes.subtract(orphaned, ordering: .relaxed) }
         Node.release(op)
         // Only an input nothing else names can be freed with this node (a consumer holds its
         // inputs, a tensor its node): without one, there is nothing to take apart.

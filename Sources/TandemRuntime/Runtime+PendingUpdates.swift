@@ -162,3 +162,81 @@ extension Runtime {
         }
     }
 }
+
+// Pending chains that keep dead values alive.
+//
+// `u += alpha * p` in a loop whose `p` is a new tensor each step (conjugate gradients, any
+// accumulation over fresh terms) builds a chain that holds every earlier `p`: nothing reads `u`
+// until the end, so each step's `p` buffer stays alive for the chain, though no tensor names it
+// any more. NumPy computes `u` at once and frees `p`. Left to the depth bound (`relieveDepth`,
+// 192 levels), a 128 x 128 CG kept 24 MiB of old `p`s alive and every new buffer came fresh
+// from the system (a page fault per 4 KiB, 100 µs a 128 KiB buffer here: two of its seven
+// kernels an iteration took 110 µs instead of 6); on a 1000 x 1000 grid the same chain would
+// hold 1.5 GB. So a chain is checked every `pinCheckDepth` levels, and computed when the
+// buffers that only its pending graph keeps alive exceed `pinnedLimit`.
+//
+// Trade-off, where it is made: computing the chain early costs a kernel every few steps (its
+// terms are then read once more than a fused chain reads them) and saves memory and faults;
+// the limit (8 of the chain's own arrays, at least 1 MiB) keeps a chain over a few terms fused.
+// The walk runs only while `Node.orphanedBytes`, a gauge kept as tensors let go of stored
+// values, is past the limit: walking at every checked depth cost a 24 x 24 heat equation a
+// third of its time.
+extension Runtime {
+    /// Chains are checked for the memory they keep alive every this many levels.
+    public static let pinCheckDepth = 16
+
+    /// Bytes of dead buffers a pending value may keep alive before it is computed: 8 arrays of
+    /// its own size, at least 1 MiB.
+    public static func pinnedLimit(valueBytes: Int) -> Int { Swift.max(1 << 20, 8 * valueBytes) }
+
+    /// Computes `node` when its pending graph is the only holder of more than `pinnedLimit`
+    /// bytes of buffers (see above). Called for nodes whose depth is a multiple of
+    /// `pinCheckDepth` (once in 16 steps of a chain growing a level a step); the walk stops at
+    /// `maxPinWalk` nodes or once past the limit.
+    public func relievePinnedMemory(_ node: Node) {
+        let depth = node.pendingDepth
+        guard depth >= Runtime.pinCheckDepth, depth % Runtime.pinCheckDepth == 0, depth < Runtime.flushDepth else { return }
+        let limit = Runtime.pinnedLimit(valueBytes: node.count * node.dtype.byteSize)
+        guard graphLock.withLock({ _ in Runtime.pinnedBytes(below: node, limit: limit) }) > limit else { return }
+        do {
+            try materialize([node])
+        } catch {
+            // The graph is intact; the same error is thrown at the next sync point.
+        }
+    }
+
+    /// Bytes of the distinct buffers that `node`'s pending graph reads and that no tensor holds
+    /// (stored nodes without holders), counted up to just past `limit`. Call under the graph
+    /// lock. Without recursion; a graph past `maxPinWalk` nodes counts what was seen.
+    public static func pinnedBytes(below node: Node, limit: Int) -> Int {
+        var seen = Set<ObjectIdentifier>()
+        var buffers = Set<ObjectIdentifier>()
+        var stack: [Node] = [node]
+        var bytes = 0
+        while let top = stack.popLast(), bytes <= limit, seen.count < maxPinWalk {
+            guard seen.insert(ObjectIdentifier(top)).inserted else { continue }
+            top.op.forEachInput { input in
+                if let buffer = input.storage {
+                    if input.holders.load(ordering: .relaxed) == 0, buffers.insert(ObjectIdentifier(buffer)).inserted {
+                        bytes += buffer.byteCount
+                    }
+                } else if input.op.inputCount > 0 {
+                    stack.append(input)
+                }
+            }
+        }
+        return bytes
+    }
+
+    static let maxPinWalk = 1024
+
+    /// Counts `node` in `Node.orphanedBytes` when it is stored (checked under the graph lock:
+    /// a sync on another thread may be realising it) and still unnamed. Skipped while the lock
+    /// is taken (a tensor let go inside a sync must not wait for it): the gauge only gates a
+    /// check, and a value missed here is counted by none.
+    public func noteOrphaned(_ node: Node) {
+        _ = graphLock.withLockIfAvailable { _ in
+            if let buffer = node.storage, node.holders.load(ordering: .relaxed) == 0 { node.countOrphaned(buffer.byteCount) }
+        }
+    }
+}

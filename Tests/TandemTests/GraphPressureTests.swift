@@ -69,6 +69,38 @@ struct GraphPressureTests {
         #expect(stats.read { $0.plans } == 1)
     }
 
+    @Test("a chain summing fresh terms that nothing else holds is computed once they pass its limit; terms tensors hold keep it pending", arguments: [false, true])
+    func chainOverDeadTermsIsComputed(termsHeld: Bool) throws {
+        // Conjugate gradients' `u += alpha * p`: `u` is not read until the end, each step's `p`
+        // is a new stored tensor, and without the check the chain held every old `p`.
+        let n = 16_384, steps = 40
+        var u = Tensor<Double>.zeros([n])
+        var p = Tensor<Double>.uniform([n], seed: 7)
+        var held: [Tensor<Double>] = []
+        var want = [Double](repeating: 0, count: n), pv = try p.scalars
+        for k in 0..<steps {
+            p = p * 0.5 + Double(k)
+            try p.flush()
+            if termsHeld { held.append(p) }
+            u += 0.25 * p
+            for i in 0..<n { pv[i] = pv[i] * 0.5 + Double(k); want[i] += 0.25 * pv[i] }
+        }
+        let bytes = n * 8
+        if termsHeld {
+            // Nothing freed by computing it: the chain stays one fused graph.
+            #expect(u.node.pendingDepth > 32)
+            #expect(Runtime.pinnedBytes(below: u.node, limit: .max) == 0)
+        } else {
+            // Checked every 16 levels: at most 16 dead terms alive, not 40.
+            #expect(u.node.pendingDepth < Runtime.pinCheckDepth)
+            #expect(Runtime.pinnedBytes(below: u.node, limit: .max) <= Runtime.pinCheckDepth * bytes)
+            #expect(Runtime.pinnedLimit(valueBytes: bytes) < Runtime.pinCheckDepth * bytes, "the test's terms would not pass the limit")
+        }
+        let got = try u.scalars
+        #expect(got.indices.allSatisfy { abs(got[$0] - want[$0]) <= 1e-12 * abs(want[$0]) }, "values differ from plain Swift")
+        _ = held
+    }
+
     @Test("a chain of operations without a sync is queued every flushDepth operations, its plans reused, its values exact")
     func deepChainsFlushAsTheyGrow() throws {
         // Without the flush the whole chain waited for the read and was planned from scratch
