@@ -18,7 +18,8 @@ import TandemRuntime
 /// know a newer CPU falls back to its slowest ones (Debian 12's 0.3.21 on an AVX-512 Xeon:
 /// "Prescott", 20 GFLOP/s instead of 140). Unless `OPENBLAS_CORETYPE` is set, it is set before
 /// loading from the CPU's flags (`SkylakeX` with AVX-512, `Haswell` with AVX2 and FMA), the
-/// kernels those OpenBLAS versions use for such CPUs; `tandem devices` says so.
+/// kernels those OpenBLAS versions use for such CPUs; `tandem devices` says so. Likewise
+/// `OPENBLAS_THREAD_TIMEOUT` (`threadTimeout`), so that idle BLAS threads stop spinning soon.
 ///
 ///     if case .available(let lib) = BLAS.shared.availability { print("BLAS:", lib) }
 public final class BLAS: Sendable {
@@ -86,6 +87,15 @@ public final class BLAS: Sendable {
     /// `z_thin`, the seventeenth session).
     public static let singleThreadWork = 1 << 22
 
+    /// `OPENBLAS_THREAD_TIMEOUT` set before loading unless the user set it: OpenBLAS's threads
+    /// wait for work spinning (`sched_yield`) for 2^n cycles before they sleep, 2^28 by default
+    /// (about 0.1 s here) after the library is loaded and after every call it splits. Tandem's
+    /// workers and its host passes (a median's lanes) share those cores: in a bootstrap port
+    /// that computed one small correlation by BLAS, the spinning threads took a third of the
+    /// program's samples (`perf`), and it ran 0.095-0.11 s against 0.067-0.085 with 2^20
+    /// (0.4 ms: calls closer than that still find them awake).
+    public static let threadTimeout = 20
+
     /// The libraries tried, in order.
     public static func candidates() -> [String] {
         if let explicit = ProcessInfoLite.environment("TANDEM_BLAS"), !explicit.isEmpty { return [explicit] }
@@ -117,6 +127,10 @@ public final class BLAS: Sendable {
         if ProcessInfoLite.environment("OPENBLAS_CORETYPE") == nil, let core = BLAS.coreType() {
             setenv("OPENBLAS_CORETYPE", core, 0)
             coreNote = ", OPENBLAS_CORETYPE=\(core) from the CPU's flags"
+        }
+        if ProcessInfoLite.environment("OPENBLAS_THREAD_TIMEOUT") == nil {
+            setenv("OPENBLAS_THREAD_TIMEOUT", String(BLAS.threadTimeout), 0)
+            coreNote += ", OPENBLAS_THREAD_TIMEOUT=\(BLAS.threadTimeout)"
         }
         typealias Config = @convention(c) () -> UnsafePointer<CChar>?
         struct Loaded {

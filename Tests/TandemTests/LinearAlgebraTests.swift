@@ -1,6 +1,7 @@
 import Testing
 @testable import Tandem
 import TandemBLAS
+import TandemRuntime
 import TandemCompiler
 import _TandemTestSupport
 import Foundation
@@ -77,6 +78,10 @@ struct LinearAlgebraTests {
         #expect(close(c, want, 1e-12))
         if BLAS.shared.isAvailable && Tandem.runtime.deviceChoice == .auto {
             #expect(Tandem.statistics.blasCalls > before)
+        }
+        // An OpenBLAS was loaded with its idle threads' spin bounded (or the user's own bound).
+        if case .available(let what) = BLAS.shared.availability, what.contains("OpenBLAS") {
+            #expect(ProcessInfoLite.environment("OPENBLAS_THREAD_TIMEOUT") != nil)
         }
         // Forced onto the interpreter, the product is generated, and agrees.
         let g = try Tandem.withDevice(.interpreter) { try a.matmul(b).scalars }
