@@ -106,22 +106,16 @@ public final class KernelFactorStore: Sendable {
     static func parse(_ bytes: [UInt8]) -> [Entry: Double] {
         var out: [Entry: Double] = [:]
         out.reserveCapacity(bytes.count / 80)
-        bytes.withUnsafeBufferPointer { text in
-            var i = 0
-            while i < text.count {
-                var end = i
-                while end < text.count && text[end] != 10 { end += 1 }
-                defer { i = end + 1 }
-                guard end - i >= 68, text[i + 64] == 32, let key = KernelHistory.Digest(hex: text, at: i) else { continue }
-                var space = i + 65
-                while space < end && text[space] != 32 { space += 1 }
-                guard space < end, space - (i + 65) <= 16, end - space - 1 <= 32,
-                      let p = Placement(rawValue: String(decoding: UnsafeBufferPointer(rebasing: text[(i + 65)..<space]), as: UTF8.self)),
-                      placements.contains(p),
-                      let v = Double(String(decoding: UnsafeBufferPointer(rebasing: text[(space + 1)..<end]), as: UTF8.self)),
-                      v.isFinite else { continue }
-                out[Entry(key: key, placement: p)] = KernelFactors.bounded(v)
-            }
+        KernelHistory.forEachLine(bytes) { text, i, end in
+            guard end - i >= 68, text[i + 64] == 32, let key = KernelHistory.Digest(hex: text, at: i) else { return }
+            var space = i + 65
+            while space < end && text[space] != 32 { space += 1 }
+            guard space < end, space - (i + 65) <= 16, end - space - 1 <= 32,
+                  let p = Placement(rawValue: String(decoding: UnsafeBufferPointer(rebasing: text[(i + 65)..<space]), as: UTF8.self)),
+                  placements.contains(p),
+                  let v = Double(String(decoding: UnsafeBufferPointer(rebasing: text[(space + 1)..<end]), as: UTF8.self)),
+                  v.isFinite else { return }
+            out[Entry(key: key, placement: p)] = KernelFactors.bounded(v)
         }
         return out
     }

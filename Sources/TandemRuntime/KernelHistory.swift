@@ -316,20 +316,28 @@ public final class KernelHistory: Sendable {
         // few thousand lines, at every process's first sync and again at exit.
         var out: [Digest: Int] = [:]
         out.reserveCapacity(bytes.count / 70)
-        bytes.withUnsafeBufferPointer { bytes in
-            var i = 0
-            while i < bytes.count {
-                var end = i
-                while end < bytes.count && bytes[end] != 10 { end += 1 }
-                // "<64 hex digits> <runs>"
-                if end - i >= 66, bytes[i + 64] == 32, let key = Digest(hex: bytes, at: i),
-                   let runs = KernelHistory.runs(bytes, from: i + 65, to: end), runs > 0 {
-                    out[key, default: 0] += runs
-                }
-                i = end + 1
+        forEachLine(bytes) { bytes, i, end in
+            // "<64 hex digits> <runs>"
+            if end - i >= 66, bytes[i + 64] == 32, let key = Digest(hex: bytes, at: i),
+               let runs = KernelHistory.runs(bytes, from: i + 65, to: end), runs > 0 {
+                out[key, default: 0] += runs
             }
         }
         return out
+    }
+
+    /// Calls `body` with the bytes and each line's bounds (`start..<end`, the newline
+    /// excluded), for the files of kernels' keys read as bytes (this one, `KernelFactorStore`).
+    static func forEachLine(_ bytes: [UInt8], _ body: (UnsafeBufferPointer<UInt8>, Int, Int) -> Void) {
+        bytes.withUnsafeBufferPointer { text in
+            var i = 0
+            while i < text.count {
+                var end = i
+                while end < text.count && text[end] != 10 { end += 1 }
+                body(text, i, end)
+                i = end + 1
+            }
+        }
     }
 }
 
