@@ -297,17 +297,26 @@ public final class KernelHistory: Sendable {
     /// caller then parses every line). Lines out of order (a file not written by `save`) can
     /// hide a key: the history only steers placement, and the next save sorts the file.
     static func lookUp(_ key: Digest, in text: UnsafeBufferPointer<UInt8>) -> Int? {
+        guard let found = findLine(key, in: text, minLength: 66) else { return nil }
+        guard let line = found else { return 0 }
+        return KernelHistory.runs(text, from: line.lowerBound + 65, to: line.upperBound)
+    }
+
+    /// A line of `text` (lines sorted by the key they start with, `<64 hex digits> ...`, at least
+    /// `minLength` bytes) whose key is `key`, by binary search: `.some(nil)` when there is none,
+    /// nil when a line met on the way is not such a line.
+    static func findLine(_ key: Digest, in text: UnsafeBufferPointer<UInt8>, minLength: Int) -> Range<Int>?? {
         var lo = 0, hi = text.count
         while lo < hi {
             var start = (lo + hi) / 2
             while start > lo && text[start - 1] != 10 { start -= 1 }
             var end = start
             while end < hi && text[end] != 10 { end += 1 }
-            guard end - start >= 66, text[start + 64] == 32, let k = Digest(hex: text, at: start) else { return nil }
-            if k == key { return KernelHistory.runs(text, from: start + 65, to: end) }
+            guard end - start >= minLength, text[start + 64] == 32, let k = Digest(hex: text, at: start) else { return nil }
+            if k == key { return .some(start..<end) }
             if k < key { lo = end + 1 } else { hi = start }
         }
-        return 0
+        return .some(nil)
     }
 
     /// Every line of `bytes` (see `readTable`).

@@ -59,6 +59,21 @@ struct KernelFactorStoreTests {
         text = "junk\n" + text + "zz 1 2\n\(KernelHistory.key(a)) nowhere 1.0\n\(KernelHistory.key(a)) cpu-1 nan\n"
         try text.write(toFile: path, atomically: false, encoding: .utf8)
         #expect(KernelFactorStore(path: path).factors(key: ka).count == 2)
+        // Many kernels: each found by searching the sorted file, a missing one not.
+        let many = KernelFactorStore(path: dir + "/many")
+        let keys = (0..<3000).map { i -> String in
+            var k = a
+            k.instrs[1] = Instr(.literal(.float(Double(i) + 0.5)), .float64)
+            return KernelHistory.key(k)
+        }
+        for (i, k) in keys.enumerated() { many.keep(key: k, [.cpu1: Double(i % 7 + 1), .interpreter: 2]) }
+        #expect(many.save())
+        let reread = KernelFactorStore(path: dir + "/many")
+        for i in [0, 1, 1499, 2998, 2999] {
+            let f = reread.factors(key: keys[i])
+            #expect(f.count == 2 && abs(f[.cpu1]! - Double(i % 7 + 1)) < 1e-5 && abs(f[.interpreter]! - 2) < 1e-5, "\(i): \(f)")
+        }
+        #expect(reread.factors(key: ka).isEmpty && reread.factors(key: String(repeating: "f", count: 64)).isEmpty)
         // A link is not followed.
         let link = dir + "/linked"
         #expect(symlink(path, link) == 0)
