@@ -118,9 +118,27 @@ public enum BinaryFingerprint {
         return (real, "\(st.st_dev) \(st.st_ino) \(st.st_size) \(st.st_mtim.tv_sec) \(st.st_mtim.tv_nsec)")
     }
 
-    private static func record(_ real: String) -> (folder: String, file: String) {
+    /// Where `compilers/` keeps what is remembered of the binary at `real`: its hash, or the
+    /// record `what` names (`--version`'s line).
+    private static func record(_ real: String, _ what: String? = nil) -> (folder: String, file: String) {
         let folder = VerifiedFileCache.defaultRoot + "/compilers"
-        return (folder, folder + "/" + VerifiedFileCache.key([real]))
+        return (folder, folder + "/" + VerifiedFileCache.key([real] + (what.map { [$0] } ?? [])))
+    }
+
+    /// The value of a record (`<stamp>\n<value>`, at most `limit` bytes) when its stamp is the
+    /// binary's now.
+    private static func rememberedValue(_ record: (folder: String, file: String), stamp: String, limit: Int) -> String? {
+        guard let bytes = VerifiedFileCache.readPrivateFile(record.file, limit: limit) else { return nil }
+        let lines = String(decoding: bytes, as: UTF8.self).split(separator: "\n")
+        return lines.count == 2 && lines[0] == stamp ? String(lines[1]) : nil
+    }
+
+    /// Writes a record (best effort: remembering only saves work).
+    private static func remember(_ value: String, in record: (folder: String, file: String), stamp: String) {
+        if (try? VerifiedFileCache.ensurePrivateDirectory(VerifiedFileCache.defaultRoot)) != nil,
+           (try? VerifiedFileCache.ensurePrivateDirectory(record.folder)) != nil {
+            try? VerifiedFileCache.writeAtomically(record.file, Array("\(stamp)\n\(value)".utf8))
+        }
     }
 
     /// The fingerprint remembered in `compilers/` for the binary as it is now, if any.
@@ -130,9 +148,7 @@ public enum BinaryFingerprint {
     }
 
     private static func remembered(real: String, stamp: String) -> String? {
-        guard let bytes = VerifiedFileCache.readPrivateFile(record(real).file, limit: 1024) else { return nil }
-        let lines = String(decoding: bytes, as: UTF8.self).split(separator: "\n")
-        return lines.count == 2 && lines[0] == stamp ? "\(real) \(lines[1])" : nil
+        rememberedValue(record(real), stamp: stamp, limit: 1024).map { "\(real) \($0)" }
     }
 
     /// The first line `path --version` prints, remembered in `compilers/` under the binary's
@@ -143,17 +159,10 @@ public enum BinaryFingerprint {
     ///     let line = BinaryFingerprint.version(of: "/usr/bin/clang") { "clang version 19.1.7" }
     public static func version(of path: String, ask: () -> String?) -> String? {
         guard let (real, stamp) = stamped(path) else { return ask() }
-        let folder = VerifiedFileCache.defaultRoot + "/compilers"
-        let file = folder + "/" + VerifiedFileCache.key([real, "--version"])
-        if let bytes = VerifiedFileCache.readPrivateFile(file, limit: 4096) {
-            let lines = String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
-            if lines.count == 2, lines[0] == stamp, !lines[1].isEmpty { return String(lines[1]) }
-        }
+        let versionRecord = record(real, "--version")
+        if let line = rememberedValue(versionRecord, stamp: stamp, limit: 4096) { return line }
         guard let line = ask(), !line.isEmpty, !line.contains("\n") else { return nil }
-        if (try? VerifiedFileCache.ensurePrivateDirectory(VerifiedFileCache.defaultRoot)) != nil,
-           (try? VerifiedFileCache.ensurePrivateDirectory(folder)) != nil {
-            try? VerifiedFileCache.writeAtomically(file, Array("\(stamp)\n\(line)".utf8))
-        }
+        remember(line, in: versionRecord, stamp: stamp)
         return line
     }
 
@@ -161,7 +170,7 @@ public enum BinaryFingerprint {
     public static func compute(_ path: String) -> String {
         guard let (real, stamp) = stamped(path) else { return "\(path) (unresolved or unreadable)" }
         if let known = remembered(real: real, stamp: stamp) { return known }
-        let (folder, record) = record(real)
+        let hashRecord = record(real)
         // Hash the binary (once per machine and version).
         let fd = open(real, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return "\(real) (unreadable)" }
@@ -175,10 +184,7 @@ public enum BinaryFingerprint {
             hasher.update(data: chunk[0..<n])
         }
         let digest = VerifiedFileCache.hex(hasher.finalize())
-        if (try? VerifiedFileCache.ensurePrivateDirectory(VerifiedFileCache.defaultRoot)) != nil,
-           (try? VerifiedFileCache.ensurePrivateDirectory(folder)) != nil {
-            try? VerifiedFileCache.writeAtomically(record, Array("\(stamp)\n\(digest)".utf8))
-        }
+        remember(digest, in: hashRecord, stamp: stamp)
         return "\(real) \(digest)"
     }
 }
