@@ -44,8 +44,13 @@ public final class KernelFactorStore: Sendable {
     /// The saved factors of the kernel whose `KernelHistory` key is `key`, by placement (empty
     /// when none). Keyed as the history keys it, so the structure is hashed once a process.
     public func factors(key: String) -> [Placement: Double] {
-        guard let key = KernelFactorStore.digest(key) else { return [:] }
-        return state.withLock { s in
+        KernelFactorStore.digest(key).map { factors($0) } ?? [:]
+    }
+
+    /// `factors(key:)` by the history's digest (`KernelHistory.digest(for:)`), without the
+    /// round trip through 64 hex digits.
+    func factors(_ key: KernelHistory.Digest) -> [Placement: Double] {
+        state.withLock { s in
             // The sorted file is searched for the key (a process looks up a few kernels: parsing
             // 2,000 lines was 2 ms of its first decision); parsed whole only when a line met on
             // the way is not one the store writes, or once `save` has merged it.
@@ -72,7 +77,12 @@ public final class KernelFactorStore: Sendable {
     /// Keeps `factors` (by placement, as ratios) for the kernel whose `KernelHistory` key is
     /// `key`, to be written at `save`.
     public func keep(key: String, _ factors: [Placement: Double]) {
-        guard !factors.isEmpty, let key = KernelFactorStore.digest(key) else { return }
+        if let key = KernelFactorStore.digest(key) { keep(key, factors) }
+    }
+
+    /// `keep(key:_:)` by the history's digest.
+    func keep(_ key: KernelHistory.Digest, _ factors: [Placement: Double]) {
+        guard !factors.isEmpty else { return }
         state.withLock { s in
             for (p, f) in factors where KernelFactorStore.placements.contains(p) && f.isFinite && f > 0 {
                 s.added[Entry(key: key, placement: p)] = KernelFactors.bounded(Foundation.log(f))

@@ -131,8 +131,9 @@ public final class KernelHistory: Sendable {
     /// The stable key of a kernel's structure (the same in every process).
     public static func key(_ kernel: Kernel) -> String { digest(kernel).hex }
 
-    /// `key(kernel)`, hashed once a process (the digest the history keeps for its lookups).
-    public func key(for kernel: Kernel) -> String { state.withLock { $0.key(kernel).hex } }
+    /// The digest of `kernel` (`key(kernel)` as bytes), hashed once a process: the key the
+    /// history looks kernels up by, and `KernelFactorStore` too.
+    func digest(for kernel: Kernel) -> Digest { state.withLock { $0.key(kernel) } }
 
     /// SHA-256 of `Kernel.structureBytes` (histories keyed by the text of the structure, before,
     /// are not found again: their kernels count from zero once, and the old lines age out).

@@ -26,7 +26,7 @@ extension Runtime {
         }
         saveCompileRate(beside: kernelHistory.path)
         if let store = kernelFactorStore {
-            for (kernel, factors) in kernelFactors.withLock({ $0.persistable() }) { store.keep(key: kernelHistory.key(for: kernel), factors) }
+            for (kernel, factors) in kernelFactors.withLock({ $0.persistable() }) { store.keep(kernelHistory.digest(for: kernel), factors) }
             store.save()
         }
         return kernelHistory.save()

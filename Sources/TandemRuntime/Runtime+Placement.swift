@@ -122,7 +122,7 @@ extension Runtime {
             let earlier = kernelHistory?.runs(k.kernel) ?? 0
             // What earlier processes measured of it (a kernel run once a program is otherwise
             // placed by the profile alone, however far off that is, in every run).
-            if earlier > 0, let history = kernelHistory, let saved = kernelFactorStore?.factors(key: history.key(for: k.kernel)), !saved.isEmpty {
+            if earlier > 0, let history = kernelHistory, let saved = kernelFactorStore?.factors(history.digest(for: k.kernel)), !saved.isEmpty {
                 kernelFactors.withLock { $0.seed(k.kernel, saved) }
             }
             return (KernelFeatures(k.kernel, stagePoints: k.stagePoints), earlier, earlier)
