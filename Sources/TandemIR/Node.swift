@@ -154,6 +154,14 @@ public final class Node: @unchecked Sendable {
     /// Whether this node counts in `orphanedBytes`.
     public var isCountedOrphan: Bool { orphanBytes.load(ordering: .relaxed) != 0 }
 
+    /// The bytes of this node's buffer while it is stored, else 0: readable without the graph
+    /// lock (a tensor let go on one thread while another's sync realises the node), unlike `op`.
+    public var storedBytes: Int { storedBytesStore.load(ordering: .relaxed) }
+    private let storedBytesStore = Atomic<Int>(0)
+    private func noteStorage() {
+        if case .storage(let b) = storedOp { storedBytesStore.store(b.byteCount, ordering: .relaxed) } else { storedBytesStore.store(0, ordering: .relaxed) }
+    }
+
     private static let nextID = Atomic<UInt64>(1)
     /// The id the next node made will get at the earliest: every node made after this call has
     /// an id at least this (ids only grow), every node made before, a smaller one.
@@ -168,6 +176,7 @@ public final class Node: @unchecked Sendable {
         op.forEachInput { depth = max(depth, $0.pendingDepth + 1) }
         pendingDepthStore = Atomic(depth)
         Node.retain(op)
+        noteStorage()
     }
 
     /// The longest chain of pending operations below this node (0 for stored data and
@@ -347,6 +356,7 @@ public final class Node: @unchecked Sendable {
     public func realize(_ buffer: Buffer) {
         let old = op
         op = .storage(buffer)
+        noteStorage()
         pendingDepthStore.store(0, ordering: .relaxed)
         Node.graphChanged()
         Node.retain(op)
@@ -358,6 +368,7 @@ public final class Node: @unchecked Sendable {
     public func realize(viewOf base: Node, map: AffineMap) {
         let old = op
         op = .view(base, map)
+        noteStorage()
         pendingDepthStore.store(1, ordering: .relaxed)
         Node.graphChanged()
         Node.retain(op)
@@ -370,6 +381,7 @@ public final class Node: @unchecked Sendable {
     public func redefine(as newOp: Op) {
         let old = op
         op = newOp
+        noteStorage()
         var depth = 0
         newOp.forEachInput { depth = max(depth, $0.pendingDepth + 1) }
         pendingDepthStore.store(depth, ordering: .relaxed)

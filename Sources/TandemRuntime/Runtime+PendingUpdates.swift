@@ -230,13 +230,12 @@ extension Runtime {
 
     static let maxPinWalk = 1024
 
-    /// Counts `node` in `Node.orphanedBytes` when it is stored (checked under the graph lock:
-    /// a sync on another thread may be realising it) and still unnamed. Skipped while the lock
-    /// is taken (a tensor let go inside a sync must not wait for it): the gauge only gates a
-    /// check, and a value missed here is counted by none.
+    /// Counts `node` in `Node.orphanedBytes` when it is stored and still unnamed. Read through
+    /// `Node.storedBytes`, not under the graph lock: skipping the count while another thread's
+    /// sync held the lock lost it in a parallel test run, and the chain it gated was never
+    /// computed.
     public func noteOrphaned(_ node: Node) {
-        _ = graphLock.withLockIfAvailable { _ in
-            if let buffer = node.storage, node.holders.load(ordering: .relaxed) == 0 { node.countOrphaned(buffer.byteCount) }
-        }
+        let bytes = node.storedBytes
+        if bytes > 0, node.holders.load(ordering: .relaxed) == 0 { node.countOrphaned(bytes) }
     }
 }
