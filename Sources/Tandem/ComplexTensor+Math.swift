@@ -259,6 +259,14 @@ public func select<R: ComplexComponent>(_ condition: Tensor<Bool>, _ a: ComplexT
     ComplexTensor(real: select(condition, a.real, b.real), imaginary: select(condition, a.imaginary, b.imaginary))
 }
 
+/// `condition ? a : b` element-wise for complex tensors, like `numpy.where` (the same as
+/// `select(_:_:_:)`, which needs no backticks).
+///
+///     let kept = `where`(x .> 0.5, ComplexTensor(x), ComplexTensor<Double>.zeros([8]))
+public func `where`<R: ComplexComponent>(_ condition: Tensor<Bool>, _ a: ComplexTensor<R>, _ b: ComplexTensor<R>) -> ComplexTensor<R> {
+    select(condition, a, b)
+}
+
 extension ComplexTensor where RealType == Double {
     /// With a real scalar (promoted to complex).
     ///

@@ -182,6 +182,34 @@ extension Tensor where Scalar: FloatingTensorScalar {
         return try nanQuantile(q / 100, axis: axis, keepDims: keepDims)
     }
 
+    /// The quantiles `qs` (each 0...1) ignoring NaNs, like `quantile(_: [Double])`
+    /// (`numpy.nanquantile` with a list): the q axis first, then the reduced shape; each lane's
+    /// non-NaN elements sorted once for all of `qs`. NaN for a lane of NaNs only. A sync point.
+    ///
+    ///     let quartiles = try x.nanQuantile([0.25, 0.5, 0.75])
+    public func nanQuantile(_ qs: [Double], axis: Int? = nil, keepDims: Bool = false) throws -> Tensor {
+        for q in qs { precondition((0...1).contains(q), "nanquantile: Quantiles must be in the range [0, 1]") }
+        guard let axis else {
+            let r = try flattened().nanQuantile(qs, axis: 0)
+            return keepDims ? r.reshaped([qs.count] + [Int](repeating: 1, count: rank)) : r
+        }
+        let a = Tensor.axis(axis, rank: rank, "nanquantile")
+        let r = try mapLanes(axis: a, "nanquantile") { lane -> [Scalar] in
+            let kept = lane.filter { $0 == $0 }
+            return kept.isEmpty ? [Scalar](repeating: Scalar.nan, count: qs.count) : Tensor.laneQuantiles(kept[...], qs)
+        }.movingAxis(a, to: 0)
+        return keepDims ? r.expandingDims(at: a + 1) : r
+    }
+
+    /// The percentiles `qs` (each 0...100) ignoring NaNs (`numpy.nanpercentile` with a list):
+    /// the q axis first, then the reduced shape. A sync point.
+    ///
+    ///     let band = try x.nanPercentile([5, 95], axis: 0)
+    public func nanPercentile(_ qs: [Double], axis: Int? = nil, keepDims: Bool = false) throws -> Tensor {
+        for q in qs { precondition((0...100).contains(q), "nanpercentile: Percentiles must be in the range [0, 100]") }
+        return try nanQuantile(qs.map { $0 / 100 }, axis: axis, keepDims: keepDims)
+    }
+
     /// The median ignoring NaNs (`numpy.nanmedian`): the mean of the two middle elements of an
     /// even count, as `median`; NaN for a lane of NaNs only. A sync point.
     ///

@@ -172,6 +172,8 @@ struct ComplexTensorTests {
         #expect(Swift.abs(unit.real) < 1e-15 && unit.imaginary == 2)
         #expect(try select(Tensor<Bool>([true, false]), ComplexTensor<Double>.ones([2]), ComplexTensor.zeros([2])).scalars
                 == [Complex(1, 0), Complex(0, 0)])
+        #expect(try `where`(Tensor<Bool>([false, true]), ComplexTensor(real: Tensor<Double>([1, 2]), imaginary: Tensor<Double>([3, 4])),
+                            ComplexTensor<Double>.zeros([2])).scalars == [Complex(0, 0), Complex(2, 4)])
     }
 
     @Test("flush and wait take complex tensors beside real ones; the description writes NumPy's j")

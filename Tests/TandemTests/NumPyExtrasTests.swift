@@ -270,6 +270,16 @@ struct NumPyExtrasTests {
         Self.same(try y.nanMedian(axis: 1).scalars, [2, .nan])
         #expect(try Tensor<Double>([1, .nan, 3, 2, 10]).nanPercentile(40).item() == 2.2)
         #expect(try Tensor<Double>([1, .nan, 3, 2, 10]).nanMedian().item() == 2.5)
+        // Lists of q (numpy.nanpercentile / nanquantile with a list; values from NumPy 2.4).
+        let w = Tensor<Double>([1, .nan, 3, 2, 10, .nan, 4, 7.5], shape: [2, 4])
+        let rows = try w.nanPercentile([25, 50, 90], axis: 1)
+        #expect(rows.shape == [3, 2])
+        Self.same(try rows.scalars.map { ($0 * 1e12).rounded() / 1e12 }, [1.5, 5.75, 2, 7.5, 2.8, 9.5])
+        Self.same(try w.nanPercentile([25, 50, 90]).scalars.map { ($0 * 1e12).rounded() / 1e12 }, [2.25, 3.5, 8.75])
+        let columns = try w.nanQuantile([0.1, 1.0], axis: 0, keepDims: true)
+        #expect(columns.shape == [2, 1, 4])
+        Self.same(try columns.scalars.map { ($0 * 1e12).rounded() / 1e12 }, [1.9, .nan, 3.1, 2.55, 10, .nan, 4, 7.5])
+        Self.same(try Tensor<Double>([1, .nan, 3, .nan, .nan, .nan], shape: [2, 3]).nanPercentile([50, 75], axis: 1).scalars, [2, .nan, 2.5, .nan])
         Self.same(try Tensor<Double>([.nan, .infinity, -.infinity, 1.5]).nanToNum().scalars,
                   [0, .greatestFiniteMagnitude, -.greatestFiniteMagnitude, 1.5])
         Self.same(try Tensor<Double>([.nan, .infinity, -.infinity]).nanToNum(nan: 0.5, positiveInfinity: 9, negativeInfinity: -9).scalars, [0.5, 9, -9])
