@@ -139,9 +139,9 @@ extension Tensor {
 
     /// `x[..., indices, ...] = value`: the subscript write with an integer tensor, done on the
     /// host at the write (a sync point). Where an index repeats, the last write wins.
-    mutating func scatterWrite(_ indices: [TensorIndex], position: Int, index: Node, _ value: Tensor) {
+    mutating func scatterWrite(_ indices: [TensorIndex], _ value: Tensor) {
         do {
-            self = try scattered(indices, position: position, index: index, value, accumulate: false)
+            self = try scattered(indices, value, accumulate: false)
         } catch {
             preconditionFailure("x[indices] = value: computing the operands failed: \(error)")
         }
@@ -151,19 +151,21 @@ extension Tensor {
     /// elements the subscript `indices` selects, in row-major order of the selection. Done on
     /// the buffers' bytes with the element type known: element by element in generic code, a
     /// million-element scatter took half a second.
-    func scattered(_ indices: [TensorIndex], position: Int, index: Node, _ value: Tensor,
-                   accumulate: Bool) throws -> Tensor {
-        let axis = Tensor.axis(axes(of: position, in: indices).source, rank: rank, "index")
-        let extent = shape[axis]
+    func scattered(_ indices: [TensorIndex], _ value: Tensor, accumulate: Bool) throws -> Tensor {
         let targetBuffer: Buffer, selectedShape: [Int]
-        if rank == 1 && indices.count == 1 {
+        if rank == 1 && indices.count == 1, case ._tensor(let index) = indices[0] {
             // A vector indexed by an integer tensor: the targets are the indices themselves,
             // wrapped and checked in one pass (no kernel gathering positions).
-            targetBuffer = try Tensor.flatTargets(index, extent: extent, axis: axis)
+            targetBuffer = try Tensor.flatTargets(index, extent: shape[0], axis: 0)
             selectedShape = index.shape
         } else {
-            // The flat position of every selected element: the same subscript applied to the positions.
-            try Tensor.checkBounds(index, extent: extent, axis: axis)
+            // The flat position of every selected element: the same subscript applied to the
+            // positions, each index tensor checked against its axis first.
+            for (position, item) in indices.enumerated() {
+                guard case ._tensor(let index) = item else { continue }
+                let axis = Tensor.axis(axes(of: position, in: indices).source, rank: rank, "index")
+                try Tensor.checkBounds(index, extent: shape[axis], axis: axis)
+            }
             let selected = Tensor<Int64>.arange(Int64(count)).reshaped(shape).view(indices)
             targetBuffer = try Tandem.runtime.read(selected.flattened().node, call: "x[indices] = v")
             selectedShape = selected.shape
@@ -228,7 +230,7 @@ extension Tensor where Scalar: NumericTensorScalar {
     ///     try counts.add(at: Tensor<Int64>([0, 2, 0]), Tensor<Int64>(1))   // 2, 0, 1
     public mutating func add<I: IndexTensorScalar>(at indices: Tensor<I>, _ values: Tensor) throws {
         let items: [TensorIndex] = [._tensor(indices.node)]
-        self = try scattered(items, position: 0, index: indices.node, values, accumulate: true)
+        self = try scattered(items, values, accumulate: true)
     }
 
     /// How many times each value `0..<max(x) + 1` occurs in this integer tensor, or the sum of

@@ -9,7 +9,8 @@ public enum TensorIndex: TensorIndexExpression, Sendable {
     case _newAxis
     case _ellipsis
     /// An integer tensor: the axis is replaced by the index tensor's axes, each element taken at
-    /// that index (NumPy's integer-array indexing, one index tensor per subscript).
+    /// that index (NumPy's integer-array indexing; several index tensors of one subscript are
+    /// broadcast together and select points, as NumPy's do).
     case _tensor(Node)
     /// An index of a `Tandem.loop` nest (an affine expression of its loop variables).
     case _loop(LoopIndex)
@@ -198,6 +199,14 @@ extension TensorIndexExpression where Self == TensorIndex {
 }
 
 extension Int: TensorIndexExpression { public var tensorIndex: TensorIndex { .index(self) } }
+/// A list of integers indexes as an integer tensor (NumPy's `m[:, [0, 2]]`).
+///
+///     let m = Tensor<Double>.arange(0, 12).reshaped([3, 4])
+///     let corners = m[.all, [0, 3]]                // shape (3, 2)
+extension Array: TensorIndexExpression where Element == Int {
+    /// What this value selects in a subscript.
+    public var tensorIndex: TensorIndex { ._tensor(Tensor<Int64>(map(Int64.init)).node) }
+}
 extension Range: TensorIndexExpression where Bound == Int {
     /// What this value selects in a subscript.
     public var tensorIndex: TensorIndex { .slice(start: lowerBound, end: upperBound, step: 1) }
@@ -280,7 +289,8 @@ extension Tensor {
 
     func view(_ indices: [TensorIndex]) -> Tensor {
         if LoopNest.isLoopSubscript(indices) { return LoopNest.read(self, indices) }
-        if let (position, index) = tensorItem(indices) {
+        if TensorIndex.hasTensor(indices) {
+            guard let (position, index) = TensorIndex.takeItem(indices) else { return advancedView(indices) }
             var rest = indices
             rest[position] = ._all
             return view(rest).take(index, axis: axes(of: position, in: indices).view)
@@ -290,17 +300,16 @@ extension Tensor {
         return Tensor(.view(node, map), shape: outShape)
     }
 
-    /// The one integer-tensor item of a subscript and its position, if any.
-    func tensorItem(_ indices: [TensorIndex]) -> (Int, Node)? { TensorIndex.tensorItem(indices) }
 }
 
 extension TensorIndex {
-    /// The one integer-tensor item of `indices` and its position, if any (more than one is an error).
+    /// The one integer-tensor item of a loop nest's subscript and its position, if any (more
+    /// than one is an error there; arrays take several, `Tensor.advancedView`).
     static func tensorItem(_ indices: [TensorIndex]) -> (Int, Node)? {
         var found: (Int, Node)? = nil
         for (i, item) in indices.enumerated() {
             guard case ._tensor(let n) = item else { continue }
-            precondition(found == nil, "indexing with more than one integer tensor is not supported: take(_:axis:) one axis at a time")
+            precondition(found == nil, "a loop nest's subscript takes one integer tensor: take(_:axis:) one axis at a time")
             found = (i, n)
         }
         return found
@@ -329,8 +338,8 @@ extension Tensor {
             LoopNest.write(&self, indices, value)
             return
         }
-        if let (position, index) = tensorItem(indices) {
-            scatterWrite(indices, position: position, index: index, value)
+        if TensorIndex.hasTensor(indices) {
+            scatterWrite(indices, value)
             return
         }
         let (map, outShape) = viewMap(indices)

@@ -1,0 +1,61 @@
+import Testing
+import _TandemTestSupport
+import Tandem
+
+/// NumPy's indexing with several integer index arrays (and with integers separating one from its
+/// neighbours): values from NumPy 2.4 on `x = np.arange(210.).reshape(5, 6, 7)`, on every CPU
+/// placement.
+@Suite("Advanced indexing") struct AdvancedIndexTests {
+    @Test("several index tensors select points, their axes where NumPy puts them", arguments: ["interpreter", "cpu-1", "cpu"])
+    func reads(device: String) throws {
+        let x = Tensor<Double>.arange(0, 210).reshaped([5, 6, 7])
+        let i = Tensor<Int64>([0, 1, -1]), j = Tensor<Int32>([1, 2, 3])
+        func check(_ t: Tensor<Double>, _ shape: [Int], _ values: [Int], sourceLocation: SourceLocation = #_sourceLocation) {
+            #expect(t.shape == shape, sourceLocation: sourceLocation)
+            // Fused with arithmetic and a reduction, as a program would use it.
+            let got = try? Tandem.withDevice(DeviceChoice(rawValue: device)!) { try (t * 2 + 1).scalars }
+            #expect(got == values.map { Double($0) * 2 + 1 }, sourceLocation: sourceLocation)
+        }
+        check(x[i, j], [3, 7], [7, 8, 9, 10, 11, 12, 13, 56, 57, 58, 59, 60, 61, 62, 189, 190, 191, 192, 193, 194, 195])   // NumPy x[i, j]
+        check(x[.all, i, j], [5, 3], [1, 9, 38, 43, 51, 80, 85, 93, 122, 127, 135, 164, 169, 177, 206])   // NumPy x[:, i, j]
+        check(x[i, .all, j], [3, 6], [1, 8, 15, 22, 29, 36, 44, 51, 58, 65, 72, 79, 171, 178, 185, 192, 199, 206])   // NumPy x[i, :, j]
+        check(x[0, .all, i], [3, 6], [0, 7, 14, 21, 28, 35, 1, 8, 15, 22, 29, 36, 6, 13, 20, 27, 34, 41])   // NumPy x[0, :, i]
+        check(x[i[.all, .newAxis], j], [3, 3, 7], [7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 49, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 62, 63, 64, 65, 66, 67, 68, 69, 175, 176, 177, 178, 179, 180, 181, 182, 183, 184, 185, 186, 187, 188, 189, 190, 191, 192, 193, 194, 195])   // NumPy x[i[:,None], j]
+        check(x[.newAxis, i, j], [1, 3, 7], [7, 8, 9, 10, 11, 12, 13, 56, 57, 58, 59, 60, 61, 62, 189, 190, 191, 192, 193, 194, 195])   // NumPy x[None,i,j]
+        check(x[i, .newAxis, j], [3, 1, 7], [7, 8, 9, 10, 11, 12, 13, 56, 57, 58, 59, 60, 61, 62, 189, 190, 191, 192, 193, 194, 195])   // NumPy x[i,None,j]
+        check(x[.ellipsis, i, j], [5, 3], [1, 9, 38, 43, 51, 80, 85, 93, 122, 127, 135, 164, 169, 177, 206])   // NumPy x[..., i, j]
+        check(x[i, j, 2], [3], [9, 58, 191])   // NumPy x[i, j, 2]
+        check(x[1, i, 4], [3], [46, 53, 81])   // NumPy x[1, i, 4]
+        check(x[.all, [0, 5], .all], [5, 2, 7], [0, 1, 2, 3, 4, 5, 6, 35, 36, 37, 38, 39, 40, 41, 42, 43, 44, 45, 46, 47, 48, 77, 78, 79, 80, 81, 82, 83, 84, 85, 86, 87, 88, 89, 90, 119, 120, 121, 122, 123, 124, 125, 126, 127, 128, 129, 130, 131, 132, 161, 162, 163, 164, 165, 166, 167, 168, 169, 170, 171, 172, 173, 174, 203, 204, 205, 206, 207, 208, 209])   // NumPy x[:, [0,5], :]
+        check(x[[4, 0], .all, [6, 6]], [2, 6], [174, 181, 188, 195, 202, 209, 6, 13, 20, 27, 34, 41])   // NumPy x[[4,0], :, [6,6]]
+    }
+
+    @Test("writes through several index tensors: a diagonal, points with broadcast values, an integer beside a list")
+    func writes() throws {
+        var d = Tensor<Double>.zeros([4, 4])
+        let idx = Tensor<Int64>.arange(4)
+        d[idx, idx] = Tensor(1.0)
+        #expect(try d.scalars == Tensor<Double>.eye(4).scalars)
+        #expect(try d[idx, idx].scalars == [1, 1, 1, 1])
+        #expect(try d[idx, idx.flipped()].scalars == [0, 0, 0, 0])
+        // np: y[i, :, j] = np.arange(18.).reshape(3, 6); (y * np.arange(210).reshape(5, 6, 7)).sum()
+        var y = Tensor<Double>.arange(0, 210).reshaped([5, 6, 7])
+        y[Tensor<Int64>([0, 1, -1]), .all, Tensor<Int64>([1, 2, 3])] = Tensor<Double>.arange(0, 18).reshaped([3, 6])
+        #expect(try (y * Tensor<Double>.arange(0, 210).reshaped([5, 6, 7])).sum().item() == 2844653)
+        #expect(try y[4, 5, 3].item() == 17 && y[0, 0, 1].item() == 0 && y[0, 0, 0].item() == 0)
+        // An integer beside an index tensor, and a list literal.
+        var z = Tensor<Int64>.zeros([3, 4])
+        z[1, [0, 3]] = Tensor<Int64>([7, 9])
+        z[.all, [2]] = Tensor<Int64>(5)
+        #expect(try z.scalars == [0, 0, 5, 0, 7, 0, 5, 9, 0, 0, 5, 0])
+    }
+
+    @Test("index tensors that do not broadcast stop with NumPy's message")
+    func mismatchedIndexShapes() async {
+        let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            _ = Tensor<Double>.zeros([4, 4])[Tensor<Int64>([0, 1, 2]), Tensor<Int64>([0, 1])]
+        }
+        let text = String(decoding: result?.standardErrorContent ?? [], as: UTF8.self)
+        #expect(text.contains("shape mismatch: indexing arrays could not be broadcast together with shapes (3,) (2,)"), "\(text)")
+    }
+}
