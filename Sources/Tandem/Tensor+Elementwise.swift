@@ -73,25 +73,39 @@ extension Tensor where Scalar: NumericTensorScalar {
     /// Remainder with the sign of the dividend (Swift's `%`, C's `fmod`); integer `x % 0 == 0`.
     public static func % (a: Tensor, b: Tensor) -> Tensor { binary(.rem, a, b, "remainder") }
 
+    // The scalar forms for every element type and for generic code; disfavoured: `Double`
+    // and `Float` tensors have concrete ones (Tensor+ScalarOperators.swift, where the
+    // trade-off is measured), which the type checker solves long expressions with far faster.
+
     /// Elementwise sum of each element and a scalar: `x + b`.
+    @_disfavoredOverload
     public static func + (a: Tensor, b: Scalar) -> Tensor { binary(.add, a, scalar: b) }
     /// Elementwise difference of each element and a scalar: `x - b`.
+    @_disfavoredOverload
     public static func - (a: Tensor, b: Scalar) -> Tensor { binary(.sub, a, scalar: b) }
     /// Elementwise product of each element and a scalar: `x * b`.
+    @_disfavoredOverload
     public static func * (a: Tensor, b: Scalar) -> Tensor { binary(.mul, a, scalar: b) }
     /// Elementwise quotient of each element and a scalar: `x / b`.
+    @_disfavoredOverload
     public static func / (a: Tensor, b: Scalar) -> Tensor { binary(.div, a, scalar: b) }
     /// Elementwise remainder of each element and a scalar: `x % b`.
+    @_disfavoredOverload
     public static func % (a: Tensor, b: Scalar) -> Tensor { binary(.rem, a, scalar: b) }
     /// Elementwise sum of a scalar and each element: `a + x`.
+    @_disfavoredOverload
     public static func + (a: Scalar, b: Tensor) -> Tensor { binary(.add, scalar: a, b) }
     /// Elementwise difference of a scalar and each element: `a - x`.
+    @_disfavoredOverload
     public static func - (a: Scalar, b: Tensor) -> Tensor { binary(.sub, scalar: a, b) }
     /// Elementwise product of a scalar and each element: `a * x`.
+    @_disfavoredOverload
     public static func * (a: Scalar, b: Tensor) -> Tensor { binary(.mul, scalar: a, b) }
     /// Elementwise quotient of a scalar and each element: `a / x`.
+    @_disfavoredOverload
     public static func / (a: Scalar, b: Tensor) -> Tensor { binary(.div, scalar: a, b) }
     /// Elementwise remainder of a scalar and each element: `a % x`.
+    @_disfavoredOverload
     public static func % (a: Scalar, b: Tensor) -> Tensor { binary(.rem, scalar: a, b) }
 
     /// `a = a + b` (with broadcasting): a new lazy tensor in `a`; views taken of the old `a` keep its values.
@@ -123,6 +137,16 @@ extension Tensor where Scalar: NumericTensorScalar {
     public static func maximum(_ a: Tensor, _ b: Tensor) -> Tensor { binary(.max, a, b, "maximum") }
     /// Elementwise minimum; NaN propagates (like `numpy.minimum`).
     public static func minimum(_ a: Tensor, _ b: Tensor) -> Tensor { binary(.min, a, b, "minimum") }
+    /// Elementwise maximum with a scalar (`numpy.maximum(x, 1e-12)`).
+    ///
+    ///     let safe = Tensor.maximum(x, 1e-12)
+    public static func maximum(_ a: Tensor, _ b: Scalar) -> Tensor { binary(.max, a, scalar: b) }
+    /// Elementwise maximum of a scalar and each element.
+    public static func maximum(_ a: Scalar, _ b: Tensor) -> Tensor { binary(.max, scalar: a, b) }
+    /// Elementwise minimum with a scalar (`numpy.minimum(x, 1)`).
+    public static func minimum(_ a: Tensor, _ b: Scalar) -> Tensor { binary(.min, a, scalar: b) }
+    /// Elementwise minimum of a scalar and each element.
+    public static func minimum(_ a: Scalar, _ b: Tensor) -> Tensor { binary(.min, scalar: a, b) }
 
     /// `self` raised to `exponent`; integers: exact with wrapping, negative exponents give 0
     /// (except for bases 1 and -1).
