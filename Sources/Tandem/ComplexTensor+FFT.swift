@@ -19,7 +19,9 @@ import TandemRuntime
 // rows of 256 and 1024 points, 1.1x its time for 2^20 and 997-point rows, 1.7x for 1000-point
 // rows and 2.7x for 10^6 points (radix 2, 3 and 5 have their own butterflies, larger factors the
 // generic one).
-// FFTW, loaded with `dlopen` where installed, is the natural faster backend; not done yet.
+// Real input of an even length goes through a complex transform of half its length
+// (Tensor+RealFFT.swift). FFTW, loaded with `dlopen` where installed, is the natural faster
+// backend; not done yet.
 
 /// How a transform is scaled (`numpy.fft`'s `norm`): `backward` (the default) leaves the forward
 /// transform unscaled and divides the inverse by `n`; `ortho` divides both by `sqrt(n)`;
@@ -62,6 +64,7 @@ extension ComplexTensor {
         let m = shape[ax]
         let points = n ?? 2 * (m - 1)
         guard points >= 1 else { throw FFTError(description: "irfft: invalid number of data points (\(points)) specified") }
+        if RealFFT.applies(points: points, axis: ax, shape: shape) { return try RealFFT.inverse(self, points: points, norm: norm) }
         // The full Hermitian spectrum of `points` frequencies from the first points/2 + 1.
         let half = points / 2 + 1
         let kept = FFT.resized(self, axis: ax, to: half)
@@ -140,6 +143,7 @@ extension Tensor where Scalar: ComplexComponent {
     public func rfft(n: Int? = nil, axis: Int = -1, norm: FFTNorm = .backward) throws -> ComplexTensor<Scalar> {
         let ax = try FFT.axis(axis, rank: rank, "rfft")
         let points = n ?? shape[ax]
+        if RealFFT.applies(points: points, axis: ax, shape: shape) { return try RealFFT.forward(self, points: points, norm: norm) }
         let full = try ComplexTensor(self).fft(n: points, axis: ax, norm: norm)
         return full[indices: FFT.slice(axis: ax, rank: rank, start: 0, end: points / 2 + 1, step: 1)]
     }

@@ -156,6 +156,47 @@ struct FFTTests {
         #expect(f == [Complex(10, 0), Complex(-2, 2), Complex(-2, 0), Complex(-2, -2)])
     }
 
+    @Test("rfft and irfft of even lengths by half-length transforms: NumPy's values, padding and cropping, norms, the complex path's results, rows on the workers, Float")
+    func realTransformsByHalves() throws {
+        // numpy.fft.rfft(np.arange(6.)**1.5, n=8); irfft of it times [1, 1j, 2, 1, 0.5], n=8;
+        // rfft(..., n=4, norm='ortho').
+        let x = Tensor<Double>.arange(0, 6).pow(1.5)
+        let r = try x.rfft(n: 8)
+        try Self.expectNear(r, re: [28.20491943495177, -18.872821983409168, 5.17157287525381, 2.8728219834091675, -6.548065185459391],
+                            im: [0.0, 0.6959256303134449, -6.984187464792317, 6.3527798798058255, 0.0], "rfft n=8")
+        let weights = ComplexTensor(real: Tensor<Double>([1, 0, 2, 1, 0.5]), imaginary: Tensor<Double>([0, 1, 0, 0, 0]))
+        let back = try (r * weights).irfft(n: 8).scalars
+        let npBack = [6.246371381178594, 9.009342994404452, 6.8369748834546025, 3.2868983486154195, 5.157923204630734,
+                      5.844582477308231, -5.7758260481528945, -2.40134780648737]
+        #expect(zip(back, npBack).allSatisfy { Swift.abs($0 - $1) < 1e-13 }, "\(back)")
+        try Self.expectNear(try x.rfft(n: 4, norm: .ortho), re: [4.512289773726411, -1.4142135623730951, -1.6838626489802209],
+                            im: [0.0, 2.098076211353316, 0.0], "rfft n=4 ortho")
+        // Against the complex transform, for lengths of every plan kind (power of two, mixed
+        // radix, Bluestein's 2 * 37), rows on one thread and on the workers.
+        for (rows, n) in [(1, 2), (1, 4), (3, 6), (2, 10), (1, 74), (5, 96), (1, 1000), (40, 2048), (1, 200_000)] {
+            let v = Tensor<Double>.uniform([rows, n], seed: UInt64(n), in: -1...1)
+            let half = try v.rfft(), full = try ComplexTensor(v).fft()[.all, ..<(n / 2 + 1)]
+            let (hr, hi) = (try half.real.scalars, try half.imaginary.scalars), (fr, fi) = (try full.real.scalars, try full.imaginary.scalars)
+            let bound = 1e-13 * Double(n).squareRoot() * Double(n)
+            #expect(zip(hr, fr).allSatisfy { Swift.abs($0 - $1) < bound } && zip(hi, fi).allSatisfy { Swift.abs($0 - $1) < bound }, "rows \(rows) n \(n)")
+            let round = try half.irfft(n: n).scalars, original = try v.scalars
+            #expect(zip(round, original).allSatisfy { Swift.abs($0 - $1) < 1e-12 }, "irfft(rfft) rows \(rows) n \(n)")
+            for norm in [FFTNorm.ortho, .forward] {
+                let scaled = try v.rfft(norm: norm).irfft(n: n, norm: norm).scalars
+                #expect(zip(scaled, original).allSatisfy { Swift.abs($0 - $1) < 1e-12 }, "\(norm) rows \(rows) n \(n)")
+            }
+        }
+        // Cropped input (n below the axis), a spectrum shorter than n/2 + 1 (zero-padded), Float.
+        let long = Tensor<Double>.uniform([12], seed: 3)
+        let cropped = try long.rfft(n: 8), direct = try long[..<8].rfft()
+        #expect(try cropped.real.scalars == direct.real.scalars && cropped.imaginary.scalars == direct.imaginary.scalars)
+        let short = try ComplexTensor(real: Tensor<Double>([4, 1]), imaginary: Tensor<Double>([0, -1])).irfft(n: 6).scalars
+        let npShort = [1.0, 1.1220084679281461, 0.7886751345948128, 0.33333333333333337, 0.21132486540518713, 0.5446581987385204]
+        #expect(zip(short, npShort).allSatisfy { Swift.abs($0 - $1) < 1e-15 }, "\(short)")
+        let f = try Tensor<Float>([1, 2, 3, 4]).rfft()
+        #expect(try f.scalars == [Complex(10, 0), Complex(-2, 2), Complex(-2, 0)])
+    }
+
     @Test("fft2, ifft2, fftshift and ifftshift (all axes and one), complex concatenate and stack")
     func twoDimensionalAndShifts() throws {
         let m = Tensor<Double>.arange(0, 12).pow(1.5).reshaped([3, 4])
