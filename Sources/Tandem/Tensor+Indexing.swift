@@ -196,6 +196,12 @@ extension TensorIndexExpression where Self == TensorIndex {
     public static var newAxis: TensorIndex { ._newAxis }
     /// As many `.all` as needed to cover the remaining axes (`...` in NumPy).
     public static var ellipsis: TensorIndex { ._ellipsis }
+    /// NumPy's `start:end:step`, where Swift's ranges cannot say it: `t[.slice(1, -1)]` is
+    /// `a[1:-1]` (Swift traps on `1..<(-1)`, its bounds out of order), `t[.slice(nil, nil, step: -1)]`
+    /// `a[::-1]`. Bounds count from the end when negative; nil is the axis's start or end.
+    ///
+    ///     let inner = Tensor<Double>.arange(0, 10)[.slice(1, -1)]      // 1 ... 8
+    public static func slice(_ start: Int?, _ end: Int?, step: Int = 1) -> TensorIndex { .slice(start: start, end: end, step: step) }
 }
 
 extension Int: TensorIndexExpression { public var tensorIndex: TensorIndex { .index(self) } }

@@ -15,6 +15,9 @@ struct NumPyShapeTests {
         #expect(try x[(-4)..<(-1)].scalars == [2, 3, 4])
         #expect(try x[indices: [.slice(start: 1, end: -1, step: 1)]].scalars == [1, 2, 3, 4])   // u[1:-1]
         #expect(try x[indices: [.slice(start: -1, end: nil, step: -2)]].scalars == [5, 3, 1])
+        #expect(try x[.slice(1, -1)].scalars == [1, 2, 3, 4])                                  // u[1:-1]
+        #expect(try x[.slice(nil, nil, step: -1)].scalars == [5, 4, 3, 2, 1, 0])             // u[::-1]
+        #expect(try m[.slice(1, -1), .slice(-3, nil)].scalars == [5, 6, 7])                   // m[1:-1, -3:]
         #expect(try m[1..., (-2)...].scalars == [6, 7, 10, 11])
         var y = x
         y[(-2)...] = Tensor(9)
