@@ -11,10 +11,11 @@ import TandemRuntime
 // stood when they are neighbours in the subscript, else first, and the axes the other items
 // keep (slices, `.all`, `.newAxis`, `...`) in their order.
 //
-// Done as one gather: the view the other items make, its advanced axes moved first and merged
-// into one, read at a flat position per element of B (`i * extent_j + j`), computed lazily and
-// fused with what uses the result. A subscript with one index array whose integers (if any)
-// are its neighbours keeps the `take` it always was.
+// Done as one gather from the tensor's elements in row-major order, at a flat position per
+// element of the result (the other items' view map's offset and steps, plus each index array's
+// element times its axis's step), computed lazily and fused with what uses the result. A
+// subscript with one index array whose integers (if any) are its neighbours keeps the `take` it
+// always was.
 
 extension TensorIndex {
     /// Whether `indices` holds an integer tensor.
@@ -56,29 +57,27 @@ extension TensorIndex {
 
 extension Tensor {
     /// `self[indices]` for a subscript with integer tensors that `take` alone cannot do (see the
-    /// notes above): one gather from the view of the other items.
+    /// notes above): one gather from this tensor's elements in row-major order, at a flat
+    /// position for each element of the result (no copy of the rest of the tensor).
     func advancedView(_ indices: [TensorIndex]) -> Tensor {
-        let (block, flat, rest, front) = advancedBlock(indices)
-        let gathered = block.take(flat.node, axis: 0)
-        // B's axes stay where the advanced items stood when those are neighbours.
-        guard front > 0 else { return gathered }
-        let bRank = flat.rank, restRank = rest.count
-        let order = Array(bRank..<(bRank + front)) + Array(0..<bRank) + Array((bRank + front)..<(bRank + restRank))
-        return gathered.permuted(order)
-    }
-
-    /// The pieces of an advanced subscript: this tensor's view by the other items with the
-    /// advanced axes first and merged into one (`block`), the flat position along that axis of
-    /// each selected element (`flat`, in B's shape), the extents of the other axes, and how
-    /// many of them come before B's axes in the result (0 when B goes first).
-    func advancedBlock(_ indices: [TensorIndex]) -> (block: Tensor, flat: Tensor<Int64>, rest: [Int], front: Int) {
         let positions = TensorIndex.advancedPositions(indices)
         var basic = indices
         for p in positions { basic[p] = ._all }
-        let v = view(basic)
+        // The view the other items make, as a map: element j of it is element
+        // base + sum_k step[k] * j[k] of this tensor's row-major storage.
+        let (map, vShape) = viewMap(basic)
+        var strides = [Int](repeating: 1, count: rank)
+        for d in Swift.stride(from: rank - 2, through: 0, by: -1) { strides[d] = strides[d + 1] * shape[d + 1] }
+        let columns = vShape.count
+        var base = 0
+        var step = [Int](repeating: 0, count: columns)
+        for d in 0..<rank {
+            base += strides[d] * map.offset[d]
+            for k in 0..<columns { step[k] += strides[d] * map.coef[d * columns + k] }
+        }
         let viewAxes = positions.map { axes(of: $0, in: basic).view }
         let sourceAxes = positions.map { axes(of: $0, in: basic).source }
-        let extents = viewAxes.map { v.shape[$0] }
+        let rest = (0..<columns).filter { !viewAxes.contains($0) }
         // The index arrays broadcast together (NumPy's message when they do not).
         var bShape: [Int] = []
         for p in positions {
@@ -92,15 +91,18 @@ extension Tensor {
             bShape = s
         }
         let selected = Shape.count(bShape)
+        // The flat positions, B's axes first, then the other axes of the view.
+        let restShape = rest.map { vShape[$0] }
+        let outShape = bShape + restShape
         var flat = Tensor<Int64>.zeros(bShape)
-        var constant: Int64 = 0, stride = 1
-        for (k, p) in positions.enumerated().reversed() {
-            let n = extents[k], axis = sourceAxes[k]
+        var constant = Int64(base)
+        for (k, p) in positions.enumerated() {
+            let n = vShape[viewAxes[k]], axis = sourceAxes[k], s = Int64(step[viewAxes[k]])
             switch indices[p] {
             case .index(let i):
                 let j = i < 0 ? i + n : i
                 precondition(j >= 0 && j < n, "index \(i) is out of bounds for axis \(axis) with size \(n)")
-                constant += Int64(j * stride)
+                constant += Int64(j) * s
             case ._tensor(let node):
                 precondition(node.dtype.isInteger, "arrays used as indices must be of integer type, not \(node.dtype)")
                 precondition(n > 0 || selected == 0, "index is out of bounds for axis \(axis) with size 0")
@@ -111,15 +113,22 @@ extension Tensor {
                 }
                 let i = Tensor<Int64>(node: node.dtype == .int64 ? node : Node(.cast(node), dtype: .int64, shape: node.shape))
                 let wrapped = select(i .< 0, i + Int64(n), i).clip(0, Int64(Swift.max(n - 1, 0)))
-                flat = flat + (stride == 1 ? wrapped : wrapped * Int64(stride))
+                flat = flat + (s == 1 ? wrapped : wrapped * s)
             default: break
             }
-            stride *= n
         }
-        if constant != 0 { flat = flat + constant }
-        let rest = (0..<v.rank).filter { !viewAxes.contains($0) }
-        let block = v.permuted(viewAxes + rest).reshaped([stride] + rest.map { v.shape[$0] })
+        var positionsOut = (flat + constant).reshaped(bShape + [Int](repeating: 1, count: rest.count)).broadcast(to: outShape)
+        for (q, r) in rest.enumerated() where vShape[r] > 1 && step[r] != 0 {
+            var along = [Int](repeating: 1, count: outShape.count)
+            along[bShape.count + q] = vShape[r]
+            positionsOut = positionsOut + (Tensor<Int64>.arange(Int64(vShape[r])) * Int64(step[r])).reshaped(along)
+        }
+        let gathered = flattened().take(positionsOut.node, axis: 0)
+        // B's axes stay where the advanced items stood when those are neighbours.
         let front = TensorIndex.neighbours(positions) ? rest.filter { $0 < viewAxes[0] }.count : 0
-        return (block, flat, rest.map { v.shape[$0] }, front)
+        guard front > 0 else { return gathered }
+        let bRank = bShape.count
+        let order = Array(bRank..<(bRank + front)) + Array(0..<bRank) + Array((bRank + front)..<(bRank + rest.count))
+        return gathered.permuted(order)
     }
 }

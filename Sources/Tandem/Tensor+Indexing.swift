@@ -305,7 +305,6 @@ extension Tensor {
         if map.isIdentity && outShape == shape { return self }
         return Tensor(.view(node, map), shape: outShape)
     }
-
 }
 
 extension TensorIndex {
@@ -405,8 +404,15 @@ extension Tensor {
         precondition(s.allSatisfy { $0 >= 0 } && Shape.count(s) == count,
                      "cannot reshape array of size \(count) into shape \(Shape.describe(newShape))")
         if s == shape { return self }
-        if case .fill = node.op { return Tensor(node.op, shape: s) }
-        return Tensor(.reshape(node), shape: s)
+        switch node.op {
+        case .fill: return Tensor(node.op, shape: s)
+        // Stored elements are row-major already: the new shape names the same buffer (one more
+        // alias, so an in-place write to either copies first). A reshape node read by a gather
+        // or a host operation copied the whole tensor: `x.take(i)` and `x[i, j]` of a stored
+        // 900,000-element tensor computed all of it for three points.
+        case .storage(let b) where b.count == count: return Tensor(.storage(b), shape: s)
+        default: return Tensor(.reshape(node), shape: s)
+        }
     }
 
     /// This tensor broadcast to `shape` (a view with zero strides, never a copy).

@@ -50,6 +50,20 @@ import Tandem
         #expect(try z.scalars == [0, 0, 5, 0, 7, 0, 5, 9, 0, 0, 5, 0])
     }
 
+    @Test("points of a large stored tensor are read where they are, without copying the rest")
+    func noCopyOfTheSource() throws {
+        let big = Tensor<Double>.arange(0, 900_000).reshaped([10, 300, 300])
+        try big.flush()
+        let i = Tensor<Int64>([0, 299, -1]), j = Tensor<Int64>([5, 6, 7])
+        let before = Tandem.statistics.elements
+        // NumPy big[:, i, j]: shape (10, 3), element (a, b) = a * 90000 + i[b] * 300 + j[b].
+        let got = try big[.all, i, j].scalars
+        var want: [Double] = []
+        for a in 0..<10 { for (r, c) in zip([0, 299, 299], [5, 6, 7]) { want.append(Double(a * 90_000 + r * 300 + c)) } }
+        #expect(got == want)
+        #expect(Tandem.statistics.elements - before < 1_000, "elements computed: \(Tandem.statistics.elements - before)")
+    }
+
     @Test("index tensors that do not broadcast stop with NumPy's message")
     func mismatchedIndexShapes() async {
         let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {

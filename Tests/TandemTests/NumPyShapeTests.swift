@@ -7,6 +7,18 @@ import Testing
 struct NumPyShapeTests {
     let m = Tensor<Int64>.arange(0, 12).reshaped([3, 4])
 
+    @Test("a reshape of stored data names the same buffer; a write to either leaves the other as it was")
+    func reshapeOfStoredData() throws {
+        var x = Tensor<Double>([1, 2, 3, 4])
+        try x.flush()
+        var y = x.reshaped([2, 2])
+        #expect(y.node.storage === x.node.storage)
+        y[0, 0] = Tensor(9.0)
+        x[3] = Tensor(-1.0)
+        #expect(try x.scalars == [1, 2, 3, -1] && y.scalars == [9, 2, 3, 4])
+        #expect(try (x.reshaped([2, 2]) * y).scalars == [9, 4, 9, -4])
+    }
+
     @Test("negative slice bounds count from the end")
     func negativeBounds() throws {
         let x = Tensor<Int64>.arange(0, 6)
