@@ -24,7 +24,7 @@ struct ComplexFunctionTests {
 
     /// Each part within `tolerance` of NumPy's relative to the magnitude of NumPy's value (a part
     /// near zero beside a large one is compared to the number's size); NaN matches NaN, and
-    /// infinities and zeros must match exactly.
+    /// infinities and zeros (their signs included) must match exactly.
     static func expectNear(_ got: [Complex<Double>], re: [Double], im: [Double], _ tolerance: Double, _ what: String,
                            sourceLocation: SourceLocation = #_sourceLocation) {
         #expect(got.count == re.count, "\(what): count", sourceLocation: sourceLocation)
@@ -33,6 +33,7 @@ struct ComplexFunctionTests {
             let scale = Swift.max(Swift.abs(re[i]), Swift.abs(im[i]))
             func near(_ p: Double, _ q: Double) -> Bool {
                 if p.isNaN || q.isNaN || p.isInfinite || q.isInfinite { return p.isNaN && q.isNaN || p == q }
+                if q == 0 { return p == 0 && p.sign == q.sign }
                 return Swift.abs(p - q) <= tolerance * scale
             }
             #expect(near(x, re[i]) && near(y, im[i]), "\(what) [\(i)]: \(x), \(y) vs NumPy \(re[i]), \(im[i])",
@@ -131,5 +132,112 @@ struct ComplexFunctionTests {
         let x = ComplexTensor(real: Tensor<Double>.uniform([64], seed: 3), imaginary: Tensor<Double>.uniform([64], seed: 4))
         #expect(Tandem.plan((x + Complex(1, 0)).pow(7)).kernels.count == 1)
         #expect(Tandem.plan((x * 2).pow(0.3)).kernels.count == 1)
+    }
+
+    // MARK: - Trigonometric and hyperbolic functions
+
+    /// Inputs past glibc's overflow thresholds (|y| > 709 for sin and cos, > 354 for tan): its
+    /// scaled steps give finite values where `cosh y` alone would overflow.
+    static let bigInputs: [Complex<Double>] = [Complex(0.5, 710), Complex(1e-300, 720), Complex(0.25, -1000), Complex(0, 1000),
+                                               Complex(-2, -1500), Complex(3, 2200), Complex(1, 400), Complex(-0.5, -360)]
+    /// Every pair of 0, -0, 1, inf, -inf and NaN (real part major, NumPy's order of the grid).
+    static let specialInputs: [Complex<Double>] = {
+        let parts: [Double] = [0, -0.0, 1, .infinity, -.infinity, .nan]
+        return parts.flatMap { x in parts.map { y in Complex(x, y) } }
+    }()
+
+    /// `np.sin(a)`, `np.sin(big)`, `np.sin(specials)`... as NumPy 2.4 printed them.
+    static let trigonometry: [(String, String, re: [Double], im: [Double])] = [
+        ("sin", "a", re: [3.165778513216168, 0.3618024162571129, 0.0, 0.10183674942129743, 0.0, -525.7945152216543, 2.61073440975962e+170, 0.5984721441039565],
+         im: [1.9596010414216063, -0.23656049336703044, -1.1752011936438014, 0.20033016114881574, 0.0, -155.53654985241286, -2.6107335395147586e+173, -0.0]),
+        ("sin", "big", re: [5.355170720030244e+307, 2460350465131.908, .infinity, 0.0, -.infinity, .infinity, 2.1968576209952083e+173, -5.317465175197173e+155],
+         im: [9.802574250689392e+307, .infinity, -.infinity, .infinity, .infinity, -.infinity, 1.4105860567000836e+173, -9.733554713831977e+155]),
+        ("sin", "specials", re: [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, -0.0, -0.0, -0.0, -0.0, -0.0, -0.0, 0.8414709848078965, 0.8414709848078965, 1.2984575814159773, .infinity, .infinity, .nan, .nan, .nan, .nan, .nan, .nan, .nan, .nan, .nan, .nan, .nan, .nan, .nan, .nan, .nan, .nan, .nan, .nan, .nan],
+         im: [0.0, -0.0, 1.1752011936438014, .infinity, -.infinity, .nan, 0.0, -0.0, 1.1752011936438014, .infinity, -.infinity, .nan, 0.0, -0.0, 0.6349639147847361, .infinity, -.infinity, .nan, 0.0, -0.0, .nan, .infinity, .infinity, .nan, 0.0, -0.0, .nan, .infinity, .infinity, .nan, 0.0, -0.0, .nan, .infinity, .infinity, .nan]),
+        ("cos", "a", re: [2.0327230070196656, -0.9658736947415564, 1.5430806348152437, 1.0149706707026225, 1.0, 155.53680851884408, 2.6107335395147586e+173, -0.8011436155469337],
+         im: [-3.0518977991518, -0.08861216384412209, 0.0, -0.02010006102769189, -0.0, -525.7936407959019, 2.61073440975962e+170, -0.0]),
+        ("cos", "big", re: [9.802574250689392e+307, .infinity, .infinity, .infinity, -.infinity, -.infinity, 1.4105860567000836e+173, 9.733554713831977e+155],
+         im: [-5.355170720030244e+307, -2460350465131.908, .infinity, -0.0, -.infinity, -.infinity, -2.1968576209952083e+173, -5.317465175197173e+155]),
+        ("cos", "specials", re: [1.0, 1.0, 1.5430806348152437, .infinity, .infinity, .nan, 1.0, 1.0, 1.5430806348152437, .infinity, .infinity, .nan, 0.5403023058681398, 0.5403023058681398, 0.8337300251311491, .infinity, .infinity, .nan, .nan, .nan, .nan, .infinity, .infinity, .nan, .nan, .nan, .nan, .infinity, .infinity, .nan, .nan, .nan, .nan, .infinity, .infinity, .nan],
+         im: [-0.0, 0.0, -0.0, -0.0, 0.0, 0.0, 0.0, -0.0, 0.0, 0.0, -0.0, -0.0, -0.0, 0.0, -0.9888977057628651, -.infinity, .infinity, .nan, 0.0, 0.0, .nan, .nan, .nan, .nan, 0.0, 0.0, .nan, .nan, .nan, .nan, 0.0, 0.0, .nan, .nan, .nan, .nan]),
+        ("tan", "a", re: [0.03381282607989669, -0.3491771167142147, 0.0, 0.09638813085645423, 0.0, -9.047396175011596e-07, 0.0, -0.7470222972386604],
+         im: [1.0147936161466335, 0.2769532234910957, -0.7615941559557649, 0.19928415105961048, 0.0, -1.000001395424712, -1.0, 0.0]),
+        ("tan", "big", re: [0.0, 0.0, 0.0, 0.0, 0.0, -0.0, 0.0, -3.42012650936e-313],
+         im: [1.0, 1.0, -1.0, 1.0, -1.0, 1.0, 1.0, -1.0]),
+        ("tan", "specials", re: [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, -0.0, -0.0, -0.0, -0.0, -0.0, -0.0, 1.557407724654902, 1.557407724654902, 0.2717525853195118, 0.0, 0.0, .nan, .nan, .nan, .nan, 0.0, 0.0, .nan, .nan, .nan, .nan, -0.0, -0.0, .nan, .nan, .nan, .nan, 0.0, 0.0, .nan],
+         im: [0.0, -0.0, 0.7615941559557649, 1.0, -1.0, .nan, 0.0, -0.0, 0.7615941559557649, 1.0, -1.0, .nan, 0.0, -0.0, 1.0839233273386946, 1.0, -1.0, .nan, 0.0, -0.0, .nan, 1.0, -1.0, .nan, 0.0, -0.0, .nan, 1.0, -1.0, .nan, 0.0, -0.0, .nan, 1.0, -1.0, .nan]),
+        ("sinh", "a", re: [-0.4890562590412937, -16.028357066719018, 0.0, 0.09817008390542765, 0.0, 55.94196773410589, -0.0005252964261919301, 6.0502044810397875],
+         im: [1.4031192506220405, 4.100182439650617, -0.8414709848078965, 0.19966350551389372, 0.0, -48.75494167239679, 0.8509197850988918, 0.0]),
+        ("sinh", "big", re: [0.5210953045467275, -8.390387292223657e-301, 0.1420638813862321, 0.0, 0.3999244764531751, 6.343110253865899, -0.6173288841894268, 0.1478300959840266],
+         im: [6.798311107414321e-05, -0.5440716964379951, -0.85285439012711, 0.8268795405320025, 3.739253659633801, 7.792422886445562, -1.3130371856486012, -1.081298268166632]),
+        ("sinh", "specials", re: [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, -0.0, -0.0, -0.0, -0.0, -0.0, -0.0, 1.1752011936438014, 1.1752011936438014, 0.6349639147847361, .nan, .nan, .nan, .infinity, .infinity, .infinity, .infinity, .infinity, .infinity, -.infinity, -.infinity, -.infinity, .infinity, .infinity, .infinity, .nan, .nan, .nan, .nan, .nan, .nan],
+         im: [0.0, -0.0, 0.8414709848078965, .nan, .nan, .nan, 0.0, -0.0, 0.8414709848078965, .nan, .nan, .nan, 0.0, -0.0, 1.2984575814159773, .nan, .nan, .nan, 0.0, -0.0, .infinity, .nan, .nan, .nan, 0.0, -0.0, .infinity, .nan, .nan, .nan, 0.0, -0.0, .nan, .nan, .nan, .nan]),
+        ("cosh", "a", re: [-0.64214812471552, 16.057615686620064, 0.5403023058681398, 0.9849709957026355, 1.0, 55.94704748753815, -0.5252966012907272, 6.132289479663686],
+         im: [1.0686074213827783, -4.092711487432808, -0.0, 0.0199000611943586, 0.0, -48.750514931515504, 0.000850919501459077, 0.0]),
+        ("cosh", "big", re: [1.1276259631570738, -0.8390387292223656, 0.5800451463844049, 0.5623790762907029, -0.41484754660413614, 6.374634391086862, -0.8105746076986476, -0.319897440857947],
+         im: [3.141616203127456e-05, -5.440716964379951e-301, -0.20887995645506288, 0.0, -3.6047436567864155, 7.75388743589493, -1.0000014471425793, 0.4996864818353358]),
+        ("cosh", "specials", re: [1.0, 1.0, 0.5403023058681398, .nan, .nan, .nan, 1.0, 1.0, 0.5403023058681398, .nan, .nan, .nan, 1.5430806348152437, 1.5430806348152437, 0.8337300251311491, .nan, .nan, .nan, .infinity, .infinity, .infinity, .infinity, .infinity, .infinity, .infinity, .infinity, .infinity, .infinity, .infinity, .infinity, .nan, .nan, .nan, .nan, .nan, .nan],
+         im: [0.0, -0.0, 0.0, 0.0, 0.0, 0.0, -0.0, 0.0, -0.0, 0.0, 0.0, 0.0, 0.0, -0.0, 0.9888977057628651, .nan, .nan, .nan, 0.0, -0.0, .infinity, .nan, .nan, .nan, -0.0, 0.0, -.infinity, .nan, .nan, .nan, 0.0, -0.0, .nan, .nan, .nan, .nan]),
+        ("tanh", "a", re: [1.16673625724092, -0.9984003950229746, 0.0, 0.10372115002750572, 0.0, 0.9999875803117128, 0.0036240148461861754, 0.9866142981514302],
+         im: [-0.2434582011857253, 0.0008729611018350542, -1.557407724654902, 0.20061448422675457, 0.0, -8.994589181307728e-05, -1.6198785586336641, 0.0]),
+        ("tanh", "big", re: [0.46211715858098257, 1.4204828156148408e-300, 0.6855016144535818, 0.0, -1.0363567728104324, 1.0009710790589539, 1.0943831608745842, -1.6692205170005567],
+         im: [4.741391675041042e-05, 0.6484464631832305, -1.2234682889318813, 1.4703241557027187, -0.008323917318593088, 0.0048639358642279485, 0.2697499267418905, 0.7727831143514516]),
+        ("tanh", "specials", re: [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, -0.0, -0.0, -0.0, -0.0, -0.0, -0.0, 0.7615941559557649, 0.7615941559557649, 1.0839233273386946, .nan, .nan, .nan, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, -1.0, -1.0, -1.0, -1.0, -1.0, -1.0, .nan, .nan, .nan, .nan, .nan, .nan],
+         im: [0.0, -0.0, 1.557407724654902, .nan, .nan, .nan, 0.0, -0.0, 1.557407724654902, .nan, .nan, .nan, 0.0, -0.0, 0.2717525853195118, .nan, .nan, .nan, 0.0, -0.0, 0.0, 0.0, -0.0, 0.0, 0.0, -0.0, 0.0, 0.0, -0.0, 0.0, 0.0, -0.0, .nan, .nan, .nan, .nan]),
+    ]
+
+    static func apply<R: ComplexComponent>(_ name: String, _ z: ComplexTensor<R>) -> ComplexTensor<R> {
+        switch name {
+        case "sin": z.sin()
+        case "cos": z.cos()
+        case "tan": z.tan()
+        case "sinh": z.sinh()
+        case "cosh": z.cosh()
+        default: z.tanh()
+        }
+    }
+
+    @Test("sin, cos, tan, sinh, cosh and tanh are glibc's formulas: NumPy's bits on the interpreter, compiled within 1e-15; overflow thresholds, every special pair")
+    func trigonometric() throws {
+        let inputs = ["a": Self.a, "big": Self.bigInputs, "specials": Self.specialInputs]
+        var compiled: [String: [Complex<Double>]] = [:]
+        for p in Self.placements {
+            try Tandem.withDevice(p) {
+                for (name, label, re, im) in Self.trigonometry {
+                    let got = try Self.apply(name, ComplexTensor(inputs[label]!)).scalars
+                    Self.expectNear(got, re: re, im: im, 1e-15, "\(p) \(name)(\(label))")
+                    // The interpreter calls the C library's sin, cos, sinh, cosh and exp, as
+                    // NumPy's csin... do here: the formulas and special rules give its bits.
+                    if p == .interpreter { Self.expectBits(got, re: re, im: im, "interpreter \(name)(\(label))") }
+                    // One worker and all of them: the same compiled code, the same bits.
+                    if p == .cpu1 { compiled[name + label] = got }
+                    if p == .cpu { #expect(got.map(\.rawStorage.x.bitPattern) == compiled[name + label]!.map(\.rawStorage.x.bitPattern)
+                                           && got.map(\.rawStorage.y.bitPattern) == compiled[name + label]!.map(\.rawStorage.y.bitPattern),
+                                           "cpu-1 and cpu differ: \(name)(\(label))") }
+                }
+            }
+        }
+        // One fused kernel for a function of an expression.
+        let x = ComplexTensor(real: Tensor<Double>.uniform([64], seed: 5), imaginary: Tensor<Double>.uniform([64], seed: 6))
+        for name in ["sin", "cos", "tan", "sinh", "cosh", "tanh"] {
+            #expect(Tandem.plan(Self.apply(name, x * 2)).kernels.count == 1, "\(name)")
+        }
+    }
+
+    @Test("complex64: the same functions within 3e-7 of NumPy's (float thresholds: 88 and 44)")
+    func trigonometricSingle() throws {
+        let b = ComplexTensor<Float>([Complex(1, 2), Complex(-0.5, 0.25), Complex(3, -1), Complex(0.5, 90)])
+        let expected: [(String, re: [Double], im: [Double])] = [
+        ("sin", re: [3.165778636932373, -0.4944857954978943, 0.21775953471660614, 2.925462758676624e+38], im: [1.9596009254455566, 0.2216881662607193, 1.1634403467178345, .infinity]),
+        ("cos", re: [2.0327229499816895, 0.9051501154899597, -1.5276381969451904, .infinity], im: [-3.0518977642059326, 0.12110880017280579, 0.1658443957567215, -2.925462758676624e+38]),
+        ("tan", re: [0.03381282463669777, -0.5045007467269897, -0.05916853994131088, 0.0], im: [1.0147936344146729, 0.31242072582244873, -0.768017590045929, 1.0]),
+        ("sinh", re: [-0.489056259393692, -0.5048956871032715, 5.412680625915527, -0.2334890514612198], im: [1.4031192064285278, 0.2789791226387024, -8.47164535522461, 1.0080938339233398]),
+        ("cosh", re: [-0.6421481370925903, 1.0925707817077637, 5.439580917358398, -0.5052594542503357], im: [1.0686073303222656, -0.1289210319519043, -8.429750442504883, 0.46585744619369507]),
+        ("tanh", re: [1.1667362451553345, -0.4854872524738312, 1.0020551681518555, 1.2440986633300781], im: [-0.24345821142196655, 0.1980554610490799, -0.004517137538641691, -0.848121166229248]),
+        ]
+        for (name, re, im) in expected {
+            let got = try Self.apply(name, b).scalars.map { Complex(Double($0.rawStorage.x), Double($0.rawStorage.y)) }
+            Self.expectNear(got, re: re, im: im, 3e-7, "complex64 \(name)")
+        }
     }
 }
