@@ -240,4 +240,68 @@ struct ComplexFunctionTests {
             Self.expectNear(got, re: re, im: im, 3e-7, "complex64 \(name)")
         }
     }
+
+    // MARK: - Reductions
+
+    /// A 3 x 4 complex matrix (NumPy's `M`).
+    static let matrix = ComplexTensor(real: Tensor<Double>([1.0, -0.5, 3.0, 0.75, 2.0, 1.25, -1.0, 0.5, 0.3, -2.0, 1.1, -0.6], shape: [3, 4]),
+                                      imaginary: Tensor<Double>([2.0, 0.25, -1.0, 0.5, -0.5, 1.5, -1.0, -2.0, 0.9, 0.1, 0.0, -0.7], shape: [3, 4]))
+
+    @Test("prod multiplies each lane in order: NumPy's bits flat and along the last axis, within 1e-15 along the first; empty lanes give 1")
+    func product() throws {
+        for p in Self.placements {
+            try Tandem.withDevice(p) {
+                // A pending input: its kernel runs on the placement, the product on the host.
+                let m = Self.matrix * Complex(1, 0)
+                Self.expectBits([try m.prod().item()], re: [-80.30408203125], im: [6.431777343749999], "\(p) prod()")
+                Self.expectBits(try m.prod(axis: 1).scalars, re: [-2.1875, -11.6875, -0.9075000000000002], im: [-2.8125, -1.0625, 1.6995], "\(p) prod(axis: 1)")
+                // Along axis 0 NumPy's vector loop fuses multiply-adds: within rounding.
+                Self.expectNear(try m.prod(axis: 0).scalars, re: [-2.25, 2.04375, -4.4, -1.7], im: [3.75, 0.775, -2.2, -0.21249999999999994], 1e-15, "\(p) prod(axis: 0)")
+            }
+        }
+        let m = Self.matrix
+        #expect(try m.prod(axis: -1, keepDims: true).shape == [3, 1])
+        #expect(try m.prod(axes: [0, 1], keepDims: true).shape == [1, 1])
+        Self.expectBits([try m.prod(axes: [0, 1]).item()], re: [-80.30408203125], im: [6.431777343749999], "prod(axes: [0, 1])")
+        // np.prod(np.zeros((2, 0), complex), axis=1): ones.
+        #expect(try ComplexTensor<Double>.zeros([2, 0]).prod(axis: 1).scalars == [Complex(1, 0), Complex(1, 0)])
+        #expect(try ComplexTensor<Double>.zeros([0]).prod().item() == Complex(1, 0))
+        #expect(try ComplexTensor<Float>([Complex(1, 2), Complex(3, -1)]).prod().item() == Complex(5, 5))
+    }
+
+    /// Ties, ±0, NaN in either part, infinities (NumPy's `L`, 6 x 5).
+    static let ordered = ComplexTensor(
+        real: Tensor<Double>([1.0, 3.0, 3.0, 3.0, -1.0, 0.0, 0.0, 0.0, -0.0, 0.0, 2.0, .nan, 5.0, 1.0, 7.0, 4.0, 2.0, .nan, 9.0, 0.0,
+                              -.infinity, .infinity, .infinity, -.infinity, .infinity, 1.0, 1.0, 1.0, 1.0, 1.0], shape: [6, 5]),
+        imaginary: Tensor<Double>([5.0, -1.0, 2.0, 2.0, 9.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0, 1.0, .nan, 0.0, .nan, 1.0, 0.0, 9.0, 0.0,
+                                   1.0, -.infinity, -1.0, -.infinity, -.infinity, -.infinity, -.infinity, 5.0, .infinity, .infinity], shape: [6, 5]))
+
+    @Test("argmax and argmin order complex numbers as NumPy: real part, then imaginary; first of ties; the first NaN wins")
+    func argExtremes() throws {
+        for p in Self.placements {
+            try Tandem.withDevice(p) { () throws -> Void in
+                // A pending input (times 1: every value kept, NaN, infinities and -0 included).
+                let z = ComplexTensor(real: Self.ordered.real * 1, imaginary: Self.ordered.imaginary * 1)
+                #expect(try z.argmax(axis: 1).scalars == [2, 0, 1, 0, 2, 3], "\(p)")
+                #expect(try z.argmin(axis: 1).scalars == [4, 0, 1, 0, 3, 0], "\(p)")
+                #expect(try z.argmax(axis: 0).scalars == [3, 2, 3, 2, 4], "\(p)")
+                #expect(try z.argmin(axis: 0).scalars == [3, 2, 3, 2, 0], "\(p)")
+                #expect(try z.argmax().item() == 11 && (try z.argmin().item()) == 11, "\(p)")
+                #expect(z.argmax(axis: -1, keepDims: true).shape == [6, 1])
+                let finite = ComplexTensor.concatenate([z[0..<2], z[4..<6]])
+                #expect(try finite.argmax().item() == 12 && (try finite.argmin().item()) == 13, "\(p)")
+            }
+        }
+        let z = ComplexTensor<Double>([Complex(1, 5), Complex(3, -1), Complex(3, 2)])
+        #expect(Tandem.plan(z.argmax()).kernels.count <= 4)
+    }
+
+    @Test("argmax of an empty sequence stops with NumPy's message")
+    func argmaxOfNothing() async {
+        let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            _ = ComplexTensor<Double>.zeros([2, 0]).argmax(axis: 1)
+        }
+        let text = String(decoding: result?.standardErrorContent ?? [], as: UTF8.self)
+        #expect(text.contains("attempt to get argmax of an empty sequence"), "\(text)")
+    }
 }
