@@ -239,6 +239,12 @@ extension Tensor where Scalar == Bool {
     }
     /// `sum(axes: [axis], ...)`: along one axis (negative axes count from the end).
     public func sum(axis: Int, keepDims: Bool = false) -> Tensor<Int64> { sum(axes: [axis], keepDims: keepDims) }
+    /// Running counts of true elements along `axis` (flattened first when nil), `Int64`, as
+    /// NumPy's `np.cumsum(mask)`. A sync point, as the other `cumsum`s: the mask is computed
+    /// (fused with what makes it) and counted on the host.
+    ///
+    ///     let seen = try (x .> 0.5).cumsum()       // how many so far, at each element
+    public func cumsum(axis: Int? = nil) throws -> Tensor<Int64> { try cast(to: Int64.self).cumsum(axis: axis) }
     /// The fraction of true elements over `axes` (all when nil), in `Double`.
     public func mean(axes: [Int]? = nil, keepDims: Bool = false) -> Tensor<Double> {
         cast(to: Double.self).mean(axes: axes, keepDims: keepDims)

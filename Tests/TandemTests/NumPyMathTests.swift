@@ -149,6 +149,24 @@ struct NumPyMathTests {
         #expect(i == cc)
     }
 
+    @Test("Bool cumsum counts in Int64 as NumPy's np.cumsum(mask): flat and along either axis, on every CPU placement")
+    func boolCumsum() throws {
+        let x = Tensor<Double>([0.3, 0.7, 0.9, 0.1, 0.6, 0.2, 0.8, 0.55, 0.5, 0.51, 0.0, 1.0], shape: [3, 4])
+        for p in PlacementBitwiseTests.placements {
+            try Tandem.withDevice(p) { () throws -> Void in
+                // The mask is pending: computed on the placement, counted on the host.
+                let mask = x .> 0.5
+                let flat: Tensor<Int64> = try mask.cumsum()
+                #expect(try flat.scalars == [0, 1, 2, 2, 3, 3, 4, 5, 5, 6, 6, 7], "\(p)")
+                #expect(try mask.cumsum(axis: 0).scalars == [0, 1, 1, 0, 1, 1, 2, 1, 1, 2, 2, 2], "\(p)")
+                #expect(try mask.cumsum(axis: 1).scalars == [0, 1, 2, 2, 1, 1, 2, 3, 0, 1, 1, 2], "\(p)")
+                #expect(try mask.cumsum(axis: -1).shape == [3, 4])
+            }
+        }
+        #expect(try Tensor<Bool>.zeros([0]).cumsum().scalars == [])
+        #expect(try Tensor<Bool>.zeros([2, 0]).cumsum(axis: 1).shape == [2, 0])
+    }
+
     @Test("Bool tensors compare, count and average; casts give 0 and 1")
     func boolArithmetic() throws {
         let a = Tensor<Bool>([true, false, true, true]), b = Tensor<Bool>([true, true, false, true])
