@@ -1,7 +1,9 @@
 import TandemIR
 
-// NumPy's diagonal writes: `fill_diagonal`, one strided slice write into the flattened tensor
-// (lazy, in place when nothing else reads the old values, fused with what computes the values).
+// NumPy's diagonal writes and triangle indices: `fill_diagonal`, `triu_indices`,
+// `tril_indices`. The write is one strided slice write into the flattened tensor (lazy, in place
+// when nothing else reads the old values, fused with what computes the values); the indices are
+// known from the sizes alone and are made on the host as constants, as `arange`'s are.
 
 extension Tensor {
     /// Writes `value` on the main diagonal, in place (`numpy.fill_diagonal(a, value, wrap)`).
@@ -59,5 +61,38 @@ extension Tensor {
             step += power
         }
         return (step, count)
+    }
+}
+
+extension Tensor where Scalar == Int64 {
+    /// The row and column indices of the upper triangle of an `n` x `m` matrix, from diagonal
+    /// `k` up (`numpy.triu_indices(n, k, m)`): row-major order, `m` defaulting to `n`. Constants
+    /// made on the host from the sizes (no sync point); `Int64`, as NumPy's.
+    ///
+    ///     let (rows, columns) = Tensor.triuIndices(4, k: 1)     // the strict upper triangle
+    ///     let upper = m[rows, columns]                           // its elements (a gather)
+    public static func triuIndices(_ n: Int, k: Int = 0, m: Int? = nil) -> (Tensor<Int64>, Tensor<Int64>) {
+        triangleIndices(n, m ?? n) { row, columns in Swift.min(columns, Swift.max(0, row + k))..<columns }
+    }
+
+    /// The row and column indices of the lower triangle of an `n` x `m` matrix, up to diagonal
+    /// `k` (`numpy.tril_indices(n, k, m)`): row-major order, `m` defaulting to `n`, `Int64`.
+    ///
+    ///     let (rows, columns) = Tensor.trilIndices(3)           // (0,0), (1,0), (1,1), (2,0)...
+    public static func trilIndices(_ n: Int, k: Int = 0, m: Int? = nil) -> (Tensor<Int64>, Tensor<Int64>) {
+        triangleIndices(n, m ?? n) { row, columns in 0..<Swift.max(0, Swift.min(columns, row + k + 1)) }
+    }
+
+    /// The (row, column) pairs whose columns `kept(row, m)` gives, row by row. A negative `n` or
+    /// `m` counts as 0 (NumPy returns empty indices for them, no error).
+    static func triangleIndices(_ n: Int, _ m: Int, _ kept: (Int, Int) -> Range<Int>) -> (Tensor<Int64>, Tensor<Int64>) {
+        var rows: [Int64] = [], columns: [Int64] = []
+        for i in 0..<Swift.max(0, n) {
+            let r = kept(i, Swift.max(0, m))
+            guard !r.isEmpty else { continue }
+            rows += repeatElement(Int64(i), count: r.count)
+            columns += r.lazy.map { Int64($0) }
+        }
+        return (Tensor(rows, shape: [rows.count]), Tensor(columns, shape: [columns.count]))
     }
 }

@@ -1,7 +1,8 @@
 import Testing
 import Tandem
 
-/// `fillDiagonal` (numpy.fill_diagonal) against NumPy 2.4's results for the same arguments.
+/// `fillDiagonal` (numpy.fill_diagonal) and `triuIndices`/`trilIndices` (numpy.triu_indices,
+/// numpy.tril_indices) against NumPy 2.4's results for the same arguments.
 @Suite("fill_diagonal and triangle indices")
 struct NumPyDiagonalTests {
     @Test("fillDiagonal writes NumPy's positions: tall matrices with and without wrap, wide ones, cubes, cycled values; lazily on every CPU placement")
@@ -73,5 +74,33 @@ struct NumPyDiagonalTests {
         }
         let text = String(decoding: result?.standardErrorContent ?? [], as: UTF8.self)
         #expect(text.contains("All dimensions of input must be of equal length"), "\(text)")
+    }
+
+    @Test("triuIndices and trilIndices as NumPy's for every k and m, empty and negative sizes included")
+    func triangleIndices() throws {
+        // (n, k, m): np.triu_indices(n, k, m) and np.tril_indices(n, k, m).
+        let cases: [(Int, Int, Int?, [Int64], [Int64], [Int64], [Int64])] = [
+            (4, 0, nil, [0, 0, 0, 0, 1, 1, 1, 2, 2, 3], [0, 1, 2, 3, 1, 2, 3, 2, 3, 3], [0, 1, 1, 2, 2, 2, 3, 3, 3, 3], [0, 0, 1, 0, 1, 2, 0, 1, 2, 3]),
+            (4, 1, nil, [0, 0, 0, 1, 1, 2], [1, 2, 3, 2, 3, 3], [0, 0, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3], [0, 1, 0, 1, 2, 0, 1, 2, 3, 0, 1, 2, 3]),
+            (3, -1, 5, [0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 2, 2, 2, 2], [0, 1, 2, 3, 4, 0, 1, 2, 3, 4, 1, 2, 3, 4], [1, 2, 2], [0, 0, 1]),
+            (5, 2, 3, [0], [2], [0, 0, 0, 1, 1, 1, 2, 2, 2, 3, 3, 3, 4, 4, 4], [0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1, 2]),
+            (3, 5, nil, [], [], [0, 0, 0, 1, 1, 1, 2, 2, 2], [0, 1, 2, 0, 1, 2, 0, 1, 2]),
+            (2, 0, 4, [0, 0, 0, 0, 1, 1, 1], [0, 1, 2, 3, 1, 2, 3], [0, 1, 1], [0, 0, 1]),
+            (0, 0, nil, [], [], [], []),
+            (3, -4, nil, [0, 0, 0, 1, 1, 1, 2, 2, 2], [0, 1, 2, 0, 1, 2, 0, 1, 2], [], []),
+            (3, 1, 0, [], [], [], []),
+            (-1, 0, nil, [], [], [], []),
+            (2, 0, -3, [], [], [], []),
+        ]
+        for (n, k, m, ur, uc, lr, lc) in cases {
+            let (rows, columns) = Tensor.triuIndices(n, k: k, m: m)
+            #expect(try rows.scalars == ur && columns.scalars == uc, "triu_indices(\(n), \(k), \(String(describing: m)))")
+            let (lowRows, lowColumns) = Tensor.trilIndices(n, k: k, m: m)
+            #expect(try lowRows.scalars == lr && lowColumns.scalars == lc, "tril_indices(\(n), \(k), \(String(describing: m)))")
+        }
+        // As subscripts: the strict upper triangle of a matrix, gathered.
+        let a = Tensor<Double>.arange(16).reshaped([4, 4])
+        let (r, c) = Tensor.triuIndices(4, k: 1)
+        #expect(try a[r, c].scalars == [1, 2, 3, 6, 7, 11])
     }
 }
