@@ -4,6 +4,27 @@ import TandemMathC
 
 // The transform engine behind `fft` (ComplexTensor+FFT.swift): one plan a length, reused.
 
+/// Values made once per transform length and kept, at most `limit` lengths (past it the table
+/// starts again: a program whose lengths never repeat would otherwise grow it forever).
+final class LengthCache<Value: Sendable>: Sendable {
+    private let table = Mutex<[Int: Value]>([:])
+    private let limit: Int
+
+    init(limit: Int = 16) { self.limit = limit }
+
+    /// The value for length `n`, made by `make` the first time (outside the lock; two threads
+    /// may both make it, and one is kept).
+    func value(_ n: Int, make: (Int) -> Value) -> Value {
+        if let v = table.withLock({ $0[n] }) { return v }
+        let v = make(n)
+        table.withLock { cache in
+            if cache.count >= limit { cache.removeAll() }
+            cache[n] = v
+        }
+        return v
+    }
+}
+
 /// One transform length's precomputed factors. A power of two is transformed by iterative
 /// radix-2 Cooley-Tukey in place; another length whose prime factors are all at most
 /// `largestFactor` by mixed-radix Cooley-Tukey (decimation in time, recursive, one pass of
@@ -12,18 +33,10 @@ import TandemMathC
 final class FFTPlan: @unchecked Sendable {
     static let largestFactor = 31
     /// Plans made, by length (a time-stepped spectral program transforms the same lengths every
-    /// step; a 2^20-point plan's twiddles cost a tenth of its transform). At most 16 kept.
-    private static let plans = Mutex<[Int: FFTPlan]>([:])
+    /// step; a 2^20-point plan's twiddles cost a tenth of its transform).
+    private static let plans = LengthCache<FFTPlan>()
 
-    static func cached(_ n: Int) -> FFTPlan {
-        if let p = plans.withLock({ $0[n] }) { return p }
-        let p = FFTPlan(n)
-        plans.withLock { cache in
-            if cache.count >= 16 { cache.removeAll() }
-            cache[n] = p
-        }
-        return p
-    }
+    static func cached(_ n: Int) -> FFTPlan { plans.value(n) { FFTPlan($0) } }
 
     let n: Int
     /// Mixed radix: the factors (2s first), and `e^{-2πij/n}` for `j < n`, each from `cos`/`sin`

@@ -1,6 +1,5 @@
 import Dispatch
 import RealModule
-import Synchronization
 import TandemIR
 import TandemRuntime
 
@@ -27,17 +26,9 @@ enum RealFFT {
             s = (0...h).map { Double.sin(2 * Double.pi * Double($0) / Double(n)) }
         }
     }
-    private static let tables = Mutex<[Int: Twiddles]>([:])
+    private static let tables = LengthCache<Twiddles>()
 
-    static func twiddles(_ n: Int) -> Twiddles {
-        if let t = tables.withLock({ $0[n] }) { return t }
-        let t = Twiddles(n)
-        tables.withLock { cache in
-            if cache.count >= 16 { cache.removeAll() }
-            cache[n] = t
-        }
-        return t
-    }
+    static func twiddles(_ n: Int) -> Twiddles { tables.value(n) { Twiddles($0) } }
 
     /// Whether this path takes a transform of `points` points along `axis` of `shape`.
     static func applies(points: Int, axis: Int, shape: [Int]) -> Bool {
