@@ -233,6 +233,17 @@ extension Tensor where Scalar: NumericTensorScalar {
         self = try scattered(items, values, accumulate: true)
     }
 
+    /// Adds `values` at the elements a whole subscript selects, repeated positions accumulating
+    /// in order (`numpy.add.at(x, (i, j), values)`; slices and integers may stand beside the
+    /// index tensors, `numpy.add.at(x, (slice(None), j), v)`): the subscript's selection as
+    /// `x[i, j]` reads it, `values` broadcast to its shape. Deterministic; a sync point.
+    ///
+    ///     var grid = Tensor<Double>.zeros([3, 4])
+    ///     try grid.add(at: Tensor<Int64>([0, 2, 0]), Tensor<Int64>([1, 3, 1]), values: Tensor(1.0))   // (0, 1) gets 2
+    public mutating func add(at indices: any TensorIndexExpression..., values: Tensor) throws {
+        self = try scattered(TensorIndex.items(indices), values, accumulate: true)
+    }
+
     /// How many times each value `0..<max(x) + 1` occurs in this integer tensor, or the sum of
     /// `weights` at those places (`numpy.bincount`); at least `minLength` bins. Negative values
     /// stop the program with NumPy's message. A sync point.

@@ -64,6 +64,17 @@ import Tandem
         #expect(Tandem.statistics.elements - before < 1_000, "elements computed: \(Tandem.statistics.elements - before)")
     }
 
+    @Test("add(at:values:) with several index tensors and slices accumulates repeated points, as numpy.add.at")
+    func addAtPoints() throws {
+        // np.add.at(x, (i, j), [1, 2, 3, 4]) and np.add.at(y, (slice(None), [1, 1, 3]), 1.5)
+        var x = Tensor<Double>.zeros([3, 4])
+        try x.add(at: Tensor<Int64>([0, 2, 0, 1]), Tensor<Int32>([1, 3, 1, 0]), values: Tensor<Double>([1, 2, 3, 4]))
+        #expect(try x.scalars == [0, 4, 0, 0, 4, 0, 0, 0, 0, 0, 0, 2])
+        var y = Tensor<Double>.zeros([3, 4])
+        try y.add(at: TensorIndex.all, Tensor<Int64>([1, 1, 3]), values: Tensor(1.5))
+        #expect(try y.scalars == [0, 3, 0, 1.5, 0, 3, 0, 1.5, 0, 3, 0, 1.5])
+    }
+
     @Test("index tensors that do not broadcast stop with NumPy's message")
     func mismatchedIndexShapes() async {
         let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
