@@ -66,15 +66,8 @@ extension Tensor {
         // The view the other items make, as a map: element j of it is element
         // base + sum_k step[k] * j[k] of this tensor's row-major storage.
         let (map, vShape) = viewMap(basic)
-        var strides = [Int](repeating: 1, count: rank)
-        for d in Swift.stride(from: rank - 2, through: 0, by: -1) { strides[d] = strides[d + 1] * shape[d + 1] }
+        let (base, step) = map.flatten(rowMajor: shape)
         let columns = vShape.count
-        var base = 0
-        var step = [Int](repeating: 0, count: columns)
-        for d in 0..<rank {
-            base += strides[d] * map.offset[d]
-            for k in 0..<columns { step[k] += strides[d] * map.coef[d * columns + k] }
-        }
         let viewAxes = positions.map { axes(of: $0, in: basic).view }
         let sourceAxes = positions.map { axes(of: $0, in: basic).source }
         let rest = (0..<columns).filter { !viewAxes.contains($0) }
@@ -106,11 +99,7 @@ extension Tensor {
             case ._tensor(let node):
                 precondition(node.dtype.isInteger, "arrays used as indices must be of integer type, not \(node.dtype)")
                 precondition(n > 0 || selected == 0, "index is out of bounds for axis \(axis) with size 0")
-                if let buffer = node.storage {
-                    // Already computed: checked as NumPy does; a pending one is clamped below.
-                    try? Tandem.runtime.wait(for: [buffer])
-                    if let i = Tensor.firstOutOfBounds(buffer, extent: n) { preconditionFailure("index \(i) is out of bounds for axis \(axis) with size \(n)") }
-                }
+                Tensor.checkIfComputed(node, extent: n, axis: axis)     // a pending one is clamped below
                 let i = Tensor<Int64>(node: node.dtype == .int64 ? node : Node(.cast(node), dtype: .int64, shape: node.shape))
                 let wrapped = select(i .< 0, i + Int64(n), i).clip(0, Int64(Swift.max(n - 1, 0)))
                 flat = flat + (s == 1 ? wrapped : wrapped * s)

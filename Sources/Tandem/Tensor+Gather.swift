@@ -29,11 +29,7 @@ extension Tensor {
         precondition(index.dtype.isInteger, "take: indices must be integers, not \(index.dtype)")
         let n = shape[a]
         precondition(n > 0 || Shape.count(index.shape) == 0, "take: cannot do a non-empty take from an empty axis \(a)")
-        if let buffer = index.storage {
-            // Already computed: check it as NumPy does (waits only for the kernel writing it).
-            try? Tandem.runtime.wait(for: [buffer])
-            if let i = Tensor.firstOutOfBounds(buffer, extent: n) { preconditionFailure("index \(i) is out of bounds for axis \(a) with size \(n)") }
-        }
+        Tensor.checkIfComputed(index, extent: n, axis: a)
         let out = Array(shape[..<a]) + index.shape + Array(shape[(a + 1)...])
         return Tensor(.gather(source: node, index: index, axis: a), shape: out)
     }
@@ -54,8 +50,7 @@ extension Tensor {
         var outShape = common
         outShape[a] = indices.shape[a]
         let src = broadcast(to: common)
-        var strides = [Int](repeating: 1, count: rank)
-        for d in stride(from: rank - 2, through: 0, by: -1) { strides[d] = strides[d + 1] * common[d + 1] }
+        let strides = Shape.rowMajorStrides(common)
         var base = Tensor<Int64>.zeros(outShape)
         for d in 0..<rank where d != a && common[d] > 1 {
             var s = [Int](repeating: 1, count: rank)
@@ -103,6 +98,15 @@ extension Tensor {
     /// `-extent..<extent` (a sync point).
     static func checkBounds(_ index: Node, extent: Int, axis: Int) throws {
         let buffer = try Tandem.runtime.read(index, call: "index check")      // row-major, whatever its shape
+        if let i = firstOutOfBounds(buffer, extent: extent) { preconditionFailure("index \(i) is out of bounds for axis \(axis) with size \(extent)") }
+    }
+
+    /// Stops with NumPy's `IndexError` message when `index` is already computed and holds a
+    /// value outside `-extent..<extent` (waiting only for the kernel writing it); an index
+    /// still pending is left to be clamped by the gather.
+    static func checkIfComputed(_ index: Node, extent: Int, axis: Int) {
+        guard let buffer = index.storage else { return }
+        try? Tandem.runtime.wait(for: [buffer])
         if let i = firstOutOfBounds(buffer, extent: extent) { preconditionFailure("index \(i) is out of bounds for axis \(axis) with size \(extent)") }
     }
 
