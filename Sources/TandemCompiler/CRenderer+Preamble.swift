@@ -236,6 +236,7 @@ extension Emitter {
     static let lanesTypes = """
     typedef double tk_lanes_f64 __attribute__((vector_size(64)));
     typedef uint64_t tk_lanes_u64 __attribute__((vector_size(64)));
+    typedef float tk_lanes_f32 __attribute__((vector_size(32)));
     """
 
     /// Helpers shared by every kernel. Constants are emitted as hex-float literals (exact).

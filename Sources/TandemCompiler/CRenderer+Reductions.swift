@@ -151,7 +151,7 @@ extension Emitter {
         // block starts a multiple of L after s_, so element i always goes to lane (i - s_) % L.
         for (width, from, to) in W == L ? [(L, "s_", "m_")] : [(W, "s_", "w_"), (L, "w_", "m_")] {
             line("for (int64_t b_ = \(from); b_ < \(to); b_ += \(width)) {", d)
-            for (j, r) in reds.enumerated() { line("\(accType(r) == "double" ? "double" : "uint64_t") t\(j)_[\(width)];", d + 1) }
+            for (j, r) in reds.enumerated() { line("\(blockType(r)) t\(j)_[\(width)];", d + 1) }
             line("#pragma omp simd", d + 1)
             line("for (int64_t l_ = 0; l_ < \(width); l_++) {", d + 1)
             line("const int64_t i\(a) = b_ + l_;", d + 2)
@@ -164,7 +164,7 @@ extension Emitter {
         if paddedTail {
             line("if (m_ < e_) {", d)
             line("const int64_t t_ = e_ - m_;", d + 1)
-            for (j, r) in reds.enumerated() { line("\(accType(r) == "double" ? "double" : "uint64_t") t\(j)_[\(L)];", d + 1) }
+            for (j, r) in reds.enumerated() { line("\(blockType(r)) t\(j)_[\(L)];", d + 1) }
             line("#pragma omp simd", d + 1)
             line("for (int64_t l_ = 0; l_ < \(L); l_++) {", d + 1)
             line("const int64_t i\(a) = m_ + l_;", d + 2)
@@ -196,11 +196,13 @@ extension Emitter {
         let L = Kernel.reductionLanes
         for (j, r) in kernel.reductions.enumerated() {
             let isFloat = accType(r) == "double"
-            let vectorType = isFloat ? "tk_lanes_f64" : "tk_lanes_u64"
+            let narrow = blockType(r) == "float"
+            let vectorType = narrow ? "tk_lanes_f32" : isFloat ? "tk_lanes_f64" : "tk_lanes_u64"
             let add = "for (int q_ = 0; q_ < \(width); q_ += \(L)) { \(vectorType) v_; __builtin_memcpy(&v_, t\(j)_ + q_, sizeof v_); "
+            let wide = narrow ? "__builtin_convertvector(v_, tk_lanes_f64)" : "v_"
             switch r.op {
-            case .sum: line(add + "L\(j)_ = L\(j)_ + v_; }", d)
-            case .prod: line(add + "L\(j)_ = L\(j)_ * v_; }", d)
+            case .sum: line(add + "L\(j)_ = L\(j)_ + \(wide); }", d)
+            case .prod: line(add + "L\(j)_ = L\(j)_ * \(wide); }", d)
             case .max, .min:
                 let step = isFloat ? "\(r.op == .max ? "tk_fmaximum" : "tk_fminimum")(L\(j)_[l_], t\(j)_[q_ + l_])"
                     : "((int64_t)t\(j)_[q_ + l_] \(r.op == .max ? ">" : "<") (int64_t)L\(j)_[l_] ? t\(j)_[q_ + l_] : L\(j)_[l_])"
@@ -208,6 +210,17 @@ extension Emitter {
             case .argmax, .argmin: preconditionFailure("arg reductions are never laned")
             }
         }
+    }
+
+    /// The element type of a laned block's values (`t<j>_`): the accumulator's, except a float32
+    /// value summed in double, kept in float until it is added to the lanes (each widened
+    /// exactly, so the same bits). With the widening inside the block's `omp simd` loop, clang
+    /// picks the vector width of the double and runs the whole float body at half width (4
+    /// floats where AVX2 has 8): N-body's float32 force kernel, its sqrt and division included,
+    /// was no faster than the float64 one.
+    func blockType(_ r: Reduction) -> String {
+        guard accType(r) == "double" else { return "uint64_t" }
+        return kernel.instrs[r.value].dtype == .float32 ? "float" : "double"
     }
 
     /// Whether a laned loop's tail (the last `(e - s) % 8` elements) runs as one more vector

@@ -328,10 +328,12 @@ struct Emitter {
             switch lane {
             case nil: line(update(j, r, value: v, index: "i\(kernel.rank - 1)"), depth)
             case .tail: line(update(j, r, value: v, index: "i\(kernel.rank - 1)", into: "l\(j)_[l_]"), depth)
-            case .block: line("t\(j)_[l_] = \(accType(r) == "double" ? v : "(uint64_t)(\(v))");", depth)
-            case .paddedTail:
-                let id = accType(r) == "double" ? identity(r).0 : "(uint64_t)\(identity(r).0)"
-                line("t\(j)_[l_] = l_ < t_ ? \(accType(r) == "double" ? v : "(uint64_t)(\(v))") : \(id);", depth)
+            case .block, .paddedTail:
+                let type = blockType(r)
+                let value = type == "uint64_t" ? "(uint64_t)(\(v))" : type == "float" ? "v\(r.value)" : v
+                guard lane == .paddedTail else { line("t\(j)_[l_] = \(value);", depth); break }
+                let id = type == "double" ? identity(r).0 : "(\(type))\(identity(r).0)"
+                line("t\(j)_[l_] = l_ < t_ ? \(value) : \(id);", depth)
             case .column: line(update(j, r, value: v, index: "0", into: "A\(j)_[l_][c_]"), depth)
             case .values: break     // the caller stores them (`openCLStep`)
             }

@@ -183,6 +183,7 @@ double copysign(double, double); float copysignf(float, float);
 double fma(double, double, double); float fmaf(float, float, float);
 typedef double tk_lanes_f64 __attribute__((vector_size(64)));
 typedef uint64_t tk_lanes_u64 __attribute__((vector_size(64)));
+typedef float tk_lanes_f32 __attribute__((vector_size(32)));
 typedef union { double d; int64_t i; } tandem_acc;
 static inline int32_t tk_div_i32(int32_t a, int32_t b) { return b == 0 ? 0 : (b == -1 ? (int32_t)(0u - (uint32_t)a) : a / b); }
 static inline int64_t tk_div_i64(int64_t a, int64_t b) { return b == 0 ? 0 : (b == -1 ? (int64_t)(0u - (uint64_t)a) : a / b); }

@@ -133,6 +133,27 @@ struct PlacementBitwiseTests {
         }
     }
 
+    @Test("float32 rows summed, multiplied, maxed and minned in double after a float body (N-body's forces): the interpreter's bits, and the body at float width",
+          arguments: [[5, 1], [33, 7], [17, 40], [9, 71], [3, 1000]])
+    func float32LanedBodies(_ shape: [Int]) throws {
+        let (rows, n) = (shape[0], shape[1])
+        let p = { Tensor<Float>.uniform([n], seed: 43, in: -1...1) }
+        let q = { Tensor<Float>.uniform([rows, 1], seed: 44, in: -1...1) }
+        // dx * G m / (r2 sqrt(r2)) summed along the row, as N-body writes it.
+        let force = { () -> Tensor<Float> in
+            let dx = p() - q(), r2 = dx * dx + 0.01
+            return (dx * (0.5 / (r2 * r2.sqrt()))).sum(axis: 1)
+        }
+        expectSameBits(try everywhere(force), "f32 force sums of \(shape)")
+        expectSameBits(try everywhere { ((p() - q()).abs() + 0.99).prod(axis: 1) }, "f32 products of \(shape)")
+        expectSameBits(try everywhere { (p() * q()).abs().sqrt().max(axis: 1) + (p() / q()).min(axis: 1) }, "f32 max + min of \(shape)")
+        // The float body's values stay float in the block (widened as they are added), so the
+        // compiler vectorises the body at float width, not at the accumulator's. (Rows of a few
+        // elements have their length compiled in instead of lanes.)
+        let c = Tandem.generatedC(force()).joined()
+        if n >= 40 { #expect(c.contains("float t0_[") && c.contains("__builtin_convertvector(v_, tk_lanes_f64)"), "\(c)") }
+    }
+
     @Test("a sum over a large body (blocks of eight alone, FIR-like): the interpreter's bits", arguments: [7, 4099, 300_001])
     func largeLanedBody(_ n: Int) throws {
         // A 60-tap filter's sum: each tap a shifted read times a weight, all fused in one body.
