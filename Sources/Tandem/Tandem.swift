@@ -35,6 +35,18 @@ public enum Tandem {
         runtime.kernelHistory = KernelHistory(path: cpu.cache.directory + "/kernel-history")
         // And what their runs measured against the profile's predictions (`KernelFactorStore`).
         runtime.kernelFactorStore = KernelFactorStore(path: cpu.cache.directory + "/kernel-factors")
+        // Which code variant each hot kernel runs fastest with (`Tuner`, `TANDEM_TUNE`), for this
+        // machine and this binary.
+        let executable = ProcessInfoLite.executablePath
+        runtime.tuner = Tuner(mode: TuneMode.fromEnvironment(), database: TuningDatabase(
+            path: cpu.cache.directory + "/tuning.json",
+            machine: {
+                let id = Tandem.runtime.costModel.profile.identity
+                return "\(id.cpuModel), \(id.workers) workers, \(id.compiler)"
+            },
+            // The binary's hash is known from an earlier process (remembered by its stamp) or
+            // made on the side; only a save waits for it.
+            tandem: { wait in executable.flatMap { wait ? BinaryFingerprint.of($0) : BinaryFingerprint.ifKnown($0) } }))
         atexit { Tandem.runtime.saveKernelHistory() }
         // Background compiles still pending finish in processes of their own after exit, so the
         // next run finds the code (`Runtime.finishBackgroundCompilesAfterExit`): a detached
@@ -75,7 +87,7 @@ public enum Tandem {
                      "  plan cache: hits \(s.planCacheHits), misses \(s.planCacheMisses); planning \(microsPerKernel(s)) µs a kernel, \(microsPerReusedKernel(s)) µs a kernel of a reused plan",
                      "  nodes kept for their holders \(s.keptNodes)",
                      "  updates in place \(s.inPlaceUpdates), fresh \(s.freshUpdates), copied \(s.copiedUpdates); fallbacks \(s.fallbacks)",
-                     "  lagged passes \(s.laggedPasses), runs of code specialised to their launch \(s.specializedRuns), kernels run as stages of sequences \(s.sequenceStages)",
+                     "  lagged passes \(s.laggedPasses), runs of code specialised to their launch \(s.specializedRuns), runs of tuned variants \(s.variantRuns), kernels run as stages of sequences \(s.sequenceStages)",
                      "  kernels by placement: " + s.kernelsByDevice.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
                         + " (\(s.forcedPlacements) forced)",
                      "  cost model: kernel time predicted \(seconds(s.predictedNanos)), measured \(seconds(s.measuredNanos)), mean |error| \((s.meanAbsPredictionError * 1e8).rounded() / 100) µs per kernel",

@@ -143,8 +143,7 @@ extension Emitter {
             let id = identity(r).0
             line("\(vectorType(r)) L\(j)_ = {" + Array(repeating: accType(r) == "double" ? id : "(uint64_t)\(id)", count: L).joined(separator: ", ") + "};", d)
         }
-        // A large body goes in blocks of L alone (see `largeLanedBody`).
-        let W = kernel.instrs.count(where: { !$0.epilogue }) > Emitter.largeLanedBody ? L : Emitter.laneBlock
+        let W = laneBlock
         let wide = W == L ? "" : " w_ = s_ + ((e_ - s_) & ~(int64_t)\(W - 1)),"
         line("const int64_t s_ = \(start), e_ = \(end),\(wide) m_ = s_ + ((e_ - s_) & ~(int64_t)\(L - 1));", d)
         // Blocks of W, then of L (rows shorter than W: GMM's 16 components), then the tail. Every
@@ -235,6 +234,13 @@ extension Emitter {
     /// (they would be made for the padding too).
     var paddedTail: Bool {
         dialect.vectorisedLoops && !kernel.stores.contains { !$0.epilogue }
+    }
+
+    /// Elements this kernel's laned loop computes in one block: its variant's, or the rule's
+    /// (`laneBlock`, and a large body in blocks of eight alone: see `largeLanedBody`).
+    var laneBlock: Int {
+        if let w = kernel.variant?.laneBlock { return w }
+        return kernel.instrs.count(where: { !$0.epilogue }) > Emitter.largeLanedBody ? Kernel.reductionLanes : Emitter.laneBlock
     }
 
     /// Elements a laned loop computes in one `omp simd` block before adding them to the lanes,

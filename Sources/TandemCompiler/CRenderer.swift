@@ -291,7 +291,7 @@ struct Emitter {
         if !reduction && kernel.accesses.contains(where: { if case .fixed = $0.strides.last { true } else { false } }) { return }
         if !reduction || kernel.reductions.isEmpty {
             line("#pragma omp simd", depth)
-            line("#pragma clang loop interleave_count(1)", depth)
+            line("#pragma clang loop interleave_count(\(kernel.variant?.interleave ?? 1))", depth)
             return
         }
         // Max and min vectorise as recurrences clang recognises (see `maximumSource`), without a

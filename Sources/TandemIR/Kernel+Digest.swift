@@ -86,5 +86,10 @@ private struct StructureWriter {
             int(s.buffers.count); for b in s.buffers { int(b) }
             int(s.intOffset); int(s.floatOffset)
         }
+        // Written only for a variant, after everything else: the rules' kernels keep the keys
+        // their history and factors were saved under.
+        if let v = k.variant {
+            tag(0x56); int(v.laneBlock ?? 0); int(v.interleave ?? 0)
+        }
     }
 }

@@ -36,6 +36,7 @@ public struct Kernel: Hashable, Sendable, CustomStringConvertible {
         var literalInts: [Int64]?
         var entries: Entries
         var stages: [Stage] = []
+        var variant: KernelVariant? = nil
     }
 
     private final class Storage: @unchecked Sendable {
@@ -104,6 +105,20 @@ public struct Kernel: Hashable, Sendable, CustomStringConvertible {
         get { storage.fields.literalInts }
         set { makeUnique(); storage.fields.literalInts = newValue }
     }
+    /// The schedule of the compiled C, when it is not the fixed rules' (`KernelVariant`, chosen
+    /// by `Tuning`): the same results, another kernel to the caches.
+    public var variant: KernelVariant? {
+        get { storage.fields.variant }
+        set { makeUnique(); storage.fields.variant = newValue }
+    }
+
+    /// This kernel with its compiled schedule set to `variant` (nil: the rules').
+    public func with(variant: KernelVariant?) -> Kernel {
+        var k = self
+        k.variant = variant
+        return k
+    }
+
     /// Which entry points compiled C code has: a reduction kernel runs either over rows
     /// (`tandem_kernel`) or split into chunks (`tandem_kernel_split` and `_combine`), as the
     /// planner decides from its sizes (`PlannedKernel.splitChunks`), never both. Emitting only
@@ -248,6 +263,8 @@ public struct Kernel: Hashable, Sendable, CustomStringConvertible {
                 "Stage(kernel: \($0.kernel.structureDescription), buffers: \(list($0.buffers) { String($0) }), intOffset: \($0.intOffset), floatOffset: \($0.floatOffset))"
             }
         }
+        // Likewise only a variant says its schedule.
+        if let variant { text += ", variant: \(variant)" }
         return text + ")"
     }
 

@@ -29,6 +29,7 @@ extension Runtime {
             for (kernel, factors) in kernelFactors.withLock({ $0.persistable() }) { store.keep(kernelHistory.digest(for: kernel), factors) }
             store.save()
         }
+        tuner.database?.save()
         return kernelHistory.save()
     }
 

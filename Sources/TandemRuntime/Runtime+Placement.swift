@@ -395,6 +395,10 @@ public struct PlacementDecision: Sendable {
     public var switched = false
     /// Run with code compiled for this launch's ints (`Specialization`).
     public var specialised = false
+    /// Run with a variant of its code (`Tuner`); nil: the rules' code.
+    public var variant: KernelVariant? = nil
+    /// Its run is measured for the tuner (`Tuner.sample`): its choice is not made yet.
+    public var tuning = false
     /// Not the predicted best: run on the other host placement once to measure it
     /// (`KernelFactors`).
     public var explored = false
@@ -505,10 +509,14 @@ extension Runtime {
                         code = .host(special)
                         decision.specialised = true
                     } else {
-                        let c = try fresh ?? device(for: p)!.prepare(k.kernel)
+                        let tuned = tunedCode(k, on: p)
+                        let c = try tuned.code ?? fresh ?? device(for: p)!.prepare(k.kernel)
                         code = .host(c)
-                        // The next reuse of this decision takes the code as it is.
-                        if let memo = DecisionMemo.of(k.memo), memo.decision.chosen.placement == p,
+                        decision.variant = tuned.variant
+                        decision.tuning = !tuned.settled
+                        // The next reuse of this decision takes the code as it is (once the
+                        // tuner has nothing more to measure for it).
+                        if tuned.settled, let memo = DecisionMemo.of(k.memo), memo.decision.chosen.placement == p,
                            !Specialization.applies(to: k.kernel) {
                             memo.code = c
                         }

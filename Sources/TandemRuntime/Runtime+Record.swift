@@ -44,6 +44,10 @@ extension Runtime {
                 }
             }
         }
+        // The tuner measures host kernels run with the rules' code or a variant's.
+        if d.tuning, let kernel, let measured, !d.switched, !d.specialised {
+            tuner.sample(kernel, points: points, placement: d.chosen.placement, variant: d.variant, seconds: Double(measured) / 1e9)
+        }
         // A queued kernel's task only enqueued it: its time on the device is not measured here.
         statistics.update { s in
             s.kernelsByPlacement[d.chosen.placement.ordinal] += 1

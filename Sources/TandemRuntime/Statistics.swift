@@ -52,6 +52,8 @@ public struct Statistics: Sendable, Equatable, CustomStringConvertible {
     public var sequenceStages = 0
     /// Kernel runs with code compiled for their launch's ints (`Specialization`).
     public var specializedRuns = 0
+    /// Kernel runs with a variant of their code (`Tuner`: measured, or chosen).
+    public var variantRuns = 0
     /// Matrix products handed to the BLAS (`matmul` of large operands) and their time.
     public var blasCalls = 0
     public var blasNanos: UInt64 = 0
@@ -99,7 +101,7 @@ public struct Statistics: Sendable, Equatable, CustomStringConvertible {
         \(String(format2(Double(opsFused) / Double(max(kernelsRun, 1))))) per kernel), elements \(elements), \
         bytes \(bytesMoved) (to GPU \(bytesToDevice), to host \(bytesToHost)), compiles \(compileMisses) (memory hits \(compileMemoryHits), disk hits \(compileDiskHits), \
         rejected \(cacheRejected), \(String(format2(Double(compileNanos) / 1e9)))s), planning \(String(format2(Double(planNanos) / 1e9)))s (\(planNodes) nodes), fallbacks \(fallbacks), \
-        updates in place \(inPlaceUpdates) / fresh \(freshUpdates) / copied \(copiedUpdates), lagged passes \(laggedPasses), BLAS calls \(blasCalls) (\(String(format2(Double(blasNanos) / 1e9)))s), tiled products \(tiledProducts) (\(String(format2(Double(tiledProductNanos) / 1e9)))s), specialised runs \(specializedRuns), by device \(kernelsByDevice.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", ")) \
+        updates in place \(inPlaceUpdates) / fresh \(freshUpdates) / copied \(copiedUpdates), lagged passes \(laggedPasses), BLAS calls \(blasCalls) (\(String(format2(Double(blasNanos) / 1e9)))s), tiled products \(tiledProducts) (\(String(format2(Double(tiledProductNanos) / 1e9)))s), specialised runs \(specializedRuns), variant runs \(variantRuns), by device \(kernelsByDevice.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", ")) \
         (forced \(forcedPlacements)), model error \(String(format2(meanAbsPredictionError * 1e6))) µs mean over \(decisions) kernels
         """
     }

@@ -1,0 +1,67 @@
+import ArgumentParser
+import Foundation
+import Tandem
+import TandemRuntime
+import TandemWorkloads
+
+/// `tandem tune`: a workload's kernels tuned ahead of time (issue 21).
+struct Tune: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Tune a workload's kernels: measure each hot kernel's code variants on the workload's own runs, keep the fastest.",
+        discussion: """
+            Runs the workload until every kernel with variants has its choice (or --runs), with every \
+            variant measured (TANDEM_TUNE=exhaustive's way), then prints each kernel's variants with \
+            their median times and the choice. The choices go to the tuning database in the cache \
+            folder (tuning.json), which later runs use without measuring. Every variant computes the \
+            same bits; the outputs are checked against the first run's.
+            Workloads: \(Workloads.all.map(\.name).joined(separator: ", ")).
+            """)
+
+    @Argument(help: "The workload.") var workload: String
+    @Argument(help: "Parameters, name=value.") var parameters: [String] = []
+    @Option(help: "Element type: f32 or f64.") var dtype: DTypeOption = .f64
+    @Option(help: "Most runs of the workload.") var runs = 1000
+    @Option(help: "Most seconds of runs (the variants' compiles happen on the side meanwhile).") var seconds = 120.0
+    @Option(help: "on (the rule and its two nearest variants) or exhaustive (every variant).") var mode: TuneMode = .exhaustive
+
+    func run() throws {
+        let (w, params) = try withUsageErrors { () -> (Workload, [String: Double]) in
+            guard let w = Workloads.named(workload) else {
+                throw UsageError(description: "unknown workload '\(workload)'; try one of \(Workloads.all.map(\.name).joined(separator: ", "))")
+            }
+            guard mode != .off else { throw UsageError(description: "--mode off tunes nothing; use on or exhaustive") }
+            guard runs >= 1, seconds > 0 else { throw UsageError(description: "--runs must be at least 1 and --seconds positive") }
+            return (w, try parseParameters(parameters, for: w))
+        }
+        Tandem.runtime.tuner = Tuner(mode: mode, database: Tandem.runtime.tuner.database)
+        let prepared = try w.prepare(params, dtype: dtype.dtype)
+        var times: [Double] = []
+        var first: [String: Double]? = nil
+        let began = Date()
+        // A kernel the cost model moves to another placement leaves a trial there unfinished:
+        // one not run over the last `idleRuns` runs of the workload is not waited for.
+        let idleRuns = 5
+        var lastSeen: [String: (seen: Int, run: Int)] = [:]
+        func key(_ r: TuningReport) -> String { "\(r.label) \(r.placement.rawValue) \(r.sizeClass)" }
+        func idle(_ r: TuningReport) -> Bool { times.count - (lastSeen[key(r)]?.run ?? times.count) >= idleRuns }
+        for _ in 0..<runs where Date().timeIntervalSince(began) < seconds {
+            let start = Date()
+            let outputs = try prepared.run()
+            times.append(Date().timeIntervalSince(start))
+            if let first, outputs != first {
+                throw ValidationError("a run's outputs differ from the first run's: \(outputs) against \(first)")
+            }
+            first = first ?? outputs
+            let report = Tandem.runtime.tuner.report
+            for r in report where lastSeen[key(r)]?.seen != r.seen { lastSeen[key(r)] = (r.seen, times.count) }
+            if times.count >= 2 && report.allSatisfy({ $0.chosen != nil || idle($0) }) { break }
+        }
+        let report = Tandem.runtime.tuner.report
+        print("\(w.name) [\(dtype.dtype)], \(times.count) runs: first \(String(format: "%.3f", times[0])) s, last \(String(format: "%.3f", times.last!)) s; \(report.count) kernels with variants")
+        for r in report { print("  " + r.description + (r.chosen == nil && idle(r) ? " (not run lately: the kernel runs elsewhere now)" : "")) }
+        if report.isEmpty { print("  (no kernel of this workload has code variants, or none ran long enough to rank them: \(Tandem.runtime.tuner.minimumSeconds * 1e3) ms)") }
+        if report.contains(where: { $0.chosen == nil && !idle($0) }) { print("  (still measuring after \(times.count) runs: raise --runs or --seconds)") }
+    }
+}
+
+extension TuneMode: ExpressibleByArgument {}

@@ -1,0 +1,25 @@
+import TandemIR
+
+extension KernelVariant {
+    /// The schedules worth measuring for `k`'s compiled C (`Tuning`), the rules' first (`nil`):
+    /// a laned reduction's other block sizes, an elementwise kernel's interleaved loops. Empty
+    /// when the kernel has no alternative (a sequence, a reduction with a compiled-in short row,
+    /// a loop left to clang's own choice over a fixed stride). `exhaustive`: every allowed
+    /// value; otherwise the rule's neighbours only (two more compiles, not three).
+    public static func candidates(for k: Kernel, exhaustive: Bool) -> [KernelVariant?] {
+        guard !k.isSequence, k.literalInts == nil, k.variant == nil, k.rank >= 1 else { return [] }
+        if k.lanedReduction {
+            let rule = k.instrs.count(where: { !$0.epilogue }) > Emitter.largeLanedBody ? Kernel.reductionLanes : Emitter.laneBlock
+            let all = laneBlocks.filter { $0 != rule }
+            // The neighbours an octave or two away (32: 16 and 64; 8: 16 and 32).
+            func octaves(_ w: Int) -> Int { abs(w.trailingZeroBitCount - rule.trailingZeroBitCount) }
+            let picked = exhaustive ? all : Array(all.sorted { (octaves($0), $0) < (octaves($1), $1) }.prefix(2))
+            return [nil] + picked.sorted().map { KernelVariant(laneBlock: $0) }
+        }
+        let fixedStride = k.accesses.contains { if case .fixed = $0.strides.last { true } else { false } }
+        if k.reductions.isEmpty && !fixedStride && !k.stores.isEmpty {
+            return [nil] + interleaves.filter { $0 != 1 }.map { KernelVariant(interleave: $0) }
+        }
+        return []
+    }
+}

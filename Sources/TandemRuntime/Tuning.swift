@@ -1,0 +1,224 @@
+import Foundation
+import Synchronization
+import TandemIR
+import TandemCompiler
+
+/// How the runtime chooses among a kernel's code variants (`KernelVariant`): `TANDEM_TUNE`.
+public enum TuneMode: String, Sendable, CaseIterable {
+    /// The fixed rules' code only.
+    case off
+    /// The default: a hot kernel's rule and its two nearest variants are measured on its own
+    /// runs (three each), the fastest kept and remembered in the tuning database.
+    case on
+    /// Every variant, five runs each (`tandem tune`).
+    case exhaustive
+
+    /// `TANDEM_TUNE`, or `on`; anything else is said once and `on` used.
+    public static func fromEnvironment() -> TuneMode {
+        guard let text = ProcessInfoLite.environment("TANDEM_TUNE") else { return .on }
+        if let mode = TuneMode(rawValue: text.lowercased()) { return mode }
+        ProcessInfoLite.warn("tandem: TANDEM_TUNE=\(text) is not one of off, on, exhaustive; using on")
+        return .on
+    }
+}
+
+/// Choosing a kernel's code variant by measuring it (issue 21; SEJITS's idea: the best schedule
+/// depends on the machine and the sizes, so it is measured there, not decided by a rule).
+///
+/// For each compiled kernel, size class (`sizeClass`: its points to the nearest power of two)
+/// and host placement, the tuner runs the rules' code first. A kernel whose runs in this process
+/// have taken `budgetFactor` times the estimated compile time of its other candidates (in
+/// `exhaustive` mode, at once), and whose runs are at least `minimumSeconds` long (shorter ones
+/// are measured with too much noise to rank), is then tuned on its own later runs: each
+/// candidate is compiled on the side (the rule's code runs until it is ready), the candidates
+/// run in turn `runsPerCandidate` times each, and the one with the lowest median is kept (a
+/// variant must beat the rule's median by `margin`, and its best run the rule's best, so a few
+/// percent of noise does not move a choice). The choice is written to the tuning database at
+/// exit; a later process (same machine, same Tandem binary) uses it without measuring. The
+/// extra cost is the candidates' compiles (on the side, at most a `1 / budgetFactor` share of
+/// the time the kernel had already run) and their runs while they lose.
+///
+/// Every variant computes the rule's bits (see `KernelVariant`), so tuning never changes a result.
+public final class Tuner: Sendable {
+    public let mode: TuneMode
+    /// The database of earlier processes' choices; nil: choices last this process only.
+    public let database: TuningDatabase?
+
+    /// Shortest median run worth ranking variants by (`defaultMinimumSeconds` unless a test
+    /// asks for less).
+    public let minimumSeconds: Double
+    public static let defaultMinimumSeconds = 0.5e-3
+    /// A kernel is tuned once it has run this many times its candidates' estimated compiles.
+    public static let budgetFactor = 5.0
+    /// How much faster than the rule's median a variant's must be to be chosen: timings on a
+    /// shared machine move by a few percent between runs of the same code.
+    public static let margin = 0.05
+
+    /// The size class of a kernel of `points` domain points: log2, rounded.
+    public static func sizeClass(_ points: Int) -> Int {
+        points <= 1 ? 0 : Int((log2(Double(points))).rounded())
+    }
+
+    struct Key: Hashable {
+        let kernel: Kernel
+        let sizeClass: Int
+        let placement: Placement
+    }
+
+    /// One kernel's tuning: its candidates (the rule's first), their measured runs, and the
+    /// choice once made.
+    struct Trial {
+        var candidates: [KernelVariant?]
+        var samples: [[Double]]
+        var label: String
+        /// Seconds its runs took in this process (the tuning budget grows with them).
+        var spent = 0.0
+        var skippedFirst = false
+        var chosen: KernelVariant?? = nil
+        var fromDatabase = false
+        var started = false
+        /// Runs recorded (kept or not).
+        var seen = 0
+    }
+
+    let trials = Mutex<[Key: Trial]>([:])
+
+    public init(mode: TuneMode, database: TuningDatabase?, minimumSeconds: Double = Tuner.defaultMinimumSeconds) {
+        self.mode = mode
+        self.database = database
+        self.minimumSeconds = minimumSeconds
+    }
+
+    var runsPerCandidate: Int { mode == .exhaustive ? 5 : 3 }
+
+    /// What to run for `kernel` on `placement`: the rule's code (`nil`) or a variant, and whether
+    /// that choice is final for this process (the code may then be kept with the plan).
+    /// `compileSeconds`: the estimated compile of one candidate; `ready`: a variant's code if
+    /// compiled; `request`: queues its compile on the side.
+    func choose(_ kernel: Kernel, points: Int, placement: Placement, label: @autoclosure () -> String,
+                compileSeconds: () -> Double, ready: (Kernel) -> Bool, request: (Kernel) -> Void) -> (variant: KernelVariant?, settled: Bool) {
+        let key = Key(kernel: kernel, sizeClass: Tuner.sizeClass(points), placement: placement)
+        return trials.withLock { table -> (KernelVariant?, Bool) in
+            if table[key] == nil {
+                let candidates = KernelVariant.candidates(for: kernel, exhaustive: mode == .exhaustive)
+                var trial = Trial(candidates: candidates, samples: candidates.map { _ in [] }, label: label())
+                if candidates.count < 2 {
+                    trial.chosen = .some(nil)
+                } else if mode != .exhaustive, let saved = database?.choice(KernelHistory.digest(kernel), sizeClass: key.sizeClass, placement: placement),
+                          candidates.contains(saved) {
+                    trial.chosen = .some(saved)
+                    trial.fromDatabase = true
+                }
+                table[key] = trial
+            }
+            let trial = table[key]!
+            if let chosen = trial.chosen {
+                guard let v = chosen else { return (nil, true) }
+                let variant = kernel.with(variant: v)
+                if ready(variant) { return (v, true) }
+                request(variant)
+                return (nil, false)
+            }
+            // Not yet worth tuning: the rule's code, measured.
+            if !trial.started {
+                let ruleRuns = trial.samples[0]
+                guard !ruleRuns.isEmpty, Tuner.median(ruleRuns) >= minimumSeconds,
+                      mode == .exhaustive || trial.spent >= Tuner.budgetFactor * compileSeconds() * Double(trial.candidates.count - 1) else {
+                    return (nil, false)
+                }
+                // From here the rule's runs are measured alongside the variants' (one each in
+                // turn), so a change of the machine's load while measuring falls on all of them.
+                table[key]!.started = true
+                table[key]!.samples[0] = []
+                for v in trial.candidates.dropFirst() { request(kernel.with(variant: v!)) }
+            }
+            // The candidate with the fewest runs whose code is ready (the rule's always is).
+            var best = 0
+            for (i, v) in trial.candidates.enumerated().dropFirst() where trial.samples[i].count < trial.samples[best].count {
+                if ready(kernel.with(variant: v!)) { best = i } else { request(kernel.with(variant: v!)) }
+            }
+            return (trial.candidates[best], false)
+        }
+    }
+
+    /// Records a run of `kernel` (with `variant`, nil for the rule's code) that took `seconds`;
+    /// the choice is made once every candidate has its runs. Returns the choice when this run
+    /// made it.
+    @discardableResult
+    func sample(_ kernel: Kernel, points: Int, placement: Placement, variant: KernelVariant?, seconds: Double) -> KernelVariant?? {
+        let key = Key(kernel: kernel, sizeClass: Tuner.sizeClass(points), placement: placement)
+        return trials.withLock { table -> KernelVariant?? in
+            guard var trial = table[key], trial.chosen == nil, let i = trial.candidates.firstIndex(of: variant) else { return nil }
+            defer { table[key] = trial }
+            trial.spent += seconds
+            trial.seen += 1
+            // A kernel's first run writes pages never touched and finds its inputs out of cache.
+            guard trial.skippedFirst else {
+                trial.skippedFirst = true
+                return nil
+            }
+            // While variants wait for their code the rule's runs go on; only as many as the
+            // fewest-measured variant has are kept, so the candidates are measured side by side.
+            if trial.started && i == 0 && trial.samples[0].count > trial.samples.dropFirst().map(\.count).min()! { return nil }
+            trial.samples[i].append(seconds)
+            let rule = Tuner.median(trial.samples[0])
+            if !trial.started, trial.samples[0].count >= 2, rule < minimumSeconds {
+                trial.chosen = .some(nil)       // too short to rank: the rule's code
+                return nil
+            }
+            guard trial.started, trial.samples.allSatisfy({ $0.count >= runsPerCandidate }) else { return nil }
+            let medians = trial.samples.map(Tuner.median)
+            var best = 0
+            for j in medians.indices where medians[j] < medians[best] { best = j }
+            // A variant must beat the rule's median by the margin, and its best run the rule's
+            // best run: one slow run among a few must not hand the choice to a variant.
+            if best != 0 && (medians[best] > medians[0] * (1 - Tuner.margin) || trial.samples[best].min()! >= trial.samples[0].min()!) { best = 0 }
+            trial.chosen = .some(trial.candidates[best])
+            database?.keep(KernelHistory.digest(kernel), sizeClass: key.sizeClass, placement: placement,
+                           chosen: trial.candidates[best], label: trial.label,
+                           seconds: Dictionary(uniqueKeysWithValues: zip(trial.candidates.map { $0?.description ?? "rule" }, medians)))
+            return trial.chosen
+        }
+    }
+
+    static func median(_ xs: [Double]) -> Double {
+        guard !xs.isEmpty else { return .infinity }
+        let s = xs.sorted()
+        return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+    }
+
+    /// What the tuner knows, kernel by kernel: the candidates' median runs (of those measured),
+    /// the choice, and whether it came from the database.
+    public var report: [TuningReport] {
+        trials.withLock { table in
+            table.compactMap { key, t -> TuningReport? in
+                guard t.candidates.count > 1 else { return nil }
+                return TuningReport(label: t.label, placement: key.placement, sizeClass: key.sizeClass,
+                                    candidates: zip(t.candidates, t.samples).map { ($0.0, $0.1.count, $0.1.isEmpty ? nil : Tuner.median($0.1)) },
+                                    chosen: t.chosen, fromDatabase: t.fromDatabase, seen: t.seen)
+            }.sorted { ($0.label, $0.sizeClass) < ($1.label, $1.sizeClass) }
+        }
+    }
+}
+
+/// One kernel's tuning as `Tuner.report` gives it.
+public struct TuningReport: Sendable, CustomStringConvertible {
+    public let label: String
+    public let placement: Placement
+    public let sizeClass: Int
+    /// Each candidate (nil: the rule's code), its measured runs and their median (seconds).
+    public let candidates: [(variant: KernelVariant?, runs: Int, median: Double?)]
+    /// The choice (`.some(nil)`: the rule's code), nil while still measuring.
+    public let chosen: KernelVariant??
+    public let fromDatabase: Bool
+    /// Runs of the kernel the tuner was told of (a placement the kernel left stops counting).
+    public let seen: Int
+
+    public var description: String {
+        let choice = chosen.map { $0?.description ?? "rule" } ?? "measuring"
+        let rows = candidates.map { c in
+            "\(c.variant?.description ?? "rule") " + (c.median.map { String(format: "%.3f ms", $0 * 1e3) } ?? "-") + " (\(c.runs) runs)"
+        }
+        return "\(label) [\(placement.rawValue), ~2^\(sizeClass) points]: \(choice)\(fromDatabase ? " (from the database)" : "") — " + rows.joined(separator: ", ")
+    }
+}
