@@ -82,6 +82,10 @@ let package = Package(
         // builds and runs on machines without OpenCL.
         .target(name: "TandemOpenCL", dependencies: ["TandemIR", "TandemCompiler", "TandemRuntime"], swiftSettings: strict),
 
+        // Open MPI loaded with dlopen at first use, never linked, and only under mpirun: the
+        // package builds and runs on machines without MPI, and a plain run is a 1-rank world.
+        .target(name: "TandemMPI", dependencies: ["TandemRuntime"], swiftSettings: strict),
+
         // MARK: - Tests
         .target(name: "_TandemTestSupport", swiftSettings: strict),
         .target(name: "_TandemTestShims"),

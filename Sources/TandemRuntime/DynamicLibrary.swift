@@ -15,15 +15,17 @@ public struct DynamicLibrary: @unchecked Sendable {
     public let path: String
 
     /// The first candidate that opens; otherwise a reason naming every candidate tried (with
-    /// `dlerror`'s text for those that exist but would not load).
-    public static func open(candidates: [String]) -> Result<DynamicLibrary, LibraryNotFound> {
+    /// `dlerror`'s text for those that exist but would not load). `global` opens it with
+    /// `RTLD_GLOBAL`, for a library whose own plugins resolve its symbols (Open MPI's
+    /// `mca_*.so` components need `libmpi`'s); otherwise its symbols stay local.
+    public static func open(candidates: [String], global: Bool = false) -> Result<DynamicLibrary, LibraryNotFound> {
         var failures: [String] = []
         for c in candidates {
             if c.contains("/") && access(c, F_OK) != 0 {
                 failures.append(c + " (absent)")
                 continue
             }
-            if let h = dlopen(c, RTLD_NOW | RTLD_LOCAL) { return .success(DynamicLibrary(handle: h, path: c)) }
+            if let h = dlopen(c, RTLD_NOW | (global ? RTLD_GLOBAL : RTLD_LOCAL)) { return .success(DynamicLibrary(handle: h, path: c)) }
             let why = dlerror().map { String(cString: $0) } ?? "unknown"
             failures.append(c.contains("/") ? "\(c) (\(why))" : "\(c) (not on the loader path)")
         }
