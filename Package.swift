@@ -13,6 +13,8 @@ let package = Package(
         .library(name: "Tandem", targets: ["Tandem"]),
         .library(name: "TandemWorkloads", targets: ["TandemWorkloads"]),
         .library(name: "TandemExamples", targets: ["TandemExamples"]),
+        // Tensors block-distributed over MPI ranks (Open MPI loaded with dlopen at first use).
+        .library(name: "TandemDistributed", targets: ["TandemDistributed"]),
         .executable(name: "tandem", targets: ["TandemCLI"]),
     ],
     dependencies: [
@@ -31,6 +33,8 @@ let package = Package(
         // A constructor run before `main`: the calibration a short program hands on at exit runs
         // in a copy of the program that stops there (Calibration.handOffAtExit).
         .target(name: "TandemStart"),
+        // Tensors block-distributed along their first axis over the ranks of an MPI job.
+        .target(name: "TandemDistributed", dependencies: ["Tandem", "TandemMPI"], swiftSettings: strict),
         .target(name: "TandemWorkloads", dependencies: ["Tandem"], swiftSettings: strict),
         // The gallery of small programs a user copies from (Examples/, checked against bench/examples/).
         .target(name: "TandemExamples", dependencies: ["Tandem"], path: "Examples", swiftSettings: strict),
