@@ -35,7 +35,7 @@ let package = Package(
         .target(name: "TandemStart"),
         // Tensors block-distributed along their first axis over the ranks of an MPI job.
         .target(name: "TandemDistributed", dependencies: ["Tandem", "TandemMPI"], swiftSettings: strict),
-        .target(name: "TandemWorkloads", dependencies: ["Tandem"], swiftSettings: strict),
+        .target(name: "TandemWorkloads", dependencies: ["Tandem", "TandemDistributed", "TandemMPI"], swiftSettings: strict),
         // The gallery of small programs a user copies from (Examples/, checked against bench/examples/).
         .target(name: "TandemExamples", dependencies: ["Tandem"], path: "Examples", swiftSettings: strict),
         .executableTarget(
@@ -45,7 +45,7 @@ let package = Package(
                 // module is only a transitive dependency is not rebuilt when that module's layout
                 // changes but Tandem's interface does not (a stale `tandem` crashed reading
                 // Statistics after a field was added).
-                "Tandem", "TandemWorkloads", "TandemExamples",
+                "Tandem", "TandemWorkloads", "TandemExamples", "TandemDistributed", "TandemMPI",
                 "TandemRuntime", "TandemCompiler", "TandemInterpreter", "TandemBLAS", "TandemCUDA", "TandemOpenCL",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],

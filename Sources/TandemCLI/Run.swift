@@ -13,8 +13,11 @@ struct Run: ParsableCommand {
     @Option(help: "Element type: f32 or f64.") var dtype: DTypeOption = .f64
     @Flag(help: "Compare the outputs with the reference values; exit 1 on a mismatch.") var check = false
     @Flag(help: "Print one JSON object.") var json = false
+    @Flag(help: "Run over the ranks of an MPI job, the rows of the grid cut into blocks (sor so far): mpirun -n 4 tandem run sor --distributed. Without mpirun, one rank.")
+    var distributed = false
 
     func run() throws {
+        if distributed { Run.shareCoresAmongRanks() }
         let (w, params) = try withUsageErrors { () -> (Workload, [String: Double]) in
             guard let w = Workloads.named(workload) else {
                 throw UsageError(description: "unknown workload '\(workload)'; try one of \(Workloads.all.map(\.name).joined(separator: ", "))")
@@ -23,6 +26,7 @@ struct Run: ParsableCommand {
         }
         var full: [String: Double] = [:]
         for p in w.parameters { full[p.name] = params[p.name] ?? p.defaultValue }
+        if distributed { return try runDistributed(w, params, full) }
         let prepared = try w.prepare(params, dtype: dtype.dtype)
         Tandem.resetStatistics()
         let start = now()
