@@ -95,7 +95,7 @@ let package = Package(
         .target(name: "_TandemTestShims"),
         .testTarget(
             name: "TandemTests",
-            dependencies: ["Tandem", "TandemWorkloads", "TandemExamples", "TandemIR", "TandemCPU", "TandemRuntime", "TandemInterpreter", "TandemCompiler", "TandemModel", "TandemCUDA", "TandemOpenCL", "TandemBLAS", "_TandemTestSupport", "_TandemTestShims"],
+            dependencies: ["Tandem", "TandemWorkloads", "TandemExamples", "TandemIR", "TandemCPU", "TandemRuntime", "TandemInterpreter", "TandemCompiler", "TandemModel", "TandemCUDA", "TandemOpenCL", "TandemBLAS", "TandemMPI", "TandemDistributed", "_TandemTestSupport", "_TandemTestShims"],
             swiftSettings: strict),
     ]
 )

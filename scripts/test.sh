@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # The test command (README, .ci/run): installs what the optional suites use when it can
 # (root with apt-get: OpenBLAS for the BLAS path of matmul; the OpenCL ICD loader and PoCL, an
-# OpenCL driver on the CPU's cores, for the OpenCL device's suites), then runs every test.
+# OpenCL driver on the CPU's cores, for the OpenCL device's suites; Open MPI, whose `mpirun` the
+# distributed suites start with 1 to 4 ranks on this machine), then runs every test.
 # Without those packages the same suites check the fallbacks instead; nothing is skipped silently:
 # `tandem devices` and the test output say what was found.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(libopenblas0-pthread ocl-icd-libopencl1 pocl-opencl-icd)
+packages=(libopenblas0-pthread ocl-icd-libopencl1 pocl-opencl-icd openmpi-bin libopenmpi-dev)
 if [[ ${EUID:-$(id -u)} -eq 0 ]] && command -v apt-get >/dev/null; then
     missing=()
     for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
@@ -21,6 +22,14 @@ if [[ ${EUID:-$(id -u)} -eq 0 ]] && command -v apt-get >/dev/null; then
 fi
 if ! ldconfig -p 2>/dev/null | grep -q 'libOpenCL\.so\.1' || ! ls /etc/OpenCL/vendors/*.icd >/dev/null 2>&1; then
     echo "test.sh: no OpenCL loader or driver (ocl-icd-libopencl1, pocl-opencl-icd; installed only when run as root with apt-get): the OpenCL suites are skipped"
+fi
+if ! command -v mpirun >/dev/null; then
+    echo "test.sh: no mpirun (openmpi-bin, libopenmpi-dev; installed only when run as root with apt-get): the distributed suites under mpirun are skipped"
+fi
+# Open MPI's mpirun refuses to start as root unless both are set (CI runs as root); the
+# distributed tests set them too, for a plain `swift test`.
+if [[ ${EUID:-$(id -u)} -eq 0 ]]; then
+    export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 fi
 # A test process or a CLI run by a test that exits before its machine calibration finished
 # would hand the calibration on to a detached copy of itself (Calibration.handOffAtExit): none

@@ -101,6 +101,27 @@ struct DocExampleTests {
         #expect(r.status == 0)
     }
 
+    @Test("every example in the doc comments of TandemMPI and TandemDistributed type-checks (issue 22)")
+    func distributedExamplesCompile() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+        let examples = try DocExampleTests.examples(in: root + "/Sources/TandemMPI") + DocExampleTests.examples(in: root + "/Sources/TandemDistributed")
+        #expect(examples.count >= 20, "found only \(examples.count) examples")
+        guard let (swiftc, flags) = TypeCheckTests.swiftcAndModules("DocExampleTests") else { return }
+        var source = ["import Tandem", "import TandemMPI", "import TandemDistributed", ""]
+        for (n, e) in examples.enumerated() {
+            source += ["func example\(n)() throws {", "    do {"] + e.code.map { "        " + $0 } + ["    }", "}"]
+        }
+        let dir = TestScratch.path("doc-examples-distributed")
+        mkdir(dir, 0o700)
+        let file = dir + "/examples.swift"
+        #expect(ProcessInfoLite.write(Array(source.joined(separator: "\n").utf8), to: file))
+        guard case .success(let r) = Subprocess.run([swiftc, "-typecheck"] + flags + [file]) else {
+            Issue.record("could not start swiftc")
+            return
+        }
+        #expect(r.status == 0, "\(r.output)")
+    }
+
     @Test("the README's Swift blocks type-check against the built module, each as a program")
     func readmeCompiles() throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
