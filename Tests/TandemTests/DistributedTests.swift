@@ -195,13 +195,13 @@ struct DistributedMPITests {
         }
     }
 
-    @Test("a rank that dies ends the job: mpirun says which, the others do not hang")
+    @Test("a rank that dies ends the job: the others do not hang")
     func rankDies() throws {
         let r = try MPIJob.run(ranks: 3, ["mpi-check", "die"], timeout: 120)
         #expect(!r.timedOut, "the job hung: \(r.output)")
         #expect(r.status != 0)
         #expect(r.output.contains("rank 2 dying"), "\(r.output)")
-        #expect(r.output.contains("Exit code:    9") || r.output.contains("exited on signal"), "\(r.output)")
+        // Not Open MPI's banner naming the rank ("Exit code:    9"): see rankFails.
         #expect(!r.output.contains("survived"), "\(r.output)")
     }
 
@@ -210,8 +210,10 @@ struct DistributedMPITests {
         let r = try MPIJob.run(ranks: 3, ["mpi-check", "fail"], timeout: 120)
         #expect(!r.timedOut, "the job hung: \(r.output)")
         #expect(r.status == 3, "\(r.output)")
+        // Open MPI's own banner ("MPI_ABORT was invoked on rank 2") is not checked: under the
+        // parallel suite its mpirun once failed to print it (ORTE_ERROR_LOG: Out of resource in
+        // show_help.c), while the job ended as it should.
         #expect(r.output.contains("tandem: rank 2 of 3: a failure on rank 2"), "\(r.output)")
-        #expect(r.output.contains("MPI_ABORT was invoked on rank 2"), "\(r.output)")
     }
 
     @Test("ranks waiting for one that never comes end the job after TANDEM_MPI_TIMEOUT, naming the call")
