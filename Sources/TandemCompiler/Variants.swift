@@ -4,10 +4,14 @@ extension KernelVariant {
     /// The schedules worth measuring for `k`'s compiled C (`Tuning`), the rules' first (`nil`):
     /// a laned reduction's other block sizes, an elementwise kernel's interleaved loops. Empty
     /// when the kernel has no alternative (a sequence, a reduction with a compiled-in short row,
-    /// a loop left to clang's own choice over a fixed stride). `exhaustive`: every allowed
+    /// a loop left to clang's own choice over a fixed stride, a kernel calling vector math). `exhaustive`: every allowed
     /// value; otherwise the rule's neighbours only (two more compiles, not three).
     public static func candidates(for k: Kernel, exhaustive: Bool) -> [KernelVariant?] {
-        guard !k.isSequence, k.literalInts == nil, k.variant == nil, k.rank >= 1 else { return [] }
+        // A kernel calling a math function whose vector form may round differently from its
+        // scalar form (`usesVectorMath`: libmvec's log, sin, ...) has none: another block size or
+        // interleave moves elements between the vector loop and its scalar remainder, and
+        // changed GMM's variance sum in the last bit.
+        guard !k.isSequence, k.literalInts == nil, k.variant == nil, k.rank >= 1, !k.usesVectorMath else { return [] }
         if k.lanedReduction {
             let rule = k.instrs.count(where: { !$0.epilogue }) > Emitter.largeLanedBody ? Kernel.reductionLanes : Emitter.laneBlock
             let all = laneBlocks.filter { $0 != rule }

@@ -8,8 +8,11 @@
 /// Every variant keeps the kernel's results bit for bit: a laned reduction's element `i` goes to
 /// lane `(i - start) % 8` whatever the block (each block starts a multiple of eight after the
 /// row's start), and interleaving an elementwise loop changes which iterations run together,
-/// not what any of them computes. Variants that would change a reduction's order (float32
-/// accumulators, blocks across rows) are not among them.
+/// not what any of them computes. That holds where an element's value does not depend on
+/// whether it is computed in the vector loop or its scalar remainder: kernels calling a math
+/// function whose vector form rounds differently (`Kernel.usesVectorMath`) have no variants.
+/// Variants that would change a reduction's order (float32 accumulators, blocks across rows)
+/// are not among them.
 ///
 ///     var k = kernel
 ///     k.variant = KernelVariant(laneBlock: 16)

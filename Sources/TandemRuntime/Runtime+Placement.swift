@@ -513,7 +513,7 @@ extension Runtime {
                         let c = try tuned.code ?? fresh ?? device(for: p)!.prepare(k.kernel)
                         code = .host(c)
                         decision.variant = tuned.variant
-                        decision.tuning = !tuned.settled
+                        decision.tuning = tuned.measure
                         // The next reuse of this decision takes the code as it is (once the
                         // tuner has nothing more to measure for it).
                         if tuned.settled, let memo = DecisionMemo.of(k.memo), memo.decision.chosen.placement == p,

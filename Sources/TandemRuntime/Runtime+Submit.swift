@@ -318,19 +318,19 @@ extension Runtime {
 
     /// The code the tuner has `k` run on host placement `p` (`Tuner.choose`): a variant's, when
     /// it is being measured or was chosen and its code is ready; nil for the rules' code.
-    /// `settled`: the choice is final in this process (the code may be kept with the plan)
-    /// (graph lock).
-    func tunedCode(_ k: PlannedKernel, on p: Placement) -> (code: (any PreparedKernel)?, variant: KernelVariant?, settled: Bool) {
-        guard tuner.mode != .off, p == .cpu1 || p == .cpuAll, let cpu = device(for: p) else { return (nil, nil, true) }
+    /// `settled`: the choice is final in this process (the code may be kept with the plan);
+    /// `measure`: the run is one the tuner compares (graph lock).
+    func tunedCode(_ k: PlannedKernel, on p: Placement) -> (code: (any PreparedKernel)?, variant: KernelVariant?, settled: Bool, measure: Bool) {
+        guard tuner.mode != .off, p == .cpu1 || p == .cpuAll, let cpu = device(for: p) else { return (nil, nil, true, false) }
         let features = history[k.kernel]?.features
         let choice = tuner.choose(k.kernel, points: k.points, placement: p, label: k.label,
                                   compileSeconds: { features.map { costModel.compileTime($0) } ?? 0.2 },
                                   ready: { cpu.readyCode($0) != nil }, request: { background.request($0, on: cpu) })
         guard let v = choice.variant, let code = cpu.readyCode(k.kernel.with(variant: v)) else {
-            return (nil, nil, choice.settled && choice.variant == nil)
+            return (nil, nil, choice.settled && choice.variant == nil, choice.measure && choice.variant == nil)
         }
         statistics.update { $0.variantRuns += 1 }
-        return (code, v, choice.settled)
+        return (code, v, choice.settled, choice.measure)
     }
 
     /// Whether kernels the planner chained (`Lagging`) run as one lagged pass: all compiled on

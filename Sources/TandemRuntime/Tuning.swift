@@ -77,7 +77,7 @@ public final class Tuner: Sendable {
         var chosen: KernelVariant?? = nil
         var fromDatabase = false
         var started = false
-        /// Runs recorded (kept or not).
+        /// Times the kernel was placed here (measured or not).
         var seen = 0
     }
 
@@ -91,14 +91,16 @@ public final class Tuner: Sendable {
 
     var runsPerCandidate: Int { mode == .exhaustive ? 5 : 3 }
 
-    /// What to run for `kernel` on `placement`: the rule's code (`nil`) or a variant, and whether
-    /// that choice is final for this process (the code may then be kept with the plan).
+    /// What to run for `kernel` on `placement`: the rule's code (`nil`) or a variant; whether
+    /// that choice is final for this process (the code may then be kept with the plan); and
+    /// whether the run is to be measured (`sample`): not while a candidate's code is still being
+    /// compiled, which takes a core from the runs it would be compared with.
     /// `compileSeconds`: the estimated compile of one candidate; `ready`: a variant's code if
     /// compiled; `request`: queues its compile on the side.
     func choose(_ kernel: Kernel, points: Int, placement: Placement, label: @autoclosure () -> String,
-                compileSeconds: () -> Double, ready: (Kernel) -> Bool, request: (Kernel) -> Void) -> (variant: KernelVariant?, settled: Bool) {
+                compileSeconds: () -> Double, ready: (Kernel) -> Bool, request: (Kernel) -> Void) -> (variant: KernelVariant?, settled: Bool, measure: Bool) {
         let key = Key(kernel: kernel, sizeClass: Tuner.sizeClass(points), placement: placement)
-        return trials.withLock { table -> (KernelVariant?, Bool) in
+        return trials.withLock { table -> (KernelVariant?, Bool, Bool) in
             if table[key] == nil {
                 let candidates = KernelVariant.candidates(for: kernel, exhaustive: mode == .exhaustive)
                 var trial = Trial(candidates: candidates, samples: candidates.map { _ in [] }, label: label())
@@ -111,20 +113,21 @@ public final class Tuner: Sendable {
                 }
                 table[key] = trial
             }
+            table[key]!.seen += 1
             let trial = table[key]!
             if let chosen = trial.chosen {
-                guard let v = chosen else { return (nil, true) }
+                guard let v = chosen else { return (nil, true, false) }
                 let variant = kernel.with(variant: v)
-                if ready(variant) { return (v, true) }
+                if ready(variant) { return (v, true, false) }
                 request(variant)
-                return (nil, false)
+                return (nil, false, false)
             }
             // Not yet worth tuning: the rule's code, measured.
             if !trial.started {
                 let ruleRuns = trial.samples[0]
                 guard !ruleRuns.isEmpty, Tuner.median(ruleRuns) >= minimumSeconds,
                       mode == .exhaustive || trial.spent >= Tuner.budgetFactor * compileSeconds() * Double(trial.candidates.count - 1) else {
-                    return (nil, false)
+                    return (nil, false, true)
                 }
                 // From here the rule's runs are measured alongside the variants' (one each in
                 // turn), so a change of the machine's load while measuring falls on all of them.
@@ -132,12 +135,15 @@ public final class Tuner: Sendable {
                 table[key]!.samples[0] = []
                 for v in trial.candidates.dropFirst() { request(kernel.with(variant: v!)) }
             }
-            // The candidate with the fewest runs whose code is ready (the rule's always is).
-            var best = 0
-            for (i, v) in trial.candidates.enumerated().dropFirst() where trial.samples[i].count < trial.samples[best].count {
-                if ready(kernel.with(variant: v!)) { best = i } else { request(kernel.with(variant: v!)) }
+            // Until every candidate's code is ready, the rule's code runs unmeasured.
+            for v in trial.candidates.dropFirst() where !ready(kernel.with(variant: v!)) {
+                request(kernel.with(variant: v!))
+                return (nil, false, false)
             }
-            return (trial.candidates[best], false)
+            // The candidate with the fewest runs (the rule's first among equals).
+            var best = 0
+            for i in trial.candidates.indices.dropFirst() where trial.samples[i].count < trial.samples[best].count { best = i }
+            return (trial.candidates[best], false, true)
         }
     }
 
@@ -151,15 +157,15 @@ public final class Tuner: Sendable {
             guard var trial = table[key], trial.chosen == nil, let i = trial.candidates.firstIndex(of: variant) else { return nil }
             defer { table[key] = trial }
             trial.spent += seconds
-            trial.seen += 1
             // A kernel's first run writes pages never touched and finds its inputs out of cache.
             guard trial.skippedFirst else {
                 trial.skippedFirst = true
                 return nil
             }
-            // While variants wait for their code the rule's runs go on; only as many as the
-            // fewest-measured variant has are kept, so the candidates are measured side by side.
-            if trial.started && i == 0 && trial.samples[0].count > trial.samples.dropFirst().map(\.count).min()! { return nil }
+            // The candidates run in turn; a plan running the kernel several times a sync (all
+            // chosen alike) adds more runs of one, of which only as many as the fewest-measured
+            // candidate has, plus one, are kept, so they are measured side by side.
+            if trial.started && trial.samples[i].count > trial.samples.map(\.count).min()! { return nil }
             trial.samples[i].append(seconds)
             let rule = Tuner.median(trial.samples[0])
             if !trial.started, trial.samples[0].count >= 2, rule < minimumSeconds {
@@ -211,7 +217,7 @@ public struct TuningReport: Sendable, CustomStringConvertible {
     /// The choice (`.some(nil)`: the rule's code), nil while still measuring.
     public let chosen: KernelVariant??
     public let fromDatabase: Bool
-    /// Runs of the kernel the tuner was told of (a placement the kernel left stops counting).
+    /// Times the kernel was placed here (a placement the kernel left stops counting).
     public let seen: Int
 
     public var description: String {
