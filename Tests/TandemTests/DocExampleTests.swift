@@ -64,6 +64,20 @@ struct DocExampleTests {
         return found
     }
 
+    /// `source`'s lines written to `examples.swift` in a scratch folder of its own and
+    /// type-checked: the file and swiftc's result, or nil (recorded) when swiftc could not start.
+    static func typeCheck(_ source: [String], scratch: String, swiftc: String, flags: [String]) -> (file: String, result: Subprocess.Result)? {
+        let dir = TestScratch.path(scratch)
+        mkdir(dir, 0o700)
+        let file = dir + "/examples.swift"
+        #expect(ProcessInfoLite.write(Array(source.joined(separator: "\n").utf8), to: file))
+        guard case .success(let r) = Subprocess.run([swiftc, "-typecheck"] + flags + [file]) else {
+            Issue.record("could not start swiftc")
+            return nil
+        }
+        return (file, r)
+    }
+
     @Test("every example in the public API's doc comments type-checks against the built module")
     func examplesCompile() throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
@@ -81,14 +95,7 @@ struct DocExampleTests {
             source.append("    }")
             source.append("}")
         }
-        let dir = TestScratch.path("doc-examples")
-        mkdir(dir, 0o700)
-        let file = dir + "/examples.swift"
-        #expect(ProcessInfoLite.write(Array(source.joined(separator: "\n").utf8), to: file))
-        guard case .success(let r) = Subprocess.run([swiftc, "-typecheck"] + flags + [file]) else {
-            Issue.record("could not start swiftc")
-            return
-        }
+        guard let (file, r) = DocExampleTests.typeCheck(source, scratch: "doc-examples", swiftc: swiftc, flags: flags) else { return }
         if r.status != 0 {
             // Each error, named by the example's own file and line.
             for line in r.output.split(separator: "\n") where line.hasPrefix(file) && line.contains("error:") {
@@ -111,14 +118,7 @@ struct DocExampleTests {
         for (n, e) in examples.enumerated() {
             source += ["func example\(n)() throws {", "    do {"] + e.code.map { "        " + $0 } + ["    }", "}"]
         }
-        let dir = TestScratch.path("doc-examples-distributed")
-        mkdir(dir, 0o700)
-        let file = dir + "/examples.swift"
-        #expect(ProcessInfoLite.write(Array(source.joined(separator: "\n").utf8), to: file))
-        guard case .success(let r) = Subprocess.run([swiftc, "-typecheck"] + flags + [file]) else {
-            Issue.record("could not start swiftc")
-            return
-        }
+        guard let (_, r) = DocExampleTests.typeCheck(source, scratch: "doc-examples-distributed", swiftc: swiftc, flags: flags) else { return }
         #expect(r.status == 0, "\(r.output)")
     }
 
