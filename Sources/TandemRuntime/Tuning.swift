@@ -53,6 +53,8 @@ public final class Tuner: Sendable {
     /// How much faster than the rule's median a variant's must be to be chosen: timings on a
     /// shared machine move by a few percent between runs of the same code.
     public static let margin = 0.05
+    /// Most kernels (structure, size class, placement) a process keeps a trial for.
+    public static let maxTrials = 4096
 
     /// The size class of a kernel of `points` domain points: log2, rounded.
     public static func sizeClass(_ points: Int) -> Int {
@@ -104,6 +106,9 @@ public final class Tuner: Sendable {
         let key = Key(kernel: kernel, sizeClass: Tuner.sizeClass(points), placement: placement)
         return trials.withLock { table -> (KernelVariant?, Bool, Bool) in
             if table[key] == nil {
+                // Bounded: a program of ever new kernels (shapes that keep changing) tunes those
+                // it met first and runs the rest with the rules' code.
+                guard table.count < Tuner.maxTrials else { return (nil, true, false) }
                 let candidates = KernelVariant.candidates(for: kernel, exhaustive: mode == .exhaustive)
                 var trial = Trial(candidates: candidates, samples: candidates.map { _ in [] }, label: label())
                 if candidates.count < 2 {
@@ -131,8 +136,8 @@ public final class Tuner: Sendable {
                       mode == .exhaustive || trial.spent >= Tuner.budgetFactor * compileSeconds() * Double(trial.candidates.count - 1) else {
                     return (nil, false, true)
                 }
-                // From here the rule's runs are measured alongside the variants' (one each in
-                // turn), so a change of the machine's load while measuring falls on all of them.
+                // From here the rule's runs are measured alongside the variants' (in shuffled
+                // turns), so a change of the machine's load while measuring falls on all of them.
                 table[key]!.started = true
                 table[key]!.samples[0] = []
                 for v in trial.candidates.dropFirst() { request(kernel.with(variant: v!)) }
