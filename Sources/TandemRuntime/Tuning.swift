@@ -53,6 +53,12 @@ public final class Tuner: Sendable {
     /// How much faster than the rule's median a variant's must be to be chosen: timings on a
     /// shared machine move by a few percent between runs of the same code.
     public static let margin = 0.05
+    /// Placements of a kernel with no run ever measured after which its trial gives up for the
+    /// rules' code.
+    public static let stallPlacements = 200
+    /// Time after the measuring started (compiles on a busy machine included) after which a
+    /// trial that has not reached its choice gives up for the rules' code.
+    public static let stallNanos: UInt64 = 120_000_000_000
     /// Most kernels (structure, size class, placement) a process keeps a trial for.
     public static let maxTrials = 4096
 
@@ -81,6 +87,8 @@ public final class Tuner: Sendable {
         var started = false
         /// Times the kernel was placed here (measured or not).
         var seen = 0
+        /// When the measuring started (monotonic nanoseconds).
+        var startedAt: UInt64 = 0
         /// The state of the generator that orders each round of candidates.
         var draws: UInt64 = 0x9E3779B97F4A7C15
     }
@@ -121,6 +129,13 @@ public final class Tuner: Sendable {
                 table[key] = trial
             }
             table[key]!.seen += 1
+            // A kernel whose runs are never measured alone (a member of a lagged pass, a split
+            // kernel), or whose candidates never all become ready, keeps the rules' code: it must
+            // not stay unsettled, run after run, kept from the plan's code memo.
+            if let t = table[key], t.chosen == nil,
+               t.started ? ProcessInfoLite.monotonicNanos() - t.startedAt > Tuner.stallNanos : (!t.skippedFirst && t.seen > Tuner.stallPlacements) {
+                table[key]!.chosen = .some(nil)
+            }
             let trial = table[key]!
             if let chosen = trial.chosen {
                 guard let v = chosen else { return (nil, true, false) }
@@ -139,6 +154,7 @@ public final class Tuner: Sendable {
                 // From here the rule's runs are measured alongside the variants' (in shuffled
                 // turns), so a change of the machine's load while measuring falls on all of them.
                 table[key]!.started = true
+                table[key]!.startedAt = ProcessInfoLite.monotonicNanos()
                 table[key]!.samples[0] = []
                 for v in trial.candidates.dropFirst() { request(kernel.with(variant: v!)) }
             }
