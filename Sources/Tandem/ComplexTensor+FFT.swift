@@ -28,6 +28,15 @@ import TandemRuntime
 /// `forward` divides the forward transform by `n`.
 public enum FFTNorm: Sendable {
     case backward, ortho, forward
+
+    /// The factor a transform of `points` points is multiplied by under this norm.
+    func scale(points: Int, inverse: Bool) -> Double {
+        switch (self, inverse) {
+        case (.backward, false), (.forward, true): 1
+        case (.backward, true), (.forward, false): 1 / Double(points)
+        case (.ortho, _): 1 / Double(points).squareRoot()
+        }
+    }
 }
 
 /// Errors of the transforms' arguments (NumPy raises `ValueError` for the same).
@@ -256,11 +265,7 @@ enum FFT {
         for ax in axes where count > 0 {
             let points = shape[ax], stride = shape[(ax + 1)...].reduce(1, *)
             let lines = count / points
-            let scale: Double = switch (norm, inverse) {
-            case (.backward, false), (.forward, true): 1
-            case (.backward, true), (.forward, false): 1 / Double(points)
-            case (.ortho, _): 1 / Double(points).squareRoot()
-            }
+            let scale = norm.scale(points: points, inverse: inverse)
             let imaginaryScale = inverse ? -scale : scale
             let plan = FFTPlan.cached(points)
             // Lines in groups of up to `group` neighbours (consecutive offsets in one outer block

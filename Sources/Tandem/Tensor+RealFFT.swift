@@ -48,11 +48,7 @@ enum RealFFT {
         var outShape = shape
         outShape[shape.count - 1] = h + 1
         let outRe = Buffer(dtype: .float64, count: lines * (h + 1)), outIm = Buffer(dtype: .float64, count: lines * (h + 1))
-        let scale: Double = switch norm {
-        case .backward: 1
-        case .ortho: 1 / Double(n).squareRoot()
-        case .forward: 1 / Double(n)
-        }
+        let scale = norm.scale(points: n, inverse: false)
         try x.flush()
         let input = try Tandem.runtime.read(x.node, call: "rfft input")
         let plan = FFTPlan.cached(h), w = twiddles(n)

@@ -123,7 +123,7 @@ struct Bench: ParsableCommand {
                 let ran = Tandem.statistics.kernelsByDevice.filter { $0.value > (devicesBefore[$0.key] ?? 0) }.keys.sorted().joined(separator: "+")
                 var check = "no reference"
                 if let want = Reference.outputs(w.name, full) ?? PythonReference.outputs(w.name, full) {
-                    let bad = want.filter { k, v in !(Swift.abs((outputs[k] ?? .nan) - v) <= t.tolerance * Swift.max(Swift.abs(v), 1e-300)) }
+                    let bad = want.filter { k, v in !t.agrees(outputs[k] ?? .nan, v) }
                     check = bad.isEmpty ? "pass" : "FAIL " + bad.keys.sorted().map { "\($0)=\(outputs[$0] ?? .nan) want \(want[$0]!)" }.joined(separator: ", ")
                     if !bad.isEmpty { failed = true }
                 }

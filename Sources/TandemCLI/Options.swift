@@ -11,6 +11,20 @@ enum DTypeOption: String, ExpressibleByArgument, CaseIterable {
     case f32, f64
     var dtype: DType { self == .f32 ? .float32 : .float64 }
     var tolerance: Double { self == .f32 ? 1e-4 : 1e-8 }
+
+    /// Whether an output `got` is `want` within `tolerance`, relative (NaN never agrees): what
+    /// every `--check` of the commands compares.
+    func agrees(_ got: Double, _ want: Double) -> Bool {
+        Swift.abs(got - want) <= tolerance * Swift.max(Swift.abs(want), 1e-300)
+    }
+}
+
+/// The standard workload `name`, or a usage error that lists them.
+func namedWorkload(_ name: String) throws -> Workload {
+    guard let w = Workloads.named(name) else {
+        throw UsageError(description: "unknown workload '\(name)'; try one of \(Workloads.all.map(\.name).joined(separator: ", "))")
+    }
+    return w
 }
 
 /// A failure while running (a file that cannot be read or written): one line on standard

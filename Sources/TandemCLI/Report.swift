@@ -29,9 +29,7 @@ struct Report: ParsableCommand {
         } else {
             let (w, params) = try withUsageErrors { () -> (Workload, [String: Double]) in
                 guard let name = arguments.first else { throw UsageError(description: "name a workload or pass --trace FILE") }
-                guard let w = Workloads.named(name) else {
-                    throw UsageError(description: "unknown workload '\(name)'; try one of \(Workloads.all.map(\.name).joined(separator: ", "))")
-                }
+                let w = try namedWorkload(name)
                 return (w, try parseParameters(Array(arguments.dropFirst()), for: w))
             }
             Tandem.resetStatistics()

@@ -19,9 +19,7 @@ struct Run: ParsableCommand {
     func run() throws {
         if distributed { Run.shareCoresAmongRanks() }
         let (w, params) = try withUsageErrors { () -> (Workload, [String: Double]) in
-            guard let w = Workloads.named(workload) else {
-                throw UsageError(description: "unknown workload '\(workload)'; try one of \(Workloads.all.map(\.name).joined(separator: ", "))")
-            }
+            let w = try namedWorkload(workload)
             return (w, try parseParameters(parameters, for: w))
         }
         var full: [String: Double] = [:]
@@ -41,7 +39,7 @@ struct Run: ParsableCommand {
             }
             for (k, want) in expected.sorted(by: { $0.key < $1.key }) {
                 let got = outputs[k] ?? .nan
-                if !(Swift.abs(got - want) <= dtype.tolerance * Swift.max(Swift.abs(want), 1e-300)) { mismatches.append("\(k): \(got) vs \(want)") }
+                if !dtype.agrees(got, want) { mismatches.append("\(k): \(got) vs \(want)") }
             }
             checkResult = mismatches.isEmpty ? "pass" : "fail"
         }

@@ -99,7 +99,7 @@ extension Run {
     private func compare(_ got: [String: Double], _ want: [String: Double], _ what: String) -> [String] {
         want.sorted { $0.key < $1.key }.compactMap { k, v in
             let g = got[k] ?? .nan
-            return Swift.abs(g - v) <= dtype.tolerance * Swift.max(Swift.abs(v), 1e-300) ? nil : "\(k): \(g) vs \(v) (\(what))"
+            return dtype.agrees(g, v) ? nil : "\(k): \(g) vs \(v) (\(what))"
         }
     }
 }

@@ -86,7 +86,7 @@ struct Selftest: ParsableCommand {
                 do {
                     let outputs = try Tandem.withDevice(device) { try w.run(params, dtype: dtype.dtype) }
                     let bad = expected.sorted { $0.key < $1.key }.filter { k, want in
-                        !(Swift.abs((outputs[k] ?? .nan) - want) <= dtype.tolerance * Swift.max(Swift.abs(want), 1e-300))
+                        !dtype.agrees(outputs[k] ?? .nan, want)
                     }.map { "\($0.key) \(outputs[$0.key] ?? .nan) vs \($0.value)" }
                     report(tally, bad.isEmpty ? "pass" : "FAIL", name, bad.joined(separator: "; "))
                 } catch {

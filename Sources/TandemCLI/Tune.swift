@@ -28,9 +28,7 @@ struct Tune: ParsableCommand {
 
     func run() throws {
         let (w, params) = try withUsageErrors { () -> (Workload, [String: Double]) in
-            guard let w = Workloads.named(workload) else {
-                throw UsageError(description: "unknown workload '\(workload)'; try one of \(Workloads.all.map(\.name).joined(separator: ", "))")
-            }
+            let w = try namedWorkload(workload)
             guard mode != .off else { throw UsageError(description: "--mode off tunes nothing; use on or exhaustive") }
             guard runs >= 1, seconds > 0 else { throw UsageError(description: "--runs must be at least 1 and --seconds positive") }
             return (w, try parseParameters(parameters, for: w))
@@ -53,10 +51,7 @@ struct Tune: ParsableCommand {
             // Variants keep the rules' bits, but a kernel may run interpreted in one run and
             // compiled in the next, and libm and libmvec may differ in the last bits (README, "One
             // answer whatever the placement"): the runs must agree within the check's tolerance.
-            if let first, let k = outputs.keys.sorted().first(where: { key in
-                let (a, b) = (outputs[key] ?? .nan, first[key] ?? .nan)
-                return !(Swift.abs(a - b) <= dtype.tolerance * Swift.max(Swift.abs(b), 1e-300))
-            }) {
+            if let first, let k = outputs.keys.sorted().first(where: { !dtype.agrees(outputs[$0] ?? .nan, first[$0] ?? .nan) }) {
                 throw ValidationError("run \(times.count)'s \(k) is \(outputs[k] ?? .nan), the first run's \(first[k] ?? .nan)")
             }
             first = first ?? outputs
