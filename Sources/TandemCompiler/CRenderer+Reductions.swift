@@ -238,9 +238,11 @@ extension Emitter {
 
     /// Elements this kernel's laned loop computes in one block: its variant's, or the rule's
     /// (`laneBlock`, and a large body in blocks of eight alone: see `largeLanedBody`).
-    var laneBlock: Int {
-        if let w = kernel.variant?.laneBlock { return w }
-        return kernel.instrs.count(where: { !$0.epilogue }) > Emitter.largeLanedBody ? Kernel.reductionLanes : Emitter.laneBlock
+    var laneBlock: Int { kernel.variant?.laneBlock ?? Emitter.ruleLaneBlock(kernel) }
+
+    /// The rules' block for `k`'s laned loop: `laneBlock`, or eight for a large body.
+    static func ruleLaneBlock(_ k: Kernel) -> Int {
+        k.instrs.count(where: { !$0.epilogue }) > Emitter.largeLanedBody ? Kernel.reductionLanes : Emitter.laneBlock
     }
 
     /// Elements a laned loop computes in one `omp simd` block before adding them to the lanes,

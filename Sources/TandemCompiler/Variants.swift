@@ -13,7 +13,7 @@ extension KernelVariant {
         // changed GMM's variance sum in the last bit.
         guard !k.isSequence, k.literalInts == nil, k.variant == nil, k.rank >= 1, !k.usesVectorMath else { return [] }
         if k.lanedReduction {
-            let rule = k.instrs.count(where: { !$0.epilogue }) > Emitter.largeLanedBody ? Kernel.reductionLanes : Emitter.laneBlock
+            let rule = Emitter.ruleLaneBlock(k)
             let all = laneBlocks.filter { $0 != rule }
             // The neighbours an octave or two away (32: 16 and 64; 8: 16 and 32).
             func octaves(_ w: Int) -> Int { abs(w.trailingZeroBitCount - rule.trailingZeroBitCount) }

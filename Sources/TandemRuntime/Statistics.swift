@@ -52,7 +52,8 @@ public struct Statistics: Sendable, Equatable, CustomStringConvertible {
     public var sequenceStages = 0
     /// Kernel runs with code compiled for their launch's ints (`Specialization`).
     public var specializedRuns = 0
-    /// Kernel runs with a variant of their code (`Tuner`: measured, or chosen).
+    /// Placements given a variant of a kernel's code (`Tuner`): each run measured while tuning,
+    /// and the first of a chosen variant (a reused plan then keeps the code without counting).
     public var variantRuns = 0
     /// Matrix products handed to the BLAS (`matmul` of large operands) and their time.
     public var blasCalls = 0

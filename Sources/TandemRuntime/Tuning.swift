@@ -87,6 +87,8 @@ public final class Tuner: Sendable {
         var started = false
         /// Times the kernel was placed here (measured or not).
         var seen = 0
+        /// The kernel structure's digest, the database's key (when there is a database).
+        var digest: KernelHistory.Digest? = nil
         /// When the measuring started (monotonic nanoseconds).
         var startedAt: UInt64 = 0
         /// The state of the generator that orders each round of candidates.
@@ -119,9 +121,11 @@ public final class Tuner: Sendable {
                 guard table.count < Tuner.maxTrials else { return (nil, true, false) }
                 let candidates = KernelVariant.candidates(for: kernel, exhaustive: mode == .exhaustive)
                 var trial = Trial(candidates: candidates, samples: candidates.map { _ in [] }, label: label())
+                // The database's key, hashed once: looked up now, written with the choice.
+                if candidates.count > 1, database != nil { trial.digest = KernelHistory.digest(kernel) }
                 if candidates.count < 2 {
                     trial.chosen = .some(nil)
-                } else if mode != .exhaustive, let saved = database?.choice(KernelHistory.digest(kernel), sizeClass: key.sizeClass, placement: placement),
+                } else if mode != .exhaustive, let digest = trial.digest, let saved = database?.choice(digest, sizeClass: key.sizeClass, placement: placement),
                           candidates.contains(saved) {
                     trial.chosen = .some(saved)
                     trial.fromDatabase = true
@@ -208,9 +212,11 @@ public final class Tuner: Sendable {
             // best run: one slow run among a few must not hand the choice to a variant.
             if best != 0 && (medians[best] > medians[0] * (1 - Tuner.margin) || trial.samples[best].min()! >= trial.samples[0].min()!) { best = 0 }
             trial.chosen = .some(trial.candidates[best])
-            database?.keep(KernelHistory.digest(kernel), sizeClass: key.sizeClass, placement: placement,
-                           chosen: trial.candidates[best], label: trial.label,
-                           seconds: Dictionary(uniqueKeysWithValues: zip(trial.candidates.map { $0?.description ?? "rule" }, medians)))
+            if let digest = trial.digest {
+                database?.keep(digest, sizeClass: key.sizeClass, placement: placement,
+                               chosen: trial.candidates[best], label: trial.label,
+                               seconds: Dictionary(uniqueKeysWithValues: zip(trial.candidates.map { $0?.description ?? "rule" }, medians)))
+            }
             return trial.chosen
         }
     }

@@ -99,7 +99,9 @@ public final class TuningDatabase: Sendable {
         guard let bytes = VerifiedFileCache.readPrivateFile(path, limit: TuningDatabase.maxBytes) else { return [:] }
         guard let object = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any],
               object["format"] as? Int == 1, let kernels = object["kernels"] as? [[String: Any]] else {
-            TuningDatabase.unreadable.say("tandem: the tuning database \(path) is not Tandem's format; it is ignored and rewritten at exit")
+            if !TuningDatabase.unreadableSaid.exchange(true, ordering: .relaxed) {
+                ProcessInfoLite.warn("tandem: the tuning database \(path) is not Tandem's format; it is ignored and rewritten at exit")
+            }
             return [:]
         }
         guard let binary, object["machine"] as? String == machine(), object["tandem"] as? String == binary else { return [:] }
@@ -113,14 +115,6 @@ public final class TuningDatabase: Sendable {
         return table
     }
 
-    /// Said once a process.
-    static let unreadable = SaidOnce()
-}
-
-/// A warning printed the first time only.
-final class SaidOnce: Sendable {
-    private let said = Mutex(false)
-    func say(_ text: @autoclosure () -> String) {
-        if said.withLock({ s in defer { s = true }; return !s }) { ProcessInfoLite.warn(text()) }
-    }
+    /// Whether an unreadable file was said (once a process).
+    static let unreadableSaid = Atomic<Bool>(false)
 }
