@@ -119,14 +119,20 @@ public final class Tuner: Sendable {
                 // Bounded: a program of ever new kernels (shapes that keep changing) tunes those
                 // it met first and runs the rest with the rules' code.
                 guard table.count < Tuner.maxTrials else { return (nil, true, false) }
-                let candidates = KernelVariant.candidates(for: kernel, exhaustive: mode == .exhaustive)
-                var trial = Trial(candidates: candidates, samples: candidates.map { _ in [] }, label: label())
+                var candidates = KernelVariant.candidates(for: kernel, exhaustive: mode == .exhaustive)
                 // The database's key, hashed once: looked up now, written with the choice.
-                if candidates.count > 1, database != nil { trial.digest = KernelHistory.digest(kernel) }
+                let digest = candidates.count > 1 && database != nil ? KernelHistory.digest(kernel) : nil
+                // A saved choice holds if the kernel can take it at all: `tandem tune`'s
+                // exhaustive run may have picked a variant outside the default mode's few.
+                let saved = mode == .exhaustive ? nil : digest.flatMap { database?.choice($0, sizeClass: key.sizeClass, placement: placement) }
+                if let saved, !candidates.contains(saved), KernelVariant.candidates(for: kernel, exhaustive: true).contains(saved) {
+                    candidates.append(saved)
+                }
+                var trial = Trial(candidates: candidates, samples: candidates.map { _ in [] }, label: label())
+                trial.digest = digest
                 if candidates.count < 2 {
                     trial.chosen = .some(nil)
-                } else if mode != .exhaustive, let digest = trial.digest, let saved = database?.choice(digest, sizeClass: key.sizeClass, placement: placement),
-                          candidates.contains(saved) {
+                } else if let saved, candidates.contains(saved) {
                     trial.chosen = .some(saved)
                     trial.fromDatabase = true
                 }

@@ -215,6 +215,17 @@ struct TuningTests {
         let again = Tuner(mode: .on, database: db())
         drive(again, k, runs: 1) { _ in 1e-3 }
         #expect(again.report.first?.chosen == .some(KernelVariant(laneBlock: 16)))
+        // An exhaustive run's choice outside the default mode's candidates (`tandem tune`'s
+        // default) is used by a later default-mode process all the same.
+        let exhaustive = Tuner(mode: .exhaustive, database: db())
+        drive(exhaustive, k, runs: 60) { v in v == KernelVariant(laneBlock: 8) ? 0.5e-3 : 1e-3 }
+        #expect(exhaustive.report.first?.chosen == .some(KernelVariant(laneBlock: 8)), "\(exhaustive.report)")
+        #expect(!KernelVariant.candidates(for: k, exhaustive: false).contains(KernelVariant(laneBlock: 8)))
+        #expect(exhaustive.database!.save())
+        let byDefault = Tuner(mode: .on, database: db())
+        let none = drive(byDefault, k, runs: 3) { _ in 1e-3 }
+        #expect(byDefault.report.first?.chosen == .some(KernelVariant(laneBlock: 8)) && byDefault.report.first?.fromDatabase == true, "\(byDefault.report)")
+        #expect(none.isEmpty)
     }
 
     @Test("tandem tune measures a workload's variants, reports them, and a second run uses the database")
