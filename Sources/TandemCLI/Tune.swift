@@ -13,7 +13,8 @@ struct Tune: ParsableCommand {
             variant measured (TANDEM_TUNE=exhaustive's way), then prints each kernel's variants with \
             their median times and the choice. The choices go to the tuning database in the cache \
             folder (tuning.json), which later runs use without measuring. Every variant computes the \
-            same bits; each run's outputs are checked against the first run's (within the --check \
+            same bits, except those --reorder adds (float32 sums in float lanes: within float32's \
+            tolerance of the rules' results, not their bits); each run's outputs are checked against the first run's (within the --check \
             tolerance: a kernel interpreted in one run and compiled in another may differ in libm's \
             last bits).
             Workloads: \(Workloads.all.map(\.name).joined(separator: ", ")).
@@ -25,6 +26,7 @@ struct Tune: ParsableCommand {
     @Option(help: "Most runs of the workload.") var runs = 1000
     @Option(help: "Most seconds of runs (the variants' compiles happen on the side meanwhile).") var seconds = 120.0
     @Option(help: "on (the rule and its two nearest variants) or exhaustive (every variant).") var mode: TuneMode = .exhaustive
+    @Flag(help: "Also the variants whose float32 sums round differently from the rules' (within float32's tolerance); later runs use such a choice under TANDEM_TUNE=on,reorder.") var reorder = false
 
     func run() throws {
         let (w, params) = try withUsageErrors { () -> (Workload, [String: Double]) in
@@ -33,7 +35,7 @@ struct Tune: ParsableCommand {
             guard runs >= 1, seconds > 0 else { throw UsageError(description: "--runs must be at least 1 and --seconds positive") }
             return (w, try parseParameters(parameters, for: w))
         }
-        Tandem.runtime.tuner = Tuner(mode: mode, database: Tandem.runtime.tuner.database)
+        Tandem.runtime.tuner = Tuner(mode: mode, reorder: reorder, database: Tandem.runtime.tuner.database)
         let prepared = try w.prepare(params, dtype: dtype.dtype)
         var times: [Double] = []
         var first: [String: Double]? = nil

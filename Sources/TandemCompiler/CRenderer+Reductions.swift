@@ -142,6 +142,7 @@ extension Emitter {
         for (j, r) in reds.enumerated() {
             let id = identity(r).0
             line("\(vectorType(r)) L\(j)_ = {" + Array(repeating: accType(r) == "double" ? id : "(uint64_t)\(id)", count: L).joined(separator: ", ") + "};", d)
+            if floatLanes(r) { line("tk_lanes_f32 F\(j)_ = {0};", d) }
         }
         let W = laneBlock
         let wide = W == L ? "" : " w_ = s_ + ((e_ - s_) & ~(int64_t)\(W - 1)),"
@@ -157,6 +158,12 @@ extension Emitter {
             body(d + 2, lane: .block)
             line("}", d + 1)
             addBlock(width: width, d + 1)
+            // Float lanes widened every `floatSumSpan` elements, counted from the row's start
+            // (a split reduction's chunk's: the planner cuts a row into the same chunks on every
+            // run, whatever the workers).
+            if width == W && reds.contains(where: floatLanes) {
+                line("if (((b_ + \(W) - s_) & \(KernelVariant.floatSumSpan - 1)) == 0) { \(flushFloatLanes) }", d + 1)
+            }
             line("}", d)
         }
         // The tail: one more block of L, padded (see `paddedTail`), or element by element.
@@ -174,6 +181,7 @@ extension Emitter {
             addBlock(width: L, d + 1)
             line("}", d)
         }
+        if reds.contains(where: floatLanes) { line(flushFloatLanes, d) }
         for (j, r) in reds.enumerated() {
             line("\(accType(r)) l\(j)_[\(L)]; for (int l_ = 0; l_ < \(L); l_++) { l\(j)_[l_] = (\(accType(r)))L\(j)_[l_]; }", d)
         }
@@ -200,6 +208,7 @@ extension Emitter {
             let add = "for (int q_ = 0; q_ < \(width); q_ += \(L)) { \(vectorType) v_; __builtin_memcpy(&v_, t\(j)_ + q_, sizeof v_); "
             let wide = narrow ? "__builtin_convertvector(v_, tk_lanes_f64)" : "v_"
             switch r.op {
+            case .sum where floatLanes(r): line(add + "F\(j)_ = F\(j)_ + v_; }", d)
             case .sum: line(add + "L\(j)_ = L\(j)_ + \(wide); }", d)
             case .prod: line(add + "L\(j)_ = L\(j)_ * \(wide); }", d)
             case .max, .min:
@@ -220,6 +229,19 @@ extension Emitter {
     func blockType(_ r: Reduction) -> String {
         guard accType(r) == "double" else { return "uint64_t" }
         return kernel.instrs[r.value].dtype == .float32 ? "float" : "double"
+    }
+
+    /// Whether reduction `r`'s block values are summed in float lanes (`KernelVariant.floatSums`:
+    /// a float32 sum in a kernel of that variant) before they join the double lanes.
+    func floatLanes(_ r: Reduction) -> Bool {
+        kernel.variant?.floatSums == true && r.op == .sum && blockType(r) == "float"
+    }
+
+    /// The float lanes added into the double lanes, and cleared.
+    var flushFloatLanes: String {
+        kernel.reductions.indices.filter { floatLanes(kernel.reductions[$0]) }
+            .map { "L\($0)_ = L\($0)_ + __builtin_convertvector(F\($0)_, tk_lanes_f64); F\($0)_ = (tk_lanes_f32){0};" }
+            .joined(separator: " ")
     }
 
     /// Whether a laned loop's tail (the last `(e - s) % 8` elements) runs as one more vector

@@ -90,6 +90,7 @@ private struct StructureWriter {
         // their history and factors were saved under.
         if let v = k.variant {
             tag(0x56); int(v.laneBlock ?? 0); int(v.interleave ?? 0)
+            if v.floatSums { tag(0x46) }
         }
     }
 }

@@ -165,7 +165,7 @@ public final class Runtime: @unchecked Sendable {
     public var kernelFactorStore: KernelFactorStore?
     /// Chooses among kernels' code variants by measuring them (`Tuner`, `TANDEM_TUNE`); `Tandem`
     /// gives it the cache folder's database, saved at exit with the history.
-    public var tuner = Tuner(mode: TuneMode.fromEnvironment(), database: nil)
+    public var tuner = Tuner(mode: TuneMode.fromEnvironment(), reorder: TuneMode.reorderFromEnvironment(), database: nil)
 
     /// The compile rate measured by earlier processes (`compile-rate` beside the kernel history,
     /// seconds per instruction), read once. A second run of a program otherwise priced its

@@ -14,12 +14,29 @@ public enum TuneMode: String, Sendable, CaseIterable {
     case exhaustive
 
     /// `TANDEM_TUNE`, or `on`; anything else is said once and `on` used.
-    public static func fromEnvironment() -> TuneMode {
-        guard let text = ProcessInfoLite.environment("TANDEM_TUNE") else { return .on }
-        if let mode = TuneMode(rawValue: text.lowercased()) { return mode }
-        ProcessInfoLite.warn("tandem: TANDEM_TUNE=\(text) is not one of off, on, exhaustive; using on")
-        return .on
+    public static func fromEnvironment() -> TuneMode { TuneMode.parse(ProcessInfoLite.environment("TANDEM_TUNE")).mode }
+
+    /// Whether `TANDEM_TUNE` allows variants whose sums round differently (`reorder`).
+    public static func reorderFromEnvironment() -> Bool { TuneMode.parse(ProcessInfoLite.environment("TANDEM_TUNE")).reorder }
+
+    /// `TANDEM_TUNE`'s text: a mode, `reorder` (the default mode with reordered sums allowed), or
+    /// a mode and `reorder` (`on,reorder`, `exhaustive,reorder`). Text that is none of these is
+    /// said once and `on` used.
+    static func parse(_ text: String?) -> (mode: TuneMode, reorder: Bool) {
+        guard let text else { return (.on, false) }
+        let words = text.lowercased().split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        let reorder = words.contains("reorder")
+        let modes = words.filter { $0 != "reorder" }
+        if modes.count <= 1, let mode = modes.isEmpty ? (reorder ? .on : nil) : TuneMode(rawValue: modes[0]), !(mode == .off && reorder) {
+            return (mode, reorder)
+        }
+        if !TuneMode.badTextSaid.exchange(true, ordering: .relaxed) {
+            ProcessInfoLite.warn("tandem: TANDEM_TUNE=\(text) is not one of off, on, exhaustive, reorder, on,reorder, exhaustive,reorder; using on")
+        }
+        return (.on, false)
     }
+
+    private static let badTextSaid = Atomic<Bool>(false)
 }
 
 /// Choosing a kernel's code variant by measuring it (issue 21; SEJITS's idea: the best schedule
@@ -41,6 +58,11 @@ public enum TuneMode: String, Sendable, CaseIterable {
 /// Every variant computes the rule's bits (see `KernelVariant`), so tuning never changes a result.
 public final class Tuner: Sendable {
     public let mode: TuneMode
+    /// Whether variants whose sums round differently from the rules' (`KernelVariant.reordersSums`)
+    /// are among the candidates: results then depend on the variant chosen (reproducible on
+    /// this machine once it is chosen and saved; while a kernel is still measured its runs
+    /// alternate between variants).
+    public let reorder: Bool
     /// The database of earlier processes' choices; nil: choices last this process only.
     public let database: TuningDatabase?
 
@@ -97,8 +119,9 @@ public final class Tuner: Sendable {
 
     let trials = Mutex<[Key: Trial]>([:])
 
-    public init(mode: TuneMode, database: TuningDatabase?, minimumSeconds: Double = Tuner.defaultMinimumSeconds) {
+    public init(mode: TuneMode, reorder: Bool = false, database: TuningDatabase?, minimumSeconds: Double = Tuner.defaultMinimumSeconds) {
         self.mode = mode
+        self.reorder = reorder
         self.database = database
         self.minimumSeconds = minimumSeconds
     }
@@ -119,13 +142,13 @@ public final class Tuner: Sendable {
                 // Bounded: a program of ever new kernels (shapes that keep changing) tunes those
                 // it met first and runs the rest with the rules' code.
                 guard table.count < Tuner.maxTrials else { return (nil, true, false) }
-                var candidates = KernelVariant.candidates(for: kernel, exhaustive: mode == .exhaustive)
+                var candidates = KernelVariant.candidates(for: kernel, exhaustive: mode == .exhaustive, reorder: reorder)
                 // The database's key, hashed once: looked up now, written with the choice.
                 let digest = candidates.count > 1 && database != nil ? KernelHistory.digest(kernel) : nil
                 // A saved choice holds if the kernel can take it at all: `tandem tune`'s
                 // exhaustive run may have picked a variant outside the default mode's few.
                 let saved = mode == .exhaustive ? nil : digest.flatMap { database?.choice($0, sizeClass: key.sizeClass, placement: placement) }
-                if let saved, !candidates.contains(saved), KernelVariant.candidates(for: kernel, exhaustive: true).contains(saved) {
+                if let saved, !candidates.contains(saved), KernelVariant.candidates(for: kernel, exhaustive: true, reorder: reorder).contains(saved) {
                     candidates.append(saved)
                 }
                 var trial = Trial(candidates: candidates, samples: candidates.map { _ in [] }, label: label())

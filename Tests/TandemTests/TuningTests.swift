@@ -80,6 +80,77 @@ struct TuningTests {
         #expect(laned >= 30 && elementwise >= 5, "laned \(laned), elementwise \(elementwise)")
     }
 
+    @Test("float32 sums in float lanes (reorder only): within float32's tolerance of the interpreter, the same bits whole, in rows and in any chunks")
+    func floatSumsWithinTolerance() throws {
+        guard Tandem.cpu.availability == .available else {
+            print("TuningTests: no C compiler; the variants' code is not compiled here (skipped)")
+            return
+        }
+        var recorded: [PlanRecorder.Recorded] = []
+        for n in [7, 40, 255, 257, 300, 1000, 4099] {
+            let p = Tensor<Float>.uniform([n], seed: 4, in: -1...1), q = Tensor<Float>.uniform([6, 1], seed: 5, in: -1...1)
+            // N-body's shape: three float32 sums of a body with a square root and a division.
+            recorded += try kernels {
+                let dx = p - q, r2 = dx * dx + 0.01, f = 0.5 / (r2 * r2.sqrt())
+                _ = try (dx * f).sum(axis: 1).scalars
+                _ = try (dx * dx * f).sum(axis: 1).scalars
+            }
+            // A sum beside a max (only the sum goes to float lanes) and a float64 sum (none).
+            let x = Tensor<Float>.uniform([3, n], seed: 6, in: 0...2)
+            recorded += try kernels { _ = try (x * 3 - 1).sum(axis: 1).scalars; _ = try (x * 3 - 1).max(axis: 1).scalars }
+        }
+        var checked = 0
+        for k in recorded {
+            let floatSums = KernelVariant.candidates(for: k.kernel, exhaustive: true, reorder: true).compactMap { $0 }.filter(\.floatSums)
+            // Never without `reorder`, and offered exactly where a float32 value is summed.
+            #expect(!KernelVariant.candidates(for: k.kernel, exhaustive: true).contains { $0?.floatSums == true })
+            let float32Sum = k.kernel.reductions.contains { $0.op == .sum && k.kernel.instrs[$0.value].dtype == .float32 }
+            #expect(floatSums.isEmpty == !(float32Sum && k.kernel.lanedReduction), "\(k.label)")
+            for v in floatSums {
+                // The variant's C sums in float lanes, widened every span.
+                let source = CRenderer.render(k.kernel.with(variant: v))
+                #expect(source.contains("tk_lanes_f32 F") && source.contains("& \(KernelVariant.floatSumSpan - 1)) == 0)"), "\(k.label)")
+                var kernel = k.kernel
+                if kernel.entries == .split { kernel.entries = .rows }
+                let hi = kernel.parallelAxes == 0 ? 1 : Int(k.ints[0])
+                let expected = KernelCheck.inputs(k, seed: 7), whole = KernelCheck.inputs(k, seed: 7), rows = KernelCheck.inputs(k, seed: 7)
+                try InterpreterDevice().prepare(kernel).run(Launch(buffers: expected, ints: k.ints, floats: k.floats), lo: 0, hi: hi)
+                let code = try Tandem.cpu.prepare(kernel.with(variant: v))
+                code.run(Launch(buffers: whole, ints: k.ints, floats: k.floats), lo: 0, hi: hi)
+                for r in 0..<hi { code.run(Launch(buffers: rows, ints: k.ints, floats: k.floats), lo: r, hi: r + 1) }
+                for (i, spec) in kernel.buffers.enumerated() where spec.isWritten {
+                    for e in 0..<expected[i].count {
+                        let a = expected[i].literal(at: e).asDouble, b = whole[i].literal(at: e).asDouble, c = rows[i].literal(at: e).asDouble
+                        #expect(abs(a - b) <= 1e-5 * max(1, abs(a)), "\(k.label) with \(v): element \(e) is \(b), the interpreter's \(a)")
+                        #expect(b.bitPattern == c.bitPattern, "\(k.label) with \(v): row by row \(c), whole \(b)")
+                    }
+                }
+                checked += 1
+            }
+        }
+        #expect(checked >= 14, "\(checked) variant kernels checked")
+        // A float32 sum over one long axis, split into chunks: every cut of the same chunks gives
+        // the same bits, within tolerance of the interpreter's.
+        let long = Tensor<Float>.uniform([100_003], seed: 8, in: -1...1)
+        let split = try #require(try kernels { _ = try (long * long - 0.25).sum().item() }.first)
+        #expect(split.kernel.entries == .split && split.splitChunks > 1, "\(split.kernel.entries) \(split.splitChunks)")
+        let variant = try #require(KernelVariant.candidates(for: split.kernel, exhaustive: false, reorder: true).last.flatMap { $0 })
+        #expect(variant.floatSums)
+        func folded(_ device: any KernelDevice, _ kernel: Kernel) throws -> Double {
+            let buffers = KernelCheck.inputs(split, seed: 3), launch = Launch(buffers: buffers, ints: split.ints, floats: split.floats)
+            let code = try device.prepare(kernel), parts = split.splitChunks, n = Int(split.ints[0])
+            let partials = UnsafeMutableRawPointer.allocate(byteCount: 16 * parts, alignment: 16)
+            defer { partials.deallocate() }
+            for c in 0..<parts { code.runSplit(launch, lo: n * c / parts, hi: n * (c + 1) / parts, partials: partials + 16 * c) }
+            code.combine(launch, partials: partials, count: parts)
+            let out = try #require(split.kernel.buffers.indices.last { split.kernel.buffers[$0].isWritten })
+            return buffers[out].literal(at: 0).asDouble
+        }
+        let reference = try folded(InterpreterDevice(), split.kernel)
+        let first = try folded(Tandem.cpu, split.kernel.with(variant: variant)), again = try folded(Tandem.cpu, split.kernel.with(variant: variant))
+        #expect(abs(first - reference) <= 1e-5 * max(1, abs(reference)) && first.bitPattern == again.bitPattern, "\(first) \(again) \(reference)")
+    }
+
     @Test("candidates: the rule first, then its neighbours (all of them when exhaustive); none for kernels without a choice")
     func candidates() throws {
         let x = Tensor<Double>.uniform([4, 100], seed: 3, in: -1...1)
@@ -226,6 +297,35 @@ struct TuningTests {
         let none = drive(byDefault, k, runs: 3) { _ in 1e-3 }
         #expect(byDefault.report.first?.chosen == .some(KernelVariant(laneBlock: 8)) && byDefault.report.first?.fromDatabase == true, "\(byDefault.report)")
         #expect(none.isEmpty)
+    }
+
+    @Test("TANDEM_TUNE's words; a saved float-lanes choice is used only where reordered sums are allowed")
+    func reorderChoices() throws {
+        #expect(TuneMode.parse(nil) == (.on, false))
+        #expect(TuneMode.parse("exhaustive") == (.exhaustive, false))
+        #expect(TuneMode.parse("reorder") == (.on, true))
+        #expect(TuneMode.parse("On, Reorder") == (.on, true))
+        #expect(TuneMode.parse("exhaustive,reorder") == (.exhaustive, true))
+        for bad in ["off,reorder", "on,exhaustive", "fast", ""] { #expect(TuneMode.parse(bad) == (.on, false), "\(bad)") }
+        let x = Tensor<Float>.uniform([4, 1000], seed: 9, in: -1...1)
+        let k = try #require(try kernels { _ = try (x * 2).sum(axis: 1).scalars }.first).kernel
+        let dir = TestScratch.path("tuning-reorder")
+        mkdir(dir, 0o700)
+        let path = dir + "/tuning.json"
+        unlink(path)
+        func db() -> TuningDatabase { TuningDatabase(path: path, machine: { "m" }, tandem: { _ in "b" }) }
+        let floatSums = KernelVariant(floatSums: true)
+        let tuned = Tuner(mode: .exhaustive, reorder: true, database: db())
+        drive(tuned, k, runs: 80) { v in v?.floatSums == true && v?.laneBlock == nil ? 0.5e-3 : 1e-3 }
+        #expect(tuned.report.first?.chosen == .some(floatSums), "\(tuned.report)")
+        #expect(tuned.database!.save())
+        // Without reorder the choice is not taken: the kernel is measured among same-bits variants.
+        let plain = Tuner(mode: .on, database: db())
+        drive(plain, k, runs: 30) { _ in 1e-3 }
+        #expect(plain.report.first?.fromDatabase == false && plain.report.first?.candidates.contains { $0.variant?.floatSums == true } == false, "\(plain.report)")
+        let reordering = Tuner(mode: .on, reorder: true, database: db())
+        drive(reordering, k, runs: 3) { _ in 1e-3 }
+        #expect(reordering.report.first?.chosen == .some(floatSums) && reordering.report.first?.fromDatabase == true, "\(reordering.report)")
     }
 
     @Test("tandem tune measures a workload's variants, reports them, and a second run uses the database")
