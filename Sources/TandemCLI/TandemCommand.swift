@@ -8,7 +8,7 @@ struct TandemCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tandem",
         abstract: "Run NumPy-style array programs fused and compiled on all CPU cores.",
-        subcommands: [Run.self, MPICheck.self, ExampleCommand.self, PolyBenchCommand.self, Overhead.self, Matmul.self, Bench.self, Report.self, Devices.self, Selftest.self, Calibrate.self, PlacementEval.self, SplitEval.self, DebugPlan.self, HostOps.self, Tune.self])
+        subcommands: [Run.self, MPICheck.self, ExampleCommand.self, PolyBenchCommand.self, Overhead.self, Matmul.self, Bench.self, Report.self, Devices.self, Selftest.self, Calibrate.self, PlacementEval.self, SplitEval.self, DebugPlan.self, HostOps.self, Tune.self, TuneEval.self])
 
     /// Exit statuses (README, "Exit statuses"): 0 success; 1 a `--check` or `selftest`
     /// mismatch; 2 parameters that cannot run (an impossible size, an unknown parameter); 3 a

@@ -37,35 +37,46 @@ struct Tune: ParsableCommand {
         }
         Tandem.runtime.tuner = Tuner(mode: mode, reorder: reorder, database: Tandem.runtime.tuner.database)
         let prepared = try w.prepare(params, dtype: dtype.dtype)
+        let (times, idle) = try TuningRuns.untilSettled(prepared, dtype: dtype, runs: runs, seconds: seconds)
+        let report = Tandem.runtime.tuner.report
+        print("\(w.name) [\(dtype.dtype)], \(times.count) runs: first \(String(format: "%.3f", times[0])) s, last \(String(format: "%.3f", times.last!)) s; \(report.count) kernels with variants")
+        for r in report { print("  " + r.description + (r.chosen == nil && idle(r) ? " (not run lately: the kernel runs elsewhere now)" : "")) }
+        if report.isEmpty { print("  (no kernel of this workload has code variants, or none ran long enough to rank them: \(Tandem.runtime.tuner.minimumSeconds * 1e3) ms)") }
+        if report.contains(where: { $0.chosen == nil && !idle($0) }) { print("  (still measuring after \(times.count) runs: raise --runs or --seconds)") }
+    }
+}
+
+/// Runs of a workload while the runtime's tuner measures its kernels' variants.
+enum TuningRuns {
+    /// Runs `prepared` until every kernel with variants has its choice (at least two runs), or
+    /// `runs` runs, or `seconds`: each run's time, and whether a kernel's trial is idle (not run
+    /// over the last five runs: the cost model moved it to another placement, where a trial of
+    /// its own runs). Each run's outputs must agree with the first run's within the check's
+    /// tolerance (a kernel interpreted in one run and compiled in another differs in libm's
+    /// last bits by design; a reordered sum in float32's).
+    static func untilSettled(_ prepared: Workload.Prepared, dtype: DTypeOption, runs: Int, seconds: Double) throws
+        -> (times: [Double], idle: (TuningReport) -> Bool) {
         var times: [Double] = []
         var first: [String: Double]? = nil
         let began = Date()
-        // A kernel the cost model moves to another placement leaves a trial there unfinished:
-        // one not run over the last `idleRuns` runs of the workload is not waited for.
         let idleRuns = 5
         var lastSeen: [String: (seen: Int, run: Int)] = [:]
         func key(_ r: TuningReport) -> String { "\(r.label) \(r.placement.rawValue) \(r.sizeClass)" }
-        func idle(_ r: TuningReport) -> Bool { times.count - (lastSeen[key(r)]?.run ?? times.count) >= idleRuns }
         for _ in 0..<runs where Date().timeIntervalSince(began) < seconds {
             let start = Date()
             let outputs = try prepared.run()
             times.append(Date().timeIntervalSince(start))
-            // Variants keep the rules' bits, but a kernel may run interpreted in one run and
-            // compiled in the next, and libm and libmvec may differ in the last bits (README, "One
-            // answer whatever the placement"): the runs must agree within the check's tolerance.
             if let first, let k = outputs.keys.sorted().first(where: { !dtype.agrees(outputs[$0] ?? .nan, first[$0] ?? .nan) }) {
                 throw ValidationError("run \(times.count)'s \(k) is \(outputs[k] ?? .nan), the first run's \(first[k] ?? .nan)")
             }
             first = first ?? outputs
             let report = Tandem.runtime.tuner.report
             for r in report where lastSeen[key(r)]?.seen != r.seen { lastSeen[key(r)] = (r.seen, times.count) }
-            if times.count >= 2 && report.allSatisfy({ $0.chosen != nil || idle($0) }) { break }
+            let count = times.count
+            if count >= 2 && report.allSatisfy({ $0.chosen != nil || count - (lastSeen[key($0)]?.run ?? count) >= idleRuns }) { break }
         }
-        let report = Tandem.runtime.tuner.report
-        print("\(w.name) [\(dtype.dtype)], \(times.count) runs: first \(String(format: "%.3f", times[0])) s, last \(String(format: "%.3f", times.last!)) s; \(report.count) kernels with variants")
-        for r in report { print("  " + r.description + (r.chosen == nil && idle(r) ? " (not run lately: the kernel runs elsewhere now)" : "")) }
-        if report.isEmpty { print("  (no kernel of this workload has code variants, or none ran long enough to rank them: \(Tandem.runtime.tuner.minimumSeconds * 1e3) ms)") }
-        if report.contains(where: { $0.chosen == nil && !idle($0) }) { print("  (still measuring after \(times.count) runs: raise --runs or --seconds)") }
+        let count = times.count, seen = lastSeen
+        return (times, { r in count - (seen[key(r)]?.run ?? count) >= idleRuns })
     }
 }
 

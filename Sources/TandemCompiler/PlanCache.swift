@@ -62,6 +62,9 @@ public final class PlanCache {
     }
 
     private var entries: [Key: Entry] = [:]
+
+    /// Forgets every plan (and with them the decisions and code their kernels kept).
+    public func removeAll() { entries.removeAll() }
     /// The fresh buffers of the plan being bound, by slot; kept between binds (all nil) so a
     /// small step allocates no array for them.
     private var scratch: [Buffer?] = []

@@ -167,6 +167,18 @@ public final class Runtime: @unchecked Sendable {
     /// gives it the cache folder's database, saved at exit with the history.
     public var tuner = Tuner(mode: TuneMode.fromEnvironment(), reorder: TuneMode.reorderFromEnvironment(), database: nil)
 
+    /// Tunes from here with `tuner`, forgetting the plans made so far: a plan's kernels keep the
+    /// code their tuner settled on, which the new tuner would otherwise never see again (`tandem
+    /// tune-eval`'s phases: the rules, then tuned, then exhaustive). Call it with no work pending.
+    ///
+    ///     Tandem.runtime.replaceTuner(Tuner(mode: .off, database: nil))
+    public func replaceTuner(_ tuner: Tuner) {
+        graphLock.withLock { _ in
+            self.tuner = tuner
+            planCache?.removeAll()
+        }
+    }
+
     /// The compile rate measured by earlier processes (`compile-rate` beside the kernel history,
     /// seconds per instruction), read once. A second run of a program otherwise priced its
     /// compiles with the profile's prior until one of its own compiles finished (mandelbrot's

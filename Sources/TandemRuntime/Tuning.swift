@@ -3,7 +3,11 @@ import Synchronization
 import TandemIR
 import TandemCompiler
 
-/// How the runtime chooses among a kernel's code variants (`KernelVariant`): `TANDEM_TUNE`.
+/// How the runtime chooses among a kernel's code variants (`KernelVariant`): `TANDEM_TUNE`. The
+/// variants measured give the rules' bits unless reordered sums are allowed as well
+/// (`TANDEM_TUNE=on,reorder`: `Tuner.reorder`).
+///
+///     let mode = TuneMode.fromEnvironment()        // .on unless TANDEM_TUNE says otherwise
 public enum TuneMode: String, Sendable, CaseIterable {
     /// The fixed rules' code only.
     case off

@@ -339,4 +339,23 @@ struct TuningTests {
         let (again, second) = try CLITests().run(["tune", "nbody", "n=2048", "steps=1", "--runs", "5", "--mode", "on"], environment: ["TANDEM_CACHE_DIR=\(dir)", "TANDEM_DEVICE=cpu"])
         #expect(again == 0 && second.contains("(from the database)"), "\(second)")
     }
+
+    @Test("tandem tune-eval times each case under the rules, tuned and exhaustive, without the tuning database")
+    func tuneEvalCommand() throws {
+        let dir = TestScratch.path("tune-eval")
+        let (status, output) = try CLITests().run(["tune-eval", "--size", "small", "--workloads", "sor,nbody", "--repeats", "2", "--seconds", "30", "--json"],
+                                                  environment: ["TANDEM_CACHE_DIR=\(dir)"])
+        #expect(status == 0, "\(output)")
+        let json = try #require(output.firstIndex(of: "{").map { String(output[$0...]) })
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any], "\(output)")
+        let rows = try #require(object["rows"] as? [[String: Any]])
+        #expect(rows.map { $0["workload"] as? String } == ["sor", "nbody"], "\(output)")
+        for r in rows {
+            for way in ["rules", "tuned", "exhaustive"] { #expect(((r[way] as? Double) ?? 0) > 0, "\(way): \(r)") }
+            #expect(((r["tunedRuns"] as? Int) ?? 0) >= 2)
+        }
+        #expect(access(dir + "/tuning.json", F_OK) != 0, "tune-eval wrote the tuning database")
+        let (bad, message) = try CLITests().run(["tune-eval", "--workloads", "nope"], environment: ["TANDEM_CACHE_DIR=\(dir)"])
+        #expect(bad == 2 && message.contains("unknown workload 'nope'"), "\(message)")
+    }
 }
