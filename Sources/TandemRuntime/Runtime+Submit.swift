@@ -325,12 +325,21 @@ extension Runtime {
         let features = history[k.kernel]?.features
         let choice = tuner.choose(k.kernel, points: k.points, placement: p, label: k.label,
                                   compileSeconds: { features.map { costModel.compileTime($0) } ?? 0.2 },
-                                  ready: { cpu.readyCode($0) != nil }, request: { background.request($0, on: cpu) })
+                                  ready: { Runtime.loadedIfOnDisk($0, cpu) }, request: { background.request($0, on: cpu) })
         guard let v = choice.variant, let code = cpu.readyCode(k.kernel.with(variant: v)) else {
             return (nil, nil, choice.settled && choice.variant == nil, choice.measure && choice.variant == nil)
         }
         statistics.update { $0.variantRuns += 1 }
         return (code, v, choice.settled, choice.measure)
+    }
+
+    /// Whether `variant`'s code is ready on `cpu`, loaded now when an earlier process left it in
+    /// the cache (a load, not a compile): a choice from the tuning database then runs from the
+    /// first sync, where waiting for the side compiler's queue ran N-body's rules' code for all
+    /// four of its steps in two runs of three.
+    static func loadedIfOnDisk(_ variant: Kernel, _ cpu: any KernelDevice) -> Bool {
+        if cpu.readyCode(variant) != nil { return true }
+        return cpu.codeState(variant) == .onDisk && (try? cpu.prepare(variant)) != nil
     }
 
     /// Whether kernels the planner chained (`Lagging`) run as one lagged pass: all compiled on

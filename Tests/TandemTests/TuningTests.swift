@@ -338,6 +338,17 @@ struct TuningTests {
         #expect(access(dir + "/tuning.json", F_OK) == 0)
         let (again, second) = try CLITests().run(["tune", "nbody", "n=2048", "steps=1", "--runs", "5", "--mode", "on"], environment: ["TANDEM_CACHE_DIR=\(dir)", "TANDEM_DEVICE=cpu"])
         #expect(again == 0 && second.contains("(from the database)"), "\(second)")
+        // A saved variant whose code an earlier process left in the cache runs from the first
+        // step: the force kernel's choice set by hand to laneBlock=16 (compiled by the runs above).
+        let path = dir + "/tuning.json"
+        var object = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as? [String: Any])
+        var kernels = try #require(object["kernels"] as? [[String: Any]])
+        let force = try #require(kernels.firstIndex { ($0["size"] as? Int) == 22 }, "\(kernels)")
+        kernels[force]["chosen"] = "laneBlock=16"
+        object["kernels"] = kernels
+        #expect(ProcessInfoLite.write(Array(try JSONSerialization.data(withJSONObject: object)), to: path))
+        let (ran, third) = try CLITests().run(["run", "nbody", "n=2048", "steps=2"], environment: ["TANDEM_CACHE_DIR=\(dir)", "TANDEM_DEVICE=cpu", "TANDEM_PROFILE=1"])
+        #expect(ran == 0 && third.contains("runs of tuned variants 2,"), "\(third)")
     }
 
     @Test("tandem tune-eval times each case under the rules, tuned and exhaustive, without the tuning database")
