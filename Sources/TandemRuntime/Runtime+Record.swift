@@ -14,7 +14,13 @@ extension Runtime {
     func record(_ d: PlacementDecision, label: String, points: Int, started: UInt64, measured: UInt64?, note: String? = nil,
                 kernel: Kernel? = nil, memo: KernelMemo? = nil) {
         let predicted = d.chosen.compute, device = d.chosen.placement.rawValue
-        if let measured, !d.switched, !d.chosen.placement.isAccelerator {
+        // A variant's run while the tuner compares candidates teaches the placement nothing:
+        // losing candidates (up to a fifth slower) would price the kernel's placement by code
+        // it will not run, and can move it mid-trial to another placement, where its trial
+        // begins again (a tune-eval of shallow water ended with trials on all workers and on
+        // one for the same kernels).
+        let candidateRun = d.tuning && d.variant != nil
+        if let measured, !d.switched, !d.chosen.placement.isAccelerator, !candidateRun {
             // Both learn against the profile's own prediction (the correction taken out).
             let seconds = Double(measured) / 1e9, uncorrected = predicted / d.correction
             if let memo, seconds >= KernelFactors.minimumSeconds, seconds > predicted * Runtime.mispredictedFactor {

@@ -59,7 +59,9 @@ public enum TuneMode: String, Sendable, CaseIterable {
 /// extra cost is the candidates' compiles (on the side, at most a `1 / budgetFactor` share of
 /// the time the kernel had already run) and their runs while they lose.
 ///
-/// Every variant computes the rule's bits (see `KernelVariant`), so tuning never changes a result.
+/// Every variant computes the rule's bits (see `KernelVariant`), so tuning never changes a result,
+/// unless reordered sums are allowed (`reorder`: `KernelVariant.floatSums`, within float32's
+/// tolerance).
 public final class Tuner: Sendable {
     public let mode: TuneMode
     /// Whether variants whose sums round differently from the rules' (`KernelVariant.reordersSums`)

@@ -518,6 +518,29 @@ struct PlacementTests {
         #expect(learned.contains { $0[.cpu1] != nil && $0[.cpuAll] != nil }, "\(learned)")
     }
 
+    @Test("a tuning candidate's runs teach the placement nothing; the rules' runs and a chosen variant's do")
+    func candidateRunsDoNotTeach() throws {
+        let (rt, _) = runtime(TestScratch.path("placement-candidate"), SyntheticProfiles.cpu(compileSeconds: 0.01))
+        let kernel = Planner().plan(roots: [(Tensor<Double>.arange(0, 8) * 2).node]).kernels[0].kernel
+        let predicted = Prediction(placement: .cpuAll, compute: 1e-3)
+        func run(variant: KernelVariant?, tuning: Bool, seconds: Double) {
+            var d = PlacementDecision(chosen: predicted, options: [predicted], forced: false)
+            d.variant = variant
+            d.tuning = tuning
+            rt.record(d, label: "k", points: 8, started: 0, measured: UInt64(seconds * 1e9), kernel: kernel)
+        }
+        func factor() -> Double? { rt.kernelFactors.withLock { $0.factors(kernel)[.cpuAll] } }
+        // The first run is not learned from; a candidate's slow runs change nothing after it.
+        run(variant: nil, tuning: true, seconds: 1e-3)
+        for _ in 0..<4 { run(variant: KernelVariant(laneBlock: 8), tuning: true, seconds: 4e-3) }
+        #expect(factor() == nil, "\(String(describing: factor()))")
+        // The rules' code measured for the trial teaches, as a chosen variant's runs do.
+        run(variant: nil, tuning: true, seconds: 2e-3)
+        let ruled = try #require(factor())
+        run(variant: KernelVariant(laneBlock: 16), tuning: false, seconds: 3e-3)
+        #expect(try #require(factor()) > ruled)
+    }
+
     @Test("kernel factors: a first run is not learned from, the next sets the factor, later ones move it half way, within bounds; trials come at doubling intervals")
     func kernelFactorsLearn() {
         var f = KernelFactors()
