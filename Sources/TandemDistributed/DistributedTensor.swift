@@ -156,11 +156,15 @@ extension DistributedTensor where Scalar: FloatingTensorScalar {
 public enum DistributionError: Error, CustomStringConvertible, Equatable {
     /// A rank holding rows holds fewer than the halo width.
     case blockThinnerThanHalo(rank: Int, rows: Int, halo: Int, distribution: BlockDistribution)
+    /// A rank's block does not have the shape the collective was told.
+    case shapeMismatch(what: String, shape: [Int], expected: [Int])
 
     public var description: String {
         switch self {
         case let .blockThinnerThanHalo(rank, rows, halo, distribution):
             "rank \(rank) would hold \(rows) row\(rows == 1 ? "" : "s"), fewer than the halo of \(halo) its neighbours read (\(distribution)): use at most \(distribution.rows / halo) ranks"
+        case let .shapeMismatch(what, shape, expected):
+            "\(what): a block of shape \(shape) where \(expected) was expected (every rank's rows must have the same shape)"
         }
     }
 }

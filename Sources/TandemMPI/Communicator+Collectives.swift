@@ -73,6 +73,7 @@ extension Communicator {
     public func broadcast<T: BitwiseCopyable>(_ values: [T], from root: Int = 0) throws -> [T] {
         precondition((0..<size).contains(root), "broadcast: root \(root) is not a rank of this \(size)-rank world")
         guard mpi != nil else { return values }
+        try arrive()
         var count = Int64(rank == root ? values.count : 0)
         try call("MPI_Bcast") { mpi, comm in
             withUnsafeMutableBytes(of: &count) { mpi.MPI_Bcast($0.baseAddress, 8, mpi.handles.byte, Int32(root), comm) }
@@ -101,6 +102,7 @@ extension Communicator {
     ///     // everyone[r] == [r, 10 * r] on every rank
     public func allgather<T: BitwiseCopyable>(_ values: [T]) throws -> [[T]] {
         guard mpi != nil else { return [values] }
+        try arrive()
         var mine = Int64(values.count)
         var counts = [Int64](repeating: 0, count: size)
         try call("MPI_Allgather") { mpi, comm in
@@ -150,6 +152,7 @@ extension Communicator {
     ///     let totals = try world.allreduce(partials, .sum)   // [0 + 1 + ..., size]
     public func allreduce<T: RankOrderedReducible>(_ values: [T], _ op: ReductionOp) throws -> [T] {
         guard mpi != nil else { return values }
+        try arrive()
         let bytes = try Communicator.byteCount(values.count, of: T.self, "MPI_Allgather")
         let n = values.count
         var all: [T] = Communicator.zeroed(n * size)
@@ -201,6 +204,7 @@ extension Communicator {
             precondition(destination == 0 && values.count == count, "sendReceive: a 1-rank world receives only what it sends itself")
             return values
         }
+        try arrive()
         let sendBytes = try Communicator.byteCount(destination == nil ? 0 : values.count, of: T.self, "MPI_Sendrecv")
         let receiveBytes = try Communicator.byteCount(source == nil ? 0 : count, of: T.self, "MPI_Sendrecv")
         let n = source == nil ? 0 : count

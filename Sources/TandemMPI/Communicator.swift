@@ -32,6 +32,8 @@ public final class Communicator: Sendable {
     let watchdog: Watchdog?
     /// One MPI call at a time (`MPI_THREAD_SERIALIZED`).
     let calls = Mutex<Void>(())
+    /// Time inside MPI calls, and whether collectives wait for every rank first (`statistics`).
+    let clock = CallClock()
 
     private init(rank: Int, size: Int, engine: String, mpi: MPILibrary?, watchdog: Watchdog?) {
         self.rank = rank
@@ -96,9 +98,13 @@ public final class Communicator: Sendable {
         }
     }
 
-    /// Runs one MPI call under the lock and the watchdog, and checks its result.
+    /// Runs one MPI call under the lock and the watchdog, and checks its result. Its time, from
+    /// before the lock to the result, counts as waiting for a barrier and as communication for
+    /// any other call (`statistics`).
     func call(_ name: String, _ body: (MPILibrary, MPI_Comm) -> Int32) throws {
         guard let mpi else { preconditionFailure("\(name) on the 1-rank world") }
+        let start = ProcessInfoLite.monotonicNanos()
+        defer { clock.record(since: start, waiting: name == "MPI_Barrier") }
         try calls.withLock { _ in
             watchdog?.enter(name)
             defer { watchdog?.leave() }
