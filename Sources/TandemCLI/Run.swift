@@ -13,7 +13,7 @@ struct Run: ParsableCommand {
     @Option(help: "Element type: f32 or f64.") var dtype: DTypeOption = .f64
     @Flag(help: "Compare the outputs with the reference values; exit 1 on a mismatch.") var check = false
     @Flag(help: "Print one JSON object.") var json = false
-    @Flag(help: "Run over the ranks of an MPI job, the rows of the grid cut into blocks (sor so far): mpirun -n 4 tandem run sor --distributed. Without mpirun, one rank.")
+    @Flag(help: "Run over the ranks of an MPI job, rows (of the grid, bodies or points) cut into blocks: mpirun -n 4 tandem run sor --distributed. sor, red_black_sor, shallow_water, nbody and gmm_em run distributed. Without mpirun, one rank.")
     var distributed = false
 
     func run() throws {

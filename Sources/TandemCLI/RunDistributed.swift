@@ -24,7 +24,7 @@ extension Run {
         guard let distributed = DistributedWorkloads.named(w.name) else {
             let names = DistributedWorkloads.all.map(\.workload.name).joined(separator: ", ")
             if (MPILaunch.current.rank ?? 0) == 0 {
-                ProcessInfoLite.warn("tandem: --distributed runs \(names) so far; \(w.name) runs in one process (without --distributed)")
+                ProcessInfoLite.warn("tandem: --distributed runs \(names); \(w.name) runs in one process (without --distributed)")
             }
             throw ExitCode(2)
         }
