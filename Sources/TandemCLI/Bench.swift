@@ -47,6 +47,8 @@ struct Bench: ParsableCommand {
     @Flag(help: "Also run the NumPy, numexpr, Numba and JAX peers (bench/peers/run_peers.py) in the same run.") var peers = false
     @Flag(help: "Print one JSON object.") var json = false
     @Flag(inversion: .prefixedNo, help: "Measure memory bandwidth and report the fraction memory-bound workloads reach.") var memory = true
+    @Flag(help: "Run the distributed workloads over the ranks of an MPI job (mpirun -n 2 tandem bench --distributed) and report each rank's compute, communication and wait time.")
+    var distributed = false
 
     struct Row: Codable {
         var workload: String
@@ -69,6 +71,7 @@ struct Bench: ParsableCommand {
     }
 
     func run() throws {
+        if distributed { Run.shareCoresAmongRanks() }
         let types = try withUsageErrors { () -> [DTypeOption] in
             try dtype.split(separator: ",").map {
                 guard let t = DTypeOption(rawValue: String($0)) else { throw UsageError(description: "unknown dtype '\($0)'; use f32 or f64") }
@@ -76,6 +79,7 @@ struct Bench: ParsableCommand {
             }
         }
         guard repeats >= 1 else { throw ValidationError("--repeats must be at least 1") }
+        if distributed { return try runDistributedBench(types) }
         let selected = try withUsageErrors { () -> [Workload] in
             guard let names = workloads?.split(separator: ",").map(String.init) else { return Workloads.all }
             return try names.map { n in
