@@ -31,7 +31,8 @@ enum DistributedGMM: GenericDistributedWorkload {
                     let (counts, weighted) = GMM.weightedSums(r, ownPoints)
                     let partial = sum64(lse)
                     sums = Tensor.concatenate([counts, weighted.reshaped([k * d])], axis: 0)
-                    try Tandem.flush(sums, partial)
+                    // The responsibilities too: the second pass reads them after the allreduce.
+                    try Tandem.flush(sums, partial, r)
                     loglik = try partial.item()
                     resp = r
                 }
