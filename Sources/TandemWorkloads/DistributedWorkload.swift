@@ -7,8 +7,8 @@ import TandemMPI
 /// outputs (the same bits: what ranks combine, they combine in rank order).
 ///
 ///     let world = try Communicator.world()
-///     let sor = DistributedWorkloads.named("shallow_water")!
-///     let outputs = try sor.prepare(["n": 64, "steps": 10], dtype: .float64, on: world).run()
+///     let water = DistributedWorkloads.named("shallow_water")!
+///     let outputs = try water.prepare(["n": 64, "steps": 10], dtype: .float64, on: world).run()
 ///     if world.rank == 0 { print(outputs["h_sum"]!) }
 public struct DistributedWorkload: Sendable {
     /// The single-process workload: its name, parameters and defaults.
