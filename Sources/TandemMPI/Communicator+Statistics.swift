@@ -24,6 +24,9 @@ public struct CommunicatorStatistics: Sendable, Equatable {
     /// Seconds inside barriers: waiting for the other ranks.
     public var waitSeconds = 0.0
 
+    /// Figures as given (zero by default: a rank that made no MPI call).
+    ///
+    ///     let none = CommunicatorStatistics()       // what a 1-rank world's statistics stay
     public init(calls: Int = 0, communicationSeconds: Double = 0, waitSeconds: Double = 0) {
         self.calls = calls
         self.communicationSeconds = communicationSeconds

@@ -24,6 +24,9 @@ public struct DistributedWorkload: Sendable {
     }
 }
 
+/// The standard workloads that run over the ranks of an MPI job (`tandem run W --distributed`).
+///
+///     let runsDistributed = DistributedWorkloads.named("black_scholes") != nil    // false
 public enum DistributedWorkloads {
     /// The workloads that run distributed, in the reference's order.
     public static let all: [DistributedWorkload] = [
