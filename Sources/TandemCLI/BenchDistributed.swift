@@ -23,7 +23,8 @@ import TandemWorkloads
 ///
 /// The barriers are part of the bench's runs only (`tandem run --distributed` has none), and
 /// their own latency, a few microseconds per collective between ranks of one machine, counts as
-/// waiting. The run reported is the median of `--repeats` by rank 0's wall time, after a
+/// waiting. With more ranks than cores, a rank descheduled just after a barrier keeps its
+/// partners waiting in the transfer that follows: that counts as communication. The run reported is the median of `--repeats` by rank 0's wall time, after a
 /// warm-up run (compiles); its outputs are checked against the reference values where built in,
 /// and to be the same bits on every rank.
 extension Bench {
