@@ -58,19 +58,7 @@ extension Bench {
                 return w
             }
         }
-        let world: Communicator
-        do { world = try Communicator.world() } catch {
-            ProcessInfoLite.warn("tandem: \(error)")
-            throw ExitCode(TandemCommand.runtimeFailureStatus)
-        }
-        let status: Int32
-        do {
-            status = try benchDistributed(selected, types, world)
-        } catch {
-            // A failure on one rank ends every rank: returning would leave the others waiting.
-            world.abort("\(String("\(error)".split(separator: "\n").first ?? ""))", status: TandemCommand.runtimeFailureStatus)
-        }
-        if status != 0 { throw ExitCode(status) }
+        try DistributedJob.run { world in try benchDistributed(selected, types, world) }
     }
 
     /// The runs on this rank; the exit status every rank agrees on (rank 0's checks).

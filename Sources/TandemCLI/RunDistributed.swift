@@ -28,20 +28,7 @@ extension Run {
             }
             throw ExitCode(2)
         }
-        let world: Communicator
-        do { world = try Communicator.world() } catch {
-            ProcessInfoLite.warn("tandem: \(error)")
-            throw ExitCode(TandemCommand.runtimeFailureStatus)
-        }
-        // From here a failure on one rank ends every rank: returning would leave the others
-        // waiting in their next collective.
-        let status: Int32
-        do {
-            status = try runDistributed(distributed, params, full, world)
-        } catch {
-            world.abort("\(String("\(error)".split(separator: "\n").first ?? ""))", status: TandemCommand.runtimeFailureStatus)
-        }
-        if status != 0 { throw ExitCode(status) }
+        try DistributedJob.run { world in try runDistributed(distributed, params, full, world) }
     }
 
     /// The run on this rank; the exit status every rank agrees on (rank 0's check).
@@ -101,5 +88,27 @@ extension Run {
             let g = got[k] ?? .nan
             return dtype.agrees(g, v) ? nil : "\(k): \(g) vs \(v) (\(what))"
         }
+    }
+}
+
+/// A command's work on every rank of an MPI job (`run --distributed`, `bench --distributed`).
+enum DistributedJob {
+    /// Joins the job's world (said in one line and the runtime-failure exit when it cannot) and
+    /// runs `body` on this rank. From there a failure on one rank ends every rank
+    /// (`Communicator.abort`): returning would leave the others waiting in their next
+    /// collective. `body` returns the exit status every rank agrees on; a nonzero one exits.
+    static func run(_ body: (Communicator) throws -> Int32) throws {
+        let world: Communicator
+        do { world = try Communicator.world() } catch {
+            ProcessInfoLite.warn("tandem: \(error)")
+            throw ExitCode(TandemCommand.runtimeFailureStatus)
+        }
+        let status: Int32
+        do {
+            status = try body(world)
+        } catch {
+            world.abort("\(String("\(error)".split(separator: "\n").first ?? ""))", status: TandemCommand.runtimeFailureStatus)
+        }
+        if status != 0 { throw ExitCode(status) }
     }
 }
