@@ -38,7 +38,7 @@ public enum Tandem {
         // Which code variant each hot kernel runs fastest with (`Tuner`, `TANDEM_TUNE`), for this
         // machine and this binary.
         let executable = ProcessInfoLite.executablePath
-        runtime.tuner = Tuner(mode: TuneMode.fromEnvironment(), reorder: TuneMode.reorderFromEnvironment(), database: TuningDatabase(
+        runtime.tuner = Tuner.fromEnvironment(database: TuningDatabase(
             path: cpu.cache.directory + "/tuning.json",
             machine: {
                 let id = Tandem.runtime.costModel.profile.identity

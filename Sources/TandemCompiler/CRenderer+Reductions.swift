@@ -145,6 +145,7 @@ extension Emitter {
             if floatLanes(r) { line("tk_lanes_f32 F\(j)_ = {0};", d) }
         }
         let W = laneBlock
+        let floatLaned = reds.contains(where: floatLanes)
         let wide = W == L ? "" : " w_ = s_ + ((e_ - s_) & ~(int64_t)\(W - 1)),"
         line("const int64_t s_ = \(start), e_ = \(end),\(wide) m_ = s_ + ((e_ - s_) & ~(int64_t)\(L - 1));", d)
         // Blocks of W, then of L (rows shorter than W: GMM's 16 components), then the tail. Every
@@ -161,7 +162,7 @@ extension Emitter {
             // Float lanes widened every `floatSumSpan` elements, counted from the row's start
             // (a split reduction's chunk's: the planner cuts a row into the same chunks on every
             // run, whatever the workers).
-            if width == W && reds.contains(where: floatLanes) {
+            if width == W && floatLaned {
                 line("if (((b_ + \(W) - s_) & \(KernelVariant.floatSumSpan - 1)) == 0) { \(flushFloatLanes) }", d + 1)
             }
             line("}", d)
@@ -181,7 +182,7 @@ extension Emitter {
             addBlock(width: L, d + 1)
             line("}", d)
         }
-        if reds.contains(where: floatLanes) { line(flushFloatLanes, d) }
+        if floatLaned { line(flushFloatLanes, d) }
         for (j, r) in reds.enumerated() {
             line("\(accType(r)) l\(j)_[\(L)]; for (int l_ = 0; l_ < \(L); l_++) { l\(j)_[l_] = (\(accType(r)))L\(j)_[l_]; }", d)
         }
@@ -234,7 +235,7 @@ extension Emitter {
     /// Whether reduction `r`'s block values are summed in float lanes (`KernelVariant.floatSums`:
     /// a float32 sum in a kernel of that variant) before they join the double lanes.
     func floatLanes(_ r: Reduction) -> Bool {
-        kernel.variant?.floatSums == true && r.op == .sum && blockType(r) == "float"
+        kernel.variant?.floatSums == true && KernelVariant.sumsFloat32(in: r, of: kernel)
     }
 
     /// The float lanes added into the double lanes, and cleared.

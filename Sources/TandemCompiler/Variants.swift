@@ -20,7 +20,7 @@ extension KernelVariant {
             // The neighbours an octave or two away (32: 16 and 64; 8: 16 and 32).
             func octaves(_ w: Int) -> Int { abs(w.trailingZeroBitCount - rule.trailingZeroBitCount) }
             let picked = exhaustive ? all : Array(all.sorted { (octaves($0), $0) < (octaves($1), $1) }.prefix(2))
-            let floatSums = reorder && k.reductions.contains { $0.op == .sum && $0.accumulator == .float64 && k.instrs[$0.value].dtype == .float32 }
+            let floatSums = reorder && k.reductions.contains { KernelVariant.sumsFloat32(in: $0, of: k) }
             let reordered: [KernelVariant?] = !floatSums ? [] : exhaustive
                 ? [KernelVariant(floatSums: true)] + all.map { KernelVariant(laneBlock: $0, floatSums: true) }
                 : [KernelVariant(floatSums: true)]
@@ -31,5 +31,11 @@ extension KernelVariant {
             return [nil] + interleaves.filter { $0 != 1 }.map { KernelVariant(interleave: $0) }
         }
         return []
+    }
+
+    /// Whether `r` sums float32 values in a double accumulator: the reductions `floatSums` puts
+    /// in float lanes (the candidates offer it where one is, the renderer applies it to them).
+    static func sumsFloat32(in r: Reduction, of k: Kernel) -> Bool {
+        r.op == .sum && r.accumulator == .float64 && k.instrs[r.value].dtype == .float32
     }
 }

@@ -1,6 +1,6 @@
 /// One schedule of a kernel's compiled C (issue 21): how a laned reduction's values are blocked,
 /// how far the vectorised innermost loop of an elementwise kernel is interleaved, and (only
-/// where the user allows reordered sums, `reordersSums`) whether float32 values are summed in
+/// where the user allows reordered sums: `floatSums`) whether float32 values are summed in
 /// float lanes. `nil` fields are the fixed rules' choices (the C renderer's
 /// `laneBlock`/`largeLanedBody` and `interleave_count(1)`); a kernel with a variant is another
 /// kernel to the caches (its own C, its own compiled code), and `Tuning` measures which one is
@@ -39,9 +39,6 @@ public struct KernelVariant: Hashable, Sendable, CustomStringConvertible {
         self.interleave = interleave
         self.floatSums = floatSums
     }
-
-    /// Whether the variant's results may differ from the rules' in the last bits (`floatSums`).
-    public var reordersSums: Bool { floatSums }
 
     /// Elements of a row a float lane block sums before it is widened into the double lanes
     /// (32 a lane): a multiple of every `laneBlocks` value.

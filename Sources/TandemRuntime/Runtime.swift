@@ -165,7 +165,7 @@ public final class Runtime: @unchecked Sendable {
     public var kernelFactorStore: KernelFactorStore?
     /// Chooses among kernels' code variants by measuring them (`Tuner`, `TANDEM_TUNE`); `Tandem`
     /// gives it the cache folder's database, saved at exit with the history.
-    public var tuner = Tuner(mode: TuneMode.fromEnvironment(), reorder: TuneMode.reorderFromEnvironment(), database: nil)
+    public var tuner = Tuner.fromEnvironment(database: nil)
 
     /// Tunes from here with `tuner`, forgetting the plans made so far: a plan's kernels keep the
     /// code their tuner settled on, which the new tuner would otherwise never see again (`tandem

@@ -7,7 +7,7 @@ import TandemCompiler
 /// variants measured give the rules' bits unless reordered sums are allowed as well
 /// (`TANDEM_TUNE=on,reorder`: `Tuner.reorder`).
 ///
-///     let mode = TuneMode.fromEnvironment()        // .on unless TANDEM_TUNE says otherwise
+///     let tuner = Tuner.fromEnvironment(database: nil)   // .on unless TANDEM_TUNE says otherwise
 public enum TuneMode: String, Sendable, CaseIterable {
     /// The fixed rules' code only.
     case off
@@ -16,12 +16,6 @@ public enum TuneMode: String, Sendable, CaseIterable {
     case on
     /// Every variant, five runs each (`tandem tune`).
     case exhaustive
-
-    /// `TANDEM_TUNE`, or `on`; anything else is said once and `on` used.
-    public static func fromEnvironment() -> TuneMode { TuneMode.parse(ProcessInfoLite.environment("TANDEM_TUNE")).mode }
-
-    /// Whether `TANDEM_TUNE` allows variants whose sums round differently (`reorder`).
-    public static func reorderFromEnvironment() -> Bool { TuneMode.parse(ProcessInfoLite.environment("TANDEM_TUNE")).reorder }
 
     /// `TANDEM_TUNE`'s text: a mode, `reorder` (the default mode with reordered sums allowed), or
     /// a mode and `reorder` (`on,reorder`, `exhaustive,reorder`). Text that is none of these is
@@ -64,7 +58,7 @@ public enum TuneMode: String, Sendable, CaseIterable {
 /// tolerance).
 public final class Tuner: Sendable {
     public let mode: TuneMode
-    /// Whether variants whose sums round differently from the rules' (`KernelVariant.reordersSums`)
+    /// Whether variants whose sums round differently from the rules' (`KernelVariant.floatSums`)
     /// are among the candidates: results then depend on the variant chosen (reproducible on
     /// this machine once it is chosen and saved; while a kernel is still measured its runs
     /// alternate between variants).
@@ -124,6 +118,13 @@ public final class Tuner: Sendable {
     }
 
     let trials = Mutex<[Key: Trial]>([:])
+
+    /// A tuner as `TANDEM_TUNE` asks (`TuneMode.parse`: `on` when unset), its choices kept in
+    /// `database`.
+    public static func fromEnvironment(database: TuningDatabase?) -> Tuner {
+        let (mode, reorder) = TuneMode.parse(ProcessInfoLite.environment("TANDEM_TUNE"))
+        return Tuner(mode: mode, reorder: reorder, database: database)
+    }
 
     public init(mode: TuneMode, reorder: Bool = false, database: TuningDatabase?, minimumSeconds: Double = Tuner.defaultMinimumSeconds) {
         self.mode = mode

@@ -18,9 +18,7 @@ enum DistributedGMM: GenericDistributedWorkload {
         if !mine.isEmpty { try materialize(ownPoints) }
         try materialize(mu0)
         return Workload.Prepared {
-            var mu = mu0
-            var variance = Tensor<T>.ones([k, d])
-            var w = Tensor<T>.full([k], T(1.0 / Double(k)))
+            var (mu, variance, w) = GMM.initialModel(mu0: mu0, k: k, d: d)
             var logliks: [Double] = []
             for _ in 0..<iterations {
                 // The sums over this rank's points (zeros on a rank that holds none).
@@ -38,11 +36,10 @@ enum DistributedGMM: GenericDistributedWorkload {
                 }
                 let totals = try world.allreduce(sums, .sum)
                 logliks.append(try world.allreduce(loglik, .sum))
-                let nk = totals[..<k] + T(1e-10)
-                w = nk / T(Double(n))
-                mu = totals[k...].reshaped([k, d]) / nk[.all, .newAxis]
+                let nk: Tensor<T>
+                (nk, w, mu) = GMM.weightsAndMeans(counts: totals[..<k], weighted: totals[k...].reshaped([k, d]), n: n)
                 let spread = resp.map { GMM.spreadSum($0, ownPoints, mu: mu) } ?? Tensor<T>.zeros([k, d])
-                variance = try world.allreduce(spread, .sum) / nk[.all, .newAxis] + T(1e-6)
+                variance = GMM.variances(spread: try world.allreduce(spread, .sum), nk: nk)
                 try Tandem.flush(mu, variance, w)
             }
             // The model is the same bits on every rank; its sums are rank 0's, so that no

@@ -39,6 +39,24 @@ enum GMM: GenericWorkload {
         return (resp[.all, .all, .newAxis] * dev * dev).sum(axis: 0)
     }
 
+    /// The starting model of `k` components in `d` dimensions for the means `mu0`: unit
+    /// variances, equal weights.
+    static func initialModel<T: FloatingTensorScalar>(mu0: Tensor<T>, k: Int, d: Int) -> (mu: Tensor<T>, variance: Tensor<T>, w: Tensor<T>) {
+        (mu0, Tensor<T>.ones([k, d]), Tensor<T>.full([k], T(1.0 / Double(k))))
+    }
+
+    /// The M-step's weights and means from the sums over all `n` points (`weightedSums`, added
+    /// over every block of points), with the regularised counts `nk` the variances divide by.
+    static func weightsAndMeans<T: FloatingTensorScalar>(counts: Tensor<T>, weighted: Tensor<T>, n: Int) -> (nk: Tensor<T>, w: Tensor<T>, mu: Tensor<T>) {
+        let nk = counts + T(1e-10)
+        return (nk, nk / T(Double(n)), weighted / nk[.all, .newAxis])
+    }
+
+    /// The M-step's variances from the summed squared deviations (`spreadSum`) and `nk`.
+    static func variances<T: FloatingTensorScalar>(spread: Tensor<T>, nk: Tensor<T>) -> Tensor<T> {
+        spread / nk[.all, .newAxis] + T(1e-6)
+    }
+
     /// The outputs of the final means and variances.
     static func summary<T: FloatingTensorScalar>(mu: Tensor<T>, variance: Tensor<T>) throws -> [String: Double] {
         let muAbs = sum64(mu.abs()), varSum = sum64(variance)
@@ -51,18 +69,15 @@ enum GMM: GenericWorkload {
         let (X, mu0) = points(n: n, d: d, k: k, T.self)
         try materialize(X, mu0)
         return Workload.Prepared {
-            var mu = mu0
-            var variance = Tensor<T>.ones([k, d])
-            var w = Tensor<T>.full([k], T(1.0 / Double(k)))
+            var (mu, variance, w) = initialModel(mu0: mu0, k: k, d: d)
             var logliks: [Double] = []
             for _ in 0..<iterations {
                 let (lse, resp) = expectation(X, mu: mu, variance: variance, w: w)
                 let loglik = sum64(lse)
                 let (counts, weighted) = weightedSums(resp, X)
-                let nk = counts + T(1e-10)
-                w = nk / T(Double(n))
-                mu = weighted / nk[.all, .newAxis]
-                variance = spreadSum(resp, X, mu: mu) / nk[.all, .newAxis] + T(1e-6)
+                let nk: Tensor<T>
+                (nk, w, mu) = weightsAndMeans(counts: counts, weighted: weighted, n: n)
+                variance = variances(spread: spreadSum(resp, X, mu: mu), nk: nk)
                 try Tandem.flush(loglik, mu, variance, w)
                 logliks.append(try loglik.item())
             }

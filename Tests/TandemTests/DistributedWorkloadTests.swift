@@ -87,11 +87,18 @@ extension DistributedMPITests {
         @Test("tandem run WORKLOAD --distributed --check: the reference and the single-process outputs within tolerance, the same bits on every rank",
               arguments: referenceCases)
         func reference(_ c: Case) throws {
+            let output = try checkedRun(c)
+            #expect(output.contains("reference values: built in, compared"), "\(output)")
+        }
+
+        /// `tandem run` of `c` with `--distributed --check` under mpirun: it exits 0, says its
+        /// ranks and passes its check. Its output.
+        func checkedRun(_ c: Case, sourceLocation: SourceLocation = #_sourceLocation) throws -> String {
             let r = try MPIJob.run(ranks: c.ranks, ["run", c.workload] + c.params + ["--dtype", c.dtype, "--distributed", "--check"])
-            #expect(r.status == 0, "\(r.output)")
-            #expect(r.output.contains("distributed over \(c.ranks) rank"), "\(r.output)")
-            #expect(r.output.contains("reference values: built in, compared"), "\(r.output)")
-            #expect(r.output.contains("check: pass"), "\(r.output)")
+            #expect(r.status == 0, "\(r.output)", sourceLocation: sourceLocation)
+            #expect(r.output.contains("distributed over \(c.ranks) rank"), "\(r.output)", sourceLocation: sourceLocation)
+            #expect(r.output.contains("check: pass"), "\(r.output)", sourceLocation: sourceLocation)
+            return r.output
         }
 
         @Test("fewer rows than ranks, one row per rank, uneven blocks: --check passes (compared with one process)",
@@ -111,11 +118,8 @@ extension DistributedMPITests {
                   Case(workload: "gmm_em", params: ["n=101", "d=3", "k=4", "iterations=3"], ranks: 3, dtype: "f64"),
               ])
         func edges(_ c: Case) throws {
-            let r = try MPIJob.run(ranks: c.ranks, ["run", c.workload] + c.params + ["--dtype", c.dtype, "--distributed", "--check"])
-            #expect(r.status == 0, "\(r.output)")
-            #expect(r.output.contains("distributed over \(c.ranks) rank"), "\(r.output)")
-            #expect(r.output.contains("one process: "), "\(r.output)")
-            #expect(r.output.contains("check: pass"), "\(r.output)")
+            let output = try checkedRun(c)
+            #expect(output.contains("one process: "), "\(output)")
         }
 
         struct BenchOutput: Decodable {
