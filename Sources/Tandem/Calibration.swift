@@ -19,8 +19,19 @@ import Glibc
 ///     let profile = try Calibration.measure(quick: false)
 ///     try Calibration.save(profile)            // the cache folder's machine-profile.json
 public enum Calibration {
-    /// The file the profile lives in: `machine-profile.json` in the kernel cache folder.
-    public static var profilePath: String { Tandem.cpu.cache.directory + "/machine-profile\(buildSuffix).json" }
+    /// The file this process's profile lives in: `machine-profile.json` in the kernel cache
+    /// folder, or `machine-profile-1w.json` when the runtime has fewer or more workers than the
+    /// machine has cores (`TANDEM_THREADS`, or an MPI rank's share of the cores).
+    public static var profilePath: String { profilePath(workers: Tandem.runtime.executor.workers) }
+
+    /// The profile's file for a runtime of `workers` workers: a profile is measured with a number
+    /// of workers, and a process with another number keeps its own beside the machine's, so
+    /// neither replaces the other (a one-thread `tandem calibrate` used to overwrite the
+    /// machine's profile, which the next plain run then measured again).
+    public static func profilePath(workers: Int) -> String {
+        let count = workers == ProcessInfoLite.cores ? "" : "-\(workers)w"
+        return Tandem.cpu.cache.directory + "/machine-profile\(count)\(buildSuffix).json"
+    }
 
     /// A debug build of Tandem runs its own Swift (the interpreter, the runtime) many times slower
     /// than a release build: it keeps a profile of its own, measured on smaller sizes.
@@ -48,11 +59,32 @@ public enum Calibration {
         return MachineIdentity(host: String(decoding: host.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self), cpuModel: model, workers: workers, compiler: compiler, gpu: gpu)
     }
 
-    /// The saved profile if it was measured on this machine (same identity and format) and its
-    /// numbers are in range, else nil. Read as the cache reads entries: a private regular file,
-    /// not followed through a link, at most 1 MiB. A profile out of range is said once (it is
-    /// then measured again).
-    public static func load(path: String = profilePath, workers: Int) -> MachineProfile? {
+    /// The profile for a runtime of `workers` workers: the one measured with that many, else,
+    /// for fewer workers than cores, the machine's profile with its all-worker figures narrowed
+    /// to `workers` (`MachineProfile.narrowed(toWorkers:)`: MPI ranks run a share of the cores
+    /// each, and measured one-thread rates serve them better than the built-in estimates), said
+    /// once; nil when neither was measured.
+    public static func load(workers: Int) -> MachineProfile? {
+        load(workers: workers, cores: ProcessInfoLite.cores, path: profilePath(workers:))
+    }
+
+    /// `load(workers:)` with the machine's cores and the profiles' files given (for tests).
+    static func load(workers: Int, cores: Int, path: (Int) -> String) -> MachineProfile? {
+        if let exact = load(path: path(workers), workers: workers) { return exact }
+        guard workers < cores, let machine = load(path: path(cores), workers: cores) else { return nil }
+        if narrowedSaid.compareExchange(expected: false, desired: true, ordering: .relaxed).exchanged {
+            ProcessInfoLite.warn("tandem: \(workers) worker\(workers == 1 ? "" : "s") of \(cores) cores: the machine profile's all-worker figures are narrowed to \(workers) (`TANDEM_THREADS=\(workers) tandem calibrate` measures a profile for \(workers))")
+        }
+        return machine.narrowed(toWorkers: workers)
+    }
+
+    private static let narrowedSaid = Atomic<Bool>(false)
+
+    /// The profile saved at `path` if it was measured on this machine with `workers` workers
+    /// (same identity and format) and its numbers are in range, else nil. Read as the cache reads
+    /// entries: a private regular file, not followed through a link, at most 1 MiB. A profile out
+    /// of range is said once (it is then measured again).
+    public static func load(path: String, workers: Int) -> MachineProfile? {
         guard let bytes = VerifiedFileCache.readPrivateFile(path, limit: 1 << 20),
               let p = MachineProfile.read(json: bytes),
               p.version == MachineProfile.currentVersion, p.identity == identity(workers: workers) else { return nil }
@@ -64,8 +96,10 @@ public enum Calibration {
     }
 
     /// Writes the profile as readable JSON (keys sorted, indented), privately (0600) and
-    /// atomically: to a temporary file beside it, synced, then renamed over it.
-    public static func save(_ profile: MachineProfile, path: String = profilePath) throws {
+    /// atomically: to a temporary file beside it, synced, then renamed over it. Without `path`,
+    /// to the file for the profile's number of workers (`profilePath(workers:)`).
+    public static func save(_ profile: MachineProfile, path: String? = nil) throws {
+        let path = path ?? profilePath(workers: profile.identity.workers)
         if let problem = profile.validationProblem {
             throw TandemError.fileFailed(path: path, reason: "refusing to save a machine profile out of range (\(problem))")
         }
@@ -125,7 +159,7 @@ public enum Calibration {
                 let saved: String
                 do {
                     try save(second)
-                    saved = "saved to \(profilePath)"
+                    saved = "saved to \(profilePath(workers: workers))"
                     sideState.store(SideState.saved.rawValue, ordering: .relaxed)
                 } catch {
                     saved = "not saved: \(error)"

@@ -99,6 +99,29 @@ extension MachineProfile {
             return max(worst, max(x, y) / min(x, y))
         }
     }
+
+    /// This profile for a runtime of `workers` workers, fewer than it was measured with: its
+    /// one-thread figures as measured, its all-worker figures (memory and cache bandwidth, the
+    /// interpreter's speed-up) moved towards the one-thread ones in proportion to the workers
+    /// given up, so one worker gets exactly the one-thread figures. An estimate between two
+    /// measurements, what a process on a share of the cores (an MPI rank, `TANDEM_THREADS=1`)
+    /// starts from instead of the built-in estimates; measured kernel times correct it online.
+    ///
+    ///     let rank = profile.narrowed(toWorkers: 1)   // rank.identity.workers == 1
+    public func narrowed(toWorkers workers: Int) -> MachineProfile {
+        let measuredWith = identity.workers
+        guard workers >= 1, workers < measuredWith else { return self }
+        let kept = Double(workers - 1) / Double(measuredWith - 1)
+        func between(_ one: Double, _ all: Double) -> Double { one + (all - one) * kept }
+        var p = self
+        p.identity.workers = workers
+        p.cpu.bandwidthAllThreads = between(cpu.bandwidthOneThread, cpu.bandwidthAllThreads)
+        p.cpu.cacheBandwidth = cpu.cacheBandwidth.map {
+            BandwidthLevel(name: $0.name, maxBytes: $0.maxBytes, oneThread: $0.oneThread, allThreads: between($0.oneThread, $0.allThreads))
+        }
+        p.cpu.interpreterSpeedup = between(1, cpu.interpreterSpeedup)
+        return p
+    }
 }
 
 /// Which machine a profile was measured on.

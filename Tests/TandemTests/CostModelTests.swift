@@ -1,6 +1,6 @@
 import Testing
 import _TandemTestSupport
-import Tandem
+@testable import Tandem
 import TandemIR
 import TandemModel
 import TandemCompiler
@@ -298,6 +298,40 @@ struct CostModelTests {
         try Calibration.save(mine, path: path)
         #expect(Calibration.load(path: path, workers: 3) == mine)
         #expect(Calibration.load(path: path, workers: 4) == nil)
+    }
+
+    @Test("a process with fewer workers than cores uses the machine's profile narrowed to its workers, or its own when measured")
+    func fewerWorkers() throws {
+        let dir = TestScratch.path("profiles-\(UInt32.random(in: 0...UInt32.max))")
+        mkdir(dir, 0o700)
+        let file = { (w: Int) in dir + "/profile-\(w).json" }
+        defer { for w in [1, 4] { unlink(file(w)) }; rmdir(dir) }
+        var machine = SyntheticProfiles.gpu()
+        machine.identity = Calibration.identity(workers: 4)
+        machine.cpu.bandwidthOneThread = 1e10
+        machine.cpu.bandwidthAllThreads = 4e10
+        machine.cpu.interpreterSpeedup = 3
+        machine.cpu.cacheBandwidth = [BandwidthLevel(name: "L2", maxBytes: 1 << 20, oneThread: 6e10, allThreads: 1.8e11)]
+        #expect(Calibration.load(workers: 1, cores: 4, path: file) == nil)
+        try Calibration.save(machine, path: file(4))
+        // One worker: exactly the one-thread figures; two of four: a third of the way to all.
+        let one = try #require(Calibration.load(workers: 1, cores: 4, path: file))
+        #expect(one.identity.workers == 1 && one.cpu.bandwidthAllThreads == 1e10 && one.cpu.interpreterSpeedup == 1)
+        #expect(one.cpu.f64 == machine.cpu.f64 && one.cpu.launchSeconds == machine.cpu.launchSeconds)
+        let two = machine.narrowed(toWorkers: 2)
+        func close(_ a: Double, _ b: Double) -> Bool { abs(a - b) <= 1e-12 * b }
+        #expect(two.identity.workers == 2 && close(two.cpu.bandwidthAllThreads, 2e10) && close(two.cpu.interpreterSpeedup, 5.0 / 3))
+        #expect(two.cpu.cacheBandwidth.count == 1 && close(two.cpu.cacheBandwidth[0].allThreads, 1e11) && two.cpu.cacheBandwidth[0].oneThread == 6e10)
+        // More workers than the profile had: nothing is made up.
+        #expect(Calibration.load(workers: 8, cores: 4, path: file) == nil)
+        // A profile measured with one worker wins over the narrowed one.
+        var measured = one
+        measured.cpu.bandwidthAllThreads = 1.5e10
+        try Calibration.save(measured, path: file(1))
+        #expect(Calibration.load(workers: 1, cores: 4, path: file) == measured)
+        // Each number of workers has its own file: the machine's is never replaced by another.
+        #expect(Calibration.profilePath(workers: ProcessInfoLite.cores).hasSuffix("/machine-profile\(Calibration.buildSuffix).json"))
+        #expect(Calibration.profilePath(workers: ProcessInfoLite.cores + 1).hasSuffix("/machine-profile-\(ProcessInfoLite.cores + 1)w\(Calibration.buildSuffix).json"))
     }
 }
 
