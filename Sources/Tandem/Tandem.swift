@@ -65,10 +65,16 @@ public enum Tandem {
         return (runtime, cpu, cuda, openCL)
     }()
 
+    /// `TANDEM_TRACE`'s file at exit. A rank of an MPI job writes its own (`run.rank1.json`,
+    /// `MPILaunch.fileForRank`), its events marked with its rank; `tandem report --trace` given
+    /// every rank's file merges them into one timeline.
     static func writeTraceAtExit() {
-        guard let path = ProcessInfoLite.environment("TANDEM_TRACE") else { return }
+        guard let asked = ProcessInfoLite.environment("TANDEM_TRACE") else { return }
+        let launch = MPILaunch.current
+        let path = launch.fileForRank(asked)
         do {
-            try Tracer.shared.stop().write(to: path)
+            let trace = Tracer.shared.stop()
+            try (launch.isLaunched ? trace.forRank(launch.rank ?? 0) : trace).write(to: path)
             ProcessInfoLite.warn("tandem: trace written to \(path) (open it in ui.perfetto.dev or chrome://tracing)")
         } catch {
             ProcessInfoLite.warn("tandem: could not write the trace: \(error)")

@@ -16,12 +16,16 @@ extension Trace {
         let start = events.map(\.start).min() ?? origin
         let end = events.map { $0.start + $0.duration }.max() ?? start
         let wall = Double(max(end - start, 1))
-        let workers = Set(kernels.map(\.track)).sorted()
+        // A distributed run's merged trace has each rank's tracks; a plain run one set, rank nil.
+        let ranks = Set(events.map(\.rank)).sorted { ($0 ?? -1) < ($1 ?? -1) }
+        struct Worker: Hashable { var rank: Int?; var track: Int }
+        let workers = Set(kernels.map { Worker(rank: $0.rank, track: $0.track) })
         // Where the time went, in worker-seconds.
         let busy = kernels.reduce(0.0) { $0 + Double($1.duration) }
         let compile = events.filter { $0.kind == .compile }.reduce(0.0) { $0 + Double($1.duration) }
         let plan = events.filter { $0.kind == .plan }.reduce(0.0) { $0 + Double($1.duration) }
         let copies = events.filter { $0.kind == .copy }.reduce(0.0) { $0 + Double($1.duration) }
+        let communication = events.filter { $0.kind == .communication }.reduce(0.0) { $0 + Double($1.duration) }
         let idle = max(0, wall * Double(max(workers.count, 1)) - busy)
 
         var html = """
@@ -38,15 +42,23 @@ extension Trace {
         """
         for (k, v) in facts { html += "<tr><th>\(escape(k))</th><td>\(escape(v))</td></tr>\n" }
         html += "<tr><th>wall time traced</th><td>\(ms(wall)) ms</td></tr>\n"
-        html += "<tr><th>kernel chunks</th><td>\(kernels.count) on \(workers.count) workers</td></tr>\n</table>\n"
+        html += "<tr><th>kernel chunks</th><td>\(kernels.count) on \(workers.count) workers" + (ranks.count > 1 ? " of \(ranks.count) ranks" : "") + "</td></tr>\n</table>\n"
 
-        // Timeline: one row per worker (device CPU), one for the host's plans, compiles and syncs.
+        // Timeline: one row per worker (device CPU), one for the host's plans, compiles and syncs,
+        // one for MPI calls; each rank's rows in turn.
         html += "<h2>Timeline</h2>\n"
-        let width = 1000.0, rowH = 22.0, left = 110.0
-        let rows: [(String, [TraceEvent])] = [("host", events.filter { [.plan, .compile, .sync].contains($0.kind) && $0.duration > 0 })]
-            + workers.map { w in ("CPU worker \(w)", kernels.filter { $0.track == w }) }
-            + (gpuKernels.isEmpty ? [] : [("GPU (enqueues)", gpuKernels)])
-            + (events.contains { $0.kind == .copy } ? [("copies", events.filter { $0.kind == .copy })] : [])
+        let width = 1000.0, rowH = 22.0, left = ranks.count > 1 ? 150.0 : 110.0
+        var rows: [(String, [TraceEvent])] = []
+        for rank in ranks {
+            let label = rank.map { "rank \($0) " } ?? ""
+            let mine = events.filter { $0.rank == rank }
+            let myKernels = kernels.filter { $0.rank == rank }, myGPU = gpuKernels.filter { $0.rank == rank }
+            rows.append((label + "host", mine.filter { [.plan, .compile, .sync].contains($0.kind) && $0.duration > 0 }))
+            rows += Set(myKernels.map(\.track)).sorted().map { w in (label + "CPU worker \(w)", myKernels.filter { $0.track == w }) }
+            if !myGPU.isEmpty { rows.append((label + "GPU (enqueues)", myGPU)) }
+            if mine.contains(where: { $0.kind == .copy }) { rows.append((label + "copies", mine.filter { $0.kind == .copy })) }
+            if mine.contains(where: { $0.kind == .communication }) { rows.append((label + "MPI", mine.filter { $0.kind == .communication })) }
+        }
         let height = Double(rows.count) * rowH + 30
         html += "<svg id=\"timeline\" xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(left + width + 10))\" height=\"\(Int(height))\">\n"
         for (r, (name, row)) in rows.enumerated() {
@@ -65,6 +77,7 @@ extension Trace {
         html += "<h2>Where the time went (worker time)</h2>\n"
         let parts: [(String, Double, String)] = [("compute", busy, "#4e79a7"), ("copies", copies, "#f28e2b"),
                                                  ("compile", compile, "#e15759"), ("planning", plan, "#76b7b2"), ("idle", idle, "#bab0ac")]
+            + (communication > 0 ? [("MPI calls", communication, "#b07aa1")] : [])
         let total = max(parts.reduce(0) { $0 + $1.1 }, 1)
         html += "<svg id=\"breakdown\" xmlns=\"http://www.w3.org/2000/svg\" width=\"760\" height=\"\(parts.count * 26 + 10)\">\n"
         for (i, (name, value, c)) in parts.enumerated() {
@@ -133,6 +146,7 @@ extension Trace {
         case .plan: return "#76b7b2"
         case .sync: return "#59a14f"
         case .copy: return "#f28e2b"
+        case .communication: return e.detail == "wait" ? "#bab0ac" : "#b07aa1"
         default:
             let palette = ["#4e79a7", "#9c755f", "#edc948", "#b07aa1", "#ff9da7", "#86bcb6", "#8cd17d", "#499894"]
             var h: UInt32 = 2166136261

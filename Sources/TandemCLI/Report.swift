@@ -14,7 +14,7 @@ struct Report: ParsableCommand {
 
     @Argument(help: "The workload, then name=value parameters.") var arguments: [String] = []
     @Option(help: "Element type: f32 or f64.") var dtype: DTypeOption = .f64
-    @Option(help: "Read this Chrome trace (from TANDEM_TRACE) instead of running a workload.") var trace: String?
+    @Option(help: "Read this Chrome trace (from TANDEM_TRACE) instead of running a workload; given once per rank (run.rank0.json, run.rank1.json, ...), the ranks' traces are merged into one timeline.") var trace: [String] = []
     @Option(help: "Where to write the HTML.") var output: String
     @Option(help: "Also write the trace JSON here.") var traceOutput: String?
 
@@ -22,10 +22,21 @@ struct Report: ParsableCommand {
         let recorded: Trace
         var facts: [(String, String)] = []
         let title: String
-        if let path = trace {
-            guard let bytes = ProcessInfoLite.contents(of: path) else { throw CLIFailure("cannot read the trace \(path): \(ProcessInfoLite.errnoDescription())") }
-            recorded = try ChromeTrace.decode(bytes)
-            title = path
+        if !trace.isEmpty {
+            let traces = try trace.map { path in
+                guard let bytes = ProcessInfoLite.contents(of: path) else { throw CLIFailure("cannot read the trace \(path): \(ProcessInfoLite.errnoDescription())") }
+                return try ChromeTrace.decode(bytes)
+            }
+            if traces.count == 1 {
+                recorded = traces[0]
+            } else {
+                let (merged, aligned) = Trace.merged(traces)
+                recorded = merged
+                facts.append(("ranks", "\(traces.count) traces merged; " + (aligned == traces.count
+                    ? "aligned on the end of each one's first collective MPI call"
+                    : "\(traces.count - aligned) had no collective MPI call to align on and keep their own clocks")))
+            }
+            title = trace.joined(separator: ", ")
         } else {
             let (w, params) = try withUsageErrors { () -> (Workload, [String: Double]) in
                 guard let name = arguments.first else { throw UsageError(description: "name a workload or pass --trace FILE") }
@@ -95,6 +106,7 @@ enum ChromeTrace {
         var device: String?
         var detail: String?
         var predicted_us: Double?
+        var rank: Int?
     }
 
     static func decode(_ bytes: [UInt8]) throws -> Trace {
@@ -103,7 +115,8 @@ enum ChromeTrace {
             guard e.ph != "M", let cat = e.cat, let kind = TraceEvent.Kind(rawValue: cat) else { return nil }
             return TraceEvent(kind: kind, name: e.name ?? cat, start: UInt64((e.ts ?? 0) * 1000), duration: UInt64((e.dur ?? 0) * 1000),
                               track: kind == .kernel ? (e.tid ?? 0) : -1, bytes: e.args?.bytes ?? 0, points: e.args?.points ?? 0,
-                              device: e.args?.device ?? "", detail: e.args?.detail ?? "", predicted: e.args?.predicted_us.map { $0 / 1e6 })
+                              device: e.args?.device ?? "", detail: e.args?.detail ?? "", predicted: e.args?.predicted_us.map { $0 / 1e6 },
+                              rank: e.args?.rank)
         }
         return Trace(events: events, origin: 0)
     }

@@ -80,7 +80,7 @@ extension Communicator {
         }
         let bytes = try Communicator.byteCount(Int(count), of: T.self, "MPI_Bcast")
         var out: [T] = rank == root ? values : Communicator.zeroed(Int(count))
-        try call("MPI_Bcast") { mpi, comm in
+        try call("MPI_Bcast", bytes: rank == root ? bytes : 0) { mpi, comm in
             out.withUnsafeMutableBytes { mpi.MPI_Bcast($0.baseAddress, bytes, mpi.handles.byte, Int32(root), comm) }
         }
         return out
@@ -118,7 +118,7 @@ extension Communicator {
         for r in 1..<max(1, size) { displacements[r] = displacements[r - 1] + byteCounts[r - 1] }
         let sendBytes = try Communicator.byteCount(values.count, of: T.self, "MPI_Allgatherv")
         var flat: [T] = Communicator.zeroed(total)
-        try call("MPI_Allgatherv") { mpi, comm in
+        try call("MPI_Allgatherv", bytes: sendBytes) { mpi, comm in
             values.withUnsafeBytes { send in
                 flat.withUnsafeMutableBytes { receive in
                     mpi.MPI_Allgatherv(send.baseAddress, sendBytes, mpi.handles.byte, receive.baseAddress, byteCounts, displacements,
@@ -156,7 +156,7 @@ extension Communicator {
         let bytes = try Communicator.byteCount(values.count, of: T.self, "MPI_Allgather")
         let n = values.count
         var all: [T] = Communicator.zeroed(n * size)
-        try call("MPI_Allgather") { mpi, comm in
+        try call("MPI_Allgather", bytes: bytes) { mpi, comm in
             values.withUnsafeBytes { send in
                 all.withUnsafeMutableBytes { mpi.MPI_Allgather(send.baseAddress, bytes, mpi.handles.byte, $0.baseAddress, bytes, mpi.handles.byte, comm) }
             }
@@ -213,7 +213,7 @@ extension Communicator {
         // An MPI_Status (24 bytes in Open MPI), with room to spare: only MPI_Get_count reads it.
         var status = [UInt64](repeating: 0, count: 8)
         var got: Int32 = 0
-        try call("MPI_Sendrecv") { mpi, comm in
+        try call("MPI_Sendrecv", bytes: sendBytes) { mpi, comm in
             values.withUnsafeBytes { send in
                 received.withUnsafeMutableBytes { receive in
                     status.withUnsafeMutableBytes { st in

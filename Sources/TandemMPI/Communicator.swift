@@ -100,11 +100,17 @@ public final class Communicator: Sendable {
 
     /// Runs one MPI call under the lock and the watchdog, and checks its result. Its time, from
     /// before the lock to the result, counts as waiting for a barrier and as communication for
-    /// any other call (`statistics`).
-    func call(_ name: String, _ body: (MPILibrary, MPI_Comm) -> Int32) throws {
+    /// any other call (`statistics`), and is a `communication` event of the trace while one is
+    /// recorded (`bytes`: what this rank sends).
+    func call(_ name: String, bytes: Int32 = 0, _ body: (MPILibrary, MPI_Comm) -> Int32) throws {
         guard let mpi else { preconditionFailure("\(name) on the 1-rank world") }
         let start = ProcessInfoLite.monotonicNanos()
-        defer { clock.record(since: start, waiting: name == "MPI_Barrier") }
+        defer {
+            let waiting = name == "MPI_Barrier"
+            clock.record(since: start, waiting: waiting)
+            Tracer.shared.record(TraceEvent(kind: .communication, name: name, start: start, duration: ProcessInfoLite.monotonicNanos() &- start,
+                                            bytes: Int(bytes), detail: waiting ? "wait" : ""))
+        }
         try calls.withLock { _ in
             watchdog?.enter(name)
             defer { watchdog?.leave() }

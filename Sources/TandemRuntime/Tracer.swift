@@ -27,6 +27,9 @@ public struct TraceEvent: Sendable {
         /// One kernel's placement: `device` chosen, `predicted` time, measured `duration`, and in
         /// `detail` every option's prediction (or that it was forced).
         case placement
+        /// One MPI call of a distributed run, from before its lock to its result: `name` is the
+        /// call (`MPI_Allreduce`), `bytes` what this rank sent, `detail` "wait" for a barrier.
+        case communication
     }
 
     public var kind: Kind
@@ -41,9 +44,11 @@ public struct TraceEvent: Sendable {
     public var detail: String
     /// The cost model's prediction for kernels, in seconds, when there is one.
     public var predicted: Double?
+    /// The MPI rank that recorded it, in the trace of a distributed run (nil in a plain run).
+    public var rank: Int? = nil
 
     public init(kind: Kind, name: String, start: UInt64, duration: UInt64 = 0, track: Int = -1, bytes: Int = 0,
-                points: Int = 0, device: String = "", detail: String = "", predicted: Double? = nil) {
+                points: Int = 0, device: String = "", detail: String = "", predicted: Double? = nil, rank: Int? = nil) {
         self.kind = kind
         self.name = name
         self.start = start
@@ -54,6 +59,7 @@ public struct TraceEvent: Sendable {
         self.device = device
         self.detail = detail
         self.predicted = predicted
+        self.rank = rank
     }
 }
 
@@ -143,24 +149,37 @@ public struct Trace: Sendable {
     /// The Trace Event Format (`{"traceEvents": [...]}`) that Perfetto's UI and chrome://tracing
     /// load: process 1 is the host (syncs, planning, compiles on the calling thread), process 2 the
     /// CPU with one thread per worker, process 3 the host–device copies, process 4 the placement
-    /// decisions (predicted time in the arguments), process 5 the GPU's compute stream; kernels
-    /// are complete events named by their fused ops.
+    /// decisions (predicted time in the arguments), process 5 the GPU's compute stream, process 6
+    /// the MPI calls of a distributed run; kernels are complete events named by their fused ops.
+    /// Events of MPI ranks (`TraceEvent.rank`: one rank's trace, or the ranks `merged`) go to
+    /// processes of their own, `10 * rank` above those, named "rank 1: CPU" and so on, so a
+    /// merged trace shows every rank's timeline one under another.
     public func chromeJSON() -> String {
         var out: [String] = []
         func meta(_ pid: Int, _ tid: Int?, _ what: String, _ name: String) {
             let t = tid.map { ", \"tid\": \($0)" } ?? ""
             out.append("{\"ph\": \"M\", \"pid\": \(pid)\(t), \"name\": \"\(what)\", \"args\": {\"name\": \(Trace.quote(name))}}")
         }
-        meta(1, nil, "process_name", "host")
-        meta(1, 0, "thread_name", "calling thread")
-        meta(2, nil, "process_name", "CPU")
-        let workers = Set(events.filter { $0.kind == .kernel && !TraceEvent.isAccelerator($0.device) }.map(\.track)).sorted()
-        for w in workers { meta(2, w, "thread_name", w < 0 ? "calling thread (kernels run inline)" : "worker \(w)") }
-        if events.contains(where: { $0.kind == .copy }) { meta(3, nil, "process_name", "copies") }
-        if events.contains(where: { $0.kind == .placement }) { meta(4, nil, "process_name", "placement (predicted vs measured)") }
-        if let gpu = events.first(where: { $0.kind == .kernel && TraceEvent.isAccelerator($0.device) }) {
-            meta(5, nil, "process_name", gpu.device == "cuda" ? "GPU" : "OpenCL device")
-            meta(5, 0, "thread_name", gpu.device == "cuda" ? "compute stream" : "command queue")
+        let ranks = Set(events.map(\.rank)).sorted { ($0 ?? -1) < ($1 ?? -1) }
+        for rank in ranks {
+            let base = 10 * (rank ?? 0)
+            let label = rank.map { "rank \($0): " } ?? ""
+            let mine = events.filter { $0.rank == rank }
+            meta(base + 1, nil, "process_name", label + "host")
+            meta(base + 1, 0, "thread_name", "calling thread")
+            meta(base + 2, nil, "process_name", label + "CPU")
+            let workers = Set(mine.filter { $0.kind == .kernel && !TraceEvent.isAccelerator($0.device) }.map(\.track)).sorted()
+            for w in workers { meta(base + 2, w, "thread_name", w < 0 ? "calling thread (kernels run inline)" : "worker \(w)") }
+            if mine.contains(where: { $0.kind == .copy }) { meta(base + 3, nil, "process_name", label + "copies") }
+            if mine.contains(where: { $0.kind == .placement }) { meta(base + 4, nil, "process_name", label + "placement (predicted vs measured)") }
+            if let gpu = mine.first(where: { $0.kind == .kernel && TraceEvent.isAccelerator($0.device) }) {
+                meta(base + 5, nil, "process_name", label + (gpu.device == "cuda" ? "GPU" : "OpenCL device"))
+                meta(base + 5, 0, "thread_name", gpu.device == "cuda" ? "compute stream" : "command queue")
+            }
+            if mine.contains(where: { $0.kind == .communication }) {
+                meta(base + 6, nil, "process_name", label + "MPI")
+                meta(base + 6, 0, "thread_name", "calls (barriers: waiting)")
+            }
         }
         for e in events {
             let ts = Double(e.start &- min(origin, e.start)) / 1000
@@ -172,15 +191,17 @@ public struct Trace: Sendable {
             if !e.detail.isEmpty { args.append("\"detail\": \(Trace.quote(e.detail))") }
             // JSON has no infinity: a placement the model could not price has no prediction.
             if let p = e.predicted, p.isFinite { args.append("\"predicted_us\": \(p * 1e6)") }
+            if let r = e.rank { args.append("\"rank\": \(r)") }
             let (pid, tid) = switch e.kind {
             case .kernel where TraceEvent.isAccelerator(e.device): (5, 0)
             case .kernel: (2, e.track)
             case .copy: (3, 0)
             case .placement: (4, 0)
+            case .communication: (6, 0)
             default: (1, 0)
             }
             let phase = e.duration > 0 || e.kind == .kernel ? "\"ph\": \"X\", \"dur\": \(dur)" : "\"ph\": \"i\", \"s\": \"t\""
-            out.append("{\"name\": \(Trace.quote(e.name)), \"cat\": \"\(e.kind.rawValue)\", \(phase), \"ts\": \(ts), \"pid\": \(pid), \"tid\": \(tid), \"args\": {\(args.joined(separator: ", "))}}")
+            out.append("{\"name\": \(Trace.quote(e.name)), \"cat\": \"\(e.kind.rawValue)\", \(phase), \"ts\": \(ts), \"pid\": \(pid + 10 * (e.rank ?? 0)), \"tid\": \(tid), \"args\": {\(args.joined(separator: ", "))}}")
         }
         return "{\"displayTimeUnit\": \"ns\", \"traceEvents\": [\n" + out.joined(separator: ",\n") + "\n]}\n"
     }

@@ -44,6 +44,40 @@ struct DistributedLocalTests {
         #expect(ompi.evidence == "OMPI_COMM_WORLD_SIZE=3")
         let pmix = MPILaunch { $0 == "PMIX_RANK" ? "0" : nil }
         #expect(pmix.isLaunched && pmix.rank == 0 && pmix.size == nil)
+        // Each rank's own trace file; a plain run's is the one asked for.
+        #expect(ompi.fileForRank("run.json") == "run.rank2.json")
+        #expect(ompi.fileForRank("/tmp/a.b/run") == "/tmp/a.b/run.rank2")
+        #expect(ompi.fileForRank("/tmp/a.b/.trace") == "/tmp/a.b/.trace.rank2")
+        #expect(plain.fileForRank("run.json") == "run.json")
+    }
+
+    @Test("ranks' traces merged: clocks aligned on the first collective call's end, each rank's tracks apart in the Chrome JSON")
+    func mergedTraces() {
+        func call(_ name: String, _ start: UInt64, _ duration: UInt64) -> TraceEvent {
+            TraceEvent(kind: .communication, name: name, start: start, duration: duration, bytes: 8, detail: name == "MPI_Barrier" ? "wait" : "")
+        }
+        let kernel = TraceEvent(kind: .kernel, name: "add", start: 1_000, duration: 500, track: 0)
+        // Rank 0's clock: its barrier ends at 2_000; rank 1's (another clock) at 9_500.
+        let r0 = Trace(events: [kernel, call("MPI_Sendrecv", 1_200, 100), call("MPI_Barrier", 1_500, 500)], origin: 0).forRank(0)
+        let r1 = Trace(events: [call("MPI_Barrier", 9_000, 500), TraceEvent(kind: .kernel, name: "mul", start: 9_600, duration: 50, track: 0)],
+                       origin: 8_000).forRank(1)
+        let (merged, aligned) = Trace.merged([r0, r1])
+        #expect(aligned == 2 && merged.events.count == 5)
+        let mul = merged.events.first { $0.name == "mul" }!
+        #expect(mul.rank == 1 && mul.start == 2_100)                    // 9_600 shifted by 2_000 - 9_500
+        let barriers = merged.events.filter { $0.name == "MPI_Barrier" }.map { $0.start + $0.duration }
+        #expect(barriers == [2_000, 2_000])
+        // Shifted below zero (files read back start near zero): everything is lifted alike.
+        let early = Trace(events: [call("MPI_Allgather", 100, 100)], origin: 0).forRank(1)
+        let lifted = Trace.merged([r0, early]).trace
+        let ends = lifted.events.filter { $0.kind == .communication && $0.name != "MPI_Sendrecv" }.map { $0.start + $0.duration }
+        #expect(ends == [lifted.events.first { $0.name == "MPI_Barrier" }!.start + 500, ends[0]] && lifted.events.allSatisfy { $0.start < 1 << 40 })
+        let json = merged.chromeJSON()
+        #expect(json.contains("\"rank 1: CPU\"") && json.contains("\"rank 0: MPI\"") && json.contains("\"pid\": 12"))
+        #expect(json.contains("\"cat\": \"communication\"") && json.contains("\"rank\": 1"))
+        // A plain run's trace keeps its processes and names.
+        let plain = Trace(events: [kernel], origin: 0).chromeJSON()
+        #expect(plain.contains("\"name\": \"CPU\"") && !plain.contains("rank"))
     }
 
     @Test("the world of a plain process: one rank, no MPI, collectives the identity")

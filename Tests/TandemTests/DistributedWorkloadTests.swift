@@ -6,6 +6,8 @@ import Testing
 import Tandem
 import TandemDistributed
 import TandemMPI
+import TandemRuntime
+import _TandemTestSupport
 import TandemWorkloads
 
 /// Issue 22, the workloads: what needs no MPI job (a plain test process is a world of one rank).
@@ -156,6 +158,29 @@ extension DistributedMPITests {
                     #expect(t.calls == row.ranks[0].calls && t.calls > 0, "\(label)")
                 }
             }
+        }
+
+        @Test("TANDEM_TRACE under mpirun: one trace per rank with its MPI calls; tandem report merges them into one timeline")
+        func tracePerRank() throws {
+            let dir = TestScratch.path("rank-traces-\(UInt32.random(in: 0...UInt32.max))")
+            mkdir(dir, 0o700)
+            defer { for f in ["run.rank0.json", "run.rank1.json", "run.json", "all.html", "all.json"] { unlink(dir + "/" + f) }; rmdir(dir) }
+            let r = try MPIJob.run(ranks: 2, ["run", "shallow_water", "n=20", "steps=4", "--distributed"], environment: ["TANDEM_TRACE=\(dir)/run.json"])
+            #expect(r.status == 0, "\(r.output)")
+            #expect(ProcessInfoLite.contents(of: dir + "/run.json") == nil, "the ranks wrote over one file")
+            for rank in 0..<2 {
+                let text = String(decoding: try #require(ProcessInfoLite.contents(of: dir + "/run.rank\(rank).json")), as: UTF8.self)
+                #expect(text.contains("\"rank \(rank): MPI\"") && text.contains("\"name\": \"MPI_Sendrecv\"") && text.contains("\"rank\": \(rank)"), "rank \(rank)")
+            }
+            let bin = try #require(CLITests.binary)
+            let report = try Subprocess.run([bin, "report", "--trace", dir + "/run.rank0.json", "--trace", dir + "/run.rank1.json",
+                                             "--output", dir + "/all.html", "--trace-output", dir + "/all.json"]).get()
+            #expect(report.status == 0, "\(report.output)")
+            let html = String(decoding: try #require(ProcessInfoLite.contents(of: dir + "/all.html")), as: UTF8.self)
+            #expect(html.contains("2 traces merged; aligned on the end of each one's first collective MPI call"))
+            #expect(html.contains(">rank 0 MPI<") && html.contains(">rank 1 MPI<") && html.contains(">rank 1 CPU worker 0<") && html.contains("MPI calls"))
+            let merged = String(decoding: try #require(ProcessInfoLite.contents(of: dir + "/all.json")), as: UTF8.self)
+            #expect(merged.contains("\"rank 0: host\"") && merged.contains("\"rank 1: host\""))
         }
 
         @Test("tandem bench --distributed prints rank 0's table of every rank; a workload that does not run distributed is a usage error")

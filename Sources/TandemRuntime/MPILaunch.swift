@@ -1,5 +1,3 @@
-import TandemRuntime
-
 /// How this process was started: as a rank of a job an MPI launcher started, or plainly.
 ///
 /// The decision is made from the environment the launcher sets, before anything is loaded:
@@ -49,4 +47,17 @@ public struct MPILaunch: Sendable, Equatable {
     /// machine's cores shared among its ranks, at least one. Each rank's runtime would otherwise
     /// start a worker per core, and two ranks on two cores would run four busy threads.
     public var threadsPerRank: Int { max(1, ProcessInfoLite.cores / localSize) }
+
+    /// The file a rank writes where a plain run writes `path` (a trace, `TANDEM_TRACE`): the
+    /// rank inserted before the extension, `run.json` -> `run.rank1.json`, so that the ranks of a
+    /// job do not write over each other; `path` itself for a plain run.
+    ///
+    ///     MPILaunch.current.fileForRank("run.json")    // "run.rank0.json" under mpirun
+    public func fileForRank(_ path: String) -> String {
+        guard isLaunched else { return path }
+        let tag = "rank\(rank.map(String.init) ?? "unknown")"
+        let slash = path.lastIndex(of: "/").map { path.index(after: $0) } ?? path.startIndex
+        guard let dot = path[slash...].lastIndex(of: "."), dot > slash else { return path + "." + tag }
+        return String(path[..<dot]) + "." + tag + String(path[dot...])
+    }
 }
