@@ -30,6 +30,7 @@ public struct DistributedWorkload: Sendable {
 public enum DistributedWorkloads {
     /// The workloads that run distributed, in the reference's order.
     public static let all: [DistributedWorkload] = [
+        DistributedWorkload(workload: Workloads.named("black_scholes")!, body: DistributedBlackScholes.dispatch),
         DistributedWorkload(workload: Workloads.named("sor")!, body: DistributedSOR.dispatch),
         DistributedWorkload(workload: Workloads.named("red_black_sor")!, body: DistributedRedBlackSOR.dispatch),
         DistributedWorkload(workload: Workloads.named("shallow_water")!, body: DistributedShallowWater.dispatch),
@@ -39,7 +40,7 @@ public enum DistributedWorkloads {
 
     /// The distributed form of the workload `name`, nil when it runs in one process only.
     ///
-    ///     let names = DistributedWorkloads.all.map(\.workload.name)    // sor, red_black_sor, ...
+    ///     let names = DistributedWorkloads.all.map(\.workload.name)    // black_scholes, sor, ...
     ///     let nbody = DistributedWorkloads.named("nbody")
     public static func named(_ name: String) -> DistributedWorkload? { all.first { $0.workload.name == name } }
 }

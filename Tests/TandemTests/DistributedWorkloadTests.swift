@@ -73,13 +73,14 @@ extension DistributedMPITests {
 
         /// expected.json's small cases (their reference values are built in): rows that divide
         /// unevenly over 2 or 3 ranks in each (33 plate rows: 17/16; 22 grid rows: 8/7/7; 100
-        /// bodies: 34/33/33; 1000 points: 334/333/333).
+        /// bodies: 34/33/33; 1000 points or options: 334/333/333).
         static let referenceCases: [Case] = {
             let workloads: [(String, [String])] = [
                 ("red_black_sor", ["n=31", "iterations=10"]),
                 ("shallow_water", ["n=20", "steps=10"]),
                 ("nbody", ["n=100", "steps=3"]),
                 ("gmm_em", ["n=1000", "d=3", "k=4", "iterations=3"]),
+                ("black_scholes", ["n=1000", "iterations=1"]),
             ]
             return workloads.flatMap { w, p in
                 [1, 2, 3].flatMap { r in ["f64", "f32"].map { Case(workload: w, params: p, ranks: r, dtype: $0) } }
@@ -118,6 +119,9 @@ extension DistributedMPITests {
                   Case(workload: "nbody", params: ["n=7", "steps=3"], ranks: 3, dtype: "f32"),
                   Case(workload: "gmm_em", params: ["n=2", "d=2", "k=3", "iterations=3"], ranks: 3, dtype: "f32"),
                   Case(workload: "gmm_em", params: ["n=101", "d=3", "k=4", "iterations=3"], ranks: 3, dtype: "f64"),
+                  // 2 options over 3 ranks; 1001 over 2, four rates.
+                  Case(workload: "black_scholes", params: ["n=2", "iterations=2"], ranks: 3, dtype: "f64"),
+                  Case(workload: "black_scholes", params: ["n=1001", "iterations=4"], ranks: 2, dtype: "f32"),
               ])
         func edges(_ c: Case) throws {
             let output = try checkedRun(c)
@@ -183,7 +187,7 @@ extension DistributedMPITests {
             #expect(merged.contains("\"rank 0: host\"") && merged.contains("\"rank 1: host\""))
         }
 
-        @Test("tandem bench --distributed prints rank 0's table of every rank; a workload that does not run distributed is a usage error")
+        @Test("tandem bench --distributed prints rank 0's table of every rank; a name that is no distributed workload is a usage error")
         func benchTable() throws {
             let r = try MPIJob.run(ranks: 2, ["bench", "--distributed", "--size", "small", "--workloads", "nbody", "--dtype", "f32", "--repeats", "1"])
             #expect(r.status == 0, "\(r.output)")
@@ -191,9 +195,9 @@ extension DistributedMPITests {
             #expect(r.output.contains("communication s") && r.output.contains("wait s") && r.output.contains("compute s"), "\(r.output)")
             let rows = r.output.split(separator: "\n").filter { $0.hasPrefix("nbody ") }
             #expect(rows.count == 2 && rows[0].contains(" 0/2 ") && rows[1].contains(" 1/2 ") && rows[0].contains(" pass"), "\(r.output)")
-            let bad = try MPIJob.run(ranks: 2, ["bench", "--distributed", "--workloads", "black_scholes"])
+            let bad = try MPIJob.run(ranks: 2, ["bench", "--distributed", "--workloads", "black_scholes,nope"])
             #expect(bad.status == 2, "\(bad.output)")
-            #expect(bad.output.contains("'black_scholes' does not run distributed"), "\(bad.output)")
+            #expect(bad.output.contains("'nope' does not run distributed"), "\(bad.output)")
         }
     }
 }
