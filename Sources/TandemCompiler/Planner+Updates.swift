@@ -26,6 +26,10 @@ extension Planner {
                 }
             }
             && { if case .update = value.op { return false }; return true }()
+        // A value computed into the base's buffer that others read too gets a buffer of its own
+        // (copied in by the base's update): this update may overwrite the base's buffer, and
+        // the value's other readers are not ordered against it (`placedValueIsShared`).
+        if placedValueIsShared(b), let placed = placedValue(of: b) { placement[placed] = nil }
         // The base's buffer can be taken over when nobody else will read the old version.
         let canTakeBase = materialized[b] && base.holders.load(ordering: .relaxed) == 0
             && !inPlaceBases.contains(b)
@@ -67,6 +71,28 @@ extension Planner {
         } else {
             plan.copiedUpdates += base.storage == nil && !materialized[b] ? 0 : 1
         }
+    }
+
+    /// The value computed straight into update `b`'s buffer (`placement`), when there is one.
+    func placedValue(of b: Int) -> Int? {
+        guard case .update(_, _, let value) = nodes[b].op, let v = position(value), placement[v] == b else { return nil }
+        return v
+    }
+
+    /// Whether update `b`'s placed value (`placedValue(of:)`) is read by more than `b`: by
+    /// another node of the plan, a pending node outside it or a tensor. It lives in `b`'s
+    /// buffer, and a later update that overwrites that buffer (in place, or as a ping-pong
+    /// version) is not ordered against those readers: npbench's durbin wrote `y[k] = alpha`
+    /// and read `alpha` in the next step, after `y[..<k + 1] += alpha * y[..<k + 1]` had
+    /// rewritten `y[k]` in place (wrong from the 42nd step, once `alpha`'s chain was deep enough
+    /// to be stored). Such a value gets its own buffer when an update takes the base on
+    /// (`decideUpdate`); a ping-pong version does not take that buffer. SOR's sweep, whose
+    /// delta reads its value in the same kernel, keeps writing into the fresh version: nothing
+    /// overwrites that version in its plan.
+    func placedValueIsShared(_ b: Int) -> Bool {
+        guard let v = placedValue(of: b) else { return false }
+        return consumersInPlan[v] != [b] || nodes[v].holders.load(ordering: .relaxed) > 0
+            || nodes[v].consumers.load(ordering: .relaxed) != uses[v]
     }
 
     /// Whether `target` is among the nodes `start` is computed from (itself included).
@@ -223,7 +249,7 @@ extension Planner {
                   fresh[bi], !deadBorder.contains(bi), case .update(let bb, let bmap, _) = b.op, bmap == umap,
                   let bbi = position(bb), !taken.contains(bbi), !inPlaceBases.contains(bi), !inPlaceBases.contains(bbi),
                   bb.dtype == nodes[u].dtype, bb.shape == nodes[u].shape, !roots.contains(bbi),
-                  bb.holders.load(ordering: .relaxed) == 0 else { continue }
+                  bb.holders.load(ordering: .relaxed) == 0, !placedValueIsShared(bbi) else { continue }
             if let storage = bb.storage {
                 guard storage.aliases.load(ordering: .relaxed) == 1, storage.count == nodes[u].count,
                       storage.dtype == nodes[u].dtype else { continue }

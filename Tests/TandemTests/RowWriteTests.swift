@@ -59,3 +59,63 @@ struct RowWriteTests {
         for (g, e) in zip(got, eager) { #expect(Swift.abs(g - e) <= 1e-12 * Swift.max(1, Swift.abs(e))) }
     }
 }
+
+/// npbench's durbin, reduced: a prefix of `y` updated in place from itself, then one element
+/// written, with a 0-d scalar chain carried across the loop. No reduction: every placement must
+/// give exactly the loop on Swift Doubles.
+@Suite("In-place prefix updates with a carried scalar chain")
+struct DurbinTests {
+    static func reference(_ n: Int) -> [Double] {
+        let rs = (0..<n).map { Double(n) + 1 - Double($0) }
+        var y = [Double](repeating: 0, count: n), a = -rs[0], b = 1.0
+        y[0] = -rs[0]
+        for k in 1..<n {
+            b *= 1.0 - a * a
+            a = -(rs[k] + 0.5) / b / Double(n * n)
+            for i in 0..<k { y[i] += a * y[i] }
+            y[k] = a
+        }
+        return y
+    }
+
+    @Test("durbin's recurrence: the bits of the plain loop", arguments: [20, 45, 60, 200])
+    func durbin(_ n: Int) throws {
+        let r = Double(n) + 1 - Tensor<Double>.arange(Double(n))
+        try Tandem.wait(r)
+        var y = Tensor<Double>.zeros([n]), alpha = -r[0], beta = Tensor(1.0)
+        y[0] = -r[0]
+        for k in 1..<n {
+            beta *= 1.0 - alpha * alpha
+            alpha = -(r[k] + 0.5) / beta / Double(n * n)
+            y[..<k] += alpha * y[..<k]
+            y[k] = alpha
+        }
+        let got = try y.scalars, want = Self.reference(n)
+        let bad = (0..<n).filter { got[$0] != want[$0] }
+        let worst = (0..<n).map { Swift.abs(got[$0] - want[$0]) }.max() ?? 0
+        #expect(bad.isEmpty, "n=\(n): \(bad.count) elements differ (worst by \(worst), max |y| \(want.map(Swift.abs).max()!)), first at \(bad.first ?? -1): \(bad.first.map { got[$0] } ?? 0) vs \(bad.first.map { want[$0] } ?? 0)")
+    }
+
+    @Test("a value written into an array and still read afterwards keeps its value when the array is then updated in place")
+    func writtenValueStillRead() throws {
+        let x = Tensor<Double>.uniform([64, 8], seed: 71, in: -1...1)
+        try Tandem.wait(x)
+        let rowSums = try x.sum(axis: 1).scalars          // on its own (the same bits on every placement)
+        // Held by a tensor: `a` is read after `y[0, .all]` has been updated in place.
+        var y = Tensor<Double>.zeros([4, 64])
+        let a = x.sum(axis: 1)
+        y[0, .all] = a
+        y[0, .all] += 1
+        y[1, .all] = a * 2
+        #expect(try a.scalars == rowSums)
+        #expect(try y[0].scalars == rowSums.map { $0 + 1 } && y[1].scalars == rowSums.map { $0 * 2 })
+        // Read by a later kernel of the same plan, after the in-place update.
+        var z = Tensor<Double>.zeros([3, 64])
+        let b = x.sum(axis: 1) * 3
+        z[0, .all] = b
+        z[0, .all] *= 0.5
+        z[2, .all] = b + 1
+        let want = rowSums.map { $0 * 3 }
+        #expect(try z[0].scalars == want.map { $0 * 0.5 } && z[2].scalars == want.map { $0 + 1 })
+    }
+}
