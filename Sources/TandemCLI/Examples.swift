@@ -91,7 +91,8 @@ struct ExampleCommand: ParsableCommand {
 /// Parses `k=v` parameters against an example's parameter list (the rules of `tandem run`).
 func parseExampleParameters(_ items: [String], for example: Example) throws -> [String: Double] {
     try parseParameters(items, program: example.name, names: example.parameters.map(\.name),
-                        integers: example.integerParameters, maxWhole: 1e9)
+                        integers: example.integerParameters,
+                        zeroAllowed: Set(example.parameters.filter { $0.defaultValue == 0 }.map(\.name)), maxWhole: 1e9)
 }
 
 /// NumPy's outputs for the examples at their small sizes (bench/examples/expected.json, float64).

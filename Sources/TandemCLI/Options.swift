@@ -40,9 +40,10 @@ struct UsageError: Error, CustomStringConvertible {
 }
 
 /// Parses `k=v` parameters against a program's parameter names: one clear error per malformed,
-/// unknown or non-numeric item, and whole numbers from 1 to `maxWhole` for `integers`.
+/// unknown or non-numeric item, and whole numbers from 1 to `maxWhole` for `integers` (from 0
+/// for those in `zeroAllowed`: a whole-number parameter whose default is 0, a flag or an offset).
 func parseParameters(_ items: [String], program: String, names: [String], integers: Set<String>,
-                     maxWhole: Double) throws -> [String: Double] {
+                     zeroAllowed: Set<String> = [], maxWhole: Double) throws -> [String: Double] {
     var out: [String: Double] = [:]
     for item in items {
         let parts = item.split(separator: "=", maxSplits: 1).map(String.init)
@@ -57,8 +58,9 @@ func parseParameters(_ items: [String], program: String, names: [String], intege
             throw UsageError(description: "parameter \(name)=\(text) is not a number")
         }
         if integers.contains(name) {
-            guard value == value.rounded(), value >= 1, value <= maxWhole else {
-                throw UsageError(description: "parameter \(name)=\(text) must be a positive whole number")
+            let least = zeroAllowed.contains(name) ? 0.0 : 1.0
+            guard value == value.rounded(), value >= least, value <= maxWhole else {
+                throw UsageError(description: "parameter \(name)=\(text) must be a " + (least == 0 ? "whole number from 0" : "positive whole number"))
             }
         }
         guard out[name] == nil else {
@@ -72,7 +74,8 @@ func parseParameters(_ items: [String], program: String, names: [String], intege
 /// Parses `k=v` parameters against a workload's parameter list.
 func parseParameters(_ items: [String], for workload: Workload) throws -> [String: Double] {
     let out = try parseParameters(items, program: workload.name, names: workload.parameters.map(\.name),
-                                  integers: workload.integerParameters, maxWhole: 1e12)
+                                  integers: workload.integerParameters,
+                                  zeroAllowed: Set(workload.parameters.filter { $0.defaultValue == 0 }.map(\.name)), maxWhole: 1e12)
     try checkFeasible(workload, out)
     return out
 }
