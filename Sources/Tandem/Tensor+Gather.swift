@@ -19,8 +19,8 @@ extension Tensor {
     ///     let centroids = Tensor<Double>([0, 0, 10, 10], shape: [2, 2])
     ///     let labels = Tensor<Int64>([1, 0, 1])
     ///     let assigned = centroids.take(labels, axis: 0)     // shape (3, 2), also centroids[labels]
-    public func take<I: IndexTensorScalar>(_ indices: Tensor<I>, axis: Int? = nil) -> Tensor {
-        take(indices.node, axis: axis)
+    public func take<I: IntegerTensorScalar>(_ indices: Tensor<I>, axis: Int? = nil) -> Tensor {
+        take(indices.indexNode, axis: axis)
     }
 
     func take(_ index: Node, axis: Int?) -> Tensor {
@@ -232,8 +232,8 @@ extension Tensor where Scalar: NumericTensorScalar {
     ///
     ///     var counts = Tensor<Int64>.zeros([3])
     ///     try counts.add(at: Tensor<Int64>([0, 2, 0]), Tensor<Int64>(1))   // 2, 0, 1
-    public mutating func add<I: IndexTensorScalar>(at indices: Tensor<I>, _ values: Tensor) throws {
-        let items: [TensorIndex] = [._tensor(indices.node)]
+    public mutating func add<I: IntegerTensorScalar>(at indices: Tensor<I>, _ values: Tensor) throws {
+        let items: [TensorIndex] = [._tensor(indices.indexNode)]
         self = try scattered(items, values, accumulate: true)
     }
 

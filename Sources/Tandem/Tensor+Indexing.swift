@@ -133,7 +133,8 @@ public protocol IntegerTensorScalar: NumericTensorScalar, BinaryInteger {}
 ///     let h = Tensor<UInt64>([UInt64.max, 1]) >> 1        // 9223372036854775807, 0
 extension UInt64: IntegerTensorScalar {}
 
-/// Integer element types that can index (`Int32`, `Int64`).
+/// Integer element types of NumPy's default index width (`Int32`, `Int64`); any integer tensor
+/// indexes in a subscript or `take` (`IntegerTensorScalar`).
 public protocol IndexTensorScalar: IntegerTensorScalar {}
 extension Int32: IndexTensorScalar {}
 extension Int64: IndexTensorScalar {}
@@ -173,9 +174,30 @@ extension Tensor where Scalar: SmallIntegerTensorScalar {
 }
 
 /// An integer tensor in a subscript gathers: `centroids[labels]` is `centroids.take(labels, axis: 0)`.
-extension Tensor: TensorIndexExpression where Scalar: IndexTensorScalar {
+/// Any integer type indexes, as in NumPy (`Int32` and `Int64` as they are; the others widened to
+/// `Int64` inside the gather's kernel, so a CSR matrix's `uint32` column indices index directly).
+///
+///     let cols = Tensor<UInt32>([2, 0])
+///     let picked = Tensor<Double>([10, 20, 30])[cols]      // 30, 10
+extension Tensor: TensorIndexExpression where Scalar: IntegerTensorScalar {
     /// What this value selects in a subscript.
-    public var tensorIndex: TensorIndex { ._tensor(node) }
+    public var tensorIndex: TensorIndex { ._tensor(indexNode) }
+
+    /// The node a gather or scatter reads these indices from: `Int32` and `Int64` as they are,
+    /// other integers as `Int64`. Stored indices are converted at once, so they stay computed
+    /// and are bounds-checked as stored `Int64` ones are (a pending index is clamped into the
+    /// axis); pending ones lazily, in the gather's kernel. `UInt64` values past `Int64.max`
+    /// become `Int64.max`, out of every axis, never a negative position counted from the end.
+    var indexNode: Node {
+        if Scalar.self == Int64.self || Scalar.self == Int32.self { return node }
+        if Tandem.runtime.isStored(node), let values = try? scalars {
+            return Tensor<Int64>(values.map { Int64(clamping: $0) }, shape: shape).node
+        }
+        if Scalar.self == UInt64.self {
+            return `where`(self .> Scalar(exactly: Int64.max)!, Tensor<Int64>(Int64.max), cast(to: Int64.self)).node
+        }
+        return cast(to: Int64.self).node
+    }
 }
 
 /// Things usable in a tensor subscript: `Int`, ranges and partial ranges, `stride(from:to:by:)`,

@@ -381,4 +381,22 @@ struct NumPyIndexTests {
         let text = String(decoding: result?.standardErrorContent ?? [], as: UTF8.self)
         #expect(text.contains("quantile: cannot take a quantile of an empty axis"), "\(text)")
     }
+
+    @Test("any integer type indexes, as in NumPy: subscripts, take and add(at:) with uint32, uint8, int16, uint64, stored or pending")
+    func anyIntegerIndexes() throws {
+        let x = Tensor<Double>([10, 20, 30, 40], shape: [4])
+        let m = Tensor<Double>((0..<12).map(Double.init), shape: [4, 3])
+        #expect(try x[Tensor<UInt32>([3, 0, 0])].scalars == [40, 10, 10])
+        #expect(try x[Tensor<UInt8>([1, 2])].scalars == [20, 30])
+        #expect(try x[Tensor<Int16>([-1, 0])].scalars == [40, 10])          // negative: from the end
+        #expect(try x[Tensor<UInt64>([2])].scalars == [30])
+        #expect(try m[Tensor<UInt32>([2, 0]), .all].scalars == [6, 7, 8, 0, 1, 2])
+        #expect(try m.take(Tensor<UInt16>([1, 2]), axis: 1).scalars == [1, 2, 4, 5, 7, 8, 10, 11])
+        // Pending indices (computed in the gather's kernel).
+        let pending = Tensor<UInt32>([1, 3]) + Tensor<UInt32>(1) - Tensor<UInt32>(1)
+        #expect(try x[pending].scalars == [20, 40])
+        var counts = Tensor<Int64>.zeros([3])
+        try counts.add(at: Tensor<UInt32>([0, 2, 0]), Tensor<Int64>(1))
+        #expect(try counts.scalars == [2, 0, 1])
+    }
 }
