@@ -112,6 +112,11 @@ struct NumPyIndexTests {
         let (c5, e5) = try x.histogram(bins: 5, range: -1.3...6.1)
         #expect(try c5.scalars == [1, 1, 2, 1, 1])
         #expect(try e5.scalars == [-1.3, 0.17999999999999994, 1.66, 3.1399999999999997, 4.62, 6.1])
+        // Weighted (numpy.histogram(..., weights=w)): the same bins, weights summed; NaN left out.
+        let (wsum, wedges) = try Tensor<Double>([0, 0.1, 0.25, 0.5, 0.99, 1.0, 1.5, -1]).histogram(bins: 4, range: 0...1, weights: Tensor<Double>.arange(1, 9))
+        #expect(try wsum.scalars == [3, 3, 4, 11] && wedges.scalars == [0, 0.25, 0.5, 0.75, 1])
+        let y = Tensor<Double>([0.3, -1.2, 5.5, 2.2, 2.2, 0.0, 3.3, .nan])
+        #expect(try y.histogram(bins: 3, weights: Tensor<Double>([0.5, 1.5, 2.5, -1, 2, 3, 4, 100])).counts.scalars == [5, 1, 6.5])
         // numpy.histogram(np.arange(10.0), bins=3): counts 3, 3, 4
         #expect(try Tensor<Double>.arange(0, 10).histogram(bins: 3).counts.scalars == [3, 3, 4])
         // The range found past NaNs (numpy.histogram raises on NaN in an autodetected range; NaN
