@@ -96,6 +96,32 @@ struct DurbinTests {
         #expect(bad.isEmpty, "n=\(n): \(bad.count) elements differ (worst by \(worst), max |y| \(want.map(Swift.abs).max()!)), first at \(bad.first ?? -1): \(bad.first.map { got[$0] } ?? 0) vs \(bad.first.map { want[$0] } ?? 0)")
     }
 
+    @Test("npbench's durbin itself (flipped reads, dot products): NumPy's values", arguments: [48, 60, 120])
+    func npbenchDurbin(_ n: Int) throws {
+        let rs = (0..<n).map { Double(n) + 1 - Double($0) }
+        var ys = [Double](repeating: 0, count: n), a = -rs[0], b = 1.0
+        ys[0] = -rs[0]
+        for k in 1..<n {
+            b *= 1.0 - a * a
+            a = -(rs[k] + (0..<k).reduce(0.0) { $0 + rs[k - 1 - $1] * ys[$1] }) / b
+            let flipped = Array(ys[..<k].reversed())
+            for i in 0..<k { ys[i] += a * flipped[i] }
+            ys[k] = a
+        }
+        let r = Tensor(rs, shape: [n])
+        var y = Tensor<Double>.zeros([n]), alpha = -r[0], beta = Tensor(1.0)
+        y[0] = -r[0]
+        for k in 1..<n {
+            beta *= 1.0 - alpha * alpha
+            alpha = -(r[k] + r[..<k].flipped().dot(y[..<k])) / beta
+            y[..<k] += alpha * y[..<k].flipped()
+            y[k] = alpha
+        }
+        let got = try y.scalars, scale = ys.map(Swift.abs).max()!
+        let worst = (0..<n).map { Swift.abs(got[$0] - ys[$0]) }.max()!
+        #expect(worst <= 1e-9 * scale, "n=\(n): off by \(worst) (max |y| \(scale))")
+    }
+
     @Test("a value written into an array and still read afterwards keeps its value when the array is then updated in place")
     func writtenValueStillRead() throws {
         let x = Tensor<Double>.uniform([64, 8], seed: 71, in: -1...1)
