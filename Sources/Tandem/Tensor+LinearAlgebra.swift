@@ -14,8 +14,6 @@ let tiledProductFailureSaid = Atomic<Bool>(false)
 // - Generated: `(a[..., n, k, newAxis] * b[..., newAxis, k, m]).sum(axis: -2)` (a one-column `b`:
 //   a sum along `a`'s rows), a lazy reduction the planner fuses with its neighbours, on every
 //   device, floats accumulated in Double.
-// - Generated always for a tiny product (at most `tinyProductWork` multiply-adds, 16³): calling
-//   the BLAS would be a sync point for its operands, which costs more than the product.
 // - BLAS, where the placement is `auto` or `cpu` and a CBLAS was found: a floating-point
 //   matrix–matrix product with every side at least 2 (`gemm`; a batched one only when large:
 //   both result sides ≥ 8 and 2^18 multiply-adds), and a matrix–vector product whose matrix is
@@ -75,18 +73,6 @@ extension Tensor where Scalar: NumericTensorScalar {
                 * b2.expandingDims(at: b2.rank - 2).broadcast(to: batch + [n, k, m])).sum(axis: batch.count + 1)
     }
 
-    /// Multiply-adds up to which a product stays generated on every path: a tiny product (the
-    /// 3 x 3 matrices of a physics kernel, an 8-vector's transform) costs the BLAS or the tiled
-    /// kernel less than a microsecond, but calling them is a sync point for its operands, and a
-    /// pending operand then costs a plan and a launch of its own (npbench's
-    /// scattering_self_energies: 3 x 3 complex products in a loop, two syncs each, 12.7x
-    /// NumPy's time), while generated it fuses with its neighbours; 16³ multiply-adds generated
-    /// take a few microseconds.
-    static var tinyProductWork: Int { 4096 }
-
-    /// Whether an `n × k` by `k × m` product is tiny (`tinyProductWork`): generated, lazily.
-    static func isTiny(n: Int, k: Int, m: Int) -> Bool { n * k * m <= tinyProductWork }
-
     /// How a large product runs on the host (see the top of this file).
     private enum HostPath {
         case blas
@@ -99,7 +85,7 @@ extension Tensor where Scalar: NumericTensorScalar {
     /// generated one. A tiled product's code is compiled here at its first use (said once if
     /// that fails; the generated path runs instead).
     private static func hostPath(n: Int, k: Int, m: Int, batched: Bool) -> HostPath? {
-        guard Scalar.dtype.isFloatingPoint, !isTiny(n: n, k: k, m: m) else { return nil }
+        guard Scalar.dtype.isFloatingPoint else { return nil }
         let choice = Tandem.runtime.deviceChoice
         let large = n >= 8 && m >= 8 && n * k * m >= 1 << 18
         let small = !batched && n >= 2 && m >= 2 && k >= 2 && !Tandem.runtime.hasAccelerator
@@ -179,7 +165,7 @@ extension Tensor where Scalar: NumericTensorScalar {
     /// `bench/probes`, `z_thin mode=2`), but it reads a pending matrix (`(x * 2 + 1) @ v`)
     /// once, fused, where the BLAS would first write it out and read it back.
     private static func vectorProduct(_ a: Tensor, _ b: Tensor, n: Int, k: Int, m: Int) -> Tensor? {
-        guard Scalar.dtype.isFloatingPoint, k >= 2, !isTiny(n: n, k: k, m: m), (m == 1) != (n == 1), Swift.max(n, m) >= 2,
+        guard Scalar.dtype.isFloatingPoint, k >= 2, (m == 1) != (n == 1), Swift.max(n, m) >= 2,
               a.rank <= 2, b.rank <= 2, !Tandem.runtime.hasAccelerator else { return nil }
         let choice = Tandem.runtime.deviceChoice
         guard choice == .auto || choice == .cpu else { return nil }
