@@ -172,6 +172,36 @@ public struct ComplexTensor<RealType: ComplexComponent>: Sendable {
         }
     }
 
+    /// NumPy's boolean indexing, as `Tensor`'s: read, `z[mask]` is the elements where `mask`
+    /// is true, in row-major order, as one axis (a sync point for the mask alone: both parts
+    /// are then gathered at its positions, lazily); written, `z[mask] = v` puts one value
+    /// there (a select on both parts, lazy) or one value per true element (on the host).
+    ///
+    ///     var z = ComplexTensor(real: Tensor<Double>([1, -2, 3]), imaginary: Tensor<Double>([0, 1, 0]))
+    ///     let outside = z[z.real .< 0]                             // -2 + 1i
+    ///     z[z.real .< 0] = ComplexTensor(Complex(0.0, 0))
+    public subscript(mask: Tensor<Bool>) -> ComplexTensor {
+        get {
+            precondition(Shape.broadcast(mask.shape, shape) == shape,
+                         "boolean index did not match indexed array: mask shape \(Shape.describe(mask.shape)), array shape \(Shape.describe(shape))")
+            do {
+                let positions = try mask.broadcast(to: shape).flattened().nonzero()[0]
+                return ComplexTensor(real: real.flattened()[positions], imaginary: imaginary.flattened()[positions])
+            } catch {
+                preconditionFailure("z[mask]: computing the mask failed: \(error)")
+            }
+        }
+        set {
+            real[mask] = newValue.real
+            imaginary[mask] = newValue.imaginary
+        }
+    }
+
+    /// Each element repeated `count` times along `axis` (`numpy.repeat`), as `Tensor.repeated`.
+    ///
+    ///     let twice = ComplexTensor(Tensor<Double>([1, 2])).repeated(2)     // 1, 1, 2, 2
+    public func repeated(_ count: Int, axis: Int? = nil) -> ComplexTensor { parts { $0.repeated(count, axis: axis) } }
+
     /// The same elements in a new shape (one extent may be -1), as `Tensor.reshaped`.
     ///
     ///     let square = ComplexTensor<Double>.zeros([16]).reshaped([4, 4])

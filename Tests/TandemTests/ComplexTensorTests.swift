@@ -8,6 +8,24 @@ import _TandemTestSupport
 /// NumPy's loop computes the same expression (division, angle), and across placements.
 @Suite("Complex tensors")
 struct ComplexTensorTests {
+    @Test("boolean masks read and write both parts (one sync for the mask), repeat as numpy.repeat")
+    func masksAndRepeat() throws {
+        var z = ComplexTensor(real: Tensor<Double>([1, -2, 3, -4], shape: [2, 2]), imaginary: Tensor<Double>([0, 1, 0, 5], shape: [2, 2]))
+        let neg = z[z.real .< 0]
+        #expect(neg.shape == [2])
+        #expect(try neg.real.scalars == [-2, -4] && neg.imaginary.scalars == [1, 5])
+        // A mask broadcast over the rows; a single value written (lazy), then one per element.
+        let firstColumn = Tensor<Bool>([true, false], shape: [1, 2])
+        #expect(try z[firstColumn].real.scalars == [1, 3])
+        z[z.real .< 0] = ComplexTensor(Complex(0.0, -1))
+        #expect(try z.real.scalars == [1, 0, 3, 0] && z.imaginary.scalars == [0, -1, 0, -1])
+        z[z.real .> 2] = ComplexTensor([Complex(7.0, 7)])
+        #expect(try z.real.scalars == [1, 0, 7, 0] && z.imaginary.scalars == [0, -1, 7, -1])
+        let r = ComplexTensor([Complex(1.0, 2), Complex(3.0, 4)]).repeated(2)
+        #expect(try r.real.scalars == [1, 1, 3, 3] && r.imaginary.scalars == [2, 2, 4, 4])
+        #expect(try z.repeated(2, axis: 1).real.scalars == [1, 1, 0, 0, 7, 7, 0, 0])
+    }
+
     // NumPy's inputs (Python's `-0.0+0j` is +0: the fifth element is 0 + 0i).
     static let a: [Complex<Double>] = [Complex(1, 2), Complex(-3.5, 0.25), Complex(0, -1), Complex(0.1, 0.2),
                                        Complex(0, 0), Complex(5, -7), Complex(1e-3, -4e2), Complex(2.5, 0)]
