@@ -354,6 +354,17 @@ public func outer<S: NumericTensorScalar>(_ a: Tensor<S>, _ b: Tensor<S>) -> Ten
     a.flattened().reshaped([a.count, 1]) * b.flattened().reshaped([1, b.count])
 }
 
+/// Any elementwise operation over every pair of elements (NumPy's `ufunc.outer`:
+/// `np.add.outer(a, b)` is `outer(a, b, +)`, `np.maximum.outer` is `outer(a, b, Tensor.maximum)`):
+/// shape `a.shape + b.shape`, element `(i..., j...)` is `op(a[i...], b[j...])`. Broadcast views
+/// of the inputs, lazy and fused with what uses them.
+///
+///     let sums = outer(Tensor<Double>([1, 2]), Tensor<Double>([10, 20, 30]), +)   // [[11, 21, 31], [12, 22, 32]]
+///     let below = outer(Tensor<Double>([1, 2]), Tensor<Double>([1.5]), .<)         // [[true], [false]]
+public func outer<S: TensorScalar, R: TensorScalar>(_ a: Tensor<S>, _ b: Tensor<S>, _ op: (Tensor<S>, Tensor<S>) -> Tensor<R>) -> Tensor<R> {
+    op(a.reshaped(a.shape + [Int](repeating: 1, count: b.rank)), b.reshaped([Int](repeating: 1, count: a.rank) + b.shape))
+}
+
 /// Einstein summation over the operands' axes named in `subscripts` (`numpy.einsum`): each
 /// operand's axes get one letter; letters missing from the output (after `->`, or, without it,
 /// the letters that appear once, in alphabetical order) are summed over; a letter repeated

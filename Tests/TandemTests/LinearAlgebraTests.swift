@@ -205,6 +205,13 @@ struct LinearAlgebraTests {
             #expect(dv[((i * 2 + j) * 2 + k) * 2 + mm] == s)
         } } } }
         #expect(try outer(Tensor<Int64>.arange(1, 4), Tensor<Int64>([10, 20])).scalars == [10, 20, 20, 40, 30, 60])
+        // ufunc.outer: np.add.outer, np.maximum.outer, np.less.outer (shapes a.shape + b.shape).
+        let u = Tensor<Double>([1, 2]), v = Tensor<Double>([10, 20, 30, 1.5], shape: [2, 2])
+        let sums = outer(u, v, +)
+        #expect(sums.shape == [2, 2, 2])
+        #expect(try sums.scalars == [11, 21, 31, 2.5, 12, 22, 32, 3.5])
+        #expect(try outer(u, v, Tensor.maximum).scalars == [10, 20, 30, 1.5, 10, 20, 30, 2])
+        #expect(try outer(u, Tensor<Double>([1.5]), .<).scalars == [true, false])
     }
 
     @Test("einsum: products, traces, diagonals, transposes, implicit output, BLAS-sized contractions")
