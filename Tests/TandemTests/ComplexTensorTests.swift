@@ -8,6 +8,27 @@ import _TandemTestSupport
 /// NumPy's loop computes the same expression (division, angle), and across placements.
 @Suite("Complex tensors")
 struct ComplexTensorTests {
+    @Test("solve and inverse of complex matrices: NumPy's values (vector and matrix right-hand sides, a stack); singular is an error")
+    func complexSolve() throws {
+        let a = ComplexTensor([Complex(1.0, 2), Complex(2, -1), Complex(0, 0.5), Complex(3, 0)], shape: [2, 2])
+        func close(_ z: ComplexTensor<Double>, _ want: [Complex<Double>]) throws -> Bool {
+            let got = try z.scalars
+            return got.count == want.count && zip(got, want).allSatisfy { ($0 - $1).length < 1e-12 }
+        }
+        // numpy.linalg.solve(A, b), solve(A, B), inv(A)
+        #expect(try close(a.solve(ComplexTensor([Complex(1.0, 1), Complex(-2, 0.5)])), [Complex(0.52, -1.04), Complex(-0.84, 0.08)]))
+        let B = ComplexTensor([Complex(1.0, 0), Complex(0, 0), Complex(0, 2), Complex(1, 0)], shape: [2, 2])
+        #expect(try close(a.solve(B), [Complex(-0.56, -0.48), Complex(0, 0.4), Complex(-0.08, 0.76), Complex(0.4, 0)]))
+        #expect(try close(a.inverse(), [Complex(0.24, -0.48), Complex(0, 0.4), Complex(-0.08, -0.04), Complex(0.4, 0)]))
+        #expect(try a.solve(B).shape == [2, 2])
+        // A stack of two: the second is 2A, so its solution is half the first's.
+        let stack = ComplexTensor.stack([a, a * Complex(2.0, 0)])
+        let xs = try stack.solve(ComplexTensor.stack([B, B]))
+        #expect(xs.shape == [2, 2, 2])
+        #expect(try close(xs[1], try xs[0].scalars.map { $0 / 2 }))
+        #expect(throws: LinearAlgebraError.self) { try ComplexTensor([Complex(1.0, 1), Complex(2, 2), Complex(1, 1), Complex(2, 2)], shape: [2, 2]).inverse() }
+    }
+
     @Test("boolean masks read and write both parts (one sync for the mask), repeat as numpy.repeat")
     func masksAndRepeat() throws {
         var z = ComplexTensor(real: Tensor<Double>([1, -2, 3, -4], shape: [2, 2]), imaginary: Tensor<Double>([0, 1, 0, 5], shape: [2, 2]))
