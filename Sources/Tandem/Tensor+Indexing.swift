@@ -175,7 +175,7 @@ extension Tensor where Scalar: SmallIntegerTensorScalar {
 
 /// An integer tensor in a subscript gathers: `centroids[labels]` is `centroids.take(labels, axis: 0)`.
 /// Any integer type indexes, as in NumPy (`Int32` and `Int64` as they are; the others widened to
-/// `Int64` inside the gather's kernel, so a CSR matrix's `uint32` column indices index directly).
+/// `Int64`, see `indexNode`), so a CSR matrix's `uint32` column indices index directly.
 ///
 ///     let cols = Tensor<UInt32>([2, 0])
 ///     let picked = Tensor<Double>([10, 20, 30])[cols]      // 30, 10

@@ -329,6 +329,16 @@ extension Tensor where Scalar: Numeric {
     public static func zeros<T: TensorScalar>(like other: Tensor<T>) -> Tensor { zeros(other.shape) }
     /// Ones of `other`'s shape (`numpy.ones_like`).
     public static func ones<T: TensorScalar>(like other: Tensor<T>) -> Tensor { ones(other.shape) }
+
+    /// `numpy.empty`: a tensor of `shape` whose values the program writes before it reads them.
+    /// Tandem's are zeros: a fill costs no memory until materialised, and a write into it is
+    /// fused or done in place, so nothing is saved by leaving it uninitialised, and a value read
+    /// before it is written is 0, never garbage.
+    ///
+    ///     var y = Tensor<Double>.empty([8])          // np.empty(8)
+    public static func empty(_ shape: [Int]) -> Tensor { zeros(shape) }
+    /// `numpy.empty_like`: see `empty(_:)` (zeros of `other`'s shape).
+    public static func empty<T: TensorScalar>(like other: Tensor<T>) -> Tensor { zeros(other.shape) }
 }
 
 extension Tensor where Scalar: FloatingTensorScalar {

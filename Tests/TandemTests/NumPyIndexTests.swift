@@ -404,4 +404,12 @@ struct NumPyIndexTests {
         try counts.add(at: Tensor<UInt32>([0, 2, 0]), Tensor<Int64>(1))
         #expect(try counts.scalars == [2, 0, 1])
     }
+
+    @Test("empty and empty(like:): NumPy's spelling, zeros here")
+    func emptyIsZeros() throws {
+        #expect(try Tensor<Double>.empty([3]).scalars == [0, 0, 0])
+        let e = Tensor<Int64>.empty(like: Tensor<Double>.ones([2, 2]))
+        #expect(e.shape == [2, 2])
+        #expect(try e.scalars == [0, 0, 0, 0])
+    }
 }
