@@ -33,8 +33,8 @@ extension ComplexTensor {
                      "solve: b of shape \(Shape.describe(b.shape)) does not match a of shape \(Shape.describe(shape))")
         let x = try m.solve(Tensor.concatenate([b.real, b.imaginary], axis: stackAxis))
         var top = [TensorIndex](repeating: .all, count: x.rank), bottom = top
-        top[stackAxis] = TensorIndex.items([0..<n])[0]
-        bottom[stackAxis] = TensorIndex.items([n..<(2 * n)])[0]
+        top[stackAxis] = (0..<n).tensorIndex
+        bottom[stackAxis] = (n..<(2 * n)).tensorIndex
         return ComplexTensor(real: x[indices: top], imaginary: x[indices: bottom])
     }
 

@@ -182,10 +182,8 @@ public struct ComplexTensor<RealType: ComplexComponent>: Sendable {
     ///     z[z.real .< 0] = ComplexTensor(Complex(0.0, 0))
     public subscript(mask: Tensor<Bool>) -> ComplexTensor {
         get {
-            precondition(Shape.broadcast(mask.shape, shape) == shape,
-                         "boolean index did not match indexed array: mask shape \(Shape.describe(mask.shape)), array shape \(Shape.describe(shape))")
             do {
-                let positions = try mask.broadcast(to: shape).flattened().nonzero()[0]
+                let positions = try real.maskPositions(mask)
                 return ComplexTensor(real: real.flattened()[positions], imaginary: imaginary.flattened()[positions])
             } catch {
                 preconditionFailure("z[mask]: computing the mask failed: \(error)")

@@ -428,8 +428,7 @@ extension Tensor {
     ///
     ///     let positive = try x.elements(where: x .> 0.0)
     public func elements(where mask: Tensor<Bool>) throws -> Tensor {
-        precondition(Shape.broadcast(mask.shape, shape) == shape,
-                     "boolean index did not match indexed array: mask shape \(Shape.describe(mask.shape)), array shape \(Shape.describe(shape))")
+        checkMask(mask)
         let (maskNode, valuesNode) = (mask.broadcast(to: shape).flattened().node, flattened().node)
         try Tandem.runtime.computeForReading([maskNode, valuesNode])      // one sync for both
         let maskBuffer = try Tandem.runtime.read(maskNode, call: "x[mask]")

@@ -22,15 +22,14 @@ extension Tensor {
             do { return try elements(where: mask) } catch { preconditionFailure("x[mask]: computing the operands failed: \(error)") }
         }
         set {
-            precondition(Shape.broadcast(mask.shape, shape) == shape,
-                         "boolean index did not match indexed array: mask shape \(Shape.describe(mask.shape)), array shape \(Shape.describe(shape))")
+            checkMask(mask)
             if newValue.count == 1 {
                 self = select(mask, newValue.reshaped([]), self)
                 return
             }
             precondition(newValue.rank == 1, "NumPy boolean array indexing assignment requires a 0 or 1-dimensional input, input has \(newValue.rank) dimensions")
             do {
-                let positions = try mask.broadcast(to: shape).flattened().nonzero()[0]
+                let positions = try maskPositions(mask)
                 precondition(positions.count == newValue.count,
                              "NumPy boolean array indexing assignment cannot assign \(newValue.count) input values to the \(positions.count) output values where the mask is true")
                 var flat = flattened()
@@ -41,4 +40,18 @@ extension Tensor {
             }
         }
     }
+
+    /// Stops with NumPy's message unless `mask` has this tensor's shape or broadcasts to it.
+    func checkMask(_ mask: Tensor<Bool>) {
+        precondition(Shape.broadcast(mask.shape, shape) == shape,
+                     "boolean index did not match indexed array: mask shape \(Shape.describe(mask.shape)), array shape \(Shape.describe(shape))")
+    }
+
+    /// The flat positions (row-major) where `mask`, broadcast to this tensor's shape, is true:
+    /// a sync point for the mask.
+    func maskPositions(_ mask: Tensor<Bool>) throws -> Tensor<Int64> {
+        checkMask(mask)
+        return try mask.broadcast(to: shape).flattened().nonzero()[0]
+    }
 }
+

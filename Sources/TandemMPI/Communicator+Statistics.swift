@@ -42,10 +42,13 @@ final class CallClock: Sendable {
     /// Whether every collective first waits for all ranks in a barrier (`separatesWaiting`).
     let separates = Atomic<Bool>(false)
 
-    func record(since start: UInt64, waiting: Bool) {
+    /// Counts one call that began at `start` and returns its duration (for the trace).
+    @discardableResult
+    func record(since start: UInt64, waiting: Bool) -> UInt64 {
         let spent = ProcessInfoLite.monotonicNanos() &- start
         calls.add(1, ordering: .relaxed)
         if waiting { waitNanos.add(spent, ordering: .relaxed) } else { communicationNanos.add(spent, ordering: .relaxed) }
+        return spent
     }
 
     var snapshot: CommunicatorStatistics {

@@ -107,8 +107,8 @@ public final class Communicator: Sendable {
         let start = ProcessInfoLite.monotonicNanos()
         defer {
             let waiting = name == "MPI_Barrier"
-            clock.record(since: start, waiting: waiting)
-            Tracer.shared.record(TraceEvent(kind: .communication, name: name, start: start, duration: ProcessInfoLite.monotonicNanos() &- start,
+            let spent = clock.record(since: start, waiting: waiting)
+            Tracer.shared.record(TraceEvent(kind: .communication, name: name, start: start, duration: spent,
                                             bytes: Int(bytes), detail: waiting ? "wait" : ""))
         }
         try calls.withLock { _ in
