@@ -93,7 +93,7 @@ public enum Tandem {
                      "  plan cache: hits \(s.planCacheHits), misses \(s.planCacheMisses); planning \(microsPerKernel(s)) µs a kernel, \(microsPerReusedKernel(s)) µs a kernel of a reused plan",
                      "  nodes kept for their holders \(s.keptNodes)",
                      "  updates in place \(s.inPlaceUpdates), fresh \(s.freshUpdates), copied \(s.copiedUpdates); fallbacks \(s.fallbacks)",
-                     "  lagged passes \(s.laggedPasses), runs of code specialised to their launch \(s.specializedRuns), runs of tuned variants \(s.variantRuns), kernels run as stages of sequences \(s.sequenceStages)",
+                     "  lagged passes \(s.laggedPasses), runs of code specialised to their launch \(s.specializedRuns), runs of tuned variants \(s.variantRuns), kernels run as stages of sequences \(s.sequenceStages), reductions fused into their consumer's epilogue \(s.fusedEpilogues)",
                      "  kernels by placement: " + s.kernelsByDevice.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
                         + " (\(s.forcedPlacements) forced)",
                      "  cost model: kernel time predicted \(seconds(s.predictedNanos)), measured \(seconds(s.measuredNanos)), mean |error| \((s.meanAbsPredictionError * 1e8).rounded() / 100) µs per kernel",

@@ -7,6 +7,9 @@ final class KernelBuilder {
     struct MemoKey: Hashable {
         let node: ObjectIdentifier
         let map: AffineMap
+        /// Whether the value is computed in the epilogue (a kernel computing reductions in its
+        /// epilogue may meet one node in its body and, at the same index map, in its epilogue).
+        var epilogue = false
     }
 
     let extents: [Int]
@@ -36,11 +39,17 @@ final class KernelBuilder {
     @exclusivity(unchecked) private(set) var members: [UInt64] = []
     private var fusedIDs: Set<ObjectIdentifier> = []
 
-    init(extents: [Int], parallel: Int, planner: Planner, allowInline: Bool = true) {
+    /// Whether what is computed now goes to the epilogue (once a parallel point, after the
+    /// reductions) rather than the body: set for a kernel that computes its node's reductions in
+    /// its epilogue (`Planner.decideEpilogues`), and off while a reduction's source is built.
+    private var inEpilogue: Bool
+
+    init(extents: [Int], parallel: Int, planner: Planner, allowInline: Bool = true, epilogue: Bool = false) {
         self.extents = extents
         self.parallel = parallel
         self.planner = planner
         self.allowInline = allowInline
+        self.inEpilogue = epilogue
     }
 
     var rank: Int { extents.count }
@@ -49,7 +58,7 @@ final class KernelBuilder {
 
     /// The SSA value of `node` at domain index `i`, where the node's own index is `map(i)`.
     func value(of node: Node, map: AffineMap) -> Int {
-        let key = MemoKey(node: ObjectIdentifier(node), map: map)
+        let key = MemoKey(node: ObjectIdentifier(node), map: map, epilogue: inEpilogue)
         if let v = memo[key] { return v }
         let v: Int
         if let stored = storedHere[ObjectIdentifier(node)], stored != map {
@@ -74,8 +83,8 @@ final class KernelBuilder {
     func produce(_ node: Node, map: AffineMap, at location: (Buffer, Overlap.FlatAccess)) -> Int {
         storedHere[ObjectIdentifier(node)] = map
         let v = compute(node, map)
-        store(location.0, location.1, v, epilogue: false)
-        memo[MemoKey(node: ObjectIdentifier(node), map: map)] = v
+        store(location.0, location.1, v, epilogue: inEpilogue)
+        memo[MemoKey(node: ObjectIdentifier(node), map: map, epilogue: inEpilogue)] = v
         return v
     }
 
@@ -145,9 +154,29 @@ final class KernelBuilder {
             let stride = source.shape[(axis + 1)...].reduce(1, *)
             return emit(Instr(.gather(buffer: b, access: accessID(flat(smap.composed(with: map), source.shape)), index: i,
                                       stride: intParam(Int64(stride)), extent: intParam(Int64(source.shape[axis]))), node.dtype))
-        case .reduce, .update:
+        case .reduce(let op, let source, _):
+            // A reduction computed in this kernel's epilogue (`Planner.decideEpilogues`): its
+            // source in the body over the kernel's reduce axes, its value in the epilogue.
+            precondition(inEpilogue && KernelBuilder.isProjection(map, parallel: parallel, rank: rank),
+                         "planner: reduction node \(node.id) met at [\(map)] outside an epilogue over \(extents)")
+            note(node, op.rawValue)
+            inEpilogue = false
+            let v = value(of: source, map: Planner.fusedSourceMap(node))
+            inEpilogue = true
+            return reduce(op, v, resultType: node.dtype, sourceType: source.dtype)
+        case .update:
             preconditionFailure("planner: \(op) node \(node.id) must be materialised")
         }
+    }
+
+    /// Whether `map` takes the first `parallel` of `rank` domain axes to a node's own axes, in
+    /// order (how a kernel with reductions in its epilogue reads its node's values).
+    static func isProjection(_ map: AffineMap, parallel: Int, rank: Int) -> Bool {
+        guard map.inRank == parallel, map.outRank == rank, map.offset.allSatisfy({ $0 == 0 }) else { return false }
+        for d in 0..<parallel {
+            for k in 0..<rank where map.coef[d * rank + k] != (d == k ? 1 : 0) { return false }
+        }
+        return true
     }
 
     private func note(_ node: Node, _ name: String) {
@@ -160,6 +189,8 @@ final class KernelBuilder {
     // MARK: - Emission
 
     func emit(_ instr: Instr) -> Int {
+        var instr = instr
+        if inEpilogue { instr.epilogue = true }
         if let v = cse[instr] { return v }
         instrs.append(instr)
         cse[instr] = instrs.count - 1

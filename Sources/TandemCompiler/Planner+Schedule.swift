@@ -84,8 +84,11 @@ extension Planner {
         var out: Set<Int> = []
         let node = nodes[i]
         let (extents, _, map) = domainMap(i)
-        let inlineOK = kind(i) != .update
+        // A kernel computing reductions in its epilogue runs over a wider domain than its node's:
+        // it computes nothing inline (`KernelBuilder` is made with `allowInline: false`).
+        let inlineOK = kind(i) != .update && fusedReductions[i] == nil
         var seen = Set<KernelBuilder.MemoKey>(minimumCapacity: 32)   // grown from empty, a walk rehashed five times
+        var seenUnmapped: Set<Int> = []     // nodes met where the index is not affine (below a reshape, a fused reduction)
         // Materialised nodes the kernel could compute inline: walked through only after the rest,
         // and only when they are not blockers already. A blocker is produced before this kernel
         // runs, and whatever it needs before it, so walking on through it finds nothing new; a
@@ -103,6 +106,7 @@ extension Planner {
             plan.blockerSteps += 1
             let j = position(n)!
             if !top, let m, !seen.insert(.init(node: ObjectIdentifier(n), map: m)).inserted { return }
+            if !top, m == nil, !seenUnmapped.insert(j).inserted { return }
             if !top && materialized[j] {
                 if n.storage != nil { return }
                 if inlineOK, hops < Planner.maxInlineHops, let m, canInline(n, at: m, domain: extents) {
@@ -161,6 +165,9 @@ extension Planner {
         switch op {
         case .view(let s, let vm): body(s, m.map { vm.composed(with: $0) })
         case .reshape(let s): body(s, nil)
+        // A reduction's source has axes its consumer's domain has not (met only when the
+        // reduction is computed in its consumer's epilogue: `decideEpilogues`).
+        case .reduce(_, let s, _): body(s, nil)
         case .gather(let s, let index, let axis):
             // The index at the node's axes axis..<axis+rank(index); the source anywhere (nil).
             body(s, nil)
@@ -208,7 +215,7 @@ extension Planner {
     /// Whether a materialised node met at `map` inside a kernel over `domain` can be computed
     /// there and stored on the way: elementwise, and the map visits each of its elements once.
     func canInline(_ node: Node, at map: AffineMap, domain: [Int]) -> Bool {
-        guard isElementwise(node), !cut[position(node)!], map.inRank == domain.count, map.outRank == domain.count,
+        guard isElementwise(node), !cut[position(node)!], fusedReductions[position(node)!] == nil, map.inRank == domain.count, map.outRank == domain.count,
               map.offset.allSatisfy({ $0 == 0 }) else { return false }
         for d in 0..<map.inRank {
             var found = false
@@ -297,19 +304,21 @@ extension Planner {
             }
             var group = [first]
             let k = kind(first)
-            if k != .update {
-                for j in ready where j != first && kind(j) == k && !produced[j] { group.append(j) }
+            if fusedReductions[first] != nil {
+                // Its kernel runs over its reductions' axes too: alone.
+            } else if k != .update {
+                for j in ready where j != first && kind(j) == k && !produced[j] && fusedReductions[j] == nil { group.append(j) }
             } else if inPlace[first] {
                 // In-place updates over the same domain share a kernel: being ready, none of them
                 // reads another's base (a reader of a base blocks that base's in-place update).
                 let extents = domainMap(first).extents
-                for j in ready where j != first && kind(j) == .update && inPlace[j] && !produced[j]
+                for j in ready where j != first && kind(j) == .update && inPlace[j] && !produced[j] && fusedReductions[j] == nil
                     && domainMap(j).extents == extents { group.append(j) }
             } else if fresh[first], !isPlaced(first) {
                 // So do updates into fresh buffers: each reads only old versions (a ready update
                 // reads no pending one), and values they share (stencil terms) are computed once.
                 let extents = domainMap(first).extents
-                for j in ready where j != first && kind(j) == .update && fresh[j] && !isPlaced(j) && !produced[j]
+                for j in ready where j != first && kind(j) == .update && fresh[j] && !isPlaced(j) && !produced[j] && fusedReductions[j] == nil
                     && domainMap(j).extents == extents { group.append(j) }
             }
             emitKernel(group)
@@ -338,7 +347,7 @@ extension Planner {
     func targets(_ c: Int) -> Set<Int> {
         if let t = inlineTargets[c] { return t }
         var found: Set<Int> = []
-        if kind(c) != .update {
+        if kind(c) != .update && fusedReductions[c] == nil {
             let (extents, _, map) = domainMap(c)
             var seen = Set<KernelBuilder.MemoKey>(minimumCapacity: 32)   // grown from empty, a walk rehashed five times
             func go(_ n: Node, _ m: AffineMap?, top: Bool) {
@@ -424,6 +433,16 @@ extension Planner {
                 copy.store(target, copy.flat(.identity(base.shape.count), base.shape), v, epilogue: false)
                 append(copy, reductions: false)
             }
+            if let (wide, projection) = epilogueDomain(u, own: extents) {
+                // Its value's reductions computed in the epilogue (`decideEpilogues`).
+                let kb = KernelBuilder(extents: wide, parallel: parallel, planner: self, allowInline: false, epilogue: true)
+                let v = kb.value(of: value, map: projection)
+                kb.store(target, kb.flat(umap.composed(with: projection), base.shape), v, epilogue: true)
+                kb.note(member: nodes[u])
+                produced[u] = true
+                append(kb, reductions: true)
+                return
+            }
             let kb = KernelBuilder(extents: extents, parallel: parallel, planner: self, allowInline: false)
             let v = kb.value(of: value, map: map)
             kb.store(target, kb.flat(umap, base.shape), v, epilogue: false)
@@ -437,6 +456,16 @@ extension Planner {
                 produced[other] = true
             }
             append(kb, reductions: false)
+            return
+        }
+        if let (wide, projection) = epilogueDomain(group[0], own: extents) {
+            // Its reductions computed in the epilogue (`decideEpilogues`); the node's own value
+            // is stored there, once a point.
+            let i = group[0]
+            let kb = KernelBuilder(extents: wide, parallel: parallel, planner: self, allowInline: false, epilogue: true)
+            produced[i] = true
+            kb.produce(nodes[i], map: projection, at: location(i, projection))
+            append(kb, reductions: true)
             return
         }
         let kb = KernelBuilder(extents: extents, parallel: parallel, planner: self)

@@ -125,6 +125,8 @@ public struct Plan: @unchecked Sendable {
     public var elidedBorders = 0
     /// Kernels merged into the kernel before them (same code, other offsets).
     public var stackedKernels = 0
+    /// Reductions computed in their consumer's kernel, in its epilogue (`Planner.decideEpilogues`).
+    public var fusedEpilogues = 0
     /// Kernels run as stages of sequence kernels (`Planner.formSequences`).
     public var sequencedKernels = 0
     /// Runs of kernels that may run as one lagged pass (`Lagging`).
@@ -226,6 +228,10 @@ public final class Planner {
     public let sequences: Bool
     /// Values computed straight into their update's fresh buffer: value index -> update index.
     @exclusivity(unchecked) var placement: [Int: Int] = [:]
+    /// Reductions computed in the epilogue of a consumer's kernel (`decideEpilogues`): kernel
+    /// node -> its reductions, and reduction -> that kernel node.
+    @exclusivity(unchecked) var fusedReductions: [Int: [Int]] = [:]
+    @exclusivity(unchecked) var fusedInto: [Int: Int] = [:]
     @exclusivity(unchecked) var roots: Set<Int> = []
     @exclusivity(unchecked) var plan = Plan()
 
@@ -295,6 +301,7 @@ public final class Planner {
         for i in nodes.indices { if case .update = nodes[i].op { decideUpdate(i) } }
         decideDeadBorders()
         if allowPingPong { decidePingPong() }
+        decideEpilogues()
         schedule()
         if !pingPongOrder.isEmpty && !pingPongHolds() {
             let again = Planner(sequences: sequences)

@@ -355,6 +355,7 @@ public final class Runtime: @unchecked Sendable {
             s.freshUpdates += plan.freshUpdates
             s.laggedPasses += lagged
             s.sequenceStages += plan.sequencedKernels
+            s.fusedEpilogues += plan.fusedEpilogues
             if forced { s.forcedPlacements += plan.kernels.count }
         }
     }

@@ -50,6 +50,9 @@ public struct Statistics: Sendable, Equatable, CustomStringConvertible {
     /// Kernels run as stages of sequence kernels (`Kernel.sequence`; `kernelsRun` counts each
     /// sequence once).
     public var sequenceStages = 0
+    /// Reductions computed in the epilogue of their consumer's kernel (`Planner.decideEpilogues`):
+    /// each one a kernel fewer.
+    public var fusedEpilogues = 0
     /// Kernel runs with code compiled for their launch's ints (`Specialization`).
     public var specializedRuns = 0
     /// Placements given a variant of a kernel's code (`Tuner`): each run measured while tuning,

@@ -1,0 +1,134 @@
+import TandemIR
+
+// Reductions computed in the kernel of the elementwise value that reads them (split from the
+// schedule by concern): `x.mean(axis: 1)`, `(x * x).sum().sqrt()`, `A[i, j] -= a.dot(b)`.
+
+extension Planner {
+    /// Decides which reductions are computed inside their consumer's kernel, in its epilogue,
+    /// instead of by a kernel of their own whose buffer the consumer then reads.
+    ///
+    /// A reduction `R` is so fused into the kernel of node `K` (an elementwise value stored on
+    /// its own, or an update) when `K`'s kernel is the only reader of `R` (no other node, in
+    /// this plan or pending outside it, and no tensor holds `R`), reads it at its own index
+    /// (`R`'s shape is `K`'s domain, through no view that moves or broadcasts it), and `R` is
+    /// not a root nor written straight into an update's buffer. `K`'s kernel then runs over its
+    /// domain and `R`'s reduce axes: `R`'s source in the body, `R`'s accumulated value and
+    /// everything of `K` above it in the epilogue, once a point. Several reductions over the
+    /// same reduce extents can share one such kernel (`x.sum(axis: 1) / y.sum(axis: 1)`);
+    /// another one is left to a kernel of its own.
+    ///
+    /// Why: a reduction followed by an elementwise step was two kernels (a mean: the sum, then
+    /// the division), each planned, placed and launched; in a program that updates one element
+    /// at a time (`A[i, j] -= A[i, ..<j].dot(A[..<j, j])`, npbench's lu and cholesky) that was
+    /// two kernels a statement where one does. Results are the same bits: the reduction folds
+    /// in the same order (the fused kernel has the same extents, so the same split and lanes),
+    /// and the epilogue computes what the consumer's kernel computed.
+    ///
+    /// Where `K` writes a buffer that `R` reads (an update in place, `A[i, j] -= ...` reading
+    /// `A`), the kernel reads all of `R`'s inputs before it writes only when it has one point;
+    /// with more points another point's write could land before this point's reads, so then
+    /// `R` keeps its own kernel. A value computed into an update's buffer that an older version
+    /// lends (`decidePingPong`) is not fused either.
+    func decideEpilogues() {
+        // Every kernel that will read a reduction, and at which map: a reduction read by more
+        // than one kernel (another reduction's source, an update's copied base, a second
+        // consumer) keeps its own. A kernel that may not take reductions is recorded as -1.
+        var metBy: [Int: (kernel: Int, map: AffineMap?, count: Int)] = [:]
+        func walk(_ start: Node, _ map: AffineMap?, kernel k: Int, top: Bool) {
+            var seen: Set<KernelBuilder.MemoKey> = []
+            var seenUnmapped: Set<Int> = []
+            func go(_ n: Node, _ m: AffineMap?, top: Bool) {
+                let j = position(n)!
+                if !top {
+                    if let m { if !seen.insert(.init(node: ObjectIdentifier(n), map: m)).inserted { return } }
+                    else if !seenUnmapped.insert(j).inserted { return }
+                    if materialized[j] {
+                        if case .reduce = n.op {
+                            if let e = metBy[j] { metBy[j] = (e.kernel, e.map, e.count + 1) } else { metBy[j] = (k, m, 1) }
+                        }
+                        return
+                    }
+                }
+                forEachInputMap(n, m) { go($0, $1, top: false) }
+            }
+            go(start, map, top: top)
+        }
+        for k in nodes.indices where materialized[k] && nodes[k].storage == nil {
+            let node = nodes[k]
+            switch node.op {
+            case .reduce(_, let source, _):
+                walk(source, nil, kernel: -1, top: false)
+            case .update(let base, _, let value):
+                // The base is read by the copies around (or under) the written box.
+                walk(base, nil, kernel: -1, top: false)
+                if isPlaced(k) { continue }     // the value's own kernel wrote it
+                walk(value, .identity(value.shape.count), kernel: pingPong[k] == nil ? k : -1, top: false)
+            default:
+                let lent = placement[k].map { pingPong[$0] != nil } ?? false
+                walk(node, .identity(node.shape.count), kernel: lent ? -1 : k, top: true)
+            }
+        }
+        for (r, met) in metBy.sorted(by: { $0.key < $1.key }) {
+            guard met.count == 1, met.kernel >= 0, let m = met.map, canFuseEpilogue(r, into: met.kernel, at: m) else { continue }
+            let extents = Planner.reduceExtents(nodes[r])
+            if let first = fusedReductions[met.kernel]?.first, Planner.reduceExtents(nodes[first]) != extents { continue }
+            fusedReductions[met.kernel, default: []].append(r)
+            fusedInto[r] = met.kernel
+            materialized[r] = false
+            plan.fusedEpilogues += 1
+        }
+    }
+
+    private func canFuseEpilogue(_ r: Int, into k: Int, at map: AffineMap) -> Bool {
+        let red = nodes[r]
+        guard red.storage == nil, !roots.contains(r), placement[r] == nil, !taken.contains(r),
+              red.holders.load(ordering: .relaxed) == 0, red.consumers.load(ordering: .relaxed) == uses[r] else { return false }
+        // The kernel's domain, and the buffer it writes when that is an update's base.
+        let domain: [Int]
+        var writtenBase: Node? = nil
+        switch nodes[k].op {
+        case .update(let base, _, let value):
+            domain = value.shape
+            if inPlace[k] { writtenBase = base }
+        case .reduce:
+            return false
+        default:
+            domain = nodes[k].shape
+            if let u = placement[k], inPlace[u], let b = baseIndex(of: u) { writtenBase = nodes[b] }
+        }
+        guard red.shape == domain, map == .identity(domain.count), Planner.reduceExtents(red).allSatisfy({ $0 > 0 }) else { return false }
+        if let base = writtenBase, domain.reduce(1, *) > 1, reaches(red, base) { return false }
+        return true
+    }
+
+    /// The extents of a reduction's reduce axes, in axis order.
+    static func reduceExtents(_ node: Node) -> [Int] {
+        guard case .reduce(_, let source, let axes) = node.op else { return [] }
+        return axes.map { source.shape[$0] }
+    }
+
+    /// The domain of node k's kernel when it computes reductions in its epilogue: its own
+    /// extents, then the reductions' reduce extents; and the map from that domain to its own
+    /// index (the reduce axes dropped).
+    func epilogueDomain(_ k: Int, own: [Int]) -> (extents: [Int], projection: AffineMap)? {
+        guard let fused = fusedReductions[k], let first = fused.first else { return nil }
+        let p = own.count
+        let extents = own + Planner.reduceExtents(nodes[first])
+        let n = extents.count
+        var coef = [Int](repeating: 0, count: p * n)
+        for d in 0..<p { coef[d * n + d] = 1 }
+        return (extents, AffineMap(inRank: p, outRank: n, offset: [Int](repeating: 0, count: p), coef: coef))
+    }
+
+    /// The map from a fused reduction's kernel domain (its kept axes, then its reduce axes) to
+    /// its source's index.
+    static func fusedSourceMap(_ node: Node) -> AffineMap {
+        guard case .reduce(_, let source, let axes) = node.op else { preconditionFailure("not a reduction") }
+        let rank = source.shape.count
+        let kept = (0..<rank).filter { !axes.contains($0) }
+        let order = kept + axes
+        var coef = [Int](repeating: 0, count: rank * rank)
+        for (pos, d) in order.enumerated() { coef[d * rank + pos] = 1 }
+        return AffineMap(inRank: rank, outRank: rank, offset: [Int](repeating: 0, count: rank), coef: coef)
+    }
+}
