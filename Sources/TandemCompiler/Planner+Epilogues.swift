@@ -34,7 +34,12 @@ extension Planner {
         // than one kernel (another reduction's source, an update's copied base, a second
         // consumer) keeps its own. A kernel that may not take reductions is recorded as -1.
         var metBy: [Int: (kernel: Int, map: AffineMap?, count: Int)] = [:]
-        func walk(_ start: Node, _ map: AffineMap?, kernel k: Int, top: Bool) {
+        // Which reduction's source first computed each node, and the reductions whose sources
+        // share a computed node: such reductions are one kernel when they run together (N-body's
+        // three force sums share the pair terms), so each is fused only with its partners.
+        var computedFor = [Int](repeating: -1, count: nodes.count)
+        var partners: [Int: Set<Int>] = [:]
+        func walk(_ start: Node, _ map: AffineMap?, kernel k: Int, top: Bool, reduction: Int? = nil) {
             var seen: Set<KernelBuilder.MemoKey> = []
             var seenUnmapped: Set<Int> = []
             func go(_ n: Node, _ m: AffineMap?, top: Bool) {
@@ -48,6 +53,13 @@ extension Planner {
                         }
                         return
                     }
+                    if let r = reduction {
+                        if computedFor[j] < 0 { computedFor[j] = r }
+                        else if computedFor[j] != r {
+                            partners[r, default: []].insert(computedFor[j])
+                            partners[computedFor[j], default: []].insert(r)
+                        }
+                    }
                 }
                 forEachInputMap(n, m) { go($0, $1, top: false) }
             }
@@ -57,7 +69,7 @@ extension Planner {
             let node = nodes[k]
             switch node.op {
             case .reduce(_, let source, _):
-                walk(source, nil, kernel: -1, top: false)
+                walk(source, nil, kernel: -1, top: false, reduction: k)
             case .update(let base, _, let value):
                 // The base is read by the copies around (or under) the written box.
                 walk(base, nil, kernel: -1, top: false)
@@ -68,12 +80,28 @@ extension Planner {
                 walk(node, .identity(node.shape.count), kernel: lent ? -1 : k, top: true)
             }
         }
+        var into: [Int: Int] = [:]
+        var extentsOf: [Int: [Int]] = [:]      // the reduce extents of each kernel's first reduction
         for (r, met) in metBy.sorted(by: { $0.key < $1.key }) {
             guard met.count == 1, met.kernel >= 0, let m = met.map, canFuseEpilogue(r, into: met.kernel, at: m) else { continue }
             let extents = Planner.reduceExtents(nodes[r])
-            if let first = fusedReductions[met.kernel]?.first, Planner.reduceExtents(nodes[first]) != extents { continue }
-            fusedReductions[met.kernel, default: []].append(r)
-            fusedInto[r] = met.kernel
+            if let first = extentsOf[met.kernel], first != extents { continue }
+            extentsOf[met.kernel] = extents
+            into[r] = met.kernel
+        }
+        // A reduction whose partners are not all fused into the same kernel keeps its own
+        // kernel (and so do its partners: that kernel computes them together).
+        var changed = true
+        while changed {
+            changed = false
+            for (r, k) in into where (partners[r] ?? []).contains(where: { into[$0] != k }) {
+                into[r] = nil
+                changed = true
+            }
+        }
+        for (r, k) in into.sorted(by: { $0.key < $1.key }) {
+            fusedReductions[k, default: []].append(r)
+            fusedInto[r] = k
             materialized[r] = false
             plan.fusedEpilogues += 1
         }
