@@ -145,23 +145,33 @@ extension Tensor {
     /// host at the write (a sync point). Where an index repeats, the last write wins.
     mutating func scatterWrite(_ indices: [TensorIndex], _ value: Tensor) {
         do {
-            self = try scattered(indices, value, accumulate: false)
+            try scatter(indices, value, accumulate: false)
         } catch {
             preconditionFailure("x[indices] = value: computing the operands failed: \(error)")
         }
     }
 
-    /// This tensor with `value` written (or added to what is there, when `accumulate`) at the
-    /// elements the subscript `indices` selects, in row-major order of the selection. Done on
-    /// the buffers' bytes with the element type known: element by element in generic code, a
-    /// million-element scatter took half a second.
-    func scattered(_ indices: [TensorIndex], _ value: Tensor, accumulate: Bool) throws -> Tensor {
+    /// Writes `value` (or adds it to what is there, when `accumulate`) at the elements the
+    /// subscript `indices` selects, in row-major order of the selection. Done on the buffers'
+    /// bytes with the element type known: element by element in generic code, a million-element
+    /// scatter took half a second.
+    ///
+    /// In place when this tensor is stored and nothing else can see its buffer (no other tensor,
+    /// view or pending operation: `uniquelyStoredBuffer`), as NumPy writes: a write of a few
+    /// elements costs the elements, not the array (a loop writing three elements of a
+    /// 2048 x 2048 array at a time took 18 ms a write, copying the array each time). Otherwise
+    /// into a copy.
+    mutating func scatter(_ indices: [TensorIndex], _ value: Tensor, accumulate: Bool) throws {
         let targetBuffer: Buffer, selectedShape: [Int]
         if rank == 1 && indices.count == 1, case ._tensor(let index) = indices[0] {
             // A vector indexed by an integer tensor: the targets are the indices themselves,
             // wrapped and checked in one pass (no kernel gathering positions).
             targetBuffer = try Tensor.flatTargets(index, extent: shape[0], axis: 0)
             selectedShape = index.shape
+        } else if let points = try Tensor.pointTargets(indices, shape: shape) {
+            // Every axis indexed by an integer tensor or an integer: the positions from the
+            // indices on the host (no kernel over all of this tensor's positions).
+            (targetBuffer, selectedShape) = points
         } else {
             // The flat position of every selected element: the same subscript applied to the
             // positions, each index tensor checked against its axis first.
@@ -177,20 +187,118 @@ extension Tensor {
         guard Shape.broadcast(value.shape, selectedShape) == selectedShape else {
             preconditionFailure("shape mismatch: value array of shape \(Shape.describe(value.shape)) could not be broadcast to indexing result of shape \(Shape.describe(selectedShape))")
         }
-        // The operands' buffers as they are (no array copies), and the result a copy of this
-        // tensor's buffer written in place (a million-element scatter: 15 ms through arrays).
-        let (valueNode, sourceNode) = (value.broadcast(to: selectedShape).flattened().node, flattened().node)
-        try Tandem.runtime.computeForReading([valueNode, sourceNode])      // one sync for both
-        let valueBuffer = try Tandem.runtime.read(valueNode, call: "x[indices] = v")
-        let source = try Tandem.runtime.read(sourceNode, call: "x[indices] = v")
+        // The operands' buffers as they are (no array copies), and the result this tensor's
+        // buffer, or a copy of it, written in place (a million-element scatter: 15 ms through
+        // arrays).
+        let valueNode = value.broadcast(to: selectedShape).flattened().node
         let stride = MemoryLayout<Scalar>.stride
-        let result = Buffer(dtype: Scalar.dtype, count: count)
-        result.pointer.copyMemory(from: source.pointer, byteCount: count * stride)
+        let result: Buffer, source: Buffer
+        if node.storage != nil {
+            let valueBuffer = try Tandem.runtime.read(valueNode, call: "x[indices] = v")
+            // Checked after the value is computed: a value read from this tensor no longer
+            // holds it once it is stored.
+            if let own = uniquelyStoredBuffer() {
+                try Tandem.runtime.prepareHostWrite(own)
+                Tensor.write(into: own, targets: targetBuffer, values: valueBuffer, accumulate: accumulate)
+                return
+            }
+            source = try Tandem.runtime.read(flattened().node, call: "x[indices] = v")
+            result = Buffer(dtype: Scalar.dtype, count: count)
+            result.pointer.copyMemory(from: source.pointer, byteCount: count * stride)
+            Tensor.write(into: result, targets: targetBuffer, values: valueBuffer, accumulate: accumulate)
+        } else {
+            let sourceNode = flattened().node
+            try Tandem.runtime.computeForReading([valueNode, sourceNode])      // one sync for both
+            let valueBuffer = try Tandem.runtime.read(valueNode, call: "x[indices] = v")
+            source = try Tandem.runtime.read(sourceNode, call: "x[indices] = v")
+            result = Buffer(dtype: Scalar.dtype, count: count)
+            result.pointer.copyMemory(from: source.pointer, byteCount: count * stride)
+            Tensor.write(into: result, targets: targetBuffer, values: valueBuffer, accumulate: accumulate)
+        }
+        withExtendedLifetime(source) {}
+        self = Tensor(.storage(result), shape: shape)
+    }
+
+    /// This tensor's buffer when it is stored and nobody else can see it: no other `Tensor`
+    /// shares its handle (a copy of the struct), no other handle or pending operation reads its
+    /// node, no other node stores into the buffer. Writing it in place then changes only this
+    /// tensor's value.
+    mutating func uniquelyStoredBuffer() -> Buffer? {
+        guard isKnownUniquelyReferenced(&handle), let b = node.storage, node.holders.load(ordering: .relaxed) == 1,
+              node.consumers.load(ordering: .relaxed) == 0, b.aliases.load(ordering: .relaxed) == 1 else { return nil }
+        return b
+    }
+
+    /// The flat positions of a subscript whose every item is an integer tensor or an integer,
+    /// one per axis (NumPy's point selection: the index tensors broadcast together), and the
+    /// selection's shape; nil for any other subscript.
+    static func pointTargets(_ indices: [TensorIndex], shape: [Int]) throws -> (Buffer, [Int])? {
+        guard indices.count == shape.count, indices.contains(where: { if case ._tensor = $0 { return true }; return false }) else { return nil }
+        var parts: [(values: Buffer?, constant: Int64, shape: [Int])] = []
+        var out: [Int] = []
+        for (axis, item) in indices.enumerated() {
+            switch item {
+            case ._tensor(let index):
+                parts.append((try flatTargets(index, extent: shape[axis], axis: axis), 0, index.shape))
+            case .index(let i):
+                guard let t = wrappedIndex(Int64(i), extent: Int64(shape[axis])) else {
+                    preconditionFailure("index \(i) is out of bounds for axis \(axis) with size \(shape[axis])")
+                }
+                parts.append((nil, t, []))
+            default:
+                return nil
+            }
+            guard let b = Shape.broadcast(out, parts[parts.count - 1].shape) else {
+                preconditionFailure("shape mismatch: indexing arrays could not be broadcast together with shapes \(parts.map { Shape.describe($0.shape) }.joined(separator: " "))")
+            }
+            out = b
+        }
+        let strides = Shape.rowMajorStrides(shape)
+        let n = out.reduce(1, *)
+        let targets = Buffer(dtype: .int64, count: n)
+        let o = targets.pointer.assumingMemoryBound(to: Int64.self)
+        // Each part's element strides over the selection's axes (0 where it is broadcast).
+        let steps: [[Int]] = parts.map { p in
+            let own = Shape.rowMajorStrides(p.shape)
+            return out.indices.map { d in
+                let k = d - (out.count - p.shape.count)
+                return k >= 0 && p.shape[k] != 1 ? own[k] : 0
+            }
+        }
+        var position = [Int](repeating: 0, count: out.count)
+        withExtendedLifetime(parts) {
+            for i in 0..<n {
+                var flat: Int64 = 0
+                for (a, p) in parts.enumerated() {
+                    if let values = p.values {
+                        var at = 0
+                        for d in 0..<out.count { at += position[d] * steps[a][d] }
+                        flat += values.pointer.assumingMemoryBound(to: Int64.self)[at] * Int64(strides[a])
+                    } else {
+                        flat += p.constant * Int64(strides[a])
+                    }
+                }
+                o[i] = flat
+                var d = out.count - 1
+                while d >= 0 {
+                    position[d] += 1
+                    if position[d] < out[d] { break }
+                    position[d] = 0
+                    d -= 1
+                }
+            }
+        }
+        return (targets, out)
+    }
+
+    /// Writes (or adds) `values`, one per target, at the flat `targets` of `result`.
+    static func write(into result: Buffer, targets targetBuffer: Buffer, values valueBuffer: Buffer, accumulate: Bool) {
+        let stride = MemoryLayout<Scalar>.stride
         let targets = UnsafeBufferPointer(start: targetBuffer.pointer.assumingMemoryBound(to: Int64.self), count: targetBuffer.count)
-        withExtendedLifetime((targetBuffer, valueBuffer, source)) {
+        withExtendedLifetime((targetBuffer, valueBuffer)) {
             do {
-                // This is safe: every target is a flat position of this tensor (the view of the
-                // positions selected it), and the values have one element per target.
+                // This is safe: every target is a flat position of the tensor (its subscript
+                // selected it), and the values have one element per target.
                 let ob = result.pointer, vb = UnsafeRawPointer(valueBuffer.pointer)
                 if !accumulate {
                     switch stride {
@@ -221,7 +329,6 @@ extension Tensor {
                 }
             }
         }
-        return Tensor(.storage(result), shape: shape)
     }
 }
 
@@ -234,7 +341,7 @@ extension Tensor where Scalar: NumericTensorScalar {
     ///     try counts.add(at: Tensor<Int64>([0, 2, 0]), Tensor<Int64>(1))   // 2, 0, 1
     public mutating func add<I: IntegerTensorScalar>(at indices: Tensor<I>, _ values: Tensor) throws {
         let items: [TensorIndex] = [._tensor(indices.indexNode)]
-        self = try scattered(items, values, accumulate: true)
+        try scatter(items, values, accumulate: true)
     }
 
     /// Adds `values` at the elements a whole subscript selects, repeated positions accumulating
@@ -245,7 +352,7 @@ extension Tensor where Scalar: NumericTensorScalar {
     ///     var grid = Tensor<Double>.zeros([3, 4])
     ///     try grid.add(at: Tensor<Int64>([0, 2, 0]), Tensor<Int64>([1, 3, 1]), values: Tensor(1.0))   // (0, 1) gets 2
     public mutating func add(at indices: any TensorIndexExpression..., values: Tensor) throws {
-        self = try scattered(TensorIndex.items(indices), values, accumulate: true)
+        try scatter(TensorIndex.items(indices), values, accumulate: true)
     }
 
     /// How many times each value `0..<max(x) + 1` occurs in this integer tensor, or the sum of
@@ -506,7 +613,7 @@ extension Tensor where Scalar == Bool {
 }
 
 /// `out[targets[k]] += values[k]` in order (repeated targets accumulate, as `numpy.add.at`), on
-/// raw memory holding elements of `T` (specialised at each call from `scattered`).
+/// raw memory holding elements of `T` (specialised at each call from `write(into:targets:values:accumulate:)`).
 func addAt<T>(_ out: UnsafeMutableRawPointer, _ values: UnsafeRawPointer, _ targets: UnsafeBufferPointer<Int64>, _ add: (T, T) -> T) {
     let o = out.assumingMemoryBound(to: T.self), v = values.assumingMemoryBound(to: T.self)
     for (k, t) in targets.enumerated() { o[Int(t)] = add(o[Int(t)], v[k]) }

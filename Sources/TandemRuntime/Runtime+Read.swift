@@ -184,6 +184,16 @@ extension Runtime {
         if queuedDeviceUsed, let accelerator { try accelerator.synchronize() }
     }
 
+    /// Makes `buffer` ready for a write on the host in place (a scatter into a tensor nothing
+    /// else can see): everything queued has run (a kernel queued before may still read it), and
+    /// an accelerator's copy of it, if any, is brought back first and marked stale.
+    ///
+    ///     try runtime.prepareHostWrite(buffer)
+    public func prepareHostWrite(_ buffer: Buffer) throws {
+        try waitAll()
+        if queuedDeviceUsed, let accelerator { try accelerator.hostWillWrite(buffer, overwrites: false) }
+    }
+
     /// Throws (once) the first error a queued device reported from a worker thread.
     func throwAsyncError() throws {
         if let e = asyncError.withLock({ e -> (any Error)? in defer { e = nil }; return e }) { throw e }

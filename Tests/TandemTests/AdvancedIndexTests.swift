@@ -1,6 +1,6 @@
 import Testing
 import _TandemTestSupport
-import Tandem
+@testable import Tandem
 
 /// NumPy's indexing with several integer index arrays (and with integers separating one from its
 /// neighbours): values from NumPy 2.4 on `x = np.arange(210.).reshape(5, 6, 7)`, on every CPU
@@ -62,6 +62,49 @@ import Tandem
         for a in 0..<10 { for (r, c) in zip([0, 299, 299], [5, 6, 7]) { want.append(Double(a * 90_000 + r * 300 + c)) } }
         #expect(got == want)
         #expect(Tandem.statistics.elements - before < 1_000, "elements computed: \(Tandem.statistics.elements - before)")
+    }
+
+    @Test("a few points written into a stored tensor nothing else sees go into its buffer, costing the points, not the array")
+    func pointWritesInPlace() throws {
+        let n = 1024
+        var big = Tensor<UInt32>.zeros([n, n])
+        try big.flush()
+        let i = Tensor<Int64>([1, 2, -1]), j = Tensor<Int64>([4, 5, 6])
+        let buffer = big.node.storage
+        let before = Tandem.statistics.elements
+        for k in 0..<50 { big[i, j] = Tensor(UInt32(k)) }
+        #expect(big.node.storage === buffer, "the writes made a new buffer")
+        #expect(Tandem.statistics.elements - before < 1_000, "elements computed: \(Tandem.statistics.elements - before)")
+        #expect(try big[i, j].scalars == [49, 49, 49])
+        #expect(try big.sum().item() == 147)
+        // An integer beside an index tensor, broadcast 2-D indices, and add(at:) accumulating.
+        big[3, j] = Tensor<UInt32>([7, 8, 9])
+        big[Tensor<Int64>([10, 11]).reshaped([2, 1]), Tensor<Int64>([20, 21, 22])] = Tensor(UInt32(2))
+        try big.add(at: Tensor<Int64>([0, 0, 1]), Tensor<Int64>([0, 0, 4]), values: Tensor(UInt32(5)))
+        #expect(big.node.storage === buffer)
+        #expect(try big[3, 4].item() == 7 && big[3, 6].item() == 9 && big[11, 22].item() == 2 && big[10, 20].item() == 2)
+        #expect(try big[0, 0].item() == 10 && big[1, 4].item() == 54)
+        #expect(try big.sum().item() == 147 + 24 + 12 + 15)
+    }
+
+    @Test("a point write into a tensor another value still sees leaves that value alone (a copy, a view, a pending operation)")
+    func pointWritesKeepValueSemantics() throws {
+        var a = Tensor<Double>.zeros([4, 4])
+        try a.flush()
+        let copy = a                          // the same handle
+        let doubled = a * 2 + 1               // pending: reads a
+        let row = a[1]                        // a view
+        let i = Tensor<Int64>([1, 1]), j = Tensor<Int64>([0, 3])
+        a[i, j] = Tensor(5.0)
+        #expect(try a[1].scalars == [5, 0, 0, 5])
+        #expect(try copy.sum().item() == 0)
+        #expect(try doubled.sum().item() == 16)
+        #expect(try row.scalars == [0, 0, 0, 0])
+        // Written again now that only `a` holds its new buffer: in place, the others unchanged.
+        let buffer = a.node.storage
+        a[i, j] = Tensor(6.0)
+        #expect(a.node.storage === buffer)
+        #expect(try a.sum().item() == 12 && copy.sum().item() == 0 && doubled.sum().item() == 16)
     }
 
     @Test("add(at:values:) with several index tensors and slices accumulates repeated points, as numpy.add.at")
