@@ -279,13 +279,7 @@ extension Tensor {
                     }
                 }
                 o[i] = flat
-                var d = out.count - 1
-                while d >= 0 {
-                    position[d] += 1
-                    if position[d] < out[d] { break }
-                    position[d] = 0
-                    d -= 1
-                }
+                Shape.step(&position, through: out)
             }
         }
         return (targets, out)

@@ -143,13 +143,7 @@ extension Tensor where Scalar: NumericTensorScalar {
             case .tiled(let code, let threads):
                 tiled(code, threads: threads, a: pa, strides: (k, 1), b: pb, strides: (m, 1), c: pc, n: n, k: k, m: m)
             }
-            var d = batch.count - 1
-            while d >= 0 {
-                index[d] += 1
-                if index[d] < batch[d] { break }
-                index[d] = 0
-                d -= 1
-            }
+            Shape.step(&index, through: batch)
         }
         recordHostProduct(blas: path.isBLAS, n: n, k: k, m: m, batches: batches, start: start)
         return Tensor(.storage(out), shape: batch + [n, m])

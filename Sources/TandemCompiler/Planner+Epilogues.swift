@@ -15,7 +15,10 @@ extension Planner {
     /// domain and `R`'s reduce axes: `R`'s source in the body, `R`'s accumulated value and
     /// everything of `K` above it in the epilogue, once a point. Several reductions over the
     /// same reduce extents can share one such kernel (`x.sum(axis: 1) / y.sum(axis: 1)`);
-    /// another one is left to a kernel of its own.
+    /// another one is left to a kernel of its own. Reductions whose sources share a computed
+    /// value (N-body's three force sums, over the same pair terms) are fused only all into the
+    /// same kernel, else each keeps its own and they run as one kernel as before; and only
+    /// reductions of up to `maxEpiloguePoints` source elements are fused.
     ///
     /// Why: a reduction followed by an elementwise step was two kernels (a mean: the sum, then
     /// the division), each planned, placed and launched; in a program that updates one element
@@ -101,7 +104,6 @@ extension Planner {
         }
         for (r, k) in into.sorted(by: { $0.key < $1.key }) {
             fusedReductions[k, default: []].append(r)
-            fusedInto[r] = k
             materialized[r] = false
             plan.fusedEpilogues += 1
         }

@@ -229,9 +229,8 @@ public final class Planner {
     /// Values computed straight into their update's fresh buffer: value index -> update index.
     @exclusivity(unchecked) var placement: [Int: Int] = [:]
     /// Reductions computed in the epilogue of a consumer's kernel (`decideEpilogues`): kernel
-    /// node -> its reductions, and reduction -> that kernel node.
+    /// node -> its reductions.
     @exclusivity(unchecked) var fusedReductions: [Int: [Int]] = [:]
-    @exclusivity(unchecked) var fusedInto: [Int: Int] = [:]
     @exclusivity(unchecked) var roots: Set<Int> = []
     @exclusivity(unchecked) var plan = Plan()
 

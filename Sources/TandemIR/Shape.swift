@@ -3,6 +3,21 @@ public enum Shape {
     /// Number of elements of a shape (1 for a scalar).
     public static func count(_ shape: [Int]) -> Int { shape.reduce(1, *) }
 
+    /// Moves a row-major multi-index to the next position of `extents` (the last axis fastest),
+    /// wrapping to all zeros after the last position.
+    ///
+    ///     var index = [0, 2]; Shape.step(&index, through: [2, 3])   // [1, 0]
+    @inline(__always)
+    public static func step(_ index: inout [Int], through extents: [Int]) {
+        var d = extents.count - 1
+        while d >= 0 {
+            index[d] += 1
+            if index[d] < extents[d] { return }
+            index[d] = 0
+            d -= 1
+        }
+    }
+
     /// Row-major (C order) strides in elements.
     public static func rowMajorStrides(_ shape: [Int]) -> [Int] {
         var strides = [Int].filled(0, count: shape.count)
