@@ -184,6 +184,13 @@ extension Tensor {
             targetBuffer = try Tandem.runtime.read(selected.flattened().node, call: "x[indices] = v")
             selectedShape = selected.shape
         }
+        try write(at: targetBuffer, selectedShape: selectedShape, value, accumulate: accumulate)
+    }
+
+    /// Writes `value`, broadcast to `selectedShape`, at the flat positions `targetBuffer` holds
+    /// (Int64, one per selected element, each within this tensor), or adds it there: in this
+    /// tensor's buffer when nothing else can see it, else into a copy (see `scatter`).
+    mutating func write(at targetBuffer: Buffer, selectedShape: [Int], _ value: Tensor, accumulate: Bool) throws {
         guard Shape.broadcast(value.shape, selectedShape) == selectedShape else {
             preconditionFailure("shape mismatch: value array of shape \(Shape.describe(value.shape)) could not be broadcast to indexing result of shape \(Shape.describe(selectedShape))")
         }

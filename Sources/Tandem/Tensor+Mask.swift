@@ -11,7 +11,8 @@ extension Tensor {
     /// puts `v` there: a single value (`Tensor(0.0)`, any one-element tensor) becomes
     /// `select(mask, v, x)`, lazy and fused with what follows; a vector of one value per true
     /// element (NumPy's `x[mask] = y[mask]`) is written in row-major order on the host (a sync
-    /// point); any other length stops with NumPy's message. `mask` has this tensor's shape or
+    /// point; into this tensor's own buffer when nothing else sees it); any other length stops
+    /// with NumPy's message. `mask` has this tensor's shape or
     /// broadcasts to it. As with `x[indices]`, a failure of the sync a read or a vector write
     /// needs stops the program (use `elements(where:)` to handle it).
     ///
@@ -32,9 +33,10 @@ extension Tensor {
                 let positions = try maskPositions(mask)
                 precondition(positions.count == newValue.count,
                              "NumPy boolean array indexing assignment cannot assign \(newValue.count) input values to the \(positions.count) output values where the mask is true")
-                var flat = flattened()
-                flat[positions] = newValue
-                self = flat.reshaped(shape)
+                // Written where this tensor's elements are (in its own buffer when nothing else
+                // sees it: `write(at:selectedShape:_:accumulate:)`).
+                let targets = try Tensor.flatTargets(positions.node, extent: count, axis: 0)
+                try write(at: targets, selectedShape: [positions.count], newValue, accumulate: false)
             } catch {
                 preconditionFailure("x[mask] = value: computing the operands failed: \(error)")
             }

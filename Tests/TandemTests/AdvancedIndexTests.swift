@@ -107,6 +107,22 @@ import _TandemTestSupport
         #expect(try a.sum().item() == 12 && copy.sum().item() == 0 && doubled.sum().item() == 16)
     }
 
+    @Test("values written through a mask (x[mask] = y[mask]) go into the tensor's own buffer when nothing else sees it")
+    func maskWritesInPlace() throws {
+        var z = Tensor<Double>((0..<12).map(Double.init), shape: [3, 4])
+        let keep = z                                   // shares the value: the first write copies
+        let m = z .> 5.5
+        z[m] = z[m] * 2
+        #expect(try keep.sum().item() == 66)
+        #expect(try z.scalars == [0, 1, 2, 3, 4, 5, 12, 14, 16, 18, 20, 22])
+        let buffer = z.node.storage
+        let m2 = z .> 15
+        z[m2] = Tensor<Double>([-1, -2, -3, -4])
+        #expect(z.node.storage === buffer, "the write made a new buffer")
+        #expect(try z.scalars == [0, 1, 2, 3, 4, 5, 12, 14, -1, -2, -3, -4])
+        #expect(try m2.scalars.filter { $0 }.count == 4, "the mask, computed before the write, is unchanged")
+    }
+
     @Test("add(at:values:) with several index tensors and slices accumulates repeated points, as numpy.add.at")
     func addAtPoints() throws {
         // np.add.at(x, (i, j), [1, 2, 3, 4]) and np.add.at(y, (slice(None), [1, 1, 3]), 1.5)
