@@ -53,6 +53,9 @@ extension Tensor {
     /// a sync point for the mask.
     func maskPositions(_ mask: Tensor<Bool>) throws -> Tensor<Int64> {
         checkMask(mask)
+        // The mask itself stored first: a mask computed from this tensor (`z.abs() .< 2`) then no
+        // longer reads it, so a write through the mask can go into this tensor's own buffer.
+        try Tandem.wait(mask)
         return try mask.broadcast(to: shape).flattened().nonzero()[0]
     }
 }
