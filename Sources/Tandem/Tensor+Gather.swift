@@ -198,30 +198,23 @@ extension Tensor {
         // buffer, or a copy of it, written in place (a million-element scatter: 15 ms through
         // arrays).
         let valueNode = value.broadcast(to: selectedShape).flattened().node
-        let stride = MemoryLayout<Scalar>.stride
-        let result: Buffer, source: Buffer
-        if node.storage != nil {
-            let valueBuffer = try Tandem.runtime.read(valueNode, call: "x[indices] = v")
-            // Checked after the value is computed: a value read from this tensor no longer
-            // holds it once it is stored.
-            if let own = uniquelyStoredBuffer() {
-                try Tandem.runtime.prepareHostWrite(own)
-                Tensor.write(into: own, targets: targetBuffer, values: valueBuffer, accumulate: accumulate)
-                return
-            }
-            source = try Tandem.runtime.read(flattened().node, call: "x[indices] = v")
-            result = Buffer(dtype: Scalar.dtype, count: count)
-            result.pointer.copyMemory(from: source.pointer, byteCount: count * stride)
-            Tensor.write(into: result, targets: targetBuffer, values: valueBuffer, accumulate: accumulate)
-        } else {
-            let sourceNode = flattened().node
-            try Tandem.runtime.computeForReading([valueNode, sourceNode])      // one sync for both
-            let valueBuffer = try Tandem.runtime.read(valueNode, call: "x[indices] = v")
-            source = try Tandem.runtime.read(sourceNode, call: "x[indices] = v")
-            result = Buffer(dtype: Scalar.dtype, count: count)
-            result.pointer.copyMemory(from: source.pointer, byteCount: count * stride)
-            Tensor.write(into: result, targets: targetBuffer, values: valueBuffer, accumulate: accumulate)
+        // A pending tensor is computed with the value, in one sync; a stored one is not read
+        // before the value is (a value read from this tensor no longer holds it once stored).
+        var sourceNode: Node? = nil
+        if node.storage == nil {
+            sourceNode = flattened().node
+            try Tandem.runtime.computeForReading([valueNode, sourceNode!])
         }
+        let valueBuffer = try Tandem.runtime.read(valueNode, call: "x[indices] = v")
+        if let own = uniquelyStoredBuffer() {
+            try Tandem.runtime.prepareHostWrite(own)
+            Tensor.write(into: own, targets: targetBuffer, values: valueBuffer, accumulate: accumulate)
+            return
+        }
+        let source = try Tandem.runtime.read(sourceNode ?? flattened().node, call: "x[indices] = v")
+        let result = Buffer(dtype: Scalar.dtype, count: count)
+        result.pointer.copyMemory(from: source.pointer, byteCount: count * MemoryLayout<Scalar>.stride)
+        Tensor.write(into: result, targets: targetBuffer, values: valueBuffer, accumulate: accumulate)
         withExtendedLifetime(source) {}
         self = Tensor(.storage(result), shape: shape)
     }

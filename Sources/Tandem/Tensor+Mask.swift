@@ -34,8 +34,9 @@ extension Tensor {
                 precondition(positions.count == newValue.count,
                              "NumPy boolean array indexing assignment cannot assign \(newValue.count) input values to the \(positions.count) output values where the mask is true")
                 // Written where this tensor's elements are (in its own buffer when nothing else
-                // sees it: `write(at:selectedShape:_:accumulate:)`).
-                let targets = try Tensor.flatTargets(positions.node, extent: count, axis: 0)
+                // sees it: `write(at:selectedShape:_:accumulate:)`); the positions are flat and
+                // in range already.
+                let targets = try Tandem.runtime.read(positions.node, call: "x[mask] = v")
                 try write(at: targets, selectedShape: [positions.count], newValue, accumulate: false)
             } catch {
                 preconditionFailure("x[mask] = value: computing the operands failed: \(error)")

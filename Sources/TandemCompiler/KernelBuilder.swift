@@ -154,29 +154,19 @@ final class KernelBuilder {
             let stride = source.shape[(axis + 1)...].reduce(1, *)
             return emit(Instr(.gather(buffer: b, access: accessID(flat(smap.composed(with: map), source.shape)), index: i,
                                       stride: intParam(Int64(stride)), extent: intParam(Int64(source.shape[axis]))), node.dtype))
-        case .reduce(let op, let source, _):
+        case .reduce(let op, let source, let axes):
             // A reduction computed in this kernel's epilogue (`Planner.decideEpilogues`): its
             // source in the body over the kernel's reduce axes, its value in the epilogue.
-            precondition(inEpilogue && KernelBuilder.isProjection(map, parallel: parallel, rank: rank),
+            precondition(inEpilogue && map == Planner.projection(parallel: parallel, rank: rank),
                          "planner: reduction node \(node.id) met at [\(map)] outside an epilogue over \(extents)")
             note(node, op.rawValue)
             inEpilogue = false
-            let v = value(of: source, map: Planner.fusedSourceMap(node))
+            let v = value(of: source, map: Planner.reduceDomain(source: source.shape, axes: axes).map)
             inEpilogue = true
             return reduce(op, v, resultType: node.dtype, sourceType: source.dtype)
         case .update:
             preconditionFailure("planner: \(op) node \(node.id) must be materialised")
         }
-    }
-
-    /// Whether `map` takes the first `parallel` of `rank` domain axes to a node's own axes, in
-    /// order (how a kernel with reductions in its epilogue reads its node's values).
-    static func isProjection(_ map: AffineMap, parallel: Int, rank: Int) -> Bool {
-        guard map.inRank == parallel, map.outRank == rank, map.offset.allSatisfy({ $0 == 0 }) else { return false }
-        for d in 0..<parallel {
-            for k in 0..<rank where map.coef[d * rank + k] != (d == k ? 1 : 0) { return false }
-        }
-        return true
     }
 
     private func note(_ node: Node, _ name: String) {

@@ -152,23 +152,28 @@ extension Planner {
     /// index (the reduce axes dropped).
     func epilogueDomain(_ k: Int, own: [Int]) -> (extents: [Int], projection: AffineMap)? {
         guard let fused = fusedReductions[k], let first = fused.first else { return nil }
-        let p = own.count
         let extents = own + Planner.reduceExtents(nodes[first])
-        let n = extents.count
-        var coef = [Int](repeating: 0, count: p * n)
-        for d in 0..<p { coef[d * n + d] = 1 }
-        return (extents, AffineMap(inRank: p, outRank: n, offset: [Int](repeating: 0, count: p), coef: coef))
+        return (extents, Planner.projection(parallel: own.count, rank: extents.count))
     }
 
-    /// The map from a fused reduction's kernel domain (its kept axes, then its reduce axes) to
-    /// its source's index.
-    static func fusedSourceMap(_ node: Node) -> AffineMap {
-        guard case .reduce(_, let source, let axes) = node.op else { preconditionFailure("not a reduction") }
-        let rank = source.shape.count
-        let kept = (0..<rank).filter { !axes.contains($0) }
+    /// The map from a domain of `rank` axes to its first `parallel` ones, in order (the reduce
+    /// axes dropped): where a reduction kernel stores its results, and how a kernel with
+    /// reductions in its epilogue reads its node's values.
+    static func projection(parallel: Int, rank: Int) -> AffineMap {
+        var coef = [Int](repeating: 0, count: parallel * rank)
+        for d in 0..<parallel { coef[d * rank + d] = 1 }
+        return AffineMap(inRank: parallel, outRank: rank, offset: [Int](repeating: 0, count: parallel), coef: coef)
+    }
+
+    /// A reduction's kernel domain (its kept axes, then its reduced ones), how many of them are
+    /// parallel, and the map from that domain to its source's index: a reduction kernel's
+    /// (`domainMap`), and the body of one computed in a consumer's epilogue.
+    static func reduceDomain(source shape: [Int], axes: [Int]) -> (extents: [Int], parallel: Int, map: AffineMap) {
+        let kept = (0..<shape.count).filter { !axes.contains($0) }
         let order = kept + axes
-        var coef = [Int](repeating: 0, count: rank * rank)
-        for (pos, d) in order.enumerated() { coef[d * rank + pos] = 1 }
-        return AffineMap(inRank: rank, outRank: rank, offset: [Int](repeating: 0, count: rank), coef: coef)
+        var coef = [Int](repeating: 0, count: order.count * order.count)
+        for (pos, d) in order.enumerated() { coef[d * order.count + pos] = 1 }
+        let map = AffineMap(inRank: order.count, outRank: order.count, offset: [Int](repeating: 0, count: order.count), coef: coef)
+        return (order.map { shape[$0] }, kept.count, map)
     }
 }

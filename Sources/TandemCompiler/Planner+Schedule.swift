@@ -60,12 +60,7 @@ extension Planner {
         let node = nodes[i]
         switch node.op {
         case .reduce(_, let source, let axes):
-            let kept = (0..<source.shape.count).filter { !axes.contains($0) }
-            let order = kept + axes
-            var coef = [Int](repeating: 0, count: order.count * order.count)
-            for (pos, d) in order.enumerated() { coef[d * order.count + pos] = 1 }
-            let map = AffineMap(inRank: order.count, outRank: order.count, offset: [Int](repeating: 0, count: order.count), coef: coef)
-            return (order.map { source.shape[$0] }, kept.count, map)
+            return Planner.reduceDomain(source: source.shape, axes: axes)
         case .update(_, _, let value):
             return (value.shape, value.shape.count, .identity(value.shape.count))
         default:
@@ -433,24 +428,20 @@ extension Planner {
                 copy.store(target, copy.flat(.identity(base.shape.count), base.shape), v, epilogue: false)
                 append(copy, reductions: false)
             }
-            if let (wide, projection) = epilogueDomain(u, own: extents) {
-                // Its value's reductions computed in the epilogue (`decideEpilogues`).
-                let kb = KernelBuilder(extents: wide, parallel: parallel, planner: self, allowInline: false, epilogue: true)
-                let v = kb.value(of: value, map: projection)
-                kb.store(target, kb.flat(umap.composed(with: projection), base.shape), v, epilogue: true)
-                kb.note(member: nodes[u])
-                produced[u] = true
-                append(kb, reductions: true)
-                return
-            }
-            let kb = KernelBuilder(extents: extents, parallel: parallel, planner: self, allowInline: false)
-            let v = kb.value(of: value, map: map)
-            kb.store(target, kb.flat(umap, base.shape), v, epilogue: false)
+            // The value's reductions, if any, computed in the epilogue (`decideEpilogues`; such
+            // an update is alone in its group): the kernel runs over their axes too, and reads
+            // the value through the projection that drops them.
+            let epilogue = epilogueDomain(u, own: extents)
+            let at = epilogue?.projection ?? map
+            let kb = KernelBuilder(extents: epilogue?.extents ?? extents, parallel: parallel, planner: self, allowInline: false,
+                                   epilogue: epilogue != nil)
+            let v = kb.value(of: value, map: at)
+            kb.store(target, kb.flat(epilogue == nil ? umap : umap.composed(with: at), base.shape), v, epilogue: epilogue != nil)
             kb.note(member: nodes[u])
             produced[u] = true
             for other in group.dropFirst() {
                 guard case .update(let b2, let m2, let v2) = nodes[other].op else { continue }
-                let value2 = kb.value(of: v2, map: map)
+                let value2 = kb.value(of: v2, map: at)
                 kb.store(buffer(other), kb.flat(m2, b2.shape), value2, epilogue: false)
                 kb.note(member: nodes[other])
                 produced[other] = true
@@ -458,31 +449,24 @@ extension Planner {
             append(kb, reductions: false)
             return
         }
-        if let (wide, projection) = epilogueDomain(group[0], own: extents) {
-            // Its reductions computed in the epilogue (`decideEpilogues`); the node's own value
-            // is stored there, once a point.
-            let i = group[0]
-            let kb = KernelBuilder(extents: wide, parallel: parallel, planner: self, allowInline: false, epilogue: true)
-            produced[i] = true
-            kb.produce(nodes[i], map: projection, at: location(i, projection))
-            append(kb, reductions: true)
-            return
-        }
-        let kb = KernelBuilder(extents: extents, parallel: parallel, planner: self)
+        // A node whose reductions are computed in its epilogue (`decideEpilogues`, alone in its
+        // group) is stored there, once a point, read through the projection that drops them.
+        let epilogue = epilogueDomain(group[0], own: extents)
+        let at = epilogue?.projection ?? map
+        let kb = KernelBuilder(extents: epilogue?.extents ?? extents, parallel: parallel, planner: self, allowInline: epilogue == nil,
+                               epilogue: epilogue != nil)
         for i in group where !produced[i] {
             let node = nodes[i]
             if case .reduce(let op, let source, _) = node.op {
-                let v = kb.value(of: source, map: map)
+                let v = kb.value(of: source, map: at)
                 let acc = kb.reduce(op, v, resultType: node.dtype, sourceType: source.dtype)
-                let outMap = AffineMap(inRank: parallel, outRank: extents.count, offset: [Int](repeating: 0, count: parallel),
-                                       coef: (0..<parallel).flatMap { d in (0..<extents.count).map { $0 == d ? 1 : 0 } })
-                let (b, access) = location(i, outMap)
+                let (b, access) = location(i, Planner.projection(parallel: parallel, rank: extents.count))
                 kb.store(b, access, acc, epilogue: true)
                 kb.note(member: node)
                 produced[i] = true
             } else {
                 produced[i] = true
-                kb.produce(node, map: map, at: location(i, map))
+                kb.produce(node, map: at, at: location(i, at))
             }
         }
         append(kb, reductions: true)
