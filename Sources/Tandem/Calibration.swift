@@ -189,6 +189,11 @@ public enum Calibration {
     /// other on the calling (low-priority) thread, not on the worker pool, where twenty compiles
     /// held both workers for most of a second and stalled the program's kernels behind them.
     public static func measure(quick: Bool, workers: Int? = nil, compiled: Bool = true, onTheSide: Bool = false) throws -> MachineProfile {
+        // Its expressions are the kernels it times: recorded and planned, never eager.
+        try Tandem.withEager(.off) { try measured(quick: quick, workers: workers, compiled: compiled, onTheSide: onTheSide) }
+    }
+
+    private static func measured(quick: Bool, workers: Int?, compiled: Bool, onTheSide: Bool) throws -> MachineProfile {
         let start = ProcessInfoLite.monotonicNanos()
         let executor = Tandem.runtime.executor
         let workers = workers ?? executor.workers

@@ -10,6 +10,7 @@ import Glibc
 #endif
 
 @_exported import enum TandemRuntime.DeviceChoice
+@_exported import enum TandemRuntime.EagerMode
 @_exported import struct TandemRuntime.Statistics
 @_exported import enum TandemRuntime.TandemError
 @_exported import struct TandemRuntime.Trace
@@ -92,6 +93,7 @@ public enum Tandem {
                      "  compiles \(s.compileMisses) (\(seconds(s.compileNanos))), cache hits memory \(s.compileMemoryHits) disk \(s.compileDiskHits), rejected \(s.cacheRejected)",
                      "  plan cache: hits \(s.planCacheHits), misses \(s.planCacheMisses); planning \(microsPerKernel(s)) µs a kernel, \(microsPerReusedKernel(s)) µs a kernel of a reused plan",
                      "  nodes kept for their holders \(s.keptNodes)",
+                     "  operations computed at once on the calling thread (eager) \(s.eagerOps), of them slice writes in place \(s.eagerWritesInPlace); turned off for repeating \(s.eagerStops)",
                      "  updates in place \(s.inPlaceUpdates), fresh \(s.freshUpdates), copied \(s.copiedUpdates); fallbacks \(s.fallbacks)",
                      "  lagged passes \(s.laggedPasses), runs of code specialised to their launch \(s.specializedRuns), runs of tuned variants \(s.variantRuns), kernels run as stages of sequences \(s.sequenceStages), reductions fused into their consumer's epilogue \(s.fusedEpilogues)",
                      "  kernels by placement: " + s.kernelsByDevice.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
@@ -179,6 +181,17 @@ public enum Tandem {
     ///     let exact = try Tandem.withDevice(.interpreter) { try (a * b).sum().item() }
     public static func withDevice<R>(_ device: DeviceChoice, _ body: () throws -> R) rethrows -> R {
         try Runtime.$scopedDevice.withValue(device, operation: body)
+    }
+
+    /// Runs `body` with operations on a few stored values computed at once (`.always`), always
+    /// recorded and planned (`.off`), or as `TANDEM_EAGER` says for the process (`.auto`, the
+    /// default: eager while the recent syncs' plans were new; README "Operations computed at
+    /// once"). For comparing the two paths, and for code whose graphs are inspected
+    /// (`kernelIR`, `graphviz`) on small tensors.
+    ///
+    ///     let planned = try Tandem.withEager(.off) { try (a * b).sum().item() }
+    public static func withEager<R>(_ mode: EagerMode, _ body: () throws -> R) rethrows -> R {
+        try Runtime.withEagerMode(mode, body)
     }
 
     /// Async variant of `withDevice(_:_:)`.

@@ -373,6 +373,7 @@ extension Tensor {
         guard Shape.broadcast(value.shape, outShape) == outShape else {
             preconditionFailure("could not broadcast input array from shape \(Shape.describe(value.shape)) into shape \(Shape.describe(outShape))")
         }
+        if eagerWrite(map: map, shape: outShape, value: value) { return }
         // Where this write goes: a loop's flushes for graph pressure are aligned on it. A digest
         // of the shape and the map, FNV-1a over the words (through `Hasher`, a tenth of a small
         // write's time; a collision only moves where a flush falls).

@@ -19,7 +19,10 @@ extension Tensor {
         }
         if Scalar.dtype == .uint64 && (op == .max || op == .min || op.isArg) { return unsignedOrdered(op, ax, keepDims: keepDims, name) }
         let kept = (0..<rank).filter { !ax.contains($0) }
-        let reduced = Node(.reduce(op, node, axes: ax), dtype: R.dtype, shape: kept.map { shape[$0] })
+        let reducedShape = kept.map { shape[$0] }
+        let reduced = Tandem.eager(.reduce(op, node, axes: ax), dtype: R.dtype, shape: reducedShape)
+            .map { Node(.storage($0), dtype: R.dtype, shape: reducedShape) }
+            ?? Node(.reduce(op, node, axes: ax), dtype: R.dtype, shape: reducedShape)
         guard keepDims else { return Tensor<R>(node: reduced) }
         // Keep the reduced axes as extent 1: a view that ignores them.
         let outShape = (0..<rank).map { ax.contains($0) ? 1 : shape[$0] }

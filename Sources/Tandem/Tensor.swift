@@ -21,6 +21,10 @@ public struct Tensor<Scalar: TensorScalar>: TensorProtocol, Sendable {
     }
 
     init(_ op: Node.Op, shape: [Int]) {
+        if let b = Tandem.eager(op, dtype: Scalar.dtype, shape: shape) {
+            self.init(node: Node(.storage(b), dtype: Scalar.dtype, shape: shape))
+            return
+        }
         self.init(node: Node(op, dtype: Scalar.dtype, shape: shape))
         let depth = node.pendingDepth
         if depth >= Runtime.flushDepth {

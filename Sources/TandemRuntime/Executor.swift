@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Synchronization
 import TandemIR
 
 /// A unit of the asynchronous task graph: one kernel run, split into chunks over workers.
@@ -48,7 +49,13 @@ public final class Executor: @unchecked Sendable {
     private var queue: [(KernelTask, Int)] = []
     private var head = 0
     /// Tasks submitted and not yet complete (under `cond`).
-    private var outstanding = 0
+    private var outstanding = 0 {
+        didSet { outstandingMirror.store(outstanding, ordering: .relaxed) }
+    }
+    private let outstandingMirror = Atomic<Int>(0)
+    /// Whether no task is queued or running (without the lock: a caller about to compute on
+    /// the host reads the buffers of tasks it submitted itself, complete once this is true).
+    public var isIdle: Bool { outstandingMirror.load(ordering: .relaxed) == 0 }
     /// Cores lent to other work (a background compile, `lend`): as many threads fewer run
     /// chunks meanwhile (under `cond`).
     private var lent = 0

@@ -191,6 +191,8 @@ public final class Runtime: @unchecked Sendable {
     /// Measured time of each kernel's interpreted runs in this process (`record`).
     let interpretedNanos = Mutex<[Kernel: UInt64]>([:])
 
+    /// Whether operations turn eager (`Runtime+Eager.swift`).
+    let eagerState = EagerState()
     /// Plans of graphs seen before, reused with this sync's buffers (graph lock); nil when
     /// `TANDEM_PLAN_CACHE=off` (every sync plans from scratch: for checking the cache).
     let planCache: PlanCache? = ProcessInfoLite.environment("TANDEM_PLAN_CACHE") == "off" ? nil
@@ -331,6 +333,7 @@ public final class Runtime: @unchecked Sendable {
             fused += plan.kernels[i].fusedOps.count
             bytes += plan.kernels[i].bytesAccessed
         }
+        noteEagerPlan(hit: hit, kernels: plan.kernels.count)
         for node in plan.unstored { node.computedWithoutStore = true }
         for (node, buffer) in plan.realized { node.realize(buffer) }
         for (node, base, map) in plan.realizedViews { node.realize(viewOf: base, map: map) }

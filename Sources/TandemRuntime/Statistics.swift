@@ -53,6 +53,12 @@ public struct Statistics: Sendable, Equatable, CustomStringConvertible {
     /// Reductions computed in the epilogue of their consumer's kernel (`Planner.decideEpilogues`):
     /// each one a kernel fewer.
     public var fusedEpilogues = 0
+    /// Operations on a few stored values computed at once on the calling thread (`Eager`), and
+    /// of those, slice writes into a tensor's own buffer.
+    public var eagerOps = 0
+    public var eagerWritesInPlace = 0
+    /// Times eager operations turned off because they repeated (`Runtime.eagerGate`).
+    public var eagerStops = 0
     /// Kernel runs with code compiled for their launch's ints (`Specialization`).
     public var specializedRuns = 0
     /// Placements given a variant of a kernel's code (`Tuner`): each run measured while tuning,
@@ -119,10 +125,29 @@ func format2(_ x: Double) -> String {
 /// Thread-safe holder of the counters.
 public final class StatisticsBox: Sendable {
     private let state = Mutex(Statistics())
+    /// `Statistics.eagerOps` and `eagerWritesInPlace`, counted apart: an eager operation takes
+    /// a microsecond, and the lock a tenth of one.
+    private let eagerOps = Atomic<Int>(0)
+    private let eagerWritesInPlace = Atomic<Int>(0)
     public init() {}
-    public var snapshot: Statistics { state.withLock { $0 } }
-    /// One value read under the lock, without copying the whole record.
+    public var snapshot: Statistics {
+        var s = state.withLock { $0 }
+        s.eagerOps = eagerOps.load(ordering: .relaxed)
+        s.eagerWritesInPlace = eagerWritesInPlace.load(ordering: .relaxed)
+        return s
+    }
+    /// One value read under the lock, without copying the whole record (the eager counts are
+    /// `snapshot`'s).
     public func read<T>(_ body: (borrowing Statistics) -> T) -> T { state.withLock { body($0) } }
     public func update(_ body: (inout Statistics) -> Void) { state.withLock { body(&$0) } }
-    public func reset() { state.withLock { $0 = Statistics() } }
+    /// Counts an eager operation (`Statistics.eagerOps`).
+    public func countEager(inPlace: Bool) {
+        eagerOps.add(1, ordering: .relaxed)
+        if inPlace { eagerWritesInPlace.add(1, ordering: .relaxed) }
+    }
+    public func reset() {
+        state.withLock { $0 = Statistics() }
+        eagerOps.store(0, ordering: .relaxed)
+        eagerWritesInPlace.store(0, ordering: .relaxed)
+    }
 }

@@ -5,7 +5,7 @@ import _TandemTestSupport
 /// NumPy's indexing with several integer index arrays (and with integers separating one from its
 /// neighbours): values from NumPy 2.4 on `x = np.arange(210.).reshape(5, 6, 7)`, on every CPU
 /// placement.
-@Suite("Advanced indexing") struct AdvancedIndexTests {
+@Suite("Advanced indexing", .planned) struct AdvancedIndexTests {
     @Test("several index tensors select points, their axes where NumPy puts them", arguments: ["interpreter", "cpu-1", "cpu"])
     func reads(device: String) throws {
         let x = Tensor<Double>.arange(0, 210).reshaped([5, 6, 7])

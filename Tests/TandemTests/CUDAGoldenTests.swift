@@ -5,7 +5,7 @@ import TandemCompiler
 /// Golden text of the CUDA dialect: the entry points (grid-stride loop, block tree reduction,
 /// in-order combine) of representative kernels. The preamble is the C preamble's text with
 /// `__device__` helpers and declared types (checked below; the C golden test pins its text).
-@Suite("CUDA golden")
+@Suite("CUDA golden", .planned)
 struct CUDAGoldenTests {
     /// The source from the argument struct on (what the CUDA dialect adds to the shared emitter).
     func entryPoints(_ source: String) -> String {

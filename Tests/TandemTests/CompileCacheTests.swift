@@ -12,7 +12,7 @@ import TandemInterpreter
 @testable import TandemRuntime
 import TandemCompiler
 
-@Suite("Compile cache", .serialized)
+@Suite("Compile cache", .planned, .serialized)
 struct CompileCacheTests {
     /// A fresh private cache folder and a CPU device of its own (its own counters).
     func device() -> (CPUDevice, StatisticsBox, String) {

@@ -45,7 +45,7 @@ enum SyntheticProfiles {
     }
 }
 
-@Suite("Cost model")
+@Suite("Cost model", .planned)
 struct CostModelTests {
     /// `y = x * 2 + 1` over f64, written as kernel IR by hand: 5 instructions and a store per
     /// point (6 for the interpreter), 2 simple operations, 16 bytes per point.
@@ -335,7 +335,7 @@ struct CostModelTests {
     }
 }
 
-@Suite("Rate corrections")
+@Suite("Rate corrections", .planned)
 struct RateCorrectionTests {
     @Test("a placement's factor follows measured / predicted, within its limit, and ignores tiny or preempted kernels")
     func learns() {
@@ -355,7 +355,7 @@ struct RateCorrectionTests {
     }
 }
 
-@Suite("Placement in the runtime")
+@Suite("Placement in the runtime", .planned)
 struct PlacementTests {
     func runtime(_ dir: String, _ profile: MachineProfile) -> (Runtime, StatisticsBox) {
         let stats = StatisticsBox()

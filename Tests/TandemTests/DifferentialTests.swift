@@ -12,7 +12,7 @@ import _TandemTestSupport
 /// under `auto`, and by the eager Double reference. Each seed draws its program and inputs; the
 /// fixed seeds run every time, and `TANDEM_FUZZ_SEEDS=N` adds N fresh random seeds per dtype for
 /// long runs (a failure names its seed as the test's argument: rerun it by adding it to the list).
-@Suite("Differential", .serialized)
+@Suite("Differential", .planned, .serialized)
 struct DifferentialTests {
     /// `count` seeds from `base`, plus `TANDEM_FUZZ_SEEDS` random ones.
     static func seeds(_ base: Int, _ count: Int) -> [Int] {

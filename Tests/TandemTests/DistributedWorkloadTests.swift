@@ -11,7 +11,7 @@ import _TandemTestSupport
 import TandemWorkloads
 
 /// Issue 22, the workloads: what needs no MPI job (a plain test process is a world of one rank).
-@Suite("Distributed workloads, one process")
+@Suite("Distributed workloads, one process", .planned)
 struct DistributedWorkloadLocalTests {
     static let small: [(String, [String: Double])] = [
         ("red_black_sor", ["n": 31, "iterations": 10]),
@@ -64,7 +64,7 @@ struct DistributedWorkloadLocalTests {
 /// (`/tmp/ompi.<host>.<uid>`: "mkdir ... File exists", orte_init failed), so no two jobs of the
 /// suites start together.
 extension DistributedMPITests {
-    @Suite("Distributed workloads, under mpirun")
+    @Suite("Distributed workloads, under mpirun", .planned)
     struct Workloads {
         struct Case: Sendable, CustomTestStringConvertible {
             let workload: String, params: [String], ranks: Int, dtype: String

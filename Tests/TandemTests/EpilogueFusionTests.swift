@@ -4,7 +4,7 @@ import Testing
 /// Reductions computed in the epilogue of the kernel that reads them (`Planner.decideEpilogues`):
 /// one kernel where a reduction and its elementwise consumer were two, the same bits as the two
 /// kernels gave, on every placement.
-@Suite("Reductions fused into their consumer's epilogue")
+@Suite("Reductions fused into their consumer's epilogue", .planned)
 struct EpilogueFusionTests {
     static let placements: [DeviceChoice] = [.interpreter, .cpu1, .cpu]
 

@@ -114,7 +114,7 @@ struct ExamplesCLITests {
     /// 13 graphs, 12 of them planned from scratch. Cut at one statement, the graphs repeat.
     @Test func loopsWithoutReadsReusePlans() throws {
         let bin = try #require(CLITests.binary, "the tandem executable was not built")
-        guard case .success(let r) = Subprocess.run(["/usr/bin/env", "TANDEM_PROFILE=1", "TANDEM_CALIBRATE_AFTER_EXIT=0", bin,
+        guard case .success(let r) = Subprocess.run(["/usr/bin/env", "TANDEM_PROFILE=1", "TANDEM_CALIBRATE_AFTER_EXIT=0", "TANDEM_EAGER=off", bin,
                                                      "example", "nbody", "n=16", "steps=200"], timeout: 300) else {
             Issue.record("could not start tandem"); return
         }

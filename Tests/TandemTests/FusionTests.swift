@@ -2,7 +2,7 @@ import Testing
 @testable import Tandem
 import TandemCompiler
 
-@Suite("Fusion")
+@Suite("Fusion", .planned)
 struct FusionTests {
     /// An n x n plate with a hot top edge, materialised.
     func hotPlate(_ n: Int) throws -> Tensor<Double> {

@@ -9,7 +9,7 @@ import TandemIR
 /// Flushes for graph pressure in a loop without a sync: they wait for the place in the loop's
 /// body where the graph since the last flush began, so the graphs repeat and their plans are
 /// reused.
-@Suite("Graph pressure")
+@Suite("Graph pressure", .planned)
 struct GraphPressureTests {
     /// A loop of `steps` iterations, each writing one element at `period` places of an 8-element
     /// vector, on a private runtime; returns the vector and the runtime's statistics.

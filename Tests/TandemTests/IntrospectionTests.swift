@@ -10,7 +10,7 @@ import TandemCPU
 import TandemInterpreter
 import _TandemTestShims
 
-@Suite("Introspection", .serialized)
+@Suite("Introspection", .planned, .serialized)
 struct IntrospectionTests {
     @Test("the trace is valid Chrome JSON with the kernels, compiles, plan and sync of a known program")
     func traceOfKnownProgram() throws {

@@ -7,7 +7,7 @@ import TandemIR
 /// pass on the host (`Lagging`): the planner chains them with the right shifts, and the pass,
 /// chunked over the workers with the rows around chunk boundaries run after, gives the
 /// interpreter's results (which runs the kernels one after the other).
-@Suite("Lagged passes", .serialized)
+@Suite("Lagged passes", .planned, .serialized)
 struct LaggingTests {
     /// One red-black SOR iteration, both colours (the workload's form).
     static func redBlack<T: FloatingTensorScalar>(_ a: inout Tensor<T>, n: Int) {

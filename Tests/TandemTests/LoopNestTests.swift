@@ -7,7 +7,7 @@ import TandemWorkloads
 
 /// Issue 19: loop nests written as Swift closures (`Tandem.loop`), their dependence analysis and
 /// how they run, against the sequential nests run in Swift and brute-force dependences.
-@Suite("Loop nests", .serialized)
+@Suite("Loop nests", .planned, .serialized)
 struct LoopNestTests {
     // MARK: - The dependence tests against brute force
 

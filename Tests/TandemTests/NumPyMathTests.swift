@@ -7,7 +7,7 @@ import TandemIR
 
 /// Issue 16 points 3 and 5: NumPy's mathematics, Bool arithmetic and statistics, each checked
 /// against Glibc or a direct Swift computation, and bitwise across the interpreter and compiled C.
-@Suite("NumPy math")
+@Suite("NumPy math", .planned)
 struct NumPyMathTests {
     /// Runs `body` under the interpreter and compiled C on all cores and returns both results.
     func onBoth<S: TensorScalar>(_ body: () -> Tensor<S>) throws -> (interpreted: [S], compiled: [S]) {
@@ -271,7 +271,7 @@ struct NumPyMathTests {
     }
 }
 
-@Suite("NumPy bitwise and waits")
+@Suite("NumPy bitwise and waits", .planned)
 struct NumPyBitwiseTests {
     @Test("bitwise and shift operations on Int32 and Int64, equal on every placement")
     func bitwise() throws {

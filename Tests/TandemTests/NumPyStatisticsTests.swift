@@ -4,7 +4,7 @@ import Tandem
 /// convolve/correlate, average, the NaN-ignoring reductions, cov/corrcoef, diagonal/trace/diag,
 /// kron, polyval, logaddexp, ptp, degrees/radians against values NumPy 2.4 printed for the same
 /// inputs (repr, every digit).
-@Suite("NumPy statistics: convolve, average, nan-reductions, cov, diagonal, kron, polyval, logaddexp")
+@Suite("NumPy statistics: convolve, average, nan-reductions, cov, diagonal, kron, polyval, logaddexp", .planned)
 struct NumPyStatisticsTests {
     /// Equal, or both NaN, or within `tolerance` relative.
     static func same(_ a: [Double], _ b: [Double], tolerance: Double = 0) -> Bool {

@@ -10,7 +10,7 @@ import TandemInterpreter
 /// Work-items of several points (`AcceleratorLaunch.pointsPerItem`: eight on a device on CPU
 /// cores, one on a GPU): every kernel shape gives the interpreter's values whatever the width,
 /// tails of rows and of reduction chunks included.
-@Suite("OpenCL work-items of several points", .enabled(if: openCLAvailable), .serialized)
+@Suite("OpenCL work-items of several points", .planned, .enabled(if: openCLAvailable), .serialized)
 struct OpenCLPointsTests {
     /// Kernels of every shape the widths change: elementwise of rank 1-3 at odd extents, a
     /// strided (transposed) read, an in-place stencil, two outputs, and reductions of each kind

@@ -17,7 +17,7 @@ let openCLAvailable = Tandem.openCL.availability == .available
 
 /// Issue 18: the accelerator paths on a real OpenCL implementation. CI installs PoCL, so these
 /// run for real on every submission; elsewhere they skip, and the first test says why.
-@Suite("OpenCL set-up")
+@Suite("OpenCL set-up", .planned)
 struct OpenCLSetupTests {
     @Test("CI has an OpenCL device (scripts/test.sh installs PoCL); elsewhere the reason it is missing is one sentence")
     func availableInCI() {
@@ -64,7 +64,7 @@ func privateOpenCLDevice(memoryLimit: Int? = nil, cache: String? = nil, pointsPe
                  memoryLimit: memoryLimit, pointsPerItem: pointsPerItem, assumesNoFloat64: assumesNoFloat64)
 }
 
-@Suite("OpenCL on a real device", .enabled(if: openCLAvailable), .serialized)
+@Suite("OpenCL on a real device", .planned, .enabled(if: openCLAvailable), .serialized)
 struct OpenCLDeviceTests {
     func device(memoryLimit: Int? = nil, cache: String? = nil) -> OpenCLDevice {
         privateOpenCLDevice(memoryLimit: memoryLimit, cache: cache)

@@ -8,7 +8,7 @@ import _TandemTestSupport
 
 /// Planning scales with the pending graph and never traps: long chains, diamond ladders, reads in
 /// a loop and random deep programs (issue 14, point 1).
-@Suite("Planner scale")
+@Suite("Planner scale", .planned)
 struct PlannerScaleTests {
     // Graphs built from nodes directly: the tensor API queues a chain every
     // `Runtime.flushDepth` operations (GraphPressureTests), and these tests are about what the

@@ -184,7 +184,7 @@ final class FakeGPU: QueuedKernelDevice, @unchecked Sendable {
     func codeState(_ kernel: Kernel) -> CodeState { .ready }
 }
 
-@Suite("Runtime with a queued (GPU-style) device, simulated")
+@Suite("Runtime with a queued (GPU-style) device, simulated", .planned)
 struct QueuedDeviceTests {
     func runtime(_ profile: MachineProfile = SyntheticProfiles.gpu(), refusal: String? = nil) -> (Runtime, FakeGPU, StatisticsBox) {
         let stats = StatisticsBox()

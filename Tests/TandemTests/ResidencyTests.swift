@@ -55,7 +55,7 @@ final class FakeDevice: DeviceMemoryBackend {
     }
 }
 
-@Suite("Residency")
+@Suite("Residency", .planned)
 struct ResidencyTests {
     /// A host buffer of 128 doubles (1 KiB) holding `value`.
     func host(_ value: Double) -> Buffer {

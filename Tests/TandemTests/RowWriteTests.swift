@@ -4,7 +4,7 @@ import _TandemTestSupport
 
 /// Row writes in place (issue 15, point 3): a slice write whose right-hand side is a reduction
 /// is stored straight into the destination's buffer when nothing else reads the old version.
-@Suite("Row writes in place")
+@Suite("Row writes in place", .planned)
 struct RowWriteTests {
     @Test("writing a reduction into each row moves each row once, in place, with the reduction's values",
           arguments: [1, 7, 40])
@@ -63,7 +63,7 @@ struct RowWriteTests {
 /// npbench's durbin, reduced: a prefix of `y` updated in place from itself, then one element
 /// written, with a 0-d scalar chain carried across the loop. No reduction: every placement must
 /// give exactly the loop on Swift Doubles.
-@Suite("In-place prefix updates with a carried scalar chain")
+@Suite("In-place prefix updates with a carried scalar chain", .planned)
 struct DurbinTests {
     static func reference(_ n: Int) -> [Double] {
         let rs = (0..<n).map { Double(n) + 1 - Double($0) }

@@ -12,7 +12,7 @@ import TandemModel
 /// and the border writes that read what it wrote) merged into one kernel of stages, run one
 /// after the other. The results must be those of each kernel run alone, bit for bit, on every
 /// host placement.
-@Suite("Sequence kernels")
+@Suite("Sequence kernels", .planned)
 struct SequenceKernelTests {
     /// A runtime of its own (compiled C in `dir`, the interpreter) that does or does not form
     /// sequences.

@@ -13,7 +13,7 @@ import TandemInterpreter
 /// Code variants chosen by measuring them (issue 21): every variant computes the rules' bits, the
 /// tuner picks the fastest by its own runs and keeps the rule within its margin, choices persist
 /// in the tuning database for the same machine and binary only, and `tandem tune` reports them.
-@Suite("Tuning: code variants")
+@Suite("Tuning: code variants", .planned)
 struct TuningTests {
     /// The kernels a program plans, recorded on compiled C.
     func kernels(_ program: () throws -> Void) throws -> [PlanRecorder.Recorded] {

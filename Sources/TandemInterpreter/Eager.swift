@@ -1,0 +1,550 @@
+import TandemIR
+
+/// Operations on a few stored values computed at once, on the calling thread, as NumPy computes
+/// them: no graph node, no plan, no task.
+///
+/// A program that works an element or a row at a time (`A[i, j] -= A[i, ..<j].dot(A[..<j, j])`
+/// in a double loop, a triangular solve, a recurrence) builds graphs whose shapes change at
+/// every statement, so no plan is ever reused and each operation paid for planning (7-9 µs a
+/// node) what NumPy spends on the whole operation (about 1 µs). When every operand is already
+/// in a host buffer and the result is small, the runtime computes it here instead and the
+/// tensor names a stored buffer (`Runtime.eagerGate` says when).
+///
+/// The values are the interpreter's, bit for bit: each element is the interpreter's scalar
+/// function of its operands (`State.unary`, `State.binary`, `State.cast`), with loops for
+/// float arithmetic that compute exactly the same expression, and a reduction folds in the
+/// order the reduction kernel of the same stored operand folds in (`reduce`): the kernel's
+/// axes (kept axes first, unit axes squeezed, adjacent axes that every access walks
+/// contiguously merged), eight lanes over each innermost run combined pairwise for a floating
+/// sum or product, a compiled-in short row added in order (`KernelBuilder.finish`). Sources
+/// are bounded below the size at which the planner splits a reduction into chunks.
+///
+///     if let b = Eager.evaluate(.binary(.add, x, y), dtype: .float64, shape: [3], readable: { _ in true }) { ... }
+public enum Eager {
+    /// The largest result computed eagerly, in elements. Larger results gain from fusion and
+    /// from the workers; below this, what a NumPy-style step costs is its per-operation overhead.
+    public static let maxElements = 4096
+    /// The largest source a reduction reads eagerly, in elements (the planner splits a
+    /// reduction of 32,768 elements or more into chunks, which the order here does not follow).
+    public static let maxReduceSource = 16384
+
+    /// An operand: elements at `offset + Σ strides[k] * index[k]` of `pointer` over the index
+    /// space of the result, or one constant (then `pointer` points at `constant`'s bits and
+    /// every stride is 0).
+    struct Operand {
+        var pointer: UnsafeMutableRawPointer
+        var dtype: DType
+        var offset: Int
+        var strides: [Int]
+        /// Keeps the buffer alive while the operand is read.
+        var buffer: Buffer?
+    }
+
+    /// The operand `node` of shape `node.shape` as it is stored: a buffer, a view or a reshape
+    /// of one, or a constant. nil when it must be computed, lies elsewhere than on the host
+    /// (`readable`), or a view chain is deeper than a few views.
+    static func resolve(_ node: Node, depth: Int = 0, readable: (Buffer) -> Bool) -> (buffer: Buffer?, literal: Literal?, offset: Int, strides: [Int])? {
+        guard depth < 8 else { return nil }
+        switch node.op {
+        case .storage(let b):
+            guard b.count == 0 || (b.isAllocated && readable(b)) else { return nil }
+            return (b, nil, 0, Shape.rowMajorStrides(node.shape))
+        case .fill(let l):
+            return (nil, l, 0, [Int](repeating: 0, count: node.shape.count))
+        case .view(let source, let m):
+            guard let r = resolve(source, depth: depth + 1, readable: readable) else { return nil }
+            return viewed(r, m)
+        case .reshape(let source):
+            guard let r = resolve(source, depth: depth + 1, readable: readable) else { return nil }
+            if r.literal != nil { return (nil, r.literal, 0, [Int](repeating: 0, count: node.shape.count)) }
+            // Row-major contiguous (strides of unit axes do not matter): the flat index carries over.
+            var expected = 1
+            for d in stride(from: source.shape.count - 1, through: 0, by: -1) where source.shape[d] != 1 {
+                guard r.strides[d] == expected else { return nil }
+                expected *= source.shape[d]
+            }
+            return (r.buffer, nil, r.offset, Shape.rowMajorStrides(node.shape))
+        default:
+            return nil
+        }
+    }
+
+    /// The operation's kind, for signatures.
+    static func tag(_ op: Node.Op) -> Int {
+        switch op {
+        case .unary(let u, _): 1_000 + u.ordinal
+        case .binary(let b, _, _): 2_000 + b.ordinal
+        case .select: 3_000
+        case .cast: 3_001
+        case .reduce(let r, _, let axes): Int(truncatingIfNeeded: FNV1a.mix(UInt64(4_000 + r.ordinal), axes))
+        case .view: 5_000
+        default: 6_000
+        }
+    }
+
+    /// A resolved operand seen through view map `m` (element `j` is element `m(j)` of it).
+    static func viewed(_ r: (buffer: Buffer?, literal: Literal?, offset: Int, strides: [Int]), _ m: AffineMap)
+        -> (buffer: Buffer?, literal: Literal?, offset: Int, strides: [Int]) {
+        if r.literal != nil { return (nil, r.literal, 0, [Int](repeating: 0, count: m.outRank)) }
+        var offset = r.offset
+        for d in 0..<m.inRank { offset += r.strides[d] * m.offset[d] }
+        var strides = [Int](repeating: 0, count: m.outRank)
+        for k in 0..<m.outRank {
+            var s = 0
+            for d in 0..<m.inRank { s += r.strides[d] * m.coef[d * m.outRank + k] }
+            strides[k] = s
+        }
+        return (r.buffer, nil, offset, strides)
+    }
+
+    /// The elements of a stored view as a buffer of their own (`Tensor`'s subscripts and shape
+    /// views of a small stored tensor): a view names its base's node, so while it lives a write
+    /// into the base would have to copy the whole base; a copy of a few elements costs less
+    /// and leaves the base to be written in place. nil when the source is not stored.
+    public static func copy(_ source: Node, map: AffineMap, shape: [Int], readable: (Buffer) -> Bool,
+                            signature: inout UInt64) -> Buffer? {
+        guard let r0 = resolve(source, readable: readable) else { return nil }
+        let r = viewed(r0, map)
+        signature = FNV1a.mix(FNV1a.mix(FNV1a.mix(FNV1a.mix(FNV1a.basis, 5_000), shape), r.literal == nil ? r.offset : -1), r.strides) | 1
+        if let l = r.literal {
+            let out = Buffer(dtype: source.dtype, count: Shape.count(shape))
+            let v = State.literalValue(l.converted(to: source.dtype), source.dtype)
+            for i in 0..<out.count { State.storeValue(v, out.pointer, source.dtype, i) }
+            return out
+        }
+        guard let b = r.buffer else { return nil }
+        let p = b.isAllocated ? b.pointer : UnsafeMutableRawPointer(bitPattern: 64)!
+        return copy(Operand(pointer: p, dtype: source.dtype, offset: r.offset, strides: r.strides, buffer: b), shape: shape)
+    }
+
+    /// `x`'s elements over `shape`, row-major, in a new buffer (rows copied whole where they are
+    /// contiguous).
+    static func copy(_ x: Operand, shape: [Int]) -> Buffer {
+        let out = Buffer(dtype: x.dtype, count: Shape.count(shape))
+        if out.count > 0 {
+            copyElements(x, shape: shape, into: out.pointer, offset: 0, strides: Shape.rowMajorStrides(shape))
+        }
+        return out
+    }
+
+    /// Copies `x`'s elements over `shape` to `offset + Σ strides[k] * index[k]` of `p` (same type).
+    static func copyElements(_ x: Operand, shape: [Int], into p: UnsafeMutableRawPointer, offset: Int, strides: [Int]) {
+        let count = Shape.count(shape)
+        guard count > 0 else { return }
+        let rank = shape.count
+        let len = rank == 0 ? 1 : shape[rank - 1]
+        let si = rank == 0 ? 0 : x.strides[rank - 1], di = rank == 0 ? 0 : strides[rank - 1]
+        let size = x.dtype.byteSize
+        var index = [Int](repeating: 0, count: max(rank - 1, 0))
+        var src = x.offset, dst = offset
+        var at = 0
+        while at < count {
+            if si == 1 && di == 1 {
+                (p + dst * size).copyMemory(from: x.pointer + src * size, byteCount: len * size)
+            } else if size == 8 {
+                let s = x.pointer.assumingMemoryBound(to: UInt64.self), d = p.assumingMemoryBound(to: UInt64.self)
+                for j in 0..<len { d[dst + j * di] = s[src + j * si] }
+            } else if size == 4 {
+                let s = x.pointer.assumingMemoryBound(to: UInt32.self), d = p.assumingMemoryBound(to: UInt32.self)
+                for j in 0..<len { d[dst + j * di] = s[src + j * si] }
+            } else {
+                for j in 0..<len { (p + (dst + j * di) * size).copyMemory(from: x.pointer + (src + j * si) * size, byteCount: size) }
+            }
+            at += len
+            var d = rank - 2
+            while d >= 0 {
+                index[d] += 1
+                src += x.strides[d]
+                dst += strides[d]
+                if index[d] < shape[d] { break }
+                src -= x.strides[d] * shape[d]
+                dst -= strides[d] * shape[d]
+                index[d] = 0
+                d -= 1
+            }
+        }
+    }
+
+    /// `node` as an operand, a constant's bits written into `slot` of `constants` (8 bytes a
+    /// slot, on the caller's stack: a constant is read there with stride 0).
+    static func operand(_ node: Node, slot: Int, constants: UnsafeMutableRawPointer, readable: (Buffer) -> Bool,
+                        signature h: inout UInt64) -> Operand? {
+        guard let r = resolve(node, readable: readable) else { return nil }
+        h = FNV1a.mix(FNV1a.mix(FNV1a.mix(h, Int(node.dtype.rawValue)), r.literal == nil ? r.offset : -1), r.strides)
+        if let l = r.literal {
+            let p = constants + slot * 8
+            let v = State.literalValue(l.converted(to: node.dtype), node.dtype)
+            State.storeValue(v, p, node.dtype, 0)
+            return Operand(pointer: p, dtype: node.dtype, offset: 0, strides: r.strides, buffer: nil)
+        }
+        guard let b = r.buffer else { return nil }
+        // An empty buffer is never read (the loops run no point).
+        let p = b.isAllocated ? b.pointer : UnsafeMutableRawPointer(bitPattern: 64)!
+        return Operand(pointer: p, dtype: node.dtype, offset: r.offset, strides: r.strides, buffer: b)
+    }
+
+    /// The result of `op` (a unary, binary, select, cast or non-arg reduction) of type `dtype`
+    /// and shape `shape`, in a new buffer; nil when an operand is not stored on the host or the
+    /// operation is not one computed here.
+    ///
+    /// `signature`: set, when the result is computed, to a digest of the operation, its types
+    /// and shape and where each operand is read (offsets and strides): what a plan's key holds.
+    public static func evaluate(_ op: Node.Op, dtype: DType, shape: [Int], readable: (Buffer) -> Bool,
+                                signature: inout UInt64) -> Buffer? {
+        var h = FNV1a.mix(FNV1a.mix(FNV1a.basis, Int(dtype.rawValue)), shape)
+        let result = withUnsafeTemporaryAllocation(byteCount: 32, alignment: 16) { room in
+            evaluate(op, dtype: dtype, shape: shape, constants: room.baseAddress!, readable: readable, signature: &h)
+        }
+        if result != nil { signature = h | 1 }
+        return result
+    }
+
+    private static func evaluate(_ op: Node.Op, dtype: DType, shape: [Int], constants: UnsafeMutableRawPointer,
+                                 readable: (Buffer) -> Bool, signature: inout UInt64) -> Buffer? {
+        signature = FNV1a.mix(signature, tag(op))
+        switch op {
+        case .unary(let u, let a):
+            guard let x = operand(a, slot: 0, constants: constants, readable: readable, signature: &signature) else { return nil }
+            let neg: FastRow? = dtype == .float64 && a.dtype == .float64 && u == .neg ? { o, p, s, n in
+                let x = p[0].assumingMemoryBound(to: Double.self), sx = s[0]
+                for j in 0..<n { o.assumingMemoryBound(to: Double.self)[j] = -x[j * sx] }
+            } : nil
+            return elementwise(shape, dtype, [x], fast: neg) { v in State.unary(u, v[0], dtype) }
+        case .binary(let b, let a, let c):
+            guard let x = operand(a, slot: 0, constants: constants, readable: readable, signature: &signature),
+                  let y = operand(c, slot: 1, constants: constants, readable: readable, signature: &signature) else { return nil }
+            let operandType = a.dtype
+            return elementwise(shape, dtype, [x, y], fast: fastBinary(b, dtype, operandType)) { v in
+                State.binary(b, v[0], v[1], operand: operandType, dtype)
+            }
+        case .select(let c, let a, let b):
+            guard let x = operand(c, slot: 0, constants: constants, readable: readable, signature: &signature),
+                  let y = operand(a, slot: 1, constants: constants, readable: readable, signature: &signature),
+                  let z = operand(b, slot: 2, constants: constants, readable: readable, signature: &signature) else { return nil }
+            return elementwise(shape, dtype, [x, y, z], fast: nil) { v in v[0].i != 0 ? v[1] : v[2] }
+        case .cast(let a):
+            guard let x = operand(a, slot: 0, constants: constants, readable: readable, signature: &signature) else { return nil }
+            let from = a.dtype
+            if from == dtype { return copy(x, shape: shape) }
+            return elementwise(shape, dtype, [x], fast: nil) { v in State.cast(v[0], from: from, to: dtype) }
+        case .reduce(let r, let source, let axes):
+            guard !r.isArg, source.count <= maxReduceSource,
+                  let x = operand(source, slot: 0, constants: constants, readable: readable, signature: &signature) else { return nil }
+            return reduce(r, x, sourceShape: source.shape, axes: axes, dtype: dtype)
+        default:
+            return nil
+        }
+    }
+
+    /// A loop over one innermost row: the output's start, the operands' starts, their strides
+    /// along the row, its length.
+    typealias FastRow = (UnsafeMutableRawPointer, [UnsafeMutableRawPointer], [Int], Int) -> Void
+
+    /// The loop of float arithmetic that computes what `State.binary` computes (a Float result
+    /// of `+ - * /` is the correctly rounded one either way), or nil.
+    static func fastBinary(_ op: BinaryOp, _ t: DType, _ operand: DType) -> FastRow? {
+        guard t == operand, t == .float64 || t == .float32 else { return nil }
+        switch (op, t) {
+        case (.add, .float64): return { o, p, s, n in loop(Double.self, o, p, s, n, +) }
+        case (.sub, .float64): return { o, p, s, n in loop(Double.self, o, p, s, n, -) }
+        case (.mul, .float64): return { o, p, s, n in loop(Double.self, o, p, s, n, *) }
+        case (.div, .float64): return { o, p, s, n in loop(Double.self, o, p, s, n, /) }
+        case (.add, .float32): return { o, p, s, n in loop(Float.self, o, p, s, n, +) }
+        case (.sub, .float32): return { o, p, s, n in loop(Float.self, o, p, s, n, -) }
+        case (.mul, .float32): return { o, p, s, n in loop(Float.self, o, p, s, n, *) }
+        case (.div, .float32): return { o, p, s, n in loop(Float.self, o, p, s, n, /) }
+        default: return nil
+        }
+    }
+
+    @inline(__always)
+    static func loop<T: BinaryFloatingPoint>(_: T.Type, _ o: UnsafeMutableRawPointer, _ p: [UnsafeMutableRawPointer], _ s: [Int], _ n: Int,
+                                             _ f: (T, T) -> T) {
+        let out = o.assumingMemoryBound(to: T.self)
+        let x = p[0].assumingMemoryBound(to: T.self), y = p[1].assumingMemoryBound(to: T.self)
+        let sx = s[0], sy = s[1]
+        if sx == 1 && sy == 1 {
+            for j in 0..<n { out[j] = f(x[j], y[j]) }
+        } else {
+            for j in 0..<n { out[j] = f(x[j * sx], y[j * sy]) }
+        }
+    }
+
+    /// A new row-major buffer of `shape` whose elements are `scalar` of the operands' elements
+    /// (or `fast` over whole innermost rows: output, the operands' row starts, their strides
+    /// along the row, its length).
+    static func elementwise(_ shape: [Int], _ dtype: DType, _ operands: [Operand], fast: FastRow?,
+                            _ scalar: ([Value]) -> Value) -> Buffer {
+        let count = Shape.count(shape)
+        let out = Buffer(dtype: dtype, count: count)
+        guard count > 0 else { return out }
+        // One element or one axis (what `Tandem.eager` computes): one loop, no odometer.
+        if let axis = shape.count == 0 ? nil : (shape.firstIndex { $0 != 1 } ?? shape.count - 1),
+           shape.enumerated().allSatisfy({ $0.offset == axis || $0.element == 1 }) {
+            if let fast, count > 1 {
+                fast(out.pointer, operands.map { $0.pointer + $0.offset * $0.dtype.byteSize }, operands.map { $0.strides[axis] }, count)
+            } else {
+                var values = [Value](repeating: Value(f: 0, i: 0), count: operands.count)
+                for j in 0..<count {
+                    for k in operands.indices {
+                        values[k] = State.load(operands[k].pointer, operands[k].dtype, operands[k].offset + j * operands[k].strides[axis])
+                    }
+                    State.storeValue(scalar(values), out.pointer, dtype, j)
+                }
+            }
+            return out
+        }
+        let rank = shape.count
+        let len = rank == 0 ? 1 : shape[rank - 1]
+        let inner = operands.map { rank == 0 ? 0 : $0.strides[rank - 1] }
+        var bases = operands.map(\.offset)
+        var index = [Int](repeating: 0, count: max(rank - 1, 0))
+        var values = [Value](repeating: Value(f: 0, i: 0), count: operands.count)
+        var rows = [UnsafeMutableRawPointer](repeating: out.pointer, count: operands.count)
+        let size = dtype.byteSize
+        var at = 0
+        while at < count {
+            if let fast {
+                for k in operands.indices { rows[k] = operands[k].pointer + bases[k] * operands[k].dtype.byteSize }
+                fast(out.pointer + at * size, rows, inner, len)
+            } else {
+                for j in 0..<len {
+                    for k in operands.indices {
+                        values[k] = State.load(operands[k].pointer, operands[k].dtype, bases[k] + j * inner[k])
+                    }
+                    State.storeValue(scalar(values), out.pointer, dtype, at + j)
+                }
+            }
+            at += len
+            // The next row: the odometer over the outer axes, each operand's start moved along.
+            var d = rank - 2
+            while d >= 0 {
+                index[d] += 1
+                for k in operands.indices { bases[k] += operands[k].strides[d] }
+                if index[d] < shape[d] { break }
+                for k in operands.indices { bases[k] -= operands[k].strides[d] * shape[d] }
+                index[d] = 0
+                d -= 1
+            }
+        }
+        return out
+    }
+
+    /// The reduction `op` of `x` (over `sourceShape`) along `axes`, folded as the reduction
+    /// kernel of a stored source folds (see the type's comment), into a new buffer of the kept
+    /// axes' shape.
+    static func reduce(_ op: ReduceOp, _ x: Operand, sourceShape: [Int], axes: [Int], dtype: DType) -> Buffer {
+        let kept = (0..<sourceShape.count).filter { !axes.contains($0) }
+        let outShape = kept.map { sourceShape[$0] }
+        let out = Buffer(dtype: dtype, count: Shape.count(outShape))
+        // The kernel's domain: kept axes, then the reduce axes; each with the source's stride
+        // and the result's (0 along reduce axes).
+        let outStrides = Shape.rowMajorStrides(outShape)
+        var domain: [(extent: Int, parallel: Bool, source: Int, result: Int)] = []
+        for (i, d) in kept.enumerated() { domain.append((sourceShape[d], true, x.strides[d], outStrides[i])) }
+        for d in axes { domain.append((sourceShape[d], false, x.strides[d], 0)) }
+        // Squeezed and merged as `KernelBuilder.finish` does (no arg reductions here): an axis
+        // merges into the one before when both are of one kind and every access steps over the
+        // inner one contiguously. A constant source has no access.
+        let constant = x.buffer == nil
+        var axesK: [(extent: Int, parallel: Bool, source: Int, result: Int)] = []
+        for a in domain where a.extent != 1 {
+            if let last = axesK.last, last.parallel == a.parallel,
+               constant || last.source == a.source * a.extent, last.result == a.result * a.extent {
+                axesK[axesK.count - 1] = (last.extent * a.extent, last.parallel, a.source, a.result)
+            } else {
+                axesK.append(a)
+            }
+        }
+        let reduceAxes = axesK.filter { !$0.parallel }
+        let isFloat = x.dtype.isFloatingPoint
+        let widest = max(x.dtype.byteSize, dtype.byteSize)
+        let shortRow = axesK.count >= 2 && !axesK[axesK.count - 1].parallel && axesK[axesK.count - 2].parallel
+            && (axesK[axesK.count - 1].extent * widest <= 32 || axesK[axesK.count - 1].extent < Kernel.reductionLanes)
+        let laned = !reduceAxes.isEmpty && !shortRow && (op == .sum || op == .prod) && isFloat
+        let identity: Acc
+        switch op {
+        case .sum: identity = Acc()
+        case .prod: identity = Acc(f: 1, i: 1)
+        case .max: identity = isFloat ? Acc(f: -.infinity) : Acc(i: .min)
+        case .min: identity = isFloat ? Acc(f: .infinity) : Acc(i: .max)
+        case .argmax, .argmin: preconditionFailure("eager: arg reductions are not computed here")
+        }
+        let count = out.count
+        guard count > 0 else { return out }
+        let L = Kernel.reductionLanes
+        let innerExtent = reduceAxes.last?.extent ?? 1
+        let innerStride = reduceAxes.last?.source ?? 0
+        let outer = reduceAxes.dropLast()
+        let outerCount = outer.reduce(1) { $0 * $1.extent }
+        var vf = [Double](repeating: 0, count: max(innerExtent, 1))
+        var vi = [Int64](repeating: 0, count: max(innerExtent, 1))
+        var lanes = [Acc](repeating: identity, count: L)
+        var keptIndex = [Int](repeating: 0, count: kept.count)
+        var base = x.offset
+        for o in 0..<count {
+            var acc = identity
+            if reduceAxes.isEmpty {
+                let v = State.load(x.pointer, x.dtype, base)
+                var f = v.f, i = v.i
+                State.foldRun(op, isFloat, &acc, &f, &i, from: 0, to: 1, by: 1, index: 0)
+            } else {
+                // Each run of the innermost reduce axis in turn (the outer reduce axes row-major).
+                var outerIndex = [Int](repeating: 0, count: outer.count)
+                var runStart = base
+                for _ in 0..<outerCount {
+                    switch x.dtype {
+                    case .float64:
+                        let p = x.pointer.assumingMemoryBound(to: Double.self) + runStart
+                        for j in 0..<innerExtent { vf[j] = p[j * innerStride] }
+                    case .float32:
+                        let p = x.pointer.assumingMemoryBound(to: Float.self) + runStart
+                        for j in 0..<innerExtent { vf[j] = Double(p[j * innerStride]) }
+                    default:
+                        for j in 0..<innerExtent {
+                            let v = State.load(x.pointer, x.dtype, runStart + j * innerStride)
+                            vf[j] = v.f
+                            vi[j] = v.i
+                        }
+                    }
+                    if laned && op == .sum && (x.dtype == .float64 || x.dtype == .float32) {
+                        // A floating sum in lanes straight from memory: `foldRun`'s additions, in
+                        // its order, without the run's values copied out first.
+                        acc.f += lanedSum(x, from: runStart, count: innerExtent, stride: innerStride)
+                    } else {
+                    vf.withUnsafeMutableBufferPointer { f in
+                        vi.withUnsafeMutableBufferPointer { i in
+                            if laned {
+                                for l in 0..<L {
+                                    lanes[l] = identity
+                                    State.foldRun(op, isFloat, &lanes[l], f.baseAddress!, i.baseAddress!, from: l, to: innerExtent, by: L, index: 0)
+                                }
+                                var width = L
+                                while width > 1 {
+                                    width /= 2
+                                    for l in 0..<width {
+                                        var a = lanes[2 * l]
+                                        var bf = lanes[2 * l + 1].f, bi = lanes[2 * l + 1].i
+                                        State.foldRun(op, isFloat, &a, &bf, &bi, from: 0, to: 1, by: 1, index: 0)
+                                        lanes[l] = a
+                                    }
+                                }
+                                var tf = lanes[0].f, ti = lanes[0].i
+                                State.foldRun(op, isFloat, &acc, &tf, &ti, from: 0, to: 1, by: 1, index: 0)
+                            } else {
+                                State.foldRun(op, isFloat, &acc, f.baseAddress!, i.baseAddress!, from: 0, to: innerExtent, by: 1, index: 0)
+                            }
+                        }
+                    }
+                    }
+                    var d = outer.count - 1
+                    while d >= 0 {
+                        outerIndex[d] += 1
+                        runStart += outer[d].source
+                        if outerIndex[d] < outer[d].extent { break }
+                        runStart -= outer[d].source * outer[d].extent
+                        outerIndex[d] = 0
+                        d -= 1
+                    }
+                }
+            }
+            let result = isFloat ? State.fromDouble(acc.f, dtype) : State.fromInt(acc.i, dtype)
+            State.storeValue(result, out.pointer, dtype, o)
+            // The next kept point, row-major over the result.
+            var d = kept.count - 1
+            while d >= 0 {
+                keptIndex[d] += 1
+                base += x.strides[kept[d]]
+                if keptIndex[d] < outShape[d] { break }
+                base -= x.strides[kept[d]] * outShape[d]
+                keptIndex[d] = 0
+                d -= 1
+            }
+        }
+        return out
+    }
+
+    /// The laned sum of `count` elements of `x` from `start` by `stride` (floating point):
+    /// element `j` into lane `j % 8`, each lane from 0 in order, the lanes combined
+    /// `((l0 + l1) + (l2 + l3)) + ((l4 + l5) + (l6 + l7))` (`Kernel.lanedReduction`).
+    static func lanedSum(_ x: Operand, from start: Int, count: Int, stride: Int) -> Double {
+        var l0 = 0.0, l1 = 0.0, l2 = 0.0, l3 = 0.0, l4 = 0.0, l5 = 0.0, l6 = 0.0, l7 = 0.0
+        func run<T: BinaryFloatingPoint>(_ p: UnsafePointer<T>) {
+            var j = 0
+            while j + 8 <= count {
+                l0 += Double(p[j * stride]); l1 += Double(p[(j + 1) * stride])
+                l2 += Double(p[(j + 2) * stride]); l3 += Double(p[(j + 3) * stride])
+                l4 += Double(p[(j + 4) * stride]); l5 += Double(p[(j + 5) * stride])
+                l6 += Double(p[(j + 6) * stride]); l7 += Double(p[(j + 7) * stride])
+                j += 8
+            }
+            var k = 0
+            while j < count {
+                let v = Double(p[j * stride])
+                switch k {
+                case 0: l0 += v
+                case 1: l1 += v
+                case 2: l2 += v
+                case 3: l3 += v
+                case 4: l4 += v
+                case 5: l5 += v
+                default: l6 += v
+                }
+                j += 1
+                k += 1
+            }
+        }
+        if x.dtype == .float64 {
+            run(UnsafePointer(x.pointer.assumingMemoryBound(to: Double.self) + start))
+        } else {
+            run(UnsafePointer(x.pointer.assumingMemoryBound(to: Float.self) + start))
+        }
+        return ((l0 + l1) + (l2 + l3)) + ((l4 + l5) + (l6 + l7))
+    }
+
+    /// Writes `value` (an operand of shape `shape`, already of `buffer`'s type) into `buffer`
+    /// at `offset + Σ strides[k] * index[k]`, in place. A value read from the same buffer is
+    /// copied out first (NumPy's meaning: the right-hand side is computed before the write).
+    /// False when the value is not stored on the host.
+    /// `signature` as `evaluate` sets it (the value's operand, where it is written).
+    public static func write(_ value: Node, into buffer: Buffer, offset: Int, strides: [Int], readable: (Buffer) -> Bool,
+                             signature: inout UInt64) -> Bool {
+        var h = FNV1a.mix(FNV1a.mix(FNV1a.mix(FNV1a.basis, 7_000), offset), strides)
+        let done = withUnsafeTemporaryAllocation(byteCount: 8, alignment: 16) { room in
+            write(value, into: buffer, offset: offset, strides: strides, constants: room.baseAddress!, readable: readable, signature: &h)
+        }
+        if done { signature = h | 1 }
+        return done
+    }
+
+    private static func write(_ value: Node, into buffer: Buffer, offset: Int, strides: [Int], constants: UnsafeMutableRawPointer,
+                              readable: (Buffer) -> Bool, signature: inout UInt64) -> Bool {
+        guard var x = operand(value, slot: 0, constants: constants, readable: readable, signature: &signature) else { return false }
+        let shape = value.shape
+        var copied: Buffer?
+        if x.buffer === buffer {
+            let c = copy(x, shape: shape)
+            copied = c
+            x = Operand(pointer: c.pointer, dtype: value.dtype, offset: 0, strides: Shape.rowMajorStrides(shape), buffer: c)
+        }
+        copyElements(x, shape: shape, into: buffer.pointer, offset: offset, strides: strides)
+        withExtendedLifetime(copied) {}
+        return true
+    }
+}
+
+extension State {
+    /// A literal kernel parameter's value in `t` (`.param` in `evaluate`).
+    static func literalValue(_ l: Literal, _ t: DType) -> Value {
+        t.isFloatingPoint ? fromDouble(l.asDouble, t) : fromInt(l.asInt64, t)
+    }
+
+    /// Stores `v` as element `i` of a buffer of `dtype` at `p` (what `store` does).
+    static func storeValue(_ v: Value, _ p: UnsafeMutableRawPointer, _ dtype: DType, _ i: Int) {
+        switch dtype {
+        case .bool, .int8, .int16, .int32, .int64, .uint8, .uint16, .uint32, .uint64: dtype.storeInteger(v.i, p, i)
+        case .float32: p.storeBytes(of: Float(v.f), toByteOffset: i * 4, as: Float.self)
+        case .float64: p.storeBytes(of: v.f, toByteOffset: i * 8, as: Double.self)
+        }
+    }
+}

@@ -1,0 +1,171 @@
+import Synchronization
+import TandemCompiler
+import TandemIR
+
+/// When operations on a few stored values are computed at once on the calling thread
+/// (`TANDEM_EAGER`; `Eager` in the interpreter's target computes them, `Tensor` asks first).
+public enum EagerMode: String, Sendable, CaseIterable {
+    /// Every operation is recorded and planned.
+    case off
+    /// Eager while the plans of recent syncs were not reused (`Runtime.eagerGate`): the program's
+    /// graphs do not repeat, so each would be planned from scratch.
+    case auto
+    /// Eager whenever the operands allow it (for tests and experiments).
+    case always
+}
+
+// The decision and its bookkeeping.
+//
+// A program that works an element or a row at a time builds graphs whose shapes or offsets
+// change at every statement: no plan is reused, and planning costs 7-9 µs a node where NumPy
+// spends about 1 µs on the whole operation. A time-stepped program builds the same graph every
+// step: its plans are reused, and its fused kernels beat operation-at-a-time work on small
+// grids too (npbench's channel flow on 61 x 61 grids: 0.54 s planned and fused, 1.40 s eager).
+// So eager turns on after `eagerMissesToStart` syncs in a row whose plans were new, and off
+// when the eager operations repeat: each one's signature (operation, types, shape, and every
+// operand's offset and strides, what a plan's key holds) is looked up among the last few
+// thousand, and a window of operations that mostly repeat would have made plans that are
+// reused. Turned off, the next syncs say again.
+extension Runtime {
+    /// Consecutive syncs with a new plan before operations turn eager (`EagerMode.auto`), at
+    /// first; each stop doubles it, up to `eagerMissesLimit`.
+    public static let eagerMissesToStart = 6
+    static let eagerMissesLimit = 48
+    /// Eager operations judged at a time, and the share of them seen before that turns eager off.
+    static let eagerWindow = 512
+    static let eagerRepeatShare = 0.75
+
+    /// The mode for the current task (`Tandem.withEager`), overriding `eagerMode`.
+    @TaskLocal public static var scopedEagerMode: EagerMode?
+
+    /// The process's mode: `TANDEM_EAGER` (`auto` by default), or what `setEagerMode` set.
+    public static var eagerMode: EagerMode { EagerMode.allCases[eagerModeIndex.load(ordering: .relaxed)] }
+
+    /// Sets the mode for the whole process (tests and experiments; `TANDEM_EAGER` is the usual way).
+    public static func setEagerMode(_ mode: EagerMode) {
+        eagerModeIndex.store(EagerMode.allCases.firstIndex(of: mode)!, ordering: .relaxed)
+    }
+
+    private static let eagerModeIndex = Atomic<Int>({
+        guard let v = ProcessInfoLite.environment("TANDEM_EAGER")?.lowercased() else { return 1 }
+        if let m = EagerMode(rawValue: v) { return EagerMode.allCases.firstIndex(of: m)! }
+        ProcessInfoLite.warn("tandem: TANDEM_EAGER=\(v) is not one of off, auto, always; using auto")
+        return 1
+    }())
+
+    /// Whether an operation on stored values may be computed now, on the calling thread,
+    /// instead of recorded: the mode allows it (`auto`: the recent syncs' plans were new), the
+    /// device choice here is `auto` (a forced placement runs every kernel where it is forced),
+    /// and no task is queued or running, so every stored buffer's values are complete and
+    /// nothing queued still reads a buffer an eager write changes.
+    ///
+    /// Under `auto`, queued work is waited for first (the calling thread helps run it): eager
+    /// operations are on only while the recent syncs planned small graphs afresh, whose kernels
+    /// finish in microseconds, and a program that flushes such graphs as its chains grow (an
+    /// element-at-a-time loop without reads) would otherwise always find its last flush still
+    /// running and never turn eager.
+    public var eagerGate: Bool {
+        guard eagerOpen else { return false }
+        // A forced placement, or kernels being recorded (`tandem selftest`), want kernels.
+        guard deviceChoice == .auto, PlanRecorder.current == nil else { return false }
+        if !executor.isIdle { executor.waitAll() }
+        return executor.isIdle
+    }
+
+    /// The mode's part of `eagerGate`, from atomics alone (asked at every small operation; the
+    /// task-local scope is read only while some `withEagerMode` scope is open).
+    public var eagerOpen: Bool {
+        let mode = Runtime.eagerScopes.load(ordering: .relaxed) == 0 ? Runtime.eagerMode : (Runtime.scopedEagerMode ?? Runtime.eagerMode)
+        switch mode {
+        case .off: return false
+        case .auto: return eagerState.misses.load(ordering: .relaxed) >= eagerState.missesToStart.load(ordering: .relaxed)
+        case .always: return true
+        }
+    }
+
+    /// Runs `body` with `mode` in effect for the current task (`Tandem.withEager`).
+    public static func withEagerMode<R>(_ mode: EagerMode, _ body: () throws -> R) rethrows -> R {
+        eagerScopes.add(1, ordering: .relaxed)
+        defer { eagerScopes.subtract(1, ordering: .relaxed) }
+        return try $scopedEagerMode.withValue(mode, operation: body)
+    }
+
+    /// Async variant of `withEagerMode(_:_:)`.
+    public static func withEagerMode<R>(_ mode: EagerMode, _ body: () async throws -> R) async rethrows -> R {
+        eagerScopes.add(1, ordering: .relaxed)
+        defer { eagerScopes.subtract(1, ordering: .relaxed) }
+        return try await $scopedEagerMode.withValue(mode, operation: body)
+    }
+
+    /// `withEagerMode` scopes open in the process.
+    static let eagerScopes = Atomic<Int>(0)
+
+    /// Runs `body` under the graph lock (no sync changes a node's operation meanwhile) with a
+    /// test of whether a buffer's host memory holds its values (not when an accelerator has used
+    /// it: the device's copy is the truth then). `body` sets the operation's signature when it
+    /// computed it (0: it did not), which `auto` uses to see whether operations repeat.
+    public func withEagerAccess<T>(_ body: ((Buffer) -> Bool, inout UInt64) -> T) -> T {
+        graphLock.withLock { _ in
+            var signature: UInt64 = 0
+            let result = body({ b in (b.schedule as? BufferSchedule)?.deviceSeen != true }, &signature)
+            if signature != 0 { noteSignature(signature) }
+            return result
+        }
+    }
+
+    /// A sync's plan was reused (`hit`) or made new: counts toward turning eager on (graph lock).
+    func noteEagerPlan(hit: Bool, kernels: Int) {
+        guard kernels > 0 else { return }
+        if hit { eagerState.misses.store(0, ordering: .relaxed) } else { eagerState.misses.add(1, ordering: .relaxed) }
+    }
+
+    /// One eager operation's signature: its window's count of repeats decides whether eager
+    /// stays on (graph lock).
+    private func noteSignature(_ signature: UInt64) {
+        let s = eagerState
+        let slot = Int(truncatingIfNeeded: signature & UInt64(EagerState.slots - 1))
+        if s.seen[slot] == signature { s.repeats += 1 } else { s.seen[slot] = signature }
+        s.operations += 1
+        guard s.operations >= Runtime.eagerWindow else { return }
+        let repeated = Double(s.repeats) >= Runtime.eagerRepeatShare * Double(s.operations)
+        s.operations = 0
+        s.repeats = 0
+        if repeated && Runtime.eagerMode == .auto && Runtime.eagerScopes.load(ordering: .relaxed) == 0 {
+            s.misses.store(0, ordering: .relaxed)
+            // Each stop asks for a longer run of new plans before the next start: a program
+            // whose steps repeat only once eager (its recorded steps planned afresh, its eager
+            // steps repeating) turns over ever more rarely.
+            s.missesToStart.store(min(2 * s.missesToStart.load(ordering: .relaxed), Runtime.eagerMissesLimit), ordering: .relaxed)
+            statistics.update { $0.eagerStops += 1 }
+            Tracer.shared.record(TraceEvent(kind: .placement, name: "eager off", start: ProcessInfoLite.monotonicNanos(),
+                                            device: "eager",
+                                            detail: "the last \(Runtime.eagerWindow) eager operations mostly repeated: recorded and planned again"))
+        }
+    }
+
+    /// When an eager operation starts, for its trace event: 0 while tracing is off (the clock
+    /// costs a tenth of a small operation).
+    public var eagerStart: UInt64 { Tracer.shared.isEnabled ? ProcessInfoLite.monotonicNanos() : 0 }
+
+    /// Counts an eager operation (`Statistics.eagerOps`), and traces it when tracing is on.
+    /// `start`: the operation's start (`eagerStart`).
+    public func noteEager(_ name: @autoclosure () -> String, start: UInt64, elements: Int, inPlace: Bool = false) {
+        statistics.countEager(inPlace: inPlace)
+        guard start != 0 else { return }
+        Tracer.shared.record(TraceEvent(kind: .kernel, name: name(), start: start,
+                                        duration: ProcessInfoLite.monotonicNanos() - start, points: elements,
+                                        device: "eager", detail: "computed at once on the calling thread"))
+    }
+}
+
+/// The state behind `Runtime.eagerGate` (the window's fields under the graph lock).
+final class EagerState: @unchecked Sendable {
+    static let slots = 4096
+    /// Consecutive syncs whose plans were new.
+    let misses = Atomic<Int>(0)
+    /// `misses` needed to turn eager on.
+    let missesToStart = Atomic<Int>(Runtime.eagerMissesToStart)
+    var seen = [UInt64](repeating: 0, count: slots)
+    var operations = 0
+    var repeats = 0
+}

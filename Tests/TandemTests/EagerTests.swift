@@ -1,0 +1,160 @@
+import Testing
+@testable import Tandem
+import TandemRuntime
+
+/// Operations on a few stored values computed at once (`Eager`, `Tandem.withEager`): the same
+/// bits as the planned kernels give (the interpreter's scalar functions, a reduction's fold
+/// order), writes in place only where nothing else sees the tensor, NumPy's meaning where a
+/// write reads what it overwrites.
+@Suite("Operations computed at once")
+struct EagerTests {
+    /// Stored inputs: eager operations need operands in buffers.
+    static func stored<T: TensorScalar>(_ t: Tensor<T>) throws -> Tensor<T> {
+        try Tandem.wait(t)
+        return t
+    }
+
+    /// `f()` eager and planned, compared bit for bit, and eager operations counted.
+    func expectSame<T: TensorScalar & Equatable>(_ what: String, _ f: () throws -> Tensor<T>,
+                                                 sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let before = Tandem.statistics.eagerOps
+        let eager = try Tandem.withEager(.always) { try f().scalars }
+        let eagerOps = Tandem.statistics.eagerOps - before
+        let planned = try Tandem.withEager(.off) { try f().scalars }
+        let same = eager.count == planned.count && zip(eager, planned).allSatisfy { a, b in
+            if let x = a as? Double, let y = b as? Double { return x.bitPattern == y.bitPattern }
+            if let x = a as? Float, let y = b as? Float { return x.bitPattern == y.bitPattern }
+            return a == b
+        }
+        #expect(same, "\(what): eager \(eager.prefix(4)) planned \(planned.prefix(4))", sourceLocation: sourceLocation)
+        #expect(eagerOps >= 1, "\(what): nothing was computed eagerly", sourceLocation: sourceLocation)
+    }
+
+    @Test("elementwise operations, casts and selections on vectors: the planned kernels' bits")
+    func elementwise() throws {
+        let a = try Self.stored(Tensor<Double>.uniform([63], seed: 1, in: -2...3))
+        let b = try Self.stored(Tensor<Double>.uniform([63], seed: 2, in: 0.5...4))
+        let f = try Self.stored(Tensor<Float>.uniform([30], seed: 3, in: -1...1))
+        let g = try Self.stored(Tensor<Float>.uniform([30], seed: 4, in: 0.25...2))
+        let i = try Self.stored(Tensor<Int64>.arange(-20, 43))
+        let m = try Self.stored(Tensor<Double>.uniform([7, 9], seed: 5, in: -1...1))
+        try expectSame("a + b * a - b / 3") { a + b * a - b / 3 }
+        try expectSame("-a, sqrt, exp, log, sin") { (-a) + b.sqrt() + a.exp() + b.log() + a.sin() }
+        try expectSame("float32 arithmetic") { f * g + f / g - g.sqrt() }
+        try expectSame("a column of a transposed view, a row, strided slices") { m.transposed[1..., 2] * b[..<8] + m[2, 1...] - a[TensorIndex.slice(0, 16, step: 2)] }
+        try expectSame("comparisons and where") { `where`(a .> b, a, b * 2) }
+        try expectSame("casts") { Tensor<Double>(Tensor<Float>(a)) + Tensor<Double>(i) }
+        try expectSame("integer arithmetic") { (i * 7 - 3) / 4 + i % 5 }
+        try expectSame("pow, minimum") { b.pow(Tensor(1.5)) + Tensor.minimum(a, b) }
+        // A result of two axes stays recorded (fused with what reads it).
+        let ir = Tandem.withEager(.always) { Tandem.kernelIR(m * 2 + 1) }
+        #expect(ir.contains("// kernel "), "a 7 x 9 result was computed eagerly")
+    }
+
+    @Test("reductions fold in the planned kernel's order (lanes, short rows, merged axes)")
+    func reductions() throws {
+        for shape in [[5], [13], [100], [3, 4], [7, 9], [16, 33], [100, 3], [40, 8], [6, 5, 7]] {
+            let a = try Self.stored(Tensor<Double>.uniform(shape, seed: UInt64(shape.reduce(1, *)), in: -1...1000))
+            let f = try Self.stored(Tensor<Float>.uniform(shape, seed: 9, in: -1...1000))
+            try expectSame("sum \(shape)") { a.sum() }
+            try expectSame("float32 sum \(shape)") { f.sum() }
+            let p = try Self.stored(Tensor<Double>.uniform(shape, seed: 11, in: 0.9...1.1))
+            try expectSame("prod \(shape)") { p.prod() }
+            try expectSame("max, min \(shape)") { a.max() - a.min() }
+            try expectSame("mean over the last axis \(shape)") { a.mean(axis: -1) }
+            try expectSame("sum over the first axis \(shape)") { a.sum(axis: 0) }
+            if shape.count >= 2 {
+                try expectSame("sum of a transposed view \(shape)") { a.transposed.sum(axis: -1) }
+                try expectSame("sum of a slice \(shape)") { a[1..., 1...].sum() }
+                try expectSame("float32 row sums \(shape)") { f.sum(axis: -1) }
+                try expectSame("sums over two axes \(shape)") { a.sum(axes: [0, 1]) }
+            }
+        }
+        let counts = try Self.stored(Tensor<Double>.uniform([9, 11], seed: 5, in: 0...1) .> 0.5)
+        try expectSame("a Bool count") { counts[2].sum() + counts[.all, 3].sum() }
+        let x = try Self.stored(Tensor<Double>.uniform([60], seed: 6, in: -1...1))
+        try expectSame("a dot product of a row and a column") { x[..<31].matmul(x[29...]) }
+    }
+
+    @Test("an element-at-a-time factorisation: the same bits eager and planned, writes in place")
+    func elementAtATime() throws {
+        let n = 24
+        let a0 = try Self.stored(Tensor<Double>.uniform([n, n], seed: 7, in: 0...1) + Tensor<Double>.eye(n) * Double(n))
+        func lu() throws -> Tensor<Double> {
+            var a = a0
+            for i in 0..<n {
+                for j in 0..<i {
+                    a[i, j] -= a[i, ..<j].matmul(a[..<j, j])
+                    a[i, j] /= a[j, j]
+                }
+                for j in i..<n { a[i, j] -= a[i, ..<i].matmul(a[..<i, j]) }
+            }
+            return a
+        }
+        let before = Tandem.statistics
+        try expectSame("lu") { try lu() }
+        let after = Tandem.statistics
+        #expect(after.eagerWritesInPlace - before.eagerWritesInPlace >= n * n / 2, "writes went into copies")
+    }
+
+    @Test("a write in place leaves copies and views taken before it as they were")
+    func valueSemantics() throws {
+        try Tandem.withEager(.always) {
+            var a = try Self.stored(Tensor<Double>.arange(0, 12).reshaped([3, 4]))
+            let copy = a
+            let row = a[1]
+            a[1, 2] = Tensor(100)
+            #expect(try copy.scalars == (0..<12).map(Double.init))
+            #expect(try row.scalars == [4, 5, 6, 7])
+            #expect(try a[1].scalars == [4, 5, 100, 7])
+            // Now only `a` sees its buffer: the next write goes into it.
+            let buffer = a.node.storage
+            a[0, 0] = Tensor(-1)
+            #expect(a.node.storage === buffer && buffer != nil, "a write into a tensor nothing else sees copied it")
+            #expect(try a[0].scalars == [-1, 1, 2, 3])
+        }
+    }
+
+    @Test("a write that reads what it overwrites reads the old values (NumPy's meaning)")
+    func overlappingWrite() throws {
+        let start = try Self.stored(Tensor<Double>.arange(0, 10))
+        func shift() throws -> Tensor<Double> {
+            var x = start + 0
+            try Tandem.wait(x)
+            x[1...] = x[..<9]
+            x[..<5] = x[5...] * 2
+            return x
+        }
+        try expectSame("shifted in place") { try shift() }
+        #expect(try Tandem.withEager(.always) { try shift().scalars } == [8, 10, 12, 14, 16, 4, 5, 6, 7, 8])
+    }
+
+    @Test("off records every operation; a forced placement and a Tandem.loop body are never eager")
+    func gates() throws {
+        let a = try Self.stored(Tensor<Double>.uniform([8], seed: 8, in: 0...1))
+        let planned = Tandem.withEager(.off) { Tandem.kernelIR(a * 2 + 1) }
+        #expect(planned.contains("// kernel "))
+        let eager = Tandem.withEager(.always) { Tandem.kernelIR(a * 2 + 1) }
+        #expect(!eager.contains("// kernel "), "an eager result is stored: nothing is left to plan")
+        let forced = Tandem.withEager(.always) { Tandem.withDevice(.cpu1) { Tandem.kernelIR(a * 2 + 1) } }
+        #expect(forced.contains("// kernel "), "a forced placement ran eagerly")
+        // A traced loop body reads symbolically (its dependences are analysed): Gauss–Seidel in
+        // place gives the sequential loop's values with eager operations allowed around it.
+        let n = 8
+        let start = (0..<(n * n)).map { Double(($0 * 37) % 17) }
+        func sweep() throws -> [Double] {
+            var g = try Self.stored(Tensor<Double>(start, shape: [n, n]))
+            Tandem.loop(1..<n - 1, 1..<n - 1) { i, j in
+                g[i, j] = 0.25 * (g[i - 1, j] + g[i + 1, j] + g[i, j - 1] + g[i, j + 1])
+            }
+            return try g.scalars
+        }
+        var want = start
+        for i in 1..<(n - 1) {
+            for j in 1..<(n - 1) {
+                want[i * n + j] = 0.25 * (want[(i - 1) * n + j] + want[(i + 1) * n + j] + want[i * n + j - 1] + want[i * n + j + 1])
+            }
+        }
+        #expect(try Tandem.withEager(.always) { try sweep() } == want)
+    }
+}
