@@ -16,6 +16,7 @@ extension Tandem {
         guard rt.eagerOpen else { return nil }
         var axes = 0
         for e in shape where e != 1 { axes += 1 }
+        let count = Shape.count(shape)
         switch op {
         case .unary, .binary, .select, .cast, .view:
             // Results of one axis (an element, a row, a column, a vector) only. A result of more
@@ -27,11 +28,11 @@ extension Tandem {
             guard axes <= 1 else { return nil }
             // A long view stays a view (the copy would cost more than NumPy's whole operation on
             // it); eager operations read it where it lies.
-            if case .view = op, Shape.count(shape) > Tandem.eagerViewCopyLimit { return nil }
+            if case .view = op, count > Tandem.eagerViewCopyLimit { return nil }
         case .reduce(let r, let source, _): guard !r.isArg, source.count <= Eager.maxReduceSource else { return nil }
         default: return nil
         }
-        guard Shape.count(shape) <= Eager.maxElements else { return nil }
+        guard count <= Eager.maxElements else { return nil }
         // A reduction of a pending source stays recorded (see below): not worth a wait.
         if case .reduce(_, let source, _) = op, !rt.isStored(source) { return nil }
         guard LoopNest.current == nil, rt.eagerGate else { return nil }

@@ -135,10 +135,8 @@ public enum Eager {
         let len = rank == 0 ? 1 : shape[rank - 1]
         let si = rank == 0 ? 0 : x.strides[rank - 1], di = rank == 0 ? 0 : strides[rank - 1]
         let size = x.dtype.byteSize
-        var index = [Int](repeating: 0, count: max(rank - 1, 0))
-        var src = x.offset, dst = offset
-        var at = 0
-        while at < count {
+        forEachRow(shape, offsets: [x.offset, offset], strides: [x.strides, strides]) { at in
+            let src = at[0], dst = at[1]
             if si == 1 && di == 1 {
                 (p + dst * size).copyMemory(from: x.pointer + src * size, byteCount: len * size)
             } else if size == 8 {
@@ -149,18 +147,6 @@ public enum Eager {
                 for j in 0..<len { d[dst + j * di] = s[src + j * si] }
             } else {
                 for j in 0..<len { (p + (dst + j * di) * size).copyMemory(from: x.pointer + (src + j * si) * size, byteCount: size) }
-            }
-            at += len
-            var d = rank - 2
-            while d >= 0 {
-                index[d] += 1
-                src += x.strides[d]
-                dst += strides[d]
-                if index[d] < shape[d] { break }
-                src -= x.strides[d] * shape[d]
-                dst -= strides[d] * shape[d]
-                index[d] = 0
-                d -= 1
             }
         }
     }
@@ -297,13 +283,11 @@ public enum Eager {
         let rank = shape.count
         let len = rank == 0 ? 1 : shape[rank - 1]
         let inner = operands.map { rank == 0 ? 0 : $0.strides[rank - 1] }
-        var bases = operands.map(\.offset)
-        var index = [Int](repeating: 0, count: max(rank - 1, 0))
         var values = [Value](repeating: Value(f: 0, i: 0), count: operands.count)
         var rows = [UnsafeMutableRawPointer](repeating: out.pointer, count: operands.count)
         let size = dtype.byteSize
         var at = 0
-        while at < count {
+        forEachRow(shape, offsets: operands.map(\.offset), strides: operands.map(\.strides)) { bases in
             if let fast {
                 for k in operands.indices { rows[k] = operands[k].pointer + bases[k] * operands[k].dtype.byteSize }
                 fast(out.pointer + at * size, rows, inner, len)
@@ -316,18 +300,32 @@ public enum Eager {
                 }
             }
             at += len
-            // The next row: the odometer over the outer axes, each operand's start moved along.
-            var d = rank - 2
+        }
+        return out
+    }
+
+    /// Calls `body` once for each row of `shape` (each index of its axes but the last, in
+    /// row-major order) with every access's element offset at the row's start: access `k`
+    /// starts at `offsets[k]` and moves by `strides[k][d]` along axis `d`. The one odometer of
+    /// the elementwise, copying and reducing loops here.
+    static func forEachRow(_ shape: [Int], offsets: [Int], strides: [[Int]], _ body: ([Int]) -> Void) {
+        let outer = max(shape.count - 1, 0)
+        var rows = 1
+        for d in 0..<outer { rows *= shape[d] }
+        var at = offsets
+        var index = [Int](repeating: 0, count: outer)
+        for _ in 0..<rows {
+            body(at)
+            var d = outer - 1
             while d >= 0 {
                 index[d] += 1
-                for k in operands.indices { bases[k] += operands[k].strides[d] }
+                for k in at.indices { at[k] += strides[k][d] }
                 if index[d] < shape[d] { break }
-                for k in operands.indices { bases[k] -= operands[k].strides[d] * shape[d] }
+                for k in at.indices { at[k] -= strides[k][d] * shape[d] }
                 index[d] = 0
                 d -= 1
             }
         }
-        return out
     }
 
     /// The reduction `op` of `x` (over `sourceShape`) along `axes`, folded as the reduction
@@ -370,29 +368,34 @@ public enum Eager {
         case .min: identity = isFloat ? Acc(f: .infinity) : Acc(i: .max)
         case .argmax, .argmin: preconditionFailure("eager: arg reductions are not computed here")
         }
-        let count = out.count
-        guard count > 0 else { return out }
+        guard out.count > 0 else { return out }
         let L = Kernel.reductionLanes
         let innerExtent = reduceAxes.last?.extent ?? 1
         let innerStride = reduceAxes.last?.source ?? 0
         let outer = reduceAxes.dropLast()
-        let outerCount = outer.reduce(1) { $0 * $1.extent }
+        let lanedFloatSum = laned && op == .sum && (x.dtype == .float64 || x.dtype == .float32)
         var vf = [Double](repeating: 0, count: max(innerExtent, 1))
         var vi = [Int64](repeating: 0, count: max(innerExtent, 1))
         var lanes = [Acc](repeating: identity, count: L)
-        var keptIndex = [Int](repeating: 0, count: kept.count)
-        var base = x.offset
-        for o in 0..<count {
+        var o = 0
+        // Each kept point, row-major over the result; under it each run of the innermost reduce
+        // axis in turn (the outer reduce axes row-major).
+        forEachRow(outShape + [1], offsets: [x.offset], strides: [kept.map { x.strides[$0] } + [0]]) { point in
+            let base = point[0]
             var acc = identity
             if reduceAxes.isEmpty {
                 let v = State.load(x.pointer, x.dtype, base)
                 var f = v.f, i = v.i
                 State.foldRun(op, isFloat, &acc, &f, &i, from: 0, to: 1, by: 1, index: 0)
             } else {
-                // Each run of the innermost reduce axis in turn (the outer reduce axes row-major).
-                var outerIndex = [Int](repeating: 0, count: outer.count)
-                var runStart = base
-                for _ in 0..<outerCount {
+                forEachRow(outer.map(\.extent) + [1], offsets: [base], strides: [outer.map(\.source) + [0]]) { run in
+                    let runStart = run[0]
+                    if lanedFloatSum {
+                        // A floating sum in lanes straight from memory: `foldRun`'s additions, in
+                        // its order, without the run's values copied out first.
+                        acc.f += lanedSum(x, from: runStart, count: innerExtent, stride: innerStride)
+                        return
+                    }
                     switch x.dtype {
                     case .float64:
                         let p = x.pointer.assumingMemoryBound(to: Double.self) + runStart
@@ -407,11 +410,6 @@ public enum Eager {
                             vi[j] = v.i
                         }
                     }
-                    if laned && op == .sum && (x.dtype == .float64 || x.dtype == .float32) {
-                        // A floating sum in lanes straight from memory: `foldRun`'s additions, in
-                        // its order, without the run's values copied out first.
-                        acc.f += lanedSum(x, from: runStart, count: innerExtent, stride: innerStride)
-                    } else {
                     vf.withUnsafeMutableBufferPointer { f in
                         vi.withUnsafeMutableBufferPointer { i in
                             if laned {
@@ -436,30 +434,11 @@ public enum Eager {
                             }
                         }
                     }
-                    }
-                    var d = outer.count - 1
-                    while d >= 0 {
-                        outerIndex[d] += 1
-                        runStart += outer[d].source
-                        if outerIndex[d] < outer[d].extent { break }
-                        runStart -= outer[d].source * outer[d].extent
-                        outerIndex[d] = 0
-                        d -= 1
-                    }
                 }
             }
             let result = isFloat ? State.fromDouble(acc.f, dtype) : State.fromInt(acc.i, dtype)
             State.storeValue(result, out.pointer, dtype, o)
-            // The next kept point, row-major over the result.
-            var d = kept.count - 1
-            while d >= 0 {
-                keptIndex[d] += 1
-                base += x.strides[kept[d]]
-                if keptIndex[d] < outShape[d] { break }
-                base -= x.strides[kept[d]] * outShape[d]
-                keptIndex[d] = 0
-                d -= 1
-            }
+            o += 1
         }
         return out
     }

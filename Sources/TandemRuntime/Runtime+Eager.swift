@@ -12,15 +12,6 @@ public enum EagerMode: String, Sendable, CaseIterable {
     case auto
     /// Eager whenever the operands allow it (for tests and experiments).
     case always
-
-    /// The mode's position in `eagerModeIndex`.
-    var index: Int {
-        switch self {
-        case .off: 0
-        case .auto: 1
-        case .always: 2
-        }
-    }
 }
 
 // The decision and its bookkeeping.
@@ -47,28 +38,13 @@ extension Runtime {
     /// The mode for the current task (`Tandem.withEager`), overriding `eagerMode`.
     @TaskLocal public static var scopedEagerMode: EagerMode?
 
-    /// The process's mode: `TANDEM_EAGER` (`auto` by default), or what `setEagerMode` set.
-    public static var eagerMode: EagerMode {
-        // A switch, not `allCases[i]`: that builds the array at every call, and this is asked
-        // at every operation.
-        switch eagerModeIndex.load(ordering: .relaxed) {
-        case 0: .off
-        case 2: .always
-        default: .auto
-        }
-    }
-
-    /// Sets the mode for the whole process (tests and experiments; `TANDEM_EAGER` is the usual way).
-    public static func setEagerMode(_ mode: EagerMode) {
-        eagerModeIndex.store(mode.index, ordering: .relaxed)
-    }
-
-    private static let eagerModeIndex = Atomic<Int>({
-        guard let v = ProcessInfoLite.environment("TANDEM_EAGER")?.lowercased() else { return 1 }
-        if let m = EagerMode(rawValue: v) { return m.index }
+    /// The process's mode: `TANDEM_EAGER` (`auto` by default), read once.
+    public static let eagerMode: EagerMode = {
+        guard let v = ProcessInfoLite.environment("TANDEM_EAGER")?.lowercased() else { return .auto }
+        if let m = EagerMode(rawValue: v) { return m }
         ProcessInfoLite.warn("tandem: TANDEM_EAGER=\(v) is not one of off, auto, always; using auto")
-        return 1
-    }())
+        return .auto
+    }()
 
     /// Whether an operation on stored values may be computed now, on the calling thread,
     /// instead of recorded: the mode allows it (`auto`: the recent syncs' plans were new), the
