@@ -5,6 +5,11 @@ import TandemRuntime
 /// The tracing of `Tandem.loop` bodies and the decision how to run them.
 enum LoopNest {
     @TaskLocal static var current: LoopRecorder?
+    /// Loop nests being traced in the process (`run` sets `current` only inside one).
+    static let open = Atomic<Int>(0)
+    /// `current`, from one atomic load while no nest is traced anywhere (asked at every small
+    /// operation; a task-local read costs several times more).
+    static var active: LoopRecorder? { open.load(ordering: .relaxed) == 0 ? nil : current }
     static let statistics = Mutex(LoopStatistics())
     static let traces = Atomic<UInt64>(1)
     /// Loop trees found by discovering traces, by call site and extents (see `knownTree`).
@@ -46,7 +51,7 @@ enum LoopNest {
             default: elements = false
             }
         }
-        return elements && !indices.isEmpty && current != nil
+        return elements && !indices.isEmpty && active != nil
     }
 
     static func run(_ ranges: [LoopRange], _ site: LoopSite, _ body: ([LoopIndex]) -> Void) {
@@ -65,6 +70,8 @@ enum LoopNest {
             return
         }
         let recorder = LoopRecorder()
+        open.add(1, ordering: .relaxed)
+        defer { open.subtract(1, ordering: .relaxed) }
         $current.withValue(recorder) {
             recorder.nest(ranges.map { $0.resolved() }, site, body)
         }

@@ -180,7 +180,7 @@ public enum Tandem {
     ///
     ///     let exact = try Tandem.withDevice(.interpreter) { try (a * b).sum().item() }
     public static func withDevice<R>(_ device: DeviceChoice, _ body: () throws -> R) rethrows -> R {
-        try Runtime.$scopedDevice.withValue(device, operation: body)
+        try Runtime.withScopedDevice(device, body)
     }
 
     /// Runs `body` with operations on a few stored values computed at once (`.always`), always
@@ -196,7 +196,7 @@ public enum Tandem {
 
     /// Async variant of `withDevice(_:_:)`.
     public static func withDevice<R>(_ device: DeviceChoice, _ body: () async throws -> R) async rethrows -> R {
-        try await Runtime.$scopedDevice.withValue(device, operation: body)
+        try await Runtime.withScopedDevice(device, body)
     }
 
     /// Runs `body` with every kernel that can be cut split between the CPU and the accelerator
@@ -213,7 +213,7 @@ public enum Tandem {
         if let s = hostShare, !(0...1).contains(s) {
             throw TandemError.deviceUnavailable(device: "split", reason: "the host's share \(s) is not between 0 and 1")
         }
-        return try Runtime.$scopedDevice.withValue(.split) { try Runtime.$scopedSplitShare.withValue(hostShare, operation: body) }
+        return try Runtime.withScopedDevice(.split) { try Runtime.$scopedSplitShare.withValue(hostShare, operation: body) }
     }
 
     /// Queues the computation of all `tensors` as one plan (so they share kernels) and returns

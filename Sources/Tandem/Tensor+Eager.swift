@@ -9,8 +9,8 @@ extension Tandem {
     /// The result of `op` computed now, when it is small (at most `Eager.maxElements`), every
     /// operand is stored on the host, and the runtime allows it here (`Runtime.eagerGate`; not
     /// while a `Tandem.loop` body is traced, whose reads must stay symbolic); else nil, and the
-    /// operation is recorded.
-    static func eager(_ op: Node.Op, dtype: DType, shape: [Int]) -> Buffer? {
+    /// operation is recorded. One floating-point element comes back as a constant (`Eager.Result`).
+    static func eager(_ op: Node.Op, dtype: DType, shape: [Int]) -> Eager.Result? {
         let rt = runtime
         // Atomics first: this is asked at every operation, and eager operations are mostly off.
         guard rt.eagerOpen else { return nil }
@@ -34,11 +34,11 @@ extension Tandem {
         }
         guard count <= Eager.maxElements else { return nil }
         // A reduction of a pending source stays recorded (see below): not worth a wait.
-        if case .reduce(_, let source, _) = op, !rt.isStored(source) { return nil }
-        guard LoopNest.current == nil, rt.eagerGate else { return nil }
+        if case .reduce(_, let source, _) = op, !source.isFill, !rt.isStored(source) { return nil }
+        guard LoopNest.active == nil, rt.eagerReady else { return nil }
         let start = rt.eagerStart
-        func attempt() -> Buffer? {
-            rt.withEagerAccess { readable, signature -> Buffer? in
+        func attempt() -> Eager.Result? {
+            rt.withEagerAccess { readable, signature -> Eager.Result? in
                 if case .view(let source, let map) = op {
                     return Eager.copy(source, map: map, shape: shape, readable: readable, signature: &signature)
                 }
@@ -56,9 +56,9 @@ extension Tandem {
             if case .reduce = op {} else { op.forEachInput { if !rt.isStored($0) && !$0.isFill { pending.append($0) } } }
             if !pending.isEmpty, !rt.hasAccelerator, (try? rt.materialize(pending)) != nil, rt.eagerGate { result = attempt() }
         }
-        guard let b = result else { return nil }
-        rt.noteEager("eager \(Tandem.eagerName(op))", start: start, elements: b.count)
-        return b
+        guard let result else { return nil }
+        rt.noteEager("eager \(Tandem.eagerName(op))", start: start, elements: count)
+        return result
     }
 
     /// The longest view copied out by `eager` (a row of a small matrix, an element).
@@ -84,7 +84,7 @@ extension Tensor {
     mutating func eagerWrite(map: AffineMap, shape outShape: [Int], value: Tensor) -> Bool {
         let rt = Tandem.runtime
         guard rt.eagerOpen, Shape.count(outShape) <= Eager.maxElements else { return false }
-        guard LoopNest.current == nil, rt.eagerGate else { return false }
+        guard LoopNest.active == nil, rt.eagerReady else { return false }
         let start = rt.eagerStart
         let v = value.broadcastNode(to: outShape)
         let (offset, strides) = map.flatten(rowMajor: shape)
@@ -102,8 +102,10 @@ extension Tensor {
         guard count <= Eager.maxElements else { return false }
         let dtype = Scalar.dtype, full = shape, base = node
         guard let copy = rt.withEagerAccess({ readable, signature -> Buffer? in
+            // The copy's own signature is not counted: the write's stands for the operation.
             var whole: UInt64 = 0
-            guard let c = Eager.copy(base, map: .identity(full.count), shape: full, readable: readable, signature: &whole),
+            guard case .buffer(let c)? = Eager.copy(base, map: .identity(full.count), shape: full, constant: false, readable: readable,
+                                                    signature: &whole),
                   Eager.write(v, into: c, offset: offset, strides: strides, readable: readable, signature: &signature) else { return nil }
             return c
         }) else { return false }
@@ -114,6 +116,14 @@ extension Tensor {
 }
 
 extension Node {
+    /// The node holding an eager result: a stored buffer, or a constant.
+    convenience init(eager result: Eager.Result, dtype: DType, shape: [Int]) {
+        switch result {
+        case .buffer(let b): self.init(.storage(b), dtype: dtype, shape: shape)
+        case .scalar(let value): self.init(.fill(value), dtype: dtype, shape: shape)
+        }
+    }
+
     /// Whether this node is a constant (a fill), which an eager operation reads as it is.
     fileprivate var isFill: Bool { if case .fill = op { true } else { false } }
 }

@@ -48,6 +48,13 @@ extension Tensor where Scalar: NumericTensorScalar {
 
     static func matmul(_ a: Tensor, _ b: Tensor) -> Tensor {
         precondition(a.rank >= 1 && b.rank >= 1, "matmul: Input operand \(a.rank == 0 ? 0 : 1) does not have enough dimensions (has 0, gufunc core with signature (n?,k),(k,m?)->(n?,m?) requires 1)")
+        // Two vectors: the generated product and sum (no BLAS path takes a 1 x k by k x 1
+        // product), without the matrix views (an element-at-a-time loop's dot products).
+        if a.rank == 1 && b.rank == 1 {
+            precondition(a.count == b.count,
+                         "matmul: Input operand 1 has a mismatch in its core dimension 0, with gufunc signature (n?,k),(k,m?)->(n?,m?) (size \(b.count) is different from \(a.count))")
+            return (a * b).sum()
+        }
         let a2 = a.rank == 1 ? a.reshaped([1, a.count]) : a
         let b2 = b.rank == 1 ? b.reshaped([b.count, 1]) : b
         let k = a2.shape[a2.rank - 1]

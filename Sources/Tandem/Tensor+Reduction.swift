@@ -21,7 +21,7 @@ extension Tensor {
         let kept = (0..<rank).filter { !ax.contains($0) }
         let reducedShape = kept.map { shape[$0] }
         let reduced = Tandem.eager(.reduce(op, node, axes: ax), dtype: R.dtype, shape: reducedShape)
-            .map { Node(.storage($0), dtype: R.dtype, shape: reducedShape) }
+            .map { Node(eager: $0, dtype: R.dtype, shape: reducedShape) }
             ?? Node(.reduce(op, node, axes: ax), dtype: R.dtype, shape: reducedShape)
         guard keepDims else { return Tensor<R>(node: reduced) }
         // Keep the reduced axes as extent 1: a view that ignores them.

@@ -21,8 +21,8 @@ public struct Tensor<Scalar: TensorScalar>: TensorProtocol, Sendable {
     }
 
     init(_ op: Node.Op, shape: [Int]) {
-        if let b = Tandem.eager(op, dtype: Scalar.dtype, shape: shape) {
-            self.init(node: Node(.storage(b), dtype: Scalar.dtype, shape: shape))
+        if let r = Tandem.eager(op, dtype: Scalar.dtype, shape: shape) {
+            self.init(node: Node(eager: r, dtype: Scalar.dtype, shape: shape))
             return
         }
         self.init(node: Node(op, dtype: Scalar.dtype, shape: shape))

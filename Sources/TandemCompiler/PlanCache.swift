@@ -356,7 +356,7 @@ public final class PlanCache {
         plan.realized = t.realized.map { (nodes[$0.node], buffer($0.buffer)) }
         plan.realizedViews = t.realizedViews.map { (nodes[$0.node], nodes[$0.base], $0.map) }
         plan.unstored = t.unstored.map { nodes[$0] }
-        PlanRecorder.current?.record(plan.kernels)
+        PlanRecorder.active?.record(plan.kernels)
         return plan
     }
 }

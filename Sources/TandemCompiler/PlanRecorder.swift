@@ -14,6 +14,11 @@ import TandemIR
 public final class PlanRecorder: Sendable {
     /// The recorder of the current task, if any (`Planner.plan` reports to it).
     @TaskLocal public static var current: PlanRecorder?
+    /// Recorders in the process: while there are none, `active` needs no task-local read.
+    private static let alive = Atomic<Int>(0)
+    /// `current`, from one atomic load while no recorder exists (asked at every small
+    /// operation and every plan).
+    public static var active: PlanRecorder? { alive.load(ordering: .relaxed) == 0 ? nil : current }
 
     public struct Recorded: Sendable {
         public var kernel: Kernel
@@ -27,7 +32,9 @@ public final class PlanRecorder: Sendable {
 
     private let state = Mutex<(seen: Set<Kernel>, list: [Recorded])>(([], []))
 
-    public init() {}
+    public init() { PlanRecorder.alive.add(1, ordering: .relaxed) }
+
+    deinit { PlanRecorder.alive.subtract(1, ordering: .relaxed) }
 
     /// Kernels recorded so far, in first-seen order.
     public var kernels: [Recorded] { state.withLock { $0.list } }

@@ -325,7 +325,7 @@ public final class Planner {
         }
         if sequences { formSequences() }
         for k in plan.kernels.indices { plan.kernels[k].kernel = plan.kernels[k].kernel.interned() }
-        PlanRecorder.current?.record(plan.kernels)
+        PlanRecorder.active?.record(plan.kernels)
         return plan
     }
 

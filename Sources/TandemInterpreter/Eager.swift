@@ -28,6 +28,30 @@ public enum Eager {
     /// reduction of 32,768 elements or more into chunks, which the order here does not follow).
     public static let maxReduceSource = 16384
 
+    /// What an eager operation made: a new buffer, or one floating-point value, which the
+    /// tensor holds as a constant (`Node.Op.fill`): an element read, a dot product, one step of
+    /// a recurrence allocates no buffer, and the next operation reads it with stride 0. Integer
+    /// and Bool values stay in buffers: a plan's key holds an integer constant's value, so a
+    /// recorded graph reading one would be planned again for every value.
+    public enum Result {
+        case buffer(Buffer)
+        case scalar(Literal)
+    }
+
+    /// Runs `fill` on the memory of a new result of `count` elements of `dtype`: a buffer, or an
+    /// 8-byte slot on the stack when the result is one floating-point element (`Result`).
+    static func produce(_ dtype: DType, _ count: Int, _ fill: (UnsafeMutableRawPointer) -> Void) -> Result {
+        if count == 1 && dtype.isFloatingPoint {
+            var bits: UInt64 = 0
+            withUnsafeMutableBytes(of: &bits) { fill($0.baseAddress!) }
+            return .scalar(dtype == .float64 ? .float(Double(bitPattern: bits))
+                                             : .float(Double(Float(bitPattern: UInt32(truncatingIfNeeded: bits)))))
+        }
+        let out = Buffer(dtype: dtype, count: count)
+        if count > 0 { fill(out.pointer) }
+        return .buffer(out)
+    }
+
     /// An operand: elements at `offset + Σ strides[k] * index[k]` of `pointer` over the index
     /// space of the result, or one constant (then `pointer` points at `constant`'s bits and
     /// every stride is 0).
@@ -50,13 +74,13 @@ public enum Eager {
             guard b.count == 0 || (b.isAllocated && readable(b)) else { return nil }
             return (b, nil, 0, Shape.rowMajorStrides(node.shape))
         case .fill(let l):
-            return (nil, l, 0, [Int](repeating: 0, count: node.shape.count))
+            return (nil, l, 0, [Int].filled(0, count: node.shape.count))
         case .view(let source, let m):
             guard let r = resolve(source, depth: depth + 1, readable: readable) else { return nil }
             return viewed(r, m)
         case .reshape(let source):
             guard let r = resolve(source, depth: depth + 1, readable: readable) else { return nil }
-            if r.literal != nil { return (nil, r.literal, 0, [Int](repeating: 0, count: node.shape.count)) }
+            if r.literal != nil { return (nil, r.literal, 0, [Int].filled(0, count: node.shape.count)) }
             // Row-major contiguous (strides of unit axes do not matter): the flat index carries over.
             var expected = 1
             for d in stride(from: source.shape.count - 1, through: 0, by: -1) where source.shape[d] != 1 {
@@ -85,10 +109,10 @@ public enum Eager {
     /// A resolved operand seen through view map `m` (element `j` is element `m(j)` of it).
     static func viewed(_ r: (buffer: Buffer?, literal: Literal?, offset: Int, strides: [Int]), _ m: AffineMap)
         -> (buffer: Buffer?, literal: Literal?, offset: Int, strides: [Int]) {
-        if r.literal != nil { return (nil, r.literal, 0, [Int](repeating: 0, count: m.outRank)) }
+        if r.literal != nil { return (nil, r.literal, 0, [Int].filled(0, count: m.outRank)) }
         var offset = r.offset
         for d in 0..<m.inRank { offset += r.strides[d] * m.offset[d] }
-        var strides = [Int](repeating: 0, count: m.outRank)
+        var strides = [Int].filled(0, count: m.outRank)
         for k in 0..<m.outRank {
             var s = 0
             for d in 0..<m.inRank { s += r.strides[d] * m.coef[d * m.outRank + k] }
@@ -97,33 +121,45 @@ public enum Eager {
         return (r.buffer, nil, offset, strides)
     }
 
-    /// The elements of a stored view as a buffer of their own (`Tensor`'s subscripts and shape
+    /// The elements of a stored view as a result of their own (`Tensor`'s subscripts and shape
     /// views of a small stored tensor): a view names its base's node, so while it lives a write
     /// into the base would have to copy the whole base; a copy of a few elements costs less
     /// and leaves the base to be written in place. nil when the source is not stored.
-    public static func copy(_ source: Node, map: AffineMap, shape: [Int], readable: (Buffer) -> Bool,
-                            signature: inout UInt64) -> Buffer? {
+    /// `constant`: one floating-point element may come back as a constant (`Result`); false:
+    /// always a buffer.
+    public static func copy(_ source: Node, map: AffineMap, shape: [Int], constant: Bool = true, readable: (Buffer) -> Bool,
+                            signature: inout UInt64) -> Result? {
         guard let r0 = resolve(source, readable: readable) else { return nil }
         let r = viewed(r0, map)
         signature = FNV1a.mix(FNV1a.mix(FNV1a.mix(FNV1a.mix(FNV1a.basis, 5_000), shape), r.literal == nil ? r.offset : -1), r.strides) | 1
-        if let l = r.literal {
-            let out = Buffer(dtype: source.dtype, count: Shape.count(shape))
-            let v = State.literalValue(l.converted(to: source.dtype), source.dtype)
-            for i in 0..<out.count { State.storeValue(v, out.pointer, source.dtype, i) }
-            return out
+        var room: UInt64 = 0
+        return withUnsafeMutableBytes(of: &room) { slot -> Result? in
+            let x: Operand
+            if let l = r.literal {
+                // A constant's copy: its one value read with stride 0.
+                State.storeValue(State.literalValue(l.converted(to: source.dtype), source.dtype), slot.baseAddress!, source.dtype, 0)
+                x = Operand(pointer: slot.baseAddress!, dtype: source.dtype, offset: 0, strides: r.strides, buffer: nil)
+            } else {
+                guard let b = r.buffer else { return nil }
+                x = Operand(pointer: b.isAllocated ? b.pointer : UnsafeMutableRawPointer(bitPattern: 64)!, dtype: source.dtype,
+                            offset: r.offset, strides: r.strides, buffer: b)
+            }
+            return constant ? copy(x, shape: shape) : .buffer(copyBuffer(x, shape: shape))
         }
-        guard let b = r.buffer else { return nil }
-        let p = b.isAllocated ? b.pointer : UnsafeMutableRawPointer(bitPattern: 64)!
-        return copy(Operand(pointer: p, dtype: source.dtype, offset: r.offset, strides: r.strides, buffer: b), shape: shape)
     }
 
-    /// `x`'s elements over `shape`, row-major, in a new buffer (rows copied whole where they are
+    /// `x`'s elements over `shape`, row-major, in a new result (rows copied whole where they are
     /// contiguous).
-    static func copy(_ x: Operand, shape: [Int]) -> Buffer {
-        let out = Buffer(dtype: x.dtype, count: Shape.count(shape))
-        if out.count > 0 {
-            copyElements(x, shape: shape, into: out.pointer, offset: 0, strides: Shape.rowMajorStrides(shape))
+    static func copy(_ x: Operand, shape: [Int]) -> Result {
+        produce(x.dtype, Shape.count(shape)) { out in
+            copyElements(x, shape: shape, into: out, offset: 0, strides: Shape.rowMajorStrides(shape))
         }
+    }
+
+    /// `copy(_:shape:)` always into a buffer.
+    static func copyBuffer(_ x: Operand, shape: [Int]) -> Buffer {
+        let out = Buffer(dtype: x.dtype, count: Shape.count(shape))
+        if out.count > 0 { copyElements(x, shape: shape, into: out.pointer, offset: 0, strides: Shape.rowMajorStrides(shape)) }
         return out
     }
 
@@ -135,8 +171,7 @@ public enum Eager {
         let len = rank == 0 ? 1 : shape[rank - 1]
         let si = rank == 0 ? 0 : x.strides[rank - 1], di = rank == 0 ? 0 : strides[rank - 1]
         let size = x.dtype.byteSize
-        forEachRow(shape, offsets: [x.offset, offset], strides: [x.strides, strides]) { at in
-            let src = at[0], dst = at[1]
+        func row(_ src: Int, _ dst: Int) {
             if si == 1 && di == 1 {
                 (p + dst * size).copyMemory(from: x.pointer + src * size, byteCount: len * size)
             } else if size == 8 {
@@ -149,6 +184,8 @@ public enum Eager {
                 for j in 0..<len { (p + (dst + j * di) * size).copyMemory(from: x.pointer + (src + j * si) * size, byteCount: size) }
             }
         }
+        if rank <= 1 { return row(x.offset, offset) }
+        forEachRow(shape, offsets: [x.offset, offset], strides: [x.strides, strides]) { at in row(at[0], at[1]) }
     }
 
     /// `node` as an operand, a constant's bits written into `slot` of `constants` (8 bytes a
@@ -170,13 +207,13 @@ public enum Eager {
     }
 
     /// The result of `op` (a unary, binary, select, cast or non-arg reduction) of type `dtype`
-    /// and shape `shape`, in a new buffer; nil when an operand is not stored on the host or the
+    /// and shape `shape`, in a new buffer or a constant (`Result`); nil when an operand is not stored on the host or the
     /// operation is not one computed here.
     ///
     /// `signature`: set, when the result is computed, to a digest of the operation, its types
     /// and shape and where each operand is read (offsets and strides): what a plan's key holds.
     public static func evaluate(_ op: Node.Op, dtype: DType, shape: [Int], readable: (Buffer) -> Bool,
-                                signature: inout UInt64) -> Buffer? {
+                                signature: inout UInt64) -> Result? {
         var h = FNV1a.mix(FNV1a.mix(FNV1a.basis, Int(dtype.rawValue)), shape)
         let result = withUnsafeTemporaryAllocation(byteCount: 32, alignment: 16) { room in
             evaluate(op, dtype: dtype, shape: shape, constants: room.baseAddress!, readable: readable, signature: &h)
@@ -186,13 +223,13 @@ public enum Eager {
     }
 
     private static func evaluate(_ op: Node.Op, dtype: DType, shape: [Int], constants: UnsafeMutableRawPointer,
-                                 readable: (Buffer) -> Bool, signature: inout UInt64) -> Buffer? {
+                                 readable: (Buffer) -> Bool, signature: inout UInt64) -> Result? {
         signature = FNV1a.mix(signature, tag(op))
         switch op {
         case .unary(let u, let a):
             guard let x = operand(a, slot: 0, constants: constants, readable: readable, signature: &signature) else { return nil }
-            let neg: FastRow? = dtype == .float64 && a.dtype == .float64 && u == .neg ? { o, p, s, n in
-                let x = p[0].assumingMemoryBound(to: Double.self), sx = s[0]
+            let neg: FastRow? = dtype == .float64 && a.dtype == .float64 && u == .neg ? { o, p, sx, _, _, n in
+                let x = p.assumingMemoryBound(to: Double.self)
                 for j in 0..<n { o.assumingMemoryBound(to: Double.self)[j] = -x[j * sx] }
             } : nil
             return elementwise(shape, dtype, [x], fast: neg) { v in State.unary(u, v[0], dtype) }
@@ -222,33 +259,33 @@ public enum Eager {
         }
     }
 
-    /// A loop over one innermost row: the output's start, the operands' starts, their strides
-    /// along the row, its length.
-    typealias FastRow = (UnsafeMutableRawPointer, [UnsafeMutableRawPointer], [Int], Int) -> Void
+    /// A loop over one innermost row: the output's start, the first and second operands' starts
+    /// and strides along the row (a unary operation's second is its first), the row's length.
+    typealias FastRow = (_ out: UnsafeMutableRawPointer, _ x: UnsafeMutableRawPointer, _ sx: Int,
+                         _ y: UnsafeMutableRawPointer, _ sy: Int, _ count: Int) -> Void
 
     /// The loop of float arithmetic that computes what `State.binary` computes (a Float result
     /// of `+ - * /` is the correctly rounded one either way), or nil.
     static func fastBinary(_ op: BinaryOp, _ t: DType, _ operand: DType) -> FastRow? {
         guard t == operand, t == .float64 || t == .float32 else { return nil }
         switch (op, t) {
-        case (.add, .float64): return { o, p, s, n in loop(Double.self, o, p, s, n, +) }
-        case (.sub, .float64): return { o, p, s, n in loop(Double.self, o, p, s, n, -) }
-        case (.mul, .float64): return { o, p, s, n in loop(Double.self, o, p, s, n, *) }
-        case (.div, .float64): return { o, p, s, n in loop(Double.self, o, p, s, n, /) }
-        case (.add, .float32): return { o, p, s, n in loop(Float.self, o, p, s, n, +) }
-        case (.sub, .float32): return { o, p, s, n in loop(Float.self, o, p, s, n, -) }
-        case (.mul, .float32): return { o, p, s, n in loop(Float.self, o, p, s, n, *) }
-        case (.div, .float32): return { o, p, s, n in loop(Float.self, o, p, s, n, /) }
+        case (.add, .float64): return { o, x, sx, y, sy, n in loop(Double.self, o, x, sx, y, sy, n, +) }
+        case (.sub, .float64): return { o, x, sx, y, sy, n in loop(Double.self, o, x, sx, y, sy, n, -) }
+        case (.mul, .float64): return { o, x, sx, y, sy, n in loop(Double.self, o, x, sx, y, sy, n, *) }
+        case (.div, .float64): return { o, x, sx, y, sy, n in loop(Double.self, o, x, sx, y, sy, n, /) }
+        case (.add, .float32): return { o, x, sx, y, sy, n in loop(Float.self, o, x, sx, y, sy, n, +) }
+        case (.sub, .float32): return { o, x, sx, y, sy, n in loop(Float.self, o, x, sx, y, sy, n, -) }
+        case (.mul, .float32): return { o, x, sx, y, sy, n in loop(Float.self, o, x, sx, y, sy, n, *) }
+        case (.div, .float32): return { o, x, sx, y, sy, n in loop(Float.self, o, x, sx, y, sy, n, /) }
         default: return nil
         }
     }
 
     @inline(__always)
-    static func loop<T: BinaryFloatingPoint>(_: T.Type, _ o: UnsafeMutableRawPointer, _ p: [UnsafeMutableRawPointer], _ s: [Int], _ n: Int,
-                                             _ f: (T, T) -> T) {
+    static func loop<T: BinaryFloatingPoint>(_: T.Type, _ o: UnsafeMutableRawPointer, _ px: UnsafeMutableRawPointer, _ sx: Int,
+                                             _ py: UnsafeMutableRawPointer, _ sy: Int, _ n: Int, _ f: (T, T) -> T) {
         let out = o.assumingMemoryBound(to: T.self)
-        let x = p[0].assumingMemoryBound(to: T.self), y = p[1].assumingMemoryBound(to: T.self)
-        let sx = s[0], sy = s[1]
+        let x = px.assumingMemoryBound(to: T.self), y = py.assumingMemoryBound(to: T.self)
         if sx == 1 && sy == 1 {
             for j in 0..<n { out[j] = f(x[j], y[j]) }
         } else {
@@ -256,52 +293,60 @@ public enum Eager {
         }
     }
 
-    /// A new row-major buffer of `shape` whose elements are `scalar` of the operands' elements
-    /// (or `fast` over whole innermost rows: output, the operands' row starts, their strides
-    /// along the row, its length).
+    /// A new row-major result of `shape` whose elements are `scalar` of the operands' elements
+    /// (`values[k]` is operand `k`'s), or `fast` over whole innermost rows.
     static func elementwise(_ shape: [Int], _ dtype: DType, _ operands: [Operand], fast: FastRow?,
-                            _ scalar: ([Value]) -> Value) -> Buffer {
+                            _ scalar: (UnsafeMutablePointer<Value>) -> Value) -> Result {
         let count = Shape.count(shape)
-        let out = Buffer(dtype: dtype, count: count)
-        guard count > 0 else { return out }
+        return produce(dtype, count) { out in
+            withUnsafeTemporaryAllocation(of: Value.self, capacity: operands.count) { room in
+                let values = room.baseAddress!
+                values.initialize(repeating: Value(f: 0, i: 0), count: operands.count)
+                elementwise(shape, count, dtype, operands, fast, scalar, out, values)
+            }
+        }
+    }
+
+    private static func elementwise(_ shape: [Int], _ count: Int, _ dtype: DType, _ operands: [Operand], _ fast: FastRow?,
+                                    _ scalar: (UnsafeMutablePointer<Value>) -> Value, _ out: UnsafeMutableRawPointer,
+                                    _ values: UnsafeMutablePointer<Value>) {
+        // The start of operand `k`'s row at element offset `at`, for `fast`.
+        func start(_ k: Int, _ at: Int) -> UnsafeMutableRawPointer { operands[k].pointer + at * operands[k].dtype.byteSize }
+        let second = operands.count > 1 ? 1 : 0
         // One element or one axis (what `Tandem.eager` computes): one loop, no odometer.
         if let axis = shape.count == 0 ? nil : (shape.firstIndex { $0 != 1 } ?? shape.count - 1),
            shape.enumerated().allSatisfy({ $0.offset == axis || $0.element == 1 }) {
             if let fast, count > 1 {
-                fast(out.pointer, operands.map { $0.pointer + $0.offset * $0.dtype.byteSize }, operands.map { $0.strides[axis] }, count)
+                fast(out, start(0, operands[0].offset), operands[0].strides[axis],
+                     start(second, operands[second].offset), operands[second].strides[axis], count)
             } else {
-                var values = [Value](repeating: Value(f: 0, i: 0), count: operands.count)
                 for j in 0..<count {
                     for k in operands.indices {
                         values[k] = State.load(operands[k].pointer, operands[k].dtype, operands[k].offset + j * operands[k].strides[axis])
                     }
-                    State.storeValue(scalar(values), out.pointer, dtype, j)
+                    State.storeValue(scalar(values), out, dtype, j)
                 }
             }
-            return out
+            return
         }
         let rank = shape.count
         let len = rank == 0 ? 1 : shape[rank - 1]
         let inner = operands.map { rank == 0 ? 0 : $0.strides[rank - 1] }
-        var values = [Value](repeating: Value(f: 0, i: 0), count: operands.count)
-        var rows = [UnsafeMutableRawPointer](repeating: out.pointer, count: operands.count)
         let size = dtype.byteSize
         var at = 0
         forEachRow(shape, offsets: operands.map(\.offset), strides: operands.map(\.strides)) { bases in
             if let fast {
-                for k in operands.indices { rows[k] = operands[k].pointer + bases[k] * operands[k].dtype.byteSize }
-                fast(out.pointer + at * size, rows, inner, len)
+                fast(out + at * size, start(0, bases[0]), inner[0], start(second, bases[second]), inner[second], len)
             } else {
                 for j in 0..<len {
                     for k in operands.indices {
                         values[k] = State.load(operands[k].pointer, operands[k].dtype, bases[k] + j * inner[k])
                     }
-                    State.storeValue(scalar(values), out.pointer, dtype, at + j)
+                    State.storeValue(scalar(values), out, dtype, at + j)
                 }
             }
             at += len
         }
-        return out
     }
 
     /// Calls `body` once for each row of `shape` (each index of its axes but the last, in
@@ -313,7 +358,7 @@ public enum Eager {
         var rows = 1
         for d in 0..<outer { rows *= shape[d] }
         var at = offsets
-        var index = [Int](repeating: 0, count: outer)
+        var index = [Int].filled(0, count: outer)
         for _ in 0..<rows {
             body(at)
             var d = outer - 1
@@ -328,28 +373,36 @@ public enum Eager {
         }
     }
 
+    /// An axis of a reduction kernel's domain: its extent, whether it is kept (parallel), and
+    /// the source's and the result's strides along it (the result's is 0 along reduce axes).
+    struct Axis {
+        var extent: Int
+        var parallel: Bool
+        var source: Int
+        var result: Int
+    }
+
     /// The reduction `op` of `x` (over `sourceShape`) along `axes`, folded as the reduction
-    /// kernel of a stored source folds (see the type's comment), into a new buffer of the kept
+    /// kernel of a stored source folds (see the type's comment), into a new result of the kept
     /// axes' shape.
-    static func reduce(_ op: ReduceOp, _ x: Operand, sourceShape: [Int], axes: [Int], dtype: DType) -> Buffer {
+    static func reduce(_ op: ReduceOp, _ x: Operand, sourceShape: [Int], axes: [Int], dtype: DType) -> Result {
         let kept = (0..<sourceShape.count).filter { !axes.contains($0) }
         let outShape = kept.map { sourceShape[$0] }
-        let out = Buffer(dtype: dtype, count: Shape.count(outShape))
         // The kernel's domain: kept axes, then the reduce axes; each with the source's stride
         // and the result's (0 along reduce axes).
         let outStrides = Shape.rowMajorStrides(outShape)
-        var domain: [(extent: Int, parallel: Bool, source: Int, result: Int)] = []
-        for (i, d) in kept.enumerated() { domain.append((sourceShape[d], true, x.strides[d], outStrides[i])) }
-        for d in axes { domain.append((sourceShape[d], false, x.strides[d], 0)) }
+        var domain: [Axis] = []
+        for (i, d) in kept.enumerated() { domain.append(Axis(extent: sourceShape[d], parallel: true, source: x.strides[d], result: outStrides[i])) }
+        for d in axes { domain.append(Axis(extent: sourceShape[d], parallel: false, source: x.strides[d], result: 0)) }
         // Squeezed and merged as `KernelBuilder.finish` does (no arg reductions here): an axis
         // merges into the one before when both are of one kind and every access steps over the
         // inner one contiguously. A constant source has no access.
         let constant = x.buffer == nil
-        var axesK: [(extent: Int, parallel: Bool, source: Int, result: Int)] = []
+        var axesK: [Axis] = []
         for a in domain where a.extent != 1 {
             if let last = axesK.last, last.parallel == a.parallel,
                constant || last.source == a.source * a.extent, last.result == a.result * a.extent {
-                axesK[axesK.count - 1] = (last.extent * a.extent, last.parallel, a.source, a.result)
+                axesK[axesK.count - 1] = Axis(extent: last.extent * a.extent, parallel: last.parallel, source: a.source, result: a.result)
             } else {
                 axesK.append(a)
             }
@@ -368,79 +421,83 @@ public enum Eager {
         case .min: identity = isFloat ? Acc(f: .infinity) : Acc(i: .max)
         case .argmax, .argmin: preconditionFailure("eager: arg reductions are not computed here")
         }
-        guard out.count > 0 else { return out }
         let L = Kernel.reductionLanes
         let innerExtent = reduceAxes.last?.extent ?? 1
         let innerStride = reduceAxes.last?.source ?? 0
         let outer = reduceAxes.dropLast()
         let lanedFloatSum = laned && op == .sum && (x.dtype == .float64 || x.dtype == .float32)
-        var vf = [Double](repeating: 0, count: max(innerExtent, 1))
-        var vi = [Int64](repeating: 0, count: max(innerExtent, 1))
-        var lanes = [Acc](repeating: identity, count: L)
-        var o = 0
-        // Each kept point, row-major over the result; under it each run of the innermost reduce
-        // axis in turn (the outer reduce axes row-major).
-        forEachRow(outShape + [1], offsets: [x.offset], strides: [kept.map { x.strides[$0] } + [0]]) { point in
-            let base = point[0]
-            var acc = identity
-            if reduceAxes.isEmpty {
-                let v = State.load(x.pointer, x.dtype, base)
-                var f = v.f, i = v.i
-                State.foldRun(op, isFloat, &acc, &f, &i, from: 0, to: 1, by: 1, index: 0)
-            } else {
-                forEachRow(outer.map(\.extent) + [1], offsets: [base], strides: [outer.map(\.source) + [0]]) { run in
-                    let runStart = run[0]
-                    if lanedFloatSum {
-                        // A floating sum in lanes straight from memory: `foldRun`'s additions, in
-                        // its order, without the run's values copied out first.
-                        acc.f += lanedSum(x, from: runStart, count: innerExtent, stride: innerStride)
-                        return
-                    }
-                    switch x.dtype {
-                    case .float64:
-                        let p = x.pointer.assumingMemoryBound(to: Double.self) + runStart
-                        for j in 0..<innerExtent { vf[j] = p[j * innerStride] }
-                    case .float32:
-                        let p = x.pointer.assumingMemoryBound(to: Float.self) + runStart
-                        for j in 0..<innerExtent { vf[j] = Double(p[j * innerStride]) }
-                    default:
-                        for j in 0..<innerExtent {
-                            let v = State.load(x.pointer, x.dtype, runStart + j * innerStride)
-                            vf[j] = v.f
-                            vi[j] = v.i
+        // A run's values, loaded for `State.foldRun` (not needed by a laned float sum, which reads
+        // memory, or by no reduce axis at all).
+        let width = lanedFloatSum || reduceAxes.isEmpty ? 1 : max(innerExtent, 1)
+        return produce(dtype, Shape.count(outShape)) { out in
+          withUnsafeTemporaryAllocation(of: Double.self, capacity: width) { vfRoom in
+          withUnsafeTemporaryAllocation(of: Int64.self, capacity: width) { viRoom in
+          withUnsafeTemporaryAllocation(of: Acc.self, capacity: L) { lanesRoom in
+            let vf = vfRoom.baseAddress!, vi = viRoom.baseAddress!, lanes = lanesRoom.baseAddress!
+            lanes.initialize(repeating: identity, count: L)
+            var o = 0
+            // Each kept point, row-major over the result; under it each run of the innermost
+            // reduce axis in turn (the outer reduce axes row-major).
+            forEachRow(outShape + [1], offsets: [x.offset], strides: [kept.map { x.strides[$0] } + [0]]) { point in
+                let base = point[0]
+                var acc = identity
+                if reduceAxes.isEmpty {
+                    let v = State.load(x.pointer, x.dtype, base)
+                    var f = v.f, i = v.i
+                    State.foldRun(op, isFloat, &acc, &f, &i, from: 0, to: 1, by: 1, index: 0)
+                } else {
+                    forEachRow(outer.map(\.extent) + [1], offsets: [base], strides: [outer.map(\.source) + [0]]) { run in
+                        let runStart = run[0]
+                        if lanedFloatSum {
+                            // A floating sum in lanes straight from memory: `foldRun`'s additions,
+                            // in its order, without the run's values copied out first.
+                            acc.f += lanedSum(x, from: runStart, count: innerExtent, stride: innerStride)
+                            return
                         }
-                    }
-                    vf.withUnsafeMutableBufferPointer { f in
-                        vi.withUnsafeMutableBufferPointer { i in
-                            if laned {
-                                for l in 0..<L {
-                                    lanes[l] = identity
-                                    State.foldRun(op, isFloat, &lanes[l], f.baseAddress!, i.baseAddress!, from: l, to: innerExtent, by: L, index: 0)
-                                }
-                                var width = L
-                                while width > 1 {
-                                    width /= 2
-                                    for l in 0..<width {
-                                        var a = lanes[2 * l]
-                                        var bf = lanes[2 * l + 1].f, bi = lanes[2 * l + 1].i
-                                        State.foldRun(op, isFloat, &a, &bf, &bi, from: 0, to: 1, by: 1, index: 0)
-                                        lanes[l] = a
-                                    }
-                                }
-                                var tf = lanes[0].f, ti = lanes[0].i
-                                State.foldRun(op, isFloat, &acc, &tf, &ti, from: 0, to: 1, by: 1, index: 0)
-                            } else {
-                                State.foldRun(op, isFloat, &acc, f.baseAddress!, i.baseAddress!, from: 0, to: innerExtent, by: 1, index: 0)
+                        switch x.dtype {
+                        case .float64:
+                            let p = x.pointer.assumingMemoryBound(to: Double.self) + runStart
+                            for j in 0..<innerExtent { vf[j] = p[j * innerStride] }
+                        case .float32:
+                            let p = x.pointer.assumingMemoryBound(to: Float.self) + runStart
+                            for j in 0..<innerExtent { vf[j] = Double(p[j * innerStride]) }
+                        default:
+                            for j in 0..<innerExtent {
+                                let v = State.load(x.pointer, x.dtype, runStart + j * innerStride)
+                                vf[j] = v.f
+                                vi[j] = v.i
                             }
+                        }
+                        if laned {
+                            for l in 0..<L {
+                                lanes[l] = identity
+                                State.foldRun(op, isFloat, &lanes[l], vf, vi, from: l, to: innerExtent, by: L, index: 0)
+                            }
+                            var width = L
+                            while width > 1 {
+                                width /= 2
+                                for l in 0..<width {
+                                    var a = lanes[2 * l]
+                                    var bf = lanes[2 * l + 1].f, bi = lanes[2 * l + 1].i
+                                    State.foldRun(op, isFloat, &a, &bf, &bi, from: 0, to: 1, by: 1, index: 0)
+                                    lanes[l] = a
+                                }
+                            }
+                            var tf = lanes[0].f, ti = lanes[0].i
+                            State.foldRun(op, isFloat, &acc, &tf, &ti, from: 0, to: 1, by: 1, index: 0)
+                        } else {
+                            State.foldRun(op, isFloat, &acc, vf, vi, from: 0, to: innerExtent, by: 1, index: 0)
                         }
                     }
                 }
+                let result = isFloat ? State.fromDouble(acc.f, dtype) : State.fromInt(acc.i, dtype)
+                State.storeValue(result, out, dtype, o)
+                o += 1
             }
-            let result = isFloat ? State.fromDouble(acc.f, dtype) : State.fromInt(acc.i, dtype)
-            State.storeValue(result, out.pointer, dtype, o)
-            o += 1
+          }
+          }
+          }
         }
-        return out
     }
 
     /// The laned sum of `count` elements of `x` from `start` by `stride` (floating point):
@@ -502,7 +559,7 @@ public enum Eager {
         let shape = value.shape
         var copied: Buffer?
         if x.buffer === buffer {
-            let c = copy(x, shape: shape)
+            let c = copyBuffer(x, shape: shape)
             copied = c
             x = Operand(pointer: c.pointer, dtype: value.dtype, offset: 0, strides: Shape.rowMajorStrides(shape), buffer: c)
         }

@@ -57,10 +57,12 @@ extension Runtime {
     /// finish in microseconds, and a program that flushes such graphs as its chains grow (an
     /// element-at-a-time loop without reads) would otherwise always find its last flush still
     /// running and never turn eager.
-    public var eagerGate: Bool {
-        guard eagerOpen else { return false }
+    public var eagerGate: Bool { eagerOpen && eagerReady }
+
+    /// `eagerGate` once `eagerOpen` has been seen true (the rest of the test).
+    public var eagerReady: Bool {
         // A forced placement, or kernels being recorded (`tandem selftest`), want kernels.
-        guard deviceChoice == .auto, PlanRecorder.current == nil else { return false }
+        guard deviceChoice == .auto, PlanRecorder.active == nil else { return false }
         if !executor.isIdle { executor.waitAll() }
         return executor.isIdle
     }

@@ -55,6 +55,8 @@ enum ReadyCode {
 /// tensors takes no lock, and kernels run outside it.
 public final class Runtime: @unchecked Sendable {
     /// The device chosen for the current task (`Tandem.withDevice`), overriding `TANDEM_DEVICE`.
+    /// Set only through `withScopedDevice`, which counts its scopes (`deviceChoice` reads this
+    /// only while one is open).
     @TaskLocal public static var scopedDevice: DeviceChoice?
     /// The host's share of each split kernel's rows (`Tandem.withSplit(hostShare:)`), or nil for
     /// the model's.
@@ -87,7 +89,27 @@ public final class Runtime: @unchecked Sendable {
     let asyncError = Mutex<(any Error)?>(nil)
     let defaultChoice: DeviceChoice
     /// The device choice in effect here (`withDevice`'s scope, else `TANDEM_DEVICE`, else `auto`).
-    public var deviceChoice: DeviceChoice { Runtime.scopedDevice ?? defaultChoice }
+    public var deviceChoice: DeviceChoice {
+        Runtime.deviceScopes.load(ordering: .relaxed) == 0 ? defaultChoice : (Runtime.scopedDevice ?? defaultChoice)
+    }
+    /// `withScopedDevice` scopes open in the process: while there are none, `deviceChoice`
+    /// reads no task-local value (asked at every small operation).
+    static let deviceScopes = Atomic<Int>(0)
+
+    /// Runs `body` with `device` as this task's `deviceChoice` (`Tandem.withDevice`); the one
+    /// way `scopedDevice` is set.
+    public static func withScopedDevice<R>(_ device: DeviceChoice, _ body: () throws -> R) rethrows -> R {
+        deviceScopes.add(1, ordering: .relaxed)
+        defer { deviceScopes.subtract(1, ordering: .relaxed) }
+        return try $scopedDevice.withValue(device, operation: body)
+    }
+
+    /// Async variant of `withScopedDevice(_:_:)`.
+    public static func withScopedDevice<R>(_ device: DeviceChoice, _ body: () async throws -> R) async rethrows -> R {
+        deviceScopes.add(1, ordering: .relaxed)
+        defer { deviceScopes.subtract(1, ordering: .relaxed) }
+        return try await $scopedDevice.withValue(device, operation: body)
+    }
     let pendingUpdates = Mutex<[PendingUpdate]>([])
     /// Per thread, the signatures of the statements at which `relieveDepth` cuts chains.
     let depthAnchors = Mutex<[UInt: [UInt64]]>([:])
