@@ -97,6 +97,36 @@ struct EagerTests {
         #expect(after.eagerWritesInPlace - before.eagerWritesInPlace >= n * n / 2, "writes went into copies")
     }
 
+    @Test("one float element is a constant, read without a kernel; integers stay in buffers")
+    func scalarConstants() throws {
+        let x = try Self.stored(Tensor<Double>.uniform([40], seed: 7, in: -1...1))
+        let f = try Self.stored(Tensor<Float>.uniform([40], seed: 8, in: -1...1))
+        let k = try Self.stored(Tensor<Int64>.arange(0, 40))
+        try Tandem.withEager(.always) {
+            let dot = x[..<20].matmul(x[20...])
+            let element = f[3] * 2 - 1
+            let count = k[5] + 1
+            if case .fill = dot.node.op {} else { Issue.record("a dot product made \(dot.node.op)") }
+            if case .fill = element.node.op {} else { Issue.record("a float element made \(element.node.op)") }
+            #expect(count.node.storage != nil, "an integer result is stored, not a constant")
+            let read = try dot.item()
+            #expect(dot.node.storage != nil, "the constant read is stored")
+            // Kernels are counted for the process: the fewest of three reads of fresh constants.
+            let kernels = try fewest(\.kernelsRun) { _ = try (x[..<20].matmul(x[20...]) * 3).item() }
+            #expect(kernels == 0, "reading a constant ran a kernel")
+            // The same bits as the planned reductions and arithmetic.
+            let planned = try Tandem.withEager(.off) { try (x[..<20].matmul(x[20...]).item(), (f[3] * 2 - 1).item()) }
+            #expect(read.bitPattern == planned.0.bitPattern)
+            #expect(try element.item().bitPattern == planned.1.bitPattern)
+            #expect(try count.item() == 6)
+            // A constant read by more operations: a reduction of one element, a write of it.
+            #expect(try dot.reshaped([1]).sum().item().bitPattern == read.bitPattern)
+            var y = try Self.stored(Tensor<Double>.zeros([4]))
+            y[2] = element.cast(to: Double.self) + dot
+            #expect(try y.scalars[2].bitPattern == (Double(planned.1) + planned.0).bitPattern)
+        }
+    }
+
     @Test("a write in place leaves copies and views taken before it as they were")
     func valueSemantics() throws {
         try Tandem.withEager(.always) {
