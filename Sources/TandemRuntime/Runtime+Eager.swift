@@ -24,16 +24,24 @@ public enum EagerMode: String, Sendable, CaseIterable {
 // So eager turns on after `eagerMissesToStart` syncs in a row whose plans were new, and off
 // when the eager operations repeat: each one's signature (operation, types, shape, and every
 // operand's offset and strides, what a plan's key holds) is looked up among the last few
-// thousand, and a window of operations that mostly repeat would have made plans that are
-// reused. Turned off, the next syncs say again.
+// thousand, and a window whose distinct operations were mostly seen in earlier windows is a
+// step of a program that repeats, whose recorded steps would make plans that are reused.
+// Distinct operations, not all: an element-at-a-time sweep reads each element two or three
+// times in a row and adds scalars with one signature all along (npbench's seidel_2d: 80 % of
+// its operations repeat within a few, 5-10 % of its distinct ones come from earlier windows).
+// Turned off, the next syncs say again: when they plan afresh too, eager turns on again, and
+// the stop was wrong for this program (seidel_2d's graphs are cut at other places every time
+// step, so its recorded steps are not reused: 0.9 s planned, 0.2 s eager); each such return
+// doubles the run of repeating windows the next stop needs.
 extension Runtime {
-    /// Consecutive syncs with a new plan before operations turn eager (`EagerMode.auto`), at
-    /// first; each stop doubles it, up to `eagerMissesLimit`.
+    /// Consecutive syncs with a new plan before operations turn eager (`EagerMode.auto`).
     public static let eagerMissesToStart = 6
-    static let eagerMissesLimit = 48
-    /// Eager operations judged at a time, and the share of them seen before that turns eager off.
+    /// Eager operations judged at a time, and the share of a window's distinct operations seen
+    /// in earlier windows that makes it a repeating one.
     static let eagerWindow = 512
     static let eagerRepeatShare = 0.75
+    /// The most repeating windows in a row a stop can come to need (`EagerState.windowsToStop`).
+    static let eagerWindowsLimit = 64
 
     /// The mode for the current task (`Tandem.withEager`), overriding `eagerMode`.
     @TaskLocal public static var scopedEagerMode: EagerMode?
@@ -73,7 +81,7 @@ extension Runtime {
         let mode = Runtime.eagerScopes.load(ordering: .relaxed) == 0 ? Runtime.eagerMode : (Runtime.scopedEagerMode ?? Runtime.eagerMode)
         switch mode {
         case .off: return false
-        case .auto: return eagerState.misses.load(ordering: .relaxed) >= eagerState.missesToStart.load(ordering: .relaxed)
+        case .auto: return eagerState.isOn
         case .always: return true
         }
     }
@@ -111,31 +119,19 @@ extension Runtime {
     /// A sync's plan was reused (`hit`) or made new: counts toward turning eager on (graph lock).
     func noteEagerPlan(hit: Bool, kernels: Int) {
         guard kernels > 0 else { return }
-        if hit { eagerState.misses.store(0, ordering: .relaxed) } else { eagerState.misses.add(1, ordering: .relaxed) }
+        eagerState.notePlan(hit: hit)
     }
 
-    /// One eager operation's signature: its window's count of repeats decides whether eager
-    /// stays on (graph lock).
+    /// One eager operation's signature: its window's share of distinct operations seen in
+    /// earlier windows decides whether eager stays on (graph lock).
     private func noteSignature(_ signature: UInt64) {
         let s = eagerState
-        let slot = Int(truncatingIfNeeded: signature & UInt64(EagerState.slots - 1))
-        if s.seen[slot] == signature { s.repeats += 1 } else { s.seen[slot] = signature }
-        s.operations += 1
-        guard s.operations >= Runtime.eagerWindow else { return }
-        let repeated = Double(s.repeats) >= Runtime.eagerRepeatShare * Double(s.operations)
-        s.operations = 0
-        s.repeats = 0
-        if repeated && Runtime.eagerMode == .auto && Runtime.eagerScopes.load(ordering: .relaxed) == 0 {
-            s.misses.store(0, ordering: .relaxed)
-            // Each stop asks for a longer run of new plans before the next start: a program
-            // whose steps repeat only once eager (its recorded steps planned afresh, its eager
-            // steps repeating) turns over ever more rarely.
-            s.missesToStart.store(min(2 * s.missesToStart.load(ordering: .relaxed), Runtime.eagerMissesLimit), ordering: .relaxed)
-            statistics.update { $0.eagerStops += 1 }
-            Tracer.shared.record(TraceEvent(kind: .placement, name: "eager off", start: ProcessInfoLite.monotonicNanos(),
-                                            device: "eager",
-                                            detail: "the last \(Runtime.eagerWindow) eager operations mostly repeated: recorded and planned again"))
-        }
+        let mayStop = Runtime.eagerMode == .auto && Runtime.eagerScopes.load(ordering: .relaxed) == 0
+        guard s.note(signature, mayStop: mayStop) else { return }
+        statistics.update { $0.eagerStops += 1 }
+        Tracer.shared.record(TraceEvent(kind: .placement, name: "eager off", start: ProcessInfoLite.monotonicNanos(),
+                                        device: "eager",
+                                        detail: "the distinct operations of the last \(s.windowsToStop * Runtime.eagerWindow) eager operations were mostly seen before: recorded and planned again"))
     }
 
     /// When an eager operation starts, for its trace event: 0 while tracing is off (the clock
@@ -158,9 +154,66 @@ final class EagerState: @unchecked Sendable {
     static let slots = 4096
     /// Consecutive syncs whose plans were new.
     let misses = Atomic<Int>(0)
-    /// `misses` needed to turn eager on.
-    let missesToStart = Atomic<Int>(Runtime.eagerMissesToStart)
+    /// Recent signatures, and the window each was last counted in.
     var seen = [UInt64](repeating: 0, count: slots)
+    var seenWindow = [UInt32](repeating: UInt32.max, count: slots)
+    /// The current window: its operations, distinct signatures, and those seen in earlier windows.
+    var window: UInt32 = 0
     var operations = 0
-    var repeats = 0
+    var distinct = 0
+    var earlier = 0
+    /// Repeating windows in a row, and how many a stop needs (doubled each time a stop was
+    /// followed by new plans: `noteEagerPlan`).
+    var repeatedWindows = 0
+    var windowsToStop = 1
+    /// Set by a stop for repeating, cleared when eager turns on again.
+    var stoppedForRepeats = false
+
+    /// Counts one eager operation's signature; true when its window ends a run of repeating
+    /// windows that stops eager operations (`mayStop`: the mode is the process's `auto`).
+    func note(_ signature: UInt64, mayStop: Bool) -> Bool {
+        let slot = Int(truncatingIfNeeded: signature & UInt64(EagerState.slots - 1))
+        if seen[slot] == signature {
+            // Counted once a window: seen in an earlier one, or already in this one.
+            if seenWindow[slot] != window {
+                seenWindow[slot] = window
+                distinct += 1
+                earlier += 1
+            }
+        } else {
+            seen[slot] = signature
+            seenWindow[slot] = window
+            distinct += 1
+        }
+        operations += 1
+        guard operations >= Runtime.eagerWindow else { return false }
+        let repeated = Double(earlier) >= Runtime.eagerRepeatShare * Double(distinct)
+        operations = 0
+        distinct = 0
+        earlier = 0
+        window &+= 1
+        repeatedWindows = repeated ? repeatedWindows + 1 : 0
+        guard repeatedWindows >= windowsToStop, mayStop else { return false }
+        misses.store(0, ordering: .relaxed)
+        repeatedWindows = 0
+        stoppedForRepeats = true
+        return true
+    }
+
+    /// Counts a sync's plan, reused (`hit`) or new.
+    func notePlan(hit: Bool) {
+        if hit {
+            misses.store(0, ordering: .relaxed)
+            return
+        }
+        if misses.add(1, ordering: .relaxed).newValue == Runtime.eagerMissesToStart && stoppedForRepeats {
+            // Eager again after a stop for repeating: the recorded steps were planned afresh,
+            // so the repetition did not bring reused plans. The next stop needs longer proof.
+            stoppedForRepeats = false
+            windowsToStop = min(2 * windowsToStop, Runtime.eagerWindowsLimit)
+        }
+    }
+
+    /// Whether `auto` computes operations at once now.
+    var isOn: Bool { misses.load(ordering: .relaxed) >= Runtime.eagerMissesToStart }
 }
