@@ -106,15 +106,6 @@ extension Runtime {
 
     /// Materialises `node` and returns its buffer once it holds the values on the host.
     func hostBuffer(_ node: Node) throws -> Buffer {
-        // A small constant (an eager operation's scalar result, `Tensor(2.0)`) is stored here,
-        // not by a planned kernel: reading one is no more than a read.
-        graphLock.withLock { _ in
-            if case .fill(let value) = node.op, node.count <= Runtime.constantStoredOnHost {
-                let b = Buffer(dtype: node.dtype, count: node.count)
-                for i in 0..<b.count { b.store(value, at: i) }
-                node.realize(b)
-            }
-        }
         try materialize([node])
         let (buffer, writer, onDevice) = graphLock.withLock { _ -> (Buffer, KernelTask?, Bool) in
             let b = node.storage!
@@ -128,8 +119,17 @@ extension Runtime {
         return buffer
     }
 
-    /// The most elements of a constant that `hostBuffer` stores on the calling thread.
+    /// The most elements of a constant that `materialize` stores on the calling thread.
     static let constantStoredOnHost = 4096
+
+    /// Stores `node` when it is a constant of at most `constantStoredOnHost` elements: filled
+    /// here, not by a planned kernel (graph lock).
+    static func storeSmallConstant(_ node: Node) {
+        guard case .fill(let value) = node.op, node.count <= constantStoredOnHost else { return }
+        let b = Buffer(dtype: node.dtype, count: node.count)
+        for i in 0..<b.count { b.store(value, at: i) }
+        node.realize(b)
+    }
 
     /// The elements of the view `map` (of shape `viewShape`) of `source` (row-major, of
     /// `shape`), in a buffer of their own, copied on the host.

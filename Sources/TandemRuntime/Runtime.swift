@@ -302,6 +302,10 @@ public final class Runtime: @unchecked Sendable {
         let known = modelState.withLock { state -> Bool in if case .some = state { return true } else { return false } }
         var model: CostModel? = known ? nil : compileCorrected(costModel)
         try graphLock.withLock { _ in
+            // A small constant asked for (an eager operation's scalar result read by `item()`,
+            // `Tensor.zeros([n])` before its first element write) is filled here, not planned:
+            // a plan of a fill kernel cost a sync, and its plan-cache hit turned eager off.
+            for n in nodes { Runtime.storeSmallConstant(n) }
             let roots = nodes.filter { $0.storage == nil } + takePendingUpdates()
             if roots.isEmpty { return }
             let (options, forced) = try self.options()
