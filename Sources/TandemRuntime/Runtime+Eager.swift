@@ -29,13 +29,18 @@ public enum EagerMode: String, Sendable, CaseIterable {
 // Distinct operations, not all: an element-at-a-time sweep reads each element two or three
 // times in a row and adds scalars with one signature all along (npbench's seidel_2d: 80 % of
 // its operations repeat within a few, 5-10 % of its distinct ones come from earlier windows).
-// Turned off, the next syncs say again: when they plan afresh too, eager turns on again, and
-// the stop was wrong for this program (seidel_2d's graphs are cut at other places every time
-// step, so its recorded steps are not reused: 0.9 s planned, 0.2 s eager); each such return
-// doubles the run of repeating windows the next stop needs.
+// Turned off, the next syncs say again, and eager turns on after six new plans in a row. When
+// no plan was reused since the stop, the stop was wrong for this program (seidel_2d's graphs
+// are cut at other places every time step, so its recorded steps are not reused: 0.9 s
+// planned, 0.2 s eager), and the next stop needs twice the repeating windows in a row; when
+// some were, the program repeats but also plans afresh now and then (npbench's adi: its column
+// sweeps are reused every time step: 0.045 s planned against 0.095 s eager), and the start
+// waits for twice the new plans in a row.
 extension Runtime {
-    /// Consecutive syncs with a new plan before operations turn eager (`EagerMode.auto`).
+    /// Consecutive syncs with a new plan before operations turn eager (`EagerMode.auto`), at
+    /// first; up to `eagerMissesLimit` (`EagerState.notePlan`).
     public static let eagerMissesToStart = 6
+    static let eagerMissesLimit = 48
     /// Eager operations judged at a time, and the share of a window's distinct operations seen
     /// in earlier windows that makes it a repeating one.
     static let eagerWindow = 512
@@ -166,8 +171,11 @@ final class EagerState: @unchecked Sendable {
     /// followed by new plans: `noteEagerPlan`).
     var repeatedWindows = 0
     var windowsToStop = 1
-    /// Set by a stop for repeating, cleared when eager turns on again.
+    /// Set by a stop for repeating, cleared when eager turns on again; plans reused since.
     var stoppedForRepeats = false
+    var hitsSinceStop = 0
+    /// `misses` needed to turn eager on.
+    let missesToStart = Atomic<Int>(Runtime.eagerMissesToStart)
 
     /// Counts one eager operation's signature; true when its window ends a run of repeating
     /// windows that stops eager operations (`mayStop`: the mode is the process's `auto`).
@@ -197,6 +205,7 @@ final class EagerState: @unchecked Sendable {
         misses.store(0, ordering: .relaxed)
         repeatedWindows = 0
         stoppedForRepeats = true
+        hitsSinceStop = 0
         return true
     }
 
@@ -204,16 +213,23 @@ final class EagerState: @unchecked Sendable {
     func notePlan(hit: Bool) {
         if hit {
             misses.store(0, ordering: .relaxed)
+            hitsSinceStop += 1
             return
         }
-        if misses.add(1, ordering: .relaxed).newValue == Runtime.eagerMissesToStart && stoppedForRepeats {
-            // Eager again after a stop for repeating: the recorded steps were planned afresh,
-            // so the repetition did not bring reused plans. The next stop needs longer proof.
+        let needed = missesToStart.load(ordering: .relaxed)
+        if misses.add(1, ordering: .relaxed).newValue == needed && stoppedForRepeats {
+            // Eager again after a stop for repeating. No plan reused since: the repetition
+            // brought none, and the next stop needs longer proof. Some: the program's steps
+            // are reused between new plans, and this start waits for twice the run of them.
             stoppedForRepeats = false
-            windowsToStop = min(2 * windowsToStop, Runtime.eagerWindowsLimit)
+            if hitsSinceStop == 0 {
+                windowsToStop = min(2 * windowsToStop, Runtime.eagerWindowsLimit)
+            } else {
+                missesToStart.store(min(2 * needed, Runtime.eagerMissesLimit), ordering: .relaxed)
+            }
         }
     }
 
     /// Whether `auto` computes operations at once now.
-    var isOn: Bool { misses.load(ordering: .relaxed) >= Runtime.eagerMissesToStart }
+    var isOn: Bool { misses.load(ordering: .relaxed) >= missesToStart.load(ordering: .relaxed) }
 }

@@ -1,3 +1,4 @@
+import Synchronization
 import Testing
 @testable import TandemRuntime
 
@@ -55,7 +56,7 @@ struct EagerPolicyTests {
         #expect(s.isOn)
     }
 
-    @Test("a stop followed by six new plans was wrong: eager is on again and the next stop needs twice the windows")
+    @Test("a stop followed by six new plans was wrong (next stop: twice the windows); one followed by reused plans, then new ones, was not (next start: twice the plans)")
     func wrongStopBacksOff() {
         let s = Self.on()
         let step = (0..<100).map(Self.signature)
@@ -67,10 +68,13 @@ struct EagerPolicyTests {
         #expect(s.isOn && s.windowsToStop == 2)
         // Two repeating windows in a row now (with one, it would stop at 512 and 1024).
         #expect(Self.stops(s, Array(stream[1024..<2048])) == [1024])
-        // A stop followed by a reused plan was right: nothing doubles.
+        // A stop followed by reused plans and then new ones: the program's steps are reused
+        // between new plans, and this start needs twice the new plans in a row.
         s.notePlan(hit: true)
-        for _ in 0..<Runtime.eagerMissesToStart - 1 { s.notePlan(hit: false) }
+        for _ in 0..<Runtime.eagerMissesToStart { s.notePlan(hit: false) }
         #expect(!s.isOn)
-        #expect(s.windowsToStop == 2)
+        #expect(s.windowsToStop == 2 && s.missesToStart.load(ordering: .relaxed) == 2 * Runtime.eagerMissesToStart)
+        for _ in 0..<Runtime.eagerMissesToStart { s.notePlan(hit: false) }
+        #expect(s.isOn)
     }
 }
