@@ -78,6 +78,32 @@ extension Tandem {
 }
 
 extension Tensor {
+    /// `self[i, j, ...]` with an integer for every axis, read now (`Tandem.eager`'s conditions)
+    /// from this tensor's own stored buffer: the element's offset straight from the indices,
+    /// with no view map or view node (an element-at-a-time loop reads two or three a
+    /// statement). nil: the general path (`viewMap`, then `Tandem.eager`'s copy of the view).
+    func eagerElement(_ indices: [TensorIndex]) -> Tensor? {
+        guard indices.count == rank, rank > 0 else { return nil }
+        let rt = Tandem.runtime
+        guard rt.eagerOpen else { return nil }
+        var offset = 0
+        for (d, item) in indices.enumerated() {
+            guard case .index(let i) = item else { return nil }
+            let n = shape[d]
+            let j = i < 0 ? i + n : i
+            precondition(j >= 0 && j < n, "index \(i) is out of bounds for axis \(d) with size \(n)")
+            offset = offset * n + j
+        }
+        guard LoopNest.active == nil, rt.eagerReady else { return nil }
+        let start = rt.eagerStart
+        let source = node
+        guard let r = rt.withEagerAccess({ readable, signature -> Eager.Result? in
+            Eager.element(source, at: offset, readable: readable, signature: &signature)
+        }) else { return nil }
+        rt.noteEager("eager view", start: start, elements: 1)
+        return Tensor(node: Node(eager: r, dtype: Scalar.dtype, shape: []))
+    }
+
     /// `self[map] = value` computed now (`Tandem.eager`'s conditions): into this tensor's own
     /// buffer when nothing else can see it (`uniquelyStoredBuffer`), else into a copy when the
     /// whole tensor is small. False: record the write.

@@ -323,6 +323,7 @@ extension Tensor {
             rest[position] = ._all
             return view(rest).take(index, axis: axes(of: position, in: indices).view)
         }
+        if let element = eagerElement(indices) { return element }
         let (map, outShape) = viewMap(indices)
         if map.isIdentity && outShape == shape { return self }
         return Tensor(.view(node, map), shape: outShape)

@@ -148,6 +148,16 @@ public enum Eager {
         }
     }
 
+    /// Element `offset` (row-major) of `source` when it is stored in a host buffer, as a result
+    /// of its own (`copy` of the view of that element, with the same signature); else nil.
+    public static func element(_ source: Node, at offset: Int, readable: (Buffer) -> Bool, signature: inout UInt64) -> Result? {
+        guard case .storage(let b) = source.op, b.isAllocated, readable(b), offset < b.count else { return nil }
+        // `copy`'s digest for a view of no axes (its shape and strides mix in nothing).
+        signature = FNV1a.mix(FNV1a.mix(FNV1a.basis, 5_000), offset) | 1
+        let size = source.dtype.byteSize
+        return produce(source.dtype, 1) { out in out.copyMemory(from: b.pointer + offset * size, byteCount: size) }
+    }
+
     /// `x`'s elements over `shape`, row-major, in a new result (rows copied whole where they are
     /// contiguous).
     static func copy(_ x: Operand, shape: [Int]) -> Result {

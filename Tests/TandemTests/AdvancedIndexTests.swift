@@ -1,6 +1,5 @@
 import Testing
 import _TandemTestSupport
-import TandemRuntime
 @testable import Tandem
 
 /// NumPy's indexing with several integer index arrays (and with integers separating one from its
@@ -160,17 +159,11 @@ import TandemRuntime
 /// is the process's, and suites running beside a test add theirs to some runs (a million
 /// elements once); work `body` itself does is in every run.
 func fewestElements(_ attempts: Int = 3, _ body: () throws -> Void) rethrows -> Int {
-    try fewest(\.elements, attempts, body)
-}
-
-/// The least a process-wide counter of `Tandem.statistics` grew during one of `attempts` runs
-/// of `body` (see `fewestElements`).
-func fewest(_ counter: KeyPath<Statistics, Int>, _ attempts: Int = 3, _ body: () throws -> Void) rethrows -> Int {
     var fewest = Int.max
     for _ in 0..<attempts {
-        let before = Tandem.statistics[keyPath: counter]
+        let before = Tandem.statistics.elements
         try body()
-        fewest = min(fewest, Tandem.statistics[keyPath: counter] - before)
+        fewest = min(fewest, Tandem.statistics.elements - before)
     }
     return fewest
 }

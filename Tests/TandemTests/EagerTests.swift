@@ -109,16 +109,24 @@ struct EagerTests {
             if case .fill = dot.node.op {} else { Issue.record("a dot product made \(dot.node.op)") }
             if case .fill = element.node.op {} else { Issue.record("a float element made \(element.node.op)") }
             #expect(count.node.storage != nil, "an integer result is stored, not a constant")
+            // Read, a constant is filled on the calling thread: its buffer was never scheduled
+            // for a kernel (a planned fill kernel's output is).
             let read = try dot.item()
-            #expect(dot.node.storage != nil, "the constant read is stored")
-            // Kernels are counted for the process: the fewest of three reads of fresh constants.
-            let kernels = try fewest(\.kernelsRun) { _ = try (x[..<20].matmul(x[20...]) * 3).item() }
-            #expect(kernels == 0, "reading a constant ran a kernel")
+            #expect(dot.node.storage != nil && dot.node.storage?.schedule == nil, "the constant was not filled on the host")
+            let two = Tensor<Double>(2.5)
+            #expect(try two.item() == 2.5 && two.node.storage?.schedule == nil)
             // The same bits as the planned reductions and arithmetic.
             let planned = try Tandem.withEager(.off) { try (x[..<20].matmul(x[20...]).item(), (f[3] * 2 - 1).item()) }
             #expect(read.bitPattern == planned.0.bitPattern)
             #expect(try element.item().bitPattern == planned.1.bitPattern)
             #expect(try count.item() == 6)
+            // Elements read straight from a stored buffer (negative indices from the end), from
+            // a view of one (the general path), and of an integer tensor (a buffer).
+            let m = try Self.stored(Tensor<Double>.arange(0, 12).reshaped([3, 4]))
+            let corner = m[1, -2], viewed = m[1...][1, 3], last = k[-1]
+            if case .fill = corner.node.op {} else { Issue.record("an element read made \(corner.node.op)") }
+            #expect(try corner.item() == 6 && viewed.item() == 11 && last.item() == 39)
+            #expect(last.node.storage != nil)
             // A constant read by more operations: a reduction of one element, a write of it.
             #expect(try dot.reshaped([1]).sum().item().bitPattern == read.bitPattern)
             var y = try Self.stored(Tensor<Double>.zeros([4]))
