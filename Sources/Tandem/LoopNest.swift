@@ -4,12 +4,10 @@ import TandemRuntime
 
 /// The tracing of `Tandem.loop` bodies and the decision how to run them.
 enum LoopNest {
-    @TaskLocal static var current: LoopRecorder?
-    /// Loop nests being traced in the process (`run` sets `current` only inside one).
-    static let open = Atomic<Int>(0)
-    /// `current`, from one atomic load while no nest is traced anywhere (asked at every small
-    /// operation; a task-local read costs several times more).
-    static var active: LoopRecorder? { open.load(ordering: .relaxed) == 0 ? nil : current }
+    /// The nest being traced on this task (asked at every small operation: one atomic load
+    /// while no nest is traced anywhere).
+    static let scope = ScopedValue<LoopRecorder>()
+    static var current: LoopRecorder? { scope.value }
     static let statistics = Mutex(LoopStatistics())
     static let traces = Atomic<UInt64>(1)
     /// Loop trees found by discovering traces, by call site and extents (see `knownTree`).
@@ -51,7 +49,7 @@ enum LoopNest {
             default: elements = false
             }
         }
-        return elements && !indices.isEmpty && active != nil
+        return elements && !indices.isEmpty && current != nil
     }
 
     static func run(_ ranges: [LoopRange], _ site: LoopSite, _ body: ([LoopIndex]) -> Void) {
@@ -70,9 +68,7 @@ enum LoopNest {
             return
         }
         let recorder = LoopRecorder()
-        open.add(1, ordering: .relaxed)
-        defer { open.subtract(1, ordering: .relaxed) }
-        $current.withValue(recorder) {
+        scope.withValue(recorder) {
             recorder.nest(ranges.map { $0.resolved() }, site, body)
         }
         recorder.finish()

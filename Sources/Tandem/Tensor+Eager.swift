@@ -35,7 +35,7 @@ extension Tandem {
         guard count <= Eager.maxElements else { return nil }
         // A reduction of a pending source stays recorded (see below): not worth a wait.
         if case .reduce(_, let source, _) = op, !source.isFill, !rt.isStored(source) { return nil }
-        guard LoopNest.active == nil, rt.eagerReady else { return nil }
+        guard LoopNest.current == nil, rt.eagerReady else { return nil }
         let start = rt.eagerStart
         func attempt() -> Eager.Result? {
             rt.withEagerAccess { readable, signature -> Eager.Result? in
@@ -94,7 +94,7 @@ extension Tensor {
             precondition(j >= 0 && j < n, "index \(i) is out of bounds for axis \(d) with size \(n)")
             offset = offset * n + j
         }
-        guard LoopNest.active == nil, rt.eagerReady else { return nil }
+        guard LoopNest.current == nil, rt.eagerReady else { return nil }
         let start = rt.eagerStart
         let source = node
         guard let r = rt.withEagerAccess({ readable, signature -> Eager.Result? in
@@ -110,7 +110,7 @@ extension Tensor {
     mutating func eagerWrite(map: AffineMap, shape outShape: [Int], value: Tensor) -> Bool {
         let rt = Tandem.runtime
         guard rt.eagerOpen, Shape.count(outShape) <= Eager.maxElements else { return false }
-        guard LoopNest.active == nil, rt.eagerReady else { return false }
+        guard LoopNest.current == nil, rt.eagerReady else { return false }
         let start = rt.eagerStart
         let v = value.broadcastNode(to: outShape)
         let (offset, strides) = map.flatten(rowMajor: shape)

@@ -49,7 +49,7 @@ extension Runtime {
     static let eagerWindowsLimit = 64
 
     /// The mode for the current task (`Tandem.withEager`), overriding `eagerMode`.
-    @TaskLocal public static var scopedEagerMode: EagerMode?
+    public static let scopedEagerMode = ScopedValue<EagerMode>()
 
     /// The process's mode: `TANDEM_EAGER` (`auto` by default), read once.
     public static let eagerMode: EagerMode = {
@@ -83,7 +83,7 @@ extension Runtime {
     /// The mode's part of `eagerGate`, from atomics alone (asked at every small operation; the
     /// task-local scope is read only while some `withEagerMode` scope is open).
     public var eagerOpen: Bool {
-        let mode = Runtime.eagerScopes.load(ordering: .relaxed) == 0 ? Runtime.eagerMode : (Runtime.scopedEagerMode ?? Runtime.eagerMode)
+        let mode = Runtime.scopedEagerMode.value ?? Runtime.eagerMode
         switch mode {
         case .off: return false
         case .auto: return eagerState.isOn
@@ -93,20 +93,13 @@ extension Runtime {
 
     /// Runs `body` with `mode` in effect for the current task (`Tandem.withEager`).
     public static func withEagerMode<R>(_ mode: EagerMode, _ body: () throws -> R) rethrows -> R {
-        eagerScopes.add(1, ordering: .relaxed)
-        defer { eagerScopes.subtract(1, ordering: .relaxed) }
-        return try $scopedEagerMode.withValue(mode, operation: body)
+        try scopedEagerMode.withValue(mode, body)
     }
 
     /// Async variant of `withEagerMode(_:_:)`.
     public static func withEagerMode<R>(_ mode: EagerMode, _ body: () async throws -> R) async rethrows -> R {
-        eagerScopes.add(1, ordering: .relaxed)
-        defer { eagerScopes.subtract(1, ordering: .relaxed) }
-        return try await $scopedEagerMode.withValue(mode, operation: body)
+        try await scopedEagerMode.withValue(mode, body)
     }
-
-    /// `withEagerMode` scopes open in the process.
-    static let eagerScopes = Atomic<Int>(0)
 
     /// Runs `body` under the graph lock (no sync changes a node's operation meanwhile) with a
     /// test of whether a buffer's host memory holds its values (not when an accelerator has used
@@ -131,7 +124,7 @@ extension Runtime {
     /// earlier windows decides whether eager stays on (graph lock).
     private func noteSignature(_ signature: UInt64) {
         let s = eagerState
-        let mayStop = Runtime.eagerMode == .auto && Runtime.eagerScopes.load(ordering: .relaxed) == 0
+        let mayStop = Runtime.eagerMode == .auto && !Runtime.scopedEagerMode.anyScopeOpen
         guard s.note(signature, mayStop: mayStop) else { return }
         statistics.update { $0.eagerStops += 1 }
         Tracer.shared.record(TraceEvent(kind: .placement, name: "eager off", start: ProcessInfoLite.monotonicNanos(),

@@ -54,10 +54,9 @@ enum ReadyCode {
 /// One lock (the graph lock) covers planning, node realisation and task registration; building
 /// tensors takes no lock, and kernels run outside it.
 public final class Runtime: @unchecked Sendable {
-    /// The device chosen for the current task (`Tandem.withDevice`), overriding `TANDEM_DEVICE`.
-    /// Set only through `withScopedDevice`, which counts its scopes (`deviceChoice` reads this
-    /// only while one is open).
-    @TaskLocal public static var scopedDevice: DeviceChoice?
+    /// The device chosen for the current task (`Tandem.withDevice`, through `withScopedDevice`),
+    /// overriding `TANDEM_DEVICE`.
+    public static let scopedDevice = ScopedValue<DeviceChoice>()
     /// The host's share of each split kernel's rows (`Tandem.withSplit(hostShare:)`), or nil for
     /// the model's.
     @TaskLocal public static var scopedSplitShare: Double?
@@ -89,26 +88,16 @@ public final class Runtime: @unchecked Sendable {
     let asyncError = Mutex<(any Error)?>(nil)
     let defaultChoice: DeviceChoice
     /// The device choice in effect here (`withDevice`'s scope, else `TANDEM_DEVICE`, else `auto`).
-    public var deviceChoice: DeviceChoice {
-        Runtime.deviceScopes.load(ordering: .relaxed) == 0 ? defaultChoice : (Runtime.scopedDevice ?? defaultChoice)
-    }
-    /// `withScopedDevice` scopes open in the process: while there are none, `deviceChoice`
-    /// reads no task-local value (asked at every small operation).
-    static let deviceScopes = Atomic<Int>(0)
+    public var deviceChoice: DeviceChoice { Runtime.scopedDevice.value ?? defaultChoice }
 
-    /// Runs `body` with `device` as this task's `deviceChoice` (`Tandem.withDevice`); the one
-    /// way `scopedDevice` is set.
+    /// Runs `body` with `device` as this task's `deviceChoice` (`Tandem.withDevice`).
     public static func withScopedDevice<R>(_ device: DeviceChoice, _ body: () throws -> R) rethrows -> R {
-        deviceScopes.add(1, ordering: .relaxed)
-        defer { deviceScopes.subtract(1, ordering: .relaxed) }
-        return try $scopedDevice.withValue(device, operation: body)
+        try scopedDevice.withValue(device, body)
     }
 
     /// Async variant of `withScopedDevice(_:_:)`.
     public static func withScopedDevice<R>(_ device: DeviceChoice, _ body: () async throws -> R) async rethrows -> R {
-        deviceScopes.add(1, ordering: .relaxed)
-        defer { deviceScopes.subtract(1, ordering: .relaxed) }
-        return try await $scopedDevice.withValue(device, operation: body)
+        try await scopedDevice.withValue(device, body)
     }
     let pendingUpdates = Mutex<[PendingUpdate]>([])
     /// Per thread, the signatures of the statements at which `relieveDepth` cuts chains.
