@@ -7,8 +7,9 @@ import TandemIR
 /// in a double loop, a triangular solve, a recurrence) builds graphs whose shapes change at
 /// every statement, so no plan is ever reused and each operation paid for planning (7-9 µs a
 /// node) what NumPy spends on the whole operation (about 1 µs). When every operand is already
-/// in a host buffer and the result is small, the runtime computes it here instead and the
-/// tensor names a stored buffer (`Runtime.eagerGate` says when).
+/// in a host buffer (or is a constant) and the result is small, the runtime computes it here
+/// instead and the tensor names a stored buffer, or a constant when the result is one float
+/// element (`Result`; `Runtime.eagerGate` says when).
 ///
 /// The values are the interpreter's, bit for bit: each element is the interpreter's scalar
 /// function of its operands (`State.unary`, `State.binary`, `State.cast`), with loops for
@@ -53,8 +54,8 @@ public enum Eager {
     }
 
     /// An operand: elements at `offset + Σ strides[k] * index[k]` of `pointer` over the index
-    /// space of the result, or one constant (then `pointer` points at `constant`'s bits and
-    /// every stride is 0).
+    /// space of the result, or one constant (then `pointer` points at the constant's bits in a
+    /// slot on the caller's stack and every stride is 0).
     struct Operand {
         var pointer: UnsafeMutableRawPointer
         var dtype: DType
