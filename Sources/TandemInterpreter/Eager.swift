@@ -65,10 +65,14 @@ public enum Eager {
         var buffer: Buffer?
     }
 
+    /// Where an operand's elements lie: a buffer (or a constant) with the offset and strides of
+    /// its elements over the index space.
+    typealias Resolved = (buffer: Buffer?, literal: Literal?, offset: Int, strides: [Int])
+
     /// The operand `node` of shape `node.shape` as it is stored: a buffer, a view or a reshape
     /// of one, or a constant. nil when it must be computed, lies elsewhere than on the host
     /// (`readable`), or a view chain is deeper than a few views.
-    static func resolve(_ node: Node, depth: Int = 0, readable: (Buffer) -> Bool) -> (buffer: Buffer?, literal: Literal?, offset: Int, strides: [Int])? {
+    static func resolve(_ node: Node, depth: Int = 0, readable: (Buffer) -> Bool) -> Resolved? {
         guard depth < 8 else { return nil }
         switch node.op {
         case .storage(let b):
@@ -108,8 +112,8 @@ public enum Eager {
     }
 
     /// A resolved operand seen through view map `m` (element `j` is element `m(j)` of it).
-    static func viewed(_ r: (buffer: Buffer?, literal: Literal?, offset: Int, strides: [Int]), _ m: AffineMap)
-        -> (buffer: Buffer?, literal: Literal?, offset: Int, strides: [Int]) {
+    static func viewed(_ r: Resolved, _ m: AffineMap)
+        -> Resolved {
         if r.literal != nil { return (nil, r.literal, 0, [Int].filled(0, count: m.outRank)) }
         var offset = r.offset
         for d in 0..<m.inRank { offset += r.strides[d] * m.offset[d] }
@@ -135,16 +139,7 @@ public enum Eager {
         signature = FNV1a.mix(FNV1a.mix(FNV1a.mix(FNV1a.mix(FNV1a.basis, 5_000), shape), r.literal == nil ? r.offset : -1), r.strides) | 1
         var room: UInt64 = 0
         return withUnsafeMutableBytes(of: &room) { slot -> Result? in
-            let x: Operand
-            if let l = r.literal {
-                // A constant's copy: its one value read with stride 0.
-                State.storeValue(State.literalValue(l.converted(to: source.dtype), source.dtype), slot.baseAddress!, source.dtype, 0)
-                x = Operand(pointer: slot.baseAddress!, dtype: source.dtype, offset: 0, strides: r.strides, buffer: nil)
-            } else {
-                guard let b = r.buffer else { return nil }
-                x = Operand(pointer: b.isAllocated ? b.pointer : UnsafeMutableRawPointer(bitPattern: 64)!, dtype: source.dtype,
-                            offset: r.offset, strides: r.strides, buffer: b)
-            }
+            guard let x = operand(r, dtype: source.dtype, slot: slot.baseAddress!) else { return nil }
             return constant ? copy(x, shape: shape) : .buffer(copyBuffer(x, shape: shape))
         }
     }
@@ -205,16 +200,21 @@ public enum Eager {
                         signature h: inout UInt64) -> Operand? {
         guard let r = resolve(node, readable: readable) else { return nil }
         h = FNV1a.mix(FNV1a.mix(FNV1a.mix(h, Int(node.dtype.rawValue)), r.literal == nil ? r.offset : -1), r.strides)
+        return operand(r, dtype: node.dtype, slot: constants + slot * 8)
+    }
+
+    /// A resolved operand of type `dtype` as an `Operand`: its buffer where it lies, or a
+    /// constant's bits written into `slot` (8 bytes the caller keeps) and read with stride 0.
+    static func operand(_ r: Resolved, dtype: DType,
+                        slot: UnsafeMutableRawPointer) -> Operand? {
         if let l = r.literal {
-            let p = constants + slot * 8
-            let v = State.literalValue(l.converted(to: node.dtype), node.dtype)
-            State.storeValue(v, p, node.dtype, 0)
-            return Operand(pointer: p, dtype: node.dtype, offset: 0, strides: r.strides, buffer: nil)
+            State.storeValue(State.literalValue(l.converted(to: dtype), dtype), slot, dtype, 0)
+            return Operand(pointer: slot, dtype: dtype, offset: 0, strides: r.strides, buffer: nil)
         }
         guard let b = r.buffer else { return nil }
         // An empty buffer is never read (the loops run no point).
         let p = b.isAllocated ? b.pointer : UnsafeMutableRawPointer(bitPattern: 64)!
-        return Operand(pointer: p, dtype: node.dtype, offset: r.offset, strides: r.strides, buffer: b)
+        return Operand(pointer: p, dtype: dtype, offset: r.offset, strides: r.strides, buffer: b)
     }
 
     /// The result of `op` (a unary, binary, select, cast or non-arg reduction) of type `dtype`

@@ -161,7 +161,7 @@ final class EagerState: @unchecked Sendable {
     var distinct = 0
     var earlier = 0
     /// Repeating windows in a row, and how many a stop needs (doubled each time a stop was
-    /// followed by new plans: `noteEagerPlan`).
+    /// followed by a run of new plans with no reused one: `notePlan`).
     var repeatedWindows = 0
     var windowsToStop = 1
     /// Set by a stop for repeating, cleared when eager turns on again; plans reused since.
