@@ -71,8 +71,13 @@ public enum ProcessInfoLite {
     public static func forEachEntry(in folder: String, _ body: (String) -> Bool) {
         guard let dir = opendir(folder) else { return }
         defer { closedir(dir) }
+        // The name is read where it lies: `entry.pointee` would copy a whole `dirent`, and glibc
+        // packs entries by `d_reclen`, shorter than the struct for short names, so the copy of
+        // the last entry of its buffer read past the end (a crash in memmove listing a /tmp of a
+        // few hundred entries).
+        let nameOffset = MemoryLayout<dirent>.offset(of: \dirent.d_name)!
         while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            let name = String(cString: (UnsafeRawPointer(entry) + nameOffset).assumingMemoryBound(to: CChar.self))
             if !body(name) { return }
         }
     }

@@ -24,8 +24,12 @@ public enum TestScratch {
         guard lstat(path, &info) == 0 else { return }
         if info.st_mode & S_IFMT == S_IFDIR, let d = opendir(path) {
             var names: [String] = []
+            // The name read where it lies, not through a copy of the whole `dirent` (glibc packs
+            // entries shorter than the struct; `ProcessInfoLite.forEachEntry` says more: this
+            // target depends on nothing, so it repeats the three lines).
+            let nameOffset = MemoryLayout<dirent>.offset(of: \dirent.d_name)!
             while let entry = readdir(d) {
-                let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+                let name = String(cString: (UnsafeRawPointer(entry) + nameOffset).assumingMemoryBound(to: CChar.self))
                 if name != "." && name != ".." { names.append(name) }
             }
             closedir(d)
