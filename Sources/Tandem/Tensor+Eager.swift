@@ -54,7 +54,8 @@ extension Tandem {
             // sum fold in another order than the kernel that fuses the two (above).
             var pending: [Node] = []
             if case .reduce = op {} else { op.forEachInput { if !rt.isStored($0) && !$0.isFill { pending.append($0) } } }
-            if !pending.isEmpty, !rt.hasAccelerator, (try? rt.materialize(pending)) != nil, rt.eagerGate { result = attempt() }
+            if !pending.isEmpty, !rt.hasAccelerator, rt.eagerMaterializes ? (try? rt.materialize(pending)) != nil : rt.storeSmallConstants(pending),
+               rt.eagerGate { result = attempt() }
         }
         guard let result else { return nil }
         rt.noteEager("eager \(Tandem.eagerName(op))", start: start, elements: count)
@@ -115,8 +116,10 @@ extension Tensor {
         let v = value.broadcastNode(to: outShape)
         let (offset, strides) = map.flatten(rowMajor: shape)
         if !rt.isStored(node) || !(rt.isStored(v) || v.isFill), !rt.hasAccelerator {
-            // Pending (recorded before eager operations turned on): computed now, once.
-            guard (try? rt.materialize([node, v])) != nil, rt.eagerGate else { return false }
+            // Pending (recorded before eager operations turned on): computed now, once; only
+            // small constants while eager operations are tentative (`Runtime.eagerMaterializes`).
+            let stored = rt.eagerMaterializes ? (try? rt.materialize([node, v])) != nil : rt.storeSmallConstants([node, v])
+            guard stored, rt.eagerGate else { return false }
         }
         if let own = uniquelyStoredBuffer() {
             guard rt.withEagerAccess({ readable, signature in

@@ -21,7 +21,8 @@ public enum EagerMode: String, Sendable, CaseIterable {
 // spends about 1 µs on the whole operation. A time-stepped program builds the same graph every
 // step: its plans are reused, and its fused kernels beat operation-at-a-time work on small
 // grids too (npbench's channel flow on 61 x 61 grids: 0.54 s planned and fused, 1.40 s eager).
-// So eager turns on after `eagerMissesToStart` syncs in a row whose plans were new, and off
+// So eager is tentatively on from the start (stored operands only, `EagerState.tentative`) until a
+// plan is reused, turns fully on after `eagerMissesToStart` syncs in a row whose plans were new, and off
 // when the eager operations repeat: each one's signature (operation, types, shape, and every
 // operand's offset and strides, what a plan's key holds) is looked up among the last few
 // thousand, and a window whose distinct operations were mostly seen in earlier windows is a
@@ -65,18 +66,18 @@ extension Runtime {
     /// and no task is queued or running, so every stored buffer's values are complete and
     /// nothing queued still reads a buffer an eager write changes.
     ///
-    /// Under `auto`, queued work is waited for first (the calling thread helps run it): eager
-    /// operations are on only while the recent syncs planned small graphs afresh, whose kernels
-    /// finish in microseconds, and a program that flushes such graphs as its chains grow (an
-    /// element-at-a-time loop without reads) would otherwise always find its last flush still
-    /// running and never turn eager.
+    /// Under `auto` (not while tentative: `eagerMaterializes`), queued work is waited for first
+    /// (the calling thread helps run it): eager operations are on only while the recent syncs
+    /// planned small graphs afresh, whose kernels finish in microseconds, and a program that
+    /// flushes such graphs as its chains grow (an element-at-a-time loop without reads) would
+    /// otherwise always find its last flush still running and never turn eager.
     public var eagerGate: Bool { eagerOpen && eagerReady }
 
     /// `eagerGate` once `eagerOpen` has been seen true (the rest of the test).
     public var eagerReady: Bool {
         // A forced placement, or kernels being recorded (`tandem selftest`), want kernels.
         guard deviceChoice == .auto, PlanRecorder.active == nil else { return false }
-        if !executor.isIdle { executor.waitAll() }
+        if !executor.isIdle, eagerMaterializes { executor.waitAll() }
         return executor.isIdle
     }
 
@@ -86,8 +87,40 @@ extension Runtime {
         let mode = Runtime.scopedEagerMode.value ?? Runtime.eagerMode
         switch mode {
         case .off: return false
+        case .auto: return eagerState.isOn || eagerState.isTentative
+        case .always: return true
+        }
+    }
+
+    /// Whether an eager operation may compute its pending operands first (`materialize`) and
+    /// wait for queued work: not while `auto` is only tentatively on (a process's start, before
+    /// any sync said whether its plans are reused), where an operation whose operands are not
+    /// all stored (or small constants, `storeSmallConstants`), or that would wait, is recorded
+    /// as before. A program that builds its first values as graphs (random positions scaled, a
+    /// grid's border) keeps them fused, and its kernels run while it goes on; one that works
+    /// element by element on stored arrays is eager from its first statement.
+    public var eagerMaterializes: Bool {
+        let mode = Runtime.scopedEagerMode.value ?? Runtime.eagerMode
+        switch mode {
+        case .off: return false
         case .auto: return eagerState.isOn
         case .always: return true
+        }
+    }
+
+    /// Stores those of `nodes` that are constants of at most `constantStoredOnHost` elements
+    /// (filled on the calling thread, no kernel, no pending update flushed: unlike
+    /// `materialize`); true when every one of `nodes` is stored now (or a view of a stored one).
+    public func storeSmallConstants(_ nodes: [Node]) -> Bool {
+        graphLock.withLock { _ in
+            var all = true
+            for n in nodes {
+                Runtime.storeSmallConstant(n)
+                if n.storage != nil { continue }
+                if case .view(let base, _) = n.op, base.storage != nil { continue }
+                all = false
+            }
+            return all
         }
     }
 
@@ -152,6 +185,12 @@ final class EagerState: @unchecked Sendable {
     static let slots = 4096
     /// Consecutive syncs whose plans were new.
     let misses = Atomic<Int>(0)
+    /// On from the process's start until the first reused plan or stop for repeating: eager
+    /// operations on stored operands only (`Runtime.eagerMaterializes`). An element-at-a-time
+    /// program's first statements are then eager where six syncs of new plans came first, each
+    /// planned from scratch (npbench's durbin flushes 700-node graphs as its chain of writes
+    /// grows: 0.16 s of planning in a 0.28 s first run).
+    let tentative = Atomic<Bool>(true)
     /// Recent signatures, and the window each was last counted in.
     var seen = [UInt64](repeating: 0, count: slots)
     var seenWindow = [UInt32](repeating: UInt32.max, count: slots)
@@ -164,6 +203,10 @@ final class EagerState: @unchecked Sendable {
     /// followed by a run of new plans with no reused one: `notePlan`).
     var repeatedWindows = 0
     var windowsToStop = 1
+    /// The most windows back a signature of the current window was last seen in, and the most
+    /// over the current run of repeating windows: the program's period, in windows.
+    var span = 0
+    var runSpan = 0
     /// Set by a stop for repeating, cleared when eager turns on again; plans reused since.
     var stoppedForRepeats = false
     var hitsSinceStop = 0
@@ -177,6 +220,7 @@ final class EagerState: @unchecked Sendable {
         if seen[slot] == signature {
             // Counted once a window: seen in an earlier one, or already in this one.
             if seenWindow[slot] != window {
+                span = max(span, Int(window &- seenWindow[slot]))
                 seenWindow[slot] = window
                 distinct += 1
                 earlier += 1
@@ -194,9 +238,18 @@ final class EagerState: @unchecked Sendable {
         earlier = 0
         window &+= 1
         repeatedWindows = repeated ? repeatedWindows + 1 : 0
-        guard repeatedWindows >= windowsToStop, mayStop else { return false }
+        runSpan = repeated ? max(runSpan, span) : 0
+        span = 0
+        // The repetition has to last the program's period (in windows) times the windows a
+        // stop needs: recorded after the stop, the first period is planned afresh and pays
+        // only when more periods follow, so a long period (npbench's adi: a time step of
+        // 6,000 operations; a whole solver called again) needs longer proof than a short one.
+        let period = min(max(runSpan, 1), Runtime.eagerWindowsLimit)
+        guard repeatedWindows >= windowsToStop * period, mayStop else { return false }
         misses.store(0, ordering: .relaxed)
+        tentative.store(false, ordering: .relaxed)
         repeatedWindows = 0
+        runSpan = 0
         stoppedForRepeats = true
         hitsSinceStop = 0
         return true
@@ -206,6 +259,7 @@ final class EagerState: @unchecked Sendable {
     func notePlan(hit: Bool) {
         if hit {
             misses.store(0, ordering: .relaxed)
+            tentative.store(false, ordering: .relaxed)
             hitsSinceStop += 1
             return
         }
@@ -225,4 +279,7 @@ final class EagerState: @unchecked Sendable {
 
     /// Whether `auto` computes operations at once now.
     var isOn: Bool { misses.load(ordering: .relaxed) >= missesToStart.load(ordering: .relaxed) }
+
+    /// Whether `auto` computes operations on stored operands at once (`tentative`).
+    var isTentative: Bool { tentative.load(ordering: .relaxed) }
 }

@@ -77,4 +77,43 @@ struct EagerPolicyTests {
         for _ in 0..<Runtime.eagerMissesToStart { s.notePlan(hit: false) }
         #expect(s.isOn)
     }
+
+    @Test("at a process's start eager operations are tentative: on, materialising nothing, until a plan is reused or they repeat")
+    func tentativeAtStart() {
+        let s = EagerState()
+        #expect(s.isTentative && !s.isOn)
+        // New plans keep it; six of them turn eager fully on.
+        s.notePlan(hit: false)
+        #expect(s.isTentative)
+        // A reused plan: the program repeats, and its graphs are planned once.
+        s.notePlan(hit: true)
+        #expect(!s.isTentative && !s.isOn)
+        // A stop for repeating ends it too.
+        let t = EagerState()
+        let step = (0..<100).map(Self.signature)
+        #expect(Self.stops(t, Array(Array(repeating: step, count: 11).joined())) == [1024])
+        #expect(!t.isTentative && !t.isOn)
+    }
+
+    @Test("a repetition with a long period (four windows) stops after four repeating windows, not one")
+    func longPeriod() {
+        let s = Self.on()
+        // 2,048 distinct operations, each in a slot of its own, repeated: windows 1-4 are new,
+        // window 5 repeats window 1 (four windows back), so the stop waits for four repeating
+        // windows in a row: operation 4,096 (one window, as a short period's: 2,560).
+        func distinct(_ k: Int) -> UInt64 { UInt64(k + 1) << 32 | UInt64(k + 1) }
+        let period = (0..<2048).map(distinct)
+        #expect(Self.stops(s, Array(Array(repeating: period, count: 3).joined().prefix(5120))) == [4096])
+    }
+
+    @Test("a fresh process's element loop on stored values is computed at once from its first statement (its own process)")
+    func freshProcessElementLoop() throws {
+        // `x = x * 0.5 + 1` on 100 stored doubles with `x[0]` read every iteration: no sync
+        // has planned anything yet, so no plan was reused and eager operations are tentatively
+        // on; 900 operations do not make two windows, so nothing stops them.
+        let (status, output) = try CLITests().run(["overhead", "--iterations", "300", "--n", "100", "--read", "element"])
+        #expect(status == 0, "\(output)")
+        let line = output.split(separator: "\n").first { $0.contains("300 iterations") }.map(String.init) ?? ""
+        #expect(line.contains("kernels 0,") && line.hasSuffix("last 2.0"), "\(line)")
+    }
 }
