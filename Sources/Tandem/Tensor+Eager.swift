@@ -54,8 +54,11 @@ extension Tandem {
             // sum fold in another order than the kernel that fuses the two (above).
             var pending: [Node] = []
             if case .reduce = op {} else { op.forEachInput { if !rt.isStored($0) && !$0.isFill { pending.append($0) } } }
-            if !pending.isEmpty, !rt.hasAccelerator, rt.eagerMaterializes ? (try? rt.materialize(pending)) != nil : rt.storeSmallConstants(pending),
-               rt.eagerGate { result = attempt() }
+            // Not while eager operations are tentative (`Runtime.eagerMaterializes`): the
+            // operation is recorded with them.
+            if !pending.isEmpty, !rt.hasAccelerator, rt.eagerMaterializes, (try? rt.materialize(pending)) != nil, rt.eagerGate {
+                result = attempt()
+            }
         }
         guard let result else { return nil }
         rt.noteEager("eager \(Tandem.eagerName(op))", start: start, elements: count)
@@ -106,8 +109,9 @@ extension Tensor {
     }
 
     /// `self[map] = value` computed now (`Tandem.eager`'s conditions): into this tensor's own
-    /// buffer when nothing else can see it (`uniquelyStoredBuffer`), else into a copy when the
-    /// whole tensor is small. False: record the write.
+    /// buffer when nothing else can see it (`uniquelyStoredBuffer`), else into a copy of the whole
+    /// tensor (up to `Runtime.eagerWholeTensorLimit` elements), after which it is its own. False:
+    /// record the write.
     mutating func eagerWrite(map: AffineMap, shape outShape: [Int], value: Tensor) -> Bool {
         let rt = Tandem.runtime
         guard rt.eagerOpen, Shape.count(outShape) <= Eager.maxElements else { return false }
@@ -117,8 +121,9 @@ extension Tensor {
         let (offset, strides) = map.flatten(rowMajor: shape)
         if !rt.isStored(node) || !(rt.isStored(v) || v.isFill), !rt.hasAccelerator {
             // Pending (recorded before eager operations turned on): computed now, once; only
-            // small constants while eager operations are tentative (`Runtime.eagerMaterializes`).
-            let stored = rt.eagerMaterializes ? (try? rt.materialize([node, v])) != nil : rt.storeSmallConstants([node, v])
+            // constants, filled on the host, while eager operations are tentative
+            // (`Runtime.eagerMaterializes`).
+            let stored = rt.eagerMaterializes ? (try? rt.materialize([node, v])) != nil : rt.storeConstants([node, v])
             guard stored, rt.eagerGate else { return false }
         }
         if let own = uniquelyStoredBuffer() {
@@ -128,7 +133,7 @@ extension Tensor {
             rt.noteEager("eager write", start: start, elements: Shape.count(outShape), inPlace: true)
             return true
         }
-        guard count <= Eager.maxElements else { return false }
+        guard count <= Runtime.eagerWholeTensorLimit else { return false }
         let dtype = Scalar.dtype, full = shape, base = node
         guard let copy = rt.withEagerAccess({ readable, signature -> Buffer? in
             // The copy's own signature is not counted: the write's stands for the operation.

@@ -93,6 +93,20 @@ public final class Buffer: @unchecked Sendable {
         }
     }
 
+    /// Writes every element from a literal (converted to the buffer's type): the first one
+    /// stored, then copied over doubling runs.
+    public func fill(with value: Literal) {
+        guard count > 0 else { return }
+        store(value, at: 0)
+        let size = dtype.byteSize
+        var filled = 1
+        while filled < count {
+            let n = Swift.min(filled, count - filled)
+            (pointer + filled * size).copyMemory(from: pointer, byteCount: n * size)
+            filled += n
+        }
+    }
+
     /// Writes element `i` from a literal (converted to the buffer's type).
     public func store(_ value: Literal, at i: Int) {
         switch (dtype, value.converted(to: dtype)) {

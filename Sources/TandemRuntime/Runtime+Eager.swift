@@ -49,6 +49,12 @@ extension Runtime {
     /// The most repeating windows in a row a stop can come to need (`EagerState.windowsToStop`).
     static let eagerWindowsLimit = 64
 
+    /// The most elements an eager write fills or copies whole on the calling thread: a constant
+    /// written into while eager operations are tentative (`storeConstants`), a stored tensor
+    /// another one shares (`var A = A0; A[i, j] = v`: value semantics). The recorded write
+    /// would fill or copy it too, on the workers; past this the recorded one is taken.
+    public static let eagerWholeTensorLimit = 1 << 24
+
     /// The mode for the current task (`Tandem.withEager`), overriding `eagerMode`.
     public static let scopedEagerMode = ScopedValue<EagerMode>()
 
@@ -66,18 +72,21 @@ extension Runtime {
     /// and no task is queued or running, so every stored buffer's values are complete and
     /// nothing queued still reads a buffer an eager write changes.
     ///
-    /// Under `auto` (not while tentative: `eagerMaterializes`), queued work is waited for first
-    /// (the calling thread helps run it): eager operations are on only while the recent syncs
-    /// planned small graphs afresh, whose kernels finish in microseconds, and a program that
-    /// flushes such graphs as its chains grow (an element-at-a-time loop without reads) would
-    /// otherwise always find its last flush still running and never turn eager.
+    /// Under `auto`, queued work is waited for first (the calling thread helps run it): eager
+    /// operations are on only while the recent syncs planned small graphs afresh, whose kernels
+    /// finish in microseconds, and a program that flushes such graphs as its chains grow (an
+    /// element-at-a-time loop without reads) would otherwise always find its last flush still
+    /// running and never turn eager. Also while tentative (a process's start): a program whose
+    /// input was read from a file or whose first sync left a kernel queued found it busy,
+    /// recorded, and every later operation read that pending value (npbench's gramschmidt:
+    /// first run 0.07 -> 0.11 s when it did not wait).
     public var eagerGate: Bool { eagerOpen && eagerReady }
 
     /// `eagerGate` once `eagerOpen` has been seen true (the rest of the test).
     public var eagerReady: Bool {
         // A forced placement, or kernels being recorded (`tandem selftest`), want kernels.
         guard deviceChoice == .auto, PlanRecorder.active == nil else { return false }
-        if !executor.isIdle, eagerMaterializes { executor.waitAll() }
+        if !executor.isIdle { executor.waitAll() }
         return executor.isIdle
     }
 
@@ -92,13 +101,12 @@ extension Runtime {
         }
     }
 
-    /// Whether an eager operation may compute its pending operands first (`materialize`) and
-    /// wait for queued work: not while `auto` is only tentatively on (a process's start, before
-    /// any sync said whether its plans are reused), where an operation whose operands are not
-    /// all stored (or small constants, `storeSmallConstants`), or that would wait, is recorded
-    /// as before. A program that builds its first values as graphs (random positions scaled, a
-    /// grid's border) keeps them fused, and its kernels run while it goes on; one that works
-    /// element by element on stored arrays is eager from its first statement.
+    /// Whether an eager operation may compute its pending operands first (`materialize`): not
+    /// while `auto` is only tentatively on (a process's start, before any sync said whether its
+    /// plans are reused), where an operation whose operands are not all stored is recorded as
+    /// before (a constant written into is filled on the host: `storeConstants`). A program that builds its first
+    /// values as graphs (random positions scaled, a grid's border) keeps them fused; one that
+    /// works element by element on stored arrays is eager from its first statement.
     public var eagerMaterializes: Bool {
         let mode = Runtime.scopedEagerMode.value ?? Runtime.eagerMode
         switch mode {
@@ -108,14 +116,16 @@ extension Runtime {
         }
     }
 
-    /// Stores those of `nodes` that are constants of at most `constantStoredOnHost` elements
+    /// Stores those of `nodes` that are constants of at most `eagerWholeTensorLimit` elements
     /// (filled on the calling thread, no kernel, no pending update flushed: unlike
     /// `materialize`); true when every one of `nodes` is stored now (or a view of a stored one).
-    public func storeSmallConstants(_ nodes: [Node]) -> Bool {
+    /// For an eager write's target while eager operations are tentative: `Tensor.zeros([m, n])`
+    /// before its first element write (NumPy's `np.zeros`, npbench's gramschmidt).
+    public func storeConstants(_ nodes: [Node]) -> Bool {
         graphLock.withLock { _ in
             var all = true
             for n in nodes {
-                Runtime.storeSmallConstant(n)
+                Runtime.storeSmallConstant(n, limit: Runtime.eagerWholeTensorLimit)
                 if n.storage != nil { continue }
                 if case .view(let base, _) = n.op, base.storage != nil { continue }
                 all = false

@@ -122,12 +122,12 @@ extension Runtime {
     /// The most elements of a constant that `materialize` stores on the calling thread.
     static let constantStoredOnHost = 4096
 
-    /// Stores `node` when it is a constant of at most `constantStoredOnHost` elements: filled
-    /// here, not by a planned kernel (graph lock).
-    static func storeSmallConstant(_ node: Node) {
-        guard case .fill(let value) = node.op, node.count <= constantStoredOnHost else { return }
+    /// Stores `node` when it is a constant of at most `limit` elements: filled here, not by a
+    /// planned kernel (graph lock).
+    static func storeSmallConstant(_ node: Node, limit: Int = constantStoredOnHost) {
+        guard case .fill(let value) = node.op, node.count <= limit else { return }
         let b = Buffer(dtype: node.dtype, count: node.count)
-        for i in 0..<b.count { b.store(value, at: i) }
+        b.fill(with: value)
         node.realize(b)
     }
 

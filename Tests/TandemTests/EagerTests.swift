@@ -1,5 +1,6 @@
 import Testing
 @testable import Tandem
+import TandemIR
 import TandemRuntime
 
 /// Operations on a few stored values computed at once (`Eager`, `Tandem.withEager`): the same
@@ -157,6 +158,37 @@ struct EagerTests {
             a[0, 0] = Tensor(-1)
             #expect(a.node.storage === buffer && buffer != nil, "a write into a tensor nothing else sees copied it")
             #expect(try a[0].scalars == [-1, 1, 2, 3])
+            // A shared tensor larger than a small result (npbench's `A = A0` before element
+            // writes) is copied whole once, then written in place; the one it shared stays.
+            let big0 = try Self.stored(Tensor<Double>.arange(0, 5000).reshaped([50, 100]))
+            var big = big0
+            big[3, 4] = Tensor(-7)
+            let own = big.node.storage
+            #expect(own != nil && own !== big0.node.storage, "the write was not computed at once into a copy")
+            big[4, 5] = Tensor(-8)
+            #expect(big.node.storage === own)
+            #expect(try big0.scalars == (0..<5000).map(Double.init))
+            #expect(try big[3, 4].item() == -7 && big[4, 5].item() == -8 && big[4, 6].item() == 406)
+            // A constant written into is filled on the host first, then written in place.
+            var zeros = Tensor<Float>.zeros([80, 80])
+            zeros[79, 79] = Tensor(2)
+            #expect(zeros.node.storage != nil)
+            #expect(try zeros.sum().item() == 2)
+        }
+    }
+
+    @Test("a buffer filled with a constant holds it in every element, for every type")
+    func bufferFill() {
+        for count in [0, 1, 2, 3, 7, 64, 1000] {
+            let d = Buffer(dtype: .float64, count: count)
+            d.fill(with: .float(1.5))
+            #expect((0..<count).allSatisfy { d.literal(at: $0) == .float(1.5) })
+            let i = Buffer(dtype: .int16, count: count)
+            i.fill(with: .int(-3))
+            #expect((0..<count).allSatisfy { i.literal(at: $0) == .int(-3) })
+            let b = Buffer(dtype: .bool, count: count)
+            b.fill(with: .bool(true))
+            #expect((0..<count).allSatisfy { b.literal(at: $0) == .bool(true) })
         }
     }
 
