@@ -24,9 +24,10 @@ public enum EagerMode: String, Sendable, CaseIterable {
 // So eager is tentatively on from the start (stored operands only, `EagerState.tentative`) until a
 // plan is reused, turns fully on after `eagerMissesToStart` syncs in a row whose plans were new, and off
 // when the eager operations repeat: each one's signature (operation, types, shape, and every
-// operand's offset and strides, what a plan's key holds) is looked up among the last few
-// thousand, and a window whose distinct operations were mostly seen in earlier windows is a
-// step of a program that repeats, whose recorded steps would make plans that are reused.
+// operand's offset and strides, what a plan's key holds), paired with the one before it, is
+// looked up among the last several thousand, and a window whose distinct pairs were mostly seen
+// in earlier windows is a step of a program that repeats, whose recorded steps would make plans
+// that are reused.
 // Distinct operations, not all: an element-at-a-time sweep reads each element two or three
 // times in a row and adds scalars with one signature all along (npbench's seidel_2d: 80 % of
 // its operations repeat within a few, 5-10 % of its distinct ones come from earlier windows).
@@ -192,7 +193,9 @@ extension Runtime {
 
 /// The state behind `Runtime.eagerGate` (the window's fields under the graph lock).
 final class EagerState: @unchecked Sendable {
-    static let slots = 4096
+    /// Pairs of operations remembered (a period of a few thousand operations fits, with few
+    /// collisions: 2,048 pairs lose about 6 %).
+    static let slots = 16384
     /// Consecutive syncs whose plans were new.
     let misses = Atomic<Int>(0)
     /// On from the process's start until the first reused plan or stop for repeating: eager
@@ -223,10 +226,24 @@ final class EagerState: @unchecked Sendable {
     /// `misses` needed to turn eager on.
     let missesToStart = Atomic<Int>(Runtime.eagerMissesToStart)
 
+    /// The last operation's signature (`note`).
+    var previous: UInt64 = 0
+
     /// Counts one eager operation's signature; true when its window ends a run of repeating
     /// windows that stops eager operations (`mayStop`: the mode is the process's `auto`).
-    func note(_ signature: UInt64, mayStop: Bool) -> Bool {
-        let slot = Int(truncatingIfNeeded: signature & UInt64(EagerState.slots - 1))
+    func note(_ operation: UInt64, mayStop: Bool) -> Bool {
+        // The pair of this operation and the one before it is what is looked up: a program
+        // that repeats repeats its sequence, while an element sweep reads the same elements
+        // again in other company (npbench's nussinov reads row i's elements again for every
+        // column j, and its single operations mostly repeated: two wrong stops, 44 ms of
+        // planning in a 0.12 s run).
+        // Mixed so that every bit of the slot depends on both (the signatures themselves end
+        // in a set bit, which as the slot's low bit left half the table unused).
+        var h = (previous ^ (operation << 29 | operation >> 35)) &* 0x9E37_79B9_7F4A_7C15
+        h ^= h >> 32
+        previous = operation
+        let slot = Int(truncatingIfNeeded: h & UInt64(EagerState.slots - 1))
+        let signature = h | 1
         if seen[slot] == signature {
             // Counted once a window: seen in an earlier one, or already in this one.
             if seenWindow[slot] != window {

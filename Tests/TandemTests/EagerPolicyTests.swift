@@ -106,6 +106,22 @@ struct EagerPolicyTests {
         #expect(Self.stops(s, Array(Array(repeating: period, count: 3).joined().prefix(5120))) == [4096])
     }
 
+    @Test("operations met again in other company (an element read for many others, as nussinov's) are not a repetition")
+    func sameOperationsOtherOrder() {
+        let s = Self.on()
+        // 200 operations in an order that does not repeat (a linear congruential walk): every
+        // window meets the same operations, a repeat by single operations from the second
+        // window on, but few of its pairs were met before.
+        var state: UInt64 = 12345
+        var stream: [UInt64] = []
+        for _ in 0..<10_240 {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            stream.append(Self.signature(Int(state >> 33) % 200))
+        }
+        #expect(Self.stops(s, stream).isEmpty)
+        #expect(s.isOn)
+    }
+
     @Test("a fresh process's element loop on stored values is computed at once from its first statement (its own process)")
     func freshProcessElementLoop() throws {
         // `x = x * 0.5 + 1` on 100 stored doubles with `x[0]` read every iteration: no sync
