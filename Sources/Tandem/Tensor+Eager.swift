@@ -108,6 +108,34 @@ extension Tensor {
         return Tensor(node: Node(eager: r, dtype: Scalar.dtype, shape: []))
     }
 
+    /// `self[i, j, ...] = value` with an integer for every axis and a value of no axes, written
+    /// now into this tensor's own stored buffer when nothing else can see it
+    /// (`uniquelyStoredBuffer`, `Tandem.eager`'s conditions): the element's offset straight
+    /// from the indices, with no view map (an element-at-a-time loop writes one or two a
+    /// statement; `eagerElement` is the read). False: the general path (`eagerWrite`, which
+    /// also copies a shared tensor, or the recorded write).
+    mutating func eagerElementWrite(_ indices: [TensorIndex], _ value: Tensor) -> Bool {
+        guard indices.count == rank, rank > 0, value.rank == 0 else { return false }
+        let rt = Tandem.runtime
+        guard rt.eagerOpen else { return false }
+        var offset = 0
+        for (d, item) in indices.enumerated() {
+            guard case .index(let i) = item else { return false }
+            let n = shape[d]
+            let j = i < 0 ? i + n : i
+            precondition(j >= 0 && j < n, "index \(i) is out of bounds for axis \(d) with size \(n)")
+            offset = offset * n + j
+        }
+        guard LoopNest.current == nil, rt.eagerReady, let own = uniquelyStoredBuffer() else { return false }
+        let start = rt.eagerStart
+        let v = value.node
+        guard rt.withEagerAccess({ readable, signature in
+            readable(own) && Eager.write(v, into: own, offset: offset, strides: [], readable: readable, signature: &signature)
+        }) else { return false }
+        rt.noteEager("eager write", start: start, elements: 1, inPlace: true)
+        return true
+    }
+
     /// `self[map] = value` computed now (`Tandem.eager`'s conditions): into this tensor's own
     /// buffer when nothing else can see it (`uniquelyStoredBuffer`), else into a copy of the whole
     /// tensor (up to `Runtime.eagerWholeTensorLimit` elements), after which it is its own. False:

@@ -370,6 +370,7 @@ extension Tensor {
             scatterWrite(indices, value)
             return
         }
+        if eagerElementWrite(indices, value) { return }
         let (map, outShape) = viewMap(indices)
         guard Shape.broadcast(value.shape, outShape) == outShape else {
             preconditionFailure("could not broadcast input array from shape \(Shape.describe(value.shape)) into shape \(Shape.describe(outShape))")

@@ -169,6 +169,10 @@ struct EagerTests {
             #expect(big.node.storage === own)
             #expect(try big0.scalars == (0..<5000).map(Double.init))
             #expect(try big[3, 4].item() == -7 && big[4, 5].item() == -8 && big[4, 6].item() == 406)
+            // Element writes counted from the end, in place too.
+            big[-1, -2] = Tensor(-9)
+            #expect(big.node.storage === own)
+            #expect(try big[49, 98].item() == -9 && big[49, 99].item() == 4999)
             // A constant written into is filled on the host first, then written in place.
             var zeros = Tensor<Float>.zeros([80, 80])
             zeros[79, 79] = Tensor(2)
