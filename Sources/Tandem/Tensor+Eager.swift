@@ -87,18 +87,8 @@ extension Tensor {
     /// with no view map or view node (an element-at-a-time loop reads two or three a
     /// statement). nil: the general path (`viewMap`, then `Tandem.eager`'s copy of the view).
     func eagerElement(_ indices: [TensorIndex]) -> Tensor? {
-        guard indices.count == rank, rank > 0 else { return nil }
         let rt = Tandem.runtime
-        guard rt.eagerOpen else { return nil }
-        var offset = 0
-        for (d, item) in indices.enumerated() {
-            guard case .index(let i) = item else { return nil }
-            let n = shape[d]
-            let j = i < 0 ? i + n : i
-            precondition(j >= 0 && j < n, "index \(i) is out of bounds for axis \(d) with size \(n)")
-            offset = offset * n + j
-        }
-        guard LoopNest.current == nil, rt.eagerReady else { return nil }
+        guard rt.eagerOpen, let offset = elementOffset(indices), LoopNest.current == nil, rt.eagerReady else { return nil }
         let start = rt.eagerStart
         let source = node
         guard let r = rt.withEagerAccess({ readable, signature -> Eager.Result? in
@@ -108,6 +98,21 @@ extension Tensor {
         return Tensor(node: Node(eager: r, dtype: Scalar.dtype, shape: []))
     }
 
+    /// The row-major offset of the element `indices` name, when they are an integer for every
+    /// axis (counted from the end when negative; out of bounds is NumPy's error); else nil.
+    func elementOffset(_ indices: [TensorIndex]) -> Int? {
+        guard indices.count == rank, rank > 0 else { return nil }
+        var offset = 0
+        for (d, item) in indices.enumerated() {
+            guard case .index(let i) = item else { return nil }
+            let n = shape[d]
+            let j = i < 0 ? i + n : i
+            precondition(j >= 0 && j < n, "index \(i) is out of bounds for axis \(d) with size \(n)")
+            offset = offset * n + j
+        }
+        return offset
+    }
+
     /// `self[i, j, ...] = value` with an integer for every axis and a value of no axes, written
     /// now into this tensor's own stored buffer when nothing else can see it
     /// (`uniquelyStoredBuffer`, `Tandem.eager`'s conditions): the element's offset straight
@@ -115,18 +120,10 @@ extension Tensor {
     /// statement; `eagerElement` is the read). False: the general path (`eagerWrite`, which
     /// also copies a shared tensor, or the recorded write).
     mutating func eagerElementWrite(_ indices: [TensorIndex], _ value: Tensor) -> Bool {
-        guard indices.count == rank, rank > 0, value.rank == 0 else { return false }
+        guard value.rank == 0 else { return false }
         let rt = Tandem.runtime
-        guard rt.eagerOpen else { return false }
-        var offset = 0
-        for (d, item) in indices.enumerated() {
-            guard case .index(let i) = item else { return false }
-            let n = shape[d]
-            let j = i < 0 ? i + n : i
-            precondition(j >= 0 && j < n, "index \(i) is out of bounds for axis \(d) with size \(n)")
-            offset = offset * n + j
-        }
-        guard LoopNest.current == nil, rt.eagerReady, let own = uniquelyStoredBuffer() else { return false }
+        guard rt.eagerOpen, let offset = elementOffset(indices), LoopNest.current == nil, rt.eagerReady,
+              let own = uniquelyStoredBuffer() else { return false }
         let start = rt.eagerStart
         let v = value.node
         guard rt.withEagerAccess({ readable, signature in
