@@ -21,13 +21,13 @@ public enum EagerMode: String, Sendable, CaseIterable {
 // spends about 1 µs on the whole operation. A time-stepped program builds the same graph every
 // step: its plans are reused, and its fused kernels beat operation-at-a-time work on small
 // grids too (npbench's channel flow on 61 x 61 grids: 0.54 s planned and fused, 1.40 s eager).
-// So eager is tentatively on from the start (stored operands only, `EagerState.tentative`) until a
-// plan is reused, turns fully on after `eagerMissesToStart` syncs in a row whose plans were new, and off
-// when the eager operations repeat: each one's signature (operation, types, shape, and every
-// operand's offset and strides, what a plan's key holds), paired with the one before it, is
-// looked up among the last several thousand, and a window whose distinct pairs were mostly seen
-// in earlier windows is a step of a program that repeats, whose recorded steps would make plans
-// that are reused.
+// So eager is tentatively on from the start (stored operands only, `EagerState.tentative`)
+// until a plan is reused, turns fully on after `eagerMissesToStart` syncs in a row whose plans
+// were new, and off when the eager operations repeat: each one's signature (operation, types,
+// shape, and every operand's offset and strides, what a plan's key holds), paired with the one
+// before it, is looked up among the last several thousand, and a window whose distinct pairs
+// were mostly seen in earlier windows is a step of a program that repeats, whose recorded
+// steps would make plans that are reused.
 // Distinct operations, not all: an element-at-a-time sweep reads each element two or three
 // times in a row and adds scalars with one signature all along (npbench's seidel_2d: 80 % of
 // its operations repeat within a few, 5-10 % of its distinct ones come from earlier windows).
@@ -105,9 +105,10 @@ extension Runtime {
     /// Whether an eager operation may compute its pending operands first (`materialize`): not
     /// while `auto` is only tentatively on (a process's start, before any sync said whether its
     /// plans are reused), where an operation whose operands are not all stored is recorded as
-    /// before (a constant written into is filled on the host: `storeConstants`). A program that builds its first
-    /// values as graphs (random positions scaled, a grid's border) keeps them fused; one that
-    /// works element by element on stored arrays is eager from its first statement.
+    /// before (a constant written into is filled on the host: `storeConstants`). A program
+    /// that builds its first values as graphs (random positions scaled, a grid's border) keeps
+    /// them fused; one that works element by element on stored arrays is eager from its first
+    /// statement.
     public var eagerMaterializes: Bool {
         let mode = Runtime.scopedEagerMode.value ?? Runtime.eagerMode
         switch mode {
