@@ -235,8 +235,14 @@ final class EagerState: @unchecked Sendable {
     /// Set by a stop for repeating, cleared when eager turns on again; plans reused since.
     var stoppedForRepeats = false
     var hitsSinceStop = 0
-    /// `misses` needed to turn eager on.
+    /// `misses` needed to turn eager on; and needed now: after a stop for a repetition of a
+    /// period of P windows, P times as many (up to `eagerMissesLimit`), so that the recorded
+    /// steps last a period and can be reused before eager operations start again (npbench's adi:
+    /// a time step is a dozen windows and dozens of flushes; six new plans turned eager on
+    /// again before any recorded step came round, every stop looked wrong, and warm reps stayed
+    /// eager at 2.4x the time of recorded ones).
     let missesToStart = Atomic<Int>(Runtime.eagerMissesToStart)
+    let needed = Atomic<Int>(Runtime.eagerMissesToStart)
 
     /// The last operation's signature (`note`).
     var previous: UInt64 = 0
@@ -287,6 +293,7 @@ final class EagerState: @unchecked Sendable {
         let period = min(max(runSpan, 1), Runtime.eagerWindowsLimit)
         guard repeatedWindows >= windowsToStop * period, mayStop else { return false }
         misses.store(0, ordering: .relaxed)
+        needed.store(min(missesToStart.load(ordering: .relaxed) * period, Runtime.eagerMissesLimit), ordering: .relaxed)
         tentative.store(false, ordering: .relaxed)
         repeatedWindows = 0
         runSpan = 0
@@ -303,22 +310,23 @@ final class EagerState: @unchecked Sendable {
             hitsSinceStop += 1
             return
         }
-        let needed = missesToStart.load(ordering: .relaxed)
-        if misses.add(1, ordering: .relaxed).newValue == needed && stoppedForRepeats {
+        if misses.add(1, ordering: .relaxed).newValue == needed.load(ordering: .relaxed) && stoppedForRepeats {
             // Eager again after a stop for repeating. No plan reused since: the repetition
             // brought none, and the next stop needs longer proof. Some: the program's steps
             // are reused between new plans, and this start waits for twice the run of them.
             stoppedForRepeats = false
+            let base = missesToStart.load(ordering: .relaxed)
             if hitsSinceStop == 0 {
                 windowsToStop = min(2 * windowsToStop, Runtime.eagerWindowsLimit)
             } else {
-                missesToStart.store(min(2 * needed, Runtime.eagerMissesLimit), ordering: .relaxed)
+                missesToStart.store(min(2 * base, Runtime.eagerMissesLimit), ordering: .relaxed)
             }
+            needed.store(missesToStart.load(ordering: .relaxed), ordering: .relaxed)
         }
     }
 
     /// Whether `auto` computes operations at once now.
-    var isOn: Bool { misses.load(ordering: .relaxed) >= missesToStart.load(ordering: .relaxed) }
+    var isOn: Bool { misses.load(ordering: .relaxed) >= needed.load(ordering: .relaxed) }
 
     /// Whether `auto` computes operations on stored operands at once (`tentative`).
     var isTentative: Bool { tentative.load(ordering: .relaxed) }

@@ -95,7 +95,7 @@ struct EagerPolicyTests {
         #expect(!t.isTentative && !t.isOn)
     }
 
-    @Test("a repetition with a long period (four windows) stops after four repeating windows, not one")
+    @Test("a repetition with a long period (four windows) stops after four repeating windows, not one, and turns on again after four times the new plans")
     func longPeriod() {
         let s = Self.on()
         // 2,048 distinct operations, each in a slot of its own, repeated: windows 1-4 are new,
@@ -104,6 +104,12 @@ struct EagerPolicyTests {
         func distinct(_ k: Int) -> UInt64 { UInt64(k + 1) << 32 | UInt64(k + 1) }
         let period = (0..<2048).map(distinct)
         #expect(Self.stops(s, Array(Array(repeating: period, count: 3).joined().prefix(5120))) == [4096])
+        // Recorded after the stop, the steps need a period to come round: eager turns on again
+        // after four times the six new plans, not six.
+        for _ in 0..<Runtime.eagerMissesToStart { s.notePlan(hit: false) }
+        #expect(!s.isOn)
+        for _ in Runtime.eagerMissesToStart..<(4 * Runtime.eagerMissesToStart) { s.notePlan(hit: false) }
+        #expect(s.isOn && s.windowsToStop == 2)
     }
 
     @Test("operations met again in other company (an element read for many others, as nussinov's) are not a repetition")
