@@ -52,13 +52,13 @@ extension Tandem {
             // would read a pending value and be recorded too).
             // Not a reduction's source: computed apart it would be stored contiguous, and its
             // sum fold in another order than the kernel that fuses the two (above).
-            var pending: [Node] = []
-            if case .reduce = op {} else { op.forEachInput { if !rt.isStored($0) && !$0.isFill { pending.append($0) } } }
             // Not while eager operations are tentative (`Runtime.eagerMaterializes`): the
             // operation is recorded with them.
-            if !pending.isEmpty, !rt.hasAccelerator, rt.eagerMaterializes, (try? rt.materialize(pending)) != nil, rt.eagerGate {
-                result = attempt()
+            var pending: [Node] = []
+            if case .reduce = op {} else if rt.eagerMaterializes {
+                op.forEachInput { if !rt.isStored($0) && !$0.isFill { pending.append($0) } }
             }
+            if !pending.isEmpty, !rt.hasAccelerator, (try? rt.materialize(pending)) != nil, rt.eagerGate { result = attempt() }
         }
         guard let result else { return nil }
         rt.noteEager("eager \(Tandem.eagerName(op))", start: start, elements: count)

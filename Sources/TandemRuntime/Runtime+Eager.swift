@@ -93,14 +93,7 @@ extension Runtime {
 
     /// The mode's part of `eagerGate`, from atomics alone (asked at every small operation; the
     /// task-local scope is read only while some `withEagerMode` scope is open).
-    public var eagerOpen: Bool {
-        let mode = Runtime.scopedEagerMode.value ?? Runtime.eagerMode
-        switch mode {
-        case .off: return false
-        case .auto: return eagerState.isOn || eagerState.isTentative
-        case .always: return true
-        }
-    }
+    public var eagerOpen: Bool { eagerAllowed(tentatively: true) }
 
     /// Whether an eager operation may compute its pending operands first (`materialize`): not
     /// while `auto` is only tentatively on (a process's start, before any sync said whether its
@@ -109,11 +102,15 @@ extension Runtime {
     /// that builds its first values as graphs (random positions scaled, a grid's border) keeps
     /// them fused; one that works element by element on stored arrays is eager from its first
     /// statement.
-    public var eagerMaterializes: Bool {
-        let mode = Runtime.scopedEagerMode.value ?? Runtime.eagerMode
-        switch mode {
+    public var eagerMaterializes: Bool { eagerAllowed(tentatively: false) }
+
+    /// The mode's answer: `auto` is on after six new plans in a row, or (`tentatively`) while
+    /// `EagerState.tentative` holds.
+    @inline(__always)
+    private func eagerAllowed(tentatively: Bool) -> Bool {
+        switch Runtime.scopedEagerMode.value ?? Runtime.eagerMode {
         case .off: return false
-        case .auto: return eagerState.isOn
+        case .auto: return eagerState.isOn || (tentatively && eagerState.isTentative)
         case .always: return true
         }
     }
@@ -128,9 +125,7 @@ extension Runtime {
             var all = true
             for n in nodes {
                 Runtime.storeSmallConstant(n, limit: Runtime.eagerWholeTensorLimit)
-                if n.storage != nil { continue }
-                if case .view(let base, _) = n.op, base.storage != nil { continue }
-                all = false
+                if !Runtime.holdsValues(n) { all = false }
             }
             return all
         }

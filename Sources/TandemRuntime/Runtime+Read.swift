@@ -21,11 +21,14 @@ extension Runtime {
     /// Whether `node`'s values are already in a buffer (stored, or a view of a stored tensor):
     /// reading it computes nothing.
     public func isStored(_ node: Node) -> Bool {
-        graphLock.withLock { _ in
-            if node.storage != nil { return true }
-            if case .view(let base, _) = node.op { return base.storage != nil }
-            return false
-        }
+        graphLock.withLock { _ in Runtime.holdsValues(node) }
+    }
+
+    /// `isStored` with the graph lock held.
+    static func holdsValues(_ node: Node) -> Bool {
+        if node.storage != nil { return true }
+        if case .view(let base, _) = node.op { return base.storage != nil }
+        return false
     }
 
     /// The values of `node` on the host where they already lie (a sync point, like `read`): a
