@@ -19,6 +19,12 @@ struct EagerPolicyTests {
         return s
     }
 
+    /// A time loop's stream: a step of 100 distinct operations, `steps` times.
+    static func timeLoop(steps: Int) -> [UInt64] {
+        let step = (0..<100).map(signature)
+        return Array(Array(repeating: step, count: steps).joined())
+    }
+
     /// Feeds `stream` and returns the operations (1-based counts) after which eager stopped.
     static func stops(_ s: EagerState, _ stream: [UInt64], mayStop: Bool = true) -> [Int] {
         var out: [Int] = []
@@ -29,8 +35,7 @@ struct EagerPolicyTests {
     @Test("a time loop's repeating steps turn eager off after the first window that repeats an earlier one")
     func timeLoop() {
         let s = Self.on()
-        let step = (0..<100).map(Self.signature)
-        let stream = Array(Array(repeating: step, count: 20).joined())
+        let stream = Self.timeLoop(steps: 20)
         // Window 1 sees each signature first; window 2 (operations 513...1024) sees them again.
         #expect(Self.stops(s, Array(stream.prefix(1024))) == [1024])
         #expect(!s.isOn)
@@ -59,8 +64,7 @@ struct EagerPolicyTests {
     @Test("a stop followed by six new plans was wrong (next stop: twice the windows); one followed by reused plans, then new ones, was not (next start: twice the plans)")
     func wrongStopBacksOff() {
         let s = Self.on()
-        let step = (0..<100).map(Self.signature)
-        let stream = Array(Array(repeating: step, count: 40).joined())
+        let stream = Self.timeLoop(steps: 40)
         #expect(Self.stops(s, Array(stream.prefix(1024))) == [1024])
         #expect(s.windowsToStop == 1)
         // The planned steps miss the plan cache: eager turns on again after six.
@@ -90,8 +94,7 @@ struct EagerPolicyTests {
         #expect(!s.isTentative && !s.isOn)
         // A stop for repeating ends it too.
         let t = EagerState()
-        let step = (0..<100).map(Self.signature)
-        #expect(Self.stops(t, Array(Array(repeating: step, count: 11).joined())) == [1024])
+        #expect(Self.stops(t, Self.timeLoop(steps: 11)) == [1024])
         #expect(!t.isTentative && !t.isOn)
     }
 
